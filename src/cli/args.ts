@@ -1,0 +1,95 @@
+import { parseArgs } from 'node:util';
+import { DvmError } from '../errors/dvm-error.ts';
+import type { Placement } from '../model/api.ts';
+
+/** Every flag of the CLI; each command says which ones it accepts. */
+export const OPTIONS = {
+  ecosystem: { type: 'string', short: 'e' },
+  domain: { type: 'string', short: 'd' },
+  app: { type: 'string', short: 'a' },
+  workspace: { type: 'string', short: 'w' },
+  output: { type: 'string', short: 'o' },
+  all: { type: 'boolean', short: 'A' },
+  filename: { type: 'string', short: 'f', multiple: true },
+  verbose: { type: 'boolean', short: 'v' },
+  recursive: { type: 'boolean', short: 'R' },
+  selector: { type: 'string', short: 'l' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+  cascade: { type: 'boolean' },
+  path: { type: 'string' },
+  description: { type: 'string' },
+  effective: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A flag name of the CLI. */
+export type FlagName = keyof typeof OPTIONS;
+
+/** Parsed flag values. */
+export type Flags = {
+  ecosystem?: string;
+  domain?: string;
+  app?: string;
+  workspace?: string;
+  output?: string;
+  all?: boolean;
+  filename?: string[];
+  verbose?: boolean;
+  recursive?: boolean;
+  selector?: string;
+  'dry-run'?: boolean;
+  force?: boolean;
+  cascade?: boolean;
+  path?: string;
+  description?: string;
+  effective?: boolean;
+  help?: boolean;
+};
+
+/** The verb, its positional arguments and the flags of one command line. */
+export interface ParsedCommand {
+  verb: string | undefined;
+  positionals: string[];
+  flags: Flags;
+}
+
+/** Splits a command line into verb, positionals and flags (flags may appear anywhere, as in kubectl). */
+export function parseCommandLine(argv: string[]): ParsedCommand {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
+    const [verb, ...rest] = positionals;
+    return { verb, positionals: rest, flags: values as Flags };
+  } catch (error) {
+    throw new DvmError('DVM_USAGE', (error as Error).message.split('\n')[0], {
+      fix: 'Run `dvm help` for the commands and their flags.',
+    });
+  }
+}
+
+/** Rejects flags a command does not use, so a typo never passes silently. */
+export function assertFlags(verb: string, flags: Flags, allowed: readonly FlagName[]): void {
+  const always: FlagName[] = ['help', 'verbose', 'ecosystem', 'domain', 'app', 'workspace'];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || always.includes(name as FlagName) || allowed.includes(name as FlagName))
+      continue;
+    throw new DvmError('DVM_USAGE', `flag --${name} does not apply to \`dvm ${verb}\``, {
+      fix: `Run \`dvm ${verb} --help\`.`,
+    });
+  }
+}
+
+/** The scope flags (-e -d -a -w) as a placement. */
+export function scopeFlags(flags: Flags): Placement {
+  const placement: Placement = {};
+  if (flags.ecosystem) placement.ecosystem = flags.ecosystem;
+  if (flags.domain) placement.domain = flags.domain;
+  if (flags.app) placement.app = flags.app;
+  if (flags.workspace) placement.workspace = flags.workspace;
+  return placement;
+}

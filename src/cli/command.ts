@@ -1,0 +1,28 @@
+import type { Placement } from '../model/api.ts';
+import type { Platform } from '../service/platform.ts';
+import type { FlagName, Flags } from './args.ts';
+import type { CommandIo } from './io.ts';
+
+/** What a command gets: its arguments, flags, streams, and lazy access to the platform and scope. */
+export interface CommandContext {
+  verb: string;
+  positionals: string[];
+  flags: Flags;
+  io: CommandIo;
+  home: string;
+  /** Opens the store (once) and loads the kinds. */
+  platform(): Promise<Platform>;
+  /** The context (`dvm use`) overridden by -e/-d/-a/-w. */
+  scope(): Promise<Placement>;
+}
+
+/** One verb of the CLI. */
+export interface Command {
+  /** One line: the synopsis shown by `dvm help`. */
+  summary: string;
+  /** Usage text shown by `dvm VERB --help`. */
+  usage: string;
+  /** Flags this verb accepts besides the global scope flags. */
+  flags: readonly FlagName[];
+  run(ctx: CommandContext): Promise<number>;
+}

@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, join, relative, resolve } from 'node:path';
+import { DvmError } from '../errors/dvm-error.ts';
+import { assertParsed, parseYamlSource, type SourceDocument } from '../model/yaml-source.ts';
+import type { CommandIo } from './io.ts';
+
+const YAML_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+function filesIn(dir: string, recursive: boolean): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && recursive) files.push(...filesIn(path, recursive));
+    else if (entry.isFile() && YAML_EXTENSIONS.has(extname(entry.name))) files.push(path);
+  }
+  return files;
+}
+
+/** The files named by -f: a file, every YAML/JSON file in a directory (-R: and below), or `-` for stdin. */
+export function expandFileArgs(args: string[], cwd: string, recursive: boolean): string[] {
+  const files: string[] = [];
+  for (const arg of args) {
+    if (arg === '-') {
+      files.push('-');
+      continue;
+    }
+    const path = resolve(cwd, arg);
+    let stats: ReturnType<typeof statSync>;
+    try {
+      stats = statSync(path);
+    } catch {
+      throw new DvmError('DVM_FILE_NOT_FOUND', `${arg} does not exist`, {
+        file: arg,
+        fix: 'Check the path given to -f.',
+      });
+    }
+    files.push(...(stats.isDirectory() ? filesIn(path, recursive) : [path]));
+  }
+  return files;
+}
+
+/** Reads and parses every document from -f arguments; a syntax error anywhere fails with file:line:col. */
+export async function readDocuments(
+  io: CommandIo,
+  args: string[] | undefined,
+  recursive = false,
+): Promise<SourceDocument[]> {
+  if (!args || args.length === 0) {
+    throw new DvmError('DVM_USAGE', 'no input: -f FILE, -f DIR or -f - (stdin) is required', {
+      fix: 'Pass -f with a file, a directory or -.',
+    });
+  }
+  const parsed = [];
+  for (const file of expandFileArgs(args, io.cwd, recursive)) {
+    const text = file === '-' ? await io.readStdin() : readFileSync(file, 'utf8');
+    const shown = file === '-' ? '<stdin>' : relative(io.cwd, file) || file;
+    parsed.push(parseYamlSource(text, shown, file === '-' ? io.cwd : dirname(file)));
+  }
+  return assertParsed(parsed);
+}

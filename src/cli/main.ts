@@ -1,0 +1,101 @@
+import { DvmError, isDvmError } from '../errors/dvm-error.ts';
+import { formatError } from '../errors/format.ts';
+import type { Placement } from '../model/api.ts';
+import { mergeScope, readContext } from '../service/context.ts';
+import { dvmHome } from '../service/home.ts';
+import { openPlatform, type Platform } from '../service/platform.ts';
+import { assertFlags, parseCommandLine, scopeFlags } from './args.ts';
+import type { Command, CommandContext } from './command.ts';
+import { type CommandIo, processIo } from './io.ts';
+
+// Commands load lazily, so `dvm get` never pays for the YAML parser or the schema validator.
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  get: () => import('./commands/get.ts'),
+  describe: () => import('./commands/describe.ts'),
+  apply: () => import('./commands/apply.ts'),
+  diff: () => import('./commands/diff.ts'),
+  create: () => import('./commands/create.ts'),
+  delete: () => import('./commands/delete.ts'),
+  use: () => import('./commands/use.ts'),
+  tree: () => import('./commands/tree.ts'),
+  explain: () => import('./commands/explain.ts'),
+  'api-resources': () => import('./commands/api-resources.ts'),
+  schema: () => import('./commands/schema.ts'),
+  completion: () => import('./commands/completion.ts'),
+  version: () => import('./commands/version.ts'),
+};
+
+/** Names of every verb, for help and completion. */
+export const VERBS = Object.keys(COMMANDS);
+
+async function printHelp(io: CommandIo): Promise<void> {
+  const lines = [
+    'dvm: one declarative model for apps, dependencies, test data and pipelines.',
+    '',
+    'Commands:',
+  ];
+  for (const verb of VERBS) {
+    const { command } = await COMMANDS[verb]();
+    lines.push(`  ${verb.padEnd(14)}${command.summary}`);
+  }
+  lines.push(
+    '',
+    'Global flags: -e ECOSYSTEM  -d DOMAIN  -a APP  -w WORKSPACE  -o table|wide|yaml|json|name  -A (all scopes)  -f FILE  -v',
+    "Run `dvm VERB --help` for a command's usage.",
+  );
+  io.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Runs one dvm command line and returns its exit status; errors are printed with their code and fix. */
+export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
+  let platform: Platform | undefined;
+  try {
+    const parsed = parseCommandLine(argv);
+    if (!parsed.verb || parsed.verb === 'help') {
+      await printHelp(io);
+      return parsed.verb || parsed.flags.help ? 0 : 2;
+    }
+    const load = COMMANDS[parsed.verb];
+    if (!load) {
+      const { didYouMean } = await import('../model/suggest.ts');
+      throw new DvmError('DVM_USAGE', `unknown command "${parsed.verb}"${didYouMean(parsed.verb, VERBS)}`, {
+        fix: 'Run `dvm help` to list the commands.',
+      });
+    }
+    const { command } = await load();
+    if (parsed.flags.help) {
+      io.stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+    assertFlags(parsed.verb, parsed.flags, command.flags);
+    const home = dvmHome(io.env);
+    let scope: Placement | undefined;
+    const ctx: CommandContext = {
+      verb: parsed.verb,
+      positionals: parsed.positionals,
+      flags: parsed.flags,
+      io,
+      home,
+      platform: async () => {
+        platform ??= await openPlatform(home);
+        return platform;
+      },
+      scope: async () => {
+        scope ??= mergeScope(await readContext((await ctx.platform()).store), scopeFlags(parsed.flags));
+        return scope;
+      },
+    };
+    return await command.run(ctx);
+  } catch (error) {
+    const dvmError = isDvmError(error)
+      ? error
+      : new DvmError('DVM_INTERNAL', (error as Error)?.message ?? String(error), {
+          fix: 'This is a bug in dvm; run again with -v for the stack trace and report it.',
+        });
+    io.stderr.write(formatError(dvmError));
+    if (!isDvmError(error) && argv.includes('-v')) io.stderr.write(`${(error as Error)?.stack}\n`);
+    return dvmError.exitCode;
+  } finally {
+    await platform?.store.close();
+  }
+}

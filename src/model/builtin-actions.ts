@@ -1,0 +1,22 @@
+/**
+ * Names of the built-in actions of seed 000 that Tasks and callbacks may name. The execution engine's action
+ * registry implements them; until then a reference to one of these names is valid but nothing runs it.
+ */
+export const BUILTIN_ACTION_NAMES: ReadonlySet<string> = new Set([
+  'exec',
+  'data.insert',
+  'data.delete',
+  'data.truncate',
+  'data.backup',
+  'data.restore',
+  'data.verify',
+  'git.push',
+  'git.pull',
+  'notify.slack',
+  'notify.alert',
+  'notify.team',
+  'service.deploy',
+  'service.restart',
+  'chaos.kill',
+  'chaos.latency',
+]);

@@ -1,0 +1,70 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { OptCallback } from './common.schema.ts';
+import {
+  Duration,
+  EnvList,
+  FreeObject,
+  KindSchema,
+  NameRef,
+  Opt,
+  Req,
+  Spec,
+  Strict,
+} from './schema-helpers.ts';
+
+/** Schema of the Task kind: a single action, the atomic unit of work (seed 000, "Task"). */
+export const TaskSchema = KindSchema(
+  'Task',
+  Spec(
+    {
+      action: Opt(
+        Type.String({ minLength: 1, default: 'exec' }),
+        'The built-in action (exec, data.backup, service.deploy, …) or Action object to run; default exec.',
+      ),
+      command: Opt(
+        Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String(), { minItems: 1 })]),
+        'For exec: the command, as an argv list (preferred) or a string split on spaces without a shell.',
+      ),
+      shell: Opt(
+        Type.String({ minLength: 1 }),
+        'For exec: a script run with /bin/sh -c (instead of command).',
+      ),
+      workdir: Opt(
+        Type.String({ minLength: 1 }),
+        'Working directory of the command (default: the app path).',
+      ),
+      timeout: Opt(Duration, 'Time the task may take before it is stopped and fails.'),
+      env: Opt(EnvList, 'Environment variables for the command.'),
+      retries: Opt(
+        Type.Integer({ minimum: 0 }),
+        'Extra attempts after a failure, with exponential backoff (default 0).',
+      ),
+      when: Opt(
+        Type.String({ minLength: 1 }),
+        'Condition that must hold for the task to run; otherwise it is skipped.',
+      ),
+      results: Opt(
+        Type.Array(
+          Strict({
+            name: Req(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' }), 'Result name.'),
+            description: Opt(Type.String(), 'What the result holds.'),
+          }),
+        ),
+        'Named results the task produces for later tasks.',
+      ),
+      params: Opt(FreeObject, 'Parameters (inputs) of the action.'),
+      target: Opt(NameRef, 'What the action acts on: a dependency instance, app or data store.'),
+      schedule: Opt(
+        Type.String({ minLength: 1 }),
+        'Cron expression (5 fields) on which the task runs by itself.',
+      ),
+      onSuccess: OptCallback('Action to run when the task succeeds.'),
+      onFailure: OptCallback('Action to run when the task fails.'),
+    },
+    'Desired state of the task.',
+  ),
+  'A single action: the atomic unit of work.',
+);
+
+/** A Task object. */
+export type Task = Static<typeof TaskSchema>;

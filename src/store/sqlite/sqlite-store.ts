@@ -1,0 +1,297 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DvmError } from '../../errors/dvm-error.ts';
+import { PLACEMENT_FIELDS, type Placement } from '../../model/api.ts';
+import type { ObjectQuery, Referrer, Store, StoredObject, WriteBatch } from '../store.ts';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
+
+interface ObjectRow {
+  uid: string;
+  kind: string;
+  ecosystem: string;
+  domain: string;
+  app: string;
+  workspace: string;
+  name: string;
+  applied: string;
+  effective: string;
+  provenance: string;
+  generation: number;
+  resource_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const OBJECT_COLUMNS =
+  'uid, kind, ecosystem, domain, app, workspace, name, applied, effective, provenance, generation, resource_version, created_at, updated_at';
+
+/** Opens (creating and migrating if needed) the SQLite store at `path`; refuses a store from a newer dvm. */
+export function openSqliteStore(path: string): SqliteStore {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    if (existsSync(path)) assertNotNewer(path);
+  }
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path, { enableForeignKeyConstraints: true });
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+  } catch (error) {
+    throw new DvmError('DVM_STORE_CORRUPT', `cannot open the store at ${path}: ${(error as Error).message}`, {
+      fix: 'Check that DVM_HOME points at a dvm directory and that its files are readable and writable.',
+    });
+  }
+  migrate(db, path);
+  return new SqliteStore(db);
+}
+
+function readVersion(db: DatabaseSync): number {
+  return Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+}
+
+// Read the version with a read-only handle first so a newer store is never touched (not even WAL set-up).
+function assertNotNewer(path: string): void {
+  let version: number;
+  try {
+    const probe = new DatabaseSync(path, { readOnly: true });
+    try {
+      version = readVersion(probe);
+    } finally {
+      probe.close();
+    }
+  } catch (error) {
+    throw new DvmError('DVM_STORE_CORRUPT', `cannot read the store at ${path}: ${(error as Error).message}`, {
+      fix: 'Move the file aside (it may not be a dvm store) or point DVM_HOME elsewhere.',
+    });
+  }
+  if (version > LATEST_SCHEMA_VERSION) {
+    throw new DvmError(
+      'DVM_STORE_TOO_NEW',
+      `the store at ${path} has schema version ${version}, but this dvm knows versions up to ${LATEST_SCHEMA_VERSION}; it was left untouched`,
+      {
+        fix: 'Upgrade dvm, or point DVM_HOME at another directory.',
+        details: { version, supported: LATEST_SCHEMA_VERSION },
+      },
+    );
+  }
+}
+
+function migrate(db: DatabaseSync, path: string): void {
+  const current = readVersion(db);
+  if (current > LATEST_SCHEMA_VERSION) {
+    db.close();
+    throw new DvmError(
+      'DVM_STORE_TOO_NEW',
+      `the store at ${path} was written by a newer dvm (schema ${current})`,
+      {
+        fix: 'Upgrade dvm, or point DVM_HOME at another directory.',
+      },
+    );
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Another process may have migrated while we waited for the lock.
+      if (readVersion(db) >= migration.version) {
+        db.exec('COMMIT');
+        continue;
+      }
+      db.exec(migration.sql);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+function toStored(row: ObjectRow): StoredObject {
+  const placement: Placement = {};
+  for (const field of PLACEMENT_FIELDS) if (row[field]) placement[field] = row[field];
+  return {
+    uid: row.uid,
+    kind: row.kind,
+    name: row.name,
+    placement,
+    applied: JSON.parse(row.applied),
+    effective: JSON.parse(row.effective),
+    provenance: JSON.parse(row.provenance),
+    generation: row.generation,
+    resourceVersion: row.resource_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The embedded store: one SQLite file in WAL mode, one transaction per write batch. */
+export class SqliteStore implements Store {
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async list(query: ObjectQuery): Promise<StoredObject[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.kinds && query.kinds.length > 0) {
+      where.push(`kind IN (${query.kinds.map(() => '?').join(', ')})`);
+      params.push(...query.kinds);
+    }
+    if (query.name !== undefined) {
+      where.push('name = ?');
+      params.push(query.name);
+    }
+    for (const field of PLACEMENT_FIELDS) {
+      const value = query.placement?.[field];
+      if (value !== undefined) {
+        where.push(`${field} = ?`);
+        params.push(value);
+      }
+    }
+    const sql = `SELECT ${OBJECT_COLUMNS} FROM objects ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY kind, ecosystem, domain, app, workspace, name`;
+    return (this.statement(sql).all(...params) as unknown as ObjectRow[]).map(toStored);
+  }
+
+  async get(kind: string, placement: Placement, name: string): Promise<StoredObject | undefined> {
+    const row = this.statement(
+      `SELECT ${OBJECT_COLUMNS} FROM objects WHERE kind = ? AND ecosystem = ? AND domain = ? AND app = ? AND workspace = ? AND name = ?`,
+    ).get(
+      kind,
+      placement.ecosystem ?? '',
+      placement.domain ?? '',
+      placement.app ?? '',
+      placement.workspace ?? '',
+      name,
+    ) as ObjectRow | undefined;
+    return row ? toStored(row) : undefined;
+  }
+
+  async referrers(toKeys: string[]): Promise<Referrer[]> {
+    const result: Referrer[] = [];
+    const statement = this.statement(
+      'SELECT r.to_key, r.path, o.uid, o.kind, o.name, o.ecosystem, o.domain, o.app, o.workspace FROM refs r JOIN objects o ON o.uid = r.from_uid WHERE r.to_key = ? ORDER BY o.kind, o.name',
+    );
+    for (const toKey of toKeys) {
+      for (const row of statement.all(toKey) as Record<string, string>[]) {
+        const placement: Placement = {};
+        for (const field of PLACEMENT_FIELDS) if (row[field]) placement[field] = row[field];
+        result.push({
+          uid: row.uid,
+          kind: row.kind,
+          name: row.name,
+          placement,
+          path: row.path,
+          toKey: row.to_key,
+        });
+      }
+    }
+    return result;
+  }
+
+  async write(batch: WriteBatch): Promise<void> {
+    const db = this.db;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const versionOf = this.statement('SELECT resource_version FROM objects WHERE uid = ?');
+      const versionByIdentity = this.statement(
+        'SELECT uid, resource_version FROM objects WHERE kind = ? AND ecosystem = ? AND domain = ? AND app = ? AND workspace = ? AND name = ?',
+      );
+      const deleteObject = this.statement('DELETE FROM objects WHERE uid = ?');
+      const upsert = this.statement(
+        `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (uid) DO UPDATE SET applied = excluded.applied, effective = excluded.effective,
+           provenance = excluded.provenance, generation = excluded.generation,
+           resource_version = excluded.resource_version, updated_at = excluded.updated_at`,
+      );
+      const clearRefs = this.statement('DELETE FROM refs WHERE from_uid = ?');
+      const insertRef = this.statement(
+        'INSERT OR IGNORE INTO refs (from_uid, to_key, path) VALUES (?, ?, ?)',
+      );
+      let resourceVersion = Number(
+        (this.statement("SELECT value FROM meta WHERE key = 'resourceVersion'").get() as { value: string })
+          .value,
+      );
+
+      for (const del of batch.deletes) {
+        const row = versionOf.get(del.uid) as { resource_version: number } | undefined;
+        if (!row || row.resource_version !== del.expectedResourceVersion) throw conflict(del.uid);
+        deleteObject.run(del.uid);
+      }
+      for (const put of batch.puts) {
+        const o = put.object;
+        const p = o.placement;
+        const existing = versionByIdentity.get(
+          o.kind,
+          p.ecosystem ?? '',
+          p.domain ?? '',
+          p.app ?? '',
+          p.workspace ?? '',
+          o.name,
+        ) as { uid: string; resource_version: number } | undefined;
+        const found = existing ? existing.resource_version : 0;
+        if (found !== put.expectedResourceVersion || (existing && existing.uid !== o.uid)) {
+          throw conflict(`${o.kind}/${o.name}`);
+        }
+        resourceVersion += 1;
+        o.resourceVersion = resourceVersion;
+        o.applied.metadata.resourceVersion = String(resourceVersion);
+        o.effective.metadata.resourceVersion = String(resourceVersion);
+        upsert.run(
+          o.uid,
+          o.kind,
+          p.ecosystem ?? '',
+          p.domain ?? '',
+          p.app ?? '',
+          p.workspace ?? '',
+          o.name,
+          JSON.stringify(o.applied),
+          JSON.stringify(o.effective),
+          JSON.stringify(o.provenance),
+          o.generation,
+          o.resourceVersion,
+          o.createdAt,
+          o.updatedAt,
+        );
+        if (existing) clearRefs.run(o.uid);
+        for (const ref of put.refs) insertRef.run(o.uid, ref.toKey, ref.path);
+      }
+      this.statement("UPDATE meta SET value = ? WHERE key = 'resourceVersion'").run(String(resourceVersion));
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async fingerprint(): Promise<string> {
+    const row = this.statement(
+      "SELECT (SELECT value FROM meta WHERE key = 'resourceVersion') AS rv, (SELECT COUNT(*) FROM objects) AS n, (SELECT COUNT(*) FROM refs) AS r",
+    ).get() as { rv: string; n: number; r: number };
+    return `${row.rv}:${row.n}:${row.r}`;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function conflict(what: string): DvmError {
+  return new DvmError('DVM_CONFLICT', `${what} was changed by someone else while this command ran`, {
+    fix: 'Run the command again; it will read the current version first.',
+  });
+}

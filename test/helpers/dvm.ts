@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+
+/** Absolute path of the real dvm binary. */
+export const DVM_BIN = new URL('../../bin/dvm.js', import.meta.url).pathname;
+
+/** Absolute path of the repository root. */
+export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+
+/** What one dvm invocation printed and returned. */
+export interface DvmRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `dvm` binary (same Node as the tests) with DVM_HOME set; never throws on a non-zero exit. */
+export function dvm(home: string, args: string[], options: { input?: string; cwd?: string } = {}): DvmRun {
+  const result = spawnSync(process.execPath, [DVM_BIN, ...args], {
+    env: { ...process.env, DVM_HOME: home, NO_COLOR: '1' },
+    input: options.input ?? '',
+    cwd: options.cwd ?? REPO_ROOT,
+    encoding: 'utf8',
+  });
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A fresh DVM_HOME removed when the test file ends. */
+export function tempHome(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-test-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs dvm and fails the test with its output unless it exits 0. */
+export function dvmOk(home: string, args: string[], options: { input?: string; cwd?: string } = {}): DvmRun {
+  const run = dvm(home, args, options);
+  if (run.status !== 0)
+    throw new Error(
+      `dvm ${args.join(' ')} exited ${run.status}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
+    );
+  return run;
+}
