@@ -50,11 +50,16 @@ export class KindRegistry {
     for (const info of kinds) this.add(info);
   }
 
-  /** Registers a kind under its kind name, plural, singular and short names (case-insensitive). */
+  /**
+   * Registers a kind under its kind name, plural, singular and short names (case-insensitive). A user-defined
+   * kind never takes over a name or kind of a built-in one.
+   */
   add(info: KindInfo): void {
+    if (!info.builtin && this.byKind.get(info.kind)?.builtin) return;
     this.byKind.set(info.kind, info);
     for (const name of [info.kind, info.plural, info.singular, ...info.shortNames]) {
-      if (name) this.byName.set(name.toLowerCase(), info);
+      if (name && !(this.byName.get(name.toLowerCase())?.builtin && !info.builtin))
+        this.byName.set(name.toLowerCase(), info);
     }
   }
 

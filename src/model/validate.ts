@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { DURATION_PATTERN, NAME_PATTERN } from './kinds/schema-helpers.ts';
 import { didYouMean } from './suggest.ts';
 import type { PathSegment } from './yaml-source.ts';
 
@@ -18,6 +19,11 @@ export function pointerToPath(pointer: string): PathSegment[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
 }
+
+const PATTERN_NAMES: Record<string, string> = {
+  [DURATION_PATTERN]: 'a duration like 500ms, 30s, 5m, 1h30m or 7d',
+  [NAME_PATTERN]: 'a valid name (lowercase letters, digits, "-", "." and "_")',
+};
 
 function describeType(value: unknown): string {
   if (value === null) return 'null';
@@ -74,7 +80,7 @@ function problemFor(error: ErrorObject, data: unknown, explainHint: string): Sch
     case 'pattern':
       return {
         path,
-        message: `${JSON.stringify(valueAt(data, path))} does not match ${String(params.pattern)}`,
+        message: `${JSON.stringify(valueAt(data, path))} is not ${PATTERN_NAMES[String(params.pattern)] ?? `a match for ${String(params.pattern)}`}`,
         fix:
           path.at(-1) === 'name'
             ? 'Names use lowercase letters, digits, "-", "." and "_", and start and end with a letter or digit.'

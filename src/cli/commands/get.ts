@@ -1,4 +1,3 @@
-import { placementFieldsOf } from '../../model/api.ts';
 import type { KindInfo } from '../../model/catalog.ts';
 import { findObject, listObjects, scopeFor } from '../../service/query.ts';
 import type { StoredObject } from '../../store/store.ts';
@@ -53,12 +52,10 @@ export const command: Command = {
       ctx.io.stderr.write(`No resources found${where ? ` in ${where}` : ''}.\n`);
       return 0;
     }
-    const parentColumns = ['ecosystem', 'domain', 'app', 'workspace'].filter((field) =>
-      infos.some(
-        (info) =>
-          placementFieldsOf(info.scope).includes(field as never) &&
-          (all || scopeFor(info, scope)[field as never] === undefined),
-      ),
+    // Parent columns appear with -A, or when the objects listed differ in that parent.
+    const listed = groups.flatMap(([, objects]) => objects);
+    const parentColumns = ['ecosystem', 'domain', 'app', 'workspace'].filter(
+      (field) => all || new Set(listed.map((o) => o.placement[field as keyof typeof o.placement])).size > 1,
     );
     await printObjects(ctx.io, groups, {
       format,

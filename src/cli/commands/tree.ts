@@ -43,7 +43,9 @@ each domain a count of its other objects (tasks, workflows, …).`,
       const perKind = counts.get(key);
       if (!perKind) return '';
       const platformKinds = platform.kinds;
-      return `  [${[...perKind].map(([kind, n]) => `${n} ${n === 1 ? (platformKinds.get(kind)?.singular ?? kind) : (platformKinds.get(kind)?.plural ?? kind)}`).join(', ')}]`;
+      const order = platformKinds.all().map((k) => k.kind);
+      const sorted = [...perKind].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+      return `  [${sorted.map(([kind, n]) => `${n} ${n === 1 ? (platformKinds.get(kind)?.singular ?? kind) : (platformKinds.get(kind)?.plural ?? kind)}`).join(', ')}]`;
     };
     const walk = (key: string, prefix: string) => {
       const children = (byParent.get(key) ?? []).sort((a, b) => a.name.localeCompare(b.name));

@@ -1,9 +1,10 @@
-import { DvmError } from '../../errors/dvm-error.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { API_VERSION, type Placement } from '../../model/api.ts';
 import { applyDocuments } from '../../service/apply/apply.ts';
 import { CURRENT_CONTEXT } from '../../service/context.ts';
 import { innerPlacement } from '../../service/delete.ts';
 import { findObject } from '../../service/query.ts';
+import { scopeFlags } from '../args.ts';
 import type { Command } from '../command.ts';
 import { isLegacyProject, LEGACY_PLACEMENT, PROJECT_DEPRECATION } from '../kind-args.ts';
 
@@ -23,7 +24,8 @@ override the context for that command. \`dvm get context\` shows the selection.`
     const platform = await ctx.platform();
     let scope = await ctx.scope();
     let selection: Placement = {};
-    if (isLegacyProject(level)) {
+    const legacy = isLegacyProject(level);
+    if (legacy) {
       ctx.io.stderr.write(PROJECT_DEPRECATION);
       level = 'app';
       scope = { ...LEGACY_PLACEMENT };
@@ -35,7 +37,17 @@ override the context for that command. \`dvm get context\` shows the selection.`
         });
       }
       const info = platform.kinds.require(level);
-      const object = await findObject(platform.store, info, name, scope);
+      // Look everywhere the flags allow; the current context only breaks ties between same-named objects.
+      const object = await findObject(
+        platform.store,
+        info,
+        name,
+        legacy ? scope : scopeFlags(ctx.flags),
+      ).catch(async (error) => {
+        if (isDvmError(error) && error.code === 'DVM_AMBIGUOUS')
+          return findObject(platform.store, info, name, scope);
+        throw error;
+      });
       selection = innerPlacement(object) ?? {};
     }
     const context = {

@@ -20,8 +20,12 @@ export function Req<T extends TSchema>(schema: T, description: string) {
 }
 
 /** A duration like `5m`, `10s`, `1h30m`, `7d`. */
+/** The pattern of durations like `5m`, `10s`, `1h30m`, `7d`. */
+export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d))+$';
+
+/** A duration like `5m`, `10s`, `1h30m`, `7d`. */
 export const Duration = Type.String({
-  pattern: '^([0-9]+(ms|s|m|h|d))+$',
+  pattern: DURATION_PATTERN,
   description: 'A duration like 500ms, 10s, 5m, 1h30m, 7d.',
 });
 

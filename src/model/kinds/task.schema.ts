@@ -31,7 +31,7 @@ export const TaskSchema = KindSchema(
       ),
       workdir: Opt(
         Type.String({ minLength: 1 }),
-        'Working directory of the command (default: the app path).',
+        'Working directory of the command; a relative path is relative to the YAML file, like an App path.',
       ),
       timeout: Opt(Duration, 'Time the task may take before it is stopped and fails.'),
       env: Opt(EnvList, 'Environment variables for the command.'),

@@ -6,7 +6,10 @@ import { KindSchema, NameRef, Opt, Req, Spec, Strict } from './schema-helpers.ts
 export const WorkflowTask = AnyOfRequired(
   Strict(
     {
-      name: Opt(NameRef, 'Entry name, unique in the workflow; dependsOn refers to it.'),
+      name: Opt(
+        NameRef,
+        'Entry name, unique in the workflow; dependsOn refers to it (default: the taskRef or ref).',
+      ),
       taskRef: Opt(NameRef, 'The Task to run (may be qualified as DOMAIN/NAME).'),
       ref: Opt(NameRef, 'Alias of taskRef.'),
       dependsOn: Opt(

@@ -278,6 +278,14 @@ async function validateSchemas(
 ): Promise<void> {
   const validator = new SchemaValidator();
   const definitions = await definitionSchemas(view);
+  // Names taken by user-defined kinds already stored (a batch definition replaces its own stored version).
+  const claimed = new Map<string, string>();
+  for (const stored of await view.findAll('ResourceDefinition', undefined, {})) {
+    if (pendings.some((p) => p.key === stored.key)) continue;
+    const info = kindFromDefinition(stored.effective);
+    for (const name of [info.kind, info.plural, info.singular, ...info.shortNames])
+      claimed.set(name.toLowerCase(), stored.key);
+  }
   for (const pending of pendings) {
     const { info } = pending;
     const label = labelOf(pending.object);
@@ -313,28 +321,38 @@ async function validateSchemas(
         fix: problem.fix,
       });
     }
-    if (info.kind === 'ResourceDefinition') checkDefinition(pending, kinds, validator, problems);
+    if (info.kind === 'ResourceDefinition') checkDefinition(pending, validator, problems, claimed);
   }
 }
 
 function checkDefinition(
   pending: Pending,
-  kinds: KindRegistry,
   validator: SchemaValidator,
   problems: ProblemList,
+  claimed: Map<string, string>,
 ): void {
   const spec = (pending.effective.spec ?? {}) as Record<string, unknown>;
   const label = labelOf(pending.object);
   const info = kindFromDefinition(pending.effective);
-  for (const name of [info.kind, info.plural, info.singular, ...info.shortNames]) {
-    const owner = kinds.lookup(name);
-    if (owner?.builtin) {
+  const builtins = new KindRegistry();
+  for (const name of new Set(
+    [info.kind, info.plural, info.singular, ...info.shortNames].map((n) => n.toLowerCase()),
+  )) {
+    const owner = builtins.lookup(name);
+    const other = claimed.get(name);
+    if (owner) {
       problems.add(pending.doc, label, ['spec', 'names'], {
         code: 'DVM_SCHEMA_INVALID',
         message: `"${name}" is already a name of the built-in kind ${owner.kind}`,
         fix: 'Choose names no built-in kind uses (dvm api-resources lists them).',
       });
-    }
+    } else if (other && other !== pending.key) {
+      problems.add(pending.doc, label, ['spec', 'names'], {
+        code: 'DVM_CONFLICT',
+        message: `"${name}" is already a name of the kind defined by ${other.split('/').pop()}`,
+        fix: 'Choose other names, or change that ResourceDefinition instead.',
+      });
+    } else claimed.set(name, pending.key);
   }
   try {
     validator.compile(`definition:${pending.key}:${stableStringify(spec.schema)}`, spec.schema as object);
