@@ -19,7 +19,7 @@ function dvm(...args: string[]): void {
 
 rmSync(home, { recursive: true, force: true });
 process.stdout.write(`DVM_HOME=${home} (fresh)\n`);
-dvm('apply', '-R', '-f', 'examples/quickstart');
+dvm('apply', '-f', 'examples/quickstart');
 dvm('tree');
 dvm('get', 'apps', '-A');
 dvm('get', 'pipelines', '-A', '-o', 'wide');

@@ -15,10 +15,12 @@ export async function kindSchema(platform: Platform, info: KindInfo): Promise<Sc
   return schemaOf(info, (definition?.effective.spec as { schema?: unknown })?.schema);
 }
 
-/** The branches of a union, or the node itself. */
+/** The branches of a union, or the node itself (a typed node with anyOf constraints is kept as well). */
 export function branches(node: SchemaNode): SchemaNode[] {
   const union = (node.anyOf ?? node.oneOf) as SchemaNode[] | undefined;
-  return union ? union.flatMap(branches) : [node];
+  if (!union) return [node];
+  const nested = union.flatMap(branches);
+  return node.type !== undefined ? [node, ...nested] : nested;
 }
 
 /** The properties a node (or any branch of it, or its list items) declares. */
@@ -35,7 +37,7 @@ export function propertiesOf(node: SchemaNode): Record<string, SchemaNode> {
 /** A short type name like `<string>`, `<[]Object>`, `<map[string]string>`. */
 export function typeName(node: SchemaNode): string {
   if (node.const !== undefined) return 'string';
-  const options = branches(node);
+  const options = node.type === undefined ? branches(node) : [node];
   if (options.length > 1) return [...new Set(options.map(typeName))].join('|');
   if (node.type === 'array') return `[]${node.items ? typeName(node.items as SchemaNode) : 'any'}`;
   if (node.type === 'object') {

@@ -144,18 +144,19 @@ export function extractReferences(kind: string, spec: unknown): Reference[] {
   return refs;
 }
 
-const DAG_LISTS: Record<string, string> = {
-  Workflow: 'tasks',
-  Pipeline: 'stages',
-  Orchestration: 'pipelines',
+// The list holding each kind's dependsOn graph, and the fields an entry's name defaults to when it has none.
+const DAG_LISTS: Record<string, [string, string[]]> = {
+  Workflow: ['tasks', ['taskRef', 'ref']],
+  Pipeline: ['stages', ['workflowRef', 'workflow']],
+  Orchestration: ['pipelines', ['pipelineRef']],
 };
 
 /** The dependsOn graph of a Workflow, Pipeline or Orchestration, if the kind has one. */
 export function extractDag(kind: string, spec: unknown): EmbeddedDag | undefined {
-  const listField = DAG_LISTS[kind];
-  if (!listField || !spec || typeof spec !== 'object') return undefined;
+  if (!DAG_LISTS[kind] || !spec || typeof spec !== 'object') return undefined;
+  const [listField, nameFallbacks] = DAG_LISTS[kind];
   const nodes = asList((spec as Spec)[listField]).map((item) => ({
-    name: String(item.name ?? ''),
+    name: String(item.name ?? nameFallbacks.map((f) => item[f]).find((v) => typeof v === 'string') ?? ''),
     dependsOn: Array.isArray(item.dependsOn) ? item.dependsOn.map(String) : [],
   }));
   return { listPath: ['spec', listField], nodes };

@@ -43,7 +43,11 @@ export function OptRefList(entryDescription: string, listDescription: string) {
   return Opt(Type.Array(RefEntry(entryDescription)), listDescription);
 }
 
-/** Requires at least one of `fields` on an object schema (aliases like `taskRef` / `ref`). */
+/**
+ * Requires at least one of `fields` on an object schema (aliases like `taskRef` / `ref`). The anyOf sits inside
+ * an allOf so that schema walkers (dvm explain) still see the object's own properties.
+ */
 export function AnyOfRequired<T extends TSchema>(schema: T, fields: readonly string[]): T {
-  return { ...schema, anyOf: fields.map((field) => ({ properties: { [field]: {} }, required: [field] })) };
+  const anyOf = fields.map((field) => ({ properties: { [field]: {} }, required: [field] }));
+  return { ...schema, allOf: [{ description: `needs ${fields.join(' or ')}`, anyOf }] };
 }

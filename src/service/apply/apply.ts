@@ -119,7 +119,7 @@ export async function applyDocuments(
     });
   }
   // Unplaced objects are still checked against their schema, so one run reports every problem.
-  await validateSchemas([...sorted, ...pendings.filter((p) => p.key === '')], view, kinds, problems);
+  await validateSchemas([...sorted, ...pendings.filter((p) => p.key === '')], view, problems);
   for (const pending of sorted) await checkReferences(pending, view, kinds, problems);
   if (problems.size > 0)
     throw aggregateError(
@@ -270,12 +270,7 @@ async function definitionSchemas(view: View): Promise<Map<string, unknown>> {
   return schemas;
 }
 
-async function validateSchemas(
-  pendings: Pending[],
-  view: View,
-  kinds: KindRegistry,
-  problems: ProblemList,
-): Promise<void> {
+async function validateSchemas(pendings: Pending[], view: View, problems: ProblemList): Promise<void> {
   const validator = new SchemaValidator();
   const definitions = await definitionSchemas(view);
   // Names taken by user-defined kinds already stored (a batch definition replaces its own stored version).

@@ -62,13 +62,16 @@ export class ProblemList {
   }
 }
 
-// An App's spec.path is relative to the file that declares it (as a compose file's build context is), so
-// applying from another directory means the same source folder; `~` is kept and expanded where it is used.
+// Host paths in a spec are relative to the file that declares them (as a compose file's build context is), so
+// applying from another directory means the same folder; absolute paths and `~` are kept as written.
+const HOST_PATH_FIELDS: Record<string, string> = { App: 'path', Task: 'workdir' };
+
 function resolveSourcePath(object: ResourceObject, doc: SourceDocument): void {
-  const path = object.spec?.path;
-  if (object.kind !== 'App' || typeof path !== 'string' || !doc.baseDir) return;
+  const field = HOST_PATH_FIELDS[object.kind];
+  const path = field ? object.spec?.[field] : undefined;
+  if (typeof path !== 'string' || path === '' || !doc.baseDir) return;
   if (path.startsWith('/') || path.startsWith('~')) return;
-  object.spec = { ...object.spec, path: resolve(doc.baseDir, path) };
+  object.spec = { ...object.spec, [field]: resolve(doc.baseDir, path) };
 }
 
 const SYSTEM_FIELDS = ['uid', 'creationTimestamp', 'generation', 'resourceVersion'];
@@ -99,7 +102,10 @@ export function readDocument(
     return undefined;
   }
   const raw = data as Record<string, unknown>;
-  const label = labelOf(raw);
+  const label =
+    raw.kind === undefined && (raw.metadata as { name?: unknown })?.name === undefined
+      ? `document ${doc.index + 1}`
+      : labelOf(raw);
   const before = problems.size;
   if (typeof raw.kind !== 'string' || raw.kind === '') {
     problems.add(doc, label, ['kind'], {

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+
+test('api-resources lists all 25 built-in kinds with short names and scope', () => {
+  const out = dvmOk(tempHome(), ['api-resources']).stdout;
+  const rows = out.trim().split('\n').slice(1);
+  assert.equal(rows.length, 25);
+  assert.match(out, /^workflows\s+wf\s+devopsmaestro\.io\/v1\s+Domain\s+Workflow$/m);
+  assert.match(out, /^ecosystems\s+eco\s+devopsmaestro\.io\/v1\s+Global\s+Ecosystem$/m);
+  assert.match(out, /^workspaces\s+ws\s+devopsmaestro\.io\/v1\s+App\s+Workspace$/m);
+});
+
+test('explain documents kinds and fields from the schema, and suggests near field names', () => {
+  const home = tempHome();
+  const app = dvmOk(home, ['explain', 'app']).stdout;
+  assert.match(app, /^KIND:\s+App$/m);
+  assert.match(app, /^ {2}spec\t<Object> -required-$/m);
+  const health = dvmOk(home, ['explain', 'app.spec.healthCheck']).stdout;
+  assert.match(health, /^FIELD:\s+spec\.healthCheck <Object>$/m);
+  assert.match(health, /^ {2}interval\t<string>$/m);
+  assert.match(
+    dvmOk(home, ['explain', 'workflow.spec.tasks.dependsOn']).stdout,
+    /FIELD:\s+spec\.tasks\.dependsOn <\[\]string>/,
+  );
+  const typo = dvm(home, ['explain', 'app.spec.helthCheck']);
+  assert.equal(typo.status, 1);
+  assert.match(
+    typo.stderr,
+    /DVM_NOT_FOUND: field "helthCheck" does not exist in App\.spec \(did you mean "healthCheck"\?\)/,
+  );
+});
+
+test('schema export writes editor schemas that validate the shipped examples', () => {
+  const home = tempHome();
+  const out = join(home, 'schemas');
+  dvmOk(home, ['schema', 'export', out]);
+  const files = readdirSync(out);
+  assert.equal(files.length, 26);
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  for (const file of files) ajv.addSchema(JSON.parse(readFileSync(join(out, file), 'utf8')), file);
+  const validate = ajv.getSchema('dvm.schema.json');
+  assert.ok(validate);
+  const good = parse(
+    'apiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: t}\nspec: {command: [make]}\n',
+  );
+  assert.equal(validate(good), true, JSON.stringify(validate.errors));
+  const bad = parse(
+    'apiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: t}\nspec: {comand: [make]}\n',
+  );
+  assert.equal(validate(bad), false);
+});
+
+test('completion scripts are valid shell', () => {
+  const home = tempHome();
+  const bash = dvmOk(home, ['completion', 'bash']).stdout;
+  assert.match(bash, /complete -F _dvm dvm/);
+  assert.equal(spawnSync('bash', ['-n'], { input: bash }).status, 0);
+  assert.match(dvmOk(home, ['completion', 'zsh']).stdout, /^#compdef dvm/);
+  assert.equal(dvm(home, ['completion', 'fish']).status, 2);
+});
+
+test('version, help, and unknown commands', () => {
+  const home = tempHome();
+  assert.match(dvmOk(home, ['version']).stdout, /^dvm \d+\.\d+\.\d+ \(store schema \d+, node v24\./);
+  assert.equal(JSON.parse(dvmOk(home, ['version', '-o', 'json']).stdout).storeSchema, 1);
+  assert.match(dvmOk(home, ['help']).stdout, /^ {2}apply\s+Create or update objects/m);
+  assert.match(dvmOk(home, ['get', '--help']).stdout, /^Usage: dvm get KIND/);
+  const unknown = dvm(home, ['aply']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /DVM_USAGE: unknown command "aply" \(did you mean "apply"\?\)/);
+  assert.equal(dvm(home, []).status, 2);
+});
