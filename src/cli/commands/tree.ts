@@ -1,3 +1,4 @@
+import { DvmError } from '../../errors/dvm-error.ts';
 import type { StoredObject } from '../../store/store.ts';
 import type { Command } from '../command.ts';
 
@@ -60,13 +61,14 @@ each domain a count of its other objects (tasks, workflows, …).`,
       lines.push(`${eco.name} (Ecosystem)${summary(eco.name)}`);
       walk(eco.name, '');
     }
+    if (only && ecosystems.length === 0) {
+      throw new DvmError('DVM_NOT_FOUND', `ecosystem "${only}" not found`, {
+        fix: 'Run `dvm get ecosystems` for the names.',
+      });
+    }
     if (lines.length === 0)
-      ctx.io.stderr.write(
-        only
-          ? `Ecosystem "${only}" not found.\n`
-          : 'No ecosystems yet: `dvm create ecosystem NAME` or `dvm apply -f FILE`.\n',
-      );
+      ctx.io.stderr.write('No ecosystems yet: `dvm create ecosystem NAME` or `dvm apply -f FILE`.\n');
     else ctx.io.stdout.write(`${lines.join('\n')}\n`);
-    return only && ecosystems.length === 0 ? 1 : 0;
+    return 0;
   },
 };
