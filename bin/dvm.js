@@ -10,6 +10,11 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// A closed pipe (`dvm get … | head`) ends the command quietly, as it does for other Unix tools.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 // Caches compiled (and type-stripped) modules, which halves the start-up time of every command.
 module.enableCompileCache?.();
 const { main } = await import('../src/cli/main.ts');

@@ -23,7 +23,14 @@ export function mergeUnder(
   if (!isPlainObject(upper) || !isPlainObject(lower)) return upper;
   const merged: Record<string, Json> = { ...upper };
   for (const [key, value] of Object.entries(lower)) {
-    merged[key] = mergeUnder(upper[key], value, source, provenance, `${path}.${key}`);
+    // Own keys only, and defined rather than assigned: keys like `toString` or `__proto__` are plain data here.
+    const own = Object.hasOwn(upper, key) ? upper[key] : undefined;
+    Object.defineProperty(merged, key, {
+      value: mergeUnder(own, value, source, provenance, `${path}.${key}`),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return merged;
 }
@@ -37,10 +44,11 @@ function recordLeaves(value: Json, source: string, provenance: Record<string, st
   }
 }
 
-/** The inherited source of a path, if it or one of its ancestors was inherited. */
+/** The inherited source of a path: of the path or an ancestor, else of its inherited descendants. */
 export function inheritedFrom(provenance: Record<string, string>, path: string): string | undefined {
   for (let p = path; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
-    if (provenance[p]) return provenance[p];
+    if (Object.hasOwn(provenance, p)) return provenance[p];
   }
-  return undefined;
+  const descendant = Object.keys(provenance).find((key) => key.startsWith(`${path}.`));
+  return descendant ? provenance[descendant] : undefined;
 }

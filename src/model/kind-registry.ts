@@ -14,6 +14,9 @@ export function normalizeScope(scope: unknown): ScopeLevel {
   return SCOPE_LEVELS.find((level) => level.toLowerCase() === lower) ?? 'Global';
 }
 
+/** The pattern of a kind name (PascalCase), as the ResourceDefinition schema requires. */
+export const KIND_NAME_PATTERN = /^[A-Z][A-Za-z0-9]*$/;
+
 /** The kind a ResourceDefinition object registers. */
 export function kindFromDefinition(definition: ResourceObject): KindInfo {
   const spec = (definition.spec ?? {}) as Record<string, unknown>;
@@ -33,8 +36,8 @@ export function kindFromDefinition(definition: ResourceObject): KindInfo {
     scope: normalizeScope(spec.scope),
     category: 'Custom',
     description: String(
-      definition.metadata.description ??
-        `User-defined kind from ResourceDefinition/${definition.metadata.name}.`,
+      definition.metadata?.description ??
+        `User-defined kind from ResourceDefinition/${definition.metadata?.name}.`,
     ),
     columns,
     builtin: false,

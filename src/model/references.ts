@@ -139,7 +139,7 @@ const RULES: Record<string, (spec: Spec, add: Add) => void> = {
 /** Every reference an object of `kind` makes from its (effective) spec. */
 export function extractReferences(kind: string, spec: unknown): Reference[] {
   const refs: Reference[] = [];
-  const rule = RULES[kind];
+  const rule = Object.hasOwn(RULES, kind) ? RULES[kind] : undefined;
   if (rule && spec && typeof spec === 'object') rule(spec as Spec, (ref) => refs.push(ref));
   return refs;
 }
@@ -153,7 +153,7 @@ const DAG_LISTS: Record<string, [string, string[]]> = {
 
 /** The dependsOn graph of a Workflow, Pipeline or Orchestration, if the kind has one. */
 export function extractDag(kind: string, spec: unknown): EmbeddedDag | undefined {
-  if (!DAG_LISTS[kind] || !spec || typeof spec !== 'object') return undefined;
+  if (!Object.hasOwn(DAG_LISTS, kind) || !spec || typeof spec !== 'object') return undefined;
   const [listField, nameFallbacks] = DAG_LISTS[kind];
   const nodes = asList((spec as Spec)[listField]).map((item) => ({
     name: String(item.name ?? nameFallbacks.map((f) => item[f]).find((v) => typeof v === 'string') ?? ''),

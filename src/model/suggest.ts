@@ -12,19 +12,25 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
+// Names longer than this are not typos of a name; comparing them would only cost time.
+const MAX_SUGGEST_LENGTH = 100;
+
 /** The candidate closest to `input` (case-insensitive), if it is close enough to be a likely typo. */
 export function closest(input: string, candidates: Iterable<string>): string | undefined {
   const needle = input.toLowerCase();
+  if (needle.length > MAX_SUGGEST_LENGTH) return undefined;
+  const limit = Math.max(2, Math.floor(needle.length / 3));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
+    // The length difference bounds the distance from below: skip what cannot be close enough.
+    if (Math.abs(candidate.length - needle.length) > limit) continue;
     const d = editDistance(needle, candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
   }
-  const limit = Math.max(2, Math.floor(needle.length / 3));
   return bestDistance <= limit ? best : undefined;
 }
 

@@ -63,7 +63,17 @@ export function parseYamlSource(text: string, file: string, baseDir?: string): P
       data = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
       const { line, col } = lineCounter.linePos(doc.range[0]);
-      errors.push({ code: 'DVM_YAML_SYNTAX', message: (error as Error).message, file, line, column: col });
+      const tooDeep = error instanceof RangeError;
+      errors.push({
+        code: 'DVM_YAML_SYNTAX',
+        message: tooDeep ? 'the document is nested too deeply to read' : (error as Error).message,
+        file,
+        line,
+        column: col,
+        fix: tooDeep
+          ? 'Flatten the document: dvm objects need only a few levels of nesting.'
+          : 'Correct the YAML at this position.',
+      });
       index++;
       continue;
     }

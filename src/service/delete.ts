@@ -21,7 +21,7 @@ const CONTAINER_FIELD: Record<string, keyof Placement> = {
 
 /** The location of the objects that live inside a container object, or undefined for other kinds. */
 export function innerPlacement(object: StoredObject): Placement | undefined {
-  const field = CONTAINER_FIELD[object.kind];
+  const field = Object.hasOwn(CONTAINER_FIELD, object.kind) ? CONTAINER_FIELD[object.kind] : undefined;
   return field ? { ...object.placement, [field]: object.name } : undefined;
 }
 

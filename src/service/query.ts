@@ -2,7 +2,7 @@ import { DvmError } from '../errors/dvm-error.ts';
 import { type Placement, placementFieldsOf, placementLabel } from '../model/api.ts';
 import type { KindInfo } from '../model/catalog.ts';
 import { didYouMean } from '../model/suggest.ts';
-import type { Store, StoredObject } from '../store/store.ts';
+import type { ObjectSummary, Store, StoredObject } from '../store/store.ts';
 import { PLACEMENT_FLAGS } from './placement.ts';
 import { matchesSelector, parseSelector } from './selector.ts';
 
@@ -37,6 +37,23 @@ export async function listObjects(
     }
   }
   return result;
+}
+
+/** Table rows of objects of a kind in a scope: only the given effective-form paths are read. */
+export async function summarizeObjects(
+  store: Store,
+  info: KindInfo,
+  paths: string[],
+  options: ListOptions,
+): Promise<ObjectSummary[]> {
+  const selector = options.selector ? parseSelector(options.selector) : undefined;
+  const placement = options.all ? {} : scopeFor(info, options.scope);
+  const rows = await store.summarize({ kinds: [info.kind], placement }, paths);
+  return selector
+    ? rows.filter((r) =>
+        matchesSelector(selector, (r.values['metadata.labels'] ?? {}) as Record<string, string>),
+      )
+    : rows;
 }
 
 /** The one object of a kind with this name in the scope; absent or several is a coded error naming the flags. */

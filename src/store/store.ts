@@ -24,6 +24,17 @@ export interface ObjectQuery {
   placement?: Placement;
 }
 
+/** An object reduced to a few values of its effective form: what a table row needs. */
+export interface ObjectSummary {
+  uid: string;
+  kind: string;
+  name: string;
+  placement: Placement;
+  createdAt: string;
+  /** Dotted path (as asked for) → the value at that path of the effective form, or undefined. */
+  values: Record<string, unknown>;
+}
+
 /** A reference from one object to another, kept so deletes can find referrers. */
 export interface RefEdge {
   /** `objectKey()` of the object referred to. */
@@ -59,6 +70,11 @@ export interface WriteBatch {
 export interface Store {
   /** Lists objects matching a query, ordered by kind, location and name. */
   list(query: ObjectQuery): Promise<StoredObject[]>;
+  /**
+   * Like list, but reads only the values at the given dotted paths of each effective form (plus
+   * `metadata.labels`); tables use it, because reading and parsing whole objects is most of a listing's cost.
+   */
+  summarize(query: ObjectQuery, paths: string[]): Promise<ObjectSummary[]>;
   /** Reads one object by its exact identity. */
   get(kind: string, placement: Placement, name: string): Promise<StoredObject | undefined>;
   /** Every object that refers to one of the given object keys. */

@@ -227,3 +227,40 @@ spec:
     /DVM_SEED_ORDER <stdin>:13:\d+ DataLake\/it-data spec\.seedOrder\[1\]: seedOrder names "payments", which is not in spec\.dataStores/,
   );
 });
+
+test('a domain resolves its own references from inside itself, not from a sibling domain', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', PLATFORM]);
+  const store = (domain: string) =>
+    `apiVersion: devopsmaestro.io/v1\nkind: DataStore\nmetadata: {name: customers, domain: ${domain}}\nspec:\n  target: {dependencyRef: shared-db, table: customers}\n  schema: {fields: [{name: id, type: string, primary: true}]}\n`;
+  dvmOk(home, ['apply', '-f', '-'], { input: store('identity') });
+  const payments =
+    'apiVersion: devopsmaestro.io/v1\nkind: Domain\nmetadata: {name: payments, ecosystem: acme}\nspec:\n  dataStores: [{ref: customers}]\n';
+  // identity has a "customers", payments does not: the reference must not silently bind to identity's.
+  const run = dvm(home, ['apply', '-f', '-'], { input: payments });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /DataStore "customers" not found from acme\/payments/);
+  dvmOk(home, ['apply', '-f', '-'], { input: `${store('payments')}---\n${payments}` });
+  assert.match(
+    dvmOk(home, ['describe', 'datastore', 'customers', '-d', 'payments']).stdout,
+    /Domain\/payments \(spec\.dataStores\[0\]\.ref\)/,
+  );
+  assert.match(
+    dvmOk(home, ['describe', 'datastore', 'customers', '-d', 'identity']).stdout,
+    /Referenced by:\n {2}<none>/,
+  );
+});
+
+test('defaults with keys named like Object.prototype members are plain data', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', PLATFORM]);
+  const domain =
+    'apiVersion: devopsmaestro.io/v1\nkind: Domain\nmetadata: {name: payments, ecosystem: acme}\nspec:\n  defaults: {toString: {a: 1}, language: go}\n';
+  const run = dvm(home, ['apply', '-f', '-'], { input: domain });
+  assert.equal(run.status, 1);
+  assert.match(
+    run.stderr,
+    /App\/api spec\.toString: unknown field "toString" \(inherited from Domain\/payments \(spec\.defaults\)\)/,
+  );
+  assert.doesNotMatch(run.stderr, /DVM_INTERNAL/);
+});

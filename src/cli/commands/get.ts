@@ -1,9 +1,10 @@
+import type { Placement } from '../../model/api.ts';
 import type { KindInfo } from '../../model/catalog.ts';
-import { findObject, listObjects, scopeFor } from '../../service/query.ts';
-import type { StoredObject } from '../../store/store.ts';
+import { findObject, listObjects, scopeFor, summarizeObjects } from '../../service/query.ts';
+import type { ObjectSummary, StoredObject } from '../../store/store.ts';
 import type { Command } from '../command.ts';
 import { isLegacyProject, LEGACY_PLACEMENT, PROJECT_DEPRECATION, takeKinds } from '../kind-args.ts';
-import { outputFormat, printObjects } from '../output/objects.ts';
+import { columnPaths, outputFormat, printDocuments, printRows, summaryOf } from '../output/objects.ts';
 
 /** `dvm get KIND [NAME…]`: list objects or show some by name. */
 export const command: Command = {
@@ -32,37 +33,40 @@ export const command: Command = {
     }
     const { infos, rest } = takeKinds(positionals, platform.kinds, 'get');
     const all = Boolean(ctx.flags.all);
-    const groups: [KindInfo, StoredObject[]][] = [];
-    if (rest.length > 0) {
-      for (const info of infos) {
+    const documents = format === 'yaml' || format === 'json';
+    const listing = { scope, all, selector: ctx.flags.selector };
+    const groups: [KindInfo, StoredObject[] | ObjectSummary[]][] = [];
+    for (const info of infos) {
+      if (rest.length > 0) {
         const found: StoredObject[] = [];
         for (const name of rest) found.push(await findObject(platform.store, info, name, scope));
-        groups.push([info, found]);
+        groups.push([info, documents ? found : found.map((o) => summaryOf(o, columnPaths(info, format)))]);
+      } else if (documents) {
+        groups.push([info, await listObjects(platform.store, [info], listing)]);
+      } else {
+        groups.push([info, await summarizeObjects(platform.store, info, columnPaths(info, format), listing)]);
       }
-    } else {
-      for (const info of infos)
-        groups.push([
-          info,
-          await listObjects(platform.store, [info], { scope, all, selector: ctx.flags.selector }),
-        ]);
     }
-    const total = groups.reduce((n, [, objects]) => n + objects.length, 0);
-    if (total === 0 && (format === 'table' || format === 'wide')) {
+    const listed = groups.flatMap(([, objects]) => objects as { placement: Placement }[]);
+    if (listed.length === 0 && !documents && format !== 'name') {
       const where = all ? '' : Object.values(scopeFor(infos[0], scope)).join('/');
       ctx.io.stderr.write(`No resources found${where ? ` in ${where}` : ''}.\n`);
       return 0;
     }
+    const single = rest.length === 1 && infos.length === 1;
+    if (documents) {
+      await printDocuments(
+        ctx.io,
+        groups.flatMap(([, objects]) => objects as StoredObject[]),
+        { format, effective: ctx.flags.effective, parentColumns: [], single },
+      );
+      return 0;
+    }
     // Parent columns appear with -A, or when the objects listed differ in that parent.
-    const listed = groups.flatMap(([, objects]) => objects);
     const parentColumns = ['ecosystem', 'domain', 'app', 'workspace'].filter(
-      (field) => all || new Set(listed.map((o) => o.placement[field as keyof typeof o.placement])).size > 1,
+      (field) => all || new Set(listed.map((o) => o.placement[field as keyof Placement])).size > 1,
     );
-    await printObjects(ctx.io, groups, {
-      format,
-      effective: ctx.flags.effective,
-      parentColumns,
-      single: rest.length === 1 && infos.length === 1,
-    });
+    printRows(ctx.io, groups as [KindInfo, ObjectSummary[]][], { format, parentColumns, single });
     return 0;
   },
 };

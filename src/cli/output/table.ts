@@ -21,18 +21,22 @@ export function formatAge(from: string, now: Date = new Date()): string {
   return days < 730 ? `${days}d` : `${Math.floor(days / 365)}y`;
 }
 
-/** The value at a dotted path for a table cell; a `#` suffix counts a list. */
-export function cellAt(object: unknown, path: string): string {
-  const count = path.endsWith('#');
+/** The value at a dotted path of an object (`#` suffix ignored here), or undefined. */
+export function valueAt(object: unknown, path: string): unknown {
   let node: unknown = object;
-  for (const segment of (count ? path.slice(0, -1) : path).split('.')) {
-    if (node === null || typeof node !== 'object') return '<none>';
+  for (const segment of path.replace(/#$/, '').split('.')) {
+    if (node === null || typeof node !== 'object') return undefined;
     node = (node as Record<string, unknown>)[segment];
   }
-  if (count) return Array.isArray(node) ? String(node.length) : '0';
-  if (node === undefined || node === null || node === '') return '<none>';
-  if (Array.isArray(node))
-    return node.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' ');
-  if (typeof node === 'object') return JSON.stringify(node);
-  return String(node);
+  return node;
+}
+
+/** A table cell for a value; with `count`, the length of a list. */
+export function formatCell(value: unknown, count = false): string {
+  if (count) return Array.isArray(value) ? String(value.length) : '0';
+  if (value === undefined || value === null || value === '') return '<none>';
+  if (Array.isArray(value))
+    return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' ');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
 }

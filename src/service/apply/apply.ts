@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { aggregateError, DvmError } from '../../errors/dvm-error.ts';
 import { objectKey, type Placement, type ResourceObject } from '../../model/api.ts';
 import { inheritedFrom } from '../../model/effective.ts';
-import { KindRegistry, kindFromDefinition } from '../../model/kind-registry.ts';
+import { KIND_NAME_PATTERN, KindRegistry, kindFromDefinition } from '../../model/kind-registry.ts';
 import { type SchemaProblem, SchemaValidator } from '../../model/validate.ts';
 import type { PathSegment, SourceDocument } from '../../model/yaml-source.ts';
 import type { PutOperation, StoredObject } from '../../store/store.ts';
@@ -64,7 +64,8 @@ function registryWithBatchDefinitions(base: KindRegistry, docs: SourceDocument[]
     const data = doc.data as ResourceObject | null;
     if (data?.kind !== 'ResourceDefinition' || typeof data.spec !== 'object' || data.spec === null) continue;
     const info = kindFromDefinition(data);
-    if (info.kind && !base.get(info.kind)?.builtin) registry.add(info);
+    // Only well-formed kind names: the schema check that rejects the others runs later in the batch.
+    if (KIND_NAME_PATTERN.test(info.kind) && !base.get(info.kind)?.builtin) registry.add(info);
   }
   return registry;
 }
@@ -270,8 +271,13 @@ async function definitionSchemas(view: View): Promise<Map<string, unknown>> {
   return schemas;
 }
 
+// Compiled schemas are kept for the life of the process (built-in kinds compile once; custom kinds are keyed
+// by their schema's content), which matters to long-running callers such as the API server and the fuzz test.
+let sharedValidator: SchemaValidator | undefined;
+
 async function validateSchemas(pendings: Pending[], view: View, problems: ProblemList): Promise<void> {
-  const validator = new SchemaValidator();
+  sharedValidator ??= new SchemaValidator();
+  const validator = sharedValidator;
   const definitions = await definitionSchemas(view);
   // Names taken by user-defined kinds already stored (a batch definition replaces its own stored version).
   const claimed = new Map<string, string>();

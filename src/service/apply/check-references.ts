@@ -8,6 +8,13 @@ import { formatPath } from '../../model/yaml-source.ts';
 import type { View, ViewObject } from '../view.ts';
 import { labelOf, type Pending, type ProblemList } from './pending.ts';
 
+const INNER_FIELD: Partial<Record<string, 'ecosystem' | 'domain' | 'app' | 'workspace'>> = {
+  Ecosystem: 'ecosystem',
+  Domain: 'domain',
+  App: 'app',
+  Workspace: 'workspace',
+};
+
 type Lookup = { found: ViewObject } | { ambiguous: ViewObject[] } | { missing: true };
 
 /** Finds the object a name refers to, upward from `from`; `domain/name` qualifies the innermost parent. */
@@ -82,6 +89,11 @@ export async function checkReferences(
 ): Promise<void> {
   const label = labelOf(pending.object);
   const spec = pending.effective.spec;
+  // A container resolves its references from inside itself: Domain payments's dataStores are payments's own.
+  const inner = INNER_FIELD[pending.info.kind];
+  const from: Placement = inner
+    ? { ...pending.placement, [inner]: pending.object.metadata.name }
+    : pending.placement;
   for (const ref of extractReferences(pending.info.kind, spec)) {
     const where = formatPath(ref.path);
     if (ref.type === 'action') {
@@ -115,7 +127,7 @@ export async function checkReferences(
         });
       }
     } else {
-      const result = await resolveObjectRef(view, kinds, pending.placement, ref.kinds, ref.name);
+      const result = await resolveObjectRef(view, kinds, from, ref.kinds, ref.name);
       if ('found' in result) pending.refs.push({ toKey: result.found.key, path: where });
       else if ('ambiguous' in result) {
         problems.add(pending.doc, label, ref.path, {
@@ -127,7 +139,7 @@ export async function checkReferences(
         const existing = await view.findAll(ref.kinds[0], undefined, {});
         problems.add(pending.doc, label, ref.path, {
           code: 'DVM_REF_NOT_FOUND',
-          message: `${ref.kinds.join(' or ')} "${ref.name}" not found from ${placementLabel(pending.placement) || 'global scope'}${didYouMean(
+          message: `${ref.kinds.join(' or ')} "${ref.name}" not found from ${placementLabel(from) || 'global scope'}${didYouMean(
             ref.name,
             existing.map((o) => o.name),
           )}`,

@@ -67,9 +67,9 @@ export class ProblemList {
 const HOST_PATH_FIELDS: Record<string, string> = { App: 'path', Task: 'workdir' };
 
 function resolveSourcePath(object: ResourceObject, doc: SourceDocument): void {
-  const field = HOST_PATH_FIELDS[object.kind];
+  const field = Object.hasOwn(HOST_PATH_FIELDS, object.kind) ? HOST_PATH_FIELDS[object.kind] : undefined;
   const path = field ? object.spec?.[field] : undefined;
-  if (typeof path !== 'string' || path === '' || !doc.baseDir) return;
+  if (!field || typeof path !== 'string' || path === '' || !doc.baseDir) return;
   if (path.startsWith('/') || path.startsWith('~')) return;
   object.spec = { ...object.spec, [field]: resolve(doc.baseDir, path) };
 }

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { PLACEMENT_FIELDS, type Placement } from '../../model/api.ts';
-import type { ObjectQuery, Referrer, Store, StoredObject, WriteBatch } from '../store.ts';
+import type { ObjectQuery, ObjectSummary, Referrer, Store, StoredObject, WriteBatch } from '../store.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 
 interface ObjectRow {
@@ -145,7 +145,7 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  async list(query: ObjectQuery): Promise<StoredObject[]> {
+  private where(query: ObjectQuery): { clause: string; params: (string | number)[] } {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (query.kinds && query.kinds.length > 0) {
@@ -163,8 +163,31 @@ export class SqliteStore implements Store {
         params.push(value);
       }
     }
-    const sql = `SELECT ${OBJECT_COLUMNS} FROM objects ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY kind, ecosystem, domain, app, workspace, name`;
+    return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+  }
+
+  async list(query: ObjectQuery): Promise<StoredObject[]> {
+    const { clause, params } = this.where(query);
+    const sql = `SELECT ${OBJECT_COLUMNS} FROM objects ${clause} ORDER BY kind, ecosystem, domain, app, workspace, name`;
     return (this.statement(sql).all(...params) as unknown as ObjectRow[]).map(toStored);
+  }
+
+  async summarize(query: ObjectQuery, paths: string[]): Promise<ObjectSummary[]> {
+    const { clause, params } = this.where(query);
+    // json_extract with two or more paths returns a JSON array of their values; paths are bound parameters.
+    const wanted = ['metadata.labels', ...paths];
+    const sql = `SELECT uid, kind, ecosystem, domain, app, workspace, name, created_at, json_extract(effective, ${wanted.map(() => '?').join(', ')}, '$.kind') AS extracted FROM objects ${clause} ORDER BY kind, ecosystem, domain, app, workspace, name`;
+    const rows = this.statement(sql).all(...wanted.map(toJsonPath), ...params) as Record<string, string>[];
+    return rows.map((row) => {
+      const placement: Placement = {};
+      for (const field of PLACEMENT_FIELDS) if (row[field]) placement[field] = row[field];
+      const extracted = JSON.parse(row.extracted) as unknown[];
+      const values: Record<string, unknown> = {};
+      wanted.forEach((path, i) => {
+        values[path] = extracted[i] ?? undefined;
+      });
+      return { uid: row.uid, kind: row.kind, name: row.name, placement, createdAt: row.created_at, values };
+    });
   }
 
   async get(kind: string, placement: Placement, name: string): Promise<StoredObject | undefined> {
@@ -288,6 +311,14 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+// `spec.healthCheck.path` → `$."spec"."healthCheck"."path"`: every key quoted, so no key is read as syntax.
+function toJsonPath(dotted: string): string {
+  return `$${dotted
+    .split('.')
+    .map((key) => `."${key.replace(/["\\]/g, '')}"`)
+    .join('')}`;
 }
 
 function conflict(what: string): DvmError {

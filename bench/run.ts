@@ -1,0 +1,174 @@
+// Runs the benchmarks of the performance issue and checks their targets as ratios against baselines measured
+// in the same run (machines are shared and noisy, so no target is an absolute time). Every measurement is a
+// whole process (spawn to exit, wall time); baseline and subject runs are interleaved and the median is taken.
+// Usage: node bench/run.ts   (env BENCH_APPLY_RUNS, BENCH_GET_RUNS override the repetitions)
+// Scratch files (the generated YAML, stores, results.json) go to bench/.out/, which git ignores.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { generateObjects, toYaml } from './generate.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const OUT = join(import.meta.dirname, '.out');
+const DVM = join(ROOT, 'bin', 'dvm.js');
+const NODE = process.execPath;
+const OBJECTS = 10_000;
+const SEED = 20240601;
+const APPLY_RUNS = Number(process.env.BENCH_APPLY_RUNS ?? 5);
+const GET_RUNS = Number(process.env.BENCH_GET_RUNS ?? 15);
+
+/** The median of some numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Wall time in ms of one process run to completion; a non-zero exit aborts the benchmark with its stderr. */
+export function timeProcess(args: string[], env: Record<string, string> = {}): number {
+  const start = performance.now();
+  const result = spawnSync(NODE, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_COMPILE_CACHE: join(OUT, 'compile-cache'), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const elapsed = performance.now() - start;
+  if (result.status !== 0) {
+    throw new Error(
+      `${args.join(' ')} exited with ${result.status ?? result.signal}:\n${result.stderr.toString().slice(0, 4000)}`,
+    );
+  }
+  return elapsed;
+}
+
+function freshDir(name: string): string {
+  const dir = join(OUT, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function countRows(db: string): number {
+  const handle = new DatabaseSync(db, { readOnly: true });
+  try {
+    return Number((handle.prepare('SELECT COUNT(*) AS n FROM objects').get() as { n: number }).n);
+  } finally {
+    handle.close();
+  }
+}
+
+interface Row {
+  name: string;
+  subject: number;
+  baseline: number;
+  maxRatio: number;
+  /** An absolute limit from the issue, printed for information only (never asserted: the machine is shared). */
+  infoLimitMs?: number;
+}
+
+function main(): number {
+  mkdirSync(OUT, { recursive: true });
+  const file = join(OUT, 'objects.yaml');
+  const objects = generateObjects(OBJECTS, SEED);
+  writeFileSync(file, toYaml(objects));
+
+  // 1. apply -f of one 10,000-object file into an empty store, against parse + raw inserts.
+  const applyTimes: number[] = [];
+  const baselineTimes: number[] = [];
+  let home = '';
+  // One unmeasured run of each fills the compile cache and the page cache.
+  for (let i = -1; i < APPLY_RUNS; i++) {
+    home = freshDir('home');
+    const applied = timeProcess([DVM, 'apply', '-f', file], { DVM_HOME: home });
+    const base = join(freshDir('baseline'), 'baseline.db');
+    const baseline = timeProcess([join(import.meta.dirname, 'baseline-apply.ts'), file, base]);
+    if (i >= 0) {
+      applyTimes.push(applied);
+      baselineTimes.push(baseline);
+    }
+  }
+  const stored = countRows(join(home, 'dvm.db'));
+  if (stored !== OBJECTS) throw new Error(`dvm apply stored ${stored} objects, expected ${OBJECTS}`);
+
+  // 2. cold `dvm get apps -A` on that store, against the start-up of `node -e 0`.
+  const listed = spawnSync(NODE, [DVM, 'get', 'apps', '-A'], {
+    env: { ...process.env, DVM_HOME: home },
+    encoding: 'utf8',
+  });
+  const apps = objects.filter((o) => o.kind === 'App').length;
+  if (listed.stdout.trimEnd().split('\n').length !== apps + 1) {
+    throw new Error(`dvm get apps -A did not list the ${apps} apps:\n${listed.stderr}`);
+  }
+  const getTimes: number[] = [];
+  const nodeTimes: number[] = [];
+  for (let i = -2; i < GET_RUNS; i++) {
+    const got = timeProcess([DVM, 'get', 'apps', '-A'], { DVM_HOME: home });
+    const bare = timeProcess(['-e', '0']);
+    if (i >= 0) {
+      getTimes.push(got);
+      nodeTimes.push(bare);
+    }
+  }
+
+  const rows: Row[] = [
+    {
+      name: `apply -f (${OBJECTS} objects) vs yaml+sqlite`,
+      subject: median(applyTimes),
+      baseline: median(baselineTimes),
+      maxRatio: 3,
+      infoLimitMs: 5000,
+    },
+    {
+      name: 'get apps -A (cold) vs node -e 0',
+      subject: median(getTimes),
+      baseline: median(nodeTimes),
+      maxRatio: 3,
+    },
+  ];
+  const results = rows.map((r) => ({
+    ...r,
+    ratio: r.subject / r.baseline,
+    pass: r.subject / r.baseline <= r.maxRatio,
+  }));
+  const samples = { applyTimes, baselineTimes, getTimes, nodeTimes };
+  writeFileSync(
+    join(OUT, 'results.json'),
+    `${JSON.stringify({ node: process.version, results, samples }, null, 2)}\n`,
+  );
+
+  const table = [['benchmark', 'median ms', 'baseline ms', 'ratio', 'target', 'result']];
+  for (const r of results) {
+    const info = r.infoLimitMs
+      ? ` (info: ${r.subject <= r.infoLimitMs ? '≤' : '>'} ${r.infoLimitMs / 1000} s)`
+      : '';
+    table.push([
+      r.name,
+      r.subject.toFixed(0),
+      r.baseline.toFixed(0),
+      `${r.ratio.toFixed(2)}×`,
+      `≤ ${r.maxRatio}×`,
+      `${r.pass ? 'ok' : 'MISSED'}${info}`,
+    ]);
+  }
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  for (const row of table)
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
+  console.log(
+    `node ${process.version}; ${APPLY_RUNS} apply runs, ${GET_RUNS} get runs; samples in bench/.out/results.json`,
+  );
+  return results.every((r) => r.pass) ? 0 : 1;
+}
+
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  console.error(`bench needs Node 24 (this is ${process.version}); run it with npm run bench`);
+  process.exitCode = 1;
+} else {
+  process.exitCode = main();
+}
