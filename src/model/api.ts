@@ -73,3 +73,13 @@ export function placementLabel(placement: Placement): string {
     .filter((v) => v !== undefined && v !== '')
     .join('/');
 }
+
+/** The parent fields of a record (metadata, a store row) that hold non-empty strings, as a placement. */
+export function placementOf(record: Record<string, unknown>): Placement {
+  const placement: Placement = {};
+  for (const field of PLACEMENT_FIELDS) {
+    const value = record[field];
+    if (typeof value === 'string' && value !== '') placement[field] = value;
+  }
+  return placement;
+}

@@ -1,19 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { aggregateError, DvmError } from '../../errors/dvm-error.ts';
-import { objectKey, type Placement, type ResourceObject } from '../../model/api.ts';
-import { inheritedFrom } from '../../model/effective.ts';
+import { aggregateError } from '../../errors/dvm-error.ts';
+import { objectKey, type Placement, placementOf, type ResourceObject } from '../../model/api.ts';
 import { KIND_NAME_PATTERN, KindRegistry, kindFromDefinition } from '../../model/kind-registry.ts';
-import { type SchemaProblem, SchemaValidator } from '../../model/validate.ts';
-import type { PathSegment, SourceDocument } from '../../model/yaml-source.ts';
-import type { PutOperation, StoredObject } from '../../store/store.ts';
+import type { SourceDocument } from '../../model/yaml-source.ts';
+import type { PutOperation } from '../../store/store.ts';
 import { resolvePlacement } from '../placement.ts';
 import type { Platform } from '../platform.ts';
-import { schemaOf } from '../schemas.ts';
-import { stableStringify } from '../stable-json.ts';
 import { View } from '../view.ts';
 import { checkReferences } from './check-references.ts';
+import { storedDependents } from './dependents.ts';
 import { computeEffective } from './effective.ts';
 import { labelOf, type Pending, ProblemList, readDocument } from './pending.ts';
+import { validateSchemas } from './validate-schemas.ts';
+import { checkVersion, planWrite, withoutSystem, withPlacement } from './write-plan.ts';
 
 /** How an apply treats objects that already exist. */
 export type ApplyMode = 'apply' | 'create';
@@ -149,66 +147,6 @@ export async function applyDocuments(
   return { outcomes, warnings };
 }
 
-/**
- * Stored objects outside the batch whose effective form or references depend on objects being re-applied:
- * referrers (templates, instances, tasks, …) and the apps of a domain whose defaults may change. They are
- * recomputed and validated with the batch, so a change that would break them fails, and their stored
- * effective form never goes stale.
- */
-async function storedDependents(
-  platform: Platform,
-  kinds: KindRegistry,
-  batch: Pending[],
-): Promise<Pending[]> {
-  const changed = batch.filter((p) => p.existing);
-  if (changed.length === 0) return [];
-  const inBatch = new Set(batch.map((p) => p.key));
-  const found = new Map<string, { stored: StoredObject; via: string }>();
-  const byKey = new Map(changed.map((p) => [p.key, p]));
-  for (const referrer of await platform.store.referrers([...byKey.keys()])) {
-    const stored = await platform.store.get(referrer.kind, referrer.placement, referrer.name);
-    const source = byKey.get(referrer.toKey);
-    if (stored && source)
-      found.set(objectKey(stored.kind, stored.placement, stored.name), {
-        stored,
-        via: labelOf(source.object),
-      });
-  }
-  for (const domain of changed.filter((p) => p.info.kind === 'Domain')) {
-    const apps = await platform.store.list({
-      kinds: ['App'],
-      placement: { ...domain.placement, domain: domain.object.metadata.name },
-    });
-    for (const app of apps)
-      found.set(objectKey(app.kind, app.placement, app.name), { stored: app, via: labelOf(domain.object) });
-  }
-  const dependents: Pending[] = [];
-  for (const [key, { stored, via }] of found) {
-    const info = kinds.get(stored.kind);
-    if (inBatch.has(key) || !info) continue;
-    const object = withoutSystem(stored.applied);
-    const doc: SourceDocument = {
-      file: `<stored ${stored.kind}/${stored.name}>`,
-      index: 0,
-      data: object,
-      locate: () => ({ line: 0, column: 0 }),
-    };
-    dependents.push({
-      doc,
-      info,
-      object,
-      placement: stored.placement,
-      key,
-      effective: object,
-      provenance: {},
-      refs: [],
-      existing: stored,
-      via,
-    });
-  }
-  return dependents;
-}
-
 async function placeAll(
   pendings: Pending[],
   view: View,
@@ -221,10 +159,7 @@ async function placeAll(
   const seen = new Map<string, Pending>();
   for (const pending of order) {
     const { metadata } = pending.object;
-    const given: Placement = {};
-    for (const field of ['ecosystem', 'domain', 'app', 'workspace'] as const) {
-      if (typeof metadata[field] === 'string') given[field] = metadata[field] as string;
-    }
+    const given = placementOf(metadata);
     const label = labelOf(pending.object);
     const result = await resolvePlacement(view, pending.info.kind, pending.info.scope, given, defaults);
     if ('problem' in result) {
@@ -260,188 +195,4 @@ async function placeAll(
       });
     }
   }
-}
-
-async function definitionSchemas(view: View): Promise<Map<string, unknown>> {
-  const schemas = new Map<string, unknown>();
-  for (const definition of await view.findAll('ResourceDefinition', undefined, {})) {
-    const spec = (definition.effective.spec ?? {}) as { names?: { kind?: string }; schema?: unknown };
-    if (spec.names?.kind) schemas.set(spec.names.kind, spec.schema);
-  }
-  return schemas;
-}
-
-// Compiled schemas are kept for the life of the process (built-in kinds compile once; custom kinds are keyed
-// by their schema's content), which matters to long-running callers such as the API server and the fuzz test.
-let sharedValidator: SchemaValidator | undefined;
-
-async function validateSchemas(pendings: Pending[], view: View, problems: ProblemList): Promise<void> {
-  sharedValidator ??= new SchemaValidator();
-  const validator = sharedValidator;
-  const definitions = await definitionSchemas(view);
-  // Names taken by user-defined kinds already stored (a batch definition replaces its own stored version).
-  const claimed = new Map<string, string>();
-  for (const stored of await view.findAll('ResourceDefinition', undefined, {})) {
-    if (pendings.some((p) => p.key === stored.key)) continue;
-    const info = kindFromDefinition(stored.effective);
-    for (const name of [info.kind, info.plural, info.singular, ...info.shortNames])
-      claimed.set(name.toLowerCase(), stored.key);
-  }
-  for (const pending of pendings) {
-    const { info } = pending;
-    const label = labelOf(pending.object);
-    let schema: Record<string, unknown>;
-    try {
-      schema = schemaOf(info, definitions.get(info.kind));
-    } catch (error) {
-      problems.add(pending.doc, label, ['kind'], {
-        code: 'DVM_SCHEMA_INVALID',
-        message: `the schema of ${info.kind} is not valid: ${(error as Error).message}`,
-        fix: `Fix spec.schema of the ResourceDefinition for ${info.kind}.`,
-      });
-      continue;
-    }
-    const key = info.builtin ? info.kind : `${info.kind}@${stableStringify(schema)}`;
-    let found: SchemaProblem[];
-    try {
-      found = validator.validate(key, schema, pending.effective, `dvm explain ${info.kind.toLowerCase()}`);
-    } catch (error) {
-      problems.add(pending.doc, label, ['kind'], {
-        code: 'DVM_SCHEMA_INVALID',
-        message: `the schema of ${info.kind} does not compile: ${(error as Error).message}`,
-        fix: `Fix spec.schema of the ResourceDefinition for ${info.kind}.`,
-      });
-      continue;
-    }
-    for (const problem of found) {
-      const dotted = problem.path.map(String).join('.');
-      const inherited = inheritedFrom(pending.provenance, dotted);
-      problems.add(pending.doc, label, problem.path as PathSegment[], {
-        code: 'DVM_SCHEMA_INVALID',
-        message: inherited ? `${problem.message} (inherited from ${inherited})` : problem.message,
-        fix: problem.fix,
-      });
-    }
-    if (info.kind === 'ResourceDefinition') checkDefinition(pending, validator, problems, claimed);
-  }
-}
-
-function checkDefinition(
-  pending: Pending,
-  validator: SchemaValidator,
-  problems: ProblemList,
-  claimed: Map<string, string>,
-): void {
-  const spec = (pending.effective.spec ?? {}) as Record<string, unknown>;
-  const label = labelOf(pending.object);
-  const info = kindFromDefinition(pending.effective);
-  const builtins = new KindRegistry();
-  for (const name of new Set(
-    [info.kind, info.plural, info.singular, ...info.shortNames].map((n) => n.toLowerCase()),
-  )) {
-    const owner = builtins.lookup(name);
-    const other = claimed.get(name);
-    if (owner) {
-      problems.add(pending.doc, label, ['spec', 'names'], {
-        code: 'DVM_SCHEMA_INVALID',
-        message: `"${name}" is already a name of the built-in kind ${owner.kind}`,
-        fix: 'Choose names no built-in kind uses (dvm api-resources lists them).',
-      });
-    } else if (other && other !== pending.key) {
-      problems.add(pending.doc, label, ['spec', 'names'], {
-        code: 'DVM_CONFLICT',
-        message: `"${name}" is already a name of the kind defined by ${other.split('/').pop()}`,
-        fix: 'Choose other names, or change that ResourceDefinition instead.',
-      });
-    } else claimed.set(name, pending.key);
-  }
-  try {
-    validator.compile(`definition:${pending.key}:${stableStringify(spec.schema)}`, spec.schema as object);
-  } catch (error) {
-    problems.add(pending.doc, label, ['spec', 'schema'], {
-      code: 'DVM_SCHEMA_INVALID',
-      message: `spec.schema is not a valid JSON Schema: ${(error as Error).message}`,
-      fix: 'Correct the schema (JSON Schema draft-07 keywords).',
-    });
-  }
-}
-
-function checkVersion(pending: Pending, mode: ApplyMode, problems: ProblemList): void {
-  const label = labelOf(pending.object);
-  if (pending.existing && mode === 'create') {
-    problems.add(pending.doc, label, ['metadata', 'name'], {
-      code: 'DVM_ALREADY_EXISTS',
-      message: `${label} already exists`,
-      fix: 'Use `dvm apply -f` to change it, or choose another name.',
-    });
-  }
-  const given = pending.inputResourceVersion;
-  if (given !== undefined && pending.existing && given !== String(pending.existing.resourceVersion)) {
-    problems.add(pending.doc, label, ['metadata', 'resourceVersion'], {
-      code: 'DVM_CONFLICT',
-      message: `${label} is at resourceVersion ${pending.existing.resourceVersion}, not ${given}: it changed since you read it`,
-      fix: 'Get the object again (dvm get -o yaml), redo your change, and apply; or remove metadata.resourceVersion to overwrite.',
-    });
-  }
-}
-
-function planWrite(
-  pending: Pending,
-  timestamp: string,
-): { put?: PutOperation; action: ApplyOutcome['action'] } {
-  const existing = pending.existing;
-  const appliedSame =
-    existing && stableStringify(withoutSystem(existing.applied)) === stableStringify(withPlacement(pending));
-  const effectiveSame =
-    existing &&
-    stableStringify(withoutSystem(existing.effective)) === stableStringify(withoutSystem(pending.effective));
-  if (existing && appliedSame && effectiveSame) return { action: 'unchanged' };
-  const specChanged =
-    !existing || stableStringify(existing.effective.spec) !== stableStringify(pending.effective.spec);
-  const generation = existing ? existing.generation + (specChanged ? 1 : 0) : 1;
-  const uid = existing?.uid ?? randomUUID();
-  const createdAt = existing?.createdAt ?? timestamp;
-  const system = { uid, creationTimestamp: createdAt, generation };
-  const stored: StoredObject = {
-    uid,
-    kind: pending.info.kind,
-    name: pending.object.metadata.name,
-    placement: pending.placement,
-    applied: { ...withPlacement(pending), metadata: { ...withPlacement(pending).metadata, ...system } },
-    effective: { ...pending.effective, metadata: { ...pending.effective.metadata, ...system } },
-    provenance: pending.provenance,
-    generation,
-    resourceVersion: 0,
-    createdAt,
-    updatedAt: timestamp,
-  };
-  return {
-    put: { object: stored, expectedResourceVersion: existing?.resourceVersion ?? 0, refs: pending.refs },
-    action: existing ? 'configured' : 'created',
-  };
-}
-
-// Metadata reads name first, then the location outermost first, then the rest.
-function withPlacement(pending: Pending): ResourceObject {
-  const { name, ...rest } = pending.object.metadata;
-  return { ...pending.object, metadata: { name, ...pending.placement, ...rest } };
-}
-
-const SYSTEM_METADATA = new Set(['uid', 'creationTimestamp', 'generation', 'resourceVersion']);
-
-function withoutSystem(object: ResourceObject): ResourceObject {
-  return {
-    ...object,
-    metadata: Object.fromEntries(
-      Object.entries(object.metadata).filter(([k]) => !SYSTEM_METADATA.has(k)),
-    ) as ResourceObject['metadata'],
-  };
-}
-
-/** Throws DVM_INTERNAL if a code path hands apply no documents (the CLI reports empty input itself). */
-export function assertDocuments(docs: SourceDocument[]): void {
-  if (docs.length === 0)
-    throw new DvmError('DVM_USAGE', 'no objects found in the input', {
-      fix: 'Pass a file or directory with YAML documents to -f.',
-    });
 }

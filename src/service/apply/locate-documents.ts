@@ -1,5 +1,5 @@
 import { aggregateError } from '../../errors/dvm-error.ts';
-import type { Placement } from '../../model/api.ts';
+import { type Placement, placementOf } from '../../model/api.ts';
 import type { SourceDocument } from '../../model/yaml-source.ts';
 import type { StoredObject } from '../../store/store.ts';
 import { resolvePlacement } from '../placement.ts';
@@ -20,11 +20,7 @@ export async function placeDocuments(
     const read = readDocument(doc, platform.kinds, problems, []);
     if (!read) continue;
     const label = labelOf(read.object);
-    const given: Placement = {};
-    for (const field of ['ecosystem', 'domain', 'app', 'workspace'] as const) {
-      if (typeof read.object.metadata[field] === 'string')
-        given[field] = read.object.metadata[field] as string;
-    }
+    const given = placementOf(read.object.metadata);
     const result = await resolvePlacement(view, read.info.kind, read.info.scope, given, defaults);
     if ('problem' in result) {
       problems.add(doc, label, result.problem.path?.split('.') ?? [], {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
-import { PLACEMENT_FIELDS, type Placement } from '../../model/api.ts';
+import { PLACEMENT_FIELDS, type Placement, placementOf } from '../../model/api.ts';
 import type { ObjectQuery, ObjectSummary, Referrer, Store, StoredObject, WriteBatch } from '../store.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 
@@ -110,8 +110,7 @@ function migrate(db: DatabaseSync, path: string): void {
 }
 
 function toStored(row: ObjectRow): StoredObject {
-  const placement: Placement = {};
-  for (const field of PLACEMENT_FIELDS) if (row[field]) placement[field] = row[field];
+  const placement = placementOf(row as unknown as Record<string, unknown>);
   return {
     uid: row.uid,
     kind: row.kind,
@@ -179,8 +178,7 @@ export class SqliteStore implements Store {
     const sql = `SELECT uid, kind, ecosystem, domain, app, workspace, name, created_at, json_extract(effective, ${wanted.map(() => '?').join(', ')}, '$.kind') AS extracted FROM objects ${clause} ORDER BY kind, ecosystem, domain, app, workspace, name`;
     const rows = this.statement(sql).all(...wanted.map(toJsonPath), ...params) as Record<string, string>[];
     return rows.map((row) => {
-      const placement: Placement = {};
-      for (const field of PLACEMENT_FIELDS) if (row[field]) placement[field] = row[field];
+      const placement = placementOf(row);
       const extracted = JSON.parse(row.extracted) as unknown[];
       const values: Record<string, unknown> = {};
       wanted.forEach((path, i) => {
@@ -211,8 +209,7 @@ export class SqliteStore implements Store {
     );
     for (const toKey of toKeys) {
       for (const row of statement.all(toKey) as Record<string, string>[]) {
-        const placement: Placement = {};
-        for (const field of PLACEMENT_FIELDS) if (row[field]) placement[field] = row[field];
+        const placement = placementOf(row);
         result.push({
           uid: row.uid,
           kind: row.kind,
