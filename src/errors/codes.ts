@@ -25,6 +25,28 @@ export const ERROR_CODES = {
   DVM_STORE_TOO_NEW: { exit: 1, http: 500, summary: 'The store was written by a newer dvm.' },
   DVM_STORE_CORRUPT: { exit: 1, http: 500, summary: 'The store could not be read.' },
   DVM_NODE_VERSION: { exit: 1, http: 500, summary: 'dvm needs a newer Node.js.' },
+  DVM_EXEC_SHELL_SYNTAX: {
+    exit: 1,
+    http: 422,
+    summary: 'A command string uses shell features (pipes, &&, $VAR, …) without `shell:`.',
+  },
+  DVM_EXEC_NOT_FOUND: { exit: 1, http: 422, summary: 'The program a command names does not exist.' },
+  DVM_WORKDIR_NOT_FOUND: { exit: 1, http: 422, summary: 'A working directory does not exist.' },
+  DVM_TASK_FAILED: { exit: 1, http: 422, summary: 'A task ended with a failure (non-zero exit).' },
+  DVM_TIMEOUT: { exit: 1, http: 504, summary: 'A run or task took longer than its timeout.' },
+  DVM_CANCELLED: { exit: 1, http: 409, summary: 'A run was cancelled.' },
+  DVM_ACTION_UNKNOWN: { exit: 1, http: 404, summary: 'No action has this name (and version).' },
+  DVM_ACTION_INPUT_INVALID: { exit: 1, http: 422, summary: "An action's input does not match its schema." },
+  DVM_NOTIFY_NOT_CONFIGURED: { exit: 1, http: 422, summary: 'A notification target has no URL configured.' },
+  DVM_NOTIFY_FAILED: { exit: 1, http: 502, summary: 'A notification could not be delivered.' },
+  DVM_GIT_FAILED: { exit: 1, http: 502, summary: 'A git command failed.' },
+  DVM_RESULT_REF: {
+    exit: 1,
+    http: 422,
+    summary: 'A $(tasks.NAME.results.RESULT) reference names no such task or result.',
+  },
+  DVM_CRON_INVALID: { exit: 1, http: 422, summary: 'A cron schedule does not parse.' },
+  DVM_RUN_NOT_FOUND: { exit: 1, http: 404, summary: 'No run has this id.' },
   DVM_INTERNAL: { exit: 1, http: 500, summary: 'A bug in dvm; please report it.' },
 } as const;
 

@@ -8,6 +8,8 @@ export interface SchemaProblem {
   path: PathSegment[];
   message: string;
   fix: string;
+  /** The JSON Schema keyword that failed, like `additionalProperties` or `required`. */
+  keyword: string;
 }
 
 /** Converts an Ajv instancePath (JSON Pointer) into path segments. */
@@ -41,7 +43,7 @@ function valueAt(data: unknown, path: PathSegment[]): unknown {
   return node;
 }
 
-function problemFor(error: ErrorObject, data: unknown, explainHint: string): SchemaProblem {
+function problemFor(error: ErrorObject, data: unknown, explainHint: string): Omit<SchemaProblem, 'keyword'> {
   const path = pointerToPath(error.instancePath);
   const params = error.params as Record<string, unknown>;
   const explain = `Run \`${explainHint}\` to see the fields this kind accepts.`;
@@ -134,6 +136,9 @@ export class SchemaValidator {
   validate(key: string, schema: object, data: unknown, explainHint: string): SchemaProblem[] {
     const validate = this.compile(key, schema);
     if (validate(data)) return [];
-    return dropBranchErrors(validate.errors ?? []).map((e) => problemFor(e, data, explainHint));
+    return dropBranchErrors(validate.errors ?? []).map((e) => ({
+      ...problemFor(e, data, explainHint),
+      keyword: e.keyword,
+    }));
   }
 }

@@ -264,3 +264,29 @@ test('defaults with keys named like Object.prototype members are plain data', ()
   );
   assert.doesNotMatch(run.stderr, /DVM_INTERNAL/);
 });
+
+test('concurrent applies to one store both land (WAL + immediate transactions), nothing is lost', async () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', PLATFORM]);
+  const { spawn } = await import('node:child_process');
+  const { DVM_BIN } = await import('../helpers/dvm.ts');
+  const batch = (prefix: string) =>
+    Array.from(
+      { length: 40 },
+      (_, i) =>
+        `apiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: ${prefix}-${i}, domain: payments}\nspec: {command: [make, t${i}]}\n`,
+    ).join('---\n');
+  const run = (input: string) =>
+    new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [DVM_BIN, 'apply', '-f', '-'], {
+        env: { ...process.env, DVM_HOME: home },
+        stdio: ['pipe', 'ignore', 'inherit'],
+      });
+      child.on('exit', (code) => resolve(code ?? -1));
+      child.stdin.end(input);
+    });
+  const codes = await Promise.all([run(batch('a')), run(batch('b')), run(batch('c'))]);
+  assert.deepEqual(codes, [0, 0, 0]);
+  const names = dvmOk(home, ['get', 'tasks', '-d', 'payments', '-o', 'name']).stdout.trim().split('\n');
+  assert.equal(names.length, 2 + 120);
+});

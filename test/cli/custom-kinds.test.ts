@@ -114,3 +114,23 @@ test("a definition may not take a built-in kind's names, and its schema must com
     /DVM_SCHEMA_INVALID .*spec\.schema: spec\.schema is not a valid JSON Schema/,
   );
 });
+
+test('changing a definition revalidates the stored objects of its kind', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${DOMAIN}---\n${DEFINITION}---\n${FLAG('{enabled: true, rolloutPercentage: 50}')}`,
+  });
+  const stricter = DEFINITION.replace('maximum: 100, default: 100', 'maximum: 40, default: 10');
+  const run = dvm(home, ['apply', '-f', '-'], { input: stricter });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /FeatureFlag\/new-dashboard spec\.rolloutPercentage: must be <= 40/);
+  // A new defaulted field changes the effective form of the stored flag.
+  const looser = DEFINITION.replace(
+    'allowedUsers: {type: array, items: {type: string}}',
+    'allowedUsers: {type: array, items: {type: string}}\n          owner: {type: string, default: web-team}',
+  );
+  assert.match(
+    dvmOk(home, ['apply', '-f', '-'], { input: looser }).stdout,
+    /^featureflag\/new-dashboard configured \(via ResourceDefinition\/featureflags\.mycompany\.io\)$/m,
+  );
+});

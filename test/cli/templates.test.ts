@@ -46,3 +46,29 @@ test('a template for another kind is refused', () => {
   assert.equal(run.status, 1);
   assert.match(run.stderr, /DVM_TEMPLATE_MISMATCH .*Template "node-service" is for App, not Task/);
 });
+
+test("a template's defaults are checked against its target kind when it is applied", () => {
+  const home = tempHome();
+  const run = dvm(home, ['apply', '-f', '-'], {
+    input:
+      'apiVersion: devopsmaestro.io/v1\nkind: Template\nmetadata: {name: t}\nspec:\n  targetKind: App\n  defaults:\n    langauge: go\n    ports: [{containerPort: "80"}]\n---\napiVersion: devopsmaestro.io/v1\nkind: Template\nmetadata: {name: u}\nspec: {targetKind: Ap, defaults: {}}\n',
+  });
+  assert.equal(run.status, 1);
+  assert.match(
+    run.stderr,
+    /<stdin>:7:5 Template\/t spec\.defaults\.langauge: unknown field "langauge" \(did you mean "language"\?\) \(for App\)/,
+  );
+  assert.match(
+    run.stderr,
+    /Template\/t spec\.defaults\.ports\[0\]\.containerPort: must be an integer, not a string \(for App\)/,
+  );
+  assert.match(
+    run.stderr,
+    /DVM_KIND_UNKNOWN .*Template\/u spec\.targetKind: targetKind "Ap" is not a kind \(did you mean "App"\?\)/,
+  );
+  // A template may leave out what its users supply (App has no required spec fields, Task needs no command here).
+  dvmOk(home, ['apply', '-f', '-'], {
+    input:
+      'apiVersion: devopsmaestro.io/v1\nkind: Template\nmetadata: {name: w}\nspec: {targetKind: Workflow, defaults: {onComplete: {action: notify.team}}}\n',
+  });
+});

@@ -118,7 +118,7 @@ export async function applyDocuments(
     });
   }
   // Unplaced objects are still checked against their schema, so one run reports every problem.
-  await validateSchemas([...sorted, ...pendings.filter((p) => p.key === '')], view, problems);
+  await validateSchemas([...sorted, ...pendings.filter((p) => p.key === '')], view, kinds, problems);
   for (const pending of sorted) await checkReferences(pending, view, kinds, problems);
   if (problems.size > 0)
     throw aggregateError(

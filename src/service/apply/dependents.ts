@@ -1,5 +1,5 @@
 import { objectKey } from '../../model/api.ts';
-import type { KindRegistry } from '../../model/kind-registry.ts';
+import { type KindRegistry, kindFromDefinition } from '../../model/kind-registry.ts';
 import type { SourceDocument } from '../../model/yaml-source.ts';
 import type { StoredObject } from '../../store/store.ts';
 import type { Platform } from '../platform.ts';
@@ -38,6 +38,16 @@ export async function storedDependents(
     });
     for (const app of apps)
       found.set(objectKey(app.kind, app.placement, app.name), { stored: app, via: labelOf(domain.object) });
+  }
+  // A changed ResourceDefinition may change what its kind's objects must look like: recheck them all.
+  for (const definition of changed.filter((p) => p.info.kind === 'ResourceDefinition')) {
+    const kind = kindFromDefinition(definition.effective).kind;
+    for (const object of await platform.store.list({ kinds: [kind] })) {
+      found.set(objectKey(object.kind, object.placement, object.name), {
+        stored: object,
+        via: labelOf(definition.object),
+      });
+    }
   }
   const dependents: Pending[] = [];
   for (const [key, { stored, via }] of found) {

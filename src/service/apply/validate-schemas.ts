@@ -1,5 +1,6 @@
 import { inheritedFrom } from '../../model/effective.ts';
 import { KindRegistry, kindFromDefinition } from '../../model/kind-registry.ts';
+import { didYouMean } from '../../model/suggest.ts';
 import { type SchemaProblem, SchemaValidator } from '../../model/validate.ts';
 import type { PathSegment } from '../../model/yaml-source.ts';
 import { schemaOf } from '../schemas.ts';
@@ -21,7 +22,12 @@ async function definitionSchemas(view: View): Promise<Map<string, unknown>> {
 let sharedValidator: SchemaValidator | undefined;
 
 /** Validates each pending object's effective form against its kind's schema, and ResourceDefinitions' own rules. */
-export async function validateSchemas(pendings: Pending[], view: View, problems: ProblemList): Promise<void> {
+export async function validateSchemas(
+  pendings: Pending[],
+  view: View,
+  kinds: KindRegistry,
+  problems: ProblemList,
+): Promise<void> {
   sharedValidator ??= new SchemaValidator();
   const validator = sharedValidator;
   const definitions = await definitionSchemas(view);
@@ -60,6 +66,7 @@ export async function validateSchemas(pendings: Pending[], view: View, problems:
       });
     }
     if (info.kind === 'ResourceDefinition') checkDefinition(pending, validator, problems, claimed);
+    if (info.kind === 'Template') checkTemplateDefaults(pending, kinds, definitions, validator, problems);
   }
 }
 
@@ -99,6 +106,56 @@ function checkDefinition(
       code: 'DVM_SCHEMA_INVALID',
       message: `spec.schema is not a valid JSON Schema: ${(error as Error).message}`,
       fix: 'Correct the schema (JSON Schema draft-07 keywords).',
+    });
+  }
+}
+
+// Fields a template may leave out (the objects using it supply them) are not its problems; unknown fields
+// and wrong types are, and are caught when the template is applied rather than when something first uses it.
+const PARTIAL_KEYWORDS = new Set(['required', 'anyOf', 'oneOf']);
+
+function checkTemplateDefaults(
+  pending: Pending,
+  kinds: KindRegistry,
+  definitions: Map<string, unknown>,
+  validator: SchemaValidator,
+  problems: ProblemList,
+): void {
+  const spec = (pending.effective.spec ?? {}) as { targetKind?: unknown; defaults?: unknown };
+  const label = labelOf(pending.object);
+  if (typeof spec.targetKind !== 'string') return;
+  const target = kinds.get(spec.targetKind);
+  if (!target) {
+    problems.add(pending.doc, label, ['spec', 'targetKind'], {
+      code: 'DVM_KIND_UNKNOWN',
+      message: `targetKind "${spec.targetKind}" is not a kind${didYouMean(
+        spec.targetKind,
+        kinds.all().map((k) => k.kind),
+      )}`,
+      fix: 'Use a kind name as `dvm api-resources` lists it (KIND column).',
+    });
+    return;
+  }
+  if (!spec.defaults || typeof spec.defaults !== 'object') return;
+  const schema = schemaOf(target, definitions.get(target.kind));
+  const key = target.builtin ? target.kind : `${target.kind}@${stableStringify(schema)}`;
+  const probe = {
+    apiVersion: target.apiVersion,
+    kind: target.kind,
+    metadata: { name: 'template-probe' },
+    spec: structuredClone(spec.defaults),
+  };
+  for (const problem of validator.validate(
+    key,
+    schema,
+    probe,
+    `dvm explain ${target.kind.toLowerCase()}.spec`,
+  )) {
+    if (PARTIAL_KEYWORDS.has(problem.keyword) || problem.path[0] !== 'spec') continue;
+    problems.add(pending.doc, label, ['spec', 'defaults', ...problem.path.slice(1)], {
+      code: 'DVM_SCHEMA_INVALID',
+      message: `${problem.message} (for ${target.kind})`,
+      fix: problem.fix,
     });
   }
 }
