@@ -1,4 +1,5 @@
-// The main job (`npm start`): apply the example platform to a fresh DVM_HOME under the repo and show it.
+// The main job (`npm start`): apply the example platform to a fresh DVM_HOME under the repo, show it, and run
+// its CI pipeline (lint, test and build of both example apps, in parallel, with the live view on a terminal).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,5 @@ dvm('apply', '-f', 'examples/quickstart');
 dvm('tree');
 dvm('get', 'apps', '-A');
 dvm('get', 'pipelines', '-A', '-o', 'wide');
-dvm('describe', 'workflow', 'ci', '-d', 'shop');
-process.stdout.write(
-  '\nRunning the pipeline (`dvm run pipeline ci-pipeline`) arrives with the execution engine; see README.md.\n',
-);
+dvm('run', 'pipeline', 'ci-pipeline', '-d', 'shop');
+dvm('get', 'runs');

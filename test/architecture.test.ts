@@ -8,9 +8,11 @@ const SRC = new URL('../src/', import.meta.url).pathname;
 // Dependencies point down and inward only (ARCHITECTURE.md): model imports nothing of ours outside itself
 // (bar errors), the store knows no service or CLI, services know no CLI.
 const FORBIDDEN: Record<string, string[]> = {
-  errors: ['model', 'store', 'service', 'cli'],
-  model: ['store', 'service', 'cli'],
-  store: ['service', 'cli'],
+  errors: ['model', 'store', 'service', 'cli', 'engine', 'actions'],
+  model: ['store', 'service', 'cli', 'engine', 'actions'],
+  store: ['service', 'cli', 'engine', 'actions'],
+  actions: ['service', 'cli', 'engine', 'store'],
+  engine: ['service', 'cli'],
   service: ['cli'],
 };
 
@@ -28,6 +30,10 @@ test('imports between layers point down only', () => {
     for (const match of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
       const target = relative(SRC, join(file, '..', match[1])).split('/')[0];
       if (forbidden.includes(target)) violations.push(`${relative(SRC, file)} imports ${match[1]}`);
+      // The engine talks to storage through the RunStore interface only, never an implementation.
+      if (layer === 'engine' && relative(SRC, join(file, '..', match[1])).startsWith('store/sqlite')) {
+        violations.push(`${relative(SRC, file)} imports ${match[1]}`);
+      }
     }
   }
   assert.deepEqual(violations, []);

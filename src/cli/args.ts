@@ -20,6 +20,13 @@ export const OPTIONS = {
   path: { type: 'string' },
   description: { type: 'string' },
   effective: { type: 'boolean' },
+  parallelism: { type: 'string', short: 'p' },
+  'no-cache': { type: 'boolean' },
+  stage: { type: 'string', multiple: true },
+  'include-manual': { type: 'boolean' },
+  resume: { type: 'string' },
+  task: { type: 'string' },
+  follow: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -44,6 +51,13 @@ export type Flags = {
   path?: string;
   description?: string;
   effective?: boolean;
+  parallelism?: string;
+  'no-cache'?: boolean;
+  stage?: string[];
+  'include-manual'?: boolean;
+  resume?: string;
+  task?: string;
+  follow?: boolean;
   help?: boolean;
 };
 

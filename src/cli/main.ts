@@ -23,6 +23,10 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   schema: () => import('./commands/schema.ts'),
   completion: () => import('./commands/completion.ts'),
   version: () => import('./commands/version.ts'),
+  run: () => import('./commands/run.ts'),
+  status: () => import('./commands/status.ts'),
+  logs: () => import('./commands/logs.ts'),
+  cancel: () => import('./commands/cancel.ts'),
 };
 
 /** Names of every verb, for help and completion. */

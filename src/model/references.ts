@@ -103,6 +103,7 @@ const RULES: Record<string, (spec: Spec, add: Add) => void> = {
   },
   Workflow: (spec, add) => {
     listRefs(add, ['Task'], spec, 'tasks', ['taskRef', 'ref']);
+    listRefs(add, ['Task'], spec, 'finally', ['taskRef', 'ref']);
     callbackRefs(add, spec, ['onComplete', 'onSuccess', 'onFailure']);
   },
   Pipeline: (spec, add) => {
@@ -115,6 +116,7 @@ const RULES: Record<string, (spec: Spec, add: Add) => void> = {
   },
   Job: (spec, add) => {
     objectRef(add, ['Pipeline', 'Workflow', 'Task'], spec.runs, ['spec', 'runs']);
+    objectRef(add, ['App'], spec.app, ['spec', 'app']);
     callbackRefs(add, spec, ['onSuccess', 'onFailure']);
   },
   DataRecord: (spec, add) => objectRef(add, ['DataStore'], spec.dataStoreRef, ['spec', 'dataStoreRef']),

@@ -1,10 +1,13 @@
+import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
 import type { KindInfo } from '../../model/catalog.ts';
+import type { Platform } from '../../service/platform.ts';
 import { findObject, listObjects, scopeFor, summarizeObjects } from '../../service/query.ts';
 import type { ObjectSummary, StoredObject } from '../../store/store.ts';
-import type { Command } from '../command.ts';
+import type { Command, CommandContext } from '../command.ts';
 import { isLegacyProject, LEGACY_PLACEMENT, PROJECT_DEPRECATION, takeKinds } from '../kind-args.ts';
 import { columnPaths, outputFormat, printDocuments, printRows, summaryOf } from '../output/objects.ts';
+import { formatAge, renderTable } from '../output/table.ts';
 
 /** `dvm get KIND [NAME…]`: list objects or show some by name. */
 export const command: Command = {
@@ -31,6 +34,8 @@ export const command: Command = {
       positionals = ['apps', ...positionals.slice(1)];
       scope = { ...LEGACY_PLACEMENT };
     }
+    if (positionals[0] === 'runs' || positionals[0] === 'run')
+      return printRuns(ctx, platform, positionals.slice(1));
     const { infos, rest } = takeKinds(positionals, platform.kinds, 'get');
     const all = Boolean(ctx.flags.all);
     const documents = format === 'yaml' || format === 'json';
@@ -70,3 +75,44 @@ export const command: Command = {
     return 0;
   },
 };
+
+async function printRuns(ctx: CommandContext, platform: Platform, ids: string[]): Promise<number> {
+  const { reapInterrupted } = await import('../../service/run/run-service.ts');
+  const { formatDuration } = await import('../output/run-view.ts');
+  reapInterrupted(platform.runs);
+  const runs = ids.length
+    ? ids.map((id) => {
+        const run = platform.runs.get(id);
+        if (!run)
+          throw new DvmError('DVM_RUN_NOT_FOUND', `no run "${id}"`, {
+            fix: 'Run `dvm get runs` to list runs.',
+          });
+        return run;
+      })
+    : platform.runs.list({ limit: 50 });
+  if (ctx.flags.output === 'json') {
+    ctx.io.stdout.write(
+      `${JSON.stringify({ apiVersion: 'devopsmaestro.io/v1', kind: 'RunList', items: runs }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  if (ctx.flags.output === 'name') {
+    for (const run of runs) ctx.io.stdout.write(`run/${run.id}\n`);
+    return 0;
+  }
+  if (runs.length === 0) {
+    ctx.io.stderr.write('No runs yet: `dvm run pipeline NAME`.\n');
+    return 0;
+  }
+  const rows = runs.map((r) => [
+    r.id,
+    `${r.kind.toLowerCase()}/${r.name}`,
+    r.status,
+    r.trigger ?? 'manual',
+    r.startedAt ? formatAge(r.startedAt) : '-',
+    formatDuration(r.durationMs) || '-',
+    r.reason ?? '',
+  ]);
+  ctx.io.stdout.write(renderTable(['ID', 'RUNS', 'STATUS', 'TRIGGER', 'AGE', 'DURATION', 'REASON'], rows));
+  return 0;
+}

@@ -11,6 +11,14 @@ export const ActionSchema = KindSchema(
   Spec(
     {
       description: Opt(Type.String(), 'What the action does.'),
+      risk: Opt(
+        StringEnum(['read', 'write', 'destructive'] as const),
+        'What running it can change (default write); policies and confirmation in stage/prod key on it.',
+      ),
+      version: Opt(
+        Type.String({ pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$' }),
+        'Semantic version of the action (default 1.0.0).',
+      ),
       command: Opt(
         Type.Array(Type.String(), { minItems: 1 }),
         'Command (argv) to run; arguments may contain {{ inputs.NAME }} placeholders.',

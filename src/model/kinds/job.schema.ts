@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { OptCallback } from './common.schema.ts';
+import { OptCallback, StringEnum } from './common.schema.ts';
 import { KindSchema, NameRef, Opt, Req, Spec, Strict } from './schema-helpers.ts';
 
 /** Schema of the Job kind: when and how to run a pipeline, workflow or task (seed 000, "Job"). */
@@ -23,6 +23,11 @@ export const JobSchema = KindSchema(
         'What triggers the job: an event, a schedule or a manual run.',
       ),
       runs: Req(NameRef, 'The Pipeline, Workflow or Task of the domain to run (in that order of lookup).'),
+      app: Opt(NameRef, 'The App whose repository a commit trigger watches and whose path tasks run in.'),
+      concurrency: Opt(
+        StringEnum(['skip', 'queue', 'cancel-previous'] as const),
+        'When a trigger fires while a run is active: skip it, queue it (default), or cancel the active run.',
+      ),
       onSuccess: OptCallback('Action to run when the run succeeds, like git.push.'),
       onFailure: OptCallback('Action to run when the run fails, like notify.alert.'),
     },

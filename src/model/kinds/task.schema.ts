@@ -53,6 +53,14 @@ export const TaskSchema = KindSchema(
         'Named results the task produces for later tasks.',
       ),
       params: Opt(FreeObject, 'Parameters (inputs) of the action.'),
+      inputs: Opt(
+        Type.Array(Type.String({ minLength: 1 })),
+        'Globs (relative to workdir) of the files the task reads; with them, an unchanged task is Cached.',
+      ),
+      outputs: Opt(
+        Type.Array(Type.String({ minLength: 1 })),
+        'Globs (relative to workdir) of the files the task writes; restored when the task is Cached.',
+      ),
       target: Opt(NameRef, 'What the action acts on: a dependency instance, app or data store.'),
       schedule: Opt(
         Type.String({ minLength: 1 }),

@@ -16,6 +16,10 @@ export const WorkflowTask = AnyOfRequired(
         NameList,
         'Entries that must succeed before this one starts; none means it starts at once.',
       ),
+      continueOnError: Opt(
+        Type.Boolean(),
+        'When true, a failure of this entry does not fail the workflow or stop the others.',
+      ),
     },
     'A task of the workflow: taskRef (or ref) and its dependencies.',
   ),
@@ -30,6 +34,10 @@ export const WorkflowSchema = KindSchema(
       tasks: Req(
         Type.Array(WorkflowTask, { minItems: 1 }),
         'The tasks; entries without dependsOn run in parallel.',
+      ),
+      finally: Opt(
+        Type.Array(WorkflowTask),
+        'Tasks that always run after the others, whatever their outcome (cleanup, reports).',
       ),
       onComplete: OptCallback('Action to run when the workflow ends, whatever the outcome.'),
       onSuccess: OptCallback('Action to run when every task succeeded.'),

@@ -6,6 +6,7 @@ import type { PutOperation } from '../../store/store.ts';
 import { resolvePlacement } from '../placement.ts';
 import type { Platform } from '../platform.ts';
 import { View } from '../view.ts';
+import { checkExecution } from './check-execution.ts';
 import { checkReferences } from './check-references.ts';
 import { storedDependents } from './dependents.ts';
 import { computeEffective } from './effective.ts';
@@ -119,7 +120,10 @@ export async function applyDocuments(
   }
   // Unplaced objects are still checked against their schema, so one run reports every problem.
   await validateSchemas([...sorted, ...pendings.filter((p) => p.key === '')], view, kinds, problems);
-  for (const pending of sorted) await checkReferences(pending, view, kinds, problems);
+  for (const pending of sorted) {
+    await checkReferences(pending, view, kinds, problems);
+    await checkExecution(pending, view, kinds, problems);
+  }
   if (problems.size > 0)
     throw aggregateError(
       problems.sorted(),

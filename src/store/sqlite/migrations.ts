@@ -41,6 +41,56 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('resourceVersion', '0');
     `,
   },
+  {
+    version: 2,
+    description: 'run records and the task result cache',
+    sql: `
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        root_id TEXT NOT NULL,
+        parent_id TEXT,
+        level TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        node TEXT NOT NULL DEFAULT '',
+        ecosystem TEXT NOT NULL DEFAULT '',
+        domain TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        reason TEXT,
+        origin TEXT,
+        message TEXT,
+        trigger TEXT,
+        commit_sha TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        exit_code INTEGER,
+        log_path TEXT,
+        results TEXT NOT NULL DEFAULT '{}',
+        fingerprint TEXT,
+        cache_note TEXT,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        duration_ms INTEGER,
+        pid INTEGER,
+        seq INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX runs_by_root ON runs (root_id, seq);
+      CREATE INDEX runs_by_object ON runs (level, kind, name, created_at);
+      CREATE INDEX runs_by_status ON runs (status);
+      CREATE TABLE task_cache (
+        fingerprint TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        results TEXT NOT NULL,
+        outputs_dir TEXT,
+        inputs TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE task_inputs (
+        task_key TEXT PRIMARY KEY,
+        inputs TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this build of dvm writes. */

@@ -5,6 +5,7 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import { PLACEMENT_FIELDS, type Placement, placementOf } from '../../model/api.ts';
 import type { ObjectQuery, ObjectSummary, Referrer, Store, StoredObject, WriteBatch } from '../store.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
+import { SqliteRunStore } from './sqlite-run-store.ts';
 
 interface ObjectRow {
   uid: string;
@@ -130,6 +131,7 @@ function toStored(row: ObjectRow): StoredObject {
 export class SqliteStore implements Store {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  private runs: SqliteRunStore | undefined;
 
   constructor(db: DatabaseSync) {
     this.db = db;
@@ -305,7 +307,14 @@ export class SqliteStore implements Store {
     return `${row.rv}:${row.n}:${row.r}`;
   }
 
+  /** The run records kept in the same database. */
+  runStore(): SqliteRunStore {
+    this.runs ??= new SqliteRunStore(this.db);
+    return this.runs;
+  }
+
   async close(): Promise<void> {
+    this.runs?.flush();
     this.db.close();
   }
 }

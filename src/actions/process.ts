@@ -1,0 +1,300 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { DvmError, isDvmError } from '../errors/dvm-error.ts';
+import type { ActionContext, LogSink } from './action.ts';
+
+/** How long a stopped process group gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 2000;
+// After the main process exits, how long its output pipes may stay open (held by a background child).
+const CLOSE_GRACE_MS = 200;
+// How often a stopped group is checked for survivors after its leader exited.
+const GROUP_POLL_MS = 50;
+// Longest delay setTimeout accepts; longer timeouts are clamped to it (~24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Options of runProcess. */
+export interface ProcessOptions {
+  /** Working directory, relative to context.workdir (default context.workdir). */
+  workdir?: string;
+  /** Variables set over context.env. */
+  env?: Record<string, string>;
+  /** Stops the process group after this many milliseconds (DVM_TIMEOUT). */
+  timeoutMs?: number;
+  /** Where output goes (default context.log). */
+  log?: LogSink;
+  /** How messages name the command (default the argv, shortened). */
+  label?: string;
+}
+
+/** How a process that exited with status 0 ran. */
+export type ProcessResult = {
+  exitCode: number;
+  durationMs: number;
+  /** The log dropped output past its cap. */
+  truncated: boolean;
+};
+
+// Working directories seen to exist. A directory removed later is noticed when spawn fails (see spawnFailure).
+const knownDirs = new Set<string>();
+
+function workdirMissing(dir: string, problem: string): DvmError {
+  return new DvmError('DVM_WORKDIR_NOT_FOUND', `working directory ${dir} ${problem}`, {
+    fix: 'Create the directory, or fix `workdir:` (a relative path is relative to the YAML file or the App path).',
+    details: { origin: 'user', workdir: dir },
+  });
+}
+
+function checkWorkdir(dir: string): void {
+  if (knownDirs.has(dir)) return;
+  let problem: string | undefined;
+  try {
+    const stat = statSync(dir, { throwIfNoEntry: false });
+    if (!stat) problem = 'does not exist';
+    else if (!stat.isDirectory()) problem = 'is not a directory';
+  } catch (error) {
+    problem = `cannot be read (${(error as NodeJS.ErrnoException).code})`;
+  }
+  if (problem) throw workdirMissing(dir, problem);
+  if (knownDirs.size >= 1024) knownDirs.clear();
+  knownDirs.add(dir);
+}
+
+/** The argv as one readable line (arguments with spaces or quotes single-quoted), shortened to 120 characters. */
+export function displayArgv(argv: readonly string[]): string {
+  const text = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+// True when a process of the group is still running. kill(-pgid, 0) also counts zombies, which a container whose
+// PID 1 does not reap keeps forever; on Linux /proc tells them apart (only on the rare stop path).
+function groupAlive(pgid: number | undefined): boolean {
+  if (pgid === undefined) return false;
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** The error a run stopped by an aborted signal fails with: the reason when it is a DvmError, else timeout/cancel. */
+export function abortError(reason: unknown, label: string): DvmError {
+  if (isDvmError(reason)) return reason;
+  if ((reason as Error | undefined)?.name === 'TimeoutError') {
+    return new DvmError('DVM_TIMEOUT', `${label} took longer than its timeout and was stopped`, {
+      fix: 'Raise the timeout if the work needs longer, or look in the log for what hangs.',
+      details: { origin: 'user' },
+    });
+  }
+  return new DvmError('DVM_CANCELLED', `${label} was cancelled`, {
+    fix: 'Run it again when you want it to complete.',
+    details: { origin: 'user' },
+  });
+}
+
+function timeoutError(ms: number, label: string, log: LogSink): DvmError {
+  return new DvmError('DVM_TIMEOUT', `${label} did not finish within ${ms} ms and was stopped`, {
+    fix: `Raise \`timeout:\` if it needs longer, or look in ${log.path ?? 'its log'} for what hangs.`,
+    details: { origin: 'user', timeoutMs: ms },
+  });
+}
+
+function spawnFailure(
+  error: NodeJS.ErrnoException,
+  program: string,
+  cwd: string,
+  env: Record<string, string>,
+) {
+  if (error.code === 'ENOENT' || error.code === 'EACCES' || error.code === 'ENOTDIR') {
+    // spawn reports a missing cwd like a missing program: tell them apart (the directory may have been removed).
+    knownDirs.delete(cwd);
+    try {
+      checkWorkdir(cwd);
+    } catch (workdirError) {
+      return workdirError as DvmError;
+    }
+  }
+  if (error.code === 'ENOENT') {
+    let fix: string;
+    if (program.includes('=')) {
+      fix = 'Set variables with `env:` (a leading NAME=value is shell syntax), or use `shell:`.';
+    } else if (program.includes('/')) {
+      fix = `Check the path; a relative path is relative to the working directory ${cwd}.`;
+    } else {
+      fix = `Check the spelling, and that it is installed and on the PATH of the task (${env.PATH ?? 'PATH is not set'}).`;
+    }
+    return new DvmError('DVM_EXEC_NOT_FOUND', `program "${program}" was not found`, {
+      fix,
+      details: { origin: 'user', program },
+    });
+  }
+  if (error.code === 'EACCES') {
+    return new DvmError('DVM_EXEC_NOT_FOUND', `program "${program}" cannot be run: permission denied`, {
+      fix: `Make it executable (chmod +x ${program}), or run it through its interpreter (like \`sh ${program}\`).`,
+      details: { origin: 'user', program },
+    });
+  }
+  return new DvmError('DVM_TASK_FAILED', `program "${program}" could not be started: ${error.message}`, {
+    fix: 'The machine refused to start a process (out of processes, memory or file descriptors?); try again.',
+    details: { origin: 'system', program, errno: error.code },
+  });
+}
+
+/**
+ * Runs argv without a shell in its own process group (`detached`), streaming stdout and stderr into the log.
+ * Resolves when it exits with status 0; otherwise rejects with DVM_TASK_FAILED ({exitCode} or {signal}),
+ * DVM_EXEC_NOT_FOUND or DVM_WORKDIR_NOT_FOUND. On abort of context.signal or past timeoutMs it sends SIGTERM to
+ * the whole group, SIGKILL after KILL_GRACE_MS, waits for the group to go, then rejects with DVM_TIMEOUT or
+ * DVM_CANCELLED (or the signal's reason when that is a DvmError).
+ */
+export async function runProcess(
+  argv: readonly string[],
+  context: ActionContext,
+  options: ProcessOptions = {},
+): Promise<ProcessResult> {
+  const log = options.log ?? context.log;
+  const label = () => options.label ?? `command ${displayArgv(argv)}`;
+  if (argv.length === 0 || argv[0] === '') {
+    throw new DvmError('DVM_ACTION_INPUT_INVALID', 'the command is empty', {
+      fix: 'Give the program to run (and its arguments).',
+      details: { origin: 'user' },
+    });
+  }
+  const { signal } = context;
+  if (signal.aborted) throw abortError(signal.reason, label());
+  const cwd = options.workdir === undefined ? context.workdir : resolvePath(context.workdir, options.workdir);
+  checkWorkdir(cwd);
+  const env = options.env ? { ...context.env, ...options.env } : context.env;
+  const started = performance.now();
+
+  return new Promise<ProcessResult>((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      // Synchronous refusals: a NUL byte in an argument, an invalid env value.
+      reject(
+        new DvmError('DVM_ACTION_INPUT_INVALID', `${label()} cannot be run: ${(error as Error).message}`, {
+          fix: 'Remove NUL characters from the arguments and environment.',
+          details: { origin: 'user' },
+        }),
+      );
+      return;
+    }
+    const pid = child.pid;
+    let settled = false;
+    let stopping: DvmError | undefined;
+    let killSentAt: number | undefined;
+    let groupPoll: NodeJS.Timeout | undefined;
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    let closeTimer: NodeJS.Timeout | undefined;
+
+    const cleanup = () => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timeoutTimer);
+      clearTimeout(killTimer);
+      clearTimeout(closeTimer);
+      clearTimeout(groupPoll);
+    };
+
+    const stop = (error: DvmError) => {
+      if (settled || stopping) return;
+      stopping = error;
+      killGroup(pid, 'SIGTERM');
+      killTimer = setTimeout(() => {
+        killSentAt = performance.now();
+        killGroup(pid, 'SIGKILL');
+      }, KILL_GRACE_MS);
+    };
+
+    const finish = (code: number | null, exitSignal: NodeJS.Signals | null) => {
+      if (settled) return;
+      const waited = killSentAt === undefined ? 0 : performance.now() - killSentAt;
+      if (stopping && waited < KILL_GRACE_MS && groupAlive(pid)) {
+        // The leader is gone but others of its group are not: wait for them to go (SIGTERM, then SIGKILL); a
+        // process that survives SIGKILL (uninterruptible I/O) gets another grace, then is left behind.
+        groupPoll = setTimeout(() => finish(code, exitSignal), GROUP_POLL_MS);
+        return;
+      }
+      settled = true;
+      cleanup();
+      if (stopping) {
+        reject(stopping);
+      } else if (code === 0) {
+        resolve({
+          exitCode: 0,
+          durationMs: Math.round(performance.now() - started),
+          truncated: (log as { truncated?: boolean }).truncated === true,
+        });
+      } else if (exitSignal) {
+        reject(
+          new DvmError('DVM_TASK_FAILED', `${label()} was killed by signal ${exitSignal}`, {
+            fix: `See ${log.path ?? 'its log'} for what it printed before it died.`,
+            details: { signal: exitSignal, origin: 'user' },
+          }),
+        );
+      } else {
+        reject(
+          new DvmError('DVM_TASK_FAILED', `${label()} exited with code ${code}`, {
+            fix: `See ${log.path ?? 'its log'} for what it printed.`,
+            details: { exitCode: code, origin: 'user' },
+          }),
+        );
+      }
+    };
+
+    const onAbort = () => stop(abortError(signal.reason, label()));
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (options.timeoutMs !== undefined) {
+      const ms = options.timeoutMs;
+      timeoutTimer = setTimeout(() => stop(timeoutError(ms, label(), log)), Math.min(ms, MAX_TIMER_MS));
+    }
+
+    child.stdout?.on('data', (chunk: Buffer) => log.write('stdout', chunk));
+    child.stderr?.on('data', (chunk: Buffer) => log.write('stderr', chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (settled || child.pid !== undefined) return;
+      settled = true;
+      cleanup();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      reject(spawnFailure(error, argv[0], cwd, env));
+    });
+    child.on('exit', () => {
+      // A background child that keeps the pipes open must not hold the task: stop reading after a grace.
+      closeTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, CLOSE_GRACE_MS);
+    });
+    child.on('close', finish);
+  });
+}

@@ -1,0 +1,42 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DvmError } from '../../errors/dvm-error.ts';
+import { reapInterrupted } from '../../service/run/run-service.ts';
+import { FINAL_STATUSES } from '../../store/runs.ts';
+import type { Command } from '../command.ts';
+
+/** `dvm cancel run ID`: stop a running run (its process cancels it: tasks stopped, process groups killed). */
+export const command: Command = {
+  summary: 'Cancel a running run',
+  usage:
+    "Usage: dvm cancel run ID\n\nSends the run's dvm process a termination signal; it stops every task and records Cancelled.",
+  flags: [],
+  async run(ctx) {
+    const [what, id] = ctx.positionals;
+    if (what !== 'run' || !id)
+      throw new DvmError('DVM_USAGE', 'usage: dvm cancel run ID', {
+        fix: 'Run `dvm get runs` to list runs.',
+      });
+    const platform = await ctx.platform();
+    reapInterrupted(platform.runs);
+    const root = platform.runs.get(id);
+    if (!root || root.parentId)
+      throw new DvmError('DVM_RUN_NOT_FOUND', `no run "${id}"`, { fix: 'Run `dvm get runs` to list runs.' });
+    if (FINAL_STATUSES.has(root.status)) {
+      ctx.io.stdout.write(`run ${id} already ended: ${root.status}\n`);
+      return 0;
+    }
+    if (root.pid) process.kill(root.pid, 'SIGTERM');
+    for (let i = 0; i < 100; i++) {
+      await sleep(100);
+      const current = platform.runs.get(id);
+      if (current && FINAL_STATUSES.has(current.status)) {
+        ctx.io.stdout.write(`run ${id} ${current.status}\n`);
+        return 0;
+      }
+      reapInterrupted(platform.runs);
+    }
+    throw new DvmError('DVM_TIMEOUT', `run ${id} did not stop within 10 s`, {
+      fix: `Check process ${root.pid}; dvm marks the run Interrupted once it is gone.`,
+    });
+  },
+};

@@ -1,0 +1,90 @@
+import { DvmError } from '../../errors/dvm-error.ts';
+import { prepare } from '../../service/run/run-service.ts';
+import { SUCCESS_STATUSES } from '../../store/runs.ts';
+import type { Command } from '../command.ts';
+import { createRunView, formatDuration, type RunViewMode } from '../output/run-view.ts';
+
+const RUNNABLE = ['task', 'workflow', 'pipeline', 'orchestration', 'job'];
+
+function parallelismOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new DvmError('DVM_USAGE', `--parallelism must be a positive integer, not "${value}"`, {
+      fix: 'Pass e.g. --parallelism 4.',
+    });
+  return n;
+}
+
+/** `dvm run task|workflow|pipeline|orchestration|job NAME`: run it now, with live progress; exit status is the outcome. */
+export const command: Command = {
+  summary: 'Run a task, workflow, pipeline, orchestration or job now, with live progress',
+  usage: `Usage: dvm run task|workflow|pipeline|orchestration|job NAME [flags]
+       dvm run --resume RUN_ID
+
+  -p, --parallelism N   most tasks at once (default: the number of cores)
+  --no-cache            run tasks even when their inputs match an earlier success
+  --stage NAME          run only this pipeline stage (repeatable; manual stages included when named)
+  --include-manual      run manual stages too
+  --resume RUN_ID       re-run what did not succeed in an earlier run, reusing its results
+  -o json               stream the run's events as NDJSON
+
+On a terminal the run is a live tree; otherwise one line per state change. Ctrl-C cancels (running tasks
+are stopped, their process groups killed). The exit status is 0 when the run succeeded, 1 otherwise.`,
+  flags: ['parallelism', 'no-cache', 'stage', 'include-manual', 'resume', 'output'],
+  async run(ctx) {
+    const [kind, name] = ctx.positionals;
+    if (!ctx.flags.resume && (!kind || !name || !RUNNABLE.includes(kind.toLowerCase()))) {
+      throw new DvmError('DVM_USAGE', 'usage: dvm run task|workflow|pipeline|orchestration|job NAME', {
+        fix: 'Name what to run, e.g. `dvm run pipeline ci-pipeline`.',
+      });
+    }
+    const platform = await ctx.platform();
+    const isTty = Boolean((ctx.io.stdout as { isTTY?: boolean }).isTTY);
+    const mode: RunViewMode = ctx.flags.output === 'json' ? 'json' : isTty ? 'live' : 'lines';
+    const view = await createRunView(mode, ctx.io);
+    const prepared = await prepare(platform, {
+      kind: kind ?? '',
+      name: name ?? '',
+      scope: await ctx.scope(),
+      parallelism: parallelismOf(ctx.flags.parallelism),
+      noCache: ctx.flags['no-cache'],
+      stages: ctx.flags.stage,
+      includeManual: ctx.flags['include-manual'],
+      resume: ctx.flags.resume,
+      cwd: ctx.io.cwd,
+      listener: view.listener,
+    });
+    const controller = new AbortController();
+    let interrupts = 0;
+    const cancel = () => {
+      interrupts++;
+      if (interrupts > 1) process.exit(130);
+      controller.abort(
+        new DvmError('DVM_CANCELLED', 'the run was cancelled', {
+          fix: 'Run it again, or resume it: dvm run --resume ID.',
+        }),
+      );
+    };
+    process.on('SIGINT', cancel);
+    process.on('SIGTERM', cancel);
+    try {
+      if (mode !== 'json')
+        ctx.io.stderr.write(
+          `run ${prepared.root.id}: ${prepared.plan.kind.toLowerCase()}/${prepared.plan.name}\n`,
+        );
+      await view.start(prepared.plan, prepared.root);
+      const root = await prepared.execute(controller.signal);
+      await view.stop();
+      if (mode !== 'json') {
+        ctx.io.stderr.write(
+          `${root.kind.toLowerCase()}/${root.name} ${root.status} in ${formatDuration(root.durationMs)}${root.reason ? ` (${root.reason})` : ''} — details: dvm status run ${root.id}; logs: dvm logs run ${root.id}\n`,
+        );
+      }
+      return SUCCESS_STATUSES.has(root.status) ? 0 : 1;
+    } finally {
+      process.off('SIGINT', cancel);
+      process.off('SIGTERM', cancel);
+    }
+  },
+};

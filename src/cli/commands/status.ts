@@ -1,0 +1,48 @@
+import { DvmError } from '../../errors/dvm-error.ts';
+import { reapInterrupted } from '../../service/run/run-service.ts';
+import type { Command } from '../command.ts';
+import { renderRunTree } from '../output/run-view.ts';
+
+/** `dvm status run ID` / `dvm status pipeline NAME`: a run (or an object's latest run) as a tree. */
+export const command: Command = {
+  summary: 'Show a run, or the latest run of a task/workflow/pipeline/orchestration/job',
+  usage: `Usage: dvm status run ID [-o json]
+       dvm status task|workflow|pipeline|orchestration|job NAME [-o json]`,
+  flags: ['output'],
+  async run(ctx) {
+    const [what, id] = ctx.positionals;
+    if (!what || !id)
+      throw new DvmError('DVM_USAGE', 'usage: dvm status run ID | dvm status KIND NAME', {
+        fix: 'Run `dvm get runs` to list runs.',
+      });
+    const platform = await ctx.platform();
+    reapInterrupted(platform.runs);
+    let rootId = id;
+    if (what !== 'run') {
+      const info = platform.kinds.require(what);
+      const [latest] = platform.runs.list({ kind: info.kind, name: id, limit: 1 });
+      if (!latest)
+        throw new DvmError('DVM_RUN_NOT_FOUND', `${info.singular} ${id} has not run yet`, {
+          fix: `Run it: dvm run ${info.singular} ${id}.`,
+        });
+      rootId = latest.id;
+    }
+    const root = platform.runs.get(rootId);
+    if (!root)
+      throw new DvmError('DVM_RUN_NOT_FOUND', `no run "${rootId}"`, {
+        fix: 'Run `dvm get runs` to list runs.',
+      });
+    const tree = platform.runs
+      .tree(root.rootId)
+      .filter((r) => r.id === root.id || r.id.startsWith(`${root.id}.`) || root.parentId === undefined);
+    if (ctx.flags.output === 'json')
+      ctx.io.stdout.write(
+        `${JSON.stringify({ apiVersion: 'devopsmaestro.io/v1', kind: 'RunList', items: tree }, null, 2)}\n`,
+      );
+    else
+      ctx.io.stdout.write(
+        `run ${root.id}  trigger: ${root.trigger ?? 'manual'}${root.commit ? `  commit: ${root.commit}` : ''}  started: ${root.startedAt ?? '-'}\n${renderRunTree(tree)}`,
+      );
+    return 0;
+  },
+};

@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import { DvmError } from '../errors/dvm-error.ts';
+import type { RunRecord, RunStatus } from '../store/runs.ts';
+import { type NodeOutcome, runDag } from './dag-runner.ts';
+import type { PlanNode } from './plan.ts';
+import type { EngineResources } from './resources.ts';
+import { Semaphore } from './semaphore.ts';
+import { runCallback, runTask } from './task-runner.ts';
+
+/** A sortable, unique run id: time then randomness, like `r20261122-083001-1a2b3c`. */
+export function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `r${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+const FAILING: ReadonlySet<RunStatus> = new Set(['Failed', 'TimedOut', 'Interrupted']);
+
+interface Execution {
+  res: EngineResources;
+  records: Map<PlanNode, RunRecord>;
+  slots: Semaphore;
+  signal: AbortSignal;
+  now: () => Date;
+}
+
+function update(ex: Execution, record: RunRecord, changes: Partial<RunRecord>): void {
+  Object.assign(record, changes);
+  ex.res.runs.save(record);
+  ex.res.listener?.({ type: 'run.updated', run: record });
+}
+
+function start(ex: Execution, record: RunRecord): number {
+  update(ex, record, { status: 'Running', startedAt: ex.now().toISOString() });
+  return performance.now();
+}
+
+function end(
+  ex: Execution,
+  record: RunRecord,
+  startedMs: number | undefined,
+  changes: Partial<RunRecord>,
+): void {
+  const durationMs = startedMs === undefined ? undefined : Math.round(performance.now() - startedMs);
+  update(ex, record, { ...changes, finishedAt: ex.now().toISOString(), durationMs });
+}
+
+function createRecords(
+  ex: Execution,
+  node: PlanNode,
+  parent: RunRecord | undefined,
+  rootId: string,
+  counter: { seq: number },
+): void {
+  const now = ex.now().toISOString();
+  const record: RunRecord = {
+    id: parent ? `${rootId}.${counter.seq}` : rootId,
+    rootId,
+    parentId: parent?.id,
+    level: node.level,
+    kind: node.kind,
+    name: node.name,
+    node: node.path,
+    ecosystem: node.placement.ecosystem,
+    domain: node.placement.domain,
+    status: 'Pending',
+    attempts: 0,
+    results: {},
+    createdAt: now,
+    seq: counter.seq++,
+  };
+  if (!parent) {
+    record.pid = process.pid;
+    record.trigger = ex.res.trigger;
+    record.commit = ex.res.commit;
+    if (ex.res.resumedFrom) record.message = `resumes run ${ex.res.resumedFrom}`;
+  }
+  ex.records.set(node, record);
+  ex.res.runs.save(record);
+  ex.res.listener?.({ type: 'run.created', run: record });
+  for (const child of node.children) createRecords(ex, child, record, rootId, counter);
+}
+
+/** The records a plan will produce, created as Pending (the live view draws them before anything runs). */
+export function prepareRun(
+  plan: PlanNode,
+  res: EngineResources,
+): { root: RunRecord; run(signal: AbortSignal): Promise<RunRecord> } {
+  const now = res.now ?? (() => new Date());
+  const ex: Execution = {
+    res,
+    records: new Map(),
+    slots: new Semaphore(res.parallelism),
+    signal: AbortSignal.abort(),
+    now,
+  };
+  const rootId = newRunId(now());
+  createRecords(ex, plan, undefined, rootId, { seq: 0 });
+  const root = ex.records.get(plan) as RunRecord;
+  return {
+    root,
+    async run(signal: AbortSignal) {
+      ex.signal = signal;
+      await runNode(ex, plan, () => undefined);
+      res.runs.flush();
+      return root;
+    },
+  };
+}
+
+async function runNode(
+  ex: Execution,
+  node: PlanNode,
+  lookup: (task: string, result: string) => string | undefined,
+): Promise<RunStatus> {
+  const record = ex.records.get(node) as RunRecord;
+  if (node.task) {
+    await ex.slots.acquire();
+    let startedMs: number | undefined;
+    try {
+      if (ex.signal.aborted) {
+        end(ex, record, undefined, { status: 'Cancelled', reason: 'Cancelled', origin: 'user' });
+        return 'Cancelled';
+      }
+      startedMs = start(ex, record);
+      const outcome = await runTask(node, record, ex.res, lookup, ex.signal);
+      end(ex, record, startedMs, {
+        status: outcome.status,
+        reason: outcome.reason,
+        origin: outcome.origin,
+        message: outcome.message,
+        exitCode: outcome.exitCode,
+        results: outcome.results ?? {},
+        attempts: outcome.attempts,
+        fingerprint: outcome.fingerprint,
+        cacheNote: outcome.cacheNote,
+        logPath: outcome.logPath,
+      });
+    } catch (error) {
+      end(ex, record, startedMs, {
+        status: 'Failed',
+        reason: 'InternalError',
+        origin: 'system',
+        message: (error as Error).message,
+      });
+    } finally {
+      ex.slots.release();
+    }
+    await callbacksFor(ex, node, record);
+    return record.status;
+  }
+  const startedMs = start(ex, record);
+  const status = await runChildren(ex, node);
+  end(ex, record, startedMs, {
+    status,
+    reason: status === 'Succeeded' ? undefined : childReason(ex, node, status),
+  });
+  await callbacksFor(ex, node, record);
+  return status;
+}
+
+function childReason(ex: Execution, node: PlanNode, status: RunStatus): string | undefined {
+  if (status === 'Cancelled') return 'Cancelled';
+  const failed = node.children
+    .map((c) => ex.records.get(c) as RunRecord)
+    .filter((r) => FAILING.has(r.status));
+  return failed.length
+    ? `${failed.length} of ${node.children.length} failed: ${failed.map((r) => r.node.split('/').pop()).join(', ')}`
+    : undefined;
+}
+
+async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
+  const byEntry = new Map(node.children.map((c) => [c.entry, c]));
+  const lookup = (task: string, result: string) => {
+    const producer = byEntry.get(task);
+    return producer ? ex.records.get(producer)?.results[result] : undefined;
+  };
+  const skip = (child: PlanNode, reason: string) => {
+    const record = ex.records.get(child) as RunRecord;
+    end(ex, record, undefined, { status: reason === 'Cancelled' ? 'Cancelled' : 'Skipped', reason });
+    markSkipped(ex, child, reason);
+  };
+  const run = async (child: PlanNode): Promise<NodeOutcome> => {
+    const status = await runNode(ex, child, lookup);
+    if (!FAILING.has(status) && status !== 'Cancelled') return 'succeeded';
+    return child.continueOnError ? 'tolerated' : 'failed';
+  };
+  const main = node.children.filter((c) => !c.isFinally).map((c) => ({ ...c, name: c.entry, node: c }));
+  const outcomes = await runDag(main, {
+    run: (n) => run(n.node),
+    skip: (n, reason) => skip(n.node, reason),
+    stopped: () => ex.signal.aborted,
+  });
+  const finals = node.children.filter((c) => c.isFinally).map((c) => ({ ...c, name: c.entry, node: c }));
+  if (finals.length > 0 && !ex.signal.aborted) {
+    await runDag(finals, {
+      run: (n) => run(n.node),
+      skip: (n, reason) => skip(n.node, reason),
+      stopped: () => ex.signal.aborted,
+      failFast: false,
+    });
+  }
+  if (ex.signal.aborted) return 'Cancelled';
+  const failed =
+    [...outcomes.values()].includes('failed') ||
+    finals.some((f) => FAILING.has((ex.records.get(f) as RunRecord).status) && !f.continueOnError);
+  return failed ? 'Failed' : 'Succeeded';
+}
+
+function markSkipped(ex: Execution, node: PlanNode, reason: string): void {
+  for (const child of node.children) {
+    const record = ex.records.get(child) as RunRecord;
+    if (record.status === 'Pending')
+      end(ex, record, undefined, { status: reason === 'Cancelled' ? 'Cancelled' : 'Skipped', reason });
+    markSkipped(ex, child, reason);
+  }
+}
+
+async function callbacksFor(ex: Execution, node: PlanNode, record: RunRecord): Promise<void> {
+  const succeeded = record.status === 'Succeeded' || record.status === 'Cached';
+  const failed = FAILING.has(record.status);
+  const due = [
+    node.onComplete,
+    succeeded ? node.onSuccess : undefined,
+    failed ? node.onFailure : undefined,
+  ].filter((c) => c !== undefined);
+  const workdir = node.task?.workdir ?? ex.res.defaultWorkdir;
+  for (const callback of due) {
+    const problem = await runCallback(callback, ex.res, workdir, AbortSignal.timeout(15_000));
+    if (problem) update(ex, record, { message: [record.message, problem].filter(Boolean).join('; ') });
+  }
+}
+
+/** Throws DVM_USAGE when a plan has nothing to run (every stage manual and none selected, say). */
+export function assertRunnable(plan: PlanNode): void {
+  if (!plan.task && plan.children.length === 0) {
+    throw new DvmError('DVM_USAGE', `${plan.kind}/${plan.name} has nothing to run`, {
+      fix: 'Its stages may all be manual: pass --include-manual or --stage NAME.',
+    });
+  }
+}

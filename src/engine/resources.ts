@@ -1,0 +1,28 @@
+import type { NotifyConfig } from '../actions/action.ts';
+import type { ActionRegistry } from '../actions/registry.ts';
+import type { RunRecord, RunStore } from '../store/runs.ts';
+import type { EngineListener } from './events.ts';
+
+/** Everything the engine works with, passed in (never imported as singletons) so tests hand it real ones. */
+export interface EngineResources {
+  runs: RunStore;
+  actions: ActionRegistry;
+  /** Directory for run logs and results (`$DVM_HOME/runs`). */
+  runsDir: string;
+  /** Directory for cached task outputs (`$DVM_HOME/cache`). */
+  cacheDir: string;
+  notify: NotifyConfig;
+  /** Working directory of tasks that name none (the selected App's path, else the current directory). */
+  defaultWorkdir: string;
+  /** Most tasks running at once. */
+  parallelism: number;
+  /** Run every task even when its fingerprint matches an earlier success. */
+  noCache?: boolean;
+  /** Records of an earlier run to resume, by node path: what succeeded there is reused. */
+  resume?: Map<string, RunRecord>;
+  resumedFrom?: string;
+  trigger?: string;
+  commit?: string;
+  listener?: EngineListener;
+  now?: () => Date;
+}

@@ -1,0 +1,282 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { ActionDefinition } from '../actions/action.ts';
+import { splitCommand } from '../actions/builtin/argv.ts';
+import { parseDuration } from '../actions/builtin/duration.ts';
+import { createLogFile } from '../actions/log-file.ts';
+import { actionFromObject } from '../actions/user-action.ts';
+import { DvmError, isDvmError } from '../errors/dvm-error.ts';
+import type { RunRecord, RunStatus } from '../store/runs.ts';
+import type { CallbackSpec, PlanNode } from './plan.ts';
+import { retry } from './primitives/retry.ts';
+import { TimeoutError, timeout } from './primitives/timeout.ts';
+import type { EngineResources } from './resources.ts';
+import { substituteResults } from './results.ts';
+import { explainMiss, fingerprintOf, hashInputs, restoreOutputs, saveOutputs } from './task-cache.ts';
+import { evaluateWhen } from './when.ts';
+
+/** How a task ended. */
+export interface TaskOutcome {
+  status: RunStatus;
+  reason?: string;
+  origin?: 'user' | 'system';
+  message?: string;
+  exitCode?: number;
+  results?: Record<string, string>;
+  attempts: number;
+  fingerprint?: string;
+  cacheNote?: string;
+  logPath?: string;
+}
+
+/** Looks up a result of a sibling task (by entry name), for `$(tasks.NAME.results.RESULT)`. */
+export type ResultLookup = (task: string, result: string) => string | undefined;
+
+// In a shell script a substituted value is one single-quoted word, so it can never become shell syntax.
+const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+function unresolved(node: PlanNode, text: string): DvmError {
+  return new DvmError(
+    'DVM_RESULT_REF',
+    `${node.path}: ${text} names no result of an earlier task of this workflow`,
+    {
+      fix: 'Reference a task entry this one depends on (dependsOn) and a result it declares and writes to $DVM_RESULTS/NAME.',
+      details: { origin: 'user' },
+    },
+  );
+}
+
+function substitute(
+  node: PlanNode,
+  text: string,
+  lookup: ResultLookup,
+  quote?: (v: string) => string,
+): string {
+  return substituteResults(text, (task, result) => {
+    const value = lookup(task, result);
+    if (value === undefined) throw unresolved(node, `$(tasks.${task}.results.${result})`);
+    return quote ? quote(value) : value;
+  });
+}
+
+function envOf(node: PlanNode, lookup: ResultLookup, resultsDir: string | undefined): Record<string, string> {
+  const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  for (const e of node.task?.env ?? []) env[e.name] = substitute(node, String(e.value ?? ''), lookup);
+  if (resultsDir) env.DVM_RESULTS = resultsDir;
+  return env;
+}
+
+function describeFailure(
+  error: unknown,
+): Pick<TaskOutcome, 'status' | 'reason' | 'origin' | 'message' | 'exitCode'> {
+  if (error instanceof TimeoutError || (isDvmError(error) && error.code === 'DVM_TIMEOUT')) {
+    return { status: 'TimedOut', reason: 'Timeout', origin: 'user', message: (error as Error).message };
+  }
+  if (isDvmError(error)) {
+    const details = error.details as { exitCode?: number; origin?: 'user' | 'system' };
+    if (error.code === 'DVM_CANCELLED')
+      return { status: 'Cancelled', reason: 'Cancelled', origin: 'user', message: error.message };
+    const reason = error.code === 'DVM_TASK_FAILED' ? 'ExitCode' : error.code;
+    return {
+      status: 'Failed',
+      reason,
+      origin: details.origin ?? 'user',
+      message: error.message,
+      exitCode: details.exitCode,
+    };
+  }
+  return {
+    status: 'Failed',
+    reason: 'InternalError',
+    origin: 'system',
+    message: (error as Error)?.message ?? String(error),
+  };
+}
+
+/** Runs one task node: condition, cache, action with retries and timeout, results, callbacks. */
+export async function runTask(
+  node: PlanNode,
+  record: RunRecord,
+  res: EngineResources,
+  lookup: ResultLookup,
+  signal: AbortSignal,
+): Promise<TaskOutcome> {
+  const task = node.task ?? {};
+  const previous = res.resume?.get(node.path);
+  if (previous && (previous.status === 'Succeeded' || previous.status === 'Cached')) {
+    return {
+      status: 'Cached',
+      reason: 'Resumed',
+      results: previous.results,
+      attempts: 0,
+      cacheNote: `reused from run ${previous.rootId}`,
+    };
+  }
+  try {
+    if (task.when !== undefined && !evaluateWhen(substitute(node, task.when, lookup, (v) => `'${v}'`))) {
+      return {
+        status: 'Skipped',
+        reason: 'WhenFalse',
+        message: `condition ${task.when} is false`,
+        attempts: 0,
+      };
+    }
+    const definition: ActionDefinition = node.userAction
+      ? actionFromObject({
+          apiVersion: 'devopsmaestro.io/v1',
+          kind: 'Action',
+          metadata: { name: node.userAction.name },
+          spec: node.userAction.spec,
+        })
+      : res.actions.get(task.action ?? 'exec');
+    const workdirSpec = task.workdir ?? res.defaultWorkdir;
+    const workdir = isAbsolute(workdirSpec) ? workdirSpec : resolve(res.defaultWorkdir, workdirSpec);
+    const runDir = join(res.runsDir, record.rootId);
+    const resultsDir = task.results?.length ? join(runDir, 'results', record.id) : undefined;
+    if (resultsDir) await mkdir(resultsDir, { recursive: true });
+    const env = envOf(node, lookup, resultsDir);
+    const input = actionInput(node, lookup);
+    res.actions.validateInput(definition, input);
+
+    let fingerprint: string | undefined;
+    let cacheNote: string | undefined;
+    let inputHashes: Record<string, string> = {};
+    const cacheable = Boolean(task.inputs?.length || task.outputs?.length);
+    if (cacheable) {
+      inputHashes = await hashInputs(workdir, task.inputs ?? []);
+      const taskEnv = Object.fromEntries((task.env ?? []).map((e) => [e.name, String(e.value ?? '')]));
+      fingerprint = fingerprintOf({
+        action: `${definition.name}@${definition.version}`,
+        input,
+        env: taskEnv,
+        inputs: inputHashes,
+      });
+      const hit = res.noCache ? undefined : res.runs.cacheGet(fingerprint);
+      if (hit) {
+        await restoreOutputs(hit, workdir);
+        return {
+          status: 'Cached',
+          reason: 'FingerprintMatch',
+          results: hit.results,
+          attempts: 0,
+          fingerprint,
+          cacheNote: `reused results of run ${hit.runId}`,
+        };
+      }
+      const taskKey = `${node.kind}/${node.placement.ecosystem}/${node.placement.domain}/${node.name}`;
+      cacheNote = res.noCache
+        ? 'cache disabled (--no-cache)'
+        : explainMiss(res.runs.lastInputs(taskKey), inputHashes);
+      res.runs.setLastInputs(taskKey, inputHashes);
+    }
+
+    const log = createLogFile(join(runDir, 'logs', `${record.id}.log`));
+    let attempts = 0;
+    const limitMs = task.timeout ? parseDuration(task.timeout) : undefined;
+    const attempt = (attemptSignal: AbortSignal) => {
+      attempts++;
+      return definition.handler(input, {
+        signal: attemptSignal,
+        workdir,
+        env,
+        log,
+        resultsDir: resultsDir ?? runDir,
+        notify: res.notify,
+      });
+    };
+    const step = limitMs ? timeout(attempt, limitMs) : attempt;
+    try {
+      await retry(step, {
+        retries: task.retries ?? 0,
+        baseDelayMs: 200,
+        maxDelayMs: 10_000,
+        retryable: (error: unknown) =>
+          !(
+            isDvmError(error) &&
+            (error.code === 'DVM_CANCELLED' ||
+              error.code === 'DVM_EXEC_NOT_FOUND' ||
+              error.code === 'DVM_WORKDIR_NOT_FOUND')
+          ) && !signal.aborted,
+      })(signal);
+    } catch (error) {
+      await log.close();
+      return {
+        ...describeFailure(
+          signal.aborted && !(error instanceof TimeoutError) ? (signal.reason ?? error) : error,
+        ),
+        attempts,
+        fingerprint,
+        cacheNote,
+        logPath: log.path,
+      };
+    }
+    await log.close();
+    const results = resultsDir ? await readResults(resultsDir, task.results ?? []) : {};
+    if (cacheable && fingerprint) {
+      const outputsDir = task.outputs?.length ? join(res.cacheDir, fingerprint) : undefined;
+      if (outputsDir) await saveOutputs(workdir, task.outputs ?? [], outputsDir);
+      res.runs.cachePut({
+        fingerprint,
+        runId: record.rootId,
+        results,
+        outputsDir,
+        inputs: inputHashes,
+        createdAt: new Date().toISOString(),
+      });
+    }
+    return { status: 'Succeeded', results, attempts, fingerprint, cacheNote, logPath: log.path };
+  } catch (error) {
+    return { ...describeFailure(error), attempts: 0 };
+  }
+}
+
+function actionInput(node: PlanNode, lookup: ResultLookup): Record<string, unknown> {
+  const task = node.task ?? {};
+  const action = task.action ?? 'exec';
+  if (action === 'exec' && !node.userAction) {
+    if (task.shell !== undefined) return { shell: substitute(node, task.shell, lookup, shellQuote) };
+    const argv = typeof task.command === 'string' ? splitCommand(task.command) : (task.command ?? []);
+    return { command: argv.map((arg) => substitute(node, String(arg), lookup)) };
+  }
+  const params = structuredClone(task.params ?? {});
+  if (task.target !== undefined && params.target === undefined) params.target = task.target;
+  return params;
+}
+
+async function readResults(dir: string, declared: { name: string }[]): Promise<Record<string, string>> {
+  const results: Record<string, string> = {};
+  for (const { name } of declared) {
+    try {
+      results[name] = (await readFile(join(dir, name), 'utf8')).replace(/\n$/, '');
+    } catch {
+      // Not written: references to it fail with DVM_RESULT_REF where they are used.
+    }
+  }
+  return results;
+}
+
+/** Runs a callback (onSuccess, onFailure, onComplete) action; its failure is reported, not fatal. */
+export async function runCallback(
+  callback: CallbackSpec,
+  res: EngineResources,
+  workdir: string,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  try {
+    const { action, ...params } = callback;
+    const definition = res.actions.get(action);
+    const input = res.actions.validateInput(definition, params);
+    const noLog = { write: () => undefined };
+    await definition.handler(input, {
+      signal,
+      workdir,
+      env: process.env as Record<string, string>,
+      log: noLog,
+      resultsDir: workdir,
+      notify: res.notify,
+    });
+    return undefined;
+  } catch (error) {
+    return `${callback.action} failed: ${(error as Error).message}`;
+  }
+}

@@ -1,0 +1,142 @@
+import { Cron } from 'croner';
+import { splitCommand } from '../../actions/builtin/argv.ts';
+import { resultRefsOf } from '../../engine/results.ts';
+import { isDvmError } from '../../errors/dvm-error.ts';
+import type { KindRegistry } from '../../model/kind-registry.ts';
+import type { View } from '../view.ts';
+import { resolveObjectRef } from './check-references.ts';
+import { labelOf, type Pending, type ProblemList } from './pending.ts';
+
+type Spec = Record<string, unknown>;
+
+// Entries of a list that are objects (the schema reports the others; this check must not trip on them).
+const isObject = (v: unknown): v is Spec => v !== null && typeof v === 'object' && !Array.isArray(v);
+const objects = (value: unknown): Spec[] => (Array.isArray(value) ? value.filter(isObject) : []);
+
+function checkCron(pending: Pending, problems: ProblemList, value: unknown, path: (string | number)[]): void {
+  if (typeof value !== 'string') return;
+  try {
+    new Cron(value, { paused: true });
+  } catch (error) {
+    problems.add(pending.doc, labelOf(pending.object), path, {
+      code: 'DVM_CRON_INVALID',
+      message: `schedule "${value}" does not parse: ${(error as Error).message}`,
+      fix: 'Use five fields: minute hour day-of-month month day-of-week, like "0 * * * *" (hourly).',
+    });
+  }
+}
+
+/** Checks a Task's command string (no shell features without `shell:`) and schedule. */
+function checkTask(pending: Pending, problems: ProblemList): void {
+  const spec = (pending.effective.spec ?? {}) as Spec;
+  if (typeof spec.command === 'string') {
+    try {
+      splitCommand(spec.command);
+    } catch (error) {
+      if (!isDvmError(error)) throw error;
+      problems.add(pending.doc, labelOf(pending.object), ['spec', 'command'], {
+        code: error.code,
+        message: error.message,
+        fix: error.fix,
+      });
+    }
+  }
+  if (spec.command !== undefined && spec.shell !== undefined) {
+    problems.add(pending.doc, labelOf(pending.object), ['spec', 'shell'], {
+      code: 'DVM_SCHEMA_INVALID',
+      message: 'a task has either command or shell, not both',
+      fix: 'Keep `command` (run without a shell) or `shell` (a /bin/sh script).',
+    });
+  }
+  checkCron(pending, problems, spec.schedule, ['spec', 'schedule']);
+}
+
+// Entries a workflow entry depends on, directly or not.
+function upstreamOf(entries: Spec[], name: string): Set<string> {
+  const byName = new Map(entries.map((e) => [String(e.name ?? e.taskRef ?? e.ref), e]));
+  const seen = new Set<string>();
+  const visit = (n: string) => {
+    for (const dep of (byName.get(n)?.dependsOn as string[] | undefined) ?? []) {
+      if (!seen.has(dep)) {
+        seen.add(dep);
+        visit(dep);
+      }
+    }
+  };
+  visit(name);
+  return seen;
+}
+
+/** Checks the `$(tasks.NAME.results.RESULT)` references of a workflow's tasks against the workflow. */
+async function checkWorkflowResults(
+  pending: Pending,
+  view: View,
+  kinds: KindRegistry,
+  problems: ProblemList,
+): Promise<void> {
+  const spec = (pending.effective.spec ?? {}) as Spec;
+  const label = labelOf(pending.object);
+  for (const field of ['tasks', 'finally'] as const) {
+    const list = Array.isArray(spec[field]) ? (spec[field] as unknown[]) : [];
+    const all = [...objects(list), ...(field === 'finally' ? objects(spec.tasks) : [])];
+    const declared = new Map<string, Set<string>>();
+    for (const entry of all) {
+      const ref = String(entry.taskRef ?? entry.ref ?? '');
+      const found = await resolveObjectRef(view, kinds, pending.placement, ['Task'], ref);
+      const results =
+        'found' in found
+          ? ((found.found.effective.spec as Spec)?.results as { name: string }[] | undefined)
+          : undefined;
+      declared.set(String(entry.name ?? ref), new Set((results ?? []).map((r) => r.name)));
+    }
+    for (const [i, entry] of list.entries()) {
+      if (!isObject(entry)) continue;
+      const ref = String(entry.taskRef ?? entry.ref ?? '');
+      const found = await resolveObjectRef(view, kinds, pending.placement, ['Task'], ref);
+      if (!('found' in found)) continue;
+      const name = String(entry.name ?? ref);
+      const upstream = upstreamOf(all, name);
+      for (const use of resultRefsOf((found.found.effective.spec ?? {}) as Spec)) {
+        const results = declared.get(use.task);
+        let problem: string | undefined;
+        if (!results) problem = `${use.text} names no entry of this workflow`;
+        else if (!results.has(use.result))
+          problem = `${use.text}: task entry "${use.task}" declares no result "${use.result}" (it declares: ${[...results].join(', ') || 'none'})`;
+        else if (field === 'tasks' && !upstream.has(use.task))
+          problem = `${use.text}: "${name}" uses a result of "${use.task}" but does not depend on it`;
+        if (problem) {
+          problems.add(pending.doc, label, ['spec', field, i, entry.taskRef ? 'taskRef' : 'ref'], {
+            code: 'DVM_RESULT_REF',
+            message: `Task/${ref}: ${problem}`,
+            fix: `Declare the result in the producing Task's spec.results and add it to dependsOn of "${name}".`,
+          });
+        }
+      }
+    }
+  }
+}
+
+/** Execution checks that apply can make before anything runs: commands, schedules, result references. */
+export async function checkExecution(
+  pending: Pending,
+  view: View,
+  kinds: KindRegistry,
+  problems: ProblemList,
+): Promise<void> {
+  const spec = (pending.effective.spec ?? {}) as Spec;
+  switch (pending.info.kind) {
+    case 'Task':
+      checkTask(pending, problems);
+      break;
+    case 'Workflow':
+      await checkWorkflowResults(pending, view, kinds, problems);
+      break;
+    case 'Job':
+      checkCron(pending, problems, (spec.trigger as Spec | undefined)?.schedule, [
+        'spec',
+        'trigger',
+        'schedule',
+      ]);
+      break;
+  }
+}

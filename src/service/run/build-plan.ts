@@ -1,0 +1,200 @@
+import type { CallbackSpec, PlanNode, TaskSpec } from '../../engine/plan.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { Placement } from '../../model/api.ts';
+import { BUILTIN_ACTION_NAMES } from '../../model/builtin-actions.ts';
+import type { RunLevel } from '../../store/runs.ts';
+import { resolveObjectRef } from '../apply/check-references.ts';
+import type { Platform } from '../platform.ts';
+import { findObject } from '../query.ts';
+import { View, type ViewObject } from '../view.ts';
+
+/** Which stages of a pipeline to run. */
+export interface StageSelection {
+  /** Run only these stages (manual ones included when named). */
+  stages?: string[];
+  /** Run manual stages too. */
+  includeManual?: boolean;
+}
+
+type Spec = Record<string, unknown>;
+const LEVEL: Record<string, RunLevel> = {
+  Task: 'task',
+  Workflow: 'workflow',
+  Pipeline: 'pipeline',
+  Orchestration: 'orchestration',
+  Job: 'job',
+};
+
+function callbacks(spec: Spec): Pick<PlanNode, 'onComplete' | 'onSuccess' | 'onFailure'> {
+  const pick = (v: unknown) =>
+    v && typeof v === 'object' && typeof (v as CallbackSpec).action === 'string'
+      ? (v as CallbackSpec)
+      : undefined;
+  return {
+    onComplete: pick(spec.onComplete),
+    onSuccess: pick(spec.onSuccess),
+    onFailure: pick(spec.onFailure),
+  };
+}
+
+/** Builds the run tree of a Task, Workflow, Pipeline, Orchestration or Job from the store. */
+export class PlanBuilder {
+  private readonly platform: Platform;
+  private readonly view: View;
+  private readonly selection: StageSelection;
+
+  constructor(platform: Platform, selection: StageSelection = {}) {
+    this.platform = platform;
+    this.view = new View(platform.store);
+    this.selection = selection;
+  }
+
+  /** The plan for the object a user named (found in the scope, like `dvm get`). */
+  async forObject(kind: string, name: string, scope: Placement): Promise<PlanNode> {
+    const info = this.platform.kinds.require(kind);
+    if (!LEVEL[info.kind]) {
+      throw new DvmError('DVM_USAGE', `${info.kind} objects cannot be run`, {
+        fix: 'Run a task, workflow, pipeline, orchestration or job.',
+      });
+    }
+    const stored = await findObject(this.platform.store, info, name, scope);
+    const object = await this.view.find(stored.kind, stored.placement, stored.name);
+    return this.node(object as ViewObject, '', stored.name);
+  }
+
+  private async resolve(from: ViewObject, kinds: string[], ref: string, path: string): Promise<ViewObject> {
+    const result = await resolveObjectRef(this.view, this.platform.kinds, from.placement, kinds, ref);
+    if ('found' in result) return result.found;
+    throw new DvmError(
+      'DVM_REF_NOT_FOUND',
+      `${from.kind}/${from.name} ${path}: ${kinds.join(' or ')} "${ref}" no longer resolves`,
+      {
+        fix: 'Re-apply the objects it refers to (dvm apply) — something was deleted with --force.',
+      },
+    );
+  }
+
+  private async node(
+    object: ViewObject,
+    parentPath: string,
+    entry: string,
+    extra: Partial<PlanNode> = {},
+  ): Promise<PlanNode> {
+    const spec = (object.effective.spec ?? {}) as Spec;
+    const path = parentPath ? `${parentPath}/${entry}` : entry;
+    const base: PlanNode = {
+      path,
+      level: LEVEL[object.kind],
+      kind: object.kind,
+      name: object.name,
+      entry,
+      placement: object.placement,
+      dependsOn: [],
+      children: [],
+      ...callbacks(spec),
+      ...extra,
+    };
+    switch (object.kind) {
+      case 'Task':
+        return this.taskNode(base, spec);
+      case 'Workflow':
+        base.children = await this.entries(object, spec, path);
+        return base;
+      case 'Pipeline':
+        base.children = await this.stages(object, spec, path);
+        return base;
+      case 'Orchestration': {
+        const list = Array.isArray(spec.pipelines) ? (spec.pipelines as Spec[]) : [];
+        base.children = await Promise.all(
+          list.map(async (p, i) => {
+            const target = await this.resolve(
+              object,
+              ['Pipeline'],
+              String(p.pipelineRef),
+              `spec.pipelines[${i}].pipelineRef`,
+            );
+            return this.node(target, path, String(p.name ?? p.pipelineRef), {
+              dependsOn: (p.dependsOn as string[]) ?? [],
+            });
+          }),
+        );
+        return base;
+      }
+      default: {
+        const target = await this.resolve(
+          object,
+          ['Pipeline', 'Workflow', 'Task'],
+          String(spec.runs),
+          'spec.runs',
+        );
+        base.children = [await this.node(target, path, target.name)];
+        return base;
+      }
+    }
+  }
+
+  private async taskNode(base: PlanNode, spec: Spec): Promise<PlanNode> {
+    const task = spec as TaskSpec;
+    base.task = task;
+    const action = task.action ?? 'exec';
+    if (!BUILTIN_ACTION_NAMES.has(action)) {
+      const object = await this.view.find('Action', {}, action);
+      if (object) base.userAction = { name: action, spec: (object.effective.spec ?? {}) as Spec };
+    }
+    return base;
+  }
+
+  private async entries(workflow: ViewObject, spec: Spec, path: string): Promise<PlanNode[]> {
+    const nodes: PlanNode[] = [];
+    for (const [field, isFinally] of [
+      ['tasks', false],
+      ['finally', true],
+    ] as const) {
+      const list = Array.isArray(spec[field]) ? (spec[field] as Spec[]) : [];
+      for (const [i, entry] of list.entries()) {
+        const ref = String(entry.taskRef ?? entry.ref);
+        const task = await this.resolve(workflow, ['Task'], ref, `spec.${field}[${i}].taskRef`);
+        nodes.push(
+          await this.node(task, path, String(entry.name ?? ref), {
+            dependsOn: (entry.dependsOn as string[]) ?? [],
+            continueOnError: entry.continueOnError === true,
+            isFinally,
+          }),
+        );
+      }
+    }
+    return nodes;
+  }
+
+  private async stages(pipeline: ViewObject, spec: Spec, path: string): Promise<PlanNode[]> {
+    const { stages: only, includeManual } = this.selection;
+    const list = Array.isArray(spec.stages) ? (spec.stages as Spec[]) : [];
+    const known = list.map((s) => String(s.name));
+    for (const name of only ?? []) {
+      if (!known.includes(name)) {
+        throw new DvmError('DVM_NOT_FOUND', `pipeline ${pipeline.name} has no stage "${name}"`, {
+          fix: `Stages: ${known.join(', ')}.`,
+        });
+      }
+    }
+    const chosen = list.filter((s) =>
+      only ? only.includes(String(s.name)) : includeManual || s.manual !== true,
+    );
+    const names = new Set(chosen.map((s) => String(s.name)));
+    return Promise.all(
+      chosen.map(async (stage) => {
+        const ref = String(stage.workflowRef ?? stage.workflow);
+        const workflow = await this.resolve(
+          pipeline,
+          ['Workflow'],
+          ref,
+          `spec.stages[${String(stage.name)}].workflowRef`,
+        );
+        // Dependencies on stages left out of this run count as met.
+        const dependsOn = ((stage.dependsOn as string[]) ?? []).filter((d) => names.has(d));
+        const node = await this.node(workflow, path, String(stage.name), { dependsOn });
+        return { ...node, level: 'stage' as RunLevel };
+      }),
+    );
+  }
+}

@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NotifyConfig } from '../../actions/action.ts';
+import { createBuiltinRegistry } from '../../actions/registry.ts';
+import type { EngineListener } from '../../engine/events.ts';
+import { assertRunnable, prepareRun } from '../../engine/executor.ts';
+import type { PlanNode } from '../../engine/plan.ts';
+import type { EngineResources } from '../../engine/resources.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { Placement } from '../../model/api.ts';
+import { FINAL_STATUSES, type RunRecord, type RunStore } from '../../store/runs.ts';
+import type { Platform } from '../platform.ts';
+import { PlanBuilder, type StageSelection } from './build-plan.ts';
+
+/** What to run and how. */
+export interface RunRequest extends StageSelection {
+  kind: string;
+  name: string;
+  scope: Placement;
+  parallelism?: number;
+  noCache?: boolean;
+  /** Id of an earlier run whose successful tasks are reused. */
+  resume?: string;
+  trigger?: string;
+  commit?: string;
+  cwd: string;
+  listener?: EngineListener;
+}
+
+/** A prepared run: its plan and root record (all Pending), and the function that executes it. */
+export interface PreparedRun {
+  plan: PlanNode;
+  root: RunRecord;
+  execute(signal: AbortSignal): Promise<RunRecord>;
+}
+
+function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Marks runs whose owning process died (killed, crashed, machine rebooted) as Interrupted, with every
+ * unfinished record below them. Called before anything reads or starts runs.
+ */
+export function reapInterrupted(runs: RunStore, now = new Date()): RunRecord[] {
+  const reaped: RunRecord[] = [];
+  for (const root of runs.active()) {
+    if (root.pid === process.pid || isAlive(root.pid)) continue;
+    for (const record of runs.tree(root.id)) {
+      if (FINAL_STATUSES.has(record.status)) continue;
+      runs.save({
+        ...record,
+        status: 'Interrupted',
+        reason: 'Interrupted',
+        origin: 'system',
+        message: `dvm process ${root.pid} ended before the run finished`,
+        finishedAt: now.toISOString(),
+      });
+    }
+    reaped.push(root);
+  }
+  runs.flush();
+  return reaped;
+}
+
+/** Notification URLs from `$DVM_HOME/config.yaml` (`notify: {slack: {url}, alert: {url}, team: {url}}`), overridable by env. */
+export async function loadNotifyConfig(
+  home: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<NotifyConfig> {
+  const file = join(home, 'config.yaml');
+  let notify: NotifyConfig = {};
+  if (existsSync(file)) {
+    const { parse } = await import('yaml');
+    notify = ((parse(readFileSync(file, 'utf8')) ?? {}) as { notify?: NotifyConfig }).notify ?? {};
+  }
+  for (const target of ['slack', 'alert', 'team'] as const) {
+    const url = env[`DVM_NOTIFY_${target.toUpperCase()}_URL`];
+    if (url) notify[target] = { url };
+  }
+  return notify;
+}
+
+async function defaultWorkdir(platform: Platform, scope: Placement, cwd: string): Promise<string> {
+  if (!scope.app) return cwd;
+  const app = await platform.store.get(
+    'App',
+    { ecosystem: scope.ecosystem, domain: scope.domain },
+    scope.app,
+  );
+  const path = (app?.effective.spec as { path?: string } | undefined)?.path;
+  return path ? path.replace(/^~(?=$|\/)/, process.env.HOME ?? '~') : cwd;
+}
+
+/** Plans a run of a Task, Workflow, Pipeline, Orchestration or Job and creates its Pending records. */
+export async function prepare(platform: Platform, request: RunRequest): Promise<PreparedRun> {
+  reapInterrupted(platform.runs);
+  let resume: Map<string, RunRecord> | undefined;
+  let { kind, name, scope } = request;
+  if (request.resume) {
+    const previous = platform.runs.get(request.resume);
+    if (!previous || previous.parentId) {
+      throw new DvmError('DVM_RUN_NOT_FOUND', `no run "${request.resume}" to resume`, {
+        fix: 'Pick a run id from `dvm get runs`.',
+      });
+    }
+    if (!FINAL_STATUSES.has(previous.status)) {
+      throw new DvmError('DVM_CONFLICT', `run ${previous.id} is still ${previous.status}`, {
+        fix: 'Wait for it, or cancel it with `dvm cancel run ID`.',
+      });
+    }
+    resume = new Map(platform.runs.tree(previous.id).map((r) => [r.node, r]));
+    kind = previous.kind;
+    name = previous.name;
+    scope = { ecosystem: previous.ecosystem, domain: previous.domain };
+  }
+  const plan = await new PlanBuilder(platform, request).forObject(kind, name, scope);
+  assertRunnable(plan);
+  const resources: EngineResources = {
+    runs: platform.runs,
+    actions: createBuiltinRegistry(),
+    runsDir: join(platform.home, 'runs'),
+    cacheDir: join(platform.home, 'cache'),
+    notify: await loadNotifyConfig(platform.home),
+    defaultWorkdir: await defaultWorkdir(platform, request.scope, request.cwd),
+    parallelism: request.parallelism ?? (await import('node:os')).availableParallelism(),
+    noCache: request.noCache,
+    resume,
+    resumedFrom: request.resume,
+    trigger: request.trigger ?? 'manual',
+    commit: request.commit,
+    listener: request.listener,
+  };
+  const { root, run } = prepareRun(plan, resources);
+  return { plan, root, execute: run };
+}

@@ -1,0 +1,101 @@
+/** Every state a run (of any level) can be in. */
+export const RUN_STATUSES = [
+  'Pending',
+  'Running',
+  'Succeeded',
+  'Failed',
+  'Cancelled',
+  'TimedOut',
+  'Skipped',
+  'Cached',
+  'Interrupted',
+] as const;
+
+/** The state of a run. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The level of a run in the tree: a job runs an orchestration, pipeline, workflow or task. */
+export type RunLevel = 'job' | 'orchestration' | 'pipeline' | 'stage' | 'workflow' | 'task';
+
+/** Statuses after which a run never changes again. */
+export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
+  'Succeeded',
+  'Failed',
+  'Cancelled',
+  'TimedOut',
+  'Skipped',
+  'Cached',
+  'Interrupted',
+]);
+
+/** A persisted run record of any level. */
+export interface RunRecord {
+  id: string;
+  rootId: string;
+  parentId?: string;
+  level: RunLevel;
+  /** Kind and name of the object run (`Task`/`lint`, `Pipeline`/`ci-pipeline`). */
+  kind: string;
+  name: string;
+  /** The entry name in the parent (a workflow's task entry, a pipeline's stage). */
+  node: string;
+  ecosystem?: string;
+  domain?: string;
+  status: RunStatus;
+  /** A short machine reason: `ExitCode`, `Timeout`, `DependencyFailed`, `WhenFalse`, `Interrupted`, … */
+  reason?: string;
+  /** Whose fault a failure is: the task's (`user`) or dvm's / the machine's (`system`). */
+  origin?: 'user' | 'system';
+  message?: string;
+  trigger?: string;
+  commit?: string;
+  attempts: number;
+  exitCode?: number;
+  logPath?: string;
+  results: Record<string, string>;
+  fingerprint?: string;
+  /** Why a cached task re-ran (which input changed), or which run's results it reused. */
+  cacheNote?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  /** Process that owns a running run; a dead owner means the run was interrupted. */
+  pid?: number;
+  /** Order of creation within the root run. */
+  seq: number;
+}
+
+/** A task result stored for reuse when the same fingerprint comes again. */
+export interface CacheEntry {
+  fingerprint: string;
+  runId: string;
+  results: Record<string, string>;
+  outputsDir?: string;
+  /** Input file → content hash, to say which input changed next time. */
+  inputs: Record<string, string>;
+  createdAt: string;
+}
+
+/** Persistence of run records and the task cache. */
+export interface RunStore {
+  /** Queues a record to be written; writes are batched into one transaction every few milliseconds. */
+  save(record: RunRecord): void;
+  /** Writes everything queued now. */
+  flush(): void;
+  get(id: string): RunRecord | undefined;
+  /** A run and all its descendants, in creation order. */
+  tree(rootId: string): RunRecord[];
+  /** Latest root runs first, optionally of one object. */
+  list(filter?: { kind?: string; name?: string; limit?: number; roots?: boolean }): RunRecord[];
+  /** Root runs in `Running`/`Pending` state. */
+  active(): RunRecord[];
+  cacheGet(fingerprint: string): CacheEntry | undefined;
+  cachePut(entry: CacheEntry): void;
+  /** The input hashes of the last run of a task (by a stable task key), to explain cache misses. */
+  lastInputs(taskKey: string): Record<string, string> | undefined;
+  setLastInputs(taskKey: string, inputs: Record<string, string>): void;
+}
+
+/** Statuses that count as success for an exit status and for what depends on the run. */
+export const SUCCESS_STATUSES: ReadonlySet<RunStatus> = new Set(['Succeeded', 'Cached', 'Skipped']);

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+
+const FIXTURE = 'test/fixtures/runs.yaml';
+
+interface Run {
+  id: string;
+  node: string;
+  status: string;
+  reason?: string;
+  attempts: number;
+  results: Record<string, string>;
+  exitCode?: number;
+  message?: string;
+  cacheNote?: string;
+}
+
+function setup(): { home: string; work: string } {
+  const home = tempHome();
+  const work = mkdtempSync(join(tmpdir(), 'dvm-work-'));
+  dvmOk(home, ['apply', '-f', FIXTURE]);
+  return { home, work };
+}
+
+function runTree(home: string, id: string): Map<string, Run> {
+  const items = JSON.parse(dvmOk(home, ['status', 'run', id, '-o', 'json']).stdout).items as Run[];
+  return new Map(items.map((r) => [r.node, r]));
+}
+
+function runIdOf(stderr: string): string {
+  const match = stderr.match(/^run (r\S+):/m);
+  assert.ok(match, stderr);
+  return match[1];
+}
+
+test('a workflow runs its DAG: results flow, conditions skip, retries recover; exit 0', () => {
+  const { home, work } = setup();
+  const run = dvm(home, ['run', 'workflow', 'good', '-p', '2'], { cwd: work });
+  assert.equal(run.status, 0, run.stderr + run.stdout);
+  const id = runIdOf(run.stderr);
+  const tree = runTree(home, id);
+  assert.equal(tree.get('good')?.status, 'Succeeded');
+  assert.deepEqual(tree.get('good/produce')?.results, { version: '1.2.3' });
+  assert.equal(tree.get('good/consume')?.status, 'Succeeded');
+  assert.equal(tree.get('good/only-if-9')?.status, 'Skipped');
+  assert.equal(tree.get('good/only-if-9')?.reason, 'WhenFalse');
+  assert.equal(tree.get('good/flaky')?.status, 'Succeeded');
+  assert.equal(tree.get('good/flaky')?.attempts, 3);
+  // One line per state change when stdout is not a terminal.
+  assert.match(run.stdout, /task good\/consume Succeeded in \d+/);
+  const logs = dvmOk(home, ['logs', 'run', id, '--task', 'consume']).stdout;
+  assert.equal(logs, 'got=1.2.3\n');
+  assert.match(
+    dvmOk(home, ['logs', 'run', id]).stdout,
+    /==> good\/flaky \(Succeeded\) <==\nattempt 0\nattempt 1\nattempt 2\n/,
+  );
+});
+
+test('timeouts, failures, continueOnError and finally; exit 1 and reasons recorded', () => {
+  const { home, work } = setup();
+  const started = Date.now();
+  const run = dvm(home, ['run', 'workflow', 'bad'], { cwd: work });
+  assert.ok(Date.now() - started < 10_000, 'the 30 s sleep was cut by its 300 ms timeout');
+  assert.equal(run.status, 1);
+  const tree = runTree(home, runIdOf(run.stderr));
+  assert.equal(tree.get('bad')?.status, 'Failed');
+  assert.equal(tree.get('bad/slow')?.status, 'TimedOut');
+  assert.equal(tree.get('bad/after-slow')?.status, 'Skipped');
+  assert.equal(tree.get('bad/after-slow')?.reason, 'DependencyFailed');
+  assert.equal(tree.get('bad/tolerated')?.status, 'Failed');
+  assert.equal(tree.get('bad/tolerated')?.exitCode, 3);
+  assert.equal(tree.get('bad/cleanup')?.status, 'Succeeded');
+  assert.ok(existsSync(join(work, 'cleaned')), 'finally task ran');
+});
+
+test('pipelines skip manual stages unless asked; get runs and status show the latest run', () => {
+  const { home, work } = setup();
+  dvmOk(home, ['run', 'pipeline', 'release'], { cwd: work });
+  let tree = runTree(home, JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items[0].id);
+  assert.deepEqual(
+    [...tree.keys()].filter((k) => k.split('/').length === 2),
+    ['release/build'],
+  );
+  const all = dvmOk(home, ['run', 'pipeline', 'release', '--include-manual'], { cwd: work });
+  tree = runTree(home, runIdOf(all.stderr));
+  assert.equal(tree.get('release/ship')?.status, 'Succeeded');
+  assert.match(dvmOk(home, ['status', 'pipeline', 'release']).stdout, /^ {2}ship {2}Succeeded/m);
+  assert.match(dvmOk(home, ['get', 'runs']).stdout, /^r\S+\s+pipeline\/release\s+Succeeded\s+manual/m);
+});
+
+test('tasks with inputs are Cached when nothing changed, and say which input changed when they re-run', () => {
+  const { home, work } = setup();
+  writeFileSync(join(work, 'src.txt'), 'one');
+  const task = `apiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: build, domain: ci}\nspec:\n  workdir: ${work}\n  shell: cat src.txt > out.txt; printf built > "$DVM_RESULTS/state"\n  inputs: ["*.txt", "!out.txt"]\n  outputs: [out.txt]\n  results: [{name: state}]\n`;
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: task.replace('inputs: ["*.txt", "!out.txt"]', 'inputs: [src.txt]'),
+  });
+  const first = runTree(home, runIdOf(dvmOk(home, ['run', 'task', 'build']).stderr));
+  assert.equal(first.get('build')?.status, 'Succeeded');
+  const second = runTree(home, runIdOf(dvmOk(home, ['run', 'task', 'build']).stderr));
+  assert.equal(second.get('build')?.status, 'Cached');
+  assert.deepEqual(second.get('build')?.results, { state: 'built' });
+  writeFileSync(join(work, 'src.txt'), 'two');
+  const third = runTree(home, runIdOf(dvmOk(home, ['run', 'task', 'build']).stderr));
+  assert.equal(third.get('build')?.status, 'Succeeded');
+  assert.equal(third.get('build')?.cacheNote, 'src.txt changed');
+  assert.equal(readFileSync(join(work, 'out.txt'), 'utf8'), 'two');
+  const forced = runTree(home, runIdOf(dvmOk(home, ['run', 'task', 'build', '--no-cache']).stderr));
+  assert.equal(forced.get('build')?.status, 'Succeeded');
+});
+
+test('a run killed with SIGKILL is Interrupted; --resume re-runs only what did not succeed', async () => {
+  const { home, work } = setup();
+  const workflow = `apiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: first, domain: ci}\nspec:\n  shell: echo once >> first.log; printf done > "$DVM_RESULTS/mark"\n  results: [{name: mark}]\n---\napiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: second, domain: ci}\nspec:\n  shell: echo $$ > second.pid; test -f go || exec sleep 30\n---\napiVersion: devopsmaestro.io/v1\nkind: Workflow\nmetadata: {name: two, domain: ci}\nspec:\n  tasks:\n    - {name: first, taskRef: first}\n    - {name: second, taskRef: second, dependsOn: [first]}\n`;
+  dvmOk(home, ['apply', '-f', '-'], { input: workflow });
+  const child = spawn(process.execPath, [DVM_BIN, 'run', 'workflow', 'two'], {
+    cwd: work,
+    env: { ...process.env, DVM_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  // The second task writes its pid (its process group leader, as dvm starts each task in its own group).
+  let sleeper: number | undefined;
+  for (let i = 0; i < 100 && sleeper === undefined; i++) {
+    await sleep(100);
+    const file = join(work, 'second.pid');
+    if (existsSync(file)) sleeper = Number(readFileSync(file, 'utf8').trim()) || undefined;
+  }
+  assert.ok(sleeper, 'the second task started');
+  // Records are written in batches every 25 ms: wait until the first task's success is on disk.
+  const id0 = runIdOf(stderr);
+  for (let i = 0; i < 50 && runTree(home, id0).get('two/first')?.status !== 'Succeeded'; i++) await sleep(20);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('exit', resolve));
+  process.kill(-sleeper, 'SIGKILL');
+  const id = runIdOf(stderr);
+  const interrupted = runTree(home, id);
+  assert.equal(interrupted.get('two')?.status, 'Interrupted');
+  assert.equal(interrupted.get('two/first')?.status, 'Succeeded');
+  assert.equal(interrupted.get('two/second')?.status, 'Interrupted');
+  writeFileSync(join(work, 'go'), '');
+  const resumed = dvm(home, ['run', '--resume', id], { cwd: work });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const tree = runTree(home, runIdOf(resumed.stderr));
+  assert.equal(tree.get('two/first')?.status, 'Cached');
+  assert.equal(tree.get('two/first')?.reason, 'Resumed');
+  assert.deepEqual(tree.get('two/first')?.results, { mark: 'done' });
+  assert.equal(tree.get('two/second')?.status, 'Succeeded');
+  assert.equal(readFileSync(join(work, 'first.log'), 'utf8'), 'once\n');
+});
+
+test('cancel stops a running run and kills its process group', async () => {
+  const { home, work } = setup();
+  const child = spawn(process.execPath, [DVM_BIN, 'run', 'task', 'slow'], {
+    cwd: work,
+    env: { ...process.env, DVM_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  for (let i = 0; i < 50 && !/^run r/m.test(stderr); i++) await sleep(50);
+  await sleep(100);
+  const id = runIdOf(stderr);
+  // The task's own timeout is 300 ms; cancel races it, so accept either ending, but the run must end now.
+  const cancel = dvmOk(home, ['cancel', 'run', id]);
+  assert.match(cancel.stdout, new RegExp(`run ${id} (Cancelled|Failed)|already ended`));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 1);
+});
+
+test('bad execution input is refused at apply time with coded errors', () => {
+  const { home } = setup();
+  const bad = `apiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: piped, domain: ci}\nspec:\n  command: go test ./... | tee out.txt\n---\napiVersion: devopsmaestro.io/v1\nkind: Job\nmetadata: {name: nightly, domain: ci}\nspec:\n  runs: good\n  trigger: {schedule: "61 * * * *"}\n---\napiVersion: devopsmaestro.io/v1\nkind: Workflow\nmetadata: {name: refs, domain: ci}\nspec:\n  tasks:\n    - {name: consume, taskRef: consume}\n    - {name: produce, taskRef: produce}\n`;
+  const run = dvm(home, ['apply', '-f', '-'], { input: bad });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /DVM_EXEC_SHELL_SYNTAX <stdin>:5:3 Task\/piped spec\.command: .*pipe \(\|\)/);
+  assert.match(
+    run.stderr,
+    /DVM_CRON_INVALID <stdin>:\d+:\d+ Job\/nightly spec\.trigger\.schedule: schedule "61 \* \* \* \*" does not parse/,
+  );
+  assert.match(
+    run.stderr,
+    /DVM_RESULT_REF .*Workflow\/refs spec\.tasks\[0\]\.taskRef: Task\/consume: \$\(tasks\.produce\.results\.version\): "consume" uses a result of "produce" but does not depend on it/,
+  );
+});
