@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { NotifyConfig } from '../../actions/action.ts';
 import { createBuiltinRegistry } from '../../actions/registry.ts';
@@ -9,7 +10,9 @@ import type { EngineResources } from '../../engine/resources.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
 import { FINAL_STATUSES, type RunRecord, type RunStore } from '../../store/runs.ts';
+import type { StoredObject } from '../../store/store.ts';
 import type { Platform } from '../platform.ts';
+import { findObject } from '../query.ts';
 import { PlanBuilder, type StageSelection } from './build-plan.ts';
 
 /** What to run and how. */
@@ -87,15 +90,26 @@ export async function loadNotifyConfig(
   return notify;
 }
 
-async function defaultWorkdir(platform: Platform, scope: Placement, cwd: string): Promise<string> {
-  if (!scope.app) return cwd;
-  const app = await platform.store.get(
-    'App',
-    { ecosystem: scope.ecosystem, domain: scope.domain },
-    scope.app,
-  );
+/**
+ * Where tasks without a workdir run: the path of the App a Job names (`spec.app`), else of the App selected
+ * with -a or `dvm use app`, else the current directory.
+ */
+async function defaultWorkdir(
+  platform: Platform,
+  plan: PlanNode,
+  scope: Placement,
+  cwd: string,
+): Promise<string> {
+  let app: StoredObject | undefined;
+  if (plan.kind === 'Job') {
+    const job = await platform.store.get('Job', plan.placement, plan.name);
+    const name = (job?.effective.spec as { app?: string } | undefined)?.app;
+    if (name) app = await findObject(platform.store, platform.kinds.require('App'), name, plan.placement);
+  }
+  if (!app && scope.app)
+    app = await findObject(platform.store, platform.kinds.require('App'), scope.app, scope);
   const path = (app?.effective.spec as { path?: string } | undefined)?.path;
-  return path ? path.replace(/^~(?=$|\/)/, process.env.HOME ?? '~') : cwd;
+  return path ? path.replace(/^~(?=$|\/)/, homedir()) : cwd;
 }
 
 /** Plans a run of a Task, Workflow, Pipeline, Orchestration or Job and creates its Pending records. */
@@ -128,7 +142,7 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     runsDir: join(platform.home, 'runs'),
     cacheDir: join(platform.home, 'cache'),
     notify: await loadNotifyConfig(platform.home),
-    defaultWorkdir: await defaultWorkdir(platform, request.scope, request.cwd),
+    defaultWorkdir: await defaultWorkdir(platform, plan, request.scope, request.cwd),
     parallelism: request.parallelism ?? (await import('node:os')).availableParallelism(),
     noCache: request.noCache,
     resume,
