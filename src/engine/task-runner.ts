@@ -6,6 +6,7 @@ import { parseDuration } from '../actions/builtin/duration.ts';
 import { createLogFile } from '../actions/log-file.ts';
 import { actionFromObject } from '../actions/user-action.ts';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
+import { BUILTIN_ACTION_NAMES } from '../model/builtin-actions.ts';
 import type { RunRecord, RunStatus } from '../store/runs.ts';
 import type { CallbackSpec, PlanNode } from './plan.ts';
 import { retry } from './primitives/retry.ts';
@@ -93,6 +94,17 @@ function describeFailure(
   };
 }
 
+// The seed's built-in actions that later capabilities implement: say so, instead of "unknown action".
+function actionNamed(res: EngineResources, name: string): ActionDefinition {
+  if (!res.actions.has(name) && BUILTIN_ACTION_NAMES.has(name)) {
+    throw new DvmError('DVM_ACTION_UNKNOWN', `action ${name} is part of the model but not implemented yet`, {
+      fix: 'data.*, service.* and chaos.* arrive with the dependencies and test-data capability; use exec meanwhile.',
+      details: { origin: 'user' },
+    });
+  }
+  return res.actions.get(name);
+}
+
 /** Runs one task node: condition, cache, action with retries and timeout, results, callbacks. */
 export async function runTask(
   node: PlanNode,
@@ -128,7 +140,7 @@ export async function runTask(
           metadata: { name: node.userAction.name },
           spec: node.userAction.spec,
         })
-      : res.actions.get(task.action ?? 'exec');
+      : actionNamed(res, task.action ?? 'exec');
     const workdirSpec = task.workdir ?? res.defaultWorkdir;
     const workdir = isAbsolute(workdirSpec) ? workdirSpec : resolve(res.defaultWorkdir, workdirSpec);
     const runDir = join(res.runsDir, record.rootId);
