@@ -27,6 +27,7 @@ export const OPTIONS = {
   resume: { type: 'string' },
   task: { type: 'string' },
   follow: { type: 'boolean' },
+  'poll-interval': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -58,6 +59,7 @@ export type Flags = {
   resume?: string;
   task?: string;
   follow?: boolean;
+  'poll-interval'?: string;
   help?: boolean;
 };
 

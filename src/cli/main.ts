@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   status: () => import('./commands/status.ts'),
   logs: () => import('./commands/logs.ts'),
   cancel: () => import('./commands/cancel.ts'),
+  serve: () => import('./commands/serve.ts'),
 };
 
 /** Names of every verb, for help and completion. */

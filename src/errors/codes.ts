@@ -46,6 +46,11 @@ export const ERROR_CODES = {
     summary: 'A $(tasks.NAME.results.RESULT) reference names no such task or result.',
   },
   DVM_CRON_INVALID: { exit: 1, http: 422, summary: 'A cron schedule does not parse.' },
+  DVM_TRIGGER_INVALID: {
+    exit: 1,
+    http: 422,
+    summary: "A Job's trigger cannot be armed (unsupported event or watch, App without a path).",
+  },
   DVM_RUN_NOT_FOUND: { exit: 1, http: 404, summary: 'No run has this id.' },
   DVM_INTERNAL: { exit: 1, http: 500, summary: 'A bug in dvm; please report it.' },
 } as const;

@@ -1,14 +1,16 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError } from '../../errors/dvm-error.ts';
-import { reapInterrupted } from '../../service/run/run-service.ts';
+import { cancelRequestPath, reapInterrupted } from '../../service/run/run-service.ts';
 import { FINAL_STATUSES } from '../../store/runs.ts';
 import type { Command } from '../command.ts';
 
-/** `dvm cancel run ID`: stop a running run (its process cancels it: tasks stopped, process groups killed). */
+/** `dvm cancel run ID`: ask the process that owns a run to cancel it (tasks stopped, process groups killed). */
 export const command: Command = {
   summary: 'Cancel a running run',
   usage:
-    "Usage: dvm cancel run ID\n\nSends the run's dvm process a termination signal; it stops every task and records Cancelled.",
+    'Usage: dvm cancel run ID\n\nLeaves a cancel request that the process owning the run (dvm run or dvm serve) picks up within\na quarter second: it stops every task (whole process groups) and records Cancelled.',
   flags: [],
   async run(ctx) {
     const [what, id] = ctx.positionals;
@@ -25,7 +27,9 @@ export const command: Command = {
       ctx.io.stdout.write(`run ${id} already ended: ${root.status}\n`);
       return 0;
     }
-    if (root.pid) process.kill(root.pid, 'SIGTERM');
+    const request = cancelRequestPath(platform.home, id);
+    mkdirSync(dirname(request), { recursive: true });
+    writeFileSync(request, `${new Date().toISOString()}\n`);
     for (let i = 0; i < 100; i++) {
       await sleep(100);
       const current = platform.runs.get(id);

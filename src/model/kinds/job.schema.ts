@@ -17,7 +17,10 @@ export const JobSchema = KindSchema(
             Type.String({ minLength: 1 }),
             'The event that triggers the job, like commit or unhealthy.',
           ),
-          schedule: Opt(Type.String({ minLength: 1 }), 'Cron expression (5 fields) on which the job runs.'),
+          schedule: Opt(
+            Type.String({ minLength: 1 }),
+            'Cron expression on which the job runs: 5 fields, or 6 with seconds first.',
+          ),
           manual: Opt(Type.Boolean(), 'When true, the job runs only by hand (dvm run job).'),
         }),
         'What triggers the job: an event, a schedule or a manual run.',

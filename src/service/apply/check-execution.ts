@@ -3,6 +3,7 @@ import { splitCommand } from '../../actions/builtin/argv.ts';
 import { resultRefsOf } from '../../engine/results.ts';
 import { isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
+import { CRON_MODE } from '../jobs/triggers.ts';
 import type { View } from '../view.ts';
 import { resolveObjectRef } from './check-references.ts';
 import { labelOf, type Pending, type ProblemList } from './pending.ts';
@@ -16,12 +17,12 @@ const objects = (value: unknown): Spec[] => (Array.isArray(value) ? value.filter
 function checkCron(pending: Pending, problems: ProblemList, value: unknown, path: (string | number)[]): void {
   if (typeof value !== 'string') return;
   try {
-    new Cron(value, { paused: true });
+    new Cron(value, { paused: true, mode: CRON_MODE });
   } catch (error) {
     problems.add(pending.doc, labelOf(pending.object), path, {
       code: 'DVM_CRON_INVALID',
       message: `schedule "${value}" does not parse: ${(error as Error).message}`,
-      fix: 'Use five fields: minute hour day-of-month month day-of-week, like "0 * * * *" (hourly).',
+      fix: 'Use five fields (minute hour day-of-month month day-of-week, like "0 * * * *"), or six with seconds first.',
     });
   }
 }

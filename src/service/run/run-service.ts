@@ -152,5 +152,33 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     listener: request.listener,
   };
   const { root, run } = prepareRun(plan, resources);
-  return { plan, root, execute: run };
+  const cancelFile = cancelRequestPath(platform.home, root.id);
+  return {
+    plan,
+    root,
+    // The run also ends Cancelled when `dvm cancel run ID` leaves a request file (polled while it runs), so one
+    // run of a long-lived process such as `dvm serve` can be cancelled without stopping the process.
+    async execute(signal) {
+      const controller = new AbortController();
+      const poll = setInterval(() => {
+        if (existsSync(cancelFile))
+          controller.abort(
+            new DvmError('DVM_CANCELLED', `run ${root.id} was cancelled (dvm cancel)`, {
+              fix: 'Run it again, or resume it: dvm run --resume ID.',
+            }),
+          );
+      }, 250);
+      poll.unref();
+      try {
+        return await run(AbortSignal.any([signal, controller.signal]));
+      } finally {
+        clearInterval(poll);
+      }
+    },
+  };
+}
+
+/** Where `dvm cancel run ID` leaves its request for the process that owns the run. */
+export function cancelRequestPath(home: string, runId: string): string {
+  return join(home, 'runs', runId, 'cancel-requested');
 }

@@ -1,0 +1,131 @@
+import { parseDuration } from '../../actions/builtin/duration.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import type { Fired, SchedulerEvent } from '../../service/jobs/events.ts';
+import { JobScheduler, RELOAD_INTERVAL_MS } from '../../service/jobs/scheduler.ts';
+import { scopeFlags } from '../args.ts';
+import type { Command } from '../command.ts';
+import { formatDuration } from '../output/run-view.ts';
+
+function pollIntervalOf(value: string | undefined): number {
+  if (value === undefined) return 1000;
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (error) {
+    if (!isDvmError(error)) throw error;
+    ms = 0;
+  }
+  if (ms <= 0)
+    throw new DvmError('DVM_USAGE', `--poll-interval must be a positive duration, not "${value}"`, {
+      fix: 'Pass e.g. --poll-interval 500ms, 1s or 1m.',
+    });
+  return ms;
+}
+
+const short = (sha: string | undefined) => sha?.slice(0, 12) ?? '';
+const triggerText = (f: Fired) => (f.trigger === 'commit' ? `commit ${short(f.commit)}` : 'schedule');
+
+/** One log line (without the time) for a scheduler event. */
+function describe(event: SchedulerEvent): string {
+  switch (event.type) {
+    case 'job.armed': {
+      const what = [
+        event.schedule ? `schedule "${event.schedule}"` : undefined,
+        event.repo ? `commits in ${event.repo} (HEAD ${short(event.head) || 'unreadable'})` : undefined,
+      ].filter(Boolean);
+      return `job ${event.job} armed: ${what.join(' and ')}; concurrency ${event.concurrency}`;
+    }
+    case 'job.manual':
+      return `job ${event.job} is manual: it runs only by hand (dvm run job)`;
+    case 'job.disarmed':
+      return `job ${event.job} disarmed (${event.reason})`;
+    case 'trigger.fired':
+      return `job ${event.job} fired: ${triggerText(event.fired)}`;
+    case 'trigger.skipped':
+      return `job ${event.job} skipped ${triggerText(event.fired)}: run ${event.activeRun ?? '(starting)'} is still active (concurrency skip)`;
+    case 'trigger.queued':
+      return event.coalesced
+        ? `job ${event.job} coalesced ${triggerText(event.fired)} into the trigger already queued`
+        : `job ${event.job} queued ${triggerText(event.fired)} behind run ${event.activeRun ?? '(starting)'}`;
+    case 'run.cancelling':
+      return `job ${event.job} cancelling run ${event.run ?? '(starting)'}: ${event.reason}`;
+    case 'run.started':
+      return `job ${event.job} run ${event.run} started (${triggerText(event.fired)})`;
+    case 'run.finished':
+      return `job ${event.job} run ${event.run} ${event.status}${event.durationMs !== undefined ? ` in ${formatDuration(event.durationMs)}` : ''}${event.reason ? ` (${event.reason})` : ''}`;
+    case 'error': {
+      const { error } = event;
+      const where = [event.job ? `job ${event.job}` : undefined, error.location.path]
+        .filter(Boolean)
+        .join(' ');
+      return `error ${error.code}${where ? ` ${where}` : ''}: ${error.message}${error.fix ? ` — fix: ${error.fix}` : ''}`;
+    }
+  }
+}
+
+/** `dvm serve`: the long-running process that watches Job triggers and runs the jobs (the agent API will live here too). */
+export const command: Command = {
+  summary: 'Watch job triggers (commits, schedules) and run the jobs until stopped',
+  usage: `Usage: dvm serve [--poll-interval DURATION] [-e ECOSYSTEM] [-d DOMAIN]
+
+Arms every Job in the store (only those of -e/-d when given; the context is not used):
+  trigger.schedule: CRON           cron, 5 fields, or 6 with seconds first ("*/10 * * * * *")
+  trigger: {watch: app.path,       each new HEAD commit of the App's git repository (spec.app, else
+            event: commit}         the only App of the job's domain); commits made while serve is down
+                                   do not fire
+  trigger.manual: true, or none    never fires: run it with dvm run job NAME
+
+Runs work in the App's path. spec.concurrency decides what a trigger does while a run of the job is active:
+skip (drop it), queue (default: one waits, later ones coalesce into it) or cancel-previous (cancel the
+active run, then start the new one).
+
+  --poll-interval DURATION         how often each watched repository's HEAD is read (default 1s)
+
+Prints one line per event (armed, fired, skipped, run started/finished, errors with codes). The store is
+re-read every ${RELOAD_INTERVAL_MS / 1000} s, so applied, changed or deleted Jobs take effect without a restart.
+SIGINT/SIGTERM stops the triggers, cancels the active runs (they end Cancelled) and exits 0.
+Nothing is bound to the network yet: the agent API will be served by this process later.`,
+  flags: ['poll-interval'],
+  async run(ctx) {
+    if (ctx.positionals.length > 0)
+      throw new DvmError('DVM_USAGE', `dvm serve takes no arguments, not "${ctx.positionals.join(' ')}"`, {
+        fix: 'Run `dvm serve`; -e/-d limit it to the jobs of an ecosystem or domain.',
+      });
+    const pollIntervalMs = pollIntervalOf(ctx.flags['poll-interval']);
+    const platform = await ctx.platform();
+    const log = (line: string) =>
+      ctx.io.stdout.write(`${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} ${line}\n`);
+    let signalled: (name: string) => void = () => undefined;
+    const stopRequested = new Promise<string>((resolve) => {
+      signalled = resolve;
+    });
+    let signals = 0;
+    const onSignal = (name: string) => {
+      signals++;
+      // A second signal while stopping gives up waiting for the runs.
+      if (signals > 1) process.exit(130);
+      signalled(name);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const scheduler = new JobScheduler(platform, {
+      pollIntervalMs,
+      scope: scopeFlags(ctx.flags),
+      cwd: ctx.io.cwd,
+      listener: (event) => log(describe(event)),
+    });
+    try {
+      await scheduler.start();
+      log(
+        `serve started (pid ${process.pid}): ${scheduler.size} job(s); git polled every ${formatDuration(pollIntervalMs)}; no network port bound`,
+      );
+      log(`serve stopping (${await stopRequested})`);
+    } finally {
+      await scheduler.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    log('serve stopped');
+    return 0;
+  },
+};

@@ -1,0 +1,40 @@
+import type { DvmError } from '../../errors/dvm-error.ts';
+import type { RunStatus } from '../../store/runs.ts';
+import type { ConcurrencyPolicy } from './policy.ts';
+
+/** A trigger that fired: what fired it, and for a commit trigger the new HEAD. */
+export interface Fired {
+  trigger: 'schedule' | 'commit';
+  commit?: string;
+}
+
+/** One thing the job scheduler did or saw; `job` is the job's label, like `lab/ci/nightly`. */
+export type SchedulerEvent =
+  | {
+      type: 'job.armed';
+      job: string;
+      concurrency: ConcurrencyPolicy;
+      schedule?: string;
+      /** The watched repository and its HEAD when the watch began. */
+      repo?: string;
+      head?: string;
+    }
+  | { type: 'job.manual'; job: string }
+  | { type: 'job.disarmed'; job: string; reason: 'deleted' | 'changed' }
+  | { type: 'trigger.fired'; job: string; fired: Fired }
+  | { type: 'trigger.skipped'; job: string; fired: Fired; activeRun?: string }
+  | { type: 'trigger.queued'; job: string; fired: Fired; activeRun?: string; coalesced: boolean }
+  | { type: 'run.cancelling'; job: string; run?: string; reason: string }
+  | { type: 'run.started'; job: string; run: string; fired: Fired }
+  | {
+      type: 'run.finished';
+      job: string;
+      run: string;
+      status: RunStatus;
+      reason?: string;
+      durationMs?: number;
+    }
+  | { type: 'error'; job?: string; error: DvmError };
+
+/** Receives scheduler events. */
+export type SchedulerListener = (event: SchedulerEvent) => void;

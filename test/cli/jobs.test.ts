@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DVM_BIN, dvmOk, tempHome } from '../helpers/dvm.ts';
+
+const HEADER = `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: ci, ecosystem: lab}
+`;
+
+interface Run {
+  id: string;
+  kind: string;
+  name: string;
+  status: string;
+  trigger?: string;
+  commit?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+// Every serve started here is killed when the file ends, whatever happened.
+const children: ChildProcess[] = [];
+after(() => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A running `dvm serve`: what it printed so far, waiting for a line, and stopping it. */
+function serve(home: string, cwd: string) {
+  const child = spawn(process.execPath, [DVM_BIN, 'serve', '--poll-interval', '200ms'], {
+    cwd,
+    env: { ...process.env, DVM_HOME: home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    output: () => stdout,
+    async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const match = stdout.match(pattern);
+        if (match) return match;
+        if (child.exitCode !== null) break;
+        await sleep(50);
+      }
+      assert.fail(
+        `serve printed no ${pattern} within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+      );
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+function jobRuns(home: string, name: string): Run[] {
+  const items = JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items as Run[];
+  return items.filter((r) => r.kind === 'Job' && r.name === name);
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function git(repo: string, args: string[]): string {
+  return execFileSync(
+    'git',
+    ['-C', repo, '-c', 'user.name=dvm', '-c', 'user.email=dvm@example.com', ...args],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
+}
+
+test('a commit to the App repository runs the job there, recording trigger commit and the sha', async () => {
+  const home = tempHome();
+  const repo = tempDir('dvm-repo-');
+  git(repo, ['init', '-q']);
+  git(repo, ['commit', '-q', '--allow-empty', '-m', 'first']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: web, domain: ci}
+spec: {path: ${repo}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: mark, domain: ci}
+spec:
+  shell: git rev-parse HEAD > marker.txt
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: on-commit, domain: ci}
+spec:
+  runs: mark
+  app: web
+  trigger: {watch: app.path, event: commit}
+`,
+  });
+  const server = serve(home, tempDir('dvm-cwd-'));
+  await server.waitFor(/job lab\/ci\/on-commit armed: commits in .* \(HEAD [0-9a-f]{12}\)/);
+  assert.deepEqual(jobRuns(home, 'on-commit'), [], 'the commit made before serve started does not fire');
+  git(repo, ['commit', '-q', '--allow-empty', '-m', 'second']);
+  const sha = git(repo, ['rev-parse', 'HEAD']);
+  const run = await until('a Succeeded commit run', () =>
+    jobRuns(home, 'on-commit').find((r) => r.status === 'Succeeded'),
+  );
+  assert.equal(run.trigger, 'commit');
+  assert.equal(run.commit, sha);
+  assert.equal(readFileSync(join(repo, 'marker.txt'), 'utf8').trim(), sha, 'the task ran in the App path');
+  // Polling with the synchronous `dvm get` kept this process from reading serve's output meanwhile.
+  await server.waitFor(new RegExp(`job lab/ci/on-commit fired: commit ${sha.slice(0, 12)}`));
+  assert.equal(await server.stop(), 0);
+});
+
+test('a 6-field cron schedule fires every second', async () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: noop, domain: ci}
+spec:
+  command: ["true"]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: tick, domain: ci}
+spec:
+  runs: noop
+  trigger: {schedule: "*/1 * * * * *"}
+`,
+  });
+  const server = serve(home, tempDir('dvm-cwd-'));
+  await server.waitFor(/job lab\/ci\/tick armed: schedule "\*\/1 \* \* \* \* \*"; concurrency queue/);
+  const runs = await until(
+    'two scheduled runs',
+    () => {
+      const done = jobRuns(home, 'tick').filter((r) => r.status === 'Succeeded');
+      return done.length >= 2 ? done : undefined;
+    },
+    4000,
+  );
+  assert.ok(runs.every((r) => r.trigger === 'schedule'));
+  assert.equal(await server.stop(), 0);
+});
+
+test('concurrency skip: runs never overlap and the triggers that fire meanwhile are logged as skipped', async () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: slow, domain: ci}
+spec:
+  command: [sleep, "2"]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: tick, domain: ci}
+spec:
+  runs: slow
+  concurrency: skip
+  trigger: {schedule: "*/1 * * * * *"}
+`,
+  });
+  const server = serve(home, tempDir('dvm-cwd-'));
+  await server.waitFor(/(run r\S+ started[\s\S]*){2}/);
+  assert.match(
+    server.output(),
+    /job lab\/ci\/tick skipped schedule: run r\S+ is still active \(concurrency skip\)/,
+  );
+  assert.equal(await server.stop(), 0);
+  const runs = jobRuns(home, 'tick').sort((a, b) => String(a.startedAt).localeCompare(String(b.startedAt)));
+  assert.ok(runs.length >= 2, JSON.stringify(runs));
+  assert.equal(runs[0].status, 'Succeeded');
+  for (let i = 1; i < runs.length; i++) {
+    assert.ok(
+      String(runs[i].startedAt) >= String(runs[i - 1].finishedAt),
+      `run ${runs[i].id} started before ${runs[i - 1].id} finished`,
+    );
+  }
+});
+
+test('SIGTERM stops serve with exit 0; the active run ends Cancelled and its process is killed', async () => {
+  const home = tempHome();
+  const work = tempDir('dvm-cwd-');
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: long, domain: ci}
+spec:
+  shell: echo $$ > long.pid; exec sleep 30
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: long, domain: ci}
+spec:
+  runs: long
+  trigger: {schedule: "*/1 * * * * *"}
+`,
+  });
+  const server = serve(home, work);
+  await server.waitFor(/job lab\/ci\/long run r\S+ started/);
+  const pid = await until('the task pid', () => {
+    try {
+      return Number(readFileSync(join(work, 'long.pid'), 'utf8').trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  assert.equal(await server.stop('SIGTERM'), 0);
+  assert.match(server.output(), /job lab\/ci\/long run r\S+ Cancelled/);
+  assert.match(server.output(), /serve stopped\n$/);
+  const runs = jobRuns(home, 'long');
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].status, 'Cancelled');
+  await until(
+    'the task process to be gone',
+    () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code === 'ESRCH' ? true : undefined;
+      }
+    },
+    3000,
+  );
+});
