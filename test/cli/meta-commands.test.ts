@@ -76,3 +76,13 @@ test('version, help, and unknown commands', () => {
   assert.match(unknown.stderr, /DVM_USAGE: unknown command "aply" \(did you mean "apply"\?\)/);
   assert.equal(dvm(home, []).status, 2);
 });
+
+test('the completion script knows every verb of dvm help', () => {
+  const home = tempHome();
+  const bash = dvmOk(home, ['completion', 'bash']).stdout;
+  const verbs = [...dvmOk(home, ['help']).stdout.matchAll(/^ {2}(\S+)\s/gm)].map((m) => m[1]);
+  assert.ok(verbs.length >= 17, verbs.join());
+  const line = bash.split('\n').find((l) => l.includes('compgen -W "get ')) ?? '';
+  for (const verb of verbs)
+    assert.ok(line.includes(` ${verb} `) || line.includes(`"${verb} `), `${verb} missing from ${line}`);
+});

@@ -3,9 +3,9 @@ import { BUILTIN_KINDS } from '../../model/catalog.ts';
 import type { Command } from '../command.ts';
 
 const VERBS =
-  'get describe apply diff create delete use tree explain api-resources schema completion version help';
+  'get describe apply diff create delete use tree explain api-resources schema completion version run status logs cancel serve help';
 const FLAGS =
-  '-e --ecosystem -d --domain -a --app -w --workspace -o --output -A --all -f --filename -v --verbose -R --recursive -l --selector --dry-run --force --cascade --path --description --effective -h --help';
+  '-e --ecosystem -d --domain -a --app -w --workspace -o --output -A --all -f --filename -v --verbose -R --recursive -l --selector --dry-run --force --cascade --path --description --effective -p --parallelism --no-cache --stage --include-manual --resume --task --follow --poll-interval -h --help';
 
 function kindWords(): string {
   return BUILTIN_KINDS.flatMap((k) => [k.plural, k.singular, ...k.shortNames]).join(' ');
