@@ -1,54 +1,22 @@
 // Runs the benchmarks of the performance issue and checks their targets as ratios against baselines measured
-// in the same run (machines are shared and noisy, so no target is an absolute time). Every measurement is a
-// whole process (spawn to exit, wall time); baseline and subject runs are interleaved and the median is taken.
-// Usage: node bench/run.ts   (env BENCH_APPLY_RUNS, BENCH_GET_RUNS override the repetitions)
+// in the same run (machines are shared and noisy, so no target is an absolute time; only the peak-RSS limit is
+// absolute, as memory does not depend on the load). Every measurement is a whole process (spawn to exit, wall
+// time); baseline and subject runs are interleaved and the median is taken.
+// Usage: node bench/run.ts   (env BENCH_APPLY_RUNS, BENCH_GET_RUNS, BENCH_RUN_RUNS, BENCH_MAKESPAN_RUNS override
+// the repetitions). The execution-engine benchmarks are in engine.ts.
 // Scratch files (the generated YAML, stores, results.json) go to bench/.out/, which git ignores.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { engineBenchmarks, type Row } from './engine.ts';
 import { generateObjects, toYaml } from './generate.ts';
+import { DVM, freshDir, median, NODE, OUT, timeProcess } from './measure.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const OUT = join(import.meta.dirname, '.out');
-const DVM = join(ROOT, 'bin', 'dvm.js');
-const NODE = process.execPath;
 const OBJECTS = 10_000;
 const SEED = 20240601;
 const APPLY_RUNS = Number(process.env.BENCH_APPLY_RUNS ?? 5);
 const GET_RUNS = Number(process.env.BENCH_GET_RUNS ?? 15);
-
-/** The median of some numbers. */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** Wall time in ms of one process run to completion; a non-zero exit aborts the benchmark with its stderr. */
-export function timeProcess(args: string[], env: Record<string, string> = {}): number {
-  const start = performance.now();
-  const result = spawnSync(NODE, args, {
-    cwd: ROOT,
-    env: { ...process.env, NODE_COMPILE_CACHE: join(OUT, 'compile-cache'), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const elapsed = performance.now() - start;
-  if (result.status !== 0) {
-    throw new Error(
-      `${args.join(' ')} exited with ${result.status ?? result.signal}:\n${result.stderr.toString().slice(0, 4000)}`,
-    );
-  }
-  return elapsed;
-}
-
-function freshDir(name: string): string {
-  const dir = join(OUT, name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
 
 function countRows(db: string): number {
   const handle = new DatabaseSync(db, { readOnly: true });
@@ -59,16 +27,7 @@ function countRows(db: string): number {
   }
 }
 
-interface Row {
-  name: string;
-  subject: number;
-  baseline: number;
-  maxRatio: number;
-  /** An absolute limit from the issue, printed for information only (never asserted: the machine is shared). */
-  infoLimitMs?: number;
-}
-
-function main(): number {
+async function main(): Promise<number> {
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, 'objects.yaml');
   const objects = generateObjects(OBJECTS, SEED);
@@ -117,6 +76,7 @@ function main(): number {
       name: `apply -f (${OBJECTS} objects) vs yaml+sqlite`,
       subject: median(applyTimes),
       baseline: median(baselineTimes),
+      unit: 'ms',
       maxRatio: 3,
       infoLimitMs: 5000,
     },
@@ -124,32 +84,37 @@ function main(): number {
       name: 'get apps -A (cold) vs node -e 0',
       subject: median(getTimes),
       baseline: median(nodeTimes),
+      unit: 'ms',
       maxRatio: 3,
     },
   ];
+  const engine = await engineBenchmarks();
+  rows.push(...engine.rows);
   const results = rows.map((r) => ({
     ...r,
     ratio: r.subject / r.baseline,
-    pass: r.subject / r.baseline <= r.maxRatio,
+    pass:
+      (r.maxRatio === undefined || r.subject / r.baseline <= r.maxRatio) &&
+      (r.maxValue === undefined || r.subject <= r.maxValue),
   }));
-  const samples = { applyTimes, baselineTimes, getTimes, nodeTimes };
+  const samples = { applyTimes, baselineTimes, getTimes, nodeTimes, ...engine.samples };
   writeFileSync(
     join(OUT, 'results.json'),
     `${JSON.stringify({ node: process.version, results, samples }, null, 2)}\n`,
   );
 
-  const table = [['benchmark', 'median ms', 'baseline ms', 'ratio', 'target', 'result']];
+  const table = [['benchmark', 'median', 'baseline', 'ratio', 'target', 'result']];
   for (const r of results) {
     const info = r.infoLimitMs
       ? ` (info: ${r.subject <= r.infoLimitMs ? '≤' : '>'} ${r.infoLimitMs / 1000} s)`
       : '';
     table.push([
       r.name,
-      r.subject.toFixed(0),
-      r.baseline.toFixed(0),
+      `${r.subject.toFixed(0)} ${r.unit}`,
+      `${r.baseline.toFixed(0)} ${r.unit}`,
       `${r.ratio.toFixed(2)}×`,
-      `≤ ${r.maxRatio}×`,
-      `${r.pass ? 'ok' : 'MISSED'}${info}`,
+      r.maxValue === undefined ? `≤ ${r.maxRatio}×` : `≤ ${r.maxValue} ${r.unit}`,
+      `${r.pass ? 'ok' : 'MISSED'}${info}${r.note ? ` (${r.note})` : ''}`,
     ]);
   }
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
@@ -170,5 +135,5 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   console.error(`bench needs Node 24 (this is ${process.version}); run it with npm run bench`);
   process.exitCode = 1;
 } else {
-  process.exitCode = main();
+  process.exitCode = await main();
 }
