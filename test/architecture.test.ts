@@ -8,12 +8,13 @@ const SRC = new URL('../src/', import.meta.url).pathname;
 // Dependencies point down and inward only (ARCHITECTURE.md): model imports nothing of ours outside itself
 // (bar errors), the store knows no service or CLI, services know no CLI.
 const FORBIDDEN: Record<string, string[]> = {
-  errors: ['model', 'store', 'service', 'cli', 'engine', 'actions'],
-  model: ['store', 'service', 'cli', 'engine', 'actions'],
-  store: ['service', 'cli', 'engine', 'actions'],
-  actions: ['service', 'cli', 'engine', 'store'],
-  engine: ['service', 'cli'],
+  errors: ['model', 'store', 'service', 'cli', 'engine', 'actions', 'agent'],
+  model: ['store', 'service', 'cli', 'engine', 'actions', 'agent'],
+  store: ['service', 'cli', 'engine', 'actions', 'agent'],
+  actions: ['service', 'cli', 'engine', 'store', 'agent'],
+  engine: ['service', 'cli', 'agent'],
   service: ['cli'],
+  agent: ['cli'],
 };
 
 function files(dir: string): string[] {

@@ -30,6 +30,40 @@ export interface ActionContext {
   /** Directory where a task writes its named results, one file per result (exported as $DVM_RESULTS). */
   resultsDir: string;
   notify: NotifyConfig;
+  /** Cap of a read action's artifact (raw output) in bytes; the agent API sets it from policy (default 1 MiB). */
+  maxOutputBytes?: number;
+  /** Streams progress and log lines of a long-running action (the agent API forwards them over SSE). */
+  emit?: (event: ActionProgress) => void;
+}
+
+/** A progress report or output line of a running action. */
+export type ActionProgress =
+  | { type: 'progress'; message: string; percent?: number }
+  | { type: 'log'; stream: 'stdout' | 'stderr'; line: string };
+
+/** Raw output of a read action, kept as an artifact and truncated by policy with byte counts. */
+export interface Artifact {
+  /** Media type of `content`, like text/plain. */
+  contentType: string;
+  /** The kept output (UTF-8), at most the cap. */
+  content: string;
+  /** Bytes kept. */
+  bytes: number;
+  /** Bytes the source produced. */
+  totalBytes: number;
+  truncated: boolean;
+}
+
+/** What every read action returns: a structured summary plus the raw output as an artifact. */
+export interface ReadOutput<Summary = Record<string, unknown>> {
+  summary: Summary;
+  artifact: Artifact;
+}
+
+/** Default and maximum time an action may run; the agent API clamps a caller's timeout to `maxMs`. */
+export interface ActionTimeouts {
+  defaultMs: number;
+  maxMs: number;
 }
 
 /** A versioned, typed action: the one registry that tasks, the agent API, the planner and MCP all use. */
@@ -43,6 +77,10 @@ export interface ActionDefinition<Input = Record<string, unknown>, Output = Reco
   inputSchema: Record<string, unknown>;
   /** JSON Schema of the output. */
   outputSchema: Record<string, unknown>;
+  /** Default and maximum run time (default 30 s / 5 min when absent). */
+  timeouts?: ActionTimeouts;
+  /** True when the agent API should answer 202 with an execution id instead of waiting (e.g. follow). */
+  longRunning?(input: Input): boolean;
   /** Runs the action; throws a DvmError (see ActionFailure) when it fails. */
   handler(input: Input, context: ActionContext): Promise<Output>;
 }

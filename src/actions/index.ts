@@ -3,10 +3,15 @@ export type {
   ActionDefinition,
   ActionFailure,
   ActionFailureDetails,
+  ActionProgress,
+  ActionTimeouts,
+  Artifact,
   LogSink,
   NotifyConfig,
+  ReadOutput,
   Risk,
 } from './action.ts';
+export { artifactOf, DEFAULT_ACTION_TIMEOUTS, DEFAULT_ARTIFACT_MAX_BYTES } from './artifact.ts';
 export { type SplitOptions, splitCommand } from './builtin/argv.ts';
 export { parseDuration } from './builtin/duration.ts';
 export {

@@ -28,6 +28,24 @@ export const OPTIONS = {
   task: { type: 'string' },
   follow: { type: 'boolean' },
   'poll-interval': { type: 'string' },
+  name: { type: 'string' },
+  role: { type: 'string' },
+  ttl: { type: 'string' },
+  principal: { type: 'string' },
+  action: { type: 'string' },
+  target: { type: 'string', multiple: true },
+  env: { type: 'string' },
+  actor: { type: 'string' },
+  decision: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  param: { type: 'string', multiple: true },
+  server: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  listen: { type: 'string' },
+  'no-api': { type: 'boolean' },
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -60,6 +78,24 @@ export type Flags = {
   task?: string;
   follow?: boolean;
   'poll-interval'?: string;
+  name?: string;
+  role?: string;
+  ttl?: string;
+  principal?: string;
+  action?: string;
+  target?: string[];
+  env?: string;
+  actor?: string;
+  decision?: string;
+  since?: string;
+  until?: string;
+  limit?: string;
+  param?: string[];
+  server?: string;
+  yes?: boolean;
+  listen?: string;
+  'no-api'?: boolean;
+  timeout?: string;
   help?: boolean;
 };
 

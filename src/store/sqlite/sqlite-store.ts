@@ -1,10 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { PLACEMENT_FIELDS, type Placement, placementOf } from '../../model/api.ts';
 import type { ObjectQuery, ObjectSummary, Referrer, Store, StoredObject, WriteBatch } from '../store.ts';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
+import { MIGRATIONS } from './migrations.ts';
+import { openMigratedDatabase } from './open-database.ts';
 import { SqliteRunStore } from './sqlite-run-store.ts';
 
 interface ObjectRow {
@@ -29,85 +28,7 @@ const OBJECT_COLUMNS =
 
 /** Opens (creating and migrating if needed) the SQLite store at `path`; refuses a store from a newer dvm. */
 export function openSqliteStore(path: string): SqliteStore {
-  if (path !== ':memory:') {
-    mkdirSync(dirname(path), { recursive: true });
-    if (existsSync(path)) assertNotNewer(path);
-  }
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(path, { enableForeignKeyConstraints: true });
-    db.exec('PRAGMA busy_timeout = 5000');
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = FULL');
-  } catch (error) {
-    throw new DvmError('DVM_STORE_CORRUPT', `cannot open the store at ${path}: ${(error as Error).message}`, {
-      fix: 'Check that DVM_HOME points at a dvm directory and that its files are readable and writable.',
-    });
-  }
-  migrate(db, path);
-  return new SqliteStore(db);
-}
-
-function readVersion(db: DatabaseSync): number {
-  return Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
-}
-
-// Read the version with a read-only handle first so a newer store is never touched (not even WAL set-up).
-function assertNotNewer(path: string): void {
-  let version: number;
-  try {
-    const probe = new DatabaseSync(path, { readOnly: true });
-    try {
-      version = readVersion(probe);
-    } finally {
-      probe.close();
-    }
-  } catch (error) {
-    throw new DvmError('DVM_STORE_CORRUPT', `cannot read the store at ${path}: ${(error as Error).message}`, {
-      fix: 'Move the file aside (it may not be a dvm store) or point DVM_HOME elsewhere.',
-    });
-  }
-  if (version > LATEST_SCHEMA_VERSION) {
-    throw new DvmError(
-      'DVM_STORE_TOO_NEW',
-      `the store at ${path} has schema version ${version}, but this dvm knows versions up to ${LATEST_SCHEMA_VERSION}; it was left untouched`,
-      {
-        fix: 'Upgrade dvm, or point DVM_HOME at another directory.',
-        details: { version, supported: LATEST_SCHEMA_VERSION },
-      },
-    );
-  }
-}
-
-function migrate(db: DatabaseSync, path: string): void {
-  const current = readVersion(db);
-  if (current > LATEST_SCHEMA_VERSION) {
-    db.close();
-    throw new DvmError(
-      'DVM_STORE_TOO_NEW',
-      `the store at ${path} was written by a newer dvm (schema ${current})`,
-      {
-        fix: 'Upgrade dvm, or point DVM_HOME at another directory.',
-      },
-    );
-  }
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      // Another process may have migrated while we waited for the lock.
-      if (readVersion(db) >= migration.version) {
-        db.exec('COMMIT');
-        continue;
-      }
-      db.exec(migration.sql);
-      db.exec(`PRAGMA user_version = ${migration.version}`);
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-  }
+  return new SqliteStore(openMigratedDatabase(path, MIGRATIONS, { label: 'the store' }));
 }
 
 function toStored(row: ObjectRow): StoredObject {

@@ -1,0 +1,83 @@
+import type { Migration } from '../../store/sqlite/migrations.ts';
+
+/**
+ * Schema of the agent database (`$DVM_HOME/agent.db`): tokens, audit, idempotency, confirmations and executions.
+ * It is a file of its own so the API's durable writes (audit group commits) never wait on the object store.
+ */
+export const AGENT_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description:
+      'tokens, audit chain, idempotency keys, confirmation challenges, executions and their events',
+    sql: `
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT,
+        last_used_at TEXT
+      );
+      CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT,
+        version TEXT,
+        decision TEXT NOT NULL,
+        env TEXT,
+        target TEXT,
+        request_id TEXT,
+        execution_id TEXT,
+        entry TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE INDEX audit_by_at ON audit (at);
+      CREATE INDEX audit_by_actor ON audit (actor, seq);
+      CREATE INDEX audit_by_action ON audit (action, seq);
+      CREATE INDEX audit_by_request ON audit (request_id);
+      CREATE TABLE idempotency (
+        principal TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        payload_hash TEXT NOT NULL,
+        execution_id TEXT,
+        status INTEGER,
+        response TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (principal, request_id)
+      );
+      CREATE TABLE confirmations (
+        id TEXT PRIMARY KEY,
+        binding TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        env TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+      );
+      CREATE TABLE executions (
+        id TEXT PRIMARY KEY,
+        request_id TEXT,
+        principal TEXT NOT NULL,
+        action TEXT NOT NULL,
+        version TEXT NOT NULL,
+        env TEXT,
+        target TEXT,
+        status TEXT NOT NULL,
+        result TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+      );
+      CREATE TABLE execution_events (
+        execution_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (execution_id, seq)
+      );
+    `,
+  },
+];

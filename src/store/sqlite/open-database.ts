@@ -1,0 +1,107 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { Migration } from './migrations.ts';
+
+/** Which database is opened, for messages (`the store`, `the agent database`). */
+export interface DatabaseLabel {
+  label: string;
+}
+
+function readVersion(db: DatabaseSync): number {
+  return Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+}
+
+/**
+ * Opens (creating and migrating if needed) an SQLite database in WAL mode with `synchronous=FULL`; a database
+ * written by a newer dvm (a higher `user_version` than the last migration) is refused and left untouched.
+ */
+export function openMigratedDatabase(
+  path: string,
+  migrations: readonly Migration[],
+  { label }: DatabaseLabel,
+): DatabaseSync {
+  const latest = migrations[migrations.length - 1].version;
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    if (existsSync(path)) assertNotNewer(path, latest, label);
+  }
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path, { enableForeignKeyConstraints: true });
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+  } catch (error) {
+    throw new DvmError('DVM_STORE_CORRUPT', `cannot open ${label} at ${path}: ${(error as Error).message}`, {
+      fix: 'Check that DVM_HOME points at a dvm directory and that its files are readable and writable.',
+    });
+  }
+  migrate(db, path, migrations, latest, label);
+  return db;
+}
+
+// Read the version with a read-only handle first so a newer database is never touched (not even WAL set-up).
+function assertNotNewer(path: string, latest: number, label: string): void {
+  let version: number;
+  try {
+    const probe = new DatabaseSync(path, { readOnly: true });
+    try {
+      version = readVersion(probe);
+    } finally {
+      probe.close();
+    }
+  } catch (error) {
+    throw new DvmError('DVM_STORE_CORRUPT', `cannot read ${label} at ${path}: ${(error as Error).message}`, {
+      fix: 'Move the file aside (it may not be a dvm database) or point DVM_HOME elsewhere.',
+    });
+  }
+  if (version > latest) {
+    throw new DvmError(
+      'DVM_STORE_TOO_NEW',
+      `${label} at ${path} has schema version ${version}, but this dvm knows versions up to ${latest}; it was left untouched`,
+      {
+        fix: 'Upgrade dvm, or point DVM_HOME at another directory.',
+        details: { version, supported: latest },
+      },
+    );
+  }
+}
+
+function migrate(
+  db: DatabaseSync,
+  path: string,
+  migrations: readonly Migration[],
+  latest: number,
+  label: string,
+): void {
+  const current = readVersion(db);
+  if (current > latest) {
+    db.close();
+    throw new DvmError(
+      'DVM_STORE_TOO_NEW',
+      `${label} at ${path} was written by a newer dvm (schema ${current})`,
+      {
+        fix: 'Upgrade dvm, or point DVM_HOME at another directory.',
+      },
+    );
+  }
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Another process may have migrated while we waited for the lock.
+      if (readVersion(db) >= migration.version) {
+        db.exec('COMMIT');
+        continue;
+      }
+      db.exec(migration.sql);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
