@@ -52,6 +52,49 @@ export const ERROR_CODES = {
     summary: "A Job's trigger cannot be armed (unsupported event or watch, App without a path).",
   },
   DVM_RUN_NOT_FOUND: { exit: 1, http: 404, summary: 'No run has this id.' },
+  DVM_CONNECTOR_UNAVAILABLE: {
+    exit: 1,
+    http: 503,
+    summary: 'A connector (Docker daemon, Kubernetes API, JVM tools) cannot be reached.',
+  },
+  DVM_TARGET_NOT_FOUND: {
+    exit: 1,
+    http: 404,
+    summary: 'The container, pod, deployment or JVM an action targets does not exist.',
+  },
+  DVM_UNAUTHENTICATED: {
+    exit: 1,
+    http: 401,
+    summary: 'The request has no valid token (missing, unknown, expired or revoked).',
+  },
+  DVM_FORBIDDEN: {
+    exit: 1,
+    http: 403,
+    summary: 'Policy denies this action to this principal on this target.',
+  },
+  DVM_CONFIRMATION_REQUIRED: {
+    exit: 1,
+    http: 428,
+    summary: 'The action needs a confirmation token; the answer carries the challenge.',
+  },
+  DVM_CONFIRMATION_INVALID: {
+    exit: 1,
+    http: 403,
+    summary: 'A confirmation token is unknown, expired, used, bound to another request, or self-approved.',
+  },
+  DVM_IDEMPOTENCY_CONFLICT: {
+    exit: 1,
+    http: 409,
+    summary: 'A request_id was reused with a different payload.',
+  },
+  DVM_POLICY_INVALID: { exit: 1, http: 422, summary: 'A Cedar policy file does not parse or validate.' },
+  DVM_AUDIT_TAMPERED: {
+    exit: 1,
+    http: 500,
+    summary: 'The audit hash chain is broken: an entry was changed or removed.',
+  },
+  DVM_EXECUTION_NOT_FOUND: { exit: 1, http: 404, summary: 'No execution has this id.' },
+  DVM_TOKEN_INVALID: { exit: 1, http: 422, summary: 'A token name, role or ttl is not valid.' },
   DVM_INTERNAL: { exit: 1, http: 500, summary: 'A bug in dvm; please report it.' },
 } as const;
 
