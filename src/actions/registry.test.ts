@@ -5,7 +5,15 @@ import { BUILTIN_ACTION_NAMES } from '../model/builtin-actions.ts';
 import type { ActionDefinition } from './action.ts';
 import { ActionRegistry, BUILTIN_ACTIONS, compareVersions, createBuiltinRegistry } from './registry.ts';
 
-const BUILTINS = ['exec', 'git.pull', 'git.push', 'notify.alert', 'notify.slack', 'notify.team'];
+const BUILTINS = [
+  'exec',
+  'git.pull',
+  'git.push',
+  'notify.alert',
+  'notify.slack',
+  'notify.team',
+  'system.info',
+];
 
 function fake(name: string, version: string, inputSchema: Record<string, unknown> = { type: 'object' }) {
   return {

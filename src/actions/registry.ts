@@ -6,6 +6,7 @@ import type { ActionDefinition } from './action.ts';
 import { execAction } from './builtin/exec.ts';
 import { GIT_NAME_PATTERN, gitPullAction, gitPushAction } from './builtin/git.ts';
 import { notifyAlertAction, notifySlackAction, notifyTeamAction } from './builtin/notify.ts';
+import { systemInfoAction } from './builtin/system.ts';
 
 // Every built-in, in registration order.
 const BUILTINS = [
@@ -15,6 +16,7 @@ const BUILTINS = [
   notifySlackAction,
   notifyAlertAction,
   notifyTeamAction,
+  systemInfoAction,
 ] as unknown as ActionDefinition[];
 
 /** Names of the built-in actions this registry implements, sorted. */

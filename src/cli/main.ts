@@ -28,6 +28,10 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   logs: () => import('./commands/logs.ts'),
   cancel: () => import('./commands/cancel.ts'),
   serve: () => import('./commands/serve.ts'),
+  token: () => import('./commands/token.ts'),
+  action: () => import('./commands/action.ts'),
+  policy: () => import('./commands/policy.ts'),
+  audit: () => import('./commands/audit.ts'),
 };
 
 /** Names of every verb, for help and completion. */

@@ -94,6 +94,15 @@ export const ERROR_CODES = {
     summary: 'The audit hash chain is broken: an entry was changed or removed.',
   },
   DVM_EXECUTION_NOT_FOUND: { exit: 1, http: 404, summary: 'No execution has this id.' },
+  DVM_EXECUTION_INTERRUPTED: {
+    exit: 1,
+    http: 500,
+    summary: 'The process running an execution died before it finished; it was not retried.',
+  },
+  DVM_REQUEST_INVALID: { exit: 1, http: 422, summary: 'A request body does not match the API schema.' },
+  DVM_REQUEST_MALFORMED: { exit: 1, http: 400, summary: 'A request body is not JSON, or not an object.' },
+  DVM_REQUEST_TOO_LARGE: { exit: 1, http: 413, summary: 'A request body is larger than the server accepts.' },
+  DVM_ROUTE_NOT_FOUND: { exit: 1, http: 404, summary: 'No API route has this method and path.' },
   DVM_TOKEN_INVALID: { exit: 1, http: 422, summary: 'A token name, role or ttl is not valid.' },
   DVM_INTERNAL: { exit: 1, http: 500, summary: 'A bug in dvm; please report it.' },
 } as const;

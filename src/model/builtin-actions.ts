@@ -19,4 +19,12 @@ export const BUILTIN_ACTION_NAMES: ReadonlySet<string> = new Set([
   'service.restart',
   'chaos.kill',
   'chaos.latency',
+  'system.info',
+  'docker.logs',
+  'docker.restart_container',
+  'jvm.status',
+  'jvm.thread_dump',
+  'k8s.pod_logs',
+  'k8s.events',
+  'k8s.scale_deployment',
 ]);

@@ -42,11 +42,15 @@ function tempDir(prefix: string): string {
 
 /** A running `dvm serve`: what it printed so far, waiting for a line, and stopping it. */
 function serve(home: string, cwd: string) {
-  const child = spawn(process.execPath, [DVM_BIN, 'serve', '--poll-interval', '200ms'], {
-    cwd,
-    env: { ...process.env, DVM_HOME: home, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [DVM_BIN, 'serve', '--poll-interval', '200ms', '--listen', '127.0.0.1:0'],
+    {
+      cwd,
+      env: { ...process.env, DVM_HOME: home, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let stdout = '';
   let stderr = '';

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +18,13 @@ export interface DvmRun {
 }
 
 /** Runs the real `dvm` binary (same Node as the tests) with DVM_HOME set; never throws on a non-zero exit. */
-export function dvm(home: string, args: string[], options: { input?: string; cwd?: string } = {}): DvmRun {
+export function dvm(
+  home: string,
+  args: string[],
+  options: { input?: string; cwd?: string; env?: Record<string, string> } = {},
+): DvmRun {
   const result = spawnSync(process.execPath, [DVM_BIN, ...args], {
-    env: { ...process.env, DVM_HOME: home, NO_COLOR: '1' },
+    env: { ...process.env, DVM_HOME: home, NO_COLOR: '1', ...options.env },
     input: options.input ?? '',
     cwd: options.cwd ?? REPO_ROOT,
     encoding: 'utf8',
@@ -43,4 +47,24 @@ export function dvmOk(home: string, args: string[], options: { input?: string; c
       `dvm ${args.join(' ')} exited ${run.status}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
     );
   return run;
+}
+
+/** Runs the real `dvm` binary without blocking this process (servers in the test keep answering meanwhile). */
+export function dvmAsync(
+  home: string,
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<DvmRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [DVM_BIN, ...args], {
+      env: { ...process.env, DVM_HOME: home, NO_COLOR: '1', ...options.env },
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
+  });
 }

@@ -56,7 +56,8 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
         env TEXT,
         created_at TEXT NOT NULL,
         expires_at TEXT NOT NULL,
-        used_at TEXT
+        used_at TEXT,
+        approved_by TEXT
       );
       CREATE TABLE executions (
         id TEXT PRIMARY KEY,
@@ -69,9 +70,11 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
         status TEXT NOT NULL,
         result TEXT,
         error TEXT,
+        pid INTEGER,
         created_at TEXT NOT NULL,
         finished_at TEXT
       );
+      CREATE INDEX executions_by_status ON executions (status);
       CREATE TABLE execution_events (
         execution_id TEXT NOT NULL,
         seq INTEGER NOT NULL,

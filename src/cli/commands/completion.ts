@@ -1,11 +1,14 @@
 import { DvmError } from '../../errors/dvm-error.ts';
 import { BUILTIN_KINDS } from '../../model/catalog.ts';
+import { OPTIONS } from '../args.ts';
 import type { Command } from '../command.ts';
 
 const VERBS =
-  'get describe apply diff create delete use tree explain api-resources schema completion version run status logs cancel serve help';
-const FLAGS =
-  '-e --ecosystem -d --domain -a --app -w --workspace -o --output -A --all -f --filename -v --verbose -R --recursive -l --selector --dry-run --force --cascade --path --description --effective -p --parallelism --no-cache --stage --include-manual --resume --task --follow --poll-interval -h --help';
+  'get describe apply diff create delete use tree explain api-resources schema completion version run status logs cancel serve token action policy audit help';
+// Every flag of the CLI, from the one table the parser uses.
+const FLAGS = Object.entries(OPTIONS)
+  .flatMap(([name, option]) => ['short' in option ? `-${option.short}` : '', `--${name}`].filter(Boolean))
+  .join(' ');
 
 function kindWords(): string {
   return BUILTIN_KINDS.flatMap((k) => [k.plural, k.singular, ...k.shortNames]).join(' ');
@@ -39,6 +42,12 @@ _dvm() {
       else COMPREPLY=( $(compgen -W "$(dvm get "\${COMP_WORDS[2]}" -o name -A 2>/dev/null | sed 's|.*/||')" -- "$cur") ); fi ;;
     completion) COMPREPLY=( $(compgen -W "bash zsh" -- "$cur") ) ;;
     schema) COMPREPLY=( $(compgen -W "export" -- "$cur") ) ;;
+    token) COMPREPLY=( $(compgen -W "create list revoke" -- "$cur") ) ;;
+    action)
+      if [[ $COMP_CWORD -eq 2 ]]; then COMPREPLY=( $(compgen -W "list run" -- "$cur") )
+      else COMPREPLY=( $(compgen -W "$(dvm action list -o json 2>/dev/null | sed -n 's/.*"name": "\\([^"]*\\)".*/\\1/p')" -- "$cur") ); fi ;;
+    policy) COMPREPLY=( $(compgen -W "test list validate" -- "$cur") ) ;;
+    audit) COMPREPLY=( $(compgen -W "verify export" -- "$cur") ) ;;
   esac
 }
 complete -F _dvm dvm

@@ -22,6 +22,21 @@ function pollIntervalOf(value: string | undefined): number {
   return ms;
 }
 
+/** The default address of the agent API. */
+const DEFAULT_LISTEN = '127.0.0.1:8700';
+
+function listenOf(value: string | undefined): { host: string; port: number } {
+  const text = value ?? DEFAULT_LISTEN;
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65535) {
+    throw new DvmError('DVM_USAGE', `--listen "${text}" is not HOST:PORT`, {
+      fix: 'Pass e.g. --listen 127.0.0.1:8700 (port 0 picks a free port).',
+    });
+  }
+  return { host: match[1] ?? match[2], port };
+}
+
 const short = (sha: string | undefined) => sha?.slice(0, 12) ?? '';
 const triggerText = (f: Fired) => (f.trigger === 'commit' ? `commit ${short(f.commit)}` : 'schedule');
 
@@ -84,8 +99,11 @@ active run, then start the new one).
 Prints one line per event (armed, fired, skipped, run started/finished, errors with codes). The store is
 re-read every ${RELOAD_INTERVAL_MS / 1000} s, so applied, changed or deleted Jobs take effect without a restart.
 SIGINT/SIGTERM stops the triggers, cancels the active runs (they end Cancelled) and exits 0.
-Nothing is bound to the network yet: the agent API will be served by this process later.`,
-  flags: ['poll-interval'],
+
+It also serves the agent API (typed actions behind tokens, policy, confirmation and audit; see the README):
+  --listen HOST:PORT               address of the API (default ${DEFAULT_LISTEN}; port 0 picks a free one)
+  --no-api                         only run the job triggers`,
+  flags: ['poll-interval', 'listen', 'no-api'],
   async run(ctx) {
     if (ctx.positionals.length > 0)
       throw new DvmError('DVM_USAGE', `dvm serve takes no arguments, not "${ctx.positionals.join(' ')}"`, {
@@ -114,13 +132,20 @@ Nothing is bound to the network yet: the agent API will be served by this proces
       cwd: ctx.io.cwd,
       listener: (event) => log(describe(event)),
     });
+    let api: { address: string; close(): Promise<void> } | undefined;
     try {
+      if (!ctx.flags['no-api']) {
+        const { startAgentApi } = await import('../../agent/serve-api.ts');
+        api = await startAgentApi(ctx.home, listenOf(ctx.flags.listen), ctx.io.env as Record<string, string>);
+        log(`agent API listening on ${api.address}`);
+      }
       await scheduler.start();
       log(
-        `serve started (pid ${process.pid}): ${scheduler.size} job(s); git polled every ${formatDuration(pollIntervalMs)}; no network port bound`,
+        `serve started (pid ${process.pid}): ${scheduler.size} job(s); git polled every ${formatDuration(pollIntervalMs)}; ${api ? `API on ${api.address}` : 'no network port bound'}`,
       );
       log(`serve stopping (${await stopRequested})`);
     } finally {
+      await api?.close();
       await scheduler.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

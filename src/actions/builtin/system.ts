@@ -1,0 +1,48 @@
+import { hostname, loadavg, uptime } from 'node:os';
+import type { ActionDefinition, ReadOutput } from '../action.ts';
+import { artifactOf } from '../artifact.ts';
+
+/** Summary of system.info: the agent process and its host. */
+export type SystemInfo = {
+  hostname: string;
+  platform: string;
+  node: string;
+  pid: number;
+  processUptimeSeconds: number;
+  hostUptimeSeconds: number;
+  loadAverage: number[];
+  rssBytes: number;
+};
+
+/** `system.info`: a cheap read action describing the agent's process and host (also the API's smoke test). */
+export const systemInfoAction: ActionDefinition<Record<string, never>, ReadOutput<SystemInfo>> = {
+  name: 'system.info',
+  version: '1.0.0',
+  description: "The agent's host and process: hostname, platform, Node version, pid, uptimes, load, memory.",
+  risk: 'read',
+  timeouts: { defaultMs: 5_000, maxMs: 10_000 },
+  inputSchema: { type: 'object', additionalProperties: false, properties: {} },
+  outputSchema: {
+    type: 'object',
+    required: ['summary', 'artifact'],
+    properties: { summary: { type: 'object' }, artifact: { type: 'object' } },
+  },
+  async handler(_input, context) {
+    const summary: SystemInfo = {
+      hostname: hostname(),
+      platform: `${process.platform}-${process.arch}`,
+      node: process.version,
+      pid: process.pid,
+      processUptimeSeconds: Math.round(process.uptime()),
+      hostUptimeSeconds: Math.round(uptime()),
+      loadAverage: loadavg().map((n) => Math.round(n * 100) / 100),
+      rssBytes: process.memoryUsage.rss(),
+    };
+    return {
+      summary,
+      artifact: artifactOf(JSON.stringify(summary, null, 2), context.maxOutputBytes, {
+        contentType: 'application/json',
+      }),
+    };
+  },
+};

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
+import type { ActionRegistry } from '../actions/registry.ts';
+import { loadNotifyConfig } from '../service/run/run-service.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { Confirmations } from './auth/confirmations.ts';
+import { TokenStore } from './auth/tokens.ts';
+import { ActionExecutor } from './execute/execute.ts';
+import { Executions } from './execute/executions.ts';
+import { IdempotencyKeys } from './execute/idempotency.ts';
+import { checkHealth, gitHealth, type HealthCheck, storeHealth } from './health.ts';
+import { PolicyEngine } from './policy/policy-engine.ts';
+import { loadRedactor } from './redact.ts';
+import { createAgentRegistry } from './registry.ts';
+import type { AgentServices, HealthReport } from './server/agent-services.ts';
+import { agentDbPath, openAgentDb } from './store/agent-db.ts';
+import { GroupCommitter } from './store/group-commit.ts';
+
+/** The agent: everything execute() and the API need, opened on one dvm home. */
+export interface Agent extends AgentServices {
+  home: string;
+  version: string;
+  db: DatabaseSync;
+  policy: PolicyEngine;
+  audit: AuditLog;
+  registry: ActionRegistry;
+  /** Stops background work and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Options of openAgent. */
+export interface AgentOptions {
+  /** Environment of the actions (DOCKER_HOST, KUBECONFIG, PATH, …); default this process's. */
+  env?: Record<string, string>;
+  registry?: ActionRegistry;
+  /** Extra readiness checks, by connector name (tests). */
+  checks?: Record<string, HealthCheck>;
+}
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Opens the agent on a dvm home: its database, tokens, policies, audit log and action registry. */
+export async function openAgent(home: string, options: AgentOptions = {}): Promise<Agent> {
+  const env = options.env ?? (process.env as Record<string, string>);
+  const db = openAgentDb(agentDbPath(home));
+  try {
+    const writer = new GroupCommitter(db);
+    const redactor = await loadRedactor(home);
+    const audit = new AuditLog(db, { writer, redactor });
+    const policy = await PolicyEngine.load(home);
+    const registry = options.registry ?? createAgentRegistry();
+    const tokens = new TokenStore(db);
+    const confirmations = new Confirmations(db);
+    const executions = new Executions(db, writer);
+    executions.reapInterrupted();
+    const executor = new ActionExecutor({
+      registry,
+      policy,
+      confirmations,
+      idempotency: new IdempotencyKeys(writer),
+      executions,
+      audit,
+      redact: (value, schema) => redactor.redact(value, schema),
+      notify: await loadNotifyConfig(home, env),
+      env,
+    });
+    const { connectorChecks } = await import('./connectors.ts');
+    const checks: Record<string, HealthCheck> = {
+      store: storeHealth(db),
+      git: gitHealth(env),
+      ...connectorChecks(env),
+      ...options.checks,
+    };
+    return {
+      home,
+      version: packageVersion(),
+      db,
+      policy,
+      audit,
+      registry,
+      executor,
+      tokens,
+      confirmations,
+      executions,
+      health: (): Promise<HealthReport> => checkHealth(checks),
+      async close() {
+        await audit.close?.();
+        db.close();
+      },
+    };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

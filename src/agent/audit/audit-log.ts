@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import { parseDuration } from '../../actions/builtin/duration.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
+import { stableStringify } from '../../service/stable-json.ts';
+import type { AuditRecord } from '../execute/types.ts';
+import type { Redactor } from '../redact.ts';
+import type { GroupCommitter } from '../store/group-commit.ts';
+
+/** The hash before the first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Decisions an audit entry records. */
+export const AUDIT_DECISIONS = ['allowed', 'denied', 'confirmation_required', 'executed', 'failed'] as const;
+
+/** An entry as stored and listed: the record plus its place in the chain. */
+export type AuditEntry = AuditRecord & { seq: number; hash: string; prevHash: string };
+
+/** Filters of `query` and `dvm audit` (strings as they come from a query string or flags). */
+export interface AuditFilters {
+  actor?: string;
+  action?: string;
+  decision?: string;
+  env?: string;
+  target?: string;
+  requestId?: string;
+  /** ISO time, or a duration back from now like 1h. */
+  since?: string;
+  until?: string;
+  limit?: string | number;
+  /** The `next` cursor of the previous page. */
+  after?: string | number;
+}
+
+/** What verify() found. */
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  brokenAt?: number;
+  reason?: string;
+}
+
+interface Row {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string | null;
+  decision: string;
+  env: string | null;
+  request_id: string | null;
+  execution_id: string | null;
+  entry: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const MAX_LIMIT = 1000;
+
+function hashOf(prevHash: string, canonicalEntry: string): string {
+  return createHash('sha256').update(prevHash).update(canonicalEntry).digest('hex');
+}
+
+function bad(field: string, message: string, fix: string): DvmError {
+  return new DvmError('DVM_REQUEST_INVALID', message, { path: field, fix });
+}
+
+function timeOf(field: string, value: string, now: Date): string {
+  if (/^\d+(ms|s|m|h|d)/.test(value)) {
+    try {
+      return new Date(now.getTime() - parseDuration(value)).toISOString();
+    } catch {}
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t))
+    throw bad(field, `${field} "${value}" is neither a time nor a duration`, 'Use an ISO time or e.g. 1h.');
+  return new Date(t).toISOString();
+}
+
+/**
+ * The audit log: every decision of execute(), durable before the answer, in one SHA-256 hash chain across
+ * processes (the previous hash is read inside the write transaction), redacted before it is written.
+ */
+export class AuditLog {
+  readonly #db: DatabaseSync;
+  readonly #writer: GroupCommitter;
+  readonly #redactor: Redactor | undefined;
+
+  constructor(db: DatabaseSync, options: { writer: GroupCommitter; redactor?: Redactor }) {
+    this.#db = db;
+    this.#writer = options.writer;
+    this.#redactor = options.redactor;
+  }
+
+  /** Appends an entry; resolves with its seq and hash once it is committed (grouped with concurrent writes). */
+  append(record: AuditRecord): Promise<{ seq: number; hash: string }> {
+    const clean = (this.#redactor ? this.#redactor.redact(record) : record) as AuditRecord;
+    return this.#writer.write((db) => {
+      const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+        | { seq: number; hash: string }
+        | undefined;
+      const seq = (last?.seq ?? 0) + 1;
+      const prevHash = last?.hash ?? GENESIS_HASH;
+      const entry = stableStringify({ ...clean, seq });
+      const hash = hashOf(prevHash, entry);
+      db.prepare(
+        `INSERT INTO audit (seq, at, actor, action, version, decision, env, target, request_id, execution_id, entry, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        seq,
+        clean.at,
+        clean.actor,
+        clean.action ?? null,
+        clean.version ?? null,
+        clean.decision,
+        clean.env ?? null,
+        clean.target ?? null,
+        clean.requestId ?? null,
+        clean.executionId ?? null,
+        entry,
+        prevHash,
+        hash,
+      );
+      return { seq, hash };
+    });
+  }
+
+  /** Entries matching the filters, oldest first, one page at a time (`next` is the cursor of the next page). */
+  query(filters: AuditFilters = {}, now = new Date()): { items: AuditEntry[]; next?: string } {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    const eq = (column: string, value: string | undefined) => {
+      if (value === undefined || value === '') return;
+      where.push(`${column} = ?`);
+      params.push(value);
+    };
+    eq('actor', filters.actor);
+    eq('action', filters.action);
+    eq('env', filters.env);
+    eq('target', filters.target);
+    eq('request_id', filters.requestId);
+    if (filters.decision !== undefined && filters.decision !== '') {
+      if (!(AUDIT_DECISIONS as readonly string[]).includes(filters.decision)) {
+        throw bad(
+          'decision',
+          `decision "${filters.decision}" is not one of ${AUDIT_DECISIONS.join(', ')}`,
+          'Pick one of those.',
+        );
+      }
+      eq('decision', filters.decision);
+    }
+    if (filters.since) {
+      where.push('at >= ?');
+      params.push(timeOf('since', filters.since, now));
+    }
+    if (filters.until) {
+      where.push('at <= ?');
+      params.push(timeOf('until', filters.until, now));
+    }
+    if (filters.after !== undefined && filters.after !== '') {
+      const after = Number(filters.after);
+      if (!Number.isSafeInteger(after) || after < 0)
+        throw bad('after', 'after must be the `next` cursor of a page', 'Pass the next value you got.');
+      where.push('seq > ?');
+      params.push(after);
+    }
+    const limit = filters.limit === undefined || filters.limit === '' ? 100 : Number(filters.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw bad('limit', `limit must be 1–${MAX_LIMIT}`, `Pass a page size up to ${MAX_LIMIT}.`);
+    }
+    const sql = `SELECT seq, entry, prev_hash, hash FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
+    const rows = this.#db.prepare(sql).all(...params, limit + 1) as unknown as Pick<
+      Row,
+      'seq' | 'entry' | 'prev_hash' | 'hash'
+    >[];
+    const page = rows.slice(0, limit);
+    const items = page.map(
+      (r) => ({ ...JSON.parse(r.entry), seq: r.seq, hash: r.hash, prevHash: r.prev_hash }) as AuditEntry,
+    );
+    return rows.length > limit ? { items, next: String(page[page.length - 1].seq) } : { items };
+  }
+
+  /** Every matching entry (all pages) as JSON lines. */
+  *exportJsonl(filters: Omit<AuditFilters, 'limit' | 'after'> = {}): Generator<string> {
+    let after: string | undefined;
+    do {
+      const page = this.query({ ...filters, limit: MAX_LIMIT, after });
+      for (const item of page.items) yield `${JSON.stringify(item)}\n`;
+      after = page.next;
+    } while (after);
+  }
+
+  /** Recomputes the chain: an edited, removed, inserted or reordered entry breaks it at that seq. */
+  verify(): VerifyReport {
+    let prevHash = GENESIS_HASH;
+    let expectedSeq = 1;
+    let entries = 0;
+    const rows = this.#db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<Row>;
+    for (const row of rows) {
+      const fail = (reason: string): VerifyReport => ({ ok: false, entries, brokenAt: row.seq, reason });
+      if (row.seq !== expectedSeq)
+        return fail(`expected entry ${expectedSeq} here, found ${row.seq} (an entry was removed)`);
+      if (row.prev_hash !== prevHash) return fail('its previous hash does not match the entry before it');
+      if (hashOf(prevHash, row.entry) !== row.hash)
+        return fail('its content does not match its hash (it was changed)');
+      let parsed: AuditRecord & { seq?: number };
+      try {
+        parsed = JSON.parse(row.entry);
+      } catch {
+        return fail('its content is not JSON');
+      }
+      if (
+        parsed.seq !== row.seq ||
+        parsed.at !== row.at ||
+        parsed.actor !== row.actor ||
+        parsed.decision !== row.decision ||
+        (parsed.action ?? null) !== row.action ||
+        (parsed.env ?? null) !== row.env ||
+        (parsed.requestId ?? null) !== row.request_id ||
+        (parsed.executionId ?? null) !== row.execution_id
+      ) {
+        return fail('its indexed columns differ from its hashed content (they were changed)');
+      }
+      prevHash = row.hash;
+      expectedSeq++;
+      entries++;
+    }
+    return { ok: true, entries };
+  }
+
+  /** Waits for queued entries to commit. */
+  async close(): Promise<void> {
+    await this.#writer.drain();
+  }
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openAgentDb } from '../store/agent-db.ts';
+import { Confirmations } from './confirmations.ts';
+import type { Principal } from './principal.ts';
+
+const alice: Principal = { name: 'alice', role: 'operator', via: 'token' };
+const bob: Principal = { name: 'bob', role: 'admin', via: 'token' };
+
+test('a confirmation token is bound to its request and principal, single use, and expires', () => {
+  let now = new Date('2026-01-01T00:00:00Z');
+  const confirmations = new Confirmations(openAgentDb(':memory:'), () => now);
+  const challenge = confirmations.issue('hash-a', alice, { ttlMs: 60_000 });
+  assert.match(challenge.confirmation_token, /^dvmc_/);
+  assert.throws(() => confirmations.check(challenge.confirmation_token, 'hash-b', alice), {
+    code: 'DVM_CONFIRMATION_INVALID',
+    message: /different request/,
+  });
+  assert.throws(() => confirmations.check(challenge.confirmation_token, 'hash-a', bob), {
+    code: 'DVM_CONFIRMATION_INVALID',
+  });
+  assert.deepEqual(confirmations.check(challenge.confirmation_token, 'hash-a', alice), {});
+  assert.equal(confirmations.consume(challenge.confirmation_token, 'hash-b'), false);
+  assert.equal(confirmations.consume(challenge.confirmation_token, 'hash-a'), true);
+  assert.equal(confirmations.consume(challenge.confirmation_token, 'hash-a'), false, 'single use');
+  assert.throws(() => confirmations.check(challenge.confirmation_token, 'hash-a', alice), {
+    message: /already used/,
+  });
+
+  const late = confirmations.issue('hash-c', alice, { ttlMs: 60_000 });
+  now = new Date('2026-01-01T00:01:00Z');
+  assert.throws(() => confirmations.check(late.confirmation_token, 'hash-c', alice), { message: /expired/ });
+  assert.equal(confirmations.consume(late.confirmation_token, 'hash-c'), false);
+  assert.throws(() => confirmations.check('dvmc_unknown', 'hash-c', alice), {
+    code: 'DVM_CONFIRMATION_INVALID',
+  });
+});
+
+test('a second principal approves; self-approval is refused', () => {
+  const confirmations = new Confirmations(openAgentDb(':memory:'));
+  const { confirmation_token: token } = confirmations.issue('h', alice, { approval: 'other-principal' });
+  assert.throws(() => confirmations.approve(token, alice), {
+    code: 'DVM_CONFIRMATION_INVALID',
+    message: /own request/,
+  });
+  assert.deepEqual(confirmations.approve(token, bob), { requestedBy: 'alice' });
+  assert.deepEqual(confirmations.check(token, 'h', alice), { approvedBy: 'bob' });
+});

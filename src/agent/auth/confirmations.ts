@@ -1,0 +1,120 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { Principal } from './principal.ts';
+
+/** How long a confirmation challenge stays valid by default: 5 minutes. */
+export const DEFAULT_CONFIRMATION_TTL_MS = 5 * 60_000;
+
+/** A confirmation challenge as the 428 answer carries it. */
+export interface Challenge {
+  confirmation_token: string;
+  expires_at: string;
+  /** Hash of (action, version, canonical params, target, principal) the token is bound to. */
+  binding: string;
+  /** `other-principal` when policy wants someone else to approve it first (no self-approval). */
+  approval: 'self' | 'other-principal';
+}
+
+interface ConfirmationRow {
+  id: string;
+  binding: string;
+  principal: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  approved_by: string | null;
+}
+
+const TOKEN = /^dvmc_[A-Za-z0-9_-]{43}$/;
+
+function idOf(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function invalid(reason: string, message: string): DvmError {
+  return new DvmError('DVM_CONFIRMATION_INVALID', message, {
+    fix: 'Send the request again without confirmation_token to get a fresh challenge, then confirm that exact request.',
+    details: { reason },
+  });
+}
+
+/** Single-use, expiring confirmation tokens bound to one request of one principal; stored as hashes. */
+export class Confirmations {
+  readonly #db: DatabaseSync;
+  readonly #now: () => Date;
+
+  constructor(db: DatabaseSync, now: () => Date = () => new Date()) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Issues a challenge for the request whose binding hash is given. */
+  issue(
+    binding: string,
+    principal: Principal,
+    options: { ttlMs?: number; env?: string; approval?: Challenge['approval'] } = {},
+  ): Challenge {
+    const token = `dvmc_${randomBytes(32).toString('base64url')}`;
+    const now = this.#now();
+    const expiresAt = new Date(now.getTime() + (options.ttlMs ?? DEFAULT_CONFIRMATION_TTL_MS)).toISOString();
+    this.#db
+      .prepare(
+        'INSERT INTO confirmations (id, binding, principal, env, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(idOf(token), binding, principal.name, options.env ?? null, now.toISOString(), expiresAt);
+    return {
+      confirmation_token: token,
+      expires_at: expiresAt,
+      binding,
+      approval: options.approval ?? 'self',
+    };
+  }
+
+  /**
+   * Checks a token against the request it must be bound to (same principal, same payload, unused, unexpired)
+   * without using it up; returns who approved it, if a second principal did.
+   */
+  check(token: string, binding: string, principal: Principal): { approvedBy?: string } {
+    const row = this.#row(token);
+    if (row.principal !== principal.name || row.binding !== binding) {
+      throw invalid('binding', 'the confirmation token was issued for a different request or principal');
+    }
+    return row.approved_by ? { approvedBy: row.approved_by } : {};
+  }
+
+  /** Uses the token up; false when another request used it first. */
+  consume(token: string, binding: string): boolean {
+    const result = this.#db
+      .prepare(
+        'UPDATE confirmations SET used_at = ? WHERE id = ? AND binding = ? AND used_at IS NULL AND expires_at > ?',
+      )
+      .run(this.#now().toISOString(), idOf(token), binding, this.#now().toISOString());
+    return Number(result.changes) === 1;
+  }
+
+  /** A second principal approves a pending challenge (no self-approval); returns the requesting principal. */
+  approve(token: string, approver: Principal): { requestedBy: string } {
+    const row = this.#row(token);
+    if (row.principal === approver.name) {
+      throw invalid('self-approval', 'a principal cannot approve its own request');
+    }
+    this.#db.prepare('UPDATE confirmations SET approved_by = ? WHERE id = ?').run(approver.name, row.id);
+    return { requestedBy: row.principal };
+  }
+
+  #row(token: string): ConfirmationRow {
+    if (typeof token !== 'string' || !TOKEN.test(token)) {
+      throw invalid('unknown', 'the confirmation token is not a dvm confirmation token');
+    }
+    const row = this.#db.prepare('SELECT * FROM confirmations WHERE id = ?').get(idOf(token)) as
+      | ConfirmationRow
+      | undefined;
+    if (!row) throw invalid('unknown', 'the confirmation token is unknown');
+    if (row.used_at) throw invalid('used', 'the confirmation token was already used');
+    if (Date.parse(row.expires_at) <= this.#now().getTime()) {
+      throw invalid('expired', `the confirmation token expired at ${row.expires_at}`);
+    }
+    return row;
+  }
+}

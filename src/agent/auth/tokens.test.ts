@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { isDvmError } from '../../errors/dvm-error.ts';
+import { openAgentDb } from '../store/agent-db.ts';
+import { TOKEN_PATTERN, TokenStore } from './tokens.ts';
+
+function store(now?: () => Date) {
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-tokens-'));
+  const path = join(dir, 'agent.db');
+  const db = openAgentDb(path);
+  return {
+    tokens: new TokenStore(db, now),
+    path,
+    done: () => (db.close(), rmSync(dir, { recursive: true })),
+  };
+}
+
+function reasonOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(isDvmError(error));
+    assert.equal(error.code, 'DVM_UNAUTHENTICATED');
+    return String(error.details.reason);
+  }
+  assert.fail('expected DVM_UNAUTHENTICATED');
+}
+
+test('a created token authenticates as its principal, and only its hash is stored', () => {
+  const { tokens, path, done } = store();
+  try {
+    const { token, info } = tokens.create('ci', 'operator');
+    assert.match(token, TOKEN_PATTERN);
+    assert.equal(info.state, 'active');
+    assert.deepEqual(tokens.authenticate(`Bearer ${token}`), {
+      name: 'ci',
+      role: 'operator',
+      via: 'token',
+      tokenId: info.id,
+    });
+    const secret = token.slice('dvm_12345678_'.length);
+    assert.equal(secret.length, 43);
+    const bytes = [path, `${path}-wal`].map((p) => {
+      try {
+        return readFileSync(p).toString('latin1');
+      } catch {
+        return '';
+      }
+    });
+    assert.ok(!bytes.some((b) => b.includes(secret)), 'the secret never reaches the database file');
+  } finally {
+    done();
+  }
+});
+
+test('missing, malformed, wrong, revoked and expired tokens are refused with their reason', () => {
+  let now = new Date('2026-01-01T00:00:00Z');
+  const { tokens, done } = store(() => now);
+  try {
+    const { token } = tokens.create('short', 'viewer', 60_000);
+    const { token: other } = tokens.create('gone', 'admin');
+    assert.equal(
+      reasonOf(() => tokens.authenticate(undefined)),
+      'missing',
+    );
+    assert.equal(
+      reasonOf(() => tokens.authenticate('Basic abc')),
+      'malformed',
+    );
+    assert.equal(
+      reasonOf(() => tokens.authenticate('Bearer nope')),
+      'invalid',
+    );
+    // Right id, wrong secret.
+    const forged = `${token.slice(0, 13)}${'A'.repeat(43)}`;
+    assert.equal(
+      reasonOf(() => tokens.authenticate(`Bearer ${forged}`)),
+      'invalid',
+    );
+    tokens.revoke('gone');
+    assert.equal(
+      reasonOf(() => tokens.authenticate(`Bearer ${other}`)),
+      'revoked',
+    );
+    assert.equal(tokens.authenticate(`Bearer ${token}`).name, 'short');
+    now = new Date('2026-01-01T00:01:00Z');
+    assert.equal(
+      reasonOf(() => tokens.authenticate(`Bearer ${token}`)),
+      'expired',
+    );
+    assert.deepEqual(
+      tokens
+        .list()
+        .map((t) => [t.name, t.state])
+        .sort(),
+      [
+        ['gone', 'revoked'],
+        ['short', 'expired'],
+      ],
+    );
+  } finally {
+    done();
+  }
+});
+
+test('token names, roles and ttls are checked, and names are unique', () => {
+  const { tokens, done } = store();
+  try {
+    assert.throws(() => tokens.create('Bad Name', 'viewer'), { code: 'DVM_TOKEN_INVALID' });
+    assert.throws(() => tokens.create('ok', 'root'), { code: 'DVM_TOKEN_INVALID' });
+    assert.throws(() => tokens.create('ok', 'viewer', 0), { code: 'DVM_TOKEN_INVALID' });
+    tokens.create('ok', 'viewer');
+    assert.throws(() => tokens.create('ok', 'admin'), { code: 'DVM_ALREADY_EXISTS' });
+    assert.throws(() => tokens.revoke('missing'), { code: 'DVM_NOT_FOUND' });
+  } finally {
+    done();
+  }
+});

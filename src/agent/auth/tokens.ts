@@ -1,0 +1,158 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { DvmError } from '../../errors/dvm-error.ts';
+import { isRole, type Principal, ROLES, type Role } from './principal.ts';
+
+/** Shape of a dvm API token: `dvm_` + 8 hex id + `_` + 43 base64url characters (256 random bits). */
+export const TOKEN_PATTERN = /^dvm_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
+
+/** A token as listed: never its secret or hash. */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  expiresAt?: string;
+  revokedAt?: string;
+  /** `active`, `expired` or `revoked`, as of the listing. */
+  state: 'active' | 'expired' | 'revoked';
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+const NAME_PATTERN = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+function hashOf(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+function unauthenticated(reason: string, message: string): DvmError {
+  return new DvmError('DVM_UNAUTHENTICATED', message, {
+    fix: 'Send `Authorization: Bearer <token>` with a token from `dvm token create` that is neither expired nor revoked.',
+    details: { reason },
+  });
+}
+
+/** Bearer tokens of the agent API: created once (the secret is shown once), stored as SHA-256 hashes. */
+export class TokenStore {
+  readonly #db: DatabaseSync;
+  readonly #now: () => Date;
+  readonly #byId: StatementSync;
+
+  constructor(db: DatabaseSync, now: () => Date = () => new Date()) {
+    this.#db = db;
+    this.#now = now;
+    this.#byId = db.prepare('SELECT * FROM tokens WHERE id = ?');
+  }
+
+  /** Creates a token; returns the secret token (print it once) and its listing. */
+  create(name: string, role: string, ttlMs?: number): { token: string; info: TokenInfo } {
+    if (!NAME_PATTERN.test(name)) {
+      throw new DvmError('DVM_TOKEN_INVALID', `token name "${name}" is not valid`, {
+        fix: 'Use 1–63 lowercase letters, digits, ".", "_" or "-", starting and ending with a letter or digit.',
+        path: 'name',
+      });
+    }
+    if (!isRole(role)) {
+      throw new DvmError('DVM_TOKEN_INVALID', `role "${role}" is not a role`, {
+        fix: `Use one of: ${ROLES.join(', ')}.`,
+        path: 'role',
+      });
+    }
+    if (ttlMs !== undefined && !(ttlMs > 0)) {
+      throw new DvmError('DVM_TOKEN_INVALID', 'the ttl must be a positive duration', {
+        fix: 'Pass e.g. --ttl 24h, or leave it out for a token that does not expire.',
+        path: 'ttl',
+      });
+    }
+    if (this.#db.prepare('SELECT 1 FROM tokens WHERE name = ?').get(name)) {
+      throw new DvmError('DVM_ALREADY_EXISTS', `a token named "${name}" exists`, {
+        fix: `Revoke it first (dvm token revoke ${name}) or pick another name.`,
+      });
+    }
+    let id = randomBytes(4).toString('hex');
+    while (this.#byId.get(id)) id = randomBytes(4).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const now = this.#now();
+    const createdAt = now.toISOString();
+    const expiresAt = ttlMs !== undefined ? new Date(now.getTime() + ttlMs).toISOString() : null;
+    this.#db
+      .prepare('INSERT INTO tokens (id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, name, role, hashOf(secret).toString('hex'), createdAt, expiresAt);
+    const info = this.#info(this.#byId.get(id) as unknown as TokenRow);
+    return { token: `dvm_${id}_${secret}`, info };
+  }
+
+  /** Every token, newest first, with its state. */
+  list(): TokenInfo[] {
+    const rows = this.#db.prepare('SELECT * FROM tokens ORDER BY created_at DESC, name').all();
+    return (rows as unknown as TokenRow[]).map((row) => this.#info(row));
+  }
+
+  /** Revokes a token by name or id; revoking twice is fine, an unknown one is DVM_NOT_FOUND. */
+  revoke(nameOrId: string): TokenInfo {
+    const row = this.#db.prepare('SELECT * FROM tokens WHERE name = ? OR id = ?').get(nameOrId, nameOrId) as
+      | TokenRow
+      | undefined;
+    if (!row) {
+      throw new DvmError('DVM_NOT_FOUND', `no token is named "${nameOrId}"`, {
+        fix: 'Run `dvm token list` to see the tokens.',
+      });
+    }
+    if (!row.revoked_at) {
+      this.#db
+        .prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?')
+        .run(this.#now().toISOString(), row.id);
+    }
+    return this.#info(this.#byId.get(row.id) as unknown as TokenRow);
+  }
+
+  /** The principal of an `Authorization` header value; DVM_UNAUTHENTICATED (with `details.reason`) otherwise. */
+  authenticate(authorization: string | undefined): Principal {
+    if (!authorization) throw unauthenticated('missing', 'the request has no Authorization header');
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw unauthenticated('malformed', 'the Authorization header is not `Bearer <token>`');
+    const parts = TOKEN_PATTERN.exec(match[1]);
+    if (!parts) throw unauthenticated('invalid', 'the bearer token is not a dvm token');
+    const row = this.#byId.get(parts[1]) as TokenRow | undefined;
+    // Compare hashes in constant time; an unknown id still hashes, so timing does not tell ids apart.
+    const presented = hashOf(parts[2]);
+    const stored = row ? Buffer.from(row.hash, 'hex') : Buffer.alloc(presented.length);
+    const matches = timingSafeEqual(presented, stored);
+    if (!row || !matches) throw unauthenticated('invalid', 'the bearer token is not valid');
+    if (row.revoked_at) throw unauthenticated('revoked', `token "${row.name}" was revoked`);
+    if (row.expires_at && Date.parse(row.expires_at) <= this.#now().getTime()) {
+      throw unauthenticated('expired', `token "${row.name}" expired at ${row.expires_at}`);
+    }
+    return { name: row.name, role: row.role as Role, via: 'token', tokenId: row.id };
+  }
+
+  /** The role of the token with this name, if there is one (for `dvm policy test --principal NAME`). */
+  roleOf(name: string): Role | undefined {
+    const row = this.#db.prepare('SELECT role FROM tokens WHERE name = ?').get(name) as
+      | { role: string }
+      | undefined;
+    return row && isRole(row.role) ? row.role : undefined;
+  }
+
+  #info(row: TokenRow): TokenInfo {
+    const expired = row.expires_at !== null && Date.parse(row.expires_at) <= this.#now().getTime();
+    return {
+      id: row.id,
+      name: row.name,
+      role: row.role as Role,
+      createdAt: row.created_at,
+      ...(row.expires_at ? { expiresAt: row.expires_at } : {}),
+      ...(row.revoked_at ? { revokedAt: row.revoked_at } : {}),
+      state: row.revoked_at ? 'revoked' : expired ? 'expired' : 'active',
+    };
+  }
+}

@@ -1,0 +1,89 @@
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { ExecuteResponse } from '../execute/types.ts';
+import { parseEventStream, type ReceivedEvent } from './sse-client.ts';
+
+/** A client of a remote agent API (`dvm serve`): bearer token, JSON bodies, SSE streams. */
+export class AgentClient {
+  readonly #base: URL;
+  readonly #token: string | undefined;
+
+  constructor(server: string, token: string | undefined) {
+    if (!URL.canParse(server) || !/^https?:$/.test(new URL(server).protocol)) {
+      throw new DvmError('DVM_USAGE', `--server "${server}" is not an http(s) URL`, {
+        fix: 'Pass e.g. --server http://127.0.0.1:8700 (or set DVM_SERVER).',
+      });
+    }
+    this.#base = new URL(server);
+    this.#token = token;
+  }
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}), ...extra };
+  }
+
+  async #fetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(new URL(path, this.#base), init);
+    } catch (error) {
+      throw new DvmError(
+        'DVM_CONNECTOR_UNAVAILABLE',
+        `cannot reach the agent at ${this.#base.origin}: ${(error as Error).message}`,
+        {
+          fix: 'Start it with `dvm serve`, or check --server / DVM_SERVER.',
+        },
+      );
+    }
+  }
+
+  /** Sends a request and returns status and JSON body, whatever the status. */
+  async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<ExecuteResponse> {
+    const response = await this.#fetch(path, {
+      method,
+      headers: this.#headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+    const text = await response.text();
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = { message: text };
+    }
+    return { status: response.status, body: parsed };
+  }
+
+  /** Streams the events of an execution from `afterId` until the server ends the stream. */
+  async *events(executionId: string, afterId = 0, signal?: AbortSignal): AsyncGenerator<ReceivedEvent> {
+    const response = await this.#fetch(`/v1/executions/${encodeURIComponent(executionId)}/events`, {
+      headers: this.#headers(afterId > 0 ? { 'last-event-id': String(afterId) } : {}),
+      signal,
+    });
+    if (!response.ok || !response.body) {
+      const text = await response.text();
+      throw errorFromBody(response.status, text);
+    }
+    yield* parseEventStream(response.body as AsyncIterable<Uint8Array>);
+  }
+}
+
+/** A DvmError from an API error body (its code when it is one of ours). */
+export function errorFromBody(status: number, text: string | Record<string, unknown>): DvmError {
+  let body: Record<string, unknown> = {};
+  try {
+    body = typeof text === 'string' ? JSON.parse(text) : text;
+  } catch {
+    body = { message: String(text) };
+  }
+  const code = typeof body.code === 'string' && body.code.startsWith('DVM_') ? body.code : 'DVM_INTERNAL';
+  const details = (body.details ?? {}) as Record<string, unknown>;
+  return new DvmError(code as never, String(body.message ?? `HTTP ${status}`), {
+    fix: typeof details.fix === 'string' ? details.fix : undefined,
+    details: { ...details, status },
+  });
+}

@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import type { HealthCheck } from './health.ts';
+
+const TIMEOUT_MS = 2000;
+
+/** Where the Docker Engine API listens: DOCKER_HOST (unix:// or tcp://), else /var/run/docker.sock. */
+export function dockerEndpoint(env: Record<string, string | undefined>): {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  label: string;
+} {
+  const host = env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length), label: host };
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  return { host: url.hostname, port: Number(url.port || 2375), label: host };
+}
+
+/** Readiness of the Docker daemon: `GET /version` of its Engine API. */
+export function dockerHealth(env: Record<string, string | undefined>): HealthCheck {
+  const endpoint = dockerEndpoint(env);
+  return () =>
+    new Promise((resolve) => {
+      const req = request(
+        {
+          socketPath: endpoint.socketPath,
+          host: endpoint.host,
+          port: endpoint.port,
+          path: '/version',
+          timeout: TIMEOUT_MS,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => {
+            try {
+              const version = JSON.parse(body) as { Version?: string; ApiVersion?: string };
+              resolve(
+                res.statusCode === 200
+                  ? {
+                      status: 'ok',
+                      detail: `Docker ${version.Version} (API ${version.ApiVersion}) at ${endpoint.label}`,
+                    }
+                  : { status: 'error', detail: `Docker at ${endpoint.label} answered ${res.statusCode}` },
+              );
+            } catch {
+              resolve({ status: 'error', detail: `${endpoint.label} does not speak the Docker Engine API` });
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no answer')));
+      req.on('error', (error) =>
+        resolve({ status: 'unavailable', detail: `no Docker daemon at ${endpoint.label}: ${error.message}` }),
+      );
+      req.end();
+    });
+}
+
+/** Readiness of the JVM tools: `jcmd` (from JAVA_HOME/bin or PATH) and the JDK version it reports. */
+export function jvmHealth(env: Record<string, string | undefined>): HealthCheck {
+  const jcmd =
+    env.JAVA_HOME && existsSync(join(env.JAVA_HOME, 'bin', 'jcmd'))
+      ? join(env.JAVA_HOME, 'bin', 'jcmd')
+      : 'jcmd';
+  return () =>
+    new Promise((resolve) => {
+      execFile(jcmd, ['-h'], { env: env as NodeJS.ProcessEnv, timeout: TIMEOUT_MS }, (error) => {
+        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+          resolve({ status: 'unavailable', detail: 'jcmd not found (install a JDK, or set JAVA_HOME)' });
+          return;
+        }
+        execFile(
+          'java',
+          ['-version'],
+          { env: env as NodeJS.ProcessEnv, timeout: TIMEOUT_MS },
+          (_e, _out, stderr) => {
+            const version = /version "([^"]+)"/.exec(String(stderr))?.[1];
+            resolve({ status: 'ok', detail: `jcmd available${version ? ` (JDK ${version})` : ''}` });
+          },
+        );
+      });
+    });
+}
+
+/** Readiness of Kubernetes: a kubeconfig (KUBECONFIG, else ~/.kube/config) whose server answers `GET /version`. */
+export function kubernetesHealth(env: Record<string, string | undefined>): HealthCheck {
+  return async () => {
+    const file = env.KUBECONFIG?.split(':')[0] || (env.HOME ? join(env.HOME, '.kube', 'config') : '');
+    if (!file || !existsSync(file)) {
+      return { status: 'unavailable', detail: 'no kubeconfig (set KUBECONFIG or create ~/.kube/config)' };
+    }
+    try {
+      const { KubeConfig, VersionApi } = await import('@kubernetes/client-node');
+      const config = new KubeConfig();
+      config.loadFromFile(file);
+      const cluster = config.getCurrentCluster();
+      if (!cluster) return { status: 'error', detail: `${file} has no current cluster` };
+      const version = await Promise.race([
+        config.makeApiClient(VersionApi).getCode(),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no answer within 2 s')), TIMEOUT_MS).unref(),
+        ),
+      ]);
+      return { status: 'ok', detail: `Kubernetes ${version.gitVersion} at ${cluster.server}` };
+    } catch (error) {
+      return { status: 'unavailable', detail: `kubeconfig ${file}: ${(error as Error).message}` };
+    }
+  };
+}
+
+/** The readiness checks of the ops connectors. */
+export function connectorChecks(env: Record<string, string | undefined>): Record<string, HealthCheck> {
+  return { docker: dockerHealth(env), kubernetes: kubernetesHealth(env), jvm: jvmHealth(env) };
+}

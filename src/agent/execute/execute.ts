@@ -1,0 +1,443 @@
+import { tmpdir } from 'node:os';
+import type { ActionContext, ActionDefinition, NotifyConfig } from '../../actions/action.ts';
+import { DEFAULT_ACTION_TIMEOUTS, DEFAULT_ARTIFACT_MAX_BYTES } from '../../actions/artifact.ts';
+import { parseDuration } from '../../actions/builtin/duration.ts';
+import { createMemoryLog } from '../../actions/log-file.ts';
+import type { ActionRegistry } from '../../actions/registry.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import type { Confirmations } from '../auth/confirmations.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { Executions } from './executions.ts';
+import { newExecutionId } from './executions.ts';
+import type { IdempotencyKeys, StoredResponse } from './idempotency.ts';
+import { canonicalHash } from './request-hash.ts';
+import type {
+  AuditRecord,
+  AuditSink,
+  ExecuteRequest,
+  ExecuteResponse,
+  PolicyAnswer,
+  PolicyDecider,
+  Redact,
+} from './types.ts';
+import { validateExecuteRequest } from './validate-request.ts';
+
+/** Everything execute() works with; the server and the in-process CLI build it the same way. */
+export interface ExecuteDeps {
+  registry: ActionRegistry;
+  policy: PolicyDecider;
+  confirmations: Confirmations;
+  idempotency: IdempotencyKeys;
+  executions: Executions;
+  audit: AuditSink;
+  redact: Redact;
+  notify?: NotifyConfig;
+  /** Cap of an action's artifact and log (default 1 MiB). */
+  maxOutputBytes?: number;
+  /** Confirmation challenge lifetime (default 5 minutes). */
+  confirmationTtlMs?: number;
+  /** Environment handed to actions (default: this process's). */
+  env?: Record<string, string>;
+  /** Called once per finished decision, for metrics. */
+  observe?: (event: { action: string; outcome: string; durationMs: number }) => void;
+}
+
+/** Options of one execute() call. */
+export interface ExecuteOptions {
+  /** Aborts a request that waits (idempotent repeat) or runs synchronously. */
+  signal?: AbortSignal;
+  /** Run long-running actions to the end instead of answering 202 (the in-process CLI does). */
+  wait?: boolean;
+  /** Called with the execution id as soon as the action starts (before it finishes). */
+  onStart?: (executionId: string) => void;
+}
+
+function errorResponse(error: unknown): ExecuteResponse {
+  const e = isDvmError(error)
+    ? error
+    : new DvmError('DVM_INTERNAL', `unexpected error: ${(error as Error)?.message ?? String(error)}`);
+  return { status: e.httpStatus, body: e.toJSON() };
+}
+
+function targetText(target: ExecuteRequest['target']): string {
+  return Object.entries(target)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(',');
+}
+
+/**
+ * The one enforcement path of every caller (REST, CLI, pipeline tasks): validate → (authenticated principal) →
+ * policy → confirmation → idempotency → run (timeout, output cap) → audit → respond. The action's risk comes from
+ * the registry, never from the caller; every decision is durably audited before the answer is returned.
+ */
+export class ActionExecutor {
+  readonly #deps: ExecuteDeps;
+
+  constructor(deps: ExecuteDeps) {
+    this.#deps = deps;
+  }
+
+  /** The registry this executor runs actions from. */
+  get registry(): ActionRegistry {
+    return this.#deps.registry;
+  }
+
+  /** Runs one request for an authenticated principal and returns the HTTP-shaped answer (never throws). */
+  async execute(body: unknown, principal: Principal, options: ExecuteOptions = {}): Promise<ExecuteResponse> {
+    const started = performance.now();
+    let response: ExecuteResponse;
+    let actionName =
+      typeof (body as ExecuteRequest)?.action === 'string' ? (body as ExecuteRequest).action : '?';
+    try {
+      const request = validateExecuteRequest(body);
+      actionName = request.action;
+      response = await this.#execute(request, principal, options);
+    } catch (error) {
+      response = errorResponse(error);
+    }
+    this.#deps.observe?.({
+      action: actionName,
+      outcome: String(response.status),
+      durationMs: performance.now() - started,
+    });
+    return response;
+  }
+
+  async #execute(
+    request: ExecuteRequest,
+    principal: Principal,
+    options: ExecuteOptions,
+  ): Promise<ExecuteResponse> {
+    const { registry, policy, redact } = this.#deps;
+    const definition = registry.get(request.action, request.version);
+    const params = registry.validateInput(definition, structuredClone(request.params ?? {})) as Record<
+      string,
+      unknown
+    >;
+    const redactedParams = redact(params, definition.inputSchema);
+    const base: Omit<AuditRecord, 'decision'> = {
+      at: '',
+      actor: principal.name,
+      action: definition.name,
+      version: definition.version,
+      env: request.target.env,
+      target: targetText(request.target),
+      requestId: request.request_id,
+      params: redactedParams,
+      ...(request.dry_run ? { dryRun: true } : {}),
+    };
+    const audit = (entry: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) =>
+      this.#deps.audit.append({ ...base, ...entry, at: new Date().toISOString() });
+
+    const query = {
+      principal,
+      action: { name: definition.name, version: definition.version, risk: definition.risk },
+      target: request.target,
+      dryRun: request.dry_run === true,
+    };
+    let answer = policy.decide({ ...query, confirmed: false });
+    // The binding a confirmation token is tied to: what will run, where, and for whom.
+    const binding = canonicalHash({
+      action: definition.name,
+      version: definition.version,
+      params,
+      target: request.target,
+      principal: principal.name,
+    });
+    if (answer.decision === 'deny') return this.#deny(answer, audit);
+    if (answer.decision === 'confirm') {
+      const token = request.confirmation_token;
+      if (token === undefined) return this.#challenge(answer, binding, principal, request, audit);
+      const { confirmations } = this.#deps;
+      let approvedBy: string | undefined;
+      try {
+        approvedBy = confirmations.check(token, binding, principal).approvedBy;
+      } catch (error) {
+        await audit({
+          decision: 'denied',
+          error: { code: (error as DvmError).code, message: (error as Error).message },
+        });
+        throw error;
+      }
+      // Policy is evaluated again at execution, now as confirmed.
+      answer = policy.decide({ ...query, confirmed: true, ...(approvedBy ? { approver: approvedBy } : {}) });
+      if (answer.decision === 'deny' && answer.approval === 'other-principal') {
+        await audit({
+          decision: 'confirmation_required',
+          policyIds: answer.policyIds,
+          reasons: answer.reasons,
+        });
+        return {
+          status: 428,
+          body: new DvmError(
+            'DVM_CONFIRMATION_REQUIRED',
+            `${definition.name} in ${request.target.env} needs a second principal to approve this confirmation`,
+            {
+              fix: 'Another principal approves it with POST /v1/confirmations/approve {"confirmation_token": …}; then send the request again with the token.',
+              details: {
+                challenge: { confirmation_token: token, approval: 'other-principal', binding },
+                policy_ids: answer.policyIds,
+                reasons: answer.reasons,
+              },
+            },
+          ).toJSON(),
+        };
+      }
+      if (answer.decision !== 'allow') return this.#deny(answer, audit);
+      if (!request.dry_run && !confirmations.consume(token, binding)) {
+        const error = new DvmError('DVM_CONFIRMATION_INVALID', 'the confirmation token was already used', {
+          fix: 'Send the request again without confirmation_token to get a fresh challenge.',
+          details: { reason: 'used' },
+        });
+        await audit({ decision: 'denied', error: { code: error.code, message: error.message } });
+        throw error;
+      }
+    }
+
+    if (request.dry_run) {
+      await audit({ decision: 'allowed', policyIds: answer.policyIds, reasons: answer.reasons });
+      return {
+        status: 200,
+        body: {
+          dry_run: true,
+          request_id: request.request_id,
+          action: definition.name,
+          version: definition.version,
+          risk: definition.risk,
+          target: request.target,
+          params: redactedParams,
+          decision: 'allow',
+          policy_ids: answer.policyIds,
+        },
+      };
+    }
+    return this.#run(definition, params, request, principal, answer, options, audit);
+  }
+
+  async #deny(
+    answer: PolicyAnswer,
+    audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
+  ) {
+    await audit({ decision: 'denied', policyIds: answer.policyIds, reasons: answer.reasons });
+    return {
+      status: 403,
+      body: new DvmError(
+        'DVM_FORBIDDEN',
+        `policy denies this request: ${answer.reasons.join('; ') || 'no policy permits it'}`,
+        {
+          fix: 'Ask an admin for a role that may run this action on this target, or check it with `dvm policy test`.',
+          details: { decision: 'deny', policy_ids: answer.policyIds, reasons: answer.reasons },
+        },
+      ).toJSON(),
+    };
+  }
+
+  async #challenge(
+    answer: PolicyAnswer,
+    binding: string,
+    principal: Principal,
+    request: ExecuteRequest,
+    audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
+  ): Promise<ExecuteResponse> {
+    const challenge = this.#deps.confirmations.issue(binding, principal, {
+      ttlMs: this.#deps.confirmationTtlMs,
+      env: request.target.env,
+      approval: answer.approval ?? 'self',
+    });
+    await audit({ decision: 'confirmation_required', policyIds: answer.policyIds, reasons: answer.reasons });
+    return {
+      status: 428,
+      body: new DvmError(
+        'DVM_CONFIRMATION_REQUIRED',
+        `${request.action} in ${request.target.env} needs confirmation`,
+        {
+          fix: 'Send the same request again with "confirmation_token" from details.challenge before it expires.',
+          details: { challenge, policy_ids: answer.policyIds, reasons: answer.reasons },
+        },
+      ).toJSON(),
+    };
+  }
+
+  async #run(
+    definition: ActionDefinition,
+    params: Record<string, unknown>,
+    request: ExecuteRequest,
+    principal: Principal,
+    answer: PolicyAnswer,
+    options: ExecuteOptions,
+    audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
+  ): Promise<ExecuteResponse> {
+    const { idempotency, executions } = this.#deps;
+    const payloadHash = canonicalHash({
+      action: definition.name,
+      version: definition.version,
+      params,
+      target: request.target,
+      timeout: request.timeout ?? null,
+    });
+    const executionId = newExecutionId();
+    const prepared = executions.prepare({
+      id: executionId,
+      request_id: request.request_id,
+      principal: principal.name,
+      action: definition.name,
+      version: definition.version,
+      env: request.target.env,
+      target: request.target,
+    });
+    const claim = await idempotency.claim(
+      principal.name,
+      request.request_id,
+      payloadHash,
+      executionId,
+      prepared.persist,
+    );
+    if (claim.state === 'done') return claim.response as ExecuteResponse;
+    if (claim.state === 'running') {
+      return (await idempotency.wait(principal.name, request.request_id, options.signal)) as ExecuteResponse;
+    }
+    prepared.open();
+    options.onStart?.(executionId);
+    let settle!: (response: StoredResponse) => void;
+    const final = new Promise<StoredResponse>((resolve) => {
+      settle = resolve;
+    });
+    idempotency.track(principal.name, request.request_id, final);
+    const allowed = audit({
+      decision: 'allowed',
+      executionId,
+      policyIds: answer.policyIds,
+      reasons: answer.reasons,
+    });
+
+    const running = this.#invoke(definition, params, request, executionId, audit).then(async (response) => {
+      await idempotency.complete(principal.name, request.request_id, response);
+      settle(response);
+      return response;
+    });
+    if (definition.longRunning?.(params) && !options.wait) {
+      await allowed;
+      running.catch(() => {});
+      return {
+        status: 202,
+        body: {
+          execution_id: executionId,
+          request_id: request.request_id,
+          status: 'running',
+          action: definition.name,
+          version: definition.version,
+          events: `/v1/executions/${executionId}/events`,
+        },
+      };
+    }
+    const [, response] = await Promise.all([allowed, running]);
+    return response as ExecuteResponse;
+  }
+
+  // Runs the handler under its timeout and output cap, then records the outcome (execution, audit) durably.
+  async #invoke(
+    definition: ActionDefinition,
+    params: Record<string, unknown>,
+    request: ExecuteRequest,
+    executionId: string,
+    audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
+  ): Promise<ExecuteResponse> {
+    const { executions, redact } = this.#deps;
+    const timeouts = definition.timeouts ?? DEFAULT_ACTION_TIMEOUTS;
+    const timeoutMs = Math.min(
+      request.timeout ? parseDuration(request.timeout) : timeouts.defaultMs,
+      timeouts.maxMs,
+    );
+    const maxOutputBytes = this.#deps.maxOutputBytes ?? DEFAULT_ARTIFACT_MAX_BYTES;
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new DvmError('DVM_TIMEOUT', `${definition.name} took longer than ${timeoutMs} ms`, {
+            fix: `Pass a longer "timeout" (at most ${timeouts.maxMs} ms for this action).`,
+          }),
+        ),
+      timeoutMs,
+    );
+    const log = createMemoryLog({ maxBytes: maxOutputBytes });
+    const context: ActionContext = {
+      signal: controller.signal,
+      workdir: process.cwd(),
+      env: this.#deps.env ?? (process.env as Record<string, string>),
+      log: {
+        write: (stream, chunk) => {
+          log.write(stream, chunk);
+          for (const line of String(chunk).split('\n')) {
+            if (line) executions.emit(executionId, 'log', { stream, line: redact(line) as string });
+          }
+        },
+      },
+      resultsDir: tmpdir(),
+      notify: this.#deps.notify ?? {},
+      maxOutputBytes,
+      emit: (event) => {
+        const { type, ...data } = event;
+        executions.emit(executionId, type, redact(data) as Record<string, unknown>);
+      },
+    };
+    const started = performance.now();
+    try {
+      const output = await Promise.race([
+        definition.handler(params, context),
+        new Promise<never>((_, reject) => {
+          if (controller.signal.aborted) reject(controller.signal.reason);
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+        }),
+      ]);
+      const result = redact(output);
+      const durationMs = Math.round(performance.now() - started);
+      await Promise.all([
+        executions.finish(executionId, { status: 'succeeded', result }),
+        audit({ decision: 'executed', executionId, result: summaryOf(result), durationMs }),
+      ]);
+      return {
+        status: 200,
+        body: {
+          execution_id: executionId,
+          request_id: request.request_id,
+          status: 'succeeded',
+          action: definition.name,
+          version: definition.version,
+          risk: definition.risk,
+          target: request.target,
+          duration_ms: durationMs,
+          result,
+        },
+      };
+    } catch (error) {
+      const failure = errorResponse(error);
+      const body = redact({ ...failure.body, execution_id: executionId }) as Record<string, unknown>;
+      const durationMs = Math.round(performance.now() - started);
+      await Promise.all([
+        executions.finish(executionId, { status: 'failed', error: body }),
+        audit({
+          decision: 'failed',
+          executionId,
+          error: { code: String(body.code), message: String(body.message) },
+          durationMs,
+        }),
+      ]);
+      return { status: failure.status, body };
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+  }
+}
+
+// The audit keeps a read action's summary, not its raw artifact.
+function summaryOf(result: unknown): unknown {
+  if (result && typeof result === 'object' && 'summary' in result && 'artifact' in result) {
+    const { artifact } = result as { artifact: { bytes?: number; totalBytes?: number; truncated?: boolean } };
+    return {
+      summary: (result as { summary: unknown }).summary,
+      artifact: { bytes: artifact.bytes, totalBytes: artifact.totalBytes, truncated: artifact.truncated },
+    };
+  }
+  return result;
+}

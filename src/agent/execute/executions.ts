@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { GroupCommitter } from '../store/group-commit.ts';
+
+/** Where an execution is: running, or how it ended. */
+export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+
+/** One event of an execution, numbered from 1 (the SSE `id`, so `Last-Event-ID` resumes after it). */
+export interface ExecutionEvent {
+  id: number;
+  type: 'started' | 'progress' | 'log' | 'completed' | 'failed';
+  at: string;
+  data: Record<string, unknown>;
+}
+
+/** An execution as `GET /v1/executions/{id}` shows it. */
+export interface ExecutionRecord {
+  id: string;
+  request_id?: string;
+  principal: string;
+  action: string;
+  version: string;
+  env?: string;
+  target?: Record<string, unknown>;
+  status: ExecutionStatus;
+  result?: unknown;
+  error?: Record<string, unknown>;
+  created_at: string;
+  finished_at?: string;
+}
+
+interface Live {
+  record: ExecutionRecord;
+  events: ExecutionEvent[];
+  listeners: Set<(event: ExecutionEvent | null) => void>;
+}
+
+interface Row {
+  id: string;
+  request_id: string | null;
+  principal: string;
+  action: string;
+  version: string;
+  env: string | null;
+  target: string | null;
+  status: ExecutionStatus;
+  result: string | null;
+  error: string | null;
+  pid: number | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+// How long a finished execution's events stay in memory for late SSE clients (then they come from the store).
+const KEEP_FINISHED_MS = 60_000;
+
+/** A new execution id: `x` + time + random, sortable by creation. */
+export function newExecutionId(): string {
+  return `x${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+function toRecord(row: Row): ExecutionRecord {
+  return {
+    id: row.id,
+    ...(row.request_id ? { request_id: row.request_id } : {}),
+    principal: row.principal,
+    action: row.action,
+    version: row.version,
+    ...(row.env ? { env: row.env } : {}),
+    ...(row.target ? { target: JSON.parse(row.target) } : {}),
+    status: row.status,
+    ...(row.result ? { result: JSON.parse(row.result) } : {}),
+    ...(row.error ? { error: JSON.parse(row.error) } : {}),
+    created_at: row.created_at,
+    ...(row.finished_at ? { finished_at: row.finished_at } : {}),
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Executions of actions: persisted records plus an in-memory event stream per live execution for SSE. */
+export class Executions {
+  readonly #db: DatabaseSync;
+  readonly #writer: GroupCommitter;
+  readonly #live = new Map<string, Live>();
+
+  constructor(db: DatabaseSync, writer: GroupCommitter) {
+    this.#db = db;
+    this.#writer = writer;
+  }
+
+  /**
+   * A new running execution: its record, and `persist(db)` that inserts it (call it inside a write transaction,
+   * e.g. together with the idempotency claim), and `open()` that starts its event stream once persisted.
+   */
+  prepare(record: Omit<ExecutionRecord, 'status' | 'created_at'>): {
+    record: ExecutionRecord;
+    persist: (db: DatabaseSync) => void;
+    open: () => void;
+  } {
+    const full: ExecutionRecord = { ...record, status: 'running', created_at: new Date().toISOString() };
+    const persist = (db: DatabaseSync) => {
+      db.prepare(
+        `INSERT INTO executions (id, request_id, principal, action, version, env, target, status, pid, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+      ).run(
+        full.id,
+        full.request_id ?? null,
+        full.principal,
+        full.action,
+        full.version,
+        full.env ?? null,
+        full.target ? JSON.stringify(full.target) : null,
+        process.pid,
+        full.created_at,
+      );
+    };
+    const open = () => {
+      this.#live.set(full.id, { record: full, events: [], listeners: new Set() });
+      this.emit(full.id, 'started', { action: full.action, version: full.version });
+    };
+    return { record: full, persist, open };
+  }
+
+  /** Records a new running execution durably and opens its event stream. */
+  async create(record: Omit<ExecutionRecord, 'status' | 'created_at'>): Promise<ExecutionRecord> {
+    const prepared = this.prepare(record);
+    await this.#writer.write(prepared.persist);
+    prepared.open();
+    return prepared.record;
+  }
+
+  /** Appends an event to a live execution and hands it to its subscribers (persisted in the background). */
+  emit(id: string, type: ExecutionEvent['type'], data: Record<string, unknown>): void {
+    const live = this.#live.get(id);
+    if (!live || live.record.status !== 'running') return;
+    const event: ExecutionEvent = { id: live.events.length + 1, type, at: new Date().toISOString(), data };
+    live.events.push(event);
+    for (const listener of live.listeners) listener(event);
+    this.#writer
+      .write((db) =>
+        db
+          .prepare('INSERT INTO execution_events (execution_id, seq, event) VALUES (?, ?, ?)')
+          .run(id, event.id, JSON.stringify(event)),
+      )
+      .catch(() => {});
+  }
+
+  /** Ends an execution: its last event, then its durable final record. */
+  async finish(
+    id: string,
+    outcome: { status: 'succeeded'; result: unknown } | { status: 'failed'; error: Record<string, unknown> },
+  ): Promise<ExecutionRecord> {
+    const live = this.#live.get(id);
+    if (!live) throw new DvmError('DVM_INTERNAL', `execution ${id} is not running here`);
+    this.emit(
+      id,
+      outcome.status === 'succeeded' ? 'completed' : 'failed',
+      outcome.status === 'succeeded' ? { result: outcome.result } : { error: outcome.error },
+    );
+    const finishedAt = new Date().toISOString();
+    live.record = {
+      ...live.record,
+      status: outcome.status,
+      ...(outcome.status === 'succeeded' ? { result: outcome.result } : { error: outcome.error }),
+      finished_at: finishedAt,
+    };
+    await this.#writer.write((db) =>
+      db
+        .prepare('UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?')
+        .run(
+          outcome.status,
+          outcome.status === 'succeeded' ? JSON.stringify(outcome.result ?? null) : null,
+          outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+          finishedAt,
+          id,
+        ),
+    );
+    for (const listener of live.listeners) listener(null);
+    live.listeners.clear();
+    setTimeout(() => this.#live.delete(id), KEEP_FINISHED_MS).unref();
+    return live.record;
+  }
+
+  /** The execution with this id; DVM_EXECUTION_NOT_FOUND when there is none. */
+  get(id: string): ExecutionRecord {
+    const live = this.#live.get(id);
+    if (live) return live.record;
+    const row = this.#db.prepare('SELECT * FROM executions WHERE id = ?').get(id) as Row | undefined;
+    if (!row) {
+      throw new DvmError('DVM_EXECUTION_NOT_FOUND', `no execution has the id "${id}"`, {
+        fix: 'Use the execution_id an execute request answered with.',
+      });
+    }
+    return toRecord(row);
+  }
+
+  /**
+   * Replays the events after `afterId`, then streams new ones until the execution ends (`onEnd`). Returns an
+   * unsubscribe function.
+   */
+  subscribe(
+    id: string,
+    afterId: number,
+    onEvent: (event: ExecutionEvent) => void,
+    onEnd: () => void,
+  ): () => void {
+    const live = this.#live.get(id);
+    if (!live) {
+      this.get(id); // throws when unknown
+      const rows = this.#db
+        .prepare('SELECT event FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq')
+        .all(id, afterId) as { event: string }[];
+      for (const row of rows) onEvent(JSON.parse(row.event));
+      onEnd();
+      return () => {};
+    }
+    for (const event of live.events) if (event.id > afterId) onEvent(event);
+    if (live.record.status !== 'running') {
+      onEnd();
+      return () => {};
+    }
+    const listener = (event: ExecutionEvent | null) => (event ? onEvent(event) : onEnd());
+    live.listeners.add(listener);
+    return () => live.listeners.delete(listener);
+  }
+
+  /** Live executions of this process (for metrics and shutdown). */
+  running(): ExecutionRecord[] {
+    return [...this.#live.values()].filter((l) => l.record.status === 'running').map((l) => l.record);
+  }
+
+  /**
+   * Marks executions whose process died as `interrupted` and gives their idempotency keys that answer, so a
+   * retry of the same request_id reports the interruption instead of running the action a second time.
+   */
+  reapInterrupted(): string[] {
+    const rows = this.#db
+      .prepare("SELECT id, request_id, principal, pid FROM executions WHERE status = 'running'")
+      .all() as { id: string; request_id: string | null; principal: string; pid: number | null }[];
+    const reaped: string[] = [];
+    for (const row of rows) {
+      if (this.#live.has(row.id) || (row.pid !== null && row.pid !== process.pid && alive(row.pid))) continue;
+      const error = new DvmError(
+        'DVM_EXECUTION_INTERRUPTED',
+        `execution ${row.id} was interrupted: the process running it (pid ${row.pid}) died`,
+        {
+          fix: 'Check the target by hand; to run the action again, send a new request_id.',
+          details: { execution_id: row.id },
+        },
+      ).toJSON();
+      const now = new Date().toISOString();
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        this.#db
+          .prepare(
+            "UPDATE executions SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+          )
+          .run(JSON.stringify(error), now, row.id);
+        if (row.request_id) {
+          this.#db
+            .prepare(
+              'UPDATE idempotency SET status = 500, response = ? WHERE principal = ? AND request_id = ? AND status IS NULL',
+            )
+            .run(JSON.stringify(error), row.principal, row.request_id);
+        }
+        this.#db.exec('COMMIT');
+      } catch (e) {
+        this.#db.exec('ROLLBACK');
+        throw e;
+      }
+      reaped.push(row.id);
+    }
+    return reaped;
+  }
+}

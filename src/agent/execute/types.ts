@@ -1,0 +1,76 @@
+import type { Risk } from '../../actions/action.ts';
+import type { Principal } from '../auth/principal.ts';
+
+/** The body of `POST /v1/actions/execute` (and what `dvm action run` builds). */
+export interface ExecuteRequest {
+  /** The caller's id for this request: repeating it repeats the answer, never the action. */
+  request_id: string;
+  action: string;
+  version?: string;
+  params?: Record<string, unknown>;
+  /** Where the action acts; `env` (dev, stage, prod, …) is what policies look at. */
+  target: { env: string; [key: string]: unknown };
+  confirmation_token?: string;
+  dry_run?: boolean;
+  /** A duration like 30s; clamped to the action's maximum. */
+  timeout?: string;
+}
+
+/** An answer of execute(): an HTTP status and a JSON body (an error body is `{code, reason, message, details}`). */
+export interface ExecuteResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** What a policy is asked for one request. */
+export interface PolicyQuery {
+  principal: Principal;
+  action: { name: string; version: string; risk: Risk };
+  target: { env: string; [key: string]: unknown };
+  confirmed: boolean;
+  dryRun: boolean;
+  /** Name of a second principal that approved the confirmation, if any. */
+  approver?: string;
+}
+
+/** What a policy answers: allow, deny, or allow once confirmed; with the policies that decided and why. */
+export interface PolicyAnswer {
+  decision: 'allow' | 'deny' | 'confirm';
+  policyIds: string[];
+  reasons: string[];
+  /** `other-principal` when a second principal must approve before it is allowed. */
+  approval?: 'other-principal';
+}
+
+/** The policy port execute() decides with. */
+export interface PolicyDecider {
+  decide(query: PolicyQuery): PolicyAnswer;
+}
+
+/** One audit entry as execute() writes it (params and results already redacted). */
+export interface AuditRecord {
+  at: string;
+  actor: string;
+  action?: string;
+  version?: string;
+  decision: 'allowed' | 'denied' | 'confirmation_required' | 'executed' | 'failed';
+  env?: string;
+  target?: string;
+  requestId?: string;
+  executionId?: string;
+  policyIds?: string[];
+  reasons?: string[];
+  params?: unknown;
+  result?: unknown;
+  error?: { code: string; message: string };
+  durationMs?: number;
+  dryRun?: boolean;
+}
+
+/** The audit port: resolves once the entry is durable. */
+export interface AuditSink {
+  append(entry: AuditRecord): Promise<unknown>;
+}
+
+/** The redaction port: a deep copy with secrets replaced (schema-marked fields and known patterns). */
+export type Redact = (value: unknown, schema?: Record<string, unknown>) => unknown;

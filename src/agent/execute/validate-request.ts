@@ -1,0 +1,112 @@
+import { parseDuration } from '../../actions/builtin/duration.ts';
+import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
+import { didYouMean } from '../../model/suggest.ts';
+import type { ExecuteRequest } from './types.ts';
+
+const FIELDS = [
+  'request_id',
+  'action',
+  'version',
+  'params',
+  'target',
+  'confirmation_token',
+  'dry_run',
+  'timeout',
+];
+const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+const ENV = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** JSON Schema of the execute request body (for the OpenAPI document; execute() checks it by hand). */
+export const EXECUTE_REQUEST_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['request_id', 'action', 'target'],
+  properties: {
+    request_id: {
+      type: 'string',
+      pattern: REQUEST_ID.source,
+      description: 'Idempotency key of this request.',
+    },
+    action: { type: 'string', pattern: ACTION.source, description: 'Action name, like docker.logs.' },
+    version: { type: 'string', description: 'Action version; the latest when left out.' },
+    params: { type: 'object', description: "The action's input, checked against its input schema." },
+    target: {
+      type: 'object',
+      required: ['env'],
+      properties: { env: { type: 'string', pattern: ENV.source, description: 'dev, stage, prod, …' } },
+      additionalProperties: true,
+    },
+    confirmation_token: { type: 'string', description: 'From a 428 challenge, for exactly this request.' },
+    dry_run: { type: 'boolean', description: 'Decide and validate only; nothing runs.' },
+    timeout: { type: 'string', description: 'A duration like 30s, clamped to the action maximum.' },
+  },
+} as const;
+
+function cause(path: string, message: string, fix?: string): ErrorCause {
+  return { code: 'DVM_REQUEST_INVALID', path, message, ...(fix ? { fix } : {}) };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks an execute request body; DVM_REQUEST_INVALID lists every violation (path, message, fix). */
+export function validateExecuteRequest(body: unknown): ExecuteRequest {
+  if (!isObject(body)) {
+    throw new DvmError('DVM_REQUEST_MALFORMED', 'the request body must be a JSON object', {
+      fix: 'Send {"request_id": …, "action": …, "params": {…}, "target": {"env": …}}.',
+    });
+  }
+  const causes: ErrorCause[] = [];
+  for (const key of Object.keys(body)) {
+    if (!FIELDS.includes(key)) causes.push(cause(key, `unknown field "${key}"${didYouMean(key, FIELDS)}`));
+  }
+  const str = (key: string, pattern: RegExp | undefined, required: boolean, what: string) => {
+    const v = body[key];
+    if (v === undefined) {
+      if (required) causes.push(cause(key, `${key} is required`, `Add ${key}: ${what}.`));
+    } else if (typeof v !== 'string') causes.push(cause(key, `${key} must be a string`, `Make it ${what}.`));
+    else if (pattern && !pattern.test(v))
+      causes.push(cause(key, `${key} "${v.slice(0, 80)}" is not ${what}`));
+  };
+  str('request_id', REQUEST_ID, true, '1–128 letters, digits, ".", "_", ":" or "-"');
+  str('action', ACTION, true, 'an action name like docker.logs');
+  str('version', /^\d+\.\d+\.\d+([-+].*)?$/, false, 'a version like 1.0.0');
+  str('confirmation_token', undefined, false, 'the token of a 428 challenge');
+  if (body.params !== undefined && !isObject(body.params))
+    causes.push(cause('params', 'params must be an object'));
+  if (body.dry_run !== undefined && typeof body.dry_run !== 'boolean') {
+    causes.push(cause('dry_run', 'dry_run must be true or false'));
+  }
+  if (body.timeout !== undefined) {
+    str('timeout', undefined, false, 'a duration like 30s');
+    if (typeof body.timeout === 'string') {
+      try {
+        if (parseDuration(body.timeout) <= 0) causes.push(cause('timeout', 'timeout must be positive'));
+      } catch {
+        causes.push(
+          cause('timeout', `timeout "${body.timeout}" is not a duration`, 'Use e.g. 500ms, 30s or 5m.'),
+        );
+      }
+    }
+  }
+  if (!isObject(body.target)) {
+    causes.push(
+      cause(
+        'target',
+        body.target === undefined ? 'target is required' : 'target must be an object',
+        'Add target: {"env": "dev"}.',
+      ),
+    );
+  } else if (typeof body.target.env !== 'string' || !ENV.test(body.target.env)) {
+    causes.push(cause('target.env', 'target.env must be an environment name like dev, stage or prod'));
+  }
+  if (causes.length > 0) {
+    throw new DvmError(
+      'DVM_REQUEST_INVALID',
+      `the execute request is not valid: ${causes.length === 1 ? `${causes[0].path}: ${causes[0].message}` : `${causes.length} problems`}`,
+      { fix: 'Fix the fields listed in details.causes.', causes },
+    );
+  }
+  return body as unknown as ExecuteRequest;
+}

@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import type { DatabaseSync } from 'node:sqlite';
+import type { ConnectorHealth, HealthReport } from './server/agent-services.ts';
+
+/** A connector's readiness check; it never throws. */
+export type HealthCheck = () => Promise<ConnectorHealth>;
+
+const CHECK_TIMEOUT_MS = 2000;
+
+/** Readiness of the agent database. */
+export function storeHealth(db: DatabaseSync): HealthCheck {
+  return async () => {
+    try {
+      db.prepare('SELECT count(*) AS n FROM tokens').get();
+      return { status: 'ok', detail: 'agent database readable' };
+    } catch (error) {
+      return { status: 'error', detail: `agent database: ${(error as Error).message}` };
+    }
+  };
+}
+
+/** Readiness of git: its version, or why it cannot run. */
+export function gitHealth(env: Record<string, string>): HealthCheck {
+  return () =>
+    new Promise((resolve) => {
+      execFile('git', ['--version'], { env, timeout: CHECK_TIMEOUT_MS }, (error, stdout) => {
+        resolve(
+          error
+            ? { status: 'unavailable', detail: `git: ${error.message}` }
+            : { status: 'ok', detail: stdout.trim() },
+        );
+      });
+    });
+}
+
+// A check that takes too long counts as unavailable.
+async function bounded(check: HealthCheck): Promise<ConnectorHealth> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      check().catch((error: Error) => ({ status: 'error' as const, detail: error.message })),
+      new Promise<ConnectorHealth>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ status: 'unavailable', detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }),
+          CHECK_TIMEOUT_MS,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs every connector check in parallel; the report is `unavailable` without a store. */
+export async function checkHealth(checks: Record<string, HealthCheck>): Promise<HealthReport> {
+  const names = Object.keys(checks);
+  const results = await Promise.all(names.map((name) => bounded(checks[name])));
+  const connectors = Object.fromEntries(names.map((name, i) => [name, results[i]]));
+  const status =
+    connectors.store?.status !== 'ok'
+      ? 'unavailable'
+      : results.every((r) => r.status === 'ok')
+        ? 'ok'
+        : 'degraded';
+  return { status, connectors };
+}

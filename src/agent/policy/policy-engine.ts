@@ -1,0 +1,321 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
+
+type Cedar = typeof import('@cedar-policy/cedar-wasm/nodejs');
+
+/** The shipped default policy and the Cedar schema policies are validated against. */
+export const DEFAULT_POLICY_FILE = new URL('./default.cedar', import.meta.url).pathname;
+const SCHEMA_FILE = new URL('./schema.cedarschema', import.meta.url).pathname;
+
+/** One loaded policy: its id, effect, where it was written, and its annotations. */
+export interface LoadedPolicy {
+  id: string;
+  effect: 'permit' | 'forbid';
+  file: string;
+  line: number;
+  annotations: Record<string, string>;
+  text: string;
+}
+
+/** The directory of a dvm home users put their own `.cedar` files in. */
+export function policiesDir(home: string): string {
+  return join(home, 'policies');
+}
+
+let cedarModule: Cedar | undefined;
+async function cedarOf(): Promise<Cedar> {
+  cedarModule ??= await import('@cedar-policy/cedar-wasm/nodejs');
+  return cedarModule;
+}
+
+// 1-based line and column of a character offset.
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+interface CedarError {
+  message: string;
+  help?: string | null;
+  sourceLocations?: { start: number; end: number; label?: string | null }[];
+}
+
+function causeOf(file: string, text: string, error: CedarError, offset = 0): ErrorCause {
+  const at = error.sourceLocations?.[0];
+  const where = at ? lineColumn(text, offset + at.start) : undefined;
+  return {
+    code: 'DVM_POLICY_INVALID',
+    file,
+    ...(where ?? {}),
+    message: `${error.message}${at?.label ? ` (${at.label})` : ''}`,
+    ...(error.help ? { fix: error.help } : {}),
+  };
+}
+
+let generation = 0;
+
+/**
+ * Cedar policies of a dvm home (the default policy plus `$DVM_HOME/policies/*.cedar`), parsed and validated once
+ * and preparsed in the Cedar engine, so a decision is one call without re-parsing. Deny by default.
+ */
+export class PolicyEngine {
+  readonly #home: string | undefined;
+  #cedar: Cedar;
+  #setId = '';
+  #policies = new Map<string, LoadedPolicy>();
+  #sources: string[] = [];
+
+  private constructor(cedar: Cedar, home: string | undefined) {
+    this.#cedar = cedar;
+    this.#home = home;
+  }
+
+  /** Loads the policies of a home (or only the default policy, without one); DVM_POLICY_INVALID on a bad file. */
+  static async load(home?: string): Promise<PolicyEngine> {
+    const engine = new PolicyEngine(await cedarOf(), home);
+    engine.reload();
+    return engine;
+  }
+
+  /** Files the policies came from, in load order. */
+  sources(): string[] {
+    return [...this.#sources];
+  }
+
+  /** The loaded policies, in load order. */
+  policies(): LoadedPolicy[] {
+    return [...this.#policies.values()];
+  }
+
+  /**
+   * Reads the policy files again. When one fails to parse or validate this throws DVM_POLICY_INVALID (file, line,
+   * column, Cedar's message) and the policies loaded before stay in force.
+   */
+  reload(): void {
+    const files = [DEFAULT_POLICY_FILE];
+    const dir = this.#home ? policiesDir(this.#home) : undefined;
+    if (dir && existsSync(dir)) {
+      for (const name of readdirSync(dir).sort()) if (name.endsWith('.cedar')) files.push(join(dir, name));
+    }
+    const loaded = new Map<string, LoadedPolicy>();
+    const causes: ErrorCause[] = [];
+    for (const file of files) this.#readFile(file, loaded, causes);
+    if (causes.length === 0) causes.push(...this.#validate(loaded));
+    if (causes.length > 0) {
+      throw new DvmError(
+        'DVM_POLICY_INVALID',
+        `${causes.length === 1 ? 'a policy is' : `${causes.length} policies are`} not valid: ${causes[0].file}:${causes[0].line ?? '?'}: ${causes[0].message}${this.#setId ? '; the previous policies stay in force' : ''}`,
+        {
+          file: causes[0].file,
+          line: causes[0].line,
+          column: causes[0].column,
+          causes,
+          fix: 'Fix the policy (see the Cedar message and the schema in `dvm policy --help`), then reload.',
+        },
+      );
+    }
+    const setId = `dvm-policies-${++generation}`;
+    const staticPolicies = Object.fromEntries([...loaded.values()].map((p) => [p.id, p.text]));
+    const answer = this.#cedar.preparsePolicySet(setId, { staticPolicies });
+    if (answer.type === 'failure') {
+      throw new DvmError(
+        'DVM_POLICY_INVALID',
+        `the policies could not be prepared: ${answer.errors[0]?.message}`,
+        {
+          fix: 'Fix the policies named in the message.',
+        },
+      );
+    }
+    this.#setId = setId;
+    this.#policies = loaded;
+    this.#sources = files;
+  }
+
+  #readFile(file: string, into: Map<string, LoadedPolicy>, causes: ErrorCause[]): void {
+    const text = readFileSync(file, 'utf8');
+    const parts = this.#cedar.policySetTextToParts(text);
+    if (parts.type === 'failure') {
+      for (const error of parts.errors) causes.push(causeOf(file, text, error));
+      return;
+    }
+    let cursor = 0;
+    for (const policy of parts.policies) {
+      const offset = Math.max(0, text.indexOf(policy, cursor));
+      cursor = offset + policy.length;
+      const { line } = lineColumn(text, offset);
+      const json = this.#cedar.policyToJson(policy);
+      if (json.type === 'failure') {
+        for (const error of json.errors) causes.push(causeOf(file, text, error, offset));
+        continue;
+      }
+      const annotations = Object.fromEntries(
+        Object.entries(json.json.annotations ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]),
+      );
+      const id = annotations.id || `${file.split('/').pop()}:${line}`;
+      const clash = into.get(id);
+      if (clash) {
+        causes.push({
+          code: 'DVM_POLICY_INVALID',
+          file,
+          line,
+          message: `policy id "${id}" is also used at ${clash.file}:${clash.line}`,
+          fix: 'Give each policy its own @id("…").',
+        });
+        continue;
+      }
+      into.set(id, {
+        id,
+        effect: json.json.effect as 'permit' | 'forbid',
+        file,
+        line,
+        annotations,
+        text: policy,
+      });
+    }
+    if (parts.policy_templates.length > 0) {
+      causes.push({
+        code: 'DVM_POLICY_INVALID',
+        file,
+        message: 'policy templates are not supported',
+        fix: 'Write static policies (no ?principal / ?resource slots).',
+      });
+    }
+  }
+
+  #validate(policies: Map<string, LoadedPolicy>): ErrorCause[] {
+    const schema = readFileSync(SCHEMA_FILE, 'utf8');
+    const staticPolicies = Object.fromEntries([...policies.values()].map((p) => [p.id, p.text]));
+    const answer = this.#cedar.validate({ schema, policies: { staticPolicies } });
+    if (answer.type === 'failure') {
+      return answer.errors.map((e) => ({
+        code: 'DVM_POLICY_INVALID' as const,
+        file: SCHEMA_FILE,
+        message: e.message,
+      }));
+    }
+    return answer.validationErrors.map((e) => {
+      const policy = policies.get(e.policyId);
+      const at = e.error.sourceLocations?.[0];
+      const where = policy && at ? lineColumn(policy.text, at.start) : undefined;
+      return {
+        code: 'DVM_POLICY_INVALID' as const,
+        file: policy?.file,
+        line: policy ? policy.line + (where ? where.line - 1 : 0) : undefined,
+        message: `policy ${e.policyId}: ${e.error.message}`,
+        ...(e.error.help ? { fix: e.error.help } : {}),
+      };
+    });
+  }
+
+  #authorize(query: PolicyQuery): { allowed: boolean; determining: string[]; errors: string[] } {
+    const principal = { type: 'Dvm::Principal', id: query.principal.name };
+    const resource = { type: 'Dvm::Target', id: query.target.env };
+    const answer = this.#cedar.statefulIsAuthorized({
+      principal,
+      action: { type: 'Dvm::Action', id: 'execute' },
+      resource,
+      context: {
+        action: query.action.name,
+        version: query.action.version,
+        risk: query.action.risk,
+        confirmed: query.confirmed,
+        dryRun: query.dryRun,
+        via: query.principal.via,
+        principal: query.principal.name,
+        ...(query.approver ? { approver: query.approver } : {}),
+      },
+      preparsedPolicySetId: this.#setId,
+      entities: [
+        { uid: principal, attrs: { role: query.principal.role }, parents: [] },
+        { uid: resource, attrs: { env: query.target.env }, parents: [] },
+      ],
+    });
+    if (answer.type === 'failure') {
+      return { allowed: false, determining: [], errors: answer.errors.map((e) => e.message) };
+    }
+    const { decision, diagnostics } = answer.response;
+    return {
+      allowed: decision === 'allow',
+      determining: diagnostics.reason,
+      errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+    };
+  }
+
+  #reasons(ids: string[]): string[] {
+    return ids.map((id) => this.#policies.get(id)?.annotations.reason || `policy ${id}`);
+  }
+
+  /**
+   * Decides one request: `allow`, `deny`, or `confirm` (allowed once confirmed; `approval: other-principal` when a
+   * second principal must approve). Policies annotated @confirmation gate on confirmation, @approval on a second
+   * principal; any other forbid, or no permit at all, denies.
+   */
+  decide(query: PolicyQuery): PolicyAnswer & { errors: string[] } {
+    const first = this.#authorize(query);
+    if (first.allowed)
+      return {
+        decision: 'allow',
+        policyIds: first.determining,
+        reasons: this.#reasons(first.determining),
+        errors: first.errors,
+      };
+    const gate = (id: string, kind: 'confirmation' | 'approval') =>
+      this.#policies.get(id)?.annotations[kind] !== undefined;
+    const gates =
+      first.determining.length > 0 &&
+      first.determining.every((id) => gate(id, 'confirmation') || gate(id, 'approval'));
+    if (gates && !query.confirmed && first.determining.some((id) => gate(id, 'confirmation'))) {
+      const confirmed = this.#authorize({ ...query, confirmed: true });
+      if (confirmed.allowed) {
+        return {
+          decision: 'confirm',
+          policyIds: first.determining,
+          reasons: this.#reasons(first.determining),
+          errors: confirmed.errors,
+        };
+      }
+      if (confirmed.determining.length > 0 && confirmed.determining.every((id) => gate(id, 'approval'))) {
+        const ids = [...new Set([...first.determining, ...confirmed.determining])];
+        return {
+          decision: 'confirm',
+          approval: 'other-principal',
+          policyIds: ids,
+          reasons: this.#reasons(ids),
+          errors: confirmed.errors,
+        };
+      }
+      return this.#deny(query, confirmed.determining, confirmed.errors);
+    }
+    if (gates && first.determining.every((id) => gate(id, 'approval'))) {
+      return { ...this.#deny(query, first.determining, first.errors), approval: 'other-principal' };
+    }
+    return this.#deny(query, first.determining, first.errors);
+  }
+
+  #deny(query: PolicyQuery, determining: string[], errors: string[]): PolicyAnswer & { errors: string[] } {
+    if (determining.length > 0)
+      return { decision: 'deny', policyIds: determining, reasons: this.#reasons(determining), errors };
+    return {
+      decision: 'deny',
+      policyIds: ['default-deny'],
+      reasons: [
+        `no policy permits role ${query.principal.role} to run ${query.action.risk} action ${query.action.name} in ${query.target.env}`,
+        ...errors,
+      ],
+      errors,
+    };
+  }
+}
+
+/** A principal for policy tests: a token name with its role. */
+export function principalFor(
+  name: string,
+  role: Principal['role'],
+  via: Principal['via'] = 'token',
+): Principal {
+  return { name, role, via };
+}

@@ -1,0 +1,35 @@
+import type { Confirmations } from '../auth/confirmations.ts';
+import type { TokenStore } from '../auth/tokens.ts';
+import type { ActionExecutor } from '../execute/execute.ts';
+import type { Executions } from '../execute/executions.ts';
+import type { AuditSink } from '../execute/types.ts';
+
+/** Readiness of one connector. */
+export interface ConnectorHealth {
+  status: 'ok' | 'unavailable' | 'error';
+  detail: string;
+}
+
+/**
+ * `GET /v1/health`: `ok` when every connector is, `degraded` when the store is but some connector is not (the
+ * API still serves; actions of that connector fail with DVM_CONNECTOR_UNAVAILABLE), `unavailable` without a store.
+ */
+export interface HealthReport {
+  status: 'ok' | 'degraded' | 'unavailable';
+  connectors: Record<string, ConnectorHealth>;
+}
+
+/** Audit queries the API serves (filters come straight from the query string and are checked there). */
+export interface AuditReader extends AuditSink {
+  query(filters: Record<string, string | undefined>): unknown;
+}
+
+/** What the HTTP server needs from the agent. */
+export interface AgentServices {
+  executor: ActionExecutor;
+  tokens: TokenStore;
+  confirmations: Confirmations;
+  executions: Executions;
+  audit: AuditReader;
+  health(): Promise<HealthReport>;
+}

@@ -1,0 +1,218 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { AgentServices } from './agent-services.ts';
+import type { AgentMetrics } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+import { ROUTES, type RouteSpec, roleAtLeast } from './routes.ts';
+import { frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './sse.ts';
+
+/** Default address of `dvm serve`'s API. */
+export const DEFAULT_LISTEN = '127.0.0.1:8700';
+
+/** Largest request body the API reads (1 MiB). */
+export const BODY_LIMIT = 1024 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+function send(reply: FastifyReply, error: DvmError): FastifyReply {
+  return reply.code(error.httpStatus).type('application/json').send(error.toJSON());
+}
+
+// Fastify's own errors (bad JSON, body too large, wrong content type) in our taxonomy.
+function fromFastifyError(error: { statusCode?: number; code?: string; message: string }): DvmError {
+  if (error.statusCode === 413) {
+    return new DvmError('DVM_REQUEST_TOO_LARGE', `the request body is larger than ${BODY_LIMIT} bytes`, {
+      fix: 'Send a smaller body.',
+    });
+  }
+  if (error.statusCode === 415) {
+    return new DvmError('DVM_REQUEST_MALFORMED', 'the request body must be application/json', {
+      fix: 'Send Content-Type: application/json.',
+    });
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new DvmError('DVM_REQUEST_MALFORMED', `the request could not be read: ${error.message}`, {
+      fix: 'Send a JSON object body with Content-Type: application/json.',
+      details: { fastify: error.code },
+    });
+  }
+  return new DvmError('DVM_INTERNAL', `unexpected server error: ${error.message}`);
+}
+
+/** Builds the agent API (not yet listening): every route but health needs a bearer token. */
+export function createAgentServer(
+  services: AgentServices,
+  options: { metrics?: AgentMetrics; version?: string } = {},
+): FastifyInstance {
+  const metrics = options.metrics ?? createMetrics();
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
+  const specs = new Map(ROUTES.map((r) => [`${r.method} ${r.url}`, r]));
+
+  app.addHook('onRequest', async (request, reply) => {
+    (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
+    const spec = specs.get(`${request.method} ${request.routeOptions.url}`);
+    if (!spec) return; // 404 handler answers
+    if (spec.role === 'public') return;
+    try {
+      request.principal = services.tokens.authenticate(request.headers.authorization);
+    } catch (error) {
+      if (!isDvmError(error)) throw error;
+      reply.header('www-authenticate', 'Bearer realm="dvm"');
+      return send(reply, error);
+    }
+    if (!roleAtLeast(request.principal.role, spec.role)) {
+      return send(
+        reply,
+        new DvmError('DVM_FORBIDDEN', `${spec.method} ${spec.url} needs the ${spec.role} role`, {
+          fix: `Use a token with role ${spec.role} or higher (dvm token create --role ${spec.role}).`,
+          details: { role: request.principal.role, needs: spec.role },
+        }),
+      );
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const started = (request as FastifyRequest & { startedAt?: number }).startedAt ?? performance.now();
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ route }, (performance.now() - started) / 1000);
+  });
+
+  app.setErrorHandler((error, _request, reply) => {
+    send(
+      reply,
+      isDvmError(error) ? error : fromFastifyError(error as { statusCode?: number; message: string }),
+    );
+  });
+  app.setNotFoundHandler((request, reply) => {
+    send(
+      reply,
+      new DvmError('DVM_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, {
+        fix: 'See GET /v1/openapi.json for the routes.',
+      }),
+    );
+  });
+
+  const principalOf = (request: FastifyRequest): Principal => request.principal as Principal;
+  const route = (spec: RouteSpec, handler: (request: FastifyRequest, reply: FastifyReply) => unknown) =>
+    app.route({ method: spec.method, url: spec.url, handler: handler as never });
+  const byUrl = (method: string, url: string) =>
+    ROUTES.find((r) => r.method === method && r.url === url) as RouteSpec;
+
+  route(byUrl('GET', '/v1/health'), async (_request, reply) => {
+    const report = await services.health();
+    return reply.code(report.status === 'unavailable' ? 503 : 200).send(report);
+  });
+
+  route(byUrl('GET', '/v1/actions'), async () => ({
+    actions: services.executor.registry.list().map((d) => ({
+      name: d.name,
+      version: d.version,
+      description: d.description,
+      risk: d.risk,
+      timeouts: d.timeouts ?? { defaultMs: 30_000, maxMs: 300_000 },
+      input_schema: d.inputSchema,
+      output_schema: d.outputSchema,
+    })),
+  }));
+
+  route(byUrl('POST', '/v1/actions/execute'), async (request, reply) => {
+    const controller = new AbortController();
+    request.raw.once('close', () => {
+      if (!reply.sent) controller.abort(new DvmError('DVM_CANCELLED', 'the client closed the connection'));
+    });
+    const response = await services.executor.execute(request.body, principalOf(request), {
+      signal: controller.signal,
+    });
+    metrics.executions.inc({
+      action:
+        typeof (request.body as { action?: unknown })?.action === 'string' &&
+        services.executor.registry.has((request.body as { action: string }).action)
+          ? (request.body as { action: string }).action
+          : 'unknown',
+      outcome: String(response.status),
+    });
+    return reply.code(response.status).send(response.body);
+  });
+
+  route(byUrl('POST', '/v1/confirmations/approve'), async (request) => {
+    const token = (request.body as { confirmation_token?: unknown } | undefined)?.confirmation_token;
+    if (typeof token !== 'string') {
+      throw new DvmError('DVM_REQUEST_INVALID', 'confirmation_token is required', {
+        fix: 'Send {"confirmation_token": "dvmc_…"} from the 428 challenge.',
+        path: 'confirmation_token',
+      });
+    }
+    const approver = principalOf(request);
+    const { requestedBy } = services.confirmations.approve(token, approver);
+    await services.audit.append({
+      at: new Date().toISOString(),
+      actor: approver.name,
+      decision: 'allowed',
+      reasons: [`approved the confirmation requested by ${requestedBy}`],
+    });
+    return { approved: true, approved_by: approver.name, requested_by: requestedBy };
+  });
+
+  const visibleExecution = (request: FastifyRequest) => {
+    const { id } = request.params as { id: string };
+    const record = services.executions.get(id);
+    const principal = principalOf(request);
+    if (record.principal !== principal.name && principal.role !== 'admin') {
+      // Someone else's execution looks exactly like a missing one.
+      throw new DvmError('DVM_EXECUTION_NOT_FOUND', `no execution has the id "${id}"`, {
+        fix: 'Use the execution_id an execute request of yours answered with.',
+      });
+    }
+    return record;
+  };
+
+  route(byUrl('GET', '/v1/executions/:id'), async (request) => visibleExecution(request));
+
+  route(byUrl('GET', '/v1/executions/:id/events'), async (request, reply) => {
+    const record = visibleExecution(request);
+    const after = resumeAfter(request.headers['last-event-id'], request.query);
+    reply.hijack();
+    const res = reply.raw;
+    openEventStream(res);
+    metrics.sseClients.inc();
+    let closed = false;
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      metrics.sseClients.dec();
+      unsubscribe();
+      res.end();
+    };
+    const unsubscribe = services.executions.subscribe(
+      record.id,
+      after,
+      (event) => {
+        if (!closed) res.write(frameEvent(event));
+      },
+      () => setImmediate(finish),
+    );
+    res.once('close', finish);
+  });
+
+  route(byUrl('GET', '/v1/audit'), async (request) =>
+    services.audit.query(request.query as Record<string, string>),
+  );
+
+  route(byUrl('GET', '/metrics'), async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  const document = openApiDocument(options.version ?? '0.0.0');
+  route(byUrl('GET', '/v1/openapi.json'), async () => document);
+
+  return app;
+}

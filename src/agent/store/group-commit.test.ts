@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openAgentDb } from './agent-db.ts';
+import { GroupCommitter } from './group-commit.ts';
+
+test('concurrent writes share one transaction, and a failing write fails alone', async () => {
+  const db = openAgentDb(':memory:');
+  const writer = new GroupCommitter(db);
+  const insert = (id: string) =>
+    writer.write((d) =>
+      d
+        .prepare("INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, ?, 'viewer', 'h', 'now')")
+        .run(id, id),
+    );
+  const writes = Array.from({ length: 500 }, (_, i) => insert(`t${i}`));
+  const duplicate = insert('t1'); // same primary key: fails
+  const results = await Promise.allSettled([...writes, duplicate]);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 500);
+  assert.equal(results.at(-1)?.status, 'rejected');
+  assert.equal(writer.commits, 1, 'one commit for the whole burst');
+  assert.equal((db.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n, 500);
+  await insert('later');
+  assert.equal(writer.commits, 2);
+});

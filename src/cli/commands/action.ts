@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import type { ActionDefinition } from '../../actions/action.ts';
+import { AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
+import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { renderTable } from '../output/table.ts';
+
+const USAGE = `Usage:
+  dvm action list [-o table|json]
+  dvm action run NAME [--param KEY=VALUE …] [--env ENV] [--target KEY=VALUE …] [--dry-run] [--follow]
+                      [--yes] [--timeout 30s] [-o json]
+
+Runs a typed action through the one enforcement path: input validation, policy, confirmation, idempotency,
+timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN it asks a remote agent
+(dvm serve); without them it runs in-process as the local admin principal, through the same execute().
+
+--param values are read by the action's input schema: numbers, booleans and JSON lists/objects where the
+schema says so, strings otherwise. --env is the target environment (default dev); policies decide on it:
+write and destructive actions in stage and prod need confirmation, which dvm asks for on a terminal (--yes
+confirms for scripts; the policy must still allow it). --follow streams progress and log lines.`;
+
+/** Parses `--param k=v` by the type the action's input schema gives `k`. */
+export function paramsOf(pairs: readonly string[], schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = (schema.properties ?? {}) as Record<string, { type?: string | string[] }>;
+  const params: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      throw new DvmError('DVM_USAGE', `--param "${pair}" is not KEY=VALUE`, {
+        fix: 'Write e.g. --param tail=50.',
+      });
+    }
+    const key = pair.slice(0, eq);
+    const raw = pair.slice(eq + 1);
+    const types = [properties[key]?.type ?? 'string'].flat();
+    let value: unknown = raw;
+    if (!types.includes('string')) {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw; // the schema check reports the type mismatch with its path
+      }
+    }
+    params[key] = value;
+  }
+  return params;
+}
+
+function targetOf(env: string | undefined, pairs: readonly string[] | undefined): ExecuteRequest['target'] {
+  const target: ExecuteRequest['target'] = { env: env ?? 'dev' };
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw new DvmError('DVM_USAGE', `--target "${pair}" is not KEY=VALUE`, {
+        fix: 'Write e.g. --target env=prod.',
+      });
+    target[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return target;
+}
+
+async function confirm(
+  ctx: CommandContext,
+  response: ExecuteResponse,
+  request: ExecuteRequest,
+  risk: string,
+) {
+  const details = (response.body.details ?? {}) as {
+    challenge?: { confirmation_token?: string; approval?: string };
+  };
+  const token = details.challenge?.confirmation_token;
+  if (!token) throw errorFromBody(response.status, response.body);
+  if (details.challenge?.approval === 'other-principal') {
+    throw new DvmError(
+      'DVM_CONFIRMATION_REQUIRED',
+      `${request.action} in ${request.target.env} needs a second principal to approve it first`,
+      {
+        fix: `Ask another operator to approve token ${token} (POST /v1/confirmations/approve), then run again with the same --param values.`,
+        details: { challenge: details.challenge },
+      },
+    );
+  }
+  if (ctx.flags.yes) return token;
+  if (!process.stdin.isTTY || ctx.io.stdout !== process.stdout) {
+    throw new DvmError(
+      'DVM_CONFIRMATION_REQUIRED',
+      `${request.action} (${risk}) in ${request.target.env} needs confirmation`,
+      {
+        fix: 'Run it on a terminal to answer the question, or pass --yes.',
+      },
+    );
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(
+      `${request.action} is a ${risk} action on ${JSON.stringify(request.target)}. Run it? Type "yes": `,
+    );
+    if (answer.trim().toLowerCase() !== 'yes')
+      throw new DvmError('DVM_CANCELLED', 'not confirmed; nothing ran');
+  } finally {
+    rl.close();
+  }
+  return token;
+}
+
+function printResult(ctx: CommandContext, body: Record<string, unknown>): void {
+  if (ctx.flags.output === 'json') {
+    ctx.io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return;
+  }
+  if (body.dry_run) {
+    ctx.io.stdout.write(
+      `dry run: ${body.action}@${body.version} (${body.risk}) on ${JSON.stringify(body.target)} would be allowed by ${(body.policy_ids as string[]).join(', ') || 'policy'}\n`,
+    );
+    return;
+  }
+  const result = body.result as {
+    summary?: unknown;
+    artifact?: { content?: string; truncated?: boolean; bytes?: number; totalBytes?: number };
+  };
+  ctx.io.stderr.write(
+    `execution ${body.execution_id}: ${body.action}@${body.version} ${body.status} in ${body.duration_ms} ms\n`,
+  );
+  if (result && typeof result === 'object' && 'summary' in result) {
+    ctx.io.stderr.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+    if (result.artifact?.content)
+      ctx.io.stdout.write(
+        result.artifact.content.endsWith('\n') ? result.artifact.content : `${result.artifact.content}\n`,
+      );
+    if (result.artifact?.truncated) {
+      ctx.io.stderr.write(
+        `(output truncated: kept ${result.artifact.bytes} of ${result.artifact.totalBytes} bytes)\n`,
+      );
+    }
+  } else {
+    ctx.io.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
+  }
+}
+
+function printEvent(ctx: CommandContext, type: string, data: Record<string, unknown>): void {
+  if (ctx.flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
+  else if (type === 'log') (data.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout).write(`${data.line}\n`);
+  else if (type === 'progress')
+    ctx.io.stderr.write(`… ${data.message}${data.percent !== undefined ? ` (${data.percent}%)` : ''}\n`);
+}
+
+/** `dvm action list|run`: the typed action catalog and its one execution path, local or remote. */
+export const command: Command = {
+  summary: 'List actions, or run one through policy, confirmation and audit',
+  usage: USAGE,
+  flags: ['param', 'env', 'target', 'dry-run', 'follow', 'yes', 'timeout', 'server', 'output'],
+  async run(ctx) {
+    const [sub, name] = ctx.positionals;
+    const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
+    const remote = server ? new AgentClient(server, ctx.io.env.DVM_TOKEN) : undefined;
+    if (sub === 'list') return list(ctx, remote);
+    if (sub !== 'run' || !name) {
+      throw new DvmError('DVM_USAGE', 'usage: dvm action list | dvm action run NAME [--param k=v …]', {
+        fix: 'Run `dvm action list` to see the actions.',
+      });
+    }
+    if (remote) return runRemote(ctx, remote, name);
+    const { openAgent } = await import('../../agent/agent.ts');
+    const agent = await openAgent(ctx.home, { env: ctx.io.env as Record<string, string> });
+    try {
+      const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
+      const definition = agent.executor.registry.get(name);
+      const request = requestOf(ctx, definition);
+      const send = async (req: ExecuteRequest) => {
+        let unsubscribe = () => {};
+        const response = await agent.executor.execute(req, LOCAL_PRINCIPAL, {
+          wait: true,
+          onStart: (executionId) => {
+            if (!ctx.flags.follow) return;
+            unsubscribe = agent.executions.subscribe(
+              executionId,
+              0,
+              (event) => {
+                if (event.type === 'log' || event.type === 'progress')
+                  printEvent(ctx, event.type, event.data);
+              },
+              () => {},
+            );
+          },
+        });
+        unsubscribe();
+        return response;
+      };
+      return await finish(ctx, request, definition.risk, send);
+    } finally {
+      await agent.close();
+    }
+  },
+};
+
+function requestOf(
+  ctx: CommandContext,
+  definition: Pick<ActionDefinition, 'name' | 'version' | 'inputSchema'>,
+): ExecuteRequest {
+  return {
+    request_id: `cli-${randomUUID()}`,
+    action: definition.name,
+    version: definition.version,
+    params: paramsOf(ctx.flags.param ?? [], definition.inputSchema),
+    target: targetOf(ctx.flags.env, ctx.flags.target),
+    ...(ctx.flags['dry-run'] ? { dry_run: true } : {}),
+    ...(ctx.flags.timeout ? { timeout: ctx.flags.timeout } : {}),
+  };
+}
+
+// Sends the request; answers a 428 by confirming (asking on a terminal, or --yes) and sending it again.
+async function finish(
+  ctx: CommandContext,
+  request: ExecuteRequest,
+  risk: string,
+  send: (request: ExecuteRequest) => Promise<ExecuteResponse>,
+  follow?: (executionId: string) => Promise<ExecuteResponse>,
+): Promise<number> {
+  let response = await send(request);
+  if (response.status === 428) {
+    const token = await confirm(ctx, response, request, risk);
+    response = await send({ ...request, confirmation_token: token });
+  }
+  if (response.status === 202 && follow) response = await follow(String(response.body.execution_id));
+  if (response.status >= 400) throw errorFromBody(response.status, response.body);
+  printResult(ctx, response.body);
+  return 0;
+}
+
+async function list(ctx: CommandContext, remote: AgentClient | undefined): Promise<number> {
+  let actions: { name: string; version: string; risk: string; description: string }[];
+  if (remote) {
+    const response = await remote.request('GET', '/v1/actions');
+    if (response.status !== 200) throw errorFromBody(response.status, response.body);
+    actions = response.body.actions as typeof actions;
+  } else {
+    const { createAgentRegistry } = await import('../../agent/registry.ts');
+    actions = createAgentRegistry().list();
+  }
+  if (ctx.flags.output === 'json') {
+    ctx.io.stdout.write(`${JSON.stringify({ actions }, null, 2)}\n`);
+    return 0;
+  }
+  ctx.io.stdout.write(
+    renderTable(
+      ['NAME', 'VERSION', 'RISK', 'DESCRIPTION'],
+      actions.map((a) => [a.name, a.version, a.risk, a.description.split('\n')[0]]),
+    ),
+  );
+  return 0;
+}
+
+async function runRemote(ctx: CommandContext, remote: AgentClient, name: string): Promise<number> {
+  const catalog = await remote.request('GET', '/v1/actions');
+  if (catalog.status !== 200) throw errorFromBody(catalog.status, catalog.body);
+  const entry = (
+    catalog.body.actions as {
+      name: string;
+      version: string;
+      risk: string;
+      input_schema: Record<string, unknown>;
+    }[]
+  )
+    .filter((a) => a.name === name)
+    .at(-1);
+  if (!entry) {
+    throw new DvmError('DVM_ACTION_UNKNOWN', `the agent has no action named "${name}"`, {
+      fix: 'Run `dvm action list --server …` to see its actions.',
+    });
+  }
+  const request = requestOf(ctx, {
+    name: entry.name,
+    version: entry.version,
+    inputSchema: entry.input_schema,
+  });
+  const follow = async (executionId: string): Promise<ExecuteResponse> => {
+    for await (const event of remote.events(executionId)) {
+      const data = JSON.parse(event.data) as Record<string, unknown>;
+      if (event.event === 'log' || event.event === 'progress') printEvent(ctx, event.event, data);
+    }
+    return remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`).then((r) => {
+      if (r.status !== 200) return r;
+      const record = r.body as { status: string; result?: unknown; error?: Record<string, unknown> };
+      return record.status === 'succeeded'
+        ? {
+            status: 200,
+            body: { ...r.body, execution_id: executionId, duration_ms: '?', result: record.result },
+          }
+        : {
+            status: 500,
+            body: record.error ?? { code: 'DVM_EXECUTION_INTERRUPTED', message: record.status },
+          };
+    });
+  };
+  return finish(
+    ctx,
+    request,
+    entry.risk,
+    (req) => remote.request('POST', '/v1/actions/execute', req),
+    follow,
+  );
+}

@@ -1,0 +1,105 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { AuditLog } from '../../agent/audit/audit-log.ts';
+import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
+import { GroupCommitter } from '../../agent/store/group-commit.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { renderTable } from '../output/table.ts';
+
+const USAGE = `Usage:
+  dvm audit [--actor NAME] [--action ACTION] [--decision D] [--env ENV] [--since 1h|TIME] [--until TIME]
+            [--limit N] [-o table|json]
+  dvm audit verify
+  dvm audit export [-f FILE] [filters as above]
+
+The agent's audit log: every decision of the one execution path (allowed, denied, confirmation_required,
+executed, failed), from the API and from \`dvm action run\`, oldest first. Entries are SHA-256 hash-chained:
+verify recomputes the chain and names the first entry that was changed, removed or reordered. export writes
+JSON lines (to stdout, or FILE). Secrets are redacted before an entry is written.`;
+
+function filtersOf(ctx: CommandContext) {
+  return {
+    actor: ctx.flags.actor,
+    action: ctx.flags.action,
+    decision: ctx.flags.decision,
+    env: ctx.flags.env,
+    since: ctx.flags.since,
+    until: ctx.flags.until,
+  };
+}
+
+/** `dvm audit [verify|export]`: query, verify and export the agent's hash-chained audit log. */
+export const command: Command = {
+  summary: "Query, verify or export the agent's audit log",
+  usage: USAGE,
+  flags: ['actor', 'action', 'decision', 'env', 'since', 'until', 'limit', 'output', 'filename'],
+  async run(ctx) {
+    const [sub] = ctx.positionals;
+    const db = openAgentDb(agentDbPath(ctx.home));
+    try {
+      const audit = new AuditLog(db, { writer: new GroupCommitter(db) });
+      if (sub === 'verify') {
+        const report = audit.verify();
+        if (!report.ok) {
+          throw new DvmError(
+            'DVM_AUDIT_TAMPERED',
+            `audit chain broken at entry ${report.brokenAt}: ${report.reason} (${report.entries} entries before it verified)`,
+            {
+              fix: 'Treat the log from that entry on as untrusted; restore agent.db from a backup to investigate.',
+              details: { brokenAt: report.brokenAt, verified: report.entries },
+            },
+          );
+        }
+        ctx.io.stdout.write(`audit chain intact: ${report.entries} entries\n`);
+        return 0;
+      }
+      if (sub === 'export') {
+        const file = ctx.flags.filename?.[0];
+        const out = file ? createWriteStream(file) : undefined;
+        for (const line of audit.exportJsonl(filtersOf(ctx))) {
+          if (!out) ctx.io.stdout.write(line);
+          else if (!out.write(line)) await once(out, 'drain');
+        }
+        if (out) {
+          out.end();
+          await once(out, 'finish');
+        }
+        return 0;
+      }
+      if (sub !== undefined) {
+        throw new DvmError('DVM_USAGE', `unknown subcommand "audit ${sub}"`, {
+          fix: 'Use dvm audit, dvm audit verify or dvm audit export.',
+        });
+      }
+      const page = audit.query({ ...filtersOf(ctx), limit: ctx.flags.limit });
+      if (ctx.flags.output === 'json') {
+        ctx.io.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+        return 0;
+      }
+      if (page.items.length === 0) {
+        ctx.io.stdout.write('No audit entries.\n');
+        return 0;
+      }
+      ctx.io.stdout.write(
+        renderTable(
+          ['SEQ', 'TIME', 'ACTOR', 'ACTION', 'DECISION', 'ENV', 'REQUEST'],
+          page.items.map((e) => [
+            String(e.seq),
+            e.at.replace(/\.\d+Z$/, 'Z'),
+            e.actor,
+            e.action ?? '',
+            e.decision,
+            e.env ?? '',
+            e.requestId ?? '',
+          ]),
+        ),
+      );
+      if (page.next)
+        ctx.io.stderr.write(`more entries: add --since, or page with the API's after=${page.next}\n`);
+      return 0;
+    } finally {
+      db.close();
+    }
+  },
+};

@@ -1,0 +1,139 @@
+import { isRole, type Principal, ROLES } from '../../agent/auth/principal.ts';
+import { TokenStore } from '../../agent/auth/tokens.ts';
+import { PolicyEngine, policiesDir } from '../../agent/policy/policy-engine.ts';
+import { createAgentRegistry } from '../../agent/registry.ts';
+import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { renderTable } from '../output/table.ts';
+
+const USAGE = `Usage:
+  dvm policy test --principal NAME|role:ROLE --action ACTION [--target env=prod] [--target k=v …] [-o json]
+  dvm policy list
+  dvm policy validate
+
+Policies are Cedar (https://www.cedarpolicy.com): the shipped default (RBAC, allowlist, confirmation in stage
+and prod) plus every *.cedar file in $DVM_HOME/policies/. A forbid anywhere overrides every permit; no permit
+means deny. Annotate a forbid with @confirmation("required") to make it a confirmation gate (428 instead of 403),
+with @approval("other-principal") to require a second principal's approval, and with @reason("…") for the text
+callers see.
+
+test shows the decision for a principal (a token's name, or role:viewer|operator|admin), an action (its risk
+comes from the registry) and a target, and the policies behind it; --target env=… (default dev).`;
+
+function targetOf(pairs: readonly string[] | undefined): { env: string; [key: string]: unknown } {
+  const target: { env: string; [key: string]: unknown } = { env: 'dev' };
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw new DvmError('DVM_USAGE', `--target "${pair}" is not KEY=VALUE`, {
+        fix: 'Write e.g. --target env=prod.',
+      });
+    target[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return target;
+}
+
+function principalOf(ctx: CommandContext, given: string): Principal {
+  if (given.startsWith('role:')) {
+    const role = given.slice(5);
+    if (!isRole(role))
+      throw new DvmError('DVM_USAGE', `"${role}" is not a role`, { fix: `Use one of: ${ROLES.join(', ')}.` });
+    return { name: `role:${role}`, role, via: 'token' };
+  }
+  if (given === 'local') return { name: 'local', role: 'admin', via: 'local' };
+  const db = openAgentDb(agentDbPath(ctx.home));
+  try {
+    const role = new TokenStore(db).roleOf(given);
+    if (!role) {
+      throw new DvmError('DVM_NOT_FOUND', `no token is named "${given}"`, {
+        fix: 'Pass a token name from `dvm token list`, `local`, or role:viewer|operator|admin.',
+      });
+    }
+    return { name: given, role, via: 'token' };
+  } finally {
+    db.close();
+  }
+}
+
+/** `dvm policy test|list|validate`: the agent's Cedar policies and their decisions. */
+export const command: Command = {
+  summary: "Test, list or validate the agent's Cedar policies",
+  usage: USAGE,
+  flags: ['principal', 'action', 'target', 'output'],
+  async run(ctx) {
+    const [sub] = ctx.positionals;
+    const engine = await PolicyEngine.load(ctx.home);
+    if (sub === 'validate') {
+      ctx.io.stdout.write(
+        `policies valid: ${engine.policies().length} policies from ${engine.sources().length} file(s) (${policiesDir(ctx.home)})\n`,
+      );
+      return 0;
+    }
+    if (sub === 'list') {
+      ctx.io.stdout.write(
+        renderTable(
+          ['ID', 'EFFECT', 'GATE', 'SOURCE'],
+          engine
+            .policies()
+            .map((p) => [
+              p.id,
+              p.effect,
+              p.annotations.confirmation !== undefined
+                ? 'confirmation'
+                : p.annotations.approval !== undefined
+                  ? 'approval'
+                  : '',
+              `${p.file}:${p.line}`,
+            ]),
+        ),
+      );
+      return 0;
+    }
+    if (sub !== 'test') {
+      throw new DvmError(
+        'DVM_USAGE',
+        sub ? `unknown subcommand "policy ${sub}"` : 'dvm policy needs a subcommand',
+        {
+          fix: 'Use dvm policy test, list or validate.',
+        },
+      );
+    }
+    if (!ctx.flags.principal || !ctx.flags.action) {
+      throw new DvmError('DVM_USAGE', 'dvm policy test needs --principal and --action', {
+        fix: 'Run e.g. dvm policy test --principal role:operator --action docker.restart_container --target env=prod',
+      });
+    }
+    const definition = createAgentRegistry().get(ctx.flags.action);
+    const principal = principalOf(ctx, ctx.flags.principal);
+    const target = targetOf(ctx.flags.target);
+    const answer = engine.decide({
+      principal,
+      action: { name: definition.name, version: definition.version, risk: definition.risk },
+      target,
+      confirmed: false,
+      dryRun: false,
+    });
+    if (ctx.flags.output === 'json') {
+      ctx.io.stdout.write(
+        `${JSON.stringify({ principal, action: definition.name, risk: definition.risk, target, ...answer }, null, 2)}\n`,
+      );
+      return 0;
+    }
+    const verdict =
+      answer.decision === 'confirm'
+        ? `ALLOW after confirmation${answer.approval ? ' by a second principal' : ''}`
+        : answer.decision.toUpperCase();
+    ctx.io.stdout.write(
+      `${verdict}: ${principal.name} (${principal.role}) → ${definition.name} (${definition.risk}) on ${Object.entries(
+        target,
+      )
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}\n`,
+    );
+    for (let i = 0; i < answer.policyIds.length; i++) {
+      ctx.io.stdout.write(`  ${answer.policyIds[i]}: ${answer.reasons[i] ?? ''}\n`);
+    }
+    return 0;
+  },
+};

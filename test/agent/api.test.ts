@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseEventStream } from '../../src/agent/client/sse-client.ts';
+import { ROUTES } from '../../src/agent/server/routes.ts';
+import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
+import { dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+
+// A webhook receiver standing in for an alerting system: it counts what notify.alert delivers.
+const received: { body: unknown }[] = [];
+const hook = createServer((req: IncomingMessage, res) => {
+  let data = '';
+  req.on('data', (d) => (data += d));
+  req.on('end', () => {
+    received.push({ body: JSON.parse(data || 'null') });
+    res.writeHead(200).end('ok');
+  });
+});
+
+// Created at the top level: a tempHome() made inside before() would be removed as soon as before() ends.
+const home = tempHome();
+let serve: ServeProcess;
+const tokens: Record<string, string> = {};
+
+before(async () => {
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`;
+  for (const role of ['viewer', 'operator', 'admin']) tokens[role] = createToken(home, role, role);
+  tokens.second = createToken(home, 'second-admin', 'admin');
+  tokens.revoked = createToken(home, 'revoked', 'admin');
+  dvmOk(home, ['token', 'revoke', 'revoked']);
+  tokens.expired = createToken(home, 'expired', 'admin', '1ms');
+  serve = await startServe(home, { DVM_NOTIFY_ALERT_URL: hookUrl });
+});
+
+after(async () => {
+  await serve?.stop();
+  hook.close();
+});
+
+const execute = (token: string, body: unknown) =>
+  api(serve.url, 'POST', '/v1/actions/execute', { token, body });
+
+test('every route except health rejects a missing, invalid, expired or revoked token with 401', async () => {
+  const credentials: Record<string, string | undefined> = {
+    missing: undefined,
+    invalid: 'dvm_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    expired: tokens.expired,
+    revoked: tokens.revoked,
+  };
+  let checked = 0;
+  for (const route of ROUTES) {
+    const path = route.url.replace(':id', 'x123');
+    if (route.role === 'public') {
+      const open = await api(serve.url, route.method, path);
+      assert.equal(open.status, 200, `${route.method} ${route.url} needs no token`);
+      continue;
+    }
+    for (const [reason, token] of Object.entries(credentials)) {
+      const response = await api(serve.url, route.method, path, {
+        token,
+        body: route.method === 'POST' ? {} : undefined,
+      });
+      assert.equal(response.status, 401, `${route.method} ${route.url} with a ${reason} token`);
+      assert.equal(response.body.code, 'DVM_UNAUTHENTICATED');
+      assert.equal((response.body.details as { reason: string }).reason, reason);
+      assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
+      checked++;
+    }
+  }
+  assert.equal(checked, (ROUTES.length - 1) * 4);
+});
+
+test('health reports every connector without a token', async () => {
+  const health = await api(serve.url, 'GET', '/v1/health');
+  assert.equal(health.status, 200);
+  const connectors = health.body.connectors as Record<string, { status: string; detail: string }>;
+  assert.deepEqual(Object.keys(connectors).sort(), ['docker', 'git', 'jvm', 'kubernetes', 'store']);
+  assert.equal(connectors.store.status, 'ok');
+  assert.equal(connectors.git.status, 'ok');
+  for (const c of Object.values(connectors)) assert.ok(c.detail.length > 0);
+});
+
+test('a read action runs, is audited, and a repeated request_id returns the first answer', async () => {
+  const first = await execute(tokens.viewer, {
+    request_id: 'info-1',
+    action: 'system.info',
+    target: { env: 'dev' },
+  });
+  assert.equal(first.status, 200, first.text);
+  const result = first.body.result as { summary: { pid: number }; artifact: { bytes: number } };
+  assert.equal(result.summary.pid, serve.child.pid);
+  assert.ok(result.artifact.bytes > 0);
+  assert.equal(first.body.risk, 'read');
+
+  const again = await execute(tokens.viewer, {
+    request_id: 'info-1',
+    action: 'system.info',
+    target: { env: 'dev' },
+  });
+  assert.deepEqual(again.body, first.body, 'the same answer, the same execution');
+
+  const conflict = await execute(tokens.viewer, {
+    request_id: 'info-1',
+    action: 'system.info',
+    target: { env: 'stage' },
+  });
+  assert.equal(conflict.status, 409);
+  assert.equal(conflict.body.code, 'DVM_IDEMPOTENCY_CONFLICT');
+
+  const record = await api(serve.url, 'GET', `/v1/executions/${first.body.execution_id}`, {
+    token: tokens.viewer,
+  });
+  assert.equal(record.body.status, 'succeeded');
+  const hidden = await api(serve.url, 'GET', `/v1/executions/${first.body.execution_id}`, {
+    token: tokens.operator,
+  });
+  assert.equal(hidden.status, 404, "another principal's execution looks missing");
+
+  const denied = await api(serve.url, 'GET', '/v1/audit', { token: tokens.viewer });
+  assert.equal(denied.status, 403);
+  const audit = await api(serve.url, 'GET', '/v1/audit?action=system.info&actor=viewer', {
+    token: tokens.admin,
+  });
+  assert.equal(audit.status, 200, audit.text);
+  const decisions = (audit.body.items as { decision: string; requestId?: string; request_id?: string }[]).map(
+    (e) => e.decision,
+  );
+  assert.deepEqual(decisions, ['allowed', 'executed']);
+});
+
+test('an invalid request gets 422 with every violation, a malformed one 400, an unknown action 404', async () => {
+  const invalid = await execute(tokens.admin, {
+    request_id: 'bad one',
+    action: 'system.info',
+    target: {},
+    extra: 1,
+  });
+  assert.equal(invalid.status, 422);
+  assert.equal(invalid.body.code, 'DVM_REQUEST_INVALID');
+  const paths = ((invalid.body.details as { causes: { path: string }[] }).causes ?? [])
+    .map((c) => c.path)
+    .sort();
+  assert.deepEqual(paths, ['extra', 'request_id', 'target.env']);
+
+  const params = await execute(tokens.admin, {
+    request_id: 'p1',
+    action: 'notify.alert',
+    params: { message: 42, severity: '' },
+    target: { env: 'dev' },
+  });
+  assert.equal(params.status, 422);
+  assert.equal(params.body.code, 'DVM_ACTION_INPUT_INVALID');
+  assert.equal((params.body.details as { causes: unknown[] }).causes.length, 2);
+
+  const malformed = await execute(tokens.admin, '{"request_id": ');
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.body.code, 'DVM_REQUEST_MALFORMED');
+
+  const unknown = await execute(tokens.admin, {
+    request_id: 'u1',
+    action: 'docker.nuke',
+    target: { env: 'dev' },
+  });
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.body.code, 'DVM_ACTION_UNKNOWN');
+});
+
+test('policy: a viewer may not run a write action (403 with the policy ids); an operator may', async () => {
+  const body = {
+    request_id: 'w1',
+    action: 'notify.alert',
+    params: { message: 'dev alert' },
+    target: { env: 'dev' },
+  };
+  const denied = await execute(tokens.viewer, body);
+  assert.equal(denied.status, 403, denied.text);
+  assert.equal(denied.body.code, 'DVM_FORBIDDEN');
+  assert.ok(((denied.body.details as { policy_ids: string[] }).policy_ids ?? []).length > 0);
+  const before = received.length;
+  const allowed = await execute(tokens.operator, body);
+  assert.equal(allowed.status, 200, allowed.text);
+  assert.equal(received.length, before + 1);
+});
+
+test('confirmation: a write in prod gets a bound, single-use challenge; the confirmed request runs once', async () => {
+  const body = {
+    request_id: 'prod-1',
+    action: 'notify.alert',
+    params: { message: 'prod alert' },
+    target: { env: 'prod' },
+  };
+  const before = received.length;
+  const challenge = await execute(tokens.operator, body);
+  assert.equal(challenge.status, 428, challenge.text);
+  assert.equal(challenge.body.code, 'DVM_CONFIRMATION_REQUIRED');
+  const token = (challenge.body.details as { challenge: { confirmation_token: string } }).challenge
+    .confirmation_token;
+
+  const tampered = await execute(tokens.operator, {
+    ...body,
+    params: { message: 'other' },
+    confirmation_token: token,
+  });
+  assert.equal(tampered.status, 403);
+  assert.equal(tampered.body.code, 'DVM_CONFIRMATION_INVALID');
+  const otherPrincipal = await execute(tokens.admin, { ...body, confirmation_token: token });
+  assert.equal(otherPrincipal.body.code, 'DVM_CONFIRMATION_INVALID');
+
+  const confirmed = await execute(tokens.operator, { ...body, confirmation_token: token });
+  assert.equal(confirmed.status, 200, confirmed.text);
+  const replay = await execute(tokens.operator, { ...body, request_id: 'prod-2', confirmation_token: token });
+  assert.equal(replay.body.code, 'DVM_CONFIRMATION_INVALID', 'single use');
+  assert.equal(received.length, before + 1, 'delivered exactly once');
+  assert.equal((received[received.length - 1].body as { message: string }).message, 'prod alert');
+});
+
+test('100 concurrent requests with one request_id execute exactly once', async () => {
+  const before = received.length;
+  const body = {
+    request_id: 'burst-1',
+    action: 'notify.alert',
+    params: { message: 'burst' },
+    target: { env: 'dev' },
+  };
+  const answers = await Promise.all(Array.from({ length: 100 }, () => execute(tokens.operator, body)));
+  assert.ok(
+    answers.every((a) => a.status === 200),
+    answers.map((a) => a.status).join(','),
+  );
+  assert.equal(new Set(answers.map((a) => a.body.execution_id)).size, 1);
+  await sleep(100);
+  assert.equal(received.length, before + 1);
+});
+
+test('events of an execution stream as SSE and resume after Last-Event-ID', async () => {
+  const run = await execute(tokens.viewer, {
+    request_id: 'sse-1',
+    action: 'system.info',
+    target: { env: 'dev' },
+  });
+  const id = String(run.body.execution_id);
+  const read = async (lastEventId?: string) => {
+    const response = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
+      headers: {
+        authorization: `Bearer ${tokens.viewer}`,
+        ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+      },
+    });
+    assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+    const events = [];
+    for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>))
+      events.push(event);
+    return events;
+  };
+  const all = await read();
+  assert.deepEqual(
+    all.map((e) => e.event),
+    ['started', 'completed'],
+  );
+  assert.deepEqual(
+    all.map((e) => e.id),
+    ['1', '2'],
+  );
+  const resumed = await read('1');
+  assert.deepEqual(
+    resumed.map((e) => e.event),
+    ['completed'],
+  );
+});
+
+test('metrics and the OpenAPI document need a token and describe the API', async () => {
+  const metrics = await api(serve.url, 'GET', '/metrics', { token: tokens.viewer });
+  assert.equal(metrics.status, 200);
+  assert.match(
+    metrics.text,
+    /^dvm_http_requests_total\{method="POST",route="\/v1\/actions\/execute",status="200"\} \d+/m,
+  );
+  assert.match(metrics.text, /dvm_action_requests_total\{action="system.info",outcome="200"\}/);
+  const doc = await api(serve.url, 'GET', '/v1/openapi.json', { token: tokens.viewer });
+  assert.equal(doc.body.openapi, '3.1.0');
+  const paths = Object.keys(doc.body.paths as object).sort();
+  assert.deepEqual(paths, [...new Set(ROUTES.map((r) => r.url.replace(/:(\w+)/g, '{$1}')))].sort());
+});
+
+test('dvm action run talks to the remote agent with DVM_SERVER and DVM_TOKEN, confirming with --yes', async () => {
+  const env = { DVM_SERVER: serve.url, DVM_TOKEN: tokens.operator };
+  const list = await dvmAsync(home, ['action', 'list'], { env });
+  assert.equal(list.status, 0, list.stderr);
+  assert.match(list.stdout, /^system\.info\s+1\.0\.0\s+read/m);
+
+  const info = await dvmAsync(home, ['action', 'run', 'system.info', '-o', 'json'], { env });
+  assert.equal(info.status, 0, info.stderr);
+  assert.equal(JSON.parse(info.stdout).result.summary.pid, serve.child.pid);
+
+  const before = received.length;
+  const refused = await dvmAsync(
+    home,
+    ['action', 'run', 'notify.alert', '--param', 'message=from cli', '--env', 'prod'],
+    { env },
+  );
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /DVM_CONFIRMATION_REQUIRED/);
+  const yes = await dvmAsync(
+    home,
+    ['action', 'run', 'notify.alert', '--param', 'message=from cli', '--env', 'prod', '--yes'],
+    { env },
+  );
+  assert.equal(yes.status, 0, yes.stderr);
+  assert.equal(received.length, before + 1);
+
+  const viewer = await dvmAsync(home, ['action', 'run', 'notify.alert', '--param', 'message=x'], {
+    env: { ...env, DVM_TOKEN: tokens.viewer },
+  });
+  assert.equal(viewer.status, 1);
+  assert.match(viewer.stderr, /DVM_FORBIDDEN/);
+});
+
+test('without a server, dvm action run runs in-process as the local admin through the same path', async () => {
+  const local = await dvmAsync(home, ['action', 'run', 'system.info', '-o', 'json']);
+  assert.equal(local.status, 0, local.stderr);
+  assert.notEqual(JSON.parse(local.stdout).result.summary.pid, serve.child.pid);
+  const audit = await api(serve.url, 'GET', '/v1/audit?actor=local', { token: tokens.admin });
+  assert.deepEqual(
+    (audit.body.items as { decision: string }[]).map((e) => e.decision),
+    ['allowed', 'executed'],
+    'the in-process run is in the same audit log',
+  );
+});
