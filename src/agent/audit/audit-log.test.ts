@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { AuditRecord } from '../execute/types.ts';
+import { createRedactor } from '../redact.ts';
+import { openAgentDb } from '../store/agent-db.ts';
+import { GroupCommitter } from '../store/group-commit.ts';
+import { AuditLog } from './audit-log.ts';
+
+function fresh() {
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-audit-'));
+  const path = join(dir, 'agent.db');
+  const db = openAgentDb(path);
+  const writer = new GroupCommitter(db);
+  return {
+    dir,
+    path,
+    db,
+    writer,
+    log: new AuditLog(db, { writer, redactor: createRedactor() }),
+    done: () => (db.close(), rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+const entry = (i: number, extra: Partial<AuditRecord> = {}): AuditRecord => ({
+  at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+  actor: i % 2 ? 'alice' : 'bob',
+  action: 'docker.logs',
+  decision: i % 3 ? 'executed' : 'denied',
+  env: 'dev',
+  requestId: `r${i}`,
+  ...extra,
+});
+
+test('1,000 concurrent appends form one verified chain in a handful of commits', async () => {
+  const { log, writer, done } = fresh();
+  try {
+    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => log.append(entry(i))));
+    assert.deepEqual(
+      results.map((r) => r.seq).sort((a, b) => a - b),
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+    );
+    assert.ok(writer.commits <= 5, `${writer.commits} commits`);
+    assert.deepEqual(log.verify(), { ok: true, entries: 1000 });
+  } finally {
+    done();
+  }
+});
+
+test('an edited, deleted or swapped entry breaks the chain at that entry', async () => {
+  let tampers = -1;
+  for (const tamper of [
+    (db: ReturnType<typeof openAgentDb>) =>
+      db.prepare(`UPDATE audit SET entry = replace(entry, '"r2"', '"r9"') WHERE seq = 3`).run(),
+    (db: ReturnType<typeof openAgentDb>) =>
+      db.prepare("UPDATE audit SET actor = 'mallory' WHERE seq = 3").run(),
+    (db: ReturnType<typeof openAgentDb>) => db.prepare('DELETE FROM audit WHERE seq = 3').run(),
+    (db: ReturnType<typeof openAgentDb>) => {
+      const [a, b] = db
+        .prepare('SELECT entry, hash, prev_hash FROM audit WHERE seq IN (3, 4) ORDER BY seq')
+        .all() as { entry: string; hash: string; prev_hash: string }[];
+      db.prepare('UPDATE audit SET entry = ?, hash = ?, prev_hash = ? WHERE seq = 3').run(
+        b.entry,
+        b.hash,
+        b.prev_hash,
+      );
+      db.prepare('UPDATE audit SET entry = ?, hash = ?, prev_hash = ? WHERE seq = 4').run(
+        a.entry,
+        a.hash,
+        a.prev_hash,
+      );
+    },
+  ]) {
+    tampers++;
+    const { db, log, done } = fresh();
+    try {
+      for (let i = 0; i < 6; i++) await log.append(entry(i));
+      tamper(db);
+      const report = log.verify();
+      assert.equal(report.ok, false);
+      assert.equal(report.brokenAt, tampers === 2 ? 4 : 3, report.reason);
+    } finally {
+      done();
+    }
+  }
+});
+
+test('two processes appending to one database still form one chain', async () => {
+  const { path, log, done } = fresh();
+  try {
+    const script = `
+      import { openAgentDb } from ${JSON.stringify(new URL('../store/agent-db.ts', import.meta.url).pathname)};
+      import { GroupCommitter } from ${JSON.stringify(new URL('../store/group-commit.ts', import.meta.url).pathname)};
+      import { AuditLog } from ${JSON.stringify(new URL('./audit-log.ts', import.meta.url).pathname)};
+      const db = openAgentDb(${JSON.stringify(path)});
+      const log = new AuditLog(db, { writer: new GroupCommitter(db) });
+      for (let i = 0; i < 200; i++) await log.append({ at: new Date().toISOString(), actor: 'child', decision: 'executed' });
+      db.close();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    for (let i = 0; i < 200; i++) await log.append(entry(i));
+    assert.equal(await exited, 0);
+    const report = log.verify();
+    assert.deepEqual(report, { ok: true, entries: 400 });
+    assert.equal(log.query({ actor: 'child', limit: 1000 }).items.length, 200);
+  } finally {
+    done();
+  }
+});
+
+test('filters and paging', async () => {
+  const { log, done } = fresh();
+  try {
+    for (let i = 0; i < 30; i++) await log.append(entry(i));
+    const alice = log.query({ actor: 'alice', limit: 10 });
+    assert.equal(alice.items.length, 10);
+    assert.ok(alice.items.every((e) => e.actor === 'alice'));
+    const rest = log.query({ actor: 'alice', limit: 10, after: alice.next });
+    assert.equal(rest.items.length, 5);
+    assert.equal(rest.next, undefined);
+    assert.equal(log.query({ decision: 'denied', limit: 100 }).items.length, 10);
+    assert.equal(log.query({ since: entry(20).at, until: entry(24).at }).items.length, 5);
+    assert.throws(() => log.query({ decision: 'maybe' }), { code: 'DVM_REQUEST_INVALID' });
+    assert.throws(() => log.query({ limit: 5000 }), { code: 'DVM_REQUEST_INVALID' });
+    assert.equal([...log.exportJsonl({ actor: 'bob' })].length, 15);
+  } finally {
+    done();
+  }
+});
+
+test('secrets never reach the audit database', async () => {
+  const { path, db, log, done } = fresh();
+  try {
+    const token = `dvm_0123abcd_${'S'.repeat(40)}xyz`;
+    await log.append(
+      entry(1, {
+        params: {
+          url: 'https://user:hunter2secret@example.com/x',
+          note: `Authorization: Bearer ${token}`,
+          key: 'AKIAABCDEFGHIJKLMNOP',
+        },
+      }),
+    );
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const bytes = readFileSync(path).toString('latin1');
+    for (const secret of ['hunter2secret', token, 'AKIAABCDEFGHIJKLMNOP'])
+      assert.ok(!bytes.includes(secret), secret);
+    assert.match(JSON.stringify(log.query({}).items[0].params), /\[REDACTED\]/);
+  } finally {
+    done();
+  }
+});

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Risk } from '../../actions/action.ts';
+import type { Role } from '../auth/principal.ts';
+import { PolicyEngine, principalFor } from './policy-engine.ts';
+
+function home(files: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-policy-'));
+  mkdirSync(join(dir, 'policies'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'policies', name), text);
+  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const ask = (
+  engine: PolicyEngine,
+  role: Role,
+  risk: Risk,
+  env: string,
+  extra: { action?: string; confirmed?: boolean; approver?: string; name?: string; dryRun?: boolean } = {},
+) =>
+  engine.decide({
+    principal: principalFor(extra.name ?? `someone-${role}`, role),
+    action: {
+      name: extra.action ?? (risk === 'read' ? 'docker.logs' : 'docker.restart_container'),
+      version: '1.0.0',
+      risk,
+    },
+    target: { env },
+    confirmed: extra.confirmed ?? false,
+    dryRun: extra.dryRun ?? false,
+    ...(extra.approver ? { approver: extra.approver } : {}),
+  }).decision;
+
+test('the default policy: role × risk × environment', async () => {
+  const engine = await PolicyEngine.load();
+  const expected: Record<Role, Record<Risk, string>> = {
+    viewer: { read: 'allow', write: 'deny', destructive: 'deny' },
+    operator: { read: 'allow', write: 'allow', destructive: 'deny' },
+    admin: { read: 'allow', write: 'allow', destructive: 'allow' },
+  };
+  for (const role of ['viewer', 'operator', 'admin'] as const) {
+    for (const risk of ['read', 'write', 'destructive'] as const) {
+      const dev = expected[role][risk];
+      assert.equal(ask(engine, role, risk, 'dev'), dev, `${role} ${risk} dev`);
+      // In stage and prod, what is allowed and not a read needs confirmation first.
+      const gated = dev === 'allow' && risk !== 'read' ? 'confirm' : dev;
+      assert.equal(ask(engine, role, risk, 'stage'), gated, `${role} ${risk} stage`);
+      assert.equal(ask(engine, role, risk, 'prod'), gated, `${role} ${risk} prod`);
+      if (gated === 'confirm') assert.equal(ask(engine, role, risk, 'prod', { confirmed: true }), 'allow');
+    }
+  }
+  assert.equal(
+    ask(engine, 'operator', 'write', 'prod', { dryRun: true }),
+    'allow',
+    'a dry run needs no confirmation',
+  );
+});
+
+test('an action outside the allowlist is denied to everyone, with the policy that decided', async () => {
+  const engine = await PolicyEngine.load();
+  const answer = engine.decide({
+    principal: principalFor('root', 'admin'),
+    action: { name: 'shell.anything', version: '1.0.0', risk: 'read' },
+    target: { env: 'dev' },
+    confirmed: false,
+    dryRun: false,
+  });
+  assert.equal(answer.decision, 'deny');
+  assert.deepEqual(answer.policyIds, ['allowlist']);
+  assert.match(answer.reasons[0], /only enabled actions/);
+  assert.equal(
+    ask(engine, 'admin', 'write', 'dev', { action: 'exec' }),
+    'deny',
+    'exec only for the local user',
+  );
+  assert.equal(
+    engine.decide({
+      principal: { name: 'local', role: 'admin', via: 'local' },
+      action: { name: 'exec', version: '1.0.0', risk: 'write' },
+      target: { env: 'dev' },
+      confirmed: false,
+      dryRun: false,
+    }).decision,
+    'allow',
+  );
+});
+
+test('a user policy file adds a forbid; a broken one is rejected with its line and the old set stays', async () => {
+  const h = home({
+    'no-prod-restarts.cedar': `@id("no-prod-restarts")
+@reason("no container restarts in prod during the freeze")
+forbid (principal, action, resource)
+when { context.action == "docker.restart_container" && resource.env == "prod" };
+`,
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    const answer = engine.decide({
+      principal: principalFor('ops', 'admin'),
+      action: { name: 'docker.restart_container', version: '1.0.0', risk: 'write' },
+      target: { env: 'prod' },
+      confirmed: true,
+      dryRun: false,
+    });
+    assert.deepEqual([answer.decision, answer.policyIds], ['deny', ['no-prod-restarts']]);
+    assert.equal(ask(engine, 'admin', 'write', 'stage', { confirmed: true }), 'allow');
+
+    writeFileSync(
+      join(h.dir, 'policies', 'broken.cedar'),
+      'permit (principal, action, resource)\nwhen { context.risk == };\n',
+    );
+    assert.throws(
+      () => engine.reload(),
+      (error: { code: string; location: { file: string; line: number } }) =>
+        error.code === 'DVM_POLICY_INVALID' &&
+        error.location.file.endsWith('broken.cedar') &&
+        error.location.line === 2,
+    );
+    assert.equal(
+      engine.policies().some((p) => p.id === 'no-prod-restarts'),
+      true,
+      'previous set still in force',
+    );
+    assert.equal(ask(engine, 'admin', 'write', 'prod', { confirmed: true }), 'deny');
+
+    writeFileSync(
+      join(h.dir, 'policies', 'broken.cedar'),
+      'permit (principal, action, resource) when { context.nope == 1 };\n',
+    );
+    assert.throws(() => engine.reload(), { code: 'DVM_POLICY_INVALID', message: /nope|attribute/ });
+  } finally {
+    h.done();
+  }
+});
+
+test('the two-person rule: in prod a second principal must approve, never the requester', async () => {
+  const h = home({
+    'two-person.cedar': `@id("prod-second-approver")
+@approval("other-principal")
+@reason("in prod a second principal must approve write and destructive actions")
+forbid (principal, action, resource)
+when { context.risk != "read" && resource.env == "prod" && !context.dryRun }
+unless { context has approver && context.approver != context.principal };
+`,
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    const base = {
+      principal: principalFor('alice', 'operator'),
+      action: { name: 'docker.restart_container', version: '1.0.0', risk: 'write' as const },
+      target: { env: 'prod' },
+      dryRun: false,
+    };
+    const first = engine.decide({ ...base, confirmed: false });
+    assert.equal(first.decision, 'confirm');
+    assert.equal(first.approval, 'other-principal');
+    const selfOnly = engine.decide({ ...base, confirmed: true });
+    assert.deepEqual([selfOnly.decision, selfOnly.approval], ['deny', 'other-principal']);
+    assert.equal(engine.decide({ ...base, confirmed: true, approver: 'alice' }).decision, 'deny');
+    assert.equal(engine.decide({ ...base, confirmed: true, approver: 'bob' }).decision, 'allow');
+    assert.equal(
+      ask(engine, 'operator', 'write', 'stage', { confirmed: true }),
+      'allow',
+      'stage needs no second person',
+    );
+  } finally {
+    h.done();
+  }
+});
+
+test('decisions reuse the preparsed policies (thousands per second)', async () => {
+  const engine = await PolicyEngine.load();
+  const started = performance.now();
+  for (let i = 0; i < 2000; i++) ask(engine, 'operator', 'write', 'prod');
+  const perDecisionMs = (performance.now() - started) / 2000;
+  // Two evaluations each (the confirmation gate); re-parsing the policy text every time would cost milliseconds.
+  assert.ok(perDecisionMs < 2, `${perDecisionMs.toFixed(3)} ms per decision`);
+});

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createRedactor, loadRedactor, REDACTED } from './redact.ts';
+
+test('schema fields marked x-secret are redacted at any depth', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      password: { type: 'string', 'x-secret': true },
+      nested: {
+        type: 'object',
+        properties: { apiKey: { type: 'string', 'x-secret': true }, name: { type: 'string' } },
+      },
+      list: { type: 'array', items: { type: 'object', properties: { token: { 'x-secret': true } } } },
+    },
+  };
+  const out = createRedactor().redact(
+    { password: 'p@ss', nested: { apiKey: 'k', name: 'visible' }, list: [{ token: 1 }, { token: 'two' }] },
+    schema,
+  );
+  assert.deepEqual(out, {
+    password: REDACTED,
+    nested: { apiKey: REDACTED, name: 'visible' },
+    list: [{ token: REDACTED }, { token: REDACTED }],
+  });
+});
+
+test('each default secret pattern is redacted inside any string', () => {
+  const r = createRedactor();
+  const cases: [string, string][] = [
+    [`token dvm_0123abcd_${'a'.repeat(43)} end`, 'token [REDACTED] end'],
+    ['Authorization: Bearer abc.def-123456', 'Authorization: Bearer [REDACTED]'],
+    ['key AKIAIOSFODNN7EXAMPLE', 'key [REDACTED]'],
+    ['-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----', '[REDACTED]'],
+    ['db?password=s3cr3t&user=x', 'db?password=[REDACTED]&user=x'],
+    ['postgres://app:pw123@db:5432/x', 'postgres://app:[REDACTED]@db:5432/x'],
+    ['https://hooks.slack.com/services/T000/B000/XXXX', 'https://hooks.slack.com/services/[REDACTED]'],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fwpM', 'jwt [REDACTED]'],
+  ];
+  for (const [input, expected] of cases) assert.equal(r.redactText(input), expected, input);
+  assert.equal(r.redactText('nothing secret here'), 'nothing secret here');
+});
+
+test('extra patterns come from config.yaml; an invalid one is a coded error', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-redact-'));
+  try {
+    writeFileSync(join(home, 'config.yaml'), 'redact:\n  patterns: ["sk_live_[A-Za-z0-9]+"]\n');
+    assert.equal((await loadRedactor(home)).redactText('pay sk_live_abc123 now'), 'pay [REDACTED] now');
+    writeFileSync(join(home, 'config.yaml'), 'redact:\n  patterns: ["(unclosed"]\n');
+    await assert.rejects(loadRedactor(home), {
+      code: 'DVM_SCHEMA_INVALID',
+      message: /redact\.patterns\[0\]/,
+    });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});

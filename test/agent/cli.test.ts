@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+
+test('dvm token create prints the token once; list shows state; revoke refuses it', () => {
+  const home = tempHome();
+  const created = dvmOk(home, ['token', 'create', '--name', 'ci', '--role', 'operator', '--ttl', '24h']);
+  assert.match(created.stdout.trim(), /^dvm_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/);
+  assert.match(created.stderr, /shown only once/);
+  const list = dvmOk(home, ['token', 'list']).stdout;
+  assert.match(list, /^ci\s+[0-9a-f]{8}\s+operator\s+active/m);
+  assert.ok(!list.includes(created.stdout.trim().slice(13)), 'the list never shows the secret');
+  dvmOk(home, ['token', 'revoke', 'ci']);
+  assert.match(dvmOk(home, ['token', 'list']).stdout, /^ci\s+\S+\s+operator\s+revoked/m);
+  const bad = dvm(home, ['token', 'create', '--name', 'x', '--role', 'root']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /DVM_TOKEN_INVALID/);
+});
+
+test('dvm policy test shows the decision and the policies behind it, with user policies', () => {
+  const home = tempHome();
+  const confirm = dvmOk(home, [
+    'policy',
+    'test',
+    '--principal',
+    'role:operator',
+    '--action',
+    'notify.alert',
+    '--target',
+    'env=prod',
+  ]);
+  assert.match(
+    confirm.stdout,
+    /^ALLOW after confirmation: role:operator \(operator\) → notify\.alert \(write\) on env=prod/,
+  );
+  assert.match(confirm.stdout, /confirm-stage-prod/);
+  const deny = JSON.parse(
+    dvmOk(home, ['policy', 'test', '--principal', 'role:viewer', '--action', 'notify.alert', '-o', 'json'])
+      .stdout,
+  );
+  assert.deepEqual([deny.decision, deny.policyIds], ['deny', ['default-deny']]);
+
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(
+    join(home, 'policies', 'freeze.cedar'),
+    '@id("freeze")\nforbid (principal, action, resource) when { resource.env == "prod" };\n',
+  );
+  assert.match(
+    dvmOk(home, [
+      'policy',
+      'test',
+      '--principal',
+      'role:admin',
+      '--action',
+      'system.info',
+      '--target',
+      'env=prod',
+    ]).stdout,
+    /^DENY[\s\S]*freeze/,
+  );
+  assert.match(dvmOk(home, ['policy', 'list']).stdout, /^freeze\s+forbid\s+.*freeze\.cedar:1$/m);
+  writeFileSync(
+    join(home, 'policies', 'bad.cedar'),
+    'permit (principal, action, resource)\nwhen { context.risk == };\n',
+  );
+  const invalid = dvm(home, ['policy', 'validate']);
+  assert.equal(invalid.status, 1);
+  assert.match(invalid.stderr, /DVM_POLICY_INVALID .*bad\.cedar:2/);
+});
+
+test('dvm audit lists what dvm action run did; verify passes, then fails after tampering', () => {
+  const home = tempHome();
+  dvmOk(home, ['action', 'run', 'system.info']);
+  const denied = dvm(home, ['action', 'run', 'docker.nuke']);
+  assert.equal(denied.status, 1);
+  const table = dvmOk(home, ['audit']).stdout;
+  assert.match(table, /^1\s+\S+\s+local\s+system\.info\s+allowed\s+dev/m);
+  assert.match(table, /^2\s+\S+\s+local\s+system\.info\s+executed\s+dev/m);
+  assert.equal(dvmOk(home, ['audit', 'verify']).stdout.trim(), 'audit chain intact: 2 entries');
+  const exported = dvmOk(home, ['audit', 'export'])
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    exported.map((e) => e.decision),
+    ['allowed', 'executed'],
+  );
+
+  const db = new DatabaseSync(join(home, 'agent.db'));
+  db.prepare(
+    `UPDATE audit SET entry = replace(entry, '"executed"', '"failed"'), decision = 'failed' WHERE seq = 2`,
+  ).run();
+  db.close();
+  const broken = dvm(home, ['audit', 'verify']);
+  assert.equal(broken.status, 1);
+  assert.match(broken.stderr, /DVM_AUDIT_TAMPERED.*entry 2/);
+});
