@@ -6,6 +6,8 @@ import type { ActionDefinition } from './action.ts';
 import { ActionRegistry, BUILTIN_ACTIONS, compareVersions, createBuiltinRegistry } from './registry.ts';
 
 const BUILTINS = [
+  'docker.logs',
+  'docker.restart_container',
   'exec',
   'git.pull',
   'git.push',

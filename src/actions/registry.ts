@@ -3,6 +3,8 @@ import { DvmError, type ErrorCause } from '../errors/dvm-error.ts';
 import { DURATION_PATTERN } from '../model/kinds/schema-helpers.ts';
 import { didYouMean } from '../model/suggest.ts';
 import type { ActionDefinition } from './action.ts';
+import { dockerLogsAction } from './builtin/docker/logs.ts';
+import { dockerRestartAction } from './builtin/docker/restart.ts';
 import { execAction } from './builtin/exec.ts';
 import { GIT_NAME_PATTERN, gitPullAction, gitPushAction } from './builtin/git.ts';
 import { notifyAlertAction, notifySlackAction, notifyTeamAction } from './builtin/notify.ts';
@@ -17,6 +19,8 @@ const BUILTINS = [
   notifyAlertAction,
   notifyTeamAction,
   systemInfoAction,
+  dockerLogsAction,
+  dockerRestartAction,
 ] as unknown as ActionDefinition[];
 
 /** Names of the built-in actions this registry implements, sorted. */

@@ -1,0 +1,67 @@
+import type Dockerode from 'dockerode';
+import { DvmError } from '../../../errors/dvm-error.ts';
+
+/** Where the Docker Engine API listens: DOCKER_HOST (unix:// or tcp://), else /var/run/docker.sock. */
+export function dockerTarget(env: Record<string, string | undefined>): string {
+  return env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+}
+
+/** A dockerode client for DOCKER_HOST (loaded lazily: `dvm run` never pays for it). */
+export async function dockerClient(env: Record<string, string | undefined>): Promise<Dockerode> {
+  const { default: Docker } = await import('dockerode');
+  const host = dockerTarget(env);
+  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
+  if (/^(tcp|http):\/\//.test(host)) {
+    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+  }
+  throw new DvmError('DVM_CONNECTOR_UNAVAILABLE', `DOCKER_HOST "${host}" is not unix:// or tcp://`, {
+    fix: 'Set DOCKER_HOST to unix:///path/to/docker.sock or tcp://host:port.',
+  });
+}
+
+/** Turns a dockerode error into a coded one: 404 → DVM_TARGET_NOT_FOUND, unreachable → DVM_CONNECTOR_UNAVAILABLE. */
+export function dockerError(
+  error: unknown,
+  container: string,
+  env: Record<string, string | undefined>,
+): unknown {
+  const e = error as { statusCode?: number; code?: string; message?: string; json?: { message?: string } };
+  if (e?.statusCode === 404) {
+    return new DvmError('DVM_TARGET_NOT_FOUND', `no container "${container}" on ${dockerTarget(env)}`, {
+      fix: 'Check the name or id with `docker ps -a`.',
+      details: { container, origin: 'user' },
+    });
+  }
+  if (e?.code && ['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH'].includes(e.code)) {
+    return new DvmError(
+      'DVM_CONNECTOR_UNAVAILABLE',
+      `cannot reach the Docker daemon at ${dockerTarget(env)}: ${e.code}`,
+      {
+        fix: 'Start the Docker daemon, or point DOCKER_HOST at it.',
+        details: { origin: 'system' },
+      },
+    );
+  }
+  if (e?.statusCode !== undefined) {
+    return new DvmError(
+      'DVM_CONNECTOR_UNAVAILABLE',
+      `Docker answered ${e.statusCode}: ${e.json?.message ?? e.message}`,
+      {
+        fix: 'See the Docker daemon log.',
+        details: { origin: 'system', status: e.statusCode },
+      },
+    );
+  }
+  return error;
+}
+
+/** Inspects a container, abortable. */
+export function inspectContainer(
+  container: Dockerode.Container,
+  signal: AbortSignal,
+): Promise<Dockerode.ContainerInspectInfo> {
+  return container.inspect({
+    abortSignal: signal,
+  } as never) as unknown as Promise<Dockerode.ContainerInspectInfo>;
+}

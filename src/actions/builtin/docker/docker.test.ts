@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../../../../test/support/require-service.ts';
+import type { ActionProgress } from '../../action.ts';
+import { testContext } from '../../testing.ts';
+import { LogDemuxer } from './frames.ts';
+import { dockerLogsAction } from './logs.ts';
+import { dockerRestartAction } from './restart.ts';
+
+const env = { ...(process.env as Record<string, string>), DOCKER_HOST: TEST_DOCKER_HOST };
+const created: string[] = [];
+const docker = (...args: string[]) =>
+  execFileSync('docker', ['-H', TEST_DOCKER_HOST, ...args], { encoding: 'utf8' }).trim();
+
+after(() => {
+  for (const name of created) {
+    try {
+      docker('rm', '-f', name);
+    } catch {}
+  }
+});
+
+// A busybox container (no network) that runs `script` with sh.
+function container(script: string): string {
+  const name = `dvm-test-${process.pid}-${created.length}`;
+  created.push(name);
+  docker('run', '-d', '--name', name, '--network', 'none', 'local/busybox:1', 'sh', '-c', script);
+  return name;
+}
+
+async function ready(t: import('node:test').TestContext): Promise<boolean> {
+  return requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh');
+}
+
+test('the demuxer splits multiplexed frames into stdout and stderr lines', () => {
+  const frame = (stream: number, text: string) => {
+    const payload = Buffer.from(text);
+    const header = Buffer.alloc(8);
+    header[0] = stream;
+    header.writeUInt32BE(payload.length, 4);
+    return Buffer.concat([header, payload]);
+  };
+  const demux = new LogDemuxer(false);
+  const all = Buffer.concat([frame(1, 'out1\nou'), frame(2, 'err1\n'), frame(1, 't2\n')]);
+  // Fed in awkward pieces, as a socket delivers them.
+  const lines = [
+    ...demux.push(all.subarray(0, 5)),
+    ...demux.push(all.subarray(5, 20)),
+    ...demux.push(all.subarray(20)),
+    ...demux.end(),
+  ];
+  assert.deepEqual(lines, [
+    { stream: 'stdout', line: 'out1' },
+    { stream: 'stderr', line: 'err1' },
+    { stream: 'stdout', line: 'out2' },
+  ]);
+});
+
+test('docker.logs returns the tail split by stream, honours since, and caps the artifact', async (t) => {
+  if (!(await ready(t))) return;
+  const name = container('for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; sleep 3600');
+  await sleep(500);
+  const all = await dockerLogsAction.handler({ container: name, tail: 100 }, testContext({ env }));
+  assert.equal(all.summary.lines, 10);
+  assert.equal(all.summary.stdoutLines, 5);
+  assert.equal(all.summary.stderrLines, 5);
+  const lines = all.artifact.content.trim().split('\n').sort();
+  assert.deepEqual(lines, [
+    'E err1',
+    'E err2',
+    'E err3',
+    'E err4',
+    'E err5',
+    'O out1',
+    'O out2',
+    'O out3',
+    'O out4',
+    'O out5',
+  ]);
+  const tail = await dockerLogsAction.handler({ container: name, tail: 2 }, testContext({ env }));
+  assert.equal(tail.summary.lines, 2);
+  assert.match(tail.artifact.content, /out5|err5/);
+  const future = await dockerLogsAction.handler(
+    { container: name, since: new Date(Date.now() + 60_000).toISOString() },
+    testContext({ env }),
+  );
+  assert.equal(future.summary.lines, 0, 'nothing was printed after a time in the future');
+  const capped = await dockerLogsAction.handler(
+    { container: name },
+    testContext({ env, maxOutputBytes: 20 }),
+  );
+  assert.equal(capped.artifact.truncated, true);
+  assert.equal(capped.artifact.bytes, 20);
+  assert.ok(capped.artifact.totalBytes > 20);
+  assert.match(capped.artifact.content, /(out|err)5\n$/, 'the tail is kept');
+});
+
+test('docker.logs follow streams new lines as they are written and stops on abort', async (t) => {
+  if (!(await ready(t))) return;
+  const name = container('i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done');
+  const controller = new AbortController();
+  const events: ActionProgress[] = [];
+  const started = Date.now();
+  const running = dockerLogsAction.handler(
+    { container: name, tail: 0, follow: true },
+    testContext({ env, signal: controller.signal, emit: (e) => events.push(e) }),
+  );
+  while (events.length < 3 && Date.now() - started < 10_000) await sleep(50);
+  controller.abort();
+  const result = await running;
+  assert.ok(events.length >= 3, `${events.length} lines followed`);
+  assert.ok(events.every((e) => e.type === 'log' && /^tick\d+$/.test(e.line)));
+  assert.equal(result.summary.followed, true);
+  assert.ok(Date.now() - started < 10_000, 'stopped promptly');
+});
+
+test('docker.restart_container restarts it with a new start time', async (t) => {
+  if (!(await ready(t))) return;
+  const name = container('sleep 3600');
+  const output = await dockerRestartAction.handler(
+    { container: name, timeoutSeconds: 0 },
+    testContext({ env }),
+  );
+  assert.equal(output.state, 'running');
+  assert.notEqual(output.startedAt, output.previousStartedAt);
+  assert.equal(docker('inspect', '-f', '{{.State.Running}}', name), 'true');
+});
+
+test('an unknown container is DVM_TARGET_NOT_FOUND; an unreachable daemon DVM_CONNECTOR_UNAVAILABLE', async (t) => {
+  if (!(await ready(t))) return;
+  await assert.rejects(
+    dockerLogsAction.handler({ container: 'no-such-container-dvm' }, testContext({ env })),
+    {
+      code: 'DVM_TARGET_NOT_FOUND',
+    },
+  );
+  await assert.rejects(
+    dockerRestartAction.handler(
+      { container: 'x' },
+      testContext({ env: { ...env, DOCKER_HOST: 'unix:///tmp/no-docker-here.sock' } }),
+    ),
+    { code: 'DVM_CONNECTOR_UNAVAILABLE', message: /no-docker-here/ },
+  );
+});

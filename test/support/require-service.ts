@@ -1,0 +1,33 @@
+import type { TestContext } from 'node:test';
+
+/** Where the tests' Docker daemon listens (started by scripts/services/docker.sh). */
+export const TEST_DOCKER_HOST = process.env.DVM_TEST_DOCKER_HOST ?? 'unix:///tmp/dvm-docker.sock';
+
+/**
+ * Runs `probe`; when the service is not there the test fails in CI (CI=true: the service must run) and is
+ * skipped with the command that starts it elsewhere. Returns true when the test may go on.
+ */
+export async function requireService(
+  t: TestContext,
+  name: string,
+  probe: () => Promise<boolean>,
+  start: string,
+): Promise<boolean> {
+  let ok = false;
+  try {
+    ok = await probe();
+  } catch {
+    ok = false;
+  }
+  if (ok) return true;
+  if (process.env.CI === 'true')
+    throw new Error(`${name} is not running: CI must start it (${start}, from .ci/services.sh)`);
+  t.skip(`${name} is not running: start it with ${start}`);
+  return false;
+}
+
+/** True when a Docker daemon answers at `host`. */
+export async function dockerAnswers(host = TEST_DOCKER_HOST): Promise<boolean> {
+  const { dockerHealth } = await import('../../src/agent/connectors.ts');
+  return (await dockerHealth({ DOCKER_HOST: host })()).status === 'ok';
+}
