@@ -11,6 +11,8 @@ const BUILTINS = [
   'exec',
   'git.pull',
   'git.push',
+  'jvm.status',
+  'jvm.thread_dump',
   'notify.alert',
   'notify.slack',
   'notify.team',

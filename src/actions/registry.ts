@@ -7,6 +7,8 @@ import { dockerLogsAction } from './builtin/docker/logs.ts';
 import { dockerRestartAction } from './builtin/docker/restart.ts';
 import { execAction } from './builtin/exec.ts';
 import { GIT_NAME_PATTERN, gitPullAction, gitPushAction } from './builtin/git.ts';
+import { jvmStatusAction } from './builtin/jvm/status.ts';
+import { jvmThreadDumpAction } from './builtin/jvm/thread-dump.ts';
 import { notifyAlertAction, notifySlackAction, notifyTeamAction } from './builtin/notify.ts';
 import { systemInfoAction } from './builtin/system.ts';
 
@@ -21,6 +23,8 @@ const BUILTINS = [
   systemInfoAction,
   dockerLogsAction,
   dockerRestartAction,
+  jvmStatusAction,
+  jvmThreadDumpAction,
 ] as unknown as ActionDefinition[];
 
 /** Names of the built-in actions this registry implements, sorted. */

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { testContext } from '../../testing.ts';
+import { parseHeap, parseThreadDump } from './parse.ts';
+import { jvmStatusAction } from './status.ts';
+import { jvmThreadDumpAction } from './thread-dump.ts';
+
+const FIXTURE = new URL('../../../../test/fixtures/jvm/DvmDeadlockFixture.java', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'dvm-jvm-'));
+let jvm: ChildProcess;
+
+before(async () => {
+  execFileSync('javac', ['-d', dir, FIXTURE]);
+  jvm = spawn('java', ['-XX:+UseSerialGC', '-Xmx64m', '-cp', dir, 'DvmDeadlockFixture'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the fixture JVM did not print ready')), 20_000);
+    jvm.stdout?.on('data', (d) => {
+      if (String(d).includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+});
+
+after(() => {
+  jvm?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('jvm.status finds the JVM by pid and by main class, with version, uptime, heap and collector', async () => {
+  const byPid = await jvmStatusAction.handler({ pid: jvm.pid }, testContext());
+  assert.equal(byPid.summary.mainClass, 'DvmDeadlockFixture');
+  assert.match(byPid.summary.version ?? '', /^\d+\./);
+  assert.equal(byPid.summary.gc.collector, 'Serial');
+  assert.ok((byPid.summary.uptimeSeconds ?? 0) > 0);
+  assert.ok(
+    byPid.summary.heap.usedBytes > 0 && byPid.summary.heap.committedBytes >= byPid.summary.heap.usedBytes,
+  );
+  assert.equal(byPid.summary.heap.maxBytes, 64 * 1024 * 1024);
+  assert.match(byPid.artifact.content, /def new generation/);
+  const byClass = await jvmStatusAction.handler({ mainClass: 'DvmDeadlockFixture' }, testContext());
+  assert.equal(byClass.summary.pid, jvm.pid);
+});
+
+test('jvm.thread_dump reports the deadlock with both threads, and the thread states', async () => {
+  const { summary, artifact } = await jvmThreadDumpAction.handler({ pid: jvm.pid }, testContext());
+  assert.equal(summary.deadlocks.length, 1);
+  const names = summary.deadlocks[0].threads.map((t) => t.name).sort();
+  assert.deepEqual(names, ['dvm-left', 'dvm-right']);
+  const left = summary.deadlocks[0].threads.find((t) => t.name === 'dvm-left');
+  assert.equal(left?.heldBy, 'dvm-right');
+  assert.ok((summary.states.BLOCKED ?? 0) >= 2);
+  assert.ok((summary.states.TIMED_WAITING ?? 0) >= 1);
+  assert.ok(summary.threadCount > summary.daemonCount && summary.daemonCount > 0);
+  assert.match(artifact.content, /Full thread dump/);
+  // The parser agrees with itself on the raw dump it returned.
+  assert.deepEqual(parseThreadDump(artifact.content).deadlocks, summary.deadlocks);
+
+  const capped = await jvmThreadDumpAction.handler({ pid: jvm.pid }, testContext({ maxOutputBytes: 200 }));
+  assert.equal(capped.artifact.truncated, true);
+  assert.ok(capped.artifact.bytes <= 200 && capped.artifact.totalBytes > 200);
+  assert.match(capped.artifact.content, /Full thread dump/, 'the head is kept');
+  assert.equal(capped.summary.deadlocks.length, 1, 'the summary reads the whole dump');
+});
+
+test('an unknown JVM is DVM_TARGET_NOT_FOUND listing what runs; a missing jcmd is DVM_CONNECTOR_UNAVAILABLE', async () => {
+  await assert.rejects(jvmStatusAction.handler({ pid: 999_999 }, testContext()), {
+    code: 'DVM_TARGET_NOT_FOUND',
+    message: /DvmDeadlockFixture/,
+  });
+  await assert.rejects(jvmStatusAction.handler({ mainClass: 'NoSuchMain' }, testContext()), {
+    code: 'DVM_TARGET_NOT_FOUND',
+  });
+  await assert.rejects(jvmStatusAction.handler({}, testContext()), { code: 'DVM_ACTION_INPUT_INVALID' });
+  await assert.rejects(
+    jvmStatusAction.handler({ pid: jvm.pid }, testContext({ env: { PATH: '/nonexistent' } })),
+    {
+      code: 'DVM_CONNECTOR_UNAVAILABLE',
+    },
+  );
+});
+
+test('an aborted signal stops a jvm action promptly', async () => {
+  const controller = new AbortController();
+  controller.abort();
+  const started = Date.now();
+  await assert.rejects(
+    jvmThreadDumpAction.handler({ pid: jvm.pid }, testContext({ signal: controller.signal })),
+  );
+  assert.ok(Date.now() - started < 1000);
+});
+
+test('heap parsing sums G1 and generational layouts', () => {
+  assert.deepEqual(
+    parseHeap(
+      '1:\n garbage-first heap   total 262144K, used 10240K [0x0, 0x1)\n  region size 1024K\n Metaspace       used 100K, committed 200K',
+    ),
+    {
+      usedBytes: 10240 * 1024,
+      committedBytes: 262144 * 1024,
+      metaspaceUsedBytes: 100 * 1024,
+    },
+  );
+});
