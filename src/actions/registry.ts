@@ -9,6 +9,9 @@ import { execAction } from './builtin/exec.ts';
 import { GIT_NAME_PATTERN, gitPullAction, gitPushAction } from './builtin/git.ts';
 import { jvmStatusAction } from './builtin/jvm/status.ts';
 import { jvmThreadDumpAction } from './builtin/jvm/thread-dump.ts';
+import { k8sEventsAction } from './builtin/k8s/events.ts';
+import { k8sPodLogsAction } from './builtin/k8s/pod-logs.ts';
+import { k8sScaleAction } from './builtin/k8s/scale.ts';
 import { notifyAlertAction, notifySlackAction, notifyTeamAction } from './builtin/notify.ts';
 import { systemInfoAction } from './builtin/system.ts';
 
@@ -25,6 +28,9 @@ const BUILTINS = [
   dockerRestartAction,
   jvmStatusAction,
   jvmThreadDumpAction,
+  k8sPodLogsAction,
+  k8sEventsAction,
+  k8sScaleAction,
 ] as unknown as ActionDefinition[];
 
 /** Names of the built-in actions this registry implements, sorted. */

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, afterEach, before, test } from 'node:test';
+import { type FakeKubeApi, startFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
+import { kubernetesHealth } from '../../../agent/connectors.ts';
+import { testContext } from '../../testing.ts';
+import { k8sEventsAction } from './events.ts';
+import { k8sPodLogsAction } from './pod-logs.ts';
+import { k8sScaleAction } from './scale.ts';
+
+let fake: FakeKubeApi;
+const env = () => ({ ...(process.env as Record<string, string>), KUBECONFIG: fake.kubeconfig });
+
+before(async () => {
+  fake = await startFakeKubeApi();
+});
+after(() => fake.close());
+afterEach(() => {
+  assert.deepEqual(fake.unexpected(), [], 'the fake Kubernetes API got requests it does not expect');
+  fake.requests.length = 0;
+});
+
+test('k8s.pod_logs passes tail, container and since to the API and caps the artifact (fake Kubernetes API)', async () => {
+  fake.state.logs['shop/web-1/app'] = Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join('\n');
+  const out = await k8sPodLogsAction.handler(
+    { namespace: 'shop', pod: 'web-1', container: 'app', tail: 5, since: '10m' },
+    testContext({ env: env() }),
+  );
+  assert.deepEqual(fake.requests.at(-1)?.query, {
+    container: 'app',
+    tailLines: '5',
+    sinceSeconds: '600',
+    previous: 'false',
+  });
+  assert.equal(out.summary.lines, 5);
+  assert.match(out.artifact.content, /^line 46\n[\s\S]*line 50\n$/);
+  const capped = await k8sPodLogsAction.handler(
+    { namespace: 'shop', pod: 'web-1', container: 'app', tail: 50 },
+    testContext({ env: env(), maxOutputBytes: 16 }),
+  );
+  assert.equal(capped.artifact.truncated, true);
+  assert.ok(capped.artifact.totalBytes > 16 && capped.artifact.bytes <= 16);
+});
+
+test('k8s.events filters by object through the field selector and summarises (fake Kubernetes API)', async () => {
+  const event = (name: string, type: string, reason: string, at: string) => ({
+    metadata: { name: `${name}.${reason}` },
+    involvedObject: { kind: 'Pod', name },
+    type,
+    reason,
+    message: `${reason} for ${name}`,
+    count: 2,
+    lastTimestamp: at,
+  });
+  fake.state.events.shop = [
+    event('web-1', 'Warning', 'BackOff', '2026-01-01T00:00:02Z'),
+    event('web-1', 'Normal', 'Pulled', '2026-01-01T00:00:01Z'),
+    event('db-0', 'Warning', 'FailedMount', '2026-01-01T00:00:03Z'),
+  ];
+  const out = await k8sEventsAction.handler(
+    { namespace: 'shop', kind: 'Pod', name: 'web-1' },
+    testContext({ env: env() }),
+  );
+  assert.equal(
+    fake.requests.at(-1)?.query.fieldSelector,
+    'involvedObject.kind=Pod,involvedObject.name=web-1',
+  );
+  assert.equal(out.summary.count, 2);
+  assert.equal(out.summary.warnings, 1);
+  assert.deepEqual(out.summary.byReason, { BackOff: 2, Pulled: 2 });
+  assert.equal((out.summary.latest as { reason: string }[])[0].reason, 'BackOff');
+});
+
+test('k8s.scale_deployment reads the scale, replaces it, and reports previous and new (fake Kubernetes API)', async () => {
+  fake.state.deployments['shop/web'] = 2;
+  const out = await k8sScaleAction.handler(
+    { namespace: 'shop', deployment: 'web', replicas: 5 },
+    testContext({ env: env() }),
+  );
+  assert.deepEqual(out, { namespace: 'shop', deployment: 'web', previousReplicas: 2, replicas: 5 });
+  assert.equal(fake.state.deployments['shop/web'], 5);
+  const put = fake.requests.find((r) => r.method === 'PUT');
+  assert.match(put?.contentType ?? '', /application\/json/);
+  assert.equal(
+    (put?.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion !== undefined,
+    true,
+  );
+});
+
+test('missing objects, refused credentials and a missing kubeconfig are coded errors (fake Kubernetes API)', async () => {
+  await assert.rejects(
+    k8sPodLogsAction.handler({ namespace: 'shop', pod: 'nope' }, testContext({ env: env() })),
+    {
+      code: 'DVM_TARGET_NOT_FOUND',
+      message: /shop\/nope/,
+    },
+  );
+  await assert.rejects(
+    k8sScaleAction.handler(
+      { namespace: 'shop', deployment: 'ghost', replicas: 1 },
+      testContext({ env: env() }),
+    ),
+    {
+      code: 'DVM_TARGET_NOT_FOUND',
+    },
+  );
+  const wrong = `${fake.kubeconfig}.wrong`;
+  writeFileSync(
+    wrong,
+    (await import('node:fs')).readFileSync(fake.kubeconfig, 'utf8').replace(fake.token, 'stolen'),
+  );
+  await assert.rejects(
+    k8sEventsAction.handler({ namespace: 'shop' }, testContext({ env: { ...env(), KUBECONFIG: wrong } })),
+    {
+      code: 'DVM_FORBIDDEN',
+      message: /refused the kubeconfig's credentials/,
+    },
+  );
+  await assert.rejects(
+    k8sEventsAction.handler({}, testContext({ env: { ...env(), KUBECONFIG: '/nonexistent/kubeconfig' } })),
+    {
+      code: 'DVM_CONNECTOR_UNAVAILABLE',
+    },
+  );
+});
+
+test('health reads /version through the kubeconfig; an aborted call stops (fake Kubernetes API)', async () => {
+  const ok = await kubernetesHealth(env())();
+  assert.deepEqual([ok.status, /v1\.30\.0-fake/.test(ok.detail)], ['ok', true]);
+  const none = await kubernetesHealth({ KUBECONFIG: '/nonexistent' })();
+  assert.equal(none.status, 'unavailable');
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(
+    k8sEventsAction.handler({ namespace: 'shop' }, testContext({ env: env(), signal: controller.signal })),
+  );
+});

@@ -1,0 +1,75 @@
+import type { ActionDefinition, ReadOutput } from '../../action.ts';
+import { artifactOf } from '../../artifact.ts';
+import { parseDuration } from '../duration.ts';
+import { K8S_NAME_PATTERN, kubeCall, loadKubeConfig } from './client.ts';
+
+/** Input of k8s.pod_logs. */
+export type PodLogsInput = {
+  namespace?: string;
+  pod: string;
+  container?: string;
+  tail?: number;
+  since?: string;
+  previous?: boolean;
+  context?: string;
+};
+
+/** `k8s.pod_logs`: the tail of a pod container's log. */
+export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<string, unknown>>> = {
+  name: 'k8s.pod_logs',
+  version: '1.0.0',
+  description: "The tail of a pod's log (one container; the previous instance with previous: true).",
+  risk: 'read',
+  timeouts: { defaultMs: 30_000, maxMs: 120_000 },
+  inputSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['pod'],
+    properties: {
+      namespace: { type: 'string', pattern: K8S_NAME_PATTERN, default: 'default' },
+      pod: { type: 'string', pattern: K8S_NAME_PATTERN },
+      container: { type: 'string', pattern: K8S_NAME_PATTERN },
+      tail: { type: 'integer', minimum: 0, maximum: 10_000, default: 100 },
+      since: {
+        type: 'string',
+        pattern: '^([0-9]+(ms|s|m|h|d))+$',
+        description: 'A duration back from now, like 10m.',
+      },
+      previous: { type: 'boolean', default: false },
+      context: { type: 'string', minLength: 1, description: 'kubeconfig context (default the current one).' },
+    },
+  },
+  outputSchema: {
+    type: 'object',
+    required: ['summary', 'artifact'],
+    properties: { summary: { type: 'object' }, artifact: { type: 'object' } },
+  },
+  async handler(input, context) {
+    const config = await loadKubeConfig(context.env, input.context);
+    const { CoreV1Api } = await import('@kubernetes/client-node');
+    const api = config.makeApiClient(CoreV1Api);
+    const namespace = input.namespace ?? 'default';
+    const text = await kubeCall(`pod ${namespace}/${input.pod}`, context.signal, () =>
+      api.readNamespacedPodLog({
+        name: input.pod,
+        namespace,
+        container: input.container,
+        tailLines: input.tail ?? 100,
+        previous: input.previous ?? false,
+        ...(input.since ? { sinceSeconds: Math.max(1, Math.ceil(parseDuration(input.since) / 1000)) } : {}),
+      }),
+    );
+    const body = String(text ?? '');
+    const artifact = artifactOf(body, context.maxOutputBytes);
+    return {
+      summary: {
+        namespace,
+        pod: input.pod,
+        ...(input.container ? { container: input.container } : {}),
+        lines: body === '' ? 0 : body.replace(/\n$/, '').split('\n').length,
+        truncated: artifact.truncated,
+      },
+      artifact,
+    };
+  },
+};

@@ -1,0 +1,174 @@
+// A FAKE Kubernetes API server for the k8s.* action tests: no real API server can run on these machines. It speaks
+// the real paths and JSON shapes the client uses, requires a bearer token, and records every request; a request it
+// does not expect is answered 500 and listed by unexpected(), which the tests assert is empty.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** What the fake serves, per test. */
+export interface KubeState {
+  /** Log text by `namespace/pod/container` (container '' for the default one). */
+  logs: Record<string, string>;
+  events: Record<string, unknown[]>;
+  /** Replicas by `namespace/deployment`. */
+  deployments: Record<string, number>;
+}
+
+/** One request the fake received. */
+export interface SeenRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType?: string;
+  body?: unknown;
+}
+
+/** A running fake API server with its kubeconfig. */
+export interface FakeKubeApi {
+  url: string;
+  token: string;
+  kubeconfig: string;
+  state: KubeState;
+  requests: SeenRequest[];
+  unexpected(): SeenRequest[];
+  close(): Promise<void>;
+}
+
+const status = (code: number, reason: string, message: string) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    req.on('data', (d) => (data += d));
+    req.on('end', () => resolve(data));
+  });
+}
+
+/** Starts the fake on a free port and writes a kubeconfig (context `fake`) that points at it. */
+export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKubeApi> {
+  const state: KubeState = { logs: {}, events: {}, deployments: {} };
+  const requests: SeenRequest[] = [];
+  const surprises: SeenRequest[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const seen: SeenRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      contentType: req.headers['content-type'],
+    };
+    const raw = await readBody(req);
+    if (raw) seen.body = JSON.parse(raw);
+    requests.push(seen);
+    const send = (code: number, body: unknown, type = 'application/json') => {
+      res.writeHead(code, { 'content-type': type });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      return send(401, status(401, 'Unauthorized', 'Unauthorized'));
+    }
+    let m: RegExpExecArray | null;
+    if (seen.method === 'GET' && url.pathname === '/version') {
+      return send(200, { major: '1', minor: '30', gitVersion: 'v1.30.0-fake', platform: 'linux/amd64' });
+    }
+    if (
+      seen.method === 'GET' &&
+      (m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname))
+    ) {
+      const key = `${m[1]}/${m[2]}/${seen.query.container ?? ''}`;
+      const text = state.logs[key];
+      if (text === undefined) return send(404, status(404, 'NotFound', `pods "${m[2]}" not found`));
+      let lines = text.split('\n').filter(Boolean);
+      if (seen.query.tailLines !== undefined)
+        lines = lines.slice(-Number(seen.query.tailLines) || lines.length);
+      return send(200, lines.map((l) => `${l}\n`).join(''), 'text/plain');
+    }
+    if (seen.method === 'GET' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(url.pathname))) {
+      let items = (state.events[m[1]] ?? []) as { involvedObject: Record<string, string>; type: string }[];
+      for (const clause of (seen.query.fieldSelector ?? '').split(',').filter(Boolean)) {
+        const [field, value] = clause.split('=');
+        items = items.filter((e) =>
+          field === 'type'
+            ? e.type === value
+            : e.involvedObject[field.replace('involvedObject.', '')] === value,
+        );
+      }
+      return send(200, {
+        kind: 'EventList',
+        apiVersion: 'v1',
+        metadata: {},
+        items: items.slice(0, Number(seen.query.limit ?? 500)),
+      });
+    }
+    if ((m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)\/scale$/.exec(url.pathname))) {
+      const key = `${m[1]}/${m[2]}`;
+      if (!(key in state.deployments)) {
+        return send(404, status(404, 'NotFound', `deployments.apps "${m[2]}" not found`));
+      }
+      const scale = () => ({
+        kind: 'Scale',
+        apiVersion: 'autoscaling/v1',
+        metadata: { name: m?.[2], namespace: m?.[1], resourceVersion: String(requests.length) },
+        spec: { replicas: state.deployments[key] },
+        status: { replicas: state.deployments[key] },
+      });
+      if (seen.method === 'GET') return send(200, scale());
+      const body = seen.body as { kind?: string; spec?: { replicas?: number } } | undefined;
+      if (seen.method === 'PUT' && body?.kind === 'Scale' && Number.isInteger(body.spec?.replicas)) {
+        state.deployments[key] = body.spec?.replicas as number;
+        return send(200, scale());
+      }
+    }
+    surprises.push(seen);
+    send(
+      500,
+      status(500, 'InternalError', `the fake Kubernetes API does not expect ${seen.method} ${url.pathname}`),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-kube-'));
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster: {server: "${url}", insecure-skip-tls-verify: true}
+users:
+- name: fake-user
+  user: {token: "${token}"}
+contexts:
+- name: fake
+  context: {cluster: fake, user: fake-user, namespace: default}
+current-context: fake
+`,
+  );
+  return {
+    url,
+    token,
+    kubeconfig,
+    state,
+    requests,
+    unexpected: () => [...surprises],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+      }),
+  };
+}
