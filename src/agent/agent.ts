@@ -70,7 +70,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       notify: await loadNotifyConfig(home, env),
       env,
     });
-    const { connectorChecks } = await import('./connectors.ts');
+    const { connectorChecks } = await import('../actions/connectors.ts');
     const checks: Record<string, HealthCheck> = {
       store: storeHealth(db),
       git: gitHealth(env),

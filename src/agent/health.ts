@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import type { DatabaseSync } from 'node:sqlite';
-import type { ConnectorHealth, HealthReport } from './server/agent-services.ts';
+import type { ConnectorHealth, HealthCheck } from '../actions/connectors.ts';
+import type { HealthReport } from './server/agent-services.ts';
 
-/** A connector's readiness check; it never throws. */
-export type HealthCheck = () => Promise<ConnectorHealth>;
+export type { HealthCheck };
 
 const CHECK_TIMEOUT_MS = 2000;
 

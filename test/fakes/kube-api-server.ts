@@ -77,14 +77,19 @@ export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKu
     if (req.headers.authorization !== `Bearer ${token}`) {
       return send(401, status(401, 'Unauthorized', 'Unauthorized'));
     }
-    let m: RegExpExecArray | null;
+    const route = (method: string | undefined, pattern: RegExp) =>
+      method === undefined || seen.method === method ? pattern.exec(url.pathname) : null;
+    const logs = route('GET', /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/);
+    const events = route('GET', /^\/api\/v1\/namespaces\/([^/]+)\/events$/);
+    const scalePath = route(
+      undefined,
+      /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)\/scale$/,
+    );
     if (seen.method === 'GET' && url.pathname === '/version') {
       return send(200, { major: '1', minor: '30', gitVersion: 'v1.30.0-fake', platform: 'linux/amd64' });
     }
-    if (
-      seen.method === 'GET' &&
-      (m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname))
-    ) {
+    if (logs) {
+      const m = logs;
       const key = `${m[1]}/${m[2]}/${seen.query.container ?? ''}`;
       const text = state.logs[key];
       if (text === undefined) return send(404, status(404, 'NotFound', `pods "${m[2]}" not found`));
@@ -93,7 +98,8 @@ export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKu
         lines = lines.slice(-Number(seen.query.tailLines) || lines.length);
       return send(200, lines.map((l) => `${l}\n`).join(''), 'text/plain');
     }
-    if (seen.method === 'GET' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(url.pathname))) {
+    if (events) {
+      const m = events;
       let items = (state.events[m[1]] ?? []) as { involvedObject: Record<string, string>; type: string }[];
       for (const clause of (seen.query.fieldSelector ?? '').split(',').filter(Boolean)) {
         const [field, value] = clause.split('=');
@@ -110,7 +116,8 @@ export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKu
         items: items.slice(0, Number(seen.query.limit ?? 500)),
       });
     }
-    if ((m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)\/scale$/.exec(url.pathname))) {
+    if (scalePath) {
+      const m = scalePath;
       const key = `${m[1]}/${m[2]}`;
       if (!(key in state.deployments)) {
         return send(404, status(404, 'NotFound', `deployments.apps "${m[2]}" not found`));

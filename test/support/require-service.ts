@@ -28,6 +28,6 @@ export async function requireService(
 
 /** True when a Docker daemon answers at `host`. */
 export async function dockerAnswers(host = TEST_DOCKER_HOST): Promise<boolean> {
-  const { dockerHealth } = await import('../../src/agent/connectors.ts');
+  const { dockerHealth } = await import('../../src/actions/connectors.ts');
   return (await dockerHealth({ DOCKER_HOST: host })()).status === 'ok';
 }

@@ -1,14 +1,11 @@
+import type { ConnectorHealth } from '../../actions/connectors.ts';
 import type { Confirmations } from '../auth/confirmations.ts';
 import type { TokenStore } from '../auth/tokens.ts';
 import type { ActionExecutor } from '../execute/execute.ts';
 import type { Executions } from '../execute/executions.ts';
 import type { AuditSink } from '../execute/types.ts';
 
-/** Readiness of one connector. */
-export interface ConnectorHealth {
-  status: 'ok' | 'unavailable' | 'error';
-  detail: string;
-}
+export type { ConnectorHealth };
 
 /**
  * `GET /v1/health`: `ok` when every connector is, `degraded` when the store is but some connector is not (the

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { type FakeKubeApi, startFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
-import { kubernetesHealth } from '../../../agent/connectors.ts';
+import { kubernetesHealth } from '../../connectors.ts';
 import { testContext } from '../../testing.ts';
 import { k8sEventsAction } from './events.ts';
 import { k8sPodLogsAction } from './pod-logs.ts';
@@ -81,10 +81,8 @@ test('k8s.scale_deployment reads the scale, replaces it, and reports previous an
   assert.equal(fake.state.deployments['shop/web'], 5);
   const put = fake.requests.find((r) => r.method === 'PUT');
   assert.match(put?.contentType ?? '', /application\/json/);
-  assert.equal(
-    (put?.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion !== undefined,
-    true,
-  );
+  const sent = (put?.body ?? {}) as { metadata?: { resourceVersion?: string } };
+  assert.ok(sent.metadata?.resourceVersion, 'the replace carries the resourceVersion it read');
 });
 
 test('missing objects, refused credentials and a missing kubeconfig are coded errors (fake Kubernetes API)', async () => {

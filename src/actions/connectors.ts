@@ -2,7 +2,14 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { HealthCheck } from './health.ts';
+/** Readiness of one connector (as `GET /v1/health` reports it). */
+export interface ConnectorHealth {
+  status: 'ok' | 'unavailable' | 'error';
+  detail: string;
+}
+
+/** A connector's readiness check; it never throws. */
+export type HealthCheck = () => Promise<ConnectorHealth>;
 
 const TIMEOUT_MS = 2000;
 
