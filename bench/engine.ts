@@ -13,9 +13,13 @@ export interface Row {
   name: string;
   subject: number;
   baseline: number;
-  unit: 'ms' | 'MB';
+  unit: 'ms' | 'MB' | 'req/s' | 'count';
   /** Most subject/baseline may be. */
   maxRatio?: number;
+  /** Least subject/baseline must be (throughput). */
+  minRatio?: number;
+  /** The value the subject must equal (correctness counts under load). */
+  exact?: number;
   /** Most the subject may be, in `unit` (only for measures a noisy machine does not move, like memory). */
   maxValue?: number;
   /** An absolute limit from the issue, printed for information only (never asserted: the machine is shared). */

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { agentBenchmarks } from './agent.ts';
 import { engineBenchmarks, type Row } from './engine.ts';
 import { generateObjects, toYaml } from './generate.ts';
 import { DVM, freshDir, median, NODE, OUT, timeProcess } from './measure.ts';
@@ -27,7 +28,7 @@ function countRows(db: string): number {
   }
 }
 
-async function main(): Promise<number> {
+async function storeBenchmarks(): Promise<{ rows: Row[]; samples: Record<string, number[]> }> {
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, 'objects.yaml');
   const objects = generateObjects(OBJECTS, SEED);
@@ -88,16 +89,37 @@ async function main(): Promise<number> {
       maxRatio: 3,
     },
   ];
-  const engine = await engineBenchmarks();
-  rows.push(...engine.rows);
+  return { rows, samples: { applyTimes, baselineTimes, getTimes, nodeTimes } };
+}
+
+// `npm run bench -- store engine agent` runs only those groups (all by default).
+const GROUPS = process.argv.slice(2);
+const want = (group: string) => GROUPS.length === 0 || GROUPS.includes(group);
+
+async function main(): Promise<number> {
+  mkdirSync(OUT, { recursive: true });
+  const rows: Row[] = [];
+  let samples: Record<string, unknown> = {};
+  if (want('store')) {
+    const store = await storeBenchmarks();
+    rows.push(...store.rows);
+    samples = { ...samples, ...store.samples };
+  }
+  if (want('engine')) {
+    const engine = await engineBenchmarks();
+    rows.push(...engine.rows);
+    samples = { ...samples, ...engine.samples };
+  }
+  if (want('agent')) rows.push(...(await agentBenchmarks()));
   const results = rows.map((r) => ({
     ...r,
     ratio: r.subject / r.baseline,
     pass:
       (r.maxRatio === undefined || r.subject / r.baseline <= r.maxRatio) &&
+      (r.minRatio === undefined || r.subject / r.baseline >= r.minRatio) &&
+      (r.exact === undefined || r.subject === r.exact) &&
       (r.maxValue === undefined || r.subject <= r.maxValue),
   }));
-  const samples = { applyTimes, baselineTimes, getTimes, nodeTimes, ...engine.samples };
   writeFileSync(
     join(OUT, 'results.json'),
     `${JSON.stringify({ node: process.version, results, samples }, null, 2)}\n`,
@@ -113,7 +135,13 @@ async function main(): Promise<number> {
       `${r.subject.toFixed(0)} ${r.unit}`,
       `${r.baseline.toFixed(0)} ${r.unit}`,
       `${r.ratio.toFixed(2)}×`,
-      r.maxValue === undefined ? `≤ ${r.maxRatio}×` : `≤ ${r.maxValue} ${r.unit}`,
+      r.exact !== undefined
+        ? `= ${r.exact}`
+        : r.minRatio !== undefined
+          ? `≥ ${r.minRatio}×`
+          : r.maxValue === undefined
+            ? `≤ ${r.maxRatio}×`
+            : `≤ ${r.maxValue} ${r.unit}`,
       `${r.pass ? 'ok' : 'MISSED'}${info}${r.note ? ` (${r.note})` : ''}`,
     ]);
   }

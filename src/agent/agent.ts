@@ -8,7 +8,7 @@ import { TokenStore } from './auth/tokens.ts';
 import { ActionExecutor } from './execute/execute.ts';
 import { Executions } from './execute/executions.ts';
 import { IdempotencyKeys } from './execute/idempotency.ts';
-import { checkHealth, gitHealth, type HealthCheck, storeHealth } from './health.ts';
+import { cachedHealth, gitHealth, type HealthCheck, storeHealth } from './health.ts';
 import { PolicyEngine } from './policy/policy-engine.ts';
 import { loadRedactor } from './redact.ts';
 import { createAgentRegistry } from './registry.ts';
@@ -88,7 +88,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       tokens,
       confirmations,
       executions,
-      health: (): Promise<HealthReport> => checkHealth(checks),
+      health: cachedHealth(checks) as () => Promise<HealthReport>,
       async close() {
         await audit.close?.();
         db.close();

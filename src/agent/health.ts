@@ -51,6 +51,31 @@ async function bounded(check: HealthCheck): Promise<ConnectorHealth> {
   }
 }
 
+/** How long connector results are reused: probes may poll health often; the checks spawn and connect. */
+export const HEALTH_CACHE_MS = 2000;
+
+/**
+ * A health reporter that checks the store on every call and the other connectors at most every `cacheMs`
+ * (concurrent callers share one round of checks).
+ */
+export function cachedHealth(checks: Record<string, HealthCheck>, cacheMs = HEALTH_CACHE_MS): () => Promise<HealthReport> {
+  const { store, ...connectors } = checks;
+  let last: { at: number; report: Promise<HealthReport> } | undefined;
+  return async () => {
+    const now = Date.now();
+    if (!last || now - last.at > cacheMs) last = { at: now, report: checkHealth(connectors) };
+    const [storeResult, cached] = await Promise.all([store ? bounded(store) : undefined, last.report]);
+    return summarize({ ...(storeResult ? { store: storeResult } : {}), ...cached.connectors });
+  };
+}
+
+function summarize(connectors: Record<string, ConnectorHealth>): HealthReport {
+  const results = Object.values(connectors);
+  const status =
+    connectors.store?.status !== 'ok' ? 'unavailable' : results.every((r) => r.status === 'ok') ? 'ok' : 'degraded';
+  return { status, connectors };
+}
+
 /** Runs every connector check in parallel; the report is `unavailable` without a store. */
 export async function checkHealth(checks: Record<string, HealthCheck>): Promise<HealthReport> {
   const names = Object.keys(checks);

@@ -125,10 +125,14 @@ test('a read action runs, is audited, and a repeated request_id returns the firs
     token: tokens.admin,
   });
   assert.equal(audit.status, 200, audit.text);
-  const decisions = (audit.body.items as { decision: string; requestId?: string; request_id?: string }[]).map(
-    (e) => e.decision,
+  const items = audit.body.items as { decision: string; reasons?: string[]; error?: { code: string } }[];
+  // The run, the replay (allowed, answered from the first), the conflict (denied by idempotency).
+  assert.deepEqual(
+    items.map((e) => e.decision),
+    ['allowed', 'executed', 'allowed', 'denied'],
   );
-  assert.deepEqual(decisions, ['allowed', 'executed']);
+  assert.match(items[2].reasons?.at(-1) ?? '', /repeat of this request_id/);
+  assert.equal(items[3].error?.code, 'DVM_IDEMPOTENCY_CONFLICT');
 });
 
 test('an invalid request gets 422 with every violation, a malformed one 400, an unknown action 404', async () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { statement } from '../store/statements.ts';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
@@ -84,6 +85,8 @@ export class AuditLog {
   readonly #db: DatabaseSync;
   readonly #writer: GroupCommitter;
   readonly #redactor: Redactor | undefined;
+  // The chain's tail as of the current write transaction (re-read in every new one: other processes append too).
+  #tail: { transaction: number; seq: number; hash: string } | undefined;
 
   constructor(db: DatabaseSync, options: { writer: GroupCommitter; redactor?: Redactor }) {
     this.#db = db;
@@ -93,35 +96,47 @@ export class AuditLog {
 
   /** Appends an entry; resolves with its seq and hash once it is committed (grouped with concurrent writes). */
   append(record: AuditRecord): Promise<{ seq: number; hash: string }> {
+    return this.#writer.write((db) => this.appendIn(db, record));
+  }
+
+  /**
+   * Appends an entry inside a write transaction of the group committer that is running now (so it commits, or
+   * rolls back, together with the other writes of that closure).
+   */
+  appendIn(db: DatabaseSync, record: AuditRecord): { seq: number; hash: string } {
     const clean = (this.#redactor ? this.#redactor.redact(record) : record) as AuditRecord;
-    return this.#writer.write((db) => {
-      const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
-        | { seq: number; hash: string }
-        | undefined;
-      const seq = (last?.seq ?? 0) + 1;
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const entry = stableStringify({ ...clean, seq });
-      const hash = hashOf(prevHash, entry);
-      db.prepare(
-        `INSERT INTO audit (seq, at, actor, action, version, decision, env, target, request_id, execution_id, entry, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        seq,
-        clean.at,
-        clean.actor,
-        clean.action ?? null,
-        clean.version ?? null,
-        clean.decision,
-        clean.env ?? null,
-        clean.target ?? null,
-        clean.requestId ?? null,
-        clean.executionId ?? null,
-        entry,
-        prevHash,
-        hash,
-      );
-      return { seq, hash };
-    });
+    const transaction = this.#writer.transaction;
+    const last =
+      this.#tail?.transaction === transaction
+        ? this.#tail
+        : (statement(db, 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+            | { seq: number; hash: string }
+            | undefined);
+    const seq = (last?.seq ?? 0) + 1;
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const entry = stableStringify({ ...clean, seq });
+    const hash = hashOf(prevHash, entry);
+    statement(
+      db,
+      `INSERT INTO audit (seq, at, actor, action, version, decision, env, target, request_id, execution_id, entry, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      seq,
+      clean.at,
+      clean.actor,
+      clean.action ?? null,
+      clean.version ?? null,
+      clean.decision,
+      clean.env ?? null,
+      clean.target ?? null,
+      clean.requestId ?? null,
+      clean.executionId ?? null,
+      entry,
+      prevHash,
+      hash,
+    );
+    this.#tail = { transaction, seq, hash };
+    return { seq, hash };
   }
 
   /** Entries matching the filters, oldest first, one page at a time (`next` is the cursor of the next page). */
@@ -168,7 +183,7 @@ export class AuditLog {
       throw bad('limit', `limit must be 1–${MAX_LIMIT}`, `Pass a page size up to ${MAX_LIMIT}.`);
     }
     const sql = `SELECT seq, entry, prev_hash, hash FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
-    const rows = this.#db.prepare(sql).all(...params, limit + 1) as unknown as Pick<
+    const rows = statement(this.#db, sql).all(...params, limit + 1) as unknown as Pick<
       Row,
       'seq' | 'entry' | 'prev_hash' | 'hash'
     >[];
@@ -194,7 +209,7 @@ export class AuditLog {
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let entries = 0;
-    const rows = this.#db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<Row>;
+    const rows = statement(this.#db, 'SELECT * FROM audit ORDER BY seq').iterate() as Iterable<Row>;
     for (const row of rows) {
       const fail = (reason: string): VerifyReport => ({ ok: false, entries, brokenAt: row.seq, reason });
       if (row.seq !== expectedSeq)

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { statement } from '../store/statements.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Principal } from './principal.ts';
@@ -58,8 +59,7 @@ export class Confirmations {
     const token = `dvmc_${randomBytes(32).toString('base64url')}`;
     const now = this.#now();
     const expiresAt = new Date(now.getTime() + (options.ttlMs ?? DEFAULT_CONFIRMATION_TTL_MS)).toISOString();
-    this.#db
-      .prepare(
+    statement(this.#db, 
         'INSERT INTO confirmations (id, binding, principal, env, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
       )
       .run(idOf(token), binding, principal.name, options.env ?? null, now.toISOString(), expiresAt);
@@ -85,8 +85,7 @@ export class Confirmations {
 
   /** Uses the token up; false when another request used it first. */
   consume(token: string, binding: string): boolean {
-    const result = this.#db
-      .prepare(
+    const result = statement(this.#db, 
         'UPDATE confirmations SET used_at = ? WHERE id = ? AND binding = ? AND used_at IS NULL AND expires_at > ?',
       )
       .run(this.#now().toISOString(), idOf(token), binding, this.#now().toISOString());
@@ -99,7 +98,7 @@ export class Confirmations {
     if (row.principal === approver.name) {
       throw invalid('self-approval', 'a principal cannot approve its own request');
     }
-    this.#db.prepare('UPDATE confirmations SET approved_by = ? WHERE id = ?').run(approver.name, row.id);
+    statement(this.#db, 'UPDATE confirmations SET approved_by = ? WHERE id = ?').run(approver.name, row.id);
     return { requestedBy: row.principal };
   }
 
@@ -107,7 +106,7 @@ export class Confirmations {
     if (typeof token !== 'string' || !TOKEN.test(token)) {
       throw invalid('unknown', 'the confirmation token is not a dvm confirmation token');
     }
-    const row = this.#db.prepare('SELECT * FROM confirmations WHERE id = ?').get(idOf(token)) as
+    const row = statement(this.#db, 'SELECT * FROM confirmations WHERE id = ?').get(idOf(token)) as
       | ConfirmationRow
       | undefined;
     if (!row) throw invalid('unknown', 'the confirmation token is unknown');

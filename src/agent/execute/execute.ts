@@ -52,6 +52,9 @@ export interface ExecuteOptions {
   onStart?: (executionId: string) => void;
 }
 
+// Actions run by the agent have no task results; this is where a handler that writes some would put them.
+const RESULTS_DIR = tmpdir();
+
 function errorResponse(error: unknown): ExecuteResponse {
   const e = isDvmError(error)
     ? error
@@ -110,10 +113,10 @@ export class ActionExecutor {
   ): Promise<ExecuteResponse> {
     const { registry, policy, redact } = this.#deps;
     const definition = registry.get(request.action, request.version);
-    const params = registry.validateInput(definition, structuredClone(request.params ?? {})) as Record<
-      string,
-      unknown
-    >;
+    const params = registry.validateInput(
+      definition,
+      request.params && Object.keys(request.params).length > 0 ? structuredClone(request.params) : {},
+    ) as Record<string, unknown>;
     const redactedParams = redact(params, definition.inputSchema);
     const base: Omit<AuditRecord, 'decision'> = {
       at: '',
@@ -136,16 +139,16 @@ export class ActionExecutor {
       dryRun: request.dry_run === true,
     };
     let answer = policy.decide({ ...query, confirmed: false });
-    // The binding a confirmation token is tied to: what will run, where, and for whom.
-    const binding = canonicalHash({
-      action: definition.name,
-      version: definition.version,
-      params,
-      target: request.target,
-      principal: principal.name,
-    });
     if (answer.decision === 'deny') return this.#deny(answer, audit);
     if (answer.decision === 'confirm') {
+      // The binding a confirmation token is tied to: what will run, where, and for whom.
+      const binding = canonicalHash({
+        action: definition.name,
+        version: definition.version,
+        params,
+        target: request.target,
+        principal: principal.name,
+      });
       const token = request.confirmation_token;
       if (token === undefined) return this.#challenge(answer, binding, principal, request, audit);
       const { confirmations } = this.#deps;
@@ -211,7 +214,7 @@ export class ActionExecutor {
         },
       };
     }
-    return this.#run(definition, params, request, principal, answer, options, audit);
+    return this.#run(definition, params, request, principal, answer, options, audit, base);
   }
 
   async #deny(
@@ -266,6 +269,7 @@ export class ActionExecutor {
     answer: PolicyAnswer,
     options: ExecuteOptions,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
+    base: Omit<AuditRecord, 'decision'>,
   ): Promise<ExecuteResponse> {
     const { idempotency, executions } = this.#deps;
     const payloadHash = canonicalHash({
@@ -285,15 +289,31 @@ export class ActionExecutor {
       env: request.target.env,
       target: request.target,
     });
-    const claim = await idempotency.claim(
-      principal.name,
-      request.request_id,
-      payloadHash,
-      executionId,
-      prepared.persist,
-    );
-    if (claim.state === 'done') return claim.response as ExecuteResponse;
-    if (claim.state === 'running') {
+    // The decision's audit entry, the execution record and the key's claim commit together, in one transaction.
+    let claim: Awaited<ReturnType<typeof idempotency.claim>>;
+    try {
+      claim = await idempotency.claim(principal.name, request.request_id, payloadHash, executionId, (db) => {
+        prepared.persist(db);
+        this.#deps.audit.appendIn(db, {
+          ...base,
+          decision: 'allowed',
+          executionId,
+          policyIds: answer.policyIds,
+          reasons: answer.reasons,
+          at: new Date().toISOString(),
+        });
+      });
+    } catch (error) {
+      await audit({ decision: 'denied', error: { code: (error as DvmError).code, message: (error as Error).message } });
+      throw error;
+    }
+    if (claim.state !== 'new') {
+      await audit({
+        decision: 'allowed',
+        policyIds: answer.policyIds,
+        reasons: [...answer.reasons, 'a repeat of this request_id: answered with the first request’s answer'],
+      });
+      if (claim.state === 'done') return claim.response as ExecuteResponse;
       return (await idempotency.wait(principal.name, request.request_id, options.signal)) as ExecuteResponse;
     }
     prepared.open();
@@ -303,12 +323,6 @@ export class ActionExecutor {
       settle = resolve;
     });
     idempotency.track(principal.name, request.request_id, final);
-    const allowed = audit({
-      decision: 'allowed',
-      executionId,
-      policyIds: answer.policyIds,
-      reasons: answer.reasons,
-    });
 
     const running = this.#invoke(definition, params, request, executionId, audit).then(async (response) => {
       await idempotency.complete(principal.name, request.request_id, response);
@@ -316,7 +330,6 @@ export class ActionExecutor {
       return response;
     });
     if (definition.longRunning?.(params) && !options.wait) {
-      await allowed;
       running.catch(() => {});
       return {
         status: 202,
@@ -330,8 +343,7 @@ export class ActionExecutor {
         },
       };
     }
-    const [, response] = await Promise.all([allowed, running]);
-    return response as ExecuteResponse;
+    return (await running) as ExecuteResponse;
   }
 
   // Runs the handler under its timeout and output cap, then records the outcome (execution, audit) durably.
@@ -372,7 +384,7 @@ export class ActionExecutor {
           }
         },
       },
-      resultsDir: tmpdir(),
+      resultsDir: RESULTS_DIR,
       notify: this.#deps.notify ?? {},
       maxOutputBytes,
       emit: (event) => {
@@ -410,6 +422,8 @@ export class ActionExecutor {
         },
       };
     } catch (error) {
+      // Stop whatever the handler still runs (a timed-out follow, a process group).
+      if (!controller.signal.aborted) controller.abort(error);
       const failure = errorResponse(error);
       const body = redact({ ...failure.body, execution_id: executionId }) as Record<string, unknown>;
       const durationMs = Math.round(performance.now() - started);
@@ -425,7 +439,6 @@ export class ActionExecutor {
       return { status: failure.status, body };
     } finally {
       clearTimeout(timer);
-      controller.abort();
     }
   }
 }

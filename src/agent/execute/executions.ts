@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { statement } from '../store/statements.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
@@ -57,7 +58,7 @@ const KEEP_FINISHED_MS = 60_000;
 
 /** A new execution id: `x` + time + random, sortable by creation. */
 export function newExecutionId(): string {
-  return `x${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+  return `x${Date.now().toString(36)}${randomUUID().slice(24)}`;
 }
 
 function toRecord(row: Row): ExecutionRecord {
@@ -108,7 +109,7 @@ export class Executions {
   } {
     const full: ExecutionRecord = { ...record, status: 'running', created_at: new Date().toISOString() };
     const persist = (db: DatabaseSync) => {
-      db.prepare(
+      statement(db, 
         `INSERT INTO executions (id, request_id, principal, action, version, env, target, status, pid, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
       ).run(
@@ -147,8 +148,7 @@ export class Executions {
     for (const listener of live.listeners) listener(event);
     this.#writer
       .write((db) =>
-        db
-          .prepare('INSERT INTO execution_events (execution_id, seq, event) VALUES (?, ?, ?)')
+        statement(db, 'INSERT INTO execution_events (execution_id, seq, event) VALUES (?, ?, ?)')
           .run(id, event.id, JSON.stringify(event)),
       )
       .catch(() => {});
@@ -174,8 +174,7 @@ export class Executions {
       finished_at: finishedAt,
     };
     await this.#writer.write((db) =>
-      db
-        .prepare('UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?')
+      statement(db, 'UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?')
         .run(
           outcome.status,
           outcome.status === 'succeeded' ? JSON.stringify(outcome.result ?? null) : null,
@@ -194,7 +193,7 @@ export class Executions {
   get(id: string): ExecutionRecord {
     const live = this.#live.get(id);
     if (live) return live.record;
-    const row = this.#db.prepare('SELECT * FROM executions WHERE id = ?').get(id) as Row | undefined;
+    const row = statement(this.#db, 'SELECT * FROM executions WHERE id = ?').get(id) as Row | undefined;
     if (!row) {
       throw new DvmError('DVM_EXECUTION_NOT_FOUND', `no execution has the id "${id}"`, {
         fix: 'Use the execution_id an execute request answered with.',
@@ -216,8 +215,7 @@ export class Executions {
     const live = this.#live.get(id);
     if (!live) {
       this.get(id); // throws when unknown
-      const rows = this.#db
-        .prepare('SELECT event FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq')
+      const rows = statement(this.#db, 'SELECT event FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq')
         .all(id, afterId) as { event: string }[];
       for (const row of rows) onEvent(JSON.parse(row.event));
       onEnd();
@@ -243,8 +241,7 @@ export class Executions {
    * retry of the same request_id reports the interruption instead of running the action a second time.
    */
   reapInterrupted(): string[] {
-    const rows = this.#db
-      .prepare("SELECT id, request_id, principal, pid FROM executions WHERE status = 'running'")
+    const rows = statement(this.#db, "SELECT id, request_id, principal, pid FROM executions WHERE status = 'running'")
       .all() as { id: string; request_id: string | null; principal: string; pid: number | null }[];
     const reaped: string[] = [];
     for (const row of rows) {
@@ -260,14 +257,12 @@ export class Executions {
       const now = new Date().toISOString();
       this.#db.exec('BEGIN IMMEDIATE');
       try {
-        this.#db
-          .prepare(
+        statement(this.#db, 
             "UPDATE executions SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
           )
           .run(JSON.stringify(error), now, row.id);
         if (row.request_id) {
-          this.#db
-            .prepare(
+          statement(this.#db, 
               'UPDATE idempotency SET status = 500, response = ? WHERE principal = ? AND request_id = ? AND status IS NULL',
             )
             .run(JSON.stringify(error), row.principal, row.request_id);

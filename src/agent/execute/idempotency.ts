@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { statement } from '../store/statements.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
 
@@ -49,8 +50,7 @@ export class IdempotencyKeys {
     onNew?: (db: DatabaseSync) => void,
   ): Promise<Claim> {
     const found = await this.#writer.write((db) => {
-      const inserted = db
-        .prepare(
+      const inserted = statement(db, 
           `INSERT INTO idempotency (principal, request_id, payload_hash, execution_id, created_at)
            VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
         )
@@ -59,8 +59,7 @@ export class IdempotencyKeys {
         onNew?.(db);
         return undefined;
       }
-      return db
-        .prepare(
+      return statement(db, 
           'SELECT payload_hash, execution_id, status, response FROM idempotency WHERE principal = ? AND request_id = ?',
         )
         .get(principal, requestId) as unknown as Row;
@@ -92,7 +91,7 @@ export class IdempotencyKeys {
   /** Stores the final answer of a key durably. */
   complete(principal: string, requestId: string, response: StoredResponse): Promise<void> {
     return this.#writer.write((db) => {
-      db.prepare(
+      statement(db, 
         'UPDATE idempotency SET status = ?, response = ? WHERE principal = ? AND request_id = ?',
       ).run(response.status, JSON.stringify(response.body), principal, requestId);
     });
@@ -106,8 +105,7 @@ export class IdempotencyKeys {
       if (signal?.aborted) throw signal.reason;
       const row = await this.#writer.write(
         (db) =>
-          db
-            .prepare('SELECT status, response FROM idempotency WHERE principal = ? AND request_id = ?')
+          statement(db, 'SELECT status, response FROM idempotency WHERE principal = ? AND request_id = ?')
             .get(principal, requestId) as { status: number | null; response: string | null } | undefined,
       );
       if (row?.status != null && row.response !== null)

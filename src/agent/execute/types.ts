@@ -1,3 +1,4 @@
+import type { DatabaseSync } from 'node:sqlite';
 import type { Risk } from '../../actions/action.ts';
 import type { Principal } from '../auth/principal.ts';
 
@@ -70,6 +71,8 @@ export interface AuditRecord {
 /** The audit port: resolves once the entry is durable. */
 export interface AuditSink {
   append(entry: AuditRecord): Promise<unknown>;
+  /** Appends inside a running write transaction of the shared group committer (commits with its other writes). */
+  appendIn(db: DatabaseSync, entry: AuditRecord): unknown;
 }
 
 /** The redaction port: a deep copy with secrets replaced (schema-marked fields and known patterns). */

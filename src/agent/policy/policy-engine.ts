@@ -57,6 +57,7 @@ function causeOf(file: string, text: string, error: CedarError, offset = 0): Err
 }
 
 let generation = 0;
+const DECISION_CACHE_SIZE = 10_000;
 
 /**
  * Cedar policies of a dvm home (the default policy plus `$DVM_HOME/policies/*.cedar`), parsed and validated once
@@ -68,6 +69,9 @@ export class PolicyEngine {
   #setId = '';
   #policies = new Map<string, LoadedPolicy>();
   #sources: string[] = [];
+  // Decisions by request: Cedar is deterministic for the same entities and context, and policies only change on
+  // reload (which clears this). Bounded; the oldest entry goes first.
+  readonly #decisions = new Map<string, PolicyAnswer & { errors: string[] }>();
 
   private constructor(cedar: Cedar, home: string | undefined) {
     this.#cedar = cedar;
@@ -133,6 +137,7 @@ export class PolicyEngine {
     this.#setId = setId;
     this.#policies = loaded;
     this.#sources = files;
+    this.#decisions.clear();
   }
 
   #readFile(file: string, into: Map<string, LoadedPolicy>, causes: ErrorCause[]): void {
@@ -255,6 +260,29 @@ export class PolicyEngine {
    * principal; any other forbid, or no permit at all, denies.
    */
   decide(query: PolicyQuery): PolicyAnswer & { errors: string[] } {
+    const key = JSON.stringify([
+      query.principal.name,
+      query.principal.role,
+      query.principal.via,
+      query.action.name,
+      query.action.version,
+      query.action.risk,
+      query.target.env,
+      query.confirmed,
+      query.dryRun,
+      query.approver ?? null,
+    ]);
+    const cached = this.#decisions.get(key);
+    if (cached) return cached;
+    const answer = this.#decide(query);
+    if (this.#decisions.size >= DECISION_CACHE_SIZE) {
+      this.#decisions.delete(this.#decisions.keys().next().value as string);
+    }
+    this.#decisions.set(key, Object.freeze(answer));
+    return answer;
+  }
+
+  #decide(query: PolicyQuery): PolicyAnswer & { errors: string[] } {
     const first = this.#authorize(query);
     if (first.allowed)
       return {

@@ -19,6 +19,8 @@ export class GroupCommitter {
   commits = 0;
   /** Writes committed so far. */
   writes = 0;
+  /** Number of the transaction being written (or last written); writers may cache what they read inside it. */
+  transaction = 0;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -48,6 +50,7 @@ export class GroupCommitter {
     const results: { ok: boolean; value: unknown }[] = [];
     try {
       this.#db.exec('BEGIN IMMEDIATE');
+      this.transaction++;
     } catch (error) {
       for (const p of batch) p.reject(error);
       return;
