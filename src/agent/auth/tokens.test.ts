@@ -119,3 +119,18 @@ test('token names, roles and ttls are checked, and names are unique', () => {
     done();
   }
 });
+
+test('a token revoked by another connection is refused on the very next request', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-tokens-'));
+  try {
+    const server = new TokenStore(openAgentDb(join(dir, 'agent.db')));
+    const cli = new TokenStore(openAgentDb(join(dir, 'agent.db')));
+    const { token } = cli.create('ci', 'operator');
+    assert.equal(server.authenticate(`Bearer ${token}`).name, 'ci');
+    assert.equal(server.authenticate(`Bearer ${token}`).name, 'ci', 'served from the cache');
+    cli.revoke('ci');
+    assert.equal(reasonOf(() => server.authenticate(`Bearer ${token}`)), 'revoked');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -46,11 +46,27 @@ export class TokenStore {
   readonly #db: DatabaseSync;
   readonly #now: () => Date;
   readonly #byId: StatementSync;
+  readonly #dataVersion: StatementSync;
+  // Rows read since the database last changed in another connection (PRAGMA data_version): tokens are only
+  // written by other processes (the CLI), so a revocation is seen on the very next request.
+  #cache = new Map<string, TokenRow | undefined>();
+  #cacheVersion = -1;
 
   constructor(db: DatabaseSync, now: () => Date = () => new Date()) {
     this.#db = db;
     this.#now = now;
     this.#byId = db.prepare('SELECT * FROM tokens WHERE id = ?');
+    this.#dataVersion = db.prepare('PRAGMA data_version');
+  }
+
+  #row(id: string): TokenRow | undefined {
+    const version = (this.#dataVersion.get() as { data_version: number }).data_version;
+    if (version !== this.#cacheVersion || this.#cache.size > 10_000) {
+      this.#cache = new Map();
+      this.#cacheVersion = version;
+    }
+    if (!this.#cache.has(id)) this.#cache.set(id, this.#byId.get(id) as TokenRow | undefined);
+    return this.#cache.get(id);
   }
 
   /** Creates a token; returns the secret token (print it once) and its listing. */
@@ -87,6 +103,7 @@ export class TokenStore {
     this.#db
       .prepare('INSERT INTO tokens (id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(id, name, role, hashOf(secret).toString('hex'), createdAt, expiresAt);
+    this.#cache.clear(); // our own writes do not move data_version
     const info = this.#info(this.#byId.get(id) as unknown as TokenRow);
     return { token: `dvm_${id}_${secret}`, info };
   }
@@ -112,6 +129,7 @@ export class TokenStore {
         .prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?')
         .run(this.#now().toISOString(), row.id);
     }
+    this.#cache.clear();
     return this.#info(this.#byId.get(row.id) as unknown as TokenRow);
   }
 
@@ -122,7 +140,7 @@ export class TokenStore {
     if (!match) throw unauthenticated('malformed', 'the Authorization header is not `Bearer <token>`');
     const parts = TOKEN_PATTERN.exec(match[1]);
     if (!parts) throw unauthenticated('invalid', 'the bearer token is not a dvm token');
-    const row = this.#byId.get(parts[1]) as TokenRow | undefined;
+    const row = this.#row(parts[1]);
     // Compare hashes in constant time; an unknown id still hashes, so timing does not tell ids apart.
     const presented = hashOf(parts[2]);
     const stored = row ? Buffer.from(row.hash, 'hex') : Buffer.alloc(presented.length);

@@ -124,8 +124,9 @@ export function createAgentServer(
 
   route(byUrl('POST', '/v1/actions/execute'), async (request, reply) => {
     const controller = new AbortController();
-    request.raw.once('close', () => {
-      if (!reply.sent) controller.abort(new DvmError('DVM_CANCELLED', 'the client closed the connection'));
+    // A client that hangs up before its answer stops waiting on a repeated request id (the action itself runs on).
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) controller.abort(new DvmError('DVM_CANCELLED', 'the client closed the connection'));
     });
     const response = await services.executor.execute(request.body, principalOf(request), {
       signal: controller.signal,
