@@ -1,11 +1,12 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvType, ErrorObject, ValidateFunction } from 'ajv';
 import { DvmError, type ErrorCause } from '../errors/dvm-error.ts';
-import { DURATION_PATTERN } from '../model/kinds/schema-helpers.ts';
+import { DURATION_PATTERN } from '../model/patterns.ts';
 import { didYouMean } from '../model/suggest.ts';
 import type { ActionDefinition } from './action.ts';
 import { dockerLogsAction } from './builtin/docker/logs.ts';
 import { dockerRestartAction } from './builtin/docker/restart.ts';
-import { execAction } from './builtin/exec.ts';
+import { EXEC_INPUT_SCHEMA, execAction, execInputIsValid } from './builtin/exec.ts';
 import { GIT_NAME_PATTERN, gitPullAction, gitPushAction } from './builtin/git.ts';
 import { jvmStatusAction } from './builtin/jvm/status.ts';
 import { jvmThreadDumpAction } from './builtin/jvm/thread-dump.ts';
@@ -36,13 +37,18 @@ const BUILTINS = [
 /** Names of the built-in actions this registry implements, sorted. */
 export const BUILTIN_ACTIONS: readonly string[] = BUILTINS.map((d) => d.name).sort();
 
-// One validator for all action schemas; each schema object is compiled once.
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
+// One validator for all action schemas, loaded on first use (runs of applied Tasks never need it); each schema
+// object is compiled once.
+let ajv: AjvType | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function validatorOf(schema: Record<string, unknown>): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
+    if (!ajv) {
+      const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+      ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
+    }
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }
@@ -139,6 +145,8 @@ export class ActionRegistry {
    */
   validateInput<I>(definition: ActionDefinition<I, unknown>, input: unknown): I {
     const data = input ?? {};
+    // exec has no schema defaults, so an input the hand check accepts needs nothing from the validator.
+    if (definition.inputSchema === EXEC_INPUT_SCHEMA && execInputIsValid(data)) return data as I;
     const validate = validatorOf(definition.inputSchema);
     if (validate(data)) return data as I;
     const causes = dropBranchErrors(validate.errors ?? []).map((e) => causeOf(e, definition));

@@ -58,7 +58,10 @@ export const HEALTH_CACHE_MS = 2000;
  * A health reporter that checks the store on every call and the other connectors at most every `cacheMs`
  * (concurrent callers share one round of checks).
  */
-export function cachedHealth(checks: Record<string, HealthCheck>, cacheMs = HEALTH_CACHE_MS): () => Promise<HealthReport> {
+export function cachedHealth(
+  checks: Record<string, HealthCheck>,
+  cacheMs = HEALTH_CACHE_MS,
+): () => Promise<HealthReport> {
   const { store, ...connectors } = checks;
   let last: { at: number; report: Promise<HealthReport> } | undefined;
   return async () => {
@@ -72,7 +75,11 @@ export function cachedHealth(checks: Record<string, HealthCheck>, cacheMs = HEAL
 function summarize(connectors: Record<string, ConnectorHealth>): HealthReport {
   const results = Object.values(connectors);
   const status =
-    connectors.store?.status !== 'ok' ? 'unavailable' : results.every((r) => r.status === 'ok') ? 'ok' : 'degraded';
+    connectors.store?.status !== 'ok'
+      ? 'unavailable'
+      : results.every((r) => r.status === 'ok')
+        ? 'ok'
+        : 'degraded';
   return { status, connectors };
 }
 

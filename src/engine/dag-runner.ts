@@ -16,6 +16,8 @@ export interface DagHooks<T extends DagTask> {
   stopped(): boolean;
   /** Stop starting new nodes after the first failure (default true). */
   failFast?: boolean;
+  /** Most nodes running at once (default unlimited): ready nodes wait in the queue, not as started promises. */
+  limit?: number;
 }
 
 /**
@@ -32,7 +34,10 @@ export async function runDag<T extends DagTask>(
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const waiting = new Map<string, number>();
   const dependents = new Map<string, T[]>();
+  // A queue with a read index: shift() on a 10,000-entry array is quadratic.
   const ready: T[] = [];
+  let head = 0;
+  const limit = hooks.limit ?? Number.POSITIVE_INFINITY;
   for (const node of nodes) {
     const deps = node.dependsOn.filter((d) => byName.has(d));
     waiting.set(node.name, deps.length);
@@ -72,8 +77,8 @@ export async function runDag<T extends DagTask>(
   };
 
   for (;;) {
-    while (ready.length > 0 && !(failFast && failed) && !hooks.stopped()) {
-      const node = ready.shift() as T;
+    while (head < ready.length && running < limit && !(failFast && failed) && !hooks.stopped()) {
+      const node = ready[head++];
       running++;
       hooks.run(node).then(
         (outcome) => finish(node, outcome),

@@ -184,13 +184,17 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
     if (!FAILING.has(status) && status !== 'Cancelled') return 'succeeded';
     return child.continueOnError ? 'tolerated' : 'failed';
   };
-  const main = node.children.filter((c) => !c.isFinally).map((c) => ({ ...c, name: c.entry, node: c }));
+  const dagNode = (c: PlanNode) => ({ name: c.entry, dependsOn: c.dependsOn, node: c });
+  // Leaf tasks take a slot each: start no more than there are slots (nested workflows share the slots).
+  const leaves = node.children.every((c) => c.children.length === 0);
+  const main = node.children.filter((c) => !c.isFinally).map(dagNode);
   const outcomes = await runDag(main, {
     run: (n) => run(n.node),
     skip: (n, reason) => skip(n.node, reason),
     stopped: () => ex.signal.aborted,
+    ...(leaves ? { limit: ex.res.parallelism } : {}),
   });
-  const finals = node.children.filter((c) => c.isFinally).map((c) => ({ ...c, name: c.entry, node: c }));
+  const finals = node.children.filter((c) => c.isFinally).map(dagNode);
   if (finals.length > 0 && !ex.signal.aborted) {
     await runDag(finals, {
       run: (n) => run(n.node),
@@ -202,7 +206,7 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
   if (ex.signal.aborted) return 'Cancelled';
   const failed =
     [...outcomes.values()].includes('failed') ||
-    finals.some((f) => FAILING.has((ex.records.get(f) as RunRecord).status) && !f.continueOnError);
+    finals.some((f) => FAILING.has((ex.records.get(f.node) as RunRecord).status) && !f.node.continueOnError);
   return failed ? 'Failed' : 'Succeeded';
 }
 

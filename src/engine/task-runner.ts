@@ -60,8 +60,13 @@ function substitute(
   });
 }
 
+// The process environment, copied once per process: a task without env or results shares it (never mutated).
+let baseEnv: Record<string, string> | undefined;
+
 function envOf(node: PlanNode, lookup: ResultLookup, resultsDir: string | undefined): Record<string, string> {
-  const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  baseEnv ??= { ...(process.env as Record<string, string>) };
+  if (!node.task?.env?.length && !resultsDir) return baseEnv;
+  const env: Record<string, string> = { ...baseEnv };
   for (const e of node.task?.env ?? []) env[e.name] = substitute(node, String(e.value ?? ''), lookup);
   if (resultsDir) env.DVM_RESULTS = resultsDir;
   return env;

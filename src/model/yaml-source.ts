@@ -10,8 +10,10 @@ import {
 } from 'yaml';
 import { DvmError, type ErrorCause } from '../errors/dvm-error.ts';
 
-/** One path segment: an object key or a list index. */
-export type PathSegment = string | number;
+import type { PathSegment } from './path.ts';
+
+export { formatPath } from './path.ts';
+export type { PathSegment };
 
 /** One YAML document of a source file, as plain data plus a way back to its lines. */
 export interface SourceDocument {
@@ -122,14 +124,4 @@ export function assertParsed(parsed: ParsedFile[]): SourceDocument[] {
     });
   }
   return parsed.flatMap((p) => p.documents);
-}
-
-/** Renders a path like `spec.tasks[2].dependsOn`. */
-export function formatPath(path: readonly PathSegment[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out ? `.${segment}` : segment;
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 import { DvmError } from '../../errors/dvm-error.ts';
-import { DURATION_PATTERN } from '../../model/kinds/schema-helpers.ts';
+import { DURATION_PATTERN } from '../../model/patterns.ts';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const WHOLE = new RegExp(DURATION_PATTERN);

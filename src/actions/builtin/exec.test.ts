@@ -233,3 +233,37 @@ test('the registry validates exec input: exactly one of command and shell, a val
     },
   );
 });
+
+test('the hand check of exec inputs never accepts what the schema rejects', async () => {
+  const { execInputIsValid, EXEC_INPUT_SCHEMA } = await import('./exec.ts');
+  const { Ajv } = await import('ajv');
+  const validate = new Ajv({ strict: false }).compile(EXEC_INPUT_SCHEMA);
+  const inputs: unknown[] = [
+    { command: ['/bin/true'] },
+    { command: 'make test' },
+    { shell: 'echo hi | wc' },
+    { command: ['a'], env: [{ name: 'A', value: 1 }], timeout: '5m', workdir: 'sub' },
+    { command: ['a'], env: { A: 'x', B: true } },
+    { command: [], shell: 'x' },
+    { command: [] },
+    { command: [1] },
+    { command: '' },
+    {},
+    { command: ['a'], shell: 'b' },
+    { command: ['a'], env: [{ name: '1A', value: 'x' }] },
+    { command: ['a'], env: [{ name: 'A', value: { x: 1 } }] },
+    { command: ['a'], env: [{ name: 'A', extra: 1 }] },
+    { command: ['a'], timeout: '5 minutes' },
+    { command: ['a'], other: 1 },
+    { command: ['a'], env: 'A=1' },
+    null,
+    [],
+  ];
+  for (const input of inputs) {
+    const schemaSays = validate(input);
+    const handSays = execInputIsValid(input);
+    // The hand check may send a valid input to the validator, never let an invalid one through.
+    if (handSays) assert.equal(schemaSays, true, JSON.stringify(input));
+  }
+  assert.equal(execInputIsValid({ command: ['/bin/true'] }), true, 'the common case skips the validator');
+});

@@ -1,5 +1,5 @@
 import { DvmError } from '../../errors/dvm-error.ts';
-import { DURATION_PATTERN } from '../../model/kinds/schema-helpers.ts';
+import { DURATION_PATTERN } from '../../model/patterns.ts';
 import type { ActionDefinition } from '../action.ts';
 import { displayArgv, type ProcessResult, runProcess } from '../process.ts';
 import { splitCommand } from './argv.ts';
@@ -73,6 +73,46 @@ export const EXEC_INPUT_SCHEMA = {
   },
   oneOf: [{ required: ['command'] }, { required: ['shell'] }],
 } as const;
+
+const ENV_NAME_RE = new RegExp(ENV_NAME);
+const DURATION_RE = new RegExp(DURATION_PATTERN);
+const EXEC_KEYS = new Set(['command', 'shell', 'workdir', 'env', 'timeout']);
+const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/**
+ * True when an exec input certainly matches EXEC_INPUT_SCHEMA (a conservative hand check, so runs of applied
+ * Tasks skip loading the schema validator); false means "ask the validator", which also words the errors.
+ */
+export function execInputIsValid(input: unknown): boolean {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return false;
+  const i = input as Record<string, unknown>;
+  for (const key of Object.keys(i)) if (!EXEC_KEYS.has(key)) return false;
+  if ((i.command === undefined) === (i.shell === undefined)) return false;
+  const { command, shell, workdir, env, timeout } = i;
+  if (command !== undefined) {
+    const ok =
+      (typeof command === 'string' && command.length > 0) ||
+      (Array.isArray(command) && command.length > 0 && command.every((a) => typeof a === 'string'));
+    if (!ok) return false;
+  }
+  if (shell !== undefined && (typeof shell !== 'string' || shell.length === 0)) return false;
+  if (workdir !== undefined && (typeof workdir !== 'string' || workdir.length === 0)) return false;
+  if (timeout !== undefined && (typeof timeout !== 'string' || !DURATION_RE.test(timeout))) return false;
+  if (env !== undefined) {
+    if (Array.isArray(env)) {
+      for (const e of env) {
+        if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
+        for (const key of Object.keys(e)) if (key !== 'name' && key !== 'value') return false;
+        const { name, value } = e as { name?: unknown; value?: unknown };
+        if (typeof name !== 'string' || !ENV_NAME_RE.test(name)) return false;
+        if (value !== undefined && !isScalar(value)) return false;
+      }
+    } else if (typeof env === 'object' && env !== null) {
+      for (const [name, value] of Object.entries(env)) if (!ENV_NAME_RE.test(name) || !isScalar(value)) return false;
+    } else return false;
+  }
+  return true;
+}
 
 /** JSON Schema of exec's output. */
 export const EXEC_OUTPUT_SCHEMA = {

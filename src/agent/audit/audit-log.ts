@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { statement } from '../store/statements.ts';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
@@ -7,6 +6,7 @@ import { stableStringify } from '../../service/stable-json.ts';
 import type { AuditRecord } from '../execute/types.ts';
 import type { Redactor } from '../redact.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
+import { statement } from '../store/statements.ts';
 
 /** The hash before the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { statement } from '../store/statements.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
+import { statement } from '../store/statements.ts';
 import type { Principal } from './principal.ts';
 
 /** How long a confirmation challenge stays valid by default: 5 minutes. */
@@ -59,10 +59,10 @@ export class Confirmations {
     const token = `dvmc_${randomBytes(32).toString('base64url')}`;
     const now = this.#now();
     const expiresAt = new Date(now.getTime() + (options.ttlMs ?? DEFAULT_CONFIRMATION_TTL_MS)).toISOString();
-    statement(this.#db, 
-        'INSERT INTO confirmations (id, binding, principal, env, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(idOf(token), binding, principal.name, options.env ?? null, now.toISOString(), expiresAt);
+    statement(
+      this.#db,
+      'INSERT INTO confirmations (id, binding, principal, env, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(idOf(token), binding, principal.name, options.env ?? null, now.toISOString(), expiresAt);
     return {
       confirmation_token: token,
       expires_at: expiresAt,
@@ -85,10 +85,10 @@ export class Confirmations {
 
   /** Uses the token up; false when another request used it first. */
   consume(token: string, binding: string): boolean {
-    const result = statement(this.#db, 
-        'UPDATE confirmations SET used_at = ? WHERE id = ? AND binding = ? AND used_at IS NULL AND expires_at > ?',
-      )
-      .run(this.#now().toISOString(), idOf(token), binding, this.#now().toISOString());
+    const result = statement(
+      this.#db,
+      'UPDATE confirmations SET used_at = ? WHERE id = ? AND binding = ? AND used_at IS NULL AND expires_at > ?',
+    ).run(this.#now().toISOString(), idOf(token), binding, this.#now().toISOString());
     return Number(result.changes) === 1;
   }
 

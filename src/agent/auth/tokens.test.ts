@@ -129,7 +129,10 @@ test('a token revoked by another connection is refused on the very next request'
     assert.equal(server.authenticate(`Bearer ${token}`).name, 'ci');
     assert.equal(server.authenticate(`Bearer ${token}`).name, 'ci', 'served from the cache');
     cli.revoke('ci');
-    assert.equal(reasonOf(() => server.authenticate(`Bearer ${token}`)), 'revoked');
+    assert.equal(
+      reasonOf(() => server.authenticate(`Bearer ${token}`)),
+      'revoked',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -304,7 +304,10 @@ export class ActionExecutor {
         });
       });
     } catch (error) {
-      await audit({ decision: 'denied', error: { code: (error as DvmError).code, message: (error as Error).message } });
+      await audit({
+        decision: 'denied',
+        error: { code: (error as DvmError).code, message: (error as Error).message },
+      });
       throw error;
     }
     if (claim.state !== 'new') {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { statement } from '../store/statements.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
+import { statement } from '../store/statements.ts';
 
 /** Where an execution is: running, or how it ended. */
 export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
@@ -92,6 +92,7 @@ export class Executions {
   readonly #db: DatabaseSync;
   readonly #writer: GroupCommitter;
   readonly #live = new Map<string, Live>();
+  #unsaved: [string, ExecutionEvent][] = [];
 
   constructor(db: DatabaseSync, writer: GroupCommitter) {
     this.#db = db;
@@ -109,7 +110,8 @@ export class Executions {
   } {
     const full: ExecutionRecord = { ...record, status: 'running', created_at: new Date().toISOString() };
     const persist = (db: DatabaseSync) => {
-      statement(db, 
+      statement(
+        db,
         `INSERT INTO executions (id, request_id, principal, action, version, env, target, status, pid, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
       ).run(
@@ -146,12 +148,21 @@ export class Executions {
     const event: ExecutionEvent = { id: live.events.length + 1, type, at: new Date().toISOString(), data };
     live.events.push(event);
     for (const listener of live.listeners) listener(event);
-    this.#writer
-      .write((db) =>
-        statement(db, 'INSERT INTO execution_events (execution_id, seq, event) VALUES (?, ?, ?)')
-          .run(id, event.id, JSON.stringify(event)),
-      )
-      .catch(() => {});
+    // Events of one tick are persisted by one write (with the other writes of the next group commit).
+    this.#unsaved.push([id, event]);
+    if (this.#unsaved.length === 1) {
+      this.#writer
+        .write((db) => {
+          const batch = this.#unsaved;
+          this.#unsaved = [];
+          const insert = statement(
+            db,
+            'INSERT INTO execution_events (execution_id, seq, event) VALUES (?, ?, ?)',
+          );
+          for (const [executionId, e] of batch) insert.run(executionId, e.id, JSON.stringify(e));
+        })
+        .catch(() => {});
+    }
   }
 
   /** Ends an execution: its last event, then its durable final record. */
@@ -174,14 +185,16 @@ export class Executions {
       finished_at: finishedAt,
     };
     await this.#writer.write((db) =>
-      statement(db, 'UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?')
-        .run(
-          outcome.status,
-          outcome.status === 'succeeded' ? JSON.stringify(outcome.result ?? null) : null,
-          outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
-          finishedAt,
-          id,
-        ),
+      statement(
+        db,
+        'UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?',
+      ).run(
+        outcome.status,
+        outcome.status === 'succeeded' ? JSON.stringify(outcome.result ?? null) : null,
+        outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+        finishedAt,
+        id,
+      ),
     );
     for (const listener of live.listeners) listener(null);
     live.listeners.clear();
@@ -215,8 +228,10 @@ export class Executions {
     const live = this.#live.get(id);
     if (!live) {
       this.get(id); // throws when unknown
-      const rows = statement(this.#db, 'SELECT event FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq')
-        .all(id, afterId) as { event: string }[];
+      const rows = statement(
+        this.#db,
+        'SELECT event FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq',
+      ).all(id, afterId) as { event: string }[];
       for (const row of rows) onEvent(JSON.parse(row.event));
       onEnd();
       return () => {};
@@ -241,8 +256,10 @@ export class Executions {
    * retry of the same request_id reports the interruption instead of running the action a second time.
    */
   reapInterrupted(): string[] {
-    const rows = statement(this.#db, "SELECT id, request_id, principal, pid FROM executions WHERE status = 'running'")
-      .all() as { id: string; request_id: string | null; principal: string; pid: number | null }[];
+    const rows = statement(
+      this.#db,
+      "SELECT id, request_id, principal, pid FROM executions WHERE status = 'running'",
+    ).all() as { id: string; request_id: string | null; principal: string; pid: number | null }[];
     const reaped: string[] = [];
     for (const row of rows) {
       if (this.#live.has(row.id) || (row.pid !== null && row.pid !== process.pid && alive(row.pid))) continue;
@@ -257,15 +274,15 @@ export class Executions {
       const now = new Date().toISOString();
       this.#db.exec('BEGIN IMMEDIATE');
       try {
-        statement(this.#db, 
-            "UPDATE executions SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
-          )
-          .run(JSON.stringify(error), now, row.id);
+        statement(
+          this.#db,
+          "UPDATE executions SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+        ).run(JSON.stringify(error), now, row.id);
         if (row.request_id) {
-          statement(this.#db, 
-              'UPDATE idempotency SET status = 500, response = ? WHERE principal = ? AND request_id = ? AND status IS NULL',
-            )
-            .run(JSON.stringify(error), row.principal, row.request_id);
+          statement(
+            this.#db,
+            'UPDATE idempotency SET status = 500, response = ? WHERE principal = ? AND request_id = ? AND status IS NULL',
+          ).run(JSON.stringify(error), row.principal, row.request_id);
         }
         this.#db.exec('COMMIT');
       } catch (e) {

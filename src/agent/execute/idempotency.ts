@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { statement } from '../store/statements.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
+import { statement } from '../store/statements.ts';
 
 /** The answer stored for a request id: HTTP status and body. */
 export interface StoredResponse {
@@ -50,19 +50,19 @@ export class IdempotencyKeys {
     onNew?: (db: DatabaseSync) => void,
   ): Promise<Claim> {
     const found = await this.#writer.write((db) => {
-      const inserted = statement(db, 
-          `INSERT INTO idempotency (principal, request_id, payload_hash, execution_id, created_at)
+      const inserted = statement(
+        db,
+        `INSERT INTO idempotency (principal, request_id, payload_hash, execution_id, created_at)
            VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        )
-        .run(principal, requestId, payloadHash, executionId, new Date().toISOString());
+      ).run(principal, requestId, payloadHash, executionId, new Date().toISOString());
       if (Number(inserted.changes) === 1) {
         onNew?.(db);
         return undefined;
       }
-      return statement(db, 
-          'SELECT payload_hash, execution_id, status, response FROM idempotency WHERE principal = ? AND request_id = ?',
-        )
-        .get(principal, requestId) as unknown as Row;
+      return statement(
+        db,
+        'SELECT payload_hash, execution_id, status, response FROM idempotency WHERE principal = ? AND request_id = ?',
+      ).get(principal, requestId) as unknown as Row;
     });
     if (!found) return { state: 'new' };
     if (found.payload_hash !== payloadHash) {
@@ -91,7 +91,8 @@ export class IdempotencyKeys {
   /** Stores the final answer of a key durably. */
   complete(principal: string, requestId: string, response: StoredResponse): Promise<void> {
     return this.#writer.write((db) => {
-      statement(db, 
+      statement(
+        db,
         'UPDATE idempotency SET status = ?, response = ? WHERE principal = ? AND request_id = ?',
       ).run(response.status, JSON.stringify(response.body), principal, requestId);
     });
@@ -105,8 +106,10 @@ export class IdempotencyKeys {
       if (signal?.aborted) throw signal.reason;
       const row = await this.#writer.write(
         (db) =>
-          statement(db, 'SELECT status, response FROM idempotency WHERE principal = ? AND request_id = ?')
-            .get(principal, requestId) as { status: number | null; response: string | null } | undefined,
+          statement(
+            db,
+            'SELECT status, response FROM idempotency WHERE principal = ? AND request_id = ?',
+          ).get(principal, requestId) as { status: number | null; response: string | null } | undefined,
       );
       if (row?.status != null && row.response !== null)
         return { status: row.status, body: JSON.parse(row.response) };

@@ -126,7 +126,8 @@ export function createAgentServer(
     const controller = new AbortController();
     // A client that hangs up before its answer stops waiting on a repeated request id (the action itself runs on).
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort(new DvmError('DVM_CANCELLED', 'the client closed the connection'));
+      if (!reply.raw.writableFinished)
+        controller.abort(new DvmError('DVM_CANCELLED', 'the client closed the connection'));
     });
     const response = await services.executor.execute(request.body, principalOf(request), {
       signal: controller.signal,

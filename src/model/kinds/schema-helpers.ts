@@ -1,8 +1,8 @@
 import { type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { API_VERSION } from '../api.ts';
+import { DURATION_PATTERN, NAME_PATTERN } from '../patterns.ts';
 
-/** DNS-subdomain-like object names; dots allowed for names like `data.insert` or `featureflags.mycompany.io`. */
-export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$';
+export { DURATION_PATTERN, NAME_PATTERN };
 
 /** An object whose unknown fields are errors. */
 export function Strict<T extends TProperties>(properties: T, description?: string): TObject<T> {
@@ -18,10 +18,6 @@ export function Opt<T extends TSchema>(schema: T, description: string) {
 export function Req<T extends TSchema>(schema: T, description: string) {
   return Type.Unsafe<T['static']>({ ...schema, description });
 }
-
-/** A duration like `5m`, `10s`, `1h30m`, `7d`. */
-/** The pattern of durations like `5m`, `10s`, `1h30m`, `7d`. */
-export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d))+$';
 
 /** A duration like `5m`, `10s`, `1h30m`, `7d`. */
 export const Duration = Type.String({

@@ -53,8 +53,7 @@ function checkTask(pending: Pending, problems: ProblemList): void {
 }
 
 // Entries a workflow entry depends on, directly or not.
-function upstreamOf(entries: Spec[], name: string): Set<string> {
-  const byName = new Map(entries.map((e) => [String(e.name ?? e.taskRef ?? e.ref), e]));
+function upstreamOf(byName: ReadonlyMap<string, Spec>, name: string): Set<string> {
   const seen = new Set<string>();
   const visit = (n: string) => {
     for (const dep of (byName.get(n)?.dependsOn as string[] | undefined) ?? []) {
@@ -81,6 +80,8 @@ async function checkWorkflowResults(
     const list = Array.isArray(spec[field]) ? (spec[field] as unknown[]) : [];
     const all = [...objects(list), ...(field === 'finally' ? objects(spec.tasks) : [])];
     const declared = new Map<string, Set<string>>();
+    // Built once per list (not per entry): a 10,000-task workflow must not cost 10,000².
+    const byName = new Map(all.map((e) => [String(e.name ?? e.taskRef ?? e.ref), e]));
     for (const entry of all) {
       const ref = String(entry.taskRef ?? entry.ref ?? '');
       const found = await resolveObjectRef(view, kinds, pending.placement, ['Task'], ref);
@@ -96,8 +97,10 @@ async function checkWorkflowResults(
       const found = await resolveObjectRef(view, kinds, pending.placement, ['Task'], ref);
       if (!('found' in found)) continue;
       const name = String(entry.name ?? ref);
-      const upstream = upstreamOf(all, name);
-      for (const use of resultRefsOf((found.found.effective.spec ?? {}) as Spec)) {
+      const uses = resultRefsOf((found.found.effective.spec ?? {}) as Spec);
+      if (uses.length === 0) continue;
+      const upstream = upstreamOf(byName, name);
+      for (const use of uses) {
         const results = declared.get(use.task);
         let problem: string | undefined;
         if (!results) problem = `${use.text} names no entry of this workflow`;

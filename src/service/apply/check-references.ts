@@ -2,9 +2,9 @@ import { objectKey, type Placement, placementFieldsOf, placementLabel } from '..
 import { BUILTIN_ACTION_NAMES } from '../../model/builtin-actions.ts';
 import { checkDag } from '../../model/dag.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
+import { formatPath } from '../../model/path.ts';
 import { extractDag, extractReferences, type Reference } from '../../model/references.ts';
 import { didYouMean } from '../../model/suggest.ts';
-import { formatPath } from '../../model/yaml-source.ts';
 import type { View, ViewObject } from '../view.ts';
 import { labelOf, type Pending, type ProblemList } from './pending.ts';
 

@@ -3,8 +3,9 @@ import type { ErrorCause } from '../../errors/dvm-error.ts';
 import type { Placement, ResourceObject } from '../../model/api.ts';
 import type { KindInfo } from '../../model/catalog.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
+import { formatPath, type PathSegment } from '../../model/path.ts';
 import { didYouMean } from '../../model/suggest.ts';
-import { formatPath, type PathSegment, type SourceDocument } from '../../model/yaml-source.ts';
+import type { SourceDocument } from '../../model/yaml-source.ts';
 import type { RefEdge, StoredObject } from '../../store/store.ts';
 
 /** One object of an apply batch as it moves through the stages. */
