@@ -22,7 +22,11 @@ const result = await autocannon({
             // A fresh request_id per request: each one really runs (no idempotent replays).
             setupRequest: (request: Request) => ({
               ...request,
-              body: JSON.stringify({ request_id: `${prefix}-${n++}`, action: 'system.info', target: { env: 'dev' } }),
+              body: JSON.stringify({
+                request_id: `${prefix}-${n++}`,
+                action: 'system.info',
+                target: { env: 'dev' },
+              }),
             }),
           },
         ],

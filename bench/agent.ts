@@ -22,7 +22,11 @@ interface Serve {
 }
 
 function dvm(home: string, args: string[]): string {
-  return execFileSync(NODE, [DVM, ...args], { cwd: ROOT, env: { ...process.env, DVM_HOME: home }, encoding: 'utf8' }).trim();
+  return execFileSync(NODE, [DVM, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, DVM_HOME: home },
+    encoding: 'utf8',
+  }).trim();
 }
 
 async function serve(home: string, env: Record<string, string> = {}): Promise<Serve> {
@@ -52,16 +56,28 @@ async function serve(home: string, env: Record<string, string> = {}): Promise<Se
   };
 }
 
-function load(mode: 'health' | 'execute', url: string, token: string): { rps: number; p99: number; non2xx: number; errors: number } {
-  const out = spawnSync(NODE, [join(import.meta.dirname, 'agent-load.ts'), mode, url, token, LOAD_SECONDS, '64'], {
-    encoding: 'utf8',
-    cwd: ROOT,
-  });
+function load(
+  mode: 'health' | 'execute',
+  url: string,
+  token: string,
+): { rps: number; p99: number; non2xx: number; errors: number } {
+  const out = spawnSync(
+    NODE,
+    [join(import.meta.dirname, 'agent-load.ts'), mode, url, token, LOAD_SECONDS, '64'],
+    {
+      encoding: 'utf8',
+      cwd: ROOT,
+    },
+  );
   if (out.status !== 0) throw new Error(`load ${mode} failed: ${out.stderr}`);
   return JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}');
 }
 
-async function post(url: string, token: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(
+  url: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(new URL('/v1/actions/execute', url), {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -75,14 +91,24 @@ async function post(url: string, token: string, body: unknown): Promise<{ status
   return { status: response.status, body: parsed };
 }
 
-async function auditOf(url: string, token: string, query: string): Promise<{ decision: string; requestId?: string }[]> {
+async function auditOf(
+  url: string,
+  token: string,
+  query: string,
+): Promise<{ decision: string; requestId?: string }[]> {
   const items: { decision: string; requestId?: string }[] = [];
   let after = '';
   for (;;) {
-    const response = await fetch(new URL(`/v1/audit?limit=1000${query}${after ? `&after=${after}` : ''}`, url), {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const page = (await response.json()) as { items: { decision: string; requestId?: string }[]; next?: string };
+    const response = await fetch(
+      new URL(`/v1/audit?limit=1000${query}${after ? `&after=${after}` : ''}`, url),
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
+    const page = (await response.json()) as {
+      items: { decision: string; requestId?: string }[];
+      next?: string;
+    };
     items.push(...page.items);
     if (!page.next) return items;
     after = page.next;
@@ -102,7 +128,11 @@ async function hook(): Promise<{ url: string; deliveries: Map<string, number>; c
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alert`, deliveries, close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alert`,
+    deliveries,
+    close: () => server.close(),
+  };
 }
 
 async function throughput(home: string, admin: string): Promise<Row[]> {
@@ -130,20 +160,36 @@ async function throughput(home: string, admin: string): Promise<Row[]> {
         minRatio: 0.4,
         note: `${failures} non-2xx/errors`,
       },
-      { name: 'p99 latency of that execute load', subject: median(p99s), baseline: 25, unit: 'ms', maxValue: 25 },
+      {
+        name: 'p99 latency of that execute load',
+        subject: median(p99s),
+        baseline: 25,
+        unit: 'ms',
+        maxValue: 25,
+      },
     ];
   } finally {
     await server.stop();
   }
 }
 
-async function duplicates(home: string, operator: string, hookUrl: string, deliveries: Map<string, number>): Promise<Row> {
+async function duplicates(
+  home: string,
+  operator: string,
+  hookUrl: string,
+  deliveries: Map<string, number>,
+): Promise<Row> {
   const server = await serve(home, { DVM_NOTIFY_ALERT_URL: hookUrl });
   try {
     const id = `dup-${randomBytes(4).toString('hex')}`;
     const answers = await Promise.all(
       Array.from({ length: 100 }, () =>
-        post(server.url, operator, { request_id: id, action: 'notify.alert', params: { message: id }, target: { env: 'dev' } }),
+        post(server.url, operator, {
+          request_id: id,
+          action: 'notify.alert',
+          params: { message: id },
+          target: { env: 'dev' },
+        }),
       ),
     );
     const ok = answers.filter((a) => a.status === 200).length;
@@ -168,7 +214,20 @@ async function sseFanOut(home: string, operator: string): Promise<Row | undefine
     return undefined;
   }
   const name = `dvm-bench-sse-${process.pid}`;
-  execFileSync('docker', ['-H', DOCKER_HOST, 'run', '-d', '--name', name, '--network', 'none', 'local/busybox:1', 'sh', '-c', 'i=0; while [ $i -lt 200 ]; do i=$((i+1)); echo line$i; sleep 0.01; done; sleep 3600']);
+  execFileSync('docker', [
+    '-H',
+    DOCKER_HOST,
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    'i=0; while [ $i -lt 200 ]; do i=$((i+1)); echo line$i; sleep 0.01; done; sleep 3600',
+  ]);
   const server = await serve(home, { DOCKER_HOST });
   try {
     // 1,000 clients connect to one follow before it produces anything worth seeing, all must see every event in order.
@@ -184,12 +243,15 @@ async function sseFanOut(home: string, operator: string): Promise<Row | undefine
       Array.from({ length: 1000 }, async () => {
         const response = await fetch(eventsUrl, { headers: { authorization: `Bearer ${operator}` } });
         const ids: number[] = [];
-        for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>)) ids.push(Number(event.id));
+        for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>))
+          ids.push(Number(event.id));
         return ids;
       }),
     );
     const longest = Math.max(...clients.map((c) => c.length));
-    const complete = clients.filter((ids) => ids.length === longest && ids.every((id, i) => id === i + 1)).length;
+    const complete = clients.filter(
+      (ids) => ids.length === longest && ids.every((id, i) => id === i + 1),
+    ).length;
     return {
       name: '1,000 SSE clients on one docker.logs follow: clients that got every event in order',
       subject: complete,
@@ -204,7 +266,13 @@ async function sseFanOut(home: string, operator: string): Promise<Row | undefine
   }
 }
 
-async function killUnderLoad(home: string, operator: string, admin: string, hookUrl: string, deliveries: Map<string, number>): Promise<Row[]> {
+async function killUnderLoad(
+  home: string,
+  operator: string,
+  admin: string,
+  hookUrl: string,
+  deliveries: Map<string, number>,
+): Promise<Row[]> {
   let server = await serve(home, { DVM_NOTIFY_ALERT_URL: hookUrl });
   const prefix = `kill-${randomBytes(3).toString('hex')}`;
   const sent = new Set<string>();
@@ -216,7 +284,12 @@ async function killUnderLoad(home: string, operator: string, admin: string, hook
       const id = `${prefix}-${next++}`;
       sent.add(id);
       try {
-        const r = await post(server.url, operator, { request_id: id, action: 'notify.alert', params: { message: id }, target: { env: 'dev' } });
+        const r = await post(server.url, operator, {
+          request_id: id,
+          action: 'notify.alert',
+          params: { message: id },
+          target: { env: 'dev' },
+        });
         if (r.status >= 200 && r.status < 300) succeeded.add(id);
       } catch {
         // the server died under us
@@ -232,13 +305,24 @@ async function killUnderLoad(home: string, operator: string, admin: string, hook
   try {
     // Retry every request the clients sent: a retry must never run an action a second time.
     for (const id of sent) {
-      const r = await post(server.url, operator, { request_id: id, action: 'notify.alert', params: { message: id }, target: { env: 'dev' } });
+      const r = await post(server.url, operator, {
+        request_id: id,
+        action: 'notify.alert',
+        params: { message: id },
+        target: { env: 'dev' },
+      });
       if (r.status >= 200 && r.status < 300) succeeded.add(id);
     }
-    const executed = new Set((await auditOf(server.url, admin, '&decision=executed&action=notify.alert')).map((e) => e.requestId));
+    const executed = new Set(
+      (await auditOf(server.url, admin, '&decision=executed&action=notify.alert')).map((e) => e.requestId),
+    );
     const missingAudit = [...succeeded].filter((id) => !executed.has(id)).length;
     const twice = [...sent].filter((id) => (deliveries.get(id) ?? 0) > 1).length;
-    const verify = spawnSync(NODE, [DVM, 'audit', 'verify'], { cwd: ROOT, env: { ...process.env, DVM_HOME: home }, encoding: 'utf8' });
+    const verify = spawnSync(NODE, [DVM, 'audit', 'verify'], {
+      cwd: ROOT,
+      env: { ...process.env, DVM_HOME: home },
+      encoding: 'utf8',
+    });
     return [
       {
         name: 'SIGKILL under load, restart, retry all: 2xx answers without their audit entry',
@@ -248,7 +332,13 @@ async function killUnderLoad(home: string, operator: string, admin: string, hook
         exact: 0,
         note: `${sent.size} request ids, ${succeeded.size} answered 2xx`,
       },
-      { name: 'the same: request ids delivered more than once', subject: twice, baseline: 0, unit: 'count', exact: 0 },
+      {
+        name: 'the same: request ids delivered more than once',
+        subject: twice,
+        baseline: 0,
+        unit: 'count',
+        exact: 0,
+      },
       {
         name: 'the same: dvm audit verify',
         subject: verify.status === 0 ? 0 : 1,
@@ -270,17 +360,36 @@ function garbage(i: number): string {
     case 0:
       return r.toString('latin1');
     case 1:
-      return JSON.stringify({ request_id: r.toString('base64'), action: 'system.info', target: { env: 'dev' } }).slice(0, r[0] % 60);
+      return JSON.stringify({
+        request_id: r.toString('base64'),
+        action: 'system.info',
+        target: { env: 'dev' },
+      }).slice(0, r[0] % 60);
     case 2:
       return JSON.stringify({ request_id: i, action: [1], params: 'x', target: null });
     case 3:
-      return JSON.stringify({ request_id: `f${i}`, action: 'system.info', params: { x: 'y'.repeat(r[0] * 100) }, target: { env: 'dev' } });
+      return JSON.stringify({
+        request_id: `f${i}`,
+        action: 'system.info',
+        params: { x: 'y'.repeat(r[0] * 100) },
+        target: { env: 'dev' },
+      });
     case 4:
       return `${'['.repeat(5000)}${']'.repeat(5000)}`;
     case 5:
-      return JSON.stringify({ request_id: `f${i}`, action: 'docker.logs', params: { container: r.toString('hex'), tail: -1 }, target: { env: 'PROD!' } });
+      return JSON.stringify({
+        request_id: `f${i}`,
+        action: 'docker.logs',
+        params: { container: r.toString('hex'), tail: -1 },
+        target: { env: 'PROD!' },
+      });
     case 6:
-      return JSON.stringify({ request_id: `f${i}`, action: 'system.info', target: { env: 'dev' }, confirmation_token: r.toString('base64') });
+      return JSON.stringify({
+        request_id: `f${i}`,
+        action: 'system.info',
+        target: { env: 'dev' },
+        confirmation_token: r.toString('base64'),
+      });
     default:
       return JSON.stringify([r.toString('hex'), null, true, { __proto__: { polluted: 1 } }]);
   }

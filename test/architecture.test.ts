@@ -89,7 +89,8 @@ test('dvm run of applied objects loads neither the YAML parser nor the schema li
     const run = dvm(['run', 'workflow', 'wf', '-e', 'lab', '-d', 'ci'], ['--import', hook]);
     assert.equal(run.status, 0, run.stderr);
     const packages = new Set([...run.stderr.matchAll(/^PACKAGE (\S+)$/gm)].map((m) => m[1]));
-    for (const heavy of ['yaml', 'ajv', '@sinclair/typebox']) assert.ok(!packages.has(heavy), `dvm run loaded ${heavy}`);
+    for (const heavy of ['yaml', 'ajv', '@sinclair/typebox'])
+      assert.ok(!packages.has(heavy), `dvm run loaded ${heavy}`);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

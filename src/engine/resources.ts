@@ -1,4 +1,4 @@
-import type { NotifyConfig } from '../actions/action.ts';
+import type { ActionContext, ActionDefinition, NotifyConfig } from '../actions/action.ts';
 import type { ActionRegistry } from '../actions/registry.ts';
 import type { RunRecord, RunStore } from '../store/runs.ts';
 import type { EngineListener } from './events.ts';
@@ -25,4 +25,14 @@ export interface EngineResources {
   commit?: string;
   listener?: EngineListener;
   now?: () => Date;
+  /**
+   * Runs a built-in action other than exec through the agent's one enforcement path (policy, idempotency,
+   * audit) as the local principal; without it the handler runs directly.
+   */
+  invoke?: (
+    definition: ActionDefinition,
+    input: unknown,
+    context: ActionContext,
+    requestId: string,
+  ) => Promise<unknown>;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ActionDefinition } from '../actions/action.ts';
@@ -190,16 +191,21 @@ export async function runTask(
     const log = createLogFile(join(runDir, 'logs', `${record.id}.log`));
     let attempts = 0;
     const limitMs = task.timeout ? parseDuration(task.timeout) : undefined;
+    // exec is the task's own command; other built-ins (git, notify, docker, k8s, …) go through the agent's path.
+    const viaAgent = res.invoke !== undefined && !node.userAction && definition.name !== 'exec';
     const attempt = (attemptSignal: AbortSignal) => {
       attempts++;
-      return definition.handler(input, {
+      const context = {
         signal: attemptSignal,
         workdir,
         env,
         log,
         resultsDir: resultsDir ?? runDir,
         notify: res.notify,
-      });
+      };
+      return viaAgent && res.invoke
+        ? res.invoke(definition, input, context, `${record.id}-${attempts}`)
+        : definition.handler(input, context);
     };
     const step = limitMs ? timeout(attempt, limitMs) : attempt;
     try {
@@ -284,14 +290,17 @@ export async function runCallback(
     const definition = res.actions.get(action);
     const input = res.actions.validateInput(definition, params);
     const noLog = { write: () => undefined };
-    await definition.handler(input, {
+    const context = {
       signal,
       workdir,
       env: process.env as Record<string, string>,
       log: noLog,
       resultsDir: workdir,
       notify: res.notify,
-    });
+    };
+    if (res.invoke && action !== 'exec')
+      await res.invoke(definition, input, context, `callback-${randomUUID()}`);
+    else await definition.handler(input, context);
     return undefined;
   } catch (error) {
     return `${callback.action} failed: ${(error as Error).message}`;

@@ -98,3 +98,43 @@ test('dvm audit lists what dvm action run did; verify passes, then fails after t
   assert.equal(broken.status, 1);
   assert.match(broken.stderr, /DVM_AUDIT_TAMPERED.*entry 2/);
 });
+
+test('pipeline tasks run built-in actions through the same path: audited as local in env pipeline, and policy applies', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: ops, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: inspect, ecosystem: lab, domain: ops}
+spec: {action: system.info}
+`,
+  });
+  dvmOk(home, ['run', 'task', 'inspect', '-e', 'lab', '-d', 'ops']);
+  const entries = dvmOk(home, ['audit', 'export'])
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    entries.map((e) => [e.actor, e.action, e.env, e.decision]),
+    [
+      ['local', 'system.info', 'pipeline', 'allowed'],
+      ['local', 'system.info', 'pipeline', 'executed'],
+    ],
+  );
+
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(
+    join(home, 'policies', 'no-pipeline-info.cedar'),
+    '@id("no-pipeline-info")\nforbid (principal, action, resource) when { resource.env == "pipeline" && context.action == "system.info" };\n',
+  );
+  const denied = dvm(home, ['run', 'task', 'inspect', '-e', 'lab', '-d', 'ops']);
+  assert.equal(denied.status, 1);
+  assert.match(denied.stdout + denied.stderr, /DVM_FORBIDDEN|policy denies/);
+});

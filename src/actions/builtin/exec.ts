@@ -108,7 +108,8 @@ export function execInputIsValid(input: unknown): boolean {
         if (value !== undefined && !isScalar(value)) return false;
       }
     } else if (typeof env === 'object' && env !== null) {
-      for (const [name, value] of Object.entries(env)) if (!ENV_NAME_RE.test(name) || !isScalar(value)) return false;
+      for (const [name, value] of Object.entries(env))
+        if (!ENV_NAME_RE.test(name) || !isScalar(value)) return false;
     } else return false;
   }
   return true;

@@ -50,6 +50,11 @@ export interface ExecuteOptions {
   wait?: boolean;
   /** Called with the execution id as soon as the action starts (before it finishes). */
   onStart?: (executionId: string) => void;
+  /**
+   * What a pipeline task gives the action: its working directory, environment, log file (output goes there too)
+   * and cancel signal.
+   */
+  context?: Pick<ActionContext, 'workdir' | 'env' | 'log' | 'signal' | 'resultsDir'>;
 }
 
 // Actions run by the agent have no task results; this is where a handler that writes some would put them.
@@ -327,11 +332,13 @@ export class ActionExecutor {
     });
     idempotency.track(principal.name, request.request_id, final);
 
-    const running = this.#invoke(definition, params, request, executionId, audit).then(async (response) => {
-      await idempotency.complete(principal.name, request.request_id, response);
-      settle(response);
-      return response;
-    });
+    const running = this.#invoke(definition, params, request, executionId, audit, options.context).then(
+      async (response) => {
+        await idempotency.complete(principal.name, request.request_id, response);
+        settle(response);
+        return response;
+      },
+    );
     if (definition.longRunning?.(params) && !options.wait) {
       running.catch(() => {});
       return {
@@ -356,6 +363,7 @@ export class ActionExecutor {
     request: ExecuteRequest,
     executionId: string,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
+    given?: ExecuteOptions['context'],
   ): Promise<ExecuteResponse> {
     const { executions, redact } = this.#deps;
     const timeouts = definition.timeouts ?? DEFAULT_ACTION_TIMEOUTS;
@@ -376,18 +384,19 @@ export class ActionExecutor {
     );
     const log = createMemoryLog({ maxBytes: maxOutputBytes });
     const context: ActionContext = {
-      signal: controller.signal,
-      workdir: process.cwd(),
-      env: this.#deps.env ?? (process.env as Record<string, string>),
+      signal: given?.signal ? AbortSignal.any([controller.signal, given.signal]) : controller.signal,
+      workdir: given?.workdir ?? process.cwd(),
+      env: given?.env ?? this.#deps.env ?? (process.env as Record<string, string>),
       log: {
         write: (stream, chunk) => {
           log.write(stream, chunk);
+          given?.log.write(stream, chunk);
           for (const line of String(chunk).split('\n')) {
             if (line) executions.emit(executionId, 'log', { stream, line: redact(line) as string });
           }
         },
       },
-      resultsDir: RESULTS_DIR,
+      resultsDir: given?.resultsDir ?? RESULTS_DIR,
       notify: this.#deps.notify ?? {},
       maxOutputBytes,
       emit: (event) => {
@@ -400,8 +409,8 @@ export class ActionExecutor {
       const output = await Promise.race([
         definition.handler(params, context),
         new Promise<never>((_, reject) => {
-          if (controller.signal.aborted) reject(controller.signal.reason);
-          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+          if (context.signal.aborted) reject(context.signal.reason);
+          context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true });
         }),
       ]);
       const result = redact(output);

@@ -151,6 +151,27 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     commit: request.commit,
     listener: request.listener,
   };
+  // Opened on the first task that needs it: a run of exec tasks never loads the agent.
+  let agent: Promise<import('../../agent/agent.ts').Agent> | undefined;
+  resources.invoke = async (definition, input, context, requestId) => {
+    agent ??= import('../../agent/agent.ts').then(({ openAgent }) => openAgent(platform.home));
+    const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
+    const { errorFromBody } = await import('../../agent/client/agent-client.ts');
+    const response = await (await agent).executor.execute(
+      {
+        request_id: requestId,
+        action: definition.name,
+        version: definition.version,
+        params: input as Record<string, unknown>,
+        // Pipelines act as the local user in the pipeline environment (no confirmation gate by default).
+        target: { env: 'pipeline' },
+      },
+      LOCAL_PRINCIPAL,
+      { wait: true, context },
+    );
+    if (response.status >= 400) throw errorFromBody(response.status, response.body);
+    return response.body.result;
+  };
   const { root, run } = prepareRun(plan, resources);
   const cancelFile = cancelRequestPath(platform.home, root.id);
   return {
@@ -173,6 +194,7 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
         return await run(AbortSignal.any([signal, controller.signal]));
       } finally {
         clearInterval(poll);
+        if (agent) await (await agent.catch(() => undefined))?.close();
       }
     },
   };
