@@ -57,6 +57,9 @@ export interface ExecuteOptions {
   context?: Pick<ActionContext, 'workdir' | 'env' | 'log' | 'signal' | 'resultsDir'>;
 }
 
+// How long a long-running action may take to return after its timeout fired.
+const FOLLOW_GRACE_MS = 1000;
+
 // Actions run by the agent have no task results; this is where a handler that writes some would put them.
 const RESULTS_DIR = tmpdir();
 
@@ -409,8 +412,12 @@ export class ActionExecutor {
       const output = await Promise.race([
         definition.handler(params, context),
         new Promise<never>((_, reject) => {
-          if (context.signal.aborted) reject(context.signal.reason);
-          context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true });
+          // A follow (long-running read) that reaches its timeout ends with what it gathered: its handler gets a
+          // moment to return; everything else fails at once.
+          const grace = definition.longRunning?.(params) ? FOLLOW_GRACE_MS : 0;
+          const fail = () => setTimeout(() => reject(context.signal.reason), grace).unref();
+          if (context.signal.aborted) fail();
+          context.signal.addEventListener('abort', fail, { once: true });
         }),
       ]);
       const result = redact(output);
