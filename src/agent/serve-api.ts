@@ -1,5 +1,9 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { isDvmError } from '../errors/dvm-error.ts';
 import { openAgent } from './agent.ts';
+import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
 
 /** Opens the agent and serves its API on `host:port` (port 0 picks a free one); `close()` stops both. */
@@ -7,12 +11,31 @@ export async function startAgentApi(
   home: string,
   listen: { host: string; port: number },
   env: Record<string, string>,
+  log: (line: string) => void = () => {},
 ): Promise<{ address: string; close(): Promise<void> }> {
   const agent = await openAgent(home, { env });
+  // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
+  let seen = policySignature(home);
+  const watch = setInterval(() => {
+    const now = policySignature(home);
+    if (now === seen) return;
+    seen = now;
+    try {
+      agent.policy.reload();
+      log(
+        `policies reloaded: ${agent.policy.policies().length} policies from ${agent.policy.sources().length} file(s)`,
+      );
+    } catch (error) {
+      if (!isDvmError(error)) throw error;
+      log(`error ${error.code} ${error.location.file ?? ''}:${error.location.line ?? ''}: ${error.message}`);
+    }
+  }, POLICY_POLL_MS);
+  watch.unref();
   const app = createAgentServer(agent, { version: agent.version });
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (error) {
+    clearInterval(watch);
     await agent.close();
     const { DvmError } = await import('../errors/dvm-error.ts');
     const code = (error as NodeJS.ErrnoException).code;
@@ -27,8 +50,30 @@ export async function startAgentApi(
   return {
     address: `http://${host}:${port}`,
     async close() {
+      clearInterval(watch);
       await app.close();
       await agent.close();
     },
   };
+}
+
+/** How often `dvm serve` looks for changed policy files. */
+export const POLICY_POLL_MS = 1000;
+
+// Names, sizes and modification times of the policy files: changes when any is added, edited or removed.
+function policySignature(home: string): string {
+  const dir = policiesDir(home);
+  if (!existsSync(dir)) return '';
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.cedar'))
+    .sort()
+    .map((name) => {
+      try {
+        const stat = statSync(join(dir, name));
+        return `${name}:${stat.size}:${stat.mtimeMs}`;
+      } catch {
+        return `${name}:gone`;
+      }
+    })
+    .join('|');
 }

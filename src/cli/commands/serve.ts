@@ -136,7 +136,12 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
     try {
       if (!ctx.flags['no-api']) {
         const { startAgentApi } = await import('../../agent/serve-api.ts');
-        api = await startAgentApi(ctx.home, listenOf(ctx.flags.listen), ctx.io.env as Record<string, string>);
+        api = await startAgentApi(
+          ctx.home,
+          listenOf(ctx.flags.listen),
+          ctx.io.env as Record<string, string>,
+          log,
+        );
         log(`agent API listening on ${api.address}`);
       }
       await scheduler.start();

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { tempHome } from '../helpers/dvm.ts';
+
+test('dvm serve reloads changed policy files; a broken file is reported and the previous policies stay', async () => {
+  const home = tempHome();
+  const admin = createToken(home, 'root', 'admin');
+  const serve = await startServe(home);
+  let n = 0;
+  const info = () =>
+    api(serve.url, 'POST', '/v1/actions/execute', {
+      token: admin,
+      body: { request_id: `r${n++}`, action: 'system.info', target: { env: 'dev' } },
+    });
+  const until = async (check: () => Promise<boolean>) => {
+    for (let i = 0; i < 50 && !(await check()); i++) await sleep(100);
+    assert.ok(await check());
+  };
+  try {
+    assert.equal((await info()).status, 200);
+    mkdirSync(join(home, 'policies'));
+    writeFileSync(
+      join(home, 'policies', 'freeze.cedar'),
+      '@id("freeze")\nforbid (principal, action, resource) when { context.action == "system.info" };\n',
+    );
+    await until(async () => (await info()).status === 403);
+    const denied = await info();
+    assert.deepEqual((denied.body.details as { policy_ids: string[] }).policy_ids, ['freeze']);
+
+    writeFileSync(
+      join(home, 'policies', 'broken.cedar'),
+      'permit (principal, action, resource)\nwhen { context.risk == };\n',
+    );
+    await until(async () => /DVM_POLICY_INVALID .*broken\.cedar:2/.test(serve.output()));
+    assert.equal((await info()).status, 403, 'the previous policies stay in force');
+
+    rmSync(join(home, 'policies', 'broken.cedar'));
+    rmSync(join(home, 'policies', 'freeze.cedar'));
+    await until(async () => (await info()).status === 200);
+  } finally {
+    await serve.stop();
+  }
+});
