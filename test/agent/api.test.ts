@@ -333,3 +333,83 @@ test('without a server, dvm action run runs in-process as the local admin throug
     'the in-process run is in the same audit log',
   );
 });
+
+test('a dry run decides and validates without running, and needs no confirmation', async () => {
+  const before = received.length;
+  const dry = await execute(tokens.operator, {
+    request_id: 'dry-1',
+    action: 'notify.alert',
+    params: { message: 'dry' },
+    target: { env: 'prod' },
+    dry_run: true,
+  });
+  assert.equal(dry.status, 200, dry.text);
+  assert.deepEqual([dry.body.dry_run, dry.body.decision, dry.body.risk], [true, 'allow', 'write']);
+  const viewer = await execute(tokens.viewer, {
+    request_id: 'dry-2',
+    action: 'notify.alert',
+    params: { message: 'dry' },
+    target: { env: 'dev' },
+    dry_run: true,
+  });
+  assert.equal(viewer.status, 403, 'a dry run is still decided by policy');
+  assert.equal(received.length, before, 'nothing was delivered');
+});
+
+test('the two-person rule: a second principal approves; the requester cannot approve itself', async () => {
+  const { copyFileSync, mkdirSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  mkdirSync(join(home, 'policies'), { recursive: true });
+  const file = join(home, 'policies', 'two-person-prod.cedar');
+  copyFileSync(new URL('../../examples/policies/two-person-prod.cedar', import.meta.url), file);
+  try {
+    const body = {
+      request_id: 'two-1',
+      action: 'notify.alert',
+      params: { message: 'two person' },
+      target: { env: 'prod' },
+    };
+    let challenge = await execute(tokens.operator, body);
+    for (
+      let i = 0;
+      i < 50 &&
+      (challenge.body.details as { challenge?: { approval?: string } }).challenge?.approval !==
+        'other-principal';
+      i++
+    ) {
+      await sleep(100); // dvm serve picks the new policy file up within a second
+      challenge = await execute(tokens.operator, { ...body, request_id: `two-wait-${i}` });
+    }
+    const token = (challenge.body.details as { challenge: { confirmation_token: string; approval: string } })
+      .challenge;
+    assert.equal(token.approval, 'other-principal');
+    const request = { ...body, request_id: 'two-final' };
+    const self = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+      token: tokens.operator,
+      body: { confirmation_token: token.confirmation_token },
+    });
+    assert.equal(self.status, 403);
+    assert.equal(self.body.code, 'DVM_CONFIRMATION_INVALID');
+    const before = received.length;
+    const early = await execute(tokens.operator, {
+      ...request,
+      params: body.params,
+      confirmation_token: token.confirmation_token,
+    });
+    assert.equal(early.status, 428, 'not approved yet');
+    const approved = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+      token: tokens.second,
+      body: { confirmation_token: token.confirmation_token },
+    });
+    assert.equal(approved.status, 200, approved.text);
+    const done = await execute(tokens.operator, {
+      ...request,
+      request_id: 'two-after',
+      confirmation_token: token.confirmation_token,
+    });
+    assert.equal(done.status, 200, done.text);
+    assert.equal(received.length, before + 1);
+  } finally {
+    rmSync(file);
+  }
+});
