@@ -58,3 +58,15 @@ test('extra patterns come from config.yaml; an invalid one is a coded error', as
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('secret-shaped keys are redacted too; plain identifier keys are kept', () => {
+  const r = createRedactor();
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fwpM';
+  const out = r.redact({ AKIAIOSFODNN7EXAMPLE: 1, [jwt]: 2, containerName: 'web', pid: 7 }) as Record<
+    string,
+    unknown
+  >;
+  // Both secret keys become [REDACTED] (and so collide into one key).
+  assert.deepEqual(Object.keys(out).sort(), ['[REDACTED]', 'containerName', 'pid']);
+  assert.equal(out.containerName, 'web');
+});

@@ -27,6 +27,9 @@ export interface Redactor {
 
 type Schema = Record<string, unknown> | undefined;
 
+// Keys like `pid` or `containerName` cannot hold a secret shape (dvm tokens, AWS keys, JWTs and the rest do not fit).
+const IDENTIFIER_KEY = /^(?!eyJ)[a-z][A-Za-z0-9_]{0,39}$/;
+
 function childSchema(schema: Schema, key: string | number): Schema {
   if (!schema) return undefined;
   if (typeof key === 'number') {
@@ -48,9 +51,11 @@ export function createRedactor(options: { patterns?: readonly RegExp[] } = {}): 
     return sources.length ? new RegExp(sources.join('|'), ignoreCase ? 'gi' : 'g') : undefined;
   };
   const patterns = [combined(false), combined(true)].filter((p): p is RegExp => p !== undefined);
+  // Every default pattern needs one of these; a string without any skips the scan (not with user patterns).
+  const hint = options.patterns?.length ? undefined : /[=:]|dvm|AKIA|ASIA|-----|eyJ|bearer/i;
   const redactText = (text: string): string => {
     // The shortest secret shape (pwd=x) has 5 characters.
-    if (text.length < 5) return text;
+    if (text.length < 5 || (hint && !hint.test(text))) return text;
     let out = text;
     for (const pattern of patterns) out = out.replace(pattern, REDACTED);
     return out;
@@ -61,8 +66,9 @@ export function createRedactor(options: { patterns?: readonly RegExp[] } = {}): 
     if (depth > 64 || value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) return value.map((v, i) => walk(v, childSchema(schema, i), depth + 1));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value))
-      out[redactText(k)] = walk(v, childSchema(schema, k), depth + 1);
+    for (const [k, v] of Object.entries(value)) {
+      out[IDENTIFIER_KEY.test(k) ? k : redactText(k)] = walk(v, childSchema(schema, k), depth + 1);
+    }
     return out;
   };
   return { redact: (value, schema) => walk(value, schema, 0), redactText };

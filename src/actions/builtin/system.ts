@@ -14,6 +14,9 @@ export type SystemInfo = {
   rssBytes: number;
 };
 
+// The host name is read once: it does not change under a running agent (and the call is a system call).
+const HOSTNAME = hostname();
+
 /** `system.info`: a cheap read action describing the agent's process and host (also the API's smoke test). */
 export const systemInfoAction: ActionDefinition<Record<string, never>, ReadOutput<SystemInfo>> = {
   name: 'system.info',
@@ -29,7 +32,7 @@ export const systemInfoAction: ActionDefinition<Record<string, never>, ReadOutpu
   },
   async handler(_input, context) {
     const summary: SystemInfo = {
-      hostname: hostname(),
+      hostname: HOSTNAME,
       platform: `${process.platform}-${process.arch}`,
       node: process.version,
       pid: process.pid,

@@ -21,7 +21,10 @@ function fresh() {
     db,
     writer,
     log: new AuditLog(db, { writer, redactor: createRedactor() }),
-    done: () => (db.close(), rmSync(dir, { recursive: true, force: true })),
+    done: () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -53,6 +53,8 @@ interface Row {
   finished_at: string | null;
 }
 
+const LIFECYCLE = new Set<ExecutionEvent['type']>(['started', 'completed', 'failed']);
+
 // How long a finished execution's events stay in memory for late SSE clients (then they come from the store).
 const KEEP_FINISHED_MS = 60_000;
 
@@ -128,7 +130,7 @@ export class Executions {
     };
     const open = () => {
       this.#live.set(full.id, { record: full, events: [], listeners: new Set() });
-      this.emit(full.id, 'started', { action: full.action, version: full.version });
+      this.emit(full.id, 'started', { action: full.action, version: full.version }, full.created_at);
     };
     return { record: full, persist, open };
   }
@@ -142,12 +144,19 @@ export class Executions {
   }
 
   /** Appends an event to a live execution and hands it to its subscribers (persisted in the background). */
-  emit(id: string, type: ExecutionEvent['type'], data: Record<string, unknown>): void {
+  emit(id: string, type: ExecutionEvent['type'], data: Record<string, unknown>, at?: string): void {
     const live = this.#live.get(id);
     if (!live || live.record.status !== 'running') return;
-    const event: ExecutionEvent = { id: live.events.length + 1, type, at: new Date().toISOString(), data };
+    const event: ExecutionEvent = {
+      id: live.events.length + 1,
+      type,
+      at: at ?? new Date().toISOString(),
+      data,
+    };
     live.events.push(event);
     for (const listener of live.listeners) listener(event);
+    // started, completed and failed are rebuilt from the execution record on replay: only the rest is stored.
+    if (LIFECYCLE.has(type)) return;
     // Events of one tick are persisted by one write (with the other writes of the next group commit).
     this.#unsaved.push([id, event]);
     if (this.#unsaved.length === 1) {
@@ -172,12 +181,13 @@ export class Executions {
   ): Promise<ExecutionRecord> {
     const live = this.#live.get(id);
     if (!live) throw new DvmError('DVM_INTERNAL', `execution ${id} is not running here`);
+    const finishedAt = new Date().toISOString();
     this.emit(
       id,
       outcome.status === 'succeeded' ? 'completed' : 'failed',
       outcome.status === 'succeeded' ? { result: outcome.result } : { error: outcome.error },
+      finishedAt,
     );
-    const finishedAt = new Date().toISOString();
     live.record = {
       ...live.record,
       status: outcome.status,
@@ -227,12 +237,7 @@ export class Executions {
   ): () => void {
     const live = this.#live.get(id);
     if (!live) {
-      this.get(id); // throws when unknown
-      const rows = statement(
-        this.#db,
-        'SELECT event FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq',
-      ).all(id, afterId) as { event: string }[];
-      for (const row of rows) onEvent(JSON.parse(row.event));
+      for (const event of this.#stored(this.get(id))) if (event.id > afterId) onEvent(event);
       onEnd();
       return () => {};
     }
@@ -244,6 +249,41 @@ export class Executions {
     const listener = (event: ExecutionEvent | null) => (event ? onEvent(event) : onEnd());
     live.listeners.add(listener);
     return () => live.listeners.delete(listener);
+  }
+
+  // The events of an execution that is not live here: started and the final event from its record, the rest from
+  // the store.
+  #stored(record: ExecutionRecord): ExecutionEvent[] {
+    const rows = statement(
+      this.#db,
+      'SELECT event FROM execution_events WHERE execution_id = ? ORDER BY seq',
+    ).all(record.id) as { event: string }[];
+    const events: ExecutionEvent[] = [
+      {
+        id: 1,
+        type: 'started',
+        at: record.created_at,
+        data: { action: record.action, version: record.version },
+      },
+      ...rows.map((row) => JSON.parse(row.event) as ExecutionEvent),
+    ];
+    const last = events[events.length - 1].id;
+    if (record.status === 'succeeded') {
+      events.push({
+        id: last + 1,
+        type: 'completed',
+        at: record.finished_at ?? '',
+        data: { result: record.result },
+      });
+    } else if (record.status !== 'running') {
+      events.push({
+        id: last + 1,
+        type: 'failed',
+        at: record.finished_at ?? '',
+        data: { error: record.error },
+      });
+    }
+    return events;
   }
 
   /** Live executions of this process (for metrics and shutdown). */

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { statement } from './statements.ts';
 
 interface Pending {
   work: (db: DatabaseSync) => unknown;
@@ -49,25 +50,27 @@ export class GroupCommitter {
     if (batch.length === 0) return;
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      this.#db.exec('BEGIN IMMEDIATE');
+      statement(this.#db, 'BEGIN IMMEDIATE').run();
       this.transaction++;
     } catch (error) {
       for (const p of batch) p.reject(error);
       return;
     }
     try {
+      const savepoint = statement(this.#db, 'SAVEPOINT one');
+      const release = statement(this.#db, 'RELEASE one');
       for (const p of batch) {
-        this.#db.exec('SAVEPOINT one');
+        savepoint.run();
         try {
           results.push({ ok: true, value: p.work(this.#db) });
-          this.#db.exec('RELEASE one');
+          release.run();
         } catch (error) {
-          this.#db.exec('ROLLBACK TO one');
-          this.#db.exec('RELEASE one');
+          statement(this.#db, 'ROLLBACK TO one').run();
+          release.run();
           results.push({ ok: false, value: error });
         }
       }
-      this.#db.exec('COMMIT');
+      statement(this.#db, 'COMMIT').run();
     } catch (error) {
       try {
         this.#db.exec('ROLLBACK');
