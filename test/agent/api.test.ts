@@ -215,6 +215,8 @@ test('confirmation: a write in prod gets a bound, single-use challenge; the conf
 
   const confirmed = await execute(tokens.operator, { ...body, confirmation_token: token });
   assert.equal(confirmed.status, 200, confirmed.text);
+  const retry = await execute(tokens.operator, { ...body, confirmation_token: token });
+  assert.deepEqual(retry.body, confirmed.body, 'a retry of the confirmed request id gets its answer');
   const replay = await execute(tokens.operator, { ...body, request_id: 'prod-2', confirmation_token: token });
   assert.equal(replay.body.code, 'DVM_CONFIRMATION_INVALID', 'single use');
   assert.equal(received.length, before + 1, 'delivered exactly once');

@@ -148,6 +148,39 @@ export class ActionExecutor {
     };
     let answer = policy.decide({ ...query, confirmed: false });
     if (answer.decision === 'deny') return this.#deny(answer, audit);
+    // A retry of a request that already ran (or runs) gets its answer, even when its confirmation token was used.
+    if (!request.dry_run && answer.decision === 'confirm') {
+      let seen: ReturnType<IdempotencyKeys['peek']>;
+      try {
+        seen = this.#deps.idempotency.peek(
+          principal.name,
+          request.request_id,
+          payloadHashOf(definition, params, request),
+        );
+      } catch (error) {
+        await audit({
+          decision: 'denied',
+          error: { code: (error as DvmError).code, message: (error as Error).message },
+        });
+        throw error;
+      }
+      if (seen) {
+        await audit({
+          decision: 'allowed',
+          policyIds: answer.policyIds,
+          reasons: [
+            ...answer.reasons,
+            'a repeat of this request_id: answered with the first request’s answer',
+          ],
+        });
+        if (seen.state === 'done') return seen.response as ExecuteResponse;
+        return (await this.#deps.idempotency.wait(
+          principal.name,
+          request.request_id,
+          options.signal,
+        )) as ExecuteResponse;
+      }
+    }
     if (answer.decision === 'confirm') {
       // The binding a confirmation token is tied to: what will run, where, and for whom.
       const binding = canonicalHash({
@@ -280,13 +313,7 @@ export class ActionExecutor {
     base: Omit<AuditRecord, 'decision'>,
   ): Promise<ExecuteResponse> {
     const { idempotency, executions } = this.#deps;
-    const payloadHash = canonicalHash({
-      action: definition.name,
-      version: definition.version,
-      params,
-      target: request.target,
-      timeout: request.timeout ?? null,
-    });
+    const payloadHash = payloadHashOf(definition, params, request);
     const executionId = newExecutionId();
     const prepared = executions.prepare({
       id: executionId,
@@ -460,6 +487,21 @@ export class ActionExecutor {
       clearTimeout(timer);
     }
   }
+}
+
+// What a request_id is bound to: a repeat with another payload is a conflict.
+function payloadHashOf(
+  definition: ActionDefinition,
+  params: Record<string, unknown>,
+  request: ExecuteRequest,
+): string {
+  return canonicalHash({
+    action: definition.name,
+    version: definition.version,
+    params,
+    target: request.target,
+    timeout: request.timeout ?? null,
+  });
 }
 
 // The audit keeps a read action's summary, not its raw artifact.

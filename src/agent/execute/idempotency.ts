@@ -24,6 +24,17 @@ interface Row {
 
 const POLL_MS = 25;
 
+function conflict(requestId: string, executionId: string | null): DvmError {
+  return new DvmError(
+    'DVM_IDEMPOTENCY_CONFLICT',
+    `request_id "${requestId}" was already used with a different payload`,
+    {
+      fix: 'Use a new request_id for a different request; repeat a request_id only to retry the same request.',
+      details: { request_id: requestId, execution_id: executionId },
+    },
+  );
+}
+
 /**
  * Idempotency keys (principal, request_id): the first request with a key runs, repeats get its answer (waiting
  * while it still runs), and the same key with another payload is DVM_IDEMPOTENCY_CONFLICT. Keys are claimed in a
@@ -65,16 +76,28 @@ export class IdempotencyKeys {
       ).get(principal, requestId) as unknown as Row;
     });
     if (!found) return { state: 'new' };
-    if (found.payload_hash !== payloadHash) {
-      throw new DvmError(
-        'DVM_IDEMPOTENCY_CONFLICT',
-        `request_id "${requestId}" was already used with a different payload`,
-        {
-          fix: 'Use a new request_id for a different request; repeat a request_id only to retry the same request.',
-          details: { request_id: requestId, execution_id: found.execution_id },
-        },
-      );
+    if (found.payload_hash !== payloadHash) throw conflict(requestId, found.execution_id);
+    if (found.status !== null && found.response !== null) {
+      return { state: 'done', response: { status: found.status, body: JSON.parse(found.response) } };
     }
+    return { state: 'running', executionId: found.execution_id };
+  }
+
+  /**
+   * Looks a key up without claiming it: undefined when it is new; its answer (or that it is still running) when
+   * it was used with this payload; DVM_IDEMPOTENCY_CONFLICT when it was used with another.
+   */
+  peek(
+    principal: string,
+    requestId: string,
+    payloadHash: string,
+  ): Exclude<Claim, { state: 'new' }> | undefined {
+    const found = statement(
+      this.#writer.database,
+      'SELECT payload_hash, execution_id, status, response FROM idempotency WHERE principal = ? AND request_id = ?',
+    ).get(principal, requestId) as Row | undefined;
+    if (!found) return undefined;
+    if (found.payload_hash !== payloadHash) throw conflict(requestId, found.execution_id);
     if (found.status !== null && found.response !== null) {
       return { state: 'done', response: { status: found.status, body: JSON.parse(found.response) } };
     }

@@ -27,6 +27,11 @@ export class GroupCommitter {
     this.#db = db;
   }
 
+  /** The connection the writes go to (for reads outside a write). */
+  get database(): DatabaseSync {
+    return this.#db;
+  }
+
   /** Queues `work` for the next group transaction and resolves with its result once that transaction committed. */
   write<T>(work: (db: DatabaseSync) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
