@@ -433,11 +433,17 @@ export async function agentBenchmarks(): Promise<Row[]> {
   const receiver = await hook();
   try {
     const rows: Row[] = [];
+    const phase = (name: string) => console.error(`agent benchmark: ${name}`);
+    phase('throughput');
     rows.push(...(await throughput(home, admin)));
+    phase('duplicates');
     rows.push(await duplicates(home, operator, receiver.url, receiver.deliveries));
+    phase('SSE fan-out');
     const sse = await sseFanOut(home, operator);
     if (sse) rows.push(sse);
+    phase('SIGKILL under load');
     rows.push(...(await killUnderLoad(home, operator, admin, receiver.url, receiver.deliveries)));
+    phase('malformed bodies');
     rows.push(await malformed(home, admin));
     return rows;
   } finally {

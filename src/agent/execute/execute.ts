@@ -362,9 +362,22 @@ export class ActionExecutor {
     });
     idempotency.track(principal.name, request.request_id, final);
 
-    const running = this.#invoke(definition, params, request, executionId, audit, options.context).then(
-      async (response) => {
-        await idempotency.complete(principal.name, request.request_id, response);
+    const running = this.#invoke(
+      definition,
+      params,
+      request,
+      executionId,
+      audit,
+      principal.name,
+      options.context,
+    ).then(
+      (response) => {
+        settle(response);
+        return response;
+      },
+      (error: unknown) => {
+        // Recording the end failed (the database): repeats waiting here get the error, not a hang.
+        const response = errorResponse(error);
         settle(response);
         return response;
       },
@@ -393,6 +406,7 @@ export class ActionExecutor {
     request: ExecuteRequest,
     executionId: string,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
+    principalName: string,
     given?: ExecuteOptions['context'],
   ): Promise<ExecuteResponse> {
     const { executions, redact } = this.#deps;
@@ -435,6 +449,8 @@ export class ActionExecutor {
       },
     };
     const started = performance.now();
+    let response: ExecuteResponse;
+    let ending: Promise<unknown>[];
     try {
       const output = await Promise.race([
         definition.handler(params, context),
@@ -449,11 +465,7 @@ export class ActionExecutor {
       ]);
       const result = redact(output);
       const durationMs = Math.round(performance.now() - started);
-      await Promise.all([
-        executions.finish(executionId, { status: 'succeeded', result }),
-        audit({ decision: 'executed', executionId, result: summaryOf(result), durationMs }),
-      ]);
-      return {
+      response = {
         status: 200,
         body: {
           execution_id: executionId,
@@ -467,13 +479,18 @@ export class ActionExecutor {
           result,
         },
       };
+      ending = [
+        executions.finish(executionId, { status: 'succeeded', result }),
+        audit({ decision: 'executed', executionId, result: summaryOf(result), durationMs }),
+      ];
     } catch (error) {
       // Stop whatever the handler still runs (a timed-out follow, a process group).
       if (!controller.signal.aborted) controller.abort(error);
       const failure = errorResponse(error);
       const body = redact({ ...failure.body, execution_id: executionId }) as Record<string, unknown>;
       const durationMs = Math.round(performance.now() - started);
-      await Promise.all([
+      response = { status: failure.status, body };
+      ending = [
         executions.finish(executionId, { status: 'failed', error: body }),
         audit({
           decision: 'failed',
@@ -481,11 +498,17 @@ export class ActionExecutor {
           error: { code: String(body.code), message: String(body.message) },
           durationMs,
         }),
-      ]);
-      return { status: failure.status, body };
+      ];
     } finally {
       clearTimeout(timer);
     }
+    // Queued in one tick, so the execution's end, its audit entry and the request id's answer commit together:
+    // a crash leaves all three or none (then the key's execution is still running and the reaper answers it).
+    await Promise.all([
+      ...ending,
+      this.#deps.idempotency.complete(principalName, request.request_id, response),
+    ]);
+    return response;
   }
 }
 

@@ -70,3 +70,28 @@ test('executions of a dead process become interrupted and their request ids answ
     'DVM_EXECUTION_INTERRUPTED',
   );
 });
+
+test('a request id whose execution ended but whose answer was never stored is answered from the record', async () => {
+  const db = openAgentDb(':memory:');
+  const writer = new GroupCommitter(db);
+  const keys = new IdempotencyKeys(writer);
+  const executions = new Executions(db, writer);
+  const prepared = executions.prepare({
+    id: 'x9',
+    request_id: 'r9',
+    principal: 'a',
+    action: 'x.y',
+    version: '1.0.0',
+  });
+  await keys.claim('a', 'r9', 'h', 'x9', prepared.persist);
+  prepared.open();
+  await executions.finish('x9', { status: 'succeeded', result: { ok: true } });
+  // The process dies here, before the key got its answer.
+  new Executions(db, writer).reapInterrupted();
+  const claim = await keys.claim('a', 'r9', 'h', 'x10');
+  assert.equal(claim.state, 'done');
+  assert.equal(claim.state === 'done' && claim.response.status, 200);
+  assert.deepEqual(claim.state === 'done' && (claim.response.body as { result: unknown }).result, {
+    ok: true,
+  });
+});

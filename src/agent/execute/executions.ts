@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
+import { ERROR_CODES, type ErrorCode } from '../../errors/codes.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
 import { statement } from '../store/statements.ts';
@@ -331,6 +332,59 @@ export class Executions {
       }
       reaped.push(row.id);
     }
+    this.#answerOrphanKeys();
     return reaped;
+  }
+
+  // Request ids left without an answer although their execution ended (or never got recorded): answer them from
+  // the execution record, so a retry never waits forever and never runs the action again.
+  #answerOrphanKeys(): void {
+    const rows = statement(
+      this.#db,
+      `SELECT i.principal, i.request_id, i.execution_id, e.status, e.action, e.version, e.result, e.error
+       FROM idempotency i LEFT JOIN executions e ON e.id = i.execution_id
+       WHERE i.status IS NULL AND (e.id IS NULL OR e.status != 'running')`,
+    ).all() as {
+      principal: string;
+      request_id: string;
+      execution_id: string | null;
+      status: ExecutionStatus | null;
+      action: string | null;
+      version: string | null;
+      result: string | null;
+      error: string | null;
+    }[];
+    for (const row of rows) {
+      if (row.execution_id && this.#live.has(row.execution_id)) continue;
+      let status: number;
+      let body: Record<string, unknown>;
+      if (row.status === 'succeeded') {
+        status = 200;
+        body = {
+          execution_id: row.execution_id,
+          request_id: row.request_id,
+          status: 'succeeded',
+          action: row.action,
+          version: row.version,
+          result: row.result ? JSON.parse(row.result) : null,
+        };
+      } else if (row.status && row.error) {
+        body = JSON.parse(row.error) as Record<string, unknown>;
+        status = ERROR_CODES[body.code as ErrorCode]?.http ?? 500;
+      } else {
+        status = 500;
+        body = new DvmError(
+          'DVM_EXECUTION_INTERRUPTED',
+          `request ${row.request_id} was interrupted before it ran`,
+          {
+            fix: 'Check the target by hand; to run the action again, send a new request_id.',
+          },
+        ).toJSON();
+      }
+      statement(
+        this.#db,
+        'UPDATE idempotency SET status = ?, response = ? WHERE principal = ? AND request_id = ? AND status IS NULL',
+      ).run(status, JSON.stringify(body), row.principal, row.request_id);
+    }
   }
 }
