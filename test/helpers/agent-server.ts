@@ -80,7 +80,7 @@ export async function api(
   url: string,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  options: { token?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers; text: string }> {
   const response = await fetch(new URL(path, url), {
     method,
@@ -95,6 +95,7 @@ export async function api(
         : typeof options.body === 'string'
           ? options.body
           : JSON.stringify(options.body),
+    signal: options.signal,
   });
   const text = await response.text();
   let body: Record<string, unknown> = {};
