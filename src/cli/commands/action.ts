@@ -282,11 +282,20 @@ async function runRemote(ctx: CommandContext, remote: AgentClient, name: string)
     }
     return remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`).then((r) => {
       if (r.status !== 200) return r;
-      const record = r.body as { status: string; result?: unknown; error?: Record<string, unknown> };
+      const record = r.body as {
+        status: string;
+        result?: unknown;
+        error?: Record<string, unknown>;
+        created_at: string;
+        finished_at?: string;
+      };
+      const durationMs = record.finished_at
+        ? Date.parse(record.finished_at) - Date.parse(record.created_at)
+        : undefined;
       return record.status === 'succeeded'
         ? {
             status: 200,
-            body: { ...r.body, execution_id: executionId, duration_ms: '?', result: record.result },
+            body: { ...r.body, execution_id: executionId, duration_ms: durationMs, result: record.result },
           }
         : {
             status: 500,
