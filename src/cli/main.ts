@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   action: () => import('./commands/action.ts'),
   policy: () => import('./commands/policy.ts'),
   audit: () => import('./commands/audit.ts'),
+  seed: () => import('./commands/seed.ts'),
 };
 
 /** Names of every verb, for help and completion. */

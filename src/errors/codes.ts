@@ -104,6 +104,17 @@ export const ERROR_CODES = {
   DVM_REQUEST_TOO_LARGE: { exit: 1, http: 413, summary: 'A request body is larger than the server accepts.' },
   DVM_ROUTE_NOT_FOUND: { exit: 1, http: 404, summary: 'No API route has this method and path.' },
   DVM_TOKEN_INVALID: { exit: 1, http: 422, summary: 'A token name, role or ttl is not valid.' },
+  DVM_DATA_TARGET: {
+    exit: 1,
+    http: 422,
+    summary: "A DataStore's target cannot be seeded (no dependencyRef, or an engine not supported yet).",
+  },
+  DVM_DATA_INVALID: { exit: 1, http: 422, summary: "A record does not match its DataStore's schema." },
+  DVM_DATA_VERIFY_FAILED: {
+    exit: 1,
+    http: 422,
+    summary: 'data.verify found counts or constraints that do not hold.',
+  },
   DVM_INTERNAL: { exit: 1, http: 500, summary: 'A bug in dvm; please report it.' },
 } as const;
 

@@ -31,3 +31,25 @@ export async function dockerAnswers(host = TEST_DOCKER_HOST): Promise<boolean> {
   const { dockerHealth } = await import('../../src/actions/connectors.ts');
   return (await dockerHealth({ DOCKER_HOST: host })()).status === 'ok';
 }
+
+/** Where the tests' PostgreSQL listens (started by scripts/services/postgres.sh; trust authentication). */
+export const TEST_PG = {
+  host: '127.0.0.1',
+  port: Number(process.env.DVM_TEST_PG_PORT ?? 55432),
+  user: 'postgres',
+};
+
+/** True when the tests' PostgreSQL answers. */
+export async function postgresAnswers(): Promise<boolean> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ ...TEST_PG, database: 'postgres', connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

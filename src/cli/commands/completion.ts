@@ -4,7 +4,7 @@ import { OPTIONS } from '../args.ts';
 import type { Command } from '../command.ts';
 
 const VERBS =
-  'get describe apply diff create delete use tree explain api-resources schema completion version run status logs cancel serve token action policy audit help';
+  'get describe apply diff create delete use tree explain api-resources schema completion version run status logs cancel serve token action policy audit seed help';
 // Every flag of the CLI, from the one table the parser uses.
 const FLAGS = Object.entries(OPTIONS)
   .flatMap(([name, option]) => ['short' in option ? `-${option.short}` : '', `--${name}`].filter(Boolean))
@@ -48,6 +48,7 @@ _dvm() {
       else COMPREPLY=( $(compgen -W "$(dvm action list -o json 2>/dev/null | sed -n 's/.*"name": "\\([^"]*\\)".*/\\1/p')" -- "$cur") ); fi ;;
     policy) COMPREPLY=( $(compgen -W "test list validate" -- "$cur") ) ;;
     audit) COMPREPLY=( $(compgen -W "verify export" -- "$cur") ) ;;
+    seed) COMPREPLY=( $(compgen -W "datalake datastore" -- "$cur") ) ;;
   esac
 }
 complete -F _dvm dvm

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import pg from 'pg';
+import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { postgresAnswers, requireService, TEST_PG } from '../support/require-service.ts';
+
+// The objects of a small platform whose platform-db instance points at the tests' PostgreSQL.
+function platform(database: string, extraRecords = '', userName = 'Alice Smith'): string {
+  return `apiVersion: devopsmaestro.io/v1
+kind: Dependency
+metadata: {name: postgres}
+spec:
+  image: postgres:16-alpine
+  ports: [{containerPort: 5432, hostPort: ${TEST_PG.port}}]
+  env: [{name: POSTGRES_USER, value: postgres}, {name: POSTGRES_DB, value: postgres}]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: shop}
+spec:
+  dependencies: [{name: platform-db, ref: postgres}]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: auth, ecosystem: shop}
+---
+apiVersion: devopsmaestro.io/v1
+kind: DataRecord
+metadata: {name: alice, ecosystem: shop, domain: auth}
+spec:
+  dataStoreRef: users
+  data: {id: usr_001, email: alice@example.com, name: "${userName}", role: admin, created_at: "2024-01-01T00:00:00Z"}
+---
+apiVersion: devopsmaestro.io/v1
+kind: DataStore
+metadata: {name: users, ecosystem: shop, domain: auth}
+spec:
+  target: {dependencyRef: platform-db, database: ${database}, table: users}
+  schema:
+    fields:
+      - {name: id, type: string, primary: true}
+      - {name: email, type: string, unique: true}
+      - {name: name, type: string}
+      - {name: role, type: string, enum: [admin, user, guest]}
+      - {name: created_at, type: timestamp}
+  records:
+    - ref: alice
+    - inline: {id: usr_002, email: bob@example.com, name: "Robert'); DROP TABLE users; --", role: user}
+${extraRecords}
+---
+apiVersion: devopsmaestro.io/v1
+kind: DataStore
+metadata: {name: orders, ecosystem: shop, domain: auth}
+spec:
+  target: {dependencyRef: platform-db, database: ${database}, table: orders}
+  schema:
+    fields:
+      - {name: id, type: integer, primary: true}
+      - {name: user_id, type: string}
+      - {name: total, type: number}
+      - {name: meta, type: json}
+  records:
+    - inline: {id: 1, user_id: usr_001, total: 9.5, meta: {gift: true}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: DataLake
+metadata: {name: integration, ecosystem: shop}
+spec:
+  dataStores: [{ref: auth/orders}, {ref: auth/users}]
+  seedOrder: [users, orders]
+  beforeSeed: {action: data.truncate, target: all}
+  afterSeed: {action: data.verify, target: all}
+`;
+}
+
+async function query<T>(database: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ ...TEST_PG, database });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+test('dvm seed datalake creates the database and tables, upserts in seed order, truncates and verifies', async (t) => {
+  if (!(await requireService(t, 'PostgreSQL', postgresAnswers, 'bash scripts/services/postgres.sh'))) return;
+  const home = tempHome();
+  const database = `dvm_seed_${randomBytes(4).toString('hex')}`;
+  dvmOk(home, ['apply', '-f', '-'], { input: platform(database) });
+  const out = JSON.parse(dvmOk(home, ['seed', 'datalake', 'integration', '-e', 'shop', '-o', 'json']).stdout);
+  assert.deepEqual(
+    out.seeded.map((s: { store: string; records: number }) => [s.store, s.records]),
+    [
+      ['users', 2],
+      ['orders', 1],
+    ],
+    'seedOrder, not the dataStores order',
+  );
+  const users = await query<{ id: string; name: string; role: string }>(
+    database,
+    'SELECT id, name, role FROM users ORDER BY id',
+  );
+  assert.deepEqual(users, [
+    { id: 'usr_001', name: 'Alice Smith', role: 'admin' },
+    { id: 'usr_002', name: "Robert'); DROP TABLE users; --", role: 'user' },
+  ]);
+  const [order] = await query<{ total: number; meta: unknown }>(database, 'SELECT total, meta FROM orders');
+  assert.deepEqual(order, { total: 9.5, meta: { gift: true } });
+
+  // The enum is a CHECK constraint and the email is unique.
+  await assert.rejects(
+    query(database, "INSERT INTO users (id, email, role) VALUES ('x', 'x@x', 'root')"),
+    /check constraint/,
+  );
+  await assert.rejects(
+    query(database, "INSERT INTO users (id, email) VALUES ('y', 'alice@example.com')"),
+    /unique/,
+  );
+
+  // Change a record and seed again: upserted in place; a row added by hand is truncated away (beforeSeed).
+  await query(database, "INSERT INTO users (id, email, role) VALUES ('hand', 'hand@example.com', 'guest')");
+  dvmOk(home, ['apply', '-f', '-'], { input: platform(database, '', 'Alice Jones') });
+  dvmOk(home, ['seed', 'datalake', 'integration', '-e', 'shop']);
+  assert.deepEqual(
+    (await query<{ id: string; name: string }>(database, 'SELECT id, name FROM users ORDER BY id')).map(
+      (r) => [r.id, r.name],
+    ),
+    [
+      ['usr_001', 'Alice Jones'],
+      ['usr_002', "Robert'); DROP TABLE users; --"],
+    ],
+  );
+  await query('postgres', `DROP DATABASE ${database}`);
+});
+
+test('bad records and identifiers are refused with coded errors before anything is written', async (t) => {
+  if (!(await requireService(t, 'PostgreSQL', postgresAnswers, 'bash scripts/services/postgres.sh'))) return;
+  const home = tempHome();
+  const database = `dvm_seed_${randomBytes(4).toString('hex')}`;
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: platform(database, '    - inline: {id: usr_003, email: c@example.com, role: superuser, extra: 1}'),
+  });
+  const bad = dvm(home, ['seed', 'datastore', 'users', '-e', 'shop', '-d', 'auth']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /DVM_DATA_INVALID/);
+  assert.match(bad.stderr, /superuser" is not one of admin, user, guest/);
+  assert.match(bad.stderr, /field "extra" is not in the schema/);
+  const exists = await query<{ n: string }>(
+    'postgres',
+    'SELECT count(*) AS n FROM pg_database WHERE datname = $1',
+    [database],
+  );
+  assert.equal(exists[0].n, '0', 'nothing was created');
+
+  // A table name that tries to break out of its quotes is refused; nothing is dropped.
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: platform(database).replace('table: users}', 'table: "users; DROP TABLE orders"}'),
+  });
+  const injected = dvm(home, ['seed', 'datastore', 'users', '-e', 'shop', '-d', 'auth']);
+  assert.equal(injected.status, 1);
+  assert.match(injected.stderr, /DVM_DATA_INVALID.*is not a table or column name/);
+  const still = await query<{ n: string }>(
+    'postgres',
+    'SELECT count(*) AS n FROM pg_database WHERE datname = $1',
+    [database],
+  );
+  assert.equal(still[0].n, '0', 'refused before connecting');
+});
