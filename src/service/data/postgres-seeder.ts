@@ -90,7 +90,7 @@ export function checkIdentifier(name: string, path: string): void {
 /** Creates the table when missing: column types, primary key, unique columns, enums as CHECK constraints. */
 export async function ensureTable(client: Client, table: string, fields: DataField[]): Promise<void> {
   checkIdentifier(table, 'spec.target.table');
-  fields.forEach((f, i) => checkIdentifier(f.name, `spec.schema.fields[${i}].name`));
+  for (const [i, f] of fields.entries()) checkIdentifier(f.name, `spec.schema.fields[${i}].name`);
   const id = (name: string) => client.escapeIdentifier(name);
   const columns = fields.map((f) => {
     const parts = [id(f.name), SQL_TYPES[f.type]];

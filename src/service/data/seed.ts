@@ -80,7 +80,7 @@ export async function seedStore(
   }
   // Names and records are checked before anything connects, so a bad store creates nothing.
   checkIdentifier(table, 'spec.target.table');
-  fields.forEach((f, i) => checkIdentifier(f.name, `spec.schema.fields[${i}].name`));
+  for (const [i, f] of fields.entries()) checkIdentifier(f.name, `spec.schema.fields[${i}].name`);
   const records = await recordsOf(platform, dataStore);
   checkRecords(records, fields);
   const target = await resolveTarget(platform.store, dataStore);
