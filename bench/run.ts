@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { agentBenchmarks } from './agent.ts';
+import { dataBenchmarks } from './data.ts';
 import { engineBenchmarks, type Row } from './engine.ts';
 import { generateObjects, toYaml } from './generate.ts';
 import { DVM, freshDir, median, NODE, OUT, timeProcess } from './measure.ts';
@@ -92,7 +93,7 @@ async function storeBenchmarks(): Promise<{ rows: Row[]; samples: Record<string,
   return { rows, samples: { applyTimes, baselineTimes, getTimes, nodeTimes } };
 }
 
-// `npm run bench -- store engine agent` runs only those groups (all by default).
+// `npm run bench -- store engine agent data` runs only those groups (all by default).
 const GROUPS = process.argv.slice(2);
 const want = (group: string) => GROUPS.length === 0 || GROUPS.includes(group);
 
@@ -111,6 +112,7 @@ async function main(): Promise<number> {
     samples = { ...samples, ...engine.samples };
   }
   if (want('agent')) rows.push(...(await agentBenchmarks()));
+  if (want('data')) rows.push(...(await dataBenchmarks()));
   const results = rows.map((r) => ({
     ...r,
     ratio: r.subject / r.baseline,

@@ -132,6 +132,21 @@ test('dvm seed datalake creates the database and tables, upserts in seed order, 
       ['usr_002', "Robert'); DROP TABLE users; --"],
     ],
   );
+
+  // Seeding one store (no beforeSeed) into a table that has rows upserts: changed records update, others stay.
+  await query(database, "INSERT INTO users (id, email, role) VALUES ('hand', 'hand@example.com', 'guest')");
+  dvmOk(home, ['apply', '-f', '-'], { input: platform(database, '', "Alice O'Hara") });
+  dvmOk(home, ['seed', 'datastore', 'users', '-e', 'shop', '-d', 'auth']);
+  assert.deepEqual(
+    (
+      await query<{ id: string; name: string | null }>(database, 'SELECT id, name FROM users ORDER BY id')
+    ).map((r) => [r.id, r.name]),
+    [
+      ['hand', null],
+      ['usr_001', "Alice O'Hara"],
+      ['usr_002', "Robert'); DROP TABLE users; --"],
+    ],
+  );
   await query('postgres', `DROP DATABASE ${database}`);
 });
 

@@ -27,8 +27,8 @@ const SQL_TYPES: Record<DataField['type'], string> = {
 /** Table and column names: letters, digits and `_`, not starting with a digit (then quoted as well). */
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** Rows per INSERT: PostgreSQL takes at most 65,535 parameters per statement. */
-const MAX_PARAMS = 60_000;
+/** Rows per upsert statement (a duplicate primary key inside one batch is an error, across batches an update). */
+const BATCH_ROWS = 20_000;
 
 /** Opens a connection to the target (pg, loaded lazily); DVM_CONNECTOR_UNAVAILABLE when it does not answer. */
 export async function connect(target: PostgresTarget, database = target.database): Promise<Client> {
@@ -89,6 +89,11 @@ export function checkIdentifier(name: string, path: string): void {
 
 /** Creates the table when missing: column types, primary key, unique columns, enums as CHECK constraints. */
 export async function ensureTable(client: Client, table: string, fields: DataField[]): Promise<void> {
+  await client.query(createTableSql(client, table, fields));
+}
+
+/** The CREATE TABLE IF NOT EXISTS statement of a schema (names quoted, enum values escaped as literals). */
+export function createTableSql(client: Client, table: string, fields: DataField[]): string {
   checkIdentifier(table, 'spec.target.table');
   for (const [i, f] of fields.entries()) checkIdentifier(f.name, `spec.schema.fields[${i}].name`);
   const id = (name: string) => client.escapeIdentifier(name);
@@ -104,7 +109,15 @@ export async function ensureTable(client: Client, table: string, fields: DataFie
   });
   const primary = fields.filter((f) => f.primary).map((f) => id(f.name));
   if (primary.length) columns.push(`PRIMARY KEY (${primary.join(', ')})`);
-  await client.query(`CREATE TABLE IF NOT EXISTS ${id(table)} (${columns.join(', ')})`);
+  return `CREATE TABLE IF NOT EXISTS ${id(table)} (${columns.join(', ')})`;
+}
+
+/** True when the table has no rows (then records can be copied instead of upserted). */
+export async function isEmpty(client: Client, table: string): Promise<boolean> {
+  const result = await client.query(
+    `SELECT NOT EXISTS (SELECT 1 FROM ${client.escapeIdentifier(table)}) AS empty`,
+  );
+  return result.rows[0].empty === true;
 }
 
 /** Checks records against the schema: unknown fields, missing primary keys, enum values; every problem listed. */
@@ -152,7 +165,11 @@ export function checkRecords(
   }
 }
 
-/** Upserts records in batches (`ON CONFLICT (pk) DO UPDATE`), every value a bound parameter; returns the row count. */
+/**
+ * Upserts records in batches: one statement per batch whose parameters are one array per column, expanded by
+ * `unnest` (`INSERT … SELECT * FROM unnest($1::text[], …) ON CONFLICT (pk) DO UPDATE`), so every value is a bound
+ * parameter and a batch costs one round trip and a handful of parameters. Returns the rows written.
+ */
 export async function upsert(
   client: Client,
   table: string,
@@ -166,26 +183,61 @@ export async function upsert(
   const conflict = primary.length
     ? ` ON CONFLICT (${primary.join(', ')}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`
     : '';
-  const perBatch = Math.max(1, Math.floor(MAX_PARAMS / fields.length));
+  const arrays = fields.map((f, i) => `$${i + 1}::${SQL_TYPES[f.type]}[]`);
+  const sql = `INSERT INTO ${id(table)} (${columns.join(', ')}) SELECT * FROM unnest(${arrays.join(', ')})${conflict}`;
   let written = 0;
-  for (let start = 0; start < records.length; start += perBatch) {
-    const batch = records.slice(start, start + perBatch);
-    const params: unknown[] = [];
-    const rows = batch.map((record) => {
-      const placeholders = fields.map((f) => {
+  for (let start = 0; start < records.length; start += BATCH_ROWS) {
+    const batch = records.slice(start, start + BATCH_ROWS);
+    const params = fields.map((f) =>
+      batch.map((record) => {
         const value = record[f.name];
-        params.push(value === undefined ? null : f.type === 'json' ? JSON.stringify(value) : value);
-        return `$${params.length}`;
-      });
-      return `(${placeholders.join(', ')})`;
-    });
-    const result = await client.query(
-      `INSERT INTO ${id(table)} (${columns.join(', ')}) VALUES ${rows.join(', ')}${conflict}`,
-      params,
+        if (value === undefined || value === null) return null;
+        return f.type === 'json' ? JSON.stringify(value) : value;
+      }),
     );
+    const result = await client.query(sql, params);
     written += result.rowCount ?? batch.length;
   }
   return written;
+}
+
+// One CSV field: every value quoted (quotes doubled), so commas, quotes and newlines in data stay data; null is
+// the unquoted empty field COPY reads as NULL.
+function csvField(value: unknown, type: DataField['type']): string {
+  if (value === undefined || value === null) return '';
+  const text =
+    type === 'json' ? JSON.stringify(value) : value instanceof Date ? value.toISOString() : String(value);
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Loads records into a table known to be empty (just created or truncated in this transaction) with COPY FROM
+ * STDIN, as psql \copy does: nothing can conflict, so this is the upsert's result at COPY's speed. Duplicate
+ * primary keys among the records fail it, as they fail the upsert.
+ */
+export async function copyInto(
+  client: Client,
+  table: string,
+  fields: DataField[],
+  records: Record<string, unknown>[],
+): Promise<number> {
+  const { from } = await import('pg-copy-streams');
+  const { pipeline } = await import('node:stream/promises');
+  const { Readable } = await import('node:stream');
+  const id = (name: string) => client.escapeIdentifier(name);
+  const sql = `COPY ${id(table)} (${fields.map((f) => id(f.name)).join(', ')}) FROM STDIN WITH (FORMAT csv)`;
+  const CHUNK = 5000;
+  async function* lines() {
+    for (let start = 0; start < records.length; start += CHUNK) {
+      let out = '';
+      for (const record of records.slice(start, start + CHUNK)) {
+        out += `${fields.map((f) => csvField(record[f.name], f.type)).join(',')}\n`;
+      }
+      yield out;
+    }
+  }
+  await pipeline(Readable.from(lines()), client.query(from(sql)));
+  return records.length;
 }
 
 /** Empties the table (data.truncate). */

@@ -8,8 +8,10 @@ import {
   checkIdentifier,
   checkRecords,
   connectCreating,
+  copyInto,
   type DataField,
   ensureTable,
+  isEmpty,
   truncate,
   upsert,
   verify,
@@ -87,9 +89,19 @@ export async function seedStore(
   const client = await connectCreating(target);
   try {
     await ensureTable(client, table, fields);
+    // One transaction: a store is seeded whole or not at all (and commits once).
+    await client.query('BEGIN');
     if (options.truncate) await truncate(client, table);
     const rows = records.map((r) => r.data);
-    await upsert(client, table, fields, rows);
+    try {
+      // An empty table (new, or truncated above) cannot conflict: COPY loads it; otherwise upsert.
+      if (await isEmpty(client, table)) await copyInto(client, table, fields, rows);
+      else await upsert(client, table, fields, rows);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
     const verified = options.verify ? await verify(client, table, fields, rows) : undefined;
     if (verified && verified.missing > 0) {
       throw new DvmError(

@@ -31,21 +31,39 @@ export function openSqliteStore(path: string): SqliteStore {
   return new SqliteStore(openMigratedDatabase(path, MIGRATIONS, { label: 'the store' }));
 }
 
+// A JSON column parsed on first read: most readers need the effective form only, and a big object (a DataStore
+// with 100,000 inline records) would otherwise be parsed twice more for nothing.
+function lazyJson(target: object, key: string, text: string): void {
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = JSON.parse(text);
+      Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+      return value;
+    },
+    set(value: unknown) {
+      Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
+}
+
 function toStored(row: ObjectRow): StoredObject {
   const placement = placementOf(row as unknown as Record<string, unknown>);
-  return {
+  const stored = {
     uid: row.uid,
     kind: row.kind,
     name: row.name,
     placement,
-    applied: JSON.parse(row.applied),
     effective: JSON.parse(row.effective),
-    provenance: JSON.parse(row.provenance),
     generation: row.generation,
     resourceVersion: row.resource_version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-  };
+  } as StoredObject;
+  lazyJson(stored, 'applied', row.applied);
+  lazyJson(stored, 'provenance', row.provenance);
+  return stored;
 }
 
 /** The embedded store: one SQLite file in WAL mode, one transaction per write batch. */
