@@ -183,3 +183,70 @@ test('bad records and identifiers are refused with coded errors before anything 
   );
   assert.equal(still[0].n, '0', 'refused before connecting');
 });
+
+test('data.insert, data.verify, data.truncate and data.delete run as tasks and through dvm action run', async (t) => {
+  if (!(await requireService(t, 'PostgreSQL', postgresAnswers, 'bash scripts/services/postgres.sh'))) return;
+  const home = tempHome();
+  const database = `dvm_seed_${randomBytes(4).toString('hex')}`;
+  const task = (name: string, action: string) => `---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: ${name}, ecosystem: shop, domain: auth}
+spec: {action: ${action}, params: {store: auth/users, ecosystem: shop}}`;
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${platform(database)}${task('load', 'data.insert')}\n${task('check', 'data.verify')}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: prepare-data, ecosystem: shop, domain: auth}
+spec:
+  tasks:
+    - {name: load, taskRef: load}
+    - {name: check, taskRef: check, dependsOn: [load]}
+`,
+  });
+  dvmOk(home, ['run', 'workflow', 'prepare-data', '-e', 'shop', '-d', 'auth']);
+  assert.equal((await query<{ n: string }>(database, 'SELECT count(*) AS n FROM users'))[0].n, '2');
+  // The tasks went through the agent's path: audited as the local user in env pipeline.
+  const audit = dvmOk(home, ['audit', '--actor', 'local', '-o', 'json']).stdout;
+  assert.deepEqual(
+    (JSON.parse(audit).items as { action: string; decision: string; env: string }[])
+      .filter((e) => e.decision === 'executed')
+      .map((e) => [e.action, e.env]),
+    [
+      ['data.insert', 'pipeline'],
+      ['data.verify', 'pipeline'],
+    ],
+  );
+
+  const deleted = JSON.parse(
+    dvmOk(home, [
+      'action',
+      'run',
+      'data.delete',
+      '--param',
+      'store=auth/users',
+      '--param',
+      'ecosystem=shop',
+      '--param',
+      'keys=["usr_002"]',
+      '-o',
+      'json',
+    ]).stdout,
+  );
+  assert.equal(deleted.result.deleted, 1);
+  const failed = dvm(home, [
+    'action',
+    'run',
+    'data.verify',
+    '--param',
+    'store=auth/users',
+    '--param',
+    'ecosystem=shop',
+  ]);
+  assert.equal(failed.status, 1);
+  assert.match(failed.stderr, /DVM_DATA_VERIFY_FAILED.*1 of 2 records/);
+  dvmOk(home, ['action', 'run', 'data.truncate', '--param', 'store=auth/users', '--param', 'ecosystem=shop']);
+  assert.equal((await query<{ n: string }>(database, 'SELECT count(*) AS n FROM users'))[0].n, '0');
+  await query('postgres', `DROP DATABASE ${database}`);
+});

@@ -237,7 +237,7 @@ async function list(ctx: CommandContext, remote: AgentClient | undefined): Promi
     actions = response.body.actions as typeof actions;
   } else {
     const { createAgentRegistry } = await import('../../agent/registry.ts');
-    actions = createAgentRegistry().list();
+    actions = createAgentRegistry(ctx.home).list();
   }
   if (ctx.flags.output === 'json') {
     ctx.io.stdout.write(`${JSON.stringify({ actions }, null, 2)}\n`);

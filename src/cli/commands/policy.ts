@@ -104,7 +104,7 @@ export const command: Command = {
         fix: 'Run e.g. dvm policy test --principal role:operator --action docker.restart_container --target env=prod',
       });
     }
-    const definition = createAgentRegistry().get(ctx.flags.action);
+    const definition = createAgentRegistry(ctx.home).get(ctx.flags.action);
     const principal = principalOf(ctx, ctx.flags.principal);
     const target = targetOf(ctx.flags.target);
     const answer = engine.decide({

@@ -11,6 +11,7 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
 import { FINAL_STATUSES, type RunRecord, type RunStore } from '../../store/runs.ts';
 import type { StoredObject } from '../../store/store.ts';
+import { dataActions } from '../data/actions.ts';
 import type { Platform } from '../platform.ts';
 import { findObject } from '../query.ts';
 import { PlanBuilder, type StageSelection } from './build-plan.ts';
@@ -138,7 +139,7 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   assertRunnable(plan);
   const resources: EngineResources = {
     runs: platform.runs,
-    actions: createBuiltinRegistry(),
+    actions: registryWithData(platform.home),
     runsDir: join(platform.home, 'runs'),
     cacheDir: join(platform.home, 'cache'),
     notify: await loadNotifyConfig(platform.home),
@@ -198,6 +199,13 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
       }
     },
   };
+}
+
+// The built-in actions plus the data.* actions, which read this home's DataStores.
+function registryWithData(home: string) {
+  const registry = createBuiltinRegistry();
+  for (const definition of dataActions(home)) registry.register(definition);
+  return registry;
 }
 
 /** Where `dvm cancel run ID` leaves its request for the process that owns the run. */

@@ -1,0 +1,149 @@
+import type { ActionDefinition } from '../../actions/action.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { StoredObject } from '../../store/store.ts';
+import { openPlatform, type Platform } from '../platform.ts';
+import { resolveTarget } from './connection.ts';
+import { checkIdentifier, connect, type DataField, truncate, verify } from './postgres-seeder.ts';
+import { recordsOf, seedStore } from './seed.ts';
+
+/** Input of the data.* actions: a DataStore by name, `DOMAIN/NAME`, with its ecosystem when names repeat. */
+export type DataActionInput = { store: string; ecosystem?: string; keys?: (string | number)[] };
+
+const STORE_INPUT = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['store'],
+  properties: {
+    store: { type: 'string', pattern: '^([a-z0-9][-a-z0-9._]*/)?[a-z0-9][-a-z0-9._]*$', description: 'DataStore: NAME or DOMAIN/NAME.' },
+    ecosystem: { type: 'string', minLength: 1, description: 'Ecosystem of the store (when the name is in several).' },
+  },
+} as const;
+
+const OUTPUT = { type: 'object', additionalProperties: true } as const;
+
+async function findStore(platform: Platform, input: DataActionInput): Promise<StoredObject> {
+  const [domain, name] = input.store.includes('/') ? input.store.split('/', 2) : [undefined, input.store];
+  const found = await platform.store.list({
+    kinds: ['DataStore'],
+    name,
+    placement: { ...(input.ecosystem ? { ecosystem: input.ecosystem } : {}), ...(domain ? { domain } : {}) },
+  });
+  if (found.length === 1) return found[0];
+  if (found.length === 0) {
+    throw new DvmError('DVM_TARGET_NOT_FOUND', `no DataStore "${input.store}"`, {
+      fix: 'Check the name with `dvm get datastores -A`.',
+      details: { origin: 'user' },
+    });
+  }
+  throw new DvmError('DVM_AMBIGUOUS', `DataStore "${input.store}" exists in ${found.length} places`, {
+    fix: 'Give it as DOMAIN/NAME, and the ecosystem when needed.',
+    details: { origin: 'user' },
+  });
+}
+
+function fieldsOf(store: StoredObject): { table: string; fields: DataField[] } {
+  const spec = store.effective.spec as Record<string, unknown>;
+  const table = (spec.target as { table?: string } | undefined)?.table ?? store.name.replace(/-/g, '_');
+  checkIdentifier(table, 'spec.target.table');
+  return { table, fields: ((spec.schema as { fields?: DataField[] } | undefined)?.fields ?? []) as DataField[] };
+}
+
+/** The data.* actions of a dvm home: they read DataStores from its store and act on their PostgreSQL targets. */
+export function dataActions(home: string): ActionDefinition[] {
+  let platform: Promise<Platform> | undefined;
+  const open = () => {
+    platform ??= openPlatform(home);
+    return platform;
+  };
+  const withClient = async <T>(input: DataActionInput, work: (store: StoredObject, p: Platform, client: Awaited<ReturnType<typeof connect>>) => Promise<T>) => {
+    const p = await open();
+    const store = await findStore(p, input);
+    const client = await connect(await resolveTarget(p.store, store));
+    try {
+      return await work(store, p, client);
+    } finally {
+      await client.end();
+    }
+  };
+  const insert: ActionDefinition<DataActionInput, Record<string, unknown>> = {
+    name: 'data.insert',
+    version: '1.0.0',
+    description: "Seed a DataStore's records into its target (table created when missing; upsert by primary key).",
+    risk: 'write',
+    timeouts: { defaultMs: 300_000, maxMs: 3_600_000 },
+    inputSchema: STORE_INPUT,
+    outputSchema: OUTPUT,
+    async handler(input) {
+      const p = await open();
+      return { ...(await seedStore(p, await findStore(p, input))) };
+    },
+  };
+  const truncateAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
+    name: 'data.truncate',
+    version: '1.0.0',
+    description: "Empty a DataStore's table.",
+    risk: 'destructive',
+    timeouts: { defaultMs: 60_000, maxMs: 600_000 },
+    inputSchema: STORE_INPUT,
+    outputSchema: OUTPUT,
+    handler: (input) =>
+      withClient(input, async (store, _p, client) => {
+        const { table } = fieldsOf(store);
+        await truncate(client, table);
+        return { store: store.name, table, truncated: true };
+      }),
+  };
+  const verifyAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
+    name: 'data.verify',
+    version: '1.0.0',
+    description: "Check that every record of a DataStore is in its table (by primary key); fails when some are missing.",
+    risk: 'read',
+    timeouts: { defaultMs: 60_000, maxMs: 600_000 },
+    inputSchema: STORE_INPUT,
+    outputSchema: OUTPUT,
+    handler: (input) =>
+      withClient(input, async (store, p, client) => {
+        const { table, fields } = fieldsOf(store);
+        const records = (await recordsOf(p, store)).map((r) => r.data);
+        const result = await verify(client, table, fields, records);
+        if (result.missing > 0) {
+          throw new DvmError('DVM_DATA_VERIFY_FAILED', `${result.missing} of ${records.length} records of ${store.name} are not in ${table}`, {
+            fix: `Seed it again: dvm seed datastore ${store.name}`,
+            details: { origin: 'user', ...result },
+          });
+        }
+        return { store: store.name, table, records: records.length, ...result };
+      }),
+  };
+  const deleteAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
+    name: 'data.delete',
+    version: '1.0.0',
+    description: "Delete rows of a DataStore's table by primary key (its own records' keys when none are given).",
+    risk: 'destructive',
+    timeouts: { defaultMs: 60_000, maxMs: 600_000 },
+    inputSchema: {
+      ...STORE_INPUT,
+      properties: {
+        ...STORE_INPUT.properties,
+        keys: { type: 'array', items: { type: ['string', 'number'] }, maxItems: 100_000, description: 'Primary key values.' },
+      },
+    },
+    outputSchema: OUTPUT,
+    handler: (input) =>
+      withClient(input, async (store, p, client) => {
+        const { table, fields } = fieldsOf(store);
+        const primary = fields.filter((f) => f.primary);
+        if (primary.length !== 1) {
+          throw new DvmError('DVM_DATA_INVALID', `data.delete needs a single-column primary key; ${store.name} has ${primary.length}`, {
+            fix: 'Declare exactly one primary field, or delete with SQL.',
+            details: { origin: 'user' },
+          });
+        }
+        const keys = input.keys ?? (await recordsOf(p, store)).map((r) => r.data[primary[0].name] as string | number);
+        const id = (name: string) => client.escapeIdentifier(name);
+        const result = await client.query(`DELETE FROM ${id(table)} WHERE ${id(primary[0].name)}::text = ANY($1::text[])`, [keys.map(String)]);
+        return { store: store.name, table, deleted: result.rowCount ?? 0 };
+      }),
+  };
+  return [insert, truncateAction, verifyAction, deleteAction] as unknown as ActionDefinition[];
+}
