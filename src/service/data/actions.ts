@@ -14,8 +14,16 @@ const STORE_INPUT = {
   additionalProperties: false,
   required: ['store'],
   properties: {
-    store: { type: 'string', pattern: '^([a-z0-9][-a-z0-9._]*/)?[a-z0-9][-a-z0-9._]*$', description: 'DataStore: NAME or DOMAIN/NAME.' },
-    ecosystem: { type: 'string', minLength: 1, description: 'Ecosystem of the store (when the name is in several).' },
+    store: {
+      type: 'string',
+      pattern: '^([a-z0-9][-a-z0-9._]*/)?[a-z0-9][-a-z0-9._]*$',
+      description: 'DataStore: NAME or DOMAIN/NAME.',
+    },
+    ecosystem: {
+      type: 'string',
+      minLength: 1,
+      description: 'Ecosystem of the store (when the name is in several).',
+    },
   },
 } as const;
 
@@ -45,7 +53,10 @@ function fieldsOf(store: StoredObject): { table: string; fields: DataField[] } {
   const spec = store.effective.spec as Record<string, unknown>;
   const table = (spec.target as { table?: string } | undefined)?.table ?? store.name.replace(/-/g, '_');
   checkIdentifier(table, 'spec.target.table');
-  return { table, fields: ((spec.schema as { fields?: DataField[] } | undefined)?.fields ?? []) as DataField[] };
+  return {
+    table,
+    fields: ((spec.schema as { fields?: DataField[] } | undefined)?.fields ?? []) as DataField[],
+  };
 }
 
 /** The data.* actions of a dvm home: they read DataStores from its store and act on their PostgreSQL targets. */
@@ -55,7 +66,10 @@ export function dataActions(home: string): ActionDefinition[] {
     platform ??= openPlatform(home);
     return platform;
   };
-  const withClient = async <T>(input: DataActionInput, work: (store: StoredObject, p: Platform, client: Awaited<ReturnType<typeof connect>>) => Promise<T>) => {
+  const withClient = async <T>(
+    input: DataActionInput,
+    work: (store: StoredObject, p: Platform, client: Awaited<ReturnType<typeof connect>>) => Promise<T>,
+  ) => {
     const p = await open();
     const store = await findStore(p, input);
     const client = await connect(await resolveTarget(p.store, store));
@@ -68,7 +82,8 @@ export function dataActions(home: string): ActionDefinition[] {
   const insert: ActionDefinition<DataActionInput, Record<string, unknown>> = {
     name: 'data.insert',
     version: '1.0.0',
-    description: "Seed a DataStore's records into its target (table created when missing; upsert by primary key).",
+    description:
+      "Seed a DataStore's records into its target (table created when missing; upsert by primary key).",
     risk: 'write',
     timeouts: { defaultMs: 300_000, maxMs: 3_600_000 },
     inputSchema: STORE_INPUT,
@@ -96,7 +111,8 @@ export function dataActions(home: string): ActionDefinition[] {
   const verifyAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
     name: 'data.verify',
     version: '1.0.0',
-    description: "Check that every record of a DataStore is in its table (by primary key); fails when some are missing.",
+    description:
+      'Check that every record of a DataStore is in its table (by primary key); fails when some are missing.',
     risk: 'read',
     timeouts: { defaultMs: 60_000, maxMs: 600_000 },
     inputSchema: STORE_INPUT,
@@ -107,10 +123,14 @@ export function dataActions(home: string): ActionDefinition[] {
         const records = (await recordsOf(p, store)).map((r) => r.data);
         const result = await verify(client, table, fields, records);
         if (result.missing > 0) {
-          throw new DvmError('DVM_DATA_VERIFY_FAILED', `${result.missing} of ${records.length} records of ${store.name} are not in ${table}`, {
-            fix: `Seed it again: dvm seed datastore ${store.name}`,
-            details: { origin: 'user', ...result },
-          });
+          throw new DvmError(
+            'DVM_DATA_VERIFY_FAILED',
+            `${result.missing} of ${records.length} records of ${store.name} are not in ${table}`,
+            {
+              fix: `Seed it again: dvm seed datastore ${store.name}`,
+              details: { origin: 'user', ...result },
+            },
+          );
         }
         return { store: store.name, table, records: records.length, ...result };
       }),
@@ -118,14 +138,20 @@ export function dataActions(home: string): ActionDefinition[] {
   const deleteAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
     name: 'data.delete',
     version: '1.0.0',
-    description: "Delete rows of a DataStore's table by primary key (its own records' keys when none are given).",
+    description:
+      "Delete rows of a DataStore's table by primary key (its own records' keys when none are given).",
     risk: 'destructive',
     timeouts: { defaultMs: 60_000, maxMs: 600_000 },
     inputSchema: {
       ...STORE_INPUT,
       properties: {
         ...STORE_INPUT.properties,
-        keys: { type: 'array', items: { type: ['string', 'number'] }, maxItems: 100_000, description: 'Primary key values.' },
+        keys: {
+          type: 'array',
+          items: { type: ['string', 'number'] },
+          maxItems: 100_000,
+          description: 'Primary key values.',
+        },
       },
     },
     outputSchema: OUTPUT,
@@ -134,14 +160,22 @@ export function dataActions(home: string): ActionDefinition[] {
         const { table, fields } = fieldsOf(store);
         const primary = fields.filter((f) => f.primary);
         if (primary.length !== 1) {
-          throw new DvmError('DVM_DATA_INVALID', `data.delete needs a single-column primary key; ${store.name} has ${primary.length}`, {
-            fix: 'Declare exactly one primary field, or delete with SQL.',
-            details: { origin: 'user' },
-          });
+          throw new DvmError(
+            'DVM_DATA_INVALID',
+            `data.delete needs a single-column primary key; ${store.name} has ${primary.length}`,
+            {
+              fix: 'Declare exactly one primary field, or delete with SQL.',
+              details: { origin: 'user' },
+            },
+          );
         }
-        const keys = input.keys ?? (await recordsOf(p, store)).map((r) => r.data[primary[0].name] as string | number);
+        const keys =
+          input.keys ?? (await recordsOf(p, store)).map((r) => r.data[primary[0].name] as string | number);
         const id = (name: string) => client.escapeIdentifier(name);
-        const result = await client.query(`DELETE FROM ${id(table)} WHERE ${id(primary[0].name)}::text = ANY($1::text[])`, [keys.map(String)]);
+        const result = await client.query(
+          `DELETE FROM ${id(table)} WHERE ${id(primary[0].name)}::text = ANY($1::text[])`,
+          [keys.map(String)],
+        );
         return { store: store.name, table, deleted: result.rowCount ?? 0 };
       }),
   };
