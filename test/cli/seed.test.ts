@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import pg from 'pg';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
-import { postgresAnswers, requireService, TEST_PG } from '../support/require-service.ts';
+import {
+  postgresAnswers,
+  redisAnswers,
+  requireService,
+  TEST_PG,
+  TEST_REDIS,
+} from '../support/require-service.ts';
 
 // The objects of a small platform whose platform-db instance points at the tests' PostgreSQL.
 function platform(database: string, extraRecords = '', userName = 'Alice Smith'): string {
@@ -249,4 +255,63 @@ spec:
   dvmOk(home, ['action', 'run', 'data.truncate', '--param', 'store=auth/users', '--param', 'ecosystem=shop']);
   assert.equal((await query<{ n: string }>(database, 'SELECT count(*) AS n FROM users'))[0].n, '0');
   await query('postgres', `DROP DATABASE ${database}`);
+});
+
+test('a Redis DataStore stores each record as a JSON value under TABLE:KEY; truncate and verify work on it', async (t) => {
+  if (!(await requireService(t, 'Redis', redisAnswers, 'bash scripts/services/redis.sh'))) return;
+  const home = tempHome();
+  const prefix = `sessions_${randomBytes(3).toString('hex')}`;
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Dependency
+metadata: {name: redis}
+spec: {image: redis:7-alpine, ports: [{containerPort: 6379, hostPort: ${TEST_REDIS.port}}]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: shop}
+spec: {dependencies: [{name: cache, ref: redis}]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: web, ecosystem: shop}
+---
+apiVersion: devopsmaestro.io/v1
+kind: DataStore
+metadata: {name: sessions, ecosystem: shop, domain: web}
+spec:
+  target: {dependencyRef: cache, table: ${prefix}}
+  schema: {fields: [{name: id, type: string, primary: true}, {name: user, type: string}, {name: ttl, type: integer}]}
+  records:
+    - inline: {id: s1, user: alice, ttl: 60}
+    - inline: {id: "s2\\r\\nFLUSHALL", user: "mallory\\r\\nDEL x", ttl: 1}
+`,
+  });
+  dvmOk(home, ['seed', 'datastore', 'sessions', '-e', 'shop', '-d', 'web']);
+  const { createClient } = await import('redis');
+  const client = createClient({ socket: TEST_REDIS });
+  await client.connect();
+  try {
+    assert.deepEqual(JSON.parse(String(await client.get(`${prefix}:s1`))), {
+      id: 's1',
+      user: 'alice',
+      ttl: 60,
+    });
+    assert.equal(
+      JSON.parse(String(await client.get(`${prefix}:s2\r\nFLUSHALL`))).user,
+      'mallory\r\nDEL x',
+      'values stay values',
+    );
+    const verified = JSON.parse(
+      dvmOk(home, ['action', 'run', 'data.verify', '--param', 'store=web/sessions', '-o', 'json']).stdout,
+    );
+    assert.deepEqual([verified.result.records, verified.result.missing], [2, 0]);
+    dvmOk(home, ['action', 'run', 'data.truncate', '--param', 'store=web/sessions']);
+    assert.equal(await client.exists(`${prefix}:s1`), 0);
+    const failed = dvm(home, ['action', 'run', 'data.verify', '--param', 'store=web/sessions']);
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /DVM_DATA_VERIFY_FAILED/);
+  } finally {
+    await client.quit();
+  }
 });

@@ -53,3 +53,21 @@ export async function postgresAnswers(): Promise<boolean> {
     await client.end().catch(() => {});
   }
 }
+
+/** Where the tests' Redis listens (started by scripts/services/redis.sh). */
+export const TEST_REDIS = { host: '127.0.0.1', port: Number(process.env.DVM_TEST_REDIS_PORT ?? 56379) };
+
+/** True when the tests' Redis answers PING. */
+export async function redisAnswers(): Promise<boolean> {
+  const { createClient } = await import('redis');
+  const client = createClient({ socket: { ...TEST_REDIS, connectTimeout: 2000, reconnectStrategy: false } });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    await client.quit().catch(() => {});
+  }
+}

@@ -4,6 +4,7 @@ import type { StoredObject } from '../../store/store.ts';
 import { openPlatform, type Platform } from '../platform.ts';
 import { resolveTarget } from './connection.ts';
 import { checkIdentifier, connect, type DataField, truncate, verify } from './postgres-seeder.ts';
+import { connectRedis, deletePrefix, keyOf, missingKeys } from './redis-seeder.ts';
 import { recordsOf, seedStore } from './seed.ts';
 
 /** Input of the data.* actions: a DataStore by name, `DOMAIN/NAME`, with its ecosystem when names repeat. */
@@ -59,26 +60,62 @@ function fieldsOf(store: StoredObject): { table: string; fields: DataField[] } {
   };
 }
 
-/** The data.* actions of a dvm home: they read DataStores from its store and act on their PostgreSQL targets. */
+type SqlClient = Awaited<ReturnType<typeof connect>>;
+type KvClient = Awaited<ReturnType<typeof connectRedis>>;
+
+// data.verify's answer, or DVM_DATA_VERIFY_FAILED when records are missing.
+function report(
+  store: StoredObject,
+  table: string,
+  records: number,
+  result: { rows: number; missing: number },
+) {
+  if (result.missing > 0) {
+    throw new DvmError(
+      'DVM_DATA_VERIFY_FAILED',
+      `${result.missing} of ${records} records of ${store.name} are not in ${table}`,
+      {
+        fix: `Seed it again: dvm seed datastore ${store.name}`,
+        details: { origin: 'user', ...result },
+      },
+    );
+  }
+  return { store: store.name, table, records, ...result };
+}
+
+/** The data.* actions of a dvm home: they read DataStores from its store and act on their PostgreSQL or Redis targets. */
 export function dataActions(home: string): ActionDefinition[] {
   let platform: Promise<Platform> | undefined;
   const open = () => {
     platform ??= openPlatform(home);
     return platform;
   };
-  const withClient = async <T>(
+  // Runs `sql` (PostgreSQL) or `kv` (Redis) on the store's target, closing the connection after.
+  const onTarget = async <T = Record<string, unknown>>(
     input: DataActionInput,
-    work: (store: StoredObject, p: Platform, client: Awaited<ReturnType<typeof connect>>) => Promise<T>,
-  ) => {
+    sql: (store: StoredObject, p: Platform, client: SqlClient) => Promise<T>,
+    kv: (store: StoredObject, p: Platform, client: KvClient) => Promise<T>,
+  ): Promise<T> => {
     const p = await open();
     const store = await findStore(p, input);
-    const client = await connect(await resolveTarget(p.store, store));
+    const target = await resolveTarget(p.store, store);
+    if (target.engine === 'redis') {
+      const client = await connectRedis(target);
+      try {
+        return await kv(store, p, client);
+      } finally {
+        await client.quit().catch(() => {});
+      }
+    }
+    const client = await connect(target);
     try {
-      return await work(store, p, client);
+      return await sql(store, p, client);
     } finally {
       await client.end();
     }
   };
+  const records = async (p: Platform, store: StoredObject) => (await recordsOf(p, store)).map((r) => r.data);
+
   const insert: ActionDefinition<DataActionInput, Record<string, unknown>> = {
     name: 'data.insert',
     version: '1.0.0',
@@ -96,50 +133,54 @@ export function dataActions(home: string): ActionDefinition[] {
   const truncateAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
     name: 'data.truncate',
     version: '1.0.0',
-    description: "Empty a DataStore's table.",
+    description: "Empty a DataStore's table (or delete its Redis keys).",
     risk: 'destructive',
     timeouts: { defaultMs: 60_000, maxMs: 600_000 },
     inputSchema: STORE_INPUT,
     outputSchema: OUTPUT,
     handler: (input) =>
-      withClient(input, async (store, _p, client) => {
-        const { table } = fieldsOf(store);
-        await truncate(client, table);
-        return { store: store.name, table, truncated: true };
-      }),
+      onTarget<Record<string, unknown>>(
+        input,
+        async (store, _p, client) => {
+          const { table } = fieldsOf(store);
+          await truncate(client, table);
+          return { store: store.name, table, truncated: true };
+        },
+        async (store, _p, client) => {
+          const { table } = fieldsOf(store);
+          return { store: store.name, prefix: table, deleted: await deletePrefix(client, table) };
+        },
+      ),
   };
   const verifyAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
     name: 'data.verify',
     version: '1.0.0',
     description:
-      'Check that every record of a DataStore is in its table (by primary key); fails when some are missing.',
+      'Check that every record of a DataStore is in its target (by primary key); fails when some are missing.',
     risk: 'read',
     timeouts: { defaultMs: 60_000, maxMs: 600_000 },
     inputSchema: STORE_INPUT,
     outputSchema: OUTPUT,
     handler: (input) =>
-      withClient(input, async (store, p, client) => {
-        const { table, fields } = fieldsOf(store);
-        const records = (await recordsOf(p, store)).map((r) => r.data);
-        const result = await verify(client, table, fields, records);
-        if (result.missing > 0) {
-          throw new DvmError(
-            'DVM_DATA_VERIFY_FAILED',
-            `${result.missing} of ${records.length} records of ${store.name} are not in ${table}`,
-            {
-              fix: `Seed it again: dvm seed datastore ${store.name}`,
-              details: { origin: 'user', ...result },
-            },
-          );
-        }
-        return { store: store.name, table, records: records.length, ...result };
-      }),
+      onTarget<Record<string, unknown>>(
+        input,
+        async (store, p, client) => {
+          const { table, fields } = fieldsOf(store);
+          const rows = await records(p, store);
+          return report(store, table, rows.length, await verify(client, table, fields, rows));
+        },
+        async (store, p, client) => {
+          const { table, fields } = fieldsOf(store);
+          const rows = await records(p, store);
+          const missing = await missingKeys(client, table, fields, rows);
+          return report(store, table, rows.length, { rows: rows.length - missing, missing });
+        },
+      ),
   };
   const deleteAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
     name: 'data.delete',
     version: '1.0.0',
-    description:
-      "Delete rows of a DataStore's table by primary key (its own records' keys when none are given).",
+    description: "Delete a DataStore's rows by primary key (its own records' keys when none are given).",
     risk: 'destructive',
     timeouts: { defaultMs: 60_000, maxMs: 600_000 },
     inputSchema: {
@@ -156,28 +197,38 @@ export function dataActions(home: string): ActionDefinition[] {
     },
     outputSchema: OUTPUT,
     handler: (input) =>
-      withClient(input, async (store, p, client) => {
-        const { table, fields } = fieldsOf(store);
-        const primary = fields.filter((f) => f.primary);
-        if (primary.length !== 1) {
-          throw new DvmError(
-            'DVM_DATA_INVALID',
-            `data.delete needs a single-column primary key; ${store.name} has ${primary.length}`,
-            {
-              fix: 'Declare exactly one primary field, or delete with SQL.',
-              details: { origin: 'user' },
-            },
+      onTarget<Record<string, unknown>>(
+        input,
+        async (store, p, client) => {
+          const { table, fields } = fieldsOf(store);
+          const primary = fields.filter((f) => f.primary);
+          if (primary.length !== 1) {
+            throw new DvmError(
+              'DVM_DATA_INVALID',
+              `data.delete needs a single-column primary key; ${store.name} has ${primary.length}`,
+              {
+                fix: 'Declare exactly one primary field, or delete with SQL.',
+                details: { origin: 'user' },
+              },
+            );
+          }
+          const keys =
+            input.keys ?? (await records(p, store)).map((r) => r[primary[0].name] as string | number);
+          const id = (name: string) => client.escapeIdentifier(name);
+          const result = await client.query(
+            `DELETE FROM ${id(table)} WHERE ${id(primary[0].name)}::text = ANY($1::text[])`,
+            [keys.map(String)],
           );
-        }
-        const keys =
-          input.keys ?? (await recordsOf(p, store)).map((r) => r.data[primary[0].name] as string | number);
-        const id = (name: string) => client.escapeIdentifier(name);
-        const result = await client.query(
-          `DELETE FROM ${id(table)} WHERE ${id(primary[0].name)}::text = ANY($1::text[])`,
-          [keys.map(String)],
-        );
-        return { store: store.name, table, deleted: result.rowCount ?? 0 };
-      }),
+          return { store: store.name, table, deleted: result.rowCount ?? 0 };
+        },
+        async (store, p, client) => {
+          const { table, fields } = fieldsOf(store);
+          const primary = fields.find((f) => f.primary)?.name ?? 'id';
+          const rows = input.keys ? input.keys.map((k) => ({ [primary]: k })) : await records(p, store);
+          const keys = rows.map((r) => keyOf(table, fields, r));
+          return { store: store.name, prefix: table, deleted: keys.length ? await client.del(keys) : 0 };
+        },
+      ),
   };
   return [insert, truncateAction, verifyAction, deleteAction] as unknown as ActionDefinition[];
 }

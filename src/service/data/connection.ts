@@ -2,6 +2,20 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { Store, StoredObject } from '../../store/store.ts';
 import { nearest, scopesUp } from './lookup.ts';
 
+/** How to reach a Redis target: records are JSON values under `PREFIX:KEY`. */
+export interface RedisTarget {
+  engine: 'redis';
+  host: string;
+  port: number;
+  password?: string;
+  /** Redis database number (target.database when it is a number, else 0). */
+  database: number;
+  label: string;
+}
+
+/** Where a DataStore's records go. */
+export type DataTarget = PostgresTarget | RedisTarget;
+
 /** How to reach the database of a DataStore's target dependency. */
 export interface PostgresTarget {
   engine: 'postgres';
@@ -33,7 +47,7 @@ function envMap(...lists: unknown[]): Record<string, string> {
  * or a Dependency definition directly; connection settings come from the definition's env and ports, with the
  * instance's env overriding. The dependency runs on this machine (127.0.0.1, the host port or else the container port).
  */
-export async function resolveTarget(store: Store, dataStore: StoredObject): Promise<PostgresTarget> {
+export async function resolveTarget(store: Store, dataStore: StoredObject): Promise<DataTarget> {
   const spec = dataStore.effective.spec as Spec;
   const target = spec.target as { dependencyRef?: string; database?: string } | undefined;
   const label = `DataStore/${dataStore.name}`;
@@ -73,6 +87,19 @@ export async function resolveTarget(store: Store, dataStore: StoredObject): Prom
   }
   const dspec = definition.effective.spec as Spec;
   const image = String(dspec.image ?? '');
+  const env = envMap(dspec.env, instanceEnv);
+  const port = ((dspec.ports ?? []) as { containerPort: number; hostPort?: number }[])[0];
+  if (definition.name === 'redis' || /(^|\/)redis(:|$)/.test(image)) {
+    const database = Number(target.database ?? 0);
+    return {
+      engine: 'redis',
+      host: env.DVM_HOST || '127.0.0.1',
+      port: Number(env.DVM_PORT || port?.hostPort || port?.containerPort || 6379),
+      ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
+      database: Number.isInteger(database) && database >= 0 ? database : 0,
+      label: `${target.dependencyRef} (${definition.name})`,
+    };
+  }
   if (definition.name !== 'postgres' && !/(^|\/)postgres(:|$)/.test(image)) {
     throw new DvmError(
       'DVM_DATA_TARGET',
@@ -84,8 +111,6 @@ export async function resolveTarget(store: Store, dataStore: StoredObject): Prom
       },
     );
   }
-  const env = envMap(dspec.env, instanceEnv);
-  const port = ((dspec.ports ?? []) as { containerPort: number; hostPort?: number }[])[0];
   const adminDatabase = env.POSTGRES_DB || env.POSTGRES_USER || 'postgres';
   return {
     engine: 'postgres',

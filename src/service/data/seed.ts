@@ -16,6 +16,7 @@ import {
   upsert,
   verify,
 } from './postgres-seeder.ts';
+import { connectRedis, deletePrefix, missingKeys, setRecords } from './redis-seeder.ts';
 
 /** What seeding one store did. */
 export interface StoreSeeded {
@@ -86,13 +87,47 @@ export async function seedStore(
   const records = await recordsOf(platform, dataStore);
   checkRecords(records, fields);
   const target = await resolveTarget(platform.store, dataStore);
+  const rows = records.map((r) => r.data);
+  const result = (verified?: { rows: number; missing: number }): StoreSeeded => ({
+    store: dataStore.name,
+    target: target.label,
+    table,
+    records: rows.length,
+    truncated: options.truncate === true,
+    ...(verified ? { verified } : {}),
+    durationMs: Math.round(performance.now() - started),
+  });
+  const failIfMissing = (missing: number) => {
+    if (missing > 0) {
+      throw new DvmError(
+        'DVM_DATA_VERIFY_FAILED',
+        `DataStore/${dataStore.name}: ${missing} of ${rows.length} records are not in ${table}`,
+        {
+          fix: 'Look for whatever removes them (TTLs, triggers, constraints), then seed again.',
+        },
+      );
+    }
+  };
+  if (target.engine === 'redis') {
+    // Redis: each record a JSON value under TABLE:PRIMARY-KEY.
+    const client = await connectRedis(target);
+    try {
+      if (options.truncate) await deletePrefix(client, table);
+      await setRecords(client, table, fields, rows);
+      if (!options.verify) return result();
+      const missing = await missingKeys(client, table, fields, rows);
+      failIfMissing(missing);
+      return result({ rows: rows.length - missing, missing });
+    } finally {
+      await client.quit().catch(() => {});
+    }
+  }
   const client = await connectCreating(target);
   try {
     await ensureTable(client, table, fields);
     // One transaction: a store is seeded whole or not at all (and commits once).
     await client.query('BEGIN');
     if (options.truncate) await truncate(client, table);
-    const rows = records.map((r) => r.data);
     try {
       // An empty table (new, or truncated above) cannot conflict: COPY loads it; otherwise upsert.
       if (await isEmpty(client, table)) await copyInto(client, table, fields, rows);
@@ -103,22 +138,8 @@ export async function seedStore(
       throw error;
     }
     const verified = options.verify ? await verify(client, table, fields, rows) : undefined;
-    if (verified && verified.missing > 0) {
-      throw new DvmError(
-        'DVM_DATA_VERIFY_FAILED',
-        `DataStore/${dataStore.name}: ${verified.missing} of ${rows.length} records are not in ${table} (${verified.rows} rows)`,
-        { fix: 'Look for triggers or constraints that drop rows, then seed again.' },
-      );
-    }
-    return {
-      store: dataStore.name,
-      target: target.label,
-      table,
-      records: rows.length,
-      truncated: options.truncate === true,
-      ...(verified ? { verified } : {}),
-      durationMs: Math.round(performance.now() - started),
-    };
+    if (verified) failIfMissing(verified.missing);
+    return result(verified);
   } finally {
     await client.end();
   }
