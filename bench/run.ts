@@ -136,7 +136,7 @@ async function main(): Promise<number> {
       r.name,
       `${r.subject.toFixed(0)} ${r.unit}`,
       `${r.baseline.toFixed(0)} ${r.unit}`,
-      `${r.ratio.toFixed(2)}×`,
+      Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}×` : '—',
       r.exact !== undefined
         ? `= ${r.exact}`
         : r.minRatio !== undefined
