@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { requireService } from '../../../../test/support/require-service.ts';
 import { testContext } from '../../testing.ts';
 import { parseHeap, parseThreadDump } from './parse.ts';
 import { jvmStatusAction } from './status.ts';
@@ -13,7 +14,19 @@ const FIXTURE = new URL('../../../../test/fixtures/jvm/DvmDeadlockFixture.java',
 const dir = mkdtempSync(join(tmpdir(), 'dvm-jvm-'));
 let jvm: ChildProcess;
 
+// A JDK (javac, java, jcmd) is a service like the others: CI has one; elsewhere these tests skip without it.
+let jdk = true;
+try {
+  execFileSync('javac', ['-version'], { stdio: 'ignore' });
+  execFileSync('jcmd', ['-h'], { stdio: 'ignore' });
+} catch {
+  jdk = false;
+}
+const needsJdk = async (t: import('node:test').TestContext) =>
+  requireService(t, 'A JDK (javac, jcmd)', async () => jdk, 'apt-get install default-jdk-headless');
+
 before(async () => {
+  if (!jdk) return;
   execFileSync('javac', ['-d', dir, FIXTURE]);
   jvm = spawn('java', ['-XX:+UseSerialGC', '-Xmx64m', '-cp', dir, 'DvmDeadlockFixture'], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -34,7 +47,8 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('jvm.status finds the JVM by pid and by main class, with version, uptime, heap and collector', async () => {
+test('jvm.status finds the JVM by pid and by main class, with version, uptime, heap and collector', async (t) => {
+  if (!(await needsJdk(t))) return;
   const byPid = await jvmStatusAction.handler({ pid: jvm.pid }, testContext());
   assert.equal(byPid.summary.mainClass, 'DvmDeadlockFixture');
   assert.match(byPid.summary.version ?? '', /^\d+\./);
@@ -49,7 +63,8 @@ test('jvm.status finds the JVM by pid and by main class, with version, uptime, h
   assert.equal(byClass.summary.pid, jvm.pid);
 });
 
-test('jvm.thread_dump reports the deadlock with both threads, and the thread states', async () => {
+test('jvm.thread_dump reports the deadlock with both threads, and the thread states', async (t) => {
+  if (!(await needsJdk(t))) return;
   const { summary, artifact } = await jvmThreadDumpAction.handler({ pid: jvm.pid }, testContext());
   assert.equal(summary.deadlocks.length, 1);
   const names = summary.deadlocks[0].threads.map((t) => t.name).sort();
@@ -70,7 +85,8 @@ test('jvm.thread_dump reports the deadlock with both threads, and the thread sta
   assert.equal(capped.summary.deadlocks.length, 1, 'the summary reads the whole dump');
 });
 
-test('an unknown JVM is DVM_TARGET_NOT_FOUND listing what runs; a missing jcmd is DVM_CONNECTOR_UNAVAILABLE', async () => {
+test('an unknown JVM is DVM_TARGET_NOT_FOUND listing what runs; a missing jcmd is DVM_CONNECTOR_UNAVAILABLE', async (t) => {
+  if (!(await needsJdk(t))) return;
   await assert.rejects(jvmStatusAction.handler({ pid: 999_999 }, testContext()), {
     code: 'DVM_TARGET_NOT_FOUND',
     message: /DvmDeadlockFixture/,
@@ -87,7 +103,8 @@ test('an unknown JVM is DVM_TARGET_NOT_FOUND listing what runs; a missing jcmd i
   );
 });
 
-test('an aborted signal stops a jvm action promptly', async () => {
+test('an aborted signal stops a jvm action promptly', async (t) => {
+  if (!(await needsJdk(t))) return;
   const controller = new AbortController();
   controller.abort();
   const started = Date.now();
