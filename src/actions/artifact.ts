@@ -39,3 +39,17 @@ export function artifactOf(
   }
   return { contentType, content: kept.toString('utf8'), bytes: kept.byteLength, totalBytes, truncated: true };
 }
+
+/** Output schema of every read action: `{summary, artifact}`. */
+export const READ_OUTPUT_SCHEMA = {
+  type: 'object',
+  required: ['summary', 'artifact'],
+  properties: {
+    summary: { type: 'object', description: 'What the action found, structured.' },
+    artifact: {
+      type: 'object',
+      required: ['contentType', 'content', 'bytes', 'totalBytes', 'truncated'],
+      description: 'The raw output, capped, with its byte counts.',
+    },
+  },
+} as const;

@@ -1,6 +1,6 @@
 import { hostname, loadavg, uptime } from 'node:os';
 import type { ActionDefinition, ReadOutput } from '../action.ts';
-import { artifactOf } from '../artifact.ts';
+import { artifactOf, READ_OUTPUT_SCHEMA } from '../artifact.ts';
 
 /** Summary of system.info: the agent process and its host. */
 export type SystemInfo = {
@@ -25,11 +25,7 @@ export const systemInfoAction: ActionDefinition<Record<string, never>, ReadOutpu
   risk: 'read',
   timeouts: { defaultMs: 5_000, maxMs: 10_000 },
   inputSchema: { type: 'object', additionalProperties: false, properties: {} },
-  outputSchema: {
-    type: 'object',
-    required: ['summary', 'artifact'],
-    properties: { summary: { type: 'object' }, artifact: { type: 'object' } },
-  },
+  outputSchema: READ_OUTPUT_SCHEMA,
   async handler(_input, context) {
     const summary: SystemInfo = {
       hostname: HOSTNAME,

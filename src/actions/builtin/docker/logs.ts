@@ -1,6 +1,6 @@
 import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { artifactOf } from '../../artifact.ts';
+import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
 import { parseDuration } from '../duration.ts';
 import { dockerClient, dockerError, inspectContainer } from './connection.ts';
 import { LogDemuxer, type LogLine } from './frames.ts';
@@ -77,11 +77,7 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
       },
     },
   },
-  outputSchema: {
-    type: 'object',
-    required: ['summary', 'artifact'],
-    properties: { summary: { type: 'object' }, artifact: { type: 'object' } },
-  },
+  outputSchema: READ_OUTPUT_SCHEMA,
   async handler(input, context) {
     const docker = await dockerClient(context.env);
     const container = docker.getContainer(input.container);

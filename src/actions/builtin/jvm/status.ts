@@ -1,5 +1,5 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { artifactOf } from '../../artifact.ts';
+import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
 import { type HeapInfo, parseFlags, parseHeap, parseUptime, parseVersion } from './parse.ts';
 import { JVM_TARGET_PROPERTIES, type JvmTarget, jcmd, resolveJvm } from './target.ts';
 
@@ -23,11 +23,7 @@ export const jvmStatusAction: ActionDefinition<JvmTarget, ReadOutput<JvmStatus>>
   risk: 'read',
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
   inputSchema: { type: 'object', additionalProperties: false, properties: JVM_TARGET_PROPERTIES },
-  outputSchema: {
-    type: 'object',
-    required: ['summary', 'artifact'],
-    properties: { summary: { type: 'object' }, artifact: { type: 'object' } },
-  },
+  outputSchema: READ_OUTPUT_SCHEMA,
   async handler(input, context) {
     const { pid, mainClass } = await resolveJvm(input, context);
     const id = String(pid);

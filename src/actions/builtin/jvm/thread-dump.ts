@@ -1,5 +1,5 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { artifactOf } from '../../artifact.ts';
+import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
 import { parseThreadDump, type ThreadDumpSummary } from './parse.ts';
 import { JVM_TARGET_PROPERTIES, type JvmTarget, jcmd, resolveJvm } from './target.ts';
 
@@ -14,11 +14,7 @@ export const jvmThreadDumpAction: ActionDefinition<
   risk: 'read',
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
   inputSchema: { type: 'object', additionalProperties: false, properties: JVM_TARGET_PROPERTIES },
-  outputSchema: {
-    type: 'object',
-    required: ['summary', 'artifact'],
-    properties: { summary: { type: 'object' }, artifact: { type: 'object' } },
-  },
+  outputSchema: READ_OUTPUT_SCHEMA,
   async handler(input, context) {
     const { pid, mainClass } = await resolveJvm(input, context);
     const dump = await jcmd([String(pid), 'Thread.print', '-l'], context);

@@ -1,5 +1,5 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { artifactOf } from '../../artifact.ts';
+import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
 import { parseDuration } from '../duration.ts';
 import { K8S_NAME_PATTERN, kubeCall, loadKubeConfig } from './client.ts';
 
@@ -39,11 +39,7 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
       context: { type: 'string', minLength: 1, description: 'kubeconfig context (default the current one).' },
     },
   },
-  outputSchema: {
-    type: 'object',
-    required: ['summary', 'artifact'],
-    properties: { summary: { type: 'object' }, artifact: { type: 'object' } },
-  },
+  outputSchema: READ_OUTPUT_SCHEMA,
   async handler(input, context) {
     const config = await loadKubeConfig(context.env, input.context);
     const { CoreV1Api } = await import('@kubernetes/client-node');
