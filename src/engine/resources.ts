@@ -35,4 +35,6 @@ export interface EngineResources {
     context: ActionContext,
     requestId: string,
   ) => Promise<unknown>;
+  /** Builds the action of a user-defined Action object that has `handlers:` (templates per target) instead of a command. */
+  templateAction?: (name: string, spec: Record<string, unknown>) => ActionDefinition;
 }

@@ -139,14 +139,19 @@ export async function runTask(
         attempts: 0,
       };
     }
-    const definition: ActionDefinition = node.userAction
-      ? actionFromObject({
-          apiVersion: 'devopsmaestro.io/v1',
-          kind: 'Action',
-          metadata: { name: node.userAction.name },
-          spec: node.userAction.spec,
-        })
-      : actionNamed(res, task.action ?? 'exec');
+    const userSpec = node.userAction?.spec as Record<string, unknown> | undefined;
+    const templated = node.userAction && userSpec?.handlers && !userSpec.command && res.templateAction;
+    const definition: ActionDefinition =
+      templated && node.userAction && res.templateAction
+        ? res.templateAction(node.userAction.name, userSpec ?? {})
+        : node.userAction
+          ? actionFromObject({
+              apiVersion: 'devopsmaestro.io/v1',
+              kind: 'Action',
+              metadata: { name: node.userAction.name },
+              spec: node.userAction.spec,
+            })
+          : actionNamed(res, task.action ?? 'exec');
     const workdirSpec = task.workdir ?? res.defaultWorkdir;
     const workdir = isAbsolute(workdirSpec) ? workdirSpec : resolve(res.defaultWorkdir, workdirSpec);
     const runDir = join(res.runsDir, record.rootId);

@@ -315,3 +315,90 @@ spec:
     await client.quit();
   }
 });
+
+test("a user Action's SQL and Redis handler templates run with quoted identifiers and bound values", async (t) => {
+  if (!(await requireService(t, 'PostgreSQL', postgresAnswers, 'bash scripts/services/postgres.sh'))) return;
+  if (!(await requireService(t, 'Redis', redisAnswers, 'bash scripts/services/redis.sh'))) return;
+  const home = tempHome();
+  const database = `dvm_seed_${randomBytes(4).toString('hex')}`;
+  const prefix = `tpl_${randomBytes(3).toString('hex')}`;
+  // The seed's data.insert handlers, as a user Action of another name.
+  const action = `---
+apiVersion: devopsmaestro.io/v1
+kind: Action
+metadata: {name: rows.put}
+spec:
+  description: Insert data into a data store
+  handlers:
+    postgres:
+      type: sql
+      template: |
+        INSERT INTO {{ .table }} ({{ .columns }})
+        VALUES ({{ .values }})
+        ON CONFLICT ({{ .primaryKey }}) DO UPDATE SET {{ .updates }};
+    redis:
+      type: command
+      template: |
+        SET {{ .key }} '{{ .value | json }}'
+  inputs:
+    - {name: target, type: string, required: true}
+    - {name: data, type: object, required: true}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Dependency
+metadata: {name: redis}
+spec: {image: redis:7-alpine, ports: [{containerPort: 6379, hostPort: ${TEST_REDIS.port}}]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: web, ecosystem: shop}
+spec: {dependencies: [{name: cache, ref: redis}]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: DataStore
+metadata: {name: sessions, ecosystem: shop, domain: web}
+spec:
+  target: {dependencyRef: cache, table: ${prefix}}
+  schema: {fields: [{name: id, type: string, primary: true}, {name: user, type: string}]}
+`;
+  const task = (name: string, params: string) => `---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: ${name}, ecosystem: shop, domain: auth}
+spec: {action: rows.put, params: ${params}}
+`;
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${platform(database)}${action}${task('put-user', `{target: auth/users, data: {id: usr_9, email: "x@example.com'); DROP TABLE users; --", role: guest}}`)}${task('put-session', '{target: web/sessions, data: {id: s9, user: "eve\' ; FLUSHALL"}}')}${task('bad-column', '{target: auth/users, data: {"id = id; DROP TABLE users; --": 1}}')}`,
+  });
+  dvmOk(home, ['seed', 'datastore', 'users', '-e', 'shop', '-d', 'auth']);
+  dvmOk(home, ['run', 'task', 'put-user', '-e', 'shop', '-d', 'auth']);
+  const [row] = await query<{ email: string; role: string }>(
+    database,
+    "SELECT email, role FROM users WHERE id = 'usr_9'",
+  );
+  assert.deepEqual(row, { email: "x@example.com'); DROP TABLE users; --", role: 'guest' });
+
+  const bad = dvm(home, ['run', 'task', 'bad-column', '-e', 'shop', '-d', 'auth']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stdout + bad.stderr, /not a table or column name|DVM_DATA_INVALID/);
+  assert.equal(
+    (await query<{ n: string }>(database, 'SELECT count(*) AS n FROM users'))[0].n,
+    '3',
+    'the table is intact',
+  );
+
+  dvmOk(home, ['run', 'task', 'put-session', '-e', 'shop', '-d', 'auth']);
+  const { createClient } = await import('redis');
+  const client = createClient({ socket: TEST_REDIS });
+  await client.connect();
+  try {
+    assert.deepEqual(JSON.parse(String(await client.get(`${prefix}:s9`))), {
+      id: 's9',
+      user: "eve' ; FLUSHALL",
+    });
+  } finally {
+    await client.del(`${prefix}:s9`);
+    await client.quit();
+  }
+  await query('postgres', `DROP DATABASE ${database}`);
+});

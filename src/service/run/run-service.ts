@@ -12,6 +12,7 @@ import type { Placement } from '../../model/api.ts';
 import { FINAL_STATUSES, type RunRecord, type RunStore } from '../../store/runs.ts';
 import type { StoredObject } from '../../store/store.ts';
 import { dataActions } from '../data/actions.ts';
+import { templateActionFromObject } from '../data/template-action.ts';
 import type { Platform } from '../platform.ts';
 import { findObject } from '../query.ts';
 import { PlanBuilder, type StageSelection } from './build-plan.ts';
@@ -140,6 +141,7 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   const resources: EngineResources = {
     runs: platform.runs,
     actions: registryWithData(platform.home),
+    templateAction: (name, spec) => templateActionFromObject(platform.home, name, spec),
     runsDir: join(platform.home, 'runs'),
     cacheDir: join(platform.home, 'cache'),
     notify: await loadNotifyConfig(platform.home),
