@@ -11,8 +11,6 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
 import { FINAL_STATUSES, type RunRecord, type RunStore } from '../../store/runs.ts';
 import type { StoredObject } from '../../store/store.ts';
-import { dataActions } from '../data/actions.ts';
-import { templateActionFromObject } from '../data/template-action.ts';
 import type { Platform } from '../platform.ts';
 import { findObject } from '../query.ts';
 import { PlanBuilder, type StageSelection } from './build-plan.ts';
@@ -140,8 +138,7 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   assertRunnable(plan);
   const resources: EngineResources = {
     runs: platform.runs,
-    actions: registryWithData(platform.home),
-    templateAction: (name, spec) => templateActionFromObject(platform.home, name, spec),
+    ...(await dataSupport(plan, platform.home)),
     runsDir: join(platform.home, 'runs'),
     cacheDir: join(platform.home, 'cache'),
     notify: await loadNotifyConfig(platform.home),
@@ -203,11 +200,32 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   };
 }
 
-// The built-in actions plus the data.* actions, which read this home's DataStores.
-function registryWithData(home: string) {
+// True when some task of the plan uses a data.* action or a user Action with handlers (templates).
+function usesData(node: PlanNode): boolean {
+  const action = node.task?.action ?? '';
+  const spec = node.userAction?.spec as Record<string, unknown> | undefined;
+  const callbacks = [node.task?.onSuccess, node.task?.onFailure].map(
+    (c) => (c as { action?: string } | undefined)?.action ?? '',
+  );
+  if (action.startsWith('data.') || spec?.handlers || callbacks.some((a) => a.startsWith('data.')))
+    return true;
+  return node.children.some(usesData);
+}
+
+// The built-in actions, plus (only when the plan needs them: they are modules a plain run should not load) the
+// data.* actions on this home's DataStores and the template handlers of user Actions.
+async function dataSupport(
+  plan: PlanNode,
+  home: string,
+): Promise<Pick<EngineResources, 'actions' | 'templateAction'>> {
   const registry = createBuiltinRegistry();
+  if (!usesData(plan)) return { actions: registry };
+  const [{ dataActions }, { templateActionFromObject }] = await Promise.all([
+    import('../data/actions.ts'),
+    import('../data/template-action.ts'),
+  ]);
   for (const definition of dataActions(home)) registry.register(definition);
-  return registry;
+  return { actions: registry, templateAction: (name, spec) => templateActionFromObject(home, name, spec) };
 }
 
 /** Where `dvm cancel run ID` leaves its request for the process that owns the run. */
