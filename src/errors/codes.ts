@@ -115,6 +115,24 @@ export const ERROR_CODES = {
     http: 422,
     summary: 'data.verify found counts or constraints that do not hold.',
   },
+  DVM_HEALTH_FAILED: {
+    exit: 1,
+    http: 503,
+    summary: 'A health check kept failing after its start period and retries.',
+  },
+  DVM_PORT_IN_USE: { exit: 1, http: 409, summary: 'A port an instance needs is held by another process.' },
+  DVM_RUNTIME_SPEC: {
+    exit: 1,
+    http: 422,
+    summary: 'A service cannot run on the chosen runtime (no command, no image).',
+  },
+  DVM_BINARY_NOT_FOUND: { exit: 1, http: 422, summary: 'A host binary a service needs is not installed.' },
+  DVM_RUNTIME_START: { exit: 1, http: 500, summary: 'The runtime could not start a service.' },
+  DVM_IMAGE_UNAVAILABLE: {
+    exit: 1,
+    http: 422,
+    summary: 'A container image is not on the engine and cannot be pulled.',
+  },
   DVM_INTERNAL: { exit: 1, http: 500, summary: 'A bug in dvm; please report it.' },
 } as const;
 
