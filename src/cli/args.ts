@@ -46,6 +46,9 @@ export const OPTIONS = {
   listen: { type: 'string' },
   'no-api': { type: 'boolean' },
   timeout: { type: 'string' },
+  runtime: { type: 'string' },
+  tail: { type: 'string' },
+  keep: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -96,6 +99,9 @@ export type Flags = {
   listen?: string;
   'no-api'?: boolean;
   timeout?: string;
+  runtime?: string;
+  tail?: string;
+  keep?: boolean;
   help?: boolean;
 };
 

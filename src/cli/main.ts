@@ -33,6 +33,12 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   policy: () => import('./commands/policy.ts'),
   audit: () => import('./commands/audit.ts'),
   seed: () => import('./commands/seed.ts'),
+  start: () => import('./commands/start.ts'),
+  stop: () => import('./commands/stop.ts'),
+  restart: () => import('./commands/restart.ts'),
+  deploy: () => import('./commands/deploy.ts'),
+  undeploy: () => import('./commands/undeploy.ts'),
+  down: () => import('./commands/down.ts'),
 };
 
 /** Names of every verb, for help and completion. */

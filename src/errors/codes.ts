@@ -133,6 +133,7 @@ export const ERROR_CODES = {
     http: 422,
     summary: 'A container image is not on the engine and cannot be pulled.',
   },
+  DVM_DEPENDENCY_INIT: { exit: 1, http: 500, summary: 'An init or setup step of a dependency failed.' },
   DVM_INTERNAL: { exit: 1, http: 500, summary: 'A bug in dvm; please report it.' },
 } as const;
 

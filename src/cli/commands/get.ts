@@ -38,6 +38,16 @@ export const command: Command = {
       return printRuns(ctx, platform, positionals.slice(1));
     const { infos, rest } = takeKinds(positionals, platform.kinds, 'get');
     const all = Boolean(ctx.flags.all);
+    if (
+      infos.length === 1 &&
+      infos[0]?.kind === 'Dependency' &&
+      rest.length === 0 &&
+      (format === 'table' || format === 'wide') &&
+      (all || scope.ecosystem)
+    ) {
+      const { printInstances } = await import('./dependency-instances.ts');
+      return printInstances(ctx, platform, all ? {} : scope, format === 'wide');
+    }
     const documents = format === 'yaml' || format === 'json';
     const listing = { scope, all, selector: ctx.flags.selector };
     const groups: [KindInfo, StoredObject[] | ObjectSummary[]][] = [];

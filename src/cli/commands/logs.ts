@@ -7,14 +7,20 @@ import type { Command } from '../command.ts';
 
 /** `dvm logs run ID [--task T] [-f]`: what the tasks of a run printed. */
 export const command: Command = {
-  summary: 'Print the logs of a run (all tasks, or one with --task); -f follows',
+  summary: 'Print the logs of a run, a dependency instance or a live app; -f follows',
   usage: `Usage: dvm logs run ID [--task NAME] [-f]
+       dvm logs dependency NAME [--tail N] [-f]
+       dvm logs service APP [--tail N] [-f]
 
 Prints each task's output under a header, in the order the tasks were planned. --task picks one task by
 entry name or path (build/lint). -f keeps printing new output until the run ends.`,
-  flags: ['task', 'follow'],
+  flags: ['task', 'follow', 'tail'],
   async run(ctx) {
     const [what, id] = ctx.positionals;
+    if ((what === 'dependency' || what === 'dep' || what === 'service' || what === 'svc') && id) {
+      const { printServiceLogs } = await import('./service-logs.ts');
+      return printServiceLogs(ctx, what === 'service' || what === 'svc' ? 'app' : 'dependency', id);
+    }
     if (what !== 'run' || !id)
       throw new DvmError('DVM_USAGE', 'usage: dvm logs run ID [--task NAME] [-f]', {
         fix: 'Run `dvm get runs` to list runs.',

@@ -7,7 +7,8 @@ import { renderRunTree } from '../output/run-view.ts';
 export const command: Command = {
   summary: 'Show a run, or the latest run of a task/workflow/pipeline/orchestration/job',
   usage: `Usage: dvm status run ID [-o json]
-       dvm status task|workflow|pipeline|orchestration|job NAME [-o json]`,
+       dvm status task|workflow|pipeline|orchestration|job NAME [-o json]
+       dvm status app|dependency NAME [-o json]   live status: runtime, pid or container, health, restarts`,
   flags: ['output'],
   async run(ctx) {
     const [what, id] = ctx.positionals;
@@ -15,6 +16,10 @@ export const command: Command = {
       throw new DvmError('DVM_USAGE', 'usage: dvm status run ID | dvm status KIND NAME', {
         fix: 'Run `dvm get runs` to list runs.',
       });
+    if (what === 'app' || what === 'dependency') {
+      const { printLiveStatus } = await import('./live-status.ts');
+      return printLiveStatus(ctx, what, id);
+    }
     const platform = await ctx.platform();
     reapInterrupted(platform.runs);
     let rootId = id;

@@ -42,6 +42,20 @@ export const AppSchema = KindSchema(
         'Health check used in live mode.',
       ),
       dependencies: Opt(DependencyInstanceList, 'Dependencies this app needs.'),
+      live: Opt(
+        Strict({
+          command: Opt(
+            Type.Array(Type.String(), { minItems: 1 }),
+            'Argv that runs the app in live mode (process runtime; docker: the container command); $(port) is its first host port.',
+          ),
+          image: Opt(Type.String({ minLength: 1 }), 'Container image on the docker runtime.'),
+          restart: Opt(
+            Type.Union([Type.Literal('no'), Type.Literal('on-failure'), Type.Literal('always')]),
+            'Restart policy after a crash (default always, with exponential backoff).',
+          ),
+        }),
+        'How to run the app in live mode (dvm deploy app).',
+      ),
       env: Opt(
         Type.Array(Strict({ name: Type.String(), value: Opt(Type.String(), 'Value.') })),
         'Environment variables for the app.',

@@ -22,6 +22,16 @@ export const RuntimeSchema = KindSchema(
         }),
         'Resource limits for the runtime.',
       ),
+      mounts: Opt(
+        Type.Array(
+          Strict({
+            hostPath: Type.String({ minLength: 1, description: 'Directory on the host.' }),
+            containerPath: Type.String({ minLength: 1, description: 'Where containers see it.' }),
+            readOnly: Opt(Type.Boolean(), 'Read-only (default true).'),
+          }),
+        ),
+        'Host paths bound into every container, for images that run host binaries.',
+      ),
       network: Opt(
         Strict({
           name: Opt(Type.String({ minLength: 1 }), 'Network name, like dvm-network.'),

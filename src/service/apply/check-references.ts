@@ -5,6 +5,7 @@ import type { KindRegistry } from '../../model/kind-registry.ts';
 import { formatPath } from '../../model/path.ts';
 import { extractDag, extractReferences, type Reference } from '../../model/references.ts';
 import { didYouMean } from '../../model/suggest.ts';
+import { CATALOG_NAMES } from '../deps/catalog.ts';
 import type { View, ViewObject } from '../view.ts';
 import { labelOf, type Pending, type ProblemList } from './pending.ts';
 
@@ -119,10 +120,10 @@ export async function checkReferences(
     } else if (ref.type === 'dependency') {
       const result = await resolveDependency(view, pending, ref);
       if (result.found) pending.refs.push({ toKey: result.found.key, path: where });
-      else if (!result.local) {
+      else if (!result.local && !CATALOG_NAMES.includes(ref.name)) {
         problems.add(pending.doc, label, ref.path, {
           code: 'DVM_REF_NOT_FOUND',
-          message: `dependency "${ref.name}" is not an instance of this ${pending.info.kind.toLowerCase()}, its domain or its ecosystem, nor a Dependency definition`,
+          message: `dependency "${ref.name}" is not an instance of this ${pending.info.kind.toLowerCase()}, its domain or its ecosystem, nor a Dependency definition (built in: ${CATALOG_NAMES.join(', ')})`,
           fix: 'Declare the instance upward (name + ref), apply a Dependency with this name, or correct the name.',
         });
       }

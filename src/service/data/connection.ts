@@ -1,5 +1,6 @@
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Store, StoredObject } from '../../store/store.ts';
+import { catalogDefinition } from '../deps/catalog.ts';
 import { nearest, scopesUp } from './lookup.ts';
 
 /** How to reach a Redis target: records are JSON values under `PREFIX:KEY`. */
@@ -59,21 +60,30 @@ export async function resolveTarget(store: Store, dataStore: StoredObject): Prom
     });
   }
   let instanceEnv: unknown;
+  let instancePorts: { containerPort: number; hostPort: number }[] = [];
   let definitionName = target.dependencyRef;
   for (const scope of await scopesUp(store, dataStore.placement)) {
     const list = ((scope.effective.spec as Spec)?.dependencies ?? []) as {
       name?: string;
       ref?: string;
       env?: unknown;
+      ports?: { containerPort: number; hostPort: number }[];
     }[];
     const instance = list.find((d) => d.name === target.dependencyRef);
     if (instance?.ref) {
       instanceEnv = instance.env;
+      instancePorts = instance.ports ?? [];
       definitionName = instance.ref;
       break;
     }
   }
-  const definition = await nearest(store, 'Dependency', definitionName, dataStore.placement);
+  const stored = await nearest(store, 'Dependency', definitionName, dataStore.placement);
+  const builtIn = stored ? undefined : catalogDefinition(definitionName);
+  const definition = stored
+    ? { name: stored.name, spec: stored.effective.spec as Spec }
+    : builtIn
+      ? { name: definitionName, spec: builtIn }
+      : undefined;
   if (!definition) {
     throw new DvmError(
       'DVM_REF_NOT_FOUND',
@@ -85,10 +95,12 @@ export async function resolveTarget(store: Store, dataStore: StoredObject): Prom
       },
     );
   }
-  const dspec = definition.effective.spec as Spec;
+  const dspec = definition.spec;
   const image = String(dspec.image ?? '');
   const env = envMap(dspec.env, instanceEnv);
-  const port = ((dspec.ports ?? []) as { containerPort: number; hostPort?: number }[])[0];
+  const declared = ((dspec.ports ?? []) as { containerPort: number; hostPort?: number }[])[0];
+  const override = instancePorts.find((p) => p.containerPort === declared?.containerPort);
+  const port = declared ? { ...declared, ...(override ? { hostPort: override.hostPort } : {}) } : undefined;
   if (definition.name === 'redis' || /(^|\/)redis(:|$)/.test(image)) {
     const database = Number(target.database ?? 0);
     return {

@@ -1,0 +1,273 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DvmError } from '../../errors/dvm-error.ts';
+import { waitHealthy } from '../../runtime/health-probe.ts';
+import { lookupUser } from '../../runtime/process/proc.ts';
+import { readJson, writeJsonAtomic } from '../../runtime/process/state-files.ts';
+import type { InstanceState, Runtime, RuntimeName } from '../../runtime/types.ts';
+import type { DependencyInstance } from './instances.ts';
+import {
+  healthCheckFor,
+  resolveBinary,
+  searchPath,
+  serviceSpec,
+  substitute,
+  substitutionsFor,
+} from './service-spec.ts';
+
+type Spec = Record<string, unknown>;
+
+/** What the dependency lifecycle needs: the dvm home and a runtime by name. */
+export interface DepsContext {
+  home: string;
+  runtime: (name: RuntimeName) => Runtime;
+  /** The runtime to use for an instance not started yet. */
+  defaultRuntime: RuntimeName;
+  /** Progress lines (`platform-db: healthy after 1.2s`). */
+  log?: (line: string) => void;
+}
+
+/** What dvm remembers about an instance besides the runtime's state: which runtime runs it, setup done. */
+export interface InstanceRecord {
+  runtime: RuntimeName;
+  setupDone?: boolean;
+  startedAt?: string;
+  healthyAt?: string;
+  /** Milliseconds from `start` to healthy, last time. */
+  startToHealthyMs?: number;
+}
+
+const recordPath = (home: string, id: string) => join(home, 'deps', `${id}.json`);
+
+/** The record of an instance, or undefined when dvm never started it. */
+export function readRecord(home: string, id: string): InstanceRecord | undefined {
+  return readJson<InstanceRecord>(recordPath(home, id));
+}
+
+function writeRecord(home: string, id: string, record: InstanceRecord): void {
+  mkdirSync(join(home, 'deps'), { recursive: true });
+  writeJsonAtomic(recordPath(home, id), record);
+}
+
+/** The runtime an instance runs on: the one that started it, else the given or default one. */
+export function runtimeOf(ctx: DepsContext, instance: DependencyInstance, wanted?: RuntimeName): RuntimeName {
+  return wanted ?? readRecord(ctx.home, instance.id)?.runtime ?? ctx.defaultRuntime;
+}
+
+function runAsIds(user: string | undefined): { uid?: number; gid?: number } {
+  if (!user || process.getuid?.() !== 0) return {};
+  return lookupUser(user) ?? {};
+}
+
+function runHostCommand(
+  argv: string[],
+  env: Record<string, string>,
+  ids: { uid?: number; gid?: number },
+  cwd: string,
+) {
+  return new Promise<{ code: number; output: string }>((resolve) => {
+    execFile(
+      argv[0] ?? '',
+      argv.slice(1),
+      { env, cwd, timeout: 120_000, maxBuffer: 4 << 20, ...ids },
+      (error, stdout, stderr) => {
+        const code = error
+          ? typeof (error as { code?: unknown }).code === 'number'
+            ? Number((error as { code?: number }).code)
+            : 127
+          : 0;
+        resolve({ code, output: `${stdout}${stderr}`.trim() });
+      },
+    );
+  });
+}
+
+/** Lets another user traverse (not list) the directories from `path` up to and including `top`. */
+function allowTraverse(path: string, top: string): void {
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      chmodSync(dir, statSync(dir).mode | 0o111);
+    } catch {}
+    if (dir === top || dir === dirname(dir) || !dir.startsWith(top)) return;
+  }
+}
+
+function prepareVolumes(home: string, instance: DependencyInstance, user: string | undefined): boolean {
+  const ids = runAsIds(user);
+  let empty = false;
+  instance.volumes.forEach((v, i) => {
+    // Parents stay traversable (0755) for a service user; the volume itself is private to it.
+    mkdirSync(dirname(v.hostPath), { recursive: true });
+    mkdirSync(v.hostPath, { recursive: true, mode: 0o700 });
+    if (ids.uid !== undefined && ids.gid !== undefined) {
+      chownSync(v.hostPath, ids.uid, ids.gid);
+      allowTraverse(dirname(v.hostPath), home);
+    }
+    if (i === 0) empty = readdirSync(v.hostPath).length === 0;
+  });
+  return empty;
+}
+
+async function runSteps(
+  ctx: DepsContext,
+  instance: DependencyInstance,
+  steps: string[][],
+  what: 'init' | 'setup',
+) {
+  const process_ = (instance.definition.process ?? {}) as Spec;
+  const user = process_.user as string | undefined;
+  const ids = runAsIds(user);
+  const secretsDir = join(ctx.home, 'deps', `${instance.id}.secrets`);
+  const values = {
+    ...substitutionsFor(instance, 'process'),
+    secretFile: (name: string) => {
+      mkdirSync(dirname(secretsDir), { recursive: true });
+      mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+      const file = join(secretsDir, name);
+      writeFileSync(file, instance.env[name] ?? '', { mode: 0o600 });
+      if (ids.uid !== undefined && ids.gid !== undefined) {
+        chownSync(secretsDir, ids.uid, ids.gid);
+        allowTraverse(dirname(secretsDir), ctx.home);
+        chownSync(file, ids.uid, ids.gid);
+      }
+      return file;
+    },
+  };
+  const owner = `dependency ${instance.name} (${instance.scope})`;
+  const path = searchPath(instance.definition);
+  const env = { PATH: path, LANG: 'C.UTF-8', ...instance.env };
+  const cwd = instance.volumes[0]?.hostPath ?? ctx.home;
+  try {
+    for (const step of steps) {
+      const argv = resolveBinary(substitute(step, values, owner), path);
+      ctx.log?.(`${instance.name}: ${what} ${argv[0]?.split('/').pop()}`);
+      const { code, output } = await runHostCommand(argv, env, ids, cwd);
+      // A step is idempotent by contract; one that finds its work done ("already exists") counts as done.
+      if (code !== 0 && !(what === 'setup' && /already exists/i.test(output))) {
+        throw new DvmError(
+          'DVM_DEPENDENCY_INIT',
+          `${owner}: ${what} step ${argv[0]} exited ${code}: ${output.slice(-800)}`,
+          {
+            path: `spec.process.${what}`,
+            fix: 'Fix the command or the data directory; a failed init leaves the volume to be cleaned by hand.',
+          },
+        );
+      }
+    }
+  } finally {
+    rmSync(secretsDir, { recursive: true, force: true });
+  }
+}
+
+/** The result of starting one instance. */
+export interface StartResult {
+  instance: DependencyInstance;
+  runtime: RuntimeName;
+  state: InstanceState;
+  /** True when it was running already and was adopted as is. */
+  adopted: boolean;
+  startToHealthyMs: number;
+}
+
+/** Starts an instance (or adopts the running one) and resolves only once its health check passes. */
+export async function startInstance(
+  ctx: DepsContext,
+  instance: DependencyInstance,
+  options: { runtime?: RuntimeName; signal?: AbortSignal } = {},
+): Promise<StartResult> {
+  const runtimeName = runtimeOf(ctx, instance, options.runtime);
+  const runtime = ctx.runtime(runtimeName);
+  const record: InstanceRecord = { ...(readRecord(ctx.home, instance.id) ?? {}), runtime: runtimeName };
+  const spec = serviceSpec(instance, runtimeName);
+  const began = Date.now();
+  const before = await runtime.inspect(instance.id);
+  const adopted = before?.status === 'running' && before.specHash === spec.specHash;
+  if (!adopted) {
+    const processSection = (instance.definition.process ?? {}) as Spec;
+    const empty = prepareVolumes(
+      ctx.home,
+      instance,
+      runtimeName === 'process' ? (processSection.user as string) : (instance.definition.user as string),
+    );
+    const init = (processSection.init ?? []) as string[][];
+    if (runtimeName === 'process' && empty && init.length) {
+      record.setupDone = false;
+      try {
+        await runSteps(ctx, instance, init, 'init');
+      } catch (error) {
+        // The volume was empty before: leave it empty, so the next start runs init again.
+        const first = instance.volumes[0]?.hostPath;
+        if (first)
+          for (const entry of readdirSync(first))
+            rmSync(join(first, entry), { recursive: true, force: true });
+        throw error;
+      }
+    }
+  }
+  writeRecord(ctx.home, instance.id, record);
+  const state = await runtime.start(spec);
+  const check = healthCheckFor(instance, runtimeName);
+  await waitHealthy(check, {
+    runCommand: (argv, timeoutMs) => runtime.exec(instance.id, argv, timeoutMs),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const setup = ((instance.definition.process as Spec | undefined)?.setup ?? []) as string[][];
+  if (runtimeName === 'process' && setup.length && !record.setupDone)
+    await runSteps(ctx, instance, setup, 'setup');
+  const startToHealthyMs = Date.now() - began;
+  writeRecord(ctx.home, instance.id, {
+    ...record,
+    setupDone: true,
+    startedAt: state.startedAt,
+    healthyAt: new Date().toISOString(),
+    ...(adopted ? {} : { startToHealthyMs }),
+  });
+  ctx.log?.(
+    `${instance.name}: ${adopted ? 'already running (adopted)' : `healthy after ${(startToHealthyMs / 1000).toFixed(1)}s`} on ${runtimeName}`,
+  );
+  return {
+    instance,
+    runtime: runtimeName,
+    state: (await runtime.inspect(instance.id)) ?? state,
+    adopted,
+    startToHealthyMs,
+  };
+}
+
+/** Stops an instance; its volumes and logs stay. */
+export async function stopInstance(ctx: DepsContext, instance: DependencyInstance): Promise<void> {
+  const record = readRecord(ctx.home, instance.id);
+  if (!record) return;
+  await ctx.runtime(record.runtime).stop(instance.id);
+  ctx.log?.(`${instance.name}: stopped`);
+}
+
+/** Stops an instance and forgets it (process state, container); volumes stay. */
+export async function removeInstance(ctx: DepsContext, instance: DependencyInstance): Promise<void> {
+  const record = readRecord(ctx.home, instance.id);
+  if (!record) return;
+  await ctx.runtime(record.runtime).remove(instance.id);
+}
+
+/** Live status of an instance: the runtime's state and one health probe. */
+export async function instanceStatus(ctx: DepsContext, instance: DependencyInstance) {
+  const record = readRecord(ctx.home, instance.id);
+  if (!record) return { record, state: undefined, healthy: undefined };
+  const runtime = ctx.runtime(record.runtime);
+  const state = await runtime.inspect(instance.id);
+  let healthy: boolean | undefined;
+  if (state?.status === 'running') {
+    const { probeOnce } = await import('../../runtime/health-probe.ts');
+    const check = healthCheckFor(instance, record.runtime);
+    healthy = (
+      await probeOnce(
+        { ...check, timeoutMs: Math.min(check.timeoutMs, 2000) },
+        {
+          runCommand: (argv, t) => runtime.exec(instance.id, argv, t),
+        },
+      )
+    ).ok;
+  }
+  return { record, state, healthy };
+}
