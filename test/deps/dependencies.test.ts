@@ -1,0 +1,228 @@
+// Dependencies and live mode end to end through the real dvm binary, on the process runtime, with real
+// PostgreSQL and Redis binaries: health-gated start, adoption, restart of one instance only, data surviving a
+// restart, port conflicts, a live app with injected connection settings that restarts after a crash, and
+// `dvm down` leaving no process behind.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive, processStartTime } from '../../src/runtime/process/proc.ts';
+import { findExecutable } from '../../src/runtime/process/process-runtime.ts';
+import { expandBinPaths } from '../../src/service/deps/service-spec.ts';
+import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { requireService } from '../support/require-service.ts';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+const hostBinaries = async () =>
+  !!findExecutable('redis-server') &&
+  expandBinPaths(['/usr/lib/postgresql/*/bin']).some((d) => !!findExecutable(join(d, 'postgres')));
+
+const APP_SERVER = `
+import http from 'node:http';
+import pg from 'pg';
+const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+await client.connect();
+http.createServer(async (req, res) => {
+  if (req.url === '/health') return res.end('ok');
+  if (req.url === '/notes') {
+    const { rows } = await client.query('SELECT body FROM notes ORDER BY id');
+    res.setHeader('content-type', 'application/json');
+    return res.end(JSON.stringify({ notes: rows.map((r) => r.body), redis: process.env.CACHE_URL }));
+  }
+  res.statusCode = 404;
+  res.end();
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+function platformYaml(pgPort: number, redisPort: number, appPort: number, appDir: string): string {
+  return `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: demo}
+spec:
+  dependencies:
+    - name: platform-db
+      ref: postgres
+      env:
+        - {name: POSTGRES_USER, value: devops}
+        - {name: POSTGRES_PASSWORD, value: "p@ss word"}
+        - {name: POSTGRES_DB, value: shop}
+      ports: [{containerPort: 5432, hostPort: ${pgPort}}]
+    - name: cache
+      ref: redis
+      ports: [{containerPort: 6379, hostPort: ${redisPort}}]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: web, ecosystem: demo}
+---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: notes-api, ecosystem: demo, domain: web}
+spec:
+  path: ${appDir}
+  ports: [{containerPort: ${appPort}}]
+  healthCheck: {path: /health, interval: 200ms}
+  dependencies:
+    - ref: platform-db
+    - ref: cache
+  live:
+    command: [node, server.mjs]
+`;
+}
+
+async function pgQuery(port: number, sql: string, params: unknown[] = []) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'devops',
+    password: 'p@ss word',
+    database: 'shop',
+  });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+test('dependencies and live mode on the process runtime: health-gated start, adoption, restart, data, crash, down', {
+  timeout: 180_000,
+}, async (t) => {
+  if (
+    !(await requireService(t, 'postgresql and redis-server binaries', hostBinaries, 'bash .ci/services.sh'))
+  )
+    return;
+  const home = tempHome();
+  const [pgPort, redisPort, appPort] = [await freePort(), await freePort(), await freePort()];
+  // The app lives inside the repository so that `import 'pg'` resolves to the repository's node_modules.
+  const appDir = join(process.cwd(), 'test', 'fixtures', 'live-app');
+  writeFileSync(join(appDir, 'server.mjs'), APP_SERVER);
+  const file = join(home, 'platform.yaml');
+  writeFileSync(file, platformYaml(pgPort, redisPort, appPort, appDir));
+  dvmOk(home, ['apply', '-f', file]);
+  try {
+    const started = JSON.parse(dvmOk(home, ['start', 'dependencies', '-e', 'demo', '-o', 'json']).stdout);
+    assert.deepEqual(started.map((s: { name: string }) => s.name).sort(), ['cache', 'platform-db']);
+    assert.ok(
+      started.every((s: { status: string; adopted: boolean }) => s.status === 'running' && !s.adopted),
+    );
+    // Healthy means usable: the database POSTGRES_DB exists and the password works over TCP.
+    await pgQuery(pgPort, 'CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)');
+    await pgQuery(pgPort, 'INSERT INTO notes (body) VALUES ($1)', ['survives restarts']);
+
+    const statusOf = (name: string) =>
+      JSON.parse(dvmOk(home, ['status', 'dependency', name, '-e', 'demo', '-o', 'json']).stdout);
+    const redisBefore = statusOf('cache');
+    const pgBefore = statusOf('platform-db');
+    assert.equal(pgBefore.healthy, true);
+
+    const again = JSON.parse(dvmOk(home, ['start', 'dependencies', '-e', 'demo', '-o', 'json']).stdout);
+    assert.ok(
+      again.every((s: { adopted: boolean }) => s.adopted),
+      'a second start adopts, never duplicates',
+    );
+    assert.equal(statusOf('platform-db').state.pid, pgBefore.state.pid);
+
+    dvmOk(home, ['restart', 'dependency', 'platform-db', '-e', 'demo']);
+    const pgAfter = statusOf('platform-db');
+    assert.notEqual(pgAfter.state.pid, pgBefore.state.pid, 'postgres was restarted');
+    assert.equal(statusOf('cache').state.pid, redisBefore.state.pid, 'restarting postgres left redis alone');
+    assert.deepEqual(await pgQuery(pgPort, 'SELECT body FROM notes'), [{ body: 'survives restarts' }]);
+
+    const table = dvmOk(home, ['get', 'dependencies', '-e', 'demo']).stdout;
+    assert.match(table, /platform-db\s+Ecosystem\/demo\s+postgres \(built in\)\s+process\s+Healthy/);
+    assert.match(
+      dvmOk(home, ['logs', 'dependency', 'platform-db', '-e', 'demo']).stdout,
+      /ready to accept connections/,
+    );
+
+    // Live mode: the app gets DATABASE_URL (with the password URL-encoded) and CACHE_URL, and counts as
+    // deployed once /health answers.
+    const deployed = dvmOk(home, ['deploy', 'app', 'notes-api', '-e', 'demo', '-o', 'json']);
+    const result = JSON.parse(deployed.stdout);
+    assert.equal(result.state.status, 'running');
+    const notes = await (await fetch(`http://127.0.0.1:${appPort}/notes`)).json();
+    assert.deepEqual(notes, { notes: ['survives restarts'], redis: `redis://127.0.0.1:${redisPort}` });
+
+    // A crash: the restart policy brings it back.
+    process.kill(result.state.pid, 'SIGKILL');
+    let status: { state?: { status: string; restarts: number; pid: number } } = {};
+    for (let i = 0; i < 100; i++) {
+      await sleep(100);
+      status = JSON.parse(dvm(home, ['status', 'app', 'notes-api', '-e', 'demo', '-o', 'json']).stdout);
+      if (status.state?.status === 'running' && status.state.restarts >= 1) break;
+    }
+    assert.equal(status.state?.status, 'running');
+    assert.ok((status.state?.restarts ?? 0) >= 1);
+    for (
+      let i = 0;
+      i < 50 &&
+      !(await fetch(`http://127.0.0.1:${appPort}/health`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      i++
+    )
+      await sleep(100);
+    assert.equal((await fetch(`http://127.0.0.1:${appPort}/health`)).status, 200);
+
+    // Everything of ours, by pid, before `down`: services and their supervisors.
+    const pids: [number, string | undefined][] = [];
+    for (const id of ['demo-platform-db', 'demo-cache', 'app-demo-web-notes-api']) {
+      const state = JSON.parse(readFileSync(join(home, 'instances', id, 'state.json'), 'utf8'));
+      pids.push(
+        [state.pid, processStartTime(state.pid)],
+        [state.supervisorPid, processStartTime(state.supervisorPid)],
+      );
+    }
+    assert.ok(pids.every(([pid, start]) => isAlive(pid, start)));
+    const downResult = JSON.parse(dvmOk(home, ['down', '-e', 'demo', '-o', 'json']).stdout);
+    assert.deepEqual(downResult.apps, ['notes-api']);
+    assert.deepEqual(downResult.dependencies.sort(), ['cache', 'platform-db']);
+    assert.deepEqual(downResult.leftovers, []);
+    // A zombie (exited, not yet reaped by init) counts as gone.
+    assert.deepEqual(
+      pids.filter(([pid, start]) => isAlive(pid, start)),
+      [],
+      'no process of ours is left after dvm down',
+    );
+  } finally {
+    await dvmAsync(home, ['down', '-e', 'demo']);
+  }
+});
+
+test('a host port already in use is DVM_PORT_IN_USE naming the process that holds it', async (t) => {
+  if (
+    !(await requireService(t, 'postgresql and redis-server binaries', hostBinaries, 'bash .ci/services.sh'))
+  )
+    return;
+  const home = tempHome();
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  const { port } = holder.address() as { port: number };
+  try {
+    const file = join(home, 'p.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: devopsmaestro.io/v1\nkind: Ecosystem\nmetadata: {name: busy}\nspec:\n  dependencies:\n    - {name: cache, ref: redis, ports: [{containerPort: 6379, hostPort: ${port}}]}\n`,
+    );
+    dvmOk(home, ['apply', '-f', file]);
+    const run = dvm(home, ['start', 'dependency', 'cache', '-e', 'busy']);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`DVM_PORT_IN_USE.*port ${port}.*pid ${process.pid}`));
+    assert.match(run.stderr, /hostPort/);
+  } finally {
+    holder.close();
+  }
+});
