@@ -109,6 +109,7 @@ export const ERROR_CODES = {
     http: 422,
     summary: "A DataStore's target cannot be seeded (no dependencyRef, or an engine not supported yet).",
   },
+  DVM_BACKUP_FAILED: { exit: 1, http: 500, summary: "A backup or restore of a dependency's data failed." },
   DVM_DATA_INVALID: { exit: 1, http: 422, summary: "A record does not match its DataStore's schema." },
   DVM_DATA_VERIFY_FAILED: {
     exit: 1,

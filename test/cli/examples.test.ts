@@ -43,7 +43,19 @@ test('npm start (the quickstart) applies the example platform and prints the tre
   assert.equal(run.status, 0, run.stderr);
   assert.match(
     run.stdout,
-    /^quickstart \(Ecosystem\)\n└── shop \(Domain\) {2}\[6 tasks, 1 workflow, 1 pipeline\]\n {4}├── catalog-api \(App\)\n {4}└── orders-api \(App\)$/m,
+    /^quickstart \(Ecosystem\) {2}\[1 datalake\]\n└── shop \(Domain\) {2}\[7 tasks, 1 workflow, 1 pipeline, 1 datastore\]\n {4}├── catalog-api \(App\)\n {4}└── orders-api \(App\)$/m,
   );
   assert.equal(run.stdout.match(/ created$/gm)?.length, documentCount('examples/quickstart'));
+  const out = run.stdout + run.stderr;
+  assert.match(out, /pipeline\/ci-pipeline Succeeded/);
+  if (/not installed: skipping/.test(out)) {
+    assert.notEqual(process.env.CI, 'true', 'CI installs PostgreSQL and Redis, so the live part must run');
+    return;
+  }
+  // The live part: dependencies healthy, data seeded, apps deployed, integration tests green, then down.
+  assert.match(out, /shop-db\s+Ecosystem\/quickstart\s+process\s+healthy/);
+  assert.match(out, /products\s+shop-db \(postgres\)\s+products\s+3\s+yes\s+3 rows/);
+  assert.match(out, /app\/orders-api deployed on process/);
+  assert.match(out, /task\/integration-tests Succeeded/);
+  assert.match(out, /down: 2 app\(s\), 2 dependency instance\(s\) stopped/);
 });
