@@ -3,7 +3,8 @@
 // restart, port conflicts, a live app with injected connection settings that restarts after a crash, and
 // `dvm down` leaving no process behind.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -33,6 +34,7 @@ const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
 await client.connect();
 http.createServer(async (req, res) => {
   if (req.url === '/health') return res.end('ok');
+  if (req.url === '/env') return res.end(JSON.stringify({ dbPort: new URL(process.env.DATABASE_URL).port, pid: process.pid }));
   if (req.url === '/notes') {
     const { rows } = await client.query('SELECT body FROM notes ORDER BY id');
     res.setHeader('content-type', 'application/json');
@@ -77,6 +79,17 @@ spec:
   live:
     command: [node, server.mjs]
 `;
+}
+
+/** GET over a fresh connection (a pooled keep-alive socket would still point at an app process that was replaced). */
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
 }
 
 async function pgQuery(port: number, sql: string, params: unknown[] = []) {
@@ -152,7 +165,7 @@ test('dependencies and live mode on the process runtime: health-gated start, ado
     const deployed = dvmOk(home, ['deploy', 'app', 'notes-api', '-e', 'demo', '-o', 'json']);
     const result = JSON.parse(deployed.stdout);
     assert.equal(result.state.status, 'running');
-    const notes = await (await fetch(`http://127.0.0.1:${appPort}/notes`)).json();
+    const notes = JSON.parse((await get(`http://127.0.0.1:${appPort}/notes`)).body);
     assert.deepEqual(notes, { notes: ['survives restarts'], redis: `redis://127.0.0.1:${redisPort}` });
 
     // A crash: the restart policy brings it back.
@@ -175,7 +188,7 @@ test('dependencies and live mode on the process runtime: health-gated start, ado
       i++
     )
       await sleep(100);
-    assert.equal((await fetch(`http://127.0.0.1:${appPort}/health`)).status, 200);
+    assert.equal((await get(`http://127.0.0.1:${appPort}/health`)).status, 200);
 
     // Everything of ours, by pid, before `down`: services and their supervisors.
     const pids: [number, string | undefined][] = [];
@@ -224,5 +237,71 @@ test('a host port already in use is DVM_PORT_IN_USE naming the process that hold
     assert.match(run.stderr, /hostPort/);
   } finally {
     holder.close();
+  }
+});
+
+test('service.* and chaos.* actions through dvm action run: kill and recover, latency proxy on and off, restart', {
+  timeout: 180_000,
+}, async (t) => {
+  if (
+    !(await requireService(t, 'postgresql and redis-server binaries', hostBinaries, 'bash .ci/services.sh'))
+  )
+    return;
+  const home = tempHome();
+  const [pgPort, redisPort, appPort] = [await freePort(), await freePort(), await freePort()];
+  const appDir = join(process.cwd(), 'test', 'fixtures', 'live-app');
+  writeFileSync(join(appDir, 'server.mjs'), APP_SERVER);
+  const file = join(home, 'platform.yaml');
+  writeFileSync(file, platformYaml(pgPort, redisPort, appPort, appDir));
+  dvmOk(home, ['apply', '-f', file]);
+  const action = (name: string, ...params: string[]) =>
+    JSON.parse(
+      dvmOk(home, ['action', 'run', name, ...params.flatMap((p) => ['--param', p]), '-o', 'json']).stdout,
+    ).result;
+  const appEnv = async () => JSON.parse((await get(`http://127.0.0.1:${appPort}/env`)).body);
+  try {
+    // service.deploy starts the dependencies it needs first.
+    const deployed = action('service.deploy', 'target=notes-api', 'ecosystem=demo');
+    assert.equal(deployed.state.status, 'running');
+    await pgQuery(pgPort, 'CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)');
+
+    const killed = action('chaos.kill', 'target=app/notes-api', 'ecosystem=demo');
+    assert.equal(killed.killed, 'app/notes-api');
+    assert.notEqual(killed.newPid, killed.killedPid);
+    assert.ok(killed.recoveredInMs > 0 && killed.recoveredInMs < 60_000, String(killed.recoveredInMs));
+    assert.equal((await appEnv()).pid, killed.newPid, 'the app that answers is the restarted one');
+
+    const killedDep = action('chaos.kill', 'target=dependency/cache', 'ecosystem=demo');
+    assert.equal(killedDep.killed, 'dependency/cache');
+    assert.ok(killedDep.restarts >= 1);
+
+    const on = action(
+      'chaos.latency',
+      'target=platform-db',
+      'ecosystem=demo',
+      'latency=150ms',
+      'jitter=10ms',
+    );
+    assert.equal(on.state, 'on');
+    assert.deepEqual(on.apps, ['notes-api']);
+    assert.equal(Number((await appEnv()).dbPort), on.proxyPort, 'the app now connects through the proxy');
+    const began = Date.now();
+    assert.equal((await get(`http://127.0.0.1:${appPort}/notes`)).status, 200);
+    assert.ok(Date.now() - began >= 280, `a query through the proxy took ${Date.now() - began} ms`);
+
+    const off = action('chaos.latency', 'target=platform-db', 'ecosystem=demo', 'off=true');
+    assert.equal(off.state, 'off');
+    assert.equal(Number((await appEnv()).dbPort), pgPort, 'direct settings are back');
+    assert.ok(
+      !readdirSync(join(home, 'instances')).includes('chaos-latency-demo-platform-db'),
+      'the proxy is gone',
+    );
+
+    const before = (await appEnv()).pid;
+    const restarted = action('service.restart', 'target=notes-api', 'ecosystem=demo');
+    assert.equal(restarted.restarted, true);
+    assert.notEqual((await appEnv()).pid, before);
+  } finally {
+    await dvmAsync(home, ['down', '-e', 'demo']);
   }
 });

@@ -4,7 +4,7 @@ import { OPTIONS } from '../args.ts';
 import type { Command } from '../command.ts';
 
 const VERBS =
-  'get describe apply diff create delete use tree explain api-resources schema completion version run status logs cancel serve token action policy audit seed help';
+  'get describe apply diff create delete use tree explain api-resources schema completion version run status logs cancel serve token action policy audit seed start stop restart deploy undeploy down help';
 // Every flag of the CLI, from the one table the parser uses.
 const FLAGS = Object.entries(OPTIONS)
   .flatMap(([name, option]) => ['short' in option ? `-${option.short}` : '', `--${name}`].filter(Boolean))

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { delimiter, dirname, resolve } from 'node:path';
@@ -43,7 +44,7 @@ export async function backupTarget(
   const started = performance.now();
   const path = resolve(file);
   await ensureDirectory(path, target);
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     // Created empty with 0600 first: the writer truncates it and the mode stays, so the data is never readable to others.
     await (await open(temp, 'wx', 0o600)).close();
@@ -223,7 +224,7 @@ async function openRedis(target: RedisTarget): Promise<RedisClientType> {
     return await connectRedis(target);
   } catch (error) {
     throw new DvmError('DVM_BACKUP_FAILED', scrub(reason(error), target.password), {
-      fix: isDvmError(error) ? error.fix : undefined,
+      fix: 'Start the dependency (or point the instance at a running one with env DVM_PORT) and check its password, then try again.',
       details: { engine: 'redis' },
     });
   }

@@ -7,6 +7,7 @@ import type { InstanceState, RuntimeName } from '../../runtime/types.ts';
 import { listInstances } from '../deps/instances.ts';
 import { type DepsContext, readRecord, removeInstance, runtimeOf, startInstance } from '../deps/lifecycle.ts';
 import type { Platform } from '../platform.ts';
+import { chaosOverrides } from './chaos-latency.ts';
 import { appHealthCheck, appServiceSpec, type LiveApp, liveAppsIn } from './live-apps.ts';
 
 /** The outcome of deploying one App. */
@@ -36,7 +37,12 @@ export async function deployApp(
   await Promise.all(live.dependencies.map((instance) => startInstance(ctx, instance)));
   const runtimeName = options.runtime ?? readRecord(ctx.home, live.id)?.runtime ?? ctx.defaultRuntime;
   const runtime = ctx.runtime(runtimeName);
-  const spec = appServiceSpec(live, runtimeName, options.extraEnv);
+  const spec = appServiceSpec(
+    live,
+    runtimeName,
+    options.extraEnv,
+    chaosOverrides(ctx.home, live.dependencies),
+  );
   const began = Date.now();
   const previous = readRecord(ctx.home, live.id);
   record(ctx.home, live.id, { ...previous, runtime: runtimeName, kind: 'app' });

@@ -84,6 +84,7 @@ export function appServiceSpec(
   live: LiveApp,
   runtime: RuntimeName,
   extraEnv: Record<string, string> = {},
+  overrides: Record<string, { host: string; port: number }> = {},
 ): ServiceSpec {
   const spec = (live.app.effective.spec ?? {}) as Spec;
   const section = (spec.live ?? {}) as Spec;
@@ -99,7 +100,7 @@ export function appServiceSpec(
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     ...(port ? { PORT: String(port) } : {}),
-    ...connectionEnv(live.dependencies),
+    ...connectionEnv(live.dependencies, overrides),
     ...envMap(spec.env),
     ...extraEnv,
   };

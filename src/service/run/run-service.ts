@@ -200,15 +200,15 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   };
 }
 
-// True when some task of the plan uses a data.* action or a user Action with handlers (templates).
+// True when some task of the plan uses a data.*, service.* or chaos.* action or a user Action with handlers (templates).
 function usesData(node: PlanNode): boolean {
   const action = node.task?.action ?? '';
   const spec = node.userAction?.spec as Record<string, unknown> | undefined;
   const callbacks = [node.task?.onSuccess, node.task?.onFailure].map(
     (c) => (c as { action?: string } | undefined)?.action ?? '',
   );
-  if (action.startsWith('data.') || spec?.handlers || callbacks.some((a) => a.startsWith('data.')))
-    return true;
+  const platformAction = (a: string) => /^(data|service|chaos)\./.test(a);
+  if (platformAction(action) || spec?.handlers || callbacks.some(platformAction)) return true;
   return node.children.some(usesData);
 }
 
@@ -220,11 +220,12 @@ async function dataSupport(
 ): Promise<Pick<EngineResources, 'actions' | 'templateAction'>> {
   const registry = createBuiltinRegistry();
   if (!usesData(plan)) return { actions: registry };
-  const [{ dataActions }, { templateActionFromObject }] = await Promise.all([
+  const [{ dataActions }, { liveActions }, { templateActionFromObject }] = await Promise.all([
     import('../data/actions.ts'),
+    import('../live/actions.ts'),
     import('../data/template-action.ts'),
   ]);
-  for (const definition of dataActions(home)) registry.register(definition);
+  for (const definition of [...dataActions(home), ...liveActions(home)]) registry.register(definition);
   return { actions: registry, templateAction: (name, spec) => templateActionFromObject(home, name, spec) };
 }
 
