@@ -132,6 +132,15 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
       cwd: ctx.io.cwd,
       listener: (event) => log(describe(event)),
     });
+    const { BackupScheduler } = await import('../../service/deps/backup-scheduler.ts');
+    const backups = new BackupScheduler(platform, {
+      listener: (event) =>
+        log(
+          event.type === 'backup'
+            ? `backup of ${event.instance} (volume ${event.volume}): ${event.file} (${event.bytes} bytes, ${event.pruned} old pruned)`
+            : `backup of ${'instance' in event ? event.instance : event.volume} failed: ${event.message}`,
+        ),
+    });
     let api: { address: string; close(): Promise<void> } | undefined;
     try {
       if (!ctx.flags['no-api']) {
@@ -145,13 +154,15 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
         log(`agent API listening on ${api.address}`);
       }
       await scheduler.start();
+      await backups.start();
       log(
-        `serve started (pid ${process.pid}): ${scheduler.size} job(s); git polled every ${formatDuration(pollIntervalMs)}; ${api ? `API on ${api.address}` : 'no network port bound'}`,
+        `serve started (pid ${process.pid}): ${scheduler.size} job(s), ${backups.size} volume backup schedule(s); git polled every ${formatDuration(pollIntervalMs)}; ${api ? `API on ${api.address}` : 'no network port bound'}`,
       );
       log(`serve stopping (${await stopRequested})`);
     } finally {
       await api?.close();
       await scheduler.stop();
+      await backups.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }

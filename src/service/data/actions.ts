@@ -1,6 +1,7 @@
 import type { ActionDefinition } from '../../actions/action.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { StoredObject } from '../../store/store.ts';
+import { backupActions } from '../deps/backup-actions.ts';
 import { openPlatform, type Platform } from '../platform.ts';
 import { resolveTarget } from './connection.ts';
 import { checkIdentifier, connect, type DataField, truncate, verify } from './postgres-seeder.ts';
@@ -230,5 +231,8 @@ export function dataActions(home: string): ActionDefinition[] {
         },
       ),
   };
-  return [insert, truncateAction, verifyAction, deleteAction] as unknown as ActionDefinition[];
+  return [
+    ...([insert, truncateAction, verifyAction, deleteAction] as unknown as ActionDefinition[]),
+    ...backupActions(home),
+  ];
 }
