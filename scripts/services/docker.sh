@@ -26,10 +26,18 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/dvm-docker.log" >&2; tail -20 /tmp/dvm-docker.log >&2; exit 1; }
 fi
 
+# An image built from a 0700 directory cannot be entered by a non-root user (services that run as postgres):
+# rebuild it if so.
+if docker image inspect local/busybox:1 >/dev/null 2>&1 &&
+  ! docker run --rm --user 65534 --network none local/busybox:1 /bin/true >/dev/null 2>&1; then
+  docker rmi -f local/busybox:1 >/dev/null
+fi
 if ! docker image inspect local/busybox:1 >/dev/null 2>&1; then
   echo "== building local/busybox:1"
   dir=$(mktemp -d)
-  mkdir -p "$dir/bin"
+  mkdir -p "$dir/bin" "$dir/tmp"
+  chmod 755 "$dir" "$dir/bin"
+  chmod 1777 "$dir/tmp"
   cp /bin/busybox "$dir/bin/busybox"
   for tool in sh echo sleep cat ls printf seq true false date; do ln -s busybox "$dir/bin/$tool"; done
   tar -C "$dir" -c . | docker import - local/busybox:1 >/dev/null

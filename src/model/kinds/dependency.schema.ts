@@ -26,6 +26,10 @@ export const DependencySchema = KindSchema(
         Type.Array(Type.String(), { minItems: 1 }),
         'Container command (argv) on the docker runtime, instead of the image default; $(port), $(ports.N), $(env.X) and $(volumes.NAME) are substituted.',
       ),
+      user: Opt(
+        Type.String({ minLength: 1 }),
+        'User (name or uid) the container runs as on the docker runtime.',
+      ),
       process: Opt(
         Strict({
           command: Req(
