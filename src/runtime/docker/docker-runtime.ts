@@ -17,6 +17,8 @@ export interface DockerRuntimeOptions {
   host?: string;
   /** Network mode: `host` (default) or a network name (ports are then published). */
   network?: string;
+  /** Driver of the network when dvm creates it (default bridge). */
+  networkDriver?: string;
   /** Host paths bound read-only into every container (for images that run host binaries). */
   mounts?: { hostPath: string; containerPath: string; readOnly?: boolean }[];
 }
@@ -89,6 +91,22 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
     }
   }
 
+  // A named network (like the seed's dvm-network) is created on first use, labelled as dvm's.
+  async function ensureNetwork(): Promise<void> {
+    if (['host', 'none', 'bridge', 'default'].includes(network)) return;
+    const d = await docker();
+    try {
+      await d.getNetwork(network).inspect();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      await d.createNetwork({
+        Name: network,
+        Driver: options.networkDriver ?? 'bridge',
+        Labels: { [LABEL_HOME]: options.homeKey },
+      });
+    }
+  }
+
   async function create(spec: ServiceSpec): Promise<Dockerode.Container> {
     if (!spec.image) {
       throw new DvmError('DVM_RUNTIME_SPEC', `${spec.owner} has no image for the docker runtime`, {
@@ -97,6 +115,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
       });
     }
     await ensureImage(spec);
+    await ensureNetwork();
     const host = network === 'host';
     const binds = [
       ...spec.volumes.map((v) => `${v.hostPath}:${v.mountPath}`),

@@ -47,10 +47,12 @@ export async function depsContext(
     if (name === 'process') return createProcessRuntime({ root: join(platform.home, 'instances') });
     const socket = typeof spec.socket === 'string' ? spec.socket : undefined;
     const network = (spec.network as Spec | undefined)?.name;
+    const driver = (spec.network as Spec | undefined)?.driver;
     return createDockerRuntime({
       homeKey: homeKey(platform.home),
       ...(socket ? { host: socket.includes('://') ? socket : `unix://${socket}` } : {}),
       ...(typeof network === 'string' ? { network } : {}),
+      ...(typeof driver === 'string' ? { networkDriver: driver } : {}),
       ...(Array.isArray(spec.mounts)
         ? { mounts: spec.mounts as { hostPath: string; containerPath: string }[] }
         : {}),
