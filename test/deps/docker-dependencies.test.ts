@@ -141,3 +141,68 @@ test('a dependency on the docker runtime: healthy start, data across restart, lo
     await dvmAsync(home, ['down', '-e', 'dk']);
   }
 });
+
+test('an App in live mode on the docker runtime: healthy over HTTP, resources become container limits, undeploy removes it', {
+  timeout: 120_000,
+}, async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  if (
+    !(await requireService(
+      t,
+      'redis-server',
+      async () => !!findExecutable('/usr/bin/redis-server'),
+      'bash scripts/services/redis.sh',
+    ))
+  )
+    return;
+  if (
+    !(await requireService(
+      t,
+      'python3 in /usr/bin',
+      async () => !!findExecutable('/usr/bin/python3'),
+      'apt-get install python3',
+    ))
+  )
+    return;
+  const home = tempHome();
+  const [redisPort, appPort] = [await freePort(), await freePort()];
+  const file = join(home, 'p.yaml');
+  writeFileSync(
+    file,
+    `${platform(redisPort)}---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: web, ecosystem: dk}
+---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: static-site, ecosystem: dk, domain: web}
+spec:
+  ports: [{containerPort: ${appPort}}]
+  healthCheck: {path: /, interval: 200ms}
+  resources: {memory: 64Mi, cpu: 500m}
+  dependencies: [{ref: cache}]
+  live:
+    image: local/busybox:1
+    command: [/usr/bin/python3, -m, http.server, "$(port)", --bind, 127.0.0.1]
+`,
+  );
+  dvmOk(home, ['apply', '-f', file]);
+  try {
+    const result = JSON.parse(dvmOk(home, ['deploy', 'app', 'static-site', '-e', 'dk', '-o', 'json']).stdout);
+    assert.equal(result.runtime, 'docker');
+    assert.deepEqual(result.dependencies, ['cache']);
+    assert.equal((await fetch(`http://127.0.0.1:${appPort}/`)).status, 200);
+    const { default: Docker } = await import('dockerode');
+    const docker = new Docker({ socketPath: TEST_DOCKER_HOST.replace('unix://', '') });
+    const info = await docker.getContainer(result.state.containerId).inspect();
+    assert.equal(info.HostConfig.Memory, 64 * 1024 * 1024);
+    assert.equal(info.HostConfig.NanoCpus, 500_000_000);
+    assert.ok(info.Config.Env?.includes(`CACHE_PORT=${redisPort}`), 'the dependency settings are injected');
+    assert.match(dvmOk(home, ['status', 'app', 'static-site', '-e', 'dk']).stdout, /running \(healthy\)/);
+    dvmOk(home, ['undeploy', 'app', 'static-site', '-e', 'dk']);
+    await assert.rejects(docker.getContainer(result.state.containerId).inspect(), /no such container/i);
+  } finally {
+    await dvmAsync(home, ['down', '-e', 'dk']);
+  }
+});
