@@ -213,8 +213,9 @@ export async function runTask(
         : definition.handler(input, context);
     };
     const step = limitMs ? timeout(attempt, limitMs) : attempt;
+    let output: unknown;
     try {
-      await retry(step, {
+      output = await retry(step, {
         retries: task.retries ?? 0,
         baseDelayMs: 200,
         maxDelayMs: 10_000,
@@ -238,8 +239,16 @@ export async function runTask(
         logPath: log.path,
       };
     }
+    // What a non-exec action returned goes to the task log, and its top-level scalars become results
+    // (chaos.kill's recoveredInMs, data.backup's file), usable later as $(tasks.NAME.results.KEY).
+    const returned = definition.name !== 'exec' ? actionResults(output) : {};
+    if (definition.name !== 'exec' && output !== undefined)
+      log.write('stdout', `${JSON.stringify(output, null, 2)}\n`);
     await log.close();
-    const results = resultsDir ? await readResults(resultsDir, task.results ?? []) : {};
+    const results = {
+      ...returned,
+      ...(resultsDir ? await readResults(resultsDir, task.results ?? []) : {}),
+    };
     if (cacheable && fingerprint) {
       const outputsDir = task.outputs?.length ? join(res.cacheDir, fingerprint) : undefined;
       if (outputsDir) await saveOutputs(workdir, task.outputs ?? [], outputsDir);
@@ -269,6 +278,23 @@ function actionInput(node: PlanNode, lookup: ResultLookup): Record<string, unkno
   const params = structuredClone(task.params ?? {});
   if (task.target !== undefined && params.target === undefined) params.target = task.target;
   return params;
+}
+
+// The top-level string, number and boolean fields of an action's output (and of its summary), as strings.
+function actionResults(output: unknown): Record<string, string> {
+  if (!output || typeof output !== 'object' || Array.isArray(output)) return {};
+  const out: Record<string, string> = {};
+  // A read action's fields are in its summary.
+  const summary = (output as { summary?: unknown }).summary;
+  const fields = {
+    ...(summary && typeof summary === 'object' && !Array.isArray(summary) ? summary : {}),
+    ...output,
+  };
+  for (const [key, value] of Object.entries(fields)) {
+    if (/^[A-Za-z][A-Za-z0-9_-]*$/.test(key) && ['string', 'number', 'boolean'].includes(typeof value))
+      out[key] = String(value);
+  }
+  return out;
 }
 
 async function readResults(dir: string, declared: { name: string }[]): Promise<Record<string, string>> {

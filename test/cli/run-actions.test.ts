@@ -211,3 +211,34 @@ spec:
   dvmOk(home, ['run', 'task', 'check', '-a', 'svc']);
   assert.equal(git(join(root, 'remote.git'), 'rev-parse', 'main'), git(app, 'rev-parse', 'HEAD'));
 });
+
+test("a built-in action's output is in its task log, and its fields are results later tasks use", () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${BASE}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: info, domain: ci}
+spec: {action: system.info, results: [{name: pid}]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: use, domain: ci}
+spec: {command: [/bin/echo, "agent pid $(tasks.info.results.pid)"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: chain, domain: ci}
+spec: {tasks: [{name: info, taskRef: info}, {name: use, taskRef: use, dependsOn: [info]}]}
+`,
+  });
+  const run = dvmOk(home, ['run', 'workflow', 'chain', '-d', 'ci']);
+  const id = runIdOf(run.stderr);
+  const infoLog = dvmOk(home, ['logs', 'run', id, '--task', 'info']).stdout;
+  const summary = JSON.parse(infoLog.slice(infoLog.indexOf('{'))).summary;
+  assert.equal(typeof summary.pid, 'number');
+  assert.match(
+    dvmOk(home, ['logs', 'run', id, '--task', 'use']).stdout,
+    new RegExp(`agent pid ${summary.pid}\\b`),
+  );
+});
