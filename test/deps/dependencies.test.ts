@@ -305,3 +305,31 @@ test('service.* and chaos.* actions through dvm action run: kill and recover, la
     await dvmAsync(home, ['down', '-e', 'demo']);
   }
 });
+
+test('two dvm processes starting the same instance at once start it once', { timeout: 60_000 }, async (t) => {
+  if (
+    !(await requireService(t, 'postgresql and redis-server binaries', hostBinaries, 'bash .ci/services.sh'))
+  )
+    return;
+  const home = tempHome();
+  const port = await freePort();
+  const file = join(home, 'p.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: devopsmaestro.io/v1\nkind: Ecosystem\nmetadata: {name: race}\nspec:\n  dependencies:\n    - {name: cache, ref: redis, ports: [{containerPort: 6379, hostPort: ${port}}]}\n`,
+  );
+  dvmOk(home, ['apply', '-f', file]);
+  try {
+    const runs = await Promise.all(
+      [1, 2, 3].map(() => dvmAsync(home, ['start', 'dependency', 'cache', '-e', 'race', '-o', 'json'])),
+    );
+    for (const run of runs) assert.equal(run.status, 0, run.stderr);
+    const results = runs.map((r) => JSON.parse(r.stdout)[0]);
+    assert.equal(results.filter((r) => !r.adopted).length, 1, 'one started it, the others adopted it');
+    assert.equal(new Set(results.map((r) => r.startToHealthyMs >= 0 && JSON.stringify(r.ports))).size, 1);
+    const state = JSON.parse(readFileSync(join(home, 'instances', 'race-cache', 'state.json'), 'utf8'));
+    assert.equal(state.restarts, 0, 'no second redis-server crashed on the taken port');
+  } finally {
+    await dvmAsync(home, ['down', '-e', 'race']);
+  }
+});

@@ -7,6 +7,7 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import { followFile } from '../log-follow.ts';
 import { assertPortFree } from '../port-holder.ts';
 import type { InstanceState, LogOptions, Runtime, ServiceSpec } from '../types.ts';
+import { withInstanceLock } from './instance-lock.ts';
 import { isAlive, signalGroup } from './proc.ts';
 import { instancePaths, type ProcessState, readJson, writeJsonAtomic, writeSpec } from './state-files.ts';
 
@@ -98,72 +99,82 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
     }
   }
 
+  async function startLocked(spec: ServiceSpec): Promise<InstanceState> {
+    const current = read(spec.id);
+    if (current && serviceAlive(current)) {
+      if (current.specHash === spec.specHash) {
+        if (!supervised(current)) launchSupervisor(spec.id, current.pid);
+        return view(read(spec.id) ?? current);
+      }
+      await stopLocked(spec.id);
+    } else if (current && supervised(current) && current.status === 'restarting') {
+      if (current.specHash === spec.specHash) return view(current);
+      await stopLocked(spec.id);
+    }
+    checkLaunchable(spec);
+    for (const port of spec.ports) await assertPortFree(port.hostPort, spec.owner);
+    for (const volume of spec.volumes) mkdirSync(volume.hostPath, { recursive: true });
+    writeSpec(root, spec);
+    const marker = `${Date.now()}-${Math.random()}`;
+    writeJsonAtomic(instancePaths(root, spec.id).state, {
+      id: spec.id,
+      runtime: 'process',
+      status: 'stopped',
+      restarts: 0,
+      marker,
+    });
+    launchSupervisor(spec.id);
+    const state = await waitFor(
+      spec.id,
+      (s) => !!s && !('marker' in s) && (s.pid !== undefined || s.status !== 'running'),
+      10_000,
+    );
+    if (!state || 'marker' in state) {
+      throw new DvmError('DVM_RUNTIME_START', `${spec.owner}: the supervisor did not start within 10s`, {
+        fix: `See ${instancePaths(root, spec.id).supervisorLog} and retry.`,
+      });
+    }
+    if (state.error) {
+      throw new DvmError('DVM_RUNTIME_START', `${spec.owner} failed to start: ${state.error}`, {
+        fix: 'Check the command and its workdir.',
+      });
+    }
+    return view(state);
+  }
+
+  async function stopLocked(id: string, opts?: { graceMs?: number }): Promise<void> {
+    const state = read(id);
+    if (!state) return;
+    const grace = opts?.graceMs ?? graceMs;
+    if (supervised(state) && state.supervisorPid) {
+      process.kill(state.supervisorPid, 'SIGTERM');
+      const done = await waitFor(
+        id,
+        (s) => !s || !isAlive(s.supervisorPid, s.supervisorStart),
+        grace + 5_000,
+      );
+      if (done && serviceAlive(done) && done.pid) signalGroup(done.pid, 'SIGKILL');
+    } else if (serviceAlive(state) && state.pid) {
+      signalGroup(state.pid, 'SIGTERM');
+      const deadline = Date.now() + grace;
+      while (serviceAlive(state) && Date.now() < deadline) await sleep(50);
+      if (serviceAlive(state)) signalGroup(state.pid, 'SIGKILL');
+    }
+    const after = read(id) ?? state;
+    writeJsonAtomic(instancePaths(root, id).state, { ...after, status: 'stopped', pid: undefined });
+  }
+
   const runtime: Runtime = {
     name: 'process',
 
-    async start(spec) {
-      const current = read(spec.id);
-      if (current && serviceAlive(current)) {
-        if (current.specHash === spec.specHash) {
-          if (!supervised(current)) launchSupervisor(spec.id, current.pid);
-          return view(read(spec.id) ?? current);
-        }
-        await runtime.stop(spec.id);
-      } else if (current && supervised(current) && current.status === 'restarting') {
-        if (current.specHash === spec.specHash) return view(current);
-        await runtime.stop(spec.id);
-      }
-      checkLaunchable(spec);
-      for (const port of spec.ports) await assertPortFree(port.hostPort, spec.owner);
-      for (const volume of spec.volumes) mkdirSync(volume.hostPath, { recursive: true });
-      writeSpec(root, spec);
-      const marker = `${Date.now()}-${Math.random()}`;
-      writeJsonAtomic(instancePaths(root, spec.id).state, {
-        id: spec.id,
-        runtime: 'process',
-        status: 'stopped',
-        restarts: 0,
-        marker,
-      });
-      launchSupervisor(spec.id);
-      const state = await waitFor(
-        spec.id,
-        (s) => !!s && !('marker' in s) && (s.pid !== undefined || s.status !== 'running'),
-        10_000,
+    start(spec) {
+      return withInstanceLock(`${instancePaths(root, spec.id).dir}.lock`, spec.owner, () =>
+        startLocked(spec),
       );
-      if (!state || 'marker' in state) {
-        throw new DvmError('DVM_RUNTIME_START', `${spec.owner}: the supervisor did not start within 10s`, {
-          fix: `See ${instancePaths(root, spec.id).supervisorLog} and retry.`,
-        });
-      }
-      if (state.error) {
-        throw new DvmError('DVM_RUNTIME_START', `${spec.owner} failed to start: ${state.error}`, {
-          fix: 'Check the command and its workdir.',
-        });
-      }
-      return view(state);
     },
 
     async stop(id, opts) {
-      const state = read(id);
-      if (!state) return;
-      const grace = opts?.graceMs ?? graceMs;
-      if (supervised(state) && state.supervisorPid) {
-        process.kill(state.supervisorPid, 'SIGTERM');
-        const done = await waitFor(
-          id,
-          (s) => !s || !isAlive(s.supervisorPid, s.supervisorStart),
-          grace + 5_000,
-        );
-        if (done && serviceAlive(done) && done.pid) signalGroup(done.pid, 'SIGKILL');
-      } else if (serviceAlive(state) && state.pid) {
-        signalGroup(state.pid, 'SIGTERM');
-        const deadline = Date.now() + grace;
-        while (serviceAlive(state) && Date.now() < deadline) await sleep(50);
-        if (serviceAlive(state)) signalGroup(state.pid, 'SIGKILL');
-      }
-      const after = read(id) ?? state;
-      writeJsonAtomic(instancePaths(root, id).state, { ...after, status: 'stopped', pid: undefined });
+      return withInstanceLock(`${instancePaths(root, id).dir}.lock`, id, () => stopLocked(id, opts));
     },
 
     async remove(id) {

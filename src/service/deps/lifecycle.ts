@@ -3,6 +3,7 @@ import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFi
 import { dirname, join } from 'node:path';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { waitHealthy } from '../../runtime/health-probe.ts';
+import { withInstanceLock } from '../../runtime/process/instance-lock.ts';
 import { lookupUser } from '../../runtime/process/proc.ts';
 import { readJson, writeJsonAtomic } from '../../runtime/process/state-files.ts';
 import type { InstanceState, Runtime, RuntimeName } from '../../runtime/types.ts';
@@ -170,11 +171,25 @@ export interface StartResult {
   startToHealthyMs: number;
 }
 
-/** Starts an instance (or adopts the running one) and resolves only once its health check passes. */
-export async function startInstance(
+/**
+ * Starts an instance (or adopts the running one) and resolves only once its health check passes. Two dvm
+ * processes starting the same instance are serialised (a lock file per instance): one starts it, the other adopts.
+ */
+export function startInstance(
   ctx: DepsContext,
   instance: DependencyInstance,
   options: { runtime?: RuntimeName; signal?: AbortSignal } = {},
+): Promise<StartResult> {
+  const owner = `dependency ${instance.name} (${instance.scope})`;
+  return withInstanceLock(join(ctx.home, 'deps', `${instance.id}.lock`), owner, () =>
+    startUnlocked(ctx, instance, options),
+  );
+}
+
+async function startUnlocked(
+  ctx: DepsContext,
+  instance: DependencyInstance,
+  options: { runtime?: RuntimeName; signal?: AbortSignal },
 ): Promise<StartResult> {
   const runtimeName = runtimeOf(ctx, instance, options.runtime);
   const runtime = ctx.runtime(runtimeName);
@@ -208,10 +223,25 @@ export async function startInstance(
   writeRecord(ctx.home, instance.id, record);
   const state = await runtime.start(spec);
   const check = healthCheckFor(instance, runtimeName);
-  await waitHealthy(check, {
-    runCommand: (argv, timeoutMs) => runtime.exec(instance.id, argv, timeoutMs),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  if (check) {
+    await waitHealthy(check, {
+      runCommand: (argv, timeoutMs) => runtime.exec(instance.id, argv, timeoutMs),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } else {
+    // Nothing to probe: ready if it is still running a moment after the start.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await runtime.inspect(instance.id);
+    if (now?.status !== 'running') {
+      throw new DvmError(
+        'DVM_HEALTH_FAILED',
+        `dependency ${instance.name} (${instance.scope}) exited right after it started (exit ${now?.exitCode ?? '?'})`,
+        {
+          fix: `See dvm logs dependency ${instance.name}.`,
+        },
+      );
+    }
+  }
   const setup = ((instance.definition.process as Spec | undefined)?.setup ?? []) as string[][];
   if (runtimeName === 'process' && setup.length && !record.setupDone)
     await runSteps(ctx, instance, setup, 'setup');
@@ -260,6 +290,7 @@ export async function instanceStatus(ctx: DepsContext, instance: DependencyInsta
   if (state?.status === 'running') {
     const { probeOnce } = await import('../../runtime/health-probe.ts');
     const check = healthCheckFor(instance, record.runtime);
+    if (!check) return { record, state, healthy: true };
     healthy = (
       await probeOnce(
         { ...check, timeoutMs: Math.min(check.timeoutMs, 2000) },

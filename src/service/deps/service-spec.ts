@@ -140,8 +140,11 @@ export function serviceSpec(instance: DependencyInstance, runtime: RuntimeName):
   return { ...base, specHash: createHash('sha256').update(JSON.stringify(base)).digest('hex').slice(0, 16) };
 }
 
-/** The health check of an instance on a runtime; with none declared, its first port accepting TCP. */
-export function healthCheckFor(instance: DependencyInstance, runtime: RuntimeName): HealthCheck {
+/**
+ * The health check of an instance on a runtime; with none declared, its first port accepting TCP; undefined for
+ * an instance with neither (it counts as ready while it keeps running).
+ */
+export function healthCheckFor(instance: DependencyInstance, runtime: RuntimeName): HealthCheck | undefined {
   const def = instance.definition;
   const declared = ((runtime === 'process' && instance.processFromCatalog
     ? def.processHealthCheck
@@ -165,5 +168,6 @@ export function healthCheckFor(instance: DependencyInstance, runtime: RuntimeNam
     return { ...timing, http: { url: `http://127.0.0.1:${hostPortOf(http.port)}${http.path}` } };
   }
   const tcp = declared.tcp as { port?: number } | undefined;
+  if (!tcp && instance.ports.length === 0) return undefined;
   return { ...timing, tcp: { host: '127.0.0.1', port: hostPortOf(tcp?.port) } };
 }
