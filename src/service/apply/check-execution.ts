@@ -5,6 +5,7 @@ import { isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
 import { CRON_MODE } from '../jobs/triggers.ts';
 import type { View } from '../view.ts';
+import { checkDependencyArgv } from './check-dependency.ts';
 import { resolveObjectRef } from './check-references.ts';
 import { labelOf, type Pending, type ProblemList } from './pending.ts';
 
@@ -134,6 +135,16 @@ export async function checkExecution(
       break;
     case 'Workflow':
       await checkWorkflowResults(pending, view, kinds, problems);
+      break;
+    case 'Dependency':
+      checkDependencyArgv(pending, problems);
+      break;
+    case 'Volume':
+      checkCron(pending, problems, (spec.backup as Spec | undefined)?.schedule, [
+        'spec',
+        'backup',
+        'schedule',
+      ]);
       break;
     case 'Job':
       checkCron(pending, problems, (spec.trigger as Spec | undefined)?.schedule, [
