@@ -42,7 +42,7 @@ http.createServer(async (req, res) => {
   }
   res.statusCode = 404;
   res.end();
-}).listen(Number(process.env.PORT), '127.0.0.1');
+}).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('notes-api listening on ' + process.env.PORT));
 `;
 
 function platformYaml(pgPort: number, redisPort: number, appPort: number, appDir: string): string {
@@ -165,6 +165,10 @@ test('dependencies and live mode on the process runtime: health-gated start, ado
     const deployed = dvmOk(home, ['deploy', 'app', 'notes-api', '-e', 'demo', '-o', 'json']);
     const result = JSON.parse(deployed.stdout);
     assert.equal(result.state.status, 'running');
+    assert.match(
+      dvmOk(home, ['logs', 'service', 'notes-api', '-e', 'demo']).stdout,
+      new RegExp(`notes-api listening on ${appPort}`),
+    );
     const notes = JSON.parse((await get(`http://127.0.0.1:${appPort}/notes`)).body);
     assert.deepEqual(notes, { notes: ['survives restarts'], redis: `redis://127.0.0.1:${redisPort}` });
 

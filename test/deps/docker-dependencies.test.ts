@@ -18,12 +18,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function platform(port: number): string {
+function platform(port: number, runtimeResources = ''): string {
   return `apiVersion: devopsmaestro.io/v1
 kind: Runtime
 metadata: {name: default}
 spec:
-  platform: docker
+  platform: docker${runtimeResources}
   socket: ${TEST_DOCKER_HOST}
   network: {name: host}
   mounts:
@@ -142,7 +142,7 @@ test('a dependency on the docker runtime: healthy start, data across restart, lo
   }
 });
 
-test('an App in live mode on the docker runtime: healthy over HTTP, resources become container limits, undeploy removes it', {
+test('an App in live mode on the docker runtime: healthy over HTTP, resources become container limits (capped by the Runtime), undeploy removes it', {
   timeout: 120_000,
 }, async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
@@ -169,7 +169,7 @@ test('an App in live mode on the docker runtime: healthy over HTTP, resources be
   const file = join(home, 'p.yaml');
   writeFileSync(
     file,
-    `${platform(redisPort)}---
+    `${platform(redisPort, '\n  resources: {maxMemory: 48Mi, maxCPU: "4"}')}---
 apiVersion: devopsmaestro.io/v1
 kind: Domain
 metadata: {name: web, ecosystem: dk}
@@ -196,7 +196,7 @@ spec:
     const { default: Docker } = await import('dockerode');
     const docker = new Docker({ socketPath: TEST_DOCKER_HOST.replace('unix://', '') });
     const info = await docker.getContainer(result.state.containerId).inspect();
-    assert.equal(info.HostConfig.Memory, 64 * 1024 * 1024);
+    assert.equal(info.HostConfig.Memory, 48 * 1024 * 1024, "the Runtime's maxMemory caps the app's 64Mi");
     assert.equal(info.HostConfig.NanoCpus, 500_000_000);
     assert.ok(info.Config.Env?.includes(`CACHE_PORT=${redisPort}`), 'the dependency settings are injected');
     assert.match(dvmOk(home, ['status', 'app', 'static-site', '-e', 'dk']).stdout, /running \(healthy\)/);

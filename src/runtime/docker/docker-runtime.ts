@@ -3,6 +3,7 @@ import { dockerClient, dockerError } from '../../actions/builtin/docker/connecti
 import { LogDemuxer } from '../../actions/builtin/docker/frames.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { assertPortFree } from '../port-holder.ts';
+import { type ResourceLimits, tighter } from '../resource-limits.ts';
 import type { InstanceState, LogOptions, Runtime, ServiceSpec } from '../types.ts';
 
 const LABEL_HOME = 'io.devopsmaestro.home';
@@ -19,6 +20,8 @@ export interface DockerRuntimeOptions {
   network?: string;
   /** Driver of the network when dvm creates it (default bridge). */
   networkDriver?: string;
+  /** The Runtime's own resources: no container gets more memory or CPU than these. */
+  ceiling?: ResourceLimits;
   /** Host paths bound read-only into every container (for images that run host binaries). */
   mounts?: { hostPath: string; containerPath: string; readOnly?: boolean }[];
 }
@@ -33,7 +36,21 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
     return client;
   };
   const containerName = (id: string) => `dvm-${options.homeKey}-${id}`;
-  const wrap = (error: unknown, id: string) => dockerError(error, containerName(id), env);
+  const wrap = (error: unknown, id: string) => {
+    const e = error as { statusCode?: number; json?: { message?: string }; message?: string };
+    // A refused configuration (400) or a name clash (409) is about the service, not an unreachable daemon.
+    if (e?.statusCode === 400 || e?.statusCode === 409) {
+      return new DvmError(
+        'DVM_RUNTIME_START',
+        `Docker refused the container of ${id}: ${e.json?.message ?? e.message}`,
+        {
+          fix: 'Fix the definition (image, command, user, resources, network) or the Runtime settings it names.',
+          details: { origin: 'user', status: e.statusCode },
+        },
+      );
+    }
+    return dockerError(error, containerName(id), env);
+  };
 
   async function find(id: string): Promise<Dockerode.ContainerInspectInfo | undefined> {
     try {
@@ -117,6 +134,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
     await ensureImage(spec);
     await ensureNetwork();
     const host = network === 'host';
+    const limits = tighter(spec.resources, options.ceiling);
     const binds = [
       ...spec.volumes.map((v) => `${v.hostPath}:${v.mountPath}`),
       ...(options.mounts ?? []).map(
@@ -146,8 +164,8 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
         RestartPolicy: {
           Name: spec.restart === 'no' ? '' : spec.restart === 'always' ? 'unless-stopped' : 'on-failure',
         },
-        ...(spec.resources?.memoryBytes ? { Memory: spec.resources.memoryBytes } : {}),
-        ...(spec.resources?.nanoCpus ? { NanoCpus: spec.resources.nanoCpus } : {}),
+        ...(limits?.memoryBytes ? { Memory: limits.memoryBytes } : {}),
+        ...(limits?.nanoCpus ? { NanoCpus: limits.nanoCpus } : {}),
       },
     });
   }

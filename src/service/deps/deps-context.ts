@@ -1,7 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { createDockerRuntime } from '../../runtime/docker/docker-runtime.ts';
 import { createProcessRuntime } from '../../runtime/process/process-runtime.ts';
+import { resourceLimits } from '../../runtime/resource-limits.ts';
 import type { Runtime, RuntimeName } from '../../runtime/types.ts';
 import type { Platform } from '../platform.ts';
 import { homeKey } from './instances.ts';
@@ -48,7 +50,14 @@ export async function depsContext(
     const socket = typeof spec.socket === 'string' ? spec.socket : undefined;
     const network = (spec.network as Spec | undefined)?.name;
     const driver = (spec.network as Spec | undefined)?.driver;
+    const resources = spec.resources as { maxMemory?: unknown; maxCPU?: unknown } | undefined;
+    const ceiling = resources
+      ? resourceLimits({ memory: resources.maxMemory, cpu: resources.maxCPU })
+      : undefined;
+    // A CPU ceiling at or above the host's cores limits nothing (and Docker refuses more CPUs than there are).
+    if (ceiling?.nanoCpus && ceiling.nanoCpus >= availableParallelism() * 1e9) delete ceiling.nanoCpus;
     return createDockerRuntime({
+      ...(ceiling ? { ceiling } : {}),
       homeKey: homeKey(platform.home),
       ...(socket ? { host: socket.includes('://') ? socket : `unix://${socket}` } : {}),
       ...(typeof network === 'string' ? { network } : {}),

@@ -4,6 +4,7 @@ import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
 import type { HealthCheck } from '../../runtime/health-probe.ts';
+import { resourceLimits } from '../../runtime/resource-limits.ts';
 import type { RuntimeName, ServiceSpec } from '../../runtime/types.ts';
 import type { StoredObject } from '../../store/store.ts';
 import { scopesUp } from '../data/lookup.ts';
@@ -116,27 +117,9 @@ export function appServiceSpec(
     volumes: [],
     ...(appPath(live.app) && runtime === 'process' ? { workdir: appPath(live.app) } : {}),
     restart: ((section.restart as ServiceSpec['restart']) ?? 'always') as ServiceSpec['restart'],
-    ...(resources ? { resources: limits(resources) } : {}),
+    ...(resources ? { resources: resourceLimits(resources) } : {}),
   };
   return { ...base, specHash: createHash('sha256').update(JSON.stringify(base)).digest('hex').slice(0, 16) };
-}
-
-const BYTES: Record<string, number> = {
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  K: 1000,
-  M: 1000 ** 2,
-  G: 1000 ** 3,
-};
-
-function limits(resources: { memory?: string; cpu?: string }): { memoryBytes?: number; nanoCpus?: number } {
-  const out: { memoryBytes?: number; nanoCpus?: number } = {};
-  const memory = /^([0-9.]+)(Ki|Mi|Gi|K|M|G)?$/.exec(String(resources.memory ?? ''));
-  if (memory) out.memoryBytes = Math.round(Number(memory[1]) * (memory[2] ? (BYTES[memory[2]] ?? 1) : 1));
-  const cpu = /^([0-9.]+)(m)?$/.exec(String(resources.cpu ?? ''));
-  if (cpu) out.nanoCpus = Math.round(Number(cpu[1]) * (cpu[2] ? 1e6 : 1e9));
-  return out;
 }
 
 /** The App's health check: HTTP path on its port, a command, else its port accepting TCP. */
