@@ -333,6 +333,17 @@ test('two dvm processes starting the same instance at once start it once', { tim
     assert.equal(new Set(results.map((r) => r.startToHealthyMs >= 0 && JSON.stringify(r.ports))).size, 1);
     const state = JSON.parse(readFileSync(join(home, 'instances', 'race-cache', 'state.json'), 'utf8'));
     assert.equal(state.restarts, 0, 'no second redis-server crashed on the taken port');
+
+    // The instance leaves the store while it runs: `dvm down -A` still finds and removes it.
+    dvmOk(home, ['apply', '-f', '-'], {
+      input:
+        'apiVersion: devopsmaestro.io/v1\nkind: Ecosystem\nmetadata: {name: race}\nspec: {dependencies: []}\n',
+    });
+    const pid = state.pid;
+    const started = processStartTime(pid);
+    const down = JSON.parse(dvmOk(home, ['down', '-A', '-o', 'json']).stdout);
+    assert.deepEqual(down.removed, ['process:race-cache']);
+    assert.equal(isAlive(pid, started), false);
   } finally {
     await dvmAsync(home, ['down', '-e', 'race']);
   }

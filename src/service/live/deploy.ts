@@ -84,6 +84,8 @@ export async function undeployApp(ctx: DepsContext, live: LiveApp): Promise<bool
 export interface DownResult {
   apps: string[];
   dependencies: string[];
+  /** Latency proxies, and with -A instances the store no longer names. */
+  removed: string[];
   leftovers: string[];
 }
 
@@ -117,17 +119,49 @@ export async function down(platform: Platform, ctx: DepsContext, scope: Placemen
       }),
     );
   }
-  const ours = new Set([...apps.map((a) => a.id), ...instances.map((i) => i.id)]);
-  const used = new Set<RuntimeName>([ctx.defaultRuntime, ...instances.map((i) => runtimeOf(ctx, i))]);
+  // Latency proxies of the scope's instances go too; `down -A` also removes what the store no longer names
+  // (instances of a deleted ecosystem, say): everything the runtimes run for this home is ours.
+  const everything = !scope.ecosystem && !scope.domain && !scope.app;
+  const ours = new Set([
+    ...apps.map((a) => a.id),
+    ...instances.map((i) => i.id),
+    ...instances.map((i) => `chaos-latency-${i.id}`),
+  ]);
+  const used = new Set<RuntimeName>([
+    ctx.defaultRuntime,
+    'process',
+    ...instances.map((i) => runtimeOf(ctx, i)),
+  ]);
+  if (everything) used.add('docker');
+  const orphans: string[] = [];
+  for (const name of used) {
+    const runtime = ctx.runtime(name);
+    for (const state of await runtime.list().catch(() => [])) {
+      const extra = state.id.startsWith('chaos-latency-')
+        ? ours.has(state.id)
+        : everything && !ours.has(state.id);
+      if (!extra) continue;
+      await runtime.remove(state.id);
+      rmSync(join(ctx.home, 'deps', `${state.id}.json`), { force: true });
+      rmSync(join(ctx.home, 'deps', `chaos-latency-${state.id.replace(/^chaos-latency-/, '')}.json`), {
+        force: true,
+      });
+      orphans.push(`${name}:${state.id}`);
+      ctx.log?.(
+        `${state.id}: stopped and removed (${state.id.startsWith('chaos-') ? 'latency proxy' : 'no longer in the store'})`,
+      );
+    }
+  }
   const leftovers: string[] = [];
   for (const name of used) {
     for (const state of await ctx
       .runtime(name)
       .list()
       .catch(() => [])) {
-      if (ours.has(state.id) && (state.status === 'running' || state.status === 'restarting'))
+      const mine = ours.has(state.id) || everything;
+      if (mine && (state.status === 'running' || state.status === 'restarting'))
         leftovers.push(`${name}:${state.id}`);
     }
   }
-  return { apps: undeployed, dependencies: stopped, leftovers };
+  return { apps: undeployed, dependencies: stopped, removed: orphans, leftovers };
 }
