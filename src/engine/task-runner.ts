@@ -241,9 +241,9 @@ export async function runTask(
     }
     // What a non-exec action returned goes to the task log, and its top-level scalars become results
     // (chaos.kill's recoveredInMs, data.backup's file), usable later as $(tasks.NAME.results.KEY).
-    const returned = definition.name !== 'exec' ? actionResults(output) : {};
-    if (definition.name !== 'exec' && output !== undefined)
-      log.write('stdout', `${JSON.stringify(output, null, 2)}\n`);
+    const builtIn = definition.name !== 'exec' && !node.userAction;
+    const returned = builtIn ? actionResults(output) : {};
+    if (builtIn && output !== undefined) log.write('stdout', `${JSON.stringify(output, null, 2)}\n`);
     await log.close();
     const results = {
       ...returned,
