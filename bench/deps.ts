@@ -3,11 +3,12 @@
 // and polling the same readiness probe (pg_isready / redis-cli ping) every 25 ms. Both start on a data directory
 // initialised beforehand (warm start); the dvm time is the whole `dvm start` process, CLI start-up included.
 // The docker runtime runs the host binaries in an imported busybox image (no registry is reachable here).
+
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../src/runtime/port-holder.ts';
 import { lookupUser } from '../src/runtime/process/proc.ts';
 import { findExecutable } from '../src/runtime/process/process-runtime.ts';
 import { expandBinPaths } from '../src/service/deps/service-spec.ts';
@@ -16,14 +17,6 @@ import { DVM, freshDir, median, NODE, OUT, ROOT } from './measure.ts';
 
 const RUNS = Number(process.env.BENCH_DEPS_RUNS ?? 5);
 const DOCKER = process.env.DVM_TEST_DOCKER_HOST ?? 'unix:///tmp/dvm-docker.sock';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function dvm(home: string, args: string[]): number {
   const start = performance.now();

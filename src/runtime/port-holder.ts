@@ -105,3 +105,12 @@ async function commandLine(pid: string): Promise<string | undefined> {
     return undefined;
   }
 }
+
+/** A TCP port that is free on 127.0.0.1 right now (the kernel picks it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -3,26 +3,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findExecutable } from '../../src/runtime/process/process-runtime.ts';
-import { expandBinPaths } from '../../src/service/deps/service-spec.ts';
 import { DVM_BIN, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
 import { requireService } from '../support/require-service.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-const hostBinaries = async () =>
-  !!findExecutable('redis-server') &&
-  expandBinPaths(['/usr/lib/postgresql/*/bin']).some((d) => !!findExecutable(join(d, 'postgres')));
+import { freePort, hostServiceBinaries } from '../support/services.ts';
 
 function yaml(pgPort: number, redisPort: number, schedule: string): string {
   return `apiVersion: devopsmaestro.io/v1
@@ -61,7 +47,12 @@ test('data.backup and data.restore bring back PostgreSQL rows and Redis keys; se
   timeout: 180_000,
 }, async (t) => {
   if (
-    !(await requireService(t, 'postgresql and redis-server binaries', hostBinaries, 'bash .ci/services.sh'))
+    !(await requireService(
+      t,
+      'postgresql and redis-server binaries',
+      hostServiceBinaries,
+      'bash .ci/services.sh',
+    ))
   )
     return;
   const home = tempHome();

@@ -10,22 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processStartTime } from '../../src/runtime/process/proc.ts';
-import { findExecutable } from '../../src/runtime/process/process-runtime.ts';
-import { expandBinPaths } from '../../src/service/deps/service-spec.ts';
 import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { requireService } from '../support/require-service.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-const hostBinaries = async () =>
-  !!findExecutable('redis-server') &&
-  expandBinPaths(['/usr/lib/postgresql/*/bin']).some((d) => !!findExecutable(join(d, 'postgres')));
+import { freePort, hostServiceBinaries } from '../support/services.ts';
 
 const APP_SERVER = `
 import http from 'node:http';
@@ -113,7 +100,12 @@ test('dependencies and live mode on the process runtime: health-gated start, ado
   timeout: 180_000,
 }, async (t) => {
   if (
-    !(await requireService(t, 'postgresql and redis-server binaries', hostBinaries, 'bash .ci/services.sh'))
+    !(await requireService(
+      t,
+      'postgresql and redis-server binaries',
+      hostServiceBinaries,
+      'bash .ci/services.sh',
+    ))
   )
     return;
   const home = tempHome();
@@ -221,7 +213,12 @@ test('dependencies and live mode on the process runtime: health-gated start, ado
 
 test('a host port already in use is DVM_PORT_IN_USE naming the process that holds it', async (t) => {
   if (
-    !(await requireService(t, 'postgresql and redis-server binaries', hostBinaries, 'bash .ci/services.sh'))
+    !(await requireService(
+      t,
+      'postgresql and redis-server binaries',
+      hostServiceBinaries,
+      'bash .ci/services.sh',
+    ))
   )
     return;
   const home = tempHome();
@@ -248,7 +245,12 @@ test('service.* and chaos.* actions through dvm action run: kill and recover, la
   timeout: 180_000,
 }, async (t) => {
   if (
-    !(await requireService(t, 'postgresql and redis-server binaries', hostBinaries, 'bash .ci/services.sh'))
+    !(await requireService(
+      t,
+      'postgresql and redis-server binaries',
+      hostServiceBinaries,
+      'bash .ci/services.sh',
+    ))
   )
     return;
   const home = tempHome();
@@ -312,7 +314,12 @@ test('service.* and chaos.* actions through dvm action run: kill and recover, la
 
 test('two dvm processes starting the same instance at once start it once', { timeout: 60_000 }, async (t) => {
   if (
-    !(await requireService(t, 'postgresql and redis-server binaries', hostBinaries, 'bash .ci/services.sh'))
+    !(await requireService(
+      t,
+      'postgresql and redis-server binaries',
+      hostServiceBinaries,
+      'bash .ci/services.sh',
+    ))
   )
     return;
   const home = tempHome();

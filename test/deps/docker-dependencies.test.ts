@@ -3,20 +3,12 @@
 // the volume across a restart, logs, crash recovery by Docker's restart policy, and `dvm down` removing it.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { findExecutable } from '../../src/runtime/process/process-runtime.ts';
 import { dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { freePort } from '../support/services.ts';
 
 function platform(port: number, runtimeResources = ''): string {
   return `apiVersion: devopsmaestro.io/v1

@@ -12,17 +12,10 @@ import { createDockerRuntime } from '../../src/runtime/docker/docker-runtime.ts'
 import { createProcessRuntime, findExecutable } from '../../src/runtime/process/process-runtime.ts';
 import type { Runtime, ServiceSpec } from '../../src/runtime/types.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
+import { freePort } from '../support/services.ts';
 
 const REDIS = '/usr/bin/redis-server';
 const HOST_MOUNTS = ['/usr', '/lib', '/lib64', '/etc'].map((p) => ({ hostPath: p, containerPath: p }));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Sends PING to a Redis port; true on +PONG. */
 function ping(port: number): Promise<boolean> {

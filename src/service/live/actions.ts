@@ -137,7 +137,7 @@ export function liveActions(home: string): ActionDefinition[] {
       };
       const candidates: Victim[] = [];
       const parsed = input.target ? parseTarget(input.target) : undefined;
-      if (!parsed || parsed.kind !== 'dependency') {
+      if (parsed?.kind !== 'dependency') {
         const apps = parsed
           ? [
               await findLiveApp(p, parsed.name, scope).catch((e) =>

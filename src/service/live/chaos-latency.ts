@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { waitHealthy } from '../../runtime/health-probe.ts';
+import { freePort } from '../../runtime/port-holder.ts';
 import { readJson, writeJsonAtomic } from '../../runtime/process/state-files.ts';
 import type { DependencyInstance } from '../deps/instances.ts';
 import { type DepsContext, readRecord } from '../deps/lifecycle.ts';
@@ -37,14 +37,6 @@ export function chaosOverrides(
     if (record) out[instance.id] = { host: '127.0.0.1', port: record.proxyPort };
   }
   return out;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 // Redeploys the deployed apps that use the instance, so their injected settings follow the chaos state.
