@@ -11,7 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDockerRuntime } from '../../src/runtime/docker/docker-runtime.ts';
 import { createProcessRuntime, findExecutable } from '../../src/runtime/process/process-runtime.ts';
 import type { Runtime, ServiceSpec } from '../../src/runtime/types.ts';
-import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
+import {
+  dockerAnswers,
+  requireService,
+  TEST_DOCKER_HOST,
+  TEST_PODMAN_HOST,
+} from '../support/require-service.ts';
 import { freePort } from '../support/services.ts';
 
 const REDIS = '/usr/bin/redis-server';
@@ -107,6 +112,33 @@ const flavours: Flavour[] = [
       }),
     processPaths: false,
   },
+  {
+    // Podman's Docker-compatible API: the same docker runtime, another engine.
+    name: 'podman',
+    available: async (t) =>
+      (await requireService(
+        t,
+        'Podman API',
+        () => dockerAnswers(TEST_PODMAN_HOST),
+        'bash scripts/services/podman.sh',
+      )) &&
+      requireService(
+        t,
+        'redis-server',
+        async () => !!findExecutable(REDIS),
+        'bash scripts/services/redis.sh',
+      ),
+    make: (home) =>
+      createDockerRuntime({
+        homeKey: `p${process.pid}${home
+          .slice(-4)
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, 'x')}`,
+        host: TEST_PODMAN_HOST,
+        mounts: HOST_MOUNTS,
+      }),
+    processPaths: false,
+  },
 ];
 
 for (const flavour of flavours) {
@@ -122,7 +154,7 @@ for (const flavour of flavours) {
         : base;
       try {
         const started = await runtime.start(spec);
-        assert.equal(started.runtime, flavour.name);
+        assert.equal(started.runtime, flavour.name === 'podman' ? 'docker' : flavour.name);
         assert.equal(started.status, 'running');
         await until(() => ping(port));
 

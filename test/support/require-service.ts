@@ -26,6 +26,9 @@ export async function requireService(
   return false;
 }
 
+/** Where the tests' Podman API listens (started by scripts/services/podman.sh). */
+export const TEST_PODMAN_HOST = process.env.DVM_TEST_PODMAN_HOST ?? 'unix:///tmp/dvm-podman.sock';
+
 /** True when a Docker daemon answers at `host`. */
 export async function dockerAnswers(host = TEST_DOCKER_HOST): Promise<boolean> {
   const { dockerHealth } = await import('../../src/actions/connectors.ts');

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Starts Podman's Docker-compatible API for dvm's tests on unix:///tmp/dvm-podman.sock (idempotent; installs
+# podman when missing) and imports the same local/busybox:1 image the Docker tests use. Storage is vfs under
+# /tmp/dvm-podman. This VM's hard limits are below Podman's default ulimits, so containers get explicit ones.
+set -euo pipefail
+SOCK=/tmp/dvm-podman.sock
+DIR=/tmp/dvm-podman
+PODMAN=(podman --storage-driver vfs --root "$DIR/root" --runroot "$DIR/run")
+if ! command -v podman >/dev/null || ! command -v curl >/dev/null; then
+  echo "== installing podman"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq podman busybox-static curl >/dev/null
+fi
+mkdir -p "$DIR"
+printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n' >"$DIR/containers.conf"
+export CONTAINERS_CONF="$DIR/containers.conf"
+if ! curl -sf --unix-socket "$SOCK" http://podman/v1.40/version >/dev/null 2>&1; then
+  echo "== starting the podman API on $SOCK"
+  rm -f "$SOCK"
+  nohup "${PODMAN[@]}" system service --time=0 "unix://$SOCK" >"$DIR/service.log" 2>&1 &
+  for _ in $(seq 1 30); do
+    curl -sf --unix-socket "$SOCK" http://podman/v1.40/version >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  curl -sf --unix-socket "$SOCK" http://podman/v1.40/version >/dev/null || {
+    echo "the podman API did not start; see $DIR/service.log" >&2
+    exit 1
+  }
+fi
+if ! "${PODMAN[@]}" image exists local/busybox:1; then
+  echo "== importing local/busybox:1 into podman"
+  dir=$(mktemp -d)
+  mkdir -p "$dir/bin" "$dir/tmp"
+  chmod 755 "$dir" "$dir/bin"
+  chmod 1777 "$dir/tmp"
+  cp /bin/busybox "$dir/bin/busybox"
+  for tool in sh echo sleep cat ls printf seq true false date; do ln -s busybox "$dir/bin/$tool"; done
+  tar -C "$dir" -c . | "${PODMAN[@]}" import - local/busybox:1 >/dev/null
+  rm -rf "$dir"
+fi
+echo "== podman API ready at unix://$SOCK ($("${PODMAN[@]}" --version))"
