@@ -262,3 +262,34 @@ test('process runtime: a new dvm adopts a service whose supervisor died, and sti
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('process runtime: a service log past the rotation size is rotated to output.log.1 when the service restarts', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-rt-'));
+  const runtime = createProcessRuntime({ root: join(home, 'instances'), graceMs: 1000 });
+  process.env.DVM_LOG_ROTATE_BYTES = '1000';
+  const base = {
+    id: 'chatty',
+    owner: 'a chatty service',
+    argv: [
+      '/bin/sh',
+      '-c',
+      'i=0; while [ $i -lt 200 ]; do echo "line $i of output"; i=$((i+1)); done; exit 3',
+    ],
+    env: { PATH: '/usr/bin:/bin' },
+    ports: [],
+    volumes: [],
+    restart: 'on-failure' as const,
+  };
+  try {
+    await runtime.start({ ...base, specHash: 'chatty-1' });
+    await until(async () => ((await runtime.inspect('chatty'))?.restarts ?? 0) >= 1, 10_000);
+    const { existsSync, statSync } = await import('node:fs');
+    const log = join(home, 'instances', 'chatty', 'output.log');
+    await until(() => existsSync(`${log}.1`), 5_000);
+    assert.ok(statSync(`${log}.1`).size > 1000, 'the full first log was kept as output.log.1');
+  } finally {
+    delete process.env.DVM_LOG_ROTATE_BYTES;
+    await runtime.remove('chatty').catch(() => {});
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -4,7 +4,7 @@
 // (SIGTERM to its group, SIGKILL after the grace period) and then the supervisor. With --adopt it watches a
 // service a previous supervisor started, instead of starting a duplicate.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceSpec } from '../types.ts';
 import { isAlive, lookupUser, processStartTime, signalGroup } from './proc.ts';
@@ -45,8 +45,19 @@ function runAs(): { uid?: number; gid?: number } {
   return ids ? { uid: ids.uid, gid: ids.gid } : {};
 }
 
+// The service writes its output straight to the file (no pipe through us); at each (re)start a log past 10 MiB
+// is rotated to output.log.1, so a long-lived service keeps at most about twice that.
+const ROTATE_BYTES = Number(process.env.DVM_LOG_ROTATE_BYTES || 10 * 1024 * 1024);
+
+function rotateLog(path: string): void {
+  try {
+    if (statSync(path).size > ROTATE_BYTES) renameSync(path, `${path}.1`);
+  } catch {}
+}
+
 function startService(): void {
   if (!spec) return;
+  rotateLog(join(dir, 'output.log'));
   const out = openSync(join(dir, 'output.log'), 'a');
   try {
     child = spawn(spec.argv[0] ?? '', spec.argv.slice(1), {
