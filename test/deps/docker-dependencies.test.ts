@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { findExecutable } from '../../src/runtime/process/process-runtime.ts';
-import { dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 import { freePort } from '../support/services.ts';
 
@@ -75,6 +75,9 @@ test('a dependency on the docker runtime: healthy start, data across restart, lo
     );
     assert.equal(started.runtime, 'docker');
     assert.equal(started.status, 'running');
+    const elsewhere = dvm(home, ['start', 'dependency', 'cache', '-e', 'dk', '--runtime', 'process']);
+    assert.equal(elsewhere.status, 1);
+    assert.match(elsewhere.stderr, /DVM_RUNTIME_START.*runs on the docker runtime/);
     let client = await redis();
     await client.set('kept', 'across restarts');
     await client.quit();

@@ -151,7 +151,7 @@ async function runSteps(
           `${owner}: ${what} step ${argv[0]} exited ${code}: ${output.slice(-800)}`,
           {
             path: `spec.process.${what}`,
-            fix: 'Fix the command or the data directory; a failed init leaves the volume to be cleaned by hand.',
+            fix: 'Fix the command or the data directory and start it again (a failed init leaves the volume empty).',
           },
         );
       }
@@ -192,6 +192,19 @@ async function startUnlocked(
   options: { runtime?: RuntimeName; signal?: AbortSignal },
 ): Promise<StartResult> {
   const runtimeName = runtimeOf(ctx, instance, options.runtime);
+  const previous = readRecord(ctx.home, instance.id);
+  if (previous && previous.runtime !== runtimeName) {
+    const there = await ctx.runtime(previous.runtime).inspect(instance.id);
+    if (there?.status === 'running' || there?.status === 'restarting') {
+      throw new DvmError(
+        'DVM_RUNTIME_START',
+        `dependency ${instance.name} (${instance.scope}) runs on the ${previous.runtime} runtime`,
+        {
+          fix: `Stop it first (dvm stop dependency ${instance.name}), then start it with --runtime ${runtimeName}.`,
+        },
+      );
+    }
+  }
   const runtime = ctx.runtime(runtimeName);
   const record: InstanceRecord = { ...(readRecord(ctx.home, instance.id) ?? {}), runtime: runtimeName };
   const spec = serviceSpec(instance, runtimeName);
