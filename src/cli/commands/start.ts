@@ -1,3 +1,4 @@
+import { parseRuntimeName } from '../../service/deps/deps-context.ts';
 import { startInstance } from '../../service/deps/lifecycle.ts';
 import type { Command } from '../command.ts';
 import { renderTable } from '../output/table.ts';
@@ -18,7 +19,10 @@ DVM_PORT_IN_USE, naming the process that holds it.`,
   flags: ['runtime', 'output'],
   async run(ctx) {
     const { deps, instances } = await selectDependencies(ctx, 'start');
-    const results = await Promise.all(instances.map((instance) => startInstance(deps, instance)));
+    const wanted = parseRuntimeName(ctx.flags.runtime);
+    const results = await Promise.all(
+      instances.map((instance) => startInstance(deps, instance, wanted ? { runtime: wanted } : {})),
+    );
     if (ctx.flags.output === 'json') {
       ctx.io.stdout.write(
         `${JSON.stringify(
