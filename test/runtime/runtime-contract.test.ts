@@ -293,3 +293,36 @@ test('process runtime: a service log past the rotation size is rotated to output
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('process runtime: the log of a running service is rotated in place once past the rotation size', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-rt-'));
+  const runtime = createProcessRuntime({ root: join(home, 'instances'), graceMs: 1000 });
+  process.env.DVM_LOG_ROTATE_BYTES = '4000';
+  process.env.DVM_LOG_ROTATE_CHECK_MS = '100';
+  const base = {
+    id: 'talker',
+    owner: 'a talking service',
+    argv: ['/bin/sh', '-c', 'i=0; while true; do echo "output line $i"; i=$((i+1)); sleep 0.002; done'],
+    env: { PATH: '/usr/bin:/bin' },
+    ports: [],
+    volumes: [],
+    restart: 'always' as const,
+  };
+  try {
+    const first = await runtime.start({ ...base, specHash: 'talker-1' });
+    const { existsSync, readFileSync } = await import('node:fs');
+    const log = join(home, 'instances', 'talker', 'output.log');
+    await until(() => existsSync(`${log}.1`), 10_000);
+    const state = await runtime.inspect('talker');
+    assert.equal(state?.pid, first.pid, 'rotated while the service kept running');
+    assert.equal(state?.restarts, 0);
+    // The service keeps appending to the truncated file from its start, not past a hole.
+    await until(() => readFileSync(log, 'utf8').length > 0, 5_000);
+    assert.match(readFileSync(log, 'utf8').split('\n')[0] ?? '', /^output line \d+$/);
+  } finally {
+    delete process.env.DVM_LOG_ROTATE_BYTES;
+    delete process.env.DVM_LOG_ROTATE_CHECK_MS;
+    await runtime.remove('talker').catch(() => {});
+    rmSync(home, { recursive: true, force: true });
+  }
+});

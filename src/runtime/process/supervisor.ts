@@ -4,7 +4,7 @@
 // (SIGTERM to its group, SIGKILL after the grace period) and then the supervisor. With --adopt it watches a
 // service a previous supervisor started, instead of starting a duplicate.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, renameSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceSpec } from '../types.ts';
 import { isAlive, lookupUser, processStartTime, signalGroup } from './proc.ts';
@@ -45,15 +45,27 @@ function runAs(): { uid?: number; gid?: number } {
   return ids ? { uid: ids.uid, gid: ids.gid } : {};
 }
 
-// The service writes its output straight to the file (no pipe through us); at each (re)start a log past 10 MiB
-// is rotated to output.log.1, so a long-lived service keeps at most about twice that.
+// The service writes its output straight to the file (no pipe through us). A log past 10 MiB is rotated to
+// output.log.1: at a (re)start by renaming it, while running by copying it and truncating it in place (the
+// service appends, so its next write lands at the new end). At most about twice the limit is kept.
 const ROTATE_BYTES = Number(process.env.DVM_LOG_ROTATE_BYTES || 10 * 1024 * 1024);
+const ROTATE_CHECK_MS = Number(process.env.DVM_LOG_ROTATE_CHECK_MS || 30_000);
 
 function rotateLog(path: string): void {
   try {
     if (statSync(path).size > ROTATE_BYTES) renameSync(path, `${path}.1`);
   } catch {}
 }
+
+function rotateLogInPlace(path: string): void {
+  try {
+    if (statSync(path).size <= ROTATE_BYTES) return;
+    copyFileSync(path, `${path}.1`);
+    truncateSync(path, 0);
+  } catch {}
+}
+
+setInterval(() => rotateLogInPlace(join(dir, 'output.log')), ROTATE_CHECK_MS).unref();
 
 function startService(): void {
   if (!spec) return;
