@@ -115,8 +115,11 @@ export interface ParsedCommand {
 /** Splits a command line into verb, positionals and flags (flags may appear anywhere, as in kubectl). */
 export function parseCommandLine(argv: string[]): ParsedCommand {
   try {
+    // As in kubectl, `-f` of `dvm logs` is --follow (everywhere else it is --filename).
+    const first = argv.find((arg) => !arg.startsWith('-'));
+    const args = first === 'logs' ? argv.map((arg) => (arg === '-f' ? '--follow' : arg)) : argv;
     const { values, positionals } = parseArgs({
-      args: argv,
+      args,
       options: OPTIONS,
       allowPositionals: true,
       strict: true,

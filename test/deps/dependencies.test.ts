@@ -3,6 +3,7 @@
 // restart, port conflicts, a live app with injected connection settings that restarts after a crash, and
 // `dvm down` leaving no process behind.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processStartTime } from '../../src/runtime/process/proc.ts';
-import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { requireService } from '../support/require-service.ts';
 import { freePort, hostServiceBinaries } from '../support/services.ts';
 
@@ -139,7 +140,26 @@ test('dependencies and live mode on the process runtime: health-gated start, ado
     );
     assert.equal(statusOf('platform-db').state.pid, pgBefore.state.pid);
 
+    // `dvm logs dependency -f` follows the output across the restart until interrupted.
+    const follow = spawn(
+      process.execPath,
+      [DVM_BIN, 'logs', 'dependency', 'platform-db', '-e', 'demo', '-f'],
+      {
+        env: { ...process.env, DVM_HOME: home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const followClosed = new Promise((r) => follow.once('close', r));
+    let followed = '';
+    follow.stdout.on('data', (d) => (followed += d));
+    const readyLines = () => followed.match(/ready to accept connections/g)?.length ?? 0;
+    for (let i = 0; i < 100 && readyLines() < 1; i++) await sleep(50);
     dvmOk(home, ['restart', 'dependency', 'platform-db', '-e', 'demo']);
+    for (let i = 0; i < 100 && readyLines() < 2; i++) await sleep(50);
+    follow.kill('SIGINT');
+    const followExit = await followClosed;
+    assert.equal(readyLines(), 2, 'the follow saw the first start and the restart');
+    assert.equal(followExit, 0);
     const pgAfter = statusOf('platform-db');
     assert.notEqual(pgAfter.state.pid, pgBefore.state.pid, 'postgres was restarted');
     assert.equal(statusOf('cache').state.pid, redisBefore.state.pid, 'restarting postgres left redis alone');
