@@ -1,6 +1,7 @@
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Store, StoredObject } from '../../store/store.ts';
-import { catalogDefinition } from '../deps/catalog.ts';
+import { catalogDefinition, engineOf } from '../deps/catalog.ts';
+import { envMap } from '../deps/instances.ts';
 import { nearest, scopesUp } from './lookup.ts';
 
 /** How to reach a Redis target: records are JSON values under `PREFIX:KEY`. */
@@ -32,15 +33,41 @@ export interface PostgresTarget {
   label: string;
 }
 
-type EnvEntry = { name: string; value?: unknown };
 type Spec = Record<string, unknown>;
 
-function envMap(...lists: unknown[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const list of lists) {
-    for (const e of (Array.isArray(list) ? list : []) as EnvEntry[]) out[e.name] = String(e.value ?? '');
+const DEFAULT_PORT = { postgres: 5432, redis: 6379 } as const;
+
+/**
+ * Connection settings of a PostgreSQL or Redis dependency from its env (POSTGRES_USER, POSTGRES_PASSWORD,
+ * POSTGRES_DB, REDIS_PASSWORD) and address; `database` names the database (postgres) or its number (redis).
+ */
+export function dataTargetOf(
+  engine: 'postgres' | 'redis',
+  env: Record<string, string>,
+  address: { host: string; port: number },
+  database: string | number | undefined,
+  label: string,
+): DataTarget {
+  if (engine === 'redis') {
+    const number = Number(database ?? 0);
+    return {
+      engine,
+      ...address,
+      ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
+      database: Number.isInteger(number) && number >= 0 ? number : 0,
+      label,
+    };
   }
-  return out;
+  const adminDatabase = env.POSTGRES_DB || env.POSTGRES_USER || 'postgres';
+  return {
+    engine,
+    ...address,
+    user: env.POSTGRES_USER || 'postgres',
+    ...(env.POSTGRES_PASSWORD ? { password: env.POSTGRES_PASSWORD } : {}),
+    database: (database === undefined ? '' : String(database)) || adminDatabase,
+    adminDatabase,
+    label,
+  };
 }
 
 /**
@@ -96,42 +123,33 @@ export async function resolveTarget(store: Store, dataStore: StoredObject): Prom
     );
   }
   const dspec = definition.spec;
-  const image = String(dspec.image ?? '');
   const env = envMap(dspec.env, instanceEnv);
   const declared = ((dspec.ports ?? []) as { containerPort: number; hostPort?: number }[])[0];
   const override = instancePorts.find((p) => p.containerPort === declared?.containerPort);
-  const port = declared ? { ...declared, ...(override ? { hostPort: override.hostPort } : {}) } : undefined;
-  if (definition.name === 'redis' || /(^|\/)redis(:|$)/.test(image)) {
-    const database = Number(target.database ?? 0);
-    return {
-      engine: 'redis',
-      host: env.DVM_HOST || '127.0.0.1',
-      port: Number(env.DVM_PORT || port?.hostPort || port?.containerPort || 6379),
-      ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
-      database: Number.isInteger(database) && database >= 0 ? database : 0,
-      label: `${target.dependencyRef} (${definition.name})`,
-    };
-  }
-  if (definition.name !== 'postgres' && !/(^|\/)postgres(:|$)/.test(image)) {
+  const engine = engineOf(definition.name, dspec.image);
+  if (!engine) {
     throw new DvmError(
       'DVM_DATA_TARGET',
-      `${label}: seeding ${definition.name} (${image || 'no image'}) is not implemented yet; this build seeds PostgreSQL`,
+      `${label}: seeding ${definition.name} (${String(dspec.image ?? '') || 'no image'}) is not implemented; this build seeds PostgreSQL and Redis`,
       {
         path: 'spec.target.dependencyRef',
         object: label,
-        fix: 'Target a postgres dependency (Redis and others come later).',
+        fix: 'Target a postgres or redis dependency.',
       },
     );
   }
-  const adminDatabase = env.POSTGRES_DB || env.POSTGRES_USER || 'postgres';
-  return {
-    engine: 'postgres',
-    host: env.DVM_HOST || '127.0.0.1',
-    port: Number(env.DVM_PORT || port?.hostPort || port?.containerPort || 5432),
-    user: env.POSTGRES_USER || 'postgres',
-    ...(env.POSTGRES_PASSWORD ? { password: env.POSTGRES_PASSWORD } : {}),
-    database: target.database || adminDatabase,
-    adminDatabase,
-    label: `${target.dependencyRef} (${definition.name})`,
-  };
+  const port = Number(
+    env.DVM_PORT ||
+      override?.hostPort ||
+      declared?.hostPort ||
+      declared?.containerPort ||
+      DEFAULT_PORT[engine],
+  );
+  return dataTargetOf(
+    engine,
+    env,
+    { host: env.DVM_HOST || '127.0.0.1', port },
+    target.database,
+    `${target.dependencyRef} (${definition.name})`,
+  );
 }

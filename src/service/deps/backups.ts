@@ -2,50 +2,35 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
-import type { DataTarget } from '../data/connection.ts';
+import { type DataTarget, dataTargetOf } from '../data/connection.ts';
 import { nearest } from '../data/lookup.ts';
 import type { Platform } from '../platform.ts';
+import { engineOf } from './catalog.ts';
 import { type DependencyInstance, listInstances } from './instances.ts';
 
 type Spec = Record<string, unknown>;
 
 /** How to reach an instance's data: its engine (postgres or redis), host port and credentials. */
 export function targetOfInstance(instance: DependencyInstance, database?: string): DataTarget {
-  const image = String(instance.definition.image ?? '');
-  const port = instance.ports[0]?.hostPort ?? 0;
-  const label = `${instance.name} (${instance.definitionName})`;
-  if (instance.definitionName === 'redis' || /(^|\/)redis(:|$)/.test(image)) {
-    const db = Number(database ?? 0);
-    return {
-      engine: 'redis',
-      host: '127.0.0.1',
-      port,
-      database: Number.isInteger(db) ? db : 0,
-      label,
-      ...(instance.env.REDIS_PASSWORD ? { password: instance.env.REDIS_PASSWORD } : {}),
-    };
+  const engine = engineOf(instance.definitionName, instance.definition.image);
+  if (!engine) {
+    throw new DvmError(
+      'DVM_DATA_TARGET',
+      `backups of ${instance.definitionName} (${String(instance.definition.image ?? '') || 'no image'}) are not implemented; this build backs up PostgreSQL and Redis`,
+      {
+        path: 'target',
+        fix: 'Back up a postgres or redis instance.',
+        details: { origin: 'user' },
+      },
+    );
   }
-  if (instance.definitionName === 'postgres' || /(^|\/)postgres(:|$)/.test(image)) {
-    const adminDatabase = instance.env.POSTGRES_DB || instance.env.POSTGRES_USER || 'postgres';
-    return {
-      engine: 'postgres',
-      host: '127.0.0.1',
-      port,
-      user: instance.env.POSTGRES_USER || 'postgres',
-      ...(instance.env.POSTGRES_PASSWORD ? { password: instance.env.POSTGRES_PASSWORD } : {}),
-      database: database || adminDatabase,
-      adminDatabase,
-      label,
-    };
-  }
-  throw new DvmError(
-    'DVM_DATA_TARGET',
-    `backups of ${instance.definitionName} (${image || 'no image'}) are not implemented; this build backs up PostgreSQL and Redis`,
-    {
-      path: 'target',
-      fix: 'Back up a postgres or redis instance.',
-      details: { origin: 'user' },
-    },
+  const address = { host: '127.0.0.1', port: instance.ports[0]?.hostPort ?? 0 };
+  return dataTargetOf(
+    engine,
+    instance.env,
+    address,
+    database,
+    `${instance.name} (${instance.definitionName})`,
   );
 }
 

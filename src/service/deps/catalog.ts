@@ -107,9 +107,15 @@ export function catalogDefinition(name: string): Spec | undefined {
   return spec ? structuredClone(spec) : undefined;
 }
 
+/** The data engine a definition runs, by its name (postgres, redis) or else its image, like bitnami/redis:7. */
+export function engineOf(name: string, image: unknown): 'postgres' | 'redis' | undefined {
+  if (name === 'postgres' || name === 'redis') return name;
+  const match = typeof image === 'string' ? /(?:^|\/)(postgres|redis)(?::|$)/.exec(image) : null;
+  return match?.[1] as 'postgres' | 'redis' | undefined;
+}
+
 /** The built-in definition a user's definition is a variant of (by name or image), for what it leaves out. */
 export function catalogBase(name: string, image: unknown): Spec | undefined {
-  if (CATALOG[name]) return catalogDefinition(name);
-  const match = typeof image === 'string' ? /(?:^|\/)(postgres|redis)(?::|$)/.exec(image) : null;
-  return match?.[1] ? catalogDefinition(match[1]) : undefined;
+  const engine = engineOf(name, image);
+  return engine ? catalogDefinition(engine) : undefined;
 }

@@ -1,13 +1,7 @@
+import { engineOf } from '../deps/catalog.ts';
 import type { DependencyInstance } from '../deps/instances.ts';
 
 const upper = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-
-function kindOf(instance: DependencyInstance): 'postgres' | 'redis' | undefined {
-  const image = String(instance.definition.image ?? '');
-  if (instance.definitionName === 'postgres' || /(^|\/)postgres(:|$)/.test(image)) return 'postgres';
-  if (instance.definitionName === 'redis' || /(^|\/)redis(:|$)/.test(image)) return 'redis';
-  return undefined;
-}
 
 /**
  * Connection settings an App gets for each dependency it uses: NAME_HOST, NAME_PORT and, for PostgreSQL and
@@ -24,7 +18,7 @@ export function connectionEnv(
     const target = override[instance.id] ?? { host: '127.0.0.1', port: instance.ports[0]?.hostPort ?? 0 };
     env[`${prefix}_HOST`] = target.host;
     env[`${prefix}_PORT`] = String(target.port);
-    const kind = kindOf(instance);
+    const kind = engineOf(instance.definitionName, instance.definition.image);
     if (kind === 'postgres') {
       const user = encodeURIComponent(instance.env.POSTGRES_USER ?? 'postgres');
       const password = instance.env.POSTGRES_PASSWORD
