@@ -29,6 +29,8 @@ export interface InstanceRecord {
   healthyAt?: string;
   /** Milliseconds from `start` to healthy, last time. */
   startToHealthyMs?: number;
+  /** `app` for an App in live mode (a dependency instance has none). */
+  kind?: 'app';
 }
 
 const recordPath = (home: string, id: string) => join(home, 'deps', `${id}.json`);
@@ -38,9 +40,15 @@ export function readRecord(home: string, id: string): InstanceRecord | undefined
   return readJson<InstanceRecord>(recordPath(home, id));
 }
 
-function writeRecord(home: string, id: string, record: InstanceRecord): void {
+/** Saves the record of an instance or live app. */
+export function writeRecord(home: string, id: string, record: InstanceRecord): void {
   mkdirSync(join(home, 'deps'), { recursive: true });
   writeJsonAtomic(recordPath(home, id), record);
+}
+
+/** Forgets an instance or live app (its record); the runtime's own state is removed separately. */
+export function forgetRecord(home: string, id: string): void {
+  rmSync(recordPath(home, id), { force: true });
 }
 
 /** The runtime an instance runs on: the one that started it, else the given or default one. */

@@ -1,11 +1,16 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Placement } from '../../model/api.ts';
 import { waitHealthy } from '../../runtime/health-probe.ts';
-import { writeJsonAtomic } from '../../runtime/process/state-files.ts';
 import type { InstanceState, RuntimeName } from '../../runtime/types.ts';
 import { listInstances } from '../deps/instances.ts';
-import { type DepsContext, readRecord, removeInstance, runtimeOf, startInstance } from '../deps/lifecycle.ts';
+import {
+  type DepsContext,
+  forgetRecord,
+  readRecord,
+  removeInstance,
+  runtimeOf,
+  startInstance,
+  writeRecord,
+} from '../deps/lifecycle.ts';
 import type { Platform } from '../platform.ts';
 import { chaosOverrides } from './chaos-latency.ts';
 import { appHealthCheck, appServiceSpec, type LiveApp, liveAppsIn } from './live-apps.ts';
@@ -17,11 +22,6 @@ export interface DeployResult {
   state: InstanceState;
   dependencies: string[];
   startToHealthyMs: number;
-}
-
-function record(home: string, id: string, value: unknown): void {
-  mkdirSync(join(home, 'deps'), { recursive: true });
-  writeJsonAtomic(join(home, 'deps', `${id}.json`), value);
 }
 
 /**
@@ -45,14 +45,14 @@ export async function deployApp(
   );
   const began = Date.now();
   const previous = readRecord(ctx.home, live.id);
-  record(ctx.home, live.id, { ...previous, runtime: runtimeName, kind: 'app' });
+  writeRecord(ctx.home, live.id, { ...previous, runtime: runtimeName, kind: 'app' });
   const state = await runtime.start(spec);
   const check = appHealthCheck(live);
   if (check) {
     await waitHealthy(check, { runCommand: (argv, timeoutMs) => runtime.exec(live.id, argv, timeoutMs) });
   }
   const startToHealthyMs = Date.now() - began;
-  record(ctx.home, live.id, {
+  writeRecord(ctx.home, live.id, {
     runtime: runtimeName,
     kind: 'app',
     healthyAt: new Date().toISOString(),
@@ -75,7 +75,7 @@ export async function undeployApp(ctx: DepsContext, live: LiveApp): Promise<bool
   const previous = readRecord(ctx.home, live.id);
   if (!previous) return false;
   await ctx.runtime(previous.runtime).remove(live.id);
-  rmSync(join(ctx.home, 'deps', `${live.id}.json`), { force: true });
+  forgetRecord(ctx.home, live.id);
   ctx.log?.(`${live.app.name}: undeployed`);
   return true;
 }
@@ -113,7 +113,7 @@ export async function down(platform: Platform, ctx: DepsContext, scope: Placemen
       (byDepth.get(depth) ?? []).map(async (instance) => {
         if (!readRecord(ctx.home, instance.id)) return;
         await removeInstance(ctx, instance);
-        rmSync(join(ctx.home, 'deps', `${instance.id}.json`), { force: true });
+        forgetRecord(ctx.home, instance.id);
         stopped.push(instance.name);
         ctx.log?.(`${instance.name}: stopped and removed (volumes kept)`);
       }),
@@ -142,10 +142,9 @@ export async function down(platform: Platform, ctx: DepsContext, scope: Placemen
         : everything && !ours.has(state.id);
       if (!extra) continue;
       await runtime.remove(state.id);
-      rmSync(join(ctx.home, 'deps', `${state.id}.json`), { force: true });
-      rmSync(join(ctx.home, 'deps', `chaos-latency-${state.id.replace(/^chaos-latency-/, '')}.json`), {
-        force: true,
-      });
+      // The record of what it was (a proxy's record is its chaos state), and any latency chaos on it.
+      forgetRecord(ctx.home, state.id);
+      if (!state.id.startsWith('chaos-latency-')) forgetRecord(ctx.home, `chaos-latency-${state.id}`);
       orphans.push(`${name}:${state.id}`);
       ctx.log?.(
         `${state.id}: stopped and removed (${state.id.startsWith('chaos-') ? 'latency proxy' : 'no longer in the store'})`,
