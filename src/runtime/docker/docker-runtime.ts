@@ -63,15 +63,14 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
 
   function view(info: Dockerode.ContainerInspectInfo): InstanceState {
     const s = info.State;
+    // Docker does not tell a `docker stop` from a crash: a container that ended is `exited` either way.
     const status = s.Running
       ? 'running'
       : s.Restarting
         ? 'restarting'
-        : info.Config.Labels?.['io.devopsmaestro.stopped']
-          ? 'stopped'
-          : s.Status === 'exited' && s.FinishedAt && !s.Error
-            ? 'exited'
-            : 'stopped';
+        : s.Status === 'exited'
+          ? 'exited'
+          : 'stopped';
     return {
       id: info.Config.Labels?.[LABEL_ID] ?? info.Name,
       runtime: 'docker',

@@ -2,15 +2,14 @@ import type { ActionDefinition } from '../../actions/action.ts';
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
-import { waitHealthy } from '../../runtime/health-probe.ts';
 import { depsContext } from '../deps/deps-context.ts';
-import { findInstance, listInstances } from '../deps/instances.ts';
+import { findInstance } from '../deps/instances.ts';
 import { readRecord } from '../deps/lifecycle.ts';
-import { healthCheckFor } from '../deps/service-spec.ts';
 import { openPlatform, type Platform } from '../platform.ts';
+import { chaosKill, parseTarget } from './chaos-kill.ts';
 import { chaosLatency } from './chaos-latency.ts';
 import { deployApp } from './deploy.ts';
-import { appHealthCheck, findLiveApp, liveAppsIn } from './live-apps.ts';
+import { findLiveApp } from './live-apps.ts';
 
 const SCOPE_PROPS = {
   ecosystem: { type: 'string', minLength: 1, description: 'Ecosystem (when the name is in several).' },
@@ -34,18 +33,6 @@ function scopeOf(input: ScopeInput): Placement {
     ...(input.ecosystem ? { ecosystem: input.ecosystem } : {}),
     ...(input.domain ? { domain: input.domain } : {}),
   };
-}
-
-/** Splits `app/NAME` or `dependency/NAME` (a bare name is looked up among apps, then dependencies). */
-function parseTarget(target: string): { kind?: 'app' | 'dependency'; name: string } {
-  const [head, rest] = target.includes('/') ? target.split('/', 2) : [undefined, target];
-  if (head === 'app' || head === 'dependency') return { kind: head, name: rest ?? '' };
-  if (head === undefined) return { name: target };
-  throw new DvmError('DVM_USAGE', `target "${target}" is not app/NAME or dependency/NAME`, {
-    path: 'target',
-    fix: 'Name the target as app/NAME or dependency/NAME.',
-    details: { origin: 'user' },
-  });
 }
 
 /** The service.* and chaos.* actions of a dvm home: live apps and dependency instances on their runtimes. */
@@ -128,105 +115,13 @@ export function liveActions(home: string): ActionDefinition[] {
     outputSchema: OUTPUT,
     async handler(input, ctx) {
       const { p, deps } = await context();
-      const scope = scopeOf(input);
-      type Victim = {
-        kind: 'app' | 'dependency';
-        name: string;
-        id: string;
-        check: () => import('../../runtime/health-probe.ts').HealthCheck | undefined;
-      };
-      const candidates: Victim[] = [];
-      const parsed = input.target ? parseTarget(input.target) : undefined;
-      if (parsed?.kind !== 'dependency') {
-        const apps = parsed
-          ? [
-              await findLiveApp(p, parsed.name, scope).catch((e) =>
-                parsed.kind ? Promise.reject(e) : undefined,
-              ),
-            ]
-          : await liveAppsIn(p, scope);
-        for (const live of apps)
-          if (live)
-            candidates.push({
-              kind: 'app',
-              name: live.app.name,
-              id: live.id,
-              check: () => appHealthCheck(live),
-            });
-      }
-      if (!parsed || (parsed.kind !== 'app' && candidates.length === 0)) {
-        const instances = parsed
-          ? [await findInstance(p.store, p.home, parsed.name, scope)]
-          : await listInstances(p.store, p.home, scope);
-        for (const instance of instances) {
-          const record = readRecord(p.home, instance.id);
-          candidates.push({
-            kind: 'dependency',
-            name: instance.name,
-            id: instance.id,
-            check: () => (record ? healthCheckFor(instance, record.runtime) : undefined),
-          });
-        }
-      }
-      const running = [];
-      for (const c of candidates) {
-        const record = readRecord(p.home, c.id);
-        const state = record ? await deps.runtime(record.runtime).inspect(c.id) : undefined;
-        if (record && state?.status === 'running') running.push({ ...c, runtime: record.runtime, state });
-      }
-      if (running.length === 0) {
-        throw new DvmError(
-          'DVM_TARGET_NOT_FOUND',
-          `nothing to kill: ${input.target ?? 'no app or dependency'} is running`,
-          {
-            fix: 'Start a dependency (dvm start dependency NAME) or deploy an app first.',
-            details: { origin: 'user' },
-          },
-        );
-      }
-      const victim = running[Math.floor(Math.random() * running.length)] ?? running[0];
-      if (!victim) throw new DvmError('DVM_INTERNAL', 'no victim');
-      const runtime = deps.runtime(victim.runtime);
-      const killedAt = Date.now();
-      await runtime.kill(victim.id);
-      ctx.emit?.({
-        type: 'progress',
-        message: `killed ${victim.kind}/${victim.name} (pid ${victim.state.pid ?? victim.state.containerId})`,
+      return chaosKill(p, deps, {
+        ...(input.target ? { target: input.target } : {}),
+        scope: scopeOf(input),
+        timeoutMs: parseDuration(input.timeout ?? '60s'),
+        signal: ctx.signal,
+        progress: (message) => ctx.emit?.({ type: 'progress', message }),
       });
-      const deadline = killedAt + parseDuration(input.timeout ?? '60s');
-      for (;;) {
-        const state = await runtime.inspect(victim.id);
-        const back =
-          state?.status === 'running' &&
-          (state.pid !== victim.state.pid || (state.restarts ?? 0) > (victim.state.restarts ?? 0));
-        if (back) break;
-        if (Date.now() > deadline || ctx.signal.aborted) {
-          throw new DvmError(
-            'DVM_HEALTH_FAILED',
-            `${victim.kind}/${victim.name} did not come back within ${input.timeout ?? '60s'} after the kill`,
-            {
-              fix: 'Check its restart policy (restart: always | on-failure) and its logs.',
-              details: { origin: 'system' },
-            },
-          );
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const check = victim.check();
-      if (check)
-        await waitHealthy(check, {
-          signal: ctx.signal,
-          runCommand: (argv, t) => runtime.exec(victim.id, argv, t),
-        });
-      const state = await runtime.inspect(victim.id);
-      return {
-        killed: `${victim.kind}/${victim.name}`,
-        runtime: victim.runtime,
-        killedPid: victim.state.pid,
-        newPid: state?.pid,
-        restarts: state?.restarts,
-        recoveredInMs: Date.now() - killedAt,
-      };
     },
   };
 

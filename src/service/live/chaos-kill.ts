@@ -1,0 +1,138 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { Placement } from '../../model/api.ts';
+import { type HealthCheck, waitHealthy } from '../../runtime/health-probe.ts';
+import type { RuntimeName } from '../../runtime/types.ts';
+import { findInstance, listInstances } from '../deps/instances.ts';
+import { type DepsContext, readRecord } from '../deps/lifecycle.ts';
+import { healthCheckFor } from '../deps/service-spec.ts';
+import type { Platform } from '../platform.ts';
+import { appHealthCheck, findLiveApp, liveAppsIn } from './live-apps.ts';
+
+/** Something chaos.kill may kill: a live app or a dependency instance, with its health check on a runtime. */
+interface Candidate {
+  kind: 'app' | 'dependency';
+  name: string;
+  id: string;
+  check: (runtime: RuntimeName) => HealthCheck | undefined;
+}
+
+/** Splits `app/NAME` or `dependency/NAME` (a bare name is looked up among apps, then dependencies). */
+export function parseTarget(target: string): { kind?: 'app' | 'dependency'; name: string } {
+  const [head, rest] = target.includes('/') ? target.split('/', 2) : [undefined, target];
+  if (head === 'app' || head === 'dependency') return { kind: head, name: rest ?? '' };
+  if (head === undefined) return { name: target };
+  throw new DvmError('DVM_USAGE', `target "${target}" is not app/NAME or dependency/NAME`, {
+    path: 'target',
+    fix: 'Name the target as app/NAME or dependency/NAME.',
+    details: { origin: 'user' },
+  });
+}
+
+// The named target, or (without one) every live app and dependency instance of the scope.
+async function candidates(p: Platform, target: string | undefined, scope: Placement): Promise<Candidate[]> {
+  const parsed = target ? parseTarget(target) : undefined;
+  const apps =
+    parsed?.kind === 'dependency'
+      ? []
+      : parsed
+        ? await findLiveApp(p, parsed.name, scope).then(
+            (live) => [live],
+            (error) => {
+              if (parsed.kind === 'app') throw error;
+              return [];
+            },
+          )
+        : await liveAppsIn(p, scope);
+  const out: Candidate[] = apps.map((live) => ({
+    kind: 'app',
+    name: live.app.name,
+    id: live.id,
+    check: () => appHealthCheck(live),
+  }));
+  if (parsed?.kind === 'app' || (parsed && out.length > 0)) return out;
+  const instances = parsed
+    ? [await findInstance(p.store, p.home, parsed.name, scope)]
+    : await listInstances(p.store, p.home, scope);
+  for (const instance of instances) {
+    out.push({
+      kind: 'dependency',
+      name: instance.name,
+      id: instance.id,
+      check: (runtime) => healthCheckFor(instance, runtime),
+    });
+  }
+  return out;
+}
+
+/**
+ * Kills a running app or dependency instance (the named one, else a random one of the scope) as a crash would,
+ * waits until its restart policy has it running and healthy again, and reports the recovery time.
+ */
+export async function chaosKill(
+  p: Platform,
+  deps: DepsContext,
+  options: {
+    target?: string;
+    scope: Placement;
+    timeoutMs: number;
+    signal: AbortSignal;
+    progress?: (message: string) => void;
+  },
+): Promise<Record<string, unknown>> {
+  const running = [];
+  for (const candidate of await candidates(p, options.target, options.scope)) {
+    const record = readRecord(p.home, candidate.id);
+    const state = record ? await deps.runtime(record.runtime).inspect(candidate.id) : undefined;
+    if (record && state?.status === 'running') running.push({ ...candidate, runtime: record.runtime, state });
+  }
+  const victim = running[Math.floor(Math.random() * running.length)];
+  if (!victim) {
+    throw new DvmError(
+      'DVM_TARGET_NOT_FOUND',
+      `nothing to kill: ${options.target ?? 'no app or dependency'} is running`,
+      {
+        fix: 'Start a dependency (dvm start dependency NAME) or deploy an app first.',
+        details: { origin: 'user' },
+      },
+    );
+  }
+  const runtime = deps.runtime(victim.runtime);
+  const killedAt = Date.now();
+  await runtime.kill(victim.id);
+  options.progress?.(
+    `killed ${victim.kind}/${victim.name} (pid ${victim.state.pid ?? victim.state.containerId})`,
+  );
+  for (;;) {
+    const state = await runtime.inspect(victim.id);
+    const restarted = state?.pid !== victim.state.pid || (state?.restarts ?? 0) > victim.state.restarts;
+    if (state?.status === 'running' && restarted) break;
+    if (Date.now() - killedAt > options.timeoutMs || options.signal.aborted) {
+      throw new DvmError(
+        'DVM_HEALTH_FAILED',
+        `${victim.kind}/${victim.name} did not come back within ${options.timeoutMs} ms after the kill`,
+        {
+          fix: 'Check its restart policy (restart: always | on-failure) and its logs.',
+          details: { origin: 'system' },
+        },
+      );
+    }
+    await sleep(50);
+  }
+  const check = victim.check(victim.runtime);
+  if (check) {
+    await waitHealthy(check, {
+      signal: options.signal,
+      runCommand: (argv, t) => runtime.exec(victim.id, argv, t),
+    });
+  }
+  const state = await runtime.inspect(victim.id);
+  return {
+    killed: `${victim.kind}/${victim.name}`,
+    runtime: victim.runtime,
+    killedPid: victim.state.pid,
+    newPid: state?.pid,
+    restarts: state?.restarts,
+    recoveredInMs: Date.now() - killedAt,
+  };
+}
