@@ -1,8 +1,7 @@
+import { REFERENCE, referenceProblem } from '../deps/argv-references.ts';
 import { labelOf, type Pending, type ProblemList } from './pending.ts';
 
 type Spec = Record<string, unknown>;
-
-const REFERENCE = /\$\(([a-zA-Z]+)(?:\.([A-Za-z0-9_-]+))?\)/g;
 
 /**
  * Checks the `$(…)` references in a Dependency's argv lists at apply time: `$(port)`, `$(ports.N)` of a declared
@@ -33,26 +32,7 @@ export function checkDependencyArgv(pending: Pending, problems: ProblemList): vo
     if (!Array.isArray(argv)) continue;
     argv.forEach((arg, index) => {
       for (const [whole, kind, key] of String(arg).matchAll(REFERENCE)) {
-        const problem =
-          kind === 'port'
-            ? key
-              ? 'takes no name'
-              : ports.size === 0
-                ? 'the definition has no ports'
-                : undefined
-            : kind === 'ports'
-              ? key && ports.has(key)
-                ? undefined
-                : `the definition has no container port ${key ?? ''}`.trim()
-              : kind === 'volumes'
-                ? key && volumes.has(key)
-                  ? undefined
-                  : `the definition has no volume "${key ?? ''}"`
-                : kind === 'env' || kind === 'secret'
-                  ? key
-                    ? undefined
-                    : 'needs a variable name'
-                  : `"${kind}" is not $(port), $(ports.N), $(env.NAME), $(volumes.NAME) or $(secret.NAME)`;
+        const problem = referenceProblem(kind ?? '', key, { ports, volumes });
         if (problem) {
           problems.add(pending.doc, labelOf(pending.object), [...path, index], {
             code: 'DVM_REF_NOT_FOUND',

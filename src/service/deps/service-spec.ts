@@ -6,6 +6,7 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { HealthCheck } from '../../runtime/health-probe.ts';
 import { findExecutable } from '../../runtime/process/process-runtime.ts';
 import type { RuntimeName, ServiceSpec } from '../../runtime/types.ts';
+import { REFERENCE } from './argv-references.ts';
 import type { DependencyInstance } from './instances.ts';
 
 type Spec = Record<string, unknown>;
@@ -20,26 +21,29 @@ export interface Substitutions {
   secretFile?: (name: string) => string;
 }
 
-const REFERENCE = /\$\(([a-zA-Z]+)(?:\.([A-Za-z0-9_-]+))?\)/g;
+// The value a reference stands for, or undefined when it names nothing.
+function valueOf(kind: string, key: string | undefined, values: Substitutions): string | undefined {
+  if (kind === 'port') return key ? undefined : String(values.port);
+  if (!key) return undefined;
+  switch (kind) {
+    case 'ports':
+      return values.ports[key] === undefined ? undefined : String(values.ports[key]);
+    case 'env':
+      return values.env[key];
+    case 'volumes':
+      return values.volumes[key];
+    case 'secret':
+      return values.env[key] === undefined ? undefined : values.secretFile?.(key);
+    default:
+      return undefined;
+  }
+}
 
 /** Replaces `$(port)`, `$(ports.N)`, `$(env.X)`, `$(volumes.V)` and `$(secret.X)` inside each argv element. */
 export function substitute(argv: string[], values: Substitutions, owner: string): string[] {
   return argv.map((arg) =>
     arg.replace(REFERENCE, (whole, kind: string, key?: string) => {
-      const found =
-        kind === 'port' && !key
-          ? String(values.port)
-          : kind === 'ports' && key
-            ? values.ports[key] === undefined
-              ? undefined
-              : String(values.ports[key])
-            : kind === 'env' && key
-              ? values.env[key]
-              : kind === 'volumes' && key
-                ? values.volumes[key]
-                : kind === 'secret' && key && values.env[key] !== undefined
-                  ? values.secretFile?.(key)
-                  : undefined;
+      const found = valueOf(kind, key, values);
       if (found === undefined) {
         throw new DvmError('DVM_REF_NOT_FOUND', `${owner}: ${whole} refers to nothing`, {
           path: 'spec.process.command',
