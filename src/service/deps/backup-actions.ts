@@ -47,6 +47,11 @@ export function backupActions(home: string): ActionDefinition[] {
     platform ??= openPlatform(home);
     return platform;
   };
+  // The platform and the instance an input names.
+  const target = async (input: Input) => {
+    const p = await open();
+    return { home: p.home, instance: await findInstance(p.store, p.home, input.target, scope(input)) };
+  };
   const backup: ActionDefinition<Input, Record<string, unknown>> = {
     name: 'data.backup',
     version: '1.0.0',
@@ -69,11 +74,10 @@ export function backupActions(home: string): ActionDefinition[] {
     },
     outputSchema: { type: 'object', additionalProperties: true },
     async handler(input) {
-      const p = await open();
-      const instance = await findInstance(p.store, p.home, input.target, scope(input));
+      const { home: dir, instance } = await target(input);
       const { parseDuration } = await import('../../actions/builtin/duration.ts');
       return {
-        ...(await backupInstance(p.home, instance, {
+        ...(await backupInstance(dir, instance, {
           ...(input.retention ? { retentionMs: parseDuration(input.retention) } : {}),
           ...(input.database ? { database: input.database } : {}),
         })),
@@ -106,10 +110,9 @@ export function backupActions(home: string): ActionDefinition[] {
     },
     outputSchema: { type: 'object', additionalProperties: true },
     async handler(input) {
-      const p = await open();
-      const instance = await findInstance(p.store, p.home, input.target, scope(input));
+      const { home: dir, instance } = await target(input);
       return {
-        ...(await restoreInstance(p.home, instance, {
+        ...(await restoreInstance(dir, instance, {
           ...(input.file ? { file: input.file } : {}),
           ...(input.clean !== undefined ? { clean: input.clean } : {}),
           ...(input.database ? { database: input.database } : {}),

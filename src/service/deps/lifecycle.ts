@@ -86,8 +86,8 @@ async function startUnlocked(
   instance: DependencyInstance,
   options: { runtime?: RuntimeName; signal?: AbortSignal },
 ): Promise<StartResult> {
-  const runtimeName = runtimeOf(ctx, instance, options.runtime);
   const previous = readRecord(ctx.home, instance.id);
+  const runtimeName = options.runtime ?? previous?.runtime ?? ctx.defaultRuntime;
   if (previous && previous.runtime !== runtimeName) {
     const there = await ctx.runtime(previous.runtime).inspect(instance.id);
     if (there?.status === 'running' || there?.status === 'restarting') {
@@ -101,7 +101,7 @@ async function startUnlocked(
     }
   }
   const runtime = ctx.runtime(runtimeName);
-  const record: InstanceRecord = { ...(readRecord(ctx.home, instance.id) ?? {}), runtime: runtimeName };
+  const record: InstanceRecord = { ...(previous ?? {}), runtime: runtimeName };
   const spec = serviceSpec(instance, runtimeName);
   const began = Date.now();
   const before = await runtime.inspect(instance.id);

@@ -22,7 +22,7 @@ export interface Substitutions {
 }
 
 // The value a reference stands for, or undefined when it names nothing.
-function valueOf(kind: string, key: string | undefined, values: Substitutions): string | undefined {
+function referenceValue(kind: string, key: string | undefined, values: Substitutions): string | undefined {
   if (kind === 'port') return key ? undefined : String(values.port);
   if (!key) return undefined;
   switch (kind) {
@@ -43,7 +43,7 @@ function valueOf(kind: string, key: string | undefined, values: Substitutions): 
 export function substitute(argv: string[], values: Substitutions, owner: string): string[] {
   return argv.map((arg) =>
     arg.replace(REFERENCE, (whole, kind: string, key?: string) => {
-      const found = valueOf(kind, key, values);
+      const found = referenceValue(kind, key, values);
       if (found === undefined) {
         throw new DvmError('DVM_REF_NOT_FOUND', `${owner}: ${whole} refers to nothing`, {
           path: 'spec.process.command',
