@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DVM_BIN, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
+import { actionResult, DVM_BIN, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
 import { requireService } from '../support/require-service.ts';
 import { freePort, hostServiceBinaries } from '../support/services.ts';
 
@@ -60,10 +60,7 @@ test('data.backup and data.restore bring back PostgreSQL rows and Redis keys; se
   const file = join(home, 'p.yaml');
   writeFileSync(file, yaml(pgPort, redisPort, '*/1 * * * * *'));
   dvmOk(home, ['apply', '-f', file]);
-  const action = (name: string, ...params: string[]) =>
-    JSON.parse(
-      dvmOk(home, ['action', 'run', name, ...params.flatMap((p) => ['--param', p]), '-o', 'json']).stdout,
-    ).result;
+  const action = (name: string, ...params: string[]) => actionResult(home, name, params);
   try {
     dvmOk(home, ['start', 'dependencies', '-e', 'bk']);
     await pg(

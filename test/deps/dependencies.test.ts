@@ -11,27 +11,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processStartTime } from '../../src/runtime/process/proc.ts';
-import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { actionResult, DVM_BIN, dvm, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
 import { requireService } from '../support/require-service.ts';
 import { freePort, hostServiceBinaries } from '../support/services.ts';
-
-const APP_SERVER = `
-import http from 'node:http';
-import pg from 'pg';
-const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-await client.connect();
-http.createServer(async (req, res) => {
-  if (req.url === '/health') return res.end('ok');
-  if (req.url === '/env') return res.end(JSON.stringify({ dbPort: new URL(process.env.DATABASE_URL).port, pid: process.pid }));
-  if (req.url === '/notes') {
-    const { rows } = await client.query('SELECT body FROM notes ORDER BY id');
-    res.setHeader('content-type', 'application/json');
-    return res.end(JSON.stringify({ notes: rows.map((r) => r.body), redis: process.env.CACHE_URL }));
-  }
-  res.statusCode = 404;
-  res.end();
-}).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('notes-api listening on ' + process.env.PORT));
-`;
 
 function platformYaml(pgPort: number, redisPort: number, appPort: number, appDir: string): string {
   return `apiVersion: devopsmaestro.io/v1
@@ -67,6 +49,20 @@ spec:
   live:
     command: [node, server.mjs]
 `;
+}
+
+/** A fresh home with the demo platform applied on free ports; the app is test/fixtures/live-app (inside the
+ * repository, so that its `import 'pg'` resolves to the repository's node_modules). */
+async function applyDemo() {
+  const home = tempHome();
+  const [pgPort, redisPort, appPort] = [await freePort(), await freePort(), await freePort()];
+  const file = join(home, 'platform.yaml');
+  writeFileSync(
+    file,
+    platformYaml(pgPort, redisPort, appPort, join(REPO_ROOT, 'test', 'fixtures', 'live-app')),
+  );
+  dvmOk(home, ['apply', '-f', file]);
+  return { home, pgPort, redisPort, appPort };
 }
 
 /** GET over a fresh connection (a pooled keep-alive socket would still point at an app process that was replaced). */
@@ -109,14 +105,7 @@ test('dependencies and live mode on the process runtime: health-gated start, ado
     ))
   )
     return;
-  const home = tempHome();
-  const [pgPort, redisPort, appPort] = [await freePort(), await freePort(), await freePort()];
-  // The app lives inside the repository so that `import 'pg'` resolves to the repository's node_modules.
-  const appDir = join(process.cwd(), 'test', 'fixtures', 'live-app');
-  writeFileSync(join(appDir, 'server.mjs'), APP_SERVER);
-  const file = join(home, 'platform.yaml');
-  writeFileSync(file, platformYaml(pgPort, redisPort, appPort, appDir));
-  dvmOk(home, ['apply', '-f', file]);
+  const { home, pgPort, redisPort, appPort } = await applyDemo();
   try {
     const started = JSON.parse(dvmOk(home, ['start', 'dependencies', '-e', 'demo', '-o', 'json']).stdout);
     assert.deepEqual(started.map((s: { name: string }) => s.name).sort(), ['cache', 'platform-db']);
@@ -273,17 +262,8 @@ test('service.* and chaos.* actions through dvm action run: kill and recover, la
     ))
   )
     return;
-  const home = tempHome();
-  const [pgPort, redisPort, appPort] = [await freePort(), await freePort(), await freePort()];
-  const appDir = join(process.cwd(), 'test', 'fixtures', 'live-app');
-  writeFileSync(join(appDir, 'server.mjs'), APP_SERVER);
-  const file = join(home, 'platform.yaml');
-  writeFileSync(file, platformYaml(pgPort, redisPort, appPort, appDir));
-  dvmOk(home, ['apply', '-f', file]);
-  const action = (name: string, ...params: string[]) =>
-    JSON.parse(
-      dvmOk(home, ['action', 'run', name, ...params.flatMap((p) => ['--param', p]), '-o', 'json']).stdout,
-    ).result;
+  const { home, pgPort, appPort } = await applyDemo();
+  const action = (name: string, ...params: string[]) => actionResult(home, name, params);
   const appEnv = async () => JSON.parse((await get(`http://127.0.0.1:${appPort}/env`)).body);
   try {
     // service.deploy starts the dependencies it needs first.

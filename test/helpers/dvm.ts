@@ -68,3 +68,10 @@ export function dvmAsync(
     child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
   });
 }
+
+/** Runs `dvm action run NAME --param …` in-process as the local admin and returns the action's result. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read the result field by field and assert each one.
+export function actionResult(home: string, name: string, params: string[]): Record<string, any> {
+  const args = ['action', 'run', name, ...params.flatMap((p) => ['--param', p]), '-o', 'json'];
+  return JSON.parse(dvmOk(home, args).stdout).result;
+}
