@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDockerRuntime } from '../../src/runtime/docker/docker-runtime.ts';
 import { createProcessRuntime, findExecutable } from '../../src/runtime/process/process-runtime.ts';
@@ -72,73 +72,44 @@ function redisSpec(id: string, port: number, dataDir: string): ServiceSpec {
 
 interface Flavour {
   name: string;
-  available: (t: import('node:test').TestContext) => Promise<boolean>;
+  available: (t: TestContext) => Promise<boolean>;
   make: (home: string) => Runtime;
   /** Paths as the service sees them (process: the host directory itself). */
   processPaths: boolean;
 }
 
+const redisInstalled = (t: TestContext) =>
+  requireService(t, 'redis-server', async () => !!findExecutable(REDIS), 'bash scripts/services/redis.sh');
+
+// The docker runtime against one engine's API (Docker, or Podman's compatible socket).
+function engine(name: string, label: string, host: string, script: string): Flavour {
+  return {
+    name,
+    available: async (t) =>
+      (await requireService(t, label, () => dockerAnswers(host), `bash scripts/services/${script}`)) &&
+      redisInstalled(t),
+    make: (home) =>
+      createDockerRuntime({
+        homeKey: `${name[0]}${process.pid}${home
+          .slice(-4)
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, 'x')}`,
+        host,
+        mounts: HOST_MOUNTS,
+      }),
+    processPaths: false,
+  };
+}
+
 const flavours: Flavour[] = [
   {
     name: 'process',
-    available: (t) =>
-      requireService(
-        t,
-        'redis-server',
-        async () => !!findExecutable(REDIS),
-        'bash scripts/services/redis.sh',
-      ),
+    available: redisInstalled,
     make: (home) => createProcessRuntime({ root: join(home, 'instances'), graceMs: 3000 }),
     processPaths: true,
   },
-  {
-    name: 'docker',
-    available: async (t) =>
-      (await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh')) &&
-      requireService(
-        t,
-        'redis-server',
-        async () => !!findExecutable(REDIS),
-        'bash scripts/services/redis.sh',
-      ),
-    make: (home) =>
-      createDockerRuntime({
-        homeKey: `t${process.pid}${home
-          .slice(-4)
-          .toLowerCase()
-          .replace(/[^a-z0-9]/g, 'x')}`,
-        host: TEST_DOCKER_HOST,
-        mounts: HOST_MOUNTS,
-      }),
-    processPaths: false,
-  },
-  {
-    // Podman's Docker-compatible API: the same docker runtime, another engine.
-    name: 'podman',
-    available: async (t) =>
-      (await requireService(
-        t,
-        'Podman API',
-        () => dockerAnswers(TEST_PODMAN_HOST),
-        'bash scripts/services/podman.sh',
-      )) &&
-      requireService(
-        t,
-        'redis-server',
-        async () => !!findExecutable(REDIS),
-        'bash scripts/services/redis.sh',
-      ),
-    make: (home) =>
-      createDockerRuntime({
-        homeKey: `p${process.pid}${home
-          .slice(-4)
-          .toLowerCase()
-          .replace(/[^a-z0-9]/g, 'x')}`,
-        host: TEST_PODMAN_HOST,
-        mounts: HOST_MOUNTS,
-      }),
-    processPaths: false,
-  },
+  engine('docker', 'Docker', TEST_DOCKER_HOST, 'docker.sh'),
+  engine('podman', 'Podman API', TEST_PODMAN_HOST, 'podman.sh'),
 ];
 
 for (const flavour of flavours) {
