@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { actionResult, DVM_BIN, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
-import { requireService } from '../support/require-service.ts';
-import { freePort, hostServiceBinaries } from '../support/services.ts';
+import { freePort, queryPg, requireHostServices } from '../support/services.ts';
 
 function yaml(pgPort: number, redisPort: number, schedule: string): string {
   return `apiVersion: devopsmaestro.io/v1
@@ -32,29 +31,14 @@ spec:
 `;
 }
 
-async function pg(port: number, sql: string) {
-  const { default: pgLib } = await import('pg');
-  const client = new pgLib.Client({ host: '127.0.0.1', port, user: 'app', password: 'pw', database: 'app' });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
+function pg(port: number, sql: string) {
+  return queryPg({ port, user: 'app', password: 'pw', database: 'app' }, sql);
 }
 
 test('data.backup and data.restore bring back PostgreSQL rows and Redis keys; serve backs volumes up on schedule and prunes by retention', {
   timeout: 180_000,
 }, async (t) => {
-  if (
-    !(await requireService(
-      t,
-      'postgresql and redis-server binaries',
-      hostServiceBinaries,
-      'bash .ci/services.sh',
-    ))
-  )
-    return;
+  if (!(await requireHostServices(t))) return;
   const home = tempHome();
   const [pgPort, redisPort] = [await freePort(), await freePort()];
   const file = join(home, 'p.yaml');

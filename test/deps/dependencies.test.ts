@@ -12,8 +12,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processStartTime } from '../../src/runtime/process/proc.ts';
 import { actionResult, DVM_BIN, dvm, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
-import { requireService } from '../support/require-service.ts';
-import { freePort, hostServiceBinaries } from '../support/services.ts';
+import { freePort, queryPg, requireHostServices } from '../support/services.ts';
 
 function platformYaml(pgPort: number, redisPort: number, appPort: number, appDir: string): string {
   return `apiVersion: devopsmaestro.io/v1
@@ -76,35 +75,16 @@ function get(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-async function pgQuery(port: number, sql: string, params: unknown[] = []) {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: 'devops',
-    password: 'p@ss word',
-    database: 'shop',
-  });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+const DEMO_DB = { user: 'devops', password: 'p@ss word', database: 'shop' };
+
+function pgQuery(port: number, sql: string, params: unknown[] = []) {
+  return queryPg({ port, ...DEMO_DB }, sql, params);
 }
 
 test('dependencies and live mode on the process runtime: health-gated start, adoption, restart, data, crash, down', {
   timeout: 180_000,
 }, async (t) => {
-  if (
-    !(await requireService(
-      t,
-      'postgresql and redis-server binaries',
-      hostServiceBinaries,
-      'bash .ci/services.sh',
-    ))
-  )
-    return;
+  if (!(await requireHostServices(t))) return;
   const { home, pgPort, redisPort, appPort } = await applyDemo();
   try {
     const started = JSON.parse(dvmOk(home, ['start', 'dependencies', '-e', 'demo', '-o', 'json']).stdout);
@@ -221,15 +201,7 @@ test('dependencies and live mode on the process runtime: health-gated start, ado
 });
 
 test('a host port already in use is DVM_PORT_IN_USE naming the process that holds it', async (t) => {
-  if (
-    !(await requireService(
-      t,
-      'postgresql and redis-server binaries',
-      hostServiceBinaries,
-      'bash .ci/services.sh',
-    ))
-  )
-    return;
+  if (!(await requireHostServices(t))) return;
   const home = tempHome();
   const holder = createServer();
   await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
@@ -253,15 +225,7 @@ test('a host port already in use is DVM_PORT_IN_USE naming the process that hold
 test('service.* and chaos.* actions through dvm action run: kill and recover, latency proxy on and off, restart', {
   timeout: 180_000,
 }, async (t) => {
-  if (
-    !(await requireService(
-      t,
-      'postgresql and redis-server binaries',
-      hostServiceBinaries,
-      'bash .ci/services.sh',
-    ))
-  )
-    return;
+  if (!(await requireHostServices(t))) return;
   const { home, pgPort, appPort } = await applyDemo();
   const action = (name: string, ...params: string[]) => actionResult(home, name, params);
   const appEnv = async () => JSON.parse((await get(`http://127.0.0.1:${appPort}/env`)).body);
@@ -313,15 +277,7 @@ test('service.* and chaos.* actions through dvm action run: kill and recover, la
 });
 
 test('two dvm processes starting the same instance at once start it once', { timeout: 60_000 }, async (t) => {
-  if (
-    !(await requireService(
-      t,
-      'postgresql and redis-server binaries',
-      hostServiceBinaries,
-      'bash .ci/services.sh',
-    ))
-  )
-    return;
+  if (!(await requireHostServices(t))) return;
   const home = tempHome();
   const port = await freePort();
   const file = join(home, 'p.yaml');
