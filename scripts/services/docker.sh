@@ -34,13 +34,6 @@ if docker image inspect local/busybox:1 >/dev/null 2>&1 &&
 fi
 if ! docker image inspect local/busybox:1 >/dev/null 2>&1; then
   echo "== building local/busybox:1"
-  dir=$(mktemp -d)
-  mkdir -p "$dir/bin" "$dir/tmp"
-  chmod 755 "$dir" "$dir/bin"
-  chmod 1777 "$dir/tmp"
-  cp /bin/busybox "$dir/bin/busybox"
-  for tool in sh echo sleep cat ls printf seq true false date; do ln -s busybox "$dir/bin/$tool"; done
-  tar -C "$dir" -c . | docker import - local/busybox:1 >/dev/null
-  rm -rf "$dir"
+  bash "$(dirname "$0")/lib/busybox-rootfs.sh" | docker import - local/busybox:1 >/dev/null
 fi
 echo "== docker ready at $DOCKER_HOST ($(docker version --format '{{.Server.Version}}'))"

@@ -30,13 +30,6 @@ if ! curl -sf --unix-socket "$SOCK" http://podman/v1.40/version >/dev/null 2>&1;
 fi
 if ! "${PODMAN[@]}" image exists local/busybox:1; then
   echo "== importing local/busybox:1 into podman"
-  dir=$(mktemp -d)
-  mkdir -p "$dir/bin" "$dir/tmp"
-  chmod 755 "$dir" "$dir/bin"
-  chmod 1777 "$dir/tmp"
-  cp /bin/busybox "$dir/bin/busybox"
-  for tool in sh echo sleep cat ls printf seq true false date; do ln -s busybox "$dir/bin/$tool"; done
-  tar -C "$dir" -c . | "${PODMAN[@]}" import - local/busybox:1 >/dev/null
-  rm -rf "$dir"
+  bash "$(dirname "$0")/lib/busybox-rootfs.sh" | "${PODMAN[@]}" import - local/busybox:1 >/dev/null
 fi
 echo "== podman API ready at unix://$SOCK ($("${PODMAN[@]}" --version))"
