@@ -9,6 +9,18 @@ export interface LogSink {
   write(stream: 'stdout' | 'stderr', chunk: string | Uint8Array): void;
   /** Path of the log file, if the sink writes to one. */
   readonly path?: string;
+  /**
+   * A file descriptor a child process may write its stdout and stderr into directly, saving the two pipes and
+   * the copying through this process; undefined when the sink cannot take one (then output goes to write()).
+   */
+  attachChild?(): ChildOutput | undefined;
+}
+
+/** A child's direct line into a log: give it `fd` as stdout and stderr; call release() once it has exited. */
+export interface ChildOutput {
+  readonly fd: number;
+  /** Applies the log's cap to what the child wrote (and marks the log truncated when it went past). */
+  release(): void;
 }
 
 /** Notification targets from configuration (`$DVM_HOME/config.yaml`, `notify:`). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createLogFile, createMemoryLog } from './log-file.ts';
@@ -73,6 +73,36 @@ test('writes after close are ignored', async () => {
   await log.close();
   log.write('stdout', 'b');
   assert.equal(readFileSync(path, 'utf8'), 'a');
+});
+
+test('a child writing into the file directly is capped on release, and later writes count its bytes', async () => {
+  const path = join(dir.path, 'child', 'direct.log');
+  const log = createLogFile(path, { maxBytes: 8 });
+  const child = log.attachChild?.();
+  assert.ok(child, 'a log file takes a child descriptor');
+  writeSync(child.fd, 'abc');
+  child.release();
+  assert.equal(log.bytes, 3);
+  assert.equal(log.truncated, false);
+  log.write('stdout', 'def');
+  const again = log.attachChild?.();
+  assert.ok(again);
+  writeSync(again.fd, '0123456789');
+  again.release();
+  assert.equal(log.truncated, true);
+  assert.equal(log.bytes, 8);
+  log.write('stdout', 'dropped');
+  await log.close();
+  assert.equal(readFileSync(path, 'utf8'), 'abcdef01\n[dvm: log truncated at 8 bytes]\n');
+});
+
+test('a child that printed nothing into its log leaves no file', async () => {
+  const path = join(dir.path, 'child', 'silent.log');
+  const log = createLogFile(path);
+  log.attachChild?.()?.release();
+  await log.close();
+  assert.equal(existsSync(path), false);
+  assert.equal(log.bytes, 0);
 });
 
 test('a memory log caps the same way', () => {

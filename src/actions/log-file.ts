@@ -1,6 +1,6 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LogSink } from './action.ts';
+import type { ChildOutput, LogSink } from './action.ts';
 
 /** Default cap of one task's log: 10 MiB. */
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -16,7 +16,7 @@ export interface CappedLog extends LogSink {
 /** A log file: the sink plus close(). */
 export interface LogFile extends CappedLog {
   readonly path: string;
-  /** Flushes and closes the file; rejects with the write error if the file could not be written. */
+  /** Closes the file (removing it when a child left it empty); rejects with the error if it could not be written. */
   close(): Promise<void>;
 }
 
@@ -25,6 +25,9 @@ export interface LogOptions {
   /** Output kept before the log is truncated (default 10 MiB). */
   maxBytes?: number;
 }
+
+/** How often the size of a log a child writes into directly is checked against the cap while it runs. */
+export const CHILD_CAP_CHECK_MS = 1000;
 
 const truncationNote = (maxBytes: number) => `\n[dvm: log truncated at ${maxBytes} bytes]\n`;
 
@@ -38,35 +41,76 @@ function byteLength(chunk: string | Uint8Array): number {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
 }
 
+// Directories known to exist: the logs of one run share one, so it is created once, not once per task.
+const madeDirs = new Set<string>();
+
 /**
  * An append-only log file capped at `maxBytes`: past the cap it writes one truncation line and drops the rest.
  * The file (and its directory) is created on the first write, so a task that prints nothing leaves no file;
- * `path` is set either way. stdout and stderr are interleaved in arrival order.
+ * `path` is set either way. stdout and stderr are interleaved in arrival order. A child process may write
+ * into the file directly (`attachChild`, no pipes): its output is capped while it runs (checked every
+ * CHILD_CAP_CHECK_MS) and exactly when it is released.
  */
 export function createLogFile(path: string, options: LogOptions = {}): LogFile {
   const maxBytes = options.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
-  let stream: WriteStream | undefined;
+  let fd: number | undefined;
   let failure: Error | undefined;
   let closed = false;
   let bytes = 0;
   let truncated = false;
 
-  const open = (): WriteStream => {
+  const open = (): number | undefined => {
+    if (fd !== undefined || failure) return fd;
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      const dir = dirname(path);
+      if (!madeDirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        if (madeDirs.size >= 256) madeDirs.clear();
+        madeDirs.add(dir);
+      }
+      fd = openSync(path, 'a');
     } catch (error) {
-      failure ??= error as Error;
+      failure = error as Error;
     }
-    const s = createWriteStream(path, { flags: 'a' });
-    s.on('error', (error) => {
-      failure ??= error;
-    });
-    return s;
+    return fd;
   };
 
   const put = (data: string | Uint8Array) => {
-    stream ??= open();
-    stream.write(data);
+    const file = open();
+    if (file === undefined) return;
+    try {
+      if (typeof data === 'string') writeSync(file, data);
+      else writeSync(file, data);
+    } catch (error) {
+      failure ??= error as Error;
+    }
+  };
+
+  const sizeOnDisk = (file: number): number => {
+    try {
+      return fstatSync(file).size;
+    } catch {
+      return bytes;
+    }
+  };
+
+  // Cuts what a child wrote past the cap; with `final`, also appends the note (once) and stops further writes.
+  let overflowed = false;
+  const capChildOutput = (file: number, final: boolean) => {
+    const size = sizeOnDisk(file);
+    if (size > maxBytes) {
+      overflowed = true;
+      try {
+        ftruncateSync(file, maxBytes);
+      } catch (error) {
+        failure ??= error as Error;
+      }
+    }
+    bytes = Math.min(size, maxBytes);
+    if (final && overflowed && !truncated) {
+      truncated = true;
+      put(truncationNote(maxBytes));
+    }
   };
 
   return {
@@ -92,23 +136,44 @@ export function createLogFile(path: string, options: LogOptions = {}): LogFile {
       truncated = true;
       put(truncationNote(maxBytes));
     },
+    attachChild(): ChildOutput | undefined {
+      if (closed || truncated) return undefined;
+      const file = open();
+      if (file === undefined) return undefined;
+      const watch = setInterval(() => capChildOutput(file, false), CHILD_CAP_CHECK_MS);
+      watch.unref();
+      let released = false;
+      return {
+        fd: file,
+        release() {
+          if (released) return;
+          released = true;
+          clearInterval(watch);
+          capChildOutput(file, true);
+        },
+      };
+    },
     close() {
+      if (closed) return failure ? Promise.reject(failure) : Promise.resolve();
       closed = true;
-      const s = stream;
-      if (!s) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const done = () => (failure ? reject(failure) : resolve());
-        if (s.closed || s.destroyed) {
-          done();
-          return;
+      if (fd !== undefined) {
+        try {
+          // A child given the file that printed nothing leaves no file, like a task that was never attached.
+          if (bytes === 0 && sizeOnDisk(fd) === 0) unlinkSync(path);
+        } catch {
+          // Someone else removed it: nothing to clean.
         }
-        s.end(() => done());
-        s.once('error', () => done());
-      });
+        try {
+          closeSync(fd);
+        } catch (error) {
+          failure ??= error as Error;
+        }
+        fd = undefined;
+      }
+      return failure ? Promise.reject(failure) : Promise.resolve();
     },
   };
 }
-
 /** A capped log kept in memory (callbacks, the agent API, tests); `text()` decodes it as UTF-8. */
 export function createMemoryLog(options: LogOptions = {}): CappedLog & { text(): string } {
   const maxBytes = options.maxBytes ?? DEFAULT_LOG_MAX_BYTES;

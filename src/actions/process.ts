@@ -196,9 +196,15 @@ export async function runProcess(
 
   return new Promise<ProcessResult>((resolve, reject) => {
     let child: ChildProcess;
+    // A log file takes the child's output on its own descriptor: no pipes to create, read and copy.
+    const direct = log.attachChild?.();
     try {
-      child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const stdio = direct
+        ? (['ignore', direct.fd, direct.fd] as const)
+        : (['ignore', 'pipe', 'pipe'] as const);
+      child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: [...stdio] });
     } catch (error) {
+      direct?.release();
       // Synchronous refusals: a NUL byte in an argument, an invalid env value.
       reject(
         new DvmError('DVM_ACTION_INPUT_INVALID', `${label()} cannot be run: ${(error as Error).message}`, {
@@ -246,6 +252,7 @@ export async function runProcess(
       }
       settled = true;
       cleanup();
+      direct?.release();
       if (stopping) {
         reject(stopping);
       } else if (code === 0) {
@@ -284,6 +291,7 @@ export async function runProcess(
       if (settled || child.pid !== undefined) return;
       settled = true;
       cleanup();
+      direct?.release();
       child.stdout?.destroy();
       child.stderr?.destroy();
       reject(spawnFailure(error, argv[0], cwd, env));

@@ -3,7 +3,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DvmError } from '../../errors/dvm-error.ts';
-import { createLogFile } from '../log-file.ts';
+import { CHILD_CAP_CHECK_MS, createLogFile } from '../log-file.ts';
 import { createBuiltinRegistry } from '../registry.ts';
 import { processRunning, tempDir, testContext } from '../testing.ts';
 import { execAction } from './exec.ts';
@@ -202,6 +202,19 @@ test('output past the log cap is dropped, marked, and reported as truncated', as
   assert.equal(log.bytes, 1000);
   const text = readFileSync(path, 'utf8');
   assert.equal(text, `${'x'.repeat(1000)}\n[dvm: log truncated at 1000 bytes]\n`);
+});
+
+test('a child that keeps printing past the cap is cut while it runs, not only when it exits', async () => {
+  const path = join(dir.path, 'logs', 'running-cap.log');
+  const log = createLogFile(path, { maxBytes: 1000 });
+  const context = { ...testContext(), log };
+  const running = execAction.handler({ shell: 'head -c 3000000 /dev/zero; sleep 2; echo late' }, context);
+  await new Promise((resolve) => setTimeout(resolve, CHILD_CAP_CHECK_MS + 600));
+  assert.ok(statSync(path).size <= 1000, `the file holds ${statSync(path).size} bytes while the task runs`);
+  const output = await running;
+  await log.close();
+  assert.equal(output.truncated, true);
+  assert.equal(readFileSync(path, 'utf8'), `${'\0'.repeat(1000)}\n[dvm: log truncated at 1000 bytes]\n`);
 });
 
 test('the registry validates exec input: exactly one of command and shell, a valid timeout', () => {
