@@ -66,6 +66,16 @@ export function displayArgv(argv: readonly string[]): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
+// Node keeps an exited child's object until a major GC (its native handle is only weakly dropped); without our
+// listeners it no longer holds this run's closures, log and timers, so a 10,000-task run stays small.
+const ignoreLateErrors = () => {};
+function release(child: ChildProcess): void {
+  child.removeAllListeners();
+  child.on('error', ignoreLateErrors);
+  child.stdout?.removeAllListeners('data');
+  child.stderr?.removeAllListeners('data');
+}
+
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
@@ -253,6 +263,7 @@ export async function runProcess(
       settled = true;
       cleanup();
       direct?.release();
+      release(child);
       if (stopping) {
         reject(stopping);
       } else if (code === 0) {
@@ -292,6 +303,7 @@ export async function runProcess(
       settled = true;
       cleanup();
       direct?.release();
+      release(child);
       child.stdout?.destroy();
       child.stderr?.destroy();
       reject(spawnFailure(error, argv[0], cwd, env));
