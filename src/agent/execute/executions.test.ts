@@ -44,6 +44,37 @@ test('subscribers get every event in order, live and replayed after Last-Event-I
   assert.throws(() => again.get('nope'), { code: 'DVM_EXECUTION_NOT_FOUND' });
 });
 
+test('finished executions stay in memory up to a bound; older ones replay from the store', async () => {
+  const db = openAgentDb(':memory:');
+  const writer = new GroupCommitter(db);
+  const executions = new Executions(db, writer);
+  const ids: string[] = [];
+  for (let i = 0; i < 1_050; i++) {
+    const id = newExecutionId();
+    ids.push(id);
+    await executions.create({ id, principal: 'a', action: 'x.y', version: '1.0.0' });
+    executions.emit(id, 'log', { line: `line ${i}` });
+    await executions.finish(id, { status: 'succeeded', result: { i } });
+  }
+  assert.ok(executions.inMemory <= 1_000, `${executions.inMemory} executions kept in memory`);
+  const replay: ExecutionEvent[] = [];
+  executions.subscribe(
+    ids[0],
+    0,
+    (e) => replay.push(e),
+    () => {},
+  );
+  assert.deepEqual(
+    replay.map((e) => [e.type, e.data]),
+    [
+      ['started', { action: 'x.y', version: '1.0.0' }],
+      ['log', { line: 'line 0' }],
+      ['completed', { result: { i: 0 } }],
+    ],
+  );
+  assert.deepEqual(executions.get(ids[1_049]).result, { i: 1_049 });
+});
+
 test('executions of a dead process become interrupted and their request ids answer so, never run again', async () => {
   const db = openAgentDb(':memory:');
   const writer = new GroupCommitter(db);

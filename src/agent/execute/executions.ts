@@ -56,8 +56,10 @@ interface Row {
 
 const LIFECYCLE = new Set<ExecutionEvent['type']>(['started', 'completed', 'failed']);
 
-// How long a finished execution's events stay in memory for late SSE clients (then they come from the store).
+// How long a finished execution's events stay in memory for late SSE clients (then they come from the store),
+// and how many at most: under load a time limit alone would keep minutes of results on the heap.
 const KEEP_FINISHED_MS = 60_000;
+const KEEP_FINISHED_MAX = 1_000;
 
 /** A new execution id: `x` + time + random, sortable by creation. */
 export function newExecutionId(): string {
@@ -95,6 +97,8 @@ export class Executions {
   readonly #db: DatabaseSync;
   readonly #writer: GroupCommitter;
   readonly #live = new Map<string, Live>();
+  // Finished executions still in #live, oldest first, with when they finished (performance.now()).
+  readonly #finished = new Map<string, number>();
   #unsaved: [string, ExecutionEvent][] = [];
 
   constructor(db: DatabaseSync, writer: GroupCommitter) {
@@ -209,8 +213,19 @@ export class Executions {
     );
     for (const listener of live.listeners) listener(null);
     live.listeners.clear();
-    setTimeout(() => this.#live.delete(id), KEEP_FINISHED_MS).unref();
+    this.#retire(id);
     return live.record;
+  }
+
+  // Keeps a finished execution in memory for late subscribers, dropping the oldest past the count or age limit.
+  #retire(id: string): void {
+    const now = performance.now();
+    this.#finished.set(id, now);
+    for (const [oldest, finishedAt] of this.#finished) {
+      if (this.#finished.size <= KEEP_FINISHED_MAX && now - finishedAt < KEEP_FINISHED_MS) break;
+      this.#finished.delete(oldest);
+      this.#live.delete(oldest);
+    }
   }
 
   /** The execution with this id; DVM_EXECUTION_NOT_FOUND when there is none. */
@@ -285,6 +300,11 @@ export class Executions {
       });
     }
     return events;
+  }
+
+  /** Executions whose records and events this process holds in memory, running or recently finished (for tests and metrics). */
+  get inMemory(): number {
+    return this.#live.size;
   }
 
   /** Live executions of this process (for metrics and shutdown). */
