@@ -165,10 +165,14 @@ export class Executions {
     // Events of one tick are persisted by one write (with the other writes of the next group commit).
     this.#unsaved.push([id, event]);
     if (this.#unsaved.length === 1) {
+      // Taken once: the group committer may run this work again after a rollback.
+      let batch: [string, ExecutionEvent][] | undefined;
       this.#writer
         .write((db) => {
-          const batch = this.#unsaved;
-          this.#unsaved = [];
+          if (!batch) {
+            batch = this.#unsaved;
+            this.#unsaved = [];
+          }
           const insert = statement(
             db,
             'INSERT INTO execution_events (execution_id, seq, event) VALUES (?, ?, ?)',

@@ -18,7 +18,31 @@ test('concurrent writes share one transaction, and a failing write fails alone',
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 500);
   assert.equal(results.at(-1)?.status, 'rejected');
   assert.equal(writer.commits, 1, 'one commit for the whole burst');
+  assert.equal(writer.retries, 1, 'the failing write made the batch run again with savepoints');
   assert.equal((db.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n, 500);
   await insert('later');
   assert.equal(writer.commits, 2);
+  assert.equal(writer.retries, 1, 'a batch without a failing write runs once');
+});
+
+test('a batch run again after a failure sees a new transaction number and no effects of the rolled-back run', async () => {
+  const db = openAgentDb(':memory:');
+  const writer = new GroupCommitter(db);
+  const seen: number[] = [];
+  const counted = writer.write((d) => {
+    seen.push(writer.transaction);
+    d.prepare(
+      "INSERT INTO tokens (id, name, role, hash, created_at) VALUES ('a', 'a', 'viewer', 'h', 'now')",
+    ).run();
+    return (d.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n;
+  });
+  const failing = writer.write(() => {
+    throw new Error('boom');
+  });
+  const [count, failure] = await Promise.allSettled([counted, failing]);
+  assert.deepEqual(count, { status: 'fulfilled', value: 1 }, 'the row of the rolled-back run is gone');
+  assert.equal(failure.status, 'rejected');
+  assert.equal(seen.length, 2);
+  assert.notEqual(seen[0], seen[1]);
+  assert.equal((db.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n, 1);
 });

@@ -1,6 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { statement } from './statements.ts';
 
+type Result = { ok: boolean; value: unknown };
+
 interface Pending {
   work: (db: DatabaseSync) => unknown;
   resolve: (value: unknown) => void;
@@ -10,7 +12,9 @@ interface Pending {
 /**
  * Groups writes that arrive together into one durable transaction: each `write` resolves only after the
  * transaction holding it committed (WAL, synchronous=FULL), so a burst of N writes costs one fsync, not N.
- * A write that throws fails alone (its statements are rolled back to a savepoint); the others still commit.
+ * A write that throws fails alone: the batch is rolled back and run again with a savepoint around each write
+ * (so the others still commit). Work may therefore run twice; it must not depend on side effects of a run that
+ * was rolled back (writers caching reads per `transaction` are fine: a retry is a new transaction).
  */
 export class GroupCommitter {
   readonly #db: DatabaseSync;
@@ -20,6 +24,8 @@ export class GroupCommitter {
   commits = 0;
   /** Writes committed so far. */
   writes = 0;
+  /** Batches that had a failing write and were run again write by write (for tests and metrics). */
+  retries = 0;
   /** Number of the transaction being written (or last written); writers may cache what they read inside it. */
   transaction = 0;
 
@@ -53,33 +59,11 @@ export class GroupCommitter {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
-    const results: { ok: boolean; value: unknown }[] = [];
+    let results: Result[];
     try {
-      statement(this.#db, 'BEGIN IMMEDIATE').run();
-      this.transaction++;
+      // Most batches have no failing write: no savepoints, which cost two statements per write.
+      results = this.#transaction(batch, false) ?? this.#retry(batch);
     } catch (error) {
-      for (const p of batch) p.reject(error);
-      return;
-    }
-    try {
-      const savepoint = statement(this.#db, 'SAVEPOINT one');
-      const release = statement(this.#db, 'RELEASE one');
-      for (const p of batch) {
-        savepoint.run();
-        try {
-          results.push({ ok: true, value: p.work(this.#db) });
-          release.run();
-        } catch (error) {
-          statement(this.#db, 'ROLLBACK TO one').run();
-          release.run();
-          results.push({ ok: false, value: error });
-        }
-      }
-      statement(this.#db, 'COMMIT').run();
-    } catch (error) {
-      try {
-        this.#db.exec('ROLLBACK');
-      } catch {}
       for (const p of batch) p.reject(error);
       return;
     }
@@ -90,5 +74,44 @@ export class GroupCommitter {
       if (r.ok) p.resolve(r.value);
       else p.reject(r.value);
     });
+  }
+
+  #retry(batch: Pending[]): Result[] {
+    this.retries++;
+    return this.#transaction(batch, true) as Result[];
+  }
+
+  // Runs the batch in one transaction. Without savepoints, the first failing write rolls everything back and
+  // returns undefined; with them, a failing write is rolled back alone. Throws when the transaction itself fails.
+  #transaction(batch: Pending[], savepoints: boolean): Result[] | undefined {
+    statement(this.#db, 'BEGIN IMMEDIATE').run();
+    this.transaction++;
+    const results: Result[] = [];
+    try {
+      const savepoint = savepoints ? statement(this.#db, 'SAVEPOINT one') : undefined;
+      const release = savepoints ? statement(this.#db, 'RELEASE one') : undefined;
+      for (const p of batch) {
+        savepoint?.run();
+        try {
+          results.push({ ok: true, value: p.work(this.#db) });
+          release?.run();
+        } catch (error) {
+          if (!savepoints) {
+            this.#db.exec('ROLLBACK');
+            return undefined;
+          }
+          statement(this.#db, 'ROLLBACK TO one').run();
+          release?.run();
+          results.push({ ok: false, value: error });
+        }
+      }
+      statement(this.#db, 'COMMIT').run();
+      return results;
+    } catch (error) {
+      try {
+        this.#db.exec('ROLLBACK');
+      } catch {}
+      throw error;
+    }
   }
 }
