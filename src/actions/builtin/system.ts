@@ -17,6 +17,24 @@ export type SystemInfo = {
 // The host name is read once: it does not change under a running agent (and the call is a system call).
 const HOSTNAME = hostname();
 
+// Host figures read from /proc at most once per SAMPLE_MS: the kernel updates the load average every 5 s and the
+// uptime is reported in whole seconds, so a busy agent answers from the last sample instead of re-reading them.
+const SAMPLE_MS = 250;
+let sample: { at: number; hostUptimeSeconds: number; loadAverage: number[]; rssBytes: number } | undefined;
+
+function hostSample(): NonNullable<typeof sample> {
+  const now = performance.now();
+  if (!sample || now - sample.at >= SAMPLE_MS) {
+    sample = {
+      at: now,
+      hostUptimeSeconds: Math.round(uptime()),
+      loadAverage: loadavg().map((n) => Math.round(n * 100) / 100),
+      rssBytes: process.memoryUsage.rss(),
+    };
+  }
+  return sample;
+}
+
 /** `system.info`: a cheap read action describing the agent's process and host (also the API's smoke test). */
 export const systemInfoAction: ActionDefinition<Record<string, never>, ReadOutput<SystemInfo>> = {
   name: 'system.info',
@@ -27,15 +45,16 @@ export const systemInfoAction: ActionDefinition<Record<string, never>, ReadOutpu
   inputSchema: { type: 'object', additionalProperties: false, properties: {} },
   outputSchema: READ_OUTPUT_SCHEMA,
   async handler(_input, context) {
+    const host = hostSample();
     const summary: SystemInfo = {
       hostname: HOSTNAME,
       platform: `${process.platform}-${process.arch}`,
       node: process.version,
       pid: process.pid,
       processUptimeSeconds: Math.round(process.uptime()),
-      hostUptimeSeconds: Math.round(uptime()),
-      loadAverage: loadavg().map((n) => Math.round(n * 100) / 100),
-      rssBytes: process.memoryUsage.rss(),
+      hostUptimeSeconds: host.hostUptimeSeconds,
+      loadAverage: [...host.loadAverage],
+      rssBytes: host.rssBytes,
     };
     return {
       summary,
