@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ConnectorHealth, HealthCheck } from '../actions/connectors.ts';
 import type { HealthReport } from './server/agent-services.ts';
+import { statement } from './store/statements.ts';
 
 export type { HealthCheck };
 
@@ -11,7 +12,7 @@ const CHECK_TIMEOUT_MS = 2000;
 export function storeHealth(db: DatabaseSync): HealthCheck {
   return async () => {
     try {
-      db.prepare('SELECT count(*) AS n FROM tokens').get();
+      statement(db, 'SELECT 1 FROM tokens LIMIT 1').get();
       return { status: 'ok', detail: 'agent database readable' };
     } catch (error) {
       return { status: 'error', detail: `agent database: ${(error as Error).message}` };
