@@ -203,3 +203,42 @@ test('bad execution input is refused at apply time with coded errors', () => {
     /DVM_RESULT_REF .*Workflow\/refs spec\.tasks\[0\]\.taskRef: Task\/consume: \$\(tasks\.produce\.results\.version\): "consume" uses a result of "produce" but does not depend on it/,
   );
 });
+
+test('a program or working directory missing on this machine is a warning at apply time and an error at run time', () => {
+  const { home, work } = setup();
+  const tasks = `apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: nobin, domain: ci}
+spec:
+  command: [definitely-not-installed-here, --version]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: nodir, domain: ci}
+spec:
+  workdir: ${join(work, 'no-such-dir')}
+  command: [./build.sh]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: fine, domain: ci}
+spec:
+  command: sh -c true
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: later, domain: ci}
+spec:
+  command: ["$(tasks.build.results.tool)"]
+`;
+  const applied = dvm(home, ['apply', '-f', '-'], { input: tasks });
+  assert.equal(applied.status, 0, applied.stderr);
+  const warnings = applied.stderr.split('\n').filter((line) => line.startsWith('warning:'));
+  assert.deepEqual(warnings, [
+    `warning: DVM_EXEC_NOT_FOUND <stdin>:5:13 Task/nobin spec.command[0]: program "definitely-not-installed-here" is not on this machine's PATH (checked again when the task runs)`,
+    `warning: DVM_WORKDIR_NOT_FOUND <stdin>:11:3 Task/nodir spec.workdir: ${join(work, 'no-such-dir')} is not a directory on this machine (checked again when the task runs)`,
+  ]);
+  const run = dvm(home, ['run', 'task', 'nobin', '-d', 'ci']);
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /DVM_EXEC_NOT_FOUND/);
+});

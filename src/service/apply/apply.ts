@@ -7,6 +7,7 @@ import { resolvePlacement } from '../placement.ts';
 import type { Platform } from '../platform.ts';
 import { View } from '../view.ts';
 import { checkExecution } from './check-execution.ts';
+import { type HostCache, hostWarnings } from './check-host.ts';
 import { checkReferences } from './check-references.ts';
 import { storedDependents } from './dependents.ts';
 import { computeEffective } from './effective.ts';
@@ -41,7 +42,7 @@ export interface ApplyOutcome {
   via?: string;
 }
 
-/** The result of an apply: one outcome per object and any deprecation warnings. */
+/** The result of an apply: one outcome per object, and warnings (deprecated fields, programs or directories missing here). */
 export interface ApplyResult {
   outcomes: ApplyOutcome[];
   warnings: string[];
@@ -120,9 +121,11 @@ export async function applyDocuments(
   }
   // Unplaced objects are still checked against their schema, so one run reports every problem.
   await validateSchemas([...sorted, ...pendings.filter((p) => p.key === '')], view, kinds, problems);
+  const host: HostCache = new Map();
   for (const pending of sorted) {
     await checkReferences(pending, view, kinds, problems);
     await checkExecution(pending, view, kinds, problems);
+    if (!pending.via) warnings.push(...hostWarnings(pending, host));
   }
   if (problems.size > 0)
     throw aggregateError(
