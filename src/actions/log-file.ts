@@ -41,9 +41,6 @@ function byteLength(chunk: string | Uint8Array): number {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
 }
 
-// Directories known to exist: the logs of one run share one, so it is created once, not once per task.
-const madeDirs = new Set<string>();
-
 /**
  * An append-only log file capped at `maxBytes`: past the cap it writes one truncation line and drops the rest.
  * The file (and its directory) is created on the first write, so a task that prints nothing leaves no file;
@@ -62,13 +59,14 @@ export function createLogFile(path: string, options: LogOptions = {}): LogFile {
   const open = (): number | undefined => {
     if (fd !== undefined || failure) return fd;
     try {
-      const dir = dirname(path);
-      if (!madeDirs.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        if (madeDirs.size >= 256) madeDirs.clear();
-        madeDirs.add(dir);
+      try {
+        fd = openSync(path, 'a');
+      } catch (error) {
+        // The first log of a run creates the run's logs directory.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        mkdirSync(dirname(path), { recursive: true });
+        fd = openSync(path, 'a');
       }
-      fd = openSync(path, 'a');
     } catch (error) {
       failure = error as Error;
     }
@@ -174,6 +172,7 @@ export function createLogFile(path: string, options: LogOptions = {}): LogFile {
     },
   };
 }
+
 /** A capped log kept in memory (callbacks, the agent API, tests); `text()` decodes it as UTF-8. */
 export function createMemoryLog(options: LogOptions = {}): CappedLog & { text(): string } {
   const maxBytes = options.maxBytes ?? DEFAULT_LOG_MAX_BYTES;

@@ -97,7 +97,11 @@ export class GroupCommitter {
           release?.run();
         } catch (error) {
           if (!savepoints) {
-            this.#db.exec('ROLLBACK');
+            try {
+              this.#db.exec('ROLLBACK');
+            } catch {
+              // SQLite already rolled back (some errors end the transaction themselves).
+            }
             return undefined;
           }
           statement(this.#db, 'ROLLBACK TO one').run();
