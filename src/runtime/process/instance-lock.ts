@@ -1,12 +1,42 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { isAlive, processStartTime } from './proc.ts';
 
+function readOrEmpty(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+// Removes a lock whose holder is gone, unless another dvm replaced it in the meantime: the lock is renamed away
+// (atomic), and put back when what was renamed is not the stale holder that was seen.
+function removeStale(path: string, staleHolder: string): void {
+  const aside = `${path}.stale-${randomBytes(6).toString('hex')}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // already gone
+  }
+  if (readOrEmpty(aside) !== staleHolder) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // A third dvm took the lock meanwhile; the one renamed away has lost it either way.
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
 /**
- * Runs `work` holding an exclusive lock file (so two dvm processes never start the same instance twice). A lock
- * left by a process that is gone is taken over; a live holder is waited for up to `waitMs`.
+ * Runs `work` holding an exclusive lock file (so two dvm processes never start the same instance twice). The
+ * lock appears with its holder already written in it (a hard link of a complete file), so no other dvm ever
+ * reads it half-written. A lock left by a process that is gone is taken over; a live holder is waited for up
+ * to `waitMs`.
  */
 export async function withInstanceLock<T>(
   path: string,
@@ -16,24 +46,22 @@ export async function withInstanceLock<T>(
 ): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
   const me = `${process.pid} ${processStartTime(process.pid) ?? ''}`;
+  const mine = `${path}.${process.pid}-${randomBytes(6).toString('hex')}`;
+  writeFileSync(mine, me, { mode: 0o600 });
   const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, me);
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let holder = '';
+  try {
+    for (;;) {
       try {
-        holder = readFileSync(path, 'utf8');
-      } catch {
-        continue; // released between our open and read
+        linkSync(mine, path);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
+      const holder = readOrEmpty(path);
+      if (holder === undefined) continue; // released between our link and read
       const [pid, start] = holder.split(' ');
       if (!isAlive(Number(pid), start || undefined)) {
-        rmSync(path, { force: true });
+        removeStale(path, holder);
         continue;
       }
       if (Date.now() > deadline) {
@@ -47,10 +75,13 @@ export async function withInstanceLock<T>(
       }
       await sleep(50);
     }
+  } finally {
+    rmSync(mine, { force: true });
   }
   try {
     return await work();
   } finally {
-    rmSync(path, { force: true });
+    // Only our own lock is removed (a lock taken over as stale by another dvm is theirs now).
+    if (readOrEmpty(path) === me) rmSync(path, { force: true });
   }
 }
