@@ -42,13 +42,18 @@ test('holders of one lock never overlap, and the lock file is never seen without
   );
 });
 
-test('a lock left by a process that is gone is taken over', async () => {
+test('a lock left by a process that is gone is taken over, and its scratch file removed', async () => {
   const path = join(dir, 'b.lock');
   const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim();
   writeFileSync(path, `${dead} 12345`);
+  writeFileSync(`${path}.${dead}-0123456789ab`, `${dead} 12345`);
   const ran = await withInstanceLock(path, 'test', async () => readFileSync(path, 'utf8'), 2_000);
   assert.ok(ran.startsWith(`${process.pid} `));
   assert.equal(existsSync(path), false);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('b.lock')),
+    [],
+  );
 });
 
 test('a live holder in another process is waited for, then the lock is taken', async () => {

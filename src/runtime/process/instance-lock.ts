@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { isAlive, processStartTime } from './proc.ts';
@@ -32,6 +32,16 @@ function removeStale(path: string, staleHolder: string): void {
   rmSync(aside, { force: true });
 }
 
+// Scratch files (`LOCK.PID-RANDOM`) that a dvm killed while taking this lock left behind.
+function removeOrphanedScratch(path: string): void {
+  const prefix = `${basename(path)}.`;
+  for (const entry of readdirSync(dirname(path))) {
+    if (!entry.startsWith(prefix)) continue;
+    const match = /^(\d+)-[0-9a-f]{12}$/.exec(entry.slice(prefix.length));
+    if (match && !isAlive(Number(match[1]))) rmSync(join(dirname(path), entry), { force: true });
+  }
+}
+
 /**
  * Runs `work` holding an exclusive lock file (so two dvm processes never start the same instance twice). The
  * lock appears with its holder already written in it (a hard link of a complete file), so no other dvm ever
@@ -45,6 +55,7 @@ export async function withInstanceLock<T>(
   waitMs = 60_000,
 ): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
+  removeOrphanedScratch(path);
   const me = `${process.pid} ${processStartTime(process.pid) ?? ''}`;
   const mine = `${path}.${process.pid}-${randomBytes(6).toString('hex')}`;
   writeFileSync(mine, me, { mode: 0o600 });
