@@ -69,7 +69,7 @@ export function displayArgv(argv: readonly string[]): string {
 // Node keeps an exited child's object until a major GC (its native handle is only weakly dropped); without our
 // listeners it no longer holds this run's closures, log and timers, so a 10,000-task run stays small.
 const ignoreLateErrors = () => {};
-function release(child: ChildProcess): void {
+function dropListeners(child: ChildProcess): void {
   child.removeAllListeners();
   child.on('error', ignoreLateErrors);
   child.stdout?.removeAllListeners('data');
@@ -263,7 +263,7 @@ export async function runProcess(
       settled = true;
       cleanup();
       direct?.release();
-      release(child);
+      dropListeners(child);
       if (stopping) {
         reject(stopping);
       } else if (code === 0) {
@@ -303,7 +303,7 @@ export async function runProcess(
       settled = true;
       cleanup();
       direct?.release();
-      release(child);
+      dropListeners(child);
       child.stdout?.destroy();
       child.stderr?.destroy();
       reject(spawnFailure(error, argv[0], cwd, env));

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { findExecutable } from '../../src/runtime/process/process-runtime.ts';
 import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
@@ -45,19 +45,22 @@ spec:
 `;
 }
 
+// Both tests run host binaries inside the imported busybox image: they need the Docker engine and redis-server.
+async function requireDockerAndRedis(t: TestContext): Promise<boolean> {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh')))
+    return false;
+  return requireService(
+    t,
+    'redis-server',
+    async () => !!findExecutable('/usr/bin/redis-server'),
+    'bash scripts/services/redis.sh',
+  );
+}
+
 test('a dependency on the docker runtime: healthy start, data across restart, logs, crash recovery, down', {
   timeout: 180_000,
 }, async (t) => {
-  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
-  if (
-    !(await requireService(
-      t,
-      'redis-server',
-      async () => !!findExecutable('/usr/bin/redis-server'),
-      'bash scripts/services/redis.sh',
-    ))
-  )
-    return;
+  if (!(await requireDockerAndRedis(t))) return;
   const home = tempHome();
   const port = await freePort();
   const file = join(home, 'p.yaml');
@@ -140,16 +143,7 @@ test('a dependency on the docker runtime: healthy start, data across restart, lo
 test('an App in live mode on the docker runtime: healthy over HTTP, resources become container limits (capped by the Runtime), undeploy removes it', {
   timeout: 120_000,
 }, async (t) => {
-  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
-  if (
-    !(await requireService(
-      t,
-      'redis-server',
-      async () => !!findExecutable('/usr/bin/redis-server'),
-      'bash scripts/services/redis.sh',
-    ))
-  )
-    return;
+  if (!(await requireDockerAndRedis(t))) return;
   if (
     !(await requireService(
       t,

@@ -191,22 +191,26 @@ test('restoring a file that does not exist fails with DVM_BACKUP_FAILED', async 
   }
 });
 
-async function redisClient(database: number) {
+// A client on a random Redis database (1–15), flushed and closed when the test ends; undefined when Redis is not
+// running here (requireService skips the test, or fails it in CI).
+async function scratchRedis(t: TestContext) {
+  if (!(await requireService(t, 'Redis', redisAnswers, REDIS_START))) return undefined;
+  const database = randomInt(1, 16);
   const { createClient } = await import('redis');
   const client = createClient({ socket: { ...TEST_REDIS, reconnectStrategy: false }, database });
   client.on('error', () => {});
   await client.connect();
-  return client;
-}
-
-test('redis: a backup restores strings, hashes, lists and TTLs after FLUSHDB', async (t) => {
-  if (!(await requireService(t, 'Redis', redisAnswers, REDIS_START))) return;
-  const database = randomInt(1, 16);
-  const client = await redisClient(database);
   t.after(async () => {
     await client.flushDb().catch(() => {});
     await client.quit().catch(() => {});
   });
+  return { database, client };
+}
+
+test('redis: a backup restores strings, hashes, lists and TTLs after FLUSHDB', async (t) => {
+  const scratch = await scratchRedis(t);
+  if (!scratch) return;
+  const { database, client } = scratch;
   await client.flushDb();
   await client.set('plain', 'value');
   await client.set('expiring', 'soon', { PX: 600_000 });
@@ -264,13 +268,9 @@ test('redis: a backup restores strings, hashes, lists and TTLs after FLUSHDB', a
 });
 
 test('redis: a broken backup file is refused before the database is flushed', async (t) => {
-  if (!(await requireService(t, 'Redis', redisAnswers, REDIS_START))) return;
-  const database = randomInt(1, 16);
-  const client = await redisClient(database);
-  t.after(async () => {
-    await client.flushDb().catch(() => {});
-    await client.quit().catch(() => {});
-  });
+  const scratch = await scratchRedis(t);
+  if (!scratch) return;
+  const { database, client } = scratch;
   await client.flushDb();
   await client.set('survivor', 'yes');
   const file = join(await scratchDir(t), 'broken.jsonl');
