@@ -1,4 +1,5 @@
 import type { DvmError } from '../errors/dvm-error.ts';
+import type { LeftoverProcesses } from './leftover-processes.ts';
 
 /** How much an action can change: the agent API and policies decide on this, never the caller. */
 export type Risk = 'read' | 'write' | 'destructive';
@@ -9,6 +10,8 @@ export interface LogSink {
   write(stream: 'stdout' | 'stderr', chunk: string | Uint8Array): void;
   /** Path of the log file, if the sink writes to one. */
   readonly path?: string;
+  /** The sink's cap in bytes, if it has one. */
+  readonly maxBytes?: number;
   /**
    * A file descriptor a child process may write its stdout and stderr into directly, saving the two pipes and
    * the copying through this process; undefined when the sink cannot take one (then output goes to write()).
@@ -46,6 +49,8 @@ export interface ActionContext {
   maxOutputBytes?: number;
   /** Streams progress and log lines of a long-running action (the agent API forwards them over SSE). */
   emit?: (event: ActionProgress) => void;
+  /** Where a command's background processes that outlive it are handed, to be stopped when the run ends. */
+  leftovers?: LeftoverProcesses;
 }
 
 /** A progress report or output line of a running action. */

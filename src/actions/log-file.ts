@@ -11,6 +11,8 @@ export interface CappedLog extends LogSink {
   readonly truncated: boolean;
   /** Bytes of output kept (at most the cap; the truncation note is not counted). */
   readonly bytes: number;
+  /** The cap, in bytes. */
+  readonly maxBytes: number;
 }
 
 /** A log file: the sink plus close(). */
@@ -29,7 +31,8 @@ export interface LogOptions {
 /** How often the size of a log a child writes into directly is checked against the cap while it runs. */
 export const CHILD_CAP_CHECK_MS = 1000;
 
-const truncationNote = (maxBytes: number) => `\n[dvm: log truncated at ${maxBytes} bytes]\n`;
+/** The line a log ends with once output past its cap was dropped. */
+export const truncationNote = (maxBytes: number): string => `\n[dvm: log truncated at ${maxBytes} bytes]\n`;
 
 // The first `room` bytes of a chunk (the part that still fits under the cap).
 function fit(chunk: string | Uint8Array, room: number): Uint8Array {
@@ -113,6 +116,7 @@ export function createLogFile(path: string, options: LogOptions = {}): LogFile {
 
   return {
     path,
+    maxBytes,
     get truncated() {
       return truncated;
     },
@@ -180,6 +184,7 @@ export function createMemoryLog(options: LogOptions = {}): CappedLog & { text():
   let bytes = 0;
   let truncated = false;
   return {
+    maxBytes,
     get truncated() {
       return truncated;
     },

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
 import type { ActionContext, LogSink } from './action.ts';
+import { groupRuns, signalGroup } from './process-group.ts';
 
 /** How long a stopped process group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2000;
@@ -74,44 +75,6 @@ function dropListeners(child: ChildProcess): void {
   child.on('error', ignoreLateErrors);
   child.stdout?.removeAllListeners('data');
   child.stderr?.removeAllListeners('data');
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-// True when a process of the group is still running. kill(-pgid, 0) also counts zombies, which a container whose
-// PID 1 does not reap keeps forever; on Linux /proc tells them apart (only on the rare stop path).
-function groupAlive(pgid: number | undefined): boolean {
-  if (pgid === undefined) return false;
-  try {
-    process.kill(-pgid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (process.platform !== 'linux') return true;
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
-    }
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 /** The error a run stopped by an aborted signal fails with: the reason when it is a DvmError, else timeout/cancel. */
@@ -244,17 +207,17 @@ export async function runProcess(
     const stop = (error: DvmError) => {
       if (settled || stopping) return;
       stopping = error;
-      killGroup(pid, 'SIGTERM');
+      signalGroup(pid, 'SIGTERM');
       killTimer = setTimeout(() => {
         killSentAt = performance.now();
-        killGroup(pid, 'SIGKILL');
+        signalGroup(pid, 'SIGKILL');
       }, KILL_GRACE_MS);
     };
 
     const finish = (code: number | null, exitSignal: NodeJS.Signals | null) => {
       if (settled) return;
       const waited = killSentAt === undefined ? 0 : performance.now() - killSentAt;
-      if (stopping && waited < KILL_GRACE_MS && groupAlive(pid)) {
+      if (stopping && waited < KILL_GRACE_MS && groupRuns(pid)) {
         // The leader is gone but others of its group are not: wait for them to go (SIGTERM, then SIGKILL); a
         // process that survives SIGKILL (uninterruptible I/O) gets another grace, then is left behind.
         groupPoll = setTimeout(() => finish(code, exitSignal), GROUP_POLL_MS);
@@ -264,6 +227,15 @@ export async function runProcess(
       cleanup();
       direct?.release();
       dropListeners(child);
+      // Background processes it started (`server &`) keep running until the run ends; the run stops them then.
+      if (!stopping && pid !== undefined) {
+        context.leftovers?.adoptIfRunning({
+          pgid: pid,
+          label: label(),
+          ...(log.path ? { logPath: log.path } : {}),
+          ...(direct && log.maxBytes !== undefined ? { maxBytes: log.maxBytes } : {}),
+        });
+      }
       if (stopping) {
         reject(stopping);
       } else if (code === 0) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { describeStop, LeftoverProcesses, type StoppedGroup } from '../actions/leftover-processes.ts';
 import { DvmError } from '../errors/dvm-error.ts';
 import type { RunRecord, RunStatus } from '../store/runs.ts';
 import { type NodeOutcome, runDag } from './dag-runner.ts';
@@ -86,8 +87,9 @@ export function prepareRun(
   res: EngineResources,
 ): { root: RunRecord; run(signal: AbortSignal): Promise<RunRecord> } {
   const now = res.now ?? (() => new Date());
+  const leftovers = new LeftoverProcesses();
   const ex: Execution = {
-    res,
+    res: { ...res, leftovers },
     records: new Map(),
     slots: new Semaphore(res.parallelism),
     signal: AbortSignal.abort(),
@@ -100,11 +102,27 @@ export function prepareRun(
     root,
     async run(signal: AbortSignal) {
       ex.signal = signal;
-      await runNode(ex, plan, () => undefined);
-      res.runs.flush();
+      try {
+        await runNode(ex, plan, () => undefined);
+      } finally {
+        noteStopped(ex, await leftovers.stopAll());
+        res.runs.flush();
+      }
       return root;
     },
   };
+}
+
+// Says on each task's record that the background processes it left were stopped when the run ended.
+function noteStopped(ex: Execution, stopped: StoppedGroup[]): void {
+  if (stopped.length === 0) return;
+  const byLog = new Map(stopped.filter((s) => s.logPath).map((s) => [s.logPath, s]));
+  for (const record of ex.records.values()) {
+    const group = record.logPath ? byLog.get(record.logPath) : undefined;
+    if (!group) continue;
+    const note = `stopped the background processes it left running (process group ${group.pgid}) when the run ended: ${describeStop(group.outcome)}`;
+    update(ex, record, { message: [record.message, note].filter(Boolean).join('; ') });
+  }
 }
 
 async function runNode(

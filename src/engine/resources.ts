@@ -1,4 +1,5 @@
 import type { ActionContext, ActionDefinition, NotifyConfig } from '../actions/action.ts';
+import type { LeftoverProcesses } from '../actions/leftover-processes.ts';
 import type { ActionRegistry } from '../actions/registry.ts';
 import type { RunRecord, RunStore } from '../store/runs.ts';
 import type { EngineListener } from './events.ts';
@@ -35,6 +36,8 @@ export interface EngineResources {
     context: ActionContext,
     requestId: string,
   ) => Promise<unknown>;
+  /** Background processes tasks of this run left running (set per run by prepareRun; stopped when it ends). */
+  leftovers?: LeftoverProcesses;
   /** Builds the action of a user-defined Action object that has `handlers:` (templates per target) instead of a command. */
   templateAction?: (name: string, spec: Record<string, unknown>) => ActionDefinition;
 }

@@ -207,6 +207,7 @@ export async function runTask(
         log,
         resultsDir: resultsDir ?? runDir,
         notify: res.notify,
+        ...(res.leftovers ? { leftovers: res.leftovers } : {}),
       };
       return viaAgent && res.invoke
         ? res.invoke(definition, input, context, `${record.id}-${attempts}`)
@@ -328,6 +329,7 @@ export async function runCallback(
       log: noLog,
       resultsDir: workdir,
       notify: res.notify,
+      ...(res.leftovers ? { leftovers: res.leftovers } : {}),
     };
     if (res.invoke && action !== 'exec')
       await res.invoke(definition, input, context, `callback-${randomUUID()}`);

@@ -188,6 +188,52 @@ test('cancel stops a running run and kills its process group', async () => {
   assert.ok(state === 'gone' || state === 'Z', `sleep is ${state}`);
 });
 
+test('background processes a task leaves keep running for later tasks and are stopped when the run ends', () => {
+  const { home, work } = setup();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: start-server, domain: ci}
+spec:
+  shell: sleep 300 & echo $! > "$DVM_RESULTS/pid"; echo server started
+  results: [{name: pid}]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: use-server, domain: ci}
+spec:
+  command: [kill, "-0", "$(tasks.start-server.results.pid)"]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: with-server, domain: ci}
+spec:
+  tasks:
+    - {name: start-server, taskRef: start-server}
+    - {name: use-server, taskRef: use-server, dependsOn: [start-server]}
+`,
+  });
+  const run = dvm(home, ['run', 'workflow', 'with-server'], { cwd: work });
+  assert.equal(run.status, 0, run.stderr + run.stdout);
+  const id = runIdOf(run.stderr);
+  const tree = runTree(home, id);
+  assert.equal(tree.get('with-server/use-server')?.status, 'Succeeded', 'the server outlived its task');
+  const pid = Number(tree.get('with-server/start-server')?.results.pid);
+  assert.ok(pid > 0);
+  const state = existsSync(`/proc/${pid}/stat`)
+    ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]
+    : 'gone';
+  assert.ok(state === 'gone' || state === 'Z', `the background sleep is ${state} after the run`);
+  assert.match(
+    tree.get('with-server/start-server')?.message ?? '',
+    /stopped the background processes it left running \(process group \d+\) when the run ended: they ended on SIGTERM/,
+  );
+  assert.equal(
+    dvmOk(home, ['logs', 'run', id, '--task', 'start-server']).stdout,
+    'server started\n[dvm: the run ended; stopped the background processes this task left running (they ended on SIGTERM)]\n',
+  );
+});
+
 test('bad execution input is refused at apply time with coded errors', () => {
   const { home } = setup();
   const bad = `apiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: piped, domain: ci}\nspec:\n  command: go test ./... | tee out.txt\n---\napiVersion: devopsmaestro.io/v1\nkind: Job\nmetadata: {name: nightly, domain: ci}\nspec:\n  runs: good\n  trigger: {schedule: "61 * * * *"}\n---\napiVersion: devopsmaestro.io/v1\nkind: Workflow\nmetadata: {name: refs, domain: ci}\nspec:\n  tasks:\n    - {name: consume, taskRef: consume}\n    - {name: produce, taskRef: produce}\n`;

@@ -1,0 +1,61 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+/** Sends `signal` to every process of the group; a group that is already gone is fine. */
+export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/** True when any process of the group exists, zombies included (one kill(2), cheap enough for every task). */
+export function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True when a process of the group is still running. kill(-pgid, 0) also counts zombies, which a container whose
+ * PID 1 does not reap keeps forever; on Linux /proc tells them apart (a scan: only for stop paths).
+ */
+export function groupRuns(pgid: number | undefined): boolean {
+  if (pgid === undefined || !groupExists(pgid)) return false;
+  if (process.platform !== 'linux') return true;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * True when a process now has the pid `pgid` — for a group whose leader we already reaped, that means the group
+ * died and the number went to someone else (Linux hands out no pid that is the id of a group with members).
+ */
+export function pidInUse(pgid: number): boolean {
+  if (process.platform === 'linux') return existsSync(`/proc/${pgid}`);
+  try {
+    process.kill(pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
