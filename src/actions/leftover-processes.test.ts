@@ -73,7 +73,7 @@ test('a group whose id now belongs to another process is left alone (the pid was
   t.after(() => other.kill('SIGKILL'));
   await new Promise((resolve) => other.once('spawn', resolve));
   const leftovers = new LeftoverProcesses();
-  assert.ok(leftovers.adoptIfRunning({ pgid: other.pid as number, label: 'reused' }));
+  leftovers.adopt({ pgid: other.pid as number, label: 'reused' });
   assert.deepEqual(await leftovers.stopAll(200), []);
   assert.ok(processRunning(other.pid as number), 'the other process was not signalled');
 });

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { truncationNote } from './log-file.ts';
-import { groupExists, groupRuns, pidInUse, signalGroup } from './process-group.ts';
+import { groupRuns, pidInUse, signalGroup } from './process-group.ts';
 
 /** How long background processes get between SIGTERM and SIGKILL when their run ends. */
 export const LEFTOVER_GRACE_MS = 2000;
@@ -63,15 +63,13 @@ export class LeftoverProcesses {
     }));
   }
 
-  /** Adopts the group of a command that just exited, if others of its group still run; true when it did. */
-  adoptIfRunning(group: LeftoverGroup): boolean {
-    if (!groupExists(group.pgid)) return false;
+  /** Adopts the group of a command that just exited while others of its group still run (see groupExists). */
+  adopt(group: LeftoverGroup): void {
     this.#groups.set(group.pgid, { ...group });
     if (group.logPath && group.maxBytes !== undefined && !this.#capTimer) {
       this.#capTimer = setInterval(() => this.#capLogs(), CAP_CHECK_MS);
       this.#capTimer.unref();
     }
-    return true;
   }
 
   // Cuts what lingering processes wrote past their log's cap (checked every CAP_CHECK_MS while they run).

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
 import type { ActionContext, LogSink } from './action.ts';
-import { groupRuns, signalGroup } from './process-group.ts';
+import { groupExists, groupRuns, signalGroup } from './process-group.ts';
 
 /** How long a stopped process group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2000;
@@ -228,8 +228,8 @@ export async function runProcess(
       direct?.release();
       dropListeners(child);
       // Background processes it started (`server &`) keep running until the run ends; the run stops them then.
-      if (!stopping && pid !== undefined) {
-        context.leftovers?.adoptIfRunning({
+      if (!stopping && pid !== undefined && context.leftovers && groupExists(pid)) {
+        context.leftovers.adopt({
           pgid: pid,
           label: label(),
           ...(log.path ? { logPath: log.path } : {}),
