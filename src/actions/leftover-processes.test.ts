@@ -9,10 +9,20 @@ import { createLogFile } from './log-file.ts';
 import { runProcess } from './process.ts';
 import { processRunning, tempDir, testContext } from './testing.ts';
 
+// A test that fails midway must not leave its background processes behind.
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone, as it should be.
+  }
+}
+
 test('a background process a command leaves running is adopted, and stopped with SIGTERM when asked', async (t) => {
   const dir = tempDir();
   t.after(dir.remove);
   const leftovers = new LeftoverProcesses();
+  t.after(() => leftovers.stopAll(100));
   const log = createLogFile(join(dir.path, 'task.log'));
   const pidFile = join(dir.path, 'pid');
   await runProcess(
@@ -24,6 +34,7 @@ test('a background process a command leaves running is adopted, and stopped with
   );
   await log.close();
   const sleeper = Number(readFileSync(pidFile, 'utf8'));
+  t.after(() => killQuietly(sleeper));
   assert.ok(processRunning(sleeper), 'the background sleep outlives its command');
   assert.equal(leftovers.groups.length, 1);
   assert.equal(leftovers.groups[0].logPath, log.path);
@@ -41,8 +52,9 @@ test('a background process a command leaves running is adopted, and stopped with
   );
 });
 
-test('a command that leaves nothing running is not adopted', async () => {
+test('a command that leaves nothing running is not adopted', async (t) => {
   const leftovers = new LeftoverProcesses();
+  t.after(() => leftovers.stopAll(100));
   await runProcess(['sh', '-c', 'sleep 0.05 & wait'], testContext({ leftovers }));
   assert.equal(leftovers.groups.length, 0);
   assert.deepEqual(await leftovers.stopAll(), []);
@@ -52,12 +64,14 @@ test('a background process that ignores SIGTERM is killed after the grace', asyn
   const dir = tempDir();
   t.after(dir.remove);
   const leftovers = new LeftoverProcesses();
+  t.after(() => leftovers.stopAll(100));
   const pidFile = join(dir.path, 'pid');
   await runProcess(
     ['sh', '-c', `sh -c 'trap "" TERM; while :; do sleep 0.05; done' & echo $! > ${pidFile}`],
     testContext({ leftovers }),
   );
   const stubborn = Number(readFileSync(pidFile, 'utf8'));
+  t.after(() => killQuietly(stubborn));
   await sleep(100); // let it install the trap
   const stopped = await leftovers.stopAll(300);
   assert.deepEqual(
@@ -73,6 +87,7 @@ test('a group whose id now belongs to another process is left alone (the pid was
   t.after(() => other.kill('SIGKILL'));
   await new Promise((resolve) => other.once('spawn', resolve));
   const leftovers = new LeftoverProcesses();
+  t.after(() => leftovers.stopAll(100));
   leftovers.adopt({ pgid: other.pid as number, label: 'reused' });
   assert.deepEqual(await leftovers.stopAll(200), []);
   assert.ok(processRunning(other.pid as number), 'the other process was not signalled');
@@ -82,6 +97,7 @@ test('a background process writing into the log is kept under the cap until it i
   const dir = tempDir();
   t.after(dir.remove);
   const leftovers = new LeftoverProcesses();
+  t.after(() => leftovers.stopAll(100));
   const log = createLogFile(join(dir.path, 'noisy.log'), { maxBytes: 1000 });
   await runProcess(
     ['sh', '-c', '(while :; do echo 0123456789; done) & echo first'],

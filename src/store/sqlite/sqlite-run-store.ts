@@ -128,25 +128,38 @@ export class SqliteRunStore implements RunStore {
   save(record: RunRecord): void {
     this.pending.set(record.id, { ...record, results: { ...record.results } });
     if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer = setTimeout(() => this.#write(false), this.flushMs);
       this.timer.unref();
     }
   }
 
+  /** Writes the queued records durably (a run's end, and before reads). */
   flush(): void {
+    this.#write(true);
+  }
+
+  // The periodic writes while a run goes commit without an fsync (WAL, synchronous=NORMAL): a killed dvm loses
+  // nothing, only a power cut can lose the last updates, and the next dvm then finds the run Interrupted. The
+  // connection's other writes (apply) and explicit flushes keep synchronous=FULL.
+  #write(durable: boolean): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.size === 0) return;
     const upsert = this.statement(
       `INSERT OR REPLACE INTO runs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
     );
-    this.db.exec('BEGIN IMMEDIATE');
+    if (!durable) this.statement('PRAGMA synchronous = NORMAL').run();
     try {
-      for (const record of this.pending.values()) upsert.run(...toRow(record));
-      this.db.exec('COMMIT');
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const record of this.pending.values()) upsert.run(...toRow(record));
+        this.db.exec('COMMIT');
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      if (!durable) this.statement('PRAGMA synchronous = FULL').run();
     }
     this.pending.clear();
   }
