@@ -51,6 +51,8 @@ export interface ActionContext {
   emit?: (event: ActionProgress) => void;
   /** Where a command's background processes that outlive it are handed, to be stopped when the run ends. */
   leftovers?: LeftoverProcesses;
+  /** Told the pid of each process started (its process group's id), so a run record can name it. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** A progress report or output line of a running action. */

@@ -25,30 +25,60 @@ export function groupExists(pgid: number): boolean {
   }
 }
 
+// The pids of the group's running processes (not zombies), from /proc (Linux only; a scan, for rare paths).
+function* runningMembers(pgid: number): Generator<string> {
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') yield entry;
+  }
+}
+
 /**
  * True when a process of the group is still running. kill(-pgid, 0) also counts zombies, which a container whose
- * PID 1 does not reap keeps forever; on Linux /proc tells them apart (a scan: only for stop paths).
+ * PID 1 does not reap keeps forever; on Linux /proc tells them apart.
  */
 export function groupRuns(pgid: number | undefined): boolean {
   if (pgid === undefined || !groupExists(pgid)) return false;
   if (process.platform !== 'linux') return true;
   try {
-    for (const entry of readdirSync('/proc')) {
-      if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
-    }
+    for (const _ of runningMembers(pgid)) return true;
     return false;
   } catch {
     return true;
   }
+}
+
+/**
+ * True when a running process of the group has `name=value` in its environment (Linux: /proc/PID/environ, the
+ * environment it was started with). dvm starts every task with DVM_RUN_ID set, so a group found this way is one
+ * of its own, not an unrelated group that got the same number. Elsewhere, false (nothing can be checked).
+ */
+export function groupCarries(pgid: number, name: string, value: string): boolean {
+  if (process.platform !== 'linux' || !groupExists(pgid)) return false;
+  const entry = Buffer.from(`${name}=${value}\0`);
+  const inside = Buffer.from(`\0${name}=${value}\0`);
+  try {
+    for (const pid of runningMembers(pgid)) {
+      let environ: Buffer;
+      try {
+        environ = readFileSync(`/proc/${pid}/environ`);
+      } catch {
+        continue; // gone meanwhile, or not ours to read
+      }
+      if (environ.subarray(0, entry.length).equals(entry) || environ.includes(inside)) return true;
+    }
+  } catch {
+    return false;
+  }
+  return false;
 }
 
 /**

@@ -188,6 +188,7 @@ export async function runProcess(
       return;
     }
     const pid = child.pid;
+    if (pid !== undefined) context.onSpawn?.(pid);
     let settled = false;
     let stopping: DvmError | undefined;
     let killSentAt: number | undefined;

@@ -61,11 +61,23 @@ function substitute(
   });
 }
 
-// The process environment, copied once per process: a task without env or results shares it (never mutated).
-let baseEnv: Record<string, string> | undefined;
+/** Set in every task's environment to the id of its run; how dvm recognises a run's processes later. */
+export const RUN_ID_VARIABLE = 'DVM_RUN_ID';
 
-function envOf(node: PlanNode, lookup: ResultLookup, resultsDir: string | undefined): Record<string, string> {
-  baseEnv ??= { ...(process.env as Record<string, string>) };
+// The process environment plus DVM_RUN_ID, copied once per run: a task without env or results shares it (never
+// mutated).
+let runEnv: { runId: string; env: Record<string, string> } | undefined;
+
+function envOf(
+  node: PlanNode,
+  lookup: ResultLookup,
+  resultsDir: string | undefined,
+  runId: string,
+): Record<string, string> {
+  if (runEnv?.runId !== runId) {
+    runEnv = { runId, env: { ...(process.env as Record<string, string>), [RUN_ID_VARIABLE]: runId } };
+  }
+  const baseEnv = runEnv.env;
   if (!node.task?.env?.length && !resultsDir) return baseEnv;
   const env: Record<string, string> = { ...baseEnv };
   for (const e of node.task?.env ?? []) env[e.name] = substitute(node, String(e.value ?? ''), lookup);
@@ -157,7 +169,7 @@ export async function runTask(
     const runDir = join(res.runsDir, record.rootId);
     const resultsDir = task.results?.length ? join(runDir, 'results', record.id) : undefined;
     if (resultsDir) await mkdir(resultsDir, { recursive: true });
-    const env = envOf(node, lookup, resultsDir);
+    const env = envOf(node, lookup, resultsDir, record.rootId);
     const input = actionInput(node, lookup);
     res.actions.validateInput(definition, input);
 
@@ -208,6 +220,11 @@ export async function runTask(
         resultsDir: resultsDir ?? runDir,
         notify: res.notify,
         ...(res.leftovers ? { leftovers: res.leftovers } : {}),
+        // The record names the process group while it runs: if dvm dies, the next dvm stops it (reapInterrupted).
+        onSpawn: (pid: number) => {
+          record.pid = pid;
+          res.runs.save(record);
+        },
       };
       return viaAgent && res.invoke
         ? res.invoke(definition, input, context, `${record.id}-${attempts}`)

@@ -60,7 +60,10 @@ export interface RunRecord {
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
-  /** Process that owns a running run; a dead owner means the run was interrupted. */
+  /**
+   * On a root record, the dvm process that owns the run (a dead owner means the run was interrupted); on a task,
+   * the process group of its command (of the last attempt).
+   */
   pid?: number;
   /** Order of creation within the root run. */
   seq: number;

@@ -3,8 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processRunning } from '../../src/actions/testing.ts';
 import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 const FIXTURE = 'test/fixtures/runs.yaml';
@@ -141,12 +142,26 @@ test('a run killed with SIGKILL is Interrupted; --resume re-runs only what did n
   for (let i = 0; i < 50 && runTree(home, id0).get('two/first')?.status !== 'Succeeded'; i++) await sleep(20);
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('exit', resolve));
-  process.kill(-sleeper, 'SIGKILL');
+  const orphan = sleeper;
+  after(() => {
+    try {
+      process.kill(-orphan, 'SIGKILL');
+    } catch {
+      // Stopped by dvm, as it should be.
+    }
+  });
+  assert.ok(processRunning(sleeper), 'the task outlives the dvm that was killed');
   const id = runIdOf(stderr);
+  // The next dvm (here `dvm status`) marks the run Interrupted and stops the task it left running.
   const interrupted = runTree(home, id);
   assert.equal(interrupted.get('two')?.status, 'Interrupted');
   assert.equal(interrupted.get('two/first')?.status, 'Succeeded');
   assert.equal(interrupted.get('two/second')?.status, 'Interrupted');
+  assert.match(
+    interrupted.get('two/second')?.message ?? '',
+    /ended before the run finished; stopped the task's processes \(process group \d+\): they ended on SIGTERM/,
+  );
+  assert.ok(!processRunning(sleeper), 'the orphaned task was stopped before anything could resume the run');
   writeFileSync(join(work, 'go'), '');
   const resumed = dvm(home, ['run', '--resume', id], { cwd: work });
   assert.equal(resumed.status, 0, resumed.stderr);

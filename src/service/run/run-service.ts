@@ -14,6 +14,7 @@ import type { StoredObject } from '../../store/store.ts';
 import type { Platform } from '../platform.ts';
 import { findObject } from '../query.ts';
 import { PlanBuilder, type StageSelection } from './build-plan.ts';
+import { stopOrphanedTasks } from './orphaned-tasks.ts';
 
 /** What to run and how. */
 export interface RunRequest extends StageSelection {
@@ -55,14 +56,29 @@ export function reapInterrupted(runs: RunStore, now = new Date()): RunRecord[] {
   const reaped: RunRecord[] = [];
   for (const root of runs.active()) {
     if (root.pid === process.pid || isAlive(root.pid)) continue;
-    for (const record of runs.tree(root.id)) {
-      if (FINAL_STATUSES.has(record.status)) continue;
+    const tree = runs.tree(root.id);
+    // The commands its tasks started (running ones, and what finished ones left in the background) outlive it:
+    // stop them before anyone resumes the run.
+    const withProcesses = tree.filter((r) => r.level === 'task' && r.pid);
+    const stopped = withProcesses.length
+      ? stopOrphanedTasks(
+          root.id,
+          withProcesses.map((r) => r.pid as number),
+        )
+      : new Map<number, string>();
+    for (const record of tree) {
+      const how = record.level === 'task' && record.pid ? stopped.get(record.pid) : undefined;
+      const note = how ? `stopped the task's processes (process group ${record.pid}): ${how}` : undefined;
+      if (FINAL_STATUSES.has(record.status)) {
+        if (note) runs.save({ ...record, message: [record.message, note].filter(Boolean).join('; ') });
+        continue;
+      }
       runs.save({
         ...record,
         status: 'Interrupted',
         reason: 'Interrupted',
         origin: 'system',
-        message: `dvm process ${root.pid} ended before the run finished`,
+        message: [`dvm process ${root.pid} ended before the run finished`, note].filter(Boolean).join('; '),
         finishedAt: now.toISOString(),
       });
     }
