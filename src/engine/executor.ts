@@ -121,7 +121,9 @@ function noteStopped(ex: Execution, stopped: StoppedGroup[]): void {
     const group = record.logPath ? byLog.get(record.logPath) : undefined;
     if (!group) continue;
     const note = `stopped the background processes it left running (process group ${group.pgid}) when the run ended: ${describeStop(group.outcome)}`;
-    update(ex, record, { message: [record.message, note].filter(Boolean).join('; ') });
+    // Saved without an event: the task's state did not change, and views have already shown it final.
+    record.message = [record.message, note].filter(Boolean).join('; ');
+    ex.res.runs.save(record);
   }
 }
 
