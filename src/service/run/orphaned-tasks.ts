@@ -38,7 +38,8 @@ export function stopOrphanedTasks(
   for (const pgid of ours) if (!stubborn.includes(pgid)) outcomes.set(pgid, 'SIGTERM');
   if (stubborn.length > 0) {
     for (const pgid of stubborn) signalGroup(pgid, 'SIGKILL');
-    const survivors = waitGone(stubborn, graceMs);
+    // SIGKILL takes effect at once (but in uninterruptible I/O): a short look is enough to say whether it did.
+    const survivors = waitGone(stubborn, Math.min(graceMs, 500));
     for (const pgid of stubborn) outcomes.set(pgid, survivors.includes(pgid) ? 'survived' : 'SIGKILL');
   }
   return new Map([...outcomes].map(([pgid, outcome]) => [pgid, describeStop(outcome)]));
