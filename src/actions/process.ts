@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
 import type { ActionContext, LogSink } from './action.ts';
+import { watchAbort } from './on-abort.ts';
 import { groupExists, groupRuns, signalGroup } from './process-group.ts';
 
 /** How long a stopped process group gets between SIGTERM and SIGKILL. */
@@ -198,7 +199,7 @@ export async function runProcess(
     let closeTimer: NodeJS.Timeout | undefined;
 
     const cleanup = () => {
-      signal.removeEventListener('abort', onAbort);
+      unwatch();
       clearTimeout(timeoutTimer);
       clearTimeout(killTimer);
       clearTimeout(closeTimer);
@@ -262,8 +263,7 @@ export async function runProcess(
       }
     };
 
-    const onAbort = () => stop(abortError(signal.reason, label()));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unwatch = watchAbort(signal, () => stop(abortError(signal.reason, label())));
     if (options.timeoutMs !== undefined) {
       const ms = options.timeoutMs;
       timeoutTimer = setTimeout(() => stop(timeoutError(ms, label(), log)), Math.min(ms, MAX_TIMER_MS));

@@ -82,7 +82,10 @@ export interface CacheEntry {
 
 /** Persistence of run records and the task cache. */
 export interface RunStore {
-  /** Queues a record to be written; writes are batched into one transaction every few milliseconds. */
+  /**
+   * Queues a record to be written; writes are batched into one transaction every few milliseconds and store the
+   * record as it is then (keep saving the same object after each change; do not reuse it for another record).
+   */
   save(record: RunRecord): void;
   /** Writes everything queued now. */
   flush(): void;

@@ -126,7 +126,8 @@ export class SqliteRunStore implements RunStore {
   }
 
   save(record: RunRecord): void {
-    this.pending.set(record.id, { ...record, results: { ...record.results } });
+    // Kept by reference: the write takes the record as it is then (the engine saves every change it makes).
+    this.pending.set(record.id, record);
     if (!this.timer) {
       this.timer = setTimeout(() => this.#write(false), this.flushMs);
       this.timer.unref();
@@ -145,8 +146,13 @@ export class SqliteRunStore implements RunStore {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.size === 0) return;
+    // An upsert changes a known row in place (only the indexes whose columns changed); REPLACE would delete and
+    // re-insert it, index entries and all.
     const upsert = this.statement(
-      `INSERT OR REPLACE INTO runs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
+      `INSERT INTO runs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id')
+         .map((c) => `${c} = excluded.${c}`)
+         .join(', ')}`,
     );
     if (!durable) this.statement('PRAGMA synchronous = NORMAL').run();
     try {
