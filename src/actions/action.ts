@@ -17,6 +17,8 @@ export interface LogSink {
    * the copying through this process; undefined when the sink cannot take one (then output goes to write()).
    */
   attachChild?(): ChildOutput | undefined;
+  /** Keeps the file when it is closed even if it is empty (background processes still write into it). */
+  keepFile?(): void;
 }
 
 /** A child's direct line into a log: give it `fd` as stdout and stderr; call release() once it has exited. */

@@ -121,3 +121,19 @@ test('a background process writing into the log is kept under the cap until it i
     `the log stays capped after the stop (${text.length} bytes)`,
   );
 });
+
+test('the log of a command that printed nothing is kept while its background process writes into it', async (t) => {
+  const dir = tempDir();
+  t.after(dir.remove);
+  const leftovers = new LeftoverProcesses();
+  t.after(() => leftovers.stopAll(100));
+  const log = createLogFile(join(dir.path, 'quiet.log'));
+  await runProcess(['sh', '-c', '(sleep 0.2; echo later; sleep 30) &'], testContext({ leftovers }), { log });
+  await log.close();
+  await sleep(500);
+  await leftovers.stopAll();
+  assert.match(
+    readFileSync(log.path, 'utf8'),
+    /^later\n\[dvm: the run ended; stopped the background processes this task left running/,
+  );
+});

@@ -58,6 +58,7 @@ export function createLogFile(path: string, options: LogOptions = {}): LogFile {
   let closed = false;
   let bytes = 0;
   let truncated = false;
+  let keep = false;
 
   const open = (): number | undefined => {
     if (fd !== undefined || failure) return fd;
@@ -155,13 +156,16 @@ export function createLogFile(path: string, options: LogOptions = {}): LogFile {
         },
       };
     },
+    keepFile() {
+      keep = true;
+    },
     close() {
       if (closed) return failure ? Promise.reject(failure) : Promise.resolve();
       closed = true;
       if (fd !== undefined) {
         try {
           // A child given the file that printed nothing leaves no file, like a task that was never attached.
-          if (bytes === 0 && sizeOnDisk(fd) === 0) unlinkSync(path);
+          if (!keep && bytes === 0 && sizeOnDisk(fd) === 0) unlinkSync(path);
         } catch {
           // Someone else removed it: nothing to clean.
         }

@@ -231,6 +231,7 @@ export async function runProcess(
       dropListeners(child);
       // Background processes it started (`server &`) keep running until the run ends; the run stops them then.
       if (!stopping && pid !== undefined && context.leftovers && groupExists(pid)) {
+        if (direct) log.keepFile?.(); // they still write into it, even when the task itself printed nothing
         context.leftovers.adopt({
           pgid: pid,
           label: label(),
