@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +8,15 @@ import { LeftoverProcesses } from './leftover-processes.ts';
 import { createLogFile } from './log-file.ts';
 import { runProcess } from './process.ts';
 import { processRunning, tempDir, testContext } from './testing.ts';
+
+// Polls `check` every 50 ms for up to 10 s (a loaded machine is slow, not wrong).
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await sleep(50);
+  }
+  assert.fail(`timed out waiting: ${what}`);
+}
 
 // A test that fails midway must not leave its background processes behind.
 function killQuietly(pid: number): void {
@@ -67,12 +76,16 @@ test('a background process that ignores SIGTERM is killed after the grace', asyn
   t.after(() => leftovers.stopAll(100));
   const pidFile = join(dir.path, 'pid');
   await runProcess(
-    ['sh', '-c', `sh -c 'trap "" TERM; while :; do sleep 0.05; done' & echo $! > ${pidFile}`],
+    [
+      'sh',
+      '-c',
+      `sh -c 'trap "" TERM; touch ${pidFile}.ready; while :; do sleep 0.05; done' & echo $! > ${pidFile}`,
+    ],
     testContext({ leftovers }),
   );
   const stubborn = Number(readFileSync(pidFile, 'utf8'));
   t.after(() => killQuietly(stubborn));
-  await sleep(100); // let it install the trap
+  await waitFor(() => existsSync(`${pidFile}.ready`), 'the trap is installed');
   const stopped = await leftovers.stopAll(300);
   assert.deepEqual(
     stopped.map((s) => s.outcome),
@@ -107,9 +120,12 @@ test('a background process writing into the log is kept under the cap until it i
     },
   );
   await log.close();
-  await sleep(1500); // at least one cap check while it writes
   const note = '\n[dvm: log truncated at 1000 bytes]\n';
-  assert.equal(readFileSync(log.path, 'utf8').indexOf(note), 1000, 'cut at the cap while it still runs');
+  // The cap is checked every second while it writes.
+  await waitFor(
+    () => readFileSync(log.path, 'utf8').indexOf(note) === 1000,
+    'cut at the cap while it still runs',
+  );
   const stopped = await leftovers.stopAll();
   assert.equal(stopped.length, 1);
   const text = readFileSync(log.path, 'utf8');
@@ -130,7 +146,7 @@ test('the log of a command that printed nothing is kept while its background pro
   const log = createLogFile(join(dir.path, 'quiet.log'));
   await runProcess(['sh', '-c', '(sleep 0.2; echo later; sleep 30) &'], testContext({ leftovers }), { log });
   await log.close();
-  await sleep(500);
+  await waitFor(() => existsSync(log.path) && readFileSync(log.path, 'utf8') === 'later\n', 'it wrote later');
   await leftovers.stopAll();
   assert.match(
     readFileSync(log.path, 'utf8'),
