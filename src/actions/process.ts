@@ -5,6 +5,7 @@ import { DvmError, isDvmError } from '../errors/dvm-error.ts';
 import type { ActionContext, LogSink } from './action.ts';
 import { watchAbort } from './on-abort.ts';
 import { groupExists, groupRuns, signalGroup } from './process-group.ts';
+import { type RemoteChild, SpawnPool } from './spawner/spawn-pool.ts';
 
 /** How long a stopped process group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2000;
@@ -71,11 +72,13 @@ export function displayArgv(argv: readonly string[]): string {
 // Node keeps an exited child's object until a major GC (its native handle is only weakly dropped); without our
 // listeners it no longer holds this run's closures, log and timers, so a 10,000-task run stays small.
 const ignoreLateErrors = () => {};
-function dropListeners(child: ChildProcess): void {
+function dropListeners(child: ChildProcess | RemoteChild): void {
   child.removeAllListeners();
   child.on('error', ignoreLateErrors);
-  child.stdout?.removeAllListeners('data');
-  child.stderr?.removeAllListeners('data');
+  if ('stdout' in child) {
+    child.stdout?.removeAllListeners('data');
+    child.stderr?.removeAllListeners('data');
+  }
 }
 
 /** The error a run stopped by an aborted signal fails with: the reason when it is a DvmError, else timeout/cancel. */
@@ -169,26 +172,23 @@ export async function runProcess(
   const started = performance.now();
 
   return new Promise<ProcessResult>((resolve, reject) => {
-    let child: ChildProcess;
+    let child: ChildProcess | RemoteChild;
     // A log file takes the child's output on its own descriptor: no pipes to create, read and copy.
     const direct = log.attachChild?.();
+    // With a log file, a small helper process starts the command when one is ready (see spawn-pool.ts).
+    const remote =
+      direct && log.path ? sharedSpawnPool()?.spawn({ argv, cwd, env, logPath: log.path }) : undefined;
     try {
       const stdio = direct
         ? (['ignore', direct.fd, direct.fd] as const)
         : (['ignore', 'pipe', 'pipe'] as const);
-      child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: [...stdio] });
+      child = remote ?? spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: [...stdio] });
     } catch (error) {
       direct?.release();
-      // Synchronous refusals: a NUL byte in an argument, an invalid env value.
-      reject(
-        new DvmError('DVM_ACTION_INPUT_INVALID', `${label()} cannot be run: ${(error as Error).message}`, {
-          fix: 'Remove NUL characters from the arguments and environment.',
-          details: { origin: 'user' },
-        }),
-      );
+      reject(refusal(error as Error, label()));
       return;
     }
-    const pid = child.pid;
+    let pid = child.pid;
     if (pid !== undefined) context.onSpawn?.(pid);
     let settled = false;
     let stopping: DvmError | undefined;
@@ -270,25 +270,75 @@ export async function runProcess(
       timeoutTimer = setTimeout(() => stop(timeoutError(ms, label(), log)), Math.min(ms, MAX_TIMER_MS));
     }
 
-    child.stdout?.on('data', (chunk: Buffer) => log.write('stdout', chunk));
-    child.stderr?.on('data', (chunk: Buffer) => log.write('stderr', chunk));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      if (settled || child.pid !== undefined) return;
+    if (remote) {
+      remote.on('spawn', (remotePid: number) => {
+        pid = remotePid;
+        context.onSpawn?.(remotePid);
+        if (stopping) signalGroup(remotePid, 'SIGTERM'); // stopped before its pid was known
+      });
+      remote.on('exit', finish);
+      remote.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        direct?.release();
+        remote.removeAllListeners();
+        if (pid === undefined) {
+          reject(isRefusal(error) ? refusal(error, label()) : spawnFailure(error, argv[0], cwd, env));
+          return;
+        }
+        // Its helper died while it ran: nobody can tell when it ends, so it is stopped.
+        signalGroup(pid, 'SIGKILL');
+        reject(
+          new DvmError('DVM_TASK_FAILED', `${label()} was stopped: ${error.message}`, {
+            fix: 'Run it again; if this repeats, set DVM_SPAWN_HELPERS=0 to start commands from dvm itself.',
+            details: { origin: 'system' },
+          }),
+        );
+      });
+      return;
+    }
+    const local = child as ChildProcess;
+    local.stdout?.on('data', (chunk: Buffer) => log.write('stdout', chunk));
+    local.stderr?.on('data', (chunk: Buffer) => log.write('stderr', chunk));
+    local.on('error', (error: NodeJS.ErrnoException) => {
+      if (settled || local.pid !== undefined) return;
       settled = true;
       cleanup();
       direct?.release();
-      dropListeners(child);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      dropListeners(local);
+      local.stdout?.destroy();
+      local.stderr?.destroy();
       reject(spawnFailure(error, argv[0], cwd, env));
     });
-    child.on('exit', () => {
+    local.on('exit', () => {
       // A background child that keeps the pipes open must not hold the task: stop reading after a grace.
       closeTimer = setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
+        local.stdout?.destroy();
+        local.stderr?.destroy();
       }, CLOSE_GRACE_MS);
     });
-    child.on('close', finish);
+    local.on('close', finish);
   });
+}
+
+// Node refuses some arguments before starting anything: a NUL byte in an argument, an invalid env value.
+function isRefusal(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'ERR_INVALID_ARG_VALUE' || error.code === 'ERR_INVALID_ARG_TYPE';
+}
+
+function refusal(error: Error, label: string): DvmError {
+  return new DvmError('DVM_ACTION_INPUT_INVALID', `${label} cannot be run: ${error.message}`, {
+    fix: 'Remove NUL characters from the arguments and environment.',
+    details: { origin: 'user' },
+  });
+}
+
+let pool: SpawnPool | undefined;
+
+/** The helpers that start commands with a log file, unless DVM_SPAWN_HELPERS=0 (or on Windows: no fork to save). */
+export function sharedSpawnPool(): SpawnPool | undefined {
+  if (process.platform === 'win32' || process.env.DVM_SPAWN_HELPERS === '0') return undefined;
+  pool ??= new SpawnPool();
+  return pool;
 }

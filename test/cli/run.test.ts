@@ -18,6 +18,7 @@ interface Run {
   attempts: number;
   results: Record<string, string>;
   exitCode?: number;
+  pid?: number;
   message?: string;
   cacheNote?: string;
 }
@@ -137,9 +138,14 @@ test('a run killed with SIGKILL is Interrupted; --resume re-runs only what did n
     if (existsSync(file)) sleeper = Number(readFileSync(file, 'utf8').trim()) || undefined;
   }
   assert.ok(sleeper, 'the second task started');
-  // Records are written in batches every 25 ms: wait until the first task's success is on disk.
+  // Records are written in batches every 25 ms: wait until the first task's success and the second task's
+  // process group are on disk.
   const id0 = runIdOf(stderr);
-  for (let i = 0; i < 50 && runTree(home, id0).get('two/first')?.status !== 'Succeeded'; i++) await sleep(20);
+  const onDisk = () => {
+    const tree = runTree(home, id0);
+    return tree.get('two/first')?.status === 'Succeeded' && tree.get('two/second')?.pid !== undefined;
+  };
+  for (let i = 0; i < 100 && !onDisk(); i++) await sleep(20);
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('exit', resolve));
   const orphan = sleeper;

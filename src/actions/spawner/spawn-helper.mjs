@@ -1,0 +1,54 @@
+// A small process that starts commands for dvm. fork() copies the page tables of the process that calls it, so a
+// process this small starts a command faster than dvm itself could; two of them start commands on two cores at
+// once. Plain JavaScript on purpose: loading the TypeScript stripper would make it bigger, and slower to fork.
+//
+// Messages from dvm:  {t: 'env', id, env}                      an environment, sent once and then named by id
+//                     {t: 'spawn', id, argv, cwd, env, log}    start argv in its own session, output into log
+// Messages to dvm:    {t: 'ready'} once, then per spawn either {t: 'exit', id, pid, code, signal} (preceded by
+//                     {t: 'pid', id, pid} when it runs longer than PID_DELAY_MS), or {t: 'error', id, code, message}.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+const envs = new Map();
+// How long a command runs before its pid is sent on its own (dvm needs it to stop the command, or its group).
+const PID_DELAY_MS = 5;
+
+function start(m) {
+  let fd;
+  try {
+    fd = openSync(m.log, 'a');
+    const child = spawn(m.argv[0], m.argv.slice(1), {
+      cwd: m.cwd,
+      env: envs.get(m.env),
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+    child.on('error', (error) => {
+      child.removeAllListeners();
+      process.send({ t: 'error', id: m.id, code: error.code, message: error.message });
+    });
+    if (child.pid === undefined) return; // 'error' follows
+    // Most commands end within milliseconds: their pid then comes with their end, in one message instead of two.
+    const pid = child.pid;
+    const tellPid = setTimeout(() => process.send({ t: 'pid', id: m.id, pid }), PID_DELAY_MS);
+    child.on('exit', (code, signal) => {
+      clearTimeout(tellPid);
+      child.removeAllListeners();
+      child.on('error', () => {});
+      process.send({ t: 'exit', id: m.id, pid, code, signal });
+    });
+  } catch (error) {
+    process.send({ t: 'error', id: m.id, code: error.code ?? 'EINVAL', message: error.message });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+process.on('message', (m) => {
+  if (m.t === 'env') envs.set(m.id, m.env);
+  else if (m.t === 'forget') envs.delete(m.id);
+  else if (m.t === 'spawn') start(m);
+});
+// dvm went away (exit, crash, SIGKILL): so does this helper. The commands it started run on in their sessions.
+process.on('disconnect', () => process.exit(0));
+process.send({ t: 'ready' });
