@@ -55,6 +55,11 @@ export interface ActionContext {
   leftovers?: LeftoverProcesses;
   /** Told the pid of each process started (its process group's id), so a run record can name it. */
   onSpawn?: (pid: number) => void;
+  /**
+   * Told when a command exited with status 0, before its result is delivered (a macrotask later): the engine hands
+   * the task's parallelism slot to the next task then, so starting it overlaps recording this one.
+   */
+  onSucceeded?: () => void;
 }
 
 /** A progress report or output line of a running action. */

@@ -242,11 +242,16 @@ export async function runProcess(
       if (stopping) {
         reject(stopping);
       } else if (code === 0) {
-        resolve({
+        const result = {
           exitCode: 0,
           durationMs: Math.round(performance.now() - started),
           truncated: (log as { truncated?: boolean }).truncated === true,
-        });
+        };
+        if (context.onSucceeded) {
+          // The next task starts (in this turn's microtasks) before this one's result is recorded.
+          context.onSucceeded();
+          setImmediate(() => resolve(result));
+        } else resolve(result);
       } else if (exitSignal) {
         reject(
           new DvmError('DVM_TASK_FAILED', `${label()} was killed by signal ${exitSignal}`, {

@@ -79,3 +79,32 @@ test('cancellation skips what has not started', async () => {
   });
   assert.deepEqual(skipped, ['b:Cancelled']);
 });
+
+test('a node that frees its place lets the next start while it finishes, and the run waits for it', {
+  timeout: 5000,
+}, async () => {
+  const events: string[] = [];
+  let finishA!: () => void;
+  const aDone = new Promise<void>((r) => {
+    finishA = r;
+  });
+  const outcomes = await runDag(nodes({ a: [], b: [], c: ['a'] }), {
+    limit: 1,
+    run: async (n, free) => {
+      events.push(`start ${n.name}`);
+      if (n.name === 'a') {
+        free(); // its command ended; recording it takes a while
+        free(); // twice is once
+        await aDone;
+      }
+      if (n.name === 'b') finishA();
+      events.push(`end ${n.name}`);
+      return 'succeeded';
+    },
+    skip: () => assert.fail('nothing is skipped'),
+    stopped: () => false,
+  });
+  // b started before a ended (a had freed its place), c only after a ended (it depends on a).
+  assert.deepEqual(events, ['start a', 'start b', 'end b', 'end a', 'start c', 'end c']);
+  assert.deepEqual([...outcomes.values()], ['succeeded', 'succeeded', 'succeeded']);
+});

@@ -9,7 +9,11 @@ export interface DagTask {
 
 /** Hooks the runner calls; `run` starts a node and resolves with its outcome. */
 export interface DagHooks<T extends DagTask> {
-  run(node: T): Promise<NodeOutcome>;
+  /**
+   * Starts a node and resolves with its outcome. A node may call `free` once its heavy part is over (its command
+   * exited): it then stops counting against `limit`, so the next ready node starts while it finishes up.
+   */
+  run(node: T, free: () => void): Promise<NodeOutcome>;
   /** Called for a node that will never run, with why: a dependency failed, fail-fast, or cancellation. */
   skip(node: T, reason: 'DependencyFailed' | 'FailFast' | 'Cancelled'): void;
   /** True when no new node may start (the run was cancelled). */
@@ -49,6 +53,8 @@ export async function runDag<T extends DagTask>(
     if (deps.length === 0) ready.push(node);
   }
   let failed = false;
+  // Started and not finished; of those, the ones that still count against `limit` (not freed).
+  let unfinished = 0;
   let running = 0;
   let wake: (() => void) | undefined;
 
@@ -60,9 +66,10 @@ export async function runDag<T extends DagTask>(
       skipDownstream(child.name);
     }
   };
-  const finish = (node: T, outcome: NodeOutcome) => {
+  const finish = (node: T, outcome: NodeOutcome, freed: boolean) => {
     outcomes.set(node.name, outcome);
-    running--;
+    unfinished--;
+    if (!freed) running--;
     if (outcome === 'failed') {
       failed = true;
       skipDownstream(node.name);
@@ -79,13 +86,21 @@ export async function runDag<T extends DagTask>(
   for (;;) {
     while (head < ready.length && running < limit && !(failFast && failed) && !hooks.stopped()) {
       const node = ready[head++];
+      unfinished++;
       running++;
-      hooks.run(node).then(
-        (outcome) => finish(node, outcome),
-        () => finish(node, 'failed'),
+      let freed = false;
+      const free = () => {
+        if (freed) return;
+        freed = true;
+        running--;
+        wake?.();
+      };
+      hooks.run(node, free).then(
+        (outcome) => finish(node, outcome, freed),
+        () => finish(node, 'failed', freed),
       );
     }
-    if (running === 0) break;
+    if (unfinished === 0) break;
     await new Promise<void>((resolve) => {
       wake = resolve;
     });

@@ -131,10 +131,19 @@ async function runNode(
   ex: Execution,
   node: PlanNode,
   lookup: (task: string, result: string) => string | undefined,
+  free?: () => void,
 ): Promise<RunStatus> {
   const record = ex.records.get(node) as RunRecord;
   if (node.task) {
     await ex.slots.acquire();
+    // The slot goes to the next task as soon as this one's command succeeded; recording it comes after.
+    let holding = true;
+    const releaseSlot = () => {
+      if (!holding) return;
+      holding = false;
+      ex.slots.release();
+      free?.();
+    };
     let startedMs: number | undefined;
     try {
       if (ex.signal.aborted) {
@@ -142,7 +151,7 @@ async function runNode(
         return 'Cancelled';
       }
       startedMs = start(ex, record);
-      const outcome = await runTask(node, record, ex.res, lookup, ex.signal);
+      const outcome = await runTask(node, record, ex.res, lookup, ex.signal, releaseSlot);
       end(ex, record, startedMs, {
         status: outcome.status,
         reason: outcome.reason,
@@ -163,7 +172,7 @@ async function runNode(
         message: (error as Error).message,
       });
     } finally {
-      ex.slots.release();
+      releaseSlot();
     }
     await callbacksFor(ex, node, record);
     return record.status;
@@ -199,8 +208,8 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
     end(ex, record, undefined, { status: reason === 'Cancelled' ? 'Cancelled' : 'Skipped', reason });
     markSkipped(ex, child, reason);
   };
-  const run = async (child: PlanNode): Promise<NodeOutcome> => {
-    const status = await runNode(ex, child, lookup);
+  const run = async (child: PlanNode, free: () => void): Promise<NodeOutcome> => {
+    const status = await runNode(ex, child, lookup, free);
     if (!FAILING.has(status) && status !== 'Cancelled') return 'succeeded';
     return child.continueOnError ? 'tolerated' : 'failed';
   };
@@ -209,7 +218,7 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
   const leaves = node.children.every((c) => c.children.length === 0);
   const main = node.children.filter((c) => !c.isFinally).map(dagNode);
   const outcomes = await runDag(main, {
-    run: (n) => run(n.node),
+    run: (n, free) => run(n.node, free),
     skip: (n, reason) => skip(n.node, reason),
     stopped: () => ex.signal.aborted,
     ...(leaves ? { limit: ex.res.parallelism } : {}),
@@ -217,7 +226,7 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
   const finals = node.children.filter((c) => c.isFinally).map(dagNode);
   if (finals.length > 0 && !ex.signal.aborted) {
     await runDag(finals, {
-      run: (n) => run(n.node),
+      run: (n, free) => run(n.node, free),
       skip: (n, reason) => skip(n.node, reason),
       stopped: () => ex.signal.aborted,
       failFast: false,

@@ -130,6 +130,7 @@ export async function runTask(
   res: EngineResources,
   lookup: ResultLookup,
   signal: AbortSignal,
+  commandDone?: () => void,
 ): Promise<TaskOutcome> {
   const task = node.task ?? {};
   const previous = res.resume?.get(node.path);
@@ -225,6 +226,7 @@ export async function runTask(
           record.pid = pid;
           res.runs.save(record);
         },
+        ...(commandDone ? { onSucceeded: commandDone } : {}),
       };
       return viaAgent && res.invoke
         ? res.invoke(definition, input, context, `${record.id}-${attempts}`)
