@@ -175,9 +175,12 @@ export async function runProcess(
     let child: ChildProcess | RemoteChild;
     // A log file takes the child's output on its own descriptor: no pipes to create, read and copy.
     const direct = log.attachChild?.();
-    // With a log file, a small helper process starts the command when one is ready (see spawn-pool.ts).
+    // With a log file, while commands start in quick succession, a small helper process starts the command when
+    // one is ready (see spawn-pool.ts); a command that starts alone is started here, a hop sooner.
     const remote =
-      direct && log.path ? sharedSpawnPool()?.spawn({ argv, cwd, env, logPath: log.path }) : undefined;
+      direct && log.path && startingInSuccession()
+        ? sharedSpawnPool()?.spawn({ argv, cwd, env, logPath: log.path })
+        : undefined;
     try {
       const stdio = direct
         ? (['ignore', direct.fd, direct.fd] as const)
@@ -340,8 +343,25 @@ function refusal(error: Error, label: string): DvmError {
 }
 
 let pool: SpawnPool | undefined;
+// Helpers serve long bursts (a fan-out of many quick tasks): commands that start within SUCCESSION_MS of the
+// previous one, after BURST_STARTS of them. Short bursts are not worth starting helpers for (that costs CPU).
+const SUCCESSION_MS = 5;
+const BURST_STARTS = 8;
+let lastStartAt = Number.NEGATIVE_INFINITY;
+let inSuccession = 0;
 
-/** The helpers that start commands with a log file, unless DVM_SPAWN_HELPERS=0 (or on Windows: no fork to save). */
+function startingInSuccession(): boolean {
+  if (process.env.DVM_SPAWN_HELPERS === 'always') return true;
+  const now = performance.now();
+  inSuccession = now - lastStartAt < SUCCESSION_MS ? inSuccession + 1 : 0;
+  lastStartAt = now;
+  return inSuccession >= BURST_STARTS;
+}
+
+/**
+ * The helpers that start commands with a log file in bursts, unless DVM_SPAWN_HELPERS=0 (or on Windows: no fork to
+ * save); DVM_SPAWN_HELPERS=always sends every such command through them (tests).
+ */
 export function sharedSpawnPool(): SpawnPool | undefined {
   if (process.platform === 'win32' || process.env.DVM_SPAWN_HELPERS === '0') return undefined;
   pool ??= new SpawnPool();

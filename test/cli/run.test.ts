@@ -255,6 +255,34 @@ spec:
   );
 });
 
+test('a burst of quick tasks is started by helper processes, with the same results', () => {
+  const { home, work } = setup();
+  // Enough for the helpers (started at the 8th quick start) to be ready before the burst ends.
+  const tasks = Array.from({ length: 200 }, (_, i) => `t${i}`);
+  const docs = tasks.map(
+    (t) =>
+      `apiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: ${t}, domain: ci}\nspec:\n  shell: echo $PPID > "$DVM_RESULTS/parent"\n  results: [{name: parent}]\n`,
+  );
+  docs.push(
+    `apiVersion: devopsmaestro.io/v1\nkind: Workflow\nmetadata: {name: burst, domain: ci}\nspec:\n  tasks:\n${tasks.map((t) => `    - {name: ${t}, taskRef: ${t}}`).join('\n')}\n`,
+  );
+  dvmOk(home, ['apply', '-f', '-'], { input: docs.join('---\n') });
+  const run = dvm(home, ['run', 'workflow', 'burst', '-p', '2'], { cwd: work });
+  assert.equal(run.status, 0, run.stderr + run.stdout);
+  const tree = runTree(home, runIdOf(run.stderr));
+  const dvmPid = String(tree.get('burst')?.pid);
+  const parents = tasks.map((t) => tree.get(`burst/${t}`)?.results.parent);
+  assert.ok(
+    parents.every((p) => p !== undefined && p !== ''),
+    'every task ran and wrote its result',
+  );
+  assert.ok(parents.includes(dvmPid), 'the first tasks of a burst are started by dvm itself');
+  assert.ok(
+    parents.some((p) => p !== dvmPid),
+    `later ones by a helper (parents: ${[...new Set(parents)].join(', ')}; dvm ${dvmPid})`,
+  );
+});
+
 test('bad execution input is refused at apply time with coded errors', () => {
   const { home } = setup();
   const bad = `apiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: piped, domain: ci}\nspec:\n  command: go test ./... | tee out.txt\n---\napiVersion: devopsmaestro.io/v1\nkind: Job\nmetadata: {name: nightly, domain: ci}\nspec:\n  runs: good\n  trigger: {schedule: "61 * * * *"}\n---\napiVersion: devopsmaestro.io/v1\nkind: Workflow\nmetadata: {name: refs, domain: ci}\nspec:\n  tasks:\n    - {name: consume, taskRef: consume}\n    - {name: produce, taskRef: produce}\n`;

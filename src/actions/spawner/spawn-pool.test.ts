@@ -9,7 +9,9 @@ import { runProcess, sharedSpawnPool } from '../process.ts';
 import { processRunning, tempDir, testContext } from '../testing.ts';
 import { SpawnPool } from './spawn-pool.ts';
 
-// Commands with a log file go through the helpers once one is ready: wait for that, so these tests cover them.
+// Commands with a log file go through the helpers in bursts; here every one does, once a helper is ready.
+process.env.DVM_SPAWN_HELPERS = 'always';
+
 async function helpersReady(): Promise<void> {
   const pool = sharedSpawnPool();
   assert.ok(pool, 'helpers are on (DVM_SPAWN_HELPERS is not 0)');
@@ -41,12 +43,16 @@ test('a command started by a helper runs in its directory and environment and wr
     env: { ...(process.env as Record<string, string>), GREETING: 'hello there' },
     onSpawn: (pid) => pids.push(pid),
   });
-  const result = await runProcess(['sh', '-c', 'echo "$GREETING from $(pwd)"; echo oops >&2'], context, {
-    log,
-  });
+  const result = await runProcess(
+    ['sh', '-c', 'echo "$GREETING from $(pwd)"; echo oops >&2; echo "parent $PPID"'],
+    context,
+    { log },
+  );
   await log.close();
   assert.equal(result.exitCode, 0);
-  assert.equal(readFileSync(log.path, 'utf8'), `hello there from ${dir.path}\noops\n`);
+  const [greeting, oops, parent] = readFileSync(log.path, 'utf8').split('\n');
+  assert.deepEqual([greeting, oops], [`hello there from ${dir.path}`, 'oops']);
+  assert.notEqual(parent, `parent ${process.pid}`, 'a helper started it, not this process');
   assert.equal(pids.length, 1);
   assert.ok(pids[0] > 0);
 });
