@@ -3,7 +3,9 @@
 // once. Plain JavaScript on purpose: loading the TypeScript stripper would make it bigger, and slower to fork.
 //
 // Messages from dvm:  {t: 'env', id, env}                      an environment, sent once and then named by id
-//                     {t: 'spawn', id, argv, cwd, env, log}    start argv in its own session, output into log
+//                     {t: 'forget', id}                        an environment no longer used
+//                     {t: 'spawn', id, argv, cwd, env, log}    start argv (env: an id, or the environment itself)
+//                                                              in its own session, output into log
 // Messages to dvm:    {t: 'ready'} once, then per spawn either {t: 'exit', id, pid, code, signal} (preceded by
 //                     {t: 'pid', id, pid} when it runs longer than PID_DELAY_MS), or {t: 'error', id, code, message}.
 import { spawn } from 'node:child_process';
@@ -19,7 +21,7 @@ function start(m) {
     fd = openSync(m.log, 'a');
     const child = spawn(m.argv[0], m.argv.slice(1), {
       cwd: m.cwd,
-      env: envs.get(m.env),
+      env: typeof m.env === 'number' ? envs.get(m.env) : m.env,
       detached: true,
       stdio: ['ignore', fd, fd],
     });

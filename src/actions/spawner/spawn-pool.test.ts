@@ -133,3 +133,27 @@ test('a command whose helper dies is stopped, and its task fails as a system err
   for (let i = 0; i < 50 && processRunning(pids[0]); i++) await sleep(20);
   assert.ok(!processRunning(pids[0]), 'the command was stopped');
 });
+
+test('an environment used again is sent once and named by id, and both commands see it', async (t) => {
+  const pool = new SpawnPool(1);
+  t.after(() => pool.close());
+  pool.warm();
+  for (let i = 0; i < 200 && !pool.ready; i++) await sleep(25);
+  const dir = tempDir();
+  t.after(dir.remove);
+  const env = { ...(process.env as Record<string, string>), SHARED: 'same env' };
+  const run = (name: string) =>
+    new Promise<string>((resolve, reject) => {
+      const logPath = join(dir.path, name);
+      const child = pool.spawn({ argv: ['sh', '-c', 'echo "$SHARED"'], cwd: dir.path, env, logPath });
+      assert.ok(child);
+      child.once('error', reject);
+      child.once('exit', () => resolve(readFileSync(logPath, 'utf8')));
+    });
+  // First use travels with the spawn, the second registers it, the third uses the id.
+  assert.deepEqual(await Promise.all([run('1.log'), run('2.log'), run('3.log')]), [
+    'same env\n',
+    'same env\n',
+    'same env\n',
+  ]);
+});

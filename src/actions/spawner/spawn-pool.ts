@@ -36,6 +36,7 @@ class Helper {
   readonly inFlight = new Map<number, RemoteChild>();
   readonly envIds = new Map<Record<string, string>, number>();
   #nextEnvId = 1;
+  readonly #seenOnce = new WeakSet<Record<string, string>>();
 
   constructor(onGone: (helper: Helper) => void) {
     this.process = fork(HELPER, [], {
@@ -102,7 +103,12 @@ class Helper {
     if (this.inFlight.size === 0) this.#busy();
     this.inFlight.set(id, child);
     let env: number | Record<string, string> | undefined = this.envIds.get(spec.env);
-    if (env === undefined) {
+    if (env === undefined && !this.#seenOnce.has(spec.env)) {
+      // An environment used once (a task with its own results directory) travels with its spawn.
+      this.#seenOnce.add(spec.env);
+      env = spec.env;
+    } else if (env === undefined) {
+      // One used again (a run's shared environment) is sent once and named by id from then on.
       env = this.#nextEnvId++;
       if (this.envIds.size >= KEPT_ENVS) {
         const [oldest, oldestId] = this.envIds.entries().next().value as [Record<string, string>, number];
