@@ -8,14 +8,17 @@ import {
   truncateSync,
   writeSync,
 } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { truncationNote } from './log-file.ts';
-import { groupRuns, pidInUse, signalGroup } from './process-group.ts';
+import {
+  describeStop,
+  groupRuns,
+  KILL_GRACE_MS,
+  pidInUse,
+  type StopOutcome,
+  stopGroups,
+} from './process-group.ts';
 
-/** How long background processes get between SIGTERM and SIGKILL when their run ends. */
-export const LEFTOVER_GRACE_MS = 2000;
-// How often lingering groups are polled (for their end, and for their logs' cap).
-const POLL_MS = 50;
+// How often lingering groups' logs are checked against their cap.
 const CAP_CHECK_MS = 1000;
 
 /** A process group whose main process (the task's command) exited while others of the group kept running. */
@@ -31,15 +34,7 @@ export interface LeftoverGroup {
 
 /** What stopAll did to one group. */
 export interface StoppedGroup extends LeftoverGroup {
-  /** `SIGTERM` when it ended within the grace, `SIGKILL` when it had to be killed, `survived` when even that failed. */
-  outcome: 'SIGTERM' | 'SIGKILL' | 'survived';
-}
-
-/** How a stop went, in words (for logs and run records). */
-export function describeStop(outcome: StoppedGroup['outcome']): string {
-  if (outcome === 'SIGTERM') return 'they ended on SIGTERM';
-  if (outcome === 'SIGKILL') return 'killed with SIGKILL after SIGTERM';
-  return 'they survived SIGKILL';
+  outcome: StopOutcome;
 }
 
 /**
@@ -83,27 +78,24 @@ export class LeftoverProcesses {
   }
 
   /**
-   * Stops every adopted group: SIGTERM, then SIGKILL after `graceMs`, then waits up to `graceMs` more. A group
+   * Stops every adopted group (stopGroups: SIGTERM, then SIGKILL after `graceMs`). A group
    * whose id now belongs to another process (ours ended and the number was reused) is dropped untouched.
    * Resolves with the groups it signalled; each log gets a line saying so.
    */
-  async stopAll(graceMs = LEFTOVER_GRACE_MS): Promise<StoppedGroup[]> {
+  async stopAll(graceMs = KILL_GRACE_MS): Promise<StoppedGroup[]> {
     clearInterval(this.#capTimer);
     this.#capTimer = undefined;
     const pending = [...this.#groups.values()].filter((g) => !pidInUse(g.pgid) && groupRuns(g.pgid));
     this.#groups.clear();
-    const stopped: StoppedGroup[] = [];
-    if (pending.length === 0) return stopped;
-    for (const g of pending) signalGroup(g.pgid, 'SIGTERM');
-    let running = await waitGone(pending, graceMs);
-    for (const g of pending) if (!running.includes(g)) stopped.push({ ...strip(g), outcome: 'SIGTERM' });
-    if (running.length > 0) {
-      for (const g of running) signalGroup(g.pgid, 'SIGKILL');
-      const killed = running;
-      running = await waitGone(killed, graceMs);
-      for (const g of killed)
-        stopped.push({ ...strip(g), outcome: running.includes(g) ? 'survived' : 'SIGKILL' });
-    }
+    if (pending.length === 0) return [];
+    const outcomes = await stopGroups(
+      pending.map((g) => g.pgid),
+      graceMs,
+    );
+    const stopped: StoppedGroup[] = pending.map((g) => ({
+      ...strip(g),
+      outcome: outcomes.get(g.pgid) ?? 'SIGTERM',
+    }));
     for (const g of pending) finalCap(g);
     for (const s of stopped) {
       if (!s.logPath) continue;
@@ -123,17 +115,6 @@ export class LeftoverProcesses {
 function strip(g: LeftoverGroup & { cutSize?: number }): LeftoverGroup {
   const { cutSize: _cut, ...group } = g;
   return group;
-}
-
-// Polls until every group is gone or `ms` passed; resolves with those still running.
-async function waitGone<T extends LeftoverGroup>(groups: T[], ms: number): Promise<T[]> {
-  const deadline = performance.now() + ms;
-  let running = groups.filter((g) => groupRuns(g.pgid));
-  while (running.length > 0 && performance.now() < deadline) {
-    await sleep(POLL_MS);
-    running = running.filter((g) => groupRuns(g.pgid));
-  }
-  return running;
 }
 
 function sizeOf(path: string): number | undefined {

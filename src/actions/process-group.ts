@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Sends `signal` to every process of the group; a group that is already gone is fine. */
 export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
@@ -93,4 +94,50 @@ export function pidInUse(pgid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** How long a stopped process group gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 2000;
+// How often stopped groups are polled for their end.
+const STOP_POLL_MS = 50;
+
+/** How a group's stop went: it ended on SIGTERM, was killed with SIGKILL after the grace, or even that failed. */
+export type StopOutcome = 'SIGTERM' | 'SIGKILL' | 'survived';
+
+/** A stop's outcome, in words (for logs and run records). */
+export function describeStop(outcome: StopOutcome): string {
+  if (outcome === 'SIGTERM') return 'they ended on SIGTERM';
+  if (outcome === 'SIGKILL') return 'killed with SIGKILL after SIGTERM';
+  return 'they survived SIGKILL';
+}
+
+// Polls until every group has no running process or `ms` passed; resolves with those still running.
+async function waitGone(pgids: number[], ms: number): Promise<number[]> {
+  const deadline = performance.now() + ms;
+  let running = pgids.filter((g) => groupRuns(g));
+  while (running.length > 0 && performance.now() < deadline) {
+    await sleep(STOP_POLL_MS);
+    running = running.filter((g) => groupRuns(g));
+  }
+  return running;
+}
+
+/**
+ * Stops process groups: SIGTERM to all, SIGKILL to those still running after `graceMs`, then a short look (SIGKILL
+ * takes effect at once, but in uninterruptible I/O) to say whether it worked. Resolves with each group's outcome.
+ */
+export async function stopGroups(
+  pgids: readonly number[],
+  graceMs = KILL_GRACE_MS,
+): Promise<Map<number, StopOutcome>> {
+  const outcomes = new Map<number, StopOutcome>();
+  const groups = [...new Set(pgids)];
+  for (const pgid of groups) signalGroup(pgid, 'SIGTERM');
+  const stubborn = await waitGone(groups, graceMs);
+  for (const pgid of groups) if (!stubborn.includes(pgid)) outcomes.set(pgid, 'SIGTERM');
+  if (stubborn.length === 0) return outcomes;
+  for (const pgid of stubborn) signalGroup(pgid, 'SIGKILL');
+  const survivors = await waitGone(stubborn, Math.min(graceMs, 500));
+  for (const pgid of stubborn) outcomes.set(pgid, survivors.includes(pgid) ? 'survived' : 'SIGKILL');
+  return outcomes;
 }

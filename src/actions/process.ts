@@ -3,12 +3,13 @@ import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
 import type { ActionContext, LogSink } from './action.ts';
+
 import { watchAbort } from './on-abort.ts';
-import { groupExists, groupRuns, signalGroup } from './process-group.ts';
+import { groupExists, groupRuns, KILL_GRACE_MS, signalGroup } from './process-group.ts';
 import { type RemoteChild, SpawnPool } from './spawner/spawn-pool.ts';
 
-/** How long a stopped process group gets between SIGTERM and SIGKILL. */
-export const KILL_GRACE_MS = 2000;
+export { KILL_GRACE_MS };
+
 // After the main process exits, how long its output pipes may stay open (held by a background child).
 const CLOSE_GRACE_MS = 200;
 // How often a stopped group is checked for survivors after its leader exited.

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { describeStop, LeftoverProcesses, type StoppedGroup } from '../actions/leftover-processes.ts';
+import { LeftoverProcesses, type StoppedGroup } from '../actions/leftover-processes.ts';
+import { describeStop } from '../actions/process-group.ts';
 import { DvmError } from '../errors/dvm-error.ts';
 import type { RunRecord, RunStatus } from '../store/runs.ts';
 import { type NodeOutcome, runDag } from './dag-runner.ts';

@@ -12,12 +12,24 @@ import { SpawnPool } from './spawn-pool.ts';
 // Commands with a log file go through the helpers in bursts; here every one does, once a helper is ready.
 process.env.DVM_SPAWN_HELPERS = 'always';
 
-async function helpersReady(): Promise<void> {
-  const pool = sharedSpawnPool();
-  assert.ok(pool, 'helpers are on (DVM_SPAWN_HELPERS is not 0)');
+async function untilReady(pool: SpawnPool): Promise<SpawnPool> {
   pool.warm();
   for (let i = 0; i < 200 && !pool.ready; i++) await sleep(25);
   assert.ok(pool.ready, 'a helper started');
+  return pool;
+}
+
+async function helpersReady(): Promise<void> {
+  const pool = sharedSpawnPool();
+  assert.ok(pool, 'helpers are on (DVM_SPAWN_HELPERS is not 0)');
+  await untilReady(pool);
+}
+
+// A pool of its own with one helper, closed when the test ends.
+async function ownPool(t: { after(fn: () => void): void }): Promise<SpawnPool> {
+  const pool = new SpawnPool(1);
+  t.after(() => pool.close());
+  return untilReady(pool);
 }
 
 async function failure(
@@ -88,10 +100,7 @@ test('a timeout stops the process group of a command a helper started', async (t
 });
 
 test('when a helper dies, its running commands fail as system errors and are stopped', async (t) => {
-  const pool = new SpawnPool(1);
-  t.after(() => pool.close());
-  pool.warm();
-  for (let i = 0; i < 200 && !pool.ready; i++) await sleep(25);
+  const pool = await ownPool(t);
   const dir = tempDir();
   t.after(dir.remove);
   const child = pool.spawn({
@@ -135,10 +144,7 @@ test('a command whose helper dies is stopped, and its task fails as a system err
 });
 
 test('an environment used again is sent once and named by id, and both commands see it', async (t) => {
-  const pool = new SpawnPool(1);
-  t.after(() => pool.close());
-  pool.warm();
-  for (let i = 0; i < 200 && !pool.ready; i++) await sleep(25);
+  const pool = await ownPool(t);
   const dir = tempDir();
   t.after(dir.remove);
   const env = { ...(process.env as Record<string, string>), SHARED: 'same env' };

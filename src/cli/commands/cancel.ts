@@ -19,7 +19,7 @@ export const command: Command = {
         fix: 'Run `dvm get runs` to list runs.',
       });
     const platform = await ctx.platform();
-    reapInterrupted(platform.runs);
+    await reapInterrupted(platform.runs);
     const root = platform.runs.get(id);
     if (!root || root.parentId)
       throw new DvmError('DVM_RUN_NOT_FOUND', `no run "${id}"`, { fix: 'Run `dvm get runs` to list runs.' });
@@ -37,7 +37,7 @@ export const command: Command = {
         ctx.io.stdout.write(`run ${id} ${current.status}\n`);
         return 0;
       }
-      reapInterrupted(platform.runs);
+      await reapInterrupted(platform.runs);
     }
     throw new DvmError('DVM_TIMEOUT', `run ${id} did not stop within 10 s`, {
       fix: `Check process ${root.pid}; dvm marks the run Interrupted once it is gone.`,

@@ -89,7 +89,7 @@ export const command: Command = {
 async function printRuns(ctx: CommandContext, platform: Platform, ids: string[]): Promise<number> {
   const { reapInterrupted } = await import('../../service/run/run-service.ts');
   const { formatDuration } = await import('../output/run-view.ts');
-  reapInterrupted(platform.runs);
+  await reapInterrupted(platform.runs);
   const runs = ids.length
     ? ids.map((id) => {
         const run = platform.runs.get(id);

@@ -26,7 +26,7 @@ entry name or path (build/lint). -f keeps printing new output until the run ends
         fix: 'Run `dvm get runs` to list runs.',
       });
     const platform = await ctx.platform();
-    reapInterrupted(platform.runs);
+    await reapInterrupted(platform.runs);
     const root = platform.runs.get(id);
     if (!root)
       throw new DvmError('DVM_RUN_NOT_FOUND', `no run "${id}"`, { fix: 'Run `dvm get runs` to list runs.' });
@@ -72,7 +72,7 @@ entry name or path (build/lint). -f keeps printing new output until the run ends
         break;
       }
       await sleep(200);
-      reapInterrupted(platform.runs);
+      await reapInterrupted(platform.runs);
       drain(pick(platform.runs.tree(root.rootId)));
     }
     return 0;

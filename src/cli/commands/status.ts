@@ -21,7 +21,7 @@ export const command: Command = {
       return printLiveStatus(ctx, what, id);
     }
     const platform = await ctx.platform();
-    reapInterrupted(platform.runs);
+    await reapInterrupted(platform.runs);
     let rootId = id;
     if (what !== 'run') {
       const info = platform.kinds.require(what);

@@ -17,7 +17,7 @@ test('orphaned task groups are stopped only when their processes carry the run i
   t.after(() => {
     for (const c of [ours, otherRun, unmarked]) c.kill('SIGKILL');
   });
-  const stopped = stopOrphanedTasks('r-test-1', [ours.pid, otherRun.pid, unmarked.pid, ours.pid]);
+  const stopped = await stopOrphanedTasks('r-test-1', [ours.pid, otherRun.pid, unmarked.pid, ours.pid]);
   assert.deepEqual([...stopped], [[ours.pid, 'they ended on SIGTERM']]);
   await new Promise((resolve) =>
     ours.exitCode !== null || ours.signalCode ? resolve(0) : ours.once('exit', resolve),
@@ -35,6 +35,6 @@ test('an orphaned group that ignores SIGTERM is killed after the grace', async (
   });
   t.after(() => child.kill('SIGKILL'));
   await new Promise((resolve) => child.stdout?.once('data', resolve));
-  const stopped = stopOrphanedTasks('r-test-3', [child.pid as number], 200);
+  const stopped = await stopOrphanedTasks('r-test-3', [child.pid as number], 200);
   assert.deepEqual([...stopped.values()], ['killed with SIGKILL after SIGTERM']);
 });

@@ -52,7 +52,7 @@ function isAlive(pid: number | undefined): boolean {
  * Marks runs whose owning process died (killed, crashed, machine rebooted) as Interrupted, with every
  * unfinished record below them. Called before anything reads or starts runs.
  */
-export function reapInterrupted(runs: RunStore, now = new Date()): RunRecord[] {
+export async function reapInterrupted(runs: RunStore, now = new Date()): Promise<RunRecord[]> {
   const reaped: RunRecord[] = [];
   for (const root of runs.active()) {
     if (root.pid === process.pid || isAlive(root.pid)) continue;
@@ -61,7 +61,7 @@ export function reapInterrupted(runs: RunStore, now = new Date()): RunRecord[] {
     // stop them before anyone resumes the run.
     const withProcesses = tree.filter((r) => r.level === 'task' && r.pid);
     const stopped = withProcesses.length
-      ? stopOrphanedTasks(
+      ? await stopOrphanedTasks(
           root.id,
           withProcesses.map((r) => r.pid as number),
         )
@@ -130,7 +130,7 @@ async function defaultWorkdir(
 
 /** Plans a run of a Task, Workflow, Pipeline, Orchestration or Job and creates its Pending records. */
 export async function prepare(platform: Platform, request: RunRequest): Promise<PreparedRun> {
-  reapInterrupted(platform.runs);
+  await reapInterrupted(platform.runs);
   let resume: Map<string, RunRecord> | undefined;
   let { kind, name, scope } = request;
   if (request.resume) {
