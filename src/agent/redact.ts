@@ -51,8 +51,11 @@ export function createRedactor(options: { patterns?: readonly RegExp[] } = {}): 
     return sources.length ? new RegExp(sources.join('|'), ignoreCase ? 'gi' : 'g') : undefined;
   };
   const patterns = [combined(false), combined(true)].filter((p): p is RegExp => p !== undefined);
-  // Every default pattern needs one of these; a string without any skips the scan (not with user patterns).
-  const hint = options.patterns?.length ? undefined : /[=:]|dvm|AKIA|ASIA|-----|eyJ|bearer/i;
+  // Every default pattern needs one of these; a string without any (a timestamp, `env=dev`) skips the scan (not
+  // with user patterns).
+  const hint = options.patterns?.length
+    ? undefined
+    : /dvm|AKIA|ASIA|-----|eyJ|bearer|pass|pwd|secret|token|key|:\/\/|slack/i;
   const redactText = (text: string): string => {
     // The shortest secret shape (pwd=x) has 5 characters.
     if (text.length < 5 || (hint && !hint.test(text))) return text;

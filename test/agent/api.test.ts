@@ -241,6 +241,38 @@ test('100 concurrent requests with one request_id execute exactly once', async (
   assert.equal(received.length, before + 1);
 });
 
+test('a read is recorded in one commit after it ran; concurrent repeats still run it once', async () => {
+  const body = { request_id: 'read-burst', action: 'system.info', target: { env: 'dev' } };
+  const answers = await Promise.all([
+    ...Array.from({ length: 50 }, () => execute(tokens.viewer, body)),
+    execute(tokens.viewer, { ...body, target: { env: 'stage' } }),
+  ]);
+  const conflict = answers.pop();
+  assert.equal(conflict?.status, 409, conflict?.text);
+  assert.ok(
+    answers.every((a) => a.status === 200),
+    answers.map((a) => a.status).join(','),
+  );
+  assert.equal(new Set(answers.map((a) => a.body.execution_id)).size, 1);
+  const audit = await api(serve.url, 'GET', '/v1/audit?action=system.info&actor=viewer&limit=1000', {
+    token: tokens.admin,
+  });
+  const mine = (audit.body.items as { decision: string; requestId: string; executionId?: string }[]).filter(
+    (e) => e.requestId === 'read-burst',
+  );
+  assert.equal(mine.filter((e) => e.decision === 'executed').length, 1, 'executed once');
+  const ran = mine.findIndex((e) => e.executionId === answers[0].body.execution_id);
+  assert.deepEqual(
+    mine.slice(ran, ran + 2).map((e) => e.decision),
+    ['allowed', 'executed'],
+    'its decision and its outcome, in order',
+  );
+  const record = await api(serve.url, 'GET', `/v1/executions/${answers[0].body.execution_id}`, {
+    token: tokens.viewer,
+  });
+  assert.equal(record.body.status, 'succeeded');
+});
+
 test('events of an execution stream as SSE and resume after Last-Event-ID', async () => {
   const run = await execute(tokens.viewer, {
     request_id: 'sse-1',

@@ -324,20 +324,27 @@ export class ActionExecutor {
       env: request.target.env,
       target: request.target,
     });
-    // The decision's audit entry, the execution record and the key's claim commit together, in one transaction.
+    const allowed: AuditRecord = {
+      ...base,
+      decision: 'allowed',
+      executionId,
+      policyIds: answer.policyIds,
+      reasons: answer.reasons,
+      at: new Date().toISOString(),
+    };
+    // A read that answers at once commits once, after it ran: its key, execution and both audit entries together.
+    // It changes nothing, so a crash before that commit (no answer was sent) only means a retry reads again.
+    // Everything else claims its key durably before it runs, so it never runs twice, not even across a crash.
+    const oneCommit = definition.risk === 'read' && !definition.longRunning?.(params);
     let claim: Awaited<ReturnType<typeof idempotency.claim>>;
     try {
-      claim = await idempotency.claim(principal.name, request.request_id, payloadHash, executionId, (db) => {
-        prepared.persist(db);
-        this.#deps.audit.appendIn(db, {
-          ...base,
-          decision: 'allowed',
-          executionId,
-          policyIds: answer.policyIds,
-          reasons: answer.reasons,
-          at: new Date().toISOString(),
-        });
-      });
+      claim = oneCommit
+        ? (idempotency.lookup(principal.name, request.request_id, payloadHash) ?? { state: 'new' })
+        : await idempotency.claim(principal.name, request.request_id, payloadHash, executionId, (db) => {
+            // The decision's audit entry, the execution record and the key's claim commit together.
+            prepared.persist(db);
+            this.#deps.audit.appendIn(db, allowed);
+          });
     } catch (error) {
       await audit({
         decision: 'denied',
@@ -360,7 +367,7 @@ export class ActionExecutor {
     const final = new Promise<StoredResponse>((resolve) => {
       settle = resolve;
     });
-    idempotency.track(principal.name, request.request_id, final);
+    idempotency.track(principal.name, request.request_id, payloadHash, final);
 
     const running = this.#invoke(
       definition,
@@ -370,6 +377,7 @@ export class ActionExecutor {
       audit,
       principal.name,
       options.context,
+      oneCommit ? { allowed, payloadHash } : undefined,
     ).then(
       (response) => {
         settle(response);
@@ -407,7 +415,8 @@ export class ActionExecutor {
     executionId: string,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
     principalName: string,
-    given?: ExecuteOptions['context'],
+    given: ExecuteOptions['context'] | undefined,
+    unclaimed: { allowed: AuditRecord; payloadHash: string } | undefined,
   ): Promise<ExecuteResponse> {
     const { executions, redact } = this.#deps;
     const timeouts = definition.timeouts ?? DEFAULT_ACTION_TIMEOUTS;
@@ -451,6 +460,9 @@ export class ActionExecutor {
     const started = performance.now();
     let response: ExecuteResponse;
     let ending: Promise<unknown>[];
+    // An unclaimed read's decision is audited with its outcome (first, so the chain keeps their order).
+    const allowedEntry = () => (unclaimed ? [this.#deps.audit.append(unclaimed.allowed)] : []);
+    const finishOptions = { unsaved: unclaimed !== undefined };
     try {
       const output = await Promise.race([
         definition.handler(params, context),
@@ -480,7 +492,8 @@ export class ActionExecutor {
         },
       };
       ending = [
-        executions.finish(executionId, { status: 'succeeded', result }),
+        ...allowedEntry(),
+        executions.finish(executionId, { status: 'succeeded', result }, finishOptions),
         audit({ decision: 'executed', executionId, result: summaryOf(result), durationMs }),
       ];
     } catch (error) {
@@ -491,7 +504,8 @@ export class ActionExecutor {
       const durationMs = Math.round(performance.now() - started);
       response = { status: failure.status, body };
       ending = [
-        executions.finish(executionId, { status: 'failed', error: body }),
+        ...allowedEntry(),
+        executions.finish(executionId, { status: 'failed', error: body }, finishOptions),
         audit({
           decision: 'failed',
           executionId,
@@ -503,10 +517,14 @@ export class ActionExecutor {
       clearTimeout(timer);
     }
     // Queued in one tick, so the execution's end, its audit entry and the request id's answer commit together:
-    // a crash leaves all three or none (then the key's execution is still running and the reaper answers it).
+    // a crash leaves all three or none (then the key's execution is still running and the reaper answers it; an
+    // unclaimed read left no trace at all).
+    const { idempotency } = this.#deps;
     await Promise.all([
       ...ending,
-      this.#deps.idempotency.complete(principalName, request.request_id, response),
+      unclaimed
+        ? idempotency.record(principalName, request.request_id, unclaimed.payloadHash, executionId, response)
+        : idempotency.complete(principalName, request.request_id, response),
     ]);
     return response;
   }

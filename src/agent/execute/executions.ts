@@ -183,10 +183,14 @@ export class Executions {
     }
   }
 
-  /** Ends an execution: its last event, then its durable final record. */
+  /**
+   * Ends an execution: its last event, then its durable final record (inserted whole when `unsaved`: an
+   * execution opened without `persist`, recorded only once it ended).
+   */
   async finish(
     id: string,
     outcome: { status: 'succeeded'; result: unknown } | { status: 'failed'; error: Record<string, unknown> },
+    options: { unsaved?: boolean } = {},
   ): Promise<ExecutionRecord> {
     const live = this.#live.get(id);
     if (!live) throw new DvmError('DVM_INTERNAL', `execution ${id} is not running here`);
@@ -203,17 +207,34 @@ export class Executions {
       ...(outcome.status === 'succeeded' ? { result: outcome.result } : { error: outcome.error }),
       finished_at: finishedAt,
     };
+    const result = outcome.status === 'succeeded' ? JSON.stringify(outcome.result ?? null) : null;
+    const error = outcome.status === 'failed' ? JSON.stringify(outcome.error) : null;
+    const record = live.record;
     await this.#writer.write((db) =>
-      statement(
-        db,
-        'UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?',
-      ).run(
-        outcome.status,
-        outcome.status === 'succeeded' ? JSON.stringify(outcome.result ?? null) : null,
-        outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
-        finishedAt,
-        id,
-      ),
+      options.unsaved
+        ? statement(
+            db,
+            `INSERT INTO executions (id, request_id, principal, action, version, env, target, status, result, error,
+               created_at, finished_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(
+            id,
+            record.request_id ?? null,
+            record.principal,
+            record.action,
+            record.version,
+            record.env ?? null,
+            record.target ? JSON.stringify(record.target) : null,
+            outcome.status,
+            result,
+            error,
+            record.created_at,
+            finishedAt,
+          )
+        : statement(
+            db,
+            'UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?',
+          ).run(outcome.status, result, error, finishedAt, id),
     );
     for (const listener of live.listeners) listener(null);
     live.listeners.clear();

@@ -29,8 +29,34 @@ test('a repeat in the same process waits on the running request without polling'
   const keys = new IdempotencyKeys(new GroupCommitter(openAgentDb(':memory:')));
   assert.equal((await keys.claim('a', 'r', 'h', 'x')).state, 'new');
   let settle!: (v: { status: number; body: unknown }) => void;
-  keys.track('a', 'r', new Promise((resolve) => (settle = resolve)));
+  keys.track('a', 'r', 'h', new Promise((resolve) => (settle = resolve)));
   const waiting = keys.wait('a', 'r');
   settle({ status: 202, body: { id: 'x' } });
   assert.deepEqual(await waiting, { status: 202, body: { id: 'x' } });
+});
+
+test('an unclaimed key is found while it runs here, conflicts on another payload, and is answered once recorded', async () => {
+  const db = openAgentDb(':memory:');
+  const keys = new IdempotencyKeys(new GroupCommitter(db));
+  assert.equal(keys.lookup('a', 'r', 'h'), undefined, 'new');
+  let settle!: (v: { status: number; body: unknown }) => void;
+  keys.track('a', 'r', 'h', new Promise((resolve) => (settle = resolve)));
+  assert.deepEqual(keys.lookup('a', 'r', 'h'), { state: 'running', executionId: null });
+  assert.throws(() => keys.lookup('a', 'r', 'other'), { code: 'DVM_IDEMPOTENCY_CONFLICT' });
+  assert.equal(
+    db.prepare('SELECT count(*) AS n FROM idempotency').get()?.n,
+    0,
+    'nothing is written before it ends',
+  );
+  await keys.record('a', 'r', 'h', 'x1', { status: 200, body: { ok: 1 } });
+  settle({ status: 200, body: { ok: 1 } });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(keys.lookup('a', 'r', 'h'), { state: 'done', response: { status: 200, body: { ok: 1 } } });
+  assert.throws(() => keys.lookup('a', 'r', 'other'), { code: 'DVM_IDEMPOTENCY_CONFLICT' });
+  await keys.record('a', 'r', 'h', 'x2', { status: 500, body: {} });
+  assert.equal(
+    db.prepare('SELECT execution_id FROM idempotency').get()?.execution_id,
+    'x1',
+    'a key recorded first is kept',
+  );
 });

@@ -43,7 +43,7 @@ function conflict(requestId: string, executionId: string | null): DvmError {
 export class IdempotencyKeys {
   readonly #writer: GroupCommitter;
   // Requests of this process still running, by key: repeats wait on them without polling.
-  readonly #inFlight = new Map<string, Promise<StoredResponse>>();
+  readonly #inFlight = new Map<string, { payloadHash: string; promise: Promise<StoredResponse> }>();
 
   constructor(writer: GroupCommitter) {
     this.#writer = writer;
@@ -104,11 +104,55 @@ export class IdempotencyKeys {
     return { state: 'running', executionId: found.execution_id };
   }
 
-  /** Marks a claimed key as running in this process, so repeats can wait on `promise`. */
-  track(principal: string, requestId: string, promise: Promise<StoredResponse>): void {
+  /**
+   * Looks a key up without claiming it, first among the requests running in this process, then in the store:
+   * undefined when it is new; its answer (or that it is still running) when it was used with this payload;
+   * DVM_IDEMPOTENCY_CONFLICT when it was used with another.
+   */
+  lookup(
+    principal: string,
+    requestId: string,
+    payloadHash: string,
+  ): Exclude<Claim, { state: 'new' }> | undefined {
+    const local = this.#inFlight.get(`${principal}\u0000${requestId}`);
+    if (!local) return this.peek(principal, requestId, payloadHash);
+    if (local.payloadHash !== payloadHash) throw conflict(requestId, null);
+    return { state: 'running', executionId: null };
+  }
+
+  /** Marks a key as running in this process (claimed, or to be recorded when done), so repeats wait on `promise`. */
+  track(principal: string, requestId: string, payloadHash: string, promise: Promise<StoredResponse>): void {
     const key = `${principal}\u0000${requestId}`;
-    this.#inFlight.set(key, promise);
+    this.#inFlight.set(key, { payloadHash, promise });
     promise.finally(() => this.#inFlight.delete(key)).catch(() => {});
+  }
+
+  /**
+   * Records a key together with its final answer in one write (a key that was not claimed before it ran). A key
+   * another process recorded meanwhile is left as it is.
+   */
+  record(
+    principal: string,
+    requestId: string,
+    payloadHash: string,
+    executionId: string,
+    response: StoredResponse,
+  ): Promise<void> {
+    return this.#writer.write((db) => {
+      statement(
+        db,
+        `INSERT INTO idempotency (principal, request_id, payload_hash, execution_id, created_at, status, response)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ).run(
+        principal,
+        requestId,
+        payloadHash,
+        executionId,
+        new Date().toISOString(),
+        response.status,
+        JSON.stringify(response.body),
+      );
+    });
   }
 
   /** Stores the final answer of a key durably. */
@@ -124,7 +168,7 @@ export class IdempotencyKeys {
   /** Waits for the answer of a key that is running here or in another process (polls the store then). */
   async wait(principal: string, requestId: string, signal?: AbortSignal): Promise<StoredResponse> {
     const local = this.#inFlight.get(`${principal}\u0000${requestId}`);
-    if (local) return local;
+    if (local) return local.promise;
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       const row = await this.#writer.write(
@@ -137,7 +181,7 @@ export class IdempotencyKeys {
       if (row?.status != null && row.response !== null)
         return { status: row.status, body: JSON.parse(row.response) };
       const again = this.#inFlight.get(`${principal}\u0000${requestId}`);
-      if (again) return again;
+      if (again) return again.promise;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
