@@ -163,3 +163,28 @@ test('an environment used again is sent once and named by id, and both commands 
     'same env\n',
   ]);
 });
+
+test('helpers without a command stop after the idle time; the next command starts them again', async (t) => {
+  const pool = new SpawnPool(1, { idleStopMs: 200 });
+  t.after(() => pool.close());
+  await untilReady(pool);
+  const dir = tempDir();
+  t.after(dir.remove);
+  const spec = {
+    argv: ['true'],
+    cwd: dir.path,
+    env: process.env as Record<string, string>,
+    logPath: join(dir.path, 'x.log'),
+  };
+  const exited = (child: ReturnType<SpawnPool['spawn']>) =>
+    new Promise((resolve) => child?.once('exit', resolve));
+  await exited(pool.spawn(spec));
+  await sleep(100);
+  assert.equal(pool.size, 1, 'still there within the idle time');
+  await sleep(300);
+  assert.equal(pool.size, 0, 'stopped after it');
+  assert.equal(pool.ready, false);
+  assert.equal(pool.spawn(spec), undefined, 'the caller starts this one itself while a helper starts');
+  await untilReady(pool);
+  assert.equal(await exited(pool.spawn(spec)), 0);
+});

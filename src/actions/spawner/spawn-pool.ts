@@ -5,6 +5,9 @@ import { availableParallelism } from 'node:os';
 const HELPER = new URL('./spawn-helper.mjs', import.meta.url).pathname;
 // Environments kept by each helper (named by id); older ones are forgotten.
 const KEPT_ENVS = 16;
+// Helpers with nothing to do for this long stop (a long-running `dvm serve` does not keep them, ~40 MB each);
+// the next burst starts them again.
+const IDLE_STOP_MS = 30_000;
 
 /** What a spawn needs: argv, working directory, environment and the log file that takes stdout and stderr. */
 export interface RemoteSpawn {
@@ -38,7 +41,10 @@ class Helper {
   #nextEnvId = 1;
   readonly #seenOnce = new WeakSet<Record<string, string>>();
 
-  constructor(onGone: (helper: Helper) => void) {
+  readonly #onIdle: () => void;
+
+  constructor(onGone: (helper: Helper) => void, onIdle: () => void) {
+    this.#onIdle = onIdle;
     this.process = fork(HELPER, [], {
       // Its own small heap, whatever flags dvm runs with: the smaller the process, the faster its forks.
       execArgv: ['--max-semi-space-size=1'],
@@ -92,6 +98,7 @@ class Helper {
   #idle(): void {
     this.process.unref();
     this.process.channel?.unref();
+    this.#onIdle();
   }
 
   #busy(): void {
@@ -131,22 +138,47 @@ class Helper {
 export class SpawnPool {
   readonly #helpers: Helper[] = [];
   readonly #size: number;
+  readonly #idleStopMs: number;
+  #idleTimer: NodeJS.Timeout | undefined;
   #nextId = 1;
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
+  /** A pool of `size` helpers that stop after `idleStopMs` without a command (default 30 s). */
+  constructor(
+    size = Math.max(1, Math.min(4, availableParallelism())),
+    options: { idleStopMs?: number } = {},
+  ) {
     this.#size = size;
+    this.#idleStopMs = options.idleStopMs ?? IDLE_STOP_MS;
   }
 
   /** Starts the helpers (in the background) if they are not running. */
   warm(): void {
     while (this.#helpers.length < this.#size) {
       this.#helpers.push(
-        new Helper((gone) => {
-          const at = this.#helpers.indexOf(gone);
-          if (at >= 0) this.#helpers.splice(at, 1);
-        }),
+        new Helper(
+          (gone) => {
+            const at = this.#helpers.indexOf(gone);
+            if (at >= 0) this.#helpers.splice(at, 1);
+          },
+          () => this.#whenIdle(),
+        ),
       );
     }
+  }
+
+  // Once no helper runs a command, stopping them all is scheduled; the next spawn cancels it.
+  #whenIdle(): void {
+    if (this.#helpers.some((h) => h.inFlight.size > 0)) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      if (this.#helpers.every((h) => h.inFlight.size === 0)) this.close();
+    }, this.#idleStopMs);
+    this.#idleTimer.unref();
+  }
+
+  /** Helpers running now (started or starting), for tests. */
+  get size(): number {
+    return this.#helpers.length;
   }
 
   /** True once a helper can take commands. */
@@ -156,6 +188,7 @@ export class SpawnPool {
 
   /** Starts a command through the least busy ready helper; undefined when none is ready yet (start it directly). */
   spawn(spec: RemoteSpawn): RemoteChild | undefined {
+    clearTimeout(this.#idleTimer);
     this.warm();
     let best: Helper | undefined;
     for (const h of this.#helpers) {
@@ -170,6 +203,7 @@ export class SpawnPool {
 
   /** Stops the helpers; commands still running fail with EHELPER (their callers stop them). */
   close(): void {
+    clearTimeout(this.#idleTimer);
     for (const h of this.#helpers.splice(0)) h.process.kill();
   }
 }
