@@ -26,8 +26,8 @@ export function groupExists(pgid: number): boolean {
   }
 }
 
-// The pids of the group's running processes (not zombies), from /proc (Linux only; a scan, for rare paths).
-function* runningMembers(pgid: number): Generator<string> {
+// Running processes (not zombies) with their process group, from /proc (Linux only; a scan, for rare paths).
+function* runningProcesses(): Generator<{ pid: string; pgrp: number }> {
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
     let stat: string;
@@ -38,8 +38,25 @@ function* runningMembers(pgid: number): Generator<string> {
     }
     // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
     const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') yield entry;
+    if (state !== 'Z' && state !== 'X') yield { pid: entry, pgrp: Number(pgrp) };
   }
+}
+
+// The pids of the group's running processes.
+function* runningMembers(pgid: number): Generator<string> {
+  for (const { pid, pgrp } of runningProcesses()) if (pgrp === pgid) yield pid;
+}
+
+// True when the process started with `name=value` in its environment (false when it is gone or not ours).
+function carries(pid: string, name: string, value: string): boolean {
+  let environ: Buffer;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return false;
+  }
+  const entry = Buffer.from(`${name}=${value}\0`);
+  return environ.subarray(0, entry.length).equals(entry) || environ.includes(`\0${name}=${value}\0`);
 }
 
 /**
@@ -64,22 +81,32 @@ export function groupRuns(pgid: number | undefined): boolean {
  */
 export function groupCarries(pgid: number, name: string, value: string): boolean {
   if (process.platform !== 'linux' || !groupExists(pgid)) return false;
-  const entry = Buffer.from(`${name}=${value}\0`);
-  const inside = Buffer.from(`\0${name}=${value}\0`);
   try {
-    for (const pid of runningMembers(pgid)) {
-      let environ: Buffer;
-      try {
-        environ = readFileSync(`/proc/${pid}/environ`);
-      } catch {
-        continue; // gone meanwhile, or not ours to read
-      }
-      if (environ.subarray(0, entry.length).equals(entry) || environ.includes(inside)) return true;
-    }
+    for (const pid of runningMembers(pgid)) if (carries(pid, name, value)) return true;
   } catch {
     return false;
   }
   return false;
+}
+
+/**
+ * The process groups of every running process that has `name=value` in its environment (Linux: a scan of /proc;
+ * elsewhere none), this process's own group left out: a dvm started by one of those processes never stops itself.
+ */
+export function groupsCarrying(name: string, value: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const groups = new Set<number>();
+  let own: number | undefined;
+  try {
+    for (const { pid, pgrp } of runningProcesses()) {
+      if (Number(pid) === process.pid) own = pgrp;
+      else if (!groups.has(pgrp) && carries(pid, name, value)) groups.add(pgrp);
+    }
+  } catch {
+    return [];
+  }
+  if (own !== undefined) groups.delete(own);
+  return [...groups];
 }
 
 /**

@@ -59,16 +59,21 @@ export async function reapInterrupted(runs: RunStore, now = new Date()): Promise
     const tree = runs.tree(root.id);
     // The commands its tasks started (running ones, and what finished ones left in the background) outlive it:
     // stop them before anyone resumes the run.
-    const withProcesses = tree.filter((r) => r.level === 'task' && r.pid);
-    const stopped = withProcesses.length
-      ? await stopOrphanedTasks(
-          root.id,
-          withProcesses.map((r) => r.pid as number),
-        )
-      : new Map<number, string>();
+    const stopped = await stopOrphanedTasks(root.id);
+    const recorded = new Set(tree.map((r) => r.pid));
+    const unrecorded = [...stopped].filter(([pgid]) => !recorded.has(pgid));
     for (const record of tree) {
       const how = record.level === 'task' && record.pid ? stopped.get(record.pid) : undefined;
-      const note = how ? `stopped the task's processes (process group ${record.pid}): ${how}` : undefined;
+      const notes = [
+        how && `stopped the task's processes (process group ${record.pid}): ${how}`,
+        // Groups of tasks that started just before the kill, before their group was recorded.
+        record.id === root.id &&
+          unrecorded.length > 0 &&
+          `stopped the processes of tasks whose process group was not recorded yet: ${unrecorded
+            .map(([pgid, outcome]) => `group ${pgid} (${outcome})`)
+            .join(', ')}`,
+      ].filter((n): n is string => typeof n === 'string');
+      const note = notes.length ? notes.join('; ') : undefined;
       if (FINAL_STATUSES.has(record.status)) {
         if (note) runs.save({ ...record, message: [record.message, note].filter(Boolean).join('; ') });
         continue;
