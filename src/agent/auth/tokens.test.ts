@@ -14,7 +14,10 @@ function store(now?: () => Date) {
   return {
     tokens: new TokenStore(db, now),
     path,
-    done: () => (db.close(), rmSync(dir, { recursive: true })),
+    done: () => {
+      db.close();
+      rmSync(dir, { recursive: true });
+    },
   };
 }
 

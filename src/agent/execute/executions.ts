@@ -151,7 +151,7 @@ export class Executions {
   /** Appends an event to a live execution and hands it to its subscribers (persisted in the background). */
   emit(id: string, type: ExecutionEvent['type'], data: Record<string, unknown>, at?: string): void {
     const live = this.#live.get(id);
-    if (!live || live.record.status !== 'running') return;
+    if (live?.record.status !== 'running') return;
     const event: ExecutionEvent = {
       id: live.events.length + 1,
       type,
