@@ -10,6 +10,10 @@ import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import { stopOrphanedTasks } from './orphaned-tasks.ts';
 import { reapInterrupted } from './run-service.ts';
 
+// Run ids of this test process: a copy of these tests running at the same time (another checkout) has others, so
+// neither stops the other's processes.
+const RUN = `r-test-${process.pid}`;
+
 async function group(env: Record<string, string>): Promise<ChildProcess & { pid: number }> {
   const child = spawn('sleep', ['30'], { detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
   await new Promise((resolve) => child.once('spawn', resolve));
@@ -17,13 +21,13 @@ async function group(env: Record<string, string>): Promise<ChildProcess & { pid:
 }
 
 test('orphaned task groups are found by the run id their processes carry, and only those are stopped', async (t) => {
-  const ours = await group({ DVM_RUN_ID: 'r-test-1' });
-  const otherRun = await group({ DVM_RUN_ID: 'r-test-2' });
+  const ours = await group({ DVM_RUN_ID: `${RUN}-1` });
+  const otherRun = await group({ DVM_RUN_ID: `${RUN}-2` });
   const unmarked = await group({});
   t.after(() => {
     for (const c of [ours, otherRun, unmarked]) c.kill('SIGKILL');
   });
-  const stopped = await stopOrphanedTasks('r-test-1');
+  const stopped = await stopOrphanedTasks(`${RUN}-1`);
   assert.deepEqual([...stopped], [[ours.pid, 'they ended on SIGTERM']]);
   await new Promise((resolve) =>
     ours.exitCode !== null || ours.signalCode ? resolve(0) : ours.once('exit', resolve),
@@ -37,16 +41,16 @@ test('an orphaned group that ignores SIGTERM is killed after the grace', async (
   const child = spawn('sh', ['-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, DVM_RUN_ID: 'r-test-3' },
+    env: { ...process.env, DVM_RUN_ID: `${RUN}-3` },
   });
   t.after(() => child.kill('SIGKILL'));
   await new Promise((resolve) => child.stdout?.once('data', resolve));
-  const stopped = await stopOrphanedTasks('r-test-3', 200);
+  const stopped = await stopOrphanedTasks(`${RUN}-3`, 200);
   assert.deepEqual([...stopped.values()], ['killed with SIGKILL after SIGTERM']);
 });
 
 test('a dvm started by an orphaned task stops its siblings but not its own group', async (t) => {
-  const sibling = await group({ DVM_RUN_ID: 'r-test-4' });
+  const sibling = await group({ DVM_RUN_ID: `${RUN}-4` });
   t.after(() => sibling.kill('SIGKILL'));
   // The dvm has a marked process in its own group too (one it started itself): that group is left alone.
   const script = `
@@ -54,10 +58,10 @@ test('a dvm started by an orphaned task stops its siblings but not its own group
     import { stopOrphanedTasks } from ${JSON.stringify(new URL('./orphaned-tasks.ts', import.meta.url).pathname)};
     const mine = spawn('sleep', ['30'], { stdio: 'ignore' });
     await new Promise((resolve) => mine.once('spawn', resolve));
-    console.log(JSON.stringify([...(await stopOrphanedTasks('r-test-4', 200)).keys()]));
+    console.log(JSON.stringify([...(await stopOrphanedTasks('${RUN}-4', 200)).keys()]));
     mine.kill('SIGKILL');`;
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: { ...process.env, DVM_RUN_ID: 'r-test-4' },
+    env: { ...process.env, DVM_RUN_ID: `${RUN}-4` },
     encoding: 'utf8',
   });
   assert.equal(child.status, 0, child.stderr);
@@ -78,14 +82,14 @@ test('a dead run whose task started before its process group was recorded still 
   const dead = Number(
     spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout,
   );
-  const base = { rootId: 'r-test-5', attempts: 1, results: {}, createdAt: new Date().toISOString() };
-  const root = { ...base, id: 'r-test-5', level: 'workflow', kind: 'Workflow', name: 'w', node: 'w', seq: 0 };
+  const base = { rootId: `${RUN}-5`, attempts: 1, results: {}, createdAt: new Date().toISOString() };
+  const root = { ...base, id: `${RUN}-5`, level: 'workflow', kind: 'Workflow', name: 'w', node: 'w', seq: 0 };
   runs.save({ ...root, status: 'Running', pid: dead } as RunRecord);
   // The task's record says Running, without its process group: dvm was killed before that was written.
   runs.save({
     ...base,
-    id: 'r-test-5-t',
-    parentId: 'r-test-5',
+    id: `${RUN}-5-t`,
+    parentId: `${RUN}-5`,
     level: 'task',
     kind: 'Task',
     name: 't',
@@ -94,21 +98,21 @@ test('a dead run whose task started before its process group was recorded still 
     status: 'Running',
   } as RunRecord);
   runs.flush();
-  const task = await group({ DVM_RUN_ID: 'r-test-5' });
+  const task = await group({ DVM_RUN_ID: `${RUN}-5` });
   t.after(() => task.kill('SIGKILL'));
   const reaped = await reapInterrupted(runs);
   assert.deepEqual(
     reaped.map((r) => r.id),
-    ['r-test-5'],
+    [`${RUN}-5`],
   );
   await new Promise((resolve) =>
     task.exitCode !== null || task.signalCode ? resolve(0) : task.once('exit', resolve),
   );
-  const tree = new Map(runs.tree('r-test-5').map((r) => [r.id, r]));
-  assert.equal(tree.get('r-test-5')?.status, 'Interrupted');
+  const tree = new Map(runs.tree(`${RUN}-5`).map((r) => [r.id, r]));
+  assert.equal(tree.get(`${RUN}-5`)?.status, 'Interrupted');
   assert.match(
-    tree.get('r-test-5')?.message ?? '',
+    tree.get(`${RUN}-5`)?.message ?? '',
     new RegExp(`process group was not recorded yet: group ${task.pid} \\(they ended on SIGTERM\\)`),
   );
-  assert.equal(tree.get('r-test-5-t')?.status, 'Interrupted');
+  assert.equal(tree.get(`${RUN}-5-t`)?.status, 'Interrupted');
 });
