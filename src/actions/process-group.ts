@@ -75,21 +75,6 @@ export function groupRuns(pgid: number | undefined): boolean {
 }
 
 /**
- * True when a running process of the group has `name=value` in its environment (Linux: /proc/PID/environ, the
- * environment it was started with). dvm starts every task with DVM_RUN_ID set, so a group found this way is one
- * of its own, not an unrelated group that got the same number. Elsewhere, false (nothing can be checked).
- */
-export function groupCarries(pgid: number, name: string, value: string): boolean {
-  if (process.platform !== 'linux' || !groupExists(pgid)) return false;
-  try {
-    for (const pid of runningMembers(pgid)) if (carries(pid, name, value)) return true;
-  } catch {
-    return false;
-  }
-  return false;
-}
-
-/**
  * The process groups of every running process that has `name=value` in its environment (Linux: a scan of /proc;
  * elsewhere none), this process's own group left out: a dvm started by one of those processes never stops itself.
  */

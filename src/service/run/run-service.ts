@@ -60,7 +60,7 @@ export async function reapInterrupted(runs: RunStore, now = new Date()): Promise
     // The commands its tasks started (running ones, and what finished ones left in the background) outlive it:
     // stop them before anyone resumes the run.
     const stopped = await stopOrphanedTasks(root.id);
-    const recorded = new Set(tree.map((r) => r.pid));
+    const recorded = new Set(tree.filter((r) => r.level === 'task').map((r) => r.pid));
     const unrecorded = [...stopped].filter(([pgid]) => !recorded.has(pgid));
     for (const record of tree) {
       const how = record.level === 'task' && record.pid ? stopped.get(record.pid) : undefined;
