@@ -51,8 +51,8 @@ export class TokenStore {
   // written by other processes (the CLI), so a revocation is seen by the first request read after it commits.
   #cache = new Map<string, TokenRow | undefined>();
   #cacheVersion = -1;
-  // The version is read once per event-loop turn: the requests of one turn arrived together (each read is a
-  // read transaction with file locks, ~10 µs, which was 7% of an execute under load).
+  // The version is read once per event-loop turn, not per request: the requests of one turn arrived together,
+  // and each read is a read transaction that takes file locks.
   #checkedThisTurn = false;
 
   constructor(db: DatabaseSync, now: () => Date = () => new Date()) {
