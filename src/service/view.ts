@@ -32,6 +32,8 @@ export class View {
   private readonly batch = new Map<string, ViewObject>();
   private readonly batchByKind = new Map<string, KindIndex>();
   private readonly storeByKind = new Map<string, KindIndex>();
+  // Stored objects of a kind loaded under a placement (`preloadUnder`), each with that placement.
+  private readonly storeUnder = new Map<string, { prefix: Placement; index: KindIndex }[]>();
 
   constructor(store: Store) {
     this.store = store;
@@ -54,6 +56,9 @@ export class View {
     if (pending) return pending;
     const loaded = this.storeByKind.get(kind);
     if (loaded) return loaded.named(name).find((o) => sameKeyPlacement(o.placement, placement));
+    // Under a loaded placement every stored object is known: one that is not there does not exist.
+    const under = this.storeUnder.get(kind)?.find((u) => matches(placement, u.prefix));
+    if (under) return under.index.named(name).find((o) => sameKeyPlacement(o.placement, placement));
     const stored = await this.store.get(kind, placement, name);
     return stored ? fromStored(stored) : undefined;
   }
@@ -61,7 +66,8 @@ export class View {
   /** Every object of a kind named `name` (any name when undefined) whose location starts with `prefix`. */
   async findAll(kind: string, name: string | undefined, prefix: Placement): Promise<ViewObject[]> {
     const found = new Map<string, ViewObject>();
-    const loaded = this.storeByKind.get(kind);
+    const loaded =
+      this.storeByKind.get(kind) ?? this.storeUnder.get(kind)?.find((u) => matches(prefix, u.prefix))?.index;
     const stored = loaded
       ? loaded.named(name)
       : (await this.store.list({ kinds: [kind], name, placement: prefix })).map(fromStored);
@@ -69,6 +75,19 @@ export class View {
     for (const o of this.batchByKind.get(kind)?.named(name) ?? [])
       if (matches(o.placement, prefix)) found.set(o.key, o);
     return [...found.values()];
+  }
+
+  /**
+   * Loads the stored objects of a kind at or below `prefix` with one query, so later lookups there need none
+   * (a workflow's task references, resolved one by one, were a query each).
+   */
+  async preloadUnder(kind: string, prefix: Placement): Promise<void> {
+    if (this.storeByKind.has(kind) || this.storeUnder.get(kind)?.some((u) => matches(prefix, u.prefix))) return;
+    const index = new KindIndex();
+    for (const stored of await this.store.list({ kinds: [kind], placement: prefix })) index.put(fromStored(stored));
+    const scopes = this.storeUnder.get(kind) ?? [];
+    scopes.push({ prefix, index });
+    this.storeUnder.set(kind, scopes);
   }
 
   /** Loads every stored object of a kind once, so later lookups of that kind need no queries. */

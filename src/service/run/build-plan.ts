@@ -37,6 +37,9 @@ function callbacks(spec: Spec): Pick<PlanNode, 'onComplete' | 'onSuccess' | 'onF
   };
 }
 
+// Workflows with more entries than this load the Tasks beside them with one query instead of one each.
+const PRELOAD_TASKS = 32;
+
 /** Builds the run tree of a Task, Workflow, Pipeline, Orchestration or Job from the store. */
 export class PlanBuilder {
   private readonly platform: Platform;
@@ -146,6 +149,9 @@ export class PlanBuilder {
 
   private async entries(workflow: ViewObject, spec: Spec, path: string): Promise<PlanNode[]> {
     const nodes: PlanNode[] = [];
+    const count = [spec.tasks, spec.finally].reduce((n: number, l) => n + (Array.isArray(l) ? l.length : 0), 0);
+    // A large workflow's tasks usually live beside it: one query loads them all.
+    if (count > PRELOAD_TASKS) await this.view.preloadUnder('Task', workflow.placement);
     for (const [field, isFinally] of [
       ['tasks', false],
       ['finally', true],
