@@ -57,12 +57,14 @@ test('Tasks loaded under a placement answer lookups there without queries; elsew
   await view.preloadUnder('Task', { ecosystem: 'e', domain: 'd' });
   assert.deepEqual(calls, ['list']);
   const found = await view.find('Task', { ecosystem: 'e', domain: 'd' }, 'build');
-  assert.deepEqual((found?.effective.spec as { command: string[] }).command, ['/bin/true']);
+  assert.deepEqual((found?.effective.spec as { command?: string[] } | undefined)?.command, ['/bin/true']);
   assert.equal(await view.find('Task', { ecosystem: 'e', domain: 'd' }, 'missing'), undefined);
   assert.equal((await view.findAll('Task', 'build', { ecosystem: 'e', domain: 'd' })).length, 1);
   assert.deepEqual(calls, ['list'], 'no query under the loaded placement');
   const elsewhere = await view.find('Task', { ecosystem: 'e', domain: 'other' }, 'build');
-  assert.deepEqual((elsewhere?.effective.spec as { command: string[] }).command, ['/bin/false']);
+  assert.deepEqual((elsewhere?.effective.spec as { command?: string[] } | undefined)?.command, [
+    '/bin/false',
+  ]);
   assert.equal(
     (await view.findAll('Task', 'build', { ecosystem: 'e' })).length,
     2,

@@ -82,9 +82,11 @@ export class View {
    * (a workflow's task references, resolved one by one, were a query each).
    */
   async preloadUnder(kind: string, prefix: Placement): Promise<void> {
-    if (this.storeByKind.has(kind) || this.storeUnder.get(kind)?.some((u) => matches(prefix, u.prefix))) return;
+    if (this.storeByKind.has(kind) || this.storeUnder.get(kind)?.some((u) => matches(prefix, u.prefix)))
+      return;
     const index = new KindIndex();
-    for (const stored of await this.store.list({ kinds: [kind], placement: prefix })) index.put(fromStored(stored));
+    for (const stored of await this.store.list({ kinds: [kind], placement: prefix }))
+      index.put(fromStored(stored));
     const scopes = this.storeUnder.get(kind) ?? [];
     scopes.push({ prefix, index });
     this.storeUnder.set(kind, scopes);

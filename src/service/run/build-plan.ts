@@ -149,7 +149,10 @@ export class PlanBuilder {
 
   private async entries(workflow: ViewObject, spec: Spec, path: string): Promise<PlanNode[]> {
     const nodes: PlanNode[] = [];
-    const count = [spec.tasks, spec.finally].reduce((n: number, l) => n + (Array.isArray(l) ? l.length : 0), 0);
+    const count = [spec.tasks, spec.finally].reduce(
+      (n: number, l) => n + (Array.isArray(l) ? l.length : 0),
+      0,
+    );
     // A large workflow's tasks usually live beside it: one query loads them all.
     if (count > PRELOAD_TASKS) await this.view.preloadUnder('Task', workflow.placement);
     for (const [field, isFinally] of [
