@@ -35,7 +35,7 @@ test('a background process a command leaves running is adopted, and stopped with
   const log = createLogFile(join(dir.path, 'task.log'));
   const pidFile = join(dir.path, 'pid');
   await runProcess(
-    ['sh', '-c', `sleep 30 & echo $! > ${pidFile}; echo started`],
+    ['sh', '-c', 'sleep 30 & echo $! > "$1"; echo started', 'sh', pidFile],
     testContext({ leftovers }),
     {
       log,
@@ -79,7 +79,9 @@ test('a background process that ignores SIGTERM is killed after the grace', asyn
     [
       'sh',
       '-c',
-      `sh -c 'trap "" TERM; touch ${pidFile}.ready; while :; do sleep 0.05; done' & echo $! > ${pidFile}`,
+      'sh -c \'trap "" TERM; touch "$1.ready"; while :; do sleep 0.05; done\' sh "$1" & echo $! > "$1"',
+      'sh',
+      pidFile,
     ],
     testContext({ leftovers }),
   );

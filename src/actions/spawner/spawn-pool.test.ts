@@ -93,7 +93,10 @@ test('a timeout stops the process group of a command a helper started', async (t
   const log = createLogFile(join(dir.path, 'slow.log'));
   const pidFile = join(dir.path, 'child.pid');
   const stopped = await failure(
-    runProcess(['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], testContext(), { log, timeoutMs: 300 }),
+    runProcess(['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'sh', pidFile], testContext(), {
+      log,
+      timeoutMs: 300,
+    }),
   );
   assert.equal(stopped.code, 'DVM_TIMEOUT');
   assert.ok(!processRunning(Number(readFileSync(pidFile, 'utf8'))), 'the whole group was stopped');
