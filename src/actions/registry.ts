@@ -2,6 +2,12 @@ import { createRequire } from 'node:module';
 import type { Ajv as AjvType, ErrorObject, ValidateFunction } from 'ajv';
 import { DvmError, type ErrorCause } from '../errors/dvm-error.ts';
 import { DURATION_PATTERN } from '../model/patterns.ts';
+import {
+  DURATION_WORDING,
+  describeTypeName,
+  describeValue,
+  dropBranchErrors,
+} from '../model/schema-wording.ts';
 import { didYouMean } from '../model/suggest.ts';
 import type { ActionDefinition } from './action.ts';
 import { dockerLogsAction } from './builtin/docker/logs.ts';
@@ -57,7 +63,7 @@ function validatorOf(schema: Record<string, unknown>): ValidateFunction {
 
 // What the patterns of the built-in schemas mean, for messages.
 const PATTERN_NAMES: Record<string, string> = {
-  [DURATION_PATTERN]: 'a duration like 500ms, 30s, 5m or 1h30m',
+  [DURATION_PATTERN]: DURATION_WORDING,
   [GIT_NAME_PATTERN]: 'a name without spaces that does not start with "-"',
   '^[A-Za-z_][A-Za-z0-9_]*$': 'a name of letters, digits and "_" (not starting with a digit)',
 };
@@ -188,28 +194,6 @@ function pathOf(pointer: string, field?: string): string {
   return path;
 }
 
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
-}
-
-function typeName(type: string): string {
-  if (type === 'object') return 'an object';
-  if (type === 'array') return 'a list';
-  if (type === 'integer') return 'an integer';
-  return `a ${type}`;
-}
-
-// Errors inside the branches of a failed anyOf/oneOf are noise: the union error says what is wrong.
-function dropBranchErrors(errors: ErrorObject[]): ErrorObject[] {
-  const unions = errors
-    .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
-    .map((e) => e.schemaPath);
-  return errors.filter((e) => !unions.some((u) => e.schemaPath !== u && e.schemaPath.startsWith(`${u}/`)));
-}
-
 // Branches that each only require one field, like exec's `oneOf: [{required: [command]}, {required: [shell]}]`.
 function requiredAlternatives(branches: unknown): string[] | undefined {
   if (!Array.isArray(branches)) return undefined;
@@ -248,7 +232,10 @@ function causeOf(error: ErrorObject, definition: ActionDefinition<unknown, unkno
     }
     case 'type': {
       const types = ([] as string[]).concat(params.type as string | string[]);
-      return cause(path, `must be ${types.map(typeName).join(' or ')}, not ${describeValue(error.data)}`);
+      return cause(
+        path,
+        `must be ${types.map(describeTypeName).join(' or ')}, not ${describeValue(error.data)}`,
+      );
     }
     case 'enum':
       return cause(

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DURATION_PATTERN, NAME_PATTERN } from './kinds/schema-helpers.ts';
+import { DURATION_WORDING, describeTypeName, describeValue, dropBranchErrors } from './schema-wording.ts';
 import { didYouMean } from './suggest.ts';
 import type { PathSegment } from './yaml-source.ts';
 
@@ -23,16 +24,9 @@ export function pointerToPath(pointer: string): PathSegment[] {
 }
 
 const PATTERN_NAMES: Record<string, string> = {
-  [DURATION_PATTERN]: 'a duration like 500ms, 30s, 5m, 1h30m or 7d',
+  [DURATION_PATTERN]: DURATION_WORDING,
   [NAME_PATTERN]: 'a valid name (lowercase letters, digits, "-", "." and "_")',
 };
-
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
-}
 
 function valueAt(data: unknown, path: PathSegment[]): unknown {
   let node = data;
@@ -64,7 +58,7 @@ function problemFor(error: ErrorObject, data: unknown, explainHint: string): Omi
     case 'type':
       return {
         path,
-        message: `must be ${describeTypeName(String(params.type))}, not ${describeType(valueAt(data, path))}`,
+        message: `must be ${describeTypeName(String(params.type))}, not ${describeValue(valueAt(data, path))}`,
         fix: explain,
       };
     case 'enum':
@@ -100,21 +94,6 @@ function problemFor(error: ErrorObject, data: unknown, explainHint: string): Omi
     default:
       return { path, message: error.message ?? 'is not valid', fix: explain };
   }
-}
-
-function describeTypeName(type: string): string {
-  if (type === 'object') return 'an object';
-  if (type === 'array') return 'a list';
-  if (type === 'integer') return 'an integer';
-  return `a ${type}`;
-}
-
-// Errors inside the branches of a failed anyOf/oneOf are noise: the union error itself says what is wrong.
-function dropBranchErrors(errors: ErrorObject[]): ErrorObject[] {
-  const unions = errors
-    .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
-    .map((e) => e.schemaPath);
-  return errors.filter((e) => !unions.some((u) => e.schemaPath !== u && e.schemaPath.startsWith(`${u}/`)));
 }
 
 /** Validates objects against kind schemas with every violation reported at once; compiles each schema once. */
