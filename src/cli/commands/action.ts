@@ -6,6 +6,7 @@ import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { renderTable } from '../output/table.ts';
+import { targetFromFlags } from '../target-flags.ts';
 
 const USAGE = `Usage:
   dvm action list [-o table|json]
@@ -46,19 +47,6 @@ export function paramsOf(pairs: readonly string[], schema: Record<string, unknow
     params[key] = value;
   }
   return params;
-}
-
-function targetOf(env: string | undefined, pairs: readonly string[] | undefined): ExecuteRequest['target'] {
-  const target: ExecuteRequest['target'] = { env: env ?? 'dev' };
-  for (const pair of pairs ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0)
-      throw new DvmError('DVM_USAGE', `--target "${pair}" is not KEY=VALUE`, {
-        fix: 'Write e.g. --target env=prod.',
-      });
-    target[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return target;
 }
 
 async function confirm(
@@ -204,7 +192,7 @@ function requestOf(
     action: definition.name,
     version: definition.version,
     params: paramsOf(ctx.flags.param ?? [], definition.inputSchema),
-    target: targetOf(ctx.flags.env, ctx.flags.target),
+    target: targetFromFlags(ctx.flags.env, ctx.flags.target),
     ...(ctx.flags['dry-run'] ? { dry_run: true } : {}),
     ...(ctx.flags.timeout ? { timeout: ctx.flags.timeout } : {}),
   };

@@ -6,6 +6,7 @@ import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { renderTable } from '../output/table.ts';
+import { targetFromFlags } from '../target-flags.ts';
 
 const USAGE = `Usage:
   dvm policy test --principal NAME|role:ROLE --action ACTION [--target env=prod] [--target k=v …] [-o json]
@@ -20,19 +21,6 @@ callers see.
 
 test shows the decision for a principal (a token's name, or role:viewer|operator|admin), an action (its risk
 comes from the registry) and a target, and the policies behind it; --target env=… (default dev).`;
-
-function targetOf(pairs: readonly string[] | undefined): { env: string; [key: string]: unknown } {
-  const target: { env: string; [key: string]: unknown } = { env: 'dev' };
-  for (const pair of pairs ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0)
-      throw new DvmError('DVM_USAGE', `--target "${pair}" is not KEY=VALUE`, {
-        fix: 'Write e.g. --target env=prod.',
-      });
-    target[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return target;
-}
 
 function principalOf(ctx: CommandContext, given: string): Principal {
   if (given.startsWith('role:')) {
@@ -106,7 +94,7 @@ export const command: Command = {
     }
     const definition = createAgentRegistry(ctx.home).get(ctx.flags.action);
     const principal = principalOf(ctx, ctx.flags.principal);
-    const target = targetOf(ctx.flags.target);
+    const target = targetFromFlags(undefined, ctx.flags.target);
     const answer = engine.decide({
       principal,
       action: { name: definition.name, version: definition.version, risk: definition.risk },
