@@ -29,9 +29,14 @@ export function fingerprintOf(parts: {
   input: unknown;
   env: Record<string, string>;
   inputs: Record<string, string>;
+  /** Declared outputs and results: a hit must restore everything the task now promises. */
+  outputs: readonly string[];
+  results: readonly unknown[];
 }): string {
   return createHash('sha256')
-    .update(JSON.stringify([parts.action, parts.input, parts.env, parts.inputs]))
+    .update(
+      JSON.stringify([parts.action, parts.input, parts.env, parts.inputs, parts.outputs, parts.results]),
+    )
     .digest('hex');
 }
 
@@ -50,7 +55,8 @@ export function explainMiss(
     ...removed.slice(0, 5).map((f) => `${f} removed`),
   ];
   const more = changed.length + added.length + removed.length - parts.length;
-  if (parts.length === 0) return 'inputs unchanged; the command, environment or upstream results changed';
+  if (parts.length === 0)
+    return 'inputs unchanged; the command, environment, upstream results or declared outputs/results changed';
   return `${parts.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 

@@ -180,12 +180,15 @@ export async function runTask(
     const cacheable = Boolean(task.inputs?.length || task.outputs?.length);
     if (cacheable) {
       inputHashes = await hashInputs(workdir, task.inputs ?? []);
-      const taskEnv = Object.fromEntries((task.env ?? []).map((e) => [e.name, String(e.value ?? '')]));
+      // The task's own variables after substitution: an upstream result passed through `env:` counts.
+      const taskEnv = Object.fromEntries((task.env ?? []).map((e) => [e.name, env[e.name] ?? '']));
       fingerprint = fingerprintOf({
         action: `${definition.name}@${definition.version}`,
         input,
         env: taskEnv,
         inputs: inputHashes,
+        outputs: task.outputs ?? [],
+        results: task.results ?? [],
       });
       const hit = res.noCache ? undefined : res.runs.cacheGet(fingerprint);
       if (hit) {
