@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DvmError } from '../errors/dvm-error.ts';
+import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 
 /** What replaces a secret. */
 export const REDACTED = '[REDACTED]';
@@ -82,10 +81,8 @@ export function createRedactor(options: { patterns?: readonly RegExp[] } = {}): 
  * regular expression there is DVM_SCHEMA_INVALID naming it.
  */
 export async function loadRedactor(home: string): Promise<Redactor> {
-  const file = join(home, 'config.yaml');
-  if (!existsSync(file)) return createRedactor();
-  const { parse } = await import('yaml');
-  const config = (parse(readFileSync(file, 'utf8')) ?? {}) as { redact?: { patterns?: unknown } };
+  const file = homeConfigPath(home);
+  const config = readHomeConfig(home) as { redact?: { patterns?: unknown } };
   const raw = config.redact?.patterns ?? [];
   if (!Array.isArray(raw)) {
     throw new DvmError('DVM_SCHEMA_INVALID', 'redact.patterns must be a list of regular expressions', {

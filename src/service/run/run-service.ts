@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { NotifyConfig } from '../../actions/action.ts';
@@ -11,6 +11,7 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
 import { FINAL_STATUSES, type RunRecord, type RunStore } from '../../store/runs.ts';
 import type { StoredObject } from '../../store/store.ts';
+import { readHomeConfig } from '../home-config.ts';
 import type { Platform } from '../platform.ts';
 import { findObject } from '../query.ts';
 import { PlanBuilder, type StageSelection } from './build-plan.ts';
@@ -98,12 +99,7 @@ export async function loadNotifyConfig(
   home: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<NotifyConfig> {
-  const file = join(home, 'config.yaml');
-  let notify: NotifyConfig = {};
-  if (existsSync(file)) {
-    const { parse } = await import('yaml');
-    notify = ((parse(readFileSync(file, 'utf8')) ?? {}) as { notify?: NotifyConfig }).notify ?? {};
-  }
+  const notify: NotifyConfig = { ...((readHomeConfig(home).notify ?? {}) as NotifyConfig) };
   for (const target of ['slack', 'alert', 'team'] as const) {
     const url = env[`DVM_NOTIFY_${target.toUpperCase()}_URL`];
     if (url) notify[target] = { url };

@@ -1,0 +1,41 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DvmError } from '../errors/dvm-error.ts';
+import { parseYamlSource } from '../model/yaml-source.ts';
+
+/** The settings file of a dvm home: `$DVM_HOME/config.yaml` (notify URLs, redaction patterns). */
+export function homeConfigPath(home: string): string {
+  return join(home, 'config.yaml');
+}
+
+/**
+ * Reads `$DVM_HOME/config.yaml` as an object ({} when it is missing or empty); a file that is not valid YAML, or
+ * whose top level is not a mapping, is DVM_YAML_SYNTAX / DVM_SCHEMA_INVALID naming the file and line.
+ */
+export function readHomeConfig(home: string): Record<string, unknown> {
+  const file = homeConfigPath(home);
+  if (!existsSync(file)) return {};
+  const parsed = parseYamlSource(readFileSync(file, 'utf8'), file);
+  if (parsed.errors.length > 0) {
+    throw new DvmError('DVM_YAML_SYNTAX', 'the settings file of this dvm home is not valid YAML', {
+      file,
+      fix: 'Correct it where the causes point (or move it away to run with no settings).',
+      causes: parsed.errors,
+    });
+  }
+  if (parsed.documents.length > 1) {
+    throw new DvmError('DVM_SCHEMA_INVALID', `${file} holds ${parsed.documents.length} documents, not one`, {
+      file,
+      fix: 'Keep one YAML document (no `---` separators) in config.yaml.',
+    });
+  }
+  const data = parsed.documents[0]?.data;
+  if (data === undefined || data === null) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new DvmError('DVM_SCHEMA_INVALID', `${file} must be a mapping of settings`, {
+      file,
+      fix: 'Write settings as keys, like\nnotify:\n  slack:\n    url: https://hooks.slack.com/…',
+    });
+  }
+  return data as Record<string, unknown>;
+}
