@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DVM_BIN, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 const HEADER = `apiVersion: devopsmaestro.io/v1
 kind: Ecosystem
@@ -265,4 +265,51 @@ spec:
     },
     3000,
   );
+});
+
+test('dvm run job runs a commit-triggered job without spec.app in the domain App, as dvm serve does', () => {
+  const home = tempHome();
+  const repo = tempDir('dvm-job-app-');
+  const elsewhere = tempDir('dvm-job-cwd-');
+  git(repo, ['init', '-q']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: web, domain: ci}
+spec: {path: ${repo}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: where, domain: ci}
+spec: {command: [pwd]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: on-commit, domain: ci}
+spec:
+  trigger: {watch: app.path, event: commit}
+  runs: where
+`,
+  });
+  const run = dvmOk(home, ['run', 'job', 'on-commit'], { cwd: elsewhere });
+  const id = run.stderr.match(/^run (r\S+):/m)?.[1];
+  assert.ok(id, run.stderr);
+  assert.equal(dvmOk(home, ['logs', 'run', id, '--task', 'where']).stdout.trim(), repo);
+});
+
+test('a Job trigger dvm serve could not arm is refused at apply time', () => {
+  const home = tempHome();
+  const applied = dvm(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: on-push, domain: ci}
+spec:
+  trigger: {watch: app.path, event: push}
+  runs: where
+`,
+  });
+  assert.equal(applied.status, 1, applied.stdout + applied.stderr);
+  assert.match(applied.stderr, /DVM_TRIGGER_INVALID .*spec\.trigger: event "push" is not supported/);
 });

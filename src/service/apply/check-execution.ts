@@ -3,7 +3,7 @@ import { splitCommand } from '../../actions/builtin/argv.ts';
 import { resultRefsOf } from '../../engine/results.ts';
 import { isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
-import { CRON_MODE } from '../jobs/triggers.ts';
+import { CRON_MODE, readTriggers } from '../jobs/triggers.ts';
 import type { View } from '../view.ts';
 import { checkDependencyArgv } from './check-dependency.ts';
 import { resolveObjectRef } from './check-references.ts';
@@ -152,6 +152,20 @@ export async function checkExecution(
         'trigger',
         'schedule',
       ]);
+      // The rest of what `dvm serve` would refuse to arm (an unsupported event, another watch), found now.
+      for (const problem of readTriggers(spec).problems) {
+        if (problem.code === 'DVM_CRON_INVALID') continue;
+        problems.add(
+          pending.doc,
+          labelOf(pending.object),
+          (problem.location.path ?? 'spec.trigger').split('.'),
+          {
+            code: problem.code,
+            message: problem.message,
+            ...(problem.fix ? { fix: problem.fix } : {}),
+          },
+        );
+      }
       break;
   }
 }

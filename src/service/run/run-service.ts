@@ -12,6 +12,8 @@ import type { Placement } from '../../model/api.ts';
 import { FINAL_STATUSES, type RunRecord, type RunStore } from '../../store/runs.ts';
 import type { StoredObject } from '../../store/store.ts';
 import { readHomeConfig } from '../home-config.ts';
+import { resolveJobApp } from '../jobs/job-app.ts';
+import { readTriggers } from '../jobs/triggers.ts';
 import type { Platform } from '../platform.ts';
 import { findObject } from '../query.ts';
 import { PlanBuilder, type StageSelection } from './build-plan.ts';
@@ -108,8 +110,8 @@ export async function loadNotifyConfig(
 }
 
 /**
- * Where tasks without a workdir run: the path of the App a Job names (`spec.app`), else of the App selected
- * with -a or `dvm use app`, else the current directory.
+ * Where tasks without a workdir run: the path of a Job's App (`spec.app`, or for a commit trigger the domain's only
+ * App, as `dvm serve` resolves it), else of the App selected with -a or `dvm use app`, else the current directory.
  */
 async function defaultWorkdir(
   platform: Platform,
@@ -117,14 +119,20 @@ async function defaultWorkdir(
   scope: Placement,
   cwd: string,
 ): Promise<string> {
-  let app: StoredObject | undefined;
   if (plan.kind === 'Job') {
+    // The same App `dvm serve` runs the job in: spec.app, or the domain's only App for a commit trigger.
     const job = await platform.store.get('Job', plan.placement, plan.name);
-    const name = (job?.effective.spec as { app?: string } | undefined)?.app;
-    if (name) app = await findObject(platform.store, platform.kinds.require('App'), name, plan.placement);
+    const jobApp = job
+      ? await resolveJobApp(
+          platform,
+          job,
+          readTriggers((job.effective.spec ?? {}) as Record<string, unknown>).commit,
+        )
+      : undefined;
+    if (jobApp?.path) return jobApp.path;
   }
-  if (!app && scope.app)
-    app = await findObject(platform.store, platform.kinds.require('App'), scope.app, scope);
+  let app: StoredObject | undefined;
+  if (scope.app) app = await findObject(platform.store, platform.kinds.require('App'), scope.app, scope);
   const path = (app?.effective.spec as { path?: string } | undefined)?.path;
   return path ? path.replace(/^~(?=$|\/)/, homedir()) : cwd;
 }
