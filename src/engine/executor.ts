@@ -259,7 +259,13 @@ async function callbacksFor(ex: Execution, node: PlanNode, record: RunRecord): P
   ].filter((c) => c !== undefined);
   const workdir = node.task?.workdir ?? ex.res.defaultWorkdir;
   for (const callback of due) {
-    const problem = await runCallback(callback, ex.res, workdir, AbortSignal.timeout(15_000));
+    const problem = await runCallback(
+      callback,
+      ex.res,
+      workdir,
+      AbortSignal.timeout(15_000),
+      node.callbackActions?.[callback.action],
+    );
     if (problem) update(ex, record, { message: [record.message, problem].filter(Boolean).join('; ') });
   }
 }

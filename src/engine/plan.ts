@@ -50,4 +50,6 @@ export interface PlanNode {
   onComplete?: CallbackSpec;
   onSuccess?: CallbackSpec;
   onFailure?: CallbackSpec;
+  /** The effective specs of the Action objects its callbacks name, by action name. */
+  callbackActions?: Record<string, Record<string, unknown>>;
 }

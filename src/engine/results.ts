@@ -23,7 +23,27 @@ export function resultRefsOf(spec: Record<string, unknown>): ResultRef[] {
   if (typeof spec.when === 'string') texts.push(spec.when);
   if (Array.isArray(spec.env))
     for (const e of spec.env) if (e && typeof e.value === 'string') texts.push(e.value);
+  collectStrings(spec.params, texts, 0);
   return texts.flatMap(findResultRefs);
+}
+
+// The strings inside an action's params (values, not keys), to find the references among them.
+function collectStrings(value: unknown, into: string[], depth: number): void {
+  if (typeof value === 'string') into.push(value);
+  else if (value !== null && typeof value === 'object' && depth < 32)
+    for (const item of Object.values(value)) collectStrings(item, into, depth + 1);
+}
+
+/** Replaces result references in every string of an action's params (a copy); other values are kept as they are. */
+export function substituteResultsDeep<T>(value: T, replace: (text: string) => string): T {
+  if (typeof value === 'string') return replace(value) as T;
+  if (Array.isArray(value)) return value.map((item) => substituteResultsDeep(item, replace)) as T;
+  if (value !== null && typeof value === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = substituteResultsDeep(item, replace);
+    return copy as T;
+  }
+  return value;
 }
 
 /**

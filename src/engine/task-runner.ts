@@ -13,7 +13,7 @@ import type { CallbackSpec, PlanNode } from './plan.ts';
 import { retry } from './primitives/retry.ts';
 import { TimeoutError, timeout } from './primitives/timeout.ts';
 import type { EngineResources } from './resources.ts';
-import { substituteResults } from './results.ts';
+import { substituteResults, substituteResultsDeep } from './results.ts';
 import { explainMiss, fingerprintOf, hashInputs, restoreOutputs, saveOutputs } from './task-cache.ts';
 import { evaluateWhen } from './when.ts';
 
@@ -298,7 +298,8 @@ function actionInput(node: PlanNode, lookup: ResultLookup): Record<string, unkno
     const argv = typeof task.command === 'string' ? splitCommand(task.command) : (task.command ?? []);
     return { command: argv.map((arg) => substitute(node, String(arg), lookup)) };
   }
-  const params = structuredClone(task.params ?? {});
+  // Results flow into an action's params as whole string values (a copy: the plan is shared by attempts).
+  const params = substituteResultsDeep(task.params ?? {}, (text) => substitute(node, text, lookup));
   if (task.target !== undefined && params.target === undefined) params.target = task.target;
   return params;
 }
@@ -338,10 +339,18 @@ export async function runCallback(
   res: EngineResources,
   workdir: string,
   signal: AbortSignal,
+  userActionSpec?: Record<string, unknown>,
 ): Promise<string | undefined> {
   try {
     const { action, ...params } = callback;
-    const definition = res.actions.get(action);
+    const definition: ActionDefinition = userActionSpec
+      ? (actionFromObject({
+          apiVersion: 'devopsmaestro.io/v1',
+          kind: 'Action',
+          metadata: { name: action },
+          spec: userActionSpec,
+        }) as ActionDefinition)
+      : res.actions.get(action);
     const input = res.actions.validateInput(definition, params);
     const noLog = { write: () => undefined };
     const context = {
@@ -353,7 +362,7 @@ export async function runCallback(
       notify: res.notify,
       ...(res.leftovers ? { leftovers: res.leftovers } : {}),
     };
-    if (res.invoke && action !== 'exec')
+    if (res.invoke && action !== 'exec' && !userActionSpec)
       await res.invoke(definition, input, context, `callback-${randomUUID()}`);
     else await definition.handler(input, context);
     return undefined;

@@ -1,3 +1,4 @@
+import type { ResourceObject } from '../../model/api.ts';
 import { objectKey, type Placement, placementFieldsOf, placementLabel } from '../../model/api.ts';
 import { BUILTIN_ACTION_NAMES } from '../../model/builtin-actions.ts';
 import { checkDag } from '../../model/dag.ts';
@@ -7,6 +8,7 @@ import { extractDag, extractReferences, type Reference } from '../../model/refer
 import { didYouMean } from '../../model/suggest.ts';
 import { CATALOG_NAMES } from '../deps/catalog.ts';
 import type { View, ViewObject } from '../view.ts';
+import { checkActionParams } from './check-action-params.ts';
 import { labelOf, type Pending, type ProblemList } from './pending.ts';
 
 const INNER_FIELD: Partial<Record<string, 'ecosystem' | 'domain' | 'app' | 'workspace'>> = {
@@ -98,10 +100,20 @@ export async function checkReferences(
   for (const ref of extractReferences(pending.info.kind, spec)) {
     const where = formatPath(ref.path);
     if (ref.type === 'action') {
-      if (BUILTIN_ACTION_NAMES.has(ref.name)) continue;
+      if (BUILTIN_ACTION_NAMES.has(ref.name)) {
+        checkActionParams(pending, problems, ref.path, ref.name, undefined);
+        continue;
+      }
       const action = await view.find('Action', {}, ref.name);
-      if (action) pending.refs.push({ toKey: action.key, path: where });
-      else {
+      if (action) {
+        pending.refs.push({ toKey: action.key, path: where });
+        checkActionParams(pending, problems, ref.path, ref.name, {
+          apiVersion: 'devopsmaestro.io/v1',
+          kind: 'Action',
+          metadata: { name: action.name },
+          spec: action.effective.spec,
+        } as ResourceObject);
+      } else {
         problems.add(pending.doc, label, ref.path, {
           code: 'DVM_REF_NOT_FOUND',
           message: `action "${ref.name}" is neither built in nor an Action object${didYouMean(ref.name, BUILTIN_ACTION_NAMES)}`,

@@ -97,6 +97,7 @@ export class PlanBuilder {
       ...callbacks(spec),
       ...extra,
     };
+    await this.callbackActions(base);
     switch (object.kind) {
       case 'Task':
         return this.taskNode(base, spec);
@@ -133,6 +134,17 @@ export class PlanBuilder {
         base.children = [await this.node(target, path, target.name)];
         return base;
       }
+    }
+  }
+
+  // Callbacks may name Action objects too: their specs travel with the node (the engine's registry has built-ins).
+  private async callbackActions(base: PlanNode): Promise<void> {
+    for (const callback of [base.onComplete, base.onSuccess, base.onFailure]) {
+      if (!callback || BUILTIN_ACTION_NAMES.has(callback.action)) continue;
+      const object = await this.view.find('Action', {}, callback.action);
+      if (!object) continue;
+      base.callbackActions ??= {};
+      base.callbackActions[callback.action] = (object.effective.spec ?? {}) as Spec;
     }
   }
 
