@@ -6,7 +6,7 @@ import type { PutOperation } from '../../store/store.ts';
 import { resolvePlacement } from '../placement.ts';
 import type { Platform } from '../platform.ts';
 import { View } from '../view.ts';
-import { checkExecution } from './check-execution.ts';
+import { checkExecution, triggerWarnings } from './check-execution.ts';
 import { type HostCache, hostWarnings } from './check-host.ts';
 import { checkReferences } from './check-references.ts';
 import { storedDependents } from './dependents.ts';
@@ -125,7 +125,7 @@ export async function applyDocuments(
   for (const pending of sorted) {
     await checkReferences(pending, view, kinds, problems);
     await checkExecution(pending, view, kinds, problems);
-    if (!pending.via) warnings.push(...hostWarnings(pending, host));
+    if (!pending.via) warnings.push(...hostWarnings(pending, host), ...triggerWarnings(pending));
   }
   if (problems.size > 0)
     throw aggregateError(

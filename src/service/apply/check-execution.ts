@@ -3,6 +3,7 @@ import { splitCommand } from '../../actions/builtin/argv.ts';
 import { resultRefsOf } from '../../engine/results.ts';
 import { isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
+import { formatPath } from '../../model/path.ts';
 import { CRON_MODE, readTriggers } from '../jobs/triggers.ts';
 import type { View } from '../view.ts';
 import { checkDependencyArgv } from './check-dependency.ts';
@@ -152,20 +153,22 @@ export async function checkExecution(
         'trigger',
         'schedule',
       ]);
-      // The rest of what `dvm serve` would refuse to arm (an unsupported event, another watch), found now.
-      for (const problem of readTriggers(spec).problems) {
-        if (problem.code === 'DVM_CRON_INVALID') continue;
-        problems.add(
-          pending.doc,
-          labelOf(pending.object),
-          (problem.location.path ?? 'spec.trigger').split('.'),
-          {
-            code: problem.code,
-            message: problem.message,
-            ...(problem.fix ? { fix: problem.fix } : {}),
-          },
-        );
-      }
       break;
   }
+}
+
+/**
+ * Warnings (not errors: the model keeps triggers such as `event: unhealthy` that `dvm serve` cannot arm yet) about
+ * a Job trigger serve would not arm, shaped like apply's errors: CODE FILE:LINE:COLUMN Kind/name PATH: message.
+ */
+export function triggerWarnings(pending: Pending): string[] {
+  if (pending.info.kind !== 'Job') return [];
+  const spec = (pending.effective.spec ?? {}) as Spec;
+  return readTriggers(spec)
+    .problems.filter((problem) => problem.code !== 'DVM_CRON_INVALID') // an error, reported by checkExecution
+    .map((problem) => {
+      const path = (problem.location.path ?? 'spec.trigger').split('.');
+      const { line, column } = pending.doc.locate(path);
+      return `${problem.code} ${pending.doc.file}:${line}:${column} ${labelOf(pending.object)} ${formatPath(path)}: ${problem.message} (dvm run job still runs it by hand)`;
+    });
 }
