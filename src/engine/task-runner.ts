@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ActionDefinition } from '../actions/action.ts';
 import { splitCommand } from '../actions/builtin/argv.ts';
@@ -321,14 +321,30 @@ function actionResults(output: unknown): Record<string, string> {
   return out;
 }
 
+/** The largest result a task may write: results live in run records and travel in argv, not as artifacts. */
+export const MAX_RESULT_BYTES = 1024 * 1024;
+
 async function readResults(dir: string, declared: { name: string }[]): Promise<Record<string, string>> {
   const results: Record<string, string> = {};
   for (const { name } of declared) {
+    const file = join(dir, name);
+    let size: number;
     try {
-      results[name] = (await readFile(join(dir, name), 'utf8')).replace(/\n$/, '');
+      size = (await stat(file)).size;
     } catch {
-      // Not written: references to it fail with DVM_RESULT_REF where they are used.
+      continue; // Not written: references to it fail with DVM_RESULT_REF where they are used.
     }
+    if (size > MAX_RESULT_BYTES) {
+      throw new DvmError(
+        'DVM_RESULT_TOO_LARGE',
+        `result "${name}" is ${size} bytes, over the 1 MiB results may be`,
+        {
+          fix: 'Write large data to a file (an `outputs:` entry) and make the result its path.',
+          details: { origin: 'user', result: name, bytes: size, maxBytes: MAX_RESULT_BYTES },
+        },
+      );
+    }
+    results[name] = (await readFile(file, 'utf8')).replace(/\n$/, '');
   }
   return results;
 }

@@ -45,6 +45,11 @@ export const ERROR_CODES = {
     http: 422,
     summary: 'A $(tasks.NAME.results.RESULT) reference names no such task or result.',
   },
+  DVM_RESULT_TOO_LARGE: {
+    exit: 1,
+    http: 422,
+    summary: 'A task wrote a result larger than results may be (1 MiB).',
+  },
   DVM_CRON_INVALID: { exit: 1, http: 422, summary: 'A cron schedule does not parse.' },
   DVM_TRIGGER_INVALID: {
     exit: 1,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 // A workflow whose `stamp` task caches on its inputs and takes an upstream result through `env:`; its command is
 // the same whatever outputs and results it declares.
@@ -85,4 +85,35 @@ test('changing the declared outputs or results of a task re-runs it instead of r
   assert.equal(rerun.status, 'Succeeded');
   assert.deepEqual(rerun.results, { r1: 'ok', r2: 'ok' });
   assert.equal(readFileSync(join(work, 'o2'), 'utf8'), 'version=1.0\n');
+});
+
+test('a result over 1 MiB fails its task with DVM_RESULT_TOO_LARGE instead of filling the run records', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: ci, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: big, domain: ci}
+spec:
+  shell: head -c 1048577 /dev/zero | tr '\\\\0' x > "$DVM_RESULTS/blob"
+  results: [{name: blob}]
+`,
+  });
+  const run = dvm(home, ['run', 'task', 'big', '-o', 'json']);
+  assert.equal(run.status, 1, run.stderr);
+  const id = run.stdout.match(/"rootId":"(r[^"]+)"/)?.[1];
+  assert.ok(id, run.stdout);
+  const [task] = JSON.parse(dvmOk(home, ['status', 'run', id, '-o', 'json']).stdout).items as {
+    status: string;
+    reason: string;
+    results: Record<string, string>;
+  }[];
+  assert.deepEqual([task.status, task.reason, task.results], ['Failed', 'DVM_RESULT_TOO_LARGE', {}]);
 });
