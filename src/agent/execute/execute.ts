@@ -126,13 +126,15 @@ export class ActionExecutor {
       request.params && Object.keys(request.params).length > 0 ? structuredClone(request.params) : {},
     ) as Record<string, unknown>;
     const redactedParams = redact(params, definition.inputSchema);
+    // What is stored and answered of the target (the policy and the hashes see the real one).
+    const shownTarget = redact(request.target) as ExecuteRequest['target'];
     const base: Omit<AuditRecord, 'decision'> = {
       at: '',
       actor: principal.name,
       action: definition.name,
       version: definition.version,
       env: request.target.env,
-      target: targetText(request.target),
+      target: targetText(shownTarget),
       requestId: request.request_id,
       params: redactedParams,
       ...(request.dry_run ? { dryRun: true } : {}),
@@ -248,14 +250,14 @@ export class ActionExecutor {
           action: definition.name,
           version: definition.version,
           risk: definition.risk,
-          target: request.target,
+          target: shownTarget,
           params: redactedParams,
           decision: 'allow',
           policy_ids: answer.policyIds,
         },
       };
     }
-    return this.#run(definition, params, request, principal, answer, options, audit, base);
+    return this.#run(definition, params, request, principal, answer, options, audit, base, shownTarget);
   }
 
   async #deny(
@@ -311,6 +313,7 @@ export class ActionExecutor {
     options: ExecuteOptions,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
     base: Omit<AuditRecord, 'decision'>,
+    shownTarget: ExecuteRequest['target'],
   ): Promise<ExecuteResponse> {
     const { idempotency, executions } = this.#deps;
     const payloadHash = payloadHashOf(definition, params, request);
@@ -322,7 +325,7 @@ export class ActionExecutor {
       action: definition.name,
       version: definition.version,
       env: request.target.env,
-      target: request.target,
+      target: shownTarget,
     });
     const allowed: AuditRecord = {
       ...base,
@@ -378,6 +381,7 @@ export class ActionExecutor {
       principal.name,
       options.context,
       oneCommit ? { allowed, payloadHash } : undefined,
+      shownTarget,
     ).then(
       (response) => {
         settle(response);
@@ -417,6 +421,7 @@ export class ActionExecutor {
     principalName: string,
     given: ExecuteOptions['context'] | undefined,
     unclaimed: { allowed: AuditRecord; payloadHash: string } | undefined,
+    shownTarget: ExecuteRequest['target'],
   ): Promise<ExecuteResponse> {
     const { executions, redact } = this.#deps;
     const timeouts = definition.timeouts ?? DEFAULT_ACTION_TIMEOUTS;
@@ -486,7 +491,7 @@ export class ActionExecutor {
           action: definition.name,
           version: definition.version,
           risk: definition.risk,
-          target: request.target,
+          target: shownTarget,
           duration_ms: durationMs,
           result,
         },
