@@ -102,6 +102,11 @@ export const ERROR_CODES = {
   DVM_REQUEST_INVALID: { exit: 1, http: 422, summary: 'A request body does not match the API schema.' },
   DVM_REQUEST_MALFORMED: { exit: 1, http: 400, summary: 'A request body is not JSON, or not an object.' },
   DVM_REQUEST_TOO_LARGE: { exit: 1, http: 413, summary: 'A request body is larger than the server accepts.' },
+  DVM_REQUEST_TOO_DEEP: {
+    exit: 1,
+    http: 400,
+    summary: 'A request body nests objects and arrays deeper than the server accepts.',
+  },
   DVM_ROUTE_NOT_FOUND: { exit: 1, http: 404, summary: 'No API route has this method and path.' },
   DVM_TOKEN_INVALID: { exit: 1, http: 422, summary: 'A token name, role or ttl is not valid.' },
   DVM_DATA_TARGET: {

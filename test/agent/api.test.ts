@@ -172,6 +172,21 @@ test('an invalid request gets 422 with every violation, a malformed one 400, an 
   assert.equal(unknown.body.code, 'DVM_ACTION_UNKNOWN');
 });
 
+test('a body nested deeper than 32 levels is DVM_REQUEST_TOO_DEEP (400), not a crash; 32 levels run', async () => {
+  const body = (levels: number) =>
+    `{"request_id":"deep-${levels}","action":"notify.alert","target":{"env":"dev"},"dry_run":true,` +
+    `"params":{"message":"deep","details":{"a":${'['.repeat(levels)}1${']'.repeat(levels)}}}}`;
+  // The body, params, details and 29 arrays: 32.
+  const fits = await execute(tokens.operator, body(29));
+  assert.equal(fits.status, 200, fits.text);
+  for (const levels of [30, 2000, 200_000]) {
+    const deep = await execute(tokens.operator, body(levels));
+    assert.equal(deep.status, 400, `${levels}: ${deep.text.slice(0, 300)}`);
+    assert.equal(deep.body.code, 'DVM_REQUEST_TOO_DEEP');
+    assert.equal((deep.body.details as { max_depth: number }).max_depth, 32);
+  }
+});
+
 test('policy: a viewer may not run a write action (403 with the policy ids); an operator may', async () => {
   const body = {
     request_id: 'w1',
