@@ -91,7 +91,8 @@ export const ERROR_CODES = {
   DVM_AUDIT_TAMPERED: {
     exit: 1,
     http: 500,
-    summary: 'The audit hash chain is broken: an entry was changed or removed.',
+    summary:
+      'The audit hash chain is broken: an entry was changed or removed, or entries are missing at the end.',
   },
   DVM_EXECUTION_NOT_FOUND: { exit: 1, http: 404, summary: 'No execution has this id.' },
   DVM_EXECUTION_INTERRUPTED: {

@@ -33,12 +33,13 @@ export interface AuditFilters {
   after?: string | number;
 }
 
-/** What verify() found. */
+/** What verify() found; `head` is the chain head (last entry appended) to keep elsewhere as an anchor. */
 export interface VerifyReport {
   ok: boolean;
   entries: number;
   brokenAt?: number;
   reason?: string;
+  head?: { seq: number; hash: string };
 }
 
 interface Row {
@@ -46,8 +47,10 @@ interface Row {
   at: string;
   actor: string;
   action: string | null;
+  version: string | null;
   decision: string;
   env: string | null;
+  target: string | null;
   request_id: string | null;
   execution_id: string | null;
   entry: string;
@@ -106,10 +109,11 @@ export class AuditLog {
   appendIn(db: DatabaseSync, record: AuditRecord): { seq: number; hash: string } {
     const clean = (this.#redactor ? this.#redactor.redact(record) : record) as AuditRecord;
     const transaction = this.#writer.transaction;
+    // The chain continues from its head, not from the last row: entries deleted from the end stay a visible gap.
     const last =
       this.#tail?.transaction === transaction
         ? this.#tail
-        : (statement(db, 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+        : (statement(db, 'SELECT seq, hash FROM audit_head WHERE id = 1').get() as
             | { seq: number; hash: string }
             | undefined);
     const seq = (last?.seq ?? 0) + 1;
@@ -135,6 +139,7 @@ export class AuditLog {
       prevHash,
       hash,
     );
+    statement(db, 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1').run(seq, hash);
     this.#tail = { transaction, seq, hash };
     return { seq, hash };
   }
@@ -204,7 +209,12 @@ export class AuditLog {
     } while (after);
   }
 
-  /** Recomputes the chain: an edited, removed, inserted or reordered entry breaks it at that seq. */
+  /**
+   * Recomputes the chain and compares its end with the chain head: an edited (content or any filterable column),
+   * removed, inserted or reordered entry breaks it at that seq, and entries removed from the end are reported as
+   * missing. A rewrite of the whole database with recomputed hashes and head is not detectable from inside it:
+   * compare `head` with a copy kept elsewhere for that.
+   */
   verify(): VerifyReport {
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
@@ -229,7 +239,9 @@ export class AuditLog {
         parsed.actor !== row.actor ||
         parsed.decision !== row.decision ||
         (parsed.action ?? null) !== row.action ||
+        (parsed.version ?? null) !== row.version ||
         (parsed.env ?? null) !== row.env ||
+        (parsed.target ?? null) !== row.target ||
         (parsed.requestId ?? null) !== row.request_id ||
         (parsed.executionId ?? null) !== row.execution_id
       ) {
@@ -239,7 +251,39 @@ export class AuditLog {
       expectedSeq++;
       entries++;
     }
-    return { ok: true, entries };
+    return this.#checkHead(entries, prevHash);
+  }
+
+  // The chain's end must be the head recorded with the last append: fewer entries mean the end was cut off.
+  #checkHead(entries: number, lastHash: string): VerifyReport {
+    const head = statement(this.#db, 'SELECT seq, hash FROM audit_head WHERE id = 1').get() as
+      | { seq: number; hash: string }
+      | undefined;
+    if (!head) return { ok: false, entries, brokenAt: entries + 1, reason: 'the chain head is missing' };
+    const fail = (reason: string): VerifyReport => ({
+      ok: false,
+      entries,
+      brokenAt: entries + 1,
+      reason,
+      head,
+    });
+    if (head.seq > entries) {
+      const missing = head.seq - entries;
+      return fail(
+        `${missing} ${missing === 1 ? 'entry is' : 'entries are'} missing at the end (the chain head is entry ${head.seq}; the log was truncated)`,
+      );
+    }
+    if (head.seq < entries)
+      return {
+        ...fail(`entries after the chain head (entry ${head.seq}) were added outside the audit log`),
+        brokenAt: head.seq + 1,
+      };
+    if (head.hash !== lastHash)
+      return {
+        ...fail("the last entry's hash is not the chain head's (it was replaced)"),
+        brokenAt: entries,
+      };
+    return { ok: true, entries, head };
   }
 
   /** Waits for queued entries to commit. */
