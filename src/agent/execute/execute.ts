@@ -10,6 +10,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { Executions } from './executions.ts';
 import { newExecutionId } from './executions.ts';
 import type { IdempotencyKeys, StoredResponse } from './idempotency.ts';
+import { cappedLogEvents } from './log-events.ts';
 import { canonicalHash } from './request-hash.ts';
 import type {
   AuditRecord,
@@ -441,6 +442,11 @@ export class ActionExecutor {
       timeoutMs,
     );
     const log = createMemoryLog({ maxBytes: maxOutputBytes });
+    const logEvent = cappedLogEvents(
+      maxOutputBytes,
+      (type, data) => executions.emit(executionId, type, data),
+      (line) => redact(line) as string,
+    );
     const context: ActionContext = {
       signal: given?.signal ? AbortSignal.any([controller.signal, given.signal]) : controller.signal,
       workdir: given?.workdir ?? process.cwd(),
@@ -449,15 +455,14 @@ export class ActionExecutor {
         write: (stream, chunk) => {
           log.write(stream, chunk);
           given?.log.write(stream, chunk);
-          for (const line of String(chunk).split('\n')) {
-            if (line) executions.emit(executionId, 'log', { stream, line: redact(line) as string });
-          }
+          for (const line of String(chunk).split('\n')) if (line) logEvent(stream, line);
         },
       },
       resultsDir: given?.resultsDir ?? RESULTS_DIR,
       notify: this.#deps.notify ?? {},
       maxOutputBytes,
       emit: (event) => {
+        if (event.type === 'log') return logEvent(event.stream, event.line);
         const { type, ...data } = event;
         executions.emit(executionId, type, redact(data) as Record<string, unknown>);
       },

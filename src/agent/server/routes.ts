@@ -67,7 +67,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     url: '/v1/executions/:id/events',
     summary:
-      'Server-Sent Events of an execution: started, progress, log, completed/failed; Last-Event-ID resumes.',
+      'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; Last-Event-ID resumes.',
     role: 'viewer',
     responses: { '200': 'text/event-stream' },
     query: { last_event_id: 'resume after this event id (same as the Last-Event-ID header)' },
