@@ -51,6 +51,19 @@ test('through the API: docker.logs follow answers 202 and streams lines over SSE
       },
     });
     assert.equal(accepted.status, 202, accepted.text);
+    const started = performance.now();
+    const repeat = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: operator,
+      body: {
+        request_id: 'follow-1',
+        action: 'docker.logs',
+        params: { container: name, tail: 0, follow: true },
+        target: { env: 'dev' },
+        timeout: '2s',
+      },
+    });
+    assert.ok(performance.now() - started < 1000, 'a repeat while it follows is answered at once');
+    assert.deepEqual([repeat.status, repeat.body], [202, accepted.body], 'with the first 202');
     const response = await fetch(new URL(String(accepted.body.events), serve.url), {
       headers: { authorization: `Bearer ${operator}` },
     });

@@ -113,3 +113,37 @@ test('log events stop at the output cap with one truncated event; progress and t
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('a repeat of a long-running request_id gets the same 202 at once while it runs, its end once it ended', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const follow = {
+    ...slowRead({ n: 0 }),
+    name: 'docker.logs',
+    longRunning: () => true,
+    async handler() {
+      await sleep(1500);
+      return { followed: true };
+    },
+  } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
+  try {
+    const request = { request_id: 'follow-1', action: 'docker.logs', target: { env: 'dev' } };
+    const first = await agent.executor.execute(request, LOCAL_PRINCIPAL);
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    await sleep(100);
+    const started = performance.now();
+    const repeat = await agent.executor.execute(request, LOCAL_PRINCIPAL);
+    assert.ok(performance.now() - started < 500, `answered after ${performance.now() - started} ms`);
+    assert.deepEqual(repeat, first);
+    const conflict = await agent.executor.execute({ ...request, target: { env: 'stage' } }, LOCAL_PRINCIPAL);
+    assert.equal(conflict.status, 409);
+    await sleep(1700);
+    const ended = await agent.executor.execute(request, LOCAL_PRINCIPAL);
+    assert.equal(ended.status, 200);
+    assert.equal(ended.body.execution_id, first.body.execution_id);
+    assert.deepEqual(ended.body.result, { followed: true });
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -9,7 +9,7 @@ import type { Confirmations } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Executions } from './executions.ts';
 import { newExecutionId } from './executions.ts';
-import type { IdempotencyKeys, StoredResponse } from './idempotency.ts';
+import type { Claim, IdempotencyKeys, StoredResponse } from './idempotency.ts';
 import { cappedLogEvents } from './log-events.ts';
 import { canonicalHash } from './request-hash.ts';
 import type {
@@ -176,12 +176,7 @@ export class ActionExecutor {
             'a repeat of this request_id: answered with the first request’s answer',
           ],
         });
-        if (seen.state === 'done') return seen.response as ExecuteResponse;
-        return (await this.#deps.idempotency.wait(
-          principal.name,
-          request.request_id,
-          options.signal,
-        )) as ExecuteResponse;
+        return this.#repeat(seen, definition, params, request, principal, options);
       }
     }
     if (answer.decision === 'confirm') {
@@ -362,8 +357,7 @@ export class ActionExecutor {
         policyIds: answer.policyIds,
         reasons: [...answer.reasons, 'a repeat of this request_id: answered with the first request’s answer'],
       });
-      if (claim.state === 'done') return claim.response as ExecuteResponse;
-      return (await idempotency.wait(principal.name, request.request_id, options.signal)) as ExecuteResponse;
+      return this.#repeat(claim, definition, params, request, principal, options);
     }
     prepared.open();
     options.onStart?.(executionId);
@@ -397,19 +391,29 @@ export class ActionExecutor {
     );
     if (definition.longRunning?.(params) && !options.wait) {
       running.catch(() => {});
-      return {
-        status: 202,
-        body: {
-          execution_id: executionId,
-          request_id: request.request_id,
-          status: 'running',
-          action: definition.name,
-          version: definition.version,
-          events: `/v1/executions/${executionId}/events`,
-        },
-      };
+      return accepted(definition, request, executionId);
     }
     return (await running) as ExecuteResponse;
+  }
+
+  // The answer to a repeated request_id: the stored answer once it ended; while it runs, a long-running one's
+  // 202 again at once (what its first request got), anything else's answer once it ends.
+  async #repeat(
+    seen: Exclude<Claim, { state: 'new' }>,
+    definition: ActionDefinition,
+    params: Record<string, unknown>,
+    request: ExecuteRequest,
+    principal: Principal,
+    options: ExecuteOptions,
+  ): Promise<ExecuteResponse> {
+    if (seen.state === 'done') return seen.response as ExecuteResponse;
+    if (seen.executionId && definition.longRunning?.(params) && !options.wait)
+      return accepted(definition, request, seen.executionId);
+    return (await this.#deps.idempotency.wait(
+      principal.name,
+      request.request_id,
+      options.signal,
+    )) as ExecuteResponse;
   }
 
   // Runs the handler under its timeout and output cap, then records the outcome (execution, audit) durably.
@@ -538,6 +542,25 @@ export class ActionExecutor {
     ]);
     return response;
   }
+}
+
+// The 202 of a long-running action: where to follow it.
+function accepted(
+  definition: ActionDefinition,
+  request: ExecuteRequest,
+  executionId: string,
+): ExecuteResponse {
+  return {
+    status: 202,
+    body: {
+      execution_id: executionId,
+      request_id: request.request_id,
+      status: 'running',
+      action: definition.name,
+      version: definition.version,
+      events: `/v1/executions/${executionId}/events`,
+    },
+  };
 }
 
 // What a request_id is bound to: a repeat with another payload is a conflict.
