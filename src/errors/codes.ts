@@ -108,6 +108,11 @@ export const ERROR_CODES = {
     http: 400,
     summary: 'A request body nests objects and arrays deeper than the server accepts.',
   },
+  DVM_QUERY_INVALID: {
+    exit: 1,
+    http: 400,
+    summary: 'A query parameter is unknown, repeated, or its value is not valid.',
+  },
   DVM_ROUTE_NOT_FOUND: { exit: 1, http: 404, summary: 'No API route has this method and path.' },
   DVM_TOKEN_INVALID: { exit: 1, http: 422, summary: 'A token name, role or ttl is not valid.' },
   DVM_DATA_TARGET: {

@@ -135,6 +135,45 @@ test('a read action runs, is audited, and a repeated request_id returns the firs
   assert.equal(items[3].error?.code, 'DVM_IDEMPOTENCY_CONFLICT');
 });
 
+test('GET /v1/audit reads its query strictly: unknown, repeated or loosely written parameters are 400', async () => {
+  const get = (query: string) => api(serve.url, 'GET', `/v1/audit?${query}`, { token: tokens.admin });
+  for (const [query, path] of [
+    ['actor=viewer&actor=admin', 'actor'],
+    ['decision[]=allowed', 'decision[]'],
+    ['actr=viewer', 'actr'],
+    ['since=10', 'since'],
+    ['until=2026-01-01', 'until'],
+    ['limit=0x10', 'limit'],
+    ['after=1e2', 'after'],
+  ]) {
+    const answer = await get(query);
+    assert.equal(answer.status, 400, `${query}: ${answer.text}`);
+    assert.equal(answer.body.code, 'DVM_QUERY_INVALID', query);
+    assert.deepEqual(
+      (answer.body.details as { causes: { path: string }[] }).causes.map((c) => c.path),
+      [path],
+      query,
+    );
+  }
+  const unknown = await get('decision[]=allowed');
+  assert.match(JSON.stringify(unknown.body), /actor, action, decision, env, target, requestId, since, until/);
+
+  await execute(tokens.viewer, { request_id: 'audit-q', action: 'system.info', target: { env: 'stage' } });
+  const byRequest = await get('requestId=audit-q&target=env%3Dstage&since=1h&limit=10');
+  assert.equal(byRequest.status, 200, byRequest.text);
+  assert.deepEqual(
+    (byRequest.body.items as { decision: string; requestId: string }[]).map((e) => [e.requestId, e.decision]),
+    [
+      ['audit-q', 'allowed'],
+      ['audit-q', 'executed'],
+    ],
+  );
+  const later = await get(
+    `requestId=audit-q&since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+  );
+  assert.deepEqual(later.body.items, []);
+});
+
 test('an invalid request gets 422 with every violation, a malformed one 400, an unknown action 404', async () => {
   const invalid = await execute(tokens.admin, {
     request_id: 'bad one',

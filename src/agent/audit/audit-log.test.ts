@@ -200,8 +200,8 @@ test('filters and paging', async () => {
     assert.equal(rest.next, undefined);
     assert.equal(log.query({ decision: 'denied', limit: 100 }).items.length, 10);
     assert.equal(log.query({ since: entry(20).at, until: entry(24).at }).items.length, 5);
-    assert.throws(() => log.query({ decision: 'maybe' }), { code: 'DVM_REQUEST_INVALID' });
-    assert.throws(() => log.query({ limit: 5000 }), { code: 'DVM_REQUEST_INVALID' });
+    assert.throws(() => log.query({ decision: 'maybe' }), { code: 'DVM_QUERY_INVALID' });
+    assert.throws(() => log.query({ limit: 5000 }), { code: 'DVM_QUERY_INVALID' });
     assert.equal([...log.exportJsonl({ actor: 'bob' })].length, 15);
   } finally {
     done();

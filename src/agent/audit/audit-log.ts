@@ -1,37 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import { parseDuration } from '../../actions/builtin/duration.ts';
-import { DvmError } from '../../errors/dvm-error.ts';
 import { stableStringify } from '../../service/stable-json.ts';
 import type { AuditRecord } from '../execute/types.ts';
 import type { Redactor } from '../redact.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
 import { statement } from '../store/statements.ts';
+import { type AuditFilters, checkAuditFilters, MAX_AUDIT_PAGE } from './audit-query.ts';
 
 /** The hash before the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Decisions an audit entry records. */
-export const AUDIT_DECISIONS = ['allowed', 'denied', 'confirmation_required', 'executed', 'failed'] as const;
-
 /** An entry as stored and listed: the record plus its place in the chain. */
 export type AuditEntry = AuditRecord & { seq: number; hash: string; prevHash: string };
-
-/** Filters of `query` and `dvm audit` (strings as they come from a query string or flags). */
-export interface AuditFilters {
-  actor?: string;
-  action?: string;
-  decision?: string;
-  env?: string;
-  target?: string;
-  requestId?: string;
-  /** ISO time, or a duration back from now like 1h. */
-  since?: string;
-  until?: string;
-  limit?: string | number;
-  /** The `next` cursor of the previous page. */
-  after?: string | number;
-}
 
 /** What verify() found; `head` is the chain head (last entry appended) to keep elsewhere as an anchor. */
 export interface VerifyReport {
@@ -58,26 +38,8 @@ interface Row {
   hash: string;
 }
 
-const MAX_LIMIT = 1000;
-
 function hashOf(prevHash: string, canonicalEntry: string): string {
   return createHash('sha256').update(prevHash).update(canonicalEntry).digest('hex');
-}
-
-function bad(field: string, message: string, fix: string): DvmError {
-  return new DvmError('DVM_REQUEST_INVALID', message, { path: field, fix });
-}
-
-function timeOf(field: string, value: string, now: Date): string {
-  if (/^\d+(ms|s|m|h|d)/.test(value)) {
-    try {
-      return new Date(now.getTime() - parseDuration(value)).toISOString();
-    } catch {}
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t))
-    throw bad(field, `${field} "${value}" is neither a time nor a duration`, 'Use an ISO time or e.g. 1h.');
-  return new Date(t).toISOString();
 }
 
 /**
@@ -146,47 +108,26 @@ export class AuditLog {
 
   /** Entries matching the filters, oldest first, one page at a time (`next` is the cursor of the next page). */
   query(filters: AuditFilters = {}, now = new Date()): { items: AuditEntry[]; next?: string } {
+    const checked = checkAuditFilters(filters, now);
     const where: string[] = [];
     const params: SQLInputValue[] = [];
-    const eq = (column: string, value: string | undefined) => {
-      if (value === undefined || value === '') return;
+    for (const [column, value] of checked.equal) {
       where.push(`${column} = ?`);
       params.push(value);
-    };
-    eq('actor', filters.actor);
-    eq('action', filters.action);
-    eq('env', filters.env);
-    eq('target', filters.target);
-    eq('request_id', filters.requestId);
-    if (filters.decision !== undefined && filters.decision !== '') {
-      if (!(AUDIT_DECISIONS as readonly string[]).includes(filters.decision)) {
-        throw bad(
-          'decision',
-          `decision "${filters.decision}" is not one of ${AUDIT_DECISIONS.join(', ')}`,
-          'Pick one of those.',
-        );
-      }
-      eq('decision', filters.decision);
     }
-    if (filters.since) {
+    if (checked.since) {
       where.push('at >= ?');
-      params.push(timeOf('since', filters.since, now));
+      params.push(checked.since);
     }
-    if (filters.until) {
+    if (checked.until) {
       where.push('at <= ?');
-      params.push(timeOf('until', filters.until, now));
+      params.push(checked.until);
     }
-    if (filters.after !== undefined && filters.after !== '') {
-      const after = Number(filters.after);
-      if (!Number.isSafeInteger(after) || after < 0)
-        throw bad('after', 'after must be the `next` cursor of a page', 'Pass the next value you got.');
+    if (checked.after !== undefined) {
       where.push('seq > ?');
-      params.push(after);
+      params.push(checked.after);
     }
-    const limit = filters.limit === undefined || filters.limit === '' ? 100 : Number(filters.limit);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-      throw bad('limit', `limit must be 1–${MAX_LIMIT}`, `Pass a page size up to ${MAX_LIMIT}.`);
-    }
+    const { limit } = checked;
     const sql = `SELECT seq, entry, prev_hash, hash FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
     const rows = statement(this.#db, sql).all(...params, limit + 1) as unknown as Pick<
       Row,
@@ -203,7 +144,7 @@ export class AuditLog {
   *exportJsonl(filters: Omit<AuditFilters, 'limit' | 'after'> = {}): Generator<string> {
     let after: string | undefined;
     do {
-      const page = this.query({ ...filters, limit: MAX_LIMIT, after });
+      const page = this.query({ ...filters, limit: MAX_AUDIT_PAGE, after });
       for (const item of page.items) yield `${JSON.stringify(item)}\n`;
       after = page.next;
     } while (after);

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { auditFiltersOf } from '../audit/audit-query.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { AgentServices } from './agent-services.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -206,7 +207,7 @@ export function createAgentServer(
   });
 
   route(byUrl('GET', '/v1/audit'), async (request) =>
-    services.audit.query(request.query as Record<string, string>),
+    services.audit.query(auditFiltersOf(request.query as Record<string, unknown>)),
   );
 
   route(byUrl('GET', '/metrics'), async (_request, reply) =>
