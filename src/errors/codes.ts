@@ -103,6 +103,16 @@ export const ERROR_CODES = {
   DVM_REQUEST_INVALID: { exit: 1, http: 422, summary: 'A request body does not match the API schema.' },
   DVM_REQUEST_MALFORMED: { exit: 1, http: 400, summary: 'A request body is not JSON, or not an object.' },
   DVM_REQUEST_TOO_LARGE: { exit: 1, http: 413, summary: 'A request body is larger than the server accepts.' },
+  DVM_REQUEST_FORBIDDEN_KEY: {
+    exit: 1,
+    http: 400,
+    summary: 'A request body has a __proto__ key or a constructor.prototype (prototype poisoning).',
+  },
+  DVM_EVENT_ID_INVALID: {
+    exit: 1,
+    http: 400,
+    summary: 'Last-Event-ID (or last_event_id) is not an event id: a decimal integer.',
+  },
   DVM_REQUEST_TOO_DEEP: {
     exit: 1,
     http: 400,

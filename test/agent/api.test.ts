@@ -201,6 +201,14 @@ test('an invalid request gets 422 with every violation, a malformed one 400, an 
   const malformed = await execute(tokens.admin, '{"request_id": ');
   assert.equal(malformed.status, 400);
   assert.equal(malformed.body.code, 'DVM_REQUEST_MALFORMED');
+  assert.match(String(malformed.body.message), /not valid JSON/);
+  const poisoned = await execute(
+    tokens.admin,
+    '{"request_id": "pp", "action": "system.info", "target": {"env": "dev"}, "params": {"__proto__": {"x": 1}}}',
+  );
+  assert.equal(poisoned.status, 400, poisoned.text);
+  assert.equal(poisoned.body.code, 'DVM_REQUEST_FORBIDDEN_KEY');
+  assert.match(String(poisoned.body.message), /params\.__proto__/);
 
   const unknown = await execute(tokens.admin, {
     request_id: 'u1',
@@ -361,6 +369,14 @@ test('events of an execution stream as SSE and resume after Last-Event-ID', asyn
     resumed.map((e) => e.event),
     ['completed'],
   );
+  for (const id of ['1e3', 'abc', '99999999999999999999']) {
+    const bad = await api(serve.url, 'GET', `/v1/executions/${run.body.execution_id}/events`, {
+      token: tokens.viewer,
+      headers: { 'last-event-id': id },
+    });
+    assert.equal(bad.status, 400, `${id}: ${bad.text}`);
+    assert.equal(bad.body.code, 'DVM_EVENT_ID_INVALID');
+  }
 });
 
 test('metrics and the OpenAPI document need a token and describe the API', async () => {

@@ -3,6 +3,7 @@ import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { auditFiltersOf } from '../audit/audit-query.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { AgentServices } from './agent-services.ts';
+import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -83,6 +84,14 @@ export function createAgentServer(
     const started = (request as FastifyRequest & { startedAt?: number }).startedAt ?? performance.now();
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ route }, (performance.now() - started) / 1000);
+  });
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
 
   app.setErrorHandler((error, _request, reply) => {

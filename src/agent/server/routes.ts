@@ -71,7 +71,10 @@ export const ROUTES: readonly RouteSpec[] = [
       'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; Last-Event-ID resumes.',
     role: 'viewer',
     responses: { '200': 'text/event-stream' },
-    query: { last_event_id: 'resume after this event id (same as the Last-Event-ID header)' },
+    query: {
+      last_event_id:
+        'resume after this event id, a decimal integer (same as the Last-Event-ID header, which wins); anything else is DVM_EVENT_ID_INVALID (400)',
+    },
   },
   {
     method: 'GET',
