@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createRedactor, loadRedactor, REDACTED } from './redact.ts';
+import { createRedactor, loadRedactor, MAX_REDACT_DEPTH, REDACTED, TOO_DEEP } from './redact.ts';
 
 test('schema fields marked x-secret are redacted at any depth', () => {
   const schema = {
@@ -69,4 +69,51 @@ test('secret-shaped keys are redacted too; plain identifier keys are kept', () =
   // Both secret keys become [REDACTED] (and so collide into one key).
   assert.deepEqual(Object.keys(out).sort(), ['[REDACTED]', 'containerName', 'pid']);
   assert.equal(out.containerName, 'web');
+});
+
+test('values under secret-named keys are redacted whatever they look like; similar names are kept', () => {
+  const out = createRedactor().redact({
+    password: 'hunter2',
+    api_key: 'abc123xyzsecret',
+    nested: {
+      db_password: 'x1',
+      clientSecret: 'x2',
+      'x-api-key': 'x3',
+      AWS_ACCESS_KEY: 'x4',
+      privateKey: 'x5',
+    },
+    credentials: { user: 'u', pass: 'p' },
+    authorization: 'Basic dXNlcg==',
+    pwd: 'x6',
+    token: 7,
+    secretName: 'db-creds',
+    tokens: 3,
+    none: null,
+  });
+  assert.deepEqual(out, {
+    password: REDACTED,
+    api_key: REDACTED,
+    nested: {
+      db_password: REDACTED,
+      clientSecret: REDACTED,
+      'x-api-key': REDACTED,
+      AWS_ACCESS_KEY: REDACTED,
+      privateKey: REDACTED,
+    },
+    credentials: REDACTED,
+    authorization: REDACTED,
+    pwd: REDACTED,
+    token: REDACTED,
+    secretName: 'db-creds',
+    tokens: 3,
+    none: null,
+  });
+});
+
+test('content nested deeper than the walk goes is replaced by a marker, never passed on unwalked', () => {
+  let deep: Record<string, unknown> = { note: 'password=hunter2', password: 'hunter2' };
+  for (let i = 0; i < MAX_REDACT_DEPTH + 5; i++) deep = { d: i % 2 ? deep : [deep] };
+  const text = JSON.stringify(createRedactor().redact(deep));
+  assert.ok(!text.includes('hunter2'), text.slice(-200));
+  assert.ok(text.includes(TOO_DEEP));
 });

@@ -4,6 +4,20 @@ import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 /** What replaces a secret. */
 export const REDACTED = '[REDACTED]';
 
+/** Deepest nesting the redactor walks; anything deeper is replaced by TOO_DEEP, never passed on unwalked. */
+export const MAX_REDACT_DEPTH = 64;
+
+/** What replaces a value nested deeper than MAX_REDACT_DEPTH. */
+export const TOO_DEEP = `[REDACTED: nested deeper than ${MAX_REDACT_DEPTH} levels]`;
+
+/**
+ * Object keys whose value is a secret whatever it looks like: the key ends in password, passwd, pwd, secret,
+ * token, api key, access key, private key, authorization or credential(s) (any case, `_` or `-` inside), like
+ * `password`, `db_password`, `clientSecret`, `x-api-key` or `AWS_ACCESS_KEY` (not `secretName` or `tokens`).
+ */
+export const SECRET_KEY =
+  /(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|authorization|credentials?)$/i;
+
 /** Secret shapes found in any string: dvm tokens, bearer values, cloud keys, private keys, credentials in text. */
 export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
   /dvmc?_(?:[0-9a-f]{8}_)?[A-Za-z0-9_-]{43}/g,
@@ -18,7 +32,10 @@ export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
 
 /** Removes secrets from values before they reach audit, logs, SSE or output. */
 export interface Redactor {
-  /** A deep copy of `value` with schema-marked secret fields and secret-shaped substrings replaced. */
+  /**
+   * A deep copy of `value` with schema-marked secret fields, values of secret-named keys (SECRET_KEY) and
+   * secret-shaped substrings replaced.
+   */
   redact(value: unknown, schema?: Record<string, unknown>): unknown;
   /** One string with secret-shaped substrings replaced. */
   redactText(text: string): string;
@@ -65,11 +82,16 @@ export function createRedactor(options: { patterns?: readonly RegExp[] } = {}): 
   const walk = (value: unknown, schema: Schema, depth: number): unknown => {
     if (schema?.['x-secret'] === true && value !== undefined && value !== null) return REDACTED;
     if (typeof value === 'string') return redactText(value);
-    if (depth > 64 || value === null || typeof value !== 'object') return value;
+    if (value === null || typeof value !== 'object') return value;
+    if (depth > MAX_REDACT_DEPTH) return TOO_DEEP;
     if (Array.isArray(value)) return value.map((v, i) => walk(v, childSchema(schema, i), depth + 1));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[IDENTIFIER_KEY.test(k) ? k : redactText(k)] = walk(v, childSchema(schema, k), depth + 1);
+      const key = IDENTIFIER_KEY.test(k) ? k : redactText(k);
+      out[key] =
+        v !== undefined && v !== null && SECRET_KEY.test(k)
+          ? REDACTED
+          : walk(v, childSchema(schema, k), depth + 1);
     }
     return out;
   };

@@ -96,7 +96,8 @@ export const ERROR_CODES = {
   DVM_AUDIT_TAMPERED: {
     exit: 1,
     http: 500,
-    summary: 'The audit hash chain is broken: an entry was changed or removed.',
+    summary:
+      'The audit hash chain is broken: an entry was changed or removed, or entries are missing at the end.',
   },
   DVM_EXECUTION_NOT_FOUND: { exit: 1, http: 404, summary: 'No execution has this id.' },
   DVM_EXECUTION_INTERRUPTED: {
@@ -107,6 +108,26 @@ export const ERROR_CODES = {
   DVM_REQUEST_INVALID: { exit: 1, http: 422, summary: 'A request body does not match the API schema.' },
   DVM_REQUEST_MALFORMED: { exit: 1, http: 400, summary: 'A request body is not JSON, or not an object.' },
   DVM_REQUEST_TOO_LARGE: { exit: 1, http: 413, summary: 'A request body is larger than the server accepts.' },
+  DVM_REQUEST_FORBIDDEN_KEY: {
+    exit: 1,
+    http: 400,
+    summary: 'A request body has a __proto__ key or a constructor.prototype (prototype poisoning).',
+  },
+  DVM_EVENT_ID_INVALID: {
+    exit: 1,
+    http: 400,
+    summary: 'Last-Event-ID (or last_event_id) is not an event id: a decimal integer.',
+  },
+  DVM_REQUEST_TOO_DEEP: {
+    exit: 1,
+    http: 400,
+    summary: 'A request body nests objects and arrays deeper than the server accepts.',
+  },
+  DVM_QUERY_INVALID: {
+    exit: 1,
+    http: 400,
+    summary: 'A query parameter is unknown, repeated, or its value is not valid.',
+  },
   DVM_ROUTE_NOT_FOUND: { exit: 1, http: 404, summary: 'No API route has this method and path.' },
   DVM_TOKEN_INVALID: { exit: 1, http: 422, summary: 'A token name, role or ttl is not valid.' },
   DVM_DATA_TARGET: {

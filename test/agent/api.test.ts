@@ -135,6 +135,45 @@ test('a read action runs, is audited, and a repeated request_id returns the firs
   assert.equal(items[3].error?.code, 'DVM_IDEMPOTENCY_CONFLICT');
 });
 
+test('GET /v1/audit reads its query strictly: unknown, repeated or loosely written parameters are 400', async () => {
+  const get = (query: string) => api(serve.url, 'GET', `/v1/audit?${query}`, { token: tokens.admin });
+  for (const [query, path] of [
+    ['actor=viewer&actor=admin', 'actor'],
+    ['decision[]=allowed', 'decision[]'],
+    ['actr=viewer', 'actr'],
+    ['since=10', 'since'],
+    ['until=2026-01-01', 'until'],
+    ['limit=0x10', 'limit'],
+    ['after=1e2', 'after'],
+  ]) {
+    const answer = await get(query);
+    assert.equal(answer.status, 400, `${query}: ${answer.text}`);
+    assert.equal(answer.body.code, 'DVM_QUERY_INVALID', query);
+    assert.deepEqual(
+      (answer.body.details as { causes: { path: string }[] }).causes.map((c) => c.path),
+      [path],
+      query,
+    );
+  }
+  const unknown = await get('decision[]=allowed');
+  assert.match(JSON.stringify(unknown.body), /actor, action, decision, env, target, requestId, since, until/);
+
+  await execute(tokens.viewer, { request_id: 'audit-q', action: 'system.info', target: { env: 'stage' } });
+  const byRequest = await get('requestId=audit-q&target=env%3Dstage&since=1h&limit=10');
+  assert.equal(byRequest.status, 200, byRequest.text);
+  assert.deepEqual(
+    (byRequest.body.items as { decision: string; requestId: string }[]).map((e) => [e.requestId, e.decision]),
+    [
+      ['audit-q', 'allowed'],
+      ['audit-q', 'executed'],
+    ],
+  );
+  const later = await get(
+    `requestId=audit-q&since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+  );
+  assert.deepEqual(later.body.items, []);
+});
+
 test('an invalid request gets 422 with every violation, a malformed one 400, an unknown action 404', async () => {
   const invalid = await execute(tokens.admin, {
     request_id: 'bad one',
@@ -162,6 +201,14 @@ test('an invalid request gets 422 with every violation, a malformed one 400, an 
   const malformed = await execute(tokens.admin, '{"request_id": ');
   assert.equal(malformed.status, 400);
   assert.equal(malformed.body.code, 'DVM_REQUEST_MALFORMED');
+  assert.match(String(malformed.body.message), /not valid JSON/);
+  const poisoned = await execute(
+    tokens.admin,
+    '{"request_id": "pp", "action": "system.info", "target": {"env": "dev"}, "params": {"__proto__": {"x": 1}}}',
+  );
+  assert.equal(poisoned.status, 400, poisoned.text);
+  assert.equal(poisoned.body.code, 'DVM_REQUEST_FORBIDDEN_KEY');
+  assert.match(String(poisoned.body.message), /params\.__proto__/);
 
   const unknown = await execute(tokens.admin, {
     request_id: 'u1',
@@ -170,6 +217,21 @@ test('an invalid request gets 422 with every violation, a malformed one 400, an 
   });
   assert.equal(unknown.status, 404);
   assert.equal(unknown.body.code, 'DVM_ACTION_UNKNOWN');
+});
+
+test('a body nested deeper than 32 levels is DVM_REQUEST_TOO_DEEP (400), not a crash; 32 levels run', async () => {
+  const body = (levels: number) =>
+    `{"request_id":"deep-${levels}","action":"notify.alert","target":{"env":"dev"},"dry_run":true,` +
+    `"params":{"message":"deep","details":{"a":${'['.repeat(levels)}1${']'.repeat(levels)}}}}`;
+  // The body, params, details and 29 arrays: 32.
+  const fits = await execute(tokens.operator, body(29));
+  assert.equal(fits.status, 200, fits.text);
+  for (const levels of [30, 2000, 200_000]) {
+    const deep = await execute(tokens.operator, body(levels));
+    assert.equal(deep.status, 400, `${levels}: ${deep.text.slice(0, 300)}`);
+    assert.equal(deep.body.code, 'DVM_REQUEST_TOO_DEEP');
+    assert.equal((deep.body.details as { max_depth: number }).max_depth, 32);
+  }
 });
 
 test('policy: a viewer may not run a write action (403 with the policy ids); an operator may', async () => {
@@ -307,6 +369,14 @@ test('events of an execution stream as SSE and resume after Last-Event-ID', asyn
     resumed.map((e) => e.event),
     ['completed'],
   );
+  for (const id of ['1e3', 'abc', '99999999999999999999']) {
+    const bad = await api(serve.url, 'GET', `/v1/executions/${run.body.execution_id}/events`, {
+      token: tokens.viewer,
+      headers: { 'last-event-id': id },
+    });
+    assert.equal(bad.status, 400, `${id}: ${bad.text}`);
+    assert.equal(bad.body.code, 'DVM_EVENT_ID_INVALID');
+  }
 });
 
 test('metrics and the OpenAPI document need a token and describe the API', async () => {

@@ -79,7 +79,8 @@ test('dvm audit lists what dvm action run did; verify passes, then fails after t
   const table = dvmOk(home, ['audit']).stdout;
   assert.match(table, /^1\s+\S+\s+local\s+system\.info\s+allowed\s+dev/m);
   assert.match(table, /^2\s+\S+\s+local\s+system\.info\s+executed\s+dev/m);
-  assert.equal(dvmOk(home, ['audit', 'verify']).stdout.trim(), 'audit chain intact: 2 entries');
+  const intact = dvmOk(home, ['audit', 'verify']).stdout;
+  assert.match(intact, /^audit chain intact: 2 entries\nhead: entry 2 [0-9a-f]{64}\n$/);
   const exported = dvmOk(home, ['audit', 'export'])
     .stdout.trim()
     .split('\n')
@@ -97,6 +98,13 @@ test('dvm audit lists what dvm action run did; verify passes, then fails after t
   const broken = dvm(home, ['audit', 'verify']);
   assert.equal(broken.status, 1);
   assert.match(broken.stderr, /DVM_AUDIT_TAMPERED.*entry 2/);
+
+  const truncated = new DatabaseSync(join(home, 'agent.db'));
+  truncated.prepare('DELETE FROM audit').run();
+  truncated.close();
+  const empty = dvm(home, ['audit', 'verify']);
+  assert.equal(empty.status, 1);
+  assert.match(empty.stderr, /DVM_AUDIT_TAMPERED.*2 entries are missing at the end/);
 });
 
 test('pipeline tasks run built-in actions through the same path: audited as local in env pipeline, and policy applies', () => {

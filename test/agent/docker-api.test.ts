@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { dvmAsync, tempHome } from '../helpers/dvm.ts';
@@ -8,11 +11,12 @@ import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/requ
 
 const home = tempHome();
 const name = `dvm-api-${process.pid}`;
+const flood = `dvm-api-flood-${process.pid}`;
 const docker = (...args: string[]) =>
   execFileSync('docker', ['-H', TEST_DOCKER_HOST, ...args], { encoding: 'utf8' }).trim();
 after(() => {
   try {
-    docker('rm', '-f', name);
+    docker('rm', '-f', name, flood);
   } catch {}
 });
 
@@ -47,6 +51,19 @@ test('through the API: docker.logs follow answers 202 and streams lines over SSE
       },
     });
     assert.equal(accepted.status, 202, accepted.text);
+    const started = performance.now();
+    const repeat = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: operator,
+      body: {
+        request_id: 'follow-1',
+        action: 'docker.logs',
+        params: { container: name, tail: 0, follow: true },
+        target: { env: 'dev' },
+        timeout: '2s',
+      },
+    });
+    assert.ok(performance.now() - started < 1000, 'a repeat while it follows is answered at once');
+    assert.deepEqual([repeat.status, repeat.body], [202, accepted.body], 'with the first 202');
     const response = await fetch(new URL(String(accepted.body.events), serve.url), {
       headers: { authorization: `Bearer ${operator}` },
     });
@@ -97,3 +114,68 @@ test('through the API: docker.logs follow answers 202 and streams lines over SSE
     await serve.stop();
   }
 });
+
+test('through the API: a follow of more output than the cap streams up to the cap, then one truncated event', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  // 6,000 lines of 300 bytes (1.8 MB) at once, then `done`, then quiet.
+  docker(
+    'run',
+    '-d',
+    '--name',
+    flood,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    'yes $(printf "%0299d" 0) | head -n 6000; echo done; sleep 600',
+  );
+  const operator = createToken(home, 'flood-op', 'operator');
+  const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
+  try {
+    await waitFor(() => docker('logs', '--tail', '1', flood) === 'done');
+    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: operator,
+      body: {
+        request_id: 'flood-1',
+        action: 'docker.logs',
+        params: { container: flood, tail: 10_000, follow: true },
+        target: { env: 'dev' },
+        timeout: '3s',
+      },
+    });
+    assert.equal(accepted.status, 202, accepted.text);
+    const response = await fetch(new URL(String(accepted.body.events), serve.url), {
+      headers: { authorization: `Bearer ${operator}` },
+    });
+    const text = await response.text();
+    const events = [];
+    for await (const event of parseEventStream(chunks(text))) events.push(event);
+    // The completed event carries the result and its (capped) artifact; everything before it is the stream.
+    const streamed = text.length - (events.at(-1)?.data.length ?? 0);
+    assert.ok(streamed < 1.5 * 1024 * 1024, `${streamed} bytes of SSE before the result`);
+    const types = events.map((e) => e.event);
+    const logs = types.filter((e) => e === 'log').length;
+    assert.equal(logs, Math.floor((1024 * 1024) / 300), '299 bytes and a newline each, up to the 1 MiB cap');
+    assert.deepEqual(types.slice(logs + 1), ['truncated', 'completed']);
+    assert.equal(JSON.parse(events[logs + 1].data).max_bytes, 1024 * 1024);
+    const artifact = JSON.parse(events.at(-1)?.data ?? '{}').result.artifact;
+    assert.deepEqual([artifact.truncated, artifact.totalBytes], [true, 6000 * 302 + 'O done\n'.length]);
+  } finally {
+    await serve.stop();
+  }
+  const db = new DatabaseSync(join(home, 'agent.db'), { readOnly: true });
+  const stored = db.prepare('SELECT sum(length(event)) AS bytes FROM execution_events').get() as {
+    bytes: number;
+  };
+  db.close();
+  assert.ok(stored.bytes < 1.5 * 1024 * 1024, `${stored.bytes} bytes of stored events`);
+});
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await sleep(100);
+}
+
+async function* chunks(text: string): AsyncIterable<Uint8Array> {
+  yield Buffer.from(text);
+}

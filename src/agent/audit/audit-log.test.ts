@@ -47,7 +47,8 @@ test('1,000 concurrent appends form one verified chain in a handful of commits',
       Array.from({ length: 1000 }, (_, i) => i + 1),
     );
     assert.ok(writer.commits <= 5, `${writer.commits} commits`);
-    assert.deepEqual(log.verify(), { ok: true, entries: 1000 });
+    const report = log.verify();
+    assert.deepEqual([report.ok, report.entries, report.head?.seq], [true, 1000, 1000]);
   } finally {
     done();
   }
@@ -91,6 +92,79 @@ test('an edited, deleted or swapped entry breaks the chain at that entry', async
   }
 });
 
+test('a changed filterable column (target, version, …) breaks the chain at that entry', async () => {
+  for (const [column, value] of [
+    ['target', 'env=prod'],
+    ['version', '9.9.9'],
+    ['env', 'prod'],
+    ['action', 'system.info'],
+    ['request_id', 'r99'],
+    ['execution_id', 'x1'],
+    ['at', '2020-01-01T00:00:00.000Z'],
+    ['decision', 'allowed'],
+  ]) {
+    const { db, log, done } = fresh();
+    try {
+      for (let i = 0; i < 6; i++) await log.append(entry(i, { version: '1.0.0', target: 'env=dev' }));
+      db.prepare(`UPDATE audit SET ${column} = ? WHERE seq = 4`).run(value);
+      const report = log.verify();
+      assert.deepEqual([report.ok, report.brokenAt], [false, 4], `${column}: ${report.reason}`);
+      assert.match(report.reason ?? '', /columns differ from its hashed content/);
+    } finally {
+      done();
+    }
+  }
+});
+
+test('entries removed from the end are reported missing, and stay a gap after new appends', async () => {
+  const cases: [string, number, RegExp][] = [
+    [
+      'DELETE FROM audit WHERE seq > 10',
+      11,
+      /20 entries are missing at the end \(the chain head is entry 30/,
+    ],
+    ['DELETE FROM audit WHERE seq = 30', 30, /1 entry is missing at the end/],
+    ['DELETE FROM audit', 1, /30 entries are missing at the end/],
+  ];
+  for (const [tamper, brokenAt, reason] of cases) {
+    const { db, log, done } = fresh();
+    try {
+      for (let i = 0; i < 30; i++) await log.append(entry(i));
+      const intact = log.verify();
+      assert.equal(intact.ok, true);
+      db.exec(tamper);
+      const report = log.verify();
+      assert.deepEqual([report.ok, report.brokenAt], [false, brokenAt], `${tamper}: ${report.reason}`);
+      assert.match(report.reason ?? '', reason);
+      assert.deepEqual(report.head, intact.head);
+      await log.append(entry(31));
+      const later = log.verify();
+      assert.deepEqual([later.ok, later.brokenAt], [false, 31], `${tamper}, then an append: ${later.reason}`);
+      assert.match(later.reason ?? '', /expected entry \d+ here, found 31/);
+    } finally {
+      done();
+    }
+  }
+});
+
+test('a database from before the chain head gets one from its last entry when it is opened', async () => {
+  const { path, db, log, done } = fresh();
+  try {
+    for (let i = 0; i < 5; i++) await log.append(entry(i));
+    const before = log.verify().head;
+    db.exec('DROP TABLE audit_head; PRAGMA user_version = 1');
+    const reopened = openAgentDb(path);
+    try {
+      const report = new AuditLog(reopened, { writer: new GroupCommitter(reopened) }).verify();
+      assert.deepEqual([report.ok, report.entries, report.head], [true, 5, before]);
+    } finally {
+      reopened.close();
+    }
+  } finally {
+    done();
+  }
+});
+
 test('two processes appending to one database still form one chain', async () => {
   const { path, log, done } = fresh();
   try {
@@ -107,7 +181,7 @@ test('two processes appending to one database still form one chain', async () =>
     for (let i = 0; i < 200; i++) await log.append(entry(i));
     assert.equal(await exited, 0);
     const report = log.verify();
-    assert.deepEqual(report, { ok: true, entries: 400 });
+    assert.deepEqual([report.ok, report.entries, report.head?.seq], [true, 400, 400]);
     assert.equal(log.query({ actor: 'child', limit: 1000 }).items.length, 200);
   } finally {
     done();
@@ -126,8 +200,8 @@ test('filters and paging', async () => {
     assert.equal(rest.next, undefined);
     assert.equal(log.query({ decision: 'denied', limit: 100 }).items.length, 10);
     assert.equal(log.query({ since: entry(20).at, until: entry(24).at }).items.length, 5);
-    assert.throws(() => log.query({ decision: 'maybe' }), { code: 'DVM_REQUEST_INVALID' });
-    assert.throws(() => log.query({ limit: 5000 }), { code: 'DVM_REQUEST_INVALID' });
+    assert.throws(() => log.query({ decision: 'maybe' }), { code: 'DVM_QUERY_INVALID' });
+    assert.throws(() => log.query({ limit: 5000 }), { code: 'DVM_QUERY_INVALID' });
     assert.equal([...log.exportJsonl({ actor: 'bob' })].length, 15);
   } finally {
     done();

@@ -1,44 +1,25 @@
 import { createHash } from 'node:crypto';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import { parseDuration } from '../../actions/builtin/duration.ts';
-import { DvmError } from '../../errors/dvm-error.ts';
 import { stableStringify } from '../../service/stable-json.ts';
 import type { AuditRecord } from '../execute/types.ts';
 import type { Redactor } from '../redact.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
 import { statement } from '../store/statements.ts';
+import { type AuditFilters, checkAuditFilters, MAX_AUDIT_PAGE } from './audit-query.ts';
 
 /** The hash before the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Decisions an audit entry records. */
-export const AUDIT_DECISIONS = ['allowed', 'denied', 'confirmation_required', 'executed', 'failed'] as const;
-
 /** An entry as stored and listed: the record plus its place in the chain. */
 export type AuditEntry = AuditRecord & { seq: number; hash: string; prevHash: string };
 
-/** Filters of `query` and `dvm audit` (strings as they come from a query string or flags). */
-export interface AuditFilters {
-  actor?: string;
-  action?: string;
-  decision?: string;
-  env?: string;
-  target?: string;
-  requestId?: string;
-  /** ISO time, or a duration back from now like 1h. */
-  since?: string;
-  until?: string;
-  limit?: string | number;
-  /** The `next` cursor of the previous page. */
-  after?: string | number;
-}
-
-/** What verify() found. */
+/** What verify() found; `head` is the chain head (last entry appended) to keep elsewhere as an anchor. */
 export interface VerifyReport {
   ok: boolean;
   entries: number;
   brokenAt?: number;
   reason?: string;
+  head?: { seq: number; hash: string };
 }
 
 interface Row {
@@ -46,8 +27,10 @@ interface Row {
   at: string;
   actor: string;
   action: string | null;
+  version: string | null;
   decision: string;
   env: string | null;
+  target: string | null;
   request_id: string | null;
   execution_id: string | null;
   entry: string;
@@ -55,26 +38,8 @@ interface Row {
   hash: string;
 }
 
-const MAX_LIMIT = 1000;
-
 function hashOf(prevHash: string, canonicalEntry: string): string {
   return createHash('sha256').update(prevHash).update(canonicalEntry).digest('hex');
-}
-
-function bad(field: string, message: string, fix: string): DvmError {
-  return new DvmError('DVM_REQUEST_INVALID', message, { path: field, fix });
-}
-
-function timeOf(field: string, value: string, now: Date): string {
-  if (/^\d+(ms|s|m|h|d)/.test(value)) {
-    try {
-      return new Date(now.getTime() - parseDuration(value)).toISOString();
-    } catch {}
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t))
-    throw bad(field, `${field} "${value}" is neither a time nor a duration`, 'Use an ISO time or e.g. 1h.');
-  return new Date(t).toISOString();
 }
 
 /**
@@ -106,10 +71,11 @@ export class AuditLog {
   appendIn(db: DatabaseSync, record: AuditRecord): { seq: number; hash: string } {
     const clean = (this.#redactor ? this.#redactor.redact(record) : record) as AuditRecord;
     const transaction = this.#writer.transaction;
+    // The chain continues from its head, not from the last row: entries deleted from the end stay a visible gap.
     const last =
       this.#tail?.transaction === transaction
         ? this.#tail
-        : (statement(db, 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+        : (statement(db, 'SELECT seq, hash FROM audit_head WHERE id = 1').get() as
             | { seq: number; hash: string }
             | undefined);
     const seq = (last?.seq ?? 0) + 1;
@@ -135,53 +101,33 @@ export class AuditLog {
       prevHash,
       hash,
     );
+    statement(db, 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1').run(seq, hash);
     this.#tail = { transaction, seq, hash };
     return { seq, hash };
   }
 
   /** Entries matching the filters, oldest first, one page at a time (`next` is the cursor of the next page). */
   query(filters: AuditFilters = {}, now = new Date()): { items: AuditEntry[]; next?: string } {
+    const checked = checkAuditFilters(filters, now);
     const where: string[] = [];
     const params: SQLInputValue[] = [];
-    const eq = (column: string, value: string | undefined) => {
-      if (value === undefined || value === '') return;
+    for (const [column, value] of checked.equal) {
       where.push(`${column} = ?`);
       params.push(value);
-    };
-    eq('actor', filters.actor);
-    eq('action', filters.action);
-    eq('env', filters.env);
-    eq('target', filters.target);
-    eq('request_id', filters.requestId);
-    if (filters.decision !== undefined && filters.decision !== '') {
-      if (!(AUDIT_DECISIONS as readonly string[]).includes(filters.decision)) {
-        throw bad(
-          'decision',
-          `decision "${filters.decision}" is not one of ${AUDIT_DECISIONS.join(', ')}`,
-          'Pick one of those.',
-        );
-      }
-      eq('decision', filters.decision);
     }
-    if (filters.since) {
+    if (checked.since) {
       where.push('at >= ?');
-      params.push(timeOf('since', filters.since, now));
+      params.push(checked.since);
     }
-    if (filters.until) {
+    if (checked.until) {
       where.push('at <= ?');
-      params.push(timeOf('until', filters.until, now));
+      params.push(checked.until);
     }
-    if (filters.after !== undefined && filters.after !== '') {
-      const after = Number(filters.after);
-      if (!Number.isSafeInteger(after) || after < 0)
-        throw bad('after', 'after must be the `next` cursor of a page', 'Pass the next value you got.');
+    if (checked.after !== undefined) {
       where.push('seq > ?');
-      params.push(after);
+      params.push(checked.after);
     }
-    const limit = filters.limit === undefined || filters.limit === '' ? 100 : Number(filters.limit);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-      throw bad('limit', `limit must be 1–${MAX_LIMIT}`, `Pass a page size up to ${MAX_LIMIT}.`);
-    }
+    const { limit } = checked;
     const sql = `SELECT seq, entry, prev_hash, hash FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
     const rows = statement(this.#db, sql).all(...params, limit + 1) as unknown as Pick<
       Row,
@@ -198,13 +144,18 @@ export class AuditLog {
   *exportJsonl(filters: Omit<AuditFilters, 'limit' | 'after'> = {}): Generator<string> {
     let after: string | undefined;
     do {
-      const page = this.query({ ...filters, limit: MAX_LIMIT, after });
+      const page = this.query({ ...filters, limit: MAX_AUDIT_PAGE, after });
       for (const item of page.items) yield `${JSON.stringify(item)}\n`;
       after = page.next;
     } while (after);
   }
 
-  /** Recomputes the chain: an edited, removed, inserted or reordered entry breaks it at that seq. */
+  /**
+   * Recomputes the chain and compares its end with the chain head: an edited (content or any filterable column),
+   * removed, inserted or reordered entry breaks it at that seq, and entries removed from the end are reported as
+   * missing. A rewrite of the whole database with recomputed hashes and head is not detectable from inside it:
+   * compare `head` with a copy kept elsewhere for that.
+   */
   verify(): VerifyReport {
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
@@ -229,7 +180,9 @@ export class AuditLog {
         parsed.actor !== row.actor ||
         parsed.decision !== row.decision ||
         (parsed.action ?? null) !== row.action ||
+        (parsed.version ?? null) !== row.version ||
         (parsed.env ?? null) !== row.env ||
+        (parsed.target ?? null) !== row.target ||
         (parsed.requestId ?? null) !== row.request_id ||
         (parsed.executionId ?? null) !== row.execution_id
       ) {
@@ -239,7 +192,39 @@ export class AuditLog {
       expectedSeq++;
       entries++;
     }
-    return { ok: true, entries };
+    return this.#checkHead(entries, prevHash);
+  }
+
+  // The chain's end must be the head recorded with the last append: fewer entries mean the end was cut off.
+  #checkHead(entries: number, lastHash: string): VerifyReport {
+    const head = statement(this.#db, 'SELECT seq, hash FROM audit_head WHERE id = 1').get() as
+      | { seq: number; hash: string }
+      | undefined;
+    if (!head) return { ok: false, entries, brokenAt: entries + 1, reason: 'the chain head is missing' };
+    const fail = (reason: string): VerifyReport => ({
+      ok: false,
+      entries,
+      brokenAt: entries + 1,
+      reason,
+      head,
+    });
+    if (head.seq > entries) {
+      const missing = head.seq - entries;
+      return fail(
+        `${missing} ${missing === 1 ? 'entry is' : 'entries are'} missing at the end (the chain head is entry ${head.seq}; the log was truncated)`,
+      );
+    }
+    if (head.seq < entries)
+      return {
+        ...fail(`entries after the chain head (entry ${head.seq}) were added outside the audit log`),
+        brokenAt: head.seq + 1,
+      };
+    if (head.hash !== lastHash)
+      return {
+        ...fail("the last entry's hash is not the chain head's (it was replaced)"),
+        brokenAt: entries,
+      };
+    return { ok: true, entries, head };
   }
 
   /** Waits for queued entries to commit. */

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ActionDefinition } from '../../actions/action.ts';
+import type { ActionContext, ActionDefinition } from '../../actions/action.ts';
+import { DEFAULT_ARTIFACT_MAX_BYTES } from '../../actions/artifact.ts';
 import { ActionRegistry } from '../../actions/registry.ts';
 import { openAgent } from '../agent.ts';
 import { LOCAL_PRINCIPAL } from '../auth/principal.ts';
+import type { ExecutionEvent } from './executions.ts';
 
 // A read action that takes a while, so repeats of its request_id arrive while it still runs.
 function slowRead(calls: { n: number }): ActionDefinition {
@@ -56,6 +58,90 @@ test('a read runs once for concurrent repeats, conflicts on another payload, and
       decisions.indexOf('executed') === decisions.lastIndexOf('allowed', decisions.indexOf('executed')) + 1,
     );
     assert.equal(agent.audit.verify().ok, true);
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('log events stop at the output cap with one truncated event; progress and the end still stream', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const line = 'x'.repeat(299);
+  const flood = {
+    ...slowRead({ n: 0 }),
+    async handler(_input: unknown, context: ActionContext) {
+      // 2 × 5,000 lines of 300 bytes (with their newline): about 3 MB against the 1 MiB cap.
+      for (let i = 0; i < 5000; i++) context.emit?.({ type: 'log', stream: 'stdout', line });
+      for (let i = 0; i < 5000; i++) context.log.write('stderr', `${line}\n`);
+      context.emit?.({ type: 'progress', message: 'done flooding' });
+      return { ok: true };
+    },
+  } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(flood) });
+  try {
+    const answer = await agent.executor.execute(
+      { request_id: 'flood', action: 'system.info', target: { env: 'dev' } },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const events: ExecutionEvent[] = [];
+    agent.executions.subscribe(
+      String(answer.body.execution_id),
+      0,
+      (e) => events.push(e),
+      () => {},
+    );
+    const logs = events.filter((e) => e.type === 'log');
+    const streamed = logs.reduce((n, e) => n + String(e.data.line).length + 1, 0);
+    assert.equal(logs.length, Math.floor(DEFAULT_ARTIFACT_MAX_BYTES / 300));
+    assert.deepEqual(
+      events.slice(logs.length + 1).map((e) => [e.type, e.data]),
+      [
+        ['truncated', { max_bytes: DEFAULT_ARTIFACT_MAX_BYTES, streamed_bytes: streamed }],
+        ['progress', { message: 'done flooding' }],
+        ['completed', { result: { ok: true } }],
+      ],
+    );
+    await agent.audit.close();
+    const stored = agent.db
+      .prepare('SELECT count(*) AS n, sum(length(event)) AS bytes FROM execution_events')
+      .get() as { n: number; bytes: number };
+    assert.equal(stored.n, logs.length + 2, 'the log events, truncated and progress');
+    assert.ok(stored.bytes < 1.5 * DEFAULT_ARTIFACT_MAX_BYTES, `${stored.bytes} bytes of stored events`);
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a repeat of a long-running request_id gets the same 202 at once while it runs, its end once it ended', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const follow = {
+    ...slowRead({ n: 0 }),
+    name: 'docker.logs',
+    longRunning: () => true,
+    async handler() {
+      await sleep(1500);
+      return { followed: true };
+    },
+  } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
+  try {
+    const request = { request_id: 'follow-1', action: 'docker.logs', target: { env: 'dev' } };
+    const first = await agent.executor.execute(request, LOCAL_PRINCIPAL);
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    await sleep(100);
+    const started = performance.now();
+    const repeat = await agent.executor.execute(request, LOCAL_PRINCIPAL);
+    assert.ok(performance.now() - started < 500, `answered after ${performance.now() - started} ms`);
+    assert.deepEqual(repeat, first);
+    const conflict = await agent.executor.execute({ ...request, target: { env: 'stage' } }, LOCAL_PRINCIPAL);
+    assert.equal(conflict.status, 409);
+    await sleep(1700);
+    const ended = await agent.executor.execute(request, LOCAL_PRINCIPAL);
+    assert.equal(ended.status, 200);
+    assert.equal(ended.body.execution_id, first.body.execution_id);
+    assert.deepEqual(ended.body.result, { followed: true });
   } finally {
     await agent.close();
     rmSync(home, { recursive: true, force: true });

@@ -9,7 +9,8 @@ import type { Confirmations } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Executions } from './executions.ts';
 import { newExecutionId } from './executions.ts';
-import type { IdempotencyKeys, StoredResponse } from './idempotency.ts';
+import type { Claim, IdempotencyKeys, StoredResponse } from './idempotency.ts';
+import { cappedLogEvents } from './log-events.ts';
 import { canonicalHash } from './request-hash.ts';
 import type {
   AuditRecord,
@@ -126,13 +127,15 @@ export class ActionExecutor {
       request.params && Object.keys(request.params).length > 0 ? structuredClone(request.params) : {},
     ) as Record<string, unknown>;
     const redactedParams = redact(params, definition.inputSchema);
+    // What is stored and answered of the target (the policy and the hashes see the real one).
+    const shownTarget = redact(request.target) as ExecuteRequest['target'];
     const base: Omit<AuditRecord, 'decision'> = {
       at: '',
       actor: principal.name,
       action: definition.name,
       version: definition.version,
       env: request.target.env,
-      target: targetText(request.target),
+      target: targetText(shownTarget),
       requestId: request.request_id,
       params: redactedParams,
       ...(request.dry_run ? { dryRun: true } : {}),
@@ -173,12 +176,7 @@ export class ActionExecutor {
             'a repeat of this request_id: answered with the first request’s answer',
           ],
         });
-        if (seen.state === 'done') return seen.response as ExecuteResponse;
-        return (await this.#deps.idempotency.wait(
-          principal.name,
-          request.request_id,
-          options.signal,
-        )) as ExecuteResponse;
+        return this.#repeat(seen, definition, params, request, principal, options);
       }
     }
     if (answer.decision === 'confirm') {
@@ -248,14 +246,14 @@ export class ActionExecutor {
           action: definition.name,
           version: definition.version,
           risk: definition.risk,
-          target: request.target,
+          target: shownTarget,
           params: redactedParams,
           decision: 'allow',
           policy_ids: answer.policyIds,
         },
       };
     }
-    return this.#run(definition, params, request, principal, answer, options, audit, base);
+    return this.#run(definition, params, request, principal, answer, options, audit, base, shownTarget);
   }
 
   async #deny(
@@ -311,6 +309,7 @@ export class ActionExecutor {
     options: ExecuteOptions,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
     base: Omit<AuditRecord, 'decision'>,
+    shownTarget: ExecuteRequest['target'],
   ): Promise<ExecuteResponse> {
     const { idempotency, executions } = this.#deps;
     const payloadHash = payloadHashOf(definition, params, request);
@@ -322,7 +321,7 @@ export class ActionExecutor {
       action: definition.name,
       version: definition.version,
       env: request.target.env,
-      target: request.target,
+      target: shownTarget,
     });
     const allowed: AuditRecord = {
       ...base,
@@ -358,8 +357,7 @@ export class ActionExecutor {
         policyIds: answer.policyIds,
         reasons: [...answer.reasons, 'a repeat of this request_id: answered with the first request’s answer'],
       });
-      if (claim.state === 'done') return claim.response as ExecuteResponse;
-      return (await idempotency.wait(principal.name, request.request_id, options.signal)) as ExecuteResponse;
+      return this.#repeat(claim, definition, params, request, principal, options);
     }
     prepared.open();
     options.onStart?.(executionId);
@@ -378,6 +376,7 @@ export class ActionExecutor {
       principal.name,
       options.context,
       oneCommit ? { allowed, payloadHash } : undefined,
+      shownTarget,
     ).then(
       (response) => {
         settle(response);
@@ -392,19 +391,29 @@ export class ActionExecutor {
     );
     if (definition.longRunning?.(params) && !options.wait) {
       running.catch(() => {});
-      return {
-        status: 202,
-        body: {
-          execution_id: executionId,
-          request_id: request.request_id,
-          status: 'running',
-          action: definition.name,
-          version: definition.version,
-          events: `/v1/executions/${executionId}/events`,
-        },
-      };
+      return accepted(definition, request, executionId);
     }
     return (await running) as ExecuteResponse;
+  }
+
+  // The answer to a repeated request_id: the stored answer once it ended; while it runs, a long-running one's
+  // 202 again at once (what its first request got), anything else's answer once it ends.
+  async #repeat(
+    seen: Exclude<Claim, { state: 'new' }>,
+    definition: ActionDefinition,
+    params: Record<string, unknown>,
+    request: ExecuteRequest,
+    principal: Principal,
+    options: ExecuteOptions,
+  ): Promise<ExecuteResponse> {
+    if (seen.state === 'done') return seen.response as ExecuteResponse;
+    if (seen.executionId && definition.longRunning?.(params) && !options.wait)
+      return accepted(definition, request, seen.executionId);
+    return (await this.#deps.idempotency.wait(
+      principal.name,
+      request.request_id,
+      options.signal,
+    )) as ExecuteResponse;
   }
 
   // Runs the handler under its timeout and output cap, then records the outcome (execution, audit) durably.
@@ -417,6 +426,7 @@ export class ActionExecutor {
     principalName: string,
     given: ExecuteOptions['context'] | undefined,
     unclaimed: { allowed: AuditRecord; payloadHash: string } | undefined,
+    shownTarget: ExecuteRequest['target'],
   ): Promise<ExecuteResponse> {
     const { executions, redact } = this.#deps;
     const timeouts = definition.timeouts ?? DEFAULT_ACTION_TIMEOUTS;
@@ -436,6 +446,11 @@ export class ActionExecutor {
       timeoutMs,
     );
     const log = createMemoryLog({ maxBytes: maxOutputBytes });
+    const logEvent = cappedLogEvents(
+      maxOutputBytes,
+      (type, data) => executions.emit(executionId, type, data),
+      (line) => redact(line) as string,
+    );
     const context: ActionContext = {
       signal: given?.signal ? AbortSignal.any([controller.signal, given.signal]) : controller.signal,
       workdir: given?.workdir ?? process.cwd(),
@@ -444,15 +459,14 @@ export class ActionExecutor {
         write: (stream, chunk) => {
           log.write(stream, chunk);
           given?.log.write(stream, chunk);
-          for (const line of String(chunk).split('\n')) {
-            if (line) executions.emit(executionId, 'log', { stream, line: redact(line) as string });
-          }
+          for (const line of String(chunk).split('\n')) if (line) logEvent(stream, line);
         },
       },
       resultsDir: given?.resultsDir ?? RESULTS_DIR,
       notify: this.#deps.notify ?? {},
       maxOutputBytes,
       emit: (event) => {
+        if (event.type === 'log') return logEvent(event.stream, event.line);
         const { type, ...data } = event;
         executions.emit(executionId, type, redact(data) as Record<string, unknown>);
       },
@@ -486,7 +500,7 @@ export class ActionExecutor {
           action: definition.name,
           version: definition.version,
           risk: definition.risk,
-          target: request.target,
+          target: shownTarget,
           duration_ms: durationMs,
           result,
         },
@@ -528,6 +542,25 @@ export class ActionExecutor {
     ]);
     return response;
   }
+}
+
+// The 202 of a long-running action: where to follow it.
+function accepted(
+  definition: ActionDefinition,
+  request: ExecuteRequest,
+  executionId: string,
+): ExecuteResponse {
+  return {
+    status: 202,
+    body: {
+      execution_id: executionId,
+      request_id: request.request_id,
+      status: 'running',
+      action: definition.name,
+      version: definition.version,
+      events: `/v1/executions/${executionId}/events`,
+    },
+  };
 }
 
 // What a request_id is bound to: a repeat with another payload is a conflict.

@@ -11,7 +11,8 @@ export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'interrupted'
 /** One event of an execution, numbered from 1 (the SSE `id`, so `Last-Event-ID` resumes after it). */
 export interface ExecutionEvent {
   id: number;
-  type: 'started' | 'progress' | 'log' | 'completed' | 'failed';
+  /** `truncated` once log lines passed the output cap (no more `log` events follow). */
+  type: 'started' | 'progress' | 'log' | 'truncated' | 'completed' | 'failed';
   at: string;
   data: Record<string, unknown>;
 }

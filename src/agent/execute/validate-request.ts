@@ -1,6 +1,7 @@
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { didYouMean } from '../../model/suggest.ts';
+import { MAX_REQUEST_DEPTH, nestsDeeperThan } from './nesting.ts';
 import type { ExecuteRequest } from './types.ts';
 
 const FIELDS = [
@@ -50,12 +51,25 @@ function cause(path: string, message: string, fix?: string): ErrorCause {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Checks an execute request body; DVM_REQUEST_INVALID lists every violation (path, message, fix). */
+/**
+ * Checks an execute request body; DVM_REQUEST_INVALID lists every violation (path, message, fix), and a body
+ * nested deeper than MAX_REQUEST_DEPTH is DVM_REQUEST_TOO_DEEP before anything walks it recursively.
+ */
 export function validateExecuteRequest(body: unknown): ExecuteRequest {
   if (!isObject(body)) {
     throw new DvmError('DVM_REQUEST_MALFORMED', 'the request body must be a JSON object', {
       fix: 'Send {"request_id": …, "action": …, "params": {…}, "target": {"env": …}}.',
     });
+  }
+  if (nestsDeeperThan(body, MAX_REQUEST_DEPTH)) {
+    throw new DvmError(
+      'DVM_REQUEST_TOO_DEEP',
+      `the request body nests objects and arrays deeper than ${MAX_REQUEST_DEPTH} levels`,
+      {
+        fix: `Flatten params and target: at most ${MAX_REQUEST_DEPTH} levels of objects and arrays, the body counting as one.`,
+        details: { max_depth: MAX_REQUEST_DEPTH },
+      },
+    );
   }
   const causes: ErrorCause[] = [];
   for (const key of Object.keys(body)) {

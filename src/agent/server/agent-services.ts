@@ -1,4 +1,5 @@
 import type { ConnectorHealth } from '../../actions/connectors.ts';
+import type { AuditFilters } from '../audit/audit-query.ts';
 import type { Confirmations } from '../auth/confirmations.ts';
 import type { TokenStore } from '../auth/tokens.ts';
 import type { ActionExecutor } from '../execute/execute.ts';
@@ -16,9 +17,9 @@ export interface HealthReport {
   connectors: Record<string, ConnectorHealth>;
 }
 
-/** Audit queries the API serves (filters come straight from the query string and are checked there). */
+/** Audit queries the API serves (filters read strictly from the query string by auditFiltersOf). */
 export interface AuditReader extends AuditSink {
-  query(filters: Record<string, string | undefined>): unknown;
+  query(filters: AuditFilters): unknown;
 }
 
 /** What the HTTP server needs from the agent. */

@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { auditFiltersOf } from '../audit/audit-query.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { AgentServices } from './agent-services.ts';
+import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -82,6 +84,14 @@ export function createAgentServer(
     const started = (request as FastifyRequest & { startedAt?: number }).startedAt ?? performance.now();
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ route }, (performance.now() - started) / 1000);
+  });
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
 
   app.setErrorHandler((error, _request, reply) => {
@@ -206,7 +216,7 @@ export function createAgentServer(
   });
 
   route(byUrl('GET', '/v1/audit'), async (request) =>
-    services.audit.query(request.query as Record<string, string>),
+    services.audit.query(auditFiltersOf(request.query as Record<string, unknown>)),
   );
 
   route(byUrl('GET', '/metrics'), async (_request, reply) =>

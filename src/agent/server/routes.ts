@@ -1,3 +1,4 @@
+import { AUDIT_QUERY_PARAMS } from '../audit/audit-query.ts';
 import type { Role } from '../auth/principal.ts';
 
 /** One route of the agent API: what the OpenAPI document, the auth hook and the route-walk test all read. */
@@ -10,7 +11,7 @@ export interface RouteSpec {
   /** Responses besides the error ones, for OpenAPI. */
   responses: Record<string, string>;
   requestBody?: Record<string, unknown>;
-  query?: Record<string, string>;
+  query?: Readonly<Record<string, string>>;
 }
 
 /** Every route of the agent API. */
@@ -67,27 +68,22 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     url: '/v1/executions/:id/events',
     summary:
-      'Server-Sent Events of an execution: started, progress, log, completed/failed; Last-Event-ID resumes.',
+      'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; Last-Event-ID resumes.',
     role: 'viewer',
     responses: { '200': 'text/event-stream' },
-    query: { last_event_id: 'resume after this event id (same as the Last-Event-ID header)' },
+    query: {
+      last_event_id:
+        'resume after this event id, a decimal integer (same as the Last-Event-ID header, which wins); anything else is DVM_EVENT_ID_INVALID (400)',
+    },
   },
   {
     method: 'GET',
     url: '/v1/audit',
-    summary: 'Audit entries, newest last, filtered and paged (admin).',
+    summary:
+      'Audit entries, oldest first, filtered (exact matches, combined with AND) and paged (admin); an unknown or repeated parameter is DVM_QUERY_INVALID (400).',
     role: 'admin',
     responses: { '200': '{items, next}' },
-    query: {
-      actor: 'principal name',
-      action: 'action name',
-      decision: 'allowed | denied | confirmation_required | executed | failed',
-      env: 'target environment',
-      since: 'ISO time or a duration back from now, like 1h',
-      until: 'ISO time',
-      limit: 'page size (default 100, at most 1000)',
-      after: 'the `next` cursor of the previous page',
-    },
+    query: AUDIT_QUERY_PARAMS,
   },
   {
     method: 'GET',

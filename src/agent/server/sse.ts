@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { DvmError } from '../../errors/dvm-error.ts';
 import type { ExecutionEvent } from '../execute/executions.ts';
 
 /** How often an idle stream gets a comment line, so proxies keep it open. */
@@ -20,11 +21,25 @@ export function frameEvent(event: ExecutionEvent): string {
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify({ ...event.data, at: event.at })}\n\n`;
 }
 
-/** The event id to resume after, from `Last-Event-ID` (or `?last_event_id=`); 0 for the start. */
+const EVENT_ID = /^\d{1,15}$/;
+
+/**
+ * The event id to resume after, from `Last-Event-ID` (or `?last_event_id=`); 0 for the start (also when empty).
+ * Event ids are decimal integers, and EventSource clients send back the last one verbatim: anything else is
+ * DVM_EVENT_ID_INVALID, never a guess (a replay from the start, or from a misread id).
+ */
 export function resumeAfter(header: string | string[] | undefined, query: unknown): number {
   const raw = Array.isArray(header) ? header[0] : header;
-  const fromQuery = (query as { last_event_id?: unknown } | undefined)?.last_event_id;
-  const value = raw ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
-  const n = value === undefined ? 0 : Number.parseInt(value, 10);
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+  const value = raw ?? (query as { last_event_id?: unknown } | undefined)?.last_event_id;
+  if (value === undefined || value === '') return 0;
+  if (typeof value === 'string' && EVENT_ID.test(value)) return Number(value);
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : 'given more than once';
+  throw new DvmError(
+    'DVM_EVENT_ID_INVALID',
+    `Last-Event-ID ${shown} is not an event id (a decimal integer)`,
+    {
+      fix: 'Send back the id of the last event received (the `id:` line), or none to start from the beginning.',
+      path: raw !== undefined ? 'Last-Event-ID' : 'last_event_id',
+    },
+  );
 }

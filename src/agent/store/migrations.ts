@@ -83,4 +83,20 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description:
+      'the audit chain head: the last entry appended (seq, hash), so verify detects a truncated log',
+    sql: `
+      CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+      );
+      INSERT INTO audit_head (id, seq, hash)
+        SELECT 1, COALESCE(MAX(seq), 0),
+               COALESCE((SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), '${'0'.repeat(64)}')
+        FROM audit;
+    `,
+  },
 ];

@@ -127,11 +127,18 @@ function printResult(ctx: CommandContext, body: Record<string, unknown>): void {
   }
 }
 
+// Events --follow prints as they come (the end is printed from the result).
+const STREAMED = new Set(['log', 'progress', 'truncated']);
+
 function printEvent(ctx: CommandContext, type: string, data: Record<string, unknown>): void {
   if (ctx.flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
   else if (type === 'log') (data.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout).write(`${data.line}\n`);
   else if (type === 'progress')
     ctx.io.stderr.write(`… ${data.message}${data.percent !== undefined ? ` (${data.percent}%)` : ''}\n`);
+  else if (type === 'truncated')
+    ctx.io.stderr.write(
+      `… output past ${data.max_bytes} bytes is not streamed (the result has the byte counts)\n`,
+    );
 }
 
 /** `dvm action list|run`: the typed action catalog and its one execution path, local or remote. */
@@ -166,8 +173,7 @@ export const command: Command = {
               executionId,
               0,
               (event) => {
-                if (event.type === 'log' || event.type === 'progress')
-                  printEvent(ctx, event.type, event.data);
+                if (STREAMED.has(event.type)) printEvent(ctx, event.type, event.data);
               },
               () => {},
             );
@@ -266,7 +272,7 @@ async function runRemote(ctx: CommandContext, remote: AgentClient, name: string)
   const follow = async (executionId: string): Promise<ExecuteResponse> => {
     for await (const event of remote.events(executionId)) {
       const data = JSON.parse(event.data) as Record<string, unknown>;
-      if (event.event === 'log' || event.event === 'progress') printEvent(ctx, event.event, data);
+      if (STREAMED.has(event.event)) printEvent(ctx, event.event, data);
     }
     return remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`).then((r) => {
       if (r.status !== 200) return r;

@@ -15,8 +15,11 @@ const USAGE = `Usage:
 
 The agent's audit log: every decision of the one execution path (allowed, denied, confirmation_required,
 executed, failed), from the API and from \`dvm action run\`, oldest first. Entries are SHA-256 hash-chained:
-verify recomputes the chain and names the first entry that was changed, removed or reordered. export writes
-JSON lines (to stdout, or FILE). Secrets are redacted before an entry is written.`;
+verify recomputes the chain and names the first entry that was changed, removed or reordered, or how many are
+missing at the end; it prints the chain head (last entry and its hash). Someone who can rewrite the whole
+database and recompute every hash is not detected from inside it: keep the head elsewhere and compare it with
+that entry's hash later (dvm audit export). export writes JSON lines (to stdout, or FILE). Secrets are redacted
+before an entry is written.`;
 
 function filtersOf(ctx: CommandContext) {
   return {
@@ -47,11 +50,12 @@ export const command: Command = {
             `audit chain broken at entry ${report.brokenAt}: ${report.reason} (${report.entries} entries before it verified)`,
             {
               fix: 'Treat the log from that entry on as untrusted; restore agent.db from a backup to investigate.',
-              details: { brokenAt: report.brokenAt, verified: report.entries },
+              details: { brokenAt: report.brokenAt, verified: report.entries, head: report.head },
             },
           );
         }
         ctx.io.stdout.write(`audit chain intact: ${report.entries} entries\n`);
+        if (report.head) ctx.io.stdout.write(`head: entry ${report.head.seq} ${report.head.hash}\n`);
         return 0;
       }
       if (sub === 'export') {

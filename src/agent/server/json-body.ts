@@ -1,0 +1,64 @@
+import { DvmError } from '../../errors/dvm-error.ts';
+
+// Only a body containing one of these can hold a `__proto__` or `constructor.prototype` key (an escaped key
+// character is \u00XX): others skip the walk.
+const SUSPECT = /proto|constructor|\\u00/;
+
+const child = (path: string, key: string, inArray: boolean) =>
+  inArray ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+
+// The path of the first `__proto__` key or `constructor.prototype` in a parsed body (iterative: no depth limit).
+function forbiddenKeyPath(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop() as [unknown, string];
+    if (node === null || typeof node !== 'object') continue;
+    if (Object.hasOwn(node, '__proto__')) return child(path, '__proto__', false);
+    const ctor = Object.hasOwn(node, 'constructor')
+      ? (node as { constructor: unknown }).constructor
+      : undefined;
+    if (ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype'))
+      return child(child(path, 'constructor', false), 'prototype', false);
+    const inArray = Array.isArray(node);
+    for (const [key, v] of Object.entries(node))
+      if (v !== null && typeof v === 'object') stack.push([v, child(path, key, inArray)]);
+  }
+  return undefined;
+}
+
+/**
+ * Parses a JSON request body: DVM_REQUEST_MALFORMED (with the parser's reason) when it is empty or not JSON, and
+ * DVM_REQUEST_FORBIDDEN_KEY naming the path when it holds a `__proto__` key or a `constructor.prototype` (keys
+ * that could change object prototypes in code that copies them).
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) {
+    throw new DvmError('DVM_REQUEST_MALFORMED', 'the request body is empty', {
+      fix: 'Send a JSON object body, or no Content-Type: application/json.',
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new DvmError(
+      'DVM_REQUEST_MALFORMED',
+      `the request body is not valid JSON: ${(error as Error).message}`,
+      {
+        fix: 'Send a JSON object body with Content-Type: application/json.',
+      },
+    );
+  }
+  const path = SUSPECT.test(text) ? forbiddenKeyPath(value) : undefined;
+  if (path !== undefined) {
+    throw new DvmError(
+      'DVM_REQUEST_FORBIDDEN_KEY',
+      `the request body has a forbidden key at ${path}: "__proto__" and "constructor.prototype" are refused`,
+      {
+        fix: 'Rename the key: "__proto__", and "prototype" inside "constructor", are never accepted as JSON keys.',
+        path,
+      },
+    );
+  }
+  return value;
+}
