@@ -49,6 +49,11 @@ test('the default policy: role × risk × environment', async () => {
       const gated = dev === 'allow' && risk !== 'read' ? 'confirm' : dev;
       assert.equal(ask(engine, role, risk, 'stage'), gated, `${role} ${risk} stage`);
       assert.equal(ask(engine, role, risk, 'prod'), gated, `${role} ${risk} prod`);
+      // So does an environment name dvm does not know (deny by default): `production` is not a way around it.
+      for (const unknown of ['production', 'prd', 'Prod'])
+        assert.equal(ask(engine, role, risk, unknown), gated, `${role} ${risk} ${unknown}`);
+      for (const safe of ['test', 'local'])
+        assert.equal(ask(engine, role, risk, safe), dev, `${role} ${risk} ${safe}`);
       if (gated === 'confirm') assert.equal(ask(engine, role, risk, 'prod', { confirmed: true }), 'allow');
     }
   }
