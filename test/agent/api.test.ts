@@ -43,7 +43,12 @@ after(async () => {
 const execute = (token: string, body: unknown) =>
   api(serve.url, 'POST', '/v1/actions/execute', { token, body });
 
-test('every route except health rejects a missing, invalid, expired or revoked token with 401', async () => {
+// Every method on every path of the API, plus a path that is no route: deny by default covers what Fastify
+// answers on its own (automatic HEAD, 404s, OPTIONS) as much as the routes themselves.
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const PATHS = [...new Set([...ROUTES.map((r) => r.url), '/v1/no-such-route'])];
+
+test('every method on every path except GET health rejects a missing, invalid, expired or revoked token with 401', async () => {
   const credentials: Record<string, string | undefined> = {
     missing: undefined,
     invalid: 'dvm_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
@@ -51,26 +56,41 @@ test('every route except health rejects a missing, invalid, expired or revoked t
     revoked: tokens.revoked,
   };
   let checked = 0;
-  for (const route of ROUTES) {
-    const path = route.url.replace(':id', 'x123');
-    if (route.role === 'public') {
-      const open = await api(serve.url, route.method, path);
-      assert.equal(open.status, 200, `${route.method} ${route.url} needs no token`);
-      continue;
-    }
-    for (const [reason, token] of Object.entries(credentials)) {
-      const response = await api(serve.url, route.method, path, {
-        token,
-        body: route.method === 'POST' ? {} : undefined,
-      });
-      assert.equal(response.status, 401, `${route.method} ${route.url} with a ${reason} token`);
-      assert.equal(response.body.code, 'DVM_UNAUTHENTICATED');
-      assert.equal((response.body.details as { reason: string }).reason, reason);
-      assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
-      checked++;
+  for (const url of PATHS) {
+    const path = `${url.replace(':id', 'x123')}?actor=admin&env=prod`;
+    for (const method of METHODS) {
+      const spec = ROUTES.find((r) => r.method === method && r.url === url);
+      if (spec?.role === 'public') {
+        const open = await api(serve.url, method, path);
+        assert.equal(open.status, 200, `${method} ${url} needs no token`);
+        continue;
+      }
+      for (const [reason, token] of Object.entries(credentials)) {
+        const response = await api(serve.url, method, path, {
+          token,
+          body: method === 'POST' || method === 'PUT' || method === 'PATCH' ? {} : undefined,
+        });
+        assert.equal(response.status, 401, `${method} ${url} with a ${reason} token`);
+        assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
+        if (method !== 'HEAD') {
+          assert.equal(response.body.code, 'DVM_UNAUTHENTICATED');
+          assert.equal((response.body.details as { reason: string }).reason, reason);
+        }
+        checked++;
+      }
     }
   }
-  assert.equal(checked, (ROUTES.length - 1) * 4);
+  assert.equal(checked, (PATHS.length * METHODS.length - 1) * 4);
+});
+
+test('HEAD and OPTIONS are no routes: with a valid token they are 404, never a GET answer', async () => {
+  for (const url of PATHS) {
+    for (const method of ['HEAD', 'OPTIONS']) {
+      const response = await api(serve.url, method, url.replace(':id', 'x123'), { token: tokens.admin });
+      assert.equal(response.status, 404, `${method} ${url}`);
+      if (method === 'OPTIONS') assert.equal(response.body.code, 'DVM_ROUTE_NOT_FOUND');
+    }
+  }
 });
 
 test('health reports every connector without a token', async () => {

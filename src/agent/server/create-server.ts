@@ -18,6 +18,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyContextConfig {
+    /** The spec of the matched route; requests without one (404s) need a token like any other. */
+    spec?: RouteSpec;
+  }
 }
 
 function send(reply: FastifyReply, error: DvmError): FastifyReply {
@@ -45,20 +49,33 @@ function fromFastifyError(error: { statusCode?: number; code?: string; message: 
   return new DvmError('DVM_INTERNAL', `unexpected server error: ${error.message}`);
 }
 
-/** Builds the agent API (not yet listening): every route but health needs a bearer token. */
+/**
+ * Builds the agent API (not yet listening): every request needs a bearer token except on a route whose spec is
+ * public (health); the spec comes from the matched route itself, so an unmatched request is authenticated too.
+ */
 export function createAgentServer(
   services: AgentServices,
   options: { metrics?: AgentMetrics; version?: string } = {},
 ): FastifyInstance {
   const metrics = options.metrics ?? createMetrics();
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
-  const specs = new Map(ROUTES.map((r) => [`${r.method} ${r.url}`, r]));
+  // No automatic HEAD routes: the API answers exactly the methods of ROUTES.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    exposeHeadRoutes: false,
+  });
+
+  // Every route carries its spec, so the hook below never meets a matched route it cannot decide for.
+  app.addHook('onRoute', (options) => {
+    if (!options.config?.spec) throw new Error(`route ${options.method} ${options.url} has no RouteSpec`);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
-    const spec = specs.get(`${request.method} ${request.routeOptions.url}`);
-    if (!spec) return; // 404 handler answers
-    if (spec.role === 'public') return;
+    // Deny by default: only a matched route whose own spec says public skips authentication.
+    const spec = request.routeOptions.config?.spec;
+    if (spec?.role === 'public') return;
     try {
       request.principal = services.tokens.authenticate(request.headers.authorization);
     } catch (error) {
@@ -66,7 +83,8 @@ export function createAgentServer(
       reply.header('www-authenticate', 'Bearer realm="dvm"');
       return send(reply, error);
     }
-    if (!roleAtLeast(request.principal.role, spec.role)) {
+    // An unmatched request (404) needs a valid token but no particular role.
+    if (spec && !roleAtLeast(request.principal.role, spec.role)) {
       return send(
         reply,
         new DvmError('DVM_FORBIDDEN', `${spec.method} ${spec.url} needs the ${spec.role} role`, {
@@ -101,7 +119,7 @@ export function createAgentServer(
 
   const principalOf = (request: FastifyRequest): Principal => request.principal as Principal;
   const route = (spec: RouteSpec, handler: (request: FastifyRequest, reply: FastifyReply) => unknown) =>
-    app.route({ method: spec.method, url: spec.url, handler: handler as never });
+    app.route({ method: spec.method, url: spec.url, config: { spec }, handler: handler as never });
   const byUrl = (method: string, url: string) =>
     ROUTES.find((r) => r.method === method && r.url === url) as RouteSpec;
 
