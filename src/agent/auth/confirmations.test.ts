@@ -4,8 +4,8 @@ import { openAgentDb } from '../store/agent-db.ts';
 import { Confirmations } from './confirmations.ts';
 import type { Principal } from './principal.ts';
 
-const alice: Principal = { name: 'alice', role: 'operator', via: 'token' };
-const bob: Principal = { name: 'bob', role: 'admin', via: 'token' };
+const alice: Principal = { id: 'token/a11ce000', name: 'alice', role: 'operator', via: 'token' };
+const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'admin', via: 'token' };
 
 test('a confirmation token is bound to its request and principal, single use, and expires', () => {
   let now = new Date('2026-01-01T00:00:00Z');

@@ -20,7 +20,9 @@ export interface Challenge {
 interface ConfirmationRow {
   id: string;
   binding: string;
+  /** The requesting principal's identity; `principal_name` is its name. */
   principal: string;
+  principal_name: string | null;
   created_at: string;
   expires_at: string;
   used_at: string | null;
@@ -61,8 +63,17 @@ export class Confirmations {
     const expiresAt = new Date(now.getTime() + (options.ttlMs ?? DEFAULT_CONFIRMATION_TTL_MS)).toISOString();
     statement(
       this.#db,
-      'INSERT INTO confirmations (id, binding, principal, env, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(idOf(token), binding, principal.name, options.env ?? null, now.toISOString(), expiresAt);
+      `INSERT INTO confirmations (id, binding, principal, principal_name, env, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      idOf(token),
+      binding,
+      principal.id,
+      principal.name,
+      options.env ?? null,
+      now.toISOString(),
+      expiresAt,
+    );
     return {
       confirmation_token: token,
       expires_at: expiresAt,
@@ -77,7 +88,7 @@ export class Confirmations {
    */
   check(token: string, binding: string, principal: Principal): { approvedBy?: string } {
     const row = this.#row(token);
-    if (row.principal !== principal.name || row.binding !== binding) {
+    if (row.principal !== principal.id || row.binding !== binding) {
       throw invalid('binding', 'the confirmation token was issued for a different request or principal');
     }
     return row.approved_by ? { approvedBy: row.approved_by } : {};
@@ -92,14 +103,14 @@ export class Confirmations {
     return Number(result.changes) === 1;
   }
 
-  /** A second principal approves a pending challenge (no self-approval); returns the requesting principal. */
+  /** A second principal approves a pending challenge (no self-approval); returns the requesting principal's name. */
   approve(token: string, approver: Principal): { requestedBy: string } {
     const row = this.#row(token);
-    if (row.principal === approver.name) {
+    if (row.principal === approver.id) {
       throw invalid('self-approval', 'a principal cannot approve its own request');
     }
     statement(this.#db, 'UPDATE confirmations SET approved_by = ? WHERE id = ?').run(approver.name, row.id);
-    return { requestedBy: row.principal };
+    return { requestedBy: row.principal_name ?? row.principal };
   }
 
   #row(token: string): ConfirmationRow {

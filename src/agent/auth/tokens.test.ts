@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ test('a created token authenticates as its principal, and only its hash is store
     assert.match(token, TOKEN_PATTERN);
     assert.equal(info.state, 'active');
     assert.deepEqual(tokens.authenticate(`Bearer ${token}`), {
+      id: `token/${info.id}`,
       name: 'ci',
       role: 'operator',
       via: 'token',
@@ -142,5 +144,29 @@ test('a token revoked by another connection is refused from the next event-loop 
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('built-in principal names are reserved: refused at create, and a legacy token with one is refused', () => {
+  const { tokens, path, done } = store();
+  try {
+    assert.throws(() => tokens.create('local', 'viewer'), { code: 'DVM_TOKEN_INVALID', message: /reserved/ });
+    // A token named `local` written before names were reserved (straight into the table, as an older dvm did).
+    const secret = 'B'.repeat(43);
+    const db = openAgentDb(path);
+    db.prepare('INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      '0badc0de',
+      'local',
+      'admin',
+      createHash('sha256').update(secret).digest('hex'),
+      new Date().toISOString(),
+    );
+    db.close();
+    assert.equal(
+      reasonOf(() => tokens.authenticate(`Bearer dvm_0badc0de_${secret}`)),
+      'reserved',
+    );
+  } finally {
+    done();
   }
 });

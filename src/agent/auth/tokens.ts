@@ -1,7 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
-import { isRole, type Principal, ROLES, type Role } from './principal.ts';
+import {
+  isRole,
+  type Principal,
+  RESERVED_PRINCIPAL_NAMES,
+  ROLES,
+  type Role,
+  tokenPrincipal,
+} from './principal.ts';
 
 /** Shape of a dvm API token: `dvm_` + 8 hex id + `_` + 43 base64url characters (256 random bits). */
 export const TOKEN_PATTERN = /^dvm_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
@@ -87,6 +94,12 @@ export class TokenStore {
         path: 'name',
       });
     }
+    if (RESERVED_PRINCIPAL_NAMES.includes(name)) {
+      throw new DvmError('DVM_TOKEN_INVALID', `token name "${name}" is reserved for a built-in principal`, {
+        fix: `Pick another name; ${RESERVED_PRINCIPAL_NAMES.join(', ')} ${RESERVED_PRINCIPAL_NAMES.length === 1 ? 'is' : 'are'} reserved.`,
+        path: 'name',
+      });
+    }
     if (!isRole(role)) {
       throw new DvmError('DVM_TOKEN_INVALID', `role "${role}" is not a role`, {
         fix: `Use one of: ${ROLES.join(', ')}.`,
@@ -157,18 +170,22 @@ export class TokenStore {
     const matches = timingSafeEqual(presented, stored);
     if (!row || !matches) throw unauthenticated('invalid', 'the bearer token is not valid');
     if (row.revoked_at) throw unauthenticated('revoked', `token "${row.name}" was revoked`);
+    // A token created before built-in names were reserved must not pass for the built-in principal.
+    if (RESERVED_PRINCIPAL_NAMES.includes(row.name)) {
+      throw unauthenticated('reserved', `token "${row.name}" has the name of a built-in principal`);
+    }
     if (row.expires_at && Date.parse(row.expires_at) <= this.#now().getTime()) {
       throw unauthenticated('expired', `token "${row.name}" expired at ${row.expires_at}`);
     }
-    return { name: row.name, role: row.role as Role, via: 'token', tokenId: row.id };
+    return tokenPrincipal(row.id, row.name, row.role as Role);
   }
 
-  /** The role of the token with this name, if there is one (for `dvm policy test --principal NAME`). */
-  roleOf(name: string): Role | undefined {
-    const row = this.#db.prepare('SELECT role FROM tokens WHERE name = ?').get(name) as
-      | { role: string }
+  /** The principal of the token with this name, if there is one (for `dvm policy test --principal NAME`). */
+  principalNamed(name: string): Principal | undefined {
+    const row = this.#db.prepare('SELECT id, role FROM tokens WHERE name = ?').get(name) as
+      | { id: string; role: string }
       | undefined;
-    return row && isRole(row.role) ? row.role : undefined;
+    return row && isRole(row.role) ? tokenPrincipal(row.id, name, row.role) : undefined;
   }
 
   #info(row: TokenRow): TokenInfo {

@@ -129,6 +129,8 @@ export class ActionExecutor {
     const base: Omit<AuditRecord, 'decision'> = {
       at: '',
       actor: principal.name,
+      via: principal.via,
+      principal: principal.id,
       action: definition.name,
       version: definition.version,
       env: request.target.env,
@@ -153,7 +155,7 @@ export class ActionExecutor {
       let seen: ReturnType<IdempotencyKeys['peek']>;
       try {
         seen = this.#deps.idempotency.peek(
-          principal.name,
+          principal.id,
           request.request_id,
           payloadHashOf(definition, params, request),
         );
@@ -175,7 +177,7 @@ export class ActionExecutor {
         });
         if (seen.state === 'done') return seen.response as ExecuteResponse;
         return (await this.#deps.idempotency.wait(
-          principal.name,
+          principal.id,
           request.request_id,
           options.signal,
         )) as ExecuteResponse;
@@ -188,7 +190,7 @@ export class ActionExecutor {
         version: definition.version,
         params,
         target: request.target,
-        principal: principal.name,
+        principal: principal.id,
       });
       const token = request.confirmation_token;
       if (token === undefined) return this.#challenge(answer, binding, principal, request, audit);
@@ -318,7 +320,7 @@ export class ActionExecutor {
     const prepared = executions.prepare({
       id: executionId,
       request_id: request.request_id,
-      principal: principal.name,
+      principal: principal.id,
       action: definition.name,
       version: definition.version,
       env: request.target.env,
@@ -339,8 +341,8 @@ export class ActionExecutor {
     let claim: Awaited<ReturnType<typeof idempotency.claim>>;
     try {
       claim = oneCommit
-        ? (idempotency.lookup(principal.name, request.request_id, payloadHash) ?? { state: 'new' })
-        : await idempotency.claim(principal.name, request.request_id, payloadHash, executionId, (db) => {
+        ? (idempotency.lookup(principal.id, request.request_id, payloadHash) ?? { state: 'new' })
+        : await idempotency.claim(principal.id, request.request_id, payloadHash, executionId, (db) => {
             // The decision's audit entry, the execution record and the key's claim commit together.
             prepared.persist(db);
             this.#deps.audit.appendIn(db, allowed);
@@ -359,7 +361,7 @@ export class ActionExecutor {
         reasons: [...answer.reasons, 'a repeat of this request_id: answered with the first request’s answer'],
       });
       if (claim.state === 'done') return claim.response as ExecuteResponse;
-      return (await idempotency.wait(principal.name, request.request_id, options.signal)) as ExecuteResponse;
+      return (await idempotency.wait(principal.id, request.request_id, options.signal)) as ExecuteResponse;
     }
     prepared.open();
     options.onStart?.(executionId);
@@ -367,7 +369,7 @@ export class ActionExecutor {
     const final = new Promise<StoredResponse>((resolve) => {
       settle = resolve;
     });
-    idempotency.track(principal.name, request.request_id, payloadHash, final);
+    idempotency.track(principal.id, request.request_id, payloadHash, final);
 
     const running = this.#invoke(
       definition,
@@ -375,7 +377,7 @@ export class ActionExecutor {
       request,
       executionId,
       audit,
-      principal.name,
+      principal.id,
       options.context,
       oneCommit ? { allowed, payloadHash } : undefined,
     ).then(
@@ -414,7 +416,7 @@ export class ActionExecutor {
     request: ExecuteRequest,
     executionId: string,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
-    principalName: string,
+    principalId: string,
     given: ExecuteOptions['context'] | undefined,
     unclaimed: { allowed: AuditRecord; payloadHash: string } | undefined,
   ): Promise<ExecuteResponse> {
@@ -523,8 +525,8 @@ export class ActionExecutor {
     await Promise.all([
       ...ending,
       unclaimed
-        ? idempotency.record(principalName, request.request_id, unclaimed.payloadHash, executionId, response)
-        : idempotency.complete(principalName, request.request_id, response),
+        ? idempotency.record(principalId, request.request_id, unclaimed.payloadHash, executionId, response)
+        : idempotency.complete(principalId, request.request_id, response),
     ]);
     return response;
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Risk } from '../../actions/action.ts';
-import type { Role } from '../auth/principal.ts';
+import { LOCAL_PRINCIPAL, type Role } from '../auth/principal.ts';
 import { PolicyEngine, principalFor } from './policy-engine.ts';
 
 function home(files: Record<string, string> = {}) {
@@ -78,7 +78,7 @@ test('an action outside the allowlist is denied to everyone, with the policy tha
   );
   assert.equal(
     engine.decide({
-      principal: { name: 'local', role: 'admin', via: 'local' },
+      principal: LOCAL_PRINCIPAL,
       action: { name: 'exec', version: '1.0.0', risk: 'write' },
       target: { env: 'dev' },
       confirmed: false,

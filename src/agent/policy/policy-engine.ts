@@ -345,5 +345,5 @@ export function principalFor(
   role: Principal['role'],
   via: Principal['via'] = 'token',
 ): Principal {
-  return { name, role, via };
+  return { id: via === 'local' ? name : `token/${name}`, name, role, via };
 }

@@ -184,7 +184,7 @@ export function createAgentServer(
     const { id } = request.params as { id: string };
     const record = services.executions.get(id);
     const principal = principalOf(request);
-    if (record.principal !== principal.name && principal.role !== 'admin') {
+    if (record.principal !== principal.id && principal.role !== 'admin') {
       // Someone else's execution looks exactly like a missing one.
       throw new DvmError('DVM_EXECUTION_NOT_FOUND', `no execution has the id "${id}"`, {
         fix: 'Use the execution_id an execute request of yours answered with.',
