@@ -437,6 +437,10 @@ test('the two-person rule: a second principal approves; the requester cannot app
     const token = (challenge.body.details as { challenge: { confirmation_token: string; approval: string } })
       .challenge;
     assert.equal(token.approval, 'other-principal');
+    // No permit lets a viewer run a write: 403 at once, not a challenge a second principal could approve.
+    const viewer = await execute(tokens.viewer, { ...body, request_id: 'two-viewer' });
+    assert.equal(viewer.status, 403, viewer.text);
+    assert.equal(viewer.body.code, 'DVM_FORBIDDEN');
     const request = { ...body, request_id: 'two-final' };
     const self = await api(serve.url, 'POST', '/v1/confirmations/approve', {
       token: tokens.operator,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
@@ -69,6 +69,27 @@ test('dvm policy test shows the decision and the policies behind it, with user p
   const invalid = dvm(home, ['policy', 'validate']);
   assert.equal(invalid.status, 1);
   assert.match(invalid.stderr, /DVM_POLICY_INVALID .*bad\.cedar:2/);
+});
+
+test('dvm policy test with the two-person rule: what no permit allows is DENY, not an approval to ask for', () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'));
+  copyFileSync(
+    new URL('../../examples/policies/two-person-prod.cedar', import.meta.url),
+    join(home, 'policies', 'two-person-prod.cedar'),
+  );
+  const test = (principal: string, action: string) =>
+    dvmOk(home, ['policy', 'test', '--principal', principal, '--action', action, '--target', 'env=prod'])
+      .stdout;
+  assert.match(
+    test('role:viewer', 'notify.alert'),
+    /^DENY: role:viewer \(viewer\) → notify\.alert[\s\S]*default-deny/,
+  );
+  assert.match(test('role:operator', 'data.truncate'), /^DENY: role:operator/);
+  assert.match(
+    test('role:operator', 'notify.alert'),
+    /^ALLOW after confirmation by a second principal: role:operator/,
+  );
 });
 
 test('dvm audit lists what dvm action run did; verify passes, then fails after tampering', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -166,6 +166,53 @@ unless { context has approver && context.approver != context.principal };
       'allow',
       'stage needs no second person',
     );
+  } finally {
+    h.done();
+  }
+});
+
+test('a gate applies only to what would be permitted once it is satisfied; the rest is denied at once', async () => {
+  const h = home({
+    'two-person.cedar': readFileSync(
+      new URL('../../../examples/policies/two-person-prod.cedar', import.meta.url),
+      'utf8',
+    ),
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    const decide = (role: Role, risk: Risk, extra: { confirmed?: boolean; approver?: string } = {}) => {
+      const answer = engine.decide({
+        principal: principalFor(`someone-${role}`, role),
+        action: { name: risk === 'write' ? 'notify.alert' : 'data.truncate', version: '1.0.0', risk },
+        target: { env: 'prod' },
+        confirmed: extra.confirmed ?? false,
+        dryRun: false,
+        ...(extra.approver ? { approver: extra.approver } : {}),
+      });
+      return [answer.decision, answer.approval ?? null, [...answer.policyIds].sort().join(',')];
+    };
+    // No permit for these, whatever a second principal does: 403 now, not a 428 to approve.
+    assert.deepEqual(decide('viewer', 'write'), ['deny', null, 'default-deny']);
+    assert.deepEqual(decide('viewer', 'write', { confirmed: true }), ['deny', null, 'default-deny']);
+    assert.deepEqual(decide('viewer', 'write', { confirmed: true, approver: 'other' }), [
+      'deny',
+      null,
+      'default-deny',
+    ]);
+    assert.deepEqual(decide('operator', 'destructive'), ['deny', null, 'default-deny']);
+    assert.deepEqual(decide('operator', 'destructive', { confirmed: true }), ['deny', null, 'default-deny']);
+    // What is permitted keeps its gates.
+    assert.deepEqual(decide('operator', 'write'), [
+      'confirm',
+      'other-principal',
+      'confirm-stage-prod,prod-second-approver',
+    ]);
+    assert.deepEqual(decide('admin', 'destructive', { confirmed: true }), [
+      'deny',
+      'other-principal',
+      'prod-second-approver',
+    ]);
+    assert.deepEqual(decide('admin', 'destructive', { confirmed: true, approver: 'other' })[0], 'allow');
   } finally {
     h.done();
   }

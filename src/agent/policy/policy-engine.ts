@@ -67,6 +67,9 @@ export class PolicyEngine {
   readonly #home: string | undefined;
   #cedar: Cedar;
   #setId = '';
+  // The same policies without the gate forbids (@confirmation, @approval): what is permitted once every gate is
+  // satisfied. A gate only ever turns an allow into a challenge, never a deny into one.
+  #ungatedSetId = '';
   #policies = new Map<string, LoadedPolicy>();
   #sources: string[] = [];
   // Decisions by request: Cedar is deterministic for the same entities and context, and policies only change on
@@ -123,7 +126,21 @@ export class PolicyEngine {
       );
     }
     const setId = `dvm-policies-${++generation}`;
-    const staticPolicies = Object.fromEntries([...loaded.values()].map((p) => [p.id, p.text]));
+    const all = [...loaded.values()];
+    this.#preparse(setId, all);
+    this.#preparse(
+      `${setId}-ungated`,
+      all.filter((p) => !isGate(p)),
+    );
+    this.#setId = setId;
+    this.#ungatedSetId = `${setId}-ungated`;
+    this.#policies = loaded;
+    this.#sources = files;
+    this.#decisions.clear();
+  }
+
+  #preparse(setId: string, policies: LoadedPolicy[]): void {
+    const staticPolicies = Object.fromEntries(policies.map((p) => [p.id, p.text]));
     const answer = this.#cedar.preparsePolicySet(setId, { staticPolicies });
     if (answer.type === 'failure') {
       throw new DvmError(
@@ -134,10 +151,6 @@ export class PolicyEngine {
         },
       );
     }
-    this.#setId = setId;
-    this.#policies = loaded;
-    this.#sources = files;
-    this.#decisions.clear();
   }
 
   #readFile(file: string, into: Map<string, LoadedPolicy>, causes: ErrorCause[]): void {
@@ -216,7 +229,10 @@ export class PolicyEngine {
     });
   }
 
-  #authorize(query: PolicyQuery): { allowed: boolean; determining: string[]; errors: string[] } {
+  #authorize(
+    query: PolicyQuery,
+    setId = this.#setId,
+  ): { allowed: boolean; determining: string[]; errors: string[] } {
     const principal = { type: 'Dvm::Principal', id: query.principal.name };
     const resource = { type: 'Dvm::Target', id: query.target.env };
     const answer = this.#cedar.statefulIsAuthorized({
@@ -233,7 +249,7 @@ export class PolicyEngine {
         principal: query.principal.name,
         ...(query.approver ? { approver: query.approver } : {}),
       },
-      preparsedPolicySetId: this.#setId,
+      preparsedPolicySetId: setId,
       entities: [
         { uid: principal, attrs: { role: query.principal.role }, parents: [] },
         { uid: resource, attrs: { env: query.target.env }, parents: [] },
@@ -296,7 +312,12 @@ export class PolicyEngine {
     const gates =
       first.determining.length > 0 &&
       first.determining.every((id) => gate(id, 'confirmation') || gate(id, 'approval'));
-    if (gates && !query.confirmed && first.determining.some((id) => gate(id, 'confirmation'))) {
+    if (!gates) return this.#deny(query, first.determining, first.errors);
+    // A gate applies only when the request would be permitted once it is satisfied (confirmed, approved):
+    // otherwise it is denied now, not challenged for an approval that could never make it run.
+    const opened = this.#authorize({ ...query, confirmed: true }, this.#ungatedSetId);
+    if (!opened.allowed) return this.#deny(query, opened.determining, opened.errors);
+    if (!query.confirmed && first.determining.some((id) => gate(id, 'confirmation'))) {
       const confirmed = this.#authorize({ ...query, confirmed: true });
       if (confirmed.allowed) {
         return {
@@ -318,7 +339,7 @@ export class PolicyEngine {
       }
       return this.#deny(query, confirmed.determining, confirmed.errors);
     }
-    if (gates && first.determining.every((id) => gate(id, 'approval'))) {
+    if (first.determining.every((id) => gate(id, 'approval'))) {
       return { ...this.#deny(query, first.determining, first.errors), approval: 'other-principal' };
     }
     return this.#deny(query, first.determining, first.errors);
@@ -346,4 +367,12 @@ export function principalFor(
   via: Principal['via'] = 'token',
 ): Principal {
   return { id: via === 'local' ? name : `token/${name}`, name, role, via };
+}
+
+// A forbid that gates (asks for a confirmation or a second principal) rather than denies.
+function isGate(policy: LoadedPolicy): boolean {
+  return (
+    policy.effect === 'forbid' &&
+    (policy.annotations.confirmation !== undefined || policy.annotations.approval !== undefined)
+  );
 }

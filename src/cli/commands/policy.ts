@@ -17,7 +17,7 @@ Policies are Cedar (https://www.cedarpolicy.com): the shipped default (RBAC, all
 and prod) plus every *.cedar file in $DVM_HOME/policies/. A forbid anywhere overrides every permit; no permit
 means deny. Annotate a forbid with @confirmation("required") to make it a confirmation gate (428 instead of 403),
 with @approval("other-principal") to require a second principal's approval, and with @reason("…") for the text
-callers see.
+callers see. A gate only applies to what some permit allows once it is satisfied; the rest is denied at once.
 
 test shows the decision for a principal (a token's name, or role:viewer|operator|admin), an action (its risk
 comes from the registry) and a target, and the policies behind it; --target env=… (default dev).`;
