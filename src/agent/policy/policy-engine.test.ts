@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -131,6 +131,36 @@ when { context.action == "docker.restart_container" && resource.env == "prod" };
       'permit (principal, action, resource) when { context.nope == 1 };\n',
     );
     assert.throws(() => engine.reload(), { code: 'DVM_POLICY_INVALID', message: /nope|attribute/ });
+  } finally {
+    h.done();
+  }
+});
+
+test('a policy entry that cannot be read is DVM_POLICY_INVALID naming it, and the previous set stays', async () => {
+  const h = home({ 'freeze.cedar': '@id("freeze")\nforbid (principal, action, resource);\n' });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    for (const [name, make, why] of [
+      ['dangling.cedar', (f: string) => symlinkSync('/nonexistent/x', f), /does not exist/],
+      ['dir.cedar', (f: string) => mkdirSync(f), /is a directory/],
+    ] as const) {
+      const file = join(h.dir, 'policies', name);
+      make(file);
+      assert.throws(
+        () => engine.reload(),
+        (error: { code: string; message: string; location: { file: string } }) =>
+          error.code === 'DVM_POLICY_INVALID' && error.location.file === file && why.test(error.message),
+      );
+      assert.equal(ask(engine, 'admin', 'read', 'dev'), 'deny', 'the previous policies stay in force');
+      rmSync(file, { recursive: true });
+    }
+    await assert.rejects(
+      async () => {
+        symlinkSync('/nonexistent/x', join(h.dir, 'policies', 'at-start.cedar'));
+        await PolicyEngine.load(h.dir);
+      },
+      { code: 'DVM_POLICY_INVALID', message: /at-start\.cedar/ },
+    );
   } finally {
     h.done();
   }

@@ -56,6 +56,23 @@ function causeOf(file: string, text: string, error: CedarError, offset = 0): Err
   };
 }
 
+// A policy file or directory that cannot be read, as a cause naming it.
+function unreadable(file: string, error: unknown): ErrorCause {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'it does not exist (a dangling link, or removed while being read)'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : (error as Error).message;
+  return {
+    code: 'DVM_POLICY_INVALID',
+    file,
+    message: `cannot read ${file}: ${why}`,
+    fix: 'Make it a readable Cedar file, or remove it.',
+  };
+}
+
 let generation = 0;
 const DECISION_CACHE_SIZE = 10_000;
 
@@ -99,23 +116,27 @@ export class PolicyEngine {
   }
 
   /**
-   * Reads the policy files again. When one fails to parse or validate this throws DVM_POLICY_INVALID (file, line,
-   * column, Cedar's message) and the policies loaded before stay in force.
+   * Reads the policy files again. When one cannot be read, parsed or validated this throws DVM_POLICY_INVALID
+   * (file, line, column, the reason) and the policies loaded before stay in force.
    */
   reload(): void {
     const files = [DEFAULT_POLICY_FILE];
+    const causes: ErrorCause[] = [];
     const dir = this.#home ? policiesDir(this.#home) : undefined;
     if (dir && existsSync(dir)) {
-      for (const name of readdirSync(dir).sort()) if (name.endsWith('.cedar')) files.push(join(dir, name));
+      try {
+        for (const name of readdirSync(dir).sort()) if (name.endsWith('.cedar')) files.push(join(dir, name));
+      } catch (error) {
+        causes.push(unreadable(dir, error));
+      }
     }
     const loaded = new Map<string, LoadedPolicy>();
-    const causes: ErrorCause[] = [];
     for (const file of files) this.#readFile(file, loaded, causes);
     if (causes.length === 0) causes.push(...this.#validate(loaded));
     if (causes.length > 0) {
       throw new DvmError(
         'DVM_POLICY_INVALID',
-        `${causes.length === 1 ? 'a policy is' : `${causes.length} policies are`} not valid: ${causes[0].file}:${causes[0].line ?? '?'}: ${causes[0].message}${this.#setId ? '; the previous policies stay in force' : ''}`,
+        `${causes.length === 1 ? 'a policy is' : `${causes.length} policies are`} not valid: ${causes[0].file}${causes[0].line ? `:${causes[0].line}` : ''}: ${causes[0].message}${this.#setId ? '; the previous policies stay in force' : ''}`,
         {
           file: causes[0].file,
           line: causes[0].line,
@@ -154,7 +175,14 @@ export class PolicyEngine {
   }
 
   #readFile(file: string, into: Map<string, LoadedPolicy>, causes: ErrorCause[]): void {
-    const text = readFileSync(file, 'utf8');
+    let text: string;
+    try {
+      // A dangling link, a directory named *.cedar, a file removed since the listing: a cause, never a crash.
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      causes.push(unreadable(file, error));
+      return;
+    }
     const parts = this.#cedar.policySetTextToParts(text);
     if (parts.type === 'failure') {
       for (const error of parts.errors) causes.push(causeOf(file, text, error));
