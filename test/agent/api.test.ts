@@ -420,9 +420,10 @@ test('the two-person rule: a second principal approves; the requester cannot app
     const body = {
       request_id: 'two-1',
       action: 'notify.alert',
-      params: { message: 'two person' },
+      params: { message: 'two person, db password=hunter2' },
       target: { env: 'prod' },
     };
+    let challengedId = body.request_id;
     let challenge = await execute(tokens.operator, body);
     for (
       let i = 0;
@@ -432,7 +433,8 @@ test('the two-person rule: a second principal approves; the requester cannot app
       i++
     ) {
       await sleep(100); // dvm serve picks the new policy file up within a second
-      challenge = await execute(tokens.operator, { ...body, request_id: `two-wait-${i}` });
+      challengedId = `two-wait-${i}`;
+      challenge = await execute(tokens.operator, { ...body, request_id: challengedId });
     }
     const token = (challenge.body.details as { challenge: { confirmation_token: string; approval: string } })
       .challenge;
@@ -441,6 +443,29 @@ test('the two-person rule: a second principal approves; the requester cannot app
     const viewer = await execute(tokens.viewer, { ...body, request_id: 'two-viewer' });
     assert.equal(viewer.status, 403, viewer.text);
     assert.equal(viewer.body.code, 'DVM_FORBIDDEN');
+    // The approver sees what it would approve first: the request, redacted, and who asked for it.
+    const shown = {
+      action: 'notify.alert',
+      version: '1.0.0',
+      params: { message: 'two person, db password=[REDACTED]' },
+      target: { env: 'prod' },
+      request_id: challengedId,
+      requested_by: 'operator',
+      approval: 'other-principal',
+    };
+    const lookup = await api(serve.url, 'POST', '/v1/confirmations/lookup', {
+      token: tokens.second,
+      body: { confirmation_token: token.confirmation_token },
+    });
+    assert.equal(lookup.status, 200, lookup.text);
+    const { expires_at, ...rest } = lookup.body;
+    assert.deepEqual(rest, shown);
+    assert.ok(Date.parse(String(expires_at)) > Date.now());
+    const viewerLookup = await api(serve.url, 'POST', '/v1/confirmations/lookup', {
+      token: tokens.viewer,
+      body: { confirmation_token: token.confirmation_token },
+    });
+    assert.equal(viewerLookup.status, 403, 'only those who may approve may look');
     const request = { ...body, request_id: 'two-final' };
     const self = await api(serve.url, 'POST', '/v1/confirmations/approve', {
       token: tokens.operator,
@@ -448,6 +473,11 @@ test('the two-person rule: a second principal approves; the requester cannot app
     });
     assert.equal(self.status, 403);
     assert.equal(self.body.code, 'DVM_CONFIRMATION_INVALID');
+    const unknown = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+      token: tokens.second,
+      body: { confirmation_token: `dvmc_${'x'.repeat(43)}` },
+    });
+    assert.equal(unknown.status, 403);
     const before = received.length;
     const early = await execute(tokens.operator, {
       ...request,
@@ -460,6 +490,7 @@ test('the two-person rule: a second principal approves; the requester cannot app
       body: { confirmation_token: token.confirmation_token },
     });
     assert.equal(approved.status, 200, approved.text);
+    assert.deepEqual(approved.body, { approved: true, ...shown, expires_at, approved_by: 'second-admin' });
     const done = await execute(tokens.operator, {
       ...request,
       request_id: 'two-after',
@@ -467,6 +498,49 @@ test('the two-person rule: a second principal approves; the requester cannot app
     });
     assert.equal(done.status, 200, done.text);
     assert.equal(received.length, before + 1);
+
+    // Every approval attempt is in the audit, with what it was for; never the confirmation token itself.
+    const audit = await api(serve.url, 'GET', '/v1/audit?limit=1000', { token: tokens.admin });
+    assert.ok(!audit.text.includes(token.confirmation_token.slice(5)));
+    const attempts = (
+      audit.body.items as {
+        actor: string;
+        decision: string;
+        action?: string;
+        env?: string;
+        requestId?: string;
+        reasons?: string[];
+        error?: { code: string };
+      }[]
+    )
+      .filter((e) => e.reasons?.some((r) => /approve the confirmation|approved the confirmation/.test(r)))
+      .map((e) => [
+        e.actor,
+        e.decision,
+        e.action ?? null,
+        e.env ?? null,
+        e.requestId ?? null,
+        e.reasons?.[0],
+      ]);
+    assert.deepEqual(attempts, [
+      [
+        'operator',
+        'denied',
+        'notify.alert',
+        'prod',
+        challengedId,
+        'refused to approve the confirmation requested by operator: self-approval',
+      ],
+      ['second-admin', 'denied', null, null, null, 'refused to approve the confirmation: unknown'],
+      [
+        'second-admin',
+        'allowed',
+        'notify.alert',
+        'prod',
+        challengedId,
+        'approved the confirmation requested by operator',
+      ],
+    ]);
   } finally {
     rmSync(file);
   }

@@ -5,12 +5,13 @@ import { parseDuration } from '../../actions/builtin/duration.ts';
 import { createMemoryLog } from '../../actions/log-file.ts';
 import type { ActionRegistry } from '../../actions/registry.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
-import type { Confirmations } from '../auth/confirmations.ts';
+import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Executions } from './executions.ts';
 import { newExecutionId } from './executions.ts';
 import type { IdempotencyKeys, StoredResponse } from './idempotency.ts';
 import { canonicalHash } from './request-hash.ts';
+import { targetText } from './target-text.ts';
 import type {
   AuditRecord,
   AuditSink,
@@ -68,12 +69,6 @@ function errorResponse(error: unknown): ExecuteResponse {
     ? error
     : new DvmError('DVM_INTERNAL', `unexpected error: ${(error as Error)?.message ?? String(error)}`);
   return { status: e.httpStatus, body: e.toJSON() };
-}
-
-function targetText(target: ExecuteRequest['target']): string {
-  return Object.entries(target)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(',');
 }
 
 /**
@@ -193,7 +188,16 @@ export class ActionExecutor {
         principal: principal.id,
       });
       const token = request.confirmation_token;
-      if (token === undefined) return this.#challenge(answer, binding, principal, request, audit);
+      if (token === undefined) {
+        const shown = {
+          action: definition.name,
+          version: definition.version,
+          params: redactedParams,
+          target: request.target,
+          request_id: request.request_id,
+        };
+        return this.#challenge(answer, binding, principal, request, shown, audit);
+      }
       const { confirmations } = this.#deps;
       let approvedBy: string | undefined;
       try {
@@ -283,12 +287,14 @@ export class ActionExecutor {
     binding: string,
     principal: Principal,
     request: ExecuteRequest,
+    shown: ConfirmedRequest,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
   ): Promise<ExecuteResponse> {
     const challenge = this.#deps.confirmations.issue(binding, principal, {
       ttlMs: this.#deps.confirmationTtlMs,
       env: request.target.env,
       approval: answer.approval ?? 'self',
+      request: shown,
     });
     await audit({ decision: 'confirmation_required', policyIds: answer.policyIds, reasons: answer.reasons });
     return {

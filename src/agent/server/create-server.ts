@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { approveConfirmation } from '../auth/approvals.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { AgentServices } from './agent-services.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -161,24 +162,23 @@ export function createAgentServer(
     return reply.code(response.status).send(response.body);
   });
 
-  route(byUrl('POST', '/v1/confirmations/approve'), async (request) => {
-    const token = (request.body as { confirmation_token?: unknown } | undefined)?.confirmation_token;
+  const confirmationTokenOf = (request: FastifyRequest): unknown =>
+    (request.body as { confirmation_token?: unknown } | undefined)?.confirmation_token;
+
+  route(byUrl('POST', '/v1/confirmations/lookup'), async (request) => {
+    const token = confirmationTokenOf(request);
     if (typeof token !== 'string') {
       throw new DvmError('DVM_REQUEST_INVALID', 'confirmation_token is required', {
         fix: 'Send {"confirmation_token": "dvmc_…"} from the 428 challenge.',
         path: 'confirmation_token',
       });
     }
-    const approver = principalOf(request);
-    const { requestedBy } = services.confirmations.approve(token, approver);
-    await services.audit.append({
-      at: new Date().toISOString(),
-      actor: approver.name,
-      decision: 'allowed',
-      reasons: [`approved the confirmation requested by ${requestedBy}`],
-    });
-    return { approved: true, approved_by: approver.name, requested_by: requestedBy };
+    return services.confirmations.pending(token);
   });
+
+  route(byUrl('POST', '/v1/confirmations/approve'), async (request) =>
+    approveConfirmation(services, confirmationTokenOf(request), principalOf(request)),
+  );
 
   const visibleExecution = (request: FastifyRequest) => {
     const { id } = request.params as { id: string };

@@ -100,4 +100,13 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
         WHERE principal <> 'local' AND principal IN (SELECT name FROM tokens);
     `,
   },
+  {
+    version: 3,
+    description:
+      'confirmations keep what they are for (action, version, redacted params, target, request id)',
+    sql: `
+      ALTER TABLE confirmations ADD COLUMN approval TEXT;
+      ALTER TABLE confirmations ADD COLUMN request TEXT;
+    `,
+  },
 ];

@@ -65,7 +65,7 @@ async function confirm(
       'DVM_CONFIRMATION_REQUIRED',
       `${request.action} in ${request.target.env} needs a second principal to approve it first`,
       {
-        fix: `Ask another operator to approve token ${token} (POST /v1/confirmations/approve), then run again with the same --param values.`,
+        fix: `Ask another operator to check what token ${token} is for (POST /v1/confirmations/lookup) and approve it (POST /v1/confirmations/approve), then run again with the same --param values.`,
         details: { challenge: details.challenge },
       },
     );
