@@ -143,6 +143,11 @@ export const command: Command = {
     const [sub, name] = ctx.positionals;
     const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
     const remote = server ? new AgentClient(server, ctx.io.env.DVM_TOKEN) : undefined;
+    if (!remote && ctx.io.env.DVM_TOKEN) {
+      ctx.io.stderr.write(
+        'warning: DVM_TOKEN is set but no server is (--server or DVM_SERVER): running in-process as the local admin; the token is not used\n',
+      );
+    }
     if (sub === 'list') return list(ctx, remote);
     if (sub !== 'run' || !name) {
       throw new DvmError('DVM_USAGE', 'usage: dvm action list | dvm action run NAME [--param k=v …]', {
