@@ -26,8 +26,11 @@ export const LOCAL_PRINCIPAL: Principal = Object.freeze({
   via: 'local',
 });
 
-/** Names of built-in principals: no token may be named like one. */
-export const RESERVED_PRINCIPAL_NAMES: readonly string[] = [LOCAL_PRINCIPAL.name];
+/** The audit actor of a request refused before it was authenticated. */
+export const ANONYMOUS = 'anonymous';
+
+/** Names of built-in principals (and the anonymous audit actor): no token may be named like one. */
+export const RESERVED_PRINCIPAL_NAMES: readonly string[] = [LOCAL_PRINCIPAL.name, ANONYMOUS];
 
 /** The principal of an API token. */
 export function tokenPrincipal(tokenId: string, name: string, role: Role): Principal {

@@ -170,6 +170,10 @@ test('built-in principal names are reserved: refused at create, and a legacy tok
   const { tokens, path, done } = store();
   try {
     assert.throws(() => tokens.create('local', 'viewer'), { code: 'DVM_TOKEN_INVALID', message: /reserved/ });
+    assert.throws(() => tokens.create('anonymous', 'viewer'), {
+      code: 'DVM_TOKEN_INVALID',
+      message: /reserved/,
+    });
     // A token named `local` written before names were reserved (straight into the table, as an older dvm did).
     const secret = 'B'.repeat(43);
     const db = openAgentDb(path);

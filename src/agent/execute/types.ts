@@ -71,6 +71,8 @@ export interface AuditRecord {
   error?: { code: string; message: string };
   durationMs?: number;
   dryRun?: boolean;
+  /** The client address of a request refused before any route ran. */
+  source?: string;
 }
 
 /** The audit port: resolves once the entry is durable. */

@@ -1,8 +1,9 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { approveConfirmation } from '../auth/approvals.ts';
-import type { Principal } from '../auth/principal.ts';
+import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import type { AgentServices } from './agent-services.ts';
+import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -56,9 +57,10 @@ function fromFastifyError(error: { statusCode?: number; code?: string; message: 
  */
 export function createAgentServer(
   services: AgentServices,
-  options: { metrics?: AgentMetrics; version?: string } = {},
+  options: { metrics?: AgentMetrics; version?: string; denialAudit?: DenialAuditOptions } = {},
 ): FastifyInstance {
   const metrics = options.metrics ?? createMetrics();
+  const denials = new DenialAudit(services.audit, options.denialAudit);
   // No automatic HEAD routes: the API answers exactly the methods of ROUTES.
   const app = Fastify({
     logger: false,
@@ -77,24 +79,44 @@ export function createAgentServer(
     // Deny by default: only a matched route whose own spec says public skips authentication.
     const spec = request.routeOptions.config?.spec;
     if (spec?.role === 'public') return;
+    const where = () => `${request.method} ${spec?.url ?? request.url.split('?')[0].slice(0, 200)}`;
     try {
       request.principal = services.tokens.authenticate(request.headers.authorization);
     } catch (error) {
       if (!isDvmError(error)) throw error;
+      const reason = String(error.details.reason);
+      await denials.record({
+        kind: reason,
+        actor: ANONYMOUS,
+        reasons: [`${where()}: not authenticated (${reason})`],
+        error: { code: error.code, message: error.message },
+        source: request.ip,
+      });
       reply.header('www-authenticate', 'Bearer realm="dvm"');
       return send(reply, error);
     }
     // An unmatched request (404) needs a valid token but no particular role.
     if (spec && !roleAtLeast(request.principal.role, spec.role)) {
-      return send(
-        reply,
-        new DvmError('DVM_FORBIDDEN', `${spec.method} ${spec.url} needs the ${spec.role} role`, {
-          fix: `Use a token with role ${spec.role} or higher (dvm token create --role ${spec.role}).`,
-          details: { role: request.principal.role, needs: spec.role },
-        }),
-      );
+      const error = new DvmError('DVM_FORBIDDEN', `${spec.method} ${spec.url} needs the ${spec.role} role`, {
+        fix: `Use a token with role ${spec.role} or higher (dvm token create --role ${spec.role}).`,
+        details: { role: request.principal.role, needs: spec.role },
+      });
+      const { name, via, id } = request.principal;
+      await denials.record({
+        kind: 'role',
+        actor: name,
+        via,
+        principal: id,
+        reasons: [`${where()} needs the ${spec.role} role, not ${request.principal.role}`],
+        error: { code: error.code, message: error.message },
+        source: request.ip,
+      });
+      return send(reply, error);
     }
   });
+
+  // Counted denials are written before the agent (and its audit) closes.
+  app.addHook('onClose', async () => denials.flush());
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
