@@ -68,7 +68,7 @@ function unreadable(file: string, error: unknown): ErrorCause {
   return {
     code: 'DVM_POLICY_INVALID',
     file,
-    message: `cannot read ${file}: ${why}`,
+    message: `cannot be read: ${why}`,
     fix: 'Make it a readable Cedar file, or remove it.',
   };
 }
