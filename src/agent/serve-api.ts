@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { isDvmError } from '../errors/dvm-error.ts';
+import { DvmError, isDvmError } from '../errors/dvm-error.ts';
 import { openAgent } from './agent.ts';
 import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
@@ -16,18 +16,25 @@ export async function startAgentApi(
   const agent = await openAgent(home, { env });
   // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
   let seen = policySignature(home);
+  // Nothing a policy file does may stop the server: every failure is logged and the previous policies stay.
   const watch = setInterval(() => {
-    const now = policySignature(home);
-    if (now === seen) return;
-    seen = now;
     try {
+      const now = policySignature(home);
+      if (now === seen) return;
+      seen = now;
       agent.policy.reload();
       log(
         `policies reloaded: ${agent.policy.policies().length} policies from ${agent.policy.sources().length} file(s)`,
       );
     } catch (error) {
-      if (!isDvmError(error)) throw error;
-      log(`error ${error.code} ${error.location.file ?? ''}:${error.location.line ?? ''}: ${error.message}`);
+      const e = isDvmError(error)
+        ? error
+        : new DvmError(
+            'DVM_POLICY_INVALID',
+            `the policies could not be reloaded: ${(error as Error).message}`,
+          );
+      const { file, line } = e.location;
+      log(`error ${e.code} ${file ?? ''}${line ? `:${line}` : ''}: ${e.message}`);
     }
   }, POLICY_POLL_MS);
   watch.unref();
@@ -37,7 +44,6 @@ export async function startAgentApi(
   } catch (error) {
     clearInterval(watch);
     await agent.close();
-    const { DvmError } = await import('../errors/dvm-error.ts');
     const code = (error as NodeJS.ErrnoException).code;
     throw new DvmError(
       'DVM_USAGE',
@@ -64,7 +70,13 @@ export const POLICY_POLL_MS = 1000;
 function policySignature(home: string): string {
   const dir = policiesDir(home);
   if (!existsSync(dir)) return '';
-  return readdirSync(dir)
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    return `unreadable:${(error as NodeJS.ErrnoException).code}`;
+  }
+  return names
     .filter((name) => name.endsWith('.cedar'))
     .sort()
     .map((name) => {

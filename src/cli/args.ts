@@ -29,6 +29,7 @@ export const OPTIONS = {
   follow: { type: 'boolean' },
   'poll-interval': { type: 'string' },
   name: { type: 'string' },
+  id: { type: 'string' },
   role: { type: 'string' },
   ttl: { type: 'string' },
   principal: { type: 'string' },
@@ -82,6 +83,7 @@ export type Flags = {
   follow?: boolean;
   'poll-interval'?: string;
   name?: string;
+  id?: string;
   role?: string;
   ttl?: string;
   principal?: string;

@@ -43,7 +43,12 @@ after(async () => {
 const execute = (token: string, body: unknown) =>
   api(serve.url, 'POST', '/v1/actions/execute', { token, body });
 
-test('every route except health rejects a missing, invalid, expired or revoked token with 401', async () => {
+// Every method on every path of the API, plus a path that is no route: deny by default covers what Fastify
+// answers on its own (automatic HEAD, 404s, OPTIONS) as much as the routes themselves.
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const PATHS = [...new Set([...ROUTES.map((r) => r.url), '/v1/no-such-route'])];
+
+test('every method on every path except GET health rejects a missing, invalid, expired or revoked token with 401', async () => {
   const credentials: Record<string, string | undefined> = {
     missing: undefined,
     invalid: 'dvm_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
@@ -51,26 +56,41 @@ test('every route except health rejects a missing, invalid, expired or revoked t
     revoked: tokens.revoked,
   };
   let checked = 0;
-  for (const route of ROUTES) {
-    const path = route.url.replace(':id', 'x123');
-    if (route.role === 'public') {
-      const open = await api(serve.url, route.method, path);
-      assert.equal(open.status, 200, `${route.method} ${route.url} needs no token`);
-      continue;
-    }
-    for (const [reason, token] of Object.entries(credentials)) {
-      const response = await api(serve.url, route.method, path, {
-        token,
-        body: route.method === 'POST' ? {} : undefined,
-      });
-      assert.equal(response.status, 401, `${route.method} ${route.url} with a ${reason} token`);
-      assert.equal(response.body.code, 'DVM_UNAUTHENTICATED');
-      assert.equal((response.body.details as { reason: string }).reason, reason);
-      assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
-      checked++;
+  for (const url of PATHS) {
+    const path = `${url.replace(':id', 'x123')}?actor=admin&env=prod`;
+    for (const method of METHODS) {
+      const spec = ROUTES.find((r) => r.method === method && r.url === url);
+      if (spec?.role === 'public') {
+        const open = await api(serve.url, method, path);
+        assert.equal(open.status, 200, `${method} ${url} needs no token`);
+        continue;
+      }
+      for (const [reason, token] of Object.entries(credentials)) {
+        const response = await api(serve.url, method, path, {
+          token,
+          body: method === 'POST' || method === 'PUT' || method === 'PATCH' ? {} : undefined,
+        });
+        assert.equal(response.status, 401, `${method} ${url} with a ${reason} token`);
+        assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
+        if (method !== 'HEAD') {
+          assert.equal(response.body.code, 'DVM_UNAUTHENTICATED');
+          assert.equal((response.body.details as { reason: string }).reason, reason);
+        }
+        checked++;
+      }
     }
   }
-  assert.equal(checked, (ROUTES.length - 1) * 4);
+  assert.equal(checked, (PATHS.length * METHODS.length - 1) * 4);
+});
+
+test('HEAD and OPTIONS are no routes: with a valid token they are 404, never a GET answer', async () => {
+  for (const url of PATHS) {
+    for (const method of ['HEAD', 'OPTIONS']) {
+      const response = await api(serve.url, method, url.replace(':id', 'x123'), { token: tokens.admin });
+      assert.equal(response.status, 404, `${method} ${url}`);
+      if (method === 'OPTIONS') assert.equal(response.body.code, 'DVM_ROUTE_NOT_FOUND');
+    }
+  }
 });
 
 test('health reports every connector without a token', async () => {
@@ -470,9 +490,10 @@ test('the two-person rule: a second principal approves; the requester cannot app
     const body = {
       request_id: 'two-1',
       action: 'notify.alert',
-      params: { message: 'two person' },
+      params: { message: 'two person, db password=hunter2' },
       target: { env: 'prod' },
     };
+    let challengedId = body.request_id;
     let challenge = await execute(tokens.operator, body);
     for (
       let i = 0;
@@ -482,11 +503,39 @@ test('the two-person rule: a second principal approves; the requester cannot app
       i++
     ) {
       await sleep(100); // dvm serve picks the new policy file up within a second
-      challenge = await execute(tokens.operator, { ...body, request_id: `two-wait-${i}` });
+      challengedId = `two-wait-${i}`;
+      challenge = await execute(tokens.operator, { ...body, request_id: challengedId });
     }
     const token = (challenge.body.details as { challenge: { confirmation_token: string; approval: string } })
       .challenge;
     assert.equal(token.approval, 'other-principal');
+    // No permit lets a viewer run a write: 403 at once, not a challenge a second principal could approve.
+    const viewer = await execute(tokens.viewer, { ...body, request_id: 'two-viewer' });
+    assert.equal(viewer.status, 403, viewer.text);
+    assert.equal(viewer.body.code, 'DVM_FORBIDDEN');
+    // The approver sees what it would approve first: the request, redacted, and who asked for it.
+    const shown = {
+      action: 'notify.alert',
+      version: '1.0.0',
+      params: { message: 'two person, db password=[REDACTED]' },
+      target: { env: 'prod' },
+      request_id: challengedId,
+      requested_by: 'operator',
+      approval: 'other-principal',
+    };
+    const lookup = await api(serve.url, 'POST', '/v1/confirmations/lookup', {
+      token: tokens.second,
+      body: { confirmation_token: token.confirmation_token },
+    });
+    assert.equal(lookup.status, 200, lookup.text);
+    const { expires_at, ...rest } = lookup.body;
+    assert.deepEqual(rest, shown);
+    assert.ok(Date.parse(String(expires_at)) > Date.now());
+    const viewerLookup = await api(serve.url, 'POST', '/v1/confirmations/lookup', {
+      token: tokens.viewer,
+      body: { confirmation_token: token.confirmation_token },
+    });
+    assert.equal(viewerLookup.status, 403, 'only those who may approve may look');
     const request = { ...body, request_id: 'two-final' };
     const self = await api(serve.url, 'POST', '/v1/confirmations/approve', {
       token: tokens.operator,
@@ -494,6 +543,11 @@ test('the two-person rule: a second principal approves; the requester cannot app
     });
     assert.equal(self.status, 403);
     assert.equal(self.body.code, 'DVM_CONFIRMATION_INVALID');
+    const unknown = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+      token: tokens.second,
+      body: { confirmation_token: `dvmc_${'x'.repeat(43)}` },
+    });
+    assert.equal(unknown.status, 403);
     const before = received.length;
     const early = await execute(tokens.operator, {
       ...request,
@@ -506,6 +560,7 @@ test('the two-person rule: a second principal approves; the requester cannot app
       body: { confirmation_token: token.confirmation_token },
     });
     assert.equal(approved.status, 200, approved.text);
+    assert.deepEqual(approved.body, { approved: true, ...shown, expires_at, approved_by: 'second-admin' });
     const done = await execute(tokens.operator, {
       ...request,
       request_id: 'two-after',
@@ -513,6 +568,49 @@ test('the two-person rule: a second principal approves; the requester cannot app
     });
     assert.equal(done.status, 200, done.text);
     assert.equal(received.length, before + 1);
+
+    // Every approval attempt is in the audit, with what it was for; never the confirmation token itself.
+    const audit = await api(serve.url, 'GET', '/v1/audit?limit=1000', { token: tokens.admin });
+    assert.ok(!audit.text.includes(token.confirmation_token.slice(5)));
+    const attempts = (
+      audit.body.items as {
+        actor: string;
+        decision: string;
+        action?: string;
+        env?: string;
+        requestId?: string;
+        reasons?: string[];
+        error?: { code: string };
+      }[]
+    )
+      .filter((e) => e.reasons?.some((r) => /approve the confirmation|approved the confirmation/.test(r)))
+      .map((e) => [
+        e.actor,
+        e.decision,
+        e.action ?? null,
+        e.env ?? null,
+        e.requestId ?? null,
+        e.reasons?.[0],
+      ]);
+    assert.deepEqual(attempts, [
+      [
+        'operator',
+        'denied',
+        'notify.alert',
+        'prod',
+        challengedId,
+        'refused to approve the confirmation requested by operator: self-approval',
+      ],
+      ['second-admin', 'denied', null, null, null, 'refused to approve the confirmation: unknown'],
+      [
+        'second-admin',
+        'allowed',
+        'notify.alert',
+        'prod',
+        challengedId,
+        'approved the confirmation requested by operator',
+      ],
+    ]);
   } finally {
     rmSync(file);
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
@@ -18,6 +18,54 @@ test('dvm token create prints the token once; list shows state; revoke refuses i
   const bad = dvm(home, ['token', 'create', '--name', 'x', '--role', 'root']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /DVM_TOKEN_INVALID/);
+});
+
+test('dvm token: revoke refuses an ambiguous argument, the ttl has a maximum, names are never reused', () => {
+  const home = tempHome();
+  dvmOk(home, ['token', 'create', '--name', 'alpha', '--role', 'viewer']);
+  const alpha = JSON.parse(dvmOk(home, ['token', 'list', '-o', 'json']).stdout).items[0];
+  const idLike = dvm(home, ['token', 'create', '--name', alpha.id, '--role', 'admin']);
+  assert.equal(idLike.status, 1);
+  assert.match(idLike.stderr, /DVM_TOKEN_INVALID.*looks like a token id/);
+  // One that an older dvm let through: its name is alpha's id.
+  const db = new DatabaseSync(join(home, 'agent.db'));
+  db.prepare(
+    "INSERT INTO tokens (id, name, role, hash, created_at) VALUES ('feedbeef', ?, 'admin', '00', ?)",
+  ).run(alpha.id, new Date().toISOString());
+  db.close();
+  const ambiguous = dvm(home, ['token', 'revoke', alpha.id]);
+  assert.equal(ambiguous.status, 1);
+  assert.match(ambiguous.stderr, /DVM_AMBIGUOUS/);
+  assert.match(ambiguous.stderr, /alpha/);
+  assert.match(ambiguous.stderr, /feedbeef/);
+  assert.doesNotMatch(dvmOk(home, ['token', 'list']).stdout, /revoked/, 'nothing was revoked');
+  assert.match(
+    dvmOk(home, ['token', 'revoke', '--id', alpha.id]).stdout,
+    new RegExp(`^token alpha \\(${alpha.id}\\) revoked`),
+  );
+  assert.match(dvmOk(home, ['token', 'list']).stdout, /^alpha\s+\S+\s+viewer\s+revoked/m);
+  assert.match(
+    dvmOk(home, ['token', 'list']).stdout,
+    new RegExp(`^${alpha.id}\\s+feedbeef\\s+admin\\s+active`, 'm'),
+  );
+
+  const long = dvm(home, ['token', 'create', '--name', 'long', '--role', 'viewer', '--ttl', '999999999d']);
+  assert.equal(long.status, 1);
+  assert.match(long.stderr, /DVM_TOKEN_INVALID.*maximum, 3650d/);
+  assert.doesNotMatch(long.stderr, /DVM_INTERNAL/);
+
+  const reuse = dvm(home, ['token', 'create', '--name', 'alpha', '--role', 'viewer']);
+  assert.equal(reuse.status, 1);
+  assert.match(reuse.stderr, /DVM_ALREADY_EXISTS/);
+  assert.match(reuse.stderr, /never reused/);
+  assert.doesNotMatch(reuse.stderr, /Revoke it first/);
+});
+
+test('DVM_TOKEN without a server warns that the run is in-process as the local admin', () => {
+  const home = tempHome();
+  const run = dvmOk(home, ['action', 'run', 'system.info'], { env: { DVM_TOKEN: 'dvm_00000000_x' } });
+  assert.match(run.stderr, /warning: DVM_TOKEN is set but no server is .*local admin; the token is not used/);
+  assert.doesNotMatch(dvmOk(home, ['action', 'run', 'system.info']).stderr, /warning/);
 });
 
 test('dvm policy test shows the decision and the policies behind it, with user policies', () => {
@@ -69,6 +117,27 @@ test('dvm policy test shows the decision and the policies behind it, with user p
   const invalid = dvm(home, ['policy', 'validate']);
   assert.equal(invalid.status, 1);
   assert.match(invalid.stderr, /DVM_POLICY_INVALID .*bad\.cedar:2/);
+});
+
+test('dvm policy test with the two-person rule: what no permit allows is DENY, not an approval to ask for', () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'));
+  copyFileSync(
+    new URL('../../examples/policies/two-person-prod.cedar', import.meta.url),
+    join(home, 'policies', 'two-person-prod.cedar'),
+  );
+  const test = (principal: string, action: string) =>
+    dvmOk(home, ['policy', 'test', '--principal', principal, '--action', action, '--target', 'env=prod'])
+      .stdout;
+  assert.match(
+    test('role:viewer', 'notify.alert'),
+    /^DENY: role:viewer \(viewer\) → notify\.alert[\s\S]*default-deny/,
+  );
+  assert.match(test('role:operator', 'data.truncate'), /^DENY: role:operator/);
+  assert.match(
+    test('role:operator', 'notify.alert'),
+    /^ALLOW after confirmation by a second principal: role:operator/,
+  );
 });
 
 test('dvm audit lists what dvm action run did; verify passes, then fails after tampering', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,6 +41,48 @@ test('dvm serve reloads changed policy files; a broken file is reported and the 
     rmSync(join(home, 'policies', 'broken.cedar'));
     rmSync(join(home, 'policies', 'freeze.cedar'));
     await until(async () => (await info()).status === 200);
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('dvm serve survives policy entries it cannot read: each is DVM_POLICY_INVALID naming it, old policies stay', async () => {
+  const home = tempHome();
+  const admin = createToken(home, 'root', 'admin');
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(
+    join(home, 'policies', 'freeze.cedar'),
+    '@id("freeze")\nforbid (principal, action, resource) when { context.action == "system.info" };\n',
+  );
+  const serve = await startServe(home);
+  let n = 0;
+  const info = () =>
+    api(serve.url, 'POST', '/v1/actions/execute', {
+      token: admin,
+      body: { request_id: `r${n++}`, action: 'system.info', target: { env: 'dev' } },
+    });
+  const until = async (check: () => Promise<boolean> | boolean) => {
+    for (let i = 0; i < 50 && !(await check()); i++) await sleep(100);
+    assert.ok(await check(), serve.output());
+  };
+  try {
+    assert.equal((await info()).status, 403);
+    const dangling = join(home, 'policies', 'dangling.cedar');
+    symlinkSync('/nonexistent/x', dangling);
+    await until(() => /DVM_POLICY_INVALID \S*dangling\.cedar: .*does not exist/.test(serve.output()));
+    assert.equal(serve.child.exitCode, null, 'still running');
+    assert.equal((await info()).status, 403, 'the previous policies stay in force');
+    rmSync(dangling);
+
+    const dir = join(home, 'policies', 'dir.cedar');
+    mkdirSync(dir);
+    await until(() => /DVM_POLICY_INVALID \S*dir\.cedar: .*is a directory/.test(serve.output()));
+    assert.equal(serve.child.exitCode, null, 'still running');
+    assert.equal((await info()).status, 403);
+    rmSync(dir, { recursive: true });
+    rmSync(join(home, 'policies', 'freeze.cedar'));
+    await until(async () => (await info()).status === 200);
+    assert.doesNotMatch(serve.output(), /ENOENT|EISDIR.*\n\s+at /);
   } finally {
     await serve.stop();
   }

@@ -40,7 +40,11 @@ export function tempHome(): string {
 }
 
 /** Runs dvm and fails the test with its output unless it exits 0. */
-export function dvmOk(home: string, args: string[], options: { input?: string; cwd?: string } = {}): DvmRun {
+export function dvmOk(
+  home: string,
+  args: string[],
+  options: { input?: string; cwd?: string; env?: Record<string, string> } = {},
+): DvmRun {
   const run = dvm(home, args, options);
   if (run.status !== 0)
     throw new Error(

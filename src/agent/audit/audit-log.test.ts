@@ -4,10 +4,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { openMigratedDatabase } from '../../store/sqlite/open-database.ts';
 import type { AuditRecord } from '../execute/types.ts';
 import { createRedactor } from '../redact.ts';
 import { openAgentDb } from '../store/agent-db.ts';
 import { GroupCommitter } from '../store/group-commit.ts';
+import { AGENT_MIGRATIONS } from '../store/migrations.ts';
 import { AuditLog } from './audit-log.ts';
 
 function fresh() {
@@ -152,8 +154,13 @@ test('a database from before the chain head gets one from its last entry when it
   try {
     for (let i = 0; i < 5; i++) await log.append(entry(i));
     const before = log.verify().head;
-    db.exec('DROP TABLE audit_head; PRAGMA user_version = 1');
-    const reopened = openAgentDb(path);
+    // The same entries in a database at schema version 1 (before the head), which opening then migrates.
+    const old = `${path}.v1`;
+    openMigratedDatabase(old, AGENT_MIGRATIONS.slice(0, 1), { label: 'a version 1 agent database' }).close();
+    db.exec(
+      `ATTACH DATABASE ${JSON.stringify(old)} AS v1; INSERT INTO v1.audit SELECT * FROM audit; DETACH DATABASE v1`,
+    );
+    const reopened = openAgentDb(old);
     try {
       const report = new AuditLog(reopened, { writer: new GroupCommitter(reopened) }).verify();
       assert.deepEqual([report.ok, report.entries, report.head], [true, 5, before]);

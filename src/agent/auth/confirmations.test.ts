@@ -4,8 +4,8 @@ import { openAgentDb } from '../store/agent-db.ts';
 import { Confirmations } from './confirmations.ts';
 import type { Principal } from './principal.ts';
 
-const alice: Principal = { name: 'alice', role: 'operator', via: 'token' };
-const bob: Principal = { name: 'bob', role: 'admin', via: 'token' };
+const alice: Principal = { id: 'token/a11ce000', name: 'alice', role: 'operator', via: 'token' };
+const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'admin', via: 'token' };
 
 test('a confirmation token is bound to its request and principal, single use, and expires', () => {
   let now = new Date('2026-01-01T00:00:00Z');
@@ -43,6 +43,34 @@ test('a second principal approves; self-approval is refused', () => {
     code: 'DVM_CONFIRMATION_INVALID',
     message: /own request/,
   });
-  assert.deepEqual(confirmations.approve(token, bob), { requestedBy: 'alice' });
+  const approved = confirmations.approve(token, bob);
+  assert.deepEqual(
+    [approved.requested_by, approved.approved_by, approved.approval],
+    ['alice', 'bob', 'other-principal'],
+  );
   assert.deepEqual(confirmations.check(token, 'h', alice), { approvedBy: 'bob' });
+});
+
+test('a confirmation shows what it is for: action, version, redacted params, target, request id, requester', () => {
+  let now = new Date('2026-01-01T00:00:00Z');
+  const confirmations = new Confirmations(openAgentDb(':memory:'), () => now);
+  const request = {
+    action: 'notify.alert',
+    version: '1.0.0',
+    params: { message: 'restart', password: '[REDACTED]' },
+    target: { env: 'prod' },
+    request_id: 'r-1',
+  };
+  const { confirmation_token: token, expires_at } = confirmations.issue('h', alice, {
+    approval: 'other-principal',
+    ttlMs: 60_000,
+    request,
+  });
+  const expected = { ...request, requested_by: 'alice', approval: 'other-principal', expires_at };
+  assert.deepEqual(confirmations.pending(token), expected);
+  assert.deepEqual(confirmations.approve(token, bob), { ...expected, approved_by: 'bob' });
+  now = new Date('2026-01-01T00:02:00Z');
+  assert.throws(() => confirmations.pending(token), { code: 'DVM_CONFIRMATION_INVALID', message: /expired/ });
+  assert.equal(confirmations.describe(token)?.request_id, 'r-1', 'described whatever its state');
+  assert.equal(confirmations.describe('dvmc_unknown'), undefined);
 });

@@ -17,14 +17,36 @@ export interface Challenge {
   approval: 'self' | 'other-principal';
 }
 
+/** The request a confirmation is for, as an approver sees it (params already redacted). */
+export interface ConfirmedRequest {
+  action: string;
+  version: string;
+  params: unknown;
+  target: Record<string, unknown>;
+  request_id: string;
+}
+
+/** A pending confirmation as `POST /v1/confirmations/lookup` shows it: what would run, for whom, until when. */
+export interface PendingConfirmation extends Partial<ConfirmedRequest> {
+  requested_by: string;
+  approval: Challenge['approval'];
+  expires_at: string;
+  approved_by?: string;
+}
+
 interface ConfirmationRow {
   id: string;
   binding: string;
+  /** The requesting principal's identity; `principal_name` is its name. */
   principal: string;
+  principal_name: string | null;
   created_at: string;
   expires_at: string;
   used_at: string | null;
   approved_by: string | null;
+  approval: string | null;
+  /** JSON of the ConfirmedRequest (null for challenges issued before it was kept). */
+  request: string | null;
 }
 
 const TOKEN = /^dvmc_[A-Za-z0-9_-]{43}$/;
@@ -54,15 +76,32 @@ export class Confirmations {
   issue(
     binding: string,
     principal: Principal,
-    options: { ttlMs?: number; env?: string; approval?: Challenge['approval'] } = {},
+    options: {
+      ttlMs?: number;
+      env?: string;
+      approval?: Challenge['approval'];
+      /** What the approver will be shown (redacted params). */
+      request?: ConfirmedRequest;
+    } = {},
   ): Challenge {
     const token = `dvmc_${randomBytes(32).toString('base64url')}`;
     const now = this.#now();
     const expiresAt = new Date(now.getTime() + (options.ttlMs ?? DEFAULT_CONFIRMATION_TTL_MS)).toISOString();
     statement(
       this.#db,
-      'INSERT INTO confirmations (id, binding, principal, env, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(idOf(token), binding, principal.name, options.env ?? null, now.toISOString(), expiresAt);
+      `INSERT INTO confirmations (id, binding, principal, principal_name, env, created_at, expires_at, approval, request)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      idOf(token),
+      binding,
+      principal.id,
+      principal.name,
+      options.env ?? null,
+      now.toISOString(),
+      expiresAt,
+      options.approval ?? 'self',
+      options.request ? JSON.stringify(options.request) : null,
+    );
     return {
       confirmation_token: token,
       expires_at: expiresAt,
@@ -77,7 +116,7 @@ export class Confirmations {
    */
   check(token: string, binding: string, principal: Principal): { approvedBy?: string } {
     const row = this.#row(token);
-    if (row.principal !== principal.name || row.binding !== binding) {
+    if (row.principal !== principal.id || row.binding !== binding) {
       throw invalid('binding', 'the confirmation token was issued for a different request or principal');
     }
     return row.approved_by ? { approvedBy: row.approved_by } : {};
@@ -92,23 +131,39 @@ export class Confirmations {
     return Number(result.changes) === 1;
   }
 
-  /** A second principal approves a pending challenge (no self-approval); returns the requesting principal. */
-  approve(token: string, approver: Principal): { requestedBy: string } {
+  /** What a pending (unused, unexpired) confirmation is for; DVM_CONFIRMATION_INVALID otherwise. */
+  pending(token: string): PendingConfirmation {
+    return viewOf(this.#row(token));
+  }
+
+  /** What a confirmation was for, whatever its state (used, expired); undefined when the token is unknown. */
+  describe(token: unknown): PendingConfirmation | undefined {
+    const row = this.#find(token);
+    return row ? viewOf(row) : undefined;
+  }
+
+  /** A second principal approves a pending challenge (no self-approval); returns what it approved. */
+  approve(token: string, approver: Principal): PendingConfirmation & { approved_by: string } {
     const row = this.#row(token);
-    if (row.principal === approver.name) {
+    if (row.principal === approver.id) {
       throw invalid('self-approval', 'a principal cannot approve its own request');
     }
     statement(this.#db, 'UPDATE confirmations SET approved_by = ? WHERE id = ?').run(approver.name, row.id);
-    return { requestedBy: row.principal };
+    return { ...viewOf(row), approved_by: approver.name };
+  }
+
+  #find(token: unknown): ConfirmationRow | undefined {
+    if (typeof token !== 'string' || !TOKEN.test(token)) return undefined;
+    return statement(this.#db, 'SELECT * FROM confirmations WHERE id = ?').get(idOf(token)) as
+      | ConfirmationRow
+      | undefined;
   }
 
   #row(token: string): ConfirmationRow {
     if (typeof token !== 'string' || !TOKEN.test(token)) {
       throw invalid('unknown', 'the confirmation token is not a dvm confirmation token');
     }
-    const row = statement(this.#db, 'SELECT * FROM confirmations WHERE id = ?').get(idOf(token)) as
-      | ConfirmationRow
-      | undefined;
+    const row = this.#find(token);
     if (!row) throw invalid('unknown', 'the confirmation token is unknown');
     if (row.used_at) throw invalid('used', 'the confirmation token was already used');
     if (Date.parse(row.expires_at) <= this.#now().getTime()) {
@@ -116,4 +171,14 @@ export class Confirmations {
     }
     return row;
   }
+}
+
+function viewOf(row: ConfirmationRow): PendingConfirmation {
+  return {
+    ...(row.request ? (JSON.parse(row.request) as ConfirmedRequest) : {}),
+    requested_by: row.principal_name ?? row.principal,
+    approval: row.approval === 'other-principal' ? 'other-principal' : 'self',
+    expires_at: row.expires_at,
+    ...(row.approved_by ? { approved_by: row.approved_by } : {}),
+  };
 }

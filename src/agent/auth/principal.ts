@@ -4,8 +4,13 @@ export const ROLES = ['viewer', 'operator', 'admin'] as const;
 /** A role of the agent API. */
 export type Role = (typeof ROLES)[number];
 
-/** Who is calling: a token's name and role, or the local CLI user (`local`, admin). */
+/**
+ * Who is calling: a token's name and role, or the local CLI user (`local`, admin). `name` is for people (audit
+ * actor, policies); `id` is what ownership, idempotency keys and confirmations are keyed by, and cannot collide
+ * across kinds: `token/<token id>` for a token, `local` for the local admin.
+ */
 export interface Principal {
+  id: string;
   name: string;
   role: Role;
   /** `token` for API callers, `local` for the CLI running in-process. */
@@ -14,7 +19,23 @@ export interface Principal {
 }
 
 /** The principal of the CLI when it runs actions in-process (no server): the local admin. */
-export const LOCAL_PRINCIPAL: Principal = Object.freeze({ name: 'local', role: 'admin', via: 'local' });
+export const LOCAL_PRINCIPAL: Principal = Object.freeze({
+  id: 'local',
+  name: 'local',
+  role: 'admin',
+  via: 'local',
+});
+
+/** The audit actor of a request refused before it was authenticated. */
+export const ANONYMOUS = 'anonymous';
+
+/** Names of built-in principals (and the anonymous audit actor): no token may be named like one. */
+export const RESERVED_PRINCIPAL_NAMES: readonly string[] = [LOCAL_PRINCIPAL.name, ANONYMOUS];
+
+/** The principal of an API token. */
+export function tokenPrincipal(tokenId: string, name: string, role: Role): Principal {
+  return { id: `token/${tokenId}`, name, role, via: 'token', tokenId };
+}
 
 /** True when `value` names a role. */
 export function isRole(value: unknown): value is Role {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isDvmError } from '../../errors/dvm-error.ts';
 import { openAgentDb } from '../store/agent-db.ts';
-import { TOKEN_PATTERN, TokenStore } from './tokens.ts';
+import { MAX_TOKEN_TTL_MS, TOKEN_PATTERN, TokenStore } from './tokens.ts';
 
 function store(now?: () => Date) {
   const dir = mkdtempSync(join(tmpdir(), 'dvm-tokens-'));
@@ -39,6 +40,7 @@ test('a created token authenticates as its principal, and only its hash is store
     assert.match(token, TOKEN_PATTERN);
     assert.equal(info.state, 'active');
     assert.deepEqual(tokens.authenticate(`Bearer ${token}`), {
+      id: `token/${info.id}`,
       name: 'ci',
       role: 'operator',
       via: 'token',
@@ -118,6 +120,25 @@ test('token names, roles and ttls are checked, and names are unique', () => {
     tokens.create('ok', 'viewer');
     assert.throws(() => tokens.create('ok', 'admin'), { code: 'DVM_ALREADY_EXISTS' });
     assert.throws(() => tokens.revoke('missing'), { code: 'DVM_NOT_FOUND' });
+    assert.throws(() => tokens.create('0badc0de', 'viewer'), {
+      code: 'DVM_TOKEN_INVALID',
+      message: /looks like/,
+    });
+    assert.throws(() => tokens.create('long', 'viewer', 999_999_999 * 86_400_000), {
+      code: 'DVM_TOKEN_INVALID',
+      message: /maximum, 3650d/,
+    });
+    assert.equal(tokens.create('decade', 'viewer', MAX_TOKEN_TTL_MS).info.state, 'active');
+    // Names are never reused: the message says so instead of suggesting a revocation that would not help.
+    tokens.revoke('ok');
+    assert.throws(
+      () => tokens.create('ok', 'viewer'),
+      (error: { code: string; message: string; fix: string }) =>
+        error.code === 'DVM_ALREADY_EXISTS' &&
+        /revoked at/.test(error.message) &&
+        /never reused/.test(error.fix) &&
+        !/Revoke it first/.test(error.fix),
+    );
   } finally {
     done();
   }
@@ -142,5 +163,69 @@ test('a token revoked by another connection is refused from the next event-loop 
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('built-in principal names are reserved: refused at create, and a legacy token with one is refused', () => {
+  const { tokens, path, done } = store();
+  try {
+    assert.throws(() => tokens.create('local', 'viewer'), { code: 'DVM_TOKEN_INVALID', message: /reserved/ });
+    assert.throws(() => tokens.create('anonymous', 'viewer'), {
+      code: 'DVM_TOKEN_INVALID',
+      message: /reserved/,
+    });
+    // A token named `local` written before names were reserved (straight into the table, as an older dvm did).
+    const secret = 'B'.repeat(43);
+    const db = openAgentDb(path);
+    db.prepare('INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      '0badc0de',
+      'local',
+      'admin',
+      createHash('sha256').update(secret).digest('hex'),
+      new Date().toISOString(),
+    );
+    db.close();
+    assert.equal(
+      reasonOf(() => tokens.authenticate(`Bearer dvm_0badc0de_${secret}`)),
+      'reserved',
+    );
+  } finally {
+    done();
+  }
+});
+
+test('revoke takes an exact id first, else a name, and refuses an argument that is one token id and another name', () => {
+  const { tokens, path, done } = store();
+  try {
+    const a = tokens.create('alpha', 'viewer').info;
+    const b = tokens.create('beta', 'viewer').info;
+    // A token named like alpha's id, as a dvm that did not refuse such names could have stored it.
+    const db = openAgentDb(path);
+    db.prepare('INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      'feedbeef',
+      a.id,
+      'admin',
+      '00',
+      new Date().toISOString(),
+    );
+    db.close();
+    assert.throws(
+      () => tokens.revoke(a.id),
+      (error: { code: string; message: string; details: { matches: { id: string }[] } }) =>
+        error.code === 'DVM_AMBIGUOUS' &&
+        error.message.includes('"alpha"') &&
+        error.details.matches.map((m) => m.id).join() === `${a.id},feedbeef`,
+    );
+    assert.deepEqual(
+      tokens.list().map((t) => t.state),
+      ['active', 'active', 'active'],
+      'nothing revoked',
+    );
+    assert.equal(tokens.revoke(a.id, 'id').name, 'alpha');
+    assert.equal(tokens.revoke(a.id, 'name').id, 'feedbeef');
+    assert.equal(tokens.revoke(b.id).name, 'beta', 'an id alone');
+    assert.throws(() => tokens.revoke('beta', 'id'), { code: 'DVM_NOT_FOUND' });
+  } finally {
+    done();
   }
 });

@@ -1,7 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
-import { isRole, type Principal, ROLES, type Role } from './principal.ts';
+import {
+  isRole,
+  type Principal,
+  RESERVED_PRINCIPAL_NAMES,
+  ROLES,
+  type Role,
+  tokenPrincipal,
+} from './principal.ts';
 
 /** Shape of a dvm API token: `dvm_` + 8 hex id + `_` + 43 base64url characters (256 random bits). */
 export const TOKEN_PATTERN = /^dvm_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
@@ -29,6 +36,10 @@ interface TokenRow {
 }
 
 const NAME_PATTERN = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+const ID_PATTERN = /^[0-9a-f]{8}$/;
+
+/** The longest ttl a token may have: 3650 days (about ten years). */
+export const MAX_TOKEN_TTL_MS = 3650 * 86_400_000;
 
 function hashOf(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
@@ -87,6 +98,18 @@ export class TokenStore {
         path: 'name',
       });
     }
+    if (ID_PATTERN.test(name)) {
+      throw new DvmError('DVM_TOKEN_INVALID', `token name "${name}" looks like a token id`, {
+        fix: 'Pick a name that is not 8 hexadecimal digits, so `dvm token revoke NAME` can never mean another token.',
+        path: 'name',
+      });
+    }
+    if (RESERVED_PRINCIPAL_NAMES.includes(name)) {
+      throw new DvmError('DVM_TOKEN_INVALID', `token name "${name}" is reserved for a built-in principal`, {
+        fix: `Pick another name; ${RESERVED_PRINCIPAL_NAMES.join(', ')} ${RESERVED_PRINCIPAL_NAMES.length === 1 ? 'is' : 'are'} reserved.`,
+        path: 'name',
+      });
+    }
     if (!isRole(role)) {
       throw new DvmError('DVM_TOKEN_INVALID', `role "${role}" is not a role`, {
         fix: `Use one of: ${ROLES.join(', ')}.`,
@@ -99,10 +122,23 @@ export class TokenStore {
         path: 'ttl',
       });
     }
-    if (this.#db.prepare('SELECT 1 FROM tokens WHERE name = ?').get(name)) {
-      throw new DvmError('DVM_ALREADY_EXISTS', `a token named "${name}" exists`, {
-        fix: `Revoke it first (dvm token revoke ${name}) or pick another name.`,
+    if (ttlMs !== undefined && ttlMs > MAX_TOKEN_TTL_MS) {
+      throw new DvmError('DVM_TOKEN_INVALID', 'the ttl is longer than the maximum, 3650d', {
+        fix: 'Pass a ttl of at most 3650d (e.g. --ttl 365d), or leave it out for a token that does not expire.',
+        path: 'ttl',
       });
+    }
+    const existing = this.#db.prepare('SELECT revoked_at FROM tokens WHERE name = ?').get(name) as
+      | { revoked_at: string | null }
+      | undefined;
+    if (existing) {
+      throw new DvmError(
+        'DVM_ALREADY_EXISTS',
+        `a token named "${name}" ${existing.revoked_at ? `existed (revoked at ${existing.revoked_at})` : 'exists'}`,
+        {
+          fix: 'Pick another name: token names are never reused, not even after a revocation, so each audit entry names one token.',
+        },
+      );
     }
     let id = randomBytes(4).toString('hex');
     while (this.#byId.get(id)) id = randomBytes(4).toString('hex');
@@ -124,13 +160,36 @@ export class TokenStore {
     return (rows as unknown as TokenRow[]).map((row) => this.#info(row));
   }
 
-  /** Revokes a token by name or id; revoking twice is fine, an unknown one is DVM_NOT_FOUND. */
-  revoke(nameOrId: string): TokenInfo {
-    const row = this.#db.prepare('SELECT * FROM tokens WHERE name = ? OR id = ?').get(nameOrId, nameOrId) as
-      | TokenRow
-      | undefined;
+  /**
+   * Revokes a token by its exact id, else by its name (`by` restricts it to one); an argument that is one token's
+   * id and another's name is DVM_AMBIGUOUS. Revoking twice is fine, an unknown one is DVM_NOT_FOUND.
+   */
+  revoke(ref: string, by: 'id' | 'name' | 'either' = 'either'): TokenInfo {
+    const byId =
+      by !== 'name' && ID_PATTERN.test(ref) ? (this.#byId.get(ref) as TokenRow | undefined) : undefined;
+    const byName =
+      by !== 'id'
+        ? (this.#db.prepare('SELECT * FROM tokens WHERE name = ?').get(ref) as TokenRow | undefined)
+        : undefined;
+    if (byId && byName && byId.id !== byName.id) {
+      throw new DvmError(
+        'DVM_AMBIGUOUS',
+        `"${ref}" is the id of token "${byId.name}" and the name of token "${byName.name}" (id ${byName.id})`,
+        {
+          fix: `Say which: dvm token revoke --id ${ref} (token "${byId.name}"), or dvm token revoke --name ${ref} (id ${byName.id}).`,
+          details: {
+            matches: [
+              { id: byId.id, name: byId.name },
+              { id: byName.id, name: byName.name },
+            ],
+          },
+        },
+      );
+    }
+    const row = byId ?? byName;
     if (!row) {
-      throw new DvmError('DVM_NOT_FOUND', `no token is named "${nameOrId}"`, {
+      const what = by === 'id' ? 'id' : by === 'name' ? 'name' : 'id or name';
+      throw new DvmError('DVM_NOT_FOUND', `no token has the ${what} "${ref}"`, {
         fix: 'Run `dvm token list` to see the tokens.',
       });
     }
@@ -157,18 +216,22 @@ export class TokenStore {
     const matches = timingSafeEqual(presented, stored);
     if (!row || !matches) throw unauthenticated('invalid', 'the bearer token is not valid');
     if (row.revoked_at) throw unauthenticated('revoked', `token "${row.name}" was revoked`);
+    // A token created before built-in names were reserved must not pass for the built-in principal.
+    if (RESERVED_PRINCIPAL_NAMES.includes(row.name)) {
+      throw unauthenticated('reserved', `token "${row.name}" has the name of a built-in principal`);
+    }
     if (row.expires_at && Date.parse(row.expires_at) <= this.#now().getTime()) {
       throw unauthenticated('expired', `token "${row.name}" expired at ${row.expires_at}`);
     }
-    return { name: row.name, role: row.role as Role, via: 'token', tokenId: row.id };
+    return tokenPrincipal(row.id, row.name, row.role as Role);
   }
 
-  /** The role of the token with this name, if there is one (for `dvm policy test --principal NAME`). */
-  roleOf(name: string): Role | undefined {
-    const row = this.#db.prepare('SELECT role FROM tokens WHERE name = ?').get(name) as
-      | { role: string }
+  /** The principal of the token with this name, if there is one (for `dvm policy test --principal NAME`). */
+  principalNamed(name: string): Principal | undefined {
+    const row = this.#db.prepare('SELECT id, role FROM tokens WHERE name = ?').get(name) as
+      | { id: string; role: string }
       | undefined;
-    return row && isRole(row.role) ? row.role : undefined;
+    return row && isRole(row.role) ? tokenPrincipal(row.id, name, row.role) : undefined;
   }
 
   #info(row: TokenRow): TokenInfo {

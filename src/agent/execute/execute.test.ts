@@ -8,7 +8,7 @@ import type { ActionContext, ActionDefinition } from '../../actions/action.ts';
 import { DEFAULT_ARTIFACT_MAX_BYTES } from '../../actions/artifact.ts';
 import { ActionRegistry } from '../../actions/registry.ts';
 import { openAgent } from '../agent.ts';
-import { LOCAL_PRINCIPAL } from '../auth/principal.ts';
+import { LOCAL_PRINCIPAL, type Principal } from '../auth/principal.ts';
 import type { ExecutionEvent } from './executions.ts';
 
 // A read action that takes a while, so repeats of its request_id arrive while it still runs.
@@ -142,6 +142,34 @@ test('a repeat of a long-running request_id gets the same 202 at once while it r
     assert.equal(ended.status, 200);
     assert.equal(ended.body.execution_id, first.body.execution_id);
     assert.deepEqual(ended.body.result, { followed: true });
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test("a token named like the local admin is another principal: the local admin's request ids are not its", async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const calls = { n: 0 };
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(slowRead(calls)) });
+  const impostor: Principal = { id: 'token/0badc0de', name: 'local', role: 'viewer', via: 'token' };
+  try {
+    const request = { request_id: 'cli-1', action: 'system.info', target: { env: 'dev' } };
+    const local = await agent.executor.execute(request, LOCAL_PRINCIPAL);
+    const replay = await agent.executor.execute(request, impostor);
+    assert.equal(replay.status, 200, JSON.stringify(replay.body));
+    assert.notEqual(replay.body.execution_id, local.body.execution_id, 'not the cached answer of local');
+    assert.equal(calls.n, 2, 'it ran again, as a request of its own');
+    const conflict = await agent.executor.execute({ ...request, target: { env: 'stage' } }, impostor);
+    assert.equal(conflict.status, 409, 'its own key, conflicting with its own first payload');
+    assert.equal(agent.executions.get(String(local.body.execution_id)).principal, 'local');
+    assert.equal(agent.executions.get(String(replay.body.execution_id)).principal, 'token/0badc0de');
+    const entries = agent.audit.query({ requestId: 'cli-1' }).items;
+    assert.deepEqual(
+      [...new Set(entries.map((e) => `${e.actor} ${e.via} ${e.principal}`))],
+      ['local local local', 'local token token/0badc0de'],
+      'the audit keeps the name and tells the principals apart',
+    );
   } finally {
     await agent.close();
     rmSync(home, { recursive: true, force: true });

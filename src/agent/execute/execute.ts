@@ -5,13 +5,14 @@ import { parseDuration } from '../../actions/builtin/duration.ts';
 import { createMemoryLog } from '../../actions/log-file.ts';
 import type { ActionRegistry } from '../../actions/registry.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
-import type { Confirmations } from '../auth/confirmations.ts';
+import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Executions } from './executions.ts';
 import { newExecutionId } from './executions.ts';
 import type { Claim, IdempotencyKeys, StoredResponse } from './idempotency.ts';
 import { cappedLogEvents } from './log-events.ts';
 import { canonicalHash } from './request-hash.ts';
+import { targetText } from './target-text.ts';
 import type {
   AuditRecord,
   AuditSink,
@@ -71,12 +72,6 @@ function errorResponse(error: unknown): ExecuteResponse {
   return { status: e.httpStatus, body: e.toJSON() };
 }
 
-function targetText(target: ExecuteRequest['target']): string {
-  return Object.entries(target)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(',');
-}
-
 /**
  * The one enforcement path of every caller (REST, CLI, pipeline tasks): validate → (authenticated principal) →
  * policy → confirmation → idempotency → run (timeout, output cap) → audit → respond. The action's risk comes from
@@ -132,6 +127,8 @@ export class ActionExecutor {
     const base: Omit<AuditRecord, 'decision'> = {
       at: '',
       actor: principal.name,
+      via: principal.via,
+      principal: principal.id,
       action: definition.name,
       version: definition.version,
       env: request.target.env,
@@ -156,7 +153,7 @@ export class ActionExecutor {
       let seen: ReturnType<IdempotencyKeys['peek']>;
       try {
         seen = this.#deps.idempotency.peek(
-          principal.name,
+          principal.id,
           request.request_id,
           payloadHashOf(definition, params, request),
         );
@@ -186,10 +183,19 @@ export class ActionExecutor {
         version: definition.version,
         params,
         target: request.target,
-        principal: principal.name,
+        principal: principal.id,
       });
       const token = request.confirmation_token;
-      if (token === undefined) return this.#challenge(answer, binding, principal, request, audit);
+      if (token === undefined) {
+        const shown = {
+          action: definition.name,
+          version: definition.version,
+          params: redactedParams,
+          target: request.target,
+          request_id: request.request_id,
+        };
+        return this.#challenge(answer, binding, principal, request, shown, audit);
+      }
       const { confirmations } = this.#deps;
       let approvedBy: string | undefined;
       try {
@@ -279,12 +285,14 @@ export class ActionExecutor {
     binding: string,
     principal: Principal,
     request: ExecuteRequest,
+    shown: ConfirmedRequest,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
   ): Promise<ExecuteResponse> {
     const challenge = this.#deps.confirmations.issue(binding, principal, {
       ttlMs: this.#deps.confirmationTtlMs,
       env: request.target.env,
       approval: answer.approval ?? 'self',
+      request: shown,
     });
     await audit({ decision: 'confirmation_required', policyIds: answer.policyIds, reasons: answer.reasons });
     return {
@@ -317,7 +325,7 @@ export class ActionExecutor {
     const prepared = executions.prepare({
       id: executionId,
       request_id: request.request_id,
-      principal: principal.name,
+      principal: principal.id,
       action: definition.name,
       version: definition.version,
       env: request.target.env,
@@ -338,8 +346,8 @@ export class ActionExecutor {
     let claim: Awaited<ReturnType<typeof idempotency.claim>>;
     try {
       claim = oneCommit
-        ? (idempotency.lookup(principal.name, request.request_id, payloadHash) ?? { state: 'new' })
-        : await idempotency.claim(principal.name, request.request_id, payloadHash, executionId, (db) => {
+        ? (idempotency.lookup(principal.id, request.request_id, payloadHash) ?? { state: 'new' })
+        : await idempotency.claim(principal.id, request.request_id, payloadHash, executionId, (db) => {
             // The decision's audit entry, the execution record and the key's claim commit together.
             prepared.persist(db);
             this.#deps.audit.appendIn(db, allowed);
@@ -365,7 +373,7 @@ export class ActionExecutor {
     const final = new Promise<StoredResponse>((resolve) => {
       settle = resolve;
     });
-    idempotency.track(principal.name, request.request_id, payloadHash, final);
+    idempotency.track(principal.id, request.request_id, payloadHash, final);
 
     const running = this.#invoke(
       definition,
@@ -373,7 +381,7 @@ export class ActionExecutor {
       request,
       executionId,
       audit,
-      principal.name,
+      principal.id,
       options.context,
       oneCommit ? { allowed, payloadHash } : undefined,
       shownTarget,
@@ -410,7 +418,7 @@ export class ActionExecutor {
     if (seen.executionId && definition.longRunning?.(params) && !options.wait)
       return accepted(definition, request, seen.executionId);
     return (await this.#deps.idempotency.wait(
-      principal.name,
+      principal.id,
       request.request_id,
       options.signal,
     )) as ExecuteResponse;
@@ -423,7 +431,7 @@ export class ActionExecutor {
     request: ExecuteRequest,
     executionId: string,
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
-    principalName: string,
+    principalId: string,
     given: ExecuteOptions['context'] | undefined,
     unclaimed: { allowed: AuditRecord; payloadHash: string } | undefined,
     shownTarget: ExecuteRequest['target'],
@@ -537,8 +545,8 @@ export class ActionExecutor {
     await Promise.all([
       ...ending,
       unclaimed
-        ? idempotency.record(principalName, request.request_id, unclaimed.payloadHash, executionId, response)
-        : idempotency.complete(principalName, request.request_id, response),
+        ? idempotency.record(principalId, request.request_id, unclaimed.payloadHash, executionId, response)
+        : idempotency.complete(principalId, request.request_id, response),
     ]);
     return response;
   }

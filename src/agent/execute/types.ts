@@ -51,7 +51,12 @@ export interface PolicyDecider {
 /** One audit entry as execute() writes it (params and results already redacted). */
 export interface AuditRecord {
   at: string;
+  /** The principal's name, for people. */
   actor: string;
+  /** How the actor came in: an API token, or the local CLI user. */
+  via?: Principal['via'];
+  /** The principal's identity (`token/<id>` or `local`): unambiguous where names could be alike. */
+  principal?: string;
   action?: string;
   version?: string;
   decision: 'allowed' | 'denied' | 'confirmation_required' | 'executed' | 'failed';
@@ -66,6 +71,8 @@ export interface AuditRecord {
   error?: { code: string; message: string };
   durationMs?: number;
   dryRun?: boolean;
+  /** The client address of a request refused before any route ran. */
+  source?: string;
 }
 
 /** The audit port: resolves once the entry is durable. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Risk } from '../../actions/action.ts';
-import type { Role } from '../auth/principal.ts';
+import { LOCAL_PRINCIPAL, type Role } from '../auth/principal.ts';
 import { PolicyEngine, principalFor } from './policy-engine.ts';
 
 function home(files: Record<string, string> = {}) {
@@ -52,7 +52,7 @@ test('the default policy: role × risk × environment', async () => {
       // So does an environment name dvm does not know (deny by default): `production` is not a way around it.
       for (const unknown of ['production', 'prd', 'Prod'])
         assert.equal(ask(engine, role, risk, unknown), gated, `${role} ${risk} ${unknown}`);
-      for (const safe of ['test', 'local'])
+      for (const safe of ['test', 'local', 'pipeline'])
         assert.equal(ask(engine, role, risk, safe), dev, `${role} ${risk} ${safe}`);
       if (gated === 'confirm') assert.equal(ask(engine, role, risk, 'prod', { confirmed: true }), 'allow');
     }
@@ -83,7 +83,7 @@ test('an action outside the allowlist is denied to everyone, with the policy tha
   );
   assert.equal(
     engine.decide({
-      principal: { name: 'local', role: 'admin', via: 'local' },
+      principal: LOCAL_PRINCIPAL,
       action: { name: 'exec', version: '1.0.0', risk: 'write' },
       target: { env: 'dev' },
       confirmed: false,
@@ -141,6 +141,36 @@ when { context.action == "docker.restart_container" && resource.env == "prod" };
   }
 });
 
+test('a policy entry that cannot be read is DVM_POLICY_INVALID naming it, and the previous set stays', async () => {
+  const h = home({ 'freeze.cedar': '@id("freeze")\nforbid (principal, action, resource);\n' });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    for (const [name, make, why] of [
+      ['dangling.cedar', (f: string) => symlinkSync('/nonexistent/x', f), /does not exist/],
+      ['dir.cedar', (f: string) => mkdirSync(f), /is a directory/],
+    ] as const) {
+      const file = join(h.dir, 'policies', name);
+      make(file);
+      assert.throws(
+        () => engine.reload(),
+        (error: { code: string; message: string; location: { file: string } }) =>
+          error.code === 'DVM_POLICY_INVALID' && error.location.file === file && why.test(error.message),
+      );
+      assert.equal(ask(engine, 'admin', 'read', 'dev'), 'deny', 'the previous policies stay in force');
+      rmSync(file, { recursive: true });
+    }
+    await assert.rejects(
+      async () => {
+        symlinkSync('/nonexistent/x', join(h.dir, 'policies', 'at-start.cedar'));
+        await PolicyEngine.load(h.dir);
+      },
+      { code: 'DVM_POLICY_INVALID', message: /at-start\.cedar/ },
+    );
+  } finally {
+    h.done();
+  }
+});
+
 test('the two-person rule: in prod a second principal must approve, never the requester', async () => {
   const h = home({
     'two-person.cedar': `@id("prod-second-approver")
@@ -171,6 +201,53 @@ unless { context has approver && context.approver != context.principal };
       'allow',
       'stage needs no second person',
     );
+  } finally {
+    h.done();
+  }
+});
+
+test('a gate applies only to what would be permitted once it is satisfied; the rest is denied at once', async () => {
+  const h = home({
+    'two-person.cedar': readFileSync(
+      new URL('../../../examples/policies/two-person-prod.cedar', import.meta.url),
+      'utf8',
+    ),
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    const decide = (role: Role, risk: Risk, extra: { confirmed?: boolean; approver?: string } = {}) => {
+      const answer = engine.decide({
+        principal: principalFor(`someone-${role}`, role),
+        action: { name: risk === 'write' ? 'notify.alert' : 'data.truncate', version: '1.0.0', risk },
+        target: { env: 'prod' },
+        confirmed: extra.confirmed ?? false,
+        dryRun: false,
+        ...(extra.approver ? { approver: extra.approver } : {}),
+      });
+      return [answer.decision, answer.approval ?? null, [...answer.policyIds].sort().join(',')];
+    };
+    // No permit for these, whatever a second principal does: 403 now, not a 428 to approve.
+    assert.deepEqual(decide('viewer', 'write'), ['deny', null, 'default-deny']);
+    assert.deepEqual(decide('viewer', 'write', { confirmed: true }), ['deny', null, 'default-deny']);
+    assert.deepEqual(decide('viewer', 'write', { confirmed: true, approver: 'other' }), [
+      'deny',
+      null,
+      'default-deny',
+    ]);
+    assert.deepEqual(decide('operator', 'destructive'), ['deny', null, 'default-deny']);
+    assert.deepEqual(decide('operator', 'destructive', { confirmed: true }), ['deny', null, 'default-deny']);
+    // What is permitted keeps its gates.
+    assert.deepEqual(decide('operator', 'write'), [
+      'confirm',
+      'other-principal',
+      'confirm-stage-prod,prod-second-approver',
+    ]);
+    assert.deepEqual(decide('admin', 'destructive', { confirmed: true }), [
+      'deny',
+      'other-principal',
+      'prod-second-approver',
+    ]);
+    assert.deepEqual(decide('admin', 'destructive', { confirmed: true, approver: 'other' })[0], 'allow');
   } finally {
     h.done();
   }

@@ -56,6 +56,23 @@ function causeOf(file: string, text: string, error: CedarError, offset = 0): Err
   };
 }
 
+// A policy file or directory that cannot be read, as a cause naming it.
+function unreadable(file: string, error: unknown): ErrorCause {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'it does not exist (a dangling link, or removed while being read)'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : (error as Error).message;
+  return {
+    code: 'DVM_POLICY_INVALID',
+    file,
+    message: `cannot be read: ${why}`,
+    fix: 'Make it a readable Cedar file, or remove it.',
+  };
+}
+
 let generation = 0;
 const DECISION_CACHE_SIZE = 10_000;
 
@@ -67,6 +84,9 @@ export class PolicyEngine {
   readonly #home: string | undefined;
   #cedar: Cedar;
   #setId = '';
+  // The same policies without the gate forbids (@confirmation, @approval): what is permitted once every gate is
+  // satisfied. A gate only ever turns an allow into a challenge, never a deny into one.
+  #ungatedSetId = '';
   #policies = new Map<string, LoadedPolicy>();
   #sources: string[] = [];
   // Decisions by request: Cedar is deterministic for the same entities and context, and policies only change on
@@ -96,23 +116,27 @@ export class PolicyEngine {
   }
 
   /**
-   * Reads the policy files again. When one fails to parse or validate this throws DVM_POLICY_INVALID (file, line,
-   * column, Cedar's message) and the policies loaded before stay in force.
+   * Reads the policy files again. When one cannot be read, parsed or validated this throws DVM_POLICY_INVALID
+   * (file, line, column, the reason) and the policies loaded before stay in force.
    */
   reload(): void {
     const files = [DEFAULT_POLICY_FILE];
+    const causes: ErrorCause[] = [];
     const dir = this.#home ? policiesDir(this.#home) : undefined;
     if (dir && existsSync(dir)) {
-      for (const name of readdirSync(dir).sort()) if (name.endsWith('.cedar')) files.push(join(dir, name));
+      try {
+        for (const name of readdirSync(dir).sort()) if (name.endsWith('.cedar')) files.push(join(dir, name));
+      } catch (error) {
+        causes.push(unreadable(dir, error));
+      }
     }
     const loaded = new Map<string, LoadedPolicy>();
-    const causes: ErrorCause[] = [];
     for (const file of files) this.#readFile(file, loaded, causes);
     if (causes.length === 0) causes.push(...this.#validate(loaded));
     if (causes.length > 0) {
       throw new DvmError(
         'DVM_POLICY_INVALID',
-        `${causes.length === 1 ? 'a policy is' : `${causes.length} policies are`} not valid: ${causes[0].file}:${causes[0].line ?? '?'}: ${causes[0].message}${this.#setId ? '; the previous policies stay in force' : ''}`,
+        `${causes.length === 1 ? 'a policy is' : `${causes.length} policies are`} not valid: ${causes[0].file}${causes[0].line ? `:${causes[0].line}` : ''}: ${causes[0].message}${this.#setId ? '; the previous policies stay in force' : ''}`,
         {
           file: causes[0].file,
           line: causes[0].line,
@@ -123,7 +147,21 @@ export class PolicyEngine {
       );
     }
     const setId = `dvm-policies-${++generation}`;
-    const staticPolicies = Object.fromEntries([...loaded.values()].map((p) => [p.id, p.text]));
+    const all = [...loaded.values()];
+    this.#preparse(setId, all);
+    this.#preparse(
+      `${setId}-ungated`,
+      all.filter((p) => !isGate(p)),
+    );
+    this.#setId = setId;
+    this.#ungatedSetId = `${setId}-ungated`;
+    this.#policies = loaded;
+    this.#sources = files;
+    this.#decisions.clear();
+  }
+
+  #preparse(setId: string, policies: LoadedPolicy[]): void {
+    const staticPolicies = Object.fromEntries(policies.map((p) => [p.id, p.text]));
     const answer = this.#cedar.preparsePolicySet(setId, { staticPolicies });
     if (answer.type === 'failure') {
       throw new DvmError(
@@ -134,14 +172,17 @@ export class PolicyEngine {
         },
       );
     }
-    this.#setId = setId;
-    this.#policies = loaded;
-    this.#sources = files;
-    this.#decisions.clear();
   }
 
   #readFile(file: string, into: Map<string, LoadedPolicy>, causes: ErrorCause[]): void {
-    const text = readFileSync(file, 'utf8');
+    let text: string;
+    try {
+      // A dangling link, a directory named *.cedar, a file removed since the listing: a cause, never a crash.
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      causes.push(unreadable(file, error));
+      return;
+    }
     const parts = this.#cedar.policySetTextToParts(text);
     if (parts.type === 'failure') {
       for (const error of parts.errors) causes.push(causeOf(file, text, error));
@@ -216,7 +257,10 @@ export class PolicyEngine {
     });
   }
 
-  #authorize(query: PolicyQuery): { allowed: boolean; determining: string[]; errors: string[] } {
+  #authorize(
+    query: PolicyQuery,
+    setId = this.#setId,
+  ): { allowed: boolean; determining: string[]; errors: string[] } {
     const principal = { type: 'Dvm::Principal', id: query.principal.name };
     const resource = { type: 'Dvm::Target', id: query.target.env };
     const answer = this.#cedar.statefulIsAuthorized({
@@ -233,7 +277,7 @@ export class PolicyEngine {
         principal: query.principal.name,
         ...(query.approver ? { approver: query.approver } : {}),
       },
-      preparsedPolicySetId: this.#setId,
+      preparsedPolicySetId: setId,
       entities: [
         { uid: principal, attrs: { role: query.principal.role }, parents: [] },
         { uid: resource, attrs: { env: query.target.env }, parents: [] },
@@ -296,7 +340,12 @@ export class PolicyEngine {
     const gates =
       first.determining.length > 0 &&
       first.determining.every((id) => gate(id, 'confirmation') || gate(id, 'approval'));
-    if (gates && !query.confirmed && first.determining.some((id) => gate(id, 'confirmation'))) {
+    if (!gates) return this.#deny(query, first.determining, first.errors);
+    // A gate applies only when the request would be permitted once it is satisfied (confirmed, approved):
+    // otherwise it is denied now, not challenged for an approval that could never make it run.
+    const opened = this.#authorize({ ...query, confirmed: true }, this.#ungatedSetId);
+    if (!opened.allowed) return this.#deny(query, opened.determining, opened.errors);
+    if (!query.confirmed && first.determining.some((id) => gate(id, 'confirmation'))) {
       const confirmed = this.#authorize({ ...query, confirmed: true });
       if (confirmed.allowed) {
         return {
@@ -318,7 +367,7 @@ export class PolicyEngine {
       }
       return this.#deny(query, confirmed.determining, confirmed.errors);
     }
-    if (gates && first.determining.every((id) => gate(id, 'approval'))) {
+    if (first.determining.every((id) => gate(id, 'approval'))) {
       return { ...this.#deny(query, first.determining, first.errors), approval: 'other-principal' };
     }
     return this.#deny(query, first.determining, first.errors);
@@ -345,5 +394,13 @@ export function principalFor(
   role: Principal['role'],
   via: Principal['via'] = 'token',
 ): Principal {
-  return { name, role, via };
+  return { id: via === 'local' ? name : `token/${name}`, name, role, via };
+}
+
+// A forbid that gates (asks for a confirmation or a second principal) rather than denies.
+function isGate(policy: LoadedPolicy): boolean {
+  return (
+    policy.effect === 'forbid' &&
+    (policy.annotations.confirmation !== undefined || policy.annotations.approval !== undefined)
+  );
 }

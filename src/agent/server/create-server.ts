@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { auditFiltersOf } from '../audit/audit-query.ts';
-import type { Principal } from '../auth/principal.ts';
+import { approveConfirmation } from '../auth/approvals.ts';
+import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import type { AgentServices } from './agent-services.ts';
+import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
 import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
@@ -19,6 +21,10 @@ export const BODY_LIMIT = 1024 * 1024;
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The spec of the matched route; requests without one (404s) need a token like any other. */
+    spec?: RouteSpec;
   }
 }
 
@@ -47,37 +53,72 @@ function fromFastifyError(error: { statusCode?: number; code?: string; message: 
   return new DvmError('DVM_INTERNAL', `unexpected server error: ${error.message}`);
 }
 
-/** Builds the agent API (not yet listening): every route but health needs a bearer token. */
+/**
+ * Builds the agent API (not yet listening): every request needs a bearer token except on a route whose spec is
+ * public (health); the spec comes from the matched route itself, so an unmatched request is authenticated too.
+ */
 export function createAgentServer(
   services: AgentServices,
-  options: { metrics?: AgentMetrics; version?: string } = {},
+  options: { metrics?: AgentMetrics; version?: string; denialAudit?: DenialAuditOptions } = {},
 ): FastifyInstance {
   const metrics = options.metrics ?? createMetrics();
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
-  const specs = new Map(ROUTES.map((r) => [`${r.method} ${r.url}`, r]));
+  const denials = new DenialAudit(services.audit, options.denialAudit);
+  // No automatic HEAD routes: the API answers exactly the methods of ROUTES.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    exposeHeadRoutes: false,
+  });
+
+  // Every route carries its spec, so the hook below never meets a matched route it cannot decide for.
+  app.addHook('onRoute', (options) => {
+    if (!options.config?.spec) throw new Error(`route ${options.method} ${options.url} has no RouteSpec`);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
-    const spec = specs.get(`${request.method} ${request.routeOptions.url}`);
-    if (!spec) return; // 404 handler answers
-    if (spec.role === 'public') return;
+    // Deny by default: only a matched route whose own spec says public skips authentication.
+    const spec = request.routeOptions.config?.spec;
+    if (spec?.role === 'public') return;
+    const where = () => `${request.method} ${spec?.url ?? request.url.split('?')[0].slice(0, 200)}`;
     try {
       request.principal = services.tokens.authenticate(request.headers.authorization);
     } catch (error) {
       if (!isDvmError(error)) throw error;
+      const reason = String(error.details.reason);
+      await denials.record({
+        kind: reason,
+        actor: ANONYMOUS,
+        reasons: [`${where()}: not authenticated (${reason})`],
+        error: { code: error.code, message: error.message },
+        source: request.ip,
+      });
       reply.header('www-authenticate', 'Bearer realm="dvm"');
       return send(reply, error);
     }
-    if (!roleAtLeast(request.principal.role, spec.role)) {
-      return send(
-        reply,
-        new DvmError('DVM_FORBIDDEN', `${spec.method} ${spec.url} needs the ${spec.role} role`, {
-          fix: `Use a token with role ${spec.role} or higher (dvm token create --role ${spec.role}).`,
-          details: { role: request.principal.role, needs: spec.role },
-        }),
-      );
+    // An unmatched request (404) needs a valid token but no particular role.
+    if (spec && !roleAtLeast(request.principal.role, spec.role)) {
+      const error = new DvmError('DVM_FORBIDDEN', `${spec.method} ${spec.url} needs the ${spec.role} role`, {
+        fix: `Use a token with role ${spec.role} or higher (dvm token create --role ${spec.role}).`,
+        details: { role: request.principal.role, needs: spec.role },
+      });
+      const { name, via, id } = request.principal;
+      await denials.record({
+        kind: 'role',
+        actor: name,
+        via,
+        principal: id,
+        reasons: [`${where()} needs the ${spec.role} role, not ${request.principal.role}`],
+        error: { code: error.code, message: error.message },
+        source: request.ip,
+      });
+      return send(reply, error);
     }
   });
+
+  // Counted denials are written before the agent (and its audit) closes.
+  app.addHook('onClose', async () => denials.flush());
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -111,7 +152,7 @@ export function createAgentServer(
 
   const principalOf = (request: FastifyRequest): Principal => request.principal as Principal;
   const route = (spec: RouteSpec, handler: (request: FastifyRequest, reply: FastifyReply) => unknown) =>
-    app.route({ method: spec.method, url: spec.url, handler: handler as never });
+    app.route({ method: spec.method, url: spec.url, config: { spec }, handler: handler as never });
   const byUrl = (method: string, url: string) =>
     ROUTES.find((r) => r.method === method && r.url === url) as RouteSpec;
 
@@ -153,30 +194,29 @@ export function createAgentServer(
     return reply.code(response.status).send(response.body);
   });
 
-  route(byUrl('POST', '/v1/confirmations/approve'), async (request) => {
-    const token = (request.body as { confirmation_token?: unknown } | undefined)?.confirmation_token;
+  const confirmationTokenOf = (request: FastifyRequest): unknown =>
+    (request.body as { confirmation_token?: unknown } | undefined)?.confirmation_token;
+
+  route(byUrl('POST', '/v1/confirmations/lookup'), async (request) => {
+    const token = confirmationTokenOf(request);
     if (typeof token !== 'string') {
       throw new DvmError('DVM_REQUEST_INVALID', 'confirmation_token is required', {
         fix: 'Send {"confirmation_token": "dvmc_…"} from the 428 challenge.',
         path: 'confirmation_token',
       });
     }
-    const approver = principalOf(request);
-    const { requestedBy } = services.confirmations.approve(token, approver);
-    await services.audit.append({
-      at: new Date().toISOString(),
-      actor: approver.name,
-      decision: 'allowed',
-      reasons: [`approved the confirmation requested by ${requestedBy}`],
-    });
-    return { approved: true, approved_by: approver.name, requested_by: requestedBy };
+    return services.confirmations.pending(token);
   });
+
+  route(byUrl('POST', '/v1/confirmations/approve'), async (request) =>
+    approveConfirmation(services, confirmationTokenOf(request), principalOf(request)),
+  );
 
   const visibleExecution = (request: FastifyRequest) => {
     const { id } = request.params as { id: string };
     const record = services.executions.get(id);
     const principal = principalOf(request);
-    if (record.principal !== principal.name && principal.role !== 'admin') {
+    if (record.principal !== principal.id && principal.role !== 'admin') {
       // Someone else's execution looks exactly like a missing one.
       throw new DvmError('DVM_EXECUTION_NOT_FOUND', `no execution has the id "${id}"`, {
         fix: 'Use the execution_id an execute request of yours answered with.',

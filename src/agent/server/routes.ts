@@ -47,8 +47,22 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: 'POST',
+    url: '/v1/confirmations/lookup',
+    summary:
+      'What a pending confirmation is for — action, version, redacted params, target, request_id, requested_by, expires_at — before approving it (the token goes in the body, never the URL).',
+    role: 'operator',
+    responses: { '200': 'the pending confirmation' },
+    requestBody: {
+      type: 'object',
+      required: ['confirmation_token'],
+      properties: { confirmation_token: { type: 'string' } },
+    },
+  },
+  {
+    method: 'POST',
     url: '/v1/confirmations/approve',
-    summary: "A second principal approves another principal's pending confirmation (no self-approval).",
+    summary:
+      "A second principal approves another principal's pending confirmation (no self-approval); answers what it approved. Every attempt is audited.",
     role: 'operator',
     responses: { '200': 'approved' },
     requestBody: {

@@ -99,4 +99,30 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
         FROM audit;
     `,
   },
+  {
+    version: 3,
+    description:
+      'executions, idempotency keys and confirmations are keyed by principal identity (token/<id> or local), not name',
+    // A token's name becomes its identity; `local` stays the local admin's (a token could be named so before
+    // built-in names were reserved, and such tokens are refused from now on).
+    sql: `
+      ALTER TABLE confirmations ADD COLUMN principal_name TEXT;
+      UPDATE confirmations SET principal_name = principal;
+      UPDATE executions SET principal = 'token/' || (SELECT id FROM tokens WHERE tokens.name = executions.principal)
+        WHERE principal <> 'local' AND principal IN (SELECT name FROM tokens);
+      UPDATE idempotency SET principal = 'token/' || (SELECT id FROM tokens WHERE tokens.name = idempotency.principal)
+        WHERE principal <> 'local' AND principal IN (SELECT name FROM tokens);
+      UPDATE confirmations SET principal = 'token/' || (SELECT id FROM tokens WHERE tokens.name = confirmations.principal)
+        WHERE principal <> 'local' AND principal IN (SELECT name FROM tokens);
+    `,
+  },
+  {
+    version: 4,
+    description:
+      'confirmations keep what they are for (action, version, redacted params, target, request id)',
+    sql: `
+      ALTER TABLE confirmations ADD COLUMN approval TEXT;
+      ALTER TABLE confirmations ADD COLUMN request TEXT;
+    `,
+  },
 ];

@@ -65,7 +65,7 @@ async function confirm(
       'DVM_CONFIRMATION_REQUIRED',
       `${request.action} in ${request.target.env} needs a second principal to approve it first`,
       {
-        fix: `Ask another operator to approve token ${token} (POST /v1/confirmations/approve), then run again with the same --param values.`,
+        fix: `Ask another operator to check what token ${token} is for (POST /v1/confirmations/lookup) and approve it (POST /v1/confirmations/approve), then run again with the same --param values.`,
         details: { challenge: details.challenge },
       },
     );
@@ -150,6 +150,11 @@ export const command: Command = {
     const [sub, name] = ctx.positionals;
     const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
     const remote = server ? new AgentClient(server, ctx.io.env.DVM_TOKEN) : undefined;
+    if (!remote && ctx.io.env.DVM_TOKEN) {
+      ctx.io.stderr.write(
+        'warning: DVM_TOKEN is set but no server is (--server or DVM_SERVER): running in-process as the local admin; the token is not used\n',
+      );
+    }
     if (sub === 'list') return list(ctx, remote);
     if (sub !== 'run' || !name) {
       throw new DvmError('DVM_USAGE', 'usage: dvm action list | dvm action run NAME [--param k=v …]', {

@@ -1,4 +1,4 @@
-import { isRole, type Principal, ROLES } from '../../agent/auth/principal.ts';
+import { isRole, LOCAL_PRINCIPAL, type Principal, ROLES } from '../../agent/auth/principal.ts';
 import { TokenStore } from '../../agent/auth/tokens.ts';
 import { PolicyEngine, policiesDir } from '../../agent/policy/policy-engine.ts';
 import { createAgentRegistry } from '../../agent/registry.ts';
@@ -17,7 +17,7 @@ Policies are Cedar (https://www.cedarpolicy.com): the shipped default (RBAC, all
 and prod) plus every *.cedar file in $DVM_HOME/policies/. A forbid anywhere overrides every permit; no permit
 means deny. Annotate a forbid with @confirmation("required") to make it a confirmation gate (428 instead of 403),
 with @approval("other-principal") to require a second principal's approval, and with @reason("…") for the text
-callers see.
+callers see. A gate only applies to what some permit allows once it is satisfied; the rest is denied at once.
 
 test shows the decision for a principal (a token's name, or role:viewer|operator|admin), an action (its risk
 comes from the registry) and a target, and the policies behind it; --target env=… (default dev).`;
@@ -27,18 +27,18 @@ function principalOf(ctx: CommandContext, given: string): Principal {
     const role = given.slice(5);
     if (!isRole(role))
       throw new DvmError('DVM_USAGE', `"${role}" is not a role`, { fix: `Use one of: ${ROLES.join(', ')}.` });
-    return { name: `role:${role}`, role, via: 'token' };
+    return { id: `role:${role}`, name: `role:${role}`, role, via: 'token' };
   }
-  if (given === 'local') return { name: 'local', role: 'admin', via: 'local' };
+  if (given === LOCAL_PRINCIPAL.name) return LOCAL_PRINCIPAL;
   const db = openAgentDb(agentDbPath(ctx.home));
   try {
-    const role = new TokenStore(db).roleOf(given);
-    if (!role) {
+    const principal = new TokenStore(db).principalNamed(given);
+    if (!principal) {
       throw new DvmError('DVM_NOT_FOUND', `no token is named "${given}"`, {
         fix: 'Pass a token name from `dvm token list`, `local`, or role:viewer|operator|admin.',
       });
     }
-    return { name: given, role, via: 'token' };
+    return principal;
   } finally {
     db.close();
   }

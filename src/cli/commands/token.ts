@@ -8,11 +8,13 @@ import { formatAge, renderTable } from '../output/table.ts';
 const USAGE = `Usage:
   dvm token create --name NAME --role viewer|operator|admin [--ttl 24h]
   dvm token list [-o table|json]
-  dvm token revoke NAME
+  dvm token revoke ID|NAME | --id ID | --name NAME
 
 Bearer tokens of the agent API (dvm serve). create prints the token once, on stdout; only its SHA-256 hash is
 stored. viewer runs read actions, operator also write actions, admin also destructive ones (the default
-policy; see dvm policy test). A revoked or expired token is refused with 401.`;
+policy; see dvm policy test). A revoked or expired token is refused with 401. Names are never reused, not even
+after a revocation; they cannot look like an id (8 hex digits) or be a built-in principal's (local). --ttl is at
+most 3650d. revoke takes an exact id first, else a name.`;
 
 function ttlOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -30,7 +32,7 @@ function ttlOf(value: string | undefined): number | undefined {
 export const command: Command = {
   summary: 'Create, list and revoke agent API tokens',
   usage: USAGE,
-  flags: ['name', 'role', 'ttl', 'output'],
+  flags: ['name', 'id', 'role', 'ttl', 'output'],
   async run(ctx) {
     const [sub, arg] = ctx.positionals;
     const db = openAgentDb(agentDbPath(ctx.home));
@@ -76,13 +78,14 @@ export const command: Command = {
         return 0;
       }
       if (sub === 'revoke') {
-        const name = arg ?? ctx.flags.name;
-        if (!name)
-          throw new DvmError('DVM_USAGE', 'dvm token revoke needs a token name', {
-            fix: 'Run dvm token list.',
+        const given = [arg, ctx.flags.id, ctx.flags.name].filter((v) => v !== undefined);
+        if (given.length !== 1)
+          throw new DvmError('DVM_USAGE', 'dvm token revoke needs one token: an id or name, --id or --name', {
+            fix: 'Run dvm token list, then e.g. dvm token revoke --id 6f1c2a9b.',
           });
-        const info = tokens.revoke(name);
-        ctx.io.stdout.write(`token ${info.name} revoked\n`);
+        const by = ctx.flags.id !== undefined ? 'id' : ctx.flags.name !== undefined ? 'name' : 'either';
+        const info = tokens.revoke(given[0] as string, by);
+        ctx.io.stdout.write(`token ${info.name} (${info.id}) revoked\n`);
         return 0;
       }
       throw new DvmError(

@@ -1,0 +1,66 @@
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { targetText } from '../execute/target-text.ts';
+import type { AuditRecord, AuditSink } from '../execute/types.ts';
+import type { Confirmations, PendingConfirmation } from './confirmations.ts';
+import type { Principal } from './principal.ts';
+
+/** What an approval answers: the confirmation it approved, what that request runs, and who approved it. */
+export type Approval = PendingConfirmation & { approved: true; approved_by: string };
+
+/**
+ * A second principal approves a pending confirmation. Every attempt is audited — approved (`allowed`) or
+ * refused (`denied`, with the reason) — with the action, version, target, params and request id it was for.
+ */
+export async function approveConfirmation(
+  deps: { confirmations: Confirmations; audit: AuditSink },
+  token: unknown,
+  approver: Principal,
+): Promise<Approval> {
+  const known = deps.confirmations.describe(token);
+  const entry = (outcome: Pick<AuditRecord, 'decision' | 'reasons' | 'error'>): AuditRecord => ({
+    at: new Date().toISOString(),
+    actor: approver.name,
+    via: approver.via,
+    principal: approver.id,
+    ...(known?.action
+      ? {
+          action: known.action,
+          version: known.version,
+          env: known.target?.env as string | undefined,
+          target: known.target ? targetText(known.target as { env: string }) : undefined,
+          requestId: known.request_id,
+          params: known.params,
+        }
+      : {}),
+    ...outcome,
+  });
+  try {
+    if (typeof token !== 'string') {
+      throw new DvmError('DVM_REQUEST_INVALID', 'confirmation_token is required', {
+        fix: 'Send {"confirmation_token": "dvmc_…"} from the 428 challenge.',
+        path: 'confirmation_token',
+      });
+    }
+    const approved = deps.confirmations.approve(token, approver);
+    await deps.audit.append(
+      entry({
+        decision: 'allowed',
+        reasons: [`approved the confirmation requested by ${approved.requested_by}`],
+      }),
+    );
+    return { approved: true, ...approved };
+  } catch (error) {
+    const e = isDvmError(error) ? error : new DvmError('DVM_INTERNAL', (error as Error).message);
+    const reason = (e.details as { reason?: string }).reason ?? e.code;
+    await deps.audit.append(
+      entry({
+        decision: 'denied',
+        reasons: [
+          `refused to approve the confirmation${known ? ` requested by ${known.requested_by}` : ''}: ${reason}`,
+        ],
+        error: { code: e.code, message: e.message },
+      }),
+    );
+    throw e;
+  }
+}

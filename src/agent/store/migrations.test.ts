@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openMigratedDatabase } from '../../store/sqlite/open-database.ts';
+import { openAgentDb } from './agent-db.ts';
+import { AGENT_MIGRATIONS } from './migrations.ts';
+
+test('upgrading keys executions, idempotency and confirmations by principal identity instead of name', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-agent-db-'));
+  const path = join(dir, 'agent.db');
+  try {
+    const v1 = openMigratedDatabase(path, AGENT_MIGRATIONS.slice(0, 1), { label: 'test' });
+    const now = new Date().toISOString();
+    v1.prepare(
+      "INSERT INTO tokens (id, name, role, hash, created_at) VALUES ('abcd1234', 'ci', 'operator', '', ?)",
+    ).run(now);
+    for (const [id, principal] of [
+      ['x1', 'ci'],
+      ['x2', 'local'],
+      ['x3', 'gone'],
+    ]) {
+      v1.prepare(
+        "INSERT INTO executions (id, principal, action, version, status, created_at) VALUES (?, ?, 'a', '1', 'succeeded', ?)",
+      ).run(id, principal, now);
+      v1.prepare(
+        'INSERT INTO idempotency (principal, request_id, payload_hash, created_at) VALUES (?, ?, ?, ?)',
+      ).run(principal, id, 'h', now);
+    }
+    v1.prepare(
+      "INSERT INTO confirmations (id, binding, principal, created_at, expires_at) VALUES ('c1', 'b', 'ci', ?, ?)",
+    ).run(now, now);
+    v1.close();
+
+    const db = openAgentDb(path);
+    const column = (sql: string) => (db.prepare(sql).all() as { v: string }[]).map((r) => r.v);
+    assert.deepEqual(column('SELECT principal AS v FROM executions ORDER BY id'), [
+      'token/abcd1234',
+      'local',
+      'gone',
+    ]);
+    assert.deepEqual(column('SELECT principal AS v FROM idempotency ORDER BY request_id'), [
+      'token/abcd1234',
+      'local',
+      'gone',
+    ]);
+    assert.deepEqual(column("SELECT principal || ' ' || principal_name AS v FROM confirmations"), [
+      'token/abcd1234 ci',
+    ]);
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
