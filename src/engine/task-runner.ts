@@ -223,7 +223,7 @@ export async function runTask(
         ...(res.leftovers ? { leftovers: res.leftovers } : {}),
         // The record names the process group while it runs: if dvm dies, the next dvm stops it (reapInterrupted).
         onSpawn: (pid: number) => {
-          record.pid = pid;
+          record.pgid = pid;
           res.runs.save(record);
         },
         ...(commandDone ? { onSucceeded: commandDone } : {}),

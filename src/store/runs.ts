@@ -60,11 +60,13 @@ export interface RunRecord {
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
-  /**
-   * On a root record, the dvm process that owns the run (a dead owner means the run was interrupted); on a task,
-   * the process group of its command (of the last attempt).
-   */
+  /** On a root record, the dvm process that owns the run (a dead owner means the run was interrupted). */
   pid?: number;
+  /**
+   * On a task, the process group of its command (of the last attempt). Apart from `pid`: a run of one task has a
+   * single record that is both root and task.
+   */
+  pgid?: number;
   /** Order of creation within the root run. */
   seq: number;
 }

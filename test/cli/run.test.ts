@@ -19,6 +19,7 @@ interface Run {
   results: Record<string, string>;
   exitCode?: number;
   pid?: number;
+  pgid?: number;
   message?: string;
   cacheNote?: string;
 }
@@ -143,7 +144,7 @@ test('a run killed with SIGKILL is Interrupted; --resume re-runs only what did n
   const id0 = runIdOf(stderr);
   const onDisk = () => {
     const tree = runTree(home, id0);
-    return tree.get('two/first')?.status === 'Succeeded' && tree.get('two/second')?.pid !== undefined;
+    return tree.get('two/first')?.status === 'Succeeded' && tree.get('two/second')?.pgid !== undefined;
   };
   for (let i = 0; i < 100 && !onDisk(); i++) await sleep(20);
   child.kill('SIGKILL');

@@ -60,12 +60,12 @@ export async function reapInterrupted(runs: RunStore, now = new Date()): Promise
     // The commands its tasks started (running ones, and what finished ones left in the background) outlive it:
     // stop them before anyone resumes the run.
     const stopped = await stopOrphanedTasks(root.id);
-    const recorded = new Set(tree.filter((r) => r.level === 'task').map((r) => r.pid));
+    const recorded = new Set(tree.filter((r) => r.level === 'task').map((r) => r.pgid));
     const unrecorded = [...stopped].filter(([pgid]) => !recorded.has(pgid));
     for (const record of tree) {
-      const how = record.level === 'task' && record.pid ? stopped.get(record.pid) : undefined;
+      const how = record.level === 'task' && record.pgid ? stopped.get(record.pgid) : undefined;
       const notes = [
-        how && `stopped the task's processes (process group ${record.pid}): ${how}`,
+        how && `stopped the task's processes (process group ${record.pgid}): ${how}`,
         // Groups of tasks that started just before the kill, before their group was recorded.
         record.id === root.id &&
           unrecorded.length > 0 &&

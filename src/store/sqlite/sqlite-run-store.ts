@@ -29,6 +29,7 @@ const COLUMNS = [
   'duration_ms',
   'pid',
   'seq',
+  'pgid',
 ] as const;
 
 type Row = Record<(typeof COLUMNS)[number], string | number | null>;
@@ -62,6 +63,7 @@ function toRow(r: RunRecord): (string | number | null)[] {
     r.durationMs ?? null,
     r.pid ?? null,
     r.seq,
+    r.pgid ?? null,
   ];
 }
 
@@ -96,6 +98,7 @@ function fromRow(row: Row): RunRecord {
     durationMs: opt(row.duration_ms as number | null),
     pid: opt(row.pid as number | null),
     seq: Number(row.seq),
+    pgid: opt(row.pgid as number | null),
   };
 }
 
