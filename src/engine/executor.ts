@@ -74,6 +74,7 @@ function createRecords(
     record.pid = process.pid;
     record.trigger = ex.res.trigger;
     record.commit = ex.res.commit;
+    if (ex.res.options) record.options = ex.res.options;
     if (ex.res.resumedFrom) record.message = `resumes run ${ex.res.resumedFrom}`;
   }
   ex.records.set(node, record);

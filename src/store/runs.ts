@@ -67,8 +67,22 @@ export interface RunRecord {
    * single record that is both root and task.
    */
   pgid?: number;
+  /** On a root record, how the run was asked for: `--resume` plans and runs it the same way. */
+  options?: RunOptions;
   /** Order of creation within the root run. */
   seq: number;
+}
+
+/** How a run was asked for, beyond what it runs: kept on its root record for `dvm run --resume`. */
+export interface RunOptions {
+  /** The pipeline stages named with --stage. */
+  stages?: string[];
+  /** --include-manual: manual stages ran too. */
+  includeManual?: boolean;
+  /** --parallelism, when given. */
+  parallelism?: number;
+  /** --no-cache. */
+  noCache?: boolean;
 }
 
 /** A task result stored for reuse when the same fingerprint comes again. */

@@ -9,7 +9,7 @@ import type { PlanNode } from '../../engine/plan.ts';
 import type { EngineResources } from '../../engine/resources.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
-import { FINAL_STATUSES, type RunRecord, type RunStore } from '../../store/runs.ts';
+import { FINAL_STATUSES, type RunOptions, type RunRecord, type RunStore } from '../../store/runs.ts';
 import type { StoredObject } from '../../store/store.ts';
 import type { Platform } from '../platform.ts';
 import { findObject } from '../query.ts';
@@ -133,11 +133,35 @@ async function defaultWorkdir(
   return path ? path.replace(/^~(?=$|\/)/, homedir()) : cwd;
 }
 
+// How the request asks for its run, as the root record keeps it.
+function optionsOf(request: RunRequest): RunOptions {
+  const { stages, includeManual, parallelism, noCache } = request;
+  return {
+    ...(stages?.length ? { stages } : {}),
+    ...(includeManual ? { includeManual } : {}),
+    ...(parallelism !== undefined ? { parallelism } : {}),
+    ...(noCache ? { noCache } : {}),
+  };
+}
+
+// A resumed run is asked for as the earlier one was (same stages); --stage and
+// --parallelism given again replace the earlier ones, --include-manual and --no-cache add to them.
+function resumedOptions(previous: RunOptions, request: RunRequest): RunOptions {
+  const given = optionsOf(request);
+  return {
+    ...previous,
+    ...given,
+    ...(previous.includeManual || given.includeManual ? { includeManual: true } : {}),
+    ...(previous.noCache || given.noCache ? { noCache: true } : {}),
+  };
+}
+
 /** Plans a run of a Task, Workflow, Pipeline, Orchestration or Job and creates its Pending records. */
 export async function prepare(platform: Platform, request: RunRequest): Promise<PreparedRun> {
   await reapInterrupted(platform.runs);
   let resume: Map<string, RunRecord> | undefined;
   let { kind, name, scope } = request;
+  let options = optionsOf(request);
   if (request.resume) {
     const previous = platform.runs.get(request.resume);
     if (!previous || previous.parentId) {
@@ -154,8 +178,9 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     kind = previous.kind;
     name = previous.name;
     scope = { ecosystem: previous.ecosystem, domain: previous.domain };
+    options = resumedOptions(previous.options ?? {}, request);
   }
-  const plan = await new PlanBuilder(platform, request).forObject(kind, name, scope);
+  const plan = await new PlanBuilder(platform, options).forObject(kind, name, scope);
   assertRunnable(plan);
   const resources: EngineResources = {
     runs: platform.runs,
@@ -164,8 +189,9 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     cacheDir: join(platform.home, 'cache'),
     notify: await loadNotifyConfig(platform.home),
     defaultWorkdir: await defaultWorkdir(platform, plan, request.scope, request.cwd),
-    parallelism: request.parallelism ?? (await import('node:os')).availableParallelism(),
-    noCache: request.noCache,
+    parallelism: options.parallelism ?? (await import('node:os')).availableParallelism(),
+    noCache: options.noCache,
+    options,
     resume,
     resumedFrom: request.resume,
     trigger: request.trigger ?? 'manual',

@@ -101,6 +101,11 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE runs SET pgid = pid, pid = NULL WHERE parent_id IS NOT NULL AND level = 'task';
     `,
   },
+  {
+    version: 4,
+    description: 'how a run was asked for (its options, as JSON), for dvm run --resume',
+    sql: 'ALTER TABLE runs ADD COLUMN options TEXT;',
+  },
 ];
 
 /** The schema version this build of dvm writes. */

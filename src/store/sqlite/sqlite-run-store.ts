@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { CacheEntry, RunLevel, RunRecord, RunStatus, RunStore } from '../runs.ts';
+import type { CacheEntry, RunLevel, RunOptions, RunRecord, RunStatus, RunStore } from '../runs.ts';
 
 const COLUMNS = [
   'id',
@@ -30,6 +30,7 @@ const COLUMNS = [
   'pid',
   'seq',
   'pgid',
+  'options',
 ] as const;
 
 type Row = Record<(typeof COLUMNS)[number], string | number | null>;
@@ -64,6 +65,7 @@ function toRow(r: RunRecord): (string | number | null)[] {
     r.pid ?? null,
     r.seq,
     r.pgid ?? null,
+    r.options ? JSON.stringify(r.options) : null,
   ];
 }
 
@@ -99,6 +101,7 @@ function fromRow(row: Row): RunRecord {
     pid: opt(row.pid as number | null),
     seq: Number(row.seq),
     pgid: opt(row.pgid as number | null),
+    options: row.options ? (JSON.parse(String(row.options)) as RunOptions) : undefined,
   };
 }
 
