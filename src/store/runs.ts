@@ -79,6 +79,10 @@ export interface RunOptions {
   stages?: string[];
   /** --include-manual: manual stages ran too. */
   includeManual?: boolean;
+  /** The App selected with -a (or `dvm use app`). */
+  app?: string;
+  /** Where tasks that name no workdir ran: the Job's or the selected App's path, else the current directory. */
+  workdir?: string;
   /** --parallelism, when given. */
   parallelism?: number;
   /** --no-cache. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
-// `dvm run --resume ID` runs what did not succeed the way the run was asked for: its stages.
+// `dvm run --resume ID` runs what did not succeed the way the run was asked for: its stages, its App.
 
 interface Run {
   node: string;
@@ -67,9 +67,40 @@ spec:
   const resumed = dvm(home, ['run', '--resume', id], { cwd: work });
   assert.equal(resumed.status, 0, resumed.stderr);
   const tree = runTree(home, runIdOf(resumed.stderr));
-  assert.deepEqual(tree.get('deliver')?.options, { includeManual: true, parallelism: 1 });
+  assert.deepEqual(tree.get('deliver')?.options, { includeManual: true, parallelism: 1, workdir: work });
   assert.equal(tree.get('deliver/build/produce')?.status, 'Cached');
   assert.equal(tree.get('deliver/build/produce')?.reason, 'Resumed');
   assert.equal(tree.get('deliver/ship/s')?.status, 'Succeeded', 'the manual stage ran again');
   assert.equal(readFileSync(join(work, 'ran-in'), 'utf8').split('\n').length - 1, 2);
+});
+
+test('--resume runs tasks in the App the run was started with (-a), wherever it is resumed from', (t) => {
+  const home = tempHome();
+  const app = tempDir(t, 'dvm-app-');
+  const elsewhere = tempDir(t, 'dvm-elsewhere-');
+  dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${FAIL_ONCE}---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: app1, domain: ci}
+spec: {path: ${app}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: wfrs, domain: ci}
+spec:
+  tasks:
+    - {name: a, taskRef: consume-free}
+    - {name: b, taskRef: fail-once, dependsOn: [a]}
+`,
+  });
+  const first = dvm(home, ['run', 'workflow', 'wfrs', '-d', 'ci', '-a', 'app1'], { cwd: elsewhere });
+  assert.equal(first.status, 1, first.stderr);
+  const id = runIdOf(first.stderr);
+  writeFileSync(join(app, 'go'), '');
+  const resumed = dvm(home, ['run', '--resume', id], { cwd: elsewhere });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(runTree(home, runIdOf(resumed.stderr)).get('wfrs/b')?.status, 'Succeeded');
+  assert.equal(readFileSync(join(app, 'ran-in'), 'utf8'), `${app}\n${app}\n`);
 });

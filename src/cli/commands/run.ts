@@ -28,7 +28,7 @@ export const command: Command = {
   --stage NAME          run only this pipeline stage (repeatable; manual stages included when named)
   --include-manual      run manual stages too
   --resume RUN_ID       re-run what did not succeed in an earlier run, reusing its results (and its
-                        stages, parallelism and cache setting)
+                        stages, App, working directory, parallelism and cache setting)
   -o json               stream the run's events as NDJSON
 
 On a terminal the run is a live tree; otherwise one line per state change. Ctrl-C cancels (running tasks

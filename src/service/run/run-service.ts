@@ -139,15 +139,16 @@ function optionsOf(request: RunRequest): RunOptions {
   return {
     ...(stages?.length ? { stages } : {}),
     ...(includeManual ? { includeManual } : {}),
+    ...(request.scope.app ? { app: request.scope.app } : {}),
     ...(parallelism !== undefined ? { parallelism } : {}),
     ...(noCache ? { noCache } : {}),
   };
 }
 
-// A resumed run is asked for as the earlier one was (same stages); --stage and
+// A resumed run is asked for as the earlier one was (same stages, App and working directory); --stage and
 // --parallelism given again replace the earlier ones, --include-manual and --no-cache add to them.
 function resumedOptions(previous: RunOptions, request: RunRequest): RunOptions {
-  const given = optionsOf(request);
+  const given = optionsOf({ ...request, scope: {} });
   return {
     ...previous,
     ...given,
@@ -182,13 +183,14 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   }
   const plan = await new PlanBuilder(platform, options).forObject(kind, name, scope);
   assertRunnable(plan);
+  options.workdir ??= await defaultWorkdir(platform, plan, request.scope, request.cwd);
   const resources: EngineResources = {
     runs: platform.runs,
     ...(await dataSupport(plan, platform.home)),
     runsDir: join(platform.home, 'runs'),
     cacheDir: join(platform.home, 'cache'),
     notify: await loadNotifyConfig(platform.home),
-    defaultWorkdir: await defaultWorkdir(platform, plan, request.scope, request.cwd),
+    defaultWorkdir: options.workdir,
     parallelism: options.parallelism ?? (await import('node:os')).availableParallelism(),
     noCache: options.noCache,
     options,
