@@ -6,6 +6,7 @@ import type { KindRegistry } from '../../model/kind-registry.ts';
 import { CRON_MODE } from '../jobs/triggers.ts';
 import type { View } from '../view.ts';
 import { checkDependencyArgv } from './check-dependency.ts';
+import { checkFinally } from './check-finally.ts';
 import { resolveObjectRef } from './check-references.ts';
 import { labelOf, type Pending, type ProblemList } from './pending.ts';
 
@@ -121,7 +122,7 @@ async function checkWorkflowResults(
   }
 }
 
-/** Execution checks that apply can make before anything runs: commands, schedules, result references. */
+/** Execution checks that apply can make before anything runs: commands, schedules, finally entries, result references. */
 export async function checkExecution(
   pending: Pending,
   view: View,
@@ -134,6 +135,7 @@ export async function checkExecution(
       checkTask(pending, problems);
       break;
     case 'Workflow':
+      checkFinally(pending, problems);
       await checkWorkflowResults(pending, view, kinds, problems);
       break;
     case 'Dependency':
