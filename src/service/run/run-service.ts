@@ -14,6 +14,7 @@ import type { StoredObject } from '../../store/store.ts';
 import type { Platform } from '../platform.ts';
 import { findObject } from '../query.ts';
 import { PlanBuilder, type StageSelection } from './build-plan.ts';
+import { watchCancelRequests } from './cancel-requests.ts';
 import { stopOrphanedTasks } from './orphaned-tasks.ts';
 
 /** What to run and how. */
@@ -35,7 +36,8 @@ export interface RunRequest extends StageSelection {
 export interface PreparedRun {
   plan: PlanNode;
   root: RunRecord;
-  execute(signal: AbortSignal): Promise<RunRecord>;
+  /** Runs it: `signal` cancels (finally tasks still run), `finalSignal` stops the finally tasks too. */
+  execute(signal: AbortSignal, finalSignal?: AbortSignal): Promise<RunRecord>;
 }
 
 function isAlive(pid: number | undefined): boolean {
@@ -222,27 +224,21 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     return response.body.result;
   };
   const { root, run } = prepareRun(plan, resources);
-  const cancelFile = cancelRequestPath(platform.home, root.id);
   return {
     plan,
     root,
-    // The run also ends Cancelled when `dvm cancel run ID` leaves a request file (polled while it runs), so one
-    // run of a long-lived process such as `dvm serve` can be cancelled without stopping the process.
-    async execute(signal) {
-      const controller = new AbortController();
-      const poll = setInterval(() => {
-        if (existsSync(cancelFile))
-          controller.abort(
-            new DvmError('DVM_CANCELLED', `run ${root.id} was cancelled (dvm cancel)`, {
-              fix: 'Run it again, or resume it: dvm run --resume ID.',
-            }),
-          );
-      }, 250);
-      poll.unref();
+    // The run also ends Cancelled when `dvm cancel run ID` leaves a request (polled while it runs), so one run of
+    // a long-lived process such as `dvm serve` can be cancelled without stopping the process; a second request
+    // stops its finally tasks too, as does `finalSignal`.
+    async execute(signal, finalSignal) {
+      const requests = watchCancelRequests(platform.home, root.id);
       try {
-        return await run(AbortSignal.any([signal, controller.signal]));
+        return await run(
+          AbortSignal.any([signal, requests.signal]),
+          AbortSignal.any([finalSignal ?? new AbortController().signal, requests.finalSignal]),
+        );
       } finally {
-        clearInterval(poll);
+        requests.close();
         if (agent) await (await agent.catch(() => undefined))?.close();
       }
     },
@@ -276,9 +272,4 @@ async function dataSupport(
   ]);
   for (const definition of [...dataActions(home), ...liveActions(home)]) registry.register(definition);
   return { actions: registry, templateAction: (name, spec) => templateActionFromObject(home, name, spec) };
-}
-
-/** Where `dvm cancel run ID` leaves its request for the process that owns the run. */
-export function cancelRequestPath(home: string, runId: string): string {
-  return join(home, 'runs', runId, 'cancel-requested');
 }
