@@ -207,6 +207,9 @@ export async function runTask(
     }
 
     const log = createLogFile(join(runDir, 'logs', `${record.id}.log`));
+    // Recorded before the command starts, so `dvm logs -f` follows the output as it comes.
+    record.logPath = log.path;
+    res.runs.save(record);
     let attempts = 0;
     const limitMs = task.timeout ? parseDuration(task.timeout) : undefined;
     // exec is the task's own command; other built-ins (git, notify, docker, k8s, …) go through the agent's path.
