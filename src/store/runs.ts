@@ -100,6 +100,17 @@ export interface CacheEntry {
   createdAt: string;
 }
 
+/** Which runs `RunStore.list` returns: fields left out match any run; an empty ecosystem or domain, runs without. */
+export interface RunFilter {
+  kind?: string;
+  name?: string;
+  ecosystem?: string;
+  domain?: string;
+  limit?: number;
+  /** Root runs only (the default), or records of every level. */
+  roots?: boolean;
+}
+
 /** Persistence of run records and the task cache. */
 export interface RunStore {
   /**
@@ -112,8 +123,8 @@ export interface RunStore {
   get(id: string): RunRecord | undefined;
   /** A run and all its descendants, in creation order. */
   tree(rootId: string): RunRecord[];
-  /** Latest root runs first, optionally of one object. */
-  list(filter?: { kind?: string; name?: string; limit?: number; roots?: boolean }): RunRecord[];
+  /** Latest root runs first, optionally of one object, or of one ecosystem or domain (what they ran is there). */
+  list(filter?: RunFilter): RunRecord[];
   /** Root runs in `Running`/`Pending` state. */
   active(): RunRecord[];
   cacheGet(fingerprint: string): CacheEntry | undefined;

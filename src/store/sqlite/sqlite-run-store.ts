@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { CacheEntry, RunLevel, RunOptions, RunRecord, RunStatus, RunStore } from '../runs.ts';
+import type { CacheEntry, RunFilter, RunLevel, RunOptions, RunRecord, RunStatus, RunStore } from '../runs.ts';
 
 const COLUMNS = [
   'id',
@@ -193,18 +193,17 @@ export class SqliteRunStore implements RunStore {
     ).map(fromRow);
   }
 
-  list(filter: { kind?: string; name?: string; limit?: number; roots?: boolean } = {}): RunRecord[] {
+  list(filter: RunFilter = {}): RunRecord[] {
     this.flush();
     const where = ['1 = 1'];
     const params: (string | number)[] = [];
     if (filter.roots !== false) where.push('parent_id IS NULL');
-    if (filter.kind) {
-      where.push('kind = ?');
-      params.push(filter.kind);
-    }
-    if (filter.name) {
-      where.push('name = ?');
-      params.push(filter.name);
+    // An empty ecosystem or domain asks for runs of objects without one (stored as '').
+    for (const column of ['kind', 'name', 'ecosystem', 'domain'] as const) {
+      const value = filter[column];
+      if (value === undefined || (value === '' && (column === 'kind' || column === 'name'))) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
     }
     params.push(filter.limit ?? 50);
     const sql = `SELECT ${COLUMNS.join(', ')} FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`;
