@@ -250,6 +250,11 @@ spec:
     tree.get('with-server/start-server')?.message ?? '',
     /stopped the background processes it left running \(process group \d+\) when the run ended: they ended on SIGTERM/,
   );
+  assert.match(
+    dvmOk(home, ['status', 'run', id]).stdout,
+    /^ {2}start-server {2}Succeeded {2}\d+ms {2}\(stopped the background processes it left running \(process group \d+\) when the run ended: they ended on SIGTERM\)$/m,
+    'dvm status shows the message of a task that succeeded',
+  );
   assert.equal(
     dvmOk(home, ['logs', 'run', id, '--task', 'start-server']).stdout,
     'server started\n[dvm: the run ended; stopped the background processes this task left running (they ended on SIGTERM)]\n',

@@ -117,7 +117,7 @@ export async function createRunView(mode: RunViewMode, io: CommandIo): Promise<R
   return linesView(io);
 }
 
-/** A tree of run records (`dvm status`): level, entry, status, duration, reason. */
+/** A tree of run records (`dvm status`): level, entry, status, duration, reason, message. */
 export function renderRunTree(records: RunRecord[]): string {
   const depth = new Map<string, number>();
   const lines: string[] = [];
@@ -129,7 +129,8 @@ export function renderRunTree(records: RunRecord[]): string {
       run.reason,
       run.cacheNote,
       run.attempts > 1 ? `${run.attempts} attempts` : undefined,
-      run.message && run.status !== 'Succeeded' ? run.message : undefined,
+      // Whatever the status: a succeeded task may say its background processes were stopped, or a callback failed.
+      run.message,
     ]
       .filter(Boolean)
       .join('; ');
