@@ -284,7 +284,7 @@ export async function runTask(
         createdAt: new Date().toISOString(),
       });
     }
-    return { status: 'Succeeded', results, attempts, fingerprint, cacheNote, logPath: log.path };
+    return { status: 'Succeeded', exitCode: 0, results, attempts, fingerprint, cacheNote, logPath: log.path };
   } catch (error) {
     return { ...describeFailure(error), attempts: 0 };
   }

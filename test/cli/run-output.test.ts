@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 // What `dvm run` prints and records, beyond the run's outcome.
 
-function setup(tasks: string): string {
+function setup(tasks?: string): string {
   const home = tempHome();
   dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
-  dvmOk(home, ['apply', '-f', '-'], { input: tasks });
+  if (tasks) dvmOk(home, ['apply', '-f', '-'], { input: tasks });
   return home;
 }
 
@@ -26,4 +29,24 @@ spec:
     dvmOk(home, ['status', 'run', id]).stdout,
     /^task\/cb {2}Succeeded .*exec failed: command false exited/m,
   );
+});
+
+test('a task that succeeded records exit code 0; one that failed, its code; one that did not run, none', (t) => {
+  const home = setup();
+  const work = mkdtempSync(join(tmpdir(), 'dvm-work-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const run = dvm(home, ['run', 'workflow', 'bad'], { cwd: work });
+  const id = run.stderr.match(/^run (r\S+):/m)?.[1] as string;
+  const items = JSON.parse(dvmOk(home, ['status', 'run', id, '-o', 'json']).stdout).items as {
+    node: string;
+    exitCode?: number;
+  }[];
+  const codes = Object.fromEntries(items.map((r) => [r.node, r.exitCode]));
+  assert.deepEqual(codes, {
+    bad: undefined,
+    'bad/slow': undefined,
+    'bad/after-slow': undefined,
+    'bad/tolerated': 3,
+    'bad/cleanup': 0,
+  });
 });
