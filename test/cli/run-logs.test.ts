@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DVM_BIN, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 // `dvm logs run ID`: what the tasks of a run printed, live with -f.
 
@@ -14,7 +14,7 @@ function setup(t: { after(fn: () => void): void }, tasks: string): { home: strin
   const work = mkdtempSync(join(tmpdir(), 'dvm-work-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
   dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
-  dvmOk(home, ['apply', '-f', '-'], { input: tasks });
+  if (tasks) dvmOk(home, ['apply', '-f', '-'], { input: tasks });
   return { home, work };
 }
 
@@ -66,4 +66,14 @@ spec:
   assert.equal(await run.exited, 0);
   assert.equal(await logs.exited, 0);
   assert.equal(logs.out.stdout, '==> ticks (Running) <==\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\ntick 6\n');
+});
+
+test('logs --task naming no task of the run lists the tasks it has', (t) => {
+  const { home, work } = setup(t, '');
+  const run = dvmOk(home, ['run', 'workflow', 'good'], { cwd: work });
+  const id = run.stderr.match(/^run (r\S+):/m)?.[1] as string;
+  const logs = dvm(home, ['logs', 'run', id, '--task', 'nope']);
+  assert.equal(logs.status, 1);
+  assert.match(logs.stderr, /DVM_NOT_FOUND: run r\S+ has no task "nope"/);
+  assert.match(logs.stderr, /fix: Tasks: good\/produce, good\/consume, good\/only-if-9, good\/flaky\./);
 });
