@@ -50,3 +50,13 @@ test('a task that succeeded records exit code 0; one that failed, its code; one 
     'bad/cleanup': 0,
   });
 });
+
+test('--parallelism takes a decimal integer of at least 1, nothing else', () => {
+  const home = setup();
+  for (const bad of ['1e3', '0x2', '0', '-1', '1.5', ' 4', '']) {
+    const run = dvm(home, ['run', 'task', 'produce', `--parallelism=${bad}`]);
+    assert.equal(run.status, 2, `-p "${bad}": ${run.stderr}`);
+    assert.match(run.stderr, /DVM_USAGE: --parallelism must be a positive integer/);
+  }
+  assert.equal(dvm(home, ['run', 'task', 'consume-free', '-p', '3']).status, 0);
+});

@@ -9,8 +9,9 @@ const RUNNABLE = ['task', 'workflow', 'pipeline', 'orchestration', 'job'];
 
 function parallelismOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
+  // Decimal digits only: Number() would also take 1e3, 0x2 or ' 4 '.
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
     throw new DvmError('DVM_USAGE', `--parallelism must be a positive integer, not "${value}"`, {
       fix: 'Pass e.g. --parallelism 4.',
     });
