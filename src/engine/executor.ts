@@ -21,7 +21,10 @@ interface Execution {
   res: EngineResources;
   records: Map<PlanNode, RunRecord>;
   slots: Semaphore;
+  /** Cancels the run: running tasks are stopped, those not started end Cancelled. */
   signal: AbortSignal;
+  /** Stops `finally:` tasks too, which a cancel (`signal`) does not: a second cancel. */
+  finalSignal: AbortSignal;
   now: () => Date;
 }
 
@@ -74,6 +77,7 @@ function createRecords(
     record.pid = process.pid;
     record.trigger = ex.res.trigger;
     record.commit = ex.res.commit;
+    if (ex.res.options) record.options = ex.res.options;
     if (ex.res.resumedFrom) record.message = `resumes run ${ex.res.resumedFrom}`;
   }
   ex.records.set(node, record);
@@ -86,7 +90,7 @@ function createRecords(
 export function prepareRun(
   plan: PlanNode,
   res: EngineResources,
-): { root: RunRecord; run(signal: AbortSignal): Promise<RunRecord> } {
+): { root: RunRecord; run(signal: AbortSignal, finalSignal?: AbortSignal): Promise<RunRecord> } {
   const now = res.now ?? (() => new Date());
   const leftovers = new LeftoverProcesses();
   const ex: Execution = {
@@ -94,6 +98,7 @@ export function prepareRun(
     records: new Map(),
     slots: new Semaphore(res.parallelism),
     signal: AbortSignal.abort(),
+    finalSignal: AbortSignal.abort(),
     now,
   };
   const rootId = newRunId(now());
@@ -101,8 +106,9 @@ export function prepareRun(
   const root = ex.records.get(plan) as RunRecord;
   return {
     root,
-    async run(signal: AbortSignal) {
+    async run(signal: AbortSignal, finalSignal = new AbortController().signal) {
       ex.signal = signal;
+      ex.finalSignal = finalSignal;
       try {
         await runNode(ex, plan, () => undefined);
       } finally {
@@ -204,13 +210,15 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
     const producer = byEntry.get(task);
     return producer ? ex.records.get(producer)?.results[result] : undefined;
   };
-  const skip = (child: PlanNode, reason: string) => {
+  // What a cancelled run did not start ends Cancelled, dependents of a task stopped by the cancel included.
+  const skip = (at: Execution, child: PlanNode, why: string) => {
+    const reason = at.signal.aborted ? 'Cancelled' : why;
     const record = ex.records.get(child) as RunRecord;
     end(ex, record, undefined, { status: reason === 'Cancelled' ? 'Cancelled' : 'Skipped', reason });
     markSkipped(ex, child, reason);
   };
-  const run = async (child: PlanNode, free: () => void): Promise<NodeOutcome> => {
-    const status = await runNode(ex, child, lookup, free);
+  const run = async (at: Execution, child: PlanNode, free: () => void): Promise<NodeOutcome> => {
+    const status = await runNode(at, child, lookup, free);
     if (!FAILING.has(status) && status !== 'Cancelled') return 'succeeded';
     return child.continueOnError ? 'tolerated' : 'failed';
   };
@@ -219,17 +227,20 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
   const leaves = node.children.every((c) => c.children.length === 0);
   const main = node.children.filter((c) => !c.isFinally).map(dagNode);
   const outcomes = await runDag(main, {
-    run: (n, free) => run(n.node, free),
-    skip: (n, reason) => skip(n.node, reason),
+    run: (n, free) => run(ex, n.node, free),
+    skip: (n, reason) => skip(ex, n.node, reason),
     stopped: () => ex.signal.aborted,
     ...(leaves ? { limit: ex.res.parallelism } : {}),
   });
   const finals = node.children.filter((c) => c.isFinally).map(dagNode);
-  if (finals.length > 0 && !ex.signal.aborted) {
+  if (finals.length > 0) {
+    // Finally tasks run however the others ended, cancelled too (Tekton's finally, GitHub's `if: always()`): only
+    // a second cancel or their own timeouts stop them.
+    const final: Execution = { ...ex, signal: ex.finalSignal };
     await runDag(finals, {
-      run: (n, free) => run(n.node, free),
-      skip: (n, reason) => skip(n.node, reason),
-      stopped: () => ex.signal.aborted,
+      run: (n, free) => run(final, n.node, free),
+      skip: (n, reason) => skip(final, n.node, reason),
+      stopped: () => final.signal.aborted,
       failFast: false,
     });
   }

@@ -1,7 +1,7 @@
 import type { ActionContext, ActionDefinition, NotifyConfig } from '../actions/action.ts';
 import type { LeftoverProcesses } from '../actions/leftover-processes.ts';
 import type { ActionRegistry } from '../actions/registry.ts';
-import type { RunRecord, RunStore } from '../store/runs.ts';
+import type { RunOptions, RunRecord, RunStore } from '../store/runs.ts';
 import type { EngineListener } from './events.ts';
 
 /** Everything the engine works with, passed in (never imported as singletons) so tests hand it real ones. */
@@ -19,6 +19,8 @@ export interface EngineResources {
   parallelism: number;
   /** Run every task even when its fingerprint matches an earlier success. */
   noCache?: boolean;
+  /** How the run was asked for, saved on its root record (for --resume). */
+  options?: RunOptions;
   /** Records of an earlier run to resume, by node path: what succeeded there is reused. */
   resume?: Map<string, RunRecord>;
   resumedFrom?: string;

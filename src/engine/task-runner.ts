@@ -210,6 +210,9 @@ export async function runTask(
     }
 
     const log = createLogFile(join(runDir, 'logs', `${record.id}.log`));
+    // Recorded before the command starts, so `dvm logs -f` follows the output as it comes.
+    record.logPath = log.path;
+    res.runs.save(record);
     let attempts = 0;
     const limitMs = task.timeout ? parseDuration(task.timeout) : undefined;
     // exec is the task's own command; other built-ins (git, notify, docker, k8s, …) go through the agent's path.
@@ -226,7 +229,7 @@ export async function runTask(
         ...(res.leftovers ? { leftovers: res.leftovers } : {}),
         // The record names the process group while it runs: if dvm dies, the next dvm stops it (reapInterrupted).
         onSpawn: (pid: number) => {
-          record.pid = pid;
+          record.pgid = pid;
           res.runs.save(record);
         },
         ...(commandDone ? { onSucceeded: commandDone } : {}),
@@ -284,7 +287,7 @@ export async function runTask(
         createdAt: new Date().toISOString(),
       });
     }
-    return { status: 'Succeeded', results, attempts, fingerprint, cacheNote, logPath: log.path };
+    return { status: 'Succeeded', exitCode: 0, results, attempts, fingerprint, cacheNote, logPath: log.path };
   } catch (error) {
     return { ...describeFailure(error), attempts: 0 };
   }

@@ -60,13 +60,33 @@ export interface RunRecord {
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
-  /**
-   * On a root record, the dvm process that owns the run (a dead owner means the run was interrupted); on a task,
-   * the process group of its command (of the last attempt).
-   */
+  /** On a root record, the dvm process that owns the run (a dead owner means the run was interrupted). */
   pid?: number;
+  /**
+   * On a task, the process group of its command (of the last attempt). Apart from `pid`: a run of one task has a
+   * single record that is both root and task.
+   */
+  pgid?: number;
+  /** On a root record, how the run was asked for: `--resume` plans and runs it the same way. */
+  options?: RunOptions;
   /** Order of creation within the root run. */
   seq: number;
+}
+
+/** How a run was asked for, beyond what it runs: kept on its root record for `dvm run --resume`. */
+export interface RunOptions {
+  /** The pipeline stages named with --stage. */
+  stages?: string[];
+  /** --include-manual: manual stages ran too. */
+  includeManual?: boolean;
+  /** The App selected with -a (or `dvm use app`). */
+  app?: string;
+  /** Where tasks that name no workdir ran: the Job's or the selected App's path, else the current directory. */
+  workdir?: string;
+  /** --parallelism, when given. */
+  parallelism?: number;
+  /** --no-cache. */
+  noCache?: boolean;
 }
 
 /** A task result stored for reuse when the same fingerprint comes again. */
@@ -78,6 +98,17 @@ export interface CacheEntry {
   /** Input file → content hash, to say which input changed next time. */
   inputs: Record<string, string>;
   createdAt: string;
+}
+
+/** Which runs `RunStore.list` returns: fields left out match any run; an empty ecosystem or domain, runs without. */
+export interface RunFilter {
+  kind?: string;
+  name?: string;
+  ecosystem?: string;
+  domain?: string;
+  limit?: number;
+  /** Root runs only (the default), or records of every level. */
+  roots?: boolean;
 }
 
 /** Persistence of run records and the task cache. */
@@ -92,8 +123,8 @@ export interface RunStore {
   get(id: string): RunRecord | undefined;
   /** A run and all its descendants, in creation order. */
   tree(rootId: string): RunRecord[];
-  /** Latest root runs first, optionally of one object. */
-  list(filter?: { kind?: string; name?: string; limit?: number; roots?: boolean }): RunRecord[];
+  /** Latest root runs first, optionally of one object, or of one ecosystem or domain (what they ran is there). */
+  list(filter?: RunFilter): RunRecord[];
   /** Root runs in `Running`/`Pending` state. */
   active(): RunRecord[];
   cacheGet(fingerprint: string): CacheEntry | undefined;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processRunning } from '../../src/actions/testing.ts';
 import { DVM_BIN, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 const HEADER = `apiVersion: devopsmaestro.io/v1
@@ -319,4 +320,63 @@ spec:
     applied.stderr,
     /warning: DVM_TRIGGER_INVALID <stdin>:\d+:\d+ Job\/on-push spec\.trigger: event "push" is not supported by dvm serve yet/,
   );
+});
+
+test('a stopped serve runs the finally tasks of the runs it cancels; a second signal kills them and exits 130', async () => {
+  const home = tempHome();
+  const work = tempDir('dvm-cwd-');
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: long, domain: ci}
+spec:
+  shell: echo $$ > long.pid; exec sleep 30
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: cleanup, domain: ci}
+spec:
+  shell: echo $$ > cleanup.pid; exec sleep 30
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: with-cleanup, domain: ci}
+spec:
+  tasks: [{name: long, taskRef: long}]
+  finally: [{name: cleanup, taskRef: cleanup}]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: long, domain: ci}
+spec:
+  runs: with-cleanup
+  trigger: {schedule: "*/1 * * * * *"}
+`,
+  });
+  const server = serve(home, work);
+  const pidIn = (file: string) =>
+    until(file, () => {
+      try {
+        return Number(readFileSync(join(work, file), 'utf8').trim()) || undefined;
+      } catch {
+        return undefined;
+      }
+    });
+  const long = await pidIn('long.pid');
+  server.stop('SIGTERM');
+  const cleanup = await pidIn('cleanup.pid');
+  after(() => {
+    for (const pid of [long, cleanup]) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Gone, as it should be.
+      }
+    }
+  });
+  assert.ok(processRunning(cleanup), 'the finally task runs after the cancel');
+  assert.equal(await server.stop('SIGTERM'), 130);
+  await until('the finally task to be gone', () => (processRunning(cleanup) ? undefined : true), 3000);
+  assert.ok(!processRunning(long));
 });

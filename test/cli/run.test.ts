@@ -19,6 +19,7 @@ interface Run {
   results: Record<string, string>;
   exitCode?: number;
   pid?: number;
+  pgid?: number;
   message?: string;
   cacheNote?: string;
 }
@@ -143,7 +144,7 @@ test('a run killed with SIGKILL is Interrupted; --resume re-runs only what did n
   const id0 = runIdOf(stderr);
   const onDisk = () => {
     const tree = runTree(home, id0);
-    return tree.get('two/first')?.status === 'Succeeded' && tree.get('two/second')?.pid !== undefined;
+    return tree.get('two/first')?.status === 'Succeeded' && tree.get('two/second')?.pgid !== undefined;
   };
   for (let i = 0; i < 100 && !onDisk(); i++) await sleep(20);
   child.kill('SIGKILL');
@@ -248,6 +249,11 @@ spec:
   assert.match(
     tree.get('with-server/start-server')?.message ?? '',
     /stopped the background processes it left running \(process group \d+\) when the run ended: they ended on SIGTERM/,
+  );
+  assert.match(
+    dvmOk(home, ['status', 'run', id]).stdout,
+    /^ {2}start-server {2}Succeeded {2}\d+ms {2}\(stopped the background processes it left running \(process group \d+\) when the run ended: they ended on SIGTERM\)$/m,
+    'dvm status shows the message of a task that succeeded',
   );
   assert.equal(
     dvmOk(home, ['logs', 'run', id, '--task', 'start-server']).stdout,

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError } from '../../errors/dvm-error.ts';
-import { cancelRequestPath, reapInterrupted } from '../../service/run/run-service.ts';
+import { cancelRequestPath } from '../../service/run/cancel-requests.ts';
+import { reapInterrupted } from '../../service/run/run-service.ts';
 import { FINAL_STATUSES } from '../../store/runs.ts';
 import type { Command } from '../command.ts';
 
@@ -10,7 +11,7 @@ import type { Command } from '../command.ts';
 export const command: Command = {
   summary: 'Cancel a running run',
   usage:
-    'Usage: dvm cancel run ID\n\nLeaves a cancel request that the process owning the run (dvm run or dvm serve) picks up within\na quarter second: it stops every task (whole process groups) and records Cancelled.',
+    'Usage: dvm cancel run ID\n\nLeaves a cancel request that the process owning the run (dvm run or dvm serve) picks up within\na quarter second: it stops every task (whole process groups), tasks not started end Cancelled, then the\nfinally tasks run and the run records Cancelled. Cancelling again stops the finally tasks too.',
   flags: [],
   async run(ctx) {
     const [what, id] = ctx.positionals;
@@ -40,7 +41,7 @@ export const command: Command = {
       await reapInterrupted(platform.runs);
     }
     throw new DvmError('DVM_TIMEOUT', `run ${id} did not stop within 10 s`, {
-      fix: `Check process ${root.pid}; dvm marks the run Interrupted once it is gone.`,
+      fix: `Its finally tasks may still run: \`dvm cancel run ${id}\` again stops them. Else check process ${root.pid}; dvm marks the run Interrupted once it is gone.`,
     });
   },
 };

@@ -35,7 +35,7 @@ export const command: Command = {
       scope = { ...LEGACY_PLACEMENT };
     }
     if (positionals[0] === 'runs' || positionals[0] === 'run')
-      return printRuns(ctx, platform, positionals.slice(1));
+      return printRuns(ctx, platform, positionals.slice(1), ctx.flags.all ? {} : scope);
     const { infos, rest } = takeKinds(positionals, platform.kinds, 'get');
     const all = Boolean(ctx.flags.all);
     if (
@@ -86,7 +86,12 @@ export const command: Command = {
   },
 };
 
-async function printRuns(ctx: CommandContext, platform: Platform, ids: string[]): Promise<number> {
+async function printRuns(
+  ctx: CommandContext,
+  platform: Platform,
+  ids: string[],
+  scope: Placement,
+): Promise<number> {
   const { reapInterrupted } = await import('../../service/run/run-service.ts');
   const { formatDuration } = await import('../output/run-view.ts');
   await reapInterrupted(platform.runs);
@@ -99,7 +104,7 @@ async function printRuns(ctx: CommandContext, platform: Platform, ids: string[])
           });
         return run;
       })
-    : platform.runs.list({ limit: 50 });
+    : platform.runs.list({ ecosystem: scope.ecosystem, domain: scope.domain, limit: 50 });
   if (ctx.flags.output === 'json') {
     ctx.io.stdout.write(
       `${JSON.stringify({ apiVersion: 'devopsmaestro.io/v1', kind: 'RunList', items: runs }, null, 2)}\n`,
@@ -111,18 +116,33 @@ async function printRuns(ctx: CommandContext, platform: Platform, ids: string[])
     return 0;
   }
   if (runs.length === 0) {
-    ctx.io.stderr.write('No runs yet: `dvm run pipeline NAME`.\n');
+    const where = ids.length ? '' : [scope.ecosystem, scope.domain].filter(Boolean).join('/');
+    ctx.io.stderr.write(`No runs${where ? ` in ${where}` : ''} yet: \`dvm run pipeline NAME\`.\n`);
     return 0;
   }
+  // As for objects: the ecosystem and domain columns appear with -A, or when the runs listed differ in them.
+  const parents = (['ecosystem', 'domain'] as const).filter(
+    (field) => ctx.flags.all || new Set(runs.map((r) => r[field] ?? '')).size > 1,
+  );
   const rows = runs.map((r) => [
     r.id,
     `${r.kind.toLowerCase()}/${r.name}`,
+    ...parents.map((field) => r[field] || '<none>'),
     r.status,
     r.trigger ?? 'manual',
     r.startedAt ? formatAge(r.startedAt) : '-',
     formatDuration(r.durationMs) || '-',
     r.reason ?? '',
   ]);
-  ctx.io.stdout.write(renderTable(['ID', 'RUNS', 'STATUS', 'TRIGGER', 'AGE', 'DURATION', 'REASON'], rows));
+  const headers = [
+    'ID',
+    'RUNS',
+    ...parents.map((p) => p.toUpperCase()),
+    'STATUS',
+    'TRIGGER',
+    'AGE',
+    'DURATION',
+  ];
+  ctx.io.stdout.write(renderTable([...headers, 'REASON'], rows));
   return 0;
 }

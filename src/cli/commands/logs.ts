@@ -30,20 +30,14 @@ entry name or path (build/lint). -f keeps printing new output until the run ends
     const root = platform.runs.get(id);
     if (!root)
       throw new DvmError('DVM_RUN_NOT_FOUND', `no run "${id}"`, { fix: 'Run `dvm get runs` to list runs.' });
-    const pick = (records: RunRecord[]) =>
-      records.filter(
-        (r) =>
-          r.level === 'task' &&
-          (!ctx.flags.task || r.node === ctx.flags.task || r.node.split('/').pop() === ctx.flags.task),
-      );
-    const tasks = pick(platform.runs.tree(root.rootId));
+    const named = (r: RunRecord) =>
+      !ctx.flags.task || r.node === ctx.flags.task || r.node.split('/').pop() === ctx.flags.task;
+    const pick = (records: RunRecord[]) => records.filter((r) => r.level === 'task' && named(r));
+    const all = platform.runs.tree(root.rootId).filter((r) => r.level === 'task');
+    const tasks = all.filter(named);
     if (ctx.flags.task && tasks.length === 0) {
       throw new DvmError('DVM_NOT_FOUND', `run ${id} has no task "${ctx.flags.task}"`, {
-        fix: `Tasks: ${
-          pick(platform.runs.tree(root.rootId))
-            .map((t) => t.node)
-            .join(', ') || 'none'
-        }.`,
+        fix: `Tasks: ${all.map((t) => t.node).join(', ') || 'none'}.`,
       });
     }
     const printed = new Map<string, number>();

@@ -1,4 +1,5 @@
 import { DvmError } from '../../errors/dvm-error.ts';
+import { killRunProcesses } from '../../service/run/orphaned-tasks.ts';
 import { prepare } from '../../service/run/run-service.ts';
 import { SUCCESS_STATUSES } from '../../store/runs.ts';
 import type { Command } from '../command.ts';
@@ -8,8 +9,9 @@ const RUNNABLE = ['task', 'workflow', 'pipeline', 'orchestration', 'job'];
 
 function parallelismOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
+  // Decimal digits only: Number() would also take 1e3, 0x2 or ' 4 '.
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
     throw new DvmError('DVM_USAGE', `--parallelism must be a positive integer, not "${value}"`, {
       fix: 'Pass e.g. --parallelism 4.',
     });
@@ -26,11 +28,13 @@ export const command: Command = {
   --no-cache            run tasks even when their inputs match an earlier success
   --stage NAME          run only this pipeline stage (repeatable; manual stages included when named)
   --include-manual      run manual stages too
-  --resume RUN_ID       re-run what did not succeed in an earlier run, reusing its results
+  --resume RUN_ID       re-run what did not succeed in an earlier run, reusing its results (and its
+                        stages, App, working directory, parallelism and cache setting)
   -o json               stream the run's events as NDJSON
 
 On a terminal the run is a live tree; otherwise one line per state change. Ctrl-C cancels (running tasks
-are stopped, their process groups killed). The exit status is 0 when the run succeeded, 1 otherwise.`,
+are stopped, their process groups killed); a second Ctrl-C kills them at once and exits 130. The exit status
+is 0 when the run succeeded, 1 otherwise.`,
   flags: ['parallelism', 'no-cache', 'stage', 'include-manual', 'resume', 'output'],
   async run(ctx) {
     const [kind, name] = ctx.positionals;
@@ -59,7 +63,13 @@ are stopped, their process groups killed). The exit status is 0 when the run suc
     let interrupts = 0;
     const cancel = () => {
       interrupts++;
-      if (interrupts > 1) process.exit(130);
+      if (interrupts > 1) {
+        // Not waiting for the grace any more: the tasks' groups go now, so none outlives this dvm.
+        killRunProcesses(prepared.root.id);
+        platform.runs.flush();
+        ctx.io.stderr.write(`run ${prepared.root.id}: stopped at once (second interrupt); tasks killed\n`);
+        process.exit(130);
+      }
       controller.abort(
         new DvmError('DVM_CANCELLED', 'the run was cancelled', {
           fix: 'Run it again, or resume it: dvm run --resume ID.',

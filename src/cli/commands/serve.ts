@@ -2,6 +2,7 @@ import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { Fired, SchedulerEvent } from '../../service/jobs/events.ts';
 import { JobScheduler, RELOAD_INTERVAL_MS } from '../../service/jobs/scheduler.ts';
+import { killRunProcesses } from '../../service/run/orphaned-tasks.ts';
 import { scopeFlags } from '../args.ts';
 import type { Command } from '../command.ts';
 import { formatDuration } from '../output/run-view.ts';
@@ -98,7 +99,8 @@ active run, then start the new one).
 
 Prints one line per event (armed, fired, skipped, run started/finished, errors with codes). The store is
 re-read every ${RELOAD_INTERVAL_MS / 1000} s, so applied, changed or deleted Jobs take effect without a restart.
-SIGINT/SIGTERM stops the triggers, cancels the active runs (they end Cancelled) and exits 0.
+SIGINT/SIGTERM stops the triggers, cancels the active runs (their finally tasks run; they end Cancelled) and
+exits 0; a second one kills the runs' processes and exits 130.
 
 It also serves the agent API (typed actions behind tokens, policy, confirmation and audit; see the README):
   --listen HOST:PORT               address of the API (default ${DEFAULT_LISTEN}; port 0 picks a free one)
@@ -118,10 +120,15 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
       signalled = resolve;
     });
     let signals = 0;
+    let activeRuns: () => string[] = () => [];
     const onSignal = (name: string) => {
       signals++;
-      // A second signal while stopping gives up waiting for the runs.
-      if (signals > 1) process.exit(130);
+      // A second signal while stopping gives up waiting for the runs (their finally tasks, say): their processes
+      // are killed at once, so none outlives serve.
+      if (signals > 1) {
+        for (const id of activeRuns()) killRunProcesses(id);
+        process.exit(130);
+      }
       signalled(name);
     };
     process.on('SIGINT', onSignal);
@@ -132,6 +139,7 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
       cwd: ctx.io.cwd,
       listener: (event) => log(describe(event)),
     });
+    activeRuns = () => scheduler.activeRunIds();
     const { BackupScheduler } = await import('../../service/deps/backup-scheduler.ts');
     const backups = new BackupScheduler(platform, {
       listener: (event) =>

@@ -1,5 +1,10 @@
-import { DvmError } from '../../errors/dvm-error.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import type { Placement } from '../../model/api.ts';
+import type { KindInfo } from '../../model/catalog.ts';
+import type { Platform } from '../../service/platform.ts';
+import { findObject, scopeFor } from '../../service/query.ts';
 import { reapInterrupted } from '../../service/run/run-service.ts';
+import type { RunFilter } from '../../store/runs.ts';
 import type { Command } from '../command.ts';
 import { renderRunTree } from '../output/run-view.ts';
 
@@ -7,7 +12,7 @@ import { renderRunTree } from '../output/run-view.ts';
 export const command: Command = {
   summary: 'Show a run, or the latest run of a task/workflow/pipeline/orchestration/job',
   usage: `Usage: dvm status run ID [-o json]
-       dvm status task|workflow|pipeline|orchestration|job NAME [-o json]
+       dvm status task|workflow|pipeline|orchestration|job NAME [-e ECO] [-d DOMAIN] [-o json]
        dvm status app|dependency NAME [-o json]   live status: runtime, pid or container, health, restarts`,
   flags: ['output'],
   async run(ctx) {
@@ -25,7 +30,10 @@ export const command: Command = {
     let rootId = id;
     if (what !== 'run') {
       const info = platform.kinds.require(what);
-      const [latest] = platform.runs.list({ kind: info.kind, name: id, limit: 1 });
+      const [latest] = platform.runs.list({
+        ...(await runsOf(platform, info, id, await ctx.scope())),
+        limit: 1,
+      });
       if (!latest)
         throw new DvmError('DVM_RUN_NOT_FOUND', `${info.singular} ${id} has not run yet`, {
           fix: `Run it: dvm run ${info.singular} ${id}.`,
@@ -51,3 +59,21 @@ export const command: Command = {
     return 0;
   },
 };
+
+// The runs of the object the name picks in the scope, as `dvm run` picks it (DVM_AMBIGUOUS when two scopes have
+// one); for an object since deleted, the runs of that name in the scope.
+async function runsOf(
+  platform: Platform,
+  info: KindInfo,
+  name: string,
+  scope: Placement,
+): Promise<RunFilter> {
+  try {
+    const { placement } = await findObject(platform.store, info, name, scope);
+    return { kind: info.kind, name, ecosystem: placement.ecosystem ?? '', domain: placement.domain ?? '' };
+  } catch (error) {
+    if (!isDvmError(error) || error.code !== 'DVM_NOT_FOUND') throw error;
+    const { ecosystem, domain } = scopeFor(info, scope);
+    return { kind: info.kind, name, ecosystem, domain };
+  }
+}

@@ -35,11 +35,16 @@ function describe(run: RunRecord): string {
 
 /** One line per state change, for logs and CI (no cursor movement). */
 function linesView(io: CommandIo): RunView {
+  // The last line of each record: an update that changes nothing shown (a callback's note) prints no second one.
+  const last = new Map<string, string>();
   return {
     listener: (event: EngineEvent) => {
       if (event.type !== 'run.updated' || event.run.status === 'Pending') return;
+      const line = describe(event.run);
+      if (last.get(event.run.id) === line) return;
+      last.set(event.run.id, line);
       const time = new Date().toISOString().slice(11, 19);
-      io.stdout.write(`${time} ${describe(event.run)}\n`);
+      io.stdout.write(`${time} ${line}\n`);
     },
     start: async () => undefined,
     stop: async () => undefined,
@@ -117,7 +122,7 @@ export async function createRunView(mode: RunViewMode, io: CommandIo): Promise<R
   return linesView(io);
 }
 
-/** A tree of run records (`dvm status`): level, entry, status, duration, reason. */
+/** A tree of run records (`dvm status`): level, entry, status, duration, reason, message. */
 export function renderRunTree(records: RunRecord[]): string {
   const depth = new Map<string, number>();
   const lines: string[] = [];
@@ -129,7 +134,8 @@ export function renderRunTree(records: RunRecord[]): string {
       run.reason,
       run.cacheNote,
       run.attempts > 1 ? `${run.attempts} attempts` : undefined,
-      run.message && run.status !== 'Succeeded' ? run.message : undefined,
+      // Whatever the status: a succeeded task may say its background processes were stopped, or a callback failed.
+      run.message,
     ]
       .filter(Boolean)
       .join('; ');

@@ -7,6 +7,7 @@ import { formatPath } from '../../model/path.ts';
 import { CRON_MODE, readTriggers } from '../jobs/triggers.ts';
 import type { View } from '../view.ts';
 import { checkDependencyArgv } from './check-dependency.ts';
+import { checkFinally } from './check-finally.ts';
 import { resolveObjectRef } from './check-references.ts';
 import { labelOf, type Pending, type ProblemList } from './pending.ts';
 
@@ -122,7 +123,7 @@ async function checkWorkflowResults(
   }
 }
 
-/** Execution checks that apply can make before anything runs: commands, schedules, result references. */
+/** Execution checks that apply can make before anything runs: commands, schedules, finally entries, result references. */
 export async function checkExecution(
   pending: Pending,
   view: View,
@@ -135,6 +136,7 @@ export async function checkExecution(
       checkTask(pending, problems);
       break;
     case 'Workflow':
+      checkFinally(pending, problems);
       await checkWorkflowResults(pending, view, kinds, problems);
       break;
     case 'Dependency':

@@ -129,6 +129,11 @@ export class JobScheduler {
     this.platform.runs.flush();
   }
 
+  /** The ids of the runs going now (for a second stop signal, which kills their processes). */
+  activeRunIds(): string[] {
+    return [...this.jobRuns.values()].map((r) => r.runId).filter((id): id is string => id !== undefined);
+  }
+
   private emit(event: SchedulerEvent): void {
     this.options.listener(event);
   }

@@ -40,6 +40,12 @@ function callbacks(spec: Spec): Pick<PlanNode, 'onComplete' | 'onSuccess' | 'onF
 // Workflows with more entries than this load the Tasks beside them with one query instead of one each.
 const PRELOAD_TASKS = 32;
 
+function duplicateEntry(workflow: ViewObject, name: string, path: string): DvmError {
+  return new DvmError('DVM_DUPLICATE', `Workflow/${workflow.name} ${path}: "${name}" names two entries`, {
+    fix: 'Give every entry of tasks and finally a unique name and apply the workflow again.',
+  });
+}
+
 /** Builds the run tree of a Task, Workflow, Pipeline, Orchestration or Job from the store. */
 export class PlanBuilder {
   private readonly platform: Platform;
@@ -167,6 +173,7 @@ export class PlanBuilder {
     );
     // A large workflow's tasks usually live beside it: one query loads them all.
     if (count > PRELOAD_TASKS) await this.view.preloadUnder('Task', workflow.placement);
+    const names = new Set<string>();
     for (const [field, isFinally] of [
       ['tasks', false],
       ['finally', true],
@@ -174,9 +181,13 @@ export class PlanBuilder {
       const list = Array.isArray(spec[field]) ? (spec[field] as Spec[]) : [];
       for (const [i, entry] of list.entries()) {
         const ref = String(entry.taskRef ?? entry.ref);
+        const name = String(entry.name ?? ref);
+        // Apply refuses this; a workflow stored before it did must not run two entries as one node (resume).
+        if (names.has(name)) throw duplicateEntry(workflow, name, `spec.${field}[${i}].name`);
+        names.add(name);
         const task = await this.resolve(workflow, ['Task'], ref, `spec.${field}[${i}].taskRef`);
         nodes.push(
-          await this.node(task, path, String(entry.name ?? ref), {
+          await this.node(task, path, name, {
             dependsOn: (entry.dependsOn as string[]) ?? [],
             continueOnError: entry.continueOnError === true,
             isFinally,

@@ -1,4 +1,10 @@
-import { describeStop, groupsCarrying, KILL_GRACE_MS, stopGroups } from '../../actions/process-group.ts';
+import {
+  describeStop,
+  groupsCarrying,
+  KILL_GRACE_MS,
+  signalGroup,
+  stopGroups,
+} from '../../actions/process-group.ts';
 import { RUN_ID_VARIABLE } from '../../engine/task-runner.ts';
 
 /**
@@ -16,4 +22,14 @@ export async function stopOrphanedTasks(
   if (ours.length === 0) return new Map();
   const outcomes = await stopGroups(ours, graceMs);
   return new Map([...outcomes].map(([pgid, outcome]) => [pgid, describeStop(outcome)]));
+}
+
+/**
+ * Kills (SIGKILL, at once) every process group that carries the run's DVM_RUN_ID: what a dvm told to stop now (a
+ * second Ctrl-C) does before it exits, so no task outlives it. Linux only, as stopOrphanedTasks. Returns the groups.
+ */
+export function killRunProcesses(runId: string): number[] {
+  const ours = groupsCarrying(RUN_ID_VARIABLE, runId);
+  for (const pgid of ours) signalGroup(pgid, 'SIGKILL');
+  return ours;
 }

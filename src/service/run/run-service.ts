@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { NotifyConfig } from '../../actions/action.ts';
@@ -9,7 +8,7 @@ import type { PlanNode } from '../../engine/plan.ts';
 import type { EngineResources } from '../../engine/resources.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
-import { FINAL_STATUSES, type RunRecord, type RunStore } from '../../store/runs.ts';
+import { FINAL_STATUSES, type RunOptions, type RunRecord, type RunStore } from '../../store/runs.ts';
 import type { StoredObject } from '../../store/store.ts';
 import { readHomeConfig } from '../home-config.ts';
 import { resolveJobApp } from '../jobs/job-app.ts';
@@ -17,6 +16,7 @@ import { readTriggers } from '../jobs/triggers.ts';
 import type { Platform } from '../platform.ts';
 import { findObject } from '../query.ts';
 import { PlanBuilder, type StageSelection } from './build-plan.ts';
+import { watchCancelRequests } from './cancel-requests.ts';
 import { stopOrphanedTasks } from './orphaned-tasks.ts';
 
 /** What to run and how. */
@@ -38,7 +38,8 @@ export interface RunRequest extends StageSelection {
 export interface PreparedRun {
   plan: PlanNode;
   root: RunRecord;
-  execute(signal: AbortSignal): Promise<RunRecord>;
+  /** Runs it: `signal` cancels (finally tasks still run), `finalSignal` stops the finally tasks too. */
+  execute(signal: AbortSignal, finalSignal?: AbortSignal): Promise<RunRecord>;
 }
 
 function isAlive(pid: number | undefined): boolean {
@@ -63,12 +64,12 @@ export async function reapInterrupted(runs: RunStore, now = new Date()): Promise
     // The commands its tasks started (running ones, and what finished ones left in the background) outlive it:
     // stop them before anyone resumes the run.
     const stopped = await stopOrphanedTasks(root.id);
-    const recorded = new Set(tree.filter((r) => r.level === 'task').map((r) => r.pid));
+    const recorded = new Set(tree.filter((r) => r.level === 'task').map((r) => r.pgid));
     const unrecorded = [...stopped].filter(([pgid]) => !recorded.has(pgid));
     for (const record of tree) {
-      const how = record.level === 'task' && record.pid ? stopped.get(record.pid) : undefined;
+      const how = record.level === 'task' && record.pgid ? stopped.get(record.pgid) : undefined;
       const notes = [
-        how && `stopped the task's processes (process group ${record.pid}): ${how}`,
+        how && `stopped the task's processes (process group ${record.pgid}): ${how}`,
         // Groups of tasks that started just before the kill, before their group was recorded.
         record.id === root.id &&
           unrecorded.length > 0 &&
@@ -137,11 +138,36 @@ async function defaultWorkdir(
   return path ? path.replace(/^~(?=$|\/)/, homedir()) : cwd;
 }
 
+// How the request asks for its run, as the root record keeps it.
+function optionsOf(request: RunRequest): RunOptions {
+  const { stages, includeManual, parallelism, noCache } = request;
+  return {
+    ...(stages?.length ? { stages } : {}),
+    ...(includeManual ? { includeManual } : {}),
+    ...(request.scope.app ? { app: request.scope.app } : {}),
+    ...(parallelism !== undefined ? { parallelism } : {}),
+    ...(noCache ? { noCache } : {}),
+  };
+}
+
+// A resumed run is asked for as the earlier one was (same stages, App and working directory); --stage and
+// --parallelism given again replace the earlier ones, --include-manual and --no-cache add to them.
+function resumedOptions(previous: RunOptions, request: RunRequest): RunOptions {
+  const given = optionsOf({ ...request, scope: {} });
+  return {
+    ...previous,
+    ...given,
+    ...(previous.includeManual || given.includeManual ? { includeManual: true } : {}),
+    ...(previous.noCache || given.noCache ? { noCache: true } : {}),
+  };
+}
+
 /** Plans a run of a Task, Workflow, Pipeline, Orchestration or Job and creates its Pending records. */
 export async function prepare(platform: Platform, request: RunRequest): Promise<PreparedRun> {
   await reapInterrupted(platform.runs);
   let resume: Map<string, RunRecord> | undefined;
   let { kind, name, scope } = request;
+  let options = optionsOf(request);
   if (request.resume) {
     const previous = platform.runs.get(request.resume);
     if (!previous || previous.parentId) {
@@ -158,18 +184,21 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     kind = previous.kind;
     name = previous.name;
     scope = { ecosystem: previous.ecosystem, domain: previous.domain };
+    options = resumedOptions(previous.options ?? {}, request);
   }
-  const plan = await new PlanBuilder(platform, request).forObject(kind, name, scope);
+  const plan = await new PlanBuilder(platform, options).forObject(kind, name, scope);
   assertRunnable(plan);
+  options.workdir ??= await defaultWorkdir(platform, plan, request.scope, request.cwd);
   const resources: EngineResources = {
     runs: platform.runs,
     ...(await dataSupport(plan, platform.home)),
     runsDir: join(platform.home, 'runs'),
     cacheDir: join(platform.home, 'cache'),
     notify: await loadNotifyConfig(platform.home),
-    defaultWorkdir: await defaultWorkdir(platform, plan, request.scope, request.cwd),
-    parallelism: request.parallelism ?? (await import('node:os')).availableParallelism(),
-    noCache: request.noCache,
+    defaultWorkdir: options.workdir,
+    parallelism: options.parallelism ?? (await import('node:os')).availableParallelism(),
+    noCache: options.noCache,
+    options,
     resume,
     resumedFrom: request.resume,
     trigger: request.trigger ?? 'manual',
@@ -198,27 +227,21 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     return response.body.result;
   };
   const { root, run } = prepareRun(plan, resources);
-  const cancelFile = cancelRequestPath(platform.home, root.id);
   return {
     plan,
     root,
-    // The run also ends Cancelled when `dvm cancel run ID` leaves a request file (polled while it runs), so one
-    // run of a long-lived process such as `dvm serve` can be cancelled without stopping the process.
-    async execute(signal) {
-      const controller = new AbortController();
-      const poll = setInterval(() => {
-        if (existsSync(cancelFile))
-          controller.abort(
-            new DvmError('DVM_CANCELLED', `run ${root.id} was cancelled (dvm cancel)`, {
-              fix: 'Run it again, or resume it: dvm run --resume ID.',
-            }),
-          );
-      }, 250);
-      poll.unref();
+    // The run also ends Cancelled when `dvm cancel run ID` leaves a request (polled while it runs), so one run of
+    // a long-lived process such as `dvm serve` can be cancelled without stopping the process; a second request
+    // stops its finally tasks too, as does `finalSignal`.
+    async execute(signal, finalSignal) {
+      const requests = watchCancelRequests(platform.home, root.id);
       try {
-        return await run(AbortSignal.any([signal, controller.signal]));
+        return await run(
+          AbortSignal.any([signal, requests.signal]),
+          AbortSignal.any([finalSignal ?? new AbortController().signal, requests.finalSignal]),
+        );
       } finally {
-        clearInterval(poll);
+        requests.close();
         if (agent) await (await agent.catch(() => undefined))?.close();
       }
     },
@@ -252,9 +275,4 @@ async function dataSupport(
   ]);
   for (const definition of [...dataActions(home), ...liveActions(home)]) registry.register(definition);
   return { actions: registry, templateAction: (name, spec) => templateActionFromObject(home, name, spec) };
-}
-
-/** Where `dvm cancel run ID` leaves its request for the process that owns the run. */
-export function cancelRequestPath(home: string, runId: string): string {
-  return join(home, 'runs', runId, 'cancel-requested');
 }

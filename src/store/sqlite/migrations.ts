@@ -91,6 +91,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description:
+      "a task's process group in its own column (pid is only ever the dvm process that owns a run)",
+    // A run of one task has a single record that is both root and task: one column could not hold both numbers.
+    sql: `
+      ALTER TABLE runs ADD COLUMN pgid INTEGER;
+      UPDATE runs SET pgid = pid, pid = NULL WHERE parent_id IS NOT NULL AND level = 'task';
+    `,
+  },
+  {
+    version: 4,
+    description: 'how a run was asked for (its options, as JSON), for dvm run --resume',
+    sql: 'ALTER TABLE runs ADD COLUMN options TEXT;',
+  },
 ];
 
 /** The schema version this build of dvm writes. */

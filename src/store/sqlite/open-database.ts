@@ -46,7 +46,8 @@ export function openMigratedDatabase(
 function assertNotNewer(path: string, latest: number, label: string): void {
   let version: number;
   try {
-    const probe = new DatabaseSync(path, { readOnly: true });
+    // Waits like every connection does (busy_timeout) while another process holds a lock (a write, a checkpoint).
+    const probe = new DatabaseSync(path, { readOnly: true, timeout: 5000 });
     try {
       version = readVersion(probe);
     } finally {

@@ -6,6 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunRecord } from '../runs.ts';
+import { MIGRATIONS } from './migrations.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
 function record(id: string, status: RunRecord['status']): RunRecord {
@@ -47,4 +48,25 @@ test('run records written while a run goes reach the file, and the connection go
   runs.flush();
   assert.equal(seen(), 'Succeeded', 'an explicit flush writes at once');
   await store.close();
+});
+
+test('migration 3 moves the process group of task records out of pid (the owner dvm of root records stays)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-runs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'dvm.db');
+  // A store as schema 2 left it: a workflow root owned by dvm 100, its task in process group 200.
+  const old = new DatabaseSync(path);
+  for (const migration of MIGRATIONS.filter((m) => m.version <= 2)) old.exec(migration.sql);
+  old.exec(`PRAGMA user_version = 2;
+    INSERT INTO runs (id, root_id, level, kind, name, status, created_at, pid, seq)
+      VALUES ('w', 'w', 'workflow', 'Workflow', 'w', 'Running', '2026-01-01', 100, 0);
+    INSERT INTO runs (id, root_id, parent_id, level, kind, name, status, created_at, pid, seq)
+      VALUES ('w.1', 'w', 'w', 'task', 'Task', 't', 'Running', '2026-01-01', 200, 1);`);
+  old.close();
+  const store = openSqliteStore(path);
+  t.after(() => store.close());
+  const runs = store.runStore();
+  const [root, task] = runs.tree('w');
+  assert.deepEqual([root.pid, root.pgid], [100, undefined]);
+  assert.deepEqual([task.pid, task.pgid], [undefined, 200]);
 });

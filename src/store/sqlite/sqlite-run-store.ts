@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { CacheEntry, RunLevel, RunRecord, RunStatus, RunStore } from '../runs.ts';
+import type { CacheEntry, RunFilter, RunLevel, RunOptions, RunRecord, RunStatus, RunStore } from '../runs.ts';
 
 const COLUMNS = [
   'id',
@@ -29,6 +29,8 @@ const COLUMNS = [
   'duration_ms',
   'pid',
   'seq',
+  'pgid',
+  'options',
 ] as const;
 
 type Row = Record<(typeof COLUMNS)[number], string | number | null>;
@@ -62,6 +64,8 @@ function toRow(r: RunRecord): (string | number | null)[] {
     r.durationMs ?? null,
     r.pid ?? null,
     r.seq,
+    r.pgid ?? null,
+    r.options ? JSON.stringify(r.options) : null,
   ];
 }
 
@@ -96,6 +100,8 @@ function fromRow(row: Row): RunRecord {
     durationMs: opt(row.duration_ms as number | null),
     pid: opt(row.pid as number | null),
     seq: Number(row.seq),
+    pgid: opt(row.pgid as number | null),
+    options: row.options ? (JSON.parse(String(row.options)) as RunOptions) : undefined,
   };
 }
 
@@ -187,18 +193,17 @@ export class SqliteRunStore implements RunStore {
     ).map(fromRow);
   }
 
-  list(filter: { kind?: string; name?: string; limit?: number; roots?: boolean } = {}): RunRecord[] {
+  list(filter: RunFilter = {}): RunRecord[] {
     this.flush();
     const where = ['1 = 1'];
     const params: (string | number)[] = [];
     if (filter.roots !== false) where.push('parent_id IS NULL');
-    if (filter.kind) {
-      where.push('kind = ?');
-      params.push(filter.kind);
-    }
-    if (filter.name) {
-      where.push('name = ?');
-      params.push(filter.name);
+    // An empty ecosystem or domain asks for runs of objects without one (stored as '').
+    for (const column of ['kind', 'name', 'ecosystem', 'domain'] as const) {
+      const value = filter[column];
+      if (value === undefined || (value === '' && (column === 'kind' || column === 'name'))) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
     }
     params.push(filter.limit ?? 50);
     const sql = `SELECT ${COLUMNS.join(', ')} FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`;

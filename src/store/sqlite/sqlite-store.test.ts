@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,29 @@ test('a store written by a newer dvm is refused and left byte-for-byte untouched
     (e) => isDvmError(e) && e.code === 'DVM_STORE_TOO_NEW' && /Upgrade dvm/.test(e.fix ?? ''),
   );
   assert.deepEqual(readFileSync(path), before);
+});
+
+test('opening waits for a lock another process holds briefly instead of failing as unreadable', async () => {
+  const path = join(dir, 'locked.db');
+  await openSqliteStore(path).close();
+  // Another process holds the database exclusively for a moment (as a closing connection's checkpoint does).
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const { DatabaseSync } = require('node:sqlite');
+       const db = new DatabaseSync(process.argv[1]);
+       db.exec('PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; UPDATE meta SET value = value');
+       console.log('locked');
+       setTimeout(() => { db.exec('COMMIT'); db.close(); }, 300);`,
+      path,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((resolve) => holder.stdout.once('data', resolve));
+  const store = openSqliteStore(path);
+  await store.close();
+  await new Promise((resolve) => (holder.exitCode !== null ? resolve(0) : holder.once('exit', resolve)));
 });
 
 test('a file that is not a database is a coded error', async () => {

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+
+// `dvm run --resume ID` runs what did not succeed the way the run was asked for: its stages, its App.
+
+interface Run {
+  node: string;
+  status: string;
+  reason?: string;
+  options?: Record<string, unknown>;
+}
+
+function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function runTree(home: string, id: string): Map<string, Run> {
+  const items = JSON.parse(dvmOk(home, ['status', 'run', id, '-o', 'json']).stdout).items as Run[];
+  return new Map(items.map((r) => [r.node, r]));
+}
+
+function runIdOf(stderr: string): string {
+  const match = stderr.match(/^run (r\S+):/m);
+  assert.ok(match, stderr);
+  return match[1];
+}
+
+// A task that writes where it runs and fails until the file `go` exists there.
+const FAIL_ONCE = `apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: fail-once, domain: ci}
+spec:
+  shell: pwd >> ran-in; test -f go
+`;
+
+test('--resume keeps the manual stages the run included, and re-runs the one that failed', (t) => {
+  const home = tempHome();
+  const work = tempDir(t, 'dvm-work-');
+  dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${FAIL_ONCE}---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: wfship, domain: ci}
+spec: {tasks: [{name: s, taskRef: fail-once}]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Pipeline
+metadata: {name: deliver, domain: ci}
+spec:
+  stages:
+    - {name: build, workflowRef: good}
+    - {name: ship, workflowRef: wfship, manual: true, dependsOn: [build]}
+`,
+  });
+  const first = dvm(home, ['run', 'pipeline', 'deliver', '--include-manual', '-p', '1'], { cwd: work });
+  assert.equal(first.status, 1, first.stderr);
+  const id = runIdOf(first.stderr);
+  assert.equal(runTree(home, id).get('deliver/ship/s')?.status, 'Failed');
+  writeFileSync(join(work, 'go'), '');
+  const resumed = dvm(home, ['run', '--resume', id], { cwd: work });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const tree = runTree(home, runIdOf(resumed.stderr));
+  assert.deepEqual(tree.get('deliver')?.options, { includeManual: true, parallelism: 1, workdir: work });
+  assert.equal(tree.get('deliver/build/produce')?.status, 'Cached');
+  assert.equal(tree.get('deliver/build/produce')?.reason, 'Resumed');
+  assert.equal(tree.get('deliver/ship/s')?.status, 'Succeeded', 'the manual stage ran again');
+  assert.equal(readFileSync(join(work, 'ran-in'), 'utf8').split('\n').length - 1, 2);
+});
+
+test('--resume runs tasks in the App the run was started with (-a), wherever it is resumed from', (t) => {
+  const home = tempHome();
+  const app = tempDir(t, 'dvm-app-');
+  const elsewhere = tempDir(t, 'dvm-elsewhere-');
+  dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${FAIL_ONCE}---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: app1, domain: ci}
+spec: {path: ${app}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: wfrs, domain: ci}
+spec:
+  tasks:
+    - {name: a, taskRef: consume-free}
+    - {name: b, taskRef: fail-once, dependsOn: [a]}
+`,
+  });
+  const first = dvm(home, ['run', 'workflow', 'wfrs', '-d', 'ci', '-a', 'app1'], { cwd: elsewhere });
+  assert.equal(first.status, 1, first.stderr);
+  const id = runIdOf(first.stderr);
+  writeFileSync(join(app, 'go'), '');
+  const resumed = dvm(home, ['run', '--resume', id], { cwd: elsewhere });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(runTree(home, runIdOf(resumed.stderr)).get('wfrs/b')?.status, 'Succeeded');
+  assert.equal(readFileSync(join(app, 'ran-in'), 'utf8'), `${app}\n${app}\n`);
+});

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+
+// Runs belong to the scope of what they ran: `status KIND NAME` and `get runs` honour -e/-d like `get`.
+
+const SAME_NAMES = `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: eco}
+${['d1', 'd2']
+  .map(
+    (d) => `---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: ${d}, ecosystem: eco}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: t, ecosystem: eco, domain: ${d}}
+spec: {shell: ${d === 'd1' ? '"echo d1"' : '"echo d2; exit 1"'}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: w, ecosystem: eco, domain: ${d}}
+spec: {tasks: [{name: t, taskRef: t}]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Pipeline
+metadata: {name: ci, ecosystem: eco, domain: ${d}}
+spec: {stages: [{name: s, workflowRef: w}]}
+`,
+  )
+  .join('')}`;
+
+function runIdOf(stderr: string): string {
+  const match = stderr.match(/^run (r\S+):/m);
+  assert.ok(match, stderr);
+  return match[1];
+}
+
+test('status pipeline NAME -d D and get runs -d D show the runs of that domain only', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], { input: SAME_NAMES });
+  const d1 = runIdOf(dvmOk(home, ['run', 'pipeline', 'ci', '-d', 'd1']).stderr);
+  const failed = dvm(home, ['run', 'pipeline', 'ci', '-d', 'd2']);
+  assert.equal(failed.status, 1);
+  const d2 = runIdOf(failed.stderr);
+
+  const status = dvmOk(home, ['status', 'pipeline', 'ci', '-d', 'd1']).stdout;
+  assert.match(status, new RegExp(`^run ${d1} `));
+  assert.match(status, /^pipeline\/ci {2}Succeeded/m);
+  assert.match(
+    dvmOk(home, ['status', 'pipeline', 'ci', '-e', 'eco', '-d', 'd2']).stdout,
+    new RegExp(`^run ${d2} `),
+  );
+  const ambiguous = dvm(home, ['status', 'pipeline', 'ci']);
+  assert.equal(ambiguous.status, 1);
+  assert.match(ambiguous.stderr, /DVM_AMBIGUOUS: pipeline "ci" exists in 2 scopes: eco\/d1, eco\/d2/);
+
+  const ids = (args: string[]) =>
+    (JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json', ...args]).stdout).items as { id: string }[]).map(
+      (r) => r.id,
+    );
+  assert.deepEqual(ids(['-d', 'd1']), [d1]);
+  assert.deepEqual(ids(['-d', 'd2']), [d2]);
+  assert.deepEqual(ids([]), [d2, d1]);
+  // Listed together, runs of different domains say which is which.
+  const table = dvmOk(home, ['get', 'runs']).stdout;
+  assert.match(table, /^ID\s+RUNS\s+DOMAIN\s+STATUS/);
+  assert.match(table, new RegExp(`^${d1}\\s+pipeline/ci\\s+d1\\s+Succeeded`, 'm'));
+  assert.match(table, new RegExp(`^${d2}\\s+pipeline/ci\\s+d2\\s+Failed`, 'm'));
+  assert.doesNotMatch(dvmOk(home, ['get', 'runs', '-d', 'd1']).stdout, /DOMAIN|d2/);
+  assert.match(
+    dvmOk(home, ['get', 'runs', '-d', 'd1', '-A']).stdout,
+    /^ID\s+RUNS\s+ECOSYSTEM\s+DOMAIN\s+STATUS/,
+  );
+});
