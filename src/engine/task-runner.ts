@@ -232,7 +232,8 @@ export async function runTask(
         ? res.invoke(definition, input, context, `${record.id}-${attempts}`)
         : definition.handler(input, context);
     };
-    const step = limitMs ? timeout(attempt, limitMs) : attempt;
+    // The attempt's process group must be gone before the task counts as timed out (and before a retry starts).
+    const step = limitMs ? timeout(attempt, limitMs, { waitForStep: true }) : attempt;
     let output: unknown;
     try {
       output = await retry(step, {
