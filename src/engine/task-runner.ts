@@ -85,6 +85,29 @@ function envOf(
   return env;
 }
 
+// A task's `when`: result references resolve to the results of earlier tasks, `$(env.NAME)` to the task's own
+// environment (unset: empty). Values are operands, never condition text.
+function whenHolds(node: PlanNode, condition: string, lookup: ResultLookup, runId: string): boolean {
+  let env: Record<string, string> | undefined;
+  try {
+    return evaluateWhen(condition, (ref) => {
+      if (ref.kind === 'env') {
+        env ??= envOf(node, lookup, undefined, runId);
+        return env[ref.name] ?? '';
+      }
+      const value = lookup(ref.task, ref.result);
+      if (value === undefined) throw unresolved(node, ref.text);
+      return value;
+    });
+  } catch (error) {
+    if (!isDvmError(error) || error.code !== 'DVM_SCHEMA_INVALID') throw error;
+    throw new DvmError(error.code, `${node.path} spec.when: ${error.message}`, {
+      fix: error.fix,
+      details: error.details,
+    });
+  }
+}
+
 function describeFailure(
   error: unknown,
 ): Pick<TaskOutcome, 'status' | 'reason' | 'origin' | 'message' | 'exitCode'> {
@@ -144,7 +167,7 @@ export async function runTask(
     };
   }
   try {
-    if (task.when !== undefined && !evaluateWhen(substitute(node, task.when, lookup, (v) => `'${v}'`))) {
+    if (task.when !== undefined && !whenHolds(node, task.when, lookup, record.rootId)) {
       return {
         status: 'Skipped',
         reason: 'WhenFalse',

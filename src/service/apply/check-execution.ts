@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { splitCommand } from '../../actions/builtin/argv.ts';
 import { resultRefsOf } from '../../engine/results.ts';
+import { parseWhen } from '../../engine/when.ts';
 import { isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
 import { CRON_MODE } from '../jobs/triggers.ts';
@@ -28,7 +29,7 @@ function checkCron(pending: Pending, problems: ProblemList, value: unknown, path
   }
 }
 
-/** Checks a Task's command string (no shell features without `shell:`) and schedule. */
+/** Checks a Task's command string (no shell features without `shell:`), `when` condition and schedule. */
 function checkTask(pending: Pending, problems: ProblemList): void {
   const spec = (pending.effective.spec ?? {}) as Spec;
   if (typeof spec.command === 'string') {
@@ -37,6 +38,18 @@ function checkTask(pending: Pending, problems: ProblemList): void {
     } catch (error) {
       if (!isDvmError(error)) throw error;
       problems.add(pending.doc, labelOf(pending.object), ['spec', 'command'], {
+        code: error.code,
+        message: error.message,
+        fix: error.fix,
+      });
+    }
+  }
+  if (typeof spec.when === 'string') {
+    try {
+      parseWhen(spec.when);
+    } catch (error) {
+      if (!isDvmError(error)) throw error;
+      problems.add(pending.doc, labelOf(pending.object), ['spec', 'when'], {
         code: error.code,
         message: error.message,
         fix: error.fix,
