@@ -51,3 +51,14 @@ test('quoted, the same characters are literal arguments', () => {
   const id = run.stderr.match(/^run (r\S+):/m)?.[1] ?? '';
   assert.equal(dvmOk(home, ['logs', 'run', id, '--task', 'quoted']).stdout, '<*.yaml><a;b><FOO=bar><{a,b}>');
 });
+
+test('a number in an argv list is refused at its element with the quoting fix', () => {
+  const home = tempHome();
+  const run = dvm(home, ['apply', '-f', '-'], { input: `${SCOPE}${task('sleepy', '[sleep, 5]')}` });
+  assert.equal(run.status, 1);
+  assert.match(
+    run.stderr,
+    /DVM_SCHEMA_INVALID <stdin>:13:20 Task\/sleepy spec\.command\[1\]: must be a string, not a number\n {4}fix: Quote it: "5" \(YAML reads 5 as a number; this field takes text\)\./,
+  );
+  assert.doesNotMatch(run.stderr, /allowed form/);
+});
