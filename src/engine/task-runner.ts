@@ -14,6 +14,7 @@ import { retry } from './primitives/retry.ts';
 import { TimeoutError, timeout } from './primitives/timeout.ts';
 import type { EngineResources } from './resources.ts';
 import { substituteResults, substituteResultsDeep } from './results.ts';
+import { bindShellReferences } from './shell-refs.ts';
 import { explainMiss, fingerprintOf, hashInputs, restoreOutputs, saveOutputs } from './task-cache.ts';
 import { evaluateWhen } from './when.ts';
 
@@ -34,9 +35,6 @@ export interface TaskOutcome {
 /** Looks up a result of a sibling task (by entry name), for `$(tasks.NAME.results.RESULT)`. */
 export type ResultLookup = (task: string, result: string) => string | undefined;
 
-// In a shell script a substituted value is one single-quoted word, so it can never become shell syntax.
-const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
-
 function unresolved(node: PlanNode, text: string): DvmError {
   return new DvmError(
     'DVM_RESULT_REF',
@@ -48,17 +46,32 @@ function unresolved(node: PlanNode, text: string): DvmError {
   );
 }
 
-function substitute(
-  node: PlanNode,
-  text: string,
-  lookup: ResultLookup,
-  quote?: (v: string) => string,
-): string {
-  return substituteResults(text, (task, result) => {
-    const value = lookup(task, result);
-    if (value === undefined) throw unresolved(node, `$(tasks.${task}.results.${result})`);
-    return quote ? quote(value) : value;
-  });
+// The value of a result reference; a missing one is DVM_RESULT_REF naming the task.
+function resultValue(node: PlanNode, lookup: ResultLookup, task: string, result: string): string {
+  const value = lookup(task, result);
+  if (value === undefined) throw unresolved(node, `$(tasks.${task}.results.${result})`);
+  return value;
+}
+
+function substitute(node: PlanNode, text: string, lookup: ResultLookup): string {
+  return substituteResults(text, (task, result) => resultValue(node, lookup, task, result));
+}
+
+// A `shell:` script never has values spliced into its text: each reference becomes a quoted expansion of a
+// variable (DVM_RESULT_1, …) that holds the value, passed in the environment.
+function shellInput(node: PlanNode, script: string, lookup: ResultLookup): Record<string, unknown> {
+  try {
+    const bound = bindShellReferences(script, (task, result) => resultValue(node, lookup, task, result));
+    return Object.keys(bound.env).length > 0
+      ? { shell: bound.script, env: bound.env }
+      : { shell: bound.script };
+  } catch (error) {
+    if (!isDvmError(error) || error.location.path !== 'spec.shell') throw error;
+    throw new DvmError(error.code, `${node.path} spec.shell: ${error.message}`, {
+      fix: error.fix,
+      details: error.details,
+    });
+  }
 }
 
 /** Set in every task's environment to the id of its run; how dvm recognises a run's processes later. */
@@ -83,6 +96,29 @@ function envOf(
   for (const e of node.task?.env ?? []) env[e.name] = substitute(node, String(e.value ?? ''), lookup);
   if (resultsDir) env.DVM_RESULTS = resultsDir;
   return env;
+}
+
+// A task's `when`: result references resolve to the results of earlier tasks, `$(env.NAME)` to the task's own
+// environment (unset: empty). Values are operands, never condition text.
+function whenHolds(node: PlanNode, condition: string, lookup: ResultLookup, runId: string): boolean {
+  let env: Record<string, string> | undefined;
+  try {
+    return evaluateWhen(condition, (ref) => {
+      if (ref.kind === 'env') {
+        env ??= envOf(node, lookup, undefined, runId);
+        return env[ref.name] ?? '';
+      }
+      const value = lookup(ref.task, ref.result);
+      if (value === undefined) throw unresolved(node, ref.text);
+      return value;
+    });
+  } catch (error) {
+    if (!isDvmError(error) || error.code !== 'DVM_SCHEMA_INVALID') throw error;
+    throw new DvmError(error.code, `${node.path} spec.when: ${error.message}`, {
+      fix: error.fix,
+      details: error.details,
+    });
+  }
 }
 
 function describeFailure(
@@ -144,7 +180,7 @@ export async function runTask(
     };
   }
   try {
-    if (task.when !== undefined && !evaluateWhen(substitute(node, task.when, lookup, (v) => `'${v}'`))) {
+    if (task.when !== undefined && !whenHolds(node, task.when, lookup, record.rootId)) {
       return {
         status: 'Skipped',
         reason: 'WhenFalse',
@@ -238,7 +274,8 @@ export async function runTask(
         ? res.invoke(definition, input, context, `${record.id}-${attempts}`)
         : definition.handler(input, context);
     };
-    const step = limitMs ? timeout(attempt, limitMs) : attempt;
+    // The attempt's process group must be gone before the task counts as timed out (and before a retry starts).
+    const step = limitMs ? timeout(attempt, limitMs, { waitForStep: true }) : attempt;
     let output: unknown;
     try {
       output = await retry(step, {
@@ -297,7 +334,7 @@ function actionInput(node: PlanNode, lookup: ResultLookup): Record<string, unkno
   const task = node.task ?? {};
   const action = task.action ?? 'exec';
   if (action === 'exec' && !node.userAction) {
-    if (task.shell !== undefined) return { shell: substitute(node, task.shell, lookup, shellQuote) };
+    if (task.shell !== undefined) return shellInput(node, task.shell, lookup);
     const argv = typeof task.command === 'string' ? splitCommand(task.command) : (task.command ?? []);
     return { command: argv.map((arg) => substitute(node, String(arg), lookup)) };
   }

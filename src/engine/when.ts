@@ -1,27 +1,45 @@
-import { DvmError } from '../errors/dvm-error.ts';
+import { parseWhen, type WhenExpr, type WhenPart, type WhenRef } from './when-parse.ts';
 
-// A `when` condition is one comparison or one operand, after $(tasks…) substitution:
-//   "'$(tasks.test.results.coverage)' == '100'"   "'$(env.BRANCH)' != 'main'"   "'$(tasks.check.results.changed)'"
-// Operands are quoted strings or bare words; a bare operand is true unless empty, "false", "0" or "no".
-const COMPARISON =
-  /^\s*('(?:[^']*)'|"(?:[^"]*)"|[^\s=!]+)\s*(==|!=)\s*('(?:[^']*)'|"(?:[^"]*)"|[^\s=!]+)\s*$/;
-const SINGLE = /^\s*('(?:[^']*)'|"(?:[^"]*)"|[^\s=!]*)\s*$/;
+export type { WhenExpr, WhenRef } from './when-parse.ts';
+export { parseWhen } from './when-parse.ts';
 
-function unquote(operand: string): string {
-  return /^(['"]).*\1$/.test(operand) ? operand.slice(1, -1) : operand;
+/** Gives the value of a reference in a `when` condition. */
+export type WhenResolver = (ref: WhenRef) => string;
+
+const noReferences: WhenResolver = (ref) => {
+  throw new Error(`no value was given for ${ref.text}`);
+};
+
+// A lone value is true unless it is empty, "false", "0" or "no" (ignoring case and surrounding space).
+const truthy = (value: string) => !['', 'false', '0', 'no'].includes(value.trim().toLowerCase());
+
+function operandValue(parts: WhenPart[], resolve: WhenResolver): string {
+  return parts.map((p) => ('ref' in p ? resolve(p.ref) : p.text)).join('');
 }
 
-/** Evaluates a (substituted) `when` condition; a malformed one is a coded error. */
-export function evaluateWhen(condition: string): boolean {
-  const comparison = condition.match(COMPARISON);
-  if (comparison) {
-    const equal = unquote(comparison[1]) === unquote(comparison[3]);
-    return comparison[2] === '==' ? equal : !equal;
+function evaluate(expr: WhenExpr, resolve: WhenResolver): boolean {
+  switch (expr.op) {
+    case 'value':
+      return truthy(operandValue(expr.parts, resolve));
+    case '==':
+    case '!=': {
+      const equal = operandValue(expr.left, resolve) === operandValue(expr.right, resolve);
+      return expr.op === '==' ? equal : !equal;
+    }
+    case '!':
+      return !evaluate(expr.expr, resolve);
+    case '&&':
+      return evaluate(expr.left, resolve) && evaluate(expr.right, resolve);
+    case '||':
+      return evaluate(expr.left, resolve) || evaluate(expr.right, resolve);
   }
-  const single = condition.match(SINGLE);
-  if (single) return !['', 'false', '0', 'no'].includes(unquote(single[1]).trim().toLowerCase());
-  throw new DvmError('DVM_SCHEMA_INVALID', `cannot read the condition ${JSON.stringify(condition)}`, {
-    path: 'spec.when',
-    fix: "Write one comparison, like \"'$(tasks.test.results.status)' == 'ok'\", or a single value.",
-  });
+}
+
+/**
+ * Evaluates a `when` condition, resolving each reference to its value as an operand (never as condition text, so
+ * a value with quotes, spaces or operators compares as itself). `&&` and `||` short-circuit: a reference on the
+ * side not evaluated is not resolved. A malformed condition is DVM_SCHEMA_INVALID.
+ */
+export function evaluateWhen(condition: string | WhenExpr, resolve: WhenResolver = noReferences): boolean {
+  return evaluate(typeof condition === 'string' ? parseWhen(condition) : condition, resolve);
 }

@@ -19,10 +19,28 @@ export function describeTypeName(type: string): string {
   return `a ${type}`;
 }
 
-/** Drops the errors inside the branches of a failed anyOf/oneOf: the union's own error says what is wrong. */
+const isUnion = (e: ErrorObject) => e.keyword === 'anyOf' || e.keyword === 'oneOf';
+
+/**
+ * Drops the errors inside the branches of a failed anyOf/oneOf: the union's own error says what is wrong. Unless
+ * the value has the type of exactly one branch (a list where the forms are a string or a list of strings): then
+ * that branch's errors are the precise ones (`spec.command[1]: must be a string`), and they replace the union's.
+ */
 export function dropBranchErrors(errors: ErrorObject[]): ErrorObject[] {
-  const unions = errors
-    .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
-    .map((e) => e.schemaPath);
-  return errors.filter((e) => !unions.some((u) => e.schemaPath !== u && e.schemaPath.startsWith(`${u}/`)));
+  const dropped = new Set<ErrorObject>();
+  for (const union of errors.filter(isUnion)) {
+    const prefix = `${union.schemaPath}/`;
+    const inside = errors.filter((e) => e.schemaPath.startsWith(prefix));
+    const branchOf = (e: ErrorObject) => e.schemaPath.slice(prefix.length).split('/')[0];
+    // A branch whose type the value does not have fails with a `type` error at the union's own path.
+    const wrongType = (branch: string) =>
+      inside.some(
+        (e) => branchOf(e) === branch && e.keyword === 'type' && e.instancePath === union.instancePath,
+      );
+    const fitting = [...new Set(inside.map(branchOf))].filter((b) => !wrongType(b));
+    const keep = fitting.length === 1 ? fitting[0] : undefined;
+    if (keep !== undefined) dropped.add(union);
+    for (const e of inside) if (branchOf(e) !== keep) dropped.add(e);
+  }
+  return errors.filter((e) => !dropped.has(e));
 }

@@ -55,12 +55,18 @@ function problemFor(error: ErrorObject, data: unknown, explainHint: string): Omi
       const field = String(params.missingProperty);
       return { path: [...path, field], message: `missing required field "${field}"`, fix: explain };
     }
-    case 'type':
+    case 'type': {
+      const value = valueAt(data, path);
+      // YAML reads 5, 1.0 and true as a number or boolean; a string field (an argv element) wants them quoted.
+      const quotable = params.type === 'string' && (typeof value === 'number' || typeof value === 'boolean');
       return {
         path,
-        message: `must be ${describeTypeName(String(params.type))}, not ${describeValue(valueAt(data, path))}`,
-        fix: explain,
+        message: `must be ${describeTypeName(String(params.type))}, not ${describeValue(value)}`,
+        fix: quotable
+          ? `Quote it: "${String(value)}" (YAML reads ${String(value)} as a ${typeof value}; this field takes text).`
+          : explain,
       };
+    }
     case 'enum':
       return {
         path,
@@ -82,6 +88,16 @@ function problemFor(error: ErrorObject, data: unknown, explainHint: string): Omi
             ? 'Names use lowercase letters, digits, "-", "." and "_", and start and end with a letter or digit.'
             : explain,
       };
+    case 'minItems':
+    case 'minLength': {
+      const limit = Number(params.limit);
+      const unit = error.keyword === 'minItems' ? 'item' : 'character';
+      return {
+        path,
+        message: limit === 1 ? 'must not be empty' : `must have at least ${limit} ${unit}s`,
+        fix: explain,
+      };
+    }
     case 'anyOf':
     case 'oneOf': {
       const description = (error.parentSchema as { description?: string })?.description;

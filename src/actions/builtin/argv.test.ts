@@ -37,8 +37,17 @@ const SPLITS: [string, string[]][] = [
   ['echo 100$', ['echo', '100$']],
   ['echo "cost: $"', ['echo', 'cost: $']],
   ['git log --format=%h -n1', ['git', 'log', '--format=%h', '-n1']],
-  ['find . -name *.ts', ['find', '.', '-name', '*.ts']],
-  ['echo {a,b} #x', ['echo', '{a,b}', '#x']],
+  ["find . -name '*.ts'", ['find', '.', '-name', '*.ts']],
+  ['ls "*.yaml" \\* \\? "[ab]"', ['ls', '*.yaml', '*', '?', '[ab]']],
+  ["echo '{a,b}' \\#x 'a;b'", ['echo', '{a,b}', '#x', 'a;b']],
+  ['echo a#b {} {a} x{ a[1 ]', ['echo', 'a#b', '{}', '{a}', 'x{', 'a[1', ']']],
+  ['[ -f x ]', ['[', '-f', 'x', ']']],
+  ['make FOO=bar', ['make', 'FOO=bar']],
+  ["'FOO=bar' env", ['FOO=bar', 'env']],
+  ['F"OO=bar" env', ['FOO=bar', 'env']],
+  ['=x y', ['=x', 'y']],
+  ["'if' x", ['if', 'x']],
+  ['echo if ! done', ['echo', 'if', '!', 'done']],
   ['make \\\n  build', ['make', 'build']],
   ['make build\n', ['make', 'build']],
   ['echo "line1\nline2"', ['echo', 'line1\nline2']],
@@ -90,6 +99,19 @@ const FEATURES: [string, string, number][] = [
   ['~/bin/tool', 'a home-directory tilde (~)', 1],
   ['echo a\necho b', 'a newline (\\n)', 7],
   ['echo $(tasks.x.results.y)', 'a command substitution ($()', 6],
+  ['ls *.yaml', 'a filename pattern (*)', 4],
+  ['find . -name *.ts', 'a filename pattern (*)', 14],
+  ['ls file?.txt', 'a filename pattern (?)', 8],
+  ['ls [ab].txt', 'a filename pattern ([)', 4],
+  ["ls '*'.yaml *", 'a filename pattern (*)', 13],
+  ['echo {a,b}', 'a brace expansion ({)', 6],
+  ['echo x{1..3}', 'a brace expansion ({)', 7],
+  ['echo a #x', 'a comment (#)', 8],
+  ['FOO=bar env', 'an environment assignment (FOO=)', 1],
+  ["  A_1='x y' B=2 make", 'an environment assignment (A_1=)', 3],
+  ['if true', 'a shell keyword (if)', 1],
+  ['! false', 'a shell keyword (!)', 1],
+  ['for x in a b', 'a shell keyword (for)', 1],
 ];
 
 for (const [command, feature, column] of FEATURES) {
@@ -110,6 +132,26 @@ for (const [command, feature, column] of FEATURES) {
     );
   });
 }
+
+test('a leading NAME=value suggests env:, and quoting is not offered for it', () => {
+  assert.throws(
+    () => splitCommand("FOO='a b' env"),
+    (e: unknown) =>
+      e instanceof DvmError &&
+      e.fix ===
+        'Set it in the task\'s `env: [{name: FOO, value: "a b"}]` and drop it from the command, or write `shell: "FOO=\'a b\' env"` instead of `command:` to run it with /bin/sh, or give command as a list of arguments.',
+  );
+});
+
+test('glob, brace, comment, assignment and keyword checks can be turned off for templates no shell reads', () => {
+  assert.deepEqual(splitCommand('KEYS user:* #1 {a,b}', { expansions: false }), [
+    'KEYS',
+    'user:*',
+    '#1',
+    '{a,b}',
+  ]);
+  assert.deepEqual(splitCommand('A=b if', { expansions: false }), ['A=b', 'if']);
+});
 
 test('the message names the column like the example of the design', () => {
   assert.throws(

@@ -1,4 +1,5 @@
-import { DvmError } from '../../errors/dvm-error.ts';
+import { dollarFeature, operatorFeature, shellFeature, syntaxError, unterminated } from './argv-errors.ts';
+import { assignmentAt, checkFirstWord, checkUnquoted } from './argv-words.ts';
 
 /** Options of splitCommand. */
 export interface SplitOptions {
@@ -7,39 +8,58 @@ export interface SplitOptions {
    * substituted into one argv element after splitting, never shell syntax. With false they are errors like any `$(`.
    */
   resultRefs?: boolean;
+  /**
+   * Refuse what sh would expand or read differently in a word — filename patterns, brace expansions, a comment, a
+   * leading `NAME=value`, a keyword — (default true). False for templates no shell ever reads (Redis commands,
+   * where `*` is a key pattern).
+   */
+  expansions?: boolean;
 }
 
 // The same reference syntax as src/engine/results.ts, anchored at one position.
 const RESULT_REF = /\$\(tasks\.[A-Za-z0-9_.-]+?\.results\.[A-Za-z0-9_-]+\)/y;
 // After `$`, these start an expansion in sh (or bash: $'…', $"…"); anything else leaves the `$` literal.
 const EXPANSION_START = /[A-Za-z0-9_{(@*#?$!'"-]/;
-const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
 /**
  * Splits a command string into argv with POSIX shell quoting and no shell features: whitespace separates words,
  * single quotes are literal, double quotes allow backslash escapes of `"` `\` `$` and backtick, a backslash
  * outside quotes escapes any character, and adjacent parts join into one word (`a'b'"c"` is `abc`, `''` is an
- * empty argument). Unquoted operators (`| & ; < > ( )`), command substitution, variables, a leading `~` and a
- * newline between commands are shell features: they throw DVM_EXEC_SHELL_SYNTAX suggesting `shell:`, so a command
- * never means something else than what a shell would run.
+ * empty argument). Unquoted operators (`| & ; < > ( )`), command substitution, variables, a leading `~`, a
+ * newline between commands, filename patterns (`* ? [..]`), brace expansions, a `#` comment, a leading `NAME=value`
+ * and keywords are shell features: they throw DVM_EXEC_SHELL_SYNTAX suggesting `shell:`, so a command never means
+ * something else than what a shell would run. Quoted, they are literal.
  */
 export function splitCommand(command: string, options: SplitOptions = {}): string[] {
   const resultRefs = options.resultRefs ?? true;
+  const expansions = options.expansions ?? true;
   const words: string[] = [];
   let word = '';
   let inWord = false;
+  // The current word: where it starts, whether any part of it is quoted, the NAME of a leading `NAME=`.
+  let start = 0;
+  let quoted = false;
+  let assignment: string | undefined;
+  const push = () => {
+    if (expansions && words.length === 0) checkFirstWord(command, start, word, assignment, quoted);
+    words.push(word);
+    word = '';
+    inWord = false;
+  };
   let i = 0;
   const n = command.length;
   while (i < n) {
     const c = command[i];
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
+    const blank = c === ' ' || c === '\t' || c === '\r' || c === '\n';
+    if (!inWord && !blank) {
+      start = i;
+      quoted = false;
+      assignment = expansions && words.length === 0 ? assignmentAt(command, i) : undefined;
+    }
+    if (blank) {
       // A newline followed by more words separates commands in sh; trailing newlines (YAML `|`) are harmless.
       if (c === '\n' && /\S/.test(command.slice(i + 1))) throw shellFeature(command, i, 'a newline', '\\n');
-      if (inWord) {
-        words.push(word);
-        word = '';
-        inWord = false;
-      }
+      if (inWord) push();
       i++;
     } else if (c === '\\') {
       if (i + 1 >= n)
@@ -53,6 +73,7 @@ export function splitCommand(command: string, options: SplitOptions = {}): strin
       if (command[i + 1] !== '\n') {
         word += command[i + 1];
         inWord = true;
+        quoted = true;
       }
       i += 2;
     } else if (c === "'") {
@@ -60,11 +81,13 @@ export function splitCommand(command: string, options: SplitOptions = {}): strin
       if (end < 0) throw unterminated(command, i, 'single quote', "'");
       word += command.slice(i + 1, end);
       inWord = true;
+      quoted = true;
       i = end + 1;
     } else if (c === '"') {
       const [text, next] = readDoubleQuoted(command, i, resultRefs);
       word += text;
       inWord = true;
+      quoted = true;
       i = next;
     } else if (c === '$') {
       const ref = resultRefs ? resultRefAt(command, i) : undefined;
@@ -83,14 +106,17 @@ export function splitCommand(command: string, options: SplitOptions = {}): strin
     } else if (c === '|' || c === '&' || c === ';' || c === '<' || c === '>' || c === '(' || c === ')') {
       throw operatorFeature(command, i);
     } else if (c === '~' && !inWord) {
-      throw shellFeature(command, i, 'a home-directory tilde', '~', 'Write the path out in full, or');
+      throw shellFeature(command, i, 'a home-directory tilde', '~', {
+        alternative: 'Write the path out in full, or',
+      });
     } else {
+      if (expansions) checkUnquoted(command, i, inWord);
       word += c;
       inWord = true;
       i++;
     }
   }
-  if (inWord) words.push(word);
+  if (inWord) push();
   return words;
 }
 
@@ -121,7 +147,7 @@ function readDoubleQuoted(command: string, start: number, resultRefs: boolean): 
       text += c;
       i++;
     } else if (c === '`') {
-      throw shellFeature(command, i, 'a command substitution', '`', undefined, ' inside double quotes');
+      throw shellFeature(command, i, 'a command substitution', '`', { where: ' inside double quotes' });
     } else {
       text += c;
       i++;
@@ -133,80 +159,4 @@ function readDoubleQuoted(command: string, start: number, resultRefs: boolean): 
 function resultRefAt(command: string, index: number): string | undefined {
   RESULT_REF.lastIndex = index;
   return RESULT_REF.exec(command)?.[0];
-}
-
-function operatorFeature(command: string, i: number): DvmError {
-  const c = command[i];
-  const pair = command.slice(i, i + 2);
-  if (pair === '||') return shellFeature(command, i, 'an or-list', '||');
-  if (pair === '&&') return shellFeature(command, i, 'an and-list', '&&');
-  if (pair === '>>') return shellFeature(command, i, 'an append redirection', '>>');
-  if (pair === '<<') return shellFeature(command, i, 'a here-document', '<<');
-  if (pair === '&>') return shellFeature(command, i, 'a redirection', '&>');
-  const names: Record<string, string> = {
-    '|': 'a pipe',
-    '&': 'a background job',
-    ';': 'a command separator',
-    '<': 'an input redirection',
-    '>': 'an output redirection',
-    '(': 'a subshell parenthesis',
-    ')': 'a subshell parenthesis',
-  };
-  return shellFeature(command, i, names[c], c);
-}
-
-function dollarFeature(command: string, i: number, where = ''): DvmError {
-  const next = command[i + 1];
-  if (next === '(') return shellFeature(command, i, 'a command substitution', '$(', undefined, where);
-  if (next === '{') return shellFeature(command, i, 'a parameter expansion', '${', undefined, where);
-  NAME.lastIndex = i + 1;
-  const name = NAME.exec(command)?.[0];
-  if (name) return shellFeature(command, i, 'a variable', `$${name}`, undefined, where);
-  return shellFeature(command, i, 'a shell expansion', `$${next}`, undefined, where);
-}
-
-/** `column N`, or `line L, column N` in a command of several lines (both 1-based). */
-function position(command: string, index: number): string {
-  const lineStart = command.lastIndexOf('\n', index - 1) + 1;
-  const column = index - lineStart + 1;
-  if (lineStart === 0) return `column ${column}`;
-  const line = command.slice(0, lineStart).split('\n').length;
-  return `line ${line}, column ${column}`;
-}
-
-function shellFeature(
-  command: string,
-  index: number,
-  feature: string,
-  token: string,
-  alternative?: string,
-  where = '',
-): DvmError {
-  const literal = token === '\\n' ? '' : ` or quote it ('${token}') to pass it literally,`;
-  return new DvmError(
-    'DVM_EXEC_SHELL_SYNTAX',
-    `command uses ${feature} (${token})${where} at ${position(command, index)}; dvm runs commands without a shell — use \`shell: "…"\` to run it with /bin/sh`,
-    {
-      fix: `${alternative ? `${alternative} w` : 'W'}rite \`shell: ${JSON.stringify(command)}\` instead of \`command:\` to run it with /bin/sh,${literal} or give command as a list of arguments.`,
-      column: index + 1,
-      details: { origin: 'user', feature, token, index },
-    },
-  );
-}
-
-function unterminated(command: string, index: number, what: string, quote: string): DvmError {
-  return syntaxError(
-    command,
-    index,
-    `has an unterminated ${what} (${quote}) opened`,
-    `Close the quote, or escape it with a backslash (\\${quote}) to pass it literally.`,
-  );
-}
-
-function syntaxError(command: string, index: number, problem: string, fix: string): DvmError {
-  return new DvmError('DVM_EXEC_SHELL_SYNTAX', `command ${problem} at ${position(command, index)}`, {
-    fix,
-    column: index + 1,
-    details: { origin: 'user', index },
-  });
 }

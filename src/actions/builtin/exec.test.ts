@@ -104,11 +104,17 @@ test('a missing program is DVM_EXEC_NOT_FOUND naming it', async () => {
   assert.match(error.message, /"dvm-no-such-program"/);
   assert.match(error.fix ?? '', /PATH/);
   assert.equal(error.details.origin, 'user');
+  // In a list, a leading NAME=value is a program name; in a string it is refused before anything runs (argv.test.ts).
   const assignment = await rejectsWith(
-    execAction.handler({ command: 'FOO=1 make' }, testContext()),
+    execAction.handler({ command: ['FOO=1', 'make'] }, testContext()),
     'DVM_EXEC_NOT_FOUND',
   );
   assert.match(assignment.fix ?? '', /env:/);
+  const inString = await rejectsWith(
+    execAction.handler({ command: 'FOO=1 make' }, testContext()),
+    'DVM_EXEC_SHELL_SYNTAX',
+  );
+  assert.match(inString.fix ?? '', /env: \[\{name: FOO, value: "1"\}\]/);
 });
 
 test('a non-zero exit is DVM_TASK_FAILED with the exit code', async () => {

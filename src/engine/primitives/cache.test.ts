@@ -82,3 +82,89 @@ test('an abort while the store is read stops the step from starting', async () =
   await assert.rejects(cache(step, { key: 'k', store })(controller.signal), (e) => e === reason);
   assert.equal(state.calls, 0);
 });
+
+/** A step that counts its runs and resolves (or rejects) when told to, with the signals it was given. */
+function controlled<T>() {
+  const state = { calls: 0, signals: [] as AbortSignal[], settle: [] as ((outcome: T | Error) => void)[] };
+  const step: Step<T> = (signal) => {
+    state.calls++;
+    state.signals.push(signal);
+    return new Promise<T>((resolve, reject) =>
+      state.settle.push((outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome))),
+    );
+  };
+  return { step, state };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+test('concurrent calls with the same key share one run of the step', { timeout: 5000 }, async () => {
+  const store = memoryCache<string>();
+  const { step, state } = controlled<string>();
+  const run = cached(step, { key: 'k', store });
+  const a = run(never);
+  const b = run(never);
+  await tick();
+  assert.equal(state.calls, 1);
+  state.settle[0]('v');
+  assert.deepEqual(await Promise.all([a, b]), [
+    { value: 'v', hit: false },
+    { value: 'v', hit: true },
+  ]);
+  assert.equal(state.calls, 1);
+  assert.equal(await store.get('k'), 'v');
+  const other = cached(step, { key: async () => 'other', store });
+  const c = other(never);
+  const d = cache(step, { key: 'k', store })(never);
+  await tick();
+  assert.equal(state.calls, 2, 'another key runs the step; a stored key does not');
+  state.settle[1]('w');
+  assert.deepEqual([await c, await d], [{ value: 'w', hit: false }, 'v']);
+});
+
+test('a shared failure reaches every caller and is not cached', { timeout: 5000 }, async () => {
+  const store = memoryCache<string>();
+  const { step, state } = controlled<string>();
+  const run = cache(step, { key: 'k', store });
+  const a = run(never);
+  const b = run(never);
+  await tick();
+  state.settle[0](new Error('boom'));
+  await assert.rejects(a, { message: 'boom' });
+  await assert.rejects(b, { message: 'boom' });
+  assert.equal(await store.get('k'), undefined);
+  const again = run(never);
+  await tick();
+  assert.equal(state.calls, 2);
+  state.settle[1]('ok');
+  assert.equal(await again, 'ok');
+});
+
+test('one caller aborting leaves the shared run to the others; the last one aborts it', {
+  timeout: 5000,
+}, async () => {
+  const store = memoryCache<string>();
+  const { step, state } = controlled<string>();
+  const run = cache(step, { key: 'k', store });
+  const first = new AbortController();
+  const second = new AbortController();
+  const a = run(first.signal);
+  const b = run(second.signal);
+  await tick();
+  const reason = new Error('first gave up');
+  first.abort(reason);
+  await assert.rejects(a, (e) => e === reason);
+  assert.equal(state.signals[0].aborted, false);
+  const last = new Error('second gave up');
+  second.abort(last);
+  assert.equal(state.signals[0].aborted, true);
+  assert.equal(state.signals[0].reason, last);
+  state.settle[0](new Error('stopped'));
+  await assert.rejects(b, (e) => e === last);
+  // An aborted run is not shared with a later caller.
+  const c = run(never);
+  await tick();
+  assert.equal(state.calls, 2);
+  state.settle[1]('fresh');
+  assert.equal(await c, 'fresh');
+});

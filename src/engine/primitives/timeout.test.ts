@@ -75,3 +75,47 @@ test('a limit beyond what a timer can hold means no limit, and a negative one is
   assert.equal(timeout(step, Number.POSITIVE_INFINITY), step);
   assert.throws(() => timeout(step, -1), RangeError);
 });
+
+test('a step that ignores its signal is cut off at the deadline, and its signal stays aborted', async () => {
+  const seen: AbortSignal[] = [];
+  let finished = false;
+  const stubborn: Step<string> = async (signal) => {
+    seen.push(signal);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    finished = true;
+    return 'done';
+  };
+  const started = performance.now();
+  await assert.rejects(timeout(stubborn, 50)(never), (e) => e instanceof TimeoutError && e.timeoutMs === 50);
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 45 && elapsed < 300, `rejected after ${elapsed} ms`);
+  assert.equal(finished, false);
+  assert.ok(seen[0].aborted);
+  assert.ok(seen[0].reason instanceof TimeoutError);
+});
+
+test('a caller abort rejects at once even if the step ignores it', async () => {
+  const controller = new AbortController();
+  const reason = new Error('cancelled');
+  const stubborn: Step<string> = () => new Promise((resolve) => setTimeout(() => resolve('done'), 400));
+  const run = timeout(stubborn, 60_000)(controller.signal);
+  setTimeout(() => controller.abort(reason), 20);
+  const started = performance.now();
+  await assert.rejects(run, (e) => e === reason);
+  assert.ok(performance.now() - started < 300);
+});
+
+test('with waitForStep the timeout waits for the aborted step to settle, then rejects with the TimeoutError', async () => {
+  let cleanedUp = false;
+  const slowCleanup: Step<never> = (signal) =>
+    new Promise((_, reject) =>
+      signal.addEventListener('abort', () =>
+        setTimeout(() => {
+          cleanedUp = true;
+          reject(new Error('stopped'));
+        }, 60),
+      ),
+    );
+  await assert.rejects(timeout(slowCleanup, 10, { waitForStep: true })(never), TimeoutError);
+  assert.equal(cleanedUp, true);
+});

@@ -41,7 +41,7 @@ export const TaskSchema = KindSchema(
       ),
       when: Opt(
         Type.String({ minLength: 1 }),
-        'Condition that must hold for the task to run; otherwise it is skipped.',
+        "Condition for the task to run, else it is Skipped: quoted values, $(tasks.NAME.results.RESULT) and $(env.NAME) compared with == and !=, combined with &&, || and ! (parentheses group), like \"'$(tasks.check.results.changed)' == 'yes'\".",
       ),
       results: Opt(
         Type.Array(

@@ -1,6 +1,8 @@
 import { Cron } from 'croner';
 import { splitCommand } from '../../actions/builtin/argv.ts';
 import { resultRefsOf } from '../../engine/results.ts';
+import { shellReferenceContexts } from '../../engine/shell-refs.ts';
+import { parseWhen } from '../../engine/when.ts';
 import { isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
 import { formatPath } from '../../model/path.ts';
@@ -30,7 +32,7 @@ function checkCron(pending: Pending, problems: ProblemList, value: unknown, path
   }
 }
 
-/** Checks a Task's command string (no shell features without `shell:`) and schedule. */
+/** Checks a Task's command string (no shell features without `shell:`), `when`, `shell:` references and schedule. */
 function checkTask(pending: Pending, problems: ProblemList): void {
   const spec = (pending.effective.spec ?? {}) as Spec;
   if (typeof spec.command === 'string') {
@@ -39,6 +41,24 @@ function checkTask(pending: Pending, problems: ProblemList): void {
     } catch (error) {
       if (!isDvmError(error)) throw error;
       problems.add(pending.doc, labelOf(pending.object), ['spec', 'command'], {
+        code: error.code,
+        message: error.message,
+        fix: error.fix,
+      });
+    }
+  }
+  // A `when` that does not parse, and a result reference where a shell script cannot expand it.
+  const checks: [string, (text: string) => unknown][] = [
+    ['when', parseWhen],
+    ['shell', shellReferenceContexts],
+  ];
+  for (const [field, check] of checks) {
+    if (typeof spec[field] !== 'string') continue;
+    try {
+      check(spec[field]);
+    } catch (error) {
+      if (!isDvmError(error)) throw error;
+      problems.add(pending.doc, labelOf(pending.object), ['spec', field], {
         code: error.code,
         message: error.message,
         fix: error.fix,

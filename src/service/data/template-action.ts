@@ -101,7 +101,7 @@ export function renderCommandTemplate(
     found.push({ name, json: Boolean(json) });
     return `\uE000${found.length - 1}\uE001`;
   });
-  return splitCommand(masked, { resultRefs: false }).map((word) =>
+  return splitCommand(masked, { resultRefs: false, expansions: false }).map((word) =>
     word.replace(/\uE000(\d+)\uE001/g, (_m, index: string) => {
       const { name, json } = found[Number(index)];
       const value = name === 'key' ? values.key : name === 'value' ? values.value : values.inputs[name];
