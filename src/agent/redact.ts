@@ -104,7 +104,7 @@ export function createRedactor(options: { patterns?: readonly RegExp[] } = {}): 
  */
 export async function loadRedactor(home: string): Promise<Redactor> {
   const file = homeConfigPath(home);
-  const config = readHomeConfig(home) as { redact?: { patterns?: unknown } };
+  const config = (await readHomeConfig(home)) as { redact?: { patterns?: unknown } };
   const raw = config.redact?.patterns ?? [];
   if (!Array.isArray(raw)) {
     throw new DvmError('DVM_SCHEMA_INVALID', 'redact.patterns must be a list of regular expressions', {

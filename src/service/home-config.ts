@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DvmError } from '../errors/dvm-error.ts';
-import { parseYamlSource } from '../model/yaml-source.ts';
 
 /** The settings file of a dvm home: `$DVM_HOME/config.yaml` (notify URLs, redaction patterns). */
 export function homeConfigPath(home: string): string {
@@ -12,9 +11,11 @@ export function homeConfigPath(home: string): string {
  * Reads `$DVM_HOME/config.yaml` as an object ({} when it is missing or empty); a file that is not valid YAML, or
  * whose top level is not a mapping, is DVM_YAML_SYNTAX / DVM_SCHEMA_INVALID naming the file and line.
  */
-export function readHomeConfig(home: string): Record<string, unknown> {
+export async function readHomeConfig(home: string): Promise<Record<string, unknown>> {
   const file = homeConfigPath(home);
   if (!existsSync(file)) return {};
+  // Loaded only when there is a file: `dvm run` of applied objects never loads the YAML parser otherwise.
+  const { parseYamlSource } = await import('../model/yaml-source.ts');
   const parsed = parseYamlSource(readFileSync(file, 'utf8'), file);
   if (parsed.errors.length > 0) {
     throw new DvmError('DVM_YAML_SYNTAX', 'the settings file of this dvm home is not valid YAML', {

@@ -55,7 +55,8 @@ export function checkActionParams(
     builtins ??= createBuiltinRegistry();
     builtins.validateInput(definition, params);
   } catch (error) {
-    if (!isDvmError(error)) throw error;
+    // An Action whose inputs do not form a schema is reported on the Action itself (its kind schema).
+    if (!isDvmError(error)) return;
     const where = actionPath.length === 2 ? ['spec', 'params'] : actionPath.slice(0, -1);
     const causes: { path?: string; message: string; fix?: string }[] =
       error.causes.length > 0 ? error.causes : [{ message: error.message, fix: error.fix }];

@@ -102,7 +102,7 @@ export async function loadNotifyConfig(
   home: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<NotifyConfig> {
-  const notify: NotifyConfig = { ...((readHomeConfig(home).notify ?? {}) as NotifyConfig) };
+  const notify: NotifyConfig = { ...(((await readHomeConfig(home)).notify ?? {}) as NotifyConfig) };
   for (const target of ['slack', 'alert', 'team'] as const) {
     const url = env[`DVM_NOTIFY_${target.toUpperCase()}_URL`];
     if (url) notify[target] = { url };
