@@ -3,15 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { LAB_CI } from '../helpers/runs.ts';
 
-const TASK = `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ci, ecosystem: lab}
----
+const TASK = `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: hello, domain: ci}

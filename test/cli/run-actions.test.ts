@@ -4,15 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { LAB_CI } from '../helpers/runs.ts';
 
-const HEADER = `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ci, ecosystem: lab}
----
+const HEADER = `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Action
 metadata: {name: greet}

@@ -4,18 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { LAB_CI } from '../helpers/runs.ts';
 
 // A workflow whose `stamp` task caches on its inputs and takes an upstream result through `env:`; its command is
 // the same whatever outputs and results it declares.
 function platform(work: string, stampOutputs: string[], stampResults: string[]): string {
-  return `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ci, ecosystem: lab}
----
+  return `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: version, domain: ci}
@@ -90,14 +84,7 @@ test('changing the declared outputs or results of a task re-runs it instead of r
 test('a result over 1 MiB fails its task with DVM_RESULT_TOO_LARGE instead of filling the run records', () => {
   const home = tempHome();
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ci, ecosystem: lab}
----
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: big, domain: ci}

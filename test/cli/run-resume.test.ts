@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { runIdOf, runTree } from '../helpers/runs.ts';
 
 // `dvm run --resume ID` runs what did not succeed the way the run was asked for: its stages, its App.
 
@@ -18,17 +19,6 @@ function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-function runTree(home: string, id: string): Map<string, Run> {
-  const items = JSON.parse(dvmOk(home, ['status', 'run', id, '-o', 'json']).stdout).items as Run[];
-  return new Map(items.map((r) => [r.node, r]));
-}
-
-function runIdOf(stderr: string): string {
-  const match = stderr.match(/^run (r\S+):/m);
-  assert.ok(match, stderr);
-  return match[1];
 }
 
 // A task that writes where it runs and fails until the file `go` exists there.
@@ -62,11 +52,11 @@ spec:
   const first = dvm(home, ['run', 'pipeline', 'deliver', '--include-manual', '-p', '1'], { cwd: work });
   assert.equal(first.status, 1, first.stderr);
   const id = runIdOf(first.stderr);
-  assert.equal(runTree(home, id).get('deliver/ship/s')?.status, 'Failed');
+  assert.equal(runTree<Run>(home, id).get('deliver/ship/s')?.status, 'Failed');
   writeFileSync(join(work, 'go'), '');
   const resumed = dvm(home, ['run', '--resume', id], { cwd: work });
   assert.equal(resumed.status, 0, resumed.stderr);
-  const tree = runTree(home, runIdOf(resumed.stderr));
+  const tree = runTree<Run>(home, runIdOf(resumed.stderr));
   assert.deepEqual(tree.get('deliver')?.options, { includeManual: true, parallelism: 1, workdir: work });
   assert.equal(tree.get('deliver/build/produce')?.status, 'Cached');
   assert.equal(tree.get('deliver/build/produce')?.reason, 'Resumed');
@@ -101,6 +91,6 @@ spec:
   writeFileSync(join(app, 'go'), '');
   const resumed = dvm(home, ['run', '--resume', id], { cwd: elsewhere });
   assert.equal(resumed.status, 0, resumed.stderr);
-  assert.equal(runTree(home, runIdOf(resumed.stderr)).get('wfrs/b')?.status, 'Succeeded');
+  assert.equal(runTree<Run>(home, runIdOf(resumed.stderr)).get('wfrs/b')?.status, 'Succeeded');
   assert.equal(readFileSync(join(app, 'ran-in'), 'utf8'), `${app}\n${app}\n`);
 });

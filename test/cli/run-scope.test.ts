@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { runIdOf } from '../helpers/runs.ts';
 
 // Runs belong to the scope of what they ran: `status KIND NAME` and `get runs` honour -e/-d like `get`.
 
@@ -31,12 +32,6 @@ spec: {stages: [{name: s, workflowRef: w}]}
 `,
   )
   .join('')}`;
-
-function runIdOf(stderr: string): string {
-  const match = stderr.match(/^run (r\S+):/m);
-  assert.ok(match, stderr);
-  return match[1];
-}
 
 test('status pipeline NAME -d D and get runs -d D show the runs of that domain only', () => {
   const home = tempHome();

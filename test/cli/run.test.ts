@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processRunning } from '../../src/actions/testing.ts';
 import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { runIdOf, runTree } from '../helpers/runs.ts';
 
 const FIXTURE = 'test/fixtures/runs.yaml';
 
@@ -31,23 +32,12 @@ function setup(): { home: string; work: string } {
   return { home, work };
 }
 
-function runTree(home: string, id: string): Map<string, Run> {
-  const items = JSON.parse(dvmOk(home, ['status', 'run', id, '-o', 'json']).stdout).items as Run[];
-  return new Map(items.map((r) => [r.node, r]));
-}
-
-function runIdOf(stderr: string): string {
-  const match = stderr.match(/^run (r\S+):/m);
-  assert.ok(match, stderr);
-  return match[1];
-}
-
 test('a workflow runs its DAG: results flow, conditions skip, retries recover; exit 0', () => {
   const { home, work } = setup();
   const run = dvm(home, ['run', 'workflow', 'good', '-p', '2'], { cwd: work });
   assert.equal(run.status, 0, run.stderr + run.stdout);
   const id = runIdOf(run.stderr);
-  const tree = runTree(home, id);
+  const tree = runTree<Run>(home, id);
   assert.equal(tree.get('good')?.status, 'Succeeded');
   assert.deepEqual(tree.get('good/produce')?.results, { version: '1.2.3' });
   assert.equal(tree.get('good/consume')?.status, 'Succeeded');
@@ -71,7 +61,7 @@ test('timeouts, failures, continueOnError and finally; exit 1 and reasons record
   const run = dvm(home, ['run', 'workflow', 'bad'], { cwd: work });
   assert.ok(Date.now() - started < 10_000, 'the 30 s sleep was cut by its 300 ms timeout');
   assert.equal(run.status, 1);
-  const tree = runTree(home, runIdOf(run.stderr));
+  const tree = runTree<Run>(home, runIdOf(run.stderr));
   assert.equal(tree.get('bad')?.status, 'Failed');
   assert.equal(tree.get('bad/slow')?.status, 'TimedOut');
   assert.equal(tree.get('bad/after-slow')?.status, 'Skipped');
@@ -85,13 +75,13 @@ test('timeouts, failures, continueOnError and finally; exit 1 and reasons record
 test('pipelines skip manual stages unless asked; get runs and status show the latest run', () => {
   const { home, work } = setup();
   dvmOk(home, ['run', 'pipeline', 'release'], { cwd: work });
-  let tree = runTree(home, JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items[0].id);
+  let tree = runTree<Run>(home, JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items[0].id);
   assert.deepEqual(
     [...tree.keys()].filter((k) => k.split('/').length === 2),
     ['release/build'],
   );
   const all = dvmOk(home, ['run', 'pipeline', 'release', '--include-manual'], { cwd: work });
-  tree = runTree(home, runIdOf(all.stderr));
+  tree = runTree<Run>(home, runIdOf(all.stderr));
   assert.equal(tree.get('release/ship')?.status, 'Succeeded');
   assert.match(dvmOk(home, ['status', 'pipeline', 'release']).stdout, /^ {2}ship {2}Succeeded/m);
   assert.match(dvmOk(home, ['get', 'runs']).stdout, /^r\S+\s+pipeline\/release\s+Succeeded\s+manual/m);
@@ -104,17 +94,17 @@ test('tasks with inputs are Cached when nothing changed, and say which input cha
   dvmOk(home, ['apply', '-f', '-'], {
     input: task.replace('inputs: ["*.txt", "!out.txt"]', 'inputs: [src.txt]'),
   });
-  const first = runTree(home, runIdOf(dvmOk(home, ['run', 'task', 'build']).stderr));
+  const first = runTree<Run>(home, runIdOf(dvmOk(home, ['run', 'task', 'build']).stderr));
   assert.equal(first.get('build')?.status, 'Succeeded');
-  const second = runTree(home, runIdOf(dvmOk(home, ['run', 'task', 'build']).stderr));
+  const second = runTree<Run>(home, runIdOf(dvmOk(home, ['run', 'task', 'build']).stderr));
   assert.equal(second.get('build')?.status, 'Cached');
   assert.deepEqual(second.get('build')?.results, { state: 'built' });
   writeFileSync(join(work, 'src.txt'), 'two');
-  const third = runTree(home, runIdOf(dvmOk(home, ['run', 'task', 'build']).stderr));
+  const third = runTree<Run>(home, runIdOf(dvmOk(home, ['run', 'task', 'build']).stderr));
   assert.equal(third.get('build')?.status, 'Succeeded');
   assert.equal(third.get('build')?.cacheNote, 'src.txt changed');
   assert.equal(readFileSync(join(work, 'out.txt'), 'utf8'), 'two');
-  const forced = runTree(home, runIdOf(dvmOk(home, ['run', 'task', 'build', '--no-cache']).stderr));
+  const forced = runTree<Run>(home, runIdOf(dvmOk(home, ['run', 'task', 'build', '--no-cache']).stderr));
   assert.equal(forced.get('build')?.status, 'Succeeded');
 });
 
@@ -143,7 +133,7 @@ test('a run killed with SIGKILL is Interrupted; --resume re-runs only what did n
   // process group are on disk.
   const id0 = runIdOf(stderr);
   const onDisk = () => {
-    const tree = runTree(home, id0);
+    const tree = runTree<Run>(home, id0);
     return tree.get('two/first')?.status === 'Succeeded' && tree.get('two/second')?.pgid !== undefined;
   };
   for (let i = 0; i < 100 && !onDisk(); i++) await sleep(20);
@@ -160,7 +150,7 @@ test('a run killed with SIGKILL is Interrupted; --resume re-runs only what did n
   assert.ok(processRunning(sleeper), 'the task outlives the dvm that was killed');
   const id = runIdOf(stderr);
   // The next dvm (here `dvm status`) marks the run Interrupted and stops the task it left running.
-  const interrupted = runTree(home, id);
+  const interrupted = runTree<Run>(home, id);
   assert.equal(interrupted.get('two')?.status, 'Interrupted');
   assert.equal(interrupted.get('two/first')?.status, 'Succeeded');
   assert.equal(interrupted.get('two/second')?.status, 'Interrupted');
@@ -172,7 +162,7 @@ test('a run killed with SIGKILL is Interrupted; --resume re-runs only what did n
   writeFileSync(join(work, 'go'), '');
   const resumed = dvm(home, ['run', '--resume', id], { cwd: work });
   assert.equal(resumed.status, 0, resumed.stderr);
-  const tree = runTree(home, runIdOf(resumed.stderr));
+  const tree = runTree<Run>(home, runIdOf(resumed.stderr));
   assert.equal(tree.get('two/first')?.status, 'Cached');
   assert.equal(tree.get('two/first')?.reason, 'Resumed');
   assert.deepEqual(tree.get('two/first')?.results, { mark: 'done' });
@@ -202,7 +192,7 @@ test('cancel stops a running run and kills its process group', async () => {
   const cancel = dvmOk(home, ['cancel', 'run', id]);
   assert.equal(cancel.stdout, `run ${id} Cancelled\n`);
   assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 1);
-  assert.equal(runTree(home, id).get('long')?.status, 'Cancelled');
+  assert.equal(runTree<Run>(home, id).get('long')?.status, 'Cancelled');
   // The task's process group is gone (a zombie left for init to reap counts as gone).
   const state = existsSync(`/proc/${pid}/stat`)
     ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]
@@ -238,7 +228,7 @@ spec:
   const run = dvm(home, ['run', 'workflow', 'with-server'], { cwd: work });
   assert.equal(run.status, 0, run.stderr + run.stdout);
   const id = runIdOf(run.stderr);
-  const tree = runTree(home, id);
+  const tree = runTree<Run>(home, id);
   assert.equal(tree.get('with-server/use-server')?.status, 'Succeeded', 'the server outlived its task');
   const pid = Number(tree.get('with-server/start-server')?.results.pid);
   assert.ok(pid > 0);
@@ -275,7 +265,7 @@ test('a burst of quick tasks is started by helper processes, with the same resul
   dvmOk(home, ['apply', '-f', '-'], { input: docs.join('---\n') });
   const run = dvm(home, ['run', 'workflow', 'burst', '-p', '2'], { cwd: work });
   assert.equal(run.status, 0, run.stderr + run.stdout);
-  const tree = runTree(home, runIdOf(run.stderr));
+  const tree = runTree<Run>(home, runIdOf(run.stderr));
   const dvmPid = String(tree.get('burst')?.pid);
   const parents = tasks.map((t) => tree.get(`burst/${t}`)?.results.parent);
   assert.ok(

@@ -8,17 +8,11 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processRunning } from '../../src/actions/testing.ts';
 import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { LAB_CI, runTree } from '../helpers/runs.ts';
 
 // A workflow's `finally:` entries: checked at apply time, run after its tasks however they ended.
 
-const HEADER = `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ci, ecosystem: lab}
----
+const HEADER = `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: ok, domain: ci}
@@ -90,11 +84,6 @@ interface Run {
   reason?: string;
 }
 
-function runTree(home: string, id: string): Map<string, Run> {
-  const items = JSON.parse(dvmOk(home, ['status', 'run', id, '-o', 'json']).stdout).items as Run[];
-  return new Map(items.map((r) => [r.node, r]));
-}
-
 // `dvm run workflow w` in the background, in `work`; resolves once the file `started` (a pid) exists there.
 async function startRun(home: string, work: string, file: string) {
   const child = spawn(process.execPath, [DVM_BIN, 'run', 'workflow', 'w'], {
@@ -151,7 +140,7 @@ test('cancel stops the running tasks, ends those not started Cancelled, then run
   t.after(() => killGroup(run.pid));
   assert.equal(dvmOk(home, ['cancel', 'run', run.id]).stdout, `run ${run.id} Cancelled\n`);
   assert.equal(await run.exited, 1);
-  const tree = runTree(home, run.id);
+  const tree = runTree<Run>(home, run.id);
   assert.deepEqual(
     [...tree.values()].map((r) => `${r.node} ${r.status} ${r.reason ?? ''}`),
     ['w Cancelled Cancelled', 'w/s Cancelled Cancelled', 'w/after Cancelled Cancelled', 'w/fin Succeeded '],
@@ -174,7 +163,7 @@ test('a second cancel stops the finally tasks of a cancelled run', async (t) => 
   assert.equal(dvmOk(home, ['cancel', 'run', run.id]).stdout, `run ${run.id} Cancelled\n`);
   assert.equal((await first).status, 0);
   assert.equal(await run.exited, 1);
-  const tree = runTree(home, run.id);
+  const tree = runTree<Run>(home, run.id);
   assert.equal(tree.get('w/fin')?.status, 'Cancelled');
   assert.ok(!processRunning(fin), 'the finally task was stopped');
   assert.deepEqual(
