@@ -6,6 +6,7 @@ import type { RunRecord, RunStatus } from '../store/runs.ts';
 import { type NodeOutcome, runDag } from './dag-runner.ts';
 import type { PlanNode } from './plan.ts';
 import type { EngineResources } from './resources.ts';
+import { resultRefsOf } from './results.ts';
 import { Semaphore } from './semaphore.ts';
 import { runCallback, runTask } from './task-runner.ts';
 
@@ -218,6 +219,17 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
     markSkipped(ex, child, reason);
   };
   const run = async (at: Execution, child: PlanNode, free: () => void): Promise<NodeOutcome> => {
+    // A task that uses a result of a task skipped by its `when` is skipped too (Tekton's rule): the result never
+    // came. Tasks that only depend on it still run.
+    const skipped = child.task ? skippedProducerOf(ex, child, byEntry) : undefined;
+    if (skipped) {
+      end(ex, ex.records.get(child) as RunRecord, undefined, {
+        status: 'Skipped',
+        reason: 'ResultUnavailable',
+        message: `it uses a result of ${skipped}, which was skipped`,
+      });
+      return 'succeeded';
+    }
     const status = await runNode(at, child, lookup, free);
     if (!FAILING.has(status) && status !== 'Cancelled') return 'succeeded';
     return child.continueOnError ? 'tolerated' : 'failed';
@@ -249,6 +261,19 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
     [...outcomes.values()].includes('failed') ||
     finals.some((f) => FAILING.has((ex.records.get(f.node) as RunRecord).status) && !f.node.continueOnError);
   return failed ? 'Failed' : 'Succeeded';
+}
+
+// The entry, among those whose results a task uses, that ended Skipped (the first one), if any.
+function skippedProducerOf(
+  ex: Execution,
+  child: PlanNode,
+  byEntry: Map<string, PlanNode>,
+): string | undefined {
+  for (const use of resultRefsOf(child.task as Record<string, unknown>)) {
+    const producer = byEntry.get(use.task);
+    if (producer && ex.records.get(producer)?.status === 'Skipped') return use.task;
+  }
+  return undefined;
 }
 
 function markSkipped(ex: Execution, node: PlanNode, reason: string): void {

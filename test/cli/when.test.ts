@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { LAB_CI, runIdOf, runTree } from '../helpers/runs.ts';
 
 interface Run {
   node: string;
@@ -40,5 +41,52 @@ test('a when that cannot be read is refused at apply time with the task, field a
   assert.match(
     run.stderr,
     /DVM_SCHEMA_INVALID <stdin>:21:3 Task\/open-paren spec\.when: .*a closing parenthesis expected, found the end at column 19/,
+  );
+});
+
+test('a task that uses a result of a task its when skipped is skipped too; one that only depends on it runs', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: produce, domain: ci}
+spec: {shell: 'printf 1 > "$DVM_RESULTS/v"', results: [{name: v}], when: "false"}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: consume, domain: ci}
+spec: {command: [echo, "$(tasks.produce.results.v)"], results: [{name: w}]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: consume-again, domain: ci}
+spec: {command: [echo, "$(tasks.consume.results.w)"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: after, domain: ci}
+spec: {command: [echo, after]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: optional, domain: ci}
+spec:
+  tasks:
+    - {name: produce, taskRef: produce}
+    - {name: consume, taskRef: consume, dependsOn: [produce]}
+    - {name: consume-again, taskRef: consume-again, dependsOn: [consume]}
+    - {name: after, taskRef: after, dependsOn: [produce]}
+`,
+  });
+  const run = dvm(home, ['run', 'workflow', 'optional']);
+  assert.equal(run.status, 0, run.stderr + run.stdout);
+  const tree = runTree<Run>(home, runIdOf(run.stderr));
+  const outcome = (node: string) => `${tree.get(node)?.status} ${tree.get(node)?.reason ?? ''}`.trim();
+  assert.deepEqual(
+    ['produce', 'consume', 'consume-again', 'after', ''].map((n) =>
+      outcome(n ? `optional/${n}` : 'optional'),
+    ),
+    ['Skipped WhenFalse', 'Skipped ResultUnavailable', 'Skipped ResultUnavailable', 'Succeeded', 'Succeeded'],
   );
 });
