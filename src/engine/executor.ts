@@ -4,7 +4,7 @@ import { describeStop } from '../actions/process-group.ts';
 import { DvmError } from '../errors/dvm-error.ts';
 import type { RunRecord, RunStatus } from '../store/runs.ts';
 import { type NodeOutcome, runDag } from './dag-runner.ts';
-import type { PlanNode } from './plan.ts';
+import type { CallbackSpec, PlanNode } from './plan.ts';
 import type { EngineResources } from './resources.ts';
 import { resultRefsOf } from './results.ts';
 import { Semaphore } from './semaphore.ts';
@@ -294,7 +294,8 @@ async function callbacksFor(ex: Execution, node: PlanNode, record: RunRecord): P
     failed ? node.onFailure : undefined,
   ].filter((c) => c !== undefined);
   const workdir = node.task?.workdir ?? ex.res.defaultWorkdir;
-  for (const callback of due) {
+  for (const given of due) {
+    const callback = withDefaultMessage(given, node, record);
     const problem = await runCallback(
       callback,
       ex.res,
@@ -304,6 +305,18 @@ async function callbacksFor(ex: Execution, node: PlanNode, record: RunRecord): P
     );
     if (problem) update(ex, record, { message: [record.message, problem].filter(Boolean).join('; ') });
   }
+}
+
+// A notification that gives no message says what it is about: which object, how it ended, which run.
+function withDefaultMessage(callback: CallbackSpec, node: PlanNode, record: RunRecord): CallbackSpec {
+  if (!callback.action.startsWith('notify.') || callback.message !== undefined || callback.text !== undefined)
+    return callback;
+  const why = record.reason && record.reason !== record.status ? ` (${record.reason})` : '';
+  const where = `${node.placement.domain ?? node.placement.ecosystem ?? ''}`;
+  return {
+    ...callback,
+    message: `${node.kind} ${where ? `${where}/` : ''}${node.path} ${record.status}${why}: run ${record.rootId}`,
+  };
 }
 
 /** Throws DVM_USAGE when a plan has nothing to run (every stage manual and none selected, say). */

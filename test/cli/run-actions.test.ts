@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
-import { LAB_CI } from '../helpers/runs.ts';
+import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { LAB_CI, runIdOf } from '../helpers/runs.ts';
 
 const HEADER = `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
@@ -72,4 +74,40 @@ spec:
   });
   dvmOk(home, ['run', 'workflow', 'greetings']);
   assert.equal(readFileSync(out, 'utf8'), 'hello wide world\nhello callback\n');
+});
+
+test('a notify callback without a message says which task ended how, in which run', async () => {
+  const received: { message?: string }[] = [];
+  const hook = createServer((req, res) => {
+    let data = '';
+    req.on('data', (d) => {
+      data += d;
+    });
+    req.on('end', () => {
+      received.push(JSON.parse(data));
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  try {
+    const home = tempHome();
+    dvmOk(home, ['apply', '-f', '-'], {
+      input: `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: breaks, domain: ci}
+spec:
+  command: ['false']
+  onFailure: {action: notify.alert, severity: high}
+`,
+    });
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`;
+    const run = await dvmAsync(home, ['run', 'task', 'breaks'], { env: { DVM_NOTIFY_ALERT_URL: url } });
+    assert.equal(run.status, 1, run.stderr);
+    const id = runIdOf(run.stderr);
+    assert.equal(received.length, 1);
+    assert.equal(received[0].message, `Task ci/breaks Failed (ExitCode): run ${id}`);
+  } finally {
+    hook.close();
+  }
 });
