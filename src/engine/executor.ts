@@ -309,8 +309,10 @@ async function callbacksFor(ex: Execution, node: PlanNode, record: RunRecord): P
 
 // A notification that gives no message says what it is about: which object, how it ended, which run.
 function withDefaultMessage(callback: CallbackSpec, node: PlanNode, record: RunRecord): CallbackSpec {
-  if (!callback.action.startsWith('notify.') || callback.message !== undefined || callback.text !== undefined)
+  const builtInNotify = ['notify.slack', 'notify.alert', 'notify.team'].includes(callback.action);
+  if (!builtInNotify || node.callbackActions?.[callback.action] || callback.message !== undefined)
     return callback;
+  if (callback.text !== undefined) return callback;
   const why = record.reason && record.reason !== record.status ? ` (${record.reason})` : '';
   const where = `${node.placement.domain ?? node.placement.ecosystem ?? ''}`;
   return {

@@ -105,3 +105,23 @@ test('a reference in a here-document with a quoted delimiter is DVM_RESULT_REF',
     "cat <<'EOF'\nliteral $x\nEOF\n",
   );
 });
+
+test('a reference in an arithmetic expansion or an array subscript is DVM_RESULT_REF (bash evaluates it there)', () => {
+  for (const script of [
+    'echo $(( $(tasks.a.results.n) + 1 ))',
+    'echo $(( "$(tasks.a.results.n)" * 2 ))',
+    `echo "\${list[$(tasks.a.results.n)]}"`,
+    'x=$(echo $(( 1 + $(tasks.a.results.n) )))',
+  ]) {
+    assert.throws(
+      () => bindShellReferences(script, () => 'a[$(echo PWNED >&2)]'),
+      (e) => isDvmError(e) && e.code === 'DVM_RESULT_REF' && /arithmetic|subscript/.test(e.message),
+      script,
+    );
+  }
+  // A default value and a command substitution are not arithmetic.
+  assert.equal(
+    bindShellReferences(`echo \${X:-$(tasks.a.results.n)} $(echo $(tasks.a.results.n))`, () => 'v').script,
+    `echo \${X:-"\${DVM_RESULT_1}"} $(echo "\${DVM_RESULT_1}")`,
+  );
+});

@@ -22,6 +22,8 @@ interface Frame {
   parens: number;
   /** Inside `$((…))`, where `<<` is a shift, not a here-document. */
   arith?: boolean;
+  /** Where a `${…}` frame starts (its `$`), to tell an array subscript (`${a[…]}`) from a default value. */
+  braceAt?: number;
 }
 
 interface HereDoc {
@@ -76,7 +78,7 @@ type Bind = (text: string, task: string, result: string, context: ShellContext) 
 
 // The frame that `$(`, `$((` or `${` at i opens.
 function opened(script: string, i: number): Frame {
-  if (script[i + 1] === '{') return { kind: 'plain', closer: '}', parens: 0 };
+  if (script[i + 1] === '{') return { kind: 'plain', closer: '}', parens: 0, braceAt: i };
   return { kind: 'plain', closer: ')', parens: 0, arith: script[i + 2] === '(' };
 }
 
@@ -97,6 +99,7 @@ function scan(script: string, bind: Bind): string {
     const c = script[i];
     const ref = refAt(script, i);
     if (ref) {
+      refuseArithmetic(script, i, ref[0], stack);
       out += bind(ref[0], ref[1], ref[2], frame.kind);
       i += ref[0].length;
     } else if (c === '\\') {
@@ -221,6 +224,26 @@ function refuseQuoted(body: string, doc: HereDoc): string {
     {
       path: 'spec.shell',
       fix: `Unquote the delimiter (<<${doc.delimiter}) to have the reference expanded, or assign it to a variable before the here-document.`,
+      details: { origin: 'user' },
+    },
+  );
+}
+
+// Shells that evaluate arithmetic (bash as /bin/sh) read variables inside `$((…))` and array subscripts as
+// expressions, which can run commands: a value must never stand there, so such a reference is refused.
+function refuseArithmetic(script: string, at: number, text: string, stack: readonly Frame[]): void {
+  const where = stack.find((f) => f.arith)
+    ? 'an arithmetic expansion $((…))'
+    : stack.some((f) => f.braceAt !== undefined && script.slice(f.braceAt, at).includes('['))
+      ? `an array subscript \${name[…]}`
+      : undefined;
+  if (!where) return;
+  throw new DvmError(
+    'DVM_RESULT_REF',
+    `${text} stands in ${where}, where a shell evaluates it as an expression`,
+    {
+      path: 'spec.shell',
+      fix: 'Check the value first and assign it to a variable, like n="$(tasks.NAME.results.R)"; case $n in *[!0-9]*) exit 1;; esac; echo $((n + 1)).',
       details: { origin: 'user' },
     },
   );

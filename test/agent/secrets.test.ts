@@ -51,6 +51,23 @@ test('secret-named params and target fields never reach the audit, the stores, S
       (await execute({ ...body, request_id: 'secret-dry', dry_run: true })).text,
       (await api(serve.url, 'GET', `/v1/executions/${first.body.execution_id}`, { token: operator })).text,
     ];
+    // In prod it needs confirmation: the challenge, its stored request and its lookup show the target redacted.
+    const challenge = await execute({
+      ...body,
+      request_id: 'secret-prod',
+      target: { ...body.target, env: 'prod' },
+    });
+    assert.equal(challenge.status, 428, challenge.text);
+    answers.push(challenge.text);
+    const lookup = await api(serve.url, 'POST', '/v1/confirmations/lookup', {
+      token: operator,
+      body: {
+        confirmation_token: (challenge.body.details as { challenge: { confirmation_token: string } })
+          .challenge.confirmation_token,
+      },
+    });
+    assert.equal(lookup.status, 200, lookup.text);
+    answers.push(lookup.text);
     const events = await fetch(new URL(`/v1/executions/${first.body.execution_id}/events`, serve.url), {
       headers: { authorization: `Bearer ${operator}` },
     });

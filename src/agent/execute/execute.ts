@@ -191,7 +191,7 @@ export class ActionExecutor {
           action: definition.name,
           version: definition.version,
           params: redactedParams,
-          target: request.target,
+          target: shownTarget,
           request_id: request.request_id,
         };
         return this.#challenge(answer, binding, principal, request, shown, audit);

@@ -42,3 +42,34 @@ test('denials are audited one by one up to the limit of a window, then counted i
     db.close();
   }
 });
+
+test('denials that arrive together as a window turns over still count against the new window', async () => {
+  const db = openAgentDb(':memory:');
+  const audit = new AuditLog(db, { writer: new GroupCommitter(db), redactor: createRedactor() });
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const denials = new DenialAudit(audit, { limit: 2, windowMs: 60_000, now: () => now });
+  const deny = () =>
+    denials.record({
+      kind: 'missing',
+      actor: 'anonymous',
+      reasons: ['GET /v1/audit: not authenticated (missing)'],
+      source: '10.0.0.1',
+    });
+  try {
+    for (let i = 0; i < 5; i++) await deny();
+    now += 60_000;
+    // The first of these writes the old window's summary; the others arrive while it is written.
+    await Promise.all(Array.from({ length: 20 }, deny));
+    assert.equal(
+      audit.query().items.length,
+      2 + 1 + 2,
+      'two of the first window, its summary, two of the new one',
+    );
+    await denials.flush();
+    const items = audit.query().items;
+    assert.match(items[items.length - 1].reasons?.[0] ?? '', /^18 more refused requests/);
+  } finally {
+    await audit.close();
+    db.close();
+  }
+});

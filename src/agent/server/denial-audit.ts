@@ -45,14 +45,17 @@ export class DenialAudit {
   /** Records one denial: resolves once it is durable, or at once when it was only counted. */
   async record(denial: Denial): Promise<void> {
     const now = this.#now();
-    if (now - this.#windowStart >= this.#windowMs) {
-      await this.flush();
+    // The window turns over before anything is awaited: requests that arrive while the summary is written belong
+    // to the new window and count against its limit.
+    const summary = now - this.#windowStart >= this.#windowMs ? this.flush() : undefined;
+    if (summary) {
       this.#windowStart = now;
       this.#written = 0;
     }
     if (this.#written < this.#limit) {
       this.#written++;
       const { kind: _kind, ...entry } = denial;
+      await summary;
       await this.#audit.append({ ...entry, at: new Date(now).toISOString(), decision: 'denied' });
       return;
     }
@@ -60,6 +63,7 @@ export class DenialAudit {
     const source = denial.source ?? 'unknown';
     this.#bySource.set(source, (this.#bySource.get(source) ?? 0) + 1);
     this.#timer ??= setTimeout(() => void this.flush().catch(() => {}), this.#windowMs).unref();
+    await summary;
   }
 
   /** Writes the summary of the denials counted but not written, if any. */

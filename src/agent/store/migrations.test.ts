@@ -28,9 +28,10 @@ test('upgrading keys executions, idempotency and confirmations by principal iden
         'INSERT INTO idempotency (principal, request_id, payload_hash, created_at) VALUES (?, ?, ?, ?)',
       ).run(principal, id, 'h', now);
     }
+    const later = new Date(Date.now() + 300_000).toISOString();
     v1.prepare(
       "INSERT INTO confirmations (id, binding, principal, created_at, expires_at) VALUES ('c1', 'b', 'ci', ?, ?)",
-    ).run(now, now);
+    ).run(now, later);
     v1.close();
 
     const db = openAgentDb(path);
@@ -48,6 +49,8 @@ test('upgrading keys executions, idempotency and confirmations by principal iden
     assert.deepEqual(column("SELECT principal || ' ' || principal_name AS v FROM confirmations"), [
       'token/abcd1234 ci',
     ]);
+    // Its binding hashed the name: a pending challenge expires rather than fail as a mismatch later.
+    assert.deepEqual(column('SELECT expires_at <= created_at AS v FROM confirmations'), [1]);
     db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

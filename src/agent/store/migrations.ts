@@ -114,6 +114,9 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
         WHERE principal <> 'local' AND principal IN (SELECT name FROM tokens);
       UPDATE confirmations SET principal = 'token/' || (SELECT id FROM tokens WHERE tokens.name = confirmations.principal)
         WHERE principal <> 'local' AND principal IN (SELECT name FROM tokens);
+      -- A pending challenge's binding hashed the principal's name: it can no longer match, so it expires now (the
+      -- caller gets a new one on retry) instead of failing as a mismatch.
+      UPDATE confirmations SET expires_at = created_at WHERE used_at IS NULL;
     `,
   },
   {
