@@ -41,6 +41,7 @@ export const OPTIONS = {
   since: { type: 'string' },
   until: { type: 'string' },
   limit: { type: 'string' },
+  'request-id': { type: 'string' },
   param: { type: 'string', multiple: true },
   server: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
@@ -95,6 +96,7 @@ export type Flags = {
   since?: string;
   until?: string;
   limit?: string;
+  'request-id'?: string;
   param?: string[];
   server?: string;
   yes?: boolean;

@@ -215,3 +215,28 @@ spec: {action: system.info}
   assert.equal(denied.status, 1);
   assert.match(denied.stdout + denied.stderr, /DVM_FORBIDDEN|policy denies/);
 });
+
+test('dvm audit filters by --target pairs and --request-id like GET /v1/audit', () => {
+  const home = tempHome();
+  dvmOk(home, ['action', 'run', 'system.info', '--target', 'cluster=eu']);
+  dvmOk(home, ['action', 'run', 'system.info', '--env', 'stage']);
+  const json = (args: string[]) =>
+    JSON.parse(dvmOk(home, ['audit', ...args, '-o', 'json']).stdout).items as {
+      target: string;
+      requestId: string;
+    }[];
+  const eu = json(['--target', 'env=dev', '--target', 'cluster=eu']);
+  assert.deepEqual(
+    eu.map((e) => e.target),
+    ['env=dev,cluster=eu', 'env=dev,cluster=eu'],
+  );
+  const byRequest = json(['--request-id', eu[0].requestId]);
+  assert.deepEqual(
+    byRequest.map((e) => e.requestId),
+    [eu[0].requestId, eu[0].requestId],
+  );
+  assert.equal(json(['--target', 'env=prod']).length, 0);
+  const bad = dvm(home, ['audit', '--since', '10']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /DVM_QUERY_INVALID/);
+});

@@ -8,8 +8,8 @@ import type { Command, CommandContext } from '../command.ts';
 import { renderTable } from '../output/table.ts';
 
 const USAGE = `Usage:
-  dvm audit [--actor NAME] [--action ACTION] [--decision D] [--env ENV] [--since 1h|TIME] [--until TIME]
-            [--limit N] [-o table|json]
+  dvm audit [--actor NAME] [--action ACTION] [--decision D] [--env ENV] [--target KEY=VALUE …]
+            [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N] [-o table|json]
   dvm audit verify
   dvm audit export [-f FILE] [filters as above]
 
@@ -22,11 +22,15 @@ that entry's hash later (dvm audit export). export writes JSON lines (to stdout,
 before an entry is written.`;
 
 function filtersOf(ctx: CommandContext) {
+  const target = ctx.flags.target;
   return {
     actor: ctx.flags.actor,
     action: ctx.flags.action,
     decision: ctx.flags.decision,
     env: ctx.flags.env,
+    // Repeated --target KEY=VALUE flags, in order: the form entries show (env=prod,cluster=eu).
+    ...(target?.length ? { target: target.join(',') } : {}),
+    ...(ctx.flags['request-id'] !== undefined ? { requestId: ctx.flags['request-id'] } : {}),
     since: ctx.flags.since,
     until: ctx.flags.until,
   };
@@ -36,7 +40,19 @@ function filtersOf(ctx: CommandContext) {
 export const command: Command = {
   summary: "Query, verify or export the agent's audit log",
   usage: USAGE,
-  flags: ['actor', 'action', 'decision', 'env', 'since', 'until', 'limit', 'output', 'filename'],
+  flags: [
+    'actor',
+    'action',
+    'decision',
+    'env',
+    'target',
+    'request-id',
+    'since',
+    'until',
+    'limit',
+    'output',
+    'filename',
+  ],
   async run(ctx) {
     const [sub] = ctx.positionals;
     const db = openAgentDb(agentDbPath(ctx.home));
