@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { artifactOf } from './artifact.ts';
+import { artifactOf, TailArtifact } from './artifact.ts';
 
 test('artifactOf keeps short output whole with its byte count', () => {
   const a = artifactOf('héllo', 100);
@@ -26,4 +26,25 @@ test('artifactOf keep: head keeps the beginning and drops a split character', ()
   assert.equal(a.content, 'ab');
   assert.equal(a.bytes, 2);
   assert.equal(a.truncated, true);
+});
+
+test('TailArtifact gives what artifactOf gives for the whole output, keeping only about its budget', () => {
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (const max of [1, 10, 64, 1000, 100_000]) {
+    const tail = new TailArtifact(max);
+    let whole = '';
+    for (let i = 0; i < 2000; i++) {
+      const line = `${'xé€😀'.repeat(Math.floor(random() * 20))}${i}\n`;
+      tail.push(line);
+      whole += line;
+    }
+    assert.deepEqual(tail.artifact(), artifactOf(whole, max), `max ${max}`);
+  }
+  const small = new TailArtifact(10);
+  for (let i = 0; i < 10; i++) small.push('short\n');
+  assert.deepEqual(small.artifact(), artifactOf('short\n'.repeat(10), 10));
 });

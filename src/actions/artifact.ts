@@ -53,3 +53,49 @@ export const READ_OUTPUT_SCHEMA = {
     },
   },
 } as const;
+
+/**
+ * The tail of a stream of output lines, kept within a byte budget while it grows (a follow may run for an hour):
+ * older lines are dropped once the kept ones pass `maxBytes`, and `artifact()` gives what artifactOf would give for
+ * the whole output, with its total byte count.
+ */
+export class TailArtifact {
+  readonly #maxBytes: number;
+  readonly #kept: string[] = [];
+  #head = 0;
+  #keptBytes = 0;
+  #totalBytes = 0;
+
+  /** A tail that keeps about `maxBytes` of the most recent lines. */
+  constructor(maxBytes = DEFAULT_ARTIFACT_MAX_BYTES) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Adds one piece of output (a line with its newline). */
+  push(text: string): void {
+    const bytes = Buffer.byteLength(text);
+    this.#kept.push(text);
+    this.#keptBytes += bytes;
+    this.#totalBytes += bytes;
+    // Drop whole lines from the front while what remains still covers the budget.
+    while (this.#head < this.#kept.length - 1) {
+      const first = Buffer.byteLength(this.#kept[this.#head]);
+      if (this.#keptBytes - first < this.#maxBytes) break;
+      this.#keptBytes -= first;
+      this.#kept[this.#head] = '';
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#kept.length) {
+      this.#kept.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** The artifact of everything pushed: the last `maxBytes` on a character boundary, with the total byte count. */
+  artifact(contentType?: string): Artifact {
+    const tail = artifactOf(this.#kept.slice(this.#head).join(''), this.#maxBytes, {
+      ...(contentType ? { contentType } : {}),
+    });
+    return { ...tail, totalBytes: this.#totalBytes, truncated: tail.bytes < this.#totalBytes };
+  }
+}

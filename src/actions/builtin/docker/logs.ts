@@ -1,6 +1,6 @@
 import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
+import { READ_OUTPUT_SCHEMA, TailArtifact } from '../../artifact.ts';
 import { parseDuration } from '../duration.ts';
 import { dockerClient, dockerError, inspectContainer } from './connection.ts';
 import { LogDemuxer, type LogLine } from './frames.ts';
@@ -88,10 +88,15 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
       throw dockerError(error, input.container, context.env);
     }
     const demux = new LogDemuxer(info.Config.Tty === true);
-    const lines: LogLine[] = [];
+    // Only counts and the capped tail are kept: a follow may stream for an hour.
+    const tail = new TailArtifact(context.maxOutputBytes);
+    let lineCount = 0;
+    let stderrLines = 0;
     const take = (found: LogLine[]) => {
       for (const l of found) {
-        lines.push(l);
+        lineCount++;
+        if (l.stream === 'stderr') stderrLines++;
+        tail.push(`${l.stream === 'stderr' ? 'E ' : 'O '}${l.line}\n`);
         if (input.follow) context.emit?.({ type: 'log', stream: l.stream, line: l.line });
       }
     };
@@ -134,15 +139,13 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
       throw dockerError(error, input.container, context.env);
     }
     take(demux.end());
-    const text = lines.map((l) => `${l.stream === 'stderr' ? 'E ' : 'O '}${l.line}\n`).join('');
-    const artifact = artifactOf(text, context.maxOutputBytes);
-    const stderrLines = lines.filter((l) => l.stream === 'stderr').length;
+    const artifact = tail.artifact();
     return {
       summary: {
         container: info.Name.replace(/^\//, ''),
         id: info.Id.slice(0, 12),
-        lines: lines.length,
-        stdoutLines: lines.length - stderrLines,
+        lines: lineCount,
+        stdoutLines: lineCount - stderrLines,
         stderrLines,
         truncated: artifact.truncated,
         followed: input.follow === true,
