@@ -120,7 +120,7 @@ function scan(script: string, bind: Bind): string {
       const stop = end < 0 ? n : end + 1;
       out += replaceIn(script.slice(i, stop), 'single', bind);
       i = stop;
-    } else if (c === '#' && (i === 0 || TOKEN_START.test(script[i - 1]))) {
+    } else if (c === '#' && frame.braceAt === undefined && (i === 0 || TOKEN_START.test(script[i - 1]))) {
       const end = script.indexOf('\n', i);
       const stop = end < 0 ? n : end;
       out += script.slice(i, stop);
