@@ -126,7 +126,7 @@ test('a reference in an arithmetic expansion or an array subscript is DVM_RESULT
   );
 });
 
-test('a # inside ${…} is part of the word, not a comment: its reference is bound', () => {
+test('a # inside a braced parameter expansion is part of the word, not a comment: its reference is bound', () => {
   assert.equal(
     bindShellReferences(`echo \${X:- #$(tasks.a.results.n)} # $(tasks.a.results.n)`, () => 'v').script,
     `echo \${X:- #"\${DVM_RESULT_1}"} # $(tasks.a.results.n)`,
