@@ -11,9 +11,13 @@ if (major < 24) {
   process.exit(1);
 }
 // A closed pipe (`dvm get … | head`) ends the command quietly, as it does for other Unix tools.
+// Any other failure to write the output (a full disk, /dev/full) is a coded error, not a stack trace.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0);
-  throw error;
+  process.stderr.write(
+    `error: DVM_IO_ERROR: cannot write the output: ${error.code ?? error.message}\n  fix: Check where the output goes (a full disk or device?).\n`,
+  );
+  process.exit(1);
 });
 // Caches compiled (and type-stripped) modules, which halves the start-up time of every command.
 module.enableCompileCache?.();

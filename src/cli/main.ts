@@ -7,6 +7,7 @@ import { openPlatform, type Platform } from '../service/platform.ts';
 import { assertFlags, parseCommandLine, scopeFlags } from './args.ts';
 import type { Command, CommandContext } from './command.ts';
 import { type CommandIo, processIo } from './io.ts';
+import { systemError } from './system-errors.ts';
 
 // Commands load lazily, so `dvm get` never pays for the YAML parser or the schema validator.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
@@ -105,9 +106,10 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
   } catch (error) {
     const dvmError = isDvmError(error)
       ? error
-      : new DvmError('DVM_INTERNAL', (error as Error)?.message ?? String(error), {
+      : (systemError(error) ??
+        new DvmError('DVM_INTERNAL', (error as Error)?.message ?? String(error), {
           fix: 'This is a bug in dvm; run again with -v for the stack trace and report it.',
-        });
+        }));
     io.stderr.write(formatError(dvmError));
     if (!isDvmError(error) && argv.includes('-v')) io.stderr.write(`${(error as Error)?.stack}\n`);
     return dvmError.exitCode;

@@ -24,6 +24,12 @@ export const ERROR_CODES = {
   DVM_FILE_NOT_FOUND: { exit: 1, http: 400, summary: 'A file or directory given with -f does not exist.' },
   DVM_STORE_TOO_NEW: { exit: 1, http: 500, summary: 'The store was written by a newer dvm.' },
   DVM_STORE_CORRUPT: { exit: 1, http: 500, summary: 'The store could not be read.' },
+  DVM_IO_ERROR: {
+    exit: 1,
+    http: 500,
+    summary:
+      'The machine refused a file operation (permissions, a full disk, a file where a directory should be).',
+  },
   DVM_NODE_VERSION: { exit: 1, http: 500, summary: 'dvm needs a newer Node.js.' },
   DVM_EXEC_SHELL_SYNTAX: {
     exit: 1,

@@ -1,0 +1,46 @@
+import { DvmError } from '../errors/dvm-error.ts';
+
+// What to do about a file-system error, by errno.
+const FS_FIXES: Record<string, string> = {
+  EACCES: 'Check the permissions of the path (and of the directories above it) for this user.',
+  EPERM: 'Check the permissions of the path for this user.',
+  ENOENT: 'Check that the path exists (its directory too).',
+  ENOTDIR: 'A part of the path is a file, not a directory: check the path (and DVM_HOME).',
+  EISDIR: 'The path is a directory: give a file.',
+  EEXIST:
+    'Something else already has that name (a file where a directory should be?): move it or pick another path.',
+  ENOSPC: 'The disk (or device) is full: free space, or write somewhere else.',
+  EROFS: 'The file system is read-only: use a writable location (DVM_HOME, -f).',
+  EMFILE: 'Too many open files: raise the limit (ulimit -n) or close other programs.',
+};
+
+/**
+ * Turns an error that is not dvm's own but comes from the machine — a file-system call refused (EACCES, ENOSPC, …) or
+ * SQLite refusing its database (read-only, malformed) — into a coded error naming the path and the fix; undefined
+ * for anything else (a bug in dvm, reported as DVM_INTERNAL).
+ */
+export function systemError(error: unknown): DvmError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const errno = error as NodeJS.ErrnoException & { errstr?: string };
+  if (errno.code && FS_FIXES[errno.code] && typeof errno.syscall === 'string') {
+    const path = errno.path ? ` ${errno.path}` : '';
+    return new DvmError('DVM_IO_ERROR', `cannot ${errno.syscall}${path}: ${errno.code}`, {
+      fix: FS_FIXES[errno.code],
+      ...(errno.path ? { file: errno.path } : {}),
+      details: { errno: errno.code, syscall: errno.syscall },
+    });
+  }
+  if (errno.code === 'ERR_SQLITE_ERROR') {
+    if (/readonly database/i.test(error.message)) {
+      return new DvmError('DVM_IO_ERROR', `the store cannot be written: ${error.message}`, {
+        fix: 'Make DVM_HOME and its database files writable for this user (or point DVM_HOME elsewhere).',
+      });
+    }
+    if (/malformed|not a database|file is encrypted/i.test(error.message)) {
+      return new DvmError('DVM_STORE_CORRUPT', `the store is damaged: ${error.message}`, {
+        fix: 'Restore DVM_HOME from a backup (the database file may be damaged; keep a copy before changing it).',
+      });
+    }
+  }
+  return undefined;
+}
