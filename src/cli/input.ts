@@ -6,6 +6,20 @@ import type { CommandIo } from './io.ts';
 
 const YAML_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
+/** The largest input -f reads (a file, or stdin): far above any platform's YAML, far below what exhausts memory. */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+function tooLarge(shown: string): DvmError {
+  return new DvmError(
+    'DVM_INPUT_TOO_LARGE',
+    `${shown} is larger than the ${MAX_INPUT_BYTES / 1024 / 1024} MiB dvm reads`,
+    {
+      file: shown,
+      fix: 'Split it into several files (-f DIR reads them all), or check that -f names the file you meant.',
+    },
+  );
+}
+
 function filesIn(dir: string, recursive: boolean): string[] {
   const files: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
@@ -26,16 +40,31 @@ export function expandFileArgs(args: string[], cwd: string, recursive: boolean):
       files.push('-');
       continue;
     }
+    if (arg === '') {
+      // An empty variable ($FILE unset) must not mean the current directory.
+      throw new DvmError('DVM_USAGE', '-f got an empty path', {
+        fix: 'Give a file, a directory (-f . for the current one) or - for stdin.',
+      });
+    }
     const path = resolve(cwd, arg);
     let stats: ReturnType<typeof statSync>;
     try {
       stats = statSync(path);
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error; // EACCES…: DVM_IO_ERROR with its path
       throw new DvmError('DVM_FILE_NOT_FOUND', `${arg} does not exist`, {
         file: arg,
         fix: 'Check the path given to -f.',
       });
     }
+    if (!stats.isDirectory() && !stats.isFile()) {
+      // A FIFO would block forever, /dev/zero never ends.
+      throw new DvmError('DVM_USAGE', `${arg} is not a regular file or directory`, {
+        file: arg,
+        fix: 'Give a YAML file or a directory; to read from a pipe, use -f - and pipe into dvm.',
+      });
+    }
+    if (stats.isFile() && stats.size > MAX_INPUT_BYTES) throw tooLarge(arg);
     files.push(...(stats.isDirectory() ? filesIn(path, recursive) : [path]));
   }
   return files;

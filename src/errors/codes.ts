@@ -24,6 +24,11 @@ export const ERROR_CODES = {
   DVM_FILE_NOT_FOUND: { exit: 1, http: 400, summary: 'A file or directory given with -f does not exist.' },
   DVM_STORE_TOO_NEW: { exit: 1, http: 500, summary: 'The store was written by a newer dvm.' },
   DVM_STORE_CORRUPT: { exit: 1, http: 500, summary: 'The store could not be read.' },
+  DVM_INPUT_TOO_LARGE: {
+    exit: 1,
+    http: 413,
+    summary: 'An input file or stdin is larger than dvm reads (64 MiB).',
+  },
   DVM_IO_ERROR: {
     exit: 1,
     http: 500,

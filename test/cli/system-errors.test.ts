@@ -40,3 +40,32 @@ test('a store that is not a database, or damaged, is DVM_STORE_CORRUPT with a fi
   assert.match(full.stderr, /^error: DVM_IO_ERROR: cannot write the output: ENOSPC/);
   assert.doesNotMatch(full.stderr, /\n\s+at /);
 });
+
+test('-f refuses an empty path, a FIFO and a device, and stops reading stdin at 64 MiB; delete refuses names with -f', () => {
+  const home = tempHome();
+  const fifo = join(home, 'pipe.yaml');
+  spawnSync('mkfifo', [fifo]);
+  for (const [arg, pattern] of [
+    ['', /^error: DVM_USAGE: -f got an empty path/],
+    [fifo, /DVM_USAGE .*pipe\.yaml: .* is not a regular file or directory/],
+    ['/dev/zero', /DVM_USAGE .*\/dev\/zero: \/dev\/zero is not a regular file or directory/],
+  ] as const) {
+    const run = dvm(home, ['apply', '-f', arg]);
+    assert.equal(run.status, 2, `${arg}: ${run.stderr}`);
+    assert.match(run.stderr, pattern);
+  }
+  const endless = spawnSync(process.execPath, [DVM_BIN, 'apply', '-f', '-'], {
+    env: { ...process.env, DVM_HOME: home },
+    stdio: [openSync('/dev/zero', 'r'), 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(endless.status, 1, endless.stderr);
+  assert.match(
+    endless.stderr,
+    /^error: DVM_INPUT_TOO_LARGE <stdin>: stdin is larger than the 64 MiB dvm reads/,
+  );
+  const mixed = dvm(home, ['delete', 'app', 'web', '-f', fifo]);
+  assert.equal(mixed.status, 2);
+  assert.match(mixed.stderr, /DVM_USAGE: delete takes either -f or KIND NAME, not both/);
+});

@@ -20,6 +20,16 @@ A ResourceDefinition whose kind still has objects cannot be deleted.`,
     const platform = await ctx.platform();
     const scope = await ctx.scope();
     const targets: StoredObject[] = [];
+    if (ctx.flags.filename && ctx.positionals.length > 0) {
+      // kubectl refuses this too: which objects were meant would be a guess.
+      throw new DvmError(
+        'DVM_USAGE',
+        `delete takes either -f or KIND NAME, not both (got -f and ${ctx.positionals.join(' ')})`,
+        {
+          fix: 'Run dvm delete -f FILE, or dvm delete KIND NAME.',
+        },
+      );
+    }
     if (ctx.flags.filename) {
       const { placeDocuments } = await import('../../service/apply/locate-documents.ts');
       targets.push(
