@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processRunning } from '../../src/actions/testing.ts';
-import { DVM_BIN, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 const HEADER = `apiVersion: devopsmaestro.io/v1
 kind: Ecosystem
@@ -379,4 +379,21 @@ spec:
   assert.equal(await server.stop('SIGTERM'), 130);
   await until('the finally task to be gone', () => (processRunning(cleanup) ? undefined : true), 3000);
   assert.ok(!processRunning(long));
+});
+
+test('one dvm serve per home: a second is DVM_CONFLICT while the first runs, and takes over once it was killed', async () => {
+  const home = tempHome();
+  const cwd = tempDir('dvm-cwd-');
+  const first = serve(home, cwd);
+  await first.waitFor(/serve started/);
+  const second = dvm(home, ['serve', '--no-api'], { cwd });
+  assert.equal(second.status, 1, second.stderr);
+  assert.match(
+    second.stderr,
+    /^error: DVM_CONFLICT: another dvm serve \(pid \d+\) already runs the jobs of /,
+  );
+  await first.stop('SIGKILL');
+  const third = serve(home, cwd);
+  await third.waitFor(/serve started/);
+  assert.equal(await third.stop('SIGTERM'), 0);
 });
