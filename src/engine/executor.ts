@@ -226,7 +226,7 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
       end(ex, ex.records.get(child) as RunRecord, undefined, {
         status: 'Skipped',
         reason: 'ResultUnavailable',
-        message: `it uses a result of ${skipped}, which was skipped`,
+        message: `it uses a result of ${skipped}`,
       });
       return 'succeeded';
     }
@@ -263,7 +263,8 @@ async function runChildren(ex: Execution, node: PlanNode): Promise<RunStatus> {
   return failed ? 'Failed' : 'Succeeded';
 }
 
-// The entry, among those whose results a task uses, that ended Skipped (the first one), if any.
+// The entry, among those whose results a task uses, that ended without its results (skipped, failed under
+// continueOnError, cancelled, timed out), and how; undefined when every one succeeded (or was cached).
 function skippedProducerOf(
   ex: Execution,
   child: PlanNode,
@@ -271,7 +272,9 @@ function skippedProducerOf(
 ): string | undefined {
   for (const use of resultRefsOf(child.task as Record<string, unknown>)) {
     const producer = byEntry.get(use.task);
-    if (producer && ex.records.get(producer)?.status === 'Skipped') return use.task;
+    const status = producer ? ex.records.get(producer)?.status : undefined;
+    if (status === 'Skipped' || status === 'Cancelled' || (status !== undefined && FAILING.has(status)))
+      return `${use.task}, which ended ${status}`;
   }
   return undefined;
 }

@@ -41,13 +41,11 @@ function runBound(script: string, value: string): string {
 
 // [script, what it prints for a value v]
 const CONTEXTS: [string, (v: string) => string][] = [
-  ["printf '%s|' 'building branch $(tasks.b.results.branch)'", (v) => `building branch ${v}|`],
   ['printf \'%s|\' "dq=$(tasks.b.results.branch)"', (v) => `dq=${v}|`],
   ["printf '%s|' plain=$(tasks.b.results.branch)", (v) => `plain=${v}|`],
   ["printf '%s|' $(tasks.b.results.branch)", (v) => `${v}|`],
   ['V="$(tasks.b.results.branch)-suffix"; printf \'%s|\' "$V"', (v) => `${v}-suffix|`],
   ['printf \'%s|\' "$(printf \'%s\' "in $(tasks.b.results.branch)")"', (v) => `in ${v}|`],
-  ["printf '%s|' \"`printf '%s' '$(tasks.b.results.branch)'`\"", (v) => `${v}|`],
   ["printf '%s|' `printf '%s' $(tasks.b.results.branch)`", (v) => `${v}|`],
   ['cat <<EOF\nhd=$(tasks.b.results.branch)\nEOF', (v) => `hd=${v}\n`],
   ["printf '%s|' 'a' # $(tasks.b.results.branch)", () => 'a|'],
@@ -65,29 +63,45 @@ for (const [script, expected] of CONTEXTS) {
 }
 
 test('each quoting context gets its own expansion; one variable per distinct reference', () => {
-  const script = `echo $(tasks.a.results.x) "$(tasks.a.results.x)" '$(tasks.b.results.y)' # $(tasks.c.results.z)`;
+  const script = `echo $(tasks.a.results.x) "$(tasks.a.results.x)" "$(tasks.b.results.y)" # $(tasks.c.results.z)`;
   const bound = bindShellReferences(script, (task, result) => `${task}.${result}`);
   assert.equal(
     bound.script,
-    `echo "\${DVM_RESULT_1}" "\${DVM_RESULT_1}" ''"\${DVM_RESULT_2}"'' # $(tasks.c.results.z)`,
+    `echo "\${DVM_RESULT_1}" "\${DVM_RESULT_1}" "\${DVM_RESULT_2}" # $(tasks.c.results.z)`,
   );
   assert.deepEqual(bound.env, { DVM_RESULT_1: 'a.x', DVM_RESULT_2: 'b.y' });
   assert.deepEqual(
     shellReferenceContexts(script).map((r) => r.context),
-    ['plain', 'double', 'single'],
+    ['plain', 'double', 'double'],
   );
+});
+
+test('a reference inside single quotes is DVM_RESULT_REF: the quoted text may be code for another program', () => {
+  for (const script of [
+    "echo 'building $(tasks.b.results.branch)'",
+    "sh -c 'echo deploying $(tasks.b.results.v)'",
+    `echo "$(echo '$(tasks.a.results.x)')"`,
+    'awk \'{ print "$(tasks.a.results.x)" }\' file',
+  ]) {
+    assert.throws(
+      () => bindShellReferences(script, () => 'v; touch pwned'),
+      (e) =>
+        isDvmError(e) && e.code === 'DVM_RESULT_REF' && /single quotes/.test(e.message) && Boolean(e.fix),
+      script,
+    );
+  }
 });
 
 test('quotes inside $( ), $-braces and backticks nest; escapes and arithmetic shifts are not mistaken', () => {
   const contexts = (script: string) => shellReferenceContexts(script).map((r) => r.context);
-  assert.deepEqual(contexts(`echo "$(echo '$(tasks.a.results.x)')"`), ['single']);
+  assert.deepEqual(contexts(`echo "$(echo "$(tasks.a.results.x)")"`), ['double']);
   assert.deepEqual(contexts(`echo "\${X:-$(tasks.a.results.x)}"`), ['plain']);
   assert.deepEqual(contexts(`echo "\\"$(tasks.a.results.x)"`), ['double']);
   assert.deepEqual(contexts(`echo \\' $(tasks.a.results.x)`), ['plain']);
   assert.deepEqual(contexts(`echo $((1 << 2))\necho $(tasks.a.results.x)`), ['plain']);
   assert.deepEqual(
-    contexts(`cat <<-'X' && echo $(tasks.a.results.x)\n\tbody\n\tX\necho '$(tasks.a.results.x)'`),
-    ['plain', 'single'],
+    contexts(`cat <<-'X' && echo $(tasks.a.results.x)\n\tbody\n\tX\necho "$(tasks.a.results.x)"`),
+    ['plain', 'double'],
   );
 });
 
@@ -112,10 +126,16 @@ test('a reference in an arithmetic expansion or an array subscript is DVM_RESULT
     'echo $(( "$(tasks.a.results.n)" * 2 ))',
     `echo "\${list[$(tasks.a.results.n)]}"`,
     'x=$(echo $(( 1 + $(tasks.a.results.n) )))',
+    '(( $(tasks.a.results.n) > 1 )) && echo big',
+    'if [[ $(tasks.a.results.n) -eq 1 ]]; then echo one; fi',
+    `echo "\${x:$(tasks.a.results.n)}"`,
+    'let "y=$(tasks.a.results.n)"',
+    'declare -i z=$(tasks.a.results.n)',
+    'for ((i = 0; i < $(tasks.a.results.n); i++)); do :; done',
   ]) {
     assert.throws(
       () => bindShellReferences(script, () => 'a[$(echo PWNED >&2)]'),
-      (e) => isDvmError(e) && e.code === 'DVM_RESULT_REF' && /arithmetic|subscript/.test(e.message),
+      (e) => isDvmError(e) && e.code === 'DVM_RESULT_REF' && /arithmetic|subscript|offset/.test(e.message),
       script,
     );
   }

@@ -7,13 +7,19 @@ export interface BoundScript {
 }
 
 /** Where in a script a reference stands, which decides how its variable is expanded. */
-export type ShellContext = 'plain' | 'double' | 'single' | 'heredoc';
+export type ShellContext = 'plain' | 'double' | 'heredoc';
 
 const RESULT_REF = /\$\(tasks\.([A-Za-z0-9_.-]+?)\.results\.([A-Za-z0-9_-]+)\)/y;
 const ANY_RESULT_REF = new RegExp(RESULT_REF.source);
 // Characters before which a `#` starts a comment (a `#` inside a word is literal).
 const TOKEN_START = /[\s;&|()<>]/;
 const WORD_END = /[\s;&|()<>]/;
+
+// Lines where bash (as /bin/sh on some systems) may evaluate a variable's value as an arithmetic expression.
+const BASH_ARITHMETIC_LINE = /\(\(|\[\[|(^|[\s;&|(])(let|declare|typeset)\s|(^|[\s;&|(])local\s+-[A-Za-z]*i/;
+
+// `${name[` (an array subscript) or `${name:` not followed by - = ? + (a substring offset): both arithmetic in bash.
+const SUBSCRIPT_OR_OFFSET = /^[A-Za-z_][A-Za-z0-9_]*(\[|:(?![-=?+]))/;
 
 // A nesting level of plain shell text: the script itself, or the inside of `$(…)`, `${…}` or `…`.
 interface Frame {
@@ -35,16 +41,16 @@ interface HereDoc {
 /** How a variable is written so that its value stays one literal string in each quoting context. */
 export function expansion(name: string, context: ShellContext): string {
   if (context === 'plain') return `"\${${name}}"`;
-  if (context === 'single') return `'"\${${name}}"'`;
   return `\${${name}}`;
 }
 
 /**
  * Rewrites each `$(tasks.NAME.results.RESULT)` of a /bin/sh script into the expansion of a variable that holds its
  * value (`DVM_RESULT_1`, …, one per distinct reference), chosen by the quoting context at that point: `"${V}"`
- * outside quotes, `${V}` inside double quotes and here-documents, `'"${V}"'` inside single quotes. A value thus
- * never becomes script text, whatever it holds. References in comments stay as written. A reference in a
- * here-document with a quoted delimiter (which expands nothing) is DVM_RESULT_REF. `lookup` gives each value.
+ * outside quotes, `${V}` inside double quotes and here-documents. A value thus never becomes script text, whatever
+ * it holds. References in comments stay as written. DVM_RESULT_REF for a reference where a value could still
+ * become code or cannot be expanded: inside single quotes, in a bash arithmetic context, in a here-document with a
+ * quoted delimiter. `lookup` gives each value.
  */
 export function bindShellReferences(
   script: string,
@@ -118,7 +124,8 @@ function scan(script: string, bind: Bind): string {
     } else if (c === "'") {
       const end = script.indexOf("'", i + 1);
       const stop = end < 0 ? n : end + 1;
-      out += replaceIn(script.slice(i, stop), 'single', bind);
+      refuseSingleQuoted(script.slice(i, stop));
+      out += script.slice(i, stop);
       i = stop;
     } else if (c === '#' && frame.braceAt === undefined && (i === 0 || TOKEN_START.test(script[i - 1]))) {
       const end = script.indexOf('\n', i);
@@ -156,9 +163,9 @@ function scan(script: string, bind: Bind): string {
   return out;
 }
 
-// Replaces the references in a stretch of text that has one context throughout (a single-quoted string, a
-// here-document body); in a here-document a backslash before `$` keeps the `$` literal.
-function replaceIn(text: string, context: 'single' | 'heredoc', bind: Bind): string {
+// Replaces the references in a here-document body (one context throughout); a backslash before `$` keeps the `$`
+// literal.
+function replaceIn(text: string, context: 'heredoc', bind: Bind): string {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -232,11 +239,16 @@ function refuseQuoted(body: string, doc: HereDoc): string {
 // Shells that evaluate arithmetic (bash as /bin/sh) read variables inside `$((…))` and array subscripts as
 // expressions, which can run commands: a value must never stand there, so such a reference is refused.
 function refuseArithmetic(script: string, at: number, text: string, stack: readonly Frame[]): void {
+  const lineStart = script.lastIndexOf('\n', at - 1) + 1;
+  const lineEnd = script.indexOf('\n', at);
+  const line = script.slice(lineStart, lineEnd < 0 ? script.length : lineEnd);
   const where = stack.find((f) => f.arith)
     ? 'an arithmetic expansion $((…))'
-    : stack.some((f) => f.braceAt !== undefined && script.slice(f.braceAt, at).includes('['))
-      ? `an array subscript \${name[…]}`
-      : undefined;
+    : stack.some((f) => f.braceAt !== undefined && SUBSCRIPT_OR_OFFSET.test(script.slice(f.braceAt + 2, at)))
+      ? `an array subscript or substring offset (\${name[…]}, \${name:…})`
+      : BASH_ARITHMETIC_LINE.test(line)
+        ? 'a line with a bash arithmetic or test command ((( )), [[ ]], let, declare, typeset, local -i)'
+        : undefined;
   if (!where) return;
   throw new DvmError(
     'DVM_RESULT_REF',
@@ -244,6 +256,22 @@ function refuseArithmetic(script: string, at: number, text: string, stack: reado
     {
       path: 'spec.shell',
       fix: 'Check the value first and assign it to a variable, like n="$(tasks.NAME.results.R)"; case $n in *[!0-9]*) exit 1;; esac; echo $((n + 1)).',
+      details: { origin: 'user' },
+    },
+  );
+}
+
+// Single-quoted text is often a script for another program (`sh -c '…'`, `ssh host '…'`, awk, sed): a value put
+// there would become that program's code, so a reference in it is refused.
+function refuseSingleQuoted(text: string): void {
+  const ref = ANY_RESULT_REF.exec(text);
+  if (!ref) return;
+  throw new DvmError(
+    'DVM_RESULT_REF',
+    `${ref[0]} stands inside single quotes, which often hold a script for another program (sh -c '…', ssh, awk), where a value would become code`,
+    {
+      path: 'spec.shell',
+      fix: `Write it in double quotes ("…${ref[0]}…"), or pass it to the other program as an argument or variable: sh -c 'echo "$1"' sh "${ref[0]}".`,
       details: { origin: 'user' },
     },
   );

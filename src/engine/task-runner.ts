@@ -132,11 +132,13 @@ function describeFailure(
     if (error.code === 'DVM_CANCELLED')
       return { status: 'Cancelled', reason: 'Cancelled', origin: 'user', message: error.message };
     const reason = error.code === 'DVM_TASK_FAILED' ? 'ExitCode' : error.code;
+    // An error that lists its causes (every invalid input, say) keeps them in the record's message.
+    const causes = error.causes.map((c) => `${c.path ? `${c.path}: ` : ''}${c.message}`);
     return {
       status: 'Failed',
       reason,
       origin: details.origin ?? 'user',
-      message: error.message,
+      message: causes.length ? `${error.message}: ${causes.join('; ')}` : error.message,
       exitCode: details.exitCode,
     };
   }
@@ -169,7 +171,8 @@ export async function runTask(
   commandDone?: () => void,
 ): Promise<TaskOutcome> {
   const task = node.task ?? {};
-  const previous = res.resume?.get(node.path);
+  // A resumed run reuses what succeeded, except finally tasks: cleanup runs again after what ran again.
+  const previous = node.isFinally ? undefined : res.resume?.get(node.path);
   if (previous && (previous.status === 'Succeeded' || previous.status === 'Cached')) {
     return {
       status: 'Cached',
@@ -361,8 +364,11 @@ function actionResults(output: unknown): Record<string, string> {
   return out;
 }
 
-/** The largest result a task may write: results live in run records and travel in argv, not as artifacts. */
-export const MAX_RESULT_BYTES = 1024 * 1024;
+/**
+ * The largest result a task may write: results live in run records and travel in argv and the environment, where
+ * Linux takes at most 128 KiB per string.
+ */
+export const MAX_RESULT_BYTES = 100 * 1024;
 
 async function readResults(dir: string, declared: { name: string }[]): Promise<Record<string, string>> {
   const results: Record<string, string> = {};
@@ -377,7 +383,7 @@ async function readResults(dir: string, declared: { name: string }[]): Promise<R
     if (size > MAX_RESULT_BYTES) {
       throw new DvmError(
         'DVM_RESULT_TOO_LARGE',
-        `result "${name}" is ${size} bytes, over the 1 MiB results may be`,
+        `result "${name}" is ${size} bytes, over the 100 KiB results may be`,
         {
           fix: 'Write large data to a file (an `outputs:` entry) and make the result its path.',
           details: { origin: 'user', result: name, bytes: size, maxBytes: MAX_RESULT_BYTES },

@@ -59,7 +59,7 @@ export const ERROR_CODES = {
   DVM_RESULT_TOO_LARGE: {
     exit: 1,
     http: 422,
-    summary: 'A task wrote a result larger than results may be (1 MiB).',
+    summary: 'A task wrote a result larger than results may be (100 KiB).',
   },
   DVM_CRON_INVALID: { exit: 1, http: 422, summary: 'A cron schedule does not parse.' },
   DVM_TRIGGER_INVALID: {

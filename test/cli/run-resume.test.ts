@@ -94,3 +94,31 @@ spec:
   assert.equal(runTree<Run>(home, runIdOf(resumed.stderr)).get('wfrs/b')?.status, 'Succeeded');
   assert.equal(readFileSync(join(app, 'ran-in'), 'utf8'), `${app}\n${app}\n`);
 });
+
+test('--resume runs the finally tasks again after the tasks it ran again', (t) => {
+  const home = tempHome();
+  const work = tempDir(t, 'dvm-work-');
+  dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${FAIL_ONCE}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: cleanup, domain: ci}
+spec: {shell: echo cleaned >> cleanups}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: tidy, domain: ci}
+spec:
+  tasks: [{name: build, taskRef: fail-once}]
+  finally: [{name: cleanup, taskRef: cleanup}]
+`,
+  });
+  const first = dvm(home, ['run', 'workflow', 'tidy'], { cwd: work });
+  assert.equal(first.status, 1, first.stderr);
+  writeFileSync(join(work, 'go'), '');
+  const resumed = dvm(home, ['run', '--resume', runIdOf(first.stderr)], { cwd: work });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(runTree<Run>(home, runIdOf(resumed.stderr)).get('tidy/cleanup')?.status, 'Succeeded');
+  assert.equal(readFileSync(join(work, 'cleanups'), 'utf8'), 'cleaned\ncleaned\n');
+});

@@ -23,8 +23,6 @@ const refs = PAYLOADS.map((_, i) => `$(tasks.produce.results.r${i})`);
 const task = (name: string, spec: string) =>
   `---\napiVersion: devopsmaestro.io/v1\nkind: Task\nmetadata: {name: ${name}, domain: ci}\nspec:\n  workdir: ${work}\n${spec}`;
 const consumers: Record<string, string> = {
-  // The audit's reproduction: a reference inside the user's single quotes.
-  single: `  shell: ${JSON.stringify(`printf '%s|' ${refs.map((r) => `'${r}'`).join(' ')}`)}\n`,
   double: `  shell: ${JSON.stringify(`printf '%s|' ${refs.map((r) => `"${r}"`).join(' ')}`)}\n`,
   plain: `  shell: ${JSON.stringify(`printf '%s|' ${refs.join(' ')}`)}\n`,
   env: `  shell: printf '%s|' "$V0" "$V5"\n  env: [{name: V0, value: ${JSON.stringify(refs[0])}}, {name: V5, value: ${JSON.stringify(refs[5])}}]\n`,
@@ -53,7 +51,6 @@ test('results in shell: scripts are values in every quoting context, never scrip
   const id = run.stderr.match(/^run (r\S+):/m)?.[1] ?? '';
   const printed = (name: string) => dvmOk(home, ['logs', 'run', id, '--task', name]).stdout;
   const all = PAYLOADS.map((p) => `${p}|`).join('');
-  assert.equal(printed('single'), all);
   // Inside double quotes the value comes without added quotes.
   assert.equal(printed('double'), all);
   assert.equal(printed('plain'), all);
@@ -70,4 +67,26 @@ test('a reference in a here-document with a quoted delimiter is refused at apply
     run.stderr,
     /DVM_RESULT_REF <stdin>:\d+:\d+ Task\/quoted-heredoc spec\.shell: \$\(tasks\.produce\.results\.r0\) stands in a here-document with a quoted delimiter/,
   );
+});
+
+test('a reference inside single quotes is refused at apply time: the text may be code for another program', () => {
+  const home = tempHome();
+  // The audits' reproductions: the user's own single quotes, and a script for a nested shell.
+  const bad = `${yaml}${task('single', `  shell: "echo 'branch $(tasks.produce.results.r0)'"\n`)}${task(
+    'nested',
+    `  shell: "sh -c 'echo deploying $(tasks.produce.results.r1)'"\n`,
+  )}`;
+  const run = dvm(home, ['apply', '-f', '-'], { input: bad });
+  assert.equal(run.status, 1);
+  for (const [name, ref] of [
+    ['single', 'r0'],
+    ['nested', 'r1'],
+  ])
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `DVM_RESULT_REF <stdin>:\\d+:\\d+ Task/${name} spec\\.shell: \\$\\(tasks\\.produce\\.results\\.${ref}\\) stands inside single quotes`,
+      ),
+    );
+  assert.match(run.stderr, /fix: Write it in double quotes/);
 });

@@ -90,3 +90,33 @@ spec:
     ['Skipped WhenFalse', 'Skipped ResultUnavailable', 'Skipped ResultUnavailable', 'Succeeded', 'Succeeded'],
   );
 });
+
+test('a task that uses a result of a task that failed under continueOnError is skipped, not failed', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: produce, domain: ci}
+spec: {shell: 'exit 3', results: [{name: v}]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: consume, domain: ci}
+spec: {command: [echo, "$(tasks.produce.results.v)"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: tolerant, domain: ci}
+spec:
+  tasks:
+    - {name: produce, taskRef: produce, continueOnError: true}
+    - {name: consume, taskRef: consume, dependsOn: [produce]}
+`,
+  });
+  const run = dvm(home, ['run', 'workflow', 'tolerant']);
+  assert.equal(run.status, 0, run.stderr + run.stdout);
+  const consume = runTree<Run & { message?: string }>(home, runIdOf(run.stderr)).get('tolerant/consume');
+  assert.deepEqual([consume?.status, consume?.reason], ['Skipped', 'ResultUnavailable']);
+  assert.equal(consume?.message, 'it uses a result of produce, which ended Failed');
+});
