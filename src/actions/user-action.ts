@@ -1,8 +1,9 @@
 import { DvmError, type ErrorCause } from '../errors/dvm-error.ts';
 import type { ResourceObject } from '../model/api.ts';
+import { SECRET_KEY } from '../model/secret-names.ts';
 import type { ActionDefinition, Risk } from './action.ts';
 import { EXEC_OUTPUT_SCHEMA } from './builtin/exec.ts';
-import { type ProcessResult, runProcess } from './process.ts';
+import { displayArgv, type ProcessResult, runProcess } from './process.ts';
 
 /** One declared input of an Action object (`spec.inputs[]`). */
 export type ActionInputSpec = {
@@ -125,7 +126,12 @@ export function actionFromObject(
         });
       }
       const argv = renderCommand(command, input ?? {}, declared, `Action ${name}`);
-      return runProcess(argv, context);
+      // Messages and records name the command with secret-named inputs (db_password, api_key, …) masked.
+      const secrets = inputs.filter((i) => SECRET_KEY.test(i.name) && input?.[i.name] !== undefined);
+      if (secrets.length === 0) return runProcess(argv, context);
+      const masked = { ...input, ...Object.fromEntries(secrets.map((i) => [i.name, '[REDACTED]'])) };
+      const shown = renderCommand(command, masked, declared, `Action ${name}`);
+      return runProcess(argv, context, { label: `command ${displayArgv(shown)}` });
     },
   };
 }

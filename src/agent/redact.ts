@@ -1,4 +1,5 @@
 import { DvmError } from '../errors/dvm-error.ts';
+import { SECRET_KEY } from '../model/secret-names.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 
 /** What replaces a secret. */
@@ -10,13 +11,7 @@ export const MAX_REDACT_DEPTH = 64;
 /** What replaces a value nested deeper than MAX_REDACT_DEPTH. */
 export const TOO_DEEP = `[REDACTED: nested deeper than ${MAX_REDACT_DEPTH} levels]`;
 
-/**
- * Object keys whose value is a secret whatever it looks like: the key ends in password, passwd, pwd, secret,
- * token, api key, access key, private key, authorization or credential(s) (any case, `_` or `-` inside), like
- * `password`, `db_password`, `clientSecret`, `x-api-key` or `AWS_ACCESS_KEY` (not `secretName` or `tokens`).
- */
-export const SECRET_KEY =
-  /(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|authorization|credentials?)$/i;
+export { SECRET_KEY };
 
 /** Secret shapes found in any string: dvm tokens, bearer values, cloud keys, private keys, credentials in text. */
 export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [

@@ -111,3 +111,29 @@ spec:
     hook.close();
   }
 });
+
+test('a failing Action masks its secret-named inputs in the run record', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Action
+metadata: {name: login}
+spec:
+  inputs:
+    - {name: user, type: string, required: true}
+    - {name: db_password, type: string, required: true}
+  command: [sh, -c, 'exit 4', sh, "{{ inputs.user }}", "{{ inputs.db_password }}"]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: uselogin, domain: ci}
+spec: {action: login, params: {user: bob, db_password: hunter2-SECRET}}
+`,
+  });
+  const run = dvm(home, ['run', 'task', 'uselogin']);
+  assert.equal(run.status, 1);
+  const status = dvmOk(home, ['status', 'run', runIdOf(run.stderr), '-o', 'json']).stdout;
+  assert.match(status, /bob '\[REDACTED\]' exited with code 4/);
+  assert.doesNotMatch(status + run.stdout + run.stderr, /hunter2-SECRET/);
+});
