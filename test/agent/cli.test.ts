@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { errorFromBody } from '../../src/agent/client/agent-client.ts';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 test('dvm token create prints the token once; list shows state; revoke refuses it', () => {
@@ -239,4 +240,34 @@ test('dvm audit filters by --target pairs and --request-id like GET /v1/audit', 
   const bad = dvm(home, ['audit', '--since', '10']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /DVM_QUERY_INVALID/);
+});
+
+test('dvm action run lists every invalid input, in-process as through a remote agent', async () => {
+  const home = tempHome();
+  const local = dvm(home, ['action', 'run', 'system.info', '--param', 'zz=1', '--param', 'yy=2']);
+  assert.equal(local.status, 1);
+  assert.match(local.stderr, /DVM_ACTION_INPUT_INVALID zz: is not an input of system\.info/);
+  assert.match(local.stderr, /DVM_ACTION_INPUT_INVALID yy: is not an input of system\.info/);
+  const error = errorFromBody(422, {
+    code: 'DVM_ACTION_INPUT_INVALID',
+    message: 'input of action system.info is not valid: 2 problems',
+    details: {
+      causes: [
+        {
+          code: 'DVM_ACTION_INPUT_INVALID',
+          message: 'is not an input of system.info',
+          path: 'zz',
+          fix: 'Remove it.',
+        },
+        { message: 'is not an input of system.info', path: 'yy' },
+      ],
+    },
+  });
+  assert.deepEqual(
+    error.causes.map((c) => `${c.code} ${c.path}: ${c.message}`),
+    [
+      'DVM_ACTION_INPUT_INVALID zz: is not an input of system.info',
+      'DVM_ACTION_INPUT_INVALID yy: is not an input of system.info',
+    ],
+  );
 });

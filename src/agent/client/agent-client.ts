@@ -82,8 +82,20 @@ export function errorFromBody(status: number, text: string | Record<string, unkn
   }
   const code = typeof body.code === 'string' && body.code.startsWith('DVM_') ? body.code : 'DVM_INTERNAL';
   const details = (body.details ?? {}) as Record<string, unknown>;
+  // The server lists every problem (each schema violation) in details.causes: they are printed like local ones.
+  const causes = Array.isArray(details.causes)
+    ? (details.causes as Record<string, unknown>[])
+        .filter((c) => c && typeof c === 'object' && typeof c.message === 'string')
+        .map((c) => ({
+          code: (typeof c.code === 'string' && c.code.startsWith('DVM_') ? c.code : code) as never,
+          message: String(c.message),
+          ...(typeof c.path === 'string' ? { path: c.path } : {}),
+          ...(typeof c.fix === 'string' ? { fix: c.fix } : {}),
+        }))
+    : [];
   return new DvmError(code as never, String(body.message ?? `HTTP ${status}`), {
     fix: typeof details.fix === 'string' ? details.fix : undefined,
+    causes,
     details: { ...details, status },
   });
 }

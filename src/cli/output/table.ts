@@ -1,5 +1,7 @@
 /** Renders rows as a kubectl-style table: upper-case headers, columns padded with three spaces. */
-export function renderTable(headers: string[], rows: string[][]): string {
+export function renderTable(headers: string[], givenRows: string[][]): string {
+  // Stored text is shown, never obeyed: control characters (an escape sequence in a description) print as \xNN.
+  const rows = givenRows.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -39,4 +41,11 @@ export function formatCell(value: unknown, count = false): string {
     return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' ');
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+// Control characters (C0 except tab, DEL, C1) as visible \xNN escapes.
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+
+function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
