@@ -44,6 +44,7 @@ export function formatCell(value: unknown, count = false): string {
 }
 
 // Control characters (C0 except tab, DEL, C1) as visible \xNN escapes.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 
 function printable(text: string): string {
