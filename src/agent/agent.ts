@@ -90,6 +90,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       executions,
       health: cachedHealth(checks) as () => Promise<HealthReport>,
       async close() {
+        await executor.stop();
         await audit.close?.();
         db.close();
       },

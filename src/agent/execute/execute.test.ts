@@ -175,3 +175,33 @@ test("a token named like the local admin is another principal: the local admin's
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('closing the agent stops a running follow: its execution is recorded as ended, not left running', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const endless = {
+    ...slowRead({ n: 0 }),
+    longRunning: () => true,
+    async handler(_input: unknown, context: ActionContext) {
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+      throw context.signal.reason;
+    },
+  } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(endless) });
+  const accepted = await agent.executor.execute(
+    { request_id: 'follow-1', action: 'system.info', target: { env: 'dev' } },
+    LOCAL_PRINCIPAL,
+  );
+  assert.equal(accepted.status, 202);
+  const started = performance.now();
+  await agent.close();
+  assert.ok(performance.now() - started < 2000, 'close did not wait for the follow to end by itself');
+  const reopened = await openAgent(home, { registry: new ActionRegistry().register(endless) });
+  try {
+    const execution = reopened.executions.get(String(accepted.body.execution_id));
+    assert.equal(execution.status, 'failed');
+    assert.match(JSON.stringify(execution.error), /DVM_CANCELLED.*the agent is stopping/);
+  } finally {
+    await reopened.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -79,9 +79,32 @@ function errorResponse(error: unknown): ExecuteResponse {
  */
 export class ActionExecutor {
   readonly #deps: ExecuteDeps;
+  // The handlers running now (their aborts) and the runs' ends: stop() ends them instead of letting a follow
+  // outlive the agent by up to an hour.
+  readonly #controllers = new Set<AbortController>();
+  readonly #running = new Set<Promise<unknown>>();
+  #stopped = false;
 
   constructor(deps: ExecuteDeps) {
     this.#deps = deps;
+  }
+
+  /**
+   * Stops every running action (their executions end failed with DVM_CANCELLED, recorded and audited), and those
+   * that start later at once; waits up to `graceMs` for the running ones to be recorded.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    this.#stopped = true;
+    for (const controller of this.#controllers) controller.abort(stoppingError());
+    if (this.#running.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#running]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** The registry this executor runs actions from. */
@@ -397,6 +420,8 @@ export class ActionExecutor {
         return response;
       },
     );
+    this.#running.add(running);
+    void running.finally(() => this.#running.delete(running));
     if (definition.longRunning?.(params) && !options.wait) {
       running.catch(() => {});
       return accepted(definition, request, executionId);
@@ -444,6 +469,8 @@ export class ActionExecutor {
     );
     const maxOutputBytes = this.#deps.maxOutputBytes ?? DEFAULT_ARTIFACT_MAX_BYTES;
     const controller = new AbortController();
+    if (this.#stopped) controller.abort(stoppingError());
+    this.#controllers.add(controller);
     const timer = setTimeout(
       () =>
         controller.abort(
@@ -537,6 +564,7 @@ export class ActionExecutor {
       ];
     } finally {
       clearTimeout(timer);
+      this.#controllers.delete(controller);
     }
     // Queued in one tick, so the execution's end, its audit entry and the request id's answer commit together:
     // a crash leaves all three or none (then the key's execution is still running and the reaper answers it; an
@@ -550,6 +578,12 @@ export class ActionExecutor {
     ]);
     return response;
   }
+}
+
+function stoppingError(): DvmError {
+  return new DvmError('DVM_CANCELLED', 'the agent is stopping', {
+    fix: 'Run it again once the agent is back (a long-running action can be followed again).',
+  });
 }
 
 // The 202 of a long-running action: where to follow it.
