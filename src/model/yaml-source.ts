@@ -79,7 +79,9 @@ export function parseYamlSource(text: string, file: string, baseDir?: string): P
       index++;
       continue;
     }
-    documents.push({ file, index, data, baseDir, locate: (path) => locate(doc, lineCounter, path) });
+    // A document with only comments (or a trailing `---`) holds nothing: skipped, as kubectl does.
+    if (data !== null && data !== undefined)
+      documents.push({ file, index, data, baseDir, locate: (path) => locate(doc, lineCounter, path) });
     index++;
   }
   return { documents, errors };
