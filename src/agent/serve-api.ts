@@ -46,7 +46,7 @@ export async function startAgentApi(
     await agent.close();
     const code = (error as NodeJS.ErrnoException).code;
     throw new DvmError(
-      'DVM_USAGE',
+      code === 'EADDRINUSE' ? 'DVM_PORT_IN_USE' : 'DVM_USAGE',
       `cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message}`,
       { fix: 'Pass another --listen HOST:PORT (port 0 picks a free one), or stop what holds the port.' },
     );

@@ -67,7 +67,18 @@ async function printHelp(io: CommandIo): Promise<void> {
 export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
   let platform: Platform | undefined;
   try {
-    const parsed = parseCommandLine(argv);
+    const given = parseCommandLine(argv);
+    // `dvm help VERB` is `dvm VERB --help`.
+    const [topic] = given.positionals;
+    const parsed =
+      given.verb === 'help' && topic !== undefined
+        ? {
+            ...given,
+            verb: topic,
+            positionals: given.positionals.slice(1),
+            flags: { ...given.flags, help: true },
+          }
+        : given;
     if (!parsed.verb || parsed.verb === 'help') {
       await printHelp(io);
       return parsed.verb || parsed.flags.help ? 0 : 2;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
@@ -68,4 +70,28 @@ test('-f refuses an empty path, a FIFO and a device, and stops reading stdin at 
   const mixed = dvm(home, ['delete', 'app', 'web', '-f', fifo]);
   assert.equal(mixed.status, 2);
   assert.match(mixed.stderr, /DVM_USAGE: delete takes either -f or KIND NAME, not both/);
+});
+
+test('dvm help VERB prints that command usage; an unknown topic is a usage error', () => {
+  const home = tempHome();
+  assert.equal(dvmOk(home, ['help', 'apply']).stdout, dvmOk(home, ['apply', '--help']).stdout);
+  const unknown = dvm(home, ['help', 'nonsense']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /DVM_USAGE: unknown command "nonsense"/);
+});
+
+test('dvm serve on a port another process holds is DVM_PORT_IN_USE', async () => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (holder.address() as AddressInfo).port;
+    const run = dvm(tempHome(), ['serve', '--listen', `127.0.0.1:${port}`]);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      new RegExp(`^error: DVM_PORT_IN_USE: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`),
+    );
+  } finally {
+    holder.close();
+  }
 });
