@@ -7,6 +7,7 @@ import { openPlatform, type Platform } from '../service/platform.ts';
 import { assertFlags, parseCommandLine, scopeFlags } from './args.ts';
 import type { Command, CommandContext } from './command.ts';
 import { type CommandIo, processIo } from './io.ts';
+import { outputFormat } from './output/objects.ts';
 import { systemError } from './system-errors.ts';
 
 // Commands load lazily, so `dvm get` never pays for the YAML parser or the schema validator.
@@ -96,6 +97,8 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
       return 0;
     }
     assertFlags(parsed.verb, parsed.flags, command.flags);
+    // -o with a format no command knows (a typo) is refused everywhere, not only by `get`.
+    if (parsed.flags.output !== undefined) outputFormat(parsed.flags.output);
     const home = dvmHome(io.env);
     let scope: Placement | undefined;
     const ctx: CommandContext = {

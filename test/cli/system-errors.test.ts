@@ -95,3 +95,19 @@ test('dvm serve on a port another process holds is DVM_PORT_IN_USE', async () =>
     holder.close();
   }
 });
+
+test('-o with an unknown format and audit --target without KEY=VALUE are usage errors', () => {
+  const home = tempHome();
+  for (const args of [
+    ['version', '-o', 'bogus'],
+    ['apply', '-f', '-', '-o', 'yml'],
+    ['audit', '--target', 'novalue'],
+  ]) {
+    const run = dvm(home, args);
+    assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(
+      run.stderr,
+      /^error: DVM_USAGE: (unknown output format|--target "novalue" is not KEY=VALUE)/,
+    );
+  }
+});

@@ -23,6 +23,12 @@ before an entry is written.`;
 
 function filtersOf(ctx: CommandContext) {
   const target = ctx.flags.target;
+  for (const pair of target ?? []) {
+    if (pair.indexOf('=') <= 0)
+      throw new DvmError('DVM_USAGE', `--target "${pair}" is not KEY=VALUE`, {
+        fix: 'Write e.g. --target env=prod (repeat it for more pairs, in the order the request gave them).',
+      });
+  }
   return {
     actor: ctx.flags.actor,
     action: ctx.flags.action,
