@@ -102,6 +102,7 @@ test('-o with an unknown format and audit --target without KEY=VALUE are usage e
     ['version', '-o', 'bogus'],
     ['apply', '-f', '-', '-o', 'yml'],
     ['audit', '--target', 'novalue'],
+    ['create', 'app', 'web', '--path', ''],
   ]) {
     const run = dvm(home, args);
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);

@@ -67,6 +67,10 @@ Kinds whose spec has required fields are created with \`dvm apply -f\`.`,
         throw new DvmError('DVM_USAGE', '--path applies to apps only', {
           fix: 'Drop --path, or create an app.',
         });
+      if (ctx.flags.path === '')
+        throw new DvmError('DVM_USAGE', '--path got an empty path', {
+          fix: 'Give the directory of the app (--path . for the current one).',
+        });
       spec.path = resolve(ctx.io.cwd, ctx.flags.path);
     }
     docs.push(synthetic({ apiVersion: info.apiVersion, kind: info.kind, metadata, spec }));
