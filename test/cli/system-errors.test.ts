@@ -108,7 +108,7 @@ test('-o with an unknown format and audit --target without KEY=VALUE are usage e
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
     assert.match(
       run.stderr,
-      /^error: DVM_USAGE: (unknown output format|--target "novalue" is not KEY=VALUE)/,
+      /^error: DVM_USAGE: (unknown output format|--target "novalue" is not KEY=VALUE|--path got an empty path)/,
     );
   }
 });
