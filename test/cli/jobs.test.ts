@@ -388,10 +388,7 @@ test('one dvm serve per home: a second is DVM_CONFLICT while the first runs, and
   await first.waitFor(/serve started/);
   const second = dvm(home, ['serve', '--no-api'], { cwd });
   assert.equal(second.status, 1, second.stderr);
-  assert.match(
-    second.stderr,
-    /^error: DVM_CONFLICT: another dvm serve \(pid \d+\) already runs the jobs of /,
-  );
+  assert.match(second.stderr, /^error: DVM_CONFLICT: another dvm \(pid \d+\) already serves the jobs of /);
   await first.stop('SIGKILL');
   const third = serve(home, cwd);
   await third.waitFor(/serve started/);

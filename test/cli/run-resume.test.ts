@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { runIdOf, runTree } from '../helpers/runs.ts';
 
 // `dvm run --resume ID` runs what did not succeed the way the run was asked for: its stages, its App.
@@ -121,4 +122,30 @@ spec:
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.equal(runTree<Run>(home, runIdOf(resumed.stderr)).get('tidy/cleanup')?.status, 'Succeeded');
   assert.equal(readFileSync(join(work, 'cleanups'), 'utf8'), 'cleaned\ncleaned\n');
+});
+
+test('one resume of a run at a time: a second while the first runs is DVM_CONFLICT', async (t) => {
+  const home = tempHome();
+  const work = tempDir(t, 'dvm-work-');
+  dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: slow-fail, domain: ci}
+spec:
+  shell: sleep 1.5; test -f go
+`,
+  });
+  const first = dvm(home, ['run', 'task', 'slow-fail'], { cwd: work });
+  assert.equal(first.status, 1, first.stderr);
+  const id = runIdOf(first.stderr);
+  const resuming = dvmAsync(home, ['run', '--resume', id]);
+  await sleep(700);
+  const second = dvm(home, ['run', '--resume', id], { cwd: work });
+  assert.equal(second.status, 1, second.stderr);
+  assert.match(
+    second.stderr,
+    new RegExp(`^error: DVM_CONFLICT: another dvm \\(pid \\d+\\) is resuming run ${id}`),
+  );
+  assert.equal((await resuming).status, 1, 'the first resume ran (and failed again: no go file)');
 });

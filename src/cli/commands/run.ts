@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DvmError } from '../../errors/dvm-error.ts';
+import type { Platform } from '../../service/platform.ts';
 import { killRunProcesses } from '../../service/run/orphaned-tasks.ts';
 import { prepare } from '../../service/run/run-service.ts';
 import { SUCCESS_STATUSES } from '../../store/runs.ts';
-import type { Command } from '../command.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { holdLock } from '../hold-lock.ts';
 import { createRunView, formatDuration, type RunViewMode } from '../output/run-view.ts';
 
 const RUNNABLE = ['task', 'workflow', 'pipeline', 'orchestration', 'job'];
@@ -44,57 +48,82 @@ is 0 when the run succeeded, 1 otherwise.`,
       });
     }
     const platform = await ctx.platform();
-    const isTty = Boolean((ctx.io.stdout as { isTTY?: boolean }).isTTY);
-    const mode: RunViewMode = ctx.flags.output === 'json' ? 'json' : isTty ? 'live' : 'lines';
-    const view = await createRunView(mode, ctx.io);
-    const prepared = await prepare(platform, {
-      kind: kind ?? '',
-      name: name ?? '',
-      scope: await ctx.scope(),
-      parallelism: parallelismOf(ctx.flags.parallelism),
-      noCache: ctx.flags['no-cache'],
-      stages: ctx.flags.stage,
-      includeManual: ctx.flags['include-manual'],
-      resume: ctx.flags.resume,
-      cwd: ctx.io.cwd,
-      listener: view.listener,
-    });
-    const controller = new AbortController();
-    let interrupts = 0;
-    const cancel = () => {
-      interrupts++;
-      if (interrupts > 1) {
-        // Not waiting for the grace any more: the tasks' groups go now, so none outlives this dvm.
-        killRunProcesses(prepared.root.id);
-        platform.runs.flush();
-        ctx.io.stderr.write(`run ${prepared.root.id}: stopped at once (second interrupt); tasks killed\n`);
-        process.exit(130);
-      }
-      controller.abort(
-        new DvmError('DVM_CANCELLED', 'the run was cancelled', {
-          fix: 'Run it again, or resume it: dvm run --resume ID.',
-        }),
-      );
-    };
-    process.on('SIGINT', cancel);
-    process.on('SIGTERM', cancel);
+    // One resume of a run at a time: two would both run its failed tasks.
+    const runDir = ctx.flags.resume
+      ? join(ctx.home, 'runs', ctx.flags.resume.replace(/[^A-Za-z0-9_-]/g, '_'))
+      : undefined;
+    const releaseResume =
+      ctx.flags.resume && runDir && existsSync(runDir)
+        ? await holdLock(
+            join(runDir, 'resume.lock'),
+            `is resuming run ${ctx.flags.resume}`,
+            'Wait for that resume to end (dvm get runs), or cancel it: dvm cancel run ID.',
+          )
+        : undefined;
     try {
-      if (mode !== 'json')
-        ctx.io.stderr.write(
-          `run ${prepared.root.id}: ${prepared.plan.kind.toLowerCase()}/${prepared.plan.name}\n`,
-        );
-      await view.start(prepared.plan, prepared.root);
-      const root = await prepared.execute(controller.signal);
-      await view.stop();
-      if (mode !== 'json') {
-        ctx.io.stderr.write(
-          `${root.kind.toLowerCase()}/${root.name} ${root.status} in ${formatDuration(root.durationMs)}${root.reason ? ` (${root.reason})` : ''} — details: dvm status run ${root.id}; logs: dvm logs run ${root.id}\n`,
-        );
-      }
-      return SUCCESS_STATUSES.has(root.status) ? 0 : 1;
+      return await runPrepared(ctx, platform, kind, name);
     } finally {
-      process.off('SIGINT', cancel);
-      process.off('SIGTERM', cancel);
+      releaseResume?.();
     }
   },
 };
+
+async function runPrepared(
+  ctx: CommandContext,
+  platform: Platform,
+  kind: string | undefined,
+  name: string | undefined,
+): Promise<number> {
+  const isTty = Boolean((ctx.io.stdout as { isTTY?: boolean }).isTTY);
+  const mode: RunViewMode = ctx.flags.output === 'json' ? 'json' : isTty ? 'live' : 'lines';
+  const view = await createRunView(mode, ctx.io);
+  const prepared = await prepare(platform, {
+    kind: kind ?? '',
+    name: name ?? '',
+    scope: await ctx.scope(),
+    parallelism: parallelismOf(ctx.flags.parallelism),
+    noCache: ctx.flags['no-cache'],
+    stages: ctx.flags.stage,
+    includeManual: ctx.flags['include-manual'],
+    resume: ctx.flags.resume,
+    cwd: ctx.io.cwd,
+    listener: view.listener,
+  });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const cancel = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      // Not waiting for the grace any more: the tasks' groups go now, so none outlives this dvm.
+      killRunProcesses(prepared.root.id);
+      platform.runs.flush();
+      ctx.io.stderr.write(`run ${prepared.root.id}: stopped at once (second interrupt); tasks killed\n`);
+      process.exit(130);
+    }
+    controller.abort(
+      new DvmError('DVM_CANCELLED', 'the run was cancelled', {
+        fix: 'Run it again, or resume it: dvm run --resume ID.',
+      }),
+    );
+  };
+  process.on('SIGINT', cancel);
+  process.on('SIGTERM', cancel);
+  try {
+    if (mode !== 'json')
+      ctx.io.stderr.write(
+        `run ${prepared.root.id}: ${prepared.plan.kind.toLowerCase()}/${prepared.plan.name}\n`,
+      );
+    await view.start(prepared.plan, prepared.root);
+    const root = await prepared.execute(controller.signal);
+    await view.stop();
+    if (mode !== 'json') {
+      ctx.io.stderr.write(
+        `${root.kind.toLowerCase()}/${root.name} ${root.status} in ${formatDuration(root.durationMs)}${root.reason ? ` (${root.reason})` : ''} — details: dvm status run ${root.id}; logs: dvm logs run ${root.id}\n`,
+      );
+    }
+    return SUCCESS_STATUSES.has(root.status) ? 0 : 1;
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+  }
+}

@@ -6,6 +6,7 @@ import { JobScheduler, RELOAD_INTERVAL_MS } from '../../service/jobs/scheduler.t
 import { killRunProcesses } from '../../service/run/orphaned-tasks.ts';
 import { scopeFlags } from '../args.ts';
 import type { Command } from '../command.ts';
+import { holdLock } from '../hold-lock.ts';
 import { formatDuration } from '../output/run-view.ts';
 
 function pollIntervalOf(value: string | undefined): number {
@@ -41,45 +42,6 @@ function listenOf(value: string | undefined): { host: string; port: number } {
 
 const short = (sha: string | undefined) => sha?.slice(0, 12) ?? '';
 const triggerText = (f: Fired) => (f.trigger === 'commit' ? `commit ${short(f.commit)}` : 'schedule');
-
-/**
- * Takes `$DVM_HOME/serve.lock` for as long as serve runs, or fails with DVM_CONFLICT naming the serve that holds it
- * (a lock left by a serve that is gone is taken over). Resolves with the function that releases it.
- */
-async function holdServeLock(home: string): Promise<() => void> {
-  const { withInstanceLock } = await import('../../runtime/process/instance-lock.ts');
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let taken!: () => void;
-  const ready = new Promise<void>((resolve) => {
-    taken = resolve;
-  });
-  const lock = withInstanceLock(
-    join(home, 'serve.lock'),
-    'dvm serve',
-    async () => {
-      taken();
-      await held;
-    },
-    0,
-  );
-  await Promise.race([
-    ready,
-    lock.catch((error) => {
-      const pid = /pid (\d+)/.exec((error as Error).message)?.[1];
-      throw new DvmError(
-        'DVM_CONFLICT',
-        `another dvm serve (pid ${pid ?? '?'}) already runs the jobs of ${home}`,
-        {
-          fix: 'Stop that one first, or give this one its own DVM_HOME; two would fire every trigger twice.',
-        },
-      );
-    }),
-  ]);
-  return release;
-}
 
 /** One log line (without the time) for a scheduler event. */
 function describe(event: SchedulerEvent): string {
@@ -191,7 +153,11 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
     });
     let api: { address: string; close(): Promise<void> } | undefined;
     // One serve per home: two would both fire every trigger (a job, a git.push, twice).
-    const release = await holdServeLock(ctx.home);
+    const release = await holdLock(
+      join(ctx.home, 'serve.lock'),
+      `already serves the jobs of ${ctx.home}`,
+      'Stop that serve first, or give this one its own DVM_HOME; two would fire every trigger twice.',
+    );
     try {
       if (!ctx.flags['no-api']) {
         const { startAgentApi } = await import('../../agent/serve-api.ts');
