@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import { dockerClient, dockerError } from '../../actions/builtin/docker/connection.ts';
 import { LogDemuxer } from '../../actions/builtin/docker/frames.ts';
@@ -9,6 +10,12 @@ import type { InstanceState, LogOptions, Runtime, ServiceSpec } from '../types.t
 const LABEL_HOME = 'io.devopsmaestro.home';
 const LABEL_ID = 'io.devopsmaestro.instance';
 const LABEL_HASH = 'io.devopsmaestro.spec-hash';
+
+// Podman's transient answer for a container whose process is exiting.
+function isExitRace(error: unknown): boolean {
+  const e = error as { statusCode?: number; json?: { message?: string }; message?: string };
+  return e.statusCode === 500 && /no such process/.test(e.json?.message ?? e.message ?? '');
+}
 
 /** Options of the docker runtime. */
 export interface DockerRuntimeOptions {
@@ -53,11 +60,19 @@ export function createDockerRuntime(options: DockerRuntimeOptions): Runtime {
   };
 
   async function find(id: string): Promise<Dockerode.ContainerInspectInfo | undefined> {
-    try {
-      return await (await docker()).getContainer(containerName(id)).inspect();
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-      throw wrap(error, id);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await (await docker()).getContainer(containerName(id)).inspect();
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+        // Podman answers 500 "read /proc/PID/cgroup: no such process" while a container's process exits (a
+        // crash being restarted): the state is a moment away, so ask again.
+        if (attempt < 5 && isExitRace(error)) {
+          await sleep(50 * attempt);
+          continue;
+        }
+        throw wrap(error, id);
+      }
     }
   }
 
