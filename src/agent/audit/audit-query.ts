@@ -15,7 +15,7 @@ export const AUDIT_QUERY_PARAMS = {
   decision: AUDIT_DECISIONS.join(' | '),
   env: 'target environment (exact)',
   target:
-    'the target as entries show it: its key=value pairs joined by commas, in request order (exact), like env=prod,cluster=eu',
+    'the target as entries show it: its key=value pairs joined by commas, in request order (exact), like env=prod,cluster=eu; a , = or % inside a key or value is written %2C %3D %25',
   requestId: 'request_id of the execute request (exact)',
   since:
     'entries at or after this time: RFC 3339 (2026-01-02T15:04:05Z) or a duration back from now (30m, 1h, 7d)',

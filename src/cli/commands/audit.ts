@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { AuditLog } from '../../agent/audit/audit-log.ts';
+import { targetText } from '../../agent/execute/target-text.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
 import { GroupCommitter } from '../../agent/store/group-commit.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
@@ -34,8 +35,16 @@ function filtersOf(ctx: CommandContext) {
     action: ctx.flags.action,
     decision: ctx.flags.decision,
     env: ctx.flags.env,
-    // Repeated --target KEY=VALUE flags, in order: the form entries show (env=prod,cluster=eu).
-    ...(target?.length ? { target: target.join(',') } : {}),
+    // Repeated --target KEY=VALUE flags, in order, written as entries show them (env=prod,cluster=eu).
+    ...(target?.length
+      ? {
+          target: targetText(
+            Object.fromEntries(
+              target.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+            ) as { env: string },
+          ),
+        }
+      : {}),
     ...(ctx.flags['request-id'] !== undefined ? { requestId: ctx.flags['request-id'] } : {}),
     since: ctx.flags.since,
     until: ctx.flags.until,
