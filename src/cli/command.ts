@@ -24,5 +24,7 @@ export interface Command {
   usage: string;
   /** Flags this verb accepts besides the global scope flags. */
   flags: readonly FlagName[];
+  /** Exit status of any error (the code's own when unset): `diff` keeps 1 for "something differs". */
+  errorExit?: number;
   run(ctx: CommandContext): Promise<number>;
 }

@@ -67,6 +67,7 @@ async function printHelp(io: CommandIo): Promise<void> {
 /** Runs one dvm command line and returns its exit status; errors are printed with their code and fix. */
 export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
   let platform: Platform | undefined;
+  let errorExit: number | undefined;
   try {
     const given = parseCommandLine(argv);
     // `dvm help VERB` is `dvm VERB --help`.
@@ -92,6 +93,7 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
       });
     }
     const { command } = await load();
+    errorExit = command.errorExit;
     if (parsed.flags.help) {
       io.stdout.write(`${command.usage}\n`);
       return 0;
@@ -126,7 +128,7 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
         }));
     io.stderr.write(formatError(dvmError));
     if (!isDvmError(error) && argv.includes('-v')) io.stderr.write(`${(error as Error)?.stack}\n`);
-    return dvmError.exitCode;
+    return errorExit ?? dvmError.exitCode;
   } finally {
     await platform?.store.close();
   }

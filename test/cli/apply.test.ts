@@ -150,6 +150,10 @@ test('--dry-run validates and reports but writes nothing; diff shows the change 
   assert.equal(diff.status, 1);
   assert.match(diff.stdout, /^- {2}command: go test \.\/\.\.\.$/m);
   assert.match(diff.stdout, /^\+ {2}command: go test -race \.\/\.\.\.$/m);
+  // An error is not "something differs": exit 2, as kubectl diff.
+  const missing = dvm(home, ['diff', '-f', 'no-such-file.yaml']);
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /DVM_FILE_NOT_FOUND/);
 });
 
 test('placement: a missing parent is inferred when unique, ambiguous otherwise, and flags pick it', () => {

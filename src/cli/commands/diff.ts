@@ -10,8 +10,10 @@ export const command: Command = {
   usage: `Usage: dvm diff -f FILE|DIR|- [-R]
 
 Validates like \`dvm apply --dry-run\`, then prints a unified diff of each object as stored against the
-object as it would be applied. Exits 0 when nothing would change and 1 when something would (as kubectl).`,
+object as it would be applied. Exits 0 when nothing would change, 1 when something would, and 2 on an error
+(bad input, a missing file), as kubectl diff does.`,
   flags: ['filename', 'recursive'],
+  errorExit: 2,
   async run(ctx) {
     const docs = await readDocuments(ctx.io, ctx.flags.filename, ctx.flags.recursive);
     const platform = await ctx.platform();
