@@ -179,3 +179,23 @@ function killGroup(pid: number): void {
     // Stopped by dvm, as it should be.
   }
 }
+
+test('a cancel whose run goes on with long finally tasks says so and exits 0, not DVM_TIMEOUT', async (t) => {
+  const home = tempHome();
+  const work = mkdtempSync(join(tmpdir(), 'dvm-work-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  dvmOk(home, ['apply', '-f', '-'], { input: workflowWith('echo $$ > fin.pid; exec sleep 30') });
+  const run = await startRun(home, work, 's.pid');
+  t.after(() => killGroup(run.pid));
+  const first = await dvmAsync(home, ['cancel', 'run', run.id]);
+  const fin = await pidIn(join(work, 'fin.pid'));
+  t.after(() => killGroup(fin));
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(
+    first.stdout,
+    `run ${run.id} cancelled; its finally tasks still run (\`dvm cancel run ${run.id}\` again stops them)\n`,
+  );
+  assert.ok(processRunning(fin), 'the finally task still runs');
+  dvmOk(home, ['cancel', 'run', run.id]);
+  assert.equal(await run.exited, 1);
+});

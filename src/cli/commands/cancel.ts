@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError } from '../../errors/dvm-error.ts';
@@ -39,6 +39,13 @@ export const command: Command = {
         return 0;
       }
       await reapInterrupted(platform.runs);
+    }
+    if (!existsSync(request)) {
+      // Its owner took the request: the tasks were stopped, and what still runs are its finally tasks.
+      ctx.io.stdout.write(
+        `run ${id} cancelled; its finally tasks still run (\`dvm cancel run ${id}\` again stops them)\n`,
+      );
+      return 0;
     }
     throw new DvmError('DVM_TIMEOUT', `run ${id} did not stop within 10 s`, {
       fix: `Its finally tasks may still run: \`dvm cancel run ${id}\` again stops them. Else check process ${root.pid}; dvm marks the run Interrupted once it is gone.`,
