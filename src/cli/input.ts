@@ -2,23 +2,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import { DvmError } from '../errors/dvm-error.ts';
 import { assertParsed, parseYamlSource, type SourceDocument } from '../model/yaml-source.ts';
-import type { CommandIo } from './io.ts';
+import { type CommandIo, inputTooLarge, MAX_INPUT_BYTES } from './io.ts';
 
 const YAML_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
-
-/** The largest input -f reads (a file, or stdin): far above any platform's YAML, far below what exhausts memory. */
-export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
-
-function tooLarge(shown: string): DvmError {
-  return new DvmError(
-    'DVM_INPUT_TOO_LARGE',
-    `${shown} is larger than the ${MAX_INPUT_BYTES / 1024 / 1024} MiB dvm reads`,
-    {
-      file: shown,
-      fix: 'Split it into several files (-f DIR reads them all), or check that -f names the file you meant.',
-    },
-  );
-}
 
 function filesIn(dir: string, recursive: boolean): string[] {
   const files: string[] = [];
@@ -64,7 +50,7 @@ export function expandFileArgs(args: string[], cwd: string, recursive: boolean):
         fix: 'Give a YAML file or a directory; to read from a pipe, use -f - and pipe into dvm.',
       });
     }
-    if (stats.isFile() && stats.size > MAX_INPUT_BYTES) throw tooLarge(arg);
+    if (stats.isFile() && stats.size > MAX_INPUT_BYTES) throw inputTooLarge(arg);
     files.push(...(stats.isDirectory() ? filesIn(path, recursive) : [path]));
   }
   return files;

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processRunning } from '../../src/actions/testing.ts';
-import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvm, dvmOk, tempDir, tempHome } from '../helpers/dvm.ts';
 
 const HEADER = `apiVersion: devopsmaestro.io/v1
 kind: Ecosystem
@@ -34,12 +33,6 @@ after(() => {
   for (const child of children)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** A running `dvm serve`: what it printed so far, waiting for a line, and stopping it. */
 function serve(home: string, cwd: string) {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dvm, dvmAsync, dvmOk, tempDir, tempHome } from '../helpers/dvm.ts';
 import { runIdOf, runTree } from '../helpers/runs.ts';
 
 // `dvm run --resume ID` runs what did not succeed the way the run was asked for: its stages, its App.
@@ -16,12 +15,6 @@ interface Run {
   options?: Record<string, unknown>;
 }
 
-function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 // A task that writes where it runs and fails until the file `go` exists there.
 const FAIL_ONCE = `apiVersion: devopsmaestro.io/v1
 kind: Task
@@ -30,9 +23,9 @@ spec:
   shell: pwd >> ran-in; test -f go
 `;
 
-test('--resume keeps the manual stages the run included, and re-runs the one that failed', (t) => {
+test('--resume keeps the manual stages the run included, and re-runs the one that failed', (_t) => {
   const home = tempHome();
-  const work = tempDir(t, 'dvm-work-');
+  const work = tempDir('dvm-work-');
   dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
   dvmOk(home, ['apply', '-f', '-'], {
     input: `${FAIL_ONCE}---
@@ -65,10 +58,10 @@ spec:
   assert.equal(readFileSync(join(work, 'ran-in'), 'utf8').split('\n').length - 1, 2);
 });
 
-test('--resume runs tasks in the App the run was started with (-a), wherever it is resumed from', (t) => {
+test('--resume runs tasks in the App the run was started with (-a), wherever it is resumed from', (_t) => {
   const home = tempHome();
-  const app = tempDir(t, 'dvm-app-');
-  const elsewhere = tempDir(t, 'dvm-elsewhere-');
+  const app = tempDir('dvm-app-');
+  const elsewhere = tempDir('dvm-elsewhere-');
   dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
   dvmOk(home, ['apply', '-f', '-'], {
     input: `${FAIL_ONCE}---
@@ -96,9 +89,9 @@ spec:
   assert.equal(readFileSync(join(app, 'ran-in'), 'utf8'), `${app}\n${app}\n`);
 });
 
-test('--resume runs the finally tasks again after the tasks it ran again', (t) => {
+test('--resume runs the finally tasks again after the tasks it ran again', (_t) => {
   const home = tempHome();
-  const work = tempDir(t, 'dvm-work-');
+  const work = tempDir('dvm-work-');
   dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
   dvmOk(home, ['apply', '-f', '-'], {
     input: `${FAIL_ONCE}---
@@ -124,9 +117,9 @@ spec:
   assert.equal(readFileSync(join(work, 'cleanups'), 'utf8'), 'cleaned\ncleaned\n');
 });
 
-test('one resume of a run at a time: a second while the first runs is DVM_CONFLICT', async (t) => {
+test('one resume of a run at a time: a second while the first runs is DVM_CONFLICT', async (_t) => {
   const home = tempHome();
-  const work = tempDir(t, 'dvm-work-');
+  const work = tempDir('dvm-work-');
   dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
   dvmOk(home, ['apply', '-f', '-'], {
     input: `apiVersion: devopsmaestro.io/v1

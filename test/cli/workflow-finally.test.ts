@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processRunning } from '../../src/actions/testing.ts';
-import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvm, dvmAsync, dvmOk, tempDir, tempHome } from '../helpers/dvm.ts';
 import { LAB_CI, runTree } from '../helpers/runs.ts';
 
 // A workflow's `finally:` entries: checked at apply time, run after its tasks however they ended.
@@ -133,8 +132,7 @@ spec:
 
 test('cancel stops the running tasks, ends those not started Cancelled, then runs the finally tasks', async (t) => {
   const home = tempHome();
-  const work = mkdtempSync(join(tmpdir(), 'dvm-work-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const work = tempDir('dvm-work-');
   dvmOk(home, ['apply', '-f', '-'], { input: workflowWith('touch finally-ran') });
   const run = await startRun(home, work, 's.pid');
   t.after(() => killGroup(run.pid));
@@ -151,8 +149,7 @@ test('cancel stops the running tasks, ends those not started Cancelled, then run
 
 test('a second cancel stops the finally tasks of a cancelled run', async (t) => {
   const home = tempHome();
-  const work = mkdtempSync(join(tmpdir(), 'dvm-work-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const work = tempDir('dvm-work-');
   dvmOk(home, ['apply', '-f', '-'], { input: workflowWith('echo $$ > fin.pid; exec sleep 30') });
   const run = await startRun(home, work, 's.pid');
   t.after(() => killGroup(run.pid));
@@ -182,8 +179,7 @@ function killGroup(pid: number): void {
 
 test('a cancel whose run goes on with long finally tasks says so and exits 0, not DVM_TIMEOUT', async (t) => {
   const home = tempHome();
-  const work = mkdtempSync(join(tmpdir(), 'dvm-work-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const work = tempDir('dvm-work-');
   dvmOk(home, ['apply', '-f', '-'], { input: workflowWith('echo $$ > fin.pid; exec sleep 30') });
   const run = await startRun(home, work, 's.pid');
   t.after(() => killGroup(run.pid));

@@ -32,11 +32,16 @@ export function dvm(
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** A fresh DVM_HOME removed when the test file ends. */
-export function tempHome(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dvm-test-'));
+/** A fresh temporary directory removed when the test file ends. */
+export function tempDir(prefix = 'dvm-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A fresh DVM_HOME removed when the test file ends. */
+export function tempHome(): string {
+  return tempDir('dvm-test-');
 }
 
 /** Runs dvm and fails the test with its output unless it exits 0. */
