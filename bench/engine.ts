@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultSpawnerKind } from '../src/actions/spawner/spawn-pool.ts';
 import { type DagNode, fanOutDag, makefile, makespanDag } from './dags.ts';
 import { RUN_SCOPE, runYaml, workflowObjects } from './generate-runs.ts';
 import { DVM, freshDir, median, NODE, OUT, peakRssMb, runCommand, timeProcess } from './measure.ts';
@@ -82,13 +83,24 @@ export async function engineBenchmarks(): Promise<{ rows: Row[]; samples: Record
   const dvmTimes: number[] = [];
   const spawnTimes: number[] = [];
   const makeTimes: number[] = [];
+  // The same run with the Node helpers instead of dvm-spawn (the fallback without a C compiler), for the report.
+  const spawner = defaultSpawnerKind();
+  const nodeHelperTimes: number[] = [];
   // One unmeasured round warms the compile and page caches; each round runs in a freshly applied store.
   for (let i = -1; i < RUN_RUNS; i++) {
     const home = applied('run-home', 'fanout', fan);
     const dvm = timeProcess(runArgs('fanout', FANOUT_PARALLELISM), { DVM_HOME: home });
     const bare = timeProcess([BASELINE_SPAWN, 'fanout', String(FANOUT_TASKS), FANOUT_PARALLELISM]);
     const make = runCommand('make', ['-s', `-j${FANOUT_PARALLELISM}`, '-f', makeFile]).ms;
+    const nodeHelpers =
+      spawner === 'native'
+        ? timeProcess(runArgs('fanout', FANOUT_PARALLELISM), {
+            DVM_HOME: applied('run-home', 'fanout', fan),
+            DVM_SPAWNER: 'node',
+          })
+        : undefined;
     if (i < 0) continue;
+    if (nodeHelpers !== undefined) nodeHelperTimes.push(nodeHelpers);
     dvmTimes.push(dvm);
     spawnTimes.push(bare);
     makeTimes.push(make);
@@ -133,7 +145,12 @@ export async function engineBenchmarks(): Promise<{ rows: Row[]; samples: Record
       baseline: median(makeTimes),
       unit: 'ms',
       maxRatio: 3,
-      note: `baseline-spawn.ts itself: ${(median(spawnTimes) / median(makeTimes)).toFixed(2)}× make`,
+      note: [
+        `baseline-spawn.ts itself: ${(median(spawnTimes) / median(makeTimes)).toFixed(2)}× make`,
+        spawner === 'native'
+          ? `dvm-spawn; with DVM_SPAWNER=node ${median(nodeHelperTimes)} ms, ${(median(nodeHelperTimes) / median(makeTimes)).toFixed(2)}×`
+          : 'Node helpers: dvm-spawn is not built',
+      ].join('; '),
     },
     {
       name: `run makespan DAG (-p ${MAKESPAN_PARALLELISM}), wall vs critical path`,

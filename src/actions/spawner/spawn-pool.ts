@@ -1,167 +1,77 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
+import type { Helper, RemoteChild, RemoteSpawn } from './helper.ts';
+import { NativeHelper, nativeSpawnerBuilt } from './native-helper.ts';
+import { NodeHelper } from './node-helper.ts';
 
-const HELPER = new URL('./spawn-helper.mjs', import.meta.url).pathname;
-// Environments kept by each helper (named by id); older ones are forgotten.
-const KEPT_ENVS = 16;
-// Helpers with nothing to do for this long stop (a long-running `dvm serve` does not keep them, ~40 MB each);
-// the next burst starts them again.
+export type { RemoteChild, RemoteSpawn } from './helper.ts';
+
+// Helpers with nothing to do for this long stop (a long-running `dvm serve` does not keep them); the next burst
+// starts them again.
 const IDLE_STOP_MS = 30_000;
 
-/** What a spawn needs: argv, working directory, environment and the log file that takes stdout and stderr. */
-export interface RemoteSpawn {
-  argv: readonly string[];
-  cwd: string;
-  env: Record<string, string>;
-  logPath: string;
+/** Which helpers start commands: dvm-spawn (C, posix_spawn) or small Node processes. */
+export type SpawnerKind = 'native' | 'node';
+
+/** The native spawner when it was built and DVM_SPAWNER does not say `node`; else the Node helpers. */
+export function defaultSpawnerKind(): SpawnerKind {
+  if (process.env.DVM_SPAWNER === 'node') return 'node';
+  return nativeSpawnerBuilt() ? 'native' : 'node';
 }
 
 /**
- * A command started by a helper: emits `spawn` (pid, which is also its process group's id; for a command that
- * ends within a few milliseconds, just before `exit`), then `exit` (code, signal) — or `error` (an Error with
- * `code`, like ENOENT) when it could not start or its helper died.
- */
-export interface RemoteChild extends EventEmitter {
-  pid: number | undefined;
-}
-
-type HelperMessage =
-  | { t: 'ready' }
-  | { t: 'pid'; id: number; pid: number }
-  | { t: 'exit'; id: number; pid: number; code: number | null; signal: NodeJS.Signals | null }
-  | { t: 'error'; id: number; code: string; message: string };
-
-class Helper {
-  readonly process: ChildProcess;
-  ready = false;
-  dead = false;
-  readonly inFlight = new Map<number, RemoteChild>();
-  readonly envIds = new Map<Record<string, string>, number>();
-  #nextEnvId = 1;
-  readonly #seenOnce = new WeakSet<Record<string, string>>();
-
-  readonly #onIdle: () => void;
-
-  constructor(onGone: (helper: Helper) => void, onIdle: () => void) {
-    this.#onIdle = onIdle;
-    this.process = fork(HELPER, [], {
-      // Its own small heap, whatever flags dvm runs with: the smaller the process, the faster its forks.
-      execArgv: ['--max-semi-space-size=1'],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
-    this.process.on('message', (m: HelperMessage) => this.#receive(m));
-    const gone = () => {
-      if (this.dead) return;
-      this.dead = true;
-      onGone(this);
-      for (const [id, child] of this.inFlight) {
-        this.inFlight.delete(id);
-        child.emit(
-          'error',
-          Object.assign(new Error('the process that started this command ended unexpectedly'), {
-            code: 'EHELPER',
-          }),
-        );
-      }
-    };
-    this.process.on('exit', gone);
-    this.process.on('error', gone);
-    this.#idle();
-  }
-
-  #receive(m: HelperMessage): void {
-    if (m.t === 'ready') {
-      this.ready = true;
-      return;
-    }
-    const child = this.inFlight.get(m.id);
-    if (!child) return;
-    if (m.t === 'pid') {
-      child.pid = m.pid;
-      child.emit('spawn', m.pid);
-      return;
-    }
-    this.inFlight.delete(m.id);
-    if (this.inFlight.size === 0) this.#idle();
-    if (m.t === 'exit') {
-      if (child.pid === undefined) {
-        child.pid = m.pid;
-        child.emit('spawn', m.pid);
-      }
-      child.emit('exit', m.code, m.signal);
-    } else child.emit('error', Object.assign(new Error(m.message), { code: m.code }));
-  }
-
-  // An idle helper must not keep dvm running.
-  #idle(): void {
-    this.process.unref();
-    this.process.channel?.unref();
-    this.#onIdle();
-  }
-
-  #busy(): void {
-    this.process.ref();
-    this.process.channel?.ref();
-  }
-
-  send(id: number, spec: RemoteSpawn, child: RemoteChild): void {
-    if (this.inFlight.size === 0) this.#busy();
-    this.inFlight.set(id, child);
-    let env: number | Record<string, string> | undefined = this.envIds.get(spec.env);
-    if (env === undefined && !this.#seenOnce.has(spec.env)) {
-      // An environment used once (a task with its own results directory) travels with its spawn.
-      this.#seenOnce.add(spec.env);
-      env = spec.env;
-    } else if (env === undefined) {
-      // One used again (a run's shared environment) is sent once and named by id from then on.
-      env = this.#nextEnvId++;
-      if (this.envIds.size >= KEPT_ENVS) {
-        const [oldest, oldestId] = this.envIds.entries().next().value as [Record<string, string>, number];
-        this.envIds.delete(oldest);
-        this.process.send({ t: 'forget', id: oldestId });
-      }
-      this.envIds.set(spec.env, env);
-      this.process.send({ t: 'env', id: env, env: spec.env });
-    }
-    this.process.send({ t: 'spawn', id, argv: spec.argv, cwd: spec.cwd, env, log: spec.logPath });
-  }
-}
-
-/**
- * Small helper processes that start commands for dvm (see spawn-helper.mjs): fork() costs grow with the size of
- * the process that calls it, and two helpers fork on two cores at once, where dvm forks one command at a time.
- * Helpers start in the background on first use; until one is ready, `spawn` returns undefined and the caller
- * starts the command itself. A helper that dies fails its commands (EHELPER) and is replaced on next use.
+ * Helper processes that start commands for dvm: fork() costs grow with the size of the process that calls it.
+ * The native helper (dvm-spawn) uses posix_spawn, which copies nothing, and one is enough; Node helpers fork, so
+ * two fork on two cores at once. Helpers start in the background on first use; until one is ready, `spawn`
+ * returns undefined and the caller starts the command itself. A helper that dies fails its commands (EHELPER)
+ * and is replaced on next use; a native helper that is out of date is replaced by Node helpers.
  */
 export class SpawnPool {
   readonly #helpers: Helper[] = [];
-  readonly #size: number;
+  #kind: SpawnerKind;
+  #size: number;
   readonly #idleStopMs: number;
+  readonly #nativeBinary: string | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #nextId = 1;
 
-  /** A pool of `size` helpers that stop after `idleStopMs` without a command (default 30 s). */
+  /**
+   * A pool of `size` helpers of `kind` (default: the native one when built, else as many Node helpers as cores,
+   * at most 4) that stop after `idleStopMs` without a command (default 30 s); `nativeBinary` replaces dvm-spawn (tests).
+   */
   constructor(
-    size = Math.max(1, Math.min(4, availableParallelism())),
-    options: { idleStopMs?: number } = {},
+    size?: number,
+    options: { idleStopMs?: number; kind?: SpawnerKind; nativeBinary?: string } = {},
   ) {
-    this.#size = size;
+    this.#nativeBinary = options.nativeBinary;
+    this.#kind = options.kind ?? defaultSpawnerKind();
+    this.#size = size ?? (this.#kind === 'native' ? 1 : Math.max(1, Math.min(4, availableParallelism())));
     this.#idleStopMs = options.idleStopMs ?? IDLE_STOP_MS;
+  }
+
+  /** The kind of helpers this pool starts. */
+  get kind(): SpawnerKind {
+    return this.#kind;
   }
 
   /** Starts the helpers (in the background) if they are not running. */
   warm(): void {
     while (this.#helpers.length < this.#size) {
+      const onGone = (gone: Helper) => {
+        const at = this.#helpers.indexOf(gone);
+        if (at >= 0) this.#helpers.splice(at, 1);
+        // A native helper that never became ready (out of date, or it cannot run here): Node helpers from now on.
+        if (at >= 0 && this.#kind === 'native' && !gone.ready) {
+          this.#kind = 'node';
+          this.#size = Math.max(1, Math.min(4, availableParallelism()));
+          this.warm();
+        }
+      };
+      const onIdle = () => this.#whenIdle();
       this.#helpers.push(
-        new Helper(
-          (gone) => {
-            const at = this.#helpers.indexOf(gone);
-            if (at >= 0) this.#helpers.splice(at, 1);
-          },
-          () => this.#whenIdle(),
-        ),
+        this.#kind === 'native'
+          ? new NativeHelper(onGone, onIdle, this.#nativeBinary)
+          : new NodeHelper(onGone, onIdle),
       );
     }
   }
@@ -204,6 +114,6 @@ export class SpawnPool {
   /** Stops the helpers; commands still running fail with EHELPER (their callers stop them). */
   close(): void {
     clearTimeout(this.#idleTimer);
-    for (const h of this.#helpers.splice(0)) h.process.kill();
+    for (const h of this.#helpers.splice(0)) h.stop();
   }
 }

@@ -1,0 +1,178 @@
+// dvm-spawn against Node's own spawn: the same command gives the same outcome, and the child starts in the same
+// state (its own session, default signal handling, stdin from /dev/null, no inherited descriptors).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tempDir } from '../testing.ts';
+import { NATIVE_SPAWNER, nativeSpawnerBuilt } from './native-helper.ts';
+import { type RemoteSpawn, SpawnPool } from './spawn-pool.ts';
+
+type Outcome = { error: string } | { code: number | null; signal: string | null; output: string };
+
+function built(t: TestContext): boolean {
+  if (nativeSpawnerBuilt()) return true;
+  if (process.env.CI === 'true') throw new Error(`${NATIVE_SPAWNER} is missing: CI must build it`);
+  t.skip(`${NATIVE_SPAWNER} is not built: run npm run build:native`);
+  return false;
+}
+
+async function readyPool(t: TestContext, options: { nativeBinary?: string } = {}): Promise<SpawnPool> {
+  const pool = new SpawnPool(1, { kind: 'native', ...options });
+  t.after(() => pool.close());
+  pool.warm();
+  for (let i = 0; i < 200 && !pool.ready && pool.kind === 'native'; i++) await sleep(10);
+  return pool;
+}
+
+function viaHelper(pool: SpawnPool, spec: RemoteSpawn): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = pool.spawn(spec);
+    assert.ok(child, 'the helper is ready');
+    child.once('error', (error: NodeJS.ErrnoException) => resolve({ error: String(error.code) }));
+    child.once('exit', (code: number | null, signal: string | null) =>
+      resolve({ code, signal, output: readFileSync(spec.logPath, 'utf8') }),
+    );
+  });
+}
+
+function viaNode(spec: RemoteSpawn): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const fd = openSync(spec.logPath, 'a');
+    const child = spawn(spec.argv[0], spec.argv.slice(1), {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    child.once('error', (error: NodeJS.ErrnoException) => resolve({ error: String(error.code) }));
+    child.once('exit', (code, signal) =>
+      resolve({ code, signal, output: readFileSync(spec.logPath, 'utf8') }),
+    );
+  });
+}
+
+test('dvm-spawn finds, starts and reports commands exactly as Node spawn does', async (t) => {
+  if (!built(t)) return;
+  const pool = await readyPool(t);
+  const dir = tempDir();
+  t.after(dir.remove);
+  const bin = join(dir.path, 'bin');
+  const work = join(dir.path, 'work');
+  mkdirSync(bin);
+  mkdirSync(work);
+  mkdirSync(join(bin, 'a-directory'));
+  writeFileSync(join(bin, 'greet'), '#!/bin/sh\necho "hi $1 from $(pwd)"\n', { mode: 0o755 });
+  writeFileSync(join(bin, 'not-executable'), '#!/bin/sh\necho never\n', { mode: 0o644 });
+  writeFileSync(join(work, 'local.sh'), '#!/bin/sh\necho local "$@"; exit 3\n', { mode: 0o755 });
+  const path = `${bin}:/usr/bin:/bin`;
+  const cases: [string, string[], Record<string, string>][] = [
+    ['a program on the command’s own PATH', ['greet', 'there'], { PATH: path }],
+    ['a program not on that PATH', ['greet'], { PATH: '/usr/bin:/bin' }],
+    ['a relative path, from the working directory', ['./local.sh', 'x', 'y z'], { PATH: path }],
+    ['an absolute path that does not exist', [join(bin, 'missing')], { PATH: path }],
+    ['a file that is not executable', ['not-executable'], { PATH: path }],
+    ['a directory named like the program', ['a-directory'], { PATH: path }],
+    ['a signal', ['sh', '-c', 'kill -TERM $$'], { PATH: path }],
+    ['an exit code and both streams', ['sh', '-c', 'echo out; echo err >&2; exit 42'], { PATH: path }],
+    ['no PATH at all', ['sh', '-c', 'echo "[$PATH]"'], {}],
+    ['multi-byte text', ['printf', '%s', 'héllo ✓'], { PATH: path, LANG: 'C.UTF-8' }],
+  ];
+  for (const [name, argv, env] of cases) {
+    const spec = (via: string) => ({ argv, cwd: work, env, logPath: join(dir.path, `${name}.${via}.log`) });
+    const [native, node] = [await viaHelper(pool, spec('native')), await viaNode(spec('node'))];
+    assert.deepEqual(native, node, name);
+  }
+});
+
+test('a command dvm-spawn starts leads its own session, with default signals, /dev/null as stdin, no extra descriptors', async (t) => {
+  if (!built(t)) return;
+  const pool = await readyPool(t);
+  const dir = tempDir();
+  t.after(dir.remove);
+  const script = [
+    'echo "pid $$"',
+    'echo "sid $(cut -d" " -f6 /proc/$$/stat)"',
+    'grep -E "^Sig(Ign|Blk)" /proc/$$/status',
+    'echo "stdin $(readlink /proc/$$/fd/0)"',
+  ].join('\n');
+  const spec = { argv: ['sh', '-c', script], cwd: dir.path, env: { PATH: '/usr/bin:/bin' } };
+  const native = await viaHelper(pool, { ...spec, logPath: join(dir.path, 'native.log') });
+  assert.ok('output' in native, JSON.stringify(native));
+  const lines = native.output.split('\n');
+  const pid = lines[0].split(' ')[1];
+  assert.equal(lines[1], `sid ${pid}`, 'its own session');
+  const masks = Object.fromEntries([lines[2], lines[3]].map((line) => line.split(':\t')));
+  assert.equal(masks.SigBlk, '0000000000000000', 'no signal blocked');
+  // No standard signal ignored (Node ignores SIGPIPE; the child must not). glibc's posix_spawn leaves its own two
+  // internal real-time signals (32, 33) ignored, as in every program that make or Rust's Command starts.
+  assert.equal(BigInt(`0x${masks.SigIgn}`) & 0x7fffffffn, 0n, `SigIgn ${masks.SigIgn}`);
+  assert.equal(lines[4], 'stdin /dev/null');
+  // Only 0, 1 and 2 are open (ls's own directory descriptor is 3), even if dvm's process holds one that is not
+  // close-on-exec (which Node's own spawn would pass on).
+  const fds = { argv: ['ls', '/proc/self/fd'], cwd: dir.path, env: { PATH: '/usr/bin:/bin' } };
+  const nativeFds = await viaHelper(pool, { ...fds, logPath: join(dir.path, 'native-fds.log') });
+  assert.deepEqual(nativeFds, { code: 0, signal: null, output: '0\n1\n2\n3\n' });
+});
+
+test('a large environment and many commands at once all arrive whole', async (t) => {
+  if (!built(t)) return;
+  const pool = await readyPool(t);
+  const dir = tempDir();
+  t.after(dir.remove);
+  const env: Record<string, string> = { PATH: '/usr/bin:/bin' };
+  for (let i = 0; i < 2000; i++) env[`VAR_${i}`] = `value ${i} ${'x'.repeat(100)}`;
+  const runs = Array.from({ length: 40 }, (_, i) =>
+    viaHelper(pool, {
+      argv: ['sh', '-c', 'echo "$VAR_1999" "$1"', 'sh', `arg ${i}`],
+      cwd: dir.path,
+      env: i % 2 ? env : { ...env, ONE_OFF: String(i) },
+      logPath: join(dir.path, `${i}.log`),
+    }),
+  );
+  const outcomes = await Promise.all(runs);
+  outcomes.forEach((outcome, i) => {
+    assert.deepEqual(outcome, { code: 0, signal: null, output: `value 1999 ${'x'.repeat(100)} arg ${i}\n` });
+  });
+});
+
+test('an out-of-date dvm-spawn is not used: the pool falls back to Node helpers', async (t) => {
+  const dir = tempDir();
+  t.after(dir.remove);
+  const stale = join(dir.path, 'dvm-spawn');
+  writeFileSync(stale, '#!/bin/sh\necho "R 0"\nexec cat >/dev/null\n');
+  chmodSync(stale, 0o755);
+  const pool = await readyPool(t, { nativeBinary: stale });
+  for (let i = 0; i < 200 && !pool.ready; i++) await sleep(10);
+  assert.equal(pool.kind, 'node');
+  assert.ok(pool.ready, 'a Node helper took over');
+  const outcome = await viaHelper(pool, {
+    argv: ['sh', '-c', 'echo fine'],
+    cwd: dir.path,
+    env: { PATH: '/usr/bin:/bin' },
+    logPath: join(dir.path, 'x.log'),
+  });
+  assert.deepEqual(outcome, { code: 0, signal: null, output: 'fine\n' });
+});
+
+test('dvm-spawn stops, with a message, on a frame it cannot read', async (t) => {
+  if (!built(t)) return;
+  for (const bad of [
+    Buffer.from([5, 0, 0, 0, ...Buffer.from('X\x001\x00\x00')]), // an unknown kind
+    Buffer.from([3, 0, 0, 0, ...Buffer.from('S\x00\x00')]), // no id
+    Buffer.from([255, 255, 255, 127]), // larger than any frame may be
+  ]) {
+    const child = spawn(NATIVE_SPAWNER, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.stdin.end(bad);
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 65, stderr);
+    assert.match(stderr, /^dvm-spawn: a (malformed message|message of \d+ bytes is too large)\n$/);
+  }
+});

@@ -1,0 +1,141 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
+import { Helper, type RemoteChild, type RemoteSpawn } from './helper.ts';
+
+/** Where `npm install` builds the native spawner (scripts/build-native.mjs), relative to this file. */
+export const NATIVE_SPAWNER = new URL('../../../build/native/dvm-spawn', import.meta.url).pathname;
+// The protocol version dvm-spawn.c announces; a binary built from older source is not used.
+const PROTOCOL_VERSION = '1';
+
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
+);
+
+/** True when the native spawner was built (a C compiler was there at `npm install`). */
+export function nativeSpawnerBuilt(): boolean {
+  return existsSync(NATIVE_SPAWNER);
+}
+
+// Fields are NUL-terminated; one that contains a NUL cannot travel (and could not be an argument anyway).
+function frame(fields: string[]): Buffer {
+  const body = `${fields.join('\0')}\0`;
+  const size = Buffer.byteLength(body);
+  const buffer = Buffer.allocUnsafe(4 + size);
+  buffer.writeUInt32LE(size, 0);
+  buffer.write(body, 4);
+  return buffer;
+}
+
+function envFields(env: Record<string, string>): string[] {
+  const fields: string[] = [];
+  for (const key in env) {
+    const value = env[key];
+    if (value !== undefined) fields.push(`${key}=${value}`);
+  }
+  return [String(fields.length), ...fields];
+}
+
+const hasNul = (text: string) => text.includes('\0');
+const cleanEnvs = new WeakSet<Record<string, string>>();
+
+function envHasNul(env: Record<string, string>): boolean {
+  if (cleanEnvs.has(env)) return false;
+  for (const key in env) if (hasNul(key) || hasNul(String(env[key]))) return true;
+  cleanEnvs.add(env);
+  return false;
+}
+
+/**
+ * dvm-spawn (native/dvm-spawn.c), a small C program that starts commands with posix_spawn: no copy of a
+ * process's page tables per command, the cost that makes Node's own spawn slow. Messages travel as frames on its
+ * stdin and lines on its stdout.
+ */
+export class NativeHelper extends Helper {
+  readonly process: ChildProcess;
+  #pending = '';
+  readonly #binary: string;
+
+  /** Starts dvm-spawn (or `binary`); onGone when it dies (or is out of date), onIdle when its last command ended. */
+  constructor(onGone: (helper: Helper) => void, onIdle: () => void, binary = NATIVE_SPAWNER) {
+    super(onGone, onIdle);
+    this.#binary = binary;
+    this.process = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.process.stdin?.on('error', () => this.gone('the process that started this command went away'));
+    const stdout = this.process.stdout;
+    stdout?.setEncoding('utf8');
+    stdout?.on('data', (chunk: string) => this.#read(chunk));
+    this.watch();
+  }
+
+  #read(chunk: string): void {
+    const text = this.#pending + chunk;
+    let from = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', from)) {
+      this.#line(text.slice(from, end));
+      from = end + 1;
+    }
+    this.#pending = text.slice(from);
+  }
+
+  #line(line: string): void {
+    const [kind, a, b, c, d] = line.split(' ', 5);
+    if (kind === 'R') {
+      if (a === PROTOCOL_VERSION) this.receive({ t: 'ready' });
+      else {
+        this.gone(`${this.#binary} is out of date (protocol ${a}, dvm needs ${PROTOCOL_VERSION})`);
+        this.stop();
+      }
+    } else if (kind === 'P') this.receive({ t: 'pid', id: Number(a), pid: Number(b) });
+    else if (kind === 'X') {
+      const signal = Number(d) > 0 ? (SIGNAL_NAMES.get(Number(d)) ?? null) : null;
+      this.receive({ t: 'exit', id: Number(a), pid: Number(b), code: signal ? null : Number(c), signal });
+    } else if (kind === 'D') {
+      const message = line.slice(kind.length + a.length + b.length + 3);
+      this.receive({ t: 'error', id: Number(a), code: b, message: `spawn ${message}` });
+    }
+  }
+
+  /** Refuses a command with a NUL in it (as Node's spawn does), else starts it. */
+  override send(id: number, spec: RemoteSpawn, child: RemoteChild): void {
+    if (spec.argv.some(hasNul) || hasNul(spec.cwd) || hasNul(spec.logPath) || envHasNul(spec.env)) {
+      const error = Object.assign(
+        new Error('an argument, the directory or the environment contains a NUL byte'),
+        {
+          code: 'ERR_INVALID_ARG_VALUE',
+        },
+      );
+      queueMicrotask(() => child.emit('error', error));
+      return;
+    }
+    super.send(id, spec, child);
+  }
+
+  protected hold(held: boolean): void {
+    const { stdin, stdout } = this.process;
+    if (held) {
+      this.process.ref();
+      (stdout as unknown as { ref(): void } | null)?.ref();
+      (stdin as unknown as { ref(): void } | null)?.ref();
+    } else {
+      this.process.unref();
+      (stdout as unknown as { unref(): void } | null)?.unref();
+      (stdin as unknown as { unref(): void } | null)?.unref();
+    }
+  }
+
+  protected keepEnv(id: number, env: Record<string, string>): void {
+    this.process.stdin?.write(frame(['E', String(id), ...envFields(env)]));
+  }
+
+  protected forgetEnv(id: number): void {
+    this.process.stdin?.write(frame(['F', String(id)]));
+  }
+
+  protected start(id: number, spec: RemoteSpawn, env: number | Record<string, string>): void {
+    const fields = ['S', String(id), typeof env === 'number' ? String(env) : '0', spec.cwd, spec.logPath];
+    fields.push(String(spec.argv.length), ...spec.argv);
+    if (typeof env !== 'number') fields.push(...envFields(env));
+    this.process.stdin?.write(frame(fields));
+  }
+}
