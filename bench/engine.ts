@@ -148,7 +148,7 @@ export async function engineBenchmarks(): Promise<{ rows: Row[]; samples: Record
       note: [
         `baseline-spawn.ts itself: ${(median(spawnTimes) / median(makeTimes)).toFixed(2)}× make`,
         spawner === 'native'
-          ? `dvm-spawn; with DVM_SPAWNER=node ${median(nodeHelperTimes)} ms, ${(median(nodeHelperTimes) / median(makeTimes)).toFixed(2)}×`
+          ? `dvm-spawn; with DVM_SPAWNER=node ${Math.round(median(nodeHelperTimes))} ms, ${(median(nodeHelperTimes) / median(makeTimes)).toFixed(2)}×`
           : 'Node helpers: dvm-spawn is not built',
       ].join('; '),
     },

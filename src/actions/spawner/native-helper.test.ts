@@ -171,7 +171,8 @@ test('dvm-spawn stops, with a message, on a frame it cannot read', async (t) => 
       stderr += chunk;
     });
     child.stdin.end(bad);
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    // 'close', not 'exit': stderr is read to its end first.
+    const code = await new Promise((resolve) => child.once('close', resolve));
     assert.equal(code, 65, stderr);
     assert.match(stderr, /^dvm-spawn: a (malformed message|message of \d+ bytes is too large)\n$/);
   }
