@@ -3,7 +3,8 @@
 // dvm then starts commands through small Node helpers, which is slower for bursts of quick tasks, not different.
 // Plain JavaScript, so that it runs on whatever Node npm finds first.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,12 +21,18 @@ function build() {
   if (process.platform === 'win32') return 'Windows has no posix_spawn';
   mkdirSync(dirname(target), { recursive: true });
   const temporary = `${target}.${process.pid}.tmp`;
+  // The binary tells which source it was built from, so dvm never uses one built from other source.
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16);
   const failures = [];
   for (const compiler of compilers()) {
     try {
-      execFileSync(compiler, ['-O2', '-std=gnu11', '-Wall', '-Wextra', '-o', temporary, source], {
-        stdio: ['ignore', 'inherit', 'pipe'],
-      });
+      execFileSync(
+        compiler,
+        ['-O2', '-std=gnu11', '-Wall', '-Wextra', `-DDVM_SPAWN_SOURCE="${hash}"`, '-o', temporary, source],
+        {
+          stdio: ['ignore', 'inherit', 'pipe'],
+        },
+      );
       renameSync(temporary, target);
       return undefined;
     } catch (error) {

@@ -24,6 +24,8 @@ async function readyPool(t: TestContext, options: { nativeBinary?: string } = {}
   t.after(() => pool.close());
   pool.warm();
   for (let i = 0; i < 200 && !pool.ready && pool.kind === 'native'; i++) await sleep(10);
+  if (!options.nativeBinary)
+    assert.equal(pool.kind, 'native', 'dvm-spawn answered with the current source hash');
   return pool;
 }
 
@@ -143,7 +145,8 @@ test('an out-of-date dvm-spawn is not used: the pool falls back to Node helpers'
   const dir = tempDir();
   t.after(dir.remove);
   const stale = join(dir.path, 'dvm-spawn');
-  writeFileSync(stale, '#!/bin/sh\necho "R 0"\nexec cat >/dev/null\n');
+  // The right protocol, built from other source.
+  writeFileSync(stale, '#!/bin/sh\necho "R 1 0123456789abcdef"\nexec cat >/dev/null\n');
   chmodSync(stale, 0o755);
   const pool = await readyPool(t, { nativeBinary: stale });
   for (let i = 0; i < 200 && !pool.ready; i++) await sleep(10);

@@ -1,12 +1,22 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { Helper, type RemoteChild, type RemoteSpawn } from './helper.ts';
 
 /** Where `npm install` builds the native spawner (scripts/build-native.mjs), relative to this file. */
 export const NATIVE_SPAWNER = new URL('../../../build/native/dvm-spawn', import.meta.url).pathname;
-// The protocol version dvm-spawn.c announces; a binary built from older source is not used.
+// The protocol version dvm-spawn.c announces.
 const PROTOCOL_VERSION = '1';
+const SOURCE = new URL('./native/dvm-spawn.c', import.meta.url).pathname;
+let sourceHash: string | undefined;
+let warnedStale = false;
+
+// The hash of dvm-spawn.c as scripts/build-native.mjs computes it: a binary built from other source is not used.
+function currentSourceHash(): string {
+  sourceHash ??= createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 16);
+  return sourceHash;
+}
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
@@ -81,11 +91,8 @@ export class NativeHelper extends Helper {
   #line(line: string): void {
     const [kind, a, b, c, d] = line.split(' ', 5);
     if (kind === 'R') {
-      if (a === PROTOCOL_VERSION) this.receive({ t: 'ready' });
-      else {
-        this.gone(`${this.#binary} is out of date (protocol ${a}, dvm needs ${PROTOCOL_VERSION})`);
-        this.stop();
-      }
+      if (a === PROTOCOL_VERSION && b === currentSourceHash()) this.receive({ t: 'ready' });
+      else this.#outOfDate();
     } else if (kind === 'P') this.receive({ t: 'pid', id: Number(a), pid: Number(b) });
     else if (kind === 'X') {
       const signal = Number(d) > 0 ? (SIGNAL_NAMES.get(Number(d)) ?? null) : null;
@@ -94,6 +101,18 @@ export class NativeHelper extends Helper {
       const message = line.slice(kind.length + a.length + b.length + 3);
       this.receive({ t: 'error', id: Number(a), code: b, message: `spawn ${message}` });
     }
+  }
+
+  // Built from other source (`git pull` without `npm install`): not used; the pool falls back to Node helpers.
+  #outOfDate(): void {
+    if (!warnedStale) {
+      warnedStale = true;
+      process.stderr.write(
+        `dvm: ${this.#binary} was built from other source than ${SOURCE}; using Node helpers (slower) until \`npm run build:native\` rebuilds it\n`,
+      );
+    }
+    this.gone(`${this.#binary} is out of date`);
+    this.stop();
   }
 
   /** Refuses a command with a NUL in it (as Node's spawn does), else starts it. */

@@ -36,15 +36,17 @@ export function spawnPoolTests(kind: SpawnerKind): void {
   async function helpersReady(): Promise<void> {
     const pool = sharedSpawnPool();
     assert.ok(pool, 'helpers are on (DVM_SPAWN_HELPERS is not 0)');
-    assert.equal(pool.kind, kind);
     await untilReady(pool);
+    assert.equal(pool.kind, kind, 'no fallback to another kind');
   }
 
   // A pool of its own with one helper, closed when the test ends.
   async function ownPool(t: { after(fn: () => void): void }): Promise<SpawnPool> {
     const pool = new SpawnPool(1, { kind });
     t.after(() => pool.close());
-    return untilReady(pool);
+    await untilReady(pool);
+    assert.equal(pool.kind, kind, 'no fallback to another kind');
+    return pool;
   }
 
   test(`${kind}: a command started by a helper runs in its directory and environment and writes into its log`, async (t) => {
@@ -193,5 +195,25 @@ export function spawnPoolTests(kind: SpawnerKind): void {
     assert.equal(pool.spawn(spec), undefined, 'the caller starts this one itself while a helper starts');
     await untilReady(pool);
     assert.equal(await exited(pool.spawn(spec)), 0);
+  });
+
+  test(`${kind}: a helper outlives Ctrl-C, Ctrl-\\ and a hang-up sent to dvm's process group; dvm decides`, async (t) => {
+    const pool = await ownPool(t);
+    const dir = tempDir();
+    t.after(dir.remove);
+    const [pid] = pool.helperPids;
+    for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP'] as const) process.kill(pid, signal);
+    await sleep(100);
+    assert.deepEqual(pool.helperPids, [pid], 'the same helper, still running');
+    const logPath = join(dir.path, 'after.log');
+    const child = pool.spawn({
+      argv: ['sh', '-c', 'echo still here'],
+      cwd: dir.path,
+      env: process.env as Record<string, string>,
+      logPath,
+    });
+    assert.ok(child);
+    assert.equal(await new Promise((resolve) => child.once('exit', resolve)), 0);
+    assert.equal(readFileSync(logPath, 'utf8'), 'still here\n');
   });
 }

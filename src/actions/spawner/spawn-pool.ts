@@ -91,6 +91,11 @@ export class SpawnPool {
     return this.#helpers.length;
   }
 
+  /** The process ids of the helpers running now (for tests). */
+  get helperPids(): number[] {
+    return this.#helpers.flatMap((h) => (h.process.pid === undefined ? [] : [h.process.pid]));
+  }
+
   /** True once a helper can take commands. */
   get ready(): boolean {
     return this.#helpers.some((h) => h.ready && !h.dead);

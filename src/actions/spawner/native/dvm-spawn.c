@@ -11,7 +11,7 @@
  *                                  start argv in cwd, in its own session, stdin /dev/null, stdout and stderr
  *                                  appended to log; env is a kept id, or 0 for the environment that follows
  * Out (lines):
- *   R version                      once, when ready
+ *   R version source               once, when ready (source: the hash of this file it was built from)
  *   P id pid                       the command runs (only when it runs longer than PID_DELAY_MS)
  *   X id pid code signal           it ended: code, or -1 and the signal's number
  *   D id ERRNO message             it could not start
@@ -36,6 +36,9 @@
 #include <unistd.h>
 
 #define PROTOCOL_VERSION 1
+#ifndef DVM_SPAWN_SOURCE
+#define DVM_SPAWN_SOURCE "unknown"
+#endif
 #define PID_DELAY_MS 5
 #define MAX_FRAME (64u * 1024u * 1024u)
 
@@ -375,6 +378,7 @@ static void close_inherited(void) {
 
 int main(void) {
   close_inherited();
+  out = grow(NULL, &out_cap, 4096, 1);
   if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) die("pipe");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -383,13 +387,18 @@ int main(void) {
   sigemptyset(&sa.sa_mask);
   if (sigaction(SIGCHLD, &sa, NULL) < 0) die("sigaction");
   signal(SIGPIPE, SIG_IGN);
+  /* Ctrl-C, Ctrl-\ and a hang-up reach dvm's whole process group: dvm decides what happens to the commands (and
+     when dvm goes, so does this helper, at the end of its input). The commands get default handling back. */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
   fcntl(STDIN_FILENO, F_SETFD, FD_CLOEXEC);
   fcntl(STDOUT_FILENO, F_SETFD, FD_CLOEXEC);
 
   size_t in_cap = 1 << 16, in_len = 0;
   char *in = malloc(in_cap);
   if (!in) die("out of memory");
-  emit("R %d\n", PROTOCOL_VERSION);
+  emit("R %d %s\n", PROTOCOL_VERSION, DVM_SPAWN_SOURCE);
   flush_out();
   for (;;) {
     int timeout = tell_pids();
