@@ -68,6 +68,7 @@ test('dvm-spawn finds, starts and reports commands exactly as Node spawn does', 
   mkdirSync(work);
   mkdirSync(join(bin, 'a-directory'));
   writeFileSync(join(bin, 'greet'), '#!/bin/sh\necho "hi $1 from $(pwd)"\n', { mode: 0o755 });
+  writeFileSync(join(bin, 'no-shebang'), 'echo "plain $1 from $0"\n', { mode: 0o755 });
   writeFileSync(join(bin, 'not-executable'), '#!/bin/sh\necho never\n', { mode: 0o644 });
   writeFileSync(join(work, 'local.sh'), '#!/bin/sh\necho local "$@"; exit 3\n', { mode: 0o755 });
   const path = `${bin}:/usr/bin:/bin`;
@@ -76,6 +77,7 @@ test('dvm-spawn finds, starts and reports commands exactly as Node spawn does', 
     ['a program not on that PATH', ['greet'], { PATH: '/usr/bin:/bin' }],
     ['a relative path, from the working directory', ['./local.sh', 'x', 'y z'], { PATH: path }],
     ['an absolute path that does not exist', [join(bin, 'missing')], { PATH: path }],
+    ['an executable without #! (a script for /bin/sh)', ['no-shebang', 'arg'], { PATH: path }],
     ['a file that is not executable', ['not-executable'], { PATH: path }],
     ['a directory named like the program', ['a-directory'], { PATH: path }],
     ['a signal', ['sh', '-c', 'kill -TERM $$'], { PATH: path }],
@@ -83,8 +85,8 @@ test('dvm-spawn finds, starts and reports commands exactly as Node spawn does', 
     ['no PATH at all', ['sh', '-c', 'echo "[$PATH]"'], {}],
     ['multi-byte text', ['printf', '%s', 'héllo ✓'], { PATH: path, LANG: 'C.UTF-8' }],
   ];
-  for (const [name, argv, env] of cases) {
-    const spec = (via: string) => ({ argv, cwd: work, env, logPath: join(dir.path, `${name}.${via}.log`) });
+  for (const [at, [name, argv, env]] of cases.entries()) {
+    const spec = (via: string) => ({ argv, cwd: work, env, logPath: join(dir.path, `${at}.${via}.log`) });
     const [native, node] = [await viaHelper(pool, spec('native')), await viaNode(spec('node'))];
     assert.deepEqual(native, node, name);
   }

@@ -267,6 +267,18 @@ static void start(long id, long env_id, const char *cwd, const char *log, char *
   posix_spawnattr_setsigdefault(&attr, &all);
   pid_t pid;
   int failed = posix_spawn(&pid, path, &actions, &attr, argv, vars);
+  if (failed == ENOEXEC) {
+    /* As execvp: an executable file without #! is a script for /bin/sh. */
+    size_t argc = 0;
+    while (argv[argc]) argc++;
+    char **script = calloc(argc + 2, sizeof *script);
+    if (!script) die("out of memory");
+    script[0] = "/bin/sh";
+    script[1] = path;
+    for (size_t i = 1; i < argc; i++) script[i + 1] = argv[i];
+    failed = posix_spawn(&pid, "/bin/sh", &actions, &attr, script, vars);
+    free(script);
+  }
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(fd);
