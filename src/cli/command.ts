@@ -24,6 +24,11 @@ export interface Command {
   usage: string;
   /** Flags this verb accepts besides the global scope flags. */
   flags: readonly FlagName[];
+  /**
+   * How many positional arguments the verb takes at most (given the ones it got, for verbs with subcommands); more
+   * is DVM_USAGE, as in kubectl. Unset: any number (`get KIND NAME…`).
+   */
+  maxArgs?: number | ((positionals: readonly string[]) => number);
   /** Exit status of any error (the code's own when unset): `diff` keeps 1 for "something differs". */
   errorExit?: number;
   run(ctx: CommandContext): Promise<number>;

@@ -64,6 +64,28 @@ async function printHelp(io: CommandIo): Promise<void> {
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
+// An argument the verb does not take (`dvm version extra`, `dvm cancel run ID ID2`) is refused, not ignored.
+function assertArgCount(verb: string, positionals: readonly string[], command: Command): void {
+  const { maxArgs } = command;
+  if (maxArgs === undefined) return;
+  const max = typeof maxArgs === 'number' ? maxArgs : maxArgs(positionals);
+  if (positionals.length <= max) return;
+  const extra = positionals.slice(max);
+  const synopsis = command.usage
+    .replace(/^Usage:\s*/, '')
+    .split('\n')
+    .find((line) => line.trim() !== '')
+    ?.trim();
+  throw new DvmError(
+    'DVM_USAGE',
+    `dvm ${verb} does not take ${extra.length === 1 ? 'the argument' : 'the arguments'} ${extra.map((a) => JSON.stringify(a)).join(' ')}`,
+    {
+      fix: `Usage: ${synopsis} (quote a value that contains spaces; \`dvm ${verb} --help\` shows every form).`,
+      details: { extra },
+    },
+  );
+}
+
 /** Runs one dvm command line and returns its exit status; errors are printed with their code and fix. */
 export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
   let platform: Platform | undefined;
@@ -99,6 +121,7 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
       return 0;
     }
     assertFlags(parsed.verb, parsed.flags, command.flags);
+    assertArgCount(parsed.verb, parsed.positionals, command);
     // -o with a format no command knows (a typo) is refused everywhere, not only by `get`.
     if (parsed.flags.output !== undefined) outputFormat(parsed.flags.output);
     const home = dvmHome(io.env);

@@ -86,3 +86,32 @@ test('the completion script knows every verb of dvm help', () => {
   for (const verb of verbs)
     assert.ok(line.includes(` ${verb} `) || line.includes(`"${verb} `), `${verb} missing from ${line}`);
 });
+
+test('an argument a command does not take is DVM_USAGE with its usage, before anything runs', () => {
+  const home = tempHome();
+  const cases: [string[], string][] = [
+    [['version', 'extra'], 'extra'],
+    [['api-resources', 'apps'], 'apps'],
+    [['cancel', 'run', 'r1', 'r2'], 'r2'],
+    [['token', 'create', '--name', 'a', '--role', 'viewer', 'stray'], 'stray'],
+    [['token', 'revoke', 'a', 'b'], 'b'],
+    [['action', 'run', 'system.info', 'k=v'], 'k=v'],
+    [['stop', 'dependencies', 'postgres'], 'postgres'],
+    [['use', 'none', 'x'], 'x'],
+    [['apply', 'file.yaml'], 'file.yaml'],
+  ];
+  for (const [argv, extra] of cases) {
+    const result = dvm(home, argv);
+    assert.equal(result.status, 2, `${argv.join(' ')}: ${result.stderr}`);
+    assert.match(
+      result.stderr,
+      new RegExp(`DVM_USAGE: dvm ${argv[0]} does not take the argument "${extra}"`),
+    );
+    assert.match(result.stderr, /fix: Usage: dvm /);
+  }
+  // Nothing ran: the token was not created.
+  assert.match(dvmOk(home, ['token', 'list']).stdout, /^No tokens\.$/m);
+  // What a command takes still works.
+  assert.equal(dvm(home, ['token', 'create', '--name', 'a', '--role', 'viewer']).status, 0);
+  assert.match(dvmOk(home, ['version']).stdout, /^dvm /);
+});

@@ -97,24 +97,33 @@ test('a command dvm-spawn starts leads its own session, with default signals, /d
   const pool = await readyPool(t);
   const dir = tempDir();
   t.after(dir.remove);
-  const script = [
-    'echo "pid $$"',
-    'echo "sid $(cut -d" " -f6 /proc/$$/stat)"',
-    'grep -E "^Sig(Ign|Blk)" /proc/$$/status',
-    'echo "stdin $(readlink /proc/$$/fd/0)"',
-  ].join('\n');
-  const spec = { argv: ['sh', '-c', script], cwd: dir.path, env: { PATH: '/usr/bin:/bin' } };
-  const native = await viaHelper(pool, { ...spec, logPath: join(dir.path, 'native.log') });
-  assert.ok('output' in native, JSON.stringify(native));
-  const lines = native.output.split('\n');
-  const pid = lines[0].split(' ')[1];
-  assert.equal(lines[1], `sid ${pid}`, 'its own session');
-  const masks = Object.fromEntries([lines[2], lines[3]].map((line) => line.split(':\t')));
+  // Each command reads its own /proc entry: a shell reading its parent's could catch it mid-fork, signals blocked.
+  const run = async (argv: string[], name: string) => {
+    const outcome = await viaHelper(pool, {
+      argv,
+      cwd: dir.path,
+      env: { PATH: '/usr/bin:/bin' },
+      logPath: join(dir.path, name),
+    });
+    assert.ok('output' in outcome && outcome.code === 0, JSON.stringify(outcome));
+    return outcome.output;
+  };
+  const [pid, sid] = (await run(['sh', '-c', 'echo $$ $(cut -d" " -f6 /proc/$$/stat)'], 'sid.log'))
+    .trim()
+    .split(' ');
+  assert.equal(sid, pid, 'its own session');
+  const status = await run(['grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status'], 'status.log');
+  const masks = Object.fromEntries(
+    status
+      .trim()
+      .split('\n')
+      .map((line) => line.split(':\t')),
+  );
   assert.equal(masks.SigBlk, '0000000000000000', 'no signal blocked');
   // No standard signal ignored (Node ignores SIGPIPE; the child must not). glibc's posix_spawn leaves its own two
   // internal real-time signals (32, 33) ignored, as in every program that make or Rust's Command starts.
   assert.equal(BigInt(`0x${masks.SigIgn}`) & 0x7fffffffn, 0n, `SigIgn ${masks.SigIgn}`);
-  assert.equal(lines[4], 'stdin /dev/null');
+  assert.equal(await run(['readlink', '/proc/self/fd/0'], 'stdin.log'), '/dev/null\n');
   // Only 0, 1 and 2 are open (ls's own directory descriptor is 3), even if dvm's process holds one that is not
   // close-on-exec (which Node's own spawn would pass on).
   const fds = { argv: ['ls', '/proc/self/fd'], cwd: dir.path, env: { PATH: '/usr/bin:/bin' } };

@@ -146,6 +146,7 @@ export const command: Command = {
   summary: 'List actions, or run one through policy, confirmation and audit',
   usage: USAGE,
   flags: ['param', 'env', 'target', 'dry-run', 'follow', 'yes', 'timeout', 'server', 'output'],
+  maxArgs: (args) => (args[0] === 'run' ? 2 : 1),
   async run(ctx) {
     const [sub, name] = ctx.positionals;
     const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;

@@ -8,6 +8,7 @@ export const command: Command = {
 
 SCOPE is where objects of the kind live: Global, or inside an Ecosystem, Domain, App or Workspace.`,
   flags: ['output'],
+  maxArgs: 0,
   async run(ctx) {
     const platform = await ctx.platform();
     const kinds = platform.kinds.all();

@@ -17,6 +17,7 @@ store; on any problem every cause is printed with file:line:col and nothing is w
 Objects without metadata.ecosystem/domain/app go to the scope of -e/-d/-a or the context (dvm use),
 or to the only one that exists.`,
   flags: ['filename', 'recursive', 'dry-run', 'output'],
+  maxArgs: 0,
   async run(ctx) {
     const docs = await readDocuments(ctx.io, ctx.flags.filename, ctx.flags.recursive);
     const platform = await ctx.platform();

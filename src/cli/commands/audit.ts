@@ -68,6 +68,7 @@ export const command: Command = {
     'output',
     'filename',
   ],
+  maxArgs: 1,
   async run(ctx) {
     const [sub] = ctx.positionals;
     const db = openAgentDb(agentDbPath(ctx.home));

@@ -13,6 +13,7 @@ export const command: Command = {
   usage:
     'Usage: dvm cancel run ID\n\nLeaves a cancel request that the process owning the run (dvm run or dvm serve) picks up within\na quarter second: it stops every task (whole process groups), tasks not started end Cancelled, then the\nfinally tasks run and the run records Cancelled. Cancelling again stops the finally tasks too.',
   flags: [],
+  maxArgs: 2,
   async run(ctx) {
     const [what, id] = ctx.positionals;
     if (what !== 'run' || !id)

@@ -70,6 +70,7 @@ export const command: Command = {
   source <(dvm completion bash)     # add to ~/.bashrc
   source <(dvm completion zsh)      # add to ~/.zshrc`,
   flags: [],
+  maxArgs: 1,
   async run(ctx) {
     const [shell] = ctx.positionals;
     if (shell === 'bash') ctx.io.stdout.write(bashScript());

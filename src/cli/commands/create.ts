@@ -24,6 +24,7 @@ export const command: Command = {
 The parent comes from the flags, else the context (dvm use), else the only one that exists.
 Kinds whose spec has required fields are created with \`dvm apply -f\`.`,
   flags: ['path', 'description', 'dry-run', 'output'],
+  maxArgs: 2,
   async run(ctx) {
     const platform = await ctx.platform();
     let scope = await ctx.scope();

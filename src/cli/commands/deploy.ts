@@ -15,6 +15,7 @@ NAME_PORT, NAME_URL, DATABASE_URL, REDIS_URL) and PORT. The App counts as deploy
 (HTTP path, command, else its port accepting TCP). It restarts on crash with exponential backoff; resource
 limits apply on docker. Deploying again with the same spec adopts the running instance.`,
   flags: ['runtime', 'output'],
+  maxArgs: 2,
   async run(ctx) {
     const [what, name] = ctx.positionals;
     if (!(what === 'app' && name)) {

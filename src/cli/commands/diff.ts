@@ -13,6 +13,7 @@ Validates like \`dvm apply --dry-run\`, then prints a unified diff of each objec
 object as it would be applied. Exits 0 when nothing would change, 1 when something would, and 2 on an error
 (bad input, a missing file), as kubectl diff does.`,
   flags: ['filename', 'recursive'],
+  maxArgs: 0,
   errorExit: 2,
   async run(ctx) {
     const docs = await readDocuments(ctx.io, ctx.flags.filename, ctx.flags.recursive);

@@ -12,6 +12,7 @@ Undeploys the live apps of the scope, then stops and removes its dependency inst
 (app) out to the ecosystem. Volumes keep their data. Afterwards it checks that no process or container of the
 scope is left, and fails (DVM_RUNTIME_START) if one is.`,
   flags: ['output', 'all'],
+  maxArgs: 0,
   async run(ctx) {
     const platform = await ctx.platform();
     const scope = ctx.flags.all ? {} : await ctx.scope();

@@ -13,6 +13,7 @@ export const command: Command = {
   dvm explain workflow.spec.tasks.dependsOn
   dvm explain featureflag.spec           (user-defined kinds too)`,
   flags: [],
+  maxArgs: 1,
   async run(ctx) {
     const [target] = ctx.positionals;
     if (!target)

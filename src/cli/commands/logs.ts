@@ -15,6 +15,7 @@ export const command: Command = {
 Prints each task's output under a header, in the order the tasks were planned. --task picks one task by
 entry name or path (build/lint). -f keeps printing new output until the run ends.`,
   flags: ['task', 'follow', 'tail'],
+  maxArgs: 2,
   async run(ctx) {
     const [what, id] = ctx.positionals;
     if ((what === 'dependency' || what === 'dep' || what === 'service' || what === 'svc') && id) {

@@ -49,6 +49,7 @@ export const command: Command = {
   summary: "Test, list or validate the agent's Cedar policies",
   usage: USAGE,
   flags: ['principal', 'action', 'target', 'output'],
+  maxArgs: 1,
   async run(ctx) {
     const [sub] = ctx.positionals;
     const engine = await PolicyEngine.load(ctx.home);

@@ -10,6 +10,7 @@ export const command: Command = {
 Stops the instance and starts it again on the same runtime, then waits for its health check. Other instances,
 and the instances it uses, are not touched. Data in its volumes survives.`,
   flags: [],
+  maxArgs: (args) => (args[0] === 'dependencies' || args[0] === 'deps' ? 1 : 2),
   async run(ctx) {
     const { deps, instances } = await selectDependencies(ctx, 'restart');
     for (const instance of instances) {

@@ -40,6 +40,7 @@ On a terminal the run is a live tree; otherwise one line per state change. Ctrl-
 are stopped, their process groups killed); a second Ctrl-C kills them at once and exits 130. The exit status
 is 0 when the run succeeded, 1 otherwise.`,
   flags: ['parallelism', 'no-cache', 'stage', 'include-manual', 'resume', 'output'],
+  maxArgs: 2,
   async run(ctx) {
     const [kind, name] = ctx.positionals;
     if (!ctx.flags.resume && (!kind || !name || !RUNNABLE.includes(kind.toLowerCase()))) {

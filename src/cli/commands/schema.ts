@@ -13,6 +13,7 @@ Writes DIR/<kind>.json for every kind (built-in and user-defined) and DIR/dvm.sc
 the right schema by apiVersion and kind. Point your editor at it, e.g. first line of a YAML file:
   # yaml-language-server: $schema=DIR/dvm.schema.json`,
   flags: [],
+  maxArgs: 2,
   async run(ctx) {
     const [sub, dir] = ctx.positionals;
     if (sub !== 'export' || !dir)

@@ -19,6 +19,7 @@ export const command: Command = {
   summary: 'Seed a DataLake or DataStore into its dependency (PostgreSQL)',
   usage: USAGE,
   flags: ['output'],
+  maxArgs: 2,
   async run(ctx) {
     const [what, name] = ctx.positionals;
     if (!name || !['datalake', 'datastore', 'dl', 'ds'].includes(what ?? '')) {

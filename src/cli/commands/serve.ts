@@ -108,11 +108,8 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
   --listen HOST:PORT               address of the API (default ${DEFAULT_LISTEN}; port 0 picks a free one)
   --no-api                         only run the job triggers`,
   flags: ['poll-interval', 'listen', 'no-api'],
+  maxArgs: 0,
   async run(ctx) {
-    if (ctx.positionals.length > 0)
-      throw new DvmError('DVM_USAGE', `dvm serve takes no arguments, not "${ctx.positionals.join(' ')}"`, {
-        fix: 'Run `dvm serve`; -e/-d limit it to the jobs of an ecosystem or domain.',
-      });
     const pollIntervalMs = pollIntervalOf(ctx.flags['poll-interval']);
     const platform = await ctx.platform();
     const log = (line: string) =>

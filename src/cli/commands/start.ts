@@ -17,6 +17,7 @@ health check passes (exit 1 with DVM_HEALTH_FAILED otherwise). An instance alrea
 adopted, never started twice; one running an older spec is replaced. A host port already in use is
 DVM_PORT_IN_USE, naming the process that holds it.`,
   flags: ['runtime', 'output'],
+  maxArgs: (args) => (args[0] === 'dependencies' || args[0] === 'deps' ? 1 : 2),
   async run(ctx) {
     const { deps, instances } = await selectDependencies(ctx, 'start');
     const wanted = parseRuntimeName(ctx.flags.runtime);

@@ -15,6 +15,7 @@ export const command: Command = {
        dvm status task|workflow|pipeline|orchestration|job NAME [-e ECO] [-d DOMAIN] [-o json]
        dvm status app|dependency NAME [-o json]   live status: runtime, pid or container, health, restarts`,
   flags: ['output'],
+  maxArgs: 2,
   async run(ctx) {
     const [what, id] = ctx.positionals;
     if (!what || !id)

@@ -12,6 +12,7 @@ export const command: Command = {
 SIGTERM, then SIGKILL after 10s (process runtime: to the whole process group); a container is stopped the same
 way. The volumes keep their data for the next start.`,
   flags: [],
+  maxArgs: (args) => (args[0] === 'dependencies' || args[0] === 'deps' ? 1 : 2),
   async run(ctx) {
     const { deps, instances } = await selectDependencies(ctx, 'stop');
     await Promise.all(instances.map((instance) => stopInstance(deps, instance)));

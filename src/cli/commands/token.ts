@@ -33,6 +33,7 @@ export const command: Command = {
   summary: 'Create, list and revoke agent API tokens',
   usage: USAGE,
   flags: ['name', 'id', 'role', 'ttl', 'output'],
+  maxArgs: (args) => (args[0] === 'revoke' ? 2 : 1),
   async run(ctx) {
     const [sub, arg] = ctx.positionals;
     const db = openAgentDb(agentDbPath(ctx.home));

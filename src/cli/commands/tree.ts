@@ -10,6 +10,7 @@ export const command: Command = {
 Prints every ecosystem (or the one given), its domains, their apps and the apps' workspaces, and after
 each domain a count of its other objects (tasks, workflows, …).`,
   flags: [],
+  maxArgs: 0,
   async run(ctx) {
     const platform = await ctx.platform();
     const store = platform.store;

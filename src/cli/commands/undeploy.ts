@@ -9,6 +9,7 @@ export const command: Command = {
   summary: 'Stop an App running in live mode (its dependencies keep running)',
   usage: 'Usage: dvm undeploy app NAME [-e ECO] [-d DOMAIN]',
   flags: [],
+  maxArgs: 2,
   async run(ctx) {
     const [what, name] = ctx.positionals;
     if (!(what === 'app' && name)) {

@@ -19,6 +19,7 @@ export const command: Command = {
 Selecting a level also selects its parents and clears the levels below it. -e/-d/-a/-w on any command
 override the context for that command. \`dvm get context\` shows the selection.`,
   flags: [],
+  maxArgs: (args) => (args[0] === 'none' ? 1 : 2),
   async run(ctx) {
     let [level, name] = ctx.positionals;
     const platform = await ctx.platform();

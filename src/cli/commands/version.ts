@@ -15,6 +15,7 @@ export const command: Command = {
   summary: 'Print the dvm version',
   usage: 'Usage: dvm version [-o json]',
   flags: ['output'],
+  maxArgs: 0,
   async run(ctx) {
     const info = { dvm: dvmVersion(), storeSchema: LATEST_SCHEMA_VERSION, node: process.version };
     ctx.io.stdout.write(
