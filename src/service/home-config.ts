@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DvmError } from '../errors/dvm-error.ts';
 
@@ -7,13 +7,28 @@ export function homeConfigPath(home: string): string {
   return join(home, 'config.yaml');
 }
 
+// The last parse of each settings file, by its identity and change time: one open of the agent reads it for the
+// redactor, the notify URLs and the environment binding, and parses it once.
+const parsedConfigs = new Map<string, { stamp: string; data: Record<string, unknown> }>();
+
 /**
  * Reads `$DVM_HOME/config.yaml` as an object ({} when it is missing or empty); a file that is not valid YAML, or
- * whose top level is not a mapping, is DVM_YAML_SYNTAX / DVM_SCHEMA_INVALID naming the file and line.
+ * whose top level is not a mapping, is DVM_YAML_SYNTAX / DVM_SCHEMA_INVALID naming the file and line. Each caller
+ * gets its own copy.
  */
 export async function readHomeConfig(home: string): Promise<Record<string, unknown>> {
   const file = homeConfigPath(home);
-  if (!existsSync(file)) return {};
+  const stat = statSync(file, { throwIfNoEntry: false, bigint: true });
+  if (!stat) return {};
+  const stamp = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  const known = parsedConfigs.get(file);
+  if (known?.stamp === stamp) return structuredClone(known.data);
+  const data = await parseHomeConfig(file);
+  parsedConfigs.set(file, { stamp, data });
+  return structuredClone(data);
+}
+
+async function parseHomeConfig(file: string): Promise<Record<string, unknown>> {
   // Loaded only when there is a file: `dvm run` of applied objects never loads the YAML parser otherwise.
   const { parseYamlSource } = await import('../model/yaml-source.ts');
   const parsed = parseYamlSource(readFileSync(file, 'utf8'), file);

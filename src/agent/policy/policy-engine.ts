@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
+import { homeConfigPath, readHomeConfig } from '../../service/home-config.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
+import { bindingDenial, boundEnvironments } from './environment-binding.ts';
 
 type Cedar = typeof import('@cedar-policy/cedar-wasm/nodejs');
 
@@ -93,16 +95,31 @@ export class PolicyEngine {
   // reload (which clears this). Bounded; the oldest entry goes first.
   readonly #decisions = new Map<string, PolicyAnswer & { errors: string[] }>();
 
-  private constructor(cedar: Cedar, home: string | undefined) {
+  // The environments the home binds its agent to (config.yaml agent.environments); undefined: any.
+  readonly #environments: readonly string[] | undefined;
+
+  private constructor(cedar: Cedar, home: string | undefined, environments: readonly string[] | undefined) {
     this.#cedar = cedar;
     this.#home = home;
+    this.#environments = environments;
   }
 
-  /** Loads the policies of a home (or only the default policy, without one); DVM_POLICY_INVALID on a bad file. */
+  /**
+   * Loads the policies of a home (or only the default policy, without one) and its environment binding
+   * (config.yaml agent.environments); DVM_POLICY_INVALID on a bad policy file, DVM_SCHEMA_INVALID on a bad setting.
+   */
   static async load(home?: string): Promise<PolicyEngine> {
-    const engine = new PolicyEngine(await cedarOf(), home);
+    const environments = home
+      ? boundEnvironments(await readHomeConfig(home), homeConfigPath(home))
+      : undefined;
+    const engine = new PolicyEngine(await cedarOf(), home, environments);
     engine.reload();
     return engine;
+  }
+
+  /** The environments this agent acts on (config.yaml agent.environments); undefined when any may be named. */
+  get environments(): readonly string[] | undefined {
+    return this.#environments;
   }
 
   /** Files the policies came from, in load order. */
@@ -301,7 +318,8 @@ export class PolicyEngine {
   /**
    * Decides one request: `allow`, `deny`, or `confirm` (allowed once confirmed; `approval: other-principal` when a
    * second principal must approve). Policies annotated @confirmation gate on confirmation, @approval on a second
-   * principal; any other forbid, or no permit at all, denies.
+   * principal; any other forbid, or no permit at all, denies. A request on an environment the home's agent is not
+   * bound to (config.yaml agent.environments) is denied before any policy is asked.
    */
   decide(query: PolicyQuery): PolicyAnswer & { errors: string[] } {
     const key = JSON.stringify([
@@ -318,7 +336,7 @@ export class PolicyEngine {
     ]);
     const cached = this.#decisions.get(key);
     if (cached) return cached;
-    const answer = this.#decide(query);
+    const answer = bindingDenial(this.#environments, query.target.env) ?? this.#decide(query);
     if (this.#decisions.size >= DECISION_CACHE_SIZE) {
       this.#decisions.delete(this.#decisions.keys().next().value as string);
     }
