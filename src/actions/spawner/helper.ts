@@ -131,8 +131,8 @@ export abstract class Helper {
     this.start(id, spec, env);
   }
 
-  /** Stops the helper's process. */
+  /** Stops the helper's process (SIGKILL: it ignores the signals that reach dvm's whole process group). */
   stop(): void {
-    this.process.kill();
+    this.process.kill('SIGKILL');
   }
 }

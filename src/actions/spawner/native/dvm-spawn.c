@@ -399,9 +399,11 @@ int main(void) {
   sigemptyset(&sa.sa_mask);
   if (sigaction(SIGCHLD, &sa, NULL) < 0) die("sigaction");
   signal(SIGPIPE, SIG_IGN);
-  /* Ctrl-C, Ctrl-\ and a hang-up reach dvm's whole process group: dvm decides what happens to the commands (and
-     when dvm goes, so does this helper, at the end of its input). The commands get default handling back. */
+  /* Ctrl-C, Ctrl-\, a hang-up and SIGTERM (`timeout`, CI runners) reach dvm's whole process group: dvm decides what
+     happens to the commands (and when dvm goes, so does this helper, at the end of its input; dvm stops it with
+     SIGKILL). The commands get default handling back. */
   signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   fcntl(STDIN_FILENO, F_SETFD, FD_CLOEXEC);
