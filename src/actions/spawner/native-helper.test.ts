@@ -182,3 +182,20 @@ test('dvm-spawn stops, with a message, on a frame it cannot read', async (t) => 
     assert.match(stderr, /^dvm-spawn: a (malformed message|message of \d+ bytes is too large)\n$/);
   }
 });
+
+test('dvm-spawn refuses a program path longer than PATH_MAX instead of running a prefix of it', async (t) => {
+  if (!built(t)) return;
+  const pool = await readyPool(t);
+  const dir = tempDir();
+  t.after(dir.remove);
+  // Cut at PATH_MAX - 1 bytes, this path reads /bin/////…/true: Node's spawn says ENAMETOOLONG.
+  const program = `/bin/${'/'.repeat(4095 - '/bin/'.length - 'true'.length)}true-not-there`;
+  const outcome = await viaHelper(pool, {
+    argv: [program],
+    cwd: dir.path,
+    env: { PATH: '/usr/bin:/bin' },
+    logPath: join(dir.path, 'x.log'),
+  });
+  assert.throws(() => spawn(program, [], { stdio: 'ignore' }), { code: 'ENAMETOOLONG' });
+  assert.deepEqual(outcome, { error: 'ENAMETOOLONG' });
+});

@@ -203,9 +203,9 @@ static const char *path_of(char **vars) {
 /* Finds the program as execvp would: 0 and the path in found, or an errno. */
 static int resolve(const char *program, const char *cwd, char **vars, char *found, size_t size) {
   if (strchr(program, '/')) {
-    if (program[0] == '/') snprintf(found, size, "%s", program);
-    else if (snprintf(found, size, "%s/%s", cwd, program) >= (int)size) return ENAMETOOLONG;
-    return 0;
+    /* Cut short, the path would name another file (a prefix of it): too long, as execve says. */
+    int n = program[0] == '/' ? snprintf(found, size, "%s", program) : snprintf(found, size, "%s/%s", cwd, program);
+    return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
   }
   if (strlen(program) > NAME_MAX) return ENAMETOOLONG;
   int seen = ENOENT;
