@@ -2,6 +2,7 @@
 // state (its own session, default signal handling, stdin from /dev/null, no inherited descriptors).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -198,4 +199,39 @@ test('dvm-spawn refuses a program path longer than PATH_MAX instead of running a
   });
   assert.throws(() => spawn(program, [], { stdio: 'ignore' }), { code: 'ENAMETOOLONG' });
   assert.deepEqual(outcome, { error: 'ENAMETOOLONG' });
+});
+
+test('a command that started just before dvm-spawn died gets its pid, so that its caller stops it', async (t) => {
+  const dir = tempDir();
+  t.after(dir.remove);
+  const source = readFileSync(new URL('./native/dvm-spawn.c', import.meta.url));
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  // A stand-in for dvm-spawn: it starts the first command (as pid 999999) and is killed before that pid is due.
+  const fake = join(dir.path, 'dvm-spawn');
+  writeFileSync(
+    fake,
+    `#!/bin/sh\necho "R 2 ${hash}"\nhead -c 1 >/dev/null\necho "Q 1 999999"\nkill -KILL $$\n`,
+  );
+  chmodSync(fake, 0o755);
+  const pool = await readyPool(t, { nativeBinary: fake });
+  assert.equal(pool.kind, 'native');
+  const child = pool.spawn({
+    argv: ['sleep', '30'],
+    cwd: dir.path,
+    env: {},
+    logPath: join(dir.path, 'x.log'),
+  });
+  assert.ok(child);
+  const events: unknown[] = [];
+  child.on('spawn', (pid: number) => events.push(['spawn', pid]));
+  await new Promise<void>((resolve) =>
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      events.push(['error', error.code]);
+      resolve();
+    }),
+  );
+  assert.deepEqual(events, [
+    ['spawn', 999999],
+    ['error', 'EHELPER'],
+  ]);
 });

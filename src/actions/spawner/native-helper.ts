@@ -7,7 +7,7 @@ import { Helper, type RemoteChild, type RemoteSpawn } from './helper.ts';
 /** Where `npm install` builds the native spawner (scripts/build-native.mjs), relative to this file. */
 export const NATIVE_SPAWNER = new URL('../../../build/native/dvm-spawn', import.meta.url).pathname;
 // The protocol version dvm-spawn.c announces.
-const PROTOCOL_VERSION = '1';
+const PROTOCOL_VERSION = '2';
 const SOURCE = new URL('./native/dvm-spawn.c', import.meta.url).pathname;
 let sourceHash: string | undefined;
 let warnedStale = false;
@@ -71,7 +71,8 @@ export class NativeHelper extends Helper {
     super(onGone, onIdle);
     this.#binary = binary;
     this.process = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.process.stdin?.on('error', () => this.gone('the process that started this command went away'));
+    // Writing to a helper that died (EPIPE): its 'close' follows, once what it wrote before has been read.
+    this.process.stdin?.on('error', () => {});
     const stdout = this.process.stdout;
     stdout?.setEncoding('utf8');
     stdout?.on('data', (chunk: string) => this.#read(chunk));
@@ -93,7 +94,8 @@ export class NativeHelper extends Helper {
     if (kind === 'R') {
       if (a === PROTOCOL_VERSION && b === currentSourceHash()) this.receive({ t: 'ready' });
       else this.#outOfDate();
-    } else if (kind === 'P') this.receive({ t: 'pid', id: Number(a), pid: Number(b) });
+    } else if (kind === 'Q') this.receive({ t: 'started', id: Number(a), pid: Number(b) });
+    else if (kind === 'P') this.receive({ t: 'pid', id: Number(a), pid: Number(b) });
     else if (kind === 'X') {
       const signal = Number(d) > 0 ? (SIGNAL_NAMES.get(Number(d)) ?? null) : null;
       this.receive({ t: 'exit', id: Number(a), pid: Number(b), code: signal ? null : Number(c), signal });

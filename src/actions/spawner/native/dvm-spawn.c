@@ -12,6 +12,8 @@
  *                                  appended to log; env is a kept id, or 0 for the environment that follows
  * Out (lines):
  *   R version source               once, when ready (source: the hash of this file it was built from)
+ *   Q id pid                       the command started (at once: if this helper dies before P or X, dvm still
+ *                                  knows the group to stop)
  *   P id pid                       the command runs (only when it runs longer than PID_DELAY_MS)
  *   X id pid code signal           it ended: code, or -1 and the signal's number
  *   D id ERRNO message             it could not start
@@ -35,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 #ifndef DVM_SPAWN_SOURCE
 #define DVM_SPAWN_SOURCE "unknown"
 #endif
@@ -288,6 +290,9 @@ static void start(long id, long env_id, const char *cwd, const char *log, char *
   }
   children = grow(children, &child_cap, child_count + 1, sizeof *children);
   children[child_count++] = (struct child){id, pid, now_ms(), 0};
+  /* Told before the next start (of a burst read in one go): killed later, this helper leaves no command unknown. */
+  emit("Q %ld %d\n", id, pid);
+  flush_out();
 }
 
 /* One frame; 0 when it is malformed (dvm and this helper disagree: stop). */
