@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../testing.ts';
@@ -235,4 +235,26 @@ test('a command that started just before dvm-spawn died gets its pid, so that it
     ['spawn', 999999],
     ['error', 'EHELPER'],
   ]);
+});
+
+test('dvm-spawn finds a program relative to a working directory given as a relative path, as Node spawn does', async (t) => {
+  if (!built(t)) return;
+  const pool = await readyPool(t);
+  const dir = tempDir();
+  t.after(dir.remove);
+  mkdirSync(join(dir.path, 'work'));
+  writeFileSync(join(dir.path, 'work', 'local.sh'), '#!/bin/sh\necho local\n', { mode: 0o755 });
+  const cwd = relative(process.cwd(), join(dir.path, 'work'));
+  for (const [argv, PATH] of [
+    [['./local.sh'], '/usr/bin:/bin'],
+    [['local.sh'], ':/usr/bin:/bin'],
+  ] as const) {
+    const spec = (via: string) => ({
+      argv,
+      cwd,
+      env: { PATH },
+      logPath: join(dir.path, `${argv[0]}.${via}.log`),
+    });
+    assert.deepEqual(await viaHelper(pool, spec('native')), await viaNode(spec('node')), argv[0]);
+  }
 });

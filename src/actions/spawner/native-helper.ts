@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { resolve } from 'node:path';
 import { Helper, type RemoteChild, type RemoteSpawn } from './helper.ts';
 
 /** Where `npm install` builds the native spawner (scripts/build-native.mjs), relative to this file. */
@@ -154,7 +155,9 @@ export class NativeHelper extends Helper {
   }
 
   protected start(id: number, spec: RemoteSpawn, env: number | Record<string, string>): void {
-    const fields = ['S', String(id), typeof env === 'number' ? String(env) : '0', spec.cwd, spec.logPath];
+    // Absolute: dvm-spawn looks a program up before it changes into the directory (and execs it after).
+    const [cwd, logPath] = [resolve(spec.cwd), resolve(spec.logPath)];
+    const fields = ['S', String(id), typeof env === 'number' ? String(env) : '0', cwd, logPath];
     fields.push(String(spec.argv.length), ...spec.argv);
     if (typeof env !== 'number') fields.push(...envFields(env));
     this.process.stdin?.write(frame(fields));
