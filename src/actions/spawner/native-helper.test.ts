@@ -258,3 +258,38 @@ test('dvm-spawn finds a program relative to a working directory given as a relat
     assert.deepEqual(await viaHelper(pool, spec('native')), await viaNode(spec('node')), argv[0]);
   }
 });
+
+test('dvm-spawn says EACCES, as execvp does, for a program in a PATH directory it may not search', async (t) => {
+  if (!built(t)) return;
+  const dir = tempDir();
+  t.after(dir.remove);
+  const locked = join(dir.path, 'locked');
+  mkdirSync(locked);
+  writeFileSync(join(locked, 'prog'), '#!/bin/sh\necho never\n', { mode: 0o755 });
+  chmodSync(locked, 0o700);
+  // Root searches any directory: as root, dvm-spawn runs as nobody (who may not search the temporary directory).
+  const asRoot = process.getuid?.() === 0;
+  if (!asRoot) chmodSync(locked, 0o000);
+  const [command, args] = asRoot
+    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', NATIVE_SPAWNER]]
+    : [NATIVE_SPAWNER, []];
+  const body = Buffer.from(
+    ['S', '1', '0', '/', '/dev/null', '1', 'prog', '1', `PATH=${locked}:/usr/bin:/bin`, ''].join('\0'),
+  );
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(body.length);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  const spawned = await new Promise<boolean>((resolve) => {
+    child.once('spawn', () => resolve(true));
+    child.once('error', () => resolve(false));
+  });
+  if (!spawned) return t.skip('setpriv is not there');
+  child.stdin.end(Buffer.concat([header, body]));
+  await new Promise((resolve) => child.once('close', resolve));
+  chmodSync(locked, 0o700); // for dir.remove
+  assert.match(out, /^D 1 EACCES prog /m);
+});

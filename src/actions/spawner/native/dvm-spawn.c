@@ -220,10 +220,13 @@ static int resolve(const char *program, const char *cwd, char **vars, char *foun
     else if (dirs[0] == '/') n = snprintf(found, size, "%.*s/%s", (int)len, dirs, program);
     else n = snprintf(found, size, "%s/%.*s/%s", cwd, (int)len, dirs, program);
     if (n > 0 && (size_t)n < size) {
-      /* As execvp: a file that cannot be run (a directory, no x bit) is EACCES unless a later one can. */
+      /* As execvp: a file that cannot be run (a directory, no x bit) or a directory that may not be searched is
+         EACCES unless a later one can be run. */
       struct stat st;
       if (stat(found, &st) == 0) {
         if (S_ISREG(st.st_mode) && access(found, X_OK) == 0) return 0;
+        seen = EACCES;
+      } else if (errno == EACCES) {
         seen = EACCES;
       }
     }
