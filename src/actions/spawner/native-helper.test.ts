@@ -293,3 +293,26 @@ test('dvm-spawn says EACCES, as execvp does, for a program in a PATH directory i
   chmodSync(locked, 0o700); // for dir.remove
   assert.match(out, /^D 1 EACCES prog /m);
 });
+
+test('a command too large for dvm-spawn fails alone with E2BIG (as execve would) and its helper keeps running', async (t) => {
+  if (!built(t)) return;
+  const pool = await readyPool(t);
+  const dir = tempDir();
+  t.after(dir.remove);
+  const spec = (argv: string[], name: string) => ({
+    argv,
+    cwd: dir.path,
+    env: { PATH: '/usr/bin:/bin' },
+    logPath: join(dir.path, name),
+  });
+  const running = pool.spawn(spec(['sleep', '30'], 'running.log'));
+  assert.ok(running);
+  const helperGone = new Promise<string>((resolve) => running.once('error', (e) => resolve(e.code)));
+  const tooMany = await viaHelper(pool, spec(['true', ...Array(1_000_000).fill('')], 'many.log'));
+  const tooLarge = await viaHelper(pool, spec(['true', 'x'.repeat(64 * 1024 * 1024)], 'large.log'));
+  assert.deepEqual([tooMany, tooLarge], [{ error: 'E2BIG' }, { error: 'E2BIG' }]);
+  const ends = await Promise.race([helperGone, sleep(100).then(() => 'still running')]);
+  assert.equal(ends, 'still running');
+  assert.ok(running.pid);
+  process.kill(-running.pid, 'SIGKILL');
+});

@@ -44,17 +44,37 @@ function envFields(env: Record<string, string>): string[] {
     const value = env[key];
     if (value !== undefined) fields.push(`${key}=${value}`);
   }
-  return [String(fields.length), ...fields];
+  return [String(fields.length)].concat(fields);
 }
 
-const hasNul = (text: string) => text.includes('\0');
-const cleanEnvs = new WeakSet<Record<string, string>>();
+// What dvm-spawn reads at most (MAX_FRAME, and the fields of a list, in dvm-spawn.c); execve refuses far less
+// (E2BIG), so a command past them is refused here as E2BIG instead of stopping the helper and its other commands.
+const MAX_FRAME_BYTES = 64 * 1024 * 1024 - 64 * 1024;
+const MAX_LIST = 1_000_000;
 
-function envHasNul(env: Record<string, string>): boolean {
-  if (cleanEnvs.has(env)) return false;
-  for (const key in env) if (hasNul(key) || hasNul(String(env[key]))) return true;
-  cleanEnvs.add(env);
-  return false;
+const hasNul = (text: string) => text.includes('\0');
+// Per environment: a NUL in it, its variables and their bytes (counted once).
+const envSizes = new WeakMap<Record<string, string>, { nul: boolean; count: number; bytes: number }>();
+
+function envSize(env: Record<string, string>): { nul: boolean; count: number; bytes: number } {
+  let size = envSizes.get(env);
+  if (size) return size;
+  size = { nul: false, count: 0, bytes: 0 };
+  for (const key in env) {
+    const value = String(env[key]);
+    size.nul ||= hasNul(key) || hasNul(value);
+    size.count++;
+    size.bytes += Buffer.byteLength(key) + Buffer.byteLength(value) + 2;
+  }
+  envSizes.set(env, size);
+  return size;
+}
+
+function tooLarge(spec: RemoteSpawn, env: { count: number; bytes: number }): boolean {
+  if (spec.argv.length > MAX_LIST || env.count > MAX_LIST) return true;
+  let bytes = env.bytes + Buffer.byteLength(spec.cwd) + Buffer.byteLength(spec.logPath);
+  for (const arg of spec.argv) bytes += Buffer.byteLength(arg) + 1;
+  return bytes > MAX_FRAME_BYTES;
 }
 
 /**
@@ -118,15 +138,21 @@ export class NativeHelper extends Helper {
     this.stop();
   }
 
-  /** Refuses a command with a NUL in it (as Node's spawn does), else starts it. */
+  /** Refuses a command with a NUL in it (as Node's spawn does) or too large to start (E2BIG), else starts it. */
   override send(id: number, spec: RemoteSpawn, child: RemoteChild): void {
-    if (spec.argv.some(hasNul) || hasNul(spec.cwd) || hasNul(spec.logPath) || envHasNul(spec.env)) {
+    const env = envSize(spec.env);
+    if (spec.argv.some(hasNul) || hasNul(spec.cwd) || hasNul(spec.logPath) || env.nul) {
       const error = Object.assign(
         new Error('an argument, the directory or the environment contains a NUL byte'),
         {
           code: 'ERR_INVALID_ARG_VALUE',
         },
       );
+      queueMicrotask(() => child.emit('error', error));
+      return;
+    }
+    if (tooLarge(spec, env)) {
+      const error = Object.assign(new Error(`spawn ${spec.argv[0]} E2BIG`), { code: 'E2BIG' });
       queueMicrotask(() => child.emit('error', error));
       return;
     }
@@ -147,7 +173,7 @@ export class NativeHelper extends Helper {
   }
 
   protected keepEnv(id: number, env: Record<string, string>): void {
-    this.process.stdin?.write(frame(['E', String(id), ...envFields(env)]));
+    this.process.stdin?.write(frame(['E', String(id)].concat(envFields(env))));
   }
 
   protected forgetEnv(id: number): void {
@@ -158,8 +184,12 @@ export class NativeHelper extends Helper {
     // Absolute: dvm-spawn looks a program up before it changes into the directory (and execs it after).
     const [cwd, logPath] = [resolve(spec.cwd), resolve(spec.logPath)];
     const fields = ['S', String(id), typeof env === 'number' ? String(env) : '0', cwd, logPath];
-    fields.push(String(spec.argv.length), ...spec.argv);
-    if (typeof env !== 'number') fields.push(...envFields(env));
-    this.process.stdin?.write(frame(fields));
+    // concat, not push(...): a spread of a long argv overflows the stack.
+    const all = fields.concat(
+      String(spec.argv.length),
+      spec.argv,
+      typeof env === 'number' ? [] : envFields(env),
+    );
+    this.process.stdin?.write(frame(all));
   }
 }
