@@ -344,19 +344,22 @@ function refusal(error: Error, label: string): DvmError {
 }
 
 let pool: SpawnPool | undefined;
-// Helpers serve long bursts (a fan-out of many quick tasks): commands that start within SUCCESSION_MS of the
-// previous one, after BURST_STARTS of them. Short bursts are not worth starting helpers for (that costs CPU).
-const SUCCESSION_MS = 5;
+// Helpers serve bursts (a fan-out of many quick tasks): a command that starts when BURST_STARTS others started
+// within the last BURST_WINDOW_MS. A rate, not a gap between two starts: on a loaded machine the starts of a burst
+// spread out, but still come many to the window. A few tasks now and then are not worth a helper.
 const BURST_STARTS = 8;
-let lastStartAt = Number.NEGATIVE_INFINITY;
-let inSuccession = 0;
+const BURST_WINDOW_MS = 200;
+const recentStarts = new Float64Array(BURST_STARTS).fill(Number.NEGATIVE_INFINITY);
+let nextStart = 0;
 
 function startingInSuccession(): boolean {
   if (process.env.DVM_SPAWN_HELPERS === 'always') return true;
   const now = performance.now();
-  inSuccession = now - lastStartAt < SUCCESSION_MS ? inSuccession + 1 : 0;
-  lastStartAt = now;
-  return inSuccession >= BURST_STARTS;
+  // The oldest of the last BURST_STARTS starts is the one this start replaces in the ring.
+  const oldest = recentStarts[nextStart];
+  recentStarts[nextStart] = now;
+  nextStart = (nextStart + 1) % BURST_STARTS;
+  return now - oldest < BURST_WINDOW_MS;
 }
 
 /**

@@ -253,7 +253,7 @@ spec:
 
 test('a burst of quick tasks is started by helper processes, with the same results', () => {
   const { home, work } = setup();
-  // Enough for the helpers (started at the 8th quick start) to be ready before the burst ends.
+  // Enough for the helpers (started once 8 tasks started within 200 ms) to be ready before the burst ends.
   const tasks = Array.from({ length: 200 }, (_, i) => `t${i}`);
   const docs = tasks.map(
     (t) =>

@@ -21,6 +21,8 @@ export interface RemoteChild extends EventEmitter {
 /** What a helper tells about one command: it runs (pid), it ended, or it could not start. */
 export type HelperMessage =
   | { t: 'ready' }
+  // Started, pid not told yet (the native helper): if the helper dies before telling it, dvm stops the group.
+  | { t: 'started'; id: number; pid: number }
   | { t: 'pid'; id: number; pid: number }
   | { t: 'exit'; id: number; pid: number; code: number | null; signal: NodeJS.Signals | null }
   | { t: 'error'; id: number; code: string; message: string };
@@ -36,6 +38,8 @@ export abstract class Helper {
   ready = false;
   dead = false;
   readonly inFlight = new Map<number, RemoteChild>();
+  // Pids of commands in flight that started but whose pid was not told yet ('started' messages).
+  readonly #untold = new Map<number, number>();
   readonly #envIds = new Map<Record<string, string>, number>();
   #nextEnvId = 1;
   readonly #seenOnce = new WeakSet<Record<string, string>>();
@@ -53,7 +57,8 @@ export abstract class Helper {
   /** Wires the helper's process once it exists: its end fails the commands in flight. */
   protected watch(): void {
     const gone = () => this.gone('the process that started this command ended unexpectedly');
-    this.process.on('exit', gone);
+    // 'close', not 'exit': what it wrote before it died is read first (a command's end, its pid).
+    this.process.on('close', gone);
     this.process.on('error', gone);
     this.#idle();
   }
@@ -65,8 +70,15 @@ export abstract class Helper {
     this.#onGone(this);
     for (const [id, child] of this.inFlight) {
       this.inFlight.delete(id);
+      const untold = this.#untold.get(id);
+      if (child.pid === undefined && untold !== undefined) {
+        // It runs: its caller stops its group, as for a command whose pid was told.
+        child.pid = untold;
+        child.emit('spawn', untold);
+      }
       child.emit('error', Object.assign(new Error(reason), { code: 'EHELPER' }));
     }
+    this.#untold.clear();
   }
 
   /** Hands a message from the helper to the command it concerns. */
@@ -77,6 +89,11 @@ export abstract class Helper {
     }
     const child = this.inFlight.get(m.id);
     if (!child) return;
+    if (m.t === 'started') {
+      this.#untold.set(m.id, m.pid);
+      return;
+    }
+    this.#untold.delete(m.id);
     if (m.t === 'pid') {
       child.pid = m.pid;
       child.emit('spawn', m.pid);
@@ -131,8 +148,8 @@ export abstract class Helper {
     this.start(id, spec, env);
   }
 
-  /** Stops the helper's process. */
+  /** Stops the helper's process (SIGKILL: it ignores the signals that reach dvm's whole process group). */
   stop(): void {
-    this.process.kill();
+    this.process.kill('SIGKILL');
   }
 }

@@ -2,8 +2,9 @@
 // state (its own session, default signal handling, stdin from /dev/null, no inherited descriptors).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../testing.ts';
@@ -190,4 +191,136 @@ test('dvm-spawn stops, with a message, on a frame it cannot read', async (t) => 
     assert.equal(code, 65, stderr);
     assert.match(stderr, /^dvm-spawn: a (malformed message|message of \d+ bytes is too large)\n$/);
   }
+});
+
+test('dvm-spawn refuses a program path longer than PATH_MAX instead of running a prefix of it', async (t) => {
+  if (!built(t)) return;
+  const pool = await readyPool(t);
+  const dir = tempDir();
+  t.after(dir.remove);
+  // Cut at PATH_MAX - 1 bytes, this path reads /bin/////…/true: Node's spawn says ENAMETOOLONG.
+  const program = `/bin/${'/'.repeat(4095 - '/bin/'.length - 'true'.length)}true-not-there`;
+  const outcome = await viaHelper(pool, {
+    argv: [program],
+    cwd: dir.path,
+    env: { PATH: '/usr/bin:/bin' },
+    logPath: join(dir.path, 'x.log'),
+  });
+  assert.throws(() => spawn(program, [], { stdio: 'ignore' }), { code: 'ENAMETOOLONG' });
+  assert.deepEqual(outcome, { error: 'ENAMETOOLONG' });
+});
+
+test('a command that started just before dvm-spawn died gets its pid, so that its caller stops it', async (t) => {
+  const dir = tempDir();
+  t.after(dir.remove);
+  const source = readFileSync(new URL('./native/dvm-spawn.c', import.meta.url));
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  // A stand-in for dvm-spawn: it starts the first command (as pid 999999) and is killed before that pid is due.
+  const fake = join(dir.path, 'dvm-spawn');
+  writeFileSync(
+    fake,
+    `#!/bin/sh\necho "R 2 ${hash}"\nhead -c 1 >/dev/null\necho "Q 1 999999"\nkill -KILL $$\n`,
+  );
+  chmodSync(fake, 0o755);
+  const pool = await readyPool(t, { nativeBinary: fake });
+  assert.equal(pool.kind, 'native');
+  const child = pool.spawn({
+    argv: ['sleep', '30'],
+    cwd: dir.path,
+    env: {},
+    logPath: join(dir.path, 'x.log'),
+  });
+  assert.ok(child);
+  const events: unknown[] = [];
+  child.on('spawn', (pid: number) => events.push(['spawn', pid]));
+  await new Promise<void>((resolve) =>
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      events.push(['error', error.code]);
+      resolve();
+    }),
+  );
+  assert.deepEqual(events, [
+    ['spawn', 999999],
+    ['error', 'EHELPER'],
+  ]);
+});
+
+test('dvm-spawn finds a program relative to a working directory given as a relative path, as Node spawn does', async (t) => {
+  if (!built(t)) return;
+  const pool = await readyPool(t);
+  const dir = tempDir();
+  t.after(dir.remove);
+  mkdirSync(join(dir.path, 'work'));
+  writeFileSync(join(dir.path, 'work', 'local.sh'), '#!/bin/sh\necho local\n', { mode: 0o755 });
+  const cwd = relative(process.cwd(), join(dir.path, 'work'));
+  for (const [argv, PATH] of [
+    [['./local.sh'], '/usr/bin:/bin'],
+    [['local.sh'], ':/usr/bin:/bin'],
+  ] as const) {
+    const spec = (via: string) => ({
+      argv,
+      cwd,
+      env: { PATH },
+      logPath: join(dir.path, `${argv[0]}.${via}.log`),
+    });
+    assert.deepEqual(await viaHelper(pool, spec('native')), await viaNode(spec('node')), argv[0]);
+  }
+});
+
+test('dvm-spawn says EACCES, as execvp does, for a program in a PATH directory it may not search', async (t) => {
+  if (!built(t)) return;
+  const dir = tempDir();
+  t.after(dir.remove);
+  const locked = join(dir.path, 'locked');
+  mkdirSync(locked);
+  writeFileSync(join(locked, 'prog'), '#!/bin/sh\necho never\n', { mode: 0o755 });
+  chmodSync(locked, 0o700);
+  // Root searches any directory: as root, dvm-spawn runs as nobody (who may not search the temporary directory).
+  const asRoot = process.getuid?.() === 0;
+  if (!asRoot) chmodSync(locked, 0o000);
+  const [command, args] = asRoot
+    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', NATIVE_SPAWNER]]
+    : [NATIVE_SPAWNER, []];
+  const body = Buffer.from(
+    ['S', '1', '0', '/', '/dev/null', '1', 'prog', '1', `PATH=${locked}:/usr/bin:/bin`, ''].join('\0'),
+  );
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(body.length);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  const spawned = await new Promise<boolean>((resolve) => {
+    child.once('spawn', () => resolve(true));
+    child.once('error', () => resolve(false));
+  });
+  if (!spawned) return t.skip('setpriv is not there');
+  child.stdin.end(Buffer.concat([header, body]));
+  await new Promise((resolve) => child.once('close', resolve));
+  chmodSync(locked, 0o700); // for dir.remove
+  assert.match(out, /^D 1 EACCES prog /m);
+});
+
+test('a command too large for dvm-spawn fails alone with E2BIG (as execve would) and its helper keeps running', async (t) => {
+  if (!built(t)) return;
+  const pool = await readyPool(t);
+  const dir = tempDir();
+  t.after(dir.remove);
+  const spec = (argv: string[], name: string) => ({
+    argv,
+    cwd: dir.path,
+    env: { PATH: '/usr/bin:/bin' },
+    logPath: join(dir.path, name),
+  });
+  const running = pool.spawn(spec(['sleep', '30'], 'running.log'));
+  assert.ok(running);
+  const helperGone = new Promise<string>((resolve) => running.once('error', (e) => resolve(e.code)));
+  const tooMany = await viaHelper(pool, spec(['true', ...Array(1_000_000).fill('')], 'many.log'));
+  const tooLarge = await viaHelper(pool, spec(['true', 'x'.repeat(64 * 1024 * 1024)], 'large.log'));
+  assert.deepEqual([tooMany, tooLarge], [{ error: 'E2BIG' }, { error: 'E2BIG' }]);
+  const ends = await Promise.race([helperGone, sleep(100).then(() => 'still running')]);
+  assert.equal(ends, 'still running');
+  assert.ok(running.pid);
+  process.kill(-running.pid, 'SIGKILL');
 });

@@ -2,12 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { resolve } from 'node:path';
 import { Helper, type RemoteChild, type RemoteSpawn } from './helper.ts';
 
 /** Where `npm install` builds the native spawner (scripts/build-native.mjs), relative to this file. */
 export const NATIVE_SPAWNER = new URL('../../../build/native/dvm-spawn', import.meta.url).pathname;
 // The protocol version dvm-spawn.c announces.
-const PROTOCOL_VERSION = '1';
+const PROTOCOL_VERSION = '2';
 const SOURCE = new URL('./native/dvm-spawn.c', import.meta.url).pathname;
 let sourceHash: string | undefined;
 let warnedStale = false;
@@ -43,17 +44,37 @@ function envFields(env: Record<string, string>): string[] {
     const value = env[key];
     if (value !== undefined) fields.push(`${key}=${value}`);
   }
-  return [String(fields.length), ...fields];
+  return [String(fields.length)].concat(fields);
 }
 
-const hasNul = (text: string) => text.includes('\0');
-const cleanEnvs = new WeakSet<Record<string, string>>();
+// What dvm-spawn reads at most (MAX_FRAME, and the fields of a list, in dvm-spawn.c); execve refuses far less
+// (E2BIG), so a command past them is refused here as E2BIG instead of stopping the helper and its other commands.
+const MAX_FRAME_BYTES = 64 * 1024 * 1024 - 64 * 1024;
+const MAX_LIST = 1_000_000;
 
-function envHasNul(env: Record<string, string>): boolean {
-  if (cleanEnvs.has(env)) return false;
-  for (const key in env) if (hasNul(key) || hasNul(String(env[key]))) return true;
-  cleanEnvs.add(env);
-  return false;
+const hasNul = (text: string) => text.includes('\0');
+// Per environment: a NUL in it, its variables and their bytes (counted once).
+const envSizes = new WeakMap<Record<string, string>, { nul: boolean; count: number; bytes: number }>();
+
+function envSize(env: Record<string, string>): { nul: boolean; count: number; bytes: number } {
+  let size = envSizes.get(env);
+  if (size) return size;
+  size = { nul: false, count: 0, bytes: 0 };
+  for (const key in env) {
+    const value = String(env[key]);
+    size.nul ||= hasNul(key) || hasNul(value);
+    size.count++;
+    size.bytes += Buffer.byteLength(key) + Buffer.byteLength(value) + 2;
+  }
+  envSizes.set(env, size);
+  return size;
+}
+
+function tooLarge(spec: RemoteSpawn, env: { count: number; bytes: number }): boolean {
+  if (spec.argv.length > MAX_LIST || env.count > MAX_LIST) return true;
+  let bytes = env.bytes + Buffer.byteLength(spec.cwd) + Buffer.byteLength(spec.logPath);
+  for (const arg of spec.argv) bytes += Buffer.byteLength(arg) + 1;
+  return bytes > MAX_FRAME_BYTES;
 }
 
 /**
@@ -71,7 +92,8 @@ export class NativeHelper extends Helper {
     super(onGone, onIdle);
     this.#binary = binary;
     this.process = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.process.stdin?.on('error', () => this.gone('the process that started this command went away'));
+    // Writing to a helper that died (EPIPE): its 'close' follows, once what it wrote before has been read.
+    this.process.stdin?.on('error', () => {});
     const stdout = this.process.stdout;
     stdout?.setEncoding('utf8');
     stdout?.on('data', (chunk: string) => this.#read(chunk));
@@ -93,7 +115,8 @@ export class NativeHelper extends Helper {
     if (kind === 'R') {
       if (a === PROTOCOL_VERSION && b === currentSourceHash()) this.receive({ t: 'ready' });
       else this.#outOfDate();
-    } else if (kind === 'P') this.receive({ t: 'pid', id: Number(a), pid: Number(b) });
+    } else if (kind === 'Q') this.receive({ t: 'started', id: Number(a), pid: Number(b) });
+    else if (kind === 'P') this.receive({ t: 'pid', id: Number(a), pid: Number(b) });
     else if (kind === 'X') {
       const signal = Number(d) > 0 ? (SIGNAL_NAMES.get(Number(d)) ?? null) : null;
       this.receive({ t: 'exit', id: Number(a), pid: Number(b), code: signal ? null : Number(c), signal });
@@ -115,15 +138,21 @@ export class NativeHelper extends Helper {
     this.stop();
   }
 
-  /** Refuses a command with a NUL in it (as Node's spawn does), else starts it. */
+  /** Refuses a command with a NUL in it (as Node's spawn does) or too large to start (E2BIG), else starts it. */
   override send(id: number, spec: RemoteSpawn, child: RemoteChild): void {
-    if (spec.argv.some(hasNul) || hasNul(spec.cwd) || hasNul(spec.logPath) || envHasNul(spec.env)) {
+    const env = envSize(spec.env);
+    if (spec.argv.some(hasNul) || hasNul(spec.cwd) || hasNul(spec.logPath) || env.nul) {
       const error = Object.assign(
         new Error('an argument, the directory or the environment contains a NUL byte'),
         {
           code: 'ERR_INVALID_ARG_VALUE',
         },
       );
+      queueMicrotask(() => child.emit('error', error));
+      return;
+    }
+    if (tooLarge(spec, env)) {
+      const error = Object.assign(new Error(`spawn ${spec.argv[0]} E2BIG`), { code: 'E2BIG' });
       queueMicrotask(() => child.emit('error', error));
       return;
     }
@@ -144,7 +173,7 @@ export class NativeHelper extends Helper {
   }
 
   protected keepEnv(id: number, env: Record<string, string>): void {
-    this.process.stdin?.write(frame(['E', String(id), ...envFields(env)]));
+    this.process.stdin?.write(frame(['E', String(id)].concat(envFields(env))));
   }
 
   protected forgetEnv(id: number): void {
@@ -152,9 +181,15 @@ export class NativeHelper extends Helper {
   }
 
   protected start(id: number, spec: RemoteSpawn, env: number | Record<string, string>): void {
-    const fields = ['S', String(id), typeof env === 'number' ? String(env) : '0', spec.cwd, spec.logPath];
-    fields.push(String(spec.argv.length), ...spec.argv);
-    if (typeof env !== 'number') fields.push(...envFields(env));
-    this.process.stdin?.write(frame(fields));
+    // Absolute: dvm-spawn looks a program up before it changes into the directory (and execs it after).
+    const [cwd, logPath] = [resolve(spec.cwd), resolve(spec.logPath)];
+    const fields = ['S', String(id), typeof env === 'number' ? String(env) : '0', cwd, logPath];
+    // concat, not push(...): a spread of a long argv overflows the stack.
+    const all = fields.concat(
+      String(spec.argv.length),
+      spec.argv,
+      typeof env === 'number' ? [] : envFields(env),
+    );
+    this.process.stdin?.write(frame(all));
   }
 }

@@ -51,8 +51,9 @@ process.on('message', (m) => {
   else if (m.t === 'forget') envs.delete(m.id);
   else if (m.t === 'spawn') start(m);
 });
-// Ctrl-C, Ctrl-\ and a hang-up reach dvm's whole process group: dvm decides what happens to the commands.
-for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP']) process.on(signal, () => {});
+// Ctrl-C, Ctrl-\, a hang-up and SIGTERM (`timeout`, CI runners) reach dvm's whole process group: dvm decides what
+// happens to the commands (it stops this helper with SIGKILL).
+for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTERM']) process.on(signal, () => {});
 // dvm went away (exit, crash, SIGKILL): so does this helper. The commands it started run on in their sessions.
 process.on('disconnect', () => process.exit(0));
 process.send({ t: 'ready' });

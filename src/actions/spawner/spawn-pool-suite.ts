@@ -197,12 +197,14 @@ export function spawnPoolTests(kind: SpawnerKind): void {
     assert.equal(await exited(pool.spawn(spec)), 0);
   });
 
-  test(`${kind}: a helper outlives Ctrl-C, Ctrl-\\ and a hang-up sent to dvm's process group; dvm decides`, async (t) => {
+  test(`${kind}: a helper outlives Ctrl-C, Ctrl-\\, a hang-up and SIGTERM sent to dvm's process group; dvm decides`, async (t) => {
     const pool = await ownPool(t);
     const dir = tempDir();
     t.after(dir.remove);
     const [pid] = pool.helperPids;
-    for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP'] as const) process.kill(pid, signal);
+    // SIGTERM too: `timeout` and CI runners send it to the whole group, and dvm stops its commands gracefully
+    // (SIGTERM, then SIGKILL after the grace); a helper that died on it would fail them at once (SIGKILL).
+    for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTERM'] as const) process.kill(pid, signal);
     await sleep(100);
     assert.deepEqual(pool.helperPids, [pid], 'the same helper, still running');
     const logPath = join(dir.path, 'after.log');

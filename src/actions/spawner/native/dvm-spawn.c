@@ -12,6 +12,8 @@
  *                                  appended to log; env is a kept id, or 0 for the environment that follows
  * Out (lines):
  *   R version source               once, when ready (source: the hash of this file it was built from)
+ *   Q id pid                       the command started (at once: if this helper dies before P or X, dvm still
+ *                                  knows the group to stop)
  *   P id pid                       the command runs (only when it runs longer than PID_DELAY_MS)
  *   X id pid code signal           it ended: code, or -1 and the signal's number
  *   D id ERRNO message             it could not start
@@ -35,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 #ifndef DVM_SPAWN_SOURCE
 #define DVM_SPAWN_SOURCE "unknown"
 #endif
@@ -203,9 +205,9 @@ static const char *path_of(char **vars) {
 /* Finds the program as execvp would: 0 and the path in found, or an errno. */
 static int resolve(const char *program, const char *cwd, char **vars, char *found, size_t size) {
   if (strchr(program, '/')) {
-    if (program[0] == '/') snprintf(found, size, "%s", program);
-    else if (snprintf(found, size, "%s/%s", cwd, program) >= (int)size) return ENAMETOOLONG;
-    return 0;
+    /* Cut short, the path would name another file (a prefix of it): too long, as execve says. */
+    int n = program[0] == '/' ? snprintf(found, size, "%s", program) : snprintf(found, size, "%s/%s", cwd, program);
+    return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
   }
   if (strlen(program) > NAME_MAX) return ENAMETOOLONG;
   int seen = ENOENT;
@@ -218,10 +220,13 @@ static int resolve(const char *program, const char *cwd, char **vars, char *foun
     else if (dirs[0] == '/') n = snprintf(found, size, "%.*s/%s", (int)len, dirs, program);
     else n = snprintf(found, size, "%s/%.*s/%s", cwd, (int)len, dirs, program);
     if (n > 0 && (size_t)n < size) {
-      /* As execvp: a file that cannot be run (a directory, no x bit) is EACCES unless a later one can. */
+      /* As execvp: a file that cannot be run (a directory, no x bit) or a directory that may not be searched is
+         EACCES unless a later one can be run. */
       struct stat st;
       if (stat(found, &st) == 0) {
         if (S_ISREG(st.st_mode) && access(found, X_OK) == 0) return 0;
+        seen = EACCES;
+      } else if (errno == EACCES) {
         seen = EACCES;
       }
     }
@@ -288,6 +293,9 @@ static void start(long id, long env_id, const char *cwd, const char *log, char *
   }
   children = grow(children, &child_cap, child_count + 1, sizeof *children);
   children[child_count++] = (struct child){id, pid, now_ms(), 0};
+  /* Told before the next start (of a burst read in one go): killed later, this helper leaves no command unknown. */
+  emit("Q %ld %d\n", id, pid);
+  flush_out();
 }
 
 /* One frame; 0 when it is malformed (dvm and this helper disagree: stop). */
@@ -399,9 +407,11 @@ int main(void) {
   sigemptyset(&sa.sa_mask);
   if (sigaction(SIGCHLD, &sa, NULL) < 0) die("sigaction");
   signal(SIGPIPE, SIG_IGN);
-  /* Ctrl-C, Ctrl-\ and a hang-up reach dvm's whole process group: dvm decides what happens to the commands (and
-     when dvm goes, so does this helper, at the end of its input). The commands get default handling back. */
+  /* Ctrl-C, Ctrl-\, a hang-up and SIGTERM (`timeout`, CI runners) reach dvm's whole process group: dvm decides what
+     happens to the commands (and when dvm goes, so does this helper, at the end of its input; dvm stops it with
+     SIGKILL). The commands get default handling back. */
   signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   fcntl(STDIN_FILENO, F_SETFD, FD_CLOEXEC);
