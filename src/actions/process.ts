@@ -139,6 +139,26 @@ function spawnFailure(
       details: { origin: 'user', program },
     });
   }
+  if (error.code === 'E2BIG') {
+    return new DvmError(
+      'DVM_ACTION_INPUT_INVALID',
+      `program "${program}" cannot be started: its arguments and environment are too large (E2BIG)`,
+      {
+        fix: 'Linux takes at most 128 KiB per argument or variable and about 2 MiB in all: pass large data in a file (a result file, or inputs and outputs) instead.',
+        details: { origin: 'user', program, errno: error.code },
+      },
+    );
+  }
+  if (error.code === 'ENAMETOOLONG') {
+    return new DvmError(
+      'DVM_EXEC_NOT_FOUND',
+      `program "${program.length > 200 ? `${program.slice(0, 200)}…` : program}" cannot be started: its path is too long`,
+      {
+        fix: 'Use a shorter path (at most 4,096 bytes, 255 per name), or put the program on the PATH.',
+        details: { origin: 'user', errno: error.code },
+      },
+    );
+  }
   return new DvmError('DVM_TASK_FAILED', `program "${program}" could not be started: ${error.message}`, {
     fix: 'The machine refused to start a process (out of processes, memory or file descriptors?); try again.',
     details: { origin: 'system', program, errno: error.code },
@@ -189,7 +209,9 @@ export async function runProcess(
       child = remote ?? spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: [...stdio] });
     } catch (error) {
       direct?.release();
-      reject(refusal(error as Error, label()));
+      // Node refuses some commands before starting anything: a NUL byte (a refusal), or E2BIG/ENAMETOOLONG.
+      const thrown = error as NodeJS.ErrnoException;
+      reject(isRefusal(thrown) ? refusal(thrown, label()) : spawnFailure(thrown, argv[0], cwd, env));
       return;
     }
     let pid = child.pid;

@@ -218,4 +218,29 @@ export function spawnPoolTests(kind: SpawnerKind): void {
     assert.equal(await new Promise((resolve) => child.once('exit', resolve)), 0);
     assert.equal(readFileSync(logPath, 'utf8'), 'still here\n');
   });
+
+  test(`${kind}: a command too large to start fails alone as a user error (E2BIG), through a helper or directly`, async (t) => {
+    await helpersReady();
+    const dir = tempDir();
+    t.after(dir.remove);
+    // Linux takes at most 128 KiB per argument.
+    const huge = 'x'.repeat(200 * 1024);
+    const viaHelper = await failure(
+      runProcess(['echo', huge], testContext(), { log: createLogFile(join(dir.path, 'big.log')) }),
+    );
+    // A memory log: started by this process.
+    const direct = await failure(runProcess(['echo', huge], testContext()));
+    for (const refused of [viaHelper, direct]) {
+      assert.deepEqual(
+        [refused.code, refused.details.errno, refused.details.origin],
+        ['DVM_ACTION_INPUT_INVALID', 'E2BIG', 'user'],
+      );
+    }
+    const log = createLogFile(join(dir.path, 'after.log'));
+    assert.equal(
+      (await runProcess(['echo', 'fine'], testContext(), { log })).exitCode,
+      0,
+      'the helper goes on',
+    );
+  });
 }
