@@ -110,6 +110,16 @@ function spawnFailure(
   cwd: string,
   env: Record<string, string>,
 ) {
+  if (error.code === 'ELOGOPEN') {
+    return new DvmError(
+      'DVM_TASK_FAILED',
+      `program "${program}" was not started: its log file could not be opened (${error.message})`,
+      {
+        fix: "Check that the run's log directory still exists and is writable (removed while the run went? disk full?), then run again.",
+        details: { origin: 'system', program, errno: error.code },
+      },
+    );
+  }
   if (error.code === 'ENOENT' || error.code === 'EACCES' || error.code === 'ENOTDIR') {
     // spawn reports a missing cwd like a missing program: tell them apart (the directory may have been removed).
     knownDirs.delete(cwd);

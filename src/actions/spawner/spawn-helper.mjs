@@ -6,6 +6,7 @@
 //                     {t: 'forget', id}                        an environment no longer used
 //                     {t: 'spawn', id, argv, cwd, env, log}    start argv (env: an id, or the environment itself)
 //                                                              in its own session, output into log
+//                                                              (error code ELOGOPEN: the log could not be opened)
 // Messages to dvm:    {t: 'ready'} once, then per spawn either {t: 'exit', id, pid, code, signal} (preceded by
 //                     {t: 'pid', id, pid} when it runs longer than PID_DELAY_MS), or {t: 'error', id, code, message}.
 import { spawn } from 'node:child_process';
@@ -19,6 +20,12 @@ function start(m) {
   let fd;
   try {
     fd = openSync(m.log, 'a');
+  } catch (error) {
+    // Its own code: the log's ENOENT is not a missing program.
+    process.send({ t: 'error', id: m.id, code: 'ELOGOPEN', message: `${m.log}: ${error.message}` });
+    return;
+  }
+  try {
     const child = spawn(m.argv[0], m.argv.slice(1), {
       cwd: m.cwd,
       env: typeof m.env === 'number' ? envs.get(m.env) : m.env,

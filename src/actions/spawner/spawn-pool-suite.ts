@@ -243,4 +243,20 @@ export function spawnPoolTests(kind: SpawnerKind): void {
       'the helper goes on',
     );
   });
+
+  test(`${kind}: a log file the helper cannot open is ELOGOPEN, not a missing program`, async (t) => {
+    const pool = await ownPool(t);
+    const dir = tempDir();
+    t.after(dir.remove);
+    const child = pool.spawn({
+      argv: ['true'],
+      cwd: dir.path,
+      env: process.env as Record<string, string>,
+      logPath: join(dir.path, 'removed', 'task.log'),
+    });
+    assert.ok(child);
+    const error = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
+    assert.equal(error.code, 'ELOGOPEN');
+    assert.match(error.message, /removed\/task\.log: .*(no such file|ENOENT)/i);
+  });
 }

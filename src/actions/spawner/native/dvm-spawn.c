@@ -16,7 +16,7 @@
  *                                  knows the group to stop)
  *   P id pid                       the command runs (only when it runs longer than PID_DELAY_MS)
  *   X id pid code signal           it ended: code, or -1 and the signal's number
- *   D id ERRNO message             it could not start
+ *   D id ERRNO message             it could not start (ELOGOPEN: its log file could not be opened)
  * End of input (dvm went away) ends this helper; the commands it started run on in their sessions.
  */
 #define _GNU_SOURCE
@@ -253,7 +253,12 @@ static void start(long id, long env_id, const char *cwd, const char *log, char *
   }
   int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) {
-    emit_failure(id, errno, log);
+    /* Its own code: the log's ENOENT is not a missing program. */
+    char message[512];
+    snprintf(message, sizeof message, "%s: %s", log, strerror(errno));
+    for (char *c = message; *c; c++)
+      if (*c == '\n' || *c == '\r') *c = ' ';
+    emit("D %ld ELOGOPEN %s\n", id, message);
     return;
   }
   posix_spawn_file_actions_t actions;
