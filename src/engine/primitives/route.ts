@@ -22,10 +22,15 @@ export function route<T>(
   const table = new Map(Object.entries(routes));
   return async (signal) => {
     signal.throwIfAborted();
-    const key = await select(signal);
-    signal.throwIfAborted();
-    const step = table.get(key) ?? fallback;
-    if (!step) throw new RouteError(key);
-    return step(signal);
+    try {
+      const key = await select(signal);
+      signal.throwIfAborted();
+      const step = table.get(key) ?? fallback;
+      if (!step) throw new RouteError(key);
+      return await step(signal);
+    } catch (error) {
+      // A selector or step stopped by the abort may throw anything; the abort is what the caller needs to see.
+      throw signal.aborted ? signal.reason : error;
+    }
   };
 }
