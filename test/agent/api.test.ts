@@ -767,3 +767,23 @@ test('the OpenAPI document names, per operation, each error status and code the 
   assert.ok(operation('GET', '/v1/executions/{id}/events').responses['200'].content?.['text/event-stream']);
   assert.ok(operation('GET', '/metrics').responses['200'].content?.['text/plain']);
 });
+
+test('a confirmation route given a body that is no JSON object is DVM_REQUEST_MALFORMED (400), as execute is', async () => {
+  for (const path of ['/v1/confirmations/lookup', '/v1/confirmations/approve']) {
+    for (const [body, type] of [
+      ['[1]', 'application/json'],
+      ['"dvmc_x"', 'application/json'],
+      ['confirmation_token=x', 'text/plain'],
+    ]) {
+      const response = await api(serve.url, 'POST', path, {
+        token: tokens.operator,
+        body,
+        headers: { 'content-type': type },
+      });
+      assert.equal(response.status, 400, `${path} ${type} ${body}: ${response.text}`);
+      assert.equal(response.body.code, 'DVM_REQUEST_MALFORMED');
+    }
+    const none = await api(serve.url, 'POST', path, { token: tokens.operator });
+    assert.equal(none.status, 400, `${path} without a body: ${none.text}`);
+  }
+});
