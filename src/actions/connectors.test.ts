@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { connectorChecks, dockerHealth, kubernetesHealth } from './connectors.ts';
+import { connectorChecks, dockerHealth, jvmHealth, kubernetesHealth } from './connectors.ts';
 
 // GET /v1/health answers without a token, so no detail may carry a URL's user or password.
 for (const host of ['tcp://admin:s3cret@127.0.0.1:1', 'http://admin:s3cret@127.0.0.1:1']) {
@@ -40,4 +40,13 @@ test('the Kubernetes check names a server URL without its credentials', async ()
   const health = await kubernetesHealth({ KUBECONFIG: file })();
   assert.notEqual(health.status, 'ok');
   assert.doesNotMatch(health.detail, /s3cret|admin|t0ken/);
+});
+
+test('a jcmd that cannot be started is not reported as available', async () => {
+  const javaHome = mkdtempSync(join(tmpdir(), 'dvm-jdk-'));
+  mkdirSync(join(javaHome, 'bin'));
+  writeFileSync(join(javaHome, 'bin', 'jcmd'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+  const health = await jvmHealth({ JAVA_HOME: javaHome, PATH: '/nonexistent' })();
+  assert.notEqual(health.status, 'ok');
+  assert.match(health.detail, /jcmd/);
 });

@@ -98,6 +98,11 @@ export function jvmHealth(env: Record<string, string | undefined>): HealthCheck 
           resolve({ status: 'unavailable', detail: 'jcmd not found (install a JDK, or set JAVA_HOME)' });
           return;
         }
+        // An exit status says jcmd ran; a spawn error (EACCES, …) or a kill at the time limit says it cannot.
+        if (error && (typeof error.code !== 'number' || error.killed)) {
+          resolve({ status: 'error', detail: `${jcmd} cannot run: ${error.message}` });
+          return;
+        }
         execFile(
           'java',
           ['-version'],
