@@ -13,17 +13,34 @@ export type HealthCheck = () => Promise<ConnectorHealth>;
 
 const TIMEOUT_MS = 2000;
 
-/** Where the Docker Engine API listens: DOCKER_HOST (unix:// or tcp://), else /var/run/docker.sock. */
+/**
+ * `text` with the user and password of every URL in it written `***`: health details are answered without a
+ * token.
+ */
+export function withoutUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, '$1***@');
+}
+
+/**
+ * Where the Docker Engine API listens: DOCKER_HOST (unix:// or tcp://), else /var/run/docker.sock; `invalid`
+ * says why a DOCKER_HOST cannot be used. The label never shows credentials.
+ */
 export function dockerEndpoint(env: Record<string, string | undefined>): {
   socketPath?: string;
   host?: string;
   port?: number;
   label: string;
+  invalid?: string;
 } {
   const host = env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length), label: host };
-  const url = new URL(host.replace(/^tcp:/, 'http:'));
-  return { host: url.hostname, port: Number(url.port || 2375), label: host };
+  const label = withoutUrlCredentials(host);
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length), label };
+  try {
+    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    return { host: url.hostname, port: Number(url.port || 2375), label };
+  } catch {
+    return { label, invalid: `DOCKER_HOST "${label}" is not a URL (unix:///path or tcp://host:port)` };
+  }
 }
 
 /** Readiness of the Docker daemon: `GET /version` of its Engine API. */
@@ -31,6 +48,7 @@ export function dockerHealth(env: Record<string, string | undefined>): HealthChe
   const endpoint = dockerEndpoint(env);
   return () =>
     new Promise((resolve) => {
+      if (endpoint.invalid) return resolve({ status: 'error', detail: endpoint.invalid });
       const req = request(
         {
           socketPath: endpoint.socketPath,
@@ -80,6 +98,11 @@ export function jvmHealth(env: Record<string, string | undefined>): HealthCheck 
           resolve({ status: 'unavailable', detail: 'jcmd not found (install a JDK, or set JAVA_HOME)' });
           return;
         }
+        // An exit status says jcmd ran; a spawn error (EACCES, …) or a kill at the time limit says it cannot.
+        if (error && (typeof error.code !== 'number' || error.killed)) {
+          resolve({ status: 'error', detail: `${jcmd} cannot run: ${error.message}` });
+          return;
+        }
         execFile(
           'java',
           ['-version'],
@@ -112,9 +135,15 @@ export function kubernetesHealth(env: Record<string, string | undefined>): Healt
           setTimeout(() => reject(new Error('no answer within 2 s')), TIMEOUT_MS).unref(),
         ),
       ]);
-      return { status: 'ok', detail: `Kubernetes ${version.gitVersion} at ${cluster.server}` };
+      return {
+        status: 'ok',
+        detail: `Kubernetes ${version.gitVersion} at ${withoutUrlCredentials(cluster.server)}`,
+      };
     } catch (error) {
-      return { status: 'unavailable', detail: `kubeconfig ${file}: ${(error as Error).message}` };
+      return {
+        status: 'unavailable',
+        detail: `kubeconfig ${file}: ${withoutUrlCredentials((error as Error).message)}`,
+      };
     }
   };
 }

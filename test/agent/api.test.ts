@@ -615,3 +615,175 @@ test('the two-person rule: a second principal approves; the requester cannot app
     rmSync(file);
   }
 });
+
+// Last: its refused approvals would show in the audit queries of the tests above.
+type Operation = {
+  parameters?: { name: string; in: string }[];
+  responses: Record<
+    string,
+    { content?: Record<string, { schema?: unknown }>; 'x-dvm-error-codes'?: string[] }
+  >;
+};
+
+test('the OpenAPI document names, per operation, each error status and code the server really answers', async () => {
+  const doc = await api(serve.url, 'GET', '/v1/openapi.json', { token: tokens.viewer });
+  const paths = doc.body.paths as Record<string, Record<string, Operation>>;
+  const operation = (method: string, path: string) => paths[path][method.toLowerCase()];
+  const run = (request_id: string, extra: Record<string, unknown> = {}) => ({
+    request_id,
+    action: 'system.info',
+    target: { env: 'dev' },
+    ...extra,
+  });
+  await execute(tokens.viewer, run('doc-conflict'));
+  const started = await execute(tokens.viewer, run('doc-events'));
+  const events = `/v1/executions/${started.body.execution_id}/events`;
+  let deep: unknown = {};
+  for (let i = 0; i < 40; i++) deep = { a: deep };
+  const probes: [
+    string,
+    string,
+    string,
+    { token?: string; body?: unknown; headers?: Record<string, string> },
+  ][] = [
+    ['POST', '/v1/actions/execute', '/v1/actions/execute', { token: tokens.viewer, body: '{bad' }],
+    ['POST', '/v1/actions/execute', '/v1/actions/execute', { token: tokens.viewer, body: deep }],
+    [
+      'POST',
+      '/v1/actions/execute',
+      '/v1/actions/execute',
+      { token: tokens.viewer, body: '{"__proto__": {}, "request_id": "x"}' },
+    ],
+    [
+      'POST',
+      '/v1/actions/execute',
+      '/v1/actions/execute',
+      { token: tokens.viewer, body: { pad: 'x'.repeat(1024 * 1024) } },
+    ],
+    ['POST', '/v1/actions/execute', '/v1/actions/execute', { token: tokens.viewer, body: { action: 1 } }],
+    [
+      'POST',
+      '/v1/actions/execute',
+      '/v1/actions/execute',
+      { token: tokens.viewer, body: run('doc-unknown', { action: 'no.such' }) },
+    ],
+    [
+      'POST',
+      '/v1/actions/execute',
+      '/v1/actions/execute',
+      {
+        token: tokens.viewer,
+        body: run('doc-deny', { action: 'notify.alert', params: { message: 'm' } }),
+      },
+    ],
+    [
+      'POST',
+      '/v1/actions/execute',
+      '/v1/actions/execute',
+      {
+        token: tokens.operator,
+        body: run('doc-confirm', {
+          action: 'notify.alert',
+          params: { message: 'm' },
+          target: { env: 'prod' },
+        }),
+      },
+    ],
+    [
+      'POST',
+      '/v1/actions/execute',
+      '/v1/actions/execute',
+      { token: tokens.viewer, body: run('doc-conflict', { target: { env: 'test' } }) },
+    ],
+    ['POST', '/v1/confirmations/lookup', '/v1/confirmations/lookup', { token: tokens.operator, body: {} }],
+    [
+      'POST',
+      '/v1/confirmations/lookup',
+      '/v1/confirmations/lookup',
+      { token: tokens.operator, body: { confirmation_token: 'dvmc_nope' } },
+    ],
+    ['POST', '/v1/confirmations/approve', '/v1/confirmations/approve', { token: tokens.viewer, body: {} }],
+    [
+      'POST',
+      '/v1/confirmations/approve',
+      '/v1/confirmations/approve',
+      { token: tokens.operator, body: { confirmation_token: 'dvmc_nope' } },
+    ],
+    ['GET', '/v1/executions/{id}', '/v1/executions/nope', { token: tokens.viewer }],
+    ['GET', '/v1/executions/{id}/events', '/v1/executions/nope/events', { token: tokens.viewer }],
+    [
+      'GET',
+      '/v1/executions/{id}/events',
+      events,
+      { token: tokens.viewer, headers: { 'last-event-id': 'abc' } },
+    ],
+    ['GET', '/v1/audit', '/v1/audit?nope=1', { token: tokens.admin }],
+    ['GET', '/v1/audit', '/v1/audit', { token: tokens.viewer }],
+    ['GET', '/metrics', '/metrics', {}],
+    [
+      'GET',
+      '/v1/actions',
+      '/v1/actions',
+      { token: 'dvm_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+    ],
+  ];
+  const seen = new Set<string>();
+  for (const [method, documented, path, options] of probes) {
+    const response = await api(serve.url, method, path, options);
+    assert.ok(
+      response.status >= 400,
+      `${method} ${path}: ${response.status} ${JSON.stringify(options.body)?.slice(0, 200)} ${response.text.slice(0, 300)}`,
+    );
+    const code = String(response.body.code);
+    seen.add(`${response.status} ${code}`);
+    const answer = operation(method, documented).responses[String(response.status)];
+    assert.ok(answer, `${method} ${documented} documents ${response.status} (${code})`);
+    assert.ok(
+      answer.content?.['application/json']?.schema,
+      `${method} ${documented} ${response.status} has a schema`,
+    );
+    assert.ok(
+      answer['x-dvm-error-codes']?.includes(code),
+      `${method} ${documented} ${response.status} lists ${code}: ${answer['x-dvm-error-codes']}`,
+    );
+  }
+  // The probes met every error status the README promises for execute.
+  for (const expected of ['400', '401', '403', '404', '409', '413', '422', '428'])
+    assert.ok(
+      [...seen].some((s) => s.startsWith(expected)),
+      `${expected} in ${[...seen]}`,
+    );
+  // The health answer has the same body whether it is 200 or 503; events resume from the Last-Event-ID header.
+  const health = operation('GET', '/v1/health').responses;
+  assert.deepEqual(
+    health['503'].content?.['application/json']?.schema,
+    health['200'].content?.['application/json']?.schema,
+  );
+  assert.ok(
+    operation('GET', '/v1/executions/{id}/events').parameters?.some(
+      (p) => p.in === 'header' && p.name === 'Last-Event-ID',
+    ),
+  );
+  assert.ok(operation('GET', '/v1/executions/{id}/events').responses['200'].content?.['text/event-stream']);
+  assert.ok(operation('GET', '/metrics').responses['200'].content?.['text/plain']);
+});
+
+test('a confirmation route given a body that is no JSON object is DVM_REQUEST_MALFORMED (400), as execute is', async () => {
+  for (const path of ['/v1/confirmations/lookup', '/v1/confirmations/approve']) {
+    for (const [body, type] of [
+      ['[1]', 'application/json'],
+      ['"dvmc_x"', 'application/json'],
+      ['confirmation_token=x', 'text/plain'],
+    ]) {
+      const response = await api(serve.url, 'POST', path, {
+        token: tokens.operator,
+        body,
+        headers: { 'content-type': type },
+      });
+      assert.equal(response.status, 400, `${path} ${type} ${body}: ${response.text}`);
+      assert.equal(response.body.code, 'DVM_REQUEST_MALFORMED');
+    }
+    const none = await api(serve.url, 'POST', path, { token: tokens.operator });
+    assert.equal(none.status, 400, `${path} without a body: ${none.text}`);
+  }
+});

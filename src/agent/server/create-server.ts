@@ -194,8 +194,16 @@ export function createAgentServer(
     return reply.code(response.status).send(response.body);
   });
 
-  const confirmationTokenOf = (request: FastifyRequest): unknown =>
-    (request.body as { confirmation_token?: unknown } | undefined)?.confirmation_token;
+  // A body that is no JSON object is malformed, as for execute; only then is a missing token a schema violation.
+  const confirmationTokenOf = (request: FastifyRequest): unknown => {
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new DvmError('DVM_REQUEST_MALFORMED', 'the request body must be a JSON object', {
+        fix: 'Send {"confirmation_token": "dvmc_…"} with Content-Type: application/json.',
+      });
+    }
+    return (body as { confirmation_token?: unknown }).confirmation_token;
+  };
 
   route(byUrl('POST', '/v1/confirmations/lookup'), async (request) => {
     const token = confirmationTokenOf(request);

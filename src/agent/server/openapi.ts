@@ -1,6 +1,29 @@
-import { ERROR_CODES } from '../../errors/codes.ts';
+import { ERROR_CODES, type ErrorCode } from '../../errors/codes.ts';
 import { EXECUTE_REQUEST_SCHEMA } from '../execute/validate-request.ts';
-import { ROUTES } from './routes.ts';
+import { ROUTES, type RouteSpec } from './routes.ts';
+
+// What every route that needs a token may answer before it runs.
+const AUTH_ERRORS: readonly ErrorCode[] = ['DVM_UNAUTHENTICATED', 'DVM_FORBIDDEN'];
+
+// The error responses of a route, one per HTTP status of its codes (as the taxonomy maps them), each naming its codes.
+function errorResponses(route: RouteSpec): Record<string, unknown> {
+  const codes = [...(route.role === 'public' ? [] : AUTH_ERRORS), ...(route.errors ?? [])];
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set(codes)) {
+    const status = ERROR_CODES[code].http;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      String(status),
+      {
+        description: list.map((code) => `${code}: ${ERROR_CODES[code].summary}`).join(' '),
+        'x-dvm-error-codes': list,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    ]),
+  );
+}
 
 const ERROR_SCHEMA = {
   type: 'object',
@@ -32,6 +55,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
         description,
         schema: { type: 'string' },
       })),
+      ...Object.entries(route.headers ?? {}).map(([name, description]) => ({
+        name,
+        in: 'header',
+        required: false,
+        description,
+        schema: { type: 'string' },
+      })),
     ];
     const body =
       route.url === '/v1/actions/execute' ? EXECUTE_REQUEST_SCHEMA : (route.requestBody ?? undefined);
@@ -43,14 +73,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
       ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: body } } } } : {}),
       responses: {
         ...Object.fromEntries(
-          Object.entries(route.responses).map(([status, description]) => [status, { description }]),
+          Object.entries(route.responses).map(([status, description]) => {
+            const { type, schema } = route.content?.[status] ?? {
+              type: 'application/json',
+              schema: { type: 'object' },
+            };
+            return [status, { description, content: { [type]: { schema } } }];
+          }),
         ),
-        ...(route.role === 'public'
-          ? {}
-          : {
-              '401': { $ref: '#/components/responses/Error' },
-              '403': { $ref: '#/components/responses/Error' },
-            }),
+        ...errorResponses(route),
         default: { $ref: '#/components/responses/Error' },
       },
     };

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../errors/codes.ts';
 import { AUDIT_QUERY_PARAMS } from '../audit/audit-query.ts';
 import type { Role } from '../auth/principal.ts';
 
@@ -10,9 +11,83 @@ export interface RouteSpec {
   role: Role | 'public';
   /** Responses besides the error ones, for OpenAPI. */
   responses: Record<string, string>;
+  /** The bodies of those responses: a media type and its schema (default: a JSON object). */
+  content?: Record<string, { type: string; schema: Record<string, unknown> }>;
+  /**
+   * The error codes the route itself answers with, besides the token and role ones every non-public route has;
+   * OpenAPI lists each under its HTTP status from the taxonomy.
+   */
+  errors?: readonly ErrorCode[];
   requestBody?: Record<string, unknown>;
   query?: Readonly<Record<string, string>>;
+  /** Request headers the route reads, with what they mean. */
+  headers?: Readonly<Record<string, string>>;
 }
+
+// What every route that reads a JSON body may answer before its handler runs.
+const BODY_ERRORS: readonly ErrorCode[] = ['DVM_REQUEST_MALFORMED', 'DVM_REQUEST_TOO_LARGE'];
+
+const HEALTH_REPORT = {
+  type: 'object',
+  required: ['status', 'connectors'],
+  properties: {
+    status: {
+      type: 'string',
+      enum: ['ok', 'degraded', 'unavailable'],
+      description:
+        'ok: every connector is ok; degraded: the store is ok, another connector is not; unavailable: no store',
+    },
+    connectors: {
+      type: 'object',
+      description: 'store, git, docker, kubernetes, jvm',
+      additionalProperties: {
+        type: 'object',
+        required: ['status', 'detail'],
+        properties: {
+          status: { type: 'string', enum: ['ok', 'unavailable', 'error'] },
+          detail: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
+const PENDING_CONFIRMATION = {
+  type: 'object',
+  required: ['requested_by', 'approval', 'expires_at'],
+  properties: {
+    action: { type: 'string' },
+    version: { type: 'string' },
+    params: { description: 'redacted' },
+    target: { type: 'object' },
+    request_id: { type: 'string' },
+    requested_by: { type: 'string' },
+    approval: { type: 'string', enum: ['self', 'other-principal'] },
+    expires_at: { type: 'string', format: 'date-time' },
+    approved_by: { type: 'string' },
+  },
+};
+
+const EXECUTION_RECORD = {
+  type: 'object',
+  required: ['id', 'principal', 'action', 'version', 'status', 'created_at'],
+  properties: {
+    id: { type: 'string' },
+    request_id: { type: 'string' },
+    principal: { type: 'string' },
+    action: { type: 'string' },
+    version: { type: 'string' },
+    env: { type: 'string' },
+    target: { type: 'object' },
+    status: { type: 'string', enum: ['running', 'succeeded', 'failed', 'interrupted'] },
+    result: { description: 'what the action returned (redacted)' },
+    error: { $ref: '#/components/schemas/Error' },
+    created_at: { type: 'string', format: 'date-time' },
+    finished_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+const json = (schema: Record<string, unknown>) => ({ type: 'application/json', schema });
 
 /** Every route of the agent API. */
 export const ROUTES: readonly RouteSpec[] = [
@@ -25,6 +100,7 @@ export const ROUTES: readonly RouteSpec[] = [
       '200': 'ok, or degraded: the store is ok, some connector is not (the body says which)',
       '503': 'the store is not available',
     },
+    content: { '200': json(HEALTH_REPORT), '503': json(HEALTH_REPORT) },
   },
   {
     method: 'GET',
@@ -32,6 +108,33 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'The action catalog: names, versions, risk, timeouts, input and output schemas.',
     role: 'viewer',
     responses: { '200': 'the catalog' },
+    content: {
+      '200': json({
+        type: 'object',
+        required: ['actions'],
+        properties: {
+          actions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'version', 'risk', 'timeouts', 'input_schema', 'output_schema'],
+              properties: {
+                name: { type: 'string' },
+                version: { type: 'string' },
+                description: { type: 'string' },
+                risk: { type: 'string', enum: ['read', 'write', 'destructive'] },
+                timeouts: {
+                  type: 'object',
+                  properties: { defaultMs: { type: 'integer' }, maxMs: { type: 'integer' } },
+                },
+                input_schema: { type: 'object' },
+                output_schema: { type: 'object' },
+              },
+            },
+          },
+        },
+      }),
+    },
   },
   {
     method: 'POST',
@@ -42,8 +145,34 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: {
       '200': 'the result (or a dry-run decision)',
       '202': 'accepted: follow /v1/executions/{id}/events',
-      '428': 'confirmation required: details.challenge.confirmation_token',
     },
+    content: {
+      '202': json({
+        type: 'object',
+        required: ['execution_id', 'request_id', 'status', 'action', 'version', 'events'],
+        properties: {
+          execution_id: { type: 'string' },
+          request_id: { type: 'string' },
+          status: { const: 'running' },
+          action: { type: 'string' },
+          version: { type: 'string' },
+          events: { type: 'string', description: 'the path of its Server-Sent Events' },
+        },
+      }),
+    },
+    // An action's own failure answers with its code (DVM_CONNECTOR_UNAVAILABLE, DVM_TIMEOUT, …): see `default`.
+    errors: [
+      ...BODY_ERRORS,
+      'DVM_REQUEST_TOO_DEEP',
+      'DVM_REQUEST_FORBIDDEN_KEY',
+      'DVM_REQUEST_INVALID',
+      'DVM_ACTION_UNKNOWN',
+      'DVM_ACTION_INPUT_INVALID',
+      'DVM_CONFIRMATION_REQUIRED',
+      'DVM_CONFIRMATION_INVALID',
+      'DVM_IDEMPOTENCY_CONFLICT',
+      'DVM_EXECUTION_INTERRUPTED',
+    ],
   },
   {
     method: 'POST',
@@ -52,6 +181,8 @@ export const ROUTES: readonly RouteSpec[] = [
       'What a pending confirmation is for — action, version, redacted params, target, request_id, requested_by, expires_at — before approving it (the token goes in the body, never the URL).',
     role: 'operator',
     responses: { '200': 'the pending confirmation' },
+    content: { '200': json(PENDING_CONFIRMATION) },
+    errors: [...BODY_ERRORS, 'DVM_REQUEST_INVALID', 'DVM_CONFIRMATION_INVALID'],
     requestBody: {
       type: 'object',
       required: ['confirmation_token'],
@@ -65,6 +196,14 @@ export const ROUTES: readonly RouteSpec[] = [
       "A second principal approves another principal's pending confirmation (no self-approval); answers what it approved. Every attempt is audited.",
     role: 'operator',
     responses: { '200': 'approved' },
+    content: {
+      '200': json({
+        ...PENDING_CONFIRMATION,
+        required: [...PENDING_CONFIRMATION.required, 'approved', 'approved_by'],
+        properties: { approved: { const: true }, ...PENDING_CONFIRMATION.properties },
+      }),
+    },
+    errors: [...BODY_ERRORS, 'DVM_REQUEST_INVALID', 'DVM_CONFIRMATION_INVALID'],
     requestBody: {
       type: 'object',
       required: ['confirmation_token'],
@@ -77,6 +216,8 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Status and result of an execution (your own; admins see all).',
     role: 'viewer',
     responses: { '200': 'the execution' },
+    content: { '200': json(EXECUTION_RECORD) },
+    errors: ['DVM_EXECUTION_NOT_FOUND'],
   },
   {
     method: 'GET',
@@ -85,6 +226,21 @@ export const ROUTES: readonly RouteSpec[] = [
       'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; Last-Event-ID resumes.',
     role: 'viewer',
     responses: { '200': 'text/event-stream' },
+    content: {
+      '200': {
+        type: 'text/event-stream',
+        schema: {
+          type: 'string',
+          description:
+            'events `id: N`, `event: started|progress|log|truncated|completed|failed`, `data: {json}`; comments keep it alive',
+        },
+      },
+    },
+    errors: ['DVM_EXECUTION_NOT_FOUND', 'DVM_EVENT_ID_INVALID'],
+    headers: {
+      'Last-Event-ID':
+        'resume after this event id, a decimal integer (what EventSource sends on a reconnect); empty starts from the beginning; anything else is DVM_EVENT_ID_INVALID (400)',
+    },
     query: {
       last_event_id:
         'resume after this event id, a decimal integer (same as the Last-Event-ID header, which wins); anything else is DVM_EVENT_ID_INVALID (400)',
@@ -97,6 +253,17 @@ export const ROUTES: readonly RouteSpec[] = [
       'Audit entries, oldest first, filtered (exact matches, combined with AND) and paged (admin); an unknown or repeated parameter is DVM_QUERY_INVALID (400).',
     role: 'admin',
     responses: { '200': '{items, next}' },
+    content: {
+      '200': json({
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: { type: 'array', items: { type: 'object' } },
+          next: { type: 'string', description: 'the cursor of the next page (`after`), when there is one' },
+        },
+      }),
+    },
+    errors: ['DVM_QUERY_INVALID'],
     query: AUDIT_QUERY_PARAMS,
   },
   {
@@ -105,6 +272,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Prometheus metrics.',
     role: 'viewer',
     responses: { '200': 'text/plain exposition format' },
+    content: { '200': { type: 'text/plain', schema: { type: 'string' } } },
   },
   {
     method: 'GET',

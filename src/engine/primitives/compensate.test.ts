@@ -92,3 +92,23 @@ test('a step stopped by the abort has the abort as the cause, whatever it threw'
   });
   assert.deepEqual(log, ['run a', 'undo a-result']);
 });
+
+test('a saga of steps with different results types them position for position, each undo given its own', async () => {
+  const undone: unknown[] = [];
+  const vm: CompensableStep<{ id: number }> = {
+    run: async () => ({ id: 7 }),
+    undo: async (created) => void undone.push(created.id),
+  };
+  const saga = compensate([
+    vm,
+    { run: async () => 'dns-record', undo: async (record: string) => void undone.push(record) },
+  ]);
+  const results: [{ id: number }, string] = await saga(never);
+  assert.deepEqual(results, [{ id: 7 }, 'dns-record']);
+  const failing = compensate([
+    vm,
+    { run: async (): Promise<string> => Promise.reject(new Error('no')), undo: async (s: string) => void s },
+  ]);
+  await assert.rejects(failing(never), CompensationError);
+  assert.deepEqual(undone, [7]);
+});

@@ -22,11 +22,19 @@ export class CompensationError extends Error {
   }
 }
 
-/** Runs saga steps in order; on a failure, undoes the completed ones in reverse, then rejects. */
-export function compensate<T>(steps: readonly CompensableStep<T>[]): Step<T[]> {
+/**
+ * Runs saga steps in order; on a failure, undoes the completed ones in reverse, then rejects. Steps may have
+ * results of different types: each `undo` gets its own step's, and the results are typed position for position.
+ */
+export function compensate<const R extends readonly unknown[]>(
+  steps: {
+    readonly [K in keyof R]: CompensableStep<R[K]>;
+  },
+): Step<{ -readonly [K in keyof R]: R[K] }>;
+export function compensate(steps: readonly CompensableStep<unknown>[]): Step<unknown[]> {
   return async (signal) => {
     signal.throwIfAborted();
-    const results: T[] = [];
+    const results: unknown[] = [];
     try {
       for (const step of steps) {
         signal.throwIfAborted();

@@ -40,7 +40,7 @@ test('the package exports the primitives under devopsmaestro/primitives', () => 
 });
 
 // `touch` marks any caller code (predicates, selectors, key functions, emitters) as having run.
-for (const [name, wrap] of [
+const wrappers = [
   ['sequence', (s) => sequence([s])],
   ['parallel', (s) => parallel([s])],
   ['parallel without failFast', (s) => parallel([s], { failFast: false })],
@@ -52,7 +52,9 @@ for (const [name, wrap] of [
   ['when', (s, touch) => when(() => touch(), s)],
   ['route', (s, touch) => route(() => String(touch()), { true: s })],
   ['observe', (s, touch) => observe(s, { name: 'x', emit: () => touch() })],
-] as [string, (step: Step<unknown>, touch: () => true) => Step<unknown>][]) {
+] as [string, (step: Step<unknown>, touch: () => true) => Step<unknown>][];
+
+for (const [name, wrap] of wrappers) {
   test(`${name} started with an aborted signal rejects at once with its reason and runs nothing`, async () => {
     const reason = new Error('cancelled');
     const ran: string[] = [];
@@ -65,5 +67,19 @@ for (const [name, wrap] of [
     };
     await assert.rejects(wrap(step, touch)(AbortSignal.abort(reason)), (e) => e === reason);
     assert.deepEqual(ran, []);
+  });
+}
+
+for (const [name, wrap] of wrappers) {
+  test(`${name} reports a failure of its step after an abort as the abort's reason`, async () => {
+    const controller = new AbortController();
+    const reason = new Error('cancelled');
+    // A step that stops on abort, but throws something of its own, as a killed process might.
+    const step: Step<unknown> = (signal) =>
+      new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('killed'))));
+    const running = wrap(step, () => true)(controller.signal);
+    setImmediate(() => controller.abort(reason));
+    // A saga reports why it failed as the cause of its CompensationError.
+    await assert.rejects(running, (e) => (name === 'compensate' ? (e as Error).cause : e) === reason);
   });
 }

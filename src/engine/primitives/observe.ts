@@ -1,6 +1,9 @@
 import type { Step } from './step.ts';
 
-/** What {@link observe} reports: `at` is wall-clock ms since the epoch, `durationMs` is monotonic. */
+/**
+ * What {@link observe} reports: `at` is wall-clock ms since the epoch, `durationMs` is monotonic; the `error` of a
+ * step that failed after its signal aborted is the signal's reason.
+ */
 export type StepEvent =
   | { type: 'step.started'; name: string; at: number }
   | { type: 'step.succeeded'; name: string; at: number; durationMs: number }
@@ -24,7 +27,9 @@ export function observe<T>(step: Step<T>, options: ObserveOptions): Step<T> {
     let value: T;
     try {
       value = await step(signal);
-    } catch (error) {
+    } catch (thrown) {
+      // A step stopped by the abort may throw anything; the abort is what happened to it.
+      const error = signal.aborted ? signal.reason : thrown;
       emit({ type: 'step.failed', name, at: Date.now(), durationMs: performance.now() - start, error });
       throw error;
     }

@@ -147,3 +147,17 @@ test('retry never retries an abort, even when the step throws something else', a
 test('a negative retry count is refused up front', () => {
   assert.throws(() => retry(flaky(0).step, { retries: -1 }), RangeError);
 });
+
+for (const [option, value] of [
+  ['baseDelayMs', Number.NaN],
+  ['baseDelayMs', -1],
+  ['maxDelayMs', Number.NaN],
+  ['maxDelayMs', -100],
+  ['factor', Number.NaN],
+  ['factor', -2],
+  ['jitter', 'equal'],
+] as const) {
+  test(`retry refuses ${option}: ${value} with a RangeError instead of retrying at once`, () => {
+    assert.throws(() => retry(async () => 1, { retries: 3, [option]: value }), RangeError);
+  });
+}

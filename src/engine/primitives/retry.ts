@@ -55,6 +55,15 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
 export function retry<T>(step: Step<T>, options: RetryOptions): Step<T> {
   const { retries, retryable, onRetry, sleep: wait = sleep } = options;
   if (!(retries >= 0)) throw new RangeError(`retries must be at least 0, got ${retries}`);
+  // A NaN or negative delay would retry at once, a hot loop with retries: Infinity.
+  for (const name of ['baseDelayMs', 'maxDelayMs', 'factor'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(value >= 0))
+      throw new RangeError(`${name} must be at least 0, got ${value}`);
+  }
+  if (options.jitter !== undefined && options.jitter !== 'full' && options.jitter !== 'none') {
+    throw new RangeError(`jitter must be 'full' or 'none', got ${String(options.jitter)}`);
+  }
   return async (signal) => {
     for (let attempt = 0; ; attempt++) {
       signal.throwIfAborted();

@@ -45,3 +45,18 @@ test('route does not start the step if the signal aborted while select ran', asy
   await assert.rejects(step(controller.signal), (e) => e === reason);
   assert.equal(ran, false);
 });
+
+test('routes with different results give a step of their union', async () => {
+  const count: Step<number> = async () => 1;
+  const name: Step<string> = async () => 'one';
+  const step = route(() => 'name', { count, name });
+  const result: number | string = await step(new AbortController().signal);
+  assert.equal(result, 'one');
+  const withFallback = route(
+    () => 'x',
+    { count, name },
+    async () => true,
+  );
+  const fallen: number | string | boolean = await withFallback(new AbortController().signal);
+  assert.equal(fallen, true);
+});

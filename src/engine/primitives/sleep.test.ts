@@ -35,3 +35,20 @@ test('a zero sleep sets no timer', async () => {
   assert.equal(activeTimers(), before);
   await slept;
 });
+
+test('a sleep longer than the largest timer (about 24.8 days) does not end after 1 ms', async () => {
+  const controller = new AbortController();
+  const reason = new Error('stop');
+  let settled = false;
+  const slept = sleep(2 ** 31 + 1000, controller.signal).then(
+    () => (settled = true),
+    (error) => {
+      settled = true;
+      throw error;
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(settled, false);
+  controller.abort(reason);
+  await assert.rejects(slept, (e) => e === reason);
+});

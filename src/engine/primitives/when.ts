@@ -14,9 +14,14 @@ export function when<T, U>(
 ): Step<T | U | undefined> {
   return async (signal) => {
     signal.throwIfAborted();
-    const holds = await predicate(signal);
-    signal.throwIfAborted();
-    if (holds) return step(signal);
-    return otherwise ? otherwise(signal) : undefined;
+    try {
+      const holds = await predicate(signal);
+      signal.throwIfAborted();
+      if (holds) return await step(signal);
+      return otherwise ? await otherwise(signal) : undefined;
+    } catch (error) {
+      // A predicate or step stopped by the abort may throw anything; the abort is what the caller needs to see.
+      throw signal.aborted ? signal.reason : error;
+    }
   };
 }
