@@ -345,7 +345,7 @@ async function killUnderLoad(
         baseline: 0,
         unit: 'count',
         exact: 0,
-        note: verify.stdout.trim() || verify.stderr.trim().split('\n')[0],
+        note: (verify.stdout.trim() || verify.stderr.trim()).split('\n')[0],
       },
     ];
   } finally {
