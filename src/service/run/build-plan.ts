@@ -209,10 +209,32 @@ export class PlanBuilder {
         });
       }
     }
-    const chosen = list.filter((s) =>
-      only ? only.includes(String(s.name)) : includeManual || s.manual !== true,
-    );
+    const depsOf = new Map(list.map((s) => [String(s.name), (s.dependsOn as string[]) ?? []]));
+    // Without --stage: the stages that are not manual (all with --include-manual), less those that wait for a
+    // stage left out, as a job that needs a manual one waits for it in GitLab; with --stage: the stages named.
+    const runs = new Map<string, boolean>();
+    const included = (name: string): boolean => {
+      const known = runs.get(name);
+      if (known !== undefined) return known;
+      runs.set(name, false); // a cycle (refused at apply) ends here
+      const stage = list.find((s) => String(s.name) === name);
+      const result =
+        stage !== undefined &&
+        (includeManual || stage.manual !== true) &&
+        (depsOf.get(name) ?? []).every(included);
+      runs.set(name, result);
+      return result;
+    };
+    const chosen = list.filter((s) => (only ? only.includes(String(s.name)) : included(String(s.name))));
     const names = new Set(chosen.map((s) => String(s.name)));
+    // A stage waits for the stages of this run it depends on, also through stages left out (--stage test
+    // --stage smoke, where smoke depends on deploy and deploy on test: smoke after test).
+    const waitsFor = (name: string, seen = new Set<string>()): string[] =>
+      (depsOf.get(name) ?? []).flatMap((d) => {
+        if (seen.has(d)) return [];
+        seen.add(d);
+        return names.has(d) ? [d] : waitsFor(d, seen);
+      });
     return Promise.all(
       chosen.map(async (stage) => {
         const ref = String(stage.workflowRef ?? stage.workflow);
@@ -222,8 +244,8 @@ export class PlanBuilder {
           ref,
           `spec.stages[${String(stage.name)}].workflowRef`,
         );
-        // Dependencies on stages left out of this run count as met.
-        const dependsOn = ((stage.dependsOn as string[]) ?? []).filter((d) => names.has(d));
+        // Stages left out that it depends on (and none of this run behind them) count as met.
+        const dependsOn = [...new Set(waitsFor(String(stage.name)))];
         const node = await this.node(workflow, path, String(stage.name), { dependsOn });
         return { ...node, level: 'stage' as RunLevel };
       }),
