@@ -387,3 +387,38 @@ test('one dvm serve per home: a second is DVM_CONFLICT while the first runs, and
   await third.waitFor(/serve started/);
   assert.equal(await third.stop('SIGTERM'), 0);
 });
+
+test('the first commit of a repository that had none fires the job', async () => {
+  const home = tempHome();
+  const repo = tempDir('dvm-repo-');
+  git(repo, ['init', '-q']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: web, domain: ci}
+spec: {path: ${repo}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: noop, domain: ci}
+spec: {command: ["true"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: on-commit, domain: ci}
+spec:
+  runs: noop
+  trigger: {watch: app.path, event: commit}
+`,
+  });
+  const server = serve(home, tempDir('dvm-cwd-'));
+  await server.waitFor(/job lab\/ci\/on-commit armed: commits in .* \(no commits yet\)/);
+  git(repo, ['commit', '-q', '--allow-empty', '-m', 'first']);
+  const sha = git(repo, ['rev-parse', 'HEAD']);
+  const run = await until('a Succeeded commit run', () =>
+    jobRuns(home, 'on-commit').find((r) => r.status === 'Succeeded'),
+  );
+  assert.equal(run.commit, sha);
+  assert.equal(await server.stop(), 0);
+});

@@ -40,7 +40,7 @@ function listenOf(value: string | undefined): { host: string; port: number } {
   return { host: match[1] ?? match[2], port };
 }
 
-const short = (sha: string | undefined) => sha?.slice(0, 12) ?? '';
+const short = (sha: string | null | undefined) => sha?.slice(0, 12) ?? '';
 const triggerText = (f: Fired) => (f.trigger === 'commit' ? `commit ${short(f.commit)}` : 'schedule');
 
 /** One log line (without the time) for a scheduler event. */
@@ -49,7 +49,9 @@ function describe(event: SchedulerEvent): string {
     case 'job.armed': {
       const what = [
         event.schedule ? `schedule "${event.schedule}"` : undefined,
-        event.repo ? `commits in ${event.repo} (HEAD ${short(event.head) || 'unreadable'})` : undefined,
+        event.repo
+          ? `commits in ${event.repo} (${event.head === null ? 'no commits yet' : `HEAD ${short(event.head) || 'unreadable'}`})`
+          : undefined,
       ].filter(Boolean);
       return `job ${event.job} armed: ${what.join(' and ')}; concurrency ${event.concurrency}`;
     }
@@ -90,7 +92,7 @@ Arms every Job in the store (only those of -e/-d when given; the context is not 
   trigger.schedule: CRON           cron, 5 fields, or 6 with seconds first ("*/10 * * * * *")
   trigger: {watch: app.path,       each new HEAD commit of the App's git repository (spec.app, else
             event: commit}         the only App of the job's domain); commits made while serve is down
-                                   do not fire
+                                   do not fire; in a repository without commits, the first one does
   trigger.manual: true, or none    never fires: run it with dvm run job NAME
 
 Runs work in the App's path. spec.concurrency decides what a trigger does while a run of the job is active:

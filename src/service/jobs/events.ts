@@ -15,9 +15,9 @@ export type SchedulerEvent =
       job: string;
       concurrency: ConcurrencyPolicy;
       schedule?: string;
-      /** The watched repository and its HEAD when the watch began. */
+      /** The watched repository and its HEAD when the watch began (null: no commits yet). */
       repo?: string;
-      head?: string;
+      head?: string | null;
     }
   | { type: 'job.manual'; job: string }
   | { type: 'job.disarmed'; job: string; reason: 'deleted' | 'changed' }

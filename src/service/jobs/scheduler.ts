@@ -237,7 +237,7 @@ export class JobScheduler {
       this.emit({ type: 'job.manual', job: job.label });
       return;
     }
-    let head: string | undefined;
+    let head: string | null | undefined;
     if (job.commit && job.app?.path) {
       job.watcher = new HeadWatcher(
         job.app.path,
