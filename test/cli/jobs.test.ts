@@ -422,3 +422,50 @@ spec:
   assert.equal(run.commit, sha);
   assert.equal(await server.stop(), 0);
 });
+
+test('a serve started after one was killed stops the processes of its runs and marks them Interrupted', async () => {
+  const home = tempHome();
+  const repo = tempDir('dvm-repo-');
+  git(repo, ['init', '-q']);
+  git(repo, ['commit', '-q', '--allow-empty', '-m', 'first']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: web, domain: ci}
+spec: {path: ${repo}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: long, domain: ci}
+spec:
+  shell: echo $$ > "$DVM_RUN_ID.pid"; exec sleep 30
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: deploy, domain: ci}
+spec:
+  runs: long
+  trigger: {watch: app.path, event: commit}
+`,
+  });
+  const first = serve(home, tempDir('dvm-cwd-'));
+  await first.waitFor(/job lab\/ci\/deploy armed/);
+  git(repo, ['commit', '-q', '--allow-empty', '-m', 'second']);
+  const [, id] = await first.waitFor(/job lab\/ci\/deploy run (r\S+) started/);
+  const pid = await until('the task pid', () => {
+    try {
+      return Number(readFileSync(join(repo, `${id}.pid`), 'utf8').trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  await first.stop('SIGKILL');
+  assert.ok(processRunning(pid), 'the task outlives the killed serve');
+  const second = serve(home, tempDir('dvm-cwd-'));
+  await second.waitFor(new RegExp(`run ${id} \\(job lab/ci/deploy\\) Interrupted`));
+  // Nothing else ran dvm meanwhile: the new serve stopped the task itself.
+  await until('the task process to be gone', () => (processRunning(pid) ? undefined : true), 5000);
+  assert.equal(await second.stop(), 0);
+  assert.equal(jobRuns(home, 'deploy')[0].status, 'Interrupted');
+});

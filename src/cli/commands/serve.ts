@@ -73,6 +73,8 @@ function describe(event: SchedulerEvent): string {
       return `job ${event.job} run ${event.run} started (${triggerText(event.fired)})`;
     case 'run.finished':
       return `job ${event.job} run ${event.run} ${event.status}${event.durationMs !== undefined ? ` in ${formatDuration(event.durationMs)}` : ''}${event.reason ? ` (${event.reason})` : ''}`;
+    case 'run.interrupted':
+      return `run ${event.run} (${event.what}) Interrupted: its dvm process${event.pid ? ` ${event.pid}` : ''} ended before it finished; its processes were stopped (dvm run --resume ${event.run} runs what did not succeed)`;
     case 'error': {
       const { error } = event;
       const where = [event.job ? `job ${event.job}` : undefined, error.location.path]

@@ -34,6 +34,14 @@ export type SchedulerEvent =
       reason?: string;
       durationMs?: number;
     }
+  | {
+      /** A run whose dvm process died (a killed serve, say), found at start: its processes were stopped. */
+      type: 'run.interrupted';
+      run: string;
+      /** What it ran, like `job lab/ci/deploy`. */
+      what: string;
+      pid?: number;
+    }
   | { type: 'error'; job?: string; error: DvmError };
 
 /** Receives scheduler events. */
