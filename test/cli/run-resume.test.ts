@@ -142,3 +142,23 @@ spec:
   );
   assert.equal((await resuming).status, 1, 'the first resume ran (and failed again: no go file)');
 });
+
+test('--resume with KIND NAME of another object, or --stage where no pipeline runs, is DVM_USAGE, not ignored', (_t) => {
+  const home = tempHome();
+  const work = tempDir('dvm-work-');
+  dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
+  dvmOk(home, ['apply', '-f', '-'], { input: FAIL_ONCE });
+  const first = dvm(home, ['run', 'task', 'fail-once'], { cwd: work });
+  assert.equal(first.status, 1, first.stderr);
+  const id = runIdOf(first.stderr);
+  const other = dvm(home, ['run', 'pipeline', 'release', '--resume', id], { cwd: work });
+  assert.equal(other.status, 2, other.stderr);
+  assert.match(other.stderr, /DVM_USAGE: run \S+ ran task\/fail-once, not pipeline\/release/);
+  assert.equal(JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items.length, 1);
+  // Naming what it ran is fine.
+  writeFileSync(join(work, 'go'), '');
+  assert.equal(dvm(home, ['run', 'task', 'fail-once', '--resume', id], { cwd: work }).status, 0);
+  const staged = dvm(home, ['run', 'task', 'fail-once', '--stage', 'build'], { cwd: work });
+  assert.equal(staged.status, 2, staged.stderr);
+  assert.match(staged.stderr, /DVM_USAGE: --stage build: task\/fail-once runs no pipeline/);
+});

@@ -51,6 +51,7 @@ export class PlanBuilder {
   private readonly platform: Platform;
   private readonly view: View;
   private readonly selection: StageSelection;
+  private hasPipeline = false;
 
   constructor(platform: Platform, selection: StageSelection = {}) {
     this.platform = platform;
@@ -68,7 +69,18 @@ export class PlanBuilder {
     }
     const stored = await findObject(this.platform.store, info, name, scope);
     const object = await this.view.find(stored.kind, stored.placement, stored.name);
-    return this.node(object as ViewObject, '', stored.name);
+    const plan = await this.node(object as ViewObject, '', stored.name);
+    const stages = this.selection.stages ?? [];
+    if (stages.length > 0 && !this.hasPipeline) {
+      throw new DvmError(
+        'DVM_USAGE',
+        `--stage ${stages.join(', ')}: ${stored.kind.toLowerCase()}/${stored.name} runs no pipeline`,
+        {
+          fix: 'Leave out --stage: it picks stages of a pipeline (or of the pipelines a job or orchestration runs).',
+        },
+      );
+    }
+    return plan;
   }
 
   private async resolve(from: ViewObject, kinds: string[], ref: string, path: string): Promise<ViewObject> {
@@ -199,6 +211,7 @@ export class PlanBuilder {
   }
 
   private async stages(pipeline: ViewObject, spec: Spec, path: string): Promise<PlanNode[]> {
+    this.hasPipeline = true;
     const { stages: only, includeManual } = this.selection;
     const list = Array.isArray(spec.stages) ? (spec.stages as Spec[]) : [];
     const known = list.map((s) => String(s.name));

@@ -180,6 +180,19 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
         fix: 'Wait for it, or cancel it with `dvm cancel run ID`.',
       });
     }
+    // `dvm run KIND NAME --resume ID` must name what the run ran: anything else would be ignored.
+    if (request.kind && request.name) {
+      const asked = platform.kinds.require(request.kind).kind;
+      if (asked !== previous.kind || request.name !== previous.name) {
+        throw new DvmError(
+          'DVM_USAGE',
+          `run ${previous.id} ran ${previous.kind.toLowerCase()}/${previous.name}, not ${asked.toLowerCase()}/${request.name}`,
+          {
+            fix: `Leave out KIND NAME (dvm run --resume ${previous.id}), or run ${asked.toLowerCase()}/${request.name} without --resume.`,
+          },
+        );
+      }
+    }
     resume = new Map(platform.runs.tree(previous.id).map((r) => [r.node, r]));
     kind = previous.kind;
     name = previous.name;
