@@ -3,8 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processRunning } from '../../src/actions/testing.ts';
 import { dvm, dvmAsync, dvmOk, tempDir, tempHome } from '../helpers/dvm.ts';
-import { runIdOf, runTree } from '../helpers/runs.ts';
+import { LAB_CI, runIdOf, runTree } from '../helpers/runs.ts';
 
 // `dvm run --resume ID` runs what did not succeed the way the run was asked for: its stages, its App.
 
@@ -161,4 +162,29 @@ test('--resume with KIND NAME of another object, or --stage where no pipeline ru
   const staged = dvm(home, ['run', 'task', 'fail-once', '--stage', 'build'], { cwd: work });
   assert.equal(staged.status, 2, staged.stderr);
   assert.match(staged.stderr, /DVM_USAGE: --stage build: task\/fail-once runs no pipeline/);
+});
+
+test('a dvm killed as its first task starts leaves a run the next dvm finds Interrupted, its processes stopped', async (_t) => {
+  const home = tempHome();
+  const work = tempDir('dvm-work-');
+  // The task kills the dvm that started it (its parent) at once, before any periodic write of the records.
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: orphan, domain: ci}
+spec:
+  shell: echo $$ > orphan.pid; kill -9 $PPID; exec sleep 30
+`,
+  });
+  const killed = dvm(home, ['run', 'task', 'orphan', '-d', 'ci'], { cwd: work });
+  assert.equal(killed.status, -1, 'dvm was killed');
+  const pid = Number(readFileSync(join(work, 'orphan.pid'), 'utf8').trim());
+  const runs = JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items as Run[];
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    ['Interrupted'],
+  );
+  for (let i = 0; i < 50 && processRunning(pid); i++) await sleep(100);
+  assert.ok(!processRunning(pid), 'the task was stopped');
 });
