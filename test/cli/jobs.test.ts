@@ -469,3 +469,27 @@ spec:
   assert.equal(await second.stop(), 0);
   assert.equal(jobRuns(home, 'deploy')[0].status, 'Interrupted');
 });
+
+test('a schedule no date matches is DVM_CRON_INVALID at apply time, with its line: it would never fire', () => {
+  const home = tempHome();
+  const run = dvm(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: noop, domain: ci}
+spec: {command: ["true"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: leap, domain: ci}
+spec:
+  runs: noop
+  trigger: {schedule: "0 0 31 4,6 *"}
+`,
+  });
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(
+    run.stderr,
+    /DVM_CRON_INVALID <stdin>:19:13 Job\/leap spec\.trigger\.schedule: schedule "0 0 31 4,6 \*" never fires/,
+  );
+});

@@ -1,4 +1,3 @@
-import { Cron } from 'croner';
 import { splitCommand } from '../../actions/builtin/argv.ts';
 import { resultRefsOf } from '../../engine/results.ts';
 import { shellReferenceContexts } from '../../engine/shell-refs.ts';
@@ -6,7 +5,7 @@ import { parseWhen } from '../../engine/when.ts';
 import { isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
 import { formatPath } from '../../model/path.ts';
-import { CRON_MODE, readTriggers } from '../jobs/triggers.ts';
+import { cronProblem, readTriggers } from '../jobs/triggers.ts';
 import type { View } from '../view.ts';
 import { checkDependencyArgv } from './check-dependency.ts';
 import { checkFinally } from './check-finally.ts';
@@ -21,13 +20,12 @@ const objects = (value: unknown): Spec[] => (Array.isArray(value) ? value.filter
 
 function checkCron(pending: Pending, problems: ProblemList, value: unknown, path: (string | number)[]): void {
   if (typeof value !== 'string') return;
-  try {
-    new Cron(value, { paused: true, mode: CRON_MODE });
-  } catch (error) {
+  const problem = cronProblem(value);
+  if (problem) {
     problems.add(pending.doc, labelOf(pending.object), path, {
       code: 'DVM_CRON_INVALID',
-      message: `schedule "${value}" does not parse: ${(error as Error).message}`,
-      fix: 'Use five fields (minute hour day-of-month month day-of-week, like "0 * * * *"), or six with seconds first.',
+      message: problem,
+      fix: 'Use five fields (minute hour day-of-month month day-of-week, like "0 * * * *"), or six with seconds first, that some date matches.',
     });
   }
 }
