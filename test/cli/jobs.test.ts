@@ -493,3 +493,58 @@ spec:
     /DVM_CRON_INVALID <stdin>:19:13 Job\/leap spec\.trigger\.schedule: schedule "0 0 31 4,6 \*" never fires/,
   );
 });
+
+test('a commit trigger with no App to watch (none, several, one without a path) is applied with a coded warning', () => {
+  const home = tempHome();
+  const job = (name: string, domain: string) => `---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: ${name}, domain: ${domain}}
+spec:
+  runs: ci/noop
+  trigger: {watch: app.path, event: commit}
+`;
+  const applied = dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: two, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: bare, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: noop, domain: ci}
+spec: {command: ["true"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: a, domain: two}
+spec: {path: /tmp}
+---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: b, domain: two}
+spec: {path: /tmp}
+---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: nopath, domain: bare}
+spec: {language: go}
+${job('none', 'ci')}${job('several', 'two')}${job('unwatched', 'bare')}`,
+  });
+  assert.match(
+    applied.stderr,
+    /warning: DVM_REF_NOT_FOUND <stdin>:\d+:\d+ Job\/none spec\.trigger: no App in lab\/ci whose repository the commit trigger watches/,
+  );
+  assert.match(
+    applied.stderr,
+    /warning: DVM_AMBIGUOUS <stdin>:\d+:\d+ Job\/several spec\.trigger: 2 Apps in lab\/two \(a, b\)/,
+  );
+  assert.match(
+    applied.stderr,
+    /warning: DVM_TRIGGER_INVALID <stdin>:\d+:\d+ Job\/unwatched spec\.trigger: App nopath has no spec\.path/,
+  );
+});

@@ -5,6 +5,7 @@ import { parseWhen } from '../../engine/when.ts';
 import { isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
 import { formatPath } from '../../model/path.ts';
+import { commitTriggerProblem } from '../jobs/job-app.ts';
 import { cronProblem, readTriggers } from '../jobs/triggers.ts';
 import type { View } from '../view.ts';
 import { checkDependencyArgv } from './check-dependency.ts';
@@ -178,17 +179,24 @@ export async function checkExecution(
 }
 
 /**
- * Warnings (not errors: the model keeps triggers such as `event: unhealthy` that `dvm serve` cannot arm yet) about
- * a Job trigger serve would not arm, shaped like apply's errors: CODE FILE:LINE:COLUMN Kind/name PATH: message.
+ * Warnings (not errors: the model keeps triggers such as `event: unhealthy` that `dvm serve` cannot arm yet, and
+ * the App a commit trigger watches may be applied later) about a Job trigger serve would not arm, shaped like
+ * apply's errors: CODE FILE:LINE:COLUMN Kind/name PATH: message.
  */
-export function triggerWarnings(pending: Pending): string[] {
+export async function triggerWarnings(pending: Pending, view: View, kinds: KindRegistry): Promise<string[]> {
   if (pending.info.kind !== 'Job') return [];
   const spec = (pending.effective.spec ?? {}) as Spec;
-  return readTriggers(spec)
-    .problems.filter((problem) => problem.code !== 'DVM_CRON_INVALID') // an error, reported by checkExecution
-    .map((problem) => {
-      const path = (problem.location.path ?? 'spec.trigger').split('.');
-      const { line, column } = pending.doc.locate(path);
-      return `${problem.code} ${pending.doc.file}:${line}:${column} ${labelOf(pending.object)} ${formatPath(path)}: ${problem.message} (dvm run job still runs it by hand)`;
-    });
+  const triggers = readTriggers(spec);
+  const problems = triggers.problems.filter((problem) => problem.code !== 'DVM_CRON_INVALID'); // an error, reported by checkExecution
+  if (triggers.commit && !triggers.manual) {
+    const problem = await commitTriggerProblem(view, kinds, pending.placement, spec);
+    if (problem) problems.push(problem);
+  }
+  return problems.map((problem) => {
+    // A path the document does not have (spec.app left out) is shown at the trigger.
+    const at = problem.location.path ?? 'spec.trigger';
+    const path = (at === 'spec.app' && typeof spec.app !== 'string' ? 'spec.trigger' : at).split('.');
+    const { line, column } = pending.doc.locate(path);
+    return `${problem.code} ${pending.doc.file}:${line}:${column} ${labelOf(pending.object)} ${formatPath(path)}: ${problem.message} (dvm run job still runs it by hand)`;
+  });
 }

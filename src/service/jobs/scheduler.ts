@@ -6,7 +6,7 @@ import type { Platform } from '../platform.ts';
 import { prepare, reapInterrupted } from '../run/run-service.ts';
 import type { Fired, SchedulerEvent, SchedulerListener } from './events.ts';
 import { HeadWatcher } from './git-head.ts';
-import { type JobApp, resolveJobApp } from './job-app.ts';
+import { type JobApp, noRepository, resolveJobApp } from './job-app.ts';
 import {
   type ConcurrencyPolicy,
   concurrencyOf,
@@ -216,14 +216,7 @@ export class JobScheduler {
         problems.push(asDvmError(error));
       }
     }
-    if (triggers.commit && app && !app.path) {
-      problems.push(
-        new DvmError('DVM_TRIGGER_INVALID', `App ${app.name} has no spec.path: no repository to watch`, {
-          fix: "Set the App's spec.path to its git repository.",
-          path: 'spec.trigger',
-        }),
-      );
-    }
+    if (triggers.commit && app && !app.path) problems.push(noRepository(app.name));
     const want = {
       key: objectKey('Job', job.placement, job.name),
       label: `${placementLabel(job.placement)}/${job.name}`,
