@@ -188,3 +188,26 @@ spec:
   for (let i = 0; i < 50 && processRunning(pid); i++) await sleep(100);
   assert.ok(!processRunning(pid), 'the task was stopped');
 });
+
+test('cancel and --resume of the id of a record inside a run name the run to use instead of "no run"', (_t) => {
+  const home = tempHome();
+  const work = tempDir('dvm-work-');
+  dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
+  const id = runIdOf(dvmOk(home, ['run', 'pipeline', 'release'], { cwd: work }).stderr);
+  const child = [...runTree<Run & { id: string }>(home, id).values()].find(
+    (r) => r.node === 'release/build',
+  )?.id;
+  assert.ok(child && child !== id);
+  for (const args of [
+    ['cancel', 'run', child],
+    ['run', '--resume', child],
+  ]) {
+    const refused = dvm(home, args, { cwd: work });
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(`DVM_RUN_NOT_FOUND: ${child} is stage release/build of run ${id}, not a run`),
+    );
+    assert.match(refused.stderr, new RegExp(`fix: .*dvm ${args[0]} (run|--resume) ${id}`));
+  }
+});
