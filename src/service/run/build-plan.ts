@@ -1,6 +1,6 @@
 import type { CallbackSpec, PlanNode, TaskSpec } from '../../engine/plan.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
-import type { Placement } from '../../model/api.ts';
+import { type Placement, placementLabel } from '../../model/api.ts';
 import { BUILTIN_ACTION_NAMES } from '../../model/builtin-actions.ts';
 import type { RunLevel } from '../../store/runs.ts';
 import { resolveObjectRef } from '../apply/check-references.ts';
@@ -86,6 +86,15 @@ export class PlanBuilder {
   private async resolve(from: ViewObject, kinds: string[], ref: string, path: string): Promise<ViewObject> {
     const result = await resolveObjectRef(this.view, this.platform.kinds, from.placement, kinds, ref);
     if ('found' in result) return result.found;
+    // An object of the same name applied since in another scope (apply checks only the objects it writes).
+    if ('ambiguous' in result) {
+      const names = result.ambiguous.map((o) => `${o.kind}/${o.name} in ${placementLabel(o.placement)}`);
+      throw new DvmError(
+        'DVM_AMBIGUOUS',
+        `${from.kind}/${from.name} ${path}: "${ref}" matches ${names.length} objects: ${names.join(', ')}`,
+        { fix: `Qualify the reference as DOMAIN/NAME in ${from.kind}/${from.name} and apply it again.` },
+      );
+    }
     throw new DvmError(
       'DVM_REF_NOT_FOUND',
       `${from.kind}/${from.name} ${path}: ${kinds.join(' or ')} "${ref}" no longer resolves`,
