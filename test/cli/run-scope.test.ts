@@ -118,3 +118,24 @@ spec: {pipelines: [{name: x, pipelineRef: ship}]}
   );
   assert.match(run.stderr, /fix: Qualify the reference as DOMAIN\/NAME/);
 });
+
+test('status pipeline NAME shows its latest run also when a job ran it, as the part of that run', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${SAME_NAMES}---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: nightly, ecosystem: eco, domain: d1}
+spec: {runs: ci}
+`,
+  });
+  const direct = runIdOf(dvmOk(home, ['run', 'pipeline', 'ci', '-d', 'd1']).stderr);
+  const byJob = runIdOf(dvmOk(home, ['run', 'job', 'nightly', '-d', 'd1']).stderr);
+  const status = dvmOk(home, ['status', 'pipeline', 'ci', '-d', 'd1']).stdout;
+  assert.match(status, new RegExp(`^run ${byJob}\\.\\d+ \\(in job/nightly run ${byJob}\\)`));
+  assert.match(status, /^pipeline\/ci {2}Succeeded/m);
+  assert.doesNotMatch(status, /nightly {2}Succeeded/, 'the tree is the pipeline, not the job');
+  assert.notEqual(direct, byJob);
+  // The other domain's pipeline of the same name has a run of its own only.
+  assert.equal(dvm(home, ['status', 'pipeline', 'ci', '-d', 'd2']).status, 1);
+});
