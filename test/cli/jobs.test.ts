@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -547,4 +547,15 @@ ${job('none', 'ci')}${job('several', 'two')}${job('unwatched', 'bare')}`,
     applied.stderr,
     /warning: DVM_TRIGGER_INVALID <stdin>:\d+:\d+ Job\/unwatched spec\.trigger: App nopath has no spec\.path/,
   );
+});
+
+test('a --poll-interval past what a timer can wait (24 days) is DVM_USAGE, not a git poll every millisecond', () => {
+  // Bounded: a serve that accepted it would run until killed.
+  const run = spawnSync(process.execPath, [DVM_BIN, 'serve', '--no-api', '--poll-interval', '30d'], {
+    env: { ...process.env, DVM_HOME: tempHome(), NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 5000,
+  });
+  assert.equal(run.status, 2, run.stdout + run.stderr);
+  assert.match(run.stderr, /DVM_USAGE: --poll-interval "30d" is longer than 24d/);
 });

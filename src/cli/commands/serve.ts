@@ -9,6 +9,8 @@ import type { Command } from '../command.ts';
 import { holdLock } from '../hold-lock.ts';
 import { formatDuration } from '../output/run-view.ts';
 
+const MAX_POLL_INTERVAL_MS = 24 * 24 * 3600 * 1000;
+
 function pollIntervalOf(value: string | undefined): number {
   if (value === undefined) return 1000;
   let ms: number;
@@ -21,6 +23,11 @@ function pollIntervalOf(value: string | undefined): number {
   if (ms <= 0)
     throw new DvmError('DVM_USAGE', `--poll-interval must be a positive duration, not "${value}"`, {
       fix: 'Pass e.g. --poll-interval 500ms, 1s or 1m.',
+    });
+  // A timer waits at most 2^31 - 1 ms; Node runs a longer one after 1 ms, which would poll git without pause.
+  if (ms > MAX_POLL_INTERVAL_MS)
+    throw new DvmError('DVM_USAGE', `--poll-interval "${value}" is longer than 24d`, {
+      fix: 'Pass at most --poll-interval 24d (commits are usually polled every few seconds).',
     });
   return ms;
 }
@@ -101,7 +108,7 @@ Runs work in the App's path. spec.concurrency decides what a trigger does while 
 skip (drop it), queue (default: one waits, later ones coalesce into it) or cancel-previous (cancel the
 active run, then start the new one).
 
-  --poll-interval DURATION         how often each watched repository's HEAD is read (default 1s)
+  --poll-interval DURATION         how often each watched repository's HEAD is read (default 1s, at most 24d)
 
 Prints one line per event (armed, fired, skipped, run started/finished, errors with codes). The store is
 re-read every ${RELOAD_INTERVAL_MS / 1000} s, so applied, changed or deleted Jobs take effect without a restart.
