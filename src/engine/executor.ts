@@ -110,6 +110,9 @@ export function prepareRun(
     async run(signal: AbortSignal, finalSignal = new AbortController().signal) {
       ex.signal = signal;
       ex.finalSignal = finalSignal;
+      // The records (the root's owner pid above all) are on disk before any task starts: a dvm killed at once
+      // leaves a run the next dvm finds Interrupted, and whose processes it stops.
+      res.runs.flush();
       try {
         await runNode(ex, plan, () => undefined);
       } finally {

@@ -61,7 +61,7 @@ export const ERROR_CODES = {
     http: 422,
     summary: 'A task wrote a result larger than results may be (100 KiB).',
   },
-  DVM_CRON_INVALID: { exit: 1, http: 422, summary: 'A cron schedule does not parse.' },
+  DVM_CRON_INVALID: { exit: 1, http: 422, summary: 'A cron schedule does not parse, or never fires.' },
   DVM_TRIGGER_INVALID: {
     exit: 1,
     http: 422,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -386,4 +386,176 @@ test('one dvm serve per home: a second is DVM_CONFLICT while the first runs, and
   const third = serve(home, cwd);
   await third.waitFor(/serve started/);
   assert.equal(await third.stop('SIGTERM'), 0);
+});
+
+test('the first commit of a repository that had none fires the job', async () => {
+  const home = tempHome();
+  const repo = tempDir('dvm-repo-');
+  git(repo, ['init', '-q']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: web, domain: ci}
+spec: {path: ${repo}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: noop, domain: ci}
+spec: {command: ["true"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: on-commit, domain: ci}
+spec:
+  runs: noop
+  trigger: {watch: app.path, event: commit}
+`,
+  });
+  const server = serve(home, tempDir('dvm-cwd-'));
+  await server.waitFor(/job lab\/ci\/on-commit armed: commits in .* \(no commits yet\)/);
+  git(repo, ['commit', '-q', '--allow-empty', '-m', 'first']);
+  const sha = git(repo, ['rev-parse', 'HEAD']);
+  const run = await until('a Succeeded commit run', () =>
+    jobRuns(home, 'on-commit').find((r) => r.status === 'Succeeded'),
+  );
+  assert.equal(run.commit, sha);
+  assert.equal(await server.stop(), 0);
+});
+
+test('a serve started after one was killed stops the processes of its runs and marks them Interrupted', async () => {
+  const home = tempHome();
+  const repo = tempDir('dvm-repo-');
+  git(repo, ['init', '-q']);
+  git(repo, ['commit', '-q', '--allow-empty', '-m', 'first']);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: web, domain: ci}
+spec: {path: ${repo}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: long, domain: ci}
+spec:
+  shell: echo $$ > "$DVM_RUN_ID.pid"; exec sleep 30
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: deploy, domain: ci}
+spec:
+  runs: long
+  trigger: {watch: app.path, event: commit}
+`,
+  });
+  const first = serve(home, tempDir('dvm-cwd-'));
+  await first.waitFor(/job lab\/ci\/deploy armed/);
+  git(repo, ['commit', '-q', '--allow-empty', '-m', 'second']);
+  const [, id] = await first.waitFor(/job lab\/ci\/deploy run (r\S+) started/);
+  const pid = await until('the task pid', () => {
+    try {
+      return Number(readFileSync(join(repo, `${id}.pid`), 'utf8').trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  await first.stop('SIGKILL');
+  assert.ok(processRunning(pid), 'the task outlives the killed serve');
+  const second = serve(home, tempDir('dvm-cwd-'));
+  await second.waitFor(new RegExp(`run ${id} \\(job lab/ci/deploy\\) Interrupted`));
+  // Nothing else ran dvm meanwhile: the new serve stopped the task itself.
+  await until('the task process to be gone', () => (processRunning(pid) ? undefined : true), 5000);
+  assert.equal(await second.stop(), 0);
+  assert.equal(jobRuns(home, 'deploy')[0].status, 'Interrupted');
+});
+
+test('a schedule no date matches is DVM_CRON_INVALID at apply time, with its line: it would never fire', () => {
+  const home = tempHome();
+  const run = dvm(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: noop, domain: ci}
+spec: {command: ["true"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: leap, domain: ci}
+spec:
+  runs: noop
+  trigger: {schedule: "0 0 31 4,6 *"}
+`,
+  });
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(
+    run.stderr,
+    /DVM_CRON_INVALID <stdin>:19:13 Job\/leap spec\.trigger\.schedule: schedule "0 0 31 4,6 \*" never fires/,
+  );
+});
+
+test('a commit trigger with no App to watch (none, several, one without a path) is applied with a coded warning', () => {
+  const home = tempHome();
+  const job = (name: string, domain: string) => `---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: ${name}, domain: ${domain}}
+spec:
+  runs: ci/noop
+  trigger: {watch: app.path, event: commit}
+`;
+  const applied = dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: two, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: bare, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: noop, domain: ci}
+spec: {command: ["true"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: a, domain: two}
+spec: {path: /tmp}
+---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: b, domain: two}
+spec: {path: /tmp}
+---
+apiVersion: devopsmaestro.io/v1
+kind: App
+metadata: {name: nopath, domain: bare}
+spec: {language: go}
+${job('none', 'ci')}${job('several', 'two')}${job('unwatched', 'bare')}`,
+  });
+  assert.match(
+    applied.stderr,
+    /warning: DVM_REF_NOT_FOUND <stdin>:\d+:\d+ Job\/none spec\.trigger: no App in lab\/ci whose repository the commit trigger watches/,
+  );
+  assert.match(
+    applied.stderr,
+    /warning: DVM_AMBIGUOUS <stdin>:\d+:\d+ Job\/several spec\.trigger: 2 Apps in lab\/two \(a, b\)/,
+  );
+  assert.match(
+    applied.stderr,
+    /warning: DVM_TRIGGER_INVALID <stdin>:\d+:\d+ Job\/unwatched spec\.trigger: App nopath has no spec\.path/,
+  );
+});
+
+test('a --poll-interval past what a timer can wait (24 days) is DVM_USAGE, not a git poll every millisecond', () => {
+  // Bounded: a serve that accepted it would run until killed.
+  const run = spawnSync(process.execPath, [DVM_BIN, 'serve', '--no-api', '--poll-interval', '30d'], {
+    env: { ...process.env, DVM_HOME: tempHome(), NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 5000,
+  });
+  assert.equal(run.status, 2, run.stdout + run.stderr);
+  assert.match(run.stderr, /DVM_USAGE: --poll-interval "30d" is longer than 24d/);
 });

@@ -3,8 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processRunning } from '../../src/actions/testing.ts';
 import { dvm, dvmAsync, dvmOk, tempDir, tempHome } from '../helpers/dvm.ts';
-import { runIdOf, runTree } from '../helpers/runs.ts';
+import { LAB_CI, runIdOf, runTree } from '../helpers/runs.ts';
 
 // `dvm run --resume ID` runs what did not succeed the way the run was asked for: its stages, its App.
 
@@ -141,4 +142,72 @@ spec:
     new RegExp(`^error: DVM_CONFLICT: another dvm \\(pid \\d+\\) is resuming run ${id}`),
   );
   assert.equal((await resuming).status, 1, 'the first resume ran (and failed again: no go file)');
+});
+
+test('--resume with KIND NAME of another object, or --stage where no pipeline runs, is DVM_USAGE, not ignored', (_t) => {
+  const home = tempHome();
+  const work = tempDir('dvm-work-');
+  dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
+  dvmOk(home, ['apply', '-f', '-'], { input: FAIL_ONCE });
+  const first = dvm(home, ['run', 'task', 'fail-once'], { cwd: work });
+  assert.equal(first.status, 1, first.stderr);
+  const id = runIdOf(first.stderr);
+  const other = dvm(home, ['run', 'pipeline', 'release', '--resume', id], { cwd: work });
+  assert.equal(other.status, 2, other.stderr);
+  assert.match(other.stderr, /DVM_USAGE: run \S+ ran task\/fail-once, not pipeline\/release/);
+  assert.equal(JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items.length, 1);
+  // Naming what it ran is fine.
+  writeFileSync(join(work, 'go'), '');
+  assert.equal(dvm(home, ['run', 'task', 'fail-once', '--resume', id], { cwd: work }).status, 0);
+  const staged = dvm(home, ['run', 'task', 'fail-once', '--stage', 'build'], { cwd: work });
+  assert.equal(staged.status, 2, staged.stderr);
+  assert.match(staged.stderr, /DVM_USAGE: --stage build: task\/fail-once runs no pipeline/);
+});
+
+test('a dvm killed as its first task starts leaves a run the next dvm finds Interrupted, its processes stopped', async (_t) => {
+  const home = tempHome();
+  const work = tempDir('dvm-work-');
+  // The task kills the dvm that started it (its parent) at once, before any periodic write of the records.
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: orphan, domain: ci}
+spec:
+  shell: echo $$ > orphan.pid; kill -9 $PPID; exec sleep 30
+`,
+  });
+  const killed = dvm(home, ['run', 'task', 'orphan', '-d', 'ci'], { cwd: work });
+  assert.equal(killed.status, -1, 'dvm was killed');
+  const pid = Number(readFileSync(join(work, 'orphan.pid'), 'utf8').trim());
+  const runs = JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items as Run[];
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    ['Interrupted'],
+  );
+  for (let i = 0; i < 50 && processRunning(pid); i++) await sleep(100);
+  assert.ok(!processRunning(pid), 'the task was stopped');
+});
+
+test('cancel and --resume of the id of a record inside a run name the run to use instead of "no run"', (_t) => {
+  const home = tempHome();
+  const work = tempDir('dvm-work-');
+  dvmOk(home, ['apply', '-f', 'test/fixtures/runs.yaml']);
+  const id = runIdOf(dvmOk(home, ['run', 'pipeline', 'release'], { cwd: work }).stderr);
+  const child = [...runTree<Run & { id: string }>(home, id).values()].find(
+    (r) => r.node === 'release/build',
+  )?.id;
+  assert.ok(child && child !== id);
+  for (const args of [
+    ['cancel', 'run', child],
+    ['run', '--resume', child],
+  ]) {
+    const refused = dvm(home, args, { cwd: work });
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(`DVM_RUN_NOT_FOUND: ${child} is stage release/build of run ${id}, not a run`),
+    );
+    assert.match(refused.stderr, new RegExp(`fix: .*dvm ${args[0]} (run|--resume) ${id}`));
+  }
 });

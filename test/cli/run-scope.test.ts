@@ -70,3 +70,72 @@ test('status pipeline NAME -d D and get runs -d D show the runs of that domain o
     /^ID\s+RUNS\s+ECOSYSTEM\s+DOMAIN\s+STATUS/,
   );
 });
+
+test('a reference that a later object made ambiguous is DVM_AMBIGUOUS at run time, naming both, not "deleted with --force"', () => {
+  const home = tempHome();
+  const pipeline = (domain: string) => `---
+apiVersion: devopsmaestro.io/v1
+kind: Pipeline
+metadata: {name: ship, domain: ${domain}}
+spec: {stages: [{name: s, workflowRef: ci/w}]}
+`;
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: ci, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: ops, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: t, domain: ci}
+spec: {command: ["true"]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: w, domain: ci}
+spec: {tasks: [{name: t, taskRef: t}]}
+${pipeline('ci')}---
+apiVersion: devopsmaestro.io/v1
+kind: Orchestration
+metadata: {name: all, ecosystem: lab}
+spec: {pipelines: [{name: x, pipelineRef: ship}]}
+`,
+  });
+  dvmOk(home, ['run', 'orchestration', 'all']);
+  dvmOk(home, ['apply', '-f', '-'], { input: pipeline('ops') });
+  const run = dvm(home, ['run', 'orchestration', 'all']);
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(
+    run.stderr,
+    /DVM_AMBIGUOUS: Orchestration\/all spec\.pipelines\[0\]\.pipelineRef: "ship" matches 2 objects: Pipeline\/ship in lab\/(ci|ops), Pipeline\/ship in lab\/(ci|ops)/,
+  );
+  assert.match(run.stderr, /fix: Qualify the reference as DOMAIN\/NAME/);
+});
+
+test('status pipeline NAME shows its latest run also when a job ran it, as the part of that run', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${SAME_NAMES}---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: nightly, ecosystem: eco, domain: d1}
+spec: {runs: ci}
+`,
+  });
+  const direct = runIdOf(dvmOk(home, ['run', 'pipeline', 'ci', '-d', 'd1']).stderr);
+  const byJob = runIdOf(dvmOk(home, ['run', 'job', 'nightly', '-d', 'd1']).stderr);
+  const status = dvmOk(home, ['status', 'pipeline', 'ci', '-d', 'd1']).stdout;
+  assert.match(status, new RegExp(`^run ${byJob}\\.\\d+ \\(in job/nightly run ${byJob}\\)`));
+  assert.match(status, /^pipeline\/ci {2}Succeeded/m);
+  assert.doesNotMatch(status, /nightly {2}Succeeded/, 'the tree is the pipeline, not the job');
+  assert.notEqual(direct, byJob);
+  // The other domain's pipeline of the same name has a run of its own only.
+  assert.equal(dvm(home, ['status', 'pipeline', 'ci', '-d', 'd2']).status, 1);
+});

@@ -333,3 +333,60 @@ spec:
   assert.equal(run.status, 1);
   assert.match(run.stderr, /DVM_EXEC_NOT_FOUND/);
 });
+
+test('a stage after a manual stage waits for it: left out with it, and after the stages before it when named', () => {
+  const home = tempHome();
+  const work = mkdtempSync(join(tmpdir(), 'dvm-work-'));
+  const stage = (name: string) =>
+    `apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: t-${name}, domain: ci}
+spec: {shell: 'echo start-${name} >> order.log; sleep 0.3; echo end-${name} >> order.log'}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: w-${name}, domain: ci}
+spec: {tasks: [{name: t, taskRef: t-${name}}]}
+`;
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: ci, ecosystem: lab}
+---
+${['build', 'test', 'deploy', 'smoke'].map(stage).join('---\n')}---
+apiVersion: devopsmaestro.io/v1
+kind: Pipeline
+metadata: {name: cd, domain: ci}
+spec:
+  stages:
+    - {name: build, workflowRef: w-build}
+    - {name: test, workflowRef: w-test, dependsOn: [build]}
+    - {name: deploy, workflowRef: w-deploy, dependsOn: [test], manual: true}
+    - {name: smoke, workflowRef: w-smoke, dependsOn: [deploy]}
+`,
+  });
+  const stagesOf = (stderr: string) =>
+    [...runTree<Run>(home, runIdOf(stderr)).keys()].filter((k) => k.split('/').length === 2);
+  // Without the manual stage, the smoke test of the deployment it did not make does not run either.
+  const plain = dvmOk(home, ['run', 'pipeline', 'cd'], { cwd: work });
+  assert.deepEqual(stagesOf(plain.stderr), ['cd/build', 'cd/test']);
+  assert.doesNotMatch(readFileSync(join(work, 'order.log'), 'utf8'), /smoke/);
+  // Named stages keep the order their dependencies give, through the stages left out.
+  writeFileSync(join(work, 'order.log'), '');
+  const named = dvmOk(home, ['run', 'pipeline', 'cd', '--stage', 'test', '--stage', 'smoke'], {
+    cwd: work,
+  });
+  assert.deepEqual(stagesOf(named.stderr), ['cd/test', 'cd/smoke']);
+  assert.deepEqual(readFileSync(join(work, 'order.log'), 'utf8').trim().split('\n'), [
+    'start-test',
+    'end-test',
+    'start-smoke',
+    'end-smoke',
+  ]);
+  const all = dvmOk(home, ['run', 'pipeline', 'cd', '--include-manual'], { cwd: work });
+  assert.deepEqual(stagesOf(all.stderr), ['cd/build', 'cd/test', 'cd/deploy', 'cd/smoke']);
+});

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { cancelRequestPath } from '../../service/run/cancel-requests.ts';
-import { reapInterrupted } from '../../service/run/run-service.ts';
+import { notARun, reapInterrupted } from '../../service/run/run-service.ts';
 import { FINAL_STATUSES } from '../../store/runs.ts';
 import type { Command } from '../command.ts';
 
@@ -23,8 +23,7 @@ export const command: Command = {
     const platform = await ctx.platform();
     await reapInterrupted(platform.runs);
     const root = platform.runs.get(id);
-    if (!root || root.parentId)
-      throw new DvmError('DVM_RUN_NOT_FOUND', `no run "${id}"`, { fix: 'Run `dvm get runs` to list runs.' });
+    if (!root || root.parentId) throw notARun(root, id, 'cancel');
     if (FINAL_STATUSES.has(root.status)) {
       ctx.io.stdout.write(`run ${id} already ended: ${root.status}\n`);
       return 0;

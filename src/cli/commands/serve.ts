@@ -9,6 +9,8 @@ import type { Command } from '../command.ts';
 import { holdLock } from '../hold-lock.ts';
 import { formatDuration } from '../output/run-view.ts';
 
+const MAX_POLL_INTERVAL_MS = 24 * 24 * 3600 * 1000;
+
 function pollIntervalOf(value: string | undefined): number {
   if (value === undefined) return 1000;
   let ms: number;
@@ -21,6 +23,11 @@ function pollIntervalOf(value: string | undefined): number {
   if (ms <= 0)
     throw new DvmError('DVM_USAGE', `--poll-interval must be a positive duration, not "${value}"`, {
       fix: 'Pass e.g. --poll-interval 500ms, 1s or 1m.',
+    });
+  // A timer waits at most 2^31 - 1 ms; Node runs a longer one after 1 ms, which would poll git without pause.
+  if (ms > MAX_POLL_INTERVAL_MS)
+    throw new DvmError('DVM_USAGE', `--poll-interval "${value}" is longer than 24d`, {
+      fix: 'Pass at most --poll-interval 24d (commits are usually polled every few seconds).',
     });
   return ms;
 }
@@ -40,7 +47,7 @@ function listenOf(value: string | undefined): { host: string; port: number } {
   return { host: match[1] ?? match[2], port };
 }
 
-const short = (sha: string | undefined) => sha?.slice(0, 12) ?? '';
+const short = (sha: string | null | undefined) => sha?.slice(0, 12) ?? '';
 const triggerText = (f: Fired) => (f.trigger === 'commit' ? `commit ${short(f.commit)}` : 'schedule');
 
 /** One log line (without the time) for a scheduler event. */
@@ -49,7 +56,9 @@ function describe(event: SchedulerEvent): string {
     case 'job.armed': {
       const what = [
         event.schedule ? `schedule "${event.schedule}"` : undefined,
-        event.repo ? `commits in ${event.repo} (HEAD ${short(event.head) || 'unreadable'})` : undefined,
+        event.repo
+          ? `commits in ${event.repo} (${event.head === null ? 'no commits yet' : `HEAD ${short(event.head) || 'unreadable'}`})`
+          : undefined,
       ].filter(Boolean);
       return `job ${event.job} armed: ${what.join(' and ')}; concurrency ${event.concurrency}`;
     }
@@ -71,6 +80,8 @@ function describe(event: SchedulerEvent): string {
       return `job ${event.job} run ${event.run} started (${triggerText(event.fired)})`;
     case 'run.finished':
       return `job ${event.job} run ${event.run} ${event.status}${event.durationMs !== undefined ? ` in ${formatDuration(event.durationMs)}` : ''}${event.reason ? ` (${event.reason})` : ''}`;
+    case 'run.interrupted':
+      return `run ${event.run} (${event.what}) Interrupted: its dvm process${event.pid ? ` ${event.pid}` : ''} ended before it finished; its processes were stopped (dvm run --resume ${event.run} runs what did not succeed)`;
     case 'error': {
       const { error } = event;
       const where = [event.job ? `job ${event.job}` : undefined, error.location.path]
@@ -90,14 +101,14 @@ Arms every Job in the store (only those of -e/-d when given; the context is not 
   trigger.schedule: CRON           cron, 5 fields, or 6 with seconds first ("*/10 * * * * *")
   trigger: {watch: app.path,       each new HEAD commit of the App's git repository (spec.app, else
             event: commit}         the only App of the job's domain); commits made while serve is down
-                                   do not fire
+                                   do not fire; in a repository without commits, the first one does
   trigger.manual: true, or none    never fires: run it with dvm run job NAME
 
 Runs work in the App's path. spec.concurrency decides what a trigger does while a run of the job is active:
 skip (drop it), queue (default: one waits, later ones coalesce into it) or cancel-previous (cancel the
 active run, then start the new one).
 
-  --poll-interval DURATION         how often each watched repository's HEAD is read (default 1s)
+  --poll-interval DURATION         how often each watched repository's HEAD is read (default 1s, at most 24d)
 
 Prints one line per event (armed, fired, skipped, run started/finished, errors with codes). The store is
 re-read every ${RELOAD_INTERVAL_MS / 1000} s, so applied, changed or deleted Jobs take effect without a restart.

@@ -31,8 +31,10 @@ export const command: Command = {
     let rootId = id;
     if (what !== 'run') {
       const info = platform.kinds.require(what);
+      // Its latest run, also as part of another (a pipeline a job or an orchestration ran).
       const [latest] = platform.runs.list({
         ...(await runsOf(platform, info, id, await ctx.scope())),
+        roots: false,
         limit: 1,
       });
       if (!latest)
@@ -53,10 +55,14 @@ export const command: Command = {
       ctx.io.stdout.write(
         `${JSON.stringify({ apiVersion: 'devopsmaestro.io/v1', kind: 'RunList', items: tree }, null, 2)}\n`,
       );
-    else
+    else {
+      // A part of a run: how that run was triggered, and which it is.
+      const top = root.parentId ? (platform.runs.get(root.rootId) ?? root) : root;
+      const part = top === root ? '' : ` (in ${top.kind.toLowerCase()}/${top.name} run ${top.id})`;
       ctx.io.stdout.write(
-        `run ${root.id}  trigger: ${root.trigger ?? 'manual'}${root.commit ? `  commit: ${root.commit}` : ''}  started: ${root.startedAt ?? '-'}\n${renderRunTree(tree)}`,
+        `run ${root.id}${part}  trigger: ${top.trigger ?? 'manual'}${top.commit ? `  commit: ${top.commit}` : ''}  started: ${root.startedAt ?? '-'}\n${renderRunTree(tree)}`,
       );
+    }
     return 0;
   },
 };

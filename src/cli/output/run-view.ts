@@ -126,10 +126,11 @@ export async function createRunView(mode: RunViewMode, io: CommandIo): Promise<R
 export function renderRunTree(records: RunRecord[]): string {
   const depth = new Map<string, number>();
   const lines: string[] = [];
-  for (const run of records) {
-    const d = run.parentId ? (depth.get(run.parentId) ?? 0) + 1 : 0;
+  for (const [i, run] of records.entries()) {
+    // The first record is the top of what is shown: a whole run, or a part of one (a pipeline a job ran).
+    const d = i > 0 && run.parentId ? (depth.get(run.parentId) ?? 0) + 1 : 0;
     depth.set(run.id, d);
-    const label = run.parentId ? run.node.split('/').pop() : `${run.kind.toLowerCase()}/${run.name}`;
+    const label = d > 0 ? run.node.split('/').pop() : `${run.kind.toLowerCase()}/${run.name}`;
     const details = [
       run.reason,
       run.cacheNote,

@@ -125,7 +125,8 @@ export async function applyDocuments(
   for (const pending of sorted) {
     await checkReferences(pending, view, kinds, problems);
     await checkExecution(pending, view, kinds, problems);
-    if (!pending.via) warnings.push(...hostWarnings(pending, host), ...triggerWarnings(pending));
+    if (!pending.via)
+      warnings.push(...hostWarnings(pending, host), ...(await triggerWarnings(pending, view, kinds)));
   }
   if (problems.size > 0)
     throw aggregateError(

@@ -1,4 +1,3 @@
-import { Cron } from 'croner';
 import { splitCommand } from '../../actions/builtin/argv.ts';
 import { resultRefsOf } from '../../engine/results.ts';
 import { shellReferenceContexts } from '../../engine/shell-refs.ts';
@@ -6,7 +5,8 @@ import { parseWhen } from '../../engine/when.ts';
 import { isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
 import { formatPath } from '../../model/path.ts';
-import { CRON_MODE, readTriggers } from '../jobs/triggers.ts';
+import { commitTriggerProblem } from '../jobs/job-app.ts';
+import { cronProblem, readTriggers } from '../jobs/triggers.ts';
 import type { View } from '../view.ts';
 import { checkDependencyArgv } from './check-dependency.ts';
 import { checkFinally } from './check-finally.ts';
@@ -21,13 +21,12 @@ const objects = (value: unknown): Spec[] => (Array.isArray(value) ? value.filter
 
 function checkCron(pending: Pending, problems: ProblemList, value: unknown, path: (string | number)[]): void {
   if (typeof value !== 'string') return;
-  try {
-    new Cron(value, { paused: true, mode: CRON_MODE });
-  } catch (error) {
+  const problem = cronProblem(value);
+  if (problem) {
     problems.add(pending.doc, labelOf(pending.object), path, {
       code: 'DVM_CRON_INVALID',
-      message: `schedule "${value}" does not parse: ${(error as Error).message}`,
-      fix: 'Use five fields (minute hour day-of-month month day-of-week, like "0 * * * *"), or six with seconds first.',
+      message: problem,
+      fix: 'Use five fields (minute hour day-of-month month day-of-week, like "0 * * * *"), or six with seconds first, that some date matches.',
     });
   }
 }
@@ -180,17 +179,24 @@ export async function checkExecution(
 }
 
 /**
- * Warnings (not errors: the model keeps triggers such as `event: unhealthy` that `dvm serve` cannot arm yet) about
- * a Job trigger serve would not arm, shaped like apply's errors: CODE FILE:LINE:COLUMN Kind/name PATH: message.
+ * Warnings (not errors: the model keeps triggers such as `event: unhealthy` that `dvm serve` cannot arm yet, and
+ * the App a commit trigger watches may be applied later) about a Job trigger serve would not arm, shaped like
+ * apply's errors: CODE FILE:LINE:COLUMN Kind/name PATH: message.
  */
-export function triggerWarnings(pending: Pending): string[] {
+export async function triggerWarnings(pending: Pending, view: View, kinds: KindRegistry): Promise<string[]> {
   if (pending.info.kind !== 'Job') return [];
   const spec = (pending.effective.spec ?? {}) as Spec;
-  return readTriggers(spec)
-    .problems.filter((problem) => problem.code !== 'DVM_CRON_INVALID') // an error, reported by checkExecution
-    .map((problem) => {
-      const path = (problem.location.path ?? 'spec.trigger').split('.');
-      const { line, column } = pending.doc.locate(path);
-      return `${problem.code} ${pending.doc.file}:${line}:${column} ${labelOf(pending.object)} ${formatPath(path)}: ${problem.message} (dvm run job still runs it by hand)`;
-    });
+  const triggers = readTriggers(spec);
+  const problems = triggers.problems.filter((problem) => problem.code !== 'DVM_CRON_INVALID'); // an error, reported by checkExecution
+  if (triggers.commit && !triggers.manual) {
+    const problem = await commitTriggerProblem(view, kinds, pending.placement, spec);
+    if (problem) problems.push(problem);
+  }
+  return problems.map((problem) => {
+    // A path the document does not have (spec.app left out) is shown at the trigger.
+    const at = problem.location.path ?? 'spec.trigger';
+    const path = (at === 'spec.app' && typeof spec.app !== 'string' ? 'spec.trigger' : at).split('.');
+    const { line, column } = pending.doc.locate(path);
+    return `${problem.code} ${pending.doc.file}:${line}:${column} ${labelOf(pending.object)} ${formatPath(path)}: ${problem.message} (dvm run job still runs it by hand)`;
+  });
 }

@@ -15,9 +15,9 @@ export type SchedulerEvent =
       job: string;
       concurrency: ConcurrencyPolicy;
       schedule?: string;
-      /** The watched repository and its HEAD when the watch began. */
+      /** The watched repository and its HEAD when the watch began (null: no commits yet). */
       repo?: string;
-      head?: string;
+      head?: string | null;
     }
   | { type: 'job.manual'; job: string }
   | { type: 'job.disarmed'; job: string; reason: 'deleted' | 'changed' }
@@ -33,6 +33,14 @@ export type SchedulerEvent =
       status: RunStatus;
       reason?: string;
       durationMs?: number;
+    }
+  | {
+      /** A run whose dvm process died (a killed serve, say), found at start: its processes were stopped. */
+      type: 'run.interrupted';
+      run: string;
+      /** What it ran, like `job lab/ci/deploy`. */
+      what: string;
+      pid?: number;
     }
   | { type: 'error'; job?: string; error: DvmError };
 

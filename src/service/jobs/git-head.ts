@@ -11,15 +11,20 @@ function gitEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The commit HEAD points at in the repository at `dir` (`git -C DIR rev-parse --verify HEAD`, argv, no shell). */
-export function readHead(dir: string): Promise<string> {
+/**
+ * The commit HEAD points at in the repository at `dir` (`git -C DIR rev-parse --verify -q HEAD`, argv, no shell),
+ * or `null` in a repository without commits yet (an unborn HEAD: git exits 1 without a word there, and 128 with
+ * its reason when `dir` is no repository).
+ */
+export function readHead(dir: string): Promise<string | null> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
-      ['-C', dir, 'rev-parse', '--verify', 'HEAD'],
+      ['-C', dir, 'rev-parse', '--verify', '-q', 'HEAD'],
       { env: gitEnv(), timeout: GIT_TIMEOUT_MS, encoding: 'utf8' },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout.trim());
+        if (error.code === 1 && !error.killed && stderr.trim() === '') return resolve(null);
         const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
         const detail = (stderr.trim().split('\n').pop() ?? '') || error.message;
         reject(
@@ -29,7 +34,7 @@ export function readHead(dir: string): Promise<string> {
             {
               fix: missing
                 ? 'Install git: a commit trigger reads the repository with it.'
-                : "Point the App's spec.path at a git repository with at least one commit.",
+                : "Point the App's spec.path at a git repository.",
             },
           ),
         );
@@ -49,31 +54,31 @@ export interface HeadWatcherHandlers {
 /**
  * Polls a repository's HEAD and calls back when it moves to another commit. The baseline is the HEAD given
  * (a re-armed job keeps the one it had seen), else the first successful read: commits made before the
- * watcher started do not fire.
+ * watcher started do not fire. In a repository without commits the baseline is `null`, so the first one fires.
  */
 export class HeadWatcher {
   private readonly dir: string;
   private readonly intervalMs: number;
   private readonly handlers: HeadWatcherHandlers;
-  private head: string | undefined;
+  private head: string | null | undefined;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(dir: string, intervalMs: number, handlers: HeadWatcherHandlers, baseline?: string) {
+  constructor(dir: string, intervalMs: number, handlers: HeadWatcherHandlers, baseline?: string | null) {
     this.dir = dir;
     this.intervalMs = intervalMs;
     this.handlers = handlers;
     this.head = baseline;
   }
 
-  /** The last HEAD read (undefined until one read succeeded). */
-  get current(): string | undefined {
+  /** The last HEAD read (null: no commits yet; undefined until one read succeeded). */
+  get current(): string | null | undefined {
     return this.head;
   }
 
-  /** Reads the baseline, then polls every interval; returns the baseline HEAD (undefined when unreadable). */
-  async start(): Promise<string | undefined> {
+  /** Reads the baseline, then polls every interval; returns it (null: no commits yet; undefined: unreadable). */
+  async start(): Promise<string | null | undefined> {
     await this.poll();
     this.schedule();
     return this.head;
@@ -96,7 +101,7 @@ export class HeadWatcher {
   }
 
   private async poll(): Promise<void> {
-    let sha: string;
+    let sha: string | null;
     try {
       sha = await readHead(this.dir);
     } catch (error) {
@@ -109,6 +114,6 @@ export class HeadWatcher {
     if (this.stopped) return;
     const previous = this.head;
     this.head = sha;
-    if (previous !== undefined && previous !== sha) this.handlers.onCommit(sha);
+    if (previous !== undefined && sha !== null && previous !== sha) this.handlers.onCommit(sha);
   }
 }

@@ -1,5 +1,6 @@
 import { DvmError } from '../../errors/dvm-error.ts';
 import { type Placement, placementLabel } from '../../model/api.ts';
+import type { KindRegistry } from '../../model/kind-registry.ts';
 import type { StoredObject } from '../../store/store.ts';
 import { resolveObjectRef } from '../apply/check-references.ts';
 import type { Platform } from '../platform.ts';
@@ -55,9 +56,14 @@ export async function resolveJobApp(
   const domain = { ecosystem: job.placement.ecosystem, domain: job.placement.domain };
   const apps = await platform.store.list({ kinds: ['App'], placement: domain });
   if (apps.length === 1) return appOf(apps[0]);
+  throw noSingleApp(domain, apps);
+}
+
+// None or several Apps in the job's domain, for a commit trigger without spec.app.
+function noSingleApp(domain: Placement, apps: { name: string }[]): DvmError {
   const where = placementLabel(domain);
   if (apps.length === 0) {
-    throw new DvmError(
+    return new DvmError(
       'DVM_REF_NOT_FOUND',
       `no App in ${where} whose repository the commit trigger watches`,
       {
@@ -66,9 +72,44 @@ export async function resolveJobApp(
       },
     );
   }
-  throw new DvmError(
+  const names = apps.map((a) => a.name).sort();
+  return new DvmError(
     'DVM_AMBIGUOUS',
-    `${apps.length} Apps in ${where} (${apps.map((a) => a.name).join(', ')}): which repository does the commit trigger watch?`,
-    { fix: `Set spec.app to one of: ${apps.map((a) => a.name).join(', ')}.`, path: 'spec.app' },
+    `${apps.length} Apps in ${where} (${names.join(', ')}): which repository does the commit trigger watch?`,
+    { fix: `Set spec.app to one of: ${names.join(', ')}.`, path: 'spec.app' },
   );
+}
+
+/** A commit trigger's App without spec.path: there is no repository to watch. */
+export function noRepository(app: string): DvmError {
+  return new DvmError('DVM_TRIGGER_INVALID', `App ${app} has no spec.path: no repository to watch`, {
+    fix: "Set the App's spec.path to its git repository.",
+    path: 'spec.trigger',
+  });
+}
+
+/**
+ * Why `dvm serve` could not arm the commit trigger of a Job being applied (`view`: the batch over the store): no
+ * App in its domain or several (without spec.app), or an App without spec.path. A spec.app naming nothing is a
+ * reference error of apply, not repeated here.
+ */
+export async function commitTriggerProblem(
+  view: View,
+  kinds: KindRegistry,
+  placement: Placement,
+  spec: Record<string, unknown>,
+): Promise<DvmError | undefined> {
+  let app: { name: string; effective: StoredObject['effective'] } | undefined;
+  if (typeof spec.app === 'string') {
+    const found = await resolveObjectRef(view, kinds, placement, ['App'], spec.app);
+    if (!('found' in found)) return undefined;
+    app = found.found;
+  } else {
+    const domain = { ecosystem: placement.ecosystem, domain: placement.domain };
+    const apps = await view.findAll('App', undefined, domain);
+    if (apps.length !== 1) return noSingleApp(domain, apps);
+    app = apps[0];
+  }
+  const path = (app.effective.spec as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' && path !== '' ? undefined : noRepository(app.name);
 }

@@ -3,10 +3,10 @@ import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { objectKey, type Placement, placementLabel } from '../../model/api.ts';
 import type { StoredObject } from '../../store/store.ts';
 import type { Platform } from '../platform.ts';
-import { prepare } from '../run/run-service.ts';
+import { prepare, reapInterrupted } from '../run/run-service.ts';
 import type { Fired, SchedulerEvent, SchedulerListener } from './events.ts';
 import { HeadWatcher } from './git-head.ts';
-import { type JobApp, resolveJobApp } from './job-app.ts';
+import { type JobApp, noRepository, resolveJobApp } from './job-app.ts';
 import {
   type ConcurrencyPolicy,
   concurrencyOf,
@@ -99,6 +99,21 @@ export class JobScheduler {
 
   /** Loads and arms the Jobs, then keeps re-reading the store. */
   async start(): Promise<void> {
+    // The runs of a serve that was killed: their commands keep running until some dvm stops them, which
+    // should not wait for the next trigger or command.
+    try {
+      for (const root of await reapInterrupted(this.platform.runs)) {
+        const where = placementLabel({ ecosystem: root.ecosystem, domain: root.domain });
+        this.emit({
+          type: 'run.interrupted',
+          run: root.id,
+          what: `${root.kind.toLowerCase()} ${where ? `${where}/` : ''}${root.name}`,
+          pid: root.pid,
+        });
+      }
+    } catch (error) {
+      this.emit({ type: 'error', error: asDvmError(error) });
+    }
     this.reloading = this.reload();
     await this.reloading;
     this.reloading = undefined;
@@ -201,14 +216,7 @@ export class JobScheduler {
         problems.push(asDvmError(error));
       }
     }
-    if (triggers.commit && app && !app.path) {
-      problems.push(
-        new DvmError('DVM_TRIGGER_INVALID', `App ${app.name} has no spec.path: no repository to watch`, {
-          fix: "Set the App's spec.path to its git repository.",
-          path: 'spec.trigger',
-        }),
-      );
-    }
+    if (triggers.commit && app && !app.path) problems.push(noRepository(app.name));
     const want = {
       key: objectKey('Job', job.placement, job.name),
       label: `${placementLabel(job.placement)}/${job.name}`,
@@ -237,7 +245,7 @@ export class JobScheduler {
       this.emit({ type: 'job.manual', job: job.label });
       return;
     }
-    let head: string | undefined;
+    let head: string | null | undefined;
     if (job.commit && job.app?.path) {
       job.watcher = new HeadWatcher(
         job.app.path,

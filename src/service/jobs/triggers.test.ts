@@ -43,6 +43,13 @@ const CASES: {
     codes: ['DVM_CRON_INVALID'],
   },
   {
+    name: 'a schedule no date matches (February 30) is refused: it would never fire',
+    trigger: { schedule: '0 0 30 2 *' },
+    manual: false,
+    commit: false,
+    codes: ['DVM_CRON_INVALID'],
+  },
+  {
     name: 'commit on app.path',
     trigger: { watch: 'app.path', event: 'commit' },
     manual: false,

@@ -4,6 +4,21 @@ import { DvmError } from '../../errors/dvm-error.ts';
 /** Cron patterns dvm accepts: five fields, or six with seconds first (croner's mode of that name). */
 export const CRON_MODE = '5-or-6-parts';
 
+/**
+ * Why a cron pattern cannot be armed: it does not parse, or no date matches it (`0 0 30 2 *`, February 30),
+ * so it would never fire; undefined when it is fine.
+ */
+export function cronProblem(pattern: string): string | undefined {
+  let cron: Cron;
+  try {
+    cron = new Cron(pattern, { paused: true, mode: CRON_MODE });
+  } catch (error) {
+    return `schedule "${pattern}" does not parse: ${(error as Error).message}`;
+  }
+  if (!cron.nextRun()) return `schedule "${pattern}" never fires: no date matches it`;
+  return undefined;
+}
+
 /** What a Job's `spec.trigger` arms, and the problems that keep part of it from being armed. */
 export interface JobTriggers {
   /** No trigger arms the job: it runs only by hand (`dvm run job`). */
@@ -28,19 +43,14 @@ export function readTriggers(spec: Spec): JobTriggers {
   if (trigger.manual === true) return { ...result, manual: true };
   const { schedule, event, watch } = trigger;
   if (typeof schedule === 'string') {
-    try {
-      new Cron(schedule, { paused: true, mode: CRON_MODE });
-      result.schedule = schedule;
-    } catch (error) {
+    const problem = cronProblem(schedule);
+    if (!problem) result.schedule = schedule;
+    else {
       result.problems.push(
-        new DvmError(
-          'DVM_CRON_INVALID',
-          `schedule "${schedule}" does not parse: ${(error as Error).message}`,
-          {
-            fix: 'Use five fields (minute hour day-of-month month day-of-week), or six with seconds first.',
-            path: 'spec.trigger.schedule',
-          },
-        ),
+        new DvmError('DVM_CRON_INVALID', problem, {
+          fix: 'Use five fields (minute hour day-of-month month day-of-week), or six with seconds first, that some date matches.',
+          path: 'spec.trigger.schedule',
+        }),
       );
     }
   }

@@ -1,6 +1,6 @@
 import type { CallbackSpec, PlanNode, TaskSpec } from '../../engine/plan.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
-import type { Placement } from '../../model/api.ts';
+import { type Placement, placementLabel } from '../../model/api.ts';
 import { BUILTIN_ACTION_NAMES } from '../../model/builtin-actions.ts';
 import type { RunLevel } from '../../store/runs.ts';
 import { resolveObjectRef } from '../apply/check-references.ts';
@@ -51,6 +51,7 @@ export class PlanBuilder {
   private readonly platform: Platform;
   private readonly view: View;
   private readonly selection: StageSelection;
+  private hasPipeline = false;
 
   constructor(platform: Platform, selection: StageSelection = {}) {
     this.platform = platform;
@@ -68,12 +69,32 @@ export class PlanBuilder {
     }
     const stored = await findObject(this.platform.store, info, name, scope);
     const object = await this.view.find(stored.kind, stored.placement, stored.name);
-    return this.node(object as ViewObject, '', stored.name);
+    const plan = await this.node(object as ViewObject, '', stored.name);
+    const stages = this.selection.stages ?? [];
+    if (stages.length > 0 && !this.hasPipeline) {
+      throw new DvmError(
+        'DVM_USAGE',
+        `--stage ${stages.join(', ')}: ${stored.kind.toLowerCase()}/${stored.name} runs no pipeline`,
+        {
+          fix: 'Leave out --stage: it picks stages of a pipeline (or of the pipelines a job or orchestration runs).',
+        },
+      );
+    }
+    return plan;
   }
 
   private async resolve(from: ViewObject, kinds: string[], ref: string, path: string): Promise<ViewObject> {
     const result = await resolveObjectRef(this.view, this.platform.kinds, from.placement, kinds, ref);
     if ('found' in result) return result.found;
+    // An object of the same name applied since in another scope (apply checks only the objects it writes).
+    if ('ambiguous' in result) {
+      const names = result.ambiguous.map((o) => `${o.kind}/${o.name} in ${placementLabel(o.placement)}`);
+      throw new DvmError(
+        'DVM_AMBIGUOUS',
+        `${from.kind}/${from.name} ${path}: "${ref}" matches ${names.length} objects: ${names.join(', ')}`,
+        { fix: `Qualify the reference as DOMAIN/NAME in ${from.kind}/${from.name} and apply it again.` },
+      );
+    }
     throw new DvmError(
       'DVM_REF_NOT_FOUND',
       `${from.kind}/${from.name} ${path}: ${kinds.join(' or ')} "${ref}" no longer resolves`,
@@ -199,6 +220,7 @@ export class PlanBuilder {
   }
 
   private async stages(pipeline: ViewObject, spec: Spec, path: string): Promise<PlanNode[]> {
+    this.hasPipeline = true;
     const { stages: only, includeManual } = this.selection;
     const list = Array.isArray(spec.stages) ? (spec.stages as Spec[]) : [];
     const known = list.map((s) => String(s.name));
@@ -209,10 +231,32 @@ export class PlanBuilder {
         });
       }
     }
-    const chosen = list.filter((s) =>
-      only ? only.includes(String(s.name)) : includeManual || s.manual !== true,
-    );
+    const depsOf = new Map(list.map((s) => [String(s.name), (s.dependsOn as string[]) ?? []]));
+    // Without --stage: the stages that are not manual (all with --include-manual), less those that wait for a
+    // stage left out, as a job that needs a manual one waits for it in GitLab; with --stage: the stages named.
+    const runs = new Map<string, boolean>();
+    const included = (name: string): boolean => {
+      const known = runs.get(name);
+      if (known !== undefined) return known;
+      runs.set(name, false); // a cycle (refused at apply) ends here
+      const stage = list.find((s) => String(s.name) === name);
+      const result =
+        stage !== undefined &&
+        (includeManual || stage.manual !== true) &&
+        (depsOf.get(name) ?? []).every(included);
+      runs.set(name, result);
+      return result;
+    };
+    const chosen = list.filter((s) => (only ? only.includes(String(s.name)) : included(String(s.name))));
     const names = new Set(chosen.map((s) => String(s.name)));
+    // A stage waits for the stages of this run it depends on, also through stages left out (--stage test
+    // --stage smoke, where smoke depends on deploy and deploy on test: smoke after test).
+    const waitsFor = (name: string, seen = new Set<string>()): string[] =>
+      (depsOf.get(name) ?? []).flatMap((d) => {
+        if (seen.has(d)) return [];
+        seen.add(d);
+        return names.has(d) ? [d] : waitsFor(d, seen);
+      });
     return Promise.all(
       chosen.map(async (stage) => {
         const ref = String(stage.workflowRef ?? stage.workflow);
@@ -222,8 +266,8 @@ export class PlanBuilder {
           ref,
           `spec.stages[${String(stage.name)}].workflowRef`,
         );
-        // Dependencies on stages left out of this run count as met.
-        const dependsOn = ((stage.dependsOn as string[]) ?? []).filter((d) => names.has(d));
+        // Stages left out that it depends on (and none of this run behind them) count as met.
+        const dependsOn = [...new Set(waitsFor(String(stage.name)))];
         const node = await this.node(workflow, path, String(stage.name), { dependsOn });
         return { ...node, level: 'stage' as RunLevel };
       }),

@@ -97,6 +97,30 @@ export async function reapInterrupted(runs: RunStore, now = new Date()): Promise
   return reaped;
 }
 
+/**
+ * The error for an id `dvm cancel run` or `dvm run --resume` cannot take: no record has it, or it is a record inside
+ * a run (a stage, a task), which names the run to use instead.
+ */
+export function notARun(record: RunRecord | undefined, id: string, verb: 'cancel' | 'resume'): DvmError {
+  if (!record) {
+    return verb === 'cancel'
+      ? new DvmError('DVM_RUN_NOT_FOUND', `no run "${id}"`, { fix: 'Run `dvm get runs` to list runs.' })
+      : new DvmError('DVM_RUN_NOT_FOUND', `no run "${id}" to resume`, {
+          fix: 'Pick a run id from `dvm get runs`.',
+        });
+  }
+  return new DvmError(
+    'DVM_RUN_NOT_FOUND',
+    `${id} is ${record.level} ${record.node} of run ${record.rootId}, not a run`,
+    {
+      fix:
+        verb === 'cancel'
+          ? `Cancel the whole run: dvm cancel run ${record.rootId}.`
+          : `Resume the whole run (only what did not succeed runs again): dvm run --resume ${record.rootId}.`,
+    },
+  );
+}
+
 /** Notification URLs from `$DVM_HOME/config.yaml` (`notify: {slack: {url}, alert: {url}, team: {url}}`), overridable by env. */
 export async function loadNotifyConfig(
   home: string,
@@ -170,15 +194,24 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   let options = optionsOf(request);
   if (request.resume) {
     const previous = platform.runs.get(request.resume);
-    if (!previous || previous.parentId) {
-      throw new DvmError('DVM_RUN_NOT_FOUND', `no run "${request.resume}" to resume`, {
-        fix: 'Pick a run id from `dvm get runs`.',
-      });
-    }
+    if (!previous || previous.parentId) throw notARun(previous, request.resume, 'resume');
     if (!FINAL_STATUSES.has(previous.status)) {
       throw new DvmError('DVM_CONFLICT', `run ${previous.id} is still ${previous.status}`, {
         fix: 'Wait for it, or cancel it with `dvm cancel run ID`.',
       });
+    }
+    // `dvm run KIND NAME --resume ID` must name what the run ran: anything else would be ignored.
+    if (request.kind && request.name) {
+      const asked = platform.kinds.require(request.kind).kind;
+      if (asked !== previous.kind || request.name !== previous.name) {
+        throw new DvmError(
+          'DVM_USAGE',
+          `run ${previous.id} ran ${previous.kind.toLowerCase()}/${previous.name}, not ${asked.toLowerCase()}/${request.name}`,
+          {
+            fix: `Leave out KIND NAME (dvm run --resume ${previous.id}), or run ${asked.toLowerCase()}/${request.name} without --resume.`,
+          },
+        );
+      }
     }
     resume = new Map(platform.runs.tree(previous.id).map((r) => [r.node, r]));
     kind = previous.kind;

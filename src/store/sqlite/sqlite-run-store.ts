@@ -198,6 +198,9 @@ export class SqliteRunStore implements RunStore {
     const where = ['1 = 1'];
     const params: (string | number)[] = [];
     if (filter.roots !== false) where.push('parent_id IS NULL');
+    // Every level, said so that the runs_by_object index (level, kind, name, created_at) serves the query.
+    else if (filter.kind)
+      where.push(`level IN ('job', 'orchestration', 'pipeline', 'stage', 'workflow', 'task')`);
     // An empty ecosystem or domain asks for runs of objects without one (stored as '').
     for (const column of ['kind', 'name', 'ecosystem', 'domain'] as const) {
       const value = filter[column];
