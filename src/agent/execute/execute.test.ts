@@ -205,3 +205,29 @@ test('closing the agent stops a running follow: its execution is recorded as end
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('an invalid input answer does not echo a secret the value carried (a bearer token, a password in a URL)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const agent = await openAgent(home);
+  try {
+    const bearer = `dvm_0123abcd_${'x'.repeat(43)}`;
+    for (const container of [`web Bearer ${bearer}`, 'https://u:hunter2@example.com/web']) {
+      const answer = await agent.executor.execute(
+        {
+          request_id: `r-${container.length}`,
+          action: 'docker.logs',
+          params: { container },
+          target: { env: 'dev' },
+        },
+        LOCAL_PRINCIPAL,
+      );
+      assert.equal(answer.status, 422);
+      const text = JSON.stringify(answer.body);
+      assert.ok(!text.includes(bearer) && !text.includes('hunter2'), text);
+      assert.match(text, /REDACTED/);
+    }
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

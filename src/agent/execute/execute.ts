@@ -123,7 +123,9 @@ export class ActionExecutor {
       actionName = request.action;
       response = await this.#execute(request, principal, options);
     } catch (error) {
-      response = errorResponse(error);
+      // A refusal may quote what was sent (a schema violation names the value): secrets in it are redacted too.
+      const refused = errorResponse(error);
+      response = { status: refused.status, body: this.#deps.redact(refused.body) as Record<string, unknown> };
     }
     this.#deps.observe?.({
       action: actionName,
