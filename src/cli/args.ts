@@ -42,6 +42,7 @@ export const OPTIONS = {
   until: { type: 'string' },
   limit: { type: 'string' },
   'request-id': { type: 'string' },
+  'confirmation-token': { type: 'string' },
   param: { type: 'string', multiple: true },
   server: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
@@ -97,6 +98,7 @@ export type Flags = {
   until?: string;
   limit?: string;
   'request-id'?: string;
+  'confirmation-token'?: string;
   param?: string[];
   server?: string;
   yes?: boolean;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { errorFromBody } from '../../src/agent/client/agent-client.ts';
-import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 test('dvm token create prints the token once; list shows state; revoke refuses it', () => {
   const home = tempHome();
@@ -270,4 +271,43 @@ test('dvm action run lists every invalid input, in-process as through a remote a
       'DVM_ACTION_INPUT_INVALID yy: is not an input of system.info',
     ],
   );
+});
+
+test('dvm action run --confirmation-token runs what a second principal approved (two-person rule), remote and in-process', async () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'), { recursive: true });
+  copyFileSync('examples/policies/two-person-prod.cedar', join(home, 'policies', 'two-person-prod.cedar'));
+  const alice = createToken(home, 'alice', 'operator');
+  const bob = createToken(home, 'bob', 'operator');
+  // No Docker here: an approved request gets past policy and fails connecting, which is all this test needs.
+  const serve = await startServe(home, { DOCKER_HOST: 'unix:///nonexistent/dvm-test.sock' });
+  try {
+    const args = ['action', 'run', 'docker.restart_container', '--param', 'container=web', '--env', 'prod'];
+    for (const [who, env] of [
+      [
+        'alice',
+        { DVM_SERVER: serve.url, DVM_TOKEN: alice, DOCKER_HOST: 'unix:///nonexistent/dvm-test.sock' },
+      ],
+      ['local', { DOCKER_HOST: 'unix:///nonexistent/dvm-test.sock' }],
+    ] as const) {
+      const asked = await dvmAsync(home, [...args, '--yes'], { env });
+      assert.equal(asked.status, 1);
+      assert.match(asked.stderr, /DVM_CONFIRMATION_REQUIRED: .*second principal/);
+      const token = /dvmc_[A-Za-z0-9_-]{43}/.exec(asked.stderr)?.[0] as string;
+      assert.ok(token, asked.stderr);
+      assert.match(asked.stderr, new RegExp(`--confirmation-token ${token}`), 'the fix says how to run it');
+      const approved = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+        token: bob,
+        body: { confirmation_token: token },
+      });
+      assert.equal(approved.status, 200, approved.text);
+      const ran = await dvmAsync(home, [...args, '--confirmation-token', token], { env });
+      assert.doesNotMatch(ran.stderr, /CONFIRMATION/, `${who}: ${ran.stderr}`);
+      assert.match(ran.stderr, /DVM_CONNECTOR_UNAVAILABLE/, `${who}: ${ran.stderr}`);
+      const again = await dvmAsync(home, [...args, '--confirmation-token', token], { env });
+      assert.match(again.stderr, /DVM_CONFIRMATION_INVALID/, 'the token is single use');
+    }
+  } finally {
+    await serve.stop();
+  }
 });

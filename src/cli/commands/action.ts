@@ -11,7 +11,7 @@ import { targetFromFlags } from '../target-flags.ts';
 const USAGE = `Usage:
   dvm action list [-o table|json]
   dvm action run NAME [--param KEY=VALUE …] [--env ENV] [--target KEY=VALUE …] [--dry-run] [--follow]
-                      [--yes] [--timeout 30s] [-o json]
+                      [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [-o json]
 
 Runs a typed action through the one enforcement path: input validation, policy, confirmation, idempotency,
 timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN it asks a remote agent
@@ -20,7 +20,9 @@ timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN i
 --param values are read by the action's input schema: numbers, booleans and JSON lists/objects where the
 schema says so, strings otherwise. --env is the target environment (default dev); policies decide on it:
 write and destructive actions in stage and prod need confirmation, which dvm asks for on a terminal (--yes
-confirms for scripts; the policy must still allow it). --follow streams progress and log lines.`;
+confirms for scripts; the policy must still allow it). Under the two-person rule another principal approves
+the challenge first (POST /v1/confirmations/approve); then run the same action, params and target again with
+--confirmation-token set to the challenge's token. --follow streams progress and log lines.`;
 
 /** Parses `--param k=v` by the type the action's input schema gives `k`. */
 export function paramsOf(pairs: readonly string[], schema: Record<string, unknown>): Record<string, unknown> {
@@ -65,7 +67,7 @@ async function confirm(
       'DVM_CONFIRMATION_REQUIRED',
       `${request.action} in ${request.target.env} needs a second principal to approve it first`,
       {
-        fix: `Ask another operator to check what token ${token} is for (POST /v1/confirmations/lookup) and approve it (POST /v1/confirmations/approve), then run again with the same --param values.`,
+        fix: `Ask another operator to check what token ${token} is for (POST /v1/confirmations/lookup) and approve it (POST /v1/confirmations/approve), then run the same command again with --confirmation-token ${token}.`,
         details: { challenge: details.challenge },
       },
     );
@@ -145,7 +147,18 @@ function printEvent(ctx: CommandContext, type: string, data: Record<string, unkn
 export const command: Command = {
   summary: 'List actions, or run one through policy, confirmation and audit',
   usage: USAGE,
-  flags: ['param', 'env', 'target', 'dry-run', 'follow', 'yes', 'timeout', 'server', 'output'],
+  flags: [
+    'param',
+    'env',
+    'target',
+    'dry-run',
+    'follow',
+    'yes',
+    'confirmation-token',
+    'timeout',
+    'server',
+    'output',
+  ],
   maxArgs: (args) => (args[0] === 'run' ? 2 : 1),
   async run(ctx) {
     const [sub, name] = ctx.positionals;
@@ -207,6 +220,8 @@ function requestOf(
     target: targetFromFlags(ctx.flags.env, ctx.flags.target),
     ...(ctx.flags['dry-run'] ? { dry_run: true } : {}),
     ...(ctx.flags.timeout ? { timeout: ctx.flags.timeout } : {}),
+    // A challenge's token, approved by a second principal (two-person rule) or confirmed ahead.
+    ...(ctx.flags['confirmation-token'] ? { confirmation_token: ctx.flags['confirmation-token'] } : {}),
   };
 }
 
