@@ -179,3 +179,72 @@ async function waitFor(check: () => boolean): Promise<void> {
 async function* chunks(text: string): AsyncIterable<Uint8Array> {
   yield Buffer.from(text);
 }
+
+test('through the API: an event stream ends once its token is revoked (the follow itself runs on)', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const chatty = `dvm-api-revoke-${process.pid}`;
+  docker(
+    'run',
+    '-d',
+    '--name',
+    chatty,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
+  );
+  const viewer = createToken(home, 'revoked-viewer', 'viewer');
+  const admin = createToken(home, 'revoke-admin', 'admin');
+  const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
+  try {
+    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: viewer,
+      body: {
+        request_id: 'revoke-follow',
+        action: 'docker.logs',
+        params: { container: chatty, tail: 0, follow: true },
+        target: { env: 'dev' },
+        timeout: '8s',
+      },
+    });
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    const response = await fetch(new URL(String(accepted.body.events), serve.url), {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    const started = performance.now();
+    let revokedAt = 0;
+    let after = 0;
+    let last = '';
+    for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>)) {
+      last = event.event;
+      if (revokedAt) after++;
+      else if (event.event === 'log') {
+        await dvmAsync(home, ['token', 'revoke', 'revoked-viewer']);
+        revokedAt = performance.now();
+      }
+    }
+    assert.ok(revokedAt > 0, 'a log line came');
+    assert.ok(
+      performance.now() - revokedAt < 3000,
+      `the stream ended ${performance.now() - started} ms after it began`,
+    );
+    assert.notEqual(last, 'completed', 'it ended before the follow did');
+    assert.ok(after < 30, `${after} events after the revocation`);
+    const again = await fetch(new URL(String(accepted.body.events), serve.url), {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    assert.equal(again.status, 401);
+    await again.text();
+    const record = await api(serve.url, 'GET', `/v1/executions/${accepted.body.execution_id}`, {
+      token: admin,
+    });
+    assert.equal(record.body.status, 'running', 'the follow runs on');
+  } finally {
+    await serve.stop();
+    try {
+      docker('rm', '-f', chatty);
+    } catch {}
+  }
+});

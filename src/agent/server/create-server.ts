@@ -15,6 +15,9 @@ import { frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './ss
 /** Default address of `dvm serve`'s API. */
 export const DEFAULT_LISTEN = '127.0.0.1:8700';
 
+/** How often an open event stream checks that its token is still valid (revoked, expired). */
+const SSE_TOKEN_CHECK_MS = 1000;
+
 /** Largest request body the API reads (1 MiB). */
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -243,23 +246,43 @@ export function createAgentServer(
     openEventStream(res);
     metrics.sseClients.inc();
     let closed = false;
+    // The stream lasts as long as its token: once it is revoked or expires, the stream ends (before the next
+    // event, and within a second when none comes); a reconnect is then 401.
+    const authorization = request.headers.authorization;
+    const tokenValid = () => {
+      try {
+        services.tokens.authenticate(authorization);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+    const recheck = setInterval(() => {
+      if (!tokenValid()) finish();
+    }, SSE_TOKEN_CHECK_MS);
+    let unsubscribe = () => {};
     const finish = () => {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
+      clearInterval(recheck);
       metrics.sseClients.dec();
       unsubscribe();
       res.end();
     };
-    const unsubscribe = services.executions.subscribe(
+    unsubscribe = services.executions.subscribe(
       record.id,
       after,
       (event) => {
-        if (!closed) res.write(frameEvent(event));
+        if (closed) return;
+        if (!tokenValid()) return finish();
+        res.write(frameEvent(event));
       },
       () => setImmediate(finish),
     );
+    // Ended while replaying (the token went invalid): the listener added after the replay goes too.
+    if (closed) unsubscribe();
     res.once('close', finish);
   });
 
