@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
-import { dvmAsync, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvmAsync, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 
 const home = tempHome();
@@ -243,6 +244,82 @@ test('through the API: an event stream ends once its token is revoked (the follo
     assert.equal(record.body.status, 'running', 'the follow runs on');
   } finally {
     await serve.stop();
+    try {
+      docker('rm', '-f', chatty);
+    } catch {}
+  }
+});
+
+test('dvm action run --follow through a remote agent that dies resumes once it is back and reports the execution interrupted', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const chatty = `dvm-api-restart-${process.pid}`;
+  docker(
+    'run',
+    '-d',
+    '--name',
+    chatty,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
+  );
+  const restartHome = tempHome();
+  const operator = createToken(restartHome, 'follower', 'operator');
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+  const serve = () => {
+    const child = spawn(process.execPath, [DVM_BIN, 'serve', '--listen', `127.0.0.1:${port}`], {
+      env: { ...process.env, DVM_HOME: restartHome, DOCKER_HOST: TEST_DOCKER_HOST, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new Promise<typeof child>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('agent API listening')) resolve(child);
+      });
+      child.once('exit', (code) => reject(new Error(`dvm serve exited ${code}: ${out}`)));
+    });
+  };
+  const first = await serve();
+  let second: Awaited<ReturnType<typeof serve>> | undefined;
+  try {
+    const following = dvmAsync(
+      restartHome,
+      [
+        'action',
+        'run',
+        'docker.logs',
+        '--param',
+        `container=${chatty}`,
+        '--param',
+        'tail=0',
+        '--param',
+        'follow=true',
+        '--follow',
+        '--timeout',
+        '60s',
+      ],
+      { env: { DVM_SERVER: `http://127.0.0.1:${port}`, DVM_TOKEN: operator } },
+    );
+    await sleep(1500);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    await sleep(1000);
+    second = await serve();
+    const run = await following;
+    assert.match(run.stdout, /^line\d+$/m, 'lines were streamed before the agent died');
+    assert.doesNotMatch(run.stderr, /DVM_INTERNAL/, run.stderr);
+    assert.match(run.stderr, /DVM_EXECUTION_INTERRUPTED/, run.stderr);
+    assert.notEqual(run.status, 0);
+  } finally {
+    for (const child of [first, second]) if (child && child.exitCode === null) child.kill('SIGKILL');
     try {
       docker('rm', '-f', chatty);
     } catch {}

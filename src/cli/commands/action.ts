@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActionDefinition } from '../../actions/action.ts';
 import { AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
-import { DvmError } from '../../errors/dvm-error.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { renderTable } from '../output/table.ts';
 import { targetFromFlags } from '../target-flags.ts';
@@ -128,6 +129,10 @@ function printResult(ctx: CommandContext, body: Record<string, unknown>): void {
     ctx.io.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
   }
 }
+
+// How long --follow keeps trying to resume a broken stream, and how often.
+const FOLLOW_RECONNECT_MS = 15_000;
+const FOLLOW_RETRY_MS = 500;
 
 // Events --follow prints as they come (the end is printed from the result).
 const STREAMED = new Set(['log', 'progress', 'truncated']);
@@ -291,9 +296,40 @@ async function runRemote(ctx: CommandContext, remote: AgentClient, name: string)
     inputSchema: entry.input_schema,
   });
   const follow = async (executionId: string): Promise<ExecuteResponse> => {
-    for await (const event of remote.events(executionId)) {
-      const data = JSON.parse(event.data) as Record<string, unknown>;
-      if (STREAMED.has(event.event)) printEvent(ctx, event.event, data);
+    // A stream that breaks off before the execution's end (the agent restarted, a proxy cut it) is resumed after
+    // the last event received, like EventSource does, for up to FOLLOW_RECONNECT_MS without an answer.
+    let last = 0;
+    let ended = false;
+    let lostSince: number | undefined;
+    while (!ended) {
+      try {
+        for await (const event of remote.events(executionId, last)) {
+          lostSince = undefined;
+          if (event.id && /^\d+$/.test(event.id)) last = Number(event.id);
+          if (event.event === 'completed' || event.event === 'failed') ended = true;
+          const data = JSON.parse(event.data) as Record<string, unknown>;
+          if (STREAMED.has(event.event)) printEvent(ctx, event.event, data);
+        }
+        if (ended) break;
+        // Ended without the execution's end: whether it still runs is asked below.
+        const state = await remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`);
+        if (state.status !== 200 || state.body.status !== 'running') break;
+      } catch (error) {
+        // An answer the agent gave (401 for a revoked token, 404) ends the follow; a lost connection does not.
+        if (isDvmError(error) && error.code !== 'DVM_CONNECTOR_UNAVAILABLE') throw error;
+        lostSince ??= Date.now();
+        if (Date.now() - lostSince > FOLLOW_RECONNECT_MS) {
+          throw new DvmError(
+            'DVM_CONNECTOR_UNAVAILABLE',
+            `lost the connection to the agent while following execution ${executionId} (after event ${last}): ${(error as Error).message}`,
+            {
+              fix: `Check the execution once the agent is back: GET /v1/executions/${executionId} (its events resume with Last-Event-ID: ${last}).`,
+              details: { execution_id: executionId, last_event_id: last },
+            },
+          );
+        }
+      }
+      if (!ended) await sleep(FOLLOW_RETRY_MS);
     }
     return remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`).then((r) => {
       if (r.status !== 200) return r;
