@@ -74,3 +74,21 @@ test('a confirmation shows what it is for: action, version, redacted params, tar
   assert.equal(confirmations.describe(token)?.request_id, 'r-1', 'described whatever its state');
   assert.equal(confirmations.describe('dvmc_unknown'), undefined);
 });
+
+test('a confirmation is approved once: a racing second approver is refused and does not replace the first', () => {
+  const confirmations = new Confirmations(openAgentDb(':memory:'));
+  const carol: Principal = { id: 'token/ca101000', name: 'carol', role: 'operator', via: 'token' };
+  const challenge = confirmations.issue('hash-a', alice, { approval: 'other-principal' });
+  assert.equal(confirmations.approve(challenge.confirmation_token, bob).approved_by, 'bob');
+  assert.throws(() => confirmations.approve(challenge.confirmation_token, carol), {
+    code: 'DVM_CONFIRMATION_INVALID',
+    details: { reason: 'approved' },
+    message: /already approved by bob/,
+  });
+  assert.deepEqual(confirmations.check(challenge.confirmation_token, 'hash-a', alice), { approvedBy: 'bob' });
+  assert.equal(
+    confirmations.approve(challenge.confirmation_token, bob).approved_by,
+    'bob',
+    'the same approver again is no change',
+  );
+});

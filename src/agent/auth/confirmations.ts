@@ -148,7 +148,21 @@ export class Confirmations {
     if (row.principal === approver.id) {
       throw invalid('self-approval', 'a principal cannot approve its own request');
     }
-    statement(this.#db, 'UPDATE confirmations SET approved_by = ? WHERE id = ?').run(approver.name, row.id);
+    // One approval per confirmation: of two approvers racing, the second is refused rather than replacing the
+    // first, so the approval audited as `allowed` is the one the run relies on.
+    const set = statement(
+      this.#db,
+      'UPDATE confirmations SET approved_by = ? WHERE id = ? AND (approved_by IS NULL OR approved_by = ?)',
+    ).run(approver.name, row.id, approver.name);
+    if (Number(set.changes) !== 1) {
+      const current = statement(this.#db, 'SELECT approved_by FROM confirmations WHERE id = ?').get(row.id) as
+        | { approved_by: string | null }
+        | undefined;
+      throw invalid(
+        'approved',
+        `the confirmation was already approved by ${current?.approved_by ?? 'another principal'}`,
+      );
+    }
     return { ...viewOf(row), approved_by: approver.name };
   }
 
