@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,6 +8,7 @@ import type { ActionContext, ActionDefinition } from '../../actions/action.ts';
 import { DEFAULT_ARTIFACT_MAX_BYTES } from '../../actions/artifact.ts';
 import { ActionRegistry } from '../../actions/registry.ts';
 import { openAgent } from '../agent.ts';
+import { approveConfirmation } from '../auth/approvals.ts';
 import { LOCAL_PRINCIPAL, type Principal } from '../auth/principal.ts';
 import type { ExecutionEvent } from './executions.ts';
 
@@ -226,6 +227,43 @@ test('an invalid input answer does not echo a secret the value carried (a bearer
       assert.ok(!text.includes(bearer) && !text.includes('hunter2'), text);
       assert.match(text, /REDACTED/);
     }
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('the run of an approved confirmation names its approver in the allowed audit entry', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  mkdirSync(join(home, 'policies'));
+  copyFileSync('examples/policies/two-person-prod.cedar', join(home, 'policies', 'two-person-prod.cedar'));
+  const write = {
+    name: 'notify.alert',
+    version: '1.0.0',
+    description: 'a write (test)',
+    risk: 'write',
+    inputSchema: { type: 'object', additionalProperties: false, properties: {} },
+    outputSchema: { type: 'object' },
+    async handler() {
+      return { sent: true };
+    },
+  } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(write) });
+  try {
+    const alice: Principal = { id: 'token/a11ce000', name: 'alice', role: 'operator', via: 'token' };
+    const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'operator', via: 'token' };
+    const request = { request_id: 'two-1', action: 'notify.alert', target: { env: 'prod' } };
+    const challenge = await agent.executor.execute(request, alice);
+    assert.equal(challenge.status, 428);
+    const token = (challenge.body.details as { challenge: { confirmation_token: string } }).challenge
+      .confirmation_token;
+    await approveConfirmation(agent, token, bob);
+    const ran = await agent.executor.execute({ ...request, confirmation_token: token }, alice);
+    assert.equal(ran.status, 200, JSON.stringify(ran.body));
+    const allowed = agent.audit
+      .query({ requestId: 'two-1', decision: 'allowed' })
+      .items.find((e) => e.executionId !== undefined);
+    assert.ok(allowed?.reasons?.includes('approved by bob'), JSON.stringify(allowed));
   } finally {
     await agent.close();
     rmSync(home, { recursive: true, force: true });

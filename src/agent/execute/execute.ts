@@ -257,6 +257,8 @@ export class ActionExecutor {
         };
       }
       if (answer.decision !== 'allow') return this.#deny(answer, audit);
+      // Under the two-person rule the run's audit entry names whose approval it used.
+      if (approvedBy) answer = { ...answer, reasons: [...answer.reasons, `approved by ${approvedBy}`] };
       if (!request.dry_run && !confirmations.consume(token, binding)) {
         const error = new DvmError('DVM_CONFIRMATION_INVALID', 'the confirmation token was already used', {
           fix: 'Send the request again without confirmation_token to get a fresh challenge.',
