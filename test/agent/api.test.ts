@@ -616,6 +616,44 @@ test('the two-person rule: a second principal approves; the requester cannot app
   }
 });
 
+test('an approval by a token revoked before the run no longer counts; another principal approves again', async () => {
+  const { copyFileSync, mkdirSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  mkdirSync(join(home, 'policies'), { recursive: true });
+  const file = join(home, 'policies', 'two-person-prod.cedar');
+  copyFileSync(new URL('../../examples/policies/two-person-prod.cedar', import.meta.url), file);
+  try {
+    const body = { action: 'notify.alert', params: { message: 'revoked approver' }, target: { env: 'prod' } };
+    let challenge = await execute(tokens.operator, { ...body, request_id: 'rev-0' });
+    for (let i = 1; i < 50 && challenge.status === 428; i++) {
+      if (
+        (challenge.body.details as { challenge: { approval: string } }).challenge.approval ===
+        'other-principal'
+      )
+        break;
+      await sleep(100); // dvm serve picks the new policy file up within a second
+      challenge = await execute(tokens.operator, { ...body, request_id: `rev-${i}` });
+    }
+    const { confirmation_token } = (challenge.body.details as { challenge: { confirmation_token: string } })
+      .challenge;
+    const approve = (token: string) =>
+      api(serve.url, 'POST', '/v1/confirmations/approve', { token, body: { confirmation_token } });
+    const leaving = createToken(home, 'leaving-admin', 'admin');
+    assert.equal((await approve(leaving)).status, 200);
+    dvmOk(home, ['token', 'revoke', 'leaving-admin']);
+    const before = received.length;
+    const withdrawn = await execute(tokens.operator, { ...body, request_id: 'rev-run', confirmation_token });
+    assert.equal(withdrawn.status, 428, withdrawn.text);
+    assert.equal(received.length, before, 'nothing ran on the withdrawn approval');
+    assert.equal((await approve(tokens.second)).status, 200, 'another principal may approve it now');
+    const ran = await execute(tokens.operator, { ...body, request_id: 'rev-run-2', confirmation_token });
+    assert.equal(ran.status, 200, ran.text);
+    assert.equal(received.length, before + 1);
+  } finally {
+    rmSync(file);
+  }
+});
+
 // Last: its refused approvals would show in the audit queries of the tests above.
 type Operation = {
   parameters?: { name: string; in: string }[];

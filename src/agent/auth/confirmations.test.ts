@@ -1,11 +1,23 @@
 import assert from 'node:assert/strict';
+import type { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { openAgentDb } from '../store/agent-db.ts';
 import { Confirmations } from './confirmations.ts';
 import type { Principal } from './principal.ts';
+import { TokenStore } from './tokens.ts';
 
 const alice: Principal = { id: 'token/a11ce000', name: 'alice', role: 'operator', via: 'token' };
-const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'admin', via: 'token' };
+
+// Approvers hold real tokens: an approval counts while its approver's token is valid.
+function approver(
+  db: DatabaseSync,
+  name: string,
+  options: { ttlMs?: number; now?: () => Date } = {},
+): Principal & { revoke(): void } {
+  const tokens = new TokenStore(db, options.now);
+  const { token } = tokens.create(name, 'admin', options.ttlMs);
+  return { ...tokens.authenticate(`Bearer ${token}`), revoke: () => tokens.revoke(name, 'name') };
+}
 
 test('a confirmation token is bound to its request and principal, single use, and expires', () => {
   let now = new Date('2026-01-01T00:00:00Z');
@@ -16,9 +28,17 @@ test('a confirmation token is bound to its request and principal, single use, an
     code: 'DVM_CONFIRMATION_INVALID',
     message: /different request/,
   });
-  assert.throws(() => confirmations.check(challenge.confirmation_token, 'hash-a', bob), {
-    code: 'DVM_CONFIRMATION_INVALID',
-  });
+  assert.throws(
+    () =>
+      confirmations.check(challenge.confirmation_token, 'hash-a', {
+        ...alice,
+        id: 'token/b0b00000',
+        name: 'bob',
+      }),
+    {
+      code: 'DVM_CONFIRMATION_INVALID',
+    },
+  );
   assert.deepEqual(confirmations.check(challenge.confirmation_token, 'hash-a', alice), {});
   assert.equal(confirmations.consume(challenge.confirmation_token, 'hash-b'), false);
   assert.equal(confirmations.consume(challenge.confirmation_token, 'hash-a'), true);
@@ -37,7 +57,9 @@ test('a confirmation token is bound to its request and principal, single use, an
 });
 
 test('a second principal approves; self-approval is refused', () => {
-  const confirmations = new Confirmations(openAgentDb(':memory:'));
+  const db = openAgentDb(':memory:');
+  const confirmations = new Confirmations(db);
+  const bob = approver(db, 'bob');
   const { confirmation_token: token } = confirmations.issue('h', alice, { approval: 'other-principal' });
   assert.throws(() => confirmations.approve(token, alice), {
     code: 'DVM_CONFIRMATION_INVALID',
@@ -53,7 +75,9 @@ test('a second principal approves; self-approval is refused', () => {
 
 test('a confirmation shows what it is for: action, version, redacted params, target, request id, requester', () => {
   let now = new Date('2026-01-01T00:00:00Z');
-  const confirmations = new Confirmations(openAgentDb(':memory:'), () => now);
+  const db = openAgentDb(':memory:');
+  const confirmations = new Confirmations(db, () => now);
+  const bob = approver(db, 'bob');
   const request = {
     action: 'notify.alert',
     version: '1.0.0',
@@ -76,8 +100,10 @@ test('a confirmation shows what it is for: action, version, redacted params, tar
 });
 
 test('a confirmation is approved once: a racing second approver is refused and does not replace the first', () => {
-  const confirmations = new Confirmations(openAgentDb(':memory:'));
-  const carol: Principal = { id: 'token/ca101000', name: 'carol', role: 'operator', via: 'token' };
+  const db = openAgentDb(':memory:');
+  const confirmations = new Confirmations(db);
+  const bob = approver(db, 'bob');
+  const carol = approver(db, 'carol');
   const challenge = confirmations.issue('hash-a', alice, { approval: 'other-principal' });
   assert.equal(confirmations.approve(challenge.confirmation_token, bob).approved_by, 'bob');
   assert.throws(() => confirmations.approve(challenge.confirmation_token, carol), {
@@ -91,4 +117,29 @@ test('a confirmation is approved once: a racing second approver is refused and d
     'bob',
     'the same approver again is no change',
   );
+});
+
+test('an approval stops counting once its approver is revoked or expired; another principal may then approve', () => {
+  let now = new Date('2026-01-01T00:00:00Z');
+  const db = openAgentDb(':memory:');
+  const confirmations = new Confirmations(db, () => now);
+  const bob = approver(db, 'bob');
+  const carol = approver(db, 'carol', { ttlMs: 60_000, now: () => now });
+  const dave = approver(db, 'dave');
+  const first = confirmations.issue('hash-a', alice, { approval: 'other-principal', ttlMs: 300_000 });
+  confirmations.approve(first.confirmation_token, bob);
+  assert.deepEqual(confirmations.check(first.confirmation_token, 'hash-a', alice), { approvedBy: 'bob' });
+  bob.revoke();
+  assert.deepEqual(confirmations.check(first.confirmation_token, 'hash-a', alice), {}, 'revoked: withdrawn');
+  assert.equal(
+    confirmations.approve(first.confirmation_token, dave).approved_by,
+    'dave',
+    'another may approve',
+  );
+  assert.deepEqual(confirmations.check(first.confirmation_token, 'hash-a', alice), { approvedBy: 'dave' });
+
+  const second = confirmations.issue('hash-b', alice, { approval: 'other-principal', ttlMs: 300_000 });
+  confirmations.approve(second.confirmation_token, carol);
+  now = new Date('2026-01-01T00:02:00Z'); // carol's token expired, the confirmation not
+  assert.deepEqual(confirmations.check(second.confirmation_token, 'hash-b', alice), {}, 'expired: withdrawn');
 });

@@ -44,6 +44,8 @@ interface ConfirmationRow {
   expires_at: string;
   used_at: string | null;
   approved_by: string | null;
+  /** The approver's identity (`token/<id>` or `local`). */
+  approver_id: string | null;
   approval: string | null;
   /** JSON of the ConfirmedRequest (null for challenges issued before it was kept). */
   request: string | null;
@@ -119,7 +121,25 @@ export class Confirmations {
     if (row.principal !== principal.id || row.binding !== binding) {
       throw invalid('binding', 'the confirmation token was issued for a different request or principal');
     }
-    return row.approved_by ? { approvedBy: row.approved_by } : {};
+    if (!row.approved_by) return {};
+    if (this.#approverStillValid(row.approver_id)) return { approvedBy: row.approved_by };
+    // The approver's token was revoked or expired since: the approval is withdrawn, and another may approve.
+    statement(this.#db, 'UPDATE confirmations SET approved_by = NULL, approver_id = NULL WHERE id = ?').run(
+      row.id,
+    );
+    return {};
+  }
+
+  // An approval counts while its approver could still approve: the local principal always; a token while it is
+  // neither revoked nor expired.
+  #approverStillValid(approverId: string | null): boolean {
+    if (approverId === null) return false;
+    if (!approverId.startsWith('token/')) return approverId === 'local';
+    const token = statement(this.#db, 'SELECT revoked_at, expires_at FROM tokens WHERE id = ?').get(
+      approverId.slice('token/'.length),
+    ) as { revoked_at: string | null; expires_at: string | null } | undefined;
+    if (!token || token.revoked_at) return false;
+    return token.expires_at === null || Date.parse(token.expires_at) > this.#now().getTime();
   }
 
   /** Uses the token up; false when another request used it first. */
@@ -152,8 +172,8 @@ export class Confirmations {
     // first, so the approval audited as `allowed` is the one the run relies on.
     const set = statement(
       this.#db,
-      'UPDATE confirmations SET approved_by = ? WHERE id = ? AND (approved_by IS NULL OR approved_by = ?)',
-    ).run(approver.name, row.id, approver.name);
+      'UPDATE confirmations SET approved_by = ?, approver_id = ? WHERE id = ? AND (approved_by IS NULL OR approver_id = ?)',
+    ).run(approver.name, approver.id, row.id, approver.id);
     if (Number(set.changes) !== 1) {
       const current = statement(this.#db, 'SELECT approved_by FROM confirmations WHERE id = ?').get(row.id) as
         | { approved_by: string | null }

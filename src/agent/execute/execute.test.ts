@@ -251,7 +251,8 @@ test('the run of an approved confirmation names its approver in the allowed audi
   const agent = await openAgent(home, { registry: new ActionRegistry().register(write) });
   try {
     const alice: Principal = { id: 'token/a11ce000', name: 'alice', role: 'operator', via: 'token' };
-    const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'operator', via: 'token' };
+    // The approver holds a real token: an approval counts while it is valid.
+    const bob = agent.tokens.authenticate(`Bearer ${agent.tokens.create('bob', 'operator').token}`);
     const request = { request_id: 'two-1', action: 'notify.alert', target: { env: 'prod' } };
     const challenge = await agent.executor.execute(request, alice);
     assert.equal(challenge.status, 428);

@@ -128,4 +128,14 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE confirmations ADD COLUMN request TEXT;
     `,
   },
+  {
+    version: 5,
+    description:
+      "confirmations keep the approver's identity, so an approval by a token revoked or expired since no longer counts",
+    // Approvals given before (no identity to check) are withdrawn: they last minutes, and a new one is one request.
+    sql: `
+      ALTER TABLE confirmations ADD COLUMN approver_id TEXT;
+      UPDATE confirmations SET approved_by = NULL WHERE approved_by IS NOT NULL AND used_at IS NULL;
+    `,
+  },
 ];
