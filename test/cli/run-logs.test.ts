@@ -68,6 +68,28 @@ spec:
   assert.equal(logs.out.stdout, '==> ticks (Running) <==\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\ntick 6\n');
 });
 
+test('logs -f keeps a character whose bytes were written apart whole (no U+FFFD)', async (t) => {
+  // Each 日 (3 bytes) is written in two parts, 0.3 s apart: -f reads the log between them.
+  const { home, work } = setup(
+    t,
+    `apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: split, domain: ci}
+spec:
+  shell: "for i in 1 2 3 4; do printf '\\\\346\\\\227'; sleep 0.3; printf '\\\\245\\\\n'; sleep 0.2; done"
+`,
+  );
+  const run = start(home, work, ['run', 'task', 'split']);
+  t.after(() => run.child.kill('SIGKILL'));
+  await until('the run id', () => /^run r\S+:/m.test(run.out.stderr));
+  const id = run.out.stderr.match(/^run (r\S+):/m)?.[1] as string;
+  const logs = start(home, work, ['logs', 'run', id, '-f']);
+  t.after(() => logs.child.kill('SIGKILL'));
+  assert.equal(await run.exited, 0);
+  assert.equal(await logs.exited, 0);
+  assert.equal(logs.out.stdout.replace(/^==> .*\n/, ''), '日\n日\n日\n日\n');
+});
+
 test('logs --task naming no task of the run lists the tasks it has', (t) => {
   const { home, work } = setup(t, '');
   const run = dvmOk(home, ['run', 'workflow', 'good'], { cwd: work });

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { reapInterrupted } from '../../service/run/run-service.ts';
@@ -41,29 +42,42 @@ entry name or path (build/lint). -f keeps printing new output until the run ends
         fix: `Tasks: ${all.map((t) => t.node).join(', ') || 'none'}.`,
       });
     }
+    // Read by bytes, decoded as a stream: a character whose bytes the task wrote apart (a poll between them)
+    // prints whole once its last byte is there, and each poll reads only what is new.
     const printed = new Map<string, number>();
+    const decoders = new Map<string, StringDecoder>();
     const header = new Set<string>();
-    const drain = (records: RunRecord[]) => {
+    const drain = (records: RunRecord[], last = false) => {
       for (const task of records) {
         const path = task.logPath;
-        const text = path && existsSync(path) ? readFileSync(path, 'utf8') : '';
-        const from = printed.get(task.id) ?? 0;
-        if (!header.has(task.id) && (text.length > 0 || FINAL_STATUSES.has(task.status))) {
+        const size = path && existsSync(path) ? statSync(path).size : 0;
+        const from = Math.min(printed.get(task.id) ?? 0, size);
+        if (!header.has(task.id) && (size > 0 || FINAL_STATUSES.has(task.status))) {
           if (tasks.length > 1 || !ctx.flags.task)
             ctx.io.stdout.write(`==> ${task.node} (${task.status}) <==\n`);
           header.add(task.id);
         }
-        if (text.length > from) {
-          ctx.io.stdout.write(text.slice(from));
-          printed.set(task.id, text.length);
+        const decoder = decoders.get(task.id) ?? new StringDecoder('utf8');
+        decoders.set(task.id, decoder);
+        if (path && size > from) {
+          const bytes = Buffer.alloc(size - from);
+          const fd = openSync(path, 'r');
+          try {
+            const read = readSync(fd, bytes, 0, bytes.length, from);
+            ctx.io.stdout.write(decoder.write(bytes.subarray(0, read)));
+            printed.set(task.id, from + read);
+          } finally {
+            closeSync(fd);
+          }
         }
+        if (last) ctx.io.stdout.write(decoder.end());
       }
     };
-    drain(tasks);
+    drain(tasks, !ctx.flags.follow);
     while (ctx.flags.follow) {
       const current = platform.runs.get(root.id);
       if (!current || FINAL_STATUSES.has(current.status)) {
-        drain(pick(platform.runs.tree(root.rootId)));
+        drain(pick(platform.runs.tree(root.rootId)), true);
         break;
       }
       await sleep(200);
