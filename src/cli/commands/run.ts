@@ -76,7 +76,9 @@ async function runPrepared(
   name: string | undefined,
 ): Promise<number> {
   const isTty = Boolean((ctx.io.stdout as { isTTY?: boolean }).isTTY);
-  const mode: RunViewMode = ctx.flags.output === 'json' ? 'json' : isTty ? 'live' : 'lines';
+  // A terminal that cannot move its cursor (TERM=dumb, as in Emacs' shell) gets one line per change.
+  const live = isTty && ctx.io.env.TERM !== 'dumb';
+  const mode: RunViewMode = ctx.flags.output === 'json' ? 'json' : live ? 'live' : 'lines';
   const view = await createRunView(mode, ctx.io);
   const prepared = await prepare(platform, {
     kind: kind ?? '',
@@ -109,6 +111,16 @@ async function runPrepared(
   };
   process.on('SIGINT', cancel);
   process.on('SIGTERM', cancel);
+  // A closed terminal: the run is cancelled (its finally tasks run), not left to run on without dvm. Writes to the
+  // terminal that is gone fail from now on; they must not end dvm before the cancel is done.
+  const hangup = () => {
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.removeAllListeners('error');
+      stream.on('error', () => {});
+    }
+    cancel();
+  };
+  process.on('SIGHUP', hangup);
   try {
     if (mode !== 'json')
       ctx.io.stderr.write(
@@ -126,5 +138,6 @@ async function runPrepared(
   } finally {
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
+    process.off('SIGHUP', hangup);
   }
 }

@@ -60,12 +60,33 @@ function jsonView(io: CommandIo): RunView {
   };
 }
 
-/** A live tree of stages and tasks with spinners and durations, drawn by listr2. */
-async function liveView(): Promise<RunView> {
+// A group with more children than this shows as one line of counts (done/total, running, failed) instead of a line
+// per child: a tree of hundreds of lines does not fit a screen, and listr2 redraws the whole tree on every change.
+const GROUP_LINES = 20;
+// Task ends reach listr2 at most this often, in batches: each change is a redraw.
+const REDRAW_MS = 100;
+
+/**
+ * A live tree of stages and tasks with spinners and durations, drawn by listr2. Ctrl-C is dvm's (listr2's own
+ * handler would exit at once, before the run is cancelled and its finally tasks run).
+ */
+async function liveView(io: CommandIo): Promise<RunView> {
   const { Listr } = await import('listr2');
+  const stdout = io.stdout as NodeJS.WriteStream;
+  // A pseudo-terminal whose size nobody set (some CI runners, `docker exec -t`) says 0 columns: 80, not a
+  // character a line.
+  if (stdout.isTTY && !stdout.columns) stdout.columns = 80;
+  if (stdout.isTTY && !stdout.rows) stdout.rows = 24;
   const waiting = new Map<string, (run: RunRecord) => void>();
   const finished = new Map<string, RunRecord>();
-  const byPath = new Map<string, RunRecord>();
+  // Ends not yet handed to listr2, and the summaries of groups shown as counts.
+  let pendingEnds: RunRecord[] = [];
+  const summaries = new Map<
+    string,
+    { total: number; done: Set<string>; failed: Set<string>; running: Set<string> }
+  >();
+  const summaryTitles = new Map<string, (title: string) => void>();
+  let flushTimer: NodeJS.Timeout | undefined;
   let listr: InstanceType<typeof Listr> | undefined;
   let done: Promise<unknown> | undefined;
   const whenFinal = (path: string) =>
@@ -74,6 +95,28 @@ async function liveView(): Promise<RunView> {
       if (run) resolve(run);
       else waiting.set(path, resolve);
     });
+  const summaryTitle = (node: PlanNode) => {
+    const s = summaries.get(node.path);
+    if (!s) return node.entry;
+    const parts = [`${s.done.size}/${s.total} done`];
+    if (s.running.size) parts.push(`${s.running.size} running`);
+    if (s.failed.size) parts.push(`${s.failed.size} failed`);
+    return `${node.entry} (${node.kind.toLowerCase()}) ${parts.join(', ')}`;
+  };
+  const flush = () => {
+    flushTimer = undefined;
+    const ends = pendingEnds;
+    pendingEnds = [];
+    for (const run of ends) {
+      finished.set(run.node, run);
+      waiting.get(run.node)?.(run);
+    }
+    for (const [path, set] of summaryTitles) {
+      const node = nodes.get(path);
+      if (node) set(summaryTitle(node));
+    }
+  };
+  const nodes = new Map<string, PlanNode>();
   const toTask = (node: PlanNode): object => ({
     title: node.children.length ? `${node.entry} (${node.kind.toLowerCase()})` : node.entry,
     task: async (
@@ -84,6 +127,25 @@ async function liveView(): Promise<RunView> {
         skip: (message: string) => void;
       },
     ) => {
+      if (node.children.length > GROUP_LINES && !node.task) {
+        // One line of counts for the group, finished when the group's own record is.
+        summaries.set(node.path, {
+          total: node.children.length,
+          done: new Set(),
+          failed: new Set(),
+          running: new Set(),
+        });
+        summaryTitles.set(node.path, (title) => {
+          task.title = title;
+        });
+        task.title = summaryTitle(node);
+        const run = await whenFinal(node.path);
+        summaryTitles.delete(node.path);
+        task.title = `${summaryTitle(node)} ${formatDuration(run.durationMs)}`;
+        if (run.status !== 'Succeeded' && run.status !== 'Cached' && run.status !== 'Skipped')
+          throw new Error(`${task.title} ${run.status}${run.message ? `: ${run.message}` : ''}`);
+        return;
+      }
       if (node.children.length > 0 && !node.task) {
         return task.newListr(node.children.map(toTask), { concurrent: true, exitOnError: false });
       }
@@ -94,22 +156,43 @@ async function liveView(): Promise<RunView> {
         throw new Error(`${node.entry} ${run.status}${run.message ? `: ${run.message}` : ''}`);
     },
   });
+  const index = (node: PlanNode) => {
+    nodes.set(node.path, node);
+    for (const child of node.children) index(child);
+  };
   return {
     listener: (event) => {
-      byPath.set(event.run.node, event.run);
-      if (!FINAL_STATUSES.has(event.run.status)) return;
-      finished.set(event.run.node, event.run);
-      waiting.get(event.run.node)?.(event.run);
+      const run = event.run;
+      // Counts of a group shown as one line: its children's starts and ends.
+      const parent = run.node.slice(0, run.node.lastIndexOf('/'));
+      const summary = summaries.get(parent);
+      if (summary && run.status === 'Running') summary.running.add(run.node);
+      if (!FINAL_STATUSES.has(run.status)) {
+        if (summary && !flushTimer) flushTimer = setTimeout(flush, REDRAW_MS);
+        return;
+      }
+      if (summary) {
+        summary.running.delete(run.node);
+        summary.done.add(run.node);
+        if (run.status !== 'Succeeded' && run.status !== 'Cached' && run.status !== 'Skipped')
+          summary.failed.add(run.node);
+      }
+      pendingEnds.push(run);
+      flushTimer ??= setTimeout(flush, REDRAW_MS);
     },
     start: async (plan) => {
+      index(plan);
       listr = new Listr([toTask(plan) as never], {
         concurrent: true,
         exitOnError: false,
-        rendererOptions: { collapseSubtasks: false, collapseErrors: false },
+        registerSignalListeners: false,
+        rendererOptions: { collapseSubtasks: false, collapseErrors: false, formatOutput: 'truncate' },
       });
       done = listr.run().catch(() => undefined);
     },
     stop: async () => {
+      clearTimeout(flushTimer);
+      flush();
       await done;
     },
   };
@@ -118,7 +201,7 @@ async function liveView(): Promise<RunView> {
 /** The view for a mode. */
 export async function createRunView(mode: RunViewMode, io: CommandIo): Promise<RunView> {
   if (mode === 'json') return jsonView(io);
-  if (mode === 'live') return liveView();
+  if (mode === 'live') return liveView(io);
   return linesView(io);
 }
 
