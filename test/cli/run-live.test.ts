@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dvmOk, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dvmPty, HAS_SCRIPT } from '../helpers/pty.ts';
 import { LAB_CI, runIdOf, runTree } from '../helpers/runs.ts';
 
@@ -127,11 +130,37 @@ test('closing the terminal (SIGHUP) cancels the run: running tasks stopped, fina
   const id = runIdOf(run.output);
   // dvm goes on after the terminal is gone: it cancels, runs the finally task, records the end.
   let records = runTree<{ node: string; status: string }>(home, id);
-  for (let i = 0; i < 100 && records.get('cancellable')?.status === 'Running'; i++) {
+  const ended = () =>
+    ['Cancelled', 'Succeeded', 'Failed', 'Interrupted'].includes(String(records.get('cancellable')?.status));
+  for (let i = 0; i < 100 && !ended(); i++) {
     await sleep(100);
     records = runTree(home, id);
   }
   assert.equal(records.get('cancellable')?.status, 'Cancelled', run.output);
   assert.equal(records.get('cancellable/a')?.status, 'Cancelled');
   assert.equal(records.get('cancellable/f')?.status, 'Succeeded');
+});
+
+test('a reader that goes away (`dvm run … | head -1`) cancels the run: finally tasks run, nothing left behind', async () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], { input: CANCELLABLE });
+  const piped = spawnSync(
+    'sh',
+    [
+      '-c',
+      `"${process.execPath}" "${DVM_BIN}" run workflow cancellable -d ci 2>"$1" | head -1`,
+      'sh',
+      join(home, 'err'),
+    ],
+    { env: { ...process.env, DVM_HOME: home }, encoding: 'utf8', timeout: 20_000 },
+  );
+  assert.equal(piped.stdout.split('\n').length, 2, piped.stdout);
+  const id = runIdOf(readFileSync(join(home, 'err'), 'utf8'));
+  let records = runTree<{ node: string; status: string }>(home, id);
+  for (let i = 0; i < 100 && records.get('cancellable/f')?.status !== 'Succeeded'; i++) {
+    await sleep(100);
+    records = runTree(home, id);
+  }
+  assert.equal(records.get('cancellable')?.status, 'Cancelled');
+  assert.equal(records.get('cancellable/f')?.status, 'Succeeded', 'the finally task ran');
 });

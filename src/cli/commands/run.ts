@@ -112,14 +112,24 @@ async function runPrepared(
   process.on('SIGINT', cancel);
   process.on('SIGTERM', cancel);
   // A closed terminal: the run is cancelled (its finally tasks run), not left to run on without dvm. Writes to the
-  // terminal that is gone fail from now on; they must not end dvm before the cancel is done.
+  // terminal that is gone fail from now on (EIO, often before SIGHUP arrives); they must not end dvm before the
+  // cancel is done. While the run goes, output that cannot be written is dropped rather than ending the run.
+  const outputs = [process.stdout, process.stderr];
+  const previous = outputs.map((stream) => stream.listeners('error') as ((error: Error) => void)[]);
+  let hungUp = false;
   const hangup = () => {
-    for (const stream of [process.stdout, process.stderr]) {
-      stream.removeAllListeners('error');
-      stream.on('error', () => {});
-    }
+    if (hungUp) return;
+    hungUp = true;
     cancel();
   };
+  const outputLost = (error: NodeJS.ErrnoException) => {
+    // The terminal went away (EIO), or the reader of a pipe (EPIPE: `dvm run … | head`): cancel, as on SIGHUP.
+    if (error.code === 'EIO' || error.code === 'EPIPE') hangup();
+  };
+  for (const stream of outputs) {
+    stream.removeAllListeners('error');
+    stream.on('error', outputLost);
+  }
   process.on('SIGHUP', hangup);
   try {
     if (mode !== 'json')
@@ -139,5 +149,10 @@ async function runPrepared(
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
     process.off('SIGHUP', hangup);
+    outputs.forEach((stream, i) => {
+      stream.off('error', outputLost);
+      if (!hungUp) for (const listener of previous[i]) stream.on('error', listener);
+      else stream.on('error', () => {});
+    });
   }
 }
