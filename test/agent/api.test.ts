@@ -469,6 +469,16 @@ test('a dry run decides and validates without running, and needs no confirmation
   });
   assert.equal(dry.status, 200, dry.text);
   assert.deepEqual([dry.body.dry_run, dry.body.decision, dry.body.risk], [true, 'allow', 'write']);
+  // It says what the real run would meet: in prod, a write needs its confirmation; in dev it runs at once.
+  assert.deepEqual([dry.body.run_decision, dry.body.run_approval], ['confirm', 'self']);
+  const devDry = await execute(tokens.operator, {
+    request_id: 'dry-dev',
+    action: 'notify.alert',
+    params: { message: 'dry' },
+    target: { env: 'dev' },
+    dry_run: true,
+  });
+  assert.deepEqual([devDry.body.run_decision, devDry.body.run_approval], ['allow', undefined]);
   const viewer = await execute(tokens.viewer, {
     request_id: 'dry-2',
     action: 'notify.alert',

@@ -70,6 +70,14 @@ test('DVM_TOKEN without a server warns that the run is in-process as the local a
   assert.doesNotMatch(dvmOk(home, ['action', 'run', 'system.info']).stderr, /warning/);
 });
 
+test('dvm action run --dry-run says what the real run would meet: a confirmation in prod, nothing in dev', () => {
+  const home = tempHome();
+  const dry = (env: string) =>
+    dvmOk(home, ['action', 'run', 'notify.alert', '--param', 'message=x', '--env', env, '--dry-run']).stdout;
+  assert.match(dry('prod'), /would be allowed by rbac-write; the real run needs a confirmation/);
+  assert.doesNotMatch(dry('dev'), /needs a confirmation/);
+});
+
 test('dvm policy test shows the decision and the policies behind it, with user policies', () => {
   const home = tempHome();
   const confirm = dvmOk(home, [

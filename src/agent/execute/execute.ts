@@ -271,10 +271,14 @@ export class ActionExecutor {
 
     if (request.dry_run) {
       await audit({ decision: 'allowed', policyIds: answer.policyIds, reasons: answer.reasons });
+      // What the real run would meet: a dry run passes the confirmation gates, the run itself may not.
+      const real = policy.decide({ ...query, dryRun: false, confirmed: false });
       return {
         status: 200,
         body: {
           dry_run: true,
+          run_decision: real.decision,
+          ...(real.decision === 'confirm' ? { run_approval: real.approval ?? 'self' } : {}),
           request_id: request.request_id,
           action: definition.name,
           version: definition.version,

@@ -52,6 +52,16 @@ export function paramsOf(pairs: readonly string[], schema: Record<string, unknow
   return params;
 }
 
+// What the real run of a dry-run answer would meet, said after its verdict.
+function runNeeds(body: Record<string, unknown>): string {
+  if (body.run_decision === 'confirm')
+    return body.run_approval === 'other-principal'
+      ? '; the real run needs a confirmation approved by a second principal'
+      : '; the real run needs a confirmation (dvm action run asks on a terminal; --yes for scripts)';
+  if (body.run_decision === 'deny') return '; the real run would be denied';
+  return '';
+}
+
 async function confirm(
   ctx: CommandContext,
   response: ExecuteResponse,
@@ -103,7 +113,7 @@ function printResult(ctx: CommandContext, body: Record<string, unknown>): void {
   }
   if (body.dry_run) {
     ctx.io.stdout.write(
-      `dry run: ${body.action}@${body.version} (${body.risk}) on ${JSON.stringify(body.target)} would be allowed by ${(body.policy_ids as string[]).join(', ') || 'policy'}\n`,
+      `dry run: ${body.action}@${body.version} (${body.risk}) on ${JSON.stringify(body.target)} would be allowed by ${(body.policy_ids as string[]).join(', ') || 'policy'}${runNeeds(body)}\n`,
     );
     return;
   }
