@@ -56,7 +56,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
     const policy = await PolicyEngine.load(home);
     const registry = options.registry ?? createAgentRegistry(home);
     const tokens = new TokenStore(db);
-    const confirmations = new Confirmations(db);
+    const confirmations = new Confirmations(db, undefined, tokens);
     const executions = new Executions(db, writer);
     executions.reapInterrupted();
     const executor = new ActionExecutor({

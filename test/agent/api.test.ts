@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
@@ -490,35 +492,48 @@ test('a dry run decides and validates without running, and needs no confirmation
   assert.equal(received.length, before, 'nothing was delivered');
 });
 
-test('the two-person rule: a second principal approves; the requester cannot approve itself', async () => {
-  const { copyFileSync, mkdirSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
+// Runs `check` with the shipped two-person rule for prod among the served home's policies, removed afterwards.
+async function withTwoPersonRule(check: () => Promise<void>): Promise<void> {
   mkdirSync(join(home, 'policies'), { recursive: true });
   const file = join(home, 'policies', 'two-person-prod.cedar');
   copyFileSync(new URL('../../examples/policies/two-person-prod.cedar', import.meta.url), file);
   try {
+    await check();
+  } finally {
+    rmSync(file);
+  }
+}
+
+// The 428 of `body` once it asks for a second principal (dvm serve picks a new policy file up within a second):
+// the first try has body's request_id, the next ones `${waitPrefix}-N`; with the request_id it answered.
+async function secondPrincipalChallenge(
+  body: { request_id: string } & Record<string, unknown>,
+  waitPrefix: string,
+): Promise<{ challenge: { confirmation_token: string; approval: string }; requestId: string }> {
+  let requestId = body.request_id;
+  let answer = await execute(tokens.operator, body);
+  const challengeOf = () =>
+    (answer.body.details as { challenge?: { confirmation_token: string; approval: string } } | undefined)
+      ?.challenge;
+  for (let i = 0; i < 50 && challengeOf()?.approval !== 'other-principal'; i++) {
+    await sleep(100);
+    requestId = `${waitPrefix}-${i}`;
+    answer = await execute(tokens.operator, { ...body, request_id: requestId });
+  }
+  const challenge = challengeOf();
+  assert.equal(challenge?.approval, 'other-principal', answer.text);
+  return { challenge: challenge as { confirmation_token: string; approval: string }, requestId };
+}
+
+test('the two-person rule: a second principal approves; the requester cannot approve itself', async () => {
+  await withTwoPersonRule(async () => {
     const body = {
       request_id: 'two-1',
       action: 'notify.alert',
       params: { message: 'two person, db password=hunter2' },
       target: { env: 'prod' },
     };
-    let challengedId = body.request_id;
-    let challenge = await execute(tokens.operator, body);
-    for (
-      let i = 0;
-      i < 50 &&
-      (challenge.body.details as { challenge?: { approval?: string } }).challenge?.approval !==
-        'other-principal';
-      i++
-    ) {
-      await sleep(100); // dvm serve picks the new policy file up within a second
-      challengedId = `two-wait-${i}`;
-      challenge = await execute(tokens.operator, { ...body, request_id: challengedId });
-    }
-    const token = (challenge.body.details as { challenge: { confirmation_token: string; approval: string } })
-      .challenge;
-    assert.equal(token.approval, 'other-principal');
+    const { challenge: token, requestId: challengedId } = await secondPrincipalChallenge(body, 'two-wait');
     // No permit lets a viewer run a write: 403 at once, not a challenge a second principal could approve.
     const viewer = await execute(tokens.viewer, { ...body, request_id: 'two-viewer' });
     assert.equal(viewer.status, 403, viewer.text);
@@ -621,31 +636,15 @@ test('the two-person rule: a second principal approves; the requester cannot app
         'approved the confirmation requested by operator',
       ],
     ]);
-  } finally {
-    rmSync(file);
-  }
+  });
 });
 
 test('an approval by a token revoked before the run no longer counts; another principal approves again', async () => {
-  const { copyFileSync, mkdirSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  mkdirSync(join(home, 'policies'), { recursive: true });
-  const file = join(home, 'policies', 'two-person-prod.cedar');
-  copyFileSync(new URL('../../examples/policies/two-person-prod.cedar', import.meta.url), file);
-  try {
+  await withTwoPersonRule(async () => {
     const body = { action: 'notify.alert', params: { message: 'revoked approver' }, target: { env: 'prod' } };
-    let challenge = await execute(tokens.operator, { ...body, request_id: 'rev-0' });
-    for (let i = 1; i < 50 && challenge.status === 428; i++) {
-      if (
-        (challenge.body.details as { challenge: { approval: string } }).challenge.approval ===
-        'other-principal'
-      )
-        break;
-      await sleep(100); // dvm serve picks the new policy file up within a second
-      challenge = await execute(tokens.operator, { ...body, request_id: `rev-${i}` });
-    }
-    const { confirmation_token } = (challenge.body.details as { challenge: { confirmation_token: string } })
-      .challenge;
+    const { confirmation_token } = (
+      await secondPrincipalChallenge({ ...body, request_id: 'rev-0' }, 'rev-wait')
+    ).challenge;
     const approve = (token: string) =>
       api(serve.url, 'POST', '/v1/confirmations/approve', { token, body: { confirmation_token } });
     const leaving = createToken(home, 'leaving-admin', 'admin');
@@ -659,9 +658,7 @@ test('an approval by a token revoked before the run no longer counts; another pr
     const ran = await execute(tokens.operator, { ...body, request_id: 'rev-run-2', confirmation_token });
     assert.equal(ran.status, 200, ran.text);
     assert.equal(received.length, before + 1);
-  } finally {
-    rmSync(file);
-  }
+  });
 });
 
 // Last: its refused approvals would show in the audit queries of the tests above.

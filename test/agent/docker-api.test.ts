@@ -15,6 +15,20 @@ const name = `dvm-api-${process.pid}`;
 const flood = `dvm-api-flood-${process.pid}`;
 const docker = (...args: string[]) =>
   execFileSync('docker', ['-H', TEST_DOCKER_HOST, ...args], { encoding: 'utf8' }).trim();
+// A container that prints line1, line2, … ten times a second, until it is removed.
+const startChatty = (container: string) =>
+  docker(
+    'run',
+    '-d',
+    '--name',
+    container,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
+  );
 after(() => {
   try {
     docker('rm', '-f', name, flood);
@@ -23,18 +37,7 @@ after(() => {
 
 test('through the API: docker.logs follow answers 202 and streams lines over SSE; a restart in prod needs confirmation', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
-  docker(
-    'run',
-    '-d',
-    '--name',
-    name,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
-  );
+  startChatty(name);
   const operator = createToken(home, 'op', 'operator');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
@@ -184,18 +187,7 @@ async function* chunks(text: string): AsyncIterable<Uint8Array> {
 test('through the API: an event stream ends once its token is revoked (the follow itself runs on)', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const chatty = `dvm-api-revoke-${process.pid}`;
-  docker(
-    'run',
-    '-d',
-    '--name',
-    chatty,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
-  );
+  startChatty(chatty);
   const viewer = createToken(home, 'revoked-viewer', 'viewer');
   const admin = createToken(home, 'revoke-admin', 'admin');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
@@ -253,18 +245,7 @@ test('through the API: an event stream ends once its token is revoked (the follo
 test('dvm action run --follow through a remote agent that dies resumes once it is back and reports the execution interrupted', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const chatty = `dvm-api-restart-${process.pid}`;
-  docker(
-    'run',
-    '-d',
-    '--name',
-    chatty,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
-  );
+  startChatty(chatty);
   const restartHome = tempHome();
   const operator = createToken(restartHome, 'follower', 'operator');
   const port = await new Promise<number>((resolve) => {

@@ -10,6 +10,10 @@ export type { RemoteChild, RemoteSpawn } from './helper.ts';
 // starts them again.
 const IDLE_STOP_MS = 30_000;
 
+// Node helpers fork on as many cores as there are, at most four; one native helper is enough (posix_spawn is cheap).
+const sizeFor = (kind: SpawnerKind) =>
+  kind === 'native' ? 1 : Math.max(1, Math.min(4, availableParallelism()));
+
 /** Which helpers start commands: dvm-spawn (C, posix_spawn) or small Node processes. */
 export type SpawnerKind = 'native' | 'node';
 
@@ -45,7 +49,7 @@ export class SpawnPool {
   ) {
     this.#nativeBinary = options.nativeBinary;
     this.#kind = options.kind ?? defaultSpawnerKind();
-    this.#size = size ?? (this.#kind === 'native' ? 1 : Math.max(1, Math.min(4, availableParallelism())));
+    this.#size = size ?? sizeFor(this.#kind);
     this.#idleStopMs = options.idleStopMs ?? IDLE_STOP_MS;
   }
 
@@ -63,7 +67,7 @@ export class SpawnPool {
         // A native helper that never became ready (out of date, or it cannot run here): Node helpers from now on.
         if (at >= 0 && this.#kind === 'native' && !gone.ready) {
           this.#kind = 'node';
-          this.#size = Math.max(1, Math.min(4, availableParallelism()));
+          this.#size = sizeFor('node');
           this.warm();
         }
       };

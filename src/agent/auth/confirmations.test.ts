@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { openAgentDb } from '../store/agent-db.ts';
 import { Confirmations } from './confirmations.ts';
@@ -8,14 +7,9 @@ import { TokenStore } from './tokens.ts';
 
 const alice: Principal = { id: 'token/a11ce000', name: 'alice', role: 'operator', via: 'token' };
 
-// Approvers hold real tokens: an approval counts while its approver's token is valid.
-function approver(
-  db: DatabaseSync,
-  name: string,
-  options: { ttlMs?: number; now?: () => Date } = {},
-): Principal & { revoke(): void } {
-  const tokens = new TokenStore(db, options.now);
-  const { token } = tokens.create(name, 'admin', options.ttlMs);
+// Approvers hold real tokens (in the store the confirmations ask): an approval counts while the token is valid.
+function approver(tokens: TokenStore, name: string, ttlMs?: number): Principal & { revoke(): void } {
+  const { token } = tokens.create(name, 'admin', ttlMs);
   return { ...tokens.authenticate(`Bearer ${token}`), revoke: () => tokens.revoke(name, 'name') };
 }
 
@@ -58,8 +52,9 @@ test('a confirmation token is bound to its request and principal, single use, an
 
 test('a second principal approves; self-approval is refused', () => {
   const db = openAgentDb(':memory:');
-  const confirmations = new Confirmations(db);
-  const bob = approver(db, 'bob');
+  const tokens = new TokenStore(db);
+  const confirmations = new Confirmations(db, undefined, tokens);
+  const bob = approver(tokens, 'bob');
   const { confirmation_token: token } = confirmations.issue('h', alice, { approval: 'other-principal' });
   assert.throws(() => confirmations.approve(token, alice), {
     code: 'DVM_CONFIRMATION_INVALID',
@@ -76,8 +71,9 @@ test('a second principal approves; self-approval is refused', () => {
 test('a confirmation shows what it is for: action, version, redacted params, target, request id, requester', () => {
   let now = new Date('2026-01-01T00:00:00Z');
   const db = openAgentDb(':memory:');
-  const confirmations = new Confirmations(db, () => now);
-  const bob = approver(db, 'bob');
+  const tokens = new TokenStore(db, () => now);
+  const confirmations = new Confirmations(db, () => now, tokens);
+  const bob = approver(tokens, 'bob');
   const request = {
     action: 'notify.alert',
     version: '1.0.0',
@@ -101,9 +97,10 @@ test('a confirmation shows what it is for: action, version, redacted params, tar
 
 test('a confirmation is approved once: a racing second approver is refused and does not replace the first', () => {
   const db = openAgentDb(':memory:');
-  const confirmations = new Confirmations(db);
-  const bob = approver(db, 'bob');
-  const carol = approver(db, 'carol');
+  const tokens = new TokenStore(db);
+  const confirmations = new Confirmations(db, undefined, tokens);
+  const bob = approver(tokens, 'bob');
+  const carol = approver(tokens, 'carol');
   const challenge = confirmations.issue('hash-a', alice, { approval: 'other-principal' });
   assert.equal(confirmations.approve(challenge.confirmation_token, bob).approved_by, 'bob');
   assert.throws(() => confirmations.approve(challenge.confirmation_token, carol), {
@@ -122,10 +119,11 @@ test('a confirmation is approved once: a racing second approver is refused and d
 test('an approval stops counting once its approver is revoked or expired; another principal may then approve', () => {
   let now = new Date('2026-01-01T00:00:00Z');
   const db = openAgentDb(':memory:');
-  const confirmations = new Confirmations(db, () => now);
-  const bob = approver(db, 'bob');
-  const carol = approver(db, 'carol', { ttlMs: 60_000, now: () => now });
-  const dave = approver(db, 'dave');
+  const tokens = new TokenStore(db, () => now);
+  const confirmations = new Confirmations(db, () => now, tokens);
+  const bob = approver(tokens, 'bob');
+  const carol = approver(tokens, 'carol', 60_000);
+  const dave = approver(tokens, 'dave');
   const first = confirmations.issue('hash-a', alice, { approval: 'other-principal', ttlMs: 300_000 });
   confirmations.approve(first.confirmation_token, bob);
   assert.deepEqual(confirmations.check(first.confirmation_token, 'hash-a', alice), { approvedBy: 'bob' });

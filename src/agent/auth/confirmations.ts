@@ -3,6 +3,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { statement } from '../store/statements.ts';
 import type { Principal } from './principal.ts';
+import { TokenStore } from './tokens.ts';
 
 /** How long a confirmation challenge stays valid by default: 5 minutes. */
 export const DEFAULT_CONFIRMATION_TTL_MS = 5 * 60_000;
@@ -68,10 +69,13 @@ function invalid(reason: string, message: string): DvmError {
 export class Confirmations {
   readonly #db: DatabaseSync;
   readonly #now: () => Date;
+  readonly #tokens: TokenStore;
 
-  constructor(db: DatabaseSync, now: () => Date = () => new Date()) {
+  /** Confirmations in `db`; `tokens` decides whether an approver's token still counts (the agent's own store). */
+  constructor(db: DatabaseSync, now: () => Date = () => new Date(), tokens = new TokenStore(db, now)) {
     this.#db = db;
     this.#now = now;
+    this.#tokens = tokens;
   }
 
   /** Issues a challenge for the request whose binding hash is given. */
@@ -135,11 +139,7 @@ export class Confirmations {
   #approverStillValid(approverId: string | null): boolean {
     if (approverId === null) return false;
     if (!approverId.startsWith('token/')) return approverId === 'local';
-    const token = statement(this.#db, 'SELECT revoked_at, expires_at FROM tokens WHERE id = ?').get(
-      approverId.slice('token/'.length),
-    ) as { revoked_at: string | null; expires_at: string | null } | undefined;
-    if (!token || token.revoked_at) return false;
-    return token.expires_at === null || Date.parse(token.expires_at) > this.#now().getTime();
+    return this.#tokens.isValid(approverId.slice('token/'.length));
   }
 
   /** Uses the token up; false when another request used it first. */

@@ -202,6 +202,13 @@ export class TokenStore {
     return this.#info(this.#byId.get(row.id) as unknown as TokenRow);
   }
 
+  /** True while the token with this id would authenticate: it exists, is neither revoked nor expired, and has no reserved name. */
+  isValid(id: string): boolean {
+    const row = this.#row(id);
+    if (!row || row.revoked_at || RESERVED_PRINCIPAL_NAMES.includes(row.name)) return false;
+    return !row.expires_at || Date.parse(row.expires_at) > this.#now().getTime();
+  }
+
   /** The principal of an `Authorization` header value; DVM_UNAUTHENTICATED (with `details.reason`) otherwise. */
   authenticate(authorization: string | undefined): Principal {
     if (!authorization) throw unauthenticated('missing', 'the request has no Authorization header');

@@ -16,7 +16,8 @@ const FIELDS = [
 ];
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
-const ENV = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** What an environment name (`target.env`) may be: lowercase letters, digits and inner dashes, at most 63. */
+export const ENV = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** JSON Schema of the execute request body (for the OpenAPI document; execute() checks it by hand). */
 export const EXECUTE_REQUEST_SCHEMA = {

@@ -1,10 +1,9 @@
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { PolicyAnswer } from '../execute/types.ts';
+import { ENV } from '../execute/validate-request.ts';
 
 /** The id a decision of the environment binding names in `policy_ids` (not a Cedar policy: it comes first). */
 export const ENVIRONMENT_BINDING_ID = 'dvm.environment-binding';
-// The same names target.env may take (validate-request.ts).
-const ENV_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * The environments this dvm home's agent acts on, from config.yaml `agent.environments` (a list of names);
@@ -33,7 +32,7 @@ export function boundEnvironments(
     throw invalid('agent.environments', 'must be a non-empty list of environment names');
   }
   list.forEach((name, i) => {
-    if (typeof name !== 'string' || !ENV_NAME.test(name)) {
+    if (typeof name !== 'string' || !ENV.test(name)) {
       throw invalid(
         `agent.environments[${i}]`,
         `is not an environment name (like dev, stage or prod): ${JSON.stringify(name)}`,

@@ -77,6 +77,8 @@ async function liveView(io: CommandIo): Promise<RunView> {
   // character a line.
   if (stdout.isTTY && !stdout.columns) stdout.columns = 80;
   if (stdout.isTTY && !stdout.rows) stdout.rows = 24;
+  // The plan's nodes by path (for the titles of groups shown as counts).
+  const nodes = new Map<string, PlanNode>();
   const waiting = new Map<string, (run: RunRecord) => void>();
   const finished = new Map<string, RunRecord>();
   // Ends not yet handed to listr2, and the summaries of groups shown as counts.
@@ -116,7 +118,6 @@ async function liveView(io: CommandIo): Promise<RunView> {
       if (node) set(summaryTitle(node));
     }
   };
-  const nodes = new Map<string, PlanNode>();
   const toTask = (node: PlanNode): object => ({
     title: node.children.length ? `${node.entry} (${node.kind.toLowerCase()})` : node.entry,
     task: async (

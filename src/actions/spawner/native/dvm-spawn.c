@@ -137,13 +137,17 @@ static const char *errno_name(int e) {
   }
 }
 
-/* A message on one line: newlines become spaces. */
-static void emit_failure(long id, int e, const char *what) {
+/* A D line: the code, then the message on one line (newlines become spaces). */
+static void emit_failure_as(long id, const char *code, const char *what, const char *separator, int e) {
   char message[512];
-  snprintf(message, sizeof message, "%s %s", what, strerror(e));
+  snprintf(message, sizeof message, "%s%s%s", what, separator, strerror(e));
   for (char *c = message; *c; c++)
     if (*c == '\n' || *c == '\r') *c = ' ';
-  emit("D %ld %s %s\n", id, errno_name(e), message);
+  emit("D %ld %s %s\n", id, code, message);
+}
+
+static void emit_failure(long id, int e, const char *what) {
+  emit_failure_as(id, errno_name(e), what, " ", e);
 }
 
 /* Reads the NUL-terminated field at *at (before end); NULL when the frame is malformed. */
@@ -254,11 +258,7 @@ static void start(long id, long env_id, const char *cwd, const char *log, char *
   int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) {
     /* Its own code: the log's ENOENT is not a missing program. */
-    char message[512];
-    snprintf(message, sizeof message, "%s: %s", log, strerror(errno));
-    for (char *c = message; *c; c++)
-      if (*c == '\n' || *c == '\r') *c = ' ';
-    emit("D %ld ELOGOPEN %s\n", id, message);
+    emit_failure_as(id, "ELOGOPEN", log, ": ", errno);
     return;
   }
   posix_spawn_file_actions_t actions;
