@@ -68,6 +68,12 @@ export const ERROR_CODES = {
     summary: "A Job's trigger cannot be armed (unsupported event or watch, App without a path).",
   },
   DVM_RUN_NOT_FOUND: { exit: 1, http: 404, summary: 'No run has this id.' },
+  DVM_AGENT_STOPPING: {
+    exit: 1,
+    http: 503,
+    summary:
+      'The agent is stopping and takes no new requests (it closes the connection); send the request again once it is back.',
+  },
   DVM_CONNECTOR_UNAVAILABLE: {
     exit: 1,
     http: 503,

@@ -3,7 +3,7 @@ import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { auditFiltersOf } from '../audit/audit-query.ts';
 import { approveConfirmation } from '../auth/approvals.ts';
 import { ANONYMOUS, type Principal } from '../auth/principal.ts';
-import type { AgentServices } from './agent-services.ts';
+import type { AgentServices, HealthReport } from './agent-services.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
 import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -70,7 +70,9 @@ export function createAgentServer(
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
-    return503OnClosing: true,
+    // Requests that reach a closing server (on an open keep-alive connection) are answered by the hook below in
+    // our error shape; Fastify's own 503 body is not.
+    return503OnClosing: false,
     exposeHeadRoutes: false,
   });
 
@@ -79,10 +81,32 @@ export function createAgentServer(
     if (!options.config?.spec) throw new Error(`route ${options.method} ${options.url} has no RouteSpec`);
   });
 
+  // Set once close() begins: from then on every request is refused (Fastify adds Connection: close).
+  let stopping = false;
+  app.addHook('preClose', async () => {
+    stopping = true;
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
-    // Deny by default: only a matched route whose own spec says public skips authentication.
     const spec = request.routeOptions.config?.spec;
+    if (stopping) {
+      reply.header('connection', 'close');
+      // Health keeps its own shape, so a load balancer reading it sees the agent unavailable.
+      if (spec?.url === '/v1/health') {
+        return reply.code(503).send({
+          status: 'unavailable',
+          connectors: { store: { status: 'unavailable', detail: 'the agent is stopping' } },
+        } satisfies HealthReport);
+      }
+      return send(
+        reply,
+        new DvmError('DVM_AGENT_STOPPING', 'the agent is stopping and takes no new requests', {
+          fix: 'Send the request again once the agent is back; a repeated request_id is answered, not run twice.',
+        }),
+      );
+    }
+    // Deny by default: only a matched route whose own spec says public skips authentication.
     if (spec?.role === 'public') return;
     const where = () => `${request.method} ${spec?.url ?? request.url.split('?')[0].slice(0, 200)}`;
     try {

@@ -2,8 +2,8 @@ import { ERROR_CODES, type ErrorCode } from '../../errors/codes.ts';
 import { EXECUTE_REQUEST_SCHEMA } from '../execute/validate-request.ts';
 import { ROUTES, type RouteSpec } from './routes.ts';
 
-// What every route that needs a token may answer before it runs.
-const AUTH_ERRORS: readonly ErrorCode[] = ['DVM_UNAUTHENTICATED', 'DVM_FORBIDDEN'];
+// What every route that needs a token may answer before it runs (health answers its report, 503, while stopping).
+const AUTH_ERRORS: readonly ErrorCode[] = ['DVM_UNAUTHENTICATED', 'DVM_FORBIDDEN', 'DVM_AGENT_STOPPING'];
 
 // The error responses of a route, one per HTTP status of its codes (as the taxonomy maps them), each naming its codes.
 function errorResponses(route: RouteSpec): Record<string, unknown> {
