@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { openAgentDb } from '../store/agent-db.ts';
 import { GroupCommitter } from '../store/group-commit.ts';
-import { type ExecutionEvent, Executions, newExecutionId } from './executions.ts';
+import { type ExecutionEvent, Executions, INTERRUPTED_EVENT_ID, newExecutionId } from './executions.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 
 test('subscribers get every event in order, live and replayed after Last-Event-ID, then the end', async () => {
@@ -125,4 +125,58 @@ test('a request id whose execution ended but whose answer was never stored is an
   assert.deepEqual(claim.state === 'done' && (claim.response.body as { result: unknown }).result, {
     ok: true,
   });
+});
+
+test('a client resuming after events its dead agent streamed but never stored still gets the final event', async () => {
+  const db = openAgentDb(':memory:');
+  const writer = new GroupCommitter(db);
+  const executions = new Executions(db, writer);
+  const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim();
+  await executions.create({ id: 'x1', principal: 'a', action: 'x.y', version: '1.0.0' });
+  db.prepare('UPDATE executions SET pid = ? WHERE id = ?').run(Number(dead), 'x1');
+  const seen: number[] = [];
+  executions.subscribe(
+    'x1',
+    0,
+    (e) => seen.push(e.id),
+    () => {},
+  );
+  executions.emit('x1', 'log', { line: 'stored' });
+  await writer.drain();
+  // Streamed to the client, then the process died before the write that stores them.
+  for (const line of ['lost 1', 'lost 2']) executions.emit('x1', 'log', { line });
+  assert.deepEqual(seen, [1, 2, 3, 4]);
+
+  // A new agent on the same database (the old one's queued writes never ran).
+  const restarted = new Executions(db, new GroupCommitter(db));
+  assert.deepEqual(restarted.reapInterrupted(), ['x1']);
+  const resumed: ExecutionEvent[] = [];
+  let ended = false;
+  restarted.subscribe(
+    'x1',
+    4,
+    (e) => resumed.push(e),
+    () => (ended = true),
+  );
+  assert.deepEqual(
+    resumed.map((e) => [e.id, e.type, (e.data.error as { code?: string })?.code]),
+    [[INTERRUPTED_EVENT_ID, 'failed', 'DVM_EXECUTION_INTERRUPTED']],
+  );
+  assert.ok(ended);
+  const fromStart: string[] = [];
+  restarted.subscribe(
+    'x1',
+    0,
+    (e) => fromStart.push(`${e.id} ${e.type}`),
+    () => {},
+  );
+  assert.deepEqual(fromStart, ['1 started', '2 log', `${INTERRUPTED_EVENT_ID} failed`]);
+  const none: ExecutionEvent[] = [];
+  restarted.subscribe(
+    'x1',
+    INTERRUPTED_EVENT_ID,
+    (e) => none.push(e),
+    () => {},
+  );
+  assert.deepEqual(none, [], 'a client that saw the final event gets nothing more');
 });

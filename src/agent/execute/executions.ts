@@ -55,6 +55,13 @@ interface Row {
   finished_at: string | null;
 }
 
+/**
+ * The id of the final event of an interrupted execution: the largest a client can send back as Last-Event-ID.
+ * Its process died with events that were streamed but not yet stored, so a resuming client may hold an id past
+ * the last stored one; the final event must still come after whatever it saw.
+ */
+export const INTERRUPTED_EVENT_ID = 10 ** 15 - 1;
+
 const LIFECYCLE = new Set<ExecutionEvent['type']>(['started', 'completed', 'failed']);
 
 // How long a finished execution's events stay in memory for late SSE clients (then they come from the store),
@@ -319,7 +326,7 @@ export class Executions {
       });
     } else if (record.status !== 'running') {
       events.push({
-        id: last + 1,
+        id: record.status === 'interrupted' ? INTERRUPTED_EVENT_ID : last + 1,
         type: 'failed',
         at: record.finished_at ?? '',
         data: { error: record.error },
