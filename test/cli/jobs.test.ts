@@ -315,6 +315,31 @@ spec:
   );
 });
 
+test('a Job whose trigger has manual: true beside a schedule is applied with a warning that the schedule never fires', () => {
+  const home = tempHome();
+  const applied = dvmOk(home, ['apply', '-f', '-'], {
+    input: `${HEADER}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: where, domain: ci}
+spec: {command: [pwd]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: nightly, domain: ci}
+spec:
+  trigger:
+    schedule: "0 3 * * *"
+    manual: true
+  runs: where
+`,
+  });
+  assert.match(
+    applied.stderr,
+    /warning: DVM_TRIGGER_INVALID <stdin>:\d+:5 Job\/nightly spec\.trigger\.manual: manual: true turns off the rest of this trigger \(schedule\): dvm serve never starts this job on its own/,
+  );
+});
+
 test('a stopped serve runs the finally tasks of the runs it cancels; a second signal kills them and exits 130', async () => {
   const home = tempHome();
   const work = tempDir('dvm-cwd-');

@@ -2,7 +2,7 @@ import { splitCommand } from '../../actions/builtin/argv.ts';
 import { resultRefsOf } from '../../engine/results.ts';
 import { shellReferenceContexts } from '../../engine/shell-refs.ts';
 import { parseWhen } from '../../engine/when.ts';
-import { isDvmError } from '../../errors/dvm-error.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
 import { formatPath } from '../../model/path.ts';
 import { commitTriggerProblem } from '../jobs/job-app.ts';
@@ -178,6 +178,23 @@ export async function checkExecution(
   }
 }
 
+// manual: true wins over the rest of a trigger: a schedule or commit event beside it never fires, which is worth
+// saying, as the author wrote them to fire.
+function manualDisarms(spec: Spec): DvmError | undefined {
+  const trigger = spec.trigger as Spec | undefined;
+  if (trigger?.manual !== true) return undefined;
+  const rest = ['schedule', 'event', 'watch'].filter((key) => trigger[key] !== undefined);
+  if (rest.length === 0) return undefined;
+  return new DvmError(
+    'DVM_TRIGGER_INVALID',
+    `manual: true turns off the rest of this trigger (${rest.join(', ')}): dvm serve never starts this job on its own`,
+    {
+      fix: 'Remove manual: true to arm the schedule or commit event, or remove them.',
+      path: 'spec.trigger.manual',
+    },
+  );
+}
+
 /**
  * Warnings (not errors: the model keeps triggers such as `event: unhealthy` that `dvm serve` cannot arm yet, and
  * the App a commit trigger watches may be applied later) about a Job trigger serve would not arm, shaped like
@@ -192,6 +209,8 @@ export async function triggerWarnings(pending: Pending, view: View, kinds: KindR
     const problem = await commitTriggerProblem(view, kinds, pending.placement, spec);
     if (problem) problems.push(problem);
   }
+  const disarmed = manualDisarms(spec);
+  if (disarmed) problems.push(disarmed);
   return problems.map((problem) => {
     // A path the document does not have (spec.app left out) is shown at the trigger.
     const at = problem.location.path ?? 'spec.trigger';
