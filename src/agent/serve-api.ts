@@ -12,6 +12,7 @@ export async function startAgentApi(
   listen: { host: string; port: number },
   env: Record<string, string>,
   log: (line: string) => void = () => {},
+  tls?: { cert: Buffer; key: Buffer },
 ): Promise<{ address: string; close(): Promise<void> }> {
   const agent = await openAgent(home, { env });
   // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
@@ -38,7 +39,16 @@ export async function startAgentApi(
     }
   }, POLICY_POLL_MS);
   watch.unref();
-  const app = createAgentServer(agent, { version: agent.version });
+  let app: ReturnType<typeof createAgentServer>;
+  try {
+    app = createAgentServer(agent, { version: agent.version, ...(tls ? { tls } : {}) });
+  } catch (error) {
+    clearInterval(watch);
+    await agent.close();
+    throw new DvmError('DVM_USAGE', `--tls-cert and --tls-key cannot be used: ${(error as Error).message}`, {
+      fix: 'Pass a PEM certificate (chain) and the PEM private key that belongs to it, e.g. from openssl req -x509 -newkey ec -nodes.',
+    });
+  }
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (error) {
@@ -54,7 +64,7 @@ export async function startAgentApi(
   const { address, port } = app.server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   return {
-    address: `http://${host}:${port}`,
+    address: `${tls ? 'https' : 'http'}://${host}:${port}`,
     async close() {
       clearInterval(watch);
       await app.close();

@@ -48,6 +48,9 @@ export const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   listen: { type: 'string' },
   'no-api': { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'insecure-http': { type: 'boolean' },
   timeout: { type: 'string' },
   runtime: { type: 'string' },
   tail: { type: 'string' },
@@ -104,6 +107,9 @@ export type Flags = {
   yes?: boolean;
   listen?: string;
   'no-api'?: boolean;
+  'tls-cert'?: string;
+  'tls-key'?: string;
+  'insecure-http'?: boolean;
   timeout?: string;
   runtime?: string;
   tail?: string;

@@ -17,16 +17,19 @@ after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-/** Starts the real `dvm serve --listen 127.0.0.1:0` on `home` and waits until its API listens. */
-export async function startServe(home: string, env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(
-    process.execPath,
-    [DVM_BIN, 'serve', '--listen', '127.0.0.1:0', '--poll-interval', '5s'],
-    {
-      env: { ...process.env, DVM_HOME: home, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+/**
+ * Starts the real `dvm serve --listen 127.0.0.1:0` on `home` (or with `args` in place of the --listen) and
+ * waits until its API listens.
+ */
+export async function startServe(
+  home: string,
+  env: Record<string, string> = {},
+  args: string[] = ['--listen', '127.0.0.1:0'],
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [DVM_BIN, 'serve', ...args, '--poll-interval', '5s'], {
+    env: { ...process.env, DVM_HOME: home, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
@@ -37,7 +40,7 @@ export async function startServe(home: string, env: Record<string, string> = {})
       15_000,
     );
     const check = () => {
-      const match = /agent API listening on (http:\/\/\S+)/.exec(out);
+      const match = /agent API listening on (https?:\/\/\S+)/.exec(out);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]);

@@ -21,9 +21,10 @@ export interface DvmRun {
 export function dvm(
   home: string,
   args: string[],
-  options: { input?: string; cwd?: string; env?: Record<string, string> } = {},
+  options: { input?: string; cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): DvmRun {
   const result = spawnSync(process.execPath, [DVM_BIN, ...args], {
+    ...(options.timeoutMs ? { timeout: options.timeoutMs, killSignal: 'SIGKILL' as const } : {}),
     env: { ...process.env, DVM_HOME: home, NO_COLOR: '1', ...options.env },
     input: options.input ?? '',
     cwd: options.cwd ?? REPO_ROOT,

@@ -2,6 +2,15 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { ExecuteResponse } from '../execute/types.ts';
 import { parseEventStream, type ReceivedEvent } from './sse-client.ts';
 
+// TLS verification failures a trusted CA would fix.
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
 /** A client of a remote agent API (`dvm serve`): bearer token, JSON bodies, SSE streams. */
 export class AgentClient {
   readonly #base: URL;
@@ -25,11 +34,19 @@ export class AgentClient {
     try {
       return await fetch(new URL(path, this.#base), init);
     } catch (error) {
+      // fetch says only "fetch failed"; the cause says why (refused, reset, a certificate not trusted).
+      const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+      const code = cause?.code ?? '';
       throw new DvmError(
         'DVM_CONNECTOR_UNAVAILABLE',
-        `cannot reach the agent at ${this.#base.origin}: ${(error as Error).message}`,
+        `cannot reach the agent at ${this.#base.origin}: ${cause?.message ?? (error as Error).message}`,
         {
-          fix: 'Start it with `dvm serve`, or check --server / DVM_SERVER.',
+          fix: UNTRUSTED_CERTIFICATE.has(code)
+            ? "The agent's certificate is not trusted here: point NODE_EXTRA_CA_CERTS at the CA (or the self-signed certificate) that signed it, e.g. NODE_EXTRA_CA_CERTS=ca.pem dvm action run …"
+            : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+              ? 'The certificate does not name this host: use a --server host it was issued for (its subjectAltName).'
+              : 'Start it with `dvm serve`, or check --server / DVM_SERVER.',
+          ...(code ? { details: { cause: code } } : {}),
         },
       );
     }

@@ -62,19 +62,29 @@ function fromFastifyError(error: { statusCode?: number; code?: string; message: 
  */
 export function createAgentServer(
   services: AgentServices,
-  options: { metrics?: AgentMetrics; version?: string; denialAudit?: DenialAuditOptions } = {},
+  options: {
+    metrics?: AgentMetrics;
+    version?: string;
+    denialAudit?: DenialAuditOptions;
+    /** Serve HTTPS with this certificate chain and key (PEM); plain HTTP without. */
+    tls?: { cert: Buffer; key: Buffer };
+  } = {},
 ): FastifyInstance {
   const metrics = options.metrics ?? createMetrics();
   const denials = new DenialAudit(services.audit, options.denialAudit);
   // No automatic HEAD routes: the API answers exactly the methods of ROUTES.
   const app = Fastify({
+    ...(options.tls
+      ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } }
+      : {}),
     logger: false,
     bodyLimit: BODY_LIMIT,
     // Requests that reach a closing server (on an open keep-alive connection) are answered by the hook below in
     // our error shape; Fastify's own 503 body is not.
     return503OnClosing: false,
     exposeHeadRoutes: false,
-  });
+    // An HTTPS instance has the same routes and hooks; only its server type differs.
+  }) as unknown as FastifyInstance;
 
   // Every route carries its spec, so the hook below never meets a matched route it cannot decide for.
   app.addHook('onRoute', (options) => {

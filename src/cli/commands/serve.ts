@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { Fired, SchedulerEvent } from '../../service/jobs/events.ts';
@@ -45,6 +46,51 @@ function listenOf(value: string | undefined): { host: string; port: number } {
     });
   }
   return { host: match[1] ?? match[2], port };
+}
+
+/** True for an address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+// The certificate and key of --tls-cert/--tls-key (both or neither), read relative to the working directory.
+function tlsOf(
+  flags: { 'tls-cert'?: string; 'tls-key'?: string },
+  cwd: string,
+): { cert: Buffer; key: Buffer } | undefined {
+  const certPath = flags['tls-cert'];
+  const keyPath = flags['tls-key'];
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (!certPath || !keyPath) {
+    throw new DvmError('DVM_USAGE', 'HTTPS needs both --tls-cert and --tls-key', {
+      fix: 'Pass the PEM certificate with --tls-cert FILE and its private key with --tls-key FILE.',
+    });
+  }
+  const read = (flag: string, path: string) => {
+    try {
+      return readFileSync(resolve(cwd, path));
+    } catch (error) {
+      throw new DvmError(
+        'DVM_FILE_NOT_FOUND',
+        `--${flag} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        { file: path, fix: `Pass a readable PEM file to --${flag}.` },
+      );
+    }
+  };
+  return { cert: read('tls-cert', certPath), key: read('tls-key', keyPath) };
+}
+
+// Bearer tokens must not cross a network in clear text: an address other machines can reach needs TLS, or an
+// explicit --insecure-http (a TLS-terminating proxy in front, a private test network).
+function checkTransport(host: string, tls: boolean, insecure: boolean | undefined): void {
+  if (tls || insecure || isLoopback(host)) return;
+  throw new DvmError(
+    'DVM_USAGE',
+    `--listen ${host} can be reached from other machines, and plain HTTP would send bearer tokens in clear text`,
+    {
+      fix: 'Serve HTTPS with --tls-cert FILE --tls-key FILE, or pass --insecure-http when a TLS proxy terminates in front of dvm.',
+    },
+  );
 }
 
 const short = (sha: string | null | undefined) => sha?.slice(0, 12) ?? '';
@@ -117,11 +163,17 @@ exits 0; a second one kills the runs' processes and exits 130.
 
 It also serves the agent API (typed actions behind tokens, policy, confirmation and audit; see the README):
   --listen HOST:PORT               address of the API (default ${DEFAULT_LISTEN}; port 0 picks a free one)
+  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate (chain) and private key
+  --insecure-http                  allow plain HTTP on an address other machines can reach (refused
+                                   without it: tokens would travel in clear text); for a TLS proxy in front
   --no-api                         only run the job triggers`,
-  flags: ['poll-interval', 'listen', 'no-api'],
+  flags: ['poll-interval', 'listen', 'no-api', 'tls-cert', 'tls-key', 'insecure-http'],
   maxArgs: 0,
   async run(ctx) {
     const pollIntervalMs = pollIntervalOf(ctx.flags['poll-interval']);
+    const listen = listenOf(ctx.flags.listen);
+    const tls = ctx.flags['no-api'] ? undefined : tlsOf(ctx.flags, ctx.io.cwd);
+    if (!ctx.flags['no-api']) checkTransport(listen.host, tls !== undefined, ctx.flags['insecure-http']);
     const platform = await ctx.platform();
     const log = (line: string) =>
       ctx.io.stdout.write(`${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} ${line}\n`);
@@ -169,13 +221,12 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
     try {
       if (!ctx.flags['no-api']) {
         const { startAgentApi } = await import('../../agent/serve-api.ts');
-        api = await startAgentApi(
-          ctx.home,
-          listenOf(ctx.flags.listen),
-          ctx.io.env as Record<string, string>,
-          log,
-        );
+        api = await startAgentApi(ctx.home, listen, ctx.io.env as Record<string, string>, log, tls);
         log(`agent API listening on ${api.address}`);
+        if (!tls && !isLoopback(listen.host))
+          log(
+            `warning: the agent API on ${api.address} is plain HTTP (--insecure-http): bearer tokens travel in clear text unless a TLS proxy is in front`,
+          );
       }
       await scheduler.start();
       await backups.start();

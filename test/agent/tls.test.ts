@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:https';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { createToken, startServe } from '../helpers/agent-server.ts';
+import { dvm, dvmAsync, tempDir, tempHome } from '../helpers/dvm.ts';
+
+// A self-signed certificate for 127.0.0.1 and localhost, made with openssl as an operator would.
+const dir = tempDir('dvm-tls-');
+const cert = join(dir, 'cert.pem');
+const key = join(dir, 'key.pem');
+let opensslMissing = false;
+
+before(() => {
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=dvm-test',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (made.error || made.status !== 0) {
+    if (process.env.CI === 'true') throw new Error(`openssl could not make a certificate: ${made.stderr}`);
+    opensslMissing = true;
+  }
+});
+
+test('dvm serve refuses plain HTTP on an address other machines can reach, and half or unreadable TLS settings', (t) => {
+  if (opensslMissing) return t.skip('openssl is not installed');
+  const home = tempHome();
+  // Each refusal is immediate; a serve that started instead is killed after 10 s (and fails the test).
+  const limit = { timeoutMs: 10_000 };
+  const open = dvm(home, ['serve', '--listen', '0.0.0.0:0'], limit);
+  assert.equal(open.status, 2, open.stderr);
+  assert.match(open.stderr, /DVM_USAGE: --listen 0\.0\.0\.0 can be reached from other machines.*clear text/);
+  assert.match(open.stderr, /--tls-cert FILE --tls-key FILE.*--insecure-http/);
+  const half = dvm(home, ['serve', '--listen', '127.0.0.1:0', '--tls-cert', cert], limit);
+  assert.equal(half.status, 2, half.stderr);
+  assert.match(half.stderr, /HTTPS needs both --tls-cert and --tls-key/);
+  const missing = dvm(home, ['serve', '--tls-cert', cert, '--tls-key', join(dir, 'nope.pem')], limit);
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /DVM_FILE_NOT_FOUND \S+nope\.pem: --tls-key cannot be read \(ENOENT\)/);
+  const garbage = join(dir, 'garbage.pem');
+  writeFileSync(garbage, 'not a key\n');
+  const bad = dvm(
+    home,
+    ['serve', '--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', garbage],
+    limit,
+  );
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /DVM_USAGE: --tls-cert and --tls-key cannot be used/);
+});
+
+test('dvm serve --tls-cert/--tls-key serves HTTPS; the CLI trusts it through NODE_EXTRA_CA_CERTS and says so when it does not', async (t) => {
+  if (opensslMissing) return t.skip('openssl is not installed');
+  const home = tempHome();
+  const token = createToken(home, 'ops', 'operator');
+  const serve = await startServe(home, {}, ['--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key]);
+  try {
+    assert.match(serve.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const client = { DVM_SERVER: serve.url, DVM_TOKEN: token };
+    const trusted = await dvmAsync(home, ['action', 'run', 'system.info', '--env', 'dev', '-o', 'json'], {
+      env: { ...client, NODE_EXTRA_CA_CERTS: cert },
+    });
+    assert.equal(trusted.status, 0, trusted.stderr);
+    assert.equal(JSON.parse(trusted.stdout).status, 'succeeded');
+    const untrusted = await dvmAsync(home, ['action', 'run', 'system.info', '--env', 'dev'], { env: client });
+    assert.equal(untrusted.status, 1);
+    assert.match(untrusted.stderr, /DVM_CONNECTOR_UNAVAILABLE: .*self-signed certificate/);
+    assert.match(untrusted.stderr, /NODE_EXTRA_CA_CERTS/);
+    // Health over TLS with the certificate as the only CA; TLS 1.1 is refused.
+    const health = await new Promise<number | undefined>((resolve, reject) =>
+      get(`${serve.url}/v1/health`, { ca: [readFileSync(cert, 'utf8')] }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      }).on('error', reject),
+    );
+    assert.ok(health === 200 || health === 503, `health answered ${health}`);
+    const old = await new Promise<string>((resolve) =>
+      get(`${serve.url}/v1/health`, { ca: [readFileSync(cert, 'utf8')], maxVersion: 'TLSv1.1' }, () =>
+        resolve('answered'),
+      ).on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message)),
+    );
+    assert.notEqual(old, 'answered', 'TLS 1.1 is refused');
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('dvm serve --insecure-http on a reachable address starts, with a warning that tokens travel in clear text', async (t) => {
+  if (opensslMissing) return t.skip('openssl is not installed');
+  const home = tempHome();
+  const serve = await startServe(home, {}, ['--listen', '0.0.0.0:0', '--insecure-http']);
+  try {
+    assert.match(serve.url, /^http:\/\/0\.0\.0\.0:\d+$/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.match(
+      serve.output(),
+      /warning: the agent API on http:\/\/0\.0\.0\.0:\d+ is plain HTTP \(--insecure-http\): bearer tokens travel in clear text/,
+    );
+  } finally {
+    await serve.stop();
+  }
+});
