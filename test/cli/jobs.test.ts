@@ -292,9 +292,10 @@ spec:
   assert.equal(dvmOk(home, ['logs', 'run', id, '--task', 'where']).stdout.trim(), repo);
 });
 
-test('a Job trigger dvm serve could not arm is applied with a warning that says so', () => {
-  const home = tempHome();
-  const applied = dvmOk(home, ['apply', '-f', '-'], {
+// Applies a Job named NAME in domain ci that runs a task `where`, with the trigger lines given (indented under
+// trigger:), and returns what apply printed on stderr.
+function applyJobWithTrigger(name: string, trigger: string): string {
+  return dvmOk(tempHome(), ['apply', '-f', '-'], {
     input: `${HEADER}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
@@ -303,39 +304,25 @@ spec: {command: [pwd]}
 ---
 apiVersion: devopsmaestro.io/v1
 kind: Job
-metadata: {name: on-push, domain: ci}
+metadata: {name: ${name}, domain: ci}
 spec:
-  trigger: {watch: app.path, event: push}
+  trigger:
+${trigger}
   runs: where
 `,
-  });
+  }).stderr;
+}
+
+test('a Job trigger dvm serve could not arm is applied with a warning that says so', () => {
   assert.match(
-    applied.stderr,
+    applyJobWithTrigger('on-push', '    watch: app.path\n    event: push'),
     /warning: DVM_TRIGGER_INVALID <stdin>:\d+:\d+ Job\/on-push spec\.trigger: event "push" is not supported by dvm serve yet/,
   );
 });
 
 test('a Job whose trigger has manual: true beside a schedule is applied with a warning that the schedule never fires', () => {
-  const home = tempHome();
-  const applied = dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
-apiVersion: devopsmaestro.io/v1
-kind: Task
-metadata: {name: where, domain: ci}
-spec: {command: [pwd]}
----
-apiVersion: devopsmaestro.io/v1
-kind: Job
-metadata: {name: nightly, domain: ci}
-spec:
-  trigger:
-    schedule: "0 3 * * *"
-    manual: true
-  runs: where
-`,
-  });
   assert.match(
-    applied.stderr,
+    applyJobWithTrigger('nightly', '    schedule: "0 3 * * *"\n    manual: true'),
     /warning: DVM_TRIGGER_INVALID <stdin>:\d+:5 Job\/nightly spec\.trigger\.manual: manual: true turns off the rest of this trigger \(schedule\): dvm serve never starts this job on its own/,
   );
 });
