@@ -45,6 +45,8 @@ export async function startAgentApi(
   } catch (error) {
     clearInterval(watch);
     await agent.close();
+    // Only the certificate and key come from the user here; anything else is a bug, reported as such.
+    if (!tls) throw error;
     throw new DvmError('DVM_USAGE', `--tls-cert and --tls-key cannot be used: ${(error as Error).message}`, {
       fix: 'Pass a PEM certificate (chain) and the PEM private key that belongs to it, e.g. from openssl req -x509 -newkey ec -nodes.',
     });
