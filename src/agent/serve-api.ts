@@ -1,10 +1,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Server as TlsServer } from 'node:tls';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
 import { openAgent } from './agent.ts';
 import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
+import { certificateReloader, describeCertificate, type TlsFiles } from './server/tls-reload.ts';
 
 /** Opens the agent and serves its API on `host:port` (port 0 picks a free one); `close()` stops both. */
 export async function startAgentApi(
@@ -12,13 +14,16 @@ export async function startAgentApi(
   listen: { host: string; port: number },
   env: Record<string, string>,
   log: (line: string) => void = () => {},
-  tls?: { cert: Buffer; key: Buffer },
+  tls?: TlsFiles,
 ): Promise<{ address: string; close(): Promise<void> }> {
   const agent = await openAgent(home, { env });
   // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
   let seen = policySignature(home);
+  // Certificate files are re-read when they change too (a renewed certificate needs no restart).
+  let reloadCertificate = () => {};
   // Nothing a policy file does may stop the server: every failure is logged and the previous policies stay.
   const watch = setInterval(() => {
+    reloadCertificate();
     try {
       const now = policySignature(home);
       if (now === seen) return;
@@ -42,6 +47,7 @@ export async function startAgentApi(
   let app: ReturnType<typeof createAgentServer>;
   try {
     app = createAgentServer(agent, { version: agent.version, ...(tls ? { tls } : {}) });
+    if (tls) log(`TLS certificate from ${tls.certPath}: ${describeCertificate(tls.cert)}`);
   } catch (error) {
     clearInterval(watch);
     await agent.close();
@@ -63,6 +69,7 @@ export async function startAgentApi(
       { fix: 'Pass another --listen HOST:PORT (port 0 picks a free one), or stop what holds the port.' },
     );
   }
+  if (tls) reloadCertificate = certificateReloader(app.server as unknown as TlsServer, tls, log);
   const { address, port } = app.server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   return {

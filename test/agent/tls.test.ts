@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { connect as connectTls } from 'node:tls';
 import { createToken, startServe } from '../helpers/agent-server.ts';
 import { dvm, dvmAsync, tempDir, tempHome } from '../helpers/dvm.ts';
 
-// A self-signed certificate for 127.0.0.1 and localhost, made with openssl as an operator would.
+// Self-signed certificates for 127.0.0.1 and localhost, made with openssl as an operator would.
 const dir = tempDir('dvm-tls-');
 const cert = join(dir, 'cert.pem');
 const key = join(dir, 'key.pem');
 let opensslMissing = false;
 
-before(() => {
+// Writes a new key and self-signed certificate with this common name; false when openssl cannot.
+function makeCertificate(certPath: string, keyPath: string, commonName: string): boolean {
   const made = spawnSync(
     'openssl',
     [
@@ -25,13 +28,13 @@ before(() => {
       'ec_paramgen_curve:prime256v1',
       '-nodes',
       '-keyout',
-      key,
+      keyPath,
       '-out',
-      cert,
+      certPath,
       '-days',
       '2',
       '-subj',
-      '/CN=dvm-test',
+      `/CN=${commonName}`,
       '-addext',
       'subjectAltName=IP:127.0.0.1,DNS:localhost',
     ],
@@ -39,9 +42,30 @@ before(() => {
   );
   if (made.error || made.status !== 0) {
     if (process.env.CI === 'true') throw new Error(`openssl could not make a certificate: ${made.stderr}`);
-    opensslMissing = true;
+    return false;
   }
+  return true;
+}
+
+before(() => {
+  opensslMissing = !makeCertificate(cert, key, 'dvm-test');
 });
+
+// The SHA-256 fingerprint of the certificate a new TLS connection to the server gets.
+function servedFingerprint(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connectTls({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    }).on('error', reject);
+  });
+}
+
+async function waitFor(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(check(), what);
+}
 
 test('dvm serve refuses plain HTTP on an address other machines can reach, and half or unreadable TLS settings', (t) => {
   if (opensslMissing) return t.skip('openssl is not installed');
@@ -116,6 +140,51 @@ test('dvm serve --insecure-http on a reachable address starts, with a warning th
       serve.output(),
       /warning: the agent API on http:\/\/0\.0\.0\.0:\d+ is plain HTTP \(--insecure-http\): bearer tokens travel in clear text/,
     );
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('dvm serve takes a renewed certificate without a restart, and keeps the previous one when the new files cannot be used', async (t) => {
+  if (opensslMissing) return t.skip('openssl is not installed');
+  const live = tempDir('dvm-tls-live-');
+  const liveCert = join(live, 'cert.pem');
+  const liveKey = join(live, 'key.pem');
+  copyFileSync(cert, liveCert);
+  copyFileSync(key, liveKey);
+  const renewedCert = join(dir, 'renewed.pem');
+  const renewedKey = join(dir, 'renewed-key.pem');
+  assert.ok(makeCertificate(renewedCert, renewedKey, 'dvm-renewed'));
+  const fingerprintOf = (path: string) => new X509Certificate(readFileSync(path)).fingerprint256;
+  const serve = await startServe(tempHome(), {}, [
+    '--listen',
+    '127.0.0.1:0',
+    '--tls-cert',
+    liveCert,
+    '--tls-key',
+    liveKey,
+  ]);
+  try {
+    assert.match(serve.output(), /TLS certificate from \S+cert\.pem: CN=dvm-test, valid until /);
+    assert.equal(await servedFingerprint(serve.url), fingerprintOf(cert));
+    // Renewal as certbot does it: the key, then the certificate, rewritten in place.
+    copyFileSync(renewedKey, liveKey);
+    copyFileSync(renewedCert, liveCert);
+    await waitFor('the renewed certificate is logged', () =>
+      /TLS certificate reloaded from \S+cert\.pem: CN=dvm-renewed/.test(serve.output()),
+    );
+    assert.equal(await servedFingerprint(serve.url), fingerprintOf(renewedCert));
+    // A certificate that does not parse is reported and changes nothing (counted: the renewal may have logged a
+    // mismatched pair between its two writes).
+    const unusable =
+      /error DVM_USAGE \S+cert\.pem: the new TLS certificate and key cannot be used .*the previous ones stay in force/g;
+    const before = serve.output().match(unusable)?.length ?? 0;
+    writeFileSync(liveCert, 'not a certificate\n');
+    await waitFor(
+      'the unusable certificate is logged',
+      () => (serve.output().match(unusable)?.length ?? 0) > before,
+    );
+    assert.equal(await servedFingerprint(serve.url), fingerprintOf(renewedCert));
   } finally {
     await serve.stop();
   }

@@ -11,6 +11,7 @@ import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { ROUTES, type RouteSpec, roleAtLeast } from './routes.ts';
 import { frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './sse.ts';
+import { secureContextOf } from './tls-reload.ts';
 
 /** Default address of `dvm serve`'s API. */
 export const DEFAULT_LISTEN = '127.0.0.1:8700';
@@ -74,9 +75,7 @@ export function createAgentServer(
   const denials = new DenialAudit(services.audit, options.denialAudit);
   // No automatic HEAD routes: the API answers exactly the methods of ROUTES.
   const app = Fastify({
-    ...(options.tls
-      ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } }
-      : {}),
+    ...(options.tls ? { https: secureContextOf(options.tls) } : {}),
     logger: false,
     bodyLimit: BODY_LIMIT,
     // Requests that reach a closing server (on an open keep-alive connection) are answered by the hook below in

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../../actions/builtin/duration.ts';
+import type { TlsFiles } from '../../agent/server/tls-reload.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { Fired, SchedulerEvent } from '../../service/jobs/events.ts';
 import { JobScheduler, RELOAD_INTERVAL_MS } from '../../service/jobs/scheduler.ts';
@@ -54,10 +55,7 @@ export function isLoopback(host: string): boolean {
 }
 
 // The certificate and key of --tls-cert/--tls-key (both or neither), read relative to the working directory.
-function tlsOf(
-  flags: { 'tls-cert'?: string; 'tls-key'?: string },
-  cwd: string,
-): { cert: Buffer; key: Buffer } | undefined {
+function tlsOf(flags: { 'tls-cert'?: string; 'tls-key'?: string }, cwd: string): TlsFiles | undefined {
   const certPath = flags['tls-cert'];
   const keyPath = flags['tls-key'];
   if (certPath === undefined && keyPath === undefined) return undefined;
@@ -68,7 +66,7 @@ function tlsOf(
   }
   const read = (flag: string, path: string) => {
     try {
-      return readFileSync(resolve(cwd, path));
+      return readFileSync(path);
     } catch (error) {
       throw new DvmError(
         'DVM_FILE_NOT_FOUND',
@@ -77,7 +75,8 @@ function tlsOf(
       );
     }
   };
-  return { cert: read('tls-cert', certPath), key: read('tls-key', keyPath) };
+  const paths = { certPath: resolve(cwd, certPath), keyPath: resolve(cwd, keyPath) };
+  return { ...paths, cert: read('tls-cert', paths.certPath), key: read('tls-key', paths.keyPath) };
 }
 
 // Bearer tokens must not cross a network in clear text: an address other machines can reach needs TLS, or an
