@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
+import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 import { openAgent } from './agent.ts';
 import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
 import { certificateReloader, describeCertificate, type TlsFiles } from './server/tls-reload.ts';
+import { pruneAgentData, retentionOf } from './store/retention.ts';
 
 /** Opens the agent and serves its API on `host:port` (port 0 picks a free one); `close()` stops both. */
 export async function startAgentApi(
@@ -16,6 +18,7 @@ export async function startAgentApi(
   log: (line: string) => void = () => {},
   tls?: TlsFiles,
 ): Promise<{ address: string; close(): Promise<void> }> {
+  const retention = retentionOf(await readHomeConfig(home), homeConfigPath(home));
   const agent = await openAgent(home, { env });
   // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
   let seen = policySignature(home);
@@ -70,17 +73,43 @@ export async function startAgentApi(
     );
   }
   if (tls) reloadCertificate = certificateReloader(app.server as unknown as TlsServer, tls, log);
+  // Ended executions past config.yaml agent.retention go at start and then hourly (none without the setting).
+  let pruning: Promise<void> = Promise.resolve();
+  const prune = () => {
+    if (retention === undefined) return;
+    pruning = pruning.then(async () => {
+      try {
+        const pruned = await pruneAgentData(agent.db, retention.ms);
+        if (pruned.executions + pruned.requestIds + pruned.confirmations > 0)
+          log(
+            `pruned ${pruned.executions} execution(s), ${pruned.requestIds} request id(s) and ${pruned.confirmations} confirmation(s) older than ${retention.text} (config.yaml agent.retention)`,
+          );
+      } catch (error) {
+        log(
+          `error ${isDvmError(error) ? error.code : 'DVM_INTERNAL'}: pruning old executions failed: ${(error as Error).message}`,
+        );
+      }
+    });
+  };
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
+  pruneTimer.unref();
   const { address, port } = app.server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   return {
     address: `${tls ? 'https' : 'http'}://${host}:${port}`,
     async close() {
       clearInterval(watch);
+      clearInterval(pruneTimer);
       await app.close();
+      await pruning;
       await agent.close();
     },
   };
 }
+
+/** How often `dvm serve` deletes what is past config.yaml `agent.retention`. */
+export const PRUNE_INTERVAL_MS = 3_600_000;
 
 /** How often `dvm serve` looks for changed policy files. */
 export const POLICY_POLL_MS = 1000;

@@ -24,8 +24,9 @@ export function boundEnvironments(
     });
   if (typeof agent !== 'object' || Array.isArray(agent))
     throw invalid('agent', 'must be a mapping of settings');
-  const unknown = Object.keys(agent).filter((key) => key !== 'environments');
-  if (unknown.length > 0) throw invalid(`agent.${unknown[0]}`, 'is not a setting (known: environments)');
+  const unknown = Object.keys(agent).filter((key) => key !== 'environments' && key !== 'retention');
+  if (unknown.length > 0)
+    throw invalid(`agent.${unknown[0]}`, 'is not a setting (known: environments, retention)');
   const list = (agent as { environments?: unknown }).environments;
   if (list === undefined) return undefined;
   if (!Array.isArray(list) || list.length === 0) {
