@@ -49,8 +49,8 @@ function listenOf(value: string | undefined): { host: string; port: number } {
   return { host: match[1] ?? match[2], port };
 }
 
-/** True for an address only this machine can reach. */
-export function isLoopback(host: string): boolean {
+// True for an address only this machine can reach.
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
