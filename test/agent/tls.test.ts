@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -82,6 +82,9 @@ test('dvm serve refuses plain HTTP on an address other machines can reach, and h
   const missing = dvm(home, ['serve', '--tls-cert', cert, '--tls-key', join(dir, 'nope.pem')], limit);
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /DVM_FILE_NOT_FOUND \S+nope\.pem: --tls-key cannot be read \(ENOENT\)/);
+  const apiOff = dvm(home, ['serve', '--no-api', '--tls-cert', cert, '--tls-key', key], limit);
+  assert.equal(apiOff.status, 2, apiOff.stderr);
+  assert.match(apiOff.stderr, /DVM_USAGE: --tls-cert sets up the agent API, which --no-api turns off/);
   const garbage = join(dir, 'garbage.pem');
   writeFileSync(garbage, 'not a key\n');
   const bad = dvm(
@@ -100,6 +103,8 @@ test('dvm serve --tls-cert/--tls-key serves HTTPS; the CLI trusts it through NOD
   const serve = await startServe(home, {}, ['--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key]);
   try {
     assert.match(serve.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    await waitFor('serve has started', () => /serve started/.test(serve.output()));
+    assert.doesNotMatch(serve.output(), /private key/, 'a key only its owner reads gets no warning');
     const client = { DVM_SERVER: serve.url, DVM_TOKEN: token };
     const trusted = await dvmAsync(home, ['action', 'run', 'system.info', '--env', 'dev', '-o', 'json'], {
       env: { ...client, NODE_EXTRA_CA_CERTS: cert },
@@ -135,7 +140,7 @@ test('dvm serve --insecure-http on a reachable address starts, with a warning th
   const serve = await startServe(home, {}, ['--listen', '0.0.0.0:0', '--insecure-http']);
   try {
     assert.match(serve.url, /^http:\/\/0\.0\.0\.0:\d+$/);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor('serve has started', () => /serve started/.test(serve.output()));
     assert.match(
       serve.output(),
       /warning: the agent API on http:\/\/0\.0\.0\.0:\d+ is plain HTTP \(--insecure-http\): bearer tokens travel in clear text/,
@@ -152,6 +157,7 @@ test('dvm serve takes a renewed certificate without a restart, and keeps the pre
   const liveKey = join(live, 'key.pem');
   copyFileSync(cert, liveCert);
   copyFileSync(key, liveKey);
+  chmodSync(liveKey, 0o644);
   const renewedCert = join(dir, 'renewed.pem');
   const renewedKey = join(dir, 'renewed-key.pem');
   assert.ok(makeCertificate(renewedCert, renewedKey, 'dvm-renewed'));
@@ -166,6 +172,11 @@ test('dvm serve takes a renewed certificate without a restart, and keeps the pre
   ]);
   try {
     assert.match(serve.output(), /TLS certificate from \S+cert\.pem: CN=dvm-test, valid until /);
+    await waitFor('serve has started', () => /serve started/.test(serve.output()));
+    assert.match(
+      serve.output(),
+      /warning: the private key \S+key\.pem can be read by other users \(mode 0644\): chmod 600 it/,
+    );
     assert.equal(await servedFingerprint(serve.url), fingerprintOf(cert));
     // Renewal as certbot does it: the key, then the certificate, rewritten in place.
     copyFileSync(renewedKey, liveKey);

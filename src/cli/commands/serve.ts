@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import type { TlsFiles } from '../../agent/server/tls-reload.ts';
@@ -170,6 +170,15 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
   maxArgs: 0,
   async run(ctx) {
     const pollIntervalMs = pollIntervalOf(ctx.flags['poll-interval']);
+    if (ctx.flags['no-api']) {
+      const apiFlag = (['listen', 'tls-cert', 'tls-key', 'insecure-http'] as const).find(
+        (flag) => ctx.flags[flag] !== undefined,
+      );
+      if (apiFlag)
+        throw new DvmError('DVM_USAGE', `--${apiFlag} sets up the agent API, which --no-api turns off`, {
+          fix: `Leave out --no-api to serve the API, or --${apiFlag} to run only the job triggers.`,
+        });
+    }
     const listen = listenOf(ctx.flags.listen);
     const tls = ctx.flags['no-api'] ? undefined : tlsOf(ctx.flags, ctx.io.cwd);
     if (!ctx.flags['no-api']) checkTransport(listen.host, tls !== undefined, ctx.flags['insecure-http']);
@@ -225,6 +234,11 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
         if (!tls && !isLoopback(listen.host))
           log(
             `warning: the agent API on ${api.address} is plain HTTP (--insecure-http): bearer tokens travel in clear text unless a TLS proxy is in front`,
+          );
+        const keyMode = tls ? statSync(tls.keyPath).mode & 0o777 : 0;
+        if (keyMode & 0o077)
+          log(
+            `warning: the private key ${tls?.keyPath} can be read by other users (mode ${keyMode.toString(8).padStart(4, '0')}): chmod 600 it`,
           );
       }
       await scheduler.start();
