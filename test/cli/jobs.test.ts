@@ -6,15 +6,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processRunning } from '../../src/actions/testing.ts';
 import { DVM_BIN, dvm, dvmOk, tempDir, tempHome } from '../helpers/dvm.ts';
-
-const HEADER = `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ci, ecosystem: lab}
-`;
+import { LAB_CI } from '../helpers/runs.ts';
 
 interface Run {
   id: string;
@@ -101,18 +93,29 @@ function git(repo: string, args: string[]): string {
   ).trim();
 }
 
-test('a commit to the App repository runs the job there, recording trigger commit and the sha', async () => {
-  const home = tempHome();
+// A new git repository, with an empty first commit or none yet.
+function gitRepo({ firstCommit }: { firstCommit: boolean }): string {
   const repo = tempDir('dvm-repo-');
   git(repo, ['init', '-q']);
-  git(repo, ['commit', '-q', '--allow-empty', '-m', 'first']);
-  dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
+  if (firstCommit) git(repo, ['commit', '-q', '--allow-empty', '-m', 'first']);
+  return repo;
+}
+
+// Ecosystem lab, Domain ci and App web at `repo` (the App a commit trigger of domain ci watches).
+function webAppAt(repo: string): string {
+  return `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: App
 metadata: {name: web, domain: ci}
 spec: {path: ${repo}}
----
+`;
+}
+
+test('a commit to the App repository runs the job there, recording trigger commit and the sha', async () => {
+  const home = tempHome();
+  const repo = gitRepo({ firstCommit: true });
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${webAppAt(repo)}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: mark, domain: ci}
@@ -147,7 +150,7 @@ spec:
 test('a 6-field cron schedule fires every second', async () => {
   const home = tempHome();
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: noop, domain: ci}
@@ -179,7 +182,7 @@ spec:
 test('concurrency skip: runs never overlap and the triggers that fire meanwhile are logged as skipped', async () => {
   const home = tempHome();
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: slow, domain: ci}
@@ -217,7 +220,7 @@ test('SIGTERM stops serve with exit 0; the active run ends Cancelled and its pro
   const home = tempHome();
   const work = tempDir('dvm-cwd-');
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: long, domain: ci}
@@ -267,12 +270,7 @@ test('dvm run job runs a commit-triggered job without spec.app in the domain App
   const elsewhere = tempDir('dvm-job-cwd-');
   git(repo, ['init', '-q']);
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
-apiVersion: devopsmaestro.io/v1
-kind: App
-metadata: {name: web, domain: ci}
-spec: {path: ${repo}}
----
+    input: `${webAppAt(repo)}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: where, domain: ci}
@@ -296,7 +294,7 @@ spec:
 // trigger:), and returns what apply printed on stderr.
 function applyJobWithTrigger(name: string, trigger: string): string {
   return dvmOk(tempHome(), ['apply', '-f', '-'], {
-    input: `${HEADER}---
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: where, domain: ci}
@@ -331,7 +329,7 @@ test('a stopped serve runs the finally tasks of the runs it cancels; a second si
   const home = tempHome();
   const work = tempDir('dvm-cwd-');
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: long, domain: ci}
@@ -402,15 +400,9 @@ test('one dvm serve per home: a second is DVM_CONFLICT while the first runs, and
 
 test('the first commit of a repository that had none fires the job', async () => {
   const home = tempHome();
-  const repo = tempDir('dvm-repo-');
-  git(repo, ['init', '-q']);
+  const repo = gitRepo({ firstCommit: false });
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
-apiVersion: devopsmaestro.io/v1
-kind: App
-metadata: {name: web, domain: ci}
-spec: {path: ${repo}}
----
+    input: `${webAppAt(repo)}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: noop, domain: ci}
@@ -437,16 +429,9 @@ spec:
 
 test('a serve started after one was killed stops the processes of its runs and marks them Interrupted', async () => {
   const home = tempHome();
-  const repo = tempDir('dvm-repo-');
-  git(repo, ['init', '-q']);
-  git(repo, ['commit', '-q', '--allow-empty', '-m', 'first']);
+  const repo = gitRepo({ firstCommit: true });
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
-apiVersion: devopsmaestro.io/v1
-kind: App
-metadata: {name: web, domain: ci}
-spec: {path: ${repo}}
----
+    input: `${webAppAt(repo)}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: long, domain: ci}
@@ -485,7 +470,7 @@ spec:
 test('a schedule no date matches is DVM_CRON_INVALID at apply time, with its line: it would never fire', () => {
   const home = tempHome();
   const run = dvm(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: noop, domain: ci}
@@ -517,7 +502,7 @@ spec:
   trigger: {watch: app.path, event: commit}
 `;
   const applied = dvmOk(home, ['apply', '-f', '-'], {
-    input: `${HEADER}---
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Domain
 metadata: {name: two, ecosystem: lab}

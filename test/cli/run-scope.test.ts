@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
-import { runIdOf } from '../helpers/runs.ts';
+import { LAB_CI, runIdOf } from '../helpers/runs.ts';
 
 // Runs belong to the scope of what they ran: `status KIND NAME` and `get runs` honour -e/-d like `get`.
 
@@ -80,14 +80,7 @@ metadata: {name: ship, domain: ${domain}}
 spec: {stages: [{name: s, workflowRef: ci/w}]}
 `;
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ci, ecosystem: lab}
----
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Domain
 metadata: {name: ops, ecosystem: lab}

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processRunning } from '../../src/actions/testing.ts';
 import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
-import { runIdOf, runTree } from '../helpers/runs.ts';
+import { LAB_CI, runIdOf, runTree } from '../helpers/runs.ts';
 
 const FIXTURE = 'test/fixtures/runs.yaml';
 
@@ -349,14 +349,7 @@ metadata: {name: w-${name}, domain: ci}
 spec: {tasks: [{name: t, taskRef: t-${name}}]}
 `;
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ci, ecosystem: lab}
----
+    input: `${LAB_CI}---
 ${['build', 'test', 'deploy', 'smoke'].map(stage).join('---\n')}---
 apiVersion: devopsmaestro.io/v1
 kind: Pipeline
