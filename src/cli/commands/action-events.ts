@@ -1,0 +1,93 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentClient } from '../../agent/client/agent-client.ts';
+import type { ExecuteResponse } from '../../agent/execute/types.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import type { CommandContext } from '../command.ts';
+
+// How long --follow keeps trying to resume a broken stream, and how often.
+const FOLLOW_RECONNECT_MS = 15_000;
+const FOLLOW_RETRY_MS = 500;
+
+/** Events --follow prints as they come (the end is printed from the result). */
+export const STREAMED = new Set(['log', 'progress', 'truncated']);
+
+/** Prints one streamed event: log lines on stdout/stderr, progress and truncation on stderr; JSON lines with -o json. */
+export function printEvent(ctx: CommandContext, type: string, data: Record<string, unknown>): void {
+  if (ctx.flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
+  else if (type === 'log') (data.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout).write(`${data.line}\n`);
+  else if (type === 'progress')
+    ctx.io.stderr.write(`… ${data.message}${data.percent !== undefined ? ` (${data.percent}%)` : ''}\n`);
+  else if (type === 'truncated')
+    ctx.io.stderr.write(
+      `… output past ${data.max_bytes} bytes is not streamed (the result has the byte counts)\n`,
+    );
+}
+
+/**
+ * Prints an execution's streamed events (log lines, progress) from `after` until it ends, resuming a stream that
+ * broke off, and answers the execution's outcome in the shape of an execute answer.
+ */
+export async function followRemote(
+  ctx: CommandContext,
+  remote: AgentClient,
+  executionId: string,
+  after = 0,
+): Promise<ExecuteResponse> {
+  // A stream that breaks off before the execution's end (the agent restarted, a proxy cut it) is resumed after
+  // the last event received, like EventSource does, for up to FOLLOW_RECONNECT_MS without an answer.
+  let last = after;
+  let ended = false;
+  let lostSince: number | undefined;
+  while (!ended) {
+    try {
+      for await (const event of remote.events(executionId, last)) {
+        lostSince = undefined;
+        if (event.id && /^\d+$/.test(event.id)) last = Number(event.id);
+        if (event.event === 'completed' || event.event === 'failed') ended = true;
+        const data = JSON.parse(event.data) as Record<string, unknown>;
+        if (STREAMED.has(event.event)) printEvent(ctx, event.event, data);
+      }
+      if (ended) break;
+      // Ended without the execution's end: whether it still runs is asked below.
+      const state = await remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`);
+      if (state.status !== 200 || state.body.status !== 'running') break;
+    } catch (error) {
+      // An answer the agent gave (401 for a revoked token, 404) ends the follow; a lost connection does not.
+      if (isDvmError(error) && error.code !== 'DVM_CONNECTOR_UNAVAILABLE') throw error;
+      lostSince ??= Date.now();
+      if (Date.now() - lostSince > FOLLOW_RECONNECT_MS) {
+        throw new DvmError(
+          'DVM_CONNECTOR_UNAVAILABLE',
+          `lost the connection to the agent while following execution ${executionId} (after event ${last}): ${(error as Error).message}`,
+          {
+            fix: `Check the execution once the agent is back: GET /v1/executions/${executionId} (its events resume with Last-Event-ID: ${last}).`,
+            details: { execution_id: executionId, last_event_id: last },
+          },
+        );
+      }
+    }
+    if (!ended) await sleep(FOLLOW_RETRY_MS);
+  }
+  return remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`).then((r) => {
+    if (r.status !== 200) return r;
+    const record = r.body as {
+      status: string;
+      result?: unknown;
+      error?: Record<string, unknown>;
+      created_at: string;
+      finished_at?: string;
+    };
+    const durationMs = record.finished_at
+      ? Date.parse(record.finished_at) - Date.parse(record.created_at)
+      : undefined;
+    return record.status === 'succeeded'
+      ? {
+          status: 200,
+          body: { ...r.body, execution_id: executionId, duration_ms: durationMs, result: record.result },
+        }
+      : {
+          status: 500,
+          body: record.error ?? { code: 'DVM_EXECUTION_INTERRUPTED', message: record.status },
+        };
+  });
+}

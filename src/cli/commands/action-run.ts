@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import type { ActionDefinition } from '../../actions/action.ts';
+import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
+import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { CommandContext } from '../command.ts';
+import { targetFromFlags } from '../target-flags.ts';
+import { followRemote, printEvent, STREAMED } from './action-events.ts';
+
+/** Parses `--param k=v` by the type the action's input schema gives `k`. */
+export function paramsOf(pairs: readonly string[], schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = (schema.properties ?? {}) as Record<string, { type?: string | string[] }>;
+  const params: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      throw new DvmError('DVM_USAGE', `--param "${pair}" is not KEY=VALUE`, {
+        fix: 'Write e.g. --param tail=50.',
+      });
+    }
+    const key = pair.slice(0, eq);
+    const raw = pair.slice(eq + 1);
+    const types = [properties[key]?.type ?? 'string'].flat();
+    let value: unknown = raw;
+    if (!types.includes('string')) {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw; // the schema check reports the type mismatch with its path
+      }
+    }
+    params[key] = value;
+  }
+  return params;
+}
+
+// What the real run of a dry-run answer would meet, said after its verdict.
+function runNeeds(body: Record<string, unknown>): string {
+  if (body.run_decision === 'confirm')
+    return body.run_approval === 'other-principal'
+      ? '; the real run needs a confirmation approved by a second principal'
+      : '; the real run needs a confirmation (dvm action run asks on a terminal; --yes for scripts)';
+  if (body.run_decision === 'deny') return '; the real run would be denied';
+  return '';
+}
+
+async function confirm(
+  ctx: CommandContext,
+  response: ExecuteResponse,
+  request: ExecuteRequest,
+  risk: string,
+) {
+  const details = (response.body.details ?? {}) as {
+    challenge?: { confirmation_token?: string; approval?: string };
+  };
+  const token = details.challenge?.confirmation_token;
+  if (!token) throw errorFromBody(response.status, response.body);
+  if (details.challenge?.approval === 'other-principal') {
+    throw new DvmError(
+      'DVM_CONFIRMATION_REQUIRED',
+      `${request.action} in ${request.target.env} needs a second principal to approve it first`,
+      {
+        fix: `Ask another operator to check what token ${token} is for (POST /v1/confirmations/lookup) and approve it (POST /v1/confirmations/approve), then run the same command again with --confirmation-token ${token}.`,
+        details: { challenge: details.challenge },
+      },
+    );
+  }
+  if (ctx.flags.yes) return token;
+  if (!process.stdin.isTTY || ctx.io.stdout !== process.stdout) {
+    throw new DvmError(
+      'DVM_CONFIRMATION_REQUIRED',
+      `${request.action} (${risk}) in ${request.target.env} needs confirmation`,
+      {
+        fix: 'Run it on a terminal to answer the question, or pass --yes.',
+      },
+    );
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(
+      `${request.action} is a ${risk} action on ${JSON.stringify(request.target)}. Run it? Type "yes": `,
+    );
+    if (answer.trim().toLowerCase() !== 'yes')
+      throw new DvmError('DVM_CANCELLED', 'not confirmed; nothing ran');
+  } finally {
+    rl.close();
+  }
+  return token;
+}
+
+/** Prints an execution's answer: its line and summary on stderr, the raw output on stdout; JSON with -o json. */
+export function printResult(ctx: CommandContext, body: Record<string, unknown>): void {
+  if (ctx.flags.output === 'json') {
+    ctx.io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return;
+  }
+  if (body.dry_run) {
+    ctx.io.stdout.write(
+      `dry run: ${body.action}@${body.version} (${body.risk}) on ${JSON.stringify(body.target)} would be allowed by ${(body.policy_ids as string[]).join(', ') || 'policy'}${runNeeds(body)}\n`,
+    );
+    return;
+  }
+  const result = body.result as {
+    summary?: unknown;
+    artifact?: { content?: string; truncated?: boolean; bytes?: number; totalBytes?: number };
+  };
+  ctx.io.stderr.write(
+    `execution ${body.execution_id}: ${body.action}@${body.version} ${body.status} in ${body.duration_ms} ms\n`,
+  );
+  if (result && typeof result === 'object' && 'summary' in result) {
+    ctx.io.stderr.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+    if (result.artifact?.content)
+      ctx.io.stdout.write(
+        result.artifact.content.endsWith('\n') ? result.artifact.content : `${result.artifact.content}\n`,
+      );
+    if (result.artifact?.truncated) {
+      ctx.io.stderr.write(
+        `(output truncated: kept ${result.artifact.bytes} of ${result.artifact.totalBytes} bytes)\n`,
+      );
+    }
+  } else {
+    ctx.io.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
+  }
+}
+
+function requestOf(
+  ctx: CommandContext,
+  definition: Pick<ActionDefinition, 'name' | 'version' | 'inputSchema'>,
+): ExecuteRequest {
+  return {
+    request_id: `cli-${randomUUID()}`,
+    action: definition.name,
+    version: definition.version,
+    params: paramsOf(ctx.flags.param ?? [], definition.inputSchema),
+    target: targetFromFlags(ctx.flags.env, ctx.flags.target),
+    ...(ctx.flags['dry-run'] ? { dry_run: true } : {}),
+    ...(ctx.flags.timeout ? { timeout: ctx.flags.timeout } : {}),
+    // A challenge's token, approved by a second principal (two-person rule) or confirmed ahead.
+    ...(ctx.flags['confirmation-token'] ? { confirmation_token: ctx.flags['confirmation-token'] } : {}),
+  };
+}
+
+// Sends the request; answers a 428 by confirming (asking on a terminal, or --yes) and sending it again.
+async function finish(
+  ctx: CommandContext,
+  request: ExecuteRequest,
+  risk: string,
+  send: (request: ExecuteRequest) => Promise<ExecuteResponse>,
+  follow?: (executionId: string) => Promise<ExecuteResponse>,
+): Promise<number> {
+  let response = await send(request);
+  if (response.status === 428) {
+    const token = await confirm(ctx, response, request, risk);
+    response = await send({ ...request, confirmation_token: token });
+  }
+  if (response.status === 202 && follow) response = await follow(String(response.body.execution_id));
+  if (response.status >= 400) throw errorFromBody(response.status, response.body);
+  printResult(ctx, response.body);
+  return 0;
+}
+
+/** `dvm action run NAME` in-process, as the local admin principal, through the same execute(). */
+export async function runLocal(ctx: CommandContext, name: string): Promise<number> {
+  const { openAgent } = await import('../../agent/agent.ts');
+  const agent = await openAgent(ctx.home, { env: ctx.io.env as Record<string, string> });
+  try {
+    const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
+    const definition = agent.executor.registry.get(name);
+    const request = requestOf(ctx, definition);
+    const send = async (req: ExecuteRequest) => {
+      let unsubscribe = () => {};
+      const response = await agent.executor.execute(req, LOCAL_PRINCIPAL, {
+        wait: true,
+        onStart: (executionId) => {
+          if (!ctx.flags.follow) return;
+          unsubscribe = agent.executions.subscribe(
+            executionId,
+            0,
+            (event) => {
+              if (STREAMED.has(event.type)) printEvent(ctx, event.type, event.data);
+            },
+            () => {},
+          );
+        },
+      });
+      unsubscribe();
+      return response;
+    };
+    return await finish(ctx, request, definition.risk, send);
+  } finally {
+    await agent.close();
+  }
+}
+
+/** `dvm action run NAME` against a remote agent (`dvm serve`). */
+export async function runRemote(ctx: CommandContext, remote: AgentClient, name: string): Promise<number> {
+  const catalog = await remote.request('GET', '/v1/actions');
+  if (catalog.status !== 200) throw errorFromBody(catalog.status, catalog.body);
+  const entry = (
+    catalog.body.actions as {
+      name: string;
+      version: string;
+      risk: string;
+      input_schema: Record<string, unknown>;
+    }[]
+  )
+    .filter((a) => a.name === name)
+    .at(-1);
+  if (!entry) {
+    throw new DvmError('DVM_ACTION_UNKNOWN', `the agent has no action named "${name}"`, {
+      fix: 'Run `dvm action list --server …` to see its actions.',
+    });
+  }
+  const request = requestOf(ctx, {
+    name: entry.name,
+    version: entry.version,
+    inputSchema: entry.input_schema,
+  });
+  const follow = (executionId: string) => followRemote(ctx, remote, executionId);
+  return finish(
+    ctx,
+    request,
+    entry.risk,
+    (req) => remote.request('POST', '/v1/actions/execute', req),
+    follow,
+  );
+}
