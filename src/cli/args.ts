@@ -127,9 +127,10 @@ export interface ParsedCommand {
 /** Splits a command line into verb, positionals and flags (flags may appear anywhere, as in kubectl). */
 export function parseCommandLine(argv: string[]): ParsedCommand {
   try {
-    // As in kubectl, `-f` of `dvm logs` is --follow (everywhere else it is --filename).
+    // As in kubectl, `-f` of `dvm logs` and `dvm execution logs` is --follow (everywhere else it is --filename).
     const first = argv.find((arg) => !arg.startsWith('-'));
-    const args = first === 'logs' ? argv.map((arg) => (arg === '-f' ? '--follow' : arg)) : argv;
+    const follows = first === 'logs' || (first === 'execution' && argv.includes('logs'));
+    const args = follows ? argv.map((arg) => (arg === '-f' ? '--follow' : arg)) : argv;
     const { values, positionals } = parseArgs({
       args,
       options: OPTIONS,

@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import('./commands/serve.ts'),
   token: () => import('./commands/token.ts'),
   action: () => import('./commands/action.ts'),
+  execution: () => import('./commands/execution.ts'),
   policy: () => import('./commands/policy.ts'),
   audit: () => import('./commands/audit.ts'),
   seed: () => import('./commands/seed.ts'),

@@ -75,9 +75,18 @@ export class AgentClient {
     return { status: response.status, body: parsed };
   }
 
-  /** Streams the events of an execution from `afterId` until the server ends the stream. */
-  async *events(executionId: string, afterId = 0, signal?: AbortSignal): AsyncGenerator<ReceivedEvent> {
-    const response = await this.#fetch(`/v1/executions/${encodeURIComponent(executionId)}/events`, {
+  /**
+   * Streams the events of an execution from `afterId` until the server ends the stream: when the execution ends,
+   * or, with `follow: false`, once the events so far are sent.
+   */
+  async *events(
+    executionId: string,
+    afterId = 0,
+    signal?: AbortSignal,
+    { follow = true }: { follow?: boolean } = {},
+  ): AsyncGenerator<ReceivedEvent> {
+    const query = follow ? '' : '?follow=false';
+    const response = await this.#fetch(`/v1/executions/${encodeURIComponent(executionId)}/events${query}`, {
       headers: this.#headers(afterId > 0 ? { 'last-event-id': String(afterId) } : {}),
       signal,
     });

@@ -10,7 +10,7 @@ import type { AgentMetrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { ROUTES, type RouteSpec, roleAtLeast } from './routes.ts';
-import { frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './sse.ts';
+import { followOf, frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './sse.ts';
 import { secureContextOf } from './tls-reload.ts';
 
 /** Default address of `dvm serve`'s API. */
@@ -274,6 +274,7 @@ export function createAgentServer(
   route(byUrl('GET', '/v1/executions/:id/events'), async (request, reply) => {
     const record = visibleExecution(request);
     const after = resumeAfter(request.headers['last-event-id'], request.query);
+    const follow = followOf(request.query);
     reply.hijack();
     const res = reply.raw;
     openEventStream(res);
@@ -314,8 +315,9 @@ export function createAgentServer(
       },
       () => setImmediate(finish),
     );
-    // Ended while replaying (the token went invalid): the listener added after the replay goes too.
-    if (closed) unsubscribe();
+    // Ended while replaying (the token went invalid): the listener added after the replay goes too. Without
+    // follow, the replay is all there is.
+    if (closed || !follow) finish();
     res.once('close', finish);
   });
 

@@ -236,7 +236,7 @@ export const ROUTES: readonly RouteSpec[] = [
         },
       },
     },
-    errors: ['DVM_EXECUTION_NOT_FOUND', 'DVM_EVENT_ID_INVALID'],
+    errors: ['DVM_EXECUTION_NOT_FOUND', 'DVM_EVENT_ID_INVALID', 'DVM_QUERY_INVALID'],
     headers: {
       'Last-Event-ID':
         'resume after this event id, a decimal integer (what EventSource sends on a reconnect); empty starts from the beginning; anything else is DVM_EVENT_ID_INVALID (400)',
@@ -244,6 +244,8 @@ export const ROUTES: readonly RouteSpec[] = [
     query: {
       last_event_id:
         'resume after this event id, a decimal integer (same as the Last-Event-ID header, which wins); anything else is DVM_EVENT_ID_INVALID (400)',
+      follow:
+        '`false`: end the stream once the events so far are sent; `true` (the default): stream until the execution ends; anything else is DVM_QUERY_INVALID (400)',
     },
   },
   {

@@ -43,3 +43,18 @@ export function resumeAfter(header: string | string[] | undefined, query: unknow
     },
   );
 }
+
+/**
+ * Whether an event stream follows the execution until it ends (`?follow=true`, the default) or ends once the
+ * events so far are sent (`?follow=false`); any other value is DVM_QUERY_INVALID.
+ */
+export function followOf(query: unknown): boolean {
+  const value = (query as { follow?: unknown } | undefined)?.follow;
+  if (value === undefined || value === 'true') return true;
+  if (value === 'false') return false;
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : 'given more than once';
+  throw new DvmError('DVM_QUERY_INVALID', `follow ${shown} is neither true nor false`, {
+    fix: 'Pass follow=false for the events so far, or leave it out to stream until the execution ends.',
+    path: 'follow',
+  });
+}

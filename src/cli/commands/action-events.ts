@@ -23,19 +23,24 @@ export function printEvent(ctx: CommandContext, type: string, data: Record<strin
     );
 }
 
+/** One event of an execution's stream as a follower hands it on: id, type and data (with `at`). */
+export type FollowedEvent = { id: number; type: string; data: Record<string, unknown> };
+
 /**
- * Prints an execution's streamed events (log lines, progress) from `after` until it ends, resuming a stream that
- * broke off, and answers the execution's outcome in the shape of an execute answer.
+ * Hands an execution's events to `onEvent` (by default: prints the streamed ones — log lines, progress) until it
+ * ends, resuming a stream that broke off, and answers the execution's outcome in the shape of an execute answer.
  */
 export async function followRemote(
   ctx: CommandContext,
   remote: AgentClient,
   executionId: string,
-  after = 0,
+  onEvent: (event: FollowedEvent) => void = (event) => {
+    if (STREAMED.has(event.type)) printEvent(ctx, event.type, event.data);
+  },
 ): Promise<ExecuteResponse> {
   // A stream that breaks off before the execution's end (the agent restarted, a proxy cut it) is resumed after
   // the last event received, like EventSource does, for up to FOLLOW_RECONNECT_MS without an answer.
-  let last = after;
+  let last = 0;
   let ended = false;
   let lostSince: number | undefined;
   while (!ended) {
@@ -44,8 +49,7 @@ export async function followRemote(
         lostSince = undefined;
         if (event.id && /^\d+$/.test(event.id)) last = Number(event.id);
         if (event.event === 'completed' || event.event === 'failed') ended = true;
-        const data = JSON.parse(event.data) as Record<string, unknown>;
-        if (STREAMED.has(event.event)) printEvent(ctx, event.event, data);
+        onEvent({ id: last, type: event.event, data: JSON.parse(event.data) as Record<string, unknown> });
       }
       if (ended) break;
       // Ended without the execution's end: whether it still runs is asked below.

@@ -4,7 +4,7 @@ import { OPTIONS } from '../args.ts';
 import type { Command } from '../command.ts';
 
 const VERBS =
-  'get describe apply diff create delete use tree explain api-resources schema completion version run status logs cancel serve token action policy audit seed start stop restart deploy undeploy down help';
+  'get describe apply diff create delete use tree explain api-resources schema completion version run status logs cancel serve token action execution policy audit seed start stop restart deploy undeploy down help';
 // Every flag of the CLI, from the one table the parser uses.
 const FLAGS = Object.entries(OPTIONS)
   .flatMap(([name, option]) => ['short' in option ? `-${option.short}` : '', `--${name}`].filter(Boolean))
@@ -44,8 +44,9 @@ _dvm() {
     schema) COMPREPLY=( $(compgen -W "export" -- "$cur") ) ;;
     token) COMPREPLY=( $(compgen -W "create list revoke" -- "$cur") ) ;;
     action)
-      if [[ $COMP_CWORD -eq 2 ]]; then COMPREPLY=( $(compgen -W "list run" -- "$cur") )
+      if [[ $COMP_CWORD -eq 2 ]]; then COMPREPLY=( $(compgen -W "list run approve" -- "$cur") )
       else COMPREPLY=( $(compgen -W "$(dvm action list -o json 2>/dev/null | sed -n 's/.*"name": "\\([^"]*\\)".*/\\1/p')" -- "$cur") ); fi ;;
+    execution) COMPREPLY=( $(compgen -W "get logs" -- "$cur") ) ;;
     policy) COMPREPLY=( $(compgen -W "test list validate" -- "$cur") ) ;;
     audit) COMPREPLY=( $(compgen -W "verify export" -- "$cur") ) ;;
     seed) COMPREPLY=( $(compgen -W "datalake datastore" -- "$cur") ) ;;

@@ -1,0 +1,163 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Agent } from '../../agent/agent.ts';
+import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
+import type { ExecutionRecord } from '../../agent/execute/executions.ts';
+import type { CommandContext } from '../command.ts';
+import { type FollowedEvent, followRemote, printEvent, STREAMED } from './action-events.ts';
+
+// How often `logs -f` without a server reads the database for new events of an execution another process runs.
+const LOCAL_POLL_MS = 300;
+
+const ENDS = new Set(['completed', 'failed']);
+
+async function withLocalAgent<T>(ctx: CommandContext, use: (agent: Agent) => Promise<T>): Promise<T> {
+  const { openAgent } = await import('../../agent/agent.ts');
+  const agent = await openAgent(ctx.home, { env: ctx.io.env as Record<string, string> });
+  try {
+    return await use(agent);
+  } finally {
+    await agent.close();
+  }
+}
+
+async function fetchExecution(remote: AgentClient, id: string): Promise<ExecutionRecord> {
+  const response = await remote.request('GET', `/v1/executions/${encodeURIComponent(id)}`);
+  if (response.status !== 200) throw errorFromBody(response.status, response.body);
+  return response.body as unknown as ExecutionRecord;
+}
+
+function durationOf(record: ExecutionRecord): string {
+  if (!record.finished_at) return '';
+  return ` (${Date.parse(record.finished_at) - Date.parse(record.created_at)} ms)`;
+}
+
+function targetOf(record: ExecutionRecord): string {
+  return Object.entries(record.target ?? { env: record.env })
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(',');
+}
+
+// `CODE: message` of an execution's error.
+function errorText(error: Record<string, unknown> | undefined): string {
+  return error ? `${error.code ?? 'DVM_INTERNAL'}: ${error.message ?? ''}` : '';
+}
+
+function printRecord(ctx: CommandContext, record: ExecutionRecord): void {
+  if (ctx.flags.output === 'json') {
+    ctx.io.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+    return;
+  }
+  const rows: [string, string | undefined][] = [
+    ['execution', record.id],
+    ['action', `${record.action}@${record.version}`],
+    ['status', record.status],
+    ['target', targetOf(record)],
+    ['request', record.request_id],
+    ['principal', record.principal],
+    ['started', record.created_at],
+    ['finished', record.finished_at ? `${record.finished_at}${durationOf(record)}` : undefined],
+    ['error', record.error ? errorText(record.error) : undefined],
+  ];
+  for (const [key, value] of rows)
+    if (value !== undefined) ctx.io.stdout.write(`${`${key}:`.padEnd(11)}${value}\n`);
+  const result = record.result as { summary?: unknown; artifact?: { content?: string } } | undefined;
+  if (result === undefined || result === null) return;
+  if (typeof result === 'object' && 'summary' in result) {
+    const summary = JSON.stringify(result.summary, null, 2);
+    ctx.io.stdout.write(`summary:\n${summary}\n`);
+    // The raw output, unless it is the summary once more (system.info).
+    const content = result.artifact?.content;
+    if (content && content.trim() !== summary)
+      ctx.io.stdout.write(`output:\n${content.endsWith('\n') ? content : `${content}\n`}`);
+  } else {
+    ctx.io.stdout.write(`result:\n${JSON.stringify(result, null, 2)}\n`);
+  }
+}
+
+/** `dvm execution get ID`: one execution's status, target, times and result, from the agent or the home. */
+export async function showExecution(
+  ctx: CommandContext,
+  remote: AgentClient | undefined,
+  id: string,
+): Promise<number> {
+  const record = remote
+    ? await fetchExecution(remote, id)
+    : await withLocalAgent(ctx, async (agent) => agent.executions.get(id));
+  printRecord(ctx, record);
+  return 0;
+}
+
+// Prints one event of `dvm execution logs`: every event as a JSON line with -o json, else the streamed ones.
+function printLogEvent(ctx: CommandContext, event: FollowedEvent): void {
+  if (ctx.flags.output === 'json')
+    ctx.io.stdout.write(`${JSON.stringify({ id: event.id, type: event.type, ...event.data })}\n`);
+  else if (STREAMED.has(event.type)) printEvent(ctx, event.type, event.data);
+}
+
+// The last line of `dvm execution logs` (stderr, not with -o json): how the execution ended, or that it still runs.
+function printEnd(ctx: CommandContext, id: string, end: FollowedEvent | undefined): void {
+  if (ctx.flags.output === 'json') return;
+  if (!end) ctx.io.stderr.write(`execution ${id} is still running (-f follows it to its end)\n`);
+  else if (end.type === 'completed') ctx.io.stderr.write(`execution ${id} succeeded\n`);
+  else
+    ctx.io.stderr.write(
+      `execution ${id} failed: ${errorText(end.data.error as Record<string, unknown> | undefined)}\n`,
+    );
+}
+
+/**
+ * `dvm execution logs ID [-f]`: the events of an execution so far (log lines, progress), or with --follow until it
+ * ends, from the agent's event stream or, without a server, from the home's agent database.
+ */
+export async function executionLogs(
+  ctx: CommandContext,
+  remote: AgentClient | undefined,
+  id: string,
+): Promise<number> {
+  let end: FollowedEvent | undefined;
+  const onEvent = (event: FollowedEvent) => {
+    if (ENDS.has(event.type)) end = event;
+    printLogEvent(ctx, event);
+  };
+  if (remote && ctx.flags.follow) {
+    await followRemote(ctx, remote, id, onEvent);
+  } else if (remote) {
+    let last = 0;
+    for await (const event of remote.events(id, 0, undefined, { follow: false })) {
+      if (event.id && /^\d+$/.test(event.id)) last = Number(event.id);
+      onEvent({ id: last, type: event.event, data: JSON.parse(event.data) as Record<string, unknown> });
+    }
+  } else {
+    await withLocalAgent(ctx, (agent) => followLocal(ctx, agent, id, onEvent));
+  }
+  printEnd(ctx, id, end);
+  return 0;
+}
+
+// Replays an execution's stored events; with --follow, reads new ones until it ends. The process running it may
+// be another one (`dvm serve` on this home, a `dvm action run`): one that died is found by the reaper, whose
+// `interrupted` ends the follow.
+async function followLocal(
+  ctx: CommandContext,
+  agent: Agent,
+  id: string,
+  onEvent: (event: FollowedEvent) => void,
+): Promise<void> {
+  let last = 0;
+  for (;;) {
+    // Read before the replay: an execution that had ended by then has its final event in the replay.
+    const status = agent.executions.get(id).status;
+    agent.executions.subscribe(
+      id,
+      last,
+      (event) => {
+        last = event.id;
+        onEvent({ id: event.id, type: event.type, data: { ...event.data, at: event.at } });
+      },
+      () => {},
+    );
+    if (status !== 'running' || !ctx.flags.follow) return;
+    await sleep(LOCAL_POLL_MS);
+    agent.executions.reapInterrupted();
+  }
+}

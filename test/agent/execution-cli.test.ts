@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
+
+const container = `dvm-exec-cli-${process.pid}`;
+const docker = (...args: string[]) =>
+  execFileSync('docker', ['-H', TEST_DOCKER_HOST, ...args], { encoding: 'utf8' }).trim();
+after(() => {
+  try {
+    docker('rm', '-f', container);
+  } catch {}
+});
+
+// The numbers of `lineN` lines, in the order printed.
+const lineNumbers = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => /^line\d+$/.test(l))
+    .map((l) => Number(l.slice(4)));
+
+const consecutive = (numbers: number[]) => numbers.every((n, i) => i === 0 || n === numbers[i - 1] + 1);
+
+test('dvm execution get and logs show an action execution in-process: its record, result and events', () => {
+  const home = tempHome();
+  const run = JSON.parse(dvmOk(home, ['action', 'run', 'system.info', '-o', 'json']).stdout);
+  const id = String(run.execution_id);
+
+  const shown = dvmOk(home, ['execution', 'get', id]).stdout;
+  assert.match(shown, new RegExp(`^execution: ${id}$`, 'm'));
+  assert.match(shown, /^action: +system\.info@1\.0\.0$/m);
+  assert.match(shown, /^status: +succeeded$/m);
+  assert.match(shown, /^target: +env=dev$/m);
+  assert.match(shown, /^principal: +local$/m);
+  assert.match(shown, /^finished: .* \(\d+ ms\)$/m);
+  assert.match(shown, /"hostname":/, 'the summary');
+  assert.doesNotMatch(shown, /^output:/m, 'not the same JSON once more as the raw output');
+
+  const record = JSON.parse(dvmOk(home, ['execution', 'get', id, '-o', 'json']).stdout);
+  assert.equal(record.id, id);
+  assert.deepEqual(record.result.summary, run.result.summary);
+
+  const events = dvmOk(home, ['execution', 'logs', id, '-o', 'json'])
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    events.map((e) => [e.id, e.type]),
+    [
+      [1, 'started'],
+      [2, 'completed'],
+    ],
+  );
+  assert.deepEqual(events[1].result.summary, run.result.summary);
+  assert.match(dvmOk(home, ['execution', 'logs', id]).stderr, new RegExp(`execution ${id} succeeded`));
+
+  const missing = dvm(home, ['execution', 'get', 'no-such-id']);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /DVM_EXECUTION_NOT_FOUND/);
+  const usage = dvm(home, ['execution', 'show', id]);
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /DVM_USAGE.*dvm execution get\|logs/);
+  assert.match(dvm(home, ['execution', 'get', id, '--follow']).stderr, /DVM_USAGE: --follow is a flag of/);
+});
+
+test('dvm execution logs of a docker.logs follow: so far (and still running), -f to its end through the agent and from the database; others cannot see it', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  docker(
+    'run',
+    '-d',
+    '--name',
+    container,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
+  );
+  const home = tempHome();
+  const operator = createToken(home, 'op', 'operator');
+  const other = createToken(home, 'other', 'operator');
+  const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
+  try {
+    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: operator,
+      body: {
+        request_id: 'follow-logs',
+        action: 'docker.logs',
+        params: { container, tail: 0, follow: true },
+        target: { env: 'dev' },
+        timeout: '6s',
+      },
+    });
+    assert.equal(accepted.status, 202, accepted.text);
+    const id = String(accepted.body.execution_id);
+    const remote = { env: { DVM_SERVER: serve.url, DVM_TOKEN: operator } };
+    // Followers from the start: through the agent's stream, and from the database (no server).
+    const followRemote = dvmAsync(home, ['execution', 'logs', id, '-f'], remote);
+    const followLocal = dvmAsync(home, ['execution', 'logs', id, '-f']);
+    await sleep(1000);
+
+    const started = performance.now();
+    const soFar = await dvmAsync(home, ['execution', 'logs', id], remote);
+    assert.ok(performance.now() - started < 3000, 'without -f the events so far, not a follow');
+    assert.equal(soFar.status, 0, soFar.stderr);
+    assert.ok(lineNumbers(soFar.stdout).length >= 3, soFar.stdout);
+    assert.ok(consecutive(lineNumbers(soFar.stdout)), soFar.stdout);
+    assert.match(soFar.stderr, new RegExp(`execution ${id} is still running`));
+    const running = await dvmAsync(home, ['execution', 'get', id, '-o', 'json'], remote);
+    assert.equal(JSON.parse(running.stdout).status, 'running');
+
+    const hidden = await dvmAsync(home, ['execution', 'logs', id], {
+      env: { DVM_SERVER: serve.url, DVM_TOKEN: other },
+    });
+    assert.equal(hidden.status, 1);
+    assert.match(hidden.stderr, /DVM_EXECUTION_NOT_FOUND/, "another operator's execution looks missing");
+
+    const [viaAgent, viaDatabase] = await Promise.all([followRemote, followLocal]);
+    const record = JSON.parse(dvmOk(home, ['execution', 'get', id, '-o', 'json']).stdout);
+    assert.equal(record.status, 'succeeded');
+    const all = record.result.summary.lines;
+    // The raw output of docker.logs marks each line with its stream (O stdout, E stderr).
+    const output = dvmOk(home, ['execution', 'get', id]).stdout;
+    assert.equal(output.match(/^O line\d+$/gm)?.length, all, 'get prints the raw output');
+    for (const [how, run] of [
+      ['through the agent', viaAgent],
+      ['from the database', viaDatabase],
+    ] as const) {
+      assert.equal(run.status, 0, `${how}: ${run.stderr}`);
+      const numbers = lineNumbers(run.stdout);
+      assert.equal(numbers.length, all, `${how}: every line the execution followed`);
+      assert.ok(consecutive(numbers), `${how}: in order`);
+      assert.match(run.stderr, new RegExp(`execution ${id} succeeded`), how);
+    }
+
+    const bad = await api(serve.url, 'GET', `/v1/executions/${id}/events?follow=maybe`, { token: operator });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 'DVM_QUERY_INVALID');
+    assert.equal((bad.body.details as { path: string }).path, 'follow');
+  } finally {
+    await serve.stop();
+  }
+});
