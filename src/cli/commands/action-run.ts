@@ -61,7 +61,7 @@ async function confirm(
       'DVM_CONFIRMATION_REQUIRED',
       `${request.action} in ${request.target.env} needs a second principal to approve it first`,
       {
-        fix: `Ask another operator to check what token ${token} is for (POST /v1/confirmations/lookup) and approve it (POST /v1/confirmations/approve), then run the same command again with --confirmation-token ${token}.`,
+        fix: `Ask another operator to approve it — \`dvm action approve ${token}\` shows what it runs and asks (or POST /v1/confirmations/lookup, then /approve) — then run the same command again with --confirmation-token ${token}.`,
         details: { challenge: details.challenge },
       },
     );

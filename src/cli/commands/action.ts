@@ -2,12 +2,14 @@ import { AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { renderTable } from '../output/table.ts';
+import { approveCommand } from './action-approve.ts';
 import { runLocal, runRemote } from './action-run.ts';
 
 const USAGE = `Usage:
   dvm action list [-o table|json]
   dvm action run NAME [--param KEY=VALUE …] [--env ENV] [--target KEY=VALUE …] [--dry-run] [--follow]
                       [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [-o json]
+  dvm action approve dvmc_… [--yes] [-o json]
 
 Runs a typed action through the one enforcement path: input validation, policy, confirmation, idempotency,
 timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN it asks a remote agent
@@ -17,8 +19,9 @@ timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN i
 schema says so, strings otherwise. --env is the target environment (default dev); policies decide on it:
 write and destructive actions in stage and prod need confirmation, which dvm asks for on a terminal (--yes
 confirms for scripts; the policy must still allow it). Under the two-person rule another principal approves
-the challenge first (POST /v1/confirmations/approve); then run the same action, params and target again with
---confirmation-token set to the challenge's token. --follow streams progress and log lines.`;
+the challenge first (\`dvm action approve dvmc_…\`, which shows what it would run and asks; or POST
+/v1/confirmations/approve); then run the same action, params and target again with --confirmation-token set to
+the challenge's token. --follow streams progress and log lines; \`dvm execution\` shows executions afterwards.`;
 
 /** `dvm action list|run`: the typed action catalog and its one execution path, local or remote. */
 export const command: Command = {
@@ -36,7 +39,7 @@ export const command: Command = {
     'server',
     'output',
   ],
-  maxArgs: (args) => (args[0] === 'run' ? 2 : 1),
+  maxArgs: (args) => (args[0] === 'run' || args[0] === 'approve' ? 2 : 1),
   async run(ctx) {
     const [sub, name] = ctx.positionals;
     const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
@@ -47,8 +50,9 @@ export const command: Command = {
       );
     }
     if (sub === 'list') return list(ctx, remote);
+    if (sub === 'approve' && name) return approveCommand(ctx, remote, name);
     if (sub !== 'run' || !name) {
-      throw new DvmError('DVM_USAGE', 'usage: dvm action list | dvm action run NAME [--param k=v …]', {
+      throw new DvmError('DVM_USAGE', 'usage: dvm action list | run NAME [--param k=v …] | approve dvmc_…', {
         fix: 'Run `dvm action list` to see the actions.',
       });
     }

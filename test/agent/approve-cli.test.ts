@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+
+const NO_DOCKER = 'unix:///nonexistent/dvm-test.sock';
+
+test('dvm action approve shows what a challenge runs and approves it as a second principal, through the agent or in-process as local; refusals are audited', async () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'), { recursive: true });
+  copyFileSync('examples/policies/two-person-prod.cedar', join(home, 'policies', 'two-person-prod.cedar'));
+  const alice = createToken(home, 'alice', 'operator');
+  const bob = createToken(home, 'bob', 'operator');
+  // No Docker here: an approved request gets past policy and fails connecting, which is all this test needs.
+  const serve = await startServe(home, { DOCKER_HOST: NO_DOCKER });
+  const as = (token: string) => ({
+    env: { DVM_SERVER: serve.url, DVM_TOKEN: token, DOCKER_HOST: NO_DOCKER },
+  });
+  const restart = ['action', 'run', 'docker.restart_container', '--param', 'container=web', '--env', 'prod'];
+  const challenge = async () => {
+    const asked = await dvmAsync(home, [...restart, '--yes'], as(alice));
+    assert.match(asked.stderr, /DVM_CONFIRMATION_REQUIRED: .*second principal/);
+    const token = /dvmc_[A-Za-z0-9_-]{43}/.exec(asked.stderr)?.[0] as string;
+    assert.match(asked.stderr, new RegExp(`dvm action approve ${token}`), 'the fix names the command');
+    return token;
+  };
+  try {
+    for (const [approver, options] of [
+      ['bob', as(bob)],
+      ['local', { env: { DOCKER_HOST: NO_DOCKER } }],
+    ] as const) {
+      const token = await challenge();
+      // Not on a terminal and no --yes: nothing is approved.
+      const unasked = await dvmAsync(home, ['action', 'approve', token], options);
+      assert.equal(unasked.status, 1);
+      assert.match(unasked.stderr, /docker\.restart_container@1\.0\.0 on env=prod/, 'what it would run');
+      assert.match(unasked.stderr, /params: +\{"container":"web",/);
+      assert.match(unasked.stderr, /requested by: alice \(request cli-/);
+      assert.match(unasked.stderr, /DVM_CONFIRMATION_REQUIRED: approving docker\.restart_container/);
+      const pending = await api(serve.url, 'POST', '/v1/confirmations/lookup', {
+        token: bob,
+        body: { confirmation_token: token },
+      });
+      assert.equal(pending.body.approved_by, undefined, `${approver}: not approved without a yes`);
+
+      const approved = await dvmAsync(home, ['action', 'approve', token, '--yes', '-o', 'json'], options);
+      assert.equal(approved.status, 0, approved.stderr);
+      assert.deepEqual(
+        [JSON.parse(approved.stdout).approved, JSON.parse(approved.stdout).approved_by],
+        [true, approver],
+      );
+      const ran = await dvmAsync(home, [...restart, '--confirmation-token', token], as(alice));
+      assert.doesNotMatch(ran.stderr, /CONFIRMATION/, `${approver}: ${ran.stderr}`);
+      assert.match(ran.stderr, /DVM_CONNECTOR_UNAVAILABLE/, `${approver} approved it: it ran`);
+    }
+
+    const own = await challenge();
+    const self = await dvmAsync(home, ['action', 'approve', own, '--yes'], as(alice));
+    assert.equal(self.status, 1);
+    assert.match(self.stderr, /DVM_CONFIRMATION_INVALID: a principal cannot approve its own request/);
+    const text = await dvmAsync(home, ['action', 'approve', own, '--yes'], as(bob));
+    assert.match(
+      text.stdout,
+      /^approved docker\.restart_container@1\.0\.0 on env=prod for alice \(as bob\); /,
+    );
+    const unknown = await dvmAsync(home, ['action', 'approve', `dvmc_${'A'.repeat(43)}`, '--yes'], as(bob));
+    assert.match(unknown.stderr, /DVM_CONFIRMATION_INVALID/);
+
+    const approvals = dvmOk(home, ['audit', 'export', '--action', 'docker.restart_container'])
+      .stdout.trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((e: { reasons?: string[] }) => e.reasons?.some((r) => /approved? the confirmation/.test(r)));
+    assert.deepEqual(
+      approvals.map((e: { actor: string; decision: string }) => [e.actor, e.decision]),
+      [
+        ['bob', 'allowed'],
+        ['local', 'allowed'],
+        ['alice', 'denied'],
+        ['bob', 'allowed'],
+      ],
+    );
+  } finally {
+    await serve.stop();
+  }
+});
