@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dvmPty, HAS_SCRIPT } from '../helpers/pty.ts';
 
 const NO_DOCKER = 'unix:///nonexistent/dvm-test.sock';
 
@@ -56,6 +57,23 @@ test('dvm action approve shows what a challenge runs and approves it as a second
       assert.match(ran.stderr, /DVM_CONNECTOR_UNAVAILABLE/, `${approver} approved it: it ran`);
     }
 
+    if (HAS_SCRIPT) {
+      // On a terminal it asks: anything but yes leaves the confirmation pending; yes approves it.
+      const token = await challenge();
+      const asked = (keys: string) =>
+        dvmPty(home, ['action', 'approve', token], {
+          ...as(bob),
+          keys,
+          typeWhen: (output) => output.includes('Type "yes"'),
+        });
+      const no = await asked('no\r');
+      assert.equal(no.status, 1, no.output);
+      assert.match(no.output, /DVM_CANCELLED: not approved; the confirmation stays pending/);
+      const yes = await asked('yes\r');
+      assert.equal(yes.status, 0, yes.output);
+      assert.match(yes.output, /approved docker\.restart_container@1\.0\.0 on env=prod for alice \(as bob\)/);
+    }
+
     const own = await challenge();
     const self = await dvmAsync(home, ['action', 'approve', own, '--yes'], as(alice));
     assert.equal(self.status, 1);
@@ -78,6 +96,7 @@ test('dvm action approve shows what a challenge runs and approves it as a second
       [
         ['bob', 'allowed'],
         ['local', 'allowed'],
+        ...(HAS_SCRIPT ? [['bob', 'allowed']] : []),
         ['alice', 'denied'],
         ['bob', 'allowed'],
       ],
