@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Platform } from '../../service/platform.ts';
@@ -37,8 +38,9 @@ export const command: Command = {
   -o json               stream the run's events as NDJSON
 
 On a terminal the run is a live tree; otherwise one line per state change. Ctrl-C cancels (running tasks
-are stopped, their process groups killed); a second Ctrl-C kills them at once and exits 130. The exit status
-is 0 when the run succeeded, 1 otherwise.`,
+are stopped, their process groups killed) and exits 130 once the run is recorded Cancelled (SIGTERM 143, a
+closed terminal 129: 128 + the signal, as shells expect of an interrupted command); a second Ctrl-C kills them at
+once and exits 130. Otherwise the exit status is 0 when the run succeeded, 1 when it did not.`,
   flags: ['parallelism', 'no-cache', 'stage', 'include-manual', 'resume', 'output'],
   maxArgs: 2,
   async run(ctx) {
@@ -109,17 +111,24 @@ async function runPrepared(
       }),
     );
   };
-  process.on('SIGINT', cancel);
-  process.on('SIGTERM', cancel);
+  // The signal that cancelled the run, if one did: dvm then exits 128 + its number, as a shell expects.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    stoppedBy ??= signal;
+    cancel();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   // A closed terminal: the run is cancelled (its finally tasks run), not left to run on without dvm. Writes to the
   // terminal that is gone fail from now on (EIO, often before SIGHUP arrives); they must not end dvm before the
   // cancel is done. While the run goes, output that cannot be written is dropped rather than ending the run.
   const outputs = [process.stdout, process.stderr];
   const previous = outputs.map((stream) => stream.listeners('error') as ((error: Error) => void)[]);
   let hungUp = false;
-  const hangup = () => {
+  const hangup = (signal?: NodeJS.Signals) => {
     if (hungUp) return;
     hungUp = true;
+    if (signal) stoppedBy ??= signal;
     cancel();
   };
   const outputLost = (error: NodeJS.ErrnoException) => {
@@ -144,10 +153,11 @@ async function runPrepared(
         `${root.kind.toLowerCase()}/${root.name} ${root.status} in ${formatDuration(root.durationMs)}${root.reason ? ` (${root.reason})` : ''} — details: dvm status run ${root.id}; logs: dvm logs run ${root.id}\n`,
       );
     }
+    if (stoppedBy && root.status === 'Cancelled') return 128 + constants.signals[stoppedBy];
     return SUCCESS_STATUSES.has(root.status) ? 0 : 1;
   } finally {
-    process.off('SIGINT', cancel);
-    process.off('SIGTERM', cancel);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     process.off('SIGHUP', hangup);
     outputs.forEach((stream, i) => {
       stream.off('error', outputLost);
