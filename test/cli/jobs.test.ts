@@ -145,6 +145,10 @@ spec:
   // Polling with the synchronous `dvm get` kept this process from reading serve's output meanwhile.
   await server.waitFor(new RegExp(`job lab/ci/on-commit fired: commit ${sha.slice(0, 12)}`));
   assert.equal(await server.stop(), 0);
+  // A resume is of the same event at the same commit (as a GitHub re-run), whoever asks for it.
+  dvmOk(home, ['run', '--resume', run.id]);
+  const resumed = jobRuns(home, 'on-commit').find((r) => r.id !== run.id);
+  assert.deepEqual([resumed?.trigger, resumed?.commit], ['commit', sha]);
 });
 
 test('a 6-field cron schedule fires every second', async () => {

@@ -192,6 +192,10 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   let resume: Map<string, RunRecord> | undefined;
   let { kind, name, scope } = request;
   let options = optionsOf(request);
+  // What fired the run and at which commit: a resume keeps the earlier run's (as a re-run on GitHub keeps its
+  // event and sha); its message says which run it resumes.
+  let trigger = request.trigger ?? 'manual';
+  let commit = request.commit;
   if (request.resume) {
     const previous = platform.runs.get(request.resume);
     if (!previous || previous.parentId) throw notARun(previous, request.resume, 'resume');
@@ -218,6 +222,8 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     name = previous.name;
     scope = { ecosystem: previous.ecosystem, domain: previous.domain };
     options = resumedOptions(previous.options ?? {}, request);
+    trigger = request.trigger ?? previous.trigger ?? trigger;
+    commit = request.commit ?? previous.commit;
   }
   const plan = await new PlanBuilder(platform, options).forObject(kind, name, scope);
   assertRunnable(plan);
@@ -234,8 +240,8 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     options,
     resume,
     resumedFrom: request.resume,
-    trigger: request.trigger ?? 'manual',
-    commit: request.commit,
+    trigger,
+    commit,
     listener: request.listener,
   };
   // Opened on the first task that needs it: a run of exec tasks never loads the agent.
