@@ -38,7 +38,8 @@ test('pruning deletes ended executions older than the retention with their event
   execution(db, idAt(old, 2), 'failed', 'old-failed');
   execution(db, idAt(old, 3), 'running', 'old-running');
   execution(db, idAt(recent, 4), 'succeeded', 'recent-done');
-  // A key whose execution ended but whose answer is not stored yet (the reaper answers it) stays.
+  // A key whose execution ended but whose answer is not stored yet stays, with the execution the reaper answers
+  // it from.
   execution(db, idAt(old, 5), 'interrupted', 'old-unanswered', false);
   const confirm = db.prepare(
     "INSERT INTO confirmations (id, binding, principal, created_at, expires_at) VALUES (?, 'b', 'token/a', '', ?)",
@@ -50,12 +51,12 @@ test('pruning deletes ended executions older than the retention with their event
   ).run();
 
   const report = await pruneAgentData(db, 30 * DAY, NOW);
-  assert.deepEqual(report, { executions: 3, requestIds: 2, confirmations: 1 });
+  assert.deepEqual(report, { executions: 2, requestIds: 2, confirmations: 1 });
   assert.deepEqual(
     (db.prepare('SELECT request_id FROM executions ORDER BY id').all() as { request_id: string }[]).map(
       (r) => r.request_id,
     ),
-    ['old-running', 'recent-done'],
+    ['old-running', 'old-unanswered', 'recent-done'],
   );
   assert.deepEqual(
     (
@@ -63,7 +64,7 @@ test('pruning deletes ended executions older than the retention with their event
     ).map((r) => r.request_id),
     ['old-running', 'old-unanswered', 'recent-done'],
   );
-  assert.equal(count(db, 'execution_events'), 2, 'the events of the kept executions stay');
+  assert.equal(count(db, 'execution_events'), 3, 'the events of the kept executions stay');
   assert.deepEqual(
     (db.prepare('SELECT id FROM confirmations').all() as { id: string }[]).map((r) => r.id),
     ['c-now'],

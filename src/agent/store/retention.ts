@@ -55,14 +55,19 @@ function idBefore(cutoff: Date): string {
 /**
  * Deletes up to PRUNE_BATCH executions created before `cutoff` that have ended, with their events and the request
  * ids they answered, in one transaction; on the first batch also the confirmations that expired before it.
- * Running executions, and request ids still waiting for an answer, stay. The audit log is never touched.
+ * Running executions, and request ids still waiting for an answer with their executions, stay. The audit log is never touched.
  */
 export function pruneBatch(db: DatabaseSync, cutoff: Date, first: boolean): PruneReport {
   const report: PruneReport = { executions: 0, requestIds: 0, confirmations: 0 };
   const old = statement(
     db,
-    `SELECT id, principal, request_id FROM executions
-     WHERE id < ? AND status <> 'running' ORDER BY id LIMIT ${PRUNE_BATCH}`,
+    // An execution whose request id is not answered yet stays with it: the reaper answers the id from the
+    // execution's end (its result or error), which it could not once the execution were gone.
+    `SELECT e.id, e.principal, e.request_id FROM executions e
+     WHERE e.id < ? AND e.status <> 'running'
+       AND NOT EXISTS (SELECT 1 FROM idempotency i
+                       WHERE i.principal = e.principal AND i.request_id = e.request_id AND i.status IS NULL)
+     ORDER BY e.id LIMIT ${PRUNE_BATCH}`,
   );
   const deleteEvents = statement(db, 'DELETE FROM execution_events WHERE execution_id = ?');
   const deleteExecution = statement(db, 'DELETE FROM executions WHERE id = ?');
