@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
-import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 import { openAgent } from './agent.ts';
+import { readAgentSettings } from './agent-settings.ts';
 import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
 import { certificateReloader, describeCertificate, type TlsFiles } from './server/tls-reload.ts';
-import { pruneAgentData, retentionOf } from './store/retention.ts';
+import { pruneAgentData } from './store/retention.ts';
 
 /** Opens the agent and serves its API on `host:port` (port 0 picks a free one); `close()` stops both. */
 export async function startAgentApi(
@@ -18,7 +18,7 @@ export async function startAgentApi(
   log: (line: string) => void = () => {},
   tls?: TlsFiles,
 ): Promise<{ address: string; close(): Promise<void> }> {
-  const retention = retentionOf(await readHomeConfig(home), homeConfigPath(home));
+  const { retention } = await readAgentSettings(home);
   const agent = await openAgent(home, { env });
   // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
   let seen = policySignature(home);

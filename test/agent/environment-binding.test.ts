@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { boundEnvironments } from '../../src/agent/policy/environment-binding.ts';
+import { agentSettings } from '../../src/agent/agent-settings.ts';
 import { isDvmError } from '../../src/errors/dvm-error.ts';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
@@ -80,7 +80,9 @@ test('a bad agent.environments setting stops dvm serve and the CLI with the path
   );
 });
 
-test('boundEnvironments reads agent.environments and names what is wrong', () => {
+test('agentSettings reads agent.environments and names what is wrong', () => {
+  const boundEnvironments = (config: Record<string, unknown>, file: string) =>
+    agentSettings(config, file).environments;
   assert.equal(boundEnvironments({}, 'c.yaml'), undefined);
   assert.equal(boundEnvironments({ agent: {} }, 'c.yaml'), undefined);
   assert.deepEqual(boundEnvironments({ agent: { environments: ['prod', 'stage', 'prod'] } }, 'c.yaml'), [

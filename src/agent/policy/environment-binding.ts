@@ -6,29 +6,16 @@ import { ENV } from '../execute/validate-request.ts';
 export const ENVIRONMENT_BINDING_ID = 'dvm.environment-binding';
 
 /**
- * The environments this dvm home's agent acts on, from config.yaml `agent.environments` (a list of names);
- * undefined when unset: then `target.env` is whatever the caller declares. DVM_SCHEMA_INVALID (file, path) when
- * the setting is not a non-empty list of environment names.
+ * The environments this dvm home's agent acts on, from config.yaml `agent.environments` (its value, read by
+ * agentSettings). DVM_SCHEMA_INVALID (file, path) when it is not a non-empty list of environment names.
  */
-export function boundEnvironments(
-  config: Record<string, unknown>,
-  file: string,
-): readonly string[] | undefined {
-  const agent = config.agent;
-  if (agent === undefined || agent === null) return undefined;
+export function environmentsSetting(list: unknown, file: string): readonly string[] {
   const invalid = (path: string, message: string) =>
     new DvmError('DVM_SCHEMA_INVALID', `${path} ${message}`, {
       file,
       path,
       fix: 'Write the environments this agent acts on, e.g.\nagent:\n  environments: [prod]',
     });
-  if (typeof agent !== 'object' || Array.isArray(agent))
-    throw invalid('agent', 'must be a mapping of settings');
-  const unknown = Object.keys(agent).filter((key) => key !== 'environments' && key !== 'retention');
-  if (unknown.length > 0)
-    throw invalid(`agent.${unknown[0]}`, 'is not a setting (known: environments, retention)');
-  const list = (agent as { environments?: unknown }).environments;
-  if (list === undefined) return undefined;
   if (!Array.isArray(list) || list.length === 0) {
     throw invalid('agent.environments', 'must be a non-empty list of environment names');
   }

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
-import { homeConfigPath, readHomeConfig } from '../../service/home-config.ts';
+import { readAgentSettings } from '../agent-settings.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
-import { bindingDenial, boundEnvironments } from './environment-binding.ts';
+import { bindingDenial } from './environment-binding.ts';
 
 type Cedar = typeof import('@cedar-policy/cedar-wasm/nodejs');
 
@@ -109,9 +109,7 @@ export class PolicyEngine {
    * (config.yaml agent.environments); DVM_POLICY_INVALID on a bad policy file, DVM_SCHEMA_INVALID on a bad setting.
    */
   static async load(home?: string): Promise<PolicyEngine> {
-    const environments = home
-      ? boundEnvironments(await readHomeConfig(home), homeConfigPath(home))
-      : undefined;
+    const environments = home ? (await readAgentSettings(home)).environments : undefined;
     const engine = new PolicyEngine(await cedarOf(), home, environments);
     engine.reload();
     return engine;

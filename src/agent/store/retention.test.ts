@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { agentSettings } from '../agent-settings.ts';
 import { openAgentDb } from './agent-db.ts';
-import { PRUNE_BATCH, pruneAgentData, retentionOf } from './retention.ts';
+import { PRUNE_BATCH, pruneAgentData } from './retention.ts';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-30T12:00:00Z');
@@ -88,6 +89,8 @@ test('a backlog larger than one batch is pruned whole, batch by batch', async ()
 });
 
 test('agent.retention is a positive duration; anything else is DVM_SCHEMA_INVALID at agent.retention', () => {
+  const retentionOf = (config: Record<string, unknown>, file: string) =>
+    agentSettings(config, file).retention;
   assert.equal(retentionOf({}, 'config.yaml'), undefined);
   assert.equal(retentionOf({ agent: { environments: ['prod'] } }, 'config.yaml'), undefined);
   assert.deepEqual(retentionOf({ agent: { retention: '30d' } }, 'config.yaml'), {

@@ -8,17 +8,10 @@ export const PRUNE_BATCH = 1000;
 
 /**
  * How long the agent keeps ended executions (with their events and request ids) and settled confirmations, from
- * config.yaml `agent.retention` (a duration such as `30d`: its milliseconds and text); undefined when unset: then
- * nothing is deleted.
- * DVM_SCHEMA_INVALID (file, path) when it is not a positive duration.
+ * config.yaml `agent.retention` (its value, read by agentSettings: a duration such as `30d`): its milliseconds
+ * and text. DVM_SCHEMA_INVALID (file, path) when it is not a positive duration.
  */
-export function retentionOf(
-  config: Record<string, unknown>,
-  file: string,
-): { ms: number; text: string } | undefined {
-  const agent = config.agent as { retention?: unknown } | undefined;
-  const value = agent && typeof agent === 'object' ? agent.retention : undefined;
-  if (value === undefined) return undefined;
+export function retentionSetting(value: unknown, file: string): { ms: number; text: string } {
   let ms = 0;
   try {
     ms = typeof value === 'string' ? parseDuration(value) : 0;

@@ -1,0 +1,53 @@
+import { DvmError } from '../errors/dvm-error.ts';
+import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
+import { environmentsSetting } from './policy/environment-binding.ts';
+import { retentionSetting } from './store/retention.ts';
+
+/** The agent's settings from a home's config.yaml `agent:` mapping, each checked; unset ones are absent. */
+export interface AgentSettings {
+  /** `agent.environments`: the environments the agent acts on (unset: whatever the caller declares). */
+  environments?: readonly string[];
+  /** `agent.retention`: how long ended executions are kept (unset: for ever). */
+  retention?: { ms: number; text: string };
+}
+
+// Every setting of the mapping, each read by its own capability's parser (the value, the file for errors).
+const SETTINGS = {
+  environments: environmentsSetting,
+  retention: retentionSetting,
+} as const;
+
+/**
+ * Reads config.yaml's `agent:` mapping (`config` as parsed from `file`): DVM_SCHEMA_INVALID (file, path) when it
+ * is not a mapping, names an unknown setting, or holds a bad value.
+ */
+export function agentSettings(config: Record<string, unknown>, file: string): AgentSettings {
+  const agent = config.agent;
+  if (agent === undefined || agent === null) return {};
+  const known = Object.keys(SETTINGS).join(', ');
+  if (typeof agent !== 'object' || Array.isArray(agent)) {
+    throw new DvmError('DVM_SCHEMA_INVALID', 'agent must be a mapping of settings', {
+      file,
+      path: 'agent',
+      fix: `Write the agent's settings (${known}) under it, e.g.\nagent:\n  environments: [prod]\n  retention: 30d`,
+    });
+  }
+  const unknown = Object.keys(agent).filter((key) => !Object.hasOwn(SETTINGS, key));
+  if (unknown.length > 0) {
+    throw new DvmError('DVM_SCHEMA_INVALID', `agent.${unknown[0]} is not a setting (known: ${known})`, {
+      file,
+      path: `agent.${unknown[0]}`,
+      fix: `Remove it, or spell one of the settings: ${known}.`,
+    });
+  }
+  const values = agent as Record<string, unknown>;
+  const environments =
+    values.environments === undefined ? undefined : SETTINGS.environments(values.environments, file);
+  const retention = values.retention === undefined ? undefined : SETTINGS.retention(values.retention, file);
+  return { ...(environments ? { environments } : {}), ...(retention ? { retention } : {}) };
+}
+
+/** Reads the `agent:` settings of a dvm home's config.yaml (see agentSettings). */
+export async function readAgentSettings(home: string): Promise<AgentSettings> {
+  return agentSettings(await readHomeConfig(home), homeConfigPath(home));
+}
