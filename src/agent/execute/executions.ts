@@ -4,6 +4,7 @@ import { ERROR_CODES, type ErrorCode } from '../../errors/codes.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
 import { statement } from '../store/statements.ts';
+import { type CheckedExecutionFilters, type ExecutionPage, queryExecutions } from './execution-query.ts';
 
 /** Where an execution is: running, or how it ended. */
 export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
@@ -333,6 +334,11 @@ export class Executions {
       });
     }
     return events;
+  }
+
+  /** A page of executions, newest first, with those this process runs but has not stored yet (queryExecutions). */
+  list(filters: CheckedExecutionFilters): ExecutionPage {
+    return queryExecutions(this.#db, filters, this.running());
   }
 
   /** Executions whose records and events this process holds in memory, running or recently finished (for tests and metrics). */

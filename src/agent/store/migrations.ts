@@ -138,4 +138,17 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
       UPDATE confirmations SET approved_by = NULL WHERE approved_by IS NOT NULL AND used_at IS NULL;
     `,
   },
+  {
+    version: 6,
+    description:
+      'executions are listed newest first by status or by principal from an index, without sorting or scanning the table',
+    // (status, id) replaces (status): still one index to keep on every insert and status change, and a page of
+    // `status=succeeded` no longer sorts every succeeded execution. Every page of a non-admin is filtered by its
+    // principal, so that one gets its own (one more index entry per execution).
+    sql: `
+      DROP INDEX executions_by_status;
+      CREATE INDEX executions_by_status ON executions (status, id);
+      CREATE INDEX executions_by_principal ON executions (principal, id);
+    `,
+  },
 ];
