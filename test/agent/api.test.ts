@@ -754,6 +754,8 @@ test('the OpenAPI document names, per operation, each error status and code the 
       '/v1/confirmations/approve',
       { token: tokens.operator, body: { confirmation_token: 'dvmc_nope' } },
     ],
+    ['GET', '/v1/executions', '/v1/executions?nope=1', { token: tokens.viewer }],
+    ['GET', '/v1/executions', '/v1/executions?principal=local', { token: tokens.viewer }],
     ['GET', '/v1/executions/{id}', '/v1/executions/nope', { token: tokens.viewer }],
     ['GET', '/v1/executions/{id}/events', '/v1/executions/nope/events', { token: tokens.viewer }],
     [

@@ -39,20 +39,26 @@ function insert(
   return ids;
 }
 
-test('executionFiltersOf refuses unknown and repeated parameters, listing every one', () => {
-  assert.deepEqual(executionFiltersOf({ status: 'running', before: 'x1' }), {
+test('executionFiltersOf refuses unknown and repeated parameters and bad values, listing every one at once', () => {
+  assert.deepEqual(executionFiltersOf({ status: 'running', before: 'x1' }, NOW), {
     status: 'running',
     before: 'x1',
+    limit: 50,
   });
   const cases: [Record<string, unknown>, string[], RegExp][] = [
     [{ status: ['running', 'failed'] }, ['status'], /more than once/],
     [{ 'status[]': 'running' }, ['status[]'], /unknown parameter "status\[\]"/],
     [{ statu: 'running' }, ['statu'], /did you mean "status"/i],
     [{ after: 'x1', actor: 'ci', env: ['a', 'b'] }, ['after', 'actor', 'env'], /unknown parameter "after"/],
+    [
+      { nope: '1', limit: ['1', '2'], status: 'done', since: '10' },
+      ['nope', 'limit', 'status', 'since'],
+      /unknown parameter "nope"/,
+    ],
   ];
   for (const [query, paths, message] of cases) {
     assert.throws(
-      () => executionFiltersOf(query),
+      () => executionFiltersOf(query, NOW),
       (error: { code: string; causes: { path: string; message: string; fix?: string }[] }) => {
         assert.equal(error.code, 'DVM_QUERY_INVALID');
         assert.deepEqual(

@@ -110,19 +110,8 @@ function invalid(causes: ErrorCause[]): DvmError {
   );
 }
 
-/**
- * Reads the query string of `GET /v1/executions` strictly: an unknown parameter (with the known ones) or a
- * repeated one is DVM_QUERY_INVALID, every problem listed.
- */
-export function executionFiltersOf(query: Record<string, unknown>): ExecutionFilters {
-  const causes = unknownOrRepeatedParams(query, KNOWN);
-  if (causes.length > 0) throw invalid(causes);
-  return query as ExecutionFilters;
-}
-
-/** Checks every filter's value (status, RFC 3339 times or durations, limit, cursor); DVM_QUERY_INVALID lists all. */
-export function checkExecutionFilters(filters: ExecutionFilters, now: Date): CheckedExecutionFilters {
-  const causes: ErrorCause[] = [];
+// Checks every filter's value, adding a cause for each bad one.
+function checkInto(filters: ExecutionFilters, now: Date, causes: ErrorCause[]): CheckedExecutionFilters {
   const checked: Omit<CheckedExecutionFilters, 'limit'> = {};
   for (const name of EQUAL) if (filters[name]) checked[name] = filters[name];
   if (filters.status) {
@@ -148,8 +137,29 @@ export function checkExecutionFilters(filters: ExecutionFilters, now: Date): Che
         fix: 'Pass the `next` of the previous page as it came.',
       });
   }
-  if (causes.length > 0) throw invalid(causes);
   return { ...checked, limit: limit as number };
+}
+
+/** Checks every filter's value (status, RFC 3339 times or durations, limit, cursor); DVM_QUERY_INVALID lists all. */
+export function checkExecutionFilters(filters: ExecutionFilters, now: Date): CheckedExecutionFilters {
+  const causes: ErrorCause[] = [];
+  const checked = checkInto(filters, now, causes);
+  if (causes.length > 0) throw invalid(causes);
+  return checked;
+}
+
+/**
+ * Reads the query string of `GET /v1/executions` strictly: an unknown parameter (with the known ones), a repeated
+ * one and every bad value are DVM_QUERY_INVALID, all of them listed in one error.
+ */
+export function executionFiltersOf(query: Record<string, unknown>, now: Date): CheckedExecutionFilters {
+  const causes = unknownOrRepeatedParams(query, KNOWN);
+  const given = Object.fromEntries(
+    Object.entries(query).filter(([name, value]) => KNOWN.includes(name) && typeof value === 'string'),
+  );
+  const checked = checkInto(given, now, causes);
+  if (causes.length > 0) throw invalid(causes);
+  return checked;
 }
 
 // Execution ids start with `x` and the creation time in base 36, eight digits from 1972 to 2059

@@ -3,6 +3,7 @@ import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { auditFiltersOf } from '../audit/audit-query.ts';
 import { approveConfirmation } from '../auth/approvals.ts';
 import { ANONYMOUS, type Principal } from '../auth/principal.ts';
+import { executionFiltersOf } from '../execute/execution-query.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
 import { parseJsonBody } from './json-body.ts';
@@ -268,6 +269,37 @@ export function createAgentServer(
     }
     return record;
   };
+
+  // Everyone lists their own executions; only admins list anyone's. Naming another principal is refused (and
+  // audited like a role denial), as Kubernetes refuses a list in a namespace you may not read, rather than
+  // answering with your own as if the filter had matched.
+  route(byUrl('GET', '/v1/executions'), async (request) => {
+    const principal = principalOf(request);
+    const filters = executionFiltersOf(request.query as Record<string, unknown>, new Date());
+    if (principal.role !== 'admin') {
+      if (filters.principal !== undefined && filters.principal !== principal.id) {
+        const error = new DvmError('DVM_FORBIDDEN', "only admins list other principals' executions", {
+          fix: `Leave out principal (you see your own, ${principal.id}), or use an admin token.`,
+          path: 'principal',
+          details: { role: principal.role, needs: 'admin' },
+        });
+        await denials.record({
+          kind: 'role',
+          actor: principal.name,
+          via: principal.via,
+          principal: principal.id,
+          reasons: [
+            `GET /v1/executions of principal ${filters.principal.slice(0, 100)} needs the admin role`,
+          ],
+          error: { code: error.code, message: error.message },
+          source: request.ip,
+        });
+        throw error;
+      }
+      filters.principal = principal.id;
+    }
+    return services.executions.list(filters);
+  });
 
   route(byUrl('GET', '/v1/executions/:id'), async (request) => visibleExecution(request));
 

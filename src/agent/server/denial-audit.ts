@@ -1,7 +1,10 @@
 import { ANONYMOUS } from '../auth/principal.ts';
 import type { AuditRecord, AuditSink } from '../execute/types.ts';
 
-/** A request the API refused before any route ran: unauthenticated (401) or a role too weak for the route (403). */
+/**
+ * A request the API refused for who sent it: unauthenticated (401), or a role too weak for the route or for one of
+ * its filters (403).
+ */
 export type Denial = Pick<AuditRecord, 'actor' | 'via' | 'principal' | 'reasons' | 'error' | 'source'> & {
   /** Short label to count suppressed denials by: the 401 reason, or `role`. */
   kind: string;

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../errors/codes.ts';
 import { AUDIT_QUERY_PARAMS } from '../audit/audit-query.ts';
 import type { Role } from '../auth/principal.ts';
+import { EXECUTION_QUERY_PARAMS } from '../execute/execution-query.ts';
 
 /** One route of the agent API: what the OpenAPI document, the auth hook and the route-walk test all read. */
 export interface RouteSpec {
@@ -84,6 +85,16 @@ const EXECUTION_RECORD = {
     error: { $ref: '#/components/schemas/Error' },
     created_at: { type: 'string', format: 'date-time' },
     finished_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+// One row of `GET /v1/executions`: the record without its result (and the error as its code).
+const EXECUTION_SUMMARY = {
+  type: 'object',
+  required: ['id', 'principal', 'action', 'version', 'status', 'created_at'],
+  properties: {
+    ...(({ result: _result, error: _error, ...rest }) => rest)(EXECUTION_RECORD.properties),
+    error_code: { type: 'string', description: 'the code a failed or interrupted execution ended with' },
   },
 };
 
@@ -209,6 +220,26 @@ export const ROUTES: readonly RouteSpec[] = [
       required: ['confirmation_token'],
       properties: { confirmation_token: { type: 'string' } },
     },
+  },
+  {
+    method: 'GET',
+    url: '/v1/executions',
+    summary:
+      'Executions, newest first, filtered (exact matches, combined with AND) and paged with `before`: your own; admins see all and may filter by principal. An unknown, repeated or badly written parameter is DVM_QUERY_INVALID (400), every problem listed; a principal other than your own, unless you are an admin, is DVM_FORBIDDEN (403).',
+    role: 'viewer',
+    responses: { '200': '{executions, next}' },
+    content: {
+      '200': json({
+        type: 'object',
+        required: ['executions'],
+        properties: {
+          executions: { type: 'array', items: EXECUTION_SUMMARY },
+          next: { type: 'string', description: 'the cursor of the next page (`before`), when there is one' },
+        },
+      }),
+    },
+    errors: ['DVM_QUERY_INVALID'],
+    query: EXECUTION_QUERY_PARAMS,
   },
   {
     method: 'GET',
