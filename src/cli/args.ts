@@ -38,6 +38,7 @@ export const OPTIONS = {
   env: { type: 'string' },
   actor: { type: 'string' },
   decision: { type: 'string' },
+  status: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   limit: { type: 'string' },
@@ -97,6 +98,7 @@ export type Flags = {
   env?: string;
   actor?: string;
   decision?: string;
+  status?: string;
   since?: string;
   until?: string;
   limit?: string;
