@@ -9,10 +9,10 @@ import type { CommandContext } from '../command.ts';
 import { formatDuration } from '../output/run-view.ts';
 import { renderTable } from '../output/table.ts';
 
-/** Usage of `dvm execution list`, for the command that dispatches to listExecutions. */
+/** Usage of `dvm execution list`, as a line of a `Usage:` block (indented by two, as `dvm action --help` is). */
 export const EXECUTION_LIST_USAGE = `dvm execution list [--action ACTION] [--status running|succeeded|failed|interrupted]
-                   [--env ENV] [--principal token/ID|local] [--since 1h|TIME] [--until TIME] [--limit N]
-                   [--server URL] [-o table|json]`;
+                     [--env ENV] [--principal token/ID|local] [--since 1h|TIME] [--until TIME]
+                     [--limit N] [--server URL] [-o table|json]`;
 
 /** Flags of `dvm execution list`. */
 export const EXECUTION_LIST_FLAGS = [
