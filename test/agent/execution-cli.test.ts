@@ -62,8 +62,15 @@ test('dvm execution get and logs show an action execution in-process: its record
   assert.match(missing.stderr, /DVM_EXECUTION_NOT_FOUND/);
   const usage = dvm(home, ['execution', 'show', id]);
   assert.equal(usage.status, 2);
-  assert.match(usage.stderr, /DVM_USAGE.*dvm execution get\|logs/);
-  assert.match(dvm(home, ['execution', 'get', id, '--follow']).stderr, /DVM_USAGE: --follow is a flag of/);
+  assert.match(usage.stderr, /DVM_USAGE: usage: dvm execution list \| get\|logs/);
+  assert.match(
+    dvm(home, ['execution', 'get', id, '--follow']).stderr,
+    /DVM_USAGE: --follow is not a flag of `dvm execution get`/,
+  );
+  assert.match(
+    dvm(home, ['execution', 'logs', id, '--status', 'running']).stderr,
+    /DVM_USAGE: --status is not a flag of `dvm execution logs`/,
+  );
 });
 
 test('dvm execution logs of a docker.logs follow: so far (and still running), -f to its end through the agent and from the database; others cannot see it', async (t) => {

@@ -1,9 +1,12 @@
 import { AgentClient } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
+import type { FlagName } from '../args.ts';
 import type { Command } from '../command.ts';
+import { EXECUTION_LIST_FLAGS, EXECUTION_LIST_USAGE, listExecutions } from './execution-list.ts';
 import { executionLogs, showExecution } from './execution-show.ts';
 
 const USAGE = `Usage:
+  ${EXECUTION_LIST_USAGE}
   dvm execution get ID [-o json]
   dvm execution logs ID [-f] [-o json]
 
@@ -11,33 +14,42 @@ The executions of typed actions (\`dvm action run\`, POST /v1/actions/execute, p
 URL (or DVM_SERVER) and DVM_TOKEN it asks a remote agent (dvm serve), which shows a token its own executions
 (admins: all); without them it reads the home's agent database as the local admin.
 
-get   the status, target, times and result (or error) of one execution.
-logs  its events so far: log lines on stdout (stderr lines on stderr), progress on stderr; -f (--follow) keeps
-      streaming until the execution ends (resuming a stream that breaks off), then says how it ended.
-      -o json prints every event as one JSON line.`;
+list    executions newest first, filtered (combined with AND); --principal is for admins (token/ID or local).
+get     the status, target, times and result (or error) of one execution.
+logs    its events so far: log lines on stdout (stderr lines on stderr), progress on stderr; -f (--follow) keeps
+        streaming until the execution ends (resuming a stream that breaks off), then says how it ended.
+        -o json prints every event as one JSON line.`;
 
-const SUBCOMMANDS = ['get', 'logs'];
+// The flags only `list` takes (filters); --server and -o go with every subcommand.
+const LIST_ONLY = EXECUTION_LIST_FLAGS.filter((flag) => flag !== 'server' && flag !== 'output');
 
-/** `dvm execution get|logs`: what an action execution did, from a remote agent or the home's agent database. */
+/** `dvm execution list|get|logs`: the action executions of a remote agent or of the home's agent database. */
 export const command: Command = {
-  summary: 'Show an action execution, or print and follow its events',
+  summary: 'List action executions, show one, or print and follow its events',
   usage: USAGE,
-  flags: ['follow', 'server', 'output'],
-  maxArgs: 2,
+  flags: [...new Set<FlagName>([...EXECUTION_LIST_FLAGS, 'follow'])],
+  maxArgs: (args) => (args[0] === 'list' ? 1 : 2),
   async run(ctx) {
     const [sub, id] = ctx.positionals;
-    if (!sub || !SUBCOMMANDS.includes(sub) || !id) {
-      throw new DvmError('DVM_USAGE', 'usage: dvm execution get|logs EXECUTION_ID', {
-        fix: 'Pass the execution_id an action run answered with, e.g. dvm execution get xmx362zzke7a3990af167.',
-      });
-    }
-    if (ctx.flags.follow && sub !== 'logs') {
-      throw new DvmError('DVM_USAGE', `--follow is a flag of \`dvm execution logs\`, not of ${sub}`, {
-        fix: `Run dvm execution logs ${id} -f.`,
+    const misplaced = (flags: readonly FlagName[]) => flags.find((flag) => ctx.flags[flag] !== undefined);
+    const wrong =
+      sub === 'list'
+        ? misplaced(['follow'])
+        : misplaced(sub === 'logs' ? LIST_ONLY : [...LIST_ONLY, 'follow']);
+    if (wrong) {
+      throw new DvmError('DVM_USAGE', `--${wrong} is not a flag of \`dvm execution ${sub}\``, {
+        fix: 'Run `dvm execution --help` for the flags of each subcommand.',
       });
     }
     const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
     const remote = server ? new AgentClient(server, ctx.io.env.DVM_TOKEN) : undefined;
-    return sub === 'get' ? showExecution(ctx, remote, id) : executionLogs(ctx, remote, id);
+    if (sub === 'list') return listExecutions(ctx, remote);
+    if (!id || !['get', 'logs'].includes(sub ?? '')) {
+      throw new DvmError('DVM_USAGE', 'usage: dvm execution list | get|logs EXECUTION_ID', {
+        fix: 'Pass the execution_id an action run answered with, e.g. dvm execution get xmx362zzke7a3990af167 (dvm execution list shows them).',
+      });
+    }
+    if (sub === 'get') return showExecution(ctx, remote, id);
+    return executionLogs(ctx, remote, id);
   },
 };
