@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resumeAfter } from './sse.ts';
+import { followOf, resumeAfter } from './sse.ts';
 
 test('resumeAfter reads Last-Event-ID (or last_event_id) as a decimal integer and refuses anything else', () => {
   const ok: [string | undefined, unknown, number][] = [
@@ -30,4 +30,13 @@ test('resumeAfter reads Last-Event-ID (or last_event_id) as a decimal integer an
       { code: 'DVM_EVENT_ID_INVALID' },
       `${header} ${JSON.stringify(query)}`,
     );
+});
+
+test('followOf: absent or true follows, false does not, anything else is DVM_QUERY_INVALID at follow', () => {
+  assert.equal(followOf(undefined), true);
+  assert.equal(followOf({}), true);
+  assert.equal(followOf({ follow: 'true' }), true);
+  assert.equal(followOf({ follow: 'false' }), false);
+  for (const follow of ['0', 'no', 'False', '', ['false', 'false']])
+    assert.throws(() => followOf({ follow }), { code: 'DVM_QUERY_INVALID' }, JSON.stringify(follow));
 });
