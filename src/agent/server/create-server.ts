@@ -3,6 +3,7 @@ import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { auditFiltersOf } from '../audit/audit-query.ts';
 import { approveConfirmation } from '../auth/approvals.ts';
 import { ANONYMOUS, type Principal } from '../auth/principal.ts';
+import { catalogEntry } from '../catalog.ts';
 import { executionFiltersOf } from '../execute/execution-query.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
@@ -199,15 +200,7 @@ export function createAgentServer(
   });
 
   route(byUrl('GET', '/v1/actions'), async () => ({
-    actions: services.executor.registry.list().map((d) => ({
-      name: d.name,
-      version: d.version,
-      description: d.description,
-      risk: d.risk,
-      timeouts: d.timeouts ?? { defaultMs: 30_000, maxMs: 300_000 },
-      input_schema: d.inputSchema,
-      output_schema: d.outputSchema,
-    })),
+    actions: services.executor.registry.list().map(catalogEntry),
   }));
 
   route(byUrl('POST', '/v1/actions/execute'), async (request, reply) => {

@@ -1,12 +1,13 @@
-import { AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
+import { AgentClient } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
-import type { Command, CommandContext } from '../command.ts';
-import { renderTable } from '../output/table.ts';
+import type { Command } from '../command.ts';
 import { approveCommand } from './action-approve.ts';
+import { describeAction, listActions } from './action-catalog.ts';
 import { runLocal, runRemote } from './action-run.ts';
 
 const USAGE = `Usage:
   dvm action list [-o table|json]
+  dvm action describe NAME [-o json]
   dvm action run NAME [--param KEY=VALUE …] [--env ENV] [--target KEY=VALUE …] [--dry-run] [--follow]
                       [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [-o json]
   dvm action approve dvmc_… [--yes] [-o json]
@@ -23,9 +24,9 @@ the challenge first (\`dvm action approve dvmc_…\`, which shows what it would 
 /v1/confirmations/approve); then run the same action, params and target again with --confirmation-token set to
 the challenge's token. --follow streams progress and log lines; \`dvm execution\` shows executions afterwards.`;
 
-/** `dvm action list|run`: the typed action catalog and its one execution path, local or remote. */
+/** `dvm action list|describe|run|approve`: the typed action catalog and its one execution path, local or remote. */
 export const command: Command = {
-  summary: 'List actions, or run one through policy, confirmation and audit',
+  summary: 'List and describe actions, run one through policy, confirmation and audit, approve one',
   usage: USAGE,
   flags: [
     'param',
@@ -39,7 +40,7 @@ export const command: Command = {
     'server',
     'output',
   ],
-  maxArgs: (args) => (args[0] === 'run' || args[0] === 'approve' ? 2 : 1),
+  maxArgs: (args) => (['run', 'approve', 'describe'].includes(args[0]) ? 2 : 1),
   async run(ctx) {
     const [sub, name] = ctx.positionals;
     const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
@@ -49,36 +50,18 @@ export const command: Command = {
         'warning: DVM_TOKEN is set but no server is (--server or DVM_SERVER): running in-process as the local admin; the token is not used\n',
       );
     }
-    if (sub === 'list') return list(ctx, remote);
+    if (sub === 'list') return listActions(ctx, remote);
+    if (sub === 'describe' && name) return describeAction(ctx, remote, name);
     if (sub === 'approve' && name) return approveCommand(ctx, remote, name);
     if (sub !== 'run' || !name) {
-      throw new DvmError('DVM_USAGE', 'usage: dvm action list | run NAME [--param k=v …] | approve dvmc_…', {
-        fix: 'Run `dvm action list` to see the actions.',
-      });
+      throw new DvmError(
+        'DVM_USAGE',
+        'usage: dvm action list | describe NAME | run NAME [--param k=v …] | approve dvmc_…',
+        {
+          fix: 'Run `dvm action list` to see the actions.',
+        },
+      );
     }
     return remote ? runRemote(ctx, remote, name) : runLocal(ctx, name);
   },
 };
-
-async function list(ctx: CommandContext, remote: AgentClient | undefined): Promise<number> {
-  let actions: { name: string; version: string; risk: string; description: string }[];
-  if (remote) {
-    const response = await remote.request('GET', '/v1/actions');
-    if (response.status !== 200) throw errorFromBody(response.status, response.body);
-    actions = response.body.actions as typeof actions;
-  } else {
-    const { createAgentRegistry } = await import('../../agent/registry.ts');
-    actions = createAgentRegistry(ctx.home).list();
-  }
-  if (ctx.flags.output === 'json') {
-    ctx.io.stdout.write(`${JSON.stringify({ actions }, null, 2)}\n`);
-    return 0;
-  }
-  ctx.io.stdout.write(
-    renderTable(
-      ['NAME', 'VERSION', 'RISK', 'DESCRIPTION'],
-      actions.map((a) => [a.name, a.version, a.risk, a.description.split('\n')[0]]),
-    ),
-  );
-  return 0;
-}

@@ -44,7 +44,7 @@ _dvm() {
     schema) COMPREPLY=( $(compgen -W "export" -- "$cur") ) ;;
     token) COMPREPLY=( $(compgen -W "create list revoke" -- "$cur") ) ;;
     action)
-      if [[ $COMP_CWORD -eq 2 ]]; then COMPREPLY=( $(compgen -W "list run approve" -- "$cur") )
+      if [[ $COMP_CWORD -eq 2 ]]; then COMPREPLY=( $(compgen -W "list describe run approve" -- "$cur") )
       else COMPREPLY=( $(compgen -W "$(dvm action list -o json 2>/dev/null | sed -n 's/.*"name": "\\([^"]*\\)".*/\\1/p')" -- "$cur") ); fi ;;
     execution) COMPREPLY=( $(compgen -W "list get logs" -- "$cur") ) ;;
     policy) COMPREPLY=( $(compgen -W "test list validate" -- "$cur") ) ;;
