@@ -270,3 +270,59 @@ test('the run of an approved confirmation names its approver in the allowed audi
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('cancel stops one running execution: it ends failed with DVM_CANCELLED, recorded and audited; the others run on', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  // A follow that returns what it gathered once stopped, as docker.logs does.
+  const follow = {
+    ...slowRead({ n: 0 }),
+    name: 'docker.logs',
+    longRunning: () => true,
+    async handler(_input: unknown, context: ActionContext) {
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+      return { gathered: true };
+    },
+  } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
+  const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'admin', via: 'token' };
+  try {
+    const start = async (request_id: string) => {
+      const answer = await agent.executor.execute(
+        { request_id, action: 'docker.logs', target: { env: 'dev' } },
+        LOCAL_PRINCIPAL,
+      );
+      assert.equal(answer.status, 202, JSON.stringify(answer.body));
+      return String(answer.body.execution_id);
+    };
+    const [one, other] = [await start('c-1'), await start('c-2')];
+    const events: ExecutionEvent[] = [];
+    agent.executions.subscribe(
+      one,
+      0,
+      (e) => events.push(e),
+      () => {},
+    );
+    assert.equal(agent.executor.runs(one), true);
+    const record = await agent.executor.cancel(one, bob);
+    assert.equal(record?.status, 'failed');
+    assert.equal(record?.error?.code, 'DVM_CANCELLED');
+    assert.equal(record?.error?.message, 'cancelled by bob');
+    assert.equal(events.at(-1)?.type, 'failed', 'subscribers got the end');
+    const stored = agent.db.prepare('SELECT status, error FROM executions WHERE id = ?').get(one) as {
+      status: string;
+      error: string;
+    };
+    assert.equal(stored.status, 'failed', 'the end was committed before cancel resolved');
+    assert.match(stored.error, /DVM_CANCELLED/);
+    const failed = agent.audit.query({ requestId: 'c-1', decision: 'failed' }).items;
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].error?.code, 'DVM_CANCELLED');
+    assert.equal(agent.executor.runs(one), false, 'its entry went with its end');
+    assert.equal(await agent.executor.cancel(one, bob), undefined, 'a second cancel finds nothing to stop');
+    assert.equal(agent.executor.runs(other), true, 'the other execution runs on');
+    assert.equal(agent.executions.get(other).status, 'running');
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

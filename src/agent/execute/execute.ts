@@ -7,7 +7,7 @@ import type { ActionRegistry } from '../../actions/registry.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { Executions } from './executions.ts';
+import type { ExecutionRecord, Executions } from './executions.ts';
 import { newExecutionId } from './executions.ts';
 import type { Claim, IdempotencyKeys, StoredResponse } from './idempotency.ts';
 import { cappedLogEvents } from './log-events.ts';
@@ -79,10 +79,10 @@ function errorResponse(error: unknown): ExecuteResponse {
  */
 export class ActionExecutor {
   readonly #deps: ExecuteDeps;
-  // The handlers running now (their aborts) and the runs' ends: stop() ends them instead of letting a follow
-  // outlive the agent by up to an hour.
-  readonly #controllers = new Set<AbortController>();
-  readonly #running = new Set<Promise<unknown>>();
+  // The handlers running now (their aborts) and the runs' ends, by execution id: stop() ends them all instead of
+  // letting a follow outlive the agent by up to an hour, cancel() one. Both entries go when the run ends.
+  readonly #controllers = new Map<string, AbortController>();
+  readonly #running = new Map<string, Promise<unknown>>();
   #stopped = false;
 
   constructor(deps: ExecuteDeps) {
@@ -95,16 +95,39 @@ export class ActionExecutor {
    */
   async stop(graceMs = 5000): Promise<void> {
     this.#stopped = true;
-    for (const controller of this.#controllers) controller.abort(stoppingError());
+    for (const controller of this.#controllers.values()) controller.abort(stoppingError());
     if (this.#running.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.#running]),
+      Promise.allSettled([...this.#running.values()]),
       new Promise((resolve) => {
         timer = setTimeout(resolve, graceMs);
       }),
     ]);
     clearTimeout(timer);
+  }
+
+  /** True while this executor runs the execution (its handler, or the recording of its end). */
+  runs(executionId: string): boolean {
+    return this.#running.has(executionId);
+  }
+
+  /**
+   * Cancels an execution this executor runs: aborts its handler with DVM_CANCELLED (it ends `failed`, recorded and
+   * audited like any end) and resolves with its record once that end is committed; undefined when it does not run
+   * it. An execution that was ending anyway (timed out, already cancelled) keeps its own end.
+   */
+  async cancel(executionId: string, by: Principal): Promise<ExecutionRecord | undefined> {
+    const running = this.#running.get(executionId);
+    if (!running) return undefined;
+    this.#controllers.get(executionId)?.abort(
+      new DvmError('DVM_CANCELLED', `cancelled by ${by.name}`, {
+        fix: 'Run the action again if it is still needed (with a new request_id).',
+        details: { cancelled_by: by.name },
+      }),
+    );
+    await running;
+    return this.#deps.executions.get(executionId);
   }
 
   /** The registry this executor runs actions from. */
@@ -428,8 +451,8 @@ export class ActionExecutor {
         return response;
       },
     );
-    this.#running.add(running);
-    void running.finally(() => this.#running.delete(running));
+    this.#running.set(executionId, running);
+    void running.finally(() => this.#running.delete(executionId));
     if (definition.longRunning?.(params) && !options.wait) {
       running.catch(() => {});
       return accepted(definition, request, executionId);
@@ -478,7 +501,7 @@ export class ActionExecutor {
     const maxOutputBytes = this.#deps.maxOutputBytes ?? DEFAULT_ARTIFACT_MAX_BYTES;
     const controller = new AbortController();
     if (this.#stopped) controller.abort(stoppingError());
-    this.#controllers.add(controller);
+    this.#controllers.set(executionId, controller);
     const timer = setTimeout(
       () =>
         controller.abort(
@@ -532,6 +555,8 @@ export class ActionExecutor {
           context.signal.addEventListener('abort', fail, { once: true });
         }),
       ]);
+      // A follow returns what it gathered once stopped; stopped by a cancel (not its timeout), it ends cancelled.
+      if (definition.longRunning?.(params) && cancelledBy(controller.signal)) throw controller.signal.reason;
       const result = redact(output);
       const durationMs = Math.round(performance.now() - started);
       response = {
@@ -572,7 +597,7 @@ export class ActionExecutor {
       ];
     } finally {
       clearTimeout(timer);
-      this.#controllers.delete(controller);
+      this.#controllers.delete(executionId);
     }
     // Queued in one tick, so the execution's end, its audit entry and the request id's answer commit together:
     // a crash leaves all three or none (then the key's execution is still running and the reaper answers it; an
@@ -586,6 +611,11 @@ export class ActionExecutor {
     ]);
     return response;
   }
+}
+
+// True when the signal was aborted by cancel() or stop(), not by a timeout.
+function cancelledBy(signal: AbortSignal): boolean {
+  return signal.aborted && isDvmError(signal.reason) && signal.reason.code === 'DVM_CANCELLED';
 }
 
 function stoppingError(): DvmError {

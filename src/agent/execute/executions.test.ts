@@ -180,3 +180,36 @@ test('a client resuming after events its dead agent streamed but never stored st
   );
   assert.deepEqual(none, [], 'a client that saw the final event gets nothing more');
 });
+
+test('runner names the process that runs an execution, and reaps only that one when its process died', async () => {
+  const db = openAgentDb(':memory:');
+  const writer = new GroupCommitter(db);
+  const executions = new Executions(db, writer);
+  const dead = Number(
+    spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim(),
+  );
+  // x-here runs in this process; x-parent in a live other one; x-dead and x-dead-too in a process that died;
+  // x-sibling carries this pid without being live here (another agent of this process runs it).
+  await executions.create({ id: 'x-here', principal: 'a', action: 'x.y', version: '1.0.0' });
+  for (const [id, pid] of [
+    ['x-parent', process.ppid],
+    ['x-dead', dead],
+    ['x-dead-too', dead],
+    ['x-sibling', process.pid],
+  ] as const) {
+    await new Executions(db, writer).create({ id, principal: 'a', action: 'x.y', version: '1.0.0' });
+    db.prepare('UPDATE executions SET pid = ? WHERE id = ?').run(pid, id);
+  }
+  assert.equal(executions.runner('x-here'), process.pid);
+  assert.equal(executions.runner('x-parent'), process.ppid);
+  assert.equal(executions.runner('x-sibling'), process.pid);
+  assert.equal(executions.runner('x-dead'), undefined);
+  const status = (id: string) =>
+    (db.prepare('SELECT status FROM executions WHERE id = ?').get(id) as { status: string }).status;
+  assert.equal(status('x-dead'), 'interrupted');
+  assert.equal(status('x-dead-too'), 'running', 'only the execution asked about is reaped');
+  assert.equal(status('x-sibling'), 'running');
+  await executions.finish('x-here', { status: 'failed', error: { code: 'DVM_CANCELLED' } });
+  assert.equal(executions.runner('x-here'), undefined, 'ended');
+  assert.equal(executions.runner('x-none'), undefined);
+});

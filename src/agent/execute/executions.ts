@@ -341,6 +341,25 @@ export class Executions {
     return queryExecutions(this.#db, filters, this.running());
   }
 
+  /**
+   * The pid of the process running this execution: this one's while it runs here, another live process's (a
+   * `dvm action run`, another `dvm serve`), or undefined once it ended. A running record whose process died is
+   * marked interrupted first (as at the agent's start), so it then reads as ended.
+   */
+  runner(id: string): number | undefined {
+    const live = this.#live.get(id);
+    // Live here: running, or ended (its end may still be committing).
+    if (live) return live.record.status === 'running' ? process.pid : undefined;
+    const row = statement(this.#db, 'SELECT status, pid FROM executions WHERE id = ?').get(id) as
+      | Pick<Row, 'status' | 'pid'>
+      | undefined;
+    if (row?.status !== 'running') return undefined;
+    // This process's pid without a live record here: another agent of this process runs it (a pipeline task's).
+    if (row.pid === process.pid || (row.pid !== null && alive(row.pid))) return row.pid;
+    this.reapInterrupted(id);
+    return undefined;
+  }
+
   /** Executions whose records and events this process holds in memory, running or recently finished (for tests and metrics). */
   get inMemory(): number {
     return this.#live.size;
@@ -353,13 +372,17 @@ export class Executions {
 
   /**
    * Marks executions whose process died as `interrupted` and gives their idempotency keys that answer, so a
-   * retry of the same request_id reports the interruption instead of running the action a second time.
+   * retry of the same request_id reports the interruption instead of running the action a second time. With
+   * `only`, just that execution, and only when its process is another one (this process may run executions of
+   * another agent it opened, a pipeline task's).
    */
-  reapInterrupted(): string[] {
-    const rows = statement(
-      this.#db,
-      "SELECT id, request_id, principal, pid FROM executions WHERE status = 'running'",
-    ).all() as { id: string; request_id: string | null; principal: string; pid: number | null }[];
+  reapInterrupted(only?: string): string[] {
+    const select = "SELECT id, request_id, principal, pid FROM executions WHERE status = 'running'";
+    const rows = (
+      only === undefined
+        ? statement(this.#db, select).all()
+        : statement(this.#db, `${select} AND id = ? AND (pid IS NULL OR pid != ?)`).all(only, process.pid)
+    ) as { id: string; request_id: string | null; principal: string; pid: number | null }[];
     const reaped: string[] = [];
     for (const row of rows) {
       if (this.#live.has(row.id) || (row.pid !== null && row.pid !== process.pid && alive(row.pid))) continue;
@@ -391,7 +414,7 @@ export class Executions {
       }
       reaped.push(row.id);
     }
-    this.#answerOrphanKeys();
+    if (only === undefined) this.#answerOrphanKeys();
     return reaped;
   }
 
