@@ -122,6 +122,17 @@ export const ERROR_CODES = {
     http: 500,
     summary: 'The process running an execution died before it finished; it was not retried.',
   },
+  DVM_EXECUTION_ENDED: {
+    exit: 1,
+    http: 409,
+    summary: 'The execution already ended (details.status): there is nothing to cancel.',
+  },
+  DVM_EXECUTION_ELSEWHERE: {
+    exit: 1,
+    http: 409,
+    summary:
+      'The execution runs in another process (details.pid): only that process can stop it (Ctrl-C a `dvm action run`, or its `dvm serve`).',
+  },
   DVM_REQUEST_INVALID: { exit: 1, http: 422, summary: 'A request body does not match the API schema.' },
   DVM_REQUEST_MALFORMED: { exit: 1, http: 400, summary: 'A request body is not JSON, or not an object.' },
   DVM_REQUEST_TOO_LARGE: { exit: 1, http: 413, summary: 'A request body is larger than the server accepts.' },

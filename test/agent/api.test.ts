@@ -757,6 +757,19 @@ test('the OpenAPI document names, per operation, each error status and code the 
     ['GET', '/v1/executions', '/v1/executions?nope=1', { token: tokens.viewer }],
     ['GET', '/v1/executions', '/v1/executions?principal=local', { token: tokens.viewer }],
     ['GET', '/v1/executions/{id}', '/v1/executions/nope', { token: tokens.viewer }],
+    ['POST', '/v1/executions/{id}/cancel', '/v1/executions/nope/cancel', { token: tokens.viewer }],
+    [
+      'POST',
+      '/v1/executions/{id}/cancel',
+      `/v1/executions/${started.body.execution_id}/cancel`,
+      { token: tokens.viewer },
+    ],
+    [
+      'POST',
+      '/v1/executions/{id}/cancel',
+      `/v1/executions/${started.body.execution_id}/cancel`,
+      { token: tokens.viewer, body: '{bad' },
+    ],
     ['GET', '/v1/executions/{id}/events', '/v1/executions/nope/events', { token: tokens.viewer }],
     [
       'GET',

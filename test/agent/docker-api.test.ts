@@ -242,6 +242,55 @@ test('through the API: an event stream ends once its token is revoked (the follo
   }
 });
 
+test('through the API: cancelling a follow ends it at once, failed with DVM_CANCELLED, not completed with what it gathered', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const chatty = `dvm-api-cancel-${process.pid}`;
+  startChatty(chatty);
+  const viewer = createToken(home, 'cancel-viewer', 'viewer');
+  const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
+  try {
+    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: viewer,
+      body: {
+        request_id: 'cancel-follow',
+        action: 'docker.logs',
+        params: { container: chatty, tail: 0, follow: true },
+        target: { env: 'dev' },
+        timeout: '60s',
+      },
+    });
+    assert.equal(accepted.status, 202, accepted.text);
+    const response = await fetch(new URL(String(accepted.body.events), serve.url), {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    const events: string[] = [];
+    let cancelled: Awaited<ReturnType<typeof api>> | undefined;
+    let took = 0;
+    for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>)) {
+      events.push(event.event);
+      if (event.event === 'failed') assert.equal(JSON.parse(event.data).error.code, 'DVM_CANCELLED');
+      if (event.event === 'log' && !cancelled) {
+        const started = performance.now();
+        cancelled = await api(serve.url, 'POST', `/v1/executions/${accepted.body.execution_id}/cancel`, {
+          token: viewer,
+        });
+        took = performance.now() - started;
+      }
+    }
+    assert.equal(cancelled?.status, 200, cancelled?.text);
+    assert.ok(took < 1000, `answered ${took} ms after the cancel was sent`);
+    assert.equal(cancelled.body.status, 'failed');
+    assert.equal((cancelled.body.error as { code: string }).code, 'DVM_CANCELLED');
+    assert.equal(events.at(-1), 'failed', events.join(' '));
+    assert.ok(!events.includes('completed'));
+  } finally {
+    await serve.stop();
+    try {
+      docker('rm', '-f', chatty);
+    } catch {}
+  }
+});
+
 test('dvm action run --follow through a remote agent that dies resumes once it is back and reports the execution interrupted', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const chatty = `dvm-api-restart-${process.pid}`;

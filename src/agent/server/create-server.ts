@@ -4,7 +4,9 @@ import { auditFiltersOf } from '../audit/audit-query.ts';
 import { approveConfirmation } from '../auth/approvals.ts';
 import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import { catalogEntry } from '../catalog.ts';
+import { cancelExecutionBy } from '../execute/cancellation.ts';
 import { executionFiltersOf } from '../execute/execution-query.ts';
+import { visibleExecution } from '../execute/visibility.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
 import { parseJsonBody } from './json-body.ts';
@@ -250,18 +252,9 @@ export function createAgentServer(
     approveConfirmation(services, confirmationTokenOf(request), principalOf(request)),
   );
 
-  const visibleExecution = (request: FastifyRequest) => {
-    const { id } = request.params as { id: string };
-    const record = services.executions.get(id);
-    const principal = principalOf(request);
-    if (record.principal !== principal.id && principal.role !== 'admin') {
-      // Someone else's execution looks exactly like a missing one.
-      throw new DvmError('DVM_EXECUTION_NOT_FOUND', `no execution has the id "${id}"`, {
-        fix: 'Use the execution_id an execute request of yours answered with.',
-      });
-    }
-    return record;
-  };
+  // Someone else's execution looks exactly like a missing one.
+  const executionOf = (request: FastifyRequest) =>
+    visibleExecution(services.executions, (request.params as { id: string }).id, principalOf(request));
 
   // Everyone lists their own executions; only admins list anyone's. Naming another principal is refused (and
   // audited like a role denial), as Kubernetes refuses a list in a namespace you may not read, rather than
@@ -294,10 +287,14 @@ export function createAgentServer(
     return services.executions.list(filters);
   });
 
-  route(byUrl('GET', '/v1/executions/:id'), async (request) => visibleExecution(request));
+  route(byUrl('GET', '/v1/executions/:id'), async (request) => executionOf(request));
+
+  route(byUrl('POST', '/v1/executions/:id/cancel'), async (request) =>
+    cancelExecutionBy(services, (request.params as { id: string }).id, principalOf(request)),
+  );
 
   route(byUrl('GET', '/v1/executions/:id/events'), async (request, reply) => {
-    const record = visibleExecution(request);
+    const record = executionOf(request);
     const after = resumeAfter(request.headers['last-event-id'], request.query);
     const follow = followOf(request.query);
     reply.hijack();

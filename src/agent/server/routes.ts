@@ -251,6 +251,23 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: ['DVM_EXECUTION_NOT_FOUND'],
   },
   {
+    method: 'POST',
+    url: '/v1/executions/:id/cancel',
+    summary:
+      'Cancel a running execution (your own; admins any): its action is stopped and the execution ends failed with DVM_CANCELLED; answers it once that end is recorded. Only the process running it can: one that ended is 409 DVM_EXECUTION_ENDED, one another process runs 409 DVM_EXECUTION_ELSEWHERE. Every attempt is audited.',
+    role: 'viewer',
+    responses: { '200': 'the ended execution' },
+    content: { '200': json(EXECUTION_RECORD) },
+    // No body is read; one that is sent is still parsed.
+    errors: [
+      ...BODY_ERRORS,
+      'DVM_REQUEST_FORBIDDEN_KEY',
+      'DVM_EXECUTION_NOT_FOUND',
+      'DVM_EXECUTION_ENDED',
+      'DVM_EXECUTION_ELSEWHERE',
+    ],
+  },
+  {
     method: 'GET',
     url: '/v1/executions/:id/events',
     summary:

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseEventStream, type ReceivedEvent } from '../../src/agent/client/sse-client.ts';
+import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
+import { DVM_BIN, dvmAsync, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
+
+// An alerting webhook that never answers while the test runs: a notify.alert keeps running until cancelled.
+const held: ServerResponse[] = [];
+const hook = createServer((req, res) => {
+  req.resume();
+  held.push(res);
+});
+
+const home = tempHome();
+let serve: ServeProcess;
+let hookUrl: string;
+const tokens: Record<string, string> = {};
+const children: ChildProcess[] = [];
+
+before(async () => {
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`;
+  tokens.owner = createToken(home, 'owner', 'operator');
+  tokens.other = createToken(home, 'other', 'operator');
+  tokens.admin = createToken(home, 'root', 'admin');
+  serve = await startServe(home, { DVM_NOTIFY_ALERT_URL: hookUrl });
+});
+
+after(async () => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await serve?.stop();
+  for (const res of held) res.destroy();
+  hook.close();
+});
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+type Entry = {
+  actor: string;
+  decision: string;
+  action?: string;
+  version?: string;
+  env?: string;
+  target?: string;
+  requestId?: string;
+  executionId?: string;
+  reasons?: string[];
+  error?: { code: string; message: string };
+};
+
+const audit = async (query: string): Promise<Entry[]> => {
+  const answer = await api(serve.url, 'GET', `/v1/audit?${query}`, { token: tokens.admin });
+  assert.equal(answer.status, 200, answer.text);
+  return answer.body.items as Entry[];
+};
+
+/**
+ * Sends a notify.alert through the API (its answer comes once it ends) and returns that answer's promise with
+ * the execution id, read from its `allowed` audit entry once its webhook call is in flight.
+ */
+async function startAlert(token: string, requestId: string) {
+  const calls = held.length;
+  const answer = api(serve.url, 'POST', '/v1/actions/execute', {
+    token,
+    body: { request_id: requestId, action: 'notify.alert', params: { message: 'm' }, target: { env: 'dev' } },
+  });
+  await waitFor('the webhook call', () => held.length > calls);
+  const [allowed] = await audit(`requestId=${requestId}&decision=allowed`);
+  assert.ok(allowed?.executionId, JSON.stringify(allowed));
+  return { answer, id: allowed.executionId };
+}
+
+const cancel = (id: string, token?: string) =>
+  api(serve.url, 'POST', `/v1/executions/${id}/cancel`, { token });
+
+// The events of an execution's stream, until the server ends it.
+async function streamOf(id: string, token: string): Promise<ReceivedEvent[]> {
+  const response = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(response.status, 200);
+  const events: ReceivedEvent[] = [];
+  for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>)) events.push(event);
+  return events;
+}
+
+test('the owner cancels its running execution: 200 with it failed/DVM_CANCELLED; the waiting request, the event stream and the audit see that end', async () => {
+  const { answer, id } = await startAlert(tokens.owner, 'cancel-own');
+  let streamed: ReceivedEvent[] | undefined;
+  const stream = streamOf(id, tokens.owner).then((events) => (streamed = events));
+  await sleep(200);
+  assert.equal(streamed, undefined, 'the stream stays open while the execution runs');
+
+  const hidden = await cancel(id, tokens.other);
+  assert.equal(hidden.status, 404, hidden.text);
+  assert.equal(hidden.body.code, 'DVM_EXECUTION_NOT_FOUND', "someone else's execution looks missing");
+  const running = await api(serve.url, 'GET', `/v1/executions/${id}`, { token: tokens.owner });
+  assert.equal(running.body.status, 'running', 'the refused cancel stopped nothing');
+
+  const cancelled = await cancel(id, tokens.owner);
+  assert.equal(cancelled.status, 200, cancelled.text);
+  assert.equal(cancelled.body.id, id);
+  assert.equal(cancelled.body.status, 'failed');
+  assert.ok(cancelled.body.finished_at);
+  const error = cancelled.body.error as { code: string; message: string };
+  assert.equal(error.code, 'DVM_CANCELLED');
+  assert.equal(error.message, 'cancelled by owner');
+
+  const waited = await answer;
+  assert.equal(waited.status, 409, waited.text);
+  assert.equal(waited.body.code, 'DVM_CANCELLED', 'the request that started it gets the end too');
+  const events = await stream;
+  assert.deepEqual(
+    events.map((e) => e.event),
+    ['started', 'failed'],
+  );
+  assert.equal(JSON.parse(events[1].data).error.code, 'DVM_CANCELLED');
+  const stored = await api(serve.url, 'GET', `/v1/executions/${id}`, { token: tokens.owner });
+  assert.deepEqual(stored.body, cancelled.body, 'the answer is the recorded end');
+
+  const again = await cancel(id, tokens.owner);
+  assert.equal(again.status, 409, again.text);
+  assert.equal(again.body.code, 'DVM_EXECUTION_ENDED');
+  assert.equal((again.body.details as { status: string }).status, 'failed');
+
+  const entries = await audit('requestId=cancel-own');
+  assert.deepEqual(
+    entries.map((e) => [e.actor, e.decision, e.error?.code ?? null]),
+    [
+      ['owner', 'allowed', null],
+      ['owner', 'allowed', null],
+      ['owner', 'failed', 'DVM_CANCELLED'],
+      ['owner', 'denied', 'DVM_EXECUTION_ENDED'],
+    ],
+    'the run, its cancel, its end, the refused second cancel; the hidden attempt is not there',
+  );
+  for (const entry of entries) {
+    assert.deepEqual(
+      [entry.action, entry.version, entry.env, entry.target, entry.executionId],
+      ['notify.alert', '1.0.0', 'dev', 'env=dev', id],
+    );
+  }
+  assert.deepEqual(entries[1].reasons, [`cancelled execution ${id}`]);
+  assert.deepEqual(entries[3].reasons, [`refused to cancel execution ${id}: it already ended (failed)`]);
+  assert.equal((await audit('actor=other')).length, 0, 'a cancel of an execution it cannot see is no entry');
+  const verify = await dvmAsync(home, ['audit', 'verify']);
+  assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+});
+
+test("an admin may cancel anyone's running execution; an unknown id is 404 and no token 401", async () => {
+  const { answer, id } = await startAlert(tokens.other, 'cancel-by-admin');
+  const cancelled = await cancel(id, tokens.admin);
+  assert.equal(cancelled.status, 200, cancelled.text);
+  assert.equal((cancelled.body.error as { message: string }).message, 'cancelled by root');
+  assert.equal((await answer).body.code, 'DVM_CANCELLED');
+  const entries = await audit('requestId=cancel-by-admin');
+  assert.deepEqual(
+    entries.map((e) => [e.actor, e.decision]),
+    [
+      ['other', 'allowed'],
+      ['root', 'allowed'],
+      ['other', 'failed'],
+    ],
+  );
+
+  const unknown = await cancel('x-no-such', tokens.admin);
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.body.code, 'DVM_EXECUTION_NOT_FOUND');
+  const anonymous = await cancel(id);
+  assert.equal(anonymous.status, 401);
+  assert.equal(anonymous.body.code, 'DVM_UNAUTHENTICATED');
+});
+
+test('an execution a `dvm action run` runs in its own process is DVM_EXECUTION_ELSEWHERE with its pid; once that process is gone it ended, interrupted', async () => {
+  const calls = held.length;
+  const terminal = spawn(
+    process.execPath,
+    [DVM_BIN, 'action', 'run', 'notify.alert', '--param', 'message=from a terminal'],
+    {
+      env: { ...process.env, DVM_HOME: home, NO_COLOR: '1', DVM_NOTIFY_ALERT_URL: hookUrl },
+      cwd: REPO_ROOT,
+      stdio: 'ignore',
+    },
+  );
+  children.push(terminal);
+  await waitFor('the webhook call of dvm action run', () => held.length > calls);
+  const [allowed] = await audit('actor=local&action=notify.alert&decision=allowed');
+  const id = String(allowed?.executionId);
+
+  const refused = await cancel(id, tokens.admin);
+  assert.equal(refused.status, 409, refused.text);
+  assert.equal(refused.body.code, 'DVM_EXECUTION_ELSEWHERE');
+  const details = refused.body.details as { pid: number; fix: string };
+  assert.equal(details.pid, terminal.pid);
+  assert.match(details.fix, /Ctrl-C the `dvm action run`/);
+  assert.match(details.fix, /--server/);
+
+  const entries = (await audit('decision=denied')).filter((e) => e.executionId === id);
+  assert.deepEqual(
+    entries.map((e) => [e.actor, e.reasons?.[0]]),
+    [['root', `refused to cancel execution ${id}: it runs in process ${terminal.pid}`]],
+  );
+
+  terminal.kill('SIGKILL');
+  await new Promise((resolve) => terminal.once('exit', resolve));
+  const gone = await cancel(id, tokens.admin);
+  assert.equal(gone.status, 409, gone.text);
+  assert.equal(gone.body.code, 'DVM_EXECUTION_ENDED');
+  assert.equal((gone.body.details as { status: string }).status, 'interrupted');
+});
