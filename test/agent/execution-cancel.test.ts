@@ -182,7 +182,7 @@ test("an admin may cancel anyone's running execution; an unknown id is 404 and n
   assert.equal(anonymous.body.code, 'DVM_UNAUTHENTICATED');
 });
 
-test('an execution a `dvm action run` runs in its own process is DVM_EXECUTION_ELSEWHERE with its pid; once that process is gone it ended, interrupted', async () => {
+test('an execution a `dvm action run` runs in its own process is DVM_EXECUTION_ELSEWHERE, from the server and in-process; once that process is gone it ended, interrupted', async () => {
   const calls = held.length;
   const terminal = spawn(
     process.execPath,
@@ -206,10 +206,18 @@ test('an execution a `dvm action run` runs in its own process is DVM_EXECUTION_E
   assert.match(details.fix, /Ctrl-C the `dvm action run`/);
   assert.match(details.fix, /--server/);
 
+  const here = await dvmAsync(home, ['execution', 'cancel', id]);
+  assert.equal(here.status, 1, here.stderr);
+  assert.match(here.stderr, /DVM_EXECUTION_ELSEWHERE/);
+  assert.match(here.stderr, new RegExp(`process ${terminal.pid}`));
+
   const entries = (await audit('decision=denied')).filter((e) => e.executionId === id);
   assert.deepEqual(
     entries.map((e) => [e.actor, e.reasons?.[0]]),
-    [['root', `refused to cancel execution ${id}: it runs in process ${terminal.pid}`]],
+    [
+      ['root', `refused to cancel execution ${id}: it runs in process ${terminal.pid}`],
+      ['local', `refused to cancel execution ${id}: it runs in process ${terminal.pid}`],
+    ],
   );
 
   terminal.kill('SIGKILL');
@@ -218,4 +226,41 @@ test('an execution a `dvm action run` runs in its own process is DVM_EXECUTION_E
   assert.equal(gone.status, 409, gone.text);
   assert.equal(gone.body.code, 'DVM_EXECUTION_ENDED');
   assert.equal((gone.body.details as { status: string }).status, 'interrupted');
+});
+
+test('dvm execution cancel ID --server cancels through the API (a line, or the record with -o json); in-process an ended or unknown one says so', async () => {
+  const env = { DVM_SERVER: serve.url, DVM_TOKEN: tokens.owner };
+  const first = await startAlert(tokens.owner, 'cancel-cli');
+  const cli = await dvmAsync(home, ['execution', 'cancel', first.id], { env });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.equal(cli.stdout, `execution ${first.id} cancelled (notify.alert)\n`);
+  assert.equal((await first.answer).body.code, 'DVM_CANCELLED');
+
+  const second = await startAlert(tokens.owner, 'cancel-cli-json');
+  const json = await dvmAsync(home, ['execution', 'cancel', second.id, '--server', serve.url, '-o', 'json'], {
+    env: { DVM_TOKEN: tokens.owner },
+  });
+  assert.equal(json.status, 0, json.stderr);
+  const record = JSON.parse(json.stdout);
+  assert.equal(record.id, second.id);
+  assert.equal(record.status, 'failed');
+  assert.equal(record.error.code, 'DVM_CANCELLED');
+  await second.answer;
+
+  const ended = await dvmAsync(home, ['execution', 'cancel', first.id], { env });
+  assert.equal(ended.status, 1);
+  assert.match(ended.stderr, /DVM_EXECUTION_ENDED/);
+  const hidden = await dvmAsync(home, ['execution', 'cancel', first.id], {
+    env: { ...env, DVM_TOKEN: tokens.other },
+  });
+  assert.equal(hidden.status, 1);
+  assert.match(hidden.stderr, /DVM_EXECUTION_NOT_FOUND/);
+
+  const local = await dvmAsync(home, ['execution', 'cancel', first.id]);
+  assert.equal(local.status, 1);
+  assert.match(local.stderr, /DVM_EXECUTION_ENDED/);
+  assert.match(local.stderr, /already ended: failed/);
+  const unknown = await dvmAsync(home, ['execution', 'cancel', 'x-no-such']);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /DVM_EXECUTION_NOT_FOUND/);
 });
