@@ -62,7 +62,7 @@ test('dvm execution get and logs show an action execution in-process: its record
   assert.match(missing.stderr, /DVM_EXECUTION_NOT_FOUND/);
   const usage = dvm(home, ['execution', 'show', id]);
   assert.equal(usage.status, 2);
-  assert.match(usage.stderr, /DVM_USAGE: usage: dvm execution list \| get\|logs/);
+  assert.match(usage.stderr, /DVM_USAGE: usage: dvm execution list \| get\|logs\|cancel/);
   assert.match(
     dvm(home, ['execution', 'get', id, '--follow']).stderr,
     /DVM_USAGE: --follow is not a flag of `dvm execution get`/,

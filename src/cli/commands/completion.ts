@@ -46,7 +46,7 @@ _dvm() {
     action)
       if [[ $COMP_CWORD -eq 2 ]]; then COMPREPLY=( $(compgen -W "list describe run approve" -- "$cur") )
       else COMPREPLY=( $(compgen -W "$(dvm action list -o json 2>/dev/null | sed -n 's/.*"name": "\\([^"]*\\)".*/\\1/p')" -- "$cur") ); fi ;;
-    execution) COMPREPLY=( $(compgen -W "list get logs" -- "$cur") ) ;;
+    execution) COMPREPLY=( $(compgen -W "list get logs cancel" -- "$cur") ) ;;
     policy) COMPREPLY=( $(compgen -W "test list validate" -- "$cur") ) ;;
     audit) COMPREPLY=( $(compgen -W "verify export" -- "$cur") ) ;;
     seed) COMPREPLY=( $(compgen -W "datalake datastore" -- "$cur") ) ;;

@@ -2,6 +2,7 @@ import { AgentClient } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { FlagName } from '../args.ts';
 import type { Command } from '../command.ts';
+import { cancelExecution } from './execution-cancel.ts';
 import { EXECUTION_LIST_FLAGS, EXECUTION_LIST_USAGE, listExecutions } from './execution-list.ts';
 import { executionLogs, showExecution } from './execution-show.ts';
 
@@ -9,6 +10,7 @@ const USAGE = `Usage:
   ${EXECUTION_LIST_USAGE}
   dvm execution get ID [-o json]
   dvm execution logs ID [-f] [-o json]
+  dvm execution cancel ID [-o json]
 
 The executions of typed actions (\`dvm action run\`, POST /v1/actions/execute, pipeline tasks). With --server
 URL (or DVM_SERVER) and DVM_TOKEN it asks a remote agent (dvm serve), which shows a token its own executions
@@ -18,14 +20,16 @@ list    executions newest first, filtered (combined with AND); --principal is fo
 get     the status, target, times and result (or error) of one execution.
 logs    its events so far: log lines on stdout (stderr lines on stderr), progress on stderr; -f (--follow) keeps
         streaming until the execution ends (resuming a stream that breaks off), then says how it ended.
-        -o json prints every event as one JSON line.`;
+        -o json prints every event as one JSON line.
+cancel  stops a running execution: it ends failed with DVM_CANCELLED, recorded and audited. Only the agent
+        that runs it can (--server for one dvm serve runs; Ctrl-C the dvm action run that runs one here).`;
 
 // The flags only `list` takes (filters); --server and -o go with every subcommand.
 const LIST_ONLY = EXECUTION_LIST_FLAGS.filter((flag) => flag !== 'server' && flag !== 'output');
 
-/** `dvm execution list|get|logs`: the action executions of a remote agent or of the home's agent database. */
+/** `dvm execution list|get|logs|cancel`: the action executions of a remote agent or of the home's agent database. */
 export const command: Command = {
-  summary: 'List action executions, show one, or print and follow its events',
+  summary: 'List action executions, show one, print and follow its events, or cancel one',
   usage: USAGE,
   flags: [...new Set<FlagName>([...EXECUTION_LIST_FLAGS, 'follow'])],
   maxArgs: (args) => (args[0] === 'list' ? 1 : 2),
@@ -44,12 +48,13 @@ export const command: Command = {
     const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
     const remote = server ? new AgentClient(server, ctx.io.env.DVM_TOKEN) : undefined;
     if (sub === 'list') return listExecutions(ctx, remote);
-    if (!id || !['get', 'logs'].includes(sub ?? '')) {
-      throw new DvmError('DVM_USAGE', 'usage: dvm execution list | get|logs EXECUTION_ID', {
+    if (!id || !['get', 'logs', 'cancel'].includes(sub ?? '')) {
+      throw new DvmError('DVM_USAGE', 'usage: dvm execution list | get|logs|cancel EXECUTION_ID', {
         fix: 'Pass the execution_id an action run answered with, e.g. dvm execution get xmx362zzke7a3990af167 (dvm execution list shows them).',
       });
     }
     if (sub === 'get') return showExecution(ctx, remote, id);
-    return executionLogs(ctx, remote, id);
+    if (sub === 'logs') return executionLogs(ctx, remote, id);
+    return cancelExecution(ctx, remote, id);
   },
 };
