@@ -213,3 +213,19 @@ test('runner names the process that runs an execution, and reaps only that one w
   assert.equal(executions.runner('x-here'), undefined, 'ended');
   assert.equal(executions.runner('x-none'), undefined);
 });
+
+test("a second agent of the same process (dvm serve's, for job tasks) does not reap the first one's running executions", async () => {
+  const db = openAgentDb(':memory:');
+  const first = new Executions(db, new GroupCommitter(db));
+  await first.create({ id: 'x1', principal: 'a', action: 'x.y', version: '1.0.0' });
+  // A running record of this pid that no agent here runs: left by an earlier process the pid was reused from.
+  db.prepare(
+    `INSERT INTO executions (id, principal, action, version, status, pid, created_at)
+     VALUES ('x2', 'a', 'x.y', '1.0.0', 'running', ?, '2026-01-01T00:00:00.000Z')`,
+  ).run(process.pid);
+  const second = new Executions(db, new GroupCommitter(db));
+  assert.deepEqual(second.reapInterrupted(), ['x2']);
+  assert.equal(second.get('x1').status, 'running');
+  await first.finish('x1', { status: 'succeeded', result: {} });
+  assert.equal(second.get('x1').status, 'succeeded');
+});

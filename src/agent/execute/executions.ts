@@ -56,6 +56,11 @@ interface Row {
   finished_at: string | null;
 }
 
+// Executions stored as running that an agent of this process runs. `dvm serve` opens a second agent on the same
+// database for the action tasks of its jobs: its reaper must not take the first agent's executions (same pid, not
+// live in its own memory) for those of a dead process.
+const RUNNING_IN_THIS_PROCESS = new Set<string>();
+
 /**
  * The id of the final event of an interrupted execution: the largest a client can send back as Last-Event-ID.
  * Its process died with events that were streamed but not yet stored, so a resuming client may hold an id past
@@ -126,6 +131,7 @@ export class Executions {
   } {
     const full: ExecutionRecord = { ...record, status: 'running', created_at: new Date().toISOString() };
     const persist = (db: DatabaseSync) => {
+      RUNNING_IN_THIS_PROCESS.add(full.id);
       statement(
         db,
         `INSERT INTO executions (id, request_id, principal, action, version, env, target, status, pid, created_at)
@@ -245,6 +251,7 @@ export class Executions {
             'UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?',
           ).run(outcome.status, result, error, finishedAt, id),
     );
+    RUNNING_IN_THIS_PROCESS.delete(id);
     for (const listener of live.listeners) listener(null);
     live.listeners.clear();
     this.#retire(id);
@@ -385,7 +392,10 @@ export class Executions {
     ) as { id: string; request_id: string | null; principal: string; pid: number | null }[];
     const reaped: string[] = [];
     for (const row of rows) {
-      if (this.#live.has(row.id) || (row.pid !== null && row.pid !== process.pid && alive(row.pid))) continue;
+      if (this.#live.has(row.id)) continue;
+      // Running here (another agent of this process), or in another process that is alive.
+      if (row.pid === process.pid ? RUNNING_IN_THIS_PROCESS.has(row.id) : row.pid !== null && alive(row.pid))
+        continue;
       const error = new DvmError(
         'DVM_EXECUTION_INTERRUPTED',
         `execution ${row.id} was interrupted: the process running it (pid ${row.pid}) died`,
