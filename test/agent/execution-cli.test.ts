@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
-import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 
 const container = `dvm-exec-cli-${process.pid}`;
@@ -119,6 +119,30 @@ test('dvm execution logs of a docker.logs follow: so far (and still running), -f
     assert.match(soFar.stderr, new RegExp(`execution ${id} is still running`));
     const running = await dvmAsync(home, ['execution', 'get', id, '-o', 'json'], remote);
     assert.equal(JSON.parse(running.stdout).status, 'running');
+
+    // Ctrl-C stops the follower, not the execution, and says how to cancel it.
+    const follower = spawn(process.execPath, [DVM_BIN, 'execution', 'logs', id, '-f'], {
+      env: { ...process.env, DVM_HOME: home, ...remote.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let followed = '';
+    let said = '';
+    follower.stderr.on('data', (d) => (said += d));
+    const exited = new Promise<number | null>((resolve) => follower.on('exit', resolve));
+    await new Promise<void>((resolve) =>
+      follower.stdout.on('data', (d) => {
+        followed += d;
+        if (/line\d+\n/.test(followed)) resolve();
+      }),
+    );
+    follower.kill('SIGINT');
+    assert.equal(await exited, 130, said);
+    assert.match(
+      said,
+      new RegExp(`execution ${id} goes on in the agent: \`dvm execution cancel ${id}\` stops it`),
+    );
+    const still = await api(serve.url, 'GET', `/v1/executions/${id}`, { token: operator });
+    assert.equal(still.body.status, 'running', 'the execution goes on');
 
     const hidden = await dvmAsync(home, ['execution', 'logs', id], {
       env: { DVM_SERVER: serve.url, DVM_TOKEN: other },

@@ -29,8 +29,29 @@ export type FollowedEvent = { id: number; type: string; data: Record<string, unk
 /**
  * Hands an execution's events to `onEvent` (by default: prints the streamed ones — log lines, progress) until it
  * ends, resuming a stream that broke off, and answers the execution's outcome in the shape of an execute answer.
+ * Ctrl-C stops following (exit 130), not the execution: the agent runs it on, and dvm says how to cancel it.
  */
 export async function followRemote(
+  ctx: CommandContext,
+  remote: AgentClient,
+  executionId: string,
+  onEvent?: (event: FollowedEvent) => void,
+): Promise<ExecuteResponse> {
+  const interrupted = () => {
+    ctx.io.stderr.write(
+      `\nstopped following; execution ${executionId} goes on in the agent: \`dvm execution cancel ${executionId}\` stops it, \`dvm execution logs ${executionId} -f\` follows it again\n`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  try {
+    return await followStream(ctx, remote, executionId, onEvent);
+  } finally {
+    process.off('SIGINT', interrupted);
+  }
+}
+
+async function followStream(
   ctx: CommandContext,
   remote: AgentClient,
   executionId: string,
