@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -7,28 +7,13 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { docker, startChatty } from '../helpers/docker.ts';
 import { DVM_BIN, dvmAsync, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 
 const home = tempHome();
 const name = `dvm-api-${process.pid}`;
 const flood = `dvm-api-flood-${process.pid}`;
-const docker = (...args: string[]) =>
-  execFileSync('docker', ['-H', TEST_DOCKER_HOST, ...args], { encoding: 'utf8' }).trim();
-// A container that prints line1, line2, … ten times a second, until it is removed.
-const startChatty = (container: string) =>
-  docker(
-    'run',
-    '-d',
-    '--name',
-    container,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
-  );
 after(() => {
   try {
     docker('rm', '-f', name, flood);

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { docker, startChatty } from '../helpers/docker.ts';
 import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 
 const container = `dvm-exec-cli-${process.pid}`;
-const docker = (...args: string[]) =>
-  execFileSync('docker', ['-H', TEST_DOCKER_HOST, ...args], { encoding: 'utf8' }).trim();
 after(() => {
   try {
     docker('rm', '-f', container);
@@ -75,18 +74,7 @@ test('dvm execution get and logs show an action execution in-process: its record
 
 test('dvm execution logs of a docker.logs follow: so far (and still running), -f to its end through the agent and from the database; others cannot see it', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
-  docker(
-    'run',
-    '-d',
-    '--name',
-    container,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
-  );
+  startChatty(container);
   const home = tempHome();
   const operator = createToken(home, 'op', 'operator');
   const other = createToken(home, 'other', 'operator');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { docker } from '../../../../test/helpers/docker.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../../../../test/support/require-service.ts';
 import type { ActionProgress } from '../../action.ts';
 import { testContext } from '../../testing.ts';
@@ -11,8 +11,6 @@ import { dockerRestartAction } from './restart.ts';
 
 const env = { ...(process.env as Record<string, string>), DOCKER_HOST: TEST_DOCKER_HOST };
 const created: string[] = [];
-const docker = (...args: string[]) =>
-  execFileSync('docker', ['-H', TEST_DOCKER_HOST, ...args], { encoding: 'utf8' }).trim();
 
 after(() => {
   for (const name of created) {
