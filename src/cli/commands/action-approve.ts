@@ -4,6 +4,7 @@ import type { PendingConfirmation } from '../../agent/auth/confirmations.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
+import { withLocalAgent } from '../local-agent.ts';
 
 // How the approver reaches the confirmations: the agent's API, or the home's agent database as the local admin.
 interface Approver {
@@ -94,11 +95,5 @@ export async function approveCommand(
     return 0;
   };
   if (remote) return run(remoteApprover(remote));
-  const { openAgent } = await import('../../agent/agent.ts');
-  const agent = await openAgent(ctx.home, { env: ctx.io.env as Record<string, string> });
-  try {
-    return await run(await localApprover(agent));
-  } finally {
-    await agent.close();
-  }
+  return withLocalAgent(ctx, async (agent) => run(await localApprover(agent)));
 }

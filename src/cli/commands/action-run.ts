@@ -5,6 +5,7 @@ import { type AgentClient, errorFromBody } from '../../agent/client/agent-client
 import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
+import { withLocalAgent } from '../local-agent.ts';
 import { targetFromFlags } from '../target-flags.ts';
 import { followRemote, printEvent, STREAMED } from './action-events.ts';
 
@@ -162,9 +163,7 @@ async function finish(
 
 /** `dvm action run NAME` in-process, as the local admin principal, through the same execute(). */
 export async function runLocal(ctx: CommandContext, name: string): Promise<number> {
-  const { openAgent } = await import('../../agent/agent.ts');
-  const agent = await openAgent(ctx.home, { env: ctx.io.env as Record<string, string> });
-  try {
+  return withLocalAgent(ctx, async (agent) => {
     const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
     const definition = agent.executor.registry.get(name);
     const request = requestOf(ctx, definition);
@@ -187,10 +186,8 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
       unsubscribe();
       return response;
     };
-    return await finish(ctx, request, definition.risk, send);
-  } finally {
-    await agent.close();
-  }
+    return finish(ctx, request, definition.risk, send);
+  });
 }
 
 /** `dvm action run NAME` against a remote agent (`dvm serve`). */

@@ -1,5 +1,6 @@
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import type { CommandContext } from '../command.ts';
+import { withLocalAgent } from '../local-agent.ts';
 
 /**
  * `dvm execution cancel ID`: through a remote agent (`dvm serve`), stops the execution there and prints it
@@ -36,13 +37,7 @@ export async function cancelExecution(
 
 // In-process, as the local admin, through the agent's one cancel path (audited like the API's).
 async function cancelHere(ctx: CommandContext, id: string) {
-  const { openAgent } = await import('../../agent/agent.ts');
   const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
   const { cancelExecutionBy } = await import('../../agent/execute/cancellation.ts');
-  const agent = await openAgent(ctx.home, { env: ctx.io.env as Record<string, string> });
-  try {
-    return await cancelExecutionBy(agent, id, LOCAL_PRINCIPAL);
-  } finally {
-    await agent.close();
-  }
+  return withLocalAgent(ctx, (agent) => cancelExecutionBy(agent, id, LOCAL_PRINCIPAL));
 }

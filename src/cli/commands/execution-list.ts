@@ -6,6 +6,7 @@ import type {
 } from '../../agent/execute/execution-query.ts';
 import type { FlagName } from '../args.ts';
 import type { CommandContext } from '../command.ts';
+import { withLocalAgent } from '../local-agent.ts';
 import { formatDuration } from '../output/run-view.ts';
 import { renderTable } from '../output/table.ts';
 
@@ -47,13 +48,7 @@ async function localPage(ctx: CommandContext, filters: ExecutionFilters): Promis
   const { checkExecutionFilters } = await import('../../agent/execute/execution-query.ts');
   // Bad flags are refused before the agent database is opened.
   const checked = checkExecutionFilters(filters, new Date());
-  const { openAgent } = await import('../../agent/agent.ts');
-  const agent = await openAgent(ctx.home, { env: ctx.io.env as Record<string, string> });
-  try {
-    return agent.executions.list(checked);
-  } finally {
-    await agent.close();
-  }
+  return withLocalAgent(ctx, async (agent) => agent.executions.list(checked));
 }
 
 /**

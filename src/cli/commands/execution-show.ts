@@ -3,22 +3,13 @@ import type { Agent } from '../../agent/agent.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import type { ExecutionRecord } from '../../agent/execute/executions.ts';
 import type { CommandContext } from '../command.ts';
+import { withLocalAgent } from '../local-agent.ts';
 import { type FollowedEvent, followRemote, printEvent, STREAMED } from './action-events.ts';
 
 // How often `logs -f` without a server reads the database for new events of an execution another process runs.
 const LOCAL_POLL_MS = 300;
 
 const ENDS = new Set(['completed', 'failed']);
-
-async function withLocalAgent<T>(ctx: CommandContext, use: (agent: Agent) => Promise<T>): Promise<T> {
-  const { openAgent } = await import('../../agent/agent.ts');
-  const agent = await openAgent(ctx.home, { env: ctx.io.env as Record<string, string> });
-  try {
-    return await use(agent);
-  } finally {
-    await agent.close();
-  }
-}
 
 async function fetchExecution(remote: AgentClient, id: string): Promise<ExecutionRecord> {
   const response = await remote.request('GET', `/v1/executions/${encodeURIComponent(id)}`);
