@@ -39,6 +39,7 @@ export const OPTIONS = {
   actor: { type: 'string' },
   decision: { type: 'string' },
   status: { type: 'string' },
+  before: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   limit: { type: 'string' },
@@ -99,6 +100,7 @@ export type Flags = {
   actor?: string;
   decision?: string;
   status?: string;
+  before?: string;
   since?: string;
   until?: string;
   limit?: string;

@@ -204,7 +204,24 @@ test('dvm execution list lists in-process as the local admin, and with --server 
     rows.map((r) => r.split(/\s+/)[0]),
     newestFirst(ran.op2).slice(0, 2),
   );
-  assert.match(remote.stderr, new RegExp(`before=${newestFirst(ran.op2)[1]}`), 'says there is more');
+  const next = newestFirst(ran.op2)[1];
+  assert.match(remote.stderr, new RegExp(`the next page is --before ${next}`), 'says there is more');
+  const page2 = await dvmAsync(
+    home,
+    ['execution', 'list', '--server', serve.url, '--limit', '2', '--before', next],
+    {
+      env: { DVM_TOKEN: tokens.op2 },
+    },
+  );
+  assert.deepEqual(
+    page2.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((r) => r.split(/\s+/)[0]),
+    newestFirst(ran.op2).slice(2, 4),
+    'the next page',
+  );
 
   const json = await dvmAsync(home, ['execution', 'list', '--status', 'succeeded', '-o', 'json'], {
     env: { DVM_SERVER: serve.url, DVM_TOKEN: tokens.op1 },

@@ -13,7 +13,7 @@ import { renderTable } from '../output/table.ts';
 /** Usage of `dvm execution list`, as a line of a `Usage:` block (indented by two, as `dvm action --help` is). */
 export const EXECUTION_LIST_USAGE = `dvm execution list [--action ACTION] [--status running|succeeded|failed|interrupted]
                      [--env ENV] [--principal token/ID|local] [--since 1h|TIME] [--until TIME]
-                     [--limit N] [--server URL] [-o table|json]`;
+                     [--limit N] [--before ID] [--server URL] [-o table|json]`;
 
 /** Flags of `dvm execution list`. */
 export const EXECUTION_LIST_FLAGS = [
@@ -24,14 +24,15 @@ export const EXECUTION_LIST_FLAGS = [
   'since',
   'until',
   'limit',
+  'before',
   'server',
   'output',
 ] as const satisfies readonly FlagName[];
 
 // The flags as the API's query parameters (only those given).
 function filtersOf(ctx: CommandContext): Record<string, string> {
-  const { action, status, env, principal, since, until, limit } = ctx.flags;
-  const filters: ExecutionFilters = { action, status, env, principal, since, until, limit };
+  const { action, status, env, principal, since, until, limit, before } = ctx.flags;
+  const filters: ExecutionFilters = { action, status, env, principal, since, until, limit, before };
   return Object.fromEntries(
     Object.entries(filters).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
@@ -90,7 +91,7 @@ export async function listExecutions(ctx: CommandContext, remote: AgentClient | 
   );
   if (page.next) {
     ctx.io.stderr.write(
-      `more executions: narrow with --since/--until or raise --limit (up to 1000); the API pages on with before=${page.next}\n`,
+      `more executions: the next page is --before ${page.next} (or narrow with --since/--until, or raise --limit up to 1000)\n`,
     );
   }
   return 0;
