@@ -164,3 +164,54 @@ test('dvm execution logs of a docker.logs follow: so far (and still running), -f
     await serve.stop();
   }
 });
+
+test('Ctrl-C on an in-process dvm action run cancels the execution through the agent: failed/DVM_CANCELLED, audited, exit 130', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const chatty = `${container}-ctrlc`;
+  startChatty(chatty);
+  t.after(() => docker('rm', '-f', chatty));
+  const home = tempHome();
+  const run = spawn(
+    process.execPath,
+    [
+      DVM_BIN,
+      'action',
+      'run',
+      'docker.logs',
+      '--param',
+      `container=${chatty}`,
+      '--param',
+      'follow=true',
+      '--follow',
+    ],
+    {
+      env: { ...process.env, DVM_HOME: home, DOCKER_HOST: TEST_DOCKER_HOST },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let said = '';
+  run.stderr.on('data', (d) => (said += d));
+  const exited = new Promise<number | null>((resolve) => run.on('exit', resolve));
+  await new Promise<void>((resolve) =>
+    run.stdout.on('data', (d) => /line\d+\n/.test(String(d)) && resolve()),
+  );
+  run.kill('SIGINT');
+  assert.equal(await exited, 130, said);
+  const id = /cancelling execution (\S+)/.exec(said)?.[1] as string;
+  assert.match(
+    said,
+    new RegExp(`execution ${id} cancelled \\(Ctrl-C\\): it ended failed with DVM_CANCELLED`),
+  );
+  const record = JSON.parse(dvmOk(home, ['execution', 'get', id, '-o', 'json']).stdout);
+  assert.deepEqual([record.status, record.error.code], ['failed', 'DVM_CANCELLED']);
+  const entries = dvmOk(home, ['audit', 'export'])
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    entries.map((e) => e.decision),
+    ['allowed', 'allowed', 'failed'],
+  );
+  assert.deepEqual(entries[1].reasons, [`cancelled execution ${id}`], 'the cancel, by local');
+  assert.equal(entries[2].error.code, 'DVM_CANCELLED');
+});

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { ActionDefinition } from '../../actions/action.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
-import { DvmError } from '../../errors/dvm-error.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
 import { targetFromFlags } from '../target-flags.ts';
@@ -161,17 +161,31 @@ async function finish(
   return 0;
 }
 
-/** `dvm action run NAME` in-process, as the local admin principal, through the same execute(). */
+/**
+ * `dvm action run NAME` in-process, as the local admin principal, through the same execute(). Ctrl-C cancels the
+ * execution through the agent's cancel path (it ends failed/DVM_CANCELLED, recorded and audited) and exits 130; a
+ * second Ctrl-C exits at once (the next dvm finds the execution interrupted).
+ */
 export async function runLocal(ctx: CommandContext, name: string): Promise<number> {
   return withLocalAgent(ctx, async (agent) => {
     const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
+    const { cancelExecutionBy } = await import('../../agent/execute/cancellation.ts');
     const definition = agent.executor.registry.get(name);
     const request = requestOf(ctx, definition);
+    let running: string | undefined;
+    let interrupted: string | undefined;
+    const interrupt = () => {
+      if (interrupted || !running) process.exit(130);
+      interrupted = running;
+      ctx.io.stderr.write(`\ncancelling execution ${running} (Ctrl-C again to quit at once)\n`);
+      cancelExecutionBy(agent, running, LOCAL_PRINCIPAL).catch(() => {});
+    };
     const send = async (req: ExecuteRequest) => {
       let unsubscribe = () => {};
       const response = await agent.executor.execute(req, LOCAL_PRINCIPAL, {
         wait: true,
         onStart: (executionId) => {
+          running = executionId;
           if (!ctx.flags.follow) return;
           unsubscribe = agent.executions.subscribe(
             executionId,
@@ -184,9 +198,21 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
         },
       });
       unsubscribe();
+      running = undefined;
       return response;
     };
-    return finish(ctx, request, definition.risk, send);
+    process.on('SIGINT', interrupt);
+    try {
+      return await finish(ctx, request, definition.risk, send);
+    } catch (error) {
+      if (!interrupted || !isDvmError(error) || error.code !== 'DVM_CANCELLED') throw error;
+      ctx.io.stderr.write(
+        `execution ${interrupted} cancelled (Ctrl-C): it ended failed with DVM_CANCELLED, recorded and audited\n`,
+      );
+      return 130;
+    } finally {
+      process.off('SIGINT', interrupt);
+    }
   });
 }
 
