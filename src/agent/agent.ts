@@ -88,6 +88,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       tokens,
       confirmations,
       executions,
+      writer,
       health: cachedHealth(checks) as () => Promise<HealthReport>,
       async close() {
         await executor.stop();

@@ -409,6 +409,13 @@ test('metrics and the OpenAPI document need a token and describe the API', async
     /^dvm_http_requests_total\{method="POST",route="\/v1\/actions\/execute",status="200"\} \d+/m,
   );
   assert.match(metrics.text, /dvm_action_requests_total\{action="system.info",outcome="200"\}/);
+  // Every answered execute waited for a group commit: they are measured.
+  assert.ok(
+    Number(/^dvm_store_commit_duration_seconds_count (\d+)$/m.exec(metrics.text)?.[1]) > 0,
+    metrics.text,
+  );
+  assert.ok(Number(/^dvm_store_writes_total (\d+)$/m.exec(metrics.text)?.[1]) > 0);
+  assert.match(metrics.text, /^dvm_executions_running 0$/m);
   const doc = await api(serve.url, 'GET', '/v1/openapi.json', { token: tokens.viewer });
   assert.equal(doc.body.openapi, '3.1.0');
   const paths = Object.keys(doc.body.paths as object).sort();

@@ -107,6 +107,13 @@ test('the owner cancels its running execution: 200 with it failed/DVM_CANCELLED;
   assert.equal(hidden.body.code, 'DVM_EXECUTION_NOT_FOUND', "someone else's execution looks missing");
   const running = await api(serve.url, 'GET', `/v1/executions/${id}`, { token: tokens.owner });
   assert.equal(running.body.status, 'running', 'the refused cancel stopped nothing');
+  const runningGauge = async () =>
+    Number(
+      /^dvm_executions_running (\d+)$/m.exec(
+        (await api(serve.url, 'GET', '/metrics', { token: tokens.owner })).text,
+      )?.[1],
+    );
+  assert.equal(await runningGauge(), 1, 'the metrics count it running');
 
   const cancelled = await cancel(id, tokens.owner);
   assert.equal(cancelled.status, 200, cancelled.text);
@@ -117,6 +124,7 @@ test('the owner cancels its running execution: 200 with it failed/DVM_CANCELLED;
   assert.equal(error.code, 'DVM_CANCELLED');
   assert.equal(error.message, 'cancelled by owner');
 
+  assert.equal(await runningGauge(), 0, 'and no more once it ended');
   const waited = await answer;
   assert.equal(waited.status, 409, waited.text);
   assert.equal(waited.body.code, 'DVM_CANCELLED', 'the request that started it gets the end too');

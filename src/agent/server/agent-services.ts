@@ -5,6 +5,7 @@ import type { TokenStore } from '../auth/tokens.ts';
 import type { ActionExecutor } from '../execute/execute.ts';
 import type { Executions } from '../execute/executions.ts';
 import type { AuditSink } from '../execute/types.ts';
+import type { GroupCommitter } from '../store/group-commit.ts';
 
 export type { ConnectorHealth };
 
@@ -29,5 +30,7 @@ export interface AgentServices {
   confirmations: Confirmations;
   executions: Executions;
   audit: AuditReader;
+  /** The agent database's group committer (its commits are measured). */
+  writer?: GroupCommitter;
   health(): Promise<HealthReport>;
 }

@@ -75,7 +75,13 @@ export function createAgentServer(
     tls?: { cert: Buffer; key: Buffer };
   } = {},
 ): FastifyInstance {
-  const metrics = options.metrics ?? createMetrics();
+  // The running executions are counted when /metrics is scraped: nothing on the request path.
+  const metrics = options.metrics ?? createMetrics(() => services.executions.running().length);
+  const onCommit = (seconds: number, writes: number) => {
+    metrics.storeCommitDuration.observe(seconds);
+    metrics.storeWrites.inc(writes);
+  };
+  services.writer?.commitListeners.add(onCommit);
   const denials = new DenialAudit(services.audit, options.denialAudit);
   // No automatic HEAD routes: the API answers exactly the methods of ROUTES.
   const app = Fastify({
@@ -158,7 +164,10 @@ export function createAgentServer(
   });
 
   // Counted denials are written before the agent (and its audit) closes.
-  app.addHook('onClose', async () => denials.flush());
+  app.addHook('onClose', async () => {
+    services.writer?.commitListeners.delete(onCommit);
+    await denials.flush();
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -7,10 +7,16 @@ export interface AgentMetrics {
   httpDuration: Histogram<'route'>;
   executions: Counter<'action' | 'outcome'>;
   sseClients: Gauge;
+  executionsRunning: Gauge;
+  storeCommitDuration: Histogram;
+  storeWrites: Counter;
 }
 
-/** Creates the metrics of an agent server, with Node's default process metrics. */
-export function createMetrics(): AgentMetrics {
+/**
+ * Creates the metrics of an agent server, with Node's default process metrics; `running` counts the executions the
+ * agent runs now (read when the metrics are scraped).
+ */
+export function createMetrics(running: () => number = () => 0): AgentMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dvm_' });
   return {
@@ -37,6 +43,25 @@ export function createMetrics(): AgentMetrics {
     sseClients: new Gauge({
       name: 'dvm_sse_clients',
       help: 'Open Server-Sent Events streams.',
+      registers: [registry],
+    }),
+    executionsRunning: new Gauge({
+      name: 'dvm_executions_running',
+      help: 'Action executions this agent runs now.',
+      registers: [registry],
+      collect() {
+        this.set(running());
+      },
+    }),
+    storeCommitDuration: new Histogram({
+      name: 'dvm_store_commit_duration_seconds',
+      help: 'Time to commit one group of audit, execution and request-id writes, fsync included (answers wait for it).',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    storeWrites: new Counter({
+      name: 'dvm_store_writes_total',
+      help: 'Writes committed to the agent database (the commit count is dvm_store_commit_duration_seconds_count).',
       registers: [registry],
     }),
   };

@@ -28,6 +28,8 @@ export class GroupCommitter {
   retries = 0;
   /** Number of the transaction being written (or last written); writers may cache what they read inside it. */
   transaction = 0;
+  /** Told of every committed transaction: how long it took (seconds, the fsync included) and how many writes it held. */
+  readonly commitListeners = new Set<(seconds: number, writes: number) => void>();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -60,6 +62,7 @@ export class GroupCommitter {
     this.#queue = [];
     if (batch.length === 0) return;
     let results: Result[];
+    const started = this.commitListeners.size > 0 ? performance.now() : 0;
     try {
       // Most batches have no failing write: no savepoints, which cost two statements per write.
       results = this.#transaction(batch, false) ?? this.#retry(batch);
@@ -69,6 +72,9 @@ export class GroupCommitter {
     }
     this.commits++;
     this.writes += batch.length;
+    if (started)
+      for (const listener of this.commitListeners)
+        listener((performance.now() - started) / 1000, batch.length);
     batch.forEach((p, i) => {
       const r = results[i];
       if (r.ok) p.resolve(r.value);
