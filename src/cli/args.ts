@@ -40,6 +40,7 @@ export const OPTIONS = {
   decision: { type: 'string' },
   status: { type: 'string' },
   before: { type: 'string' },
+  after: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   limit: { type: 'string' },
@@ -101,6 +102,7 @@ export type Flags = {
   decision?: string;
   status?: string;
   before?: string;
+  after?: string;
   since?: string;
   until?: string;
   limit?: string;

@@ -13,6 +13,13 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** An entry as stored and listed: the record plus its place in the chain. */
 export type AuditEntry = AuditRecord & { seq: number; hash: string; prevHash: string };
 
+/** A page of audit entries: oldest first, the cursor of the next page, and the seq of the log's last entry. */
+export interface AuditPage {
+  items: AuditEntry[];
+  next?: string;
+  head: number;
+}
+
 /** What verify() found; `head` is the chain head (last entry appended) to keep elsewhere as an anchor. */
 export interface VerifyReport {
   ok: boolean;
@@ -106,8 +113,11 @@ export class AuditLog {
     return { seq, hash };
   }
 
-  /** Entries matching the filters, oldest first, one page at a time (`next` is the cursor of the next page). */
-  query(filters: AuditFilters = {}, now = new Date()): { items: AuditEntry[]; next?: string } {
+  /**
+   * Entries matching the filters, oldest first, one page at a time (`next` is the cursor of the next page); `head`
+   * is the seq of the log's last entry (0 when empty), where a follower starts that wants only new entries.
+   */
+  query(filters: AuditFilters = {}, now = new Date()): AuditPage {
     const checked = checkAuditFilters(filters, now);
     const where: string[] = [];
     const params: SQLInputValue[] = [];
@@ -137,12 +147,16 @@ export class AuditLog {
     const items = page.map(
       (r) => ({ ...JSON.parse(r.entry), seq: r.seq, hash: r.hash, prevHash: r.prev_hash }) as AuditEntry,
     );
-    return rows.length > limit ? { items, next: String(page[page.length - 1].seq) } : { items };
+    const head = Number(
+      (statement(this.#db, 'SELECT seq FROM audit_head WHERE id = 1').get() as { seq: number } | undefined)
+        ?.seq ?? 0,
+    );
+    return rows.length > limit ? { items, next: String(page[page.length - 1].seq), head } : { items, head };
   }
 
-  /** Every matching entry (all pages) as JSON lines. */
-  *exportJsonl(filters: Omit<AuditFilters, 'limit' | 'after'> = {}): Generator<string> {
-    let after: string | undefined;
+  /** Every matching entry (all pages, from `after` on when given) as JSON lines. */
+  *exportJsonl({ limit: _limit, after: from, ...filters }: AuditFilters = {}): Generator<string> {
+    let after: string | number | undefined = from;
     do {
       const page = this.query({ ...filters, limit: MAX_AUDIT_PAGE, after });
       for (const item of page.items) yield `${JSON.stringify(item)}\n`;

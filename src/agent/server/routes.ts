@@ -302,14 +302,19 @@ export const ROUTES: readonly RouteSpec[] = [
     summary:
       'Audit entries, oldest first, filtered (exact matches, combined with AND) and paged (admin); an unknown or repeated parameter is DVM_QUERY_INVALID (400).',
     role: 'admin',
-    responses: { '200': '{items, next}' },
+    responses: { '200': '{items, next, head}' },
     content: {
       '200': json({
         type: 'object',
-        required: ['items'],
+        required: ['items', 'head'],
         properties: {
           items: { type: 'array', items: { type: 'object' } },
           next: { type: 'string', description: 'the cursor of the next page (`after`), when there is one' },
+          head: {
+            type: 'integer',
+            description:
+              "the seq of the log's last entry (0 when empty): `after` it, a follower gets only new entries",
+          },
         },
       }),
     },

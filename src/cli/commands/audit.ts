@@ -6,11 +6,12 @@ import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
 import { GroupCommitter } from '../../agent/store/group-commit.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
-import { renderTable } from '../output/table.ts';
+import { listAudit, remoteAuditSource } from './audit-list.ts';
 
 const USAGE = `Usage:
   dvm audit [--actor NAME] [--action ACTION] [--decision D] [--env ENV] [--target KEY=VALUE …]
-            [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N] [-o table|json]
+            [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N] [--after SEQ] [--follow]
+            [--server URL] [-o table|json]
   dvm audit verify
   dvm audit export [-f FILE] [filters as above]
 
@@ -20,7 +21,11 @@ verify recomputes the chain and names the first entry that was changed, removed 
 missing at the end; it prints the chain head (last entry and its hash). Someone who can rewrite the whole
 database and recompute every hash is not detected from inside it: keep the head elsewhere and compare it with
 that entry's hash later (dvm audit export). export writes JSON lines (to stdout, or FILE). Secrets are redacted
-before an entry is written.`;
+before an entry is written.
+
+--follow prints entries as they are written (from the log's end, or from --after/--since), until Ctrl-C; -o json
+makes them JSON lines. With --server URL (or DVM_SERVER) and an admin's DVM_TOKEN, queries and --follow ask a
+remote agent (GET /v1/audit); verify and export read the database itself, on the agent's host.`;
 
 function filtersOf(ctx: CommandContext) {
   const target = ctx.flags.target;
@@ -48,6 +53,8 @@ function filtersOf(ctx: CommandContext) {
     ...(ctx.flags['request-id'] !== undefined ? { requestId: ctx.flags['request-id'] } : {}),
     since: ctx.flags.since,
     until: ctx.flags.until,
+    limit: ctx.flags.limit,
+    after: ctx.flags.after,
   };
 }
 
@@ -65,12 +72,34 @@ export const command: Command = {
     'since',
     'until',
     'limit',
+    'after',
+    'follow',
+    'server',
     'output',
     'filename',
   ],
   maxArgs: 1,
   async run(ctx) {
     const [sub] = ctx.positionals;
+    if (ctx.flags.follow && sub !== undefined) {
+      throw new DvmError('DVM_USAGE', `--follow is a flag of dvm audit, not of audit ${sub}`, {
+        fix: 'Run dvm audit --follow [filters].',
+      });
+    }
+    const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
+    if (server) {
+      if (sub !== undefined) {
+        throw new DvmError(
+          'DVM_USAGE',
+          `dvm audit ${sub} reads the agent database itself, not a remote agent`,
+          {
+            fix: `Run it on the agent's host without --server (or DVM_SERVER); remotely, page with dvm audit --after.`,
+          },
+        );
+      }
+      const { AgentClient } = await import('../../agent/client/agent-client.ts');
+      return listAudit(ctx, remoteAuditSource(new AgentClient(server, ctx.io.env.DVM_TOKEN)), filtersOf(ctx));
+    }
     const db = openAgentDb(agentDbPath(ctx.home));
     try {
       const audit = new AuditLog(db, { writer: new GroupCommitter(db) });
@@ -108,32 +137,11 @@ export const command: Command = {
           fix: 'Use dvm audit, dvm audit verify or dvm audit export.',
         });
       }
-      const page = audit.query({ ...filtersOf(ctx), limit: ctx.flags.limit });
-      if (ctx.flags.output === 'json') {
-        ctx.io.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
-        return 0;
-      }
-      if (page.items.length === 0) {
-        ctx.io.stdout.write('No audit entries.\n');
-        return 0;
-      }
-      ctx.io.stdout.write(
-        renderTable(
-          ['SEQ', 'TIME', 'ACTOR', 'ACTION', 'DECISION', 'ENV', 'REQUEST'],
-          page.items.map((e) => [
-            String(e.seq),
-            e.at.replace(/\.\d+Z$/, 'Z'),
-            e.actor,
-            e.action ?? '',
-            e.decision,
-            e.env ?? '',
-            e.requestId ?? '',
-          ]),
-        ),
+      return await listAudit(
+        ctx,
+        { page: async (filters) => audit.query(filters), pollMs: 500 },
+        filtersOf(ctx),
       );
-      if (page.next)
-        ctx.io.stderr.write(`more entries: add --since, or page with the API's after=${page.next}\n`);
-      return 0;
     } finally {
       db.close();
     }

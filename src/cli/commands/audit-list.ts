@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditEntry, AuditPage } from '../../agent/audit/audit-log.ts';
+import type { AuditFilters } from '../../agent/audit/audit-query.ts';
+import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
+import type { CommandContext } from '../command.ts';
+import { renderTable } from '../output/table.ts';
+
+/** Where `dvm audit` reads pages from: the home's agent database, or a remote agent's `GET /v1/audit`. */
+export interface AuditSource {
+  page(filters: AuditFilters): Promise<AuditPage>;
+  /** How often --follow asks for new entries. */
+  pollMs: number;
+}
+
+/** Pages from a remote agent (`GET /v1/audit`, admin token). */
+export function remoteAuditSource(remote: AgentClient): AuditSource {
+  return {
+    pollMs: 1000,
+    async page(filters) {
+      const query = new URLSearchParams(
+        Object.entries(filters).flatMap(([key, value]) =>
+          value === undefined ? [] : [[key, String(value)] as [string, string]],
+        ),
+      ).toString();
+      const response = await remote.request('GET', `/v1/audit${query ? `?${query}` : ''}`);
+      if (response.status !== 200) throw errorFromBody(response.status, response.body);
+      return response.body as unknown as AuditPage;
+    },
+  };
+}
+
+const HEADERS = ['SEQ', 'TIME', 'ACTOR', 'ACTION', 'DECISION', 'ENV', 'REQUEST'];
+// Column widths of rows printed as they come (--follow), where a table cannot be measured first.
+const FOLLOW_WIDTHS = [7, 20, 14, 26, 21, 8];
+
+function cellsOf(e: AuditEntry): string[] {
+  return [
+    String(e.seq),
+    e.at.replace(/\.\d+Z$/, 'Z'),
+    e.actor,
+    e.action ?? '',
+    e.decision,
+    e.env ?? '',
+    e.requestId ?? '',
+  ];
+}
+
+function followLine(cells: string[]): string {
+  return `${cells
+    .map((c, i) => (i < FOLLOW_WIDTHS.length ? c.padEnd(FOLLOW_WIDTHS[i] - 1) : c))
+    .join(' ')
+    .trimEnd()}\n`;
+}
+
+/**
+ * `dvm audit [filters]`: one page of entries, oldest first (a table, or the page with -o json); with --follow, every
+ * entry from --after/--since on — or only new ones, from the log's end — as it is written (a row, or a JSON line).
+ */
+export async function listAudit(
+  ctx: CommandContext,
+  source: AuditSource,
+  filters: AuditFilters,
+): Promise<number> {
+  const json = ctx.flags.output === 'json';
+  if (!ctx.flags.follow) {
+    const page = await source.page(filters);
+    if (json) ctx.io.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+    else if (page.items.length === 0) ctx.io.stdout.write('No audit entries.\n');
+    else ctx.io.stdout.write(renderTable(HEADERS, page.items.map(cellsOf)));
+    if (page.next) ctx.io.stderr.write(`more entries: the next page is --after ${page.next}\n`);
+    return 0;
+  }
+  let after = filters.after;
+  if (after === undefined && filters.since === undefined) {
+    after = (await source.page({ ...filters, limit: 1 })).head;
+    ctx.io.stderr.write(`following the audit log after entry ${after} (Ctrl-C stops)\n`);
+  }
+  if (!json) ctx.io.stdout.write(followLine(HEADERS));
+  for (;;) {
+    const page = await source.page({ ...filters, after });
+    for (const entry of page.items)
+      ctx.io.stdout.write(json ? `${JSON.stringify(entry)}\n` : followLine(cellsOf(entry)));
+    if (page.items.length > 0) after = page.items[page.items.length - 1].seq;
+    if (!page.next) await sleep(source.pollMs);
+  }
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+
+// Starts `dvm audit --follow …` and collects what it prints; `until` waits for its stdout or stderr to match.
+function follow(home: string, args: string[], env: Record<string, string> = {}) {
+  const child: ChildProcess = spawn(process.execPath, [DVM_BIN, 'audit', '--follow', ...args], {
+    env: { ...process.env, DVM_HOME: home, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters: (() => void)[] = [];
+  const changed = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout?.on('data', (d) => {
+    out += d;
+    changed();
+  });
+  child.stderr?.on('data', (d) => {
+    err += d;
+    changed();
+  });
+  return {
+    out: () => out,
+    err: () => err,
+    async until(what: string, match: () => boolean, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!match()) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}:\n${out}\n${err}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200);
+        });
+      }
+    },
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
+const seqs = (jsonLines: string) =>
+  jsonLines
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).seq as number);
+
+test('dvm audit pages with --after, exports from --after on, and --follow prints new entries as they are written', async (t) => {
+  const home = tempHome();
+  for (let i = 0; i < 3; i++) dvmOk(home, ['action', 'run', 'system.info']);
+  const first = dvmOk(home, ['audit', '--limit', '2']);
+  assert.deepEqual(
+    first.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((r) => r.split(/\s+/)[0]),
+    ['1', '2'],
+  );
+  assert.match(first.stderr, /^more entries: the next page is --after 2$/m);
+  const second = JSON.parse(dvmOk(home, ['audit', '--limit', '2', '--after', '2', '-o', 'json']).stdout);
+  assert.deepEqual(
+    second.items.map((e: { seq: number }) => e.seq),
+    [3, 4],
+  );
+  assert.equal(second.head, 6, 'the page says where the log ends');
+  assert.deepEqual(seqs(dvmOk(home, ['audit', 'export', '--after', '4']).stdout), [5, 6]);
+
+  const watcher = follow(home, ['-o', 'json']);
+  t.after(() => watcher.stop());
+  await watcher.until('the follow to start', () => /after entry 6/.test(watcher.err()));
+  assert.equal(watcher.out(), '', 'only new entries');
+  dvmOk(home, ['action', 'run', 'system.info']);
+  await watcher.until('two new entries', () => seqs(watcher.out()).length === 2);
+  assert.deepEqual(seqs(watcher.out()), [7, 8]);
+
+  const fromStart = follow(home, ['--after', '5']);
+  t.after(() => fromStart.stop());
+  await fromStart.until('entries 6 to 8', () => /^8 /m.test(fromStart.out()));
+  assert.match(
+    fromStart.out(),
+    /^SEQ +TIME +ACTOR +ACTION +DECISION +ENV +REQUEST\n6 +\S+ +local +system\.info +executed/,
+  );
+
+  const misplaced = dvm(home, ['audit', 'verify', '--follow']);
+  assert.equal(misplaced.status, 2);
+  assert.match(misplaced.stderr, /DVM_USAGE: --follow is a flag of dvm audit, not of audit verify/);
+});
+
+test('dvm audit --server queries and follows a remote agent with an admin token; verify stays on the host', async (t) => {
+  const home = tempHome();
+  const admin = createToken(home, 'boss', 'admin');
+  const viewer = createToken(home, 'peek', 'viewer');
+  const serve = await startServe(home);
+  t.after(() => serve.stop());
+  const as = (token: string) => ({ env: { DVM_SERVER: serve.url, DVM_TOKEN: token } });
+  const run = (requestId: string) =>
+    api(serve.url, 'POST', '/v1/actions/execute', {
+      token: admin,
+      body: { request_id: requestId, action: 'system.info', target: { env: 'dev' } },
+    });
+  assert.equal((await run('r1')).status, 200);
+
+  const listed = await dvmAsync(home, ['audit', '--actor', 'boss'], as(admin));
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.match(listed.stdout, /^1 +\S+ +boss +system\.info +allowed +dev +r1$/m);
+  assert.match(listed.stdout, /^2 +\S+ +boss +system\.info +executed +dev +r1$/m);
+  const refused = await dvmAsync(home, ['audit'], as(viewer));
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /DVM_FORBIDDEN/);
+  const verify = await dvmAsync(home, ['audit', 'verify'], as(admin));
+  assert.equal(verify.status, 2);
+  assert.match(verify.stderr, /DVM_USAGE: dvm audit verify reads the agent database itself/);
+
+  const watcher = follow(home, ['-o', 'json', '--decision', 'executed'], as(admin).env);
+  t.after(() => watcher.stop());
+  await watcher.until('the follow to start', () =>
+    /following the audit log after entry \d+/.test(watcher.err()),
+  );
+  assert.equal((await run('r2')).status, 200);
+  await watcher.until('the new executed entry', () => watcher.out().includes('"requestId":"r2"'));
+  const entries = watcher
+    .out()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    entries.map((e) => [e.actor, e.decision, e.requestId]),
+    [['boss', 'executed', 'r2']],
+    'filtered as asked, nothing from before',
+  );
+});
