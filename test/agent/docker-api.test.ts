@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
-import { docker, startChatty } from '../helpers/docker.ts';
+import { docker, startChatty, startDockerFollow } from '../helpers/docker.ts';
 import { DVM_BIN, dvmAsync, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 
@@ -123,18 +123,13 @@ test('through the API: a follow of more output than the cap streams up to the ca
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
     await waitFor(() => docker('logs', '--tail', '1', flood) === 'done');
-    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
-      token: operator,
-      body: {
-        request_id: 'flood-1',
-        action: 'docker.logs',
-        params: { container: flood, tail: 10_000, follow: true },
-        target: { env: 'dev' },
-        timeout: '3s',
-      },
+    const accepted = await startDockerFollow(serve.url, operator, {
+      requestId: 'flood-1',
+      container: flood,
+      timeout: '3s',
+      tail: 10_000,
     });
-    assert.equal(accepted.status, 202, accepted.text);
-    const response = await fetch(new URL(String(accepted.body.events), serve.url), {
+    const response = await fetch(new URL(String(accepted.events), serve.url), {
       headers: { authorization: `Bearer ${operator}` },
     });
     const text = await response.text();
@@ -177,18 +172,12 @@ test('through the API: an event stream ends once its token is revoked (the follo
   const admin = createToken(home, 'revoke-admin', 'admin');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
-    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
-      token: viewer,
-      body: {
-        request_id: 'revoke-follow',
-        action: 'docker.logs',
-        params: { container: chatty, tail: 0, follow: true },
-        target: { env: 'dev' },
-        timeout: '8s',
-      },
+    const accepted = await startDockerFollow(serve.url, viewer, {
+      requestId: 'revoke-follow',
+      container: chatty,
+      timeout: '8s',
     });
-    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-    const response = await fetch(new URL(String(accepted.body.events), serve.url), {
+    const response = await fetch(new URL(String(accepted.events), serve.url), {
       headers: { authorization: `Bearer ${viewer}` },
     });
     const started = performance.now();
@@ -210,12 +199,12 @@ test('through the API: an event stream ends once its token is revoked (the follo
     );
     assert.notEqual(last, 'completed', 'it ended before the follow did');
     assert.ok(after < 30, `${after} events after the revocation`);
-    const again = await fetch(new URL(String(accepted.body.events), serve.url), {
+    const again = await fetch(new URL(String(accepted.events), serve.url), {
       headers: { authorization: `Bearer ${viewer}` },
     });
     assert.equal(again.status, 401);
     await again.text();
-    const record = await api(serve.url, 'GET', `/v1/executions/${accepted.body.execution_id}`, {
+    const record = await api(serve.url, 'GET', `/v1/executions/${accepted.execution_id}`, {
       token: admin,
     });
     assert.equal(record.body.status, 'running', 'the follow runs on');
@@ -234,18 +223,12 @@ test('through the API: cancelling a follow ends it at once, failed with DVM_CANC
   const viewer = createToken(home, 'cancel-viewer', 'viewer');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
-    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
-      token: viewer,
-      body: {
-        request_id: 'cancel-follow',
-        action: 'docker.logs',
-        params: { container: chatty, tail: 0, follow: true },
-        target: { env: 'dev' },
-        timeout: '60s',
-      },
+    const accepted = await startDockerFollow(serve.url, viewer, {
+      requestId: 'cancel-follow',
+      container: chatty,
+      timeout: '60s',
     });
-    assert.equal(accepted.status, 202, accepted.text);
-    const response = await fetch(new URL(String(accepted.body.events), serve.url), {
+    const response = await fetch(new URL(String(accepted.events), serve.url), {
       headers: { authorization: `Bearer ${viewer}` },
     });
     const events: string[] = [];
@@ -256,7 +239,7 @@ test('through the API: cancelling a follow ends it at once, failed with DVM_CANC
       if (event.event === 'failed') assert.equal(JSON.parse(event.data).error.code, 'DVM_CANCELLED');
       if (event.event === 'log' && !cancelled) {
         const started = performance.now();
-        cancelled = await api(serve.url, 'POST', `/v1/executions/${accepted.body.execution_id}/cancel`, {
+        cancelled = await api(serve.url, 'POST', `/v1/executions/${accepted.execution_id}/cancel`, {
           token: viewer,
         });
         took = performance.now() - started;

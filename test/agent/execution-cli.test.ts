@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
-import { docker, startChatty } from '../helpers/docker.ts';
+import { docker, startChatty, startDockerFollow } from '../helpers/docker.ts';
 import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 
@@ -80,18 +80,12 @@ test('dvm execution logs of a docker.logs follow: so far (and still running), -f
   const other = createToken(home, 'other', 'operator');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
-    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
-      token: operator,
-      body: {
-        request_id: 'follow-logs',
-        action: 'docker.logs',
-        params: { container, tail: 0, follow: true },
-        target: { env: 'dev' },
-        timeout: '6s',
-      },
+    const accepted = await startDockerFollow(serve.url, operator, {
+      requestId: 'follow-logs',
+      container: container,
+      timeout: '6s',
     });
-    assert.equal(accepted.status, 202, accepted.text);
-    const id = String(accepted.body.execution_id);
+    const id = String(accepted.execution_id);
     const remote = { env: { DVM_SERVER: serve.url, DVM_TOKEN: operator } };
     // Followers from the start: through the agent's stream, and from the database (no server).
     const followRemote = dvmAsync(home, ['execution', 'logs', id, '-f'], remote);

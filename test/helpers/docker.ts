@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { TEST_DOCKER_HOST } from '../support/require-service.ts';
+import { api } from './agent-server.ts';
 
 /** Runs the docker CLI against the test Docker engine and returns its trimmed stdout (stderr goes into the error). */
 export function docker(...args: string[]): string {
@@ -23,4 +25,27 @@ export function startChatty(container: string): string {
     '-c',
     'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
   );
+}
+
+/**
+ * Starts a `docker.logs` follow of `container` through the agent API as `token`, checks it was accepted (202) and
+ * answers its execution id and events URL.
+ */
+export async function startDockerFollow(
+  url: string,
+  token: string,
+  options: { requestId: string; container: string; timeout: string; tail?: number },
+): Promise<{ execution_id: string; events: string }> {
+  const accepted = await api(url, 'POST', '/v1/actions/execute', {
+    token,
+    body: {
+      request_id: options.requestId,
+      action: 'docker.logs',
+      params: { container: options.container, tail: options.tail ?? 0, follow: true },
+      target: { env: 'dev' },
+      timeout: options.timeout,
+    },
+  });
+  assert.equal(accepted.status, 202, accepted.text);
+  return accepted.body as { execution_id: string; events: string };
 }
