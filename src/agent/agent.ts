@@ -72,7 +72,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
     });
     const { connectorChecks } = await import('../actions/connectors.ts');
     const checks: Record<string, HealthCheck> = {
-      store: storeHealth(db),
+      store: storeHealth(db, writer),
       git: gitHealth(env),
       ...connectorChecks(env),
       ...options.checks,

@@ -2,17 +2,31 @@ import { execFile } from 'node:child_process';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ConnectorHealth, HealthCheck } from '../actions/connectors.ts';
 import type { HealthReport } from './server/agent-services.ts';
+import type { GroupCommitter } from './store/group-commit.ts';
 import { statement } from './store/statements.ts';
 
 export type { HealthCheck };
 
 const CHECK_TIMEOUT_MS = 2000;
+/** How long after a failed write the store reads as unavailable. */
+export const WRITE_FAILURE_HOLD_MS = 10_000;
 
+/** Readiness of the agent database: readable, and its writes not failing (disk full, I/O errors) lately. */
 /** Readiness of the agent database. */
-export function storeHealth(db: DatabaseSync): HealthCheck {
+export function storeHealth(db: DatabaseSync, writer?: GroupCommitter): HealthCheck {
   return async () => {
     try {
       statement(db, 'SELECT 1 FROM tokens LIMIT 1').get();
+      // Writes failed lately (disk full?): unavailable, so a load balancer drains the agent; a while after the last
+      // failure it is offered traffic again, and stays if its writes then succeed (no probe write could stand in
+      // for a real batch: one page may fit where a batch does not).
+      const failure = writer?.failure;
+      if (failure && Date.now() - failure.lastAt < WRITE_FAILURE_HOLD_MS) {
+        return {
+          status: 'unavailable',
+          detail: `agent database cannot be written (since ${failure.since}): ${failure.message}`,
+        };
+      }
       return { status: 'ok', detail: 'agent database readable' };
     } catch (error) {
       return { status: 'error', detail: `agent database: ${(error as Error).message}` };

@@ -1,5 +1,6 @@
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
 import { formatError } from '../errors/format.ts';
+import { systemError } from '../errors/system-errors.ts';
 import type { Placement } from '../model/api.ts';
 import { mergeScope, readContext } from '../service/context.ts';
 import { dvmHome } from '../service/home.ts';
@@ -8,7 +9,6 @@ import { assertFlags, parseCommandLine, scopeFlags } from './args.ts';
 import type { Command, CommandContext } from './command.ts';
 import { type CommandIo, processIo } from './io.ts';
 import { outputFormat } from './output/objects.ts';
-import { systemError } from './system-errors.ts';
 
 // Commands load lazily, so `dvm get` never pays for the YAML parser or the schema validator.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {

@@ -24,6 +24,11 @@ export const ERROR_CODES = {
   DVM_FILE_NOT_FOUND: { exit: 1, http: 400, summary: 'A file or directory given with -f does not exist.' },
   DVM_STORE_TOO_NEW: { exit: 1, http: 500, summary: 'The store was written by a newer dvm.' },
   DVM_STORE_CORRUPT: { exit: 1, http: 500, summary: 'The store could not be read.' },
+  DVM_STORE_UNAVAILABLE: {
+    exit: 1,
+    http: 503,
+    summary: 'A database cannot be written (disk full, I/O error); try again once it is fixed.',
+  },
   DVM_INPUT_TOO_LARGE: {
     exit: 1,
     http: 413,

@@ -5,6 +5,7 @@ import { parseDuration } from '../../actions/builtin/duration.ts';
 import { createMemoryLog } from '../../actions/log-file.ts';
 import type { ActionRegistry } from '../../actions/registry.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { systemError } from '../../errors/system-errors.ts';
 import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { ExecutionRecord, Executions } from './executions.ts';
@@ -68,7 +69,8 @@ const RESULTS_DIR = tmpdir();
 function errorResponse(error: unknown): ExecuteResponse {
   const e = isDvmError(error)
     ? error
-    : new DvmError('DVM_INTERNAL', `unexpected error: ${(error as Error)?.message ?? String(error)}`);
+    : (systemError(error) ??
+      new DvmError('DVM_INTERNAL', `unexpected error: ${(error as Error)?.message ?? String(error)}`));
   return { status: e.httpStatus, body: e.toJSON() };
 }
 

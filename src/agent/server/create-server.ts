@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { systemError } from '../../errors/system-errors.ts';
 import { auditFiltersOf } from '../audit/audit-query.ts';
 import { approveConfirmation } from '../auth/approvals.ts';
 import { ANONYMOUS, type Principal } from '../auth/principal.ts';
@@ -187,7 +188,9 @@ export function createAgentServer(
   app.setErrorHandler((error, _request, reply) => {
     send(
       reply,
-      isDvmError(error) ? error : fromFastifyError(error as { statusCode?: number; message: string }),
+      isDvmError(error)
+        ? error
+        : (systemError(error) ?? fromFastifyError(error as { statusCode?: number; message: string })),
     );
   });
   app.setNotFoundHandler((request, reply) => {

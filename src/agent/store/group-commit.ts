@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { systemError } from '../../errors/system-errors.ts';
 import { statement } from './statements.ts';
 
 type Result = { ok: boolean; value: unknown };
@@ -16,6 +17,11 @@ interface Pending {
  * (so the others still commit). Work may therefore run twice; it must not depend on side effects of a run that
  * was rolled back (writers caching reads per `transaction` are fine: a retry is a new transaction).
  */
+// A write the database refused for want of a disk (full, I/O error), not for what it wrote.
+function isUnwritable(error: unknown): boolean {
+  return systemError(error)?.code === 'DVM_STORE_UNAVAILABLE';
+}
+
 export class GroupCommitter {
   readonly #db: DatabaseSync;
   #queue: Pending[] = [];
@@ -28,6 +34,11 @@ export class GroupCommitter {
   retries = 0;
   /** Number of the transaction being written (or last written); writers may cache what they read inside it. */
   transaction = 0;
+  /**
+   * Set while the database cannot be written (disk full, I/O error): why, since when, and when a write last failed
+   * (epoch ms); a commit with a write that succeeded clears it.
+   */
+  failure: { message: string; since: string; lastAt: number } | undefined;
   /** Told of every committed transaction: how long it took (seconds, the fsync included) and how many writes it held. */
   readonly commitListeners = new Set<(seconds: number, writes: number) => void>();
 
@@ -67,9 +78,13 @@ export class GroupCommitter {
       // Most batches have no failing write: no savepoints, which cost two statements per write.
       results = this.#transaction(batch, false) ?? this.#retry(batch);
     } catch (error) {
+      this.#failed(error);
       for (const p of batch) p.reject(error);
       return;
     }
+    const unwritable = results.find((r) => !r.ok && isUnwritable(r.value));
+    if (unwritable) this.#failed(unwritable.value);
+    else if (results.some((r) => r.ok)) this.failure = undefined;
     this.commits++;
     this.writes += batch.length;
     if (started)
@@ -80,6 +95,16 @@ export class GroupCommitter {
       if (r.ok) p.resolve(r.value);
       else p.reject(r.value);
     });
+  }
+
+  #failed(error: unknown): void {
+    if (!isUnwritable(error)) return;
+    const now = new Date();
+    this.failure = {
+      message: (error as Error).message,
+      since: this.failure?.since ?? now.toISOString(),
+      lastAt: now.getTime(),
+    };
   }
 
   #retry(batch: Pending[]): Result[] {
@@ -110,6 +135,9 @@ export class GroupCommitter {
             }
             return undefined;
           }
+          // Some errors (a full disk, an I/O error) end the whole transaction: then the batch fails with the
+          // write's own error, not with the savepoint that went with the transaction.
+          if (!this.#db.isTransaction) throw error;
           statement(this.#db, 'ROLLBACK TO one').run();
           release?.run();
           results.push({ ok: false, value: error });

@@ -1,4 +1,4 @@
-import { DvmError } from '../errors/dvm-error.ts';
+import { DvmError } from './dvm-error.ts';
 
 // What to do about a file-system error, by errno.
 const FS_FIXES: Record<string, string> = {
@@ -21,7 +21,7 @@ const FS_FIXES: Record<string, string> = {
  */
 export function systemError(error: unknown): DvmError | undefined {
   if (!(error instanceof Error)) return undefined;
-  const errno = error as NodeJS.ErrnoException & { errstr?: string };
+  const errno = error as NodeJS.ErrnoException & { errstr?: string; errcode?: number };
   if (errno.code && FS_FIXES[errno.code] && typeof errno.syscall === 'string') {
     const path = errno.path ? ` ${errno.path}` : '';
     return new DvmError('DVM_IO_ERROR', `cannot ${errno.syscall}${path}: ${errno.code}`, {
@@ -34,6 +34,13 @@ export function systemError(error: unknown): DvmError | undefined {
     if (/readonly database/i.test(error.message)) {
       return new DvmError('DVM_IO_ERROR', `the store cannot be written: ${error.message}`, {
         fix: 'Make DVM_HOME and its database files writable for this user (or point DVM_HOME elsewhere).',
+      });
+    }
+    // SQLITE_FULL and SQLITE_IOERR: the write did not happen (the transaction rolled back), and can once fixed.
+    if (errno.errcode === 13 || errno.errcode === 10 || /disk is full|disk I\/O error/i.test(error.message)) {
+      return new DvmError('DVM_STORE_UNAVAILABLE', `the database cannot be written: ${error.message}`, {
+        fix: 'Free disk space where DVM_HOME is (df -h "$DVM_HOME") or check the disk for errors, then try again (the agent answers a repeated request_id whose action ran; it never runs it twice).',
+        details: { sqlite: errno.errstr ?? error.message },
       });
     }
     if (/malformed|not a database|file is encrypted/i.test(error.message)) {

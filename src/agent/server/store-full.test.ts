@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { systemError } from '../../errors/system-errors.ts';
+import { openAgent } from '../agent.ts';
+import { WRITE_FAILURE_HOLD_MS } from '../health.ts';
+import { createAgentServer } from './create-server.ts';
+
+// SQLite's max_page_count makes the database "full" for real: its writes fail with SQLITE_FULL, as on a full disk.
+test('a full agent database: execute answers 503 DVM_STORE_UNAVAILABLE (not a bug), health drains the agent, and both recover once there is room', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-store-full-'));
+  const agent = await openAgent(home);
+  const app = createAgentServer(agent);
+  try {
+    const { token } = agent.tokens.create('ops', 'operator');
+    const execute = (requestId: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/actions/execute',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: { request_id: requestId, action: 'system.info', target: { env: 'dev' } },
+      });
+    const health = () => app.inject({ method: 'GET', url: '/v1/health' });
+    assert.equal((await execute('before')).statusCode, 200);
+    assert.equal((await health()).json().connectors.store.status, 'ok');
+
+    const pages = Number((agent.db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count);
+    agent.db.exec(`PRAGMA max_page_count = ${pages}`);
+    let full: Awaited<ReturnType<typeof execute>> | undefined;
+    for (let i = 0; i < 200 && !full; i++) {
+      const answer = await execute(`full-${i}`);
+      if (answer.statusCode !== 200) full = answer;
+    }
+    assert.ok(full, 'the database filled up');
+    assert.equal(full.statusCode, 503, full.body);
+    assert.equal(full.json().code, 'DVM_STORE_UNAVAILABLE');
+    assert.match(full.json().message, /database or disk is full/);
+    assert.match(full.json().details.fix, /Free disk space/);
+    const drained = await health();
+    assert.equal(drained.statusCode, 503, 'a load balancer drains an agent that cannot record');
+    assert.equal(drained.json().connectors.store.status, 'unavailable');
+    assert.match(
+      drained.json().connectors.store.detail,
+      /cannot be written \(since .*\): database or disk is full/,
+    );
+
+    agent.db.exec(`PRAGMA max_page_count = ${pages * 100}`);
+    assert.equal((await execute('after')).statusCode, 200, 'writes work again');
+    assert.equal((await health()).statusCode, 200, 'a write that succeeds ends the failure');
+    assert.ok(agent.audit.verify().ok, 'the audit chain stayed intact');
+  } finally {
+    await app.close();
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('after a failed write, the store reads as unavailable only for a while, so a drained agent is offered traffic again', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-store-hold-'));
+  const agent = await openAgent(home);
+  try {
+    assert.ok(agent.writer);
+    agent.writer.failure = { message: 'database or disk is full', since: 'then', lastAt: Date.now() };
+    assert.equal((await agent.health()).connectors.store.status, 'unavailable');
+    agent.writer.failure.lastAt = Date.now() - WRITE_FAILURE_HOLD_MS - 1;
+    assert.equal((await agent.health()).connectors.store.status, 'ok');
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('systemError: SQLite full and I/O errors are DVM_STORE_UNAVAILABLE; other SQLite errors are not', () => {
+  const sqlite = (message: string, errcode: number) =>
+    Object.assign(new Error(message), { code: 'ERR_SQLITE_ERROR', errcode, errstr: message });
+  assert.equal(systemError(sqlite('database or disk is full', 13))?.code, 'DVM_STORE_UNAVAILABLE');
+  assert.equal(systemError(sqlite('disk I/O error', 10))?.code, 'DVM_STORE_UNAVAILABLE');
+  assert.equal(systemError(sqlite('UNIQUE constraint failed: tokens.name', 19)), undefined);
+  assert.equal(systemError(new Error('database or disk is full')), undefined, 'only SQLite errors');
+});
