@@ -43,6 +43,17 @@ export function systemError(error: unknown): DvmError | undefined {
         details: { sqlite: errno.errstr ?? error.message },
       });
     }
+    // SQLITE_BUSY and SQLITE_LOCKED: another connection held the write lock for longer than the busy timeout.
+    if (errno.errcode === 5 || errno.errcode === 6 || /database (table )?is locked/i.test(error.message)) {
+      return new DvmError(
+        'DVM_STORE_UNAVAILABLE',
+        `the database is locked by another process: ${error.message}`,
+        {
+          fix: 'Another process holds its write lock (a long dvm command, an sqlite3 shell on the file?): let it finish, then try again.',
+          details: { sqlite: errno.errstr ?? error.message },
+        },
+      );
+    }
     if (/malformed|not a database|file is encrypted/i.test(error.message)) {
       return new DvmError('DVM_STORE_CORRUPT', `the store is damaged: ${error.message}`, {
         fix: 'Restore DVM_HOME from a backup (the database file may be damaged; keep a copy before changing it).',

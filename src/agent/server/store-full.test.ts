@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { systemError } from '../../errors/system-errors.ts';
 import { openAgent } from '../agent.ts';
@@ -57,6 +58,36 @@ test('a full agent database: execute answers 503 DVM_STORE_UNAVAILABLE (not a bu
   }
 });
 
+test('an agent database another process keeps locked: execute answers 503 DVM_STORE_UNAVAILABLE once the wait runs out, then works when the lock goes', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-store-locked-'));
+  const agent = await openAgent(home);
+  const app = createAgentServer(agent);
+  const other = new DatabaseSync(join(home, 'agent.db'));
+  try {
+    const { token } = agent.tokens.create('ops', 'operator');
+    const execute = (requestId: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/actions/execute',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: { request_id: requestId, action: 'system.info', target: { env: 'dev' } },
+      });
+    agent.db.exec('PRAGMA busy_timeout = 100');
+    other.exec('BEGIN IMMEDIATE');
+    const locked = await execute('locked');
+    assert.equal(locked.statusCode, 503, locked.body);
+    assert.equal(locked.json().code, 'DVM_STORE_UNAVAILABLE');
+    assert.match(locked.json().message, /locked by another process/);
+    other.exec('ROLLBACK');
+    assert.equal((await execute('unlocked')).statusCode, 200);
+  } finally {
+    other.close();
+    await app.close();
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('after a failed write, the store reads as unavailable only for a while, so a drained agent is offered traffic again', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-store-hold-'));
   const agent = await openAgent(home);
@@ -77,6 +108,7 @@ test('systemError: SQLite full and I/O errors are DVM_STORE_UNAVAILABLE; other S
     Object.assign(new Error(message), { code: 'ERR_SQLITE_ERROR', errcode, errstr: message });
   assert.equal(systemError(sqlite('database or disk is full', 13))?.code, 'DVM_STORE_UNAVAILABLE');
   assert.equal(systemError(sqlite('disk I/O error', 10))?.code, 'DVM_STORE_UNAVAILABLE');
+  assert.equal(systemError(sqlite('database is locked', 5))?.code, 'DVM_STORE_UNAVAILABLE');
   assert.equal(systemError(sqlite('UNIQUE constraint failed: tokens.name', 19)), undefined);
   assert.equal(systemError(new Error('database or disk is full')), undefined, 'only SQLite errors');
 });
