@@ -27,7 +27,8 @@ export const ERROR_CODES = {
   DVM_STORE_UNAVAILABLE: {
     exit: 1,
     http: 503,
-    summary: 'A database cannot be written (disk full, I/O error, a lock held too long); try again once it is fixed.',
+    summary:
+      'A database cannot be written (disk full, I/O error, a lock held too long); try again once it is fixed.',
   },
   DVM_INPUT_TOO_LARGE: {
     exit: 1,
