@@ -1,5 +1,6 @@
 import { DvmError } from '../errors/dvm-error.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
+import { type FollowLimits, followLimitsSetting } from './execute/follow-limits.ts';
 import { environmentsSetting } from './policy/environment-binding.ts';
 import { retentionSetting } from './store/retention.ts';
 
@@ -9,12 +10,15 @@ export interface AgentSettings {
   environments?: readonly string[];
   /** `agent.retention`: how long ended executions are kept (unset: for ever). */
   retention?: { ms: number; text: string };
+  /** `agent.limits`: how many follows run at once (unset: the defaults). */
+  limits?: FollowLimits;
 }
 
 // Every setting of the mapping, each read by its own capability's parser (the value, the file for errors).
 const SETTINGS = {
   environments: environmentsSetting,
   retention: retentionSetting,
+  limits: followLimitsSetting,
 } as const;
 
 /**
@@ -44,7 +48,12 @@ export function agentSettings(config: Record<string, unknown>, file: string): Ag
   const environments =
     values.environments === undefined ? undefined : SETTINGS.environments(values.environments, file);
   const retention = values.retention === undefined ? undefined : SETTINGS.retention(values.retention, file);
-  return { ...(environments ? { environments } : {}), ...(retention ? { retention } : {}) };
+  const limits = values.limits === undefined ? undefined : SETTINGS.limits(values.limits, file);
+  return {
+    ...(environments ? { environments } : {}),
+    ...(retention ? { retention } : {}),
+    ...(limits ? { limits } : {}),
+  };
 }
 
 /** Reads the `agent:` settings of a dvm home's config.yaml (see agentSettings). */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ActionRegistry } from '../actions/registry.ts';
 import { loadNotifyConfig } from '../service/run/run-service.ts';
+import { readAgentSettings } from './agent-settings.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { Confirmations } from './auth/confirmations.ts';
 import { TokenStore } from './auth/tokens.ts';
@@ -54,6 +55,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
     const redactor = await loadRedactor(home);
     const audit = new AuditLog(db, { writer, redactor });
     const policy = await PolicyEngine.load(home);
+    const settings = await readAgentSettings(home);
     const registry = options.registry ?? createAgentRegistry(home);
     const tokens = new TokenStore(db);
     const confirmations = new Confirmations(db, undefined, tokens);
@@ -69,6 +71,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       redact: (value, schema) => redactor.redact(value, schema),
       notify: await loadNotifyConfig(home, env),
       env,
+      ...(settings.limits ? { followLimits: settings.limits } : {}),
     });
     const { connectorChecks } = await import('../actions/connectors.ts');
     const checks: Record<string, HealthCheck> = {

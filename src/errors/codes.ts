@@ -128,6 +128,11 @@ export const ERROR_CODES = {
     http: 500,
     summary: 'The process running an execution died before it finished; it was not retried.',
   },
+  DVM_TOO_MANY_RUNNING: {
+    exit: 1,
+    http: 429,
+    summary: 'The agent, or this principal, already runs as many follows as config.yaml agent.limits allows.',
+  },
   DVM_EXECUTION_ENDED: {
     exit: 1,
     http: 409,

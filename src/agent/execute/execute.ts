@@ -10,6 +10,7 @@ import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { ExecutionRecord, Executions } from './executions.ts';
 import { newExecutionId } from './executions.ts';
+import { type FollowLimits, FollowSlots } from './follow-limits.ts';
 import type { Claim, IdempotencyKeys, StoredResponse } from './idempotency.ts';
 import { cappedLogEvents } from './log-events.ts';
 import { canonicalHash } from './request-hash.ts';
@@ -43,6 +44,8 @@ export interface ExecuteDeps {
   env?: Record<string, string>;
   /** Called once per finished decision, for metrics. */
   observe?: (event: { action: string; outcome: string; durationMs: number }) => void;
+  /** How many follows (long-running executions) run at once (default DEFAULT_FOLLOW_LIMITS). */
+  followLimits?: FollowLimits;
 }
 
 /** Options of one execute() call. */
@@ -86,9 +89,11 @@ export class ActionExecutor {
   readonly #controllers = new Map<string, AbortController>();
   readonly #running = new Map<string, Promise<unknown>>();
   #stopped = false;
+  readonly #follows: FollowSlots;
 
   constructor(deps: ExecuteDeps) {
     this.#deps = deps;
+    this.#follows = new FollowSlots(deps.followLimits);
   }
 
   /**
@@ -398,9 +403,13 @@ export class ActionExecutor {
     // A read that answers at once commits once, after it ran: its key, execution and both audit entries together.
     // It changes nothing, so a crash before that commit (no answer was sent) only means a retry reads again.
     // Everything else claims its key durably before it runs, so it never runs twice, not even across a crash.
-    const oneCommit = definition.risk === 'read' && !definition.longRunning?.(params);
+    const long = definition.longRunning?.(params) === true;
+    const oneCommit = definition.risk === 'read' && !long;
     let claim: Awaited<ReturnType<typeof idempotency.claim>>;
     try {
+      // A new follow takes a slot first (a repeat of one does not), so a token cannot open streams without end.
+      if (long && !idempotency.lookup(principal.id, request.request_id, payloadHash))
+        this.#follows.take(executionId, principal);
       claim = oneCommit
         ? (idempotency.lookup(principal.id, request.request_id, payloadHash) ?? { state: 'new' })
         : await idempotency.claim(principal.id, request.request_id, payloadHash, executionId, (db) => {
@@ -409,6 +418,7 @@ export class ActionExecutor {
             this.#deps.audit.appendIn(db, allowed);
           });
     } catch (error) {
+      this.#follows.release(executionId);
       await audit({
         decision: 'denied',
         error: { code: (error as DvmError).code, message: (error as Error).message },
@@ -416,6 +426,7 @@ export class ActionExecutor {
       throw error;
     }
     if (claim.state !== 'new') {
+      this.#follows.release(executionId);
       await audit({
         decision: 'allowed',
         policyIds: answer.policyIds,
@@ -454,7 +465,10 @@ export class ActionExecutor {
       },
     );
     this.#running.set(executionId, running);
-    void running.finally(() => this.#running.delete(executionId));
+    void running.finally(() => {
+      this.#running.delete(executionId);
+      this.#follows.release(executionId);
+    });
     if (definition.longRunning?.(params) && !options.wait) {
       running.catch(() => {});
       return accepted(definition, request, executionId);

@@ -183,6 +183,7 @@ export const ROUTES: readonly RouteSpec[] = [
       'DVM_CONFIRMATION_INVALID',
       'DVM_IDEMPOTENCY_CONFLICT',
       'DVM_EXECUTION_INTERRUPTED',
+      'DVM_TOO_MANY_RUNNING',
     ],
   },
   {

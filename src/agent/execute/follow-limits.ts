@@ -1,0 +1,82 @@
+import { DvmError } from '../../errors/dvm-error.ts';
+import type { Principal } from '../auth/principal.ts';
+
+/** How many long-running executions (follows) an agent runs at once: in all, and for one principal. */
+export interface FollowLimits {
+  total: number;
+  perPrincipal: number;
+}
+
+/** The limits when config.yaml sets none: enough for a team, and one token cannot take them all. */
+export const DEFAULT_FOLLOW_LIMITS: FollowLimits = { total: 100, perPrincipal: 20 };
+
+/**
+ * config.yaml `agent.limits` (its value, read by agentSettings): `{follows, follows_per_principal}`, each a positive
+ * integer, the default for the one left out. DVM_SCHEMA_INVALID (file, path) for anything else.
+ */
+export function followLimitsSetting(value: unknown, file: string): FollowLimits {
+  const invalid = (path: string, message: string) =>
+    new DvmError('DVM_SCHEMA_INVALID', `${path} ${message}`, {
+      file,
+      path,
+      fix: 'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20}',
+    });
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid('agent.limits', 'must be a mapping (follows, follows_per_principal)');
+  const known: Record<string, keyof FollowLimits> = {
+    follows: 'total',
+    follows_per_principal: 'perPrincipal',
+  };
+  const limits = { ...DEFAULT_FOLLOW_LIMITS };
+  for (const [key, given] of Object.entries(value)) {
+    const field = known[key];
+    if (!field)
+      throw invalid(`agent.limits.${key}`, 'is not a limit (known: follows, follows_per_principal)');
+    if (!Number.isSafeInteger(given) || (given as number) < 1)
+      throw invalid(`agent.limits.${key}`, `must be a positive integer, not ${JSON.stringify(given)}`);
+    limits[field] = given as number;
+  }
+  return limits;
+}
+
+/**
+ * The follows an executor runs, by execution id: a slot is taken before a new follow is claimed (synchronously, so
+ * concurrent requests cannot overshoot) and given back when it ends or turns out to be a repeat.
+ */
+export class FollowSlots {
+  readonly #limits: FollowLimits;
+  readonly #running = new Map<string, string>();
+
+  constructor(limits: FollowLimits = DEFAULT_FOLLOW_LIMITS) {
+    this.#limits = limits;
+  }
+
+  /** Takes a slot for `executionId`, or throws DVM_TOO_MANY_RUNNING when the agent's or the principal's are used up. */
+  take(executionId: string, principal: Principal): void {
+    const mine = [...this.#running.values()].filter((id) => id === principal.id).length;
+    const scope =
+      mine >= this.#limits.perPrincipal
+        ? { scope: 'principal', limit: this.#limits.perPrincipal, running: mine }
+        : this.#running.size >= this.#limits.total
+          ? { scope: 'agent', limit: this.#limits.total, running: this.#running.size }
+          : undefined;
+    if (scope) {
+      throw new DvmError(
+        'DVM_TOO_MANY_RUNNING',
+        scope.scope === 'principal'
+          ? `${principal.name} already runs ${mine} follows, the most one principal may`
+          : `the agent already runs ${this.#running.size} follows, the most it may`,
+        {
+          fix: `Wait for one to end or cancel one (dvm execution list --status running; dvm execution cancel ID), or raise agent.limits.${scope.scope === 'principal' ? 'follows_per_principal' : 'follows'} in config.yaml.`,
+          details: scope,
+        },
+      );
+    }
+    this.#running.set(executionId, principal.id);
+  }
+
+  /** Gives the slot of `executionId` back (no-op when it holds none). */
+  release(executionId: string): void {
+    this.#running.delete(executionId);
+  }
+}
