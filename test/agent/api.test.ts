@@ -854,3 +854,14 @@ test('a confirmation route given a body that is no JSON object is DVM_REQUEST_MA
     assert.equal(none.status, 400, `${path} without a body: ${none.text}`);
   }
 });
+
+test('URLs the router refuses (an over-long id, bad percent-encoding) answer in the error shape, token or not', async () => {
+  for (const path of [`/v1/executions/${'x'.repeat(200)}`, '/v1/executions/%E0%A4%A/events']) {
+    for (const token of [tokens.viewer, undefined]) {
+      const answer = await api(serve.url, 'GET', path, { token });
+      assert.equal(answer.status, 400, `${path}: ${answer.text}`);
+      assert.equal(answer.body.code, 'DVM_REQUEST_MALFORMED', answer.text);
+      assert.deepEqual(Object.keys(answer.body).sort(), ['code', 'details', 'message', 'reason']);
+    }
+  }
+});

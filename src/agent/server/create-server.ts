@@ -41,6 +41,20 @@ function send(reply: FastifyReply, error: DvmError): FastifyReply {
   return reply.code(error.httpStatus).type('application/json').send(error.toJSON());
 }
 
+// The router's refusals of a URL, before any route or hook runs.
+function fromFrameworkError(error: { code?: string; message: string }): DvmError {
+  return new DvmError(
+    'DVM_REQUEST_MALFORMED',
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path segment is longer than 100 characters'
+      : 'the URL is not valid (bad percent-encoding?)',
+    {
+      fix: 'Send a path as GET /v1/openapi.json lists it, with ids as the API gave them.',
+      details: { router: error.code },
+    },
+  );
+}
+
 // Fastify's own errors (bad JSON, body too large, wrong content type) in our taxonomy.
 function fromFastifyError(error: { statusCode?: number; code?: string; message: string }): DvmError {
   if (error.statusCode === 413) {
@@ -93,6 +107,10 @@ export function createAgentServer(
     // our error shape; Fastify's own 503 body is not.
     return503OnClosing: false,
     exposeHeadRoutes: false,
+    // A URL the router cannot take (bad percent-encoding, a path segment over 100 characters) in our shape too.
+    frameworkErrors: (error, _request, reply) => {
+      send(reply, fromFrameworkError(error));
+    },
     // An HTTPS instance has the same routes and hooks; only its server type differs.
   }) as unknown as FastifyInstance;
 
