@@ -145,8 +145,19 @@ export const ERROR_CODES = {
       'The execution runs in another process (details.pid): only that process can stop it (Ctrl-C a `dvm action run`, or its `dvm serve`).',
   },
   DVM_REQUEST_INVALID: { exit: 1, http: 422, summary: 'A request body does not match the API schema.' },
-  DVM_REQUEST_MALFORMED: { exit: 1, http: 400, summary: 'A request body is not JSON, or not an object.' },
+  DVM_REQUEST_MALFORMED: {
+    exit: 1,
+    http: 400,
+    summary:
+      'A request could not be read: its body is not a JSON object, its URL is not valid, or it is not HTTP/1.1.',
+  },
   DVM_REQUEST_TOO_LARGE: { exit: 1, http: 413, summary: 'A request body is larger than the server accepts.' },
+  DVM_HEADERS_TOO_LARGE: {
+    exit: 1,
+    http: 431,
+    summary: 'The request headers are larger than the server reads.',
+  },
+  DVM_REQUEST_TIMEOUT: { exit: 1, http: 408, summary: 'A request did not arrive in full in time.' },
   DVM_REQUEST_FORBIDDEN_KEY: {
     exit: 1,
     http: 400,

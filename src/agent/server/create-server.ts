@@ -9,6 +9,7 @@ import { cancelExecutionBy } from '../execute/cancellation.ts';
 import { executionFiltersOf } from '../execute/execution-query.ts';
 import { visibleExecution } from '../execute/visibility.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
+import { answerClientError } from './client-errors.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
 import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -107,7 +108,9 @@ export function createAgentServer(
     // our error shape; Fastify's own 503 body is not.
     return503OnClosing: false,
     exposeHeadRoutes: false,
-    // A URL the router cannot take (bad percent-encoding, a path segment over 100 characters) in our shape too.
+    // A request the HTTP parser refuses, and a URL the router cannot take (bad percent-encoding, a path segment
+    // over 100 characters), are answered in our shape too.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, _request, reply) => {
       send(reply, fromFrameworkError(error));
     },
