@@ -82,7 +82,7 @@ test('dvm execution logs of a docker.logs follow: so far (and still running), -f
   try {
     const accepted = await startDockerFollow(serve.url, operator, {
       requestId: 'follow-logs',
-      container: container,
+      container,
       timeout: '6s',
     });
     const id = String(accepted.execution_id);

@@ -9,20 +9,31 @@ import { openAgent } from '../agent.ts';
 import { WRITE_FAILURE_HOLD_MS } from '../health.ts';
 import { createAgentServer } from './create-server.ts';
 
-// SQLite's max_page_count makes the database "full" for real: its writes fail with SQLITE_FULL, as on a full disk.
-test('a full agent database: execute answers 503 DVM_STORE_UNAVAILABLE (not a bug), health drains the agent, and both recover once there is room', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-store-full-'));
+// An agent on a fresh home, its API in-process, and an operator's execute of system.info; `close` removes it all.
+async function agentApi(prefix: string) {
+  const home = mkdtempSync(join(tmpdir(), prefix));
   const agent = await openAgent(home);
   const app = createAgentServer(agent);
+  const { token } = agent.tokens.create('ops', 'operator');
+  const execute = (requestId: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/actions/execute',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: { request_id: requestId, action: 'system.info', target: { env: 'dev' } },
+    });
+  const close = async () => {
+    await app.close();
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  };
+  return { home, agent, app, execute, close };
+}
+
+// SQLite's max_page_count makes the database "full" for real: its writes fail with SQLITE_FULL, as on a full disk.
+test('a full agent database: execute answers 503 DVM_STORE_UNAVAILABLE (not a bug), health drains the agent, and both recover once there is room', async () => {
+  const { agent, app, execute, close } = await agentApi('dvm-store-full-');
   try {
-    const { token } = agent.tokens.create('ops', 'operator');
-    const execute = (requestId: string) =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/actions/execute',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        payload: { request_id: requestId, action: 'system.info', target: { env: 'dev' } },
-      });
     const health = () => app.inject({ method: 'GET', url: '/v1/health' });
     assert.equal((await execute('before')).statusCode, 200);
     assert.equal((await health()).json().connectors.store.status, 'ok');
@@ -52,26 +63,14 @@ test('a full agent database: execute answers 503 DVM_STORE_UNAVAILABLE (not a bu
     assert.equal((await health()).statusCode, 200, 'a write that succeeds ends the failure');
     assert.ok(agent.audit.verify().ok, 'the audit chain stayed intact');
   } finally {
-    await app.close();
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
+    await close();
   }
 });
 
 test('an agent database another process keeps locked: execute answers 503 DVM_STORE_UNAVAILABLE once the wait runs out, then works when the lock goes', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-store-locked-'));
-  const agent = await openAgent(home);
-  const app = createAgentServer(agent);
+  const { home, agent, execute, close } = await agentApi('dvm-store-locked-');
   const other = new DatabaseSync(join(home, 'agent.db'));
   try {
-    const { token } = agent.tokens.create('ops', 'operator');
-    const execute = (requestId: string) =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/actions/execute',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        payload: { request_id: requestId, action: 'system.info', target: { env: 'dev' } },
-      });
     agent.db.exec('PRAGMA busy_timeout = 100');
     other.exec('BEGIN IMMEDIATE');
     const locked = await execute('locked');
@@ -82,9 +81,7 @@ test('an agent database another process keeps locked: execute answers 503 DVM_ST
     assert.equal((await execute('unlocked')).statusCode, 200);
   } finally {
     other.close();
-    await app.close();
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
+    await close();
   }
 });
 
