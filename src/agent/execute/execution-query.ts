@@ -2,7 +2,7 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { queryLimit, queryTime, unknownOrRepeatedParams } from '../query-params.ts';
 import { statement } from '../store/statements.ts';
-import type { ExecutionRecord, ExecutionStatus } from './executions.ts';
+import { type ExecutionColumns, type ExecutionRecord, type ExecutionStatus, recordOf } from './executions.ts';
 
 /** Where an execution can be, as the `status` filter takes it. */
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
@@ -80,19 +80,7 @@ export interface ExecutionPage {
   next?: string;
 }
 
-interface Row {
-  id: string;
-  request_id: string | null;
-  principal: string;
-  action: string;
-  version: string;
-  env: string | null;
-  target: string | null;
-  status: ExecutionStatus;
-  created_at: string;
-  finished_at: string | null;
-  error_code: string | null;
-}
+type Row = ExecutionColumns & { error_code: string | null };
 
 const KNOWN = Object.keys(EXECUTION_QUERY_PARAMS);
 const EQUAL = ['action', 'env', 'principal'] as const;
@@ -170,20 +158,8 @@ function idAt(ms: number): string | undefined {
   return digits.length === 8 ? `x${digits}` : undefined;
 }
 
-function summaryOf(row: Row): ExecutionSummary {
-  return {
-    id: row.id,
-    ...(row.request_id ? { request_id: row.request_id } : {}),
-    principal: row.principal,
-    action: row.action,
-    version: row.version,
-    ...(row.env ? { env: row.env } : {}),
-    ...(row.target ? { target: JSON.parse(row.target) } : {}),
-    status: row.status,
-    created_at: row.created_at,
-    ...(row.finished_at ? { finished_at: row.finished_at } : {}),
-    ...(row.error_code ? { error_code: row.error_code } : {}),
-  };
+function summaryOf({ error_code, ...row }: Row): ExecutionSummary {
+  return { ...recordOf(row), ...(error_code ? { error_code } : {}) };
 }
 
 function matches(record: ExecutionRecord, filters: CheckedExecutionFilters): boolean {

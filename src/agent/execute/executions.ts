@@ -80,7 +80,11 @@ export function newExecutionId(): string {
   return `x${Date.now().toString(36)}${randomUUID().slice(24)}`;
 }
 
-function toRecord(row: Row): ExecutionRecord {
+/** The columns of an `executions` row that a record shows; `result` and `error` only where they were selected. */
+export type ExecutionColumns = Omit<Row, 'result' | 'error' | 'pid'> & Partial<Pick<Row, 'result' | 'error'>>;
+
+/** An `executions` row as a record (`GET /v1/executions/{id}`, and without result and error a list row). */
+export function recordOf(row: ExecutionColumns): ExecutionRecord {
   return {
     id: row.id,
     ...(row.request_id ? { request_id: row.request_id } : {}),
@@ -279,7 +283,7 @@ export class Executions {
         fix: 'Use the execution_id an execute request answered with.',
       });
     }
-    return toRecord(row);
+    return recordOf(row);
   }
 
   /**
