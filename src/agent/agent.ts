@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ActionRegistry } from '../actions/registry.ts';
 import { loadNotifyConfig } from '../service/run/run-service.ts';
-import { readAgentSettings } from './agent-settings.ts';
+import { type AgentSettings, readAgentSettings } from './agent-settings.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { Confirmations } from './auth/confirmations.ts';
 import { TokenStore } from './auth/tokens.ts';
@@ -25,6 +25,8 @@ export interface Agent extends AgentServices {
   policy: PolicyEngine;
   audit: AuditLog;
   registry: ActionRegistry;
+  /** config.yaml's `agent:` settings, read once when it opened. */
+  settings: AgentSettings;
   /** Stops background work and closes the database. */
   close(): Promise<void>;
 }
@@ -54,8 +56,8 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
     const writer = new GroupCommitter(db);
     const redactor = await loadRedactor(home);
     const audit = new AuditLog(db, { writer, redactor });
-    const policy = await PolicyEngine.load(home);
     const settings = await readAgentSettings(home);
+    const policy = await PolicyEngine.load(home, settings);
     const registry = options.registry ?? createAgentRegistry(home);
     const tokens = new TokenStore(db);
     const confirmations = new Confirmations(db, undefined, tokens);
@@ -87,6 +89,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       policy,
       audit,
       registry,
+      settings,
       executor,
       tokens,
       confirmations,

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
 import { openAgent } from './agent.ts';
-import { readAgentSettings } from './agent-settings.ts';
 import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
 import { certificateReloader, describeCertificate, type TlsFiles } from './server/tls-reload.ts';
@@ -18,8 +17,8 @@ export async function startAgentApi(
   log: (line: string) => void = () => {},
   tls?: TlsFiles,
 ): Promise<{ address: string; close(): Promise<void> }> {
-  const { retention } = await readAgentSettings(home);
   const agent = await openAgent(home, { env });
+  const { retention } = agent.settings;
   // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
   let seen = policySignature(home);
   // Certificate files are re-read when they change too (a renewed certificate needs no restart).

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
-import { readAgentSettings } from '../agent-settings.ts';
+import { type AgentSettings, readAgentSettings } from '../agent-settings.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
 import { bindingDenial } from './environment-binding.ts';
@@ -106,10 +106,11 @@ export class PolicyEngine {
 
   /**
    * Loads the policies of a home (or only the default policy, without one) and its environment binding
-   * (config.yaml agent.environments); DVM_POLICY_INVALID on a bad policy file, DVM_SCHEMA_INVALID on a bad setting.
+   * (config.yaml agent.environments, from `settings` when the caller read them already); DVM_POLICY_INVALID on a bad
+   * policy file, DVM_SCHEMA_INVALID on a bad setting.
    */
-  static async load(home?: string): Promise<PolicyEngine> {
-    const environments = home ? (await readAgentSettings(home)).environments : undefined;
+  static async load(home?: string, settings?: AgentSettings): Promise<PolicyEngine> {
+    const environments = home ? (settings ?? (await readAgentSettings(home))).environments : undefined;
     const engine = new PolicyEngine(await cedarOf(), home, environments);
     engine.reload();
     return engine;
