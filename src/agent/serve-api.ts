@@ -3,11 +3,18 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
-import { openAgent } from './agent.ts';
+import { type Agent, openAgent } from './agent.ts';
 import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
 import { certificateReloader, describeCertificate, type TlsFiles } from './server/tls-reload.ts';
 import { pruneAgentData } from './store/retention.ts';
+
+/** A served agent API: its address, the agent behind it (shared with the jobs' action tasks), and how to stop both. */
+export interface AgentApi {
+  address: string;
+  agent: Agent;
+  close(): Promise<void>;
+}
 
 /** Opens the agent and serves its API on `host:port` (port 0 picks a free one); `close()` stops both. */
 export async function startAgentApi(
@@ -16,7 +23,7 @@ export async function startAgentApi(
   env: Record<string, string>,
   log: (line: string) => void = () => {},
   tls?: TlsFiles,
-): Promise<{ address: string; close(): Promise<void> }> {
+): Promise<AgentApi> {
   const agent = await openAgent(home, { env });
   const { retention } = agent.settings;
   // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
@@ -97,6 +104,7 @@ export async function startAgentApi(
   const host = address.includes(':') ? `[${address}]` : address;
   return {
     address: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    agent,
     async close() {
       clearInterval(watch);
       clearInterval(pruneTimer);

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream, type ReceivedEvent } from '../../src/agent/client/sse-client.ts';
 import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
-import { DVM_BIN, dvmAsync, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
+import { DVM_BIN, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
 
 // An alerting webhook that never answers while the test runs: a notify.alert keeps running until cancelled.
 const held: ServerResponse[] = [];
@@ -271,4 +271,54 @@ test('dvm execution cancel ID --server cancels through the API (a line, or the r
   const unknown = await dvmAsync(home, ['execution', 'cancel', 'x-no-such']);
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /DVM_EXECUTION_NOT_FOUND/);
+});
+
+test("a job's action task that dvm serve runs is listed and cancelled through serve's API: the task fails DVM_CANCELLED, its run ends Failed", async () => {
+  const calls = held.length;
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: ops, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: page, ecosystem: lab, domain: ops}
+spec: {action: notify.alert, params: {message: from a job}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: pager, ecosystem: lab, domain: ops}
+spec:
+  runs: page
+  concurrency: skip
+  trigger: {schedule: "*/1 * * * * *"}
+`,
+  });
+  await waitFor('the job task’s webhook call', () => held.length > calls, 20_000).catch((e) => {
+    throw new Error(`${e.message}:\n${serve.output()}`);
+  });
+  const [allowed] = await audit('actor=local&action=notify.alert&env=pipeline&decision=allowed');
+  const id = String(allowed?.executionId);
+
+  const listed = await api(serve.url, 'GET', '/v1/executions?status=running&principal=local', {
+    token: tokens.admin,
+  });
+  assert.equal(listed.status, 200, listed.text);
+  assert.ok(
+    (listed.body.executions as { id: string }[]).some((e) => e.id === id),
+    `the job's execution is listed: ${listed.text}`,
+  );
+
+  const cancelled = await cancel(id, tokens.admin);
+  assert.equal(cancelled.status, 200, cancelled.text);
+  assert.equal(cancelled.body.status, 'failed');
+  assert.equal((cancelled.body.error as { code: string }).code, 'DVM_CANCELLED');
+  await waitFor('the run to end', () => /job lab\/ops\/pager run r\S+ Failed/.test(serve.output()));
+  // No more runs: the job goes once the store is re-read.
+  assert.equal((await dvmAsync(home, ['delete', 'job', 'pager', '-e', 'lab', '-d', 'ops'])).status, 0);
+  await waitFor('the job to be disarmed', () => /job lab\/ops\/pager disarmed/.test(serve.output()));
 });

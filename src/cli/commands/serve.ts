@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../../actions/builtin/duration.ts';
+import type { AgentApi } from '../../agent/serve-api.ts';
 import type { TlsFiles } from '../../agent/server/tls-reload.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { Fired, SchedulerEvent } from '../../service/jobs/events.ts';
@@ -32,6 +33,11 @@ function pollIntervalOf(value: string | undefined): number {
       fix: 'Pass at most --poll-interval 24d (commits are usually polled every few seconds).',
     });
   return ms;
+}
+
+// Jobs run only once serve started, after its API opened.
+function apiNotOpen(): never {
+  throw new DvmError('DVM_INTERNAL', 'a job ran an action before the agent API was open');
 }
 
 /** The default address of the agent API. */
@@ -137,7 +143,7 @@ function describe(event: SchedulerEvent): string {
   }
 }
 
-/** `dvm serve`: the long-running process that watches Job triggers and runs the jobs (the agent API will live here too). */
+/** `dvm serve`: the long-running process that watches Job triggers, runs the jobs and serves the agent API. */
 export const command: Command = {
   summary: 'Watch job triggers (commits, schedules) and run the jobs until stopped',
   usage: `Usage: dvm serve [--poll-interval DURATION] [-e ECOSYSTEM] [-d DOMAIN]
@@ -203,11 +209,15 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    let api: AgentApi | undefined;
     const scheduler = new JobScheduler(platform, {
       pollIntervalMs,
       scope: scopeFlags(ctx.flags),
       cwd: ctx.io.cwd,
       listener: (event) => log(describe(event)),
+      // The jobs' action tasks run in the API's agent, so the API lists and cancels them like its own (with
+      // --no-api each run opens its own, which nothing outside the run can reach).
+      ...(ctx.flags['no-api'] ? {} : { agent: async () => api?.agent ?? apiNotOpen() }),
     });
     activeRuns = () => scheduler.activeRunIds();
     const { BackupScheduler } = await import('../../service/deps/backup-scheduler.ts');
@@ -219,7 +229,6 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
             : `backup of ${'instance' in event ? event.instance : event.volume} failed: ${event.message}`,
         ),
     });
-    let api: { address: string; close(): Promise<void> } | undefined;
     // One serve per home: two would both fire every trigger (a job, a git.push, twice).
     const release = await holdLock(
       join(ctx.home, 'serve.lock'),
@@ -248,9 +257,10 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
       );
       log(`serve stopping (${await stopRequested})`);
     } finally {
-      await api?.close();
+      // The runs end first (their finally tasks may run actions), then the agent they share with the API.
       await scheduler.stop();
       await backups.stop();
+      await api?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       release();

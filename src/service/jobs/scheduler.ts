@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import type { Agent } from '../../agent/agent.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { objectKey, type Placement, placementLabel } from '../../model/api.ts';
 import type { StoredObject } from '../../store/store.ts';
@@ -32,6 +33,8 @@ export interface SchedulerOptions {
   /** Working directory of runs whose Job has no App. */
   cwd: string;
   listener: SchedulerListener;
+  /** The agent the runs' action tasks use (`dvm serve`'s, which its API shares); default one per run. */
+  agent?: () => Promise<Agent>;
 }
 
 /** A Job as the scheduler wants it armed. */
@@ -353,6 +356,7 @@ export class JobScheduler {
         trigger: fired.trigger,
         commit: fired.commit,
         cwd: job.app?.path ?? this.options.cwd,
+        ...(this.options.agent ? { agent: this.options.agent } : {}),
       });
       runs.runId = prepared.root.id;
       this.emit({ type: 'run.started', job: job.label, run: prepared.root.id, fired });

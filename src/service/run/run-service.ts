@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { NotifyConfig } from '../../actions/action.ts';
 import { createBuiltinRegistry } from '../../actions/registry.ts';
+import type { Agent } from '../../agent/agent.ts';
 import type { EngineListener } from '../../engine/events.ts';
 import { assertRunnable, prepareRun } from '../../engine/executor.ts';
 import type { PlanNode } from '../../engine/plan.ts';
@@ -32,6 +33,11 @@ export interface RunRequest extends StageSelection {
   commit?: string;
   cwd: string;
   listener?: EngineListener;
+  /**
+   * The agent that runs the run's action tasks when the process already has one open (`dvm serve`: then the API
+   * sees and cancels them); without it, one is opened for the run and closed after it.
+   */
+  agent?: () => Promise<Agent>;
 }
 
 /** A prepared run: its plan and root record (all Pending), and the function that executes it. */
@@ -244,10 +250,13 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
     commit,
     listener: request.listener,
   };
-  // Opened on the first task that needs it: a run of exec tasks never loads the agent.
-  let agent: Promise<import('../../agent/agent.ts').Agent> | undefined;
+  // Opened on the first task that needs it: a run of exec tasks never loads the agent. One the process shares
+  // (request.agent) stays open after the run.
+  let agent: Promise<Agent> | undefined;
+  const ownAgent = request.agent === undefined;
   resources.invoke = async (definition, input, context, requestId) => {
-    agent ??= import('../../agent/agent.ts').then(({ openAgent }) => openAgent(platform.home));
+    agent ??=
+      request.agent?.() ?? import('../../agent/agent.ts').then(({ openAgent }) => openAgent(platform.home));
     const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
     const { errorFromBody } = await import('../../agent/client/agent-client.ts');
     const response = await (await agent).executor.execute(
@@ -281,7 +290,7 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
         );
       } finally {
         requests.close();
-        if (agent) await (await agent.catch(() => undefined))?.close();
+        if (agent && ownAgent) await (await agent.catch(() => undefined))?.close();
       }
     },
   };
