@@ -38,6 +38,31 @@ interface Live {
   record: ExecutionRecord;
   events: ExecutionEvent[];
   listeners: Set<(event: ExecutionEvent | null) => void>;
+  /** Set once the end is durable: no event follows. */
+  ended: boolean;
+}
+
+/**
+ * The events of one execution as a reader takes them at its own pace: `events` (a live execution's grows, shared by
+ * every reader), `ended()` once no more will come, and `watch()` to hear of new events and of the end.
+ */
+export interface EventLog {
+  readonly events: readonly ExecutionEvent[];
+  ended(): boolean;
+  /** Calls `onChange` after each new event and once at the end; returns the function that stops it. */
+  watch(onChange: () => void): () => void;
+}
+
+/** Index of the first event after `afterId` (event ids only grow). */
+export function indexAfter(events: readonly ExecutionEvent[], afterId: number): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (events[middle].id > afterId) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }
 
 interface Row {
@@ -153,7 +178,7 @@ export class Executions {
       );
     };
     const open = () => {
-      this.#live.set(full.id, { record: full, events: [], listeners: new Set() });
+      this.#live.set(full.id, { record: full, events: [], listeners: new Set(), ended: false });
       this.emit(full.id, 'started', { action: full.action, version: full.version }, full.created_at);
     };
     return { record: full, persist, open };
@@ -256,6 +281,7 @@ export class Executions {
           ).run(outcome.status, result, error, finishedAt, id),
     );
     RUNNING_IN_THIS_PROCESS.delete(id);
+    live.ended = true;
     for (const listener of live.listeners) listener(null);
     live.listeners.clear();
     this.#retire(id);
@@ -287,6 +313,28 @@ export class Executions {
   }
 
   /**
+   * The events of an execution to read at the reader's pace: a live one's in-memory list (it grows until the end is
+   * durable), else the stored ones, ended. DVM_EXECUTION_NOT_FOUND when there is none.
+   */
+  eventLog(id: string): EventLog {
+    const live = this.#live.get(id);
+    if (!live) {
+      const events = this.#stored(this.get(id));
+      return { events, ended: () => true, watch: () => () => {} };
+    }
+    return {
+      events: live.events,
+      ended: () => live.ended,
+      watch(onChange) {
+        if (live.ended) return () => {};
+        const listener = () => onChange();
+        live.listeners.add(listener);
+        return () => live.listeners.delete(listener);
+      },
+    };
+  }
+
+  /**
    * Replays the events after `afterId`, then streams new ones until the execution ends (`onEnd`). Returns an
    * unsubscribe function.
    */
@@ -296,20 +344,19 @@ export class Executions {
     onEvent: (event: ExecutionEvent) => void,
     onEnd: () => void,
   ): () => void {
-    const live = this.#live.get(id);
-    if (!live) {
-      for (const event of this.#stored(this.get(id))) if (event.id > afterId) onEvent(event);
-      onEnd();
-      return () => {};
-    }
-    for (const event of live.events) if (event.id > afterId) onEvent(event);
-    if (live.record.status !== 'running') {
-      onEnd();
-      return () => {};
-    }
-    const listener = (event: ExecutionEvent | null) => (event ? onEvent(event) : onEnd());
-    live.listeners.add(listener);
-    return () => live.listeners.delete(listener);
+    const log = this.eventLog(id);
+    let next = indexAfter(log.events, afterId);
+    let stop = () => {};
+    const deliver = () => {
+      while (next < log.events.length) onEvent(log.events[next++]);
+      if (log.ended()) {
+        stop();
+        onEnd();
+      }
+    };
+    stop = log.watch(deliver);
+    deliver();
+    return stop;
   }
 
   // The events of an execution that is not live here: started and the final event from its record, the rest from

@@ -7,6 +7,7 @@ import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import { catalogEntry } from '../catalog.ts';
 import { cancelExecutionBy } from '../execute/cancellation.ts';
 import { executionFiltersOf } from '../execute/execution-query.ts';
+import { indexAfter } from '../execute/executions.ts';
 import { visibleExecution } from '../execute/visibility.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
 import { answerClientError } from './client-errors.ts';
@@ -350,30 +351,42 @@ export function createAgentServer(
     const recheck = setInterval(() => {
       if (!tokenValid()) finish();
     }, SSE_TOKEN_CHECK_MS);
-    let unsubscribe = () => {};
+    const log = services.executions.eventLog(record.id);
+    let next = indexAfter(log.events, after);
+    let unwatch = () => {};
     const finish = () => {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
       clearInterval(recheck);
       metrics.sseClients.dec();
-      unsubscribe();
+      unwatch();
       res.end();
     };
-    unsubscribe = services.executions.subscribe(
-      record.id,
-      after,
-      (event) => {
-        if (closed) return;
-        if (!tokenValid()) return finish();
-        res.write(frameEvent(event));
-      },
-      () => setImmediate(finish),
-    );
-    // Ended while replaying (the token went invalid): the listener added after the replay goes too. Without
-    // follow, the replay is all there is.
-    if (closed || !follow) finish();
+    // Sends what the client has not got yet, as fast as it reads: when its socket is full, the rest waits for
+    // 'drain' in the execution's own event list (shared by every stream), not copied into this stream's buffer.
+    // Without follow, the events so far are all there is.
+    const until = follow ? Number.POSITIVE_INFINITY : log.events.length;
+    let draining = false;
+    const pump = () => {
+      if (closed || draining) return;
+      const end = Math.min(log.events.length, until);
+      if (next < end && !tokenValid()) return finish();
+      while (next < end) {
+        if (!res.write(frameEvent(log.events[next++]))) {
+          draining = true;
+          res.once('drain', () => {
+            draining = false;
+            pump();
+          });
+          return;
+        }
+      }
+      if (next >= until || log.ended()) finish();
+    };
     res.once('close', finish);
+    unwatch = log.watch(pump);
+    pump();
   });
 
   route(byUrl('GET', '/v1/audit'), async (request) =>

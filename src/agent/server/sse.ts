@@ -16,9 +16,18 @@ export function openEventStream(res: ServerResponse): void {
   res.write('retry: 1000\n\n');
 }
 
+// Each event is framed once however many streams send it: the streams share the text (no JSON per client, one
+// copy in memory while it waits in their buffers).
+const framed = new WeakMap<ExecutionEvent, string>();
+
 /** One event in SSE framing: `id`, `event` and one `data` line of JSON (JSON never contains a raw newline). */
 export function frameEvent(event: ExecutionEvent): string {
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify({ ...event.data, at: event.at })}\n\n`;
+  let text = framed.get(event);
+  if (text === undefined) {
+    text = `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify({ ...event.data, at: event.at })}\n\n`;
+    framed.set(event, text);
+  }
+  return text;
 }
 
 const EVENT_ID = /^\d{1,15}$/;
