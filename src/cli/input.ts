@@ -56,11 +56,16 @@ export function expandFileArgs(args: string[], cwd: string, recursive: boolean):
   return files;
 }
 
-/** Reads and parses every document from -f arguments; a syntax error anywhere fails with file:line:col. */
+/**
+ * Reads and parses every document from -f arguments for `verb` (apply, diff, delete); a syntax error anywhere fails
+ * with file:line:col, and input without objects is DVM_NO_OBJECTS, as in kubectl (an empty pipe, the wrong
+ * directory), never a silent no-op.
+ */
 export async function readDocuments(
   io: CommandIo,
   args: string[] | undefined,
-  recursive = false,
+  recursive: boolean | undefined,
+  verb: string,
 ): Promise<SourceDocument[]> {
   if (!args || args.length === 0) {
     throw new DvmError('DVM_USAGE', 'no input: -f FILE, -f DIR or -f - (stdin) is required', {
@@ -68,10 +73,15 @@ export async function readDocuments(
     });
   }
   const parsed = [];
-  for (const file of expandFileArgs(args, io.cwd, recursive)) {
+  for (const file of expandFileArgs(args, io.cwd, recursive === true)) {
     const text = file === '-' ? await io.readStdin() : readFileSync(file, 'utf8');
     const shown = file === '-' ? '<stdin>' : relative(io.cwd, file) || file;
     parsed.push(parseYamlSource(text, shown, file === '-' ? io.cwd : dirname(file)));
   }
-  return assertParsed(parsed);
+  const documents = assertParsed(parsed);
+  if (documents.length === 0)
+    throw new DvmError('DVM_NO_OBJECTS', `no objects passed to ${verb} (${args.join(', ')})`, {
+      fix: 'Check what -f names: YAML documents with apiVersion and kind (a directory is read one level deep unless -R).',
+    });
+  return documents;
 }

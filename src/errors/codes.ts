@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   DVM_IN_USE: { exit: 1, http: 409, summary: 'Other objects reference or contain this one.' },
   DVM_INVALID: { exit: 1, http: 422, summary: 'Several problems were found; each cause has its own code.' },
   DVM_FILE_NOT_FOUND: { exit: 1, http: 400, summary: 'A file or directory given with -f does not exist.' },
+  DVM_NO_OBJECTS: { exit: 1, http: 400, summary: 'The files given with -f hold no objects.' },
   DVM_STORE_TOO_NEW: { exit: 1, http: 500, summary: 'The store was written by a newer dvm.' },
   DVM_STORE_CORRUPT: { exit: 1, http: 500, summary: 'The store could not be read.' },
   DVM_STORE_UNAVAILABLE: {

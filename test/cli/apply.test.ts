@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
@@ -154,6 +157,24 @@ test('--dry-run validates and reports but writes nothing; diff shows the change 
   const missing = dvm(home, ['diff', '-f', 'no-such-file.yaml']);
   assert.equal(missing.status, 2, missing.stderr);
   assert.match(missing.stderr, /DVM_FILE_NOT_FOUND/);
+});
+
+test('apply, delete and diff of input without objects are DVM_NO_OBJECTS, as kubectl: an empty pipe, comments only, a directory without YAML', () => {
+  const home = tempHome();
+  const empty = mkdtempSync(join(tmpdir(), 'dvm-empty-dir-'));
+  for (const [args, input] of [
+    [['apply', '-f', '-'], ''],
+    [['apply', '-f', '-'], '---\n# nothing here\n---\n'],
+    [['apply', '-f', empty], undefined],
+    [['delete', '-f', '-'], ''],
+    [['diff', '-f', empty], undefined],
+  ] as const) {
+    const run = dvm(home, [...args], input === undefined ? {} : { input });
+    // diff exits 2 on errors (1 means "differs"), as kubectl diff.
+    assert.equal(run.status, args[0] === 'diff' ? 2 : 1, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, new RegExp(`DVM_NO_OBJECTS: no objects passed to ${args[0]}`));
+    assert.match(run.stderr, /fix: /);
+  }
 });
 
 test('placement: a missing parent is inferred when unique, ambiguous otherwise, and flags pick it', () => {

@@ -19,7 +19,7 @@ or to the only one that exists.`,
   flags: ['filename', 'recursive', 'dry-run', 'output'],
   maxArgs: 0,
   async run(ctx) {
-    const docs = await readDocuments(ctx.io, ctx.flags.filename, ctx.flags.recursive);
+    const docs = await readDocuments(ctx.io, ctx.flags.filename, ctx.flags.recursive, 'apply');
     const platform = await ctx.platform();
     const dryRun = Boolean(ctx.flags['dry-run']);
     const result = await applyDocuments(platform, docs, { defaults: await ctx.scope(), dryRun });
@@ -33,7 +33,6 @@ or to the only one that exists.`,
           : `${name} ${outcome.action}${outcome.via ? ` (via ${outcome.via})` : ''}${dryRun ? ' (dry run)' : ''}\n`,
       );
     }
-    if (result.outcomes.length === 0) ctx.io.stderr.write('No objects found in the input.\n');
     return 0;
   },
 };

@@ -35,7 +35,7 @@ A ResourceDefinition whose kind still has objects cannot be deleted.`,
       targets.push(
         ...(await placeDocuments(
           platform,
-          await readDocuments(ctx.io, ctx.flags.filename, ctx.flags.recursive),
+          await readDocuments(ctx.io, ctx.flags.filename, ctx.flags.recursive, 'delete'),
           scope,
         )),
       );

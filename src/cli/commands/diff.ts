@@ -16,7 +16,7 @@ object as it would be applied. Exits 0 when nothing would change, 1 when somethi
   maxArgs: 0,
   errorExit: 2,
   async run(ctx) {
-    const docs = await readDocuments(ctx.io, ctx.flags.filename, ctx.flags.recursive);
+    const docs = await readDocuments(ctx.io, ctx.flags.filename, ctx.flags.recursive, 'diff');
     const platform = await ctx.platform();
     const result = await applyDocuments(platform, docs, { defaults: await ctx.scope(), dryRun: true });
     let changed = 0;
