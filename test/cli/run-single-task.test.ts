@@ -114,10 +114,11 @@ test('a second Ctrl-C kills the task of `dvm run task` (one that ignores SIGTERM
   assert.equal(rootOf(home, run.id).status, 'Interrupted');
 });
 
-test('a run cancelled by a signal exits 128 + its number (SIGINT 130, SIGTERM 143) once it is recorded Cancelled', async (t) => {
+test('a run cancelled by a signal exits 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129) once it is recorded Cancelled', async (t) => {
   for (const [signal, status] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
+    ['SIGHUP', 129],
   ] as const) {
     const { home, work } = setup('echo $$ > task.pid; while :; do sleep 0.1; done');
     const run = await startRun(home, work);
