@@ -1,5 +1,6 @@
 import { DvmError } from '../errors/dvm-error.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
+import { type AlertRule, alertRulesSetting } from './audit/audit-alerts.ts';
 import { type FollowLimits, followLimitsSetting } from './execute/follow-limits.ts';
 import { environmentsSetting } from './policy/environment-binding.ts';
 import { retentionSetting } from './store/retention.ts';
@@ -12,6 +13,8 @@ export interface AgentSettings {
   retention?: { ms: number; text: string };
   /** `agent.limits`: how many follows run at once (unset: the defaults). */
   limits?: FollowLimits;
+  /** `agent.alerts`: audit entries posted to a `notify:` webhook once committed (unset: none). */
+  alerts?: AlertRule[];
 }
 
 // Every setting of the mapping, each read by its own capability's parser (the value, the file for errors).
@@ -19,6 +22,7 @@ const SETTINGS = {
   environments: environmentsSetting,
   retention: retentionSetting,
   limits: followLimitsSetting,
+  alerts: alertRulesSetting,
 } as const;
 
 /**
@@ -49,10 +53,12 @@ export function agentSettings(config: Record<string, unknown>, file: string): Ag
     values.environments === undefined ? undefined : SETTINGS.environments(values.environments, file);
   const retention = values.retention === undefined ? undefined : SETTINGS.retention(values.retention, file);
   const limits = values.limits === undefined ? undefined : SETTINGS.limits(values.limits, file);
+  const alerts = values.alerts === undefined ? undefined : SETTINGS.alerts(values.alerts, file);
   return {
     ...(environments ? { environments } : {}),
     ...(retention ? { retention } : {}),
     ...(limits ? { limits } : {}),
+    ...(alerts?.length ? { alerts } : {}),
   };
 }
 

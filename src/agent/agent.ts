@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ActionRegistry } from '../actions/registry.ts';
+import { homeConfigPath } from '../service/home-config.ts';
 import { loadNotifyConfig } from '../service/run/run-service.ts';
 import { type AgentSettings, readAgentSettings } from './agent-settings.ts';
+import { AuditAlerts } from './audit/audit-alerts.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { Confirmations } from './auth/confirmations.ts';
 import { TokenStore } from './auth/tokens.ts';
@@ -27,6 +29,8 @@ export interface Agent extends AgentServices {
   registry: ActionRegistry;
   /** config.yaml's `agent:` settings, read once when it opened. */
   settings: AgentSettings;
+  /** The audit alerts of `agent.alerts` (absent without rules). */
+  alerts?: AuditAlerts;
   /** Stops background work and closes the database. */
   close(): Promise<void>;
 }
@@ -63,6 +67,22 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
     const confirmations = new Confirmations(db, undefined, tokens);
     const executions = new Executions(db, writer);
     executions.reapInterrupted();
+    const notify = await loadNotifyConfig(home, env);
+    // Committed audit entries that match agent.alerts go to their webhooks, off the request path.
+    const alerts = settings.alerts
+      ? new AuditAlerts(settings.alerts, {
+          notify,
+          riskOf: (action, version) => {
+            try {
+              return registry.get(action, version).risk;
+            } catch {
+              return undefined; // an entry for an action (or version) the registry does not have: no risk
+            }
+          },
+          file: homeConfigPath(home),
+        })
+      : undefined;
+    if (alerts) audit.onCommitted((entry) => alerts.handle(entry));
     const executor = new ActionExecutor({
       registry,
       policy,
@@ -71,7 +91,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       executions,
       audit,
       redact: (value, schema) => redactor.redact(value, schema),
-      notify: await loadNotifyConfig(home, env),
+      notify,
       env,
       ...(settings.limits ? { followLimits: settings.limits } : {}),
     });
@@ -90,6 +110,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       audit,
       registry,
       settings,
+      ...(alerts ? { alerts } : {}),
       executor,
       tokens,
       confirmations,
@@ -98,6 +119,8 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       health: cachedHealth(checks) as () => Promise<HealthReport>,
       async close() {
         await executor.stop();
+        // The stopped executions' ends are audited too: their alerts get a few seconds to go out.
+        await alerts?.close();
         await audit.close?.();
         db.close();
       },

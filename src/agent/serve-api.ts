@@ -25,6 +25,13 @@ export async function startAgentApi(
   tls?: TlsFiles,
 ): Promise<AgentApi> {
   const agent = await openAgent(home, { env });
+  // An alert that could not go out is logged (the audit entry itself is committed either way).
+  agent.alerts?.onOutcome((o) => {
+    if (o.outcome === 'failed')
+      log(`error ${o.error.code}: audit alert ${o.rule} (audit #${o.seq}): ${o.error.message}`);
+    if (o.outcome === 'dropped')
+      log(`warning: audit alert ${o.rule} (audit #${o.seq}) dropped: too many alerts waiting`);
+  });
   const { retention } = agent.settings;
   // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
   let seen = policySignature(home);

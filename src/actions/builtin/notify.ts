@@ -1,5 +1,5 @@
 import { DvmError } from '../../errors/dvm-error.ts';
-import type { ActionContext, ActionDefinition, NotifyConfig } from '../action.ts';
+import type { ActionDefinition, NotifyConfig } from '../action.ts';
 import { abortError } from '../process.ts';
 
 /** How long a webhook may take to answer. */
@@ -73,8 +73,9 @@ function redact(url: string): string {
   }
 }
 
-function targetUrl(target: Target, action: string, context: ActionContext): string {
-  const url = context.notify?.[target]?.url;
+/** The webhook URL of a notify target, or DVM_NOTIFY_NOT_CONFIGURED naming what `action` needed. */
+export function notifyUrl(target: Target, action: string, notify: NotifyConfig | undefined): string {
+  const url = notify?.[target]?.url;
   if (!url || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new DvmError(
       'DVM_NOTIFY_NOT_CONFIGURED',
@@ -90,14 +91,17 @@ function targetUrl(target: Target, action: string, context: ActionContext): stri
   return url;
 }
 
-/** POSTs a JSON body to a webhook; a non-2xx answer, a network error or no answer in 10 s is DVM_NOTIFY_FAILED. */
+/**
+ * POSTs a JSON body to a webhook for `action` (named in errors); a non-2xx answer, a network error or no answer in
+ * 10 s is DVM_NOTIFY_FAILED.
+ */
 export async function postJson(
   url: string,
   body: unknown,
   action: string,
-  context: ActionContext,
+  signal: AbortSignal,
 ): Promise<NotifyOutput> {
-  if (context.signal.aborted) throw abortError(context.signal.reason, action);
+  if (signal.aborted) throw abortError(signal.reason, action);
   const timeout = AbortSignal.timeout(NOTIFY_TIMEOUT_MS);
   const where = redact(url);
   let response: Response;
@@ -107,10 +111,10 @@ export async function postJson(
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
       redirect: 'manual',
-      signal: AbortSignal.any([context.signal, timeout]),
+      signal: AbortSignal.any([signal, timeout]),
     });
   } catch (error) {
-    if (context.signal.aborted) throw abortError(context.signal.reason, action);
+    if (signal.aborted) throw abortError(signal.reason, action);
     if (timeout.aborted) {
       throw new DvmError(
         'DVM_NOTIFY_FAILED',
@@ -180,8 +184,8 @@ export const notifySlackAction: ActionDefinition<SlackInput, NotifyOutput> = {
   inputSchema: SLACK_INPUT_SCHEMA,
   outputSchema: OUTPUT_SCHEMA,
   async handler(input, context) {
-    const url = targetUrl('slack', 'notify.slack', context);
-    return postJson(url, slackBody(input), 'notify.slack', context);
+    const url = notifyUrl('slack', 'notify.slack', context.notify);
+    return postJson(url, slackBody(input), 'notify.slack', context.signal);
   },
 };
 
@@ -198,8 +202,8 @@ function webhookAction(
     inputSchema: WEBHOOK_INPUT_SCHEMA,
     outputSchema: OUTPUT_SCHEMA,
     async handler(input, context) {
-      const url = targetUrl(target, name, context);
-      return postJson(url, webhookBody(`dvm.${target}`, input), name, context);
+      const url = notifyUrl(target, name, context.notify);
+      return postJson(url, webhookBody(`dvm.${target}`, input), name, context.signal);
     },
   };
 }

@@ -59,6 +59,7 @@ export class AuditLog {
   readonly #redactor: Redactor | undefined;
   // The chain's tail as of the current write transaction (re-read in every new one: other processes append too).
   #tail: { transaction: number; seq: number; hash: string } | undefined;
+  readonly #committed = new Set<(entry: AuditEntry) => void>();
 
   constructor(db: DatabaseSync, options: { writer: GroupCommitter; redactor?: Redactor }) {
     this.#db = db;
@@ -110,7 +111,22 @@ export class AuditLog {
     );
     statement(db, 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1').run(seq, hash);
     this.#tail = { transaction, seq, hash };
+    if (this.#committed.size > 0) {
+      const appended = { ...clean, seq, hash, prevHash };
+      this.#writer.afterCommit(() => {
+        for (const listener of this.#committed) listener(appended);
+      });
+    }
     return { seq, hash };
+  }
+
+  /**
+   * Calls `listener` with each entry this process appends, redacted, once it is committed (never for one rolled
+   * back); returns the function that stops it.
+   */
+  onCommitted(listener: (entry: AuditEntry) => void): () => void {
+    this.#committed.add(listener);
+    return () => this.#committed.delete(listener);
   }
 
   /**

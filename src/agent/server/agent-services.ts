@@ -1,4 +1,5 @@
 import type { ConnectorHealth } from '../../actions/connectors.ts';
+import type { AuditAlerts } from '../audit/audit-alerts.ts';
 import type { AuditFilters } from '../audit/audit-query.ts';
 import type { Confirmations } from '../auth/confirmations.ts';
 import type { TokenStore } from '../auth/tokens.ts';
@@ -32,5 +33,7 @@ export interface AgentServices {
   audit: AuditReader;
   /** The agent database's group committer (its commits are measured). */
   writer?: GroupCommitter;
+  /** The audit alerts of `agent.alerts` (their outcomes are counted). */
+  alerts?: Pick<AuditAlerts, 'onOutcome'>;
   health(): Promise<HealthReport>;
 }

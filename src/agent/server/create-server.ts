@@ -99,6 +99,9 @@ export function createAgentServer(
     metrics.storeWrites.inc(writes);
   };
   services.writer?.commitListeners.add(onCommit);
+  const stopCountingAlerts = services.alerts?.onOutcome((o) =>
+    metrics.auditAlerts.inc({ rule: o.rule, outcome: o.outcome }),
+  );
   const denials = new DenialAudit(services.audit, options.denialAudit);
   // No automatic HEAD routes: the API answers exactly the methods of ROUTES.
   const app = Fastify({
@@ -189,6 +192,7 @@ export function createAgentServer(
   // Counted denials are written before the agent (and its audit) closes.
   app.addHook('onClose', async () => {
     services.writer?.commitListeners.delete(onCommit);
+    stopCountingAlerts?.();
     await denials.flush();
   });
 

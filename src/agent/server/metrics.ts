@@ -10,6 +10,7 @@ export interface AgentMetrics {
   executionsRunning: Gauge;
   storeCommitDuration: Histogram;
   storeWrites: Counter;
+  auditAlerts: Counter<'rule' | 'outcome'>;
 }
 
 /**
@@ -57,6 +58,12 @@ export function createMetrics(running: () => number = () => 0): AgentMetrics {
       name: 'dvm_store_commit_duration_seconds',
       help: 'Time to commit one group of audit, execution and request-id writes, fsync included (answers wait for it).',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    auditAlerts: new Counter({
+      name: 'dvm_audit_alerts_total',
+      help: 'Audit alerts (config.yaml agent.alerts) by rule and outcome: sent, failed, dropped (too many waiting).',
+      labelNames: ['rule', 'outcome'],
       registers: [registry],
     }),
     storeWrites: new Counter({

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { openAgentDb } from './agent-db.ts';
 import { GroupCommitter } from './group-commit.ts';
@@ -45,4 +49,37 @@ test('a batch run again after a failure sees a new transaction number and no eff
   assert.equal(seen.length, 2);
   assert.notEqual(seen[0], seen[1]);
   assert.equal((db.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n, 1);
+});
+
+test('afterCommit hooks run once their transaction committed (another connection sees the write); a failing write drops its own', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-after-commit-'));
+  const db = openAgentDb(join(dir, 'agent.db'));
+  const other = new DatabaseSync(join(dir, 'agent.db'));
+  try {
+    const writer = new GroupCommitter(db);
+    const seen: string[] = [];
+    const visible = (id: string) =>
+      other.prepare('SELECT count(*) AS n FROM tokens WHERE id = ?').get(id) as { n: number };
+    const hooked = (id: string, fail = false) =>
+      writer.write((d) => {
+        d.prepare(
+          "INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, ?, 'viewer', 'h', 'now')",
+        ).run(id, id);
+        writer.afterCommit(() => seen.push(`${id}: ${visible(id).n}`));
+        if (fail) throw new Error(`${id} fails`);
+      });
+    // The failing write makes the batch run again with savepoints: each kept hook runs once, the failed one's not.
+    const results = await Promise.allSettled([hooked('a'), hooked('b', true), hooked('c')]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(seen, ['a: 1', 'c: 1'], 'each hook ran once, with its write committed');
+    assert.equal(visible('b').n, 0);
+    assert.throws(() => writer.afterCommit(() => {}), /only for the work of a write/);
+  } finally {
+    other.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -4,6 +4,9 @@ import { statement } from './statements.ts';
 
 type Result = { ok: boolean; value: unknown };
 
+// What a transaction attempt gives back: each write's result, and the after-commit hooks of the writes that held.
+type Attempt = { results: Result[]; hooks: (() => void)[] };
+
 interface Pending {
   work: (db: DatabaseSync) => unknown;
   resolve: (value: unknown) => void;
@@ -41,6 +44,8 @@ export class GroupCommitter {
   failure: { message: string; since: string; lastAt: number } | undefined;
   /** Told of every committed transaction: how long it took (seconds, the fsync included) and how many writes it held. */
   readonly commitListeners = new Set<(seconds: number, writes: number) => void>();
+  // The after-commit hooks of the write running now (undefined outside a write).
+  #hooks: (() => void)[] | undefined;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -62,6 +67,15 @@ export class GroupCommitter {
     });
   }
 
+  /**
+   * Runs `hook` once the transaction holding the write that runs now has committed (its writes' promises resolved
+   * just before); it is dropped when that write or its transaction rolls back. Only inside a write's work.
+   */
+  afterCommit(hook: () => void): void {
+    if (!this.#hooks) throw new Error('afterCommit is only for the work of a write');
+    this.#hooks.push(hook);
+  }
+
   /** Resolves once every write queued so far has committed (or failed). */
   async drain(): Promise<void> {
     await this.write(() => undefined).catch(() => undefined);
@@ -72,16 +86,17 @@ export class GroupCommitter {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
-    let results: Result[];
+    let attempt: Attempt;
     const started = this.commitListeners.size > 0 ? performance.now() : 0;
     try {
       // Most batches have no failing write: no savepoints, which cost two statements per write.
-      results = this.#transaction(batch, false) ?? this.#retry(batch);
+      attempt = this.#transaction(batch, false) ?? this.#retry(batch);
     } catch (error) {
       this.#failed(error);
       for (const p of batch) p.reject(error);
       return;
     }
+    const { results } = attempt;
     const unwritable = results.find((r) => !r.ok && isUnwritable(r.value));
     if (unwritable) this.#failed(unwritable.value);
     else if (results.some((r) => r.ok)) this.failure = undefined;
@@ -95,6 +110,13 @@ export class GroupCommitter {
       if (r.ok) p.resolve(r.value);
       else p.reject(r.value);
     });
+    for (const hook of attempt.hooks) {
+      try {
+        hook();
+      } catch {
+        // A hook's failure is its own (it reports it): the writes are committed and answered.
+      }
+    }
   }
 
   #failed(error: unknown): void {
@@ -107,26 +129,31 @@ export class GroupCommitter {
     };
   }
 
-  #retry(batch: Pending[]): Result[] {
+  #retry(batch: Pending[]): Attempt {
     this.retries++;
-    return this.#transaction(batch, true) as Result[];
+    return this.#transaction(batch, true) as Attempt;
   }
 
   // Runs the batch in one transaction. Without savepoints, the first failing write rolls everything back and
   // returns undefined; with them, a failing write is rolled back alone. Throws when the transaction itself fails.
-  #transaction(batch: Pending[], savepoints: boolean): Result[] | undefined {
+  #transaction(batch: Pending[], savepoints: boolean): Attempt | undefined {
     statement(this.#db, 'BEGIN IMMEDIATE').run();
     this.transaction++;
     const results: Result[] = [];
+    const hooks: (() => void)[] = [];
     try {
       const savepoint = savepoints ? statement(this.#db, 'SAVEPOINT one') : undefined;
       const release = savepoints ? statement(this.#db, 'RELEASE one') : undefined;
       for (const p of batch) {
         savepoint?.run();
+        // A write that fails takes its hooks with it.
+        const mark = hooks.length;
+        this.#hooks = hooks;
         try {
           results.push({ ok: true, value: p.work(this.#db) });
           release?.run();
         } catch (error) {
+          hooks.length = mark;
           if (!savepoints) {
             try {
               this.#db.exec('ROLLBACK');
@@ -143,13 +170,16 @@ export class GroupCommitter {
           results.push({ ok: false, value: error });
         }
       }
+      this.#hooks = undefined;
       statement(this.#db, 'COMMIT').run();
-      return results;
+      return { results, hooks };
     } catch (error) {
       try {
         this.#db.exec('ROLLBACK');
       } catch {}
       throw error;
+    } finally {
+      this.#hooks = undefined;
     }
   }
 }
