@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
 import { dvm, dvmAsync, tempHome } from '../helpers/dvm.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // A team webhook that records the audit alerts it is sent.
 type Alert = {
@@ -53,14 +54,6 @@ after(async () => {
   await serve?.stop();
   hook.close();
 });
-
-async function waitFor(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const execute = (token: string, body: Record<string, unknown>) =>
   api(serve.url, 'POST', '/v1/actions/execute', { token, body });

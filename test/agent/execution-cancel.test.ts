@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream, type ReceivedEvent } from '../../src/agent/client/sse-client.ts';
 import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
 import { DVM_BIN, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // An alerting webhook that never answers while the test runs: a notify.alert keeps running until cancelled.
 const held: ServerResponse[] = [];
@@ -37,14 +38,6 @@ after(async () => {
   for (const res of held) res.destroy();
   hook.close();
 });
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 type Entry = {
   actor: string;

@@ -8,6 +8,7 @@ import { before, test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { createToken, startServe } from '../helpers/agent-server.ts';
 import { dvm, dvmAsync, tempDir, tempHome } from '../helpers/dvm.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // Self-signed certificates for 127.0.0.1 and localhost, made with openssl as an operator would.
 const dir = tempDir('dvm-tls-');
@@ -60,11 +61,6 @@ function servedFingerprint(url: string): Promise<string> {
       socket.end();
     }).on('error', reject);
   });
-}
-
-async function waitFor(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.ok(check(), what);
 }
 
 test('dvm serve refuses plain HTTP on an address other machines can reach, and half or unreadable TLS settings', (t) => {

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DVM_BIN, dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // `dvm logs run ID`: what the tasks of a run printed, live with -f.
 
@@ -36,14 +36,6 @@ function start(home: string, work: string, args: string[]) {
   return { child, out, exited };
 }
 
-async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 test('logs -f prints a task’s output while it runs, not only when it ends', async (t) => {
   const { home, work } = setup(
     t,
@@ -56,11 +48,11 @@ spec:
   );
   const run = start(home, work, ['run', 'task', 'ticks']);
   t.after(() => run.child.kill('SIGKILL'));
-  await until('the run id', () => /^run r\S+:/m.test(run.out.stderr));
+  await waitFor('the run id', () => /^run r\S+:/m.test(run.out.stderr));
   const id = run.out.stderr.match(/^run (r\S+):/m)?.[1] as string;
   const logs = start(home, work, ['logs', 'run', id, '-f']);
   t.after(() => logs.child.kill('SIGKILL'));
-  await until('the first line in dvm logs -f', () => logs.out.stdout.includes('tick 1\n'));
+  await waitFor('the first line in dvm logs -f', () => logs.out.stdout.includes('tick 1\n'));
   assert.ok(!logs.out.stdout.includes('tick 6'), `seen while the task runs: ${logs.out.stdout}`);
   assert.equal(run.child.exitCode, null, 'the run is still going');
   assert.equal(await run.exited, 0);
@@ -81,7 +73,7 @@ spec:
   );
   const run = start(home, work, ['run', 'task', 'split']);
   t.after(() => run.child.kill('SIGKILL'));
-  await until('the run id', () => /^run r\S+:/m.test(run.out.stderr));
+  await waitFor('the run id', () => /^run r\S+:/m.test(run.out.stderr));
   const id = run.out.stderr.match(/^run (r\S+):/m)?.[1] as string;
   const logs = start(home, work, ['logs', 'run', id, '-f']);
   t.after(() => logs.child.kill('SIGKILL'));
