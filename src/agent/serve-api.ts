@@ -13,6 +13,9 @@ import { pruneAgentData } from './store/retention.ts';
 export interface AgentApi {
   address: string;
   agent: Agent;
+  /** Stops the API (requests that still reach it get 503 DVM_AGENT_STOPPING) and leaves the agent open. */
+  stopServing(): Promise<void>;
+  /** Stops the API, then closes the agent (its running actions end DVM_CANCELLED). */
   close(): Promise<void>;
 }
 
@@ -109,14 +112,22 @@ export async function startAgentApi(
   pruneTimer.unref();
   const { address, port } = app.server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
-  return {
-    address: `${tls ? 'https' : 'http'}://${host}:${port}`,
-    agent,
-    async close() {
+  let serving: Promise<void> | undefined;
+  const stopServing = () => {
+    serving ??= (async () => {
       clearInterval(watch);
       clearInterval(pruneTimer);
       await app.close();
       await pruning;
+    })();
+    return serving;
+  };
+  return {
+    address: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    agent,
+    stopServing,
+    async close() {
+      await stopServing();
       await agent.close();
     },
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -386,6 +386,47 @@ spec:
   assert.equal(await server.stop('SIGTERM'), 130);
   await until('the finally task to be gone', () => (processRunning(cleanup) ? undefined : true), 3000);
   assert.ok(!processRunning(long));
+});
+
+test('a stopped serve still runs the action tasks of the finally it runs: the agent it shares with the API closes after the runs', async () => {
+  const home = tempHome();
+  const work = tempDir('dvm-cwd-');
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: long, domain: ci}
+spec:
+  shell: echo $$ > long.pid; exec sleep 30
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: info, domain: ci}
+spec: {action: system.info}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: with-info, domain: ci}
+spec:
+  tasks: [{name: long, taskRef: long}]
+  finally: [{name: info, taskRef: info}]
+---
+apiVersion: devopsmaestro.io/v1
+kind: Job
+metadata: {name: long, domain: ci}
+spec:
+  runs: with-info
+  trigger: {schedule: "*/1 * * * * *"}
+`,
+  });
+  const server = serve(home, work);
+  await until('the long task', () => (existsSync(join(work, 'long.pid')) ? true : undefined));
+  assert.equal(await server.stop('SIGTERM'), 0, server.output());
+  const [run] = jobRuns(home, 'long');
+  assert.equal(run.status, 'Cancelled');
+  const tasks = JSON.parse(dvmOk(home, ['status', 'run', run.id, '-o', 'json']).stdout).items as Run[];
+  const info = tasks.find((t) => t.name === 'info');
+  assert.equal(info?.status, 'Succeeded', JSON.stringify(tasks.map((t) => [t.name, t.status])));
 });
 
 test('one dvm serve per home: a second is DVM_CONFLICT while the first runs, and takes over once it was killed', async () => {

@@ -81,9 +81,9 @@ interface Row {
   finished_at: string | null;
 }
 
-// Executions stored as running that an agent of this process runs. A second agent opened on the same database in
-// this process (a run's action tasks in a process that serves the API through another) must not reap the first
-// agent's executions (same pid, not live in its own memory) as those of a dead process.
+// Executions stored as running that an agent of this process runs. Another agent opened on the same database in
+// this process (each run of `dvm serve --no-api` opens its own for its action tasks) must not reap them (same pid,
+// not live in its own memory) as those of a dead process.
 const RUNNING_IN_THIS_PROCESS = new Set<string>();
 
 /**

@@ -257,7 +257,9 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
       );
       log(`serve stopping (${await stopRequested})`);
     } finally {
-      // The runs end first (their finally tasks may run actions), then the agent they share with the API.
+      // The API stops taking requests first; the runs end next (their finally tasks may still run actions), then the
+      // agent they share with the API closes.
+      await api?.stopServing();
       await scheduler.stop();
       await backups.stop();
       await api?.close();
