@@ -156,7 +156,13 @@ test('matching entries are posted once committed-shaped (env, decision, risk, ac
   alerts.handle(entry({ action: 'system.info', env: 'prod' })); // a read
   alerts.handle(entry({ action: 'docker.restart_container', env: 'dev' })); // not prod
   alerts.handle(
-    entry({ action: 'k8s.pod_logs', env: 'dev', decision: 'denied', reasons: ['no policy permits it'] }),
+    entry({
+      action: 'k8s.pod_logs',
+      env: 'dev',
+      decision: 'denied',
+      requestId: '<!channel> & co',
+      reasons: ['no policy permits it'],
+    }),
   );
   alerts.handle(entry({ action: 'k8s.pod_logs', env: 'dev', decision: 'allowed' })); // not denied
   await alerts.close();
@@ -179,7 +185,8 @@ test('matching entries are posted once committed-shaped (env, decision, risk, ac
   const slack = hook.received.find((b) => typeof b.text === 'string') as { text: string };
   assert.match(
     slack.text,
-    /^\[warning\] \[dvm audit\] k8s-denied: denied k8s\.pod_logs by ci \(token\) — no policy permits it/,
+    /^\[warning\] \[dvm audit\] k8s-denied: denied k8s\.pod_logs by ci \(token\) — request &lt;!channel&gt; &amp; co, no policy permits it/,
+    'what a request sent cannot mention a channel',
   );
   assert.deepEqual(outcomes.map((o) => [o.rule, o.outcome]).sort(), [
     ['k8s-denied', 'sent'],

@@ -107,6 +107,11 @@ function matches(rule: AlertRule, entry: AuditEntry, risk: string | undefined): 
   return true;
 }
 
+// Slack reads <…> as links and mentions (<!channel>): text from requests is escaped so it shows as written.
+function slackEscape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
 // One line for people: what was decided, on what, by whom.
 function alertText(rule: AlertRule, entry: AuditEntry, dropped: number): string {
   const what = [entry.decision, entry.action ?? 'request', entry.target ? `on ${entry.target}` : ''];
@@ -213,7 +218,7 @@ export class AuditAlerts {
     const { result: _result, ...audit } = entry;
     const body =
       rule.notify === 'slack'
-        ? slackBody({ message: text, severity })
+        ? slackBody({ message: slackEscape(text), severity })
         : webhookBody(rule.notify === 'alert' ? 'dvm.alert' : 'dvm.team', {
             message: text,
             severity,
