@@ -429,6 +429,14 @@ spec:
   assert.equal(info?.status, 'Succeeded', JSON.stringify(tasks.map((t) => [t.name, t.status])));
 });
 
+test('SIGHUP (its terminal closed) stops serve as SIGTERM does: logged, exit 0, not killed on the spot', async () => {
+  const home = tempHome();
+  const server = serve(home, tempDir('dvm-cwd-'));
+  await server.waitFor(/serve started/);
+  assert.equal(await server.stop('SIGHUP'), 0, server.output());
+  assert.match(server.output(), /serve stopping \(SIGHUP\)\n[\s\S]*serve stopped\n$/);
+});
+
 test('one dvm serve per home: a second is DVM_CONFLICT while the first runs, and takes over once it was killed', async () => {
   const home = tempHome();
   const cwd = tempDir('dvm-cwd-');

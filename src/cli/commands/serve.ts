@@ -163,8 +163,8 @@ active run, then start the new one).
 
 Prints one line per event (armed, fired, skipped, run started/finished, errors with codes). The store is
 re-read every ${RELOAD_INTERVAL_MS / 1000} s, so applied, changed or deleted Jobs take effect without a restart.
-SIGINT/SIGTERM stops the triggers, cancels the active runs (their finally tasks run; they end Cancelled) and
-exits 0; a second one kills the runs' processes and exits 130.
+SIGINT/SIGTERM (or SIGHUP: its terminal closed) stops the triggers, cancels the active runs (their finally
+tasks run; they end Cancelled) and exits 0; a second one kills the runs' processes and exits 130.
 
 It also serves the agent API (typed actions behind tokens, policy, confirmation and audit; see the README):
   --listen HOST:PORT               address of the API (default ${DEFAULT_LISTEN}; port 0 picks a free one)
@@ -209,6 +209,9 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A closed terminal (or session) stops serve the same way, not abruptly: Node ends a process on SIGHUP (and
+    // resets the SIG_IGN of nohup), which would leave its runs' processes behind and its executions unrecorded.
+    process.on('SIGHUP', onSignal);
     let api: AgentApi | undefined;
     const scheduler = new JobScheduler(platform, {
       pollIntervalMs,
@@ -265,6 +268,7 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
       await api?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
       release();
     }
     log('serve stopped');
