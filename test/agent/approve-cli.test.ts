@@ -105,3 +105,133 @@ test('dvm action approve shows what a challenge runs and approves it as a second
     await serve.stop();
   }
 });
+
+test('dvm action approvals lists what waits for a second principal (ids, never tokens); approve takes an id or a unique prefix of it', async () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'), { recursive: true });
+  copyFileSync('examples/policies/two-person-prod.cedar', join(home, 'policies', 'two-person-prod.cedar'));
+  const alice = createToken(home, 'alice', 'operator');
+  const bob = createToken(home, 'bob', 'operator');
+  const viewer = createToken(home, 'vic', 'viewer');
+  const serve = await startServe(home, { DOCKER_HOST: NO_DOCKER });
+  const as = (token: string) => ({
+    env: { DVM_SERVER: serve.url, DVM_TOKEN: token, DOCKER_HOST: NO_DOCKER },
+  });
+  try {
+    const none = await dvmAsync(home, ['action', 'approvals'], as(bob));
+    assert.equal(none.status, 0, none.stderr);
+    assert.equal(none.stderr, 'No confirmations are waiting for approval.\n');
+
+    const asked = await dvmAsync(
+      home,
+      ['action', 'run', 'docker.restart_container', '--param', 'container=web', '--env', 'prod', '--yes'],
+      as(alice),
+    );
+    const token = /dvmc_[A-Za-z0-9_-]{43}/.exec(asked.stderr)?.[0] as string;
+    assert.ok(token, asked.stderr);
+    // A challenge that needs no second principal (dev needs none; stage needs only the requester's yes) is not listed.
+    const own = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: alice,
+      body: {
+        request_id: 'stage-1',
+        action: 'docker.restart_container',
+        params: { container: 'web' },
+        target: { env: 'stage' },
+      },
+    });
+    assert.equal(own.status, 428, own.text);
+
+    const listed = await api(serve.url, 'GET', '/v1/confirmations', { token: bob });
+    assert.equal(listed.status, 200, listed.text);
+    const items = listed.body.items as {
+      id: string;
+      action: string;
+      requested_by: string;
+      target: { env: string };
+    }[];
+    assert.deepEqual(
+      items.map((i) => [i.action, i.requested_by, i.target.env]),
+      [['docker.restart_container', 'alice', 'prod']],
+    );
+    assert.match(items[0].id, /^[0-9a-f]{64}$/);
+    assert.ok(!listed.text.includes(token), 'the list never shows a token');
+    assert.equal((await api(serve.url, 'GET', '/v1/confirmations', { token: viewer })).status, 403);
+    const bad = await api(serve.url, 'GET', '/v1/confirmations?mine=1', { token: bob });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 'DVM_QUERY_INVALID');
+
+    const table = await dvmAsync(home, ['action', 'approvals'], as(bob));
+    assert.match(table.stdout, /^ID +ACTION +TARGET +PARAMS +REQUESTED BY +REQUEST +EXPIRES IN\n/);
+    const prefix = items[0].id.slice(0, 12);
+    assert.match(
+      table.stdout,
+      new RegExp(
+        `^${prefix} +docker\\.restart_container@1\\.0\\.0 +env=prod +\\{"container":"web",.* alice +cli-`,
+        'm',
+      ),
+    );
+
+    // An id is no token: it cannot run the request.
+    const byId = await dvmAsync(
+      home,
+      [
+        'action',
+        'run',
+        'docker.restart_container',
+        '--param',
+        'container=web',
+        '--env',
+        'prod',
+        '--confirmation-token',
+        items[0].id,
+      ],
+      as(alice),
+    );
+    assert.match(
+      byId.stderr,
+      /DVM_CONFIRMATION_INVALID: the confirmation token is not a dvm confirmation token/,
+    );
+
+    const both = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+      token: bob,
+      body: { confirmation_token: token, confirmation_id: items[0].id },
+    });
+    assert.equal(both.status, 422);
+    assert.equal(both.body.code, 'DVM_REQUEST_INVALID');
+    const self = await dvmAsync(home, ['action', 'approve', prefix, '--yes'], as(alice));
+    assert.match(self.stderr, /DVM_CONFIRMATION_INVALID: a principal cannot approve its own request/);
+    const approved = await dvmAsync(home, ['action', 'approve', prefix, '--yes'], as(bob));
+    assert.equal(approved.status, 0, approved.stderr);
+    assert.match(
+      approved.stdout,
+      /^approved docker\.restart_container@1\.0\.0 on env=prod for alice \(as bob\); they run the same command again with --confirmation-token and their token\n$/,
+    );
+    assert.deepEqual(
+      (await api(serve.url, 'GET', '/v1/confirmations', { token: bob })).body.items,
+      [],
+      'approved: no longer waiting',
+    );
+
+    const ran = await dvmAsync(
+      home,
+      [
+        'action',
+        'run',
+        'docker.restart_container',
+        '--param',
+        'container=web',
+        '--env',
+        'prod',
+        '--confirmation-token',
+        token,
+      ],
+      as(alice),
+    );
+    assert.doesNotMatch(ran.stderr, /CONFIRMATION/, ran.stderr);
+    assert.match(ran.stderr, /DVM_CONNECTOR_UNAVAILABLE/, 'approved by id: it ran');
+    const unknown = await dvmAsync(home, ['action', 'approve', 'deadbeefdeadbeef', '--yes'], as(bob));
+    assert.match(unknown.stderr, /DVM_CONFIRMATION_INVALID: the confirmation id is unknown/);
+  } finally {
+    await serve.stop();
+  }
+});

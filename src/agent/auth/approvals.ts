@@ -7,16 +7,24 @@ import type { Principal } from './principal.ts';
 /** What an approval answers: the confirmation it approved, what that request runs, and who approved it. */
 export type Approval = PendingConfirmation & { approved: true; approved_by: string };
 
+/** DVM_REQUEST_INVALID for a request that names no confirmation. */
+export function confirmationRequired(): DvmError {
+  return new DvmError('DVM_REQUEST_INVALID', 'confirmation_token or confirmation_id is required', {
+    fix: 'Send {"confirmation_token": "dvmc_…"} from the 428 challenge, or {"confirmation_id": "…"} from GET /v1/confirmations.',
+    path: 'confirmation_token',
+  });
+}
+
 /**
- * A second principal approves a pending confirmation. Every attempt is audited — approved (`allowed`) or
+ * A second principal approves a pending confirmation, named by its token or its id. Every attempt is audited — approved (`allowed`) or
  * refused (`denied`, with the reason) — with the action, version, target, params and request id it was for.
  */
 export async function approveConfirmation(
   deps: { confirmations: Confirmations; audit: AuditSink },
-  token: unknown,
+  ref: unknown,
   approver: Principal,
 ): Promise<Approval> {
-  const known = deps.confirmations.describe(token);
+  const known = deps.confirmations.describe(ref);
   const entry = (outcome: Pick<AuditRecord, 'decision' | 'reasons' | 'error'>): AuditRecord => ({
     at: new Date().toISOString(),
     actor: approver.name,
@@ -35,13 +43,8 @@ export async function approveConfirmation(
     ...outcome,
   });
   try {
-    if (typeof token !== 'string') {
-      throw new DvmError('DVM_REQUEST_INVALID', 'confirmation_token is required', {
-        fix: 'Send {"confirmation_token": "dvmc_…"} from the 428 challenge.',
-        path: 'confirmation_token',
-      });
-    }
-    const approved = deps.confirmations.approve(token, approver);
+    if (typeof ref !== 'string') throw confirmationRequired();
+    const approved = deps.confirmations.approve(ref, approver);
     await deps.audit.append(
       entry({
         decision: 'allowed',

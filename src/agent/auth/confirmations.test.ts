@@ -141,3 +141,74 @@ test('an approval stops counting once its approver is revoked or expired; anothe
   now = new Date('2026-01-01T00:02:00Z'); // carol's token expired, the confirmation not
   assert.deepEqual(confirmations.check(second.confirmation_token, 'hash-b', alice), {}, 'expired: withdrawn');
 });
+
+test('awaitingApproval lists unused, unexpired, unapproved two-person challenges newest first; an id names one for lookups and approvals only', () => {
+  let now = new Date('2026-01-01T00:00:00Z');
+  const db = openAgentDb(':memory:');
+  const tokens = new TokenStore(db, () => now);
+  const confirmations = new Confirmations(db, () => now, tokens);
+  const bob = approver(tokens, 'bob');
+  const request = (action: string) => ({
+    action,
+    version: '1.0.0',
+    params: {},
+    target: { env: 'prod' },
+    request_id: action,
+  });
+  const issue = (action: string, approval: 'self' | 'other-principal', ttlMs = 60_000) => {
+    const challenge = confirmations.issue(`hash-${action}`, alice, {
+      ttlMs,
+      approval,
+      request: request(action),
+    });
+    now = new Date(now.getTime() + 1000);
+    return challenge.confirmation_token;
+  };
+  issue('self.only', 'self');
+  issue('expires.soon', 'other-principal', 1500);
+  const used = issue('used.one', 'other-principal');
+  const approved = issue('approved.one', 'other-principal');
+  issue('older.one', 'other-principal');
+  const newer = issue('newer.one', 'other-principal');
+  assert.equal(confirmations.consume(used, 'hash-used.one'), true);
+  confirmations.approve(approved, bob);
+
+  const waiting = confirmations.awaitingApproval();
+  assert.deepEqual(
+    waiting.map((w) => w.action),
+    ['newer.one', 'older.one'],
+  );
+  assert.ok(waiting.every((w) => /^[0-9a-f]{64}$/.test(w.id) && !JSON.stringify(w).includes('dvmc_')));
+  const [newest] = waiting;
+  assert.equal(confirmations.pending(newest.id).action, 'newer.one');
+  assert.equal(confirmations.pending(newest.id.slice(0, 8)).action, 'newer.one', 'a unique prefix names it');
+  assert.throws(() => confirmations.pending('abc'), {
+    code: 'DVM_CONFIRMATION_INVALID',
+    message: /8 to 64 hex digits/,
+  });
+  // An id never stands in for the token where the request runs.
+  assert.throws(() => confirmations.check(newest.id, 'hash-newer.one', alice), {
+    code: 'DVM_CONFIRMATION_INVALID',
+    message: /not a dvm confirmation token/,
+  });
+  assert.equal(confirmations.consume(newest.id, 'hash-newer.one'), false);
+  assert.equal(confirmations.approve(newest.id, bob).approved_by, 'bob');
+  assert.equal(confirmations.check(newer, 'hash-newer.one', alice).approvedBy, 'bob');
+  assert.deepEqual(
+    confirmations.awaitingApproval().map((w) => w.action),
+    ['older.one'],
+  );
+
+  // Two ids that share a prefix: the prefix is ambiguous, never a guess.
+  db.prepare(
+    "INSERT INTO confirmations (id, binding, principal, created_at, expires_at, approval) VALUES (?, 'b', 'local', ?, ?, 'other-principal')",
+  ).run(`feedface${'0'.repeat(56)}`, now.toISOString(), '2027-01-01T00:00:00Z');
+  db.prepare(
+    "INSERT INTO confirmations (id, binding, principal, created_at, expires_at, approval) VALUES (?, 'b', 'local', ?, ?, 'other-principal')",
+  ).run(`feedface${'1'.repeat(56)}`, now.toISOString(), '2027-01-01T00:00:00Z');
+  assert.throws(() => confirmations.approve('feedface', bob), {
+    code: 'DVM_CONFIRMATION_INVALID',
+    message: /names more than one confirmation/,
+  });
+  assert.equal(confirmations.pending(`feedface1`).requested_by, 'local');
+});

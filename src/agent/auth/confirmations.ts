@@ -53,6 +53,14 @@ interface ConfirmationRow {
 }
 
 const TOKEN = /^dvmc_[A-Za-z0-9_-]{43}$/;
+// A confirmation's id (the SHA-256 of its token, which it does not reveal), or a unique prefix of 8 or more digits.
+const ID = /^[0-9a-f]{8,64}$/;
+
+/** Most pending approvals `awaitingApproval` lists. */
+export const MAX_AWAITING = 100;
+
+/** A confirmation waiting for a second principal, as `GET /v1/confirmations` lists it (its id, never its token). */
+export type AwaitingApproval = PendingConfirmation & { id: string; created_at: string };
 
 function idOf(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -151,20 +159,44 @@ export class Confirmations {
     return Number(result.changes) === 1;
   }
 
-  /** What a pending (unused, unexpired) confirmation is for; DVM_CONFIRMATION_INVALID otherwise. */
-  pending(token: string): PendingConfirmation {
-    return viewOf(this.#row(token));
+  /**
+   * What a pending (unused, unexpired) confirmation is for, by its token or its id (or a unique prefix of it);
+   * DVM_CONFIRMATION_INVALID otherwise.
+   */
+  pending(ref: string): PendingConfirmation {
+    return viewOf(this.#row(ref, true));
   }
 
-  /** What a confirmation was for, whatever its state (used, expired); undefined when the token is unknown. */
-  describe(token: unknown): PendingConfirmation | undefined {
-    const row = this.#find(token);
+  /** What a confirmation was for, whatever its state (used, expired); undefined when the token or id is unknown. */
+  describe(ref: unknown): PendingConfirmation | undefined {
+    let row: ConfirmationRow | undefined;
+    try {
+      row = this.#find(ref, true);
+    } catch {
+      return undefined; // an ambiguous id prefix describes nothing
+    }
     return row ? viewOf(row) : undefined;
   }
 
-  /** A second principal approves a pending challenge (no self-approval); returns what it approved. */
-  approve(token: string, approver: Principal): PendingConfirmation & { approved_by: string } {
-    const row = this.#row(token);
+  /**
+   * The challenges waiting for a second principal (unused, unexpired, not approved yet), newest first: what each
+   * would run, for whom, until when, and its id, by which an approver names it without its token.
+   */
+  awaitingApproval(): AwaitingApproval[] {
+    const rows = statement(
+      this.#db,
+      `SELECT * FROM confirmations WHERE approval = 'other-principal' AND used_at IS NULL AND approved_by IS NULL
+         AND expires_at > ? ORDER BY created_at DESC LIMIT ?`,
+    ).all(this.#now().toISOString(), MAX_AWAITING) as unknown as ConfirmationRow[];
+    return rows.map((row) => ({ id: row.id, ...viewOf(row), created_at: row.created_at }));
+  }
+
+  /**
+   * A second principal approves a pending challenge, named by its token or its id (no self-approval); returns what
+   * it approved.
+   */
+  approve(ref: string, approver: Principal): PendingConfirmation & { approved_by: string } {
+    const row = this.#row(ref, true);
     if (row.principal === approver.id) {
       throw invalid('self-approval', 'a principal cannot approve its own request');
     }
@@ -186,19 +218,34 @@ export class Confirmations {
     return { ...viewOf(row), approved_by: approver.name };
   }
 
-  #find(token: unknown): ConfirmationRow | undefined {
-    if (typeof token !== 'string' || !TOKEN.test(token)) return undefined;
-    return statement(this.#db, 'SELECT * FROM confirmations WHERE id = ?').get(idOf(token)) as
-      | ConfirmationRow
-      | undefined;
+  // The row of a token, or (when `byId`: lookups and approvals, never a run) of an id or a unique id prefix.
+  #find(ref: unknown, byId = false): ConfirmationRow | undefined {
+    if (typeof ref !== 'string') return undefined;
+    if (TOKEN.test(ref))
+      return statement(this.#db, 'SELECT * FROM confirmations WHERE id = ?').get(idOf(ref)) as
+        | ConfirmationRow
+        | undefined;
+    if (!byId || !ID.test(ref)) return undefined;
+    // Hex digits only (checked above): the prefix holds no LIKE wildcard.
+    const rows = statement(this.#db, 'SELECT * FROM confirmations WHERE id LIKE ? LIMIT 2').all(
+      `${ref}%`,
+    ) as unknown as ConfirmationRow[];
+    if (rows.length > 1)
+      throw invalid('ambiguous', `the confirmation id ${ref} names more than one confirmation`);
+    return rows[0];
   }
 
-  #row(token: string): ConfirmationRow {
-    if (typeof token !== 'string' || !TOKEN.test(token)) {
-      throw invalid('unknown', 'the confirmation token is not a dvm confirmation token');
+  #row(ref: string, byId = false): ConfirmationRow {
+    if (typeof ref !== 'string' || !(TOKEN.test(ref) || (byId && ID.test(ref)))) {
+      throw invalid(
+        'unknown',
+        byId
+          ? 'not a dvm confirmation token (dvmc_…) or confirmation id (8 to 64 hex digits)'
+          : 'the confirmation token is not a dvm confirmation token',
+      );
     }
-    const row = this.#find(token);
-    if (!row) throw invalid('unknown', 'the confirmation token is unknown');
+    const row = this.#find(ref, byId);
+    if (!row) throw invalid('unknown', `the confirmation ${TOKEN.test(ref) ? 'token' : 'id'} is unknown`);
     if (row.used_at) throw invalid('used', 'the confirmation token was already used');
     if (Date.parse(row.expires_at) <= this.#now().getTime()) {
       throw invalid('expired', `the confirmation token expired at ${row.expires_at}`);

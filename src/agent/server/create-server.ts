@@ -2,13 +2,14 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { systemError } from '../../errors/system-errors.ts';
 import { auditFiltersOf } from '../audit/audit-query.ts';
-import { approveConfirmation } from '../auth/approvals.ts';
+import { approveConfirmation, confirmationRequired } from '../auth/approvals.ts';
 import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import { catalogEntry } from '../catalog.ts';
 import { cancelExecutionBy } from '../execute/cancellation.ts';
 import { executionFiltersOf } from '../execute/execution-query.ts';
 import { indexAfter } from '../execute/executions.ts';
 import { visibleExecution } from '../execute/visibility.ts';
+import { unknownOrRepeatedParams } from '../query-params.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
 import { answerClientError } from './client-errors.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
@@ -265,29 +266,42 @@ export function createAgentServer(
   });
 
   // A body that is no JSON object is malformed, as for execute; only then is a missing token a schema violation.
-  const confirmationTokenOf = (request: FastifyRequest): unknown => {
+  // The confirmation a body names: {"confirmation_token": "dvmc_…"} (the requester's) or {"confirmation_id": …} (as
+  // GET /v1/confirmations lists it); undefined when it names none, DVM_REQUEST_INVALID when it names both.
+  const confirmationRefOf = (request: FastifyRequest): unknown => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new DvmError('DVM_REQUEST_MALFORMED', 'the request body must be a JSON object', {
-        fix: 'Send {"confirmation_token": "dvmc_…"} with Content-Type: application/json.',
+        fix: 'Send {"confirmation_token": "dvmc_…"} or {"confirmation_id": "…"} with Content-Type: application/json.',
       });
     }
-    return (body as { confirmation_token?: unknown }).confirmation_token;
+    const { confirmation_token: token, confirmation_id: id } = body as Record<string, unknown>;
+    if (token !== undefined && id !== undefined)
+      throw new DvmError('DVM_REQUEST_INVALID', 'give confirmation_token or confirmation_id, not both', {
+        fix: 'Send one of them.',
+        path: 'confirmation_id',
+      });
+    return token ?? id;
   };
 
-  route(byUrl('POST', '/v1/confirmations/lookup'), async (request) => {
-    const token = confirmationTokenOf(request);
-    if (typeof token !== 'string') {
-      throw new DvmError('DVM_REQUEST_INVALID', 'confirmation_token is required', {
-        fix: 'Send {"confirmation_token": "dvmc_…"} from the 428 challenge.',
-        path: 'confirmation_token',
+  route(byUrl('GET', '/v1/confirmations'), async (request) => {
+    const causes = unknownOrRepeatedParams(request.query as Record<string, unknown>, []);
+    if (causes.length > 0)
+      throw new DvmError('DVM_QUERY_INVALID', 'GET /v1/confirmations takes no parameters', {
+        fix: 'Leave out the query string: the list is every challenge waiting for a second principal.',
+        causes,
       });
-    }
-    return services.confirmations.pending(token);
+    return { items: services.confirmations.awaitingApproval() };
+  });
+
+  route(byUrl('POST', '/v1/confirmations/lookup'), async (request) => {
+    const ref = confirmationRefOf(request);
+    if (typeof ref !== 'string') throw confirmationRequired();
+    return services.confirmations.pending(ref);
   });
 
   route(byUrl('POST', '/v1/confirmations/approve'), async (request) =>
-    approveConfirmation(services, confirmationTokenOf(request), principalOf(request)),
+    approveConfirmation(services, confirmationRefOf(request), principalOf(request)),
   );
 
   // Someone else's execution looks exactly like a missing one.

@@ -53,6 +53,16 @@ const HEALTH_REPORT = {
   },
 };
 
+// How a body names a confirmation: the requester's token, or its id from GET /v1/confirmations (or 8+ digits of it).
+const CONFIRMATION_REF = {
+  type: 'object',
+  properties: {
+    confirmation_token: { type: 'string', description: 'dvmc_… from the 428 challenge' },
+    confirmation_id: { type: 'string', description: 'its id, or a unique prefix of 8 or more hex digits' },
+  },
+  oneOf: [{ required: ['confirmation_token'] }, { required: ['confirmation_id'] }],
+};
+
 const PENDING_CONFIRMATION = {
   type: 'object',
   required: ['requested_by', 'approval', 'expires_at'],
@@ -187,19 +197,44 @@ export const ROUTES: readonly RouteSpec[] = [
     ],
   },
   {
+    method: 'GET',
+    url: '/v1/confirmations',
+    summary:
+      'The confirmations waiting for a second principal (two-person rule; unused, unexpired, not approved yet), newest first, at most 100: what each would run (redacted params), for whom, until when, and its id — never its token — by which POST /v1/confirmations/approve names it. Any query parameter is DVM_QUERY_INVALID.',
+    role: 'operator',
+    responses: { '200': '{items}' },
+    content: {
+      '200': json({
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              ...PENDING_CONFIRMATION,
+              required: [...PENDING_CONFIRMATION.required, 'id', 'created_at'],
+              properties: {
+                id: { type: 'string', description: 'SHA-256 of the token (hex); it cannot be used to run' },
+                created_at: { type: 'string' },
+                ...PENDING_CONFIRMATION.properties,
+              },
+            },
+          },
+        },
+      }),
+    },
+    errors: ['DVM_QUERY_INVALID'],
+  },
+  {
     method: 'POST',
     url: '/v1/confirmations/lookup',
     summary:
-      'What a pending confirmation is for — action, version, redacted params, target, request_id, requested_by, expires_at — before approving it (the token goes in the body, never the URL).',
+      'What a pending confirmation is for — action, version, redacted params, target, request_id, requested_by, expires_at — before approving it (the token or id goes in the body, never the URL).',
     role: 'operator',
     responses: { '200': 'the pending confirmation' },
     content: { '200': json(PENDING_CONFIRMATION) },
     errors: [...BODY_ERRORS, 'DVM_REQUEST_INVALID', 'DVM_CONFIRMATION_INVALID'],
-    requestBody: {
-      type: 'object',
-      required: ['confirmation_token'],
-      properties: { confirmation_token: { type: 'string' } },
-    },
+    requestBody: CONFIRMATION_REF,
   },
   {
     method: 'POST',
@@ -216,11 +251,7 @@ export const ROUTES: readonly RouteSpec[] = [
       }),
     },
     errors: [...BODY_ERRORS, 'DVM_REQUEST_INVALID', 'DVM_CONFIRMATION_INVALID'],
-    requestBody: {
-      type: 'object',
-      required: ['confirmation_token'],
-      properties: { confirmation_token: { type: 'string' } },
-    },
+    requestBody: CONFIRMATION_REF,
   },
   {
     method: 'GET',

@@ -1,27 +1,35 @@
 import { createInterface } from 'node:readline/promises';
 import type { Agent } from '../../agent/agent.ts';
-import type { PendingConfirmation } from '../../agent/auth/confirmations.ts';
+import type { AwaitingApproval, PendingConfirmation } from '../../agent/auth/confirmations.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
+import { formatAge, renderTable } from '../output/table.ts';
 
 // How the approver reaches the confirmations: the agent's API, or the home's agent database as the local admin.
+// A confirmation is named by the requester's token (dvmc_…) or by its id as `dvm action approvals` lists it.
 interface Approver {
-  lookup(token: string): Promise<PendingConfirmation>;
-  approve(token: string): Promise<PendingConfirmation & { approved_by: string }>;
+  list(): Promise<AwaitingApproval[]>;
+  lookup(ref: string): Promise<PendingConfirmation>;
+  approve(ref: string): Promise<PendingConfirmation & { approved_by: string }>;
 }
 
+const isToken = (ref: string) => ref.startsWith('dvmc_');
+
 function remoteApprover(remote: AgentClient): Approver {
-  const post = async (path: string, token: string) => {
-    const response = await remote.request('POST', path, { confirmation_token: token });
+  const call = async (method: 'GET' | 'POST', path: string, ref?: string) => {
+    const body =
+      ref === undefined ? undefined : isToken(ref) ? { confirmation_token: ref } : { confirmation_id: ref };
+    const response = await remote.request(method, path, body);
     if (response.status !== 200) throw errorFromBody(response.status, response.body);
     return response.body as unknown;
   };
   return {
-    lookup: async (token) => (await post('/v1/confirmations/lookup', token)) as PendingConfirmation,
-    approve: async (token) =>
-      (await post('/v1/confirmations/approve', token)) as PendingConfirmation & { approved_by: string },
+    list: async () => ((await call('GET', '/v1/confirmations')) as { items: AwaitingApproval[] }).items,
+    lookup: async (ref) => (await call('POST', '/v1/confirmations/lookup', ref)) as PendingConfirmation,
+    approve: async (ref) =>
+      (await call('POST', '/v1/confirmations/approve', ref)) as PendingConfirmation & { approved_by: string },
   };
 }
 
@@ -29,8 +37,9 @@ async function localApprover(agent: Agent): Promise<Approver> {
   const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
   const { approveConfirmation } = await import('../../agent/auth/approvals.ts');
   return {
-    lookup: async (token) => agent.confirmations.pending(token),
-    approve: (token) => approveConfirmation(agent, token, LOCAL_PRINCIPAL),
+    list: async () => agent.confirmations.awaitingApproval(),
+    lookup: async (ref) => agent.confirmations.pending(ref),
+    approve: (ref) => approveConfirmation(agent, ref, LOCAL_PRINCIPAL),
   };
 }
 
@@ -40,9 +49,9 @@ function targetText(target: Record<string, unknown> | undefined): string {
     .join(',');
 }
 
-function describePending(ctx: CommandContext, token: string, pending: PendingConfirmation): void {
+function describePending(ctx: CommandContext, ref: string, pending: PendingConfirmation): void {
   ctx.io.stderr.write(
-    `confirmation ${token.slice(0, 12)}…: ${pending.action}@${pending.version} on ${targetText(pending.target)}\n` +
+    `confirmation ${ref.slice(0, 12)}…: ${pending.action}@${pending.version} on ${targetText(pending.target)}\n` +
       `  params:       ${JSON.stringify(pending.params ?? {})}\n` +
       `  requested by: ${pending.requested_by}${pending.request_id ? ` (request ${pending.request_id})` : ''}\n` +
       `  expires:      ${pending.expires_at}\n` +
@@ -71,29 +80,68 @@ async function askApproval(ctx: CommandContext, pending: PendingConfirmation): P
   }
 }
 
-/**
- * `dvm action approve dvmc_…`: shows what a pending confirmation would run, asks (or --yes), and approves it as a
- * second principal — through the agent with a token, or in-process as the local admin. Every attempt is audited.
- */
-export async function approveCommand(
+// Through the agent with a token, or in-process as the local admin.
+function withApprover(
   ctx: CommandContext,
   remote: AgentClient | undefined,
-  token: string,
+  use: (approver: Approver) => Promise<number>,
 ): Promise<number> {
-  const run = async (approver: Approver) => {
-    const pending = await approver.lookup(token);
-    describePending(ctx, token, pending);
+  if (remote) return use(remoteApprover(remote));
+  return withLocalAgent(ctx, async (agent) => use(await localApprover(agent)));
+}
+
+/**
+ * `dvm action approve dvmc_…|ID`: shows what a pending confirmation would run, asks (or --yes), and approves it as
+ * a second principal — through the agent with a token, or in-process as the local admin. Every attempt is audited.
+ */
+export function approveCommand(
+  ctx: CommandContext,
+  remote: AgentClient | undefined,
+  ref: string,
+): Promise<number> {
+  return withApprover(ctx, remote, async (approver) => {
+    const pending = await approver.lookup(ref);
+    describePending(ctx, ref, pending);
     await askApproval(ctx, pending);
-    const approved = await approver.approve(token);
+    const approved = await approver.approve(ref);
     if (ctx.flags.output === 'json') {
       ctx.io.stdout.write(`${JSON.stringify(approved, null, 2)}\n`);
     } else {
       ctx.io.stdout.write(
-        `approved ${approved.action}@${approved.version} on ${targetText(approved.target)} for ${approved.requested_by} (as ${approved.approved_by}); they run the same command again with --confirmation-token ${token}\n`,
+        `approved ${approved.action}@${approved.version} on ${targetText(approved.target)} for ${approved.requested_by} (as ${approved.approved_by}); they run the same command again with --confirmation-token ${isToken(ref) ? ref : 'and their token'}\n`,
       );
     }
     return 0;
-  };
-  if (remote) return run(remoteApprover(remote));
-  return withLocalAgent(ctx, async (agent) => run(await localApprover(agent)));
+  });
+}
+
+/** `dvm action approvals`: the confirmations waiting for a second principal, with the ids `approve` takes. */
+export function approvalsCommand(ctx: CommandContext, remote: AgentClient | undefined): Promise<number> {
+  return withApprover(ctx, remote, async (approver) => {
+    const items = await approver.list();
+    if (ctx.flags.output === 'json') {
+      ctx.io.stdout.write(`${JSON.stringify({ items }, null, 2)}\n`);
+      return 0;
+    }
+    if (items.length === 0) {
+      ctx.io.stderr.write('No confirmations are waiting for approval.\n');
+      return 0;
+    }
+    const now = new Date();
+    ctx.io.stdout.write(
+      renderTable(
+        ['ID', 'ACTION', 'TARGET', 'PARAMS', 'REQUESTED BY', 'REQUEST', 'EXPIRES IN'],
+        items.map((item) => [
+          item.id.slice(0, 12),
+          `${item.action ?? '?'}@${item.version ?? '?'}`,
+          targetText(item.target),
+          JSON.stringify(item.params ?? {}),
+          item.requested_by,
+          item.request_id ?? '',
+          formatAge(now.toISOString(), new Date(item.expires_at)),
+        ]),
+      ),
+    );
+    return 0;
+  });
 }

@@ -1,7 +1,7 @@
 import { AgentClient } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command } from '../command.ts';
-import { approveCommand } from './action-approve.ts';
+import { approvalsCommand, approveCommand } from './action-approve.ts';
 import { describeAction, listActions } from './action-catalog.ts';
 import { runLocal, runRemote } from './action-run.ts';
 
@@ -10,7 +10,8 @@ const USAGE = `Usage:
   dvm action describe NAME [-o json]
   dvm action run NAME [--param KEY=VALUE …] [--env ENV] [--target KEY=VALUE …] [--dry-run] [--follow]
                       [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [-o json]
-  dvm action approve dvmc_… [--yes] [-o json]
+  dvm action approvals [-o json]
+  dvm action approve dvmc_…|ID [--yes] [-o json]
 
 Runs a typed action through the one enforcement path: input validation, policy, confirmation, idempotency,
 timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN it asks a remote agent
@@ -20,11 +21,12 @@ timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN i
 schema says so, strings otherwise. --env is the target environment (default dev); policies decide on it:
 write and destructive actions in stage and prod need confirmation, which dvm asks for on a terminal (--yes
 confirms for scripts; the policy must still allow it). Under the two-person rule another principal approves
-the challenge first (\`dvm action approve dvmc_…\`, which shows what it would run and asks; or POST
-/v1/confirmations/approve); then run the same action, params and target again with --confirmation-token set to
-the challenge's token. --follow streams progress and log lines; \`dvm execution\` shows executions afterwards.`;
+the challenge first: \`dvm action approvals\` lists what waits (ids, never tokens), and \`dvm action approve
+ID\` (or the requester's dvmc_… token) shows what it would run and asks (or POST /v1/confirmations/approve);
+then the requester runs the same action, params and target again with --confirmation-token set to its token.
+--follow streams progress and log lines; \`dvm execution\` shows executions afterwards.`;
 
-/** `dvm action list|describe|run|approve`: the typed action catalog and its one execution path, local or remote. */
+/** `dvm action list|describe|run|approvals|approve`: the typed action catalog and its one execution path, local or remote. */
 export const command: Command = {
   summary: 'List and describe actions, run one through policy, confirmation and audit, approve one',
   usage: USAGE,
@@ -53,10 +55,11 @@ export const command: Command = {
     if (sub === 'list') return listActions(ctx, remote);
     if (sub === 'describe' && name) return describeAction(ctx, remote, name);
     if (sub === 'approve' && name) return approveCommand(ctx, remote, name);
+    if (sub === 'approvals') return approvalsCommand(ctx, remote);
     if (sub !== 'run' || !name) {
       throw new DvmError(
         'DVM_USAGE',
-        'usage: dvm action list | describe NAME | run NAME [--param k=v …] | approve dvmc_…',
+        'usage: dvm action list | describe NAME | run NAME [--param k=v …] | approvals | approve dvmc_…|ID',
         {
           fix: 'Run `dvm action list` to see the actions.',
         },
