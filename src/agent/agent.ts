@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ActionRegistry } from '../actions/registry.ts';
-import { homeConfigPath } from '../service/home-config.ts';
+import { homeConfigPath, withConfigLine } from '../service/home-config.ts';
 import { loadNotifyConfig } from '../service/run/run-service.ts';
 import { type AgentSettings, readAgentSettings } from './agent-settings.ts';
 import { AuditAlerts } from './audit/audit-alerts.ts';
@@ -127,6 +127,6 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
     };
   } catch (error) {
     db.close();
-    throw error;
+    throw await withConfigLine(error, home);
   }
 }

@@ -55,3 +55,36 @@ async function parseHomeConfig(file: string): Promise<Record<string, unknown>> {
   }
   return data as Record<string, unknown>;
 }
+
+// `agent.alerts[0].notify` as path segments: agent, alerts, 0, notify.
+function pathSegments(path: string): (string | number)[] {
+  return path
+    .split(/\.|\[(\d+)\]/)
+    .filter((part) => part !== undefined && part !== '')
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/**
+ * An error about a setting of this home's config.yaml (its file and path, no line yet) with the line and column of
+ * that path in the file added, so it points where an editor jumps; any other error as it is.
+ */
+export async function withConfigLine(error: unknown, home: string): Promise<unknown> {
+  if (!(error instanceof DvmError)) return error;
+  const { file, path, line } = error.location;
+  if (file !== homeConfigPath(home) || !path || line !== undefined) return error;
+  try {
+    const { parseYamlSource } = await import('../model/yaml-source.ts');
+    const [document] = parseYamlSource(readFileSync(file, 'utf8'), file).documents;
+    if (!document) return error;
+    const where = document.locate(pathSegments(path));
+    return new DvmError(error.code, error.message, {
+      ...error.location,
+      ...where,
+      fix: error.fix,
+      causes: error.causes,
+      details: error.details,
+    });
+  } catch {
+    return error; // the file changed or went away meanwhile: the path still says where
+  }
+}

@@ -112,7 +112,7 @@ test('dvm serve posts the audit entries an agent.alerts rule matches to its webh
   assert.match(metrics.text, /dvm_audit_alerts_total\{rule="prod-changes",outcome="sent"\} 2/);
 });
 
-test('an in-process dvm action run alerts too, before it exits; a rule without its webhook stops the agent from opening', async () => {
+test('an in-process dvm action run alerts too, before it exits; a rule without its webhook stops the agent from opening, at its line', async () => {
   const before = received.length;
   const run = await dvmAsync(home, [
     'action',
@@ -139,7 +139,6 @@ test('an in-process dvm action run alerts too, before it exits; a rule without i
   const refused = dvm(broken, ['action', 'run', 'system.info']);
   assert.equal(refused.status, 1, refused.stderr);
   assert.match(refused.stderr, /DVM_SCHEMA_INVALID/);
-  assert.match(refused.stderr, /config\.yaml/);
-  assert.match(refused.stderr, /agent\.alerts\[0\]\.notify/);
+  assert.match(refused.stderr, /config\.yaml:3:\d+ agent\.alerts\[0\]\.notify:/, 'file:line and the path');
   assert.match(refused.stderr, /notify:\n\s+slack:/);
 });
