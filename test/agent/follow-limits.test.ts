@@ -80,7 +80,7 @@ test('agent.limits must be positive integers under known names; the agent does n
     assert.equal(run.status, 1, yaml);
     assert.match(
       run.stderr,
-      new RegExp(`DVM_SCHEMA_INVALID \\S*config\\.yaml ${path.replaceAll('.', '\\.')}: `),
+      new RegExp(`DVM_SCHEMA_INVALID \\S*config\\.yaml:2:\\d+ ${path.replaceAll('.', '\\.')}: `),
       run.stderr,
     );
   }
