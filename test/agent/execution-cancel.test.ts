@@ -315,3 +315,31 @@ spec:
   assert.equal((await dvmAsync(home, ['delete', 'job', 'pager', '-e', 'lab', '-d', 'ops'])).status, 0);
   await waitFor('the job to be disarmed', () => /job lab\/ops\/pager disarmed/.test(serve.output()));
 });
+
+// Last: it stops the file's serve.
+test('SIGTERM: serve gives a request in flight its drain time, then answers it DVM_CANCELLED (recorded and audited), ends its event stream, and exits, not after the action’s timeout', async () => {
+  const { answer, id } = await startAlert(tokens.owner, 'stop-in-flight');
+  const stream = streamOf(id, tokens.owner);
+  await sleep(100);
+  const started = performance.now();
+  assert.equal(await serve.stop('SIGTERM'), 0, serve.output());
+  const took = performance.now() - started;
+  // notify.alert waits 10 s for its webhook: serve waits DRAIN_MS (5 s), not that (nor a keep-alive after it).
+  assert.ok(took < 9000, `serve took ${Math.round(took)} ms to stop`);
+  const answered = await answer;
+  assert.equal(answered.body.code, 'DVM_CANCELLED', answered.text);
+  assert.match(String(answered.body.message), /the agent is stopping/);
+  const events = await stream;
+  assert.equal(events.at(-1)?.event, 'failed', JSON.stringify(events));
+  const entries = (await dvmAsync(home, ['audit', 'export', '--request-id', 'stop-in-flight'])).stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Entry);
+  assert.deepEqual(
+    entries.map((e) => [e.decision, e.error?.code]),
+    [
+      ['allowed', undefined],
+      ['failed', 'DVM_CANCELLED'],
+    ],
+  );
+});

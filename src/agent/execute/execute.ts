@@ -63,6 +63,9 @@ export interface ExecuteOptions {
   context?: Pick<ActionContext, 'workdir' | 'env' | 'log' | 'signal' | 'resultsDir'>;
 }
 
+/** How long a closing server lets the actions of requests in flight finish before it stops them. */
+export const DRAIN_MS = 5000;
+
 // How long a long-running action may take to return after its timeout fired.
 const FOLLOW_GRACE_MS = 1000;
 
@@ -88,6 +91,8 @@ export class ActionExecutor {
   // letting a follow outlive the agent by up to an hour, cancel() one. Both entries go when the run ends.
   readonly #controllers = new Map<string, AbortController>();
   readonly #running = new Map<string, Promise<unknown>>();
+  // Executions a pipeline task runs (with its context): stopRequests() leaves them to their run.
+  readonly #taskRuns = new Set<string>();
   #stopped = false;
   readonly #follows: FollowSlots;
 
@@ -102,13 +107,38 @@ export class ActionExecutor {
    */
   async stop(graceMs = 5000): Promise<void> {
     this.#stopped = true;
-    for (const controller of this.#controllers.values()) controller.abort(stoppingError());
-    if (this.#running.size === 0) return;
+    await this.#abort([...this.#controllers.keys()], graceMs);
+  }
+
+  /**
+   * Stops what requests (API, CLI) run, for a server that is closing: follows at once; other actions get up to
+   * `drainMs` to finish, then are stopped as stop() does. Pipeline tasks' actions are left to their runs (whose
+   * finally tasks may still run actions); new requests are not refused here.
+   */
+  async stopRequests(drainMs = DRAIN_MS): Promise<void> {
+    const requests = [...this.#controllers.keys()].filter((id) => !this.#taskRuns.has(id));
+    const follows = requests.filter((id) => this.#follows.holds(id));
+    const stoppingFollows = this.#abort(follows);
+    const others = requests.filter((id) => !this.#follows.holds(id));
+    await this.#settled(others, drainMs);
+    await Promise.all([stoppingFollows, this.#abort(others.filter((id) => this.#controllers.has(id)))]);
+  }
+
+  // Aborts these executions as the agent stopping, and waits up to `graceMs` for their ends to be recorded.
+  async #abort(ids: string[], graceMs = 5000): Promise<void> {
+    for (const id of ids) this.#controllers.get(id)?.abort(stoppingError());
+    await this.#settled(ids, graceMs);
+  }
+
+  // Waits up to `ms` for these executions to end (recorded).
+  async #settled(ids: string[], ms: number): Promise<void> {
+    const ends = ids.map((id) => this.#running.get(id)).filter((p) => p !== undefined);
+    if (ends.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.#running.values()]),
+      Promise.allSettled(ends),
       new Promise((resolve) => {
-        timer = setTimeout(resolve, graceMs);
+        timer = setTimeout(resolve, ms);
       }),
     ]);
     clearTimeout(timer);
@@ -518,6 +548,7 @@ export class ActionExecutor {
     const controller = new AbortController();
     if (this.#stopped) controller.abort(stoppingError());
     this.#controllers.set(executionId, controller);
+    if (given) this.#taskRuns.add(executionId);
     const timer = setTimeout(
       () =>
         controller.abort(
@@ -614,6 +645,7 @@ export class ActionExecutor {
     } finally {
       clearTimeout(timer);
       this.#controllers.delete(executionId);
+      this.#taskRuns.delete(executionId);
     }
     // Queued in one tick, so the execution's end, its audit entry and the request id's answer commit together:
     // a crash leaves all three or none (then the key's execution is still running and the reaper answers it; an

@@ -75,6 +75,11 @@ export class FollowSlots {
     this.#running.set(executionId, principal.id);
   }
 
+  /** True while `executionId` holds a slot (a follow that runs). */
+  holds(executionId: string): boolean {
+    return this.#running.has(executionId);
+  }
+
   /** Gives the slot of `executionId` back (no-op when it holds none). */
   release(executionId: string): void {
     this.#running.delete(executionId);

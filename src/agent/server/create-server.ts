@@ -127,10 +127,16 @@ export function createAgentServer(
     if (!options.config?.spec) throw new Error(`route ${options.method} ${options.url} has no RouteSpec`);
   });
 
-  // Set once close() begins: from then on every request is refused (Fastify adds Connection: close).
+  // Set once close() begins: from then on every request is refused (Fastify adds Connection: close). Requests in
+  // flight get DRAIN_MS to finish; then their actions, and follows at once, are stopped (they end DVM_CANCELLED,
+  // recorded and audited, and their requests are answered), and the event streams still open end: close() does
+  // not wait out an action's timeout or a follow's hour. Pipeline tasks' actions are left to their runs.
   let stopping = false;
+  const streams = new Set<() => void>();
   app.addHook('preClose', async () => {
     stopping = true;
+    await services.executor.stopRequests();
+    for (const end of streams) end();
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -198,6 +204,9 @@ export function createAgentServer(
   });
 
   app.addHook('onResponse', async (request, reply) => {
+    // While closing, a connection whose last answer went out and that holds no next request is closed, so close()
+    // does not wait out its keep-alive (one with a next request gets that answered first: 503, Connection: close).
+    if (stopping) setImmediate(() => app.server.closeIdleConnections?.());
     const route = request.routeOptions.url ?? 'unmatched';
     const started = (request as FastifyRequest & { startedAt?: number }).startedAt ?? performance.now();
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -265,8 +274,7 @@ export function createAgentServer(
     return reply.code(response.status).send(response.body);
   });
 
-  // A body that is no JSON object is malformed, as for execute; only then is a missing token a schema violation.
-  // The confirmation a body names: {"confirmation_token": "dvmc_…"} (the requester's) or {"confirmation_id": …} (as
+  // The confirmation a body names (a body that is no JSON object is malformed, as for execute): {"confirmation_token": "dvmc_…"} (the requester's) or {"confirmation_id": …} (as
   // GET /v1/confirmations lists it); undefined when it names none, DVM_REQUEST_INVALID when it names both.
   const confirmationRefOf = (request: FastifyRequest): unknown => {
     const body = request.body;
@@ -375,12 +383,19 @@ export function createAgentServer(
     const finish = () => {
       if (closed) return;
       closed = true;
+      streams.delete(stop);
       clearInterval(heartbeat);
       clearInterval(recheck);
       metrics.sseClients.dec();
       unwatch();
       res.end();
     };
+    // The agent closing ends the stream; a reader that does not take the rest within a second is cut off.
+    const stop = () => {
+      finish();
+      setTimeout(() => res.destroy(), 1000).unref();
+    };
+    streams.add(stop);
     // Sends what the client has not got yet, as fast as it reads: when its socket is full, the rest waits for
     // 'drain' in the execution's own event list (shared by every stream), not copied into this stream's buffer.
     // Without follow, the events so far are all there is.
