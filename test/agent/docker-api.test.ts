@@ -323,3 +323,39 @@ test('dvm action run --follow through a remote agent that dies resumes once it i
     } catch {}
   }
 });
+
+test('SIGTERM while a follow streams: the follow ends failed DVM_CANCELLED on its stream and serve exits, not after the follow’s timeout', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const chatty = `dvm-api-stop-${process.pid}`;
+  startChatty(chatty);
+  t.after(() => {
+    try {
+      docker('rm', '-f', chatty);
+    } catch {}
+  });
+  const stopHome = tempHome();
+  const operator = createToken(stopHome, 'stop-op', 'operator');
+  const serve = await startServe(stopHome, { DOCKER_HOST: TEST_DOCKER_HOST });
+  const follow = await startDockerFollow(serve.url, operator, {
+    requestId: 'follow-stop',
+    container: chatty,
+    timeout: '10m',
+  });
+  const response = await fetch(new URL(follow.events, serve.url), {
+    headers: { authorization: `Bearer ${operator}` },
+  });
+  const events: { event: string; data: string }[] = [];
+  const streamed = (async () => {
+    for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>))
+      events.push(event);
+  })();
+  while (!events.some((e) => e.event === 'log')) await sleep(25);
+  const started = performance.now();
+  assert.equal(await serve.stop('SIGTERM'), 0, serve.output());
+  const took = performance.now() - started;
+  assert.ok(took < 8000, `serve took ${Math.round(took)} ms to stop with a follow streaming`);
+  await streamed;
+  const last = events.at(-1);
+  assert.equal(last?.event, 'failed', JSON.stringify(events.slice(-3)));
+  assert.equal(JSON.parse(String(last?.data)).error.code, 'DVM_CANCELLED');
+});
