@@ -107,7 +107,9 @@ export class ActionExecutor {
    */
   async stop(graceMs = 5000): Promise<void> {
     this.#stopped = true;
-    await this.#abort([...this.#controllers.keys()], graceMs);
+    for (const controller of this.#controllers.values()) controller.abort(stoppingError());
+    // Those whose handler already returned are still recording their end: they are waited for too.
+    await this.#settled([...this.#running.keys()], graceMs);
   }
 
   /**

@@ -274,8 +274,9 @@ export function createAgentServer(
     return reply.code(response.status).send(response.body);
   });
 
-  // The confirmation a body names (a body that is no JSON object is malformed, as for execute): {"confirmation_token": "dvmc_…"} (the requester's) or {"confirmation_id": …} (as
-  // GET /v1/confirmations lists it); undefined when it names none, DVM_REQUEST_INVALID when it names both.
+  // The confirmation a body names: {"confirmation_token": "dvmc_…"} (the requester's) or {"confirmation_id": …} (as
+  // GET /v1/confirmations lists it); undefined when it names none, DVM_REQUEST_INVALID when it names both. A body
+  // that is no JSON object is malformed, as for execute.
   const confirmationRefOf = (request: FastifyRequest): unknown => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
