@@ -117,16 +117,13 @@ test('dvm action approvals lists what waits for a second principal (ids, never t
   const as = (token: string) => ({
     env: { DVM_SERVER: serve.url, DVM_TOKEN: token, DOCKER_HOST: NO_DOCKER },
   });
+  const restart = ['action', 'run', 'docker.restart_container', '--param', 'container=web', '--env', 'prod'];
   try {
     const none = await dvmAsync(home, ['action', 'approvals'], as(bob));
     assert.equal(none.status, 0, none.stderr);
     assert.equal(none.stderr, 'No confirmations are waiting for approval.\n');
 
-    const asked = await dvmAsync(
-      home,
-      ['action', 'run', 'docker.restart_container', '--param', 'container=web', '--env', 'prod', '--yes'],
-      as(alice),
-    );
+    const asked = await dvmAsync(home, [...restart, '--yes'], as(alice));
     const token = /dvmc_[A-Za-z0-9_-]{43}/.exec(asked.stderr)?.[0] as string;
     assert.ok(token, asked.stderr);
     // A challenge that needs no second principal (dev needs none; stage needs only the requester's yes) is not listed.
@@ -172,21 +169,7 @@ test('dvm action approvals lists what waits for a second principal (ids, never t
     );
 
     // An id is no token: it cannot run the request.
-    const byId = await dvmAsync(
-      home,
-      [
-        'action',
-        'run',
-        'docker.restart_container',
-        '--param',
-        'container=web',
-        '--env',
-        'prod',
-        '--confirmation-token',
-        items[0].id,
-      ],
-      as(alice),
-    );
+    const byId = await dvmAsync(home, [...restart, '--confirmation-token', items[0].id], as(alice));
     assert.match(
       byId.stderr,
       /DVM_CONFIRMATION_INVALID: the confirmation token is not a dvm confirmation token/,
@@ -212,21 +195,7 @@ test('dvm action approvals lists what waits for a second principal (ids, never t
       'approved: no longer waiting',
     );
 
-    const ran = await dvmAsync(
-      home,
-      [
-        'action',
-        'run',
-        'docker.restart_container',
-        '--param',
-        'container=web',
-        '--env',
-        'prod',
-        '--confirmation-token',
-        token,
-      ],
-      as(alice),
-    );
+    const ran = await dvmAsync(home, [...restart, '--confirmation-token', token], as(alice));
     assert.doesNotMatch(ran.stderr, /CONFIRMATION/, ran.stderr);
     assert.match(ran.stderr, /DVM_CONNECTOR_UNAVAILABLE/, 'approved by id: it ran');
     const unknown = await dvmAsync(home, ['action', 'approve', 'deadbeefdeadbeef', '--yes'], as(bob));

@@ -329,9 +329,9 @@ test('a Job whose trigger has manual: true beside a schedule is applied with a w
   );
 });
 
-test('a stopped serve runs the finally tasks of the runs it cancels; a second signal kills them and exits 130', async () => {
-  const home = tempHome();
-  const work = tempDir('dvm-cwd-');
+// A job every second whose workflow runs `long` (a 30 s sleep, its pid in long.pid) with a finally task `cleanup`
+// of this spec.
+function applyLongJob(home: string, cleanupSpec: string): void {
   dvmOk(home, ['apply', '-f', '-'], {
     input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
@@ -343,8 +343,7 @@ spec:
 apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: cleanup, domain: ci}
-spec:
-  shell: echo $$ > cleanup.pid; exec sleep 30
+${cleanupSpec}
 ---
 apiVersion: devopsmaestro.io/v1
 kind: Workflow
@@ -361,6 +360,12 @@ spec:
   trigger: {schedule: "*/1 * * * * *"}
 `,
   });
+}
+
+test('a stopped serve runs the finally tasks of the runs it cancels; a second signal kills them and exits 130', async () => {
+  const home = tempHome();
+  const work = tempDir('dvm-cwd-');
+  applyLongJob(home, 'spec:\n  shell: echo $$ > cleanup.pid; exec sleep 30');
   const server = serve(home, work);
   const pidIn = (file: string) =>
     until(file, () => {
@@ -391,41 +396,14 @@ spec:
 test('a stopped serve still runs the action tasks of the finally it runs: the agent it shares with the API closes after the runs', async () => {
   const home = tempHome();
   const work = tempDir('dvm-cwd-');
-  dvmOk(home, ['apply', '-f', '-'], {
-    input: `${LAB_CI}---
-apiVersion: devopsmaestro.io/v1
-kind: Task
-metadata: {name: long, domain: ci}
-spec:
-  shell: echo $$ > long.pid; exec sleep 30
----
-apiVersion: devopsmaestro.io/v1
-kind: Task
-metadata: {name: info, domain: ci}
-spec: {action: system.info}
----
-apiVersion: devopsmaestro.io/v1
-kind: Workflow
-metadata: {name: with-info, domain: ci}
-spec:
-  tasks: [{name: long, taskRef: long}]
-  finally: [{name: info, taskRef: info}]
----
-apiVersion: devopsmaestro.io/v1
-kind: Job
-metadata: {name: long, domain: ci}
-spec:
-  runs: with-info
-  trigger: {schedule: "*/1 * * * * *"}
-`,
-  });
+  applyLongJob(home, 'spec: {action: system.info}');
   const server = serve(home, work);
   await until('the long task', () => (existsSync(join(work, 'long.pid')) ? true : undefined));
   assert.equal(await server.stop('SIGTERM'), 0, server.output());
   const [run] = jobRuns(home, 'long');
   assert.equal(run.status, 'Cancelled');
   const tasks = JSON.parse(dvmOk(home, ['status', 'run', run.id, '-o', 'json']).stdout).items as Run[];
-  const info = tasks.find((t) => t.name === 'info');
+  const info = tasks.find((t) => t.name === 'cleanup');
   assert.equal(info?.status, 'Succeeded', JSON.stringify(tasks.map((t) => [t.name, t.status])));
 });
 
