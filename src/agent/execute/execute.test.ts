@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActionContext, ActionDefinition } from '../../actions/action.ts';
 import { DEFAULT_ARTIFACT_MAX_BYTES } from '../../actions/artifact.ts';
+import { createMemoryLog } from '../../actions/log-file.ts';
 import { ActionRegistry } from '../../actions/registry.ts';
 import { openAgent } from '../agent.ts';
 import { approveConfirmation } from '../auth/approvals.ts';
@@ -322,6 +323,57 @@ test('cancel stops one running execution: it ends failed with DVM_CANCELLED, rec
     assert.equal(agent.executor.runs(other), true, 'the other execution runs on');
     assert.equal(agent.executions.get(other).status, 'running');
   } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a closing server stops what requests run (follows at once, others after the drain), never a pipeline task’s action, whose follow takes no request slot', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {follows: 1, follows_per_principal: 1}\n');
+  const follow = {
+    ...slowRead({ n: 0 }),
+    name: 'docker.logs',
+    longRunning: () => true,
+    async handler(_input: unknown, context: ActionContext) {
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+      return { gathered: true };
+    },
+  } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
+  const task = new AbortController();
+  try {
+    // A pipeline task's follow (it has the task's context) runs to its run's end.
+    const inTask = agent.executor.execute(
+      { request_id: 'task-follow', action: 'docker.logs', target: { env: 'pipeline' } },
+      LOCAL_PRINCIPAL,
+      {
+        wait: true,
+        context: { signal: task.signal, workdir: home, env: {}, log: createMemoryLog({}), resultsDir: home },
+      },
+    );
+    await sleep(20);
+    // The agent's one follow slot is still free for a request.
+    const request = await agent.executor.execute(
+      { request_id: 'api-follow', action: 'docker.logs', target: { env: 'dev' } },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(request.status, 202, JSON.stringify(request.body));
+    const started = performance.now();
+    await agent.executor.stopRequests(60_000);
+    assert.ok(performance.now() - started < 5000, 'a follow is stopped at once, not after the drain');
+    const stopped = agent.executions.get(String(request.body.execution_id));
+    assert.equal(stopped.status, 'failed');
+    assert.equal(stopped.error?.code, 'DVM_CANCELLED');
+    const running = agent.executions
+      .list({ status: 'running', limit: 10 } as never)
+      .executions.map((e) => e.request_id);
+    assert.deepEqual(running, ['task-follow'], 'the task’s action runs on');
+    // Its run ending stops it: a follow stopped by anything but a cancel answers what it gathered.
+    task.abort(new Error('the run ended'));
+    assert.equal((await inTask).status, 200);
+  } finally {
+    task.abort();
     await agent.close();
     rmSync(home, { recursive: true, force: true });
   }

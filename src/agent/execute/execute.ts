@@ -439,8 +439,9 @@ export class ActionExecutor {
     const oneCommit = definition.risk === 'read' && !long;
     let claim: Awaited<ReturnType<typeof idempotency.claim>>;
     try {
-      // A new follow takes a slot first (a repeat of one does not), so a token cannot open streams without end.
-      if (long && !idempotency.lookup(principal.id, request.request_id, payloadHash))
+      // A new follow takes a slot first (a repeat of one does not), so a token cannot open streams without end. A
+      // pipeline task's follow takes none: its run's parallelism bounds it, and the limits are for requests.
+      if (long && !options.context && !idempotency.lookup(principal.id, request.request_id, payloadHash))
         this.#follows.take(executionId, principal);
       claim = oneCommit
         ? (idempotency.lookup(principal.id, request.request_id, payloadHash) ?? { state: 'new' })
