@@ -226,9 +226,10 @@ export class Confirmations {
         | ConfirmationRow
         | undefined;
     if (!byId || !ID.test(ref)) return undefined;
-    // Hex digits only (checked above): the prefix holds no LIKE wildcard.
-    const rows = statement(this.#db, 'SELECT * FROM confirmations WHERE id LIKE ? LIMIT 2').all(
-      `${ref}%`,
+    // Every id that starts with the prefix sorts from it up to it + 'g' (past the hex digits): a key range.
+    const rows = statement(this.#db, 'SELECT * FROM confirmations WHERE id >= ? AND id < ? LIMIT 2').all(
+      ref,
+      `${ref}g`,
     ) as unknown as ConfirmationRow[];
     if (rows.length > 1)
       throw invalid('ambiguous', `the confirmation id ${ref} names more than one confirmation`);
