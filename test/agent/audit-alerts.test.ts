@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
-import { dvm, dvmAsync, tempHome } from '../helpers/dvm.ts';
+import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // A team webhook that records the audit alerts it is sent.
@@ -141,4 +141,44 @@ test('an in-process dvm action run alerts too, before it exits; a rule without i
   assert.match(refused.stderr, /DVM_SCHEMA_INVALID/);
   assert.match(refused.stderr, /config\.yaml:3:\d+ agent\.alerts\[0\]\.notify:/, 'file:line and the path');
   assert.match(refused.stderr, /notify:\n\s+slack:/);
+});
+
+test('dvm run reports the audit alerts of its action tasks that could not be posted, once the run is done', () => {
+  const pipeline = tempHome();
+  // A port nothing listens on: the webhook refuses every alert.
+  writeFileSync(
+    join(pipeline, 'config.yaml'),
+    `notify:
+  team: {url: "http://127.0.0.1:9/team"}
+agent:
+  alerts:
+    - {name: pipeline-reads, notify: team, env: pipeline}
+`,
+  );
+  dvmOk(pipeline, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Domain
+metadata: {name: ops, ecosystem: lab}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: inspect, ecosystem: lab, domain: ops}
+spec: {action: system.info}
+`,
+  });
+  const run = dvm(pipeline, ['run', 'task', 'inspect', '-e', 'lab', '-d', 'ops']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /task\/inspect Succeeded/);
+  const warnings = run.stderr.split('\n').filter((line) => line.startsWith('warning: audit alert'));
+  assert.equal(warnings.length, 2, run.stderr);
+  for (const warning of warnings)
+    assert.match(warning, /^warning: audit alert pipeline-reads \(audit #\d+\): DVM_NOTIFY_FAILED: /);
+  assert.ok(
+    run.stderr.indexOf('task/inspect Succeeded') < run.stderr.indexOf('warning: audit alert'),
+    'after the run’s own output',
+  );
 });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import type { Agent } from '../../agent/agent.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Platform } from '../../service/platform.ts';
 import { killRunProcesses } from '../../service/run/orphaned-tasks.ts';
@@ -82,6 +83,38 @@ async function runPrepared(
   const live = isTty && ctx.io.env.TERM !== 'dumb';
   const mode: RunViewMode = ctx.flags.output === 'json' ? 'json' : live ? 'live' : 'lines';
   const view = await createRunView(mode, ctx.io);
+  // The run's action tasks share one agent, opened by the first of them and closed after the run; audit alerts
+  // that could not be posted are reported once the run's own output is done.
+  let agent: Promise<Agent> | undefined;
+  const unsentAlerts: string[] = [];
+  const agentOf = (): Promise<Agent> => {
+    agent ??= import('../../agent/agent.ts').then(async ({ openAgent }) => {
+      const opened = await openAgent(ctx.home, { env: ctx.io.env as Record<string, string> });
+      opened.alerts?.onOutcome((o) => {
+        if (o.outcome === 'failed')
+          unsentAlerts.push(`${o.rule} (audit #${o.seq}): ${o.error.code}: ${o.error.message}`);
+      });
+      return opened;
+    });
+    return agent;
+  };
+  try {
+    return await runWithAgent(ctx, platform, kind, name, view, mode, agentOf);
+  } finally {
+    await (await agent?.catch(() => undefined))?.close();
+    for (const line of unsentAlerts) ctx.io.stderr.write(`warning: audit alert ${line}\n`);
+  }
+}
+
+async function runWithAgent(
+  ctx: CommandContext,
+  platform: Platform,
+  kind: string | undefined,
+  name: string | undefined,
+  view: Awaited<ReturnType<typeof createRunView>>,
+  mode: RunViewMode,
+  agent: () => Promise<Agent>,
+): Promise<number> {
   const prepared = await prepare(platform, {
     kind: kind ?? '',
     name: name ?? '',
@@ -93,6 +126,7 @@ async function runPrepared(
     resume: ctx.flags.resume,
     cwd: ctx.io.cwd,
     listener: view.listener,
+    agent,
   });
   const controller = new AbortController();
   let interrupts = 0;
