@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
 import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { LAB_CI } from '../helpers/runs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // A team webhook that records the audit alerts it is sent.
@@ -156,21 +157,14 @@ agent:
 `,
   );
   dvmOk(pipeline, ['apply', '-f', '-'], {
-    input: `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ops, ecosystem: lab}
----
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
-metadata: {name: inspect, ecosystem: lab, domain: ops}
+metadata: {name: inspect, domain: ci}
 spec: {action: system.info}
 `,
   });
-  const run = dvm(pipeline, ['run', 'task', 'inspect', '-e', 'lab', '-d', 'ops']);
+  const run = dvm(pipeline, ['run', 'task', 'inspect', '-e', 'lab', '-d', 'ci']);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, /task\/inspect Succeeded/);
   const warnings = run.stderr.split('\n').filter((line) => line.startsWith('warning: audit alert'));

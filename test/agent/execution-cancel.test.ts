@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream, type ReceivedEvent } from '../../src/agent/client/sse-client.ts';
 import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
 import { DVM_BIN, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
+import { LAB_CI } from '../helpers/runs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // An alerting webhook that never answers while the test runs: a notify.alert keeps running until cancelled.
@@ -269,22 +270,15 @@ test('dvm execution cancel ID --server cancels through the API (a line, or the r
 test("a job's action task that dvm serve runs is listed and cancelled through serve's API: the task fails DVM_CANCELLED, its run ends Failed", async () => {
   const calls = held.length;
   dvmOk(home, ['apply', '-f', '-'], {
-    input: `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: lab}
----
-apiVersion: devopsmaestro.io/v1
-kind: Domain
-metadata: {name: ops, ecosystem: lab}
----
+    input: `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
 kind: Task
-metadata: {name: page, ecosystem: lab, domain: ops}
+metadata: {name: page, domain: ci}
 spec: {action: notify.alert, params: {message: from a job}}
 ---
 apiVersion: devopsmaestro.io/v1
 kind: Job
-metadata: {name: pager, ecosystem: lab, domain: ops}
+metadata: {name: pager, domain: ci}
 spec:
   runs: page
   concurrency: skip
@@ -310,10 +304,10 @@ spec:
   assert.equal(cancelled.status, 200, cancelled.text);
   assert.equal(cancelled.body.status, 'failed');
   assert.equal((cancelled.body.error as { code: string }).code, 'DVM_CANCELLED');
-  await waitFor('the run to end', () => /job lab\/ops\/pager run r\S+ Failed/.test(serve.output()));
+  await waitFor('the run to end', () => /job lab\/ci\/pager run r\S+ Failed/.test(serve.output()));
   // No more runs: the job goes once the store is re-read.
-  assert.equal((await dvmAsync(home, ['delete', 'job', 'pager', '-e', 'lab', '-d', 'ops'])).status, 0);
-  await waitFor('the job to be disarmed', () => /job lab\/ops\/pager disarmed/.test(serve.output()));
+  assert.equal((await dvmAsync(home, ['delete', 'job', 'pager', '-e', 'lab', '-d', 'ci'])).status, 0);
+  await waitFor('the job to be disarmed', () => /job lab\/ci\/pager disarmed/.test(serve.output()));
 });
 
 // Last: it stops the file's serve.

@@ -30,6 +30,19 @@ function slowRead(calls: { n: number }): ActionDefinition {
   } as ActionDefinition;
 }
 
+// A follow that returns what it gathered once stopped, as docker.logs does.
+function gatheringFollow(): ActionDefinition {
+  return {
+    ...slowRead({ n: 0 }),
+    name: 'docker.logs',
+    longRunning: () => true,
+    async handler(_input: unknown, context: ActionContext) {
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+      return { gathered: true };
+    },
+  } as ActionDefinition;
+}
+
 test('a read runs once for concurrent repeats, conflicts on another payload, and is recorded only when it ended', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const calls = { n: 0 };
@@ -274,16 +287,7 @@ test('the run of an approved confirmation names its approver in the allowed audi
 
 test('cancel stops one running execution: it ends failed with DVM_CANCELLED, recorded and audited; the others run on', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
-  // A follow that returns what it gathered once stopped, as docker.logs does.
-  const follow = {
-    ...slowRead({ n: 0 }),
-    name: 'docker.logs',
-    longRunning: () => true,
-    async handler(_input: unknown, context: ActionContext) {
-      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
-      return { gathered: true };
-    },
-  } as ActionDefinition;
+  const follow = gatheringFollow();
   const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
   const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'admin', via: 'token' };
   try {
@@ -331,15 +335,7 @@ test('cancel stops one running execution: it ends failed with DVM_CANCELLED, rec
 test('a closing server stops what requests run (follows at once, others after the drain), never a pipeline task’s action, whose follow takes no request slot', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {follows: 1, follows_per_principal: 1}\n');
-  const follow = {
-    ...slowRead({ n: 0 }),
-    name: 'docker.logs',
-    longRunning: () => true,
-    async handler(_input: unknown, context: ActionContext) {
-      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
-      return { gathered: true };
-    },
-  } as ActionDefinition;
+  const follow = gatheringFollow();
   const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
   const task = new AbortController();
   try {
