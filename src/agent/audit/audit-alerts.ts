@@ -237,7 +237,8 @@ export class AuditAlerts {
   /** Waits up to `graceMs` for the alerts queued and posting, then gives up on the rest (reported failed). */
   async close(graceMs = 5000): Promise<void> {
     const deadline = Date.now() + graceMs;
-    while ((this.#inFlight.size > 0 || this.#queue.length > 0) && Date.now() < deadline) {
+    // Queued alerts move in as posts end, so waiting on the posts waits on the queue too.
+    while (this.#inFlight.size > 0 && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...this.#inFlight]),
