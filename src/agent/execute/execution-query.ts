@@ -59,20 +59,10 @@ export interface CheckedExecutionFilters {
 }
 
 /** One execution of a list: what it was and how it went, without its result (`GET /v1/executions/{id}` has that). */
-export interface ExecutionSummary {
-  id: string;
-  request_id?: string;
-  principal: string;
-  action: string;
-  version: string;
-  env?: string;
-  target?: Record<string, unknown>;
-  status: ExecutionStatus;
-  created_at: string;
-  finished_at?: string;
+export type ExecutionSummary = Omit<ExecutionRecord, 'result' | 'error'> & {
   /** The code of the error a failed or interrupted execution ended with. */
   error_code?: string;
-}
+};
 
 /** A page of executions, newest first; `next` is the `before` of the following page, when there is one. */
 export interface ExecutionPage {

@@ -2,6 +2,8 @@ import { createInterface } from 'node:readline/promises';
 import type { Agent } from '../../agent/agent.ts';
 import type { AwaitingApproval, PendingConfirmation } from '../../agent/auth/confirmations.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
+import { targetText } from '../../agent/execute/target-text.ts';
+import type { ExecuteRequest } from '../../agent/execute/types.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
@@ -43,15 +45,13 @@ async function localApprover(agent: Agent): Promise<Approver> {
   };
 }
 
-function targetText(target: Record<string, unknown> | undefined): string {
-  return Object.entries(target ?? {})
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(',');
-}
+// A target as audit entries show it (`env=prod,cluster=eu`); none for a confirmation issued before it was kept.
+const targetOf = (target: Record<string, unknown> | undefined) =>
+  targetText((target ?? {}) as ExecuteRequest['target']);
 
 function describePending(ctx: CommandContext, ref: string, pending: PendingConfirmation): void {
   ctx.io.stderr.write(
-    `confirmation ${ref.slice(0, 12)}…: ${pending.action}@${pending.version} on ${targetText(pending.target)}\n` +
+    `confirmation ${ref.slice(0, 12)}…: ${pending.action}@${pending.version} on ${targetOf(pending.target)}\n` +
       `  params:       ${JSON.stringify(pending.params ?? {})}\n` +
       `  requested by: ${pending.requested_by}${pending.request_id ? ` (request ${pending.request_id})` : ''}\n` +
       `  expires:      ${pending.expires_at}\n` +
@@ -71,7 +71,7 @@ async function askApproval(ctx: CommandContext, pending: PendingConfirmation): P
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(
-      `Approve ${pending.action} on ${targetText(pending.target)} for ${pending.requested_by}? Type "yes": `,
+      `Approve ${pending.action} on ${targetOf(pending.target)} for ${pending.requested_by}? Type "yes": `,
     );
     if (answer.trim().toLowerCase() !== 'yes')
       throw new DvmError('DVM_CANCELLED', 'not approved; the confirmation stays pending');
@@ -108,7 +108,7 @@ export function approveCommand(
       ctx.io.stdout.write(`${JSON.stringify(approved, null, 2)}\n`);
     } else {
       ctx.io.stdout.write(
-        `approved ${approved.action}@${approved.version} on ${targetText(approved.target)} for ${approved.requested_by} (as ${approved.approved_by}); they run the same command again with --confirmation-token ${isToken(ref) ? ref : 'and their token'}\n`,
+        `approved ${approved.action}@${approved.version} on ${targetOf(approved.target)} for ${approved.requested_by} (as ${approved.approved_by}); they run the same command again with --confirmation-token ${isToken(ref) ? ref : 'and their token'}\n`,
       );
     }
     return 0;
@@ -134,7 +134,7 @@ export function approvalsCommand(ctx: CommandContext, remote: AgentClient | unde
         items.map((item) => [
           item.id.slice(0, 12),
           `${item.action ?? '?'}@${item.version ?? '?'}`,
-          targetText(item.target),
+          targetOf(item.target),
           JSON.stringify(item.params ?? {}),
           item.requested_by,
           item.request_id ?? '',

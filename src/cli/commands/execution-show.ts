@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from '../../agent/agent.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import type { ExecutionRecord } from '../../agent/execute/executions.ts';
+import { targetText } from '../../agent/execute/target-text.ts';
+import type { ExecuteRequest } from '../../agent/execute/types.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
 import { type FollowedEvent, followRemote, printEvent, STREAMED } from './action-events.ts';
@@ -22,10 +24,9 @@ function durationOf(record: ExecutionRecord): string {
   return ` (${Date.parse(record.finished_at) - Date.parse(record.created_at)} ms)`;
 }
 
+// The target as audit entries show it (`env=prod,cluster=eu`).
 function targetOf(record: ExecutionRecord): string {
-  return Object.entries(record.target ?? { env: record.env })
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(',');
+  return targetText((record.target ?? { env: record.env }) as ExecuteRequest['target']);
 }
 
 // `CODE: message` of an execution's error.
