@@ -10,3 +10,11 @@ export function formatPath(path: readonly PathSegment[]): string {
   }
   return out;
 }
+
+/** The segments of a path as formatPath writes it: `agent.alerts[0].notify` is agent, alerts, 0, notify. */
+export function parsePath(path: string): PathSegment[] {
+  return path
+    .split(/\.|\[(\d+)\]/)
+    .filter((part) => part !== undefined && part !== '')
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}

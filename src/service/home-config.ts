@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DvmError } from '../errors/dvm-error.ts';
+import { parsePath } from '../model/path.ts';
 
 /** The settings file of a dvm home: `$DVM_HOME/config.yaml` (notify URLs, redaction patterns). */
 export function homeConfigPath(home: string): string {
@@ -56,14 +57,6 @@ async function parseHomeConfig(file: string): Promise<Record<string, unknown>> {
   return data as Record<string, unknown>;
 }
 
-// `agent.alerts[0].notify` as path segments: agent, alerts, 0, notify.
-function pathSegments(path: string): (string | number)[] {
-  return path
-    .split(/\.|\[(\d+)\]/)
-    .filter((part) => part !== undefined && part !== '')
-    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-}
-
 /**
  * An error about a setting of this home's config.yaml (its file and path, no line yet) with the line and column of
  * that path in the file added, so it points where an editor jumps; any other error as it is.
@@ -76,7 +69,7 @@ export async function withConfigLine(error: unknown, home: string): Promise<unkn
     const { parseYamlSource } = await import('../model/yaml-source.ts');
     const [document] = parseYamlSource(readFileSync(file, 'utf8'), file).documents;
     if (!document) return error;
-    const where = document.locate(pathSegments(path));
+    const where = document.locate(parsePath(path));
     return new DvmError(error.code, error.message, {
       ...error.location,
       ...where,
