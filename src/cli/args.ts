@@ -45,6 +45,7 @@ export const OPTIONS = {
   until: { type: 'string' },
   limit: { type: 'string' },
   'request-id': { type: 'string' },
+  retries: { type: 'string' },
   'confirmation-token': { type: 'string' },
   param: { type: 'string', multiple: true },
   server: { type: 'string' },
@@ -107,6 +108,7 @@ export type Flags = {
   until?: string;
   limit?: string;
   'request-id'?: string;
+  retries?: string;
   'confirmation-token'?: string;
   param?: string[];
   server?: string;

@@ -123,6 +123,8 @@ test('a read action runs, is audited, and a repeated request_id returns the firs
     target: { env: 'dev' },
   });
   assert.deepEqual(again.body, first.body, 'the same answer, the same execution');
+  assert.equal(first.headers.get('idempotent-replayed'), null, 'the first answer is no replay');
+  assert.equal(again.headers.get('idempotent-replayed'), 'true', 'the repeat says it is one');
 
   const conflict = await execute(tokens.viewer, {
     request_id: 'info-1',
@@ -420,6 +422,17 @@ test('metrics and the OpenAPI document need a token and describe the API', async
   assert.equal(doc.body.openapi, '3.1.0');
   const paths = Object.keys(doc.body.paths as object).sort();
   assert.deepEqual(paths, [...new Set(ROUTES.map((r) => r.url.replace(/:(\w+)/g, '{$1}')))].sort());
+  // The headers a client retries by: Retry-After on what may be sent again, Idempotent-Replayed on execute's answers.
+  const execute = (
+    doc.body.paths as Record<
+      string,
+      Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>
+    >
+  )['/v1/actions/execute'].post.responses;
+  assert.ok(execute['200'].headers?.['Idempotent-Replayed'], 'a replayed answer says so');
+  assert.ok(execute['503'].headers?.['Retry-After'], 'DVM_AGENT_STOPPING says when to come back');
+  assert.ok(execute['429'].headers?.['Retry-After'], 'DVM_TOO_MANY_RUNNING too');
+  assert.equal(execute['401'].headers, undefined, 'a missing token is not worth a retry');
 });
 
 test('dvm action run talks to the remote agent with DVM_SERVER and DVM_TOKEN, confirming with --yes', async () => {

@@ -37,6 +37,7 @@ test('agent.limits caps the follows running at once, per principal and in all: 4
   const second = await follow(alice, 'a2');
   assert.equal(second.status, 429, second.text);
   assert.equal(second.body.code, 'DVM_TOO_MANY_RUNNING');
+  assert.equal(second.headers.get('retry-after'), '2', 'a client may try again later');
   const { scope, limit, running } = second.body.details as Record<string, unknown>;
   assert.deepEqual({ scope, limit, running }, { scope: 'principal', limit: 1, running: 1 });
   const repeat = await follow(alice, 'a1');

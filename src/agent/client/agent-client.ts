@@ -1,6 +1,34 @@
-import { DvmError } from '../../errors/dvm-error.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { ExecuteResponse } from '../execute/types.ts';
+import {
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  type RetryPolicy,
+  retryableAnswer,
+  retryableCause,
+  retryDelay,
+} from './retry-policy.ts';
 import { parseEventStream, type ReceivedEvent } from './sse-client.ts';
+
+/** What the client tells before it sends a request again. */
+export interface RetryNotice {
+  method: string;
+  path: string;
+  /** Why: the status and code, or the connection failure. */
+  reason: string;
+  /** This retry's number (1-based) and how many the policy allows. */
+  attempt: number;
+  retries: number;
+  delayMs: number;
+}
+
+/** How a client retries: its policy, who hears of each retry, and how it waits (tests pass their own). */
+export interface AgentClientOptions {
+  retry?: RetryPolicy;
+  onRetry?: (notice: RetryNotice) => void;
+  sleep?: (ms: number) => Promise<unknown>;
+}
 
 // TLS verification failures a trusted CA would fix.
 const UNTRUSTED_CERTIFICATE = new Set([
@@ -15,8 +43,11 @@ const UNTRUSTED_CERTIFICATE = new Set([
 export class AgentClient {
   readonly #base: URL;
   readonly #token: string | undefined;
+  readonly #retry: RetryPolicy;
+  readonly #onRetry: (notice: RetryNotice) => void;
+  readonly #sleep: (ms: number) => Promise<unknown>;
 
-  constructor(server: string, token: string | undefined) {
+  constructor(server: string, token: string | undefined, options: AgentClientOptions = {}) {
     if (!URL.canParse(server) || !/^https?:$/.test(new URL(server).protocol)) {
       throw new DvmError('DVM_USAGE', `--server "${server}" is not an http(s) URL`, {
         fix: 'Pass e.g. --server http://127.0.0.1:8700 (or set DVM_SERVER).',
@@ -24,6 +55,9 @@ export class AgentClient {
     }
     this.#base = new URL(server);
     this.#token = token;
+    this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.#onRetry = options.onRetry ?? (() => {});
+    this.#sleep = options.sleep ?? sleep;
   }
 
   #headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -34,45 +68,103 @@ export class AgentClient {
     try {
       return await fetch(new URL(path, this.#base), init);
     } catch (error) {
-      // fetch says only "fetch failed"; the cause says why (refused, reset, a certificate not trusted).
-      const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
-      const code = cause?.code ?? '';
-      throw new DvmError(
-        'DVM_CONNECTOR_UNAVAILABLE',
-        `cannot reach the agent at ${this.#base.origin}: ${cause?.message ?? (error as Error).message}`,
-        {
-          fix: UNTRUSTED_CERTIFICATE.has(code)
-            ? "The agent's certificate is not trusted here: point NODE_EXTRA_CA_CERTS at the CA (or the self-signed certificate) that signed it, e.g. NODE_EXTRA_CA_CERTS=ca.pem dvm action run …"
-            : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-              ? 'The certificate does not name this host: use a --server host it was issued for (its subjectAltName).'
-              : 'Start it with `dvm serve`, or check --server / DVM_SERVER.',
-          ...(code ? { details: { cause: code } } : {}),
-        },
-      );
+      throw this.#unreachable(error);
     }
   }
 
-  /** Sends a request and returns status and JSON body, whatever the status. */
+  // A failed connection as DVM_CONNECTOR_UNAVAILABLE: fetch says only "fetch failed"; the cause says why (refused,
+  // reset, a certificate not trusted). An abort by the caller stays what it is.
+  #unreachable(error: unknown): unknown {
+    if ((error as Error)?.name === 'AbortError') return error;
+    const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+    const code = cause?.code ?? '';
+    return new DvmError(
+      'DVM_CONNECTOR_UNAVAILABLE',
+      `cannot reach the agent at ${this.#base.origin}: ${cause?.message ?? (error as Error).message}`,
+      {
+        fix: UNTRUSTED_CERTIFICATE.has(code)
+          ? "The agent's certificate is not trusted here: point NODE_EXTRA_CA_CERTS at the CA (or the self-signed certificate) that signed it, e.g. NODE_EXTRA_CA_CERTS=ca.pem dvm action run …"
+          : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+            ? 'The certificate does not name this host: use a --server host it was issued for (its subjectAltName).'
+            : 'Start it with `dvm serve`, or check --server / DVM_SERVER.',
+        ...(code ? { details: { cause: code } } : {}),
+      },
+    );
+  }
+
+  /**
+   * Sends a request and returns status and JSON body, whatever the status. A request that is safe to repeat (`retry`:
+   * every GET by default; an execute, by its request_id) is sent again, after a backoff or the server's Retry-After,
+   * when the connection failed or the answer says nothing ran (see retry-policy.ts).
+   */
   async request(
     method: 'GET' | 'POST',
     path: string,
     body?: unknown,
     signal?: AbortSignal,
+    { retry = method === 'GET' }: { retry?: boolean } = {},
   ): Promise<ExecuteResponse> {
+    const retries = retry ? this.#retry.retries : 0;
+    for (let attempt = 1; ; attempt++) {
+      let reason: string | undefined;
+      let retryAfterMs: number | undefined;
+      let outcome: (ExecuteResponse & { retryAfter: string | null }) | DvmError;
+      try {
+        outcome = await this.#send(method, path, body, signal);
+        reason = retryableAnswer(outcome.status, outcome.body);
+        retryAfterMs = parseRetryAfter(outcome.retryAfter);
+      } catch (error) {
+        if (!isDvmError(error) || error.code !== 'DVM_CONNECTOR_UNAVAILABLE' || signal?.aborted) throw error;
+        outcome = error;
+        const cause = typeof error.details.cause === 'string' ? error.details.cause : undefined;
+        if (retryableCause(cause)) reason = error.message;
+      }
+      const delayMs =
+        reason !== undefined && attempt <= retries
+          ? retryDelay(attempt, this.#retry, retryAfterMs)
+          : undefined;
+      if (delayMs === undefined) {
+        if (outcome instanceof DvmError) throw outcome;
+        const { retryAfter: _, ...response } = outcome;
+        return response;
+      }
+      this.#onRetry({ method, path, reason: reason as string, attempt, retries, delayMs });
+      await this.#sleep(delayMs);
+    }
+  }
+
+  // One attempt: the answer (status, JSON body, what its headers say), or DVM_CONNECTOR_UNAVAILABLE with the cause's
+  // code when the connection failed, also while the body was read.
+  async #send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<ExecuteResponse & { retryAfter: string | null }> {
     const response = await this.#fetch(path, {
       method,
       headers: this.#headers(body === undefined ? {} : { 'content-type': 'application/json' }),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw this.#unreachable(error);
+    }
     let parsed: Record<string, unknown>;
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
       parsed = { message: text };
     }
-    return { status: response.status, body: parsed };
+    return {
+      status: response.status,
+      body: parsed,
+      ...(response.headers.get('idempotent-replayed') === 'true' ? { replayed: true } : {}),
+      retryAfter: response.headers.get('retry-after'),
+    };
   }
 
   /**

@@ -149,12 +149,14 @@ test('a repeat of a long-running request_id gets the same 202 at once while it r
     const started = performance.now();
     const repeat = await agent.executor.execute(request, LOCAL_PRINCIPAL);
     assert.ok(performance.now() - started < 500, `answered after ${performance.now() - started} ms`);
-    assert.deepEqual(repeat, first);
+    assert.deepEqual(repeat, { ...first, replayed: true });
+    assert.equal(first.replayed, undefined);
     const conflict = await agent.executor.execute({ ...request, target: { env: 'stage' } }, LOCAL_PRINCIPAL);
     assert.equal(conflict.status, 409);
     await sleep(1700);
     const ended = await agent.executor.execute(request, LOCAL_PRINCIPAL);
     assert.equal(ended.status, 200);
+    assert.equal(ended.replayed, true);
     assert.equal(ended.body.execution_id, first.body.execution_id);
     assert.deepEqual(ended.body.result, { followed: true });
   } finally {

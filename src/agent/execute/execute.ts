@@ -519,14 +519,11 @@ export class ActionExecutor {
     principal: Principal,
     options: ExecuteOptions,
   ): Promise<ExecuteResponse> {
-    if (seen.state === 'done') return seen.response as ExecuteResponse;
+    if (seen.state === 'done') return { ...(seen.response as ExecuteResponse), replayed: true };
     if (seen.executionId && definition.longRunning?.(params) && !options.wait)
-      return accepted(definition, request, seen.executionId);
-    return (await this.#deps.idempotency.wait(
-      principal.id,
-      request.request_id,
-      options.signal,
-    )) as ExecuteResponse;
+      return { ...accepted(definition, request, seen.executionId), replayed: true };
+    const first = await this.#deps.idempotency.wait(principal.id, request.request_id, options.signal);
+    return { ...(first as ExecuteResponse), replayed: true };
   }
 
   // Runs the handler under its timeout and output cap, then records the outcome (execution, audit) durably.

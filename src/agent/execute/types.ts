@@ -21,6 +21,8 @@ export interface ExecuteRequest {
 export interface ExecuteResponse {
   status: number;
   body: Record<string, unknown>;
+  /** True when this is the answer of an earlier request with the same request_id (it did not run again). */
+  replayed?: boolean;
 }
 
 /** What a policy is asked for one request. */

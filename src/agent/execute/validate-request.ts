@@ -14,7 +14,8 @@ const FIELDS = [
   'dry_run',
   'timeout',
 ];
-const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** What a request_id may be: 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit. */
+export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 /** What an environment name (`target.env`) may be: lowercase letters, digits and inner dashes, at most 63. */
 export const ENV = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;

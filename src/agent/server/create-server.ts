@@ -17,6 +17,7 @@ import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { retryAfterSeconds } from './retry-after.ts';
 import { ROUTES, type RouteSpec, roleAtLeast } from './routes.ts';
 import { followOf, frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './sse.ts';
 import { secureContextOf } from './tls-reload.ts';
@@ -40,7 +41,14 @@ declare module 'fastify' {
   }
 }
 
+// Sets Retry-After on a refusal a client may send again (see retry-after.ts).
+function retryAfter(reply: FastifyReply, code: unknown): void {
+  const seconds = retryAfterSeconds(code);
+  if (seconds !== undefined) reply.header('retry-after', String(seconds));
+}
+
 function send(reply: FastifyReply, error: DvmError): FastifyReply {
+  retryAfter(reply, error.code);
   return reply.code(error.httpStatus).type('application/json').send(error.toJSON());
 }
 
@@ -271,6 +279,9 @@ export function createAgentServer(
           : 'unknown',
       outcome: String(response.status),
     });
+    // As Stripe's API does: a client can tell that this request_id's earlier answer came back and nothing ran again.
+    if (response.replayed) reply.header('idempotent-replayed', 'true');
+    if (response.status >= 400) retryAfter(reply, response.body.code);
     return reply.code(response.status).send(response.body);
   });
 

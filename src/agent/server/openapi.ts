@@ -1,5 +1,6 @@
 import { ERROR_CODES, type ErrorCode } from '../../errors/codes.ts';
 import { EXECUTE_REQUEST_SCHEMA } from '../execute/validate-request.ts';
+import { RETRY_AFTER_SECONDS, retryAfterSeconds } from './retry-after.ts';
 import { ROUTES, type RouteSpec } from './routes.ts';
 
 // What every route that needs a token may answer before it runs (health answers its report, 503, while stopping).
@@ -19,11 +20,31 @@ function errorResponses(route: RouteSpec): Record<string, unknown> {
       {
         description: list.map((code) => `${code}: ${ERROR_CODES[code].summary}`).join(' '),
         'x-dvm-error-codes': list,
+        ...(list.some((code) => retryAfterSeconds(code) !== undefined)
+          ? { headers: RETRY_AFTER_HEADER }
+          : {}),
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       },
     ]),
   );
 }
+
+// On the refusals that may be sent again unchanged (retry-after.ts).
+const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: `Seconds to wait before sending the same request again (on ${Object.keys(RETRY_AFTER_SECONDS).join(', ')}).`,
+    schema: { type: 'integer', minimum: 0 },
+  },
+};
+
+// On execute's answers: set when the answer is the one an earlier request with the same request_id got.
+const REPLAYED_HEADER = {
+  'Idempotent-Replayed': {
+    description:
+      'true when this is the answer of an earlier request with the same request_id: nothing ran again.',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
 
 const ERROR_SCHEMA = {
   type: 'object',
@@ -78,7 +99,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
               type: 'application/json',
               schema: { type: 'object' },
             };
-            return [status, { description, content: { [type]: { schema } } }];
+            const replayable = route.url === '/v1/actions/execute';
+            return [
+              status,
+              {
+                description,
+                ...(replayable ? { headers: REPLAYED_HEADER } : {}),
+                content: { [type]: { schema } },
+              },
+            ];
           }),
         ),
         ...errorResponses(route),

@@ -92,6 +92,7 @@ test('a request that reaches a stopping agent is 503 DVM_AGENT_STOPPING in the A
   assert.equal(JSON.parse(inFlight.body).status, 'succeeded');
   assert.equal(refused?.status, 503, JSON.stringify(responses));
   assert.match(refused.headers, /^connection: close$/im);
+  assert.match(refused.headers, /^retry-after: 1$/im, 'a client may send it again shortly');
   const error = JSON.parse(refused.body);
   assert.deepEqual(Object.keys(error).sort(), ['code', 'details', 'message', 'reason']);
   assert.equal(error.code, 'DVM_AGENT_STOPPING');

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { ActionDefinition } from '../../actions/action.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
+import { REQUEST_ID } from '../../agent/execute/validate-request.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
@@ -129,8 +130,15 @@ function requestOf(
   ctx: CommandContext,
   definition: Pick<ActionDefinition, 'name' | 'version' | 'inputSchema'>,
 ): ExecuteRequest {
+  const requestId = ctx.flags['request-id'];
+  if (requestId !== undefined && !REQUEST_ID.test(requestId)) {
+    throw new DvmError('DVM_USAGE', `--request-id "${requestId}" is not a valid request_id`, {
+      fix: 'Use 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit, e.g. --request-id deploy-42.',
+    });
+  }
   return {
-    request_id: `cli-${randomUUID()}`,
+    // A request id of one's own makes a command safe to run again: a repeat gets the first answer, not a second run.
+    request_id: requestId ?? `cli-${randomUUID()}`,
     action: definition.name,
     version: definition.version,
     params: paramsOf(ctx.flags.param ?? [], definition.inputSchema),
@@ -154,6 +162,11 @@ async function finish(
   if (response.status === 428) {
     const token = await confirm(ctx, response, request, risk);
     response = await send({ ...request, confirmation_token: token });
+  }
+  if (response.replayed) {
+    ctx.io.stderr.write(
+      `request_id ${request.request_id} was sent before: this is the first request's answer (nothing ran again)\n`,
+    );
   }
   if (response.status === 202 && follow) response = await follow(String(response.body.execution_id));
   if (response.status >= 400) throw errorFromBody(response.status, response.body);
@@ -245,7 +258,8 @@ export async function runRemote(ctx: CommandContext, remote: AgentClient, name: 
     ctx,
     request,
     entry.risk,
-    (req) => remote.request('POST', '/v1/actions/execute', req),
+    // Safe to send again after a lost answer or a refusal: the agent answers a repeated request_id, never runs it twice.
+    (req) => remote.request('POST', '/v1/actions/execute', req, undefined, { retry: true }),
     follow,
   );
 }

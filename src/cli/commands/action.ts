@@ -1,6 +1,6 @@
-import { AgentClient } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command } from '../command.ts';
+import { remoteAgent } from '../remote-agent.ts';
 import { approvalsCommand, approveCommand } from './action-approve.ts';
 import { describeAction, listActions } from './action-catalog.ts';
 import { runLocal, runRemote } from './action-run.ts';
@@ -9,7 +9,7 @@ const USAGE = `Usage:
   dvm action list [-o table|json]
   dvm action describe NAME [-o json]
   dvm action run NAME [--param KEY=VALUE …] [--env ENV] [--target KEY=VALUE …] [--dry-run] [--follow]
-                      [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [-o json]
+                      [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [--request-id ID] [-o json]
   dvm action approvals [-o json]
   dvm action approve dvmc_…|ID [--yes] [-o json]
 
@@ -24,7 +24,12 @@ confirms for scripts; the policy must still allow it). Under the two-person rule
 the challenge first: \`dvm action approvals\` lists what waits (ids, never tokens), and \`dvm action approve
 ID\` (or the requester's dvmc_… token) shows what it would run and asks (or POST /v1/confirmations/approve);
 then the requester runs the same action, params and target again with --confirmation-token set to its token.
---follow streams progress and log lines; \`dvm execution\` shows executions afterwards.`;
+--follow streams progress and log lines; \`dvm execution\` shows executions afterwards.
+
+Every request carries a request_id (--request-id ID, else a fresh one): the agent answers a repeated id with the
+first request's answer and never runs it twice, so a script may run the same command again after a failure. Against
+a remote agent, a lost connection or a "nothing ran" refusal (stopping, busy) is sent again with the same id, after
+a backoff or the agent's Retry-After: --retries N (default 3, 0 for none) bounds how often.`;
 
 /** `dvm action list|describe|run|approvals|approve`: the typed action catalog and its one execution path, local or remote. */
 export const command: Command = {
@@ -39,14 +44,15 @@ export const command: Command = {
     'yes',
     'confirmation-token',
     'timeout',
+    'request-id',
     'server',
+    'retries',
     'output',
   ],
   maxArgs: (args) => (['run', 'approve', 'describe'].includes(args[0]) ? 2 : 1),
   async run(ctx) {
     const [sub, name] = ctx.positionals;
-    const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
-    const remote = server ? new AgentClient(server, ctx.io.env.DVM_TOKEN) : undefined;
+    const remote = remoteAgent(ctx);
     if (!remote && ctx.io.env.DVM_TOKEN) {
       ctx.io.stderr.write(
         'warning: DVM_TOKEN is set but no server is (--server or DVM_SERVER): running in-process as the local admin; the token is not used\n',

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { AuditLog } from '../../agent/audit/audit-log.ts';
+import type { AgentClient } from '../../agent/client/agent-client.ts';
 import { targetText } from '../../agent/execute/target-text.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
 import { GroupCommitter } from '../../agent/store/group-commit.ts';
@@ -75,6 +76,7 @@ export const command: Command = {
     'after',
     'follow',
     'server',
+    'retries',
     'output',
     'filename',
   ],
@@ -97,8 +99,8 @@ export const command: Command = {
           },
         );
       }
-      const { AgentClient } = await import('../../agent/client/agent-client.ts');
-      return listAudit(ctx, remoteAuditSource(new AgentClient(server, ctx.io.env.DVM_TOKEN)), filtersOf(ctx));
+      const { remoteAgent } = await import('../remote-agent.ts');
+      return listAudit(ctx, remoteAuditSource(remoteAgent(ctx) as AgentClient), filtersOf(ctx));
     }
     const db = openAgentDb(agentDbPath(ctx.home));
     try {

@@ -26,6 +26,7 @@ export const EXECUTION_LIST_FLAGS = [
   'limit',
   'before',
   'server',
+  'retries',
   'output',
 ] as const satisfies readonly FlagName[];
 

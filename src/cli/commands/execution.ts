@@ -1,7 +1,7 @@
-import { AgentClient } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { FlagName } from '../args.ts';
 import type { Command } from '../command.ts';
+import { remoteAgent } from '../remote-agent.ts';
 import { cancelExecution } from './execution-cancel.ts';
 import { EXECUTION_LIST_FLAGS, EXECUTION_LIST_USAGE, listExecutions } from './execution-list.ts';
 import { executionLogs, showExecution } from './execution-show.ts';
@@ -24,8 +24,8 @@ logs    its events so far: log lines on stdout (stderr lines on stderr), progres
 cancel  stops a running execution: it ends failed with DVM_CANCELLED, recorded and audited. Only the agent
         that runs it can (--server for one dvm serve runs; Ctrl-C the dvm action run that runs one here).`;
 
-// The flags only `list` takes (filters); --server and -o go with every subcommand.
-const LIST_ONLY = EXECUTION_LIST_FLAGS.filter((flag) => flag !== 'server' && flag !== 'output');
+// The flags only `list` takes (filters); --server, --retries and -o go with every subcommand.
+const LIST_ONLY = EXECUTION_LIST_FLAGS.filter((flag) => !['server', 'retries', 'output'].includes(flag));
 
 /** `dvm execution list|get|logs|cancel`: the action executions of a remote agent or of the home's agent database. */
 export const command: Command = {
@@ -45,8 +45,7 @@ export const command: Command = {
         fix: 'Run `dvm execution --help` for the flags of each subcommand.',
       });
     }
-    const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
-    const remote = server ? new AgentClient(server, ctx.io.env.DVM_TOKEN) : undefined;
+    const remote = remoteAgent(ctx);
     if (sub === 'list') return listExecutions(ctx, remote);
     if (!id || !['get', 'logs', 'cancel'].includes(sub ?? '')) {
       throw new DvmError('DVM_USAGE', 'usage: dvm execution list | get|logs|cancel EXECUTION_ID', {

@@ -1,0 +1,39 @@
+import { AgentClient } from '../agent/client/agent-client.ts';
+import { DEFAULT_RETRY_POLICY, MAX_RETRIES } from '../agent/client/retry-policy.ts';
+import { DvmError } from '../errors/dvm-error.ts';
+import type { CommandContext } from './command.ts';
+
+// --retries N: a whole number from 0 (no retries) to MAX_RETRIES.
+function retriesOf(ctx: CommandContext): number {
+  const text = ctx.flags.retries;
+  if (text === undefined) return DEFAULT_RETRY_POLICY.retries;
+  if (!/^\d{1,2}$/.test(text) || Number(text) > MAX_RETRIES) {
+    throw new DvmError('DVM_USAGE', `--retries "${text}" is not a whole number from 0 to ${MAX_RETRIES}`, {
+      fix: `Pass e.g. --retries 5, or --retries 0 to report the first failure (default ${DEFAULT_RETRY_POLICY.retries}).`,
+    });
+  }
+  return Number(text);
+}
+
+/**
+ * The remote agent a command talks to (--server or DVM_SERVER, with DVM_TOKEN), or undefined to work in-process.
+ * Its client retries what is safe to send again (--retries, default 3) and says so on stderr each time.
+ */
+export function remoteAgent(ctx: CommandContext): AgentClient | undefined {
+  const retries = retriesOf(ctx);
+  const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
+  if (!server) {
+    if (ctx.flags.retries !== undefined)
+      ctx.io.stderr.write(
+        'warning: --retries applies to a remote agent (--server or DVM_SERVER); nothing here retries\n',
+      );
+    return undefined;
+  }
+  return new AgentClient(server, ctx.io.env.DVM_TOKEN, {
+    retry: { ...DEFAULT_RETRY_POLICY, retries },
+    onRetry: ({ method, path, reason, attempt, delayMs }) =>
+      ctx.io.stderr.write(
+        `${method} ${path.split('?')[0]}: ${reason}; sending it again in ${(delayMs / 1000).toFixed(1)} s (retry ${attempt} of ${retries})\n`,
+      ),
+  });
+}
