@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
 import { DVM_BIN, dvmAsync, tempHome } from '../helpers/dvm.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { freePort } from '../support/services.ts';
 
 // A webhook receiver standing in for an alerting system: it counts what notify.alert delivers, by message.
 const delivered = new Map<string, number>();
@@ -67,15 +68,6 @@ function lossyProxy(upstreamPort: number) {
       server.close();
     },
   };
-}
-
-// A port nothing listens on (yet): taken from the kernel, then given back.
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 const home = tempHome();
