@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -8,6 +8,7 @@ import { requireService } from '../../../../test/support/require-service.ts';
 import { testContext } from '../../testing.ts';
 import { parseHeap, parseThreadDump } from './parse.ts';
 import { jvmStatusAction } from './status.ts';
+import { mainClassOf } from './target.ts';
 import { jvmThreadDumpAction } from './thread-dump.ts';
 
 const FIXTURE = new URL('../../../../test/fixtures/jvm/DvmDeadlockFixture.java', import.meta.url).pathname;
@@ -125,4 +126,71 @@ test('heap parsing sums G1 and generational layouts', () => {
       metaspaceUsedBytes: 100 * 1024,
     },
   );
+});
+
+test('a program run from source (java App.java) is found by its class, not by the JDK launcher jcmd lists', async (t) => {
+  if (!(await needsJdk(t))) return;
+  const source = spawn('java', ['-Xmx32m', FIXTURE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('the source-launched JVM did not print ready')),
+        30_000,
+      );
+      source.stdout?.on('data', (d) => {
+        if (String(d).includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const byPid = await jvmStatusAction.handler({ pid: source.pid }, testContext());
+    assert.equal(byPid.summary.mainClass, 'DvmDeadlockFixture');
+    // Two JVMs run that class now: the compiled one of this file and this one.
+    await assert.rejects(
+      jvmStatusAction.handler({ mainClass: 'DvmDeadlockFixture' }, testContext()),
+      /DVM_AMBIGUOUS|2 JVMs run DvmDeadlockFixture/,
+    );
+  } finally {
+    source.kill('SIGKILL');
+  }
+});
+
+test('mainClassOf reads a jcmd -l line: the first word, or the file a source launcher runs', () => {
+  assert.equal(mainClassOf('com.example.App', undefined), 'com.example.App');
+  assert.equal(mainClassOf('/opt/app/app.jar', '--port=1'), '/opt/app/app.jar');
+  assert.equal(mainClassOf('jdk.compiler/com.sun.tools.javac.launcher.Main', '/x/Hello.java'), 'Hello');
+  assert.equal(
+    mainClassOf('jdk.compiler/com.sun.tools.javac.launcher.SourceLauncher', 'Hello.java'),
+    'Hello',
+  );
+  assert.equal(
+    mainClassOf('jdk.compiler/com.sun.tools.javac.launcher.Main', '--flag'),
+    'jdk.compiler/com.sun.tools.javac.launcher.Main',
+  );
+  assert.equal(mainClassOf('', undefined), '(unknown)');
+});
+
+test("jvm.status on a JVM never attached to leaves no thread dump in the service's stdout (its attaches do not race)", async (t) => {
+  if (!(await needsJdk(t))) return;
+  // Racing first attaches printed a stray full thread dump into the JVM's stdout about one time in four: six fresh JVMs.
+  for (let round = 0; round < 6; round++) {
+    const out = join(dir, `fresh-${round}.out`);
+    const fresh = spawn('sh', ['-c', `exec java -Xmx32m -cp "$0" DvmDeadlockFixture > "$1"`, dir, out], {
+      stdio: 'ignore',
+    });
+    try {
+      const deadline = performance.now() + 20_000;
+      while (!(existsSync(out) && readFileSync(out, 'utf8').includes('ready'))) {
+        assert.ok(performance.now() < deadline, 'the fresh JVM did not print ready');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const { summary } = await jvmStatusAction.handler({ pid: fresh.pid }, testContext());
+      assert.equal(summary.mainClass, 'DvmDeadlockFixture');
+      await new Promise((resolve) => setTimeout(resolve, 200)); // a dump would be printed by now
+      assert.doesNotMatch(readFileSync(out, 'utf8'), /Full thread dump/, `round ${round}`);
+    } finally {
+      fresh.kill('SIGKILL');
+    }
+  }
 });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionContext } from '../../action.ts';
 import { createMemoryLog } from '../../log-file.ts';
@@ -24,8 +24,35 @@ export function jcmdPath(env: Record<string, string | undefined>): string {
   return home && existsSync(join(home, 'bin', 'jcmd')) ? join(home, 'bin', 'jcmd') : 'jcmd';
 }
 
-/** Runs `jcmd ARGS…` and returns what it printed; DVM_CONNECTOR_UNAVAILABLE when jcmd is missing. */
+// The attach to a JVM in flight, by pid. The first attach starts the JVM's attach listener with a SIGQUIT; attaches
+// that race it send SIGQUITs of their own, and a JVM that gets one after its listener started prints a full thread
+// dump to its stdout (into the service's log; a stdout nobody reads then blocks the JVM's VM thread). So an attach
+// to a pid waits for the one in flight, and only then runs, alongside the others that waited.
+const attaching = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `jcmd ARGS…` and returns what it printed; DVM_CONNECTOR_UNAVAILABLE when jcmd is missing. Calls on one pid
+ * never race its first attach (see `attaching`).
+ */
 export async function jcmd(args: string[], context: ActionContext): Promise<string> {
+  const pid = /^\d+$/.test(args[0] ?? '') ? args[0] : undefined;
+  const inFlight = pid ? attaching.get(pid) : undefined;
+  if (inFlight) {
+    await inFlight.catch(() => {});
+    return runJcmd(args, context);
+  }
+  const run = runJcmd(args, context);
+  if (pid) {
+    attaching.set(pid, run);
+    void run.then(
+      () => attaching.delete(pid),
+      () => attaching.delete(pid),
+    );
+  }
+  return run;
+}
+
+async function runJcmd(args: string[], context: ActionContext): Promise<string> {
   const log = createMemoryLog({ maxBytes: 64 * 1024 * 1024 });
   try {
     await runProcess([jcmdPath(context.env), ...args], context, { log, label: `jcmd ${args.join(' ')}` });
@@ -63,6 +90,19 @@ export async function jcmd(args: string[], context: ActionContext): Promise<stri
   return log.text();
 }
 
+// The JDK's launcher of single-file programs (`java App.java`), by its class name in JDK 11–21 and 22+.
+const SOURCE_LAUNCHER = /(^|[./])com\.sun\.tools\.javac\.launcher\.(Main|SourceLauncher)$/;
+
+/**
+ * The main class of a `jcmd -l` line: its first word, except for a program run from source (`java App.java`),
+ * which jcmd lists as the source launcher followed by the file: that is the file's class, App.
+ */
+export function mainClassOf(first: string, argument: string | undefined): string {
+  if (SOURCE_LAUNCHER.test(first) && argument?.endsWith('.java'))
+    return basename(argument).slice(0, -'.java'.length);
+  return first || '(unknown)';
+}
+
 /** Resolves the target to one running JVM: its pid and main class. */
 export async function resolveJvm(
   target: JvmTarget,
@@ -76,9 +116,9 @@ export async function resolveJvm(
   }
   const running = (await jcmd(['-l'], context))
     .split('\n')
-    .map((line) => /^(\d+) (\S*)/.exec(line))
+    .map((line) => /^(\d+) (\S*)(?: (\S+))?/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null && !m[2].includes('sun.tools.jcmd.JCmd'))
-    .map((m) => ({ pid: Number(m[1]), mainClass: m[2] || '(unknown)' }));
+    .map((m) => ({ pid: Number(m[1]), mainClass: mainClassOf(m[2], m[3]) }));
   const matches =
     target.pid !== undefined
       ? running.filter((j) => j.pid === target.pid)
