@@ -2,11 +2,20 @@
 // under the repo: tokens for two operators, a viewer and an auditor, the two-person rule for prod, `dvm serve`; then,
 // through the real API: health and the catalog, a viewer's write refused, a container's logs, its restart in stage
 // (confirmed) and in prod (approved by a second operator), a deployment scaled in Kubernetes, and the audit of it
-// all, verified. Docker steps need a reachable daemon (DOCKER_HOST) and an image (DEMO_IMAGE, default busybox:1.36,
+// all, verified; with java, a JVM's status and a thread dump that finds its deadlock. Docker steps need a reachable daemon (DOCKER_HOST) and an image (DEMO_IMAGE, default busybox:1.36,
 // pulled if missing); the Kubernetes steps need a kubeconfig (KUBECONFIG) with a deployment (DEMO_K8S_DEPLOYMENT,
 // default web, in DEMO_K8S_NAMESPACE, default default). What is missing is skipped with a message saying so.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { dockerClient } from '../src/actions/builtin/docker/connection.ts';
@@ -29,7 +38,7 @@ interface Step {
 function dvm(
   who: string | undefined,
   args: string[],
-  options: { mayFail?: boolean; server?: string; secretStdout?: boolean } = {},
+  options: { mayFail?: boolean; server?: string; secretStdout?: boolean; quiet?: boolean } = {},
 ): Step {
   process.stdout.write(`\n$ ${who ? `[${who}] ` : ''}dvm ${args.join(' ')}\n`);
   const result = spawnSync(process.execPath, [bin, ...args], {
@@ -42,10 +51,9 @@ function dvm(
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // A token is the demo's to keep: shown by its id only.
-  process.stdout.write(
-    options.secretStdout ? `${result.stdout.slice(0, 13)}… (kept by the demo)\n` : result.stdout,
-  );
+  // A token is the demo's to keep: shown by its id only. A quiet step's stdout is the demo's to show.
+  if (options.secretStdout) process.stdout.write(`${result.stdout.slice(0, 13)}… (kept by the demo)\n`);
+  else if (!options.quiet) process.stdout.write(result.stdout);
   process.stdout.write(result.stderr);
   const step = { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
   if (step.status !== 0 && !options.mayFail)
@@ -134,6 +142,33 @@ async function startContainer(): Promise<(() => Promise<void>) | undefined> {
   };
 }
 
+// Starts the demo's JVM (examples/agent-demo/DemoService.java: two threads deadlocked) and answers its pid and a
+// stop function once it is ready; undefined, with the reason printed, without java. Its output goes to a file in
+// DVM_HOME: the demo spends its time in spawnSync and would not read a pipe, and a JVM with a full stdout stalls.
+async function startJvm(): Promise<{ pid: number; stop: () => void } | undefined> {
+  const outPath = join(home, 'demo-jvm.out');
+  const out = openSync(outPath, 'w');
+  const java = spawn('java', ['-Xmx64m', join(root, 'examples', 'agent-demo', 'DemoService.java')], {
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  let failed = false;
+  java.once('error', () => (failed = true));
+  java.once('exit', () => (failed = true));
+  const deadline = Date.now() + 30_000;
+  const printed = () => readFileSync(outPath, 'utf8');
+  while (!failed && !printed().includes('ready') && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  if (!printed().includes('ready') || java.pid === undefined) {
+    java.kill('SIGKILL');
+    say(
+      `no JVM could start (java on PATH? ${printed().trim().slice(0, 200) || 'no output'}): skipping the JVM steps.`,
+    );
+    return undefined;
+  }
+  return { pid: java.pid, stop: () => java.kill('SIGKILL') };
+}
+
 function kubeconfigPath(): string | undefined {
   const path = process.env.KUBECONFIG?.split(':')[0] || join(homedir(), '.kube', 'config');
   return existsSync(path) ? path : undefined;
@@ -144,6 +179,7 @@ let server = '';
 let exitCode = 0;
 let serve: ChildProcess | undefined;
 let removeContainer: (() => Promise<void>) | undefined;
+let stopJvm: (() => void) | undefined;
 
 rmSync(home, { recursive: true, force: true });
 mkdirSync(join(home, 'policies'), { recursive: true });
@@ -233,6 +269,18 @@ try {
     ]);
   }
 
+  const jvm = await startJvm();
+  if (jvm) {
+    stopJvm = jvm.stop;
+    say(
+      `JVM diagnostics (jcmd) of a running service (pid ${jvm.pid}): its status by main class, then a thread dump.`,
+    );
+    dvm('viewer', ['action', 'run', 'jvm.status', '--param', 'mainClass=DemoService']);
+    const dump = ['action', 'run', 'jvm.thread_dump', '--param', `pid=${jvm.pid}`, '-o', 'json'];
+    const { summary } = JSON.parse(dvm('viewer', dump, { quiet: true }).stdout).result;
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n(the raw dump is in the result's artifact)\n`);
+  }
+
   if (kubeconfigPath()) {
     say(
       `Kubernetes (${kubeconfigPath()}): events, then scale ${namespace}/${deployment} in stage (confirmed).`,
@@ -266,6 +314,7 @@ try {
   exitCode = (error as { status?: number }).status ?? 1;
 } finally {
   await removeContainer?.();
+  stopJvm?.();
   if (serve && serve.exitCode === null) {
     const exited = new Promise((resolve) => serve?.once('exit', resolve));
     serve.kill('SIGTERM');
