@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { errorFromBody } from '../../src/agent/client/agent-client.ts';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dvmPty, HAS_SCRIPT } from '../helpers/pty.ts';
 
 test('dvm token create prints the token once; list shows state; revoke refuses it', () => {
   const home = tempHome();
@@ -318,4 +319,23 @@ test('dvm action run --confirmation-token runs what a second principal approved 
   } finally {
     await serve.stop();
   }
+});
+
+test("on a terminal, dvm action run asks to type the environment's name, not yes, before a confirmed run", async (t) => {
+  if (!HAS_SCRIPT) return t.skip('util-linux `script` is not installed: no pseudo-terminal');
+  const home = tempHome();
+  const run = ['action', 'run', 'notify.alert', '--param', 'message=x', '--env', 'stage'];
+  const asked = (output: string) => output.includes("Type the environment's name (stage) to run it:");
+  const yes = await dvmPty(home, run, { keys: 'yes\r', typeWhen: asked });
+  assert.equal(yes.status, 1, yes.output);
+  assert.match(yes.output, /notify\.alert@1\.0\.0 is a write action on env=stage \(.*need confirmation\)/);
+  assert.match(yes.output, /DVM_CANCELLED: not confirmed \(the answer was not "stage"\); nothing ran/);
+  const named = await dvmPty(home, run, { keys: 'stage\r', typeWhen: asked });
+  // Past the confirmation, it runs: here it fails for want of a webhook, which is all this test needs.
+  assert.match(named.output, /DVM_NOTIFY_NOT_CONFIGURED/, named.output);
+  const entries = dvmOk(home, ['audit', '--action', 'notify.alert', '-o', 'json']).stdout;
+  assert.deepEqual(
+    (JSON.parse(entries).items as { decision: string }[]).map((e) => e.decision),
+    ['confirmation_required', 'confirmation_required', 'allowed', 'failed'],
+  );
 });

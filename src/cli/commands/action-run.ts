@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import type { ActionDefinition } from '../../actions/action.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
+import { targetText } from '../../agent/execute/target-text.ts';
 import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
 import { REQUEST_ID } from '../../agent/execute/validate-request.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
@@ -78,13 +79,18 @@ async function confirm(
       },
     );
   }
+  // The answer is the target's environment, not "yes": a confirmation names what it confirms, as GitHub asks for a
+  // repository's name before deleting it (seed 001: "required explicit target confirmation").
+  const env = request.target.env;
+  const said = (response.body.details as { reasons?: unknown } | undefined)?.reasons;
+  const reasons = Array.isArray(said) && said.length > 0 ? ` (${said.map(String).join('; ')})` : '';
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(
-      `${request.action} is a ${risk} action on ${JSON.stringify(request.target)}. Run it? Type "yes": `,
+      `${request.action}@${request.version ?? 'latest'} is a ${risk} action on ${targetText(request.target)}${reasons}.\nType the environment's name (${env}) to run it: `,
     );
-    if (answer.trim().toLowerCase() !== 'yes')
-      throw new DvmError('DVM_CANCELLED', 'not confirmed; nothing ran');
+    if (answer.trim() !== env)
+      throw new DvmError('DVM_CANCELLED', `not confirmed (the answer was not "${env}"); nothing ran`);
   } finally {
     rl.close();
   }

@@ -19,8 +19,8 @@ timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN i
 
 --param values are read by the action's input schema: numbers, booleans and JSON lists/objects where the
 schema says so, strings otherwise. --env is the target environment (default dev); policies decide on it:
-write and destructive actions in stage and prod need confirmation, which dvm asks for on a terminal (--yes
-confirms for scripts; the policy must still allow it). Under the two-person rule another principal approves
+write and destructive actions in stage and prod need confirmation, which dvm asks for on a terminal: type the
+environment's name to run it (--yes confirms for scripts; the policy must still allow it). Under the two-person rule another principal approves
 the challenge first: \`dvm action approvals\` lists what waits (ids, never tokens), and \`dvm action approve
 ID\` (or the requester's dvmc_… token) shows what it would run and asks (or POST /v1/confirmations/approve);
 then the requester runs the same action, params and target again with --confirmation-token set to its token.
