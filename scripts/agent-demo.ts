@@ -245,28 +245,13 @@ try {
     const id = waiting.items.find((item) => item.requested_by === 'alice')?.id;
     if (!id) throw new Error("alice's request is not among the approvals");
     dvm('bob', ['action', 'approve', id.slice(0, 12), '--yes']);
+    const approved = [...restart, '--env', 'prod', '--confirmation-token', challenge];
     say('Alice runs it again with her token: it runs once, approved by bob.');
-    dvm('alice', [
-      ...restart,
-      '--env',
-      'prod',
-      '--confirmation-token',
-      challenge,
-      '--request-id',
-      'demo-prod-restart',
-    ]);
+    dvm('alice', [...approved, '--request-id', 'demo-prod-restart']);
     say(
       'Sent again with the same --request-id (a script retrying): the first answer, nothing restarts twice.',
     );
-    dvm('alice', [
-      ...restart,
-      '--env',
-      'prod',
-      '--confirmation-token',
-      challenge,
-      '--request-id',
-      'demo-prod-restart',
-    ]);
+    dvm('alice', [...approved, '--request-id', 'demo-prod-restart']);
   }
 
   const jvm = await startJvm();
