@@ -9,7 +9,8 @@ const USAGE = `Usage:
   dvm action list [-o table|json]
   dvm action describe NAME [-o json]
   dvm action run NAME [--param KEY=VALUE …] [--env ENV] [--target KEY=VALUE …] [--dry-run] [--follow]
-                      [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [--request-id ID] [-o json]
+                      [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [--request-id ID] [--retries N]
+                      [-o json]
   dvm action approvals [-o json]
   dvm action approve dvmc_…|ID [--yes] [-o json]
 
