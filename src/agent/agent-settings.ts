@@ -1,7 +1,7 @@
 import { DvmError } from '../errors/dvm-error.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 import { type AlertRule, alertRulesSetting } from './audit/audit-alerts.ts';
-import { type FollowLimits, followLimitsSetting } from './execute/follow-limits.ts';
+import { type AgentLimits, limitsSetting } from './execute/follow-limits.ts';
 import { environmentsSetting } from './policy/environment-binding.ts';
 import { retentionSetting } from './store/retention.ts';
 
@@ -11,8 +11,8 @@ export interface AgentSettings {
   environments?: readonly string[];
   /** `agent.retention`: how long ended executions are kept (unset: for ever). */
   retention?: { ms: number; text: string };
-  /** `agent.limits`: how many follows run at once (unset: the defaults). */
-  limits?: FollowLimits;
+  /** `agent.limits`: how many follows run at once, and each principal's request rate (unset: the defaults). */
+  limits?: AgentLimits;
   /** `agent.alerts`: audit entries posted to a `notify:` webhook once committed (unset: none). */
   alerts?: AlertRule[];
 }
@@ -21,7 +21,7 @@ export interface AgentSettings {
 const SETTINGS = {
   environments: environmentsSetting,
   retention: retentionSetting,
-  limits: followLimitsSetting,
+  limits: limitsSetting,
   alerts: alertRulesSetting,
 } as const;
 

@@ -93,7 +93,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       redact: (value, schema) => redactor.redact(value, schema),
       notify,
       env,
-      ...(settings.limits ? { followLimits: settings.limits } : {}),
+      ...(settings.limits ? { followLimits: settings.limits.follows } : {}),
     });
     const { connectorChecks } = await import('../actions/connectors.ts');
     const checks: Record<string, HealthCheck> = {
@@ -116,6 +116,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       confirmations,
       executions,
       writer,
+      ...(settings.limits?.rate ? { requestRate: settings.limits.rate } : {}),
       health: cachedHealth(checks) as () => Promise<HealthReport>,
       async close() {
         await executor.stop();

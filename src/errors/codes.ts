@@ -134,6 +134,11 @@ export const ERROR_CODES = {
     http: 429,
     summary: 'The agent, or this principal, already runs as many follows as config.yaml agent.limits allows.',
   },
+  DVM_RATE_LIMITED: {
+    exit: 1,
+    http: 429,
+    summary: 'This principal sends more requests a second than config.yaml agent.limits allows.',
+  },
   DVM_EXECUTION_ENDED: {
     exit: 1,
     http: 409,

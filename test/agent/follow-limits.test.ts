@@ -74,6 +74,8 @@ test('agent.limits must be positive integers under known names; the agent does n
     ['agent:\n  limits: {follows: 0}\n', 'agent.limits.follows'],
     ['agent:\n  limits: {streams: 5}\n', 'agent.limits.streams'],
     ['agent:\n  limits: 10\n', 'agent.limits'],
+    ['agent:\n  limits: {requests_per_second: 0}\n', 'agent.limits.requests_per_second'],
+    ['agent:\n  limits: {request_burst: 10}\n', 'agent.limits.request_burst'],
   ]) {
     const home = tempHome();
     writeFileSync(join(home, 'config.yaml'), yaml);

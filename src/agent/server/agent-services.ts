@@ -7,6 +7,7 @@ import type { ActionExecutor } from '../execute/execute.ts';
 import type { Executions } from '../execute/executions.ts';
 import type { AuditSink } from '../execute/types.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
+import type { RequestRate } from './rate-limit.ts';
 
 export type { ConnectorHealth };
 
@@ -33,6 +34,8 @@ export interface AgentServices {
   audit: AuditReader;
   /** The agent database's group committer (its commits are measured). */
   writer?: GroupCommitter;
+  /** Each principal's request rate (`agent.limits.requests_per_second`); unlimited when absent. */
+  requestRate?: RequestRate;
   /** The audit alerts of `agent.alerts` (their outcomes are counted). */
   alerts?: Pick<AuditAlerts, 'onOutcome'>;
   health(): Promise<HealthReport>;

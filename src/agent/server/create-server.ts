@@ -17,6 +17,7 @@ import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { RateLimiter, type RequestRate } from './rate-limit.ts';
 import { retryAfterSeconds } from './retry-after.ts';
 import { ROUTES, type RouteSpec, roleAtLeast } from './routes.ts';
 import { followOf, frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './sse.ts';
@@ -41,10 +42,10 @@ declare module 'fastify' {
   }
 }
 
-// Sets Retry-After on a refusal a client may send again (see retry-after.ts).
+// Sets Retry-After on a refusal a client may send again (see retry-after.ts), unless the refusal set its own.
 function retryAfter(reply: FastifyReply, code: unknown): void {
   const seconds = retryAfterSeconds(code);
-  if (seconds !== undefined) reply.header('retry-after', String(seconds));
+  if (seconds !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', String(seconds));
 }
 
 function send(reply: FastifyReply, error: DvmError): FastifyReply {
@@ -112,6 +113,7 @@ export function createAgentServer(
     metrics.auditAlerts.inc({ rule: o.rule, outcome: o.outcome }),
   );
   const denials = new DenialAudit(services.audit, options.denialAudit);
+  const limiter = services.requestRate ? new RateLimiter(services.requestRate) : undefined;
   // No automatic HEAD routes: the API answers exactly the methods of ROUTES.
   const app = Fastify({
     ...(options.tls ? { https: secureContextOf(options.tls) } : {}),
@@ -200,6 +202,31 @@ export function createAgentServer(
         error: { code: error.code, message: error.message },
         source: request.ip,
       });
+      return send(reply, error);
+    }
+    // Each principal's request rate (agent.limits.requests_per_second), once it is known who sends.
+    const waitMs = limiter?.take(request.principal.id) ?? 0;
+    if (waitMs > 0) {
+      const { perSecond, burst } = services.requestRate as RequestRate;
+      const error = new DvmError(
+        'DVM_RATE_LIMITED',
+        `${request.principal.name} sends more than ${perSecond} requests a second (burst ${burst})`,
+        {
+          fix: 'Send it again after Retry-After (dvm does so itself), slow the client down, or raise agent.limits.requests_per_second in config.yaml.',
+          details: { requests_per_second: perSecond, burst, retry_after_ms: waitMs },
+        },
+      );
+      const { name, via, id } = request.principal;
+      await denials.record({
+        kind: 'rate',
+        actor: name,
+        via,
+        principal: id,
+        reasons: [`${where()}: over ${perSecond} requests a second (burst ${burst})`],
+        error: { code: error.code, message: error.message },
+        source: request.ip,
+      });
+      reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
       return send(reply, error);
     }
   });

@@ -4,7 +4,12 @@ import { RETRY_AFTER_SECONDS, retryAfterSeconds } from './retry-after.ts';
 import { ROUTES, type RouteSpec } from './routes.ts';
 
 // What every route that needs a token may answer before it runs (health answers its report, 503, while stopping).
-const AUTH_ERRORS: readonly ErrorCode[] = ['DVM_UNAUTHENTICATED', 'DVM_FORBIDDEN', 'DVM_AGENT_STOPPING'];
+const AUTH_ERRORS: readonly ErrorCode[] = [
+  'DVM_UNAUTHENTICATED',
+  'DVM_FORBIDDEN',
+  'DVM_RATE_LIMITED',
+  'DVM_AGENT_STOPPING',
+];
 
 // The error responses of a route, one per HTTP status of its codes (as the taxonomy maps them), each naming its codes.
 function errorResponses(route: RouteSpec): Record<string, unknown> {

@@ -8,6 +8,8 @@ export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   DVM_AGENT_STOPPING: 1,
   DVM_STORE_UNAVAILABLE: 1,
   DVM_TOO_MANY_RUNNING: 2,
+  // The least: the rate limiter sets the time until the principal's next token.
+  DVM_RATE_LIMITED: 1,
 };
 
 /** The Retry-After seconds of an error code, or undefined when a retry would not help. */
