@@ -180,7 +180,10 @@ test('GET /v1/audit reads its query strictly: unknown, repeated or loosely writt
     );
   }
   const unknown = await get('decision[]=allowed');
-  assert.match(JSON.stringify(unknown.body), /actor, action, decision, env, target, requestId, since, until/);
+  assert.match(
+    JSON.stringify(unknown.body),
+    /actor, action, decision, env, target, request_id, requestId, since, until/,
+  );
 
   await execute(tokens.viewer, { request_id: 'audit-q', action: 'system.info', target: { env: 'stage' } });
   const byRequest = await get('requestId=audit-q&target=env%3Dstage&since=1h&limit=10');
@@ -192,6 +195,9 @@ test('GET /v1/audit reads its query strictly: unknown, repeated or loosely writt
       ['audit-q', 'executed'],
     ],
   );
+  // request_id, as the execute request spells it, filters the same.
+  const snake = await get('request_id=audit-q&target=env%3Dstage&since=1h&limit=10');
+  assert.deepEqual(snake.body.items, byRequest.body.items);
   const later = await get(
     `requestId=audit-q&since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
   );

@@ -4,17 +4,23 @@ import { auditFiltersOf, checkAuditFilters } from './audit-query.ts';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 
-test('auditFiltersOf refuses unknown and repeated parameters, listing every one', () => {
+test('auditFiltersOf refuses unknown and repeated parameters, listing every one; request_id is requestId', () => {
   assert.deepEqual(auditFiltersOf({ actor: 'op1', requestId: 'r1', target: 'env=prod' }), {
     actor: 'op1',
     requestId: 'r1',
     target: 'env=prod',
   });
+  // request_id, as the execute request spells it, is the same filter.
+  assert.deepEqual(auditFiltersOf({ request_id: 'r1' }), { requestId: 'r1' });
+  assert.throws(
+    () => auditFiltersOf({ request_id: 'r1', requestId: 'r1' }),
+    /the same filter: give one of them/,
+  );
   const cases: [Record<string, unknown>, string[], RegExp][] = [
     [{ actor: ['op1', 'admin1'] }, ['actor'], /more than once/],
     [{ 'decision[]': 'allowed' }, ['decision[]'], /unknown parameter "decision\[\]"/],
     [{ actr: 'op1' }, ['actr'], /did you mean "actor"/i],
-    [{ request_id: 'r1', env: ['a', 'b'] }, ['request_id', 'env'], /./],
+    [{ request_id: 'r1', requestId: 'r1', env: ['a', 'b'] }, ['env', 'requestId'], /more than once/],
   ];
   for (const [query, paths, message] of cases) {
     assert.throws(
@@ -27,7 +33,10 @@ test('auditFiltersOf refuses unknown and repeated parameters, listing every one'
         );
         assert.match(error.causes[0].message, message);
         if (error.causes[0].message.startsWith('unknown'))
-          assert.match(error.causes[0].fix ?? '', /actor, action, decision, env, target, requestId, since/);
+          assert.match(
+            error.causes[0].fix ?? '',
+            /actor, action, decision, env, target, request_id, requestId, since/,
+          );
         return true;
       },
       JSON.stringify(query),

@@ -15,7 +15,8 @@ export const AUDIT_QUERY_PARAMS = {
   env: 'target environment (exact)',
   target:
     'the target as entries show it: its key=value pairs joined by commas, in request order (exact), like env=prod,cluster=eu; a , = or % inside a key or value is written %2C %3D %25',
-  requestId: 'request_id of the execute request (exact)',
+  request_id: 'request_id of the execute request (exact)',
+  requestId: 'the same as request_id (the spelling of audit entries); give one of them',
   since:
     'entries at or after this time: RFC 3339 (2026-01-02T15:04:05Z) or a duration back from now (30m, 1h, 7d)',
   until: 'entries at or before this time: RFC 3339 or a duration back from now, as for since',
@@ -72,8 +73,16 @@ function invalid(causes: ErrorCause[]): DvmError {
  */
 export function auditFiltersOf(query: Record<string, unknown>): AuditFilters {
   const causes = unknownOrRepeatedParams(query, KNOWN);
+  if (query.request_id !== undefined && query.requestId !== undefined)
+    causes.push({
+      code: 'DVM_QUERY_INVALID',
+      path: 'requestId',
+      message: 'request_id and requestId are the same filter: give one of them',
+      fix: 'Leave out requestId.',
+    });
   if (causes.length > 0) throw invalid(causes);
-  return query as AuditFilters;
+  const { request_id: requestId, ...rest } = query;
+  return (requestId === undefined ? rest : { ...rest, requestId }) as AuditFilters;
 }
 
 /** Checks every filter's value (decision, RFC 3339 times or durations, decimal integers); DVM_QUERY_INVALID lists all. */
