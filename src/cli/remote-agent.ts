@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { AgentClient } from '../agent/client/agent-client.ts';
 import { DEFAULT_RETRY_POLICY, MAX_RETRIES } from '../agent/client/retry-policy.ts';
 import { DvmError } from '../errors/dvm-error.ts';
@@ -16,7 +17,39 @@ function retriesOf(ctx: CommandContext): number {
 }
 
 /**
- * The remote agent a command talks to (--server or DVM_SERVER, with DVM_TOKEN), or undefined to work in-process.
+ * The bearer token for a remote agent: DVM_TOKEN, or the first line of the file DVM_TOKEN_FILE names (a mounted
+ * secret, kept out of the environment and the process list, as Vault's token sinks are). Both set is DVM_USAGE.
+ */
+export function remoteToken(env: Record<string, string | undefined>): string | undefined {
+  const file = env.DVM_TOKEN_FILE;
+  if (!file) return env.DVM_TOKEN || undefined;
+  if (env.DVM_TOKEN) {
+    throw new DvmError('DVM_USAGE', 'DVM_TOKEN and DVM_TOKEN_FILE are both set', {
+      fix: 'Unset one of them: DVM_TOKEN_FILE names a file that holds the token.',
+    });
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new DvmError(
+      'DVM_USAGE',
+      `DVM_TOKEN_FILE ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { fix: 'Point DVM_TOKEN_FILE at a readable file holding the token that `dvm token create` printed.' },
+    );
+  }
+  const token = text.split(/\r?\n/)[0].trim();
+  if (!token) {
+    throw new DvmError('DVM_USAGE', `DVM_TOKEN_FILE ${file} holds no token on its first line`, {
+      fix: 'Write the token that `dvm token create` printed into it.',
+    });
+  }
+  return token;
+}
+
+/**
+ * The remote agent a command talks to (--server or DVM_SERVER, with DVM_TOKEN or DVM_TOKEN_FILE), or undefined to
+ * work in-process.
  * Its client retries what is safe to send again (--retries, default 3) and says so on stderr each time.
  */
 export function remoteAgent(ctx: CommandContext): AgentClient | undefined {
@@ -29,7 +62,7 @@ export function remoteAgent(ctx: CommandContext): AgentClient | undefined {
       );
     return undefined;
   }
-  return new AgentClient(server, ctx.io.env.DVM_TOKEN, {
+  return new AgentClient(server, remoteToken(ctx.io.env), {
     retry: { ...DEFAULT_RETRY_POLICY, retries },
     onRetry: ({ method, path, reason, attempt, delayMs }) =>
       ctx.io.stderr.write(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { ROUTES } from '../../src/agent/server/routes.ts';
 import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
-import { dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dvmAsync, dvmOk, tempDir, tempHome } from '../helpers/dvm.ts';
 
 // A webhook receiver standing in for an alerting system: it counts what notify.alert delivers.
 const received: { body: unknown }[] = [];
@@ -472,6 +472,36 @@ test('dvm action run talks to the remote agent with DVM_SERVER and DVM_TOKEN, co
   });
   assert.equal(viewer.status, 1);
   assert.match(viewer.stderr, /DVM_FORBIDDEN/);
+});
+
+test('DVM_TOKEN_FILE names a file that holds the token (a mounted secret); with DVM_TOKEN too, or unreadable, it is a usage error', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'token');
+  writeFileSync(file, `${tokens.admin}\n`, { mode: 0o600 });
+  // The audit is for admins only: read, it proves the file's admin token was sent.
+  const fromFile = await dvmAsync(home, ['audit', '--limit', '1', '-o', 'json'], {
+    env: { DVM_SERVER: serve.url, DVM_TOKEN_FILE: file },
+  });
+  assert.equal(fromFile.status, 0, fromFile.stderr);
+  assert.ok(Array.isArray(JSON.parse(fromFile.stdout).items));
+  // The same with a viewer's token in the file is refused: the file is what was read.
+  writeFileSync(file, `${tokens.viewer}\n`);
+  const asViewer = await dvmAsync(home, ['audit', '--limit', '1'], {
+    env: { DVM_SERVER: serve.url, DVM_TOKEN_FILE: file },
+  });
+  assert.equal(asViewer.status, 1);
+  assert.match(asViewer.stderr, /DVM_FORBIDDEN/);
+  for (const [env, message] of [
+    [
+      { DVM_TOKEN_FILE: file, DVM_TOKEN: tokens.viewer },
+      /DVM_USAGE: DVM_TOKEN and DVM_TOKEN_FILE are both set/,
+    ],
+    [{ DVM_TOKEN_FILE: join(dir, 'missing') }, /DVM_USAGE: DVM_TOKEN_FILE \S+missing cannot be read: ENOENT/],
+  ] as const) {
+    const run = await dvmAsync(home, ['action', 'list'], { env: { DVM_SERVER: serve.url, ...env } });
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, message);
+  }
 });
 
 test('without a server, dvm action run runs in-process as the local admin through the same path', async () => {

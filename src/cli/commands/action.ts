@@ -15,8 +15,9 @@ const USAGE = `Usage:
   dvm action approve dvmc_…|ID [--yes] [-o json]
 
 Runs a typed action through the one enforcement path: input validation, policy, confirmation, idempotency,
-timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN it asks a remote agent
-(dvm serve); without them it runs in-process as the local admin principal, through the same execute().
+timeout and output cap, audit. With --server URL (or DVM_SERVER) and DVM_TOKEN (or DVM_TOKEN_FILE, a file
+holding it) it asks a remote agent (dvm serve); without them it runs in-process as the local admin principal,
+through the same execute().
 
 --param values are read by the action's input schema: numbers, booleans and JSON lists/objects where the
 schema says so, strings otherwise. --env is the target environment (default dev); policies decide on it:
@@ -54,9 +55,10 @@ export const command: Command = {
   async run(ctx) {
     const [sub, name] = ctx.positionals;
     const remote = remoteAgent(ctx);
-    if (!remote && ctx.io.env.DVM_TOKEN) {
+    const tokenVariable = ['DVM_TOKEN', 'DVM_TOKEN_FILE'].find((name) => ctx.io.env[name]);
+    if (!remote && tokenVariable) {
       ctx.io.stderr.write(
-        'warning: DVM_TOKEN is set but no server is (--server or DVM_SERVER): running in-process as the local admin; the token is not used\n',
+        `warning: ${tokenVariable} is set but no server is (--server or DVM_SERVER): running in-process as the local admin; the token is not used\n`,
       );
     }
     if (sub === 'list') return listActions(ctx, remote);
