@@ -149,6 +149,28 @@ export function createAgentServer(
     for (const end of streams) end();
   });
 
+  // Audits the refusal of an authenticated principal (one denial entry; counted past the denial audit's limit),
+  // then answers it.
+  const refuse = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    kind: string,
+    error: DvmError,
+    reason: string,
+  ) => {
+    const { name, via, id } = request.principal as Principal;
+    await denials.record({
+      kind,
+      actor: name,
+      via,
+      principal: id,
+      reasons: [reason],
+      error: { code: error.code, message: error.message },
+      source: request.ip,
+    });
+    return send(reply, error);
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
     const spec = request.routeOptions.config?.spec;
@@ -192,17 +214,13 @@ export function createAgentServer(
         fix: `Use a token with role ${spec.role} or higher (dvm token create --role ${spec.role}).`,
         details: { role: request.principal.role, needs: spec.role },
       });
-      const { name, via, id } = request.principal;
-      await denials.record({
-        kind: 'role',
-        actor: name,
-        via,
-        principal: id,
-        reasons: [`${where()} needs the ${spec.role} role, not ${request.principal.role}`],
-        error: { code: error.code, message: error.message },
-        source: request.ip,
-      });
-      return send(reply, error);
+      return refuse(
+        request,
+        reply,
+        'role',
+        error,
+        `${where()} needs the ${spec.role} role, not ${request.principal.role}`,
+      );
     }
     // Each principal's request rate (agent.limits.requests_per_second), once it is known who sends.
     const waitMs = limiter?.take(request.principal.id) ?? 0;
@@ -216,18 +234,14 @@ export function createAgentServer(
           details: { requests_per_second: perSecond, burst, retry_after_ms: waitMs },
         },
       );
-      const { name, via, id } = request.principal;
-      await denials.record({
-        kind: 'rate',
-        actor: name,
-        via,
-        principal: id,
-        reasons: [`${where()}: over ${perSecond} requests a second (burst ${burst})`],
-        error: { code: error.code, message: error.message },
-        source: request.ip,
-      });
       reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
-      return send(reply, error);
+      return refuse(
+        request,
+        reply,
+        'rate',
+        error,
+        `${where()}: over ${perSecond} requests a second (burst ${burst})`,
+      );
     }
   });
 
