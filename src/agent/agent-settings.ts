@@ -1,7 +1,7 @@
 import { DvmError } from '../errors/dvm-error.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 import { type AlertRule, alertRulesSetting } from './audit/audit-alerts.ts';
-import { type AgentLimits, limitsSetting } from './execute/follow-limits.ts';
+import { type AgentLimits, limitsSetting } from './limits-setting.ts';
 import { environmentsSetting } from './policy/environment-binding.ts';
 import { retentionSetting } from './store/retention.ts';
 

@@ -1,0 +1,51 @@
+import { DvmError } from '../errors/dvm-error.ts';
+import { DEFAULT_FOLLOW_LIMITS, type FollowLimits } from './execute/follow-limits.ts';
+import type { RequestRate } from './server/rate-limit.ts';
+
+/** config.yaml `agent.limits`, read: the follows' limits and, when set, each principal's request rate. */
+export interface AgentLimits {
+  follows: FollowLimits;
+  rate?: RequestRate;
+}
+
+/**
+ * config.yaml `agent.limits` (its value, read by agentSettings): `{follows, follows_per_principal,
+ * requests_per_second, request_burst}`, each a positive integer; the follows' defaults for those left out, no request
+ * rate without `requests_per_second` (a burst defaults to the rate). DVM_SCHEMA_INVALID (file, path) for anything
+ * else.
+ */
+export function limitsSetting(value: unknown, file: string): AgentLimits {
+  const known = 'follows, follows_per_principal, requests_per_second, request_burst';
+  const invalid = (path: string, message: string) =>
+    new DvmError('DVM_SCHEMA_INVALID', `${path} ${message}`, {
+      file,
+      path,
+      fix: 'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20, requests_per_second: 50, request_burst: 100}',
+    });
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid('agent.limits', `must be a mapping (${known})`);
+  const given: Record<string, number> = {};
+  for (const [key, limit] of Object.entries(value)) {
+    if (!known.split(', ').includes(key))
+      throw invalid(`agent.limits.${key}`, `is not a limit (known: ${known})`);
+    if (!Number.isSafeInteger(limit) || (limit as number) < 1)
+      throw invalid(`agent.limits.${key}`, `must be a positive integer, not ${JSON.stringify(limit)}`);
+    given[key] = limit as number;
+  }
+  if (given.request_burst !== undefined && given.requests_per_second === undefined)
+    throw invalid('agent.limits.request_burst', 'needs requests_per_second (the rate the burst is above)');
+  return {
+    follows: {
+      total: given.follows ?? DEFAULT_FOLLOW_LIMITS.total,
+      perPrincipal: given.follows_per_principal ?? DEFAULT_FOLLOW_LIMITS.perPrincipal,
+    },
+    ...(given.requests_per_second !== undefined
+      ? {
+          rate: {
+            perSecond: given.requests_per_second,
+            burst: given.request_burst ?? given.requests_per_second,
+          },
+        }
+      : {}),
+  };
+}
