@@ -1,6 +1,7 @@
 import { DvmError } from '../errors/dvm-error.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 import { type AlertRule, alertRulesSetting } from './audit/audit-alerts.ts';
+import { DEFAULT_FOLLOW_LIMITS } from './execute/follow-limits.ts';
 import { type AgentLimits, limitsSetting } from './limits-setting.ts';
 import { environmentsSetting } from './policy/environment-binding.ts';
 import { retentionSetting } from './store/retention.ts';
@@ -60,6 +61,19 @@ export function agentSettings(config: Record<string, unknown>, file: string): Ag
     ...(limits ? { limits } : {}),
     ...(alerts?.length ? { alerts } : {}),
   };
+}
+
+/** One line that says what the settings are, defaults included (dvm serve logs it at start). */
+export function describeAgentSettings(settings: AgentSettings): string {
+  const follows = settings.limits?.follows ?? DEFAULT_FOLLOW_LIMITS;
+  const rate = settings.limits?.rate;
+  return [
+    `follows ${follows.total} at once (${follows.perPrincipal} per principal)`,
+    rate ? `requests ${rate.perSecond}/s per principal (burst ${rate.burst})` : 'requests not rate-limited',
+    settings.retention ? `executions kept ${settings.retention.text}` : 'executions kept for ever',
+    `environments ${settings.environments?.join(', ') ?? 'any'}`,
+    `${settings.alerts?.length ?? 0} audit alert rule(s)`,
+  ].join('; ');
 }
 
 /** Reads the `agent:` settings of a dvm home's config.yaml (see agentSettings). */

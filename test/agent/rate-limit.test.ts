@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { dvmAsync, tempHome } from '../helpers/dvm.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 test('agent.limits.requests_per_second: a principal over its rate gets 429 DVM_RATE_LIMITED with Retry-After (audited); others, health and the CLI, which waits, go on', async () => {
   const home = tempHome();
@@ -14,6 +15,12 @@ test('agent.limits.requests_per_second: a principal over its rate gets 429 DVM_R
   const auditor = createToken(home, 'auditor', 'admin');
   const serve = await startServe(home);
   try {
+    // serve says which limits hold.
+    await waitFor('the agent settings line', () => /agent settings: /.test(serve.output()));
+    assert.match(
+      serve.output(),
+      /agent settings: follows 100 at once \(20 per principal\); requests 2\/s per principal \(burst 3\); executions kept for ever; environments any; 0 audit alert rule\(s\)/,
+    );
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await api(serve.url, 'GET', '/v1/actions', { token: alice }));
     assert.deepEqual(

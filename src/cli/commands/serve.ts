@@ -243,6 +243,8 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
         const { startAgentApi } = await import('../../agent/serve-api.ts');
         api = await startAgentApi(ctx.home, listen, ctx.io.env as Record<string, string>, log, tls);
         log(`agent API listening on ${api.address}`);
+        const { describeAgentSettings } = await import('../../agent/agent-settings.ts');
+        log(`agent settings: ${describeAgentSettings(api.agent.settings)}`);
         if (!tls && !isLoopback(listen.host))
           log(
             `warning: the agent API on ${api.address} is plain HTTP (--insecure-http): bearer tokens travel in clear text unless a TLS proxy is in front`,
