@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { AgentClient } from '../agent/client/agent-client.ts';
 import { DEFAULT_RETRY_POLICY, MAX_RETRIES } from '../agent/client/retry-policy.ts';
 import { DvmError } from '../errors/dvm-error.ts';
 import type { CommandContext } from './command.ts';
+
+// What a bearer token can be: printable ASCII without spaces (dvm's own are dvm_<id>_<secret>).
+const TOKEN_TEXT = /^[\x21-\x7e]{1,1024}$/;
 
 // --retries N: a whole number from 0 (no retries) to MAX_RETRIES.
 function retriesOf(ctx: CommandContext): number {
@@ -22,7 +25,14 @@ function retriesOf(ctx: CommandContext): number {
  */
 export function remoteToken(env: Record<string, string | undefined>): string | undefined {
   const file = env.DVM_TOKEN_FILE;
-  if (!file) return env.DVM_TOKEN || undefined;
+  if (!file) {
+    if (env.DVM_TOKEN && !TOKEN_TEXT.test(env.DVM_TOKEN)) {
+      throw new DvmError('DVM_USAGE', 'DVM_TOKEN is not a token: it holds spaces or control characters', {
+        fix: 'Set it to the token that `dvm token create` printed, nothing around it.',
+      });
+    }
+    return env.DVM_TOKEN || undefined;
+  }
   if (env.DVM_TOKEN) {
     throw new DvmError('DVM_USAGE', 'DVM_TOKEN and DVM_TOKEN_FILE are both set', {
       fix: 'Unset one of them: DVM_TOKEN_FILE names a file that holds the token.',
@@ -30,7 +40,14 @@ export function remoteToken(env: Record<string, string | undefined>): string | u
   }
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // The first 4 KiB are plenty for a token line (and /dev/zero or a log file by mistake cannot fill memory).
+    const fd = openSync(file, 'r');
+    try {
+      const buffer = Buffer.alloc(4096);
+      text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, null)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     throw new DvmError(
       'DVM_USAGE',
@@ -39,9 +56,9 @@ export function remoteToken(env: Record<string, string | undefined>): string | u
     );
   }
   const token = text.split(/\r?\n/)[0].trim();
-  if (!token) {
+  if (!TOKEN_TEXT.test(token)) {
     throw new DvmError('DVM_USAGE', `DVM_TOKEN_FILE ${file} holds no token on its first line`, {
-      fix: 'Write the token that `dvm token create` printed into it.',
+      fix: 'Write the token that `dvm token create` printed into it, alone on the first line.',
     });
   }
   return token;

@@ -497,6 +497,11 @@ test('DVM_TOKEN_FILE names a file that holds the token (a mounted secret); with 
       /DVM_USAGE: DVM_TOKEN and DVM_TOKEN_FILE are both set/,
     ],
     [{ DVM_TOKEN_FILE: join(dir, 'missing') }, /DVM_USAGE: DVM_TOKEN_FILE \S+missing cannot be read: ENOENT/],
+    [
+      { DVM_TOKEN_FILE: '/dev/zero' },
+      /DVM_USAGE: DVM_TOKEN_FILE \/dev\/zero holds no token on its first line/,
+    ],
+    [{ DVM_TOKEN: `${tokens.admin}\r` }, /DVM_USAGE: DVM_TOKEN is not a token: it holds spaces or control/],
   ] as const) {
     const run = await dvmAsync(home, ['action', 'list'], { env: { DVM_SERVER: serve.url, ...env } });
     assert.equal(run.status, 2, run.stderr);
