@@ -13,6 +13,14 @@ function approver(tokens: TokenStore, name: string, ttlMs?: number): Principal &
   return { ...tokens.authenticate(`Bearer ${token}`), revoke: () => tokens.revoke(name, 'name') };
 }
 
+// An agent database in memory with its tokens and confirmations on `clock`, and bob, who may approve.
+function setUp(clock?: () => Date) {
+  const db = openAgentDb(':memory:');
+  const tokens = new TokenStore(db, clock);
+  const confirmations = new Confirmations(db, clock, tokens);
+  return { db, tokens, confirmations, bob: approver(tokens, 'bob') };
+}
+
 test('a confirmation token is bound to its request and principal, single use, and expires', () => {
   let now = new Date('2026-01-01T00:00:00Z');
   const confirmations = new Confirmations(openAgentDb(':memory:'), () => now);
@@ -51,10 +59,7 @@ test('a confirmation token is bound to its request and principal, single use, an
 });
 
 test('a second principal approves; self-approval is refused', () => {
-  const db = openAgentDb(':memory:');
-  const tokens = new TokenStore(db);
-  const confirmations = new Confirmations(db, undefined, tokens);
-  const bob = approver(tokens, 'bob');
+  const { confirmations, bob } = setUp();
   const { confirmation_token: token } = confirmations.issue('h', alice, { approval: 'other-principal' });
   assert.throws(() => confirmations.approve(token, alice), {
     code: 'DVM_CONFIRMATION_INVALID',
@@ -70,10 +75,7 @@ test('a second principal approves; self-approval is refused', () => {
 
 test('a confirmation shows what it is for: action, version, redacted params, target, request id, requester', () => {
   let now = new Date('2026-01-01T00:00:00Z');
-  const db = openAgentDb(':memory:');
-  const tokens = new TokenStore(db, () => now);
-  const confirmations = new Confirmations(db, () => now, tokens);
-  const bob = approver(tokens, 'bob');
+  const { confirmations, bob } = setUp(() => now);
   const request = {
     action: 'notify.alert',
     version: '1.0.0',
@@ -96,10 +98,7 @@ test('a confirmation shows what it is for: action, version, redacted params, tar
 });
 
 test('a confirmation is approved once: a racing second approver is refused and does not replace the first', () => {
-  const db = openAgentDb(':memory:');
-  const tokens = new TokenStore(db);
-  const confirmations = new Confirmations(db, undefined, tokens);
-  const bob = approver(tokens, 'bob');
+  const { tokens, confirmations, bob } = setUp();
   const carol = approver(tokens, 'carol');
   const challenge = confirmations.issue('hash-a', alice, { approval: 'other-principal' });
   assert.equal(confirmations.approve(challenge.confirmation_token, bob).approved_by, 'bob');
@@ -118,10 +117,7 @@ test('a confirmation is approved once: a racing second approver is refused and d
 
 test('an approval stops counting once its approver is revoked or expired; another principal may then approve', () => {
   let now = new Date('2026-01-01T00:00:00Z');
-  const db = openAgentDb(':memory:');
-  const tokens = new TokenStore(db, () => now);
-  const confirmations = new Confirmations(db, () => now, tokens);
-  const bob = approver(tokens, 'bob');
+  const { tokens, confirmations, bob } = setUp(() => now);
   const carol = approver(tokens, 'carol', 60_000);
   const dave = approver(tokens, 'dave');
   const first = confirmations.issue('hash-a', alice, { approval: 'other-principal', ttlMs: 300_000 });
@@ -144,10 +140,7 @@ test('an approval stops counting once its approver is revoked or expired; anothe
 
 test('awaitingApproval lists unused, unexpired, unapproved two-person challenges newest first; an id names one for lookups and approvals only', () => {
   let now = new Date('2026-01-01T00:00:00Z');
-  const db = openAgentDb(':memory:');
-  const tokens = new TokenStore(db, () => now);
-  const confirmations = new Confirmations(db, () => now, tokens);
-  const bob = approver(tokens, 'bob');
+  const { db, confirmations, bob } = setUp(() => now);
   const request = (action: string) => ({
     action,
     version: '1.0.0',
