@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,7 +7,13 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { ROUTES } from '../../src/agent/server/routes.ts';
-import { api, createToken, type ServeProcess, startServe } from '../helpers/agent-server.ts';
+import {
+  api,
+  createToken,
+  type ServeProcess,
+  startServe,
+  useTwoPersonRule,
+} from '../helpers/agent-server.ts';
 import { dvmAsync, dvmOk, tempDir, tempHome } from '../helpers/dvm.ts';
 
 // A webhook receiver standing in for an alerting system: it counts what notify.alert delivers.
@@ -555,9 +561,7 @@ test('a dry run decides and validates without running, and needs no confirmation
 
 // Runs `check` with the shipped two-person rule for prod among the served home's policies, removed afterwards.
 async function withTwoPersonRule(check: () => Promise<void>): Promise<void> {
-  mkdirSync(join(home, 'policies'), { recursive: true });
-  const file = join(home, 'policies', 'two-person-prod.cedar');
-  copyFileSync(new URL('../../examples/policies/two-person-prod.cedar', import.meta.url), file);
+  const file = useTwoPersonRule(home);
   try {
     await check();
   } finally {

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { api, createToken, startServe, useTwoPersonRule } from '../helpers/agent-server.ts';
 import { dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dvmPty, HAS_SCRIPT } from '../helpers/pty.ts';
 
@@ -10,8 +8,7 @@ const NO_DOCKER = 'unix:///nonexistent/dvm-test.sock';
 
 test('dvm action approve shows what a challenge runs and approves it as a second principal, through the agent or in-process as local; refusals are audited', async () => {
   const home = tempHome();
-  mkdirSync(join(home, 'policies'), { recursive: true });
-  copyFileSync('examples/policies/two-person-prod.cedar', join(home, 'policies', 'two-person-prod.cedar'));
+  useTwoPersonRule(home);
   const alice = createToken(home, 'alice', 'operator');
   const bob = createToken(home, 'bob', 'operator');
   // No Docker here: an approved request gets past policy and fails connecting, which is all this test needs.
@@ -108,8 +105,7 @@ test('dvm action approve shows what a challenge runs and approves it as a second
 
 test('dvm action approvals lists what waits for a second principal (ids, never tokens); approve takes an id or a unique prefix of it', async () => {
   const home = tempHome();
-  mkdirSync(join(home, 'policies'), { recursive: true });
-  copyFileSync('examples/policies/two-person-prod.cedar', join(home, 'policies', 'two-person-prod.cedar'));
+  useTwoPersonRule(home);
   const alice = createToken(home, 'alice', 'operator');
   const bob = createToken(home, 'bob', 'operator');
   const viewer = createToken(home, 'vic', 'viewer');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { errorFromBody } from '../../src/agent/client/agent-client.ts';
-import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { api, createToken, startServe, useTwoPersonRule } from '../helpers/agent-server.ts';
 import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dvmPty, HAS_SCRIPT } from '../helpers/pty.ts';
 
@@ -132,11 +132,7 @@ test('dvm policy test shows the decision and the policies behind it, with user p
 
 test('dvm policy test with the two-person rule: what no permit allows is DENY, not an approval to ask for', () => {
   const home = tempHome();
-  mkdirSync(join(home, 'policies'));
-  copyFileSync(
-    new URL('../../examples/policies/two-person-prod.cedar', import.meta.url),
-    join(home, 'policies', 'two-person-prod.cedar'),
-  );
+  useTwoPersonRule(home);
   const test = (principal: string, action: string) =>
     dvmOk(home, ['policy', 'test', '--principal', principal, '--action', action, '--target', 'env=prod'])
       .stdout;
@@ -284,8 +280,7 @@ test('dvm action run lists every invalid input, in-process as through a remote a
 
 test('dvm action run --confirmation-token runs what a second principal approved (two-person rule), remote and in-process', async () => {
   const home = tempHome();
-  mkdirSync(join(home, 'policies'), { recursive: true });
-  copyFileSync('examples/policies/two-person-prod.cedar', join(home, 'policies', 'two-person-prod.cedar'));
+  useTwoPersonRule(home);
   const alice = createToken(home, 'alice', 'operator');
   const bob = createToken(home, 'bob', 'operator');
   // No Docker here: an approved request gets past policy and fails connecting, which is all this test needs.

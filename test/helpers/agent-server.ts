@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after } from 'node:test';
 import { DVM_BIN, dvmOk } from './dvm.ts';
 
@@ -106,4 +108,12 @@ export async function api(
     body = JSON.parse(text);
   } catch {}
   return { status: response.status, body, headers: response.headers, text };
+}
+
+/** Puts the shipped two-person rule for prod (examples/policies/two-person-prod.cedar) among `home`'s policies; returns its path. */
+export function useTwoPersonRule(home: string): string {
+  mkdirSync(join(home, 'policies'), { recursive: true });
+  const file = join(home, 'policies', 'two-person-prod.cedar');
+  copyFileSync(new URL('../../examples/policies/two-person-prod.cedar', import.meta.url), file);
+  return file;
 }
