@@ -42,14 +42,14 @@ declare module 'fastify' {
   }
 }
 
-// Sets Retry-After on a refusal a client may send again (see retry-after.ts), unless the refusal set its own.
-function retryAfter(reply: FastifyReply, code: unknown): void {
-  const seconds = retryAfterSeconds(code);
-  if (seconds !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', String(seconds));
+// Sets Retry-After on a refusal a client may send again (see retry-after.ts).
+function retryAfter(reply: FastifyReply, code: unknown, details: unknown): void {
+  const seconds = retryAfterSeconds(code, details);
+  if (seconds !== undefined) reply.header('retry-after', String(seconds));
 }
 
 function send(reply: FastifyReply, error: DvmError): FastifyReply {
-  retryAfter(reply, error.code);
+  retryAfter(reply, error.code, error.details);
   return reply.code(error.httpStatus).type('application/json').send(error.toJSON());
 }
 
@@ -234,7 +234,6 @@ export function createAgentServer(
           details: { requests_per_second: perSecond, burst, retry_after_ms: waitMs },
         },
       );
-      reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
       return refuse(
         request,
         reply,
@@ -322,7 +321,7 @@ export function createAgentServer(
     });
     // As Stripe's API does: a client can tell that this request_id's earlier answer came back and nothing ran again.
     if (response.replayed) reply.header('idempotent-replayed', 'true');
-    if (response.status >= 400) retryAfter(reply, response.body.code);
+    if (response.status >= 400) retryAfter(reply, response.body.code, response.body.details);
     return reply.code(response.status).send(response.body);
   });
 
