@@ -87,6 +87,7 @@ export function cachedHealth(
   };
 }
 
+// The report of these connectors: unavailable without a working store, degraded when any other check fails.
 function summarize(connectors: Record<string, ConnectorHealth>): HealthReport {
   const results = Object.values(connectors);
   const status =
@@ -102,12 +103,5 @@ function summarize(connectors: Record<string, ConnectorHealth>): HealthReport {
 export async function checkHealth(checks: Record<string, HealthCheck>): Promise<HealthReport> {
   const names = Object.keys(checks);
   const results = await Promise.all(names.map((name) => bounded(checks[name])));
-  const connectors = Object.fromEntries(names.map((name, i) => [name, results[i]]));
-  const status =
-    connectors.store?.status !== 'ok'
-      ? 'unavailable'
-      : results.every((r) => r.status === 'ok')
-        ? 'ok'
-        : 'degraded';
-  return { status, connectors };
+  return summarize(Object.fromEntries(names.map((name, i) => [name, results[i]])));
 }
