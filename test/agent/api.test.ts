@@ -893,6 +893,36 @@ test('the OpenAPI document names, per operation, each error status and code the 
   assert.ok(operation('GET', '/metrics').responses['200'].content?.['text/plain']);
 });
 
+test('text with a lone UTF-16 surrogate anywhere in a request is refused with its path (422); a surrogate pair runs, and the audit chain verifies', async () => {
+  // JSON text as a client may send it: a `\\ud800` escape without its other half.
+  const lone = await execute(
+    tokens.admin,
+    '{"request_id":"lone-1","action":"system.info","target":{"env":"dev","host":"a\\ud800b"}}',
+  );
+  assert.equal(lone.status, 422, lone.text);
+  assert.equal(lone.body.code, 'DVM_REQUEST_INVALID');
+  const causes = (lone.body.details as { causes: { path: string; message: string }[] }).causes;
+  assert.equal(causes[0].path, 'target.host');
+  assert.match(causes[0].message, /not well-formed Unicode/);
+  const key = await execute(
+    tokens.admin,
+    '{"request_id":"lone-2","action":"system.info","params":{"a\\udc00":1},"target":{"env":"dev"}}',
+  );
+  assert.equal(key.status, 422, key.text);
+  assert.equal(
+    (key.body.details as { causes: { path: string }[] }).causes[0].path,
+    'params.a\ufffd (its key)',
+  );
+  const pair = await execute(tokens.admin, {
+    request_id: 'lone-3',
+    action: 'system.info',
+    target: { env: 'dev', host: 'a\u{1F600}b' },
+  });
+  assert.equal(pair.status, 200, pair.text);
+  assert.equal((pair.body.target as { host: string }).host, 'a\u{1F600}b');
+  assert.match(dvmOk(home, ['audit', 'verify']).stdout, /audit chain intact/);
+});
+
 test('a confirmation route given a body that is no JSON object is DVM_REQUEST_MALFORMED (400), as execute is', async () => {
   for (const path of ['/v1/confirmations/lookup', '/v1/confirmations/approve']) {
     for (const [body, type] of [

@@ -118,6 +118,25 @@ test('a changed filterable column (target, version, …) breaks the chain at tha
   }
 });
 
+test('an entry whose text has a lone surrogate verifies (its column holds U+FFFD), and a change to that column still breaks it', async () => {
+  const { db, log, done } = fresh();
+  try {
+    const odd = 'env=dev,container=a\ud800b';
+    for (let i = 0; i < 3; i++) await log.append(entry(i, { target: odd, actor: 'bob\udc00' }));
+    const stored = db.prepare('SELECT target, actor FROM audit WHERE seq = 2').get() as Record<
+      string,
+      string
+    >;
+    assert.deepEqual({ ...stored }, { target: 'env=dev,container=a\ufffdb', actor: 'bob\ufffd' });
+    assert.deepEqual([log.verify().ok, log.verify().entries], [true, 3]);
+    db.prepare('UPDATE audit SET target = ? WHERE seq = 2').run('env=dev,container=ab');
+    const report = log.verify();
+    assert.deepEqual([report.ok, report.brokenAt], [false, 2], report.reason);
+  } finally {
+    done();
+  }
+});
+
 test('entries removed from the end are reported missing, and stay a gap after new appends', async () => {
   const cases: [string, number, RegExp][] = [
     [

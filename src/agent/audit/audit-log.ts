@@ -45,6 +45,12 @@ interface Row {
   hash: string;
 }
 
+// A hashed field as its column holds it: SQLite keeps text as UTF-8, where a lone surrogate becomes U+FFFD (the
+// hashed JSON escapes it exactly), so such an entry's column is compared with that replacement, not flagged changed.
+function asStored(value: string | undefined): string | null {
+  return value === undefined ? null : value.toWellFormed();
+}
+
 function hashOf(prevHash: string, canonicalEntry: string): string {
   return createHash('sha256').update(prevHash).update(canonicalEntry).digest('hex');
 }
@@ -206,15 +212,15 @@ export class AuditLog {
       }
       if (
         parsed.seq !== row.seq ||
-        parsed.at !== row.at ||
-        parsed.actor !== row.actor ||
-        parsed.decision !== row.decision ||
-        (parsed.action ?? null) !== row.action ||
-        (parsed.version ?? null) !== row.version ||
-        (parsed.env ?? null) !== row.env ||
-        (parsed.target ?? null) !== row.target ||
-        (parsed.requestId ?? null) !== row.request_id ||
-        (parsed.executionId ?? null) !== row.execution_id
+        asStored(parsed.at) !== row.at ||
+        asStored(parsed.actor) !== row.actor ||
+        asStored(parsed.decision) !== row.decision ||
+        asStored(parsed.action) !== row.action ||
+        asStored(parsed.version) !== row.version ||
+        asStored(parsed.env) !== row.env ||
+        asStored(parsed.target) !== row.target ||
+        asStored(parsed.requestId) !== row.request_id ||
+        asStored(parsed.executionId) !== row.execution_id
       ) {
         return fail('its indexed columns differ from its hashed content (they were changed)');
       }

@@ -3,6 +3,7 @@ import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { didYouMean } from '../../model/suggest.ts';
 import { MAX_REQUEST_DEPTH, nestsDeeperThan } from './nesting.ts';
 import type { ExecuteRequest } from './types.ts';
+import { illFormedTextPath } from './well-formed-text.ts';
 
 const FIELDS = [
   'request_id',
@@ -74,6 +75,16 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
     );
   }
   const causes: ErrorCause[] = [];
+  const illFormed = illFormedTextPath(body);
+  if (illFormed !== undefined) {
+    causes.push(
+      cause(
+        illFormed,
+        'this text is not well-formed Unicode: it has a lone UTF-16 surrogate (like \\ud800), which cannot be stored or audited as sent',
+        'Send valid UTF-8 text; escape a character beyond U+FFFF as a surrogate pair (\\ud83d\\ude00), not half of one.',
+      ),
+    );
+  }
   for (const key of Object.keys(body)) {
     if (!FIELDS.includes(key)) causes.push(cause(key, `unknown field "${key}"${didYouMean(key, FIELDS)}`));
   }
