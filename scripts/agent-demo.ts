@@ -226,9 +226,11 @@ try {
     dvm('viewer', ['action', 'run', 'docker.logs', '--param', `container=${container}`, '--param', 'tail=3']);
 
     say('A viewer may not restart anything: 403 with the policy decision, audited.');
-    dvm('viewer', ['action', 'run', 'docker.restart_container', '--param', `container=${container}`], {
-      mayFail: true,
-    });
+    dvm(
+      'viewer',
+      ['action', 'run', 'docker.restart_container', '--param', `container=${container}`, '--env', 'dev'],
+      { mayFail: true },
+    );
 
     say('Restart in stage: a write in stage needs confirmation (asked on a terminal; --yes for scripts).');
     const restart = ['action', 'run', 'docker.restart_container', '--param', `container=${container}`];

@@ -473,11 +473,30 @@ test('dvm action run talks to the remote agent with DVM_SERVER and DVM_TOKEN, co
   assert.equal(yes.status, 0, yes.stderr);
   assert.equal(received.length, before + 1);
 
-  const viewer = await dvmAsync(home, ['action', 'run', 'notify.alert', '--param', 'message=x'], {
-    env: { ...env, DVM_TOKEN: tokens.viewer },
-  });
+  const viewer = await dvmAsync(
+    home,
+    ['action', 'run', 'notify.alert', '--param', 'message=x', '--env', 'dev'],
+    { env: { ...env, DVM_TOKEN: tokens.viewer } },
+  );
   assert.equal(viewer.status, 1);
   assert.match(viewer.stderr, /DVM_FORBIDDEN/);
+
+  // A change sent to a remote agent names its environment (it may serve prod); nothing is sent without one.
+  const unnamed = await dvmAsync(home, ['action', 'run', 'notify.alert', '--param', 'message=x', '--yes'], {
+    env,
+  });
+  assert.equal(unnamed.status, 2, unnamed.stderr);
+  assert.match(
+    unnamed.stderr,
+    /DVM_USAGE: notify\.alert is a write action: name the environment it acts on with --env/,
+  );
+  const named = await dvmAsync(
+    home,
+    ['action', 'run', 'notify.alert', '--param', 'message=named', '--target', 'env=dev'],
+    { env },
+  );
+  assert.equal(named.status, 0, named.stderr);
+  assert.equal(received.length, before + 2, 'only the named run was delivered');
 });
 
 test('DVM_TOKEN_FILE names a file that holds the token (a mounted secret); with DVM_TOKEN too, or unreadable, it is a usage error', async () => {

@@ -324,6 +324,7 @@ test("on a terminal, dvm action run asks to type the environment's name, not yes
   const yes = await dvmPty(home, run, { keys: 'yes\r', typeWhen: asked });
   assert.equal(yes.status, 1, yes.output);
   assert.match(yes.output, /notify\.alert@1\.0\.0 is a write action on env=stage \(.*need confirmation\)/);
+  assert.match(yes.output, /^ {2}params: message=x\r?$/m, 'the question shows what will run');
   assert.match(yes.output, /DVM_CANCELLED: not confirmed \(the answer was not "stage"\); nothing ran/);
   const named = await dvmPty(home, run, { keys: 'stage\r', typeWhen: asked });
   // Past the confirmation, it runs: here it fails for want of a webhook, which is all this test needs.

@@ -95,6 +95,8 @@ const alert = (message: string, extra: string[] = []) => [
   'notify.alert',
   '--param',
   `message=${message}`,
+  '--env',
+  'dev',
   '-o',
   'json',
   ...extra,

@@ -5,6 +5,7 @@ import { type AgentClient, errorFromBody } from '../../agent/client/agent-client
 import { targetText } from '../../agent/execute/target-text.ts';
 import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
 import { REQUEST_ID } from '../../agent/execute/validate-request.ts';
+import { createRedactor } from '../../agent/redact.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
@@ -48,11 +49,23 @@ function runNeeds(body: Record<string, unknown>): string {
   return '';
 }
 
+// The params a confirmation is about, one `key=value` each, secrets redacted (by the input schema and the default
+// patterns) and long values cut: what the person at the terminal agrees to run.
+export function paramsShown(params: Record<string, unknown>, schema: Record<string, unknown>): string {
+  const shown = createRedactor().redact(params, schema) as Record<string, unknown>;
+  const pairs = Object.entries(shown).map(([key, value]) => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return `${key}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+  });
+  return pairs.length > 0 ? pairs.join(' ') : '(none)';
+}
+
 async function confirm(
   ctx: CommandContext,
   response: ExecuteResponse,
   request: ExecuteRequest,
   risk: string,
+  schema: Record<string, unknown>,
 ) {
   const details = (response.body.details ?? {}) as {
     challenge?: { confirmation_token?: string; approval?: string };
@@ -87,7 +100,7 @@ async function confirm(
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(
-      `${request.action}@${request.version ?? 'latest'} is a ${risk} action on ${targetText(request.target)}${reasons}.\nType the environment's name (${env}) to run it: `,
+      `${request.action}@${request.version ?? 'latest'} is a ${risk} action on ${targetText(request.target)}${reasons}.\n  params: ${paramsShown(request.params ?? {}, schema)}\nType the environment's name (${env}) to run it: `,
     );
     if (answer.trim() !== env)
       throw new DvmError('DVM_CANCELLED', `not confirmed (the answer was not "${env}"); nothing ran`);
@@ -132,6 +145,16 @@ export function printResult(ctx: CommandContext, body: Record<string, unknown>):
   }
 }
 
+// A change sent to a remote agent names its environment: that agent may serve stage or prod, where assuming dev
+// would skip their confirmation. Reads, and in-process runs on one's own machine, default to dev.
+function requireExplicitEnv(ctx: CommandContext, name: string, risk: string): void {
+  if (risk === 'read' || ctx.flags.env !== undefined) return;
+  if ((ctx.flags.target ?? []).some((pair) => pair.startsWith('env='))) return;
+  throw new DvmError('DVM_USAGE', `${name} is a ${risk} action: name the environment it acts on with --env`, {
+    fix: `Add --env (e.g. --env stage) to \`dvm action run ${name}\`: against a remote agent a change never assumes dev.`,
+  });
+}
+
 function requestOf(
   ctx: CommandContext,
   definition: Pick<ActionDefinition, 'name' | 'version' | 'inputSchema'>,
@@ -160,13 +183,13 @@ function requestOf(
 async function finish(
   ctx: CommandContext,
   request: ExecuteRequest,
-  risk: string,
+  action: { risk: string; inputSchema: Record<string, unknown> },
   send: (request: ExecuteRequest) => Promise<ExecuteResponse>,
   follow?: (executionId: string) => Promise<ExecuteResponse>,
 ): Promise<number> {
   let response = await send(request);
   if (response.status === 428) {
-    const token = await confirm(ctx, response, request, risk);
+    const token = await confirm(ctx, response, request, action.risk, action.inputSchema);
     response = await send({ ...request, confirmation_token: token });
   }
   if (response.replayed) {
@@ -222,7 +245,7 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
     };
     process.on('SIGINT', interrupt);
     try {
-      return await finish(ctx, request, definition.risk, send);
+      return await finish(ctx, request, definition, send);
     } catch (error) {
       if (!interrupted || !isDvmError(error) || error.code !== 'DVM_CANCELLED') throw error;
       ctx.io.stderr.write(
@@ -254,6 +277,7 @@ export async function runRemote(ctx: CommandContext, remote: AgentClient, name: 
       fix: 'Run `dvm action list --server …` to see its actions.',
     });
   }
+  requireExplicitEnv(ctx, entry.name, entry.risk);
   const request = requestOf(ctx, {
     name: entry.name,
     version: entry.version,
@@ -263,7 +287,7 @@ export async function runRemote(ctx: CommandContext, remote: AgentClient, name: 
   return finish(
     ctx,
     request,
-    entry.risk,
+    { risk: entry.risk, inputSchema: entry.input_schema },
     // Safe to send again after a lost answer or a refusal: the agent answers a repeated request_id, never runs it twice.
     (req) => remote.request('POST', '/v1/actions/execute', req, undefined, { retry: true }),
     follow,
