@@ -376,3 +376,93 @@ test('a closing server stops what requests run (follows at once, others after th
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+// A write that never ends on its own: it waits for its signal (a timeout or a cancel).
+function hangingWrite(maxMs: number): ActionDefinition {
+  return {
+    ...slowRead({ n: 0 }),
+    name: 'notify.alert', // a write the default allowlist enables
+    risk: 'write',
+    timeouts: { defaultMs: 30_000, maxMs },
+    inputSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: { name: { type: 'string' }, count: { type: 'integer' } },
+    },
+    async handler(_input: unknown, context: ActionContext) {
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+      return {};
+    },
+  } as ActionDefinition;
+}
+
+test("a request's timeout ends its action with DVM_TIMEOUT (504), recorded and audited; a longer one is held to the action's maximum", async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(hangingWrite(150)) });
+  try {
+    const run = (request_id: string, timeout: string) =>
+      agent.executor.execute(
+        { request_id, action: 'notify.alert', params: { name: 'a' }, target: { env: 'dev' }, timeout },
+        LOCAL_PRINCIPAL,
+      );
+    const short = await run('t1', '40ms');
+    assert.equal(short.status, 504, JSON.stringify(short.body));
+    assert.equal(short.body.code, 'DVM_TIMEOUT');
+    assert.match(String(short.body.message), /took longer than 40 ms/);
+    const started = performance.now();
+    const long = await run('t2', '1h');
+    assert.equal(long.status, 504);
+    assert.match(String(long.body.message), /took longer than 150 ms/, 'held to the maximum, not an hour');
+    assert.ok(performance.now() - started < 5000);
+    const ended = agent.db.prepare("SELECT count(*) AS n FROM executions WHERE status = 'failed'").get() as {
+      n: number;
+    };
+    assert.equal(ended.n, 2);
+    const failed = agent.audit.query({ requestId: 't1' }).items.filter((e) => e.decision === 'failed');
+    assert.equal(failed[0]?.error?.code, 'DVM_TIMEOUT');
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('an invalid request lists every violation at once: the envelope’s and its params’ (under params.)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(hangingWrite(150)) });
+  try {
+    const answer = await agent.executor.execute(
+      {
+        request_id: 'v1',
+        action: 'notify.alert',
+        params: { count: 'many', colour: 'red' },
+        target: { env: 'Not An Env' },
+        timeout: 'soon',
+      },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(answer.status, 422);
+    assert.equal(answer.body.code, 'DVM_REQUEST_INVALID');
+    const causes = (answer.body.details as { causes: { path: string; code: string }[] }).causes;
+    assert.deepEqual(causes.map((c) => c.path).sort(), [
+      'params.colour',
+      'params.count',
+      'params.name',
+      'target.env',
+      'timeout',
+    ]);
+    assert.equal(causes.find((c) => c.path === 'params.count')?.code, 'DVM_ACTION_INPUT_INVALID');
+    // An unknown action has no params to check: the envelope's violations alone.
+    const unknown = await agent.executor.execute(
+      { request_id: 'v2', action: 'svc.nope', params: { x: 1 }, target: { env: 'BAD' } },
+      LOCAL_PRINCIPAL,
+    );
+    assert.deepEqual(
+      (unknown.body.details as { causes: { path: string }[] }).causes.map((c) => c.path),
+      ['target.env'],
+    );
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

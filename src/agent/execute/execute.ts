@@ -13,6 +13,7 @@ import { newExecutionId } from './executions.ts';
 import { type FollowLimits, FollowSlots } from './follow-limits.ts';
 import type { Claim, IdempotencyKeys, StoredResponse } from './idempotency.ts';
 import { cappedLogEvents } from './log-events.ts';
+import { withParamCauses } from './request-causes.ts';
 import { canonicalHash } from './request-hash.ts';
 import { targetText } from './target-text.ts';
 import type {
@@ -186,7 +187,7 @@ export class ActionExecutor {
       response = await this.#execute(request, principal, options);
     } catch (error) {
       // A refusal may quote what was sent (a schema violation names the value): secrets in it are redacted too.
-      const refused = errorResponse(error);
+      const refused = errorResponse(withParamCauses(error, body, this.#deps.registry));
       response = { status: refused.status, body: this.#deps.redact(refused.body) as Record<string, unknown> };
     }
     this.#deps.observe?.({
@@ -604,6 +605,8 @@ export class ActionExecutor {
       ]);
       // A follow returns what it gathered once stopped; stopped by a cancel (not its timeout), it ends cancelled.
       if (definition.longRunning?.(params) && cancelledBy(controller.signal)) throw controller.signal.reason;
+      // Anything else that returns after its timeout or a cancel (a handler that ends quietly on abort) failed.
+      if (!definition.longRunning?.(params) && context.signal.aborted) throw context.signal.reason;
       const result = redact(output);
       const durationMs = Math.round(performance.now() - started);
       response = {
