@@ -99,6 +99,29 @@ test('through the API: docker.logs follow answers 202 and streams lines over SSE
     );
     assert.equal(cli.status, 0, cli.stderr);
     assert.notEqual(docker('inspect', '-f', '{{.State.StartedAt}}', name), before);
+    // Its stream, read after the end: started, the restart's progress in order, completed.
+    const executionId = /execution (\S+):/.exec(cli.stderr)?.[1];
+    assert.ok(executionId, cli.stderr);
+    const stream = await api(serve.url, 'GET', `/v1/executions/${executionId}/events?follow=false`, {
+      token: operator,
+    });
+    const restartEvents = [];
+    const bytes = (async function* () {
+      yield new TextEncoder().encode(stream.text);
+    })();
+    for await (const event of parseEventStream(bytes)) restartEvents.push(event);
+    assert.deepEqual(
+      restartEvents.map((e) => e.event),
+      ['started', 'progress', 'progress', 'progress', 'completed'],
+      stream.text,
+    );
+    const progress = restartEvents.filter((e) => e.event === 'progress').map((e) => JSON.parse(e.data));
+    assert.match(progress[0].message, new RegExp(`^restarting ${name} \\(running; SIGKILL after 0 s\\)$`));
+    assert.deepEqual(
+      progress.map((p) => p.percent),
+      [10, 80, 100],
+    );
+    assert.match(progress[2].message, /is running again \(started /);
   } finally {
     await serve.stop();
   }

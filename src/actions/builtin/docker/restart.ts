@@ -52,8 +52,13 @@ export const dockerRestartAction: ActionDefinition<DockerRestartInput, DockerRes
     const docker = await dockerClient(context.env);
     const container = docker.getContainer(input.container);
     try {
+      const progress = (message: string, percent: number) =>
+        context.emit?.({ type: 'progress', message, percent });
       const before = await inspectContainer(container, context.signal);
-      await container.restart({ t: input.timeoutSeconds ?? 10, abortSignal: context.signal } as never);
+      const grace = input.timeoutSeconds ?? 10;
+      progress(`restarting ${input.container} (${before.State.Status}; SIGKILL after ${grace} s)`, 10);
+      await container.restart({ t: grace, abortSignal: context.signal } as never);
+      progress(`restarted ${input.container}: checking that it runs`, 80);
       const after = await inspectContainer(container, context.signal);
       if (!after.State.Running || after.State.StartedAt === before.State.StartedAt) {
         throw new DvmError(
@@ -65,6 +70,7 @@ export const dockerRestartAction: ActionDefinition<DockerRestartInput, DockerRes
           },
         );
       }
+      progress(`${input.container} is running again (started ${after.State.StartedAt})`, 100);
       return {
         container: after.Name.replace(/^\//, ''),
         id: after.Id.slice(0, 12),

@@ -73,11 +73,16 @@ test('k8s.events filters by object through the field selector and summarises (fa
 
 test('k8s.scale_deployment reads the scale, replaces it, and reports previous and new (fake Kubernetes API)', async () => {
   fake.state.deployments['shop/web'] = 2;
+  const progress: string[] = [];
   const out = await k8sScaleAction.handler(
     { namespace: 'shop', deployment: 'web', replicas: 5 },
-    testContext({ env: env() }),
+    testContext({ env: env(), emit: (e) => progress.push(e.type === 'progress' ? e.message : e.line) }),
   );
   assert.deepEqual(out, { namespace: 'shop', deployment: 'web', previousReplicas: 2, replicas: 5 });
+  assert.deepEqual(progress, [
+    'scaling deployment shop/web from 2 to 5 replicas',
+    'deployment shop/web scaled to 5 replicas',
+  ]);
   assert.equal(fake.state.deployments['shop/web'], 5);
   const put = fake.requests.find((r) => r.method === 'PUT');
   assert.match(put?.contentType ?? '', /application\/json/);

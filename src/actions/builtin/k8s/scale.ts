@@ -50,6 +50,11 @@ export const k8sScaleAction: ActionDefinition<ScaleInput, ScaleOutput> = {
       api.readNamespacedDeploymentScale({ name: input.deployment, namespace }),
     );
     const previousReplicas = scale.spec?.replicas ?? 0;
+    context.emit?.({
+      type: 'progress',
+      message: `scaling ${what} from ${previousReplicas} to ${input.replicas} replicas`,
+      percent: 50,
+    });
     const updated = await kubeCall(what, context.signal, () =>
       api.replaceNamespacedDeploymentScale({
         name: input.deployment,
@@ -57,11 +62,13 @@ export const k8sScaleAction: ActionDefinition<ScaleInput, ScaleOutput> = {
         body: { ...scale, spec: { ...scale.spec, replicas: input.replicas } },
       }),
     );
+    const replicas = updated.spec?.replicas ?? input.replicas;
+    context.emit?.({ type: 'progress', message: `${what} scaled to ${replicas} replicas`, percent: 100 });
     return {
       namespace,
       deployment: input.deployment,
       previousReplicas,
-      replicas: updated.spec?.replicas ?? input.replicas,
+      replicas,
     };
   },
 };
