@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { requireService } from '../../../../test/support/require-service.ts';
 import { testContext } from '../../testing.ts';
-import { parseHeap, parseThreadDump } from './parse.ts';
+import { parseGcCounters, parseHeap, parseThreadDump } from './parse.ts';
 import { jvmStatusAction } from './status.ts';
 import { mainClassOf } from './target.ts';
 import { jvmThreadDumpAction } from './thread-dump.ts';
@@ -48,7 +48,7 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('jvm.status finds the JVM by pid and by main class, with version, uptime, heap and collector', async (t) => {
+test('jvm.status finds the JVM by pid and by main class, with version, uptime, heap, collector and its collections', async (t) => {
   if (!(await needsJdk(t))) return;
   const byPid = await jvmStatusAction.handler({ pid: jvm.pid }, testContext());
   assert.equal(byPid.summary.mainClass, 'DvmDeadlockFixture');
@@ -60,6 +60,15 @@ test('jvm.status finds the JVM by pid and by main class, with version, uptime, h
   );
   assert.equal(byPid.summary.heap.maxBytes, 64 * 1024 * 1024);
   assert.match(byPid.artifact.content, /def new generation/);
+  // Collections and pause time from the JVM's performance counters: one entry per collector, totals that add up.
+  const { gc } = byPid.summary;
+  assert.ok((gc.collectors ?? []).length >= 2, JSON.stringify(gc));
+  assert.ok(gc.collectors?.every((c) => c.name !== '' && c.count >= 0 && c.timeMs >= 0));
+  assert.equal(
+    gc.collections,
+    gc.collectors?.reduce((sum, c) => sum + c.count, 0),
+  );
+  assert.match(byPid.artifact.content, /^sun\.gc\.collector\.0\.invocations=\d+$/m);
   const byClass = await jvmStatusAction.handler({ mainClass: 'DvmDeadlockFixture' }, testContext());
   assert.equal(byClass.summary.pid, jvm.pid);
 });
@@ -193,4 +202,24 @@ test("jvm.status on a JVM never attached to leaves no thread dump in the service
       fresh.kill('SIGKILL');
     }
   }
+});
+
+test("parseGcCounters reads each collector's name, count and pause time (ticks of sun.os.hrt.frequency)", () => {
+  const output = [
+    'sun.gc.collector.0.invocations=3',
+    'sun.gc.collector.0.name="G1 young collection pauses"',
+    'sun.gc.collector.0.time=12786310',
+    'sun.gc.collector.1.invocations=0',
+    'sun.gc.collector.1.name="G1 full collection pauses"',
+    'sun.gc.collector.1.time=0',
+    'sun.gc.policy.name="GarbageFirst"',
+    'sun.os.hrt.frequency=1000000000',
+  ].join('\n');
+  const { collectors, lines } = parseGcCounters(output);
+  assert.deepEqual(collectors, [
+    { name: 'G1 young collection pauses', count: 3, timeMs: 12.786 },
+    { name: 'G1 full collection pauses', count: 0, timeMs: 0 },
+  ]);
+  assert.equal(lines.length, 6);
+  assert.deepEqual(parseGcCounters(''), { collectors: [], lines: [] });
 });

@@ -90,6 +90,37 @@ export function parseFlags(output: string): { collector: string; maxHeapBytes?: 
   return { collector, ...(max ? { maxHeapBytes: Number(max[1]) } : {}) };
 }
 
+/** One garbage collector's pauses so far, from the JVM's performance counters. */
+export type GcCollectorCounts = { name: string; count: number; timeMs: number };
+
+/**
+ * The collectors' counts and pause times from `jcmd PID PerfCounter.print` (`sun.gc.collector.N.*`, times in ticks of
+ * `sun.os.hrt.frequency`), with the `sun.gc.collector` lines for the raw output; none without performance counters.
+ */
+export function parseGcCounters(output: string): { collectors: GcCollectorCounts[]; lines: string[] } {
+  const lines = output.split('\n').filter((line) => line.startsWith('sun.gc.collector.'));
+  const hz = Number(/^sun\.os\.hrt\.frequency=(\d+)/m.exec(output)?.[1] ?? 0);
+  const byIndex = new Map<string, Partial<GcCollectorCounts> & { ticks?: number }>();
+  for (const line of lines) {
+    const m = /^sun\.gc\.collector\.(\d+)\.(name|invocations|time)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const entry = byIndex.get(m[1]) ?? {};
+    if (m[2] === 'name') entry.name = m[3].replace(/^"|"$/g, '');
+    else if (m[2] === 'invocations') entry.count = Number(m[3]);
+    else entry.ticks = Number(m[3]);
+    byIndex.set(m[1], entry);
+  }
+  const collectors = [...byIndex.entries()]
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .filter(([, e]) => e.name !== undefined && Number.isFinite(e.count))
+    .map(([, e]) => ({
+      name: e.name as string,
+      count: e.count as number,
+      timeMs: hz > 0 && Number.isFinite(e.ticks) ? Math.round(((e.ticks as number) / hz) * 1e6) / 1e3 : 0,
+    }));
+  return { collectors, lines };
+}
+
 /** Parses `jcmd PID Thread.print -l`: thread count, states, daemons, and the Java-level deadlocks it found. */
 export function parseThreadDump(output: string): ThreadDumpSummary {
   const states: Record<string, number> = {};

@@ -1,6 +1,14 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
-import { type HeapInfo, parseFlags, parseHeap, parseUptime, parseVersion } from './parse.ts';
+import {
+  type GcCollectorCounts,
+  type HeapInfo,
+  parseFlags,
+  parseGcCounters,
+  parseHeap,
+  parseUptime,
+  parseVersion,
+} from './parse.ts';
 import { JVM_TARGET_PROPERTIES, type JvmTarget, jcmd, resolveJvm } from './target.ts';
 
 /** Summary of jvm.status. */
@@ -12,14 +20,16 @@ export type JvmStatus = {
   vm?: string;
   uptimeSeconds?: number;
   heap: HeapInfo & { maxBytes?: number };
-  gc: { collector: string };
+  /** The collector, and (with the JVM's performance counters, on by default) each one's collections and pause time. */
+  gc: { collector: string; collections?: number; pauseMs?: number; collectors?: GcCollectorCounts[] };
 };
 
 /** `jvm.status`: version, uptime, heap and collector of a running JVM, from jcmd. */
 export const jvmStatusAction: ActionDefinition<JvmTarget, ReadOutput<JvmStatus>> = {
   name: 'jvm.status',
   version: '1.0.0',
-  description: "A running JVM's version, uptime, heap use and garbage collector (jcmd).",
+  description:
+    "A running JVM's version, uptime, heap use and garbage collector, with its collections and pause time (jcmd).",
   risk: 'read',
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
   inputSchema: { type: 'object', additionalProperties: false, properties: JVM_TARGET_PROPERTIES },
@@ -27,22 +37,40 @@ export const jvmStatusAction: ActionDefinition<JvmTarget, ReadOutput<JvmStatus>>
   async handler(input, context) {
     const { pid, mainClass } = await resolveJvm(input, context);
     const id = String(pid);
-    const [version, uptime, heap, flags] = await Promise.all([
+    const [version, uptime, heap, flags, counters] = await Promise.all([
       jcmd([id, 'VM.version'], context),
       jcmd([id, 'VM.uptime'], context),
       jcmd([id, 'GC.heap_info'], context),
       jcmd([id, 'VM.flags'], context),
+      // A JVM run with -XX:-UsePerfData has no counters: its status goes without collection counts.
+      jcmd([id, 'PerfCounter.print'], context).catch((error: unknown) => {
+        if (context.signal.aborted) throw error;
+        return '';
+      }),
     ]);
     const { collector, maxHeapBytes } = parseFlags(flags);
+    const gc = parseGcCounters(counters);
     const summary: JvmStatus = {
       pid,
       mainClass,
       ...parseVersion(version),
       uptimeSeconds: parseUptime(uptime),
       heap: { ...parseHeap(heap), ...(maxHeapBytes ? { maxBytes: maxHeapBytes } : {}) },
-      gc: { collector },
+      gc: {
+        collector,
+        ...(gc.collectors.length > 0
+          ? {
+              collections: gc.collectors.reduce((sum, c) => sum + c.count, 0),
+              pauseMs: Math.round(gc.collectors.reduce((sum, c) => sum + c.timeMs, 0) * 1e3) / 1e3,
+              collectors: gc.collectors,
+            }
+          : {}),
+      },
     };
-    const raw = [version, uptime, heap, flags].map((o) => o.trim()).join('\n\n');
+    const raw = [version, uptime, heap, flags, gc.lines.join('\n')]
+      .map((o) => o.trim())
+      .filter((o) => o !== '')
+      .join('\n\n');
     return { summary, artifact: artifactOf(raw, context.maxOutputBytes, { keep: 'head' }) };
   },
 };
