@@ -233,6 +233,7 @@ export class ActionExecutor {
       action: { name: definition.name, version: definition.version, risk: definition.risk },
       target: request.target,
       dryRun: request.dry_run === true,
+      params: redactedParams as Record<string, unknown>,
     };
     let answer = policy.decide({ ...query, confirmed: false });
     if (answer.decision === 'deny') return this.#deny(answer, audit);

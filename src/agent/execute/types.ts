@@ -34,6 +34,8 @@ export interface PolicyQuery {
   dryRun: boolean;
   /** Name of a second principal that approved the confirmation, if any. */
   approver?: string;
+  /** The action's params as policies see them (secrets redacted); none when left out. */
+  params?: Record<string, unknown>;
 }
 
 /** What a policy answers: allow, deny, or allow once confirmed; with the policies that decided and why. */

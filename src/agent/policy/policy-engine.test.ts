@@ -261,3 +261,53 @@ test('decisions reuse the preparsed policies (thousands per second)', async () =
   // Two evaluations each (the confirmation gate); re-parsing the policy text every time would cost milliseconds.
   assert.ok(perDecisionMs < 2, `${perDecisionMs.toFixed(3)} ms per decision`);
 });
+
+test("policies read a request's target keys and params as tags: text, and integers as numbers", async () => {
+  const h = home({
+    'least-privilege.cedar': `
+@id("no-kube-system")
+@reason("nobody changes kube-system")
+forbid (principal, action, resource)
+when { context.risk != "read" && resource.hasTag("namespace") && resource.getTag("namespace") == "kube-system" };
+
+@id("scale-limit")
+@reason("at most 10 replicas")
+forbid (principal, action, resource)
+when { context.action == "k8s.scale_deployment" && context.numbers.hasTag("replicas") && context.numbers.getTag("replicas") > 10 };
+
+@id("web-only")
+@reason("operators restart web-* containers only")
+forbid (principal, action, resource)
+when {
+  context.action == "docker.restart_container" && principal.role == "operator" &&
+  !(context.params.hasTag("container") && context.params.getTag("container") like "web-*")
+};
+`,
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    const decide = (action: string, target: Record<string, unknown>, params?: Record<string, unknown>) =>
+      engine.decide({
+        principal: principalFor('ops', 'operator'),
+        action: { name: action, version: '1.0.0', risk: 'write' },
+        target: { env: 'dev', ...target },
+        confirmed: false,
+        dryRun: false,
+        ...(params ? { params } : {}),
+      });
+    const scale = (replicas: number, namespace = 'shop') =>
+      decide('k8s.scale_deployment', { namespace }, { namespace, deployment: 'web', replicas });
+    assert.equal(scale(3).decision, 'allow');
+    assert.deepEqual(scale(11).policyIds, ['scale-limit']);
+    assert.equal(scale(11).decision, 'deny');
+    assert.deepEqual(scale(3, 'kube-system').policyIds, ['no-kube-system']);
+    // Cached decisions keep requests with other tags apart.
+    assert.equal(scale(3).decision, 'allow');
+    assert.equal(decide('docker.restart_container', {}, { container: 'web-1' }).decision, 'allow');
+    const other = decide('docker.restart_container', {}, { container: 'db-1' });
+    assert.deepEqual([other.decision, other.reasons], ['deny', ['operators restart web-* containers only']]);
+    assert.equal(decide('docker.restart_container', {}).decision, 'deny', 'no container param: no match');
+  } finally {
+    h.done();
+  }
+});

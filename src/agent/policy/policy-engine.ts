@@ -5,6 +5,7 @@ import { type AgentSettings, readAgentSettings } from '../agent-settings.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
 import { bindingDenial } from './environment-binding.ts';
+import { requestTags, tagsKey } from './request-tags.ts';
 
 type Cedar = typeof import('@cedar-policy/cedar-wasm/nodejs');
 
@@ -279,6 +280,9 @@ export class PolicyEngine {
   ): { allowed: boolean; determining: string[]; errors: string[] } {
     const principal = { type: 'Dvm::Principal', id: query.principal.name };
     const resource = { type: 'Dvm::Target', id: query.target.env };
+    const params = { type: 'Dvm::Params', id: 'request' };
+    const numbers = { type: 'Dvm::Numbers', id: 'request' };
+    const tags = requestTags(query.target, query.params);
     const answer = this.#cedar.statefulIsAuthorized({
       principal,
       action: { type: 'Dvm::Action', id: 'execute' },
@@ -292,11 +296,15 @@ export class PolicyEngine {
         via: query.principal.via,
         principal: query.principal.name,
         ...(query.approver ? { approver: query.approver } : {}),
+        params: { __entity: params },
+        numbers: { __entity: numbers },
       },
       preparsedPolicySetId: setId,
       entities: [
         { uid: principal, attrs: { role: query.principal.role }, parents: [] },
-        { uid: resource, attrs: { env: query.target.env }, parents: [] },
+        { uid: resource, attrs: { env: query.target.env }, parents: [], tags: tags.target },
+        { uid: params, attrs: {}, parents: [], tags: tags.params },
+        { uid: numbers, attrs: {}, parents: [], tags: tags.numbers },
       ],
     });
     if (answer.type === 'failure') {
@@ -332,6 +340,7 @@ export class PolicyEngine {
       query.confirmed,
       query.dryRun,
       query.approver ?? null,
+      tagsKey(query.target, query.params),
     ]);
     const cached = this.#decisions.get(key);
     if (cached) return cached;

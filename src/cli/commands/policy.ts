@@ -7,9 +7,10 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { renderTable } from '../output/table.ts';
 import { targetFromFlags } from '../target-flags.ts';
+import { paramsOf } from './action-run.ts';
 
 const USAGE = `Usage:
-  dvm policy test --principal NAME|role:ROLE --action ACTION [--target env=prod] [--target k=v …] [-o json]
+  dvm policy test --principal NAME|role:ROLE --action ACTION [--target env=prod] [--target k=v …] [--param k=v …] [-o json]
   dvm policy list
   dvm policy validate
 
@@ -20,7 +21,9 @@ with @approval("other-principal") to require a second principal's approval, and 
 callers see. A gate only applies to what some permit allows once it is satisfied; the rest is denied at once.
 
 test shows the decision for a principal (a token's name, or role:viewer|operator|admin), an action (its risk
-comes from the registry) and a target, and the policies behind it; --target env=… (default dev).`;
+comes from the registry), a target and params, and the policies behind it; --target env=… (default dev). Policies
+see the target's other keys as its tags (resource.getTag("namespace")), the params as text
+(context.params.getTag("container")) and the integer params as numbers (context.numbers.getTag("replicas")).`;
 
 function principalOf(ctx: CommandContext, given: string): Principal {
   if (given.startsWith('role:')) {
@@ -48,7 +51,7 @@ function principalOf(ctx: CommandContext, given: string): Principal {
 export const command: Command = {
   summary: "Test, list or validate the agent's Cedar policies",
   usage: USAGE,
-  flags: ['principal', 'action', 'target', 'output'],
+  flags: ['principal', 'action', 'target', 'param', 'output'],
   maxArgs: 1,
   async run(ctx) {
     const [sub] = ctx.positionals;
@@ -96,12 +99,14 @@ export const command: Command = {
     const definition = createAgentRegistry(ctx.home).get(ctx.flags.action);
     const principal = principalOf(ctx, ctx.flags.principal);
     const target = targetFromFlags(undefined, ctx.flags.target);
+    const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
     const answer = engine.decide({
       principal,
       action: { name: definition.name, version: definition.version, risk: definition.risk },
       target,
       confirmed: false,
       dryRun: false,
+      params,
     });
     if (ctx.flags.output === 'json') {
       ctx.io.stdout.write(
