@@ -2,7 +2,7 @@
 // the real paths and JSON shapes the client uses, requires a bearer token, and records every request; a request it
 // does not expect is answered 500 and listed by unexpected(), which the tests assert is empty.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,12 @@ export interface FakeKubeApi {
   state: KubeState;
   requests: SeenRequest[];
   unexpected(): SeenRequest[];
+  /** Appends a line to a pod's log (`namespace/pod/container`) and sends it to the follows open on it. */
+  appendLog(key: string, line: string): void;
+  /** Ends the follows open on a pod's log, as a container that exits does. */
+  endLog(key: string): void;
+  /** How many follows are open on a pod's log. */
+  following(key: string): number;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,7 @@ export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKu
   const state: KubeState = { logs: {}, events: {}, deployments: {} };
   const requests: SeenRequest[] = [];
   const surprises: SeenRequest[] = [];
+  const followers = new Map<string, Set<ServerResponse>>();
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     const seen: SeenRequest = {
@@ -96,6 +103,15 @@ export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKu
       let lines = text.split('\n').filter(Boolean);
       if (seen.query.tailLines !== undefined)
         lines = lines.slice(-Number(seen.query.tailLines) || lines.length);
+      if (seen.query.follow === 'true') {
+        // As the API server does: the tail at once, then each new line as it is written, until the log ends.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write(lines.map((l) => `${l}\n`).join(''));
+        const open = followers.get(key) ?? new Set();
+        followers.set(key, open.add(res));
+        res.on('close', () => open.delete(res));
+        return;
+      }
       return send(200, lines.map((l) => `${l}\n`).join(''), 'text/plain');
     }
     if (events) {
@@ -169,6 +185,14 @@ current-context: fake
     state,
     requests,
     unexpected: () => [...surprises],
+    appendLog: (key, line) => {
+      state.logs[key] = `${state.logs[key] ?? ''}${line}\n`;
+      for (const res of followers.get(key) ?? []) res.write(`${line}\n`);
+    },
+    endLog: (key) => {
+      for (const res of followers.get(key) ?? []) res.end();
+    },
+    following: (key) => followers.get(key)?.size ?? 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

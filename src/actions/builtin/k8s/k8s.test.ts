@@ -138,3 +138,54 @@ test('health reads /version through the kubeconfig; an aborted call stops (fake 
     k8sEventsAction.handler({ namespace: 'shop' }, testContext({ env: env(), signal: controller.signal })),
   );
 });
+
+test('k8s.pod_logs follow streams the tail, then each new line, until the log ends or the action stops (fake Kubernetes API)', async () => {
+  const key = 'shop/web-2/app';
+  fake.state.logs[key] = 'one\ntwo\nthree\n';
+  const streamed: string[] = [];
+  const emit = (e: { type: string; line?: string }) => {
+    if (e.type === 'log') streamed.push(e.line ?? '');
+  };
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 200 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(ok(), what);
+  };
+  const following = k8sPodLogsAction.handler(
+    { namespace: 'shop', pod: 'web-2', container: 'app', tail: 2, follow: true },
+    testContext({ env: env(), emit }),
+  );
+  await until('the follow is open', () => fake.following(key) === 1);
+  fake.appendLog(key, 'four');
+  fake.appendLog(key, 'five');
+  await until('the new lines arrived', () => streamed.length === 4);
+  fake.endLog(key);
+  const out = await following;
+  assert.deepEqual(streamed, ['two', 'three', 'four', 'five']);
+  assert.deepEqual(out.summary, {
+    namespace: 'shop',
+    pod: 'web-2',
+    container: 'app',
+    lines: 4,
+    truncated: false,
+    followed: true,
+  });
+  assert.equal(out.artifact.content, 'two\nthree\nfour\nfive\n');
+  assert.equal(fake.requests.at(-1)?.query.follow, 'true');
+  assert.equal(fake.requests.at(-1)?.query.tailLines, '2');
+
+  // Stopped (its timeout, a cancel): it ends with what it gathered and closes the connection.
+  const stop = new AbortController();
+  const stopped = k8sPodLogsAction.handler(
+    { namespace: 'shop', pod: 'web-2', container: 'app', tail: 1, follow: true },
+    testContext({ env: env(), emit, signal: stop.signal }),
+  );
+  await until('the second follow is open', () => fake.following(key) === 1);
+  stop.abort(new Error('timeout'));
+  assert.equal((await stopped).summary.lines, 1);
+  await until('its connection closed', () => fake.following(key) === 0);
+
+  await assert.rejects(
+    k8sPodLogsAction.handler({ namespace: 'shop', pod: 'gone', follow: true }, testContext({ env: env() })),
+    { code: 'DVM_TARGET_NOT_FOUND' },
+  );
+});

@@ -2,6 +2,7 @@ import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
 import { parseDuration } from '../duration.ts';
 import { K8S_NAME_PATTERN, kubeCall, loadKubeConfig } from './client.ts';
+import { followPodLog } from './pod-logs-follow.ts';
 
 /** Input of k8s.pod_logs. */
 export type PodLogsInput = {
@@ -11,6 +12,7 @@ export type PodLogsInput = {
   tail?: number;
   since?: string;
   previous?: boolean;
+  follow?: boolean;
   context?: string;
 };
 
@@ -18,8 +20,10 @@ export type PodLogsInput = {
 export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<string, unknown>>> = {
   name: 'k8s.pod_logs',
   version: '1.0.0',
-  description: "The tail of a pod's log (one container; the previous instance with previous: true).",
+  description:
+    "The tail of a pod's log (one container; the previous instance with previous: true); follow streams new lines.",
   risk: 'read',
+  longRunning: (input) => input.follow === true,
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
   inputSchema: {
     type: 'object',
@@ -36,6 +40,11 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
         description: 'A duration back from now, like 10m.',
       },
       previous: { type: 'boolean', default: false },
+      follow: {
+        type: 'boolean',
+        default: false,
+        description: 'Stream new lines until the log ends or the action stops (202 + SSE).',
+      },
       context: { type: 'string', minLength: 1, description: 'kubeconfig context (default the current one).' },
     },
   },
@@ -45,6 +54,32 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
     const { CoreV1Api } = await import('@kubernetes/client-node');
     const api = config.makeApiClient(CoreV1Api);
     const namespace = input.namespace ?? 'default';
+    const sinceSeconds = input.since ? Math.max(1, Math.ceil(parseDuration(input.since) / 1000)) : undefined;
+    if (input.follow) {
+      const followed = await followPodLog(
+        config,
+        {
+          namespace,
+          pod: input.pod,
+          container: input.container,
+          tailLines: input.tail ?? 100,
+          previous: input.previous ?? false,
+          ...(sinceSeconds ? { sinceSeconds } : {}),
+        },
+        context,
+      );
+      return {
+        summary: {
+          namespace,
+          pod: input.pod,
+          ...(input.container ? { container: input.container } : {}),
+          lines: followed.lines,
+          truncated: followed.artifact.truncated,
+          followed: true,
+        },
+        artifact: followed.artifact,
+      };
+    }
     const text = await kubeCall(`pod ${namespace}/${input.pod}`, context.signal, () =>
       api.readNamespacedPodLog({
         name: input.pod,
@@ -52,7 +87,7 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
         container: input.container,
         tailLines: input.tail ?? 100,
         previous: input.previous ?? false,
-        ...(input.since ? { sinceSeconds: Math.max(1, Math.ceil(parseDuration(input.since) / 1000)) } : {}),
+        ...(sinceSeconds ? { sinceSeconds } : {}),
       }),
     );
     const body = String(text ?? '');

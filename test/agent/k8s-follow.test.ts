@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseEventStream } from '../../src/agent/client/sse-client.ts';
+import { startFakeKubeApi } from '../fakes/kube-api-server.ts';
+import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { tempHome } from '../helpers/dvm.ts';
+
+test('through the API: k8s.pod_logs follow answers 202 and streams new lines over SSE until the log ends (fake Kubernetes API)', async () => {
+  const kube = await startFakeKubeApi();
+  const key = 'shop/web-7/';
+  kube.state.logs[key] = 'booting\n';
+  const home = tempHome();
+  const viewer = createToken(home, 'watcher', 'viewer');
+  const serve = await startServe(home, { KUBECONFIG: kube.kubeconfig });
+  try {
+    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: viewer,
+      body: {
+        request_id: 'kfollow-1',
+        action: 'k8s.pod_logs',
+        params: { namespace: 'shop', pod: 'web-7', follow: true },
+        target: { env: 'prod' },
+      },
+    });
+    assert.equal(accepted.status, 202, accepted.text);
+    const response = await fetch(new URL(String(accepted.body.events), serve.url), {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    const events: { event: string; data: string }[] = [];
+    const reading = (async () => {
+      for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>)) {
+        events.push(event);
+        if (event.event === 'log' && JSON.parse(event.data).line === 'booting') {
+          kube.appendLog(key, 'ready on :8080');
+          kube.appendLog(key, 'GET /health 200');
+        }
+        if (event.event === 'log' && JSON.parse(event.data).line === 'GET /health 200') kube.endLog(key);
+      }
+    })();
+    await reading;
+    assert.deepEqual(
+      events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data).line),
+      ['booting', 'ready on :8080', 'GET /health 200'],
+    );
+    assert.equal(events.at(-1)?.event, 'completed');
+    const summary = JSON.parse(events.at(-1)?.data ?? '{}').result.summary;
+    assert.deepEqual(summary, {
+      namespace: 'shop',
+      pod: 'web-7',
+      lines: 3,
+      truncated: false,
+      followed: true,
+    });
+    assert.deepEqual(kube.unexpected(), []);
+  } finally {
+    await serve.stop();
+    await kube.close();
+  }
+});
