@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { createToken, startServe } from '../helpers/agent-server.ts';
+import { makeCertificate } from '../helpers/certificates.ts';
 import { dvm, dvmAsync, tempDir, tempHome } from '../helpers/dvm.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -15,38 +15,6 @@ const dir = tempDir('dvm-tls-');
 const cert = join(dir, 'cert.pem');
 const key = join(dir, 'key.pem');
 let opensslMissing = false;
-
-// Writes a new key and self-signed certificate with this common name; false when openssl cannot.
-function makeCertificate(certPath: string, keyPath: string, commonName: string): boolean {
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${commonName}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (made.error || made.status !== 0) {
-    if (process.env.CI === 'true') throw new Error(`openssl could not make a certificate: ${made.stderr}`);
-    return false;
-  }
-  return true;
-}
 
 before(() => {
   opensslMissing = !makeCertificate(cert, key, 'dvm-test');
