@@ -80,9 +80,27 @@ test('dvm serve survives policy entries it cannot read: each is DVM_POLICY_INVAL
     assert.equal(serve.child.exitCode, null, 'still running');
     assert.equal((await info()).status, 403);
     rmSync(dir, { recursive: true });
+
+    // Text Cedar's engine cannot take (it traps on it) and a device behind a link: refused, decisions go on.
+    const deep = join(home, 'policies', 'deep.cedar');
+    writeFileSync(
+      deep,
+      `permit (principal, action, resource) when { ${'('.repeat(300)}true${')'.repeat(300)} };`,
+    );
+    await until(() =>
+      /DVM_POLICY_INVALID \S*deep\.cedar:1: .*it nests .* deeper than 32 levels/.test(serve.output()),
+    );
+    assert.equal((await info()).status, 403, 'the previous policies stay in force, and decide');
+    rmSync(deep);
+    symlinkSync('/dev/zero', join(home, 'policies', 'zero.cedar'));
+    await until(() => /DVM_POLICY_INVALID \S*zero\.cedar: .*not a regular file/.test(serve.output()));
+    assert.equal((await info()).status, 403);
+    rmSync(join(home, 'policies', 'zero.cedar'));
+
     rmSync(join(home, 'policies', 'freeze.cedar'));
     await until(async () => (await info()).status === 200);
     assert.doesNotMatch(serve.output(), /ENOENT|EISDIR.*\n\s+at /);
+    assert.doesNotMatch(serve.output(), /DVM_INTERNAL|memory access/);
   } finally {
     await serve.stop();
   }

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Risk } from '../../actions/action.ts';
+import type { DvmError } from '../../errors/dvm-error.ts';
 import { LOCAL_PRINCIPAL, type Role } from '../auth/principal.ts';
 import { PolicyEngine, principalFor } from './policy-engine.ts';
 
@@ -307,6 +310,101 @@ when {
     const other = decide('docker.restart_container', {}, { container: 'db-1' });
     assert.deepEqual([other.decision, other.reasons], ['deny', ['operators restart web-* containers only']]);
     assert.equal(decide('docker.restart_container', {}).decision, 'deny', 'no container param: no match');
+  } finally {
+    h.done();
+  }
+});
+
+const SYSINFO_FORBID = `@id("no-sysinfo")
+@reason("system.info is off here")
+forbid (principal, action, resource) when { context.action == "system.info" };
+`;
+
+const askInfo = (engine: PolicyEngine) =>
+  engine.decide({
+    principal: principalFor('ops', 'operator'),
+    action: { name: 'system.info', version: '1.0.0', risk: 'read' },
+    target: { env: 'dev' },
+    confirmed: false,
+    dryRun: false,
+  });
+
+test('a policy nested or chained past what Cedar can take is DVM_POLICY_INVALID at its line; the policies in force keep deciding', async () => {
+  const h = home({ 'a.cedar': SYSINFO_FORBID });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    assert.deepEqual(askInfo(engine).policyIds, ['no-sysinfo']);
+    const deep = `// deep\npermit (principal, action, resource) when { ${'('.repeat(300)}true${')'.repeat(300)} };\n`;
+    writeFileSync(join(h.dir, 'policies', 'deep.cedar'), deep);
+    assert.throws(
+      () => engine.reload(),
+      (e: DvmError) =>
+        e.code === 'DVM_POLICY_INVALID' &&
+        /deep\.cedar:2: it nests parentheses, brackets and braces deeper than 32 levels; the previous policies stay in force/.test(
+          e.message,
+        ),
+    );
+    const chained = `permit (principal, action, resource) when { ${Array(5000).fill('true').join(' && ')} };\n`;
+    writeFileSync(join(h.dir, 'policies', 'deep.cedar'), chained);
+    assert.throws(() => engine.reload(), /more than 256 operators/);
+    const decided = askInfo(engine);
+    assert.deepEqual([decided.decision, decided.policyIds], ['deny', ['no-sysinfo']]);
+    // Fixed, it loads: nothing of the refused file was kept.
+    writeFileSync(join(h.dir, 'policies', 'deep.cedar'), '');
+    engine.reload();
+    assert.deepEqual(askInfo(engine).policyIds, ['no-sysinfo']);
+  } finally {
+    h.done();
+  }
+});
+
+test('a Cedar engine that trapped is replaced: decisions go on with the policies in force, none is a crash', async () => {
+  const h = home({ 'a.cedar': SYSINFO_FORBID });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    // The engine's WebAssembly instance, poisoned from outside: input Cedar cannot take makes it trap, and a trapped
+    // instance fails every later call.
+    const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs');
+    assert.throws(() =>
+      cedar.policySetTextToParts(
+        `permit (principal, action, resource) when { ${'('.repeat(400)}true${')'.repeat(400)} };`,
+      ),
+    );
+    assert.throws(
+      () => cedar.policySetTextToParts('permit (principal, action, resource);'),
+      'the instance is broken',
+    );
+    const decided = askInfo(engine);
+    assert.deepEqual([decided.decision, decided.policyIds], ['deny', ['no-sysinfo']]);
+    const viewer = engine.decide({
+      principal: principalFor('v', 'viewer'),
+      action: { name: 'docker.logs', version: '1.0.0', risk: 'read' },
+      target: { env: 'dev' },
+      confirmed: false,
+      dryRun: false,
+    });
+    assert.equal(viewer.decision, 'allow');
+    engine.reload();
+    assert.deepEqual(askInfo(engine).policyIds, ['no-sysinfo']);
+  } finally {
+    h.done();
+  }
+});
+
+test('a policy file that is a device, a FIFO or too large is refused without reading it; a byte order mark is fine', async () => {
+  const h = home({ 'a.cedar': `\uFEFF${SYSINFO_FORBID}` });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    assert.deepEqual(askInfo(engine).policyIds, ['no-sysinfo'], 'a BOM is not Cedar text');
+    symlinkSync('/dev/zero', join(h.dir, 'policies', 'zero.cedar'));
+    assert.throws(() => engine.reload(), /zero\.cedar: cannot be read: it is not a regular file/);
+    rmSync(join(h.dir, 'policies', 'zero.cedar'));
+    const fifo = join(h.dir, 'policies', 'pipe.cedar');
+    execFileSync('mkfifo', [fifo]);
+    assert.throws(() => engine.reload(), /pipe\.cedar: cannot be read: it is not a regular file/);
+    rmSync(fifo);
+    writeFileSync(join(h.dir, 'policies', 'big.cedar'), `// ${'x'.repeat(1024 * 1024)}\n`);
+    assert.throws(() => engine.reload(), /big\.cedar: cannot be read: it is larger than 1048576 bytes/);
   } finally {
     h.done();
   }

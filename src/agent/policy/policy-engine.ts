@@ -1,10 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { type AgentSettings, readAgentSettings } from '../agent-settings.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
 import { bindingDenial } from './environment-binding.ts';
+import { readPolicyFile } from './policy-file.ts';
+import { policyShapeProblem } from './policy-shape.ts';
 import { requestTags, tagsKey } from './request-tags.ts';
 
 type Cedar = typeof import('@cedar-policy/cedar-wasm/nodejs');
@@ -28,10 +31,25 @@ export function policiesDir(home: string): string {
   return join(home, 'policies');
 }
 
+const require = createRequire(import.meta.url);
+const CEDAR_MODULE = require.resolve('@cedar-policy/cedar-wasm/nodejs');
 let cedarModule: Cedar | undefined;
-async function cedarOf(): Promise<Cedar> {
-  cedarModule ??= await import('@cedar-policy/cedar-wasm/nodejs');
+
+// The Cedar engine; `fresh` loads a new WebAssembly instance, for when the current one trapped (a trap leaves its
+// memory unusable, so every later call would fail too).
+function cedarOf(fresh = false): Cedar {
+  if (fresh) delete require.cache[CEDAR_MODULE];
+  if (fresh || !cedarModule) cedarModule = require(CEDAR_MODULE) as Cedar;
   return cedarModule;
+}
+
+// What a trapped WebAssembly instance throws (WebAssembly is a global of Node; its types are the DOM library's).
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } })
+  .WebAssembly.RuntimeError;
+
+// True for what a trapped WebAssembly engine throws (an out-of-bounds access, its stack overflowing).
+function isEngineFailure(error: unknown): boolean {
+  return error instanceof WasmRuntimeError || error instanceof RangeError;
 }
 
 // 1-based line and column of a character offset.
@@ -112,7 +130,7 @@ export class PolicyEngine {
    */
   static async load(home?: string, settings?: AgentSettings): Promise<PolicyEngine> {
     const environments = home ? (settings ?? (await readAgentSettings(home))).environments : undefined;
-    const engine = new PolicyEngine(await cedarOf(), home, environments);
+    const engine = new PolicyEngine(cedarOf(), home, environments);
     engine.reload();
     return engine;
   }
@@ -148,8 +166,9 @@ export class PolicyEngine {
       }
     }
     const loaded = new Map<string, LoadedPolicy>();
-    for (const file of files) this.#readFile(file, loaded, causes);
-    if (causes.length === 0) causes.push(...this.#validate(loaded));
+    for (const file of files) this.#engineGuarded(file, () => this.#readFile(file, loaded, causes), causes);
+    if (causes.length === 0)
+      this.#engineGuarded(SCHEMA_FILE, () => causes.push(...this.#validate(loaded)), causes);
     if (causes.length > 0) {
       throw new DvmError(
         'DVM_POLICY_INVALID',
@@ -164,16 +183,45 @@ export class PolicyEngine {
       );
     }
     const setId = `dvm-policies-${++generation}`;
-    const all = [...loaded.values()];
+    this.#prepareSets(setId, loaded);
+    this.#setId = setId;
+    this.#ungatedSetId = `${setId}-ungated`;
+    this.#policies = loaded;
+    this.#sources = files;
+    this.#decisions.clear();
+  }
+
+  // Preparses both sets of these policies (all, and without the gates) under `setId`.
+  #prepareSets(setId: string, policies: Map<string, LoadedPolicy>): void {
+    const all = [...policies.values()];
     this.#preparse(setId, all);
     this.#preparse(
       `${setId}-ungated`,
       all.filter((p) => !isGate(p)),
     );
-    this.#setId = setId;
-    this.#ungatedSetId = `${setId}-ungated`;
-    this.#policies = loaded;
-    this.#sources = files;
+  }
+
+  // Runs a step of a reload; when Cedar's engine traps on it (input beyond what it can take), the step's file is a
+  // cause and a fresh engine takes over with the policies in force, so they keep deciding.
+  #engineGuarded(file: string, step: () => void, causes: ErrorCause[]): void {
+    try {
+      step();
+    } catch (error) {
+      if (!isEngineFailure(error)) throw error;
+      this.#recoverEngine();
+      causes.push({
+        code: 'DVM_POLICY_INVALID',
+        file,
+        message: `Cedar could not process it (${(error as Error).message})`,
+        fix: 'Simplify the policy: less nesting, fewer operators in one policy.',
+      });
+    }
+  }
+
+  // A new Cedar instance with the policies in force prepared again (the old instance's memory is unusable).
+  #recoverEngine(): void {
+    this.#cedar = cedarOf(true);
+    if (this.#setId) this.#prepareSets(this.#setId, this.#policies);
     this.#decisions.clear();
   }
 
@@ -195,9 +243,20 @@ export class PolicyEngine {
     let text: string;
     try {
       // A dangling link, a directory named *.cedar, a file removed since the listing: a cause, never a crash.
-      text = readFileSync(file, 'utf8');
+      text = readPolicyFile(file);
     } catch (error) {
       causes.push(unreadable(file, error));
+      return;
+    }
+    const shape = policyShapeProblem(text);
+    if (shape) {
+      causes.push({
+        code: 'DVM_POLICY_INVALID',
+        file,
+        ...lineColumn(text, shape.offset),
+        message: shape.message,
+        fix: 'Split the condition into several policies, or simplify it.',
+      });
       return;
     }
     const parts = this.#cedar.policySetTextToParts(text);
@@ -283,30 +342,49 @@ export class PolicyEngine {
     const params = { type: 'Dvm::Params', id: 'request' };
     const numbers = { type: 'Dvm::Numbers', id: 'request' };
     const tags = requestTags(query.target, query.params);
-    const answer = this.#cedar.statefulIsAuthorized({
-      principal,
-      action: { type: 'Dvm::Action', id: 'execute' },
-      resource,
-      context: {
-        action: query.action.name,
-        version: query.action.version,
-        risk: query.action.risk,
-        confirmed: query.confirmed,
-        dryRun: query.dryRun,
-        via: query.principal.via,
-        principal: query.principal.name,
-        ...(query.approver ? { approver: query.approver } : {}),
-        params: { __entity: params },
-        numbers: { __entity: numbers },
-      },
-      preparsedPolicySetId: setId,
-      entities: [
-        { uid: principal, attrs: { role: query.principal.role }, parents: [] },
-        { uid: resource, attrs: { env: query.target.env }, parents: [], tags: tags.target },
-        { uid: params, attrs: {}, parents: [], tags: tags.params },
-        { uid: numbers, attrs: {}, parents: [], tags: tags.numbers },
-      ],
-    });
+    const ask = () =>
+      this.#cedar.statefulIsAuthorized({
+        principal,
+        action: { type: 'Dvm::Action', id: 'execute' },
+        resource,
+        context: {
+          action: query.action.name,
+          version: query.action.version,
+          risk: query.action.risk,
+          confirmed: query.confirmed,
+          dryRun: query.dryRun,
+          via: query.principal.via,
+          principal: query.principal.name,
+          ...(query.approver ? { approver: query.approver } : {}),
+          params: { __entity: params },
+          numbers: { __entity: numbers },
+        },
+        preparsedPolicySetId: setId,
+        entities: [
+          { uid: principal, attrs: { role: query.principal.role }, parents: [] },
+          { uid: resource, attrs: { env: query.target.env }, parents: [], tags: tags.target },
+          { uid: params, attrs: {}, parents: [], tags: tags.params },
+          { uid: numbers, attrs: {}, parents: [], tags: tags.numbers },
+        ],
+      });
+    let answer: ReturnType<typeof ask>;
+    try {
+      answer = ask();
+    } catch (error) {
+      if (!isEngineFailure(error)) throw error;
+      // A trapped engine is replaced and asked once more; failing again, the request is denied (deny by default).
+      this.#recoverEngine();
+      try {
+        answer = ask();
+      } catch (again) {
+        if (!isEngineFailure(again)) throw again;
+        return {
+          allowed: false,
+          determining: [],
+          errors: [`the policy engine failed: ${(again as Error).message}`],
+        };
+      }
+    }
     if (answer.type === 'failure') {
       return { allowed: false, determining: [], errors: answer.errors.map((e) => e.message) };
     }
