@@ -466,3 +466,38 @@ test('an invalid request lists every violation at once: the envelope’s and its
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test("an execution's end, its audit entries and its request id's answer commit together: an audit write that fails leaves none of them", async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const calls = { n: 0 };
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(slowRead(calls)) });
+  try {
+    agent.db.exec(
+      "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+    );
+    const answer = await agent.executor.execute(
+      { request_id: 'atomic-1', action: 'system.info', target: { env: 'dev' } },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(calls.n, 1, 'the read ran');
+    assert.ok(answer.status >= 500, JSON.stringify(answer));
+    const count = (table: string) =>
+      (agent.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    assert.deepEqual(
+      [count('executions'), count('idempotency'), count('audit')],
+      [0, 0, 0],
+      'no run recorded without its audit entry',
+    );
+    agent.db.exec('DROP TRIGGER refuse_audit');
+    const again = await agent.executor.execute(
+      { request_id: 'atomic-1', action: 'system.info', target: { env: 'dev' } },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(again.status, 200, 'nothing was kept of the failed one: the retry runs');
+    assert.deepEqual([count('executions'), count('idempotency'), count('audit')], [1, 1, 2]);
+    assert.equal(agent.audit.verify().ok, true);
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -482,7 +482,7 @@ export class ActionExecutor {
       params,
       request,
       executionId,
-      audit,
+      (entry) => ({ ...base, ...entry, at: new Date().toISOString() }),
       principal.id,
       options.context,
       oneCommit ? { allowed, payloadHash } : undefined,
@@ -534,7 +534,7 @@ export class ActionExecutor {
     params: Record<string, unknown>,
     request: ExecuteRequest,
     executionId: string,
-    audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
+    entryOf: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => AuditRecord,
     principalId: string,
     given: ExecuteOptions['context'] | undefined,
     unclaimed: { allowed: AuditRecord; payloadHash: string } | undefined,
@@ -588,10 +588,8 @@ export class ActionExecutor {
     };
     const started = performance.now();
     let response: ExecuteResponse;
-    let ending: Promise<unknown>[];
-    // An unclaimed read's decision is audited with its outcome (first, so the chain keeps their order).
-    const allowedEntry = () => (unclaimed ? [this.#deps.audit.append(unclaimed.allowed)] : []);
-    const finishOptions = { unsaved: unclaimed !== undefined };
+    let outcome: Parameters<Executions['finish']>[1];
+    let ended: AuditRecord;
     try {
       const output = await Promise.race([
         definition.handler(params, context),
@@ -624,11 +622,8 @@ export class ActionExecutor {
           result,
         },
       };
-      ending = [
-        ...allowedEntry(),
-        executions.finish(executionId, { status: 'succeeded', result }, finishOptions),
-        audit({ decision: 'executed', executionId, result: summaryOf(result), durationMs }),
-      ];
+      outcome = { status: 'succeeded', result };
+      ended = entryOf({ decision: 'executed', executionId, result: summaryOf(result), durationMs });
     } catch (error) {
       // Stop whatever the handler still runs (a timed-out follow, a process group).
       if (!controller.signal.aborted) controller.abort(error);
@@ -636,31 +631,41 @@ export class ActionExecutor {
       const body = redact({ ...failure.body, execution_id: executionId }) as Record<string, unknown>;
       const durationMs = Math.round(performance.now() - started);
       response = { status: failure.status, body };
-      ending = [
-        ...allowedEntry(),
-        executions.finish(executionId, { status: 'failed', error: body }, finishOptions),
-        audit({
-          decision: 'failed',
-          executionId,
-          error: { code: String(body.code), message: String(body.message) },
-          durationMs,
-        }),
-      ];
+      outcome = { status: 'failed', error: body };
+      ended = entryOf({
+        decision: 'failed',
+        executionId,
+        error: { code: String(body.code), message: String(body.message) },
+        durationMs,
+      });
     } finally {
       clearTimeout(timer);
       this.#controllers.delete(executionId);
       this.#taskRuns.delete(executionId);
     }
-    // Queued in one tick, so the execution's end, its audit entry and the request id's answer commit together:
-    // a crash leaves all three or none (then the key's execution is still running and the reaper answers it; an
-    // unclaimed read left no trace at all).
-    const { idempotency } = this.#deps;
-    await Promise.all([
-      ...ending,
-      unclaimed
-        ? idempotency.record(principalId, request.request_id, unclaimed.payloadHash, executionId, response)
-        : idempotency.complete(principalId, request.request_id, response),
-    ]);
+    // One write, so the execution's end, its audit entries and the request id's answer commit together or not at
+    // all: a crash or a failing write leaves none of them (then the key's execution is still running and the reaper
+    // answers it; an unclaimed read left no trace at all), never a recorded run without its audit entry.
+    const { idempotency, audit } = this.#deps;
+    const answer = response;
+    await executions.finish(executionId, outcome, {
+      unsaved: unclaimed !== undefined,
+      alsoIn: (db) => {
+        // An unclaimed read's decision is audited with its outcome (first, so the chain keeps their order).
+        if (unclaimed) audit.appendIn(db, unclaimed.allowed);
+        audit.appendIn(db, ended);
+        if (unclaimed)
+          idempotency.recordIn(
+            db,
+            principalId,
+            request.request_id,
+            unclaimed.payloadHash,
+            executionId,
+            answer,
+          );
+        else idempotency.completeIn(db, principalId, request.request_id, answer);
+      },
+    });
     return response;
   }
 }

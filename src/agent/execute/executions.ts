@@ -229,12 +229,13 @@ export class Executions {
 
   /**
    * Ends an execution: its last event, then its durable final record (inserted whole when `unsaved`: an
-   * execution opened without `persist`, recorded only once it ended).
+   * execution opened without `persist`, recorded only once it ended), with `alsoIn`'s writes in the same write: all
+   * of them commit, or none. Its stream ends either way.
    */
   async finish(
     id: string,
     outcome: { status: 'succeeded'; result: unknown } | { status: 'failed'; error: Record<string, unknown> },
-    options: { unsaved?: boolean } = {},
+    options: { unsaved?: boolean; alsoIn?: (db: DatabaseSync) => void } = {},
   ): Promise<ExecutionRecord> {
     const live = this.#live.get(id);
     if (!live) throw new DvmError('DVM_INTERNAL', `execution ${id} is not running here`);
@@ -254,38 +255,61 @@ export class Executions {
     const result = outcome.status === 'succeeded' ? JSON.stringify(outcome.result ?? null) : null;
     const error = outcome.status === 'failed' ? JSON.stringify(outcome.error) : null;
     const record = live.record;
-    await this.#writer.write((db) =>
-      options.unsaved
-        ? statement(
-            db,
-            `INSERT INTO executions (id, request_id, principal, action, version, env, target, status, result, error,
-               created_at, finished_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(
-            id,
-            record.request_id ?? null,
-            record.principal,
-            record.action,
-            record.version,
-            record.env ?? null,
-            record.target ? JSON.stringify(record.target) : null,
-            outcome.status,
-            result,
-            error,
-            record.created_at,
-            finishedAt,
-          )
-        : statement(
-            db,
-            'UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?',
-          ).run(outcome.status, result, error, finishedAt, id),
-    );
-    RUNNING_IN_THIS_PROCESS.delete(id);
-    live.ended = true;
-    for (const listener of live.listeners) listener(null);
-    live.listeners.clear();
-    this.#retire(id);
+    try {
+      await this.#writer.write((db) => {
+        this.#saveEnd(
+          db,
+          id,
+          record,
+          { status: outcome.status, result, error, finishedAt },
+          options.unsaved === true,
+        );
+        options.alsoIn?.(db);
+      });
+    } finally {
+      RUNNING_IN_THIS_PROCESS.delete(id);
+      live.ended = true;
+      for (const listener of live.listeners) listener(null);
+      live.listeners.clear();
+      this.#retire(id);
+    }
     return live.record;
+  }
+
+  // The durable end of an execution: its whole record when it was never saved, else its status and outcome.
+  #saveEnd(
+    db: DatabaseSync,
+    id: string,
+    record: ExecutionRecord,
+    end: { status: string; result: string | null; error: string | null; finishedAt: string },
+    unsaved: boolean,
+  ): void {
+    if (!unsaved) {
+      statement(
+        db,
+        'UPDATE executions SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?',
+      ).run(end.status, end.result, end.error, end.finishedAt, id);
+      return;
+    }
+    statement(
+      db,
+      `INSERT INTO executions (id, request_id, principal, action, version, env, target, status, result, error,
+         created_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      id,
+      record.request_id ?? null,
+      record.principal,
+      record.action,
+      record.version,
+      record.env ?? null,
+      record.target ? JSON.stringify(record.target) : null,
+      end.status,
+      end.result,
+      end.error,
+      record.created_at,
+      end.finishedAt,
+    );
   }
 
   // Keeps a finished execution in memory for late subscribers, dropping the oldest past the count or age limit.

@@ -48,12 +48,13 @@ test('an unclaimed key is found while it runs here, conflicts on another payload
     0,
     'nothing is written before it ends',
   );
-  await keys.record('a', 'r', 'h', 'x1', { status: 200, body: { ok: 1 } });
+  const writer = new GroupCommitter(db);
+  await writer.write((tx) => keys.recordIn(tx, 'a', 'r', 'h', 'x1', { status: 200, body: { ok: 1 } }));
   settle({ status: 200, body: { ok: 1 } });
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(keys.lookup('a', 'r', 'h'), { state: 'done', response: { status: 200, body: { ok: 1 } } });
   assert.throws(() => keys.lookup('a', 'r', 'other'), { code: 'DVM_IDEMPOTENCY_CONFLICT' });
-  await keys.record('a', 'r', 'h', 'x2', { status: 500, body: {} });
+  await writer.write((tx) => keys.recordIn(tx, 'a', 'r', 'h', 'x2', { status: 500, body: {} }));
   assert.equal(
     db.prepare('SELECT execution_id FROM idempotency').get()?.execution_id,
     'x1',

@@ -128,41 +128,43 @@ export class IdempotencyKeys {
   }
 
   /**
-   * Records a key together with its final answer in one write (a key that was not claimed before it ran). A key
-   * another process recorded meanwhile is left as it is.
+   * Records a key together with its final answer, inside a running write transaction (a key that was not claimed
+   * before it ran). A key another process recorded meanwhile is left as it is.
    */
-  record(
+  recordIn(
+    db: DatabaseSync,
     principal: string,
     requestId: string,
     payloadHash: string,
     executionId: string,
     response: StoredResponse,
-  ): Promise<void> {
-    return this.#writer.write((db) => {
-      statement(
-        db,
-        `INSERT INTO idempotency (principal, request_id, payload_hash, execution_id, created_at, status, response)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      ).run(
-        principal,
-        requestId,
-        payloadHash,
-        executionId,
-        new Date().toISOString(),
-        response.status,
-        JSON.stringify(response.body),
-      );
-    });
+  ): void {
+    statement(
+      db,
+      `INSERT INTO idempotency (principal, request_id, payload_hash, execution_id, created_at, status, response)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(
+      principal,
+      requestId,
+      payloadHash,
+      executionId,
+      new Date().toISOString(),
+      response.status,
+      JSON.stringify(response.body),
+    );
   }
 
-  /** Stores the final answer of a key durably. */
+  /** Stores the final answer of a claimed key, inside a running write transaction. */
+  completeIn(db: DatabaseSync, principal: string, requestId: string, response: StoredResponse): void {
+    statement(
+      db,
+      'UPDATE idempotency SET status = ?, response = ? WHERE principal = ? AND request_id = ?',
+    ).run(response.status, JSON.stringify(response.body), principal, requestId);
+  }
+
+  /** Stores the final answer of a claimed key durably. */
   complete(principal: string, requestId: string, response: StoredResponse): Promise<void> {
-    return this.#writer.write((db) => {
-      statement(
-        db,
-        'UPDATE idempotency SET status = ?, response = ? WHERE principal = ? AND request_id = ?',
-      ).run(response.status, JSON.stringify(response.body), principal, requestId);
-    });
+    return this.#writer.write((db) => this.completeIn(db, principal, requestId, response));
   }
 
   /** Waits for the answer of a key that is running here or in another process (polls the store then). */
