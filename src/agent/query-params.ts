@@ -46,17 +46,21 @@ function realDate(value: string): boolean {
  */
 export function queryTime(field: string, value: string, now: Date, causes: ErrorCause[]): string | undefined {
   let ms: number | undefined;
+  let why = 'is neither an RFC 3339 time nor a duration';
   if (RFC3339.test(value) && realDate(value)) ms = Date.parse(value.toUpperCase());
   else {
     try {
       ms = now.getTime() - parseDuration(value);
-    } catch {}
+    } catch (error) {
+      if (/longer than/.test((error as Error).message)) why = 'reaches back more than 100 years';
+    }
   }
-  if (ms !== undefined && !Number.isNaN(ms)) return new Date(ms).toISOString();
+  // Past ±275,760 years a Date has no ISO form (an RFC 3339 year is four digits, so this is for durations).
+  if (ms !== undefined && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15) return new Date(ms).toISOString();
   causes.push({
     code: 'DVM_QUERY_INVALID',
     path: field,
-    message: `${field} "${value.slice(0, 40)}" is neither an RFC 3339 time nor a duration`,
+    message: `${field} "${value.slice(0, 40)}" ${why}`,
     fix: 'Use a time like 2026-01-02T15:04:05Z (with Z or an offset) or a duration back from now like 30m, 1h or 7d.',
   });
   return undefined;

@@ -191,11 +191,23 @@ for (const [text, ms] of [
   ['7d', 604_800_000],
   ['1m30s250ms', 90_250],
   ['0s', 0],
+  ['36500d', 3_153_600_000_000],
 ] as const) {
   test(`parseDuration ${text}`, () => assert.equal(parseDuration(text), ms));
 }
 
-for (const text of ['', '5', '5 m', '1.5h', '-1s', 'm5', '5min', '1h 30m']) {
+for (const text of [
+  '',
+  '5',
+  '5 m',
+  '1.5h',
+  '-1s',
+  'm5',
+  '5min',
+  '1h 30m',
+  '36501d',
+  '999999999999999999999d',
+]) {
   test(`parseDuration refuses ${JSON.stringify(text)}`, () => {
     assert.throws(
       () => parseDuration(text),

@@ -21,7 +21,7 @@ export function retentionSetting(value: unknown, file: string): { ms: number; te
   if (ms <= 0) {
     throw new DvmError(
       'DVM_SCHEMA_INVALID',
-      `agent.retention must be a positive duration, not ${JSON.stringify(value)}`,
+      `agent.retention must be a positive duration of at most 100 years, not ${JSON.stringify(value)}`,
       {
         file,
         path: 'agent.retention',
