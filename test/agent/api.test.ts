@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -89,6 +89,25 @@ test('every method on every path except GET health rejects a missing, invalid, e
     }
   }
   assert.equal(checked, (PATHS.length * METHODS.length - 1) * 4);
+});
+
+test('a request with two Authorization headers is 401 even when the first one is valid (a proxy may have checked the other)', async () => {
+  const { port } = new URL(serve.url);
+  const raw = (headers: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.end(`GET /v1/actions HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Connection: close\r\n\r\n`),
+      );
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+  const twice = await raw(`Authorization: Bearer ${tokens.admin}\r\nAuthorization: Bearer garbage\r\n`);
+  assert.match(twice, /^HTTP\/1\.1 401 /);
+  assert.match(twice, /more than one Authorization header/);
+  const once = await raw(`Authorization: Bearer ${tokens.admin}\r\n`);
+  assert.match(once, /^HTTP\/1\.1 200 /);
 });
 
 test('HEAD and OPTIONS are no routes: with a valid token they are 404, never a GET answer', async () => {

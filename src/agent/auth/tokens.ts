@@ -209,8 +209,17 @@ export class TokenStore {
     return !row.expires_at || Date.parse(row.expires_at) > this.#now().getTime();
   }
 
-  /** The principal of an `Authorization` header value; DVM_UNAUTHENTICATED (with `details.reason`) otherwise. */
-  authenticate(authorization: string | undefined): Principal {
+  /**
+   * The principal of an `Authorization` header value; DVM_UNAUTHENTICATED (with `details.reason`) otherwise, also
+   * when the request carried the header more than once (`repeated`: Node keeps the first, and a proxy in front may
+   * have checked another).
+   */
+  authenticate(authorization: string | undefined, repeated = false): Principal {
+    if (repeated)
+      throw unauthenticated(
+        'malformed',
+        'the request has more than one Authorization header: send exactly one',
+      );
     if (!authorization) throw unauthenticated('missing', 'the request has no Authorization header');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw unauthenticated('malformed', 'the Authorization header is not `Bearer <token>`');

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { systemError } from '../../errors/system-errors.ts';
@@ -31,6 +32,12 @@ const SSE_TOKEN_CHECK_MS = 1000;
 
 /** Largest request body the API reads (1 MiB). */
 export const BODY_LIMIT = 1024 * 1024;
+
+/** How long a client may take to send a whole request (headers and body); past it, 408 and the connection closes. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** How long the answers of a closing server's last requests get to reach their clients before every connection is cut. */
+export const CLOSE_GRACE_MS = 1000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -119,6 +126,9 @@ export function createAgentServer(
     ...(options.tls ? { https: secureContextOf(options.tls) } : {}),
     logger: false,
     bodyLimit: BODY_LIMIT,
+    // Fastify turns Node's request timeout off: a client that never finishes its request would hold a connection
+    // (and a closing server) for ever.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     // Requests that reach a closing server (on an open keep-alive connection) are answered by the hook below in
     // our error shape; Fastify's own 503 body is not.
     return503OnClosing: false,
@@ -143,10 +153,24 @@ export function createAgentServer(
   // not wait out an action's timeout or a follow's hour. Pipeline tasks' actions are left to their runs.
   let stopping = false;
   const streams = new Set<() => void>();
+  // Every open connection, so a closing server can cut those left: Node's own list (closeAllConnections) loses a
+  // connection whose request was answered before its body arrived, and that one would hold close() for ever.
+  const sockets = new Set<Socket>();
+  let cutting: NodeJS.Timeout | undefined;
+  // (Under TLS too: 'connection' gives the TCP socket under each TLS one.)
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   app.addHook('preClose', async () => {
     stopping = true;
     await services.executor.stopRequests();
     for (const end of streams) end();
+    // What is left once the last answers went out — a request still arriving byte by byte, a connection that never
+    // sent one — would keep close() waiting: it is cut.
+    cutting = setTimeout(() => {
+      for (const socket of sockets) socket.destroy();
+    }, CLOSE_GRACE_MS);
   });
 
   // Audits the refusal of an authenticated principal (one denial entry; counted past the denial audit's limit),
@@ -194,7 +218,10 @@ export function createAgentServer(
     if (spec?.role === 'public') return;
     const where = () => `${request.method} ${spec?.url ?? request.url.split('?')[0].slice(0, 200)}`;
     try {
-      request.principal = services.tokens.authenticate(request.headers.authorization);
+      request.principal = services.tokens.authenticate(
+        request.headers.authorization,
+        repeatsAuthorization(request.raw.rawHeaders),
+      );
     } catch (error) {
       if (!isDvmError(error)) throw error;
       const reason = String(error.details.reason);
@@ -246,6 +273,9 @@ export function createAgentServer(
 
   // Counted denials are written before the agent (and its audit) closes.
   app.addHook('onClose', async () => {
+    // The server may count itself closed while a connection it stopped tracking is open: that one ends now too.
+    clearTimeout(cutting);
+    for (const socket of sockets) socket.destroy();
     services.writer?.commitListeners.delete(onCommit);
     stopCountingAlerts?.();
     await denials.flush();
@@ -486,4 +516,13 @@ export function createAgentServer(
   route(byUrl('GET', '/v1/openapi.json'), async () => document);
 
   return app;
+}
+
+// True when the raw headers hold Authorization more than once (Node's parsed headers keep only the first).
+function repeatsAuthorization(raw: string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization' && ++seen > 1) return true;
+  }
+  return false;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openAgent } from '../agent.ts';
-import { createAgentServer } from './create-server.ts';
+import { CLOSE_GRACE_MS, createAgentServer, REQUEST_TIMEOUT_MS } from './create-server.ts';
 
 type RawResponse = { status: number; headers: string; body: string };
 
@@ -107,4 +107,44 @@ test('health on a stopping agent is 503 with its report, unavailable, so a load 
     status: 'unavailable',
     connectors: { store: { status: 'unavailable', detail: 'the agent is stopping' } },
   });
+});
+
+test('a request still arriving (headers or body half sent) does not hold a closing agent; the server times such requests out', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-stopping-'));
+  const agent = await openAgent(home);
+  const app = createAgentServer(agent);
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    assert.equal(
+      app.server.requestTimeout,
+      REQUEST_TIMEOUT_MS,
+      'Node answers 408 to a request slower than this',
+    );
+    const { port } = app.server.address() as AddressInfo;
+    // Each resolves once its bytes are sent, with the promise of its connection closing.
+    const open = (text: string) =>
+      new Promise<{ closed: Promise<void> }>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(text);
+          resolve({ closed: new Promise((closed) => socket.once('close', () => closed())) });
+        });
+        socket.on('error', () => {});
+        socket.resume(); // read what the server answers, to see its end
+      });
+    const halfHeaders = await open('GET /v1/actions HTTP/1.1\r\nHost: agent\r\nAuthoriz');
+    const halfBody = await open(
+      'POST /v1/actions/execute HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"requ',
+    );
+    const started = performance.now();
+    await app.close();
+    await Promise.all([halfHeaders.closed, halfBody.closed]);
+    // Before, close() waited for these clients to give up (minutes); now the drain (no requests) and the grace.
+    assert.ok(
+      performance.now() - started < CLOSE_GRACE_MS + 4000,
+      `closed in ${performance.now() - started} ms`,
+    );
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
 });
