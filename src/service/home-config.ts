@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DvmError } from '../errors/dvm-error.ts';
 import { parsePath } from '../model/path.ts';
+import { checkHomeConfigShape } from './home-config-shape.ts';
 
 /** The settings file of a dvm home: `$DVM_HOME/config.yaml` (notify URLs, redaction patterns). */
 export function homeConfigPath(home: string): string {
@@ -54,6 +55,7 @@ async function parseHomeConfig(file: string): Promise<Record<string, unknown>> {
       fix: 'Write settings as keys, like\nnotify:\n  slack:\n    url: https://hooks.slack.com/…',
     });
   }
+  checkHomeConfigShape(data as Record<string, unknown>, file);
   return data as Record<string, unknown>;
 }
 

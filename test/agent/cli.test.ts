@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
@@ -69,6 +71,40 @@ test('DVM_TOKEN without a server warns that the run is in-process as the local a
   const run = dvmOk(home, ['action', 'run', 'system.info'], { env: { DVM_TOKEN: 'dvm_00000000_x' } });
   assert.match(run.stderr, /warning: DVM_TOKEN is set but no server is .*local admin; the token is not used/);
   assert.doesNotMatch(dvmOk(home, ['action', 'run', 'system.info']).stderr, /warning/);
+});
+
+test('DVM_SERVER at a server that is not a dvm agent, or with a password in it, is a coded error that shows neither the page nor the password', async () => {
+  const home = tempHome();
+  const web = createServer((_req, res) =>
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end('<!DOCTYPE HTML><title>Directory listing</title>'),
+  );
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    for (const args of [['action', 'list'], ['execution', 'list'], ['audit']]) {
+      const run = await dvmAsync(home, args, { env: { DVM_SERVER: url, DVM_TOKEN: 'dvm_00000000_x' } });
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(
+        run.stderr,
+        /DVM_CONNECTOR_UNAVAILABLE: http:\/\/127\.0\.0\.1:\d+ answered HTTP 200, but not as a dvm agent/,
+      );
+      assert.match(run.stderr, /fix: Point --server \/ DVM_SERVER at the address `dvm serve` prints/);
+      assert.doesNotMatch(run.stderr, /DOCTYPE|Directory|TypeError|is not a function/);
+    }
+  } finally {
+    web.close();
+  }
+  const secret = dvm(home, ['action', 'list'], {
+    env: { DVM_SERVER: 'http://ops:hunter2pw@127.0.0.1:9', DVM_TOKEN: 'dvm_00000000_x' },
+  });
+  assert.equal(secret.status, 2);
+  assert.match(
+    secret.stderr,
+    /DVM_USAGE: --server \(or DVM_SERVER\) for 127\.0\.0\.1:9 has a user or password in it/,
+  );
+  assert.doesNotMatch(secret.stderr, /hunter2pw/);
 });
 
 test('dvm action run --dry-run says what the real run would meet: a confirmation in prod, nothing in dev', () => {

@@ -73,15 +73,27 @@ function redact(url: string): string {
   }
 }
 
+/**
+ * Why a webhook URL cannot be used, or undefined when it can: it must be http(s), and carry no user or password
+ * (a request cannot send them, and they would be shown wherever the URL is).
+ */
+export function webhookUrlProblem(url: unknown): string | undefined {
+  if (typeof url !== 'string' || !URL.canParse(url)) return 'is not a URL';
+  const parsed = new URL(url);
+  if (!/^https?:$/.test(parsed.protocol)) return 'is not an http(s) URL';
+  if (parsed.username || parsed.password)
+    return 'has a user or password in it, which a webhook request cannot carry';
+  return undefined;
+}
+
 /** The webhook URL of a notify target, or DVM_NOTIFY_NOT_CONFIGURED naming what `action` needed. */
 export function notifyUrl(target: Target, action: string, notify: NotifyConfig | undefined): string {
   const url = notify?.[target]?.url;
-  if (!url || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+  const problem = url ? webhookUrlProblem(url) : undefined;
+  if (!url || problem) {
     throw new DvmError(
       'DVM_NOTIFY_NOT_CONFIGURED',
-      url
-        ? `${action}: notify.${target}.url is not an http(s) URL`
-        : `${action} has no webhook URL configured`,
+      url ? `${action}: notify.${target}.url ${problem}` : `${action} has no webhook URL configured`,
       {
         fix: `Set it in $DVM_HOME/config.yaml under notify:, like\nnotify:\n  ${target}:\n    url: https://hooks.example.com/…`,
         details: { origin: 'user', target },
@@ -128,7 +140,8 @@ export async function postJson(
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new DvmError(
       'DVM_NOTIFY_FAILED',
-      `${action}: could not reach ${where} (${cause?.code ?? cause?.message ?? (error as Error).message})`,
+      // The URL stays out of the message (it may carry a secret): only its origin is named.
+      `${action}: could not reach ${where} (${(cause?.code ?? cause?.message ?? (error as Error).message).replaceAll(url, where)})`,
       {
         fix: 'Check the URL in $DVM_HOME/config.yaml under notify:, and the network (proxy, DNS, firewall).',
         details: { origin: 'system' },

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { isDvmError } from '../../errors/dvm-error.ts';
+import { type DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { AGENT_HEADER } from '../server/agent-header.ts';
 import { AgentClient, type RetryNotice } from './agent-client.ts';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.ts';
 
@@ -30,10 +31,17 @@ before(async () => {
 });
 after(() => server.close());
 
+// An answer of the agent (with its header).
 const json =
   (status: number, body: unknown, headers: Record<string, string> = {}) =>
   (res: ServerResponse) =>
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+    res
+      .writeHead(status, { 'content-type': 'application/json', [AGENT_HEADER]: 'v1', ...headers })
+      .end(JSON.stringify(body));
+
+// An answer of something else at the agent's address: a web server's page, a proxy's error.
+const foreign = (status: number, text: string) => (res: ServerResponse) =>
+  res.writeHead(status, { 'content-type': 'text/html' }).end(text);
 
 // A client that records its notices and waits instead of sleeping.
 function client(retries = 3) {
@@ -120,5 +128,26 @@ test('a connection closed before the answer is retried; an unreachable agent end
   await assert.rejects(
     nowhere.request('GET', '/v1/actions'),
     (error) => isDvmError(error) && error.code === 'DVM_CONNECTOR_UNAVAILABLE',
+  );
+});
+
+test('an answer without the agent header is DVM_CONNECTOR_UNAVAILABLE saying what answered, never its page (FAKE: scripted answers)', async () => {
+  const { agent } = client(0);
+  answers.push(foreign(200, '<!DOCTYPE HTML><html>Directory listing</html>'));
+  await assert.rejects(agent.request('GET', '/v1/actions'), (e: DvmError) => {
+    assert.equal(e.code, 'DVM_CONNECTOR_UNAVAILABLE');
+    assert.match(e.message, /answered HTTP 200, but not as a dvm agent/);
+    assert.doesNotMatch(e.message, /DOCTYPE|Directory/);
+    return true;
+  });
+  answers.push(foreign(502, '<html>Bad Gateway</html>'));
+  await assert.rejects(agent.request('GET', '/v1/actions'), /a proxy in front of it answered HTTP 502/);
+  assert.throws(
+    () => new AgentClient('http://ops:hunter2@127.0.0.1:1', undefined),
+    (e: DvmError) => {
+      assert.equal(e.code, 'DVM_USAGE');
+      assert.doesNotMatch(e.message, /hunter2/);
+      return true;
+    },
   );
 });

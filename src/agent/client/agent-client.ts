@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { ExecuteResponse } from '../execute/types.ts';
+import { AGENT_HEADER } from '../server/agent-header.ts';
 import {
   DEFAULT_RETRY_POLICY,
   parseRetryAfter,
@@ -49,9 +50,20 @@ export class AgentClient {
 
   constructor(server: string, token: string | undefined, options: AgentClientOptions = {}) {
     if (!URL.canParse(server) || !/^https?:$/.test(new URL(server).protocol)) {
-      throw new DvmError('DVM_USAGE', `--server "${server}" is not an http(s) URL`, {
+      throw new DvmError('DVM_USAGE', `--server "${server.slice(0, 200)}" is not an http(s) URL`, {
         fix: 'Pass e.g. --server http://127.0.0.1:8700 (or set DVM_SERVER).',
       });
+    }
+    const given = new URL(server);
+    if (given.username || given.password) {
+      // Never echoed: the user and password are what must not be shown.
+      throw new DvmError(
+        'DVM_USAGE',
+        `--server (or DVM_SERVER) for ${given.host} has a user or password in it`,
+        {
+          fix: 'Drop the user:password@ part: the agent takes a token, from DVM_TOKEN or DVM_TOKEN_FILE.',
+        },
+      );
     }
     this.#base = new URL(server);
     this.#token = token;
@@ -108,7 +120,7 @@ export class AgentClient {
     for (let attempt = 1; ; attempt++) {
       let reason: string | undefined;
       let retryAfterMs: number | undefined;
-      let outcome: (ExecuteResponse & { retryAfter: string | null }) | DvmError;
+      let outcome: (ExecuteResponse & { retryAfter: string | null; fromAgent: boolean }) | DvmError;
       try {
         outcome = await this.#send(method, path, body, signal);
         reason = retryableAnswer(outcome.status, outcome.body);
@@ -125,7 +137,8 @@ export class AgentClient {
           : undefined;
       if (delayMs === undefined) {
         if (outcome instanceof DvmError) throw outcome;
-        const { retryAfter: _, ...response } = outcome;
+        const { retryAfter: _, fromAgent, ...response } = outcome;
+        if (!fromAgent) throw this.#notAgent(response.status);
         return response;
       }
       this.#onRetry({ method, path, reason: reason as string, attempt, retries, delayMs });
@@ -140,7 +153,7 @@ export class AgentClient {
     path: string,
     body: unknown,
     signal: AbortSignal | undefined,
-  ): Promise<ExecuteResponse & { retryAfter: string | null }> {
+  ): Promise<ExecuteResponse & { retryAfter: string | null; fromAgent: boolean }> {
     const response = await this.#fetch(path, {
       method,
       headers: this.#headers(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -164,7 +177,31 @@ export class AgentClient {
       body: parsed,
       ...(response.headers.get('idempotent-replayed') === 'true' ? { replayed: true } : {}),
       retryAfter: response.headers.get('retry-after'),
+      fromAgent: response.headers.get(AGENT_HEADER) !== null,
     };
+  }
+
+  // An answer without the agent's header: a proxy's error page, or another server at this address. Its body (an HTML
+  // page, say) is not shown; what it is, is said.
+  #notAgent(status: number): DvmError {
+    const origin = this.#base.origin;
+    if (status === 502 || status === 503 || status === 504)
+      return new DvmError(
+        'DVM_CONNECTOR_UNAVAILABLE',
+        `cannot reach the agent at ${origin}: a proxy in front of it answered HTTP ${status}`,
+        {
+          fix: 'Check that `dvm serve` runs behind that proxy, and the proxy’s upstream address.',
+          details: { status },
+        },
+      );
+    return new DvmError(
+      'DVM_CONNECTOR_UNAVAILABLE',
+      `${origin} answered HTTP ${status}, but not as a dvm agent (its answers lack the ${AGENT_HEADER} header)`,
+      {
+        fix: 'Point --server / DVM_SERVER at the address `dvm serve` prints ("agent API listening on …").',
+        details: { status },
+      },
+    );
   }
 
   /**
@@ -182,6 +219,10 @@ export class AgentClient {
       headers: this.#headers(afterId > 0 ? { 'last-event-id': String(afterId) } : {}),
       signal,
     });
+    if (response.headers.get(AGENT_HEADER) === null) {
+      await response.body?.cancel();
+      throw this.#notAgent(response.status);
+    }
     if (!response.ok || !response.body) {
       const text = await response.text();
       throw errorFromBody(response.status, text);

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { DvmError } from '../../errors/dvm-error.ts';
+import { AGENT_HEADER, AGENT_HEADER_VALUE } from './agent-header.ts';
 
 /** What a request that cannot even be parsed is answered with: a coded error like every other. */
 export function clientErrorOf(error: NodeJS.ErrnoException): DvmError {
@@ -34,7 +35,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   const body = JSON.stringify(dvmError.toJSON());
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${dvmError.httpStatus} ${STATUS_CODES[dvmError.httpStatus]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 ${dvmError.httpStatus} ${STATUS_CODES[dvmError.httpStatus]}\r\nConnection: close\r\n${AGENT_HEADER}: ${AGENT_HEADER_VALUE}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
   socket.destroy();

@@ -11,6 +11,7 @@ import { executionFiltersOf } from '../execute/execution-query.ts';
 import { indexAfter } from '../execute/executions.ts';
 import { visibleExecution } from '../execute/visibility.ts';
 import { unknownOrRepeatedParams } from '../query-params.ts';
+import { AGENT_HEADER, AGENT_HEADER_VALUE } from './agent-header.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
 import { answerClientError } from './client-errors.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
@@ -197,6 +198,7 @@ export function createAgentServer(
 
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
+    reply.header(AGENT_HEADER, AGENT_HEADER_VALUE);
     const spec = request.routeOptions.config?.spec;
     if (stopping) {
       reply.header('connection', 'close');

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { ExecutionEvent } from '../execute/executions.ts';
+import { AGENT_HEADER, AGENT_HEADER_VALUE } from './agent-header.ts';
 
 /** How often an idle stream gets a comment line, so proxies keep it open. */
 export const SSE_HEARTBEAT_MS = 15_000;
@@ -12,6 +13,7 @@ export function openEventStream(res: ServerResponse): void {
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
+    [AGENT_HEADER]: AGENT_HEADER_VALUE,
   });
   res.write('retry: 1000\n\n');
 }
