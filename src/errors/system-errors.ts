@@ -31,9 +31,12 @@ export function systemError(error: unknown): DvmError | undefined {
     });
   }
   if (errno.code === 'ERR_SQLITE_ERROR') {
-    if (/readonly database/i.test(error.message)) {
-      return new DvmError('DVM_IO_ERROR', `the store cannot be written: ${error.message}`, {
-        fix: 'Make DVM_HOME and its database files writable for this user (or point DVM_HOME elsewhere).',
+    // SQLITE_READONLY: the files (or DVM_HOME) lost their write permission; the write did not happen, and can once
+    // fixed — an agent reports itself unavailable meanwhile, as on a full disk.
+    if (errno.errcode === 8 || /readonly database/i.test(error.message)) {
+      return new DvmError('DVM_STORE_UNAVAILABLE', `the store cannot be written: ${error.message}`, {
+        fix: 'Make DVM_HOME and its database files (the .db, -wal and -shm) writable for this user, then try again.',
+        details: { sqlite: errno.errstr ?? error.message },
       });
     }
     // SQLITE_FULL and SQLITE_IOERR: the write did not happen (the transaction rolled back), and can once fixed.

@@ -38,6 +38,6 @@ test('an agent.retention that is no duration stops dvm serve at start with DVM_S
   assert.equal(serve.status, 1, serve.stderr);
   assert.match(
     serve.stderr,
-    /DVM_SCHEMA_INVALID \S+config\.yaml:2:\d+ .*agent\.retention must be a positive duration, not "forever"/,
+    /DVM_SCHEMA_INVALID \S+config\.yaml:2:\d+ .*agent\.retention must be a positive duration of at most 100 years, not "forever"/,
   );
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -33,6 +33,16 @@ test('a store that is not a database, or damaged, is DVM_STORE_CORRUPT with a fi
   assert.equal(damaged.status, 1);
   assert.match(damaged.stderr, /^error: DVM_STORE_CORRUPT[: ]/);
   assert.doesNotMatch(damaged.stderr, /DVM_INTERNAL/);
+  // A database that cannot be opened for what is around it (here a directory where its -wal file goes) is not
+  // damaged: DVM_IO_ERROR about access, never the advice to move a healthy file aside.
+  const blocked = tempHome();
+  dvmOk(blocked, ['token', 'create', '--name', 'a', '--role', 'viewer']);
+  mkdirSync(join(blocked, 'agent.db-wal'), { recursive: true });
+  const unopenable = dvm(blocked, ['token', 'list']);
+  assert.equal(unopenable.status, 1, unopenable.stderr);
+  assert.match(unopenable.stderr, /^error: DVM_IO_ERROR /);
+  assert.match(unopenable.stderr, /readable and writable for this user/);
+  assert.doesNotMatch(unopenable.stderr, /Move the file aside/);
   const full = spawnSync(process.execPath, [DVM_BIN, 'version'], {
     env: { ...process.env, DVM_HOME: tempHome() },
     stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],

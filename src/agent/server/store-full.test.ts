@@ -85,6 +85,26 @@ test('an agent database another process keeps locked: execute answers 503 DVM_ST
   }
 });
 
+test('an agent database that became read-only: execute answers 503 DVM_STORE_UNAVAILABLE with the fix, health drains it, and both recover', async () => {
+  const { agent, app, execute, close } = await agentApi('dvm-store-readonly-');
+  try {
+    const health = () => app.inject({ method: 'GET', url: '/v1/health' });
+    assert.equal((await execute('before')).statusCode, 200);
+    // SQLite refuses every write of this connection as it does a read-only file: SQLITE_READONLY.
+    agent.db.exec('PRAGMA query_only = ON');
+    const refused = await execute('readonly');
+    assert.equal(refused.statusCode, 503, refused.body);
+    assert.equal(refused.json().code, 'DVM_STORE_UNAVAILABLE');
+    assert.match(refused.json().details.fix, /writable for this user/);
+    assert.equal((await health()).statusCode, 503, 'a load balancer drains an agent that cannot record');
+    agent.db.exec('PRAGMA query_only = OFF');
+    assert.equal((await execute('after')).statusCode, 200);
+    assert.equal((await health()).statusCode, 200);
+  } finally {
+    await close();
+  }
+});
+
 test('after a failed write, the store reads as unavailable only for a while, so a drained agent is offered traffic again', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-store-hold-'));
   const agent = await openAgent(home);

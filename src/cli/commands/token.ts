@@ -20,7 +20,9 @@ function ttlOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   try {
     return parseDuration(value);
-  } catch {
+  } catch (error) {
+    // A duration past what dvm takes at all is past the token maximum too: the store says so, with the maximum.
+    if ((error as Error).message.includes('longer than')) return Number.POSITIVE_INFINITY;
     throw new DvmError('DVM_TOKEN_INVALID', `--ttl "${value}" is not a duration`, {
       fix: 'Pass e.g. --ttl 30m, --ttl 24h or --ttl 30d.',
       path: 'ttl',

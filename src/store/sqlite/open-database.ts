@@ -34,9 +34,7 @@ export function openMigratedDatabase(
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
   } catch (error) {
-    throw new DvmError('DVM_STORE_CORRUPT', `cannot open ${label} at ${path}: ${(error as Error).message}`, {
-      fix: 'Check that DVM_HOME points at a dvm directory and that its files are readable and writable.',
-    });
+    throw openFailure('open', label, path, error);
   }
   migrate(db, path, migrations, latest, label);
   return db;
@@ -54,9 +52,7 @@ function assertNotNewer(path: string, latest: number, label: string): void {
       probe.close();
     }
   } catch (error) {
-    throw new DvmError('DVM_STORE_CORRUPT', `cannot read ${label} at ${path}: ${(error as Error).message}`, {
-      fix: 'Move the file aside (it may not be a dvm database) or point DVM_HOME elsewhere.',
-    });
+    throw openFailure('read', label, path, error);
   }
   if (version > latest) {
     throw new DvmError(
@@ -105,4 +101,19 @@ function migrate(
       throw error;
     }
   }
+}
+
+// Why a database could not be opened: a damaged or foreign file (move it aside), or files this user may not open or
+// write (permissions: the file is fine, moving it aside would be the wrong advice).
+function openFailure(verb: string, label: string, path: string, error: unknown): DvmError {
+  const message = (error as Error).message;
+  if (/not a database|malformed|file is encrypted/i.test(message)) {
+    return new DvmError('DVM_STORE_CORRUPT', `cannot ${verb} ${label} at ${path}: ${message}`, {
+      fix: 'Move the file aside (it may not be a dvm database) or point DVM_HOME elsewhere.',
+    });
+  }
+  return new DvmError('DVM_IO_ERROR', `cannot ${verb} ${label} at ${path}: ${message}`, {
+    file: path,
+    fix: 'Check that DVM_HOME and its database files (the .db, -wal and -shm) are readable and writable for this user.',
+  });
 }
