@@ -57,6 +57,13 @@ export function systemError(error: unknown): DvmError | undefined {
         },
       );
     }
+    // A table or column dropped or renamed outside dvm: the store's schema is not what its version says.
+    if (/no such (table|column)/i.test(error.message)) {
+      return new DvmError('DVM_STORE_CORRUPT', `the store was changed outside dvm: ${error.message}`, {
+        fix: 'Restore DVM_HOME from a backup (keep a copy of the changed database for investigation).',
+        details: { sqlite: errno.errstr ?? error.message },
+      });
+    }
     if (/malformed|not a database|file is encrypted/i.test(error.message)) {
       return new DvmError('DVM_STORE_CORRUPT', `the store is damaged: ${error.message}`, {
         fix: 'Restore DVM_HOME from a backup (the database file may be damaged; keep a copy before changing it).',

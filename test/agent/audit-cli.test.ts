@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
@@ -132,4 +135,51 @@ test('dvm audit --server queries and follows a remote agent with an admin token;
     [['boss', 'executed', 'r2']],
     'filtered as asked, nothing from before',
   );
+});
+
+test('an audit or execution row changed outside dvm does not stop dvm audit, its export or execution list; verify names it; a dropped table is DVM_STORE_CORRUPT', () => {
+  const home = tempHome();
+  for (let i = 0; i < 3; i++) dvmOk(home, ['action', 'run', 'system.info']);
+  const db = new DatabaseSync(join(home, 'agent.db'));
+  try {
+    db.exec("UPDATE audit SET entry = 'null' WHERE seq = 2");
+    db.exec("UPDATE audit SET entry = '{bad' WHERE seq = 3");
+    db.exec("UPDATE executions SET target = '{bad', result = 'nope' WHERE rowid = 1");
+  } finally {
+    db.close();
+  }
+  const listed = JSON.parse(dvmOk(home, ['audit', '-o', 'json']).stdout) as {
+    items: { seq: number; actor: string; decision: string; damaged?: string }[];
+  };
+  assert.deepEqual(
+    listed.items.slice(0, 4).map((e) => [e.seq, e.actor, e.decision, Boolean(e.damaged)]),
+    [
+      [1, 'local', 'allowed', false],
+      [2, 'local', 'executed', true],
+      [3, 'local', 'allowed', true],
+      [4, 'local', 'executed', false],
+    ],
+  );
+  assert.match(dvmOk(home, ['audit']).stdout, /executed/);
+  const file = join(home, 'audit.jsonl');
+  dvmOk(home, ['audit', 'export', '-f', file]);
+  const exported = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(exported.length, 6);
+  assert.match(exported[1].damaged, /not an audit entry/);
+  const verify = dvm(home, ['audit', 'verify']);
+  assert.equal(verify.status, 1);
+  assert.match(verify.stderr, /DVM_AUDIT_TAMPERED: audit chain broken at entry 2/);
+  const executions = dvmOk(home, ['execution', 'list', '-o', 'json']).stdout;
+  assert.match(executions, /not JSON \(changed outside dvm\)/);
+  assert.doesNotMatch(`${verify.stderr}${executions}`, /TypeError|DVM_INTERNAL/);
+
+  const dropped = new DatabaseSync(join(home, 'agent.db'));
+  dropped.exec('DROP TABLE audit_head');
+  dropped.close();
+  const run = dvm(home, ['action', 'run', 'system.info']);
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /DVM_STORE_CORRUPT: the store was changed outside dvm: no such table: audit_head/);
 });

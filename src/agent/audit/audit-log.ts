@@ -11,7 +11,13 @@ import { type AuditFilters, checkAuditFilters, MAX_AUDIT_PAGE } from './audit-qu
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** An entry as stored and listed: the record plus its place in the chain. */
-export type AuditEntry = AuditRecord & { seq: number; hash: string; prevHash: string };
+export type AuditEntry = AuditRecord & {
+  seq: number;
+  hash: string;
+  prevHash: string;
+  /** Set when the stored content is no audit entry (changed outside dvm): the entry is rebuilt from its columns. */
+  damaged?: string;
+};
 
 /** A page of audit entries: oldest first, the cursor of the next page, and the seq of the log's last entry. */
 export interface AuditPage {
@@ -43,6 +49,40 @@ interface Row {
   entry: string;
   prev_hash: string;
   hash: string;
+}
+
+// An audit row as an entry. Content that is no entry (changed outside dvm) does not stop a listing or an export —
+// what an investigation needs most then: the entry is rebuilt from its columns and says it is damaged.
+function entryOfRow(row: Row): AuditEntry {
+  const chain = { seq: row.seq, hash: row.hash, prevHash: row.prev_hash };
+  let content: unknown;
+  try {
+    content = JSON.parse(row.entry);
+  } catch {}
+  const record = content as Partial<AuditRecord> | null;
+  if (
+    record &&
+    typeof record === 'object' &&
+    !Array.isArray(record) &&
+    typeof record.at === 'string' &&
+    typeof record.actor === 'string' &&
+    typeof record.decision === 'string'
+  )
+    return { ...(record as AuditRecord), ...chain };
+  return {
+    at: row.at,
+    actor: row.actor,
+    decision: row.decision as AuditRecord['decision'],
+    ...(row.action ? { action: row.action } : {}),
+    ...(row.version ? { version: row.version } : {}),
+    ...(row.env ? { env: row.env } : {}),
+    ...(row.target ? { target: row.target } : {}),
+    ...(row.request_id ? { requestId: row.request_id } : {}),
+    ...(row.execution_id ? { executionId: row.execution_id } : {}),
+    ...chain,
+    damaged:
+      'its stored content is not an audit entry (changed outside dvm): shown from its columns; run `dvm audit verify`',
+  };
 }
 
 // A hashed field as its column holds it: SQLite keeps text as UTF-8, where a lone surrogate becomes U+FFFD (the
@@ -160,15 +200,10 @@ export class AuditLog {
       params.push(checked.after);
     }
     const { limit } = checked;
-    const sql = `SELECT seq, entry, prev_hash, hash FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
-    const rows = statement(this.#db, sql).all(...params, limit + 1) as unknown as Pick<
-      Row,
-      'seq' | 'entry' | 'prev_hash' | 'hash'
-    >[];
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
+    const rows = statement(this.#db, sql).all(...params, limit + 1) as unknown as Row[];
     const page = rows.slice(0, limit);
-    const items = page.map(
-      (r) => ({ ...JSON.parse(r.entry), seq: r.seq, hash: r.hash, prevHash: r.prev_hash }) as AuditEntry,
-    );
+    const items = page.map(entryOfRow);
     const head = Number(
       (statement(this.#db, 'SELECT seq FROM audit_head WHERE id = 1').get() as { seq: number } | undefined)
         ?.seq ?? 0,

@@ -108,6 +108,15 @@ export function newExecutionId(): string {
 /** The columns of an `executions` row that a record shows; `result` and `error` only where they were selected. */
 export type ExecutionColumns = Omit<Row, 'result' | 'error' | 'pid'> & Partial<Pick<Row, 'result' | 'error'>>;
 
+// A JSON column's value; text that is not JSON (changed outside dvm) is shown as such instead of failing the read.
+function stored(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { damaged: 'the stored value is not JSON (changed outside dvm)', text: text.slice(0, 200) };
+  }
+}
+
 /** An `executions` row as a record (`GET /v1/executions/{id}`, and without result and error a list row). */
 export function recordOf(row: ExecutionColumns): ExecutionRecord {
   return {
@@ -117,10 +126,10 @@ export function recordOf(row: ExecutionColumns): ExecutionRecord {
     action: row.action,
     version: row.version,
     ...(row.env ? { env: row.env } : {}),
-    ...(row.target ? { target: JSON.parse(row.target) } : {}),
+    ...(row.target ? { target: stored(row.target) as ExecutionRecord['target'] } : {}),
     status: row.status,
-    ...(row.result ? { result: JSON.parse(row.result) } : {}),
-    ...(row.error ? { error: JSON.parse(row.error) } : {}),
+    ...(row.result ? { result: stored(row.result) } : {}),
+    ...(row.error ? { error: stored(row.error) as ExecutionRecord['error'] } : {}),
     created_at: row.created_at,
     ...(row.finished_at ? { finished_at: row.finished_at } : {}),
   };
