@@ -29,7 +29,10 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
     if (!known.split(', ').includes(key))
       throw invalid(`agent.limits.${key}`, `is not a limit (known: ${known})`);
     if (!Number.isSafeInteger(limit) || (limit as number) < 1)
-      throw invalid(`agent.limits.${key}`, `must be a positive integer, not ${JSON.stringify(limit)}`);
+      throw invalid(
+        `agent.limits.${key}`,
+        `must be a positive integer, not ${typeof limit === 'number' ? String(limit) : JSON.stringify(limit)}`,
+      );
     given[key] = limit as number;
   }
   if (given.request_burst !== undefined && given.requests_per_second === undefined)

@@ -20,7 +20,10 @@ export function unknownOrRepeatedParams(
         code: 'DVM_QUERY_INVALID',
         path: name,
         message: `unknown parameter "${name}"${didYouMean(name, known)}`,
-        fix: `Use only ${known.join(', ')}.`,
+        fix:
+          known.length > 0
+            ? `Use only ${known.join(', ')}.`
+            : 'This route takes no query parameters: drop them.',
       });
     } else if (typeof value !== 'string') {
       causes.push({
@@ -79,6 +82,7 @@ export function queryInteger(
     code: 'DVM_QUERY_INVALID',
     path: field,
     message: `${field} "${text.slice(0, 40)}" is not ${what}`,
+    fix: 'Write it as digits only (no sign, point, exponent or 0x), like 100.',
   });
   return undefined;
 }

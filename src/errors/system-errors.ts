@@ -12,6 +12,7 @@ const FS_FIXES: Record<string, string> = {
   ENOSPC: 'The disk (or device) is full: free space, or write somewhere else.',
   EROFS: 'The file system is read-only: use a writable location (DVM_HOME, -f).',
   EMFILE: 'Too many open files: raise the limit (ulimit -n) or close other programs.',
+  EIO: 'The device answered with an I/O error (a failing disk, or a special file such as one in /proc): use a regular file on a healthy disk.',
 };
 
 /**

@@ -196,14 +196,20 @@ test('GET /v1/audit reads its query strictly: unknown, repeated or loosely writt
     ['until=2026-01-01', 'until'],
     ['limit=0x10', 'limit'],
     ['after=1e2', 'after'],
+    ['decision=bogus', 'decision'],
   ]) {
     const answer = await get(query);
     assert.equal(answer.status, 400, `${query}: ${answer.text}`);
     assert.equal(answer.body.code, 'DVM_QUERY_INVALID', query);
+    const { causes } = answer.body.details as { causes: { path: string; fix?: string }[] };
     assert.deepEqual(
-      (answer.body.details as { causes: { path: string }[] }).causes.map((c) => c.path),
+      causes.map((c) => c.path),
       [path],
       query,
+    );
+    assert.ok(
+      causes.every((c) => c.fix),
+      `${query}: every problem says how to fix it`,
     );
   }
   const unknown = await get('decision[]=allowed');

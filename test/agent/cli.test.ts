@@ -137,6 +137,21 @@ test('dvm policy test shows the decision and the policies behind it, with user p
       .stdout,
   );
   assert.deepEqual([deny.decision, deny.policyIds], ['deny', ['default-deny']]);
+  // An environment no request could name gets no decision: execute would refuse it first.
+  for (const env of ['env=', 'env=PROD']) {
+    const bad = dvm(home, [
+      'policy',
+      'test',
+      '--principal',
+      'role:admin',
+      '--action',
+      'system.info',
+      '--target',
+      env,
+    ]);
+    assert.equal(bad.status, 2, bad.stdout);
+    assert.match(bad.stderr, /DVM_USAGE: --target env=\S* is not an environment name/);
+  }
 
   mkdirSync(join(home, 'policies'));
   writeFileSync(

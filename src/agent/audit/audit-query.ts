@@ -98,6 +98,7 @@ export function checkAuditFilters(filters: AuditFilters, now: Date): CheckedAudi
       code: 'DVM_QUERY_INVALID',
       path: 'decision',
       message: `decision "${filters.decision.slice(0, 40)}" is not one of ${AUDIT_DECISIONS.join(', ')}`,
+      fix: `Use one of: ${AUDIT_DECISIONS.join(', ')}.`,
     });
   }
   const since = filters.since ? queryTime('since', filters.since, now, causes) : undefined;

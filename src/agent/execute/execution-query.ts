@@ -100,6 +100,7 @@ function checkInto(filters: ExecutionFilters, now: Date, causes: ErrorCause[]): 
         code: 'DVM_QUERY_INVALID',
         path: 'status',
         message: `status "${filters.status.slice(0, 40)}" is not one of ${EXECUTION_STATUSES.join(', ')}`,
+        fix: `Use one of: ${EXECUTION_STATUSES.join(', ')}.`,
       });
   }
   if (filters.since) checked.since = queryTime('since', filters.since, now, causes);

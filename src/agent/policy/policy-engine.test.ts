@@ -409,3 +409,25 @@ test('a policy file that is a device, a FIFO or too large is refused without rea
     h.done();
   }
 });
+
+test('a gate annotation with a value dvm does not know is refused at its line, not read as a deny or the two-person rule', async () => {
+  for (const [annotation, fix] of [
+    ['@confirmation("maybe")', /@confirmation\("required"\)/],
+    ['@approval("bogus")', /@approval\("other-principal"\)/],
+  ] as const) {
+    const h = home({
+      'gate.cedar': `// a gate\n${annotation}\nforbid (principal, action, resource) when { context.risk == "write" };\n`,
+    });
+    try {
+      await assert.rejects(PolicyEngine.load(h.dir), (e: DvmError) => {
+        assert.equal(e.code, 'DVM_POLICY_INVALID');
+        assert.equal(e.location.line, 2, e.message);
+        assert.match(e.message, /is not a gate dvm knows/);
+        assert.match(e.causes[0].fix ?? '', fix);
+        return true;
+      });
+    } finally {
+      h.done();
+    }
+  }
+});

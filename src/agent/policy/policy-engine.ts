@@ -277,6 +277,11 @@ export class PolicyEngine {
       const annotations = Object.fromEntries(
         Object.entries(json.json.annotations ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]),
       );
+      const gateProblem = annotationProblem(annotations);
+      if (gateProblem) {
+        causes.push({ code: 'DVM_POLICY_INVALID', file, line, ...gateProblem });
+        continue;
+      }
       const id = annotations.id || `${file.split('/').pop()}:${line}`;
       const clash = into.get(id);
       if (clash) {
@@ -507,4 +512,20 @@ function isGate(policy: LoadedPolicy): boolean {
     policy.effect === 'forbid' &&
     (policy.annotations.confirmation !== undefined || policy.annotations.approval !== undefined)
   );
+}
+
+// The gate annotations take one value each: any other (a typo) would silently turn a gate into a plain deny, or
+// a confirmation into the two-person rule.
+function annotationProblem(
+  annotations: Record<string, string>,
+): { message: string; fix: string } | undefined {
+  const allowed: Record<string, string> = { confirmation: 'required', approval: 'other-principal' };
+  for (const [name, value] of Object.entries(allowed)) {
+    if (annotations[name] !== undefined && annotations[name] !== value)
+      return {
+        message: `@${name}("${annotations[name].slice(0, 40)}") is not a gate dvm knows`,
+        fix: `Write @${name}("${value}"), or leave the annotation out.`,
+      };
+  }
+  return undefined;
 }

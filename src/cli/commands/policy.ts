@@ -1,5 +1,6 @@
 import { isRole, LOCAL_PRINCIPAL, type Principal, ROLES } from '../../agent/auth/principal.ts';
 import { TokenStore } from '../../agent/auth/tokens.ts';
+import { ENV } from '../../agent/execute/validate-request.ts';
 import { PolicyEngine, policiesDir } from '../../agent/policy/policy-engine.ts';
 import { createAgentRegistry } from '../../agent/registry.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
@@ -99,6 +100,12 @@ export const command: Command = {
     const definition = createAgentRegistry(ctx.home).get(ctx.flags.action);
     const principal = principalOf(ctx, ctx.flags.principal);
     const target = targetFromFlags(undefined, ctx.flags.target);
+    // The environment a real request could name: what execute refuses is not a decision to show.
+    if (!ENV.test(target.env)) {
+      throw new DvmError('DVM_USAGE', `--target env=${target.env.slice(0, 63)} is not an environment name`, {
+        fix: 'Name it as requests do: lowercase letters, digits and inner dashes, like env=prod.',
+      });
+    }
     const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
     const answer = engine.decide({
       principal,
