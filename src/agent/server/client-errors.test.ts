@@ -34,6 +34,9 @@ test('requests the HTTP parser refuses are answered in the error shape, then the
         431,
         'DVM_HEADERS_TOO_LARGE',
       ],
+      // HTTP/1.1 without Host (RFC 9112: 400), and a CONNECT (the agent is no proxy): Node said nothing of its own.
+      ['GET /v1/health HTTP/1.1\r\n\r\n', 400, 'DVM_REQUEST_MALFORMED'],
+      ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n', 400, 'DVM_REQUEST_MALFORMED'],
     ] as const) {
       const answer = await raw(port, text);
       assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer);

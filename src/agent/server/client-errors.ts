@@ -31,7 +31,26 @@ export function clientErrorOf(error: NodeJS.ErrnoException): DvmError {
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const dvmError = clientErrorOf(error);
+  answerAndClose(socket, clientErrorOf(error));
+}
+
+/**
+ * Answers a `CONNECT` (which asks a proxy for a tunnel; this is none) in the error shape and closes the connection:
+ * Node would drop it without a word.
+ */
+export function answerConnect(socket: Socket): void {
+  answerAndClose(
+    socket,
+    new DvmError('DVM_REQUEST_MALFORMED', 'CONNECT is not served: the agent API is not a proxy', {
+      fix: 'Send the API requests themselves (GET, POST) to the agent.',
+      details: { parser: 'CONNECT' },
+    }),
+  );
+}
+
+// Writes an error answer straight to the connection, then closes it.
+function answerAndClose(socket: Socket, dvmError: DvmError): void {
+  if (socket.destroyed) return;
   const body = JSON.stringify(dvmError.toJSON());
   if (socket.writable) {
     socket.write(

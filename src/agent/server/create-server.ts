@@ -13,7 +13,7 @@ import { visibleExecution } from '../execute/visibility.ts';
 import { unknownOrRepeatedParams } from '../query-params.ts';
 import { AGENT_HEADER, AGENT_HEADER_VALUE } from './agent-header.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
-import { answerClientError } from './client-errors.ts';
+import { answerClientError, answerConnect } from './client-errors.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
 import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -143,6 +143,11 @@ export function createAgentServer(
     // An HTTPS instance has the same routes and hooks; only its server type differs.
   }) as unknown as FastifyInstance;
 
+  // Node answers an HTTP/1.1 request without Host (which RFC 9112 makes a 400) with an empty body of its own: the
+  // first hook below answers it in the error shape instead; a CONNECT (a tunnel request) gets its answer too.
+  (app.server as { requireHostHeader?: boolean }).requireHostHeader = false;
+  app.server.on('connect', (_request: unknown, socket: Socket) => answerConnect(socket));
+
   // Every route carries its spec, so the hook below never meets a matched route it cannot decide for.
   app.addHook('onRoute', (options) => {
     if (!options.config?.spec) throw new Error(`route ${options.method} ${options.url} has no RouteSpec`);
@@ -199,6 +204,15 @@ export function createAgentServer(
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
     reply.header(AGENT_HEADER, AGENT_HEADER_VALUE);
+    if (request.raw.httpVersion === '1.1' && !request.headers.host) {
+      reply.header('connection', 'close');
+      return send(
+        reply,
+        new DvmError('DVM_REQUEST_MALFORMED', 'the HTTP/1.1 request has no Host header', {
+          fix: 'Send a Host header (an HTTP client library does), as HTTP/1.1 requires.',
+        }),
+      );
+    }
     const spec = request.routeOptions.config?.spec;
     if (stopping) {
       reply.header('connection', 'close');
