@@ -115,6 +115,18 @@ test('dvm action run --dry-run says what the real run would meet: a confirmation
   assert.doesNotMatch(dry('dev'), /needs a confirmation/);
 });
 
+// `dvm policy test` of the admin role running system.info on a target.
+const adminInfoPolicyTest = (target: string) => [
+  'policy',
+  'test',
+  '--principal',
+  'role:admin',
+  '--action',
+  'system.info',
+  '--target',
+  target,
+];
+
 test('dvm policy test shows the decision and the policies behind it, with user policies', () => {
   const home = tempHome();
   const confirm = dvmOk(home, [
@@ -139,16 +151,7 @@ test('dvm policy test shows the decision and the policies behind it, with user p
   assert.deepEqual([deny.decision, deny.policyIds], ['deny', ['default-deny']]);
   // An environment no request could name gets no decision: execute would refuse it first.
   for (const env of ['env=', 'env=PROD']) {
-    const bad = dvm(home, [
-      'policy',
-      'test',
-      '--principal',
-      'role:admin',
-      '--action',
-      'system.info',
-      '--target',
-      env,
-    ]);
+    const bad = dvm(home, adminInfoPolicyTest(env));
     assert.equal(bad.status, 2, bad.stdout);
     assert.match(bad.stderr, /DVM_USAGE: --target env=\S* is not an environment name/);
   }
@@ -158,19 +161,7 @@ test('dvm policy test shows the decision and the policies behind it, with user p
     join(home, 'policies', 'freeze.cedar'),
     '@id("freeze")\nforbid (principal, action, resource) when { resource.env == "prod" };\n',
   );
-  assert.match(
-    dvmOk(home, [
-      'policy',
-      'test',
-      '--principal',
-      'role:admin',
-      '--action',
-      'system.info',
-      '--target',
-      'env=prod',
-    ]).stdout,
-    /^DENY[\s\S]*freeze/,
-  );
+  assert.match(dvmOk(home, adminInfoPolicyTest('env=prod')).stdout, /^DENY[\s\S]*freeze/);
   assert.match(dvmOk(home, ['policy', 'list']).stdout, /^freeze\s+forbid\s+.*freeze\.cedar:1$/m);
   writeFileSync(
     join(home, 'policies', 'bad.cedar'),

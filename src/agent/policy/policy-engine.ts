@@ -96,6 +96,8 @@ function unreadable(file: string, error: unknown): ErrorCause {
 
 let generation = 0;
 const DECISION_CACHE_SIZE = 10_000;
+// The longest decision key kept (with 10,000 of them, at most ~40 MB).
+const MAX_CACHED_KEY_LENGTH = 4096;
 
 /**
  * Cedar policies of a dvm home (the default policy plus `$DVM_HOME/policies/*.cedar`), parsed and validated once
@@ -428,6 +430,8 @@ export class PolicyEngine {
     const cached = this.#decisions.get(key);
     if (cached) return cached;
     const answer = bindingDenial(this.#environments, query.target.env) ?? this.#decide(query);
+    // Requests with large params are decided afresh each time: their keys would fill memory, not the cache.
+    if (key.length > MAX_CACHED_KEY_LENGTH) return answer;
     if (this.#decisions.size >= DECISION_CACHE_SIZE) {
       this.#decisions.delete(this.#decisions.keys().next().value as string);
     }
