@@ -49,8 +49,10 @@ function runNeeds(body: Record<string, unknown>): string {
   return '';
 }
 
-// The params a confirmation is about, one `key=value` each, secrets redacted (by the input schema and the default
-// patterns) and long values cut: what the person at the terminal agrees to run.
+/**
+ * The params a confirmation is about, one `key=value` each, secrets redacted (by the input schema and the default
+ * patterns) and long values cut: what the person at the terminal agrees to run.
+ */
 export function paramsShown(params: Record<string, unknown>, schema: Record<string, unknown>): string {
   const shown = createRedactor().redact(params, schema) as Record<string, unknown>;
   const pairs = Object.entries(shown).map(([key, value]) => {
