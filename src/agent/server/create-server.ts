@@ -159,8 +159,8 @@ export function createAgentServer(
   // not wait out an action's timeout or a follow's hour. Pipeline tasks' actions are left to their runs.
   let stopping = false;
   const streams = new Set<() => void>();
-  // Every open connection, so a closing server can cut those left: Node's own list (closeAllConnections) loses a
-  // connection whose request was answered before its body arrived, and that one would hold close() for ever.
+  // Every open connection, so a closing server can cut those left: server.close() waits for each connection, and
+  // one whose request never finishes arriving would hold it for ever.
   const sockets = new Set<Socket>();
   let cutting: NodeJS.Timeout | undefined;
   // (Under TLS too: 'connection' gives the TCP socket under each TLS one.)
@@ -289,7 +289,7 @@ export function createAgentServer(
 
   // Counted denials are written before the agent (and its audit) closes.
   app.addHook('onClose', async () => {
-    // The server may count itself closed while a connection it stopped tracking is open: that one ends now too.
+    // Whatever connection is still open once the server closed ends now too (and the cut above is not needed).
     clearTimeout(cutting);
     for (const socket of sockets) socket.destroy();
     services.writer?.commitListeners.delete(onCommit);
