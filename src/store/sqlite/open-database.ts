@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
+import { makeDirectories } from './make-directories.ts';
 import type { Migration } from './migrations.ts';
 
 /** Which database is opened, for messages (`the store`, `the agent database`). */
@@ -24,7 +25,7 @@ export function openMigratedDatabase(
 ): DatabaseSync {
   const latest = migrations[migrations.length - 1].version;
   if (path !== ':memory:') {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirectories(dirname(path));
     if (existsSync(path)) assertNotNewer(path, latest, label);
   }
   let db: DatabaseSync;

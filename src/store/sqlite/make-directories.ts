@@ -1,0 +1,26 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Creates `dir` and its missing parents, like `mkdir -p`; a path that exists but is no directory is mkdir's EEXIST.
+ * Node's recursive mkdirSync loops for ever where a parent exists but refuses new entries with ENOENT (under /proc);
+ * here each level is made once, and that ENOENT is thrown.
+ */
+export function makeDirectories(dir: string): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && statSync(dir).isDirectory()) return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw error;
+  }
+  makeDirectories(dirname(dir));
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    // Made meanwhile by another process: fine, as mkdir -p.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(dir).isDirectory()) throw error;
+  }
+}
