@@ -22,7 +22,10 @@ test('a DVM_HOME that is a file, or below one, is DVM_IO_ERROR naming the path, 
   // Where a directory exists but takes no new entries (/proc), Node's recursive mkdir looped for ever.
   const proc = dvm('/proc/dvm-nope/home', ['token', 'list'], { timeoutMs: 10_000 });
   assert.equal(proc.status, 1, proc.stderr);
-  assert.match(proc.stderr, /^error: DVM_IO_ERROR \/proc\/dvm-nope: cannot mkdir \/proc\/dvm-nope: E(NOENT|ACCES)/);
+  assert.match(
+    proc.stderr,
+    /^error: DVM_IO_ERROR \/proc\/dvm-nope: cannot mkdir \/proc\/dvm-nope: E(NOENT|ACCES)/,
+  );
 });
 
 test('a store that is not a database, or damaged, is DVM_STORE_CORRUPT with a fix; output to a full device is DVM_IO_ERROR', () => {
