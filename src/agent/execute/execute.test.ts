@@ -501,3 +501,60 @@ test("an execution's end, its audit entries and its request id's answer commit t
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('a claimed write whose end cannot be recorded answers its request id as interrupted: a repeat neither hangs nor runs it again, and its stream ends failed', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const calls = { n: 0 };
+  const write = {
+    ...slowRead(calls),
+    name: 'notify.alert',
+    risk: 'write',
+    async handler() {
+      calls.n++;
+      return { sent: true };
+    },
+  } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(write) });
+  try {
+    // The claim (key, execution, allowed entry) commits; the end (its executed entry) cannot.
+    agent.db.exec(
+      "CREATE TRIGGER refuse_end BEFORE INSERT ON audit WHEN NEW.decision IN ('executed', 'failed') BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+    );
+    const request = { request_id: 'w1', action: 'notify.alert', target: { env: 'dev' } };
+    let executionId = '';
+    const first = await agent.executor.execute(request, LOCAL_PRINCIPAL, {
+      onStart: (id) => {
+        executionId = id;
+      },
+    });
+    assert.ok(first.status >= 500, JSON.stringify(first));
+    const row = agent.db.prepare('SELECT status, error FROM executions WHERE id = ?').get(executionId) as {
+      status: string;
+      error: string;
+    };
+    assert.equal(row.status, 'interrupted');
+    assert.match(JSON.parse(row.error).message, /ran, but its end could not be recorded: audit refused/);
+    agent.db.exec('DROP TRIGGER refuse_end');
+    const repeat = await agent.executor.execute(request, LOCAL_PRINCIPAL);
+    assert.equal(repeat.status, 500);
+    assert.equal(repeat.body.code, 'DVM_EXECUTION_INTERRUPTED');
+    assert.equal(calls.n, 1, 'never run twice');
+    const events: ExecutionEvent[] = [];
+    await new Promise<void>((resolve) => {
+      agent.executions.subscribe(
+        executionId,
+        0,
+        (e) => events.push(e),
+        () => resolve(),
+      );
+    });
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['started', 'failed'],
+    );
+    assert.equal((events[1].data.error as { code: string }).code, 'DVM_EXECUTION_INTERRUPTED');
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -492,9 +492,15 @@ export class ActionExecutor {
         settle(response);
         return response;
       },
-      (error: unknown) => {
-        // Recording the end failed (the database): repeats waiting here get the error, not a hang.
+      async (error: unknown) => {
+        // Recording the end failed (the database): repeats waiting here get the error, not a hang. A claimed key
+        // gets that answer durably too (its execution then reads interrupted), so later repeats are answered as well;
+        // when even that cannot be written, the reaper answers it at the agent's next start.
         const response = errorResponse(error);
+        if (!oneCommit)
+          await executions
+            .markUnrecorded(executionId, principal.id, request.request_id, error)
+            .catch(() => {});
         settle(response);
         return response;
       },

@@ -237,9 +237,10 @@ export class Executions {
   }
 
   /**
-   * Ends an execution: its last event, then its durable final record (inserted whole when `unsaved`: an
-   * execution opened without `persist`, recorded only once it ended), with `alsoIn`'s writes in the same write: all
-   * of them commit, or none. Its stream ends either way.
+   * Ends an execution: its durable final record (inserted whole when `unsaved`: an execution opened without
+   * `persist`, recorded only once it ended), with `alsoIn`'s writes in the same write — all of them commit, or none —
+   * then its last event. When that write fails, its stream ends `failed` with DVM_EXECUTION_INTERRUPTED (the action
+   * ran, its end is not recorded) and the write's error is thrown. Its stream ends either way.
    */
   async finish(
     id: string,
@@ -249,13 +250,7 @@ export class Executions {
     const live = this.#live.get(id);
     if (!live) throw new DvmError('DVM_INTERNAL', `execution ${id} is not running here`);
     const finishedAt = new Date().toISOString();
-    this.emit(
-      id,
-      outcome.status === 'succeeded' ? 'completed' : 'failed',
-      outcome.status === 'succeeded' ? { result: outcome.result } : { error: outcome.error },
-      finishedAt,
-    );
-    live.record = {
+    const record: ExecutionRecord = {
       ...live.record,
       status: outcome.status,
       ...(outcome.status === 'succeeded' ? { result: outcome.result } : { error: outcome.error }),
@@ -263,7 +258,6 @@ export class Executions {
     };
     const result = outcome.status === 'succeeded' ? JSON.stringify(outcome.result ?? null) : null;
     const error = outcome.status === 'failed' ? JSON.stringify(outcome.error) : null;
-    const record = live.record;
     try {
       await this.#writer.write((db) => {
         this.#saveEnd(
@@ -275,6 +269,19 @@ export class Executions {
         );
         options.alsoIn?.(db);
       });
+      // Streams hear of the end once it is durable, never of one that rolled back.
+      this.emit(
+        id,
+        outcome.status === 'succeeded' ? 'completed' : 'failed',
+        outcome.status === 'succeeded' ? { result: outcome.result } : { error: outcome.error },
+        finishedAt,
+      );
+      live.record = record;
+    } catch (failure) {
+      const unrecorded = unrecordedError(id, failure);
+      this.emit(id, 'failed', { error: unrecorded }, finishedAt);
+      live.record = { ...live.record, status: 'interrupted', error: unrecorded, finished_at: finishedAt };
+      throw failure;
     } finally {
       RUNNING_IN_THIS_PROCESS.delete(id);
       live.ended = true;
@@ -283,6 +290,30 @@ export class Executions {
       this.#retire(id);
     }
     return live.record;
+  }
+
+  /**
+   * Records, in a write of its own, that a claimed execution's end could not be recorded: it reads `interrupted` and
+   * its request id answers that (500 DVM_EXECUTION_INTERRUPTED), so a repeat neither waits for ever nor runs it again.
+   */
+  async markUnrecorded(
+    id: string,
+    principal: string,
+    requestId: string | undefined,
+    failure: unknown,
+  ): Promise<void> {
+    const error = JSON.stringify(unrecordedError(id, failure));
+    await this.#writer.write((db) => {
+      statement(
+        db,
+        "UPDATE executions SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+      ).run(error, new Date().toISOString(), id);
+      if (requestId)
+        statement(
+          db,
+          'UPDATE idempotency SET status = 500, response = ? WHERE principal = ? AND request_id = ? AND status IS NULL',
+        ).run(error, principal, requestId);
+    });
   }
 
   // The durable end of an execution: its whole record when it was never saved, else its status and outcome.
@@ -563,4 +594,16 @@ export class Executions {
       ).run(status, JSON.stringify(body), row.principal, row.request_id);
     }
   }
+}
+
+// What an execution whose end could not be recorded answers: it ran, so it is never run again for its request id.
+function unrecordedError(id: string, failure: unknown): Record<string, unknown> {
+  return new DvmError(
+    'DVM_EXECUTION_INTERRUPTED',
+    `execution ${id} ran, but its end could not be recorded: ${(failure as Error)?.message ?? String(failure)}`,
+    {
+      fix: 'Check the target by hand (the action ran); to run it again, send a new request_id.',
+      details: { execution_id: id },
+    },
+  ).toJSON();
 }
