@@ -386,6 +386,22 @@ test('a Cedar engine that trapped is replaced: decisions go on with the policies
     assert.equal(viewer.decision, 'allow');
     engine.reload();
     assert.deepEqual(askInfo(engine).policyIds, ['no-sysinfo']);
+    // A reload on a broken instance blames no innocent file: a fresh instance reads and tries each policy again.
+    // (The engine's instance now is the one the recovery loaded: required again, from the module cache.)
+    const current = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs');
+    assert.notEqual(current, cedar);
+    assert.throws(() =>
+      current.policySetTextToParts(
+        `permit (principal, action, resource) when { ${'['.repeat(400)}${']'.repeat(400)} == [] };`,
+      ),
+    );
+    writeFileSync(
+      join(h.dir, 'policies', 'b.cedar'),
+      '@id("also")\nforbid (principal, action, resource) when { context.action == "jvm.status" };\n',
+    );
+    engine.reload();
+    assert.deepEqual(askInfo(engine).policyIds, ['no-sysinfo']);
+    assert.ok(engine.policies().some((p) => p.id === 'also'));
   } finally {
     h.done();
   }

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { AuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { type AgentSettings, readAgentSettings } from '../agent-settings.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -95,6 +96,26 @@ function unreadable(file: string, error: unknown): ErrorCause {
 }
 
 let generation = 0;
+
+// The sample requests each policy decides before it is taken (#trialDecisions): a read, a confirmed write in prod.
+const TRIAL_QUERIES: PolicyQuery[] = [
+  {
+    principal: { id: 'local', name: 'local', role: 'admin', via: 'local' },
+    action: { name: 'system.info', version: '1.0.0', risk: 'read' },
+    target: { env: 'dev' },
+    confirmed: false,
+    dryRun: false,
+  },
+  {
+    principal: { id: 'token/trial', name: 'trial', role: 'operator', via: 'token' },
+    action: { name: 'k8s.scale_deployment', version: '1.0.0', risk: 'write' },
+    target: { env: 'prod', namespace: 'default' },
+    confirmed: true,
+    dryRun: false,
+    approver: 'second',
+    params: { namespace: 'default', deployment: 'web', replicas: 3 },
+  },
+];
 const DECISION_CACHE_SIZE = 10_000;
 // The longest decision key kept (with 10,000 of them, at most ~40 MB).
 const MAX_CACHED_KEY_LENGTH = 4096;
@@ -115,6 +136,8 @@ export class PolicyEngine {
   // Decisions by request: Cedar is deterministic for the same entities and context, and policies only change on
   // reload (which clears this). Bounded; the oldest entry goes first.
   readonly #decisions = new Map<string, PolicyAnswer & { errors: string[] }>();
+  // Set when the engine failed again right after it was replaced: why (every decision is a deny until a reload).
+  #failing: string | undefined;
 
   // The environments the home binds its agent to (config.yaml agent.environments); undefined: any.
   readonly #environments: readonly string[] | undefined;
@@ -168,9 +191,16 @@ export class PolicyEngine {
       }
     }
     const loaded = new Map<string, LoadedPolicy>();
-    for (const file of files) this.#engineGuarded(file, () => this.#readFile(file, loaded, causes), causes);
+    for (const file of files) {
+      const before = new Set(loaded.keys());
+      const undo = () => {
+        for (const id of [...loaded.keys()]) if (!before.has(id)) loaded.delete(id);
+      };
+      this.#engineGuarded(file, () => this.#readFile(file, loaded, causes), causes, undo);
+    }
     if (causes.length === 0)
       this.#engineGuarded(SCHEMA_FILE, () => causes.push(...this.#validate(loaded)), causes);
+    if (causes.length === 0) causes.push(...this.#trialDecisions(loaded));
     if (causes.length > 0) {
       throw new DvmError(
         'DVM_POLICY_INVALID',
@@ -191,6 +221,46 @@ export class PolicyEngine {
     this.#policies = loaded;
     this.#sources = files;
     this.#decisions.clear();
+    this.#failing = undefined;
+  }
+
+  // Each policy decides a few sample requests on its own before it is taken: one that Cedar's evaluator cannot take
+  // (it traps) is refused at its file and line, and the policies in force stay. Stateless calls: nothing is kept.
+  #trialDecisions(policies: Map<string, LoadedPolicy>): ErrorCause[] {
+    for (const policy of policies.values()) {
+      for (const query of TRIAL_QUERIES) {
+        const decide = () =>
+          this.#cedar.isAuthorized({
+            ...this.#request(query),
+            policies: { staticPolicies: { [policy.id]: policy.text } },
+          });
+        try {
+          decide();
+        } catch (error) {
+          if (!isEngineFailure(error)) throw error;
+          // The instance may have been broken before (it stays broken once it trapped): a fresh one asks again, and
+          // only a second failure is this policy's.
+          this.#recoverEngine();
+          try {
+            decide();
+            continue;
+          } catch (again) {
+            if (!isEngineFailure(again)) throw again;
+            this.#recoverEngine();
+          }
+          return [
+            {
+              code: 'DVM_POLICY_INVALID',
+              file: policy.file,
+              line: policy.line,
+              message: `Cedar's engine fails deciding with it (${(error as Error).message})`,
+              fix: 'Simplify the policy: less nesting, fewer operators in one condition.',
+            },
+          ];
+        }
+      }
+    }
+    return [];
   }
 
   // Preparses both sets of these policies (all, and without the gates) under `setId`.
@@ -205,12 +275,28 @@ export class PolicyEngine {
 
   // Runs a step of a reload; when Cedar's engine traps on it (input beyond what it can take), the step's file is a
   // cause and a fresh engine takes over with the policies in force, so they keep deciding.
-  #engineGuarded(file: string, step: () => void, causes: ErrorCause[]): void {
+  #engineGuarded(file: string, step: () => void, causes: ErrorCause[], undo = () => {}): void {
+    const before = causes.length;
+    // What a step that trapped half way did is undone before it runs again, or is reported.
+    const reset = () => {
+      causes.length = before;
+      undo();
+    };
     try {
       step();
     } catch (error) {
       if (!isEngineFailure(error)) throw error;
+      reset();
       this.#recoverEngine();
+      // Broken before this step (an instance stays broken once it trapped)? On a fresh one the step tells.
+      try {
+        step();
+        return;
+      } catch (again) {
+        if (!isEngineFailure(again)) throw again;
+        reset();
+        this.#recoverEngine();
+      }
       causes.push({
         code: 'DVM_POLICY_INVALID',
         file,
@@ -340,40 +426,47 @@ export class PolicyEngine {
     });
   }
 
-  #authorize(
-    query: PolicyQuery,
-    setId = this.#setId,
-  ): { allowed: boolean; determining: string[]; errors: string[] } {
+  // The principal, action, resource, context and entities Cedar decides a query with.
+  #request(query: PolicyQuery): Omit<AuthorizationCall, 'policies'> {
     const principal = { type: 'Dvm::Principal', id: query.principal.name };
     const resource = { type: 'Dvm::Target', id: query.target.env };
     const params = { type: 'Dvm::Params', id: 'request' };
     const numbers = { type: 'Dvm::Numbers', id: 'request' };
     const tags = requestTags(query.target, query.params);
-    const ask = () =>
-      this.#cedar.statefulIsAuthorized({
-        principal,
-        action: { type: 'Dvm::Action', id: 'execute' },
-        resource,
-        context: {
-          action: query.action.name,
-          version: query.action.version,
-          risk: query.action.risk,
-          confirmed: query.confirmed,
-          dryRun: query.dryRun,
-          via: query.principal.via,
-          principal: query.principal.name,
-          ...(query.approver ? { approver: query.approver } : {}),
-          params: { __entity: params },
-          numbers: { __entity: numbers },
-        },
-        preparsedPolicySetId: setId,
-        entities: [
-          { uid: principal, attrs: { role: query.principal.role }, parents: [] },
-          { uid: resource, attrs: { env: query.target.env }, parents: [], tags: tags.target },
-          { uid: params, attrs: {}, parents: [], tags: tags.params },
-          { uid: numbers, attrs: {}, parents: [], tags: tags.numbers },
-        ],
-      });
+    return {
+      principal,
+      action: { type: 'Dvm::Action', id: 'execute' },
+      resource,
+      context: {
+        action: query.action.name,
+        version: query.action.version,
+        risk: query.action.risk,
+        confirmed: query.confirmed,
+        dryRun: query.dryRun,
+        via: query.principal.via,
+        principal: query.principal.name,
+        ...(query.approver ? { approver: query.approver } : {}),
+        params: { __entity: params },
+        numbers: { __entity: numbers },
+      },
+      entities: [
+        { uid: principal, attrs: { role: query.principal.role }, parents: [] },
+        { uid: resource, attrs: { env: query.target.env }, parents: [], tags: tags.target },
+        { uid: params, attrs: {}, parents: [], tags: tags.params },
+        { uid: numbers, attrs: {}, parents: [], tags: tags.numbers },
+      ],
+    };
+  }
+
+  #authorize(
+    query: PolicyQuery,
+    setId = this.#setId,
+  ): { allowed: boolean; determining: string[]; errors: string[] } {
+    // An engine that failed again right after it was replaced is not replaced once more per request (each new
+    // instance costs memory): until a reload, what it cannot decide is denied.
+    if (this.#failing) return { allowed: false, determining: [], errors: [this.#failing] };
+    const request = this.#request(query);
+    const ask = () => this.#cedar.statefulIsAuthorized({ ...request, preparsedPolicySetId: setId });
     let answer: ReturnType<typeof ask>;
     try {
       answer = ask();
@@ -385,11 +478,8 @@ export class PolicyEngine {
         answer = ask();
       } catch (again) {
         if (!isEngineFailure(again)) throw again;
-        return {
-          allowed: false,
-          determining: [],
-          errors: [`the policy engine failed: ${(again as Error).message}`],
-        };
+        this.#failing = `the policy engine failed: ${(again as Error).message}`;
+        return { allowed: false, determining: [], errors: [this.#failing] };
       }
     }
     if (answer.type === 'failure') {

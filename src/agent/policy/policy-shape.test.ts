@@ -42,3 +42,9 @@ test('more operators than the limit in one policy is a problem; the count starts
     undefined,
   );
 });
+
+test('a comment ends at a carriage return too, as Cedar reads it: what follows one is checked', () => {
+  const hidden = `// x\r${policy(Array(1000).fill('context.dryRun').join(' || '))}`;
+  assert.match(policyShapeProblem(hidden)?.message ?? '', /more than 256 operators/);
+  assert.equal(policyShapeProblem(`// a comment ((((\r\n${policy('true')}`), undefined);
+});

@@ -15,7 +15,7 @@ const CLOSE = ')]}';
 /**
  * The first place where Cedar text is shaped beyond what Cedar can take (nesting past MAX_POLICY_NESTING, a
  * policy with more than MAX_POLICY_OPERATORS operators): its offset and why; undefined when it is fine. Strings and
- * `//` comments are skipped; each top-level `;` ends a policy. Checked before Cedar sees the text: past those
+ * `//` comments (to a newline or a carriage return, as Cedar reads them) are skipped; each top-level `;` ends a policy. Checked before Cedar sees the text: past those
  * limits its WebAssembly parser and evaluator trap, which would break every later decision.
  */
 export function policyShapeProblem(text: string): { offset: number; message: string } | undefined {
@@ -31,7 +31,8 @@ export function policyShapeProblem(text: string): { offset: number; message: str
       continue;
     }
     if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
+      // Cedar ends a comment at a carriage return as well as at a newline.
+      while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
       continue;
     }
     if (OPEN.includes(c)) {
