@@ -37,6 +37,10 @@ export interface FakeKubeApi {
   appendLog(key: string, line: string): void;
   /** Ends the follows open on a pod's log, as a container that exits does. */
   endLog(key: string): void;
+  /** Sends raw bytes to the follows open on a pod's log (a chunk may end inside a character or a line). */
+  appendRaw(key: string, bytes: Buffer): void;
+  /** Breaks the connections of the follows open on a pod's log, as a dropped network does. */
+  breakLog(key: string): void;
   /** How many follows are open on a pod's log. */
   following(key: string): number;
   close(): Promise<void>;
@@ -103,6 +107,8 @@ export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKu
       let lines = text.split('\n').filter(Boolean);
       if (seen.query.tailLines !== undefined)
         lines = lines.slice(-Number(seen.query.tailLines) || lines.length);
+      // The fake's lines carry no times: every line it has is older than a sinceTime of now.
+      if (seen.query.sinceTime !== undefined) lines = [];
       if (seen.query.follow === 'true') {
         // As the API server does: the tail at once, then each new line as it is written, until the log ends.
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -191,6 +197,12 @@ current-context: fake
     },
     endLog: (key) => {
       for (const res of followers.get(key) ?? []) res.end();
+    },
+    appendRaw: (key, bytes) => {
+      for (const res of followers.get(key) ?? []) res.write(bytes);
+    },
+    breakLog: (key) => {
+      for (const res of followers.get(key) ?? []) res.socket?.destroy();
     },
     following: (key) => followers.get(key)?.size ?? 0,
     close: () =>

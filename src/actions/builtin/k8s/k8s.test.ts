@@ -189,3 +189,37 @@ test('k8s.pod_logs follow streams the tail, then each new line, until the log en
     { code: 'DVM_TARGET_NOT_FOUND' },
   );
 });
+
+test('k8s.pod_logs follow: tail 0 sends no past lines, a character split across chunks arrives whole, a line without end is sent in pieces, and a broken connection is an error (fake Kubernetes API)', async () => {
+  const key = 'shop/web-3/';
+  fake.state.logs[key] = 'old one\nold two\n';
+  const streamed: string[] = [];
+  const emit = (e: { type: string; line?: string }) => {
+    if (e.type === 'log') streamed.push(e.line ?? '');
+  };
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 300 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(ok(), what);
+  };
+  const following = k8sPodLogsAction.handler(
+    { namespace: 'shop', pod: 'web-3', tail: 0, follow: true },
+    testContext({ env: env(), emit }),
+  );
+  await until('the follow is open', () => fake.following(key) === 1);
+  const query = fake.requests.at(-1)?.query ?? {};
+  assert.ok(query.sinceTime && query.tailLines === undefined, JSON.stringify(query));
+  const word = Buffer.from('wörld\n');
+  fake.appendRaw(key, word.subarray(0, 2)); // ends inside "ö"
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  fake.appendRaw(key, word.subarray(2));
+  fake.appendRaw(key, Buffer.from('x'.repeat(70 * 1024)));
+  await until('the pieces arrived', () => streamed.length === 2);
+  fake.breakLog(key);
+  await assert.rejects(following, (e: { code?: string; message?: string }) => {
+    assert.equal(e.code, 'DVM_CONNECTOR_UNAVAILABLE');
+    assert.match(e.message ?? '', /broke off after 2 line\(s\)/);
+    return true;
+  });
+  assert.equal(streamed[0], 'wörld', 'no old lines, and the character whole');
+  assert.equal(streamed[1].length, 64 * 1024);
+});

@@ -1,8 +1,13 @@
 import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionContext, Artifact } from '../../action.ts';
 import { TailArtifact } from '../../artifact.ts';
 import { kubeCall } from './client.ts';
+
+// The longest line a follow holds before sending it on in pieces (a log without newlines).
+const MAX_LINE_CHARS = 64 * 1024;
 
 /** What a follow of a pod's log asks the API for. */
 export interface PodLogFollow {
@@ -28,46 +33,67 @@ export async function followPodLog(
   const tail = new TailArtifact(context.maxOutputBytes);
   let lines = 0;
   let partial = '';
+  // Bytes to text across chunks: a character split between two chunks is decoded whole.
+  const decoder = new StringDecoder('utf8');
   const take = (line: string) => {
     lines++;
     tail.push(`${line}\n`);
     context.emit?.({ type: 'log', stream: 'stdout', line });
   };
+  const push = (text: string) => {
+    const parts = (partial + text).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) take(line);
+    // A container that writes without newlines: its text goes out in pieces, never held without bound.
+    while (partial.length >= MAX_LINE_CHARS) {
+      take(partial.slice(0, MAX_LINE_CHARS));
+      partial = partial.slice(MAX_LINE_CHARS);
+    }
+  };
   let ended!: () => void;
+  let broken: Error | undefined;
   const finished = new Promise<void>((resolve) => {
     ended = resolve;
   });
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      const text = partial + chunk.toString('utf8');
-      const parts = text.split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) take(line);
+      push(decoder.write(chunk));
       done();
     },
     final(done) {
+      push(decoder.end());
       ended();
       done();
     },
   });
-  sink.on('error', () => ended());
-  // The client pipes the response body in without listening for its errors: an aborted or broken connection ends
-  // the follow here instead of throwing out of the process.
-  sink.on('pipe', (source) => source.on('error', () => ended()));
-  // The client answers with its own AbortController once the response headers came; a stop before then aborts it
-  // as soon as it is there.
+  const fail = (error: Error) => {
+    broken ??= error;
+    ended();
+  };
+  sink.on('error', fail);
+  // The client pipes the response body in without listening for its errors: a connection that breaks ends the
+  // follow with that error here instead of throwing out of the process.
+  sink.on('pipe', (source) => source.on('error', fail));
+  // The API ignores tailLines=0 as the client sends it (it drops a 0): "no past lines" is asked as "since now".
   const pending = new Log(config).log(request.namespace, request.pod, request.container ?? '', sink, {
     follow: true,
-    tailLines: request.tailLines,
     previous: request.previous,
-    ...(request.sinceSeconds ? { sinceSeconds: request.sinceSeconds } : {}),
+    ...(request.tailLines === 0
+      ? { sinceTime: new Date().toISOString() }
+      : {
+          tailLines: request.tailLines,
+          ...(request.sinceSeconds ? { sinceSeconds: request.sinceSeconds } : {}),
+        }),
   });
+  // The client answers with its own AbortController once the response headers came; a stop before then aborts it
+  // as soon as it is there.
   const stop = () => {
     pending.then((controller) => controller.abort()).catch(() => {});
     sink.destroy();
     ended();
   };
   context.signal.addEventListener('abort', stop, { once: true });
+  if (context.signal.aborted) stop();
   try {
     await kubeCall(`pod ${request.namespace}/${request.pod}`, context.signal, () => pending);
     await finished;
@@ -76,6 +102,16 @@ export async function followPodLog(
     if (!context.signal.aborted) throw error;
   } finally {
     context.signal.removeEventListener('abort', stop);
+  }
+  if (broken && !context.signal.aborted) {
+    throw new DvmError(
+      'DVM_CONNECTOR_UNAVAILABLE',
+      `the log of pod ${request.namespace}/${request.pod} broke off after ${lines} line(s): ${broken.message}`,
+      {
+        fix: 'Follow it again (--param tail=… to see the lines since); check the API server if it keeps happening.',
+        details: { origin: 'system', lines },
+      },
+    );
   }
   if (partial !== '') take(partial);
   return { lines, artifact: tail.artifact() };
