@@ -996,6 +996,7 @@ test('URLs the router refuses (an over-long id, bad percent-encoding) answer in 
       assert.equal(answer.status, 400, `${path}: ${answer.text}`);
       assert.equal(answer.body.code, 'DVM_REQUEST_MALFORMED', answer.text);
       assert.deepEqual(Object.keys(answer.body).sort(), ['code', 'details', 'message', 'reason']);
+      assert.equal(answer.headers.get('dvm-agent'), 'v1', 'every answer says it is the agent');
     }
   }
 });

@@ -361,12 +361,15 @@ test('dvm action run --confirmation-token runs what a second principal approved 
 test("on a terminal, dvm action run asks to type the environment's name, not yes, before a confirmed run", async (t) => {
   if (!HAS_SCRIPT) return t.skip('util-linux `script` is not installed: no pseudo-terminal');
   const home = tempHome();
-  const run = ['action', 'run', 'notify.alert', '--param', 'message=x', '--env', 'stage'];
+  // The home's own redaction patterns apply to the question too.
+  writeFileSync(join(home, 'config.yaml'), 'redact:\n  patterns: ["sk_live_[A-Za-z0-9]+"]\n');
+  const run = ['action', 'run', 'notify.alert', '--param', 'message=x sk_live_ABC123', '--env', 'stage'];
   const asked = (output: string) => output.includes("Type the environment's name (stage) to run it:");
   const yes = await dvmPty(home, run, { keys: 'yes\r', typeWhen: asked });
   assert.equal(yes.status, 1, yes.output);
   assert.match(yes.output, /notify\.alert@1\.0\.0 is a write action on env=stage \(.*need confirmation\)/);
-  assert.match(yes.output, /^ {2}params: message=x\r?$/m, 'the question shows what will run');
+  assert.match(yes.output, /^ {2}params: message=x \[REDACTED\]\r?$/m, 'the question shows what will run');
+  assert.doesNotMatch(yes.output, /sk_live_ABC123/);
   assert.match(yes.output, /DVM_CANCELLED: not confirmed \(the answer was not "stage"\); nothing ran/);
   const named = await dvmPty(home, run, { keys: 'stage\r', typeWhen: asked });
   // Past the confirmation, it runs: here it fails for want of a webhook, which is all this test needs.

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
-import { dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 test("a policy on a request's params and target keys decides through the real server and dvm policy test alike", async () => {
   const home = tempHome();
@@ -70,4 +70,32 @@ when { resource.hasTag("cluster") && resource.getTag("cluster") == "eu" };
     await serve.stop();
     hook.close();
   }
+});
+
+test('dvm policy test decides on the params execute would: defaults filled in, a value of the wrong type refused', () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(
+    join(home, 'policies', 'ns.cedar'),
+    `@id("no-default-ns")
+forbid (principal, action, resource)
+when { context.params.hasTag("namespace") && context.params.getTag("namespace") == "default" };
+`,
+  );
+  const test = (...params: string[]) =>
+    dvm(home, [
+      'policy',
+      'test',
+      '--principal',
+      'role:operator',
+      '--action',
+      'k8s.scale_deployment',
+      ...params.flatMap((p) => ['--param', p]),
+    ]);
+  // namespace defaults to "default", as it would in the real request.
+  assert.match(test('deployment=web').stdout, /^DENY: .*\n {2}no-default-ns/);
+  assert.match(test('deployment=web', 'namespace=shop').stdout, /^ALLOW: /);
+  const wrong = test('replicas=abc');
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /DVM_ACTION_INPUT_INVALID/);
 });

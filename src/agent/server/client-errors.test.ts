@@ -41,6 +41,7 @@ test('requests the HTTP parser refuses are answered in the error shape, then the
       const answer = await raw(port, text);
       assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer);
       assert.match(answer, /\r\nconnection: close\r\n/i);
+      assert.match(answer, /\r\ndvm-agent: v1\r\n/i);
       const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
       assert.equal(body.code, code, answer);
       assert.deepEqual(Object.keys(body).sort(), ['code', 'details', 'message', 'reason']);

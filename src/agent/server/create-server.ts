@@ -58,6 +58,8 @@ function retryAfter(reply: FastifyReply, code: unknown, details: unknown): void 
 
 function send(reply: FastifyReply, error: DvmError): FastifyReply {
   retryAfter(reply, error.code, error.details);
+  // Also on answers sent before any hook ran (a URL the router refuses).
+  reply.header(AGENT_HEADER, AGENT_HEADER_VALUE);
   return reply.code(error.httpStatus).type('application/json').send(error.toJSON());
 }
 

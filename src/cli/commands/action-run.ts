@@ -5,7 +5,7 @@ import { type AgentClient, errorFromBody } from '../../agent/client/agent-client
 import { targetText } from '../../agent/execute/target-text.ts';
 import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
 import { REQUEST_ID } from '../../agent/execute/validate-request.ts';
-import { createRedactor } from '../../agent/redact.ts';
+import { createRedactor, loadRedactor, type Redactor } from '../../agent/redact.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
@@ -50,11 +50,15 @@ function runNeeds(body: Record<string, unknown>): string {
 }
 
 /**
- * The params a confirmation is about, one `key=value` each, secrets redacted (by the input schema and the default
- * patterns) and long values cut: what the person at the terminal agrees to run.
+ * The params a confirmation is about, one `key=value` each, secrets redacted (by the input schema and the redactor's
+ * patterns: the home's, at the terminal) and long values cut: what the person at the terminal agrees to run.
  */
-export function paramsShown(params: Record<string, unknown>, schema: Record<string, unknown>): string {
-  const shown = createRedactor().redact(params, schema) as Record<string, unknown>;
+export function paramsShown(
+  params: Record<string, unknown>,
+  schema: Record<string, unknown>,
+  redactor: Redactor = createRedactor(),
+): string {
+  const shown = redactor.redact(params, schema) as Record<string, unknown>;
   const pairs = Object.entries(shown).map(([key, value]) => {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     return `${key}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
@@ -102,7 +106,7 @@ async function confirm(
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(
-      `${request.action}@${request.version ?? 'latest'} is a ${risk} action on ${targetText(request.target)}${reasons}.\n  params: ${paramsShown(request.params ?? {}, schema)}\nType the environment's name (${env}) to run it: `,
+      `${request.action}@${request.version ?? 'latest'} is a ${risk} action on ${targetText(request.target)}${reasons}.\n  params: ${paramsShown(request.params ?? {}, schema, await loadRedactor(ctx.home))}\nType the environment's name (${env}) to run it: `,
     );
     if (answer.trim() !== env)
       throw new DvmError('DVM_CANCELLED', `not confirmed (the answer was not "${env}"); nothing ran`);

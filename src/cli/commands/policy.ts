@@ -1,10 +1,12 @@
+import type { ActionDefinition } from '../../actions/action.ts';
 import { isRole, LOCAL_PRINCIPAL, type Principal, ROLES } from '../../agent/auth/principal.ts';
 import { TokenStore } from '../../agent/auth/tokens.ts';
 import { ENV } from '../../agent/execute/validate-request.ts';
 import { PolicyEngine, policiesDir } from '../../agent/policy/policy-engine.ts';
+import { loadRedactor } from '../../agent/redact.ts';
 import { createAgentRegistry } from '../../agent/registry.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
-import { DvmError } from '../../errors/dvm-error.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { renderTable } from '../output/table.ts';
 import { targetFromFlags } from '../target-flags.ts';
@@ -25,6 +27,28 @@ test shows the decision for a principal (a token's name, or role:viewer|operator
 comes from the registry), a target and params, and the policies behind it; --target env=… (default dev). Policies
 see the target's other keys as its tags (resource.getTag("namespace")), the params as text
 (context.params.getTag("container")) and the integer params as numbers (context.numbers.getTag("replicas")).`;
+
+/**
+ * The params as execute shows them to the policy: checked against the action's input (defaults filled in; a value
+ * of the wrong type is refused as execute would), then redacted with the home's patterns. Params left out are not
+ * demanded: a policy test may be about roles and targets alone.
+ */
+async function policyParams(
+  ctx: CommandContext,
+  definition: ActionDefinition,
+): Promise<Record<string, unknown>> {
+  const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
+  try {
+    createAgentRegistry(ctx.home).validateInput(definition, params);
+  } catch (error) {
+    const missingOnly =
+      isDvmError(error) &&
+      error.code === 'DVM_ACTION_INPUT_INVALID' &&
+      error.causes.every((c) => c.message === 'is required');
+    if (!missingOnly) throw error;
+  }
+  return (await loadRedactor(ctx.home)).redact(params, definition.inputSchema) as Record<string, unknown>;
+}
 
 function principalOf(ctx: CommandContext, given: string): Principal {
   if (given.startsWith('role:')) {
@@ -106,7 +130,7 @@ export const command: Command = {
         fix: 'Name it as requests do: lowercase letters, digits and inner dashes, like env=prod.',
       });
     }
-    const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
+    const params = await policyParams(ctx, definition);
     const answer = engine.decide({
       principal,
       action: { name: definition.name, version: definition.version, risk: definition.risk },
