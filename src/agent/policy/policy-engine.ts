@@ -234,30 +234,17 @@ export class PolicyEngine {
             ...this.#request(query),
             policies: { staticPolicies: { [policy.id]: policy.text } },
           });
-        try {
-          decide();
-        } catch (error) {
-          if (!isEngineFailure(error)) throw error;
-          // The instance may have been broken before (it stays broken once it trapped): a fresh one asks again, and
-          // only a second failure is this policy's.
-          this.#recoverEngine();
-          try {
-            decide();
-            continue;
-          } catch (again) {
-            if (!isEngineFailure(again)) throw again;
-            this.#recoverEngine();
-          }
+        const trap = this.#trapsTwice(decide);
+        if (trap)
           return [
             {
               code: 'DVM_POLICY_INVALID',
               file: policy.file,
               line: policy.line,
-              message: `Cedar's engine fails deciding with it (${(error as Error).message})`,
+              message: `Cedar's engine fails deciding with it (${trap.message})`,
               fix: 'Simplify the policy: less nesting, fewer operators in one condition.',
             },
           ];
-        }
       }
     }
     return [];
@@ -282,27 +269,36 @@ export class PolicyEngine {
       causes.length = before;
       undo();
     };
+    const trap = this.#trapsTwice(step, reset);
+    if (trap)
+      causes.push({
+        code: 'DVM_POLICY_INVALID',
+        file,
+        message: `Cedar could not process it (${trap.message})`,
+        fix: 'Simplify the policy: less nesting, fewer operators in one policy.',
+      });
+  }
+
+  // Runs `step`; when Cedar's engine traps, `reset` undoes what it did, a fresh engine takes over and the step runs
+  // once more (the instance may have been broken before: it stays broken once it trapped). Gives the first trap when
+  // the step traps on the fresh engine too (the engine is replaced again), else undefined.
+  #trapsTwice(step: () => void, reset = () => {}): Error | undefined {
     try {
       step();
+      return undefined;
     } catch (error) {
       if (!isEngineFailure(error)) throw error;
       reset();
       this.#recoverEngine();
-      // Broken before this step (an instance stays broken once it trapped)? On a fresh one the step tells.
       try {
         step();
-        return;
+        return undefined;
       } catch (again) {
         if (!isEngineFailure(again)) throw again;
         reset();
         this.#recoverEngine();
+        return error as Error;
       }
-      causes.push({
-        code: 'DVM_POLICY_INVALID',
-        file,
-        message: `Cedar could not process it (${(error as Error).message})`,
-        fix: 'Simplify the policy: less nesting, fewer operators in one policy.',
-      });
     }
   }
 

@@ -139,17 +139,25 @@ test('health reads /version through the kubeconfig; an aborted call stops (fake 
   );
 });
 
-test('k8s.pod_logs follow streams the tail, then each new line, until the log ends or the action stops (fake Kubernetes API)', async () => {
-  const key = 'shop/web-2/app';
-  fake.state.logs[key] = 'one\ntwo\nthree\n';
+// The log lines an action streams, and the emit that collects them.
+function logLines() {
   const streamed: string[] = [];
   const emit = (e: { type: string; line?: string }) => {
     if (e.type === 'log') streamed.push(e.line ?? '');
   };
-  const until = async (what: string, ok: () => boolean) => {
-    for (let i = 0; i < 200 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.ok(ok(), what);
-  };
+  return { streamed, emit };
+}
+
+// Waits up to 3 s for `ok`, then asserts it with `what`.
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(ok(), what);
+}
+
+test('k8s.pod_logs follow streams the tail, then each new line, until the log ends or the action stops (fake Kubernetes API)', async () => {
+  const key = 'shop/web-2/app';
+  fake.state.logs[key] = 'one\ntwo\nthree\n';
+  const { streamed, emit } = logLines();
   const following = k8sPodLogsAction.handler(
     { namespace: 'shop', pod: 'web-2', container: 'app', tail: 2, follow: true },
     testContext({ env: env(), emit }),
@@ -193,14 +201,7 @@ test('k8s.pod_logs follow streams the tail, then each new line, until the log en
 test('k8s.pod_logs follow: tail 0 sends no past lines, a character split across chunks arrives whole, a line without end is sent in pieces, and a broken connection is an error (fake Kubernetes API)', async () => {
   const key = 'shop/web-3/';
   fake.state.logs[key] = 'old one\nold two\n';
-  const streamed: string[] = [];
-  const emit = (e: { type: string; line?: string }) => {
-    if (e.type === 'log') streamed.push(e.line ?? '');
-  };
-  const until = async (what: string, ok: () => boolean) => {
-    for (let i = 0; i < 300 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.ok(ok(), what);
-  };
+  const { streamed, emit } = logLines();
   const following = k8sPodLogsAction.handler(
     { namespace: 'shop', pod: 'web-3', tail: 0, follow: true },
     testContext({ env: env(), emit }),
