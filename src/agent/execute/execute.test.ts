@@ -11,7 +11,7 @@ import { ActionRegistry } from '../../actions/registry.ts';
 import { openAgent } from '../agent.ts';
 import { approveConfirmation } from '../auth/approvals.ts';
 import { LOCAL_PRINCIPAL, type Principal } from '../auth/principal.ts';
-import type { ExecutionEvent } from './executions.ts';
+import { type ExecutionEvent, INTERRUPTED_EVENT_ID } from './executions.ts';
 
 // A read action that takes a while, so repeats of its request_id arrive while it still runs.
 function slowRead(calls: { n: number }): ActionDefinition {
@@ -527,7 +527,10 @@ test('a claimed write whose end cannot be recorded answers its request id as int
         executionId = id;
       },
     });
-    assert.ok(first.status >= 500, JSON.stringify(first));
+    // The first answer says the action ran (so nobody runs it again under a new request_id).
+    assert.equal(first.status, 500, JSON.stringify(first));
+    assert.equal(first.body.code, 'DVM_EXECUTION_INTERRUPTED');
+    assert.match(String(first.body.message), /ran, but its end could not be recorded/);
     const row = agent.db.prepare('SELECT status, error FROM executions WHERE id = ?').get(executionId) as {
       status: string;
       error: string;
@@ -553,6 +556,7 @@ test('a claimed write whose end cannot be recorded answers its request id as int
       ['started', 'failed'],
     );
     assert.equal((events[1].data.error as { code: string }).code, 'DVM_EXECUTION_INTERRUPTED');
+    assert.equal(events[1].id, INTERRUPTED_EVENT_ID, 'the id it has on replay too');
   } finally {
     await agent.close();
     rmSync(home, { recursive: true, force: true });

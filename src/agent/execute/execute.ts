@@ -9,7 +9,7 @@ import { systemError } from '../../errors/system-errors.ts';
 import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { ExecutionRecord, Executions } from './executions.ts';
-import { newExecutionId } from './executions.ts';
+import { newExecutionId, unrecordedError } from './executions.ts';
 import { type FollowLimits, FollowSlots } from './follow-limits.ts';
 import type { Claim, IdempotencyKeys, StoredResponse } from './idempotency.ts';
 import { cappedLogEvents } from './log-events.ts';
@@ -496,7 +496,11 @@ export class ActionExecutor {
         // Recording the end failed (the database): repeats waiting here get the error, not a hang. A claimed key
         // gets that answer durably too (its execution then reads interrupted), so later repeats are answered as well;
         // when even that cannot be written, the reaper answers it at the agent's next start.
-        const response = errorResponse(error);
+        // A claimed action ran (its key was taken before): the answer says so, never a bare internal error that
+        // would invite running it again under a new request_id.
+        const response = oneCommit
+          ? errorResponse(error)
+          : { status: 500, body: unrecordedError(executionId, error) };
         if (!oneCommit)
           await executions
             .markUnrecorded(executionId, principal.id, request.request_id, error)

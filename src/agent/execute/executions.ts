@@ -202,11 +202,17 @@ export class Executions {
   }
 
   /** Appends an event to a live execution and hands it to its subscribers (persisted in the background). */
-  emit(id: string, type: ExecutionEvent['type'], data: Record<string, unknown>, at?: string): void {
+  emit(
+    id: string,
+    type: ExecutionEvent['type'],
+    data: Record<string, unknown>,
+    at?: string,
+    eventId?: number,
+  ): void {
     const live = this.#live.get(id);
     if (live?.record.status !== 'running') return;
     const event: ExecutionEvent = {
-      id: live.events.length + 1,
+      id: eventId ?? live.events.length + 1,
       type,
       at: at ?? new Date().toISOString(),
       data,
@@ -279,7 +285,8 @@ export class Executions {
       live.record = record;
     } catch (failure) {
       const unrecorded = unrecordedError(id, failure);
-      this.emit(id, 'failed', { error: unrecorded }, finishedAt);
+      // The id an interrupted execution's end has on replay too, so a resume from it sends nothing twice.
+      this.emit(id, 'failed', { error: unrecorded }, finishedAt, INTERRUPTED_EVENT_ID);
       live.record = { ...live.record, status: 'interrupted', error: unrecorded, finished_at: finishedAt };
       throw failure;
     } finally {
@@ -596,8 +603,8 @@ export class Executions {
   }
 }
 
-// What an execution whose end could not be recorded answers: it ran, so it is never run again for its request id.
-function unrecordedError(id: string, failure: unknown): Record<string, unknown> {
+/** What an execution whose end could not be recorded answers: it ran, so it is never run again for its request id. */
+export function unrecordedError(id: string, failure: unknown): Record<string, unknown> {
   return new DvmError(
     'DVM_EXECUTION_INTERRUPTED',
     `execution ${id} ran, but its end could not be recorded: ${(failure as Error)?.message ?? String(failure)}`,

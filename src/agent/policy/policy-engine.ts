@@ -305,6 +305,8 @@ export class PolicyEngine {
   // A new Cedar instance with the policies in force prepared again (the old instance's memory is unusable).
   #recoverEngine(): void {
     this.#cedar = cedarOf(true);
+    // A fresh engine decides again (it fails closed anew if it fails again).
+    this.#failing = undefined;
     if (this.#setId) this.#prepareSets(this.#setId, this.#policies);
     this.#decisions.clear();
   }

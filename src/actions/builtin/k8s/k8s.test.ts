@@ -213,14 +213,32 @@ test('k8s.pod_logs follow: tail 0 sends no past lines, a character split across 
   fake.appendRaw(key, word.subarray(0, 2)); // ends inside "ö"
   await new Promise((resolve) => setTimeout(resolve, 50));
   fake.appendRaw(key, word.subarray(2));
-  fake.appendRaw(key, Buffer.from('x'.repeat(70 * 1024)));
-  await until('the pieces arrived', () => streamed.length === 2);
+  const piece = 64 * 1024;
+  const send = async (text: string) => {
+    fake.appendRaw(key, Buffer.from(text));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  };
+  // A line longer than a piece goes out in pieces; one of exactly a piece ends at its newline, with no empty line
+  // after it; a piece never ends between the two halves of a surrogate pair.
+  await send('x'.repeat(piece + 6 * 1024));
+  await send('\n');
+  await send('y'.repeat(piece));
+  await send('\n');
+  await send(`${'z'.repeat(piece - 1)}\u{1F600}tail`);
+  await send('\n');
+  await until('every line arrived', () => streamed.length === 6);
   fake.breakLog(key);
   await assert.rejects(following, (e: { code?: string; message?: string }) => {
     assert.equal(e.code, 'DVM_CONNECTOR_UNAVAILABLE');
-    assert.match(e.message ?? '', /broke off after 2 line\(s\)/);
+    assert.match(e.message ?? '', /broke off after 6 line\(s\)/);
     return true;
   });
-  assert.equal(streamed[0], 'wörld', 'no old lines, and the character whole');
-  assert.equal(streamed[1].length, 64 * 1024);
+  assert.deepEqual(streamed, [
+    'wörld',
+    'x'.repeat(piece),
+    'x'.repeat(6 * 1024),
+    'y'.repeat(piece),
+    'z'.repeat(piece - 1),
+    '\u{1F600}tail',
+  ]);
 });

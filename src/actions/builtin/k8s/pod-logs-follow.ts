@@ -45,9 +45,12 @@ export async function followPodLog(
     partial = parts.pop() ?? '';
     for (const line of parts) take(line);
     // A container that writes without newlines: its text goes out in pieces, never held without bound.
-    while (partial.length >= MAX_LINE_CHARS) {
-      take(partial.slice(0, MAX_LINE_CHARS));
-      partial = partial.slice(MAX_LINE_CHARS);
+    while (partial.length > MAX_LINE_CHARS) {
+      // Cut between characters: never between the two halves of a surrogate pair.
+      const high = partial.charCodeAt(MAX_LINE_CHARS - 1);
+      const cut = high >= 0xd800 && high <= 0xdbff ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
+      take(partial.slice(0, cut));
+      partial = partial.slice(cut);
     }
   };
   let ended!: () => void;
@@ -74,7 +77,8 @@ export async function followPodLog(
   // The client pipes the response body in without listening for its errors: a connection that breaks ends the
   // follow with that error here instead of throwing out of the process.
   sink.on('pipe', (source) => source.on('error', fail));
-  // The API ignores tailLines=0 as the client sends it (it drops a 0): "no past lines" is asked as "since now".
+  // The client drops tailLines=0: "no past lines" is asked as "since now", by the agent's clock (a node whose clock
+  // runs behind it may leave out the lines of that difference).
   const pending = new Log(config).log(request.namespace, request.pod, request.container ?? '', sink, {
     follow: true,
     previous: request.previous,
