@@ -97,7 +97,8 @@ function unreadable(file: string, error: unknown): ErrorCause {
 
 let generation = 0;
 
-// The sample requests each policy decides before it is taken (#trialDecisions): a read, a confirmed write in prod.
+// The sample requests the home's policies decide before they are taken (#trialDecisions): a read, a confirmed write
+// in prod.
 const TRIAL_QUERIES: PolicyQuery[] = [
   {
     principal: { id: 'local', name: 'local', role: 'admin', via: 'local' },
@@ -224,30 +225,30 @@ export class PolicyEngine {
     this.#failing = undefined;
   }
 
-  // Each policy decides a few sample requests on its own before it is taken: one that Cedar's evaluator cannot take
-  // (it traps) is refused at its file and line, and the policies in force stay. Stateless calls: nothing is kept.
+  // The home's policies decide a few sample requests before they are taken: one that Cedar's evaluator cannot take
+  // (it traps) is refused at its file and line, and the policies in force stay. The shipped default is known to
+  // decide; the others are tried together, and one by one only to name the one that traps. Stateless calls.
   #trialDecisions(policies: Map<string, LoadedPolicy>): ErrorCause[] {
-    for (const policy of policies.values()) {
-      for (const query of TRIAL_QUERIES) {
-        const decide = () =>
-          this.#cedar.isAuthorized({
-            ...this.#request(query),
-            policies: { staticPolicies: { [policy.id]: policy.text } },
-          });
-        const trap = this.#trapsTwice(decide);
-        if (trap)
-          return [
-            {
-              code: 'DVM_POLICY_INVALID',
-              file: policy.file,
-              line: policy.line,
-              message: `Cedar's engine fails deciding with it (${trap.message})`,
-              fix: 'Simplify the policy: less nesting, fewer operators in one condition.',
-            },
-          ];
-      }
+    const own = [...policies.values()].filter((p) => p.file !== DEFAULT_POLICY_FILE);
+    const together = own.length > 0 ? this.#trapsDeciding(own) : undefined;
+    if (!together) return [];
+    for (const policy of own) {
+      const trap = this.#trapsDeciding([policy]);
+      if (trap) return [trialCause(policy, trap)];
     }
-    return [];
+    return [trialCause(own[0], together)];
+  }
+
+  // The trap Cedar's engine hits deciding the trial requests with these policies alone (on a fresh engine too).
+  #trapsDeciding(policies: LoadedPolicy[]): Error | undefined {
+    const staticPolicies = Object.fromEntries(policies.map((p) => [p.id, p.text]));
+    for (const query of TRIAL_QUERIES) {
+      const trap = this.#trapsTwice(() =>
+        this.#cedar.isAuthorized({ ...this.#request(query), policies: { staticPolicies } }),
+      );
+      if (trap) return trap;
+    }
+    return undefined;
   }
 
   // Preparses both sets of these policies (all, and without the gates) under `setId`.
@@ -283,23 +284,19 @@ export class PolicyEngine {
   // once more (the instance may have been broken before: it stays broken once it trapped). Gives the first trap when
   // the step traps on the fresh engine too (the engine is replaced again), else undefined.
   #trapsTwice(step: () => void, reset = () => {}): Error | undefined {
-    try {
-      step();
-      return undefined;
-    } catch (error) {
-      if (!isEngineFailure(error)) throw error;
-      reset();
-      this.#recoverEngine();
+    let first: Error | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
       try {
         step();
         return undefined;
-      } catch (again) {
-        if (!isEngineFailure(again)) throw again;
+      } catch (error) {
+        if (!isEngineFailure(error)) throw error;
+        first ??= error as Error;
         reset();
         this.#recoverEngine();
-        return error as Error;
       }
     }
+    return first;
   }
 
   // A new Cedar instance with the policies in force prepared again (the old instance's memory is unusable).
@@ -465,20 +462,14 @@ export class PolicyEngine {
     if (this.#failing) return { allowed: false, determining: [], errors: [this.#failing] };
     const request = this.#request(query);
     const ask = () => this.#cedar.statefulIsAuthorized({ ...request, preparsedPolicySetId: setId });
-    let answer: ReturnType<typeof ask>;
-    try {
+    let answer: ReturnType<typeof ask> | undefined;
+    // A trapped engine is replaced and asked once more; failing again, the request is denied (deny by default).
+    const trap = this.#trapsTwice(() => {
       answer = ask();
-    } catch (error) {
-      if (!isEngineFailure(error)) throw error;
-      // A trapped engine is replaced and asked once more; failing again, the request is denied (deny by default).
-      this.#recoverEngine();
-      try {
-        answer = ask();
-      } catch (again) {
-        if (!isEngineFailure(again)) throw again;
-        this.#failing = `the policy engine failed: ${(again as Error).message}`;
-        return { allowed: false, determining: [], errors: [this.#failing] };
-      }
+    });
+    if (trap || !answer) {
+      this.#failing = `the policy engine failed: ${trap?.message}`;
+      return { allowed: false, determining: [], errors: [this.#failing] };
     }
     if (answer.type === 'failure') {
       return { allowed: false, determining: [], errors: answer.errors.map((e) => e.message) };
@@ -620,4 +611,15 @@ function annotationProblem(
       };
   }
   return undefined;
+}
+
+// A policy that makes Cedar's engine trap while it decides the trial requests, as the cause that refuses it.
+function trialCause(policy: LoadedPolicy, trap: Error): ErrorCause {
+  return {
+    code: 'DVM_POLICY_INVALID',
+    file: policy.file,
+    line: policy.line,
+    message: `Cedar's engine fails deciding with it (${trap.message})`,
+    fix: 'Simplify the policy: less nesting, fewer operators in one condition.',
+  };
 }
