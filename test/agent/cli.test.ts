@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { errorFromBody } from '../../src/agent/client/agent-client.ts';
-import { api, createToken, startServe, useTwoPersonRule } from '../helpers/agent-server.ts';
+import {
+  adminInfoPolicyTest,
+  api,
+  createToken,
+  startServe,
+  useTwoPersonRule,
+} from '../helpers/agent-server.ts';
 import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dvmPty, HAS_SCRIPT } from '../helpers/pty.ts';
 
@@ -114,18 +120,6 @@ test('dvm action run --dry-run says what the real run would meet: a confirmation
   assert.match(dry('prod'), /would be allowed by rbac-write; the real run needs a confirmation/);
   assert.doesNotMatch(dry('dev'), /needs a confirmation/);
 });
-
-// `dvm policy test` of the admin role running system.info on a target.
-const adminInfoPolicyTest = (target: string) => [
-  'policy',
-  'test',
-  '--principal',
-  'role:admin',
-  '--action',
-  'system.info',
-  '--target',
-  target,
-];
 
 test('dvm policy test shows the decision and the policies behind it, with user policies', () => {
   const home = tempHome();

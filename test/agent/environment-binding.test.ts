@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { agentSettings } from '../../src/agent/agent-settings.ts';
 import { isDvmError } from '../../src/errors/dvm-error.ts';
-import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { adminInfoPolicyTest, api, createToken, startServe } from '../helpers/agent-server.ts';
 import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
 
 function bindTo(home: string, yaml: string): void {
@@ -51,17 +51,7 @@ test('an agent bound to prod refuses a request that declares another environment
   const local = dvm(home, ['action', 'run', 'system.info', '--env', 'test']);
   assert.notEqual(local.status, 0);
   assert.match(local.stderr, /DVM_FORBIDDEN.*acts on prod/);
-  const policyTest = (env: string) =>
-    dvmOk(home, [
-      'policy',
-      'test',
-      '--principal',
-      'role:admin',
-      '--action',
-      'system.info',
-      '--target',
-      `env=${env}`,
-    ]).stdout;
+  const policyTest = (env: string) => dvmOk(home, adminInfoPolicyTest(`env=${env}`)).stdout;
   assert.match(policyTest('dev'), /^DENY[\s\S]*dvm\.environment-binding/);
   assert.match(policyTest('prod'), /^ALLOW/);
 });

@@ -117,3 +117,8 @@ export function useTwoPersonRule(home: string): string {
   copyFileSync(new URL('../../examples/policies/two-person-prod.cedar', import.meta.url), file);
   return file;
 }
+
+/** The argv of `dvm policy test` for the admin role running system.info on a target (`env=prod`). */
+export function adminInfoPolicyTest(target: string): string[] {
+  return ['policy', 'test', '--principal', 'role:admin', '--action', 'system.info', '--target', target];
+}
