@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ActionRegistry } from '../actions/registry.ts';
 import { homeConfigPath, withConfigLine } from '../service/home-config.ts';
-import { loadNotifyConfig } from '../service/run/run-service.ts';
-import { type AgentSettings, readAgentSettings } from './agent-settings.ts';
+import { type AgentConfig, readAgentConfig } from './agent-config.ts';
+import type { AgentSettings } from './agent-settings.ts';
 import { AuditAlerts } from './audit/audit-alerts.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { Confirmations } from './auth/confirmations.ts';
@@ -13,7 +13,6 @@ import { Executions } from './execute/executions.ts';
 import { IdempotencyKeys } from './execute/idempotency.ts';
 import { cachedHealth, gitHealth, type HealthCheck, storeHealth } from './health.ts';
 import { PolicyEngine } from './policy/policy-engine.ts';
-import { loadRedactor } from './redact.ts';
 import { createAgentRegistry } from './registry.ts';
 import type { AgentServices, HealthReport } from './server/agent-services.ts';
 import { agentDbPath, openAgentDb } from './store/agent-db.ts';
@@ -27,10 +26,16 @@ export interface Agent extends AgentServices {
   policy: PolicyEngine;
   audit: AuditLog;
   registry: ActionRegistry;
-  /** config.yaml's `agent:` settings, read once when it opened. */
-  settings: AgentSettings;
-  /** The audit alerts of `agent.alerts` (absent without rules). */
-  alerts?: AuditAlerts;
+  /** config.yaml's `agent:` settings in force: read when it opened, or at the last reconfigure(). */
+  readonly settings: AgentSettings;
+  /** The audit alerts of `agent.alerts` (no rules: entries are not looked at). */
+  alerts: AuditAlerts;
+  /**
+   * Applies a config.yaml read again (readAgentConfig) to the requests that start from now on: redaction, notify
+   * webhooks, environments, limits, retention and alert rules. An alert rule whose webhook is missing is
+   * DVM_SCHEMA_INVALID, and then nothing changes.
+   */
+  reconfigure(config: AgentConfig): void;
   /** Stops background work and closes the database. */
   close(): Promise<void>;
 }
@@ -58,31 +63,37 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
   const db = openAgentDb(agentDbPath(home));
   try {
     const writer = new GroupCommitter(db);
-    const redactor = await loadRedactor(home);
+    const config = await readAgentConfig(home, env);
+    let { redactor, settings } = config;
     const audit = new AuditLog(db, { writer, redactor });
-    const settings = await readAgentSettings(home);
     const policy = await PolicyEngine.load(home, settings);
     const registry = options.registry ?? createAgentRegistry(home);
     const tokens = new TokenStore(db);
     const confirmations = new Confirmations(db, undefined, tokens);
     const executions = new Executions(db, writer);
     executions.reapInterrupted();
-    const notify = await loadNotifyConfig(home, env);
     // Committed audit entries that match agent.alerts go to their webhooks, off the request path.
-    const alerts = settings.alerts
-      ? new AuditAlerts(settings.alerts, {
-          notify,
-          riskOf: (action, version) => {
-            try {
-              return registry.get(action, version).risk;
-            } catch {
-              return undefined; // an entry for an action (or version) the registry does not have: no risk
-            }
-          },
-          file: homeConfigPath(home),
-        })
-      : undefined;
-    if (alerts) audit.onCommitted((entry) => alerts.handle(entry));
+    const alerts = new AuditAlerts(settings.alerts ?? [], {
+      notify: config.notify,
+      riskOf: (action, version) => {
+        try {
+          return registry.get(action, version).risk;
+        } catch {
+          return undefined; // an entry for an action (or version) the registry does not have: no risk
+        }
+      },
+      file: homeConfigPath(home),
+    });
+    // Entries are handed to the alerts only while there are rules (each handed entry costs a copy).
+    let stopAlerting: (() => void) | undefined;
+    const listenForAlerts = () => {
+      if (alerts.rules.length > 0) stopAlerting ??= audit.onCommitted((entry) => alerts.handle(entry));
+      else {
+        stopAlerting?.();
+        stopAlerting = undefined;
+      }
+    };
+    listenForAlerts();
     const executor = new ActionExecutor({
       registry,
       policy,
@@ -91,7 +102,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       executions,
       audit,
       redact: (value, schema) => redactor.redact(value, schema),
-      notify,
+      notify: config.notify,
       env,
       ...(settings.limits ? { followLimits: settings.limits.follows } : {}),
     });
@@ -109,19 +120,36 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       policy,
       audit,
       registry,
-      settings,
-      ...(alerts ? { alerts } : {}),
+      get settings() {
+        return settings;
+      },
+      alerts,
+      reconfigure(next: AgentConfig) {
+        // First what can refuse the new configuration, so a refused one changes nothing.
+        alerts.configure(next.settings.alerts ?? [], next.notify);
+        listenForAlerts();
+        redactor = next.redactor;
+        audit.useRedactor(next.redactor);
+        executor.reconfigure({
+          notify: next.notify,
+          ...(next.settings.limits ? { followLimits: next.settings.limits.follows } : {}),
+        });
+        policy.useEnvironments(next.settings.environments);
+        settings = next.settings;
+      },
       executor,
       tokens,
       confirmations,
       executions,
       writer,
-      ...(settings.limits?.rate ? { requestRate: settings.limits.rate } : {}),
+      get requestRate() {
+        return settings.limits?.rate;
+      },
       health: cachedHealth(checks) as () => Promise<HealthReport>,
       async close() {
         await executor.stop();
         // The stopped executions' ends are audited too: their alerts get a few seconds to go out.
-        await alerts?.close();
+        await alerts.close();
         await audit.close?.();
         db.close();
       },

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
+import { homeConfigStamp, withConfigLine } from '../service/home-config.ts';
 import { type Agent, openAgent } from './agent.ts';
+import { readAgentConfig } from './agent-config.ts';
+import { describeAgentSettings } from './agent-settings.ts';
 import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
 import { certificateReloader, describeCertificate, type TlsFiles } from './server/tls-reload.ts';
@@ -35,7 +38,6 @@ export async function startAgentApi(
     if (o.outcome === 'dropped')
       log(`warning: audit alert ${o.rule} (audit #${o.seq}) dropped: too many alerts waiting`);
   });
-  const { retention } = agent.settings;
   // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
   let seen = policySignature(home);
   // Certificate files are re-read when they change too (a renewed certificate needs no restart).
@@ -92,6 +94,7 @@ export async function startAgentApi(
   // Ended executions past config.yaml agent.retention go at start and then hourly (none without the setting).
   let pruning: Promise<void> = Promise.resolve();
   const prune = () => {
+    const { retention } = agent.settings;
     if (retention === undefined) return;
     pruning = pruning.then(async () => {
       try {
@@ -110,6 +113,7 @@ export async function startAgentApi(
   prune();
   const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
   pruneTimer.unref();
+  const configWatch = watchConfig(home, env, agent, log, prune);
   const { address, port } = app.server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   let serving: Promise<void> | undefined;
@@ -117,6 +121,7 @@ export async function startAgentApi(
     serving ??= (async () => {
       clearInterval(watch);
       clearInterval(pruneTimer);
+      clearInterval(configWatch);
       await app.close();
       await pruning;
     })();
@@ -131,6 +136,46 @@ export async function startAgentApi(
       await agent.close();
     },
   };
+}
+
+/**
+ * Reads config.yaml again whenever it changes (polled like the policy files) and applies it to the agent: redaction,
+ * webhooks and agent settings count for the requests that start from then on, and a changed retention prunes at
+ * once. A file that does not check out is logged with its line, and the configuration in force stays.
+ */
+function watchConfig(
+  home: string,
+  env: Record<string, string>,
+  agent: Agent,
+  log: (line: string) => void,
+  prune: () => void,
+): NodeJS.Timeout {
+  let seen = homeConfigStamp(home);
+  let reading = false;
+  const timer = setInterval(() => {
+    const now = homeConfigStamp(home);
+    if (now === seen || reading) return;
+    seen = now;
+    reading = true;
+    void (async () => {
+      try {
+        const retention = agent.settings.retention?.ms;
+        agent.reconfigure(await readAgentConfig(home, env));
+        log(`config.yaml reloaded: ${describeAgentSettings(agent.settings)}`);
+        if (agent.settings.retention?.ms !== retention) prune();
+      } catch (error) {
+        const e = await withConfigLine(error, home);
+        const { file, line } = isDvmError(e) ? e.location : {};
+        log(
+          `error ${isDvmError(e) ? e.code : 'DVM_INTERNAL'} ${file ?? ''}${line ? `:${line}` : ''}: ${(e as Error).message} (the configuration in force stays until the file is fixed)`,
+        );
+      } finally {
+        reading = false;
+      }
+    })();
+  }, POLICY_POLL_MS);
+  timer.unref();
+  return timer;
 }
 
 /** How often `dvm serve` deletes what is past config.yaml `agent.retention`. */

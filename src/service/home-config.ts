@@ -20,14 +20,22 @@ const parsedConfigs = new Map<string, { stamp: string; data: Record<string, unkn
  */
 export async function readHomeConfig(home: string): Promise<Record<string, unknown>> {
   const file = homeConfigPath(home);
-  const stat = statSync(file, { throwIfNoEntry: false, bigint: true });
-  if (!stat) return {};
-  const stamp = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  const stamp = homeConfigStamp(home);
+  if (!stamp) return {};
   const known = parsedConfigs.get(file);
   if (known?.stamp === stamp) return structuredClone(known.data);
   const data = await parseHomeConfig(file);
   parsedConfigs.set(file, { stamp, data });
   return structuredClone(data);
+}
+
+/**
+ * The identity, size and change times of `$DVM_HOME/config.yaml` ('' when there is none): it changes whenever the
+ * file is edited, replaced or removed.
+ */
+export function homeConfigStamp(home: string): string {
+  const stat = statSync(homeConfigPath(home), { throwIfNoEntry: false, bigint: true });
+  return stat ? `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}` : '';
 }
 
 async function parseHomeConfig(file: string): Promise<Record<string, unknown>> {

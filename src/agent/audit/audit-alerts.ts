@@ -126,17 +126,26 @@ function alertText(rule: AlertRule, entry: AuditEntry, dropped: number): string 
   return `[dvm audit] ${rule.name}: ${what.filter(Boolean).join(' ')} ${by}${ids.length ? ` — ${ids.join(', ')}` : ''} (audit #${entry.seq})${more}`;
 }
 
+// An alert waiting to be posted, with the webhooks in force when it was queued.
+interface QueuedAlert {
+  rule: AlertRule;
+  entry: AuditEntry;
+  notify: NotifyConfig;
+}
+
 /**
  * Posts audit entries that match config.yaml's `agent.alerts` rules to their `notify:` webhooks once committed,
  * off the request path: at most ALERTS_IN_FLIGHT at once and ALERTS_QUEUED waiting, the rest dropped and counted.
  * Entries are already redacted; every outcome goes to the `onOutcome` listeners.
  */
 export class AuditAlerts {
-  readonly #rules: readonly AlertRule[];
-  readonly #notify: NotifyConfig;
+  #rules: readonly AlertRule[] = [];
+  #notify: NotifyConfig = {};
+  readonly #file: string | undefined;
   readonly #riskOf: (action: string, version: string | undefined) => string | undefined;
   readonly #listeners = new Set<(outcome: AlertOutcome) => void>();
-  readonly #queue: { rule: AlertRule; entry: AuditEntry }[] = [];
+  // Each alert keeps the webhooks of the configuration it was queued under.
+  readonly #queue: QueuedAlert[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stop = new AbortController();
   #dropped = 0;
@@ -150,22 +159,36 @@ export class AuditAlerts {
       file?: string;
     },
   ) {
-    this.#rules = rules;
-    this.#notify = options.notify;
     this.#riskOf = options.riskOf;
+    this.#file = options.file;
+    this.configure(rules, options.notify);
+  }
+
+  /** The rules in force (none: entries are not looked at). */
+  get rules(): readonly AlertRule[] {
+    return this.#rules;
+  }
+
+  /**
+   * Uses `rules` and `notify` for the entries handled from now on (alerts already queued go out as they were); a rule
+   * whose webhook is missing is DVM_SCHEMA_INVALID at its path, and then nothing changes.
+   */
+  configure(rules: readonly AlertRule[], notify: NotifyConfig): void {
     // A rule whose webhook is missing would never alert: refused when the agent opens, as a bad setting is.
     for (const [i, rule] of rules.entries()) {
       try {
-        notifyUrl(rule.notify, `agent.alerts[${i}] (${rule.name})`, this.#notify);
+        notifyUrl(rule.notify, `agent.alerts[${i}] (${rule.name})`, notify);
       } catch (error) {
         if (!isDvmError(error)) throw error;
         throw new DvmError('DVM_SCHEMA_INVALID', error.message, {
-          ...(options.file ? { file: options.file } : {}),
+          ...(this.#file ? { file: this.#file } : {}),
           path: `agent.alerts[${i}].notify`,
           fix: error.fix,
         });
       }
     }
+    this.#rules = rules;
+    this.#notify = notify;
   }
 
   /** Calls `listener` with every alert's outcome (the server's metrics and log); returns the function that stops it. */
@@ -194,17 +217,17 @@ export class AuditAlerts {
         this.#tell({ rule: rule.name, outcome: 'dropped', seq: entry.seq });
         continue;
       }
-      this.#queue.push({ rule, entry });
+      this.#queue.push({ rule, entry, notify: this.#notify });
     }
     this.#pump();
   }
 
   #pump(): void {
     while (this.#inFlight.size < ALERTS_IN_FLIGHT && this.#queue.length > 0) {
-      const { rule, entry } = this.#queue.shift() as { rule: AlertRule; entry: AuditEntry };
+      const { rule, entry, notify } = this.#queue.shift() as QueuedAlert;
       const dropped = this.#dropped;
       this.#dropped = 0;
-      const sending = this.#send(rule, entry, dropped).finally(() => {
+      const sending = this.#send(rule, entry, notify, dropped).finally(() => {
         this.#inFlight.delete(sending);
         this.#pump();
       });
@@ -212,7 +235,7 @@ export class AuditAlerts {
     }
   }
 
-  async #send(rule: AlertRule, entry: AuditEntry, dropped: number): Promise<void> {
+  async #send(rule: AlertRule, entry: AuditEntry, notify: NotifyConfig, dropped: number): Promise<void> {
     const text = alertText(rule, entry, dropped);
     const severity = entry.decision === 'denied' || entry.decision === 'failed' ? 'warning' : 'info';
     const { result: _result, ...audit } = entry;
@@ -225,7 +248,7 @@ export class AuditAlerts {
             details: { rule: rule.name, ...(dropped > 0 ? { dropped } : {}), audit },
           });
     try {
-      const url = notifyUrl(rule.notify, `audit alert ${rule.name}`, this.#notify);
+      const url = notifyUrl(rule.notify, `audit alert ${rule.name}`, notify);
       await postJson(url, body, `audit alert ${rule.name}`, this.#stop.signal);
       this.#tell({ rule: rule.name, outcome: 'sent', seq: entry.seq });
     } catch (error) {

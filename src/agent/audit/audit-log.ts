@@ -102,7 +102,7 @@ function hashOf(prevHash: string, canonicalEntry: string): string {
 export class AuditLog {
   readonly #db: DatabaseSync;
   readonly #writer: GroupCommitter;
-  readonly #redactor: Redactor | undefined;
+  #redactor: Redactor | undefined;
   // The chain's tail as of the current write transaction (re-read in every new one: other processes append too).
   #tail: { transaction: number; seq: number; hash: string } | undefined;
   readonly #committed = new Set<(entry: AuditEntry) => void>();
@@ -111,6 +111,11 @@ export class AuditLog {
     this.#db = db;
     this.#writer = options.writer;
     this.#redactor = options.redactor;
+  }
+
+  /** Redacts the entries appended from now on with `redactor` (a reloaded config.yaml's `redact.patterns`). */
+  useRedactor(redactor: Redactor): void {
+    this.#redactor = redactor;
   }
 
   /** Appends an entry; resolves with its seq and hash once it is committed (grouped with concurrent writes). */

@@ -98,8 +98,17 @@ export class ActionExecutor {
   readonly #follows: FollowSlots;
 
   constructor(deps: ExecuteDeps) {
-    this.#deps = deps;
+    this.#deps = { ...deps };
     this.#follows = new FollowSlots(deps.followLimits);
+  }
+
+  /**
+   * Applies a reloaded config.yaml to the requests that start from now on: the notify webhooks handed to actions and
+   * the follow limits (unset: the defaults). Running actions keep what they started with.
+   */
+  reconfigure(settings: { notify: NotifyConfig; followLimits?: FollowLimits }): void {
+    this.#deps.notify = settings.notify;
+    this.#follows.useLimits(settings.followLimits);
   }
 
   /**

@@ -31,3 +31,14 @@ test('FollowSlots: a principal gets at most its share and the agent at most its 
   slots.take('x4', bob);
   assert.throws(() => slots.take('x5', alice), refused('agent'));
 });
+
+test('FollowSlots.useLimits: new limits hold for the follows taken from then on; running ones keep their slots', () => {
+  const slots = new FollowSlots({ total: 3, perPrincipal: 3 });
+  const alice = tokenPrincipal('aaaaaaaa', 'alice', 'operator');
+  slots.take('x1', alice);
+  slots.take('x2', alice);
+  slots.useLimits({ total: 3, perPrincipal: 1 });
+  assert.throws(() => slots.take('x3', alice), refused('principal', 1, 2));
+  slots.useLimits();
+  slots.take('x3', alice);
+});

@@ -15,10 +15,15 @@ export const DEFAULT_FOLLOW_LIMITS: FollowLimits = { total: 100, perPrincipal: 2
  * concurrent requests cannot overshoot) and given back when it ends or turns out to be a repeat.
  */
 export class FollowSlots {
-  readonly #limits: FollowLimits;
+  #limits: FollowLimits;
   readonly #running = new Map<string, string>();
 
   constructor(limits: FollowLimits = DEFAULT_FOLLOW_LIMITS) {
+    this.#limits = limits;
+  }
+
+  /** Applies new limits to the follows taken from now on (those running keep their slots). */
+  useLimits(limits: FollowLimits = DEFAULT_FOLLOW_LIMITS): void {
     this.#limits = limits;
   }
 

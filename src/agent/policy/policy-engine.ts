@@ -141,7 +141,7 @@ export class PolicyEngine {
   #failing: string | undefined;
 
   // The environments the home binds its agent to (config.yaml agent.environments); undefined: any.
-  readonly #environments: readonly string[] | undefined;
+  #environments: readonly string[] | undefined;
 
   private constructor(cedar: Cedar, home: string | undefined, environments: readonly string[] | undefined) {
     this.#cedar = cedar;
@@ -159,6 +159,13 @@ export class PolicyEngine {
     const engine = new PolicyEngine(cedarOf(), home, environments);
     engine.reload();
     return engine;
+  }
+
+  /** Binds the decisions from now on to `environments` (a reloaded config.yaml agent.environments; undefined: any). */
+  useEnvironments(environments: readonly string[] | undefined): void {
+    this.#environments = environments;
+    // Cached answers include the binding's denials.
+    this.#decisions.clear();
   }
 
   /** The environments this agent acts on (config.yaml agent.environments); undefined when any may be named. */

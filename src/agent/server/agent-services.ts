@@ -34,8 +34,11 @@ export interface AgentServices {
   audit: AuditReader;
   /** The agent database's group committer (its commits are measured). */
   writer?: GroupCommitter;
-  /** Each principal's request rate (`agent.limits.requests_per_second`); unlimited when absent. */
-  requestRate?: RequestRate;
+  /**
+   * Each principal's request rate (`agent.limits.requests_per_second`), read on every request (a reloaded config.yaml
+   * changes it); unlimited when absent.
+   */
+  readonly requestRate?: RequestRate;
   /** The audit alerts of `agent.alerts` (their outcomes are counted). */
   alerts?: Pick<AuditAlerts, 'onOutcome'>;
   health(): Promise<HealthReport>;

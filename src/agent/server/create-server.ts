@@ -123,7 +123,13 @@ export function createAgentServer(
     metrics.auditAlerts.inc({ rule: o.rule, outcome: o.outcome }),
   );
   const denials = new DenialAudit(services.audit, options.denialAudit);
-  const limiter = services.requestRate ? new RateLimiter(services.requestRate) : undefined;
+  // The limiter of the rate in force; a rate changed by a config.yaml reload starts with full buckets.
+  let limiting: { rate: RequestRate; limiter: RateLimiter } | undefined;
+  const limiterOf = (rate: RequestRate | undefined) => {
+    if (!rate) return undefined;
+    if (limiting?.rate !== rate) limiting = { rate, limiter: new RateLimiter(rate) };
+    return limiting.limiter;
+  };
   // No automatic HEAD routes: the API answers exactly the methods of ROUTES.
   const app = Fastify({
     ...(options.tls ? { https: secureContextOf(options.tls) } : {}),
@@ -268,9 +274,10 @@ export function createAgentServer(
       );
     }
     // Each principal's request rate (agent.limits.requests_per_second), once it is known who sends.
-    const waitMs = limiter?.take(request.principal.id) ?? 0;
+    const rate = services.requestRate;
+    const waitMs = limiterOf(rate)?.take(request.principal.id) ?? 0;
     if (waitMs > 0) {
-      const { perSecond, burst } = services.requestRate as RequestRate;
+      const { perSecond, burst } = rate as RequestRate;
       const error = new DvmError(
         'DVM_RATE_LIMITED',
         `${request.principal.name} sends more than ${perSecond} requests a second (burst ${burst})`,
