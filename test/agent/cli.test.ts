@@ -76,7 +76,11 @@ test('DVM_TOKEN without a server warns that the run is in-process as the local a
   const home = tempHome();
   const run = dvmOk(home, ['action', 'run', 'system.info'], { env: { DVM_TOKEN: 'dvm_00000000_x' } });
   assert.match(run.stderr, /warning: DVM_TOKEN is set but no server is .*local admin; the token is not used/);
-  assert.doesNotMatch(dvmOk(home, ['action', 'run', 'system.info']).stderr, /warning/);
+  const info = dvmOk(home, ['action', 'run', 'system.info']);
+  assert.doesNotMatch(info.stderr, /warning/);
+  // Its raw output is its summary: printed once, on stdout, with the execution's line on stderr.
+  assert.equal(JSON.parse(info.stdout).platform, `${process.platform}-${process.arch}`);
+  assert.match(info.stderr, /^execution x\S+: system\.info@1\.0\.0 succeeded in \d+ ms\n$/);
 });
 
 test('DVM_SERVER at a server that is not a dvm agent, or with a password in it, is a coded error that shows neither the page nor the password', async () => {

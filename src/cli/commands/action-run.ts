@@ -136,7 +136,9 @@ export function printResult(ctx: CommandContext, body: Record<string, unknown>):
     `execution ${body.execution_id}: ${body.action}@${body.version} ${body.status} in ${body.duration_ms} ms\n`,
   );
   if (result && typeof result === 'object' && 'summary' in result) {
-    ctx.io.stderr.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+    // A raw output that is the summary itself (system.info's JSON) is printed once, on stdout.
+    const summary = JSON.stringify(result.summary, null, 2);
+    if (result.artifact?.content?.trim() !== summary) ctx.io.stderr.write(`${summary}\n`);
     if (result.artifact?.content)
       ctx.io.stdout.write(
         result.artifact.content.endsWith('\n') ? result.artifact.content : `${result.artifact.content}\n`,
