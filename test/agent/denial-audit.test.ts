@@ -10,6 +10,7 @@ interface Entry {
   reasons?: string[];
   error?: { code: string };
   source?: string;
+  route?: string;
 }
 
 test('requests refused before any route runs (401, role 403) are audited, a flood only up to a limit', async () => {
@@ -30,11 +31,31 @@ test('requests refused before any route runs (401, role 403) are audited, a floo
     assert.equal(role.status, 403);
     let { items, text } = await denied();
     assert.deepEqual(
-      items.map((e) => [e.actor, e.via ?? null, e.error?.code, e.reasons?.[0], e.source]),
+      items.map((e) => [e.actor, e.via ?? null, e.error?.code, e.reasons?.[0], e.source, e.route]),
       [
-        ['anonymous', null, 'DVM_UNAUTHENTICATED', 'GET /v1/audit: not authenticated (invalid)', '127.0.0.1'],
-        ['watcher', 'token', 'DVM_FORBIDDEN', 'GET /v1/audit needs the admin role, not viewer', '127.0.0.1'],
+        [
+          'anonymous',
+          null,
+          'DVM_UNAUTHENTICATED',
+          'GET /v1/audit: not authenticated (invalid)',
+          '127.0.0.1',
+          'GET /v1/audit',
+        ],
+        [
+          'watcher',
+          'token',
+          'DVM_FORBIDDEN',
+          'GET /v1/audit needs the admin role, not viewer',
+          '127.0.0.1',
+          'GET /v1/audit',
+        ],
       ],
+    );
+    // The table names what was refused where an execute request names its action.
+    assert.match(
+      dvmOk(home, ['audit', '--decision', 'denied'], { env: { DVM_SERVER: serve.url, DVM_TOKEN: admin } })
+        .stdout,
+      /^2\s+\S+\s+watcher\s+GET \/v1\/audit\s+denied\s*$/m,
     );
     assert.ok(!text.includes(secret), 'the presented token is never stored');
 

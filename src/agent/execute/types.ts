@@ -77,6 +77,8 @@ export interface AuditRecord {
   dryRun?: boolean;
   /** The client address of a request refused before any route ran. */
   source?: string;
+  /** The request a refusal before any route ran was for (`GET /v1/audit`). */
+  route?: string;
 }
 
 /** The audit port: resolves once the entry is durable. */

@@ -205,6 +205,7 @@ export function createAgentServer(
       reasons: [reason],
       error: { code: error.code, message: error.message },
       source: request.ip,
+      route: routeOf(request),
     });
     return send(reply, error);
   };
@@ -240,7 +241,7 @@ export function createAgentServer(
     }
     // Deny by default: only a matched route whose own spec says public skips authentication.
     if (spec?.role === 'public') return;
-    const where = () => `${request.method} ${spec?.url ?? request.url.split('?')[0].slice(0, 200)}`;
+    const where = () => routeOf(request);
     try {
       request.principal = services.tokens.authenticate(
         request.headers.authorization,
@@ -255,6 +256,7 @@ export function createAgentServer(
         reasons: [`${where()}: not authenticated (${reason})`],
         error: { code: error.code, message: error.message },
         source: request.ip,
+        route: where(),
       });
       reply.header('www-authenticate', 'Bearer realm="dvm"');
       return send(reply, error);
@@ -446,6 +448,7 @@ export function createAgentServer(
           ],
           error: { code: error.code, message: error.message },
           source: request.ip,
+          route: routeOf(request),
         });
         throw error;
       }
@@ -550,4 +553,10 @@ function repeatsAuthorization(raw: string[]): boolean {
     if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization' && ++seen > 1) return true;
   }
   return false;
+}
+
+// What a request asked for, as audited and told: its method and matched route (or path, shortened, when none matched).
+function routeOf(request: FastifyRequest): string {
+  const url = request.routeOptions.config?.spec?.url ?? request.url.split('?')[0].slice(0, 200);
+  return `${request.method} ${url}`;
 }

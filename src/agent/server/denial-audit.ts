@@ -5,7 +5,10 @@ import type { AuditRecord, AuditSink } from '../execute/types.ts';
  * A request the API refused for who sent it: unauthenticated (401), or a role too weak for the route or for one of
  * its filters (403).
  */
-export type Denial = Pick<AuditRecord, 'actor' | 'via' | 'principal' | 'reasons' | 'error' | 'source'> & {
+export type Denial = Pick<
+  AuditRecord,
+  'actor' | 'via' | 'principal' | 'reasons' | 'error' | 'source' | 'route'
+> & {
   /** Short label to count suppressed denials by: the 401 reason, or `role`. */
   kind: string;
 };

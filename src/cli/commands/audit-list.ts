@@ -38,7 +38,7 @@ function cellsOf(e: AuditEntry): string[] {
     String(e.seq),
     e.at.replace(/\.\d+Z$/, 'Z'),
     e.actor,
-    e.action ?? '',
+    e.action ?? e.route ?? '',
     e.decision,
     e.env ?? '',
     e.requestId ?? '',
