@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import { DvmError, isDvmError } from '../errors/dvm-error.ts';
+import { formatLocation } from '../errors/format.ts';
 import { homeConfigStamp, withConfigLine } from '../service/home-config.ts';
 import { type Agent, openAgent } from './agent.ts';
 import { readAgentConfig } from './agent-config.ts';
@@ -153,7 +154,13 @@ function watchConfig(
   let seen = homeConfigStamp(home);
   let reading = false;
   const timer = setInterval(() => {
-    const now = homeConfigStamp(home);
+    let now: string;
+    try {
+      now = homeConfigStamp(home);
+    } catch (error) {
+      // Unreadable (permissions): reading it says why, and the configuration in force stays.
+      now = `unreadable:${(error as NodeJS.ErrnoException).code}`;
+    }
     if (now === seen || reading) return;
     seen = now;
     reading = true;
@@ -165,9 +172,14 @@ function watchConfig(
         if (agent.settings.retention?.ms !== retention) prune();
       } catch (error) {
         const e = await withConfigLine(error, home);
-        const { file, line } = isDvmError(e) ? e.location : {};
+        // One line, with where each cause is (a YAML syntax error's lines are in its causes).
+        const what = isDvmError(e)
+          ? [e, ...e.causes].map(
+              (c) => `${formatLocation(c instanceof DvmError ? c.location : c)}: ${c.message}`,
+            )
+          : [(e as Error).message];
         log(
-          `error ${isDvmError(e) ? e.code : 'DVM_INTERNAL'} ${file ?? ''}${line ? `:${line}` : ''}: ${(e as Error).message} (the configuration in force stays until the file is fixed)`,
+          `error ${isDvmError(e) ? e.code : 'DVM_INTERNAL'} ${what.join('; ')} (the configuration in force stays until the file is fixed)`,
         );
       } finally {
         reading = false;

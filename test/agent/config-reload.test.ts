@@ -92,7 +92,10 @@ test('dvm serve applies an edited config.yaml without a restart (redaction, webh
       `notify:\n  alert: {url: "${first.url}"}\nagent:\n  environments: [dev]\n  retention: soon\n`,
     );
     await until(() => errors() === 1);
-    assert.match(serve.output(), /config\.yaml:5.*agent\.retention.*the configuration in force stays/);
+    assert.match(
+      serve.output(),
+      /config\.yaml:5:\d+ agent\.retention: .*not "soon" \(the configuration in force stays/,
+    );
     assert.equal((await execute('system.info', 'stage')).status, 403);
     assert.equal((await execute('notify.alert', 'dev', { message: `again ${secret}` })).status, 200);
     assert.equal(second.bodies.length, 2, 'the webhook in force is still the second');
@@ -101,13 +104,21 @@ test('dvm serve applies an edited config.yaml without a restart (redaction, webh
       ['again [REDACTED]'],
     );
 
+    // Not YAML at all: the line of the syntax error is named.
+    writeFileSync(config, 'agent:\n  environments: [dev\n');
+    await until(() => /error DVM_YAML_SYNTAX \S*config\.yaml: .*config\.yaml:\d+/.test(serve.output()));
+    assert.equal((await execute('system.info', 'stage')).status, 403);
+
     // An alert rule whose webhook is not configured is refused the same way (nothing of the file is applied).
     writeFileSync(
       config,
       `notify:\n  alert: {url: "${first.url}"}\nagent:\n  alerts:\n    - {name: changes, notify: team}\n`,
     );
     await until(() => errors() === 2);
-    assert.match(serve.output(), /config\.yaml:5: agent\.alerts\[0\] \(changes\) has no webhook/);
+    assert.match(
+      serve.output(),
+      /config\.yaml:5:\d+ agent\.alerts\[0\]\.notify: agent\.alerts\[0\] \(changes\) has no webhook/,
+    );
     assert.equal((await execute('system.info', 'stage')).status, 403);
 
     // Alert rules set live post to their webhook; the binding is gone with the setting.
