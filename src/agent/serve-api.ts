@@ -10,6 +10,7 @@ import { readAgentConfig } from './agent-config.ts';
 import { describeAgentSettings } from './agent-settings.ts';
 import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
+import { SettledChange } from './server/settled-change.ts';
 import { certificateReloader, describeCertificate, type TlsFiles } from './server/tls-reload.ts';
 import { pruneAgentData } from './store/retention.ts';
 
@@ -39,17 +40,16 @@ export async function startAgentApi(
     if (o.outcome === 'dropped')
       log(`warning: audit alert ${o.rule} (audit #${o.seq}) dropped: too many alerts waiting`);
   });
-  // Policy files are re-read when they change; a broken one is reported and the previous policies stay.
-  let seen = policySignature(home);
+  // Policy files are re-read when they change (and held still for a look); a broken one is reported and the previous
+  // policies stay.
+  const policyChange = new SettledChange(policySignature(home));
   // Certificate files are re-read when they change too (a renewed certificate needs no restart).
   let reloadCertificate = () => {};
   // Nothing a policy file does may stop the server: every failure is logged and the previous policies stay.
   const watch = setInterval(() => {
     reloadCertificate();
     try {
-      const now = policySignature(home);
-      if (now === seen) return;
-      seen = now;
+      if (!policyChange.check(policySignature(home))) return;
       agent.policy.reload();
       log(
         `policies reloaded: ${agent.policy.policies().length} policies from ${agent.policy.sources().length} file(s)`,
@@ -151,7 +151,7 @@ function watchConfig(
   log: (line: string) => void,
   prune: () => void,
 ): NodeJS.Timeout {
-  let seen = homeConfigStamp(home);
+  const change = new SettledChange(homeConfigStamp(home));
   let reading = false;
   const timer = setInterval(() => {
     let now: string;
@@ -161,8 +161,7 @@ function watchConfig(
       // Unreadable (permissions): reading it says why, and the configuration in force stays.
       now = `unreadable:${(error as NodeJS.ErrnoException).code}`;
     }
-    if (now === seen || reading) return;
-    seen = now;
+    if (reading || !change.check(now)) return;
     reading = true;
     void (async () => {
       try {
