@@ -171,7 +171,10 @@ It also serves the agent API (typed actions behind tokens, policy, confirmation 
   --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate (chain) and private key
   --insecure-http                  allow plain HTTP on an address other machines can reach (refused
                                    without it: tokens would travel in clear text); for a TLS proxy in front
-  --no-api                         only run the job triggers`,
+  --no-api                         only run the job triggers
+Policy files ($DVM_HOME/policies/*.cedar) and config.yaml (redact:, notify:, agent:) are re-read once a change
+has held still for a second, the certificate within a second of a change; one that does not check out is logged
+(with its line) and what is in force stays.`,
   flags: ['poll-interval', 'listen', 'no-api', 'tls-cert', 'tls-key', 'insecure-http'],
   maxArgs: 0,
   async run(ctx) {
