@@ -382,3 +382,44 @@ test('SIGTERM while a follow streams: the follow ends failed DVM_CANCELLED on it
   assert.equal(last?.event, 'failed', JSON.stringify(events.slice(-3)));
   assert.equal(JSON.parse(String(last?.data)).error.code, 'DVM_CANCELLED');
 });
+
+test('through the API: a restart that outlasts its timeout is 504 DVM_TIMEOUT saying its outcome is unknown, not an internal error', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const stubborn = `dvm-api-stubborn-${process.pid}`;
+  // A process that ignores SIGTERM: Docker waits the whole grace period before it kills it.
+  docker(
+    'run',
+    '-d',
+    '--name',
+    stubborn,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    'trap "" TERM; while true; do sleep 1; done',
+  );
+  const operator = createToken(home, 'stubborn-op', 'operator');
+  const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
+  try {
+    const answer = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: operator,
+      body: {
+        request_id: 'stubborn-1',
+        action: 'docker.restart_container',
+        params: { container: stubborn, timeoutSeconds: 5 },
+        target: { env: 'dev' },
+        timeout: '1s',
+      },
+    });
+    assert.equal(answer.status, 504, answer.text);
+    assert.equal(answer.body.code, 'DVM_TIMEOUT');
+    assert.match(String(answer.body.message), /may have happened/);
+    assert.equal((answer.body.details as { outcome: string }).outcome, 'unknown');
+  } finally {
+    await serve.stop();
+    try {
+      docker('rm', '-f', stubborn);
+    } catch {}
+  }
+});

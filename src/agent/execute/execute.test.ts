@@ -427,6 +427,51 @@ test("a request's timeout ends its action with DVM_TIMEOUT (504), recorded and a
   }
 });
 
+test('a handler that fails because it was stopped (a client library’s AbortError) ends DVM_TIMEOUT, saying a write’s outcome is unknown', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const aborting = {
+    ...hangingWrite(60_000),
+    // As dockerode does: the request it was making rejects with a plain AbortError once the signal fires.
+    async handler(_input: unknown, context: ActionContext) {
+      await new Promise((_, reject) =>
+        context.signal.addEventListener(
+          'abort',
+          () => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' })),
+          { once: true },
+        ),
+      );
+      return {};
+    },
+  } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(aborting) });
+  try {
+    const answer = await agent.executor.execute(
+      {
+        request_id: 'a1',
+        action: 'notify.alert',
+        params: { name: 'a' },
+        target: { env: 'dev' },
+        timeout: '30ms',
+      },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(answer.status, 504, JSON.stringify(answer.body));
+    assert.equal(answer.body.code, 'DVM_TIMEOUT');
+    assert.match(
+      String(answer.body.message),
+      /took longer than 30 ms: it was stopped, but .* may have happened/,
+    );
+    const details = answer.body.details as { timeout_ms: number; outcome: string; fix: string };
+    assert.deepEqual([details.timeout_ms, details.outcome], [30, 'unknown']);
+    assert.match(details.fix, /Check the target's state before running it again/);
+    const failed = agent.audit.query({ requestId: 'a1' }).items.filter((e) => e.decision === 'failed');
+    assert.equal(failed[0]?.error?.code, 'DVM_TIMEOUT');
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('an invalid request lists every violation at once: the envelope’s and its params’ (under params.)', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const agent = await openAgent(home, { registry: new ActionRegistry().register(hangingWrite(150)) });

@@ -573,9 +573,20 @@ export class ActionExecutor {
     const timer = setTimeout(
       () =>
         controller.abort(
-          new DvmError('DVM_TIMEOUT', `${definition.name} took longer than ${timeoutMs} ms`, {
-            fix: `Pass a longer "timeout" (at most ${timeouts.maxMs} ms for this action).`,
-          }),
+          new DvmError(
+            'DVM_TIMEOUT',
+            `${definition.name} took longer than ${timeoutMs} ms${definition.risk === 'read' ? '' : ': it was stopped, but what it had already asked for may have happened'}`,
+            {
+              fix:
+                definition.risk === 'read'
+                  ? `Pass a longer "timeout" (at most ${timeouts.maxMs} ms for this action).`
+                  : `Check the target's state before running it again (a new request_id runs it again), and pass a longer "timeout" (at most ${timeouts.maxMs} ms for this action).`,
+              details: {
+                timeout_ms: timeoutMs,
+                ...(definition.risk === 'read' ? {} : { outcome: 'unknown' }),
+              },
+            },
+          ),
         ),
       timeoutMs,
     );
@@ -643,7 +654,11 @@ export class ActionExecutor {
       };
       outcome = { status: 'succeeded', result };
       ended = entryOf({ decision: 'executed', executionId, result: summaryOf(result), durationMs });
-    } catch (error) {
+    } catch (thrown) {
+      // A handler that fails because it was stopped (a client library's AbortError) ends with why it was stopped: its
+      // timeout or a cancel, never an internal error.
+      const error =
+        context.signal.aborted && isDvmError(context.signal.reason) ? context.signal.reason : thrown;
       // Stop whatever the handler still runs (a timed-out follow, a process group).
       if (!controller.signal.aborted) controller.abort(error);
       const failure = errorResponse(error);
