@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { DvmError } from '../errors/dvm-error.ts';
 import { parseCommandLine } from './args.ts';
 
 test('-f follows in dvm logs and names a file everywhere else, as in kubectl', () => {
@@ -14,4 +15,12 @@ test('-f follows in dvm logs and names a file everywhere else, as in kubectl', (
     'a.yaml',
     'b.yaml',
   ]);
+});
+
+test('--env given twice with two environments is DVM_USAGE (the same one twice is fine)', () => {
+  assert.throws(
+    () => parseCommandLine(['action', 'run', 'x', '--env', 'prod', '--env', 'dev']),
+    (e: DvmError) => e.code === 'DVM_USAGE' && /--env is given twice: prod and dev/.test(e.message),
+  );
+  assert.equal(parseCommandLine(['action', 'run', 'x', '--env', 'prod', '--env', 'prod']).flags.env, 'prod');
 });

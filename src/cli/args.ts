@@ -139,15 +139,23 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     const first = argv.find((arg) => !arg.startsWith('-'));
     const follows = first === 'logs' || (first === 'execution' && argv.includes('logs'));
     const args = follows ? argv.map((arg) => (arg === '-f' ? '--follow' : arg)) : argv;
-    const { values, positionals } = parseArgs({
+    const { values, positionals, tokens } = parseArgs({
       args,
       options: OPTIONS,
       allowPositionals: true,
       strict: true,
+      tokens: true,
     });
+    // Where an action acts is never decided silently by the last of two answers (kubectl would keep the last).
+    const envs = new Set(tokens.filter((t) => t.kind === 'option' && t.name === 'env').map((t) => t.value));
+    if (envs.size > 1)
+      throw new DvmError('DVM_USAGE', `--env is given twice: ${[...envs].join(' and ')}`, {
+        fix: 'Name one environment.',
+      });
     const [verb, ...rest] = positionals;
     return { verb, positionals: rest, flags: values as Flags };
   } catch (error) {
+    if (error instanceof DvmError) throw error;
     throw new DvmError('DVM_USAGE', (error as Error).message.split('\n')[0], {
       fix: 'Run `dvm help` for the commands and their flags.',
     });
