@@ -423,3 +423,57 @@ test('through the API: a restart that outlasts its timeout is 504 DVM_TIMEOUT sa
     } catch {}
   }
 });
+
+test('dvm action run --follow of docker.logs follows (as kubectl logs -f), prints each line once, and reports the end its stream told when the agent stops', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const chatty = `dvm-api-once-${process.pid}`;
+  startChatty(chatty);
+  const onceHome = tempHome();
+  const operator = createToken(onceHome, 'tail-f', 'operator');
+  const serve = await startServe(onceHome, { DOCKER_HOST: TEST_DOCKER_HOST });
+  const env = { DVM_SERVER: serve.url, DVM_TOKEN: operator, DOCKER_HOST: TEST_DOCKER_HOST };
+  const follow = (timeout: string) =>
+    dvmAsync(
+      onceHome,
+      [
+        'action',
+        'run',
+        'docker.logs',
+        '--param',
+        `container=${chatty}`,
+        '--param',
+        'tail=0',
+        '--follow',
+        '--timeout',
+        timeout,
+      ],
+      { env },
+    );
+  try {
+    // No follow=true param: --follow is enough. The follow ends at its timeout with what it gathered.
+    const run = await follow('2s');
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n');
+    assert.ok(lines.length >= 5, run.stdout);
+    assert.ok(
+      lines.every((l) => /^line\d+$/.test(l)),
+      `only the streamed lines, unprefixed:\n${run.stdout}`,
+    );
+    assert.equal(new Set(lines).size, lines.length, 'each line once');
+    assert.match(run.stderr, /docker\.logs@1\.0\.0 succeeded/);
+
+    // Serve stops while it follows: the stream's final event (cancelled) is the answer, not a lost connection.
+    const stopping = follow('60s');
+    await sleep(1500);
+    await serve.stop();
+    const stopped = await stopping;
+    assert.notEqual(stopped.status, 0);
+    assert.match(stopped.stderr, /DVM_CANCELLED: the agent is stopping/, stopped.stderr);
+    assert.doesNotMatch(stopped.stderr, /DVM_CONNECTOR_UNAVAILABLE/);
+  } finally {
+    await serve.stop();
+    try {
+      docker('rm', '-f', chatty);
+    } catch {}
+  }
+});

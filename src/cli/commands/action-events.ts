@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '../../agent/client/agent-client.ts';
 import type { ExecuteResponse } from '../../agent/execute/types.ts';
+import { ERROR_CODES, type ErrorCode } from '../../errors/codes.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
 
@@ -64,13 +65,22 @@ async function followStream(
   let last = 0;
   let ended = false;
   let lostSince: number | undefined;
+  // The stream's first and last events say how it went: the outcome needs no further request (the agent may be
+  // gone by then: a stop ends its executions, and their final events, before it exits).
+  let started: Record<string, unknown> | undefined;
+  let final: { type: string; data: Record<string, unknown> } | undefined;
   while (!ended) {
     try {
       for await (const event of remote.events(executionId, last)) {
         lostSince = undefined;
         if (event.id && /^\d+$/.test(event.id)) last = Number(event.id);
-        if (event.event === 'completed' || event.event === 'failed') ended = true;
-        onEvent({ id: last, type: event.event, data: JSON.parse(event.data) as Record<string, unknown> });
+        const data = JSON.parse(event.data) as Record<string, unknown>;
+        if (event.event === 'started') started = data;
+        if (event.event === 'completed' || event.event === 'failed') {
+          ended = true;
+          final = { type: event.event, data };
+        }
+        onEvent({ id: last, type: event.event, data });
       }
       if (ended) break;
       // Ended without the execution's end: whether it still runs is asked below.
@@ -93,6 +103,7 @@ async function followStream(
     }
     if (!ended) await sleep(FOLLOW_RETRY_MS);
   }
+  if (final && started) return outcomeOf(executionId, started, final);
   return remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`).then((r) => {
     if (r.status !== 200) return r;
     const record = r.body as {
@@ -115,4 +126,31 @@ async function followStream(
           body: record.error ?? { code: 'DVM_EXECUTION_INTERRUPTED', message: record.status },
         };
   });
+}
+
+// An execution's outcome, in the shape of an execute answer, from its stream's `started` and final events.
+function outcomeOf(
+  executionId: string,
+  started: Record<string, unknown>,
+  final: { type: string; data: Record<string, unknown> },
+): ExecuteResponse {
+  if (final.type === 'failed') {
+    const error = (final.data.error ?? {}) as Record<string, unknown>;
+    const known = ERROR_CODES[error.code as ErrorCode] as { http?: number } | undefined;
+    return { status: known?.http ?? 500, body: { ...error, execution_id: executionId } };
+  }
+  const at = (data: Record<string, unknown>) =>
+    typeof data.at === 'string' ? Date.parse(data.at) : Number.NaN;
+  const durationMs = at(final.data) - at(started);
+  return {
+    status: 200,
+    body: {
+      execution_id: executionId,
+      status: 'succeeded',
+      action: started.action,
+      version: started.version,
+      ...(Number.isFinite(durationMs) ? { duration_ms: durationMs } : {}),
+      result: final.data.result,
+    },
+  };
 }

@@ -7,6 +7,7 @@ import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.
 import { REQUEST_ID } from '../../agent/execute/validate-request.ts';
 import { createRedactor, loadRedactor, type Redactor } from '../../agent/redact.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { didYouMean } from '../../model/suggest.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
 import { targetFromFlags } from '../target-flags.ts';
@@ -116,8 +117,15 @@ async function confirm(
   return token;
 }
 
-/** Prints an execution's answer: its line and summary on stderr, the raw output on stdout; JSON with -o json. */
-export function printResult(ctx: CommandContext, body: Record<string, unknown>): void {
+/**
+ * Prints an execution's answer: its line and summary on stderr, the raw output on stdout (not again when its lines
+ * were `streamed` as they came); JSON with -o json.
+ */
+export function printResult(
+  ctx: CommandContext,
+  body: Record<string, unknown>,
+  options: { streamed?: boolean } = {},
+): void {
   if (ctx.flags.output === 'json') {
     ctx.io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return;
@@ -139,7 +147,7 @@ export function printResult(ctx: CommandContext, body: Record<string, unknown>):
     // A raw output that is the summary itself (system.info's JSON) is printed once, on stdout.
     const summary = JSON.stringify(result.summary, null, 2);
     if (result.artifact?.content?.trim() !== summary) ctx.io.stderr.write(`${summary}\n`);
-    if (result.artifact?.content)
+    if (result.artifact?.content && !options.streamed)
       ctx.io.stdout.write(
         result.artifact.content.endsWith('\n') ? result.artifact.content : `${result.artifact.content}\n`,
       );
@@ -163,6 +171,18 @@ function requireExplicitEnv(ctx: CommandContext, name: string, risk: string): vo
   });
 }
 
+// `--follow` on an action with a `follow` param (docker.logs, k8s.pod_logs) follows, as `kubectl logs -f` does,
+// unless the param is given.
+function followParam(
+  ctx: CommandContext,
+  params: Record<string, unknown>,
+  schema: Record<string, unknown>,
+): Record<string, unknown> {
+  const follow = (schema.properties as Record<string, { type?: unknown }> | undefined)?.follow;
+  if (!ctx.flags.follow || follow?.type !== 'boolean' || 'follow' in params) return params;
+  return { ...params, follow: true };
+}
+
 function requestOf(
   ctx: CommandContext,
   definition: Pick<ActionDefinition, 'name' | 'version' | 'inputSchema'>,
@@ -178,7 +198,7 @@ function requestOf(
     request_id: requestId ?? `cli-${randomUUID()}`,
     action: definition.name,
     version: definition.version,
-    params: paramsOf(ctx.flags.param ?? [], definition.inputSchema),
+    params: followParam(ctx, paramsOf(ctx.flags.param ?? [], definition.inputSchema), definition.inputSchema),
     target: targetFromFlags(ctx.flags.env, ctx.flags.target),
     ...(ctx.flags['dry-run'] ? { dry_run: true } : {}),
     ...(ctx.flags.timeout ? { timeout: ctx.flags.timeout } : {}),
@@ -193,6 +213,7 @@ async function finish(
   request: ExecuteRequest,
   action: { risk: string; inputSchema: Record<string, unknown> },
   send: (request: ExecuteRequest) => Promise<ExecuteResponse>,
+  streamed: () => boolean,
   follow?: (executionId: string) => Promise<ExecuteResponse>,
 ): Promise<number> {
   let response = await send(request);
@@ -207,7 +228,7 @@ async function finish(
   }
   if (response.status === 202 && follow) response = await follow(String(response.body.execution_id));
   if (response.status >= 400) throw errorFromBody(response.status, response.body);
-  printResult(ctx, response.body);
+  printResult(ctx, response.body, { streamed: streamed() });
   return 0;
 }
 
@@ -224,6 +245,7 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
     const request = requestOf(ctx, definition);
     let running: string | undefined;
     let interrupted: string | undefined;
+    let streamedLines = 0;
     const interrupt = () => {
       if (interrupted || !running) process.exit(130);
       interrupted = running;
@@ -241,7 +263,9 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
             executionId,
             0,
             (event) => {
-              if (STREAMED.has(event.type)) printEvent(ctx, event.type, event.data);
+              if (!STREAMED.has(event.type)) return;
+              printEvent(ctx, event.type, event.data);
+              if (event.type === 'log') streamedLines++;
             },
             () => {},
           );
@@ -253,7 +277,7 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
     };
     process.on('SIGINT', interrupt);
     try {
-      return await finish(ctx, request, definition, send);
+      return await finish(ctx, request, definition, send, () => streamedLines > 0);
     } catch (error) {
       if (!interrupted || !isDvmError(error) || error.code !== 'DVM_CANCELLED') throw error;
       ctx.io.stderr.write(
@@ -281,9 +305,14 @@ export async function runRemote(ctx: CommandContext, remote: AgentClient, name: 
     .filter((a) => a.name === name)
     .at(-1);
   if (!entry) {
-    throw new DvmError('DVM_ACTION_UNKNOWN', `the agent has no action named "${name}"`, {
-      fix: 'Run `dvm action list --server …` to see its actions.',
-    });
+    const names = (catalog.body.actions as { name: string }[]).map((a) => a.name);
+    throw new DvmError(
+      'DVM_ACTION_UNKNOWN',
+      `the agent has no action named "${name}"${didYouMean(name, names)}`,
+      {
+        fix: 'Run `dvm action list` to see its actions.',
+      },
+    );
   }
   requireExplicitEnv(ctx, entry.name, entry.risk);
   const request = requestOf(ctx, {
@@ -291,13 +320,20 @@ export async function runRemote(ctx: CommandContext, remote: AgentClient, name: 
     version: entry.version,
     inputSchema: entry.input_schema,
   });
-  const follow = (executionId: string) => followRemote(ctx, remote, executionId);
+  let streamedLines = 0;
+  const follow = (executionId: string) =>
+    followRemote(ctx, remote, executionId, (event) => {
+      if (!STREAMED.has(event.type)) return;
+      printEvent(ctx, event.type, event.data);
+      if (event.type === 'log') streamedLines++;
+    });
   return finish(
     ctx,
     request,
     { risk: entry.risk, inputSchema: entry.input_schema },
     // Safe to send again after a lost answer or a refusal: the agent answers a repeated request_id, never runs it twice.
     (req) => remote.request('POST', '/v1/actions/execute', req, undefined, { retry: true }),
+    () => streamedLines > 0,
     follow,
   );
 }
