@@ -472,6 +472,32 @@ test('a handler that fails because it was stopped (a client library’s AbortErr
   }
 });
 
+test('a follow without a timeout runs up to its action’s maximum, not its default (as kubectl logs -f runs until stopped)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const follow = { ...gatheringFollow(), timeouts: { defaultMs: 50, maxMs: 600 } } as ActionDefinition;
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
+  try {
+    const started = performance.now();
+    const answer = await agent.executor.execute(
+      { request_id: 'f1', action: 'docker.logs', target: { env: 'dev' } },
+      LOCAL_PRINCIPAL,
+      { wait: true },
+    );
+    const took = performance.now() - started;
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.ok(took >= 550, `it ran ${Math.round(took)} ms: stopped at its default`);
+    const bounded = await agent.executor.execute(
+      { request_id: 'f2', action: 'docker.logs', target: { env: 'dev' }, timeout: '60ms' },
+      LOCAL_PRINCIPAL,
+      { wait: true },
+    );
+    assert.equal(bounded.status, 200, 'a timeout given still ends it, with what it gathered');
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('an invalid request lists every violation at once: the envelope’s and its params’ (under params.)', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const agent = await openAgent(home, { registry: new ActionRegistry().register(hangingWrite(150)) });

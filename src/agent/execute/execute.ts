@@ -561,8 +561,14 @@ export class ActionExecutor {
   ): Promise<ExecuteResponse> {
     const { executions, redact } = this.#deps;
     const timeouts = definition.timeouts ?? DEFAULT_ACTION_TIMEOUTS;
+    // A follow runs until it is cancelled or its source ends (as `kubectl logs -f` does): by default up to the
+    // action's maximum, not its default, which is for a one-off answer.
     const timeoutMs = Math.min(
-      request.timeout ? parseDuration(request.timeout) : timeouts.defaultMs,
+      request.timeout
+        ? parseDuration(request.timeout)
+        : definition.longRunning?.(params)
+          ? timeouts.maxMs
+          : timeouts.defaultMs,
       timeouts.maxMs,
     );
     const maxOutputBytes = this.#deps.maxOutputBytes ?? DEFAULT_ARTIFACT_MAX_BYTES;
