@@ -15,6 +15,7 @@ import {
   useTwoPersonRule,
 } from '../helpers/agent-server.ts';
 import { dvmAsync, dvmOk, tempDir, tempHome } from '../helpers/dvm.ts';
+import { TEST_DOCKER_HOST } from '../support/require-service.ts';
 
 // A webhook receiver standing in for an alerting system: it counts what notify.alert delivers.
 const received: { body: unknown }[] = [];
@@ -40,7 +41,12 @@ before(async () => {
   tokens.revoked = createToken(home, 'revoked', 'admin');
   dvmOk(home, ['token', 'revoke', 'revoked']);
   tokens.expired = createToken(home, 'expired', 'admin', '1ms');
-  serve = await startServe(home, { DVM_NOTIFY_ALERT_URL: hookUrl });
+  // No kubeconfig, and the tests' Docker engine (running or not): the OpenAPI test's actions fail with their codes.
+  serve = await startServe(home, {
+    DVM_NOTIFY_ALERT_URL: hookUrl,
+    KUBECONFIG: join(home, 'no-kubeconfig'),
+    DOCKER_HOST: TEST_DOCKER_HOST,
+  });
 });
 
 after(async () => {
@@ -717,9 +723,10 @@ test('the two-person rule: a second principal approves; the requester cannot app
         requestId?: string;
         reasons?: string[];
         error?: { code: string };
+        operation?: string;
       }[]
     )
-      .filter((e) => e.reasons?.some((r) => /approve the confirmation|approved the confirmation/.test(r)))
+      .filter((e) => e.operation === 'approve')
       .map((e) => [
         e.actor,
         e.decision,
@@ -851,6 +858,32 @@ test('the OpenAPI document names, per operation, each error status and code the 
       '/v1/actions/execute',
       { token: tokens.viewer, body: run('doc-conflict', { target: { env: 'test' } }) },
     ],
+    // An action's own failures (the probes above all end before one runs): 503 without a kubeconfig, 404 for a
+    // container that is not there (503 when the tests' Docker engine is not running), 504 past its timeout.
+    [
+      'POST',
+      '/v1/actions/execute',
+      '/v1/actions/execute',
+      { token: tokens.viewer, body: run('doc-no-kube', { action: 'k8s.events' }) },
+    ],
+    [
+      'POST',
+      '/v1/actions/execute',
+      '/v1/actions/execute',
+      {
+        token: tokens.viewer,
+        body: run('doc-no-container', { action: 'docker.logs', params: { container: 'no-such-container-dvm' } }),
+      },
+    ],
+    [
+      'POST',
+      '/v1/actions/execute',
+      '/v1/actions/execute',
+      {
+        token: tokens.operator,
+        body: run('doc-timeout', { action: 'exec', params: { command: ['sleep', '5'] }, timeout: '200ms' }),
+      },
+    ],
     ['POST', '/v1/confirmations/lookup', '/v1/confirmations/lookup', { token: tokens.operator, body: {} }],
     [
       'POST',
@@ -919,7 +952,7 @@ test('the OpenAPI document names, per operation, each error status and code the 
     );
   }
   // The probes met every error status the README promises for execute.
-  for (const expected of ['400', '401', '403', '404', '409', '413', '422', '428'])
+  for (const expected of ['400', '401', '403', '404', '409', '413', '422', '428', '503', '504'])
     assert.ok(
       [...seen].some((s) => s.startsWith(expected)),
       `${expected} in ${[...seen]}`,

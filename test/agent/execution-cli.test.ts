@@ -207,5 +207,8 @@ test('Ctrl-C on an in-process dvm action run cancels the execution through the a
     ['allowed', 'allowed', 'failed'],
   );
   assert.deepEqual(entries[1].reasons, [`cancelled execution ${id}`], 'the cancel, by local');
+  assert.equal(entries[1].operation, 'cancel');
   assert.equal(entries[2].error.code, 'DVM_CANCELLED');
+  // The table tells the cancel from the run it stopped.
+  assert.match(dvmOk(home, ['audit']).stdout, /^2\s+\S+\s+local\s+docker\.logs \(cancel\)\s+allowed/m);
 });

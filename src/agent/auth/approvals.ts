@@ -30,6 +30,7 @@ export async function approveConfirmation(
     actor: approver.name,
     via: approver.via,
     principal: approver.id,
+    operation: 'approve',
     ...(known?.action
       ? {
           action: known.action,

@@ -24,6 +24,7 @@ export async function cancelExecutionBy(
     actor: by.name,
     via: by.via,
     principal: by.id,
+    operation: 'cancel',
     action: record.action,
     version: record.version,
     env: record.env,

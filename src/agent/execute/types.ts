@@ -79,6 +79,8 @@ export interface AuditRecord {
   source?: string;
   /** The request a refusal before any route ran was for (`GET /v1/audit`). */
   route?: string;
+  /** What the actor did to another request instead of running it: approved its confirmation, or cancelled it. */
+  operation?: 'approve' | 'cancel';
 }
 
 /** The audit port: resolves once the entry is durable. */

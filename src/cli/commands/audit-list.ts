@@ -38,7 +38,8 @@ function cellsOf(e: AuditEntry): string[] {
     String(e.seq),
     e.at.replace(/\.\d+Z$/, 'Z'),
     e.actor,
-    e.action ?? e.route ?? '',
+    // An approval or a cancel names the action it was about, and says it did not run it.
+    e.operation ? `${e.action ?? '?'} (${e.operation})` : (e.action ?? e.route ?? ''),
     e.decision,
     e.env ?? '',
     e.requestId ?? '',
