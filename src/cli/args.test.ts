@@ -24,3 +24,23 @@ test('--env given twice with two environments is DVM_USAGE (the same one twice i
   );
   assert.equal(parseCommandLine(['action', 'run', 'x', '--env', 'prod', '--env', 'prod']).flags.env, 'prod');
 });
+
+test('flag mistakes are said in dvm’s words, with a fix (not Node’s parser messages)', () => {
+  const usage = (argv: string[], message: RegExp, fix: RegExp) =>
+    assert.throws(
+      () => parseCommandLine(argv),
+      (e: DvmError) => e.code === 'DVM_USAGE' && message.test(e.message) && fix.test(e.fix ?? ''),
+    );
+  usage(
+    ['action', 'run', 'x', '--parm', 'a=1'],
+    /^unknown flag --parm \(did you mean "--param"\?\)$/,
+    /after `--`/,
+  );
+  usage(
+    ['token', 'create', '--ttl', '-5m'],
+    /^--ttl is followed by something that looks like a flag/,
+    /--ttl=-VALUE/,
+  );
+  usage(['token', 'create', '--ttl'], /^--ttl needs a value$/, /--ttl VALUE/);
+  usage(['action', 'run', 'x', '--yes=3'], /^--yes is a switch: it takes no value$/, /--yes alone/);
+});

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DvmError } from '../errors/dvm-error.ts';
 import type { Placement } from '../model/api.ts';
+import { didYouMean } from '../model/suggest.ts';
 
 /** Every flag of the CLI; each command says which ones it accepts. */
 export const OPTIONS = {
@@ -156,10 +157,39 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     return { verb, positionals: rest, flags: values as Flags };
   } catch (error) {
     if (error instanceof DvmError) throw error;
-    throw new DvmError('DVM_USAGE', (error as Error).message.split('\n')[0], {
-      fix: 'Run `dvm help` for the commands and their flags.',
+    throw usageOf(error as Error & { code?: string });
+  }
+}
+
+// Node's parser messages, said as dvm says usage errors: what is wrong with which flag, and the fix.
+function usageOf(error: Error & { code?: string }): DvmError {
+  // `Option '-y, --yes' …`, `Option '--ttl <value>' …`: the long name.
+  const flag = /Option '(?:-\w, )?(-{1,2}[^' ]+)/.exec(error.message)?.[1] ?? '';
+  const help = 'Run `dvm help` for the commands and their flags.';
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const unknown = /Unknown option '([^']+)'/.exec(error.message)?.[1] ?? '';
+    const names = Object.keys(OPTIONS).map((name) => `--${name}`);
+    return new DvmError('DVM_USAGE', `unknown flag ${unknown}${didYouMean(unknown, names)}`, {
+      fix: `${help} A value that starts with "-" goes after \`--\`.`,
     });
   }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/argument is ambiguous/.test(error.message))
+      return new DvmError(
+        'DVM_USAGE',
+        `${flag} is followed by something that looks like a flag, not its value`,
+        {
+          fix: `Give ${flag} its value; a value that starts with "-" is written ${flag}=-VALUE.`,
+        },
+      );
+    if (/argument missing/.test(error.message))
+      return new DvmError('DVM_USAGE', `${flag} needs a value`, { fix: `Write ${flag} VALUE. ${help}` });
+    if (/does not take an argument/.test(error.message))
+      return new DvmError('DVM_USAGE', `${flag} is a switch: it takes no value`, {
+        fix: `Write ${flag} alone.`,
+      });
+  }
+  return new DvmError('DVM_USAGE', error.message.split('\n')[0], { fix: help });
 }
 
 /** Rejects flags a command does not use, so a typo never passes silently. */
