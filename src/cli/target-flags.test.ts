@@ -7,6 +7,8 @@ test('targetFromFlags: --env and --target pairs make the target; env defaults to
   assert.deepEqual(targetFromFlags(undefined, undefined), { env: 'dev' });
   assert.deepEqual(targetFromFlags('prod', ['namespace=web', 'env=prod']), { env: 'prod', namespace: 'web' });
   assert.deepEqual(targetFromFlags(undefined, ['env=stage']), { env: 'stage' });
+  // env comes first, whatever the order given (the target's text reads env=…,key=…).
+  assert.deepEqual(Object.keys(targetFromFlags(undefined, ['cluster=eu', 'env=dev'])), ['env', 'cluster']);
 });
 
 test('targetFromFlags: a key given twice with two values is DVM_USAGE, never the last one silently', () => {

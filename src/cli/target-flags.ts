@@ -29,5 +29,9 @@ export function targetFromFlags(env: string | undefined, pairs: readonly string[
     }
     given.set(key, value);
   }
-  return { ...Object.fromEntries(given), env: given.get('env') ?? 'dev' };
+  // env first, then the other keys in the order given.
+  return {
+    env: given.get('env') ?? 'dev',
+    ...Object.fromEntries([...given].filter(([key]) => key !== 'env')),
+  };
 }
