@@ -192,7 +192,7 @@ try {
     ['viewer', 'viewer'],
     ['auditor', 'admin'],
   ])
-    tokens[name] = dvm(undefined, ['token', 'create', '--name', name, '--role', role], {
+    tokens[name] = dvm(undefined, ['token', 'create', '--name', name, '--role', role, '--ttl', '1d'], {
       secretStdout: true,
     }).stdout.trim();
   say('Policy: the default one, plus the two-person rule for prod (a second principal approves).');

@@ -142,10 +142,19 @@ test('dvm policy test shows the decision and the policies behind it, with user p
     /^ALLOW after confirmation: role:operator \(operator\) → notify\.alert \(write\) on env=prod/,
   );
   assert.match(confirm.stdout, /confirm-stage-prod/);
-  const deny = JSON.parse(
-    dvmOk(home, ['policy', 'test', '--principal', 'role:viewer', '--action', 'notify.alert', '-o', 'json'])
-      .stdout,
-  );
+  // DENY exits 1, as `kubectl auth can-i` does on "no", also with -o json: the decision is still on stdout.
+  const denied = dvm(home, [
+    'policy',
+    'test',
+    '--principal',
+    'role:viewer',
+    '--action',
+    'notify.alert',
+    '-o',
+    'json',
+  ]);
+  assert.equal(denied.status, 1, denied.stderr);
+  const deny = JSON.parse(denied.stdout);
   assert.deepEqual([deny.decision, deny.policyIds], ['deny', ['default-deny']]);
   // An environment no request could name gets no decision: execute would refuse it first.
   for (const env of ['env=', 'env=PROD']) {
@@ -159,7 +168,9 @@ test('dvm policy test shows the decision and the policies behind it, with user p
     join(home, 'policies', 'freeze.cedar'),
     '@id("freeze")\nforbid (principal, action, resource) when { resource.env == "prod" };\n',
   );
-  assert.match(dvmOk(home, adminInfoPolicyTest('env=prod')).stdout, /^DENY[\s\S]*freeze/);
+  const frozen = dvm(home, adminInfoPolicyTest('env=prod'));
+  assert.equal(frozen.status, 1, frozen.stderr);
+  assert.match(frozen.stdout, /^DENY[\s\S]*freeze/);
   assert.match(dvmOk(home, ['policy', 'list']).stdout, /^freeze\s+forbid\s+.*freeze\.cedar:1$/m);
   writeFileSync(
     join(home, 'policies', 'bad.cedar'),
@@ -173,9 +184,21 @@ test('dvm policy test shows the decision and the policies behind it, with user p
 test('dvm policy test with the two-person rule: what no permit allows is DENY, not an approval to ask for', () => {
   const home = tempHome();
   useTwoPersonRule(home);
-  const test = (principal: string, action: string) =>
-    dvmOk(home, ['policy', 'test', '--principal', principal, '--action', action, '--target', 'env=prod'])
-      .stdout;
+  // Exit status 1 on DENY, 0 on an ALLOW that waits for a second principal: it is not refused.
+  const test = (principal: string, action: string) => {
+    const run = dvm(home, [
+      'policy',
+      'test',
+      '--principal',
+      principal,
+      '--action',
+      action,
+      '--target',
+      'env=prod',
+    ]);
+    assert.equal(run.status, run.stdout.startsWith('DENY') ? 1 : 0, run.stdout + run.stderr);
+    return run.stdout;
+  };
   assert.match(
     test('role:viewer', 'notify.alert'),
     /^DENY: role:viewer \(viewer\) → notify\.alert[\s\S]*default-deny/,
@@ -185,6 +208,108 @@ test('dvm policy test with the two-person rule: what no permit allows is DENY, n
     test('role:operator', 'notify.alert'),
     /^ALLOW after confirmation by a second principal: role:operator/,
   );
+});
+
+test('dvm policy test exits 1 on DENY and 0 on ALLOW, also after confirmation (a CI gate, like kubectl auth can-i)', () => {
+  const home = tempHome();
+  const test = (role: string, env: string, ...output: string[]) =>
+    dvm(home, [
+      'policy',
+      'test',
+      '--principal',
+      `role:${role}`,
+      '--action',
+      'notify.alert',
+      '--target',
+      `env=${env}`,
+      ...output,
+    ]);
+  const cases: [string, string, RegExp, number][] = [
+    ['operator', 'dev', /^ALLOW: /, 0],
+    ['operator', 'prod', /^ALLOW after confirmation: /, 0],
+    [
+      'viewer',
+      'dev',
+      /^DENY: role:viewer \(viewer\) → notify\.alert \(write\) on env=dev\n {2}default-deny: /,
+      1,
+    ],
+  ];
+  for (const [role, env, verdict, status] of cases) {
+    const run = test(role, env);
+    assert.match(run.stdout, verdict);
+    assert.equal(run.status, status, `${role} in ${env}: ${run.stdout}${run.stderr}`);
+    assert.equal(run.stderr, '', 'a decision is no error');
+    const json = test(role, env, '-o', 'json');
+    assert.equal(json.status, status);
+    assert.equal(
+      JSON.parse(json.stdout).decision,
+      status ? 'deny' : /confirmation/.test(run.stdout) ? 'confirm' : 'allow',
+    );
+  }
+  assert.match(dvmOk(home, ['policy', '--help']).stdout, /exits 1 on DENY/);
+});
+
+test('dvm policy test with a revoked, expired or reserved token says DENY: every request with it is refused 401', () => {
+  const home = tempHome();
+  createToken(home, 'gone', 'admin');
+  createToken(home, 'live', 'admin', '24h');
+  dvmOk(home, ['token', 'revoke', 'gone']);
+  // Tokens an older dvm let through, or whose time ran out.
+  const db = new DatabaseSync(join(home, 'agent.db'));
+  const insert = db.prepare(
+    "INSERT INTO tokens (id, name, role, hash, created_at, expires_at) VALUES (?, ?, 'admin', '00', ?, ?)",
+  );
+  insert.run('0000aaaa', 'old', '2020-01-01T00:00:00.000Z', '2020-01-02T00:00:00.000Z');
+  insert.run('0000bbbb', 'anonymous', '2020-01-01T00:00:00.000Z', null);
+  db.close();
+  const test = (name: string, ...output: string[]) =>
+    dvm(home, ['policy', 'test', '--principal', name, '--action', 'system.info', ...output]);
+  const refused: [string, RegExp, string][] = [
+    [
+      'gone',
+      /^DENY: token gone is revoked \(since \d{4}-\d\d-\d\dT[^)]+\): every request with it is refused 401 before any policy\n$/,
+      'revoked',
+    ],
+    [
+      'old',
+      /^DENY: token old expired at 2020-01-02T00:00:00\.000Z: every request with it is refused 401 before any policy\n$/,
+      'expired',
+    ],
+    [
+      'anonymous',
+      /^DENY: token anonymous has the name of a built-in principal: every request with it is refused 401 before any policy\n$/,
+      'reserved',
+    ],
+  ];
+  for (const [name, verdict, reason] of refused) {
+    const run = test(name);
+    assert.equal(run.status, 1, `${name}: ${run.stdout}${run.stderr}`);
+    assert.match(run.stdout, verdict);
+    const json = test(name, '-o', 'json');
+    assert.equal(json.status, 1);
+    const answer = JSON.parse(json.stdout);
+    assert.deepEqual([answer.decision, answer.policyIds, answer.unauthenticated], ['deny', [], reason]);
+    assert.match(answer.reasons[0], /refused 401 before any policy/);
+  }
+  const live = test('live');
+  assert.equal(live.status, 0, live.stderr);
+  assert.match(live.stdout, /^ALLOW: live \(admin\) → system\.info/);
+});
+
+test('dvm token create without --ttl warns on stderr that the token never expires; stdout is the token alone', () => {
+  const home = tempHome();
+  const forever = dvmOk(home, ['token', 'create', '--name', 'forever', '--role', 'admin']);
+  assert.match(forever.stdout, /^dvm_[0-9a-f]{8}_[A-Za-z0-9_-]{43}\n$/);
+  assert.match(
+    forever.stderr,
+    /^warning: token forever never expires: pass --ttl \(e\.g\. --ttl 90d\) to limit it\n/m,
+  );
+  const limited = dvmOk(home, ['token', 'create', '--name', 'limited', '--role', 'admin', '--ttl', '90d']);
+  assert.doesNotMatch(limited.stderr, /warning/);
+  assert.match(dvmOk(home, ['token', 'list']).stdout, /^forever\s+\S+\s+admin\s+active\s+\S+\s+<none>$/m);
+  const help = dvmOk(home, ['token', '--help']).stdout;
+  assert.doesNotMatch(help, /\[--ttl 24h\]/, 'no default that is not one');
+  assert.match(help, /without --ttl the token never expires/);
 });
 
 test('dvm audit lists what dvm action run did; verify passes, then fails after tampering', () => {

@@ -51,9 +51,10 @@ test('an agent bound to prod refuses a request that declares another environment
   const local = dvm(home, ['action', 'run', 'system.info', '--env', 'test']);
   assert.notEqual(local.status, 0);
   assert.match(local.stderr, /DVM_FORBIDDEN.*acts on prod/);
-  const policyTest = (env: string) => dvmOk(home, adminInfoPolicyTest(`env=${env}`)).stdout;
-  assert.match(policyTest('dev'), /^DENY[\s\S]*dvm\.environment-binding/);
-  assert.match(policyTest('prod'), /^ALLOW/);
+  const unbound = dvm(home, adminInfoPolicyTest('env=dev'));
+  assert.match(unbound.stdout, /^DENY[\s\S]*dvm\.environment-binding/);
+  assert.equal(unbound.status, 1, 'DENY exits 1');
+  assert.match(dvmOk(home, adminInfoPolicyTest('env=prod')).stdout, /^ALLOW/);
 });
 
 test('a bad agent.environments setting stops dvm serve and the CLI with the path and the fix', () => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
-import { dvm, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { dvm, tempHome } from '../helpers/dvm.ts';
 
 test("a policy on a request's params and target keys decides through the real server and dvm policy test alike", async () => {
   const home = tempHome();
@@ -60,9 +60,20 @@ when { resource.hasTag("cluster") && resource.getTag("cluster") == "eu" };
     assert.equal(delivered.length, 1, 'only the allowed alert was posted');
     assert.match(delivered[0], /warning/);
 
-    const test = (...extra: string[]) =>
-      dvmOk(home, ['policy', 'test', '--principal', 'role:operator', '--action', 'notify.alert', ...extra])
-        .stdout;
+    // DENY exits 1 (a CI gate's answer), ALLOW 0; the decision is on stdout either way.
+    const test = (...extra: string[]) => {
+      const run = dvm(home, [
+        'policy',
+        'test',
+        '--principal',
+        'role:operator',
+        '--action',
+        'notify.alert',
+        ...extra,
+      ]);
+      assert.equal(run.status, run.stdout.startsWith('DENY') ? 1 : 0, run.stdout + run.stderr);
+      return run.stdout;
+    };
     assert.match(test('--param', 'severity=critical'), /^DENY: .*\n {2}no-critical-pages: /);
     assert.match(test('--param', 'severity=warning'), /^ALLOW: /);
     assert.match(test('--target', 'cluster=eu'), /^DENY: .*\n {2}no-eu-alerts: /);
@@ -93,9 +104,62 @@ when { context.params.hasTag("namespace") && context.params.getTag("namespace") 
       ...params.flatMap((p) => ['--param', p]),
     ]);
   // namespace defaults to "default", as it would in the real request.
-  assert.match(test('deployment=web').stdout, /^DENY: .*\n {2}no-default-ns/);
+  const denied = test('deployment=web');
+  assert.match(denied.stdout, /^DENY: .*\n {2}no-default-ns/);
+  assert.equal(denied.status, 1);
   assert.match(test('deployment=web', 'namespace=shop').stdout, /^ALLOW: /);
   const wrong = test('replicas=abc');
   assert.equal(wrong.status, 1);
   assert.match(wrong.stderr, /DVM_ACTION_INPUT_INVALID/);
+});
+
+test('dvm policy test demands no param left out, not even one of alternatives; a param given is checked whole', () => {
+  const home = tempHome();
+  const test = (...params: string[]) =>
+    dvm(home, [
+      'policy',
+      'test',
+      '--principal',
+      'local',
+      '--action',
+      'exec',
+      ...params.flatMap((p) => ['--param', p]),
+    ]);
+  // exec needs one of command and shell (a oneOf): left out, both are, as a required param is.
+  const bare = test();
+  assert.equal(bare.status, 0, bare.stderr);
+  assert.match(bare.stdout, /^ALLOW: local \(admin\) → exec \(write\) on env=dev\n/);
+  assert.match(test('workdir=tmp').stdout, /^ALLOW: /);
+  // Given, they are checked as execute would: both at once, a wrong type, a bad value, an unknown param.
+  const refused: [string[], RegExp][] = [
+    [['command=ls', 'shell=ls'], /gives command and shell: use exactly one of command, shell/],
+    [['shell=ls', 'timeout=soon'], /timeout: "soon" is not/],
+    // A given param that lacks a part of its own is wrong, not left out (this passed as "missing" before).
+    [['command=ls', 'env=[{"value":"x"}]'], /env\[0\]\.name: is required/],
+    [['env=7'], /env: must be/],
+    [['comand=ls'], /comand: is not an input of exec/],
+  ];
+  for (const [params, message] of refused) {
+    const run = test(...params);
+    assert.equal(run.status, 1, `${params.join(' ')}: ${run.stdout}`);
+    assert.match(run.stderr, /DVM_ACTION_INPUT_INVALID/);
+    assert.match(run.stderr, message);
+    assert.equal(run.stdout, '', 'no decision for a request execute would refuse');
+  }
+  // An enum is still checked when its param is given (k8s.events' type).
+  const events = (type: string) =>
+    dvm(home, [
+      'policy',
+      'test',
+      '--principal',
+      'local',
+      '--action',
+      'k8s.events',
+      '--param',
+      `type=${type}`,
+    ]);
+  assert.equal(events('Warning').status, 0);
+  const bad = events('Error');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /type: must be one of: "Normal", "Warning"/);
 });

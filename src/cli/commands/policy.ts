@@ -1,12 +1,20 @@
 import type { ActionDefinition } from '../../actions/action.ts';
-import { isRole, LOCAL_PRINCIPAL, type Principal, ROLES } from '../../agent/auth/principal.ts';
+import type { ActionRegistry } from '../../actions/registry.ts';
+import {
+  isRole,
+  LOCAL_PRINCIPAL,
+  type Principal,
+  RESERVED_PRINCIPAL_NAMES,
+  ROLES,
+} from '../../agent/auth/principal.ts';
 import { TokenStore } from '../../agent/auth/tokens.ts';
+import type { PolicyAnswer } from '../../agent/execute/types.ts';
 import { ENV } from '../../agent/execute/validate-request.ts';
 import { PolicyEngine, policiesDir } from '../../agent/policy/policy-engine.ts';
 import { loadRedactor } from '../../agent/redact.ts';
 import { createAgentRegistry } from '../../agent/registry.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
-import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { renderTable } from '../output/table.ts';
 import { targetFromFlags } from '../target-flags.ts';
@@ -23,10 +31,51 @@ means deny. Annotate a forbid with @confirmation("required") to make it a confir
 with @approval("other-principal") to require a second principal's approval, and with @reason("…") for the text
 callers see. A gate only applies to what some permit allows once it is satisfied; the rest is denied at once.
 
-test shows the decision for a principal (a token's name, or role:viewer|operator|admin), an action (its risk
+test shows the decision for a principal (a token's name, local, or role:viewer|operator|admin), an action (its risk
 comes from the registry), a target and params, and the policies behind it; --target env=… (default dev). Policies
 see the target's other keys as its tags (resource.getTag("namespace")), the params as text
-(context.params.getTag("container")) and the integer params as numbers (context.numbers.getTag("replicas")).`;
+(context.params.getTag("container")) and the integer params as numbers (context.numbers.getTag("replicas")).
+Params given are checked as execute checks them; params left out are not demanded, required ones or one of
+alternatives (exec's command or shell) alike. A revoked or expired token is DENY: the server refuses it 401 before
+any policy. test exits 1 on DENY (as kubectl auth can-i on "no"; the decision is still printed), 0 on ALLOW, also
+on ALLOW after confirmation.`;
+
+type Schema = Record<string, unknown>;
+
+// What each branch of a union requires, when requiring params is all the branches say (exec's
+// `oneOf: [{required: [command]}, {required: [shell]}]`).
+function requiredBranches(branches: unknown): string[][] | undefined {
+  if (!Array.isArray(branches)) return undefined;
+  const lists = branches.map((b: Schema | null) =>
+    b && Object.keys(b).length === 1 && Array.isArray(b.required) ? b.required.map(String) : undefined,
+  );
+  return lists.every((l) => l !== undefined) ? (lists as string[][]) : undefined;
+}
+
+// True when adding params can satisfy the union: an anyOf always; a oneOf when some branch, completed, leaves every
+// other branch unsatisfied (not when two of exec's alternatives are both given).
+function completable(union: 'anyOf' | 'oneOf', branches: string[][], given: ReadonlySet<string>): boolean {
+  if (union === 'anyOf') return true;
+  return branches.some((branch, i) => {
+    const completed = new Set([...given, ...branch]);
+    return branches.every((other, j) => j === i || !other.every((k) => completed.has(k)));
+  });
+}
+
+/**
+ * An input schema without its rules about params left out: `required`, `dependentRequired`, `minProperties`, and
+ * unions of branches that only require params (unless no param added could satisfy them). Everything about the
+ * params given (type, enum, pattern, unknown names, their own required parts) still applies.
+ */
+function rulesOfGiven(schema: Schema, given: ReadonlySet<string>): Schema {
+  const { required: _required, dependentRequired: _dependent, minProperties: _min, ...rules } = schema;
+  for (const union of ['anyOf', 'oneOf'] as const) {
+    const branches = requiredBranches(rules[union]);
+    if (branches && completable(union, branches, given)) delete rules[union];
+  }
+  if (Array.isArray(rules.allOf)) rules.allOf = rules.allOf.map((s: Schema) => rulesOfGiven(s, given));
+  return rules;
+}
 
 /**
  * The params as execute shows them to the policy: checked against the action's input (defaults filled in; a value
@@ -35,41 +84,61 @@ see the target's other keys as its tags (resource.getTag("namespace")), the para
  */
 async function policyParams(
   ctx: CommandContext,
+  registry: ActionRegistry,
   definition: ActionDefinition,
 ): Promise<Record<string, unknown>> {
   const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
-  try {
-    createAgentRegistry(ctx.home).validateInput(definition, params);
-  } catch (error) {
-    const missingOnly =
-      isDvmError(error) &&
-      error.code === 'DVM_ACTION_INPUT_INVALID' &&
-      error.causes.every((c) => c.message === 'is required');
-    if (!missingOnly) throw error;
-  }
+  const inputSchema = rulesOfGiven(definition.inputSchema, new Set(Object.keys(params)));
+  registry.validateInput({ ...definition, inputSchema }, params);
   return (await loadRedactor(ctx.home)).redact(params, definition.inputSchema) as Record<string, unknown>;
 }
 
-function principalOf(ctx: CommandContext, given: string): Principal {
+/** Why the server refuses every request of a token with 401 (`details.reason`), before any policy. */
+type Refusal = { reason: 'revoked' | 'expired' | 'reserved'; message: string };
+
+// The token's principal, and why it cannot authenticate at all, if it cannot (as TokenStore.authenticate says).
+function tokenOf(ctx: CommandContext, name: string): { principal: Principal; refusal?: Refusal } {
+  const db = openAgentDb(agentDbPath(ctx.home));
+  try {
+    const tokens = new TokenStore(db);
+    const principal = tokens.principalNamed(name);
+    const info = tokens.list().find((t) => t.name === name);
+    if (!principal || !info) {
+      throw new DvmError('DVM_NOT_FOUND', `no token is named "${name}"`, {
+        fix: 'Pass a token name from `dvm token list`, `local`, or role:viewer|operator|admin.',
+      });
+    }
+    const refused = (reason: Refusal['reason'], why: string) => ({
+      principal,
+      refusal: {
+        reason,
+        message: `token ${name} ${why}: every request with it is refused 401 before any policy`,
+      },
+    });
+    if (info.state === 'revoked') return refused('revoked', `is revoked (since ${info.revokedAt})`);
+    if (RESERVED_PRINCIPAL_NAMES.includes(name))
+      return refused('reserved', 'has the name of a built-in principal');
+    if (info.state === 'expired') return refused('expired', `expired at ${info.expiresAt}`);
+    return { principal };
+  } finally {
+    db.close();
+  }
+}
+
+function principalOf(ctx: CommandContext, given: string): { principal: Principal; refusal?: Refusal } {
   if (given.startsWith('role:')) {
     const role = given.slice(5);
     if (!isRole(role))
       throw new DvmError('DVM_USAGE', `"${role}" is not a role`, { fix: `Use one of: ${ROLES.join(', ')}.` });
-    return { id: `role:${role}`, name: `role:${role}`, role, via: 'token' };
+    return { principal: { id: `role:${role}`, name: `role:${role}`, role, via: 'token' } };
   }
-  if (given === LOCAL_PRINCIPAL.name) return LOCAL_PRINCIPAL;
-  const db = openAgentDb(agentDbPath(ctx.home));
-  try {
-    const principal = new TokenStore(db).principalNamed(given);
-    if (!principal) {
-      throw new DvmError('DVM_NOT_FOUND', `no token is named "${given}"`, {
-        fix: 'Pass a token name from `dvm token list`, `local`, or role:viewer|operator|admin.',
-      });
-    }
-    return principal;
-  } finally {
-    db.close();
-  }
+  if (given === LOCAL_PRINCIPAL.name) return { principal: LOCAL_PRINCIPAL };
+  return tokenOf(ctx, given);
+}
+
+// A CI gate's answer, as `kubectl auth can-i` gives it: 1 on DENY, 0 on ALLOW, also on one after a confirmation.
+function exitOf(decision: PolicyAnswer['decision']): number {
+  return decision === 'deny' ? 1 : 0;
 }
 
 /** `dvm policy test|list|validate`: the agent's Cedar policies and their decisions. */
@@ -121,8 +190,9 @@ export const command: Command = {
         fix: 'Run e.g. dvm policy test --principal role:operator --action docker.restart_container --target env=prod',
       });
     }
-    const definition = createAgentRegistry(ctx.home).get(ctx.flags.action);
-    const principal = principalOf(ctx, ctx.flags.principal);
+    const registry = createAgentRegistry(ctx.home);
+    const definition = registry.get(ctx.flags.action);
+    const { principal, refusal } = principalOf(ctx, ctx.flags.principal);
     const target = targetFromFlags(undefined, ctx.flags.target);
     // The environment a real request could name: what execute refuses is not a decision to show.
     if (!ENV.test(target.env)) {
@@ -130,7 +200,21 @@ export const command: Command = {
         fix: 'Name it as requests do: lowercase letters, digits and inner dashes, like env=prod.',
       });
     }
-    const params = await policyParams(ctx, definition);
+    const params = await policyParams(ctx, registry, definition);
+    if (refusal) {
+      const answer = {
+        decision: 'deny',
+        policyIds: [],
+        reasons: [refusal.message],
+        unauthenticated: refusal.reason,
+      };
+      ctx.io.stdout.write(
+        ctx.flags.output === 'json'
+          ? `${JSON.stringify({ principal, action: definition.name, risk: definition.risk, target, ...answer }, null, 2)}\n`
+          : `DENY: ${refusal.message}\n`,
+      );
+      return 1;
+    }
     const answer = engine.decide({
       principal,
       action: { name: definition.name, version: definition.version, risk: definition.risk },
@@ -143,7 +227,7 @@ export const command: Command = {
       ctx.io.stdout.write(
         `${JSON.stringify({ principal, action: definition.name, risk: definition.risk, target, ...answer }, null, 2)}\n`,
       );
-      return 0;
+      return exitOf(answer.decision);
     }
     const verdict =
       answer.decision === 'confirm'
@@ -159,6 +243,6 @@ export const command: Command = {
     for (let i = 0; i < answer.policyIds.length; i++) {
       ctx.io.stdout.write(`  ${answer.policyIds[i]}: ${answer.reasons[i] ?? ''}\n`);
     }
-    return 0;
+    return exitOf(answer.decision);
   },
 };

@@ -6,15 +6,16 @@ import type { Command } from '../command.ts';
 import { formatAge, renderTable } from '../output/table.ts';
 
 const USAGE = `Usage:
-  dvm token create --name NAME --role viewer|operator|admin [--ttl 24h]
+  dvm token create --name NAME --role viewer|operator|admin [--ttl DURATION]
   dvm token list [-o table|json]
   dvm token revoke ID|NAME | --id ID | --name NAME
 
 Bearer tokens of the agent API (dvm serve). create prints the token once, on stdout; only its SHA-256 hash is
 stored. viewer runs read actions, operator also write actions, admin also destructive ones (the default
 policy; see dvm policy test). A revoked or expired token is refused with 401. Names are never reused, not even
-after a revocation; they cannot look like an id (8 hex digits) or be a built-in principal's (local). --ttl is at
-most 3650d. revoke takes an exact id first, else a name.`;
+after a revocation; they cannot look like an id (8 hex digits) or be a built-in principal's (local). --ttl (e.g.
+24h, 90d; at most 3650d) limits a token's life: without --ttl the token never expires (create warns so on stderr).
+revoke takes an exact id first, else a name.`;
 
 function ttlOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -49,6 +50,12 @@ export const command: Command = {
           });
         }
         const { token, info } = tokens.create(name, ctx.flags.role, ttlOf(ctx.flags.ttl));
+        // No expiry stays possible (CI tokens rely on it), but never unnoticed; stdout carries the token alone.
+        if (!info.expiresAt) {
+          ctx.io.stderr.write(
+            `warning: token ${info.name} never expires: pass --ttl (e.g. --ttl 90d) to limit it\n`,
+          );
+        }
         ctx.io.stderr.write(
           `token ${info.name} created (role ${info.role}${info.expiresAt ? `, expires ${info.expiresAt}` : ', no expiry'}); it is shown only once:\n`,
         );
