@@ -79,7 +79,18 @@ export function remoteAgent(ctx: CommandContext): AgentClient | undefined {
       );
     return undefined;
   }
-  return new AgentClient(server, remoteToken(ctx.io.env), {
+  const token = remoteToken(ctx.io.env);
+  // Every route a command calls needs a token: without one each would come back 401, with advice for HTTP clients.
+  if (token === undefined) {
+    throw new DvmError(
+      'DVM_USAGE',
+      `a remote agent (${ctx.flags.server ? '--server' : 'DVM_SERVER'}) needs a token, and none is set`,
+      {
+        fix: "Set DVM_TOKEN (or DVM_TOKEN_FILE) to a token that `dvm token create` printed on the agent's host; or unset DVM_SERVER to run in-process.",
+      },
+    );
+  }
+  return new AgentClient(server, token, {
     retry: { ...DEFAULT_RETRY_POLICY, retries },
     onRetry: ({ method, path, reason, attempt, delayMs }) =>
       ctx.io.stderr.write(

@@ -34,6 +34,7 @@ test('an agent bound to prod refuses a request that declares another environment
     const details = dev.body.details as { policy_ids: string[]; reasons: string[] };
     assert.deepEqual(details.policy_ids, ['dvm.environment-binding']);
     assert.match(details.reasons[0], /acts on prod .*not on "dev"/);
+    assert.match(String(details.fix), /^Name the environment this agent acts on \(target\.env, --env prod\)/);
     // On prod the policies decide as usual: a read runs, a write needs its confirmation.
     assert.equal((await execute('r2', 'system.info', 'prod')).status, 200);
     assert.equal((await execute('r3', 'notify.alert', 'prod')).status, 428);

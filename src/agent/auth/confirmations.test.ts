@@ -59,11 +59,13 @@ test('a confirmation token is bound to its request and principal, single use, an
 });
 
 test('a second principal approves; self-approval is refused', () => {
-  const { confirmations, bob } = setUp();
+  const { confirmations, bob, tokens } = setUp();
+  const carol = approver(tokens, 'carol');
   const { confirmation_token: token } = confirmations.issue('h', alice, { approval: 'other-principal' });
   assert.throws(() => confirmations.approve(token, alice), {
     code: 'DVM_CONFIRMATION_INVALID',
     message: /own request/,
+    fix: /Another principal approves it/,
   });
   const approved = confirmations.approve(token, bob);
   assert.deepEqual(
@@ -71,6 +73,12 @@ test('a second principal approves; self-approval is refused', () => {
     ['alice', 'bob', 'other-principal'],
   );
   assert.deepEqual(confirmations.check(token, 'h', alice), { approvedBy: 'bob' });
+  // Each refusal's fix is for whoever reads it: the approver here, the requester on a run.
+  assert.throws(() => confirmations.approve(token, carol), { fix: /^Nothing to do: it is approved/ });
+  assert.throws(() => confirmations.approve('feedface00', bob), { fix: /dvm action approvals/ });
+  assert.equal(confirmations.consume(token, 'h'), true);
+  assert.throws(() => confirmations.approve(token, bob), { fix: /^Nothing to approve: it was used/ });
+  assert.throws(() => confirmations.check(token, 'h', alice), { fix: /without confirmation_token/ });
 });
 
 test('a confirmation shows what it is for: action, version, redacted params, target, request id, requester', () => {

@@ -66,9 +66,27 @@ function idOf(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-function invalid(reason: string, message: string): DvmError {
+// The fix for whoever reads the refusal: the requester (its run's token) or a second principal (a lookup or approval).
+const FIXES: Record<'requester' | 'approver', Record<string, string>> = {
+  requester: {},
+  approver: {
+    'self-approval': 'Another principal approves it, with their own token: dvm action approve ID.',
+    approved:
+      'Nothing to do: it is approved; the requester sends the request again with its confirmation_token.',
+    unknown:
+      'Take the id from `dvm action approvals` (GET /v1/confirmations); used and expired ones are no longer there.',
+    used: 'Nothing to approve: it was used. A new request from the requester makes a new challenge to approve.',
+    expired:
+      'Nothing to approve: it expired. The requester sends the request again for a new challenge to approve.',
+    ambiguous: 'Give more digits of the id (`dvm action approvals` shows them).',
+  },
+};
+const REQUESTER_FIX =
+  'Send the request again without confirmation_token to get a fresh challenge, then confirm that exact request.';
+
+function invalid(reason: string, message: string, reader: 'requester' | 'approver' = 'requester'): DvmError {
   return new DvmError('DVM_CONFIRMATION_INVALID', message, {
-    fix: 'Send the request again without confirmation_token to get a fresh challenge, then confirm that exact request.',
+    fix: FIXES[reader][reason] ?? REQUESTER_FIX,
     details: { reason },
   });
 }
@@ -198,7 +216,7 @@ export class Confirmations {
   approve(ref: string, approver: Principal): PendingConfirmation & { approved_by: string } {
     const row = this.#row(ref, true);
     if (row.principal === approver.id) {
-      throw invalid('self-approval', 'a principal cannot approve its own request');
+      throw invalid('self-approval', 'a principal cannot approve its own request', 'approver');
     }
     // One approval per confirmation: of two approvers racing, the second is refused rather than replacing the
     // first, so the approval audited as `allowed` is the one the run relies on.
@@ -213,6 +231,7 @@ export class Confirmations {
       throw invalid(
         'approved',
         `the confirmation was already approved by ${current?.approved_by ?? 'another principal'}`,
+        'approver',
       );
     }
     return { ...viewOf(row), approved_by: approver.name };
@@ -232,24 +251,28 @@ export class Confirmations {
       `${ref}g`,
     ) as unknown as ConfirmationRow[];
     if (rows.length > 1)
-      throw invalid('ambiguous', `the confirmation id ${ref} names more than one confirmation`);
+      throw invalid('ambiguous', `the confirmation id ${ref} names more than one confirmation`, 'approver');
     return rows[0];
   }
 
   #row(ref: string, byId = false): ConfirmationRow {
+    // Lookups and approvals (by id) are a second principal's; a run's token is the requester's.
+    const reader = byId ? 'approver' : 'requester';
     if (typeof ref !== 'string' || !(TOKEN.test(ref) || (byId && ID.test(ref)))) {
       throw invalid(
         'unknown',
         byId
           ? 'not a dvm confirmation token (dvmc_…) or confirmation id (8 to 64 hex digits)'
           : 'the confirmation token is not a dvm confirmation token',
+        reader,
       );
     }
     const row = this.#find(ref, byId);
-    if (!row) throw invalid('unknown', `the confirmation ${TOKEN.test(ref) ? 'token' : 'id'} is unknown`);
-    if (row.used_at) throw invalid('used', 'the confirmation token was already used');
+    if (!row)
+      throw invalid('unknown', `the confirmation ${TOKEN.test(ref) ? 'token' : 'id'} is unknown`, reader);
+    if (row.used_at) throw invalid('used', 'the confirmation token was already used', reader);
     if (Date.parse(row.expires_at) <= this.#now().getTime()) {
-      throw invalid('expired', `the confirmation token expired at ${row.expires_at}`);
+      throw invalid('expired', `the confirmation token expired at ${row.expires_at}`, reader);
     }
     return row;
   }

@@ -8,6 +8,7 @@ import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { systemError } from '../../errors/system-errors.ts';
 import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
+import { ENVIRONMENT_BINDING_ID } from '../policy/environment-binding.ts';
 import type { ExecutionRecord, Executions } from './executions.ts';
 import { newExecutionId, unrecordedError } from './executions.ts';
 import { type FollowLimits, FollowSlots } from './follow-limits.ts';
@@ -371,13 +372,17 @@ export class ActionExecutor {
     audit: (e: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) => Promise<unknown>,
   ) {
     await audit({ decision: 'denied', policyIds: answer.policyIds, reasons: answer.reasons });
+    const environments = this.#deps.policy.environments;
     return {
       status: 403,
       body: new DvmError(
         'DVM_FORBIDDEN',
         `policy denies this request: ${answer.reasons.join('; ') || 'no policy permits it'}`,
         {
-          fix: 'Ask an admin for a role that may run this action on this target, or check it with `dvm policy test`.',
+          fix:
+            answer.policyIds.includes(ENVIRONMENT_BINDING_ID) && environments
+              ? `Name the environment this agent acts on (target.env, --env ${environments[0]}), or send the request to the agent of the environment you meant.`
+              : 'Ask an admin for a role that may run this action on this target, or check it with `dvm policy test`.',
           details: { decision: 'deny', policy_ids: answer.policyIds, reasons: answer.reasons },
         },
       ).toJSON(),

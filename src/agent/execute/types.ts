@@ -50,6 +50,8 @@ export interface PolicyAnswer {
 /** The policy port execute() decides with. */
 export interface PolicyDecider {
   decide(query: PolicyQuery): PolicyAnswer;
+  /** The environments the agent is bound to (config.yaml agent.environments); undefined when any. */
+  readonly environments?: readonly string[];
 }
 
 /** One audit entry as execute() writes it (params and results already redacted). */
