@@ -31,7 +31,7 @@ test('an agent bound to prod refuses a request that declares another environment
     const dev = await execute('r1', 'notify.alert', 'dev');
     assert.equal(dev.status, 403, dev.text);
     assert.equal(dev.body.code, 'DVM_FORBIDDEN');
-    const details = dev.body.details as { policy_ids: string[]; reasons: string[] };
+    const details = dev.body.details as { policy_ids: string[]; reasons: string[]; fix: string };
     assert.deepEqual(details.policy_ids, ['dvm.environment-binding']);
     assert.match(details.reasons[0], /acts on prod .*not on "dev"/);
     assert.match(String(details.fix), /^Name the environment this agent acts on \(target\.env, --env prod\)/);
