@@ -91,6 +91,19 @@ test('dvm audit pages with --after, exports from --after on, and --follow prints
   const misplaced = dvm(home, ['audit', 'verify', '--follow']);
   assert.equal(misplaced.status, 2);
   assert.match(misplaced.stderr, /DVM_USAGE: --follow is a flag of dvm audit, not of audit verify/);
+
+  // verify checks the whole chain (a filter would suggest a part could be), and reports as JSON on request.
+  const filtered = dvm(home, ['audit', 'verify', '--actor', 'x']);
+  assert.equal(filtered.status, 2);
+  assert.match(filtered.stderr, /DVM_USAGE: dvm audit verify checks the whole chain: --actor does not apply/);
+  const report = JSON.parse(dvmOk(home, ['audit', 'verify', '-o', 'json']).stdout);
+  assert.deepEqual([report.ok, report.entries, report.head.seq], [true, 8, 8]);
+  // export takes --limit as a cap of the whole export.
+  assert.equal(dvmOk(home, ['audit', 'export', '--limit', '3']).stdout.trim().split('\n').length, 3);
+  assert.match(
+    dvm(home, ['audit', 'export', '--limit', '0']).stderr,
+    /DVM_QUERY_INVALID limit: limit 0 exports nothing/,
+  );
 });
 
 test('dvm audit --server queries and follows a remote agent with an admin token; verify stays on the host', async (t) => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import { DvmError } from '../../errors/dvm-error.ts';
 import { stableStringify } from '../../service/stable-json.ts';
 import type { AuditRecord } from '../execute/types.ts';
 import type { Redactor } from '../redact.ts';
@@ -217,11 +218,27 @@ export class AuditLog {
   }
 
   /** Every matching entry (all pages, from `after` on when given) as JSON lines. */
-  *exportJsonl({ limit: _limit, after: from, ...filters }: AuditFilters = {}): Generator<string> {
+  *exportJsonl({ limit, after: from, ...filters }: AuditFilters = {}): Generator<string> {
+    // `limit` caps the whole export (not a page): any positive integer.
+    const most = limit === undefined ? Number.POSITIVE_INFINITY : Number(limit);
+    if (!Number.isSafeInteger(most) && most !== Number.POSITIVE_INFINITY)
+      throw new DvmError('DVM_QUERY_INVALID', `limit "${limit}" is not a whole number`, {
+        path: 'limit',
+        fix: 'Pass a positive whole number of entries, e.g. --limit 1000 (leave it out to export every one).',
+      });
+    if (most < 1)
+      throw new DvmError('DVM_QUERY_INVALID', `limit ${most} exports nothing`, {
+        path: 'limit',
+        fix: 'Pass a positive whole number of entries (leave it out to export every one).',
+      });
     let after: string | number | undefined = from;
+    let written = 0;
     do {
       const page = this.query({ ...filters, limit: MAX_AUDIT_PAGE, after });
-      for (const item of page.items) yield `${JSON.stringify(item)}\n`;
+      for (const item of page.items) {
+        if (written++ >= most) return;
+        yield `${JSON.stringify(item)}\n`;
+      }
       after = page.next;
     } while (after);
   }

@@ -13,8 +13,8 @@ const USAGE = `Usage:
   dvm audit [--actor NAME] [--action ACTION] [--decision D] [--env ENV] [--target KEY=VALUE …]
             [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N] [--after SEQ] [--follow]
             [--server URL] [-o table|json]
-  dvm audit verify
-  dvm audit export [-f FILE] [filters as above]
+  dvm audit verify [-o json]
+  dvm audit export [-f FILE] [filters as above; --limit caps the export]
 
 The agent's audit log: every decision of the one execution path (allowed, denied, confirmation_required,
 executed, failed), from the API and from \`dvm action run\`, oldest first. Entries are SHA-256 hash-chained:
@@ -58,6 +58,21 @@ function filtersOf(ctx: CommandContext) {
     after: ctx.flags.after,
   };
 }
+
+// Flags of the queries that verify (of the whole chain) does not take.
+const VERIFY_IGNORES = [
+  'actor',
+  'action',
+  'decision',
+  'env',
+  'target',
+  'request-id',
+  'since',
+  'until',
+  'limit',
+  'after',
+  'filename',
+] as const;
 
 /** `dvm audit [verify|export]`: query, verify and export the agent's hash-chained audit log. */
 export const command: Command = {
@@ -106,6 +121,16 @@ export const command: Command = {
     try {
       const audit = new AuditLog(db, { writer: new GroupCommitter(db) });
       if (sub === 'verify') {
+        // The chain is verified whole: a filter would suggest a part could be.
+        const filter = VERIFY_IGNORES.find((flag) => ctx.flags[flag] !== undefined);
+        if (filter)
+          throw new DvmError(
+            'DVM_USAGE',
+            `dvm audit verify checks the whole chain: --${filter} does not apply`,
+            {
+              fix: 'Run dvm audit verify alone (-o json for a JSON report); dvm audit [filters] queries entries.',
+            },
+          );
         const report = audit.verify();
         if (!report.ok) {
           throw new DvmError(
@@ -116,6 +141,12 @@ export const command: Command = {
               details: { brokenAt: report.brokenAt, verified: report.entries, head: report.head },
             },
           );
+        }
+        if (ctx.flags.output === 'json') {
+          ctx.io.stdout.write(
+            `${JSON.stringify({ ok: true, entries: report.entries, head: report.head ?? null })}\n`,
+          );
+          return 0;
         }
         ctx.io.stdout.write(`audit chain intact: ${report.entries} entries\n`);
         if (report.head) ctx.io.stdout.write(`head: entry ${report.head.seq} ${report.head.hash}\n`);
