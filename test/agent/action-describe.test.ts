@@ -13,7 +13,11 @@ test('dvm action describe shows what --param takes, in-process and through the a
     assert.match(local, /^docker\.logs 1\.0\.0 \(read\)$/m);
     assert.match(local, /^timeout: 30s by default, at most 1h \(--timeout\)$/m);
     assert.match(local, /^container +string +yes +Container name or id\.$/m);
-    assert.match(local, /^tail +integer +no +100 +Lines from the end\. \(0–10000\)$/m);
+    // tail's default depends on since, so the description says it (a schema default would hide "not given").
+    assert.match(
+      local,
+      /^tail +integer +no +Lines from the end; when not given, 100, or every line since `since` when that is given\. \(0–10000\)$/m,
+    );
     const viaAgent = await dvmAsync(home, ['action', 'describe', 'docker.logs'], remote);
     assert.equal(viaAgent.stdout, local, 'the agent describes it the same way');
     assert.match(dvmOk(home, ['action', 'describe', 'system.info']).stdout, /^parameters: none$/m);

@@ -2,6 +2,7 @@ import type { ErrorCode } from '../../errors/codes.ts';
 import { AUDIT_QUERY_PARAMS } from '../audit/audit-query.ts';
 import type { Role } from '../auth/principal.ts';
 import { EXECUTION_QUERY_PARAMS } from '../execute/execution-query.ts';
+import { RUN_ERRORS } from './run-errors.ts';
 
 /** One route of the agent API: what the OpenAPI document, the auth hook and the route-walk test all read. */
 export interface RouteSpec {
@@ -181,7 +182,7 @@ export const ROUTES: readonly RouteSpec[] = [
         },
       }),
     },
-    // An action's own failure answers with its code (DVM_CONNECTOR_UNAVAILABLE, DVM_TIMEOUT, …): see `default`.
+    // An action's own failure answers with its code (DVM_CONNECTOR_UNAVAILABLE, DVM_TIMEOUT, …): RUN_ERRORS.
     errors: [
       ...BODY_ERRORS,
       'DVM_REQUEST_TOO_DEEP',
@@ -194,6 +195,7 @@ export const ROUTES: readonly RouteSpec[] = [
       'DVM_IDEMPOTENCY_CONFLICT',
       'DVM_EXECUTION_INTERRUPTED',
       'DVM_TOO_MANY_RUNNING',
+      ...RUN_ERRORS,
     ],
   },
   {

@@ -65,3 +65,46 @@ export function inspectContainer(
     abortSignal: signal,
   } as never) as unknown as Promise<Dockerode.ContainerInspectInfo>;
 }
+
+/**
+ * Reads a container's log (`/containers/{id}/logs` with `options`), followed or not, as a stream handed to `chunk`
+ * piece by piece, so a long log is never held whole; stopped by `signal`, it ends quietly with what was read.
+ */
+export async function readContainerLogs(
+  container: Dockerode.Container,
+  options: Record<string, unknown>,
+  signal: AbortSignal,
+  chunk: (data: Buffer) => void,
+): Promise<void> {
+  // dockerode buffers a log read without follow whole: the request is dialled as its logs() does, but streamed.
+  const stream = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) => {
+    container.modem.dial(
+      {
+        path: `/containers/${container.id}/logs?`,
+        method: 'GET',
+        abortSignal: signal,
+        isStream: true,
+        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        options,
+      },
+      (error: unknown, data: NodeJS.ReadableStream & { destroy(): void }) =>
+        error ? reject(error) : resolve(data),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: Error) => {
+      signal.removeEventListener('abort', stop);
+      if (error && !signal.aborted) reject(error);
+      else resolve();
+    };
+    const stop = () => {
+      stream.destroy();
+      done();
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    stream.on('data', chunk);
+    stream.on('end', () => done());
+    stream.on('error', (error: Error) => done(error));
+    if (signal.aborted) stop();
+  });
+}

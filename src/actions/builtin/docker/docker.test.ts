@@ -3,7 +3,9 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { docker } from '../../../../test/helpers/docker.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../../../../test/support/require-service.ts';
+import type { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionProgress } from '../../action.ts';
+import { createBuiltinRegistry } from '../../registry.ts';
 import { testContext } from '../../testing.ts';
 import { LogDemuxer } from './frames.ts';
 import { dockerLogsAction } from './logs.ts';
@@ -141,4 +143,40 @@ test('an unknown container is DVM_TARGET_NOT_FOUND; an unreachable daemon DVM_CO
     ),
     { code: 'DVM_CONNECTOR_UNAVAILABLE', message: /no-docker-here/ },
   );
+});
+
+test('docker.logs since: Unix seconds as Docker reads them, every line since then unless a tail is given, a bad value refused on since', async (t) => {
+  if (!(await ready(t))) return;
+  const name = container('i=0; while [ $i -lt 150 ]; do i=$((i+1)); echo line$i; done; sleep 3600');
+  await sleep(500);
+  const registry = createBuiltinRegistry();
+  // Through the registry's validation, as every caller runs it: no schema default may stand in for "tail not given".
+  const run = (params: Record<string, unknown>, maxOutputBytes?: number) =>
+    dockerLogsAction.handler(
+      registry.validateInput(dockerLogsAction, { container: name, ...params }),
+      testContext({ env, ...(maxOutputBytes ? { maxOutputBytes } : {}) }),
+    );
+  const since = await run({ since: '1h' });
+  assert.equal(since.summary.lines, 150, 'every line of the last hour, not the default tail');
+  assert.equal(since.summary.truncated, false);
+  assert.match(since.artifact.content, /^O line1\n[\s\S]*O line150\n$/);
+  assert.equal((await run({})).summary.lines, 100, 'without since the default tail stays 100');
+  assert.equal((await run({ since: '1h', tail: 5 })).summary.lines, 5, 'a tail given still applies');
+  assert.equal((await run({ since: '10' })).summary.lines, 150, '10 is 10 s after the epoch: everything');
+  const soon = String(Math.floor(Date.now() / 1000) + 60);
+  assert.equal((await run({ since: soon })).summary.lines, 0, `${soon} is Unix seconds a minute from now`);
+  assert.equal((await run({ since: `${soon}.5` })).summary.lines, 0);
+  const capped = await run({ since: '1h' }, 64);
+  assert.equal(capped.summary.lines, 150);
+  assert.equal(capped.summary.truncated, true);
+  assert.ok(capped.artifact.bytes <= 64 && capped.artifact.totalBytes === since.artifact.totalBytes);
+  assert.match(capped.artifact.content, /O line150\n$/, 'the cap keeps the end');
+  for (const bad of ['1hfoo', 'yesterday', '2026-11-30']) {
+    await assert.rejects(run({ since: bad }), (e: DvmError) => {
+      assert.equal(e.code, 'DVM_ACTION_INPUT_INVALID', `${bad}: ${e.code} ${e.message}`);
+      assert.equal(e.location.path, 'since');
+      assert.match(e.fix ?? '', /10m.*RFC 3339.*Unix seconds/);
+      return true;
+    });
+  }
 });

@@ -1,9 +1,8 @@
-import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { READ_OUTPUT_SCHEMA, TailArtifact } from '../../artifact.ts';
-import { parseDuration } from '../duration.ts';
-import { dockerClient, dockerError, inspectContainer } from './connection.ts';
+import { dockerClient, dockerError, inspectContainer, readContainerLogs } from './connection.ts';
 import { LogDemuxer, type LogLine } from './frames.ts';
+import { dockerSince, SINCE_FORMS } from './since.ts';
 
 /** Input of docker.logs. */
 export type DockerLogsInput = {
@@ -25,24 +24,16 @@ export type DockerLogsSummary = {
   followed: boolean;
 };
 
+/** Lines from the end docker.logs returns when neither tail nor since is given. */
+export const DEFAULT_TAIL = 100;
+
 /** Container names and ids as Docker accepts them. */
 export const CONTAINER_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$';
 
-// `since` as Unix seconds: a duration back from now, or an RFC 3339 time.
-function sinceSeconds(since: string): number {
-  if (/^\d+(ms|s|m|h|d)/.test(since)) return Math.floor((Date.now() - parseDuration(since)) / 1000);
-  const t = Date.parse(since);
-  if (Number.isNaN(t)) {
-    throw new DvmError('DVM_ACTION_INPUT_INVALID', `since "${since}" is neither a duration nor a time`, {
-      fix: 'Use a duration like 10m or a time like 2026-01-01T00:00:00Z.',
-      path: 'since',
-      details: { origin: 'user' },
-    });
-  }
-  return Math.floor(t / 1000);
-}
-
-/** `docker.logs`: the tail of a container's output (or a live follow), split into stdout and stderr. */
+/**
+ * `docker.logs`: a container's output — its tail, or every line since a time — or a live follow, split into stdout
+ * and stderr.
+ */
 export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<DockerLogsSummary>> = {
   name: 'docker.logs',
   version: '1.0.0',
@@ -57,17 +48,17 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     required: ['container'],
     properties: {
       container: { type: 'string', pattern: CONTAINER_PATTERN, description: 'Container name or id.' },
+      // No schema default: validation would fill it in, and "since without tail" could not be told apart.
       tail: {
         type: 'integer',
         minimum: 0,
         maximum: 10_000,
-        default: 100,
-        description: 'Lines from the end.',
+        description: `Lines from the end; when not given, ${DEFAULT_TAIL}, or every line since \`since\` when that is given.`,
       },
       since: {
         type: 'string',
         minLength: 1,
-        description: 'A duration back from now (10m) or an RFC 3339 time.',
+        description: `Only lines since then: ${SINCE_FORMS}.`,
       },
       timestamps: { type: 'boolean', default: false, description: 'Prefix each line with its time.' },
       follow: {
@@ -79,6 +70,16 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
   },
   outputSchema: READ_OUTPUT_SCHEMA,
   async handler(input, context) {
+    // As `docker logs`: with since and no tail, every line since then (the artifact's cap still keeps only the end).
+    const tail = input.tail ?? (input.since ? undefined : DEFAULT_TAIL);
+    const options = {
+      stdout: true,
+      stderr: true,
+      follow: input.follow === true,
+      timestamps: input.timestamps ?? false,
+      ...(tail === undefined ? {} : { tail }),
+      ...(input.since ? { since: dockerSince(input.since) } : {}),
+    };
     const docker = await dockerClient(context.env);
     const container = docker.getContainer(input.container);
     let info: Awaited<ReturnType<typeof inspectContainer>>;
@@ -88,58 +89,25 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
       throw dockerError(error, input.container, context.env);
     }
     const demux = new LogDemuxer(info.Config.Tty === true);
-    // Only counts and the capped tail are kept: a follow may stream for an hour.
-    const tail = new TailArtifact(context.maxOutputBytes);
+    // Only counts and the capped tail are kept: a follow may stream for an hour, a since read hold a day of lines.
+    const kept = new TailArtifact(context.maxOutputBytes);
     let lineCount = 0;
     let stderrLines = 0;
     const take = (found: LogLine[]) => {
       for (const l of found) {
         lineCount++;
         if (l.stream === 'stderr') stderrLines++;
-        tail.push(`${l.stream === 'stderr' ? 'E ' : 'O '}${l.line}\n`);
+        kept.push(`${l.stream === 'stderr' ? 'E ' : 'O '}${l.line}\n`);
         if (input.follow) context.emit?.({ type: 'log', stream: l.stream, line: l.line });
       }
     };
-    const options = {
-      stdout: true,
-      stderr: true,
-      tail: input.tail ?? 100,
-      timestamps: input.timestamps ?? false,
-      ...(input.since ? { since: sinceSeconds(input.since) } : {}),
-    };
     try {
-      if (input.follow) {
-        const stream = (await container.logs({
-          ...options,
-          follow: true,
-          abortSignal: context.signal,
-        } as never)) as unknown as NodeJS.ReadableStream & { destroy(): void };
-        await new Promise<void>((resolve, reject) => {
-          const stop = () => {
-            stream.destroy();
-            resolve();
-          };
-          context.signal.addEventListener('abort', stop, { once: true });
-          stream.on('data', (chunk: Buffer) => take(demux.push(chunk)));
-          stream.on('end', () => {
-            context.signal.removeEventListener('abort', stop);
-            resolve();
-          });
-          stream.on('error', (error: Error) => (context.signal.aborted ? resolve() : reject(error)));
-        });
-      } else {
-        const buffer = (await container.logs({
-          ...options,
-          follow: false,
-          abortSignal: context.signal,
-        } as never)) as unknown as Buffer;
-        take(demux.push(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer))));
-      }
+      await readContainerLogs(container, options, context.signal, (chunk) => take(demux.push(chunk)));
     } catch (error) {
       throw dockerError(error, input.container, context.env);
     }
     take(demux.end());
-    const artifact = tail.artifact();
+    const artifact = kept.artifact();
     return {
       summary: {
         container: info.Name.replace(/^\//, ''),

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { type FakeKubeApi, startFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
 import { kubernetesHealth } from '../../connectors.ts';
+import { createBuiltinRegistry } from '../../registry.ts';
 import { testContext } from '../../testing.ts';
 import { k8sEventsAction } from './events.ts';
 import { k8sPodLogsAction } from './pod-logs.ts';
@@ -40,6 +41,57 @@ test('k8s.pod_logs passes tail, container and since to the API and caps the arti
   );
   assert.equal(capped.artifact.truncated, true);
   assert.ok(capped.artifact.totalBytes > 16 && capped.artifact.bytes <= 16);
+});
+
+test('k8s.pod_logs with since and no tail asks for every line since then, as kubectl logs --since does (fake Kubernetes API)', async () => {
+  fake.state.logs['shop/web-4/app'] = Array.from({ length: 150 }, (_, i) => `line ${i + 1}`).join('\n');
+  const registry = createBuiltinRegistry();
+  // Through the registry's validation, as every caller runs it: no schema default may stand in for "tail not given".
+  const run = (params: Record<string, unknown>) =>
+    k8sPodLogsAction.handler(
+      registry.validateInput(k8sPodLogsAction, {
+        namespace: 'shop',
+        pod: 'web-4',
+        container: 'app',
+        ...params,
+      }),
+      testContext({ env: env() }),
+    );
+  const since = await run({ since: '1h' });
+  assert.deepEqual(fake.requests.at(-1)?.query, {
+    container: 'app',
+    sinceSeconds: '3600',
+    previous: 'false',
+  });
+  assert.equal(since.summary.lines, 150);
+  assert.equal((await run({})).summary.lines, 100, 'without since the default tail stays 100');
+  assert.equal(fake.requests.at(-1)?.query.tailLines, '100');
+  assert.equal((await run({ since: '1h', tail: 5 })).summary.lines, 5, 'a tail given still applies');
+  assert.equal(fake.requests.at(-1)?.query.tailLines, '5');
+
+  const following = k8sPodLogsAction.handler(
+    registry.validateInput(k8sPodLogsAction, {
+      namespace: 'shop',
+      pod: 'web-4',
+      container: 'app',
+      since: '1h',
+      follow: true,
+    }),
+    testContext({ env: env() }),
+  );
+  await until('the follow is open', () => fake.following('shop/web-4/app') === 1);
+  assert.equal(
+    fake.requests.at(-1)?.query.tailLines,
+    undefined,
+    'a follow since a time starts with all of it',
+  );
+  assert.equal(fake.requests.at(-1)?.query.sinceSeconds, '3600');
+  fake.endLog('shop/web-4/app');
+  assert.equal((await following).summary.lines, 150);
+  await assert.rejects(run({ since: '36501d' }), (e: { code?: string; location?: { path?: string } }) => {
+    assert.deepEqual([e.code, e.location?.path], ['DVM_ACTION_INPUT_INVALID', 'since']);
+    return true;
+  });
 });
 
 test('k8s.events filters by object through the field selector and summarises (fake Kubernetes API)', async () => {

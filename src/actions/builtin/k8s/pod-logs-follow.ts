@@ -14,7 +14,8 @@ export interface PodLogFollow {
   namespace: string;
   pod: string;
   container?: string;
-  tailLines: number;
+  /** Lines from the end to start with; none: every line (since sinceSeconds, when given). */
+  tailLines?: number;
   sinceSeconds?: number;
   previous: boolean;
 }
@@ -85,7 +86,7 @@ export async function followPodLog(
     ...(request.tailLines === 0
       ? { sinceTime: new Date().toISOString() }
       : {
-          tailLines: request.tailLines,
+          ...(request.tailLines === undefined ? {} : { tailLines: request.tailLines }),
           ...(request.sinceSeconds ? { sinceSeconds: request.sinceSeconds } : {}),
         }),
   });

@@ -1,3 +1,4 @@
+import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
 import { parseDuration } from '../duration.ts';
@@ -16,12 +17,32 @@ export type PodLogsInput = {
   context?: string;
 };
 
-/** `k8s.pod_logs`: the tail of a pod container's log. */
+// `since` in milliseconds; the schema's pattern checked its form, so only a duration past 100 years is refused here.
+function sinceMs(since: string): number {
+  try {
+    return parseDuration(since);
+  } catch {
+    throw new DvmError(
+      'DVM_ACTION_INPUT_INVALID',
+      `since ${JSON.stringify(since)} is longer than 100 years`,
+      {
+        fix: 'Give since as a duration back from now of at most 100 years, like 10m or 1h30m.',
+        path: 'since',
+        details: { origin: 'user' },
+      },
+    );
+  }
+}
+
+/** Lines from the end k8s.pod_logs returns when neither tail nor since is given. */
+export const DEFAULT_POD_TAIL = 100;
+
+/** `k8s.pod_logs`: the tail of a pod container's log, or every line since a time. */
 export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<string, unknown>>> = {
   name: 'k8s.pod_logs',
   version: '1.0.0',
   description:
-    "The tail of a pod's log (one container; the previous instance with previous: true); follow streams new lines.",
+    "The tail of a pod's log, or every line since a time (one container; the previous instance with previous: true); follow streams new lines.",
   risk: 'read',
   longRunning: (input) => input.follow === true,
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
@@ -33,7 +54,13 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
       namespace: { type: 'string', pattern: K8S_NAME_PATTERN, default: 'default' },
       pod: { type: 'string', pattern: K8S_NAME_PATTERN },
       container: { type: 'string', pattern: K8S_NAME_PATTERN },
-      tail: { type: 'integer', minimum: 0, maximum: 10_000, default: 100 },
+      // No schema default: validation would fill it in, and "since without tail" could not be told apart.
+      tail: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 10_000,
+        description: `Lines from the end; when not given, ${DEFAULT_POD_TAIL}, or every line since \`since\` when that is given.`,
+      },
       since: {
         type: 'string',
         pattern: '^([0-9]+(ms|s|m|h|d))+$',
@@ -54,7 +81,9 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
     const { CoreV1Api } = await import('@kubernetes/client-node');
     const api = config.makeApiClient(CoreV1Api);
     const namespace = input.namespace ?? 'default';
-    const sinceSeconds = input.since ? Math.max(1, Math.ceil(parseDuration(input.since) / 1000)) : undefined;
+    const sinceSeconds = input.since ? Math.max(1, Math.ceil(sinceMs(input.since) / 1000)) : undefined;
+    // As `kubectl logs --since`: with since and no tail, every line since then (the artifact's cap keeps the end).
+    const tailLines = input.tail ?? (sinceSeconds ? undefined : DEFAULT_POD_TAIL);
     if (input.follow) {
       const followed = await followPodLog(
         config,
@@ -62,7 +91,7 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
           namespace,
           pod: input.pod,
           container: input.container,
-          tailLines: input.tail ?? 100,
+          ...(tailLines === undefined ? {} : { tailLines }),
           previous: input.previous ?? false,
           ...(sinceSeconds ? { sinceSeconds } : {}),
         },
@@ -85,7 +114,7 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
         name: input.pod,
         namespace,
         container: input.container,
-        tailLines: input.tail ?? 100,
+        ...(tailLines === undefined ? {} : { tailLines }),
         previous: input.previous ?? false,
         ...(sinceSeconds ? { sinceSeconds } : {}),
       }),
