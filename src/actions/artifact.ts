@@ -40,6 +40,12 @@ export function artifactOf(
   return { contentType, content: kept.toString('utf8'), bytes: kept.byteLength, totalBytes, truncated: true };
 }
 
+/**
+ * The content type of a log whose lines say which stream they came from: each starts with `O ` (stdout) or `E `
+ * (stderr). `dvm action run` prints such lines on the stream they came from, without the tag, as `docker logs` does.
+ */
+export const STREAM_TAGGED_LOG = 'text/x-dvm-stream-tagged-log; charset=utf-8';
+
 /** Output schema of every read action: `{summary, artifact}`. */
 export const READ_OUTPUT_SCHEMA = {
   type: 'object',

@@ -477,3 +477,34 @@ test('dvm action run --follow of docker.logs follows (as kubectl logs -f), print
     } catch {}
   }
 });
+
+test('dvm action run docker.logs prints each line on the stream it came from, untagged (as docker logs does)', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const both = `dvm-api-both-${process.pid}`;
+  docker(
+    'run',
+    '-d',
+    '--name',
+    both,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    'echo out1; echo err1 >&2; echo out2; sleep 600',
+  );
+  try {
+    await waitFor(() => docker('logs', both).includes('out2'));
+    const run = await dvmAsync(tempHome(), ['action', 'run', 'docker.logs', '--param', `container=${both}`], {
+      env: { DOCKER_HOST: TEST_DOCKER_HOST },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'out1\nout2\n');
+    assert.match(run.stderr, /^err1$/m);
+    assert.doesNotMatch(run.stderr, /^E /m);
+  } finally {
+    try {
+      docker('rm', '-f', both);
+    } catch {}
+  }
+});

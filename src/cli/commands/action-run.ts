@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import type { ActionDefinition } from '../../actions/action.ts';
+import { STREAM_TAGGED_LOG } from '../../actions/artifact.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import { targetText } from '../../agent/execute/target-text.ts';
 import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.ts';
@@ -138,7 +139,13 @@ export function printResult(
   }
   const result = body.result as {
     summary?: unknown;
-    artifact?: { content?: string; truncated?: boolean; bytes?: number; totalBytes?: number };
+    artifact?: {
+      content?: string;
+      contentType?: string;
+      truncated?: boolean;
+      bytes?: number;
+      totalBytes?: number;
+    };
   };
   ctx.io.stderr.write(
     `execution ${body.execution_id}: ${body.action}@${body.version} ${body.status} in ${body.duration_ms} ms\n`,
@@ -147,10 +154,7 @@ export function printResult(
     // A raw output that is the summary itself (system.info's JSON) is printed once, on stdout.
     const summary = JSON.stringify(result.summary, null, 2);
     if (result.artifact?.content?.trim() !== summary) ctx.io.stderr.write(`${summary}\n`);
-    if (result.artifact?.content && !options.streamed)
-      ctx.io.stdout.write(
-        result.artifact.content.endsWith('\n') ? result.artifact.content : `${result.artifact.content}\n`,
-      );
+    if (result.artifact?.content && !options.streamed) printArtifact(ctx, result.artifact);
     if (result.artifact?.truncated) {
       ctx.io.stderr.write(
         `(output truncated: kept ${result.artifact.bytes} of ${result.artifact.totalBytes} bytes)\n`,
@@ -158,6 +162,20 @@ export function printResult(
     }
   } else {
     ctx.io.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
+  }
+}
+
+// An artifact's raw output on stdout; a stream-tagged log's lines on the stream they came from, untagged (as
+// `docker logs` prints them).
+function printArtifact(ctx: CommandContext, artifact: { content?: string; contentType?: string }): void {
+  const content = artifact.content ?? '';
+  if (artifact.contentType !== STREAM_TAGGED_LOG) {
+    ctx.io.stdout.write(content.endsWith('\n') ? content : `${content}\n`);
+    return;
+  }
+  for (const line of content.split('\n')) {
+    if (line === '') continue;
+    (line.startsWith('E ') ? ctx.io.stderr : ctx.io.stdout).write(`${line.slice(2)}\n`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { READ_OUTPUT_SCHEMA, TailArtifact } from '../../artifact.ts';
+import { READ_OUTPUT_SCHEMA, STREAM_TAGGED_LOG, TailArtifact } from '../../artifact.ts';
 import { dockerClient, dockerError, inspectContainer, readContainerLogs } from './connection.ts';
 import { LogDemuxer, type LogLine } from './frames.ts';
 import { dockerSince, SINCE_FORMS } from './since.ts';
@@ -107,7 +107,7 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
       throw dockerError(error, input.container, context.env);
     }
     take(demux.end());
-    const artifact = kept.artifact();
+    const artifact = kept.artifact(STREAM_TAGGED_LOG);
     return {
       summary: {
         container: info.Name.replace(/^\//, ''),

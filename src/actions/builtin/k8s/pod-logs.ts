@@ -45,7 +45,8 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
     "The tail of a pod's log, or every line since a time (one container; the previous instance with previous: true); follow streams new lines.",
   risk: 'read',
   longRunning: (input) => input.follow === true,
-  timeouts: { defaultMs: 30_000, maxMs: 120_000 },
+  // A follow runs up to the maximum (until the log ends or it is cancelled), as docker.logs' does.
+  timeouts: { defaultMs: 30_000, maxMs: 3_600_000 },
   inputSchema: {
     type: 'object',
     additionalProperties: false,
