@@ -7,6 +7,7 @@ import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
 import { GroupCommitter } from '../../agent/store/group-commit.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
+import { outputChoice } from '../output/output-choice.ts';
 import { listAudit, remoteAuditSource } from './audit-list.ts';
 
 const USAGE = `Usage:
@@ -131,6 +132,7 @@ export const command: Command = {
               fix: 'Run dvm audit verify alone (-o json for a JSON report); dvm audit [filters] queries entries.',
             },
           );
+        const output = outputChoice(ctx, ['text', 'json'], 'dvm audit verify');
         const report = audit.verify();
         if (!report.ok) {
           throw new DvmError(
@@ -142,7 +144,7 @@ export const command: Command = {
             },
           );
         }
-        if (ctx.flags.output === 'json') {
+        if (output === 'json') {
           ctx.io.stdout.write(
             `${JSON.stringify({ ok: true, entries: report.entries, head: report.head ?? null })}\n`,
           );

@@ -16,6 +16,7 @@ import { createAgentRegistry } from '../../agent/registry.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
+import { outputChoice } from '../output/output-choice.ts';
 import { renderTable } from '../output/table.ts';
 import { targetFromFlags } from '../target-flags.ts';
 import { paramsOf } from './action-run.ts';
@@ -136,6 +137,12 @@ function principalOf(ctx: CommandContext, given: string): { principal: Principal
   return tokenOf(ctx, given);
 }
 
+// The gate a policy puts on what it forbids: a confirmation, a second principal's approval, or none.
+function gateOf(annotations: Record<string, string | undefined>): 'confirmation' | 'approval' | null {
+  if (annotations.confirmation !== undefined) return 'confirmation';
+  return annotations.approval !== undefined ? 'approval' : null;
+}
+
 // A CI gate's answer, as `kubectl auth can-i` gives it: 1 on DENY, 0 on ALLOW, also on one after a confirmation.
 function exitOf(decision: PolicyAnswer['decision']): number {
   return decision === 'deny' ? 1 : 0;
@@ -149,29 +156,42 @@ export const command: Command = {
   maxArgs: 1,
   async run(ctx) {
     const [sub] = ctx.positionals;
+    // test's flags say nothing to list or validate: refused there rather than ignored.
+    const testFlag = (['principal', 'action', 'target', 'param'] as const).find(
+      (f) => ctx.flags[f] !== undefined,
+    );
+    if ((sub === 'list' || sub === 'validate') && testFlag)
+      throw new DvmError('DVM_USAGE', `--${testFlag} is a flag of dvm policy test, not of policy ${sub}`, {
+        fix: `Run dvm policy ${sub} alone (-o json for JSON), or dvm policy test with it.`,
+      });
+    const output = outputChoice(ctx, ['table', 'json'], `dvm policy ${sub ?? ''}`.trim());
     const engine = await PolicyEngine.load(ctx.home);
     if (sub === 'validate') {
+      const dir = policiesDir(ctx.home);
       ctx.io.stdout.write(
-        `policies valid: ${engine.policies().length} policies from ${engine.sources().length} file(s) (${policiesDir(ctx.home)})\n`,
+        output === 'json'
+          ? `${JSON.stringify({ valid: true, policies: engine.policies().length, files: engine.sources(), dir }, null, 2)}\n`
+          : `policies valid: ${engine.policies().length} policies from ${engine.sources().length} file(s) (${dir})\n`,
       );
+      return 0;
+    }
+    if (sub === 'list' && output === 'json') {
+      const items = engine.policies().map((p) => ({
+        id: p.id,
+        effect: p.effect,
+        gate: gateOf(p.annotations),
+        reason: p.annotations.reason ?? null,
+        file: p.file,
+        line: p.line,
+      }));
+      ctx.io.stdout.write(`${JSON.stringify({ items }, null, 2)}\n`);
       return 0;
     }
     if (sub === 'list') {
       ctx.io.stdout.write(
         renderTable(
           ['ID', 'EFFECT', 'GATE', 'SOURCE'],
-          engine
-            .policies()
-            .map((p) => [
-              p.id,
-              p.effect,
-              p.annotations.confirmation !== undefined
-                ? 'confirmation'
-                : p.annotations.approval !== undefined
-                  ? 'approval'
-                  : '',
-              `${p.file}:${p.line}`,
-            ]),
+          engine.policies().map((p) => [p.id, p.effect, gateOf(p.annotations) ?? '', `${p.file}:${p.line}`]),
         ),
       );
       return 0;

@@ -3,6 +3,7 @@ import { TokenStore } from '../../agent/auth/tokens.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command } from '../command.ts';
+import { outputChoice } from '../output/output-choice.ts';
 import { formatAge, renderTable } from '../output/table.ts';
 
 const USAGE = `Usage:
@@ -63,10 +64,11 @@ export const command: Command = {
         return 0;
       }
       if (sub === 'list') {
+        const output = outputChoice(ctx, ['table', 'json'], 'dvm token list');
         const list = tokens.list();
-        if (ctx.flags.output === 'json') {
+        if (output === 'json') {
           ctx.io.stdout.write(`${JSON.stringify({ items: list }, null, 2)}\n`);
-        } else if (ctx.flags.output === undefined || ctx.flags.output === 'table') {
+        } else {
           const rows = list.map((t) => [
             t.name,
             t.id,
@@ -80,10 +82,6 @@ export const command: Command = {
               ? renderTable(['NAME', 'ID', 'ROLE', 'STATE', 'AGE', 'EXPIRES'], rows)
               : 'No tokens.\n',
           );
-        } else {
-          throw new DvmError('DVM_USAGE', `-o ${ctx.flags.output} is not supported here`, {
-            fix: 'Use -o table or -o json.',
-          });
         }
         return 0;
       }
