@@ -23,6 +23,8 @@ test('agent commands print the -o they name (policy list/validate as JSON too) a
     [['action', 'list', '-o', 'wide'], /dvm action list prints table or json, not -o wide/],
     [['audit', 'verify', '-o', 'yaml'], /dvm audit verify prints text or json, not -o yaml/],
     [['token', 'list', '-o', 'yaml'], /dvm token list prints table or json, not -o yaml/],
+    [['execution', 'list', '-o', 'yaml'], /dvm execution list prints table or json, not -o yaml/],
+    [['action', 'run', 'system.info', '-o', 'name'], /dvm action run prints table or json, not -o name/],
     [['policy', 'list', '--principal', 'x'], /--principal is a flag of dvm policy test, not of policy list/],
   ] as const) {
     const run = dvm(home, [...args]);

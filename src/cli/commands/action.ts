@@ -1,5 +1,6 @@
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command } from '../command.ts';
+import { outputChoice } from '../output/output-choice.ts';
 import { remoteAgent } from '../remote-agent.ts';
 import { approvalsCommand, approveCommand } from './action-approve.ts';
 import { describeAction, listActions } from './action-catalog.ts';
@@ -54,6 +55,7 @@ export const command: Command = {
   maxArgs: (args) => (['run', 'approve', 'describe'].includes(args[0]) ? 2 : 1),
   async run(ctx) {
     const [sub, name] = ctx.positionals;
+    outputChoice(ctx, ['table', 'json'], `dvm action ${sub ?? ''}`.trim());
     const remote = remoteAgent(ctx);
     const tokenVariable = ['DVM_TOKEN', 'DVM_TOKEN_FILE'].find((name) => ctx.io.env[name]);
     if (!remote && tokenVariable) {

@@ -1,6 +1,7 @@
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { FlagName } from '../args.ts';
 import type { Command } from '../command.ts';
+import { outputChoice } from '../output/output-choice.ts';
 import { remoteAgent } from '../remote-agent.ts';
 import { cancelExecution } from './execution-cancel.ts';
 import { EXECUTION_LIST_FLAGS, EXECUTION_LIST_USAGE, listExecutions } from './execution-list.ts';
@@ -45,6 +46,7 @@ export const command: Command = {
         fix: 'Run `dvm execution --help` for the flags of each subcommand.',
       });
     }
+    outputChoice(ctx, ['table', 'json'], `dvm execution ${sub ?? ''}`.trim());
     const remote = remoteAgent(ctx);
     if (sub === 'list') return listExecutions(ctx, remote);
     if (!id || !['get', 'logs', 'cancel'].includes(sub ?? '')) {
