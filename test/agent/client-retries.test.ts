@@ -205,6 +205,10 @@ test('in-process, --request-id makes a command safe to repeat; a malformed id is
   assert.equal(second.status, 0, second.stderr);
   assert.match(second.stderr, /request_id local-1 was sent before: this is the first request's answer/);
   assert.equal(JSON.parse(second.stdout).execution_id, JSON.parse(first.stdout).execution_id);
+  assert.deepEqual(
+    [JSON.parse(first.stdout).replayed, JSON.parse(second.stdout).replayed],
+    [undefined, true],
+  );
   assert.equal(delivered.get('local-repeat'), 1);
 
   const bad = await dvmAsync(local, alert('x', ['--request-id', 'no spaces']), env);

@@ -246,7 +246,9 @@ async function finish(
   }
   if (response.status === 202 && follow) response = await follow(String(response.body.execution_id));
   if (response.status >= 400) throw errorFromBody(response.status, response.body);
-  printResult(ctx, response.body, { streamed: streamed() });
+  // In JSON too, a script can tell a first answer that came back from a run (the API says so in a header).
+  const body = response.replayed ? { ...response.body, replayed: true } : response.body;
+  printResult(ctx, body, { streamed: streamed() });
   return 0;
 }
 
