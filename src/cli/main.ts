@@ -72,16 +72,23 @@ function assertArgCount(verb: string, positionals: readonly string[], command: C
   const max = typeof maxArgs === 'number' ? maxArgs : maxArgs(positionals);
   if (positionals.length <= max) return;
   const extra = positionals.slice(max);
-  const synopsis = command.usage
+  const lines = command.usage
     .replace(/^Usage:\s*/, '')
     .split('\n')
-    .find((line) => line.trim() !== '')
-    ?.trim();
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('dvm '));
+  // The usage line of the subcommand given (`dvm action run NAME …`), else the first.
+  const synopsis = lines.find((line) => line.startsWith(`dvm ${verb} ${positionals[0]} `)) ?? lines[0];
+  // `dvm action run docker.logs container=web`: a param written without its flag.
+  const pair = extra.find((arg) => /^[A-Za-z_][\w.-]*=/.test(arg));
   throw new DvmError(
     'DVM_USAGE',
     `dvm ${verb} does not take ${extra.length === 1 ? 'the argument' : 'the arguments'} ${extra.map((a) => JSON.stringify(a)).join(' ')}`,
     {
-      fix: `Usage: ${synopsis} (quote a value that contains spaces; \`dvm ${verb} --help\` shows every form).`,
+      fix:
+        pair && command.flags.includes('param')
+          ? `Pass params with --param: --param ${pair}.`
+          : `Usage: ${synopsis} (quote a value that contains spaces; \`dvm ${verb} --help\` shows every form).`,
       details: { extra },
     },
   );

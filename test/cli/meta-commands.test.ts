@@ -107,8 +107,14 @@ test('an argument a command does not take is DVM_USAGE with its usage, before an
       result.stderr,
       new RegExp(`DVM_USAGE: dvm ${argv[0]} does not take the argument "${extra}"`),
     );
-    assert.match(result.stderr, /fix: Usage: dvm /);
+    // A param written without --param is told how to pass it; anything else gets the usage line.
+    assert.match(
+      result.stderr,
+      extra === 'k=v' ? /fix: Pass params with --param: --param k=v\./ : /fix: Usage: dvm /,
+    );
   }
+  // The usage line shown is the subcommand's.
+  assert.match(dvm(home, ['action', 'describe', 'x', 'y']).stderr, /fix: Usage: dvm action describe NAME/);
   // Nothing ran: the token was not created.
   assert.match(dvmOk(home, ['token', 'list']).stdout, /^No tokens\.$/m);
   // What a command takes still works.

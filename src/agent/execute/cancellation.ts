@@ -66,7 +66,7 @@ function refusal(error: DvmError): string {
 
 function ended(record: ExecutionRecord): DvmError {
   return new DvmError('DVM_EXECUTION_ENDED', `execution ${record.id} already ended: ${record.status}`, {
-    fix: `Nothing to cancel; GET /v1/executions/${record.id} shows how it ended.`,
+    fix: `Nothing to cancel; dvm execution get ${record.id} (GET /v1/executions/${record.id}) shows how it ended.`,
     details: { execution_id: record.id, status: record.status },
   });
 }

@@ -25,7 +25,7 @@ export function withParamCauses(error: unknown, body: unknown, registry: ActionR
   }
   const causes = [...error.causes, ...inputCauses];
   return new DvmError('DVM_REQUEST_INVALID', `the execute request is not valid: ${causes.length} problems`, {
-    fix: 'Fix the fields listed in details.causes.',
+    fix: 'Fix each field listed (the causes; details.causes in an API answer).',
     causes,
   });
 }

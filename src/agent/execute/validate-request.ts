@@ -132,7 +132,7 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
     throw new DvmError(
       'DVM_REQUEST_INVALID',
       `the execute request is not valid: ${causes.length === 1 ? `${causes[0].path}: ${causes[0].message}` : `${causes.length} problems`}`,
-      { fix: 'Fix the fields listed in details.causes.', causes },
+      { fix: 'Fix each field listed (the causes; details.causes in an API answer).', causes },
     );
   }
   return body as unknown as ExecuteRequest;

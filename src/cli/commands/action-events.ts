@@ -95,7 +95,7 @@ async function followStream(
           'DVM_CONNECTOR_UNAVAILABLE',
           `lost the connection to the agent while following execution ${executionId} (after event ${last}): ${(error as Error).message}`,
           {
-            fix: `Check the execution once the agent is back: GET /v1/executions/${executionId} (its events resume with Last-Event-ID: ${last}).`,
+            fix: `Check it once the agent is back: dvm execution get ${executionId}, or dvm execution logs ${executionId} -f to follow it again (its events resume after event ${last}).`,
             details: { execution_id: executionId, last_event_id: last },
           },
         );
