@@ -221,7 +221,9 @@ try {
 
   removeContainer = await startContainer();
   if (removeContainer) {
-    say('Logs: a read action, for any token. The summary goes to stderr, the raw lines to stdout.');
+    say(
+      'Logs: a read action, for any token. The summary goes to stderr; each line goes to the stream it came from, as docker logs prints them.',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1200));
     dvm('viewer', ['action', 'run', 'docker.logs', '--param', `container=${container}`, '--param', 'tail=3']);
 

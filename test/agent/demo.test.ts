@@ -51,7 +51,7 @@ test('the agent demo runs end to end: logs and restarts on the real Docker engin
     });
     assert.equal(status, 0, output);
     // Logs, for a viewer.
-    assert.match(output, /\[viewer\] dvm action run docker\.logs[^\n]*\n(O hello \d+\n){3}/);
+    assert.match(output, /\[viewer\] dvm action run docker\.logs[^\n]*\n(hello \d+\n){3}/);
     // A viewer's restart is refused by policy.
     assert.match(output, /DVM_FORBIDDEN: policy denies this request: no policy permits role viewer/);
     // Stage: confirmed by --yes. Prod: refused to alice alone, approved by bob, run once, then replayed.
@@ -71,7 +71,7 @@ test('the agent demo runs end to end: logs and restarts on the real Docker engin
     assert.deepEqual(kube.unexpected(), [], 'the fake got only requests it expects');
     assert.match(output, /"byReason": \{\s*"BackOff": 3/);
     // The audit of it all, verified.
-    assert.match(output, /bob +docker\.restart_container +allowed +prod/);
+    assert.match(output, /bob +docker\.restart_container \(approve\) +allowed +prod/);
     assert.match(output, /alice +k8s\.scale_deployment +executed +stage/);
     assert.match(output, /audit chain intact: \d+ entries/);
     // The demo's container is gone.
