@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
-import { docker, startChatty, startDockerFollow } from '../helpers/docker.ts';
+import { docker, removeContainers, startChatty, startDockerFollow } from '../helpers/docker.ts';
 import { DVM_BIN, dvmAsync, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 
@@ -15,9 +15,7 @@ const home = tempHome();
 const name = `dvm-api-${process.pid}`;
 const flood = `dvm-api-flood-${process.pid}`;
 after(() => {
-  try {
-    docker('rm', '-f', name, flood);
-  } catch {}
+  removeContainers(name, flood);
 });
 
 test('through the API: docker.logs follow answers 202 and streams lines over SSE; a restart in prod needs confirmation', async (t) => {
@@ -233,9 +231,7 @@ test('through the API: an event stream ends once its token is revoked (the follo
     assert.equal(record.body.status, 'running', 'the follow runs on');
   } finally {
     await serve.stop();
-    try {
-      docker('rm', '-f', chatty);
-    } catch {}
+    removeContainers(chatty);
   }
 });
 
@@ -276,9 +272,7 @@ test('through the API: cancelling a follow ends it at once, failed with DVM_CANC
     assert.ok(!events.includes('completed'));
   } finally {
     await serve.stop();
-    try {
-      docker('rm', '-f', chatty);
-    } catch {}
+    removeContainers(chatty);
   }
 });
 
@@ -341,9 +335,7 @@ test('dvm action run --follow through a remote agent that dies resumes once it i
     assert.notEqual(run.status, 0);
   } finally {
     for (const child of [first, second]) if (child && child.exitCode === null) child.kill('SIGKILL');
-    try {
-      docker('rm', '-f', chatty);
-    } catch {}
+    removeContainers(chatty);
   }
 });
 
@@ -352,9 +344,7 @@ test('SIGTERM while a follow streams: the follow ends failed DVM_CANCELLED on it
   const chatty = `dvm-api-stop-${process.pid}`;
   startChatty(chatty);
   t.after(() => {
-    try {
-      docker('rm', '-f', chatty);
-    } catch {}
+    removeContainers(chatty);
   });
   const stopHome = tempHome();
   const operator = createToken(stopHome, 'stop-op', 'operator');
@@ -418,9 +408,7 @@ test('through the API: a restart that outlasts its timeout is 504 DVM_TIMEOUT sa
     assert.equal((answer.body.details as { outcome: string }).outcome, 'unknown');
   } finally {
     await serve.stop();
-    try {
-      docker('rm', '-f', stubborn);
-    } catch {}
+    removeContainers(stubborn);
   }
 });
 
@@ -472,9 +460,7 @@ test('dvm action run --follow of docker.logs follows (as kubectl logs -f), print
     assert.doesNotMatch(stopped.stderr, /DVM_CONNECTOR_UNAVAILABLE/);
   } finally {
     await serve.stop();
-    try {
-      docker('rm', '-f', chatty);
-    } catch {}
+    removeContainers(chatty);
   }
 });
 
@@ -503,8 +489,6 @@ test('dvm action run docker.logs prints each line on the stream it came from, un
     assert.match(run.stderr, /^err1$/m);
     assert.doesNotMatch(run.stderr, /^E /m);
   } finally {
-    try {
-      docker('rm', '-f', both);
-    } catch {}
+    removeContainers(both);
   }
 });

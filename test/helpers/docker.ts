@@ -11,6 +11,13 @@ export function docker(...args: string[]): string {
   }).trim();
 }
 
+/** Removes containers whether or not they exist or still run (a test's clean-up; never fails). */
+export function removeContainers(...names: string[]): void {
+  try {
+    docker('rm', '-f', ...names);
+  } catch {}
+}
+
 /** Starts a container that prints line1, line2, … ten times a second until it is removed. */
 export function startChatty(container: string): string {
   return docker(

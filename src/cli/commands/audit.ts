@@ -60,8 +60,8 @@ function filtersOf(ctx: CommandContext) {
   };
 }
 
-// Flags of the queries that verify (of the whole chain) does not take.
-const VERIFY_IGNORES = [
+// The filters of a query (and of an export).
+const QUERY_FLAGS = [
   'actor',
   'action',
   'decision',
@@ -72,30 +72,16 @@ const VERIFY_IGNORES = [
   'until',
   'limit',
   'after',
-  'filename',
 ] as const;
+
+// Flags of the queries that verify (of the whole chain) does not take.
+const VERIFY_IGNORES = [...QUERY_FLAGS, 'filename'] as const;
 
 /** `dvm audit [verify|export]`: query, verify and export the agent's hash-chained audit log. */
 export const command: Command = {
   summary: "Query, verify or export the agent's audit log",
   usage: USAGE,
-  flags: [
-    'actor',
-    'action',
-    'decision',
-    'env',
-    'target',
-    'request-id',
-    'since',
-    'until',
-    'limit',
-    'after',
-    'follow',
-    'server',
-    'retries',
-    'output',
-    'filename',
-  ],
+  flags: [...QUERY_FLAGS, 'follow', 'server', 'retries', 'output', 'filename'],
   maxArgs: 1,
   async run(ctx) {
     const [sub] = ctx.positionals;
