@@ -1,6 +1,7 @@
 import { DvmError } from '../errors/dvm-error.ts';
 import { SECRET_KEY } from '../model/secret-names.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
+import { BACKTRACKING_FIX, backtrackingRisk, PATTERN_WINDOW } from './redact-pattern.ts';
 
 /** What replaces a secret. */
 export const REDACTED = '[REDACTED]';
@@ -11,7 +12,7 @@ export const MAX_REDACT_DEPTH = 64;
 /** What replaces a value nested deeper than MAX_REDACT_DEPTH. */
 export const TOO_DEEP = `[REDACTED: nested deeper than ${MAX_REDACT_DEPTH} levels]`;
 
-export { SECRET_KEY };
+export { PATTERN_WINDOW, SECRET_KEY };
 
 /** Secret shapes found in any string: dvm tokens, bearer values, cloud keys, private keys, credentials in text. */
 export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
@@ -53,49 +54,106 @@ function childSchema(schema: Schema, key: string | number): Schema {
   return additional && typeof additional === 'object' ? (additional as Schema) : undefined;
 }
 
-/** A redactor with the default patterns plus `patterns` (regular expressions, matched globally). */
-export function createRedactor(options: { patterns?: readonly RegExp[] } = {}): Redactor {
-  // All patterns as one alternation per case mode: one scan of each string instead of one per pattern.
-  const all = [...DEFAULT_SECRET_PATTERNS, ...(options.patterns ?? [])];
-  const combined = (ignoreCase: boolean) => {
-    const sources = all.filter((p) => p.flags.includes('i') === ignoreCase).map((p) => `(?:${p.source})`);
+/** Characters neighbouring windows share: any stretch this long (a match with its lookbehind) lies inside one window. */
+export const PATTERN_OVERLAP = 256;
+
+/** Time one redact call may spend on `redact.patterns` before the rest is replaced by UNSCANNED. */
+export const PATTERN_BUDGET_MS = 100;
+
+/** What replaces text that `redact.patterns` had no time left to scan. */
+export const UNSCANNED = '[REDACTED: not scanned, redact.patterns too slow]';
+
+// All patterns as one alternation per case mode: one scan of each string instead of one per pattern.
+function combined(patterns: readonly RegExp[]): RegExp[] {
+  const mode = (ignoreCase: boolean) => {
+    const sources = patterns
+      .filter((p) => p.flags.includes('i') === ignoreCase)
+      .map((p) => `(?:${p.source})`);
     return sources.length ? new RegExp(sources.join('|'), ignoreCase ? 'gi' : 'g') : undefined;
   };
-  const patterns = [combined(false), combined(true)].filter((p): p is RegExp => p !== undefined);
-  // Every default pattern needs one of these; a string without any (a timestamp, `env=dev`) skips the scan (not
-  // with user patterns).
-  const hint = options.patterns?.length
-    ? undefined
-    : /dvm|AKIA|ASIA|-----|eyJ|bearer|pass|pwd|secret|token|key|:\/\/|slack/i;
-  const redactText = (text: string): string => {
+  return [mode(false), mode(true)].filter((p): p is RegExp => p !== undefined);
+}
+
+/**
+ * `text` with matches of `patterns` replaced, each regular expression run on at most PATTERN_WINDOW characters:
+ * a slow pattern costs per window, not per power of the text's length. Windows overlap by PATTERN_OVERLAP, so a
+ * longer match can be missed or cut, and `^`, `$`, `\b` also match at window edges (more is redacted, never
+ * less). Text reached after `deadline` is replaced by UNSCANNED, never passed on unscanned.
+ */
+function redactWindows(text: string, patterns: readonly RegExp[], deadline: number): string {
+  const spans: [number, number][] = [];
+  let scanned = text.length;
+  for (let start = 0; ; start += PATTERN_WINDOW - PATTERN_OVERLAP) {
+    if (performance.now() > deadline) {
+      scanned = start;
+      break;
+    }
+    const window = text.slice(start, start + PATTERN_WINDOW);
+    for (const pattern of patterns) {
+      pattern.lastIndex = 0;
+      for (let m = pattern.exec(window); m; m = pattern.exec(window)) {
+        if (m[0] === '') pattern.lastIndex++;
+        else spans.push([start + m.index, start + m.index + m[0].length]);
+      }
+    }
+    if (start + PATTERN_WINDOW >= text.length) break;
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let at = 0; // text before `at` is in `out`
+  for (const [from, to] of spans) {
+    // A span overlapping the previous one (found again by the next window) joins its [REDACTED].
+    if (from >= scanned || to <= at) continue;
+    if (from >= at) out += text.slice(at, from) + REDACTED;
+    at = Math.min(to, scanned);
+  }
+  return scanned < text.length ? out + text.slice(at, scanned) + UNSCANNED : out + text.slice(at);
+}
+
+/**
+ * A redactor with the default patterns plus `patterns` (regular expressions, matched globally), which one redact
+ * call runs for at most `budgetMs` (PATTERN_BUDGET_MS).
+ */
+export function createRedactor(options: { patterns?: readonly RegExp[]; budgetMs?: number } = {}): Redactor {
+  const defaults = combined(DEFAULT_SECRET_PATTERNS);
+  const extra = combined(options.patterns ?? []);
+  // Every default pattern needs one of these; a string without any (a timestamp, `env=dev`) skips their scan.
+  const hint = /dvm|AKIA|ASIA|-----|eyJ|bearer|pass|pwd|secret|token|key|:\/\/|slack/i;
+  // Defaults (ours, linear) see the whole string, so a long private key is found; `patterns` run in windows.
+  const scan = (text: string, deadline: number): string => {
     // The shortest secret shape (pwd=x) has 5 characters.
-    if (text.length < 5 || (hint && !hint.test(text))) return text;
+    if (text.length < 5) return text;
     let out = text;
-    for (const pattern of patterns) out = out.replace(pattern, REDACTED);
-    return out;
+    if (hint.test(text)) for (const pattern of defaults) out = out.replace(pattern, REDACTED);
+    return extra.length ? redactWindows(out, extra, deadline) : out;
   };
-  const walk = (value: unknown, schema: Schema, depth: number): unknown => {
+  const deadline = () => performance.now() + (options.budgetMs ?? PATTERN_BUDGET_MS);
+  const walk = (value: unknown, schema: Schema, depth: number, until: number): unknown => {
     if (schema?.['x-secret'] === true && value !== undefined && value !== null) return REDACTED;
-    if (typeof value === 'string') return redactText(value);
+    if (typeof value === 'string') return scan(value, until);
     if (value === null || typeof value !== 'object') return value;
     if (depth > MAX_REDACT_DEPTH) return TOO_DEEP;
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, childSchema(schema, i), depth + 1));
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, childSchema(schema, i), depth + 1, until));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const key = IDENTIFIER_KEY.test(k) ? k : redactText(k);
+      const key = IDENTIFIER_KEY.test(k) ? k : scan(k, until);
       out[key] =
         v !== undefined && v !== null && SECRET_KEY.test(k)
           ? REDACTED
-          : walk(v, childSchema(schema, k), depth + 1);
+          : walk(v, childSchema(schema, k), depth + 1, until);
     }
     return out;
   };
-  return { redact: (value, schema) => walk(value, schema, 0), redactText };
+  return {
+    redact: (value, schema) => walk(value, schema, 0, deadline()),
+    redactText: (text) => scan(text, deadline()),
+  };
 }
 
 /**
  * The redactor of a dvm home: default patterns plus `redact.patterns` of `$DVM_HOME/config.yaml`; an invalid
- * regular expression there is DVM_SCHEMA_INVALID naming it.
+ * regular expression there, or one that can backtrack catastrophically (backtrackingRisk), is DVM_SCHEMA_INVALID
+ * naming it.
  */
 export async function loadRedactor(home: string): Promise<Redactor> {
   const file = homeConfigPath(home);
@@ -109,9 +167,10 @@ export async function loadRedactor(home: string): Promise<Redactor> {
     });
   }
   const patterns = raw.map((p, i) => {
+    let pattern: RegExp;
     try {
       if (typeof p !== 'string' || p === '') throw new Error('not a non-empty string');
-      return new RegExp(p, 'g');
+      pattern = new RegExp(p, 'g');
     } catch (error) {
       throw new DvmError(
         'DVM_SCHEMA_INVALID',
@@ -123,6 +182,19 @@ export async function loadRedactor(home: string): Promise<Redactor> {
         },
       );
     }
+    const risk = backtrackingRisk(p);
+    if (risk) {
+      throw new DvmError(
+        'DVM_SCHEMA_INVALID',
+        `redact.patterns[${i}] can backtrack catastrophically: ${risk}`,
+        {
+          file,
+          path: `redact.patterns[${i}]`,
+          fix: BACKTRACKING_FIX,
+        },
+      );
+    }
+    return pattern;
   });
   return createRedactor({ patterns });
 }
