@@ -428,8 +428,17 @@ async function malformed(home: string, admin: string): Promise<Row> {
 /** Runs the agent benchmarks on fresh homes and returns their rows. */
 export async function agentBenchmarks(): Promise<Row[]> {
   const home = freshDir('agent');
-  const admin = dvm(home, ['token', 'create', '--name', 'bench-admin', '--role', 'admin']);
-  const operator = dvm(home, ['token', 'create', '--name', 'bench-operator', '--role', 'operator']);
+  const admin = dvm(home, ['token', 'create', '--name', 'bench-admin', '--role', 'admin', '--ttl', '1d']);
+  const operator = dvm(home, [
+    'token',
+    'create',
+    '--name',
+    'bench-operator',
+    '--role',
+    'operator',
+    '--ttl',
+    '1d',
+  ]);
   const receiver = await hook();
   try {
     const rows: Row[] = [];
