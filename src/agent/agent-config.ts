@@ -1,5 +1,5 @@
 import type { NotifyConfig } from '../actions/action.ts';
-import { withConfigLine } from '../service/home-config.ts';
+import { readHomeConfig, withConfigLine } from '../service/home-config.ts';
 import { loadNotifyConfig } from '../service/run/run-service.ts';
 import { type AgentSettings, readAgentSettings } from './agent-settings.ts';
 import { loadRedactor, type Redactor } from './redact.ts';
@@ -7,6 +7,8 @@ import { loadRedactor, type Redactor } from './redact.ts';
 /** What a dvm home's config.yaml gives its agent: the redactor (`redact:`), the webhooks (`notify:`) and `agent:`. */
 export interface AgentConfig {
   redactor: Redactor;
+  /** How many `redact.patterns` of the home's own the redactor has (besides the defaults). */
+  patterns: number;
   notify: NotifyConfig;
   settings: AgentSettings;
 }
@@ -17,8 +19,10 @@ export interface AgentConfig {
  */
 export async function readAgentConfig(home: string, env: NodeJS.ProcessEnv): Promise<AgentConfig> {
   try {
+    const patterns = (await readHomeConfig(home)).redact as { patterns?: unknown[] } | undefined;
     return {
       redactor: await loadRedactor(home),
+      patterns: patterns?.patterns?.length ?? 0,
       notify: await loadNotifyConfig(home, env),
       settings: await readAgentSettings(home),
     };

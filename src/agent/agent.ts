@@ -32,10 +32,11 @@ export interface Agent extends AgentServices {
   alerts: AuditAlerts;
   /**
    * Applies a config.yaml read again (readAgentConfig) to the requests that start from now on: redaction, notify
-   * webhooks, environments, limits, retention and alert rules. An alert rule whose webhook is missing is
-   * DVM_SCHEMA_INVALID, and then nothing changes.
+   * webhooks, environments, limits, retention and alert rules; returns warnings for what it loosened (a binding
+   * removed or widened, fewer redaction patterns). An alert rule whose webhook is missing is DVM_SCHEMA_INVALID, and
+   * then nothing changes.
    */
-  reconfigure(config: AgentConfig): void;
+  reconfigure(config: AgentConfig): string[];
   /** Stops background work and closes the database. */
   close(): Promise<void>;
 }
@@ -64,7 +65,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
   try {
     const writer = new GroupCommitter(db);
     const config = await readAgentConfig(home, env);
-    let { redactor, settings } = config;
+    let { redactor, settings, patterns } = config;
     const audit = new AuditLog(db, { writer, redactor });
     const policy = await PolicyEngine.load(home, settings);
     const registry = options.registry ?? createAgentRegistry(home);
@@ -127,6 +128,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       reconfigure(next: AgentConfig) {
         // First what can refuse the new configuration, so a refused one changes nothing.
         alerts.configure(next.settings.alerts ?? [], next.notify);
+        const warnings = loosened(settings.environments, patterns, next);
         listenForAlerts();
         redactor = next.redactor;
         audit.useRedactor(next.redactor);
@@ -136,6 +138,8 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
         });
         policy.useEnvironments(next.settings.environments);
         settings = next.settings;
+        patterns = next.patterns;
+        return warnings;
       },
       executor,
       tokens,
@@ -158,4 +162,23 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
     db.close();
     throw await withConfigLine(error, home);
   }
+}
+
+// What a new configuration loosens, said when it is applied: the environments it acts on, the secrets it redacts.
+function loosened(
+  environments: readonly string[] | undefined,
+  patterns: number,
+  next: AgentConfig,
+): string[] {
+  const warnings: string[] = [];
+  const bound = next.settings.environments;
+  if (environments && !bound)
+    warnings.push('agent.environments was removed: this agent now acts on any environment a request names');
+  const added = environments && bound ? bound.filter((env) => !environments.includes(env)) : [];
+  if (added.length) warnings.push(`agent.environments now also lets requests act on ${added.join(', ')}`);
+  if (next.patterns < patterns)
+    warnings.push(
+      `redact.patterns went from ${patterns} to ${next.patterns}: fewer secret shapes are redacted`,
+    );
+  return warnings;
 }

@@ -162,12 +162,24 @@ function watchConfig(
       now = `unreadable:${(error as NodeJS.ErrnoException).code}`;
     }
     if (reading || !change.check(now)) return;
+    // A file that went away is more likely moved aside by a hand or a tool than meant: dropping the environment
+    // binding and the redaction patterns for it would fail open.
+    if (now === '') {
+      log(
+        'warning: config.yaml is gone: the configuration in force stays (restart dvm serve to run without one)',
+      );
+      return;
+    }
     reading = true;
     void (async () => {
       try {
         const retention = agent.settings.retention?.ms;
-        agent.reconfigure(await readAgentConfig(home, env));
+        const read = await readAgentConfig(home, env);
+        // Changed again while it was read (three readers): the settled look that follows reads it whole.
+        if (homeConfigStamp(home) !== now) return;
+        const warnings = agent.reconfigure(read);
         log(`config.yaml reloaded: ${describeAgentSettings(agent.settings)}`);
+        for (const warning of warnings) log(`warning: ${warning}`);
         if (agent.settings.retention?.ms !== retention) prune();
       } catch (error) {
         const e = await withConfigLine(error, home);

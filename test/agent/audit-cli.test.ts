@@ -100,6 +100,11 @@ test('dvm audit pages with --after, exports from --after on, and --follow prints
   assert.deepEqual([report.ok, report.entries, report.head.seq], [true, 8, 8]);
   // export takes --limit as a cap of the whole export.
   assert.equal(dvmOk(home, ['audit', 'export', '--limit', '3']).stdout.trim().split('\n').length, 3);
+  // A refused export leaves the file it names as it was.
+  const kept = join(home, 'kept.jsonl');
+  dvmOk(home, ['audit', 'export', '--limit', '2', '-f', kept]);
+  assert.equal(dvm(home, ['audit', 'export', '--limit', '0', '-f', kept]).status, 1);
+  assert.equal(readFileSync(kept, 'utf8').trim().split('\n').length, 2);
   assert.match(
     dvm(home, ['audit', 'export', '--limit', '0']).stderr,
     /DVM_QUERY_INVALID limit: limit 0 exports nothing/,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -121,26 +121,36 @@ test('dvm serve applies an edited config.yaml without a restart (redaction, webh
     );
     assert.equal((await execute('system.info', 'stage')).status, 403);
 
-    // Alert rules set live post to their webhook; the binding is gone with the setting.
+    // A file moved aside keeps what is in force (dropping the binding and the patterns would fail open).
+    renameSync(config, `${config}.aside`);
+    await until(() => /warning: config\.yaml is gone: the configuration in force stays/.test(serve.output()));
+    assert.equal((await execute('system.info', 'stage')).status, 403);
+    renameSync(`${config}.aside`, config);
+
+    // Alert rules set live post to their webhook; the binding is gone with the setting, and the log says so.
     writeFileSync(
       config,
       `notify:\n  alert: {url: "${first.url}"}\n  team: {url: "${second.url}"}\nagent:\n  alerts:\n    - {name: stage-reads, notify: team, env: [stage], decision: [executed]}\n`,
     );
     await until(() => reloads() === 2);
     assert.equal((await execute('system.info', 'stage')).status, 200, 'the binding is gone');
+    assert.match(
+      serve.output(),
+      /warning: agent\.environments was removed: this agent now acts on any environment/,
+    );
+    assert.match(serve.output(), /warning: redact\.patterns went from 1 to 0/);
     await until(() => second.bodies.some((b) => b.event === 'dvm.team'));
     assert.match(
       String(second.bodies.find((b) => b.event === 'dvm.team')?.message),
       /stage-reads: executed system\.info/,
     );
 
-    // A request rate set live: the second request within the second is refused.
+    // A request rate set live: of three requests sent at once, one goes through and the others are refused.
     writeFileSync(config, 'agent:\n  limits: {requests_per_second: 1, request_burst: 1}\n');
     await until(() => reloads() === 3);
-    assert.equal((await execute('system.info', 'stage')).status, 200);
-    const limited = await execute('system.info', 'stage');
-    assert.equal(limited.status, 429, limited.text);
-    assert.equal(limited.body.code, 'DVM_RATE_LIMITED');
+    const burst = await Promise.all([1, 2, 3].map(() => execute('system.info', 'stage')));
+    assert.deepEqual(burst.map((a) => a.status).sort(), [200, 429, 429], burst.map((a) => a.text).join('\n'));
+    assert.equal(burst.find((a) => a.status === 429)?.body.code, 'DVM_RATE_LIMITED');
     assert.equal(serve.child.exitCode, null, 'still running');
   } finally {
     await serve.stop();

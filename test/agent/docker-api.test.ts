@@ -452,7 +452,12 @@ test('dvm action run --follow of docker.logs follows (as kubectl logs -f), print
 
     // Serve stops while it follows: the stream's final event (cancelled) is the answer, not a lost connection.
     const stopping = follow('60s');
-    await sleep(1500);
+    const running = async () =>
+      (
+        (await api(serve.url, 'GET', '/v1/executions?status=running', { token: operator })).body
+          .executions as unknown[]
+      ).length > 0;
+    for (let i = 0; i < 100 && !(await running()); i++) await sleep(100);
     await serve.stop();
     const stopped = await stopping;
     assert.notEqual(stopped.status, 0);

@@ -127,7 +127,9 @@ export function createAgentServer(
   let limiting: { rate: RequestRate; limiter: RateLimiter } | undefined;
   const limiterOf = (rate: RequestRate | undefined) => {
     if (!rate) return undefined;
-    if (limiting?.rate !== rate) limiting = { rate, limiter: new RateLimiter(rate) };
+    // By value: a reload that changes something else keeps every principal's bucket.
+    if (limiting?.rate.perSecond !== rate.perSecond || limiting.rate.burst !== rate.burst)
+      limiting = { rate, limiter: new RateLimiter(rate) };
     return limiting.limiter;
   };
   // No automatic HEAD routes: the API answers exactly the methods of ROUTES.

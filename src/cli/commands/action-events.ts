@@ -20,7 +20,7 @@ export function printEvent(ctx: CommandContext, type: string, data: Record<strin
     ctx.io.stderr.write(`… ${data.message}${data.percent !== undefined ? ` (${data.percent}%)` : ''}\n`);
   else if (type === 'truncated')
     ctx.io.stderr.write(
-      `… output past ${data.max_bytes} bytes is not streamed (the result has the byte counts)\n`,
+      `… output past ${data.max_bytes} bytes is not streamed; the result keeps its last ${data.max_bytes} bytes (dvm execution get shows them)\n`,
     );
 }
 

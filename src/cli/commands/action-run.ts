@@ -341,12 +341,16 @@ export async function runRemote(ctx: CommandContext, remote: AgentClient, name: 
     inputSchema: entry.input_schema,
   });
   let streamedLines = 0;
-  const follow = (executionId: string) =>
-    followRemote(ctx, remote, executionId, (event) => {
+  const follow = async (executionId: string): Promise<ExecuteResponse> => {
+    const outcome = await followRemote(ctx, remote, executionId, (event) => {
       if (!STREAMED.has(event.type)) return;
       printEvent(ctx, event.type, event.data);
       if (event.type === 'log') streamedLines++;
     });
+    // An execute answer's fields, as a run that answered at once has them (-o json).
+    const known = { request_id: request.request_id, risk: entry.risk, target: request.target };
+    return outcome.status === 200 ? { ...outcome, body: { ...known, ...outcome.body } } : outcome;
+  };
   return finish(
     ctx,
     request,

@@ -142,10 +142,14 @@ export const command: Command = {
       }
       if (sub === 'export') {
         const file = ctx.flags.filename?.[0];
+        // The filters are checked (and the first page read) before the file is opened: a refused export never
+        // empties a file it would have written, perhaps the kept evidence of an earlier one.
+        const lines = audit.exportJsonl(filtersOf(ctx));
+        const first = lines.next();
         const out = file ? createWriteStream(file) : undefined;
-        for (const line of audit.exportJsonl(filtersOf(ctx))) {
-          if (!out) ctx.io.stdout.write(line);
-          else if (!out.write(line)) await once(out, 'drain');
+        for (let next = first; !next.done; next = lines.next()) {
+          if (!out) ctx.io.stdout.write(next.value);
+          else if (!out.write(next.value)) await once(out, 'drain');
         }
         if (out) {
           out.end();
