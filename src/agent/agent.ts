@@ -130,6 +130,8 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
         alerts.configure(next.settings.alerts ?? [], next.notify);
         const warnings = loosened(settings.environments, patterns, next);
         listenForAlerts();
+        // Redaction is synchronous: nothing is using the old redactor's worker now.
+        if (redactor !== next.redactor) redactor.close?.();
         redactor = next.redactor;
         audit.useRedactor(next.redactor);
         executor.reconfigure({
@@ -155,6 +157,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
         // The stopped executions' ends are audited too: their alerts get a few seconds to go out.
         await alerts.close();
         await audit.close?.();
+        redactor.close?.();
         db.close();
       },
     };

@@ -4,16 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DvmError } from '../errors/dvm-error.ts';
-import {
-  createRedactor,
-  loadRedactor,
-  MAX_REDACT_DEPTH,
-  PATTERN_OVERLAP,
-  PATTERN_WINDOW,
-  REDACTED,
-  TOO_DEEP,
-  UNSCANNED,
-} from './redact.ts';
+import { createRedactor, loadRedactor, MAX_REDACT_DEPTH, REDACTED, TOO_DEEP, UNSCANNED } from './redact.ts';
 import { BACKTRACKING_FIX, backtrackingRisk } from './redact-pattern.ts';
 
 test('schema fields marked x-secret are redacted at any depth', () => {
@@ -141,15 +132,7 @@ async function withPatterns<T>(patterns: string[], use: (home: string) => Promis
 }
 
 test('redact.patterns that can backtrack catastrophically are refused at load, each with its path', async () => {
-  for (const bad of [
-    '(a+)+$',
-    '(a|aa)+',
-    '(\\w+\\s?)*$',
-    '(.*a){20}',
-    '(a|a)*',
-    '(?:[A-Za-z0-9]+)*=',
-    '.*a.*a.*b',
-  ]) {
+  for (const bad of ['(a+)+$', '(a|aa)+', '(\\w+\\s?)*$', '(.*a){20}', '(a|a)*', '(?:[A-Za-z0-9]+)*=']) {
     await withPatterns(['sk_live_[A-Za-z0-9]+', bad], (home) =>
       assert.rejects(loadRedactor(home), (error: DvmError) => {
         assert.equal(error.code, 'DVM_SCHEMA_INVALID', bad);
@@ -173,61 +156,54 @@ test('ordinary redact.patterns load, lookbehinds too, and redact what the defaul
 });
 
 test('the check accepts the rewrites its fix suggests', () => {
-  const rewrites = [
-    'a+',
-    '[\\w\\s]*',
-    '[ab]+',
-    '\\s{0,4}=\\s{0,4}\\S+',
-    'eyJ[\\w.-]{20,}',
-    'sk_live_[A-Za-z0-9]{24,}',
-  ];
+  const rewrites = ['a+', '[\\w\\s]*', '[ab]+', 'sk_live_[A-Za-z0-9]{24,}'];
   for (const source of rewrites) {
     assert.ok(BACKTRACKING_FIX.includes(source), source);
     assert.equal(backtrackingRisk(source), undefined, source);
   }
 });
 
-test('redact.patterns run in overlapping windows: a long string costs per window and a secret across a boundary is still redacted', () => {
-  // Quadratic on a long run of letters (each start scans to the run's end): 32 s on these 150 000 characters as one
-  // string, 0.4 s in windows. A synchronous test cannot time out, hence the wall-time assertion.
-  const r = createRedactor({ patterns: [/[A-Za-z0-9]{8,}@vault/g], budgetMs: 60_000 });
-  const secret = 'Zq9s3cr3tP4ss@vault';
-  const step = PATTERN_WINDOW - PATTERN_OVERLAP;
-  // Secrets across the second window's start, the first one's end, the third one's start, the second one's end.
-  let text = '';
-  let expected = '';
-  for (const at of [step - 8, PATTERN_WINDOW - 7, 2 * step - 6, step + PATTERN_WINDOW - 5, 149_000]) {
-    const filler = 'a'.repeat(at - 1 - text.length); // then a space, and the secret starts at `at`
-    text += `${filler} ${secret} `;
-    expected += `${filler} ${REDACTED} `;
+test('redact.patterns see whole texts: a secret of any length is redacted whole, and a pattern meant to cover a whole value covers it before the defaults run', () => {
+  const r = createRedactor({
+    patterns: [/sk_live_[A-Za-z0-9]{24,}/g, /db:\/\/\w{1,32}:\w{1,64}@[\w.]{1,64}/g],
+  });
+  try {
+    const long = `${'x'.repeat(700)} sk_live_${'A'.repeat(5000)} end`;
+    assert.equal(r.redactText(long), `${'x'.repeat(700)} ${REDACTED} end`);
+    // The default would redact only the password of this URL; the home's pattern hides it all.
+    assert.equal(r.redactText('connect db://admin:hunter2@db.internal.corp now'), `connect ${REDACTED} now`);
+    // Keys, nested values and the defaults' own secrets, in one call.
+    assert.deepEqual(r.redact({ sk_live_0123456789abcdefghijklmn: 1, list: ['ok', 'token=abc', 7] }), {
+      [REDACTED]: 1,
+      list: ['ok', `token=${REDACTED}`, 7],
+    });
+  } finally {
+    r.close?.();
   }
-  text += 'a'.repeat(1000);
-  expected += 'a'.repeat(1000);
-  const started = performance.now();
-  const out = r.redactText(text);
-  assert.ok(performance.now() - started < 5_000, `${performance.now() - started} ms`);
-  // Compared in pieces: a failure shows where, not 150 000 characters.
-  assert.equal(out.length, expected.length);
-  for (let i = 0; i < out.length; i += 200)
-    assert.equal(out.slice(i, i + 200), expected.slice(i, i + 200), `at ${i}`);
 });
 
-test('the defaults still see a whole long string: a private key longer than a window is redacted next to redact.patterns', () => {
+test('the defaults still see a whole long string: a private key is redacted next to redact.patterns', () => {
   const r = createRedactor({ patterns: [/sk_live_[A-Za-z0-9]+/g] });
-  const body = 'MIIE'.repeat(PATTERN_WINDOW);
-  const key = `-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----`;
-  assert.equal(r.redactText(`key: ${key} and sk_live_abc`), `key: ${REDACTED} and ${REDACTED}`);
+  try {
+    const key = `-----BEGIN RSA PRIVATE KEY-----\n${'MIIE'.repeat(4096)}\n-----END RSA PRIVATE KEY-----`;
+    assert.equal(r.redactText(`key: ${key} and sk_live_abc`), `key: ${REDACTED} and ${REDACTED}`);
+  } finally {
+    r.close?.();
+  }
 });
 
-test('text redact.patterns had no time left to scan is replaced by a marker, never passed on unscanned', () => {
-  // Windows alone still cost about 2 s for a quadratic pattern on 1 MiB; the per-call budget (100 ms) stops it.
-  const r = createRedactor({ patterns: [/[A-Za-z0-9]{8,}@vault/g] });
-  const text = `first Zq9s3cr3tP4ss@vault ${'a'.repeat(1 << 20)} last Zq9s3cr3tP4ss@vault`;
-  const [long, next] = r.redact([text, 'next Zq9s3cr3tP4ss@vault']) as string[];
-  assert.ok(long.startsWith(`first ${REDACTED} aaaa`), long.slice(0, 40));
-  assert.ok(long.endsWith(UNSCANNED), long.slice(-60));
-  assert.ok(!long.includes('s3cr3t'));
-  assert.ok(long.length < text.length);
-  // The deadline is per call: later strings of the same value are not scanned either.
-  assert.equal(next, UNSCANNED);
+test('redact.patterns that take longer than the budget are stopped: every text of the call is a marker, never passed on unscanned, and the next call works', () => {
+  // Exponential on this text (the load check refuses the shape; createRedactor takes it to test the bound): without
+  // the budget this call would not end for hours. A synchronous call cannot be timed out by the test itself.
+  const r = createRedactor({ patterns: [/sk_live_[a-z]+|(a+)+$/g], budgetMs: 100 });
+  try {
+    const started = performance.now();
+    const stuck = r.redact(['first sk_live_abc', `${'a'.repeat(40)}b`, 'token=abc']) as string[];
+    assert.ok(performance.now() - started < 5_000, `${Math.round(performance.now() - started)} ms`);
+    assert.deepEqual(stuck, [UNSCANNED, UNSCANNED, UNSCANNED]);
+    // A fresh worker answers the next call.
+    assert.equal(r.redactText('pay sk_live_abc now'), `pay ${REDACTED} now`);
+  } finally {
+    r.close?.();
+  }
 });

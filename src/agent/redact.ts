@@ -1,7 +1,8 @@
 import { DvmError } from '../errors/dvm-error.ts';
 import { SECRET_KEY } from '../model/secret-names.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
-import { BACKTRACKING_FIX, backtrackingRisk, PATTERN_WINDOW } from './redact-pattern.ts';
+import { PatternScanner } from './pattern-scanner.ts';
+import { BACKTRACKING_FIX, backtrackingRisk } from './redact-pattern.ts';
 
 /** What replaces a secret. */
 export const REDACTED = '[REDACTED]';
@@ -12,7 +13,7 @@ export const MAX_REDACT_DEPTH = 64;
 /** What replaces a value nested deeper than MAX_REDACT_DEPTH. */
 export const TOO_DEEP = `[REDACTED: nested deeper than ${MAX_REDACT_DEPTH} levels]`;
 
-export { PATTERN_WINDOW, SECRET_KEY };
+export { SECRET_KEY };
 
 /** Secret shapes found in any string: dvm tokens, bearer values, cloud keys, private keys, credentials in text. */
 export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
@@ -35,6 +36,8 @@ export interface Redactor {
   redact(value: unknown, schema?: Record<string, unknown>): unknown;
   /** One string with secret-shaped substrings replaced. */
   redactText(text: string): string;
+  /** Stops the worker thread of the home's own patterns, if there is one (a later call starts another). */
+  close?(): void;
 }
 
 type Schema = Record<string, unknown> | undefined;
@@ -54,13 +57,10 @@ function childSchema(schema: Schema, key: string | number): Schema {
   return additional && typeof additional === 'object' ? (additional as Schema) : undefined;
 }
 
-/** Characters neighbouring windows share: any stretch this long (a match with its lookbehind) lies inside one window. */
-export const PATTERN_OVERLAP = 256;
+/** Time one redact call may spend on `redact.patterns` before every text it carries is replaced by UNSCANNED. */
+export const PATTERN_BUDGET_MS = 50;
 
-/** Time one redact call may spend on `redact.patterns` before the rest is replaced by UNSCANNED. */
-export const PATTERN_BUDGET_MS = 100;
-
-/** What replaces text that `redact.patterns` had no time left to scan. */
+/** What replaces text that `redact.patterns` had no time to scan. */
 export const UNSCANNED = '[REDACTED: not scanned, redact.patterns too slow]';
 
 // All patterns as one alternation per case mode: one scan of each string instead of one per pattern.
@@ -75,79 +75,57 @@ function combined(patterns: readonly RegExp[]): RegExp[] {
 }
 
 /**
- * `text` with matches of `patterns` replaced, each regular expression run on at most PATTERN_WINDOW characters:
- * a slow pattern costs per window, not per power of the text's length. Windows overlap by PATTERN_OVERLAP, so a
- * longer match can be missed or cut, and `^`, `$`, `\b` also match at window edges (more is redacted, never
- * less). Text reached after `deadline` is replaced by UNSCANNED, never passed on unscanned.
- */
-function redactWindows(text: string, patterns: readonly RegExp[], deadline: number): string {
-  const spans: [number, number][] = [];
-  let scanned = text.length;
-  for (let start = 0; ; start += PATTERN_WINDOW - PATTERN_OVERLAP) {
-    if (performance.now() > deadline) {
-      scanned = start;
-      break;
-    }
-    const window = text.slice(start, start + PATTERN_WINDOW);
-    for (const pattern of patterns) {
-      pattern.lastIndex = 0;
-      for (let m = pattern.exec(window); m; m = pattern.exec(window)) {
-        if (m[0] === '') pattern.lastIndex++;
-        else spans.push([start + m.index, start + m.index + m[0].length]);
-      }
-    }
-    if (start + PATTERN_WINDOW >= text.length) break;
-  }
-  spans.sort((a, b) => a[0] - b[0]);
-  let out = '';
-  let at = 0; // text before `at` is in `out`
-  for (const [from, to] of spans) {
-    // A span overlapping the previous one (found again by the next window) joins its [REDACTED].
-    if (from >= scanned || to <= at) continue;
-    if (from >= at) out += text.slice(at, from) + REDACTED;
-    at = Math.min(to, scanned);
-  }
-  return scanned < text.length ? out + text.slice(at, scanned) + UNSCANNED : out + text.slice(at);
-}
-
-/**
- * A redactor with the default patterns plus `patterns` (regular expressions, matched globally), which one redact
- * call runs for at most `budgetMs` (PATTERN_BUDGET_MS).
+ * A redactor with the default patterns plus `patterns` (regular expressions, matched globally). Those run on a
+ * worker thread (PatternScanner) on the whole of each text, for at most `budgetMs` (PATTERN_BUDGET_MS) per redact
+ * call: past it, every text of the call is UNSCANNED, never passed on unscanned. The defaults (ours, linear) run here.
  */
 export function createRedactor(options: { patterns?: readonly RegExp[]; budgetMs?: number } = {}): Redactor {
   const defaults = combined(DEFAULT_SECRET_PATTERNS);
-  const extra = combined(options.patterns ?? []);
   // Every default pattern needs one of these; a string without any (a timestamp, `env=dev`) skips their scan.
   const hint = /dvm|AKIA|ASIA|-----|eyJ|bearer|pass|pwd|secret|token|key|:\/\/|slack/i;
-  // Defaults (ours, linear) see the whole string, so a long private key is found; `patterns` run in windows.
-  const scan = (text: string, deadline: number): string => {
+  const byDefaults = (text: string): string => {
     // The shortest secret shape (pwd=x) has 5 characters.
-    if (text.length < 5) return text;
+    if (text.length < 5 || !hint.test(text)) return text;
     let out = text;
-    if (hint.test(text)) for (const pattern of defaults) out = out.replace(pattern, REDACTED);
-    return extra.length ? redactWindows(out, extra, deadline) : out;
+    for (const pattern of defaults) out = out.replace(pattern, REDACTED);
+    return out;
   };
-  const deadline = () => performance.now() + (options.budgetMs ?? PATTERN_BUDGET_MS);
-  const walk = (value: unknown, schema: Schema, depth: number, until: number): unknown => {
+  // Each string of a value, and each key that could hold a secret (with the home's patterns, any key: their shapes
+  // are not known), through `text`, in one fixed order.
+  const walk = (value: unknown, schema: Schema, depth: number, text: (s: string) => string): unknown => {
     if (schema?.['x-secret'] === true && value !== undefined && value !== null) return REDACTED;
-    if (typeof value === 'string') return scan(value, until);
+    if (typeof value === 'string') return text(value);
     if (value === null || typeof value !== 'object') return value;
     if (depth > MAX_REDACT_DEPTH) return TOO_DEEP;
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, childSchema(schema, i), depth + 1, until));
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, childSchema(schema, i), depth + 1, text));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const key = IDENTIFIER_KEY.test(k) ? k : scan(k, until);
+      const key = IDENTIFIER_KEY.test(k) && !options.patterns?.length ? k : text(k);
       out[key] =
         v !== undefined && v !== null && SECRET_KEY.test(k)
           ? REDACTED
-          : walk(v, childSchema(schema, k), depth + 1, until);
+          : walk(v, childSchema(schema, k), depth + 1, text);
     }
     return out;
   };
-  return {
-    redact: (value, schema) => walk(value, schema, 0, deadline()),
-    redactText: (text) => scan(text, deadline()),
+  if (!options.patterns?.length) {
+    return { redact: (value, schema) => walk(value, schema, 0, byDefaults), redactText: byDefaults };
+  }
+  const scanner = new PatternScanner(options.patterns, REDACTED);
+  const budgetMs = options.budgetMs ?? PATTERN_BUDGET_MS;
+  // The home's patterns see the text as given (one written to cover a whole value still covers it), then the
+  // defaults see what they left; the texts of one call go to the worker together.
+  const redact = (value: unknown, schema?: Record<string, unknown>): unknown => {
+    const texts: string[] = [];
+    walk(value, schema, 0, (s) => {
+      texts.push(s);
+      return s;
+    });
+    const scanned = scanner.scan(texts, budgetMs);
+    let next = 0;
+    return walk(value, schema, 0, () => (scanned ? byDefaults(scanned[next++]) : UNSCANNED));
   };
+  return { redact, redactText: (text) => redact(text) as string, close: () => scanner.close() };
 }
 
 /**

@@ -1,0 +1,96 @@
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+
+// The worker: compiles the patterns once, then replaces their matches in each batch of texts it is sent and wakes
+// the waiting main thread. CommonJS source, run with `eval`: nothing of the project is loaded there.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { port, done, sources, replacement } = workerData;
+const combined = (ignoreCase) => {
+  const parts = sources.filter((s) => s.ignoreCase === ignoreCase).map((s) => '(?:' + s.source + ')');
+  return parts.length ? new RegExp(parts.join('|'), ignoreCase ? 'gi' : 'g') : undefined;
+};
+const patterns = [combined(false), combined(true)].filter(Boolean);
+port.on('message', ({ call, texts }) => {
+  const out = texts.map((text) => patterns.reduce((t, p) => t.replace(p, replacement), text));
+  port.postMessage({ call, out });
+  Atomics.store(done, 0, call);
+  Atomics.notify(done, 0);
+});
+`;
+
+// A worker thread, the port its answers come on, and whether it has been sent anything yet.
+type Running = { thread: Worker; port: MessagePort; fresh: boolean };
+
+// A new worker's first batch may also wait for the worker to start.
+const START_ALLOWANCE_MS = 2000;
+
+/**
+ * Runs a home's own `redact.patterns` on a worker thread, so a pattern that backtracks on some text costs at most a
+ * time budget per call: the main thread waits for the answer that long, then stops the worker (V8 interrupts the
+ * match) and starts a new one for the next call. Texts a call had no time to scan are never passed on: the caller
+ * replaces them.
+ */
+export class PatternScanner {
+  readonly #sources: { source: string; ignoreCase: boolean }[];
+  readonly #replacement: string;
+  readonly #done = new Int32Array(new SharedArrayBuffer(4));
+  #worker: Running | undefined;
+  #call = 0;
+
+  constructor(patterns: readonly RegExp[], replacement: string) {
+    this.#sources = patterns.map((p) => ({ source: p.source, ignoreCase: p.flags.includes('i') }));
+    this.#replacement = replacement;
+  }
+
+  #start(): Running {
+    const { port1, port2 } = new MessageChannel();
+    const thread = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { port: port2, done: this.#done, sources: this.#sources, replacement: this.#replacement },
+      transferList: [port2],
+    });
+    // It never keeps the process alive, and a failure (out of memory) only means the next call starts another.
+    thread.unref();
+    thread.on('error', () => {
+      if (this.#worker?.thread === thread) this.#worker = undefined;
+    });
+    this.#worker = { thread, port: port1, fresh: true };
+    return this.#worker;
+  }
+
+  /**
+   * Each text with the patterns' matches replaced, or undefined when they took longer than `budgetMs` together (the
+   * worker is then stopped).
+   */
+  scan(texts: readonly string[], budgetMs: number): string[] | undefined {
+    if (texts.length === 0) return [];
+    const worker = this.#worker ?? this.#start();
+    const call = ++this.#call;
+    worker.port.postMessage({ call, texts });
+    const deadline = performance.now() + budgetMs + (worker.fresh ? START_ALLOWANCE_MS : 0);
+    worker.fresh = false;
+    for (;;) {
+      const answer = receiveMessageOnPort(worker.port)?.message as
+        | { call: number; out: string[] }
+        | undefined;
+      if (answer?.call === call) return answer.out;
+      if (answer) continue; // an earlier call's late answer
+      const left = deadline - performance.now();
+      if (left <= 0 || Atomics.wait(this.#done, 0, Atomics.load(this.#done, 0), left) === 'timed-out') {
+        const late = receiveMessageOnPort(worker.port)?.message as
+          | { call: number; out: string[] }
+          | undefined;
+        if (late?.call === call) return late.out;
+        void worker.thread.terminate();
+        this.#worker = undefined;
+        return undefined;
+      }
+    }
+  }
+
+  /** Stops the worker (a later call starts another). */
+  close(): void {
+    void this.#worker?.thread.terminate();
+    this.#worker = undefined;
+  }
+}
