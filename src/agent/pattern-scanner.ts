@@ -79,8 +79,8 @@ export class PatternScanner {
       const answer = receiveMessageOnPort(worker.port)?.message as
         | { call: number; out: string[] }
         | undefined;
+      // Calls wait for their answer or stop the worker: an answer here is this call's.
       if (answer?.call === call) return answer.out;
-      if (answer) continue; // an earlier call's late answer
       const left = deadline - performance.now();
       if (left <= 0 || Atomics.wait(this.#done, 0, Atomics.load(this.#done, 0), left) === 'timed-out') {
         const late = receiveMessageOnPort(worker.port)?.message as

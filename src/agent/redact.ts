@@ -90,6 +90,8 @@ export function createRedactor(options: { patterns?: readonly RegExp[]; budgetMs
     for (const pattern of defaults) out = out.replace(pattern, REDACTED);
     return out;
   };
+  // The home's own patterns, when it has any.
+  const ownPatterns = options.patterns?.length ? options.patterns : undefined;
   // Each string of a value, and each key that could hold a secret (with the home's patterns, any key: their shapes
   // are not known), through `text`, in one fixed order.
   const walk = (value: unknown, schema: Schema, depth: number, text: (s: string) => string): unknown => {
@@ -100,7 +102,7 @@ export function createRedactor(options: { patterns?: readonly RegExp[]; budgetMs
     if (Array.isArray(value)) return value.map((v, i) => walk(v, childSchema(schema, i), depth + 1, text));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const key = IDENTIFIER_KEY.test(k) && !options.patterns?.length ? k : text(k);
+      const key = IDENTIFIER_KEY.test(k) && !ownPatterns ? k : text(k);
       out[key] =
         v !== undefined && v !== null && SECRET_KEY.test(k)
           ? REDACTED
@@ -108,10 +110,10 @@ export function createRedactor(options: { patterns?: readonly RegExp[]; budgetMs
     }
     return out;
   };
-  if (!options.patterns?.length) {
+  if (!ownPatterns) {
     return { redact: (value, schema) => walk(value, schema, 0, byDefaults), redactText: byDefaults };
   }
-  const scanner = new PatternScanner(options.patterns, REDACTED);
+  const scanner = new PatternScanner(ownPatterns, REDACTED);
   const budgetMs = options.budgetMs ?? PATTERN_BUDGET_MS;
   // The home's patterns see the text as given (one written to cover a whole value still covers it), then the
   // defaults see what they left; the texts of one call go to the worker together.

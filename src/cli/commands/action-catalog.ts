@@ -2,7 +2,6 @@ import type { CatalogEntry } from '../../agent/catalog.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
-import { outputChoice } from '../output/output-choice.ts';
 import { renderTable } from '../output/table.ts';
 
 /** The action catalog: the agent's (`GET /v1/actions`) with a server, else this home's registry. */
@@ -22,9 +21,8 @@ export async function actionCatalog(
 
 /** `dvm action list`: name, version, risk and description of every action; `-o json` the catalog entries. */
 export async function listActions(ctx: CommandContext, remote: AgentClient | undefined): Promise<number> {
-  const output = outputChoice(ctx, ['table', 'json'], 'dvm action list');
   const actions = await actionCatalog(ctx, remote);
-  if (output === 'json') {
+  if (ctx.flags.output === 'json') {
     ctx.io.stdout.write(`${JSON.stringify({ actions }, null, 2)}\n`);
     return 0;
   }
@@ -82,7 +80,6 @@ export async function describeAction(
   remote: AgentClient | undefined,
   name: string,
 ): Promise<number> {
-  const output = outputChoice(ctx, ['table', 'json'], 'dvm action describe');
   const catalog = await actionCatalog(ctx, remote);
   const entry = catalog.filter((a) => a.name === name).at(-1);
   if (!entry) {
@@ -96,7 +93,7 @@ export async function describeAction(
       { fix: 'Run `dvm action list` to see the actions.' },
     );
   }
-  if (output === 'json') {
+  if (ctx.flags.output === 'json') {
     ctx.io.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
     return 0;
   }

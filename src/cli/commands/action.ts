@@ -55,6 +55,7 @@ export const command: Command = {
   maxArgs: (args) => (['run', 'approve', 'describe'].includes(args[0]) ? 2 : 1),
   async run(ctx) {
     const [sub, name] = ctx.positionals;
+    // Every subcommand prints a table (or text) or JSON: checked once here for all of them.
     outputChoice(ctx, ['table', 'json'], `dvm action ${sub ?? ''}`.trim());
     const remote = remoteAgent(ctx);
     const tokenVariable = ['DVM_TOKEN', 'DVM_TOKEN_FILE'].find((name) => ctx.io.env[name]);
