@@ -35,6 +35,7 @@ export const OPTIONS = {
   ttl: { type: 'string' },
   principal: { type: 'string' },
   action: { type: 'string' },
+  route: { type: 'string' },
   target: { type: 'string', multiple: true },
   env: { type: 'string' },
   actor: { type: 'string' },
@@ -98,6 +99,7 @@ export type Flags = {
   ttl?: string;
   principal?: string;
   action?: string;
+  route?: string;
   target?: string[];
   env?: string;
   actor?: string;

@@ -224,7 +224,7 @@ test('GET /v1/audit reads its query strictly: unknown, repeated or loosely writt
   const unknown = await get('decision[]=allowed');
   assert.match(
     JSON.stringify(unknown.body),
-    /actor, action, decision, env, target, request_id, requestId, since, until/,
+    /actor, action, route, decision, env, target, request_id, requestId, since, until/,
   );
 
   await execute(tokens.viewer, { request_id: 'audit-q', action: 'system.info', target: { env: 'stage' } });

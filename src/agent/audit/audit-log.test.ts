@@ -234,6 +234,24 @@ test('filters and paging', async () => {
   }
 });
 
+test("a refusal's route is found by --route, and by an action filter shaped like a route", async () => {
+  const { log, done } = fresh();
+  try {
+    await log.append(entry(0));
+    const refusal = { at: entry(1).at, actor: 'anonymous', decision: 'denied' as const };
+    await log.append({ ...refusal, route: 'GET /v1/audit', reasons: ['missing'] });
+    await log.append({ ...refusal, route: 'POST /v1/actions/execute', reasons: ['invalid'] });
+    const seqsOf = (filters: Parameters<typeof log.query>[0]) => log.query(filters).items.map((e) => e.seq);
+    assert.deepEqual(seqsOf({ route: 'GET /v1/audit' }), [2]);
+    assert.deepEqual(seqsOf({ action: 'POST /v1/actions/execute' }), [3]);
+    assert.deepEqual(seqsOf({ action: 'GET /v1/nothing' }), []);
+    // A plain action name still means the action column only.
+    assert.deepEqual(seqsOf({ action: entry(0).action }), [1]);
+  } finally {
+    done();
+  }
+});
+
 test('secrets never reach the audit database', async () => {
   const { path, db, log, done } = fresh();
   try {

@@ -10,7 +10,9 @@ export const MAX_AUDIT_PAGE = 1000;
 /** The query parameters of `GET /v1/audit` and what each filters (the OpenAPI document and README show these). */
 export const AUDIT_QUERY_PARAMS = {
   actor: 'principal name (exact)',
-  action: 'action name (exact), like docker.logs',
+  action: 'action name (exact), like docker.logs; a method and route (GET /v1/audit) means the route filter',
+  route:
+    'method and route of a request the API refused before it named an action (exact), like GET /v1/audit or POST /v1/actions/execute',
   decision: AUDIT_DECISIONS.join(' | '),
   env: 'target environment (exact)',
   target:
@@ -28,6 +30,8 @@ export const AUDIT_QUERY_PARAMS = {
 export interface AuditFilters {
   actor?: string;
   action?: string;
+  /** Method and route of a refused request, as its entry shows it (GET /v1/audit). */
+  route?: string;
   decision?: string;
   env?: string;
   target?: string;
@@ -50,9 +54,13 @@ export interface CheckedAuditFilters {
 }
 
 const KNOWN = Object.keys(AUDIT_QUERY_PARAMS);
+// Refusals of the API keep their route in the entry only (no column): rare enough to scan for.
+const ROUTE_COLUMN = "json_extract(entry, '$.route')";
+const ROUTE_SHAPE = /^[A-Z]+ \//;
 const COLUMNS: [keyof AuditFilters, string][] = [
   ['actor', 'actor'],
   ['action', 'action'],
+  ['route', ROUTE_COLUMN],
   ['env', 'env'],
   ['target', 'target'],
   ['requestId', 'request_id'],
@@ -91,7 +99,11 @@ export function checkAuditFilters(filters: AuditFilters, now: Date): CheckedAudi
   const equal: [string, string][] = [];
   for (const [name, column] of COLUMNS) {
     const value = filters[name];
-    if (value !== undefined && value !== '') equal.push([column, String(value)]);
+    if (value === undefined || value === '') continue;
+    // The table shows a refusal's route where an action would be: an action filter shaped like one (no action
+    // name has a space) means the route.
+    const routeShaped = name === 'action' && ROUTE_SHAPE.test(String(value));
+    equal.push([routeShaped ? ROUTE_COLUMN : column, String(value)]);
   }
   if (filters.decision && !(AUDIT_DECISIONS as readonly string[]).includes(filters.decision)) {
     causes.push({

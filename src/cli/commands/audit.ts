@@ -11,7 +11,7 @@ import { outputChoice } from '../output/output-choice.ts';
 import { listAudit, remoteAuditSource } from './audit-list.ts';
 
 const USAGE = `Usage:
-  dvm audit [--actor NAME] [--action ACTION] [--decision D] [--env ENV] [--target KEY=VALUE …]
+  dvm audit [--actor NAME] [--action ACTION] [--route 'METHOD /PATH'] [--decision D] [--env ENV] [--target KEY=VALUE …]
             [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N] [--after SEQ] [--follow]
             [--server URL] [-o table|json]
   dvm audit verify [-o json]
@@ -23,7 +23,9 @@ verify recomputes the chain and names the first entry that was changed, removed 
 missing at the end; it prints the chain head (last entry and its hash). Someone who can rewrite the whole
 database and recompute every hash is not detected from inside it: keep the head elsewhere and compare it with
 that entry's hash later (dvm audit export). export writes JSON lines (to stdout, or FILE). Secrets are redacted
-before an entry is written.
+before an entry is written. A request the API refused before it named an action (a missing token, a role too weak
+for the route) shows its method and route where the action would be: --route 'GET /v1/audit' (or --action with the
+same text) finds those.
 
 --follow prints entries as they are written (from the log's end, or from --after/--since), until Ctrl-C; -o json
 makes them JSON lines. With --server URL (or DVM_SERVER) and an admin's DVM_TOKEN, queries and --follow ask a
@@ -40,6 +42,7 @@ function filtersOf(ctx: CommandContext) {
   return {
     actor: ctx.flags.actor,
     action: ctx.flags.action,
+    route: ctx.flags.route,
     decision: ctx.flags.decision,
     env: ctx.flags.env,
     // Repeated --target KEY=VALUE flags, in order, written as entries show them (env=prod,cluster=eu).
@@ -64,6 +67,7 @@ function filtersOf(ctx: CommandContext) {
 const QUERY_FLAGS = [
   'actor',
   'action',
+  'route',
   'decision',
   'env',
   'target',
