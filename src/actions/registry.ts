@@ -12,6 +12,7 @@ import { didYouMean } from '../model/suggest.ts';
 import type { ActionDefinition } from './action.ts';
 import { dockerLogsAction } from './builtin/docker/logs.ts';
 import { dockerRestartAction } from './builtin/docker/restart.ts';
+import { SINCE_FORMS, SINCE_PATTERN } from './builtin/docker/since.ts';
 import { EXEC_INPUT_SCHEMA, execAction, execInputIsValid } from './builtin/exec.ts';
 import { GIT_NAME_PATTERN, gitPullAction, gitPushAction } from './builtin/git.ts';
 import { jvmStatusAction } from './builtin/jvm/status.ts';
@@ -66,6 +67,7 @@ const PATTERN_NAMES: Record<string, string> = {
   [DURATION_PATTERN]: DURATION_WORDING,
   [GIT_NAME_PATTERN]: 'a name without spaces that does not start with "-"',
   '^[A-Za-z_][A-Za-z0-9_]*$': 'a name of letters, digits and "_" (not starting with a digit)',
+  [SINCE_PATTERN]: SINCE_FORMS,
 };
 
 function versionParts(version: string): number[] {

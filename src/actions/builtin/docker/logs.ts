@@ -2,7 +2,7 @@ import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { READ_OUTPUT_SCHEMA, STREAM_TAGGED_LOG, TailArtifact } from '../../artifact.ts';
 import { dockerClient, dockerError, inspectContainer, readContainerLogs } from './connection.ts';
 import { LogDemuxer, type LogLine } from './frames.ts';
-import { dockerSince, SINCE_FORMS } from './since.ts';
+import { dockerSince, SINCE_FORMS, SINCE_PATTERN } from './since.ts';
 
 /** Input of docker.logs. */
 export type DockerLogsInput = {
@@ -57,7 +57,7 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
       },
       since: {
         type: 'string',
-        minLength: 1,
+        pattern: SINCE_PATTERN,
         description: `Only lines since then: ${SINCE_FORMS}.`,
       },
       timestamps: { type: 'boolean', default: false, description: 'Prefix each line with its time.' },

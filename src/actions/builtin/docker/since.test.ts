@@ -1,7 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DvmError } from '../../../errors/dvm-error.ts';
-import { dockerSince } from './since.ts';
+import { ActionRegistry } from '../../registry.ts';
+import { dockerLogsAction } from './logs.ts';
+import { dockerSince, SINCE_PATTERN } from './since.ts';
+
+// Refused by dockerSince only when it runs: the shape is right, the day, hour, offset or size is not.
+const RIGHT_SHAPE = new Set([
+  '99999999999999999999',
+  '253402300800',
+  '2026-02-30T00:00:00Z',
+  '2026-02-29T00:00:00Z',
+  '2026-13-01T00:00:00Z',
+  '2026-11-30T24:00:00Z',
+  '2026-11-30T10:60:00Z',
+  '2026-11-30T10:00:60Z',
+  '2026-11-30T10:00:00+24:00',
+  '36501d',
+]);
 
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0, 250); // 2026-11-30T12:00:00.250Z
 const S = Math.floor(NOW / 1000); // whole seconds of NOW; its milliseconds are .250
@@ -36,6 +52,9 @@ test('dockerSince reads durations back from now, RFC 3339 times and Unix seconds
     ['1970-01-01T00:00:01+00:00', '1'],
   ];
   for (const [since, expected] of cases) assert.equal(dockerSince(since, NOW), expected, since);
+  // The input schema's pattern lets every one of them through.
+  const shape = new RegExp(SINCE_PATTERN);
+  for (const [since] of cases) assert.ok(shape.test(since), since);
 });
 
 test('dockerSince refuses anything else as DVM_ACTION_INPUT_INVALID on since, naming the accepted forms', () => {
@@ -84,4 +103,19 @@ test('dockerSince refuses anything else as DVM_ACTION_INPUT_INVALID on since, na
       JSON.stringify(since),
     );
   }
+  // The rest are refused by validation already, so a dry run refuses them too, naming the same forms.
+  const registry = new ActionRegistry().register(dockerLogsAction);
+  for (const since of refused.filter((s) => !RIGHT_SHAPE.has(s))) {
+    assert.throws(
+      () => registry.validateInput(dockerLogsAction, { container: 'web', since }),
+      (e: DvmError) => {
+        assert.equal(e.code, 'DVM_ACTION_INPUT_INVALID', JSON.stringify(since));
+        assert.match(e.message, /since/);
+        assert.match(JSON.stringify(e.causes), /10m.*RFC 3339.*Unix seconds/);
+        return true;
+      },
+      JSON.stringify(since),
+    );
+  }
+  assert.equal(RIGHT_SHAPE.size, refused.filter((s) => RIGHT_SHAPE.has(s)).length);
 });

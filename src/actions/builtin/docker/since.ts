@@ -6,6 +6,13 @@ import { parseDuration } from '../duration.ts';
 export const SINCE_FORMS =
   'a duration back from now (10m, 1h30m), an RFC 3339 time with its offset (2026-11-30T10:00:00Z) or Unix seconds (1700000000, 1700000000.5)';
 
+/**
+ * The shapes of `since` for docker.logs' input schema (a duration, Unix seconds, an RFC 3339 time with its offset),
+ * so a dry run refuses a bad one too; days and hours that do not exist are caught when it runs.
+ */
+export const SINCE_PATTERN =
+  '^(?:([0-9]+(ms|s|m|h|d))+|[0-9]+([.][0-9]{1,9})?|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2}))$';
+
 const DURATION = new RegExp(DURATION_PATTERN);
 // Docker reads an all-digit value as Unix seconds, with at most nanoseconds after the point.
 const UNIX_SECONDS = /^([0-9]+)(?:\.([0-9]{1,9}))?$/;
