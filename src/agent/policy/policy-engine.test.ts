@@ -55,8 +55,11 @@ test('the default policy: role × risk × environment', async () => {
       // So does an environment name dvm does not know (deny by default): `production` is not a way around it.
       for (const unknown of ['production', 'prd', 'Prod'])
         assert.equal(ask(engine, role, risk, unknown), gated, `${role} ${risk} ${unknown}`);
-      for (const safe of ['test', 'local', 'pipeline'])
+      for (const safe of ['test', 'local'])
         assert.equal(ask(engine, role, risk, safe), dev, `${role} ${risk} ${safe}`);
+      // pipeline is ungated for dvm's own pipeline tasks (the local user) only: a token naming it is denied, or it
+      // would be a way around the stage and prod gates.
+      assert.equal(ask(engine, role, risk, 'pipeline'), 'deny', `${role} ${risk} pipeline`);
       if (gated === 'confirm') assert.equal(ask(engine, role, risk, 'prod', { confirmed: true }), 'allow');
     }
   }
@@ -65,6 +68,23 @@ test('the default policy: role × risk × environment', async () => {
     'allow',
     'a dry run needs no confirmation',
   );
+  const pipelineTask = engine.decide({
+    principal: LOCAL_PRINCIPAL,
+    action: { name: 'docker.restart_container', version: '1.0.0', risk: 'write' },
+    target: { env: 'pipeline' },
+    confirmed: false,
+    dryRun: false,
+  });
+  assert.equal(pipelineTask.decision, 'allow', 'a pipeline task (the local user) runs ungated');
+  const token = engine.decide({
+    principal: principalFor('op', 'admin'),
+    action: { name: 'docker.restart_container', version: '1.0.0', risk: 'write' },
+    target: { env: 'pipeline' },
+    confirmed: true,
+    dryRun: false,
+  });
+  assert.equal(token.decision, 'deny');
+  assert.deepEqual(token.policyIds, ['pipeline-env-local-only']);
 });
 
 test('an action outside the allowlist is denied to everyone, with the policy that decided', async () => {
