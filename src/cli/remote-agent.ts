@@ -73,6 +73,17 @@ export function remoteAgent(ctx: CommandContext): AgentClient | undefined {
   const retries = retriesOf(ctx);
   const server = ctx.flags.server ?? ctx.io.env.DVM_SERVER;
   if (!server) {
+    // A token says the caller meant a remote agent: running in-process as the local admin instead (a typo in
+    // DVM_SERVER, a script's missing variable) would act with more rights, on another host, audited elsewhere.
+    const tokenVariable = ['DVM_TOKEN', 'DVM_TOKEN_FILE'].find((name) => ctx.io.env[name]);
+    if (tokenVariable)
+      throw new DvmError(
+        'DVM_USAGE',
+        `${tokenVariable} is set but no server is (--server or DVM_SERVER): the token is for a remote agent, and dvm will not run in-process as the local admin in its place`,
+        {
+          fix: `Set DVM_SERVER (or --server URL) to the agent the token is for; to run in-process on this host, unset ${tokenVariable}.`,
+        },
+      );
     if (ctx.flags.retries !== undefined)
       ctx.io.stderr.write(
         'warning: --retries applies to a remote agent (--server or DVM_SERVER); nothing here retries\n',

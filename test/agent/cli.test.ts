@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -29,6 +29,18 @@ test('dvm token create prints the token once; list shows state; revoke refuses i
   const bad = dvm(home, ['token', 'create', '--name', 'x', '--role', 'root']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /DVM_TOKEN_INVALID/);
+});
+
+test('a new home is readable by its owner only: the directory 0700, its databases 0600', () => {
+  const home = join(tempHome(), 'new-home');
+  dvmOk(home, ['token', 'create', '--name', 'ci', '--role', 'operator', '--ttl', '1d']);
+  dvmOk(home, ['action', 'run', 'system.info']);
+  const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+  assert.equal(modeOf(home), '700');
+  assert.equal(modeOf(join(home, 'agent.db')), '600');
+  // SQLite gives a WAL (there while a connection is open) its database's mode.
+  for (const file of ['agent.db-wal', 'dvm.db'])
+    if (existsSync(join(home, file))) assert.equal(modeOf(join(home, file)), '600', file);
 });
 
 test('dvm token: revoke refuses an ambiguous argument, the ttl has a maximum, names are never reused', () => {
@@ -72,10 +84,22 @@ test('dvm token: revoke refuses an ambiguous argument, the ttl has a maximum, na
   assert.doesNotMatch(reuse.stderr, /Revoke it first/);
 });
 
-test('DVM_TOKEN without a server warns that the run is in-process as the local admin', () => {
+test('DVM_TOKEN without a server is a usage error: dvm never runs in-process as the local admin in its place', () => {
   const home = tempHome();
-  const run = dvmOk(home, ['action', 'run', 'system.info'], { env: { DVM_TOKEN: 'dvm_00000000_x' } });
-  assert.match(run.stderr, /warning: DVM_TOKEN is set but no server is .*local admin; the token is not used/);
+  for (const args of [
+    ['action', 'run', 'system.info'],
+    ['action', 'list'],
+    ['execution', 'list'],
+  ]) {
+    const run = dvm(home, args, { env: { DVM_TOKEN: 'dvm_00000000_x' } });
+    assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(
+      run.stderr,
+      /DVM_USAGE: DVM_TOKEN is set but no server is .*not run in-process as the local admin/,
+    );
+    assert.match(run.stderr, /fix: Set DVM_SERVER .*unset DVM_TOKEN/);
+  }
+  assert.ok(!existsSync(join(home, 'agent.db')), 'nothing ran, in-process or otherwise');
   const info = dvmOk(home, ['action', 'run', 'system.info']);
   assert.doesNotMatch(info.stderr, /warning/);
   // Its raw output is its summary: printed once, on stdout, with the execution's line on stderr.

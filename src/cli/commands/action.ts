@@ -58,12 +58,6 @@ export const command: Command = {
     // Every subcommand prints a table (or text) or JSON: checked once here for all of them.
     outputChoice(ctx, ['table', 'json'], `dvm action ${sub ?? ''}`.trim());
     const remote = remoteAgent(ctx);
-    const tokenVariable = ['DVM_TOKEN', 'DVM_TOKEN_FILE'].find((name) => ctx.io.env[name]);
-    if (!remote && tokenVariable) {
-      ctx.io.stderr.write(
-        `warning: ${tokenVariable} is set but no server is (--server or DVM_SERVER): running in-process as the local admin; the token is not used\n`,
-      );
-    }
     if (sub === 'list') return listActions(ctx, remote);
     if (sub === 'describe' && name) return describeAction(ctx, remote, name);
     if (sub === 'approve' && name) return approveCommand(ctx, remote, name);

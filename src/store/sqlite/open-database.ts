@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
@@ -25,8 +25,11 @@ export function openMigratedDatabase(
 ): DatabaseSync {
   const latest = migrations[migrations.length - 1].version;
   if (path !== ':memory:') {
-    makeDirectories(dirname(path));
+    // Its rows are the home's secrets' neighbours (results, events, the audit): only its owner reads them. SQLite
+    // gives the -wal and -shm files the database file's mode.
+    makeDirectories(dirname(path), 0o700);
     if (existsSync(path)) assertNotNewer(path, latest, label);
+    else createPrivateFile(path);
   }
   let db: DatabaseSync;
   try {
@@ -39,6 +42,15 @@ export function openMigratedDatabase(
   }
   migrate(db, path, migrations, latest, label);
   return db;
+}
+
+// An empty file (an empty database to SQLite) only its owner can read or write; one made meanwhile is kept as it is.
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'a', 0o600));
+  } catch {
+    // Opening it below reports what is wrong with the path.
+  }
 }
 
 // Read the version with a read-only handle first so a newer database is never touched (not even WAL set-up).
