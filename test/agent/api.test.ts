@@ -762,6 +762,46 @@ test('the two-person rule: a second principal approves; the requester cannot app
   });
 });
 
+test("an approver must be one the policy lets run the action: an operator cannot approve an admin's destructive action", async () => {
+  await withTwoPersonRule(async () => {
+    const body = { action: 'data.truncate', params: { store: 'orders' }, target: { env: 'prod' } };
+    type Challenged = { details?: { challenge?: { approval: string; confirmation_token: string } } };
+    const challengeOf = (a: { body: unknown }) => (a.body as Challenged).details?.challenge;
+    let answer = await execute(tokens.admin, { ...body, request_id: 'approver-role-0' });
+    for (let i = 1; i < 50 && challengeOf(answer)?.approval !== 'other-principal'; i++) {
+      await sleep(100);
+      answer = await execute(tokens.admin, { ...body, request_id: `approver-role-${i}` });
+    }
+    assert.equal(answer.status, 428, answer.text);
+    const confirmation_token = challengeOf(answer)?.confirmation_token;
+    const byOperator = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+      token: tokens.operator,
+      body: { confirmation_token },
+    });
+    assert.equal(byOperator.status, 403, byOperator.text);
+    assert.equal(byOperator.body.code, 'DVM_FORBIDDEN');
+    assert.equal((byOperator.body.details as { reason: string }).reason, 'approver-not-permitted');
+    assert.match(String(byOperator.body.message), /operator may not approve data\.truncate in prod/);
+    const audited = await api(serve.url, 'GET', '/v1/audit?actor=operator&action=data.truncate', {
+      token: tokens.admin,
+    });
+    assert.deepEqual(
+      (audited.body.items as { decision: string; operation?: string }[]).map((e) => [
+        e.decision,
+        e.operation,
+      ]),
+      [['denied', 'approve']],
+    );
+    // Not approved by the refusal: another admin still can.
+    const byAdmin = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+      token: tokens.second,
+      body: { confirmation_token },
+    });
+    assert.equal(byAdmin.status, 200, byAdmin.text);
+    assert.equal(byAdmin.body.approved_by, 'second-admin');
+  });
+});
+
 test('an approval by a token revoked before the run no longer counts; another principal approves again', async () => {
   await withTwoPersonRule(async () => {
     const body = { action: 'notify.alert', params: { message: 'revoked approver' }, target: { env: 'prod' } };

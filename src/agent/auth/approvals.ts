@@ -1,6 +1,7 @@
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import type { ActionExecutor } from '../execute/execute.ts';
 import { targetText } from '../execute/target-text.ts';
-import type { AuditRecord, AuditSink } from '../execute/types.ts';
+import type { AuditRecord, AuditSink, PolicyAnswer } from '../execute/types.ts';
 import type { Confirmations, PendingConfirmation } from './confirmations.ts';
 import type { Principal } from './principal.ts';
 
@@ -15,12 +16,28 @@ export function confirmationRequired(): DvmError {
   });
 }
 
+// DVM_FORBIDDEN for an approver that could not run the request itself.
+function approverNotPermitted(
+  approver: Principal,
+  pending: PendingConfirmation,
+  answer: PolicyAnswer,
+): DvmError {
+  return new DvmError(
+    'DVM_FORBIDDEN',
+    `${approver.name} may not approve ${pending.action} in ${String(pending.target?.env)}: the policy would not let ${approver.name} run it (${answer.reasons.join('; ') || 'denied'})`,
+    {
+      fix: `Ask a principal whose role may run ${pending.action} there to approve it (dvm policy test shows who may).`,
+      details: { reason: 'approver-not-permitted', policy_ids: answer.policyIds, reasons: answer.reasons },
+    },
+  );
+}
+
 /**
  * A second principal approves a pending confirmation, named by its token or its id. Every attempt is audited — approved (`allowed`) or
  * refused (`denied`, with the reason) — with the action, version, target, params and request id it was for.
  */
 export async function approveConfirmation(
-  deps: { confirmations: Confirmations; audit: AuditSink },
+  deps: { confirmations: Confirmations; audit: AuditSink; executor: Pick<ActionExecutor, 'permits'> },
   ref: unknown,
   approver: Principal,
 ): Promise<Approval> {
@@ -45,6 +62,11 @@ export async function approveConfirmation(
   });
   try {
     if (typeof ref !== 'string') throw confirmationRequired();
+    // A second principal vouches for the run: one the policy would not let run it (an operator, for an admin's
+    // destructive action) cannot approve it either.
+    const pending = deps.confirmations.pending(ref);
+    const own = deps.executor.permits(approver, pending);
+    if (own.decision === 'deny') throw approverNotPermitted(approver, pending, own);
     const approved = deps.confirmations.approve(ref, approver);
     await deps.audit.append(
       entry({

@@ -24,6 +24,7 @@ import type {
   ExecuteResponse,
   PolicyAnswer,
   PolicyDecider,
+  PolicyQuery,
   Redact,
 } from './types.ts';
 import { validateExecuteRequest } from './validate-request.ts';
@@ -183,6 +184,31 @@ export class ActionExecutor {
   /** The registry this executor runs actions from. */
   get registry(): ActionRegistry {
     return this.#deps.registry;
+  }
+
+  /**
+   * What the policy answers `principal` running `request` itself, its gates aside (`confirm`: permitted once they
+   * are met): an approver must be one who may run what it approves. An action no longer registered is a deny.
+   */
+  permits(
+    principal: Principal,
+    request: { action?: string; version?: string; target?: Record<string, unknown>; params?: unknown },
+  ): PolicyAnswer {
+    let definition: ReturnType<ActionRegistry['get']>;
+    try {
+      definition = this.#deps.registry.get(request.action ?? '', request.version);
+    } catch (error) {
+      return { decision: 'deny', policyIds: [], reasons: [(error as Error).message] };
+    }
+    return this.#deps.policy.decide({
+      principal,
+      action: { name: definition.name, version: definition.version, risk: definition.risk },
+      target: (request.target ?? { env: '' }) as PolicyQuery['target'],
+      // Unconfirmed: what its gates ask for comes back as `confirm`, only what no gate could open as `deny`.
+      confirmed: false,
+      dryRun: false,
+      params: (request.params ?? {}) as Record<string, unknown>,
+    });
   }
 
   /** Runs one request for an authenticated principal and returns the HTTP-shaped answer (never throws). */

@@ -242,7 +242,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'POST',
     url: '/v1/confirmations/approve',
     summary:
-      "A second principal approves another principal's pending confirmation (no self-approval); answers what it approved. Every attempt is audited.",
+      "A second principal approves another principal's pending confirmation (no self-approval; DVM_FORBIDDEN when the policy would not let the approver run that action itself); answers what it approved. Every attempt is audited.",
     role: 'operator',
     responses: { '200': 'approved' },
     content: {
@@ -252,7 +252,7 @@ export const ROUTES: readonly RouteSpec[] = [
         properties: { approved: { const: true }, ...PENDING_CONFIRMATION.properties },
       }),
     },
-    errors: [...BODY_ERRORS, 'DVM_REQUEST_INVALID', 'DVM_CONFIRMATION_INVALID'],
+    errors: [...BODY_ERRORS, 'DVM_REQUEST_INVALID', 'DVM_CONFIRMATION_INVALID', 'DVM_FORBIDDEN'],
     requestBody: CONFIRMATION_REF,
   },
   {
