@@ -774,6 +774,11 @@ test("an approver must be one the policy lets run the action: an operator cannot
     }
     assert.equal(answer.status, 428, answer.text);
     const confirmation_token = challengeOf(answer)?.confirmation_token;
+    // The first 428 already says what comes first: another principal's approval.
+    assert.match(
+      String((answer.body.details as { fix?: string }).fix),
+      /^Another principal approves it first .*then send the same request again/,
+    );
     const byOperator = await api(serve.url, 'POST', '/v1/confirmations/approve', {
       token: tokens.operator,
       body: { confirmation_token },

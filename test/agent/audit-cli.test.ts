@@ -190,6 +190,12 @@ test('an audit or execution row changed outside dvm does not stop dvm audit, its
   const verify = dvm(home, ['audit', 'verify']);
   assert.equal(verify.status, 1);
   assert.match(verify.stderr, /DVM_AUDIT_TAMPERED: audit chain broken at entry 2/);
+  // -o json reports a broken chain on stdout too (a script's gate reads it), and still exits 1.
+  const verifyJson = dvm(home, ['audit', 'verify', '-o', 'json']);
+  assert.equal(verifyJson.status, 1);
+  const broken = JSON.parse(verifyJson.stdout);
+  assert.deepEqual([broken.ok, broken.brokenAt, broken.entries], [false, 2, 1]);
+  assert.match(broken.reason, /\S/);
   const executions = dvmOk(home, ['execution', 'list', '-o', 'json']).stdout;
   assert.match(executions, /not JSON \(changed outside dvm\)/);
   assert.doesNotMatch(`${verify.stderr}${executions}`, /TypeError|DVM_INTERNAL/);

@@ -434,9 +434,14 @@ export class ActionExecutor {
       status: 428,
       body: new DvmError(
         'DVM_CONFIRMATION_REQUIRED',
-        `${request.action} in ${request.target.env} needs confirmation`,
+        challenge.approval === 'other-principal'
+          ? `${request.action} in ${request.target.env} needs confirmation, approved by a second principal first`
+          : `${request.action} in ${request.target.env} needs confirmation`,
         {
-          fix: 'Send the same request again with "confirmation_token" from details.challenge before it expires.',
+          fix:
+            challenge.approval === 'other-principal'
+              ? 'Another principal approves it first (POST /v1/confirmations/approve {"confirmation_token": …} or {"confirmation_id": …}, or dvm action approve); then send the same request again with "confirmation_token" from details.challenge before it expires.'
+              : 'Send the same request again with "confirmation_token" from details.challenge before it expires.',
           details: { challenge, policy_ids: answer.policyIds, reasons: answer.reasons },
         },
       ).toJSON(),

@@ -125,6 +125,11 @@ export const command: Command = {
         const output = outputChoice(ctx, ['text', 'json'], 'dvm audit verify');
         const report = audit.verify();
         if (!report.ok) {
+          // A script reading -o json gets the report on stdout (and the coded error on stderr, exit 1) either way.
+          if (output === 'json')
+            ctx.io.stdout.write(
+              `${JSON.stringify({ ok: false, brokenAt: report.brokenAt, reason: report.reason, entries: report.entries, head: report.head ?? null })}\n`,
+            );
           throw new DvmError(
             'DVM_AUDIT_TAMPERED',
             `audit chain broken at entry ${report.brokenAt}: ${report.reason} (${report.entries} entries before it verified)`,
