@@ -234,6 +234,31 @@ test('filters and paging', async () => {
   }
 });
 
+test('a target filter matches entries holding every pair it names, in any order, exactly (a label selector)', async () => {
+  const { log, done } = fresh();
+  try {
+    const targets = [
+      'env=prod,cluster=eu',
+      'cluster=eu,env=prod',
+      'env=prod,cluster=eu2',
+      'env=Prod,cluster=eu',
+      'env=prod',
+    ];
+    for (const [i, target] of targets.entries()) await log.append(entry(i, { target }));
+    const seqsOf = (target: string) => log.query({ target }).items.map((e) => e.seq);
+    assert.deepEqual(seqsOf('cluster=eu'), [1, 2, 4]);
+    assert.deepEqual(seqsOf('env=prod,cluster=eu'), [1, 2]);
+    assert.deepEqual(seqsOf('cluster=eu,env=prod'), [1, 2]);
+    assert.deepEqual(seqsOf('env=prod'), [1, 2, 3, 5]);
+    // No prefixes, no wildcards, case as written.
+    assert.deepEqual(seqsOf('cluster=e'), []);
+    assert.deepEqual(seqsOf('cluster=%'), []);
+    assert.throws(() => log.query({ target: 'env=prod,eu' }), /target pair "eu" is not key=value/);
+  } finally {
+    done();
+  }
+});
+
 test("a refusal's route is found by --route, and by an action filter shaped like a route", async () => {
   const { log, done } = fresh();
   try {

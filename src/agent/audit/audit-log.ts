@@ -193,6 +193,11 @@ export class AuditLog {
       where.push(`${column} = ?`);
       params.push(value);
     }
+    // Each pair is one whole element of the target's comma-separated list (instr: exact case, no wildcards).
+    for (const pair of checked.targetPairs) {
+      where.push(`instr(',' || target || ',', ?) > 0`);
+      params.push(`,${pair},`);
+    }
     if (checked.since) {
       where.push('at >= ?');
       params.push(checked.since);

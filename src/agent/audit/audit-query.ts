@@ -16,7 +16,7 @@ export const AUDIT_QUERY_PARAMS = {
   decision: AUDIT_DECISIONS.join(' | '),
   env: 'target environment (exact)',
   target:
-    'the target as entries show it: its key=value pairs joined by commas, in request order (exact), like env=prod,cluster=eu; a , = or % inside a key or value is written %2C %3D %25',
+    'key=value pairs joined by commas, like cluster=eu or env=prod,cluster=eu: entries whose target has every one of them (in any order, with other pairs too), as a label selector matches; a , = or % inside a key or value is written %2C %3D %25',
   request_id: 'request_id of the execute request (exact)',
   requestId: 'the same as request_id (the spelling of audit entries); give one of them',
   since:
@@ -47,6 +47,8 @@ export interface AuditFilters {
 /** Filters with their values checked: times as ISO strings, numbers as numbers. */
 export interface CheckedAuditFilters {
   equal: [column: string, value: string][];
+  /** key=value pairs (escaped as entries write them) the target must hold, each one. */
+  targetPairs: string[];
   since?: string;
   until?: string;
   limit: number;
@@ -62,7 +64,6 @@ const COLUMNS: [keyof AuditFilters, string][] = [
   ['action', 'action'],
   ['route', ROUTE_COLUMN],
   ['env', 'env'],
-  ['target', 'target'],
   ['requestId', 'request_id'],
   ['decision', 'decision'],
 ];
@@ -105,6 +106,17 @@ export function checkAuditFilters(filters: AuditFilters, now: Date): CheckedAudi
     const routeShaped = name === 'action' && ROUTE_SHAPE.test(String(value));
     equal.push([routeShaped ? ROUTE_COLUMN : column, String(value)]);
   }
+  const targetPairs =
+    filters.target === undefined || filters.target === '' ? [] : String(filters.target).split(',');
+  for (const pair of targetPairs) {
+    if (pair.indexOf('=') > 0) continue;
+    causes.push({
+      code: 'DVM_QUERY_INVALID',
+      path: 'target',
+      message: `target pair "${pair.slice(0, 40)}" is not key=value`,
+      fix: 'Write the pairs as key=value joined by commas, like env=prod,cluster=eu.',
+    });
+  }
   if (filters.decision && !(AUDIT_DECISIONS as readonly string[]).includes(filters.decision)) {
     causes.push({
       code: 'DVM_QUERY_INVALID',
@@ -123,6 +135,7 @@ export function checkAuditFilters(filters: AuditFilters, now: Date): CheckedAudi
   if (causes.length > 0) throw invalid(causes);
   return {
     equal,
+    targetPairs,
     ...(since ? { since } : {}),
     ...(until ? { until } : {}),
     limit: limit as number,
