@@ -5,6 +5,7 @@ import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AgentClient } from '../../src/agent/client/agent-client.ts';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { ROUTES } from '../../src/agent/server/routes.ts';
 import {
@@ -441,6 +442,18 @@ test('events of an execution stream as SSE and resume after Last-Event-ID', asyn
     resumed.map((e) => e.event),
     ['completed'],
   );
+  // Past the end of an ended execution: 204, which stops an EventSource from reconnecting (an empty 200 would not).
+  for (const lastEventId of ['2', '7']) {
+    const response = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
+      headers: { authorization: `Bearer ${tokens.viewer}`, 'last-event-id': lastEventId },
+    });
+    assert.equal(response.status, 204, lastEventId);
+    assert.equal(await response.text(), '');
+  }
+  const client = new AgentClient(serve.url, tokens.viewer);
+  const after = [];
+  for await (const event of client.events(id, 2)) after.push(event);
+  assert.deepEqual(after, [], 'the client reads a 204 as no more events');
   for (const id of ['1e3', 'abc', '99999999999999999999']) {
     const bad = await api(serve.url, 'GET', `/v1/executions/${run.body.execution_id}/events`, {
       token: tokens.viewer,

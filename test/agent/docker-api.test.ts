@@ -205,8 +205,10 @@ test('through the API: an event stream ends once its token is revoked (the follo
     let revokedAt = 0;
     let after = 0;
     let last = '';
+    let closed: { code?: string; message?: string } = {};
     for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>)) {
       last = event.event;
+      if (event.event === 'closed') closed = JSON.parse(event.data);
       if (revokedAt) after++;
       else if (event.event === 'log') {
         await dvmAsync(home, ['token', 'revoke', 'revoked-viewer']);
@@ -218,7 +220,10 @@ test('through the API: an event stream ends once its token is revoked (the follo
       performance.now() - revokedAt < 3000,
       `the stream ended ${performance.now() - started} ms after it began`,
     );
-    assert.notEqual(last, 'completed', 'it ended before the follow did');
+    // It says why, last: a client tells a revoked token from a dropped connection.
+    assert.equal(last, 'closed', 'it ended before the follow did, saying why');
+    assert.equal(closed.code, 'DVM_UNAUTHENTICATED');
+    assert.match(String(closed.message), /revoked/);
     assert.ok(after < 30, `${after} events after the revocation`);
     const again = await fetch(new URL(String(accepted.events), serve.url), {
       headers: { authorization: `Bearer ${viewer}` },

@@ -223,6 +223,8 @@ export class AgentClient {
       await response.body?.cancel();
       throw this.#notAgent(response.status);
     }
+    // 204: the execution ended and every event was received already; nothing more will come.
+    if (response.status === 204) return;
     if (!response.ok || !response.body) {
       const text = await response.text();
       throw errorFromBody(response.status, text);

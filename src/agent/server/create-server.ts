@@ -22,7 +22,7 @@ import { openApiDocument } from './openapi.ts';
 import { RateLimiter, type RequestRate } from './rate-limit.ts';
 import { retryAfterSeconds } from './retry-after.ts';
 import { ROUTES, type RouteSpec, roleAtLeast } from './routes.ts';
-import { followOf, frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './sse.ts';
+import { closedEvent, followOf, frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './sse.ts';
 import { secureContextOf } from './tls-reload.ts';
 
 /** Default address of `dvm serve`'s API. */
@@ -469,6 +469,11 @@ export function createAgentServer(
     const record = executionOf(request);
     const after = resumeAfter(request.headers['last-event-id'], request.query);
     const follow = followOf(request.query);
+    const log = services.executions.eventLog(record.id);
+    let next = indexAfter(log.events, after);
+    // An ended execution whose every event the client has: 204 tells an EventSource to stop reconnecting (the
+    // HTML standard's way), where an empty 200 would have it reconnect every second for ever.
+    if (log.ended() && next >= log.events.length) return reply.code(204).send();
     reply.hijack();
     const res = reply.raw;
     openEventStream(res);
@@ -477,24 +482,33 @@ export function createAgentServer(
     // The stream lasts as long as its token: once it is revoked or expires, the stream ends (before the next
     // event, and within a second when none comes); a reconnect is then 401.
     const authorization = request.headers.authorization;
+    let tokenError: unknown;
     const tokenValid = () => {
       try {
         services.tokens.authenticate(authorization);
         return true;
-      } catch {
+      } catch (error) {
+        tokenError = error;
         return false;
       }
     };
+    const tokenEnded = () =>
+      isDvmError(tokenError)
+        ? tokenError
+        : new DvmError('DVM_UNAUTHENTICATED', 'the token of this stream is no longer valid', {
+            fix: 'Reconnect with a valid token.',
+          });
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
     const recheck = setInterval(() => {
-      if (!tokenValid()) finish();
+      if (!tokenValid()) finish(tokenEnded());
     }, SSE_TOKEN_CHECK_MS);
-    const log = services.executions.eventLog(record.id);
-    let next = indexAfter(log.events, after);
     let unwatch = () => {};
-    const finish = () => {
+    // Ends the stream; one cut short (a token that ended, the agent stopping) says why in a last `closed` event,
+    // without an id, so a client that reconnects resumes after the last event it really got.
+    const finish = (why?: DvmError) => {
       if (closed) return;
       closed = true;
+      if (why) res.write(closedEvent(why));
       streams.delete(stop);
       clearInterval(heartbeat);
       clearInterval(recheck);
@@ -504,7 +518,11 @@ export function createAgentServer(
     };
     // The agent closing ends the stream; a reader that does not take the rest within a second is cut off.
     const stop = () => {
-      finish();
+      finish(
+        new DvmError('DVM_AGENT_STOPPING', 'the agent is stopping: this stream ends here', {
+          fix: `Reconnect with Last-Event-ID once the agent is back, or check GET /v1/executions/${record.id}.`,
+        }),
+      );
       setTimeout(() => res.destroy(), 1000).unref();
     };
     streams.add(stop);
@@ -516,7 +534,7 @@ export function createAgentServer(
     const pump = () => {
       if (closed || draining) return;
       const end = Math.min(log.events.length, until);
-      if (next < end && !tokenValid()) return finish();
+      if (next < end && !tokenValid()) return finish(tokenEnded());
       while (next < end) {
         if (!res.write(frameEvent(log.events[next++]))) {
           draining = true;

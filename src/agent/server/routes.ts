@@ -305,16 +305,19 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     url: '/v1/executions/:id/events',
     summary:
-      'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; Last-Event-ID resumes.',
+      'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; a stream cut short ends with `closed` (no id; data: the error body, DVM_UNAUTHENTICATED or DVM_AGENT_STOPPING); Last-Event-ID resumes; 204 when the execution ended and nothing comes after Last-Event-ID.',
     role: 'viewer',
-    responses: { '200': 'text/event-stream' },
+    responses: {
+      '200': 'text/event-stream',
+      '204': 'the execution ended and every event was sent already (an EventSource stops reconnecting)',
+    },
     content: {
       '200': {
         type: 'text/event-stream',
         schema: {
           type: 'string',
           description:
-            'events `id: N`, `event: started|progress|log|truncated|completed|failed`, `data: {json}`; comments keep it alive',
+            'events `id: N`, `event: started|progress|log|truncated|completed|failed`, `data: {json}`; a last `event: closed` without id when the stream is cut short; comments keep it alive',
         },
       },
     },

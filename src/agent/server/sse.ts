@@ -32,6 +32,14 @@ export function frameEvent(event: ExecutionEvent): string {
   return text;
 }
 
+/**
+ * The last event of a stream cut short (`event: closed`, the error's JSON as data, no id): why it ends before the
+ * execution does, so a client can tell a revoked token or a stopping agent from a dropped connection.
+ */
+export function closedEvent(why: DvmError): string {
+  return `event: closed\ndata: ${JSON.stringify(why.toJSON())}\n\n`;
+}
+
 const EVENT_ID = /^\d{1,15}$/;
 
 /**
