@@ -8,6 +8,7 @@ import { homeConfigStamp, withConfigLine } from '../service/home-config.ts';
 import { type Agent, openAgent } from './agent.ts';
 import { readAgentConfig } from './agent-config.ts';
 import { describeAgentSettings } from './agent-settings.ts';
+import type { Principal } from './auth/principal.ts';
 import { policiesDir } from './policy/policy-engine.ts';
 import { createAgentServer } from './server/create-server.ts';
 import { SettledChange } from './server/settled-change.ts';
@@ -46,8 +47,11 @@ export async function startAgentApi(
   // Certificate files are re-read when they change too (a renewed certificate needs no restart).
   let reloadCertificate = () => {};
   // Nothing a policy file does may stop the server: every failure is logged and the previous policies stay.
+  // Executions of revoked tokens already being cancelled (each is cancelled, and logged, once).
+  const cancelling = new Set<string>();
   const watch = setInterval(() => {
     reloadCertificate();
+    stopRevokedRuns(agent, cancelling, log);
     try {
       if (!policyChange.check(policySignature(home))) return;
       agent.policy.reload();
@@ -206,6 +210,33 @@ export const PRUNE_INTERVAL_MS = 3_600_000;
 
 /** How often `dvm serve` looks for changed policy files. */
 export const POLICY_POLL_MS = 1000;
+
+// Who cancels the executions of a revoked token, as their DVM_CANCELLED error and the serve log name it.
+const REVOCATION: Principal = {
+  id: 'system',
+  name: 'the revocation of its token',
+  role: 'admin',
+  via: 'local',
+};
+
+/**
+ * Cancels what revoked tokens still run here (a follow may run for an hour), as Vault revokes a token's leases with
+ * it: each ends `failed` with DVM_CANCELLED, recorded and audited like any end. An expired token's runs go on.
+ */
+function stopRevokedRuns(agent: Agent, cancelling: Set<string>, log: (line: string) => void): void {
+  for (const id of agent.executor.runningIds()) {
+    if (cancelling.has(id)) continue;
+    const principal = agent.executions.get(id)?.principal;
+    if (!principal?.startsWith('token/') || !agent.tokens.isRevoked(principal.slice('token/'.length)))
+      continue;
+    cancelling.add(id);
+    log(`cancelling execution ${id}: its token (${principal}) was revoked`);
+    agent.executor
+      .cancel(id, REVOCATION)
+      .catch((error) => log(`error cancelling execution ${id}: ${(error as Error).message}`))
+      .finally(() => cancelling.delete(id));
+  }
+}
 
 // Names, sizes and modification times of the policy files: changes when any is added, edited or removed.
 function policySignature(home: string): string {

@@ -185,7 +185,7 @@ async function* chunks(text: string): AsyncIterable<Uint8Array> {
   yield Buffer.from(text);
 }
 
-test('through the API: an event stream ends once its token is revoked (the follow itself runs on)', async (t) => {
+test('through the API: once its token is revoked, an event stream ends saying why, and the follow it started is cancelled', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const chatty = `dvm-api-revoke-${process.pid}`;
   startChatty(chatty);
@@ -230,10 +230,17 @@ test('through the API: an event stream ends once its token is revoked (the follo
     });
     assert.equal(again.status, 401);
     await again.text();
-    const record = await api(serve.url, 'GET', `/v1/executions/${accepted.execution_id}`, {
-      token: admin,
-    });
-    assert.equal(record.body.status, 'running', 'the follow runs on');
+    // What the revoked token runs is stopped too (as Vault revokes a token's leases): failed, DVM_CANCELLED.
+    let record = await api(serve.url, 'GET', `/v1/executions/${accepted.execution_id}`, { token: admin });
+    for (let i = 0; i < 50 && record.body.status === 'running'; i++) {
+      await sleep(100);
+      record = await api(serve.url, 'GET', `/v1/executions/${accepted.execution_id}`, { token: admin });
+    }
+    assert.equal(record.body.status, 'failed', 'the follow was stopped, not left to its 8 s timeout');
+    const error = record.body.error as { code: string; message: string };
+    assert.equal(error.code, 'DVM_CANCELLED');
+    assert.match(error.message, /cancelled by the revocation of its token/);
+    assert.match(serve.output(), /cancelling execution \S+: its token \(token\/[0-9a-f]{8}\) was revoked/);
   } finally {
     await serve.stop();
     removeContainers(chatty);

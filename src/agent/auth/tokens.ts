@@ -202,6 +202,11 @@ export class TokenStore {
     return this.#info(this.#byId.get(row.id) as unknown as TokenRow);
   }
 
+  /** True when the token with this id was revoked (not when it only expired). */
+  isRevoked(id: string): boolean {
+    return Boolean(this.#row(id)?.revoked_at);
+  }
+
   /** True while the token with this id would authenticate: it exists, is neither revoked nor expired, and has no reserved name. */
   isValid(id: string): boolean {
     const row = this.#row(id);

@@ -158,6 +158,11 @@ export class ActionExecutor {
     clearTimeout(timer);
   }
 
+  /** Ids of the executions this executor runs for requests now (a pipeline task's belong to its run). */
+  runningIds(): string[] {
+    return [...this.#running.keys()].filter((id) => !this.#taskRuns.has(id));
+  }
+
   /** True while this executor runs the execution (its handler, or the recording of its end). */
   runs(executionId: string): boolean {
     return this.#running.has(executionId);
