@@ -5,6 +5,7 @@ import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { AgentClient } from '../../src/agent/client/agent-client.ts';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { ROUTES } from '../../src/agent/server/routes.ts';
@@ -461,6 +462,107 @@ test('events of an execution stream as SSE and resume after Last-Event-ID', asyn
     });
     assert.equal(bad.status, 400, `${id}: ${bad.text}`);
     assert.equal(bad.body.code, 'DVM_EVENT_ID_INVALID');
+  }
+});
+
+test('the OpenAPI document describes what execute really answers: results, dry runs, 403 and 428 details, and the request forms it takes', async () => {
+  const doc = (await api(serve.url, 'GET', '/v1/openapi.json', { token: tokens.viewer })).body as {
+    servers: { url: string }[];
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          requestBody: { content: Record<string, { schema: object }> };
+          responses: Record<string, { content: Record<string, { schema: object }> }>;
+        }
+      >
+    >;
+    components: { schemas: { Error: { properties: { code: { enum: string[] } } } } };
+  };
+  // Relative: it names the server that served it, whatever its address.
+  assert.deepEqual(
+    doc.servers.map((s) => s.url),
+    ['/'],
+  );
+  const codes = doc.components.schemas.Error.properties.code.enum;
+  assert.ok(codes.includes('DVM_CONFIRMATION_REQUIRED') && codes.includes('DVM_INTERNAL'));
+  assert.ok(!codes.includes('DVM_YAML_SYNTAX'), 'only codes the API answers, not the CLI taxonomy');
+  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  ajv.addSchema(doc, 'doc');
+  const executeOp = doc.paths['/v1/actions/execute'].post;
+  const schemaOf = (status: string) => {
+    ajv.removeSchema(`s${status}`);
+    ajv.addSchema(
+      { $ref: `doc#/paths/~1v1~1actions~1execute/post/responses/${status}/content/application~1json/schema` },
+      `s${status}`,
+    );
+    return ajv.getSchema(`s${status}`) as ValidateFunction;
+  };
+  const answers: [string, Awaited<ReturnType<typeof execute>>][] = [
+    [
+      '200',
+      await execute(tokens.viewer, { request_id: 'doc-200', action: 'system.info', target: { env: 'dev' } }),
+    ],
+    [
+      '200',
+      await execute(tokens.operator, {
+        request_id: 'doc-dry',
+        action: 'notify.alert',
+        params: { message: 'm' },
+        target: { env: 'prod' },
+        dry_run: true,
+      }),
+    ],
+    [
+      '403',
+      await execute(tokens.viewer, {
+        request_id: 'doc-403',
+        action: 'notify.alert',
+        params: { message: 'm' },
+        target: { env: 'dev' },
+      }),
+    ],
+    [
+      '428',
+      await execute(tokens.operator, {
+        request_id: 'doc-428',
+        action: 'notify.alert',
+        params: { message: 'm' },
+        target: { env: 'prod' },
+      }),
+    ],
+  ];
+  for (const [status, answer] of answers) {
+    assert.equal(String(answer.status), status, answer.text);
+    const validate = schemaOf(status);
+    assert.ok(validate(answer.body), `${status}: ${JSON.stringify(validate.errors)} for ${answer.text}`);
+  }
+  // An answer of another shape would fail: the schemas are not just {type: object}.
+  assert.ok(!schemaOf('428')({ code: 'DVM_CONFIRMATION_REQUIRED', reason: 'r', message: 'm', details: {} }));
+  assert.ok(!schemaOf('200')({ status: 'succeeded' }));
+  // The request schema and the server agree on version and timeout.
+  ajv.addSchema(
+    { $ref: 'doc#/paths/~1v1~1actions~1execute/post/requestBody/content/application~1json/schema' },
+    'request',
+  );
+  const request = ajv.getSchema('request') as ValidateFunction;
+  for (const [extra, valid] of [
+    [{ version: '' }, false],
+    [{ version: '1.0.0' }, true],
+    [{ timeout: '0s' }, false],
+    [{ timeout: '0s500ms' }, true],
+    [{ timeout: '30s' }, true],
+  ] as const) {
+    const body = {
+      request_id: `doc-form-${JSON.stringify(extra).replace(/\W/g, '')}`,
+      action: 'system.info',
+      target: { env: 'dev' },
+      ...extra,
+    };
+    const answer = await execute(tokens.viewer, body);
+    assert.equal(request(body), valid, `the document on ${JSON.stringify(extra)}`);
+    assert.equal(answer.status === 200, valid, `the server on ${JSON.stringify(extra)}: ${answer.text}`);
   }
 });
 

@@ -21,6 +21,11 @@ const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 /** What an environment name (`target.env`) may be: lowercase letters, digits and inner dashes, at most 63. */
 export const ENV = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+// An action version: major.minor.patch, with a pre-release or build suffix.
+const VERSION = /^\d+\.\d+\.\d+([-+].*)?$/;
+// A duration (DURATION_PATTERN's units) with a non-zero digit somewhere: what `timeout` takes.
+const POSITIVE_DURATION = '^(?=.*[1-9])([0-9]+(ms|s|m|h|d))+$';
+
 /** JSON Schema of the execute request body (for the OpenAPI document; execute() checks it by hand). */
 export const EXECUTE_REQUEST_SCHEMA = {
   type: 'object',
@@ -33,7 +38,11 @@ export const EXECUTE_REQUEST_SCHEMA = {
       description: 'Idempotency key of this request.',
     },
     action: { type: 'string', pattern: ACTION.source, description: 'Action name, like docker.logs.' },
-    version: { type: 'string', description: 'Action version; the latest when left out.' },
+    version: {
+      type: 'string',
+      pattern: VERSION.source,
+      description: 'Action version, like 1.0.0; the latest when left out.',
+    },
     params: { type: 'object', description: "The action's input, checked against its input schema." },
     target: {
       type: 'object',
@@ -43,7 +52,11 @@ export const EXECUTE_REQUEST_SCHEMA = {
     },
     confirmation_token: { type: 'string', description: 'From a 428 challenge, for exactly this request.' },
     dry_run: { type: 'boolean', description: 'Decide and validate only; nothing runs.' },
-    timeout: { type: 'string', description: 'A duration like 30s, clamped to the action maximum.' },
+    timeout: {
+      type: 'string',
+      pattern: POSITIVE_DURATION,
+      description: 'A duration above zero like 500ms, 30s or 5m, clamped to the action maximum.',
+    },
   },
 } as const;
 
@@ -98,7 +111,7 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
   };
   str('request_id', REQUEST_ID, true, '1–128 letters, digits, ".", "_", ":" or "-"');
   str('action', ACTION, true, 'an action name like docker.logs');
-  str('version', /^\d+\.\d+\.\d+([-+].*)?$/, false, 'a version like 1.0.0');
+  str('version', VERSION, false, 'a version like 1.0.0');
   str('confirmation_token', undefined, false, 'the token of a 428 challenge');
   if (body.params !== undefined && !isObject(body.params))
     causes.push(cause('params', 'params must be an object'));

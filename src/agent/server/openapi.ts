@@ -28,7 +28,7 @@ function errorResponses(route: RouteSpec): Record<string, unknown> {
         ...(list.some((code) => retryAfterSeconds(code) !== undefined)
           ? { headers: RETRY_AFTER_HEADER }
           : {}),
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        content: { 'application/json': { schema: errorSchemaFor(route, status) } },
       },
     ]),
   );
@@ -51,16 +51,81 @@ const REPLAYED_HEADER = {
   },
 };
 
+// Codes any route may answer whatever it is: a request the HTTP layer refused, no such route, a store or a bug.
+const ANY_ROUTE_ERRORS: readonly ErrorCode[] = [
+  'DVM_REQUEST_MALFORMED',
+  'DVM_REQUEST_TOO_LARGE',
+  'DVM_HEADERS_TOO_LARGE',
+  'DVM_REQUEST_TIMEOUT',
+  'DVM_ROUTE_NOT_FOUND',
+  'DVM_STORE_UNAVAILABLE',
+  'DVM_INTERNAL',
+];
+
+/** Every code the API answers (the routes', the auth hook's, and those of any route), sorted. */
+export const API_ERROR_CODES: readonly ErrorCode[] = [
+  ...new Set([...AUTH_ERRORS, ...ANY_ROUTE_ERRORS, ...ROUTES.flatMap((route) => route.errors ?? [])]),
+].sort();
+
 const ERROR_SCHEMA = {
   type: 'object',
   required: ['code', 'reason', 'message', 'details'],
   properties: {
-    code: { type: 'string', enum: Object.keys(ERROR_CODES) },
+    code: { type: 'string', enum: API_ERROR_CODES },
     reason: { type: 'string' },
     message: { type: 'string' },
     details: { type: 'object' },
   },
 };
+
+const STRINGS = { type: 'array', items: { type: 'string' } };
+
+// What execute's refusals carry in `details`, by status: the policy's decision, and a confirmation challenge.
+const EXECUTE_ERROR_DETAILS: Record<string, Record<string, unknown>> = {
+  '403': {
+    type: 'object',
+    properties: {
+      policy_ids: { ...STRINGS, description: 'the policies that decided' },
+      reasons: { ...STRINGS, description: 'their reasons' },
+    },
+  },
+  '428': {
+    type: 'object',
+    required: ['challenge', 'policy_ids', 'reasons'],
+    properties: {
+      challenge: {
+        type: 'object',
+        required: ['confirmation_token', 'expires_at', 'approval'],
+        properties: {
+          confirmation_token: {
+            type: 'string',
+            pattern: '^dvmc_',
+            description: 'send it back as confirmation_token with the same request (single use)',
+          },
+          expires_at: { type: 'string', format: 'date-time' },
+          approval: {
+            enum: ['self', 'other-principal'],
+            description:
+              'other-principal: another principal approves it first (POST /v1/confirmations/approve)',
+          },
+          binding: {
+            type: 'string',
+            description: 'hash of what it confirms: action, version, params, target, principal',
+          },
+        },
+      },
+      policy_ids: STRINGS,
+      reasons: STRINGS,
+    },
+  },
+};
+
+// The Error schema with `details` described, for the statuses whose details are known.
+function errorSchemaFor(route: RouteSpec, status: number): Record<string, unknown> {
+  const details = route.url === '/v1/actions/execute' ? EXECUTE_ERROR_DETAILS[String(status)] : undefined;
+  if (!details) return { $ref: '#/components/schemas/Error' };
+  return { allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { details } }] };
+}
 
 /** The agent API as an OpenAPI 3.1 document, built from the route table. */
 export function openApiDocument(version: string): Record<string, unknown> {
@@ -123,7 +188,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: { title: 'DevOpsMaestro agent API', version },
-    servers: [{ url: 'http://127.0.0.1:8700' }],
+    // Relative: the server that serves this document (whatever its address, HTTP or HTTPS).
+    servers: [{ url: '/', description: 'the agent that served this document' }],
     security: [{ bearer: [] }],
     paths,
     components: {

@@ -169,6 +169,75 @@ export const ROUTES: readonly RouteSpec[] = [
       '202': 'accepted: follow /v1/executions/{id}/events',
     },
     content: {
+      '200': json({
+        oneOf: [
+          {
+            type: 'object',
+            description: 'the action ran: its result (read actions: {summary, artifact}), redacted',
+            required: [
+              'execution_id',
+              'request_id',
+              'status',
+              'action',
+              'version',
+              'risk',
+              'target',
+              'result',
+            ],
+            properties: {
+              execution_id: { type: 'string' },
+              request_id: { type: 'string' },
+              status: { const: 'succeeded' },
+              action: { type: 'string' },
+              version: { type: 'string' },
+              risk: { enum: ['read', 'write', 'destructive'] },
+              target: { type: 'object', required: ['env'] },
+              duration_ms: { type: 'number' },
+              result: { description: "the action's output, as its output_schema in GET /v1/actions says" },
+            },
+          },
+          {
+            type: 'object',
+            description: 'a dry run: validated and decided, nothing ran',
+            required: [
+              'dry_run',
+              'run_decision',
+              'request_id',
+              'action',
+              'version',
+              'risk',
+              'target',
+              'params',
+              'decision',
+              'policy_ids',
+            ],
+            properties: {
+              dry_run: { const: true },
+              run_decision: {
+                enum: ['allow', 'confirm', 'deny'],
+                description:
+                  'what running it for real would meet: allowed at once, a confirmation, or a refusal',
+              },
+              run_approval: {
+                enum: ['self', 'other-principal'],
+                description:
+                  'with confirm: who confirms (other-principal: a second principal approves first)',
+              },
+              request_id: { type: 'string' },
+              action: { type: 'string' },
+              version: { type: 'string' },
+              risk: { enum: ['read', 'write', 'destructive'] },
+              target: { type: 'object', required: ['env'] },
+              params: {
+                type: 'object',
+                description: 'the params after validation (defaults filled in), redacted',
+              },
+              decision: { const: 'allow' },
+              policy_ids: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        ],
+      }),
       '202': json({
         type: 'object',
         required: ['execution_id', 'request_id', 'status', 'action', 'version', 'events'],
