@@ -490,7 +490,6 @@ test('the OpenAPI document describes what execute really answers: results, dry r
   assert.ok(!codes.includes('DVM_YAML_SYNTAX'), 'only codes the API answers, not the CLI taxonomy');
   const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
   ajv.addSchema(doc, 'doc');
-  const executeOp = doc.paths['/v1/actions/execute'].post;
   const schemaOf = (status: string) => {
     ajv.removeSchema(`s${status}`);
     ajv.addSchema(
