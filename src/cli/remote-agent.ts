@@ -102,6 +102,7 @@ export function remoteAgent(ctx: CommandContext): AgentClient | undefined {
     );
   }
   return new AgentClient(server, token, {
+    serverSource: ctx.flags.server ? '--server' : 'DVM_SERVER',
     retry: { ...DEFAULT_RETRY_POLICY, retries },
     onRetry: ({ method, path, reason, attempt, delayMs }) =>
       ctx.io.stderr.write(

@@ -649,6 +649,26 @@ test('dvm action run talks to the remote agent with DVM_SERVER and DVM_TOKEN, co
   assert.equal(received.length, before + 2, 'only the named run was delivered');
 });
 
+test('the CLI words what the agent refuses for dvm users: a revoked token says to set DVM_TOKEN, a bad DVM_SERVER is named as such', async () => {
+  const revoked = await dvmAsync(home, ['action', 'list'], {
+    env: { DVM_SERVER: serve.url, DVM_TOKEN: tokens.revoked },
+  });
+  assert.equal(revoked.status, 1, revoked.stderr);
+  assert.match(revoked.stderr, /DVM_UNAUTHENTICATED: token "revoked" was revoked/);
+  assert.match(revoked.stderr, /fix: Set DVM_TOKEN \(or DVM_TOKEN_FILE\) to a valid token/);
+  assert.doesNotMatch(revoked.stderr, /Authorization: Bearer/);
+  const address = serve.url.replace(/^https?:\/\//, '');
+  const bare = await dvmAsync(home, ['action', 'list'], {
+    env: { DVM_SERVER: address, DVM_TOKEN: tokens.viewer },
+  });
+  assert.match(bare.stderr, new RegExp(`DVM_USAGE: DVM_SERVER "${address}" is not an http\\(s\\) URL`));
+  assert.match(bare.stderr, /fix: Set DVM_SERVER to a URL like http:\/\/127\.0\.0\.1:8700/);
+  const flag = await dvmAsync(home, ['action', 'list', '--server', address], {
+    env: { DVM_TOKEN: tokens.viewer },
+  });
+  assert.match(flag.stderr, /DVM_USAGE: --server "\S+" is not an http\(s\) URL/);
+});
+
 test('DVM_TOKEN_FILE names a file that holds the token (a mounted secret); with DVM_TOKEN too, or unreadable, it is a usage error', async () => {
   const dir = tempDir();
   const file = join(dir, 'token');

@@ -29,6 +29,8 @@ export interface AgentClientOptions {
   retry?: RetryPolicy;
   onRetry?: (notice: RetryNotice) => void;
   sleep?: (ms: number) => Promise<unknown>;
+  /** Where the server address came from, as messages name it (default `--server`). */
+  serverSource?: '--server' | 'DVM_SERVER';
 }
 
 // TLS verification failures a trusted CA would fix.
@@ -50,8 +52,12 @@ export class AgentClient {
 
   constructor(server: string, token: string | undefined, options: AgentClientOptions = {}) {
     if (!URL.canParse(server) || !/^https?:$/.test(new URL(server).protocol)) {
-      throw new DvmError('DVM_USAGE', `--server "${server.slice(0, 200)}" is not an http(s) URL`, {
-        fix: 'Pass e.g. --server http://127.0.0.1:8700 (or set DVM_SERVER).',
+      const source = options.serverSource ?? '--server';
+      throw new DvmError('DVM_USAGE', `${source} "${server.slice(0, 200)}" is not an http(s) URL`, {
+        fix:
+          source === 'DVM_SERVER'
+            ? 'Set DVM_SERVER to a URL like http://127.0.0.1:8700 (the address `dvm serve` prints).'
+            : 'Pass e.g. --server http://127.0.0.1:8700 (the address `dvm serve` prints).',
       });
     }
     const given = new URL(server);
@@ -254,8 +260,15 @@ export function errorFromBody(status: number, text: string | Record<string, unkn
           ...(typeof c.fix === 'string' ? { fix: c.fix } : {}),
         }))
     : [];
+  // The server's advice is for HTTP clients (send an Authorization header); a dvm user sets a variable.
+  const fix =
+    code === 'DVM_UNAUTHENTICATED'
+      ? "Set DVM_TOKEN (or DVM_TOKEN_FILE) to a valid token: an admin makes one with `dvm token create` on the agent's host (a revoked or expired token stays refused)."
+      : typeof details.fix === 'string'
+        ? details.fix
+        : undefined;
   return new DvmError(code as never, String(body.message ?? `HTTP ${status}`), {
-    fix: typeof details.fix === 'string' ? details.fix : undefined,
+    fix,
     causes,
     details: { ...details, status },
   });
