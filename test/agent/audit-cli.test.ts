@@ -98,6 +98,16 @@ test('dvm audit pages with --after, exports from --after on, and --follow prints
   assert.match(filtered.stderr, /DVM_USAGE: dvm audit verify checks the whole chain: --actor does not apply/);
   const report = JSON.parse(dvmOk(home, ['audit', 'verify', '-o', 'json']).stdout);
   assert.deepEqual([report.ok, report.entries, report.head.seq], [true, 8, 8]);
+  // --tail: the newest entries, oldest of them first.
+  const newest = dvmOk(home, ['audit', '--tail', '2']).stdout.trim().split('\n').slice(1);
+  assert.deepEqual(
+    newest.map((row) => row.split(/\s+/)[0]),
+    ['7', '8'],
+  );
+  assert.match(
+    dvm(home, ['audit', 'export', '--tail', '2']).stderr,
+    /DVM_QUERY_INVALID.*tail does not apply/,
+  );
   // export takes --limit as a cap of the whole export.
   assert.equal(dvmOk(home, ['audit', 'export', '--limit', '3']).stdout.trim().split('\n').length, 3);
   // A refused export leaves the file it names as it was.

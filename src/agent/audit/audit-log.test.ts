@@ -229,6 +229,18 @@ test('filters and paging', async () => {
     assert.throws(() => log.query({ decision: 'maybe' }), { code: 'DVM_QUERY_INVALID' });
     assert.throws(() => log.query({ limit: 5000 }), { code: 'DVM_QUERY_INVALID' });
     assert.equal([...log.exportJsonl({ actor: 'bob' })].length, 15);
+    // tail: the newest matching entries, oldest of them first, no next page.
+    const seqs = (page: { items: { seq: number }[] }) => page.items.map((e) => e.seq);
+    assert.deepEqual(seqs(log.query({ tail: 3 })), [28, 29, 30]);
+    const lastAlice = log.query({ actor: 'alice', tail: '2' });
+    assert.deepEqual(
+      [seqs(lastAlice), lastAlice.next, lastAlice.head],
+      [seqs(log.query({ actor: 'alice', limit: 100 })).slice(-2), undefined, 30],
+    );
+    assert.throws(() => log.query({ tail: 3, limit: 5 }), /tail and limit do not go together/);
+    assert.throws(() => log.query({ tail: 3, after: 5 }), /tail and after do not go together/);
+    assert.throws(() => log.query({ tail: 0 }), /tail must be 1–1000/);
+    assert.throws(() => [...log.exportJsonl({ tail: 3 })], /tail does not apply/);
   } finally {
     done();
   }

@@ -210,20 +210,32 @@ export class AuditLog {
       where.push('seq > ?');
       params.push(checked.after);
     }
-    const { limit } = checked;
-    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
-    const rows = statement(this.#db, sql).all(...params, limit + 1) as unknown as Row[];
-    const page = rows.slice(0, limit);
-    const items = page.map(entryOfRow);
+    const { limit, tail } = checked;
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const head = Number(
       (statement(this.#db, 'SELECT seq FROM audit_head WHERE id = 1').get() as { seq: number } | undefined)
         ?.seq ?? 0,
     );
+    if (tail !== undefined) {
+      // The newest `tail` entries, read from the end, then put oldest first: no next page (older ones are `until`).
+      const sql = `SELECT * FROM (SELECT * FROM audit ${filter} ORDER BY seq DESC LIMIT ?) ORDER BY seq`;
+      const rows = statement(this.#db, sql).all(...params, tail) as unknown as Row[];
+      return { items: rows.map(entryOfRow), head };
+    }
+    const sql = `SELECT * FROM audit ${filter} ORDER BY seq LIMIT ?`;
+    const rows = statement(this.#db, sql).all(...params, limit + 1) as unknown as Row[];
+    const page = rows.slice(0, limit);
+    const items = page.map(entryOfRow);
     return rows.length > limit ? { items, next: String(page[page.length - 1].seq), head } : { items, head };
   }
 
   /** Every matching entry (all pages, from `after` on when given) as JSON lines. */
   *exportJsonl({ limit, after: from, ...filters }: AuditFilters = {}): Generator<string> {
+    if (filters.tail !== undefined)
+      throw new DvmError('DVM_QUERY_INVALID', 'an export takes every matching entry: tail does not apply', {
+        path: 'tail',
+        fix: 'Cap the export with limit, or start it with after or since.',
+      });
     // `limit` caps the whole export (not a page): any positive integer.
     const most = limit === undefined ? Number.POSITIVE_INFINITY : Number(limit);
     if (!Number.isSafeInteger(most) && most !== Number.POSITIVE_INFINITY)

@@ -24,6 +24,7 @@ export const AUDIT_QUERY_PARAMS = {
   until: 'entries at or before this time: RFC 3339 or a duration back from now, as for since',
   limit: `page size: a decimal integer 1–${MAX_AUDIT_PAGE} (default 100)`,
   after: 'the `next` cursor of the previous page (a decimal integer)',
+  tail: `the last N matching entries (1–${MAX_AUDIT_PAGE}), still oldest first: the newest ones, as tail -n shows them; not with limit or after`,
 } as const;
 
 /** Filters of `AuditLog.query` and `dvm audit` (strings as they come from a query string or flags). */
@@ -42,6 +43,8 @@ export interface AuditFilters {
   limit?: string | number;
   /** The `next` cursor of the previous page. */
   after?: string | number;
+  /** The last N matching entries (oldest first), in place of a page from the start. */
+  tail?: string | number;
 }
 
 /** Filters with their values checked: times as ISO strings, numbers as numbers. */
@@ -53,6 +56,8 @@ export interface CheckedAuditFilters {
   until?: string;
   limit: number;
   after?: number;
+  /** The last this many matching entries, in place of `limit` from the start (or `after`). */
+  tail?: number;
 }
 
 const KNOWN = Object.keys(AUDIT_QUERY_PARAMS);
@@ -132,6 +137,7 @@ export function checkAuditFilters(filters: AuditFilters, now: Date): CheckedAudi
       ? undefined
       : queryInteger('after', filters.after, causes, 'the `next` cursor of a page (a decimal integer)');
   const limit = queryLimit(filters.limit, MAX_AUDIT_PAGE, 100, causes, 'after');
+  const tail = filters.tail === undefined || filters.tail === '' ? undefined : tailOf(filters, causes);
   if (causes.length > 0) throw invalid(causes);
   return {
     equal,
@@ -140,5 +146,39 @@ export function checkAuditFilters(filters: AuditFilters, now: Date): CheckedAudi
     ...(until ? { until } : {}),
     limit: limit as number,
     ...(after !== undefined ? { after } : {}),
+    ...(tail !== undefined ? { tail } : {}),
   };
+}
+
+// `tail`: 1–MAX_AUDIT_PAGE, and alone (a page from the start, or after a cursor, is another question).
+function tailOf(filters: AuditFilters, causes: ErrorCause[]): number | undefined {
+  const tail = queryInteger(
+    'tail',
+    filters.tail as string | number,
+    causes,
+    `a decimal integer 1–${MAX_AUDIT_PAGE}`,
+  );
+  if (tail === undefined) return undefined;
+  if (tail < 1 || tail > MAX_AUDIT_PAGE) {
+    causes.push({
+      code: 'DVM_QUERY_INVALID',
+      path: 'tail',
+      message: `tail must be 1–${MAX_AUDIT_PAGE}, not ${tail}`,
+      fix: `Ask for at most ${MAX_AUDIT_PAGE} entries; page back with until for older ones.`,
+    });
+    return undefined;
+  }
+  const other = (['limit', 'after'] as const).find(
+    (name) => filters[name] !== undefined && filters[name] !== '',
+  );
+  if (other) {
+    causes.push({
+      code: 'DVM_QUERY_INVALID',
+      path: 'tail',
+      message: `tail and ${other} do not go together: tail is the last entries, ${other} pages from the start`,
+      fix: `Leave out ${other}, or tail.`,
+    });
+    return undefined;
+  }
+  return tail;
 }

@@ -71,14 +71,21 @@ export async function listAudit(
     if (page.next) ctx.io.stderr.write(`more entries: the next page is --after ${page.next}\n`);
     return 0;
   }
+  const { tail, ...following } = filters;
   let after = filters.after;
-  if (after === undefined && filters.since === undefined) {
+  if (!json) ctx.io.stdout.write(followLine(HEADERS));
+  if (tail !== undefined) {
+    // The newest entries first (as tail -n -f), then what comes after them.
+    const last = await source.page(filters);
+    for (const entry of last.items)
+      ctx.io.stdout.write(json ? `${JSON.stringify(entry)}\n` : followLine(cellsOf(entry)));
+    after = last.items.at(-1)?.seq ?? last.head;
+  } else if (after === undefined && filters.since === undefined) {
     after = (await source.page({ ...filters, limit: 1 })).head;
     ctx.io.stderr.write(`following the audit log after entry ${after} (Ctrl-C stops)\n`);
   }
-  if (!json) ctx.io.stdout.write(followLine(HEADERS));
   for (;;) {
-    const page = await source.page({ ...filters, after });
+    const page = await source.page({ ...following, after });
     for (const entry of page.items)
       ctx.io.stdout.write(json ? `${JSON.stringify(entry)}\n` : followLine(cellsOf(entry)));
     if (page.items.length > 0) after = page.items[page.items.length - 1].seq;

@@ -12,7 +12,7 @@ import { listAudit, remoteAuditSource } from './audit-list.ts';
 
 const USAGE = `Usage:
   dvm audit [--actor NAME] [--action ACTION] [--route 'METHOD /PATH'] [--decision D] [--env ENV] [--target KEY=VALUE …]
-            [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N] [--after SEQ] [--follow]
+            [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N] [--after SEQ | --tail N] [--follow]
             [--server URL] [-o table|json]
   dvm audit verify [-o json]
   dvm audit export [-f FILE] [filters as above; --limit caps the export]
@@ -27,7 +27,8 @@ before an entry is written. A request the API refused before it named an action 
 for the route) shows its method and route where the action would be: --route 'GET /v1/audit' (or --action with the
 same text) finds those.
 
---follow prints entries as they are written (from the log's end, or from --after/--since), until Ctrl-C; -o json
+--tail N shows the newest N matching entries (oldest of them first), as tail -n does; with --follow it shows them,
+then follows. --follow prints entries as they are written (from the log's end, or from --after/--since), until Ctrl-C; -o json
 makes them JSON lines. With --server URL (or DVM_SERVER) and an admin's DVM_TOKEN, queries and --follow ask a
 remote agent (GET /v1/audit); verify and export read the database itself, on the agent's host.`;
 
@@ -60,6 +61,7 @@ function filtersOf(ctx: CommandContext) {
     until: ctx.flags.until,
     limit: ctx.flags.limit,
     after: ctx.flags.after,
+    tail: ctx.flags.tail,
   };
 }
 
@@ -76,6 +78,7 @@ const QUERY_FLAGS = [
   'until',
   'limit',
   'after',
+  'tail',
 ] as const;
 
 // Flags of the queries that verify (of the whole chain) does not take.
