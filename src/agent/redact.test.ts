@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DvmError } from '../errors/dvm-error.ts';
-import { createRedactor, loadRedactor, MAX_REDACT_DEPTH, REDACTED, TOO_DEEP, UNSCANNED } from './redact.ts';
+import {
+  createRedactor,
+  lineRedactor,
+  loadRedactor,
+  MAX_REDACT_DEPTH,
+  REDACTED,
+  TOO_DEEP,
+  UNSCANNED,
+} from './redact.ts';
 import { BACKTRACKING_FIX, backtrackingRisk } from './redact-pattern.ts';
 
 test('schema fields marked x-secret are redacted at any depth', () => {
@@ -44,6 +52,164 @@ test('each default secret pattern is redacted inside any string', () => {
   ];
   for (const [input, expected] of cases) assert.equal(r.redactText(input), expected, input);
   assert.equal(r.redactText('nothing secret here'), 'nothing secret here');
+});
+
+// Each input with what the defaults make of it.
+function assertRedacts(cases: [string, string][]): void {
+  const r = createRedactor();
+  for (const [input, expected] of cases) assert.equal(r.redactText(input), expected, input);
+}
+
+test('a key that ends with a secret name is one too: environment-style names keep the key and lose the value', () => {
+  assertRedacts([
+    ['DB_PASSWORD=hunter2', 'DB_PASSWORD=[REDACTED]'],
+    ['export POSTGRES_PASSWORD=pg-s3cret', 'export POSTGRES_PASSWORD=[REDACTED]'],
+    ['MYSQL_ROOT_PASSWORD: r00tpw', 'MYSQL_ROOT_PASSWORD: [REDACTED]'],
+    ['AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AWS_SECRET_ACCESS_KEY=[REDACTED]'],
+    ['GITHUB_TOKEN=abc123def456', 'GITHUB_TOKEN=[REDACTED]'],
+    ['PGPASSWORD=pgpw ./migrate', 'PGPASSWORD=[REDACTED] ./migrate'],
+    [
+      'client_secret=cs-9f8e7d&grant_type=client_credentials',
+      'client_secret=[REDACTED]&grant_type=client_credentials',
+    ],
+    ['DJANGO_SECRET_KEY=dj4ngo', 'DJANGO_SECRET_KEY=[REDACTED]'],
+    ['DB_PWD=x1', 'DB_PWD=[REDACTED]'],
+  ]);
+});
+
+test('quoted keys and values: the value inside its quotes is redacted, the key and the quotes are kept', () => {
+  assertRedacts([
+    ['{"password":"hunter2"}', '{"password":"[REDACTED]"}'],
+    ['{"password": "hunter2json", "user": "bob"}', '{"password": "[REDACTED]", "user": "bob"}'],
+    ['password: "hunter2"', 'password: "[REDACTED]"'],
+    ["password='x'", "password='[REDACTED]'"],
+    ['token = "two words"', 'token = "[REDACTED]"'],
+    ['{"api_key":"a\\"b","n":1}', '{"api_key":"[REDACTED]","n":1}'],
+    ['"DB_PASSWORD": "pw"', '"DB_PASSWORD": "[REDACTED]"'],
+  ]);
+});
+
+test('basic credentials, URL passwords up to the last @ before the host, GitHub and Slack tokens are redacted', () => {
+  const ghp = `ghp_${'A1b2C3d4E5f6'.repeat(3)}`;
+  const pat = `github_pat_11ABCDEFG0a1B2c3D4e500_${'Zy9Xw8Vu7T'.repeat(5)}abcdefghi`;
+  assertRedacts([
+    ['Authorization: Basic dXNlcjpzM2NyZXQ=', 'Authorization: Basic [REDACTED]'],
+    ['-H "Authorization: Basic dXNlcjpzM2NyZXQ="', '-H "Authorization: Basic [REDACTED]"'],
+    ['https://u:pa/ss@h', 'https://u:[REDACTED]@h'],
+    ['postgres://u:p@ss@db:5432/app', 'postgres://u:[REDACTED]@db:5432/app'],
+    ['redis://:r3dis@cache:6379', 'redis://:[REDACTED]@cache:6379'],
+    [
+      'git clone https://x-access-token:abc123@github.com/o/r',
+      'git clone https://x-access-token:[REDACTED]@github.com/o/r',
+    ],
+    [`clone with ${ghp} now`, 'clone with [REDACTED] now'],
+    [
+      `${ghp.replace('ghp_', 'gho_')} ${ghp.replace('ghp_', 'ghs_')} ${ghp.replace('ghp_', 'ghu_')}`,
+      '[REDACTED] [REDACTED] [REDACTED]',
+    ],
+    [`pat ${pat}`, 'pat [REDACTED]'],
+    ['slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx', 'slack [REDACTED]'],
+    ['xoxp-123456789012-123456789012-123456789012-0123456789abcdef0123456789abcdef', '[REDACTED]'],
+  ]);
+  // A classic GitHub token fits the shape of an identifier key; it is not taken for one.
+  assert.deepEqual(createRedactor().redact({ [ghp]: 1 }), { [REDACTED]: 1 });
+});
+
+test('ordinary words and values are kept: a secret name inside a word, or a word after Basic, is not a key', () => {
+  const kept = [
+    'the tokenizer splits words',
+    'passwordless login enabled',
+    'the secretary signed it',
+    'keyboard=us layout',
+    '2024-05-01T10:00:00.123Z',
+    'env=dev',
+    'container=web',
+    'max_tokens=100 tokens: 5 token_count=3',
+    'secretKeyRef: db-creds',
+    'OLDPWD=/tmp',
+    'Basic setup guide',
+    'http://user@host:8080/path',
+    'password=""',
+  ];
+  assertRedacts(kept.map((text) => [text, text]));
+});
+
+test('a private key is found by its markers: to its END marker, or to the end of the text when it has none', () => {
+  assertRedacts([
+    ['before\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\nAAAAB3', `before\n${REDACTED}`],
+    [
+      '-----BEGIN PGP PRIVATE KEY BLOCK-----\nxcLYBF\n-----END PGP PRIVATE KEY BLOCK-----\nafter',
+      `${REDACTED}\nafter`,
+    ],
+    [
+      'a -----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY----- b -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- c',
+      `a ${REDACTED} b ${REDACTED} c`,
+    ],
+    [
+      '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----',
+      '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----',
+    ],
+  ]);
+});
+
+// The least time of up to three runs of `run`: another only while the last was over `limit` but not far over it
+// (noise, not a pattern that rescans the text: one run of those took seconds).
+function leastTime(run: () => void, limit: number): number {
+  let least = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    run();
+    least = Math.min(least, performance.now() - started);
+    if (least <= limit || least > 10 * limit) break;
+  }
+  return least;
+}
+
+test('the defaults take time linear in the text: texts that made them rescan cost about what an ordinary one does', () => {
+  const r = createRedactor();
+  const size = 200_000;
+  const fill = (unit: string) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+  const ordinary = fill('2024-05-01T10:00:00Z GET /v1/items?token=abc&user=bob 200 in 3 ms\n');
+  r.redactText(ordinary);
+  let baseline = Infinity;
+  for (let i = 0; i < 5; i++)
+    baseline = Math.min(
+      baseline,
+      leastTime(() => r.redactText(ordinary), 0),
+    );
+  const pathological: Record<string, string> = {
+    'blanks between a key and =': `password${' '.repeat(size)}=x`,
+    'blanks after Bearer': `Bearer${' '.repeat(size)}`,
+    'BEGIN markers without an END': fill('-----BEGIN PRIVATE KEY-----'),
+    'JWT starts inside one run': fill('eyJ-'),
+  };
+  for (const [name, text] of Object.entries(pathological)) {
+    const ms = leastTime(() => r.redactText(text), 20 * baseline);
+    assert.ok(ms < 20 * baseline, `${name}: ${ms.toFixed(1)} ms, an ordinary text ${baseline.toFixed(2)} ms`);
+  }
+});
+
+test('lines of one stream: a private key is redacted from its BEGIN line to its END line, each line on its own', () => {
+  const r = createRedactor();
+  const redactLine = lineRedactor(r.redactText);
+  const lines = [
+    'loading key: -----BEGIN RSA PRIVATE KEY-----',
+    'MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Ksz',
+    'password=notakeyline',
+    '-----END RSA PRIVATE KEY----- loaded, token=abc',
+    'next password=hunter2',
+    'inline -----BEGIN PRIVATE KEY-----MIIE-----END PRIVATE KEY----- ok',
+    'still ok',
+  ];
+  assert.deepEqual(lines.map(redactLine), [
+    `loading key: ${REDACTED}`,
+    REDACTED,
+    REDACTED,
+    `${REDACTED} loaded, token=${REDACTED}`,
+    `next password=${REDACTED}`,
+    `inline ${REDACTED} ok`,
+    'still ok',
+  ]);
 });
 
 test('extra patterns come from config.yaml; an invalid one is a coded error', async () => {

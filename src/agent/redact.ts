@@ -15,17 +15,104 @@ export const TOO_DEEP = `[REDACTED: nested deeper than ${MAX_REDACT_DEPTH} level
 
 export { SECRET_KEY };
 
-/** Secret shapes found in any string: dvm tokens, bearer values, cloud keys, private keys, credentials in text. */
+/**
+ * Secret shapes found in any string (private keys are found by a forward scan, redactPrivateKeys): dvm tokens, bearer
+ * and basic credentials, cloud and chat tokens, values of secret-named keys, URL passwords and JWTs; a pattern's
+ * group 1, when it has one (never more), is kept.
+ */
 export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
+  // Each is linear in its text: an attempt that fails starts only at a fixed prefix and scans no further than the
+  // next such prefix, its quote or a bounded run of blanks (at most 32 spaces or tabs, enough for aligned columns of
+  // `.env` tables or `kubectl describe`), never a lookbehind of variable length rescanned at every position.
   /dvmc?_(?:[0-9a-f]{8}_)?[A-Za-z0-9_-]{43}/g,
-  /(?<=\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
+  /(\bBearer[ \t]{1,32})[A-Za-z0-9._~+/=-]{8,}/gi,
+  /(\bauthorization["']?[ \t]{0,32}[=:][ \t]{0,32}["']?Basic[ \t]{1,32})[A-Za-z0-9+/]{4,}={0,2}/gi,
   /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-  /(?<=\b(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*)[^\s&"',;]+/gi,
-  /(?<=:\/\/[^/\s:@]+:)[^@\s/]+(?=@)/g,
-  /(?<=hooks\.slack\.com\/services\/)[A-Za-z0-9/_-]+/g,
-  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
+  /\bgh[pousr]_[A-Za-z0-9]{36,}/g,
+  /\bgithub_pat_[A-Za-z0-9_]{22,}/g,
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+  // A key that ends with a secret's name (DB_PASSWORD, client_secret, "token"; not OLDPWD), then its value, quoted
+  // or not.
+  /((?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}["']?)(?:(?<=")(?:[^"\\\r\n]|\\.)+|(?<=')(?:[^'\\\r\n]|\\.)+|[^\s&"',;]+)/gi,
+  // The password of a URL's userinfo runs to the last `@` before the host (`postgres://u:p@ss@db`), never into
+  // the next URL. Its `i` (it has no letters) puts it in the scan of the key pattern: the leftmost match wins, and
+  // `token:` inside `https://x-access-token:…@host` is not taken for a key.
+  /(:\/\/[^\s"'<>`/:]*:)(?:[^\s"'<>`:]|:(?!\/\/))+(?=@)/gi,
+  /(hooks\.slack\.com\/services\/)[A-Za-z0-9/_-]+/g,
+  // No start right after a character of a JWT (`eyJ-eyJ-…` would be rescanned from each one).
+  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
 ];
+
+const PEM_BEGIN = '-----BEGIN ';
+const PEM_END = '-----END ';
+// What follows PEM_BEGIN or PEM_END in a private key's marker: `RSA PRIVATE KEY-----`, `PGP PRIVATE KEY BLOCK-----`.
+const PRIVATE_KEY_LABEL = /[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----/y;
+
+// The first private key marker (`-----BEGIN …` or `-----END …`) of `text` at or after `from`.
+function markerAt(text: string, marker: string, from: number): { start: number; end: number } | undefined {
+  for (let at = text.indexOf(marker, from); at !== -1; at = text.indexOf(marker, at + 1)) {
+    PRIVATE_KEY_LABEL.lastIndex = at + marker.length;
+    if (PRIVATE_KEY_LABEL.test(text)) return { start: at, end: PRIVATE_KEY_LABEL.lastIndex };
+  }
+  return undefined;
+}
+
+// The private keys of `text` in one forward scan: each from its BEGIN marker to the END marker after it; one with
+// no END runs to the end of the text and leaves the text `open` (inside a key).
+function privateKeys(text: string): { spans: [number, number][]; open: boolean } {
+  const spans: [number, number][] = [];
+  for (let begin = markerAt(text, PEM_BEGIN, 0); begin; ) {
+    const end = markerAt(text, PEM_END, begin.end);
+    if (!end) {
+      spans.push([begin.start, text.length]);
+      return { spans, open: true };
+    }
+    spans.push([begin.start, end.end]);
+    begin = markerAt(text, PEM_BEGIN, end.end);
+  }
+  return { spans, open: false };
+}
+
+/** `text` with each private key, from its BEGIN marker to its END marker (or to the end of the text), REDACTED. */
+export function redactPrivateKeys(text: string): string {
+  const { spans } = privateKeys(text);
+  if (!spans.length) return text;
+  let out = '';
+  let from = 0;
+  for (const [start, end] of spans) {
+    out += text.slice(from, start) + REDACTED;
+    from = end;
+  }
+  return out + text.slice(from);
+}
+
+/**
+ * Redaction of the consecutive lines of one stream through `redact`: a private key's lines, from its BEGIN line to
+ * its END line, are REDACTED (from its BEGIN marker on the first, to its END marker on the last).
+ */
+export function lineRedactor(redact: (line: string) => string): (line: string) => string {
+  let inKey = false;
+  return (line) => {
+    if (!inKey) {
+      inKey = privateKeys(line).open;
+      return redact(line);
+    }
+    const end = markerAt(line, PEM_END, 0);
+    if (!end) return REDACTED;
+    const rest = line.slice(end.end);
+    inKey = privateKeys(rest).open;
+    return REDACTED + (rest ? redact(rest) : '');
+  };
+}
+
+// A match of a combined pattern without its secret: the kept group (group 1 of the one pattern that matched).
+function withoutSecret(_match: string, ...args: unknown[]): string {
+  for (const arg of args) {
+    if (typeof arg === 'string') return arg + REDACTED;
+    if (typeof arg === 'number') break; // the offset: no group took part
+  }
+  return REDACTED;
+}
 
 /** Removes secrets from values before they reach audit, logs, SSE or output. */
 export interface Redactor {
@@ -42,8 +129,9 @@ export interface Redactor {
 
 type Schema = Record<string, unknown> | undefined;
 
-// Keys like `pid` or `containerName` cannot hold a secret shape (dvm tokens, AWS keys, JWTs and the rest do not fit).
-const IDENTIFIER_KEY = /^(?!eyJ)[a-z][A-Za-z0-9_]{0,39}$/;
+// Keys like `pid` or `containerName` cannot hold a secret shape (dvm tokens, AWS keys, JWTs and the rest do not fit;
+// a classic GitHub token does, so it is excluded).
+const IDENTIFIER_KEY = /^(?!eyJ|gh[pousr]_)[a-z][A-Za-z0-9_]{0,39}$/;
 
 function childSchema(schema: Schema, key: string | number): Schema {
   if (!schema) return undefined;
@@ -63,7 +151,8 @@ export const PATTERN_BUDGET_MS = 50;
 /** What replaces text that `redact.patterns` had no time to scan. */
 export const UNSCANNED = '[REDACTED: not scanned, redact.patterns too slow]';
 
-// All patterns as one alternation per case mode: one scan of each string instead of one per pattern.
+// All patterns as one alternation per case mode: one scan of each string instead of one per pattern (not one scan
+// with `(?i:…)` groups: V8 of Node 24 gets a lookbehind wrong in an alternative of such a group).
 function combined(patterns: readonly RegExp[]): RegExp[] {
   const mode = (ignoreCase: boolean) => {
     const sources = patterns
@@ -82,12 +171,13 @@ function combined(patterns: readonly RegExp[]): RegExp[] {
 export function createRedactor(options: { patterns?: readonly RegExp[]; budgetMs?: number } = {}): Redactor {
   const defaults = combined(DEFAULT_SECRET_PATTERNS);
   // Every default pattern needs one of these; a string without any (a timestamp, `env=dev`) skips their scan.
-  const hint = /dvm|AKIA|ASIA|-----|eyJ|bearer|pass|pwd|secret|token|key|:\/\/|slack/i;
+  const hint =
+    /dvm|AKIA|ASIA|-----|eyJ|bearer|authorization|gh[pousr]_|github_pat_|xox[abprs]-|pass|pwd|secret|token|key|:\/\/|slack/i;
   const byDefaults = (text: string): string => {
     // The shortest secret shape (pwd=x) has 5 characters.
     if (text.length < 5 || !hint.test(text)) return text;
-    let out = text;
-    for (const pattern of defaults) out = out.replace(pattern, REDACTED);
+    let out = redactPrivateKeys(text);
+    for (const pattern of defaults) out = out.replace(pattern, withoutSecret);
     return out;
   };
   // The home's own patterns, when it has any.

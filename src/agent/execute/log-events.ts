@@ -1,3 +1,4 @@
+import { lineRedactor } from '../redact.ts';
 import type { ExecutionEvent } from './executions.ts';
 
 /** Emits one event of an execution. */
@@ -6,7 +7,8 @@ export type EmitEvent = (type: ExecutionEvent['type'], data: Record<string, unkn
 /**
  * The log events of one execution, capped like its output: lines are emitted (through `redact`) until their
  * UTF-8 bytes, one newline each, would pass `maxBytes`; then one `truncated` event with the byte counts, and no
- * more log events (progress and the end still stream).
+ * more log events (progress and the end still stream); each stream's lines go through `redact` in order
+ * (lineRedactor), so that all lines of a private key, from its BEGIN line to its END line, are redacted.
  */
 export function cappedLogEvents(
   maxBytes: number,
@@ -15,6 +17,15 @@ export function cappedLogEvents(
 ): (stream: 'stdout' | 'stderr', line: string) => void {
   let streamed = 0;
   let truncated = false;
+  const redactors = new Map<string, (line: string) => string>();
+  const redactLine = (stream: string, line: string): string => {
+    let redactor = redactors.get(stream);
+    if (!redactor) {
+      redactor = lineRedactor(redact);
+      redactors.set(stream, redactor);
+    }
+    return redactor(line);
+  };
   return (stream, line) => {
     if (truncated) return;
     const bytes = Buffer.byteLength(line) + 1;
@@ -24,6 +35,6 @@ export function cappedLogEvents(
       return;
     }
     streamed += bytes;
-    emit('log', { stream, line: redact(line) });
+    emit('log', { stream, line: redactLine(stream, line) });
   };
 }
