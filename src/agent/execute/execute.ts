@@ -9,11 +9,12 @@ import { systemError } from '../../errors/system-errors.ts';
 import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ENVIRONMENT_BINDING_ID } from '../policy/environment-binding.ts';
+import { maskSecretFields } from '../redact.ts';
 import type { ExecutionRecord, Executions } from './executions.ts';
 import { newExecutionId, unrecordedError } from './executions.ts';
 import { type FollowLimits, FollowSlots } from './follow-limits.ts';
 import type { Claim, IdempotencyKeys, StoredResponse } from './idempotency.ts';
-import { cappedLogEvents } from './log-events.ts';
+import { cappedLogEvents, lineSplitter } from './log-events.ts';
 import { withParamCauses } from './request-causes.ts';
 import { canonicalHash } from './request-hash.ts';
 import { targetText } from './target-text.ts';
@@ -274,7 +275,8 @@ export class ActionExecutor {
       action: { name: definition.name, version: definition.version, risk: definition.risk },
       target: request.target,
       dryRun: request.dry_run === true,
-      params: redactedParams as Record<string, unknown>,
+      // The real params (secret fields masked), never pattern-redacted ones: a forbid on a param must hold.
+      params: maskSecretFields(params, definition.inputSchema) as Record<string, unknown>,
     };
     let answer = policy.decide({ ...query, confirmed: false });
     if (answer.decision === 'deny') return this.#deny(answer, audit);
@@ -643,6 +645,7 @@ export class ActionExecutor {
       (type, data) => executions.emit(executionId, type, data),
       (line) => redact(line) as string,
     );
+    const lines = lineSplitter(logEvent);
     const context: ActionContext = {
       signal: given?.signal ? AbortSignal.any([controller.signal, given.signal]) : controller.signal,
       workdir: given?.workdir ?? process.cwd(),
@@ -651,7 +654,7 @@ export class ActionExecutor {
         write: (stream, chunk) => {
           log.write(stream, chunk);
           given?.log.write(stream, chunk);
-          for (const line of String(chunk).split('\n')) if (line) logEvent(stream, line);
+          lines.write(stream, String(chunk));
         },
       },
       resultsDir: given?.resultsDir ?? RESULTS_DIR,
@@ -720,6 +723,8 @@ export class ActionExecutor {
         durationMs,
       });
     } finally {
+      // The last lines, written without a newline, before the execution's end.
+      lines.flush();
       clearTimeout(timer);
       this.#controllers.delete(executionId);
       this.#taskRuns.delete(executionId);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRedactor, REDACTED } from '../redact.ts';
-import { cappedLogEvents } from './log-events.ts';
+import { cappedLogEvents, lineSplitter } from './log-events.ts';
 
-// The log events of chunks written as an execution's handler writes them (execute.ts: one event per line).
+// The log events of chunks written as an execution's handler writes them (execute.ts: whole lines, per stream).
 function logLines(chunks: ['stdout' | 'stderr', string][]): [string, unknown][] {
   const redactor = createRedactor();
   const events: [string, unknown][] = [];
@@ -12,8 +12,9 @@ function logLines(chunks: ['stdout' | 'stderr', string][]): [string, unknown][] 
     (_type, data) => events.push([data.stream as string, data.line]),
     (line) => redactor.redact(line) as string,
   );
-  for (const [stream, chunk] of chunks)
-    for (const line of chunk.split('\n')) if (line) logEvent(stream, line);
+  const lines = lineSplitter(logEvent);
+  for (const [stream, chunk] of chunks) lines.write(stream, chunk);
+  lines.flush();
   return events;
 }
 
@@ -45,5 +46,22 @@ test('a private key that never ends in a log hides every later line of its strea
     ['stderr', REDACTED],
     ['stderr', REDACTED],
     ['stderr', REDACTED],
+  ]);
+});
+
+test('a line written in two chunks is one log event, a BEGIN marker cut in two is still seen, and the last line without a newline comes at the end', () => {
+  const events = logLines([
+    ['stdout', 'hello wo'],
+    ['stderr', 'err'],
+    ['stdout', 'rld\r\n-----BEGIN RSA PRIV'],
+    ['stdout', 'ATE KEY-----\nMIIEowIBAAKCAQEAsecret\n-----END RSA PRIVATE KEY-----\nbye'],
+  ]);
+  assert.deepEqual(events, [
+    ['stdout', 'hello world'],
+    ['stdout', REDACTED],
+    ['stdout', REDACTED],
+    ['stdout', REDACTED],
+    ['stdout', 'bye'],
+    ['stderr', 'err'],
   ]);
 });

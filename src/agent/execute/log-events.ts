@@ -38,3 +38,38 @@ export function cappedLogEvents(
     emit('log', { stream, line: redactLine(stream, line) });
   };
 }
+
+/** Hands whole lines of written chunks to `onLine`, per stream; a chunk's unfinished last line waits for the next. */
+export interface LineSplitter {
+  write(stream: 'stdout' | 'stderr', chunk: string): void;
+  /** Hands on what waits (the last lines, without their newline): once the output has ended. */
+  flush(): void;
+}
+
+// A line that never ends is handed on in pieces of this many characters rather than held without bound.
+const MAX_PENDING_LINE = 64 * 1024;
+
+/** A LineSplitter: a line a process wrote in two chunks stays one line (a private key's BEGIN marker is seen whole). */
+export function lineSplitter(onLine: (stream: 'stdout' | 'stderr', line: string) => void): LineSplitter {
+  const pending = { stdout: '', stderr: '' };
+  const hand = (stream: 'stdout' | 'stderr', line: string) => {
+    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (text) onLine(stream, text);
+  };
+  return {
+    write(stream, chunk) {
+      const lines = (pending[stream] + chunk).split('\n');
+      let rest = lines.pop() ?? '';
+      for (const line of lines) hand(stream, line);
+      for (; rest.length > MAX_PENDING_LINE; rest = rest.slice(MAX_PENDING_LINE))
+        hand(stream, rest.slice(0, MAX_PENDING_LINE));
+      pending[stream] = rest;
+    },
+    flush() {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        hand(stream, pending[stream]);
+        pending[stream] = '';
+      }
+    },
+  };
+}
