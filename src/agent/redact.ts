@@ -145,6 +145,42 @@ function childSchema(schema: Schema, key: string | number): Schema {
   return additional && typeof additional === 'object' ? (additional as Schema) : undefined;
 }
 
+// A copy of `value` with schema-marked secret fields and values of secret-named keys REDACTED, and each other string
+// through `text`, each key through `key`, in one fixed order.
+function walkValue(
+  value: unknown,
+  schema: Schema,
+  depth: number,
+  text: (s: string) => string,
+  key: (k: string) => string,
+): unknown {
+  if (schema?.['x-secret'] === true && value !== undefined && value !== null) return REDACTED;
+  if (typeof value === 'string') return text(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_REDACT_DEPTH) return TOO_DEEP;
+  if (Array.isArray(value))
+    return value.map((v, i) => walkValue(v, childSchema(schema, i), depth + 1, text, key));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[key(k)] =
+      v !== undefined && v !== null && SECRET_KEY.test(k)
+        ? REDACTED
+        : walkValue(v, childSchema(schema, k), depth + 1, text, key);
+  }
+  return out;
+}
+
+const asIs = (s: string) => s;
+
+/**
+ * `value` as policies see it: schema-marked secret fields (x-secret) and values of secret-named keys REDACTED,
+ * every other string as given — never pattern-redacted, so a policy decides on what will run (a pattern that cut a
+ * value, or a scan past its budget, would let a forbid on that param pass).
+ */
+export function maskSecretFields(value: unknown, schema?: Record<string, unknown>): unknown {
+  return walkValue(value, schema, 0, asIs, asIs);
+}
+
 /** Time one redact call may spend on `redact.patterns` before every text it carries is replaced by UNSCANNED. */
 export const PATTERN_BUDGET_MS = 50;
 
@@ -184,22 +220,8 @@ export function createRedactor(options: { patterns?: readonly RegExp[]; budgetMs
   const ownPatterns = options.patterns?.length ? options.patterns : undefined;
   // Each string of a value, and each key that could hold a secret (with the home's patterns, any key: their shapes
   // are not known), through `text`, in one fixed order.
-  const walk = (value: unknown, schema: Schema, depth: number, text: (s: string) => string): unknown => {
-    if (schema?.['x-secret'] === true && value !== undefined && value !== null) return REDACTED;
-    if (typeof value === 'string') return text(value);
-    if (value === null || typeof value !== 'object') return value;
-    if (depth > MAX_REDACT_DEPTH) return TOO_DEEP;
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, childSchema(schema, i), depth + 1, text));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const key = IDENTIFIER_KEY.test(k) && !ownPatterns ? k : text(k);
-      out[key] =
-        v !== undefined && v !== null && SECRET_KEY.test(k)
-          ? REDACTED
-          : walk(v, childSchema(schema, k), depth + 1, text);
-    }
-    return out;
-  };
+  const walk = (value: unknown, schema: Schema, depth: number, text: (s: string) => string): unknown =>
+    walkValue(value, schema, depth, text, ownPatterns ? text : (k) => (IDENTIFIER_KEY.test(k) ? k : text(k)));
   if (!ownPatterns) {
     return { redact: (value, schema) => walk(value, schema, 0, byDefaults), redactText: byDefaults };
   }

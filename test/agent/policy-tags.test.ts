@@ -83,6 +83,55 @@ when { resource.hasTag("cluster") && resource.getTag("cluster") == "eu" };
   }
 });
 
+test('policies decide on the real params: a redact.patterns match on a value does not hide it from a forbid (the audit still redacts it)', async () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(
+    join(home, 'policies', 'paging.cedar'),
+    `@id("no-critical-pages")
+forbid (principal, action, resource)
+when {
+  context.action == "notify.alert" && principal.role != "admin" &&
+  context.params.hasTag("severity") && context.params.getTag("severity") == "critical"
+};
+`,
+  );
+  // A pattern of the home that happens to match the value the policy looks for.
+  writeFileSync(join(home, 'config.yaml'), 'redact:\n  patterns: ["crit[a-z]+"]\n');
+  const operator = createToken(home, 'ops', 'operator');
+  const admin = createToken(home, 'boss', 'admin');
+  const serve = await startServe(home);
+  try {
+    const critical = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: operator,
+      body: {
+        request_id: 'c1',
+        action: 'notify.alert',
+        params: { message: 'disk full', severity: 'critical' },
+        target: { env: 'dev' },
+      },
+    });
+    assert.equal(critical.status, 403, critical.text);
+    assert.deepEqual((critical.body.details as { policy_ids: string[] }).policy_ids, ['no-critical-pages']);
+    const audit = await api(serve.url, 'GET', '/v1/audit?request_id=c1', { token: admin });
+    const [entry] = audit.body.items as { decision: string; params: Record<string, string> }[];
+    assert.deepEqual([entry.decision, entry.params.severity], ['denied', '[REDACTED]']);
+  } finally {
+    await serve.stop();
+  }
+  const tested = dvm(home, [
+    'policy',
+    'test',
+    '--principal',
+    'role:operator',
+    '--action',
+    'notify.alert',
+    '--param',
+    'severity=critical',
+  ]);
+  assert.match(tested.stdout, /^DENY: .*\n {2}no-critical-pages/);
+});
+
 test('dvm policy test decides on the params execute would: defaults filled in, a value of the wrong type refused', () => {
   const home = tempHome();
   mkdirSync(join(home, 'policies'));

@@ -34,7 +34,7 @@ export interface PolicyQuery {
   dryRun: boolean;
   /** Name of a second principal that approved the confirmation, if any. */
   approver?: string;
-  /** The action's params as policies see them (secrets redacted); none when left out. */
+  /** The action's params as policies see them (schema-marked secret fields and secret-named keys masked, nothing else redacted); none when left out. */
   params?: Record<string, unknown>;
 }
 

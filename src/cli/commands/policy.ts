@@ -11,7 +11,7 @@ import { TokenStore } from '../../agent/auth/tokens.ts';
 import type { PolicyAnswer } from '../../agent/execute/types.ts';
 import { ENV } from '../../agent/execute/validate-request.ts';
 import { PolicyEngine, policiesDir } from '../../agent/policy/policy-engine.ts';
-import { loadRedactor } from '../../agent/redact.ts';
+import { maskSecretFields } from '../../agent/redact.ts';
 import { createAgentRegistry } from '../../agent/registry.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
@@ -80,8 +80,8 @@ function rulesOfGiven(schema: Schema, given: ReadonlySet<string>): Schema {
 
 /**
  * The params as execute shows them to the policy: checked against the action's input (defaults filled in; a value
- * of the wrong type is refused as execute would), then redacted with the home's patterns. Params left out are not
- * demanded: a policy test may be about roles and targets alone.
+ * of the wrong type is refused as execute would), then secret fields masked (never pattern-redacted). Params left
+ * out are not demanded: a policy test may be about roles and targets alone.
  */
 async function policyParams(
   ctx: CommandContext,
@@ -91,7 +91,7 @@ async function policyParams(
   const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
   const inputSchema = rulesOfGiven(definition.inputSchema, new Set(Object.keys(params)));
   registry.validateInput({ ...definition, inputSchema }, params);
-  return (await loadRedactor(ctx.home)).redact(params, definition.inputSchema) as Record<string, unknown>;
+  return maskSecretFields(params, definition.inputSchema) as Record<string, unknown>;
 }
 
 /** Why the server refuses every request of a token with 401 (`details.reason`), before any policy. */
