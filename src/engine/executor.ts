@@ -168,6 +168,7 @@ async function runNode(
         reason: outcome.reason,
         origin: outcome.origin,
         message: outcome.message,
+        ...(outcome.fix ? { fix: outcome.fix } : {}),
         exitCode: outcome.exitCode,
         results: outcome.results ?? {},
         attempts: outcome.attempts,

@@ -20,6 +20,8 @@ export interface TaskSpec {
   results?: { name: string }[];
   params?: Record<string, unknown>;
   target?: string;
+  /** The environment its action acts in (target.env of the agent request); pipeline when absent. */
+  environment?: string;
   inputs?: string[];
   outputs?: string[];
   onSuccess?: CallbackSpec;

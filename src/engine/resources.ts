@@ -37,6 +37,8 @@ export interface EngineResources {
     input: unknown,
     context: ActionContext,
     requestId: string,
+    /** The task's `environment` (target.env of the request), when it names one. */
+    environment?: string,
   ) => Promise<unknown>;
   /** Background processes tasks of this run left running (set per run by prepareRun; stopped when it ends). */
   leftovers?: LeftoverProcesses;

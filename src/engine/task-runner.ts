@@ -24,6 +24,8 @@ export interface TaskOutcome {
   reason?: string;
   origin?: 'user' | 'system';
   message?: string;
+  /** What to do about a failure (its error's fix). */
+  fix?: string;
   exitCode?: number;
   results?: Record<string, string>;
   attempts: number;
@@ -123,7 +125,7 @@ function whenHolds(node: PlanNode, condition: string, lookup: ResultLookup, runI
 
 function describeFailure(
   error: unknown,
-): Pick<TaskOutcome, 'status' | 'reason' | 'origin' | 'message' | 'exitCode'> {
+): Pick<TaskOutcome, 'status' | 'reason' | 'origin' | 'message' | 'exitCode' | 'fix'> {
   if (error instanceof TimeoutError || (isDvmError(error) && error.code === 'DVM_TIMEOUT')) {
     return { status: 'TimedOut', reason: 'Timeout', origin: 'user', message: (error as Error).message };
   }
@@ -140,6 +142,7 @@ function describeFailure(
       origin: details.origin ?? 'user',
       message: causes.length ? `${error.message}: ${causes.join('; ')}` : error.message,
       exitCode: details.exitCode,
+      ...(error.fix ? { fix: error.fix } : {}),
     };
   }
   return {
@@ -274,7 +277,7 @@ export async function runTask(
         ...(commandDone ? { onSucceeded: commandDone } : {}),
       };
       return viaAgent && res.invoke
-        ? res.invoke(definition, input, context, `${record.id}-${attempts}`)
+        ? res.invoke(definition, input, context, `${record.id}-${attempts}`, task.environment)
         : definition.handler(input, context);
     };
     // The attempt's process group must be gone before the task counts as timed out (and before a retry starts).

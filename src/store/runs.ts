@@ -47,6 +47,8 @@ export interface RunRecord {
   /** Whose fault a failure is: the task's (`user`) or dvm's / the machine's (`system`). */
   origin?: 'user' | 'system';
   message?: string;
+  /** What to do about a failure: its error's fix, when it has one. */
+  fix?: string;
   trigger?: string;
   commit?: string;
   attempts: number;

@@ -68,7 +68,7 @@ test('completion scripts are valid shell', () => {
 test('version, help, and unknown commands', () => {
   const home = tempHome();
   assert.match(dvmOk(home, ['version']).stdout, /^dvm \d+\.\d+\.\d+ \(store schema \d+, node v24\./);
-  assert.equal(JSON.parse(dvmOk(home, ['version', '-o', 'json']).stdout).storeSchema, 4);
+  assert.equal(JSON.parse(dvmOk(home, ['version', '-o', 'json']).stdout).storeSchema, 5);
   assert.match(dvmOk(home, ['help']).stdout, /^ {2}apply\s+Create or update objects/m);
   assert.match(dvmOk(home, ['get', '--help']).stdout, /^Usage: dvm get KIND/);
   const unknown = dvm(home, ['aply']);

@@ -62,6 +62,11 @@ export const MAX_AWAITING = 100;
 /** A confirmation waiting for a second principal, as `GET /v1/confirmations` lists it (its id, never its token). */
 export type AwaitingApproval = PendingConfirmation & { id: string; created_at: string };
 
+/** The id of a confirmation token (its SHA-256): how approvers name it without the token. */
+export function confirmationIdOf(token: string): string {
+  return idOf(token);
+}
+
 function idOf(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }

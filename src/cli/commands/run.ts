@@ -37,12 +37,14 @@ export const command: Command = {
   --resume RUN_ID       re-run what did not succeed in an earlier run, reusing its results (and its
                         stages, App, working directory, parallelism and cache setting)
   -o json               stream the run's events as NDJSON
+  -y, --yes             confirm the gates its action tasks meet in their environment (stage, prod: the
+                        policies must still allow them); a second principal's approval is waited for
 
 On a terminal the run is a live tree; otherwise one line per state change. Ctrl-C cancels (running tasks
 are stopped, their process groups killed) and exits 130 once the run is recorded Cancelled (SIGTERM 143, a
 closed terminal 129: 128 + the signal, as shells expect of an interrupted command); a second Ctrl-C kills them at
 once and exits 130. Otherwise the exit status is 0 when the run succeeded, 1 when it did not.`,
-  flags: ['parallelism', 'no-cache', 'stage', 'include-manual', 'resume', 'output'],
+  flags: ['parallelism', 'no-cache', 'stage', 'include-manual', 'resume', 'output', 'yes'],
   maxArgs: 2,
   async run(ctx) {
     const [kind, name] = ctx.positionals;
@@ -127,6 +129,7 @@ async function runWithAgent(
     cwd: ctx.io.cwd,
     listener: view.listener,
     agent,
+    ...(ctx.flags.yes ? { confirm: true } : {}),
   });
   const controller = new AbortController();
   let interrupts = 0;

@@ -62,6 +62,10 @@ export const TaskSchema = KindSchema(
         'Globs (relative to workdir) of the files the task writes; restored when the task is Cached.',
       ),
       target: Opt(NameRef, 'What the action acts on: a dependency instance, app or data store.'),
+      environment: Opt(
+        Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }),
+        "The environment its action acts in, as the agent's policies see it (target.env: dev, stage, prod, …); stage and prod need `dvm run --yes`, or a second principal's approval under the two-person rule; default pipeline (no gate). Not for exec.",
+      ),
       schedule: Opt(
         Type.String({ minLength: 1 }),
         'Cron expression (5 fields) on which the task runs by itself.',

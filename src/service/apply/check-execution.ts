@@ -71,6 +71,15 @@ function checkTask(pending: Pending, problems: ProblemList): void {
       fix: 'Keep `command` (run without a shell) or `shell` (a /bin/sh script).',
     });
   }
+  // exec runs the task's own command, not through the agent: an environment there would promise a gate it never meets.
+  if (spec.environment !== undefined && (spec.action ?? 'exec') === 'exec') {
+    problems.add(pending.doc, labelOf(pending.object), ['spec', 'environment'], {
+      code: 'DVM_SCHEMA_INVALID',
+      message:
+        "environment is for a task whose action goes through the agent (docker.*, k8s.*, notify.*, …); exec runs the task's command directly, with no policy gate",
+      fix: 'Remove environment, or give the task a built-in action other than exec.',
+    });
+  }
   checkCron(pending, problems, spec.schedule, ['spec', 'schedule']);
 }
 

@@ -38,6 +38,8 @@ export interface RunRequest extends StageSelection {
    * sees and cancels them); without it, one is opened for the run and closed after it.
    */
   agent?: () => Promise<Agent>;
+  /** `dvm run --yes`: confirm the gates of its action tasks that ask the requester (never a second principal's). */
+  confirm?: boolean;
 }
 
 /** A prepared run: its plan and root record (all Pending), and the function that executes it. */
@@ -254,25 +256,15 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   // (request.agent) stays open after the run.
   let agent: Promise<Agent> | undefined;
   const ownAgent = request.agent === undefined;
-  resources.invoke = async (definition, input, context, requestId) => {
+  // Action tasks act as the local user in their task's environment (pipeline when it names none: no gate).
+  resources.invoke = async (definition, input, context, requestId, environment) => {
     agent ??=
       request.agent?.() ?? import('../../agent/agent.ts').then(({ openAgent }) => openAgent(platform.home));
-    const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
-    const { errorFromBody } = await import('../../agent/client/agent-client.ts');
-    const response = await (await agent).executor.execute(
-      {
-        request_id: requestId,
-        action: definition.name,
-        version: definition.version,
-        params: input as Record<string, unknown>,
-        // Pipelines act as the local user in the pipeline environment (no confirmation gate by default).
-        target: { env: 'pipeline' },
-      },
-      LOCAL_PRINCIPAL,
-      { wait: true, context },
-    );
-    if (response.status >= 400) throw errorFromBody(response.status, response.body);
-    return response.body.result;
+    const { invokeThroughAgent } = await import('./agent-invoke.ts');
+    return invokeThroughAgent(await agent, definition, input, context, requestId, {
+      ...(environment ? { environment } : {}),
+      ...(request.confirm ? { confirm: true } : {}),
+    });
   };
   const { root, run } = prepareRun(plan, resources);
   return {

@@ -106,6 +106,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'how a run was asked for (its options, as JSON), for dvm run --resume',
     sql: 'ALTER TABLE runs ADD COLUMN options TEXT;',
   },
+  {
+    version: 5,
+    description: "what to do about a task's failure (its error's fix), for dvm status",
+    sql: 'ALTER TABLE runs ADD COLUMN fix TEXT;',
+  },
 ];
 
 /** The schema version this build of dvm writes. */

@@ -31,6 +31,7 @@ const COLUMNS = [
   'seq',
   'pgid',
   'options',
+  'fix',
 ] as const;
 
 type Row = Record<(typeof COLUMNS)[number], string | number | null>;
@@ -66,6 +67,7 @@ function toRow(r: RunRecord): (string | number | null)[] {
     r.seq,
     r.pgid ?? null,
     r.options ? JSON.stringify(r.options) : null,
+    r.fix ?? null,
   ];
 }
 
@@ -102,6 +104,7 @@ function fromRow(row: Row): RunRecord {
     seq: Number(row.seq),
     pgid: opt(row.pgid as number | null),
     options: row.options ? (JSON.parse(String(row.options)) as RunOptions) : undefined,
+    fix: opt(row.fix as string | null),
   };
 }
 

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { api, createToken, startServe, useTwoPersonRule } from '../helpers/agent-server.ts';
+import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
+import { LAB_CI, runIdOf } from '../helpers/runs.ts';
+
+const PLATFORM = `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: page-prod, domain: ci}
+spec:
+  action: notify.alert
+  environment: prod
+  params: {message: deploy done}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Workflow
+metadata: {name: release, domain: ci}
+spec:
+  tasks:
+    - {name: page, taskRef: page-prod}
+`;
+
+// A webhook that records what it was sent.
+async function webhook(): Promise<{ url: string; received: string[]; close: () => void }> {
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push(body);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    received,
+    close: () => server.close(),
+  };
+}
+
+type Entry = { actor: string; env: string; decision: string; action: string };
+
+test('a pipeline task names its environment: prod is gated for it too, and dvm run --yes confirms it', async (t) => {
+  const home = tempHome();
+  const hook = await webhook();
+  t.after(hook.close);
+  const env = { DVM_NOTIFY_ALERT_URL: hook.url };
+  dvmOk(home, ['apply', '-f', '-'], { input: PLATFORM });
+  const unconfirmed = dvm(home, ['run', 'workflow', 'release'], { env });
+  assert.equal(unconfirmed.status, 1, unconfirmed.stderr);
+  const status = dvm(home, ['status', 'run', runIdOf(unconfirmed.stderr)]).stdout;
+  assert.match(
+    status,
+    /page {2}Failed .*\(DVM_CONFIRMATION_REQUIRED; notify\.alert in prod needs confirmation, and this run was not started with --yes\)/,
+  );
+  assert.match(
+    status,
+    /\n {4}fix: Run it again with dvm run … --yes/,
+    'and what to do about it, under the task',
+  );
+  assert.equal(hook.received.length, 0, 'nothing was posted');
+  // Async: the webhook answers from this process.
+  const confirmed = await dvmAsync(home, ['run', 'workflow', 'release', '--yes'], { env });
+  assert.equal(confirmed.status, 0, confirmed.stderr);
+  assert.equal(hook.received.length, 1);
+  const audit = JSON.parse(dvmOk(home, ['audit', '--action', 'notify.alert', '-o', 'json']).stdout)
+    .items as Entry[];
+  assert.deepEqual(
+    audit.map((e) => [e.actor, e.env, e.decision]),
+    [
+      ['local', 'prod', 'confirmation_required'],
+      ['local', 'prod', 'confirmation_required'],
+      ['local', 'prod', 'allowed'],
+      ['local', 'prod', 'executed'],
+    ],
+  );
+  // exec runs the task's own command, with no gate: an environment there is refused when it is applied.
+  const exec = dvm(home, ['apply', '-f', '-'], {
+    input: `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: script, domain: ci}
+spec: {command: [true], environment: prod}
+`,
+  });
+  assert.equal(exec.status, 1);
+  assert.match(
+    exec.stderr,
+    /Task\/script spec\.environment: environment is for a task whose action goes through the agent/,
+  );
+});
+
+test('under the two-person rule a pipeline task waits for another principal to approve, then runs', async (t) => {
+  const home = tempHome();
+  const hook = await webhook();
+  t.after(hook.close);
+  dvmOk(home, ['apply', '-f', '-'], { input: PLATFORM });
+  useTwoPersonRule(home);
+  const approver = createToken(home, 'approver', 'admin');
+  const serve = await startServe(home);
+  t.after(() => serve.stop());
+  const run = dvmAsync(home, ['run', 'workflow', 'release'], { env: { DVM_NOTIFY_ALERT_URL: hook.url } });
+  let waiting: { id: string; action: string; requested_by: string }[] = [];
+  for (let i = 0; i < 100 && waiting.length === 0; i++) {
+    await sleep(100);
+    waiting = (await api(serve.url, 'GET', '/v1/confirmations', { token: approver })).body
+      .items as typeof waiting;
+  }
+  assert.deepEqual(
+    waiting.map((w) => [w.action, w.requested_by]),
+    [['notify.alert', 'local']],
+  );
+  await sleep(300);
+  assert.equal(hook.received.length, 0, 'it waits: nothing ran before the approval');
+  const approved = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+    token: approver,
+    body: { confirmation_id: waiting[0].id },
+  });
+  assert.equal(approved.status, 200, approved.text);
+  const done = await run;
+  assert.equal(done.status, 0, done.stderr);
+  assert.equal(hook.received.length, 1);
+  const log = dvmOk(home, ['logs', 'run', runIdOf(done.stderr), '--task', 'page']).stdout;
+  assert.match(log, /waits for a second principal to approve confirmation [0-9a-f]{12}/);
+  assert.match(log, /approved by approver: running notify\.alert/);
+  const audit = (await api(serve.url, 'GET', '/v1/audit?action=notify.alert', { token: approver })).body
+    .items as (Entry & { reasons?: string[] })[];
+  const executed = audit.filter((e) => e.decision === 'allowed' && e.actor === 'local');
+  assert.equal(executed.length, 1);
+  assert.match(String(executed[0].reasons), /approved by approver/);
+});
