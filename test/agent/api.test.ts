@@ -348,6 +348,9 @@ test('confirmation: a write in prod gets a bound, single-use challenge; the conf
   assert.equal(tampered.body.code, 'DVM_CONFIRMATION_INVALID');
   const otherPrincipal = await execute(tokens.admin, { ...body, confirmation_token: token });
   assert.equal(otherPrincipal.body.code, 'DVM_CONFIRMATION_INVALID');
+  // How long it may run is part of what was confirmed.
+  const shorter = await execute(tokens.operator, { ...body, timeout: '1ms', confirmation_token: token });
+  assert.equal(shorter.body.code, 'DVM_CONFIRMATION_INVALID');
 
   const confirmed = await execute(tokens.operator, { ...body, confirmation_token: token });
   assert.equal(confirmed.status, 200, confirmed.text);

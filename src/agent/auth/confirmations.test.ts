@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openAgentDb } from '../store/agent-db.ts';
-import { Confirmations } from './confirmations.ts';
+import { Confirmations, confirmationIdOf } from './confirmations.ts';
 import type { Principal } from './principal.ts';
 import { TokenStore } from './tokens.ts';
 
@@ -212,4 +212,26 @@ test('awaitingApproval lists unused, unexpired, unapproved two-person challenges
     message: /names more than one confirmation/,
   });
   assert.equal(confirmations.pending(`feedface1`).requested_by, 'local');
+});
+
+test('a request sent again before its approval replaces its waiting challenge; an approved one, or another request, stays', () => {
+  const { confirmations, bob } = setUp();
+  const first = confirmations.issue('h', alice, { approval: 'other-principal' });
+  const other = confirmations.issue('other', alice, { approval: 'other-principal' });
+  const second = confirmations.issue('h', alice, { approval: 'other-principal' });
+  assert.equal(confirmations.awaitingApproval().length, 2, 'one entry per request, not per try');
+  assert.throws(() => confirmations.approve(first.confirmation_token, bob), {
+    code: 'DVM_CONFIRMATION_INVALID',
+  });
+  confirmations.approve(second.confirmation_token, bob);
+  // Approved, it is no longer replaced: its requester may still use it.
+  const third = confirmations.issue('h', alice, { approval: 'other-principal' });
+  assert.deepEqual(confirmations.check(second.confirmation_token, 'h', alice), { approvedBy: 'bob' });
+  assert.deepEqual(
+    confirmations
+      .awaitingApproval()
+      .map((w) => w.id)
+      .sort(),
+    [third, other].map((c) => confirmationIdOf(c.confirmation_token)).sort(),
+  );
 });

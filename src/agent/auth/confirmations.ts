@@ -124,6 +124,14 @@ export class Confirmations {
     const token = `dvmc_${randomBytes(32).toString('base64url')}`;
     const now = this.#now();
     const expiresAt = new Date(now.getTime() + (options.ttlMs ?? DEFAULT_CONFIRMATION_TTL_MS)).toISOString();
+    // A request sent again before anyone approved it replaces its waiting challenge: approvers see one entry for it,
+    // never a stale one they could approve in vain (an approved one stays: its requester may still use it).
+    if (options.approval === 'other-principal')
+      statement(
+        this.#db,
+        `UPDATE confirmations SET expires_at = ? WHERE binding = ? AND principal = ? AND approval = 'other-principal'
+           AND used_at IS NULL AND approved_by IS NULL AND expires_at > ?`,
+      ).run(now.toISOString(), binding, principal.id, now.toISOString());
     statement(
       this.#db,
       `INSERT INTO confirmations (id, binding, principal, principal_name, env, created_at, expires_at, approval, request)

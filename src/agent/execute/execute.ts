@@ -316,6 +316,8 @@ export class ActionExecutor {
         params,
         target: request.target,
         principal: principal.id,
+        // How long it may run is part of what was confirmed (a 1 ms timeout leaves a write's outcome unknown).
+        ...(request.timeout !== undefined ? { timeout: request.timeout } : {}),
       });
       const token = request.confirmation_token;
       if (token === undefined) {
