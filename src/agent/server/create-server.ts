@@ -503,12 +503,13 @@ export function createAgentServer(
       if (!tokenValid()) finish(tokenEnded());
     }, SSE_TOKEN_CHECK_MS);
     let unwatch = () => {};
-    // Ends the stream; one cut short (a token that ended, the agent stopping) says why in a last `closed` event,
-    // without an id, so a client that reconnects resumes after the last event it really got.
+    // Ends the stream; one cut short (a token that ended, the agent stopping) before the client has the execution's
+    // end says why in a last `closed` event, without an id, so a client that reconnects resumes after the last event
+    // it really got.
     const finish = (why?: DvmError) => {
       if (closed) return;
       closed = true;
-      if (why) res.write(closedEvent(why));
+      if (why && !(log.ended() && next >= log.events.length)) res.write(closedEvent(why));
       streams.delete(stop);
       clearInterval(heartbeat);
       clearInterval(recheck);
