@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, createToken, startServe, useTwoPersonRule } from '../helpers/agent-server.ts';
 import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { LAB_CI, runIdOf } from '../helpers/runs.ts';
+import { recordingWebhook } from '../helpers/webhook.ts';
 
 const PLATFORM = `${LAB_CI}---
 apiVersion: devopsmaestro.io/v1
@@ -24,30 +23,11 @@ spec:
     - {name: page, taskRef: page-prod}
 `;
 
-// A webhook that records what it was sent.
-async function webhook(): Promise<{ url: string; received: string[]; close: () => void }> {
-  const received: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      received.push(body);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    received,
-    close: () => server.close(),
-  };
-}
-
 type Entry = { actor: string; env: string; decision: string; action: string };
 
 test('a pipeline task names its environment: prod is gated for it too, and dvm run --yes confirms it', async (t) => {
   const home = tempHome();
-  const hook = await webhook();
+  const hook = await recordingWebhook();
   t.after(hook.close);
   const env = { DVM_NOTIFY_ALERT_URL: hook.url };
   dvmOk(home, ['apply', '-f', '-'], { input: PLATFORM });
@@ -97,7 +77,7 @@ spec: {command: [true], environment: prod}
 
 test('under the two-person rule a pipeline task waits for another principal to approve, then runs', async (t) => {
   const home = tempHome();
-  const hook = await webhook();
+  const hook = await recordingWebhook();
   t.after(hook.close);
   dvmOk(home, ['apply', '-f', '-'], { input: PLATFORM });
   useTwoPersonRule(home);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { dvm, tempHome } from '../helpers/dvm.ts';
+import { recordingWebhook } from '../helpers/webhook.ts';
 
 test("a policy on a request's params and target keys decides through the real server and dvm policy test alike", async () => {
   const home = tempHome();
@@ -26,17 +25,8 @@ forbid (principal, action, resource)
 when { resource.hasTag("cluster") && resource.getTag("cluster") == "eu" };
 `,
   );
-  const delivered: string[] = [];
-  const hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      delivered.push(body);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`;
+  const hook = await recordingWebhook();
+  const { received: delivered, url: hookUrl } = hook;
   const operator = createToken(home, 'ops', 'operator');
   const serve = await startServe(home, { DVM_NOTIFY_ALERT_URL: hookUrl });
   try {
