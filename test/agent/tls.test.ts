@@ -109,8 +109,21 @@ test('dvm serve --insecure-http on a reachable address starts, with a warning th
       serve.output(),
       /warning: the agent API on http:\/\/0\.0\.0\.0:\d+ is plain HTTP \(--insecure-http\): bearer tokens travel in clear text/,
     );
+    // Reachable and unbound: the caller's target.env label decides which gates apply, and serve says so.
+    assert.match(
+      serve.output(),
+      /warning: the agent API on \S+ is not bound to environments: .*agent: \{environments: \[prod\]\}/,
+    );
   } finally {
     await serve.stop();
+  }
+  writeFileSync(join(home, 'config.yaml'), 'agent:\n  environments: [prod]\n');
+  const bound = await startServe(home, {}, ['--listen', '0.0.0.0:0', '--insecure-http']);
+  try {
+    await waitFor('serve has started', () => /serve started/.test(bound.output()));
+    assert.doesNotMatch(bound.output(), /not bound to environments/);
+  } finally {
+    await bound.stop();
   }
 });
 

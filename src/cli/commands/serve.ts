@@ -252,6 +252,12 @@ has held still for a second, the certificate within a second of a change; one th
           log(
             `warning: the agent API on ${api.address} is plain HTTP (--insecure-http): bearer tokens travel in clear text unless a TLS proxy is in front`,
           );
+        // Reachable from other machines with no binding: a token's caller labels the environment, so one with an
+        // operator token can call prod `dev` and skip its gates.
+        if (!isLoopback(listen.host) && api.agent.settings.environments === undefined)
+          log(
+            `warning: the agent API on ${api.address} is not bound to environments: callers name target.env themselves, so a write labelled dev skips the stage and prod gates; set agent: {environments: [prod]} (the environments this host serves) in ${ctx.home}/config.yaml`,
+          );
         const keyMode = tls ? statSync(tls.keyPath).mode & 0o777 : 0;
         if (keyMode & 0o077)
           log(
