@@ -839,6 +839,15 @@ test('the two-person rule: a second principal approves; the requester cannot app
       confirmation_token: token.confirmation_token,
     });
     assert.equal(early.status, 428, 'not approved yet');
+    // This 428 has the shape the OpenAPI document gives every 428 of execute.
+    const challengeOf = (early.body.details as { challenge: Record<string, unknown> }).challenge;
+    assert.deepEqual(Object.keys(challengeOf).sort(), [
+      'approval',
+      'binding',
+      'confirmation_token',
+      'expires_at',
+    ]);
+    assert.equal(challengeOf.expires_at, lookup.body.expires_at);
     const approved = await api(serve.url, 'POST', '/v1/confirmations/approve', {
       token: tokens.second,
       body: { confirmation_token: token.confirmation_token },

@@ -200,3 +200,24 @@ test('dvm action approvals lists what waits for a second principal (ids, never t
     await serve.stop();
   }
 });
+
+test("under the two-person rule a token approves the local user's exec: the approver vouches for a run through the requester's channel", async (t) => {
+  const home = tempHome();
+  useTwoPersonRule(home);
+  const admin = createToken(home, 'boss', 'admin');
+  const serve = await startServe(home);
+  t.after(() => serve.stop());
+  const run = ['action', 'run', 'exec', '--param', 'command=true', '--env', 'prod', '--yes'];
+  const asked = await dvmAsync(home, run);
+  assert.match(asked.stderr, /DVM_CONFIRMATION_REQUIRED: .*second principal/);
+  const token = /dvmc_[A-Za-z0-9_-]{43}/.exec(asked.stderr)?.[0] as string;
+  // Tokens may not run exec themselves (host-commands-local-only), but they may vouch for the local user's.
+  const approved = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+    token: admin,
+    body: { confirmation_token: token },
+  });
+  assert.equal(approved.status, 200, approved.text);
+  const ran = await dvmAsync(home, [...run.slice(0, -1), '--confirmation-token', token]);
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.match(ran.stderr, /exec@\S+ succeeded/);
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { api, createToken, startServe, useTwoPersonRule } from '../helpers/agent-server.ts';
 import { dvm, tempHome } from '../helpers/dvm.ts';
 import { recordingWebhook } from '../helpers/webhook.ts';
 
@@ -108,6 +108,42 @@ when {
     assert.deepEqual([entry.decision, entry.params.severity], ['denied', '[REDACTED]']);
   } finally {
     await serve.stop();
+  }
+  // Under the two-person rule, an approver is held to the same real values: an operator's approval of an admin's
+  // critical page (shown to the approver redacted) does not count when the admin runs it.
+  useTwoPersonRule(home);
+  const two = await startServe(home);
+  try {
+    const page = {
+      request_id: 'c2',
+      action: 'notify.alert',
+      params: { message: 'disk full', severity: 'critical' },
+      target: { env: 'prod' },
+    };
+    const challenged = await api(two.url, 'POST', '/v1/actions/execute', { token: admin, body: page });
+    assert.equal(challenged.status, 428, challenged.text);
+    const { confirmation_token } = (challenged.body.details as { challenge: { confirmation_token: string } })
+      .challenge;
+    const approved = await api(two.url, 'POST', '/v1/confirmations/approve', {
+      token: operator,
+      body: { confirmation_token },
+    });
+    assert.equal(approved.status, 200, 'the approver saw [REDACTED], which the forbid does not name');
+    const run = await api(two.url, 'POST', '/v1/actions/execute', {
+      token: admin,
+      body: { ...page, request_id: 'c3', confirmation_token },
+    });
+    assert.equal(run.status, 403, run.text);
+    assert.ok(
+      (run.body.details as { policy_ids: string[] }).policy_ids.includes('no-critical-pages'),
+      run.text,
+    );
+    assert.match(
+      String((run.body.details as { reasons: string[] }).reasons),
+      /approved by ops, whom the policy would not let run it/,
+    );
+  } finally {
+    await two.stop();
   }
   const tested = dvm(home, [
     'policy',

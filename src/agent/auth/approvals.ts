@@ -64,8 +64,9 @@ export async function approveConfirmation(
     if (typeof ref !== 'string') throw confirmationRequired();
     // A second principal vouches for the run: one the policy would not let run it (an operator, for an admin's
     // destructive action) cannot approve it either.
+    // The approver vouches for a run through the requester's channel (a local exec, say), not its own.
     const pending = deps.confirmations.pending(ref);
-    const own = deps.executor.permits(approver, pending);
+    const own = deps.executor.permits({ ...approver, via: deps.confirmations.requesterVia(ref) }, pending);
     if (own.decision === 'deny') throw approverNotPermitted(approver, pending, own);
     const approved = deps.confirmations.approve(ref, approver);
     await deps.audit.append(

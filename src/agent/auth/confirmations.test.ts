@@ -72,7 +72,12 @@ test('a second principal approves; self-approval is refused', () => {
     [approved.requested_by, approved.approved_by, approved.approval],
     ['alice', 'bob', 'other-principal'],
   );
-  assert.deepEqual(confirmations.check(token, 'h', alice), { approvedBy: 'bob' });
+  assert.equal(confirmations.check(token, 'h', alice).approvedBy, 'bob');
+  assert.equal(
+    confirmations.check(token, 'h', alice).approver?.name,
+    'bob',
+    'with the principal that approved',
+  );
   // Each refusal's fix is for whoever reads it: the approver here, the requester on a run.
   assert.throws(() => confirmations.approve(token, carol), { fix: /^Nothing to do: it is approved/ });
   assert.throws(() => confirmations.approve('feedface00', bob), { fix: /dvm action approvals/ });
@@ -115,7 +120,7 @@ test('a confirmation is approved once: a racing second approver is refused and d
     details: { reason: 'approved' },
     message: /already approved by bob/,
   });
-  assert.deepEqual(confirmations.check(challenge.confirmation_token, 'hash-a', alice), { approvedBy: 'bob' });
+  assert.equal(confirmations.check(challenge.confirmation_token, 'hash-a', alice).approvedBy, 'bob');
   assert.equal(
     confirmations.approve(challenge.confirmation_token, bob).approved_by,
     'bob',
@@ -130,7 +135,7 @@ test('an approval stops counting once its approver is revoked or expired; anothe
   const dave = approver(tokens, 'dave');
   const first = confirmations.issue('hash-a', alice, { approval: 'other-principal', ttlMs: 300_000 });
   confirmations.approve(first.confirmation_token, bob);
-  assert.deepEqual(confirmations.check(first.confirmation_token, 'hash-a', alice), { approvedBy: 'bob' });
+  assert.equal(confirmations.check(first.confirmation_token, 'hash-a', alice).approvedBy, 'bob');
   bob.revoke();
   assert.deepEqual(confirmations.check(first.confirmation_token, 'hash-a', alice), {}, 'revoked: withdrawn');
   assert.equal(
@@ -138,7 +143,7 @@ test('an approval stops counting once its approver is revoked or expired; anothe
     'dave',
     'another may approve',
   );
-  assert.deepEqual(confirmations.check(first.confirmation_token, 'hash-a', alice), { approvedBy: 'dave' });
+  assert.equal(confirmations.check(first.confirmation_token, 'hash-a', alice).approvedBy, 'dave');
 
   const second = confirmations.issue('hash-b', alice, { approval: 'other-principal', ttlMs: 300_000 });
   confirmations.approve(second.confirmation_token, carol);
@@ -216,22 +221,26 @@ test('awaitingApproval lists unused, unexpired, unapproved two-person challenges
 
 test('a request sent again before its approval replaces its waiting challenge; an approved one, or another request, stays', () => {
   const { confirmations, bob } = setUp();
-  const first = confirmations.issue('h', alice, { approval: 'other-principal' });
-  const other = confirmations.issue('other', alice, { approval: 'other-principal' });
-  const second = confirmations.issue('h', alice, { approval: 'other-principal' });
-  assert.equal(confirmations.awaitingApproval().length, 2, 'one entry per request, not per try');
+  const request = (request_id: string) => ({
+    approval: 'other-principal' as const,
+    request: { action: 'notify.alert', version: '1.0.0', params: {}, target: { env: 'prod' }, request_id },
+  });
+  const first = confirmations.issue('h', alice, request('r1'));
+  const other = confirmations.issue('other', alice, request('r2'));
+  // The same content under another request_id (a second run of one pipeline) is another request: it stays.
+  const twin = confirmations.issue('h', alice, request('r3'));
+  const second = confirmations.issue('h', alice, request('r1'));
+  assert.equal(confirmations.awaitingApproval().length, 3, 'one entry per request, not per try');
   assert.throws(() => confirmations.approve(first.confirmation_token, bob), {
     code: 'DVM_CONFIRMATION_INVALID',
   });
   confirmations.approve(second.confirmation_token, bob);
   // Approved, it is no longer replaced: its requester may still use it.
-  const third = confirmations.issue('h', alice, { approval: 'other-principal' });
-  assert.deepEqual(confirmations.check(second.confirmation_token, 'h', alice), { approvedBy: 'bob' });
+  const third = confirmations.issue('h', alice, request('r1'));
+  assert.equal(confirmations.check(second.confirmation_token, 'h', alice).approvedBy, 'bob');
+  const waiting = confirmations.awaitingApproval().map((w) => w.id);
   assert.deepEqual(
-    confirmations
-      .awaitingApproval()
-      .map((w) => w.id)
-      .sort(),
-    [third, other].map((c) => confirmationIdOf(c.confirmation_token)).sort(),
+    waiting.sort(),
+    [third, other, twin].map((c) => confirmationIdOf(c.confirmation_token)).sort(),
   );
 });

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { statement } from '../store/statements.ts';
-import type { Principal } from './principal.ts';
+import { LOCAL_PRINCIPAL, type Principal } from './principal.ts';
 import { TokenStore } from './tokens.ts';
 
 /** How long a confirmation challenge stays valid by default: 5 minutes. */
@@ -124,14 +124,16 @@ export class Confirmations {
     const token = `dvmc_${randomBytes(32).toString('base64url')}`;
     const now = this.#now();
     const expiresAt = new Date(now.getTime() + (options.ttlMs ?? DEFAULT_CONFIRMATION_TTL_MS)).toISOString();
-    // A request sent again before anyone approved it replaces its waiting challenge: approvers see one entry for it,
-    // never a stale one they could approve in vain (an approved one stays: its requester may still use it).
-    if (options.approval === 'other-principal')
+    // A request sent again (its request_id, the same binding) before anyone approved it replaces its waiting
+    // challenge: approvers see one entry for it, never a stale one they could approve in vain. An approved one stays
+    // (its requester may still use it), and so do other requests' (two runs of one pipeline are two requests).
+    if (options.approval === 'other-principal' && options.request?.request_id)
       statement(
         this.#db,
         `UPDATE confirmations SET expires_at = ? WHERE binding = ? AND principal = ? AND approval = 'other-principal'
-           AND used_at IS NULL AND approved_by IS NULL AND expires_at > ?`,
-      ).run(now.toISOString(), binding, principal.id, now.toISOString());
+           AND used_at IS NULL AND approved_by IS NULL AND expires_at > ?
+           AND json_extract(request, '$.request_id') = ?`,
+      ).run(now.toISOString(), binding, principal.id, now.toISOString(), options.request.request_id);
     statement(
       this.#db,
       `INSERT INTO confirmations (id, binding, principal, principal_name, env, created_at, expires_at, approval, request)
@@ -159,18 +161,34 @@ export class Confirmations {
    * Checks a token against the request it must be bound to (same principal, same payload, unused, unexpired)
    * without using it up; returns who approved it, if a second principal did.
    */
-  check(token: string, binding: string, principal: Principal): { approvedBy?: string } {
+  check(token: string, binding: string, principal: Principal): { approvedBy?: string; approver?: Principal } {
     const row = this.#row(token);
     if (row.principal !== principal.id || row.binding !== binding) {
       throw invalid('binding', 'the confirmation token was issued for a different request or principal');
     }
     if (!row.approved_by) return {};
-    if (this.#approverStillValid(row.approver_id)) return { approvedBy: row.approved_by };
+    if (this.#approverStillValid(row.approver_id)) {
+      const approver = this.#principalOf(row.approver_id as string);
+      return { approvedBy: row.approved_by, ...(approver ? { approver } : {}) };
+    }
     // The approver's token was revoked or expired since: the approval is withdrawn, and another may approve.
     statement(this.#db, 'UPDATE confirmations SET approved_by = NULL, approver_id = NULL WHERE id = ?').run(
       row.id,
     );
     return {};
+  }
+
+  /** Whether the principal that asked for a confirmation (by its token or id) acts through a token or locally. */
+  requesterVia(ref: string): Principal['via'] {
+    return this.#row(ref, true).principal.startsWith('token/') ? 'token' : 'local';
+  }
+
+  // The principal of an identity as rows keep it: `local`, or `token/<id>`.
+  #principalOf(identity: string): Principal | undefined {
+    if (identity === LOCAL_PRINCIPAL.id) return LOCAL_PRINCIPAL;
+    return identity.startsWith('token/')
+      ? this.#tokens.principalById(identity.slice('token/'.length))
+      : undefined;
   }
 
   // An approval counts while its approver could still approve: the local principal always; a token while it is

@@ -202,6 +202,12 @@ export class TokenStore {
     return this.#info(this.#byId.get(row.id) as unknown as TokenRow);
   }
 
+  /** The principal of the token with this id, whatever its state; undefined when there is none. */
+  principalById(id: string): Principal | undefined {
+    const row = this.#row(id);
+    return row && isRole(row.role) ? tokenPrincipal(row.id, row.name, row.role) : undefined;
+  }
+
   /** True when the token with this id was revoked (not when it only expired). */
   isRevoked(id: string): boolean {
     return Boolean(this.#row(id)?.revoked_at);

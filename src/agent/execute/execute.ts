@@ -332,14 +332,35 @@ export class ActionExecutor {
       }
       const { confirmations } = this.#deps;
       let approvedBy: string | undefined;
+      let approver: Principal | undefined;
       try {
-        approvedBy = confirmations.check(token, binding, principal).approvedBy;
+        ({ approvedBy, approver } = confirmations.check(token, binding, principal));
       } catch (error) {
         await audit({
           decision: 'denied',
           error: { code: (error as DvmError).code, message: (error as Error).message },
         });
         throw error;
+      }
+      // The approver must be one who may run this very request (its real params and target, through the
+      // requester's channel): approving saw only what the challenge shows, redacted.
+      if (approver) {
+        const vouch = policy.decide({
+          ...query,
+          principal: { ...approver, via: principal.via },
+          confirmed: false,
+        });
+        if (vouch.decision === 'deny')
+          return this.#deny(
+            {
+              ...vouch,
+              reasons: [
+                `approved by ${approvedBy}, whom the policy would not let run it: the approval does not count`,
+                ...vouch.reasons,
+              ],
+            },
+            audit,
+          );
       }
       // Policy is evaluated again at execution, now as confirmed.
       answer = policy.decide({ ...query, confirmed: true, ...(approvedBy ? { approver: approvedBy } : {}) });
@@ -357,7 +378,12 @@ export class ActionExecutor {
             {
               fix: 'Another principal approves it with POST /v1/confirmations/approve {"confirmation_token": …}; then send the request again with the token.',
               details: {
-                challenge: { confirmation_token: token, approval: 'other-principal', binding },
+                challenge: {
+                  confirmation_token: token,
+                  expires_at: confirmations.describe(token)?.expires_at,
+                  approval: 'other-principal',
+                  binding,
+                },
                 policy_ids: answer.policyIds,
                 reasons: answer.reasons,
               },

@@ -85,7 +85,7 @@ async function confirm(
       'DVM_CONFIRMATION_REQUIRED',
       `${request.action} in ${request.target.env} needs a second principal to approve it first`,
       {
-        fix: `Ask another operator to approve it — \`dvm action approve ${token}\` shows what it runs and asks (or POST /v1/confirmations/lookup, then /approve) — then run the same command again with --confirmation-token ${token}.`,
+        fix: `Ask another principal whose role may run it to approve it — \`dvm action approve ${token}\` shows what it runs and asks (or POST /v1/confirmations/lookup, then /approve) — then run the same command again with --confirmation-token ${token}.`,
         details: { challenge: details.challenge },
       },
     );
