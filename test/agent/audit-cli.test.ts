@@ -108,6 +108,12 @@ test('dvm audit pages with --after, exports from --after on, and --follow prints
     dvm(home, ['audit', 'export', '--tail', '2']).stderr,
     /DVM_QUERY_INVALID.*tail does not apply/,
   );
+  // Repeated --target pairs must all hold, the same key too (not the last one alone).
+  assert.match(dvmOk(home, ['audit', '--target', 'env=dev']).stdout, /system\.info/);
+  assert.equal(
+    dvmOk(home, ['audit', '--target', 'env=prod', '--target', 'env=dev']).stdout,
+    'No audit entries.\n',
+  );
   // export takes --limit as a cap of the whole export.
   assert.equal(dvmOk(home, ['audit', 'export', '--limit', '3']).stdout.trim().split('\n').length, 3);
   // A refused export leaves the file it names as it was.

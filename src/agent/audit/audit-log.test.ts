@@ -266,6 +266,11 @@ test('a target filter matches entries holding every pair it names, in any order,
     assert.deepEqual(seqsOf('cluster=e'), []);
     assert.deepEqual(seqsOf('cluster=%'), []);
     assert.throws(() => log.query({ target: 'env=prod,eu' }), /target pair "eu" is not key=value/);
+    const many = Array.from({ length: 1000 }, (_, i) => `k${i}=v`).join(',');
+    assert.throws(() => log.query({ target: many }), {
+      code: 'DVM_QUERY_INVALID',
+      message: /1000 pairs; a filter takes at most 20/,
+    });
   } finally {
     done();
   }

@@ -4,6 +4,9 @@ import { queryInteger, queryLimit, queryTime, unknownOrRepeatedParams } from '..
 /** Decisions an audit entry records. */
 export const AUDIT_DECISIONS = ['allowed', 'denied', 'confirmation_required', 'executed', 'failed'] as const;
 
+/** Most key=value pairs one target filter takes (each is a condition of the query). */
+export const MAX_TARGET_PAIRS = 20;
+
 /** Most entries one page holds. */
 export const MAX_AUDIT_PAGE = 1000;
 
@@ -113,7 +116,14 @@ export function checkAuditFilters(filters: AuditFilters, now: Date): CheckedAudi
   }
   const targetPairs =
     filters.target === undefined || filters.target === '' ? [] : String(filters.target).split(',');
-  for (const pair of targetPairs) {
+  if (targetPairs.length > MAX_TARGET_PAIRS)
+    causes.push({
+      code: 'DVM_QUERY_INVALID',
+      path: 'target',
+      message: `target names ${targetPairs.length} pairs; a filter takes at most ${MAX_TARGET_PAIRS}`,
+      fix: `Filter on the pairs that tell entries apart (at most ${MAX_TARGET_PAIRS}).`,
+    });
+  for (const pair of targetPairs.slice(0, MAX_TARGET_PAIRS)) {
     if (pair.indexOf('=') > 0) continue;
     causes.push({
       code: 'DVM_QUERY_INVALID',

@@ -37,7 +37,7 @@ function filtersOf(ctx: CommandContext) {
   for (const pair of target ?? []) {
     if (pair.indexOf('=') <= 0)
       throw new DvmError('DVM_USAGE', `--target "${pair}" is not KEY=VALUE`, {
-        fix: 'Write e.g. --target env=prod (repeat it for more pairs, in the order the request gave them).',
+        fix: 'Write e.g. --target env=prod (repeat it for more pairs: entries must hold every one, in any order).',
       });
   }
   return {
@@ -46,14 +46,14 @@ function filtersOf(ctx: CommandContext) {
     route: ctx.flags.route,
     decision: ctx.flags.decision,
     env: ctx.flags.env,
-    // Repeated --target KEY=VALUE flags, in order, written as entries show them (env=prod,cluster=eu).
+    // Repeated --target KEY=VALUE flags, each written as entries show it (a repeated key is two pairs to hold).
     ...(target?.length
       ? {
-          target: targetText(
-            Object.fromEntries(
-              target.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
-            ) as { env: string },
-          ),
+          target: target
+            .map((p) =>
+              targetText({ [p.slice(0, p.indexOf('='))]: p.slice(p.indexOf('=') + 1) } as { env: string }),
+            )
+            .join(','),
         }
       : {}),
     ...(ctx.flags['request-id'] !== undefined ? { requestId: ctx.flags['request-id'] } : {}),
