@@ -86,6 +86,8 @@ test('quoted keys and values: the value inside its quotes is redacted, the key a
     ['token = "two words"', 'token = "[REDACTED]"'],
     ['{"api_key":"a\\"b","n":1}', '{"api_key":"[REDACTED]","n":1}'],
     ['"DB_PASSWORD": "pw"', '"DB_PASSWORD": "[REDACTED]"'],
+    // YAML's value indented on the next line.
+    ['db:\n  password:\n    hunter2\n  user: bob', 'db:\n  password:\n    [REDACTED]\n  user: bob'],
   ]);
 });
 

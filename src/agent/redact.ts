@@ -32,8 +32,8 @@ export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
   /\bgithub_pat_[A-Za-z0-9_]{22,}/g,
   /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
   // A key that ends with a secret's name (DB_PASSWORD, client_secret, "token"; not OLDPWD), then its value, quoted
-  // or not.
-  /((?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}["']?)(?:(?<=")(?:[^"\\\r\n]|\\.)+|(?<=')(?:[^'\\\r\n]|\\.)+|[^\s&"',;]+)/gi,
+  // or not, on the same line or the next (YAML's `password:` with the value indented below).
+  /((?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}(?:\r?\n[ \t]{0,32})?["']?)(?:(?<=")(?:[^"\\\r\n]|\\.)+|(?<=')(?:[^'\\\r\n]|\\.)+|[^\s&"',;]+)/gi,
   // The password of a URL's userinfo runs to the last `@` before the host (`postgres://u:p@ss@db`), never into
   // the next URL. Its `i` (it has no letters) puts it in the scan of the key pattern: the leftmost match wins, and
   // `token:` inside `https://x-access-token:…@host` is not taken for a key.

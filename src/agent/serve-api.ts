@@ -51,7 +51,11 @@ export async function startAgentApi(
   const cancelling = new Set<string>();
   const watch = setInterval(() => {
     reloadCertificate();
-    stopRevokedRuns(agent, cancelling, log);
+    try {
+      stopRevokedRuns(agent, cancelling, log);
+    } catch (error) {
+      log(`error looking for executions of revoked tokens: ${(error as Error).message}`);
+    }
     try {
       if (!policyChange.check(policySignature(home))) return;
       agent.policy.reload();

@@ -309,6 +309,8 @@ async function callbacksFor(ex: Execution, node: PlanNode, record: RunRecord): P
       workdir,
       AbortSignal.timeout(15_000),
       node.callbackActions?.[callback.action],
+      // A task's callbacks act where it does: its environment's gates apply to them too.
+      node.task?.environment,
     );
     if (problem) update(ex, record, { message: [record.message, problem].filter(Boolean).join('; ') });
   }

@@ -405,6 +405,7 @@ export async function runCallback(
   workdir: string,
   signal: AbortSignal,
   userActionSpec?: Record<string, unknown>,
+  environment?: string,
 ): Promise<string | undefined> {
   try {
     const { action, ...params } = callback;
@@ -428,7 +429,7 @@ export async function runCallback(
       ...(res.leftovers ? { leftovers: res.leftovers } : {}),
     };
     if (res.invoke && action !== 'exec' && !userActionSpec)
-      await res.invoke(definition, input, context, `callback-${randomUUID()}`);
+      await res.invoke(definition, input, context, `callback-${randomUUID()}`, environment);
     else await definition.handler(input, context);
     return undefined;
   } catch (error) {

@@ -14,6 +14,7 @@ spec:
   action: notify.alert
   environment: prod
   params: {message: deploy done}
+  onFailure: {action: notify.alert, message: the page failed}
 ---
 apiVersion: devopsmaestro.io/v1
 kind: Workflow
@@ -36,14 +37,18 @@ test('a pipeline task names its environment: prod is gated for it too, and dvm r
   const status = dvm(home, ['status', 'run', runIdOf(unconfirmed.stderr)]).stdout;
   assert.match(
     status,
-    /page {2}Failed .*\(DVM_CONFIRMATION_REQUIRED; notify\.alert in prod needs confirmation, and this run was not started with --yes\)/,
+    /page {2}Failed .*\(DVM_CONFIRMATION_REQUIRED; notify\.alert in prod needs confirmation, and this run was not started with --yes; notify\.alert failed: notify\.alert in prod needs confirmation/,
   );
   assert.match(
     status,
     /\n {4}fix: Run it again with dvm run … --yes/,
     'and what to do about it, under the task',
   );
-  assert.equal(hook.received.length, 0, 'nothing was posted');
+  assert.equal(
+    hook.received.length,
+    0,
+    'nothing was posted: not the task, nor its onFailure callback (prod too)',
+  );
   // Async: the webhook answers from this process.
   const confirmed = await dvmAsync(home, ['run', 'workflow', 'release', '--yes'], { env });
   assert.equal(confirmed.status, 0, confirmed.stderr);
@@ -53,6 +58,7 @@ test('a pipeline task names its environment: prod is gated for it too, and dvm r
   assert.deepEqual(
     audit.map((e) => [e.actor, e.env, e.decision]),
     [
+      ['local', 'prod', 'confirmation_required'],
       ['local', 'prod', 'confirmation_required'],
       ['local', 'prod', 'confirmation_required'],
       ['local', 'prod', 'allowed'],
@@ -69,6 +75,24 @@ spec: {command: [true], environment: prod}
 `,
   });
   assert.equal(exec.status, 1);
+  const own = dvm(home, ['apply', '-f', '-'], {
+    input: `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Action
+metadata: {name: greet}
+spec: {command: [echo, hi]}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: hello, domain: ci}
+spec: {action: greet, environment: prod}
+`,
+  });
+  assert.equal(own.status, 1, own.stderr);
+  assert.match(
+    own.stderr,
+    /Task\/hello spec\.environment: .*the Action object greet runs the task's own command/,
+  );
   assert.match(
     exec.stderr,
     /Task\/script spec\.environment: environment is for a task whose action goes through the agent/,

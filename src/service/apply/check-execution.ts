@@ -3,6 +3,7 @@ import { resultRefsOf } from '../../engine/results.ts';
 import { shellReferenceContexts } from '../../engine/shell-refs.ts';
 import { parseWhen } from '../../engine/when.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { BUILTIN_ACTION_NAMES } from '../../model/builtin-actions.ts';
 import type { KindRegistry } from '../../model/kind-registry.ts';
 import { formatPath } from '../../model/path.ts';
 import { commitTriggerProblem } from '../jobs/job-app.ts';
@@ -71,12 +72,13 @@ function checkTask(pending: Pending, problems: ProblemList): void {
       fix: 'Keep `command` (run without a shell) or `shell` (a /bin/sh script).',
     });
   }
-  // exec runs the task's own command, not through the agent: an environment there would promise a gate it never meets.
-  if (spec.environment !== undefined && (spec.action ?? 'exec') === 'exec') {
+  // Only built-ins other than exec go through the agent: exec and Action objects run the task's own command, and an
+  // environment there would promise a gate it never meets.
+  const action = String(spec.action ?? 'exec');
+  if (spec.environment !== undefined && (action === 'exec' || !BUILTIN_ACTION_NAMES.has(action))) {
     problems.add(pending.doc, labelOf(pending.object), ['spec', 'environment'], {
       code: 'DVM_SCHEMA_INVALID',
-      message:
-        "environment is for a task whose action goes through the agent (docker.*, k8s.*, notify.*, …); exec runs the task's command directly, with no policy gate",
+      message: `environment is for a task whose action goes through the agent (docker.*, k8s.*, notify.*, …); ${action === 'exec' ? 'exec' : `the Action object ${action}`} runs the task's own command, with no policy gate`,
       fix: 'Remove environment, or give the task a built-in action other than exec.',
     });
   }

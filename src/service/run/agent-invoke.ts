@@ -71,7 +71,7 @@ export async function invokeThroughAgent(
         'DVM_CONFIRMATION_REQUIRED',
         `${definition.name} in ${env} needs confirmation, and this run was not started with --yes`,
         {
-          fix: `Run it again with dvm run … --yes, which confirms the gates of its action tasks (the policies must still allow them); or set the task's environment to one without a gate.`,
+          fix: `Run it again with dvm run … --yes, which confirms the gates of its action tasks (the policies must still allow them). A Job that dvm serve fires cannot confirm: give such a task an environment without a gate, or put it under the two-person rule so that a second principal approves each run.`,
           details: { action: definition.name, env },
         },
       );
@@ -103,10 +103,12 @@ async function waitForApproval(
       context.log.write('stderr', `approved by ${state.approved_by}: running ${action}\n`);
       return;
     }
-    if (Date.parse(challenge.expires_at) <= Date.now()) {
+    // The row's own expiry: a challenge can end before its time (replaced, pruned).
+    const expiresAt = state?.expires_at ?? challenge.expires_at;
+    if (!state || Date.parse(expiresAt) <= Date.now()) {
       throw new DvmError(
         'DVM_CONFIRMATION_REQUIRED',
-        `${action} in ${env} was not approved by a second principal before its confirmation expired at ${challenge.expires_at}`,
+        `${action} in ${env} was not approved by a second principal before its confirmation expired at ${expiresAt}`,
         {
           fix: 'Run it again and have another principal approve it in time (dvm action approvals lists what waits).',
           details: { action, env, confirmation_id: id },
