@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { type AgentSettings, readAgentSettings } from '../agent-settings.ts';
-import type { Principal } from '../auth/principal.ts';
+import { LOCAL_PRINCIPAL, type Principal } from '../auth/principal.ts';
 import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
 import { bindingDenial } from './environment-binding.ts';
 import { readPolicyFile } from './policy-file.ts';
@@ -101,7 +101,7 @@ let generation = 0;
 // in prod.
 const TRIAL_QUERIES: PolicyQuery[] = [
   {
-    principal: { id: 'local', name: 'local', role: 'admin', via: 'local' },
+    principal: LOCAL_PRINCIPAL,
     action: { name: 'system.info', version: '1.0.0', risk: 'read' },
     target: { env: 'dev' },
     confirmed: false,
