@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
-import { docker, removeContainers, startChatty, startDockerFollow } from '../helpers/docker.ts';
+import { docker, removeContainers, startBusybox, startChatty, startDockerFollow } from '../helpers/docker.ts';
 import { DVM_BIN, dvmAsync, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 
@@ -128,18 +128,7 @@ test('through the API: docker.logs follow answers 202 and streams lines over SSE
 test('through the API: a follow of more output than the cap streams up to the cap, then one truncated event', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   // 6,000 lines of 300 bytes (1.8 MB) at once, then `done`, then quiet.
-  docker(
-    'run',
-    '-d',
-    '--name',
-    flood,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'yes $(printf "%0299d" 0) | head -n 6000; echo done; sleep 600',
-  );
+  startBusybox(flood, 'yes $(printf "%0299d" 0) | head -n 6000; echo done; sleep 600');
   const operator = createToken(home, 'flood-op', 'operator');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
@@ -176,6 +165,23 @@ test('through the API: a follow of more output than the cap streams up to the ca
   db.close();
   assert.ok(stored.bytes < 1.5 * 1024 * 1024, `${stored.bytes} bytes of stored events`);
 });
+
+// `dvm action run docker.logs --follow` of `container`'s new lines, for up to `timeout`, with `extra` flags.
+function followArgs(container: string, timeout: string, ...extra: string[]): string[] {
+  return [
+    'action',
+    'run',
+    'docker.logs',
+    '--param',
+    `container=${container}`,
+    '--param',
+    'tail=0',
+    ...extra,
+    '--follow',
+    '--timeout',
+    timeout,
+  ];
+}
 
 async function waitFor(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await sleep(100);
@@ -317,24 +323,9 @@ test('dvm action run --follow through a remote agent that dies resumes once it i
   const first = await serve();
   let second: Awaited<ReturnType<typeof serve>> | undefined;
   try {
-    const following = dvmAsync(
-      restartHome,
-      [
-        'action',
-        'run',
-        'docker.logs',
-        '--param',
-        `container=${chatty}`,
-        '--param',
-        'tail=0',
-        '--param',
-        'follow=true',
-        '--follow',
-        '--timeout',
-        '60s',
-      ],
-      { env: { DVM_SERVER: `http://127.0.0.1:${port}`, DVM_TOKEN: operator } },
-    );
+    const following = dvmAsync(restartHome, followArgs(chatty, '60s', '--param', 'follow=true'), {
+      env: { DVM_SERVER: `http://127.0.0.1:${port}`, DVM_TOKEN: operator },
+    });
     await sleep(1500);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
@@ -389,18 +380,7 @@ test('through the API: a restart that outlasts its timeout is 504 DVM_TIMEOUT sa
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const stubborn = `dvm-api-stubborn-${process.pid}`;
   // A process that ignores SIGTERM: Docker waits the whole grace period before it kills it.
-  docker(
-    'run',
-    '-d',
-    '--name',
-    stubborn,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'trap "" TERM; while true; do sleep 1; done',
-  );
+  startBusybox(stubborn, 'trap "" TERM; while true; do sleep 1; done');
   const operator = createToken(home, 'stubborn-op', 'operator');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
@@ -432,23 +412,7 @@ test('dvm action run --follow of docker.logs follows (as kubectl logs -f), print
   const operator = createToken(onceHome, 'tail-f', 'operator');
   const serve = await startServe(onceHome, { DOCKER_HOST: TEST_DOCKER_HOST });
   const env = { DVM_SERVER: serve.url, DVM_TOKEN: operator, DOCKER_HOST: TEST_DOCKER_HOST };
-  const follow = (timeout: string) =>
-    dvmAsync(
-      onceHome,
-      [
-        'action',
-        'run',
-        'docker.logs',
-        '--param',
-        `container=${chatty}`,
-        '--param',
-        'tail=0',
-        '--follow',
-        '--timeout',
-        timeout,
-      ],
-      { env },
-    );
+  const follow = (timeout: string) => dvmAsync(onceHome, followArgs(chatty, timeout), { env });
   try {
     // No follow=true param: --follow is enough. The follow ends at its timeout with what it gathered.
     const run = await follow('2s');
@@ -484,18 +448,7 @@ test('dvm action run --follow of docker.logs follows (as kubectl logs -f), print
 test('dvm action run docker.logs prints each line on the stream it came from, untagged (as docker logs does)', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const both = `dvm-api-both-${process.pid}`;
-  docker(
-    'run',
-    '-d',
-    '--name',
-    both,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'echo out1; echo err1 >&2; echo out2; sleep 600',
-  );
+  startBusybox(both, 'echo out1; echo err1 >&2; echo out2; sleep 600');
   try {
     await waitFor(() => docker('logs', both).includes('out2'));
     const run = await dvmAsync(tempHome(), ['action', 'run', 'docker.logs', '--param', `container=${both}`], {

@@ -18,20 +18,14 @@ export function removeContainers(...names: string[]): void {
   } catch {}
 }
 
+/** Starts a busybox container without a network that runs `script` with sh; answers its id. */
+export function startBusybox(container: string, script: string): string {
+  return docker('run', '-d', '--name', container, '--network', 'none', 'local/busybox:1', 'sh', '-c', script);
+}
+
 /** Starts a container that prints line1, line2, … ten times a second until it is removed. */
 export function startChatty(container: string): string {
-  return docker(
-    'run',
-    '-d',
-    '--name',
-    container,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done',
-  );
+  return startBusybox(container, 'i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done');
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { docker } from '../../../../test/helpers/docker.ts';
+import { docker, startBusybox } from '../../../../test/helpers/docker.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../../../../test/support/require-service.ts';
 import type { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionProgress } from '../../action.ts';
@@ -26,7 +26,7 @@ after(() => {
 function container(script: string): string {
   const name = `dvm-test-${process.pid}-${created.length}`;
   created.push(name);
-  docker('run', '-d', '--name', name, '--network', 'none', 'local/busybox:1', 'sh', '-c', script);
+  startBusybox(name, script);
   return name;
 }
 
