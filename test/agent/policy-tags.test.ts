@@ -6,6 +6,22 @@ import { api, createToken, startServe, useTwoPersonRule } from '../helpers/agent
 import { dvm, tempHome } from '../helpers/dvm.ts';
 import { recordingWebhook } from '../helpers/webhook.ts';
 
+// `dvm policy test` of an operator's notify.alert with `extra` flags: its stdout, once DENY exited 1 (a CI gate's
+// answer) and ALLOW 0.
+function operatorAlertTest(home: string, ...extra: string[]): string {
+  const run = dvm(home, [
+    'policy',
+    'test',
+    '--principal',
+    'role:operator',
+    '--action',
+    'notify.alert',
+    ...extra,
+  ]);
+  assert.equal(run.status, run.stdout.startsWith('DENY') ? 1 : 0, run.stdout + run.stderr);
+  return run.stdout;
+}
+
 test("a policy on a request's params and target keys decides through the real server and dvm policy test alike", async () => {
   const home = tempHome();
   mkdirSync(join(home, 'policies'));
@@ -50,20 +66,7 @@ when { resource.hasTag("cluster") && resource.getTag("cluster") == "eu" };
     assert.equal(delivered.length, 1, 'only the allowed alert was posted');
     assert.match(delivered[0], /warning/);
 
-    // DENY exits 1 (a CI gate's answer), ALLOW 0; the decision is on stdout either way.
-    const test = (...extra: string[]) => {
-      const run = dvm(home, [
-        'policy',
-        'test',
-        '--principal',
-        'role:operator',
-        '--action',
-        'notify.alert',
-        ...extra,
-      ]);
-      assert.equal(run.status, run.stdout.startsWith('DENY') ? 1 : 0, run.stdout + run.stderr);
-      return run.stdout;
-    };
+    const test = (...extra: string[]) => operatorAlertTest(home, ...extra);
     assert.match(test('--param', 'severity=critical'), /^DENY: .*\n {2}no-critical-pages: /);
     assert.match(test('--param', 'severity=warning'), /^ALLOW: /);
     assert.match(test('--target', 'cluster=eu'), /^DENY: .*\n {2}no-eu-alerts: /);
@@ -145,17 +148,7 @@ when {
   } finally {
     await two.stop();
   }
-  const tested = dvm(home, [
-    'policy',
-    'test',
-    '--principal',
-    'role:operator',
-    '--action',
-    'notify.alert',
-    '--param',
-    'severity=critical',
-  ]);
-  assert.match(tested.stdout, /^DENY: .*\n {2}no-critical-pages/);
+  assert.match(operatorAlertTest(home, '--param', 'severity=critical'), /^DENY: .*\n {2}no-critical-pages/);
 });
 
 test('dvm policy test decides on the params execute would: defaults filled in, a value of the wrong type refused', () => {
