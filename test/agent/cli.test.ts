@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -48,6 +48,38 @@ test('a new home is readable by its owner only: the directory 0700, its database
   } finally {
     open.close();
   }
+});
+
+test('a home made by an older dvm (0755, databases 0644) is made private when dvm opens it', () => {
+  const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+  const oldHome = (extra?: string) => {
+    const home = join(tempHome(), 'old-home');
+    dvmOk(home, ['token', 'create', '--name', 'ci', '--role', 'operator', '--ttl', '1d']);
+    dvmOk(home, ['get', 'ecosystems']);
+    if (extra) writeFileSync(join(home, extra), 'kept by its owner');
+    chmodSync(home, 0o755);
+    for (const db of ['agent.db', 'dvm.db']) chmodSync(join(home, db), 0o644);
+    return home;
+  };
+  const home = oldHome();
+  dvmOk(home, ['token', 'list']);
+  dvmOk(home, ['get', 'ecosystems']);
+  assert.deepEqual(
+    [modeOf(home), modeOf(join(home, 'agent.db')), modeOf(join(home, 'dvm.db'))],
+    ['700', '600', '600'],
+  );
+  // A directory holding something else is not dvm's alone: its databases are made private, the directory is not.
+  const shared = oldHome('notes.txt');
+  dvmOk(shared, ['token', 'list']);
+  assert.deepEqual(
+    [modeOf(shared), modeOf(join(shared, 'agent.db')), modeOf(join(shared, 'dvm.db'))],
+    ['755', '600', '644'],
+  );
+  // A group-writable home is shared on purpose: left as it is.
+  const group = oldHome();
+  chmodSync(group, 0o775);
+  dvmOk(group, ['get', 'ecosystems']);
+  assert.deepEqual([modeOf(group), modeOf(join(group, 'dvm.db'))], ['775', '600']);
 });
 
 test('dvm token: revoke refuses an ambiguous argument, the ttl has a maximum, names are never reused', () => {

@@ -4,6 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { makeDirectories } from './make-directories.ts';
 import type { Migration } from './migrations.ts';
+import { tightenLegacyModes } from './private-modes.ts';
 
 /** Which database is opened, for messages (`the store`, `the agent database`). */
 export interface DatabaseLabel {
@@ -28,8 +29,10 @@ export function openMigratedDatabase(
     // Its rows are the home's secrets' neighbours (results, events, the audit): only its owner reads them. SQLite
     // gives the -wal and -shm files the database file's mode.
     makeDirectories(dirname(path), 0o700);
-    if (existsSync(path)) assertNotNewer(path, latest, label);
-    else createPrivateFile(path);
+    if (existsSync(path)) {
+      assertNotNewer(path, latest, label);
+      tightenLegacyModes(path);
+    } else createPrivateFile(path);
   }
   let db: DatabaseSync;
   try {
