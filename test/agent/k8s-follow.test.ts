@@ -4,6 +4,7 @@ import { parseEventStream } from '../../src/agent/client/sse-client.ts';
 import { startFakeKubeApi } from '../fakes/kube-api-server.ts';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { tempHome } from '../helpers/dvm.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 test('through the API: k8s.pod_logs follow answers 202 and streams new lines over SSE until the log ends (fake Kubernetes API)', async () => {
   const kube = await startFakeKubeApi();
@@ -51,6 +52,48 @@ test('through the API: k8s.pod_logs follow answers 202 and streams new lines ove
       truncated: false,
       followed: true,
     });
+    assert.deepEqual(kube.unexpected(), []);
+  } finally {
+    await serve.stop();
+    await kube.close();
+  }
+});
+
+test('through the API: a log line longer than 64 KiB is streamed whole, so a secret at the 64 KiB mark is redacted whole (fake Kubernetes API)', async () => {
+  const kube = await startFakeKubeApi();
+  const key = 'shop/web-8/';
+  // The password's value begins before the 64 KiB mark and ends after it: cut there, its end went out as it is.
+  const long = `${'x'.repeat(64 * 1024 - 13)} password=hunter2-straddles-the-mark ${'y'.repeat(4000)}`;
+  kube.state.logs[key] = '';
+  const home = tempHome();
+  const viewer = createToken(home, 'watcher', 'viewer');
+  const serve = await startServe(home, { KUBECONFIG: kube.kubeconfig });
+  try {
+    const accepted = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: viewer,
+      body: {
+        request_id: 'kfollow-long',
+        action: 'k8s.pod_logs',
+        params: { namespace: 'shop', pod: 'web-8', follow: true },
+        target: { env: 'prod' },
+      },
+    });
+    assert.equal(accepted.status, 202, accepted.text);
+    const response = await fetch(new URL(String(accepted.body.events), serve.url), {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    const lines: string[] = [];
+    // The line arrives in two chunks, the first ending past the mark (as an HTTP body may cut it anywhere).
+    await waitFor('the follow to open', () => kube.following(key) === 1);
+    kube.appendRaw(key, Buffer.from(long.slice(0, 70_000)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    kube.appendRaw(key, Buffer.from(`${long.slice(70_000)}\nafter\n`));
+    for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>)) {
+      if (event.event !== 'log') continue;
+      lines.push(JSON.parse(event.data).line);
+      if (lines.at(-1) === 'after') kube.endLog(key);
+    }
+    assert.deepEqual(lines, [long.replace('hunter2-straddles-the-mark', '[REDACTED]'), 'after']);
     assert.deepEqual(kube.unexpected(), []);
   } finally {
     await serve.stop();

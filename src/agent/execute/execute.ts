@@ -673,7 +673,7 @@ export class ActionExecutor {
       (type, data) => executions.emit(executionId, type, data),
       (line) => redact(line) as string,
     );
-    const lines = lineSplitter(logEvent);
+    const lines = lineSplitter(logEvent, maxOutputBytes);
     const context: ActionContext = {
       signal: given?.signal ? AbortSignal.any([controller.signal, given.signal]) : controller.signal,
       workdir: given?.workdir ?? process.cwd(),

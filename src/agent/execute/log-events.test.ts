@@ -4,15 +4,15 @@ import { createRedactor, REDACTED } from '../redact.ts';
 import { cappedLogEvents, lineSplitter } from './log-events.ts';
 
 // The log events of chunks written as an execution's handler writes them (execute.ts: whole lines, per stream).
-function logLines(chunks: ['stdout' | 'stderr', string][]): [string, unknown][] {
+function logLines(chunks: ['stdout' | 'stderr', string][], maxBytes = 1 << 20): [string, unknown][] {
   const redactor = createRedactor();
   const events: [string, unknown][] = [];
   const logEvent = cappedLogEvents(
-    1 << 20,
-    (_type, data) => events.push([data.stream as string, data.line]),
+    maxBytes,
+    (type, data) => events.push(type === 'log' ? [data.stream as string, data.line] : [type, data]),
     (line) => redactor.redact(line) as string,
   );
-  const lines = lineSplitter(logEvent);
+  const lines = lineSplitter(logEvent, maxBytes);
   for (const [stream, chunk] of chunks) lines.write(stream, chunk);
   lines.flush();
   return events;
@@ -63,5 +63,32 @@ test('a line written in two chunks is one log event, a BEGIN marker cut in two i
     ['stdout', REDACTED],
     ['stdout', 'bye'],
     ['stderr', 'err'],
+  ]);
+});
+
+test('a secret in a line longer than 64 KiB, written in small chunks, is redacted whole', () => {
+  // The password's value starts before the 64 KiB mark and ends after it: a line cut there let its end through.
+  const line = `${'x'.repeat(64 * 1024 - 12)} password=hunter2-and-the-rest-of-it ${'y'.repeat(40_000)}`;
+  const chunks: ['stdout', string][] = [];
+  for (let at = 0; at < line.length; at += 4096) chunks.push(['stdout', line.slice(at, at + 4096)]);
+  chunks.push(['stdout', '\nnext\n']);
+  const events = logLines(chunks);
+  assert.equal(events.length, 2);
+  assert.equal(events[0][1], line.replace('hunter2-and-the-rest-of-it', REDACTED));
+  assert.deepEqual(events[1], ['stdout', 'next']);
+});
+
+test('a line longer than the log cap ends the log events with truncated: no piece of it is streamed', () => {
+  const events = logLines(
+    [
+      ['stdout', 'first\n'],
+      ['stdout', `${'a'.repeat(5000)} token=s3cr3t-${'b'.repeat(5000)}`],
+      ['stdout', `${'c'.repeat(2000)}\nlast\n`],
+    ],
+    8192,
+  );
+  assert.deepEqual(events, [
+    ['stdout', 'first'],
+    ['truncated', { max_bytes: 8192, streamed_bytes: 6 }],
   ]);
 });

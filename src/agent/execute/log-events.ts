@@ -1,3 +1,4 @@
+import { LineAssembler } from '../../actions/line-assembler.ts';
 import { lineRedactor } from '../redact.ts';
 import type { ExecutionEvent } from './executions.ts';
 
@@ -46,30 +47,18 @@ export interface LineSplitter {
   flush(): void;
 }
 
-// A line that never ends is handed on in pieces of this many characters rather than held without bound.
-const MAX_PENDING_LINE = 64 * 1024;
-
-/** A LineSplitter: a line a process wrote in two chunks stays one line (a private key's BEGIN marker is seen whole). */
-export function lineSplitter(onLine: (stream: 'stdout' | 'stderr', line: string) => void): LineSplitter {
-  const pending = { stdout: '', stderr: '' };
-  const hand = (stream: 'stdout' | 'stderr', line: string) => {
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (text) onLine(stream, text);
-  };
-  return {
-    write(stream, chunk) {
-      const lines = (pending[stream] + chunk).split('\n');
-      let rest = lines.pop() ?? '';
-      for (const line of lines) hand(stream, line);
-      for (; rest.length > MAX_PENDING_LINE; rest = rest.slice(MAX_PENDING_LINE))
-        hand(stream, rest.slice(0, MAX_PENDING_LINE));
-      pending[stream] = rest;
-    },
-    flush() {
-      for (const stream of ['stdout', 'stderr'] as const) {
-        hand(stream, pending[stream]);
-        pending[stream] = '';
-      }
-    },
-  };
+/**
+ * A LineSplitter for log events: a line a process wrote in two chunks stays one line (a private key's BEGIN marker is
+ * seen whole, a secret is redacted whole). A line is held whole up to `maxLineChars` (the events' byte cap: a longer
+ * one ends the events with `truncated`, so no piece of it, and no secret cut in two, is ever streamed); empty lines
+ * are dropped.
+ */
+export function lineSplitter(
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void,
+  maxLineChars: number,
+): LineSplitter {
+  const lines = new LineAssembler<'stdout' | 'stderr'>((stream, line) => {
+    if (line) onLine(stream, line);
+  }, maxLineChars);
+  return { write: (stream, chunk) => lines.write(stream, chunk), flush: () => lines.flush() };
 }

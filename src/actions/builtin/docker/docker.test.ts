@@ -58,6 +58,24 @@ test('the demuxer splits multiplexed frames into stdout and stderr lines', () =>
   ]);
 });
 
+test('the demuxer decodes a character split between two frames whole, and holds a long line whole', () => {
+  const frame = (payload: Buffer) => {
+    const header = Buffer.alloc(8);
+    header[0] = 1;
+    header.writeUInt32BE(payload.length, 4);
+    return Buffer.concat([header, payload]);
+  };
+  const text = Buffer.from(`größe ${'z'.repeat(70_000)} ✓\n`);
+  // Docker splits a long line into frames anywhere, inside a character too: at byte 3, inside 'ö'.
+  const demux = new LogDemuxer(false);
+  const lines = [
+    ...demux.push(frame(text.subarray(0, 3))),
+    ...demux.push(frame(text.subarray(3))),
+    ...demux.end(),
+  ];
+  assert.deepEqual(lines, [{ stream: 'stdout', line: `größe ${'z'.repeat(70_000)} ✓` }]);
+});
+
 test('docker.logs returns the tail split by stream, honours since, and caps the artifact', async (t) => {
   if (!(await ready(t))) return;
   const name = container('for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; sleep 3600');

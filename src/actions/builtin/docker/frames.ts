@@ -1,3 +1,6 @@
+import { StringDecoder } from 'node:string_decoder';
+import { DEFAULT_MAX_LINE_CHARS, LineAssembler } from '../../line-assembler.ts';
+
 /** One line of container output and the stream it came from. */
 export interface LogLine {
   stream: 'stdout' | 'stderr';
@@ -10,41 +13,49 @@ export interface LogLine {
  */
 export class LogDemuxer {
   #buffer: Buffer = Buffer.alloc(0);
-  readonly #partial = { stdout: '', stderr: '' };
   readonly #tty: boolean;
+  // Bytes to text per stream: a character split between two frames or chunks is decoded whole.
+  readonly #decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  readonly #lines: LineAssembler<'stdout' | 'stderr'>;
+  #found: LogLine[] = [];
 
-  constructor(tty: boolean) {
+  /** `maxLineChars`: past it a line that has not ended is handed on in pieces (memory stays bounded). */
+  constructor(tty: boolean, maxLineChars = DEFAULT_MAX_LINE_CHARS) {
     this.#tty = tty;
+    this.#lines = new LineAssembler((stream, line) => this.#found.push({ stream, line }), maxLineChars);
   }
 
   /** Feeds bytes; returns the complete lines they finish. */
   push(chunk: Buffer): LogLine[] {
-    if (this.#tty) return this.#text('stdout', chunk.toString('utf8'));
+    if (this.#tty) {
+      this.#text('stdout', chunk);
+      return this.#take();
+    }
     this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
-    const lines: LogLine[] = [];
     while (this.#buffer.length >= 8) {
       const size = this.#buffer.readUInt32BE(4);
       if (this.#buffer.length < 8 + size) break;
-      const stream = this.#buffer[0] === 2 ? 'stderr' : 'stdout';
-      lines.push(...this.#text(stream, this.#buffer.subarray(8, 8 + size).toString('utf8')));
+      this.#text(this.#buffer[0] === 2 ? 'stderr' : 'stdout', this.#buffer.subarray(8, 8 + size));
       this.#buffer = this.#buffer.subarray(8 + size);
     }
-    return lines;
+    return this.#take();
   }
 
   /** The last unterminated lines, at the end of the stream. */
   end(): LogLine[] {
-    const lines: LogLine[] = [];
-    for (const stream of ['stdout', 'stderr'] as const) {
-      if (this.#partial[stream]) lines.push({ stream, line: this.#partial[stream] });
-      this.#partial[stream] = '';
-    }
-    return lines;
+    for (const stream of ['stdout', 'stderr'] as const)
+      this.#lines.write(stream, this.#decoders[stream].end());
+    this.#lines.flush();
+    return this.#take().filter((found) => found.line !== '');
   }
 
-  #text(stream: 'stdout' | 'stderr', text: string): LogLine[] {
-    const parts = (this.#partial[stream] + text).split('\n');
-    this.#partial[stream] = parts.pop() ?? '';
-    return parts.map((line) => ({ stream, line: line.replace(/\r$/, '') }));
+  #text(stream: 'stdout' | 'stderr', bytes: Buffer): void {
+    this.#lines.write(stream, this.#decoders[stream].write(bytes));
+  }
+
+  #take(): LogLine[] {
+    const found = this.#found;
+    this.#found = [];
+    return found;
   }
 }

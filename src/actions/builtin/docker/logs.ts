@@ -88,7 +88,7 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     } catch (error) {
       throw dockerError(error, input.container, context.env);
     }
-    const demux = new LogDemuxer(info.Config.Tty === true);
+    const demux = new LogDemuxer(info.Config.Tty === true, context.maxOutputBytes);
     // Only counts and the capped tail are kept: a follow may stream for an hour, a since read hold a day of lines.
     const kept = new TailArtifact(context.maxOutputBytes);
     let lineCount = 0;

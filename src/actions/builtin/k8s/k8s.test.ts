@@ -254,9 +254,11 @@ test('k8s.pod_logs follow: tail 0 sends no past lines, a character split across 
   const key = 'shop/web-3/';
   fake.state.logs[key] = 'old one\nold two\n';
   const { streamed, emit } = logLines();
+  // A line is held whole up to the output cap (log events end past it): here 64 KiB.
+  const piece = 64 * 1024;
   const following = k8sPodLogsAction.handler(
     { namespace: 'shop', pod: 'web-3', tail: 0, follow: true },
-    testContext({ env: env(), emit }),
+    testContext({ env: env(), emit, maxOutputBytes: piece }),
   );
   await until('the follow is open', () => fake.following(key) === 1);
   const query = fake.requests.at(-1)?.query ?? {};
@@ -265,12 +267,11 @@ test('k8s.pod_logs follow: tail 0 sends no past lines, a character split across 
   fake.appendRaw(key, word.subarray(0, 2)); // ends inside "ö"
   await new Promise((resolve) => setTimeout(resolve, 50));
   fake.appendRaw(key, word.subarray(2));
-  const piece = 64 * 1024;
   const send = async (text: string) => {
     fake.appendRaw(key, Buffer.from(text));
     await new Promise((resolve) => setTimeout(resolve, 30));
   };
-  // A line longer than a piece goes out in pieces; one of exactly a piece ends at its newline, with no empty line
+  // A line longer than the cap goes out in pieces of it; one of exactly a piece ends at its newline, with no empty line
   // after it; a piece never ends between the two halves of a surrogate pair.
   await send('x'.repeat(piece + 6 * 1024));
   await send('\n');

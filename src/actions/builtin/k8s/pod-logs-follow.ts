@@ -4,10 +4,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionContext, Artifact } from '../../action.ts';
 import { TailArtifact } from '../../artifact.ts';
+import { LineAssembler } from '../../line-assembler.ts';
 import { kubeCall } from './client.ts';
-
-// The longest line a follow holds before sending it on in pieces (a log without newlines).
-const MAX_LINE_CHARS = 64 * 1024;
 
 /** What a follow of a pod's log asks the API for. */
 export interface PodLogFollow {
@@ -33,27 +31,15 @@ export async function followPodLog(
   const { Log } = await import('@kubernetes/client-node');
   const tail = new TailArtifact(context.maxOutputBytes);
   let lines = 0;
-  let partial = '';
-  // Bytes to text across chunks: a character split between two chunks is decoded whole.
+  // Bytes to text across chunks: a character split between two chunks is decoded whole; text to whole lines, a line
+  // held whole up to the output cap (log events end there anyway, so no piece of a longer one is streamed).
   const decoder = new StringDecoder('utf8');
-  const take = (line: string) => {
+  const assembler = new LineAssembler<'stdout'>((_stream, line) => {
     lines++;
     tail.push(`${line}\n`);
     context.emit?.({ type: 'log', stream: 'stdout', line });
-  };
-  const push = (text: string) => {
-    const parts = (partial + text).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) take(line);
-    // A container that writes without newlines: its text goes out in pieces, never held without bound.
-    while (partial.length > MAX_LINE_CHARS) {
-      // Cut between characters: never between the two halves of a surrogate pair.
-      const high = partial.charCodeAt(MAX_LINE_CHARS - 1);
-      const cut = high >= 0xd800 && high <= 0xdbff ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
-      take(partial.slice(0, cut));
-      partial = partial.slice(cut);
-    }
-  };
+  }, context.maxOutputBytes);
+  const push = (text: string) => assembler.write('stdout', text);
   let ended!: () => void;
   let broken: Error | undefined;
   const finished = new Promise<void>((resolve) => {
@@ -118,6 +104,6 @@ export async function followPodLog(
       },
     );
   }
-  if (partial !== '') take(partial);
+  assembler.flush();
   return { lines, artifact: tail.artifact() };
 }

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LineAssembler } from './line-assembler.ts';
+
+function assemble(writes: [string, string][], maxLineChars?: number, flush = true): [string, string][] {
+  const found: [string, string][] = [];
+  const lines = new LineAssembler<string>((stream, line) => found.push([stream, line]), maxLineChars);
+  for (const [stream, text] of writes) lines.write(stream, text);
+  if (flush) lines.flush();
+  return found;
+}
+
+test('lines written in pieces are handed on whole, per stream, without their \\n or \\r\\n', () => {
+  assert.deepEqual(
+    assemble([
+      ['out', 'hel'],
+      ['err', 'oops'],
+      ['out', 'lo\r\nwor'],
+      ['out', 'ld\n\nlast'],
+      ['err', '!\n'],
+    ]),
+    [
+      ['out', 'hello'],
+      ['out', 'world'],
+      ['out', ''],
+      ['err', 'oops!'],
+      ['out', 'last'],
+    ],
+  );
+});
+
+test('nothing waits after flush, and what has not ended is held until then', () => {
+  assert.deepEqual(assemble([['out', 'no newline']], undefined, false), []);
+  assert.deepEqual(assemble([['out', 'no newline']]), [['out', 'no newline']]);
+});
+
+test('a line longer than the limit is handed on in pieces of the limit, never between a surrogate pair', () => {
+  assert.deepEqual(
+    assemble(
+      [
+        ['out', 'abcdefghij'],
+        ['out', 'kl\n'],
+      ],
+      4,
+    ),
+    [
+      ['out', 'abcd'],
+      ['out', 'efgh'],
+      ['out', 'ijkl'],
+    ],
+  );
+  // '😀' is two UTF-16 units: a cut after its first would split it.
+  const pieces = assemble([['out', 'abc😀def']], 4).map(([, line]) => line);
+  assert.deepEqual(pieces, ['abc', '😀de', 'f']);
+});
+
+test('a long line in many small chunks is assembled in time linear in its length', () => {
+  // 4 MiB in 1-byte-free 64-byte chunks: joining the held text on every chunk would copy ~128 GiB.
+  const chunk = 'x'.repeat(64);
+  const found: string[] = [];
+  const lines = new LineAssembler<string>((_stream, line) => found.push(line), 8 * 1024 * 1024);
+  for (let i = 0; i < 65_536; i++) lines.write('out', chunk);
+  lines.write('out', '\n');
+  assert.equal(found.length, 1);
+  assert.equal(found[0].length, 4 * 1024 * 1024);
+});

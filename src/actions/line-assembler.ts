@@ -1,0 +1,73 @@
+/**
+ * The longest line held whole by default: past it a line that has not ended is handed on in pieces. Log events are
+ * capped at the output cap (1 MiB by default), so a line this long ends them anyway.
+ */
+export const DEFAULT_MAX_LINE_CHARS = 1024 * 1024;
+
+/**
+ * Joins text written in chunks into whole lines, per stream: a line a process wrote in two chunks is handed on once,
+ * without its `\n` (or `\r\n`). Only the new chunk is scanned, so a long line arriving in many chunks costs its length
+ * once. A line longer than `maxLineChars` is handed on in pieces of that size (never between the two halves of a
+ * surrogate pair), so memory stays bounded.
+ */
+export class LineAssembler<Stream extends string> {
+  readonly #onLine: (stream: Stream, line: string) => void;
+  readonly #maxLineChars: number;
+  readonly #pending = new Map<Stream, { parts: string[]; length: number }>();
+  // Streams in the order they were first written to: flush hands on their last lines in that order.
+  readonly #streams: Stream[] = [];
+
+  constructor(onLine: (stream: Stream, line: string) => void, maxLineChars = DEFAULT_MAX_LINE_CHARS) {
+    this.#onLine = onLine;
+    this.#maxLineChars = Math.max(2, maxLineChars);
+  }
+
+  /** Feeds text of one stream; hands on the lines it ends. */
+  write(stream: Stream, text: string): void {
+    if (!this.#streams.includes(stream)) this.#streams.push(stream);
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
+      const held = this.#pending.get(stream);
+      const end = text.slice(start, newline);
+      this.#pending.delete(stream);
+      this.#hand(stream, held ? held.parts.join('') + end : end);
+      start = newline + 1;
+    }
+    if (start < text.length) this.#hold(stream, start === 0 ? text : text.slice(start));
+  }
+
+  /** Hands on what waits in every stream (last lines without a newline), in the order the streams were first written: once the output has ended. */
+  flush(): void {
+    for (const stream of this.#streams) {
+      const held = this.#pending.get(stream);
+      if (held) this.#hand(stream, held.parts.join(''));
+    }
+    this.#pending.clear();
+  }
+
+  #hold(stream: Stream, text: string): void {
+    let held = this.#pending.get(stream);
+    if (!held) {
+      held = { parts: [], length: 0 };
+      this.#pending.set(stream, held);
+    }
+    held.parts.push(text);
+    held.length += text.length;
+    if (held.length <= this.#maxLineChars) return;
+    let rest = held.parts.join('');
+    while (rest.length > this.#maxLineChars) {
+      const high = rest.charCodeAt(this.#maxLineChars - 1);
+      const cut = high >= 0xd800 && high <= 0xdbff ? this.#maxLineChars - 1 : this.#maxLineChars;
+      this.#onLine(stream, rest.slice(0, cut));
+      rest = rest.slice(cut);
+    }
+    if (rest) {
+      held.parts = [rest];
+      held.length = rest.length;
+    } else this.#pending.delete(stream);
+  }
+
+  #hand(stream: Stream, line: string): void {
+    this.#onLine(stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+  }
+}
