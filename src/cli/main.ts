@@ -9,6 +9,7 @@ import { assertFlags, parseCommandLine, scopeFlags } from './args.ts';
 import type { Command, CommandContext } from './command.ts';
 import { type CommandIo, processIo } from './io.ts';
 import { outputFormat } from './output/objects.ts';
+import { subcommandHelp } from './subcommand-help.ts';
 
 // Commands load lazily, so `dvm get` never pays for the YAML parser or the schema validator.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
@@ -125,7 +126,9 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
     const { command } = await load();
     errorExit = command.errorExit;
     if (parsed.flags.help) {
-      io.stdout.write(`${command.usage}\n`);
+      // `dvm token create --help` is the subcommand's usage; an unknown subcommand gets the verb's.
+      const help = subcommandHelp(parsed.verb, command.usage, parsed.positionals[0]) ?? command.usage;
+      io.stdout.write(`${help}\n`);
       return 0;
     }
     assertFlags(parsed.verb, parsed.flags, command.flags);
