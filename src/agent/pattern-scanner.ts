@@ -27,6 +27,16 @@ type Running = { thread: Worker; port: MessagePort; fresh: boolean };
 const START_ALLOWANCE_MS = 2000;
 
 /**
+ * How much of each second the main thread may wait on slow scans (calls over SLOW_CALL_MS, and worker starts) before
+ * calls stop waiting: until the second ends, every call answers at once as unscanned. A request that makes a home's
+ * pattern slow then costs the event loop (health, every other request) at most this share, not all of it.
+ */
+export const SLOW_SCAN_MS_PER_SECOND = 100;
+
+// A call that takes longer than this is slow: an ordinary round trip to the worker takes some 30 µs.
+const SLOW_CALL_MS = 2;
+
+/**
  * Runs a home's own `redact.patterns` on a worker thread, so a pattern that backtracks on some text costs at most a
  * time budget per call: the main thread waits for the answer that long, then stops the worker (V8 interrupts the
  * match) and starts a new one for the next call. Texts a call had no time to scan are never passed on: the caller
@@ -39,10 +49,15 @@ export class PatternScanner {
   readonly #done = new Int32Array(new SharedArrayBuffer(8));
   #worker: Running | undefined;
   #call = 0;
+  readonly #slowPerSecondMs: number;
+  // The second being counted (its start) and the slow time spent in it.
+  #second = Number.NEGATIVE_INFINITY;
+  #slowSpent = 0;
 
-  constructor(patterns: readonly RegExp[], replacement: string) {
+  constructor(patterns: readonly RegExp[], replacement: string, options: { slowPerSecondMs?: number } = {}) {
     this.#sources = patterns.map((p) => ({ source: p.source, ignoreCase: p.flags.includes('i') }));
     this.#replacement = replacement;
+    this.#slowPerSecondMs = options.slowPerSecondMs ?? SLOW_SCAN_MS_PER_SECOND;
   }
 
   #start(): Running {
@@ -64,10 +79,26 @@ export class PatternScanner {
 
   /**
    * Each text with the patterns' matches replaced, or undefined when they took longer than `budgetMs` together (the
-   * worker is then stopped).
+   * worker is then stopped) or this second's time for slow scans is spent (SLOW_SCAN_MS_PER_SECOND).
    */
   scan(texts: readonly string[], budgetMs: number): string[] | undefined {
     if (texts.length === 0) return [];
+    const started = performance.now();
+    if (started - this.#second >= 1000) {
+      this.#second = started;
+      this.#slowSpent = 0;
+    }
+    const left = this.#slowPerSecondMs - this.#slowSpent;
+    if (left <= 0) return undefined;
+    try {
+      return this.#scan(texts, Math.min(budgetMs, left));
+    } finally {
+      const took = performance.now() - started;
+      if (took > SLOW_CALL_MS) this.#slowSpent += took;
+    }
+  }
+
+  #scan(texts: readonly string[], budgetMs: number): string[] | undefined {
     const worker = this.#worker ?? this.#start();
     // Starting a worker is not the patterns' time: the budget counts from when it is ready.
     if (worker.fresh) Atomics.wait(this.#done, 1, 0, START_ALLOWANCE_MS);
