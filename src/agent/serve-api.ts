@@ -220,6 +220,7 @@ const REVOCATION: Principal = {
   id: 'system',
   name: 'the revocation of its token',
   role: 'admin',
+  owner: 'system',
   via: 'local',
 };
 

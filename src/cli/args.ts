@@ -32,6 +32,7 @@ export const OPTIONS = {
   name: { type: 'string' },
   id: { type: 'string' },
   role: { type: 'string' },
+  owner: { type: 'string' },
   ttl: { type: 'string' },
   principal: { type: 'string' },
   action: { type: 'string' },
@@ -96,6 +97,7 @@ export type Flags = {
   name?: string;
   id?: string;
   role?: string;
+  owner?: string;
   ttl?: string;
   principal?: string;
   action?: string;

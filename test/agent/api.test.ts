@@ -764,20 +764,22 @@ async function withTwoPersonRule(check: () => Promise<void>): Promise<void> {
 }
 
 // The 428 of `body` once it asks for a second principal (dvm serve picks a new policy file up within a second):
-// the first try has body's request_id, the next ones `${waitPrefix}-N`; with the request_id it answered.
+// the first try has body's request_id, the next ones `${waitPrefix}-N`; with the request_id it answered. The
+// requester is the operator token unless `requester` is given.
 async function secondPrincipalChallenge(
   body: { request_id: string } & Record<string, unknown>,
   waitPrefix: string,
+  requester = tokens.operator,
 ): Promise<{ challenge: { confirmation_token: string; approval: string }; requestId: string }> {
   let requestId = body.request_id;
-  let answer = await execute(tokens.operator, body);
+  let answer = await execute(requester, body);
   const challengeOf = () =>
     (answer.body.details as { challenge?: { confirmation_token: string; approval: string } } | undefined)
       ?.challenge;
   for (let i = 0; i < 50 && challengeOf()?.approval !== 'other-principal'; i++) {
     await sleep(100);
     requestId = `${waitPrefix}-${i}`;
-    answer = await execute(tokens.operator, { ...body, request_id: requestId });
+    answer = await execute(requester, { ...body, request_id: requestId });
   }
   const challenge = challengeOf();
   assert.equal(challenge?.approval, 'other-principal', answer.text);
@@ -972,6 +974,80 @@ test('an approval by a token revoked before the run no longer counts; another pr
     const ran = await execute(tokens.operator, { ...body, request_id: 'rev-run-2', confirmation_token });
     assert.equal(ran.status, 200, ran.text);
     assert.equal(received.length, before + 1);
+  });
+});
+
+test('the two-person rule counts owners, not tokens: two tokens of one owner cannot approve each other, another owner can', async () => {
+  await withTwoPersonRule(async () => {
+    const owned = (name: string, role: string, owner: string) =>
+      dvmOk(home, [
+        'token',
+        'create',
+        '--name',
+        name,
+        '--role',
+        role,
+        '--owner',
+        owner,
+        '--ttl',
+        '1h',
+      ]).stdout.trim();
+    const laptop = owned('alice-laptop', 'operator', 'alice');
+    const aliceAdmin = owned('alice-admin', 'admin', 'alice');
+    const bob = owned('bob-admin', 'admin', 'bob');
+    const body = { action: 'notify.alert', params: { message: 'owners' }, target: { env: 'prod' } };
+    const { challenge, requestId } = await secondPrincipalChallenge(
+      { ...body, request_id: 'owner-0' },
+      'owner-wait',
+      laptop,
+    );
+    const { confirmation_token } = challenge;
+    const approve = (token: string) =>
+      api(serve.url, 'POST', '/v1/confirmations/approve', { token, body: { confirmation_token } });
+    const same = await approve(aliceAdmin);
+    assert.equal(same.status, 403, same.text);
+    assert.equal(same.body.code, 'DVM_CONFIRMATION_INVALID');
+    assert.equal((same.body.details as { reason: string }).reason, 'self-approval');
+    assert.equal(
+      same.body.message,
+      'alice-admin cannot approve the request of alice-laptop: both belong to owner alice',
+    );
+    const before = received.length;
+    const early = await execute(laptop, { ...body, request_id: 'owner-run-0', confirmation_token });
+    assert.equal(early.status, 428, `the refusal approved nothing: ${early.text}`);
+    const other = await approve(bob);
+    assert.equal(other.status, 200, other.text);
+    assert.equal(other.body.approved_by, 'bob-admin');
+    const ran = await execute(laptop, { ...body, request_id: 'owner-run-1', confirmation_token });
+    assert.equal(ran.status, 200, ran.text);
+    assert.equal(received.length, before + 1);
+    // The audit shows whose the requester and the approver are, refused or approved.
+    const audit = await api(serve.url, 'GET', `/v1/audit?request_id=${requestId}&limit=100`, {
+      token: tokens.admin,
+    });
+    assert.deepEqual(
+      (audit.body.items as { actor: string; decision: string; operation?: string; reasons?: string[] }[])
+        .filter((e) => e.operation === 'approve')
+        .map((e) => [e.actor, e.decision, e.reasons]),
+      [
+        [
+          'alice-admin',
+          'denied',
+          [
+            'refused to approve the confirmation requested by alice-laptop: self-approval',
+            'requester owner alice, approver owner alice',
+          ],
+        ],
+        [
+          'bob-admin',
+          'allowed',
+          [
+            'approved the confirmation requested by alice-laptop',
+            'requester owner alice, approver owner bob',
+          ],
+        ],
+      ],
+    );
   });
 });
 

@@ -16,16 +16,55 @@ import {
 import { dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dvmPty, HAS_SCRIPT } from '../helpers/pty.ts';
 
-test('dvm token create prints the token once; list shows state; revoke refuses it', () => {
+test('dvm token create prints the token once; list shows owner and state; revoke refuses it', () => {
   const home = tempHome();
   const created = dvmOk(home, ['token', 'create', '--name', 'ci', '--role', 'operator', '--ttl', '24h']);
   assert.match(created.stdout.trim(), /^dvm_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/);
   assert.match(created.stderr, /shown only once/);
+  assert.match(created.stderr, /role operator, owner ci,/, 'without --owner a token is its own owner');
+  const owned = dvmOk(home, [
+    'token',
+    'create',
+    '--name',
+    'ci-2',
+    '--role',
+    'admin',
+    '--owner',
+    'ops',
+    '--ttl',
+    '1h',
+  ]);
+  assert.match(owned.stderr, /token ci-2 created \(role admin, owner ops,/);
   const list = dvmOk(home, ['token', 'list']).stdout;
-  assert.match(list, /^ci\s+[0-9a-f]{8}\s+operator\s+active/m);
+  assert.match(list, /^NAME\s+ID\s+OWNER\s+ROLE\s+STATE/);
+  assert.match(list, /^ci\s+[0-9a-f]{8}\s+ci\s+operator\s+active/m);
+  assert.match(list, /^ci-2\s+[0-9a-f]{8}\s+ops\s+admin\s+active/m);
+  assert.deepEqual(
+    (
+      JSON.parse(dvmOk(home, ['token', 'list', '-o', 'json']).stdout).items as {
+        name: string;
+        owner: string;
+      }[]
+    )
+      .map((t) => [t.name, t.owner])
+      .sort(),
+    [
+      ['ci', 'ci'],
+      ['ci-2', 'ops'],
+    ],
+  );
   assert.ok(!list.includes(created.stdout.trim().slice(13)), 'the list never shows the secret');
+  for (const [owner, message] of [
+    ['anonymous', /DVM_TOKEN_INVALID owner: owner "anonymous" is reserved/],
+    ['Ops Team', /DVM_TOKEN_INVALID owner: owner "Ops Team" is not valid/],
+  ] as const) {
+    const refused = dvm(home, ['token', 'create', '--name', 'x', '--role', 'viewer', '--owner', owner]);
+    assert.equal(refused.status, 1, owner);
+    assert.match(refused.stderr, message);
+  }
+  assert.match(dvmOk(home, ['token', '--help']).stdout, /--owner PERSON/);
   dvmOk(home, ['token', 'revoke', 'ci']);
-  assert.match(dvmOk(home, ['token', 'list']).stdout, /^ci\s+\S+\s+operator\s+revoked/m);
+  assert.match(dvmOk(home, ['token', 'list']).stdout, /^ci\s+\S+\s+ci\s+operator\s+revoked/m);
   const bad = dvm(home, ['token', 'create', '--name', 'x', '--role', 'root']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /DVM_TOKEN_INVALID/);
@@ -105,10 +144,10 @@ test('dvm token: revoke refuses an ambiguous argument, the ttl has a maximum, na
     dvmOk(home, ['token', 'revoke', '--id', alpha.id]).stdout,
     new RegExp(`^token alpha \\(${alpha.id}\\) revoked`),
   );
-  assert.match(dvmOk(home, ['token', 'list']).stdout, /^alpha\s+\S+\s+viewer\s+revoked/m);
+  assert.match(dvmOk(home, ['token', 'list']).stdout, /^alpha\s+\S+\s+alpha\s+viewer\s+revoked/m);
   assert.match(
     dvmOk(home, ['token', 'list']).stdout,
-    new RegExp(`^${alpha.id}\\s+feedbeef\\s+admin\\s+active`, 'm'),
+    new RegExp(`^${alpha.id}\\s+feedbeef\\s+${alpha.id}\\s+admin\\s+active`, 'm'),
   );
 
   const long = dvm(home, ['token', 'create', '--name', 'long', '--role', 'viewer', '--ttl', '999999999d']);
@@ -244,6 +283,49 @@ test('dvm policy test shows the decision and the policies behind it, with user p
   assert.match(invalid.stderr, /DVM_POLICY_INVALID .*bad\.cedar:2/);
 });
 
+test("policies see a principal's owner: a token's, local's, or the one --owner gives role:ROLE in dvm policy test", () => {
+  const home = tempHome();
+  dvmOk(home, [
+    'token',
+    'create',
+    '--name',
+    'alice-ci',
+    '--role',
+    'operator',
+    '--owner',
+    'alice',
+    '--ttl',
+    '1h',
+  ]);
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(
+    join(home, 'policies', 'alice.cedar'),
+    '@id("not-alice")\nforbid (principal, action, resource) when { principal.owner == "alice" };\n',
+  );
+  const test = (...args: string[]) =>
+    dvm(home, ['policy', 'test', '--action', 'notify.alert', '--target', 'env=dev', ...args]);
+  const token = test('--principal', 'alice-ci');
+  assert.equal(token.status, 1, token.stdout + token.stderr);
+  assert.match(token.stdout, /^DENY: alice-ci \(operator, owner alice\) → notify\.alert[\s\S]*not-alice/);
+  const role = test('--principal', 'role:operator', '--owner', 'alice', '-o', 'json');
+  assert.equal(role.status, 1, role.stdout + role.stderr);
+  assert.deepEqual(
+    [JSON.parse(role.stdout).principal.owner, JSON.parse(role.stdout).policyIds],
+    ['alice', ['not-alice']],
+  );
+  for (const other of [
+    ['--principal', 'role:operator'],
+    ['--principal', 'role:operator', '--owner', 'bob'],
+  ]) {
+    const run = test(...other);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^ALLOW: role:operator \(operator(, owner bob)?\)/);
+  }
+  const ownOwner = test('--principal', 'alice-ci', '--owner', 'bob');
+  assert.equal(ownOwner.status, 2, ownOwner.stdout);
+  assert.match(ownOwner.stderr, /DVM_USAGE: --owner is for a role:ROLE principal, not for alice-ci/);
+});
+
 test('dvm policy test with the two-person rule: what no permit allows is DENY, not an approval to ask for', () => {
   const home = tempHome();
   useTwoPersonRule(home);
@@ -369,7 +451,10 @@ test('dvm token create without --ttl warns on stderr that the token never expire
   );
   const limited = dvmOk(home, ['token', 'create', '--name', 'limited', '--role', 'admin', '--ttl', '90d']);
   assert.doesNotMatch(limited.stderr, /warning/);
-  assert.match(dvmOk(home, ['token', 'list']).stdout, /^forever\s+\S+\s+admin\s+active\s+\S+\s+<none>$/m);
+  assert.match(
+    dvmOk(home, ['token', 'list']).stdout,
+    /^forever\s+\S+\s+forever\s+admin\s+active\s+\S+\s+<none>$/m,
+  );
   const help = dvmOk(home, ['token', '--help']).stdout;
   assert.doesNotMatch(help, /\[--ttl 24h\]/, 'no default that is not one');
   assert.match(help, /without --ttl the token never expires/);

@@ -34,7 +34,8 @@ function approverNotPermitted(
 
 /**
  * A second principal approves a pending confirmation, named by its token or its id. Every attempt is audited — approved (`allowed`) or
- * refused (`denied`, with the reason) — with the action, version, target, params and request id it was for.
+ * refused (`denied`, with the reason) — with the action, version, target, params and request id it was for, and
+ * the owners of requester and approver (a second reason), so an auditor sees two people were involved.
  */
 export async function approveConfirmation(
   deps: { confirmations: Confirmations; audit: AuditSink; executor: Pick<ActionExecutor, 'permits'> },
@@ -42,6 +43,8 @@ export async function approveConfirmation(
   approver: Principal,
 ): Promise<Approval> {
   const known = deps.confirmations.describe(ref);
+  const requesterOwner = deps.confirmations.requesterOwner(ref);
+  const owners = `${requesterOwner === undefined ? '' : `requester owner ${requesterOwner}, `}approver owner ${approver.owner}`;
   const entry = (outcome: Pick<AuditRecord, 'decision' | 'reasons' | 'error'>): AuditRecord => ({
     at: new Date().toISOString(),
     actor: approver.name,
@@ -72,7 +75,7 @@ export async function approveConfirmation(
     await deps.audit.append(
       entry({
         decision: 'allowed',
-        reasons: [`approved the confirmation requested by ${approved.requested_by}`],
+        reasons: [`approved the confirmation requested by ${approved.requested_by}`, owners],
       }),
     );
     return { approved: true, ...approved };
@@ -84,6 +87,7 @@ export async function approveConfirmation(
         decision: 'denied',
         reasons: [
           `refused to approve the confirmation${known ? ` requested by ${known.requested_by}` : ''}: ${reason}`,
+          owners,
         ],
         error: { code: e.code, message: e.message },
       }),

@@ -2,14 +2,25 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openAgentDb } from '../store/agent-db.ts';
 import { Confirmations, confirmationIdOf } from './confirmations.ts';
-import type { Principal } from './principal.ts';
+import { LOCAL_PRINCIPAL, type Principal } from './principal.ts';
 import { TokenStore } from './tokens.ts';
 
-const alice: Principal = { id: 'token/a11ce000', name: 'alice', role: 'operator', via: 'token' };
+const alice: Principal = {
+  id: 'token/a11ce000',
+  name: 'alice',
+  role: 'operator',
+  owner: 'alice',
+  via: 'token',
+};
 
 // Approvers hold real tokens (in the store the confirmations ask): an approval counts while the token is valid.
-function approver(tokens: TokenStore, name: string, ttlMs?: number): Principal & { revoke(): void } {
-  const { token } = tokens.create(name, 'admin', ttlMs);
+function approver(
+  tokens: TokenStore,
+  name: string,
+  ttlMs?: number,
+  owner?: string,
+): Principal & { revoke(): void } {
+  const { token } = tokens.create(name, 'admin', ttlMs, owner);
   return { ...tokens.authenticate(`Bearer ${token}`), revoke: () => tokens.revoke(name, 'name') };
 }
 
@@ -243,4 +254,62 @@ test('a request sent again before its approval replaces its waiting challenge; a
     waiting.sort(),
     [third, other, twin].map((c) => confirmationIdOf(c.confirmation_token)).sort(),
   );
+});
+
+test('two principals of one owner are one person: neither approves the other, another owner does; the owner is kept with the challenge', () => {
+  const { db, tokens, confirmations, bob } = setUp();
+  const laptop = approver(tokens, 'alice-laptop', undefined, 'alice');
+  const ci = approver(tokens, 'alice-ci', undefined, 'alice');
+  const { confirmation_token: token } = confirmations.issue('h', laptop, { approval: 'other-principal' });
+  assert.equal(confirmations.requesterOwner(token), 'alice');
+  assert.throws(() => confirmations.approve(token, ci), {
+    code: 'DVM_CONFIRMATION_INVALID',
+    details: { reason: 'self-approval' },
+    message: 'alice-ci cannot approve the request of alice-laptop: both belong to owner alice',
+    fix: /^Another principal approves it/,
+  });
+  // Nor does the principal alice (owner alice, as a token named alice made without --owner).
+  assert.throws(() => confirmations.approve(token, alice), { message: /both belong to owner alice/ });
+  assert.deepEqual(confirmations.check(token, 'h', laptop), {}, 'not approved by the refusals');
+  assert.equal(confirmations.approve(token, bob).approved_by, 'bob', 'another owner approves');
+  assert.equal(confirmations.check(token, 'h', laptop).approver?.owner, 'bob');
+
+  // The local CLI user and a token minted for it (owner local) are one person too, either way round.
+  const machine = approver(tokens, 'this-host', undefined, 'local');
+  const byMachine = confirmations.issue('m', machine, { approval: 'other-principal' }).confirmation_token;
+  assert.throws(() => confirmations.approve(byMachine, LOCAL_PRINCIPAL), { message: /owner local/ });
+  const byLocal = confirmations.issue('l', LOCAL_PRINCIPAL, {
+    approval: 'other-principal',
+  }).confirmation_token;
+  assert.throws(() => confirmations.approve(byLocal, machine), { message: /owner local/ });
+  assert.equal(confirmations.approve(byLocal, bob).approved_by, 'bob');
+
+  // A challenge keeps its requester's owner: the row says alice even though the token is looked up no more.
+  const kept = db.prepare('SELECT principal_owner AS owner FROM confirmations WHERE principal = ?');
+  assert.deepEqual(
+    kept.all(laptop.id).map((row) => row.owner),
+    ['alice'],
+  );
+  assert.equal(confirmations.requesterOwner('dvmc_unknown'), undefined);
+});
+
+test("an approval is re-checked at run time: an approver of the requester's owner no longer counts", () => {
+  const { db, confirmations, bob } = setUp();
+  const { confirmation_token: token } = confirmations.issue('h', alice, { approval: 'other-principal' });
+  confirmations.approve(token, bob);
+  assert.equal(confirmations.check(token, 'h', alice).approvedBy, 'bob');
+  // However the requester's owner came to be bob's (a row written otherwise), the approval is withdrawn.
+  db.prepare("UPDATE confirmations SET principal_owner = 'bob'").run();
+  assert.deepEqual(confirmations.check(token, 'h', alice), {}, 'withdrawn');
+  assert.equal(confirmations.pending(token).approved_by, undefined, 'and may be approved again');
+});
+
+test("a challenge without a recorded owner takes its requester token's owner", () => {
+  const { db, tokens, confirmations } = setUp();
+  const laptop = approver(tokens, 'alice-laptop', undefined, 'alice');
+  const ci = approver(tokens, 'alice-ci', undefined, 'alice');
+  const { confirmation_token: token } = confirmations.issue('h', laptop, { approval: 'other-principal' });
+  db.prepare('UPDATE confirmations SET principal_owner = NULL').run();
+  assert.equal(confirmations.requesterOwner(token), 'alice');
+  assert.throws(() => confirmations.approve(token, ci), { message: /both belong to owner alice/ });
 });

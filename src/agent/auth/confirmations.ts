@@ -41,6 +41,8 @@ interface ConfirmationRow {
   /** The requesting principal's identity; `principal_name` is its name. */
   principal: string;
   principal_name: string | null;
+  /** The requesting principal's owner when the challenge was issued (null only in rows of no dvm release). */
+  principal_owner: string | null;
   created_at: string;
   expires_at: string;
   used_at: string | null;
@@ -75,7 +77,8 @@ function idOf(token: string): string {
 const FIXES: Record<'requester' | 'approver', Record<string, string>> = {
   requester: {},
   approver: {
-    'self-approval': 'Another principal approves it, with their own token: dvm action approve ID.',
+    'self-approval':
+      'Another principal approves it, with their own token (one of another owner): dvm action approve ID.',
     approved:
       'Nothing to do: it is approved; the requester sends the request again with its confirmation_token.',
     unknown:
@@ -136,13 +139,15 @@ export class Confirmations {
       ).run(now.toISOString(), binding, principal.id, now.toISOString(), options.request.request_id);
     statement(
       this.#db,
-      `INSERT INTO confirmations (id, binding, principal, principal_name, env, created_at, expires_at, approval, request)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO confirmations (id, binding, principal, principal_name, principal_owner, env, created_at, expires_at,
+         approval, request)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       idOf(token),
       binding,
       principal.id,
       principal.name,
+      principal.owner,
       options.env ?? null,
       now.toISOString(),
       expiresAt,
@@ -167,15 +172,39 @@ export class Confirmations {
       throw invalid('binding', 'the confirmation token was issued for a different request or principal');
     }
     if (!row.approved_by) return {};
-    if (this.#approverStillValid(row.approver_id)) {
-      const approver = this.#principalOf(row.approver_id as string);
-      return { approvedBy: row.approved_by, ...(approver ? { approver } : {}) };
-    }
-    // The approver's token was revoked or expired since: the approval is withdrawn, and another may approve.
+    const approver = this.#approverStillValid(row.approver_id)
+      ? this.#principalOf(row.approver_id as string)
+      : undefined;
+    // An approver of the requester's own owner never counts, whenever that came to be (approve() refuses it).
+    if (approver && approver.owner !== this.#requesterOwner(row))
+      return { approvedBy: row.approved_by, approver };
+    // The approver's token was revoked or expired since, or it is the requester's owner's: the approval is
+    // withdrawn, and another may approve.
     statement(this.#db, 'UPDATE confirmations SET approved_by = NULL, approver_id = NULL WHERE id = ?').run(
       row.id,
     );
     return {};
+  }
+
+  /**
+   * The owner of the principal that asked for a confirmation (by its token or id, whatever its state); undefined
+   * when the token or id names none (for audit entries of refused approvals, never throws).
+   */
+  requesterOwner(ref: unknown): string | undefined {
+    let row: ConfirmationRow | undefined;
+    try {
+      row = this.#find(ref, true);
+    } catch {
+      return undefined; // an ambiguous id prefix names no one
+    }
+    return row ? this.#requesterOwner(row) : undefined;
+  }
+
+  // The requester's owner as the challenge recorded it; a row without one (none is written so) asks its token.
+  #requesterOwner(row: ConfirmationRow): string {
+    return (
+      row.principal_owner ?? this.#principalOf(row.principal)?.owner ?? row.principal_name ?? row.principal
+    );
   }
 
   /** Whether the principal that asked for a confirmation (by its token or id) acts through a token or locally. */
@@ -241,13 +270,21 @@ export class Confirmations {
   }
 
   /**
-   * A second principal approves a pending challenge, named by its token or its id (no self-approval); returns what
-   * it approved.
+   * A second principal approves a pending challenge, named by its token or its id; returns what it approved. No
+   * self-approval: not by the requesting principal, nor by another principal of the requester's owner.
    */
   approve(ref: string, approver: Principal): PendingConfirmation & { approved_by: string } {
     const row = this.#row(ref, true);
     if (row.principal === approver.id) {
       throw invalid('self-approval', 'a principal cannot approve its own request', 'approver');
+    }
+    const owner = this.#requesterOwner(row);
+    if (owner === approver.owner) {
+      throw invalid(
+        'self-approval',
+        `${approver.name} cannot approve the request of ${row.principal_name ?? row.principal}: both belong to owner ${owner}`,
+        'approver',
+      );
     }
     // One approval per confirmation: of two approvers racing, the second is refused rather than replacing the
     // first, so the approval audited as `allowed` is the one the run relies on.

@@ -7,12 +7,15 @@ export type Role = (typeof ROLES)[number];
 /**
  * Who is calling: a token's name and role, or the local CLI user (`local`, admin). `name` is for people (audit
  * actor, policies); `id` is what ownership, idempotency keys and confirmations are keyed by, and cannot collide
- * across kinds: `token/<token id>` for a token, `local` for the local admin.
+ * across kinds: `token/<token id>` for a token, `local` for the local admin. `owner` is the person or team behind
+ * it (a token's `--owner`, else its name; `local` for the local CLI user): the two-person rule wants two owners.
  */
 export interface Principal {
   id: string;
   name: string;
   role: Role;
+  /** The person or team the principal acts for; two principals of one owner are one person to the two-person rule. */
+  owner: string;
   /** `token` for API callers, `local` for the CLI running in-process. */
   via: 'token' | 'local';
   tokenId?: string;
@@ -23,6 +26,7 @@ export const LOCAL_PRINCIPAL: Principal = Object.freeze({
   id: 'local',
   name: 'local',
   role: 'admin',
+  owner: 'local',
   via: 'local',
 });
 
@@ -32,9 +36,9 @@ export const ANONYMOUS = 'anonymous';
 /** Names of built-in principals (and the anonymous audit actor): no token may be named like one. */
 export const RESERVED_PRINCIPAL_NAMES: readonly string[] = [LOCAL_PRINCIPAL.name, ANONYMOUS];
 
-/** The principal of an API token. */
-export function tokenPrincipal(tokenId: string, name: string, role: Role): Principal {
-  return { id: `token/${tokenId}`, name, role, via: 'token', tokenId };
+/** The principal of an API token; its owner defaults to its name (a token created without --owner is its own person). */
+export function tokenPrincipal(tokenId: string, name: string, role: Role, owner: string = name): Principal {
+  return { id: `token/${tokenId}`, name, role, owner, via: 'token', tokenId };
 }
 
 /** True when `value` names a role. */

@@ -43,6 +43,7 @@ test('a created token authenticates as its principal, and only its hash is store
       id: `token/${info.id}`,
       name: 'ci',
       role: 'operator',
+      owner: 'ci',
       via: 'token',
       tokenId: info.id,
     });
@@ -225,6 +226,79 @@ test('revoke takes an exact id first, else a name, and refuses an argument that 
     assert.equal(tokens.revoke(a.id, 'name').id, 'feedbeef');
     assert.equal(tokens.revoke(b.id).name, 'beta', 'an id alone');
     assert.throws(() => tokens.revoke('beta', 'id'), { code: 'DVM_NOT_FOUND' });
+  } finally {
+    done();
+  }
+});
+
+test('a token has an owner: the one it was created for, else its own name; local may own one, anonymous not', () => {
+  const { tokens, done } = store();
+  try {
+    const laptop = tokens.create('alice-laptop', 'operator', undefined, 'alice');
+    const ci = tokens.create('alice-ci', 'admin', undefined, 'alice');
+    const own = tokens.create('bob', 'admin');
+    const machine = tokens.create('this-host', 'admin', undefined, 'local');
+    assert.deepEqual(
+      [laptop, ci, own, machine].map((t) => [t.info.owner, tokens.authenticate(`Bearer ${t.token}`).owner]),
+      [
+        ['alice', 'alice'],
+        ['alice', 'alice'],
+        ['bob', 'bob'],
+        ['local', 'local'],
+      ],
+    );
+    assert.equal(tokens.principalById(laptop.info.id)?.owner, 'alice');
+    assert.equal(tokens.principalNamed('alice-ci')?.owner, 'alice');
+    assert.deepEqual(
+      tokens
+        .list()
+        .map((t) => [t.name, t.owner])
+        .sort(),
+      [
+        ['alice-ci', 'alice'],
+        ['alice-laptop', 'alice'],
+        ['bob', 'bob'],
+        ['this-host', 'local'],
+      ],
+    );
+    for (const [owner, message] of [
+      ['anonymous', /owner "anonymous" is reserved/],
+      ['Alice', /owner "Alice" is not valid/],
+      ['', /owner "" is not valid/],
+      ['a'.repeat(64), /is not valid/],
+    ] as const) {
+      assert.throws(
+        () => tokens.create(`t-${owner.length}`, 'viewer', undefined, owner),
+        (error: { code: string; message: string; location: { path?: string } }) =>
+          error.code === 'DVM_TOKEN_INVALID' &&
+          message.test(error.message) &&
+          error.location.path === 'owner',
+        owner,
+      );
+    }
+    assert.equal(tokens.list().length, 4, 'no token was made with a refused owner');
+  } finally {
+    done();
+  }
+});
+
+test('a token stored before owners (no owner in its row) authenticates as its own owner, its name', () => {
+  const { tokens, path, done } = store();
+  try {
+    const secret = 'C'.repeat(43);
+    const db = openAgentDb(path);
+    db.prepare('INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      'abcd1234',
+      'old-ci',
+      'operator',
+      createHash('sha256').update(secret).digest('hex'),
+      new Date().toISOString(),
+    );
+    db.close();
+    const principal = tokens.authenticate(`Bearer dvm_abcd1234_${secret}`);
+    assert.deepEqual([principal.name, principal.owner], ['old-ci', 'old-ci']);
+    assert.equal(tokens.principalById('abcd1234')?.owner, 'old-ci');
+    assert.equal(tokens.list()[0].owner, 'old-ci');
   } finally {
     done();
   }

@@ -2,7 +2,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import {
+  ANONYMOUS,
   isRole,
+  LOCAL_PRINCIPAL,
   type Principal,
   RESERVED_PRINCIPAL_NAMES,
   ROLES,
@@ -18,6 +20,8 @@ export interface TokenInfo {
   id: string;
   name: string;
   role: Role;
+  /** The person or team behind the token: its --owner, else its name. */
+  owner: string;
   createdAt: string;
   expiresAt?: string;
   revokedAt?: string;
@@ -33,6 +37,8 @@ interface TokenRow {
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
+  /** NULL for tokens made before owners: the token's own name. */
+  owner: string | null;
 }
 
 const NAME_PATTERN = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
@@ -40,6 +46,31 @@ const ID_PATTERN = /^[0-9a-f]{8}$/;
 
 /** The longest ttl a token may have: 3650 days (about ten years). */
 export const MAX_TOKEN_TTL_MS = 3650 * 86_400_000;
+
+// The owner of a token row: its own name when it was made without one.
+function ownerOf(row: Pick<TokenRow, 'name' | 'owner'>): string {
+  return row.owner ?? row.name;
+}
+
+// DVM_TOKEN_INVALID unless `owner` can own a token: a name like a token's, or `local` for the machine's own user.
+function checkOwner(owner: string): void {
+  if (!NAME_PATTERN.test(owner)) {
+    throw new DvmError('DVM_TOKEN_INVALID', `owner "${owner}" is not valid`, {
+      fix: 'Name the person or team like a token: 1–63 lowercase letters, digits, ".", "_" or "-", starting and ending with a letter or digit.',
+      path: 'owner',
+    });
+  }
+  if (owner === ANONYMOUS) {
+    throw new DvmError(
+      'DVM_TOKEN_INVALID',
+      `owner "${owner}" is reserved: it names unauthenticated callers`,
+      {
+        fix: `Name the person or team the token is for (e.g. --owner alice), or ${LOCAL_PRINCIPAL.owner} for the user of this machine.`,
+        path: 'owner',
+      },
+    );
+  }
+}
 
 function hashOf(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
@@ -90,8 +121,11 @@ export class TokenStore {
     return this.#cache.get(id);
   }
 
-  /** Creates a token; returns the secret token (print it once) and its listing. */
-  create(name: string, role: string, ttlMs?: number): { token: string; info: TokenInfo } {
+  /**
+   * Creates a token for `owner` (a person or team; default: the token's own name, `local`: the user of this
+   * machine); returns the secret token (print it once) and its listing.
+   */
+  create(name: string, role: string, ttlMs?: number, owner?: string): { token: string; info: TokenInfo } {
     if (!NAME_PATTERN.test(name)) {
       throw new DvmError('DVM_TOKEN_INVALID', `token name "${name}" is not valid`, {
         fix: 'Use 1–63 lowercase letters, digits, ".", "_" or "-", starting and ending with a letter or digit.',
@@ -116,6 +150,7 @@ export class TokenStore {
         path: 'role',
       });
     }
+    if (owner !== undefined) checkOwner(owner);
     if (ttlMs !== undefined && !(ttlMs > 0)) {
       throw new DvmError('DVM_TOKEN_INVALID', 'the ttl must be a positive duration', {
         fix: 'Pass e.g. --ttl 24h, or leave it out for a token that does not expire.',
@@ -147,8 +182,10 @@ export class TokenStore {
     const createdAt = now.toISOString();
     const expiresAt = ttlMs !== undefined ? new Date(now.getTime() + ttlMs).toISOString() : null;
     this.#db
-      .prepare('INSERT INTO tokens (id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, name, role, hashOf(secret).toString('hex'), createdAt, expiresAt);
+      .prepare(
+        'INSERT INTO tokens (id, name, role, hash, created_at, expires_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(id, name, role, hashOf(secret).toString('hex'), createdAt, expiresAt, owner ?? name);
     this.#cache.clear(); // our own writes do not move data_version
     const info = this.#info(this.#byId.get(id) as unknown as TokenRow);
     return { token: `dvm_${id}_${secret}`, info };
@@ -205,7 +242,7 @@ export class TokenStore {
   /** The principal of the token with this id, whatever its state; undefined when there is none. */
   principalById(id: string): Principal | undefined {
     const row = this.#row(id);
-    return row && isRole(row.role) ? tokenPrincipal(row.id, row.name, row.role) : undefined;
+    return row && isRole(row.role) ? tokenPrincipal(row.id, row.name, row.role, ownerOf(row)) : undefined;
   }
 
   /** True when the token with this id was revoked (not when it only expired). */
@@ -250,15 +287,17 @@ export class TokenStore {
     if (row.expires_at && Date.parse(row.expires_at) <= this.#now().getTime()) {
       throw unauthenticated('expired', `token "${row.name}" expired at ${row.expires_at}`);
     }
-    return tokenPrincipal(row.id, row.name, row.role as Role);
+    return tokenPrincipal(row.id, row.name, row.role as Role, ownerOf(row));
   }
 
   /** The principal of the token with this name, if there is one (for `dvm policy test --principal NAME`). */
   principalNamed(name: string): Principal | undefined {
-    const row = this.#db.prepare('SELECT id, role FROM tokens WHERE name = ?').get(name) as
-      | { id: string; role: string }
+    const row = this.#db.prepare('SELECT id, role, owner FROM tokens WHERE name = ?').get(name) as
+      | { id: string; role: string; owner: string | null }
       | undefined;
-    return row && isRole(row.role) ? tokenPrincipal(row.id, name, row.role) : undefined;
+    return row && isRole(row.role)
+      ? tokenPrincipal(row.id, name, row.role, ownerOf({ name, owner: row.owner }))
+      : undefined;
   }
 
   #info(row: TokenRow): TokenInfo {
@@ -267,6 +306,7 @@ export class TokenStore {
       id: row.id,
       name: row.name,
       role: row.role as Role,
+      owner: ownerOf(row),
       createdAt: row.created_at,
       ...(row.expires_at ? { expiresAt: row.expires_at } : {}),
       ...(row.revoked_at ? { revokedAt: row.revoked_at } : {}),

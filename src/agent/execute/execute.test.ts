@@ -169,7 +169,13 @@ test("a token named like the local admin is another principal: the local admin's
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const calls = { n: 0 };
   const agent = await openAgent(home, { registry: new ActionRegistry().register(slowRead(calls)) });
-  const impostor: Principal = { id: 'token/0badc0de', name: 'local', role: 'viewer', via: 'token' };
+  const impostor: Principal = {
+    id: 'token/0badc0de',
+    name: 'local',
+    role: 'viewer',
+    owner: 'local',
+    via: 'token',
+  };
   try {
     const request = { request_id: 'cli-1', action: 'system.info', target: { env: 'dev' } };
     const local = await agent.executor.execute(request, LOCAL_PRINCIPAL);
@@ -266,7 +272,13 @@ test('the run of an approved confirmation names its approver in the allowed audi
   } as ActionDefinition;
   const agent = await openAgent(home, { registry: new ActionRegistry().register(write) });
   try {
-    const alice: Principal = { id: 'token/a11ce000', name: 'alice', role: 'operator', via: 'token' };
+    const alice: Principal = {
+      id: 'token/a11ce000',
+      name: 'alice',
+      role: 'operator',
+      owner: 'alice',
+      via: 'token',
+    };
     // The approver holds a real token: an approval counts while it is valid.
     const bob = agent.tokens.authenticate(`Bearer ${agent.tokens.create('bob', 'operator').token}`);
     const request = { request_id: 'two-1', action: 'notify.alert', target: { env: 'prod' } };
@@ -291,7 +303,7 @@ test('cancel stops one running execution: it ends failed with DVM_CANCELLED, rec
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const follow = gatheringFollow();
   const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
-  const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'admin', via: 'token' };
+  const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'admin', owner: 'bob', via: 'token' };
   try {
     const start = async (request_id: string) => {
       const answer = await agent.executor.execute(

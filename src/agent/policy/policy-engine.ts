@@ -108,7 +108,7 @@ const TRIAL_QUERIES: PolicyQuery[] = [
     dryRun: false,
   },
   {
-    principal: { id: 'token/trial', name: 'trial', role: 'operator', via: 'token' },
+    principal: { id: 'token/trial', name: 'trial', role: 'operator', owner: 'trial', via: 'token' },
     action: { name: 'k8s.scale_deployment', version: '1.0.0', risk: 'write' },
     target: { env: 'prod', namespace: 'default' },
     confirmed: true,
@@ -452,7 +452,11 @@ export class PolicyEngine {
         numbers: { __entity: numbers },
       },
       entities: [
-        { uid: principal, attrs: { role: query.principal.role }, parents: [] },
+        {
+          uid: principal,
+          attrs: { role: query.principal.role, owner: query.principal.owner },
+          parents: [],
+        },
         { uid: resource, attrs: { env: query.target.env }, parents: [], tags: tags.target },
         { uid: params, attrs: {}, parents: [], tags: tags.params },
         { uid: numbers, attrs: {}, parents: [], tags: tags.numbers },
@@ -503,6 +507,7 @@ export class PolicyEngine {
     const key = JSON.stringify([
       query.principal.name,
       query.principal.role,
+      query.principal.owner,
       query.principal.via,
       query.action.name,
       query.action.version,
@@ -587,13 +592,14 @@ export class PolicyEngine {
   }
 }
 
-/** A principal for policy tests: a token name with its role. */
+/** A principal for policy tests: a token name with its role (and its owner: its name unless given). */
 export function principalFor(
   name: string,
   role: Principal['role'],
   via: Principal['via'] = 'token',
+  owner: string = name,
 ): Principal {
-  return { id: via === 'local' ? name : `token/${name}`, name, role, via };
+  return { id: via === 'local' ? name : `token/${name}`, name, role, owner, via };
 }
 
 // A forbid that gates (asks for a confirmation or a second principal) rather than denies.

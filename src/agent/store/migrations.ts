@@ -151,4 +151,16 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX executions_by_principal ON executions (principal, id);
     `,
   },
+  {
+    version: 7,
+    description:
+      "tokens have an owner (the person or team behind them), and confirmations keep their requester's owner",
+    // NULL is a token's own name: every token made before owners is its own person, as the two-person rule saw it.
+    // Until now every principal was its own owner (local: local), so the requester's name is its owner.
+    sql: `
+      ALTER TABLE tokens ADD COLUMN owner TEXT;
+      ALTER TABLE confirmations ADD COLUMN principal_owner TEXT;
+      UPDATE confirmations SET principal_owner = COALESCE(principal_name, principal);
+    `,
+  },
 ];

@@ -22,7 +22,7 @@ import { targetFromFlags } from '../target-flags.ts';
 import { paramsOf } from './action-run.ts';
 
 const USAGE = `Usage:
-  dvm policy test --principal NAME|role:ROLE --action ACTION [--target env=prod] [--target k=v …] [--param k=v …] [-o json]
+  dvm policy test --principal NAME|role:ROLE [--owner PERSON] --action ACTION [--target env=prod] [--target k=v …] [--param k=v …] [-o json]
   dvm policy list
   dvm policy validate
 
@@ -34,8 +34,10 @@ callers see. A gate only applies to what some permit allows once it is satisfied
 
 test shows the decision for a principal (a token's name, local, or role:viewer|operator|admin), an action (its risk
 comes from the registry), a target and params, and the policies behind it; --target env=… (default dev). Policies
-see the target's other keys as its tags (resource.getTag("namespace")), the params as text
-(context.params.getTag("container")) and the integer params as numbers (context.numbers.getTag("replicas")).
+see the principal's role and owner (principal.owner: a token's --owner, local for local; --owner gives a role:ROLE
+principal one, else its owner is its name), the target's other keys as its tags (resource.getTag("namespace")), the
+params as text (context.params.getTag("container")) and the integer params as numbers
+(context.numbers.getTag("replicas")).
 Params given are checked as execute checks them; params left out are not demanded, required ones or one of
 alternatives (exec's command or shell) alike. A revoked or expired token is DENY: the server refuses it 401 before
 any policy. test exits 1 on DENY (as kubectl auth can-i on "no"; the decision is still printed), 0 on ALLOW, also
@@ -127,12 +129,19 @@ function tokenOf(ctx: CommandContext, name: string): { principal: Principal; ref
 }
 
 function principalOf(ctx: CommandContext, given: string): { principal: Principal; refusal?: Refusal } {
+  const owner = ctx.flags.owner;
   if (given.startsWith('role:')) {
     const role = given.slice(5);
     if (!isRole(role))
       throw new DvmError('DVM_USAGE', `"${role}" is not a role`, { fix: `Use one of: ${ROLES.join(', ')}.` });
-    return { principal: { id: `role:${role}`, name: `role:${role}`, role, via: 'token' } };
+    const name = `role:${role}`;
+    return { principal: { id: name, name, role, owner: owner || name, via: 'token' } };
   }
+  // A token's owner is the one it was created with, and local's is local: --owner would test another principal.
+  if (owner !== undefined)
+    throw new DvmError('DVM_USAGE', `--owner is for a role:ROLE principal, not for ${given}`, {
+      fix: `Leave --owner out (${given} has its own owner: see dvm token list), or test --principal role:ROLE --owner ${owner}.`,
+    });
   if (given === LOCAL_PRINCIPAL.name) return { principal: LOCAL_PRINCIPAL };
   return tokenOf(ctx, given);
 }
@@ -152,12 +161,12 @@ function exitOf(decision: PolicyAnswer['decision']): number {
 export const command: Command = {
   summary: "Test, list or validate the agent's Cedar policies",
   usage: USAGE,
-  flags: ['principal', 'action', 'target', 'param', 'output'],
+  flags: ['principal', 'owner', 'action', 'target', 'param', 'output'],
   maxArgs: 1,
   async run(ctx) {
     const [sub] = ctx.positionals;
     // test's flags say nothing to list or validate: refused there rather than ignored.
-    const testFlag = (['principal', 'action', 'target', 'param'] as const).find(
+    const testFlag = (['principal', 'owner', 'action', 'target', 'param'] as const).find(
       (f) => ctx.flags[f] !== undefined,
     );
     if ((sub === 'list' || sub === 'validate') && testFlag)
@@ -254,7 +263,7 @@ export const command: Command = {
         ? `ALLOW after confirmation${answer.approval ? ' by a second principal' : ''}`
         : answer.decision.toUpperCase();
     ctx.io.stdout.write(
-      `${verdict}: ${principal.name} (${principal.role}) → ${definition.name} (${definition.risk}) on ${Object.entries(
+      `${verdict}: ${principal.name} (${principal.role}${principal.owner === principal.name ? '' : `, owner ${principal.owner}`}) → ${definition.name} (${definition.risk}) on ${Object.entries(
         target,
       )
         .map(([k, v]) => `${k}=${v}`)

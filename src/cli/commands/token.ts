@@ -7,7 +7,7 @@ import { outputChoice } from '../output/output-choice.ts';
 import { formatAge, renderTable } from '../output/table.ts';
 
 const USAGE = `Usage:
-  dvm token create --name NAME --role viewer|operator|admin [--ttl DURATION]
+  dvm token create --name NAME --role viewer|operator|admin [--owner PERSON] [--ttl DURATION]
   dvm token list [-o table|json]
   dvm token revoke ID|NAME | --id ID | --name NAME
 
@@ -16,6 +16,9 @@ stored. viewer runs read actions, operator also write actions, admin also destru
 policy; see dvm policy test). A revoked or expired token is refused with 401. Names are never reused, not even
 after a revocation; they cannot look like an id (8 hex digits) or be a built-in principal's (local). --ttl (e.g.
 24h, 90d; at most 3650d) limits a token's life: without --ttl the token never expires (create warns so on stderr).
+--owner names the person or team the token is for (written like a name; default: the token's own name; local:
+the user of this machine; not anonymous): under the two-person rule an approver must have another owner than the
+requester, so one person's two tokens cannot approve each other. list shows each token's OWNER.
 revoke takes an exact id first, else a name.`;
 
 function ttlOf(value: string | undefined): number | undefined {
@@ -36,7 +39,7 @@ function ttlOf(value: string | undefined): number | undefined {
 export const command: Command = {
   summary: 'Create, list and revoke agent API tokens',
   usage: USAGE,
-  flags: ['name', 'id', 'role', 'ttl', 'output'],
+  flags: ['name', 'id', 'role', 'owner', 'ttl', 'output'],
   maxArgs: (args) => (args[0] === 'revoke' ? 2 : 1),
   async run(ctx) {
     const [sub, arg] = ctx.positionals;
@@ -50,7 +53,7 @@ export const command: Command = {
             fix: 'Run e.g. dvm token create --name ci --role operator --ttl 24h',
           });
         }
-        const { token, info } = tokens.create(name, ctx.flags.role, ttlOf(ctx.flags.ttl));
+        const { token, info } = tokens.create(name, ctx.flags.role, ttlOf(ctx.flags.ttl), ctx.flags.owner);
         // No expiry stays possible (CI tokens rely on it), but never unnoticed; stdout carries the token alone.
         if (!info.expiresAt) {
           ctx.io.stderr.write(
@@ -58,7 +61,7 @@ export const command: Command = {
           );
         }
         ctx.io.stderr.write(
-          `token ${info.name} created (role ${info.role}${info.expiresAt ? `, expires ${info.expiresAt}` : ', no expiry'}); it is shown only once:\n`,
+          `token ${info.name} created (role ${info.role}, owner ${info.owner}${info.expiresAt ? `, expires ${info.expiresAt}` : ', no expiry'}); it is shown only once:\n`,
         );
         ctx.io.stdout.write(`${token}\n`);
         return 0;
@@ -72,6 +75,7 @@ export const command: Command = {
           const rows = list.map((t) => [
             t.name,
             t.id,
+            t.owner,
             t.role,
             t.state,
             formatAge(t.createdAt),
@@ -79,7 +83,7 @@ export const command: Command = {
           ]);
           ctx.io.stdout.write(
             list.length
-              ? renderTable(['NAME', 'ID', 'ROLE', 'STATE', 'AGE', 'EXPIRES'], rows)
+              ? renderTable(['NAME', 'ID', 'OWNER', 'ROLE', 'STATE', 'AGE', 'EXPIRES'], rows)
               : 'No tokens.\n',
           );
         }
