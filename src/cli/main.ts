@@ -9,7 +9,7 @@ import { assertFlags, parseCommandLine, scopeFlags } from './args.ts';
 import type { Command, CommandContext } from './command.ts';
 import { type CommandIo, processIo } from './io.ts';
 import { outputFormat } from './output/objects.ts';
-import { subcommandHelp } from './subcommand-help.ts';
+import { subcommandHelp, usageForms } from './subcommand-help.ts';
 
 // Commands load lazily, so `dvm get` never pays for the YAML parser or the schema validator.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
@@ -73,13 +73,10 @@ function assertArgCount(verb: string, positionals: readonly string[], command: C
   const max = typeof maxArgs === 'number' ? maxArgs : maxArgs(positionals);
   if (positionals.length <= max) return;
   const extra = positionals.slice(max);
-  const lines = command.usage
-    .replace(/^Usage:\s*/, '')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.startsWith('dvm '));
-  // The usage line of the subcommand given (`dvm action run NAME …`), else the first.
-  const synopsis = lines.find((line) => line.startsWith(`dvm ${verb} ${positionals[0]} `)) ?? lines[0];
+  // The usage line of the subcommand given (`dvm action run NAME …`, `dvm status task NAME`), else the first.
+  const forms = usageForms(verb, command.usage)?.forms ?? [];
+  const form = forms.find((f) => f.subcommands.includes(positionals[0])) ?? forms[0];
+  const synopsis = form?.lines[0].trim() ?? `dvm ${verb}`;
   // `dvm action run docker.logs container=web`: a param written without its flag.
   const pair = extra.find((arg) => /^[A-Za-z_][\w.-]*=/.test(arg));
   throw new DvmError(

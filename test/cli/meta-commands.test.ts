@@ -115,6 +115,11 @@ test('an argument a command does not take is DVM_USAGE with its usage, before an
   }
   // The usage line shown is the subcommand's.
   assert.match(dvm(home, ['action', 'describe', 'x', 'y']).stderr, /fix: Usage: dvm action describe NAME/);
+  // Also a subcommand written as one of a form's alternatives (`task|workflow|…`), not the verb's first form.
+  assert.match(
+    dvm(home, ['status', 'workflow', 'w', 'extra']).stderr,
+    /fix: Usage: dvm status task\|workflow\|/,
+  );
   // Nothing ran: the token was not created.
   assert.match(dvmOk(home, ['token', 'list']).stdout, /^No tokens\.$/m);
   // What a command takes still works.
