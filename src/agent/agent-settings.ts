@@ -4,6 +4,8 @@ import { type AlertRule, alertRulesSetting } from './audit/audit-alerts.ts';
 import { DEFAULT_FOLLOW_LIMITS } from './execute/follow-limits.ts';
 import { type AgentLimits, limitsSetting } from './limits-setting.ts';
 import { environmentsSetting } from './policy/environment-binding.ts';
+import { DEFAULT_CONNECTION_LIMITS } from './server/connection-limits.ts';
+import { allowedHostsSetting } from './server/host-check.ts';
 import { retentionSetting } from './store/retention.ts';
 
 /** The agent's settings from a home's config.yaml `agent:` mapping, each checked; unset ones are absent. */
@@ -12,10 +14,15 @@ export interface AgentSettings {
   environments?: readonly string[];
   /** `agent.retention`: how long ended executions are kept (unset: for ever). */
   retention?: { ms: number; text: string };
-  /** `agent.limits`: how many follows run at once, and each principal's request rate (unset: the defaults). */
+  /**
+   * `agent.limits`: how many follows run at once, each principal's request rate, and the connections and event
+   * streams held open (unset: the defaults).
+   */
   limits?: AgentLimits;
   /** `agent.alerts`: audit entries posted to a `notify:` webhook once committed (unset: none). */
   alerts?: AlertRule[];
+  /** `agent.allowed_hosts`: Host names the API answers besides its own (unset: none on loopback, any elsewhere). */
+  allowedHosts?: readonly string[];
 }
 
 // Every setting of the mapping, each read by its own capability's parser (the value, the file for errors).
@@ -24,6 +31,7 @@ const SETTINGS = {
   retention: retentionSetting,
   limits: limitsSetting,
   alerts: alertRulesSetting,
+  allowed_hosts: allowedHostsSetting,
 } as const;
 
 /**
@@ -55,11 +63,14 @@ export function agentSettings(config: Record<string, unknown>, file: string): Ag
   const retention = values.retention === undefined ? undefined : SETTINGS.retention(values.retention, file);
   const limits = values.limits === undefined ? undefined : SETTINGS.limits(values.limits, file);
   const alerts = values.alerts === undefined ? undefined : SETTINGS.alerts(values.alerts, file);
+  const allowedHosts =
+    values.allowed_hosts === undefined ? undefined : SETTINGS.allowed_hosts(values.allowed_hosts, file);
   return {
     ...(environments ? { environments } : {}),
     ...(retention ? { retention } : {}),
     ...(limits ? { limits } : {}),
     ...(alerts?.length ? { alerts } : {}),
+    ...(allowedHosts ? { allowedHosts } : {}),
   };
 }
 
@@ -67,12 +78,16 @@ export function agentSettings(config: Record<string, unknown>, file: string): Ag
 export function describeAgentSettings(settings: AgentSettings): string {
   const follows = settings.limits?.follows ?? DEFAULT_FOLLOW_LIMITS;
   const rate = settings.limits?.rate;
+  const { connections, streams } = settings.limits ?? DEFAULT_CONNECTION_LIMITS;
   return [
     `follows ${follows.total} at once (${follows.perPrincipal} per principal)`,
     rate ? `requests ${rate.perSecond}/s per principal (burst ${rate.burst})` : 'requests not rate-limited',
+    `connections ${connections} at once`,
+    `event streams ${streams} at once`,
     settings.retention ? `executions kept ${settings.retention.text}` : 'executions kept for ever',
     `environments ${settings.environments?.join(', ') ?? 'any'}`,
     `${settings.alerts?.length ?? 0} audit alert rule(s)`,
+    `allowed hosts ${settings.allowedHosts ? settings.allowedHosts.join(', ') || 'none' : 'not set'}`,
   ].join('; ');
 }
 

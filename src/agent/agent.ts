@@ -151,6 +151,12 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       get requestRate() {
         return settings.limits?.rate;
       },
+      get connectionLimits() {
+        return settings.limits;
+      },
+      get allowedHosts() {
+        return settings.allowedHosts;
+      },
       health: cachedHealth(checks) as () => Promise<HealthReport>,
       async close() {
         await executor.stop();

@@ -1,26 +1,30 @@
 import { DvmError } from '../errors/dvm-error.ts';
 import { DEFAULT_FOLLOW_LIMITS, type FollowLimits } from './execute/follow-limits.ts';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './server/connection-limits.ts';
 import type { RequestRate } from './server/rate-limit.ts';
 
-/** config.yaml `agent.limits`, read: the follows' limits and, when set, each principal's request rate. */
-export interface AgentLimits {
+/**
+ * config.yaml `agent.limits`, read: the follows' limits, the connections and event streams held open, and, when set,
+ * each principal's request rate.
+ */
+export interface AgentLimits extends ConnectionLimits {
   follows: FollowLimits;
   rate?: RequestRate;
 }
 
 /**
  * config.yaml `agent.limits` (its value, read by agentSettings): `{follows, follows_per_principal,
- * requests_per_second, request_burst}`, each a positive integer; the follows' defaults for those left out, no request
- * rate without `requests_per_second` (a burst defaults to the rate). DVM_SCHEMA_INVALID (file, path) for anything
- * else.
+ * requests_per_second, request_burst, connections, streams}`, each a positive integer; the defaults for those left
+ * out, no request rate without `requests_per_second` (a burst defaults to the rate). DVM_SCHEMA_INVALID (file, path)
+ * for anything else.
  */
 export function limitsSetting(value: unknown, file: string): AgentLimits {
-  const known = 'follows, follows_per_principal, requests_per_second, request_burst';
+  const known = 'follows, follows_per_principal, requests_per_second, request_burst, connections, streams';
   const invalid = (path: string, message: string) =>
     new DvmError('DVM_SCHEMA_INVALID', `${path} ${message}`, {
       file,
       path,
-      fix: 'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20, requests_per_second: 50, request_burst: 100}',
+      fix: 'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20, requests_per_second: 50, request_burst: 100, connections: 4096, streams: 10000}',
     });
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalid('agent.limits', `must be a mapping (${known})`);
@@ -42,6 +46,8 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
       total: given.follows ?? DEFAULT_FOLLOW_LIMITS.total,
       perPrincipal: given.follows_per_principal ?? DEFAULT_FOLLOW_LIMITS.perPrincipal,
     },
+    connections: given.connections ?? DEFAULT_CONNECTION_LIMITS.connections,
+    streams: given.streams ?? DEFAULT_CONNECTION_LIMITS.streams,
     ...(given.requests_per_second !== undefined
       ? {
           rate: {

@@ -81,6 +81,12 @@ export const ERROR_CODES = {
     summary:
       'The agent is stopping and takes no new requests (it closes the connection); send the request again once it is back.',
   },
+  DVM_AGENT_BUSY: {
+    exit: 1,
+    http: 503,
+    summary:
+      'The agent holds as many connections as config.yaml agent.limits.connections allows: this one is answered and closed; send the request again after Retry-After.',
+  },
   DVM_CONNECTOR_UNAVAILABLE: {
     exit: 1,
     http: 503,
@@ -138,6 +144,18 @@ export const ERROR_CODES = {
     exit: 1,
     http: 429,
     summary: 'This principal sends more requests a second than config.yaml agent.limits allows.',
+  },
+  DVM_TOO_MANY_STREAMS: {
+    exit: 1,
+    http: 429,
+    summary:
+      'The agent already sends as many event streams as config.yaml agent.limits.streams allows; one frees when a stream ends.',
+  },
+  DVM_HOST_NOT_ALLOWED: {
+    exit: 1,
+    http: 421,
+    summary:
+      'The Host header names neither this agent (localhost, a loopback address, the address it listens on) nor a name of config.yaml agent.allowed_hosts.',
   },
   DVM_EXECUTION_ENDED: {
     exit: 1,

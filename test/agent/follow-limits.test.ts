@@ -72,7 +72,7 @@ test('agent.limits caps the follows running at once, per principal and in all: 4
 test('agent.limits must be positive integers under known names; the agent does not open otherwise', () => {
   for (const [yaml, path] of [
     ['agent:\n  limits: {follows: 0}\n', 'agent.limits.follows'],
-    ['agent:\n  limits: {streams: 5}\n', 'agent.limits.streams'],
+    ['agent:\n  limits: {sockets: 5}\n', 'agent.limits.sockets'],
     ['agent:\n  limits: 10\n', 'agent.limits'],
     ['agent:\n  limits: {requests_per_second: 0}\n', 'agent.limits.requests_per_second'],
     ['agent:\n  limits: {request_burst: 10}\n', 'agent.limits.request_burst'],

@@ -12,6 +12,11 @@ test('only answers that say nothing ran are retried: the agent refusing while st
   assert.match(retryableAnswer(503, { code: 'DVM_AGENT_STOPPING' }) ?? '', /503 DVM_AGENT_STOPPING/);
   assert.ok(retryableAnswer(429, { code: 'DVM_TOO_MANY_RUNNING' }));
   assert.ok(retryableAnswer(503, { code: 'DVM_STORE_UNAVAILABLE' }));
+  assert.match(
+    retryableAnswer(503, { code: 'DVM_AGENT_BUSY' }) ?? '',
+    /503 DVM_AGENT_BUSY/,
+    'its connections used up',
+  );
   for (const status of [502, 503, 504])
     assert.match(retryableAnswer(status, { message: '<html>bad gateway' }) ?? '', /in front of the agent/);
   // An action's own failure is its answer, stored under its request_id: sending it again would only repeat it.

@@ -26,10 +26,12 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 /** The most retries `--retries` accepts. */
 export const MAX_RETRIES = 10;
 
-// The agent's codes for a request it turned away (stopping, follow slots used up, over its rate) or could not record (the database
-// failed): sent again with the same request_id, it is answered from its key if it ran, or runs once if it did not.
+// The agent's codes for a request it turned away (stopping, its connections used up, follow slots used up, over its
+// rate) or could not record (the database failed): sent again with the same request_id, it is answered from its key if
+// it ran, or runs once if it did not.
 const RETRYABLE_CODES = new Set([
   'DVM_AGENT_STOPPING',
+  'DVM_AGENT_BUSY',
   'DVM_STORE_UNAVAILABLE',
   'DVM_TOO_MANY_RUNNING',
   'DVM_RATE_LIMITED',

@@ -7,6 +7,7 @@ import type { ActionExecutor } from '../execute/execute.ts';
 import type { Executions } from '../execute/executions.ts';
 import type { AuditSink } from '../execute/types.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
+import type { ConnectionLimits } from './connection-limits.ts';
 import type { RequestRate } from './rate-limit.ts';
 
 export type { ConnectorHealth };
@@ -39,6 +40,13 @@ export interface AgentServices {
    * changes it); unlimited when absent.
    */
   readonly requestRate?: RequestRate;
+  /**
+   * The connections and event streams held open at most (`agent.limits.connections`, `.streams`), read for each new
+   * connection and stream (a reloaded config.yaml changes them); the defaults when absent.
+   */
+  readonly connectionLimits?: ConnectionLimits;
+  /** `agent.allowed_hosts`, read on every request (see host-check.ts); unset when absent. */
+  readonly allowedHosts?: readonly string[];
   /** The audit alerts of `agent.alerts` (their outcomes are counted). */
   alerts?: Pick<AuditAlerts, 'onOutcome'>;
   health(): Promise<HealthReport>;

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { systemError } from '../../errors/system-errors.ts';
@@ -14,7 +14,9 @@ import { unknownOrRepeatedParams } from '../query-params.ts';
 import { AGENT_HEADER, AGENT_HEADER_VALUE } from './agent-header.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
 import { answerClientError, answerConnect } from './client-errors.ts';
+import { ConnectionGate, DEFAULT_CONNECTION_LIMITS, tooManyStreams } from './connection-limits.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
+import { hostRefusal } from './host-check.ts';
 import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { createMetrics } from './metrics.ts';
@@ -112,8 +114,19 @@ export function createAgentServer(
     tls?: { cert: Buffer; key: Buffer };
   } = {},
 ): FastifyInstance {
-  // The running executions are counted when /metrics is scraped: nothing on the request path.
-  const metrics = options.metrics ?? createMetrics(() => services.executions.running().length);
+  // agent.limits.connections and .streams in force (a reloaded config.yaml counts from the next connection, stream).
+  const limits = () => services.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
+  const gate = new ConnectionGate(
+    () => limits().connections,
+    () => metrics.connectionsRejected.inc(),
+  );
+  // The running executions and open connections are counted when /metrics is scraped: nothing on the request path.
+  const metrics =
+    options.metrics ??
+    createMetrics(
+      () => services.executions.running().length,
+      () => gate.open,
+    );
   const onCommit = (seconds: number, writes: number) => {
     metrics.storeCommitDuration.observe(seconds);
     metrics.storeWrites.inc(writes);
@@ -175,6 +188,8 @@ export function createAgentServer(
   let cutting: NodeJS.Timeout | undefined;
   // (Under TLS too: 'connection' gives the TCP socket under each TLS one.)
   app.server.on('connection', (socket: Socket) => {
+    // Past agent.limits.connections, the connection's request is answered 503 DVM_AGENT_BUSY (the hook below).
+    gate.admit(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -212,9 +227,18 @@ export function createAgentServer(
     return send(reply, error);
   };
 
+  // The address the server listens on, once it does (the Host check reads it).
+  let listening: string | undefined;
+  const listenAddress = () => (listening ??= (app.server.address() as AddressInfo | null)?.address);
+
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: number }).startedAt = performance.now();
     reply.header(AGENT_HEADER, AGENT_HEADER_VALUE);
+    const busy = gate.refusal(request.raw.socket);
+    if (busy) {
+      reply.header('connection', 'close');
+      return send(reply, busy);
+    }
     if (request.raw.httpVersion === '1.1' && !request.headers.host) {
       reply.header('connection', 'close');
       return send(
@@ -223,6 +247,23 @@ export function createAgentServer(
           fix: 'Send a Host header (an HTTP client library does), as HTTP/1.1 requires.',
         }),
       );
+    }
+    // DNS rebinding: a web page whose name now points at this machine must not reach a loopback agent (health too).
+    const misdirected = hostRefusal(
+      request.headers.host,
+      { listen: listenAddress(), local: request.raw.socket.localAddress },
+      services.allowedHosts,
+    );
+    if (misdirected) {
+      await denials.record({
+        kind: 'host',
+        actor: ANONYMOUS,
+        reasons: [`${routeOf(request)}: ${misdirected.message}`],
+        error: { code: misdirected.code, message: misdirected.message },
+        source: request.ip,
+        route: routeOf(request),
+      });
+      return send(reply, misdirected);
     }
     const spec = request.routeOptions.config?.spec;
     if (stopping) {
@@ -474,6 +515,18 @@ export function createAgentServer(
     // An ended execution whose every event the client has: 204 tells an EventSource to stop reconnecting (the
     // HTML standard's way), where an empty 200 would have it reconnect every second for ever.
     if (log.ended() && next >= log.events.length) return reply.code(204).send();
+    // At most agent.limits.streams open across the server: each holds a connection, timers and a watcher.
+    const { streams: streamLimit } = limits();
+    if (streams.size >= streamLimit) {
+      metrics.sseRejected.inc();
+      return refuse(
+        request,
+        reply,
+        'streams',
+        tooManyStreams(streamLimit, record.id),
+        `${routeOf(request)}: ${streamLimit} event streams open (agent.limits.streams)`,
+      );
+    }
     reply.hijack();
     const res = reply.raw;
     openEventStream(res);

@@ -7,6 +7,11 @@ export interface AgentMetrics {
   httpDuration: Histogram<'route'>;
   executions: Counter<'action' | 'outcome'>;
   sseClients: Gauge;
+  /** Event streams refused (agent.limits.streams). */
+  sseRejected: Counter;
+  connections: Gauge;
+  /** Connections answered 503 DVM_AGENT_BUSY and closed (agent.limits.connections). */
+  connectionsRejected: Counter;
   executionsRunning: Gauge;
   storeCommitDuration: Histogram;
   storeWrites: Counter;
@@ -15,9 +20,12 @@ export interface AgentMetrics {
 
 /**
  * Creates the metrics of an agent server, with Node's default process metrics; `running` counts the executions the
- * agent runs now (read when the metrics are scraped).
+ * agent runs now, and `connections` the connections the server holds (both read when the metrics are scraped).
  */
-export function createMetrics(running: () => number = () => 0): AgentMetrics {
+export function createMetrics(
+  running: () => number = () => 0,
+  connections: () => number = () => 0,
+): AgentMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dvm_' });
   return {
@@ -44,6 +52,24 @@ export function createMetrics(running: () => number = () => 0): AgentMetrics {
     sseClients: new Gauge({
       name: 'dvm_sse_clients',
       help: 'Open Server-Sent Events streams.',
+      registers: [registry],
+    }),
+    sseRejected: new Counter({
+      name: 'dvm_sse_streams_rejected_total',
+      help: 'Event streams refused 429 DVM_TOO_MANY_STREAMS: config.yaml agent.limits.streams were open.',
+      registers: [registry],
+    }),
+    connections: new Gauge({
+      name: 'dvm_agent_connections',
+      help: 'Connections the agent API holds open (at most config.yaml agent.limits.connections).',
+      registers: [registry],
+      collect() {
+        this.set(connections());
+      },
+    }),
+    connectionsRejected: new Counter({
+      name: 'dvm_agent_connections_rejected_total',
+      help: 'Connections answered 503 DVM_AGENT_BUSY and closed: config.yaml agent.limits.connections were open.',
       registers: [registry],
     }),
     executionsRunning: new Gauge({

@@ -51,8 +51,11 @@ const REPLAYED_HEADER = {
   },
 };
 
-// Codes any route may answer whatever it is: a request the HTTP layer refused, no such route, a store or a bug.
+// Codes any route may answer whatever it is: a request the HTTP layer refused, a connection over the limit, a Host
+// not allowed, no such route, a store or a bug.
 const ANY_ROUTE_ERRORS: readonly ErrorCode[] = [
+  'DVM_AGENT_BUSY',
+  'DVM_HOST_NOT_ALLOWED',
   'DVM_REQUEST_MALFORMED',
   'DVM_REQUEST_TOO_LARGE',
   'DVM_HEADERS_TOO_LARGE',

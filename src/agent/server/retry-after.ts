@@ -6,8 +6,10 @@ import type { ErrorCode } from '../../errors/codes.ts';
  */
 export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   DVM_AGENT_STOPPING: 1,
+  DVM_AGENT_BUSY: 1,
   DVM_STORE_UNAVAILABLE: 1,
   DVM_TOO_MANY_RUNNING: 2,
+  DVM_TOO_MANY_STREAMS: 2,
   // The least: a refusal whose details say `retry_after_ms` (the rate limiter: until the next token) asks for that.
   DVM_RATE_LIMITED: 1,
 };

@@ -374,7 +374,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     url: '/v1/executions/:id/events',
     summary:
-      'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; a stream cut short ends with `closed` (no id; data: the error body, DVM_UNAUTHENTICATED or DVM_AGENT_STOPPING); Last-Event-ID resumes; 204 when the execution ended and nothing comes after Last-Event-ID.',
+      'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; a stream cut short ends with `closed` (no id; data: the error body, DVM_UNAUTHENTICATED or DVM_AGENT_STOPPING); Last-Event-ID resumes; 204 when the execution ended and nothing comes after Last-Event-ID; 429 DVM_TOO_MANY_STREAMS when agent.limits.streams are open.',
     role: 'viewer',
     responses: {
       '200': 'text/event-stream',
@@ -390,7 +390,7 @@ export const ROUTES: readonly RouteSpec[] = [
         },
       },
     },
-    errors: ['DVM_EXECUTION_NOT_FOUND', 'DVM_EVENT_ID_INVALID', 'DVM_QUERY_INVALID'],
+    errors: ['DVM_EXECUTION_NOT_FOUND', 'DVM_EVENT_ID_INVALID', 'DVM_QUERY_INVALID', 'DVM_TOO_MANY_STREAMS'],
     headers: {
       'Last-Event-ID':
         'resume after this event id, a decimal integer (what EventSource sends on a reconnect); empty starts from the beginning; anything else is DVM_EVENT_ID_INVALID (400)',

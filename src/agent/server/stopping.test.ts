@@ -66,7 +66,7 @@ async function whileStopping(next: string): Promise<{ responses: RawResponse[]; 
       target: { env: 'dev' },
     });
     socket.write(
-      `POST /v1/actions/execute HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `POST /v1/actions/execute HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
     await alertArrived;
     const closing = app.close();
@@ -85,7 +85,7 @@ async function whileStopping(next: string): Promise<{ responses: RawResponse[]; 
 
 test('a request that reaches a stopping agent is 503 DVM_AGENT_STOPPING in the API error shape, and the one in flight ends normally', async () => {
   const { responses, audited } = await whileStopping(
-    'GET /v1/actions HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer TOKEN\r\n\r\n',
+    'GET /v1/actions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer TOKEN\r\n\r\n',
   );
   const [inFlight, refused] = responses;
   assert.equal(inFlight?.status, 200, JSON.stringify(responses));
@@ -100,7 +100,7 @@ test('a request that reaches a stopping agent is 503 DVM_AGENT_STOPPING in the A
 });
 
 test('health on a stopping agent is 503 with its report, unavailable, so a load balancer drains it', async () => {
-  const { responses } = await whileStopping('GET /v1/health HTTP/1.1\r\nHost: agent\r\n\r\n');
+  const { responses } = await whileStopping('GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n');
   const health = responses[1];
   assert.equal(health?.status, 503, JSON.stringify(responses));
   assert.deepEqual(JSON.parse(health.body), {
@@ -131,9 +131,9 @@ test('a request still arriving (headers or body half sent) does not hold a closi
         socket.on('error', () => {});
         socket.resume(); // read what the server answers, to see its end
       });
-    const halfHeaders = await open('GET /v1/actions HTTP/1.1\r\nHost: agent\r\nAuthoriz');
+    const halfHeaders = await open('GET /v1/actions HTTP/1.1\r\nHost: localhost\r\nAuthoriz');
     const halfBody = await open(
-      'POST /v1/actions/execute HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"requ',
+      'POST /v1/actions/execute HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"requ',
     );
     const started = performance.now();
     await app.close();

@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { connect as connectTls } from 'node:tls';
+import { api, createToken, startServe } from '../helpers/agent-server.ts';
+import { makeCertificate } from '../helpers/certificates.ts';
+import { dvm, tempDir, tempHome } from '../helpers/dvm.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+type RawAnswer = { status: number; headers: string; body: string };
+
+/** One raw keep-alive connection (plain or TLS) to a server: a request at a time, and whether the server closed it. */
+interface Connection {
+  ask(path: string, headers?: Record<string, string>): Promise<RawAnswer>;
+  closed: Promise<void>;
+  close(): void;
+}
+
+function openConnection(url: string, ca?: string): Promise<Connection> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    let waiting: ((answer: RawAnswer) => void) | undefined;
+    // The first whole answer received (headers, then content-length bytes of body), handed to the request waiting.
+    const answer = () => {
+      const end = received.indexOf('\r\n\r\n');
+      if (!waiting || end < 0) return;
+      const headers = received.subarray(0, end).toString();
+      const length = Number(/^content-length: (\d+)/im.exec(headers)?.[1] ?? 0);
+      if (received.length < end + 4 + length) return;
+      const body = received.subarray(end + 4, end + 4 + length).toString();
+      received = received.subarray(end + 4 + length);
+      const done = waiting;
+      waiting = undefined;
+      done({ status: Number(headers.split(' ')[1]), headers, body });
+    };
+    const ready = () =>
+      resolve({
+        ask: (path, headers = {}) =>
+          new Promise((got) => {
+            waiting = got;
+            const lines = Object.entries({ host: `localhost:${port}`, ...headers }).map(
+              ([k, v]) => `${k}: ${v}\r\n`,
+            );
+            socket.write(`GET ${path} HTTP/1.1\r\n${lines.join('')}\r\n`);
+          }),
+        closed,
+        close: () => socket.destroy(),
+      });
+    const socket: Socket = ca
+      ? connectTls({ host: hostname, port: Number(port), ca, servername: 'localhost' }, ready)
+      : connect(Number(port), hostname, ready);
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      answer();
+    });
+    socket.once('error', reject);
+  });
+}
+
+// A text as a regular expression that matches it literally.
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+// A metric's value in a /metrics answer.
+function metric(text: string, name: string): number | undefined {
+  const value = new RegExp(`^${literal(name)} (\\S+)$`, 'm').exec(text)?.[1];
+  return value === undefined ? undefined : Number(value);
+}
+
+test('agent.limits.connections: a connection past the limit is answered 503 DVM_AGENT_BUSY with Retry-After and closed, health too; counted in metrics; a closed one frees its place; a reload changes the limit', async () => {
+  const home = tempHome();
+  const config = join(home, 'config.yaml');
+  writeFileSync(config, 'agent:\n  limits: {connections: 2}\n');
+  const admin = createToken(home, 'root', 'admin');
+  const serve = await startServe(home);
+  try {
+    await waitFor('the agent settings line', () => /agent settings: /.test(serve.output()));
+    assert.match(serve.output(), /agent settings: .*; connections 2 at once; event streams 10000 at once;/);
+    const first = await openConnection(serve.url);
+    const second = await openConnection(serve.url);
+    assert.equal((await first.ask('/v1/health')).status, 200);
+    assert.equal((await second.ask('/v1/health')).status, 200);
+
+    const third = await openConnection(serve.url);
+    const busy = await third.ask('/v1/health');
+    assert.equal(busy.status, 503, busy.body);
+    assert.match(busy.headers, /^retry-after: 1$/im);
+    assert.match(busy.headers, /^connection: close$/im);
+    const error = JSON.parse(busy.body);
+    assert.deepEqual(Object.keys(error).sort(), ['code', 'details', 'message', 'reason']);
+    assert.equal(error.code, 'DVM_AGENT_BUSY');
+    assert.match(error.message, /holds 2 connections, as many as agent\.limits\.connections allows/);
+    assert.match(error.details.fix, /raise agent\.limits\.connections/);
+    await third.closed; // answered, then closed by the server: not left hanging
+
+    const metrics = () => first.ask('/metrics', { authorization: `Bearer ${admin}` });
+    const scraped = (await metrics()).body;
+    assert.equal(metric(scraped, 'dvm_agent_connections'), 2, scraped);
+    assert.equal(metric(scraped, 'dvm_agent_connections_rejected_total'), 1, scraped);
+
+    // A connection that closes gives its place back.
+    second.close();
+    await waitFor(
+      'the closed connection to be let go',
+      async () => metric((await metrics()).body, 'dvm_agent_connections') === 1,
+    );
+    const fourth = await openConnection(serve.url);
+    assert.equal((await fourth.ask('/v1/health')).status, 200);
+
+    // A reloaded config.yaml applies to the next connection.
+    writeFileSync(config, 'agent:\n  limits: {connections: 3}\n');
+    await waitFor('the reload', () => /config\.yaml reloaded: .*connections 3 at once/.test(serve.output()));
+    const fifth = await openConnection(serve.url);
+    assert.equal((await fifth.ask('/v1/health')).status, 200, 'a third connection now fits');
+    const sixth = await openConnection(serve.url);
+    assert.equal((await sixth.ask('/v1/health')).status, 503, 'a fourth does not');
+    for (const connection of [first, fourth, fifth]) connection.close();
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('agent.limits.connections under TLS: the connection past the limit is answered 503 DVM_AGENT_BUSY over TLS', async (t) => {
+  const dir = tempDir('dvm-tls-');
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  if (!makeCertificate(cert, key, 'dvm-test')) return t.skip('openssl is not installed');
+  const home = tempHome();
+  writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {connections: 1}\n');
+  const serve = await startServe(home, {}, ['--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key]);
+  try {
+    const ca = readFileSync(cert, 'utf8');
+    const held = await openConnection(serve.url, ca);
+    assert.equal((await held.ask('/v1/health')).status, 200);
+    const refused = await openConnection(serve.url, ca);
+    const busy = await refused.ask('/v1/health');
+    assert.equal(busy.status, 503, busy.body);
+    assert.equal(JSON.parse(busy.body).code, 'DVM_AGENT_BUSY');
+    await refused.closed;
+    held.close();
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('agent.limits.streams: an event stream past the limit is 429 DVM_TOO_MANY_STREAMS with Retry-After (audited, counted); a stream whose client goes away frees its slot', async () => {
+  // A webhook that holds its answer until released: the notify.alert execution runs until then.
+  let arrived!: () => void;
+  const arrival = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const hook = createServer((req, res) => {
+    req.resume().on('end', () => {
+      arrived();
+      void released.then(() => res.writeHead(200).end('ok'));
+    });
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  const home = tempHome();
+  writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {streams: 2}\n');
+  const admin = createToken(home, 'root', 'admin');
+  const serve = await startServe(home, {
+    DVM_NOTIFY_ALERT_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`,
+  });
+  try {
+    const executing = api(serve.url, 'POST', '/v1/actions/execute', {
+      token: admin,
+      body: { request_id: 'held', action: 'notify.alert', params: { message: 'hi' }, target: { env: 'dev' } },
+    });
+    await arrival;
+    const running = await api(serve.url, 'GET', '/v1/executions?status=running', { token: admin });
+    const id = (running.body.executions as { id: string }[])[0]?.id;
+    assert.ok(id, running.text);
+    const stream = async () => {
+      const controller = new AbortController();
+      const response = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
+        headers: { authorization: `Bearer ${admin}` },
+        signal: controller.signal,
+      });
+      return { response, controller };
+    };
+    const metrics = async () => (await api(serve.url, 'GET', '/metrics', { token: admin })).text;
+
+    const [one, two] = [await stream(), await stream()];
+    assert.deepEqual([one.response.status, two.response.status], [200, 200]);
+    const refused = await stream();
+    assert.equal(refused.response.status, 429);
+    assert.equal(refused.response.headers.get('retry-after'), '2');
+    const error = (await refused.response.json()) as {
+      code: string;
+      message: string;
+      details: { fix: string };
+    };
+    assert.equal(error.code, 'DVM_TOO_MANY_STREAMS');
+    assert.match(error.message, /already sends 2 event streams, as many as agent\.limits\.streams allows/);
+    assert.match(error.details.fix, new RegExp(`GET /v1/executions/${id}`));
+    assert.equal(metric(await metrics(), 'dvm_sse_streams_rejected_total'), 1);
+
+    // The client of one goes away: its slot comes back once the server sees it.
+    one.controller.abort();
+    await waitFor('the stream to end', async () => metric(await metrics(), 'dvm_sse_clients') === 1);
+    const three = await stream();
+    assert.equal(three.response.status, 200);
+
+    const audit = await api(serve.url, 'GET', '/v1/audit?decision=denied', { token: admin });
+    const denials = (
+      audit.body.items as { actor: string; reasons: string[]; error?: { code: string } }[]
+    ).filter((e) => e.error?.code === 'DVM_TOO_MANY_STREAMS');
+    assert.equal(denials.length, 1, audit.text);
+    assert.equal(denials[0].actor, 'root');
+    assert.match(
+      denials[0].reasons[0],
+      /GET \/v1\/executions\/:id\/events: 2 event streams open \(agent\.limits\.streams\)/,
+    );
+
+    // The execution ends: the streams end with it.
+    release();
+    assert.equal((await executing).status, 200);
+    for (const open of [two, three]) assert.match(await open.response.text(), /event: completed/);
+  } finally {
+    release();
+    hook.close();
+    await serve.stop();
+  }
+});
+
+test('agent.limits.connections and .streams must be positive integers, and agent.allowed_hosts a list of host names: the error names the file, line and path', () => {
+  for (const [yaml, line, path, message] of [
+    [
+      'agent:\n  limits: {connections: 0}\n',
+      2,
+      'agent.limits.connections',
+      'must be a positive integer, not 0',
+    ],
+    ['agent:\n  limits: {streams: -1}\n', 2, 'agent.limits.streams', 'must be a positive integer, not -1'],
+    [
+      'agent:\n  limits: {streams: many}\n',
+      2,
+      'agent.limits.streams',
+      'must be a positive integer, not "many"',
+    ],
+    ['agent:\n  allowed_hosts: dvm.example.com\n', 2, 'agent.allowed_hosts', 'must be a list of host names'],
+    [
+      'agent:\n  allowed_hosts:\n    - ok.example\n    - dvm.example.com:8700\n',
+      4,
+      'agent.allowed_hosts[1]',
+      '"dvm.example.com:8700" is not a host name',
+    ],
+  ] as const) {
+    const home = tempHome();
+    writeFileSync(join(home, 'config.yaml'), yaml);
+    const run = dvm(home, ['serve', '--listen', '127.0.0.1:0'], { timeoutMs: 10_000 });
+    assert.equal(run.status, 1, `${yaml}\n${run.stderr}`);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `DVM_SCHEMA_INVALID \\S*config\\.yaml:${line}:\\d+ ${literal(path)}: ${literal(`${path} ${message}`)}`,
+      ),
+      run.stderr,
+    );
+  }
+});
