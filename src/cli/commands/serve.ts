@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import type { AgentApi } from '../../agent/serve-api.ts';
+import { isLoopback } from '../../agent/server/host-check.ts';
 import type { TlsFiles } from '../../agent/server/tls-reload.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { Fired, SchedulerEvent } from '../../service/jobs/events.ts';
@@ -53,11 +54,6 @@ function listenOf(value: string | undefined): { host: string; port: number } {
     });
   }
   return { host: match[1] ?? match[2], port };
-}
-
-// True for an address only this machine can reach.
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 // The certificate and key of --tls-cert/--tls-key (both or neither), read relative to the working directory.
