@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { makeCertificate } from '../helpers/certificates.ts';
-import { dvm, tempDir, tempHome } from '../helpers/dvm.ts';
+import { dvm, dvmAsync, tempDir, tempHome } from '../helpers/dvm.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 type RawAnswer = { status: number; headers: string; body: string };
@@ -69,6 +69,26 @@ const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function metric(text: string, name: string): number | undefined {
   const value = new RegExp(`^${literal(name)} (\\S+)$`, 'm').exec(text)?.[1];
   return value === undefined ? undefined : Number(value);
+}
+
+/** A webhook that holds its answer until released: a notify.alert execution sent to it runs until then. */
+async function heldWebhook(): Promise<{ hook: Server; arrival: Promise<void>; release: () => void }> {
+  let arrived!: () => void;
+  const arrival = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const hook = createServer((req, res) => {
+    req.resume().on('end', () => {
+      arrived();
+      void released.then(() => res.writeHead(200).end('ok'));
+    });
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  return { hook, arrival, release };
 }
 
 test('agent.limits.connections: a connection past the limit is answered 503 DVM_AGENT_BUSY with Retry-After and closed, health too; counted in metrics; a closed one frees its place; a reload changes the limit', async () => {
@@ -148,22 +168,7 @@ test('agent.limits.connections under TLS: the connection past the limit is answe
 });
 
 test('agent.limits.streams: an event stream past the limit is 429 DVM_TOO_MANY_STREAMS with Retry-After (audited, counted); a stream whose client goes away frees its slot', async () => {
-  // A webhook that holds its answer until released: the notify.alert execution runs until then.
-  let arrived!: () => void;
-  const arrival = new Promise<void>((resolve) => {
-    arrived = resolve;
-  });
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const hook = createServer((req, res) => {
-    req.resume().on('end', () => {
-      arrived();
-      void released.then(() => res.writeHead(200).end('ok'));
-    });
-  });
-  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  const { hook, arrival, release } = await heldWebhook();
   const home = tempHome();
   writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {streams: 2}\n');
   const admin = createToken(home, 'root', 'admin');
@@ -266,5 +271,58 @@ test('agent.limits.connections and .streams must be positive integers, and agent
       ),
       run.stderr,
     );
+  }
+});
+
+test('a follow that meets agent.limits.streams waits for a slot: dvm execution logs -f goes on once another stream ends', async () => {
+  const { hook, arrival, release } = await heldWebhook();
+  const home = tempHome();
+  writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {streams: 1}\n');
+  const admin = createToken(home, 'root', 'admin');
+  const serve = await startServe(home, {
+    DVM_NOTIFY_ALERT_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`,
+  });
+  try {
+    const executing = api(serve.url, 'POST', '/v1/actions/execute', {
+      token: admin,
+      body: {
+        request_id: 'held-f',
+        action: 'notify.alert',
+        params: { message: 'hi' },
+        target: { env: 'dev' },
+      },
+    });
+    await arrival;
+    const running = await api(serve.url, 'GET', '/v1/executions?status=running', { token: admin });
+    const id = (running.body.executions as { id: string }[])[0]?.id;
+    assert.ok(id, running.text);
+    const holder = new AbortController();
+    const held = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
+      headers: { authorization: `Bearer ${admin}` },
+      signal: holder.signal,
+    });
+    assert.equal(held.status, 200);
+    const following = dvmAsync(home, ['execution', 'logs', id, '-f'], {
+      env: { DVM_SERVER: serve.url, DVM_TOKEN: admin },
+    });
+    // The CLI was refused (the only slot is held) and waits rather than failing.
+    const refusals = async () =>
+      (await api(serve.url, 'GET', '/v1/audit?decision=denied', { token: admin })).body.items as {
+        error?: { code: string };
+      }[];
+    await waitFor('the follow to be refused', async () =>
+      (await refusals()).some((e) => e.error?.code === 'DVM_TOO_MANY_STREAMS'),
+    );
+    holder.abort();
+    release();
+    assert.equal((await executing).status, 200);
+    const run = await following;
+    assert.equal(run.status, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /DVM_TOO_MANY_STREAMS/);
+    assert.match(run.stdout + run.stderr, /succeeded/);
+  } finally {
+    release();
+    hook.close();
+    await serve.stop();
   }
 });

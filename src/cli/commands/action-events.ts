@@ -8,6 +8,10 @@ import type { CommandContext } from '../command.ts';
 // How long --follow keeps trying to resume a broken stream, and how often.
 const FOLLOW_RECONNECT_MS = 15_000;
 const FOLLOW_RETRY_MS = 500;
+// Answers after which a follow connects again: a lost connection, and an agent at agent.limits.streams or
+// .connections, which is asked again after its Retry-After (at most 2 s), not sooner.
+const RESUMABLE = new Set(['DVM_CONNECTOR_UNAVAILABLE', 'DVM_TOO_MANY_STREAMS', 'DVM_AGENT_BUSY']);
+const BUSY_RETRY_MS = 2000;
 
 /** Events --follow prints as they come (the end is printed from the result). */
 export const STREAMED = new Set(['log', 'progress', 'truncated']);
@@ -70,6 +74,7 @@ async function followStream(
   let started: Record<string, unknown> | undefined;
   let final: { type: string; data: Record<string, unknown> } | undefined;
   while (!ended) {
+    let busy = false;
     try {
       for await (const event of remote.events(executionId, last)) {
         lostSince = undefined;
@@ -87,10 +92,12 @@ async function followStream(
       const state = await remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`);
       if (state.status !== 200 || state.body.status !== 'running') break;
     } catch (error) {
-      // An answer the agent gave (401 for a revoked token, 404) ends the follow; a lost connection does not.
-      if (isDvmError(error) && error.code !== 'DVM_CONNECTOR_UNAVAILABLE') throw error;
+      // An answer the agent gave (401 for a revoked token, 404) ends the follow; a lost connection does not, nor an
+      // agent that holds as many streams or connections as it may (it answers so before the stream starts).
+      if (isDvmError(error) && !RESUMABLE.has(error.code)) throw error;
       lostSince ??= Date.now();
       if (Date.now() - lostSince > FOLLOW_RECONNECT_MS) {
+        if (isDvmError(error) && error.code !== 'DVM_CONNECTOR_UNAVAILABLE') throw error;
         throw new DvmError(
           'DVM_CONNECTOR_UNAVAILABLE',
           `lost the connection to the agent while following execution ${executionId} (after event ${last}): ${(error as Error).message}`,
@@ -100,8 +107,9 @@ async function followStream(
           },
         );
       }
+      busy = isDvmError(error) && error.code !== 'DVM_CONNECTOR_UNAVAILABLE';
     }
-    if (!ended) await sleep(FOLLOW_RETRY_MS);
+    if (!ended) await sleep(busy ? BUSY_RETRY_MS : FOLLOW_RETRY_MS);
   }
   if (final && started) return outcomeOf(executionId, started, final);
   return remote.request('GET', `/v1/executions/${encodeURIComponent(executionId)}`).then((r) => {
