@@ -1002,6 +1002,16 @@ test('the two-person rule counts owners, not tokens: two tokens of one owner can
       laptop,
     );
     const { confirmation_token } = challenge;
+    // Approvers see whose request it is: the token's name and the owner behind it.
+    const waiting = await api(serve.url, 'GET', '/v1/confirmations', { token: bob });
+    const item = (
+      waiting.body.items as { request_id?: string; requested_by: string; requester_owner?: string }[]
+    ).find((c) => c.request_id === requestId);
+    assert.deepEqual([item?.requested_by, item?.requester_owner], ['alice-laptop', 'alice'], waiting.text);
+    const listed = await dvmAsync(home, ['action', 'approvals'], {
+      env: { DVM_SERVER: serve.url, DVM_TOKEN: bob },
+    });
+    assert.match(listed.stdout, /alice-laptop \(owner alice\)/, listed.stderr);
     const approve = (token: string) =>
       api(serve.url, 'POST', '/v1/confirmations/approve', { token, body: { confirmation_token } });
     const same = await approve(aliceAdmin);

@@ -30,6 +30,8 @@ export interface ConfirmedRequest {
 /** A pending confirmation as `POST /v1/confirmations/lookup` shows it: what would run, for whom, until when. */
 export interface PendingConfirmation extends Partial<ConfirmedRequest> {
   requested_by: string;
+  /** The person or team behind the requester (its token's owner): an approver must have another. */
+  requester_owner?: string;
   approval: Challenge['approval'];
   expires_at: string;
   approved_by?: string;
@@ -350,6 +352,7 @@ function viewOf(row: ConfirmationRow): PendingConfirmation {
   return {
     ...(row.request ? (JSON.parse(row.request) as ConfirmedRequest) : {}),
     requested_by: row.principal_name ?? row.principal,
+    ...(row.principal_owner ? { requester_owner: row.principal_owner } : {}),
     approval: row.approval === 'other-principal' ? 'other-principal' : 'self',
     expires_at: row.expires_at,
     ...(row.approved_by ? { approved_by: row.approved_by } : {}),

@@ -49,11 +49,19 @@ async function localApprover(agent: Agent): Promise<Approver> {
 const targetOf = (target: Record<string, unknown> | undefined) =>
   targetText((target ?? {}) as ExecuteRequest['target']);
 
+// Who asked, with the owner behind the token when it is not the token's own name: `alice-laptop (owner alice)`.
+function requester(pending: PendingConfirmation): string {
+  const owner = pending.requester_owner;
+  return owner && owner !== pending.requested_by
+    ? `${pending.requested_by} (owner ${owner})`
+    : pending.requested_by;
+}
+
 function describePending(ctx: CommandContext, ref: string, pending: PendingConfirmation): void {
   ctx.io.stderr.write(
     `confirmation ${ref.slice(0, 12)}…: ${pending.action}@${pending.version} on ${targetOf(pending.target)}\n` +
       `  params:       ${JSON.stringify(pending.params ?? {})}\n` +
-      `  requested by: ${pending.requested_by}${pending.request_id ? ` (request ${pending.request_id})` : ''}\n` +
+      `  requested by: ${requester(pending)}${pending.request_id ? ` (request ${pending.request_id})` : ''}\n` +
       `  expires:      ${pending.expires_at}\n` +
       (pending.approved_by ? `  approved by:  ${pending.approved_by} already\n` : ''),
   );
@@ -136,7 +144,7 @@ export function approvalsCommand(ctx: CommandContext, remote: AgentClient | unde
           `${item.action ?? '?'}@${item.version ?? '?'}`,
           targetOf(item.target),
           JSON.stringify(item.params ?? {}),
-          item.requested_by,
+          requester(item),
           item.request_id ?? '',
           formatAge(now.toISOString(), new Date(item.expires_at)),
         ]),
