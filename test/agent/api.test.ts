@@ -807,6 +807,7 @@ test('the two-person rule: a second principal approves; the requester cannot app
       target: { env: 'prod' },
       request_id: challengedId,
       requested_by: 'operator',
+      requester_owner: 'operator',
       approval: 'other-principal',
     };
     const lookup = await api(serve.url, 'POST', '/v1/confirmations/lookup', {

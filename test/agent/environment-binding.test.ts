@@ -68,7 +68,7 @@ test('a bad agent.environments setting stops dvm serve and the CLI with the path
   bindTo(home, 'agent:\n  environment: prod\n');
   assert.match(
     dvm(home, ['policy', 'list']).stderr,
-    /agent\.environment is not a setting \(known: environments, retention, limits, alerts\)/,
+    /agent\.environment is not a setting \(known: environments, retention, limits, alerts, allowed_hosts\)/,
   );
 });
 

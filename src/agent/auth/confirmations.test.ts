@@ -112,7 +112,13 @@ test('a confirmation shows what it is for: action, version, redacted params, tar
     ttlMs: 60_000,
     request,
   });
-  const expected = { ...request, requested_by: 'alice', approval: 'other-principal', expires_at };
+  const expected = {
+    ...request,
+    requested_by: 'alice',
+    requester_owner: 'alice',
+    approval: 'other-principal',
+    expires_at,
+  };
   assert.deepEqual(confirmations.pending(token), expected);
   assert.deepEqual(confirmations.approve(token, bob), { ...expected, approved_by: 'bob' });
   now = new Date('2026-01-01T00:02:00Z');
