@@ -980,19 +980,7 @@ test('an approval by a token revoked before the run no longer counts; another pr
 
 test('the two-person rule counts owners, not tokens: two tokens of one owner cannot approve each other, another owner can', async () => {
   await withTwoPersonRule(async () => {
-    const owned = (name: string, role: string, owner: string) =>
-      dvmOk(home, [
-        'token',
-        'create',
-        '--name',
-        name,
-        '--role',
-        role,
-        '--owner',
-        owner,
-        '--ttl',
-        '1h',
-      ]).stdout.trim();
+    const owned = (name: string, role: string, owner: string) => createToken(home, name, role, '1h', owner);
     const laptop = owned('alice-laptop', 'operator', 'alice');
     const aliceAdmin = owned('alice-admin', 'admin', 'alice');
     const bob = owned('bob-admin', 'admin', 'bob');

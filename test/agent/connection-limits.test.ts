@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -71,8 +71,11 @@ function metric(text: string, name: string): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-/** A webhook that holds its answer until released: a notify.alert execution sent to it runs until then. */
-async function heldWebhook(): Promise<{ hook: Server; arrival: Promise<void>; release: () => void }> {
+/**
+ * A `dvm serve` with `agent.limits.streams` set, running one notify.alert execution (as admin) whose webhook holds
+ * its answer until `release`: the execution's id, the request still waiting, and `done` to stop everything.
+ */
+async function heldExecution(streams: number) {
   let arrived!: () => void;
   const arrival = new Promise<void>((resolve) => {
     arrived = resolve;
@@ -88,7 +91,31 @@ async function heldWebhook(): Promise<{ hook: Server; arrival: Promise<void>; re
     });
   });
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-  return { hook, arrival, release };
+  const home = tempHome();
+  writeFileSync(join(home, 'config.yaml'), `agent:\n  limits: {streams: ${streams}}\n`);
+  const admin = createToken(home, 'root', 'admin');
+  const serve = await startServe(home, {
+    DVM_NOTIFY_ALERT_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`,
+  });
+  const done = async () => {
+    release();
+    hook.close();
+    await serve.stop();
+  };
+  try {
+    const executing = api(serve.url, 'POST', '/v1/actions/execute', {
+      token: admin,
+      body: { request_id: 'held', action: 'notify.alert', params: { message: 'hi' }, target: { env: 'dev' } },
+    });
+    await arrival;
+    const running = await api(serve.url, 'GET', '/v1/executions?status=running', { token: admin });
+    const id = (running.body.executions as { id: string }[])[0]?.id;
+    assert.ok(id, running.text);
+    return { home, admin, serve, id, executing, release, done };
+  } catch (error) {
+    await done();
+    throw error;
+  }
 }
 
 test('agent.limits.connections: a connection past the limit is answered 503 DVM_AGENT_BUSY with Retry-After and closed, health too; counted in metrics; a closed one frees its place; a reload changes the limit', async () => {
@@ -168,22 +195,8 @@ test('agent.limits.connections under TLS: the connection past the limit is answe
 });
 
 test('agent.limits.streams: an event stream past the limit is 429 DVM_TOO_MANY_STREAMS with Retry-After (audited, counted); a stream whose client goes away frees its slot', async () => {
-  const { hook, arrival, release } = await heldWebhook();
-  const home = tempHome();
-  writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {streams: 2}\n');
-  const admin = createToken(home, 'root', 'admin');
-  const serve = await startServe(home, {
-    DVM_NOTIFY_ALERT_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`,
-  });
+  const { admin, serve, id, executing, release, done } = await heldExecution(2);
   try {
-    const executing = api(serve.url, 'POST', '/v1/actions/execute', {
-      token: admin,
-      body: { request_id: 'held', action: 'notify.alert', params: { message: 'hi' }, target: { env: 'dev' } },
-    });
-    await arrival;
-    const running = await api(serve.url, 'GET', '/v1/executions?status=running', { token: admin });
-    const id = (running.body.executions as { id: string }[])[0]?.id;
-    assert.ok(id, running.text);
     const stream = async () => {
       const controller = new AbortController();
       const response = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
@@ -231,9 +244,7 @@ test('agent.limits.streams: an event stream past the limit is 429 DVM_TOO_MANY_S
     assert.equal((await executing).status, 200);
     for (const open of [two, three]) assert.match(await open.response.text(), /event: completed/);
   } finally {
-    release();
-    hook.close();
-    await serve.stop();
+    await done();
   }
 });
 
@@ -275,27 +286,8 @@ test('agent.limits.connections and .streams must be positive integers, and agent
 });
 
 test('a follow that meets agent.limits.streams waits for a slot: dvm execution logs -f goes on once another stream ends', async () => {
-  const { hook, arrival, release } = await heldWebhook();
-  const home = tempHome();
-  writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {streams: 1}\n');
-  const admin = createToken(home, 'root', 'admin');
-  const serve = await startServe(home, {
-    DVM_NOTIFY_ALERT_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`,
-  });
+  const { home, admin, serve, id, executing, release, done } = await heldExecution(1);
   try {
-    const executing = api(serve.url, 'POST', '/v1/actions/execute', {
-      token: admin,
-      body: {
-        request_id: 'held-f',
-        action: 'notify.alert',
-        params: { message: 'hi' },
-        target: { env: 'dev' },
-      },
-    });
-    await arrival;
-    const running = await api(serve.url, 'GET', '/v1/executions?status=running', { token: admin });
-    const id = (running.body.executions as { id: string }[])[0]?.id;
-    assert.ok(id, running.text);
     const holder = new AbortController();
     const held = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
       headers: { authorization: `Bearer ${admin}` },
@@ -321,8 +313,6 @@ test('a follow that meets agent.limits.streams waits for a slot: dvm execution l
     assert.doesNotMatch(run.stderr, /DVM_TOO_MANY_STREAMS/);
     assert.match(run.stdout + run.stderr, /succeeded/);
   } finally {
-    release();
-    hook.close();
-    await serve.stop();
+    await done();
   }
 });

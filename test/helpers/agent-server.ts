@@ -67,8 +67,8 @@ export async function startServe(
   };
 }
 
-/** Creates a token with the real CLI and returns it. */
-export function createToken(home: string, name: string, role: string, ttl?: string): string {
+/** Creates a token with the real CLI (for `owner`, else its own name) and returns it. */
+export function createToken(home: string, name: string, role: string, ttl?: string, owner?: string): string {
   return dvmOk(home, [
     'token',
     'create',
@@ -77,6 +77,7 @@ export function createToken(home: string, name: string, role: string, ttl?: stri
     '--role',
     role,
     ...(ttl ? ['--ttl', ttl] : []),
+    ...(owner ? ['--owner', owner] : []),
   ]).stdout.trim();
 }
 
