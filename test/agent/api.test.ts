@@ -226,7 +226,7 @@ test('GET /v1/audit reads its query strictly: unknown, repeated or loosely writt
   const unknown = await get('decision[]=allowed');
   assert.match(
     JSON.stringify(unknown.body),
-    /actor, action, route, decision, env, target, request_id, requestId, since, until/,
+    /actor, owner, action, route, decision, env, target, request_id, requestId, since, until/,
   );
 
   await execute(tokens.viewer, { request_id: 'audit-q', action: 'system.info', target: { env: 'stage' } });
@@ -1047,6 +1047,21 @@ test('the two-person rule counts owners, not tokens: two tokens of one owner can
         ],
       ],
     );
+    // Everything alice's tokens did, and nothing of bob's: the owner filter, through the API and the CLI.
+    const actorsOf = (items: unknown) =>
+      [...new Set((items as { actor: string }[]).map((e) => e.actor))].sort();
+    const alice = await api(serve.url, 'GET', '/v1/audit?owner=alice&limit=1000', { token: tokens.admin });
+    assert.equal(alice.status, 200, alice.text);
+    assert.deepEqual(actorsOf(alice.body.items), ['alice-admin', 'alice-laptop']);
+    const cli = await dvmAsync(home, ['audit', '--owner', 'bob', '--limit', '1000', '-o', 'json'], {
+      env: { DVM_SERVER: serve.url, DVM_TOKEN: tokens.admin },
+    });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.deepEqual(actorsOf(JSON.parse(cli.stdout).items), ['bob-admin']);
+    assert.equal((await dvmAsync(home, ['action', 'run', 'system.info'])).status, 0, 'the local user acts');
+    const local = await dvmAsync(home, ['audit', '--owner', 'local', '--tail', '1000', '-o', 'json']);
+    assert.equal(local.status, 0, local.stderr);
+    assert.deepEqual(actorsOf(JSON.parse(local.stdout).items), ['local'], 'local owns the local user only');
   });
 });
 

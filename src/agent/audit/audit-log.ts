@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { DvmError } from '../../errors/dvm-error.ts';
 import { stableStringify } from '../../service/stable-json.ts';
+import { LOCAL_PRINCIPAL } from '../auth/principal.ts';
 import type { AuditRecord } from '../execute/types.ts';
 import type { Redactor } from '../redact.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
@@ -192,6 +193,14 @@ export class AuditLog {
     for (const [column, value] of checked.equal) {
       where.push(`${column} = ?`);
       params.push(value);
+    }
+    // An owner's entries are its tokens' (names are never reused: an actor is one token) and, for `local`, the
+    // local CLI user's; a token made without an owner owns itself.
+    if (checked.owner !== undefined) {
+      where.push(
+        '(actor IN (SELECT name FROM tokens WHERE COALESCE(owner, name) = ?) OR (actor = ? AND ? = ?))',
+      );
+      params.push(checked.owner, LOCAL_PRINCIPAL.name, checked.owner, LOCAL_PRINCIPAL.owner);
     }
     // Each pair is one whole element of the target's comma-separated list (instr: exact case, no wildcards).
     for (const pair of checked.targetPairs) {

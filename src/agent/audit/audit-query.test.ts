@@ -35,7 +35,7 @@ test('auditFiltersOf refuses unknown and repeated parameters, listing every one;
         if (error.causes[0].message.startsWith('unknown'))
           assert.match(
             error.causes[0].fix ?? '',
-            /actor, action, route, decision, env, target, request_id, requestId, since, until, limit, after, tail/,
+            /actor, owner, action, route, decision, env, target, request_id, requestId, since, until, limit, after, tail/,
           );
         return true;
       },

@@ -13,6 +13,8 @@ export const MAX_AUDIT_PAGE = 1000;
 /** The query parameters of `GET /v1/audit` and what each filters (the OpenAPI document and README show these). */
 export const AUDIT_QUERY_PARAMS = {
   actor: 'principal name (exact)',
+  owner:
+    'the person or team behind the actor (exact): the entries of every token of that owner (dvm token create --owner; a token made without one owns itself), and of the local CLI user for local',
   action: 'action name (exact), like docker.logs; a method and route (GET /v1/audit) means the route filter',
   route:
     'method and route of a request the API refused before it named an action (exact), like GET /v1/audit or POST /v1/actions/execute',
@@ -33,6 +35,8 @@ export const AUDIT_QUERY_PARAMS = {
 /** Filters of `AuditLog.query` and `dvm audit` (strings as they come from a query string or flags). */
 export interface AuditFilters {
   actor?: string;
+  /** The owner behind the actor: every token of that owner (and `local` for the local CLI user). */
+  owner?: string;
   action?: string;
   /** Method and route of a refused request, as its entry shows it (GET /v1/audit). */
   route?: string;
@@ -55,6 +59,7 @@ export interface CheckedAuditFilters {
   equal: [column: string, value: string][];
   /** key=value pairs (escaped as entries write them) the target must hold, each one. */
   targetPairs: string[];
+  owner?: string;
   since?: string;
   until?: string;
   limit: number;
@@ -152,6 +157,7 @@ export function checkAuditFilters(filters: AuditFilters, now: Date): CheckedAudi
   return {
     equal,
     targetPairs,
+    ...(filters.owner ? { owner: String(filters.owner) } : {}),
     ...(since ? { since } : {}),
     ...(until ? { until } : {}),
     limit: limit as number,

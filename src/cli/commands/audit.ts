@@ -11,9 +11,9 @@ import { outputChoice } from '../output/output-choice.ts';
 import { listAudit, remoteAuditSource } from './audit-list.ts';
 
 const USAGE = `Usage:
-  dvm audit [--actor NAME] [--action ACTION] [--route 'METHOD /PATH'] [--decision D] [--env ENV] [--target KEY=VALUE …]
-            [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N] [--after SEQ | --tail N] [--follow]
-            [--server URL] [-o table|json]
+  dvm audit [--actor NAME] [--owner PERSON] [--action ACTION] [--route 'METHOD /PATH'] [--decision D] [--env ENV]
+            [--target KEY=VALUE …] [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N]
+            [--after SEQ | --tail N] [--follow] [--server URL] [-o table|json]
   dvm audit verify [-o json]
   dvm audit export [-f FILE] [filters as above; --limit caps the export]
 
@@ -26,6 +26,9 @@ that entry's hash later (dvm audit export). export writes JSON lines (to stdout,
 before an entry is written. A request the API refused before it named an action (a missing token, a role too weak
 for the route) shows its method and route where the action would be: --route 'GET /v1/audit' (or --action with the
 same text) finds those.
+
+--owner PERSON shows what every token of that owner did (dvm token create --owner), and local what the local
+user did in-process.
 
 --tail N shows the newest N matching entries (oldest of them first), as tail -n does; with --follow it shows them,
 then follows. --follow prints entries as they are written (from the log's end, or from --after/--since), until Ctrl-C; -o json
@@ -42,6 +45,7 @@ function filtersOf(ctx: CommandContext) {
   }
   return {
     actor: ctx.flags.actor,
+    owner: ctx.flags.owner,
     action: ctx.flags.action,
     route: ctx.flags.route,
     decision: ctx.flags.decision,
@@ -68,6 +72,7 @@ function filtersOf(ctx: CommandContext) {
 // The filters of a query (and of an export).
 const QUERY_FLAGS = [
   'actor',
+  'owner',
   'action',
   'route',
   'decision',
