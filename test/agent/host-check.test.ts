@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
@@ -75,22 +76,38 @@ test('an agent on loopback answers only its own names (DNS rebinding): another H
   }
 });
 
-test('an agent on a reachable address answers any Host until agent.allowed_hosts is set; then only those names, loopback and its address', async () => {
+test('an agent on 0.0.0.0 answers any Host on its reachable address until agent.allowed_hosts is set, then only those names, loopback and its address; over loopback only loopback names', async () => {
+  // This machine's address on a network (not loopback): where other machines reach a 0.0.0.0 agent.
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  assert.ok(lan, 'a network address to reach the agent by (this machine has only loopback)');
   const home = tempHome();
   const config = join(home, 'config.yaml');
   const serve = await startServe(home, {}, ['--listen', '0.0.0.0:0', '--insecure-http']);
-  const local = `http://127.0.0.1:${new URL(serve.url).port}`;
+  const { port } = new URL(serve.url);
+  const reachable = `http://${lan}:${port}`;
+  const local = `http://127.0.0.1:${port}`;
   try {
-    assert.equal((await getAs(local, '/v1/health', 'anything.example')).status, 200);
+    assert.equal((await getAs(reachable, '/v1/health', 'anything.example')).status, 200);
+    // Over loopback, a foreign name is how DNS rebinding reaches even a 0.0.0.0 agent: refused.
+    const rebound = await getAs(local, '/v1/health', 'anything.example');
+    assert.equal(rebound.status, 421);
+    assert.match(String(rebound.body.message), /arrived at a loopback address/);
     writeFileSync(config, 'agent:\n  allowed_hosts: [dvm.example.com]\n');
     await waitFor('the reload', () =>
       /config\.yaml reloaded: .*allowed hosts dvm\.example\.com/.test(serve.output()),
     );
-    const refused = await getAs(local, '/v1/health', 'anything.example');
+    const refused = await getAs(reachable, '/v1/health', 'anything.example');
     assert.equal(refused.status, 421);
-    assert.doesNotMatch(String(refused.body.message), /loopback/, 'not said to be a loopback agent');
-    for (const host of ['dvm.example.com:8700', 'localhost', '127.0.0.1'])
-      assert.equal((await getAs(local, '/v1/health', host)).status, 200, host);
+    assert.doesNotMatch(String(refused.body.message), /loopback/, 'not said to have come over loopback');
+    for (const host of ['dvm.example.com:8700', 'localhost', '127.0.0.1', `${lan}:${port}`])
+      assert.equal((await getAs(reachable, '/v1/health', host)).status, 200, host);
+    assert.equal(
+      (await getAs(local, '/v1/health', 'dvm.example.com')).status,
+      200,
+      'an allowed name over loopback',
+    );
   } finally {
     await serve.stop();
   }

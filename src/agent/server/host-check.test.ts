@@ -37,7 +37,7 @@ test('on a loopback agent, only localhost, loopback addresses, its own address a
   assert.equal(refused?.httpStatus, 421);
   assert.match(
     refused?.message ?? '',
-    /Host "evil\.example:8700" is not a name of this agent \(it listens on a loopback address/,
+    /Host "evil\.example:8700" is not a name of this agent \(it arrived at a loopback address/,
   );
   assert.match(refused?.fix ?? '', /agent: \{allowed_hosts: \["evil\.example"\]\}/);
 });
@@ -49,6 +49,19 @@ test('on a reachable address, any Host is answered until agent.allowed_hosts is 
   for (const host of ['dvm.example.com', '10.0.0.5:8700', 'localhost'])
     assert.equal(hostRefusal(host, lan, ['dvm.example.com']), undefined, host);
   assert.equal(hostRefusal('[::1]', { listen: '::', local: '::1' }, []), undefined);
+  // A dual-stack socket gives an IPv4 client's local address as ::ffff:a.b.c.d: still the address itself.
+  const dual = { listen: '::', local: '::ffff:10.0.0.5' };
+  assert.equal(hostRefusal('10.0.0.5:8700', dual, ['dvm.example.com']), undefined);
+  assert.equal(hostRefusal('10.0.0.6:8700', dual, ['dvm.example.com'])?.code, 'DVM_HOST_NOT_ALLOWED');
+});
+
+test('on any listen address, a request that arrived over loopback is held to loopback names: DNS rebinding reaches 0.0.0.0 that way', () => {
+  for (const local of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+    const server = { listen: local.includes(':') ? '::' : '0.0.0.0', local };
+    assert.equal(hostRefusal('evil.example', server, undefined)?.code, 'DVM_HOST_NOT_ALLOWED', local);
+    assert.equal(hostRefusal('localhost:8700', server, undefined), undefined, local);
+    assert.equal(hostRefusal('dvm.example.com', server, ['dvm.example.com']), undefined, local);
+  }
 });
 
 test('agent.allowed_hosts takes host names and addresses, normalized; a port, scheme, path or wildcard is refused at its path', () => {

@@ -30,9 +30,12 @@ export function hostNameOf(header: string): string | undefined {
   }
 }
 
-// An address as a server or socket gives it (`::1`, `127.0.0.1`) in the form hostNameOf gives.
+// An address as a server or socket gives it (`::1`, `127.0.0.1`) in the form hostNameOf gives; an IPv4 client of a
+// dual-stack socket (`::ffff:192.0.2.2`) as the IPv4 address it reached.
 function addressName(address: string | undefined): string | undefined {
   if (!address) return undefined;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address)?.[1];
+  if (mapped) return hostNameOf(mapped);
   return hostNameOf(isIP(address) === 6 ? `[${address}]` : address);
 }
 
@@ -45,10 +48,10 @@ export interface ServerAddresses {
 }
 
 /**
- * Decides a request's Host header against DNS rebinding (as Vite's `server.allowedHosts` and Jupyter do): on a server
- * that listens on a loopback address, only localhost, a loopback address, the server's own address and the names of
- * `agent.allowed_hosts` are answered; on any other address only `agent.allowed_hosts`, when set, restricts (its
- * names, plus those). Returns the DVM_HOST_NOT_ALLOWED refusal, or undefined when the request may go on (a request
+ * Decides a request's Host header against DNS rebinding (as Vite's `server.allowedHosts` and Jupyter do): a request
+ * that arrived at a loopback address (on a server listening there, or on 0.0.0.0) is answered only for localhost, a
+ * loopback address, the server's own address and the names of `agent.allowed_hosts`; one that arrived elsewhere is
+ * restricted only by `agent.allowed_hosts`, when set (its names, plus those). Returns the DVM_HOST_NOT_ALLOWED refusal, or undefined when the request may go on (a request
  * without Host too: no browser sends one).
  */
 export function hostRefusal(
@@ -80,7 +83,9 @@ function decide(
   server: ServerAddresses,
   allowed: readonly string[] | undefined,
 ): DvmError | undefined {
-  const loopback = server.listen !== undefined && isLoopback(server.listen);
+  // A request that arrived at a loopback address (a server on 0.0.0.0 too): DNS rebinding reaches it that way.
+  const arrival = server.local ?? server.listen;
+  const loopback = arrival !== undefined && isLoopback(arrival);
   if (!loopback && allowed === undefined) return undefined;
   const name = hostNameOf(header);
   if (
@@ -94,7 +99,7 @@ function decide(
   const shown = JSON.stringify(header.slice(0, 100));
   return new DvmError(
     'DVM_HOST_NOT_ALLOWED',
-    `Host ${shown} is not a name of this agent${loopback ? ' (it listens on a loopback address: a foreign name there is how DNS rebinding reaches it)' : ''}`,
+    `Host ${shown} is not a name of this agent${loopback ? ' (it arrived at a loopback address: a foreign name there is how DNS rebinding reaches it)' : ''}`,
     {
       fix: name
         ? `Send it to localhost or the address dvm serve listens on; if ${name} is a name of this agent (a DNS name, a proxy in front), add it to agent.allowed_hosts in config.yaml, e.g. agent: {allowed_hosts: [${JSON.stringify(name)}]}.`
