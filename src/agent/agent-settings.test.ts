@@ -5,7 +5,7 @@ import { agentSettings, describeAgentSettings } from './agent-settings.ts';
 test('describeAgentSettings says every setting in one line, the defaults included', () => {
   assert.equal(
     describeAgentSettings({}),
-    'follows 100 at once (20 per principal); requests not rate-limited; connections 4096 at once; event streams 10000 at once; executions kept for ever; environments any; 0 audit alert rule(s); allowed hosts not set',
+    'follows 100 at once (20 per principal); requests not rate-limited; connections 4096 at once; event streams 2048 at once; executions kept for ever; environments any; 0 audit alert rule(s); allowed hosts not set',
   );
   const settings = agentSettings(
     {

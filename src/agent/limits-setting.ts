@@ -24,7 +24,7 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
     new DvmError('DVM_SCHEMA_INVALID', `${path} ${message}`, {
       file,
       path,
-      fix: 'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20, requests_per_second: 50, request_burst: 100, connections: 4096, streams: 10000}',
+      fix: 'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20, requests_per_second: 50, request_burst: 100, connections: 4096, streams: 2048}',
     });
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalid('agent.limits', `must be a mapping (${known})`);

@@ -14,7 +14,10 @@ type RawAnswer = { status: number; headers: string; body: string };
 
 /** One raw keep-alive connection (plain or TLS) to a server: a request at a time, and whether the server closed it. */
 interface Connection {
-  ask(path: string, headers?: Record<string, string>): Promise<RawAnswer>;
+  /** A GET, or a POST of `body` as JSON. */
+  ask(path: string, headers?: Record<string, string>, body?: unknown): Promise<RawAnswer>;
+  /** Raw bytes (a request cut short, say). */
+  send(text: string): void;
   closed: Promise<void>;
   close(): void;
 }
@@ -39,14 +42,23 @@ function openConnection(url: string, ca?: string): Promise<Connection> {
     };
     const ready = () =>
       resolve({
-        ask: (path, headers = {}) =>
+        ask: (path, headers = {}, body = undefined) =>
           new Promise((got) => {
             waiting = got;
-            const lines = Object.entries({ host: `localhost:${port}`, ...headers }).map(
-              ([k, v]) => `${k}: ${v}\r\n`,
+            const text = body === undefined ? '' : JSON.stringify(body);
+            const all = {
+              host: `localhost:${port}`,
+              ...headers,
+              ...(body === undefined
+                ? {}
+                : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }),
+            };
+            const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`);
+            socket.write(
+              `${body === undefined ? 'GET' : 'POST'} ${path} HTTP/1.1\r\n${lines.join('')}\r\n${text}`,
             );
-            socket.write(`GET ${path} HTTP/1.1\r\n${lines.join('')}\r\n`);
           }),
+        send: (text) => socket.write(text),
         closed,
         close: () => socket.destroy(),
       });
@@ -71,69 +83,107 @@ function metric(text: string, name: string): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-/**
- * A `dvm serve` with `agent.limits.streams` set, running one notify.alert execution (as admin) whose webhook holds
- * its answer until `release`: the execution's id, the request still waiting, and `done` to stop everything.
- */
-async function heldExecution(streams: number) {
-  let arrived!: () => void;
-  const arrival = new Promise<void>((resolve) => {
-    arrived = resolve;
-  });
+/** A webhook whose answers wait until `release`: each notify.alert execution sent to it runs until then. */
+async function heldWebhook() {
+  let arrivals = 0;
   let release!: () => void;
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
   const hook = createServer((req, res) => {
     req.resume().on('end', () => {
-      arrived();
+      arrivals++;
       void released.then(() => res.writeHead(200).end('ok'));
     });
   });
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  return {
+    env: { DVM_NOTIFY_ALERT_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert` },
+    arrivals: () => arrivals,
+    release,
+    close: () => {
+      release();
+      hook.close();
+    },
+  };
+}
+
+// An execute request of notify.alert (to a held webhook: it runs until released).
+const heldAlert = (requestId: string) => ({
+  request_id: requestId,
+  action: 'notify.alert',
+  params: { message: 'hi' },
+  target: { env: 'dev' },
+});
+
+/**
+ * A `dvm serve` with `agent.limits.streams` set, running one notify.alert execution (as admin) whose webhook holds
+ * its answer until `release`: the execution's id, the request still waiting, and `done` to stop everything.
+ */
+async function heldExecution(streams: number) {
+  const hook = await heldWebhook();
   const home = tempHome();
   writeFileSync(join(home, 'config.yaml'), `agent:\n  limits: {streams: ${streams}}\n`);
   const admin = createToken(home, 'root', 'admin');
-  const serve = await startServe(home, {
-    DVM_NOTIFY_ALERT_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alert`,
-  });
+  const serve = await startServe(home, hook.env);
   const done = async () => {
-    release();
     hook.close();
     await serve.stop();
   };
   try {
     const executing = api(serve.url, 'POST', '/v1/actions/execute', {
       token: admin,
-      body: { request_id: 'held', action: 'notify.alert', params: { message: 'hi' }, target: { env: 'dev' } },
+      body: heldAlert('held'),
     });
-    await arrival;
+    await waitFor('the alert to reach the webhook', () => hook.arrivals() === 1);
     const running = await api(serve.url, 'GET', '/v1/executions?status=running', { token: admin });
     const id = (running.body.executions as { id: string }[])[0]?.id;
     assert.ok(id, running.text);
-    return { home, admin, serve, id, executing, release, done };
+    return { home, admin, serve, id, executing, release: hook.release, done };
   } catch (error) {
     await done();
     throw error;
   }
 }
 
-test('agent.limits.connections: a connection past the limit is answered 503 DVM_AGENT_BUSY with Retry-After and closed, health too; counted in metrics; a closed one frees its place; a reload changes the limit', async () => {
+test('agent.limits.connections: at the limit a new connection takes the place of the oldest idle one (between requests, or still sending its headers); when every one is busy it is answered 503 DVM_AGENT_BUSY with Retry-After and closed, health too; counted in metrics; a reload changes the limit', async () => {
+  const hook = await heldWebhook();
   const home = tempHome();
   const config = join(home, 'config.yaml');
   writeFileSync(config, 'agent:\n  limits: {connections: 2}\n');
   const admin = createToken(home, 'root', 'admin');
-  const serve = await startServe(home);
+  const serve = await startServe(home, hook.env);
+  const auth = { authorization: `Bearer ${admin}` };
   try {
     await waitFor('the agent settings line', () => /agent settings: /.test(serve.output()));
-    assert.match(serve.output(), /agent settings: .*; connections 2 at once; event streams 10000 at once;/);
+    assert.match(serve.output(), /agent settings: .*; connections 2 at once; event streams 2048 at once;/);
+    // Idle keep-alive connections, and one still sending its headers (a slow client): none locks others out. Each
+    // new one closes the oldest idle one.
     const first = await openConnection(serve.url);
     const second = await openConnection(serve.url);
     assert.equal((await first.ask('/v1/health')).status, 200);
     assert.equal((await second.ask('/v1/health')).status, 200);
-
     const third = await openConnection(serve.url);
-    const busy = await third.ask('/v1/health');
+    assert.equal((await third.ask('/v1/health')).status, 200, 'the oldest idle one made room');
+    await first.closed;
+    const slow = await openConnection(serve.url);
+    slow.send('GET /v1/health HTTP/1.1\r\nhost: localhost\r\n');
+    const fourth = await openConnection(serve.url);
+    assert.equal((await fourth.ask('/v1/health')).status, 200, 'so did the next ones');
+    await second.closed; // made room for the slow one
+    await third.closed; // and it for the fourth
+    const fifth = await openConnection(serve.url);
+    assert.equal((await fifth.ask('/v1/health')).status, 200, 'and the slow one');
+    await slow.closed;
+
+    // Both connections busy (a request in flight on each): a new one is refused, answered, and closed.
+    const held = [
+      fourth.ask('/v1/actions/execute', auth, heldAlert('busy-1')),
+      fifth.ask('/v1/actions/execute', auth, heldAlert('busy-2')),
+    ];
+    await waitFor('both alerts to reach the webhook', () => hook.arrivals() === 2);
+    const refused = await openConnection(serve.url);
+    const busy = await refused.ask('/v1/health');
     assert.equal(busy.status, 503, busy.body);
     assert.match(busy.headers, /^retry-after: 1$/im);
     assert.match(busy.headers, /^connection: close$/im);
@@ -142,54 +192,66 @@ test('agent.limits.connections: a connection past the limit is answered 503 DVM_
     assert.equal(error.code, 'DVM_AGENT_BUSY');
     assert.match(error.message, /holds 2 connections, as many as agent\.limits\.connections allows/);
     assert.match(error.details.fix, /raise agent\.limits\.connections/);
-    await third.closed; // answered, then closed by the server: not left hanging
+    await refused.closed; // answered, then closed by the server: not left hanging
+    hook.release();
+    for (const answer of await Promise.all(held)) assert.equal(answer.status, 200, answer.body);
 
-    const metrics = () => first.ask('/metrics', { authorization: `Bearer ${admin}` });
-    const scraped = (await metrics()).body;
+    const metrics = async () => (await fifth.ask('/metrics', auth)).body;
+    const scraped = await metrics();
     assert.equal(metric(scraped, 'dvm_agent_connections'), 2, scraped);
+    assert.equal(metric(scraped, 'dvm_agent_connections_evicted_total'), 4, scraped);
     assert.equal(metric(scraped, 'dvm_agent_connections_rejected_total'), 1, scraped);
 
-    // A connection that closes gives its place back.
-    second.close();
-    await waitFor(
-      'the closed connection to be let go',
-      async () => metric((await metrics()).body, 'dvm_agent_connections') === 1,
-    );
-    const fourth = await openConnection(serve.url);
-    assert.equal((await fourth.ask('/v1/health')).status, 200);
-
-    // A reloaded config.yaml applies to the next connection.
+    // A reloaded config.yaml applies to the next connection: a third one now fits beside the two.
     writeFileSync(config, 'agent:\n  limits: {connections: 3}\n');
     await waitFor('the reload', () => /config\.yaml reloaded: .*connections 3 at once/.test(serve.output()));
-    const fifth = await openConnection(serve.url);
-    assert.equal((await fifth.ask('/v1/health')).status, 200, 'a third connection now fits');
     const sixth = await openConnection(serve.url);
-    assert.equal((await sixth.ask('/v1/health')).status, 503, 'a fourth does not');
-    for (const connection of [first, fourth, fifth]) connection.close();
+    assert.equal((await sixth.ask('/v1/health')).status, 200);
+    assert.equal(metric(await metrics(), 'dvm_agent_connections'), 3);
+    assert.equal(metric(await metrics(), 'dvm_agent_connections_evicted_total'), 4, 'no one made room');
+    for (const connection of [fourth, fifth, sixth]) connection.close();
   } finally {
+    hook.close();
     await serve.stop();
   }
 });
 
-test('agent.limits.connections under TLS: the connection past the limit is answered 503 DVM_AGENT_BUSY over TLS', async (t) => {
+test('agent.limits.connections under TLS: an idle TLS connection makes room; past busy ones the new one is answered 503 DVM_AGENT_BUSY over TLS', async (t) => {
   const dir = tempDir('dvm-tls-');
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   if (!makeCertificate(cert, key, 'dvm-test')) return t.skip('openssl is not installed');
+  const hook = await heldWebhook();
   const home = tempHome();
   writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {connections: 1}\n');
-  const serve = await startServe(home, {}, ['--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key]);
+  const admin = createToken(home, 'root', 'admin');
+  const serve = await startServe(home, hook.env, [
+    '--listen',
+    '127.0.0.1:0',
+    '--tls-cert',
+    cert,
+    '--tls-key',
+    key,
+  ]);
   try {
     const ca = readFileSync(cert, 'utf8');
-    const held = await openConnection(serve.url, ca);
-    assert.equal((await held.ask('/v1/health')).status, 200);
+    const idle = await openConnection(serve.url, ca);
+    assert.equal((await idle.ask('/v1/health')).status, 200);
+    const next = await openConnection(serve.url, ca);
+    assert.equal((await next.ask('/v1/health')).status, 200, 'the idle one made room');
+    await idle.closed;
+    const held = next.ask('/v1/actions/execute', { authorization: `Bearer ${admin}` }, heldAlert('tls-busy'));
+    await waitFor('the alert to reach the webhook', () => hook.arrivals() === 1);
     const refused = await openConnection(serve.url, ca);
     const busy = await refused.ask('/v1/health');
     assert.equal(busy.status, 503, busy.body);
     assert.equal(JSON.parse(busy.body).code, 'DVM_AGENT_BUSY');
     await refused.closed;
-    held.close();
+    hook.release();
+    assert.equal((await held).status, 200);
+    next.close();
   } finally {
+    hook.close();
     await serve.stop();
   }
 });

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { BUSY_GRACE_MS, ConnectionGate } from './connection-limits.ts';
+import { BUSY_GRACE_MS, ConnectionGate, MAX_REFUSED_WAITING } from './connection-limits.ts';
 
-// A stand-in for a TCP socket: closes when destroyed.
-function fakeSocket(): Socket & { destroyed: boolean } {
-  const socket = new EventEmitter() as unknown as Socket & { destroyed: boolean };
+// A stand-in for a TCP socket: closes when destroyed; `busy` sets the response in progress, as Node's server does.
+function fakeSocket(busy = false): Socket & { destroyed: boolean; _httpMessage?: unknown } {
+  const socket = new EventEmitter() as unknown as Socket & { destroyed: boolean; _httpMessage?: unknown };
   socket.destroyed = false;
+  socket._httpMessage = busy ? {} : null;
   socket.destroy = () => {
     socket.destroyed = true;
     socket.emit('close');
@@ -16,28 +17,59 @@ function fakeSocket(): Socket & { destroyed: boolean } {
   return socket;
 }
 
-test('a ConnectionGate counts connections up to its limit, marks the rest (a TLS one by its TCP socket), cuts a marked one that sends nothing, and reads the limit per connection', (t) => {
+function counting(limit: () => number) {
+  const counts = { refused: 0, evicted: 0 };
+  const gate = new ConnectionGate(
+    limit,
+    () => counts.refused++,
+    () => counts.evicted++,
+  );
+  return { gate, counts };
+}
+
+test('at its limit a ConnectionGate closes the oldest idle connection for a new one; busy ones are never closed', () => {
+  const { gate, counts } = counting(() => 2);
+  const [older, busy, newer] = [fakeSocket(), fakeSocket(true), fakeSocket()];
+  gate.admit(older);
+  gate.admit(busy);
+  gate.admit(newer);
+  assert.deepEqual([older.destroyed, busy.destroyed, gate.open, counts.evicted], [true, false, 2, 1]);
+  // The idle one now is the newer: the busy one stays, whatever its age.
+  const last = fakeSocket();
+  gate.admit(last);
+  assert.deepEqual([busy.destroyed, newer.destroyed, gate.open, counts.evicted], [false, true, 2, 2]);
+  assert.equal(counts.refused, 0);
+});
+
+test('under TLS the gate tells idle from busy by the TLS socket over each TCP one', () => {
+  const { gate, counts } = counting(() => 1);
+  const tcp = fakeSocket();
+  gate.admit(tcp);
+  // The TCP socket itself carries no request: the TLS socket over it does.
+  gate.secured({ _parent: tcp, _httpMessage: {} } as unknown as Socket);
+  const next = fakeSocket();
+  gate.admit(next);
+  assert.deepEqual([tcp.destroyed, counts.evicted, counts.refused], [false, 0, 1]);
+  assert.equal(
+    gate.refusal({ _parent: next } as unknown as Socket)?.code,
+    'DVM_AGENT_BUSY',
+    'the TLS socket over it',
+  );
+});
+
+test('with every connection busy a new one is marked refused, cut if it sends nothing; the limit is read per connection', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   let limit = 1;
-  let refused = 0;
-  const gate = new ConnectionGate(
-    () => limit,
-    () => refused++,
-  );
-  const [held, over] = [fakeSocket(), fakeSocket()];
+  const { gate, counts } = counting(() => limit);
+  const [held, over] = [fakeSocket(true), fakeSocket()];
   gate.admit(held);
   gate.admit(over);
-  assert.deepEqual([gate.open, refused], [1, 1]);
+  assert.deepEqual([gate.open, counts.refused], [1, 1]);
   assert.equal(gate.refusal(held), undefined);
   const busy = gate.refusal(over);
   assert.equal(busy?.code, 'DVM_AGENT_BUSY');
   assert.equal(busy?.httpStatus, 503);
   assert.deepEqual(busy?.details, { limit: 1 });
-  assert.equal(
-    gate.refusal({ _parent: over } as unknown as Socket)?.code,
-    'DVM_AGENT_BUSY',
-    'the TLS socket over it',
-  );
 
   t.mock.timers.tick(BUSY_GRACE_MS - 1);
   assert.equal(over.destroyed, false, 'it gets the time to send its request');
@@ -48,8 +80,21 @@ test('a ConnectionGate counts connections up to its limit, marks the rest (a TLS
   held.emit('close');
   assert.equal(gate.open, 0, 'a closed connection frees its place');
   limit = 2;
-  const [a, b] = [fakeSocket(), fakeSocket()];
+  const [a, b] = [fakeSocket(true), fakeSocket(true)];
   gate.admit(a);
   gate.admit(b);
-  assert.deepEqual([gate.open, refused], [2, 1], 'a raised limit counts from the next connection');
+  assert.deepEqual([gate.open, counts.refused], [2, 1], 'a raised limit counts from the next connection');
+});
+
+test('at most MAX_REFUSED_WAITING refused connections wait for their request: past them one is cut at once', () => {
+  const { gate, counts } = counting(() => 1);
+  gate.admit(fakeSocket(true));
+  const waiting = Array.from({ length: MAX_REFUSED_WAITING }, () => fakeSocket());
+  for (const socket of waiting) gate.admit(socket);
+  assert.ok(waiting.every((socket) => !socket.destroyed));
+  const past = fakeSocket();
+  gate.admit(past);
+  assert.equal(past.destroyed, true);
+  assert.equal(counts.refused, MAX_REFUSED_WAITING + 1);
+  for (const socket of waiting) socket.destroy();
 });

@@ -10,54 +10,95 @@ export interface ConnectionLimits {
 }
 
 /** The limits when config.yaml sets none: far above a team's use (the bench's 1,000 streams fit), below exhausting the process. */
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { connections: 4096, streams: 10_000 };
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { connections: 4096, streams: 2048 };
 
 /** How long a connection over the limit gets to send the request its 503 answers before it is cut unanswered. */
-export const BUSY_GRACE_MS = 5000;
+export const BUSY_GRACE_MS = 2000;
+
+/** How many refused connections may wait for that request at once: past them a refused one is cut at once. */
+export const MAX_REFUSED_WAITING = 64;
+
+// A socket as Node's HTTP server keeps it: `_httpMessage` is the response in progress, null between requests.
+type HttpSocket = Socket & { _httpMessage?: unknown; _parent?: Socket };
 
 /**
- * Counts a server's open connections and marks each new one beyond the limit (read anew for every connection, so a
- * reloaded config.yaml counts from the next one): that connection's request is answered 503 DVM_AGENT_BUSY and the
- * connection closed, where Node's `server.maxConnections` would drop it unanswered. A marked connection holds no
- * place: one that sends nothing is cut after BUSY_GRACE_MS.
+ * Counts a server's open connections. A new one at the limit (read anew for every connection, so a reloaded
+ * config.yaml counts from the next one) takes the place of the oldest idle one — kept alive between requests, or
+ * not done sending its first request's headers — as nginx reuses its idle keep-alive connections, so idle or slow
+ * connections cannot lock others out; when every one is busy (a request or an event stream in progress), the new
+ * one is marked refused: its request is answered 503 DVM_AGENT_BUSY and the connection closed, where Node's
+ * `server.maxConnections` would drop it unanswered. At most MAX_REFUSED_WAITING refused connections wait, each for
+ * BUSY_GRACE_MS; past them a refused connection is cut at once.
  */
 export class ConnectionGate {
   readonly #limit: () => number;
   readonly #onRefused: () => void;
-  // The limit each refused connection met.
-  readonly #refused = new WeakMap<Socket, number>();
-  #open = 0;
+  readonly #onEvicted: () => void;
+  // Admitted connections (their TCP sockets), oldest first.
+  readonly #admitted = new Set<Socket>();
+  // The TLS socket over an admitted TCP one: the one the HTTP server keeps its requests on.
+  readonly #tlsOver = new WeakMap<Socket, HttpSocket>();
+  // Refused connections waiting for their request, with the limit each met.
+  readonly #refused = new Map<Socket, number>();
 
-  constructor(limit: () => number, onRefused: () => void = () => {}) {
+  constructor(limit: () => number, onRefused: () => void = () => {}, onEvicted: () => void = () => {}) {
     this.#limit = limit;
     this.#onRefused = onRefused;
+    this.#onEvicted = onEvicted;
   }
 
   /** The connections held now (those within the limit). */
   get open(): number {
-    return this.#open;
+    return this.#admitted.size;
   }
 
   /** Takes a new TCP connection (under TLS too: the socket beneath): counts it, or marks it refused. */
   admit(socket: Socket): void {
     const limit = this.#limit();
-    if (this.#open < limit) {
-      this.#open++;
-      socket.once('close', () => this.#open--);
+    if (this.#admitted.size >= limit) this.#evictIdle(this.#admitted.size - limit + 1);
+    if (this.#admitted.size < limit) {
+      this.#admitted.add(socket);
+      socket.once('close', () => this.#admitted.delete(socket));
       return;
     }
     this.#onRefused();
+    if (this.#refused.size >= MAX_REFUSED_WAITING) {
+      socket.destroy();
+      return;
+    }
     this.#refused.set(socket, limit);
     const cut = setTimeout(() => socket.destroy(), BUSY_GRACE_MS).unref();
-    socket.once('close', () => clearTimeout(cut));
+    socket.once('close', () => {
+      clearTimeout(cut);
+      this.#refused.delete(socket);
+    });
+  }
+
+  /** Notes the TLS socket over a TCP connection once its handshake is done (the server's 'secureConnection'). */
+  secured(tls: Socket): void {
+    const tcp = (tls as HttpSocket)._parent;
+    if (tcp) this.#tlsOver.set(tcp, tls as HttpSocket);
   }
 
   /** The DVM_AGENT_BUSY refusal of a request that came on a refused connection (TCP or the TLS one over it), if so. */
   refusal(socket: Socket): DvmError | undefined {
-    // A TLS socket's TCP socket is its _parent (Node's; the 'connection' event gives the TCP one).
-    const limit =
-      this.#refused.get(socket) ?? this.#refused.get((socket as { _parent?: Socket })._parent as Socket);
+    if (this.#refused.size === 0) return undefined;
+    const limit = this.#refused.get(socket) ?? this.#refused.get((socket as HttpSocket)._parent as Socket);
     return limit === undefined ? undefined : busy(limit);
+  }
+
+  // Closes the oldest `count` idle connections: none of them has a request or a stream in progress.
+  #evictIdle(count: number): void {
+    let left = count;
+    for (const tcp of this.#admitted) {
+      if (left === 0) return;
+      const http = (this.#tlsOver.get(tcp) ?? tcp) as HttpSocket;
+      if (http._httpMessage) continue;
+      this.#admitted.delete(tcp);
+      tcp.destroy();
+      this.#onEvicted();
+      left--;
+    }
   }
 }
 

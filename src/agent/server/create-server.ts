@@ -119,6 +119,7 @@ export function createAgentServer(
   const gate = new ConnectionGate(
     () => limits().connections,
     () => metrics.connectionsRejected.inc(),
+    () => metrics.connectionsEvicted.inc(),
   );
   // The running executions and open connections are counted when /metrics is scraped: nothing on the request path.
   const metrics =
@@ -193,6 +194,8 @@ export function createAgentServer(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  // Under TLS the requests are kept on the TLS socket over each TCP one: the gate tells idle from busy by it.
+  app.server.on('secureConnection', (socket: Socket) => gate.secured(socket));
   app.addHook('preClose', async () => {
     stopping = true;
     await services.executor.stopRequests();

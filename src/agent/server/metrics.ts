@@ -12,6 +12,8 @@ export interface AgentMetrics {
   connections: Gauge;
   /** Connections answered 503 DVM_AGENT_BUSY and closed (agent.limits.connections). */
   connectionsRejected: Counter;
+  /** Idle connections closed to make room for a new one at agent.limits.connections. */
+  connectionsEvicted: Counter;
   executionsRunning: Gauge;
   storeCommitDuration: Histogram;
   storeWrites: Counter;
@@ -69,7 +71,12 @@ export function createMetrics(
     }),
     connectionsRejected: new Counter({
       name: 'dvm_agent_connections_rejected_total',
-      help: 'Connections answered 503 DVM_AGENT_BUSY and closed: config.yaml agent.limits.connections were open.',
+      help: 'Connections answered 503 DVM_AGENT_BUSY and closed: config.yaml agent.limits.connections were open and busy.',
+      registers: [registry],
+    }),
+    connectionsEvicted: new Counter({
+      name: 'dvm_agent_connections_evicted_total',
+      help: 'Idle connections (between requests, or still sending headers) closed to make room at agent.limits.connections.',
       registers: [registry],
     }),
     executionsRunning: new Gauge({
