@@ -54,8 +54,8 @@ test('a line longer than the limit is handed on in pieces of the limit, never be
   assert.deepEqual(pieces, ['abc', '😀de', 'f']);
 });
 
-test('a long line in many small chunks is assembled in time linear in its length', () => {
-  // 4 MiB in 1-byte-free 64-byte chunks: joining the held text on every chunk would copy ~128 GiB.
+test('a long line in many small chunks is handed on once, whole', () => {
+  // 4 MiB in 64-byte chunks (held as parts, joined once: joining on every chunk would copy ~128 GiB).
   const chunk = 'x'.repeat(64);
   const found: string[] = [];
   const lines = new LineAssembler<string>((_stream, line) => found.push(line), 8 * 1024 * 1024);

@@ -1,8 +1,16 @@
+import { DEFAULT_ARTIFACT_MAX_BYTES } from './artifact.ts';
+
 /**
- * The longest line held whole by default: past it a line that has not ended is handed on in pieces. Log events are
- * capped at the output cap (1 MiB by default), so a line this long ends them anyway.
+ * The longest line to hold whole for log events capped at `capBytes` (the output cap, 1 MiB by default): one more
+ * than the cap, so that every piece of a longer line (at least this many characters less one, bytes at least as
+ * many, plus its newline) is over the cap and ends the events with `truncated` rather than being streamed.
  */
-export const DEFAULT_MAX_LINE_CHARS = 1024 * 1024;
+export function maxLineCharsFor(capBytes: number | undefined): number {
+  return (capBytes ?? DEFAULT_ARTIFACT_MAX_BYTES) + 1;
+}
+
+/** The longest line held whole by default: for log events under the default output cap. */
+export const DEFAULT_MAX_LINE_CHARS = maxLineCharsFor(undefined);
 
 /**
  * Joins text written in chunks into whole lines, per stream: a line a process wrote in two chunks is handed on once,

@@ -92,3 +92,16 @@ test('a line longer than the log cap ends the log events with truncated: no piec
     ['truncated', { max_bytes: 8192, streamed_bytes: 6 }],
   ]);
 });
+
+test('a piece cut at a surrogate pair is still over the cap: no prefix of a line past the cap is streamed', () => {
+  // At a cap of 16 bytes a line is held up to 17 characters. Held up to 16, the cut would fall between the emoji's
+  // halves and move back to 15 ASCII characters: 16 bytes with the newline, within the cap, streamed.
+  const events = logLines(
+    [
+      ['stdout', 'sk_live_abcdefg😀hijklmnop'],
+      ['stdout', '\n'],
+    ],
+    16,
+  );
+  assert.deepEqual(events, [['truncated', { max_bytes: 16, streamed_bytes: 0 }]]);
+});

@@ -1,4 +1,4 @@
-import { LineAssembler } from '../../actions/line-assembler.ts';
+import { LineAssembler, maxLineCharsFor } from '../../actions/line-assembler.ts';
 import { lineRedactor } from '../redact.ts';
 import type { ExecutionEvent } from './executions.ts';
 
@@ -48,17 +48,17 @@ export interface LineSplitter {
 }
 
 /**
- * A LineSplitter for log events: a line a process wrote in two chunks stays one line (a private key's BEGIN marker is
- * seen whole, a secret is redacted whole). A line is held whole up to `maxLineChars` (the events' byte cap: a longer
- * one ends the events with `truncated`, so no piece of it, and no secret cut in two, is ever streamed); empty lines
- * are dropped.
+ * A LineSplitter for log events capped at `capBytes` (cappedLogEvents' maxBytes): a line a process wrote in two
+ * chunks stays one line (a private key's BEGIN marker is seen whole, a secret is redacted whole). A line is held whole
+ * up to just past the cap (maxLineCharsFor): a longer one ends the events with `truncated`, so no piece of it, and
+ * no secret cut in two, is ever streamed. Empty lines are dropped.
  */
 export function lineSplitter(
   onLine: (stream: 'stdout' | 'stderr', line: string) => void,
-  maxLineChars: number,
+  capBytes: number,
 ): LineSplitter {
   const lines = new LineAssembler<'stdout' | 'stderr'>((stream, line) => {
     if (line) onLine(stream, line);
-  }, maxLineChars);
+  }, maxLineCharsFor(capBytes));
   return { write: (stream, chunk) => lines.write(stream, chunk), flush: () => lines.flush() };
 }

@@ -1,5 +1,6 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { READ_OUTPUT_SCHEMA, STREAM_TAGGED_LOG, TailArtifact } from '../../artifact.ts';
+import { maxLineCharsFor } from '../../line-assembler.ts';
 import { dockerClient, dockerError, inspectContainer, readContainerLogs } from './connection.ts';
 import { LogDemuxer, type LogLine } from './frames.ts';
 import { dockerSince, SINCE_FORMS, SINCE_PATTERN } from './since.ts';
@@ -88,7 +89,7 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     } catch (error) {
       throw dockerError(error, input.container, context.env);
     }
-    const demux = new LogDemuxer(info.Config.Tty === true, context.maxOutputBytes);
+    const demux = new LogDemuxer(info.Config.Tty === true, maxLineCharsFor(context.maxOutputBytes));
     // Only counts and the capped tail are kept: a follow may stream for an hour, a since read hold a day of lines.
     const kept = new TailArtifact(context.maxOutputBytes);
     let lineCount = 0;

@@ -254,11 +254,11 @@ test('k8s.pod_logs follow: tail 0 sends no past lines, a character split across 
   const key = 'shop/web-3/';
   fake.state.logs[key] = 'old one\nold two\n';
   const { streamed, emit } = logLines();
-  // A line is held whole up to the output cap (log events end past it): here 64 KiB.
+  // A line is held whole up to one past the output cap (log events end there): here a cap of 64 KiB less one.
   const piece = 64 * 1024;
   const following = k8sPodLogsAction.handler(
     { namespace: 'shop', pod: 'web-3', tail: 0, follow: true },
-    testContext({ env: env(), emit, maxOutputBytes: piece }),
+    testContext({ env: env(), emit, maxOutputBytes: piece - 1 }),
   );
   await until('the follow is open', () => fake.following(key) === 1);
   const query = fake.requests.at(-1)?.query ?? {};

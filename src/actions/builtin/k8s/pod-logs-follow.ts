@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionContext, Artifact } from '../../action.ts';
 import { TailArtifact } from '../../artifact.ts';
-import { LineAssembler } from '../../line-assembler.ts';
+import { LineAssembler, maxLineCharsFor } from '../../line-assembler.ts';
 import { kubeCall } from './client.ts';
 
 /** What a follow of a pod's log asks the API for. */
@@ -32,13 +32,13 @@ export async function followPodLog(
   const tail = new TailArtifact(context.maxOutputBytes);
   let lines = 0;
   // Bytes to text across chunks: a character split between two chunks is decoded whole; text to whole lines, a line
-  // held whole up to the output cap (log events end there anyway, so no piece of a longer one is streamed).
+  // held whole up to just past the output cap (log events end there, so no piece of a longer one is streamed).
   const decoder = new StringDecoder('utf8');
   const assembler = new LineAssembler<'stdout'>((_stream, line) => {
     lines++;
     tail.push(`${line}\n`);
     context.emit?.({ type: 'log', stream: 'stdout', line });
-  }, context.maxOutputBytes);
+  }, maxLineCharsFor(context.maxOutputBytes));
   const push = (text: string) => assembler.write('stdout', text);
   let ended!: () => void;
   let broken: Error | undefined;
