@@ -17,3 +17,15 @@ test('once a second’s time for slow scans is spent, calls answer unscanned at 
     scanner.close();
   }
 });
+
+test('scans that finish within their budget never count against the second, however long they take', () => {
+  const scanner = new PatternScanner([/corp-[a-z0-9]{24}/g], '[X]', { slowPerSecondMs: 20 });
+  try {
+    // Some milliseconds each on a megabyte: twenty of them pass 20 ms, but none ran out of its budget.
+    const big = `${'a'.repeat(1 << 20)} corp-${'b'.repeat(24)}`;
+    for (let i = 0; i < 20; i++)
+      assert.equal(scanner.scan([big], 5000)?.[0].endsWith(' [X]'), true, `call ${i}`);
+  } finally {
+    scanner.close();
+  }
+});

@@ -20,27 +20,26 @@ port.on('message', ({ call, texts }) => {
 });
 `;
 
-// A worker thread, the port its answers come on, and whether it has been waited for since it started.
-type Running = { thread: Worker; port: MessagePort; fresh: boolean };
+// A worker thread, the port its answers come on, whether it has been waited for since it started, and whether it
+// replaces one stopped for a slow scan (its start then counts as slow time).
+type Running = { thread: Worker; port: MessagePort; fresh: boolean; replacement: boolean };
 
 // How long a new worker may take to start (its patterns compiled) before a call is sent to it.
 const START_ALLOWANCE_MS = 2000;
 
 /**
- * How much of each second the main thread may wait on slow scans (calls over SLOW_CALL_MS, and worker starts) before
- * calls stop waiting: until the second ends, every call answers at once as unscanned. A request that makes a home's
- * pattern slow then costs the event loop (health, every other request) at most this share, not all of it.
+ * How much of each second the main thread may wait on scans that ran out of their budget, and on the workers started
+ * after them, before calls stop waiting: until the second ends, every call answers at once as unscanned. A request
+ * built to make a home's pattern slow then costs the event loop (health, every other request) at most this share,
+ * while scans that finish in their budget, however long, never count.
  */
 export const SLOW_SCAN_MS_PER_SECOND = 100;
-
-// A call that takes longer than this is slow: an ordinary round trip to the worker takes some 30 µs.
-const SLOW_CALL_MS = 2;
 
 /**
  * Runs a home's own `redact.patterns` on a worker thread, so a pattern that backtracks on some text costs at most a
  * time budget per call: the main thread waits for the answer that long, then stops the worker (V8 interrupts the
- * match) and starts a new one for the next call. Texts a call had no time to scan are never passed on: the caller
- * replaces them.
+ * match) and starts a new one at once, for the next call; such waits get at most SLOW_SCAN_MS_PER_SECOND of each
+ * second. Texts a call had no time to scan are never passed on: the caller replaces them.
  */
 export class PatternScanner {
   readonly #sources: { source: string; ignoreCase: boolean }[];
@@ -60,7 +59,7 @@ export class PatternScanner {
     this.#slowPerSecondMs = options.slowPerSecondMs ?? SLOW_SCAN_MS_PER_SECOND;
   }
 
-  #start(): Running {
+  #start(replacement = false): Running {
     Atomics.store(this.#done, 1, 0);
     const { port1, port2 } = new MessageChannel();
     const thread = new Worker(WORKER_SOURCE, {
@@ -73,7 +72,7 @@ export class PatternScanner {
     thread.on('error', () => {
       if (this.#worker?.thread === thread) this.#worker = undefined;
     });
-    this.#worker = { thread, port: port1, fresh: true };
+    this.#worker = { thread, port: port1, fresh: true, replacement };
     return this.#worker;
   }
 
@@ -83,29 +82,33 @@ export class PatternScanner {
    */
   scan(texts: readonly string[], budgetMs: number): string[] | undefined {
     if (texts.length === 0) return [];
-    const started = performance.now();
-    if (started - this.#second >= 1000) {
-      this.#second = started;
+    const now = performance.now();
+    if (now - this.#second >= 1000) {
+      this.#second = now;
       this.#slowSpent = 0;
     }
     const left = this.#slowPerSecondMs - this.#slowSpent;
     if (left <= 0) return undefined;
-    try {
-      return this.#scan(texts, Math.min(budgetMs, left));
-    } finally {
-      const took = performance.now() - started;
-      if (took > SLOW_CALL_MS) this.#slowSpent += took;
+    const worker = this.#worker ?? this.#start();
+    if (worker.fresh) {
+      // The first worker's start is not the patterns' time; a replacement's is, within what is left of the second.
+      const started = performance.now();
+      const ready =
+        Atomics.wait(this.#done, 1, 0, worker.replacement ? left : START_ALLOWANCE_MS) !== 'timed-out';
+      if (worker.replacement) this.#slowSpent += performance.now() - started;
+      if (!ready) return undefined; // it goes on starting: a later call uses it
+      worker.fresh = false;
     }
+    return this.#scan(worker, texts, Math.min(budgetMs, this.#slowPerSecondMs - this.#slowSpent));
   }
 
-  #scan(texts: readonly string[], budgetMs: number): string[] | undefined {
-    const worker = this.#worker ?? this.#start();
-    // Starting a worker is not the patterns' time: the budget counts from when it is ready.
-    if (worker.fresh) Atomics.wait(this.#done, 1, 0, START_ALLOWANCE_MS);
-    worker.fresh = false;
+  // Sends the texts and waits for their answer up to `budgetMs`; past it the worker is stopped and a replacement
+  // started at once, and the time waited counts as slow.
+  #scan(worker: Running, texts: readonly string[], budgetMs: number): string[] | undefined {
     const call = ++this.#call;
     worker.port.postMessage({ call, texts });
-    const deadline = performance.now() + budgetMs;
+    const started = performance.now();
+    const deadline = started + budgetMs;
     for (;;) {
       const answer = receiveMessageOnPort(worker.port)?.message as
         | { call: number; out: string[] }
@@ -118,8 +121,9 @@ export class PatternScanner {
           | { call: number; out: string[] }
           | undefined;
         if (late?.call === call) return late.out;
+        this.#slowSpent += performance.now() - started;
         void worker.thread.terminate();
-        this.#worker = undefined;
+        this.#start(true);
         return undefined;
       }
     }
