@@ -121,6 +121,34 @@ test('a home made by an older dvm (0755, databases 0644) is made private when dv
   assert.deepEqual([modeOf(group), modeOf(join(group, 'dvm.db'))], ['775', '600']);
 });
 
+test('dvm token list filters by --owner and --role; a flag of another subcommand is refused, never ignored', () => {
+  const home = tempHome();
+  for (const [name, role, owner] of [
+    ['alice-ci', 'admin', 'alice'],
+    ['alice-laptop', 'operator', 'alice'],
+    ['bob', 'operator', 'bob'],
+  ])
+    dvmOk(home, ['token', 'create', '--name', name, '--role', role, '--owner', owner, '--ttl', '1h']);
+  const names = (args: string[]) =>
+    JSON.parse(dvmOk(home, ['token', 'list', ...args, '-o', 'json']).stdout)
+      .items.map((t: { name: string }) => t.name)
+      .sort();
+  assert.deepEqual(names(['--owner', 'alice']), ['alice-ci', 'alice-laptop']);
+  assert.deepEqual(names(['--role', 'operator']), ['alice-laptop', 'bob']);
+  assert.deepEqual(names(['--owner', 'alice', '--role', 'operator']), ['alice-laptop']);
+  for (const [args, flag] of [
+    [['token', 'revoke', 'bob', '--owner', 'alice'], '--owner'],
+    [['token', 'list', '--ttl', '1h'], '--ttl'],
+    [['token', 'create', '--name', 'x', '--role', 'viewer', '--id', 'abcd1234'], '--id'],
+  ] as const) {
+    const refused = dvm(home, [...args]);
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`DVM_USAGE: dvm token ${args[1]} does not take ${flag}`));
+  }
+  assert.deepEqual(names([]), ['alice-ci', 'alice-laptop', 'bob'], 'nothing was revoked or created');
+  assert.match(dvmOk(home, ['token', 'list']).stdout, /^bob\s+\S+\s+bob\s+operator\s+active/m);
+});
+
 test('dvm token: revoke refuses an ambiguous argument, the ttl has a maximum, names are never reused', () => {
   const home = tempHome();
   dvmOk(home, ['token', 'create', '--name', 'alpha', '--role', 'viewer']);

@@ -8,7 +8,7 @@ import { formatAge, renderTable } from '../output/table.ts';
 
 const USAGE = `Usage:
   dvm token create --name NAME --role viewer|operator|admin [--owner PERSON] [--ttl DURATION]
-  dvm token list [-o table|json]
+  dvm token list [--owner PERSON] [--role ROLE] [-o table|json]
   dvm token revoke ID|NAME | --id ID | --name NAME
 
 Bearer tokens of the agent API (dvm serve). create prints the token once, on stdout; only its SHA-256 hash is
@@ -18,7 +18,8 @@ after a revocation; they cannot look like an id (8 hex digits) or be a built-in 
 24h, 90d; at most 3650d) limits a token's life: without --ttl the token never expires (create warns so on stderr).
 --owner names the person or team the token is for (written like a name; default: the token's own name; local:
 the user of this machine; not anonymous): under the two-person rule an approver must have another owner than the
-requester, so one person's two tokens cannot approve each other. list shows each token's OWNER.
+requester, so one person's two tokens cannot approve each other. list shows each token's OWNER; --owner and
+--role filter it. A flag another subcommand takes is refused (DVM_USAGE), not ignored.
 revoke takes an exact id first, else a name.`;
 
 function ttlOf(value: string | undefined): number | undefined {
@@ -35,14 +36,29 @@ function ttlOf(value: string | undefined): number | undefined {
   }
 }
 
+// The flags each subcommand reads: any other of the command's flags is refused there rather than ignored (a
+// `revoke bob --owner alice` that revoked bob's token whoever owns it).
+const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
+  create: ['name', 'role', 'owner', 'ttl'],
+  list: ['owner', 'role', 'output'],
+  revoke: ['id', 'name'],
+};
+const FLAGS = ['name', 'id', 'role', 'owner', 'ttl', 'output'] as const;
+
 /** `dvm token create|list|revoke`: the agent API's bearer tokens. */
 export const command: Command = {
   summary: 'Create, list and revoke agent API tokens',
   usage: USAGE,
-  flags: ['name', 'id', 'role', 'owner', 'ttl', 'output'],
+  flags: [...FLAGS],
   maxArgs: (args) => (args[0] === 'revoke' ? 2 : 1),
   async run(ctx) {
     const [sub, arg] = ctx.positionals;
+    const allowed = SUBCOMMAND_FLAGS[sub ?? ''];
+    const stray = allowed && FLAGS.find((flag) => ctx.flags[flag] !== undefined && !allowed.includes(flag));
+    if (stray)
+      throw new DvmError('DVM_USAGE', `dvm token ${sub} does not take --${stray}`, {
+        fix: `dvm token ${sub} takes ${allowed.map((flag) => `--${flag}`).join(', ')}: see dvm token ${sub} --help.`,
+      });
     const db = openAgentDb(agentDbPath(ctx.home));
     try {
       const tokens = new TokenStore(db);
@@ -68,7 +84,14 @@ export const command: Command = {
       }
       if (sub === 'list') {
         const output = outputChoice(ctx, ['table', 'json'], 'dvm token list');
-        const list = tokens.list();
+        // --owner and --role filter the list, as kubectl's selectors do.
+        const list = tokens
+          .list()
+          .filter(
+            (t) =>
+              (ctx.flags.owner === undefined || t.owner === ctx.flags.owner) &&
+              (ctx.flags.role === undefined || t.role === ctx.flags.role),
+          );
         if (output === 'json') {
           ctx.io.stdout.write(`${JSON.stringify({ items: list }, null, 2)}\n`);
         } else {
