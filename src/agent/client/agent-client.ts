@@ -212,13 +212,13 @@ export class AgentClient {
 
   /**
    * Streams the events of an execution from `afterId` until the server ends the stream: when the execution ends,
-   * or, with `follow: false`, once the events so far are sent.
+   * or, with `follow: false`, once the events so far are sent. `onOpen` is called once the agent accepted the stream.
    */
   async *events(
     executionId: string,
     afterId = 0,
     signal?: AbortSignal,
-    { follow = true }: { follow?: boolean } = {},
+    { follow = true, onOpen }: { follow?: boolean; onOpen?: () => void } = {},
   ): AsyncGenerator<ReceivedEvent> {
     const query = follow ? '' : '?follow=false';
     const response = await this.#fetch(`/v1/executions/${encodeURIComponent(executionId)}/events${query}`, {
@@ -235,6 +235,7 @@ export class AgentClient {
       const text = await response.text();
       throw errorFromBody(response.status, text);
     }
+    onOpen?.();
     yield* parseEventStream(response.body as AsyncIterable<Uint8Array>);
   }
 }

@@ -76,8 +76,11 @@ async function followStream(
   while (!ended) {
     let busy = false;
     try {
-      for await (const event of remote.events(executionId, last)) {
+      // A stream the agent accepted is a connection regained, silent or not: a later break gets its own time.
+      const opened = () => {
         lostSince = undefined;
+      };
+      for await (const event of remote.events(executionId, last, undefined, { onOpen: opened })) {
         if (event.id && /^\d+$/.test(event.id)) last = Number(event.id);
         const data = JSON.parse(event.data) as Record<string, unknown>;
         if (event.event === 'started') started = data;
