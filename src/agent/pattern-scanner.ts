@@ -99,7 +99,9 @@ export class PatternScanner {
       if (!ready) return undefined; // it goes on starting: a later call uses it
       worker.fresh = false;
     }
-    return this.#scan(worker, texts, Math.min(budgetMs, this.#slowPerSecondMs - this.#slowSpent));
+    // Waiting for the replacement may have spent the second: the ready worker is kept for the next one.
+    const budget = Math.min(budgetMs, this.#slowPerSecondMs - this.#slowSpent);
+    return budget > 0 ? this.#scan(worker, texts, budget) : undefined;
   }
 
   // Sends the texts and waits for their answer up to `budgetMs`; past it the worker is stopped and a replacement
