@@ -115,7 +115,8 @@ test('a background process writing into the log is kept under the cap until it i
   t.after(() => leftovers.stopAll(100));
   const log = createLogFile(join(dir.path, 'noisy.log'), { maxBytes: 1000 });
   await runProcess(
-    ['sh', '-c', '(while :; do echo 0123456789; done) & echo first'],
+    // `first` before the loop starts: started first, the loop could write before it.
+    ['sh', '-c', 'echo first; (while :; do echo 0123456789; done) &'],
     testContext({ leftovers }),
     {
       log,
