@@ -105,7 +105,7 @@ export class ConnectionGate {
 function busy(limit: number): DvmError {
   return new DvmError(
     'DVM_AGENT_BUSY',
-    `the agent holds ${limit} connections, as many as agent.limits.connections allows: this one is closed`,
+    `the agent holds ${limit} connections, as many as agent.limits.connections allows, each with a request or stream in progress: this one is closed`,
     {
       fix: 'Send it again after Retry-After (dvm does so itself); keep connections alive and reuse them rather than opening new ones, or raise agent.limits.connections in config.yaml.',
       details: { limit },
