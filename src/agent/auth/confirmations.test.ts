@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openAgentDb } from '../store/agent-db.ts';
 import { Confirmations, confirmationIdOf } from './confirmations.ts';
-import { LOCAL_PRINCIPAL, type Principal } from './principal.ts';
+import { LOCAL_PRINCIPAL, type Principal, tokenPrincipal } from './principal.ts';
 import { TokenStore } from './tokens.ts';
 
-const alice: Principal = {
-  id: 'token/a11ce000',
-  name: 'alice',
-  role: 'operator',
-  owner: 'alice',
-  via: 'token',
-};
+const alice: Principal = tokenPrincipal('a11ce000', 'alice', 'operator');
 
 // Approvers hold real tokens (in the store the confirmations ask): an approval counts while the token is valid.
 function approver(

@@ -10,7 +10,7 @@ import { createMemoryLog } from '../../actions/log-file.ts';
 import { ActionRegistry } from '../../actions/registry.ts';
 import { openAgent } from '../agent.ts';
 import { approveConfirmation } from '../auth/approvals.ts';
-import { LOCAL_PRINCIPAL, type Principal } from '../auth/principal.ts';
+import { LOCAL_PRINCIPAL, type Principal, tokenPrincipal } from '../auth/principal.ts';
 import { type ExecutionEvent, INTERRUPTED_EVENT_ID } from './executions.ts';
 
 // A read action that takes a while, so repeats of its request_id arrive while it still runs.
@@ -272,13 +272,7 @@ test('the run of an approved confirmation names its approver in the allowed audi
   } as ActionDefinition;
   const agent = await openAgent(home, { registry: new ActionRegistry().register(write) });
   try {
-    const alice: Principal = {
-      id: 'token/a11ce000',
-      name: 'alice',
-      role: 'operator',
-      owner: 'alice',
-      via: 'token',
-    };
+    const alice: Principal = tokenPrincipal('a11ce000', 'alice', 'operator');
     // The approver holds a real token: an approval counts while it is valid.
     const bob = agent.tokens.authenticate(`Bearer ${agent.tokens.create('bob', 'operator').token}`);
     const request = { request_id: 'two-1', action: 'notify.alert', target: { env: 'prod' } };
