@@ -41,6 +41,22 @@ test('at its limit a ConnectionGate closes the oldest idle connection for a new 
   assert.equal(counts.refused, 0);
 });
 
+test('the idle connection that gives way is the least recently used, not the first admitted', () => {
+  const { gate, counts } = counting(() => 2);
+  const [early, late] = [fakeSocket(), fakeSocket()];
+  gate.admit(early);
+  gate.admit(late);
+  gate.used(early); // a request on the early one: the late one has been idle longer
+  const next = fakeSocket();
+  gate.admit(next);
+  assert.deepEqual([early.destroyed, late.destroyed, counts.evicted], [false, true, 1]);
+  // A request through the TLS socket over a connection counts for that connection.
+  gate.used(early);
+  gate.used({ _parent: next } as unknown as Socket);
+  gate.admit(fakeSocket());
+  assert.deepEqual([early.destroyed, next.destroyed], [true, false]);
+});
+
 test('under TLS the gate tells idle from busy by the TLS socket over each TCP one', () => {
   const { gate, counts } = counting(() => 1);
   const tcp = fakeSocket();

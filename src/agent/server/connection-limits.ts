@@ -23,8 +23,8 @@ type HttpSocket = Socket & { _httpMessage?: unknown; _parent?: Socket };
 
 /**
  * Counts a server's open connections. A new one at the limit (read anew for every connection, so a reloaded
- * config.yaml counts from the next one) takes the place of the oldest idle one — kept alive between requests, or
- * not done sending its first request's headers — as nginx reuses its idle keep-alive connections, so idle or slow
+ * config.yaml counts from the next one) takes the place of the least recently used idle one — kept alive between
+ * requests, or not done sending its first request's headers — as nginx reuses its idle keep-alive connections, so idle or slow
  * connections cannot lock others out; when every one is busy (a request or an event stream in progress), the new
  * one is marked refused: its request is answered 503 DVM_AGENT_BUSY and the connection closed, where Node's
  * `server.maxConnections` would drop it unanswered. At most MAX_REFUSED_WAITING refused connections wait, each for
@@ -34,7 +34,7 @@ export class ConnectionGate {
   readonly #limit: () => number;
   readonly #onRefused: () => void;
   readonly #onEvicted: () => void;
-  // Admitted connections (their TCP sockets), oldest first.
+  // Admitted connections (their TCP sockets), least recently used first.
   readonly #admitted = new Set<Socket>();
   // The TLS socket over an admitted TCP one: the one the HTTP server keeps its requests on.
   readonly #tlsOver = new WeakMap<Socket, HttpSocket>();
@@ -74,6 +74,15 @@ export class ConnectionGate {
     });
   }
 
+  /**
+   * Notes a request on a connection (TCP, or the TLS socket over it): it becomes the most recently used, the last to
+   * give way to a new connection.
+   */
+  used(socket: Socket): void {
+    const tcp = (socket as HttpSocket)._parent ?? socket;
+    if (this.#admitted.delete(tcp)) this.#admitted.add(tcp);
+  }
+
   /** Notes the TLS socket over a TCP connection once its handshake is done (the server's 'secureConnection'). */
   secured(tls: Socket): void {
     const tcp = (tls as HttpSocket)._parent;
@@ -87,7 +96,7 @@ export class ConnectionGate {
     return limit === undefined ? undefined : busy(limit);
   }
 
-  // Closes the oldest `count` idle connections: none of them has a request or a stream in progress.
+  // Closes the `count` least recently used idle connections: none of them has a request or a stream in progress.
   #evictIdle(count: number): void {
     let left = count;
     for (const tcp of this.#admitted) {

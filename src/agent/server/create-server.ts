@@ -196,6 +196,8 @@ export function createAgentServer(
   });
   // Under TLS the requests are kept on the TLS socket over each TCP one: the gate tells idle from busy by it.
   app.server.on('secureConnection', (socket: Socket) => gate.secured(socket));
+  // A connection in use is the last to give way to a new one at the limit.
+  app.server.on('request', (request: { socket: Socket }) => gate.used(request.socket));
   app.addHook('preClose', async () => {
     stopping = true;
     await services.executor.stopRequests();
