@@ -22,19 +22,22 @@ function operatorAlertTest(home: string, ...extra: string[]): string {
   return run.stdout;
 }
 
-test("a policy on a request's params and target keys decides through the real server and dvm policy test alike", async () => {
-  const home = tempHome();
-  mkdirSync(join(home, 'policies'));
-  writeFileSync(
-    join(home, 'policies', 'paging.cedar'),
-    `@id("no-critical-pages")
+// Operators may not page at critical severity: a forbid on a request's param.
+const NO_CRITICAL_PAGES = `@id("no-critical-pages")
 @reason("only admins page at critical severity")
 forbid (principal, action, resource)
 when {
   context.action == "notify.alert" && principal.role != "admin" &&
   context.params.hasTag("severity") && context.params.getTag("severity") == "critical"
 };
+`;
 
+test("a policy on a request's params and target keys decides through the real server and dvm policy test alike", async () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(
+    join(home, 'policies', 'paging.cedar'),
+    `${NO_CRITICAL_PAGES}
 @id("no-eu-alerts")
 @reason("alerts about the eu cluster go through its own agent")
 forbid (principal, action, resource)
@@ -79,16 +82,7 @@ when { resource.hasTag("cluster") && resource.getTag("cluster") == "eu" };
 test('policies decide on the real params: a redact.patterns match on a value does not hide it from a forbid (the audit still redacts it)', async () => {
   const home = tempHome();
   mkdirSync(join(home, 'policies'));
-  writeFileSync(
-    join(home, 'policies', 'paging.cedar'),
-    `@id("no-critical-pages")
-forbid (principal, action, resource)
-when {
-  context.action == "notify.alert" && principal.role != "admin" &&
-  context.params.hasTag("severity") && context.params.getTag("severity") == "critical"
-};
-`,
-  );
+  writeFileSync(join(home, 'policies', 'paging.cedar'), NO_CRITICAL_PAGES);
   // A pattern of the home that happens to match the value the policy looks for.
   writeFileSync(join(home, 'config.yaml'), 'redact:\n  patterns: ["crit[a-z]+"]\n');
   const operator = createToken(home, 'ops', 'operator');
