@@ -58,7 +58,8 @@ test('dockerSince reads durations back from now, RFC 3339 times and Unix seconds
 });
 
 test('dockerSince refuses anything else as DVM_ACTION_INPUT_INVALID on since, naming the accepted forms', () => {
-  const refused = [
+  // Refused by the schema's pattern already (the wrong shape), and by dockerSince only (RIGHT_SHAPE).
+  const wrongShape = [
     '',
     '1hfoo',
     '10x',
@@ -73,23 +74,14 @@ test('dockerSince refuses anything else as DVM_ACTION_INPUT_INVALID on since, na
     '10.',
     '.5',
     '1700000000.1234567890',
-    '99999999999999999999',
-    '253402300800',
     '2026-11-30',
     '2026-11-30T10:00:00',
     '2026-11-30T10:00:00.5',
-    '2026-02-30T00:00:00Z',
-    '2026-02-29T00:00:00Z',
-    '2026-13-01T00:00:00Z',
-    '2026-11-30T24:00:00Z',
-    '2026-11-30T10:60:00Z',
-    '2026-11-30T10:00:60Z',
-    '2026-11-30T10:00:00+24:00',
     '2026-11-30T10:00:00.1234567890Z',
     '2026-11-30T10:00:00+0100',
     '1h-',
-    '36501d',
   ];
+  const refused = [...wrongShape, ...RIGHT_SHAPE];
   for (const since of refused) {
     assert.throws(
       () => dockerSince(since, NOW),
@@ -105,7 +97,7 @@ test('dockerSince refuses anything else as DVM_ACTION_INPUT_INVALID on since, na
   }
   // The rest are refused by validation already, so a dry run refuses them too, naming the same forms.
   const registry = new ActionRegistry().register(dockerLogsAction);
-  for (const since of refused.filter((s) => !RIGHT_SHAPE.has(s))) {
+  for (const since of wrongShape) {
     assert.throws(
       () => registry.validateInput(dockerLogsAction, { container: 'web', since }),
       (e: DvmError) => {
@@ -117,5 +109,4 @@ test('dockerSince refuses anything else as DVM_ACTION_INPUT_INVALID on since, na
       JSON.stringify(since),
     );
   }
-  assert.equal(RIGHT_SHAPE.size, refused.filter((s) => RIGHT_SHAPE.has(s)).length);
 });
