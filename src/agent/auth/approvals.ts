@@ -43,8 +43,7 @@ export async function approveConfirmation(
   approver: Principal,
 ): Promise<Approval> {
   const known = deps.confirmations.describe(ref);
-  const requesterOwner = deps.confirmations.requesterOwner(ref);
-  const owners = `${requesterOwner === undefined ? '' : `requester owner ${requesterOwner}, `}approver owner ${approver.owner}`;
+  const owners = `${known ? `requester owner ${known.requester_owner}, ` : ''}approver owner ${approver.owner}`;
   const entry = (outcome: Pick<AuditRecord, 'decision' | 'reasons' | 'error'>): AuditRecord => ({
     at: new Date().toISOString(),
     actor: approver.name,

@@ -261,7 +261,7 @@ test('two principals of one owner are one person: neither approves the other, an
   const laptop = approver(tokens, 'alice-laptop', undefined, 'alice');
   const ci = approver(tokens, 'alice-ci', undefined, 'alice');
   const { confirmation_token: token } = confirmations.issue('h', laptop, { approval: 'other-principal' });
-  assert.equal(confirmations.requesterOwner(token), 'alice');
+  assert.equal(confirmations.describe(token)?.requester_owner, 'alice');
   assert.throws(() => confirmations.approve(token, ci), {
     code: 'DVM_CONFIRMATION_INVALID',
     details: { reason: 'self-approval' },
@@ -290,7 +290,7 @@ test('two principals of one owner are one person: neither approves the other, an
     kept.all(laptop.id).map((row) => row.owner),
     ['alice'],
   );
-  assert.equal(confirmations.requesterOwner('dvmc_unknown'), undefined);
+  assert.equal(confirmations.describe('dvmc_unknown')?.requester_owner, undefined);
 });
 
 test("an approval is re-checked at run time: an approver of the requester's owner no longer counts", () => {
@@ -310,6 +310,6 @@ test("a challenge without a recorded owner takes its requester token's owner", (
   const ci = approver(tokens, 'alice-ci', undefined, 'alice');
   const { confirmation_token: token } = confirmations.issue('h', laptop, { approval: 'other-principal' });
   db.prepare('UPDATE confirmations SET principal_owner = NULL').run();
-  assert.equal(confirmations.requesterOwner(token), 'alice');
+  assert.equal(confirmations.describe(token)?.requester_owner, 'alice');
   assert.throws(() => confirmations.approve(token, ci), { message: /both belong to owner alice/ });
 });

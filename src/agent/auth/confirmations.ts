@@ -31,7 +31,7 @@ export interface ConfirmedRequest {
 export interface PendingConfirmation extends Partial<ConfirmedRequest> {
   requested_by: string;
   /** The person or team behind the requester (its token's owner): an approver must have another. */
-  requester_owner?: string;
+  requester_owner: string;
   approval: Challenge['approval'];
   expires_at: string;
   approved_by?: string;
@@ -188,25 +188,23 @@ export class Confirmations {
     return {};
   }
 
-  /**
-   * The owner of the principal that asked for a confirmation (by its token or id, whatever its state); undefined
-   * when the token or id names none (for audit entries of refused approvals, never throws).
-   */
-  requesterOwner(ref: unknown): string | undefined {
-    let row: ConfirmationRow | undefined;
-    try {
-      row = this.#find(ref, true);
-    } catch {
-      return undefined; // an ambiguous id prefix names no one
-    }
-    return row ? this.#requesterOwner(row) : undefined;
-  }
-
   // The requester's owner as the challenge recorded it; a row without one (none is written so) asks its token.
   #requesterOwner(row: ConfirmationRow): string {
     return (
       row.principal_owner ?? this.#principalOf(row.principal)?.owner ?? row.principal_name ?? row.principal
     );
+  }
+
+  // What a confirmation is for, as approvers see it, with its requester's owner.
+  #view(row: ConfirmationRow): PendingConfirmation {
+    return {
+      ...(row.request ? (JSON.parse(row.request) as ConfirmedRequest) : {}),
+      requested_by: row.principal_name ?? row.principal,
+      requester_owner: this.#requesterOwner(row),
+      approval: row.approval === 'other-principal' ? 'other-principal' : 'self',
+      expires_at: row.expires_at,
+      ...(row.approved_by ? { approved_by: row.approved_by } : {}),
+    };
   }
 
   /** Whether the principal that asked for a confirmation (by its token or id) acts through a token or locally. */
@@ -244,7 +242,7 @@ export class Confirmations {
    * DVM_CONFIRMATION_INVALID otherwise.
    */
   pending(ref: string): PendingConfirmation {
-    return viewOf(this.#row(ref, true));
+    return this.#view(this.#row(ref, true));
   }
 
   /** What a confirmation was for, whatever its state (used, expired); undefined when the token or id is unknown. */
@@ -255,7 +253,7 @@ export class Confirmations {
     } catch {
       return undefined; // an ambiguous id prefix describes nothing
     }
-    return row ? viewOf(row) : undefined;
+    return row ? this.#view(row) : undefined;
   }
 
   /**
@@ -268,7 +266,7 @@ export class Confirmations {
       `SELECT * FROM confirmations WHERE approval = 'other-principal' AND used_at IS NULL AND approved_by IS NULL
          AND expires_at > ? ORDER BY created_at DESC LIMIT ?`,
     ).all(this.#now().toISOString(), MAX_AWAITING) as unknown as ConfirmationRow[];
-    return rows.map((row) => ({ id: row.id, ...viewOf(row), created_at: row.created_at }));
+    return rows.map((row) => ({ id: row.id, ...this.#view(row), created_at: row.created_at }));
   }
 
   /**
@@ -304,7 +302,7 @@ export class Confirmations {
         'approver',
       );
     }
-    return { ...viewOf(row), approved_by: approver.name };
+    return { ...this.#view(row), approved_by: approver.name };
   }
 
   // The row of a token, or (when `byId`: lookups and approvals, never a run) of an id or a unique id prefix.
@@ -346,15 +344,4 @@ export class Confirmations {
     }
     return row;
   }
-}
-
-function viewOf(row: ConfirmationRow): PendingConfirmation {
-  return {
-    ...(row.request ? (JSON.parse(row.request) as ConfirmedRequest) : {}),
-    requested_by: row.principal_name ?? row.principal,
-    ...(row.principal_owner ? { requester_owner: row.principal_owner } : {}),
-    approval: row.approval === 'other-principal' ? 'other-principal' : 'self',
-    expires_at: row.expires_at,
-    ...(row.approved_by ? { approved_by: row.approved_by } : {}),
-  };
 }
