@@ -62,6 +62,8 @@ export const OPTIONS = {
   runtime: { type: 'string' },
   tail: { type: 'string' },
   keep: { type: 'boolean' },
+  anchor: { type: 'string', multiple: true },
+  'anchor-file': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -127,6 +129,8 @@ export type Flags = {
   runtime?: string;
   tail?: string;
   keep?: boolean;
+  anchor?: string[];
+  'anchor-file'?: string[];
   help?: boolean;
 };
 

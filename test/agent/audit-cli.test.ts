@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
@@ -222,4 +223,118 @@ test('an audit or execution row changed outside dvm does not stop dvm audit, its
   const run = dvm(home, ['action', 'run', 'system.info']);
   assert.equal(run.status, 1);
   assert.match(run.stderr, /DVM_STORE_CORRUPT: the store was changed outside dvm: no such table: audit_head/);
+});
+
+// Rewrites entry `seq`'s actor as someone who holds the database would, recomputing every later hash and the head,
+// so that the chain inside the database stays intact.
+function rewriteHistory(home: string, seq: number, actor: string): void {
+  const db = new DatabaseSync(join(home, 'agent.db'));
+  try {
+    const rows = db
+      .prepare('SELECT seq, entry, prev_hash FROM audit WHERE seq >= ? ORDER BY seq')
+      .all(seq) as {
+      seq: number;
+      entry: string;
+      prev_hash: string;
+    }[];
+    let prev = rows[0].prev_hash;
+    for (const row of rows) {
+      const entry = row.seq === seq ? JSON.stringify({ ...JSON.parse(row.entry), actor }) : row.entry;
+      const hash = createHash('sha256').update(prev).update(entry).digest('hex');
+      db.prepare('UPDATE audit SET entry = ?, actor = ?, prev_hash = ?, hash = ? WHERE seq = ?').run(
+        entry,
+        row.seq === seq ? actor : JSON.parse(entry).actor,
+        prev,
+        hash,
+        row.seq,
+      );
+      prev = hash;
+    }
+    db.prepare('UPDATE audit_head SET hash = ? WHERE id = 1').run(prev);
+  } finally {
+    db.close();
+  }
+}
+
+test('dvm audit verify --anchor / --anchor-file catches a rewrite of the whole chain that verify alone cannot', () => {
+  const home = tempHome();
+  for (let i = 0; i < 3; i++) dvmOk(home, ['action', 'run', 'system.info']);
+  const anchorFile = join(home, 'anchors.log');
+  // What an operator keeps elsewhere: each verify appended, text and JSON alike.
+  appendFileSync(anchorFile, dvmOk(home, ['audit', 'verify']).stdout);
+  const firstHead = /^head: entry (\d+) ([0-9a-f]{64})$/m.exec(readFileSync(anchorFile, 'utf8'));
+  assert.ok(firstHead, 'verify prints its head');
+  assert.equal(firstHead[1], '6');
+  dvmOk(home, ['action', 'run', 'system.info']);
+  appendFileSync(anchorFile, dvmOk(home, ['audit', 'verify', '-o', 'json']).stdout);
+
+  const intact = JSON.parse(
+    dvmOk(home, ['audit', 'verify', '--anchor-file', anchorFile, '-o', 'json']).stdout,
+  );
+  assert.deepEqual([intact.ok, intact.entries, intact.anchors], [true, 8, { given: 2, matched: 2 }]);
+  assert.match(
+    dvmOk(home, ['audit', 'verify', '--anchor', `${firstHead[1]}:${firstHead[2]}`]).stdout,
+    /^# anchors: 1 of 1 matched$/m,
+  );
+
+  // A rewrite with every later hash and the head recomputed: intact from inside, caught by the anchors.
+  rewriteHistory(home, 2, 'someone-else');
+  assert.equal(JSON.parse(dvmOk(home, ['audit', 'verify', '-o', 'json']).stdout).ok, true);
+  const caught = dvm(home, ['audit', 'verify', '--anchor-file', anchorFile]);
+  assert.equal(caught.status, 1);
+  assert.match(
+    caught.stderr,
+    /DVM_AUDIT_TAMPERED: audit chain broken at entry 6: its hash is [0-9a-f]{64}, not the anchor's [0-9a-f]{64}: the log up to this entry was rewritten/,
+  );
+  const caughtJson = JSON.parse(
+    dvm(home, ['audit', 'verify', '--anchor-file', anchorFile, '-o', 'json']).stdout,
+  );
+  assert.deepEqual(
+    [caughtJson.ok, caughtJson.brokenAt, caughtJson.anchors],
+    [false, 6, { given: 2, matched: 0 }],
+  );
+
+  // Entries cut off the end with the head moved back: the kept head names an entry that is gone.
+  const cut = tempHome();
+  for (let i = 0; i < 3; i++) dvmOk(cut, ['action', 'run', 'system.info']);
+  const head = JSON.parse(dvmOk(cut, ['audit', 'verify', '-o', 'json']).stdout).head;
+  const db = new DatabaseSync(join(cut, 'agent.db'));
+  db.exec(
+    'DELETE FROM audit WHERE seq > 4; UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit WHERE seq = 4)',
+  );
+  db.close();
+  assert.equal(dvm(cut, ['audit', 'verify']).status, 0, 'a clean cut is invisible from inside');
+  const gone = dvm(cut, ['audit', 'verify', '--anchor', `${head.seq}:${head.hash}`]);
+  assert.equal(gone.status, 1);
+  assert.match(gone.stderr, /an anchor names entry 6, but the chain ends at entry 4/);
+});
+
+test('dvm audit verify refuses anchors that are not anchors, with the file and line', () => {
+  const home = tempHome();
+  dvmOk(home, ['action', 'run', 'system.info']);
+  const usage = (args: string[], pattern: RegExp) => {
+    const result = dvm(home, args);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, pattern);
+  };
+  usage(['audit', 'verify', '--anchor', '2:abc'], /DVM_USAGE: --anchor "2:abc" is not SEQ:HASH/);
+  usage(
+    ['audit', '--anchor', `1:${'a'.repeat(64)}`],
+    /--anchor is a flag of dvm audit verify, not of dvm audit/,
+  );
+  const file = join(home, 'anchors.log');
+  writeFileSync(file, `# kept heads\nhead: entry 1 ${'b'.repeat(64)}\nhello\n`);
+  usage(['audit', 'verify', '--anchor-file', file], /anchors\.log:3: "hello" is no audit anchor/);
+  writeFileSync(file, `{"ok":false,"brokenAt":2,"head":{"seq":2,"hash":"${'c'.repeat(64)}"}}\n`);
+  usage(
+    ['audit', 'verify', '--anchor-file', file],
+    /anchors\.log:1: a report of a verify that failed is no anchor/,
+  );
+  writeFileSync(file, 'audit chain intact: 2 entries\n\n');
+  usage(['audit', 'verify', '--anchor-file', file], /the anchor file .*anchors\.log holds no anchor/);
+  usage(
+    ['audit', 'verify', '--anchor', `1:${'a'.repeat(64)}`, '--anchor', `1:${'b'.repeat(64)}`],
+    /two anchors name entry 1 with different hashes/,
+  );
+  usage(['audit', 'verify', '--anchor-file', join(home, 'missing.log')], /cannot read the anchor file/);
 });

@@ -9,6 +9,21 @@ import type { GroupCommitter } from '../store/group-commit.ts';
 import { statement } from '../store/statements.ts';
 import { type AuditFilters, checkAuditFilters, MAX_AUDIT_PAGE } from './audit-query.ts';
 
+// Anchors by seq; two different hashes for one seq cannot both hold, and say the anchors themselves are wrong.
+function anchorsBySeq(anchors: readonly AuditAnchor[]): Map<number, string> {
+  const bySeq = new Map<number, string>();
+  for (const { seq, hash } of anchors) {
+    const known = bySeq.get(seq);
+    if (known !== undefined && known !== hash)
+      throw new DvmError('DVM_USAGE', `two anchors name entry ${seq} with different hashes`, {
+        fix: 'Keep each head as verify printed it; an anchor file with two hashes for one entry was changed.',
+        details: { seq, hashes: [known, hash] },
+      });
+    bySeq.set(seq, hash);
+  }
+  return bySeq;
+}
+
 /** The hash before the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -28,6 +43,12 @@ export interface AuditPage {
   head: number;
 }
 
+/** A chain position kept outside the database (an earlier verify's head): entry `seq` must still hash to `hash`. */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
+
 /** What verify() found; `head` is the chain head (last entry appended) to keep elsewhere as an anchor. */
 export interface VerifyReport {
   ok: boolean;
@@ -35,6 +56,8 @@ export interface VerifyReport {
   brokenAt?: number;
   reason?: string;
   head?: { seq: number; hash: string };
+  /** The anchors given that the chain matched (all of them when ok). */
+  anchored?: number;
 }
 
 interface Row {
@@ -273,15 +296,23 @@ export class AuditLog {
    * Recomputes the chain and compares its end with the chain head: an edited (content or any filterable column),
    * removed, inserted or reordered entry breaks it at that seq, and entries removed from the end are reported as
    * missing. A rewrite of the whole database with recomputed hashes and head is not detectable from inside it:
-   * compare `head` with a copy kept elsewhere for that.
+   * `anchors` (heads kept elsewhere by earlier verifies) catch it, as each must still be an entry of the chain.
    */
-  verify(): VerifyReport {
+  verify(anchors: readonly AuditAnchor[] = []): VerifyReport {
+    const expected = anchorsBySeq(anchors);
+    let anchored = 0;
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let entries = 0;
     const rows = statement(this.#db, 'SELECT * FROM audit ORDER BY seq').iterate() as Iterable<Row>;
     for (const row of rows) {
-      const fail = (reason: string): VerifyReport => ({ ok: false, entries, brokenAt: row.seq, reason });
+      const fail = (reason: string): VerifyReport => ({
+        ok: false,
+        entries,
+        brokenAt: row.seq,
+        reason,
+        anchored,
+      });
       if (row.seq !== expectedSeq)
         return fail(`expected entry ${expectedSeq} here, found ${row.seq} (an entry was removed)`);
       if (row.prev_hash !== prevHash) return fail('its previous hash does not match the entry before it');
@@ -307,11 +338,30 @@ export class AuditLog {
       ) {
         return fail('its indexed columns differ from its hashed content (they were changed)');
       }
+      const anchor = expected.get(row.seq);
+      if (anchor !== undefined) {
+        if (anchor !== row.hash)
+          return fail(
+            `its hash is ${row.hash}, not the anchor's ${anchor}: the log up to this entry was rewritten since that anchor was kept`,
+          );
+        anchored++;
+      }
       prevHash = row.hash;
       expectedSeq++;
       entries++;
     }
-    return this.#checkHead(entries, prevHash);
+    const report = this.#checkHead(entries, prevHash);
+    if (!report.ok) return { ...report, anchored };
+    const beyond = [...expected.keys()].filter((seq) => seq > entries).sort((a, b) => a - b)[0];
+    if (beyond !== undefined)
+      return {
+        ...report,
+        ok: false,
+        brokenAt: entries + 1,
+        reason: `an anchor names entry ${beyond}, but the chain ends at entry ${entries}: entries kept at that anchor are gone`,
+        anchored,
+      };
+    return { ...report, anchored };
   }
 
   // The chain's end must be the head recorded with the last append: fewer entries mean the end was cut off.

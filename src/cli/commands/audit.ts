@@ -8,21 +8,23 @@ import { GroupCommitter } from '../../agent/store/group-commit.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { outputChoice } from '../output/output-choice.ts';
+import { anchorsOfFile, anchorsOfFlags } from './audit-anchors.ts';
 import { listAudit, remoteAuditSource } from './audit-list.ts';
 
 const USAGE = `Usage:
   dvm audit [--actor NAME] [--owner PERSON] [--action ACTION] [--route 'METHOD /PATH'] [--decision D] [--env ENV]
             [--target KEY=VALUE …] [--request-id ID] [--since 1h|TIME] [--until TIME] [--limit N]
             [--after SEQ | --tail N] [--follow] [--server URL] [-o table|json]
-  dvm audit verify [-o json]
+  dvm audit verify [--anchor SEQ:HASH …] [--anchor-file FILE …] [-o json]
   dvm audit export [-f FILE] [filters as above; --limit caps the export]
 
 The agent's audit log: every decision of the one execution path (allowed, denied, confirmation_required,
 executed, failed), from the API and from \`dvm action run\`, oldest first. Entries are SHA-256 hash-chained:
 verify recomputes the chain and names the first entry that was changed, removed or reordered, or how many are
 missing at the end; it prints the chain head (last entry and its hash). Someone who can rewrite the whole
-database and recompute every hash is not detected from inside it: keep the head elsewhere and compare it with
-that entry's hash later (dvm audit export). export writes JSON lines (to stdout, or FILE). Secrets are redacted
+database and recompute every hash is not detected from inside it: keep the head elsewhere (dvm audit verify >>
+a file on another machine) and pass it back later: --anchor SEQ:HASH, or --anchor-file FILE with what verify
+printed, fails (DVM_AUDIT_TAMPERED) unless that entry still has that hash. export writes JSON lines (to stdout, or FILE). Secrets are redacted
 before an entry is written. A request the API refused before it named an action (a missing token, a role too weak
 for the route) shows its method and route where the action would be: --route 'GET /v1/audit' (or --action with the
 same text) finds those.
@@ -93,10 +95,18 @@ const VERIFY_IGNORES = [...QUERY_FLAGS, 'filename'] as const;
 export const command: Command = {
   summary: "Query, verify or export the agent's audit log",
   usage: USAGE,
-  flags: [...QUERY_FLAGS, 'follow', 'server', 'retries', 'output', 'filename'],
+  flags: [...QUERY_FLAGS, 'follow', 'server', 'retries', 'output', 'filename', 'anchor', 'anchor-file'],
   maxArgs: 1,
   async run(ctx) {
     const [sub] = ctx.positionals;
+    const anchorFlag = (['anchor', 'anchor-file'] as const).find((flag) => ctx.flags[flag] !== undefined);
+    if (anchorFlag && sub !== 'verify') {
+      throw new DvmError(
+        'DVM_USAGE',
+        `--${anchorFlag} is a flag of dvm audit verify, not of dvm audit${sub ? ` ${sub}` : ''}`,
+        { fix: 'Run dvm audit verify --anchor SEQ:HASH (or --anchor-file FILE).' },
+      );
+    }
     if (ctx.flags.follow && sub !== undefined) {
       throw new DvmError('DVM_USAGE', `--follow is a flag of dvm audit, not of audit ${sub}`, {
         fix: 'Run dvm audit --follow [filters].',
@@ -131,29 +141,40 @@ export const command: Command = {
             },
           );
         const output = outputChoice(ctx, ['text', 'json'], 'dvm audit verify');
-        const report = audit.verify();
+        const anchors = [
+          ...anchorsOfFlags(ctx.flags.anchor ?? []),
+          ...(ctx.flags['anchor-file'] ?? []).flatMap((file) => anchorsOfFile(file)),
+        ];
+        const report = audit.verify(anchors);
         if (!report.ok) {
           // A script reading -o json gets the report on stdout (and the coded error on stderr, exit 1) either way.
           if (output === 'json')
             ctx.io.stdout.write(
-              `${JSON.stringify({ ok: false, brokenAt: report.brokenAt, reason: report.reason, entries: report.entries, head: report.head ?? null })}\n`,
+              `${JSON.stringify({ ok: false, brokenAt: report.brokenAt, reason: report.reason, entries: report.entries, head: report.head ?? null, anchors: { given: anchors.length, matched: report.anchored ?? 0 } })}\n`,
             );
           throw new DvmError(
             'DVM_AUDIT_TAMPERED',
             `audit chain broken at entry ${report.brokenAt}: ${report.reason} (${report.entries} entries before it verified)`,
             {
               fix: 'Treat the log from that entry on as untrusted; restore agent.db from a backup to investigate.',
-              details: { brokenAt: report.brokenAt, verified: report.entries, head: report.head },
+              details: {
+                brokenAt: report.brokenAt,
+                verified: report.entries,
+                head: report.head,
+                anchors: { given: anchors.length, matched: report.anchored ?? 0 },
+              },
             },
           );
         }
         if (output === 'json') {
           ctx.io.stdout.write(
-            `${JSON.stringify({ ok: true, entries: report.entries, head: report.head ?? null })}\n`,
+            `${JSON.stringify({ ok: true, entries: report.entries, head: report.head ?? null, anchors: { given: anchors.length, matched: report.anchored ?? 0 } })}\n`,
           );
           return 0;
         }
         ctx.io.stdout.write(`audit chain intact: ${report.entries} entries\n`);
+        if (anchors.length > 0)
+          ctx.io.stdout.write(`# anchors: ${report.anchored} of ${anchors.length} matched\n`);
         if (report.head) ctx.io.stdout.write(`head: entry ${report.head.seq} ${report.head.hash}\n`);
         return 0;
       }
