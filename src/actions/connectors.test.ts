@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { connectorChecks, dockerHealth, jvmHealth, kubernetesHealth } from './connectors.ts';
 
-// GET /v1/health answers without a token, so no detail may carry a URL's user or password.
+// GET /v1/health answers its details to any token (a viewer's too), so no detail may carry a URL's user or password.
 for (const host of ['tcp://admin:s3cret@127.0.0.1:1', 'http://admin:s3cret@127.0.0.1:1']) {
   test(`the Docker check names ${host.split(':')[0]} DOCKER_HOST without its credentials`, async () => {
     const health = await dockerHealth({ DOCKER_HOST: host })();

@@ -14,8 +14,8 @@ export type HealthCheck = () => Promise<ConnectorHealth>;
 const TIMEOUT_MS = 2000;
 
 /**
- * `text` with the user and password of every URL in it written `***`: health details are answered without a
- * token.
+ * `text` with the user and password of every URL in it written `***`: health details are answered to any token,
+ * a viewer's too.
  */
 export function withoutUrlCredentials(text: string): string {
   return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, '$1***@');

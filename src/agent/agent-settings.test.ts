@@ -5,7 +5,7 @@ import { agentSettings, describeAgentSettings } from './agent-settings.ts';
 test('describeAgentSettings says every setting in one line, the defaults included', () => {
   assert.equal(
     describeAgentSettings({}),
-    'follows 100 at once (20 per principal); requests not rate-limited; connections 4096 at once; event streams 2048 at once; executions kept for ever; environments any; 0 audit alert rule(s); allowed hosts not set',
+    'follows 100 at once (20 per principal); requests not rate-limited; connections 4096 at once; event streams 2048 at once (1024 per principal); executions kept for ever; environments any; 0 audit alert rule(s); allowed hosts not set',
   );
   const settings = agentSettings(
     {
@@ -20,7 +20,7 @@ test('describeAgentSettings says every setting in one line, the defaults include
   );
   assert.equal(
     describeAgentSettings(settings),
-    'follows 5 at once (20 per principal); requests 10/s per principal (burst 10); connections 50 at once; event streams 7 at once; executions kept 30d; environments prod, stage; 0 audit alert rule(s); allowed hosts dvm.example.com, .internal.example.com',
+    'follows 5 at once (20 per principal); requests 10/s per principal (burst 10); connections 50 at once; event streams 7 at once (7 per principal); executions kept 30d; environments prod, stage; 0 audit alert rule(s); allowed hosts dvm.example.com, .internal.example.com',
   );
   assert.equal(
     describeAgentSettings(agentSettings({ agent: { allowed_hosts: [] } }, 'config.yaml'))
@@ -28,4 +28,30 @@ test('describeAgentSettings says every setting in one line, the defaults include
       .at(-1),
     'allowed hosts none',
   );
+});
+
+test('agent.limits.streams_per_principal: 1024 by default but never above streams; equal to streams is allowed, above it is DVM_SCHEMA_INVALID at its path', () => {
+  const limitsOf = (limits: Record<string, unknown>) =>
+    agentSettings({ agent: { limits } }, 'config.yaml').limits;
+  assert.equal(limitsOf({})?.streamsPerPrincipal, 1024);
+  assert.equal(limitsOf({ streams: 100 })?.streamsPerPrincipal, 100, 'the default share is cut to the whole');
+  assert.equal(limitsOf({ streams: 100, streams_per_principal: 100 })?.streamsPerPrincipal, 100);
+  assert.equal(limitsOf({ streams_per_principal: 2048 })?.streamsPerPrincipal, 2048);
+  for (const [limits, message] of [
+    [{ streams: 100, streams_per_principal: 101 }, /must not exceed agent\.limits\.streams \(100\), not 101/],
+    [
+      { streams_per_principal: 2049 },
+      /must not exceed agent\.limits\.streams \(2048, the default\), not 2049/,
+    ],
+    [{ streams_per_principal: 1.5 }, /must be a positive integer, not 1\.5/],
+  ] as const) {
+    assert.throws(
+      () => limitsOf(limits),
+      (error: { code?: string; location?: { path?: string; file?: string }; message: string }) =>
+        error.code === 'DVM_SCHEMA_INVALID' &&
+        error.location?.path === 'agent.limits.streams_per_principal' &&
+        error.location?.file === 'config.yaml' &&
+        message.test(error.message),
+    );
+  }
 });

@@ -105,3 +105,31 @@ export async function checkHealth(checks: Record<string, HealthCheck>): Promise<
   const results = await Promise.all(names.map((name) => bounded(checks[name])));
   return summarize(Object.fromEntries(names.map((name, i) => [name, results[i]])));
 }
+
+// What an unauthenticated caller reads of a connector, by status: nothing that names a path, URL, host, version or
+// error text.
+const ANONYMOUS_DETAIL: Record<ConnectorHealth['status'], string> = {
+  ok: 'ok',
+  unavailable: 'not available',
+  error: 'failing',
+};
+
+/** Said after each detail of the anonymous view: a token shows more. */
+export const DETAILS_NEED_TOKEN = '(send a bearer token for details)';
+
+/**
+ * The report as a caller without a valid token sees it (load balancers, as Vault's sys/health and Kubernetes'
+ * /readyz answer them): the same statuses, and for each connector a generic detail instead of its paths, URLs,
+ * versions and error messages.
+ */
+export function anonymousHealth(report: HealthReport): HealthReport {
+  return {
+    status: report.status,
+    connectors: Object.fromEntries(
+      Object.entries(report.connectors).map(([name, { status }]) => [
+        name,
+        { status, detail: `${ANONYMOUS_DETAIL[status] ?? 'unknown'} ${DETAILS_NEED_TOKEN}` },
+      ]),
+    ),
+  };
+}

@@ -4,8 +4,8 @@ import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './server/conne
 import type { RequestRate } from './server/rate-limit.ts';
 
 /**
- * config.yaml `agent.limits`, read: the follows' limits, the connections and event streams held open, and, when set,
- * each principal's request rate.
+ * config.yaml `agent.limits`, read: the follows' limits, the connections and event streams held open (in all, and by
+ * one principal), and, when set, each principal's request rate.
  */
 export interface AgentLimits extends ConnectionLimits {
   follows: FollowLimits;
@@ -14,17 +14,21 @@ export interface AgentLimits extends ConnectionLimits {
 
 /**
  * config.yaml `agent.limits` (its value, read by agentSettings): `{follows, follows_per_principal,
- * requests_per_second, request_burst, connections, streams}`, each a positive integer; the defaults for those left
- * out, no request rate without `requests_per_second` (a burst defaults to the rate). DVM_SCHEMA_INVALID (file, path)
- * for anything else.
+ * requests_per_second, request_burst, connections, streams, streams_per_principal}`, each a positive integer; the
+ * defaults for those left out, no request rate without `requests_per_second` (a burst defaults to the rate), and a
+ * default share of streams no larger than `streams`. DVM_SCHEMA_INVALID (file, path) for anything else, and for a
+ * `streams_per_principal` above `streams` (a share larger than the whole is a mistake, not a setting).
  */
 export function limitsSetting(value: unknown, file: string): AgentLimits {
-  const known = 'follows, follows_per_principal, requests_per_second, request_burst, connections, streams';
-  const invalid = (path: string, message: string) =>
+  const known =
+    'follows, follows_per_principal, requests_per_second, request_burst, connections, streams, streams_per_principal';
+  const invalid = (path: string, message: string, fix?: string) =>
     new DvmError('DVM_SCHEMA_INVALID', `${path} ${message}`, {
       file,
       path,
-      fix: 'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20, requests_per_second: 50, request_burst: 100, connections: 4096, streams: 2048}',
+      fix:
+        fix ??
+        'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20, requests_per_second: 50, request_burst: 100, connections: 4096, streams: 2048, streams_per_principal: 1024}',
     });
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalid('agent.limits', `must be a mapping (${known})`);
@@ -41,13 +45,23 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
   }
   if (given.request_burst !== undefined && given.requests_per_second === undefined)
     throw invalid('agent.limits.request_burst', 'needs requests_per_second (the rate the burst is above)');
+  const streams = given.streams ?? DEFAULT_CONNECTION_LIMITS.streams;
+  if (given.streams_per_principal !== undefined && given.streams_per_principal > streams)
+    throw invalid(
+      'agent.limits.streams_per_principal',
+      `must not exceed agent.limits.streams (${streams}${given.streams === undefined ? ', the default' : ''}), not ${given.streams_per_principal}`,
+      `Lower agent.limits.streams_per_principal to at most ${streams}, or raise agent.limits.streams (one principal's share of the event streams cannot be more than all of them).`,
+    );
   return {
     follows: {
       total: given.follows ?? DEFAULT_FOLLOW_LIMITS.total,
       perPrincipal: given.follows_per_principal ?? DEFAULT_FOLLOW_LIMITS.perPrincipal,
     },
     connections: given.connections ?? DEFAULT_CONNECTION_LIMITS.connections,
-    streams: given.streams ?? DEFAULT_CONNECTION_LIMITS.streams,
+    streams,
+    // Left out, the share is the default or the whole, whichever is smaller.
+    streamsPerPrincipal:
+      given.streams_per_principal ?? Math.min(DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal, streams),
     ...(given.requests_per_second !== undefined
       ? {
           rate: {

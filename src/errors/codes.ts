@@ -149,7 +149,7 @@ export const ERROR_CODES = {
     exit: 1,
     http: 429,
     summary:
-      'The agent already sends as many event streams as config.yaml agent.limits.streams allows; one frees when a stream ends.',
+      'The agent already sends as many event streams as config.yaml agent.limits.streams allows, or this principal holds as many as agent.limits.streams_per_principal allows; one frees when a stream ends.',
   },
   DVM_HOST_NOT_ALLOWED: {
     exit: 1,

@@ -74,6 +74,9 @@ function openConnection(url: string, ca?: string): Promise<Connection> {
   });
 }
 
+// The limit a DVM_TOO_MANY_STREAMS refusal's details name: which one, its value and the streams open in it.
+const countOf = ({ scope, limit, open }: Record<string, unknown>) => ({ scope, limit, open });
+
 // A text as a regular expression that matches it literally.
 const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -117,13 +120,15 @@ const heldAlert = (requestId: string) => ({
 });
 
 /**
- * A `dvm serve` with `agent.limits.streams` set, running one notify.alert execution (as admin) whose webhook holds
- * its answer until `release`: the execution's id, the request still waiting, and `done` to stop everything.
+ * A `dvm serve` with `agent.limits.streams` (and `.streams_per_principal`, when given) set, running one notify.alert
+ * execution (as admin) whose webhook holds its answer until `release`: the execution's id, the request still
+ * waiting, and `done` to stop everything.
  */
-async function heldExecution(streams: number) {
+async function heldExecution(streams: number, streamsPerPrincipal?: number) {
   const hook = await heldWebhook();
   const home = tempHome();
-  writeFileSync(join(home, 'config.yaml'), `agent:\n  limits: {streams: ${streams}}\n`);
+  const share = streamsPerPrincipal === undefined ? '' : `, streams_per_principal: ${streamsPerPrincipal}`;
+  writeFileSync(join(home, 'config.yaml'), `agent:\n  limits: {streams: ${streams}${share}}\n`);
   const admin = createToken(home, 'root', 'admin');
   const serve = await startServe(home, hook.env);
   const done = async () => {
@@ -156,7 +161,10 @@ test('agent.limits.connections: at the limit a new connection takes the place of
   const auth = { authorization: `Bearer ${admin}` };
   try {
     await waitFor('the agent settings line', () => /agent settings: /.test(serve.output()));
-    assert.match(serve.output(), /agent settings: .*; connections 2 at once; event streams 2048 at once;/);
+    assert.match(
+      serve.output(),
+      /agent settings: .*; connections 2 at once; event streams 2048 at once \(1024 per principal\);/,
+    );
     // Idle keep-alive connections, and one still sending its headers (a slow client): none locks others out. Each
     // new one closes the oldest idle one.
     const first = await openConnection(serve.url);
@@ -281,8 +289,10 @@ test('agent.limits.streams: an event stream past the limit is 429 DVM_TOO_MANY_S
     };
     assert.equal(error.code, 'DVM_TOO_MANY_STREAMS');
     assert.match(error.message, /already sends 2 event streams, as many as agent\.limits\.streams allows/);
+    assert.deepEqual(countOf(error.details), { scope: 'server', limit: 2, open: 2 });
     assert.match(error.details.fix, new RegExp(`GET /v1/executions/${id}`));
-    assert.equal(metric(await metrics(), 'dvm_sse_streams_rejected_total'), 1);
+    assert.equal(metric(await metrics(), 'dvm_sse_streams_rejected_total{limit="server"}'), 1);
+    assert.equal(metric(await metrics(), 'dvm_sse_streams_rejected_total{limit="per_principal"}'), 0);
 
     // The client of one goes away: its slot comes back once the server sees it.
     one.controller.abort();
@@ -310,7 +320,85 @@ test('agent.limits.streams: an event stream past the limit is 429 DVM_TOO_MANY_S
   }
 });
 
-test('agent.limits.connections and .streams must be positive integers, and agent.allowed_hosts a list of host names: the error names the file, line and path', () => {
+test('agent.limits.streams_per_principal: a principal past its share is 429 DVM_TOO_MANY_STREAMS saying per_principal (audited, counted) while another principal still opens one; closing one frees a slot; a reload changes the share', async () => {
+  const { home, admin, serve, id, executing, release, done } = await heldExecution(10, 2);
+  try {
+    const other = (
+      await dvmAsync(home, ['token', 'create', '--name', 'other', '--role', 'admin'])
+    ).stdout.trim();
+    const stream = async (token: string) => {
+      const controller = new AbortController();
+      const response = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
+        headers: { authorization: `Bearer ${token}` },
+        signal: controller.signal,
+      });
+      return { response, controller };
+    };
+    type Refusal = { code: string; message: string; details: Record<string, unknown> & { fix: string } };
+    const refusalOf = async (open: { response: Response }) => {
+      assert.equal(open.response.status, 429);
+      assert.equal(open.response.headers.get('retry-after'), '2');
+      return (await open.response.json()) as Refusal;
+    };
+    const metrics = async () => (await api(serve.url, 'GET', '/metrics', { token: admin })).text;
+    await waitFor('the agent settings line', () => /agent settings: /.test(serve.output()));
+    assert.match(serve.output(), /event streams 10 at once \(2 per principal\)/);
+
+    const [a1, a2] = [await stream(admin), await stream(admin)];
+    assert.deepEqual([a1.response.status, a2.response.status], [200, 200]);
+    const refused = await refusalOf(await stream(admin));
+    assert.equal(refused.code, 'DVM_TOO_MANY_STREAMS');
+    assert.match(
+      refused.message,
+      /root already holds 2 event streams, as many as agent\.limits\.streams_per_principal allows one principal/,
+    );
+    assert.deepEqual(countOf(refused.details), { scope: 'per_principal', limit: 2, open: 2 });
+    assert.match(refused.details.fix, /raise agent\.limits\.streams_per_principal in config\.yaml/);
+    // Another principal is not locked out: the server holds 2 of its 10.
+    const b1 = await stream(other);
+    assert.equal(b1.response.status, 200);
+    const scraped = await metrics();
+    assert.equal(metric(scraped, 'dvm_sse_streams_rejected_total{limit="per_principal"}'), 1, scraped);
+    assert.equal(metric(scraped, 'dvm_sse_streams_rejected_total{limit="server"}'), 0, scraped);
+    assert.equal(metric(scraped, 'dvm_sse_clients'), 3, scraped);
+
+    const audit = await api(serve.url, 'GET', '/v1/audit?decision=denied', { token: admin });
+    const denials = (
+      audit.body.items as { actor: string; reasons: string[]; error?: { code: string } }[]
+    ).filter((e) => e.error?.code === 'DVM_TOO_MANY_STREAMS');
+    assert.equal(denials.length, 1, audit.text);
+    assert.equal(denials[0].actor, 'root');
+    assert.match(
+      denials[0].reasons[0],
+      /GET \/v1\/executions\/:id\/events: root holds 2 event streams \(agent\.limits\.streams_per_principal\)/,
+    );
+
+    // One of root's streams goes away: its slot is root's again.
+    a1.controller.abort();
+    await waitFor('the stream to end', async () => metric(await metrics(), 'dvm_sse_clients') === 2);
+    const a3 = await stream(admin);
+    assert.equal(a3.response.status, 200);
+    assert.equal((await refusalOf(await stream(admin))).details.scope, 'per_principal');
+
+    // A reloaded config.yaml changes the share from the next stream on.
+    writeFileSync(join(home, 'config.yaml'), 'agent:\n  limits: {streams: 10, streams_per_principal: 3}\n');
+    await waitFor('the reload', () =>
+      /config\.yaml reloaded: .*event streams 10 at once \(3 per principal\)/.test(serve.output()),
+    );
+    const a4 = await stream(admin);
+    assert.equal(a4.response.status, 200);
+    const past = await refusalOf(await stream(admin));
+    assert.deepEqual(countOf(past.details), { scope: 'per_principal', limit: 3, open: 3 });
+
+    release();
+    assert.equal((await executing).status, 200);
+    for (const open of [a2, a3, a4, b1]) assert.match(await open.response.text(), /event: completed/);
+  } finally {
+    await done();
+  }
+});
+
+test('agent.limits.connections, .streams and .streams_per_principal must be positive integers, the share no more than .streams, and agent.allowed_hosts a list of host names: the error names the file, line and path', () => {
   for (const [yaml, line, path, message] of [
     [
       'agent:\n  limits: {connections: 0}\n',
@@ -324,6 +412,24 @@ test('agent.limits.connections and .streams must be positive integers, and agent
       2,
       'agent.limits.streams',
       'must be a positive integer, not "many"',
+    ],
+    [
+      'agent:\n  limits: {streams_per_principal: 0}\n',
+      2,
+      'agent.limits.streams_per_principal',
+      'must be a positive integer, not 0',
+    ],
+    [
+      'agent:\n  limits:\n    streams: 100\n    streams_per_principal: 101\n',
+      4,
+      'agent.limits.streams_per_principal',
+      'must not exceed agent.limits.streams (100), not 101',
+    ],
+    [
+      'agent:\n  limits: {streams_per_principal: 4096}\n',
+      2,
+      'agent.limits.streams_per_principal',
+      'must not exceed agent.limits.streams (2048, the default), not 4096',
     ],
     ['agent:\n  allowed_hosts: dvm.example.com\n', 2, 'agent.allowed_hosts', 'must be a list of host names'],
     [
@@ -347,34 +453,41 @@ test('agent.limits.connections and .streams must be positive integers, and agent
   }
 });
 
-test('a follow that meets agent.limits.streams waits for a slot: dvm execution logs -f goes on once another stream ends', async () => {
-  const { home, admin, serve, id, executing, release, done } = await heldExecution(1);
-  try {
-    const holder = new AbortController();
-    const held = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
-      headers: { authorization: `Bearer ${admin}` },
-      signal: holder.signal,
-    });
-    assert.equal(held.status, 200);
-    const following = dvmAsync(home, ['execution', 'logs', id, '-f'], {
-      env: { DVM_SERVER: serve.url, DVM_TOKEN: admin },
-    });
-    // The CLI was refused (the only slot is held) and waits rather than failing.
-    const refusals = async () =>
-      (await api(serve.url, 'GET', '/v1/audit?decision=denied', { token: admin })).body.items as {
-        error?: { code: string };
-      }[];
-    await waitFor('the follow to be refused', async () =>
-      (await refusals()).some((e) => e.error?.code === 'DVM_TOO_MANY_STREAMS'),
-    );
-    holder.abort();
-    release();
-    assert.equal((await executing).status, 200);
-    const run = await following;
-    assert.equal(run.status, 0, run.stderr);
-    assert.doesNotMatch(run.stderr, /DVM_TOO_MANY_STREAMS/);
-    assert.match(run.stdout + run.stderr, /succeeded/);
-  } finally {
-    await done();
-  }
-});
+for (const [limit, streams, perPrincipal, refusal] of [
+  ['agent.limits.streams', 1, undefined, /already sends 1 event streams/],
+  ['agent.limits.streams_per_principal', 10, 1, /root already holds 1 event streams/],
+] as const) {
+  test(`a follow that meets ${limit} waits for a slot: dvm execution logs -f goes on once another stream ends`, async () => {
+    const { home, admin, serve, id, executing, release, done } = await heldExecution(streams, perPrincipal);
+    try {
+      const holder = new AbortController();
+      const held = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
+        headers: { authorization: `Bearer ${admin}` },
+        signal: holder.signal,
+      });
+      assert.equal(held.status, 200);
+      const following = dvmAsync(home, ['execution', 'logs', id, '-f'], {
+        env: { DVM_SERVER: serve.url, DVM_TOKEN: admin },
+      });
+      // The CLI was refused (the only slot, the server's or root's, is held) and waits rather than failing.
+      const refusals = async () =>
+        (await api(serve.url, 'GET', '/v1/audit?decision=denied', { token: admin })).body.items as {
+          error?: { code: string; message: string };
+        }[];
+      await waitFor('the follow to be refused', async () =>
+        (await refusals()).some(
+          (e) => e.error?.code === 'DVM_TOO_MANY_STREAMS' && refusal.test(e.error.message),
+        ),
+      );
+      holder.abort();
+      release();
+      assert.equal((await executing).status, 200);
+      const run = await following;
+      assert.equal(run.status, 0, run.stderr);
+      assert.doesNotMatch(run.stderr, /DVM_TOO_MANY_STREAMS/);
+      assert.match(run.stdout + run.stderr, /succeeded/);
+    } finally {
+      await done();
+    }
+  });
+}

@@ -15,6 +15,7 @@ export type { ConnectorHealth };
 /**
  * `GET /v1/health`: `ok` when every connector is, `degraded` when the store is but some connector is not (the
  * API still serves; actions of that connector fail with DVM_CONNECTOR_UNAVAILABLE), `unavailable` without a store.
+ * Callers without a valid token get each detail generic (anonymousHealth).
  */
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'unavailable';
@@ -41,8 +42,9 @@ export interface AgentServices {
    */
   readonly requestRate?: RequestRate;
   /**
-   * The connections and event streams held open at most (`agent.limits.connections`, `.streams`), read for each new
-   * connection and stream (a reloaded config.yaml changes them); the defaults when absent.
+   * The connections and event streams held open at most (`agent.limits.connections`, `.streams`,
+   * `.streams_per_principal`), read for each new connection and stream (a reloaded config.yaml changes them); the
+   * defaults when absent.
    */
   readonly connectionLimits?: ConnectionLimits;
   /** `agent.allowed_hosts`, read on every request (see host-check.ts); unset when absent. */

@@ -7,10 +7,20 @@ export interface ConnectionLimits {
   connections: number;
   /** Event streams (`GET /v1/executions/{id}/events`) across the server: `agent.limits.streams`. */
   streams: number;
+  /** Event streams one principal holds at once (at most `streams`): `agent.limits.streams_per_principal`. */
+  streamsPerPrincipal: number;
 }
 
-/** The limits when config.yaml sets none: far above a team's use (the bench's 1,000 streams fit), below exhausting the process. */
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { connections: 4096, streams: 2048 };
+/**
+ * The limits when config.yaml sets none: far above a team's use (the bench's 1,000 streams fit), below exhausting the
+ * process; one principal holds at most half of the streams (the bench's 1,000 clients of one token still fit), so one
+ * token cannot lock the others out.
+ */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  connections: 4096,
+  streams: 2048,
+  streamsPerPrincipal: 1024,
+};
 
 /** How long a connection over the limit gets to send the request its 503 answers before it is cut unanswered. */
 export const BUSY_GRACE_MS = 2000;
@@ -117,18 +127,6 @@ function busy(limit: number): DvmError {
     `the agent holds ${limit} connections, as many as agent.limits.connections allows, each with a request or stream in progress: this one is closed`,
     {
       fix: 'Send it again after Retry-After (dvm does so itself); keep connections alive and reuse them rather than opening new ones, or raise agent.limits.connections in config.yaml.',
-      details: { limit },
-    },
-  );
-}
-
-/** The 429 DVM_TOO_MANY_STREAMS refusal of an event stream beyond `agent.limits.streams`. */
-export function tooManyStreams(limit: number, executionId: string): DvmError {
-  return new DvmError(
-    'DVM_TOO_MANY_STREAMS',
-    `the agent already sends ${limit} event streams, as many as agent.limits.streams allows`,
-    {
-      fix: `Connect again after Retry-After (a stream frees when one ends), check GET /v1/executions/${executionId} instead, or raise agent.limits.streams in config.yaml.`,
       details: { limit },
     },
   );

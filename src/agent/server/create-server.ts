@@ -10,11 +10,12 @@ import { cancelExecutionBy } from '../execute/cancellation.ts';
 import { executionFiltersOf } from '../execute/execution-query.ts';
 import { indexAfter } from '../execute/executions.ts';
 import { visibleExecution } from '../execute/visibility.ts';
+import { anonymousHealth } from '../health.ts';
 import { unknownOrRepeatedParams } from '../query-params.ts';
 import { AGENT_HEADER, AGENT_HEADER_VALUE } from './agent-header.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
 import { answerClientError, answerConnect } from './client-errors.ts';
-import { ConnectionGate, DEFAULT_CONNECTION_LIMITS, tooManyStreams } from './connection-limits.ts';
+import { ConnectionGate, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
 import { hostRefusal } from './host-check.ts';
 import { parseJsonBody } from './json-body.ts';
@@ -25,6 +26,7 @@ import { RateLimiter, type RequestRate } from './rate-limit.ts';
 import { retryAfterSeconds } from './retry-after.ts';
 import { ROUTES, type RouteSpec, roleAtLeast } from './routes.ts';
 import { closedEvent, followOf, frameEvent, openEventStream, resumeAfter, SSE_HEARTBEAT_MS } from './sse.ts';
+import { StreamSlots } from './stream-slots.ts';
 import { secureContextOf } from './tls-reload.ts';
 
 /** Default address of `dvm serve`'s API. */
@@ -114,7 +116,8 @@ export function createAgentServer(
     tls?: { cert: Buffer; key: Buffer };
   } = {},
 ): FastifyInstance {
-  // agent.limits.connections and .streams in force (a reloaded config.yaml counts from the next connection, stream).
+  // agent.limits.connections, .streams and .streams_per_principal in force (a reloaded config.yaml counts from the
+  // next connection, stream).
   const limits = () => services.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
   const gate = new ConnectionGate(
     () => limits().connections,
@@ -182,7 +185,8 @@ export function createAgentServer(
   // recorded and audited, and their requests are answered), and the event streams still open end: close() does
   // not wait out an action's timeout or a follow's hour. Pipeline tasks' actions are left to their runs.
   let stopping = false;
-  const streams = new Set<() => void>();
+  // The open event streams, by principal: at most agent.limits.streams, and .streams_per_principal for each.
+  const streams = new StreamSlots(limits);
   // Every open connection, so a closing server can cut those left: server.close() waits for each connection, and
   // one whose request never finishes arriving would hold it for ever.
   const sockets = new Set<Socket>();
@@ -201,7 +205,7 @@ export function createAgentServer(
   app.addHook('preClose', async () => {
     stopping = true;
     await services.executor.stopRequests();
-    for (const end of streams) end();
+    streams.endAll();
     // What is left once the last answers went out — a request still arriving byte by byte, a connection that never
     // sent one — would keep close() waiting: it is cut.
     cutting = setTimeout(() => {
@@ -397,9 +401,29 @@ export function createAgentServer(
   const byUrl = (method: string, url: string) =>
     ROUTES.find((r) => r.method === method && r.url === url) as RouteSpec;
 
-  route(byUrl('GET', '/v1/health'), async (_request, reply) => {
+  // Health answers everyone (load balancers send no token) with the same status; only a caller whose token
+  // authenticates (any role) reads each connector's detail, the others a generic one (anonymousHealth). A token that
+  // does not authenticate is not refused, nor audited: it gets the anonymous view.
+  route(byUrl('GET', '/v1/health'), async (request, reply) => {
     const report = await services.health();
-    return reply.code(report.status === 'unavailable' ? 503 : 200).send(report);
+    const authenticated = (() => {
+      if (!request.headers.authorization) return false;
+      try {
+        services.tokens.authenticate(
+          request.headers.authorization,
+          repeatsAuthorization(request.raw.rawHeaders),
+        );
+        return true;
+      } catch {
+        // Not authenticated (or the token store cannot be read): health still answers.
+        return false;
+      }
+    })();
+    // The body depends on the token: a cache in front must not hand one caller's view to another.
+    return reply
+      .header('vary', 'authorization')
+      .code(report.status === 'unavailable' ? 503 : 200)
+      .send(authenticated ? report : anonymousHealth(report));
   });
 
   route(byUrl('GET', '/v1/actions'), async () => ({
@@ -520,17 +544,14 @@ export function createAgentServer(
     // An ended execution whose every event the client has: 204 tells an EventSource to stop reconnecting (the
     // HTML standard's way), where an empty 200 would have it reconnect every second for ever.
     if (log.ended() && next >= log.events.length) return reply.code(204).send();
-    // At most agent.limits.streams open across the server: each holds a connection, timers and a watcher.
-    const { streams: streamLimit } = limits();
-    if (streams.size >= streamLimit) {
-      metrics.sseRejected.inc();
-      return refuse(
-        request,
-        reply,
-        'streams',
-        tooManyStreams(streamLimit, record.id),
-        `${routeOf(request)}: ${streamLimit} event streams open (agent.limits.streams)`,
-      );
+    // At most agent.limits.streams open across the server (each holds a connection, timers and a watcher), and
+    // .streams_per_principal of them for one principal, so one token cannot lock the others out. The slot is taken
+    // here and given back when the stream finishes (it ended, its client went away, the agent stops).
+    const endStream = () => stop();
+    const refusal = streams.take(principalOf(request), record.id, endStream);
+    if (refusal) {
+      metrics.sseRejected.inc({ limit: refusal.scope });
+      return refuse(request, reply, 'streams', refusal.error, `${routeOf(request)}: ${refusal.reason}`);
     }
     reply.hijack();
     const res = reply.raw;
@@ -568,7 +589,7 @@ export function createAgentServer(
       if (closed) return;
       closed = true;
       if (why && !(log.ended() && next >= log.events.length)) res.write(closedEvent(why));
-      streams.delete(stop);
+      streams.release(endStream);
       clearInterval(heartbeat);
       clearInterval(recheck);
       metrics.sseClients.dec();
@@ -584,7 +605,6 @@ export function createAgentServer(
       );
       setTimeout(() => res.destroy(), 1000).unref();
     };
-    streams.add(stop);
     // Sends what the client has not got yet, as fast as it reads: when its socket is full, the rest waits for
     // 'drain' in the execution's own event list (shared by every stream), not copied into this stream's buffer.
     // Without follow, the events so far are all there is.

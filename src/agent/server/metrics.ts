@@ -7,8 +7,8 @@ export interface AgentMetrics {
   httpDuration: Histogram<'route'>;
   executions: Counter<'action' | 'outcome'>;
   sseClients: Gauge;
-  /** Event streams refused (agent.limits.streams). */
-  sseRejected: Counter;
+  /** Event streams refused, by the limit met: `server` (agent.limits.streams) or `per_principal` (.streams_per_principal). */
+  sseRejected: Counter<'limit'>;
   connections: Gauge;
   /** Connections answered 503 DVM_AGENT_BUSY and closed (agent.limits.connections). */
   connectionsRejected: Counter;
@@ -30,6 +30,14 @@ export function createMetrics(
 ): AgentMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dvm_' });
+  const sseRejected = new Counter({
+    name: 'dvm_sse_streams_rejected_total',
+    help: 'Event streams refused 429 DVM_TOO_MANY_STREAMS, by the limit met: server (config.yaml agent.limits.streams were open) or per_principal (the principal held agent.limits.streams_per_principal).',
+    labelNames: ['limit'],
+    registers: [registry],
+  });
+  // Both series from the start, at 0: a scrape before any refusal shows them.
+  for (const limit of ['server', 'per_principal']) sseRejected.inc({ limit }, 0);
   return {
     registry,
     httpRequests: new Counter({
@@ -56,11 +64,7 @@ export function createMetrics(
       help: 'Open Server-Sent Events streams.',
       registers: [registry],
     }),
-    sseRejected: new Counter({
-      name: 'dvm_sse_streams_rejected_total',
-      help: 'Event streams refused 429 DVM_TOO_MANY_STREAMS: config.yaml agent.limits.streams were open.',
-      registers: [registry],
-    }),
+    sseRejected,
     connections: new Gauge({
       name: 'dvm_agent_connections',
       help: 'Connections the agent API holds open (at most config.yaml agent.limits.connections).',

@@ -162,7 +162,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
       summary: route.summary,
-      ...(route.role === 'public' ? { security: [] } : { 'x-dvm-least-role': route.role }),
+      // A public route needs no token; one that reads a token if sent lists both (OpenAPI's optional security).
+      ...(route.role === 'public'
+        ? {
+            security: route.withToken ? [{}, { bearer: [] }] : [],
+            ...(route.withToken ? { 'x-dvm-with-token': route.withToken } : {}),
+          }
+        : { 'x-dvm-least-role': route.role }),
       ...(parameters.length ? { parameters } : {}),
       ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: body } } } } : {}),
       responses: {

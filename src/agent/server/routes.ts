@@ -11,6 +11,8 @@ export interface RouteSpec {
   summary: string;
   /** Least role that may call it; `public` routes need no token. */
   role: Role | 'public';
+  /** On a public route: what a valid bearer token (of any role) adds to the answer; OpenAPI makes the token optional. */
+  withToken?: string;
   /** Responses besides the error ones, for OpenAPI. */
   responses: Record<string, string>;
   /** The bodies of those responses: a media type and its schema (default: a JSON object). */
@@ -47,7 +49,11 @@ const HEALTH_REPORT = {
         required: ['status', 'detail'],
         properties: {
           status: { type: 'string', enum: ['ok', 'unavailable', 'error'] },
-          detail: { type: 'string' },
+          detail: {
+            type: 'string',
+            description:
+              'with a valid bearer token (any role): what the check found (versions, endpoints, kubeconfig file, the error); without one, or with one that does not authenticate: only "ok", "not available" or "failing", followed by "(send a bearer token for details)"',
+          },
         },
       },
     },
@@ -116,8 +122,11 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/health',
-    summary: 'Readiness of each connector (store, docker, kubernetes, jvm, git); no token needed.',
+    summary:
+      'Readiness of each connector (store, docker, kubernetes, jvm, git); no token needed. Without a valid token each connector has its status and a generic detail (no paths, URLs, hosts, versions or error text); a token that does not authenticate is not refused, it gets that view too. The HTTP status is the same either way.',
     role: 'public',
+    withToken:
+      "each connector's full detail: versions, the Docker endpoint, the Kubernetes server and kubeconfig file, the error messages",
     responses: {
       '200': 'ok, or degraded: the store is ok, some connector is not (the body says which)',
       '503': 'the store is not available',
@@ -374,7 +383,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     url: '/v1/executions/:id/events',
     summary:
-      'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; a stream cut short ends with `closed` (no id; data: the error body, DVM_UNAUTHENTICATED or DVM_AGENT_STOPPING); Last-Event-ID resumes; 204 when the execution ended and nothing comes after Last-Event-ID; 429 DVM_TOO_MANY_STREAMS when agent.limits.streams are open.',
+      'Server-Sent Events of an execution: started, progress, log, truncated (once log lines pass the output cap), completed/failed; a stream cut short ends with `closed` (no id; data: the error body, DVM_UNAUTHENTICATED or DVM_AGENT_STOPPING); Last-Event-ID resumes; 204 when the execution ended and nothing comes after Last-Event-ID; 429 DVM_TOO_MANY_STREAMS when agent.limits.streams are open, or the caller holds agent.limits.streams_per_principal of them (details.scope: server or per_principal).',
     role: 'viewer',
     responses: {
       '200': 'text/event-stream',

@@ -27,14 +27,19 @@ async function agentApi(prefix: string) {
     await agent.close();
     rmSync(home, { recursive: true, force: true });
   };
-  return { home, agent, app, execute, close };
+  return { home, agent, app, token, execute, close };
 }
 
 // SQLite's max_page_count makes the database "full" for real: its writes fail with SQLITE_FULL, as on a full disk.
-test('a full agent database: execute answers 503 DVM_STORE_UNAVAILABLE (not a bug), health drains the agent, and both recover once there is room', async () => {
-  const { agent, app, execute, close } = await agentApi('dvm-store-full-');
+test('a full agent database: execute answers 503 DVM_STORE_UNAVAILABLE (not a bug), health drains the agent (its detail for a token only), and both recover once there is room', async () => {
+  const { agent, app, token, execute, close } = await agentApi('dvm-store-full-');
   try {
-    const health = () => app.inject({ method: 'GET', url: '/v1/health' });
+    const health = (withToken = true) =>
+      app.inject({
+        method: 'GET',
+        url: '/v1/health',
+        headers: withToken ? { authorization: `Bearer ${token}` } : {},
+      });
     assert.equal((await execute('before')).statusCode, 200);
     assert.equal((await health()).json().connectors.store.status, 'ok');
 
@@ -57,6 +62,13 @@ test('a full agent database: execute answers 503 DVM_STORE_UNAVAILABLE (not a bu
       drained.json().connectors.store.detail,
       /cannot be written \(since .*\): database or disk is full/,
     );
+    // A probe without a token drains it just the same, and reads no error text.
+    const anonymous = await health(false);
+    assert.equal(anonymous.statusCode, 503);
+    assert.deepEqual(anonymous.json().connectors.store, {
+      status: 'unavailable',
+      detail: 'not available (send a bearer token for details)',
+    });
 
     agent.db.exec(`PRAGMA max_page_count = ${pages * 100}`);
     assert.equal((await execute('after')).statusCode, 200, 'writes work again');
