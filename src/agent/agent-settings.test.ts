@@ -20,7 +20,7 @@ test('describeAgentSettings says every setting in one line, the defaults include
   );
   assert.equal(
     describeAgentSettings(settings),
-    'follows 5 at once (20 per principal); requests 10/s per principal (burst 10); connections 50 at once; event streams 7 at once (7 per principal); executions kept 30d; environments prod, stage; 0 audit alert rule(s); allowed hosts dvm.example.com, .internal.example.com',
+    'follows 5 at once (5 per principal); requests 10/s per principal (burst 10); connections 50 at once; event streams 7 at once (7 per principal); executions kept 30d; environments prod, stage; 0 audit alert rule(s); allowed hosts dvm.example.com, .internal.example.com',
   );
   assert.equal(
     describeAgentSettings(agentSettings({ agent: { allowed_hosts: [] } }, 'config.yaml'))
@@ -28,6 +28,33 @@ test('describeAgentSettings says every setting in one line, the defaults include
       .at(-1),
     'allowed hosts none',
   );
+});
+
+test('agent.limits.follows_per_principal: 20 by default but never above follows; above it is DVM_SCHEMA_INVALID at its path', () => {
+  const limitsOf = (limits: Record<string, unknown>) =>
+    agentSettings({ agent: { limits } }, 'config.yaml').limits;
+  assert.deepEqual(limitsOf({})?.follows, { total: 100, perPrincipal: 20 });
+  assert.deepEqual(
+    limitsOf({ follows: 5 })?.follows,
+    { total: 5, perPrincipal: 5 },
+    'the default share is cut',
+  );
+  assert.deepEqual(limitsOf({ follows: 5, follows_per_principal: 5 })?.follows, {
+    total: 5,
+    perPrincipal: 5,
+  });
+  for (const [limits, message] of [
+    [{ follows: 5, follows_per_principal: 6 }, /must not exceed agent\.limits\.follows \(5\), not 6/],
+    [{ follows_per_principal: 101 }, /must not exceed agent\.limits\.follows \(100, the default\), not 101/],
+  ] as const) {
+    assert.throws(
+      () => limitsOf(limits),
+      (error: { code?: string; location?: { path?: string }; message: string }) =>
+        error.code === 'DVM_SCHEMA_INVALID' &&
+        error.location?.path === 'agent.limits.follows_per_principal' &&
+        message.test(error.message),
+    );
+  }
 });
 
 test('agent.limits.streams_per_principal: 1024 by default but never above streams; equal to streams is allowed, above it is DVM_SCHEMA_INVALID at its path', () => {

@@ -15,9 +15,9 @@ export interface AgentLimits extends ConnectionLimits {
 /**
  * config.yaml `agent.limits` (its value, read by agentSettings): `{follows, follows_per_principal,
  * requests_per_second, request_burst, connections, streams, streams_per_principal}`, each a positive integer; the
- * defaults for those left out, no request rate without `requests_per_second` (a burst defaults to the rate), and a
- * default share of streams no larger than `streams`. DVM_SCHEMA_INVALID (file, path) for anything else, and for a
- * `streams_per_principal` above `streams` (a share larger than the whole is a mistake, not a setting).
+ * defaults for those left out, no request rate without `requests_per_second` (a burst defaults to the rate), and
+ * default shares no larger than their wholes. DVM_SCHEMA_INVALID (file, path) for anything else, and for a
+ * `follows_per_principal` above `follows` or a `streams_per_principal` above `streams`.
  */
 export function limitsSetting(value: unknown, file: string): AgentLimits {
   const known =
@@ -45,23 +45,36 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
   }
   if (given.request_burst !== undefined && given.requests_per_second === undefined)
     throw invalid('agent.limits.request_burst', 'needs requests_per_second (the rate the burst is above)');
-  const streams = given.streams ?? DEFAULT_CONNECTION_LIMITS.streams;
-  if (given.streams_per_principal !== undefined && given.streams_per_principal > streams)
-    throw invalid(
-      'agent.limits.streams_per_principal',
-      `must not exceed agent.limits.streams (${streams}${given.streams === undefined ? ', the default' : ''}), not ${given.streams_per_principal}`,
-      `Lower agent.limits.streams_per_principal to at most ${streams}, or raise agent.limits.streams (one principal's share of the event streams cannot be more than all of them).`,
-    );
+  // A principal's share of a limit: never more than the whole (a larger one is a mistake, not a setting); left out,
+  // the default share or the whole, whichever is smaller.
+  const share = (whole: 'follows' | 'streams', wholeDefault: number, part: string, partDefault: number) => {
+    const total = given[whole] ?? wholeDefault;
+    const asked = given[part];
+    if (asked !== undefined && asked > total)
+      throw invalid(
+        `agent.limits.${part}`,
+        `must not exceed agent.limits.${whole} (${total}${given[whole] === undefined ? ', the default' : ''}), not ${asked}`,
+        `Lower agent.limits.${part} to at most ${total}, or raise agent.limits.${whole} (one principal's share cannot be more than the whole).`,
+      );
+    return { total, share: asked ?? Math.min(partDefault, total) };
+  };
+  const follows = share(
+    'follows',
+    DEFAULT_FOLLOW_LIMITS.total,
+    'follows_per_principal',
+    DEFAULT_FOLLOW_LIMITS.perPrincipal,
+  );
+  const streams = share(
+    'streams',
+    DEFAULT_CONNECTION_LIMITS.streams,
+    'streams_per_principal',
+    DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal,
+  );
   return {
-    follows: {
-      total: given.follows ?? DEFAULT_FOLLOW_LIMITS.total,
-      perPrincipal: given.follows_per_principal ?? DEFAULT_FOLLOW_LIMITS.perPrincipal,
-    },
+    follows: { total: follows.total, perPrincipal: follows.share },
     connections: given.connections ?? DEFAULT_CONNECTION_LIMITS.connections,
-    streams,
-    // Left out, the share is the default or the whole, whichever is smaller.
-    streamsPerPrincipal:
-      given.streams_per_principal ?? Math.min(DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal, streams),
+    streams: streams.total,
+    streamsPerPrincipal: streams.share,
     ...(given.requests_per_second !== undefined
       ? {
           rate: {
