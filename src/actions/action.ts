@@ -78,6 +78,11 @@ export interface Artifact {
   /** Bytes the source produced. */
   totalBytes: number;
   truncated: boolean;
+  /**
+   * Set when the line (a JSON artifact: the item) at the cut was alone longer than the cap: its bytes. Cuts keep whole
+   * lines or items only, so it was left out whole, and the artifact may be empty.
+   */
+  oversizeBytes?: number;
 }
 
 /** What every read action returns: a structured summary plus the raw output as an artifact. */

@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { artifactOf, TailArtifact } from './artifact.ts';
+import { artifactOf, jsonArtifactOf, TailArtifact } from './artifact.ts';
+import { LineAssembler, maxLineCharsFor } from './line-assembler.ts';
+
+// A secret no redaction pattern finds without its key: only `password=` in front of it marks it.
+const SECRET = 'hunter2-secret-value';
+
+// A deterministic pseudo-random source for the property tests.
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+}
 
 test('artifactOf keeps short output whole with its byte count', () => {
   const a = artifactOf('héllo', 100);
@@ -13,38 +25,230 @@ test('artifactOf keeps short output whole with its byte count', () => {
   });
 });
 
-test('artifactOf keeps the tail by default and never splits a UTF-8 character', () => {
-  const a = artifactOf('ab€€', 4); // 2 + 3 + 3 = 8 bytes; the last 4 start inside the first €
-  assert.equal(a.truncated, true);
-  assert.equal(a.totalBytes, 8);
-  assert.equal(a.content, '€');
-  assert.equal(a.bytes, 3);
+test('artifactOf tail cut never starts inside a line: the partial first line is left out whole', () => {
+  const text = `first\npassword=${SECRET}\nlast line\n`;
+  // The last 38 bytes start inside `password`: a cut there kept `ssword=hunter2-…`, which no pattern recognises.
+  const a = artifactOf(text, 38);
+  assert.deepEqual(a, {
+    contentType: 'text/plain; charset=utf-8',
+    content: 'last line\n',
+    bytes: 10,
+    totalBytes: text.length,
+    truncated: true,
+  });
+  // A window that starts a line keeps that line.
+  const exact = artifactOf(text, `password=${SECRET}\nlast line\n`.length);
+  assert.equal(exact.content, `password=${SECRET}\nlast line\n`);
+  assert.equal(exact.bytes, exact.content.length);
+  // A last line without a newline is whole too (the output ended there).
+  assert.equal(artifactOf('aaaa\nbbbb\ncc', 6).content, 'cc');
+  assert.equal(artifactOf('aaaa\nbbbb\ncc', 7).content, 'bbbb\ncc');
 });
 
-test('artifactOf keep: head keeps the beginning and drops a split character', () => {
-  const a = artifactOf('ab€€', 4, { keep: 'head' });
-  assert.equal(a.content, 'ab');
-  assert.equal(a.bytes, 2);
-  assert.equal(a.truncated, true);
+test('artifactOf keep: head never ends inside a line: the partial last line is left out whole', () => {
+  const text = `first\npassword=${SECRET}\nlast line\n`;
+  // The first 10 bytes end at `pass`: a partial key shows nothing; the first 20 end inside the value, which was kept.
+  for (const max of [10, 20, 29]) {
+    const a = artifactOf(text, max, { keep: 'head' });
+    assert.deepEqual(
+      [a.content, a.bytes, a.totalBytes, a.truncated],
+      ['first\n', 6, text.length, true],
+      `max ${max}`,
+    );
+  }
+  assert.equal(artifactOf(text, 36, { keep: 'head' }).content, `first\npassword=${SECRET}\n`);
 });
 
-test('TailArtifact gives what artifactOf gives for the whole output, keeping only about its budget', () => {
-  let seed = 7;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
+test('artifactOf leaves out a line longer than the cap whole and says how long it was, even when nothing is left', () => {
+  const long = `token: ${'x'.repeat(60)}`;
+  const tail = artifactOf(`ok\n${long}\n`, 50);
+  assert.deepEqual(tail, {
+    contentType: 'text/plain; charset=utf-8',
+    content: '',
+    bytes: 0,
+    totalBytes: 3 + long.length + 1,
+    truncated: true,
+    oversizeBytes: long.length + 1,
+  });
+  // Without its newline (the output ended in it) it is left out the same.
+  assert.deepEqual(
+    [artifactOf(`ok\n${long}`, 50).content, artifactOf(`ok\n${long}`, 50).oversizeBytes],
+    ['', 67],
+  );
+  const head = artifactOf(`${long}\nok\n`, 50, { keep: 'head' });
+  assert.deepEqual([head.content, head.bytes, head.truncated, head.oversizeBytes], ['', 0, true, 68]);
+  // A line left out because the budget ran out, not by being over the cap, is not oversize.
+  assert.equal(artifactOf(`${'y'.repeat(30)}\n${'z'.repeat(30)}\n`, 50).oversizeBytes, undefined);
+  // Before kept lines too: the line at the cut is the long one.
+  assert.equal(artifactOf(`${long}\nshort\n`, 50).content, 'short\n');
+  assert.equal(artifactOf(`${long}\nshort\n`, 50).oversizeBytes, 68);
+});
+
+test('artifactOf cuts multibyte text at whole lines, so never inside a character', () => {
+  const text = 'größe\n€€€\n😀 ok\n';
+  // Bytes: 'größe\n' 8, '€€€\n' 10, '😀 ok\n' 8. The last 12 start inside the second €.
+  const tail = artifactOf(text, 12);
+  assert.deepEqual([tail.content, tail.bytes, tail.totalBytes], ['😀 ok\n', 8, 26]);
+  // The first 12 end inside the first €.
+  const head = artifactOf(text, 12, { keep: 'head' });
+  assert.deepEqual([head.content, head.bytes], ['größe\n', 8]);
+  const bytes = artifactOf(Buffer.from(text), 18);
+  assert.deepEqual([bytes.content, bytes.bytes], ['€€€\n😀 ok\n', 18]);
+});
+
+test('artifactOf: every cut of random output keeps whole lines that fit, as many as fit, and never half a secret', () => {
+  const random = seeded(11);
+  for (let round = 0; round < 300; round++) {
+    const lines = Array.from({ length: 1 + Math.floor(random() * 12) }, (_, i) =>
+      i % 3 === 1 ? `password=${SECRET}` : 'xé€😀'.repeat(Math.floor(random() * 8)),
+    );
+    const text = `${lines.join('\n')}\n`;
+    const max = Math.floor(random() * 120);
+    for (const keep of ['head', 'tail'] as const) {
+      const a = artifactOf(text, max, { keep });
+      const at = `round ${round} ${keep} max ${max}`;
+      assert.ok(a.bytes <= Math.max(max, 0) || !a.truncated, at);
+      assert.equal(Buffer.byteLength(a.content), a.bytes, at);
+      assert.equal(a.truncated, Buffer.byteLength(text) > max, at);
+      // Whole lines: the content is a run of the text's lines, at its start (head) or end (tail).
+      const left =
+        keep === 'head' ? text.slice(a.content.length) : text.slice(0, text.length - a.content.length);
+      if (keep === 'head')
+        assert.ok(text.startsWith(a.content) && (a.content === '' || a.content.endsWith('\n')), at);
+      else assert.ok(text.endsWith(a.content) && (left === '' || left.endsWith('\n')), at);
+      // As many as fit: the line at the cut, with its newline, would not.
+      if (a.truncated) {
+        const next = keep === 'head' ? left.split('\n')[0] : (left.slice(0, -1).split('\n').at(-1) ?? '');
+        assert.ok(a.bytes + Buffer.byteLength(next) + 1 > max, `${at}: ${JSON.stringify(next)} would fit`);
+        const over = Buffer.byteLength(next) + 1 > max;
+        assert.equal(a.oversizeBytes, over ? Buffer.byteLength(next) + 1 : undefined, at);
+      }
+      for (const piece of [SECRET.slice(3), SECRET.slice(0, -3)]) {
+        const shown = a.content.includes(piece);
+        assert.ok(!shown || a.content.includes(`password=${SECRET}`), `${at}: part of a secret kept`);
+      }
+    }
+  }
+});
+
+test('TailArtifact gives what artifactOf gives for the whole output, keeping only its budget', () => {
+  const random = seeded(7);
   for (const max of [1, 10, 64, 1000, 100_000]) {
     const tail = new TailArtifact(max);
     let whole = '';
     for (let i = 0; i < 2000; i++) {
-      const line = `${'xé€😀'.repeat(Math.floor(random() * 20))}${i}\n`;
+      // Now and then a line longer than the smaller budgets, pushed whole.
+      const line = `${'xé€😀'.repeat(Math.floor(random() * (i % 97 === 5 ? 400 : 20)))}${i}`;
       tail.push(line);
-      whole += line;
+      whole += `${line}\n`;
     }
     assert.deepEqual(tail.artifact(), artifactOf(whole, max), `max ${max}`);
   }
   const small = new TailArtifact(10);
-  for (let i = 0; i < 10; i++) small.push('short\n');
+  for (let i = 0; i < 10; i++) small.push('short');
   assert.deepEqual(small.artifact(), artifactOf('short\n'.repeat(10), 10));
+  assert.equal(small.artifact().content, 'short\n');
+});
+
+test('TailArtifact leaves a line that came in pieces out whole, with the lines before it, as artifactOf of the whole output', () => {
+  const cap = 64;
+  // Lines from two streams, tagged as docker.logs tags them; the assembler cuts a line longer than the cap in pieces.
+  const tail = new TailArtifact(cap);
+  const lines = new LineAssembler<'O ' | 'E '>(
+    (tag, line, part) => tail.push(line, part, tag),
+    maxLineCharsFor(cap),
+  );
+  const long = `${'x'.repeat(60)}password=${SECRET}${'y'.repeat(80)}`;
+  lines.write('O ', 'before\n');
+  lines.write('O ', long.slice(0, 50));
+  lines.write('E ', 'err while the long line comes\n');
+  lines.write('O ', `${long.slice(50)}\nafter\n`);
+  lines.flush();
+  // The long line counts where it ended, after the stderr line.
+  const whole = `O before\nE err while the long line comes\nO ${long}\nO after\n`;
+  const artifact = tail.artifact('text/x-test');
+  assert.deepEqual(artifact, artifactOf(whole, cap, { contentType: 'text/x-test' }));
+  assert.deepEqual(artifact, {
+    contentType: 'text/x-test',
+    content: 'O after\n',
+    bytes: 8,
+    totalBytes: Buffer.byteLength(whole),
+    truncated: true,
+    oversizeBytes: long.length + 3,
+  });
+  assert.ok(!artifact.content.includes(SECRET.slice(4)), 'no piece of the secret is kept');
+  // The long line last: nothing is left, and the artifact says why.
+  const last = new TailArtifact(cap);
+  const assembler = new LineAssembler<'out'>((_s, line, part) => last.push(line, part), maxLineCharsFor(cap));
+  assembler.write('out', `ok\n${long}`);
+  assembler.flush();
+  assert.deepEqual(last.artifact(), artifactOf(`ok\n${long}\n`, cap));
+  assert.deepEqual([last.artifact().content, last.artifact().oversizeBytes], ['', long.length + 1]);
+});
+
+test('TailArtifact fed by a LineAssembler matches artifactOf for random output with lines in pieces', () => {
+  const random = seeded(3);
+  for (const cap of [8, 50, 300]) {
+    const tail = new TailArtifact(cap);
+    let whole = '';
+    const lines = new LineAssembler<'out'>((_s, line, part) => tail.push(line, part), maxLineCharsFor(cap));
+    for (let i = 0; i < 500; i++) {
+      const line = `${'ab€😀'.repeat(Math.floor(random() * (random() < 0.1 ? 200 : 10)))}${i}`;
+      whole += `${line}\n`;
+      // Written in chunks of random sizes, as a socket delivers them.
+      const text = `${line}\n`;
+      for (let at = 0; at < text.length; ) {
+        const size = 1 + Math.floor(random() * 40);
+        lines.write('out', text.slice(at, at + size));
+        at += size;
+      }
+    }
+    lines.flush();
+    assert.deepEqual(tail.artifact(), artifactOf(whole, cap), `cap ${cap}`);
+  }
+});
+
+test('jsonArtifactOf keeps whole items that fit, so that a capped artifact always parses', () => {
+  const items = Array.from({ length: 40 }, (_, i) => ({
+    name: `event-${i}`,
+    message: i === 7 ? `password=${SECRET}` : 'é'.repeat(i % 9),
+    count: i,
+  }));
+  const whole = JSON.stringify(items, null, 2);
+  assert.deepEqual(jsonArtifactOf(items, 1 << 20), {
+    contentType: 'application/json',
+    content: whole,
+    bytes: Buffer.byteLength(whole),
+    totalBytes: Buffer.byteLength(whole),
+    truncated: false,
+  });
+  for (let max = 0; max < Buffer.byteLength(whole); max += 7) {
+    for (const keep of ['head', 'tail'] as const) {
+      const a = jsonArtifactOf(items, max, { keep });
+      const kept = JSON.parse(a.content) as typeof items;
+      const at = `${keep} max ${max}`;
+      assert.equal(a.truncated, true, at);
+      assert.equal(a.totalBytes, Buffer.byteLength(whole), at);
+      assert.equal(a.bytes, Buffer.byteLength(a.content), at);
+      assert.ok(a.bytes <= Math.max(max, 2), at);
+      assert.deepEqual(
+        kept,
+        keep === 'head' ? items.slice(0, kept.length) : items.slice(items.length - kept.length),
+        at,
+      );
+      // As many as fit: one more would not.
+      const more =
+        keep === 'head' ? items.slice(0, kept.length + 1) : items.slice(items.length - kept.length - 1);
+      assert.ok(Buffer.byteLength(JSON.stringify(more, null, 2)) > max, `${at}: one more item fits`);
+    }
+  }
+  // An object's entries the same; an item alone over the cap is said.
+  const object = { host: 'web-1', note: 'n'.repeat(100), pid: 42 };
+  const head = jsonArtifactOf(object, 40, { keep: 'head' });
+  assert.deepEqual(JSON.parse(head.content), { host: 'web-1' });
+  assert.equal(head.oversizeBytes, Buffer.byteLength(`  "note": "${'n'.repeat(100)}"`));
+  assert.deepEqual(JSON.parse(jsonArtifactOf(object, 40).content), { pid: 42 });
+  const none = jsonArtifactOf([{ big: 'b'.repeat(100) }], 40);
+  assert.deepEqual([none.content, none.bytes, none.truncated], ['[]', 2, true]);
+  assert.ok((none.oversizeBytes ?? 0) > 100);
 });

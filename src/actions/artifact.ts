@@ -1,4 +1,5 @@
 import type { Artifact } from './action.ts';
+import type { LinePart } from './line-assembler.ts';
 
 /** Default cap of a read action's artifact: 1 MiB. */
 export const DEFAULT_ARTIFACT_MAX_BYTES = 1024 * 1024;
@@ -6,9 +7,22 @@ export const DEFAULT_ARTIFACT_MAX_BYTES = 1024 * 1024;
 /** Default run time of an action without its own `timeouts`. */
 export const DEFAULT_ACTION_TIMEOUTS = { defaultMs: 30_000, maxMs: 300_000 } as const;
 
+const NEWLINE = 0x0a;
+
+// Where a tail of at most `maxBytes` of whole lines starts in `bytes` (longer than that): after the first newline of
+// the last `maxBytes`, unless they start a line themselves; at the end when no line fits.
+function tailStart(bytes: Buffer, maxBytes: number): number {
+  const from = bytes.byteLength - maxBytes;
+  if (bytes[from - 1] === NEWLINE) return from;
+  const newline = bytes.indexOf(NEWLINE, from);
+  return newline === -1 ? bytes.byteLength : newline + 1;
+}
+
 /**
- * Keeps the last `maxBytes` of `text` (the end of a log or dump is what matters) as an artifact, cut on a
- * character boundary, with the byte counts. `keep: 'head'` keeps the beginning instead.
+ * Keeps the last `maxBytes` of `text` (the end of a log or dump is what matters) as an artifact, in whole lines, with
+ * the byte counts; `keep: 'head'` keeps the beginning instead. A cut never falls inside a line, so that a secret is
+ * never cut in two past redaction (`…word=value` is no longer seen as a password): the line it would split is left
+ * out whole, and when that line alone is longer than the cap, `oversizeBytes` says so (the artifact may be empty).
  */
 export function artifactOf(
   text: string | Uint8Array,
@@ -18,26 +32,82 @@ export function artifactOf(
   const bytes = typeof text === 'string' ? Buffer.from(text) : Buffer.from(text);
   const totalBytes = bytes.byteLength;
   const contentType = options.contentType ?? 'text/plain; charset=utf-8';
-  if (totalBytes <= maxBytes) {
+  const max = Math.max(0, maxBytes);
+  if (totalBytes <= max) {
     return { contentType, content: bytes.toString('utf8'), bytes: totalBytes, totalBytes, truncated: false };
   }
-  let kept =
-    options.keep === 'head'
-      ? bytes.subarray(0, maxBytes)
-      : bytes.subarray(totalBytes - Math.max(0, maxBytes));
-  // Drop a split UTF-8 sequence at the cut.
+  let kept: Buffer;
+  let cutLine: number; // bytes of the line at the cut: the last one left out before a tail, the first after a head
   if (options.keep === 'head') {
-    let end = kept.byteLength;
-    while (end > 0 && (kept[end - 1] & 0xc0) === 0x80) end--;
-    if (end > 0 && kept[end - 1] >= 0xc0) end--;
-    else end = kept.byteLength;
-    kept = kept.subarray(0, end);
+    const end = max > 0 ? bytes.lastIndexOf(NEWLINE, max - 1) + 1 : 0;
+    const next = bytes.indexOf(NEWLINE, end);
+    cutLine = (next === -1 ? totalBytes : next + 1) - end;
+    kept = bytes.subarray(0, end);
   } else {
-    let start = 0;
-    while (start < kept.byteLength && (kept[start] & 0xc0) === 0x80) start++;
-    kept = kept.subarray(start);
+    const start = tailStart(bytes, max);
+    cutLine = start - (start >= 2 ? bytes.lastIndexOf(NEWLINE, start - 2) + 1 : 0);
+    kept = bytes.subarray(start);
   }
-  return { contentType, content: kept.toString('utf8'), bytes: kept.byteLength, totalBytes, truncated: true };
+  return {
+    contentType,
+    content: kept.toString('utf8'),
+    bytes: kept.byteLength,
+    totalBytes,
+    truncated: true,
+    ...(cutLine > max ? { oversizeBytes: cutLine } : {}),
+  };
+}
+
+/**
+ * A JSON artifact of `value` (an array, or an object), pretty-printed, capped at `maxBytes` by whole items (entries
+ * of an object): the first ones that fit (`keep: 'head'`) or the last ones, so that the content always parses and
+ * no item is cut in two past redaction. When the item at the cut alone is longer than the cap, `oversizeBytes` is its
+ * size as the whole document holds it.
+ */
+export function jsonArtifactOf(
+  value: readonly unknown[] | Record<string, unknown>,
+  maxBytes = DEFAULT_ARTIFACT_MAX_BYTES,
+  options: { keep?: 'head' | 'tail' } = {},
+): Artifact {
+  const contentType = 'application/json';
+  const whole = JSON.stringify(value, null, 2);
+  const totalBytes = Buffer.byteLength(whole);
+  const max = Math.max(0, maxBytes);
+  if (totalBytes <= max)
+    return { contentType, content: whole, bytes: totalBytes, totalBytes, truncated: false };
+  const isArray = Array.isArray(value);
+  // An object's entries as JSON.stringify writes them: those whose value it leaves out are not there.
+  const entries: [string, unknown][] = isArray
+    ? value.map((item, i) => [String(i), item])
+    : Object.entries(value).filter(([, v]) => JSON.stringify(v) !== undefined);
+  // Each item's bytes in the pretty-printed document: its indented text (`[\n` + it + `\n]` less 4), and 2 for
+  // the `,\n` or `\n` after it; the brackets are 2 more.
+  const sizeOf = ([key, item]: [string, unknown]) =>
+    Buffer.byteLength(JSON.stringify(isArray ? [item] : { [key]: item }, null, 2)) - 4;
+  const order = options.keep === 'head' ? entries : [...entries].reverse();
+  let used = 2;
+  let count = 0;
+  let cutItem = 0;
+  for (const entry of order) {
+    const size = sizeOf(entry);
+    if (used + size + 2 > max) {
+      cutItem = size;
+      break;
+    }
+    used += size + 2;
+    count++;
+  }
+  const chosen = options.keep === 'head' ? order.slice(0, count) : order.slice(0, count).reverse();
+  const kept = isArray ? chosen.map(([, item]) => item) : Object.fromEntries(chosen);
+  const content = JSON.stringify(kept, null, 2);
+  return {
+    contentType,
+    content,
+    bytes: Buffer.byteLength(content),
+    totalBytes,
+    truncated: true,
+    ...(cutItem > 0 && cutItem + 4 > max ? { oversizeBytes: cutItem } : {}),
+  };
 }
 
 /**
@@ -55,7 +125,8 @@ export const READ_OUTPUT_SCHEMA = {
     artifact: {
       type: 'object',
       required: ['contentType', 'content', 'bytes', 'totalBytes', 'truncated'],
-      description: 'The raw output, capped, with its byte counts.',
+      description:
+        'The raw output, capped in whole lines (JSON: whole items), with its byte counts; oversizeBytes when the line or item at the cut alone was longer than the cap (left out whole).',
     },
   },
 } as const;
@@ -63,7 +134,8 @@ export const READ_OUTPUT_SCHEMA = {
 /**
  * The tail of a stream of output lines, kept within a byte budget while it grows (a follow may run for an hour):
  * older lines are dropped once the kept ones pass `maxBytes`, and `artifact()` gives what artifactOf would give for
- * the whole output, with its total byte count.
+ * the whole output (whole lines only), with its total byte count. A line longer than the budget, handed on in parts
+ * (LineAssembler), is never kept in part: none of it is held, and with it go the lines before it.
  */
 export class TailArtifact {
   readonly #maxBytes: number;
@@ -71,23 +143,43 @@ export class TailArtifact {
   #head = 0;
   #keptBytes = 0;
   #totalBytes = 0;
+  // Bytes of the line at the cut (the last one left out), and of each line over the budget still coming in parts.
+  #cutLine = 0;
+  readonly #open = new Map<string, number>();
 
-  /** A tail that keeps about `maxBytes` of the most recent lines. */
+  /** A tail that keeps at most `maxBytes` of the most recent whole lines. */
   constructor(maxBytes = DEFAULT_ARTIFACT_MAX_BYTES) {
-    this.#maxBytes = maxBytes;
+    this.#maxBytes = Math.max(0, maxBytes);
   }
 
-  /** Adds one piece of output (a line with its newline). */
-  push(text: string): void {
+  /**
+   * Adds one line of output (without its newline), or one `part` of a line longer than the budget; `tag` starts the
+   * line in the artifact (STREAM_TAGGED_LOG's `O `, `E `), and tells the lines of two streams in parts apart.
+   */
+  push(line: string, part: LinePart = 'whole', tag = ''): void {
+    const starts = part === 'whole' || part === 'first';
+    const ends = part === 'whole' || part === 'last';
+    const text = `${starts ? tag : ''}${line}${ends ? '\n' : ''}`;
     const bytes = Buffer.byteLength(text);
+    this.#totalBytes += bytes;
+    if (part !== 'whole') {
+      const sofar = (starts ? 0 : (this.#open.get(tag) ?? 0)) + bytes;
+      if (ends) this.#open.delete(tag);
+      else this.#open.set(tag, sofar);
+      this.#leaveOut(sofar);
+      return;
+    }
+    if (bytes > this.#maxBytes) {
+      this.#leaveOut(bytes);
+      return;
+    }
     this.#kept.push(text);
     this.#keptBytes += bytes;
-    this.#totalBytes += bytes;
-    // Drop whole lines from the front while what remains still covers the budget.
-    while (this.#head < this.#kept.length - 1) {
+    // Drop whole lines from the front until the kept ones fit the budget.
+    while (this.#keptBytes > this.#maxBytes) {
       const first = Buffer.byteLength(this.#kept[this.#head]);
-      if (this.#keptBytes - first < this.#maxBytes) break;
       this.#keptBytes -= first;
+      this.#cutLine = first;
       this.#kept[this.#head] = '';
       this.#head++;
     }
@@ -97,11 +189,24 @@ export class TailArtifact {
     }
   }
 
-  /** The artifact of everything pushed: the last `maxBytes` on a character boundary, with the total byte count. */
-  artifact(contentType?: string): Artifact {
-    const tail = artifactOf(this.#kept.slice(this.#head).join(''), this.#maxBytes, {
-      ...(contentType ? { contentType } : {}),
-    });
-    return { ...tail, totalBytes: this.#totalBytes, truncated: tail.bytes < this.#totalBytes };
+  /** The artifact of everything pushed: the last `maxBytes` in whole lines, with the total byte count. */
+  artifact(contentType = 'text/plain; charset=utf-8'): Artifact {
+    const truncated = this.#keptBytes < this.#totalBytes;
+    return {
+      contentType,
+      content: this.#kept.slice(this.#head).join(''),
+      bytes: this.#keptBytes,
+      totalBytes: this.#totalBytes,
+      truncated,
+      ...(truncated && this.#cutLine > this.#maxBytes ? { oversizeBytes: this.#cutLine } : {}),
+    };
+  }
+
+  // A line over the budget (`bytes` of it so far): it is left out, and so is every line before it.
+  #leaveOut(bytes: number): void {
+    this.#kept.length = 0;
+    this.#head = 0;
+    this.#keptBytes = 0;
+    this.#cutLine = bytes;
   }
 }

@@ -11,7 +11,12 @@ export type {
   ReadOutput,
   Risk,
 } from './action.ts';
-export { artifactOf, DEFAULT_ACTION_TIMEOUTS, DEFAULT_ARTIFACT_MAX_BYTES } from './artifact.ts';
+export {
+  artifactOf,
+  DEFAULT_ACTION_TIMEOUTS,
+  DEFAULT_ARTIFACT_MAX_BYTES,
+  jsonArtifactOf,
+} from './artifact.ts';
 export { type SplitOptions, splitCommand } from './builtin/argv.ts';
 export { parseDuration } from './builtin/duration.ts';
 export {

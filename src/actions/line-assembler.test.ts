@@ -64,3 +64,29 @@ test('a long line in many small chunks is handed on once, whole', () => {
   assert.equal(found.length, 1);
   assert.equal(found[0].length, 4 * 1024 * 1024);
 });
+
+test('each text handed on says which part of its line it is: whole, or the first, a middle or the last piece', () => {
+  const found: [string, string, string][] = [];
+  const lines = new LineAssembler<string>((stream, line, part) => found.push([stream, line, part]), 4);
+  lines.write('out', 'short\nabcdefghij');
+  lines.write('err', 'wxyz12');
+  lines.write('out', 'k\r\nok\n');
+  lines.write('err', '34\nlast');
+  lines.flush();
+  assert.deepEqual(found, [
+    ['out', 'short', 'whole'], // 5 characters: held whole, it ended before the limit was passed
+    ['out', 'abcd', 'first'],
+    ['out', 'efgh', 'middle'],
+    ['err', 'wxyz', 'first'],
+    ['out', 'ijk', 'last'],
+    ['out', 'ok', 'whole'],
+    ['err', '1234', 'last'],
+    ['err', 'last', 'whole'],
+  ]);
+  // A cut line that has not ended when the output ends is handed on as its last piece by flush.
+  const open: string[] = [];
+  const cut = new LineAssembler<string>((_stream, line, part) => open.push(`${part}:${line}`), 4);
+  cut.write('out', 'abcdefg');
+  cut.flush();
+  assert.deepEqual(open, ['first:abcd', 'last:efg']);
+});

@@ -1,6 +1,6 @@
 import { hostname, loadavg, uptime } from 'node:os';
 import type { ActionDefinition, ReadOutput } from '../action.ts';
-import { artifactOf, READ_OUTPUT_SCHEMA } from '../artifact.ts';
+import { jsonArtifactOf, READ_OUTPUT_SCHEMA } from '../artifact.ts';
 
 /** Summary of system.info: the agent process and its host. */
 export type SystemInfo = {
@@ -58,9 +58,7 @@ export const systemInfoAction: ActionDefinition<Record<string, never>, ReadOutpu
     };
     return {
       summary,
-      artifact: artifactOf(JSON.stringify(summary, null, 2), context.maxOutputBytes, {
-        contentType: 'application/json',
-      }),
+      artifact: jsonArtifactOf(summary, context.maxOutputBytes),
     };
   },
 };

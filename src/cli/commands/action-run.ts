@@ -145,6 +145,7 @@ export function printResult(
       truncated?: boolean;
       bytes?: number;
       totalBytes?: number;
+      oversizeBytes?: number;
     };
   };
   ctx.io.stderr.write(
@@ -155,14 +156,24 @@ export function printResult(
     const summary = JSON.stringify(result.summary, null, 2);
     if (result.artifact?.content?.trim() !== summary) ctx.io.stderr.write(`${summary}\n`);
     if (result.artifact?.content && !options.streamed) printArtifact(ctx, result.artifact);
-    if (result.artifact?.truncated) {
-      ctx.io.stderr.write(
-        `(output truncated: kept ${result.artifact.bytes} of ${result.artifact.totalBytes} bytes)\n`,
-      );
-    }
+    if (result.artifact?.truncated) ctx.io.stderr.write(`${truncationNote(result.artifact)}\n`);
   } else {
     ctx.io.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
   }
+}
+
+// What a truncated artifact kept, and why it may have kept little: the line (JSON: the item) at the cut was longer
+// than the cap, and was left out whole.
+function truncationNote(artifact: {
+  bytes?: number;
+  totalBytes?: number;
+  contentType?: string;
+  oversizeBytes?: number;
+}): string {
+  const kept = `kept ${artifact.bytes} of ${artifact.totalBytes} bytes`;
+  if (artifact.oversizeBytes === undefined) return `(output truncated: ${kept})`;
+  const unit = artifact.contentType?.startsWith('application/json') ? 'an item' : 'a line';
+  return `(output truncated: ${kept}; ${unit} of ${artifact.oversizeBytes} bytes at the cut is longer than the output cap and was left out whole)`;
 }
 
 // An artifact's raw output on stdout; a stream-tagged log's lines on the stream they came from, untagged (as

@@ -110,9 +110,35 @@ test('docker.logs returns the tail split by stream, honours since, and caps the 
     testContext({ env, maxOutputBytes: 20 }),
   );
   assert.equal(capped.artifact.truncated, true);
-  assert.equal(capped.artifact.bytes, 20);
+  // Whole lines only (7 bytes each): two fit in 20 bytes, a third would be cut.
+  assert.equal(capped.artifact.bytes, 14);
   assert.ok(capped.artifact.totalBytes > 20);
-  assert.match(capped.artifact.content, /(out|err)5\n$/, 'the tail is kept');
+  assert.match(
+    capped.artifact.content,
+    /^[OE] (out|err)\d\n[OE] (out|err)5\n$/,
+    'the tail is kept, in whole lines',
+  );
+});
+
+test('docker.logs never keeps a piece of a line longer than the cap: a password its pieces cut in two is left out whole', async (t) => {
+  if (!(await ready(t))) return;
+  // Docker sends a line over 16 KiB in frames without its newline: the demuxer hands it on in pieces of the cap plus
+  // one (6000 characters here), and the second piece ends at `pass`; the last one begins `word=SECRETVALUE`.
+  const name = container(
+    "printf '%11996s' '' | tr ' ' x; printf 'password=SECRETVALUE'; printf '%5000s\\n' '' | tr ' ' y; echo after; sleep 3600",
+  );
+  await sleep(500);
+  const out = await dockerLogsAction.handler({ container: name }, testContext({ env, maxOutputBytes: 5999 }));
+  assert.ok(!out.artifact.content.includes('SECRETVALUE'), out.artifact.content.slice(0, 200));
+  assert.deepEqual(out.artifact, {
+    contentType: 'text/x-dvm-stream-tagged-log; charset=utf-8',
+    content: 'O after\n',
+    bytes: 8,
+    totalBytes: 2 + 17_016 + 1 + 8,
+    truncated: true,
+    oversizeBytes: 2 + 17_016 + 1,
+  });
+  assert.equal(out.summary.truncated, true);
 });
 
 test('docker.logs follow streams new lines as they are written and stops on abort', async (t) => {

@@ -1,10 +1,11 @@
 import { StringDecoder } from 'node:string_decoder';
-import { DEFAULT_MAX_LINE_CHARS, LineAssembler } from '../../line-assembler.ts';
+import { DEFAULT_MAX_LINE_CHARS, LineAssembler, type LinePart } from '../../line-assembler.ts';
 
-/** One line of container output and the stream it came from. */
+/** One line of container output and the stream it came from; `part` when it is a piece of a longer line. */
 export interface LogLine {
   stream: 'stdout' | 'stderr';
   line: string;
+  part?: Exclude<LinePart, 'whole'>;
 }
 
 /**
@@ -19,10 +20,13 @@ export class LogDemuxer {
   readonly #lines: LineAssembler<'stdout' | 'stderr'>;
   #found: LogLine[] = [];
 
-  /** `maxLineChars`: past it a line that has not ended is handed on in pieces (memory stays bounded). */
+  /** `maxLineChars`: past it a line that has not ended is handed on in pieces, each with its `part` (memory stays bounded). */
   constructor(tty: boolean, maxLineChars = DEFAULT_MAX_LINE_CHARS) {
     this.#tty = tty;
-    this.#lines = new LineAssembler((stream, line) => this.#found.push({ stream, line }), maxLineChars);
+    this.#lines = new LineAssembler(
+      (stream, line, part) => this.#found.push(part === 'whole' ? { stream, line } : { stream, line, part }),
+      maxLineChars,
+    );
   }
 
   /** Feeds bytes; returns the complete lines they finish. */
@@ -46,7 +50,7 @@ export class LogDemuxer {
     for (const stream of ['stdout', 'stderr'] as const)
       this.#lines.write(stream, this.#decoders[stream].end());
     this.#lines.flush();
-    return this.#take().filter((found) => found.line !== '');
+    return this.#take().filter((found) => found.line !== '' || found.part !== undefined);
   }
 
   #text(stream: 'stdout' | 'stderr', bytes: Buffer): void {

@@ -98,7 +98,8 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
       for (const l of found) {
         lineCount++;
         if (l.stream === 'stderr') stderrLines++;
-        kept.push(`${l.stream === 'stderr' ? 'E ' : 'O '}${l.line}\n`);
+        // Whole lines only: a piece of a line longer than the cap leaves that line out (no secret cut in two).
+        kept.push(l.line, l.part, l.stream === 'stderr' ? 'E ' : 'O ');
         if (input.follow) context.emit?.({ type: 'log', stream: l.stream, line: l.line });
       }
     };

@@ -1,5 +1,5 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
+import { jsonArtifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
 import { K8S_NAME_PATTERN, kubeCall, loadKubeConfig } from './client.ts';
 
 /** Input of k8s.events. */
@@ -80,10 +80,8 @@ export const k8sEventsAction: ActionDefinition<EventsInput, ReadOutput<Record<st
         byReason,
         latest,
       },
-      artifact: artifactOf(JSON.stringify(items, null, 2), context.maxOutputBytes, {
-        contentType: 'application/json',
-        keep: 'head',
-      }),
+      // The first events that fit the cap, whole: the content always parses.
+      artifact: jsonArtifactOf(items, context.maxOutputBytes, { keep: 'head' }),
     };
   },
 };

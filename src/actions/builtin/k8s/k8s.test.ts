@@ -123,6 +123,36 @@ test('k8s.events filters by object through the field selector and summarises (fa
   assert.equal((out.summary.latest as { reason: string }[])[0].reason, 'BackOff');
 });
 
+test('k8s.events caps its JSON artifact by whole events, so that it always parses (fake Kubernetes API)', async () => {
+  fake.state.events.capped = Array.from({ length: 30 }, (_, i) => ({
+    metadata: { name: `web-${i}.BackOff` },
+    involvedObject: { kind: 'Pod', name: `web-${i}` },
+    type: 'Warning',
+    reason: 'BackOff',
+    message: `Back-off restarting failed container ${'é'.repeat(i)} password=hunter2-${i}`,
+    count: 1,
+  }));
+  const whole = await k8sEventsAction.handler({ namespace: 'capped' }, testContext({ env: env() }));
+  assert.equal(whole.artifact.truncated, false);
+  for (const max of [1, 300, 1000, 2345, 5000]) {
+    const out = await k8sEventsAction.handler(
+      { namespace: 'capped' },
+      testContext({ env: env(), maxOutputBytes: max }),
+    );
+    const kept = JSON.parse(out.artifact.content) as { metadata: { name: string } }[];
+    assert.equal(out.artifact.contentType, 'application/json');
+    assert.equal(out.artifact.truncated, true, `max ${max}`);
+    assert.ok(out.artifact.bytes <= Math.max(max, 2), `max ${max}: ${out.artifact.bytes}`);
+    assert.equal(out.artifact.totalBytes, whole.artifact.totalBytes);
+    // The first events, whole; the summary counts all of them.
+    assert.deepEqual(
+      kept.map((e) => e.metadata.name),
+      Array.from({ length: kept.length }, (_, i) => `web-${i}.BackOff`),
+    );
+    assert.equal(out.summary.count, 30);
+  }
+});
+
 test('k8s.scale_deployment reads the scale, replaces it, and reports previous and new (fake Kubernetes API)', async () => {
   fake.state.deployments['shop/web'] = 2;
   const progress: string[] = [];

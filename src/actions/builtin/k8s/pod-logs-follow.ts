@@ -34,9 +34,10 @@ export async function followPodLog(
   // Bytes to text across chunks: a character split between two chunks is decoded whole; text to whole lines, a line
   // held whole up to just past the output cap (log events end there, so no piece of a longer one is streamed).
   const decoder = new StringDecoder('utf8');
-  const assembler = new LineAssembler<'stdout'>((_stream, line) => {
+  const assembler = new LineAssembler<'stdout'>((_stream, line, part) => {
     lines++;
-    tail.push(`${line}\n`);
+    // Whole lines only: a piece of a line longer than the cap leaves that line out (no secret cut in two).
+    tail.push(line, part);
     context.emit?.({ type: 'log', stream: 'stdout', line });
   }, maxLineCharsFor(context.maxOutputBytes));
   const push = (text: string) => assembler.write('stdout', text);

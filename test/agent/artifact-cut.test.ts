@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { DEFAULT_ARTIFACT_MAX_BYTES } from '../../src/actions/artifact.ts';
+import { type FakeKubeApi, startFakeKubeApi } from '../fakes/kube-api-server.ts';
+import { docker, removeContainers, startBusybox } from '../helpers/docker.ts';
+import { type DvmRun, dvmAsync, tempHome } from '../helpers/dvm.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
+
+// The output cap of `dvm action run` (the agent's default): every read action's artifact keeps at most this.
+const CAP = DEFAULT_ARTIFACT_MAX_BYTES;
+// A value no redaction pattern finds by its shape: only the `password=` in front of it marks it secret.
+const SECRET = 'SECRETVALUE';
+
+const containers: string[] = [];
+let fake: FakeKubeApi | undefined;
+after(() => {
+  removeContainers(...containers);
+  fake?.close();
+});
+
+// `count` lines of `size` bytes each with its newline (and `prefix` bytes of a tag), then one of `rest` bytes.
+function filler(lines: number, size: number, rest: number, prefix = 0): string[] {
+  return [
+    ...Array.from({ length: lines }, (_, i) => `${i}`.padEnd(size - 1 - prefix, 'x')),
+    'y'.repeat(rest - 1 - prefix),
+  ];
+}
+
+// Runs `dvm action run ARGS` in-process (as the local admin, the agent's default cap) and asserts it succeeded.
+async function run(home: string, args: string[], env: Record<string, string>): Promise<DvmRun> {
+  const done = await dvmAsync(home, ['action', 'run', ...args], { env });
+  assert.equal(done.status, 0, done.stderr);
+  return done;
+}
+
+// Asserts the secret is in none of what dvm returned, stored and audited for `executionId`.
+async function assertNoLeak(home: string, executionId: string, printed: string): Promise<void> {
+  const stored = await dvmAsync(home, ['execution', 'get', executionId, '-o', 'json']);
+  assert.equal(stored.status, 0, stored.stderr);
+  assert.equal(JSON.parse(stored.stdout).status, 'succeeded');
+  const audit = await dvmAsync(home, ['audit', 'export']);
+  assert.equal(audit.status, 0, audit.stderr);
+  assert.match(audit.stdout, new RegExp(executionId));
+  for (const [what, text] of [
+    ['the answer', printed],
+    ['the stored execution', stored.stdout],
+    ['the audit', audit.stdout],
+    ...readdirSync(home)
+      .filter((f) => f.startsWith('agent.db'))
+      .map((f) => [f, readFileSync(join(home, f), 'latin1')]),
+  ])
+    assert.ok(!text.includes(SECRET), `${what} holds the secret`);
+}
+
+test('docker.logs through dvm action run: the cap never cuts inside a line, so password=… cut at "pass|word" never shows its value (real Docker)', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  // The tagged artifact: `O password=SECRETVALUE\n` (23 bytes), then 1 MiB less 17 bytes of filler: the last 1 MiB
+  // starts 6 bytes into the first line, at `O pass|word=SECRETVALUE`, where a byte cut kept `word=SECRETVALUE`.
+  const lines = filler(1023, 1024, 1007, 2);
+  const total = 23 + lines.reduce((sum, l) => sum + 2 + l.length + 1, 0);
+  assert.equal(total - CAP, 6);
+  const name = `dvm-cut-${process.pid}`;
+  containers.push(name);
+  // The filler is printed by a loop in the container (an argument of 1 MiB would pass the limit of one).
+  startBusybox(
+    name,
+    `echo password=${SECRET}; i=0; while [ $i -lt 1023 ]; do printf '%-1021s\\n' $i | tr ' ' x; i=$((i+1)); done; printf '%1004s\\n' '' | tr ' ' y; sleep 3600`,
+  );
+  await waitFor(
+    'the container to print its last line',
+    () => docker('logs', '--tail', '1', name).startsWith('yyy'),
+    30_000,
+  );
+  const home = tempHome();
+  const out = await run(
+    home,
+    ['docker.logs', '--param', `container=${name}`, '--param', 'tail=10000', '-o', 'json'],
+    { DOCKER_HOST: TEST_DOCKER_HOST },
+  );
+  const body = JSON.parse(out.stdout);
+  await assertNoLeak(home, body.execution_id, out.stdout);
+  const { artifact, summary } = body.result;
+  assert.equal(summary.lines, 1025);
+  assert.deepEqual([artifact.truncated, artifact.totalBytes, artifact.bytes], [true, total, total - 23]);
+  assert.equal(artifact.oversizeBytes, undefined, 'the line at the cut is short: the budget ran out there');
+  assert.ok(artifact.content.startsWith(`O ${lines[0]}\n`), 'the tail starts at a whole line');
+  assert.ok(artifact.content.endsWith(`O ${lines.at(-1)}\n`));
+});
+
+test('k8s.pod_logs through dvm action run: a tail cut inside `password` leaves the line out whole (fake Kubernetes API)', async () => {
+  fake ??= await startFakeKubeApi();
+  // `password=SECRETVALUE\n` (21 bytes), then 1 MiB less 17 bytes: the last 1 MiB starts at `pass|word=`.
+  const lines = filler(1023, 1024, 1007);
+  fake.state.logs['shop/cut-1/'] = [`password=${SECRET}`, ...lines].join('\n');
+  const home = tempHome();
+  const out = await run(
+    home,
+    [
+      'k8s.pod_logs',
+      '--param',
+      'namespace=shop',
+      '--param',
+      'pod=cut-1',
+      '--param',
+      'tail=10000',
+      '-o',
+      'json',
+    ],
+    { KUBECONFIG: fake.kubeconfig },
+  );
+  const body = JSON.parse(out.stdout);
+  await assertNoLeak(home, body.execution_id, out.stdout);
+  const { artifact } = body.result;
+  assert.equal(artifact.totalBytes - CAP, 4, 'the byte cut falls at pass|word');
+  assert.equal(artifact.truncated, true);
+  assert.equal(artifact.content, `${lines.join('\n')}\n`);
+  assert.equal(artifact.bytes, artifact.totalBytes - 21);
+  assert.deepEqual(fake.unexpected(), []);
+});
+
+test('k8s.pod_logs follow through dvm action run: a line over the cap, cut in pieces at `pass|word`, never enters the artifact; the run says why it kept little (fake Kubernetes API)', async () => {
+  fake ??= await startFakeKubeApi();
+  const key = 'shop/cut-2/';
+  fake.state.logs[key] = '';
+  const kube = fake;
+  // Held whole up to one past the cap (1 MiB + 1 characters), a longer line is handed on in pieces of that: the
+  // first ends at `pass`, the last is `word=SECRETVALUE`, which a byte cut of the pieces kept as a line of its own.
+  const long = `${'x'.repeat(CAP + 1 - 4)}password=${SECRET}`;
+  const home = tempHome();
+  const running = run(
+    home,
+    ['k8s.pod_logs', '--param', 'namespace=shop', '--param', 'pod=cut-2', '--param', 'follow=true'],
+    { KUBECONFIG: kube.kubeconfig },
+  );
+  await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
+  // The line without its end first, so that it arrives in chunks without a newline (and is cut in pieces).
+  kube.appendRaw(key, Buffer.from(long));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  kube.appendRaw(key, Buffer.from('\nafter\n'));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  kube.endLog(key);
+  const out = await running;
+  const executionId = /^execution (\S+):/m.exec(out.stderr)?.[1] ?? '';
+  assert.ok(executionId, out.stderr);
+  await assertNoLeak(home, executionId, out.stdout + out.stderr);
+  assert.match(
+    out.stderr,
+    new RegExp(
+      `\\(output truncated: kept 6 of ${long.length + 1 + 6} bytes; a line of ${long.length + 1} bytes at the cut is longer than the output cap and was left out whole\\)`,
+    ),
+  );
+  const stored = JSON.parse((await dvmAsync(home, ['execution', 'get', executionId, '-o', 'json'])).stdout);
+  assert.deepEqual(stored.result.artifact, {
+    contentType: 'text/plain; charset=utf-8',
+    content: 'after\n',
+    bytes: 6,
+    totalBytes: long.length + 1 + 6,
+    truncated: true,
+    oversizeBytes: long.length + 1,
+  });
+  assert.deepEqual(kube.unexpected(), []);
+});
