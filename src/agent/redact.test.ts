@@ -191,6 +191,20 @@ test('the defaults take time linear in the text: texts that made them rescan cos
   }
 });
 
+test('a private key whose BEGIN marker was cut off (a log tail, an artifact cap) is redacted from the start of the text to its END marker', () => {
+  const r = createRedactor();
+  for (const [text, expected] of [
+    ['MIIEpAIB\nAKCAQEA3Tz\n-----END RSA PRIVATE KEY-----\nafter', `${REDACTED}\nafter`],
+    [
+      'AKCAQ\n-----END PRIVATE KEY----- then -----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY----- ok',
+      `${REDACTED} then ${REDACTED} ok`,
+    ],
+    ['-----END CERTIFICATE-----\nafter', '-----END CERTIFICATE-----\nafter'],
+    ['no key here\n', 'no key here\n'],
+  ] as const)
+    assert.equal(r.redactText(text), expected, text);
+});
+
 test('lines of one stream: a private key is redacted from its BEGIN line to its END line, each line on its own', () => {
   const r = createRedactor();
   const redactLine = lineRedactor(r.redactText);

@@ -58,10 +58,17 @@ function markerAt(text: string, marker: string, from: number): { start: number; 
 }
 
 // The private keys of `text` in one forward scan: each from its BEGIN marker to the END marker after it; one with
-// no END runs to the end of the text and leaves the text `open` (inside a key).
+// no END runs to the end of the text and leaves the text `open` (inside a key). An END marker before any BEGIN ends
+// a key whose start was cut off (a log's tail, an artifact's cap): it runs from the start of the text.
 function privateKeys(text: string): { spans: [number, number][]; open: boolean } {
   const spans: [number, number][] = [];
-  for (let begin = markerAt(text, PEM_BEGIN, 0); begin; ) {
+  let first = markerAt(text, PEM_BEGIN, 0);
+  const cutOff = markerAt(text, PEM_END, 0);
+  if (cutOff && (!first || cutOff.start < first.start)) {
+    spans.push([0, cutOff.end]);
+    first = markerAt(text, PEM_BEGIN, cutOff.end);
+  }
+  for (let begin = first; begin; ) {
     const end = markerAt(text, PEM_END, begin.end);
     if (!end) {
       spans.push([begin.start, text.length]);

@@ -163,3 +163,30 @@ test('k8s.pod_logs follow through dvm action run: a line over the cap, cut in pi
   });
   assert.deepEqual(kube.unexpected(), []);
 });
+
+test('k8s.pod_logs through dvm action run: a tail that starts inside a private key (its BEGIN line cut off) shows none of the key (fake Kubernetes API)', async () => {
+  fake ??= await startFakeKubeApi();
+  const body = [
+    'MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2KszSECRETVALUE',
+    'bWFkZSB1cCBrZXkgbWF0ZXJpYWwgZm9yIGEgdGVzdA==',
+  ];
+  fake.state.logs['shop/cut-3/'] = [
+    'starting',
+    'loading key -----BEGIN RSA PRIVATE KEY-----',
+    ...body,
+    '-----END RSA PRIVATE KEY-----',
+    'key loaded',
+  ].join('\n');
+  const home = tempHome();
+  // The API server cuts the log to its last 4 lines: the first two are the key's body, without its BEGIN line.
+  const out = await run(
+    home,
+    ['k8s.pod_logs', '--param', 'namespace=shop', '--param', 'pod=cut-3', '--param', 'tail=4', '-o', 'json'],
+    { KUBECONFIG: fake.kubeconfig },
+  );
+  const answer = JSON.parse(out.stdout);
+  await assertNoLeak(home, answer.execution_id, out.stdout);
+  assert.ok(!out.stdout.includes(body[1]), 'the second body line is redacted too');
+  assert.equal(answer.result.artifact.content, '[REDACTED]\nkey loaded\n');
+  assert.deepEqual(fake.unexpected(), []);
+});
