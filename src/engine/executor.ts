@@ -296,18 +296,21 @@ async function callbacksFor(ex: Execution, node: PlanNode, record: RunRecord): P
   const succeeded = record.status === 'Succeeded' || record.status === 'Cached';
   const failed = FAILING.has(record.status);
   const due = [
-    node.onComplete,
-    succeeded ? node.onSuccess : undefined,
-    failed ? node.onFailure : undefined,
-  ].filter((c) => c !== undefined);
+    ['onComplete', node.onComplete],
+    ['onSuccess', succeeded ? node.onSuccess : undefined],
+    ['onFailure', failed ? node.onFailure : undefined],
+  ] as const;
   const workdir = node.task?.workdir ?? ex.res.defaultWorkdir;
-  for (const given of due) {
+  for (const [hook, given] of due) {
+    if (given === undefined) continue;
     const callback = withDefaultMessage(given, node, record);
     const problem = await runCallback(
       callback,
       ex.res,
       workdir,
       AbortSignal.timeout(15_000),
+      // One per record and hook: the audit's request id names the run, the task and the hook.
+      `${record.id}-${hook}`,
       node.callbackActions?.[callback.action],
       // A task's callbacks act where it does: its environment's gates apply to them too.
       node.task?.environment,

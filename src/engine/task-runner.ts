@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ActionDefinition } from '../actions/action.ts';
@@ -398,12 +397,16 @@ async function readResults(dir: string, declared: { name: string }[]): Promise<R
   return results;
 }
 
-/** Runs a callback (onSuccess, onFailure, onComplete) action; its failure is reported, not fatal. */
+/**
+ * Runs a callback (onSuccess, onFailure, onComplete) action; its failure is reported, not fatal. Through the agent
+ * its request id is `requestId`, which names the task's record and the hook, so its audit entries lead to the run.
+ */
 export async function runCallback(
   callback: CallbackSpec,
   res: EngineResources,
   workdir: string,
   signal: AbortSignal,
+  requestId: string,
   userActionSpec?: Record<string, unknown>,
   environment?: string,
 ): Promise<string | undefined> {
@@ -429,7 +432,7 @@ export async function runCallback(
       ...(res.leftovers ? { leftovers: res.leftovers } : {}),
     };
     if (res.invoke && action !== 'exec' && !userActionSpec)
-      await res.invoke(definition, input, context, `callback-${randomUUID()}`, environment);
+      await res.invoke(definition, input, context, requestId, environment);
     else await definition.handler(input, context);
     return undefined;
   } catch (error) {

@@ -107,6 +107,19 @@ spec:
     const id = runIdOf(run.stderr);
     assert.equal(received.length, 1);
     assert.equal(received[0].message, `Task ci/breaks Failed (ExitCode): run ${id}`);
+    // The callback went through the agent: its audit entries name the run, and the hook, in their request id.
+    const audited = JSON.parse(dvmOk(home, ['audit', '--action', 'notify.alert', '-o', 'json']).stdout)
+      .items as {
+      requestId: string;
+      decision: string;
+    }[];
+    assert.deepEqual(
+      audited.map((e) => [e.decision, e.requestId]),
+      [
+        ['allowed', `${id}-onFailure`],
+        ['executed', `${id}-onFailure`],
+      ],
+    );
   } finally {
     hook.close();
   }
