@@ -309,7 +309,7 @@ test('dvm audit verify --anchor / --anchor-file catches a rewrite of the whole c
   assert.match(gone.stderr, /an anchor names entry 6, but the chain ends at entry 4/);
 });
 
-test('dvm audit verify refuses anchors that are not anchors, with the file and line', () => {
+test('dvm audit verify refuses anchors that are not anchors, with the file and line, and reads only regular files', () => {
   const home = tempHome();
   dvmOk(home, ['action', 'run', 'system.info']);
   const usage = (args: string[], pattern: RegExp) => {
@@ -318,6 +318,7 @@ test('dvm audit verify refuses anchors that are not anchors, with the file and l
     assert.match(result.stderr, pattern);
   };
   usage(['audit', 'verify', '--anchor', '2:abc'], /DVM_USAGE: --anchor "2:abc" is not SEQ:HASH/);
+  usage(['audit', 'verify', '--anchor', `0:${'a'.repeat(64)}`], /--anchor "0:a+" is not SEQ:HASH/);
   usage(
     ['audit', '--anchor', `1:${'a'.repeat(64)}`],
     /--anchor is a flag of dvm audit verify, not of dvm audit/,
@@ -326,15 +327,47 @@ test('dvm audit verify refuses anchors that are not anchors, with the file and l
   writeFileSync(file, `# kept heads\nhead: entry 1 ${'b'.repeat(64)}\nhello\n`);
   usage(['audit', 'verify', '--anchor-file', file], /anchors\.log:3: "hello" is no audit anchor/);
   writeFileSync(file, `{"ok":false,"brokenAt":2,"head":{"seq":2,"hash":"${'c'.repeat(64)}"}}\n`);
-  usage(
-    ['audit', 'verify', '--anchor-file', file],
-    /anchors\.log:1: a report of a verify that failed is no anchor/,
-  );
+  usage(['audit', 'verify', '--anchor-file', file], /the anchor file .*anchors\.log holds no anchor/);
   writeFileSync(file, 'audit chain intact: 2 entries\n\n');
   usage(['audit', 'verify', '--anchor-file', file], /the anchor file .*anchors\.log holds no anchor/);
-  usage(
-    ['audit', 'verify', '--anchor', `1:${'a'.repeat(64)}`, '--anchor', `1:${'b'.repeat(64)}`],
-    /two anchors name entry 1 with different hashes/,
-  );
   usage(['audit', 'verify', '--anchor-file', join(home, 'missing.log')], /cannot read the anchor file/);
+  // A device or a FIFO would never end or never answer: only regular files are read.
+  usage(
+    ['audit', 'verify', '--anchor-file', '/dev/zero'],
+    /the anchor file \/dev\/zero is not a regular file/,
+  );
+  usage(['audit', 'verify', '--anchor-file', home], /is not a regular file/);
+});
+
+test('dvm audit verify --anchor-file as cron keeps it: the head of an empty log, repeated heads, and failed reports appended after a detection', () => {
+  const home = tempHome();
+  const file = join(home, 'anchors.log');
+  // The first verify ran on an empty log; later ones appended the same head twice.
+  appendFileSync(file, dvmOk(home, ['audit', 'verify']).stdout);
+  assert.match(readFileSync(file, 'utf8'), /^head: entry 0 0{64}$/m);
+  dvmOk(home, ['action', 'run', 'system.info']);
+  appendFileSync(file, dvmOk(home, ['audit', 'verify', '-o', 'json']).stdout);
+  appendFileSync(file, dvmOk(home, ['audit', 'verify', '-o', 'json']).stdout);
+  const intact = JSON.parse(dvmOk(home, ['audit', 'verify', '--anchor-file', file, '-o', 'json']).stdout);
+  assert.deepEqual(intact.anchors, { given: 2, matched: 2 }, 'the same head twice is one anchor');
+
+  // A rewrite: the next verify appends the new head (same entry, another hash) and the failed report after it.
+  rewriteHistory(home, 1, 'someone-else');
+  appendFileSync(file, dvmOk(home, ['audit', 'verify', '-o', 'json']).stdout);
+  for (let i = 0; i < 2; i++) {
+    const caught = dvm(home, ['audit', 'verify', '--anchor-file', file, '-o', 'json']);
+    assert.equal(caught.status, 1, caught.stderr);
+    assert.match(
+      caught.stderr,
+      /DVM_AUDIT_TAMPERED: audit chain broken at entry 2: its hash is [0-9a-f]{64}, not the anchor's/,
+    );
+    const report = JSON.parse(caught.stdout);
+    assert.deepEqual([report.ok, report.brokenAt], [false, 2]);
+    assert.equal(
+      report.anchors.skipped_failed_reports ?? 0,
+      i,
+      'failed reports appended are passed over, counted',
+    );
+    appendFileSync(file, caught.stdout);
+  }
 });

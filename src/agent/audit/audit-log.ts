@@ -9,17 +9,14 @@ import type { GroupCommitter } from '../store/group-commit.ts';
 import { statement } from '../store/statements.ts';
 import { type AuditFilters, checkAuditFilters, MAX_AUDIT_PAGE } from './audit-query.ts';
 
-// Anchors by seq; two different hashes for one seq cannot both hold, and say the anchors themselves are wrong.
-function anchorsBySeq(anchors: readonly AuditAnchor[]): Map<number, string> {
-  const bySeq = new Map<number, string>();
+// Anchors by seq. Two hashes kept for one entry cannot both hold: the log was rewritten between those anchors, and
+// the entry fails whichever it matches.
+function anchorsBySeq(anchors: readonly AuditAnchor[]): Map<number, Set<string>> {
+  const bySeq = new Map<number, Set<string>>();
   for (const { seq, hash } of anchors) {
-    const known = bySeq.get(seq);
-    if (known !== undefined && known !== hash)
-      throw new DvmError('DVM_USAGE', `two anchors name entry ${seq} with different hashes`, {
-        fix: 'Keep each head as verify printed it; an anchor file with two hashes for one entry was changed.',
-        details: { seq, hashes: [known, hash] },
-      });
-    bySeq.set(seq, hash);
+    const hashes = bySeq.get(seq) ?? new Set<string>();
+    hashes.add(hash);
+    bySeq.set(seq, hashes);
   }
   return bySeq;
 }
@@ -300,7 +297,9 @@ export class AuditLog {
    */
   verify(anchors: readonly AuditAnchor[] = []): VerifyReport {
     const expected = anchorsBySeq(anchors);
-    let anchored = 0;
+    // An empty log's head (entry 0, the hash before the first entry) holds for every chain.
+    let anchored = expected.get(0)?.size ?? 0;
+    expected.delete(0);
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let entries = 0;
@@ -338,11 +337,12 @@ export class AuditLog {
       ) {
         return fail('its indexed columns differ from its hashed content (they were changed)');
       }
-      const anchor = expected.get(row.seq);
-      if (anchor !== undefined) {
-        if (anchor !== row.hash)
+      const kept = expected.get(row.seq);
+      if (kept !== undefined) {
+        const other = [...kept].find((hash) => hash !== row.hash);
+        if (other !== undefined)
           return fail(
-            `its hash is ${row.hash}, not the anchor's ${anchor}: the log up to this entry was rewritten since that anchor was kept`,
+            `its hash is ${row.hash}, not the anchor's ${other}: the log up to this entry was rewritten since that anchor was kept`,
           );
         anchored++;
       }

@@ -8,7 +8,7 @@ import { GroupCommitter } from '../../agent/store/group-commit.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { outputChoice } from '../output/output-choice.ts';
-import { anchorsOfFile, anchorsOfFlags } from './audit-anchors.ts';
+import { anchorsOfFile, anchorsOfFlags, distinctAnchors } from './audit-anchors.ts';
 import { listAudit, remoteAuditSource } from './audit-list.ts';
 
 const USAGE = `Usage:
@@ -141,16 +141,24 @@ export const command: Command = {
             },
           );
         const output = outputChoice(ctx, ['text', 'json'], 'dvm audit verify');
-        const anchors = [
+        const files = (ctx.flags['anchor-file'] ?? []).map((file) => anchorsOfFile(file));
+        const anchors = distinctAnchors([
           ...anchorsOfFlags(ctx.flags.anchor ?? []),
-          ...(ctx.flags['anchor-file'] ?? []).flatMap((file) => anchorsOfFile(file)),
-        ];
+          ...files.flatMap((read) => read.anchors),
+        ]);
+        const skippedFailed = files.reduce((sum, read) => sum + read.skippedFailed, 0);
+        const anchorCounts = {
+          given: anchors.length,
+          matched: 0,
+          ...(skippedFailed ? { skipped_failed_reports: skippedFailed } : {}),
+        };
         const report = audit.verify(anchors);
+        anchorCounts.matched = report.anchored ?? 0;
         if (!report.ok) {
           // A script reading -o json gets the report on stdout (and the coded error on stderr, exit 1) either way.
           if (output === 'json')
             ctx.io.stdout.write(
-              `${JSON.stringify({ ok: false, brokenAt: report.brokenAt, reason: report.reason, entries: report.entries, head: report.head ?? null, anchors: { given: anchors.length, matched: report.anchored ?? 0 } })}\n`,
+              `${JSON.stringify({ ok: false, brokenAt: report.brokenAt, reason: report.reason, entries: report.entries, head: report.head ?? null, anchors: anchorCounts })}\n`,
             );
           throw new DvmError(
             'DVM_AUDIT_TAMPERED',
@@ -161,20 +169,22 @@ export const command: Command = {
                 brokenAt: report.brokenAt,
                 verified: report.entries,
                 head: report.head,
-                anchors: { given: anchors.length, matched: report.anchored ?? 0 },
+                anchors: anchorCounts,
               },
             },
           );
         }
         if (output === 'json') {
           ctx.io.stdout.write(
-            `${JSON.stringify({ ok: true, entries: report.entries, head: report.head ?? null, anchors: { given: anchors.length, matched: report.anchored ?? 0 } })}\n`,
+            `${JSON.stringify({ ok: true, entries: report.entries, head: report.head ?? null, anchors: anchorCounts })}\n`,
           );
           return 0;
         }
         ctx.io.stdout.write(`audit chain intact: ${report.entries} entries\n`);
         if (anchors.length > 0)
-          ctx.io.stdout.write(`# anchors: ${report.anchored} of ${anchors.length} matched\n`);
+          ctx.io.stdout.write(
+            `# anchors: ${report.anchored} of ${anchors.length} matched${skippedFailed ? ` (${skippedFailed} report(s) of failed verifies passed over)` : ''}\n`,
+          );
         if (report.head) ctx.io.stdout.write(`head: entry ${report.head.seq} ${report.head.hash}\n`);
         return 0;
       }
