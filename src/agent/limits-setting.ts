@@ -15,9 +15,9 @@ export interface AgentLimits extends ConnectionLimits {
 /**
  * config.yaml `agent.limits` (its value, read by agentSettings): `{follows, follows_per_principal,
  * requests_per_second, request_burst, connections, streams, streams_per_principal}`, each a positive integer; the
- * defaults for those left out, no request rate without `requests_per_second` (a burst defaults to the rate), and
- * default shares no larger than their wholes. DVM_SCHEMA_INVALID (file, path) for anything else, and for a
- * `follows_per_principal` above `follows` or a `streams_per_principal` above `streams`.
+ * defaults for those left out, no request rate without `requests_per_second` (a burst defaults to the rate), a
+ * follows' share cut to `follows`, and a streams' share of half the streams by default. DVM_SCHEMA_INVALID (file,
+ * path) for anything else, and for a `streams_per_principal` above `streams`.
  */
 export function limitsSetting(value: unknown, file: string): AgentLimits {
   const known =
@@ -45,31 +45,29 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
   }
   if (given.request_burst !== undefined && given.requests_per_second === undefined)
     throw invalid('agent.limits.request_burst', 'needs requests_per_second (the rate the burst is above)');
-  // A principal's share of a limit: never more than the whole (a larger one is a mistake, not a setting); left out,
-  // the default share or the whole, whichever is smaller.
-  const share = (whole: 'follows' | 'streams', wholeDefault: number, part: string, partDefault: number) => {
-    const total = given[whole] ?? wholeDefault;
-    const asked = given[part];
-    if (asked !== undefined && asked > total)
-      throw invalid(
-        `agent.limits.${part}`,
-        `must not exceed agent.limits.${whole} (${total}${given[whole] === undefined ? ', the default' : ''}), not ${asked}`,
-        `Lower agent.limits.${part} to at most ${total}, or raise agent.limits.${whole} (one principal's share cannot be more than the whole).`,
-      );
-    return { total, share: asked ?? Math.min(partDefault, total) };
+  // The follows' share, as before it was checked: one above the whole is cut to it (configs written with the
+  // documented 20 and a lowered `follows` still load), and left out it is 20 or the whole, whichever is smaller.
+  const followsTotal = given.follows ?? DEFAULT_FOLLOW_LIMITS.total;
+  const follows = {
+    total: followsTotal,
+    share: Math.min(given.follows_per_principal ?? DEFAULT_FOLLOW_LIMITS.perPrincipal, followsTotal),
   };
-  const follows = share(
-    'follows',
-    DEFAULT_FOLLOW_LIMITS.total,
-    'follows_per_principal',
-    DEFAULT_FOLLOW_LIMITS.perPrincipal,
-  );
-  const streams = share(
-    'streams',
-    DEFAULT_CONNECTION_LIMITS.streams,
-    'streams_per_principal',
-    DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal,
-  );
+  // The streams' share may not be more than the whole (a mistake, not a setting); left out, it is half the
+  // streams (at least 1, at most the default), so that one principal never holds them all.
+  const streamsTotal = given.streams ?? DEFAULT_CONNECTION_LIMITS.streams;
+  const askedStreams = given.streams_per_principal;
+  if (askedStreams !== undefined && askedStreams > streamsTotal)
+    throw invalid(
+      'agent.limits.streams_per_principal',
+      `must not exceed agent.limits.streams (${streamsTotal}${given.streams === undefined ? ', the default' : ''}), not ${askedStreams}`,
+      `Lower agent.limits.streams_per_principal to at most ${streamsTotal}, or raise agent.limits.streams (one principal's share cannot be more than the whole).`,
+    );
+  const streams = {
+    total: streamsTotal,
+    share:
+      askedStreams ??
+      Math.min(DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal, Math.max(1, Math.floor(streamsTotal / 2))),
+  };
   return {
     follows: { total: follows.total, perPrincipal: follows.share },
     connections: given.connections ?? DEFAULT_CONNECTION_LIMITS.connections,

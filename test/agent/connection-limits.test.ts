@@ -265,7 +265,7 @@ test('agent.limits.connections under TLS: an idle TLS connection makes room; pas
 });
 
 test('agent.limits.streams: an event stream past the limit is 429 DVM_TOO_MANY_STREAMS with Retry-After (audited, counted); a stream whose client goes away frees its slot', async () => {
-  const { admin, serve, id, executing, release, done } = await heldExecution(2);
+  const { admin, serve, id, executing, release, done } = await heldExecution(2, 2);
   try {
     const stream = async () => {
       const controller = new AbortController();
@@ -288,7 +288,7 @@ test('agent.limits.streams: an event stream past the limit is 429 DVM_TOO_MANY_S
       details: { fix: string };
     };
     assert.equal(error.code, 'DVM_TOO_MANY_STREAMS');
-    assert.match(error.message, /already sends 2 event streams, as many as agent\.limits\.streams allows/);
+    assert.match(error.message, /already sends 2 event streams, and agent\.limits\.streams allows 2/);
     assert.deepEqual(countOf(error.details), { scope: 'server', limit: 2, open: 2 });
     assert.match(error.details.fix, new RegExp(`GET /v1/executions/${id}`));
     assert.equal(metric(await metrics(), 'dvm_sse_streams_rejected_total{limit="server"}'), 1);
@@ -350,7 +350,7 @@ test('agent.limits.streams_per_principal: a principal past its share is 429 DVM_
     assert.equal(refused.code, 'DVM_TOO_MANY_STREAMS');
     assert.match(
       refused.message,
-      /root already holds 2 event streams, as many as agent\.limits\.streams_per_principal allows one principal/,
+      /root already holds 2 event streams, and agent\.limits\.streams_per_principal allows one principal 2/,
     );
     assert.deepEqual(countOf(refused.details), { scope: 'per_principal', limit: 2, open: 2 });
     assert.match(refused.details.fix, /raise agent\.limits\.streams_per_principal in config\.yaml/);

@@ -93,8 +93,8 @@ export function tooManyStreams(
   return new DvmError(
     'DVM_TOO_MANY_STREAMS',
     scope === 'per_principal'
-      ? `${who} already holds ${open} event streams, as many as ${setting} allows one principal`
-      : `the agent already sends ${open} event streams, as many as ${setting} allows`,
+      ? `${who} already holds ${open} event streams, and ${setting} allows one principal ${limit}`
+      : `the agent already sends ${open} event streams, and ${setting} allows ${limit}`,
     {
       fix:
         scope === 'per_principal'
