@@ -47,6 +47,7 @@ test('GET /v1/health: without a valid token each connector has its status and a 
     assert.equal(full.status, 200, full.text);
     assert.equal(full.body.status, 'degraded', full.text);
     assert.equal(full.headers.get('vary'), 'authorization');
+    assert.equal(full.headers.get('cache-control'), 'no-store');
     // The details a token shows: where Docker and Kubernetes were looked for, and why they do not answer.
     assert.equal(connectors.docker.status, 'unavailable');
     assert.ok(connectors.docker.detail.includes(socket), connectors.docker.detail);

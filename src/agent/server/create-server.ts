@@ -419,9 +419,10 @@ export function createAgentServer(
         return false;
       }
     })();
-    // The body depends on the token: a cache in front must not hand one caller's view to another.
+    // The body depends on the token, and a probe wants it fresh: nothing in front may store it.
     return reply
       .header('vary', 'authorization')
+      .header('cache-control', 'no-store')
       .code(report.status === 'unavailable' ? 503 : 200)
       .send(authenticated ? report : anonymousHealth(report));
   });
