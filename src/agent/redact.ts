@@ -80,6 +80,14 @@ function privateKeys(text: string): { spans: [number, number][]; open: boolean }
   return { spans, open: false };
 }
 
+/** Whether `text` ends a private key whose BEGIN marker is not in it (cut off before it): an END before any BEGIN. */
+export function endsCutOffPrivateKey(text: string): boolean {
+  const end = markerAt(text, PEM_END, 0);
+  if (!end) return false;
+  const begin = markerAt(text, PEM_BEGIN, 0);
+  return !begin || end.start < begin.start;
+}
+
 /** `text` with each private key, from its BEGIN marker to its END marker (or to the end of the text), REDACTED. */
 export function redactPrivateKeys(text: string): string {
   const { spans } = privateKeys(text);

@@ -190,3 +190,48 @@ test('k8s.pod_logs through dvm action run: a tail that starts inside a private k
   assert.equal(answer.result.artifact.content, '[REDACTED]\nkey loaded\n');
   assert.deepEqual(fake.unexpected(), []);
 });
+
+test('k8s.pod_logs follow through dvm action run: a stream whose tail opens inside a private key streams none of its body as log events (fake Kubernetes API)', async () => {
+  fake ??= await startFakeKubeApi();
+  const key = 'shop/cut-4/';
+  const body = [
+    'MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2KszSECRETVALUEbodyline0123',
+    'bWFkZSB1cCBrZXkgbWF0ZXJpYWwgZm9yIGEgdGVzdA==',
+  ];
+  fake.state.logs[key] = [
+    'starting',
+    '-----BEGIN RSA PRIVATE KEY-----',
+    ...body,
+    '-----END RSA PRIVATE KEY-----',
+  ].join('\n');
+  const kube = fake;
+  const home = tempHome();
+  const running = run(
+    home,
+    [
+      'k8s.pod_logs',
+      '--param',
+      'namespace=shop',
+      '--param',
+      'pod=cut-4',
+      '--param',
+      'tail=3',
+      '--param',
+      'follow=true',
+    ],
+    { KUBECONFIG: kube.kubeconfig },
+  );
+  await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
+  kube.appendLog(key, 'key loaded');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  kube.endLog(key);
+  const out = await running;
+  const executionId = /^execution (\S+):/m.exec(out.stderr)?.[1] ?? '';
+  assert.ok(executionId, out.stderr);
+  await assertNoLeak(home, executionId, out.stdout + out.stderr);
+  const logs = await dvmAsync(home, ['execution', 'logs', executionId]);
+  assert.equal(logs.status, 0, logs.stderr);
+  assert.ok(!logs.stdout.includes(body[1]), 'no line of the body is streamed');
+  assert.match(logs.stdout, /key loaded/);
+  assert.deepEqual(kube.unexpected(), []);
+});

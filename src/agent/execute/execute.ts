@@ -668,12 +668,12 @@ export class ActionExecutor {
       timeoutMs,
     );
     const log = createMemoryLog({ maxBytes: maxOutputBytes });
-    const logEvent = cappedLogEvents(
+    const logEvents = cappedLogEvents(
       maxOutputBytes,
       (type, data) => executions.emit(executionId, type, data),
       (line) => redact(line) as string,
     );
-    const lines = lineSplitter(logEvent, maxOutputBytes);
+    const lines = lineSplitter(logEvents.line, maxOutputBytes);
     const context: ActionContext = {
       signal: given?.signal ? AbortSignal.any([controller.signal, given.signal]) : controller.signal,
       workdir: given?.workdir ?? process.cwd(),
@@ -689,7 +689,7 @@ export class ActionExecutor {
       notify: this.#deps.notify ?? {},
       maxOutputBytes,
       emit: (event) => {
-        if (event.type === 'log') return logEvent(event.stream, event.line);
+        if (event.type === 'log') return logEvents.line(event.stream, event.line);
         const { type, ...data } = event;
         executions.emit(executionId, type, redact(data) as Record<string, unknown>);
       },
@@ -751,8 +751,9 @@ export class ActionExecutor {
         durationMs,
       });
     } finally {
-      // The last lines, written without a newline, before the execution's end.
+      // The last lines, written without a newline, and what the log events held, before the execution's end.
       lines.flush();
+      logEvents.flush();
       clearTimeout(timer);
       this.#controllers.delete(executionId);
       this.#taskRuns.delete(executionId);

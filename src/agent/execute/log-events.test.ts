@@ -7,14 +7,15 @@ import { cappedLogEvents, lineSplitter } from './log-events.ts';
 function logLines(chunks: ['stdout' | 'stderr', string][], maxBytes = 1 << 20): [string, unknown][] {
   const redactor = createRedactor();
   const events: [string, unknown][] = [];
-  const logEvent = cappedLogEvents(
+  const logEvents = cappedLogEvents(
     maxBytes,
     (type, data) => events.push(type === 'log' ? [data.stream as string, data.line] : [type, data]),
     (line) => redactor.redact(line) as string,
   );
-  const lines = lineSplitter(logEvent, maxBytes);
+  const lines = lineSplitter(logEvents.line, maxBytes);
   for (const [stream, chunk] of chunks) lines.write(stream, chunk);
   lines.flush();
+  logEvents.flush();
   return events;
 }
 
@@ -104,4 +105,61 @@ test('a piece cut at a surrogate pair is still over the cap: no prefix of a line
     16,
   );
   assert.deepEqual(events, [['truncated', { max_bytes: 16, streamed_bytes: 0 }]]);
+});
+
+// The body of a private key as PEM writes it: 64-character base64 lines and a shorter last one.
+const KEY_BODY = [
+  'MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2KszSECRETbodyLINEone0123456',
+  'bWFkZSB1cCBrZXkgbWF0ZXJpYWwgZm9yIGEgdGVzdA==',
+];
+
+test('a stream that opens inside a private key (its BEGIN line cut off by a tail) has the key body held and redacted', () => {
+  const events = logLines([
+    ['stdout', `${KEY_BODY.join('\n')}\n`],
+    ['stderr', 'other stream\n'],
+    ['stdout', '-----END RSA PRIVATE KEY-----\nkey loaded\n'],
+  ]);
+  assert.deepEqual(events, [
+    ['stderr', 'other stream'],
+    ['stdout', REDACTED],
+    ['stdout', REDACTED],
+    ['stdout', REDACTED],
+    ['stdout', 'key loaded'],
+  ]);
+});
+
+test('opening lines shaped like a key body pass on unchanged, in order, when no END follows; later ones are never held', () => {
+  const hex = 'a3f5'.repeat(16);
+  assert.deepEqual(
+    logLines([['stdout', `${hex}\nshort\nnot a key\n${hex}\n-----END RSA PRIVATE KEY-----\n`]]),
+    [
+      ['stdout', hex],
+      ['stdout', 'short'],
+      ['stdout', 'not a key'],
+      ['stdout', hex],
+      ['stdout', REDACTED],
+    ],
+  );
+  // Short words opening a log are never held: each is an event at once.
+  const events: unknown[] = [];
+  const logEvents = cappedLogEvents(
+    1 << 20,
+    (_type, data) => events.push(data.line),
+    (line) => line,
+  );
+  logEvents.line('stdout', 'ready');
+  assert.deepEqual(events, ['ready']);
+  logEvents.line('stdout', hex);
+  assert.deepEqual(events, ['ready', hex], 'only the lines that open a stream are held');
+  // A body-shaped opening held until the stream ends comes out then.
+  const ended: unknown[] = [];
+  const held = cappedLogEvents(
+    1 << 20,
+    (_type, data) => ended.push(data.line),
+    (line) => line,
+  );
+  held.line('stderr', KEY_BODY[0]);
+  assert.deepEqual(ended, []);
+  held.flush();
+  assert.deepEqual(ended, [KEY_BODY[0]]);
 });

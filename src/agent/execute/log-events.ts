@@ -1,33 +1,33 @@
 import { LineAssembler, maxLineCharsFor } from '../../actions/line-assembler.ts';
 import { lineRedactor } from '../redact.ts';
+import { CutKeyHold } from './cut-key-hold.ts';
 import type { ExecutionEvent } from './executions.ts';
 
 /** Emits one event of an execution. */
 export type EmitEvent = (type: ExecutionEvent['type'], data: Record<string, unknown>) => void;
 
+/** The log events of one execution: its lines go in per stream, and `flush` passes on what waits once it ended. */
+export interface LogEvents {
+  line(stream: 'stdout' | 'stderr', line: string): void;
+  flush(): void;
+}
+
 /**
  * The log events of one execution, capped like its output: lines are emitted (through `redact`) until their
  * UTF-8 bytes, one newline each, would pass `maxBytes`; then one `truncated` event with the byte counts, and no
  * more log events (progress and the end still stream); each stream's lines go through `redact` in order
- * (lineRedactor), so that all lines of a private key, from its BEGIN line to its END line, are redacted.
+ * (lineRedactor), so that all lines of a private key, from its BEGIN line to its END line, are redacted, and a
+ * stream that opens inside a key (its BEGIN line cut off by a tail) has the key's body held and redacted
+ * (CutKeyHold).
  */
 export function cappedLogEvents(
   maxBytes: number,
   emit: EmitEvent,
   redact: (line: string) => string,
-): (stream: 'stdout' | 'stderr', line: string) => void {
+): LogEvents {
   let streamed = 0;
   let truncated = false;
-  const redactors = new Map<string, (line: string) => string>();
-  const redactLine = (stream: string, line: string): string => {
-    let redactor = redactors.get(stream);
-    if (!redactor) {
-      redactor = lineRedactor(redact);
-      redactors.set(stream, redactor);
-    }
-    return redactor(line);
-  };
-  return (stream, line) => {
+  const emitLine = (stream: 'stdout' | 'stderr', redactLine: (line: string) => string, line: string) => {
     if (truncated) return;
     const bytes = Buffer.byteLength(line) + 1;
     if (streamed + bytes > maxBytes) {
@@ -36,7 +36,25 @@ export function cappedLogEvents(
       return;
     }
     streamed += bytes;
-    emit('log', { stream, line: redactLine(stream, line) });
+    emit('log', { stream, line: redactLine(line) });
+  };
+  const holds = new Map<string, CutKeyHold>();
+  const holdOf = (stream: 'stdout' | 'stderr'): CutKeyHold => {
+    let hold = holds.get(stream);
+    if (!hold) {
+      const redactLine = lineRedactor(redact);
+      hold = new CutKeyHold((line) => emitLine(stream, redactLine, line));
+      holds.set(stream, hold);
+    }
+    return hold;
+  };
+  return {
+    line: (stream, line) => {
+      if (!truncated) holdOf(stream).push(line);
+    },
+    flush: () => {
+      for (const hold of holds.values()) hold.flush();
+    },
   };
 }
 
