@@ -39,6 +39,8 @@ export interface EngineResources {
     requestId: string,
     /** The task's `environment` (target.env of the request), when it names one. */
     environment?: string,
+    /** A callback's action: it cannot wait minutes for a second principal's approval. */
+    callback?: boolean,
   ) => Promise<unknown>;
   /** Background processes tasks of this run left running (set per run by prepareRun; stopped when it ends). */
   leftovers?: LeftoverProcesses;

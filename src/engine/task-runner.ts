@@ -432,7 +432,7 @@ export async function runCallback(
       ...(res.leftovers ? { leftovers: res.leftovers } : {}),
     };
     if (res.invoke && action !== 'exec' && !userActionSpec)
-      await res.invoke(definition, input, context, requestId, environment);
+      await res.invoke(definition, input, context, requestId, environment, true);
     else await definition.handler(input, context);
     return undefined;
   } catch (error) {

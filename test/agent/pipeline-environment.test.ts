@@ -138,3 +138,51 @@ test('under the two-person rule a pipeline task waits for another principal to a
   assert.equal(executed.length, 1);
   assert.match(String(executed[0].reasons), /approved by approver/);
 });
+
+test('under the two-person rule a callback does not wait for an approval it has no time for: it fails at once, says why, and withdraws its challenge', async (t) => {
+  const home = tempHome();
+  const hook = await recordingWebhook();
+  t.after(hook.close);
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: PLATFORM.replace(
+      'onFailure: {action: notify.alert, message: the page failed}',
+      'onSuccess: {action: notify.alert, message: paged}',
+    ),
+  });
+  useTwoPersonRule(home);
+  const approver = createToken(home, 'approver', 'admin');
+  const serve = await startServe(home);
+  t.after(() => serve.stop());
+  const waitingNow = async () =>
+    (await api(serve.url, 'GET', '/v1/confirmations', { token: approver })).body.items as {
+      id: string;
+      action: string;
+    }[];
+  const run = dvmAsync(home, ['run', 'workflow', 'release'], { env: { DVM_NOTIFY_ALERT_URL: hook.url } });
+  let waiting: Awaited<ReturnType<typeof waitingNow>> = [];
+  for (let i = 0; i < 100 && waiting.length === 0; i++) {
+    await sleep(100);
+    waiting = await waitingNow();
+  }
+  assert.equal(waiting.length, 1, 'the task waits for its approval');
+  const approved = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+    token: approver,
+    body: { confirmation_id: waiting[0].id },
+  });
+  assert.equal(approved.status, 200, approved.text);
+  const started = Date.now();
+  const done = await run;
+  assert.ok(Date.now() - started < 10_000, 'the callback did not wait out its 15 s');
+  assert.equal(done.status, 0, done.stderr);
+  assert.deepEqual(
+    hook.received.map((r) => JSON.parse(r).message),
+    ['deploy done'],
+    'the task ran; the callback did not',
+  );
+  const status = dvmOk(home, ['status', 'run', runIdOf(done.stderr)]).stdout;
+  assert.match(
+    status,
+    /notify\.alert failed: notify\.alert in prod needs a second principal's approval, and a callback cannot wait for one \(it has 15 s\)/,
+  );
+  assert.deepEqual(await waitingNow(), [], 'the callback withdrew its challenge');
+});

@@ -237,6 +237,14 @@ export class Confirmations {
     return Number(result.changes) === 1;
   }
 
+  /** Ends a challenge its requester will not redeem (it gave up): it no longer waits for an approval. */
+  withdraw(token: string): void {
+    statement(this.#db, 'UPDATE confirmations SET used_at = ? WHERE id = ? AND used_at IS NULL').run(
+      this.#now().toISOString(),
+      idOf(token),
+    );
+  }
+
   /**
    * What a pending (unused, unexpired) confirmation is for, by its token or its id (or a unique prefix of it);
    * DVM_CONFIRMATION_INVALID otherwise.

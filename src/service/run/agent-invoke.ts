@@ -17,6 +17,11 @@ export interface AgentInvokeOptions {
   confirm?: boolean;
   /** How often to look for an approval (tests shorten it). */
   pollMs?: number;
+  /**
+   * The action is a callback's (onSuccess, onFailure, onComplete), which has 15 s and no log of its own: under the
+   * two-person rule it fails at once, saying so, instead of waiting for an approval nobody is told about.
+   */
+  callback?: boolean;
 }
 
 type Challenge = { confirmation_token: string; expires_at: string; approval: 'self' | 'other-principal' };
@@ -54,6 +59,18 @@ export async function invokeThroughAgent(
   let response = await send();
   if (response.status === 428) {
     const challenge = (response.body.details as { challenge?: Challenge } | undefined)?.challenge;
+    if (challenge?.approval === 'other-principal' && options.callback) {
+      // Nobody will redeem it: it leaves the approvers' list at once.
+      agent.confirmations.withdraw(challenge.confirmation_token);
+      throw new DvmError(
+        'DVM_CONFIRMATION_REQUIRED',
+        `${definition.name} in ${env} needs a second principal's approval, and a callback cannot wait for one (it has 15 s)`,
+        {
+          fix: `Make it a task of the pipeline (a task waits for the approval, and its log names the confirmation), or give its task an environment without the two-person rule.`,
+          details: { action: definition.name, env, approval: 'other-principal' },
+        },
+      );
+    }
     if (challenge?.approval === 'other-principal') {
       await waitForApproval(
         agent,

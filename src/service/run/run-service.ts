@@ -257,13 +257,14 @@ export async function prepare(platform: Platform, request: RunRequest): Promise<
   let agent: Promise<Agent> | undefined;
   const ownAgent = request.agent === undefined;
   // Action tasks act as the local user in their task's environment (pipeline when it names none: no gate).
-  resources.invoke = async (definition, input, context, requestId, environment) => {
+  resources.invoke = async (definition, input, context, requestId, environment, callback) => {
     agent ??=
       request.agent?.() ?? import('../../agent/agent.ts').then(({ openAgent }) => openAgent(platform.home));
     const { invokeThroughAgent } = await import('./agent-invoke.ts');
     return invokeThroughAgent(await agent, definition, input, context, requestId, {
       ...(environment ? { environment } : {}),
       ...(request.confirm ? { confirm: true } : {}),
+      ...(callback ? { callback: true } : {}),
     });
   };
   const { root, run } = prepareRun(plan, resources);
