@@ -55,6 +55,16 @@ async function assertNoLeak(home: string, executionId: string, printed: string):
     assert.ok(!text.includes(SECRET), `${what} holds the secret`);
 }
 
+// Ends the follow of `key` and the run of it; asserts the secret leaked nowhere; answers the run and its execution.
+async function endFollow(home: string, kube: FakeKubeApi, key: string, running: Promise<DvmRun>) {
+  kube.endLog(key);
+  const out = await running;
+  const executionId = /^execution (\S+):/m.exec(out.stderr)?.[1] ?? '';
+  assert.ok(executionId, out.stderr);
+  await assertNoLeak(home, executionId, out.stdout + out.stderr);
+  return { out, executionId };
+}
+
 test('docker.logs through dvm action run: the cap never cuts inside a line, so password=… cut at "pass|word" never shows its value (real Docker)', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   // The tagged artifact: `O password=SECRETVALUE\n` (23 bytes), then 1 MiB less 17 bytes of filler: the last 1 MiB
@@ -141,11 +151,7 @@ test('k8s.pod_logs follow through dvm action run: a line over the cap, cut in pi
   await new Promise((resolve) => setTimeout(resolve, 300));
   kube.appendRaw(key, Buffer.from('\nafter\n'));
   await new Promise((resolve) => setTimeout(resolve, 300));
-  kube.endLog(key);
-  const out = await running;
-  const executionId = /^execution (\S+):/m.exec(out.stderr)?.[1] ?? '';
-  assert.ok(executionId, out.stderr);
-  await assertNoLeak(home, executionId, out.stdout + out.stderr);
+  const { out, executionId } = await endFollow(home, kube, key, running);
   assert.match(
     out.stderr,
     new RegExp(
@@ -224,11 +230,7 @@ test('k8s.pod_logs follow through dvm action run: a stream whose tail opens insi
   await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
   kube.appendLog(key, 'key loaded');
   await new Promise((resolve) => setTimeout(resolve, 300));
-  kube.endLog(key);
-  const out = await running;
-  const executionId = /^execution (\S+):/m.exec(out.stderr)?.[1] ?? '';
-  assert.ok(executionId, out.stderr);
-  await assertNoLeak(home, executionId, out.stdout + out.stderr);
+  const { executionId } = await endFollow(home, kube, key, running);
   const logs = await dvmAsync(home, ['execution', 'logs', executionId]);
   assert.equal(logs.status, 0, logs.stderr);
   assert.ok(!logs.stdout.includes(body[1]), 'no line of the body is streamed');

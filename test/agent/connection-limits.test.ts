@@ -119,6 +119,17 @@ const heldAlert = (requestId: string) => ({
   target: { env: 'dev' },
 });
 
+// Asserts the audit holds one DVM_TOO_MANY_STREAMS denial, of root's, for the reason `reason` matches.
+async function assertOneStreamDenial(url: string, admin: string, reason: RegExp): Promise<void> {
+  const audit = await api(url, 'GET', '/v1/audit?decision=denied', { token: admin });
+  const denials = (
+    audit.body.items as { actor: string; reasons: string[]; error?: { code: string } }[]
+  ).filter((e) => e.error?.code === 'DVM_TOO_MANY_STREAMS');
+  assert.equal(denials.length, 1, audit.text);
+  assert.equal(denials[0].actor, 'root');
+  assert.match(denials[0].reasons[0], reason);
+}
+
 /**
  * A `dvm serve` with `agent.limits.streams` (and `.streams_per_principal`, when given) set, running one notify.alert
  * execution (as admin) whose webhook holds its answer until `release`: the execution's id, the request still
@@ -300,14 +311,9 @@ test('agent.limits.streams: an event stream past the limit is 429 DVM_TOO_MANY_S
     const three = await stream();
     assert.equal(three.response.status, 200);
 
-    const audit = await api(serve.url, 'GET', '/v1/audit?decision=denied', { token: admin });
-    const denials = (
-      audit.body.items as { actor: string; reasons: string[]; error?: { code: string } }[]
-    ).filter((e) => e.error?.code === 'DVM_TOO_MANY_STREAMS');
-    assert.equal(denials.length, 1, audit.text);
-    assert.equal(denials[0].actor, 'root');
-    assert.match(
-      denials[0].reasons[0],
+    await assertOneStreamDenial(
+      serve.url,
+      admin,
       /GET \/v1\/executions\/:id\/events: 2 event streams open \(agent\.limits\.streams\)/,
     );
 
@@ -362,14 +368,9 @@ test('agent.limits.streams_per_principal: a principal past its share is 429 DVM_
     assert.equal(metric(scraped, 'dvm_sse_streams_rejected_total{limit="server"}'), 0, scraped);
     assert.equal(metric(scraped, 'dvm_sse_clients'), 3, scraped);
 
-    const audit = await api(serve.url, 'GET', '/v1/audit?decision=denied', { token: admin });
-    const denials = (
-      audit.body.items as { actor: string; reasons: string[]; error?: { code: string } }[]
-    ).filter((e) => e.error?.code === 'DVM_TOO_MANY_STREAMS');
-    assert.equal(denials.length, 1, audit.text);
-    assert.equal(denials[0].actor, 'root');
-    assert.match(
-      denials[0].reasons[0],
+    await assertOneStreamDenial(
+      serve.url,
+      admin,
       /GET \/v1\/executions\/:id\/events: root holds 2 event streams \(agent\.limits\.streams_per_principal\)/,
     );
 
