@@ -252,3 +252,20 @@ test('jsonArtifactOf keeps whole items that fit, so that a capped artifact alway
   assert.deepEqual([none.content, none.bytes, none.truncated], ['[]', 2, true]);
   assert.ok((none.oversizeBytes ?? 0) > 100);
 });
+
+test('a tail cut between a secret-named key and its value on the next line (YAML) leaves the value out with the key', () => {
+  const dump = 'config dump:\ndb:\n  password:\n    hunter2secret\n  host: db\nport: 5432\n';
+  for (let cap = 1; cap < Buffer.byteLength(dump); cap++) {
+    const cut = artifactOf(dump, cap);
+    const tail = new TailArtifact(cap);
+    for (const line of dump.slice(0, -1).split('\n')) tail.push(line);
+    for (const artifact of [cut, tail.artifact()]) {
+      // The value shows only with its key above it, where redaction sees both.
+      if (artifact.content.includes('hunter2secret'))
+        assert.match(artifact.content, /password:\n {4}hunter2secret/, `cap ${cap}`);
+      assert.ok(artifact.bytes <= cap, `cap ${cap}`);
+    }
+    assert.deepEqual(tail.artifact(), cut, `cap ${cap}: TailArtifact and artifactOf agree`);
+  }
+  assert.equal(artifactOf(dump, 27).content, '  host: db\nport: 5432\n');
+});

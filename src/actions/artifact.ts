@@ -1,3 +1,4 @@
+import { opensSecretValue } from '../model/secret-lines.ts';
 import type { Artifact } from './action.ts';
 import type { LinePart } from './line-assembler.ts';
 
@@ -44,8 +45,15 @@ export function artifactOf(
     cutLine = (next === -1 ? totalBytes : next + 1) - end;
     kept = bytes.subarray(0, end);
   } else {
-    const start = tailStart(bytes, max);
+    let start = tailStart(bytes, max);
     cutLine = start - (start >= 2 ? bytes.lastIndexOf(NEWLINE, start - 2) + 1 : 0);
+    // The value of a secret-named key left out on the line before the cut (`password:`): left out with it.
+    while (start < totalBytes && start > 0) {
+      const before = bytes.subarray(start >= 2 ? bytes.lastIndexOf(NEWLINE, start - 2) + 1 : 0, start - 1);
+      if (!opensSecretValue(before.subarray(-256).toString('utf8'))) break;
+      const next = bytes.indexOf(NEWLINE, start);
+      start = next === -1 ? totalBytes : next + 1;
+    }
     kept = bytes.subarray(start);
   }
   return {
@@ -146,6 +154,9 @@ export class TailArtifact {
   // Bytes of the line at the cut (the last one left out), and of each line over the budget still coming in parts.
   #cutLine = 0;
   readonly #open = new Map<string, number>();
+  // The line just before the first kept one (or before the next, when none is kept), without its newline: when it
+  // opens a secret's value on the next line (`password:`), that line is left out too.
+  #before = '';
 
   /** A tail that keeps at most `maxBytes` of the most recent whole lines. */
   constructor(maxBytes = DEFAULT_ARTIFACT_MAX_BYTES) {
@@ -166,20 +177,30 @@ export class TailArtifact {
       const sofar = (starts ? 0 : (this.#open.get(tag) ?? 0)) + bytes;
       if (ends) this.#open.delete(tag);
       else this.#open.set(tag, sofar);
-      this.#leaveOut(sofar);
+      this.#leaveOut(sofar, line);
       return;
     }
     if (bytes > this.#maxBytes) {
-      this.#leaveOut(bytes);
+      this.#leaveOut(bytes, line);
+      return;
+    }
+    // The value of a secret-named key left out on the line before (`password:`): left out with it.
+    if (this.#head === this.#kept.length && opensSecretValue(this.#before)) {
+      this.#before = text.slice(0, -1);
       return;
     }
     this.#kept.push(text);
     this.#keptBytes += bytes;
-    // Drop whole lines from the front until the kept ones fit the budget.
-    while (this.#keptBytes > this.#maxBytes) {
-      const first = Buffer.byteLength(this.#kept[this.#head]);
-      this.#keptBytes -= first;
-      this.#cutLine = first;
+    // Drop whole lines from the front until the kept ones fit the budget, and a secret's value after its key.
+    while (
+      this.#head < this.#kept.length &&
+      (this.#keptBytes > this.#maxBytes || opensSecretValue(this.#before))
+    ) {
+      const first = this.#kept[this.#head];
+      const firstBytes = Buffer.byteLength(first);
+      this.#keptBytes -= firstBytes;
+      if (!opensSecretValue(this.#before)) this.#cutLine = firstBytes;
+      this.#before = first.slice(0, -1);
       this.#kept[this.#head] = '';
       this.#head++;
     }
@@ -202,11 +223,13 @@ export class TailArtifact {
     };
   }
 
-  // A line over the budget (`bytes` of it so far): it is left out, and so is every line before it.
-  #leaveOut(bytes: number): void {
+  // A line over the budget (`bytes` of it so far, `piece` its latest text): it is left out, and so is every line
+  // before it.
+  #leaveOut(bytes: number, piece: string): void {
     this.#kept.length = 0;
     this.#head = 0;
     this.#keptBytes = 0;
     this.#cutLine = bytes;
+    this.#before = piece;
   }
 }

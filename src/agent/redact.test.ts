@@ -201,8 +201,28 @@ test('a private key whose BEGIN marker was cut off (a log tail, an artifact cap)
     ],
     ['-----END CERTIFICATE-----\nafter', '-----END CERTIFICATE-----\nafter'],
     ['no key here\n', 'no key here\n'],
+    // Only the body lines before the END go, from after a line's tag: a stream-tagged docker artifact keeps its tags.
+    [
+      'O starting up\nO MIIEpAIB\nO AKCAQEA3Tz\nO -----END RSA PRIVATE KEY-----\nE after',
+      `O starting up\nO ${REDACTED}\nE after`,
+    ],
+    // An END quoted in a sentence ends no key: nothing before it goes.
+    [
+      'check: key file must end with "-----END RSA PRIVATE KEY-----"\nready',
+      'check: key file must end with "-----END RSA PRIVATE KEY-----"\nready',
+    ],
   ] as const)
     assert.equal(r.redactText(text), expected, text);
+});
+
+test('a value on the line after its secret-named key is redacted: in a text (after a stream tag too) and in lines of a stream', () => {
+  const r = createRedactor();
+  assert.equal(r.redactText('O   password:\nO     SECRETVALUE\n'), `O   password:\nO     ${REDACTED}\n`);
+  const redactLine = lineRedactor(r.redactText);
+  assert.deepEqual(
+    ['db:', '  password:', '    hunter2-SECRET', '  host: db', 'token=', 'abc', 'plain'].map(redactLine),
+    ['db:', '  password:', `    ${REDACTED}`, '  host: db', 'token=', REDACTED, 'plain'],
+  );
 });
 
 test('lines of one stream: a private key is redacted from its BEGIN line to its END line, each line on its own', () => {

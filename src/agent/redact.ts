@@ -1,4 +1,5 @@
 import { DvmError } from '../errors/dvm-error.ts';
+import { contentStart, isKeyBodyLine, opensSecretValue } from '../model/secret-lines.ts';
 import { SECRET_KEY } from '../model/secret-names.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 import { PatternScanner } from './pattern-scanner.ts';
@@ -32,8 +33,9 @@ export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
   /\bgithub_pat_[A-Za-z0-9_]{22,}/g,
   /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
   // A key that ends with a secret's name (DB_PASSWORD, client_secret, "token"; not OLDPWD), then its value, quoted
-  // or not, on the same line or the next (YAML's `password:` with the value indented below).
-  /((?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}(?:\r?\n[ \t]{0,32})?["']?)(?:(?<=")(?:[^"\\\r\n]|\\.)+|(?<=')(?:[^'\\\r\n]|\\.)+|[^\s&"',;]+)/gi,
+  // or not, on the same line or the next (YAML's `password:` with the value indented below; in a stream-tagged log,
+  // after the next line's `O `/`E ` tag).
+  /((?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}(?:\r?\n(?:[OE] )?[ \t]{0,32})?["']?)(?:(?<=")(?:[^"\\\r\n]|\\.)+|(?<=')(?:[^'\\\r\n]|\\.)+|[^\s&"',;]+)/gi,
   // The password of a URL's userinfo runs to the last `@` before the host (`postgres://u:p@ss@db`), never into
   // the next URL. Its `i` (it has no letters) puts it in the scan of the key pattern: the leftmost match wins, and
   // `token:` inside `https://x-access-token:…@host` is not taken for a key.
@@ -58,14 +60,16 @@ function markerAt(text: string, marker: string, from: number): { start: number; 
 }
 
 // The private keys of `text` in one forward scan: each from its BEGIN marker to the END marker after it; one with
-// no END runs to the end of the text and leaves the text `open` (inside a key). An END marker before any BEGIN ends
-// a key whose start was cut off (a log's tail, an artifact's cap): it runs from the start of the text.
+// no END runs to the end of the text and leaves the text `open` (inside a key). An END marker before any BEGIN that
+// opens its line, after lines shaped like a key's body, ends a key whose start was cut off (a log's tail, an
+// artifact's cap): it runs from the first of those lines (after its stream tag, timestamp and indentation).
 function privateKeys(text: string): { spans: [number, number][]; open: boolean } {
   const spans: [number, number][] = [];
   let first = markerAt(text, PEM_BEGIN, 0);
   const cutOff = markerAt(text, PEM_END, 0);
   if (cutOff && (!first || cutOff.start < first.start)) {
-    spans.push([0, cutOff.end]);
+    const start = cutOffKeyStart(text, cutOff.start);
+    if (start !== undefined) spans.push([start, cutOff.end]);
     first = markerAt(text, PEM_BEGIN, cutOff.end);
   }
   for (let begin = first; begin; ) {
@@ -80,12 +84,27 @@ function privateKeys(text: string): { spans: [number, number][]; open: boolean }
   return { spans, open: false };
 }
 
-/** Whether `text` ends a private key whose BEGIN marker is not in it (cut off before it): an END before any BEGIN. */
-export function endsCutOffPrivateKey(text: string): boolean {
-  const end = markerAt(text, PEM_END, 0);
-  if (!end) return false;
-  const begin = markerAt(text, PEM_BEGIN, 0);
-  return !begin || end.start < begin.start;
+// Where the body of a key ends by the END marker at `end` starts, when its BEGIN was cut off: the END marker opens
+// its line (after a tag, timestamp or indentation), and the lines before it, back to the first that is not, are
+// shaped like a key's body; undefined when it is no such end (an END quoted in a sentence, no body before it).
+function cutOffKeyStart(text: string, end: number): number | undefined {
+  const lineStart = text.lastIndexOf('\n', end - 1) + 1;
+  if (contentStart(text.slice(lineStart, end)) !== end - lineStart) return undefined;
+  let start: number | undefined;
+  for (let at = lineStart; at > 0; ) {
+    const previous = at >= 2 ? text.lastIndexOf('\n', at - 2) + 1 : 0;
+    const line = text.slice(previous, at - 1);
+    if (!isKeyBodyLine(line)) break;
+    start = previous + contentStart(line);
+    at = previous;
+  }
+  return start;
+}
+
+/** Whether `line` opens with a private key's END marker (after its tag, timestamp or indentation). */
+export function opensWithPrivateKeyEnd(line: string): boolean {
+  const at = contentStart(line);
+  return markerAt(line, PEM_END, at)?.start === at;
 }
 
 /** `text` with each private key, from its BEGIN marker to its END marker (or to the end of the text), REDACTED. */
@@ -103,19 +122,29 @@ export function redactPrivateKeys(text: string): string {
 
 /**
  * Redaction of the consecutive lines of one stream through `redact`: a private key's lines, from its BEGIN line to
- * its END line, are REDACTED (from its BEGIN marker on the first, to its END marker on the last).
+ * its END line, are REDACTED (from its BEGIN marker on the first, to its END marker on the last), and so is the line
+ * after a secret-named key with nothing after it (YAML's `password:`, its value indented on the next line), past its
+ * tag, timestamp and indentation.
  */
 export function lineRedactor(redact: (line: string) => string): (line: string) => string {
   let inKey = false;
+  let valueNext = false;
   return (line) => {
+    if (valueNext) {
+      valueNext = false;
+      const at = contentStart(line);
+      if (at < line.length && !inKey) return line.slice(0, at) + REDACTED;
+    }
     if (!inKey) {
       inKey = privateKeys(line).open;
+      valueNext = !inKey && opensSecretValue(line);
       return redact(line);
     }
     const end = markerAt(line, PEM_END, 0);
     if (!end) return REDACTED;
     const rest = line.slice(end.end);
     inKey = privateKeys(rest).open;
+    valueNext = !inKey && opensSecretValue(rest);
     return REDACTED + (rest ? redact(rest) : '');
   };
 }

@@ -1,58 +1,60 @@
-import { endsCutOffPrivateKey, REDACTED } from '../redact.ts';
+import { isKeyBodyLine } from '../../model/secret-lines.ts';
+import { opensWithPrivateKeyEnd, REDACTED } from '../redact.ts';
 
-// A private key's body line as PEM writes it: base64 in lines of 64 (OpenSSL) to 76 characters. Shorter ones (a
-// key's last line) are held only after a long one, so that short words opening a log ("ready") are never held.
-const LONG_BODY_LINE = /^[A-Za-z0-9+/]{40,80}={0,2}$/;
-const SHORT_BODY_LINE = /^[A-Za-z0-9+/]{1,80}={0,2}$/;
-// An encrypted key's headers, between its BEGIN line and its body.
-const HEADER_LINE = /^(?:Proc-Type|DEK-Info): [^\n]{1,200}$/;
 // A key longer than this many lines is none that a log's tail could cut (an 8192-bit RSA key has ~100).
 const MAX_HELD_LINES = 256;
 
+/** How long the opening lines of a log are held at most: a tail's lines (key and END alike) arrive together. */
+export const CUT_KEY_HOLD_MS = 500;
+
+/** One line of an execution's log: its stream and text. */
+export interface HeldLine {
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
 /**
- * The opening lines of one log stream that may be the body of a private key whose BEGIN line was cut off (a
- * `docker.logs` or `k8s.pod_logs` tail starting inside one): lines shaped like a key's body are held until the first
- * other line, and REDACTED when that line ends a key without a BEGIN, passed on unchanged otherwise. Only the run
- * that opens the stream is held; every later line passes at once.
+ * The opening lines of an execution's log that may be the body of a private key whose BEGIN line was cut off (a
+ * `docker.logs` or `k8s.pod_logs` tail starting inside one): while every line so far, of either stream, is shaped
+ * like a key's body (base64, armor headers and checksum, after a tag, timestamp or indentation), the lines are held,
+ * in order; the first other line decides. An END marker opening it passes them on REDACTED, anything else unchanged,
+ * as does the end of the log or CUT_KEY_HOLD_MS. Only the run that opens the log is held; every later line passes
+ * at once.
  */
 export class CutKeyHold {
-  readonly #pass: (line: string) => void;
+  readonly #pass: (held: HeldLine) => void;
+  readonly #holdMs: number;
   #opening = true;
-  #held: string[] = [];
-  #long = false;
+  #held: HeldLine[] = [];
+  #timer: NodeJS.Timeout | undefined;
 
-  /** Lines go on to `pass`, in order. */
-  constructor(pass: (line: string) => void) {
+  /** Lines go on to `pass`, in the order they came. */
+  constructor(pass: (held: HeldLine) => void, holdMs = CUT_KEY_HOLD_MS) {
     this.#pass = pass;
+    this.#holdMs = holdMs;
   }
 
-  /** Takes the stream's next line. */
-  push(line: string): void {
-    if (this.#opening && this.#held.length < MAX_HELD_LINES && this.#mayBeBody(line)) {
-      this.#held.push(line);
+  /** Takes the log's next line. */
+  push(stream: HeldLine['stream'], line: string): void {
+    if (this.#opening && this.#held.length < MAX_HELD_LINES && isKeyBodyLine(line)) {
+      this.#held.push({ stream, line });
+      this.#timer ??= setTimeout(() => this.#release(false), this.#holdMs).unref();
       return;
     }
-    this.#release(this.#opening && this.#held.length > 0 && endsCutOffPrivateKey(line));
-    this.#pass(line);
+    this.#release(this.#held.length > 0 && opensWithPrivateKeyEnd(line));
+    this.#pass({ stream, line });
   }
 
-  /** Passes on what is held (the stream ended): no END followed, so it was no key's body. */
+  /** Passes on what is held (the log ended): no END followed, so it was no key's body. */
   flush(): void {
     this.#release(false);
   }
 
-  #mayBeBody(line: string): boolean {
-    if (LONG_BODY_LINE.test(line)) {
-      this.#long = true;
-      return true;
-    }
-    return (this.#long && SHORT_BODY_LINE.test(line)) || (this.#held.length === 0 && HEADER_LINE.test(line));
-  }
-
   #release(cutKey: boolean): void {
     this.#opening = false;
+    clearTimeout(this.#timer);
     const held = this.#held;
     this.#held = [];
-    for (const line of held) this.#pass(cutKey ? REDACTED : line);
+    for (const { stream, line } of held) this.#pass({ stream, line: cutKey ? REDACTED : line });
   }
 }

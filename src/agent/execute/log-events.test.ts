@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRedactor, REDACTED } from '../redact.ts';
+import { CUT_KEY_HOLD_MS, CutKeyHold } from './cut-key-hold.ts';
 import { cappedLogEvents, lineSplitter } from './log-events.ts';
 
 // The log events of chunks written as an execution's handler writes them (execute.ts: whole lines, per stream).
@@ -113,45 +114,52 @@ const KEY_BODY = [
   'bWFkZSB1cCBrZXkgbWF0ZXJpYWwgZm9yIGEgdGVzdA==',
 ];
 
-test('a stream that opens inside a private key (its BEGIN line cut off by a tail) has the key body held and redacted', () => {
-  const events = logLines([
-    ['stdout', `${KEY_BODY.join('\n')}\n`],
-    ['stderr', 'other stream\n'],
-    ['stdout', '-----END RSA PRIVATE KEY-----\nkey loaded\n'],
-  ]);
-  assert.deepEqual(events, [
-    ['stderr', 'other stream'],
-    ['stdout', REDACTED],
-    ['stdout', REDACTED],
-    ['stdout', REDACTED],
-    ['stdout', 'key loaded'],
-  ]);
+test('a log that opens inside a private key (its BEGIN line cut off by a tail) has the key body held and redacted, with a timestamp or a tag before each line', () => {
+  assert.deepEqual(
+    logLines([
+      ['stdout', `${KEY_BODY.join('\n')}\n`],
+      ['stdout', '-----END RSA PRIVATE KEY-----\nkey loaded\n'],
+      ['stderr', 'other stream\n'],
+    ]),
+    [
+      ['stdout', REDACTED],
+      ['stdout', REDACTED],
+      ['stdout', '-----END RSA PRIVATE KEY-----'],
+      ['stdout', 'key loaded'],
+      ['stderr', 'other stream'],
+    ],
+  );
+  // docker.logs with timestamps, an indented key (a YAML block), a PGP block with its checksum and armor header.
+  const stamp = '2026-11-30T22:00:00.123456789Z ';
+  for (const lines of [
+    [...KEY_BODY.map((l) => stamp + l), `${stamp}-----END RSA PRIVATE KEY-----`],
+    [...KEY_BODY.map((l) => `    ${l}`), '    -----END PRIVATE KEY-----'],
+    ['Version: GnuPG v2', '', KEY_BODY[0], '=AbCd', '-----END PGP PRIVATE KEY BLOCK-----'],
+  ]) {
+    const events = logLines([['stderr', `${lines.join('\n')}\nafter\n`]]);
+    const shown = events.map(([, line]) => line).join('\n');
+    assert.ok(!shown.includes(KEY_BODY[0].slice(0, 20)), shown);
+    assert.equal(events.at(-1)?.[1], 'after');
+  }
 });
 
 test('opening lines shaped like a key body pass on unchanged, in order, when no END follows; later ones are never held', () => {
   const hex = 'a3f5'.repeat(16);
   assert.deepEqual(
-    logLines([['stdout', `${hex}\nshort\nnot a key\n${hex}\n-----END RSA PRIVATE KEY-----\n`]]),
+    logLines([
+      ['stdout', `${hex}\nready\n`],
+      ['stderr', 'not a key\n'],
+      ['stdout', `${hex}\n-----END RSA PRIVATE KEY-----\n`],
+    ]),
     [
       ['stdout', hex],
-      ['stdout', 'short'],
-      ['stdout', 'not a key'],
+      ['stdout', 'ready'],
+      ['stderr', 'not a key'],
       ['stdout', hex],
-      ['stdout', REDACTED],
+      ['stdout', '-----END RSA PRIVATE KEY-----'],
     ],
   );
-  // Short words opening a log are never held: each is an event at once.
-  const events: unknown[] = [];
-  const logEvents = cappedLogEvents(
-    1 << 20,
-    (_type, data) => events.push(data.line),
-    (line) => line,
-  );
-  logEvents.line('stdout', 'ready');
-  assert.deepEqual(events, ['ready']);
-  logEvents.line('stdout', hex);
-  assert.deepEqual(events, ['ready', hex], 'only the lines that open a stream are held');
-  // A body-shaped opening held until the stream ends comes out then.
+  // A body-shaped opening held until the log ends comes out then.
   const ended: unknown[] = [];
   const held = cappedLogEvents(
     1 << 20,
@@ -162,4 +170,17 @@ test('opening lines shaped like a key body pass on unchanged, in order, when no 
   assert.deepEqual(ended, []);
   held.flush();
   assert.deepEqual(ended, [KEY_BODY[0]]);
+});
+
+test('what the opening of a log holds goes on, unchanged, after CUT_KEY_HOLD_MS at most', async () => {
+  const passed: string[] = [];
+  const hold = new CutKeyHold(({ line }) => passed.push(line), 30);
+  hold.push('stdout', 'ready');
+  hold.push('stdout', KEY_BODY[0]);
+  assert.deepEqual(passed, []);
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.deepEqual(passed, ['ready', KEY_BODY[0]]);
+  hold.push('stdout', KEY_BODY[1]);
+  assert.deepEqual(passed, ['ready', KEY_BODY[0], KEY_BODY[1]], 'only the opening is held');
+  assert.ok(CUT_KEY_HOLD_MS <= 1000, 'a follow shows its first lines within a second');
 });

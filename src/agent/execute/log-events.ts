@@ -16,8 +16,8 @@ export interface LogEvents {
  * The log events of one execution, capped like its output: lines are emitted (through `redact`) until their
  * UTF-8 bytes, one newline each, would pass `maxBytes`; then one `truncated` event with the byte counts, and no
  * more log events (progress and the end still stream); each stream's lines go through `redact` in order
- * (lineRedactor), so that all lines of a private key, from its BEGIN line to its END line, are redacted, and a
- * stream that opens inside a key (its BEGIN line cut off by a tail) has the key's body held and redacted
+ * (lineRedactor), so that all lines of a private key, from its BEGIN line to its END line, are redacted, and a log
+ * that opens inside a key (its BEGIN line cut off by a tail) has the key's body held and redacted
  * (CutKeyHold).
  */
 export function cappedLogEvents(
@@ -38,23 +38,21 @@ export function cappedLogEvents(
     streamed += bytes;
     emit('log', { stream, line: redactLine(line) });
   };
-  const holds = new Map<string, CutKeyHold>();
-  const holdOf = (stream: 'stdout' | 'stderr'): CutKeyHold => {
-    let hold = holds.get(stream);
-    if (!hold) {
-      const redactLine = lineRedactor(redact);
-      hold = new CutKeyHold((line) => emitLine(stream, redactLine, line));
-      holds.set(stream, hold);
+  const redactors = new Map<string, (line: string) => string>();
+  const redactorOf = (stream: string) => {
+    let redactor = redactors.get(stream);
+    if (!redactor) {
+      redactor = lineRedactor(redact);
+      redactors.set(stream, redactor);
     }
-    return hold;
+    return redactor;
   };
+  const hold = new CutKeyHold(({ stream, line }) => emitLine(stream, redactorOf(stream), line));
   return {
     line: (stream, line) => {
-      if (!truncated) holdOf(stream).push(line);
+      if (!truncated) hold.push(stream, line);
     },
-    flush: () => {
-      for (const hold of holds.values()) hold.flush();
-    },
+    flush: () => hold.flush(),
   };
 }
 
