@@ -206,7 +206,11 @@ test('a private key whose BEGIN marker was cut off (a log tail, an artifact cap)
       'O starting up\nO MIIEpAIB\nO AKCAQEA3Tz\nO -----END RSA PRIVATE KEY-----\nE after',
       `O starting up\nO ${REDACTED}\nE after`,
     ],
-    // An END quoted in a sentence ends no key: nothing before it goes.
+    // An END quoted in a sentence ends no key (nothing before it goes), and a cut-off key after it still does.
+    [
+      'see "-----END RSA PRIVATE KEY-----"\nAKCAQEA3Tz\n-----END RSA PRIVATE KEY-----\nok',
+      `see "-----END RSA PRIVATE KEY-----"\n${REDACTED}\nok`,
+    ],
     [
       'check: key file must end with "-----END RSA PRIVATE KEY-----"\nready',
       'check: key file must end with "-----END RSA PRIVATE KEY-----"\nready',
@@ -222,6 +226,18 @@ test('a value on the line after its secret-named key is redacted: in a text (aft
   assert.deepEqual(
     ['db:', '  password:', '    hunter2-SECRET', '  host: db', 'token=', 'abc', 'plain'].map(redactLine),
     ['db:', '  password:', `    ${REDACTED}`, '  host: db', 'token=', REDACTED, 'plain'],
+  );
+  // A key as the value: redacted from its BEGIN line to its END line, as any key.
+  const keyLines = lineRedactor(r.redactText);
+  assert.deepEqual(
+    [
+      'private_key:',
+      '  -----BEGIN RSA PRIVATE KEY-----',
+      '  MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyu',
+      '  -----END RSA PRIVATE KEY-----',
+      'next: 1',
+    ].map(keyLines),
+    ['private_key:', `  ${REDACTED}`, REDACTED, REDACTED, 'next: 1'],
   );
 });
 

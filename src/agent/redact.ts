@@ -65,12 +65,15 @@ function markerAt(text: string, marker: string, from: number): { start: number; 
 // artifact's cap): it runs from the first of those lines (after its stream tag, timestamp and indentation).
 function privateKeys(text: string): { spans: [number, number][]; open: boolean } {
   const spans: [number, number][] = [];
-  let first = markerAt(text, PEM_BEGIN, 0);
-  const cutOff = markerAt(text, PEM_END, 0);
-  if (cutOff && (!first || cutOff.start < first.start)) {
-    const start = cutOffKeyStart(text, cutOff.start);
-    if (start !== undefined) spans.push([start, cutOff.end]);
-    first = markerAt(text, PEM_BEGIN, cutOff.end);
+  const first = markerAt(text, PEM_BEGIN, 0);
+  let floor = 0;
+  for (let end = markerAt(text, PEM_END, 0); end && (!first || end.start < first.start); ) {
+    const start = cutOffKeyStart(text, end.start, floor);
+    if (start !== undefined) {
+      spans.push([start, end.end]);
+      floor = end.end;
+    }
+    end = markerAt(text, PEM_END, end.end);
   }
   for (let begin = first; begin; ) {
     const end = markerAt(text, PEM_END, begin.end);
@@ -85,14 +88,15 @@ function privateKeys(text: string): { spans: [number, number][]; open: boolean }
 }
 
 // Where the body of a key ends by the END marker at `end` starts, when its BEGIN was cut off: the END marker opens
-// its line (after a tag, timestamp or indentation), and the lines before it, back to the first that is not, are
-// shaped like a key's body; undefined when it is no such end (an END quoted in a sentence, no body before it).
-function cutOffKeyStart(text: string, end: number): number | undefined {
+// its line (after a tag, timestamp or indentation), and the lines before it, back to the first that is not (and not
+// before `floor`, the end of the key before), are shaped like a key's body; undefined when it is no such end (an END
+// quoted in a sentence, no body before it).
+function cutOffKeyStart(text: string, end: number, floor: number): number | undefined {
   const lineStart = text.lastIndexOf('\n', end - 1) + 1;
-  if (contentStart(text.slice(lineStart, end)) !== end - lineStart) return undefined;
+  if (lineStart < floor || contentStart(text.slice(lineStart, end)) !== end - lineStart) return undefined;
   let start: number | undefined;
-  for (let at = lineStart; at > 0; ) {
-    const previous = at >= 2 ? text.lastIndexOf('\n', at - 2) + 1 : 0;
+  for (let at = lineStart; at > floor; ) {
+    const previous = Math.max(floor, at >= 2 ? text.lastIndexOf('\n', at - 2) + 1 : 0);
     const line = text.slice(previous, at - 1);
     if (!isKeyBodyLine(line)) break;
     start = previous + contentStart(line);
@@ -130,13 +134,15 @@ export function lineRedactor(redact: (line: string) => string): (line: string) =
   let inKey = false;
   let valueNext = false;
   return (line) => {
-    if (valueNext) {
-      valueNext = false;
-      const at = contentStart(line);
-      if (at < line.length && !inKey) return line.slice(0, at) + REDACTED;
-    }
     if (!inKey) {
+      const valueLine = valueNext;
       inKey = privateKeys(line).open;
+      // The value of the key on the line before, unless it opens a private key (then redacted from its BEGIN on).
+      const at = contentStart(line);
+      if (valueLine && !inKey && at < line.length) {
+        valueNext = false;
+        return line.slice(0, at) + REDACTED;
+      }
       valueNext = !inKey && opensSecretValue(line);
       return redact(line);
     }
