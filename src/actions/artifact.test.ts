@@ -269,3 +269,16 @@ test('a tail cut between a secret-named key and its value on the next line (YAML
   }
   assert.equal(artifactOf(dump, 27).content, '  host: db\nport: 5432\n');
 });
+
+test('TailArtifact: a line over the cap that arrives in pieces and ends with a secret-named key leaves the value below it out', () => {
+  const tail = new TailArtifact(64);
+  tail.push('x'.repeat(100), 'first');
+  tail.push('x'.repeat(100), 'middle');
+  tail.push('db_pass', 'middle');
+  tail.push('word:', 'last');
+  tail.push('    SECRETVALUE');
+  tail.push('ready');
+  const artifact = tail.artifact();
+  assert.equal(artifact.content, 'ready\n');
+  assert.equal(artifact.oversizeBytes, 213);
+});

@@ -154,9 +154,16 @@ export class TailArtifact {
   // Bytes of the line at the cut (the last one left out), and of each line over the budget still coming in parts.
   #cutLine = 0;
   readonly #open = new Map<string, number>();
+  // The last 256 characters of each line still coming in parts: its end says whether it opens a secret's value.
+  readonly #openEnd = new Map<string, string>();
   // The line just before the first kept one (or before the next, when none is kept), without its newline: when it
   // opens a secret's value on the next line (`password:`), that line is left out too.
   #before = '';
+  // Value lines left out after their key (within the budget), oldest first, just before the first kept line: the
+  // budget still counts them, so that the line at the cut is the one artifactOf names.
+  #hidden: number[] = [];
+  #hiddenHead = 0;
+  #hiddenBytes = 0;
 
   /** A tail that keeps at most `maxBytes` of the most recent whole lines. */
   constructor(maxBytes = DEFAULT_ARTIFACT_MAX_BYTES) {
@@ -175,9 +182,15 @@ export class TailArtifact {
     this.#totalBytes += bytes;
     if (part !== 'whole') {
       const sofar = (starts ? 0 : (this.#open.get(tag) ?? 0)) + bytes;
-      if (ends) this.#open.delete(tag);
-      else this.#open.set(tag, sofar);
-      this.#leaveOut(sofar, line);
+      const end = ((starts ? '' : (this.#openEnd.get(tag) ?? '')) + line).slice(-256);
+      if (ends) {
+        this.#open.delete(tag);
+        this.#openEnd.delete(tag);
+      } else {
+        this.#open.set(tag, sofar);
+        this.#openEnd.set(tag, end);
+      }
+      this.#leaveOut(sofar, end);
       return;
     }
     if (bytes > this.#maxBytes) {
@@ -187,6 +200,8 @@ export class TailArtifact {
     // The value of a secret-named key left out on the line before (`password:`): left out with it.
     if (this.#head === this.#kept.length && opensSecretValue(this.#before)) {
       this.#before = text.slice(0, -1);
+      this.#hide(bytes);
+      this.#trimHidden();
       return;
     }
     this.#kept.push(text);
@@ -198,12 +213,19 @@ export class TailArtifact {
     ) {
       const first = this.#kept[this.#head];
       const firstBytes = Buffer.byteLength(first);
+      const overBudget = this.#keptBytes > this.#maxBytes;
       this.#keptBytes -= firstBytes;
-      if (!opensSecretValue(this.#before)) this.#cutLine = firstBytes;
+      if (overBudget) {
+        this.#cutLine = firstBytes;
+        this.#hidden = [];
+        this.#hiddenHead = 0;
+        this.#hiddenBytes = 0;
+      } else this.#hide(firstBytes);
       this.#before = first.slice(0, -1);
       this.#kept[this.#head] = '';
       this.#head++;
     }
+    this.#trimHidden();
     if (this.#head > 1024 && this.#head * 2 > this.#kept.length) {
       this.#kept.splice(0, this.#head);
       this.#head = 0;
@@ -231,5 +253,26 @@ export class TailArtifact {
     this.#keptBytes = 0;
     this.#cutLine = bytes;
     this.#before = piece;
+    this.#hidden = [];
+    this.#hiddenHead = 0;
+    this.#hiddenBytes = 0;
+  }
+
+  #hide(bytes: number): void {
+    this.#hidden.push(bytes);
+    this.#hiddenBytes += bytes;
+  }
+
+  // Hidden lines that the kept ones leave no room for are past the cut: the last of them is the line at the cut.
+  #trimHidden(): void {
+    while (this.#hiddenHead < this.#hidden.length && this.#keptBytes + this.#hiddenBytes > this.#maxBytes) {
+      const first = this.#hidden[this.#hiddenHead++];
+      this.#hiddenBytes -= first;
+      this.#cutLine = first;
+    }
+    if (this.#hiddenHead > 1024 && this.#hiddenHead * 2 > this.#hidden.length) {
+      this.#hidden.splice(0, this.#hiddenHead);
+      this.#hiddenHead = 0;
+    }
   }
 }

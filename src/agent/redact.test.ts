@@ -183,11 +183,25 @@ test('the defaults take time linear in the text: texts that made them rescan cos
     'blanks between a key and =': `password${' '.repeat(size)}=x`,
     'blanks after Bearer': `Bearer${' '.repeat(size)}`,
     'BEGIN markers without an END': fill('-----BEGIN PRIVATE KEY-----'),
+    'END markers quoted on one long line': fill('x -----END RSA PRIVATE KEY-----'),
+    'END markers each after a body line': fill('MIIEpAIB\n-----END RSA PRIVATE KEY-----\n'),
+    'secret-named keys with the value below': fill('password:\n'),
     'JWT starts inside one run': fill('eyJ-'),
   };
   for (const [name, text] of Object.entries(pathological)) {
     const ms = leastTime(() => r.redactText(text), 20 * baseline);
     assert.ok(ms < 20 * baseline, `${name}: ${ms.toFixed(1)} ms, an ordinary text ${baseline.toFixed(2)} ms`);
+  }
+});
+
+test('lines of one stream take time linear in their length: long lines of END markers or keys cost about what an ordinary one does', () => {
+  const r = createRedactor();
+  const line = (unit: string) => unit.repeat(Math.ceil(200_000 / unit.length));
+  const timeOf = (text: string) => leastTime(() => lineRedactor(r.redactText)(text), 0);
+  const baseline = Math.min(...[0, 1, 2].map(() => timeOf(line('GET /v1/items?user=bob 200 in 3 ms '))));
+  for (const unit of ['x -----END RSA PRIVATE KEY-----', 'password: ', '-----BEGIN PRIVATE KEY-----']) {
+    const ms = leastTime(() => lineRedactor(r.redactText)(line(unit)), 20 * baseline);
+    assert.ok(ms < 20 * baseline, `${unit}: ${ms.toFixed(1)} ms, an ordinary line ${baseline.toFixed(2)} ms`);
   }
 });
 
@@ -206,6 +220,12 @@ test('a private key whose BEGIN marker was cut off (a log tail, an artifact cap)
       'O starting up\nO MIIEpAIB\nO AKCAQEA3Tz\nO -----END RSA PRIVATE KEY-----\nE after',
       `O starting up\nO ${REDACTED}\nE after`,
     ],
+    // Body lines with trailing blanks, and two cut-off keys one after the other: each from its own body.
+    ['MIIEpAIB  \nAKCAQEA3Tz\t\n-----END RSA PRIVATE KEY-----\nok', `${REDACTED}\nok`],
+    [
+      'AKCA\n-----END RSA PRIVATE KEY----- done\nMHcC\n-----END EC PRIVATE KEY-----\nok',
+      `${REDACTED} done\n${REDACTED}\nok`,
+    ],
     // An END quoted in a sentence ends no key (nothing before it goes), and a cut-off key after it still does.
     [
       'see "-----END RSA PRIVATE KEY-----"\nAKCAQEA3Tz\n-----END RSA PRIVATE KEY-----\nok',
@@ -222,11 +242,24 @@ test('a private key whose BEGIN marker was cut off (a log tail, an artifact cap)
 test('a value on the line after its secret-named key is redacted: in a text (after a stream tag too) and in lines of a stream', () => {
   const r = createRedactor();
   assert.equal(r.redactText('O   password:\nO     SECRETVALUE\n'), `O   password:\nO     ${REDACTED}\n`);
+  const stamp = '2026-11-30T22:00:00.123456789Z';
+  assert.equal(
+    r.redactText(`O ${stamp}   password:\nO ${stamp}     SECRETVALUE\n`),
+    `O ${stamp}   password:\nO ${stamp}     ${REDACTED}\n`,
+    'docker.logs with timestamps',
+  );
   const redactLine = lineRedactor(r.redactText);
   assert.deepEqual(
     ['db:', '  password:', '    hunter2-SECRET', '  host: db', 'token=', 'abc', 'plain'].map(redactLine),
     ['db:', '  password:', `    ${REDACTED}`, '  host: db', 'token=', REDACTED, 'plain'],
   );
+  // A value that is itself a secret-named key has its own value below.
+  assert.deepEqual(['secret:', '  token:', '    realvalue', 'plain'].map(lineRedactor(r.redactText)), [
+    'secret:',
+    `  ${REDACTED}`,
+    `    ${REDACTED}`,
+    'plain',
+  ]);
   // A key as the value: redacted from its BEGIN line to its END line, as any key.
   const keyLines = lineRedactor(r.redactText);
   assert.deepEqual(

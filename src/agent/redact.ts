@@ -35,7 +35,7 @@ export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
   // A key that ends with a secret's name (DB_PASSWORD, client_secret, "token"; not OLDPWD), then its value, quoted
   // or not, on the same line or the next (YAML's `password:` with the value indented below; in a stream-tagged log,
   // after the next line's `O `/`E ` tag).
-  /((?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}(?:\r?\n(?:[OE] )?[ \t]{0,32})?["']?)(?:(?<=")(?:[^"\\\r\n]|\\.)+|(?<=')(?:[^'\\\r\n]|\\.)+|[^\s&"',;]+)/gi,
+  /((?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}(?:\r?\n(?:[OE] )?(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}) )?[ \t]{0,32})?["']?)(?:(?<=")(?:[^"\\\r\n]|\\.)+|(?<=')(?:[^'\\\r\n]|\\.)+|[^\s&"',;]+)/gi,
   // The password of a URL's userinfo runs to the last `@` before the host (`postgres://u:p@ss@db`), never into
   // the next URL. Its `i` (it has no letters) puts it in the scan of the key pattern: the leftmost match wins, and
   // `token:` inside `https://x-access-token:…@host` is not taken for a key.
@@ -67,8 +67,19 @@ function privateKeys(text: string): { spans: [number, number][]; open: boolean }
   const spans: [number, number][] = [];
   const first = markerAt(text, PEM_BEGIN, 0);
   let floor = 0;
+  // The start of the line of the END looked at last, found by a forward cursor (each newline is looked at once).
+  let lineStart = -1;
+  let cursor = 0;
+  let next = text.indexOf('\n');
   for (let end = markerAt(text, PEM_END, 0); end && (!first || end.start < first.start); ) {
-    const start = cutOffKeyStart(text, end.start, floor);
+    while (next !== -1 && next < end.start) {
+      cursor = next + 1;
+      next = text.indexOf('\n', cursor);
+    }
+    const line = cursor;
+    // A second END on one line does not open it.
+    const start = line === lineStart ? undefined : cutOffKeyStart(text, end.start, floor, line);
+    lineStart = line;
     if (start !== undefined) {
       spans.push([start, end.end]);
       floor = end.end;
@@ -91,12 +102,13 @@ function privateKeys(text: string): { spans: [number, number][]; open: boolean }
 // its line (after a tag, timestamp or indentation), and the lines before it, back to the first that is not (and not
 // before `floor`, the end of the key before), are shaped like a key's body; undefined when it is no such end (an END
 // quoted in a sentence, no body before it).
-function cutOffKeyStart(text: string, end: number, floor: number): number | undefined {
-  const lineStart = text.lastIndexOf('\n', end - 1) + 1;
+function cutOffKeyStart(text: string, end: number, floor: number, lineStart: number): number | undefined {
   if (lineStart < floor || contentStart(text.slice(lineStart, end)) !== end - lineStart) return undefined;
   let start: number | undefined;
   for (let at = lineStart; at > floor; ) {
-    const previous = Math.max(floor, at >= 2 ? text.lastIndexOf('\n', at - 2) + 1 : 0);
+    const previous = at >= 2 ? text.lastIndexOf('\n', at - 2) + 1 : 0;
+    // The line of the key before (its END) is none of this key's body.
+    if (previous < floor) break;
     const line = text.slice(previous, at - 1);
     if (!isKeyBodyLine(line)) break;
     start = previous + contentStart(line);
@@ -140,7 +152,8 @@ export function lineRedactor(redact: (line: string) => string): (line: string) =
       // The value of the key on the line before, unless it opens a private key (then redacted from its BEGIN on).
       const at = contentStart(line);
       if (valueLine && !inKey && at < line.length) {
-        valueNext = false;
+        // A value that is itself a secret-named key (`secret:` then `  token:`) has its value on the next line.
+        valueNext = opensSecretValue(line);
         return line.slice(0, at) + REDACTED;
       }
       valueNext = !inKey && opensSecretValue(line);

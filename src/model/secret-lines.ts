@@ -12,7 +12,7 @@ export function contentStart(line: string): number {
 // armor checksum (`=AbCd`), a PEM or PGP armor header (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: …`, `Version: …`), or
 // the blank line after such headers.
 const KEY_BODY_LINE =
-  /^(?:[A-Za-z0-9+/]{1,80}={0,2}|=[A-Za-z0-9+/]{4}|(?:Proc-Type|DEK-Info|Version|Comment|Hash|Charset): [^\r\n]{1,200}|)\r?$/;
+  /^(?:[A-Za-z0-9+/]{1,80}={0,2}|=[A-Za-z0-9+/]{4}|(?:Proc-Type|DEK-Info|Version|Comment|Hash|Charset): [^\r\n]{1,200}|)[ \t]*\r?$/;
 
 /** Whether `line` (with its prefix) can be a line of a private key's body. */
 export function isKeyBodyLine(line: string): boolean {
