@@ -16,9 +16,10 @@ fi
 if ! docker info >/dev/null 2>&1; then
   echo "== starting dockerd on $SOCK"
   rm -f "$SOCK" /tmp/dvm-docker.pid
-  nohup dockerd --storage-driver=vfs --iptables=false --bridge=none \
+  # From /: the daemon outlives the checkout that started it.
+  (cd / && exec nohup dockerd --storage-driver=vfs --iptables=false --bridge=none \
     -H "unix://$SOCK" --data-root /tmp/dvm-docker --exec-root /tmp/dvm-docker-exec \
-    --pidfile /tmp/dvm-docker.pid >/tmp/dvm-docker.log 2>&1 &
+    --pidfile /tmp/dvm-docker.pid >/tmp/dvm-docker.log 2>&1) &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1

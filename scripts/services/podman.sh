@@ -15,10 +15,20 @@ fi
 mkdir -p "$DIR"
 printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n' >"$DIR/containers.conf"
 export CONTAINERS_CONF="$DIR/containers.conf"
+# A service started from a directory deleted since (an earlier CI clone) answers, but cannot start containers: conmon
+# fails to get its working directory ("write child: broken pipe"). It is stopped, and started again from /.
+for pid in $(pgrep -f "system service --time=0 unix://$SOCK" || true); do
+  if readlink "/proc/$pid/cwd" 2>/dev/null | grep -q ' (deleted)$'; then
+    echo "== restarting the podman API: the directory it was started from is gone"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  fi
+done
 if ! curl -sf --unix-socket "$SOCK" http://podman/v1.40/version >/dev/null 2>&1; then
   echo "== starting the podman API on $SOCK"
   rm -f "$SOCK"
-  nohup "${PODMAN[@]}" system service --time=0 "unix://$SOCK" >"$DIR/service.log" 2>&1 &
+  # From /: the service outlives the checkout that started it.
+  (cd / && exec nohup "${PODMAN[@]}" system service --time=0 "unix://$SOCK" >"$DIR/service.log" 2>&1) &
   for _ in $(seq 1 30); do
     curl -sf --unix-socket "$SOCK" http://podman/v1.40/version >/dev/null 2>&1 && break
     sleep 0.5

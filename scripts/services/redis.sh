@@ -12,7 +12,7 @@ if redis-cli -h 127.0.0.1 -p "$PORT" ping >/dev/null 2>&1; then
   echo "== redis already answers on 127.0.0.1:$PORT"
   exit 0
 fi
-redis-server --bind 127.0.0.1 --port "$PORT" --save '' --appendonly no --daemonize yes \
+redis-server --bind 127.0.0.1 --port "$PORT" --save '' --appendonly no --daemonize yes --dir /tmp \
   --logfile /tmp/dvm-redis.log --pidfile /tmp/dvm-redis.pid
 for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.5; done
 redis-cli -h 127.0.0.1 -p "$PORT" ping >/dev/null
