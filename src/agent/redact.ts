@@ -70,8 +70,9 @@ function privateKeys(text: string): { spans: [number, number][]; open: boolean }
   // The start of the line of the END looked at last, found by a forward cursor (each newline is looked at once).
   let lineStart = -1;
   let cursor = 0;
-  let next = text.indexOf('\n');
+  let next: number | undefined;
   for (let end = markerAt(text, PEM_END, 0); end && (!first || end.start < first.start); ) {
+    next ??= text.indexOf('\n');
     while (next !== -1 && next < end.start) {
       cursor = next + 1;
       next = text.indexOf('\n', cursor);
