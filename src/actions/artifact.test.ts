@@ -282,3 +282,17 @@ test('TailArtifact: a line over the cap that arrives in pieces and ends with a s
   assert.equal(artifact.content, 'ready\n');
   assert.equal(artifact.oversizeBytes, 213);
 });
+
+test('a cut inside the YAML block of a secret-named key (secret: |) leaves the rest of the block out, as TailArtifact does', () => {
+  const dump = 'a: 1\nsecret: |\n  s1-hidden\n  s2-hidden\n  s3-hidden\nb: 2\n';
+  for (let cap = 1; cap < Buffer.byteLength(dump); cap++) {
+    const cut = artifactOf(dump, cap);
+    const tail = new TailArtifact(cap);
+    for (const line of dump.slice(0, -1).split('\n')) tail.push(line);
+    for (const artifact of [cut, tail.artifact()]) {
+      if (artifact.content.includes('-hidden')) assert.match(artifact.content, /secret: \|\n/, `cap ${cap}`);
+    }
+    assert.deepEqual(tail.artifact(), cut, `cap ${cap}: TailArtifact and artifactOf agree`);
+  }
+  assert.equal(artifactOf(dump, 20).content, 'b: 2\n');
+});

@@ -1,4 +1,9 @@
-import { opensSecretValue } from '../model/secret-lines.ts';
+import {
+  afterSecretLine,
+  continuesSecret,
+  type SecretOpening,
+  secretOpening,
+} from '../model/secret-lines.ts';
 import type { Artifact } from './action.ts';
 import type { LinePart } from './line-assembler.ts';
 
@@ -9,6 +14,9 @@ export const DEFAULT_ARTIFACT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_ACTION_TIMEOUTS = { defaultMs: 30_000, maxMs: 300_000 } as const;
 
 const NEWLINE = 0x0a;
+
+// How far above a cut the lines are read for a secret they open below them (a YAML block's key, `password: |`).
+const SECRET_CONTEXT_BYTES = 64 * 1024;
 
 // Where a tail of at most `maxBytes` of whole lines starts in `bytes` (longer than that): after the first newline of
 // the last `maxBytes`, unless they start a line themselves; at the end when no line fits.
@@ -47,11 +55,24 @@ export function artifactOf(
   } else {
     let start = tailStart(bytes, max);
     cutLine = start - (start >= 2 ? bytes.lastIndexOf(NEWLINE, start - 2) + 1 : 0);
-    // The value of a secret-named key left out on the line before the cut (`password:`): left out with it.
-    while (start < totalBytes && start > 0) {
-      const before = bytes.subarray(start >= 2 ? bytes.lastIndexOf(NEWLINE, start - 2) + 1 : 0, start - 1);
-      if (!opensSecretValue(before.subarray(-256).toString('utf8'))) break;
+    // What the lines left out before the cut opened (a secret's value on the next line, `password:`, or a block of
+    // the lines indented below a key, `password: |`, whose key may be lines above the cut) is left out with them;
+    // the lines of the last SECRET_CONTEXT_BYTES before the cut are read for it.
+    let opening: SecretOpening;
+    const from =
+      start > SECRET_CONTEXT_BYTES ? bytes.lastIndexOf(NEWLINE, start - SECRET_CONTEXT_BYTES) + 1 : 0;
+    for (let at = from; at < start; ) {
+      const newline = bytes.indexOf(NEWLINE, at);
+      if (newline === -1 || newline >= start) break;
+      const line = bytes.subarray(at, newline).toString('utf8');
+      opening = continuesSecret(opening, line) ? afterSecretLine(opening, line) : secretOpening(line);
+      at = newline + 1;
+    }
+    while (opening && start < totalBytes) {
       const next = bytes.indexOf(NEWLINE, start);
+      const line = bytes.subarray(start, next === -1 ? totalBytes : next).toString('utf8');
+      if (!continuesSecret(opening, line)) break;
+      opening = afterSecretLine(opening, line);
       start = next === -1 ? totalBytes : next + 1;
     }
     kept = bytes.subarray(start);
@@ -156,9 +177,9 @@ export class TailArtifact {
   readonly #open = new Map<string, number>();
   // The last 256 characters of each line still coming in parts: its end says whether it opens a secret's value.
   readonly #openEnd = new Map<string, string>();
-  // The line just before the first kept one (or before the next, when none is kept), without its newline: when it
-  // opens a secret's value on the next line (`password:`), that line is left out too.
-  #before = '';
+  // What the line just before the first kept one (or before the next, when none is kept) opened: a secret's value on
+  // the next line (`password:`) or a block below it (`password: |`), whose lines are left out too.
+  #opening: SecretOpening;
   // Value lines left out after their key (within the budget), oldest first, just before the first kept line: the
   // budget still counts them, so that the line at the cut is the one artifactOf names.
   #hidden: number[] = [];
@@ -197,9 +218,10 @@ export class TailArtifact {
       this.#leaveOut(bytes, line);
       return;
     }
-    // The value of a secret-named key left out on the line before (`password:`): left out with it.
-    if (this.#head === this.#kept.length && opensSecretValue(this.#before)) {
-      this.#before = text.slice(0, -1);
+    // The value of a secret-named key left out on the line before (`password:`, `password: |`): left out with it.
+    const shown = text.slice(0, -1);
+    if (this.#head === this.#kept.length && continuesSecret(this.#opening, shown)) {
+      this.#opening = afterSecretLine(this.#opening, shown);
       this.#hide(bytes);
       this.#trimHidden();
       return;
@@ -209,11 +231,14 @@ export class TailArtifact {
     // Drop whole lines from the front until the kept ones fit the budget, and a secret's value after its key.
     while (
       this.#head < this.#kept.length &&
-      (this.#keptBytes > this.#maxBytes || opensSecretValue(this.#before))
+      (this.#keptBytes > this.#maxBytes ||
+        continuesSecret(this.#opening, this.#kept[this.#head].slice(0, -1)))
     ) {
       const first = this.#kept[this.#head];
+      const firstShown = first.slice(0, -1);
       const firstBytes = Buffer.byteLength(first);
       const overBudget = this.#keptBytes > this.#maxBytes;
+      const continuing = continuesSecret(this.#opening, firstShown);
       this.#keptBytes -= firstBytes;
       if (overBudget) {
         this.#cutLine = firstBytes;
@@ -221,7 +246,8 @@ export class TailArtifact {
         this.#hiddenHead = 0;
         this.#hiddenBytes = 0;
       } else this.#hide(firstBytes);
-      this.#before = first.slice(0, -1);
+      // A line of a block left out keeps the block open for the lines below it.
+      this.#opening = continuing ? afterSecretLine(this.#opening, firstShown) : secretOpening(firstShown);
       this.#kept[this.#head] = '';
       this.#head++;
     }
@@ -252,7 +278,7 @@ export class TailArtifact {
     this.#head = 0;
     this.#keptBytes = 0;
     this.#cutLine = bytes;
-    this.#before = piece;
+    this.#opening = secretOpening(piece);
     this.#hidden = [];
     this.#hiddenHead = 0;
     this.#hiddenBytes = 0;

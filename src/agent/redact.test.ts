@@ -186,6 +186,7 @@ test('the defaults take time linear in the text: texts that made them rescan cos
     'END markers quoted on one long line': fill('x -----END RSA PRIVATE KEY-----'),
     'END markers each after a body line': fill('MIIEpAIB\n-----END RSA PRIVATE KEY-----\n'),
     'secret-named keys with the value below': fill('password:\n'),
+    'secret-named keys with a block below': fill('token: |\n  v\n'),
     'JWT starts inside one run': fill('eyJ-'),
   };
   for (const [name, text] of Object.entries(pathological)) {
@@ -464,4 +465,33 @@ test('redact.patterns that take longer than the budget are stopped: every text o
   } finally {
     r.close?.();
   }
+});
+
+test('the value of a secret-named key written as a YAML block (password: |) is redacted, line by line, in a text and in lines of a stream', () => {
+  const r = createRedactor();
+  assert.equal(
+    r.redactText('db:\n  password: |\n    line-one\r\n\n    line-two\n  host: db\nport: 1\n'),
+    `db:\n  password: ${REDACTED}\n    ${REDACTED}\r\n\n    ${REDACTED}\n  host: db\nport: 1\n`,
+  );
+  assert.equal(
+    r.redactText(
+      'O 2026-11-30T22:00:00Z   token: >-\nO 2026-11-30T22:00:00Z     abc\nO 2026-11-30T22:00:00Z   next: 1',
+    ),
+    `O 2026-11-30T22:00:00Z   token: ${REDACTED}\nO 2026-11-30T22:00:00Z     ${REDACTED}\nO 2026-11-30T22:00:00Z   next: 1`,
+  );
+  assert.equal(r.redactText('note: |\n  not a secret\n'), 'note: |\n  not a secret\n');
+  assert.deepEqual(
+    ['tls:', '  api_key: >-', '    abc', '', '    def', '  cert: x', '    indented but not the block'].map(
+      lineRedactor(r.redactText),
+    ),
+    [
+      'tls:',
+      `  api_key: ${REDACTED}`,
+      `    ${REDACTED}`,
+      '',
+      `    ${REDACTED}`,
+      '  cert: x',
+      '    indented but not the block',
+    ],
+  );
 });

@@ -1,5 +1,12 @@
 import { DvmError } from '../errors/dvm-error.ts';
-import { contentStart, isKeyBodyLine, opensSecretValue } from '../model/secret-lines.ts';
+import {
+  afterSecretLine,
+  contentStart,
+  continuesSecret,
+  isKeyBodyLine,
+  type SecretOpening,
+  secretOpening,
+} from '../model/secret-lines.ts';
 import { SECRET_KEY } from '../model/secret-names.ts';
 import { homeConfigPath, readHomeConfig } from '../service/home-config.ts';
 import { PatternScanner } from './pattern-scanner.ts';
@@ -44,6 +51,9 @@ export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
   // No start right after a character of a JWT (`eyJ-eyJ-…` would be rescanned from each one).
   /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
 ];
+
+// What every secret-named key written as a YAML block (`password: |`) has: a colon, blanks, `|` or `>`.
+const SECRET_BLOCK_HINT = /:[ \t]{1,32}[|>]/;
 
 const PEM_BEGIN = '-----BEGIN ';
 const PEM_END = '-----END ';
@@ -145,28 +155,68 @@ export function redactPrivateKeys(text: string): string {
  */
 export function lineRedactor(redact: (line: string) => string): (line: string) => string {
   let inKey = false;
-  let valueNext = false;
+  // What the line before opened: a secret's value on this line (`password:`) or a block below it (`password: |`).
+  let opening: SecretOpening;
   return (line) => {
     if (!inKey) {
-      const valueLine = valueNext;
+      const open = opening;
       inKey = privateKeys(line).open;
-      // The value of the key on the line before, unless it opens a private key (then redacted from its BEGIN on).
-      const at = contentStart(line);
-      if (valueLine && !inKey && at < line.length) {
+      // A line of the value the line before opened, unless it opens a private key (then redacted from its BEGIN on).
+      if (!inKey && continuesSecret(open, line)) {
+        const at = contentStart(line);
+        // A blank line holds nothing (and ends a value that was to follow).
+        if (at >= line.length) {
+          if (open?.kind === 'value') opening = undefined;
+          return line;
+        }
         // A value that is itself a secret-named key (`secret:` then `  token:`) has its value on the next line.
-        valueNext = opensSecretValue(line);
+        opening = afterSecretLine(open, line);
         return line.slice(0, at) + REDACTED;
       }
-      valueNext = !inKey && opensSecretValue(line);
+      opening = inKey ? undefined : secretOpening(line);
       return redact(line);
     }
     const end = markerAt(line, PEM_END, 0);
     if (!end) return REDACTED;
     const rest = line.slice(end.end);
     inKey = privateKeys(rest).open;
-    valueNext = !inKey && opensSecretValue(rest);
+    opening = inKey ? undefined : secretOpening(rest);
     return REDACTED + (rest ? redact(rest) : '');
   };
+}
+
+// Where a line ends before its newline, without a `\r` of CRLF.
+function lineEnd(text: string, newline: number): number {
+  return newline > 0 && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+}
+
+/**
+ * `text` with the value of each secret-named YAML key written as a block (`password: |`, `token: >-`) REDACTED: each
+ * line below it indented deeper than the key, past its tag, timestamp and indentation (blank lines stay).
+ */
+export function redactSecretBlocks(text: string): string {
+  if (!SECRET_BLOCK_HINT.test(text)) return text;
+  let out = '';
+  let from = 0;
+  let opening: SecretOpening;
+  for (let start = 0; ; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : lineEnd(text, newline);
+    const line = text.slice(start, end);
+    if (opening?.kind === 'block' && continuesSecret(opening, line)) {
+      const at = contentStart(line);
+      if (at < line.length) {
+        out += text.slice(from, start + at) + REDACTED;
+        from = end;
+      }
+    } else {
+      const next = secretOpening(line);
+      opening = next?.kind === 'block' ? next : undefined;
+    }
+    if (newline === -1) break;
+    start = newline + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 // A match of a combined pattern without its secret: the kept group (group 1 of the one pattern that matched).
@@ -276,7 +326,7 @@ export function createRedactor(options: { patterns?: readonly RegExp[]; budgetMs
   const byDefaults = (text: string): string => {
     // The shortest secret shape (pwd=x) has 5 characters.
     if (text.length < 5 || !hint.test(text)) return text;
-    let out = redactPrivateKeys(text);
+    let out = redactSecretBlocks(redactPrivateKeys(text));
     for (const pattern of defaults) out = out.replace(pattern, withoutSecret);
     return out;
   };

@@ -1,11 +1,20 @@
 // What may open a line of output before its content: a stream tag of a stream-tagged log (`O `, `E `), an RFC 3339
 // timestamp (docker's `timestamps`), indentation (YAML, a key under a `key: |` block).
 const LINE_PREFIX =
-  /^(?:[OE] )?(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}) )?[ \t]*/;
+  /^((?:[OE] )?(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}) )?)([ \t]*)/;
 
 /** Where a line's content starts: after its stream tag, timestamp and indentation, if it has them. */
 export function contentStart(line: string): number {
   return LINE_PREFIX.exec(line)?.[0].length ?? 0;
+}
+
+const NON_BLANK = /\S/g;
+
+// A line's indentation (after its tag and timestamp) and whether it has no content.
+function shapeOf(line: string): { indent: number; blank: boolean } {
+  const match = LINE_PREFIX.exec(line);
+  NON_BLANK.lastIndex = match?.[0].length ?? 0;
+  return { indent: match?.[2].length ?? 0, blank: !NON_BLANK.test(line) };
 }
 
 // A line of a private key's body (after contentStart): base64 of up to 80 characters (PEM writes 64 or 70), a PGP
@@ -24,8 +33,38 @@ export function isKeyBodyLine(line: string): boolean {
 const OPENS_SECRET_VALUE =
   /(?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}\r?$/i;
 
-/** Whether `line` ends with a secret-named key whose value is on the next line (`password:`). */
-export function opensSecretValue(line: string): boolean {
-  // The end is all it looks at: a 1 MiB line costs no more than a short one.
-  return OPENS_SECRET_VALUE.test(line.length > 256 ? line.slice(-256) : line);
+// A secret-named YAML key whose value is a block scalar (`password: |`, `token: >-`): its value is every line below
+// indented deeper than the key.
+const OPENS_SECRET_BLOCK =
+  /(?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}:[ \t]{1,32}[|>][-+1-9]{0,2}[ \t]{0,32}\r?$/i;
+
+/**
+ * What a line opens for the lines below it: a secret's value on the next line (`password:`), a block of the lines
+ * indented deeper than its key (`password: |`), or nothing.
+ */
+export type SecretOpening = { kind: 'value' } | { kind: 'block'; indent: number } | undefined;
+
+/** What `line` opens for the lines below it (see SecretOpening). */
+export function secretOpening(line: string): SecretOpening {
+  // The end is all the patterns look at: a 1 MiB line costs no more than a short one.
+  const end = line.length > 256 ? line.slice(-256) : line;
+  if (OPENS_SECRET_VALUE.test(end)) return { kind: 'value' };
+  if (OPENS_SECRET_BLOCK.test(end)) return { kind: 'block', indent: shapeOf(line).indent };
+  return undefined;
+}
+
+/**
+ * Whether `line` is part of the secret value `opening` opened (the line right after it, for a value; a blank line
+ * or one indented deeper than the key, for a block); a blank line is part of a block but holds nothing.
+ */
+export function continuesSecret(opening: SecretOpening, line: string): boolean {
+  if (!opening) return false;
+  if (opening.kind === 'value') return true;
+  const { indent, blank } = shapeOf(line);
+  return blank || indent > opening.indent;
+}
+
+/** What is open after `line`, a line of the secret `opening` opened: the same block, or what a value line opens. */
+export function afterSecretLine(opening: SecretOpening, line: string): SecretOpening {
+  return opening?.kind === 'block' ? opening : secretOpening(line);
 }
