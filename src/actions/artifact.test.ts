@@ -296,3 +296,17 @@ test('a cut inside the YAML block of a secret-named key (secret: |) leaves the r
   }
   assert.equal(artifactOf(dump, 20).content, 'b: 2\n');
 });
+
+test('TailArtifact reads a long first line once while a secret block stays open above it: pushes cost no more than without one', () => {
+  const fill = (opening: string) => {
+    const tail = new TailArtifact(1024 * 1024);
+    const started = performance.now();
+    tail.push(opening);
+    tail.push(`${' '.repeat(400_000)}x`);
+    for (let i = 0; i < 20_000; i++) tail.push('y');
+    return performance.now() - started;
+  };
+  const plain = Math.min(fill('note: |'), fill('note: |'));
+  const open = Math.min(fill('secret: |'), fill('secret: |'));
+  assert.ok(open < plain * 5 + 50, `with a block open ${open.toFixed(1)} ms, without ${plain.toFixed(1)} ms`);
+});

@@ -183,6 +183,8 @@ export class TailArtifact {
   // Value lines left out after their key (within the budget), oldest first, just before the first kept line: the
   // budget still counts them, so that the line at the cut is the one artifactOf names.
   #hidden: number[] = [];
+  // The last answer of #firstContinues, for the first kept line at `head` under `opening`.
+  #firstCheck: { head: number; opening: SecretOpening; continues: boolean } | undefined;
   #hiddenHead = 0;
   #hiddenBytes = 0;
 
@@ -229,16 +231,12 @@ export class TailArtifact {
     this.#kept.push(text);
     this.#keptBytes += bytes;
     // Drop whole lines from the front until the kept ones fit the budget, and a secret's value after its key.
-    while (
-      this.#head < this.#kept.length &&
-      (this.#keptBytes > this.#maxBytes ||
-        continuesSecret(this.#opening, this.#kept[this.#head].slice(0, -1)))
-    ) {
+    while (this.#head < this.#kept.length && (this.#keptBytes > this.#maxBytes || this.#firstContinues())) {
       const first = this.#kept[this.#head];
       const firstShown = first.slice(0, -1);
       const firstBytes = Buffer.byteLength(first);
       const overBudget = this.#keptBytes > this.#maxBytes;
-      const continuing = continuesSecret(this.#opening, firstShown);
+      const continuing = this.#firstContinues();
       this.#keptBytes -= firstBytes;
       if (overBudget) {
         this.#cutLine = firstBytes;
@@ -255,7 +253,18 @@ export class TailArtifact {
     if (this.#head > 1024 && this.#head * 2 > this.#kept.length) {
       this.#kept.splice(0, this.#head);
       this.#head = 0;
+      this.#firstCheck = undefined;
     }
+  }
+
+  // Whether the first kept line is part of what the line before it opened: worked out once per first line and
+  // opening (a push while a block stays open above a long first line must not read that line again).
+  #firstContinues(): boolean {
+    const checked = this.#firstCheck;
+    if (checked && checked.head === this.#head && checked.opening === this.#opening) return checked.continues;
+    const continues = continuesSecret(this.#opening, this.#kept[this.#head].slice(0, -1));
+    this.#firstCheck = { head: this.#head, opening: this.#opening, continues };
+    return continues;
   }
 
   /** The artifact of everything pushed: the last `maxBytes` in whole lines, with the total byte count. */
@@ -279,6 +288,7 @@ export class TailArtifact {
     this.#keptBytes = 0;
     this.#cutLine = bytes;
     this.#opening = secretOpening(piece);
+    this.#firstCheck = undefined;
     this.#hidden = [];
     this.#hiddenHead = 0;
     this.#hiddenBytes = 0;

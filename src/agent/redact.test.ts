@@ -495,3 +495,29 @@ test('the value of a secret-named key written as a YAML block (password: |) is r
     ],
   );
 });
+
+test('a secret block opened with a comment, a YAML tag or an anchor is redacted too, and a private key inside one leaves it open', () => {
+  const r = createRedactor();
+  for (const opener of [
+    'password: |  # the db',
+    'db_password: !vault |',
+    'password: &pw |',
+    'token: !!binary >-',
+  ]) {
+    const text = `${opener}\n  S3CR-line\nnext: 1\n`;
+    assert.ok(!r.redactText(text).includes('S3CR'), r.redactText(text));
+    const lines = text.slice(0, -1).split('\n').map(lineRedactor(r.redactText));
+    assert.deepEqual(lines.slice(1), [`  ${REDACTED}`, 'next: 1'], opener);
+  }
+  assert.deepEqual(
+    [
+      'private_key: |',
+      '  -----BEGIN RSA PRIVATE KEY-----',
+      '  MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyu',
+      '  -----END RSA PRIVATE KEY-----',
+      '  S3CR-after-key',
+      'next: 1',
+    ].map(lineRedactor(r.redactText)),
+    [`private_key: ${REDACTED}`, `  ${REDACTED}`, REDACTED, REDACTED, `  ${REDACTED}`, 'next: 1'],
+  );
+});

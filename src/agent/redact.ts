@@ -53,7 +53,7 @@ export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
 ];
 
 // What every secret-named key written as a YAML block (`password: |`) has: a colon, blanks, `|` or `>`.
-const SECRET_BLOCK_HINT = /:[ \t]{1,32}[|>]/;
+const SECRET_BLOCK_HINT = /:[ \t]{1,32}(?:[!&][^\s|>]{0,64}[ \t]{1,32}){0,2}[|>]/;
 
 const PEM_BEGIN = '-----BEGIN ';
 const PEM_END = '-----END ';
@@ -157,10 +157,13 @@ export function lineRedactor(redact: (line: string) => string): (line: string) =
   let inKey = false;
   // What the line before opened: a secret's value on this line (`password:`) or a block below it (`password: |`).
   let opening: SecretOpening;
+  // The block a private key opened in (`private_key: |` then its BEGIN line), open again after the key's END.
+  let aroundKey: SecretOpening;
   return (line) => {
     if (!inKey) {
       const open = opening;
       inKey = privateKeys(line).open;
+      if (inKey && open?.kind === 'block' && continuesSecret(open, line)) aroundKey = open;
       // A line of the value the line before opened, unless it opens a private key (then redacted from its BEGIN on).
       if (!inKey && continuesSecret(open, line)) {
         const at = contentStart(line);
@@ -180,7 +183,8 @@ export function lineRedactor(redact: (line: string) => string): (line: string) =
     if (!end) return REDACTED;
     const rest = line.slice(end.end);
     inKey = privateKeys(rest).open;
-    opening = inKey ? undefined : secretOpening(rest);
+    opening = inKey ? undefined : (aroundKey ?? secretOpening(rest));
+    if (!inKey) aroundKey = undefined;
     return REDACTED + (rest ? redact(rest) : '');
   };
 }

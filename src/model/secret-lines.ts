@@ -33,10 +33,10 @@ export function isKeyBodyLine(line: string): boolean {
 const OPENS_SECRET_VALUE =
   /(?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}\r?$/i;
 
-// A secret-named YAML key whose value is a block scalar (`password: |`, `token: >-`): its value is every line below
-// indented deeper than the key.
+// A secret-named YAML key whose value is a block scalar (`password: |`, `token: >-`, after a tag or an anchor such
+// as `!vault |` or `&pw |`): its value is every line below indented deeper than the key.
 const OPENS_SECRET_BLOCK =
-  /(?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}:[ \t]{1,32}[|>][-+1-9]{0,2}[ \t]{0,32}\r?$/i;
+  /(?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}:[ \t]{1,32}(?:[!&][^\s|>]{0,64}[ \t]{1,32}){0,2}[|>][-+1-9]{0,2}[ \t]{0,32}\r?$/i;
 
 /**
  * What a line opens for the lines below it: a secret's value on the next line (`password:`), a block of the lines
@@ -49,7 +49,13 @@ export function secretOpening(line: string): SecretOpening {
   // The end is all the patterns look at: a 1 MiB line costs no more than a short one.
   const end = line.length > 256 ? line.slice(-256) : line;
   if (OPENS_SECRET_VALUE.test(end)) return { kind: 'value' };
-  if (OPENS_SECRET_BLOCK.test(end)) return { kind: 'block', indent: shapeOf(line).indent };
+  // A comment after the indicator (`password: | # db`) is none of the key: the line is judged without it.
+  const hash = line.indexOf(' #');
+  if (
+    OPENS_SECRET_BLOCK.test(end) ||
+    (hash !== -1 && OPENS_SECRET_BLOCK.test(line.slice(Math.max(0, hash - 256), hash)))
+  )
+    return { kind: 'block', indent: shapeOf(line).indent };
   return undefined;
 }
 
