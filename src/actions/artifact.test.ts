@@ -253,20 +253,24 @@ test('jsonArtifactOf keeps whole items that fit, so that a capped artifact alway
   assert.ok((none.oversizeBytes ?? 0) > 100);
 });
 
-test('a tail cut between a secret-named key and its value on the next line (YAML) leaves the value out with the key', () => {
-  const dump = 'config dump:\ndb:\n  password:\n    hunter2secret\n  host: db\nport: 5432\n';
+// Cuts `dump` at every cap with artifactOf and TailArtifact: they agree, stay within the cap, and show `secret` only
+// with its key above it (`withKey`), where redaction sees both.
+function assertSecretOnlyWithKey(dump: string, secret: string, withKey: RegExp): void {
   for (let cap = 1; cap < Buffer.byteLength(dump); cap++) {
     const cut = artifactOf(dump, cap);
     const tail = new TailArtifact(cap);
     for (const line of dump.slice(0, -1).split('\n')) tail.push(line);
     for (const artifact of [cut, tail.artifact()]) {
-      // The value shows only with its key above it, where redaction sees both.
-      if (artifact.content.includes('hunter2secret'))
-        assert.match(artifact.content, /password:\n {4}hunter2secret/, `cap ${cap}`);
+      if (artifact.content.includes(secret)) assert.match(artifact.content, withKey, `cap ${cap}`);
       assert.ok(artifact.bytes <= cap, `cap ${cap}`);
     }
     assert.deepEqual(tail.artifact(), cut, `cap ${cap}: TailArtifact and artifactOf agree`);
   }
+}
+
+test('a tail cut between a secret-named key and its value on the next line (YAML) leaves the value out with the key', () => {
+  const dump = 'config dump:\ndb:\n  password:\n    hunter2secret\n  host: db\nport: 5432\n';
+  assertSecretOnlyWithKey(dump, 'hunter2secret', /password:\n {4}hunter2secret/);
   assert.equal(artifactOf(dump, 27).content, '  host: db\nport: 5432\n');
 });
 
@@ -285,15 +289,7 @@ test('TailArtifact: a line over the cap that arrives in pieces and ends with a s
 
 test('a cut inside the YAML block of a secret-named key (secret: |) leaves the rest of the block out, as TailArtifact does', () => {
   const dump = 'a: 1\nsecret: |\n  s1-hidden\n  s2-hidden\n  s3-hidden\nb: 2\n';
-  for (let cap = 1; cap < Buffer.byteLength(dump); cap++) {
-    const cut = artifactOf(dump, cap);
-    const tail = new TailArtifact(cap);
-    for (const line of dump.slice(0, -1).split('\n')) tail.push(line);
-    for (const artifact of [cut, tail.artifact()]) {
-      if (artifact.content.includes('-hidden')) assert.match(artifact.content, /secret: \|\n/, `cap ${cap}`);
-    }
-    assert.deepEqual(tail.artifact(), cut, `cap ${cap}: TailArtifact and artifactOf agree`);
-  }
+  assertSecretOnlyWithKey(dump, '-hidden', /secret: \|\n/);
   assert.equal(artifactOf(dump, 20).content, 'b: 2\n');
 });
 
