@@ -187,6 +187,8 @@ test('the defaults take time linear in the text: texts that made them rescan cos
     'END markers each after a body line': fill('MIIEpAIB\n-----END RSA PRIVATE KEY-----\n'),
     'secret-named keys with the value below': fill('password:\n'),
     'secret-named keys with a block below': fill('token: |\n  v\n'),
+    'colons before long runs of blanks': fill(`:${' '.repeat(500)}x`),
+    'two streams of keys and values': fill('O password:\nE token: |\nO   v\nE   w\n'),
     'JWT starts inside one run': fill('eyJ-'),
   };
   for (const [name, text] of Object.entries(pathological)) {
@@ -520,4 +522,26 @@ test('a secret block opened with a comment, a YAML tag or an anchor is redacted 
     ].map(lineRedactor(r.redactText)),
     [`private_key: ${REDACTED}`, `  ${REDACTED}`, REDACTED, REDACTED, `  ${REDACTED}`, 'next: 1'],
   );
+});
+
+test('in a text as in log events, a value after blank lines, a secret-named key as the value, and each stream of a tagged log are followed', () => {
+  const r = createRedactor();
+  assert.equal(
+    r.redactText('password:\n\n   \n  S3CR-after-blank\nnext: 1'),
+    `password:\n\n   \n  ${REDACTED}\nnext: 1`,
+  );
+  assert.equal(
+    r.redactText('secret:\n  token:\n    S3CR-nested\nplain: 1'),
+    `secret:\n  ${REDACTED}\n    ${REDACTED}\nplain: 1`,
+  );
+  assert.equal(
+    r.redactText('O   password: |\nE warn: disk\nO     S3CR-one\nO     S3CR-two\nO   host: db\n'),
+    `O   password: ${REDACTED}\nE warn: disk\nO     ${REDACTED}\nO     ${REDACTED}\nO   host: db\n`,
+  );
+  assert.deepEqual(['password:', '   ', '  S3CR-after-blank', 'next: 1'].map(lineRedactor(r.redactText)), [
+    'password:',
+    '   ',
+    `  ${REDACTED}`,
+    'next: 1',
+  ]);
 });

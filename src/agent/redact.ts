@@ -52,8 +52,12 @@ export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
   /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
 ];
 
-// What every secret-named key written as a YAML block (`password: |`) has: a colon, blanks, `|` or `>`.
-const SECRET_BLOCK_HINT = /:[ \t]{1,32}(?:[!&][^\s|>]{0,64}[ \t]{1,32}){0,2}[|>]/;
+// What every secret-named key with its value on the lines below has: `:` or `=` and the end of its line, or a YAML
+// block indicator, tag or anchor after `: ` (each position is looked at a bounded number of times).
+const SECRET_LINES_HINT = /[:=][ \t]*\r?\n|:[ \t]{1,32}[!&|>]/;
+
+// The stream tag of a stream-tagged log's line.
+const STREAM_TAG = /^[OE] /;
 
 const PEM_BEGIN = '-----BEGIN ';
 const PEM_END = '-----END ';
@@ -167,11 +171,8 @@ export function lineRedactor(redact: (line: string) => string): (line: string) =
       // A line of the value the line before opened, unless it opens a private key (then redacted from its BEGIN on).
       if (!inKey && continuesSecret(open, line)) {
         const at = contentStart(line);
-        // A blank line holds nothing (and ends a value that was to follow).
-        if (at >= line.length) {
-          if (open?.kind === 'value') opening = undefined;
-          return line;
-        }
+        // A blank line holds nothing: a value is on the next line that is not blank, a block goes on.
+        if (at >= line.length) return line;
         // A value that is itself a secret-named key (`secret:` then `  token:`) has its value on the next line.
         opening = afterSecretLine(open, line);
         return line.slice(0, at) + REDACTED;
@@ -195,28 +196,31 @@ function lineEnd(text: string, newline: number): number {
 }
 
 /**
- * `text` with the value of each secret-named YAML key written as a block (`password: |`, `token: >-`) REDACTED: each
- * line below it indented deeper than the key, past its tag, timestamp and indentation (blank lines stay).
+ * `text` with the values of secret-named keys that stand on the lines below them REDACTED, each line past its tag,
+ * timestamp and indentation: a value on the next line that is not blank (`password:`; one that is itself such a
+ * key has its own below it), or a YAML block (`password: |`, `token: >-`, `db_password: !vault |`: every line
+ * indented deeper than the key). A stream-tagged log's two streams (`O `, `E `) are followed apart.
  */
-export function redactSecretBlocks(text: string): string {
-  if (!SECRET_BLOCK_HINT.test(text)) return text;
+export function redactSecretLines(text: string): string {
+  if (!SECRET_LINES_HINT.test(text)) return text;
   let out = '';
   let from = 0;
-  let opening: SecretOpening;
+  const openings = new Map<string, SecretOpening>();
   for (let start = 0; ; ) {
     const newline = text.indexOf('\n', start);
     const end = newline === -1 ? text.length : lineEnd(text, newline);
     const line = text.slice(start, end);
-    if (opening?.kind === 'block' && continuesSecret(opening, line)) {
+    const tag = STREAM_TAG.test(line) ? line.slice(0, 2) : '';
+    const open = openings.get(tag);
+    if (open && continuesSecret(open, line)) {
       const at = contentStart(line);
+      // A blank line holds nothing: a value is on the next line that is not blank, a block goes on.
       if (at < line.length) {
         out += text.slice(from, start + at) + REDACTED;
         from = end;
+        openings.set(tag, afterSecretLine(open, line));
       }
-    } else {
-      const next = secretOpening(line);
-      opening = next?.kind === 'block' ? next : undefined;
-    }
+    } else openings.set(tag, secretOpening(line));
     if (newline === -1) break;
     start = newline + 1;
   }
@@ -330,7 +334,7 @@ export function createRedactor(options: { patterns?: readonly RegExp[]; budgetMs
   const byDefaults = (text: string): string => {
     // The shortest secret shape (pwd=x) has 5 characters.
     if (text.length < 5 || !hint.test(text)) return text;
-    let out = redactSecretBlocks(redactPrivateKeys(text));
+    let out = redactSecretLines(redactPrivateKeys(text));
     for (const pattern of defaults) out = out.replace(pattern, withoutSecret);
     return out;
   };
