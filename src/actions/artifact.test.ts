@@ -306,3 +306,11 @@ test('TailArtifact reads a long first line once while a secret block stays open 
   const open = Math.min(fill('secret: |'), fill('secret: |'));
   assert.ok(open < plain * 5 + 50, `with a block open ${open.toFixed(1)} ms, without ${plain.toFixed(1)} ms`);
 });
+
+test('a cut after a secret-named key and a blank line leaves the value below the blank line out', () => {
+  assertSecretOnlyWithKey(
+    'db:\n  password:\n\n    hunter2\nnext: 1\n',
+    'hunter2',
+    /password:\n\n {4}hunter2/,
+  );
+});

@@ -545,3 +545,24 @@ test('in a text as in log events, a value after blank lines, a secret-named key 
     'next: 1',
   ]);
 });
+
+test('a plain YAML value over several lines, and a value after a key with a comment, are redacted; an INI key = # note opens nothing', () => {
+  const r = createRedactor();
+  assert.equal(
+    r.redactText('db:\n  password:\n    S3CR-one\n    S3CR-two\n  host: db\n'),
+    `db:\n  password:\n    ${REDACTED}\n    ${REDACTED}\n  host: db\n`,
+  );
+  // (The key pattern takes the `#` for a value on the key's own line: it goes too, which is safe.)
+  assert.equal(
+    r.redactText('password:  # the db\n  S3CR-c\nnext: 1'),
+    `password:  ${REDACTED} the db\n  ${REDACTED}\nnext: 1`,
+  );
+  assert.equal(
+    r.redactText('password: |\t# db\n  S3CR-t\nnext: 1'),
+    `password: ${REDACTED}\t# db\n  ${REDACTED}\nnext: 1`,
+  );
+  assert.equal(
+    r.redactText('secret = # disable it\nkey = value\n'),
+    `secret = ${REDACTED} disable it\nkey = value\n`,
+  );
+});

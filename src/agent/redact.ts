@@ -54,7 +54,7 @@ export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
 
 // What every secret-named key with its value on the lines below has: `:` or `=` and the end of its line, or a YAML
 // block indicator, tag or anchor after `: ` (each position is looked at a bounded number of times).
-const SECRET_LINES_HINT = /[:=][ \t]*\r?\n|:[ \t]{1,32}[!&|>]/;
+const SECRET_LINES_HINT = /[:=][ \t]*\r?\n|[:=][ \t]{1,32}[!&|>#]/;
 
 // The stream tag of a stream-tagged log's line.
 const STREAM_TAG = /^[OE] /;

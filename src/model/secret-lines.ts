@@ -39,29 +39,34 @@ const OPENS_SECRET_BLOCK =
   /(?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}:[ \t]{1,32}(?:[!&][^\s|>]{0,64}[ \t]{1,32}){0,2}[|>][-+1-9]{0,2}[ \t]{0,32}\r?$/i;
 
 /**
- * What a line opens for the lines below it: a secret's value on the next line (`password:`), a block of the lines
- * indented deeper than its key (`password: |`), or nothing.
+ * What a line opens for the lines below it: a secret's value on the next line that is not blank (`password:`), a
+ * block of the lines indented deeper than its key (`password: |`), or nothing; `indent` is the key's indentation.
  */
-export type SecretOpening = { kind: 'value' } | { kind: 'block'; indent: number } | undefined;
+export type SecretOpening = { kind: 'value' | 'block'; indent: number } | undefined;
+
+// Where a comment starts on a line (` # …`), or -1.
+const COMMENT = /[ \t]#/;
 
 /** What `line` opens for the lines below it (see SecretOpening). */
 export function secretOpening(line: string): SecretOpening {
   // The end is all the patterns look at: a 1 MiB line costs no more than a short one.
   const end = line.length > 256 ? line.slice(-256) : line;
-  if (OPENS_SECRET_VALUE.test(end)) return { kind: 'value' };
-  // A comment after the indicator (`password: | # db`) is none of the key: the line is judged without it.
-  const hash = line.indexOf(' #');
-  if (
-    OPENS_SECRET_BLOCK.test(end) ||
-    (hash !== -1 && OPENS_SECRET_BLOCK.test(line.slice(Math.max(0, hash - 256), hash)))
-  )
-    return { kind: 'block', indent: shapeOf(line).indent };
+  if (OPENS_SECRET_VALUE.test(end)) return { kind: 'value', indent: shapeOf(line).indent };
+  if (OPENS_SECRET_BLOCK.test(end)) return { kind: 'block', indent: shapeOf(line).indent };
+  // A comment after the key (`password: | # db`, `password:  # the db`) is none of it: the line is judged without
+  // it (a value only after `:`: `secret = # note` in an INI file is an empty value).
+  const hash = line.search(COMMENT);
+  if (hash === -1) return undefined;
+  const bare = line.slice(Math.max(0, hash - 256), hash);
+  if (OPENS_SECRET_BLOCK.test(bare)) return { kind: 'block', indent: shapeOf(line).indent };
+  if (/:[ \t]*$/.test(bare) && OPENS_SECRET_VALUE.test(bare))
+    return { kind: 'value', indent: shapeOf(line).indent };
   return undefined;
 }
 
 /**
- * Whether `line` is part of the secret value `opening` opened (the line right after it, for a value; a blank line
- * or one indented deeper than the key, for a block); a blank line is part of a block but holds nothing.
+ * Whether `line` is part of the secret value `opening` opened (the next line, for a value; a blank line or one
+ * indented deeper than the key, for a block); a blank line holds nothing.
  */
 export function continuesSecret(opening: SecretOpening, line: string): boolean {
   if (!opening) return false;
@@ -70,7 +75,16 @@ export function continuesSecret(opening: SecretOpening, line: string): boolean {
   return blank || indent > opening.indent;
 }
 
-/** What is open after `line`, a line of the secret `opening` opened: the same block, or what a value line opens. */
+/**
+ * What is open after `line`, a line of the secret `opening` opened: the same block; after a blank line, the same
+ * value; after a value's line indented deeper than its key, the rest of a YAML plain scalar written over several
+ * lines (as a block of that key), unless the line is itself a secret-named key; else what the line opens.
+ */
 export function afterSecretLine(opening: SecretOpening, line: string): SecretOpening {
-  return opening?.kind === 'block' ? opening : secretOpening(line);
+  if (!opening || opening.kind === 'block') return opening;
+  const { indent, blank } = shapeOf(line);
+  if (blank) return opening;
+  return (
+    secretOpening(line) ?? (indent > opening.indent ? { kind: 'block', indent: opening.indent } : undefined)
+  );
 }
