@@ -48,10 +48,6 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
   // The follows' share, as before it was checked: one above the whole is cut to it (configs written with the
   // documented 20 and a lowered `follows` still load), and left out it is 20 or the whole, whichever is smaller.
   const followsTotal = given.follows ?? DEFAULT_FOLLOW_LIMITS.total;
-  const follows = {
-    total: followsTotal,
-    share: Math.min(given.follows_per_principal ?? DEFAULT_FOLLOW_LIMITS.perPrincipal, followsTotal),
-  };
   // The streams' share may not be more than the whole (a mistake, not a setting); left out, it is half the
   // streams (at least 1, at most the default), so that one principal never holds them all.
   const streamsTotal = given.streams ?? DEFAULT_CONNECTION_LIMITS.streams;
@@ -62,17 +58,16 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
       `must not exceed agent.limits.streams (${streamsTotal}${given.streams === undefined ? ', the default' : ''}), not ${askedStreams}`,
       `Lower agent.limits.streams_per_principal to at most ${streamsTotal}, or raise agent.limits.streams (one principal's share cannot be more than the whole).`,
     );
-  const streams = {
-    total: streamsTotal,
-    share:
+  return {
+    follows: {
+      total: followsTotal,
+      perPrincipal: Math.min(given.follows_per_principal ?? DEFAULT_FOLLOW_LIMITS.perPrincipal, followsTotal),
+    },
+    connections: given.connections ?? DEFAULT_CONNECTION_LIMITS.connections,
+    streams: streamsTotal,
+    streamsPerPrincipal:
       askedStreams ??
       Math.min(DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal, Math.max(1, Math.floor(streamsTotal / 2))),
-  };
-  return {
-    follows: { total: follows.total, perPrincipal: follows.share },
-    connections: given.connections ?? DEFAULT_CONNECTION_LIMITS.connections,
-    streams: streams.total,
-    streamsPerPrincipal: streams.share,
     ...(given.requests_per_second !== undefined
       ? {
           rate: {

@@ -147,13 +147,12 @@ export const command: Command = {
           ...files.flatMap((read) => read.anchors),
         ]);
         const skippedFailed = files.reduce((sum, read) => sum + read.skippedFailed, 0);
+        const report = audit.verify(anchors);
         const anchorCounts = {
           given: anchors.length,
-          matched: 0,
+          matched: report.anchored ?? 0,
           ...(skippedFailed ? { skipped_failed_reports: skippedFailed } : {}),
         };
-        const report = audit.verify(anchors);
-        anchorCounts.matched = report.anchored ?? 0;
         if (!report.ok) {
           // A script reading -o json gets the report on stdout (and the coded error on stderr, exit 1) either way.
           if (output === 'json')
