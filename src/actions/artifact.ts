@@ -174,19 +174,19 @@ export class TailArtifact {
   #totalBytes = 0;
   // Bytes of the line at the cut (the last one left out), and of each line over the budget still coming in parts.
   #cutLine = 0;
-  readonly #open = new Map<string, number>();
-  // The last 256 characters of each line still coming in parts: its end says whether it opens a secret's value.
-  readonly #openEnd = new Map<string, string>();
+  // Each line still coming in parts, by tag: its bytes so far, and its last 256 characters (whether it opens a
+  // secret's value).
+  readonly #inParts = new Map<string, { bytes: number; end: string }>();
   // What the line just before the first kept one (or before the next, when none is kept) opened: a secret's value on
   // the next line (`password:`) or a block below it (`password: |`), whose lines are left out too.
   #opening: SecretOpening;
   // Value lines left out after their key (within the budget), oldest first, just before the first kept line: the
   // budget still counts them, so that the line at the cut is the one artifactOf names.
   #hidden: number[] = [];
-  // The last answer of #firstContinues, for the first kept line at `head` under `opening`.
-  #firstCheck: { head: number; opening: SecretOpening; continues: boolean } | undefined;
   #hiddenHead = 0;
   #hiddenBytes = 0;
+  // The last answer of #firstContinues, for the first kept line at `head` under `opening`.
+  #firstCheck: { head: number; opening: SecretOpening; continues: boolean } | undefined;
 
   /** A tail that keeps at most `maxBytes` of the most recent whole lines. */
   constructor(maxBytes = DEFAULT_ARTIFACT_MAX_BYTES) {
@@ -204,15 +204,11 @@ export class TailArtifact {
     const bytes = Buffer.byteLength(text);
     this.#totalBytes += bytes;
     if (part !== 'whole') {
-      const sofar = (starts ? 0 : (this.#open.get(tag) ?? 0)) + bytes;
-      const end = ((starts ? '' : (this.#openEnd.get(tag) ?? '')) + line).slice(-256);
-      if (ends) {
-        this.#open.delete(tag);
-        this.#openEnd.delete(tag);
-      } else {
-        this.#open.set(tag, sofar);
-        this.#openEnd.set(tag, end);
-      }
+      const before = starts ? undefined : this.#inParts.get(tag);
+      const sofar = (before?.bytes ?? 0) + bytes;
+      const end = ((before?.end ?? '') + line).slice(-256);
+      if (ends) this.#inParts.delete(tag);
+      else this.#inParts.set(tag, { bytes: sofar, end });
       this.#leaveOut(sofar, end);
       return;
     }
