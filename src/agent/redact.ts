@@ -4,6 +4,8 @@ import {
   contentStart,
   continuesSecret,
   isKeyBodyLine,
+  LINE_TAG_AND_TIME,
+  SECRET_KEY_NAME,
   type SecretOpening,
   secretOpening,
 } from '../model/secret-lines.ts';
@@ -42,7 +44,10 @@ export const DEFAULT_SECRET_PATTERNS: readonly RegExp[] = [
   // A key that ends with a secret's name (DB_PASSWORD, client_secret, "token"; not OLDPWD), then its value, quoted
   // or not, on the same line or the next (YAML's `password:` with the value indented below; in a stream-tagged log,
   // after the next line's `O `/`E ` tag).
-  /((?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}(?:\r?\n(?:[OE] )?(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}) )?[ \t]{0,32})?["']?)(?:(?<=")(?:[^"\\\r\n]|\\.)+|(?<=')(?:[^'\\\r\n]|\\.)+|[^\s&"',;]+)/gi,
+  new RegExp(
+    String.raw`(${SECRET_KEY_NAME}["']?[ \t]{0,32}[=:][ \t]{0,32}(?:\r?\n${LINE_TAG_AND_TIME}[ \t]{0,32})?["']?)(?:(?<=")(?:[^"\\\r\n]|\\.)+|(?<=')(?:[^'\\\r\n]|\\.)+|[^\s&"',;]+)`,
+    'gi',
+  ),
   // The password of a URL's userinfo runs to the last `@` before the host (`postgres://u:p@ss@db`), never into
   // the next URL. Its `i` (it has no letters) puts it in the scan of the key pattern: the leftmost match wins, and
   // `token:` inside `https://x-access-token:…@host` is not taken for a key.

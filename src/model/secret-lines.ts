@@ -1,7 +1,13 @@
 // What may open a line of output before its content: a stream tag of a stream-tagged log (`O `, `E `), an RFC 3339
 // timestamp (docker's `timestamps`), indentation (YAML, a key under a `key: |` block).
-const LINE_PREFIX =
-  /^((?:[OE] )?(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}) )?)([ \t]*)/;
+/** A line's stream tag and docker timestamp, each optional, as regular expression source. */
+export const LINE_TAG_AND_TIME = String.raw`(?:[OE] )?(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}) )?`;
+
+/** The names of keys whose values are secrets in output (DB_PASSWORD, client_secret, "token"; not OLDPWD), as source. */
+export const SECRET_KEY_NAME =
+  '(?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)';
+
+const LINE_PREFIX = new RegExp(`^(${LINE_TAG_AND_TIME})([ \\t]*)`);
 
 /** Where a line's content starts: after its stream tag, timestamp and indentation, if it has them. */
 export function contentStart(line: string): number {
@@ -28,15 +34,16 @@ export function isKeyBodyLine(line: string): boolean {
   return KEY_BODY_LINE.test(line.slice(contentStart(line)));
 }
 
-// A key whose name is a secret's (the names of redact.ts's key pattern), then `:` or `=` and nothing else: its value
+// A key whose name is a secret's, then `:` or `=` and nothing else: its value
 // is on the next line (YAML's `password:` with the value indented below).
-const OPENS_SECRET_VALUE =
-  /(?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}[=:][ \t]{0,32}\r?$/i;
+const OPENS_SECRET_VALUE = new RegExp(String.raw`${SECRET_KEY_NAME}["']?[ \t]{0,32}[=:][ \t]{0,32}\r?$`, 'i');
 
 // A secret-named YAML key whose value is a block scalar (`password: |`, `token: >-`, after a tag or an anchor such
 // as `!vault |` or `&pw |`): its value is every line below indented deeper than the key.
-const OPENS_SECRET_BLOCK =
-  /(?:passw(?:or)?d|passphrase|(?<![A-Za-z])pwd|secret|token|(?:api|access|secret|private)[_-]?key)["']?[ \t]{0,32}:[ \t]{1,32}(?:[!&][^\s|>]{0,64}[ \t]{1,32}){0,2}[|>][-+1-9]{0,2}[ \t]{0,32}\r?$/i;
+const OPENS_SECRET_BLOCK = new RegExp(
+  String.raw`${SECRET_KEY_NAME}["']?[ \t]{0,32}:[ \t]{1,32}(?:[!&][^\s|>]{0,64}[ \t]{1,32}){0,2}[|>][-+1-9]{0,2}[ \t]{0,32}\r?$`,
+  'i',
+);
 
 /**
  * What a line opens for the lines below it: a secret's value on the next line that is not blank (`password:`), a
