@@ -22,7 +22,7 @@ contexts:
 current-context: nowhere
 `;
 
-test('GET /v1/health: without a valid token each connector has its status and a generic detail (no socket path, kubeconfig path or server URL); a token of any role shows the details; a bad or revoked token is not refused and gets the anonymous view, with the same HTTP status', async () => {
+test('GET /v1/health: without a valid token each connector has its status and a generic detail (no socket path, kubeconfig path or server URL); a token of any role shows the details; a bad or revoked token is not refused and gets the anonymous view, with the same HTTP status, and is audited denied', async () => {
   const dir = tempDir('dvm-health-');
   const socket = join(dir, 'no-docker-here.sock');
   const kubeconfig = join(dir, 'kubeconfig-of-the-test.yaml');
@@ -79,12 +79,24 @@ test('GET /v1/health: without a valid token each connector has its status and a 
       }
     }
 
-    // An admin's token shows the same details as a viewer's; health refused no one, so nothing was audited denied.
+    // An admin's token shows the same details as a viewer's. Each token that did not authenticate was audited
+    // denied (health cannot be used to try tokens unseen), with its reason and never the token; no token is no
+    // attempt, and the valid ones are not denials.
     const asAdmin = await health(`Bearer ${admin}`);
     assert.ok((asAdmin.body.connectors as Connectors).docker.detail.includes(socket), asAdmin.text);
     const denied = await api(serve.url, 'GET', '/v1/audit?decision=denied', { token: admin });
     assert.equal(denied.status, 200, denied.text);
-    assert.deepEqual(denied.body.items, [], denied.text);
+    const entries = denied.body.items as { actor: string; reasons: string[]; route?: string }[];
+    assert.deepEqual(
+      entries.map((e) => [e.actor, e.route, e.reasons]),
+      ['invalid', 'malformed', 'revoked'].map((reason) => [
+        'anonymous',
+        'GET /v1/health',
+        [`GET /v1/health: not authenticated (${reason}); answered the anonymous view`],
+      ]),
+      denied.text,
+    );
+    assert.ok(!denied.text.includes(revoked) && !denied.text.includes('nonsense'), denied.text);
   } finally {
     await serve.stop();
   }

@@ -403,10 +403,11 @@ export function createAgentServer(
 
   // Health answers everyone (load balancers send no token) with the same status; only a caller whose token
   // authenticates (any role) reads each connector's detail, the others a generic one (anonymousHealth). A token that
-  // does not authenticate is not refused, nor audited: it gets the anonymous view.
+  // does not authenticate is not refused: it gets the anonymous view, and is audited denied as on any other route
+  // (counted past the denial audit's limit), so that health cannot be used to try tokens unseen.
   route(byUrl('GET', '/v1/health'), async (request, reply) => {
     const report = await services.health();
-    const authenticated = (() => {
+    const authenticated = await (async () => {
       if (!request.headers.authorization) return false;
       try {
         services.tokens.authenticate(
@@ -414,8 +415,21 @@ export function createAgentServer(
           repeatsAuthorization(request.raw.rawHeaders),
         );
         return true;
-      } catch {
-        // Not authenticated (or the token store cannot be read): health still answers.
+      } catch (error) {
+        // The token store cannot be read: health still answers (its report says why).
+        if (!isDvmError(error) || error.code !== 'DVM_UNAUTHENTICATED') return false;
+        const reason = String(error.details.reason);
+        await denials
+          .record({
+            kind: reason,
+            actor: ANONYMOUS,
+            reasons: [`${routeOf(request)}: not authenticated (${reason}); answered the anonymous view`],
+            error: { code: error.code, message: error.message },
+            source: request.ip,
+            route: routeOf(request),
+          })
+          // A store that cannot be written is what health reports: it still answers.
+          .catch(() => undefined);
         return false;
       }
     })();

@@ -123,7 +123,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     url: '/v1/health',
     summary:
-      'Readiness of each connector (store, docker, kubernetes, jvm, git); no token needed. Without a valid token each connector has its status and a generic detail (no paths, URLs, hosts, versions or error text); a token that does not authenticate is not refused, it gets that view too. The HTTP status is the same either way.',
+      'Readiness of each connector (store, docker, kubernetes, jvm, git); no token needed. Without a valid token each connector has its status and a generic detail (no paths, URLs, hosts, versions or error text); a token that does not authenticate is not refused, it gets that view too (and is audited denied). The HTTP status is the same either way.',
     role: 'public',
     withToken:
       "each connector's full detail: versions, the Docker endpoint, the Kubernetes server and kubeconfig file, the error messages",
