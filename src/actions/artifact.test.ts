@@ -314,3 +314,70 @@ test('a cut after a secret-named key and a blank line leaves the value below the
     /password:\n\n {4}hunter2/,
   );
 });
+
+// artifactOf with the first line as context, and TailArtifact told to leave its first line out, for `dump` at `cap`.
+function withContext(dump: string, cap: number) {
+  const tail = new TailArtifact(cap);
+  for (const line of dump.slice(0, -1).split('\n')) tail.push(line);
+  tail.leaveOutFirstLine();
+  return { cut: artifactOf(dump, cap, { leadingContext: true }), tail: tail.artifact() };
+}
+
+test('a tail asked for one line more (leadingContext, leaveOutFirstLine): that line is not output or counted, and the value below a secret-named key in it is left out, at every cap', () => {
+  const dump = 'password:\n  hunter2secret\nport: 5432\n';
+  const { cut, tail } = withContext(dump, 1024);
+  assert.deepEqual(cut, {
+    contentType: 'text/plain; charset=utf-8',
+    content: 'port: 5432\n',
+    bytes: 11,
+    totalBytes: 27,
+    truncated: true,
+  });
+  assert.deepEqual(tail, cut);
+  for (let cap = 0; cap < 40; cap++) {
+    const both = withContext(dump, cap);
+    assert.deepEqual(both.tail, both.cut, `cap ${cap}`);
+    assert.ok(!both.cut.content.includes('hunter2'), `cap ${cap}`);
+  }
+  // A block below the key (its lines up to the next key), and a first line that opens nothing.
+  assert.equal(withContext('token: |\n  s1\n  s2\nnext: 1\n', 100).cut.content, 'next: 1\n');
+  const plain = withContext('older\nline 1\nline 2\n', 100);
+  assert.deepEqual(plain.cut, {
+    contentType: 'text/plain; charset=utf-8',
+    content: 'line 1\nline 2\n',
+    bytes: 14,
+    totalBytes: 14,
+    truncated: false,
+  });
+  assert.deepEqual(plain.tail, plain.cut);
+  // Stream-tagged lines: the tag is read past, as at a cut.
+  const tagged = withContext('E password:\nE   hunter2secret\nO ok\n', 100);
+  assert.equal(tagged.cut.content, 'O ok\n');
+  assert.deepEqual(tagged.tail, tagged.cut);
+});
+
+test('leadingContext: artifactOf and TailArtifact agree on random output with secrets below their keys, at random caps', () => {
+  const random = seeded(5);
+  const shapes = [
+    'password:',
+    '  hunter2secret',
+    'token: |',
+    '    blockline',
+    '',
+    'plain line',
+    'x'.repeat(50),
+  ];
+  for (let round = 0; round < 500; round++) {
+    const lines = Array.from(
+      { length: 1 + Math.floor(random() * 10) },
+      () => shapes[Math.floor(random() * shapes.length)],
+    );
+    const dump = `${lines.join('\n')}\n`;
+    // No line over the cap: inside a secret's block such a line is a known difference of the two (README).
+    const cap = 51 + Math.floor(random() * 120);
+    const { cut, tail } = withContext(dump, cap);
+    assert.deepEqual(tail, cut, JSON.stringify({ dump, cap }));
+    assert.ok(cut.bytes <= cap, JSON.stringify({ dump, cap }));
+    assert.equal(cut.totalBytes, Buffer.byteLength(dump) - Buffer.byteLength(`${lines[0]}\n`));
+  }
+});

@@ -32,59 +32,82 @@ function tailStart(bytes: Buffer, maxBytes: number): number {
  * the byte counts; `keep: 'head'` keeps the beginning instead. A cut never falls inside a line, so that a secret is
  * never cut in two past redaction (`…word=value` is no longer seen as a password): the line it would split is left
  * out whole, and when that line alone is longer than the cap, `oversizeBytes` says so (the artifact may be empty).
+ * `leadingContext`: the first line is not output but a line more that a source's tail was asked for (`tail + 1`),
+ * read only for what it opens (a tail that would start on `password:`'s value leaves that value out).
  */
 export function artifactOf(
   text: string | Uint8Array,
   maxBytes = DEFAULT_ARTIFACT_MAX_BYTES,
-  options: { contentType?: string; keep?: 'head' | 'tail' } = {},
+  options: { contentType?: string; keep?: 'head' | 'tail'; leadingContext?: boolean } = {},
 ): Artifact {
-  const bytes = typeof text === 'string' ? Buffer.from(text) : Buffer.from(text);
+  const whole = typeof text === 'string' ? Buffer.from(text) : Buffer.from(text);
+  // A source's tail asked for one line more (leadingContext): that first line is not output, only read for what it
+  // opens, as a line left out at a cut is.
+  const contextEnd = options.leadingContext ? lineEnd(whole, 0) : 0;
+  const bytes = whole.subarray(contextEnd);
   const totalBytes = bytes.byteLength;
   const contentType = options.contentType ?? 'text/plain; charset=utf-8';
   const max = Math.max(0, maxBytes);
-  if (totalBytes <= max) {
+  const contextOpens =
+    contextEnd > 0 && options.keep !== 'head' && secretOpening(lineAt(whole, 0, contextEnd)) !== undefined;
+  if (totalBytes <= max && !contextOpens) {
     return { contentType, content: bytes.toString('utf8'), bytes: totalBytes, totalBytes, truncated: false };
   }
   let kept: Buffer;
-  let cutLine: number; // bytes of the line at the cut: the last one left out before a tail, the first after a head
+  let cutLine = 0; // bytes of the line at the cut: the last one left out before a tail, the first after a head
   if (options.keep === 'head') {
     const end = max > 0 ? bytes.lastIndexOf(NEWLINE, max - 1) + 1 : 0;
     const next = bytes.indexOf(NEWLINE, end);
     cutLine = (next === -1 ? totalBytes : next + 1) - end;
     kept = bytes.subarray(0, end);
   } else {
-    let start = tailStart(bytes, max);
-    cutLine = start - (start >= 2 ? bytes.lastIndexOf(NEWLINE, start - 2) + 1 : 0);
+    // In `whole` (the context line and the output after it): where the kept tail starts.
+    let start = contextEnd;
+    if (totalBytes > max) {
+      start = contextEnd + tailStart(bytes, max);
+      cutLine = start - (start >= 2 ? whole.lastIndexOf(NEWLINE, start - 2) + 1 : 0);
+    }
     // What the lines left out before the cut opened (a secret's value on the next line, `password:`, or a block of
     // the lines indented below a key, `password: |`, whose key may be lines above the cut) is left out with them;
     // the lines of the last SECRET_CONTEXT_BYTES before the cut are read for it.
     let opening: SecretOpening;
     const from =
-      start > SECRET_CONTEXT_BYTES ? bytes.lastIndexOf(NEWLINE, start - SECRET_CONTEXT_BYTES) + 1 : 0;
+      start > SECRET_CONTEXT_BYTES ? whole.lastIndexOf(NEWLINE, start - SECRET_CONTEXT_BYTES) + 1 : 0;
     for (let at = from; at < start; ) {
-      const newline = bytes.indexOf(NEWLINE, at);
+      const newline = whole.indexOf(NEWLINE, at);
       if (newline === -1 || newline >= start) break;
-      const line = bytes.subarray(at, newline).toString('utf8');
+      const line = whole.subarray(at, newline).toString('utf8');
       opening = continuesSecret(opening, line) ? afterSecretLine(opening, line) : secretOpening(line);
       at = newline + 1;
     }
-    while (opening && start < totalBytes) {
-      const next = bytes.indexOf(NEWLINE, start);
-      const line = bytes.subarray(start, next === -1 ? totalBytes : next).toString('utf8');
+    while (opening && start < whole.byteLength) {
+      const next = lineEnd(whole, start);
+      const line = lineAt(whole, start, next);
       if (!continuesSecret(opening, line)) break;
       opening = afterSecretLine(opening, line);
-      start = next === -1 ? totalBytes : next + 1;
+      start = next;
     }
-    kept = bytes.subarray(start);
+    kept = whole.subarray(start);
   }
   return {
     contentType,
     content: kept.toString('utf8'),
     bytes: kept.byteLength,
     totalBytes,
-    truncated: true,
+    truncated: kept.byteLength < totalBytes,
     ...(cutLine > max ? { oversizeBytes: cutLine } : {}),
   };
+}
+
+// Where the line at `at` ends in `bytes`: after its newline, or at the end.
+function lineEnd(bytes: Buffer, at: number): number {
+  const newline = bytes.indexOf(NEWLINE, at);
+  return newline === -1 ? bytes.byteLength : newline + 1;
+}
+
+// The text of the line from `at` to `end`, without its newline.
+function lineAt(bytes: Buffer, at: number, end: number): string {
+  return bytes.subarray(at, bytes[end - 1] === NEWLINE ? end - 1 : end).toString('utf8');
 }
 
 /**
@@ -187,6 +210,10 @@ export class TailArtifact {
   #hiddenBytes = 0;
   // The last answer of #firstContinues, for the first kept line at `head` under `opening`.
   #firstCheck: { head: number; opening: SecretOpening; continues: boolean } | undefined;
+  // The first line pushed (its tag, its bytes so far, whether it ended), and whether it is still the first kept one
+  // (no line was left out at the front yet): for leaveOutFirstLine.
+  #first: { tag: string; bytes: number; ended: boolean } | undefined;
+  #frontIntact = true;
 
   /** A tail that keeps at most `maxBytes` of the most recent whole lines. */
   constructor(maxBytes = DEFAULT_ARTIFACT_MAX_BYTES) {
@@ -203,6 +230,11 @@ export class TailArtifact {
     const text = `${starts ? tag : ''}${line}${ends ? '\n' : ''}`;
     const bytes = Buffer.byteLength(text);
     this.#totalBytes += bytes;
+    this.#first ??= { tag, bytes: 0, ended: false };
+    if (!this.#first.ended && this.#first.tag === tag) {
+      this.#first.bytes += bytes;
+      this.#first.ended = ends;
+    }
     if (part !== 'whole') {
       const before = starts ? undefined : this.#inParts.get(tag);
       const sofar = (before?.bytes ?? 0) + bytes;
@@ -233,6 +265,7 @@ export class TailArtifact {
       const firstBytes = Buffer.byteLength(first);
       const overBudget = this.#keptBytes > this.#maxBytes;
       const continuing = this.#firstContinues();
+      this.#frontIntact = false;
       this.#keptBytes -= firstBytes;
       if (overBudget) {
         this.#cutLine = firstBytes;
@@ -263,6 +296,33 @@ export class TailArtifact {
     return continues;
   }
 
+  /**
+   * Leaves out the first line pushed, after the last push: a source's tail asked for one line more than the output
+   * (`tail + 1`), so that a tail that would start on a secret's value still has the key above it. That line is not
+   * output (nor counted); what it opens (`password:`, `token: |`) is left out with it, as at a cut.
+   */
+  leaveOutFirstLine(): void {
+    const first = this.#first;
+    if (!first) return;
+    this.#first = undefined;
+    this.#totalBytes -= first.bytes;
+    // Already left out (at a cut, or over the budget), and what it opened with it.
+    if (!this.#frontIntact || this.#head >= this.#kept.length) return;
+    this.#frontIntact = false;
+    let opening: SecretOpening;
+    do {
+      const text = this.#kept[this.#head];
+      opening = opening ? afterSecretLine(opening, text.slice(0, -1)) : secretOpening(text.slice(0, -1));
+      this.#keptBytes -= Buffer.byteLength(text);
+      this.#kept[this.#head++] = '';
+    } while (
+      opening &&
+      this.#head < this.#kept.length &&
+      continuesSecret(opening, this.#kept[this.#head].slice(0, -1))
+    );
+    this.#firstCheck = undefined;
+  }
+
   /** The artifact of everything pushed: the last `maxBytes` in whole lines, with the total byte count. */
   artifact(contentType = 'text/plain; charset=utf-8'): Artifact {
     const truncated = this.#keptBytes < this.#totalBytes;
@@ -279,6 +339,7 @@ export class TailArtifact {
   // A line over the budget (`bytes` of it so far, `piece` its latest text): it is left out, and so is every line
   // before it.
   #leaveOut(bytes: number, piece: string): void {
+    this.#frontIntact = false;
     this.#kept.length = 0;
     this.#head = 0;
     this.#keptBytes = 0;

@@ -237,3 +237,83 @@ test('k8s.pod_logs follow through dvm action run: a stream whose tail opens insi
   assert.match(logs.stdout, /key loaded/);
   assert.deepEqual(kube.unexpected(), []);
 });
+
+test('docker.logs through dvm action run: a tail that Docker starts on a secret value (its key on the line above, or inside a line over 16 KiB that Docker counts by piece, `…sword=`) shows none of it (real Docker)', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const below = `dvm-below-${process.pid}`;
+  const pieces = `dvm-pieces-${process.pid}`;
+  containers.push(below, pieces);
+  startBusybox(below, `printf 'password:\\n  ${SECRET}\\nafter\\n'; sleep 3600`);
+  // Docker keeps a line over 16 KiB as entries of 16,384 bytes: 32,765 x's put `pas` in the second and
+  // `sword=SECRETVALUE` at the start of the third, which a tail of 2 entries starts with.
+  startBusybox(
+    pieces,
+    `printf '%32765s' '' | tr ' ' x; printf 'password=${SECRET}\\n'; echo after; sleep 3600`,
+  );
+  for (const name of [below, pieces])
+    await waitFor(
+      'the container to print its last line',
+      () => docker('logs', '--tail', '1', name) === 'after',
+      30_000,
+    );
+  assert.match(
+    docker('logs', '--tail', '2', pieces),
+    new RegExp(`^sword=${SECRET}\\nafter$`),
+    'Docker cuts the line',
+  );
+  const home = tempHome();
+  for (const [name, leftOut] of [
+    [below, `O   ${SECRET}\n`],
+    [pieces, ''],
+  ] as const) {
+    const out = await run(
+      home,
+      ['docker.logs', '--param', `container=${name}`, '--param', 'tail=2', '-o', 'json'],
+      { DOCKER_HOST: TEST_DOCKER_HOST },
+    );
+    const body = JSON.parse(out.stdout);
+    await assertNoLeak(home, body.execution_id, out.stdout);
+    const { artifact, summary } = body.result;
+    assert.equal(artifact.content, 'O after\n', name);
+    // The value below its key is output left out (counted, truncated); the line more asked for is not output.
+    assert.deepEqual(
+      [artifact.totalBytes, artifact.truncated, summary.lines],
+      [Buffer.byteLength(leftOut) + 8, leftOut !== '', leftOut ? 2 : 1],
+      name,
+    );
+  }
+});
+
+test('k8s.pod_logs through dvm action run: a tail that starts on a secret value, its key on the line above, shows none of it (fake Kubernetes API)', async () => {
+  fake ??= await startFakeKubeApi();
+  fake.state.logs['shop/below-1/'] = ['start', 'password:', `  ${SECRET}`, 'after'].join('\n');
+  const home = tempHome();
+  for (const [tail, content] of [
+    ['2', 'after\n'],
+    // The key in the output: the value is redacted where it stands.
+    ['3', 'password:\n  [REDACTED]\nafter\n'],
+    ['4', 'start\npassword:\n  [REDACTED]\nafter\n'],
+    ['1', 'after\n'],
+  ] as const) {
+    const out = await run(
+      home,
+      [
+        'k8s.pod_logs',
+        '--param',
+        'namespace=shop',
+        '--param',
+        'pod=below-1',
+        '--param',
+        `tail=${tail}`,
+        '-o',
+        'json',
+      ],
+      { KUBECONFIG: fake.kubeconfig },
+    );
+    const body = JSON.parse(out.stdout);
+    await assertNoLeak(home, body.execution_id, out.stdout);
+    assert.equal(body.result.artifact.content, content, `tail ${tail}`);
+    assert.equal(fake.requests.at(-1)?.query.tailLines, String(Number(tail) + 1), 'one line more');
+  }
+  assert.deepEqual(fake.unexpected(), []);
+});

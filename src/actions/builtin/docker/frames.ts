@@ -19,6 +19,7 @@ export class LogDemuxer {
   readonly #decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   readonly #lines: LineAssembler<'stdout' | 'stderr'>;
   #found: LogLine[] = [];
+  #entries = 0;
 
   /** `maxLineChars`: past it a line that has not ended is handed on in pieces, each with its `part` (memory stays bounded). */
   constructor(tty: boolean, maxLineChars = DEFAULT_MAX_LINE_CHARS) {
@@ -29,17 +30,28 @@ export class LogDemuxer {
     );
   }
 
+  /**
+   * The log entries read so far, as Docker's `tail` counts them: frames (a line, or a 16 KiB piece of a longer one);
+   * for a TTY container, whose stream has no frames, the lines.
+   */
+  get entries(): number {
+    return this.#entries;
+  }
+
   /** Feeds bytes; returns the complete lines they finish. */
   push(chunk: Buffer): LogLine[] {
     if (this.#tty) {
       this.#text('stdout', chunk);
-      return this.#take();
+      const found = this.#take();
+      for (const f of found) if (f.part === undefined || f.part === 'last') this.#entries++;
+      return found;
     }
     this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
     while (this.#buffer.length >= 8) {
       const size = this.#buffer.readUInt32BE(4);
       if (this.#buffer.length < 8 + size) break;
       this.#text(this.#buffer[0] === 2 ? 'stderr' : 'stdout', this.#buffer.subarray(8, 8 + size));
+      this.#entries++;
       this.#buffer = this.#buffer.subarray(8 + size);
     }
     return this.#take();
@@ -50,7 +62,9 @@ export class LogDemuxer {
     for (const stream of ['stdout', 'stderr'] as const)
       this.#lines.write(stream, this.#decoders[stream].end());
     this.#lines.flush();
-    return this.#take().filter((found) => found.line !== '' || found.part !== undefined);
+    const found = this.#take().filter((f) => f.line !== '' || f.part !== undefined);
+    if (this.#tty) for (const f of found) if (f.part === undefined || f.part === 'last') this.#entries++;
+    return found;
   }
 
   #text(stream: 'stdout' | 'stderr', bytes: Buffer): void {

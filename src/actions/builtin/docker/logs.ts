@@ -73,12 +73,17 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
   async handler(input, context) {
     // As `docker logs`: with since and no tail, every line since then (the artifact's cap still keeps only the end).
     const tail = input.tail ?? (input.since ? undefined : DEFAULT_TAIL);
+    // A read without follow asks Docker for one entry more, read only for what it opens: a tail that would start on
+    // a secret's value (`password:` on the line above it, or inside a line over 16 KiB, which Docker keeps and counts
+    // in pieces: `…sword=x`) then has the line above, and leaves the value out with it. (A follow cannot tell the
+    // extra line from the first new one.)
+    const asked = !input.follow && tail !== undefined && tail > 0 ? tail + 1 : tail;
     const options = {
       stdout: true,
       stderr: true,
       follow: input.follow === true,
       timestamps: input.timestamps ?? false,
-      ...(tail === undefined ? {} : { tail }),
+      ...(asked === undefined ? {} : { tail: asked }),
       ...(input.since ? { since: dockerSince(input.since) } : {}),
     };
     const docker = await dockerClient(context.env);
@@ -94,10 +99,17 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     const kept = new TailArtifact(context.maxOutputBytes);
     let lineCount = 0;
     let stderrLines = 0;
+    // The first line read (its stream, and the pieces it came in so far), and whether it has ended.
+    let first: { stream: LogLine['stream']; pieces: number; ended: boolean } | undefined;
     const take = (found: LogLine[]) => {
       for (const l of found) {
         lineCount++;
         if (l.stream === 'stderr') stderrLines++;
+        first ??= { stream: l.stream, pieces: 0, ended: false };
+        if (!first.ended && first.stream === l.stream) {
+          first.pieces++;
+          first.ended = l.part === undefined || l.part === 'last';
+        }
         // Whole lines only: a piece of a line longer than the cap leaves that line out (no secret cut in two).
         kept.push(l.line, l.part, l.stream === 'stderr' ? 'E ' : 'O ');
         if (input.follow) context.emit?.({ type: 'log', stream: l.stream, line: l.line });
@@ -109,6 +121,12 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
       throw dockerError(error, input.container, context.env);
     }
     take(demux.end());
+    // Docker had the entry more that was asked for: the first line is that context, not output.
+    if (first && asked !== tail && demux.entries > (tail ?? 0)) {
+      kept.leaveOutFirstLine();
+      lineCount -= first.pieces;
+      if (first.stream === 'stderr') stderrLines -= first.pieces;
+    }
     const artifact = kept.artifact(STREAM_TAGGED_LOG);
     return {
       summary: {

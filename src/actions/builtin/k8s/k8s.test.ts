@@ -27,9 +27,10 @@ test('k8s.pod_logs passes tail, container and since to the API and caps the arti
     { namespace: 'shop', pod: 'web-1', container: 'app', tail: 5, since: '10m' },
     testContext({ env: env() }),
   );
+  // One line more than the tail: read only for a secret it opens (the tail could start on its value).
   assert.deepEqual(fake.requests.at(-1)?.query, {
     container: 'app',
-    tailLines: '5',
+    tailLines: '6',
     sinceSeconds: '600',
     previous: 'false',
   });
@@ -65,9 +66,9 @@ test('k8s.pod_logs with since and no tail asks for every line since then, as kub
   });
   assert.equal(since.summary.lines, 150);
   assert.equal((await run({})).summary.lines, 100, 'without since the default tail stays 100');
-  assert.equal(fake.requests.at(-1)?.query.tailLines, '100');
+  assert.equal(fake.requests.at(-1)?.query.tailLines, '101', 'the tail and one line more');
   assert.equal((await run({ since: '1h', tail: 5 })).summary.lines, 5, 'a tail given still applies');
-  assert.equal(fake.requests.at(-1)?.query.tailLines, '5');
+  assert.equal(fake.requests.at(-1)?.query.tailLines, '6');
 
   const following = k8sPodLogsAction.handler(
     registry.validateInput(k8sPodLogsAction, {

@@ -110,24 +110,30 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
         artifact: followed.artifact,
       };
     }
+    // As docker.logs: a read asks for one line more, read only for what it opens (a tail that would start on a
+    // secret's value below its key leaves that value out).
+    const asked = tailLines !== undefined && tailLines > 0 ? tailLines + 1 : tailLines;
     const text = await kubeCall(`pod ${namespace}/${input.pod}`, context.signal, () =>
       api.readNamespacedPodLog({
         name: input.pod,
         namespace,
         container: input.container,
-        ...(tailLines === undefined ? {} : { tailLines }),
+        ...(asked === undefined ? {} : { tailLines: asked }),
         previous: input.previous ?? false,
         ...(sinceSeconds ? { sinceSeconds } : {}),
       }),
     );
     const body = String(text ?? '');
-    const artifact = artifactOf(body, context.maxOutputBytes);
+    const read = body === '' ? 0 : body.replace(/\n$/, '').split('\n').length;
+    // The API server had the line more that was asked for: the first line is that context, not output.
+    const withContext = asked !== tailLines && read > (tailLines ?? 0);
+    const artifact = artifactOf(body, context.maxOutputBytes, { leadingContext: withContext });
     return {
       summary: {
         namespace,
         pod: input.pod,
         ...(input.container ? { container: input.container } : {}),
-        lines: body === '' ? 0 : body.replace(/\n$/, '').split('\n').length,
+        lines: withContext ? read - 1 : read,
         truncated: artifact.truncated,
       },
       artifact,
