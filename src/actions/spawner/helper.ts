@@ -85,6 +85,8 @@ export abstract class Helper {
   protected receive(m: HelperMessage): void {
     if (m.t === 'ready') {
       this.ready = true;
+      // The idle time counts from here: a helper slow to start is not stopped before it could take a command.
+      if (this.inFlight.size === 0) this.#onIdle();
       return;
     }
     const child = this.inFlight.get(m.id);

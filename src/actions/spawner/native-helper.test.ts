@@ -324,3 +324,29 @@ test('a command too large for dvm-spawn fails alone with E2BIG (as execve would)
   assert.ok(running.pid);
   process.kill(-running.pid, 'SIGKILL');
 });
+
+test('a helper slower to start than the idle time is not stopped before it is ready: the idle time counts from then', async (t) => {
+  if (!built(t)) return;
+  const dir = tempDir();
+  t.after(dir.remove);
+  // dvm-spawn itself, after 800 ms (a loaded machine).
+  const slow = join(dir.path, 'slow-dvm-spawn');
+  writeFileSync(slow, `#!/bin/sh\nsleep 0.8\nexec ${NATIVE_SPAWNER}\n`);
+  chmodSync(slow, 0o755);
+  const pool = new SpawnPool(1, { kind: 'native', nativeBinary: slow, idleStopMs: 300 });
+  t.after(() => pool.close());
+  pool.warm();
+  for (let i = 0; i < 300 && !pool.ready; i++) await sleep(10);
+  assert.ok(pool.ready, 'the helper became ready (it was stopped while starting)');
+  assert.equal(pool.kind, 'native');
+  const outcome = await viaHelper(pool, {
+    argv: ['sh', '-c', 'echo fine'],
+    cwd: dir.path,
+    env: { PATH: '/usr/bin:/bin' },
+    logPath: join(dir.path, 'x.log'),
+  });
+  assert.deepEqual(outcome, { code: 0, signal: null, output: 'fine\n' });
+  // Then idle: stopped after the idle time.
+  for (let i = 0; i < 100 && pool.size > 0; i++) await sleep(10);
+  assert.equal(pool.size, 0, 'stopped once idle');
+});

@@ -80,12 +80,13 @@ export class SpawnPool {
     }
   }
 
-  // Once no helper runs a command, stopping them all is scheduled; the next spawn cancels it.
+  // Once no helper runs a command, stopping them all is scheduled; the next spawn cancels it. A helper still starting
+  // puts it off: once ready, it schedules it again.
   #whenIdle(): void {
     if (this.#helpers.some((h) => h.inFlight.size > 0)) return;
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {
-      if (this.#helpers.every((h) => h.inFlight.size === 0)) this.close();
+      if (this.#helpers.every((h) => h.inFlight.size === 0 && (h.ready || h.dead))) this.close();
     }, this.#idleStopMs);
     this.#idleTimer.unref();
   }
