@@ -65,7 +65,11 @@ export interface ActionContext {
 /** A progress report or output line of a running action. */
 export type ActionProgress =
   | { type: 'progress'; message: string; percent?: number }
-  | { type: 'log'; stream: 'stdout' | 'stderr'; line: string };
+  /**
+   * A line of output; `context`: a line read only for what it opens (a source's tail asked for one line more, so that
+   * a tail that would start on a secret's value below its key has that key): never shown.
+   */
+  | { type: 'log'; stream: 'stdout' | 'stderr'; line: string; context?: boolean };
 
 /** Raw output of a read action, kept as an artifact and truncated by policy with byte counts. */
 export interface Artifact {

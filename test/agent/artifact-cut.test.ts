@@ -317,3 +317,86 @@ test('k8s.pod_logs through dvm action run: a tail that starts on a secret value,
   }
   assert.deepEqual(fake.unexpected(), []);
 });
+
+test('k8s.pod_logs follow through dvm action run: a tail that starts on a secret value below its key streams none of it (fake Kubernetes API)', async () => {
+  fake ??= await startFakeKubeApi();
+  const key = 'shop/below-2/';
+  fake.state.logs[key] = ['start', 'password:', `  ${SECRET}`, 'after'].join('\n');
+  const kube = fake;
+  const home = tempHome();
+  const running = run(
+    home,
+    [
+      'k8s.pod_logs',
+      '--param',
+      'namespace=shop',
+      '--param',
+      'pod=below-2',
+      '--param',
+      'tail=2',
+      '--param',
+      'follow=true',
+    ],
+    { KUBECONFIG: kube.kubeconfig },
+  );
+  await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
+  kube.appendLog(key, 'next');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { executionId } = await endFollow(home, kube, key, running);
+  const logs = await dvmAsync(home, ['execution', 'logs', executionId]);
+  assert.equal(logs.status, 0, logs.stderr);
+  assert.equal(
+    logs.stdout,
+    '  [REDACTED]\nafter\nnext\n',
+    'the line more read first is not streamed; the value below it is, redacted (its key was read)',
+  );
+  // A read of one line more first (does the log have it?), then the follow of that many.
+  assert.deepEqual(
+    kube.requests.slice(-2).map((r) => [r.query.follow, r.query.tailLines]),
+    [
+      [undefined, '3'],
+      ['true', '3'],
+    ],
+  );
+  assert.deepEqual(kube.unexpected(), []);
+});
+
+test('docker.logs follow through dvm action run: a tail that starts on a secret value below its key streams none of it (real Docker)', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const name = `dvm-below-follow-${process.pid}`;
+  containers.push(name);
+  // The follow starts once `after` is out; the container ends its log 3 s later, and with it the follow.
+  startBusybox(name, `printf 'start\\npassword:\\n  ${SECRET}\\nafter\\n'; sleep 3; echo next`);
+  await waitFor(
+    'the container to print its lines',
+    () => docker('logs', '--tail', '1', name) === 'after',
+    30_000,
+  );
+  const home = tempHome();
+  const out = await run(
+    home,
+    [
+      'docker.logs',
+      '--param',
+      `container=${name}`,
+      '--param',
+      'tail=2',
+      '--param',
+      'follow=true',
+      '-o',
+      'json',
+    ],
+    { DOCKER_HOST: TEST_DOCKER_HOST },
+  );
+  const body = JSON.parse(out.stdout);
+  await assertNoLeak(home, body.execution_id, out.stdout + out.stderr);
+  const logs = await dvmAsync(home, ['execution', 'logs', body.execution_id]);
+  assert.equal(logs.status, 0, logs.stderr);
+  assert.equal(
+    logs.stdout,
+    '  [REDACTED]\nafter\nnext\n',
+    'the line more read first is not streamed; the value below it is, redacted (its key was read)',
+  );
+  assert.equal(body.result.artifact.content, 'O after\nO next\n');
+  assert.equal(body.result.summary.lines, 3);
+});

@@ -689,7 +689,8 @@ export class ActionExecutor {
       notify: this.#deps.notify ?? {},
       maxOutputBytes,
       emit: (event) => {
-        if (event.type === 'log') return logEvents.line(event.stream, event.line);
+        if (event.type === 'log')
+          return (event.context ? logEvents.context : logEvents.line)(event.stream, event.line);
         const { type, ...data } = event;
         executions.emit(executionId, type, redact(data) as Record<string, unknown>);
       },

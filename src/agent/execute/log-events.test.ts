@@ -184,3 +184,24 @@ test('what the opening of a log holds goes on, unchanged, after CUT_KEY_HOLD_MS 
   assert.deepEqual(passed, ['ready', KEY_BODY[0], KEY_BODY[1]], 'only the opening is held');
   assert.ok(CUT_KEY_HOLD_MS <= 1000, 'a follow shows its first lines within a second');
 });
+
+test('a context line (a tail read one line more) is read for what it opens on its stream, and neither emitted nor counted against the cap', () => {
+  const redactor = createRedactor();
+  const events: [string, unknown][] = [];
+  // 20 bytes: `  warn` and `  hunter2` (7 + 10, each with its newline) fit; counted, the context line would not.
+  const logEvents = cappedLogEvents(
+    20,
+    (type, data) => events.push(type === 'log' ? [data.stream as string, data.line] : [type, data]),
+    (line) => redactor.redact(line) as string,
+  );
+  logEvents.context('stdout', 'db password:');
+  logEvents.line('stderr', '  warn');
+  logEvents.line('stdout', '  hunter2');
+  logEvents.line('stdout', 'ready');
+  logEvents.flush();
+  assert.deepEqual(events, [
+    ['stderr', '  warn'],
+    ['stdout', `  ${REDACTED}`],
+    ['truncated', { max_bytes: 20, streamed_bytes: 17 }],
+  ]);
+});

@@ -9,6 +9,8 @@ export type EmitEvent = (type: ExecutionEvent['type'], data: Record<string, unkn
 /** The log events of one execution: its lines go in per stream, and `flush` passes on what waits once it ended. */
 export interface LogEvents {
   line(stream: 'stdout' | 'stderr', line: string): void;
+  /** A line before the log's first, read only for what it opens (a secret's value below it): never emitted. */
+  context(stream: 'stdout' | 'stderr', line: string): void;
   flush(): void;
 }
 
@@ -51,6 +53,9 @@ export function cappedLogEvents(
   return {
     line: (stream, line) => {
       if (!truncated) hold.push(stream, line);
+    },
+    context: (stream, line) => {
+      redactorOf(stream)(line);
     },
     flush: () => hold.flush(),
   };

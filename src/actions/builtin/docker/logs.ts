@@ -73,19 +73,14 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
   async handler(input, context) {
     // As `docker logs`: with since and no tail, every line since then (the artifact's cap still keeps only the end).
     const tail = input.tail ?? (input.since ? undefined : DEFAULT_TAIL);
-    // A read without follow asks Docker for one entry more, read only for what it opens: a tail that would start on
-    // a secret's value (`password:` on the line above it, or inside a line over 16 KiB, which Docker keeps and counts
-    // in pieces: `…sword=x`) then has the line above, and leaves the value out with it. (A follow cannot tell the
-    // extra line from the first new one.)
-    const asked = !input.follow && tail !== undefined && tail > 0 ? tail + 1 : tail;
-    const options = {
+    const read = (follow: boolean, lines: number | undefined) => ({
       stdout: true,
       stderr: true,
-      follow: input.follow === true,
+      follow,
       timestamps: input.timestamps ?? false,
-      ...(asked === undefined ? {} : { tail: asked }),
+      ...(lines === undefined ? {} : { tail: lines }),
       ...(input.since ? { since: dockerSince(input.since) } : {}),
-    };
+    });
     const docker = await dockerClient(context.env);
     const container = docker.getContainer(input.container);
     let info: Awaited<ReturnType<typeof inspectContainer>>;
@@ -94,7 +89,29 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     } catch (error) {
       throw dockerError(error, input.container, context.env);
     }
-    const demux = new LogDemuxer(info.Config.Tty === true, maxLineCharsFor(context.maxOutputBytes));
+    // A tail asks Docker for one entry more, read only for what it opens: a tail that would start on a secret's value
+    // (`password:` on the line above it, or inside a line over 16 KiB, which Docker keeps and counts in pieces:
+    // `…sword=x`) then has the line above, and leaves the value out with it. A read knows at its end whether Docker
+    // had that entry; a follow cannot tell it from the first new line, so a read without follow asks first.
+    const tty = info.Config.Tty === true;
+    const maxLineChars = maxLineCharsFor(context.maxOutputBytes);
+    let extra = tail !== undefined && tail > 0;
+    if (extra && input.follow) {
+      try {
+        const counted = await entriesOf(
+          container,
+          read(false, (tail ?? 0) + 1),
+          tty,
+          maxLineChars,
+          context.signal,
+        );
+        extra = counted > (tail ?? 0);
+      } catch (error) {
+        throw dockerError(error, input.container, context.env);
+      }
+    }
+    const options = read(input.follow === true, extra ? (tail ?? 0) + 1 : tail);
+    const demux = new LogDemuxer(tty, maxLineChars);
     // Only counts and the capped tail are kept: a follow may stream for an hour, a since read hold a day of lines.
     const kept = new TailArtifact(context.maxOutputBytes);
     let lineCount = 0;
@@ -106,13 +123,20 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
         lineCount++;
         if (l.stream === 'stderr') stderrLines++;
         first ??= { stream: l.stream, pieces: 0, ended: false };
-        if (!first.ended && first.stream === l.stream) {
+        const ofFirst = !first.ended && first.stream === l.stream;
+        if (ofFirst) {
           first.pieces++;
           first.ended = l.part === undefined || l.part === 'last';
         }
         // Whole lines only: a piece of a line longer than the cap leaves that line out (no secret cut in two).
         kept.push(l.line, l.part, l.stream === 'stderr' ? 'E ' : 'O ');
-        if (input.follow) context.emit?.({ type: 'log', stream: l.stream, line: l.line });
+        if (input.follow)
+          context.emit?.({
+            type: 'log',
+            stream: l.stream,
+            line: l.line,
+            ...(extra && ofFirst ? { context: true } : {}),
+          });
       }
     };
     try {
@@ -122,7 +146,7 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     }
     take(demux.end());
     // Docker had the entry more that was asked for: the first line is that context, not output.
-    if (first && asked !== tail && demux.entries > (tail ?? 0)) {
+    if (first && extra && (input.follow || demux.entries > (tail ?? 0))) {
       kept.leaveOutFirstLine();
       lineCount -= first.pieces;
       if (first.stream === 'stderr') stderrLines -= first.pieces;
@@ -142,3 +166,19 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     };
   },
 };
+
+// How many entries Docker has for `options` (a read without follow; at most their tail): read and counted, not kept.
+async function entriesOf(
+  container: Parameters<typeof readContainerLogs>[0],
+  options: Record<string, unknown>,
+  tty: boolean,
+  maxLineChars: number,
+  signal: AbortSignal,
+): Promise<number> {
+  const demux = new LogDemuxer(tty, maxLineChars);
+  await readContainerLogs(container, options, signal, (chunk) => {
+    demux.push(chunk);
+  });
+  demux.end();
+  return demux.entries;
+}

@@ -223,12 +223,14 @@ test('health reads /version through the kubeconfig; an aborted call stops (fake 
 });
 
 // The log lines an action streams, and the emit that collects them.
+// The log lines a handler streams, and apart the lines it read only for what they open (never shown).
 function logLines() {
   const streamed: string[] = [];
-  const emit = (e: { type: string; line?: string }) => {
-    if (e.type === 'log') streamed.push(e.line ?? '');
+  const context: string[] = [];
+  const emit = (e: { type: string; line?: string; context?: boolean }) => {
+    if (e.type === 'log') (e.context ? context : streamed).push(e.line ?? '');
   };
-  return { streamed, emit };
+  return { streamed, context, emit };
 }
 
 // Waits up to 3 s for `ok`, then asserts it with `what`.
@@ -240,7 +242,7 @@ async function until(what: string, ok: () => boolean): Promise<void> {
 test('k8s.pod_logs follow streams the tail, then each new line, until the log ends or the action stops (fake Kubernetes API)', async () => {
   const key = 'shop/web-2/app';
   fake.state.logs[key] = 'one\ntwo\nthree\n';
-  const { streamed, emit } = logLines();
+  const { streamed, context, emit } = logLines();
   const following = k8sPodLogsAction.handler(
     { namespace: 'shop', pod: 'web-2', container: 'app', tail: 2, follow: true },
     testContext({ env: env(), emit }),
@@ -252,6 +254,8 @@ test('k8s.pod_logs follow streams the tail, then each new line, until the log en
   fake.endLog(key);
   const out = await following;
   assert.deepEqual(streamed, ['two', 'three', 'four', 'five']);
+  // The log had a line more than the tail (a read asked first): read for what it opens, never shown.
+  assert.deepEqual(context, ['one']);
   assert.deepEqual(out.summary, {
     namespace: 'shop',
     pod: 'web-2',
@@ -261,8 +265,13 @@ test('k8s.pod_logs follow streams the tail, then each new line, until the log en
     followed: true,
   });
   assert.equal(out.artifact.content, 'two\nthree\nfour\nfive\n');
-  assert.equal(fake.requests.at(-1)?.query.follow, 'true');
-  assert.equal(fake.requests.at(-1)?.query.tailLines, '2');
+  assert.deepEqual(
+    fake.requests.slice(-2).map((r) => [r.query.follow, r.query.tailLines]),
+    [
+      [undefined, '3'],
+      ['true', '3'],
+    ],
+  );
 
   // Stopped (its timeout, a cancel): it ends with what it gathered and closes the connection.
   const stop = new AbortController();

@@ -16,6 +16,11 @@ export interface PodLogFollow {
   tailLines?: number;
   sinceSeconds?: number;
   previous: boolean;
+  /**
+   * The first line is one more than the tail, read only for what it opens (a secret's value below its key): neither
+   * shown, streamed nor counted.
+   */
+  contextFirst?: boolean;
 }
 
 /**
@@ -34,11 +39,15 @@ export async function followPodLog(
   // Bytes to text across chunks: a character split between two chunks is decoded whole; text to whole lines, a line
   // held whole up to just past the output cap (log events end there, so no piece of a longer one is streamed).
   const decoder = new StringDecoder('utf8');
+  // Until the first line (one more than the tail) has ended, its pieces are context.
+  let inContext = request.contextFirst === true;
   const assembler = new LineAssembler<'stdout'>((_stream, line, part) => {
-    lines++;
+    const ofContext = inContext;
+    if (ofContext) inContext = part !== 'whole' && part !== 'last';
+    else lines++;
     // Whole lines only: a piece of a line longer than the cap leaves that line out (no secret cut in two).
     tail.push(line, part);
-    context.emit?.({ type: 'log', stream: 'stdout', line });
+    context.emit?.({ type: 'log', stream: 'stdout', line, ...(ofContext ? { context: true } : {}) });
   }, maxLineCharsFor(context.maxOutputBytes));
   const push = (text: string) => assembler.write('stdout', text);
   let ended!: () => void;
@@ -106,5 +115,6 @@ export async function followPodLog(
     );
   }
   assembler.flush();
+  if (request.contextFirst) tail.leaveOutFirstLine();
   return { lines, artifact: tail.artifact() };
 }

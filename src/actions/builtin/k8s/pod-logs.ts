@@ -85,6 +85,25 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
     const sinceSeconds = input.since ? Math.max(1, Math.ceil(sinceMs(input.since) / 1000)) : undefined;
     // As `kubectl logs --since`: with since and no tail, every line since then (the artifact's cap keeps the end).
     const tailLines = input.tail ?? (sinceSeconds ? undefined : DEFAULT_POD_TAIL);
+    const read = (lines: number | undefined) =>
+      kubeCall(`pod ${namespace}/${input.pod}`, context.signal, () =>
+        api.readNamespacedPodLog({
+          name: input.pod,
+          namespace,
+          container: input.container,
+          ...(lines === undefined ? {} : { tailLines: lines }),
+          previous: input.previous ?? false,
+          ...(sinceSeconds ? { sinceSeconds } : {}),
+        }),
+      );
+    const lineCount = (body: string) => (body === '' ? 0 : body.replace(/\n$/, '').split('\n').length);
+    // As docker.logs: a tail asks for one line more, read only for what it opens (a tail that would start on a
+    // secret's value below its key leaves that value out). A read knows at its end whether the log had that line; a
+    // follow cannot tell it from the first new line, so a read without follow asks first.
+    let extra = tailLines !== undefined && tailLines > 0;
+    if (extra && input.follow)
+      extra = lineCount(String((await read((tailLines ?? 0) + 1)) ?? '')) > (tailLines ?? 0);
+    const asked = extra ? (tailLines ?? 0) + 1 : tailLines;
     if (input.follow) {
       const followed = await followPodLog(
         config,
@@ -92,9 +111,10 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
           namespace,
           pod: input.pod,
           container: input.container,
-          ...(tailLines === undefined ? {} : { tailLines }),
+          ...(asked === undefined ? {} : { tailLines: asked }),
           previous: input.previous ?? false,
           ...(sinceSeconds ? { sinceSeconds } : {}),
+          contextFirst: extra,
         },
         context,
       );
@@ -110,30 +130,17 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
         artifact: followed.artifact,
       };
     }
-    // As docker.logs: a read asks for one line more, read only for what it opens (a tail that would start on a
-    // secret's value below its key leaves that value out).
-    const asked = tailLines !== undefined && tailLines > 0 ? tailLines + 1 : tailLines;
-    const text = await kubeCall(`pod ${namespace}/${input.pod}`, context.signal, () =>
-      api.readNamespacedPodLog({
-        name: input.pod,
-        namespace,
-        container: input.container,
-        ...(asked === undefined ? {} : { tailLines: asked }),
-        previous: input.previous ?? false,
-        ...(sinceSeconds ? { sinceSeconds } : {}),
-      }),
-    );
-    const body = String(text ?? '');
-    const read = body === '' ? 0 : body.replace(/\n$/, '').split('\n').length;
+    const body = String((await read(asked)) ?? '');
+    const lines = lineCount(body);
     // The API server had the line more that was asked for: the first line is that context, not output.
-    const withContext = asked !== tailLines && read > (tailLines ?? 0);
+    const withContext = extra && lines > (tailLines ?? 0);
     const artifact = artifactOf(body, context.maxOutputBytes, { leadingContext: withContext });
     return {
       summary: {
         namespace,
         pod: input.pod,
         ...(input.container ? { container: input.container } : {}),
-        lines: withContext ? read - 1 : read,
+        lines: withContext ? lines - 1 : lines,
         truncated: artifact.truncated,
       },
       artifact,
