@@ -78,11 +78,12 @@ export function agentSettings(config: Record<string, unknown>, file: string): Ag
 export function describeAgentSettings(settings: AgentSettings): string {
   const follows = settings.limits?.follows ?? DEFAULT_FOLLOW_LIMITS;
   const rate = settings.limits?.rate;
-  const { connections, streams, streamsPerPrincipal } = settings.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const { connections, connectionsPerAddress, streams, streamsPerPrincipal } =
+    settings.limits ?? DEFAULT_CONNECTION_LIMITS;
   return [
     `follows ${follows.total} at once (${follows.perPrincipal} per principal)`,
     rate ? `requests ${rate.perSecond}/s per principal (burst ${rate.burst})` : 'requests not rate-limited',
-    `connections ${connections} at once`,
+    `connections ${connections} at once (${connectionsPerAddress} per address)`,
     `event streams ${streams} at once (${streamsPerPrincipal} per principal)`,
     settings.retention ? `executions kept ${settings.retention.text}` : 'executions kept for ever',
     `environments ${settings.environments?.join(', ') ?? 'any'}`,

@@ -4,8 +4,8 @@ import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './server/conne
 import type { RequestRate } from './server/rate-limit.ts';
 
 /**
- * config.yaml `agent.limits`, read: the follows' limits, the connections and event streams held open (in all, and by
- * one principal), and, when set, each principal's request rate.
+ * config.yaml `agent.limits`, read: the follows' limits, the connections (in all, and by one client address) and
+ * event streams (in all, and by one principal) held open, and, when set, each principal's request rate.
  */
 export interface AgentLimits extends ConnectionLimits {
   follows: FollowLimits;
@@ -14,21 +14,22 @@ export interface AgentLimits extends ConnectionLimits {
 
 /**
  * config.yaml `agent.limits` (its value, read by agentSettings): `{follows, follows_per_principal,
- * requests_per_second, request_burst, connections, streams, streams_per_principal}`, each a positive integer; the
- * defaults for those left out, no request rate without `requests_per_second` (a burst defaults to the rate), a
- * follows' share cut to `follows`, and a streams' share of half the streams by default. DVM_SCHEMA_INVALID (file,
- * path) for anything else, and for a `streams_per_principal` above `streams`.
+ * requests_per_second, request_burst, connections, connections_per_address, streams, streams_per_principal}`, each a
+ * positive integer; the defaults for those left out, no request rate without `requests_per_second` (a burst defaults
+ * to the rate), a follows' share cut to `follows`, and a connections' and a streams' share of half the whole by
+ * default. DVM_SCHEMA_INVALID (file, path) for anything else, and for a `connections_per_address` above `connections`
+ * or a `streams_per_principal` above `streams`.
  */
 export function limitsSetting(value: unknown, file: string): AgentLimits {
   const known =
-    'follows, follows_per_principal, requests_per_second, request_burst, connections, streams, streams_per_principal';
+    'follows, follows_per_principal, requests_per_second, request_burst, connections, connections_per_address, streams, streams_per_principal';
   const invalid = (path: string, message: string, fix?: string) =>
     new DvmError('DVM_SCHEMA_INVALID', `${path} ${message}`, {
       file,
       path,
       fix:
         fix ??
-        'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20, requests_per_second: 50, request_burst: 100, connections: 4096, streams: 2048, streams_per_principal: 1024}',
+        'Write the limits as positive integers, e.g.\nagent:\n  limits: {follows: 100, follows_per_principal: 20, requests_per_second: 50, request_burst: 100, connections: 4096, connections_per_address: 2048, streams: 2048, streams_per_principal: 1024}',
     });
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalid('agent.limits', `must be a mapping (${known})`);
@@ -48,26 +49,40 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
   // The follows' share, as before it was checked: one above the whole is cut to it (configs written with the
   // documented 20 and a lowered `follows` still load), and left out it is 20 or the whole, whichever is smaller.
   const followsTotal = given.follows ?? DEFAULT_FOLLOW_LIMITS.total;
-  // The streams' share may not be more than the whole (a mistake, not a setting); left out, it is half the
-  // streams (at least 1, at most the default), so that one principal never holds them all.
-  const streamsTotal = given.streams ?? DEFAULT_CONNECTION_LIMITS.streams;
-  const askedStreams = given.streams_per_principal;
-  if (askedStreams !== undefined && askedStreams > streamsTotal)
-    throw invalid(
-      'agent.limits.streams_per_principal',
-      `must not exceed agent.limits.streams (${streamsTotal}${given.streams === undefined ? ', the default' : ''}), not ${askedStreams}`,
-      `Lower agent.limits.streams_per_principal to at most ${streamsTotal}, or raise agent.limits.streams (one principal's share cannot be more than the whole).`,
-    );
+  // A share (one client address's connections, one principal's streams) may not be more than its whole (a mistake,
+  // not a setting); left out, it is half the whole (at least 1, at most its default), so that no one holds them all.
+  const share = (key: string, wholeKey: string, whose: string, most: number) => {
+    const whole = given[wholeKey] ?? DEFAULT_CONNECTION_LIMITS[wholeKey as 'connections' | 'streams'];
+    const asked = given[key];
+    if (asked !== undefined && asked > whole)
+      throw invalid(
+        `agent.limits.${key}`,
+        `must not exceed agent.limits.${wholeKey} (${whole}${given[wholeKey] === undefined ? ', the default' : ''}), not ${asked}`,
+        `Lower agent.limits.${key} to at most ${whole}, or raise agent.limits.${wholeKey} (${whose} share cannot be more than the whole).`,
+      );
+    return { whole, share: asked ?? Math.min(most, Math.max(1, Math.floor(whole / 2))) };
+  };
+  const connections = share(
+    'connections_per_address',
+    'connections',
+    "one client address's",
+    DEFAULT_CONNECTION_LIMITS.connectionsPerAddress,
+  );
+  const streams = share(
+    'streams_per_principal',
+    'streams',
+    "one principal's",
+    DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal,
+  );
   return {
     follows: {
       total: followsTotal,
       perPrincipal: Math.min(given.follows_per_principal ?? DEFAULT_FOLLOW_LIMITS.perPrincipal, followsTotal),
     },
-    connections: given.connections ?? DEFAULT_CONNECTION_LIMITS.connections,
-    streams: streamsTotal,
-    streamsPerPrincipal:
-      askedStreams ??
-      Math.min(DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal, Math.max(1, Math.floor(streamsTotal / 2))),
+    connections: connections.whole,
+    connectionsPerAddress: connections.share,
+    streams: streams.whole,
+    streamsPerPrincipal: streams.share,
     ...(given.requests_per_second !== undefined
       ? {
           rate: {

@@ -85,7 +85,7 @@ export const ERROR_CODES = {
     exit: 1,
     http: 503,
     summary:
-      'The agent holds as many connections as config.yaml agent.limits.connections allows, each busy: this one is answered and closed; send the request again after Retry-After.',
+      'The agent holds as many connections as config.yaml agent.limits.connections allows, or the client address as many as agent.limits.connections_per_address allows it, each busy: this one is answered and closed; send the request again after Retry-After.',
   },
   DVM_CONNECTOR_UNAVAILABLE: {
     exit: 1,

@@ -166,7 +166,7 @@ test('agent.limits.connections: at the limit a new connection takes the place of
   const hook = await heldWebhook();
   const home = tempHome();
   const config = join(home, 'config.yaml');
-  writeFileSync(config, 'agent:\n  limits: {connections: 2}\n');
+  writeFileSync(config, 'agent:\n  limits: {connections: 2, connections_per_address: 2}\n');
   const admin = createToken(home, 'root', 'admin');
   const serve = await startServe(home, hook.env);
   const auth = { authorization: `Bearer ${admin}` };
@@ -174,7 +174,7 @@ test('agent.limits.connections: at the limit a new connection takes the place of
     await waitFor('the agent settings line', () => /agent settings: /.test(serve.output()));
     assert.match(
       serve.output(),
-      /agent settings: .*; connections 2 at once; event streams 2048 at once \(1024 per principal\);/,
+      /agent settings: .*; connections 2 at once \(2 per address\); event streams 2048 at once \(1024 per principal\);/,
     );
     // Idle keep-alive connections, and one still sending its headers (a slow client): none locks others out. Each
     // new one closes the oldest idle one.
@@ -219,10 +219,10 @@ test('agent.limits.connections: at the limit a new connection takes the place of
     const scraped = await metrics();
     assert.equal(metric(scraped, 'dvm_agent_connections'), 2, scraped);
     assert.equal(metric(scraped, 'dvm_agent_connections_evicted_total'), 4, scraped);
-    assert.equal(metric(scraped, 'dvm_agent_connections_rejected_total'), 1, scraped);
+    assert.equal(metric(scraped, 'dvm_agent_connections_rejected_total{limit="server"}'), 1, scraped);
 
     // A reloaded config.yaml applies to the next connection: a third one now fits beside the two.
-    writeFileSync(config, 'agent:\n  limits: {connections: 3}\n');
+    writeFileSync(config, 'agent:\n  limits: {connections: 3, connections_per_address: 3}\n');
     await waitFor('the reload', () => /config\.yaml reloaded: .*connections 3 at once/.test(serve.output()));
     const sixth = await openConnection(serve.url);
     assert.equal((await sixth.ask('/v1/health')).status, 200);

@@ -42,8 +42,8 @@ export interface AgentServices {
    */
   readonly requestRate?: RequestRate;
   /**
-   * The connections and event streams held open at most (`agent.limits.connections`, `.streams`,
-   * `.streams_per_principal`), read for each new connection and stream (a reloaded config.yaml changes them); the
+   * The connections and event streams held open at most (`agent.limits.connections`, `.connections_per_address`,
+   * `.streams`, `.streams_per_principal`), read for each new connection and stream (a reloaded config.yaml changes them); the
    * defaults when absent.
    */
   readonly connectionLimits?: ConnectionLimits;

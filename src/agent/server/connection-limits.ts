@@ -5,6 +5,8 @@ import { DvmError } from '../../errors/dvm-error.ts';
 export interface ConnectionLimits {
   /** TCP (or TLS) connections: config.yaml `agent.limits.connections`. */
   connections: number;
+  /** Connections one client address holds at once (at most `connections`): `agent.limits.connections_per_address`. */
+  connectionsPerAddress: number;
   /** Event streams (`GET /v1/executions/{id}/events`) across the server: `agent.limits.streams`. */
   streams: number;
   /** Event streams one principal holds at once (at most `streams`): `agent.limits.streams_per_principal`. */
@@ -13,11 +15,12 @@ export interface ConnectionLimits {
 
 /**
  * The limits when config.yaml sets none: far above a team's use (the bench's 1,000 streams fit), below exhausting the
- * process; one principal holds at most half of the streams (the bench's 1,000 clients of one token still fit), so one
- * token cannot lock the others out.
+ * process; one principal holds at most half of the streams (the bench's 1,000 clients of one token still fit), and
+ * one client address at most half of the connections, so one token or one host cannot lock the others out.
  */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   connections: 4096,
+  connectionsPerAddress: 2048,
   streams: 2048,
   streamsPerPrincipal: 1024,
 };
@@ -28,60 +31,78 @@ export const BUSY_GRACE_MS = 2000;
 /** How many refused connections may wait for that request at once: past them a refused one is cut at once. */
 export const MAX_REFUSED_WAITING = 64;
 
+/** Which limit refused a connection: the server's (`connections`) or its client address's share (`connections_per_address`). */
+export type ConnectionScope = 'server' | 'per_address';
+
 // A socket as Node's HTTP server keeps it: `_httpMessage` is the response in progress, null between requests.
 type HttpSocket = Socket & { _httpMessage?: unknown; _parent?: Socket };
 
+// No connections (what #heaviest gives when no address holds more than one).
+const NONE: ReadonlySet<Socket> = new Set();
+
+// A refused connection's limit: which one, its value, and the client address it counted.
+interface Refusal {
+  scope: ConnectionScope;
+  limit: number;
+  address: string;
+}
+
 /**
- * Counts a server's open connections. A new one at the limit (read anew for every connection, so a reloaded
- * config.yaml counts from the next one) takes the place of the least recently used idle one — kept alive between
- * requests, or not done sending its first request's headers — as nginx reuses its idle keep-alive connections, so idle or slow
- * connections cannot lock others out; when every one is busy (a request or an event stream in progress), the new
- * one is marked refused: its request is answered 503 DVM_AGENT_BUSY and the connection closed, where Node's
- * `server.maxConnections` would drop it unanswered. At most MAX_REFUSED_WAITING refused connections wait, each for
- * BUSY_GRACE_MS; past them a refused connection is cut at once.
+ * Counts a server's open connections, in all and by client address. The limits are read anew for every connection,
+ * so a reloaded config.yaml counts from the next one. A new connection whose address holds its share takes the place
+ * of that address's least recently used idle one — kept alive between requests, or not done sending its first
+ * request's headers; one at the server's limit takes the place of an idle one of the address that holds the most
+ * connections (a flood gives way to itself, not to others' keep-alive connections), else of the least recently used
+ * idle one, as nginx reuses its idle keep-alive connections. So idle or slow connections cannot lock others out.
+ * When every candidate is busy (a request or an event stream in progress), the new one is marked refused: its request
+ * is answered 503 DVM_AGENT_BUSY and the connection closed, where Node's `server.maxConnections` would drop it
+ * unanswered. At most MAX_REFUSED_WAITING refused connections wait, each for BUSY_GRACE_MS; past them a refused
+ * connection is cut at once.
  */
 export class ConnectionGate {
-  readonly #limit: () => number;
-  readonly #onRefused: () => void;
+  readonly #limits: () => Pick<ConnectionLimits, 'connections' | 'connectionsPerAddress'>;
+  readonly #onRefused: (scope: ConnectionScope) => void;
   readonly #onEvicted: () => void;
   // Admitted connections (their TCP sockets), least recently used first.
   readonly #admitted = new Set<Socket>();
+  // The same, by client address (least recently used first in each); an address that holds none has no entry.
+  readonly #byAddress = new Map<string, Set<Socket>>();
+  // Each admitted connection's client address, as read when it came (a closed socket's remoteAddress is gone).
+  readonly #addressOf = new Map<Socket, string>();
+  // Addresses by how many connections each holds (none at 0), and the highest such count: the address that holds
+  // the most is found without a scan, as counts move one at a time.
+  readonly #holding = new Map<number, Set<string>>();
+  #most = 0;
   // The TLS socket over an admitted TCP one: the one the HTTP server keeps its requests on.
   readonly #tlsOver = new WeakMap<Socket, HttpSocket>();
   // Refused connections waiting for their request, with the limit each met.
-  readonly #refused = new Map<Socket, number>();
+  readonly #refused = new Map<Socket, Refusal>();
 
-  constructor(limit: () => number, onRefused: () => void = () => {}, onEvicted: () => void = () => {}) {
-    this.#limit = limit;
+  constructor(
+    limits: () => Pick<ConnectionLimits, 'connections' | 'connectionsPerAddress'>,
+    onRefused: (scope: ConnectionScope) => void = () => {},
+    onEvicted: () => void = () => {},
+  ) {
+    this.#limits = limits;
     this.#onRefused = onRefused;
     this.#onEvicted = onEvicted;
   }
 
-  /** The connections held now (those within the limit). */
+  /** The connections held now (those within the limits). */
   get open(): number {
     return this.#admitted.size;
   }
 
   /** Takes a new TCP connection (under TLS too: the socket beneath): counts it, or marks it refused. */
   admit(socket: Socket): void {
-    const limit = this.#limit();
-    if (this.#admitted.size >= limit) this.#evictIdle(this.#admitted.size - limit + 1);
-    if (this.#admitted.size < limit) {
-      this.#admitted.add(socket);
-      socket.once('close', () => this.#admitted.delete(socket));
+    const address = clientAddress(socket);
+    const refusal = this.#makeRoom(address);
+    if (refusal) {
+      this.#refuse(socket, refusal);
       return;
     }
-    this.#onRefused();
-    if (this.#refused.size >= MAX_REFUSED_WAITING) {
-      socket.destroy();
-      return;
-    }
-    this.#refused.set(socket, limit);
-    const cut = setTimeout(() => socket.destroy(), BUSY_GRACE_MS).unref();
-    socket.once('close', () => {
-      clearTimeout(cut);
-      this.#refused.delete(socket);
-    });
+    this.#add(socket, address);
+    socket.once('close', () => this.#forget(socket));
   }
 
   /**
@@ -90,7 +111,11 @@ export class ConnectionGate {
    */
   used(socket: Socket): void {
     const tcp = (socket as HttpSocket)._parent ?? socket;
-    if (this.#admitted.delete(tcp)) this.#admitted.add(tcp);
+    if (!this.#admitted.delete(tcp)) return;
+    this.#admitted.add(tcp);
+    const own = this.#byAddress.get(this.#addressOf.get(tcp) as string);
+    own?.delete(tcp);
+    own?.add(tcp);
   }
 
   /** Notes the TLS socket over a TCP connection once its handshake is done (the server's 'secureConnection'). */
@@ -102,32 +127,126 @@ export class ConnectionGate {
   /** The DVM_AGENT_BUSY refusal of a request that came on a refused connection (TCP or the TLS one over it), if so. */
   refusal(socket: Socket): DvmError | undefined {
     if (this.#refused.size === 0) return undefined;
-    const limit = this.#refused.get(socket) ?? this.#refused.get((socket as HttpSocket)._parent as Socket);
-    return limit === undefined ? undefined : busy(limit);
+    const refused = this.#refused.get(socket) ?? this.#refused.get((socket as HttpSocket)._parent as Socket);
+    return refused === undefined ? undefined : busy(refused);
   }
 
-  // Closes the `count` least recently used idle connections: none of them has a request or a stream in progress.
-  #evictIdle(count: number): void {
+  // Makes room for a new connection from `address`, closing idle ones as needed: the limit it meets when it cannot.
+  #makeRoom(address: string): Refusal | undefined {
+    const { connections, connectionsPerAddress } = this.#limits();
+    // The address's share first, unless it is the whole: then the server's limit is the one met.
+    const own = this.#byAddress.get(address);
+    if (own && own.size >= connectionsPerAddress && connectionsPerAddress < connections) {
+      this.#evictIdle(own, own.size - connectionsPerAddress + 1);
+      if (own.size >= connectionsPerAddress)
+        return { scope: 'per_address', limit: connectionsPerAddress, address };
+    }
+    if (this.#admitted.size >= connections) {
+      const left = this.#evictIdle(this.#heaviest(), this.#admitted.size - connections + 1);
+      this.#evictIdle(this.#admitted, left);
+    }
+    return this.#admitted.size >= connections ? { scope: 'server', limit: connections, address } : undefined;
+  }
+
+  #refuse(socket: Socket, refusal: Refusal): void {
+    this.#onRefused(refusal.scope);
+    if (this.#refused.size >= MAX_REFUSED_WAITING) {
+      socket.destroy();
+      return;
+    }
+    this.#refused.set(socket, refusal);
+    const cut = setTimeout(() => socket.destroy(), BUSY_GRACE_MS).unref();
+    socket.once('close', () => {
+      clearTimeout(cut);
+      this.#refused.delete(socket);
+    });
+  }
+
+  #add(socket: Socket, address: string): void {
+    this.#admitted.add(socket);
+    this.#addressOf.set(socket, address);
+    let own = this.#byAddress.get(address);
+    if (!own) {
+      own = new Set();
+      this.#byAddress.set(address, own);
+    }
+    own.add(socket);
+    this.#count(address, own.size - 1, own.size);
+  }
+
+  // Drops a connection closed, or closed to make room (its 'close' comes later): a no-op the second time.
+  #forget(socket: Socket): void {
+    const address = this.#addressOf.get(socket);
+    if (address === undefined) return;
+    this.#addressOf.delete(socket);
+    this.#admitted.delete(socket);
+    const own = this.#byAddress.get(address) as Set<Socket>;
+    own.delete(socket);
+    if (own.size === 0) this.#byAddress.delete(address);
+    this.#count(address, own.size + 1, own.size);
+  }
+
+  // Moves an address from those holding `from` connections to those holding `to` (one more or one less).
+  #count(address: string, from: number, to: number): void {
+    const was = this.#holding.get(from);
+    was?.delete(address);
+    if (was?.size === 0) this.#holding.delete(from);
+    if (to > 0) {
+      const now = this.#holding.get(to) ?? new Set<string>();
+      now.add(address);
+      this.#holding.set(to, now);
+    }
+    if (to > this.#most) this.#most = to;
+    else if (from === this.#most && !this.#holding.has(from)) this.#most = to;
+  }
+
+  // The connections of the address that holds the most (of those tied, the first to get there), or none when every
+  // address holds one: then the least recently used of all is the fair one to give way.
+  #heaviest(): ReadonlySet<Socket> {
+    if (this.#most < 2) return NONE;
+    const [address] = this.#holding.get(this.#most) as Set<string>;
+    return this.#byAddress.get(address) as Set<Socket>;
+  }
+
+  // Closes up to `count` of the least recently used idle connections of `among` (none of them has a request or a
+  // stream in progress); answers how many it could not close.
+  #evictIdle(among: ReadonlySet<Socket>, count: number): number {
     let left = count;
-    for (const tcp of this.#admitted) {
-      if (left === 0) return;
+    for (const tcp of among) {
+      if (left <= 0) break;
       const http = (this.#tlsOver.get(tcp) ?? tcp) as HttpSocket;
       if (http._httpMessage) continue;
-      this.#admitted.delete(tcp);
+      this.#forget(tcp);
       tcp.destroy();
       this.#onEvicted();
       left--;
     }
+    return Math.max(0, left);
   }
 }
 
-function busy(limit: number): DvmError {
+/** A socket's client address, an IPv4 one given as IPv4-mapped IPv6 (`::ffff:1.2.3.4`) as IPv4: one host, one key. */
+export function clientAddress(socket: Socket): string {
+  const address = socket.remoteAddress ?? '';
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
+}
+
+function busy({ scope, limit, address }: Refusal): DvmError {
+  if (scope === 'per_address')
+    return new DvmError(
+      'DVM_AGENT_BUSY',
+      `${address} holds ${limit} connections, as many as agent.limits.connections_per_address allows one client address, each with a request or stream in progress: this one is closed`,
+      {
+        fix: 'Send it again after Retry-After (dvm does so itself); keep connections alive and reuse them rather than opening new ones, or raise agent.limits.connections_per_address in config.yaml (behind a proxy every connection comes from its address: set it to agent.limits.connections).',
+        details: { limit, scope, address },
+      },
+    );
   return new DvmError(
     'DVM_AGENT_BUSY',
     `the agent holds ${limit} connections, as many as agent.limits.connections allows, each with a request or stream in progress: this one is closed`,
     {
       fix: 'Send it again after Retry-After (dvm does so itself); keep connections alive and reuse them rather than opening new ones, or raise agent.limits.connections in config.yaml.',
-      details: { limit },
+      details: { limit, scope },
     },
   );
 }

@@ -116,12 +116,12 @@ export function createAgentServer(
     tls?: { cert: Buffer; key: Buffer };
   } = {},
 ): FastifyInstance {
-  // agent.limits.connections, .streams and .streams_per_principal in force (a reloaded config.yaml counts from the
-  // next connection, stream).
+  // agent.limits.connections, .connections_per_address, .streams and .streams_per_principal in force (a reloaded
+  // config.yaml counts from the next connection, stream).
   const limits = () => services.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
   const gate = new ConnectionGate(
-    () => limits().connections,
-    () => metrics.connectionsRejected.inc(),
+    limits,
+    (scope) => metrics.connectionsRejected.inc({ limit: scope }),
     () => metrics.connectionsEvicted.inc(),
   );
   // The running executions and open connections are counted when /metrics is scraped: nothing on the request path.

@@ -10,8 +10,11 @@ export interface AgentMetrics {
   /** Event streams refused, by the limit met: `server` (agent.limits.streams) or `per_principal` (.streams_per_principal). */
   sseRejected: Counter<'limit'>;
   connections: Gauge;
-  /** Connections answered 503 DVM_AGENT_BUSY and closed (agent.limits.connections). */
-  connectionsRejected: Counter;
+  /**
+   * Connections answered 503 DVM_AGENT_BUSY and closed, by the limit met: `server` (agent.limits.connections) or
+   * `per_address` (.connections_per_address).
+   */
+  connectionsRejected: Counter<'limit'>;
   /** Idle connections closed to make room for a new one at agent.limits.connections. */
   connectionsEvicted: Counter;
   executionsRunning: Gauge;
@@ -38,6 +41,13 @@ export function createMetrics(
   });
   // Both series from the start, at 0: a scrape before any refusal shows them.
   for (const limit of ['server', 'per_principal']) sseRejected.inc({ limit }, 0);
+  const connectionsRejected = new Counter({
+    name: 'dvm_agent_connections_rejected_total',
+    help: 'Connections answered 503 DVM_AGENT_BUSY and closed, by the limit met: server (config.yaml agent.limits.connections were open and busy) or per_address (the client address held agent.limits.connections_per_address, each busy).',
+    labelNames: ['limit'],
+    registers: [registry],
+  });
+  for (const limit of ['server', 'per_address']) connectionsRejected.inc({ limit }, 0);
   return {
     registry,
     httpRequests: new Counter({
@@ -67,20 +77,16 @@ export function createMetrics(
     sseRejected,
     connections: new Gauge({
       name: 'dvm_agent_connections',
-      help: 'Connections the agent API holds open (at most config.yaml agent.limits.connections).',
+      help: 'Connections the agent API holds open (at most config.yaml agent.limits.connections, and .connections_per_address from one client address).',
       registers: [registry],
       collect() {
         this.set(connections());
       },
     }),
-    connectionsRejected: new Counter({
-      name: 'dvm_agent_connections_rejected_total',
-      help: 'Connections answered 503 DVM_AGENT_BUSY and closed: config.yaml agent.limits.connections were open and busy.',
-      registers: [registry],
-    }),
+    connectionsRejected,
     connectionsEvicted: new Counter({
       name: 'dvm_agent_connections_evicted_total',
-      help: 'Idle connections (between requests, or still sending headers) closed to make room at agent.limits.connections.',
+      help: 'Idle connections (between requests, or still sending headers) closed to make room at agent.limits.connections or .connections_per_address.',
       registers: [registry],
     }),
     executionsRunning: new Gauge({
