@@ -69,15 +69,16 @@ export function artifactOf(
     }
     // What the lines left out before the cut opened (a secret's value on the next line, `password:`, or a block of
     // the lines indented below a key, `password: |`, whose key may be lines above the cut) is left out with them;
-    // the lines of the last SECRET_CONTEXT_BYTES before the cut are read for it.
+    // the lines of the last SECRET_CONTEXT_BYTES before the line at the cut, and that line (which may be longer than
+    // the cap, and part of a block opened above it), are read for it.
     let opening: SecretOpening;
+    const cutStart = start - cutLine;
     const from =
-      start > SECRET_CONTEXT_BYTES ? whole.lastIndexOf(NEWLINE, start - SECRET_CONTEXT_BYTES) + 1 : 0;
+      cutStart > SECRET_CONTEXT_BYTES ? whole.lastIndexOf(NEWLINE, cutStart - SECRET_CONTEXT_BYTES) + 1 : 0;
     for (let at = from; at < start; ) {
       const newline = whole.indexOf(NEWLINE, at);
       if (newline === -1 || newline >= start) break;
-      const line = whole.subarray(at, newline).toString('utf8');
-      opening = continuesSecret(opening, line) ? afterSecretLine(opening, line) : secretOpening(line);
+      opening = openingAfter(opening, whole.subarray(at, newline).toString('utf8'));
       at = newline + 1;
     }
     while (opening && start < whole.byteLength) {
@@ -97,6 +98,11 @@ export function artifactOf(
     truncated: kept.byteLength < totalBytes,
     ...(cutLine > max ? { oversizeBytes: cutLine } : {}),
   };
+}
+
+// What is open after `line`, under `opening` (what the line above it left open).
+function openingAfter(opening: SecretOpening, line: string): SecretOpening {
+  return continuesSecret(opening, line) ? afterSecretLine(opening, line) : secretOpening(line);
 }
 
 // Where the line at `at` ends in `bytes`: after its newline, or at the end.
@@ -197,9 +203,11 @@ export class TailArtifact {
   #totalBytes = 0;
   // Bytes of the line at the cut (the last one left out), and of each line over the budget still coming in parts.
   #cutLine = 0;
-  // Each line still coming in parts, by tag: its bytes so far, and its last 256 characters (whether it opens a
-  // secret's value).
-  readonly #inParts = new Map<string, { bytes: number; end: string }>();
+  // Whether the line at the cut is the first line pushed (left out by leaveOutFirstLine, it is no line at the cut).
+  #cutIsFirst = false;
+  // Each line still coming in parts, by tag: its bytes so far, its first 256 characters with the tag (whether it is
+  // part of a secret opened above it), its last 256 (whether it opens one), and what was open above it.
+  readonly #inParts = new Map<string, { bytes: number; start: string; end: string; above: SecretOpening }>();
   // What the line just before the first kept one (or before the next, when none is kept) opened: a secret's value on
   // the next line (`password:`) or a block below it (`password: |`), whose lines are left out too.
   #opening: SecretOpening;
@@ -231,21 +239,24 @@ export class TailArtifact {
     const bytes = Buffer.byteLength(text);
     this.#totalBytes += bytes;
     this.#first ??= { tag, bytes: 0, ended: false };
-    if (!this.#first.ended && this.#first.tag === tag) {
+    const ofFirst = !this.#first.ended && this.#first.tag === tag;
+    if (ofFirst) {
       this.#first.bytes += bytes;
       this.#first.ended = ends;
     }
     if (part !== 'whole') {
       const before = starts ? undefined : this.#inParts.get(tag);
       const sofar = (before?.bytes ?? 0) + bytes;
+      const start = before?.start ?? `${tag}${line}`.slice(0, 256);
       const end = ((before?.end ?? '') + line).slice(-256);
+      const above = before ? before.above : this.#openAfterKept();
       if (ends) this.#inParts.delete(tag);
-      else this.#inParts.set(tag, { bytes: sofar, end });
-      this.#leaveOut(sofar, end);
+      else this.#inParts.set(tag, { bytes: sofar, start, end, above });
+      this.#leaveOut(sofar, openingAfter(above, start + end), ofFirst);
       return;
     }
     if (bytes > this.#maxBytes) {
-      this.#leaveOut(bytes, line);
+      this.#leaveOut(bytes, openingAfter(this.#openAfterKept(), text.slice(0, -1)), ofFirst);
       return;
     }
     // The value of a secret-named key left out on the line before (`password:`, `password: |`): left out with it.
@@ -265,10 +276,12 @@ export class TailArtifact {
       const firstBytes = Buffer.byteLength(first);
       const overBudget = this.#keptBytes > this.#maxBytes;
       const continuing = this.#firstContinues();
+      const firstPushed = this.#frontIntact;
       this.#frontIntact = false;
       this.#keptBytes -= firstBytes;
       if (overBudget) {
         this.#cutLine = firstBytes;
+        this.#cutIsFirst = firstPushed;
         this.#hidden = [];
         this.#hiddenHead = 0;
         this.#hiddenBytes = 0;
@@ -306,6 +319,8 @@ export class TailArtifact {
     if (!first) return;
     this.#first = undefined;
     this.#totalBytes -= first.bytes;
+    // The line at the cut was this one: no line of the output was cut.
+    if (this.#cutIsFirst) this.#cutLine = 0;
     // Already left out (at a cut, or over the budget), and what it opened with it.
     if (!this.#frontIntact || this.#head >= this.#kept.length) return;
     this.#frontIntact = false;
@@ -336,15 +351,25 @@ export class TailArtifact {
     };
   }
 
-  // A line over the budget (`bytes` of it so far, `piece` its latest text): it is left out, and so is every line
-  // before it.
-  #leaveOut(bytes: number, piece: string): void {
+  // What is open after the last line pushed (read through the kept lines): for a line over the budget, which may
+  // be part of a secret opened above it.
+  #openAfterKept(): SecretOpening {
+    let opening = this.#opening;
+    for (let at = this.#head; at < this.#kept.length; at++)
+      opening = openingAfter(opening, this.#kept[at].slice(0, -1));
+    return opening;
+  }
+
+  // A line over the budget (`bytes` of it so far; `opening`, what is open after it): it is left out, and so is every
+  // line before it.
+  #leaveOut(bytes: number, opening: SecretOpening, firstPushed: boolean): void {
     this.#frontIntact = false;
+    this.#cutIsFirst = firstPushed;
     this.#kept.length = 0;
     this.#head = 0;
     this.#keptBytes = 0;
     this.#cutLine = bytes;
-    this.#opening = secretOpening(piece);
+    this.#opening = opening;
     this.#firstCheck = undefined;
     this.#hidden = [];
     this.#hiddenHead = 0;
@@ -362,6 +387,7 @@ export class TailArtifact {
       const first = this.#hidden[this.#hiddenHead++];
       this.#hiddenBytes -= first;
       this.#cutLine = first;
+      this.#cutIsFirst = false;
     }
     if (this.#hiddenHead > 1024 && this.#hiddenHead * 2 > this.#hidden.length) {
       this.#hidden.splice(0, this.#hiddenHead);

@@ -400,3 +400,28 @@ test('docker.logs follow through dvm action run: a tail that starts on a secret 
   assert.equal(body.result.artifact.content, 'O after\nO next\n');
   assert.equal(body.result.summary.lines, 3);
 });
+
+test('k8s.pod_logs follow through dvm action run: a line over the cap inside a secret block leaves the rest of the block out of the artifact (fake Kubernetes API)', async () => {
+  fake ??= await startFakeKubeApi();
+  const key = 'shop/block-1/';
+  fake.state.logs[key] = '';
+  const kube = fake;
+  // A line of the block (indented below its key) longer than the cap.
+  const long = `    ${'x'.repeat(CAP + 10)}`;
+  const home = tempHome();
+  const running = run(
+    home,
+    ['k8s.pod_logs', '--param', 'namespace=shop', '--param', 'pod=block-1', '--param', 'follow=true'],
+    { KUBECONFIG: kube.kubeconfig },
+  );
+  await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
+  kube.appendRaw(key, Buffer.from(`config:\n  private_token: |\n    first-line\n${long}`));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  kube.appendRaw(key, Buffer.from(`\n    ${SECRET}\nnext: 1\n`));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { executionId } = await endFollow(home, kube, key, running);
+  const stored = JSON.parse((await dvmAsync(home, ['execution', 'get', executionId, '-o', 'json'])).stdout);
+  assert.equal(stored.result.artifact.content, 'next: 1\n');
+  assert.equal(stored.result.artifact.oversizeBytes, long.length + 1);
+  assert.deepEqual(kube.unexpected(), []);
+});
