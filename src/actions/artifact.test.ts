@@ -319,11 +319,11 @@ test('a cut after a secret-named key and a blank line leaves the value below the
 function withContext(dump: string, cap: number) {
   const tail = new TailArtifact(cap);
   for (const line of dump.slice(0, -1).split('\n')) tail.push(line);
-  tail.leaveOutFirstLine();
-  return { cut: artifactOf(dump, cap, { leadingContext: true }), tail: tail.artifact() };
+  tail.leaveOutFirstLines(1);
+  return { cut: artifactOf(dump, cap, { leadingContext: 1 }), tail: tail.artifact() };
 }
 
-test('a tail asked for one line more (leadingContext, leaveOutFirstLine): that line is not output or counted, and the value below a secret-named key in it is left out, at every cap', () => {
+test('a tail asked for a line more (leadingContext, leaveOutFirstLines): that line is not output or counted, and the value below a secret-named key in it is left out, at every cap', () => {
   const dump = 'password:\n  hunter2secret\nport: 5432\n';
   const { cut, tail } = withContext(dump, 1024);
   assert.deepEqual(cut, {
@@ -395,7 +395,8 @@ test('artifactOf and TailArtifact (lines whole or in pieces, with or without a c
     );
     const dump = `${lines.join('\n')}\n`;
     const cap = Math.floor(random() * 80);
-    const leadingContext = random() < 0.5;
+    // Up to 3 lines of context, at times more than the lines there are.
+    const leadingContext = random() < 0.5 ? 0 : 1 + Math.floor(random() * 3);
     const cut = artifactOf(dump, cap, { leadingContext });
     const whole = new TailArtifact(cap);
     for (const line of lines) whole.push(line);
@@ -406,12 +407,30 @@ test('artifactOf and TailArtifact (lines whole or in pieces, with or without a c
     );
     assembler.write('o', dump);
     assembler.flush();
-    const context = leadingContext ? Buffer.byteLength(`${lines[0]}\n`) : 0;
+    const context = Buffer.byteLength(
+      lines
+        .slice(0, leadingContext)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
     assert.equal(cut.totalBytes, Buffer.byteLength(dump) - context, 'the context line is not output');
     assert.ok(cut.bytes <= cap);
     for (const tail of [whole, pieces]) {
-      if (leadingContext) tail.leaveOutFirstLine();
+      tail.leaveOutFirstLines(leadingContext);
       assert.deepEqual(tail.artifact(), cut, JSON.stringify({ dump, cap, leadingContext }));
     }
   }
+});
+
+test('several lines of context: a block whose key is lines above the tail is left out to its end; context is for tails only', () => {
+  const dump = 'token: |\n  SECRET-1\n  SECRET-2\nafter\n';
+  const cut = artifactOf(dump, 1024, { leadingContext: 2 });
+  assert.deepEqual([cut.content, cut.totalBytes, cut.truncated], ['after\n', 17, true]);
+  const tail = new TailArtifact(1024);
+  for (const line of dump.slice(0, -1).split('\n')) tail.push(line);
+  tail.leaveOutFirstLines(2);
+  assert.deepEqual(tail.artifact(), cut);
+  // More context than lines: nothing is output.
+  assert.equal(artifactOf('a\nb\n', 10, { leadingContext: 5 }).content, '');
+  assert.throws(() => artifactOf(dump, 10, { leadingContext: 1, keep: 'head' }), /not a head/);
 });

@@ -1,6 +1,7 @@
 import {
   afterSecretLine,
   continuesSecret,
+  openingAfter,
   type SecretOpening,
   secretOpening,
 } from '../model/secret-lines.ts';
@@ -14,6 +15,15 @@ export const DEFAULT_ARTIFACT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_ACTION_TIMEOUTS = { defaultMs: 30_000, maxMs: 300_000 } as const;
 
 const NEWLINE = 0x0a;
+
+/**
+ * How many lines more than its tail a read asks Docker or Kubernetes for, read only for what they open (a secret's
+ * key above the tail, a YAML block's key, a key cut in 16 KiB pieces): never shown or counted.
+ */
+export const SOURCE_CONTEXT_LINES = 32;
+
+// The first lines TailArtifact keeps the sizes of, for leaveOutFirstLines.
+const LEADING_LINES = 4 * SOURCE_CONTEXT_LINES;
 
 // How far above a cut the lines are read for a secret they open below them (a YAML block's key, `password: |`).
 const SECRET_CONTEXT_BYTES = 64 * 1024;
@@ -32,25 +42,28 @@ function tailStart(bytes: Buffer, maxBytes: number): number {
  * the byte counts; `keep: 'head'` keeps the beginning instead. A cut never falls inside a line, so that a secret is
  * never cut in two past redaction (`…word=value` is no longer seen as a password): the line it would split is left
  * out whole, and when that line alone is longer than the cap, `oversizeBytes` says so (the artifact may be empty).
- * `leadingContext`: the first line is not output but a line more that a source's tail was asked for (`tail + 1`),
- * read only for what it opens (a tail that would start on `password:`'s value leaves that value out).
+ * `leadingContext` (a tail only): so many first lines are not output but lines more that a source's tail was asked for
+ * (SOURCE_CONTEXT_LINES), read only for what they open (a tail that would start on `password:`'s value leaves that
+ * value out).
  */
 export function artifactOf(
   text: string | Uint8Array,
   maxBytes = DEFAULT_ARTIFACT_MAX_BYTES,
-  options: { contentType?: string; keep?: 'head' | 'tail'; leadingContext?: boolean } = {},
+  options: { contentType?: string; keep?: 'head' | 'tail'; leadingContext?: number } = {},
 ): Artifact {
   const whole = typeof text === 'string' ? Buffer.from(text) : Buffer.from(text);
-  // A source's tail asked for one line more (leadingContext): that first line is not output, only read for what it
-  // opens, as a line left out at a cut is.
-  const contextEnd = options.leadingContext ? lineEnd(whole, 0) : 0;
+  if (options.leadingContext && options.keep === 'head')
+    throw new Error('artifactOf: leadingContext is the lines above a tail, not a head');
+  // A source's tail asked for lines more (leadingContext): they are not output, only read for what they open, as the
+  // lines left out at a cut are.
+  let contextEnd = 0;
+  for (let line = 0; line < (options.leadingContext ?? 0) && contextEnd < whole.byteLength; line++)
+    contextEnd = lineEnd(whole, contextEnd);
   const bytes = whole.subarray(contextEnd);
   const totalBytes = bytes.byteLength;
   const contentType = options.contentType ?? 'text/plain; charset=utf-8';
   const max = Math.max(0, maxBytes);
-  const contextOpens =
-    contextEnd > 0 && options.keep !== 'head' && secretOpening(lineAt(whole, 0, contextEnd)) !== undefined;
-  if (totalBytes <= max && !contextOpens) {
+  if (totalBytes <= max && (contextEnd === 0 || !opensAcross(whole, contextEnd))) {
     return { contentType, content: bytes.toString('utf8'), bytes: totalBytes, totalBytes, truncated: false };
   }
   let kept: Buffer;
@@ -100,9 +113,15 @@ export function artifactOf(
   };
 }
 
-// What is open after `line`, under `opening` (what the line above it left open).
-function openingAfter(opening: SecretOpening, line: string): SecretOpening {
-  return continuesSecret(opening, line) ? afterSecretLine(opening, line) : secretOpening(line);
+// Whether the lines of `bytes` up to `end` leave a secret's value open below them.
+function opensAcross(bytes: Buffer, end: number): boolean {
+  let opening: SecretOpening;
+  for (let at = 0; at < end; ) {
+    const next = lineEnd(bytes, at);
+    opening = openingAfter(opening, lineAt(bytes, at, next));
+    at = next;
+  }
+  return opening !== undefined;
 }
 
 // Where the line at `at` ends in `bytes`: after its newline, or at the end.
@@ -203,11 +222,15 @@ export class TailArtifact {
   #totalBytes = 0;
   // Bytes of the line at the cut (the last one left out), and of each line over the budget still coming in parts.
   #cutLine = 0;
-  // Whether the line at the cut is the first line pushed (left out by leaveOutFirstLine, it is no line at the cut).
-  #cutIsFirst = false;
+  // The index of the line at the cut (lines are numbered from 0 by their first push): leaveOutFirstLines leaves it
+  // out, and then it is no line at the cut.
+  #cutIndex = -1;
   // Each line still coming in parts, by tag: its bytes so far, its first 256 characters with the tag (whether it is
   // part of a secret opened above it), its last 256 (whether it opens one), and what was open above it.
-  readonly #inParts = new Map<string, { bytes: number; start: string; end: string; above: SecretOpening }>();
+  readonly #inParts = new Map<
+    string,
+    { index: number; bytes: number; start: string; end: string; above: SecretOpening }
+  >();
   // What the line just before the first kept one (or before the next, when none is kept) opened: a secret's value on
   // the next line (`password:`) or a block below it (`password: |`), whose lines are left out too.
   #opening: SecretOpening;
@@ -218,10 +241,11 @@ export class TailArtifact {
   #hiddenBytes = 0;
   // The last answer of #firstContinues, for the first kept line at `head` under `opening`.
   #firstCheck: { head: number; opening: SecretOpening; continues: boolean } | undefined;
-  // The first line pushed (its tag, its bytes so far, whether it ended), and whether it is still the first kept one
-  // (no line was left out at the front yet): for leaveOutFirstLine.
-  #first: { tag: string; bytes: number; ended: boolean } | undefined;
-  #frontIntact = true;
+  // Lines pushed so far (the next line's index), the index of the first kept line, and the bytes of each of the
+  // first LEADING_LINES lines: for leaveOutFirstLines.
+  #lines = 0;
+  #frontIndex = 0;
+  readonly #leading: number[] = [];
 
   /** A tail that keeps at most `maxBytes` of the most recent whole lines. */
   constructor(maxBytes = DEFAULT_ARTIFACT_MAX_BYTES) {
@@ -238,25 +262,21 @@ export class TailArtifact {
     const text = `${starts ? tag : ''}${line}${ends ? '\n' : ''}`;
     const bytes = Buffer.byteLength(text);
     this.#totalBytes += bytes;
-    this.#first ??= { tag, bytes: 0, ended: false };
-    const ofFirst = !this.#first.ended && this.#first.tag === tag;
-    if (ofFirst) {
-      this.#first.bytes += bytes;
-      this.#first.ended = ends;
-    }
+    const before = starts ? undefined : this.#inParts.get(tag);
+    const index = before?.index ?? this.#lines++;
+    if (index < LEADING_LINES) this.#leading[index] = (this.#leading[index] ?? 0) + bytes;
     if (part !== 'whole') {
-      const before = starts ? undefined : this.#inParts.get(tag);
       const sofar = (before?.bytes ?? 0) + bytes;
       const start = before?.start ?? `${tag}${line}`.slice(0, 256);
       const end = ((before?.end ?? '') + line).slice(-256);
       const above = before ? before.above : this.#openAfterKept();
       if (ends) this.#inParts.delete(tag);
-      else this.#inParts.set(tag, { bytes: sofar, start, end, above });
-      this.#leaveOut(sofar, openingAfter(above, start + end), ofFirst);
+      else this.#inParts.set(tag, { index, bytes: sofar, start, end, above });
+      this.#leaveOut(sofar, openingAfter(above, start + end), index);
       return;
     }
     if (bytes > this.#maxBytes) {
-      this.#leaveOut(bytes, openingAfter(this.#openAfterKept(), text.slice(0, -1)), ofFirst);
+      this.#leaveOut(bytes, openingAfter(this.#openAfterKept(), text.slice(0, -1)), index);
       return;
     }
     // The value of a secret-named key left out on the line before (`password:`, `password: |`): left out with it.
@@ -267,6 +287,7 @@ export class TailArtifact {
       this.#trimHidden();
       return;
     }
+    if (this.#head === this.#kept.length) this.#frontIndex = index;
     this.#kept.push(text);
     this.#keptBytes += bytes;
     // Drop whole lines from the front until the kept ones fit the budget, and a secret's value after its key.
@@ -276,12 +297,10 @@ export class TailArtifact {
       const firstBytes = Buffer.byteLength(first);
       const overBudget = this.#keptBytes > this.#maxBytes;
       const continuing = this.#firstContinues();
-      const firstPushed = this.#frontIntact;
-      this.#frontIntact = false;
       this.#keptBytes -= firstBytes;
       if (overBudget) {
         this.#cutLine = firstBytes;
-        this.#cutIsFirst = firstPushed;
+        this.#cutIndex = this.#frontIndex;
         this.#hidden = [];
         this.#hiddenHead = 0;
         this.#hiddenBytes = 0;
@@ -290,6 +309,7 @@ export class TailArtifact {
       this.#opening = continuing ? afterSecretLine(this.#opening, firstShown) : secretOpening(firstShown);
       this.#kept[this.#head] = '';
       this.#head++;
+      this.#frontIndex++;
     }
     this.#trimHidden();
     if (this.#head > 1024 && this.#head * 2 > this.#kept.length) {
@@ -310,31 +330,37 @@ export class TailArtifact {
   }
 
   /**
-   * Leaves out the first line pushed, after the last push: a source's tail asked for one line more than the output
-   * (`tail + 1`), so that a tail that would start on a secret's value still has the key above it. That line is not
-   * output (nor counted); what it opens (`password:`, `token: |`) is left out with it, as at a cut.
+   * Leaves out the first `count` lines pushed (at most LEADING_LINES), after the last push: a source's tail asked for
+   * lines more than the output (SOURCE_CONTEXT_LINES), so that a tail that would start on a secret's value still has
+   * the key above it. Those lines are not output (nor counted); what they open (`password:`, `token: |`) is left out
+   * with them, as at a cut.
    */
-  leaveOutFirstLine(): void {
-    const first = this.#first;
-    if (!first) return;
-    this.#first = undefined;
-    this.#totalBytes -= first.bytes;
-    // The line at the cut was this one: no line of the output was cut.
-    if (this.#cutIsFirst) this.#cutLine = 0;
-    // Already left out (at a cut, or over the budget), and what it opened with it.
-    if (!this.#frontIntact || this.#head >= this.#kept.length) return;
-    this.#frontIntact = false;
-    let opening: SecretOpening;
-    do {
+  leaveOutFirstLines(count: number): void {
+    const leaving = Math.min(count, LEADING_LINES, this.#lines);
+    if (leaving <= 0) return;
+    for (let index = 0; index < leaving; index++) this.#totalBytes -= this.#leading[index] ?? 0;
+    // The line at the cut was one of them: no line of the output was cut.
+    if (this.#cutIndex < leaving) this.#cutLine = 0;
+    // Those still kept go, read for what they open (the ones already left out were read at their cut); then the
+    // lines of the output that continue it.
+    if (this.#head >= this.#kept.length || this.#frontIndex >= leaving) return;
+    let opening = this.#opening;
+    while (this.#head < this.#kept.length && this.#frontIndex < leaving) {
       const text = this.#kept[this.#head];
-      opening = opening ? afterSecretLine(opening, text.slice(0, -1)) : secretOpening(text.slice(0, -1));
+      opening = openingAfter(opening, text.slice(0, -1));
       this.#keptBytes -= Buffer.byteLength(text);
       this.#kept[this.#head++] = '';
-    } while (
-      opening &&
-      this.#head < this.#kept.length &&
-      continuesSecret(opening, this.#kept[this.#head].slice(0, -1))
-    );
+      this.#frontIndex++;
+    }
+    while (opening && this.#head < this.#kept.length) {
+      const text = this.#kept[this.#head];
+      if (!continuesSecret(opening, text.slice(0, -1))) break;
+      opening = afterSecretLine(opening, text.slice(0, -1));
+      this.#keptBytes -= Buffer.byteLength(text);
+      this.#kept[this.#head++] = '';
+      this.#frontIndex++;
+    }
+    this.#opening = opening;
     this.#firstCheck = undefined;
   }
 
@@ -362,9 +388,8 @@ export class TailArtifact {
 
   // A line over the budget (`bytes` of it so far; `opening`, what is open after it): it is left out, and so is every
   // line before it.
-  #leaveOut(bytes: number, opening: SecretOpening, firstPushed: boolean): void {
-    this.#frontIntact = false;
-    this.#cutIsFirst = firstPushed;
+  #leaveOut(bytes: number, opening: SecretOpening, index: number): void {
+    this.#cutIndex = index;
     this.#kept.length = 0;
     this.#head = 0;
     this.#keptBytes = 0;
@@ -387,7 +412,8 @@ export class TailArtifact {
       const first = this.#hidden[this.#hiddenHead++];
       this.#hiddenBytes -= first;
       this.#cutLine = first;
-      this.#cutIsFirst = false;
+      // A value line left out (its index is not kept): never longer than the cap, so never named oversize.
+      this.#cutIndex = Number.POSITIVE_INFINITY;
     }
     if (this.#hiddenHead > 1024 && this.#hiddenHead * 2 > this.#hidden.length) {
       this.#hidden.splice(0, this.#hiddenHead);

@@ -95,3 +95,8 @@ export function afterSecretLine(opening: SecretOpening, line: string): SecretOpe
     secretOpening(line) ?? (indent > opening.indent ? { kind: 'block', indent: opening.indent } : undefined)
   );
 }
+
+/** What is open after `line`, under `opening` (what the line above it left open): afterSecretLine or secretOpening. */
+export function openingAfter(opening: SecretOpening, line: string): SecretOpening {
+  return continuesSecret(opening, line) ? afterSecretLine(opening, line) : secretOpening(line);
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DEFAULT_ARTIFACT_MAX_BYTES } from '../../src/actions/artifact.ts';
+import { DEFAULT_ARTIFACT_MAX_BYTES, SOURCE_CONTEXT_LINES } from '../../src/actions/artifact.ts';
 import { type FakeKubeApi, startFakeKubeApi } from '../fakes/kube-api-server.ts';
 import { docker, removeContainers, startBusybox } from '../helpers/docker.ts';
 import { type DvmRun, dvmAsync, tempHome } from '../helpers/dvm.ts';
@@ -313,7 +313,11 @@ test('k8s.pod_logs through dvm action run: a tail that starts on a secret value,
     const body = JSON.parse(out.stdout);
     await assertNoLeak(home, body.execution_id, out.stdout);
     assert.equal(body.result.artifact.content, content, `tail ${tail}`);
-    assert.equal(fake.requests.at(-1)?.query.tailLines, String(Number(tail) + 1), 'one line more');
+    assert.equal(
+      fake.requests.at(-1)?.query.tailLines,
+      String(Number(tail) + SOURCE_CONTEXT_LINES),
+      'lines more',
+    );
   }
   assert.deepEqual(fake.unexpected(), []);
 });
@@ -347,15 +351,15 @@ test('k8s.pod_logs follow through dvm action run: a tail that starts on a secret
   assert.equal(logs.status, 0, logs.stderr);
   assert.equal(
     logs.stdout,
-    '  [REDACTED]\nafter\nnext\n',
-    'the line more read first is not streamed; the value below it is, redacted (its key was read)',
+    'after\nnext\n',
+    'the lines above the tail are not streamed, nor the value below the key among them',
   );
   // A read of one line more first (does the log have it?), then the follow of that many.
   assert.deepEqual(
     kube.requests.slice(-2).map((r) => [r.query.follow, r.query.tailLines]),
     [
-      [undefined, '3'],
-      ['true', '3'],
+      [undefined, String(2 + SOURCE_CONTEXT_LINES)],
+      ['true', String(2 + SOURCE_CONTEXT_LINES)],
     ],
   );
   assert.deepEqual(kube.unexpected(), []);
@@ -394,8 +398,8 @@ test('docker.logs follow through dvm action run: a tail that starts on a secret 
   assert.equal(logs.status, 0, logs.stderr);
   assert.equal(
     logs.stdout,
-    '  [REDACTED]\nafter\nnext\n',
-    'the line more read first is not streamed; the value below it is, redacted (its key was read)',
+    'after\nnext\n',
+    'the lines above the tail are not streamed, nor the value below the key among them',
   );
   assert.equal(body.result.artifact.content, 'O after\nO next\n');
   assert.equal(body.result.summary.lines, 3);
@@ -423,5 +427,116 @@ test('k8s.pod_logs follow through dvm action run: a line over the cap inside a s
   const stored = JSON.parse((await dvmAsync(home, ['execution', 'get', executionId, '-o', 'json'])).stdout);
   assert.equal(stored.result.artifact.content, 'next: 1\n');
   assert.equal(stored.result.artifact.oversizeBytes, long.length + 1);
+  assert.deepEqual(kube.unexpected(), []);
+});
+
+test('docker.logs through dvm action run: the lines above a tail are read whole and in order across both streams — a key Docker cut in 16 KiB pieces, a key on the other stream, a line in pieces across the tail — and a TTY container gets its tail as asked (real Docker)', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const home = tempHome();
+  const logsOf = async (name: string, tail: number, follow = false) => {
+    const out = await run(
+      home,
+      [
+        'docker.logs',
+        '--param',
+        `container=${name}`,
+        '--param',
+        `tail=${tail}`,
+        ...(follow ? ['--param', 'follow=true'] : []),
+        '-o',
+        'json',
+      ],
+      { DOCKER_HOST: TEST_DOCKER_HOST },
+    );
+    const body = JSON.parse(out.stdout);
+    await assertNoLeak(home, body.execution_id, out.stdout + out.stderr);
+    const events = await dvmAsync(home, ['execution', 'logs', body.execution_id]);
+    return { ...body.result, events: events.stdout };
+  };
+  const started = (name: string, script: string, tty = false) => {
+    containers.push(name);
+    docker(
+      'run',
+      '-d',
+      ...(tty ? ['-t'] : []),
+      '--name',
+      name,
+      '--network',
+      'none',
+      'local/busybox:1',
+      'sh',
+      '-c',
+      script,
+    );
+  };
+  const printed = (name: string) =>
+    waitFor(
+      'the container to print its lines',
+      () => docker('logs', '--tail', '1', name).replace(/\r/g, '') === 'after',
+      30_000,
+    );
+
+  // Docker keeps `x…pas` and `sword:` as two entries: the key is whole only when both are read.
+  const pieces = `dvm-keypieces-${process.pid}`;
+  started(pieces, `printf '%16381s' '' | tr ' ' x; printf 'password:\\n  ${SECRET}\\nafter\\n'; sleep 3600`);
+  await printed(pieces);
+  assert.match(docker('logs', '--tail', '3', pieces), /^sword:\n/, 'Docker cuts the key');
+  assert.equal((await logsOf(pieces, 2)).artifact.content, 'O after\n');
+
+  // The key on stderr, its value on stdout; followed, the value is neither in the artifact nor streamed.
+  const streams = `dvm-streams-${process.pid}`;
+  started(
+    streams,
+    `echo password: >&2; sleep 0.3; echo '  ${SECRET}'; sleep 0.3; echo after; sleep 3; echo next`,
+  );
+  await printed(streams);
+  const followed = await logsOf(streams, 2, true);
+  assert.equal(followed.artifact.content, 'O after\nO next\n');
+  assert.match(followed.events, /^after\nnext\n/);
+
+  // A line in 16 KiB pieces with the other stream's line between them: the line that started above the tail is
+  // left out, never shown from its middle.
+  const across = `dvm-across-${process.pid}`;
+  started(
+    across,
+    `printf '%20000s' '' | tr ' ' x; sleep 0.5; echo err >&2; sleep 0.5; echo END; echo after; sleep 3600`,
+  );
+  await printed(across);
+  const read = await logsOf(across, 3);
+  assert.ok(!/O x+END/.test(read.artifact.content), read.artifact.content.slice(0, 80));
+  assert.ok(read.artifact.content.endsWith('O after\n'));
+
+  // A TTY container's stream has no frames to count Docker's pieces by: its tail is asked as given, so no line above
+  // it (here the value of a key) is ever shown.
+  const tty = `dvm-tty-${process.pid}`;
+  started(
+    tty,
+    `printf 'password:\\n  ${SECRET}\\n'; printf '%20000s\\n' '' | tr ' ' y; echo after; sleep 3600`,
+    true,
+  );
+  await printed(tty);
+  const plain = await logsOf(tty, 3);
+  assert.equal(plain.summary.lines, 2);
+  assert.match(plain.artifact.content, /^O y{20000}\r?\nO after\r?\n$/);
+});
+
+test('k8s.pod_logs through dvm action run: a YAML block whose key is lines above the tail is left out to its end, read and followed (fake Kubernetes API)', async () => {
+  fake ??= await startFakeKubeApi();
+  const kube = fake;
+  const key = 'shop/block-2/';
+  kube.state.logs[key] = ['token: |', `  ${SECRET}-1`, `  ${SECRET}-2`, 'after'].join('\n');
+  const home = tempHome();
+  const args = ['k8s.pod_logs', '--param', 'namespace=shop', '--param', 'pod=block-2', '--param', 'tail=2'];
+  const read = JSON.parse((await run(home, [...args, '-o', 'json'], { KUBECONFIG: kube.kubeconfig })).stdout);
+  await assertNoLeak(home, read.execution_id, JSON.stringify(read));
+  assert.equal(read.result.artifact.content, 'after\n');
+  assert.equal(read.result.summary.lines, 2);
+  const running = run(home, [...args, '--param', 'follow=true'], { KUBECONFIG: kube.kubeconfig });
+  await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
+  kube.appendLog(key, 'next');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { executionId } = await endFollow(home, kube, key, running);
+  const logs = await dvmAsync(home, ['execution', 'logs', executionId]);
+  assert.equal(logs.stdout, 'after\nnext\n');
   assert.deepEqual(kube.unexpected(), []);
 });

@@ -51,11 +51,13 @@ test('the demuxer splits multiplexed frames into stdout and stderr lines', () =>
     ...demux.push(all.subarray(20)),
     ...demux.end(),
   ];
+  // Each line says which frame (Docker's log entry) it started in: `out2` in the first, where `ou` was.
   assert.deepEqual(lines, [
-    { stream: 'stdout', line: 'out1' },
-    { stream: 'stderr', line: 'err1' },
-    { stream: 'stdout', line: 'out2' },
+    { stream: 'stdout', line: 'out1', entry: 0 },
+    { stream: 'stderr', line: 'err1', entry: 1 },
+    { stream: 'stdout', line: 'out2', entry: 0 },
   ]);
+  assert.equal(demux.entries, 3);
 });
 
 test('the demuxer decodes a character split between two frames whole, and holds a long line whole', () => {
@@ -73,7 +75,7 @@ test('the demuxer decodes a character split between two frames whole, and holds 
     ...demux.push(frame(text.subarray(3))),
     ...demux.end(),
   ];
-  assert.deepEqual(lines, [{ stream: 'stdout', line: `größe ${'z'.repeat(70_000)} ✓` }]);
+  assert.deepEqual(lines, [{ stream: 'stdout', line: `größe ${'z'.repeat(70_000)} ✓`, entry: 0 }]);
 });
 
 test('docker.logs returns the tail split by stream, honours since, and caps the artifact', async (t) => {
@@ -224,4 +226,21 @@ test('docker.logs since: Unix seconds as Docker reads them, every line since the
       return true;
     });
   }
+});
+
+test('docker.logs follow stopped while it counts the lines above its tail ends with what it has (nothing), not an error', async (t) => {
+  if (!(await ready(t))) return;
+  // 10,000 lines of 1 KiB: counting the lines above a tail of 10,000 reads 10 MiB, far longer than the stop's 30 ms.
+  const name = container(
+    "i=0; while [ $i -lt 10000 ]; do printf '%1023s\\n' $i; i=$((i+1)); done; sleep 3600",
+  );
+  for (let i = 0; i < 200 && docker('logs', '--tail', '1', name).trim() !== '9999'; i++) await sleep(100);
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(new Error('the timeout came')), 30);
+  const out = await dockerLogsAction.handler(
+    { container: name, tail: 10_000, follow: true },
+    testContext({ env, signal: stop.signal }),
+  );
+  assert.equal(out.summary.followed, true);
+  assert.ok(out.summary.lines < 10_000, String(out.summary.lines));
 });

@@ -1,11 +1,15 @@
 import { StringDecoder } from 'node:string_decoder';
 import { DEFAULT_MAX_LINE_CHARS, LineAssembler, type LinePart } from '../../line-assembler.ts';
 
-/** One line of container output and the stream it came from; `part` when it is a piece of a longer line. */
+/**
+ * One line of container output and the stream it came from; `part` when it is a piece of a longer line; `entry`, the
+ * index of the frame (Docker's log entry) its line started in (0 for a TTY container's).
+ */
 export interface LogLine {
   stream: 'stdout' | 'stderr';
   line: string;
   part?: Exclude<LinePart, 'whole'>;
+  entry: number;
 }
 
 /**
@@ -19,20 +23,25 @@ export class LogDemuxer {
   readonly #decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   readonly #lines: LineAssembler<'stdout' | 'stderr'>;
   #found: LogLine[] = [];
+  // Frames read so far; per stream, the frame its current line started in, and whether a line has begun unended.
   #entries = 0;
+  readonly #lineStart = { stdout: 0, stderr: 0 };
+  readonly #open = { stdout: false, stderr: false };
 
   /** `maxLineChars`: past it a line that has not ended is handed on in pieces, each with its `part` (memory stays bounded). */
   constructor(tty: boolean, maxLineChars = DEFAULT_MAX_LINE_CHARS) {
     this.#tty = tty;
-    this.#lines = new LineAssembler(
-      (stream, line, part) => this.#found.push(part === 'whole' ? { stream, line } : { stream, line, part }),
-      maxLineChars,
-    );
+    this.#lines = new LineAssembler((stream, line, part) => {
+      const entry = this.#lineStart[stream];
+      this.#found.push(part === 'whole' ? { stream, line, entry } : { stream, line, part, entry });
+      // The next line of the stream starts in the frame that ended this one (if anything follows in it).
+      if (part === 'whole' || part === 'last') this.#lineStart[stream] = Math.max(0, this.#entries - 1);
+    }, maxLineChars);
   }
 
   /**
-   * The log entries read so far, as Docker's `tail` counts them: frames (a line, or a 16 KiB piece of a longer one);
-   * for a TTY container, whose stream has no frames, the lines.
+   * The frames read so far: Docker's log entries (a line, or a 16 KiB piece of a longer one), which its `tail`
+   * counts; 0 for a TTY container, whose stream has no frames (its `tail` still counts the pieces).
    */
   get entries(): number {
     return this.#entries;
@@ -42,16 +51,16 @@ export class LogDemuxer {
   push(chunk: Buffer): LogLine[] {
     if (this.#tty) {
       this.#text('stdout', chunk);
-      const found = this.#take();
-      for (const f of found) if (f.part === undefined || f.part === 'last') this.#entries++;
-      return found;
+      return this.#take();
     }
     this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
     while (this.#buffer.length >= 8) {
       const size = this.#buffer.readUInt32BE(4);
       if (this.#buffer.length < 8 + size) break;
-      this.#text(this.#buffer[0] === 2 ? 'stderr' : 'stdout', this.#buffer.subarray(8, 8 + size));
+      const stream = this.#buffer[0] === 2 ? 'stderr' : 'stdout';
       this.#entries++;
+      if (!this.#open[stream]) this.#lineStart[stream] = this.#entries - 1;
+      this.#text(stream, this.#buffer.subarray(8, 8 + size));
       this.#buffer = this.#buffer.subarray(8 + size);
     }
     return this.#take();
@@ -62,18 +71,46 @@ export class LogDemuxer {
     for (const stream of ['stdout', 'stderr'] as const)
       this.#lines.write(stream, this.#decoders[stream].end());
     this.#lines.flush();
-    const found = this.#take().filter((f) => f.line !== '' || f.part !== undefined);
-    if (this.#tty) for (const f of found) if (f.part === undefined || f.part === 'last') this.#entries++;
-    return found;
+    return this.#take().filter((f) => f.line !== '' || f.part !== undefined);
   }
 
   #text(stream: 'stdout' | 'stderr', bytes: Buffer): void {
-    this.#lines.write(stream, this.#decoders[stream].write(bytes));
+    const text = this.#decoders[stream].write(bytes);
+    this.#lines.write(stream, text);
+    // A frame that ends inside a character (nothing decoded yet) has begun a line too.
+    if (bytes.length > 0) this.#open[stream] = text.length === 0 || !text.endsWith('\n');
   }
 
   #take(): LogLine[] {
     const found = this.#found;
     this.#found = [];
     return found;
+  }
+}
+
+/** Counts the frames (Docker's log entries) of a non-TTY container's log stream, without decoding them. */
+export class FrameCounter {
+  #pending = 0; // bytes of the current frame still to come
+  #header: Buffer = Buffer.alloc(0); // the start of a header split between chunks
+  count = 0;
+
+  /** Feeds bytes of the stream. */
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#pending > 0) {
+        const skipped = Math.min(this.#pending, chunk.length - at);
+        this.#pending -= skipped;
+        at += skipped;
+        continue;
+      }
+      const needed = 8 - this.#header.length;
+      this.#header = Buffer.concat([this.#header, chunk.subarray(at, at + needed)]);
+      at += Math.min(needed, chunk.length - at);
+      if (this.#header.length < 8) return;
+      this.#pending = this.#header.readUInt32BE(4);
+      this.#header = Buffer.alloc(0);
+      this.count++;
+    }
   }
 }

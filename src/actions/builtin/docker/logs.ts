@@ -1,8 +1,9 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { READ_OUTPUT_SCHEMA, STREAM_TAGGED_LOG, TailArtifact } from '../../artifact.ts';
+import { READ_OUTPUT_SCHEMA, SOURCE_CONTEXT_LINES, STREAM_TAGGED_LOG, TailArtifact } from '../../artifact.ts';
+import { LeadingContext } from '../../leading-context.ts';
 import { maxLineCharsFor } from '../../line-assembler.ts';
 import { dockerClient, dockerError, inspectContainer, readContainerLogs } from './connection.ts';
-import { LogDemuxer, type LogLine } from './frames.ts';
+import { FrameCounter, LogDemuxer, type LogLine } from './frames.ts';
 import { dockerSince, SINCE_FORMS, SINCE_PATTERN } from './since.ts';
 
 /** Input of docker.logs. */
@@ -89,67 +90,79 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     } catch (error) {
       throw dockerError(error, input.container, context.env);
     }
-    // A tail asks Docker for one entry more, read only for what it opens: a tail that would start on a secret's value
-    // (`password:` on the line above it, or inside a line over 16 KiB, which Docker keeps and counts in pieces:
-    // `…sword=x`) then has the line above, and leaves the value out with it. A read knows at its end whether Docker
-    // had that entry; a follow cannot tell it from the first new line, so a read without follow asks first.
+    // A tail asks Docker for SOURCE_CONTEXT_LINES entries more, read only for what they open: a tail that would
+    // start on a secret's value (its key on a line above, a YAML block's key lines above, or a key cut by Docker's
+    // 16 KiB pieces: `…sword=x`) then has the key, and leaves the value out with it. A read knows at its end how many
+    // of those Docker had; a follow cannot tell them from new lines, so it counts them first with a read. (A TTY
+    // container's stream has no frames to count Docker's entries by: it gets its tail as asked.)
     const tty = info.Config.Tty === true;
     const maxLineChars = maxLineCharsFor(context.maxOutputBytes);
-    let extra = tail !== undefined && tail > 0;
-    if (extra && input.follow) {
+    const shown = tail ?? 0;
+    const asked = !tty && shown > 0 ? shown + SOURCE_CONTEXT_LINES : tail;
+    let contextEntries: number | undefined;
+    if (asked !== tail && input.follow) {
       try {
-        const counted = await entriesOf(
-          container,
-          read(false, (tail ?? 0) + 1),
-          tty,
-          maxLineChars,
-          context.signal,
-        );
-        extra = counted > (tail ?? 0);
+        contextEntries = Math.max(0, (await framesOf(container, read(false, asked), context.signal)) - shown);
       } catch (error) {
-        throw dockerError(error, input.container, context.env);
+        // Stopped while it counted: it ends below, with nothing.
+        if (!context.signal.aborted) throw dockerError(error, input.container, context.env);
       }
     }
-    const options = read(input.follow === true, extra ? (tail ?? 0) + 1 : tail);
     const demux = new LogDemuxer(tty, maxLineChars);
     // Only counts and the capped tail are kept: a follow may stream for an hour, a since read hold a day of lines.
     const kept = new TailArtifact(context.maxOutputBytes);
     let lineCount = 0;
     let stderrLines = 0;
-    // The first line read (its stream, and the pieces it came in so far), and whether it has ended.
-    let first: { stream: LogLine['stream']; pieces: number; ended: boolean } | undefined;
+    // The first lines (by their first piece): the entry each started in, its stream and pieces; and which of them is
+    // still coming in pieces, per stream.
+    const leading: { entry: number; stream: LogLine['stream']; pieces: number }[] = [];
+    const inPieces = new Map<LogLine['stream'], (typeof leading)[number]>();
+    const before = new LeadingContext();
     const take = (found: LogLine[]) => {
       for (const l of found) {
         lineCount++;
         if (l.stream === 'stderr') stderrLines++;
-        first ??= { stream: l.stream, pieces: 0, ended: false };
-        const ofFirst = !first.ended && first.stream === l.stream;
-        if (ofFirst) {
-          first.pieces++;
-          first.ended = l.part === undefined || l.part === 'last';
+        const tag = l.stream === 'stderr' ? 'E ' : 'O ';
+        let record = inPieces.get(l.stream);
+        if (l.part === undefined || l.part === 'first') {
+          record =
+            leading.length < SOURCE_CONTEXT_LINES * 4
+              ? { entry: l.entry, stream: l.stream, pieces: 0 }
+              : undefined;
+          if (record) leading.push(record);
         }
+        if (record) record.pieces++;
+        if (l.part === 'first' || l.part === 'middle')
+          inPieces.set(l.stream, record as (typeof leading)[number]);
+        else inPieces.delete(l.stream);
         // Whole lines only: a piece of a line longer than the cap leaves that line out (no secret cut in two).
-        kept.push(l.line, l.part, l.stream === 'stderr' ? 'E ' : 'O ');
-        if (input.follow)
-          context.emit?.({
-            type: 'log',
-            stream: l.stream,
-            line: l.line,
-            ...(extra && ofFirst ? { context: true } : {}),
-          });
+        kept.push(l.line, l.part, tag);
+        if (!input.follow) continue;
+        // A line above the tail, or the value it opened: read for what it opens, never streamed.
+        const aboveTail = contextEntries !== undefined && l.entry < contextEntries;
+        if (aboveTail) before.context(l.line, l.part, tag);
+        const hidden = aboveTail || before.hides(l.line, l.part, tag);
+        context.emit?.({ type: 'log', stream: l.stream, line: l.line, ...(hidden ? { context: true } : {}) });
       }
     };
-    try {
-      await readContainerLogs(container, options, context.signal, (chunk) => take(demux.push(chunk)));
-    } catch (error) {
-      throw dockerError(error, input.container, context.env);
+    // A follow stopped while it counted ends with nothing, as one stopped before its first line.
+    if (!context.signal.aborted) {
+      try {
+        await readContainerLogs(container, read(input.follow === true, asked), context.signal, (chunk) =>
+          take(demux.push(chunk)),
+        );
+      } catch (error) {
+        throw dockerError(error, input.container, context.env);
+      }
+      take(demux.end());
     }
-    take(demux.end());
-    // Docker had the entry more that was asked for: the first line is that context, not output.
-    if (first && extra && (input.follow || demux.entries > (tail ?? 0))) {
-      kept.leaveOutFirstLine();
-      lineCount -= first.pieces;
-      if (first.stream === 'stderr') stderrLines -= first.pieces;
+    // The lines above the tail (and any pushed before the last of them) are not output: the entries Docker had past it.
+    const above = contextEntries ?? (asked !== tail ? Math.max(0, demux.entries - shown) : 0);
+    const leaving = leading.findLastIndex((line) => line.entry < above) + 1;
+    kept.leaveOutFirstLines(leaving);
+    for (const line of leading.slice(0, leaving)) {
+      lineCount -= line.pieces;
+      if (line.stream === 'stderr') stderrLines -= line.pieces;
     }
     const artifact = kept.artifact(STREAM_TAGGED_LOG);
     return {
@@ -167,18 +180,14 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
   },
 };
 
-// How many entries Docker has for `options` (a read without follow; at most their tail): read and counted, not kept.
-async function entriesOf(
+// How many entries Docker has for `options` (a read without follow, of a container without TTY; at most their tail):
+// its frames, counted and not kept.
+async function framesOf(
   container: Parameters<typeof readContainerLogs>[0],
   options: Record<string, unknown>,
-  tty: boolean,
-  maxLineChars: number,
   signal: AbortSignal,
 ): Promise<number> {
-  const demux = new LogDemuxer(tty, maxLineChars);
-  await readContainerLogs(container, options, signal, (chunk) => {
-    demux.push(chunk);
-  });
-  demux.end();
-  return demux.entries;
+  const frames = new FrameCounter();
+  await readContainerLogs(container, options, signal, (chunk) => frames.push(chunk));
+  return frames.count;
 }

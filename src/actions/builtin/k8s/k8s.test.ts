@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { type FakeKubeApi, startFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
+import { SOURCE_CONTEXT_LINES } from '../../artifact.ts';
 import { kubernetesHealth } from '../../connectors.ts';
 import { createBuiltinRegistry } from '../../registry.ts';
 import { testContext } from '../../testing.ts';
@@ -27,10 +28,10 @@ test('k8s.pod_logs passes tail, container and since to the API and caps the arti
     { namespace: 'shop', pod: 'web-1', container: 'app', tail: 5, since: '10m' },
     testContext({ env: env() }),
   );
-  // One line more than the tail: read only for a secret it opens (the tail could start on its value).
+  // Lines more than the tail: read only for a secret they open (the tail could start on its value).
   assert.deepEqual(fake.requests.at(-1)?.query, {
     container: 'app',
-    tailLines: '6',
+    tailLines: String(5 + SOURCE_CONTEXT_LINES),
     sinceSeconds: '600',
     previous: 'false',
   });
@@ -66,9 +67,13 @@ test('k8s.pod_logs with since and no tail asks for every line since then, as kub
   });
   assert.equal(since.summary.lines, 150);
   assert.equal((await run({})).summary.lines, 100, 'without since the default tail stays 100');
-  assert.equal(fake.requests.at(-1)?.query.tailLines, '101', 'the tail and one line more');
+  assert.equal(
+    fake.requests.at(-1)?.query.tailLines,
+    String(100 + SOURCE_CONTEXT_LINES),
+    'the tail and lines more',
+  );
   assert.equal((await run({ since: '1h', tail: 5 })).summary.lines, 5, 'a tail given still applies');
-  assert.equal(fake.requests.at(-1)?.query.tailLines, '6');
+  assert.equal(fake.requests.at(-1)?.query.tailLines, String(5 + SOURCE_CONTEXT_LINES));
 
   const following = k8sPodLogsAction.handler(
     registry.validateInput(k8sPodLogsAction, {
@@ -222,7 +227,6 @@ test('health reads /version through the kubeconfig; an aborted call stops (fake 
   );
 });
 
-// The log lines an action streams, and the emit that collects them.
 // The log lines a handler streams, and apart the lines it read only for what they open (never shown).
 function logLines() {
   const streamed: string[] = [];
@@ -254,7 +258,7 @@ test('k8s.pod_logs follow streams the tail, then each new line, until the log en
   fake.endLog(key);
   const out = await following;
   assert.deepEqual(streamed, ['two', 'three', 'four', 'five']);
-  // The log had a line more than the tail (a read asked first): read for what it opens, never shown.
+  // The log had a line more than the tail (a read counted them first): read for what it opens, never shown.
   assert.deepEqual(context, ['one']);
   assert.deepEqual(out.summary, {
     namespace: 'shop',
@@ -268,8 +272,8 @@ test('k8s.pod_logs follow streams the tail, then each new line, until the log en
   assert.deepEqual(
     fake.requests.slice(-2).map((r) => [r.query.follow, r.query.tailLines]),
     [
-      [undefined, '3'],
-      ['true', '3'],
+      [undefined, String(2 + SOURCE_CONTEXT_LINES)],
+      ['true', String(2 + SOURCE_CONTEXT_LINES)],
     ],
   );
 
@@ -334,4 +338,22 @@ test('k8s.pod_logs follow: tail 0 sends no past lines, a character split across 
     'z'.repeat(piece - 1),
     '\u{1F600}tail',
   ]);
+});
+
+test('k8s.pod_logs follow stopped while it counts the lines above its tail ends with nothing, as one stopped before its first line (fake Kubernetes API)', async () => {
+  fake.state.logs['shop/stop-1/'] = ['one', 'two', 'three'].join('\n');
+  const stopped = new AbortController();
+  stopped.abort(new Error('the timeout came'));
+  const out = await k8sPodLogsAction.handler(
+    { namespace: 'shop', pod: 'stop-1', tail: 2, follow: true },
+    testContext({ env: env(), signal: stopped.signal }),
+  );
+  assert.deepEqual(out.summary, {
+    namespace: 'shop',
+    pod: 'stop-1',
+    lines: 0,
+    truncated: false,
+    followed: true,
+  });
+  assert.equal(fake.following('shop/stop-1/'), 0, 'no follow was opened');
 });

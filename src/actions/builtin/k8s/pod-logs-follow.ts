@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionContext, Artifact } from '../../action.ts';
 import { TailArtifact } from '../../artifact.ts';
+import { LeadingContext } from '../../leading-context.ts';
 import { LineAssembler, maxLineCharsFor } from '../../line-assembler.ts';
 import { kubeCall } from './client.ts';
 
@@ -17,10 +18,10 @@ export interface PodLogFollow {
   sinceSeconds?: number;
   previous: boolean;
   /**
-   * The first line is one more than the tail, read only for what it opens (a secret's value below its key): neither
-   * shown, streamed nor counted.
+   * So many first lines are above the tail (asked for with it: SOURCE_CONTEXT_LINES), read only for what they open
+   * (a secret's value below its key): neither shown, streamed nor counted.
    */
-  contextFirst?: boolean;
+  contextLines?: number;
 }
 
 /**
@@ -39,15 +40,19 @@ export async function followPodLog(
   // Bytes to text across chunks: a character split between two chunks is decoded whole; text to whole lines, a line
   // held whole up to just past the output cap (log events end there, so no piece of a longer one is streamed).
   const decoder = new StringDecoder('utf8');
-  // Until the first line (one more than the tail) has ended, its pieces are context.
-  let inContext = request.contextFirst === true;
+  // The lines above the tail still to come (a line's pieces count once, at its end), and the value they opened.
+  let contextLeft = request.contextLines ?? 0;
+  const before = new LeadingContext();
   const assembler = new LineAssembler<'stdout'>((_stream, line, part) => {
-    const ofContext = inContext;
-    if (ofContext) inContext = part !== 'whole' && part !== 'last';
-    else lines++;
+    const aboveTail = contextLeft > 0;
+    if (aboveTail) {
+      before.context(line, part);
+      if (part === 'whole' || part === 'last') contextLeft--;
+    } else lines++;
+    const hidden = aboveTail || before.hides(line, part);
     // Whole lines only: a piece of a line longer than the cap leaves that line out (no secret cut in two).
     tail.push(line, part);
-    context.emit?.({ type: 'log', stream: 'stdout', line, ...(ofContext ? { context: true } : {}) });
+    context.emit?.({ type: 'log', stream: 'stdout', line, ...(hidden ? { context: true } : {}) });
   }, maxLineCharsFor(context.maxOutputBytes));
   const push = (text: string) => assembler.write('stdout', text);
   let ended!: () => void;
@@ -115,6 +120,6 @@ export async function followPodLog(
     );
   }
   assembler.flush();
-  if (request.contextFirst) tail.leaveOutFirstLine();
+  tail.leaveOutFirstLines(request.contextLines ?? 0);
   return { lines, artifact: tail.artifact() };
 }

@@ -1,6 +1,6 @@
 import { DvmError } from '../../../errors/dvm-error.ts';
-import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
+import type { ActionDefinition, Artifact, ReadOutput } from '../../action.ts';
+import { artifactOf, READ_OUTPUT_SCHEMA, SOURCE_CONTEXT_LINES } from '../../artifact.ts';
 import { parseDuration } from '../duration.ts';
 import { K8S_NAME_PATTERN, kubeCall, loadKubeConfig } from './client.ts';
 import { followPodLog } from './pod-logs-follow.ts';
@@ -96,15 +96,33 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
           ...(sinceSeconds ? { sinceSeconds } : {}),
         }),
       );
-    const lineCount = (body: string) => (body === '' ? 0 : body.replace(/\n$/, '').split('\n').length);
-    // As docker.logs: a tail asks for one line more, read only for what it opens (a tail that would start on a
-    // secret's value below its key leaves that value out). A read knows at its end whether the log had that line; a
-    // follow cannot tell it from the first new line, so a read without follow asks first.
-    let extra = tailLines !== undefined && tailLines > 0;
-    if (extra && input.follow)
-      extra = lineCount(String((await read((tailLines ?? 0) + 1)) ?? '')) > (tailLines ?? 0);
-    const asked = extra ? (tailLines ?? 0) + 1 : tailLines;
+    // As docker.logs: a tail asks for SOURCE_CONTEXT_LINES lines more, read only for what they open (a tail that
+    // would start on a secret's value below its key leaves that value out). A read knows at its end how many of them
+    // the log had; a follow cannot tell them from new lines, so it counts them first with a read.
+    const shown = tailLines ?? 0;
+    const asked = shown > 0 ? shown + SOURCE_CONTEXT_LINES : tailLines;
+    const summaryOf = (lines: number, artifact: Artifact, followed?: true) => ({
+      summary: {
+        namespace,
+        pod: input.pod,
+        ...(input.container ? { container: input.container } : {}),
+        lines,
+        truncated: artifact.truncated,
+        ...(followed ? { followed } : {}),
+      },
+      artifact,
+    });
     if (input.follow) {
+      let contextLines = 0;
+      if (asked !== tailLines) {
+        try {
+          contextLines = Math.max(0, lineCount(String((await read(asked)) ?? '')) - shown);
+        } catch (error) {
+          // A follow stopped while it counted ends with nothing, as one stopped before its first line.
+          if (context.signal.aborted) return summaryOf(0, artifactOf('', context.maxOutputBytes), true);
+          throw error;
+        }
+      }
       const followed = await followPodLog(
         config,
         {
@@ -114,36 +132,21 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
           ...(asked === undefined ? {} : { tailLines: asked }),
           previous: input.previous ?? false,
           ...(sinceSeconds ? { sinceSeconds } : {}),
-          contextFirst: extra,
+          contextLines,
         },
         context,
       );
-      return {
-        summary: {
-          namespace,
-          pod: input.pod,
-          ...(input.container ? { container: input.container } : {}),
-          lines: followed.lines,
-          truncated: followed.artifact.truncated,
-          followed: true,
-        },
-        artifact: followed.artifact,
-      };
+      return summaryOf(followed.lines, followed.artifact, true);
     }
     const body = String((await read(asked)) ?? '');
     const lines = lineCount(body);
-    // The API server had the line more that was asked for: the first line is that context, not output.
-    const withContext = extra && lines > (tailLines ?? 0);
-    const artifact = artifactOf(body, context.maxOutputBytes, { leadingContext: withContext });
-    return {
-      summary: {
-        namespace,
-        pod: input.pod,
-        ...(input.container ? { container: input.container } : {}),
-        lines: withContext ? lines - 1 : lines,
-        truncated: artifact.truncated,
-      },
-      artifact,
-    };
+    // The lines the API server had past the tail are not output.
+    const above = asked !== tailLines ? Math.max(0, lines - shown) : 0;
+    return summaryOf(lines - above, artifactOf(body, context.maxOutputBytes, { leadingContext: above }));
   },
 };
+
+// The lines of a log's text.
+function lineCount(body: string): number {
+  return body === '' ? 0 : body.replace(/\n$/, '').split('\n').length;
+}
