@@ -37,6 +37,8 @@ const KEPT_ENVS = 16;
 export abstract class Helper {
   ready = false;
   dead = false;
+  /** When it was started (performance.now()): one never ready is stopped after a while. */
+  readonly startedAt = performance.now();
   readonly inFlight = new Map<number, RemoteChild>();
   // Pids of commands in flight that started but whose pid was not told yet ('started' messages).
   readonly #untold = new Map<number, number>();

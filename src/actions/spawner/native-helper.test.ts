@@ -7,7 +7,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync 
 import { join, relative } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempDir } from '../testing.ts';
+import { processRunning, tempDir } from '../testing.ts';
 import { NATIVE_SPAWNER, nativeSpawnerBuilt } from './native-helper.ts';
 import { type RemoteSpawn, SpawnPool } from './spawn-pool.ts';
 
@@ -349,4 +349,27 @@ test('a helper slower to start than the idle time is not stopped before it is re
   // Then idle: stopped after the idle time.
   for (let i = 0; i < 100 && pool.size > 0; i++) await sleep(10);
   assert.equal(pool.size, 0, 'stopped once idle');
+});
+
+test('a helper that never becomes ready is stopped once idle past its start limit, and the next command starts another', async (t) => {
+  if (!built(t)) return;
+  const dir = tempDir();
+  t.after(dir.remove);
+  // Never says it is ready (and never dies): a hung start.
+  const hung = join(dir.path, 'hung-dvm-spawn');
+  writeFileSync(hung, '#!/bin/sh\nexec sleep 60\n');
+  chmodSync(hung, 0o755);
+  const pool = new SpawnPool(1, { kind: 'native', nativeBinary: hung, idleStopMs: 100, startLimitMs: 300 });
+  t.after(() => pool.close());
+  pool.warm();
+  const [pid] = pool.helperPids;
+  for (let i = 0; i < 200 && pool.size > 0; i++) await sleep(10);
+  assert.equal(pool.size, 0, 'the hung helper was stopped');
+  for (let i = 0; i < 100 && processRunning(pid); i++) await sleep(10);
+  assert.ok(!processRunning(pid), 'and its process is gone');
+  assert.equal(
+    pool.spawn({ argv: ['true'], cwd: dir.path, env: {}, logPath: join(dir.path, 'x.log') }),
+    undefined,
+  );
+  assert.equal(pool.size, 1, 'the next command started another');
 });

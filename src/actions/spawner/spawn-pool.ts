@@ -10,6 +10,9 @@ export type { RemoteChild, RemoteSpawn } from './helper.ts';
 // starts them again.
 const IDLE_STOP_MS = 30_000;
 
+// How long a helper may take to become ready before an idle pool stops it anyway (at least the idle time).
+const HELPER_START_LIMIT_MS = 10_000;
+
 // Node helpers fork on as many cores as there are, at most four; one native helper is enough (posix_spawn is cheap).
 const sizeFor = (kind: SpawnerKind) =>
   kind === 'native' ? 1 : Math.max(1, Math.min(4, availableParallelism()));
@@ -35,22 +38,25 @@ export class SpawnPool {
   #kind: SpawnerKind;
   #size: number;
   readonly #idleStopMs: number;
+  readonly #startLimitMs: number;
   readonly #nativeBinary: string | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #nextId = 1;
 
   /**
    * A pool of `size` helpers of `kind` (default: the native one when built, else as many Node helpers as cores,
-   * at most 4) that stop after `idleStopMs` without a command (default 30 s); `nativeBinary` replaces dvm-spawn (tests).
+   * at most 4) that stop after `idleStopMs` without a command (default 30 s), or not ready after `startLimitMs` (default 10 s, at
+   * least the idle time); `nativeBinary` replaces dvm-spawn (tests).
    */
   constructor(
     size?: number,
-    options: { idleStopMs?: number; kind?: SpawnerKind; nativeBinary?: string } = {},
+    options: { idleStopMs?: number; startLimitMs?: number; kind?: SpawnerKind; nativeBinary?: string } = {},
   ) {
     this.#nativeBinary = options.nativeBinary;
     this.#kind = options.kind ?? defaultSpawnerKind();
     this.#size = size ?? sizeFor(this.#kind);
     this.#idleStopMs = options.idleStopMs ?? IDLE_STOP_MS;
+    this.#startLimitMs = Math.max(this.#idleStopMs, options.startLimitMs ?? HELPER_START_LIMIT_MS);
   }
 
   /** The kind of helpers this pool starts. */
@@ -81,12 +87,18 @@ export class SpawnPool {
   }
 
   // Once no helper runs a command, stopping them all is scheduled; the next spawn cancels it. A helper still starting
-  // puts it off: once ready, it schedules it again.
+  // puts it off (once ready, it schedules it again), unless it has been starting for HELPER_START_LIMIT_MS: one that
+  // never becomes ready is stopped, and the next spawn starts another.
   #whenIdle(): void {
     if (this.#helpers.some((h) => h.inFlight.size > 0)) return;
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {
-      if (this.#helpers.every((h) => h.inFlight.size === 0 && (h.ready || h.dead))) this.close();
+      if (this.#helpers.some((h) => h.inFlight.size > 0)) return;
+      const starting = this.#helpers.some(
+        (h) => !h.ready && !h.dead && performance.now() - h.startedAt < this.#startLimitMs,
+      );
+      if (starting) this.#whenIdle();
+      else this.close();
     }, this.#idleStopMs);
     this.#idleTimer.unref();
   }
