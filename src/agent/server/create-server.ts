@@ -16,7 +16,7 @@ import { AGENT_HEADER, AGENT_HEADER_VALUE } from './agent-header.ts';
 import type { AgentServices, HealthReport } from './agent-services.ts';
 import { answerClientError, answerConnect } from './client-errors.ts';
 import { ConnectionGate, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
-import { DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
+import { type Denial, DenialAudit, type DenialAuditOptions } from './denial-audit.ts';
 import { hostRefusal } from './host-check.ts';
 import { parseJsonBody } from './json-body.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -301,15 +301,7 @@ export function createAgentServer(
       );
     } catch (error) {
       if (!isDvmError(error)) throw error;
-      const reason = String(error.details.reason);
-      await denials.record({
-        kind: reason,
-        actor: ANONYMOUS,
-        reasons: [`${where()}: not authenticated (${reason})`],
-        error: { code: error.code, message: error.message },
-        source: request.ip,
-        route: where(),
-      });
+      await denials.record(unauthenticated(request, error));
       reply.header('www-authenticate', 'Bearer realm="dvm"');
       return send(reply, error);
     }
@@ -418,16 +410,8 @@ export function createAgentServer(
       } catch (error) {
         // The token store cannot be read: health still answers (its report says why).
         if (!isDvmError(error) || error.code !== 'DVM_UNAUTHENTICATED') return false;
-        const reason = String(error.details.reason);
         await denials
-          .record({
-            kind: reason,
-            actor: ANONYMOUS,
-            reasons: [`${routeOf(request)}: not authenticated (${reason}); answered the anonymous view`],
-            error: { code: error.code, message: error.message },
-            source: request.ip,
-            route: routeOf(request),
-          })
+          .record(unauthenticated(request, error, '; answered the anonymous view'))
           // A store that cannot be written is what health reports: it still answers.
           .catch(() => undefined);
         return false;
@@ -670,6 +654,21 @@ function repeatsAuthorization(raw: string[]): boolean {
 }
 
 // What a request asked for, as audited and told: its method and matched route (or path, shortened, when none matched).
+// The denial of a request whose token does not authenticate (its reason, never the token); `answered` says what it
+// got instead of a 401, if anything.
+function unauthenticated(request: FastifyRequest, error: DvmError, answered = ''): Denial {
+  const reason = String(error.details.reason);
+  const route = routeOf(request);
+  return {
+    kind: reason,
+    actor: ANONYMOUS,
+    reasons: [`${route}: not authenticated (${reason})${answered}`],
+    error: { code: error.code, message: error.message },
+    source: request.ip,
+    route,
+  };
+}
+
 function routeOf(request: FastifyRequest): string {
   const url = request.routeOptions.config?.spec?.url ?? request.url.split('?')[0].slice(0, 200);
   return `${request.method} ${url}`;
