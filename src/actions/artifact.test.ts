@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { OTHER_STREAM_LINES } from '../model/secret-lines.ts';
 import { artifactOf, jsonArtifactOf, TailArtifact } from './artifact.ts';
 import { LineAssembler, maxLineCharsFor } from './line-assembler.ts';
 
@@ -351,9 +352,22 @@ test('a tail asked for a line more (leadingContext, leaveOutFirstLines): that li
   });
   assert.deepEqual(plain.tail, plain.cut);
   // Stream-tagged lines: the tag is read past, as at a cut.
-  const tagged = withContext('E password:\nE   hunter2secret\nO ok\n', 100);
-  assert.equal(tagged.cut.content, 'O ok\n');
-  assert.deepEqual(tagged.tail, tagged.cut);
+  // Stream-tagged lines: the tag is read past, as at a cut; the other stream's lines while the value is pending are
+  // left out with it (at most OTHER_STREAM_LINES), so that the tail stays one unbroken end of the output.
+  for (const [dump, content] of [
+    ['E password:\nE   hunter2secret\nE done\nO ok\n', 'E done\nO ok\n'],
+    ['E password:\nO a\nE   hunter2secret\nE done\n', 'E done\n'],
+  ]) {
+    const tagged = withContext(dump, 100);
+    assert.equal(tagged.cut.content, content, dump);
+    assert.deepEqual(tagged.tail, tagged.cut);
+  }
+  const flood = `E password:\n${'O a\n'.repeat(OTHER_STREAM_LINES + 1)}E   hunter2secret\n`;
+  assert.equal(
+    withContext(flood, 1000).cut.content,
+    `O a\nE   hunter2secret\n`,
+    'past the bound, the wait ends',
+  );
 });
 
 test('a line over the cap inside a secret block (whole, or in pieces) keeps the block open: the block lines after it are left out, as artifactOf leaves them', () => {
@@ -387,6 +401,11 @@ test('artifactOf and TailArtifact (lines whole or in pieces, with or without a c
     'db_password: !vault |',
     '  # comment',
     'key: value',
+    // Lines of a stream-tagged log: the other stream's lines wait with a pending value.
+    'E password:',
+    'O other stream',
+    'E   tagged-secret',
+    'O token: |',
   ];
   for (let round = 0; round < 5000; round++) {
     const lines = Array.from(

@@ -2,14 +2,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LeadingContext } from './leading-context.ts';
 
-test('the lines above a tail open a value for the lines below them: a key in pieces is read whole, across streams, and the first line that is no part of it ends the hiding', () => {
+test('the lines above a tail open a value for the lines below them: a key in pieces is read whole, the other stream waits with it, and the first line that is no part of it ends the hiding', () => {
   const context = new LeadingContext();
   // `password:` in two pieces (a line longer than the line cap), on stderr.
   context.context(`${'x'.repeat(300)}pas`, 'first', 'E ');
   context.context('sword:', 'last', 'E ');
-  assert.equal(context.hides('  hunter2', 'whole', 'O '), true, 'its value, on the other stream');
-  assert.equal(context.hides('after', 'whole', 'O '), false);
-  assert.equal(context.hides('  more', 'whole', 'O '), false, 'nothing after the first line that is not');
+  assert.equal(
+    context.hides('interleaved', 'whole', 'O '),
+    true,
+    'the other stream, while the value is pending',
+  );
+  assert.equal(context.hides('hunter2', 'whole', 'E '), true, 'its value');
+  assert.equal(context.hides('after', 'whole', 'E '), false);
+  assert.equal(context.hides('  more', 'whole', 'E '), false, 'nothing after the first line that is not');
 
   const block = new LeadingContext();
   block.context('token: |');

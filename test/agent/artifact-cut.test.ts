@@ -451,7 +451,7 @@ test('docker.logs through dvm action run: the lines above a tail are read whole 
     const body = JSON.parse(out.stdout);
     await assertNoLeak(home, body.execution_id, out.stdout + out.stderr);
     const events = await dvmAsync(home, ['execution', 'logs', body.execution_id]);
-    return { ...body.result, events: events.stdout };
+    return { ...body.result, events: events.stdout, errorEvents: events.stderr };
   };
   const started = (name: string, script: string, tty = false) => {
     containers.push(name);
@@ -469,10 +469,10 @@ test('docker.logs through dvm action run: the lines above a tail are read whole 
       script,
     );
   };
-  const printed = (name: string) =>
+  const printed = (name: string, last = 'after') =>
     waitFor(
       'the container to print its lines',
-      () => docker('logs', '--tail', '1', name).replace(/\r/g, '') === 'after',
+      () => docker('logs', '--tail', '1', name).replace(/\r/g, '') === last,
       30_000,
     );
 
@@ -483,16 +483,26 @@ test('docker.logs through dvm action run: the lines above a tail are read whole 
   assert.match(docker('logs', '--tail', '3', pieces), /^sword:\n/, 'Docker cuts the key');
   assert.equal((await logsOf(pieces, 2)).artifact.content, 'O after\n');
 
-  // The key on stderr, its value on stdout; followed, the value is neither in the artifact nor streamed.
+  // The key on stderr, a stdout line, then its value on stderr: followed, the stdout line waits with the value and
+  // goes with it, from the artifact and the log events alike.
   const streams = `dvm-streams-${process.pid}`;
   started(
     streams,
+    `echo password: >&2; sleep 0.3; echo out1; sleep 0.3; echo '  ${SECRET}' >&2; sleep 0.3; echo after >&2; sleep 0.3; echo ready; sleep 3; echo next`,
+  );
+  await printed(streams, 'ready');
+  const followed = await logsOf(streams, 4, true);
+  assert.equal(followed.artifact.content, 'E after\nO ready\nO next\n');
+  assert.equal(followed.events, 'ready\nnext\n');
+  assert.match(followed.errorEvents, /^after\n/);
+  // The key on stderr and a value on stdout: the stdout lines wait with it (at most OTHER_STREAM_LINES).
+  const other = `dvm-other-${process.pid}`;
+  started(
+    other,
     `echo password: >&2; sleep 0.3; echo '  ${SECRET}'; sleep 0.3; echo after; sleep 3; echo next`,
   );
-  await printed(streams);
-  const followed = await logsOf(streams, 2, true);
-  assert.equal(followed.artifact.content, 'O after\nO next\n');
-  assert.match(followed.events, /^after\nnext\n/);
+  await printed(other);
+  assert.equal((await logsOf(other, 2, true)).artifact.content, '');
 
   // A line in 16 KiB pieces with the other stream's line between them: the line that started above the tail is
   // left out, never shown from its middle.
