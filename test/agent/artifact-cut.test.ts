@@ -430,7 +430,7 @@ test('k8s.pod_logs follow through dvm action run: a line over the cap inside a s
   assert.deepEqual(kube.unexpected(), []);
 });
 
-test('docker.logs through dvm action run: the lines above a tail are read whole and in order across both streams — a key Docker cut in 16 KiB pieces, a key on the other stream, a line in pieces across the tail — and a TTY container gets its tail as asked (real Docker)', async (t) => {
+test("docker.logs through dvm action run: the lines above a tail are read whole and in order across both streams — a key Docker cut in 16 KiB pieces, a key on the other stream, a line in pieces across the tail — and a TTY container's pieces counted by line length (real Docker)", async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const home = tempHome();
   const logsOf = async (name: string, tail: number, follow = false) => {
@@ -516,8 +516,8 @@ test('docker.logs through dvm action run: the lines above a tail are read whole 
   assert.ok(!/O x+END/.test(read.artifact.content), read.artifact.content.slice(0, 80));
   assert.ok(read.artifact.content.endsWith('O after\n'));
 
-  // A TTY container's stream has no frames to count Docker's pieces by: its tail is asked as given, so no line above
-  // it (here the value of a key) is ever shown.
+  // A TTY container's stream has no frames: Docker's pieces of its lines are counted from their length, so a line
+  // over 16 KiB is two entries, and the key above a tail is read, never shown.
   const tty = `dvm-tty-${process.pid}`;
   started(
     tty,
@@ -528,6 +528,10 @@ test('docker.logs through dvm action run: the lines above a tail are read whole 
   const plain = await logsOf(tty, 3);
   assert.equal(plain.summary.lines, 2);
   assert.match(plain.artifact.content, /^O y{20000}\r?\nO after\r?\n$/);
+  const keyAbove = `dvm-tty-key-${process.pid}`;
+  started(keyAbove, `printf 'password:\\n  ${SECRET}\\nafter\\n'; sleep 3600`, true);
+  await printed(keyAbove);
+  assert.equal((await logsOf(keyAbove, 2)).artifact.content, 'O after\n');
 });
 
 test('k8s.pod_logs through dvm action run: a YAML block whose key is lines above the tail is left out to its end, read and followed (fake Kubernetes API)', async () => {

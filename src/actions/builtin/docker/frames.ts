@@ -1,9 +1,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import { DEFAULT_MAX_LINE_CHARS, LineAssembler, type LinePart } from '../../line-assembler.ts';
 
+/** The size of the pieces Docker keeps a longer line in (one log entry each). */
+export const DOCKER_LOG_PIECE_BYTES = 16 * 1024;
+
 /**
  * One line of container output and the stream it came from; `part` when it is a piece of a longer line; `entry`, the
- * index of the frame (Docker's log entry) its line started in (0 for a TTY container's).
+ * index of Docker's log entry (frame) its line started in.
  */
 export interface LogLine {
   stream: 'stdout' | 'stderr';
@@ -27,21 +30,35 @@ export class LogDemuxer {
   #entries = 0;
   readonly #lineStart = { stdout: 0, stderr: 0 };
   readonly #open = { stdout: false, stderr: false };
+  // A TTY container's line so far, in bytes (its entries are counted from its length once it ends).
+  #ttyLineBytes = 0;
 
   /** `maxLineChars`: past it a line that has not ended is handed on in pieces, each with its `part` (memory stays bounded). */
   constructor(tty: boolean, maxLineChars = DEFAULT_MAX_LINE_CHARS) {
     this.#tty = tty;
     this.#lines = new LineAssembler((stream, line, part) => {
+      const ends = part === 'whole' || part === 'last';
+      if (tty) {
+        // No frames: the entries are Docker's pieces of each line (with its `\r\n`), counted once it ends.
+        const entry = this.#entries;
+        this.#found.push(part === 'whole' ? { stream, line, entry } : { stream, line, part, entry });
+        this.#ttyLineBytes += Buffer.byteLength(line);
+        if (ends) {
+          this.#entries += Math.max(1, Math.ceil((this.#ttyLineBytes + 2) / DOCKER_LOG_PIECE_BYTES));
+          this.#ttyLineBytes = 0;
+        }
+        return;
+      }
       const entry = this.#lineStart[stream];
       this.#found.push(part === 'whole' ? { stream, line, entry } : { stream, line, part, entry });
       // The next line of the stream starts in the frame that ended this one (if anything follows in it).
-      if (part === 'whole' || part === 'last') this.#lineStart[stream] = Math.max(0, this.#entries - 1);
+      if (ends) this.#lineStart[stream] = Math.max(0, this.#entries - 1);
     }, maxLineChars);
   }
 
   /**
-   * The frames read so far: Docker's log entries (a line, or a 16 KiB piece of a longer one), which its `tail`
-   * counts; 0 for a TTY container, whose stream has no frames (its `tail` still counts the pieces).
+   * Docker's log entries read so far (a line, or a 16 KiB piece of a longer one), which its `tail` counts: the frames;
+   * for a TTY container, whose stream has no frames, each line's pieces as Docker cuts them (at most one too many).
    */
   get entries(): number {
     return this.#entries;

@@ -94,15 +94,16 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     // start on a secret's value (its key on a line above, a YAML block's key lines above, or a key cut by Docker's
     // 16 KiB pieces: `…sword=x`) then has the key, and leaves the value out with it. A read knows at its end how many
     // of those Docker had; a follow cannot tell them from new lines, so it counts them first with a read. (A TTY
-    // container's stream has no frames to count Docker's entries by: it gets its tail as asked.)
+    // container's stream has no frames: its entries are counted from its lines' lengths.)
     const tty = info.Config.Tty === true;
     const maxLineChars = maxLineCharsFor(context.maxOutputBytes);
     const shown = tail ?? 0;
-    const asked = !tty && shown > 0 ? shown + SOURCE_CONTEXT_LINES : tail;
+    const asked = shown > 0 ? shown + SOURCE_CONTEXT_LINES : tail;
     let contextEntries: number | undefined;
     if (asked !== tail && input.follow) {
       try {
-        contextEntries = Math.max(0, (await framesOf(container, read(false, asked), context.signal)) - shown);
+        const counted = await entriesOf(container, read(false, asked), tty, maxLineChars, context.signal);
+        contextEntries = Math.max(0, counted - shown);
       } catch (error) {
         // Stopped while it counted: it ends below, with nothing.
         if (!context.signal.aborted) throw dockerError(error, input.container, context.env);
@@ -180,13 +181,23 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
   },
 };
 
-// How many entries Docker has for `options` (a read without follow, of a container without TTY; at most their tail):
-// its frames, counted and not kept.
-async function framesOf(
+// How many entries Docker has for `options` (a read without follow; at most their tail), counted and not kept: the
+// frames, or a TTY container's lines by their length.
+async function entriesOf(
   container: Parameters<typeof readContainerLogs>[0],
   options: Record<string, unknown>,
+  tty: boolean,
+  maxLineChars: number,
   signal: AbortSignal,
 ): Promise<number> {
+  if (tty) {
+    const demux = new LogDemuxer(true, maxLineChars);
+    await readContainerLogs(container, options, signal, (chunk) => {
+      demux.push(chunk);
+    });
+    demux.end();
+    return demux.entries;
+  }
   const frames = new FrameCounter();
   await readContainerLogs(container, options, signal, (chunk) => frames.push(chunk));
   return frames.count;
