@@ -97,8 +97,13 @@ export class SpawnPool {
       const starting = this.#helpers.some(
         (h) => !h.ready && !h.dead && performance.now() - h.startedAt < this.#startLimitMs,
       );
-      if (starting) this.#whenIdle();
-      else this.close();
+      if (starting) return this.#whenIdle();
+      // A native helper that never became ready (hung): Node helpers from now on.
+      if (this.#kind === 'native' && this.#helpers.some((h) => !h.ready && !h.dead)) {
+        this.#kind = 'node';
+        this.#size = sizeFor('node');
+      }
+      this.close();
     }, this.#idleStopMs);
     this.#idleTimer.unref();
   }
@@ -126,7 +131,11 @@ export class SpawnPool {
     for (const h of this.#helpers) {
       if (h.ready && !h.dead && (!best || h.inFlight.size < best.inFlight.size)) best = h;
     }
-    if (!best) return undefined;
+    // None ready yet: the idle stop stays scheduled (a helper that never becomes ready is stopped all the same).
+    if (!best) {
+      this.#whenIdle();
+      return undefined;
+    }
     const child = new EventEmitter() as RemoteChild;
     child.pid = undefined;
     best.send(this.#nextId++, spec, child);
