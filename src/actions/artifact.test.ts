@@ -449,6 +449,18 @@ test('several lines of context: a block whose key is lines above the tail is lef
   for (const line of dump.slice(0, -1).split('\n')) tail.push(line);
   tail.leaveOutFirstLines(2);
   assert.deepEqual(tail.artifact(), cut);
+  // A block opened among the context lines that runs on for more than 64 KiB: followed all the way.
+  const big = [
+    'private_key: |',
+    ...Array.from({ length: 22 }, (_, i) => `  S${i}${'a'.repeat(4096)}`),
+    'after',
+  ];
+  const bigCut = artifactOf(`${big.join('\n')}\n`, 1 << 20, { leadingContext: 20 });
+  const bigTail = new TailArtifact(1 << 20);
+  for (const line of big) bigTail.push(line);
+  bigTail.leaveOutFirstLines(20);
+  assert.equal(bigCut.content, 'after\n');
+  assert.deepEqual(bigTail.artifact(), bigCut);
   // More context than lines: nothing is output.
   assert.equal(artifactOf('a\nb\n', 10, { leadingContext: 5 }).content, '');
   assert.throws(() => artifactOf(dump, 10, { leadingContext: 1, keep: 'head' }), /not a head/);

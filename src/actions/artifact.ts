@@ -85,9 +85,13 @@ export function artifactOf(
     // the lines of the last SECRET_CONTEXT_BYTES before the line at the cut, and that line (which may be longer than
     // the cap, and part of a block opened above it), are read for it.
     let opening: SecretOpening;
+    // With lines of context, all of them and every line since (a YAML block opened among them may run on for more
+    // than that window: TailArtifact follows it all the way).
     const cutStart = start - cutLine;
     const from =
-      cutStart > SECRET_CONTEXT_BYTES ? whole.lastIndexOf(NEWLINE, cutStart - SECRET_CONTEXT_BYTES) + 1 : 0;
+      contextEnd === 0 && cutStart > SECRET_CONTEXT_BYTES
+        ? whole.lastIndexOf(NEWLINE, cutStart - SECRET_CONTEXT_BYTES) + 1
+        : 0;
     for (let at = from; at < start; ) {
       const newline = whole.indexOf(NEWLINE, at);
       if (newline === -1 || newline >= start) break;
