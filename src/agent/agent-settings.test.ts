@@ -9,7 +9,7 @@ import { agentSettings, describeAgentSettings } from './agent-settings.ts';
 test('describeAgentSettings says every setting in one line, the defaults included', () => {
   assert.equal(
     describeAgentSettings({}),
-    'follows 100 at once (20 per principal); requests not rate-limited; connections 4096 at once (2048 per address); event streams 2048 at once (1024 per principal); executions kept for ever; environments any; 0 audit alert rule(s); allowed hosts not set',
+    'follows 100 at once (20 per principal); requests not rate-limited; connections 4096 at once (4096 per address); event streams 2048 at once (1024 per principal); executions kept for ever; environments any; 0 audit alert rule(s); allowed hosts not set',
   );
   const settings = agentSettings(
     {
@@ -24,7 +24,7 @@ test('describeAgentSettings says every setting in one line, the defaults include
   );
   assert.equal(
     describeAgentSettings(settings),
-    'follows 5 at once (5 per principal); requests 10/s per principal (burst 10); connections 50 at once (25 per address); event streams 7 at once (3 per principal); executions kept 30d; environments prod, stage; 0 audit alert rule(s); allowed hosts dvm.example.com, .internal.example.com',
+    'follows 5 at once (5 per principal); requests 10/s per principal (burst 10); connections 50 at once (50 per address); event streams 7 at once (3 per principal); executions kept 30d; environments prod, stage; 0 audit alert rule(s); allowed hosts dvm.example.com, .internal.example.com',
   );
   assert.equal(
     describeAgentSettings(agentSettings({ agent: { allowed_hosts: [] } }, 'config.yaml'))
@@ -82,18 +82,13 @@ test('agent.limits.streams_per_principal: half the streams by default (at most 1
   }
 });
 
-test('agent.limits.connections_per_address: half the connections by default (at most 2048) and never above connections; equal to connections is allowed, above it is DVM_SCHEMA_INVALID at its path', () => {
+test('agent.limits.connections_per_address: all the connections by default (on loopback and behind a proxy every client is one address), and never above connections; equal to connections is allowed, above it is DVM_SCHEMA_INVALID at its path', () => {
   const limitsOf = (limits: Record<string, unknown>) =>
     agentSettings({ agent: { limits } }, 'config.yaml').limits;
-  assert.equal(limitsOf({})?.connectionsPerAddress, 2048);
-  assert.equal(
-    limitsOf({ connections: 100 })?.connectionsPerAddress,
-    50,
-    'the default share is half the connections',
-  );
-  assert.equal(limitsOf({ connections: 3 })?.connectionsPerAddress, 1);
-  assert.equal(limitsOf({ connections: 1 })?.connectionsPerAddress, 1);
-  assert.equal(limitsOf({ connections: 8192 })?.connectionsPerAddress, 2048, 'at most the default');
+  assert.equal(limitsOf({})?.connectionsPerAddress, 4096);
+  assert.equal(limitsOf({ connections: 3 })?.connectionsPerAddress, 3, 'the default share is the whole');
+  assert.equal(limitsOf({ connections: 8192 })?.connectionsPerAddress, 8192);
+  assert.equal(limitsOf({ connections: 100, connections_per_address: 10 })?.connectionsPerAddress, 10);
   assert.equal(limitsOf({ connections: 100, connections_per_address: 100 })?.connectionsPerAddress, 100);
   assert.equal(limitsOf({ connections_per_address: 4096 })?.connectionsPerAddress, 4096);
   for (const [limits, message] of [

@@ -16,8 +16,8 @@ export interface AgentLimits extends ConnectionLimits {
  * config.yaml `agent.limits` (its value, read by agentSettings): `{follows, follows_per_principal,
  * requests_per_second, request_burst, connections, connections_per_address, streams, streams_per_principal}`, each a
  * positive integer; the defaults for those left out, no request rate without `requests_per_second` (a burst defaults
- * to the rate), a follows' share cut to `follows`, and a connections' and a streams' share of half the whole by
- * default. DVM_SCHEMA_INVALID (file, path) for anything else, and for a `connections_per_address` above `connections`
+ * to the rate), a follows' share cut to `follows`, a connections' share of all of them and a streams' share of half
+ * of them by default. DVM_SCHEMA_INVALID (file, path) for anything else, and for a `connections_per_address` above `connections`
  * or a `streams_per_principal` above `streams`.
  */
 export function limitsSetting(value: unknown, file: string): AgentLimits {
@@ -50,8 +50,8 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
   // documented 20 and a lowered `follows` still load), and left out it is 20 or the whole, whichever is smaller.
   const followsTotal = given.follows ?? DEFAULT_FOLLOW_LIMITS.total;
   // A share (one client address's connections, one principal's streams) may not be more than its whole (a mistake,
-  // not a setting); left out, it is half the whole (at least 1, at most its default), so that no one holds them all.
-  const share = (key: string, wholeKey: string, whose: string, most: number) => {
+  // not a setting); left out, it is `fallback` of the whole.
+  const share = (key: string, wholeKey: string, whose: string, fallback: (whole: number) => number) => {
     const whole = given[wholeKey] ?? DEFAULT_CONNECTION_LIMITS[wholeKey as 'connections' | 'streams'];
     const asked = given[key];
     if (asked !== undefined && asked > whole)
@@ -60,19 +60,18 @@ export function limitsSetting(value: unknown, file: string): AgentLimits {
         `must not exceed agent.limits.${wholeKey} (${whole}${given[wholeKey] === undefined ? ', the default' : ''}), not ${asked}`,
         `Lower agent.limits.${key} to at most ${whole}, or raise agent.limits.${wholeKey} (${whose} share cannot be more than the whole).`,
       );
-    return { whole, share: asked ?? Math.min(most, Math.max(1, Math.floor(whole / 2))) };
+    return { whole, share: asked ?? fallback(whole) };
   };
+  // One client address may hold every connection unless a share is set: on loopback (the default) and behind a proxy
+  // every client is one address. One principal holds half the streams (at least 1, at most the default).
   const connections = share(
     'connections_per_address',
     'connections',
     "one client address's",
-    DEFAULT_CONNECTION_LIMITS.connectionsPerAddress,
+    (whole) => whole,
   );
-  const streams = share(
-    'streams_per_principal',
-    'streams',
-    "one principal's",
-    DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal,
+  const streams = share('streams_per_principal', 'streams', "one principal's", (whole) =>
+    Math.min(DEFAULT_CONNECTION_LIMITS.streamsPerPrincipal, Math.max(1, Math.floor(whole / 2))),
   );
   return {
     follows: {

@@ -19,7 +19,7 @@ test('agent.limits.requests_per_second: a principal over its rate gets 429 DVM_R
     await waitFor('the agent settings line', () => /agent settings: /.test(serve.output()));
     assert.match(
       serve.output(),
-      /agent settings: follows 100 at once \(20 per principal\); requests 2\/s per principal \(burst 3\); connections 4096 at once \(2048 per address\); event streams 2048 at once \(1024 per principal\); executions kept for ever; environments any; 0 audit alert rule\(s\); allowed hosts not set/,
+      /agent settings: follows 100 at once \(20 per principal\); requests 2\/s per principal \(burst 3\); connections 4096 at once \(4096 per address\); event streams 2048 at once \(1024 per principal\); executions kept for ever; environments any; 0 audit alert rule\(s\); allowed hosts not set/,
     );
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await api(serve.url, 'GET', '/v1/actions', { token: alice }));

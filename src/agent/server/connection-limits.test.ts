@@ -130,7 +130,7 @@ test('at most MAX_REFUSED_WAITING refused connections wait for their request: pa
   for (const socket of waiting) socket.destroy();
 });
 
-test('a client address is one key however it is written: an IPv4-mapped IPv6 address is its IPv4 one', () => {
+test('a client address is one key however it is written: an IPv4-mapped IPv6 address is its IPv4 one, an IPv6 one its /64', () => {
   const of = (remoteAddress: string | undefined) => clientAddress({ remoteAddress } as Socket);
   assert.deepEqual(
     [
@@ -140,8 +140,23 @@ test('a client address is one key however it is written: an IPv4-mapped IPv6 add
       of('::1'),
       of('::ffff:a00:5'),
       of(undefined),
+      of('2001:db8:0:1::5'),
+      of('2001:DB8:0:1:ffff:1:2:3'),
+      of('fe80::1%eth0'),
+      of('2001:db8::'),
     ],
-    ['10.0.0.5', '10.0.0.5', '10.0.0.5', '::1', '::ffff:a00:5', ''],
+    [
+      '10.0.0.5',
+      '10.0.0.5',
+      '10.0.0.5',
+      '::1',
+      '0:0:0:0::/64',
+      '',
+      '2001:db8:0:1::/64',
+      '2001:db8:0:1::/64',
+      'fe80:0:0:0::/64',
+      '2001:db8:0:0::/64',
+    ],
   );
   // The gate counts both spellings as one address: the second takes the place of the first at a share of 1.
   const { gate, counts } = counting(
@@ -221,6 +236,29 @@ test('at the server limit the address that holds the most gives way first; its c
   gate.admit(last);
   assert.deepEqual([keepAlive.destroyed, last.destroyed, gate.open, counts.evicted], [true, false, 4, 3]);
   assert.equal(counts.refused, 0);
+});
+
+test('at the server limit, when the address that holds the most is all busy, the next heaviest gives way before a single keep-alive connection does', () => {
+  const { gate } = counting(
+    () => 6,
+    () => 3,
+  );
+  const busy = [fakeSocket(true, '10.0.0.1'), fakeSocket(true, '10.0.0.1'), fakeSocket(true, '10.0.0.1')];
+  const keepAlive = fakeSocket(false, '10.0.0.3');
+  const flood = [fakeSocket(false, '10.0.0.2'), fakeSocket(false, '10.0.0.2')];
+  for (const socket of [...busy, keepAlive, ...flood]) gate.admit(socket);
+  const more = fakeSocket(false, '10.0.0.2');
+  gate.admit(more);
+  assert.deepEqual(
+    [
+      keepAlive.destroyed,
+      flood[0].destroyed,
+      flood[1].destroyed,
+      more.destroyed,
+      busy.some((s) => s.destroyed),
+    ],
+    [false, true, false, false, false],
+  );
 });
 
 test('the address that holds the most is followed as connections close (ties: the first to get there); when every address holds one, the least recently used idle one gives way', () => {
@@ -455,12 +493,13 @@ test("agent.limits.connections_per_address over TCP: at its share an address's l
   }
 });
 
-for (const [limits, why] of [
+for (const [limits, why, held] of [
   [
     '{connections: 3, connections_per_address: 3}',
     'at the server limit the flooding address gives way first',
+    2,
   ],
-  ['{connections: 4}', 'the flood stays within its default share, half the connections'],
+  ['{connections: 4}', 'the default share is all of them: the flooding address still gives way first', 3],
 ] as const) {
   test(`a flood of connections from one address does not close another address's idle keep-alive connection (${limits}: ${why})`, async () => {
     const server = await agentServer(limits);
@@ -475,16 +514,16 @@ for (const [limits, why] of [
         flood.push(connection);
       }
       assert.equal((await keepAlive.ask('/v1/health')).status, 200, "127.0.0.2's connection survived");
-      // The flood's own idle connections gave way, oldest first: its last two are held.
+      // The flood's own idle connections gave way, oldest first: its last ones are held.
       await within(
-        Promise.all(flood.slice(0, -2).map((c) => c.closed)),
+        Promise.all(flood.slice(0, -held).map((c) => c.closed)),
         "the flood's older connections closed",
       );
-      for (const connection of flood.slice(-2))
+      for (const connection of flood.slice(-held))
         assert.equal((await connection.ask('/v1/health')).status, 200);
       const scraped = (await keepAlive.ask('/metrics', server.auth)).body;
-      assert.equal(metric(scraped, 'dvm_agent_connections'), 3, scraped);
-      assert.equal(metric(scraped, 'dvm_agent_connections_evicted_total'), 6, scraped);
+      assert.equal(metric(scraped, 'dvm_agent_connections'), held + 1, scraped);
+      assert.equal(metric(scraped, 'dvm_agent_connections_evicted_total'), 8 - held, scraped);
     } finally {
       await server.stop();
     }

@@ -15,12 +15,13 @@ export interface ConnectionLimits {
 
 /**
  * The limits when config.yaml sets none: far above a team's use (the bench's 1,000 streams fit), below exhausting the
- * process; one principal holds at most half of the streams (the bench's 1,000 clients of one token still fit), and
- * one client address at most half of the connections, so one token or one host cannot lock the others out.
+ * process; one principal holds at most half of the streams (the bench's 1,000 clients of one token still fit), so one
+ * token cannot lock the others out; one client address may hold every connection until config.yaml sets its share
+ * (on loopback and behind a proxy every client is one address).
  */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   connections: 4096,
-  connectionsPerAddress: 2048,
+  connectionsPerAddress: 4096,
   streams: 2048,
   streamsPerPrincipal: 1024,
 };
@@ -37,7 +38,7 @@ export type ConnectionScope = 'server' | 'per_address';
 // A socket as Node's HTTP server keeps it: `_httpMessage` is the response in progress, null between requests.
 type HttpSocket = Socket & { _httpMessage?: unknown; _parent?: Socket };
 
-// No connections (what #heaviest gives when no address holds more than one).
+// No connections.
 const NONE: ReadonlySet<Socket> = new Set();
 
 // A refused connection's limit: which one, its value, and the client address it counted.
@@ -142,7 +143,11 @@ export class ConnectionGate {
         return { scope: 'per_address', limit: connectionsPerAddress, address };
     }
     if (this.#admitted.size >= connections) {
-      const left = this.#evictIdle(this.#heaviest(), this.#admitted.size - connections + 1);
+      let left = this.#admitted.size - connections + 1;
+      for (const address of this.#heaviestFirst()) {
+        if (left <= 0) break;
+        left = this.#evictIdle(this.#byAddress.get(address) ?? NONE, left);
+      }
       this.#evictIdle(this.#admitted, left);
     }
     return this.#admitted.size >= connections ? { scope: 'server', limit: connections, address } : undefined;
@@ -200,12 +205,12 @@ export class ConnectionGate {
     else if (from === this.#most && !this.#holding.has(from)) this.#most = to;
   }
 
-  // The connections of the address that holds the most (of those tied, the first to get there), or none when every
-  // address holds one: then the least recently used of all is the fair one to give way.
-  #heaviest(): ReadonlySet<Socket> {
-    if (this.#most < 2) return NONE;
-    const [address] = this.#holding.get(this.#most) as Set<string>;
-    return this.#byAddress.get(address) as Set<Socket>;
+  // The addresses that hold more than one connection, the most first (of those tied, the first to get there): when
+  // every address holds one, the least recently used of all is the fair one to give way.
+  #heaviestFirst(): string[] {
+    if (this.#most < 2) return [];
+    const counts = [...this.#holding.keys()].filter((count) => count >= 2).sort((a, b) => b - a);
+    return counts.flatMap((count) => [...(this.#holding.get(count) ?? [])]);
   }
 
   // Closes up to `count` of the least recently used idle connections of `among` (none of them has a request or a
@@ -228,7 +233,27 @@ export class ConnectionGate {
 /** A socket's client address, an IPv4 one given as IPv4-mapped IPv6 (`::ffff:1.2.3.4`) as IPv4: one host, one key. */
 export function clientAddress(socket: Socket): string {
   const address = socket.remoteAddress ?? '';
-  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
+  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address)) return address.slice(7);
+  return address.includes(':') ? ipv6Network(address) : address;
+}
+
+// An IPv6 address's /64 network (`2001:db8:0:1::/64`): one host has a whole /64 to take addresses from. The loopback
+// `::1` stays itself.
+function ipv6Network(address: string): string {
+  const bare = address.split('%')[0].toLowerCase();
+  if (bare === '::1') return bare;
+  const [head, tail] = bare.includes('::') ? bare.split('::') : [bare, undefined];
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const front = groups(head);
+  const back = groups(tail);
+  const all =
+    tail === undefined
+      ? front
+      : [...front, ...Array(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  return `${all
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group || '0', 16).toString(16))
+    .join(':')}::/64`;
 }
 
 function busy({ scope, limit, address }: Refusal): DvmError {

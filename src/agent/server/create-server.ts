@@ -653,7 +653,6 @@ function repeatsAuthorization(raw: string[]): boolean {
   return false;
 }
 
-// What a request asked for, as audited and told: its method and matched route (or path, shortened, when none matched).
 // The denial of a request whose token does not authenticate (its reason, never the token); `answered` says what it
 // got instead of a 401, if anything.
 function unauthenticated(request: FastifyRequest, error: DvmError, answered = ''): Denial {
@@ -669,6 +668,7 @@ function unauthenticated(request: FastifyRequest, error: DvmError, answered = ''
   };
 }
 
+// What a request asked for, as audited and told: its method and matched route (or path, shortened, when none matched).
 function routeOf(request: FastifyRequest): string {
   const url = request.routeOptions.config?.spec?.url ?? request.url.split('?')[0].slice(0, 200);
   return `${request.method} ${url}`;
