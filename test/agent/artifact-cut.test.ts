@@ -65,6 +65,34 @@ async function endFollow(home: string, kube: FakeKubeApi, key: string, running: 
   return { out, executionId };
 }
 
+// Follows pod `pod` (namespace shop, `tail` lines) of the fake through dvm action run, writes `line` once the follow is
+// open, ends the log; asserts the secret leaked nowhere; answers the execution and the log it streamed.
+async function followThenEnd(home: string, kube: FakeKubeApi, pod: string, tail: number, line: string) {
+  const key = `shop/${pod}/`;
+  const running = run(
+    home,
+    [
+      'k8s.pod_logs',
+      '--param',
+      'namespace=shop',
+      '--param',
+      `pod=${pod}`,
+      '--param',
+      `tail=${tail}`,
+      '--param',
+      'follow=true',
+    ],
+    { KUBECONFIG: kube.kubeconfig },
+  );
+  await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
+  kube.appendLog(key, line);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { executionId } = await endFollow(home, kube, key, running);
+  const logs = await dvmAsync(home, ['execution', 'logs', executionId]);
+  assert.equal(logs.status, 0, logs.stderr);
+  return { executionId, logs: logs.stdout };
+}
+
 test('docker.logs through dvm action run: the cap never cuts inside a line, so password=… cut at "pass|word" never shows its value (real Docker)', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   // The tagged artifact: `O password=SECRETVALUE\n` (23 bytes), then 1 MiB less 17 bytes of filler: the last 1 MiB
@@ -211,30 +239,9 @@ test('k8s.pod_logs follow through dvm action run: a stream whose tail opens insi
     '-----END RSA PRIVATE KEY-----',
   ].join('\n');
   const kube = fake;
-  const home = tempHome();
-  const running = run(
-    home,
-    [
-      'k8s.pod_logs',
-      '--param',
-      'namespace=shop',
-      '--param',
-      'pod=cut-4',
-      '--param',
-      'tail=3',
-      '--param',
-      'follow=true',
-    ],
-    { KUBECONFIG: kube.kubeconfig },
-  );
-  await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
-  kube.appendLog(key, 'key loaded');
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const { executionId } = await endFollow(home, kube, key, running);
-  const logs = await dvmAsync(home, ['execution', 'logs', executionId]);
-  assert.equal(logs.status, 0, logs.stderr);
-  assert.ok(!logs.stdout.includes(body[1]), 'no line of the body is streamed');
-  assert.match(logs.stdout, /key loaded/);
+  const { logs } = await followThenEnd(tempHome(), kube, 'cut-4', 3, 'key loaded');
+  assert.ok(!logs.includes(body[1]), 'no line of the body is streamed');
+  assert.match(logs, /key loaded/);
   assert.deepEqual(kube.unexpected(), []);
 });
 
@@ -327,30 +334,9 @@ test('k8s.pod_logs follow through dvm action run: a tail that starts on a secret
   const key = 'shop/below-2/';
   fake.state.logs[key] = ['start', 'password:', `  ${SECRET}`, 'after'].join('\n');
   const kube = fake;
-  const home = tempHome();
-  const running = run(
-    home,
-    [
-      'k8s.pod_logs',
-      '--param',
-      'namespace=shop',
-      '--param',
-      'pod=below-2',
-      '--param',
-      'tail=2',
-      '--param',
-      'follow=true',
-    ],
-    { KUBECONFIG: kube.kubeconfig },
-  );
-  await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
-  kube.appendLog(key, 'next');
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const { executionId } = await endFollow(home, kube, key, running);
-  const logs = await dvmAsync(home, ['execution', 'logs', executionId]);
-  assert.equal(logs.status, 0, logs.stderr);
+  const { logs } = await followThenEnd(tempHome(), kube, 'below-2', 2, 'next');
   assert.equal(
-    logs.stdout,
+    logs,
     'after\nnext\n',
     'the lines above the tail are not streamed, nor the value below the key among them',
   );
@@ -545,12 +531,6 @@ test('k8s.pod_logs through dvm action run: a YAML block whose key is lines above
   await assertNoLeak(home, read.execution_id, JSON.stringify(read));
   assert.equal(read.result.artifact.content, 'after\n');
   assert.equal(read.result.summary.lines, 2);
-  const running = run(home, [...args, '--param', 'follow=true'], { KUBECONFIG: kube.kubeconfig });
-  await waitFor('the follow to open', () => kube.following(key) === 1, 30_000);
-  kube.appendLog(key, 'next');
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const { executionId } = await endFollow(home, kube, key, running);
-  const logs = await dvmAsync(home, ['execution', 'logs', executionId]);
-  assert.equal(logs.stdout, 'after\nnext\n');
+  assert.equal((await followThenEnd(home, kube, 'block-2', 2, 'next')).logs, 'after\nnext\n');
   assert.deepEqual(kube.unexpected(), []);
 });

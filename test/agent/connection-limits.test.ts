@@ -8,9 +8,8 @@ import { connect as connectTls } from 'node:tls';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
 import { makeCertificate } from '../helpers/certificates.ts';
 import { dvm, dvmAsync, tempDir, tempHome } from '../helpers/dvm.ts';
+import { type RawAnswer, rawExchange } from '../helpers/raw-http.ts';
 import { waitFor } from '../helpers/wait.ts';
-
-type RawAnswer = { status: number; headers: string; body: string };
 
 /** One raw keep-alive connection (plain or TLS) to a server: a request at a time, and whether the server closed it. */
 interface Connection {
@@ -25,51 +24,30 @@ interface Connection {
 function openConnection(url: string, ca?: string): Promise<Connection> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    let waiting: ((answer: RawAnswer) => void) | undefined;
-    // The first whole answer received (headers, then content-length bytes of body), handed to the request waiting.
-    const answer = () => {
-      const end = received.indexOf('\r\n\r\n');
-      if (!waiting || end < 0) return;
-      const headers = received.subarray(0, end).toString();
-      const length = Number(/^content-length: (\d+)/im.exec(headers)?.[1] ?? 0);
-      if (received.length < end + 4 + length) return;
-      const body = received.subarray(end + 4, end + 4 + length).toString();
-      received = received.subarray(end + 4 + length);
-      const done = waiting;
-      waiting = undefined;
-      done({ status: Number(headers.split(' ')[1]), headers, body });
-    };
     const ready = () =>
       resolve({
-        ask: (path, headers = {}, body = undefined) =>
-          new Promise((got) => {
-            waiting = got;
-            const text = body === undefined ? '' : JSON.stringify(body);
-            const all = {
-              host: `localhost:${port}`,
-              ...headers,
-              ...(body === undefined
-                ? {}
-                : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }),
-            };
-            const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`);
-            socket.write(
-              `${body === undefined ? 'GET' : 'POST'} ${path} HTTP/1.1\r\n${lines.join('')}\r\n${text}`,
-            );
-          }),
+        ask: (path, headers = {}, body = undefined) => {
+          const text = body === undefined ? '' : JSON.stringify(body);
+          const all = {
+            host: `localhost:${port}`,
+            ...headers,
+            ...(body === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }),
+          };
+          const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`);
+          return exchange.send(
+            `${body === undefined ? 'GET' : 'POST'} ${path} HTTP/1.1\r\n${lines.join('')}\r\n${text}`,
+          );
+        },
         send: (text) => socket.write(text),
-        closed,
+        closed: exchange.closed,
         close: () => socket.destroy(),
       });
     const socket: Socket = ca
       ? connectTls({ host: hostname, port: Number(port), ca, servername: 'localhost' }, ready)
       : connect(Number(port), hostname, ready);
-    const closed = new Promise<void>((done) => socket.once('close', () => done()));
-    socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      answer();
-    });
+    const exchange = rawExchange(socket);
     socket.once('error', reject);
   });
 }

@@ -5,6 +5,7 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { type RawAnswer, rawExchange } from '../../../test/helpers/raw-http.ts';
 import { openAgent } from '../agent.ts';
 import { readAgentConfig } from '../agent-config.ts';
 import { BUSY_GRACE_MS, ConnectionGate, clientAddress, MAX_REFUSED_WAITING } from './connection-limits.ts';
@@ -298,8 +299,6 @@ test('the address that holds the most is followed as connections close (ties: th
   );
 });
 
-type RawAnswer = { status: number; headers: string; body: string };
-
 /** One raw keep-alive connection to a real agent server, from a loopback source address of the test's choosing. */
 interface Connection {
   /** A GET; rejects if the server closes the connection first. */
@@ -330,35 +329,7 @@ async function agentServer(limits: string) {
   const open = (localAddress = '127.0.0.1'): Promise<Connection> =>
     new Promise((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port, localAddress });
-      let received = Buffer.alloc(0);
-      let waiting: { got: (answer: RawAnswer) => void; failed: (error: Error) => void } | undefined;
-      let isClosed = false;
-      const closed = new Promise<void>((done) =>
-        socket.once('close', () => {
-          isClosed = true;
-          waiting?.failed(new Error(`the server closed the connection from ${localAddress}`));
-          done();
-        }),
-      );
-      socket.on('data', (chunk: Buffer) => {
-        received = Buffer.concat([received, chunk]);
-        const end = received.indexOf('\r\n\r\n');
-        if (!waiting || end < 0) return;
-        const headers = received.subarray(0, end).toString();
-        const length = Number(/^content-length: (\d+)/im.exec(headers)?.[1] ?? 0);
-        if (received.length < end + 4 + length) return;
-        const body = received.subarray(end + 4, end + 4 + length).toString();
-        received = received.subarray(end + 4 + length);
-        const { got } = waiting;
-        waiting = undefined;
-        got({ status: Number(headers.split(' ')[1]), headers, body });
-      });
-      const answer = (text: string) =>
-        new Promise<RawAnswer>((got, failed) => {
-          if (isClosed) return failed(new Error(`the connection from ${localAddress} is closed`));
-          waiting = { got, failed };
-          socket.write(text);
-        });
+      const { send: answer, closed } = rawExchange(socket);
       socket.once('error', reject);
       socket.once('connect', () => {
         const connection: Connection = {
