@@ -74,7 +74,7 @@ export function artifactOf(
     cutLine = (next === -1 ? totalBytes : next + 1) - end;
     kept = bytes.subarray(0, end);
   } else {
-    // In `whole` (the context line and the output after it): where the kept tail starts.
+    // In `whole` (the context lines and the output after them): where the kept tail starts.
     let start = contextEnd;
     if (totalBytes > max) {
       start = contextEnd + tailStart(bytes, max);
