@@ -376,3 +376,25 @@ test('a helper that never becomes ready is stopped once idle past its start limi
   for (let i = 0; i < 300 && !pool.ready; i++) await sleep(10);
   assert.ok(pool.ready, 'a Node helper took over');
 });
+
+test('a hung native helper is replaced by Node helpers while commands keep coming (each would put its idle stop off)', async (t) => {
+  if (!built(t)) return;
+  const dir = tempDir();
+  t.after(dir.remove);
+  const hung = join(dir.path, 'hung-dvm-spawn');
+  writeFileSync(hung, '#!/bin/sh\nexec sleep 60\n');
+  chmodSync(hung, 0o755);
+  const pool = new SpawnPool(1, { kind: 'native', nativeBinary: hung, idleStopMs: 100, startLimitMs: 300 });
+  t.after(() => pool.close());
+  const spec = { argv: ['true'], cwd: dir.path, env: {}, logPath: join(dir.path, 'x.log') };
+  pool.warm();
+  const [pid] = pool.helperPids;
+  // A command every 50 ms: the idle time never passes.
+  for (let i = 0; i < 40 && pool.kind === 'native'; i++) {
+    pool.spawn(spec);
+    await sleep(50);
+  }
+  assert.equal(pool.kind, 'node', 'Node helpers took over');
+  for (let i = 0; i < 100 && processRunning(pid); i++) await sleep(10);
+  assert.ok(!processRunning(pid), 'the hung helper is gone');
+});

@@ -98,14 +98,25 @@ export class SpawnPool {
         (h) => !h.ready && !h.dead && performance.now() - h.startedAt < this.#startLimitMs,
       );
       if (starting) return this.#whenIdle();
-      // A native helper that never became ready (hung): Node helpers from now on.
-      if (this.#kind === 'native' && this.#helpers.some((h) => !h.ready && !h.dead)) {
-        this.#kind = 'node';
-        this.#size = sizeFor('node');
-      }
+      this.#leaveHung();
       this.close();
     }, this.#idleStopMs);
     this.#idleTimer.unref();
+  }
+
+  // Whether a helper has been starting for longer than the start limit (hung).
+  #hung(): boolean {
+    return this.#helpers.some(
+      (h) => !h.ready && !h.dead && performance.now() - h.startedAt >= this.#startLimitMs,
+    );
+  }
+
+  // A native helper that never became ready (hung): Node helpers from now on.
+  #leaveHung(): void {
+    if (this.#kind === 'native' && this.#helpers.some((h) => !h.ready && !h.dead)) {
+      this.#kind = 'node';
+      this.#size = sizeFor('node');
+    }
   }
 
   /** Helpers running now (started or starting), for tests. */
@@ -131,8 +142,14 @@ export class SpawnPool {
     for (const h of this.#helpers) {
       if (h.ready && !h.dead && (!best || h.inFlight.size < best.inFlight.size)) best = h;
     }
-    // None ready yet: the idle stop stays scheduled (a helper that never becomes ready is stopped all the same).
+    // None ready yet: one starting for longer than the start limit is hung, and replaced now (commands coming one
+    // after another would otherwise put its idle stop off for ever); the caller starts this command itself.
     if (!best) {
+      if (this.#hung()) {
+        this.#leaveHung();
+        this.close();
+        this.warm();
+      }
       this.#whenIdle();
       return undefined;
     }
