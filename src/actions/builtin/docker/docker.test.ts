@@ -244,3 +244,34 @@ test('docker.logs follow stopped while it counts the lines above its tail ends w
   assert.equal(out.summary.followed, true);
   assert.ok(out.summary.lines < 10_000, String(out.summary.lines));
 });
+
+test("docker.logs of a TTY container counts Docker's pieces from the raw lines, with or without timestamps (Docker puts one before each piece): a tail shows the lines Docker's tail does", async (t) => {
+  if (!(await ready(t))) return;
+  // 60 lines of 16,360 bytes: each one Docker entry (16,362 bytes with its \r\n), two with a timestamp before it.
+  const name = `dvm-test-${process.pid}-tty`;
+  created.push(name);
+  docker(
+    'run',
+    '-d',
+    '-t',
+    '--name',
+    name,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    'i=0; while [ $i -lt 60 ]; do i=$((i+1)); printf "%05d" $i; head -c 16355 /dev/zero | tr "\\0" x; echo; done; sleep 3600',
+  );
+  for (let i = 0; i < 200 && !docker('logs', '--tail', '1', name).startsWith('00060'); i++) await sleep(100);
+  for (const timestamps of [false, true]) {
+    const out = await dockerLogsAction.handler(
+      { container: name, tail: 20, timestamps },
+      testContext({ env }),
+    );
+    const lines = out.artifact.content.split('\n').filter(Boolean);
+    assert.equal(out.summary.lines, 20, `timestamps ${timestamps}`);
+    assert.equal(lines.length, 20);
+    assert.match(lines[0], /00041x/, `timestamps ${timestamps}`);
+  }
+});

@@ -1,6 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import { DEFAULT_MAX_LINE_CHARS, LineAssembler, type LinePart } from '../../line-assembler.ts';
 
+const NEWLINE = 0x0a;
+
 /** The size of the pieces Docker keeps a longer line in (one log entry each). */
 export const DOCKER_LOG_PIECE_BYTES = 16 * 1024;
 
@@ -30,8 +32,11 @@ export class LogDemuxer {
   #entries = 0;
   readonly #lineStart = { stdout: 0, stderr: 0 };
   readonly #open = { stdout: false, stderr: false };
-  // A TTY container's line so far, in bytes (its entries are counted from its length once it ends).
-  #ttyLineBytes = 0;
+  // A TTY container's stream, read as Docker keeps it: the raw bytes of the line so far and the entry it started in,
+  // and the start entries of the lines whose newline was read but which are not handed on yet.
+  #ttyRaw = 0;
+  #ttyLineEntry = 0;
+  readonly #ttyEnded: number[] = [];
 
   /** `maxLineChars`: past it a line that has not ended is handed on in pieces, each with its `part` (memory stays bounded). */
   constructor(tty: boolean, maxLineChars = DEFAULT_MAX_LINE_CHARS) {
@@ -39,14 +44,9 @@ export class LogDemuxer {
     this.#lines = new LineAssembler((stream, line, part) => {
       const ends = part === 'whole' || part === 'last';
       if (tty) {
-        // No frames: the entries are Docker's pieces of each line (with its `\r\n`), counted once it ends.
-        const entry = this.#entries;
+        // The line's start entry, as #ttyBytes counted it.
+        const entry = (ends ? this.#ttyEnded.shift() : this.#ttyEnded[0]) ?? this.#ttyLineEntry;
         this.#found.push(part === 'whole' ? { stream, line, entry } : { stream, line, part, entry });
-        this.#ttyLineBytes += Buffer.byteLength(line);
-        if (ends) {
-          this.#entries += Math.max(1, Math.ceil((this.#ttyLineBytes + 2) / DOCKER_LOG_PIECE_BYTES));
-          this.#ttyLineBytes = 0;
-        }
         return;
       }
       const entry = this.#lineStart[stream];
@@ -58,7 +58,8 @@ export class LogDemuxer {
 
   /**
    * Docker's log entries read so far (a line, or a 16 KiB piece of a longer one), which its `tail` counts: the frames;
-   * for a TTY container, whose stream has no frames, each line's pieces as Docker cuts them (at most one too many).
+   * for a TTY container, whose stream has no frames, each line's pieces as Docker cuts them from its raw bytes (read
+   * without timestamps: Docker puts one before each piece).
    */
   get entries(): number {
     return this.#entries;
@@ -67,6 +68,7 @@ export class LogDemuxer {
   /** Feeds bytes; returns the complete lines they finish. */
   push(chunk: Buffer): LogLine[] {
     if (this.#tty) {
+      this.#ttyBytes(chunk);
       this.#text('stdout', chunk);
       return this.#take();
     }
@@ -83,8 +85,28 @@ export class LogDemuxer {
     return this.#take();
   }
 
+  // Counts a TTY stream's entries as Docker keeps them: each line's raw bytes (its `\r\n` included) in pieces of
+  // DOCKER_LOG_PIECE_BYTES, the last line without a newline too.
+  #ttyBytes(chunk: Buffer, ended = false): void {
+    let at = 0;
+    for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, at)) {
+      this.#ttyLine(this.#ttyRaw + newline - at + 1);
+      at = newline + 1;
+    }
+    this.#ttyRaw += chunk.length - at;
+    if (ended && this.#ttyRaw > 0) this.#ttyLine(this.#ttyRaw);
+  }
+
+  #ttyLine(bytes: number): void {
+    this.#ttyEnded.push(this.#ttyLineEntry);
+    this.#entries += Math.max(1, Math.ceil(bytes / DOCKER_LOG_PIECE_BYTES));
+    this.#ttyLineEntry = this.#entries;
+    this.#ttyRaw = 0;
+  }
+
   /** The last unterminated lines, at the end of the stream. */
   end(): LogLine[] {
+    if (this.#tty) this.#ttyBytes(Buffer.alloc(0), true);
     for (const stream of ['stdout', 'stderr'] as const)
       this.#lines.write(stream, this.#decoders[stream].end());
     this.#lines.flush();

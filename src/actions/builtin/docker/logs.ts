@@ -93,17 +93,21 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     // A tail asks Docker for SOURCE_CONTEXT_LINES entries more, read only for what they open: a tail that would
     // start on a secret's value (its key on a line above, a YAML block's key lines above, or a key cut by Docker's
     // 16 KiB pieces: `…sword=x`) then has the key, and leaves the value out with it. A read knows at its end how many
-    // of those Docker had; a follow cannot tell them from new lines, so it counts them first with a read. (A TTY
-    // container's stream has no frames: its entries are counted from its lines' lengths.)
+    // of those Docker had; a follow cannot tell them from new lines, so it counts them first with a read. A TTY
+    // container's stream has no frames: a read without timestamps (Docker puts one before each piece) counts its lines'
+    // pieces from their raw length, and its lines above the tail are then known by their number.
     const tty = info.Config.Tty === true;
     const maxLineChars = maxLineCharsFor(context.maxOutputBytes);
     const shown = tail ?? 0;
     const asked = shown > 0 ? shown + SOURCE_CONTEXT_LINES : tail;
+    // The entries above the tail (a TTY container's: its lines), when counted before.
     let contextEntries: number | undefined;
-    if (asked !== tail && input.follow) {
+    if (asked !== tail && (input.follow || tty)) {
       try {
-        const counted = await entriesOf(container, read(false, asked), tty, maxLineChars, context.signal);
-        contextEntries = Math.max(0, counted - shown);
+        const counting = { ...read(false, asked), timestamps: false };
+        contextEntries = tty
+          ? await ttyLinesAbove(container, counting, shown, maxLineChars, context.signal)
+          : Math.max(0, (await framesOf(container, counting, context.signal)) - shown);
       } catch (error) {
         // Stopped while it counted: it ends below, with nothing.
         if (!context.signal.aborted) throw dockerError(error, input.container, context.env);
@@ -119,8 +123,13 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     const leading: { entry: number; stream: LogLine['stream']; pieces: number }[] = [];
     const inPieces = new Map<LogLine['stream'], (typeof leading)[number]>();
     const before = new LeadingContext();
+    let lines = 0;
     const take = (found: LogLine[]) => {
-      for (const l of found) {
+      for (const piece of found) {
+        // A TTY container's lines are known by their number (its count was read without timestamps).
+        const l = tty
+          ? { ...piece, entry: piece.part === 'middle' || piece.part === 'last' ? lines - 1 : lines++ }
+          : piece;
         lineCount++;
         if (l.stream === 'stderr') stderrLines++;
         const tag = l.stream === 'stderr' ? 'E ' : 'O ';
@@ -181,24 +190,34 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
   },
 };
 
-// How many entries Docker has for `options` (a read without follow; at most their tail), counted and not kept: the
-// frames, or a TTY container's lines by their length.
-async function entriesOf(
+// How many frames (Docker's entries) a non-TTY container's log has for `options` (a read without follow; at most
+// their tail), counted and not kept.
+async function framesOf(
   container: Parameters<typeof readContainerLogs>[0],
   options: Record<string, unknown>,
-  tty: boolean,
-  maxLineChars: number,
   signal: AbortSignal,
 ): Promise<number> {
-  if (tty) {
-    const demux = new LogDemuxer(true, maxLineChars);
-    await readContainerLogs(container, options, signal, (chunk) => {
-      demux.push(chunk);
-    });
-    demux.end();
-    return demux.entries;
-  }
   const frames = new FrameCounter();
   await readContainerLogs(container, options, signal, (chunk) => frames.push(chunk));
   return frames.count;
+}
+
+// How many of a TTY container's lines for `options` (a read without follow or timestamps; at most their tail) start
+// above the last `shown` entries, its entries counted from the lines' raw length.
+async function ttyLinesAbove(
+  container: Parameters<typeof readContainerLogs>[0],
+  options: Record<string, unknown>,
+  shown: number,
+  maxLineChars: number,
+  signal: AbortSignal,
+): Promise<number> {
+  const demux = new LogDemuxer(true, maxLineChars);
+  const starts: number[] = [];
+  const take = (found: LogLine[]) => {
+    for (const line of found) if (line.part === undefined || line.part === 'first') starts.push(line.entry);
+  };
+  await readContainerLogs(container, options, signal, (chunk) => take(demux.push(chunk)));
+  take(demux.end());
+  const above = Math.max(0, demux.entries - shown);
+  return starts.filter((entry) => entry < above).length;
 }
