@@ -465,3 +465,15 @@ test('several lines of context: a block whose key is lines above the tail is lef
   assert.equal(artifactOf('a\nb\n', 10, { leadingContext: 5 }).content, '');
   assert.throws(() => artifactOf(dump, 10, { leadingContext: 1, keep: 'head' }), /not a head/);
 });
+
+test('two streams with a secret open at once above a cut: each stream follows its own, and each waits through the other', () => {
+  const dump = 'O password:\nE token: |\nO hunter2a\nE   hunter2b\nE done\nO after\n';
+  const cut = artifactOf(dump, 1000, { leadingContext: 2 });
+  assert.equal(cut.content, 'E done\nO after\n');
+  const tail = new TailArtifact(1000);
+  for (const line of dump.slice(0, -1).split('\n')) tail.push(line);
+  tail.leaveOutFirstLines(2);
+  assert.deepEqual(tail.artifact(), cut);
+  // The same at a cap that cuts after the two keys.
+  assert.equal(artifactOf(dump, 33).content, 'E done\nO after\n');
+});

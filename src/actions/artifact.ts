@@ -1,10 +1,4 @@
-import {
-  afterSecretLine,
-  continuesSecret,
-  openingAfter,
-  type SecretOpening,
-  secretOpening,
-} from '../model/secret-lines.ts';
+import { continuesSecrets, type OpenSecrets, secretsAfter } from '../model/secret-lines.ts';
 import type { Artifact } from './action.ts';
 import type { LinePart } from './line-assembler.ts';
 
@@ -84,7 +78,7 @@ export function artifactOf(
     // the lines indented below a key, `password: |`, whose key may be lines above the cut) is left out with them;
     // the lines of the last SECRET_CONTEXT_BYTES before the line at the cut, and that line (which may be longer than
     // the cap, and part of a block opened above it), are read for it.
-    let opening: SecretOpening;
+    let opening: OpenSecrets;
     // With lines of context, all of them and every line since (a YAML block opened among them may run on for more
     // than that window: TailArtifact follows it all the way).
     const cutStart = start - cutLine;
@@ -95,14 +89,14 @@ export function artifactOf(
     for (let at = from; at < start; ) {
       const newline = whole.indexOf(NEWLINE, at);
       if (newline === -1 || newline >= start) break;
-      opening = openingAfter(opening, whole.subarray(at, newline).toString('utf8'));
+      opening = secretsAfter(opening, whole.subarray(at, newline).toString('utf8'));
       at = newline + 1;
     }
     while (opening && start < whole.byteLength) {
       const next = lineEnd(whole, start);
       const line = lineAt(whole, start, next);
-      if (!continuesSecret(opening, line)) break;
-      opening = afterSecretLine(opening, line);
+      if (!continuesSecrets(opening, line)) break;
+      opening = secretsAfter(opening, line);
       start = next;
     }
     kept = whole.subarray(start);
@@ -119,10 +113,10 @@ export function artifactOf(
 
 // Whether the lines of `bytes` up to `end` leave a secret's value open below them.
 function opensAcross(bytes: Buffer, end: number): boolean {
-  let opening: SecretOpening;
+  let opening: OpenSecrets;
   for (let at = 0; at < end; ) {
     const next = lineEnd(bytes, at);
-    opening = openingAfter(opening, lineAt(bytes, at, next));
+    opening = secretsAfter(opening, lineAt(bytes, at, next));
     at = next;
   }
   return opening !== undefined;
@@ -233,18 +227,18 @@ export class TailArtifact {
   // part of a secret opened above it), its last 256 (whether it opens one), and what was open above it.
   readonly #inParts = new Map<
     string,
-    { index: number; bytes: number; start: string; end: string; above: SecretOpening }
+    { index: number; bytes: number; start: string; end: string; above: OpenSecrets }
   >();
   // What the line just before the first kept one (or before the next, when none is kept) opened: a secret's value on
   // the next line (`password:`) or a block below it (`password: |`), whose lines are left out too.
-  #opening: SecretOpening;
+  #opening: OpenSecrets;
   // Value lines left out after their key (within the budget), oldest first, just before the first kept line: the
   // budget still counts them, so that the line at the cut is the one artifactOf names.
   #hidden: number[] = [];
   #hiddenHead = 0;
   #hiddenBytes = 0;
   // The last answer of #firstContinues, for the first kept line at `head` under `opening`.
-  #firstCheck: { head: number; opening: SecretOpening; continues: boolean } | undefined;
+  #firstCheck: { head: number; opening: OpenSecrets; continues: boolean } | undefined;
   // Lines pushed so far (the next line's index), the index of the first kept line, and the bytes of each of the
   // first LEADING_LINES lines: for leaveOutFirstLines.
   #lines = 0;
@@ -276,17 +270,17 @@ export class TailArtifact {
       const above = before ? before.above : this.#openAfterKept();
       if (ends) this.#inParts.delete(tag);
       else this.#inParts.set(tag, { index, bytes: sofar, start, end, above });
-      this.#leaveOut(sofar, openingAfter(above, start + end), index);
+      this.#leaveOut(sofar, secretsAfter(above, start + end), index);
       return;
     }
     if (bytes > this.#maxBytes) {
-      this.#leaveOut(bytes, openingAfter(this.#openAfterKept(), text.slice(0, -1)), index);
+      this.#leaveOut(bytes, secretsAfter(this.#openAfterKept(), text.slice(0, -1)), index);
       return;
     }
     // The value of a secret-named key left out on the line before (`password:`, `password: |`): left out with it.
     const shown = text.slice(0, -1);
-    if (this.#head === this.#kept.length && continuesSecret(this.#opening, shown)) {
-      this.#opening = afterSecretLine(this.#opening, shown);
+    if (this.#head === this.#kept.length && continuesSecrets(this.#opening, shown)) {
+      this.#opening = secretsAfter(this.#opening, shown);
       this.#hide(bytes);
       this.#trimHidden();
       return;
@@ -300,7 +294,6 @@ export class TailArtifact {
       const firstShown = first.slice(0, -1);
       const firstBytes = Buffer.byteLength(first);
       const overBudget = this.#keptBytes > this.#maxBytes;
-      const continuing = this.#firstContinues();
       this.#keptBytes -= firstBytes;
       if (overBudget) {
         this.#cutLine = firstBytes;
@@ -310,7 +303,7 @@ export class TailArtifact {
         this.#hiddenBytes = 0;
       } else this.#hide(firstBytes);
       // A line of a block left out keeps the block open for the lines below it.
-      this.#opening = continuing ? afterSecretLine(this.#opening, firstShown) : secretOpening(firstShown);
+      this.#opening = secretsAfter(this.#opening, firstShown);
       this.#kept[this.#head] = '';
       this.#head++;
       this.#frontIndex++;
@@ -328,7 +321,7 @@ export class TailArtifact {
   #firstContinues(): boolean {
     const checked = this.#firstCheck;
     if (checked && checked.head === this.#head && checked.opening === this.#opening) return checked.continues;
-    const continues = continuesSecret(this.#opening, this.#kept[this.#head].slice(0, -1));
+    const continues = continuesSecrets(this.#opening, this.#kept[this.#head].slice(0, -1));
     this.#firstCheck = { head: this.#head, opening: this.#opening, continues };
     return continues;
   }
@@ -351,15 +344,15 @@ export class TailArtifact {
     let opening = this.#opening;
     while (this.#head < this.#kept.length && this.#frontIndex < leaving) {
       const text = this.#kept[this.#head];
-      opening = openingAfter(opening, text.slice(0, -1));
+      opening = secretsAfter(opening, text.slice(0, -1));
       this.#keptBytes -= Buffer.byteLength(text);
       this.#kept[this.#head++] = '';
       this.#frontIndex++;
     }
     while (opening && this.#head < this.#kept.length) {
       const text = this.#kept[this.#head];
-      if (!continuesSecret(opening, text.slice(0, -1))) break;
-      opening = afterSecretLine(opening, text.slice(0, -1));
+      if (!continuesSecrets(opening, text.slice(0, -1))) break;
+      opening = secretsAfter(opening, text.slice(0, -1));
       this.#keptBytes -= Buffer.byteLength(text);
       this.#kept[this.#head++] = '';
       this.#frontIndex++;
@@ -383,16 +376,16 @@ export class TailArtifact {
 
   // What is open after the last line pushed (read through the kept lines): for a line over the budget, which may
   // be part of a secret opened above it.
-  #openAfterKept(): SecretOpening {
+  #openAfterKept(): OpenSecrets {
     let opening = this.#opening;
     for (let at = this.#head; at < this.#kept.length; at++)
-      opening = openingAfter(opening, this.#kept[at].slice(0, -1));
+      opening = secretsAfter(opening, this.#kept[at].slice(0, -1));
     return opening;
   }
 
   // A line over the budget (`bytes` of it so far; `opening`, what is open after it): it is left out, and so is every
   // line before it.
-  #leaveOut(bytes: number, opening: SecretOpening, index: number): void {
+  #leaveOut(bytes: number, opening: OpenSecrets, index: number): void {
     this.#cutIndex = index;
     this.#kept.length = 0;
     this.#head = 0;

@@ -47,25 +47,9 @@ const OPENS_SECRET_BLOCK = new RegExp(
 
 /**
  * What a line opens for the lines below it: a secret's value on the next line that is not blank (`password:`), a
- * block of the lines indented deeper than its key (`password: |`), or nothing; `indent` is the key's indentation,
- * `tag` its line's stream tag (`O `, `E `, or none) and `others` how many lines of another stream came since.
+ * block of the lines indented deeper than its key (`password: |`), or nothing; `indent` is the key's indentation.
  */
-export type SecretOpening =
-  | { kind: 'value' | 'block'; indent: number; tag: string; others: number }
-  | undefined;
-
-/**
- * How many lines of another stream a secret's opening holds out for its own stream's next line, in a stream-tagged
- * log read as one (a tail's cut): they are taken as part of it, so that the tail stays one unbroken end of the output
- * and the value still comes out with them.
- */
-export const OTHER_STREAM_LINES = 16;
-
-// The stream tag a line starts with (`O `, `E `), or '' (looked at for every line: no regular expression).
-function tagOf(line: string): string {
-  const first = line.charCodeAt(0);
-  return (first === 79 || first === 69) && line.charCodeAt(1) === 32 ? (first === 79 ? 'O ' : 'E ') : '';
-}
+export type SecretOpening = { kind: 'value' | 'block'; indent: number } | undefined;
 
 // Where a comment starts on a line (` # …`), or -1.
 const COMMENT = /[ \t]#/;
@@ -74,31 +58,25 @@ const COMMENT = /[ \t]#/;
 export function secretOpening(line: string): SecretOpening {
   // The end is all the patterns look at: a 1 MiB line costs no more than a short one.
   const end = line.length > 256 ? line.slice(-256) : line;
-  if (OPENS_SECRET_VALUE.test(end)) return opening('value', line);
-  if (OPENS_SECRET_BLOCK.test(end)) return opening('block', line);
+  if (OPENS_SECRET_VALUE.test(end)) return { kind: 'value', indent: shapeOf(line).indent };
+  if (OPENS_SECRET_BLOCK.test(end)) return { kind: 'block', indent: shapeOf(line).indent };
   // A comment after the key (`password: | # db`, `password:  # the db`) is none of it: the line is judged without
   // it (a value only after `:`: `secret = # note` in an INI file is an empty value).
   const hash = line.search(COMMENT);
   if (hash === -1) return undefined;
   const bare = line.slice(Math.max(0, hash - 256), hash);
-  if (OPENS_SECRET_BLOCK.test(bare)) return opening('block', line);
-  if (/:[ \t]*$/.test(bare) && OPENS_SECRET_VALUE.test(bare)) return opening('value', line);
+  if (OPENS_SECRET_BLOCK.test(bare)) return { kind: 'block', indent: shapeOf(line).indent };
+  if (/:[ \t]*$/.test(bare) && OPENS_SECRET_VALUE.test(bare))
+    return { kind: 'value', indent: shapeOf(line).indent };
   return undefined;
-}
-
-// What the key on `line` opens.
-function opening(kind: 'value' | 'block', line: string): SecretOpening {
-  return { kind, indent: shapeOf(line).indent, tag: tagOf(line), others: 0 };
 }
 
 /**
  * Whether `line` is part of the secret value `opening` opened (the next line, for a value; a blank line or one
- * indented deeper than the key, for a block), or a line of another stream while it waits for its own (at most
- * OTHER_STREAM_LINES); a blank line holds nothing.
+ * indented deeper than the key, for a block); a blank line holds nothing.
  */
 export function continuesSecret(opening: SecretOpening, line: string): boolean {
   if (!opening) return false;
-  if (tagOf(line) !== opening.tag) return opening.others < OTHER_STREAM_LINES;
   if (opening.kind === 'value') return true;
   const { indent, blank } = shapeOf(line);
   return blank || indent > opening.indent;
@@ -110,17 +88,66 @@ export function continuesSecret(opening: SecretOpening, line: string): boolean {
  * lines (as a block of that key), unless the line is itself a secret-named key; else what the line opens.
  */
 export function afterSecretLine(opening: SecretOpening, line: string): SecretOpening {
-  if (!opening) return opening;
-  if (tagOf(line) !== opening.tag) return { ...opening, others: opening.others + 1 };
-  // A line of its own stream: the other stream's lines count again from none.
-  const own = opening.others === 0 ? opening : { ...opening, others: 0 };
-  if (own.kind === 'block') return own;
+  if (!opening || opening.kind === 'block') return opening;
   const { indent, blank } = shapeOf(line);
-  if (blank) return own;
-  return secretOpening(line) ?? (indent > own.indent ? { ...own, kind: 'block' } : undefined);
+  if (blank) return opening;
+  return (
+    secretOpening(line) ?? (indent > opening.indent ? { kind: 'block', indent: opening.indent } : undefined)
+  );
 }
 
-/** What is open after `line`, under `opening` (what the line above it left open): afterSecretLine or secretOpening. */
-export function openingAfter(opening: SecretOpening, line: string): SecretOpening {
+// What is open after `line`, under `opening` (what the line above it left open): afterSecretLine or secretOpening.
+function openingAfter(opening: SecretOpening, line: string): SecretOpening {
   return continuesSecret(opening, line) ? afterSecretLine(opening, line) : secretOpening(line);
+}
+
+/**
+ * How many lines of the other stream a stream's pending secret waits through for its own next line, in a
+ * stream-tagged log read as one (a tail's cut, the lines above a tail): they are left out with it, so that the tail
+ * stays one unbroken end of the output and the value still goes when it comes.
+ */
+export const OTHER_STREAM_LINES = 16;
+
+/**
+ * What the lines so far left open below them, per stream (a stream-tagged log's `O ` and `E `; '' for other text):
+ * each stream's opening, and how many lines of the other streams came since its own last line. Undefined: nothing.
+ */
+export type OpenSecrets =
+  | ReadonlyMap<string, { opening: NonNullable<SecretOpening>; others: number }>
+  | undefined;
+
+// The stream tag a line starts with (`O `, `E `), or '' (looked at for every line: no regular expression).
+function tagOf(line: string): string {
+  const first = line.charCodeAt(0);
+  return (first === 79 || first === 69) && line.charCodeAt(1) === 32 ? (first === 79 ? 'O ' : 'E ') : '';
+}
+
+/**
+ * Whether `line` goes with what is open: its own stream's secret continues on it (continuesSecret), or another
+ * stream's secret still waits for its own next line (at most OTHER_STREAM_LINES of the others).
+ */
+export function continuesSecrets(open: OpenSecrets, line: string): boolean {
+  if (!open) return false;
+  const tag = tagOf(line);
+  const own = open.get(tag);
+  if (own && continuesSecret(own.opening, line)) return true;
+  for (const other of open.keys()) if (other !== tag) return true;
+  return false;
+}
+
+/**
+ * What is open after `line` (read, or left out with what is open): its own stream's opening follows it
+ * (afterSecretLine when the line continues it, else what the line opens), and the other streams' wait one line more.
+ */
+export function secretsAfter(open: OpenSecrets, line: string): OpenSecrets {
+  const tag = tagOf(line);
+  const own = open?.get(tag);
+  const opening = own ? openingAfter(own.opening, line) : secretOpening(line);
+  if (!open && !opening) return undefined;
+  const next = new Map<string, { opening: NonNullable<SecretOpening>; others: number }>();
+  for (const [other, waiting] of open ?? [])
+    if (other !== tag && waiting.others + 1 < OTHER_STREAM_LINES)
+      next.set(other, { opening: waiting.opening, others: waiting.others + 1 });
+  if (opening) next.set(tag, { opening, others: 0 });
+  return next.size > 0 ? next : undefined;
 }
