@@ -351,19 +351,24 @@ test('a helper slower to start than the idle time is not stopped before it is re
   assert.equal(pool.size, 0, 'stopped once idle');
 });
 
-test('a helper that never becomes ready is stopped once idle past its start limit, commands meanwhile or not, and Node helpers take over', async (t) => {
-  if (!built(t)) return;
+// A native pool whose helper never says it is ready (and never dies: a hung start), idle after 100 ms, its start
+// limit 300 ms; started, with a command to give it and the hung helper's pid.
+function hungPool(t: TestContext) {
   const dir = tempDir();
   t.after(dir.remove);
-  // Never says it is ready (and never dies): a hung start.
   const hung = join(dir.path, 'hung-dvm-spawn');
   writeFileSync(hung, '#!/bin/sh\nexec sleep 60\n');
   chmodSync(hung, 0o755);
   const pool = new SpawnPool(1, { kind: 'native', nativeBinary: hung, idleStopMs: 100, startLimitMs: 300 });
   t.after(() => pool.close());
-  const spec = { argv: ['true'], cwd: dir.path, env: {}, logPath: join(dir.path, 'x.log') };
   pool.warm();
-  const [pid] = pool.helperPids;
+  const spec = { argv: ['true'], cwd: dir.path, env: {}, logPath: join(dir.path, 'x.log') };
+  return { pool, spec, pid: pool.helperPids[0] };
+}
+
+test('a helper that never becomes ready is stopped once idle past its start limit, commands meanwhile or not, and Node helpers take over', async (t) => {
+  if (!built(t)) return;
+  const { pool, spec, pid } = hungPool(t);
   // A command while it starts (run directly by its caller) does not keep it alive.
   await sleep(50);
   assert.equal(pool.spawn(spec), undefined);
@@ -379,16 +384,7 @@ test('a helper that never becomes ready is stopped once idle past its start limi
 
 test('a hung native helper is replaced by Node helpers while commands keep coming (each would put its idle stop off)', async (t) => {
   if (!built(t)) return;
-  const dir = tempDir();
-  t.after(dir.remove);
-  const hung = join(dir.path, 'hung-dvm-spawn');
-  writeFileSync(hung, '#!/bin/sh\nexec sleep 60\n');
-  chmodSync(hung, 0o755);
-  const pool = new SpawnPool(1, { kind: 'native', nativeBinary: hung, idleStopMs: 100, startLimitMs: 300 });
-  t.after(() => pool.close());
-  const spec = { argv: ['true'], cwd: dir.path, env: {}, logPath: join(dir.path, 'x.log') };
-  pool.warm();
-  const [pid] = pool.helperPids;
+  const { pool, spec, pid } = hungPool(t);
   // A command every 50 ms: the idle time never passes.
   for (let i = 0; i < 40 && pool.kind === 'native'; i++) {
     pool.spawn(spec);
