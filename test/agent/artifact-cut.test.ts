@@ -441,19 +441,7 @@ test("docker.logs through dvm action run: the lines above a tail are read whole 
   };
   const started = (name: string, script: string, tty = false) => {
     containers.push(name);
-    docker(
-      'run',
-      '-d',
-      ...(tty ? ['-t'] : []),
-      '--name',
-      name,
-      '--network',
-      'none',
-      'local/busybox:1',
-      'sh',
-      '-c',
-      script,
-    );
+    startBusybox(name, script, { tty });
   };
   const printed = (name: string, last = 'after') =>
     waitFor(

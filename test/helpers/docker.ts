@@ -18,9 +18,21 @@ export function removeContainers(...names: string[]): void {
   } catch {}
 }
 
-/** Starts a busybox container without a network that runs `script` with sh; answers its id. */
-export function startBusybox(container: string, script: string): string {
-  return docker('run', '-d', '--name', container, '--network', 'none', 'local/busybox:1', 'sh', '-c', script);
+/** Starts a busybox container without a network that runs `script` with sh (on a terminal with `tty`); answers its id. */
+export function startBusybox(container: string, script: string, options: { tty?: boolean } = {}): string {
+  return docker(
+    'run',
+    '-d',
+    ...(options.tty ? ['-t'] : []),
+    '--name',
+    container,
+    '--network',
+    'none',
+    'local/busybox:1',
+    'sh',
+    '-c',
+    script,
+  );
 }
 
 /** Starts a container that prints line1, line2, … ten times a second until it is removed. */

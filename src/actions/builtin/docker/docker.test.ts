@@ -250,18 +250,10 @@ test("docker.logs of a TTY container counts Docker's pieces from the raw lines, 
   // 60 lines of 16,360 bytes: each one Docker entry (16,362 bytes with its \r\n), two with a timestamp before it.
   const name = `dvm-test-${process.pid}-tty`;
   created.push(name);
-  docker(
-    'run',
-    '-d',
-    '-t',
-    '--name',
+  startBusybox(
     name,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
     'i=0; while [ $i -lt 60 ]; do i=$((i+1)); printf "%05d" $i; head -c 16355 /dev/zero | tr "\\0" x; echo; done; sleep 3600',
+    { tty: true },
   );
   for (let i = 0; i < 200 && !docker('logs', '--tail', '1', name).startsWith('00060'); i++) await sleep(100);
   for (const timestamps of [false, true]) {
