@@ -66,8 +66,8 @@ export interface ActionContext {
 export type ActionProgress =
   | { type: 'progress'; message: string; percent?: number }
   /**
-   * A line of output; `context`: a line read only for what it opens (a source's tail asked for one line more, so that
-   * a tail that would start on a secret's value below its key has that key): never shown.
+   * A line of output; `context`: a line read only for what it opens (one of the lines above a source's tail, so that
+   * a tail that would start on a secret's value below its key has that key, or that value): never shown.
    */
   | { type: 'log'; stream: 'stdout' | 'stderr'; line: string; context?: boolean };
 
