@@ -154,11 +154,12 @@ test('a private key is found by its markers: to its END marker, or to the end of
   ]);
 });
 
-// The least time of up to three runs of `run`: another only while the last was over `limit` but not far over it
-// (noise, not a pattern that rescans the text: one run of those took seconds).
+// The least time of up to eight runs of `run`: another only while the last was over `limit` but not far over it
+// (noise — a loaded machine slows a run several times over —, not a pattern that rescans the text: one run of those
+// took seconds).
 function leastTime(run: () => void, limit: number): number {
   let least = Infinity;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 8; i++) {
     const started = performance.now();
     run();
     least = Math.min(least, performance.now() - started);
