@@ -65,6 +65,30 @@ async function endFollow(home: string, kube: FakeKubeApi, key: string, running: 
   return { out, executionId };
 }
 
+// `dvm action run docker.logs` of `name` (tail `tail`, followed or not) as JSON, in-process, its secret nowhere
+// (answer, stored execution, audit, database); answers its result and its streamed log (stdout and stderr events).
+async function dockerLogs(home: string, name: string, tail: number, follow = false) {
+  const out = await run(
+    home,
+    [
+      'docker.logs',
+      '--param',
+      `container=${name}`,
+      '--param',
+      `tail=${tail}`,
+      ...(follow ? ['--param', 'follow=true'] : []),
+      '-o',
+      'json',
+    ],
+    { DOCKER_HOST: TEST_DOCKER_HOST },
+  );
+  const body = JSON.parse(out.stdout);
+  await assertNoLeak(home, body.execution_id, out.stdout + out.stderr);
+  const events = await dvmAsync(home, ['execution', 'logs', body.execution_id]);
+  assert.equal(events.status, 0, events.stderr);
+  return { ...body.result, events: events.stdout, errorEvents: events.stderr };
+}
+
 // Follows pod `pod` (namespace shop, `tail` lines) of the fake through dvm action run, writes `line` once the follow is
 // open, ends the log; asserts the secret leaked nowhere; answers the execution and the log it streamed.
 async function followThenEnd(home: string, kube: FakeKubeApi, pod: string, tail: number, line: string) {
@@ -112,15 +136,7 @@ test('docker.logs through dvm action run: the cap never cuts inside a line, so p
     () => docker('logs', '--tail', '1', name).startsWith('yyy'),
     30_000,
   );
-  const home = tempHome();
-  const out = await run(
-    home,
-    ['docker.logs', '--param', `container=${name}`, '--param', 'tail=10000', '-o', 'json'],
-    { DOCKER_HOST: TEST_DOCKER_HOST },
-  );
-  const body = JSON.parse(out.stdout);
-  await assertNoLeak(home, body.execution_id, out.stdout);
-  const { artifact, summary } = body.result;
+  const { artifact, summary } = await dockerLogs(tempHome(), name, 10_000);
   assert.equal(summary.lines, 1025);
   assert.deepEqual([artifact.truncated, artifact.totalBytes, artifact.bytes], [true, total, total - 23]);
   assert.equal(artifact.oversizeBytes, undefined, 'the line at the cut is short: the budget ran out there');
@@ -273,14 +289,7 @@ test('docker.logs through dvm action run: a tail that Docker starts on a secret 
     [below, `O   ${SECRET}\n`],
     [pieces, ''],
   ] as const) {
-    const out = await run(
-      home,
-      ['docker.logs', '--param', `container=${name}`, '--param', 'tail=2', '-o', 'json'],
-      { DOCKER_HOST: TEST_DOCKER_HOST },
-    );
-    const body = JSON.parse(out.stdout);
-    await assertNoLeak(home, body.execution_id, out.stdout);
-    const { artifact, summary } = body.result;
+    const { artifact, summary } = await dockerLogs(home, name, 2);
     assert.equal(artifact.content, 'O after\n', name);
     // The value below its key is output left out (counted, truncated); the line more asked for is not output.
     assert.deepEqual(
@@ -362,33 +371,14 @@ test('docker.logs follow through dvm action run: a tail that starts on a secret 
     () => docker('logs', '--tail', '1', name) === 'after',
     30_000,
   );
-  const home = tempHome();
-  const out = await run(
-    home,
-    [
-      'docker.logs',
-      '--param',
-      `container=${name}`,
-      '--param',
-      'tail=2',
-      '--param',
-      'follow=true',
-      '-o',
-      'json',
-    ],
-    { DOCKER_HOST: TEST_DOCKER_HOST },
-  );
-  const body = JSON.parse(out.stdout);
-  await assertNoLeak(home, body.execution_id, out.stdout + out.stderr);
-  const logs = await dvmAsync(home, ['execution', 'logs', body.execution_id]);
-  assert.equal(logs.status, 0, logs.stderr);
+  const followed = await dockerLogs(tempHome(), name, 2, true);
   assert.equal(
-    logs.stdout,
+    followed.events,
     'after\nnext\n',
     'the lines above the tail are not streamed, nor the value below the key among them',
   );
-  assert.equal(body.result.artifact.content, 'O after\nO next\n');
-  assert.equal(body.result.summary.lines, 3);
+  assert.equal(followed.artifact.content, 'O after\nO next\n');
+  assert.equal(followed.summary.lines, 3);
 });
 
 test('k8s.pod_logs follow through dvm action run: a line over the cap inside a secret block leaves the rest of the block out of the artifact (fake Kubernetes API)', async () => {
@@ -419,26 +409,7 @@ test('k8s.pod_logs follow through dvm action run: a line over the cap inside a s
 test("docker.logs through dvm action run: the lines above a tail are read whole and in order across both streams — a key Docker cut in 16 KiB pieces, a key on the other stream, a line in pieces across the tail — and a TTY container's pieces counted by line length (real Docker)", async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const home = tempHome();
-  const logsOf = async (name: string, tail: number, follow = false) => {
-    const out = await run(
-      home,
-      [
-        'docker.logs',
-        '--param',
-        `container=${name}`,
-        '--param',
-        `tail=${tail}`,
-        ...(follow ? ['--param', 'follow=true'] : []),
-        '-o',
-        'json',
-      ],
-      { DOCKER_HOST: TEST_DOCKER_HOST },
-    );
-    const body = JSON.parse(out.stdout);
-    await assertNoLeak(home, body.execution_id, out.stdout + out.stderr);
-    const events = await dvmAsync(home, ['execution', 'logs', body.execution_id]);
-    return { ...body.result, events: events.stdout, errorEvents: events.stderr };
-  };
+  const logsOf = (name: string, tail: number, follow = false) => dockerLogs(home, name, tail, follow);
   const started = (name: string, script: string, tty = false) => {
     containers.push(name);
     startBusybox(name, script, { tty });
