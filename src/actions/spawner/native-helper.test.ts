@@ -41,6 +41,25 @@ function viaHelper(pool: SpawnPool, spec: RemoteSpawn): Promise<Outcome> {
   });
 }
 
+// A stand-in for dvm-spawn in `dir`: a shell script of `body`, executable; answers its path.
+function standIn(dir: string, name: string, body: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+// Runs `echo fine` through `pool`'s helper in `dir` and asserts it did.
+async function echoesFine(pool: SpawnPool, dir: string): Promise<void> {
+  const outcome = await viaHelper(pool, {
+    argv: ['sh', '-c', 'echo fine'],
+    cwd: dir,
+    env: { PATH: '/usr/bin:/bin' },
+    logPath: join(dir, 'x.log'),
+  });
+  assert.deepEqual(outcome, { code: 0, signal: null, output: 'fine\n' });
+}
+
 function viaNode(spec: RemoteSpawn): Promise<Outcome> {
   return new Promise((resolve) => {
     const fd = openSync(spec.logPath, 'a');
@@ -156,21 +175,13 @@ test('a large environment and many commands at once all arrive whole', async (t)
 test('an out-of-date dvm-spawn is not used: the pool falls back to Node helpers', async (t) => {
   const dir = tempDir();
   t.after(dir.remove);
-  const stale = join(dir.path, 'dvm-spawn');
   // The right protocol, built from other source.
-  writeFileSync(stale, '#!/bin/sh\necho "R 1 0123456789abcdef"\nexec cat >/dev/null\n');
-  chmodSync(stale, 0o755);
+  const stale = standIn(dir.path, 'dvm-spawn', 'echo "R 1 0123456789abcdef"\nexec cat >/dev/null');
   const pool = await readyPool(t, { nativeBinary: stale });
   for (let i = 0; i < 200 && !pool.ready; i++) await sleep(10);
   assert.equal(pool.kind, 'node');
   assert.ok(pool.ready, 'a Node helper took over');
-  const outcome = await viaHelper(pool, {
-    argv: ['sh', '-c', 'echo fine'],
-    cwd: dir.path,
-    env: { PATH: '/usr/bin:/bin' },
-    logPath: join(dir.path, 'x.log'),
-  });
-  assert.deepEqual(outcome, { code: 0, signal: null, output: 'fine\n' });
+  await echoesFine(pool, dir.path);
 });
 
 test('dvm-spawn stops, with a message, on a frame it cannot read', async (t) => {
@@ -216,12 +227,11 @@ test('a command that started just before dvm-spawn died gets its pid, so that it
   const source = readFileSync(new URL('./native/dvm-spawn.c', import.meta.url));
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   // A stand-in for dvm-spawn: it starts the first command (as pid 999999) and is killed before that pid is due.
-  const fake = join(dir.path, 'dvm-spawn');
-  writeFileSync(
-    fake,
-    `#!/bin/sh\necho "R 2 ${hash}"\nhead -c 1 >/dev/null\necho "Q 1 999999"\nkill -KILL $$\n`,
+  const fake = standIn(
+    dir.path,
+    'dvm-spawn',
+    `echo "R 2 ${hash}"\nhead -c 1 >/dev/null\necho "Q 1 999999"\nkill -KILL $$`,
   );
-  chmodSync(fake, 0o755);
   const pool = await readyPool(t, { nativeBinary: fake });
   assert.equal(pool.kind, 'native');
   const child = pool.spawn({
@@ -330,22 +340,14 @@ test('a helper slower to start than the idle time is not stopped before it is re
   const dir = tempDir();
   t.after(dir.remove);
   // dvm-spawn itself, after 800 ms (a loaded machine).
-  const slow = join(dir.path, 'slow-dvm-spawn');
-  writeFileSync(slow, `#!/bin/sh\nsleep 0.8\nexec ${NATIVE_SPAWNER}\n`);
-  chmodSync(slow, 0o755);
+  const slow = standIn(dir.path, 'slow-dvm-spawn', `sleep 0.8\nexec ${NATIVE_SPAWNER}`);
   const pool = new SpawnPool(1, { kind: 'native', nativeBinary: slow, idleStopMs: 300 });
   t.after(() => pool.close());
   pool.warm();
   for (let i = 0; i < 300 && !pool.ready; i++) await sleep(10);
   assert.ok(pool.ready, 'the helper became ready (it was stopped while starting)');
   assert.equal(pool.kind, 'native');
-  const outcome = await viaHelper(pool, {
-    argv: ['sh', '-c', 'echo fine'],
-    cwd: dir.path,
-    env: { PATH: '/usr/bin:/bin' },
-    logPath: join(dir.path, 'x.log'),
-  });
-  assert.deepEqual(outcome, { code: 0, signal: null, output: 'fine\n' });
+  await echoesFine(pool, dir.path);
   // Then idle: stopped after the idle time.
   for (let i = 0; i < 100 && pool.size > 0; i++) await sleep(10);
   assert.equal(pool.size, 0, 'stopped once idle');
@@ -356,9 +358,7 @@ test('a helper slower to start than the idle time is not stopped before it is re
 function hungPool(t: TestContext) {
   const dir = tempDir();
   t.after(dir.remove);
-  const hung = join(dir.path, 'hung-dvm-spawn');
-  writeFileSync(hung, '#!/bin/sh\nexec sleep 60\n');
-  chmodSync(hung, 0o755);
+  const hung = standIn(dir.path, 'hung-dvm-spawn', 'exec sleep 60');
   const pool = new SpawnPool(1, { kind: 'native', nativeBinary: hung, idleStopMs: 100, startLimitMs: 300 });
   t.after(() => pool.close());
   pool.warm();
