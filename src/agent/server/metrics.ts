@@ -33,21 +33,18 @@ export function createMetrics(
 ): AgentMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dvm_' });
-  const sseRejected = new Counter({
-    name: 'dvm_sse_streams_rejected_total',
-    help: 'Event streams refused 429 DVM_TOO_MANY_STREAMS, by the limit met: server (config.yaml agent.limits.streams were open) or per_principal (the principal held agent.limits.streams_per_principal).',
-    labelNames: ['limit'],
-    registers: [registry],
-  });
-  // Both series from the start, at 0: a scrape before any refusal shows them.
-  for (const limit of ['server', 'per_principal']) sseRejected.inc({ limit }, 0);
-  const connectionsRejected = new Counter({
-    name: 'dvm_agent_connections_rejected_total',
-    help: 'Connections answered 503 DVM_AGENT_BUSY and closed, by the limit met: server (config.yaml agent.limits.connections were open and busy) or per_address (the client address held agent.limits.connections_per_address, each busy).',
-    labelNames: ['limit'],
-    registers: [registry],
-  });
-  for (const limit of ['server', 'per_address']) connectionsRejected.inc({ limit }, 0);
+  const sseRejected = limitCounter(
+    registry,
+    'dvm_sse_streams_rejected_total',
+    'Event streams refused 429 DVM_TOO_MANY_STREAMS, by the limit met: server (config.yaml agent.limits.streams were open) or per_principal (the principal held agent.limits.streams_per_principal).',
+    ['server', 'per_principal'],
+  );
+  const connectionsRejected = limitCounter(
+    registry,
+    'dvm_agent_connections_rejected_total',
+    'Connections answered 503 DVM_AGENT_BUSY and closed, by the limit met: server (config.yaml agent.limits.connections were open and busy) or per_address (the client address held agent.limits.connections_per_address, each busy).',
+    ['server', 'per_address'],
+  );
   return {
     registry,
     httpRequests: new Counter({
@@ -115,4 +112,12 @@ export function createMetrics(
       registers: [registry],
     }),
   };
+}
+
+// A counter of refusals by the `limit` met, each of `limits` at 0 from the start: a scrape before any refusal shows
+// them.
+function limitCounter(registry: Registry, name: string, help: string, limits: string[]): Counter<'limit'> {
+  const counter = new Counter({ name, help, labelNames: ['limit'], registers: [registry] });
+  for (const limit of limits) counter.inc({ limit }, 0);
+  return counter;
 }
