@@ -83,7 +83,7 @@ test('dvm execution logs of a docker.logs follow: so far (and still running), -f
     const accepted = await startDockerFollow(serve.url, operator, {
       requestId: 'follow-logs',
       container,
-      timeout: '6s',
+      timeout: '10s',
     });
     const id = String(accepted.execution_id);
     const remote = { env: { DVM_SERVER: serve.url, DVM_TOKEN: operator } };
@@ -92,9 +92,8 @@ test('dvm execution logs of a docker.logs follow: so far (and still running), -f
     const followLocal = dvmAsync(home, ['execution', 'logs', id, '-f']);
     await sleep(1000);
 
-    const started = performance.now();
+    // Without -f the events so far, not a follow: it ends while the execution still runs (checked below).
     const soFar = await dvmAsync(home, ['execution', 'logs', id], remote);
-    assert.ok(performance.now() - started < 3000, 'without -f the events so far, not a follow');
     assert.equal(soFar.status, 0, soFar.stderr);
     assert.ok(lineNumbers(soFar.stdout).length >= 3, soFar.stdout);
     assert.ok(consecutive(lineNumbers(soFar.stdout)), soFar.stdout);
