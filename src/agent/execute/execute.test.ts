@@ -544,6 +544,69 @@ test('an invalid request lists every violation at once: the envelope’s and its
   }
 });
 
+test('a target over 32 keys or params over 256 keys is refused before policy sees them (each key is a policy tag)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const agent = await openAgent(home);
+  const keys = (n: number, first: Record<string, string> = {}) => {
+    const map: Record<string, string> = { ...first };
+    for (let i = Object.keys(map).length; i < n; i++) map[`k${i}`] = 'v';
+    return map;
+  };
+  try {
+    const over = await agent.executor.execute(
+      {
+        request_id: 'many-1',
+        action: 'notify.alert',
+        params: keys(257, { message: 'm' }),
+        target: keys(33, { env: 'dev' }) as { env: string },
+        dry_run: true,
+      },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(over.status, 422);
+    const causes = (over.body.details as { causes: { path: string; message: string }[] }).causes;
+    assert.deepEqual(causes.map((c) => c.path).sort(), ['params', 'target']);
+    assert.match(causes.find((c) => c.path === 'target')?.message ?? '', /more than 32 keys/);
+    const atLimit = await agent.executor.execute(
+      {
+        request_id: 'many-2',
+        action: 'notify.alert',
+        params: keys(256, { message: 'm' }),
+        target: keys(32, { env: 'dev' }) as { env: string },
+        dry_run: true,
+      },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(atLimit.status, 200, JSON.stringify(atLimit.body));
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('an app or dependency instance an action does not find answers DVM_TARGET_NOT_FOUND, as every action does', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const agent = await openAgent(home);
+  try {
+    for (const [action, params] of [
+      ['service.restart', { target: 'no-such-app' }],
+      ['data.backup', { target: 'no-such-instance' }],
+    ] as const) {
+      const answer = await agent.executor.execute(
+        { request_id: `missing-${action}`, action, params, target: { env: 'dev' } },
+        LOCAL_PRINCIPAL,
+      );
+      assert.equal(answer.status, 404, JSON.stringify(answer.body));
+      assert.equal(answer.body.code, 'DVM_TARGET_NOT_FOUND', action);
+      assert.match(String(answer.body.message), /no-such-/, action);
+      assert.ok((answer.body.details as { fix?: string }).fix, `${action}: the fix is kept`);
+    }
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test("an execution's end, its audit entries and its request id's answer commit together: an audit write that fails leaves none of them", async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const calls = { n: 0 };

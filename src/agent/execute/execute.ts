@@ -84,6 +84,21 @@ function errorResponse(error: unknown): ExecuteResponse {
   return { status: e.httpStatus, body: e.toJSON() };
 }
 
+// What a run that threw answers: as errorResponse, except that an object the action looked up and did not find
+// (a dependency instance, an app, a backup: the CLI's DVM_NOT_FOUND) is the action's target not found, as with
+// every other action.
+function runErrorResponse(error: unknown): ExecuteResponse {
+  if (!isDvmError(error) || error.code !== 'DVM_NOT_FOUND') return errorResponse(error);
+  const { file, line, column, path, object } = error.location;
+  const target = new DvmError('DVM_TARGET_NOT_FOUND', error.message, {
+    fix: error.fix,
+    ...{ file, line, column, path, object },
+    causes: error.causes,
+    details: error.details,
+  });
+  return errorResponse(target);
+}
+
 /**
  * The one enforcement path of every caller (REST, CLI, pipeline tasks): validate → (authenticated principal) →
  * policy → confirmation → idempotency → run (timeout, output cap) → audit → respond. The action's risk comes from
@@ -740,7 +755,7 @@ export class ActionExecutor {
         context.signal.aborted && isDvmError(context.signal.reason) ? context.signal.reason : thrown;
       // Stop whatever the handler still runs (a timed-out follow, a process group).
       if (!controller.signal.aborted) controller.abort(error);
-      const failure = errorResponse(error);
+      const failure = runErrorResponse(error);
       const body = redact({ ...failure.body, execution_id: executionId }) as Record<string, unknown>;
       const durationMs = Math.round(performance.now() - started);
       response = { status: failure.status, body };

@@ -21,6 +21,11 @@ const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 /** What an environment name (`target.env`) may be: lowercase letters, digits and inner dashes, at most 63. */
 export const ENV = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** The most keys a request's target may have (env included): each is a tag policies are decided on. */
+export const MAX_TARGET_KEYS = 32;
+/** The most top-level keys a request's params may have: each is a tag policies are decided on. */
+export const MAX_PARAMS_KEYS = 256;
+
 // An action version: major.minor.patch, with a pre-release or build suffix.
 const VERSION = /^\d+\.\d+\.\d+([-+].*)?$/;
 // A duration (DURATION_PATTERN's units) with a non-zero digit somewhere: what `timeout` takes.
@@ -43,10 +48,15 @@ export const EXECUTE_REQUEST_SCHEMA = {
       pattern: VERSION.source,
       description: 'Action version, like 1.0.0; the latest when left out.',
     },
-    params: { type: 'object', description: "The action's input, checked against its input schema." },
+    params: {
+      type: 'object',
+      maxProperties: MAX_PARAMS_KEYS,
+      description: "The action's input, checked against its input schema.",
+    },
     target: {
       type: 'object',
       required: ['env'],
+      maxProperties: MAX_TARGET_KEYS,
       properties: { env: { type: 'string', pattern: ENV.source, description: 'dev, stage, prod, …' } },
       additionalProperties: true,
     },
@@ -66,6 +76,24 @@ function cause(path: string, message: string, fix?: string): ErrorCause {
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// Adds a cause when an object of the request has more keys than its limit (counted without listing them all).
+function tooManyKeys(value: unknown, path: string, max: number, causes: ErrorCause[]): void {
+  if (!isObject(value)) return;
+  let count = 0;
+  for (const _ in value) if (++count > max) break;
+  if (count > max) {
+    causes.push(
+      cause(
+        path,
+        `${path} has more than ${max} keys`,
+        path === 'target'
+          ? `Name the target with at most ${max} keys (env, and labels like cluster or host); put data in params.`
+          : `Send at most ${max} params; put a large map inside one param (an object) if the action takes one.`,
+      ),
+    );
+  }
+}
 
 /**
  * Checks an execute request body; DVM_REQUEST_INVALID lists every violation (path, message, fix), and a body
@@ -115,6 +143,7 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
   str('confirmation_token', undefined, false, 'the token of a 428 challenge');
   if (body.params !== undefined && !isObject(body.params))
     causes.push(cause('params', 'params must be an object'));
+  else tooManyKeys(body.params, 'params', MAX_PARAMS_KEYS, causes);
   if (body.dry_run !== undefined && typeof body.dry_run !== 'boolean') {
     causes.push(cause('dry_run', 'dry_run must be true or false'));
   }
@@ -138,8 +167,10 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
         'Add target: {"env": "dev"}.',
       ),
     );
-  } else if (typeof body.target.env !== 'string' || !ENV.test(body.target.env)) {
-    causes.push(cause('target.env', 'target.env must be an environment name like dev, stage or prod'));
+  } else {
+    if (typeof body.target.env !== 'string' || !ENV.test(body.target.env))
+      causes.push(cause('target.env', 'target.env must be an environment name like dev, stage or prod'));
+    tooManyKeys(body.target, 'target', MAX_TARGET_KEYS, causes);
   }
   if (causes.length > 0) {
     throw new DvmError(

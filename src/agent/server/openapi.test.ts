@@ -27,10 +27,29 @@ const EXECUTE_SOURCES = [
   'src/agent/execute/follow-limits.ts',
   'src/errors/system-errors.ts',
 ];
-// Codes written in those sources that no execute request can be answered with, each with why.
+// Codes written in those sources (or the modules they import) that no execute request can be answered with, each
+// with why.
 const NEVER_ANSWERED: Partial<Record<ErrorCode, string>> = {
   DVM_DUPLICATE: 'ActionRegistry.register: two definitions of one name and version, when the agent starts',
+  DVM_NOT_FOUND: "execute.ts's runErrorResponse answers it as DVM_TARGET_NOT_FOUND",
 };
+
+// The files and every module they import (relative imports, transitively): what an action's run may execute.
+function withImports(files: string[]): string[] {
+  const seen = new Set<string>();
+  const queue = [...files];
+  while (queue.length > 0) {
+    const file = queue.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const m of text.matchAll(/(?:from|import\s*\()\s*'(\.[^']+\.ts)'/g)) {
+      const imported = relative(ROOT, resolve(ROOT, dirname(file), m[1]));
+      if (!imported.endsWith('.test.ts')) queue.push(imported);
+    }
+  }
+  return [...seen];
+}
 
 // The non-test .ts files of a file or directory, relative to the repository.
 function sources(path: string): string[] {
@@ -60,7 +79,7 @@ const execute = (
 
 test('the OpenAPI document lists, under its status, every code an action or execute itself can answer with', () => {
   const where = new Map<ErrorCode, string>();
-  for (const file of [...ACTION_SOURCES, ...EXECUTE_SOURCES].flatMap(sources))
+  for (const file of [...withImports(ACTION_SOURCES.flatMap(sources)), ...EXECUTE_SOURCES])
     for (const [code, at] of codesIn(file)) if (!where.has(code)) where.set(code, at);
   assert.ok(where.has('DVM_TARGET_NOT_FOUND') && where.has('DVM_TIMEOUT'), 'the sources were read');
   const missing: string[] = [];
