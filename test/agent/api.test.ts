@@ -195,6 +195,54 @@ test('a read action runs, is audited, and a repeated request_id returns the firs
   assert.equal(items[3].error?.code, 'DVM_IDEMPOTENCY_CONFLICT');
 });
 
+test('every API route refuses a query parameter it does not take or one given twice (400, naming it); health and metrics ignore them', async () => {
+  let checked = 0;
+  for (const spec of ROUTES) {
+    const path = spec.url.replace(':id', 'x123');
+    const known = Object.keys(spec.query ?? {});
+    const answer = await api(serve.url, spec.method, `${path}?bogus=1`, {
+      token: tokens.admin,
+      body: spec.method === 'POST' ? {} : undefined,
+    });
+    if (spec.queryCheck === 'none') {
+      assert.notEqual(answer.status, 400, `${spec.method} ${spec.url} ignores unknown parameters`);
+      continue;
+    }
+    assert.equal(answer.status, 400, `${spec.method} ${spec.url}: ${answer.text}`);
+    assert.equal(answer.body.code, 'DVM_QUERY_INVALID', spec.url);
+    const { causes } = answer.body.details as { causes: { path: string }[] };
+    assert.deepEqual(
+      causes.map((c) => c.path),
+      ['bogus'],
+      spec.url,
+    );
+    if (known.length > 0) assert.match(answer.text, new RegExp(known[0]), `${spec.url} names what it takes`);
+    checked++;
+  }
+  assert.ok(checked >= 10, `${checked} routes checked`);
+  // The event stream's own parameters: a misspelt last_event_id is refused (it would replay from the start), a
+  // repeated follow too.
+  const run = await execute(tokens.viewer, {
+    request_id: 'query-events',
+    action: 'system.info',
+    target: { env: 'dev' },
+  });
+  const id = String(run.body.execution_id);
+  const typo = await api(serve.url, 'GET', `/v1/executions/${id}/events?lastEventId=3`, {
+    token: tokens.viewer,
+  });
+  assert.equal(typo.status, 400, typo.text);
+  assert.match(typo.text, /last_event_id/, 'it suggests the right spelling');
+  const twice = await api(serve.url, 'GET', `/v1/executions/${id}/events?follow=false&follow=false`, {
+    token: tokens.viewer,
+  });
+  assert.equal(twice.status, 400, twice.text);
+  const right = await api(serve.url, 'GET', `/v1/executions/${id}/events?follow=false&last_event_id=1`, {
+    token: tokens.viewer,
+  });
+  assert.equal(right.status, 200, right.text);
+});
+
 test('GET /v1/audit reads its query strictly: unknown, repeated or loosely written parameters are 400', async () => {
   const get = (query: string) => api(serve.url, 'GET', `/v1/audit?${query}`, { token: tokens.admin });
   for (const [query, path] of [
@@ -221,6 +269,20 @@ test('GET /v1/audit reads its query strictly: unknown, repeated or loosely writt
     assert.ok(
       causes.every((c) => c.fix),
       `${query}: every problem says how to fix it`,
+    );
+  }
+  // Every problem at once: an unknown or repeated parameter does not hide the bad values beside it.
+  for (const [query, paths] of [
+    ['limit=0&since=10&actr=x', ['actr', 'since', 'limit']],
+    ['limit=0&limit=1&since=10', ['limit', 'since']],
+  ] as const) {
+    const answer = await get(query);
+    assert.equal(answer.status, 400, query);
+    const { causes } = answer.body.details as { causes: { path: string }[] };
+    assert.deepEqual(
+      causes.map((c) => c.path),
+      paths,
+      query,
     );
   }
   const unknown = await get('decision[]=allowed');

@@ -1,4 +1,4 @@
-import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
+import { DvmError, type ErrorCause, isDvmError } from '../../errors/dvm-error.ts';
 import { queryInteger, queryLimit, queryTime, unknownOrRepeatedParams } from '../query-params.ts';
 
 /** Decisions an audit entry records. */
@@ -102,9 +102,20 @@ export function auditFiltersOf(query: Record<string, unknown>): AuditFilters {
       message: 'request_id and requestId are the same filter: give one of them',
       fix: 'Leave out requestId.',
     });
-  if (causes.length > 0) throw invalid(causes);
   const { request_id: requestId, ...rest } = query;
-  return (requestId === undefined ? rest : { ...rest, requestId }) as AuditFilters;
+  const filters = (requestId === undefined ? rest : { ...rest, requestId }) as AuditFilters;
+  if (causes.length === 0) return filters;
+  // Every problem at once: the values of the known parameters given once are checked too.
+  const given = Object.fromEntries(
+    Object.entries(filters).filter(([name, value]) => KNOWN.includes(name) && typeof value === 'string'),
+  ) as AuditFilters;
+  try {
+    checkAuditFilters(given, new Date());
+  } catch (error) {
+    if (!isDvmError(error)) throw error;
+    causes.push(...error.causes);
+  }
+  throw invalid(causes);
 }
 
 /** Checks every filter's value (decision, RFC 3339 times or durations, decimal integers); DVM_QUERY_INVALID lists all. */

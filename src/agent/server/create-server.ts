@@ -1,6 +1,6 @@
 import type { AddressInfo, Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
+import { DvmError, type ErrorCause, isDvmError } from '../../errors/dvm-error.ts';
 import { systemError } from '../../errors/system-errors.ts';
 import { auditFiltersOf } from '../audit/audit-query.ts';
 import { approveConfirmation, confirmationRequired } from '../auth/approvals.ts';
@@ -388,8 +388,20 @@ export function createAgentServer(
   });
 
   const principalOf = (request: FastifyRequest): Principal => request.principal as Principal;
-  const route = (spec: RouteSpec, handler: (request: FastifyRequest, reply: FastifyReply) => unknown) =>
-    app.route({ method: spec.method, url: spec.url, config: { spec }, handler: handler as never });
+  // A route's handler, behind the query check its spec asks for (by default: no parameter it does not document,
+  // none given twice, so that a misspelt `last_event_id` is refused rather than replaying a stream from the start).
+  const route = (spec: RouteSpec, handler: (request: FastifyRequest, reply: FastifyReply) => unknown) => {
+    const known = Object.keys(spec.query ?? {});
+    const checked =
+      spec.queryCheck !== undefined
+        ? handler
+        : (request: FastifyRequest, reply: FastifyReply) => {
+            const causes = unknownOrRepeatedParams(request.query as Record<string, unknown>, known);
+            if (causes.length > 0) throw queryInvalid(spec, causes);
+            return handler(request, reply);
+          };
+    app.route({ method: spec.method, url: spec.url, config: { spec }, handler: checked as never });
+  };
   const byUrl = (method: string, url: string) =>
     ROUTES.find((r) => r.method === method && r.url === url) as RouteSpec;
 
@@ -472,15 +484,9 @@ export function createAgentServer(
     return token ?? id;
   };
 
-  route(byUrl('GET', '/v1/confirmations'), async (request) => {
-    const causes = unknownOrRepeatedParams(request.query as Record<string, unknown>, []);
-    if (causes.length > 0)
-      throw new DvmError('DVM_QUERY_INVALID', 'GET /v1/confirmations takes no parameters', {
-        fix: 'Leave out the query string: the list is every challenge waiting for a second principal.',
-        causes,
-      });
-    return { items: services.confirmations.awaitingApproval() };
-  });
+  route(byUrl('GET', '/v1/confirmations'), async () => ({
+    items: services.confirmations.awaitingApproval(),
+  }));
 
   route(byUrl('POST', '/v1/confirmations/lookup'), async (request) => {
     const ref = confirmationRefOf(request);
@@ -669,6 +675,26 @@ function unauthenticated(request: FastifyRequest, error: DvmError, answered = ''
 }
 
 // What a request asked for, as audited and told: its method and matched route (or path, shortened, when none matched).
+// The refusal of a query string with parameters a route does not take, or gives twice (every one listed).
+function queryInvalid(spec: RouteSpec, causes: ErrorCause[]): DvmError {
+  const known = Object.keys(spec.query ?? {});
+  const route = `${spec.method} ${spec.url.replace(/:(\w+)/g, '{$1}')}`;
+  return new DvmError(
+    'DVM_QUERY_INVALID',
+    known.length === 0
+      ? `${route} takes no parameters`
+      : `${route}: ${causes.length === 1 ? causes[0].message : `${causes.length} problems in the query`}`,
+    {
+      fix:
+        known.length === 0
+          ? 'Leave out the query string.'
+          : `Give only ${known.join(', ')}, each at most once.`,
+      ...(causes.length === 1 ? { path: causes[0].path } : {}),
+      causes,
+    },
+  );
+}
+
 function routeOf(request: FastifyRequest): string {
   const url = request.routeOptions.config?.spec?.url ?? request.url.split('?')[0].slice(0, 200);
   return `${request.method} ${url}`;

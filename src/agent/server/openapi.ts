@@ -13,10 +13,17 @@ const AUTH_ERRORS: readonly ErrorCode[] = [
 
 // The error responses of a route, one per HTTP status of its codes (as the taxonomy maps them), each naming its codes.
 function errorResponses(route: RouteSpec): Record<string, unknown> {
-  const codes = [...(route.role === 'public' ? [] : AUTH_ERRORS), ...(route.errors ?? [])];
+  const codes = [
+    ...(route.role === 'public' ? [] : AUTH_ERRORS),
+    ...(route.queryCheck === undefined ? ['DVM_QUERY_INVALID' as const] : []),
+    ...(route.errors ?? []),
+    ...ANY_ROUTE_ERRORS.filter((code) => code !== 'DVM_ROUTE_NOT_FOUND'),
+  ];
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {
     const status = ERROR_CODES[code].http;
+    // A status the route answers with its own body (health's 503 is its report) keeps that body's entry.
+    if (route.responses[String(status)] !== undefined) continue;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
@@ -78,6 +85,10 @@ const ERROR_SCHEMA = {
     reason: { type: 'string' },
     message: { type: 'string' },
     details: { type: 'object' },
+    execution_id: {
+      type: 'string',
+      description: "on an action's own failure (or an execution interrupted): the execution it ended",
+    },
   },
 };
 

@@ -24,12 +24,22 @@ export interface RouteSpec {
   errors?: readonly ErrorCode[];
   requestBody?: Record<string, unknown>;
   query?: Readonly<Record<string, string>>;
+  /**
+   * Who checks the query string: by default the server, refusing a parameter not in `query` or given twice
+   * (DVM_QUERY_INVALID); `route`: the handler, which lists every problem at once; `none`: nobody, unknown parameters
+   * are ignored (probes and scrapers add their own).
+   */
+  queryCheck?: 'route' | 'none';
   /** Request headers the route reads, with what they mean. */
   headers?: Readonly<Record<string, string>>;
 }
 
 // What every route that reads a JSON body may answer before its handler runs.
-const BODY_ERRORS: readonly ErrorCode[] = ['DVM_REQUEST_MALFORMED', 'DVM_REQUEST_TOO_LARGE'];
+const BODY_ERRORS: readonly ErrorCode[] = [
+  'DVM_REQUEST_MALFORMED',
+  'DVM_REQUEST_TOO_LARGE',
+  'DVM_REQUEST_FORBIDDEN_KEY',
+];
 
 const HEALTH_REPORT = {
   type: 'object',
@@ -132,6 +142,7 @@ export const ROUTES: readonly RouteSpec[] = [
       '503': 'the store is not available',
     },
     content: { '200': json(HEALTH_REPORT), '503': json(HEALTH_REPORT) },
+    queryCheck: 'none',
   },
   {
     method: 'GET',
@@ -264,7 +275,6 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: [
       ...BODY_ERRORS,
       'DVM_REQUEST_TOO_DEEP',
-      'DVM_REQUEST_FORBIDDEN_KEY',
       'DVM_REQUEST_INVALID',
       'DVM_ACTION_UNKNOWN',
       'DVM_ACTION_INPUT_INVALID',
@@ -352,6 +362,7 @@ export const ROUTES: readonly RouteSpec[] = [
     },
     errors: ['DVM_QUERY_INVALID'],
     query: EXECUTION_QUERY_PARAMS,
+    queryCheck: 'route',
   },
   {
     method: 'GET',
@@ -371,13 +382,7 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { '200': 'the ended execution' },
     content: { '200': json(EXECUTION_RECORD) },
     // No body is read; one that is sent is still parsed.
-    errors: [
-      ...BODY_ERRORS,
-      'DVM_REQUEST_FORBIDDEN_KEY',
-      'DVM_EXECUTION_NOT_FOUND',
-      'DVM_EXECUTION_ENDED',
-      'DVM_EXECUTION_ELSEWHERE',
-    ],
+    errors: [...BODY_ERRORS, 'DVM_EXECUTION_NOT_FOUND', 'DVM_EXECUTION_ENDED', 'DVM_EXECUTION_ELSEWHERE'],
   },
   {
     method: 'GET',
@@ -435,6 +440,7 @@ export const ROUTES: readonly RouteSpec[] = [
     },
     errors: ['DVM_QUERY_INVALID'],
     query: AUDIT_QUERY_PARAMS,
+    queryCheck: 'route',
   },
   {
     method: 'GET',
@@ -443,6 +449,7 @@ export const ROUTES: readonly RouteSpec[] = [
     role: 'viewer',
     responses: { '200': 'text/plain exposition format' },
     content: { '200': { type: 'text/plain', schema: { type: 'string' } } },
+    queryCheck: 'none',
   },
   {
     method: 'GET',
