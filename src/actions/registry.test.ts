@@ -126,6 +126,19 @@ test('validateInput reports every violation with its path', () => {
   );
 });
 
+test('an env map key that is no variable name is one violation, not that and "property name must be valid"', () => {
+  const registry = createBuiltinRegistry();
+  assert.throws(
+    () => registry.validateInput(registry.get('exec'), { command: ['true'], env: { 'BAD-NAME': 'x' } }),
+    invalid((e) => {
+      assert.deepEqual(
+        e.causes.map((c) => `${c.path}: ${c.message}`),
+        ['env: "BAD-NAME" is not a name of letters, digits and "_" (not starting with a digit)'],
+      );
+    }),
+  );
+});
+
 test('one violation is named in the message itself', () => {
   const registry = createBuiltinRegistry();
   assert.throws(
@@ -133,7 +146,7 @@ test('one violation is named in the message itself', () => {
     invalid((e) => {
       assert.equal(
         e.message,
-        'input of action git.push is not valid: remote: "--upload-pack=evil" is not a name without spaces that does not start with "-"',
+        'input of action git.push is not valid: remote "--upload-pack=evil" is not a name without spaces that does not start with "-"',
       );
       assert.equal(e.details.origin, 'user');
     }),
@@ -146,5 +159,5 @@ test('each schema is compiled once and shared by registries', () => {
   const a = new ActionRegistry().register(def);
   const b = new ActionRegistry().register(def);
   assert.deepEqual(a.validateInput(def, { n: 1 }), { n: 1 });
-  assert.throws(() => b.validateInput(def, { n: 1.5 }), /n: must be an integer, not a number/);
+  assert.throws(() => b.validateInput(def, { n: 1.5 }), /not valid: n must be an integer, not a number/);
 });

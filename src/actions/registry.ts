@@ -161,7 +161,8 @@ export class ActionRegistry {
     const known = Object.keys((definition.inputSchema.properties as object | undefined) ?? {});
     const summary =
       causes.length === 1
-        ? `${causes[0].path ? `${causes[0].path}: ` : ''}${causes[0].message}`
+        ? // `path message`, never `path: message`, which reads as a key and its value to redaction (password: …).
+          `${causes[0].path ? `${causes[0].path} ` : ''}${causes[0].message}`
         : `${causes.length} problems`;
     throw new DvmError(
       'DVM_ACTION_INPUT_INVALID',

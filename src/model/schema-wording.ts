@@ -25,6 +25,7 @@ const isUnion = (e: ErrorObject) => e.keyword === 'anyOf' || e.keyword === 'oneO
  * Drops the errors inside the branches of a failed anyOf/oneOf: the union's own error says what is wrong. Unless
  * the value has the type of exactly one branch (a list where the forms are a string or a list of strings): then
  * that branch's errors are the precise ones (`spec.command[1]: must be a string`), and they replace the union's.
+ * Also drops a propertyNames error that comes with the failure of the name it checked.
  */
 export function dropBranchErrors(errors: ErrorObject[]): ErrorObject[] {
   const dropped = new Set<ErrorObject>();
@@ -42,5 +43,10 @@ export function dropBranchErrors(errors: ErrorObject[]): ErrorObject[] {
     if (keep !== undefined) dropped.add(union);
     for (const e of inside) if (branchOf(e) !== keep) dropped.add(e);
   }
+  // A property name that fails its schema comes with that failure (which says why) and a bare "property name must
+  // be valid": the second says nothing more.
+  for (const names of errors.filter((e) => e.keyword === 'propertyNames'))
+    if (errors.some((e) => e !== names && e.schemaPath.startsWith(`${names.schemaPath}/`)))
+      dropped.add(names);
   return errors.filter((e) => !dropped.has(e));
 }

@@ -1374,6 +1374,17 @@ test('a confirmation route given a body that is no JSON object is DVM_REQUEST_MA
     }
     const none = await api(serve.url, 'POST', path, { token: tokens.operator });
     assert.equal(none.status, 400, `${path} without a body: ${none.text}`);
+    // A reference of the wrong type is named as such, not taken for a missing one.
+    for (const [field, value] of [
+      ['confirmation_id', 12345678],
+      ['confirmation_token', ['dvmc_x']],
+    ] as const) {
+      const wrong = await api(serve.url, 'POST', path, { token: tokens.operator, body: { [field]: value } });
+      assert.equal(wrong.status, 422, wrong.text);
+      assert.equal(wrong.body.code, 'DVM_REQUEST_INVALID');
+      assert.equal(wrong.body.message, `${field} must be a string`);
+      assert.equal((wrong.body.details as { path: string }).path, field);
+    }
   }
 });
 

@@ -544,6 +544,41 @@ test('an invalid request lists every violation at once: the envelope’s and its
   }
 });
 
+test('an invalid field named like a secret is named in the message, not redacted as if it were a value', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const agent = await openAgent(home);
+  try {
+    const envelope = await agent.executor.execute(
+      {
+        request_id: 'named-1',
+        action: 'system.info',
+        target: { env: 'dev' },
+        confirmation_token: 5,
+      } as never,
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(envelope.status, 422);
+    assert.equal(
+      envelope.body.message,
+      'the execute request is not valid: confirmation_token must be a string',
+    );
+    const input = await agent.executor.execute(
+      {
+        request_id: 'named-2',
+        action: 'system.info',
+        params: { password: 5 },
+        target: { env: 'dev' },
+      },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(input.status, 422);
+    assert.match(String(input.body.message), /not valid: password is not an input of system\.info/);
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('a target over 32 keys or params over 256 keys is refused before policy sees them (each key is a policy tag)', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const agent = await openAgent(home);

@@ -70,6 +70,12 @@ export const EXECUTE_REQUEST_SCHEMA = {
   },
 } as const;
 
+// A cause in a sentence: its message, with its path when the message does not name it. Never `path: message`, which
+// reads as a key and its value (`confirmation_token: …`) to the redactor that every answer goes through.
+function causeText(c: ErrorCause): string {
+  return c.path === undefined || c.message.includes(c.path) ? c.message : `${c.message} (at ${c.path})`;
+}
+
 function cause(path: string, message: string, fix?: string): ErrorCause {
   return { code: 'DVM_REQUEST_INVALID', path, message, ...(fix ? { fix } : {}) };
 }
@@ -175,7 +181,7 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
   if (causes.length > 0) {
     throw new DvmError(
       'DVM_REQUEST_INVALID',
-      `the execute request is not valid: ${causes.length === 1 ? `${causes[0].path}: ${causes[0].message}` : `${causes.length} problems`}`,
+      `the execute request is not valid: ${causes.length === 1 ? causeText(causes[0]) : `${causes.length} problems`}`,
       { fix: 'Fix each field listed (the causes; details.causes in an API answer).', causes },
     );
   }

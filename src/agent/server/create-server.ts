@@ -481,6 +481,19 @@ export function createAgentServer(
         fix: 'Send one of them.',
         path: 'confirmation_id',
       });
+    for (const [path, value] of [
+      ['confirmation_token', token],
+      ['confirmation_id', id],
+    ] as const) {
+      if (value !== undefined && typeof value !== 'string')
+        throw new DvmError('DVM_REQUEST_INVALID', `${path} must be a string`, {
+          fix:
+            path === 'confirmation_token'
+              ? 'Send the dvmc_… token of the 428 challenge as a JSON string.'
+              : 'Send the id from GET /v1/confirmations (or 8+ of its first hex digits) as a JSON string.',
+          path,
+        });
+    }
     return token ?? id;
   };
 
