@@ -579,7 +579,7 @@ test('an invalid field named like a secret is named in the message, not redacted
   }
 });
 
-test('a target over 32 keys or params over 256 keys is refused before policy sees them (each key is a policy tag)', async () => {
+test('a target over 32 keys, params over 256 keys or a body of over 10,000 values is refused before policy sees them', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const agent = await openAgent(home);
   const keys = (n: number, first: Record<string, string> = {}) => {
@@ -613,6 +613,20 @@ test('a target over 32 keys or params over 256 keys is refused before policy see
       LOCAL_PRINCIPAL,
     );
     assert.equal(atLimit.status, 200, JSON.stringify(atLimit.body));
+    // Nested values count too: more than 10,000 in all is too large to walk (validation, tags, redaction, audit).
+    const wide = await agent.executor.execute(
+      {
+        request_id: 'many-3',
+        action: 'notify.alert',
+        params: { message: 'm', details: keys(10_000) },
+        target: { env: 'dev' },
+        dry_run: true,
+      },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(wide.status, 413, JSON.stringify(wide.body).slice(0, 300));
+    assert.equal(wide.body.code, 'DVM_REQUEST_TOO_LARGE');
+    assert.equal((wide.body.details as { max_values: number }).max_values, 10_000);
   } finally {
     await agent.close();
     rmSync(home, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nestsDeeperThan } from './nesting.ts';
+import { nestsDeeperThan, shapeExcess } from './nesting.ts';
 
 const nest = (levels: number): unknown => (levels === 0 ? 'leaf' : { a: nest(levels - 1) });
 
@@ -24,4 +24,18 @@ test('nestsDeeperThan is safe on nesting that overflows a recursive walk', () =>
   const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
   assert.throws(() => structuredClone(deep), RangeError, 'this input does overflow a recursive walk');
   assert.equal(nestsDeeperThan(deep, 32), true);
+});
+
+test('shapeExcess counts every object member and array item at any depth, stopping past the limit', () => {
+  const members = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+  const cases: [unknown, 'depth' | 'values' | undefined][] = [
+    [{ a: members(7), b: [1, 2] }, undefined], // 2 + 7 + 2 = 11
+    [{ a: members(8), b: [1, 2] }, 'values'], // 12
+    [[members(5), [[1, 2, 3]]], undefined], // 2 + 5 + 1 + 3 = 11
+    [[members(5), [[1, 2, 3, 4]]], 'values'], // 12, the last ones two levels down
+  ];
+  for (const [value, expected] of cases)
+    assert.equal(shapeExcess(value, 32, 11), expected, JSON.stringify(value).slice(0, 80));
+  assert.equal(shapeExcess(nest(40), 32, 100), 'depth');
+  assert.equal(shapeExcess(nest(32), 32, 100), undefined);
 });
