@@ -141,8 +141,9 @@ function describe(event: SchedulerEvent): string {
 
 /** `dvm serve`: the long-running process that watches Job triggers, runs the jobs and serves the agent API. */
 export const command: Command = {
-  summary: 'Watch job triggers (commits, schedules) and run the jobs until stopped',
-  usage: `Usage: dvm serve [--poll-interval DURATION] [-e ECOSYSTEM] [-d DOMAIN]
+  summary: 'Serve the agent API, and watch job triggers (commits, schedules) to run the jobs, until stopped',
+  usage: `Usage: dvm serve [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--no-api]
+                 [--poll-interval DURATION] [-e ECOSYSTEM] [-d DOMAIN]
 
 Arms every Job in the store (only those of -e/-d when given; the context is not used):
   trigger.schedule: CRON           cron, 5 fields, or 6 with seconds first ("*/10 * * * * *")
