@@ -403,6 +403,38 @@ function hangingWrite(maxMs: number): ActionDefinition {
   } as ActionDefinition;
 }
 
+test('a write cancelled while it runs ends DVM_CANCELLED with its outcome unknown: check the target, not "run it again"', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const agent = await openAgent(home, { registry: new ActionRegistry().register(hangingWrite(60_000)) });
+  const bob: Principal = { id: 'token/b0b00000', name: 'bob', role: 'admin', owner: 'bob', via: 'token' };
+  try {
+    const answer = agent.executor.execute(
+      { request_id: 'w-cancel', action: 'notify.alert', params: { name: 'x' }, target: { env: 'dev' } },
+      LOCAL_PRINCIPAL,
+    );
+    let id: string | undefined;
+    while (id === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      id = agent.executor.runningIds()[0];
+    }
+    await agent.executor.cancel(id, bob);
+    const ended = await answer;
+    assert.equal(ended.body.code, 'DVM_CANCELLED');
+    assert.match(
+      String(ended.body.message),
+      /^cancelled by bob: notify\.alert was stopped, but what it had already asked for may have happened$/,
+    );
+    const details = ended.body.details as { outcome?: string; cancelled_by?: string; fix?: string };
+    assert.equal(details.outcome, 'unknown');
+    assert.equal(details.cancelled_by, 'bob');
+    assert.match(String(details.fix), /Check the target's state/);
+    assert.equal(agent.executions.get(id).error?.code, 'DVM_CANCELLED');
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test("a request's timeout ends its action with DVM_TIMEOUT (504), recorded and audited; a longer one is held to the action's maximum", async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const agent = await openAgent(home, { registry: new ActionRegistry().register(hangingWrite(150)) });

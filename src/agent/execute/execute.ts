@@ -755,7 +755,7 @@ export class ActionExecutor {
         context.signal.aborted && isDvmError(context.signal.reason) ? context.signal.reason : thrown;
       // Stop whatever the handler still runs (a timed-out follow, a process group).
       if (!controller.signal.aborted) controller.abort(error);
-      const failure = runErrorResponse(error);
+      const failure = runErrorResponse(cancelledMidWay(error, definition));
       const body = redact({ ...failure.body, execution_id: executionId }) as Record<string, unknown>;
       const durationMs = Math.round(performance.now() - started);
       response = { status: failure.status, body };
@@ -799,6 +799,21 @@ export class ActionExecutor {
     });
     return response;
   }
+}
+
+// A write or destructive action cancelled while it ran (by a principal, a revoked token, the agent stopping) may
+// have done what it asked for already: its end says so (details.outcome: unknown), as a timeout's does, rather than
+// inviting a second run.
+function cancelledMidWay(error: unknown, definition: ActionDefinition): unknown {
+  if (definition.risk === 'read' || !isDvmError(error) || error.code !== 'DVM_CANCELLED') return error;
+  return new DvmError(
+    'DVM_CANCELLED',
+    `${error.message}: ${definition.name} was stopped, but what it had already asked for may have happened`,
+    {
+      fix: "Check the target's state before running it again (a new request_id runs it again).",
+      details: { ...error.details, outcome: 'unknown' },
+    },
+  );
 }
 
 // True when the signal was aborted by cancel() or stop(), not by a timeout.
