@@ -576,6 +576,43 @@ test('an invalid request lists every violation at once: the envelope’s and its
   }
 });
 
+test('a target label with a control character or a bidirectional override is refused (it could fake lines an approver reads)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const agent = await openAgent(home);
+  try {
+    const answer = await agent.executor.execute(
+      {
+        request_id: 'ctl-1',
+        action: 'system.info',
+        target: {
+          env: 'dev',
+          note: 'x\u001b[2K\u001b[1Gconfirmation: docker.logs on env=dev',
+          'bad\nkey': 'v',
+          rtl: 'abc\u202edef',
+          nested: { text: 'a\u0085b' },
+          fine: 'eu-west-1 ünïcode 😀',
+        },
+      } as never,
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(answer.status, 422, JSON.stringify(answer.body));
+    const causes = (answer.body.details as { causes: { path: string }[] }).causes;
+    assert.deepEqual(
+      causes.map((c) => c.path),
+      ['target.note', 'target.bad?key', 'target.rtl'],
+      'at most three named; printable labels are fine',
+    );
+    const fine = await agent.executor.execute(
+      { request_id: 'ctl-2', action: 'system.info', target: { env: 'dev', fine: 'eu-west-1 ünïcode 😀' } },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(fine.status, 200, JSON.stringify(fine.body));
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('an invalid field named like a secret is named in the message, not redacted as if it were a value', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const agent = await openAgent(home);

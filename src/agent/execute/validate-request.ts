@@ -83,6 +83,29 @@ function cause(path: string, message: string, fix?: string): ErrorCause {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+// Control characters (C0, DEL, C1) and bidirectional overrides and isolates: what can rewrite a terminal line or
+// reorder what a reader sees.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+// Adds a cause for each target key or text value holding a control character: a target is labels shown to people
+// (a confirmation's approver, the audit), which a requester must not be able to restyle or fake lines in.
+function controlCharacters(target: Record<string, unknown>, causes: ErrorCause[]): void {
+  let found = 0;
+  for (const [key, value] of Object.entries(target)) {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (!CONTROL.test(key) && !(text !== undefined && CONTROL.test(text))) continue;
+    if (++found > 3) break;
+    causes.push(
+      cause(
+        `target.${key.replace(new RegExp(CONTROL.source, 'g'), '?')}`,
+        'a target label may not hold control characters (newlines, escapes) or bidirectional overrides',
+        'Name the target with printable text; put data in params.',
+      ),
+    );
+  }
+}
+
 // Adds a cause when an object of the request has more keys than its limit (counted without listing them all).
 function tooManyKeys(value: unknown, path: string, max: number, causes: ErrorCause[]): void {
   if (!isObject(value)) return;
@@ -189,6 +212,7 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
     if (typeof body.target.env !== 'string' || !ENV.test(body.target.env))
       causes.push(cause('target.env', 'target.env must be an environment name like dev, stage or prod'));
     tooManyKeys(body.target, 'target', MAX_TARGET_KEYS, causes);
+    controlCharacters(body.target, causes);
   }
   if (causes.length > 0) {
     throw new DvmError(
