@@ -25,6 +25,40 @@ test('--env given twice with two environments is DVM_USAGE (the same one twice i
   assert.equal(parseCommandLine(['action', 'run', 'x', '--env', 'prod', '--env', 'prod']).flags.env, 'prod');
 });
 
+test('any flag of one value given twice with two values is DVM_USAGE; repeatable flags and switches repeat freely', () => {
+  for (const argv of [
+    ['action', 'run', 'x', '--request-id', 'a', '--request-id', 'b'],
+    ['audit', '--actor', 'local', '--actor', 'nobody'],
+    ['audit', '--decision', 'executed', '--decision', 'allowed'],
+    ['execution', 'list', '--status', 'running', '--status', 'failed'],
+    ['get', 'apps', '-o', 'json', '--output', 'yaml'],
+  ]) {
+    assert.throws(
+      () => parseCommandLine(argv),
+      (e: DvmError) =>
+        e.code === 'DVM_USAGE' && /is given twice: /.test(e.message) && /once/.test(e.fix ?? ''),
+      argv.join(' '),
+    );
+  }
+  const fine = parseCommandLine([
+    'action',
+    'run',
+    'x',
+    '--param',
+    'a=1',
+    '--param',
+    'b=2',
+    '-y',
+    '--yes',
+    '--request-id',
+    'r',
+    '--request-id',
+    'r',
+  ]);
+  assert.deepEqual(fine.flags.param, ['a=1', 'b=2']);
+  assert.equal(fine.flags['request-id'], 'r');
+});
+
 test('flag mistakes are said in dvm’s words, with a fix (not Node’s parser messages)', () => {
   const usage = (argv: string[], message: RegExp, fix: RegExp) =>
     assert.throws(

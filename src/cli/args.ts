@@ -155,12 +155,20 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
       strict: true,
       tokens: true,
     });
-    // Where an action acts is never decided silently by the last of two answers (kubectl would keep the last).
-    const envs = new Set(tokens.filter((t) => t.kind === 'option' && t.name === 'env').map((t) => t.value));
-    if (envs.size > 1)
-      throw new DvmError('DVM_USAGE', `--env is given twice: ${[...envs].join(' and ')}`, {
-        fix: 'Name one environment.',
-      });
+    // A flag that takes one value is never decided silently by the last of two (kubectl would keep the last):
+    // where an action acts (--env), on what (--request-id), which audit entries (--actor).
+    const given = new Map<string, Set<string | undefined>>();
+    for (const t of tokens) {
+      if (t.kind !== 'option' || OPTIONS[t.name as FlagName]?.type !== 'string') continue;
+      if ((OPTIONS[t.name as FlagName] as { multiple?: boolean }).multiple) continue;
+      given.set(t.name, (given.get(t.name) ?? new Set()).add(t.value));
+    }
+    for (const [name, values] of given) {
+      if (values.size > 1)
+        throw new DvmError('DVM_USAGE', `--${name} is given twice: ${[...values].join(' and ')}`, {
+          fix: name === 'env' ? 'Name one environment.' : `Give --${name} once.`,
+        });
+    }
     const [verb, ...rest] = positionals;
     return { verb, positionals: rest, flags: values as Flags };
   } catch (error) {
