@@ -919,6 +919,12 @@ test('the two-person rule: a second principal approves; the requester cannot app
     });
     assert.equal(approved.status, 200, approved.text);
     assert.deepEqual(approved.body, { approved: true, ...shown, expires_at, approved_by: 'second-admin' });
+    const again = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+      token: tokens.second,
+      body: { confirmation_token: token.confirmation_token },
+    });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.body.repeated, true, 'a retried approval says it changed nothing');
     const done = await execute(tokens.operator, {
       ...request,
       request_id: 'two-after',
@@ -968,6 +974,14 @@ test('the two-person rule: a second principal approves; the requester cannot app
         'prod',
         challengedId,
         'approved the confirmation requested by operator',
+      ],
+      [
+        'second-admin',
+        'allowed',
+        'notify.alert',
+        'prod',
+        challengedId,
+        'approved again the confirmation requested by operator: already approved by this principal, nothing changed',
       ],
     ]);
   });

@@ -6,7 +6,7 @@ import type { Confirmations, PendingConfirmation } from './confirmations.ts';
 import type { Principal } from './principal.ts';
 
 /** What an approval answers: the confirmation it approved, what that request runs, and who approved it. */
-export type Approval = PendingConfirmation & { approved: true; approved_by: string };
+export type Approval = PendingConfirmation & { approved: true; approved_by: string; repeated?: true };
 
 /** DVM_REQUEST_INVALID for a request that names no confirmation. */
 export function confirmationRequired(): DvmError {
@@ -74,7 +74,12 @@ export async function approveConfirmation(
     await deps.audit.append(
       entry({
         decision: 'allowed',
-        reasons: [`approved the confirmation requested by ${approved.requested_by}`, owners],
+        reasons: [
+          approved.repeated
+            ? `approved again the confirmation requested by ${approved.requested_by}: already approved by this principal, nothing changed`
+            : `approved the confirmation requested by ${approved.requested_by}`,
+          owners,
+        ],
       }),
     );
     return { approved: true, ...approved };

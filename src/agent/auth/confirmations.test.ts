@@ -125,17 +125,20 @@ test('a confirmation is approved once: a racing second approver is refused and d
   const { tokens, confirmations, bob } = setUp();
   const carol = approver(tokens, 'carol');
   const challenge = confirmations.issue('hash-a', alice, { approval: 'other-principal' });
-  assert.equal(confirmations.approve(challenge.confirmation_token, bob).approved_by, 'bob');
+  const first = confirmations.approve(challenge.confirmation_token, bob);
+  assert.equal(first.approved_by, 'bob');
+  assert.equal(first.repeated, undefined, 'the first approval is no repeat');
   assert.throws(() => confirmations.approve(challenge.confirmation_token, carol), {
     code: 'DVM_CONFIRMATION_INVALID',
     details: { reason: 'approved' },
     message: /already approved by bob/,
   });
   assert.equal(confirmations.check(challenge.confirmation_token, 'hash-a', alice).approvedBy, 'bob');
-  assert.equal(
-    confirmations.approve(challenge.confirmation_token, bob).approved_by,
-    'bob',
-    'the same approver again is no change',
+  const again = confirmations.approve(challenge.confirmation_token, bob);
+  assert.deepEqual(
+    [again.approved_by, again.repeated],
+    ['bob', true],
+    'the same approver again is no change, said so',
   );
 });
 

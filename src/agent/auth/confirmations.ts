@@ -278,10 +278,11 @@ export class Confirmations {
   }
 
   /**
-   * A second principal approves a pending challenge, named by its token or its id; returns what it approved. No
-   * self-approval: not by the requesting principal, nor by another principal of the requester's owner.
+   * A second principal approves a pending challenge, named by its token or its id; returns what it approved
+   * (`repeated` when this approver had approved it already: nothing changed). No self-approval: not by the
+   * requesting principal, nor by another principal of the requester's owner.
    */
-  approve(ref: string, approver: Principal): PendingConfirmation & { approved_by: string } {
+  approve(ref: string, approver: Principal): PendingConfirmation & { approved_by: string; repeated?: true } {
     const row = this.#row(ref, true);
     if (row.principal === approver.id) {
       throw invalid('self-approval', 'a principal cannot approve its own request', 'approver');
@@ -294,6 +295,9 @@ export class Confirmations {
         'approver',
       );
     }
+    // The approver approving again (a retry) changes nothing, and says so.
+    if (row.approver_id === approver.id)
+      return { ...this.#view(row), approved_by: approver.name, repeated: true };
     // One approval per confirmation: of two approvers racing, the second is refused rather than replacing the
     // first, so the approval audited as `allowed` is the one the run relies on.
     const set = statement(

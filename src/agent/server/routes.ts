@@ -337,7 +337,14 @@ export const ROUTES: readonly RouteSpec[] = [
       '200': json({
         ...PENDING_CONFIRMATION,
         required: [...PENDING_CONFIRMATION.required, 'approved', 'approved_by'],
-        properties: { approved: { const: true }, ...PENDING_CONFIRMATION.properties },
+        properties: {
+          approved: { const: true },
+          repeated: {
+            const: true,
+            description: 'this principal had approved it already (a retry): nothing changed',
+          },
+          ...PENDING_CONFIRMATION.properties,
+        },
       }),
     },
     errors: [...BODY_ERRORS, 'DVM_REQUEST_INVALID', 'DVM_CONFIRMATION_INVALID', 'DVM_FORBIDDEN'],
