@@ -316,3 +316,28 @@ test('secrets never reach the audit database', async () => {
     done();
   }
 });
+
+test("redact.patterns redact an entry's params and reasons but never the ids of the policies that decided", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvm-audit-'));
+  const db = openAgentDb(join(dir, 'agent.db'));
+  const writer = new GroupCommitter(db);
+  const log = new AuditLog(db, { writer, redactor: createRedactor({ patterns: [/deploy-[0-9]+/g] }) });
+  try {
+    await log.append(
+      entry(1, {
+        decision: 'denied',
+        policyIds: ['no-deploy-42'],
+        reasons: ['deploy-42 is frozen'],
+        params: { name: 'deploy-42' },
+      }),
+    );
+    const [stored] = log.query({}).items;
+    assert.deepEqual(stored.policyIds, ['no-deploy-42'], 'who denied it stays known');
+    assert.deepEqual(stored.reasons, ['[REDACTED] is frozen']);
+    assert.deepEqual(stored.params, { name: '[REDACTED]' });
+    assert.equal(log.verify().ok, true);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

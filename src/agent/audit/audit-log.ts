@@ -150,7 +150,7 @@ export class AuditLog {
    * rolls back, together with the other writes of that closure).
    */
   appendIn(db: DatabaseSync, record: AuditRecord): { seq: number; hash: string } {
-    const clean = (this.#redactor ? this.#redactor.redact(record) : record) as AuditRecord;
+    const clean = this.#redactor ? redactedBut(this.#redactor, record) : record;
     const transaction = this.#writer.transaction;
     // The chain continues from its head, not from the last row: entries deleted from the end stay a visible gap.
     const last =
@@ -400,4 +400,12 @@ export class AuditLog {
   async close(): Promise<void> {
     await this.#writer.drain();
   }
+}
+
+// An entry with its secrets redacted, except the ids of the policies that decided: names an admin gave, which
+// `redact.patterns` meant for params and targets must not turn into `no-[REDACTED]` (who denied it must stay known).
+function redactedBut(redactor: Redactor, record: AuditRecord): AuditRecord {
+  if (record.policyIds === undefined) return redactor.redact(record) as AuditRecord;
+  const { policyIds, ...rest } = record;
+  return { ...(redactor.redact(rest) as AuditRecord), policyIds };
 }

@@ -287,6 +287,20 @@ test('the run of an approved confirmation names its approver in the allowed audi
       .query({ requestId: 'two-1', decision: 'allowed' })
       .items.find((e) => e.executionId !== undefined);
     assert.ok(allowed?.reasons?.includes('approved by bob'), JSON.stringify(allowed));
+    // Its repeat is answered with that answer; its audit entry does not read as the gates passing again.
+    const repeat = await agent.executor.execute(request, alice);
+    assert.equal(repeat.status, 200);
+    assert.equal(repeat.replayed, true);
+    const repeated = agent.audit.query({ requestId: 'two-1', decision: 'allowed' }).items.at(-1);
+    assert.deepEqual(
+      [repeated?.policyIds, repeated?.reasons],
+      [
+        undefined,
+        [
+          'a repeat of this request_id: answered with the first request’s answer (its confirmation was checked then; nothing runs again)',
+        ],
+      ],
+    );
   } finally {
     await agent.close();
     rmSync(home, { recursive: true, force: true });

@@ -312,12 +312,11 @@ export class ActionExecutor {
         throw error;
       }
       if (seen) {
+        // Not the gates' reasons: they were met (or not) by the first request, and nothing runs now.
         await audit({
           decision: 'allowed',
-          policyIds: answer.policyIds,
           reasons: [
-            ...answer.reasons,
-            'a repeat of this request_id: answered with the first request’s answer',
+            'a repeat of this request_id: answered with the first request’s answer (its confirmation was checked then; nothing runs again)',
           ],
         });
         return this.#repeat(seen, definition, params, request, principal, options);
