@@ -45,6 +45,9 @@ async function parseHomeConfig(file: string): Promise<Record<string, unknown>> {
   if (parsed.errors.length > 0) {
     throw new DvmError('DVM_YAML_SYNTAX', 'the settings file of this dvm home is not valid YAML', {
       file,
+      // Where the first problem is, as for every other problem of the file (file:line:column first).
+      line: parsed.errors[0].line,
+      column: parsed.errors[0].column,
       fix: 'Correct it where the causes point (or move it away to run with no settings).',
       causes: parsed.errors,
     });

@@ -63,8 +63,13 @@ test('dvm token create prints the token once; list shows owner and state; revoke
     assert.match(refused.stderr, message);
   }
   assert.match(dvmOk(home, ['token', '--help']).stdout, /--owner PERSON/);
-  dvmOk(home, ['token', 'revoke', 'ci']);
+  assert.match(dvmOk(home, ['token', 'revoke', 'ci']).stdout, /^token ci \(\w+\) revoked\n$/);
   assert.match(dvmOk(home, ['token', 'list']).stdout, /^ci\s+\S+\s+ci\s+operator\s+revoked/m);
+  assert.match(
+    dvmOk(home, ['token', 'revoke', 'ci']).stdout,
+    /^token ci \(\w+\) was already revoked at \d{4}-\S+: nothing changed\n$/,
+    'revoking again says so',
+  );
   const bad = dvm(home, ['token', 'create', '--name', 'x', '--role', 'root']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /DVM_TOKEN_INVALID/);

@@ -106,7 +106,7 @@ test('dvm serve applies an edited config.yaml without a restart (redaction, webh
 
     // Not YAML at all: the line of the syntax error is named.
     writeFileSync(config, 'agent:\n  environments: [dev\n');
-    await until(() => /error DVM_YAML_SYNTAX \S*config\.yaml: .*config\.yaml:\d+/.test(serve.output()));
+    await until(() => /error DVM_YAML_SYNTAX \S*config\.yaml:\d+:\d+: /.test(serve.output()));
     assert.equal((await execute('system.info', 'stage')).status, 403);
 
     // An alert rule whose webhook is not configured is refused the same way (nothing of the file is applied).

@@ -19,7 +19,7 @@ test('a config.yaml that is not valid YAML is a coded error naming the file and 
   writeFileSync(config, 'notify:\n  slack:\n    url: "http://unclosed\n');
   const run = dvm(home, ['run', 'task', 'hello']);
   assert.equal(run.status, 1, run.stderr);
-  assert.match(run.stderr, /^error: DVM_YAML_SYNTAX /);
+  assert.match(run.stderr, /^error: DVM_YAML_SYNTAX \S*config\.yaml:\d+:\d+: /);
   assert.ok(run.stderr.includes(`${config}:`), run.stderr);
   assert.doesNotMatch(run.stderr, /DVM_INTERNAL|bug in dvm|\n\s+at /);
   writeFileSync(config, '- a list\n- not settings\n');

@@ -199,9 +199,10 @@ export class TokenStore {
 
   /**
    * Revokes a token by its exact id, else by its name (`by` restricts it to one); an argument that is one token's
-   * id and another's name is DVM_AMBIGUOUS. Revoking twice is fine, an unknown one is DVM_NOT_FOUND.
+   * id and another's name is DVM_AMBIGUOUS. Revoking twice is fine (`alreadyRevoked`: nothing changed), an unknown
+   * one is DVM_NOT_FOUND.
    */
-  revoke(ref: string, by: 'id' | 'name' | 'either' = 'either'): TokenInfo {
+  revoke(ref: string, by: 'id' | 'name' | 'either' = 'either'): TokenInfo & { alreadyRevoked: boolean } {
     const byId =
       by !== 'name' && ID_PATTERN.test(ref) ? (this.#byId.get(ref) as TokenRow | undefined) : undefined;
     const byName =
@@ -236,7 +237,10 @@ export class TokenStore {
         .run(this.#now().toISOString(), row.id);
     }
     this.#cache.clear();
-    return this.#info(this.#byId.get(row.id) as unknown as TokenRow);
+    return {
+      ...this.#info(this.#byId.get(row.id) as unknown as TokenRow),
+      alreadyRevoked: Boolean(row.revoked_at),
+    };
   }
 
   /** The principal of the token with this id, whatever its state; undefined when there is none. */

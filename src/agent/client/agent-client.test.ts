@@ -151,3 +151,19 @@ test('an answer without the agent header is DVM_CONNECTOR_UNAVAILABLE saying wha
     },
   );
 });
+
+test('https:// to a server that answers plain HTTP says so, not OpenSSL’s record-header message (FAKE: scripted answers)', async () => {
+  answers.push(json(200, { ok: true }));
+  const plain = new AgentClient(url.replace('http:', 'https:'), 'dvm_x', {
+    retry: { ...DEFAULT_RETRY_POLICY, retries: 0 },
+    sleep: async () => {},
+  });
+  await assert.rejects(plain.request('GET', '/v1/actions'), (e: DvmError) => {
+    assert.equal(e.code, 'DVM_CONNECTOR_UNAVAILABLE');
+    assert.match(e.message, /does not answer TLS \(it may serve plain HTTP\)$/);
+    assert.doesNotMatch(e.message, /openssl|SSL routines/i);
+    assert.match(e.fix ?? '', /http:\/\/127\.0\.0\.1:\d+ in --server/);
+    return true;
+  });
+  answers.length = 0;
+});

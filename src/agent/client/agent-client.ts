@@ -96,6 +96,16 @@ export class AgentClient {
     if ((error as Error)?.name === 'AbortError') return error;
     const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
     const code = cause?.code ?? '';
+    // https:// to a server that answers plain HTTP: OpenSSL's record-header message says nothing a user can act on.
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER')
+      return new DvmError(
+        'DVM_CONNECTOR_UNAVAILABLE',
+        `cannot reach the agent at ${this.#base.origin}: it does not answer TLS (it may serve plain HTTP)`,
+        {
+          fix: `Use http://${this.#base.host} in --server / DVM_SERVER for an agent without --tls-cert (on loopback only), or serve HTTPS: dvm serve --tls-cert … --tls-key ….`,
+          details: { cause: code },
+        },
+      );
     return new DvmError(
       'DVM_CONNECTOR_UNAVAILABLE',
       `cannot reach the agent at ${this.#base.origin}: ${cause?.message ?? (error as Error).message}`,

@@ -120,7 +120,11 @@ export const command: Command = {
           });
         const by = ctx.flags.id !== undefined ? 'id' : ctx.flags.name !== undefined ? 'name' : 'either';
         const info = tokens.revoke(given[0] as string, by);
-        ctx.io.stdout.write(`token ${info.name} (${info.id}) revoked\n`);
+        ctx.io.stdout.write(
+          info.alreadyRevoked
+            ? `token ${info.name} (${info.id}) was already revoked at ${info.revokedAt}: nothing changed\n`
+            : `token ${info.name} (${info.id}) revoked\n`,
+        );
         return 0;
       }
       throw new DvmError(
