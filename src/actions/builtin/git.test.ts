@@ -119,3 +119,41 @@ test('a directory that is not a repository is DVM_GIT_FAILED', async () => {
       /`repo:`/.test(e.fix ?? ''),
   );
 });
+
+test('a repo that does not exist is DVM_WORKDIR_NOT_FOUND about the `repo` param and what a relative one is relative to', async () => {
+  for (const action of [gitPullAction, gitPushAction]) {
+    // Relative: resolved against the context's workdir, which the fix names.
+    await assert.rejects(
+      action.handler({ repo: 'relative/missing' }, testContext({ workdir: dir.path, env })),
+      (e: unknown) => {
+        assert.ok(e instanceof DvmError);
+        assert.equal(e.code, 'DVM_WORKDIR_NOT_FOUND');
+        assert.equal(
+          e.message,
+          `repo relative/missing (${join(dir.path, 'relative/missing')}) does not exist`,
+        );
+        assert.match(e.fix ?? '', /`repo` param/);
+        assert.ok(
+          e.fix?.includes(`resolved against the working directory the action runs in, here ${dir.path}`),
+        );
+        assert.doesNotMatch(e.fix ?? '', /workdir:|YAML file|App path/);
+        assert.deepEqual([e.details.param, e.details.origin], ['repo', 'user']);
+        return true;
+      },
+    );
+    await assert.rejects(
+      action.handler({ repo: '/nonexistent/repo' }, testContext({ workdir: dir.path, env })),
+      (e: unknown) =>
+        e instanceof DvmError &&
+        e.code === 'DVM_WORKDIR_NOT_FOUND' &&
+        e.message === 'repo /nonexistent/repo does not exist' &&
+        /`repo` param/.test(e.fix ?? ''),
+    );
+  }
+  // Without repo, a missing directory is the context's own workdir (a Task's): its error is the task's.
+  await assert.rejects(
+    gitPushAction.handler({}, testContext({ workdir: join(dir.path, 'gone'), env })),
+    (e: unknown) =>
+      e instanceof DvmError && e.code === 'DVM_WORKDIR_NOT_FOUND' && /`workdir:`/.test(e.fix ?? ''),
+  );
+});

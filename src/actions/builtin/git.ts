@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { ActionContext, ActionDefinition, LogSink } from '../action.ts';
 import { runProcess } from '../process.ts';
@@ -90,6 +91,20 @@ function hintFor(stderr: string): string {
   return 'Read the message of git above, and run the same git command in the repository to fix it.';
 }
 
+// A `repo` that is not a directory: the code of a missing workdir, told in terms of the `repo` param (git.* have no
+// `workdir:`) and of what a relative path was resolved against. Without `repo` the missing directory is the
+// context's own (a Task's workdir) and its error stays as it is.
+function repoMissing(error: DvmError, repo: string, context: ActionContext): DvmError {
+  const dir = String(error.details.workdir ?? repo);
+  const prefix = `working directory ${dir} `;
+  const problem = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : 'is not usable';
+  const here = isAbsolute(repo) ? '' : `, here ${context.workdir}`;
+  return new DvmError('DVM_WORKDIR_NOT_FOUND', `repo ${repo}${dir !== repo ? ` (${dir})` : ''} ${problem}`, {
+    fix: `Point the \`repo\` param at the directory of a git repository (clone it first if it is missing). A relative repo is resolved against the working directory the action runs in${here}: the current directory of \`dvm action run\`, the directory \`dvm serve\` was started in, or a Task's workdir.`,
+    details: { ...error.details, origin: 'user', param: 'repo', repo },
+  });
+}
+
 /** Runs `git ARGS` (argv, no shell, never prompting) in the repository; returns its stdout trimmed. */
 async function git(
   args: string[],
@@ -107,6 +122,8 @@ async function git(
     });
     return kept.stdout.trim();
   } catch (error) {
+    if (isDvmError(error) && error.code === 'DVM_WORKDIR_NOT_FOUND' && input.repo !== undefined)
+      throw repoMissing(error, input.repo, context);
     if (!isDvmError(error) || error.code !== 'DVM_TASK_FAILED' || error.details.origin !== 'user')
       throw error;
     const lines = kept.stderr.trimEnd().split('\n').slice(-TAIL_LINES);

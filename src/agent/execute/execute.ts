@@ -368,6 +368,8 @@ export class ActionExecutor {
           return this.#deny(
             {
               ...vouch,
+              // The policy's fix is about the approver's role, not the requester's.
+              fix: 'Have a principal the policy lets run this request itself approve it (check it with `dvm policy test`).',
               reasons: [
                 `approved by ${approvedBy}, whom the policy would not let run it: the approval does not count`,
                 ...vouch.reasons,
@@ -457,7 +459,8 @@ export class ActionExecutor {
           fix:
             answer.policyIds.includes(ENVIRONMENT_BINDING_ID) && environments
               ? `Name the environment this agent acts on (target.env, --env ${environments[0]}), or send the request to the agent of the environment you meant.`
-              : 'Ask an admin for a role that may run this action on this target, or check it with `dvm policy test`.',
+              : (answer.fix ??
+                'Ask an admin for a role that may run this action on this target, or check it with `dvm policy test`.'),
           details: { decision: 'deny', policy_ids: answer.policyIds, reasons: answer.reasons },
         },
       ).toJSON(),

@@ -45,6 +45,8 @@ export interface PolicyAnswer {
   reasons: string[];
   /** `other-principal` when a second principal must approve before it is allowed. */
   approval?: 'other-principal';
+  /** For a deny: what would let it run (another role, or an admin changing the policy that forbids it). */
+  fix?: string;
 }
 
 /** The policy port execute() decides with. */

@@ -37,7 +37,7 @@ export function environmentsSetting(list: unknown, file: string): readonly strin
 export function bindingDenial(
   environments: readonly string[] | undefined,
   env: string,
-): (PolicyAnswer & { errors: string[] }) | undefined {
+): (PolicyAnswer & { errors: string[]; fix: string }) | undefined {
   if (environments === undefined || environments.includes(env)) return undefined;
   return {
     decision: 'deny',
@@ -46,5 +46,6 @@ export function bindingDenial(
       `this agent acts on ${environments.join(', ')} (config.yaml agent.environments), not on "${env}": target.env must name one of them`,
     ],
     errors: [],
+    fix: `Name the environment this agent acts on (target.env, --env ${environments[0]}), or send the request to the agent of the environment you meant.`,
   };
 }

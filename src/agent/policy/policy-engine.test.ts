@@ -467,3 +467,66 @@ test('a gate annotation with a value dvm does not know is refused at its line, n
     }
   }
 });
+
+test('a forbid that denies outright decides alone (no confirmation reason), and the fix fits the denial', async () => {
+  const h = home({
+    'freeze.cedar': `@id("no-prod-restart")
+@reason("restarts in prod are frozen")
+forbid (principal, action, resource)
+when { context.action == "docker.restart_container" && resource.env == "prod" };
+`,
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    const restart = (role: Role, env: string, confirmed = false, via: 'token' | 'local' = 'token') =>
+      engine.decide({
+        principal: principalFor(`someone-${role}`, role, via),
+        action: { name: 'docker.restart_container', version: '1.0.0', risk: 'write' },
+        target: { env },
+        confirmed,
+        dryRun: false,
+      });
+    // Unconfirmed, the confirmation gate is satisfied too: it is not a reason, no confirmation could make it run.
+    for (const confirmed of [false, true]) {
+      const frozen = restart('operator', 'prod', confirmed);
+      assert.deepEqual(
+        [frozen.decision, frozen.policyIds, frozen.reasons],
+        ['deny', ['no-prod-restart'], ['restarts in prod are frozen']],
+        `confirmed: ${confirmed}`,
+      );
+      assert.match(
+        frozen.fix ?? '',
+        /^Policy "no-prod-restart" \(freeze\.cedar:1\) forbids this whatever the role/,
+      );
+      assert.match(frozen.fix ?? '', /only an admin who changes or removes that policy can allow it/);
+      assert.doesNotMatch(frozen.fix ?? '', /role (viewer|operator|admin)/);
+    }
+    // No role helps a viewer either: the freeze, not the missing permit, is what an admin would change.
+    assert.deepEqual(restart('viewer', 'prod').policyIds, ['no-prod-restart']);
+    assert.match(restart('viewer', 'prod').fix ?? '', /^Policy "no-prod-restart"/);
+    // Where a role would be allowed, the fix names it (and only then).
+    const viewer = restart('viewer', 'dev');
+    assert.deepEqual([viewer.decision, viewer.policyIds], ['deny', ['default-deny']]);
+    assert.match(viewer.fix ?? '', /^Ask an admin for a token with role operator or admin, which may run/);
+    // A default forbid no role gets past (host commands for remote tokens): the policy, not a role.
+    const remoteExec = engine.decide({
+      principal: principalFor('root', 'admin'),
+      action: { name: 'exec', version: '1.0.0', risk: 'write' },
+      target: { env: 'dev' },
+      confirmed: false,
+      dryRun: false,
+    });
+    assert.deepEqual(remoteExec.policyIds, ['host-commands-local-only']);
+    assert.match(
+      remoteExec.fix ?? '',
+      /^Policy "host-commands-local-only" \(default\.cedar:\d+\) forbids this/,
+    );
+    // A gate alone still challenges, and a plain allow has no fix.
+    assert.deepEqual(
+      [restart('operator', 'stage').decision, restart('operator', 'stage').fix],
+      ['confirm', undefined],
+    );
+  } finally {
+    h.done();
+  }
+});

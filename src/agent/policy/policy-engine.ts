@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { AuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { type AgentSettings, readAgentSettings } from '../agent-settings.ts';
-import { LOCAL_PRINCIPAL, type Principal } from '../auth/principal.ts';
+import { LOCAL_PRINCIPAL, type Principal, ROLES } from '../auth/principal.ts';
 import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
 import { bindingDenial } from './environment-binding.ts';
 import { readPolicyFile } from './policy-file.ts';
@@ -26,6 +26,12 @@ export interface LoadedPolicy {
   annotations: Record<string, string>;
   text: string;
 }
+
+/**
+ * A decision of the engine: the answer, Cedar's evaluation errors, and for a deny the `fix` that fits it (another
+ * role only when one would be allowed; else the policy that forbids it, which only an admin can change).
+ */
+export type PolicyDecision = PolicyAnswer & { errors: string[]; fix?: string };
 
 /** The directory of a dvm home users put their own `.cedar` files in. */
 export function policiesDir(home: string): string {
@@ -136,7 +142,7 @@ export class PolicyEngine {
   #sources: string[] = [];
   // Decisions by request: Cedar is deterministic for the same entities and context, and policies only change on
   // reload (which clears this). Bounded; the oldest entry goes first.
-  readonly #decisions = new Map<string, PolicyAnswer & { errors: string[] }>();
+  readonly #decisions = new Map<string, PolicyDecision>();
   // Set when the engine failed again right after it was replaced: why (every decision is a deny until a reload).
   #failing: string | undefined;
 
@@ -503,7 +509,7 @@ export class PolicyEngine {
    * principal; any other forbid, or no permit at all, denies. A request on an environment the home's agent is not
    * bound to (config.yaml agent.environments) is denied before any policy is asked.
    */
-  decide(query: PolicyQuery): PolicyAnswer & { errors: string[] } {
+  decide(query: PolicyQuery): PolicyDecision {
     const key = JSON.stringify([
       query.principal.name,
       query.principal.role,
@@ -530,7 +536,7 @@ export class PolicyEngine {
     return answer;
   }
 
-  #decide(query: PolicyQuery): PolicyAnswer & { errors: string[] } {
+  #decide(query: PolicyQuery): PolicyDecision {
     const first = this.#authorize(query);
     if (first.allowed)
       return {
@@ -577,9 +583,17 @@ export class PolicyEngine {
     return this.#deny(query, first.determining, first.errors);
   }
 
-  #deny(query: PolicyQuery, determining: string[], errors: string[]): PolicyAnswer & { errors: string[] } {
-    if (determining.length > 0)
-      return { decision: 'deny', policyIds: determining, reasons: this.#reasons(determining), errors };
+  #deny(query: PolicyQuery, determining: string[], errors: string[]): PolicyDecision {
+    // A forbid that denies outright decides alone: a gate satisfied alongside it (a confirmation) could not make
+    // the request run, so its reason would only mislead.
+    const outright = determining.filter((id) => {
+      const policy = this.#policies.get(id);
+      return !policy || !isGate(policy);
+    });
+    const deciding = outright.length > 0 ? outright : determining;
+    const fix = this.#denyFix(query, deciding, errors);
+    if (deciding.length > 0)
+      return { decision: 'deny', policyIds: deciding, reasons: this.#reasons(deciding), errors, fix };
     return {
       decision: 'deny',
       policyIds: ['default-deny'],
@@ -588,7 +602,32 @@ export class PolicyEngine {
         ...errors,
       ],
       errors,
+      fix,
     };
+  }
+
+  // What would let a denied request run: another role, when one would be permitted (once its gates are satisfied);
+  // otherwise a change of the policies, which only an admin makes: the forbids that decided, or a missing permit.
+  #denyFix(query: PolicyQuery, deciding: string[], errors: string[]): string {
+    const check = 'check a decision with `dvm policy test`';
+    const roles = ROLES.filter(
+      (role) =>
+        role !== query.principal.role &&
+        this.#authorize(
+          { ...query, principal: { ...query.principal, role }, confirmed: true },
+          this.#ungatedSetId,
+        ).allowed,
+    );
+    if (roles.length > 0)
+      return `Ask an admin for a token with role ${roles.join(' or ')}, which may run ${query.action.name} in ${query.target.env} (${check}).`;
+    const forbids = deciding.flatMap((id) => this.#policies.get(id) ?? []);
+    if (forbids.length > 0) {
+      const named = forbids.map((p) => `"${p.id}" (${basename(p.file)}:${p.line})`).join(', ');
+      return `${forbids.length === 1 ? 'Policy' : 'Policies'} ${named} ${forbids.length === 1 ? 'forbids' : 'forbid'} this whatever the role: no token or confirmation gets past ${forbids.length === 1 ? 'it' : 'them'}; only an admin who changes or removes ${forbids.length === 1 ? 'that policy' : 'those policies'} can allow it (${check}).`;
+    }
+    if (errors.length > 0)
+      return `The policies could not decide this request (their errors are in the reasons): an admin fixes them (\`dvm policy validate\`, ${check}).`;
+    return `No policy permits ${query.action.risk} action ${query.action.name} in ${query.target.env} for any role: only an admin who adds a permit (a .cedar file in the agent's policies directory) can allow it (${check}).`;
   }
 }
 

@@ -3,6 +3,7 @@ import type { AuditEntry, AuditPage } from '../../agent/audit/audit-log.ts';
 import type { AuditFilters } from '../../agent/audit/audit-query.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
 import type { CommandContext } from '../command.ts';
+import { outputChoice } from '../output/output-choice.ts';
 import { renderTable } from '../output/table.ts';
 
 /** Where `dvm audit` reads pages from: the home's agent database, or a remote agent's `GET /v1/audit`. */
@@ -38,12 +39,19 @@ function cellsOf(e: AuditEntry): string[] {
     String(e.seq),
     e.at.replace(/\.\d+Z$/, 'Z'),
     e.actor,
-    // An approval or a cancel names the action it was about, and says it did not run it.
-    e.operation ? `${e.action ?? '?'} (${e.operation})` : (e.action ?? e.route ?? ''),
+    actionCell(e),
     e.decision,
     e.env ?? '',
     e.requestId ?? '',
   ];
+}
+
+// The ACTION cell: an approval or a cancel names the action it was about and says it did not run it; so does a dry
+// run (its decision is the one the run would get, but nothing ran).
+function actionCell(e: AuditEntry): string {
+  if (e.operation) return `${e.action ?? '?'} (${e.operation})`;
+  if (e.dryRun) return `${e.action ?? '?'} (dry run)`;
+  return e.action ?? e.route ?? '';
 }
 
 function followLine(cells: string[]): string {
@@ -62,7 +70,8 @@ export async function listAudit(
   source: AuditSource,
   filters: AuditFilters,
 ): Promise<number> {
-  const json = ctx.flags.output === 'json';
+  // -o yaml, wide or name is refused (DVM_USAGE) before anything is read, as by every other agent command.
+  const json = outputChoice(ctx, ['table', 'json'], 'dvm audit') === 'json';
   if (!ctx.flags.follow) {
     const page = await source.page(filters);
     if (json) ctx.io.stdout.write(`${JSON.stringify(page, null, 2)}\n`);

@@ -188,6 +188,8 @@ export const command: Command = {
         return 0;
       }
       if (sub === 'export') {
+        // An export is JSON lines whatever -o says: any other form is refused, not silently ignored.
+        outputChoice(ctx, ['json'], 'dvm audit export');
         const file = ctx.flags.filename?.[0];
         // The filters are checked (and the first page read) before the file is opened: a refused export never
         // empties a file it would have written, perhaps the kept evidence of an earlier one.

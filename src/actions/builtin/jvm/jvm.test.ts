@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { requireService } from '../../../../test/support/require-service.ts';
+import type { DvmError } from '../../../errors/dvm-error.ts';
 import { testContext } from '../../testing.ts';
 import { parseGcCounters, parseHeap, parseThreadDump } from './parse.ts';
 import { jvmStatusAction } from './status.ts';
@@ -111,6 +112,30 @@ test('an unknown JVM is DVM_TARGET_NOT_FOUND listing what runs; a missing jcmd i
       code: 'DVM_CONNECTOR_UNAVAILABLE',
     },
   );
+});
+
+test('a pid with a mainClass it does not run is DVM_TARGET_NOT_FOUND naming the class it runs; a matching pair runs', async (t) => {
+  if (!(await needsJdk(t))) return;
+  for (const action of [jvmStatusAction, jvmThreadDumpAction] as const) {
+    await assert.rejects(
+      action.handler({ pid: jvm.pid, mainClass: 'com.example.OtherApp' }, testContext()),
+      (error: DvmError) => {
+        assert.equal(error.code, 'DVM_TARGET_NOT_FOUND', `${action.name}: ${error.message}`);
+        assert.match(
+          error.message,
+          new RegExp(`^pid ${jvm.pid} runs DvmDeadlockFixture, not com\\.example\\.OtherApp;`),
+        );
+        assert.match(error.fix ?? '', /pid alone, the mainClass alone/);
+        return true;
+      },
+    );
+  }
+  // The class, or a suffix of it, that the pid does run: the pair names one JVM.
+  const pair = await jvmStatusAction.handler(
+    { pid: jvm.pid, mainClass: 'DvmDeadlockFixture' },
+    testContext(),
+  );
+  assert.deepEqual([pair.summary.pid, pair.summary.mainClass], [jvm.pid, 'DvmDeadlockFixture']);
 });
 
 test('an aborted signal stops a jvm action promptly', async (t) => {

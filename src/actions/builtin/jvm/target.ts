@@ -119,13 +119,23 @@ export async function resolveJvm(
     .map((line) => /^(\d+) (\S*)(?: (\S+))?/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null && !m[2].includes('sun.tools.jcmd.JCmd'))
     .map((m) => ({ pid: Number(m[1]), mainClass: mainClassOf(m[2], m[3]) }));
+  const runsMain = (j: { mainClass: string }) =>
+    j.mainClass === target.mainClass || j.mainClass.endsWith(`.${target.mainClass}`);
   const matches =
-    target.pid !== undefined
-      ? running.filter((j) => j.pid === target.pid)
-      : running.filter(
-          (j) => j.mainClass === target.mainClass || j.mainClass.endsWith(`.${target.mainClass}`),
-        );
+    target.pid !== undefined ? running.filter((j) => j.pid === target.pid) : running.filter(runsMain);
   const listing = running.map((j) => `${j.pid} ${j.mainClass}`).join(', ') || 'none';
+  // Given both, they must name the same JVM: a pid that runs another main class is not the JVM that was meant.
+  if (target.pid !== undefined && target.mainClass && matches.length === 1 && !runsMain(matches[0])) {
+    const others = running.filter(runsMain).map((j) => j.pid);
+    throw new DvmError(
+      'DVM_TARGET_NOT_FOUND',
+      `pid ${target.pid} runs ${matches[0].mainClass}, not ${target.mainClass}${others.length > 0 ? ` (that runs as pid ${others.join(', ')})` : ''}; running: ${listing}`,
+      {
+        fix: 'Give the pid alone, the mainClass alone, or a pid and the main class that pid runs (see `jcmd -l`).',
+        details: { origin: 'user', pid: target.pid, mainClass: matches[0].mainClass },
+      },
+    );
+  }
   if (matches.length === 0) {
     throw new DvmError(
       'DVM_TARGET_NOT_FOUND',
