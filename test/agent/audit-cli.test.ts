@@ -115,6 +115,10 @@ test('dvm audit pages with --after, exports from --after on, and --follow prints
     dvmOk(home, ['audit', '--target', 'env=prod', '--target', 'env=dev']).stdout,
     'No audit entries.\n',
   );
+  // The API's form, pairs joined by commas, is pairs here too; a piece that is no pair makes it one value.
+  assert.match(dvmOk(home, ['audit', '--target', 'env=dev,env=dev']).stdout, /system\.info/);
+  assert.equal(dvmOk(home, ['audit', '--target', 'env=dev,env=prod']).stdout, 'No audit entries.\n');
+  assert.equal(dvmOk(home, ['audit', '--target', 'env=dev,prod']).stdout, 'No audit entries.\n');
   // export takes --limit as a cap of the whole export.
   assert.equal(dvmOk(home, ['audit', 'export', '--limit', '3']).stdout.trim().split('\n').length, 3);
   // A refused export leaves the file it names as it was.

@@ -37,12 +37,21 @@ then follows. --follow prints entries as they are written (from the log's end, o
 makes them JSON lines. With --server URL (or DVM_SERVER) and an admin's DVM_TOKEN, queries and --follow ask a
 remote agent (GET /v1/audit); verify and export read the database itself, on the agent's host.`;
 
+// A --target value as pairs: `env=prod,cluster=eu` — the form GET /v1/audit takes — is two pairs when every piece
+// between its commas is KEY=VALUE; otherwise it is one pair whose value holds a comma (`note=a,b`).
+function targetPairsOf(flags: readonly string[] | undefined): string[] | undefined {
+  return flags?.flatMap((flag) => {
+    const pieces = flag.split(',');
+    return pieces.length > 1 && pieces.every((piece) => piece.indexOf('=') > 0) ? pieces : [flag];
+  });
+}
+
 function filtersOf(ctx: CommandContext) {
-  const target = ctx.flags.target;
+  const target = targetPairsOf(ctx.flags.target);
   for (const pair of target ?? []) {
     if (pair.indexOf('=') <= 0)
       throw new DvmError('DVM_USAGE', `--target "${pair}" is not KEY=VALUE`, {
-        fix: 'Write e.g. --target env=prod (repeat it for more pairs: entries must hold every one, in any order).',
+        fix: 'Write e.g. --target env=prod (repeat it, or join pairs with commas, for more: entries must hold every one, in any order).',
       });
   }
   return {
