@@ -35,19 +35,21 @@ test('dvm audit refuses -o yaml, wide and name (DVM_USAGE) like the other agent 
   assert.match(dvmOk(home, ['audit', 'export', '-o', 'json']).stdout, /^\{"action":"system\.info"/);
 });
 
+// A restart of a container that need not exist (it is decided, never run), in prod.
+const RESTART_IN_PROD = [
+  'action',
+  'run',
+  'docker.restart_container',
+  '--param',
+  'container=dvm-test-none',
+  '--env',
+  'prod',
+];
+
 test('a dry run shows in the dvm audit table as (dry run), never like the real run it was not', () => {
   const home = tempHome();
   // A dry run is decided, not run: no container is needed.
-  dvmOk(home, [
-    'action',
-    'run',
-    'docker.restart_container',
-    '--param',
-    'container=dvm-test-none',
-    '--env',
-    'prod',
-    '--dry-run',
-  ]);
+  dvmOk(home, [...RESTART_IN_PROD, '--dry-run']);
   dvmOk(home, ['action', 'run', 'system.info']);
   const rows = dvmOk(home, ['audit'])
     .stdout.trim()
@@ -74,16 +76,7 @@ when { context.action == "docker.restart_container" && resource.env == "prod" };
 `,
   );
   for (const confirm of [[], ['--yes']]) {
-    const run = dvm(home, [
-      'action',
-      'run',
-      'docker.restart_container',
-      '--param',
-      'container=dvm-test-none',
-      '--env',
-      'prod',
-      ...confirm,
-    ]);
+    const run = dvm(home, [...RESTART_IN_PROD, ...confirm]);
     assert.equal(run.status, 1, run.stderr);
     assert.match(
       run.stderr,
