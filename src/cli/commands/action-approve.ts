@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { Agent } from '../../agent/agent.ts';
 import type { AwaitingApproval, PendingConfirmation } from '../../agent/auth/confirmations.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
@@ -8,6 +7,8 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
 import { formatAge, renderTable } from '../output/table.ts';
+import { ask, canAsk, interruptedAtQuestion, PromptInterrupted } from '../terminal-prompt.ts';
+import { terminalText } from '../terminal-text.ts';
 
 // How the approver reaches the confirmations: the agent's API, or the home's agent database as the local admin.
 // A confirmation is named by the requester's token (dvmc_…) or by its id as `dvm action approvals` lists it.
@@ -45,47 +46,61 @@ async function localApprover(agent: Agent): Promise<Approver> {
   };
 }
 
+// Everything below prints what a requester wrote (target labels, params, names) through terminalText: on one line,
+// escape sequences and newlines shown, never obeyed, so a requester cannot forge what the approver reads.
+const safe = terminalText;
+
 // A target as audit entries show it (`env=prod,cluster=eu`); none for a confirmation issued before it was kept.
 const targetOf = (target: Record<string, unknown> | undefined) =>
-  targetText((target ?? {}) as ExecuteRequest['target']);
+  safe(targetText((target ?? {}) as ExecuteRequest['target']));
+
+// An action as `name@version`.
+const actionOf = (item: { action?: string; version?: string }) =>
+  safe(`${item.action ?? '?'}@${item.version ?? '?'}`);
 
 // Who asked, with the owner behind the token when it is not the token's own name: `alice-laptop (owner alice)`.
 function requester(pending: PendingConfirmation): string {
   const owner = pending.requester_owner;
-  return owner && owner !== pending.requested_by
-    ? `${pending.requested_by} (owner ${owner})`
-    : pending.requested_by;
+  return safe(
+    owner && owner !== pending.requested_by
+      ? `${pending.requested_by} (owner ${owner})`
+      : pending.requested_by,
+  );
 }
 
 function describePending(ctx: CommandContext, ref: string, pending: PendingConfirmation): void {
   ctx.io.stderr.write(
-    `confirmation ${ref.slice(0, 12)}…: ${pending.action}@${pending.version} on ${targetOf(pending.target)}\n` +
-      `  params:       ${JSON.stringify(pending.params ?? {})}\n` +
-      `  requested by: ${requester(pending)}${pending.request_id ? ` (request ${pending.request_id})` : ''}\n` +
-      `  expires:      ${pending.expires_at}\n` +
-      (pending.approved_by ? `  approved by:  ${pending.approved_by} already\n` : ''),
+    `confirmation ${safe(ref.slice(0, 12))}…: ${actionOf(pending)} on ${targetOf(pending.target)}\n` +
+      `  params:       ${safe(JSON.stringify(pending.params ?? {}))}\n` +
+      `  requested by: ${requester(pending)}${pending.request_id ? ` (request ${safe(pending.request_id)})` : ''}\n` +
+      `  expires:      ${safe(pending.expires_at)}\n` +
+      (pending.approved_by ? `  approved by:  ${safe(pending.approved_by)} already\n` : ''),
   );
 }
 
+// Asks the approver on the terminal (or --yes); Ctrl-C rejects with PromptInterrupted.
 async function askApproval(ctx: CommandContext, pending: PendingConfirmation): Promise<void> {
   if (ctx.flags.yes) return;
-  if (!process.stdin.isTTY || ctx.io.stdout !== process.stdout) {
+  if (!canAsk(ctx)) {
     throw new DvmError(
       'DVM_CONFIRMATION_REQUIRED',
-      `approving ${pending.action} for ${pending.requested_by} needs a yes`,
-      { fix: 'Run it on a terminal to answer the question, or pass --yes.' },
+      `approving ${safe(pending.action)} for ${safe(pending.requested_by)} needs a yes`,
+      {
+        fix: 'Run it on a terminal to answer the question (stdin and stderr on the terminal: the question is asked on stderr), or pass --yes.',
+      },
     );
   }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(
-      `Approve ${pending.action} on ${targetOf(pending.target)} for ${pending.requested_by}? Type "yes": `,
+  const answer = await ask(
+    `Approve ${safe(pending.action)} on ${targetOf(pending.target)} for ${safe(pending.requested_by)}? Type "yes": `,
+  );
+  // The end of input (Ctrl-D) is no answer: refused as any answer but yes is.
+  if (answer === undefined)
+    throw new DvmError(
+      'DVM_CANCELLED',
+      'not approved (no answer: end of input); the confirmation stays pending',
     );
-    if (answer.trim().toLowerCase() !== 'yes')
-      throw new DvmError('DVM_CANCELLED', 'not approved; the confirmation stays pending');
-  } finally {
-    rl.close();
-  }
+  if (answer.trim().toLowerCase() !== 'yes')
+    throw new DvmError('DVM_CANCELLED', 'not approved; the confirmation stays pending');
 }
 
 // Through the agent with a token, or in-process as the local admin.
@@ -110,13 +125,18 @@ export function approveCommand(
   return withApprover(ctx, remote, async (approver) => {
     const pending = await approver.lookup(ref);
     describePending(ctx, ref, pending);
-    await askApproval(ctx, pending);
+    try {
+      await askApproval(ctx, pending);
+    } catch (error) {
+      if (!(error instanceof PromptInterrupted)) throw error;
+      return interruptedAtQuestion(ctx, 'not approved (Ctrl-C); the confirmation stays pending');
+    }
     const approved = await approver.approve(ref);
     if (ctx.flags.output === 'json') {
       ctx.io.stdout.write(`${JSON.stringify(approved, null, 2)}\n`);
     } else {
       ctx.io.stdout.write(
-        `approved ${approved.action}@${approved.version} on ${targetOf(approved.target)} for ${approved.requested_by} (as ${approved.approved_by}); they run the same command again with --confirmation-token ${isToken(ref) ? ref : 'and their token'}\n`,
+        `approved ${actionOf(approved)} on ${targetOf(approved.target)} for ${safe(approved.requested_by)} (as ${safe(approved.approved_by)}); they run the same command again with --confirmation-token ${isToken(ref) ? safe(ref) : 'and their token'}\n`,
       );
     }
     return 0;
@@ -141,11 +161,11 @@ export function approvalsCommand(ctx: CommandContext, remote: AgentClient | unde
         ['ID', 'ACTION', 'TARGET', 'PARAMS', 'REQUESTED BY', 'REQUEST', 'EXPIRES IN'],
         items.map((item) => [
           item.id.slice(0, 12),
-          `${item.action ?? '?'}@${item.version ?? '?'}`,
+          actionOf(item),
           targetOf(item.target),
-          JSON.stringify(item.params ?? {}),
+          safe(JSON.stringify(item.params ?? {})),
           requester(item),
-          item.request_id ?? '',
+          safe(item.request_id ?? ''),
           formatAge(now.toISOString(), new Date(item.expires_at)),
         ]),
       ),

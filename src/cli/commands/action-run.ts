@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline/promises';
 import type { ActionDefinition } from '../../actions/action.ts';
 import { STREAM_TAGGED_LOG } from '../../actions/artifact.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
@@ -12,9 +11,30 @@ import { didYouMean } from '../../model/suggest.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
 import { targetFromFlags } from '../target-flags.ts';
+import { ask, canAsk, interruptedAtQuestion, PromptInterrupted } from '../terminal-prompt.ts';
+import { terminalText } from '../terminal-text.ts';
 import { followRemote, printEvent, STREAMED } from './action-events.ts';
 
-/** Parses `--param k=v` by the type the action's input schema gives `k`. */
+// A --param value by the types the schema allows: JSON for a key that cannot be a string (a number, a boolean, a
+// list…); for one that may also be a string (exec's command: a string or an argv list), a JSON list or object when
+// the schema allows that and the value is one, else the string as given.
+function paramValue(raw: string, types: readonly string[]): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return raw; // not JSON: a string, or a type mismatch the schema check reports with its path
+  }
+  if (!types.includes('string')) return parsed;
+  if (Array.isArray(parsed)) return types.includes('array') ? parsed : raw;
+  if (parsed !== null && typeof parsed === 'object') return types.includes('object') ? parsed : raw;
+  return raw;
+}
+
+/**
+ * Parses `--param k=v` by the type the action's input schema gives `k`: a string as given; JSON where `k` cannot be
+ * a string; a JSON list or object where `k` may be a string or one of those (`command=["echo","a b"]`).
+ */
 export function paramsOf(pairs: readonly string[], schema: Record<string, unknown>): Record<string, unknown> {
   const properties = (schema.properties ?? {}) as Record<string, { type?: string | string[] }>;
   const params: Record<string, unknown> = {};
@@ -27,16 +47,7 @@ export function paramsOf(pairs: readonly string[], schema: Record<string, unknow
     }
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
-    const types = [properties[key]?.type ?? 'string'].flat();
-    let value: unknown = raw;
-    if (!types.includes('string')) {
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        value = raw; // the schema check reports the type mismatch with its path
-      }
-    }
-    params[key] = value;
+    params[key] = paramValue(raw, [properties[key]?.type ?? 'string'].flat());
   }
   return params;
 }
@@ -63,7 +74,8 @@ export function paramsShown(
   const shown = redactor.redact(params, schema) as Record<string, unknown>;
   const pairs = Object.entries(shown).map(([key, value]) => {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    return `${key}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+    // On one line, as written: a newline or an escape sequence in a value cannot forge what the question shows.
+    return terminalText(`${key}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`);
   });
   return pairs.length > 0 ? pairs.join(' ') : '(none)';
 }
@@ -91,12 +103,12 @@ async function confirm(
     );
   }
   if (ctx.flags.yes) return token;
-  if (!process.stdin.isTTY || ctx.io.stdout !== process.stdout) {
+  if (!canAsk(ctx)) {
     throw new DvmError(
       'DVM_CONFIRMATION_REQUIRED',
       `${request.action} (${risk}) in ${request.target.env} needs confirmation`,
       {
-        fix: 'Run it on a terminal to answer the question, or pass --yes.',
+        fix: 'Run it on a terminal to answer the question (stdin and stderr on the terminal: the question is asked on stderr), or pass --yes.',
       },
     );
   }
@@ -104,17 +116,17 @@ async function confirm(
   // repository's name before deleting it (seed 001: "required explicit target confirmation").
   const env = request.target.env;
   const said = (response.body.details as { reasons?: unknown } | undefined)?.reasons;
-  const reasons = Array.isArray(said) && said.length > 0 ? ` (${said.map(String).join('; ')})` : '';
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(
-      `${request.action}@${request.version ?? 'latest'} is a ${risk} action on ${targetText(request.target)}${reasons}.\n  params: ${paramsShown(request.params ?? {}, schema, await loadRedactor(ctx.home))}\nType the environment's name (${env}) to run it: `,
-    );
-    if (answer.trim() !== env)
-      throw new DvmError('DVM_CANCELLED', `not confirmed (the answer was not "${env}"); nothing ran`);
-  } finally {
-    rl.close();
-  }
+  const reasons =
+    Array.isArray(said) && said.length > 0 ? ` (${said.map((r) => terminalText(r)).join('; ')})` : '';
+  const params = paramsShown(request.params ?? {}, schema, await loadRedactor(ctx.home));
+  const answer = await ask(
+    `${terminalText(request.action)}@${terminalText(request.version ?? 'latest')} is a ${terminalText(risk)} action on ${terminalText(targetText(request.target))}${reasons}.\n  params: ${params}\nType the environment's name (${terminalText(env)}) to run it: `,
+  );
+  // The end of input (Ctrl-D) is no answer: refused as a wrong one is.
+  if (answer === undefined)
+    throw new DvmError('DVM_CANCELLED', 'not confirmed (no answer: end of input); nothing ran');
+  if (answer.trim() !== env)
+    throw new DvmError('DVM_CANCELLED', `not confirmed (the answer was not "${env}"); nothing ran`);
   return token;
 }
 
@@ -133,7 +145,7 @@ export function printResult(
   }
   if (body.dry_run) {
     ctx.io.stdout.write(
-      `dry run: ${body.action}@${body.version} (${body.risk}) on ${JSON.stringify(body.target)} would be allowed by ${(body.policy_ids as string[]).join(', ') || 'policy'}${runNeeds(body)}\n`,
+      `dry run: ${terminalText(`${body.action}@${body.version} (${body.risk}) on ${JSON.stringify(body.target)} would be allowed by ${(body.policy_ids as string[]).join(', ') || 'policy'}`)}${runNeeds(body)}\n`,
     );
     return;
   }
@@ -149,7 +161,7 @@ export function printResult(
     };
   };
   ctx.io.stderr.write(
-    `execution ${body.execution_id}: ${body.action}@${body.version} ${body.status} in ${body.duration_ms} ms\n`,
+    `execution ${terminalText(`${body.execution_id}: ${body.action}@${body.version} ${body.status} in ${body.duration_ms}`)} ms\n`,
   );
   if (result && typeof result === 'object' && 'summary' in result) {
     // A raw output that is the summary itself (system.info's JSON) is printed once, on stdout.
@@ -244,10 +256,17 @@ async function finish(
   send: (request: ExecuteRequest) => Promise<ExecuteResponse>,
   streamed: () => boolean,
   follow?: (executionId: string) => Promise<ExecuteResponse>,
+  replay?: (executionId: string) => Promise<void>,
 ): Promise<number> {
   let response = await send(request);
   if (response.status === 428) {
-    const token = await confirm(ctx, response, request, action.risk, action.inputSchema);
+    let token: string;
+    try {
+      token = await confirm(ctx, response, request, action.risk, action.inputSchema);
+    } catch (error) {
+      if (!(error instanceof PromptInterrupted)) throw error;
+      return interruptedAtQuestion(ctx, 'not confirmed (Ctrl-C); nothing ran');
+    }
     response = await send({ ...request, confirmation_token: token });
   }
   if (response.replayed) {
@@ -256,6 +275,13 @@ async function finish(
     );
   }
   if (response.status === 202 && follow) response = await follow(String(response.body.execution_id));
+  else if (
+    response.status === 200 &&
+    replay &&
+    ctx.flags.follow &&
+    typeof response.body.execution_id === 'string'
+  )
+    await replay(response.body.execution_id);
   if (response.status >= 400) throw errorFromBody(response.status, response.body);
   // In JSON too, a script can tell a first answer that came back from a run (the API says so in a header).
   const body = response.replayed ? { ...response.body, replayed: true } : response.body;
@@ -263,10 +289,18 @@ async function finish(
   return 0;
 }
 
+// How a signal is named to the person who sent it, and the exit status it ends dvm with (128 + its number).
+const SIGNALS = {
+  SIGINT: { shown: 'Ctrl-C', exit: 130 },
+  SIGTERM: { shown: 'SIGTERM', exit: 143 },
+} as const;
+type StopSignal = keyof typeof SIGNALS;
+
 /**
- * `dvm action run NAME` in-process, as the local admin principal, through the same execute(). Ctrl-C cancels the
- * execution through the agent's cancel path (it ends failed/DVM_CANCELLED, recorded and audited) and exits 130; a
- * second Ctrl-C exits at once (the next dvm finds the execution interrupted).
+ * `dvm action run NAME` in-process, as the local admin principal, through the same execute(). Ctrl-C (or SIGTERM: a
+ * `timeout`, a cancelled CI job) cancels the execution through the agent's cancel path (it ends failed/DVM_CANCELLED,
+ * recorded and audited) and exits 130 (143); a second signal exits at once (the next dvm finds the execution
+ * interrupted).
  */
 export async function runLocal(ctx: CommandContext, name: string): Promise<number> {
   return withLocalAgent(ctx, async (agent) => {
@@ -275,12 +309,16 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
     const definition = agent.executor.registry.get(name);
     const request = requestOf(ctx, definition);
     let running: string | undefined;
-    let interrupted: string | undefined;
+    let interrupted: { id: string; signal: StopSignal } | undefined;
     let streamedLines = 0;
-    const interrupt = () => {
-      if (interrupted || !running) process.exit(130);
-      interrupted = running;
-      ctx.io.stderr.write(`\ncancelling execution ${running} (Ctrl-C again to quit at once)\n`);
+    const interrupt = (signal: StopSignal) => {
+      if (interrupted || !running) process.exit(SIGNALS[signal].exit);
+      interrupted = { id: running, signal };
+      ctx.io.stderr.write(
+        signal === 'SIGINT'
+          ? `\ncancelling execution ${running} (Ctrl-C again to quit at once)\n`
+          : `\ncancelling execution ${running} (SIGTERM; a second signal quits at once)\n`,
+      );
       cancelExecutionBy(agent, running, LOCAL_PRINCIPAL).catch(() => {});
     };
     const send = async (req: ExecuteRequest) => {
@@ -307,21 +345,54 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
       return response;
     };
     process.on('SIGINT', interrupt);
+    process.on('SIGTERM', interrupt);
     try {
       return await finish(ctx, request, definition, send, () => streamedLines > 0);
     } catch (error) {
       if (!interrupted || !isDvmError(error) || error.code !== 'DVM_CANCELLED') throw error;
+      const { id, signal } = interrupted;
       ctx.io.stderr.write(
-        `execution ${interrupted} cancelled (Ctrl-C): it ended failed with DVM_CANCELLED, recorded and audited\n`,
+        `execution ${id} cancelled (${SIGNALS[signal].shown}): it ended failed with DVM_CANCELLED, recorded and audited\n`,
       );
-      return 130;
+      return SIGNALS[signal].exit;
     } finally {
       process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
     }
   });
 }
 
-/** `dvm action run NAME` against a remote agent (`dvm serve`). */
+// Sends a request to a remote agent and waits for its answer; Ctrl-C (or SIGTERM) meanwhile leaves the agent running
+// it, so dvm says so, with the request_id that finds it again (no execution id is known before the answer), and exits.
+async function sendRemote(
+  ctx: CommandContext,
+  remote: AgentClient,
+  request: ExecuteRequest,
+): Promise<ExecuteResponse> {
+  const stopped = (signal: StopSignal) => {
+    const id = request.request_id;
+    ctx.io.stderr.write(
+      `\nstopped waiting (${SIGNALS[signal].shown}); request ${id} goes on in the agent if it reached it (this does not cancel it): ` +
+        `the same command with --request-id ${id} waits for its answer without running it again; ` +
+        `\`dvm execution list --action ${request.action}\` finds its execution, \`dvm execution cancel ID\` stops it\n`,
+    );
+    process.exit(SIGNALS[signal].exit);
+  };
+  process.once('SIGINT', stopped);
+  process.once('SIGTERM', stopped);
+  try {
+    // Safe to send again after a lost answer or a refusal: the agent answers a repeated request_id, never runs it twice.
+    return await remote.request('POST', '/v1/actions/execute', request, undefined, { retry: true });
+  } finally {
+    process.off('SIGINT', stopped);
+    process.off('SIGTERM', stopped);
+  }
+}
+
+/**
+ * `dvm action run NAME` against a remote agent (`dvm serve`). Ctrl-C stops waiting, not the execution: the agent
+ * runs it on, and dvm says how to find it (`--follow`: how to follow it again) and how to cancel it.
+ */
 export async function runRemote(ctx: CommandContext, remote: AgentClient, name: string): Promise<number> {
   const catalog = await remote.request('GET', '/v1/actions');
   if (catalog.status !== 200) throw errorFromBody(catalog.status, catalog.body);
@@ -362,13 +433,30 @@ export async function runRemote(ctx: CommandContext, remote: AgentClient, name: 
     const known = { request_id: request.request_id, risk: entry.risk, target: request.target };
     return outcome.status === 200 ? { ...outcome, body: { ...known, ...outcome.body } } : outcome;
   };
+  // --follow of an action the agent answered at once (not long-running, so there was no stream to follow): its
+  // progress and log lines as the agent stored them, shown once the answer is in, as an in-process run shows them.
+  // Best effort: all of them or none (then the answer's output is printed), never a failure of a run that succeeded.
+  const replay = async (executionId: string) => {
+    const events: { type: string; data: Record<string, unknown> }[] = [];
+    try {
+      for await (const event of remote.events(executionId, 0, undefined, { follow: false }))
+        if (STREAMED.has(event.event))
+          events.push({ type: event.event, data: JSON.parse(event.data) as Record<string, unknown> });
+    } catch {
+      return;
+    }
+    for (const event of events) {
+      printEvent(ctx, event.type, event.data);
+      if (event.type === 'log') streamedLines++;
+    }
+  };
   return finish(
     ctx,
     request,
     { risk: entry.risk, inputSchema: entry.input_schema },
-    // Safe to send again after a lost answer or a refusal: the agent answers a repeated request_id, never runs it twice.
-    (req) => remote.request('POST', '/v1/actions/execute', req, undefined, { retry: true }),
+    (req) => sendRemote(ctx, remote, req),
     () => streamedLines > 0,
     follow,
+    replay,
   );
 }

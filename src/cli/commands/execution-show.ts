@@ -6,6 +6,7 @@ import { targetText } from '../../agent/execute/target-text.ts';
 import type { ExecuteRequest } from '../../agent/execute/types.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
+import { terminalText } from '../terminal-text.ts';
 import { type FollowedEvent, followRemote, printEvent, STREAMED } from './action-events.ts';
 
 // How often `logs -f` without a server reads the database for new events of an execution another process runs.
@@ -50,8 +51,9 @@ function printRecord(ctx: CommandContext, record: ExecutionRecord): void {
     ['finished', record.finished_at ? `${record.finished_at}${durationOf(record)}` : undefined],
     ['error', record.error ? errorText(record.error) : undefined],
   ];
+  // Each header on one line as written: a target label or an error message cannot forge lines or move the cursor.
   for (const [key, value] of rows)
-    if (value !== undefined) ctx.io.stdout.write(`${`${key}:`.padEnd(11)}${value}\n`);
+    if (value !== undefined) ctx.io.stdout.write(`${`${key}:`.padEnd(11)}${terminalText(value)}\n`);
   const result = record.result as { summary?: unknown; artifact?: { content?: string } } | undefined;
   if (result === undefined || result === null) return;
   if (typeof result === 'object' && 'summary' in result) {
@@ -89,11 +91,12 @@ function printLogEvent(ctx: CommandContext, event: FollowedEvent): void {
 // The last line of `dvm execution logs` (stderr, not with -o json): how the execution ended, or that it still runs.
 function printEnd(ctx: CommandContext, id: string, end: FollowedEvent | undefined): void {
   if (ctx.flags.output === 'json') return;
-  if (!end) ctx.io.stderr.write(`execution ${id} is still running (-f follows it to its end)\n`);
-  else if (end.type === 'completed') ctx.io.stderr.write(`execution ${id} succeeded\n`);
+  const shown = terminalText(id);
+  if (!end) ctx.io.stderr.write(`execution ${shown} is still running (-f follows it to its end)\n`);
+  else if (end.type === 'completed') ctx.io.stderr.write(`execution ${shown} succeeded\n`);
   else
     ctx.io.stderr.write(
-      `execution ${id} failed: ${errorText(end.data.error as Record<string, unknown> | undefined)}\n`,
+      `execution ${shown} failed: ${terminalText(errorText(end.data.error as Record<string, unknown> | undefined))}\n`,
     );
 }
 

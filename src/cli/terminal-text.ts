@@ -1,0 +1,25 @@
+// Characters that would act on a terminal rather than print: C0 controls (newline, carriage return, tab, ESC…),
+// DEL, C1 controls, and the Unicode bidi overrides and isolates that reorder what is shown around them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+// One character as a visible escape: \n \r \t by name, others below U+0100 as \xNN, the bidi ones as \uNNNN.
+function escaped(c: string): string {
+  const named = NAMED[c];
+  if (named) return named;
+  const code = c.charCodeAt(0);
+  return code < 0x100
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Agent-supplied text (a target label, a param, a requester's name, a reason) made safe to print on one line of a
+ * terminal: controls and bidi overrides are written as visible escapes (`\n`, `\x1b`, `\u202e`), so what another
+ * principal wrote can neither start a forged line, move the cursor, nor reorder what is shown; the rest is unchanged.
+ */
+export function terminalText(text: unknown): string {
+  return String(text).replace(UNSAFE, escaped);
+}
