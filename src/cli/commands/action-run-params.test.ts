@@ -26,9 +26,17 @@ test('paramsOf: JSON where a param cannot be a string; a JSON list or object whe
     labels: '[1]',
     tail: 'x',
   });
-  assert.deepEqual(paramsOf(['command=7', 'labels=null', 'command=echo [a'], schema), {
-    command: 'echo [a',
-    labels: 'null',
-  });
+  assert.deepEqual(paramsOf(['command=7', 'labels=null'], schema), { command: '7', labels: 'null' });
+  assert.deepEqual(paramsOf(['command=echo [a'], schema), { command: 'echo [a' });
   assert.throws(() => paramsOf(['novalue'], schema), /DVM_USAGE|not KEY=VALUE/);
+});
+
+test('paramsOf: a key given twice with two values is DVM_USAGE (the same value twice is fine)', () => {
+  const schema = { type: 'object', properties: { replicas: { type: 'integer' } } };
+  assert.throws(
+    () => paramsOf(['replicas=20', 'replicas=5'], schema),
+    (e: Error & { code?: string }) =>
+      e.code === 'DVM_USAGE' && e.message === '--param replicas is given twice: 20 and 5',
+  );
+  assert.deepEqual(paramsOf(['replicas=5', 'replicas=5'], schema), { replicas: 5 });
 });

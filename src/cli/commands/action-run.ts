@@ -38,6 +38,7 @@ function paramValue(raw: string, types: readonly string[]): unknown {
 export function paramsOf(pairs: readonly string[], schema: Record<string, unknown>): Record<string, unknown> {
   const properties = (schema.properties ?? {}) as Record<string, { type?: string | string[] }>;
   const params: Record<string, unknown> = {};
+  const given = new Map<string, string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) {
@@ -47,6 +48,13 @@ export function paramsOf(pairs: readonly string[], schema: Record<string, unknow
     }
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
+    // What the action acts on is never the last of two values, silently (as for every flag of one value).
+    const before = given.get(key);
+    if (before !== undefined && before !== raw)
+      throw new DvmError('DVM_USAGE', `--param ${key} is given twice: ${before} and ${raw}`, {
+        fix: `Give ${key} once.`,
+      });
+    given.set(key, raw);
     params[key] = paramValue(raw, [properties[key]?.type ?? 'string'].flat());
   }
   return params;
