@@ -204,6 +204,20 @@ test('through the API: once its token is revoked, an event stream ends saying wh
       container: chatty,
       timeout: '8s',
     });
+    // A CLI follower of the same execution, with the same token: once it has printed a line, the token goes.
+    const follower = spawn(
+      process.execPath,
+      [DVM_BIN, 'execution', 'logs', String(accepted.execution_id), '-f'],
+      {
+        env: { ...process.env, DVM_HOME: home, DVM_SERVER: serve.url, DVM_TOKEN: viewer },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let followed = '';
+    let said = '';
+    follower.stdout.on('data', (d) => (followed += d));
+    follower.stderr.on('data', (d) => (said += d));
+    const followerExit = new Promise<number | null>((resolve) => follower.on('exit', resolve));
     const response = await fetch(new URL(String(accepted.events), serve.url), {
       headers: { authorization: `Bearer ${viewer}` },
     });
@@ -216,7 +230,7 @@ test('through the API: once its token is revoked, an event stream ends saying wh
       last = event.event;
       if (event.event === 'closed') closed = JSON.parse(event.data);
       if (revokedAt) after++;
-      else if (event.event === 'log') {
+      else if (event.event === 'log' && followed.includes('\n')) {
         await dvmAsync(home, ['token', 'revoke', 'revoked-viewer']);
         revokedAt = performance.now();
       }
@@ -247,6 +261,10 @@ test('through the API: once its token is revoked, an event stream ends saying wh
     assert.equal(error.code, 'DVM_CANCELLED');
     assert.match(error.message, /cancelled by the revocation of its token/);
     assert.match(serve.output(), /cancelling execution \S+: its token \(token\/[0-9a-f]{8}\) was revoked/);
+    // The CLI follower, cut off mid-stream, says why and fails; never that the execution still runs.
+    assert.equal(await followerExit, 1, said);
+    assert.match(said, /DVM_UNAUTHENTICATED/);
+    assert.doesNotMatch(said, /still running/);
   } finally {
     await serve.stop();
     removeContainers(chatty);

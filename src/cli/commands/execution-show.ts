@@ -115,7 +115,10 @@ export async function executionLogs(
     printLogEvent(ctx, event);
   };
   if (remote && ctx.flags.follow) {
-    await followRemote(ctx, remote, id, onEvent);
+    const answer = await followRemote(ctx, remote, id, onEvent);
+    // A follow the agent ended before the execution's end (the token revoked or expired, the execution gone or
+    // interrupted) says why, never that it still runs.
+    if (!end && answer.status >= 400) throw errorFromBody(answer.status, answer.body);
   } else if (remote) {
     let last = 0;
     for await (const event of remote.events(id, 0, undefined, { follow: false })) {
