@@ -183,7 +183,13 @@ test('dvm action approvals lists what waits for a second principal (ids, never t
     assert.equal(approved.status, 0, approved.stderr);
     assert.match(
       approved.stdout,
-      /^approved docker\.restart_container@1\.0\.0 on env=prod for alice \(as bob\); they run the same command again with --confirmation-token and their token\n$/,
+      /^approved docker\.restart_container@1\.0\.0 on env=prod for alice \(as bob\); a pipeline task waiting for it runs now, a request from the CLI or the API is sent again with --confirmation-token and its token\n$/,
+    );
+    const again = await dvmAsync(home, ['action', 'approve', prefix, '--yes'], as(bob));
+    assert.match(
+      again.stdout,
+      /^already approved \(nothing changed\): docker\.restart_container/,
+      again.stderr,
     );
     assert.deepEqual(
       (await api(serve.url, 'GET', '/v1/confirmations', { token: bob })).body.items,

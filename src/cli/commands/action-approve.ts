@@ -15,7 +15,7 @@ import { terminalText } from '../terminal-text.ts';
 interface Approver {
   list(): Promise<AwaitingApproval[]>;
   lookup(ref: string): Promise<PendingConfirmation>;
-  approve(ref: string): Promise<PendingConfirmation & { approved_by: string }>;
+  approve(ref: string): Promise<PendingConfirmation & { approved_by: string; repeated?: true }>;
 }
 
 const isToken = (ref: string) => ref.startsWith('dvmc_');
@@ -136,7 +136,7 @@ export function approveCommand(
       ctx.io.stdout.write(`${JSON.stringify(approved, null, 2)}\n`);
     } else {
       ctx.io.stdout.write(
-        `approved ${actionOf(approved)} on ${targetOf(approved.target)} for ${safe(approved.requested_by)} (as ${safe(approved.approved_by)}); they run the same command again with --confirmation-token ${isToken(ref) ? safe(ref) : 'and their token'}\n`,
+        `${approved.repeated ? 'already approved (nothing changed): ' : 'approved '}${actionOf(approved)} on ${targetOf(approved.target)} for ${safe(approved.requested_by)} (as ${safe(approved.approved_by)}); a pipeline task waiting for it runs now, a request from the CLI or the API is sent again with --confirmation-token ${isToken(ref) ? safe(ref) : 'and its token'}\n`,
       );
     }
     return 0;
