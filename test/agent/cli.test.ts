@@ -260,6 +260,17 @@ test('dvm action run --dry-run says what the real run would meet: a confirmation
   assert.doesNotMatch(dry('dev'), /needs a confirmation/);
 });
 
+test('an action that ran and failed says where its output is: dvm execution logs ID shows what the command printed', () => {
+  const home = tempHome();
+  const failed = dvm(home, ['action', 'run', 'exec', '--param', 'shell=echo the-real-reason >&2; exit 3']);
+  assert.equal(failed.status, 1, failed.stderr);
+  assert.match(failed.stderr, /DVM_TASK_FAILED/);
+  const id = /Its output and progress: dvm execution logs (x\w+)\./.exec(failed.stderr)?.[1];
+  assert.ok(id, failed.stderr);
+  const logs = dvm(home, ['execution', 'logs', id]);
+  assert.match(logs.stdout + logs.stderr, /the-real-reason/);
+});
+
 test('dvm policy test shows the decision and the policies behind it, with user policies', () => {
   const home = tempHome();
   const confirm = dvmOk(home, [

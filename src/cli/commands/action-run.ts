@@ -290,11 +290,24 @@ async function finish(
     typeof response.body.execution_id === 'string'
   )
     await replay(response.body.execution_id);
-  if (response.status >= 400) throw errorFromBody(response.status, response.body);
+  if (response.status >= 400) throw runError(response);
   // In JSON too, a script can tell a first answer that came back from a run (the API says so in a header).
   const body = response.replayed ? { ...response.body, replayed: true } : response.body;
   printResult(ctx, body, { streamed: streamed() });
   return 0;
+}
+
+// The error of an answer; an action that ran and failed also says where its events are (what a command printed
+// before it failed, the progress it made), which the answer itself does not carry.
+function runError(response: ExecuteResponse): DvmError {
+  const error = errorFromBody(response.status, response.body);
+  const id = response.body.execution_id;
+  if (typeof id !== 'string') return error;
+  return new DvmError(error.code, error.message, {
+    fix: `${error.fix ? `${error.fix} ` : ''}Its output and progress: dvm execution logs ${id}.`,
+    causes: error.causes,
+    details: error.details,
+  });
 }
 
 // How a signal is named to the person who sent it, and the exit status it ends dvm with (128 + its number).
