@@ -662,7 +662,7 @@ test('an invalid field named like a secret is named in the message, not redacted
   }
 });
 
-test('a target over 32 keys, params over 256 keys or a body of over 10,000 values is refused before policy sees them', async () => {
+test('a target over 32 keys, params over 256 keys or a body of over 10,000 object keys is refused before policy sees them; a long list is not', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const agent = await openAgent(home);
   const keys = (n: number, first: Record<string, string> = {}) => {
@@ -696,7 +696,7 @@ test('a target over 32 keys, params over 256 keys or a body of over 10,000 value
       LOCAL_PRINCIPAL,
     );
     assert.equal(atLimit.status, 200, JSON.stringify(atLimit.body));
-    // Nested values count too: more than 10,000 in all is too large to walk (validation, tags, redaction, audit).
+    // Nested keys count too: more than 10,000 in all is too large to walk (validation, tags, redaction, audit).
     const wide = await agent.executor.execute(
       {
         request_id: 'many-3',
@@ -709,7 +709,19 @@ test('a target over 32 keys, params over 256 keys or a body of over 10,000 value
     );
     assert.equal(wide.status, 413, JSON.stringify(wide.body).slice(0, 300));
     assert.equal(wide.body.code, 'DVM_REQUEST_TOO_LARGE');
-    assert.equal((wide.body.details as { max_values: number }).max_values, 10_000);
+    assert.equal((wide.body.details as { max_keys: number }).max_keys, 10_000);
+    // A list of values does not count: data.delete takes up to 100,000 keys.
+    const list = await agent.executor.execute(
+      {
+        request_id: 'many-4',
+        action: 'notify.alert',
+        params: { message: 'm', details: { keys: Array.from({ length: 20_000 }, (_, i) => i) } },
+        target: { env: 'dev' },
+        dry_run: true,
+      },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(list.status, 200, JSON.stringify(list.body).slice(0, 300));
   } finally {
     await agent.close();
     rmSync(home, { recursive: true, force: true });

@@ -26,16 +26,17 @@ test('nestsDeeperThan is safe on nesting that overflows a recursive walk', () =>
   assert.equal(nestsDeeperThan(deep, 32), true);
 });
 
-test('shapeExcess counts every object member and array item at any depth, stopping past the limit', () => {
+test('shapeExcess counts the keys of every object at any depth (not array items), stopping past the limit', () => {
   const members = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
-  const cases: [unknown, 'depth' | 'values' | undefined][] = [
-    [{ a: members(7), b: [1, 2] }, undefined], // 2 + 7 + 2 = 11
-    [{ a: members(8), b: [1, 2] }, 'values'], // 12
-    [[members(5), [[1, 2, 3]]], undefined], // 2 + 5 + 1 + 3 = 11
-    [[members(5), [[1, 2, 3, 4]]], 'values'], // 12, the last ones two levels down
+  const cases: [unknown, 'depth' | 'keys' | undefined][] = [
+    [{ a: members(7), b: [1, 2] }, undefined], // 2 + 7 keys; the list's items do not count
+    [{ a: members(8), b: [1, 2] }, undefined], // 10
+    [{ a: members(9), b: [1, 2] }, 'keys'], // 11
+    [[members(5), [[{ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 }]]], 'keys'], // 5 + 6, the last ones three levels down
+    [{ list: Array.from({ length: 1000 }, (_, i) => i) }, undefined], // a long list of scalars
   ];
   for (const [value, expected] of cases)
-    assert.equal(shapeExcess(value, 32, 11), expected, JSON.stringify(value).slice(0, 80));
+    assert.equal(shapeExcess(value, 32, 10), expected, JSON.stringify(value).slice(0, 80));
   assert.equal(shapeExcess(nest(40), 32, 100), 'depth');
   assert.equal(shapeExcess(nest(32), 32, 100), undefined);
 });

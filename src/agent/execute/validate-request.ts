@@ -1,7 +1,7 @@
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { didYouMean } from '../../model/suggest.ts';
-import { MAX_REQUEST_DEPTH, MAX_REQUEST_VALUES, shapeExcess } from './nesting.ts';
+import { MAX_REQUEST_DEPTH, MAX_REQUEST_KEYS, shapeExcess } from './nesting.ts';
 import type { ExecuteRequest } from './types.ts';
 import { illFormedTextPath } from './well-formed-text.ts';
 
@@ -126,7 +126,7 @@ function tooManyKeys(value: unknown, path: string, max: number, causes: ErrorCau
 
 /**
  * Checks an execute request body; DVM_REQUEST_INVALID lists every violation (path, message, fix), and a body
- * nested deeper than MAX_REQUEST_DEPTH is DVM_REQUEST_TOO_DEEP (holding more than MAX_REQUEST_VALUES,
+ * nested deeper than MAX_REQUEST_DEPTH is DVM_REQUEST_TOO_DEEP (holding more than MAX_REQUEST_KEYS object keys,
  * DVM_REQUEST_TOO_LARGE) before anything walks it recursively.
  */
 export function validateExecuteRequest(body: unknown): ExecuteRequest {
@@ -135,14 +135,14 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
       fix: 'Send {"request_id": …, "action": …, "params": {…}, "target": {"env": …}}.',
     });
   }
-  const excess = shapeExcess(body, MAX_REQUEST_DEPTH, MAX_REQUEST_VALUES);
-  if (excess === 'values') {
+  const excess = shapeExcess(body, MAX_REQUEST_DEPTH, MAX_REQUEST_KEYS);
+  if (excess === 'keys') {
     throw new DvmError(
       'DVM_REQUEST_TOO_LARGE',
-      `the request body holds more than ${MAX_REQUEST_VALUES} values (object members and array items)`,
+      `the request body's objects hold more than ${MAX_REQUEST_KEYS} keys in all`,
       {
-        fix: `Send at most ${MAX_REQUEST_VALUES} values in all: no action takes more; keep large data where the action reads it (a file, a DataStore).`,
-        details: { max_values: MAX_REQUEST_VALUES },
+        fix: `Send at most ${MAX_REQUEST_KEYS} object keys in all (lists of values do not count): keep large data where the action reads it (a file, a DataStore).`,
+        details: { max_keys: MAX_REQUEST_KEYS },
       },
     );
   }

@@ -8,25 +8,44 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 
-// One open object or array of the scan: its path, and for an object the keys seen and whether a key comes next.
+/**
+ * How deep the scan follows objects and arrays: a request nested deeper is refused by its own depth limit (32 for
+ * execute), and the routes that read a few top-level fields never look that far.
+ */
+export const DUPLICATE_SCAN_DEPTH = 64;
+
+// One open object or array of the scan. Its path is built only for a duplicate (from `parent` and `at`), and an
+// object's set of keys only once it has a second key: most bodies have neither.
 interface Container {
-  path: string;
+  parent: Container | undefined;
+  /** Its key in its parent object, or its index in its parent array. */
+  at: string | number | undefined;
+  object: boolean;
+  first: string | undefined;
   keys: Set<string> | undefined;
   expectKey: boolean;
   index: number;
 }
 
-const childPath = (parent: Container, key: string): string =>
-  parent.keys === undefined ? `${parent.path}[${parent.index}]` : parent.path ? `${parent.path}.${key}` : key;
+// The path of a key (or item) inside a container, written as error paths are: `target.env`, `params.list[1].b`.
+function pathOf(container: Container | undefined, at: string | number): string {
+  const segments: (string | number)[] = [at];
+  for (let c = container; c?.parent !== undefined; c = c.parent) segments.push(c.at as string | number);
+  let path = '';
+  for (const segment of segments.reverse())
+    path = typeof segment === 'number' ? `${path}[${segment}]` : path ? `${path}.${segment}` : segment;
+  return path;
+}
 
 /**
  * The path of the first key that an object of this JSON text repeats (like `target.env` for
  * `{"target": {"env": "prod", "env": "dev"}}`), or undefined; the text must already parse as JSON. Keys are
- * compared as JSON.parse reads them, so `"env"` and `"\u0065nv"` are the same key.
+ * compared as JSON.parse reads them, so `"env"` and `"\u0065nv"` are the same key. Objects nested deeper than
+ * DUPLICATE_SCAN_DEPTH are not looked into.
  */
 export function duplicateKeyPath(text: string): string | undefined {
-  const stack: Container[] = [];
   let top: Container | undefined;
+  let depth = 0;
   let pendingKey = '';
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -40,25 +59,37 @@ export function duplicateKeyPath(text: string): string | undefined {
           i++;
         } else if (d === QUOTE) break;
       }
-      if (top?.keys !== undefined && top.expectKey) {
+      if (top?.object && top.expectKey && depth <= DUPLICATE_SCAN_DEPTH) {
         const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
-        if (top.keys.has(key)) return childPath(top, key);
-        top.keys.add(key);
+        if (top.first === undefined) top.first = key;
+        else {
+          top.keys ??= new Set([top.first]);
+          if (top.keys.has(key)) return pathOf(top, key);
+          top.keys.add(key);
+        }
         top.expectKey = false;
         pendingKey = key;
       }
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      const path = top === undefined ? '' : childPath(top, pendingKey);
-      top = { path, keys: c === OPEN_OBJECT ? new Set() : undefined, expectKey: true, index: 0 };
-      stack.push(top);
+      depth++;
+      if (depth > DUPLICATE_SCAN_DEPTH) continue;
+      top = {
+        parent: top,
+        at: top === undefined ? undefined : top.object ? pendingKey : top.index,
+        object: c === OPEN_OBJECT,
+        first: undefined,
+        keys: undefined,
+        expectKey: true,
+        index: 0,
+      };
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      stack.pop();
-      top = stack[stack.length - 1];
-    } else if (c === COMMA && top !== undefined) {
-      if (top.keys === undefined) top.index++;
-      else top.expectKey = true;
-    } else if (c === COLON && top !== undefined) {
-      top.expectKey = false;
+      if (depth-- > DUPLICATE_SCAN_DEPTH) continue;
+      top = top?.parent;
+    } else if (top !== undefined && depth <= DUPLICATE_SCAN_DEPTH) {
+      if (c === COMMA) {
+        if (top.object) top.expectKey = true;
+        else top.index++;
+      } else if (c === COLON) top.expectKey = false;
     }
   }
   return undefined;

@@ -82,3 +82,13 @@ test('parseJsonBody reads bytes as UTF-8, refusing malformed bytes instead of re
     message: /not valid JSON/,
   });
 });
+
+test('the duplicate-key scan looks 64 levels deep; a body nested deeper is left to its route’s depth limit', () => {
+  const deep = `${'['.repeat(100)}{"a": 1, "a": 2}${']'.repeat(100)}`;
+  assert.deepEqual(parseJsonBody(deep), JSON.parse(deep));
+  const shallow = `${'['.repeat(10)}{"a": 1, "a": 2}${']'.repeat(10)}`;
+  assert.throws(
+    () => parseJsonBody(shallow),
+    (e: DvmError) => e.location.path === '[0][0][0][0][0][0][0][0][0][0].a',
+  );
+});
