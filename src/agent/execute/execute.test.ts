@@ -616,6 +616,22 @@ test('a target label with a control character or a bidirectional override is ref
       ['target.note', 'target.bad?key', 'target.rtl'],
       'at most three named; printable labels are fine',
     );
+    // Nested, in a text or in a key, alone: refused the same.
+    for (const [n, nested] of [
+      [3, { text: 'a\u001b[2Kb' }],
+      [4, { list: ['ok', 'a\u0085b'] }],
+      [5, { 'k\u202e': 'v' }],
+    ] as const) {
+      const deep = await agent.executor.execute(
+        { request_id: `ctl-${n}`, action: 'system.info', target: { env: 'dev', nested } } as never,
+        LOCAL_PRINCIPAL,
+      );
+      assert.equal(deep.status, 422, JSON.stringify(nested));
+      assert.deepEqual(
+        (deep.body.details as { causes: { path: string }[] }).causes.map((c) => c.path),
+        ['target.nested'],
+      );
+    }
     const fine = await agent.executor.execute(
       { request_id: 'ctl-2', action: 'system.info', target: { env: 'dev', fine: 'eu-west-1 ünïcode 😀' } },
       LOCAL_PRINCIPAL,

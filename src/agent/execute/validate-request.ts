@@ -57,6 +57,8 @@ export const EXECUTE_REQUEST_SCHEMA = {
       type: 'object',
       required: ['env'],
       maxProperties: MAX_TARGET_KEYS,
+      description:
+        'Where the action acts: env, and labels (cluster, host, …) as text; no key or text in it may hold a control character or a bidirectional override.',
       properties: { env: { type: 'string', pattern: ENV.source, description: 'dev, stage, prod, …' } },
       additionalProperties: true,
     },
@@ -93,8 +95,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 function controlCharacters(target: Record<string, unknown>, causes: ErrorCause[]): void {
   let found = 0;
   for (const [key, value] of Object.entries(target)) {
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    if (!CONTROL.test(key) && !(text !== undefined && CONTROL.test(text))) continue;
+    if (!CONTROL.test(key) && !holdsControl(value)) continue;
     if (++found > 3) break;
     causes.push(
       cause(
@@ -104,6 +105,24 @@ function controlCharacters(target: Record<string, unknown>, causes: ErrorCause[]
       ),
     );
   }
+}
+
+// True when a value holds a control character in any text or key, at any depth (iterative: the body's depth and
+// key count are bounded before this runs).
+function holdsControl(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (CONTROL.test(v)) return true;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [key, child] of Object.entries(v)) {
+        if (!Array.isArray(v) && CONTROL.test(key)) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
 }
 
 // Adds a cause when an object of the request has more keys than its limit (counted without listing them all).

@@ -591,19 +591,29 @@ export class PolicyEngine {
       return !policy || !isGate(policy);
     });
     const deciding = outright.length > 0 ? outright : determining;
-    const fix = this.#denyFix(query, deciding, errors);
-    if (deciding.length > 0)
-      return { decision: 'deny', policyIds: deciding, reasons: this.#reasons(deciding), errors, fix };
-    return {
-      decision: 'deny',
-      policyIds: ['default-deny'],
-      reasons: [
-        `no policy permits role ${query.principal.role} to run ${query.action.risk} action ${query.action.name} in ${query.target.env}`,
-        ...errors,
-      ],
-      errors,
-      fix,
-    };
+    const answer: PolicyDecision =
+      deciding.length > 0
+        ? { decision: 'deny', policyIds: deciding, reasons: this.#reasons(deciding), errors }
+        : {
+            decision: 'deny',
+            policyIds: ['default-deny'],
+            reasons: [
+              `no policy permits role ${query.principal.role} to run ${query.action.risk} action ${query.action.name} in ${query.target.env}`,
+              ...errors,
+            ],
+            errors,
+          };
+    // The fix asks the policies again for each other role: worked out when a refusal reads it (a 403), once, never
+    // for the denials nobody shows (an approval's 428, permits()). Not enumerable: a copy of the answer leaves it.
+    let fix: string | undefined;
+    Object.defineProperty(answer, 'fix', {
+      get: () => {
+        fix ??= this.#denyFix(query, deciding, errors);
+        return fix;
+      },
+      enumerable: false,
+    });
+    return answer;
   }
 
   // What would let a denied request run: another role, when one would be permitted (once its gates are satisfied);

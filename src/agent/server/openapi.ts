@@ -96,6 +96,16 @@ const STRINGS = { type: 'array', items: { type: 'string' } };
 
 // What execute's refusals carry in `details`, by status: the policy's decision, and a confirmation challenge.
 const EXECUTE_ERROR_DETAILS: Record<string, Record<string, unknown>> = {
+  '413': {
+    type: 'object',
+    properties: {
+      max_keys: {
+        type: 'integer',
+        description:
+          'set when the body is refused for its objects holding more keys in all than this (10,000)',
+      },
+    },
+  },
   '403': {
     type: 'object',
     properties: {
