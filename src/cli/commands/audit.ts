@@ -37,21 +37,26 @@ then follows. --follow prints entries as they are written (from the log's end, o
 makes them JSON lines. With --server URL (or DVM_SERVER) and an admin's DVM_TOKEN, queries and --follow ask a
 remote agent (GET /v1/audit); verify and export read the database itself, on the agent's host.`;
 
-// A --target value as pairs: `env=prod,cluster=eu` — the form GET /v1/audit takes — is two pairs when every piece
-// between its commas is KEY=VALUE; otherwise it is one pair whose value holds a comma (`note=a,b`).
-function targetPairsOf(flags: readonly string[] | undefined): string[] | undefined {
-  return flags?.flatMap((flag) => {
+// A --target value that reads like several pairs (`cluster=eu,zone=a`): one pair here, as `dvm action run --target`
+// records it (the label cluster, "eu,zone=a"), so a note says how to ask for two (GET /v1/audit joins pairs with
+// commas; dvm audit repeats the flag).
+function noteCommaPairs(ctx: CommandContext, flags: readonly string[] | undefined): void {
+  for (const flag of flags ?? []) {
     const pieces = flag.split(',');
-    return pieces.length > 1 && pieces.every((piece) => piece.indexOf('=') > 0) ? pieces : [flag];
-  });
+    if (pieces.length > 1 && pieces.every((piece) => piece.indexOf('=') > 0))
+      ctx.io.stderr.write(
+        `note: --target ${flag} is one pair (${flag.slice(0, flag.indexOf('='))} = "${flag.slice(flag.indexOf('=') + 1)}"), as dvm action run --target records it; for ${pieces.length} pairs, repeat the flag: ${pieces.map((p) => `--target ${p}`).join(' ')}\n`,
+      );
+  }
 }
 
 function filtersOf(ctx: CommandContext) {
-  const target = targetPairsOf(ctx.flags.target);
+  const target = ctx.flags.target;
+  noteCommaPairs(ctx, target);
   for (const pair of target ?? []) {
     if (pair.indexOf('=') <= 0)
       throw new DvmError('DVM_USAGE', `--target "${pair}" is not KEY=VALUE`, {
-        fix: 'Write e.g. --target env=prod (repeat it, or join pairs with commas, for more: entries must hold every one, in any order).',
+        fix: 'Write e.g. --target env=prod (repeat it for more pairs: entries must hold every one, in any order).',
       });
   }
   return {
