@@ -138,6 +138,9 @@ test('dvm audit pages with --after, exports from --after on, and --follow prints
     /comma-label/,
     'the label is found as it was given',
   );
+  const two = dvm(home, ['audit', 'export', '-f', join(home, 'a.jsonl'), '-f', join(home, 'b.jsonl')]);
+  assert.equal(two.status, 2, 'one file per export, never the first of two silently');
+  assert.match(two.stderr, /DVM_USAGE: dvm audit export writes one file/);
   // export takes --limit as a cap of the whole export.
   assert.equal(dvmOk(home, ['audit', 'export', '--limit', '3']).stdout.trim().split('\n').length, 3);
   // A refused export leaves the file it names as it was.

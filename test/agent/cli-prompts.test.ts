@@ -339,6 +339,11 @@ test('SIGTERM of an in-process dvm action run cancels the execution through the 
     said,
     new RegExp(`execution ${id} cancelled \\(SIGTERM\\): it ended failed with DVM_CANCELLED`),
   );
+  // exec is a write: stopped mid-way, what it asked for may have happened, and dvm passes that on.
+  assert.match(
+    said,
+    /exec was stopped, but what it had already asked for may have happened\n {2}fix: Check the target's state/,
+  );
   const record = JSON.parse(dvmOk(home, ['execution', 'get', id, '-o', 'json']).stdout);
   assert.deepEqual([record.status, record.error.code], ['failed', 'DVM_CANCELLED']);
   assert.deepEqual(decisions(home), ['allowed', 'allowed', 'failed'], 'the run, its cancel, its end');

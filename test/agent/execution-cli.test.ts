@@ -122,6 +122,21 @@ test('dvm execution logs of a docker.logs follow: so far (and still running), -f
       said,
       new RegExp(`execution ${id} goes on in the agent: \`dvm execution cancel ${id}\` stops it`),
     );
+    // SIGTERM (a `timeout`, a cancelled CI job) stops following the same way, exit 143.
+    const termed = spawn(process.execPath, [DVM_BIN, 'execution', 'logs', id, '-f'], {
+      env: { ...process.env, DVM_HOME: home, ...remote.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let termSaid = '';
+    termed.stderr.on('data', (d) => (termSaid += d));
+    const termExited = new Promise<number | null>((resolve) => termed.on('exit', resolve));
+    await new Promise<void>((resolve) => termed.stdout.once('data', () => resolve()));
+    termed.kill('SIGTERM');
+    assert.equal(await termExited, 143, termSaid);
+    assert.match(
+      termSaid,
+      new RegExp(`stopped following \\(SIGTERM\\); execution ${id} goes on in the agent`),
+    );
     const still = await api(serve.url, 'GET', `/v1/executions/${id}`, { token: operator });
     assert.equal(still.body.status, 'running', 'the execution goes on');
 

@@ -136,7 +136,9 @@ export function approveCommand(
       ctx.io.stdout.write(`${JSON.stringify(approved, null, 2)}\n`);
     } else {
       ctx.io.stdout.write(
-        `${approved.repeated ? 'already approved (nothing changed): ' : 'approved '}${actionOf(approved)} on ${targetOf(approved.target)} for ${safe(approved.requested_by)} (as ${safe(approved.approved_by)}); a pipeline task waiting for it runs now, a request from the CLI or the API is sent again with --confirmation-token ${isToken(ref) ? safe(ref) : 'and its token'}\n`,
+        approved.repeated
+          ? `already approved (nothing changed): ${actionOf(approved)} on ${targetOf(approved.target)} for ${safe(approved.requested_by)} (by ${safe(approved.approved_by)})\n`
+          : `approved ${actionOf(approved)} on ${targetOf(approved.target)} for ${safe(approved.requested_by)} (as ${safe(approved.approved_by)}); a pipeline task waiting for it runs now, a request from the CLI or the API is sent again with --confirmation-token ${isToken(ref) ? safe(ref) : 'and its token'}\n`,
       );
     }
     return 0;

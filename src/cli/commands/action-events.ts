@@ -42,17 +42,20 @@ export async function followRemote(
   executionId: string,
   onEvent?: (event: FollowedEvent) => void,
 ): Promise<ExecuteResponse> {
-  const interrupted = () => {
+  // Ctrl-C or SIGTERM (a `timeout`, a cancelled CI job) stops following, not the execution: said so, 130 or 143.
+  const interrupted = (signal: NodeJS.Signals) => {
     ctx.io.stderr.write(
-      `\nstopped following; execution ${executionId} goes on in the agent: \`dvm execution cancel ${executionId}\` stops it, \`dvm execution logs ${executionId} -f\` follows it again\n`,
+      `\nstopped following (${signal === 'SIGINT' ? 'Ctrl-C' : signal}); execution ${executionId} goes on in the agent: \`dvm execution cancel ${executionId}\` stops it, \`dvm execution logs ${executionId} -f\` follows it again\n`,
     );
-    process.exit(130);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     return await followStream(ctx, remote, executionId, onEvent);
   } finally {
     process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }
 

@@ -375,6 +375,9 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
       ctx.io.stderr.write(
         `execution ${id} cancelled (${SIGNALS[signal].shown}): it ended failed with DVM_CANCELLED, recorded and audited\n`,
       );
+      // A write stopped mid-way may have done what it asked for: its end says so, and how to check.
+      if (error.details.outcome === 'unknown')
+        ctx.io.stderr.write(`  ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`);
       return SIGNALS[signal].exit;
     } finally {
       process.off('SIGINT', interrupt);

@@ -204,6 +204,10 @@ export const command: Command = {
       if (sub === 'export') {
         // An export is JSON lines whatever -o says: any other form is refused, not silently ignored.
         outputChoice(ctx, ['json'], 'dvm audit export');
+        if ((ctx.flags.filename?.length ?? 0) > 1)
+          throw new DvmError('DVM_USAGE', 'dvm audit export writes one file: -f is given more than once', {
+            fix: 'Give -f once (run the export again for another copy).',
+          });
         const file = ctx.flags.filename?.[0];
         // The filters are checked (and the first page read) before the file is opened: a refused export never
         // empties a file it would have written, perhaps the kept evidence of an earlier one.
