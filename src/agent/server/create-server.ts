@@ -687,7 +687,6 @@ function unauthenticated(request: FastifyRequest, error: DvmError, answered = ''
   };
 }
 
-// What a request asked for, as audited and told: its method and matched route (or path, shortened, when none matched).
 // The refusal of a query string with parameters a route does not take, or gives twice (every one listed).
 function queryInvalid(spec: RouteSpec, causes: ErrorCause[]): DvmError {
   const known = Object.keys(spec.query ?? {});
@@ -708,6 +707,7 @@ function queryInvalid(spec: RouteSpec, causes: ErrorCause[]): DvmError {
   );
 }
 
+// What a request asked for, as audited and told: its method and matched route (or path, shortened, when none matched).
 function routeOf(request: FastifyRequest): string {
   const url = request.routeOptions.config?.spec?.url ?? request.url.split('?')[0].slice(0, 200);
   return `${request.method} ${url}`;
