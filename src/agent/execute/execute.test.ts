@@ -738,6 +738,17 @@ test('a target over 32 keys, params over 256 keys or a body of over 10,000 objec
       LOCAL_PRINCIPAL,
     );
     assert.equal(list.status, 200, JSON.stringify(list.body).slice(0, 300));
+    // Lists have their limit too, at data.delete's 100,000 keys: a megabyte of list items held the event loop.
+    const items = await agent.executor.execute(
+      {
+        request_id: 'many-5',
+        action: 'system.info',
+        target: { env: 'dev', many: Array.from({ length: 100_001 }, () => 'a') },
+      } as never,
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(items.status, 413, JSON.stringify(items.body).slice(0, 300));
+    assert.equal((items.body.details as { max_items: number }).max_items, 100_000);
   } finally {
     await agent.close();
     rmSync(home, { recursive: true, force: true });

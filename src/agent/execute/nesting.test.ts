@@ -37,6 +37,9 @@ test('shapeExcess counts the keys of every object at any depth (not array items)
   ];
   for (const [value, expected] of cases)
     assert.equal(shapeExcess(value, 32, 10), expected, JSON.stringify(value).slice(0, 80));
+  // Lists have their own limit: items at any depth, empty ones too.
+  assert.equal(shapeExcess({ a: [1, 2, [3, 4]], b: [{}, []] }, 32, 10, 7), undefined); // 3 + 2 + 2
+  assert.equal(shapeExcess({ a: [1, 2, [3, 4]], b: [{}, [], 5] }, 32, 10, 7), 'items'); // 8
   assert.equal(shapeExcess(nest(40), 32, 100), 'depth');
   assert.equal(shapeExcess(nest(32), 32, 100), undefined);
 });

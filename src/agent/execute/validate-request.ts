@@ -1,7 +1,7 @@
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { didYouMean } from '../../model/suggest.ts';
-import { MAX_REQUEST_DEPTH, MAX_REQUEST_KEYS, shapeExcess } from './nesting.ts';
+import { MAX_REQUEST_DEPTH, MAX_REQUEST_ITEMS, MAX_REQUEST_KEYS, shapeExcess } from './nesting.ts';
 import type { ExecuteRequest } from './types.ts';
 import { illFormedTextPath } from './well-formed-text.ts';
 
@@ -154,16 +154,16 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
       fix: 'Send {"request_id": …, "action": …, "params": {…}, "target": {"env": …}}.',
     });
   }
-  const excess = shapeExcess(body, MAX_REQUEST_DEPTH, MAX_REQUEST_KEYS);
-  if (excess === 'keys') {
-    throw new DvmError(
-      'DVM_REQUEST_TOO_LARGE',
-      `the request body's objects hold more than ${MAX_REQUEST_KEYS} keys in all`,
-      {
-        fix: `Send at most ${MAX_REQUEST_KEYS} object keys in all (lists of values do not count): keep large data where the action reads it (a file, a DataStore).`,
-        details: { max_keys: MAX_REQUEST_KEYS },
-      },
-    );
+  const excess = shapeExcess(body, MAX_REQUEST_DEPTH, MAX_REQUEST_KEYS, MAX_REQUEST_ITEMS);
+  if (excess === 'keys' || excess === 'items') {
+    const [limit, what] =
+      excess === 'keys'
+        ? [MAX_REQUEST_KEYS, 'objects hold more than']
+        : [MAX_REQUEST_ITEMS, 'lists hold more than'];
+    throw new DvmError('DVM_REQUEST_TOO_LARGE', `the request body's ${what} ${limit} ${excess} in all`, {
+      fix: `Send at most ${MAX_REQUEST_KEYS} object keys and ${MAX_REQUEST_ITEMS} list items in all: keep large data where the action reads it (a file, a DataStore).`,
+      details: excess === 'keys' ? { max_keys: MAX_REQUEST_KEYS } : { max_items: MAX_REQUEST_ITEMS },
+    });
   }
   if (excess === 'depth') {
     throw new DvmError(

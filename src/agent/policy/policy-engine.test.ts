@@ -217,6 +217,9 @@ unless { context has approver && context.approver != context.principal };
     assert.equal(first.approval, 'other-principal');
     const selfOnly = engine.decide({ ...base, confirmed: true });
     assert.deepEqual([selfOnly.decision, selfOnly.approval], ['deny', 'other-principal']);
+    // Its fix: another principal, not a role (no role gets past the rule); a copy of the answer carries it.
+    assert.match(String(selfOnly.fix), /^Another principal approves it first/);
+    assert.equal({ ...selfOnly }.fix, selfOnly.fix);
     assert.equal(engine.decide({ ...base, confirmed: true, approver: 'alice' }).decision, 'deny');
     assert.equal(engine.decide({ ...base, confirmed: true, approver: 'bob' }).decision, 'allow');
     assert.equal(
@@ -508,6 +511,11 @@ when { context.action == "docker.restart_container" && resource.env == "prod" };
     const viewer = restart('viewer', 'dev');
     assert.deepEqual([viewer.decision, viewer.policyIds], ['deny', ['default-deny']]);
     assert.match(viewer.fix ?? '', /^Ask an admin for a token with role operator or admin, which may run/);
+    assert.equal(
+      JSON.parse(JSON.stringify({ ...viewer })).fix,
+      viewer.fix,
+      'a copy (dvm policy test -o json) has it',
+    );
     // A default forbid no role gets past (host commands for remote tokens): the policy, not a role.
     const remoteExec = engine.decide({
       principal: principalFor('root', 'admin'),

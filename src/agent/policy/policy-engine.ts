@@ -578,12 +578,21 @@ export class PolicyEngine {
       return this.#deny(query, confirmed.determining, confirmed.errors);
     }
     if (first.determining.every((id) => gate(id, 'approval'))) {
-      return { ...this.#deny(query, first.determining, first.errors), approval: 'other-principal' };
+      // No role gets past the two-person rule: what lets it run is another principal's approval.
+      return {
+        ...this.#deny(
+          query,
+          first.determining,
+          first.errors,
+          'Another principal approves it first (dvm action approve, or POST /v1/confirmations/approve); then send the request again with its confirmation token.',
+        ),
+        approval: 'other-principal',
+      };
     }
     return this.#deny(query, first.determining, first.errors);
   }
 
-  #deny(query: PolicyQuery, determining: string[], errors: string[]): PolicyDecision {
+  #deny(query: PolicyQuery, determining: string[], errors: string[], knownFix?: string): PolicyDecision {
     // A forbid that denies outright decides alone: a gate satisfied alongside it (a confirmation) could not make
     // the request run, so its reason would only mislead.
     const outright = determining.filter((id) => {
@@ -603,15 +612,16 @@ export class PolicyEngine {
             ],
             errors,
           };
-    // The fix asks the policies again for each other role: worked out when a refusal reads it (a 403), once, never
-    // for the denials nobody shows (an approval's 428, permits()). Not enumerable: a copy of the answer leaves it.
+    // The fix asks the policies again for each other role: worked out when something reads it (a 403, `dvm policy
+    // test`, a copy of the answer), once; never for the denials nobody shows (an approval's 428, permits()).
+    if (knownFix !== undefined) return { ...answer, fix: knownFix };
     let fix: string | undefined;
     Object.defineProperty(answer, 'fix', {
       get: () => {
         fix ??= this.#denyFix(query, deciding, errors);
         return fix;
       },
-      enumerable: false,
+      enumerable: true,
     });
     return answer;
   }

@@ -104,6 +104,11 @@ const EXECUTE_ERROR_DETAILS: Record<string, Record<string, unknown>> = {
         description:
           'set when the body is refused for its objects holding more keys in all than this (10,000)',
       },
+      max_items: {
+        type: 'integer',
+        description:
+          'set when the body is refused for its lists holding more items in all than this (100,000)',
+      },
     },
   },
   '403': {
