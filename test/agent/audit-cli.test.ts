@@ -138,6 +138,14 @@ test('dvm audit pages with --after, exports from --after on, and --follow prints
     /comma-label/,
     'the label is found as it was given',
   );
+  for (const argv of [
+    ['audit', '-f', join(home, 'q.jsonl')],
+    ['audit', 'verify', '-f', join(home, 'q.jsonl')],
+  ]) {
+    const ignored = dvm(home, argv);
+    assert.equal(ignored.status, 2, `${argv.join(' ')}: -f is never ignored`);
+    assert.match(ignored.stderr, /DVM_USAGE: -f is a flag of dvm audit export/);
+  }
   const two = dvm(home, ['audit', 'export', '-f', join(home, 'a.jsonl'), '-f', join(home, 'b.jsonl')]);
   assert.equal(two.status, 2, 'one file per export, never the first of two silently');
   assert.match(two.stderr, /DVM_USAGE: dvm audit export writes one file/);

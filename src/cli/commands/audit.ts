@@ -121,6 +121,15 @@ export const command: Command = {
         { fix: 'Run dvm audit verify --anchor SEQ:HASH (or --anchor-file FILE).' },
       );
     }
+    if (ctx.flags.filename !== undefined && sub !== 'export') {
+      throw new DvmError(
+        'DVM_USAGE',
+        `-f is a flag of dvm audit export, not of dvm audit${sub ? ` ${sub}` : ''}`,
+        {
+          fix: 'Run dvm audit export -f FILE [filters] to write entries to a file.',
+        },
+      );
+    }
     if (ctx.flags.follow && sub !== undefined) {
       throw new DvmError('DVM_USAGE', `--follow is a flag of dvm audit, not of audit ${sub}`, {
         fix: 'Run dvm audit --follow [filters].',
