@@ -1,7 +1,4 @@
-// Characters that would act on a terminal rather than print: C0 controls (newline, carriage return, tab, ESC…),
-// DEL, C1 controls, and the Unicode bidi overrides and isolates that reorder what is shown around them.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+import { CONTROL_CHARACTERS } from '../model/control-characters.ts';
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -21,5 +18,5 @@ function escaped(c: string): string {
  * principal wrote can neither start a forged line, move the cursor, nor reorder what is shown; the rest is unchanged.
  */
 export function terminalText(text: unknown): string {
-  return String(text).replace(UNSAFE, escaped);
+  return String(text).replace(CONTROL_CHARACTERS, escaped);
 }

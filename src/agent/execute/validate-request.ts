@@ -1,5 +1,6 @@
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
+import { CONTROL_CHARACTER, CONTROL_CHARACTERS } from '../../model/control-characters.ts';
 import { didYouMean } from '../../model/suggest.ts';
 import { MAX_REQUEST_DEPTH, MAX_REQUEST_ITEMS, MAX_REQUEST_KEYS, shapeExcess } from './nesting.ts';
 import type { ExecuteRequest } from './types.ts';
@@ -85,21 +86,16 @@ function cause(path: string, message: string, fix?: string): ErrorCause {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-// Control characters (C0, DEL, C1) and bidirectional overrides and isolates: what can rewrite a terminal line or
-// reorder what a reader sees.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-
 // Adds a cause for each target key or text value holding a control character: a target is labels shown to people
 // (a confirmation's approver, the audit), which a requester must not be able to restyle or fake lines in.
 function controlCharacters(target: Record<string, unknown>, causes: ErrorCause[]): void {
   let found = 0;
   for (const [key, value] of Object.entries(target)) {
-    if (!CONTROL.test(key) && !holdsControl(value)) continue;
+    if (!CONTROL_CHARACTER.test(key) && !holdsControl(value)) continue;
     if (++found > 3) break;
     causes.push(
       cause(
-        `target.${key.replace(new RegExp(CONTROL.source, 'g'), '?')}`,
+        `target.${key.replace(CONTROL_CHARACTERS, '?')}`,
         'a target label may not hold control characters (newlines, escapes) or bidirectional overrides',
         'Name the target with printable text; put data in params.',
       ),
@@ -114,10 +110,10 @@ function holdsControl(value: unknown): boolean {
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v === 'string') {
-      if (CONTROL.test(v)) return true;
+      if (CONTROL_CHARACTER.test(v)) return true;
     } else if (v !== null && typeof v === 'object') {
       for (const [key, child] of Object.entries(v)) {
-        if (!Array.isArray(v) && CONTROL.test(key)) return true;
+        if (!Array.isArray(v) && CONTROL_CHARACTER.test(key)) return true;
         stack.push(child);
       }
     }
