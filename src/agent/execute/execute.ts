@@ -669,12 +669,12 @@ export class ActionExecutor {
         controller.abort(
           new DvmError(
             'DVM_TIMEOUT',
-            `${definition.name} took longer than ${timeoutMs} ms${definition.risk === 'read' ? '' : ': it was stopped, but what it had already asked for may have happened'}`,
+            `${definition.name} took longer than ${timeoutMs} ms${definition.risk === 'read' ? '' : `: it ${STOPPED_MID_WAY}`}`,
             {
               fix:
                 definition.risk === 'read'
                   ? `Pass a longer "timeout" (at most ${timeouts.maxMs} ms for this action).`
-                  : `Check the target's state before running it again (a new request_id runs it again), and pass a longer "timeout" (at most ${timeouts.maxMs} ms for this action).`,
+                  : `${CHECK_THE_TARGET}, and pass a longer "timeout" (at most ${timeouts.maxMs} ms for this action).`,
               details: {
                 timeout_ms: timeoutMs,
                 ...(definition.risk === 'read' ? {} : { outcome: 'unknown' }),
@@ -803,19 +803,19 @@ export class ActionExecutor {
   }
 }
 
+// What a write or destructive action stopped before its end (a timeout, a cancel) may have left, and what to do.
+const STOPPED_MID_WAY = 'was stopped, but what it had already asked for may have happened';
+const CHECK_THE_TARGET = "Check the target's state before running it again (a new request_id runs it again)";
+
 // A write or destructive action cancelled while it ran (by a principal, a revoked token, the agent stopping) may
 // have done what it asked for already: its end says so (details.outcome: unknown), as a timeout's does, rather than
 // inviting a second run.
 function cancelledMidWay(error: unknown, definition: ActionDefinition): unknown {
   if (definition.risk === 'read' || !isDvmError(error) || error.code !== 'DVM_CANCELLED') return error;
-  return new DvmError(
-    'DVM_CANCELLED',
-    `${error.message}: ${definition.name} was stopped, but what it had already asked for may have happened`,
-    {
-      fix: "Check the target's state before running it again (a new request_id runs it again).",
-      details: { ...error.details, outcome: 'unknown' },
-    },
-  );
+  return new DvmError('DVM_CANCELLED', `${error.message}: ${definition.name} ${STOPPED_MID_WAY}`, {
+    fix: `${CHECK_THE_TARGET}.`,
+    details: { ...error.details, outcome: 'unknown' },
+  });
 }
 
 // True when the signal was aborted by cancel() or stop(), not by a timeout.
