@@ -97,7 +97,8 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
   let platform: Platform | undefined;
   let errorExit: number | undefined;
   try {
-    const given = parseCommandLine(argv);
+    // `dvm --version` (git, docker and npm take it) is `dvm version`.
+    const given = parseCommandLine(argv[0] === '--version' ? ['version', ...argv.slice(1)] : argv);
     // `dvm help VERB` is `dvm VERB --help`.
     const [topic] = given.positionals;
     const parsed =

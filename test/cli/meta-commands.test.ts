@@ -69,6 +69,7 @@ test('version, help, and unknown commands', () => {
   const home = tempHome();
   assert.match(dvmOk(home, ['version']).stdout, /^dvm \d+\.\d+\.\d+ \(store schema \d+, node v24\./);
   assert.equal(JSON.parse(dvmOk(home, ['version', '-o', 'json']).stdout).storeSchema, 5);
+  assert.match(dvmOk(home, ['--version']).stdout, /^dvm \d+\.\d+\.\d+ \(store schema/);
   assert.match(dvmOk(home, ['help']).stdout, /^ {2}apply\s+Create or update objects/m);
   assert.match(dvmOk(home, ['get', '--help']).stdout, /^Usage: dvm get KIND/);
   const unknown = dvm(home, ['aply']);
