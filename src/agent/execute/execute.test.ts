@@ -13,6 +13,23 @@ import { approveConfirmation } from '../auth/approvals.ts';
 import { LOCAL_PRINCIPAL, type Principal, tokenPrincipal } from '../auth/principal.ts';
 import { type ExecutionEvent, INTERRUPTED_EVENT_ID } from './executions.ts';
 
+type OpenedAgent = Awaited<ReturnType<typeof openAgent>>;
+
+// Opens an agent in a fresh home for one test, and closes and removes both whatever the test did.
+async function withAgent(
+  options: Parameters<typeof openAgent>[1],
+  body: (agent: OpenedAgent) => Promise<void>,
+): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
+  const agent = await openAgent(home, options);
+  try {
+    await body(agent);
+  } finally {
+    await agent.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 // A read action that takes a while, so repeats of its request_id arrive while it still runs.
 function slowRead(calls: { n: number }): ActionDefinition {
   return {
@@ -44,10 +61,8 @@ function gatheringFollow(): ActionDefinition {
 }
 
 test('a read runs once for concurrent repeats, conflicts on another payload, and is recorded only when it ended', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const calls = { n: 0 };
-  const agent = await openAgent(home, { registry: new ActionRegistry().register(slowRead(calls)) });
-  try {
+  await withAgent({ registry: new ActionRegistry().register(slowRead(calls)) }, async (agent) => {
     const request = { request_id: 'r1', action: 'system.info', target: { env: 'dev' } };
     const first = agent.executor.execute(request, LOCAL_PRINCIPAL);
     await sleep(10);
@@ -73,14 +88,10 @@ test('a read runs once for concurrent repeats, conflicts on another payload, and
       decisions.indexOf('executed') === decisions.lastIndexOf('allowed', decisions.indexOf('executed')) + 1,
     );
     assert.equal(agent.audit.verify().ok, true);
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('log events stop at the output cap with one truncated event; progress and the end still stream', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const line = 'x'.repeat(299);
   const flood = {
     ...slowRead({ n: 0 }),
@@ -92,8 +103,7 @@ test('log events stop at the output cap with one truncated event; progress and t
       return { ok: true };
     },
   } as ActionDefinition;
-  const agent = await openAgent(home, { registry: new ActionRegistry().register(flood) });
-  try {
+  await withAgent({ registry: new ActionRegistry().register(flood) }, async (agent) => {
     const answer = await agent.executor.execute(
       { request_id: 'flood', action: 'system.info', target: { env: 'dev' } },
       LOCAL_PRINCIPAL,
@@ -123,14 +133,10 @@ test('log events stop at the output cap with one truncated event; progress and t
       .get() as { n: number; bytes: number };
     assert.equal(stored.n, logs.length + 2, 'the log events, truncated and progress');
     assert.ok(stored.bytes < 1.5 * DEFAULT_ARTIFACT_MAX_BYTES, `${stored.bytes} bytes of stored events`);
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a repeat of a long-running request_id gets the same 202 at once while it runs, its end once it ended', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const follow = {
     ...slowRead({ n: 0 }),
     name: 'docker.logs',
@@ -140,8 +146,7 @@ test('a repeat of a long-running request_id gets the same 202 at once while it r
       return { followed: true };
     },
   } as ActionDefinition;
-  const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
-  try {
+  await withAgent({ registry: new ActionRegistry().register(follow) }, async (agent) => {
     const request = { request_id: 'follow-1', action: 'docker.logs', target: { env: 'dev' } };
     const first = await agent.executor.execute(request, LOCAL_PRINCIPAL);
     assert.equal(first.status, 202, JSON.stringify(first.body));
@@ -159,10 +164,7 @@ test('a repeat of a long-running request_id gets the same 202 at once while it r
     assert.equal(ended.replayed, true);
     assert.equal(ended.body.execution_id, first.body.execution_id);
     assert.deepEqual(ended.body.result, { followed: true });
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test("a token named like the local admin is another principal: the local admin's request ids are not its", async () => {
@@ -230,9 +232,7 @@ test('closing the agent stops a running follow: its execution is recorded as end
 });
 
 test('an invalid input answer does not echo a secret the value carried (a bearer token, a password in a URL)', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
-  const agent = await openAgent(home);
-  try {
+  await withAgent({}, async (agent) => {
     const bearer = `dvm_0123abcd_${'x'.repeat(43)}`;
     for (const container of [`web Bearer ${bearer}`, 'https://u:hunter2@example.com/web']) {
       const answer = await agent.executor.execute(
@@ -249,10 +249,7 @@ test('an invalid input answer does not echo a secret the value carried (a bearer
       assert.ok(!text.includes(bearer) && !text.includes('hunter2'), text);
       assert.match(text, /REDACTED/);
     }
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the run of an approved confirmation names its approver in the allowed audit entry', async () => {
@@ -450,9 +447,7 @@ test('a write cancelled while it runs ends DVM_CANCELLED with its outcome unknow
 });
 
 test("a request's timeout ends its action with DVM_TIMEOUT (504), recorded and audited; a longer one is held to the action's maximum", async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
-  const agent = await openAgent(home, { registry: new ActionRegistry().register(hangingWrite(150)) });
-  try {
+  await withAgent({ registry: new ActionRegistry().register(hangingWrite(150)) }, async (agent) => {
     const run = (request_id: string, timeout: string) =>
       agent.executor.execute(
         { request_id, action: 'notify.alert', params: { name: 'a' }, target: { env: 'dev' }, timeout },
@@ -473,14 +468,10 @@ test("a request's timeout ends its action with DVM_TIMEOUT (504), recorded and a
     assert.equal(ended.n, 2);
     const failed = agent.audit.query({ requestId: 't1' }).items.filter((e) => e.decision === 'failed');
     assert.equal(failed[0]?.error?.code, 'DVM_TIMEOUT');
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a handler that fails because it was stopped (a client library’s AbortError) ends DVM_TIMEOUT, saying a write’s outcome is unknown', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const aborting = {
     ...hangingWrite(60_000),
     // As dockerode does: the request it was making rejects with a plain AbortError once the signal fires.
@@ -495,8 +486,7 @@ test('a handler that fails because it was stopped (a client library’s AbortErr
       return {};
     },
   } as ActionDefinition;
-  const agent = await openAgent(home, { registry: new ActionRegistry().register(aborting) });
-  try {
+  await withAgent({ registry: new ActionRegistry().register(aborting) }, async (agent) => {
     const answer = await agent.executor.execute(
       {
         request_id: 'a1',
@@ -518,17 +508,12 @@ test('a handler that fails because it was stopped (a client library’s AbortErr
     assert.match(details.fix, /Check the target's state before running it again/);
     const failed = agent.audit.query({ requestId: 'a1' }).items.filter((e) => e.decision === 'failed');
     assert.equal(failed[0]?.error?.code, 'DVM_TIMEOUT');
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a follow without a timeout runs up to its action’s maximum, not its default (as kubectl logs -f runs until stopped)', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const follow = { ...gatheringFollow(), timeouts: { defaultMs: 50, maxMs: 600 } } as ActionDefinition;
-  const agent = await openAgent(home, { registry: new ActionRegistry().register(follow) });
-  try {
+  await withAgent({ registry: new ActionRegistry().register(follow) }, async (agent) => {
     const started = performance.now();
     const answer = await agent.executor.execute(
       { request_id: 'f1', action: 'docker.logs', target: { env: 'dev' } },
@@ -544,16 +529,11 @@ test('a follow without a timeout runs up to its action’s maximum, not its defa
       { wait: true },
     );
     assert.equal(bounded.status, 200, 'a timeout given still ends it, with what it gathered');
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an invalid request lists every violation at once: the envelope’s and its params’ (under params.)', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
-  const agent = await openAgent(home, { registry: new ActionRegistry().register(hangingWrite(150)) });
-  try {
+  await withAgent({ registry: new ActionRegistry().register(hangingWrite(150)) }, async (agent) => {
     const answer = await agent.executor.execute(
       {
         request_id: 'v1',
@@ -584,16 +564,11 @@ test('an invalid request lists every violation at once: the envelope’s and its
       (unknown.body.details as { causes: { path: string }[] }).causes.map((c) => c.path),
       ['target.env'],
     );
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a target label with a control character or a bidirectional override is refused (it could fake lines an approver reads)', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
-  const agent = await openAgent(home);
-  try {
+  await withAgent({}, async (agent) => {
     const answer = await agent.executor.execute(
       {
         request_id: 'ctl-1',
@@ -637,16 +612,11 @@ test('a target label with a control character or a bidirectional override is ref
       LOCAL_PRINCIPAL,
     );
     assert.equal(fine.status, 200, JSON.stringify(fine.body));
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an invalid field named like a secret is named in the message, not redacted as if it were a value', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
-  const agent = await openAgent(home);
-  try {
+  await withAgent({}, async (agent) => {
     const envelope = await agent.executor.execute(
       {
         request_id: 'named-1',
@@ -672,10 +642,7 @@ test('an invalid field named like a secret is named in the message, not redacted
     );
     assert.equal(input.status, 422);
     assert.match(String(input.body.message), /not valid: password is not an input of system\.info/);
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a target over 32 keys, params over 256 keys or a body of over 10,000 object keys is refused before policy sees them; a long list is not', async () => {
@@ -756,9 +723,7 @@ test('a target over 32 keys, params over 256 keys or a body of over 10,000 objec
 });
 
 test('an app or dependency instance an action does not find answers DVM_TARGET_NOT_FOUND, as every action does', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
-  const agent = await openAgent(home);
-  try {
+  await withAgent({}, async (agent) => {
     for (const [action, params] of [
       ['service.restart', { target: 'no-such-app' }],
       ['data.backup', { target: 'no-such-instance' }],
@@ -772,17 +737,12 @@ test('an app or dependency instance an action does not find answers DVM_TARGET_N
       assert.match(String(answer.body.message), /no-such-/, action);
       assert.ok((answer.body.details as { fix?: string }).fix, `${action}: the fix is kept`);
     }
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test("an execution's end, its audit entries and its request id's answer commit together: an audit write that fails leaves none of them", async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const calls = { n: 0 };
-  const agent = await openAgent(home, { registry: new ActionRegistry().register(slowRead(calls)) });
-  try {
+  await withAgent({ registry: new ActionRegistry().register(slowRead(calls)) }, async (agent) => {
     agent.db.exec(
       "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
     );
@@ -807,14 +767,10 @@ test("an execution's end, its audit entries and its request id's answer commit t
     assert.equal(again.status, 200, 'nothing was kept of the failed one: the retry runs');
     assert.deepEqual([count('executions'), count('idempotency'), count('audit')], [1, 1, 2]);
     assert.equal(agent.audit.verify().ok, true);
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a claimed write whose end cannot be recorded answers its request id as interrupted: a repeat neither hangs nor runs it again, and its stream ends failed', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'dvm-execute-'));
   const calls = { n: 0 };
   const write = {
     ...slowRead(calls),
@@ -825,8 +781,7 @@ test('a claimed write whose end cannot be recorded answers its request id as int
       return { sent: true };
     },
   } as ActionDefinition;
-  const agent = await openAgent(home, { registry: new ActionRegistry().register(write) });
-  try {
+  await withAgent({ registry: new ActionRegistry().register(write) }, async (agent) => {
     // The claim (key, execution, allowed entry) commits; the end (its executed entry) cannot.
     agent.db.exec(
       "CREATE TRIGGER refuse_end BEFORE INSERT ON audit WHEN NEW.decision IN ('executed', 'failed') BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
@@ -868,8 +823,5 @@ test('a claimed write whose end cannot be recorded answers its request id as int
     );
     assert.equal((events[1].data.error as { code: string }).code, 'DVM_EXECUTION_INTERRUPTED');
     assert.equal(events[1].id, INTERRUPTED_EVENT_ID, 'the id it has on replay too');
-  } finally {
-    await agent.close();
-    rmSync(home, { recursive: true, force: true });
-  }
+  });
 });
