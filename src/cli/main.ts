@@ -10,6 +10,7 @@ import type { Command, CommandContext } from './command.ts';
 import { type CommandIo, processIo } from './io.ts';
 import { outputFormat } from './output/objects.ts';
 import { subcommandHelp, usageForms } from './subcommand-help.ts';
+import { terminalLines } from './terminal-text.ts';
 
 // Commands load lazily, so `dvm get` never pays for the YAML parser or the schema validator.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
@@ -158,7 +159,8 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
         new DvmError('DVM_INTERNAL', (error as Error)?.message ?? String(error), {
           fix: 'This is a bug in dvm; run again with -v for the stack trace and report it.',
         }));
-    io.stderr.write(formatError(dvmError));
+    // An agent's error text (a container name, a label) is shown, not obeyed: no escape sequence reaches the terminal.
+    io.stderr.write(terminalLines(formatError(dvmError)));
     if (!isDvmError(error) && argv.includes('-v')) io.stderr.write(`${(error as Error)?.stack}\n`);
     return errorExit ?? dvmError.exitCode;
   } finally {

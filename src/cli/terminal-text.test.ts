@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { terminalText } from './terminal-text.ts';
+import { terminalLines, terminalText } from './terminal-text.ts';
 
 test('terminalText writes controls, DEL, C1 and bidi overrides/isolates as visible escapes, on one line', () => {
   assert.equal(terminalText('a\nb\rc\td'), 'a\\nb\\rc\\td');
@@ -26,4 +26,13 @@ test('terminalText leaves printable text alone: ASCII, accents, CJK, emoji, othe
     assert.equal(terminalText(text), text);
   assert.equal(terminalText(42), '42');
   assert.equal(terminalText(undefined), 'undefined');
+});
+
+test('terminalLines keeps newlines and tabs but escapes every other control, as terminalText does', () => {
+  assert.equal(terminalLines('error: x\n  fix:\tdo y\n'), 'error: x\n  fix:\tdo y\n');
+  assert.equal(
+    terminalLines('no such container "\u001b[2J\u001b[Hok"\r'),
+    'no such container "\\x1b[2J\\x1b[Hok"\\r',
+  );
+  assert.equal(terminalLines('\u009b31m\u202eabc'), '\\x9b31m\\u202eabc');
 });

@@ -20,3 +20,12 @@ function escaped(c: string): string {
 export function terminalText(text: unknown): string {
   return String(text).replace(CONTROL_CHARACTERS, escaped);
 }
+
+/**
+ * Text of several lines (an error with its causes and fixes, a progress message) made safe for a terminal: like
+ * terminalText, but newlines and tabs stay as they are, so the lines keep their shape while an escape sequence or a
+ * bidi override that an agent or an action passed on is shown, not obeyed.
+ */
+export function terminalLines(text: unknown): string {
+  return String(text).replace(CONTROL_CHARACTERS, (c) => (c === '\n' || c === '\t' ? c : escaped(c)));
+}

@@ -76,6 +76,11 @@ test('version, help, and unknown commands', () => {
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /DVM_USAGE: unknown command "aply" \(did you mean "apply"\?\)/);
   assert.equal(dvm(home, []).status, 2);
+  // An error's text is shown, not obeyed: an escape sequence in what was typed (or what an agent sent) is escaped.
+  const hostile = dvm(home, ['\u001b]0;pwned\u0007\u001b[2Jx']);
+  assert.equal(hostile.status, 2);
+  assert.ok(!hostile.stderr.includes('\u001b') && !hostile.stderr.includes('\u0007'), hostile.stderr);
+  assert.match(hostile.stderr, /unknown command "\\x1b\]0;pwned\\x07\\x1b\[2Jx"\n {2}fix: /);
 });
 
 test('the completion script knows every verb of dvm help', () => {

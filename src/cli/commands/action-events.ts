@@ -4,6 +4,7 @@ import type { ExecuteResponse } from '../../agent/execute/types.ts';
 import { ERROR_CODES, type ErrorCode } from '../../errors/codes.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import type { CommandContext } from '../command.ts';
+import { terminalLines } from '../terminal-text.ts';
 
 // How long --follow keeps trying to resume a broken stream, and how often.
 const FOLLOW_RECONNECT_MS = 15_000;
@@ -21,7 +22,9 @@ export function printEvent(ctx: CommandContext, type: string, data: Record<strin
   if (ctx.flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
   else if (type === 'log') (data.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout).write(`${data.line}\n`);
   else if (type === 'progress')
-    ctx.io.stderr.write(`… ${data.message}${data.percent !== undefined ? ` (${data.percent}%)` : ''}\n`);
+    ctx.io.stderr.write(
+      `… ${terminalLines(data.message)}${data.percent !== undefined ? ` (${data.percent}%)` : ''}\n`,
+    );
   else if (type === 'truncated')
     ctx.io.stderr.write(
       `… output past ${data.max_bytes} bytes is not streamed; the result keeps its last ${data.max_bytes} bytes (dvm execution get shows them)\n`,

@@ -12,7 +12,7 @@ import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
 import { targetFromFlags } from '../target-flags.ts';
 import { ask, canAsk, interruptedAtQuestion, PromptInterrupted } from '../terminal-prompt.ts';
-import { terminalText } from '../terminal-text.ts';
+import { terminalLines, terminalText } from '../terminal-text.ts';
 import { followRemote, printEvent, STREAMED } from './action-events.ts';
 
 // A --param value by the types the schema allows: JSON for a key that cannot be a string (a number, a boolean, a
@@ -377,7 +377,7 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
       );
       // A write stopped mid-way may have done what it asked for: its end says so, and how to check.
       if (error.details.outcome === 'unknown')
-        ctx.io.stderr.write(`  ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`);
+        ctx.io.stderr.write(terminalLines(`  ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`));
       return SIGNALS[signal].exit;
     } finally {
       process.off('SIGINT', interrupt);
