@@ -33,7 +33,7 @@ after(() => {
 
 // The executions a home's agent recorded (in-process: all of them).
 const executions = (home: string) =>
-  JSON.parse(dvmOk(home, ['execution', 'list', '-o', 'json']).stdout).executions as {
+  JSON.parse(dvmOk(home, ['execution', 'list', '-o', 'json']).stdout).items as {
     id: string;
     action: string;
     status: string;
@@ -268,8 +268,8 @@ test('params, labels and messages other principals wrote reach the terminal esca
     'json',
   ]);
   assert.equal(failed.status, 1, failed.stderr);
-  const id = JSON.parse(dvmOk(home, ['execution', 'list', '--action', 'exec', '-o', 'json']).stdout)
-    .executions[0].id;
+  const id = JSON.parse(dvmOk(home, ['execution', 'list', '--action', 'exec', '-o', 'json']).stdout).items[0]
+    .id;
   const got = dvmOk(home, ['execution', 'get', id]).stdout;
   assert.doesNotMatch(got, ACTIVE, got);
   assert.match(got, /^error: {5}DVM_EXEC_NOT_FOUND: program "no-such\\x1b\[2Kcmd\\u202e" was not found$/m);
@@ -385,7 +385,7 @@ test('Ctrl-C on a remote dvm action run waiting for its answer says the agent go
       dvmOk(home, ['execution', 'list', '--action', 'docker.restart_container', '-o', 'json'], {
         env: { DVM_SERVER: serve.url, DVM_TOKEN: operator },
       }).stdout,
-    ).executions;
+    ).items;
     assert.equal(listed.length, 1, 'it ran once');
   } finally {
     await serve.stop();

@@ -131,7 +131,7 @@ async function heldExecution(streams: number, streamsPerPrincipal?: number) {
     });
     await waitFor('the alert to reach the webhook', () => hook.arrivals() === 1);
     const running = await api(serve.url, 'GET', '/v1/executions?status=running', { token: admin });
-    const id = (running.body.executions as { id: string }[])[0]?.id;
+    const id = (running.body.items as { id: string }[])[0]?.id;
     assert.ok(id, running.text);
     return { home, admin, serve, id, executing, release: hook.release, done };
   } catch (error) {

@@ -304,7 +304,7 @@ spec:
   });
   assert.equal(listed.status, 200, listed.text);
   assert.ok(
-    (listed.body.executions as { id: string }[]).some((e) => e.id === id),
+    (listed.body.items as { id: string }[]).some((e) => e.id === id),
     `the job's execution is listed: ${listed.text}`,
   );
 

@@ -32,7 +32,7 @@ async function allPages(token: string, query: string): Promise<{ executions: Sum
   for (let pages = 1; pages <= 100; pages++) {
     const page = await list(token, `${query}${next ? `&before=${next}` : ''}`);
     assert.equal(page.status, 200, page.text);
-    executions.push(...(page.body.executions as Summary[]));
+    executions.push(...(page.body.items as Summary[]));
     next = page.body.next as string | undefined;
     if (!next) return { executions, pages };
   }
@@ -94,7 +94,7 @@ test('paging with the next cursor returns every execution exactly once, newest f
       assert.ok(executions[i - 1].created_at >= executions[i].created_at, 'newest first');
   }
   const first = await list(tokens.boss, 'limit=2');
-  const rows = first.body.executions as Summary[];
+  const rows = first.body.items as Summary[];
   assert.equal(rows.length, 2);
   for (const row of rows) {
     assert.equal(row.action, 'system.info');
@@ -103,7 +103,7 @@ test('paging with the next cursor returns every execution exactly once, newest f
     assert.equal(row.result, undefined, 'the list leaves results to GET /v1/executions/{id}');
   }
   const byDefault = await list(tokens.boss);
-  assert.equal((byDefault.body.executions as Summary[]).length, everyone().length);
+  assert.equal((byDefault.body.items as Summary[]).length, everyone().length);
   assert.equal(byDefault.body.next, undefined);
 });
 
@@ -117,13 +117,13 @@ test('an operator lists only its own executions; an admin lists everyone and fil
 
   const stage = await list(tokens.op2, 'env=stage&status=succeeded&action=system.info');
   assert.deepEqual(
-    (stage.body.executions as Summary[]).map((e) => e.id),
+    (stage.body.items as Summary[]).map((e) => e.id),
     [ran.op2[1]],
   );
 
   const own = await list(tokens.op1, `principal=${encodeURIComponent(identity.op1)}`);
   assert.equal(own.status, 200, 'naming itself is allowed');
-  assert.equal((own.body.executions as Summary[]).length, ran.op1.length);
+  assert.equal((own.body.items as Summary[]).length, ran.op1.length);
 
   const other = await list(tokens.op1, `principal=${encodeURIComponent(identity.op2)}`);
   assert.equal(other.status, 403, other.text);
@@ -139,13 +139,13 @@ test('an operator lists only its own executions; an admin lists everyone and fil
 
   const all = await list(tokens.boss, 'limit=1000');
   assert.deepEqual(
-    new Set((all.body.executions as Summary[]).map((e) => e.principal)),
+    new Set((all.body.items as Summary[]).map((e) => e.principal)),
     new Set([identity.op1, identity.op2, identity.boss, 'local']),
   );
   for (const name of ['op2', 'local']) {
     const theirs = await list(tokens.boss, `principal=${encodeURIComponent(identity[name] ?? name)}`);
     assert.deepEqual(
-      (theirs.body.executions as Summary[]).map((e) => e.id),
+      (theirs.body.items as Summary[]).map((e) => e.id),
       newestFirst(ran[name]),
       name,
     );
@@ -154,10 +154,10 @@ test('an operator lists only its own executions; an admin lists everyone and fil
     tokens.boss,
     `since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
   );
-  assert.deepEqual(since.body.executions, [], 'nothing was created in the future');
+  assert.deepEqual(since.body.items, [], 'nothing was created in the future');
   const recent = await list(tokens.boss, 'since=1h&until=2099-01-01T00:00:00Z&env=prod');
   assert.deepEqual(
-    (recent.body.executions as Summary[]).map((e) => e.id),
+    (recent.body.items as Summary[]).map((e) => e.id),
     [ran.boss[0]],
   );
 });
@@ -179,7 +179,7 @@ test('dvm execution list lists in-process as the local admin, and with --server 
   const local = await dvmAsync(home, ['execution', 'list', '--limit', '1000', '-o', 'json']);
   assert.equal(local.status, 0, local.stderr);
   assert.deepEqual(
-    (JSON.parse(local.stdout).executions as Summary[]).map((e) => e.id),
+    (JSON.parse(local.stdout).items as Summary[]).map((e) => e.id),
     newestFirst(everyone()),
     'in-process, the local admin sees every execution',
   );
@@ -228,7 +228,7 @@ test('dvm execution list lists in-process as the local admin, and with --server 
   });
   assert.equal(json.status, 0, json.stderr);
   assert.deepEqual(
-    (JSON.parse(json.stdout).executions as Summary[]).map((e) => e.id),
+    (JSON.parse(json.stdout).items as Summary[]).map((e) => e.id),
     newestFirst(ran.op1),
   );
 

@@ -382,7 +382,7 @@ test('a closing server stops what requests run (follows at once, others after th
     assert.equal(stopped.error?.code, 'DVM_CANCELLED');
     const running = agent.executions
       .list({ status: 'running', limit: 10 } as never)
-      .executions.map((e) => e.request_id);
+      .items.map((e) => e.request_id);
     assert.deepEqual(running, ['task-follow'], 'the task’s action runs on');
     // Its run ending stops it: a follow stopped by anything but a cancel answers what it gathered.
     task.abort(new Error('the run ended'));

@@ -156,7 +156,7 @@ test('queryExecutions lists newest first, filters with AND, and pages with befor
     let before: string | undefined;
     for (let pages = 0; pages < 100; pages++) {
       const page = queryExecutions(db, checkExecutionFilters({ ...filters, before }, NOW));
-      seen.push(...page.executions.map((e) => e.id));
+      seen.push(...page.items.map((e) => e.id));
       if (!page.next) return { seen, pages: pages + 1 };
       before = page.next;
     }
@@ -187,7 +187,7 @@ test('queryExecutions lists newest first, filters with AND, and pages with befor
   );
   assert.deepEqual(all({ since: '1h', principal: 'nobody' }).seen, []);
 
-  const [failed] = queryExecutions(db, checkExecutionFilters({ status: 'failed', limit: 1 }, NOW)).executions;
+  const [failed] = queryExecutions(db, checkExecutionFilters({ status: 'failed', limit: 1 }, NOW)).items;
   assert.deepEqual(failed, {
     id: ids[20],
     principal: 'local',
@@ -204,7 +204,7 @@ test('a time filter finds an execution whose created_at came after its id, and n
   const db = openAgentDb(':memory:');
   const [late] = insert(db, [{ at: '2026-06-01T10:00:00.250Z', lagMs: 40 }]);
   const list = (filters: Record<string, string>) =>
-    queryExecutions(db, checkExecutionFilters(filters, NOW)).executions.map((e) => e.id);
+    queryExecutions(db, checkExecutionFilters(filters, NOW)).items.map((e) => e.id);
   assert.deepEqual(list({ since: '2026-06-01T10:00:00.250Z' }), [late]);
   assert.deepEqual(list({ until: '2026-06-01T10:00:00.250Z' }), [late]);
   assert.deepEqual(list({ since: '2026-06-01T10:00:00.251Z' }), []);
@@ -234,7 +234,7 @@ test('executions running in memory and not stored yet are listed once, as runnin
   });
   unsaved.open();
   const ids = (filters: Record<string, string>) =>
-    executions.list(checkExecutionFilters(filters, NOW)).executions.map((e) => `${e.id} ${e.status}`);
+    executions.list(checkExecutionFilters(filters, NOW)).items.map((e) => `${e.id} ${e.status}`);
   const listed = ids({});
   assert.deepEqual(listed, [`${unsaved.record.id} running`, `${stored} running`]);
   assert.deepEqual(ids({ status: 'running', env: 'prod' }), [`${unsaved.record.id} running`]);
@@ -244,7 +244,7 @@ test('executions running in memory and not stored yet are listed once, as runnin
   assert.equal(first.next, unsaved.record.id);
   assert.deepEqual(ids({ before: first.next as string }), [`${stored} running`]);
   assert.equal(
-    (executions.list(checkExecutionFilters({}, NOW)).executions[0] as { result?: unknown }).result,
+    (executions.list(checkExecutionFilters({}, NOW)).items[0] as { result?: unknown }).result,
     undefined,
   );
 

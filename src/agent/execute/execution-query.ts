@@ -66,7 +66,7 @@ export type ExecutionSummary = Omit<ExecutionRecord, 'result' | 'error'> & {
 
 /** A page of executions, newest first; `next` is the `before` of the following page, when there is one. */
 export interface ExecutionPage {
-  executions: ExecutionSummary[];
+  items: ExecutionSummary[];
   next?: string;
 }
 
@@ -210,5 +210,7 @@ export function queryExecutions(
   }
   found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   const executions = found.slice(0, limit);
-  return found.length > limit ? { executions, next: executions[executions.length - 1].id } : { executions };
+  return found.length > limit
+    ? { items: executions, next: executions[executions.length - 1].id }
+    : { items: executions };
 }

@@ -356,13 +356,13 @@ export const ROUTES: readonly RouteSpec[] = [
     summary:
       'Executions, newest first, filtered (exact matches, combined with AND) and paged with `before`: your own; admins see all and may filter by principal. An unknown, repeated or badly written parameter is DVM_QUERY_INVALID (400), every problem listed; a principal other than your own, unless you are an admin, is DVM_FORBIDDEN (403).',
     role: 'viewer',
-    responses: { '200': '{executions, next}' },
+    responses: { '200': '{items, next}' },
     content: {
       '200': json({
         type: 'object',
-        required: ['executions'],
+        required: ['items'],
         properties: {
-          executions: { type: 'array', items: EXECUTION_SUMMARY },
+          items: { type: 'array', items: EXECUTION_SUMMARY },
           next: { type: 'string', description: 'the cursor of the next page (`before`), when there is one' },
         },
       }),

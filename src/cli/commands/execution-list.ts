@@ -72,7 +72,7 @@ export async function listExecutions(ctx: CommandContext, remote: AgentClient | 
     ctx.io.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
     return 0;
   }
-  if (page.executions.length === 0) {
+  if (page.items.length === 0) {
     ctx.io.stdout.write('No executions.\n');
     return 0;
   }
@@ -80,7 +80,7 @@ export async function listExecutions(ctx: CommandContext, remote: AgentClient | 
   ctx.io.stdout.write(
     renderTable(
       ['ID', 'ACTION', 'STATUS', 'ENV', 'STARTED', 'DURATION'],
-      page.executions.map((e) => [
+      page.items.map((e) => [
         e.id,
         e.action,
         e.status,
