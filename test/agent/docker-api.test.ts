@@ -449,7 +449,7 @@ test('dvm action run --follow of docker.logs follows (as kubectl logs -f), print
     const running = async () =>
       (
         (await api(serve.url, 'GET', '/v1/executions?status=running', { token: operator })).body
-          .executions as unknown[]
+          .items as unknown[]
       ).length > 0;
     for (let i = 0; i < 100 && !(await running()); i++) await sleep(100);
     await serve.stop();
