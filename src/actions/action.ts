@@ -116,6 +116,13 @@ export interface ActionDefinition<Input = Record<string, unknown>, Output = Reco
   timeouts?: ActionTimeouts;
   /** True when the agent API should answer 202 with an execution id instead of waiting (e.g. follow). */
   longRunning?(input: Input): boolean;
+  /**
+   * The input with what it names written in the one form policies decide on (a container's id or id prefix → its
+   * name; a JVM's pid → its pid and main class), or undefined when that cannot be told (not found, unreachable): the
+   * input is then decided on as sent. The agent calls it after validation and before the policy, so a rule on a name
+   * holds whichever alias a caller sends.
+   */
+  canonicalInput?(input: Input, context: ActionContext): Promise<Input | undefined>;
   /** Runs the action; throws a DvmError (see ActionFailure) when it fails. */
   handler(input: Input, context: ActionContext): Promise<Output>;
 }

@@ -10,6 +10,7 @@ import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ENVIRONMENT_BINDING_ID } from '../policy/environment-binding.ts';
 import { maskSecretFields } from '../redact.ts';
+import { canonicalInput } from './canonical-input.ts';
 import type { ExecutionRecord, Executions } from './executions.ts';
 import { newExecutionId, unrecordedError } from './executions.ts';
 import { type FollowLimits, FollowSlots } from './follow-limits.ts';
@@ -262,10 +263,20 @@ export class ActionExecutor {
   ): Promise<ExecuteResponse> {
     const { registry, policy, redact } = this.#deps;
     const definition = registry.get(request.action, request.version);
-    const params = registry.validateInput(
+    const sent = registry.validateInput(
       definition,
       request.params && Object.keys(request.params).length > 0 ? structuredClone(request.params) : {},
     ) as Record<string, unknown>;
+    // Decided, run and audited on what the params name in its one form (a container's name for its id), so a policy
+    // on a name holds whichever alias is sent; the request_id and a confirmation stay bound to what was sent.
+    const params = definition.canonicalInput
+      ? await canonicalInput(definition, sent, {
+          env: options.context?.env ?? this.#deps.env ?? (process.env as Record<string, string>),
+          workdir: options.context?.workdir,
+          signal: options.context?.signal ?? options.signal,
+        })
+      : sent;
+    const payloadHash = payloadHashOf(definition, sent, request);
     const redactedParams = redact(params, definition.inputSchema);
     // What is stored and answered of the target (the policy and the hashes see the real one).
     const shownTarget = redact(request.target) as ExecuteRequest['target'];
@@ -299,11 +310,7 @@ export class ActionExecutor {
     if (!request.dry_run && answer.decision === 'confirm') {
       let seen: ReturnType<IdempotencyKeys['peek']>;
       try {
-        seen = this.#deps.idempotency.peek(
-          principal.id,
-          request.request_id,
-          payloadHashOf(definition, params, request),
-        );
+        seen = this.#deps.idempotency.peek(principal.id, request.request_id, payloadHash);
       } catch (error) {
         await audit({
           decision: 'denied',
@@ -327,7 +334,7 @@ export class ActionExecutor {
       const binding = canonicalHash({
         action: definition.name,
         version: definition.version,
-        params,
+        params: sent,
         target: request.target,
         principal: principal.id,
         // How long it may run is part of what was confirmed (a 1 ms timeout leaves a write's outcome unknown).
@@ -441,7 +448,18 @@ export class ActionExecutor {
         },
       };
     }
-    return this.#run(definition, params, request, principal, answer, options, audit, base, shownTarget);
+    return this.#run(
+      definition,
+      params,
+      payloadHash,
+      request,
+      principal,
+      answer,
+      options,
+      audit,
+      base,
+      shownTarget,
+    );
   }
 
   async #deny(
@@ -503,6 +521,7 @@ export class ActionExecutor {
   async #run(
     definition: ActionDefinition,
     params: Record<string, unknown>,
+    payloadHash: string,
     request: ExecuteRequest,
     principal: Principal,
     answer: PolicyAnswer,
@@ -512,7 +531,6 @@ export class ActionExecutor {
     shownTarget: ExecuteRequest['target'],
   ): Promise<ExecuteResponse> {
     const { idempotency, executions } = this.#deps;
-    const payloadHash = payloadHashOf(definition, params, request);
     const executionId = newExecutionId();
     const prepared = executions.prepare({
       id: executionId,

@@ -8,6 +8,7 @@ import {
   ROLES,
 } from '../../agent/auth/principal.ts';
 import { TokenStore } from '../../agent/auth/tokens.ts';
+import { canonicalInput } from '../../agent/execute/canonical-input.ts';
 import type { PolicyAnswer } from '../../agent/execute/types.ts';
 import { ENV } from '../../agent/execute/validate-request.ts';
 import { PolicyEngine, policiesDir } from '../../agent/policy/policy-engine.ts';
@@ -19,6 +20,7 @@ import type { Command, CommandContext } from '../command.ts';
 import { outputChoice } from '../output/output-choice.ts';
 import { renderTable } from '../output/table.ts';
 import { targetFromFlags } from '../target-flags.ts';
+import { terminalText } from '../terminal-text.ts';
 import { paramsOf } from './action-run.ts';
 
 const USAGE = `Usage:
@@ -37,7 +39,8 @@ comes from the registry), a target and params, and the policies behind it; --tar
 see the principal's role and owner (principal.owner: a token's --owner, local for local; --owner gives a role:ROLE
 principal one, else its owner is its name), the target's other keys as its tags (resource.getTag("namespace")), the
 params as text (context.params.getTag("container")) and the integer params as numbers
-(context.numbers.getTag("replicas")).
+(context.numbers.getTag("replicas")). A container given by its id or an id prefix is decided on as its name, a JVM
+by pid or class suffix as its pid and whole main class, as the agent does (a note says so).
 Params given are checked as execute checks them; params left out are not demanded, required ones or one of
 alternatives (exec's command or shell) alike. A revoked or expired token is DENY: the server refuses it 401 before
 any policy. test exits 1 on DENY (as kubectl auth can-i on "no"; the decision is still printed), 0 on ALLOW, also
@@ -93,7 +96,14 @@ async function policyParams(
   const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
   const inputSchema = rulesOfGiven(definition.inputSchema, new Set(Object.keys(params)));
   registry.validateInput({ ...definition, inputSchema }, params);
-  return maskSecretFields(params, definition.inputSchema) as Record<string, unknown>;
+  // As the agent does: policies decide on what the params name in its one form (a container's id → its name).
+  const resolved = await canonicalInput(definition, params, { env: ctx.io.env as Record<string, string> });
+  const changed = Object.keys(resolved).filter((key) => resolved[key] !== params[key]);
+  if (changed.length > 0)
+    ctx.io.stderr.write(
+      `note: decided on what the params name, as the agent does: ${changed.map((key) => terminalText(`${key}=${JSON.stringify(resolved[key])}`)).join(' ')}\n`,
+    );
+  return maskSecretFields(resolved, definition.inputSchema) as Record<string, unknown>;
 }
 
 /** Why the server refuses every request of a token with 401 (`details.reason`), before any policy. */

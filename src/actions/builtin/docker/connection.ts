@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import { DvmError } from '../../../errors/dvm-error.ts';
+import type { ActionContext } from '../../action.ts';
 
 /** Where the Docker Engine API listens: DOCKER_HOST (unix:// or tcp://), else /var/run/docker.sock. */
 export function dockerTarget(env: Record<string, string | undefined>): string {
@@ -54,6 +55,25 @@ export function dockerError(
     );
   }
   return error;
+}
+
+/**
+ * The input with its container named by its name, as policies decide on it: Docker takes a name, a full id or a
+ * unique id prefix for one container, so a rule on the name holds whichever the caller sends. Undefined when Docker
+ * cannot tell (no such container, several, unreachable): the input is then decided on as sent, and the action fails.
+ */
+export async function canonicalContainer<Input extends { container: string }>(
+  input: Input,
+  context: ActionContext,
+): Promise<Input | undefined> {
+  try {
+    const docker = await dockerClient(context.env);
+    const info = await inspectContainer(docker.getContainer(input.container), context.signal);
+    const name = info.Name.replace(/^\//, '');
+    return name === input.container ? input : { ...input, container: name };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Inspects a container, abortable. */

@@ -2,7 +2,13 @@ import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { READ_OUTPUT_SCHEMA, SOURCE_CONTEXT_LINES, STREAM_TAGGED_LOG, TailArtifact } from '../../artifact.ts';
 import { LeadingContext } from '../../leading-context.ts';
 import { maxLineCharsFor } from '../../line-assembler.ts';
-import { dockerClient, dockerError, inspectContainer, readContainerLogs } from './connection.ts';
+import {
+  canonicalContainer,
+  dockerClient,
+  dockerError,
+  inspectContainer,
+  readContainerLogs,
+} from './connection.ts';
 import { FrameCounter, LogDemuxer, type LogLine } from './frames.ts';
 import { dockerSince, SINCE_FORMS, SINCE_PATTERN } from './since.ts';
 
@@ -71,6 +77,7 @@ export const dockerLogsAction: ActionDefinition<DockerLogsInput, ReadOutput<Dock
     },
   },
   outputSchema: READ_OUTPUT_SCHEMA,
+  canonicalInput: canonicalContainer,
   async handler(input, context) {
     // As `docker logs`: with since and no tail, every line since then (the artifact's cap still keeps only the end).
     const tail = input.tail ?? (input.since ? undefined : DEFAULT_TAIL);

@@ -1,6 +1,6 @@
 import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionDefinition } from '../../action.ts';
-import { dockerClient, dockerError, inspectContainer } from './connection.ts';
+import { canonicalContainer, dockerClient, dockerError, inspectContainer } from './connection.ts';
 import { CONTAINER_PATTERN } from './logs.ts';
 
 /** Input of docker.restart_container. */
@@ -48,6 +48,7 @@ export const dockerRestartAction: ActionDefinition<DockerRestartInput, DockerRes
       previousStartedAt: { type: 'string' },
     },
   },
+  canonicalInput: canonicalContainer,
   async handler(input, context) {
     const docker = await dockerClient(context.env);
     const container = docker.getContainer(input.container);

@@ -9,7 +9,7 @@ import type { DvmError } from '../../../errors/dvm-error.ts';
 import { testContext } from '../../testing.ts';
 import { parseGcCounters, parseHeap, parseThreadDump } from './parse.ts';
 import { jvmStatusAction } from './status.ts';
-import { mainClassOf } from './target.ts';
+import { canonicalJvm, mainClassOf } from './target.ts';
 import { jvmThreadDumpAction } from './thread-dump.ts';
 
 const FIXTURE = new URL('../../../../test/fixtures/jvm/DvmDeadlockFixture.java', import.meta.url).pathname;
@@ -247,4 +247,13 @@ test("parseGcCounters reads each collector's name, count and pause time (ticks o
   ]);
   assert.equal(lines.length, 6);
   assert.deepEqual(parseGcCounters(''), { collectors: [], lines: [] });
+});
+
+test('canonicalJvm names the JVM by pid and whole main class, whichever the request gave; undefined when none answers', async (t) => {
+  if (!(await needsJdk(t))) return;
+  const whole = { pid: jvm.pid, mainClass: 'DvmDeadlockFixture' };
+  assert.deepEqual(await canonicalJvm({ pid: jvm.pid }, testContext()), whole);
+  assert.deepEqual(await canonicalJvm({ mainClass: 'DvmDeadlockFixture' }, testContext()), whole);
+  assert.equal(await canonicalJvm({ pid: 999_999_999 }, testContext()), undefined);
+  assert.equal(await canonicalJvm({}, testContext()), undefined);
 });

@@ -9,7 +9,7 @@ import {
   parseUptime,
   parseVersion,
 } from './parse.ts';
-import { JVM_TARGET_PROPERTIES, type JvmTarget, jcmd, resolveJvm } from './target.ts';
+import { canonicalJvm, JVM_TARGET_PROPERTIES, type JvmTarget, jcmd, resolveJvm } from './target.ts';
 
 /** Summary of jvm.status. */
 export type JvmStatus = {
@@ -34,6 +34,7 @@ export const jvmStatusAction: ActionDefinition<JvmTarget, ReadOutput<JvmStatus>>
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
   inputSchema: { type: 'object', additionalProperties: false, properties: JVM_TARGET_PROPERTIES },
   outputSchema: READ_OUTPUT_SCHEMA,
+  canonicalInput: canonicalJvm,
   async handler(input, context) {
     const { pid, mainClass } = await resolveJvm(input, context);
     const id = String(pid);

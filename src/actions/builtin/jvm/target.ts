@@ -158,3 +158,20 @@ export async function resolveJvm(
   }
   return matches[0];
 }
+
+/**
+ * The input with its JVM named by both its pid and its whole main class, as policies decide on it: a rule on a main
+ * class holds when the caller sends the pid or a suffix of the class. Undefined when no one JVM answers (none, several,
+ * jcmd missing): the input is then decided on as sent, and the action fails.
+ */
+export async function canonicalJvm<Input extends JvmTarget>(
+  input: Input,
+  context: ActionContext,
+): Promise<Input | undefined> {
+  try {
+    const { pid, mainClass } = await resolveJvm(input, context);
+    return { ...input, pid, mainClass };
+  } catch {
+    return undefined;
+  }
+}

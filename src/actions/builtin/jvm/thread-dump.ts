@@ -1,7 +1,7 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
 import { parseThreadDump, type ThreadDumpSummary } from './parse.ts';
-import { JVM_TARGET_PROPERTIES, type JvmTarget, jcmd, resolveJvm } from './target.ts';
+import { canonicalJvm, JVM_TARGET_PROPERTIES, type JvmTarget, jcmd, resolveJvm } from './target.ts';
 
 /** `jvm.thread_dump`: a thread dump (jcmd Thread.print -l) with thread states and the deadlocks it found. */
 export const jvmThreadDumpAction: ActionDefinition<
@@ -15,6 +15,7 @@ export const jvmThreadDumpAction: ActionDefinition<
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
   inputSchema: { type: 'object', additionalProperties: false, properties: JVM_TARGET_PROPERTIES },
   outputSchema: READ_OUTPUT_SCHEMA,
+  canonicalInput: canonicalJvm,
   async handler(input, context) {
     const { pid, mainClass } = await resolveJvm(input, context);
     const dump = await jcmd([String(pid), 'Thread.print', '-l'], context);
