@@ -825,3 +825,43 @@ test('a claimed write whose end cannot be recorded answers its request id as int
     assert.equal(events[1].id, INTERRUPTED_EVENT_ID, 'the id it has on replay too');
   });
 });
+
+test('a refused request keeps at most 4 KiB of its params in the audit (size, SHA-256 and names), an allowed one all of them', async () => {
+  await withAgent({}, async (agent) => {
+    const viewer = tokenPrincipal('b1e3e700', 'vic', 'viewer');
+    const message = 'x'.repeat(900_000);
+    for (let i = 0; i < 5; i++) {
+      const answer = await agent.executor.execute(
+        { request_id: `big-${i}`, action: 'notify.alert', params: { message }, target: { env: 'dev' } },
+        viewer,
+      );
+      assert.equal(answer.status, 403);
+    }
+    const small = await agent.executor.execute(
+      {
+        request_id: 'small',
+        action: 'notify.alert',
+        params: { message: 'disk full' },
+        target: { env: 'dev' },
+      },
+      viewer,
+    );
+    assert.equal(small.status, 403);
+    const denied = agent.audit.query({ decision: 'denied' }).items;
+    const big = denied.filter((e) => e.requestId?.startsWith('big-'));
+    assert.equal(big.length, 5);
+    for (const entry of big) {
+      const cut = (entry.params as { '[cut]': { bytes: number; sha256: string; names: string[] } })['[cut]'];
+      assert.ok(cut.bytes > 900_000, JSON.stringify(entry.params));
+      assert.match(cut.sha256, /^[0-9a-f]{64}$/);
+      assert.ok(cut.names.includes('message'));
+    }
+    assert.equal(
+      (denied.find((e) => e.requestId === 'small')?.params as { message: string }).message,
+      'disk full',
+    );
+    const largest = agent.db.prepare('SELECT max(length(entry)) AS n FROM audit').get() as { n: number };
+    assert.ok(largest.n < 8192, `the largest audit entry holds ${largest.n} characters`);
+    assert.equal(agent.audit.verify().ok, true);
+  });
+});

@@ -6,6 +6,7 @@ import { createMemoryLog } from '../../actions/log-file.ts';
 import type { ActionRegistry } from '../../actions/registry.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { systemError } from '../../errors/system-errors.ts';
+import { refusedParams } from '../audit/refused-params.ts';
 import type { Confirmations, ConfirmedRequest } from '../auth/confirmations.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ENVIRONMENT_BINDING_ID } from '../policy/environment-binding.ts';
@@ -293,8 +294,16 @@ export class ActionExecutor {
       params: redactedParams,
       ...(request.dry_run ? { dryRun: true } : {}),
     };
+    // An entry of a request that does not run keeps at most 4 KiB of its params: refusals cost their sender nothing.
     const audit = (entry: Partial<AuditRecord> & Pick<AuditRecord, 'decision'>) =>
-      this.#deps.audit.append({ ...base, ...entry, at: new Date().toISOString() });
+      this.#deps.audit.append({
+        ...base,
+        ...(entry.decision === 'denied' || entry.decision === 'confirmation_required'
+          ? { params: refusedParams(base.params) }
+          : {}),
+        ...entry,
+        at: new Date().toISOString(),
+      });
 
     const query = {
       principal,
