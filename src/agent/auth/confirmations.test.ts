@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { DvmError } from '../../errors/dvm-error.ts';
 import { openAgentDb } from '../store/agent-db.ts';
 import { Confirmations, confirmationIdOf } from './confirmations.ts';
 import { LOCAL_PRINCIPAL, type Principal, tokenPrincipal } from './principal.ts';
@@ -18,12 +19,15 @@ function approver(
   return { ...tokens.authenticate(`Bearer ${token}`), revoke: () => tokens.revoke(name, 'name') };
 }
 
-// An agent database in memory with its tokens and confirmations on `clock`, and bob, who may approve.
+// An agent database in memory with its tokens and confirmations on `clock`; alice, who asks, and bob, who may
+// approve, hold real tokens (a requester's challenge waits only while its token is valid).
 function setUp(clock?: () => Date) {
   const db = openAgentDb(':memory:');
   const tokens = new TokenStore(db, clock);
   const confirmations = new Confirmations(db, clock, tokens);
-  return { db, tokens, confirmations, bob: approver(tokens, 'bob') };
+  const { token } = tokens.create('alice', 'operator');
+  const alice: Principal = tokens.authenticate(`Bearer ${token}`);
+  return { db, tokens, confirmations, alice, bob: approver(tokens, 'bob') };
 }
 
 test('a confirmation token is bound to its request and principal, single use, and expires', () => {
@@ -64,7 +68,7 @@ test('a confirmation token is bound to its request and principal, single use, an
 });
 
 test('a second principal approves; self-approval is refused', () => {
-  const { confirmations, bob, tokens } = setUp();
+  const { confirmations, bob, tokens, alice } = setUp();
   const carol = approver(tokens, 'carol');
   const { confirmation_token: token } = confirmations.issue('h', alice, { approval: 'other-principal' });
   assert.throws(() => confirmations.approve(token, alice), {
@@ -93,7 +97,7 @@ test('a second principal approves; self-approval is refused', () => {
 
 test('a confirmation shows what it is for: action, version, redacted params, target, request id, requester', () => {
   let now = new Date('2026-01-01T00:00:00Z');
-  const { confirmations, bob } = setUp(() => now);
+  const { confirmations, bob, alice } = setUp(() => now);
   const request = {
     action: 'notify.alert',
     version: '1.0.0',
@@ -122,7 +126,7 @@ test('a confirmation shows what it is for: action, version, redacted params, tar
 });
 
 test('a confirmation is approved once: a racing second approver is refused and does not replace the first', () => {
-  const { tokens, confirmations, bob } = setUp();
+  const { tokens, confirmations, bob, alice } = setUp();
   const carol = approver(tokens, 'carol');
   const challenge = confirmations.issue('hash-a', alice, { approval: 'other-principal' });
   const first = confirmations.approve(challenge.confirmation_token, bob);
@@ -144,7 +148,7 @@ test('a confirmation is approved once: a racing second approver is refused and d
 
 test('an approval stops counting once its approver is revoked or expired; another principal may then approve', () => {
   let now = new Date('2026-01-01T00:00:00Z');
-  const { tokens, confirmations, bob } = setUp(() => now);
+  const { tokens, confirmations, bob, alice } = setUp(() => now);
   const carol = approver(tokens, 'carol', 60_000);
   const dave = approver(tokens, 'dave');
   const first = confirmations.issue('hash-a', alice, { approval: 'other-principal', ttlMs: 300_000 });
@@ -167,7 +171,7 @@ test('an approval stops counting once its approver is revoked or expired; anothe
 
 test('awaitingApproval lists unused, unexpired, unapproved two-person challenges newest first; an id names one for lookups and approvals only', () => {
   let now = new Date('2026-01-01T00:00:00Z');
-  const { db, confirmations, bob } = setUp(() => now);
+  const { db, confirmations, bob, alice } = setUp(() => now);
   const request = (action: string) => ({
     action,
     version: '1.0.0',
@@ -234,7 +238,7 @@ test('awaitingApproval lists unused, unexpired, unapproved two-person challenges
 });
 
 test('a request sent again before its approval replaces its waiting challenge; an approved one, or another request, stays', () => {
-  const { confirmations, bob } = setUp();
+  const { confirmations, bob, alice } = setUp();
   const request = (request_id: string) => ({
     approval: 'other-principal' as const,
     request: { action: 'notify.alert', version: '1.0.0', params: {}, target: { env: 'prod' }, request_id },
@@ -260,7 +264,7 @@ test('a request sent again before its approval replaces its waiting challenge; a
 });
 
 test('two principals of one owner are one person: neither approves the other, another owner does; the owner is kept with the challenge', () => {
-  const { db, tokens, confirmations, bob } = setUp();
+  const { db, tokens, confirmations, bob, alice } = setUp();
   const laptop = approver(tokens, 'alice-laptop', undefined, 'alice');
   const ci = approver(tokens, 'alice-ci', undefined, 'alice');
   const { confirmation_token: token } = confirmations.issue('h', laptop, { approval: 'other-principal' });
@@ -297,7 +301,7 @@ test('two principals of one owner are one person: neither approves the other, an
 });
 
 test("an approval is re-checked at run time: an approver of the requester's owner no longer counts", () => {
-  const { db, confirmations, bob } = setUp();
+  const { db, confirmations, bob, alice } = setUp();
   const { confirmation_token: token } = confirmations.issue('h', alice, { approval: 'other-principal' });
   confirmations.approve(token, bob);
   assert.equal(confirmations.check(token, 'h', alice).approvedBy, 'bob');
@@ -308,11 +312,43 @@ test("an approval is re-checked at run time: an approver of the requester's owne
 });
 
 test("a challenge without a recorded owner takes its requester token's owner", () => {
-  const { db, tokens, confirmations } = setUp();
+  const { db, tokens, confirmations, alice } = setUp();
   const laptop = approver(tokens, 'alice-laptop', undefined, 'alice');
   const ci = approver(tokens, 'alice-ci', undefined, 'alice');
   const { confirmation_token: token } = confirmations.issue('h', laptop, { approval: 'other-principal' });
   db.prepare('UPDATE confirmations SET principal_owner = NULL').run();
   assert.equal(confirmations.describe(token)?.requester_owner, 'alice');
   assert.throws(() => confirmations.approve(token, ci), { message: /both belong to owner alice/ });
+});
+
+test("a challenge whose requester's token was revoked or expired is no longer listed, looked up or approved", () => {
+  let now = new Date('2026-01-01T00:00:00Z');
+  const { tokens, confirmations, bob } = setUp(() => now);
+  const ask = (name: string, ttlMs?: number) => {
+    const { token } = tokens.create(name, 'operator', ttlMs);
+    const requester = tokens.authenticate(`Bearer ${token}`);
+    return confirmations.issue(`hash-${name}`, requester, { approval: 'other-principal', ttlMs: 300_000 })
+      .confirmation_token;
+  };
+  const carols = ask('carol');
+  const daves = ask('dave', 60_000);
+  const locals = confirmations.issue('hash-local', LOCAL_PRINCIPAL, { approval: 'other-principal' });
+  assert.equal(confirmations.awaitingApproval().length, 3);
+  tokens.revoke('carol', 'name');
+  now = new Date('2026-01-01T00:02:00Z'); // dave's token expired, the challenges not
+  assert.deepEqual(
+    confirmations.awaitingApproval().map((c) => c.requested_by),
+    ['local'],
+    'only the local request can still run',
+  );
+  for (const token of [carols, daves]) {
+    for (const attempt of [() => confirmations.approve(token, bob), () => confirmations.pending(token)])
+      assert.throws(attempt, (error: DvmError) => {
+        assert.equal(error.code, 'DVM_CONFIRMATION_INVALID');
+        assert.equal(error.details.reason, 'requester-invalid');
+        assert.match(error.message, /can no longer run: its token was revoked or expired/);
+        return true;
+      });
+  }
+  assert.equal(confirmations.approve(locals.confirmation_token, bob).approved_by, 'bob');
 });

@@ -89,6 +89,8 @@ const FIXES: Record<'requester' | 'approver', Record<string, string>> = {
     expired:
       'Nothing to approve: it expired. The requester sends the request again for a new challenge to approve.',
     ambiguous: 'Give more digits of the id (`dvm action approvals` shows them).',
+    'requester-invalid':
+      'Nothing to approve: the requester needs a valid token to send the request again, which makes a new challenge.',
   },
 };
 const REQUESTER_FIX =
@@ -274,7 +276,9 @@ export class Confirmations {
       `SELECT * FROM confirmations WHERE approval = 'other-principal' AND used_at IS NULL AND approved_by IS NULL
          AND expires_at > ? ORDER BY created_at DESC LIMIT ?`,
     ).all(this.#now().toISOString(), MAX_AWAITING) as unknown as ConfirmationRow[];
-    return rows.map((row) => ({ id: row.id, ...this.#view(row), created_at: row.created_at }));
+    return rows
+      .filter((row) => this.#requesterStillValid(row))
+      .map((row) => ({ id: row.id, ...this.#view(row), created_at: row.created_at }));
   }
 
   /**
@@ -354,6 +358,20 @@ export class Confirmations {
     if (Date.parse(row.expires_at) <= this.#now().getTime()) {
       throw invalid('expired', `the confirmation token expired at ${row.expires_at}`, reader);
     }
+    // A request whose requester's token was revoked or expired can never run: nothing to look up or approve.
+    if (byId && !this.#requesterStillValid(row)) {
+      throw invalid(
+        'requester-invalid',
+        `the request of ${row.principal_name ?? row.principal} can no longer run: its token was revoked or expired`,
+        reader,
+      );
+    }
     return row;
+  }
+
+  // A requester can still redeem its challenge: the local principal always; a token while it is neither revoked nor
+  // expired (the server refuses its requests otherwise).
+  #requesterStillValid(row: ConfirmationRow): boolean {
+    return !row.principal.startsWith('token/') || this.#tokens.isValid(row.principal.slice('token/'.length));
   }
 }
