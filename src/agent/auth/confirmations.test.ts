@@ -312,7 +312,7 @@ test("an approval is re-checked at run time: an approver of the requester's owne
 });
 
 test("a challenge without a recorded owner takes its requester token's owner", () => {
-  const { db, tokens, confirmations, alice } = setUp();
+  const { db, tokens, confirmations } = setUp();
   const laptop = approver(tokens, 'alice-laptop', undefined, 'alice');
   const ci = approver(tokens, 'alice-ci', undefined, 'alice');
   const { confirmation_token: token } = confirmations.issue('h', laptop, { approval: 'other-principal' });

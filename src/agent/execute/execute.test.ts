@@ -857,7 +857,7 @@ test('a refused request keeps at most 4 KiB of its params in the audit (size, SH
       assert.ok(cut.names.includes('message'));
     }
     assert.equal(
-      (denied.find((e) => e.requestId === 'small')?.params as { message: string }).message,
+      (denied.find((e) => e.requestId === 'small')?.params as { message?: string } | undefined)?.message,
       'disk full',
     );
     const largest = agent.db.prepare('SELECT max(length(entry)) AS n FROM audit').get() as { n: number };
