@@ -214,6 +214,42 @@ test('two processes appending to one database still form one chain', async () =>
   }
 });
 
+test('verify while another process appends reads one snapshot: never a false "missing at the end"', async () => {
+  const { path, log, done } = fresh();
+  try {
+    const script = `
+      import { openAgentDb } from ${JSON.stringify(new URL('../store/agent-db.ts', import.meta.url).pathname)};
+      import { GroupCommitter } from ${JSON.stringify(new URL('../store/group-commit.ts', import.meta.url).pathname)};
+      import { AuditLog } from ${JSON.stringify(new URL('./audit-log.ts', import.meta.url).pathname)};
+      const db = openAgentDb(${JSON.stringify(path)});
+      const log = new AuditLog(db, { writer: new GroupCommitter(db) });
+      for (let i = 0; i < 3000; i++) await log.append({ at: new Date().toISOString(), actor: 'child', decision: 'executed' });
+      db.close();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+    let running = true;
+    const exited = new Promise((resolve) =>
+      child.on('exit', (code) => {
+        running = false;
+        resolve(code);
+      }),
+    );
+    const failures: string[] = [];
+    let verifies = 0;
+    while (running) {
+      const report = log.verify();
+      verifies++;
+      if (!report.ok) failures.push(`${report.entries} entries: ${report.reason}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(await exited, 0);
+    assert.ok(verifies > 10, `${verifies} verifies ran while the child appended`);
+    assert.deepEqual(failures, []);
+    assert.deepEqual([log.verify().ok, log.verify().entries], [true, 3000]);
+  } finally {
+    done();
+  }
+});
+
 test('filters and paging', async () => {
   const { log, done } = fresh();
   try {

@@ -296,6 +296,18 @@ export class AuditLog {
    * `anchors` (heads kept elsewhere by earlier verifies) catch it, as each must still be an entry of the chain.
    */
   verify(anchors: readonly AuditAnchor[] = []): VerifyReport {
+    // One read transaction: the entries and the chain head come from one snapshot while an agent goes on appending
+    // (read apart, a head newer than the entries read looked like entries cut off the end).
+    const own = !this.#db.isTransaction;
+    if (own) this.#db.exec('BEGIN');
+    try {
+      return this.#verify(anchors);
+    } finally {
+      if (own) this.#db.exec('COMMIT');
+    }
+  }
+
+  #verify(anchors: readonly AuditAnchor[]): VerifyReport {
     const expected = anchorsBySeq(anchors);
     // An empty log's head (entry 0, the hash before the first entry) holds for every chain.
     let anchored = expected.get(0)?.size ?? 0;
