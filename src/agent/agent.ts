@@ -71,7 +71,7 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
     const registry = options.registry ?? createAgentRegistry(home);
     const tokens = new TokenStore(db);
     const confirmations = new Confirmations(db, undefined, tokens);
-    const executions = new Executions(db, writer);
+    const executions = new Executions(db, writer, audit);
     executions.reapInterrupted();
     // Committed audit entries that match agent.alerts go to their webhooks, off the request path.
     const alerts = new AuditAlerts(settings.alerts ?? [], {

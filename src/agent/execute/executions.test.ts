@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { AuditLog } from '../audit/audit-log.ts';
 import { openAgentDb } from '../store/agent-db.ts';
 import { GroupCommitter } from '../store/group-commit.ts';
 import { type ExecutionEvent, Executions, INTERRUPTED_EVENT_ID, newExecutionId } from './executions.ts';
@@ -100,6 +101,52 @@ test('executions of a dead process become interrupted and their request ids answ
     claim.state === 'done' && (claim.response.body as { code: string }).code,
     'DVM_EXECUTION_INTERRUPTED',
   );
+});
+
+test('an execution found interrupted gets its `failed` audit entry, with who asked for what, once', async () => {
+  const db = openAgentDb(':memory:');
+  const writer = new GroupCommitter(db);
+  const audit = new AuditLog(db, { writer });
+  const keys = new IdempotencyKeys(writer);
+  const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim();
+  const prepared = new Executions(db, writer).prepare({
+    id: 'x1',
+    request_id: 'r1',
+    principal: 'token/a11ce000',
+    action: 'docker.restart_container',
+    version: '1.0.0',
+    env: 'prod',
+  });
+  await keys.claim('token/a11ce000', 'r1', 'h', 'x1', (d) => {
+    prepared.persist(d);
+    audit.appendIn(d, {
+      at: new Date().toISOString(),
+      actor: 'alice',
+      via: 'token',
+      principal: 'token/a11ce000',
+      action: 'docker.restart_container',
+      version: '1.0.0',
+      decision: 'allowed',
+      env: 'prod',
+      target: 'env=prod',
+      requestId: 'r1',
+      executionId: 'x1',
+      params: { container: 'web' },
+    });
+    d.prepare('UPDATE executions SET pid = ? WHERE id = ?').run(Number(dead), 'x1');
+  });
+  assert.deepEqual(new Executions(db, writer, audit).reapInterrupted(), ['x1']);
+  assert.deepEqual(new Executions(db, writer, audit).reapInterrupted(), [], 'reaped once');
+  const failed = audit.query({ decision: 'failed' }).items;
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0].actor, 'alice');
+  assert.equal(failed[0].executionId, 'x1');
+  assert.equal(failed[0].requestId, 'r1');
+  assert.equal(failed[0].target, 'env=prod');
+  assert.deepEqual(failed[0].params, { container: 'web' });
+  assert.equal(failed[0].error?.code, 'DVM_EXECUTION_INTERRUPTED');
+  assert.match(String(failed[0].reasons?.[0]), new RegExp(`pid ${dead}\\) died`));
+  assert.equal(audit.verify().ok, true);
 });
 
 test('a request id whose execution ended but whose answer was never stored is answered from the record', async () => {

@@ -5,6 +5,7 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
 import { statement } from '../store/statements.ts';
 import { type CheckedExecutionFilters, type ExecutionPage, queryExecutions } from './execution-query.ts';
+import type { AuditRecord, AuditSink } from './types.ts';
 
 /** Where an execution is: running, or how it ended. */
 export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
@@ -135,6 +136,41 @@ export function recordOf(row: ExecutionColumns): ExecutionRecord {
   };
 }
 
+// The `failed` audit entry of an execution found interrupted: who asked for what, as its `allowed` entry says.
+function interruptedEntry(
+  db: DatabaseSync,
+  row: Pick<Row, 'id' | 'request_id' | 'principal' | 'action' | 'version' | 'env'> & { pid: number | null },
+  error: { message?: unknown },
+  at: string,
+): AuditRecord {
+  const allowed = statement(
+    db,
+    "SELECT entry FROM audit WHERE request_id = ? AND execution_id = ? AND decision = 'allowed' ORDER BY seq LIMIT 1",
+  ).get(row.request_id, row.id) as { entry: string } | undefined;
+  let first: Partial<AuditRecord> = {};
+  try {
+    if (allowed) first = JSON.parse(allowed.entry) as Partial<AuditRecord>;
+  } catch {
+    // An entry changed outside dvm (verify names it): the execution's own columns stand in.
+  }
+  return {
+    at,
+    actor: first.actor ?? row.principal,
+    ...(first.via ? { via: first.via } : {}),
+    principal: row.principal,
+    action: row.action,
+    version: row.version,
+    decision: 'failed',
+    ...(row.env !== null ? { env: row.env } : {}),
+    ...(first.target !== undefined ? { target: first.target } : {}),
+    ...(row.request_id ? { requestId: row.request_id } : {}),
+    executionId: row.id,
+    ...(first.params !== undefined ? { params: first.params } : {}),
+    reasons: [`the process running it (pid ${row.pid}) died before it ended: what it did is unknown`],
+    error: { code: 'DVM_EXECUTION_INTERRUPTED', message: String(error.message) },
+  };
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -148,14 +184,20 @@ function alive(pid: number): boolean {
 export class Executions {
   readonly #db: DatabaseSync;
   readonly #writer: GroupCommitter;
+  readonly #audit: Pick<AuditSink, 'appendIn'> | undefined;
   readonly #live = new Map<string, Live>();
   // Finished executions still in #live, oldest first, with when they finished (performance.now()).
   readonly #finished = new Map<string, number>();
   #unsaved: [string, ExecutionEvent][] = [];
 
-  constructor(db: DatabaseSync, writer: GroupCommitter) {
+  /**
+   * Executions in `db`, written through `writer`; `audit` takes the `failed` entry of an execution found interrupted
+   * (its process died), in the transaction that marks it.
+   */
+  constructor(db: DatabaseSync, writer: GroupCommitter, audit?: Pick<AuditSink, 'appendIn'>) {
     this.#db = db;
     this.#writer = writer;
+    this.#audit = audit;
   }
 
   /**
@@ -506,12 +548,15 @@ export class Executions {
    * another agent it opened, a pipeline task's).
    */
   reapInterrupted(only?: string): string[] {
-    const select = "SELECT id, request_id, principal, pid FROM executions WHERE status = 'running'";
+    const select =
+      "SELECT id, request_id, principal, action, version, env, target, pid FROM executions WHERE status = 'running'";
     const rows = (
       only === undefined
         ? statement(this.#db, select).all()
         : statement(this.#db, `${select} AND id = ? AND (pid IS NULL OR pid != ?)`).all(only, process.pid)
-    ) as { id: string; request_id: string | null; principal: string; pid: number | null }[];
+    ) as (Pick<Row, 'id' | 'request_id' | 'principal' | 'action' | 'version' | 'env' | 'target'> & {
+      pid: number | null;
+    })[];
     const reaped: string[] = [];
     for (const row of rows) {
       if (this.#live.has(row.id)) continue;
@@ -527,23 +572,21 @@ export class Executions {
         },
       ).toJSON();
       const now = new Date().toISOString();
-      this.#db.exec('BEGIN IMMEDIATE');
-      try {
-        statement(
-          this.#db,
+      this.#writer.writeNow((db) => {
+        const marked = statement(
+          db,
           "UPDATE executions SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
         ).run(JSON.stringify(error), now, row.id);
+        // Another process may have marked it first: its end is audited once.
+        if (Number(marked.changes) !== 1) return;
         if (row.request_id) {
           statement(
-            this.#db,
+            db,
             'UPDATE idempotency SET status = 500, response = ? WHERE principal = ? AND request_id = ? AND status IS NULL',
           ).run(JSON.stringify(error), row.principal, row.request_id);
         }
-        this.#db.exec('COMMIT');
-      } catch (e) {
-        this.#db.exec('ROLLBACK');
-        throw e;
-      }
+        this.#audit?.appendIn(db, interruptedEntry(db, row, error, now));
+      });
       reaped.push(row.id);
     }
     if (only === undefined) this.#answerOrphanKeys();

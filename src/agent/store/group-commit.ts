@@ -76,6 +76,26 @@ export class GroupCommitter {
     this.#hooks.push(hook);
   }
 
+  /**
+   * Runs `work` at once in a transaction of its own and returns once it committed (for a caller that cannot wait for
+   * the next group); throws what `work` threw, rolled back. Its after-commit hooks run before it returns.
+   */
+  writeNow<T>(work: (db: DatabaseSync) => T): T {
+    const { results, hooks } = this.#transaction([{ work, resolve() {}, reject() {} }], true) as Attempt;
+    const [result] = results;
+    if (!result.ok) throw result.value;
+    this.commits++;
+    this.writes++;
+    for (const hook of hooks) {
+      try {
+        hook();
+      } catch {
+        // A hook's failure is its own (it reports it): the write is committed.
+      }
+    }
+    return result.value as T;
+  }
+
   /** Resolves once every write queued so far has committed (or failed). */
   async drain(): Promise<void> {
     await this.write(() => undefined).catch(() => undefined);
