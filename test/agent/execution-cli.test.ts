@@ -226,3 +226,76 @@ test('Ctrl-C on an in-process dvm action run cancels the execution through the a
   // The table tells the cancel from the run it stopped.
   assert.match(dvmOk(home, ['audit']).stdout, /^2\s+\S+\s+local\s+docker\.logs \(cancel\)\s+allowed/m);
 });
+
+test('the agent follows an execution another process runs: its SSE stream lasts to the end, and one whose process was killed reads interrupted (audited failed)', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const chatty = `${container}-other`;
+  startChatty(chatty);
+  t.after(() => docker('rm', '-f', chatty));
+  const home = tempHome();
+  const admin = createToken(home, 'boss', 'admin');
+  const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
+  // An in-process follow beside the server, on the same home: the server does not run it.
+  const inProcess = (timeout: string) => {
+    const child = spawn(
+      process.execPath,
+      [
+        DVM_BIN,
+        'action',
+        'run',
+        'docker.logs',
+        '--param',
+        `container=${chatty}`,
+        '--param',
+        'follow=true',
+        '--timeout',
+        timeout,
+      ],
+      {
+        env: { ...process.env, DVM_HOME: home, DOCKER_HOST: TEST_DOCKER_HOST },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { child, exited };
+  };
+  const runningId = async () => {
+    for (let i = 0; i < 100; i++) {
+      const listed = await api(serve.url, 'GET', '/v1/executions?status=running', { token: admin });
+      const id = (listed.body.items as { id: string }[])[0]?.id;
+      if (id) return id;
+      await sleep(100);
+    }
+    throw new Error('the in-process follow never showed as running');
+  };
+  try {
+    const first = inProcess('3s');
+    const id = await runningId();
+    const response = await fetch(new URL(`/v1/executions/${id}/events`, serve.url), {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const text = await response.text();
+    assert.equal(await first.exited, 0);
+    const types = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    assert.equal(types[0], 'started');
+    assert.equal(types.at(-1), 'completed', `the stream lasted to the end:\n${text.slice(-500)}`);
+    const lines = [...text.matchAll(/"line":"line(\d+)"/g)].map((m) => Number(m[1]));
+    assert.ok(lines.length >= 10 && consecutive(lines), `${lines.length} lines, in order`);
+
+    const second = inProcess('60s');
+    const killed = await runningId();
+    second.child.kill('SIGKILL');
+    await second.exited;
+    const record = await api(serve.url, 'GET', `/v1/executions/${killed}`, { token: admin });
+    assert.equal(record.body.status, 'interrupted', record.text);
+    const failed = await api(serve.url, 'GET', `/v1/audit?decision=failed`, { token: admin });
+    const entry = (failed.body.items as { executionId: string; error: { code: string } }[]).find(
+      (e) => e.executionId === killed,
+    );
+    assert.equal(entry?.error.code, 'DVM_EXECUTION_INTERRUPTED');
+    const running = await api(serve.url, 'GET', '/v1/executions?status=running', { token: admin });
+    assert.deepEqual(running.body.items, []);
+  } finally {
+    await serve.stop();
+  }
+});

@@ -269,8 +269,8 @@ test('the run of an approved confirmation names its approver in the allowed audi
   } as ActionDefinition;
   const agent = await openAgent(home, { registry: new ActionRegistry().register(write) });
   try {
-    const alice: Principal = tokenPrincipal('a11ce000', 'alice', 'operator');
-    // The approver holds a real token: an approval counts while it is valid.
+    // Both hold real tokens: a challenge waits while its requester's is valid, an approval counts while the approver's is.
+    const alice = agent.tokens.authenticate(`Bearer ${agent.tokens.create('alice', 'operator').token}`);
     const bob = agent.tokens.authenticate(`Bearer ${agent.tokens.create('bob', 'operator').token}`);
     const request = { request_id: 'two-1', action: 'notify.alert', target: { env: 'prod' } };
     const challenge = await agent.executor.execute(request, alice);

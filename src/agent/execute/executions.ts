@@ -5,6 +5,7 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { GroupCommitter } from '../store/group-commit.ts';
 import { statement } from '../store/statements.ts';
 import { type CheckedExecutionFilters, type ExecutionPage, queryExecutions } from './execution-query.ts';
+import { polledEventLog } from './polled-event-log.ts';
 import type { AuditRecord, AuditSink } from './types.ts';
 
 /** Where an execution is: running, or how it ended. */
@@ -185,6 +186,8 @@ export class Executions {
   readonly #db: DatabaseSync;
   readonly #writer: GroupCommitter;
   readonly #audit: Pick<AuditSink, 'appendIn'> | undefined;
+  // The logs of executions other processes run that this one's readers follow, by id.
+  readonly #polledLogs = new Map<string, EventLog>();
   readonly #live = new Map<string, Live>();
   // Finished executions still in #live, oldest first, with when they finished (performance.now()).
   readonly #finished = new Map<string, number>();
@@ -422,6 +425,8 @@ export class Executions {
         fix: 'Use the execution_id an execute request answered with.',
       });
     }
+    // Stored as running by a process that died (a killed `dvm action run`): it is marked interrupted first.
+    if (row.status === 'running' && this.runner(id) === undefined) return this.get(id);
     return recordOf(row);
   }
 
@@ -432,7 +437,9 @@ export class Executions {
   eventLog(id: string): EventLog {
     const live = this.#live.get(id);
     if (!live) {
-      const events = this.#stored(this.get(id));
+      const record = this.get(id);
+      if (record.status === 'running') return this.#polled(record);
+      const events = this.#stored(record);
       return { events, ended: () => true, watch: () => () => {} };
     }
     return {
@@ -472,6 +479,29 @@ export class Executions {
     return stop;
   }
 
+  // The log of an execution another process runs, read from the store while it is followed (one per execution,
+  // shared by its followers), until it ends there or its process dies.
+  #polled(record: ExecutionRecord): EventLog {
+    const known = this.#polledLogs.get(record.id);
+    if (known) return known;
+    const log = polledEventLog(
+      this.#stored(record),
+      (lastId) => {
+        const now = this.get(record.id);
+        if (now.status !== 'running')
+          return { events: this.#stored(now).filter((e) => e.id > lastId), ended: true };
+        const rows = statement(
+          this.#db,
+          'SELECT event FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq',
+        ).all(record.id, lastId) as { event: string }[];
+        return { events: rows.map((row) => JSON.parse(row.event) as ExecutionEvent), ended: false };
+      },
+      () => this.#polledLogs.delete(record.id),
+    );
+    this.#polledLogs.set(record.id, log);
+    return log;
+  }
+
   // The events of an execution that is not live here: started and the final event from its record, the rest from
   // the store.
   #stored(record: ExecutionRecord): ExecutionEvent[] {
@@ -509,7 +539,12 @@ export class Executions {
 
   /** A page of executions, newest first, with those this process runs but has not stored yet (queryExecutions). */
   list(filters: CheckedExecutionFilters): ExecutionPage {
-    return queryExecutions(this.#db, filters, this.running());
+    const page = queryExecutions(this.#db, filters, this.running());
+    // Stored as running by a process that died: marked interrupted first (runner() does), then listed again.
+    const dead = page.items.filter(
+      (e) => e.status === 'running' && !this.#live.has(e.id) && this.runner(e.id) === undefined,
+    );
+    return dead.length > 0 ? queryExecutions(this.#db, filters, this.running()) : page;
   }
 
   /**

@@ -1,16 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from '../../agent/agent.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
-import type { ExecutionRecord } from '../../agent/execute/executions.ts';
+import type { ExecutionEvent, ExecutionRecord } from '../../agent/execute/executions.ts';
 import { targetText } from '../../agent/execute/target-text.ts';
 import type { ExecuteRequest } from '../../agent/execute/types.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
 import { terminalText } from '../terminal-text.ts';
 import { type FollowedEvent, followRemote, printEvent, STREAMED } from './action-events.ts';
-
-// How often `logs -f` without a server reads the database for new events of an execution another process runs.
-const LOCAL_POLL_MS = 300;
 
 const ENDS = new Set(['completed', 'failed']);
 
@@ -133,29 +129,19 @@ export async function executionLogs(
 }
 
 // Replays an execution's stored events; with --follow, reads new ones until it ends. The process running it may
-// be another one (`dvm serve` on this home, a `dvm action run`): one that died is found by the reaper, whose
-// `interrupted` ends the follow.
+// be another one (`dvm serve` on this home, a `dvm action run`): its events are read from the database as they are
+// stored (every 300 ms), and one whose process died ends `interrupted`.
 async function followLocal(
   ctx: CommandContext,
   agent: Agent,
   id: string,
   onEvent: (event: FollowedEvent) => void,
 ): Promise<void> {
-  let last = 0;
-  for (;;) {
-    // Read before the replay: an execution that had ended by then has its final event in the replay.
-    const status = agent.executions.get(id).status;
-    agent.executions.subscribe(
-      id,
-      last,
-      (event) => {
-        last = event.id;
-        onEvent({ id: event.id, type: event.type, data: { ...event.data, at: event.at } });
-      },
-      () => {},
-    );
-    if (status !== 'running' || !ctx.flags.follow) return;
-    await sleep(LOCAL_POLL_MS);
-    agent.executions.reapInterrupted();
+  const hand = (event: ExecutionEvent) =>
+    onEvent({ id: event.id, type: event.type, data: { ...event.data, at: event.at } });
+  if (!ctx.flags.follow) {
+    agent.executions.subscribe(id, 0, hand, () => {})();
+    return;
   }
+  await new Promise<void>((resolve) => agent.executions.subscribe(id, 0, hand, resolve));
 }
