@@ -67,9 +67,13 @@ test('completion scripts are valid shell', () => {
 
 test('version, help, and unknown commands', () => {
   const home = tempHome();
-  assert.match(dvmOk(home, ['version']).stdout, /^dvm \d+\.\d+\.\d+ \(store schema \d+, node v24\./);
-  assert.equal(JSON.parse(dvmOk(home, ['version', '-o', 'json']).stdout).storeSchema, 5);
-  assert.match(dvmOk(home, ['--version']).stdout, /^dvm \d+\.\d+\.\d+ \(store schema/);
+  assert.match(
+    dvmOk(home, ['version']).stdout,
+    /^dvm \d+\.\d+\.\d+ \(schemas: dvm\.db \d+, agent\.db \d+; node v24\./,
+  );
+  const json = JSON.parse(dvmOk(home, ['version', '-o', 'json']).stdout);
+  assert.deepEqual([json.storeSchema, json.agentSchema], [5, 7]);
+  assert.match(dvmOk(home, ['--version']).stdout, /^dvm \d+\.\d+\.\d+ \(schemas: /);
   assert.match(dvmOk(home, ['help']).stdout, /^ {2}apply\s+Create or update objects/m);
   assert.match(dvmOk(home, ['get', '--help']).stdout, /^Usage: dvm get KIND/);
   const unknown = dvm(home, ['aply']);

@@ -852,7 +852,7 @@ function cancelledBy(signal: AbortSignal): boolean {
 
 function stoppingError(): DvmError {
   return new DvmError('DVM_CANCELLED', 'the agent is stopping', {
-    fix: 'Run it again once the agent is back (a long-running action can be followed again).',
+    fix: 'Send it again with a new request_id once the agent is back (the same request_id answers with this cancellation).',
   });
 }
 
