@@ -117,6 +117,11 @@ export interface ActionDefinition<Input = Record<string, unknown>, Output = Reco
   /** True when the agent API should answer 202 with an execution id instead of waiting (e.g. follow). */
   longRunning?(input: Input): boolean;
   /**
+   * The least time a run with this input needs (a restart's grace period, then the start): the agent raises its default
+   * timeout to it and refuses a shorter `timeout`, so a write is never stopped half-way by a timeout it could not meet.
+   */
+  minTimeoutMs?(input: Input): number;
+  /**
    * The input with what it names written in the one form policies decide on (a container's id or id prefix → its
    * name; a JVM's pid → its pid and main class), or undefined when that cannot be told (not found, unreachable): the
    * input is then decided on as sent. The agent calls it after validation and before the policy, so a rule on a name

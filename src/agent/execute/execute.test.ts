@@ -865,3 +865,36 @@ test('a refused request keeps at most 4 KiB of its params in the audit (size, SH
     assert.equal(agent.audit.verify().ok, true);
   });
 });
+
+test("an action's least time raises its default timeout and refuses a shorter timeout (a restart's grace period)", async () => {
+  const patient = {
+    name: 'system.info',
+    version: '1.0.0',
+    description: 'a write that needs its grace (test)',
+    risk: 'write',
+    timeouts: { defaultMs: 100, maxMs: 5000 },
+    inputSchema: { type: 'object', additionalProperties: false, properties: { grace: { type: 'integer' } } },
+    outputSchema: { type: 'object' },
+    minTimeoutMs: (input: { grace?: number }) => (input.grace ?? 0) + 300,
+    async handler(input: { grace?: number }, context: ActionContext) {
+      await sleep(input.grace ?? 0, undefined, { signal: context.signal });
+      return { waited: input.grace };
+    },
+  } as unknown as ActionDefinition;
+  await withAgent({ registry: new ActionRegistry().register(patient) }, async (agent) => {
+    const run = (request_id: string, extra: Record<string, unknown>) =>
+      agent.executor.execute(
+        { request_id, action: 'system.info', params: { grace: 400 }, target: { env: 'dev' }, ...extra },
+        LOCAL_PRINCIPAL,
+      );
+    const raised = await run('default', {});
+    assert.equal(raised.status, 200, JSON.stringify(raised.body));
+    const short = await run('short', { timeout: '200ms' });
+    assert.equal(short.status, 422);
+    assert.equal(short.body.code, 'DVM_REQUEST_INVALID');
+    assert.equal((short.body.details as { path: string; min_timeout_ms: number }).path, 'timeout');
+    assert.equal((short.body.details as { min_timeout_ms: number }).min_timeout_ms, 700);
+    assert.match(String(short.body.message), /timeout 200ms is shorter than the 0\.7 s system\.info needs/);
+    assert.equal((await run('enough', { timeout: '1s' })).status, 200);
+  });
+});

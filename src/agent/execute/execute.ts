@@ -278,6 +278,18 @@ export class ActionExecutor {
         })
       : sent;
     const payloadHash = payloadHashOf(definition, sent, request);
+    const needs = definition.minTimeoutMs?.(params);
+    if (needs !== undefined && request.timeout !== undefined && parseDuration(request.timeout) < needs) {
+      throw new DvmError(
+        'DVM_REQUEST_INVALID',
+        `timeout ${request.timeout} is shorter than the ${needs / 1000} s ${definition.name} needs with these params`,
+        {
+          path: 'timeout',
+          fix: `Pass a timeout of at least ${Math.ceil(needs / 1000)}s, or params that need less (a shorter grace period).`,
+          details: { min_timeout_ms: needs },
+        },
+      );
+    }
     const redactedParams = redact(params, definition.inputSchema);
     // What is stored and answered of the target (the policy and the hashes see the real one).
     const shownTarget = redact(request.target) as ExecuteRequest['target'];
@@ -683,7 +695,7 @@ export class ActionExecutor {
         ? parseDuration(request.timeout)
         : definition.longRunning?.(params)
           ? timeouts.maxMs
-          : timeouts.defaultMs,
+          : Math.max(timeouts.defaultMs, definition.minTimeoutMs?.(params) ?? 0),
       timeouts.maxMs,
     );
     const maxOutputBytes = this.#deps.maxOutputBytes ?? DEFAULT_ARTIFACT_MAX_BYTES;

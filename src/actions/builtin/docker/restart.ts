@@ -15,13 +15,17 @@ export type DockerRestartOutput = {
   previousStartedAt: string;
 };
 
+// The action's longest run, and what a restart needs past its grace period (the start and its check).
+const MAX_TIMEOUT_SECONDS = 300;
+const START_ALLOWANCE_SECONDS = 30;
+
 /** `docker.restart_container`: restarts a container (SIGTERM, then SIGKILL after the grace) and checks it runs again. */
 export const dockerRestartAction: ActionDefinition<DockerRestartInput, DockerRestartOutput> = {
   name: 'docker.restart_container',
   version: '1.0.0',
   description: 'Restart a container (stop with a grace period, start) and verify it is running again.',
   risk: 'write',
-  timeouts: { defaultMs: 60_000, maxMs: 300_000 },
+  timeouts: { defaultMs: 60_000, maxMs: MAX_TIMEOUT_SECONDS * 1000 },
   inputSchema: {
     type: 'object',
     additionalProperties: false,
@@ -31,9 +35,9 @@ export const dockerRestartAction: ActionDefinition<DockerRestartInput, DockerRes
       timeoutSeconds: {
         type: 'integer',
         minimum: 0,
-        maximum: 300,
+        maximum: MAX_TIMEOUT_SECONDS - START_ALLOWANCE_SECONDS,
         default: 10,
-        description: 'Grace before SIGKILL.',
+        description: `Grace before SIGKILL; the request's timeout must leave ${START_ALLOWANCE_SECONDS} s more for the start (a default timeout is raised to that).`,
       },
     },
   },
@@ -48,6 +52,8 @@ export const dockerRestartAction: ActionDefinition<DockerRestartInput, DockerRes
       previousStartedAt: { type: 'string' },
     },
   },
+  // The grace period, then the start and its check.
+  minTimeoutMs: (input) => ((input.timeoutSeconds ?? 10) + START_ALLOWANCE_SECONDS) * 1000,
   canonicalInput: canonicalContainer,
   async handler(input, context) {
     const docker = await dockerClient(context.env);
