@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { kubeconfigFiles, kubeErrorLine, loadKubeConfig } from './builtin/k8s/client.ts';
 /** Readiness of one connector (as `GET /v1/health` reports it). */
 export interface ConnectorHealth {
   status: 'ok' | 'unavailable' | 'error';
@@ -119,14 +120,15 @@ export function jvmHealth(env: Record<string, string | undefined>): HealthCheck 
 /** Readiness of Kubernetes: a kubeconfig (KUBECONFIG, else ~/.kube/config) whose server answers `GET /version`. */
 export function kubernetesHealth(env: Record<string, string | undefined>): HealthCheck {
   return async () => {
-    const file = env.KUBECONFIG?.split(':')[0] || (env.HOME ? join(env.HOME, '.kube', 'config') : '');
-    if (!file || !existsSync(file)) {
+    const files = kubeconfigFiles(env).filter((f) => existsSync(f));
+    if (files.length === 0) {
       return { status: 'unavailable', detail: 'no kubeconfig (set KUBECONFIG or create ~/.kube/config)' };
     }
+    const file = files.join(delimiter);
     try {
-      const { KubeConfig, VersionApi } = await import('@kubernetes/client-node');
-      const config = new KubeConfig();
-      config.loadFromFile(file);
+      // KUBECONFIG merged as the k8s actions (and kubectl) read it.
+      const config = await loadKubeConfig(env);
+      const { VersionApi } = await import('@kubernetes/client-node');
       const cluster = config.getCurrentCluster();
       if (!cluster) return { status: 'error', detail: `${file} has no current cluster` };
       const version = await Promise.race([
@@ -140,9 +142,10 @@ export function kubernetesHealth(env: Record<string, string | undefined>): Healt
         detail: `Kubernetes ${version.gitVersion} at ${withoutUrlCredentials(cluster.server)}`,
       };
     } catch (error) {
+      // One line: the status and the API's message, never the client's dump of headers and body.
       return {
         status: 'unavailable',
-        detail: `kubeconfig ${file}: ${withoutUrlCredentials((error as Error).message)}`,
+        detail: `kubeconfig ${file}: ${withoutUrlCredentials(kubeErrorLine(error))}`,
       };
     }
   };

@@ -14,6 +14,13 @@ export interface KubeState {
   events: Record<string, unknown[]>;
   /** Replicas by `namespace/deployment`. */
   deployments: Record<string, number>;
+  /**
+   * Requests (`METHOD /path`, like `PUT /apis/apps/v1/namespaces/shop/deployments/web/scale`) answered with a
+   * Kubernetes Status of this code, reason and message instead, as the API server refuses them (400, 403, 409, …).
+   */
+  refuse: Record<string, { code: number; reason: string; message: string }>;
+  /** Paths the fake never answers (an API server that hangs): the connection stays open until the client closes it. */
+  hang: string[];
 }
 
 /** One request the fake received. */
@@ -43,6 +50,8 @@ export interface FakeKubeApi {
   breakLog(key: string): void;
   /** How many follows are open on a pod's log. */
   following(key: string): number;
+  /** How many requests to `hang` paths still have their connection open. */
+  hanging(): number;
   close(): Promise<void>;
 }
 
@@ -66,7 +75,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** Starts the fake on a free port and writes a kubeconfig (context `fake`) that points at it. */
 export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKubeApi> {
-  const state: KubeState = { logs: {}, events: {}, deployments: {} };
+  const state: KubeState = { logs: {}, events: {}, deployments: {}, refuse: {}, hang: [] };
+  const hung = new Set<ServerResponse>();
   const requests: SeenRequest[] = [];
   const surprises: SeenRequest[] = [];
   const followers = new Map<string, Set<ServerResponse>>();
@@ -87,6 +97,13 @@ export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKu
     };
     if (req.headers.authorization !== `Bearer ${token}`) {
       return send(401, status(401, 'Unauthorized', 'Unauthorized'));
+    }
+    const refused = state.refuse[`${seen.method} ${url.pathname}`];
+    if (refused) return send(refused.code, status(refused.code, refused.reason, refused.message));
+    if (state.hang.includes(url.pathname)) {
+      hung.add(res);
+      res.on('close', () => hung.delete(res));
+      return;
     }
     const route = (method: string | undefined, pattern: RegExp) =>
       method === undefined || seen.method === method ? pattern.exec(url.pathname) : null;
@@ -131,11 +148,15 @@ export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKu
             : e.involvedObject[field.replace('involvedObject.', '')] === value,
         );
       }
+      // Pages as the API server cuts them: `limit` a page, `continue` where the next one starts (here, an offset).
+      const from = Number(seen.query.continue ?? 0);
+      const to = seen.query.limit === undefined ? items.length : from + Number(seen.query.limit);
+      const left = items.length - Math.min(to, items.length);
       return send(200, {
         kind: 'EventList',
         apiVersion: 'v1',
-        metadata: {},
-        items: items.slice(0, Number(seen.query.limit ?? 500)),
+        metadata: left > 0 ? { continue: String(to), remainingItemCount: left } : {},
+        items: items.slice(from, to),
       });
     }
     if (scalePath) {
@@ -205,6 +226,7 @@ current-context: fake
       for (const res of followers.get(key) ?? []) res.socket?.destroy();
     },
     following: (key) => followers.get(key)?.size ?? 0,
+    hanging: () => hung.size,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

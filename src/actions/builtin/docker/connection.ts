@@ -21,7 +21,12 @@ export async function dockerClient(env: Record<string, string | undefined>): Pro
   });
 }
 
-/** Turns a dockerode error into a coded one: 404 → DVM_TARGET_NOT_FOUND, unreachable → DVM_CONNECTOR_UNAVAILABLE. */
+/**
+ * Turns a dockerode error into a coded one: 404 → DVM_TARGET_NOT_FOUND; 409 → DVM_CONFLICT (the container's state
+ * does not allow it now); 501 → DVM_TASK_FAILED (Docker cannot do it for this container, like reading the log of a
+ * `--log-driver none` one); any other 4xx → DVM_ACTION_INPUT_INVALID, all three origin user; unreachable and 5xx →
+ * DVM_CONNECTOR_UNAVAILABLE. Each keeps Docker's own message.
+ */
 export function dockerError(
   error: unknown,
   container: string,
@@ -45,14 +50,37 @@ export function dockerError(
     );
   }
   if (e?.statusCode !== undefined) {
-    return new DvmError(
-      'DVM_CONNECTOR_UNAVAILABLE',
-      `Docker answered ${e.statusCode}: ${e.json?.message ?? e.message}`,
-      {
-        fix: 'See the Docker daemon log.',
-        details: { origin: 'system', status: e.statusCode },
-      },
-    );
+    const status = e.statusCode;
+    // Docker's own message: its JSON answer's, else dockerode's "(HTTP code N) reason - message" without the prefix.
+    const said = (e.json?.message ?? e.message ?? '').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+    const details = { container, origin: 'user', status };
+    if (status === 409) {
+      return new DvmError('DVM_CONFLICT', `Docker refused it for container "${container}" (409): ${said}`, {
+        fix: "The container's state does not allow it now (`docker inspect` shows it); run it again once it has settled.",
+        details,
+      });
+    }
+    if (status === 501) {
+      return new DvmError(
+        'DVM_TASK_FAILED',
+        `Docker cannot do it for container "${container}" (501): ${said}`,
+        {
+          fix: "It depends on how the container was created: a log can be read back only from the json-file, local or journald log driver (or with Docker's dual logging); read it where its driver sends it, or recreate the container with one of those.",
+          details,
+        },
+      );
+    }
+    if (status >= 400 && status < 500) {
+      return new DvmError(
+        'DVM_ACTION_INPUT_INVALID',
+        `Docker refused the request for container "${container}" (${status}): ${said}`,
+        { fix: "Change what Docker's message names in the action's parameters.", details },
+      );
+    }
+    return new DvmError('DVM_CONNECTOR_UNAVAILABLE', `Docker answered ${status}: ${said}`, {
+      fix: 'See the Docker daemon log.',
+      details: { origin: 'system', status },
+    });
   }
   return error;
 }

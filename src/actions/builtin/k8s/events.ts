@@ -12,11 +12,38 @@ export type EventsInput = {
   context?: string;
 };
 
+/** Pages of events k8s.events reads at most (following the API's `continue`), and events. */
+export const EVENTS_MAX_PAGES = 10;
+export const EVENTS_MAX_OBJECTS = 5000;
+
+// One event as the client answers it (times as Date objects).
+type Event = import('@kubernetes/client-node').CoreV1Event;
+
+// When an event last happened, as RFC 3339 (UTC), or undefined when it carries no time.
+function lastSeen(e: Event): string | undefined {
+  for (const time of [
+    e.lastTimestamp,
+    e.series?.lastObservedTime,
+    e.eventTime,
+    e.metadata?.creationTimestamp,
+  ]) {
+    if (time === undefined || time === null) continue;
+    const date = time instanceof Date ? time : new Date(String(time));
+    if (!Number.isNaN(date.getTime())) return date.toISOString();
+  }
+  return undefined;
+}
+
+// How many times an event happened: Kubernetes folds repeats into one object with a count (or a series).
+function occurrences(e: Event): number {
+  return Math.max(e.count ?? 0, e.series?.count ?? 0, 1);
+}
+
 /** `k8s.events`: a namespace's events (optionally about one object), summarised by type and reason. */
 export const k8sEventsAction: ActionDefinition<EventsInput, ReadOutput<Record<string, unknown>>> = {
   name: 'k8s.events',
   version: '1.0.0',
-  description: 'Events of a namespace, or of one object: counts by reason, warnings, the latest ones.',
+  description: `Events of a namespace, or of one object: occurrences by reason, warnings, the 10 latest (newest first). Reads the API's pages (limit events each) up to ${EVENTS_MAX_PAGES} pages or ${EVENTS_MAX_OBJECTS} events (summary.truncated says so).`,
   risk: 'read',
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
   inputSchema: {
@@ -31,11 +58,53 @@ export const k8sEventsAction: ActionDefinition<EventsInput, ReadOutput<Record<st
       },
       name: { type: 'string', pattern: K8S_NAME_PATTERN, description: 'involvedObject.name.' },
       type: { enum: ['Normal', 'Warning'] },
-      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+      limit: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1000,
+        default: 500,
+        description: `Events a page (the API's limit); pages are read until the last, at most ${EVENTS_MAX_PAGES} of them or ${EVENTS_MAX_OBJECTS} events.`,
+      },
       context: { type: 'string', minLength: 1 },
     },
   },
-  outputSchema: READ_OUTPUT_SCHEMA,
+  outputSchema: {
+    ...READ_OUTPUT_SCHEMA,
+    properties: {
+      ...READ_OUTPUT_SCHEMA.properties,
+      summary: {
+        type: 'object',
+        required: ['namespace', 'objects', 'count', 'warnings', 'byReason', 'latest', 'truncated'],
+        properties: {
+          namespace: { type: 'string' },
+          objects: { type: 'integer', description: 'Event objects read.' },
+          count: {
+            type: 'integer',
+            description: "Occurrences: each event object's count summed (Kubernetes folds repeats into one).",
+          },
+          warnings: { type: 'integer', description: 'Occurrences of Warning events.' },
+          byReason: {
+            type: 'object',
+            additionalProperties: { type: 'integer' },
+            description: 'Occurrences by reason.',
+          },
+          latest: {
+            type: 'array',
+            description: 'The 10 events seen last, newest first; lastTimestamp in RFC 3339 (UTC).',
+            items: { type: 'object' },
+          },
+          truncated: {
+            type: 'boolean',
+            description: `true when more events were left than the ${EVENTS_MAX_PAGES} pages or ${EVENTS_MAX_OBJECTS} events read: the counts are of those read.`,
+          },
+          remainingObjects: {
+            type: 'integer',
+            description: 'When truncated, the events the API said were left (when it says).',
+          },
+        },
+      },
+    },
+  },
   async handler(input, context) {
     const config = await loadKubeConfig(context.env, input.context);
     const { CoreV1Api } = await import('@kubernetes/client-node');
@@ -48,37 +117,59 @@ export const k8sEventsAction: ActionDefinition<EventsInput, ReadOutput<Record<st
     ]
       .filter(Boolean)
       .join(',');
-    const list = await kubeCall(`events of namespace ${namespace}`, context.signal, () =>
-      api.listNamespacedEvent({
-        namespace,
-        limit: input.limit ?? 500,
-        ...(selector ? { fieldSelector: selector } : {}),
-      }),
-    );
-    const items = list.items ?? [];
-    const when = (e: (typeof items)[number]) =>
-      String(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '');
+    const limit = input.limit ?? 500;
+    const items: Event[] = [];
+    let next: string | undefined;
+    let remaining: number | undefined;
+    for (let page = 0; page < EVENTS_MAX_PAGES && items.length < EVENTS_MAX_OBJECTS; page++) {
+      const list = await kubeCall(`events of namespace ${namespace}`, context.signal, (options) =>
+        api.listNamespacedEvent(
+          {
+            namespace,
+            limit: Math.min(limit, EVENTS_MAX_OBJECTS - items.length),
+            ...(selector ? { fieldSelector: selector } : {}),
+            ...(next ? { _continue: next } : {}),
+          },
+          options,
+        ),
+      );
+      items.push(...(list.items ?? []));
+      next = list.metadata?._continue || undefined;
+      remaining = list.metadata?.remainingItemCount;
+      if (!next) break;
+    }
     const byReason: Record<string, number> = {};
-    for (const e of items)
-      byReason[e.reason ?? 'Unknown'] = (byReason[e.reason ?? 'Unknown'] ?? 0) + (e.count ?? 1);
-    const latest = [...items]
-      .sort((a, b) => when(b).localeCompare(when(a)))
+    let count = 0;
+    let warnings = 0;
+    for (const e of items) {
+      const n = occurrences(e);
+      count += n;
+      if (e.type === 'Warning') warnings += n;
+      byReason[e.reason ?? 'Unknown'] = (byReason[e.reason ?? 'Unknown'] ?? 0) + n;
+    }
+    const seen = items.map((e) => ({ e, at: lastSeen(e) }));
+    // Newest first, by time (not text); events without a time last.
+    const latest = seen
+      .sort((a, b) => (b.at ? Date.parse(b.at) : -Infinity) - (a.at ? Date.parse(a.at) : -Infinity) || 0)
       .slice(0, 10)
-      .map((e) => ({
+      .map(({ e, at }) => ({
         type: e.type,
         reason: e.reason,
         object: `${e.involvedObject?.kind}/${e.involvedObject?.name}`,
         message: e.message,
-        lastTimestamp: when(e),
-        count: e.count ?? 1,
+        ...(at ? { lastTimestamp: at } : {}),
+        count: occurrences(e),
       }));
     return {
       summary: {
         namespace,
-        count: items.length,
-        warnings: items.filter((e) => e.type === 'Warning').length,
+        objects: items.length,
+        count,
+        warnings,
         byReason,
         latest,
+        truncated: next !== undefined,
+        ...(next !== undefined && remaining !== undefined ? { remainingObjects: remaining } : {}),
       },
       // The first events that fit the cap, whole: the content always parses.
       artifact: jsonArtifactOf(items, context.maxOutputBytes, { keep: 'head' }),

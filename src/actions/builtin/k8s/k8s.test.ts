@@ -123,8 +123,10 @@ test('k8s.events filters by object through the field selector and summarises (fa
     fake.requests.at(-1)?.query.fieldSelector,
     'involvedObject.kind=Pod,involvedObject.name=web-1',
   );
-  assert.equal(out.summary.count, 2);
-  assert.equal(out.summary.warnings, 1);
+  // Occurrences (each event object's count summed), as byReason; objects apart.
+  assert.equal(out.summary.objects, 2);
+  assert.equal(out.summary.count, 4);
+  assert.equal(out.summary.warnings, 2);
   assert.deepEqual(out.summary.byReason, { BackOff: 2, Pulled: 2 });
   assert.equal((out.summary.latest as { reason: string }[])[0].reason, 'BackOff');
 });
@@ -155,7 +157,7 @@ test('k8s.events caps its JSON artifact by whole events, so that it always parse
       kept.map((e) => e.metadata.name),
       Array.from({ length: kept.length }, (_, i) => `web-${i}.BackOff`),
     );
-    assert.equal(out.summary.count, 30);
+    assert.equal(out.summary.objects, 30);
   }
 });
 
@@ -204,7 +206,8 @@ test('missing objects, refused credentials and a missing kubeconfig are coded er
     k8sEventsAction.handler({ namespace: 'shop' }, testContext({ env: { ...env(), KUBECONFIG: wrong } })),
     {
       code: 'DVM_FORBIDDEN',
-      message: /refused the kubeconfig's credentials/,
+      message:
+        /the Kubernetes API did not accept the kubeconfig's credentials .*401 Unauthorized.*dvm's policy allowed/,
     },
   );
   await assert.rejects(

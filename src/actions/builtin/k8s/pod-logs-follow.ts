@@ -1,12 +1,12 @@
-import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Dispatcher } from 'undici';
 import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionContext, Artifact } from '../../action.ts';
 import { TailArtifact } from '../../artifact.ts';
 import { LeadingContext } from '../../leading-context.ts';
 import { LineAssembler, maxLineCharsFor } from '../../line-assembler.ts';
-import { kubeCall } from './client.ts';
+import { apiFailure, kubeError, kubeErrorLine } from './client.ts';
 
 /** What a follow of a pod's log asks the API for. */
 export interface PodLogFollow {
@@ -22,6 +22,11 @@ export interface PodLogFollow {
    * (a secret's value below its key): neither shown, streamed nor counted.
    */
   contextLines?: number;
+  /**
+   * Milliseconds without a byte after which the connection is given up (undici's bodyTimeout); 0, the default: never,
+   * as `kubectl logs -f` waits on a quiet pod; the follow ends by its own timeout or a cancel.
+   */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -34,7 +39,6 @@ export async function followPodLog(
   request: PodLogFollow,
   context: ActionContext,
 ): Promise<{ lines: number; artifact: Artifact }> {
-  const { Log } = await import('@kubernetes/client-node');
   const tail = new TailArtifact(context.maxOutputBytes);
   let lines = 0;
   // Bytes to text across chunks: a character split between two chunks is decoded whole; text to whole lines, a line
@@ -55,64 +59,24 @@ export async function followPodLog(
     context.emit?.({ type: 'log', stream: 'stdout', line, ...(hidden ? { context: true } : {}) });
   }, maxLineCharsFor(context.maxOutputBytes));
   const push = (text: string) => assembler.write('stdout', text);
-  let ended!: () => void;
   let broken: Error | undefined;
-  const finished = new Promise<void>((resolve) => {
-    ended = resolve;
-  });
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      push(decoder.write(chunk));
-      done();
-    },
-    final(done) {
-      push(decoder.end());
-      ended();
-      done();
-    },
-  });
-  const fail = (error: Error) => {
-    broken ??= error;
-    ended();
-  };
-  sink.on('error', fail);
-  // The client pipes the response body in without listening for its errors: a connection that breaks ends the
-  // follow with that error here instead of throwing out of the process.
-  sink.on('pipe', (source) => source.on('error', fail));
-  // The client drops tailLines=0: "no past lines" is asked as "since now", by the agent's clock (a node whose clock
-  // runs behind it may leave out the lines of that difference).
-  const pending = new Log(config).log(request.namespace, request.pod, request.container ?? '', sink, {
-    follow: true,
-    previous: request.previous,
-    ...(request.tailLines === 0
-      ? { sinceTime: new Date().toISOString() }
-      : {
-          ...(request.tailLines === undefined ? {} : { tailLines: request.tailLines }),
-          ...(request.sinceSeconds ? { sinceSeconds: request.sinceSeconds } : {}),
-        }),
-  });
-  // The client answers with its own AbortController once the response headers came; a stop before then aborts it
-  // as soon as it is there.
-  const stop = () => {
-    pending.then((controller) => controller.abort()).catch(() => {});
-    sink.destroy();
-    ended();
-  };
-  context.signal.addEventListener('abort', stop, { once: true });
-  if (context.signal.aborted) stop();
   try {
-    await kubeCall(`pod ${request.namespace}/${request.pod}`, context.signal, () => pending);
-    await finished;
+    const body = await openFollow(config, request, context.signal);
+    try {
+      for await (const chunk of body) push(decoder.write(Buffer.from(chunk)));
+      push(decoder.end());
+    } catch (error) {
+      // A follow that was stopped ends with what it gathered; a connection that broke is an error below.
+      if (!context.signal.aborted) broken = error as Error;
+    }
   } catch (error) {
-    // A follow that was stopped ends with what it gathered; one the API refused is that error.
-    if (!context.signal.aborted) throw error;
-  } finally {
-    context.signal.removeEventListener('abort', stop);
+    // Stopped before the answer came: nothing gathered. One the API refused is that error.
+    if (!context.signal.aborted) throw kubeError(`pod ${request.namespace}/${request.pod}`, error);
   }
   if (broken && !context.signal.aborted) {
     throw new DvmError(
       'DVM_CONNECTOR_UNAVAILABLE',
-      `the log of pod ${request.namespace}/${request.pod} broke off after ${lines} line(s): ${broken.message}`,
+      `the log of pod ${request.namespace}/${request.pod} broke off after ${lines} line(s): ${kubeErrorLine(broken)}`,
       {
         fix: 'Follow it again (--param tail=… to see the lines since); check the API server if it keeps happening.',
         details: { origin: 'system', lines },
@@ -122,4 +86,51 @@ export async function followPodLog(
   assembler.flush();
   tail.leaveOutFirstLines(request.contextLines ?? 0);
   return { lines, artifact: tail.artifact() };
+}
+
+/**
+ * `dispatcher` with every request's body timeout set to `ms` (0: none). undici's Agent, under the client's and the
+ * global one alike, ends a body that sends nothing for 300 s ("terminated"): right for an answer, wrong for a follow.
+ */
+export function withBodyTimeout(dispatcher: Dispatcher, ms: number): Dispatcher {
+  return dispatcher.compose(
+    (dispatch) => (options, handler) => dispatch({ ...options, bodyTimeout: ms }, handler),
+  );
+}
+
+// Asks the API for the followed log (as the client's Log does, with the kubeconfig's credentials and TLS settings,
+// but with no body timeout and `signal` closing the connection) and answers its body once the status is 200.
+async function openFollow(
+  config: KubeConfig,
+  request: PodLogFollow,
+  signal: AbortSignal,
+): Promise<AsyncIterable<Uint8Array>> {
+  const { HttpMethod, RequestContext } = await import('@kubernetes/client-node');
+  const { fetch, getGlobalDispatcher } = await import('undici');
+  const server = config.getCurrentCluster()?.server ?? '';
+  const url = new URL(
+    `${server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(request.namespace)}/pods/${encodeURIComponent(request.pod)}/log`,
+  );
+  const query = url.searchParams;
+  query.set('follow', 'true');
+  if (request.container) query.set('container', request.container);
+  query.set('previous', String(request.previous));
+  // "No past lines" (tailLines=0) is asked as "since now", by the agent's clock (a node whose clock runs behind it
+  // may leave out the lines of that difference), as the client drops tailLines=0.
+  if (request.tailLines === 0) query.set('sinceTime', new Date().toISOString());
+  else {
+    if (request.tailLines !== undefined) query.set('tailLines', String(request.tailLines));
+    if (request.sinceSeconds) query.set('sinceSeconds', String(request.sinceSeconds));
+  }
+  const context = new RequestContext(url.toString(), HttpMethod.GET);
+  await config.applySecurityAuthentication(context);
+  const response = await fetch(url, {
+    headers: context.getHeaders(),
+    dispatcher: withBodyTimeout(context.getDispatcher() ?? getGlobalDispatcher(), request.idleTimeoutMs ?? 0),
+    signal,
+  });
+  if (response.status !== 200 || !response.body) {
+    throw apiFailure(response.status, await response.text().catch(() => ''));
+  }
+  return response.body;
 }

@@ -86,15 +86,18 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
     // As `kubectl logs --since`: with since and no tail, every line since then (the artifact's cap keeps the end).
     const tailLines = input.tail ?? (sinceSeconds ? undefined : DEFAULT_POD_TAIL);
     const read = (lines: number | undefined) =>
-      kubeCall(`pod ${namespace}/${input.pod}`, context.signal, () =>
-        api.readNamespacedPodLog({
-          name: input.pod,
-          namespace,
-          container: input.container,
-          ...(lines === undefined ? {} : { tailLines: lines }),
-          previous: input.previous ?? false,
-          ...(sinceSeconds ? { sinceSeconds } : {}),
-        }),
+      kubeCall(`pod ${namespace}/${input.pod}`, context.signal, (options) =>
+        api.readNamespacedPodLog(
+          {
+            name: input.pod,
+            namespace,
+            container: input.container,
+            ...(lines === undefined ? {} : { tailLines: lines }),
+            previous: input.previous ?? false,
+            ...(sinceSeconds ? { sinceSeconds } : {}),
+          },
+          options,
+        ),
       );
     // As docker.logs: a tail asks for SOURCE_CONTEXT_LINES lines more, read only for what they open (a tail that
     // would start on a secret's value below its key leaves that value out). A read knows at its end how many of them

@@ -46,8 +46,8 @@ export const k8sScaleAction: ActionDefinition<ScaleInput, ScaleOutput> = {
     const api = config.makeApiClient(AppsV1Api);
     const namespace = input.namespace ?? 'default';
     const what = `deployment ${namespace}/${input.deployment}`;
-    const scale = await kubeCall(what, context.signal, () =>
-      api.readNamespacedDeploymentScale({ name: input.deployment, namespace }),
+    const scale = await kubeCall(what, context.signal, (options) =>
+      api.readNamespacedDeploymentScale({ name: input.deployment, namespace }, options),
     );
     const previousReplicas = scale.spec?.replicas ?? 0;
     context.emit?.({
@@ -55,12 +55,15 @@ export const k8sScaleAction: ActionDefinition<ScaleInput, ScaleOutput> = {
       message: `scaling ${what} from ${previousReplicas} to ${input.replicas} replicas`,
       percent: 50,
     });
-    const updated = await kubeCall(what, context.signal, () =>
-      api.replaceNamespacedDeploymentScale({
-        name: input.deployment,
-        namespace,
-        body: { ...scale, spec: { ...scale.spec, replicas: input.replicas } },
-      }),
+    const updated = await kubeCall(what, context.signal, (options) =>
+      api.replaceNamespacedDeploymentScale(
+        {
+          name: input.deployment,
+          namespace,
+          body: { ...scale, spec: { ...scale.spec, replicas: input.replicas } },
+        },
+        options,
+      ),
     );
     const replicas = updated.spec?.replicas ?? input.replicas;
     context.emit?.({ type: 'progress', message: `${what} scaled to ${replicas} replicas`, percent: 100 });
