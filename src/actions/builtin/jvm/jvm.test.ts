@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -74,15 +74,22 @@ test('jvm.status finds the JVM by pid and by main class, with version, uptime, h
   assert.equal(byClass.summary.pid, jvm.pid);
 });
 
-test('jvm.thread_dump reports the deadlock with both threads, and the thread states', async (t) => {
+test('jvm.thread_dump reports both deadlocks (on monitors and on ReentrantLocks) with their threads, and the thread states', async (t) => {
   if (!(await needsJdk(t))) return;
   const { summary, artifact } = await jvmThreadDumpAction.handler({ pid: jvm.pid }, testContext());
-  assert.equal(summary.deadlocks.length, 1);
-  const names = summary.deadlocks[0].threads.map((t) => t.name).sort();
-  assert.deepEqual(names, ['dvm-left', 'dvm-right']);
-  const left = summary.deadlocks[0].threads.find((t) => t.name === 'dvm-left');
-  assert.equal(left?.heldBy, 'dvm-right');
+  assert.match(artifact.content, /^Found 2 deadlocks\.$/m);
+  assert.equal(summary.deadlocks.length, 2);
+  const pairs = summary.deadlocks
+    .map((d) => d.threads.map((t) => `${t.name}>${t.heldBy}:${t.kind}`).sort())
+    .sort();
+  assert.deepEqual(pairs, [
+    ['dvm-left>dvm-right:monitor', 'dvm-right>dvm-left:monitor'],
+    ['dvm-lock-first>dvm-lock-second:synchronizer', 'dvm-lock-second>dvm-lock-first:synchronizer'],
+  ]);
+  const first = summary.deadlocks.flatMap((d) => d.threads).find((t) => t.name === 'dvm-lock-first');
+  assert.equal(first?.lockClass, 'java.util.concurrent.locks.ReentrantLock$NonfairSync');
   assert.ok((summary.states.BLOCKED ?? 0) >= 2);
+  assert.ok((summary.states.WAITING ?? 0) >= 2, 'the threads parked on the ReentrantLocks');
   assert.ok((summary.states.TIMED_WAITING ?? 0) >= 1);
   assert.ok(summary.threadCount > summary.daemonCount && summary.daemonCount > 0);
   assert.match(artifact.content, /Full thread dump/);
@@ -93,7 +100,7 @@ test('jvm.thread_dump reports the deadlock with both threads, and the thread sta
   assert.equal(capped.artifact.truncated, true);
   assert.ok(capped.artifact.bytes <= 200 && capped.artifact.totalBytes > 200);
   assert.match(capped.artifact.content, /Full thread dump/, 'the head is kept');
-  assert.equal(capped.summary.deadlocks.length, 1, 'the summary reads the whole dump');
+  assert.equal(capped.summary.deadlocks.length, 2, 'the summary reads the whole dump');
 });
 
 test('an unknown JVM is DVM_TARGET_NOT_FOUND listing what runs; a missing jcmd is DVM_CONNECTOR_UNAVAILABLE', async (t) => {
@@ -256,4 +263,52 @@ test('canonicalJvm names the JVM by pid and whole main class, whichever the requ
   assert.deepEqual(await canonicalJvm({ mainClass: 'DvmDeadlockFixture' }, testContext()), whole);
   assert.equal(await canonicalJvm({ pid: 999_999_999 }, testContext()), undefined);
   assert.equal(await canonicalJvm({}, testContext()), undefined);
+});
+
+test('a real JVM killed in the middle of its thread dump is DVM_TARGET_NOT_FOUND (exited), never a partial success', async (t) => {
+  if (!(await needsJdk(t))) return;
+  // A JVM with 3000 idle threads (a dump of about 1.5 MB), and a jcmd that runs the real one and SIGKILLs the JVM
+  // once 64 KB of its dump came through: the JVM dies mid-dump, and jcmd exits 0 on the part it got or 1 with a stack
+  // trace (connection reset), depending on timing.
+  const real = execFileSync('sh', ['-c', 'command -v jcmd'], { encoding: 'utf8' }).trim();
+  const home = join(dir, 'killing-jdk');
+  mkdirSync(join(home, 'bin'), { recursive: true });
+  const wrapper = join(home, 'bin', 'jcmd');
+  writeFileSync(
+    wrapper,
+    `#!/bin/bash
+set -o pipefail
+if [ "$2" != Thread.print ]; then exec "$REAL_JCMD" "$@"; fi
+"$REAL_JCMD" "$@" | { head -c 65536; kill -9 "$1"; cat; }
+`,
+  );
+  chmodSync(wrapper, 0o755);
+  const big = spawn('java', ['-Xss256k', '-Xmx64m', '-cp', dir, 'DvmDeadlockFixture', '3000'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('the JVM with 3000 threads did not print ready')),
+        30_000,
+      );
+      big.stdout?.on('data', (d) => {
+        if (String(d).includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const context = testContext({
+      env: { ...(process.env as Record<string, string>), JAVA_HOME: home, REAL_JCMD: real },
+    });
+    await assert.rejects(jvmThreadDumpAction.handler({ pid: big.pid }, context), (error: DvmError) => {
+      assert.equal(error.code, 'DVM_TARGET_NOT_FOUND', error.message);
+      assert.match(error.message, new RegExp(`^the JVM \\(pid ${big.pid}\\) exited during the dump`));
+      assert.doesNotMatch(error.message, /\tat |\bat [\w$.]+\/|\n/, 'no stack frames in the message');
+      return true;
+    });
+  } finally {
+    big.kill('SIGKILL');
+  }
 });

@@ -12,9 +12,20 @@ export interface HeapInfo {
   metaspaceUsedBytes?: number;
 }
 
-/** One Java-level deadlock: each thread, the monitor it waits for, and who holds it. */
+/**
+ * One Java-level deadlock: each thread, the lock it waits for (a monitor of `synchronized`, or an ownable synchronizer
+ * of java.util.concurrent such as a ReentrantLock), the lock's class, and the thread that holds it.
+ */
 export interface Deadlock {
-  threads: { name: string; waitingFor: string; heldBy: string }[];
+  threads: {
+    name: string;
+    /** The address jcmd gives the lock (the monitor, or the synchronizer object). */
+    waitingFor: string;
+    heldBy: string;
+    kind: 'monitor' | 'synchronizer';
+    /** The class of the locked object, such as java.lang.Object or java.util.concurrent.locks.ReentrantLock$NonfairSync. */
+    lockClass?: string;
+  }[];
 }
 
 /** What a thread dump says. */
@@ -135,18 +146,80 @@ export function parseThreadDump(output: string): ThreadDumpSummary {
     const state = /^\s+java\.lang\.Thread\.State: (\w+)/.exec(lines[i + 1] ?? '');
     if (state) states[state[1]] = (states[state[1]] ?? 0) + 1;
   }
-  const deadlocks: Deadlock[] = [];
-  const sections = output.split(/^Found one Java-level deadlock:\n=+\n/m).slice(1);
-  for (const section of sections) {
-    const list = section.split(/^Java stack information/m)[0];
-    const threads = [
-      ...list.matchAll(/^"(.+)":\n\s+waiting to lock (?:monitor )?(\S+)[^\n]*\n\s+which is held by "(.+)"/gm),
-    ].map((m) => ({
-      name: m[1],
-      waitingFor: m[2].replace(/,$/, ''),
-      heldBy: m[3],
-    }));
-    if (threads.length > 0) deadlocks.push({ threads });
+  return { threadCount, daemonCount, states, deadlocks: deadlockBlocks(output).map(parseDeadlock) };
+}
+
+// Each deadlock jcmd found opens with this header, whatever the kind of lock and however many it found (it then
+// closes the dump with "Found 1 deadlock." or "Found N deadlocks.").
+const DEADLOCK_HEADER = /^Found one Java-level deadlock:[ \t]*\n=+[ \t]*\n/m;
+const DEADLOCK_COUNT = /^Found (\d+) deadlocks?\.[ \t]*$/m;
+
+// The text of each deadlock report: its list of threads, up to its "Java stack information" part.
+function deadlockBlocks(output: string): string[] {
+  return output
+    .split(DEADLOCK_HEADER)
+    .slice(1)
+    .map((block) => block.split(/^Java stack information/m)[0]);
+}
+
+// One deadlock report, a paragraph per thread:
+//   "lock-A":
+//     waiting for ownable synchronizer 0x…, (a java.util.concurrent.locks.ReentrantLock$NonfairSync),
+//     which is held by "lock-B"
+//   "mon-C":
+//     waiting to lock monitor 0x… (object 0x…, a java.lang.Object),
+//     which is held by "mon-D"
+function parseDeadlock(block: string): Deadlock {
+  const threads: Deadlock['threads'] = [];
+  for (const paragraph of block.split(/^(?="[^\n]*":[ \t]*$)/m)) {
+    const name = /^"(.*)":[ \t]*$/m.exec(paragraph);
+    if (!name) continue;
+    const text = paragraph.slice(name[0].length).replace(/\s+/g, ' ');
+    const lock = /waiting (to lock (?:raw )?monitor|for ownable synchronizer) (0x[0-9a-fA-F]+)/.exec(text);
+    const lockClass = /\((?:object 0x[0-9a-fA-F]+, )?a ([^)]+)\)/.exec(text);
+    const held = /which is held by (?:"(.*)"|(\S+))/.exec(text);
+    // name, waitingFor, heldBy first, as before the lock's kind and class were read (readers match on that order).
+    threads.push({
+      name: name[1],
+      waitingFor: lock?.[2] ?? '',
+      heldBy: held ? (held[1] ?? held[2]) : '',
+      kind: lock?.[1].startsWith('for') ? 'synchronizer' : 'monitor',
+      ...(lockClass ? { lockClass: lockClass[1].trim() } : {}),
+    });
   }
-  return { threadCount, daemonCount, states, deadlocks };
+  return { threads };
+}
+
+/**
+ * True when `jcmd PID Thread.print` output is whole: it reaches the line jcmd closes the list of threads with
+ * ("JNI global refs: N, weak refs: M"; "JNI global references: N" on JDK 8), and when deadlocks follow, it ends with
+ * the count line ("Found N deadlocks.") and has as many deadlock reports. A JVM that dies mid-dump cuts it short.
+ */
+export function threadDumpComplete(output: string): boolean {
+  const end = /^JNI global ref(?:erence)?s: \d+/m.exec(output);
+  if (!end) return false;
+  const rest = output.slice(end.index);
+  const blocks = deadlockBlocks(rest).length;
+  const count = DEADLOCK_COUNT.exec(rest);
+  if (blocks === 0) return count === null;
+  return count !== null && Number(count[1]) === blocks && rest.slice(count.index).trim() === count[0].trim();
+}
+
+// What a whole answer of each jcmd command jvm.status runs holds (HotSpot, JDK 8+); each also ends with a newline.
+const ANSWER_HOLDS: Record<string, RegExp> = {
+  'VM.version': /\bversion \S+/,
+  'VM.uptime': /^[\d.]+ ?s$/m,
+  'GC.heap_info': /^ Metaspace\s+used \d+K/m,
+  'VM.flags': /-XX:\S+/,
+  'PerfCounter.print': /^sun\.os\.hrt\.frequency=\d+$/m,
+};
+
+/**
+ * True when a jcmd answer to `command` (VM.version, VM.uptime, GC.heap_info, VM.flags, PerfCounter.print) is whole:
+ * it ends with a newline and holds what that command always prints. A JVM that dies mid-answer cuts it short, and
+ * jcmd prints what it got and exits 0.
+ */
+export function jcmdAnswerComplete(command: string, output: string): boolean {
+  const answer = body(output);
+  return answer.endsWith('\n') && (ANSWER_HOLDS[command]?.test(answer) ?? true);
 }

@@ -1,8 +1,10 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
+import { exitedError, incompleteError, watchJvm } from './exit.ts';
 import {
   type GcCollectorCounts,
   type HeapInfo,
+  jcmdAnswerComplete,
   parseFlags,
   parseGcCounters,
   parseHeap,
@@ -38,6 +40,7 @@ export const jvmStatusAction: ActionDefinition<JvmTarget, ReadOutput<JvmStatus>>
   async handler(input, context) {
     const { pid, mainClass } = await resolveJvm(input, context);
     const id = String(pid);
+    const watch = watchJvm(pid);
     const [version, uptime, heap, flags, counters] = await Promise.all([
       jcmd([id, 'VM.version'], context),
       jcmd([id, 'VM.uptime'], context),
@@ -49,6 +52,19 @@ export const jvmStatusAction: ActionDefinition<JvmTarget, ReadOutput<JvmStatus>>
         return '';
       }),
     ]);
+    // A JVM that dies mid-answer leaves jcmd an answer cut short, which it prints and exits 0 on: not a status.
+    const answers: [string, string][] = [
+      ['VM.version', version],
+      ['VM.uptime', uptime],
+      ['GC.heap_info', heap],
+      ['VM.flags', flags],
+      ...(counters === '' ? [] : ([['PerfCounter.print', counters]] as [string, string][])),
+    ];
+    const cut = answers.find(([command, output]) => !jcmdAnswerComplete(command, output));
+    if (cut) {
+      if (await watch.exited(context.signal)) throw exitedError(pid, 'jvm.status');
+      throw incompleteError(pid, `jcmd ${cut[0]}`, 'what it always prints', cut[1]);
+    }
     const { collector, maxHeapBytes } = parseFlags(flags);
     const gc = parseGcCounters(counters);
     const summary: JvmStatus = {

@@ -4,6 +4,7 @@ import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionContext } from '../../action.ts';
 import { createMemoryLog } from '../../log-file.ts';
 import { runProcess } from '../../process.ts';
+import { exitedError, jcmdReason, rawOutput, watchJvm } from './exit.ts';
 
 /** Which JVM an action targets: a pid, or a main class (exact, or a suffix after a dot). */
 export type JvmTarget = { pid?: number; mainClass?: string };
@@ -30,11 +31,19 @@ export function jcmdPath(env: Record<string, string | undefined>): string {
 // to a pid waits for the one in flight, and only then runs, alongside the others that waited.
 const attaching = new Map<string, Promise<unknown>>();
 
+/** What jcmd printed, and whether it printed more than dvm keeps (64 MiB: the rest was dropped). */
+export type JcmdOutput = { text: string; capped: boolean };
+
 /**
- * Runs `jcmd ARGS…` and returns what it printed; DVM_CONNECTOR_UNAVAILABLE when jcmd is missing. Calls on one pid
- * never race its first attach (see `attaching`).
+ * Runs `jcmd ARGS…` and returns what it printed; DVM_CONNECTOR_UNAVAILABLE when jcmd is missing, DVM_TARGET_NOT_FOUND
+ * when the JVM is gone (or exits while jcmd talks to it). Calls on one pid never race its first attach (see `attaching`).
  */
 export async function jcmd(args: string[], context: ActionContext): Promise<string> {
+  return (await jcmdOutput(args, context)).text;
+}
+
+/** Runs `jcmd ARGS…` like `jcmd`, and tells whether its output was capped. */
+export async function jcmdOutput(args: string[], context: ActionContext): Promise<JcmdOutput> {
   const pid = /^\d+$/.test(args[0] ?? '') ? args[0] : undefined;
   const inFlight = pid ? attaching.get(pid) : undefined;
   if (inFlight) {
@@ -52,8 +61,20 @@ export async function jcmd(args: string[], context: ActionContext): Promise<stri
   return run;
 }
 
-async function runJcmd(args: string[], context: ActionContext): Promise<string> {
-  const log = createMemoryLog({ maxBytes: 64 * 1024 * 1024 });
+const JCMD_MAX_BYTES = 64 * 1024 * 1024;
+// What jcmd prints when the JVM's end of the attach connection went away under it (the JVM died, or is dying).
+const CONNECTION_LOST =
+  /IOException: (No such process|Connection reset|Premature EOF|Broken pipe|Stream closed)/;
+
+/** What a jcmd call does, as an error names it: "the dump" (Thread.print), else "jcmd VM.version". */
+function jcmdDoing(args: string[]): string {
+  return args[1] === 'Thread.print' ? 'the dump' : `jcmd ${args.slice(1).join(' ')}`;
+}
+
+async function runJcmd(args: string[], context: ActionContext): Promise<JcmdOutput> {
+  const log = createMemoryLog({ maxBytes: JCMD_MAX_BYTES });
+  const pid = /^\d+$/.test(args[0] ?? '') ? Number(args[0]) : undefined;
+  const watch = pid !== undefined ? watchJvm(pid) : undefined;
   try {
     await runProcess([jcmdPath(context.env), ...args], context, { log, label: `jcmd ${args.join(' ')}` });
   } catch (error) {
@@ -66,28 +87,28 @@ async function runJcmd(args: string[], context: ActionContext): Promise<string> 
     }
     if (code === 'DVM_TASK_FAILED') {
       const text = log.text();
-      if (/AttachNotSupportedException|No such process|not found|Unable to open socket/i.test(text)) {
-        throw new DvmError(
-          'DVM_TARGET_NOT_FOUND',
-          `no JVM answers as pid ${args[0]}: ${text.trim().split('\n').pop()}`,
-          {
-            fix: 'List the JVMs with `jcmd -l` (or jvm.status with mainClass).',
-            details: { origin: 'user' },
-          },
-        );
+      // A JVM that died under jcmd: say so, not what jcmd's stack trace or a guess about attach permissions says.
+      const lost = CONNECTION_LOST.test(text);
+      if (watch && (await watch.exited(context.signal, lost ? undefined : 0))) {
+        throw exitedError(watch.pid, jcmdDoing(args), text);
       }
-      throw new DvmError(
-        'DVM_TASK_FAILED',
-        `jcmd ${args.join(' ')} failed: ${text.trim().split('\n').slice(-3).join(' ')}`,
-        {
-          fix: 'Check that the JVM runs as the same user as dvm and allows attach.',
-          details: { origin: 'system' },
-        },
-      );
+      const reason = jcmdReason(text);
+      if (/AttachNotSupportedException|No such process|not found|Unable to open socket/i.test(text)) {
+        throw new DvmError('DVM_TARGET_NOT_FOUND', `no JVM answers as pid ${args[0]}: ${reason}`, {
+          fix: 'List the JVMs with `jcmd -l` (or jvm.status with mainClass).',
+          details: { origin: 'user', output: rawOutput(text) },
+        });
+      }
+      throw new DvmError('DVM_TASK_FAILED', `jcmd ${args.join(' ')} failed: ${reason}`, {
+        fix: lost
+          ? 'The connection to the JVM broke off: run it again, and check the JVM (its log) if it keeps happening.'
+          : 'Check that the JVM runs as the same user as dvm and allows attach.',
+        details: { origin: 'system', output: rawOutput(text) },
+      });
     }
     throw error;
   }
-  return log.text();
+  return { text: log.text(), capped: log.truncated };
 }
 
 // The JDK's launcher of single-file programs (`java App.java`), by its class name in JDK 11–21 and 22+.
