@@ -394,7 +394,7 @@ test('SIGTERM while a follow streams: the follow ends failed DVM_CANCELLED on it
   assert.equal(JSON.parse(String(last?.data)).error.code, 'DVM_CANCELLED');
 });
 
-test('through the API: a restart that outlasts its timeout is 504 DVM_TIMEOUT saying its outcome is unknown, not an internal error', async (t) => {
+test('through the API: a restart whose timeout cannot cover its grace period is refused before it runs (it would end 504 with its outcome unknown)', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const stubborn = `dvm-api-stubborn-${process.pid}`;
   // A process that ignores SIGTERM: Docker waits the whole grace period before it kills it.
@@ -402,6 +402,7 @@ test('through the API: a restart that outlasts its timeout is 504 DVM_TIMEOUT sa
   const operator = createToken(home, 'stubborn-op', 'operator');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
+    const startedAt = docker('inspect', '-f', '{{.State.StartedAt}}', stubborn);
     const answer = await api(serve.url, 'POST', '/v1/actions/execute', {
       token: operator,
       body: {
@@ -412,10 +413,14 @@ test('through the API: a restart that outlasts its timeout is 504 DVM_TIMEOUT sa
         timeout: '1s',
       },
     });
-    assert.equal(answer.status, 504, answer.text);
-    assert.equal(answer.body.code, 'DVM_TIMEOUT');
-    assert.match(String(answer.body.message), /may have happened/);
-    assert.equal((answer.body.details as { outcome: string }).outcome, 'unknown');
+    assert.equal(answer.status, 422, answer.text);
+    assert.equal(answer.body.code, 'DVM_REQUEST_INVALID');
+    assert.match(
+      String(answer.body.message),
+      /timeout 1s is shorter than the 35 s docker\.restart_container needs/,
+    );
+    assert.equal((answer.body.details as { path: string }).path, 'timeout');
+    assert.equal(docker('inspect', '-f', '{{.State.StartedAt}}', stubborn), startedAt, 'nothing ran');
   } finally {
     await serve.stop();
     removeContainers(stubborn);
