@@ -72,7 +72,6 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
     const tokens = new TokenStore(db);
     const confirmations = new Confirmations(db, undefined, tokens);
     const executions = new Executions(db, writer, audit);
-    executions.reapInterrupted();
     // Committed audit entries that match agent.alerts go to their webhooks, off the request path.
     const alerts = new AuditAlerts(settings.alerts ?? [], {
       notify: config.notify,
@@ -95,6 +94,8 @@ export async function openAgent(home: string, options: AgentOptions = {}): Promi
       }
     };
     listenForAlerts();
+    // After the alerts listen: an execution a crash interrupted is audited `failed`, and alerted like any other.
+    executions.reapInterrupted();
     const executor = new ActionExecutor({
       registry,
       policy,

@@ -269,8 +269,10 @@ export class ActionExecutor {
       request.params && Object.keys(request.params).length > 0 ? structuredClone(request.params) : {},
     ) as Record<string, unknown>;
     // Decided, run and audited on what the params name in its one form (a container's name for its id), so a policy
-    // on a name holds whichever alias is sent; the request_id and a confirmation stay bound to what was sent.
-    const params = definition.canonicalInput
+    // on a name holds whichever alias is sent; resolved only when some policy reads params (else it cannot change a
+    // decision). The request_id stays bound to what was sent, a confirmation to that and to what it named.
+    const resolving = definition.canonicalInput !== undefined && policy.readsParams !== false;
+    const params = resolving
       ? await canonicalInput(definition, sent, {
           env: options.context?.env ?? this.#deps.env ?? (process.env as Record<string, string>),
           workdir: options.context?.workdir,
@@ -356,6 +358,9 @@ export class ActionExecutor {
         action: definition.name,
         version: definition.version,
         params: sent,
+        // What they named when it was asked, which the approver was shown: a container that now answers to the
+        // same alias is another request.
+        ...(resolving ? { resolved: params } : {}),
         target: request.target,
         principal: principal.id,
         // How long it may run is part of what was confirmed (a 1 ms timeout leaves a write's outcome unknown).

@@ -498,8 +498,15 @@ export class Executions {
       },
       () => this.#polledLogs.delete(record.id),
     );
-    this.#polledLogs.set(record.id, log);
-    return log;
+    // Shared from its first watcher on (until no one watches): a log never watched (a refused stream) is not kept.
+    return {
+      events: log.events,
+      ended: log.ended,
+      watch: (onChange) => {
+        if (!log.ended()) this.#polledLogs.set(record.id, log);
+        return log.watch(onChange);
+      },
+    };
   }
 
   // The events of an execution that is not live here: started and the final event from its record, the rest from

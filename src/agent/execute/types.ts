@@ -52,6 +52,11 @@ export interface PolicyAnswer {
 /** The policy port execute() decides with. */
 export interface PolicyDecider {
   decide(query: PolicyQuery): PolicyAnswer;
+  /**
+   * False when no policy can read a request's params (none mentions them): then what they name needs no resolving
+   * before a decision. Undefined counts as true.
+   */
+  readonly readsParams?: boolean;
   /** The environments the agent is bound to (config.yaml agent.environments); undefined when any. */
   readonly environments?: readonly string[];
 }

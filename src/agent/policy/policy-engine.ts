@@ -127,6 +127,9 @@ const DECISION_CACHE_SIZE = 10_000;
 // The longest decision key kept (with 10,000 of them, at most ~40 MB).
 const MAX_CACHED_KEY_LENGTH = 4096;
 
+// A policy text that may read a request's params: context.params / context.numbers, or their entities by name.
+const PARAMS_READ = /params|numbers/i;
+
 /**
  * Cedar policies of a dvm home (the default policy plus `$DVM_HOME/policies/*.cedar`), parsed and validated once
  * and preparsed in the Cedar engine, so a decision is one call without re-parsing. Deny by default.
@@ -140,6 +143,7 @@ export class PolicyEngine {
   #ungatedSetId = '';
   #policies = new Map<string, LoadedPolicy>();
   #sources: string[] = [];
+  #readsParams = true;
   // Decisions by request: Cedar is deterministic for the same entities and context, and policies only change on
   // reload (which clears this). Bounded; the oldest entry goes first.
   readonly #decisions = new Map<string, PolicyDecision>();
@@ -177,6 +181,14 @@ export class PolicyEngine {
   /** The environments this agent acts on (config.yaml agent.environments); undefined when any may be named. */
   get environments(): readonly string[] | undefined {
     return this.#environments;
+  }
+
+  /**
+   * Whether some policy may read a request's params or numbers (its text names them, comments included: a false
+   * "yes" only costs a resolution); when none does, what the params name cannot change a decision.
+   */
+  get readsParams(): boolean {
+    return this.#readsParams;
   }
 
   /** Files the policies came from, in load order. */
@@ -233,6 +245,7 @@ export class PolicyEngine {
     this.#setId = setId;
     this.#ungatedSetId = `${setId}-ungated`;
     this.#policies = loaded;
+    this.#readsParams = [...loaded.values()].some((policy) => PARAMS_READ.test(policy.text));
     this.#sources = files;
     this.#decisions.clear();
     this.#failing = undefined;

@@ -88,20 +88,23 @@ export function dockerError(
 /**
  * The input with its container named by its name, as policies decide on it: Docker takes a name, a full id or a
  * unique id prefix for one container, so a rule on the name holds whichever the caller sends. Undefined when Docker
- * cannot tell (no such container, several, unreachable): the input is then decided on as sent, and the action fails.
+ * knows no (single) container by it: the input is then decided on as sent, and the action fails the same way. Any
+ * other failure (Docker unreachable, the request stopped) is thrown: the request must not be decided on the alias.
  */
 export async function canonicalContainer<Input extends { container: string }>(
   input: Input,
   context: ActionContext,
 ): Promise<Input | undefined> {
+  let info: Dockerode.ContainerInspectInfo;
   try {
     const docker = await dockerClient(context.env);
-    const info = await inspectContainer(docker.getContainer(input.container), context.signal);
-    const name = info.Name.replace(/^\//, '');
-    return name === input.container ? input : { ...input, container: name };
-  } catch {
-    return undefined;
+    info = await inspectContainer(docker.getContainer(input.container), context.signal);
+  } catch (error) {
+    if ((error as { statusCode?: number })?.statusCode === 404 && !context.signal.aborted) return undefined;
+    throw dockerError(error, input.container, context.env);
   }
+  const name = info.Name.replace(/^\//, '');
+  return name === input.container ? input : { ...input, container: name };
 }
 
 /** Inspects a container, abortable. */
