@@ -122,3 +122,21 @@ test('a request for an unfrozen container by its id prefix runs on it, and a ret
     removeContainers(open);
   }
 });
+
+test('dvm policy test says when it cannot tell what a container param names (Docker unreachable) and decides on it as given', () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(join(home, 'policies', 'freeze.cedar'), FREEZE);
+  const args = ['policy', 'test', '--principal', 'role:operator', '--action', 'docker.restart_container'];
+  const env = { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } };
+  const byAlias = dvm(home, [...args, '--param', 'container=3f2a9c'], env);
+  assert.equal(byAlias.status, 0, byAlias.stdout + byAlias.stderr);
+  assert.match(byAlias.stdout, /^ALLOW/);
+  assert.match(
+    byAlias.stderr,
+    /note: cannot tell what the params of docker\.restart_container name .*: decided on the params as given; the agent refuses such a request until it can tell/,
+  );
+  const byName = dvm(home, [...args, '--param', `container=${frozen}`], env);
+  assert.equal(byName.status, 1);
+  assert.match(byName.stdout, /^DENY/);
+});

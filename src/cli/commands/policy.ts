@@ -92,12 +92,23 @@ async function policyParams(
   ctx: CommandContext,
   registry: ActionRegistry,
   definition: ActionDefinition,
+  readsParams: boolean,
 ): Promise<Record<string, unknown>> {
   const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
   const inputSchema = rulesOfGiven(definition.inputSchema, new Set(Object.keys(params)));
   registry.validateInput({ ...definition, inputSchema }, params);
-  // As the agent does: policies decide on what the params name in its one form (a container's id → its name).
-  const resolved = await canonicalInput(definition, params, { env: ctx.io.env as Record<string, string> });
+  // As the agent does: while a policy reads params, they decide on what the params name in its one form (a
+  // container's id → its name). Where that cannot be had here, the params as given are shown decided on, with a note.
+  let resolved = params;
+  if (readsParams && definition.canonicalInput) {
+    try {
+      resolved = await canonicalInput(definition, params, { env: ctx.io.env as Record<string, string> });
+    } catch (error) {
+      ctx.io.stderr.write(
+        `note: ${terminalText((error as Error).message)}: decided on the params as given; the agent refuses such a request until it can tell\n`,
+      );
+    }
+  }
   const changed = Object.keys(resolved).filter((key) => resolved[key] !== params[key]);
   if (changed.length > 0)
     ctx.io.stderr.write(
@@ -239,7 +250,7 @@ export const command: Command = {
         fix: 'Name it as requests do: lowercase letters, digits and inner dashes, like env=prod.',
       });
     }
-    const params = await policyParams(ctx, registry, definition);
+    const params = await policyParams(ctx, registry, definition, engine.readsParams);
     if (refusal) {
       const answer = {
         decision: 'deny',
