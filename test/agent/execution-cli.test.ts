@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, createToken, startServe } from '../helpers/agent-server.ts';
-import { docker, startChatty, startDockerFollow } from '../helpers/docker.ts';
+import { docker, dockerFollowArgs, startChatty, startDockerFollow } from '../helpers/docker.ts';
 import { DVM_BIN, dvm, dvmAsync, dvmOk, tempHome } from '../helpers/dvm.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../support/require-service.ts';
 
@@ -179,24 +179,10 @@ test('Ctrl-C on an in-process dvm action run cancels the execution through the a
   startChatty(chatty);
   t.after(() => docker('rm', '-f', chatty));
   const home = tempHome();
-  const run = spawn(
-    process.execPath,
-    [
-      DVM_BIN,
-      'action',
-      'run',
-      'docker.logs',
-      '--param',
-      `container=${chatty}`,
-      '--param',
-      'follow=true',
-      '--follow',
-    ],
-    {
-      env: { ...process.env, DVM_HOME: home, DOCKER_HOST: TEST_DOCKER_HOST },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const run = spawn(process.execPath, [DVM_BIN, ...dockerFollowArgs(chatty, '--follow')], {
+    env: { ...process.env, DVM_HOME: home, DOCKER_HOST: TEST_DOCKER_HOST },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let said = '';
   run.stderr.on('data', (d) => (said += d));
   const exited = new Promise<number | null>((resolve) => run.on('exit', resolve));
@@ -237,25 +223,10 @@ test('the agent follows an execution another process runs: its SSE stream lasts 
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   // An in-process follow beside the server, on the same home: the server does not run it.
   const inProcess = (timeout: string) => {
-    const child = spawn(
-      process.execPath,
-      [
-        DVM_BIN,
-        'action',
-        'run',
-        'docker.logs',
-        '--param',
-        `container=${chatty}`,
-        '--param',
-        'follow=true',
-        '--timeout',
-        timeout,
-      ],
-      {
-        env: { ...process.env, DVM_HOME: home, DOCKER_HOST: TEST_DOCKER_HOST },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [DVM_BIN, ...dockerFollowArgs(chatty, '--timeout', timeout)], {
+      env: { ...process.env, DVM_HOME: home, DOCKER_HOST: TEST_DOCKER_HOST },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     return { child, exited };
   };

@@ -17,12 +17,18 @@ forbid (principal, action, resource)
 when { context.params.hasTag("container") && context.params.getTag("container") == "${frozen}" };
 `;
 
-test('a forbid on a container name holds when the request names it by its id or an id prefix (Docker resolves all three)', async (t) => {
-  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
-  const id = startBusybox(frozen, 'sleep 600');
+// A home whose policies freeze the container by its name.
+function frozenHome(): string {
   const home = tempHome();
   mkdirSync(join(home, 'policies'));
   writeFileSync(join(home, 'policies', 'freeze.cedar'), FREEZE);
+  return home;
+}
+
+test('a forbid on a container name holds when the request names it by its id or an id prefix (Docker resolves all three)', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  const id = startBusybox(frozen, 'sleep 600');
+  const home = frozenHome();
   const operator = createToken(home, 'op', 'operator');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
@@ -91,9 +97,7 @@ test('a request for an unfrozen container by its id prefix runs on it, and a ret
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
   const open = `${frozen}-open`;
   const id = startBusybox(open, 'echo hello-from-open; sleep 600');
-  const home = tempHome();
-  mkdirSync(join(home, 'policies'));
-  writeFileSync(join(home, 'policies', 'freeze.cedar'), FREEZE);
+  const home = frozenHome();
   const operator = createToken(home, 'op', 'operator');
   const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
   try {
@@ -124,9 +128,7 @@ test('a request for an unfrozen container by its id prefix runs on it, and a ret
 });
 
 test('dvm policy test says when it cannot tell what a container param names (Docker unreachable) and decides on it as given', () => {
-  const home = tempHome();
-  mkdirSync(join(home, 'policies'));
-  writeFileSync(join(home, 'policies', 'freeze.cedar'), FREEZE);
+  const home = frozenHome();
   const args = ['policy', 'test', '--principal', 'role:operator', '--action', 'docker.restart_container'];
   const env = { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } };
   const byAlias = dvm(home, [...args, '--param', 'container=3f2a9c'], env);

@@ -62,3 +62,17 @@ export async function startDockerFollow(
   assert.equal(accepted.status, 202, accepted.text);
   return accepted.body as { execution_id: string; events: string };
 }
+
+/** The arguments of `dvm action run docker.logs` following `container` (follow=true), then `extra`. */
+export function dockerFollowArgs(container: string, ...extra: string[]): string[] {
+  return [
+    'action',
+    'run',
+    'docker.logs',
+    '--param',
+    `container=${container}`,
+    '--param',
+    'follow=true',
+    ...extra,
+  ];
+}
