@@ -2,8 +2,14 @@
 // the real paths and JSON shapes the client uses, requires a bearer token, and records every request; a request it
 // does not expect is answered 500 and listed by unexpected(), which the tests assert is empty.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +25,11 @@ export interface KubeState {
    * Kubernetes Status of this code, reason and message instead, as the API server refuses them (400, 403, 409, …).
    */
   refuse: Record<string, { code: number; reason: string; message: string }>;
+  /**
+   * So many next event lists that carry a `continue` are answered 410 Expired, as an API server that compacted past
+   * the list's snapshot.
+   */
+  expireContinue: number;
   /** Paths the fake never answers (an API server that hangs): the connection stays open until the client closes it. */
   hang: string[];
 }
@@ -75,7 +86,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** Starts the fake on a free port and writes a kubeconfig (context `fake`) that points at it. */
 export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKubeApi> {
-  const state: KubeState = { logs: {}, events: {}, deployments: {}, refuse: {}, hang: [] };
+  const state: KubeState = { logs: {}, events: {}, deployments: {}, refuse: {}, hang: [], expireContinue: 0 };
   const hung = new Set<ServerResponse>();
   const requests: SeenRequest[] = [];
   const surprises: SeenRequest[] = [];
@@ -146,6 +157,17 @@ export async function startFakeKubeApi(token = 'fake-token-123'): Promise<FakeKu
           field === 'type'
             ? e.type === value
             : e.involvedObject[field.replace('involvedObject.', '')] === value,
+        );
+      }
+      if (seen.query.continue !== undefined && state.expireContinue > 0) {
+        state.expireContinue--;
+        return send(
+          410,
+          status(
+            410,
+            'Expired',
+            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+          ),
         );
       }
       // Pages as the API server cuts them: `limit` a page, `continue` where the next one starts (here, an offset).
@@ -234,6 +256,68 @@ current-context: fake
           rmSync(dir, { recursive: true, force: true });
           resolve();
         });
+      }),
+  };
+}
+
+/** A running HTTP proxy (a kubeconfig's proxy-url) and the requests it passed on. */
+export interface FakeHttpProxy {
+  url: string;
+  /** `GET http://host/path` for a request forwarded as is, `CONNECT host:port` for a tunnel. */
+  seen: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a forward HTTP proxy on a free port: it passes plain-HTTP requests (absolute URLs) on, streaming the answer,
+ * and tunnels CONNECT; as a corporate proxy in front of an API server does.
+ */
+export async function startHttpProxy(): Promise<FakeHttpProxy> {
+  const seen: string[] = [];
+  const tunnels = new Set<Socket>();
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const target = new URL(req.url ?? '/');
+    const upstream = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    seen.push(`CONNECT ${req.url}`);
+    tunnels.add(socket);
+    socket.on('close', () => tunnels.delete(socket));
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = connect(Number(port), host ?? '', () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        for (const socket of tunnels) socket.destroy();
+        server.close(() => resolve());
       }),
   };
 }

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import type { ConfigurationOptions, KubeConfig, ObservableMiddleware } from '@kubernetes/client-node';
 import { DvmError } from '../../../errors/dvm-error.ts';
 
@@ -14,19 +14,24 @@ export function kubeconfigFiles(env: Record<string, string | undefined>): string
 }
 
 /**
- * Loads the kubeconfig as kubectl does: the files of KUBECONFIG merged (a missing one skipped; the first file to name
- * a cluster, user or context, or to set current-context, wins), then the context named, if any. A missing or
- * unreadable kubeconfig is DVM_CONNECTOR_UNAVAILABLE; an unknown context, DVM_ACTION_INPUT_INVALID.
+ * Loads the kubeconfig as kubectl does: the files of KUBECONFIG merged (a missing or empty one skipped; the first file
+ * to name a cluster, user or context, or to set current-context, wins), then the context named, if any. A missing,
+ * empty or unreadable kubeconfig is DVM_CONNECTOR_UNAVAILABLE; an unknown context, DVM_ACTION_INPUT_INVALID.
  */
 export async function loadKubeConfig(
   env: Record<string, string | undefined>,
   context?: string,
 ): Promise<KubeConfig> {
   const files = kubeconfigFiles(env);
-  const present = files.filter((file) => existsSync(file));
   const label = files.join(delimiter) || '~/.kube/config';
+  // kubectl (client-go's Load) takes a file with no content for an empty config: it adds nothing to the merge.
+  const texts = files
+    .filter((file) => existsSync(file))
+    .map((file) => ({ file, text: readKubeconfig(file) }));
+  const present = texts.filter(({ text }) => !isBlankYaml(text));
   if (present.length === 0) {
-    throw new DvmError('DVM_CONNECTOR_UNAVAILABLE', `no kubeconfig at ${label}`, {
+    const empty = texts.length > 0 ? ` (${texts.length === 1 ? 'the file is' : 'every file is'} empty)` : '';
+    throw new DvmError('DVM_CONNECTOR_UNAVAILABLE', `no kubeconfig at ${label}${empty}`, {
       fix: 'Set KUBECONFIG to a kubeconfig file, or a list of them (or create ~/.kube/config).',
       details: { origin: 'system' },
     });
@@ -38,10 +43,12 @@ export async function loadKubeConfig(
     users: [],
     contexts: [],
   };
-  for (const file of present) {
+  for (const { file, text } of present) {
     const one = new KubeConfig();
     try {
-      one.loadFromFile(file);
+      // As loadFromFile: relative paths (certificate-authority, …) resolve against the file's own directory.
+      one.loadFromString(text);
+      one.makePathsAbsolute(dirname(file));
     } catch (error) {
       throw new DvmError(
         'DVM_CONNECTOR_UNAVAILABLE',
@@ -58,7 +65,10 @@ export async function loadKubeConfig(
     merged.currentContext ||= one.getCurrentContext() || undefined;
   }
   config.loadFromOptions(merged);
-  const where = present.length === 1 ? `kubeconfig ${present[0]}` : `kubeconfigs ${present.join(delimiter)}`;
+  const where =
+    present.length === 1
+      ? `kubeconfig ${present[0]?.file}`
+      : `kubeconfigs ${present.map(({ file }) => file).join(delimiter)}`;
   const names = config.getContexts().map((c) => c.name);
   if (context) {
     if (!names.includes(context)) {
@@ -83,8 +93,9 @@ export async function loadKubeConfig(
       },
     );
   }
-  // The client refuses plain HTTP unless TLS checks are off (as client-go); say so, not "cannot reach".
-  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
+  // The client refuses plain HTTP unless TLS checks are off or the cluster has a proxy-url (its createDispatcherOptions
+  // checks the server only when there is no proxy); say so, not "cannot reach".
+  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify && !cluster.proxyUrl) {
     throw new DvmError(
       'DVM_CONNECTOR_UNAVAILABLE',
       `${where}: cluster "${cluster.name}" has a plain http:// server address, which the Kubernetes client refuses without insecure-skip-tls-verify`,
@@ -95,6 +106,24 @@ export async function loadKubeConfig(
     );
   }
   return config;
+}
+
+// A kubeconfig file's text; one that cannot be read is DVM_CONNECTOR_UNAVAILABLE.
+function readKubeconfig(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new DvmError(
+      'DVM_CONNECTOR_UNAVAILABLE',
+      `kubeconfig ${file} cannot be read: ${firstLine((error as Error).message)}`,
+      { fix: 'Fix the kubeconfig file (or its permissions).', details: { origin: 'system' } },
+    );
+  }
+}
+
+// Text with no YAML document in it: nothing but whitespace and comments (an empty file).
+function isBlankYaml(text: string): boolean {
+  return text.split('\n').every((line) => /^\s*(#.*)?$/.test(line));
 }
 
 /** Request options for a client-node API call that give it `signal`: an abort closes its connection. */
@@ -114,12 +143,14 @@ export async function abortable(signal: AbortSignal): Promise<ConfigurationOptio
 
 /**
  * Runs an API call with request options that abort it with `signal` (the connection is closed: the process does not
- * wait for the API's answer), turning API failures into coded errors that name the object.
+ * wait for the API's answer), turning API failures into coded errors that name the object (`refusedFix`: the fix of a
+ * request the API refused as asked, see kubeError).
  */
 export async function kubeCall<T>(
   what: string,
   signal: AbortSignal,
   call: (options: ConfigurationOptions) => Promise<T>,
+  refusedFix?: string,
 ): Promise<T> {
   if (signal.aborted) throw signal.reason;
   let onAbort = () => {};
@@ -131,7 +162,7 @@ export async function kubeCall<T>(
     return await Promise.race([abortable(signal).then(call), aborted]);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
-    throw kubeError(what, error);
+    throw kubeError(what, error, refusedFix);
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
@@ -180,13 +211,17 @@ export function kubeErrorLine(error: unknown): string {
   return `${firstLine(e?.message ?? String(error))}${cause ? ` (${firstLine(cause)})` : ''}`;
 }
 
+/** The fix of a request the API refused as asked, when the action gives none of its own. */
+export const KUBE_REFUSED_FIX = "Change what the API's message names in the action's parameters.";
+
 /**
  * A failed API call as a coded error: 404 DVM_TARGET_NOT_FOUND; 401/403 DVM_FORBIDDEN with details.source
  * "kubernetes" (the cluster refused the kubeconfig's user, not dvm's policy); 409 DVM_CONFLICT; any other 4xx but
- * 408/429 DVM_ACTION_INPUT_INVALID (the API refused the request as asked: origin user); 5xx, 408, 429 and no answer
- * DVM_CONNECTOR_UNAVAILABLE. Each keeps the API's own message.
+ * 408/429 DVM_ACTION_INPUT_INVALID (the API refused the request as asked: origin user; its fix `refusedFix`, the
+ * action's own wording, else a neutral one); 5xx, 408, 429 and no answer DVM_CONNECTOR_UNAVAILABLE. Each keeps the
+ * API's own message.
  */
-export function kubeError(what: string, error: unknown): DvmError {
+export function kubeError(what: string, error: unknown, refusedFix = KUBE_REFUSED_FIX): DvmError {
   const e = error as { code?: number | string; body?: unknown };
   const status = typeof e?.code === 'number' ? e.code : undefined;
   if (status === undefined) {
@@ -240,7 +275,7 @@ export function kubeError(what: string, error: unknown): DvmError {
   }
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
     return new DvmError('DVM_ACTION_INPUT_INVALID', `the Kubernetes API refused ${what} (${said})`, {
-      fix: "Change what the API's message names (kubectl describe shows the object: its containers and their state).",
+      fix: refusedFix,
       details: { origin: 'user', ...details },
     });
   }

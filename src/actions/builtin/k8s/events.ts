@@ -1,3 +1,4 @@
+import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
 import { jsonArtifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
 import { K8S_NAME_PATTERN, kubeCall, loadKubeConfig } from './client.ts';
@@ -43,7 +44,7 @@ function occurrences(e: Event): number {
 export const k8sEventsAction: ActionDefinition<EventsInput, ReadOutput<Record<string, unknown>>> = {
   name: 'k8s.events',
   version: '1.0.0',
-  description: `Events of a namespace, or of one object: occurrences by reason, warnings, the 10 latest (newest first). Reads the API's pages (limit events each) up to ${EVENTS_MAX_PAGES} pages or ${EVENTS_MAX_OBJECTS} events (summary.truncated says so).`,
+  description: `Events of a namespace, or of one object: occurrences by reason, warnings, the 10 latest (newest first). Reads the API's pages (limit events each) up to ${EVENTS_MAX_PAGES} pages or ${EVENTS_MAX_OBJECTS} events (summary.truncated says so); a listing whose continue token expires (410) starts over once.`,
   risk: 'read',
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
   inputSchema: {
@@ -121,18 +122,49 @@ export const k8sEventsAction: ActionDefinition<EventsInput, ReadOutput<Record<st
     const items: Event[] = [];
     let next: string | undefined;
     let remaining: number | undefined;
-    for (let page = 0; page < EVENTS_MAX_PAGES && items.length < EVENTS_MAX_OBJECTS; page++) {
-      const list = await kubeCall(`events of namespace ${namespace}`, context.signal, (options) =>
-        api.listNamespacedEvent(
-          {
-            namespace,
-            limit: Math.min(limit, EVENTS_MAX_OBJECTS - items.length),
-            ...(selector ? { fieldSelector: selector } : {}),
-            ...(next ? { _continue: next } : {}),
-          },
-          options,
-        ),
+    let restarted = false;
+    const what = `events of namespace ${namespace}`;
+    const readPage = () =>
+      kubeCall(
+        what,
+        context.signal,
+        (options) =>
+          api.listNamespacedEvent(
+            {
+              namespace,
+              limit: Math.min(limit, EVENTS_MAX_OBJECTS - items.length),
+              ...(selector ? { fieldSelector: selector } : {}),
+              ...(next ? { _continue: next } : {}),
+            },
+            options,
+          ),
+        "Change what the API's message names among the filters (kind, name, type) or limit.",
       );
+    for (let page = 0; page < EVENTS_MAX_PAGES && items.length < EVENTS_MAX_OBJECTS; page++) {
+      let list: Awaited<ReturnType<typeof readPage>>;
+      try {
+        list = await readPage();
+      } catch (error) {
+        // 410 Expired on a `continue`: the API server no longer holds the list's snapshot (it compacted past it while
+        // the pages were read). As client-go's pager for an expired continue, the listing starts over once without it.
+        if (!(next && error instanceof DvmError && error.details.status === 410)) throw error;
+        if (restarted) {
+          throw new DvmError(
+            'DVM_CONNECTOR_UNAVAILABLE',
+            `the Kubernetes API expired the listing of ${what} twice while its pages were read (410${error.details.reason ? ` ${error.details.reason}` : ''}: its continue token was too old)`,
+            {
+              fix: 'Run the action again; a larger limit reads the events in fewer pages.',
+              details: { ...error.details, origin: 'system' },
+            },
+          );
+        }
+        restarted = true;
+        items.length = 0;
+        next = undefined;
+        remaining = undefined;
+        page = -1;
+        continue;
+      }
       items.push(...(list.items ?? []));
       next = list.metadata?._continue || undefined;
       remaining = list.metadata?.remainingItemCount;

@@ -11,7 +11,7 @@ import { testContext } from '../../testing.ts';
 import { loadKubeConfig } from './client.ts';
 import { k8sEventsAction } from './events.ts';
 import { k8sPodLogsAction } from './pod-logs.ts';
-import { followPodLog, withBodyTimeout } from './pod-logs-follow.ts';
+import { FOLLOW_ERROR_BODY_MAX, followPodLog, type PodLogFollow } from './pod-logs-follow.ts';
 import { k8sScaleAction } from './scale.ts';
 
 let fake: FakeKubeApi;
@@ -165,48 +165,69 @@ test('dvm action run --timeout 1s against an API that never answers exits DVM_TI
 test('a follow has no idle timeout: undici’s body timeout, which ended quiet follows ("terminated"), is off for it (fake Kubernetes API)', async () => {
   const key = 'shop/quiet-1/';
   fake.state.logs[key] = 'first\n';
-  // The mechanism, with a short stand-in for undici's 300 s: an agent whose bodyTimeout is 300 ms ends a quiet body.
-  const url = `${fake.url}/api/v1/namespaces/shop/pods/quiet-1/log?follow=true`;
-  const headers = { authorization: `Bearer ${fake.token}` };
-  const { fetch } = await import('undici');
+  // A short stand-in for undici's 300 s: an agent whose bodyTimeout is 300 ms ends a quiet body ("terminated").
   const short = new Agent({ bodyTimeout: 300 });
-  const quiet = await fetch(url, { headers, dispatcher: short });
+  const { fetch } = await import('undici');
+  const quiet = await fetch(`${fake.url}/api/v1/namespaces/shop/pods/quiet-1/log?follow=true`, {
+    headers: { authorization: `Bearer ${fake.token}` },
+    dispatcher: short,
+  });
   const reader = quiet.body?.getReader();
   await reader?.read();
   await assert.rejects(reader?.read() ?? Promise.resolve(), /terminated/);
-  // The same agent with the follow's body timeout (none) keeps a quiet body open past it.
-  const open = await fetch(url, { headers, dispatcher: withBodyTimeout(short, 0) });
-  const kept = open.body?.getReader();
-  await kept?.read();
-  const next = kept?.read();
-  await sleep(900);
-  fake.appendLog(key, 'after a quiet second');
-  assert.match(Buffer.from((await next)?.value ?? []).toString(), /after a quiet second/);
-  await kept?.cancel();
-  await short.close();
-
-  // The follow itself: with an idle timeout given it breaks off as the tester saw; without one it outlasts it.
+  // The follow's request goes through that agent; the body timeout each request carries is recorded.
+  const timeouts: unknown[] = [];
+  const recorded = short.compose((dispatch) => (options, handler) => {
+    timeouts.push(options.bodyTimeout);
+    return dispatch(options, handler);
+  });
   const config = await loadKubeConfig(env());
-  await assert.rejects(
+  const follow = (more: Partial<PodLogFollow>, lines: string[] = []) =>
     followPodLog(
       config,
-      { namespace: 'shop', pod: 'quiet-1', previous: false, idleTimeoutMs: 300 },
-      testContext(),
-    ),
-    { code: 'DVM_CONNECTOR_UNAVAILABLE', message: /broke off after \d+ line\(s\): terminated/ },
-  );
+      { namespace: 'shop', pod: 'quiet-1', previous: false, tailLines: 0, dispatcher: recorded, ...more },
+      testContext({ emit: (e) => e.type === 'log' && lines.push(e.line) }),
+    );
+  // With an idle timeout given, it breaks off as the tester saw.
+  await assert.rejects(follow({ idleTimeoutMs: 300 }), {
+    code: 'DVM_CONNECTOR_UNAVAILABLE',
+    message: /broke off after \d+ line\(s\): terminated/,
+  });
+  // By default it outlasts the agent's 300 ms: quiet for 2 s (undici checks body timeouts on a ~0.5 s tick, so a
+  // 300 ms one fires within about 1.3 s; the break above took about 1 s), then a line, then the end of the log.
+  timeouts.length = 0;
   const lines: string[] = [];
-  const following = followPodLog(
-    config,
-    { namespace: 'shop', pod: 'quiet-1', previous: false, tailLines: 0 },
-    testContext({ emit: (e) => e.type === 'log' && lines.push(e.line) }),
-  );
+  const following = follow({}, lines);
   await until('the follow is open', () => fake.following(key) === 1);
-  await sleep(900);
+  await sleep(2000);
   fake.appendLog(key, 'still here');
   await until('the line after the quiet time arrived', () => lines.includes('still here'));
   fake.endLog(key);
   assert.equal((await following).lines, 1);
+  // No body timeout at all (0), not a long one: a quiet pod is followed until the action's own timeout or a cancel.
+  assert.deepEqual(timeouts, [0]);
+  await short.close();
+});
+
+test('a follow the API refuses reads at most 64 KiB of its answer (fake Kubernetes API)', async () => {
+  fake.state.logs['shop/big-1/'] = 'x\n';
+  // A Status whose message is 1 MiB: the old follow read it whole and put it all in the error.
+  fake.state.refuse['GET /api/v1/namespaces/shop/pods/big-1/log'] = {
+    code: 400,
+    reason: 'BadRequest',
+    message: 'm'.repeat(1024 * 1024),
+  };
+  const config = await loadKubeConfig(env());
+  await assert.rejects(
+    followPodLog(config, { namespace: 'shop', pod: 'big-1', previous: false }, testContext()),
+    (e: DvmError) => {
+      assert.equal(e.code, 'DVM_ACTION_INPUT_INVALID');
+      assert.match(e.message, /^the Kubernetes API refused pod shop\/big-1 \(400: \{"kind":"Status"/);
+      assert.ok(e.message.length < FOLLOW_ERROR_BODY_MAX, `${e.message.length} characters`);
+      assert.match(e.fix ?? '', /kubectl describe pod -n shop big-1/);
+      return true;
+    },
+  );
 });
 
 test('the health detail of an API that answers an unexpected status is one line: status and message (fake Kubernetes API)', async () => {

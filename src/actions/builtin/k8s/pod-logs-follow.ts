@@ -23,10 +23,23 @@ export interface PodLogFollow {
    */
   contextLines?: number;
   /**
+   * The dispatcher the request goes through (under the body timeout below); default the one the kubeconfig's TLS and
+   * proxy settings give, else undici's global one.
+   */
+  dispatcher?: Dispatcher;
+  /**
    * Milliseconds without a byte after which the connection is given up (undici's bodyTimeout); 0, the default: never,
    * as `kubectl logs -f` waits on a quiet pod; the follow ends by its own timeout or a cancel.
    */
   idleTimeoutMs?: number;
+}
+
+/** Bytes of a refused follow's answer read at most (its Status; the rest is left unread). */
+export const FOLLOW_ERROR_BODY_MAX = 64 * 1024;
+
+/** The fix of a log request the API refused as asked (a container it does not have, no previous log, …). */
+export function podLogRefusedFix(namespace: string, pod: string): string {
+  return `Change what the API's message names: container (kubectl describe pod -n ${namespace} ${pod} shows the pod's containers and their state), or previous for a container that has not restarted.`;
 }
 
 /**
@@ -71,7 +84,13 @@ export async function followPodLog(
     }
   } catch (error) {
     // Stopped before the answer came: nothing gathered. One the API refused is that error.
-    if (!context.signal.aborted) throw kubeError(`pod ${request.namespace}/${request.pod}`, error);
+    if (!context.signal.aborted) {
+      throw kubeError(
+        `pod ${request.namespace}/${request.pod}`,
+        error,
+        podLogRefusedFix(request.namespace, request.pod),
+      );
+    }
   }
   if (broken && !context.signal.aborted) {
     throw new DvmError(
@@ -126,11 +145,35 @@ async function openFollow(
   await config.applySecurityAuthentication(context);
   const response = await fetch(url, {
     headers: context.getHeaders(),
-    dispatcher: withBodyTimeout(context.getDispatcher() ?? getGlobalDispatcher(), request.idleTimeoutMs ?? 0),
+    dispatcher: withBodyTimeout(
+      request.dispatcher ?? context.getDispatcher() ?? getGlobalDispatcher(),
+      request.idleTimeoutMs ?? 0,
+    ),
     signal,
   });
   if (response.status !== 200 || !response.body) {
-    throw apiFailure(response.status, await response.text().catch(() => ''));
+    throw apiFailure(response.status, await readCapped(response.body, FOLLOW_ERROR_BODY_MAX));
   }
   return response.body;
+}
+
+// The first `max` bytes of a body as text (what a read that fails gave so far); the rest is not read: the connection
+// is closed.
+async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<string> {
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return new StringDecoder('utf8').end(Buffer.concat(chunks).subarray(0, max));
 }

@@ -3,7 +3,7 @@ import type { ActionDefinition, Artifact, ReadOutput } from '../../action.ts';
 import { artifactOf, READ_OUTPUT_SCHEMA, SOURCE_CONTEXT_LINES } from '../../artifact.ts';
 import { parseDuration } from '../duration.ts';
 import { K8S_NAME_PATTERN, kubeCall, loadKubeConfig } from './client.ts';
-import { followPodLog } from './pod-logs-follow.ts';
+import { followPodLog, podLogRefusedFix } from './pod-logs-follow.ts';
 
 /** Input of k8s.pod_logs. */
 export type PodLogsInput = {
@@ -86,18 +86,22 @@ export const k8sPodLogsAction: ActionDefinition<PodLogsInput, ReadOutput<Record<
     // As `kubectl logs --since`: with since and no tail, every line since then (the artifact's cap keeps the end).
     const tailLines = input.tail ?? (sinceSeconds ? undefined : DEFAULT_POD_TAIL);
     const read = (lines: number | undefined) =>
-      kubeCall(`pod ${namespace}/${input.pod}`, context.signal, (options) =>
-        api.readNamespacedPodLog(
-          {
-            name: input.pod,
-            namespace,
-            container: input.container,
-            ...(lines === undefined ? {} : { tailLines: lines }),
-            previous: input.previous ?? false,
-            ...(sinceSeconds ? { sinceSeconds } : {}),
-          },
-          options,
-        ),
+      kubeCall(
+        `pod ${namespace}/${input.pod}`,
+        context.signal,
+        (options) =>
+          api.readNamespacedPodLog(
+            {
+              name: input.pod,
+              namespace,
+              container: input.container,
+              ...(lines === undefined ? {} : { tailLines: lines }),
+              previous: input.previous ?? false,
+              ...(sinceSeconds ? { sinceSeconds } : {}),
+            },
+            options,
+          ),
+        podLogRefusedFix(namespace, input.pod),
       );
     // As docker.logs: a tail asks for SOURCE_CONTEXT_LINES lines more, read only for what they open (a tail that
     // would start on a secret's value below its key leaves that value out). A read knows at its end how many of them

@@ -46,8 +46,12 @@ export const k8sScaleAction: ActionDefinition<ScaleInput, ScaleOutput> = {
     const api = config.makeApiClient(AppsV1Api);
     const namespace = input.namespace ?? 'default';
     const what = `deployment ${namespace}/${input.deployment}`;
-    const scale = await kubeCall(what, context.signal, (options) =>
-      api.readNamespacedDeploymentScale({ name: input.deployment, namespace }, options),
+    const refused = `Change what the API's message names: replicas, or the deployment (kubectl describe deployment -n ${namespace} ${input.deployment}).`;
+    const scale = await kubeCall(
+      what,
+      context.signal,
+      (options) => api.readNamespacedDeploymentScale({ name: input.deployment, namespace }, options),
+      refused,
     );
     const previousReplicas = scale.spec?.replicas ?? 0;
     context.emit?.({
@@ -55,15 +59,19 @@ export const k8sScaleAction: ActionDefinition<ScaleInput, ScaleOutput> = {
       message: `scaling ${what} from ${previousReplicas} to ${input.replicas} replicas`,
       percent: 50,
     });
-    const updated = await kubeCall(what, context.signal, (options) =>
-      api.replaceNamespacedDeploymentScale(
-        {
-          name: input.deployment,
-          namespace,
-          body: { ...scale, spec: { ...scale.spec, replicas: input.replicas } },
-        },
-        options,
-      ),
+    const updated = await kubeCall(
+      what,
+      context.signal,
+      (options) =>
+        api.replaceNamespacedDeploymentScale(
+          {
+            name: input.deployment,
+            namespace,
+            body: { ...scale, spec: { ...scale.spec, replicas: input.replicas } },
+          },
+          options,
+        ),
+      refused,
     );
     const replicas = updated.spec?.replicas ?? input.replicas;
     context.emit?.({ type: 'progress', message: `${what} scaled to ${replicas} replicas`, percent: 100 });
