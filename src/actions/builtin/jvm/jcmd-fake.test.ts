@@ -156,11 +156,8 @@ test('fake jcmd: jvm.status with an answer cut short is DVM_TARGET_NOT_FOUND whe
   answer(whole);
   const ok = await jvmStatusAction.handler({ pid: alivePid }, fakeContext(alivePid));
   assert.equal(ok.summary.heap.usedBytes, 3430 * 1024);
-  // The heap answer cut before its metaspace line: the heap figures would be short.
-  answer({
-    ...whole,
-    'GC.heap_info': '1:\n def new generation   total 19648K, used 3430K [0x0, 0x1, 0x2)\n',
-  });
+  // The heap answer cut in its first line: the heap figures would be short.
+  answer({ ...whole, 'GC.heap_info': '1:\n def new generation   total 19648K, us' });
   await assert.rejects(jvmStatusAction.handler({ pid: exitedPid }, fakeContext(exitedPid)), {
     code: 'DVM_TARGET_NOT_FOUND',
     message: `the JVM (pid ${exitedPid}) exited during jvm.status`,
@@ -183,4 +180,80 @@ test('fake jcmd: jvm.status with an answer cut short is DVM_TARGET_NOT_FOUND whe
       return true;
     },
   );
+});
+
+test('fake jcmd: jvm.status of JDK 25 (captured answers: no Metaspace line in GC.heap_info, unindented heap lines) succeeds', async () => {
+  const captured = (command: string) => fixture(`status/jdk25-g1.${command}.txt`);
+  answer(
+    Object.fromEntries(
+      ['VM.version', 'VM.uptime', 'GC.heap_info', 'VM.flags', 'PerfCounter.print'].map((c) => [
+        c,
+        captured(c),
+      ]),
+    ),
+  );
+  const { summary } = await jvmStatusAction.handler({ pid: alivePid }, fakeContext(alivePid));
+  assert.equal(summary.version, '25.0.3');
+  assert.equal(summary.gc.collector, 'G1');
+  assert.deepEqual(summary.heap, {
+    usedBytes: 2190 * 1024,
+    committedBytes: 65536 * 1024,
+    maxBytes: 67108864,
+  });
+  assert.equal(summary.gc.collectors?.length, 3);
+});
+
+// A real dump (JDK 17, two deadlocks) with idle threads added until it is over dvm's 64 MiB cap on jcmd output:
+// the deadlock reports at its end come after the cap.
+function dumpOverTheCap(): string {
+  const whole = fixture('thread-dump-two-deadlocks.txt');
+  const sleeper = /^"dvm-sleeper" #16 [\s\S]*?\n\n {3}Locked ownable synchronizers:\n\t- None\n\n/m.exec(
+    whole,
+  )?.[0];
+  assert.ok(sleeper);
+  const copies = Math.ceil((65 * 1024 * 1024) / sleeper.length);
+  const idle = Array.from({ length: copies }, (_, i) =>
+    sleeper.replace('"dvm-sleeper" #16 ', `"dvm-idle-${i}" #${1000 + i} daemon `),
+  ).join('');
+  const at = whole.indexOf('"Attach Listener"');
+  return whole.slice(0, at) + idle + whole.slice(at);
+}
+
+test('fake jcmd: a dump over the 64 MiB cap still reports the deadlocks at its end, and says it was not read whole', async () => {
+  const dump = dumpOverTheCap();
+  assert.ok(Buffer.byteLength(dump) > 64 * 1024 * 1024);
+  answer({ 'Thread.print': dump });
+  const { summary, artifact } = await jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid));
+  assert.deepEqual(
+    summary.deadlocks.map((d) => d.threads.map((t) => `${t.name}>${t.heldBy}`).sort()).sort(),
+    [
+      ['dvm-left>dvm-right', 'dvm-right>dvm-left'],
+      ['dvm-lock-first>dvm-lock-second', 'dvm-lock-second>dvm-lock-first'],
+    ],
+  );
+  assert.equal(summary.complete, false);
+  assert.match(
+    summary.reason ?? '',
+    new RegExp(`^the dump \\(${Buffer.byteLength(dump)} bytes\\) is over dvm's 64 MiB`),
+  );
+  // The counts are of the threads in the first 64 MiB: fewer than the dump has, and said so.
+  assert.ok(
+    summary.threadCount > 100_000 && summary.threadCount < (dump.match(/^"dvm-idle-/gm)?.length ?? 0),
+  );
+  assert.match(artifact.content, /^Full thread dump/m);
+
+  // The same dump cut short past the cap (the JVM died in the middle of its idle threads): not a dump.
+  answer({ 'Thread.print': dump.slice(0, dump.indexOf('"Attach Listener"') - 5000) });
+  await assert.rejects(jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid)), {
+    code: 'DVM_TASK_FAILED',
+    message: new RegExp(`^the thread dump of the JVM \\(pid ${alivePid}\\) is incomplete`),
+  });
+});
+
+test('fake jcmd: a whole dump under the cap is complete', async () => {
+  answer({ 'Thread.print': fixture('thread-dump-jdk25-odd-names.txt') });
+  const { summary } = await jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid));
+  assert.equal(summary.complete, true);
+  assert.equal(summary.reason, undefined);
+  assert.deepEqual(summary.deadlocks, []);
 });

@@ -61,22 +61,43 @@ export function parseUptime(output: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** Parses `GC.heap_info`: the top-level `total NK, used NK` lines (generations or the G1/ZGC heap), plus metaspace. */
+const UNITS: Record<string, number> = { B: 1, K, M: K * K, G: K * K * K };
+
+/**
+ * Parses `GC.heap_info`: the heap's top-level lines (generations, the G1, ZGC or Shenandoah heap; indented like its
+ * first line: one space up to JDK 24, none on JDK 25), plus metaspace where the JDK prints it there (JDK 8–24).
+ */
 export function parseHeap(output: string): HeapInfo {
   let used = 0;
   let committed = 0;
-  for (const line of body(output).split('\n')) {
-    // Top-level lines start with one space; nested spaces (eden, from, to, the space) are indented more.
-    const top = /^ \S.*?\btotal (\d+)K, used (\d+)K/.exec(line);
-    if (top) {
-      committed += Number(top[1]) * K;
-      used += Number(top[2]) * K;
+  const lines = body(output)
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  const indent = (line: string) => line.length - line.trimStart().length;
+  const top = indent(lines[0] ?? '');
+  for (const line of lines) {
+    // Nested spaces (eden, from, to, the space, G1's region line) are indented more than the heap's own lines.
+    if (indent(line) !== top) continue;
+    // "def new generation total NK, used NK" (JDK 8–24), "DefNew total NK, used NK" (25), and G1 on JDK 25:
+    // "garbage-first heap total reserved NK, committed NK, used NK".
+    const generation = /\btotal (?:reserved \d+K, committed )?(\d+)K, used (\d+)K/.exec(line);
+    if (generation) {
+      committed += Number(generation[1]) * K;
+      used += Number(generation[2]) * K;
     }
-    const z = /^ ZHeap\s+used (\d+)M, capacity (\d+)M/.exec(line);
+    const z = /\bZHeap\s+used (\d+)M, capacity (\d+)M/.exec(line);
     if (z) {
       used += Number(z[1]) * K * K;
       committed += Number(z[2]) * K * K;
     }
+  }
+  // Shenandoah, under its "Shenandoah Heap" line: " 65536K max, 65536K soft max, 65536K committed, 1280K used".
+  const shenandoah = /^\s*\d+ ?[BKMG] max, .*?(\d+) ?([BKMG]) committed, (\d+) ?([BKMG]) used/m.exec(
+    body(output),
+  );
+  if (shenandoah) {
+    committed += Number(shenandoah[1]) * UNITS[shenandoah[2]];
+    used += Number(shenandoah[3]) * UNITS[shenandoah[4]];
   }
   const meta = /Metaspace\s+used (\d+)K/.exec(output);
   return {
@@ -132,21 +153,65 @@ export function parseGcCounters(output: string): { collectors: GcCollectorCounts
   return { collectors, lines };
 }
 
-/** Parses `jcmd PID Thread.print -l`: thread count, states, daemons, and the Java-level deadlocks it found. */
-export function parseThreadDump(output: string): ThreadDumpSummary {
+// The end of a thread's header line, after its name: `" #N [os-tid] daemon prio=… tid=0x… nid=…` for a Java thread
+// (`[os-tid]` from JDK 19), `" os_prio=… tid=0x… nid=…` for one of the JVM's own. jcmd prints a name as it is, newlines
+// and quotes included: a name's lines come first, and nothing after the name's closing quote holds a quote.
+const HEADER_END = /" (#\d+ (?:\[\d+\] )?(daemon )?)?[^"]*\btid=0x[0-9a-fA-F]+ nid=\S+/;
+// The line jcmd closes the list of threads with ("JNI global references: N" on JDK 8).
+const THREADS_END = /^JNI global ref(?:erence)?s: \d+/;
+
+/** Where a thread dump's list of threads ends, and what that list holds. */
+type DumpLayout = {
+  threadCount: number;
+  daemonCount: number;
+  states: Record<string, number>;
+  /** The offset of the line that closes the list of threads; undefined when the dump has none (cut short). */
+  end?: number;
+};
+
+// Reads the list of threads line by line. A line that starts with a quote opens a thread's name, which runs (over
+// every line a name with newlines takes) up to the line with the header's end: the lines of a name are never read as
+// the dump's own. The closing line is the last "JNI global refs" line outside a name: the deadlock reports after it
+// open names (`"t1":`) that no header closes, so the names they print are never read as the dump's either.
+function layoutOf(output: string): DumpLayout {
   const states: Record<string, number> = {};
   let threadCount = 0;
   let daemonCount = 0;
+  let end: number | undefined;
+  let inName = false;
+  let offset = 0;
   const lines = output.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const header = /^"(.+)" #\d+ (daemon )?/.exec(lines[i]);
-    if (!header) continue;
-    threadCount++;
-    if (header[2]) daemonCount++;
-    const state = /^\s+java\.lang\.Thread\.State: (\w+)/.exec(lines[i + 1] ?? '');
-    if (state) states[state[1]] = (states[state[1]] ?? 0) + 1;
+  for (let i = 0; i < lines.length; offset += lines[i].length + 1, i++) {
+    const line = lines[i];
+    if (inName || line.startsWith('"')) {
+      const header = HEADER_END.exec(line);
+      inName = header === null;
+      if (!header?.[1]) continue; // a name's line, or a thread of the JVM's own (no #N)
+      threadCount++;
+      if (header[2]) daemonCount++;
+      const state = /^\s+java\.lang\.Thread\.State: (\w+)/.exec(lines[i + 1] ?? '');
+      if (state) states[state[1]] = (states[state[1]] ?? 0) + 1;
+    } else if (THREADS_END.test(line)) end = offset;
   }
-  return { threadCount, daemonCount, states, deadlocks: deadlockBlocks(output).map(parseDeadlock) };
+  return { threadCount, daemonCount, states, ...(end !== undefined ? { end } : {}) };
+}
+
+/** Parses `jcmd PID Thread.print -l`: thread count, states, daemons, and the Java-level deadlocks it found. */
+export function parseThreadDump(output: string): ThreadDumpSummary {
+  const { threadCount, daemonCount, states, end } = layoutOf(output);
+  return { threadCount, daemonCount, states, deadlocks: deadlocksAfter(output, end) };
+}
+
+/**
+ * The Java-level deadlocks jcmd reported: read only after the line that closes the list of threads (a thread's name
+ * that spells a deadlock report is no report). `output` may be the end of a dump alone, from any line of its threads.
+ */
+export function parseDeadlocks(output: string): Deadlock[] {
+  return deadlocksAfter(output, layoutOf(output).end);
+}
+
+function deadlocksAfter(output: string, end: number | undefined): Deadlock[] {
+  return end === undefined ? [] : deadlockBlocks(output.slice(end)).map(parseDeadlock);
 }
 
 // Each deadlock jcmd found opens with this header, whatever the kind of lock and however many it found (it then
@@ -169,20 +234,35 @@ function deadlockBlocks(output: string): string[] {
 //   "mon-C":
 //     waiting to lock monitor 0x… (object 0x…, a java.lang.Object),
 //     which is held by "mon-D"
+// A paragraph opens at a line that starts with a quote (after the lines of the one before): its name runs up to its
+// first indented line, and ends with `":` unless HotSpot cut it (a name of about 2,000 characters or more loses its
+// closing `":`, and the `"` that closes it after "which is held by").
 function parseDeadlock(block: string): Deadlock {
+  const paragraphs: { name: string[]; body: string[] }[] = [];
+  for (const line of block.split('\n')) {
+    const current = paragraphs.at(-1);
+    if (line.startsWith('"') && (current === undefined || current.body.length > 0)) {
+      paragraphs.push({ name: [line], body: [] });
+    } else if (current && current.body.length === 0 && line !== '' && !/^\s/.test(line)) {
+      current.name.push(line); // a name with newlines
+    } else current?.body.push(line);
+  }
   const threads: Deadlock['threads'] = [];
-  for (const paragraph of block.split(/^(?="[^\n]*":[ \t]*$)/m)) {
-    const name = /^"(.*)":[ \t]*$/m.exec(paragraph);
-    if (!name) continue;
-    const text = paragraph.slice(name[0].length).replace(/\s+/g, ' ');
+  for (const paragraph of paragraphs) {
+    const name = paragraph.name
+      .join('\n')
+      .slice(1)
+      .replace(/":[ \t]*$/, '');
+    const text = paragraph.body.join('\n').replace(/\s+/g, ' ');
     const lock = /waiting (to lock (?:raw )?monitor|for ownable synchronizer) (0x[0-9a-fA-F]+)/.exec(text);
     const lockClass = /\((?:object 0x[0-9a-fA-F]+, )?a ([^)]+)\)/.exec(text);
-    const held = /which is held by (?:"(.*)"|(\S+))/.exec(text);
+    // The holder, to the end of its line: "which is held by "name"", or UNKNOWN_owner_addr=0x… without quotes.
+    const held = /^\s*which is held by (.*?)[ \t]*$/m.exec(paragraph.body.join('\n'));
     // name, waitingFor, heldBy first, as before the lock's kind and class were read (readers match on that order).
     threads.push({
-      name: name[1],
+      name,
       waitingFor: lock?.[2] ?? '',
-      heldBy: held ? (held[1] ?? held[2]) : '',
+      heldBy: held ? held[1].replace(/^"(.*)"$|^"(.*)$/, '$1$2') : '',
       kind: lock?.[1].startsWith('for') ? 'synchronizer' : 'monitor',
       ...(lockClass ? { lockClass: lockClass[1].trim() } : {}),
     });
@@ -192,32 +272,35 @@ function parseDeadlock(block: string): Deadlock {
 
 /**
  * True when `jcmd PID Thread.print` output is whole: it reaches the line jcmd closes the list of threads with
- * ("JNI global refs: N, weak refs: M"; "JNI global references: N" on JDK 8), and when deadlocks follow, it ends with
- * the count line ("Found N deadlocks.") and has as many deadlock reports. A JVM that dies mid-dump cuts it short.
+ * ("JNI global refs: N, weak refs: M"; "JNI global references: N" on JDK 8; a line of a thread's name does not count),
+ * and when deadlocks follow, it ends with the count line ("Found N deadlocks.") and has as many deadlock reports. A
+ * JVM that dies mid-dump cuts it short. `output` may be the end of a dump alone, from any line of its threads.
  */
 export function threadDumpComplete(output: string): boolean {
-  const end = /^JNI global ref(?:erence)?s: \d+/m.exec(output);
-  if (!end) return false;
-  const rest = output.slice(end.index);
+  const { end } = layoutOf(output);
+  if (end === undefined) return false;
+  const rest = output.slice(end);
   const blocks = deadlockBlocks(rest).length;
   const count = DEADLOCK_COUNT.exec(rest);
   if (blocks === 0) return count === null;
   return count !== null && Number(count[1]) === blocks && rest.slice(count.index).trim() === count[0].trim();
 }
 
-// What a whole answer of each jcmd command jvm.status runs holds (HotSpot, JDK 8+); each also ends with a newline.
+// What a whole answer of each jcmd command jvm.status runs holds on every HotSpot JDK 8–25 (each also ends with a
+// newline). GC.heap_info: the heap's first line (a generation's or the G1/ZGC heap's "used NK", "Shenandoah Heap",
+// "Epsilon Heap"), not its metaspace line, which JDK 25 no longer prints there.
 const ANSWER_HOLDS: Record<string, RegExp> = {
   'VM.version': /\bversion \S+/,
   'VM.uptime': /^[\d.]+ ?s$/m,
-  'GC.heap_info': /^ Metaspace\s+used \d+K/m,
+  'GC.heap_info': /^ ?\S.*(?:\bused \d+[BKMG]\b|\bHeap[ \t]*$)/m,
   'VM.flags': /-XX:\S+/,
   'PerfCounter.print': /^sun\.os\.hrt\.frequency=\d+$/m,
 };
 
 /**
  * True when a jcmd answer to `command` (VM.version, VM.uptime, GC.heap_info, VM.flags, PerfCounter.print) is whole:
- * it ends with a newline and holds what that command always prints. A JVM that dies mid-answer cuts it short, and
- * jcmd prints what it got and exits 0.
+ * it ends with a newline and holds what that command prints on every JDK 8–25. A JVM that dies mid-answer cuts it
+ * short, and jcmd prints what it got and exits 0.
  */
 export function jcmdAnswerComplete(command: string, output: string): boolean {
   const answer = body(output);

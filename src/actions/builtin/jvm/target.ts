@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DvmError } from '../../../errors/dvm-error.ts';
-import type { ActionContext } from '../../action.ts';
+import type { ActionContext, LogSink } from '../../action.ts';
 import { createMemoryLog } from '../../log-file.ts';
 import { runProcess } from '../../process.ts';
 import { exitedError, jcmdReason, rawOutput, watchJvm } from './exit.ts';
@@ -31,8 +31,11 @@ export function jcmdPath(env: Record<string, string | undefined>): string {
 // to a pid waits for the one in flight, and only then runs, alongside the others that waited.
 const attaching = new Map<string, Promise<unknown>>();
 
-/** What jcmd printed, and whether it printed more than dvm keeps (64 MiB: the rest was dropped). */
-export type JcmdOutput = { text: string; capped: boolean };
+/**
+ * What jcmd printed, and whether it printed more than dvm keeps (64 MiB: the rest was dropped). When it did, `tail`
+ * is the end of what it printed (its last 1 MiB, from the first whole line) and `totalBytes` all it printed.
+ */
+export type JcmdOutput = { text: string; capped: boolean; tail?: string; totalBytes?: number };
 
 /**
  * Runs `jcmd ARGS…` and returns what it printed; DVM_CONNECTOR_UNAVAILABLE when jcmd is missing, DVM_TARGET_NOT_FOUND
@@ -62,6 +65,34 @@ export async function jcmdOutput(args: string[], context: ActionContext): Promis
 }
 
 const JCMD_MAX_BYTES = 64 * 1024 * 1024;
+// The end of jcmd's output kept besides its head: a thread dump ends with the deadlocks it found.
+const JCMD_TAIL_BYTES = 1024 * 1024;
+
+/** The last `maxBytes` bytes written (at least: whole chunks are dropped), and how many were written in all. */
+function tailKeeper(maxBytes: number) {
+  const chunks: Uint8Array[] = [];
+  let kept = 0;
+  let total = 0;
+  return {
+    write(chunk: string | Uint8Array) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(bytes);
+      kept += bytes.byteLength;
+      total += bytes.byteLength;
+      while (chunks.length > 1 && kept - chunks[0].byteLength >= maxBytes)
+        kept -= chunks.shift()?.byteLength ?? 0;
+    },
+    get total() {
+      return total;
+    },
+    // From the first line that starts within the last maxBytes (a line cut at the front is no line to read).
+    text(): string {
+      const last = Buffer.concat(chunks).subarray(-maxBytes);
+      const start = last.indexOf(10);
+      return start < 0 ? '' : last.subarray(start + 1).toString('utf8');
+    },
+  };
+}
 // What jcmd prints when the JVM's end of the attach connection went away under it (the JVM died, or is dying).
 const CONNECTION_LOST =
   /IOException: (No such process|Connection reset|Premature EOF|Broken pipe|Stream closed)/;
@@ -73,10 +104,25 @@ function jcmdDoing(args: string[]): string {
 
 async function runJcmd(args: string[], context: ActionContext): Promise<JcmdOutput> {
   const log = createMemoryLog({ maxBytes: JCMD_MAX_BYTES });
+  const tail = tailKeeper(JCMD_TAIL_BYTES);
+  // The head goes to the capped log, and the end to the tail too: what a dump over the cap ends with is not lost.
+  const sink: LogSink & { readonly truncated: boolean } = {
+    maxBytes: log.maxBytes,
+    get truncated() {
+      return log.truncated;
+    },
+    write(stream, chunk) {
+      log.write(stream, chunk);
+      tail.write(chunk);
+    },
+  };
   const pid = /^\d+$/.test(args[0] ?? '') ? Number(args[0]) : undefined;
   const watch = pid !== undefined ? watchJvm(pid) : undefined;
   try {
-    await runProcess([jcmdPath(context.env), ...args], context, { log, label: `jcmd ${args.join(' ')}` });
+    await runProcess([jcmdPath(context.env), ...args], context, {
+      log: sink,
+      label: `jcmd ${args.join(' ')}`,
+    });
   } catch (error) {
     const code = (error as DvmError).code;
     if (code === 'DVM_EXEC_NOT_FOUND') {
@@ -108,7 +154,8 @@ async function runJcmd(args: string[], context: ActionContext): Promise<JcmdOutp
     }
     throw error;
   }
-  return { text: log.text(), capped: log.truncated };
+  if (!log.truncated) return { text: log.text(), capped: false };
+  return { text: log.text(), capped: true, tail: tail.text(), totalBytes: tail.total };
 }
 
 // The JDK's launcher of single-file programs (`java App.java`), by its class name in JDK 11–21 and 22+.
