@@ -123,7 +123,7 @@ function readKubeconfig(file: string): string {
 
 // Text with no YAML document in it: nothing but whitespace and comments (an empty file).
 function isBlankYaml(text: string): boolean {
-  return text.split('\n').every((line) => /^\s*(#.*)?$/.test(line));
+  return text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line));
 }
 
 /** Request options for a client-node API call that give it `signal`: an abort closes its connection. */

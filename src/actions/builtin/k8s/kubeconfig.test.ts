@@ -98,7 +98,7 @@ test('an empty file in KUBECONFIG adds nothing, as in kubectl; a list of only em
   const empty = join(dir, 'empty.yaml');
   writeFileSync(empty, '');
   const blank = join(dir, 'blank.yaml');
-  writeFileSync(blank, '\n  \n# only a comment\n');
+  writeFileSync(blank, '\n  \r\n# only a comment, Windows line ends\r\n');
   const env = {
     ...(process.env as Record<string, string>),
     KUBECONFIG: [empty, fake.kubeconfig, blank].join(':'),
