@@ -150,3 +150,54 @@ test('with no policy that reads params, nothing is resolved (it could not change
     assert.deepEqual(calls.ran, ['3f2a']);
   });
 });
+
+test('a policy that reads params through an escaped name turns resolving on too', async () => {
+  const calls: Calls = { resolved: 0, ran: [] };
+  const escaped = `@id("freeze-escaped")
+forbid (principal, action, resource)
+when { context["\\u{70}arams"].hasTag("container") && context["\\u{70}arams"].getTag("container") == "frozen" };
+`;
+  await withHome(escaped, aliased(new Map([['3f2a', 'frozen']]), calls), async (agent) => {
+    const denied = await agent.executor.execute(restart('r1', '3f2a'), LOCAL_PRINCIPAL);
+    assert.equal(denied.status, 403, JSON.stringify(denied.body));
+    assert.deepEqual(calls.ran, []);
+  });
+});
+
+test('a challenge for params that name themselves still confirms after a reload turns resolving on', async () => {
+  const calls: Calls = { resolved: 0, ran: [] };
+  await withHome(undefined, aliased(new Map([['web', 'web']]), calls), async (agent) => {
+    const request = { ...restart('r1', 'web'), target: { env: 'prod' } };
+    const challenge = await agent.executor.execute(request, LOCAL_PRINCIPAL);
+    assert.equal(challenge.status, 428);
+    const token = (challenge.body.details as { challenge: { confirmation_token: string } }).challenge
+      .confirmation_token;
+    mkdirSync(join(agent.home, 'policies'));
+    writeFileSync(join(agent.home, 'policies', 'freeze.cedar'), FREEZE);
+    agent.policy.reload();
+    const confirmed = await agent.executor.execute(
+      { ...request, confirmation_token: token },
+      LOCAL_PRINCIPAL,
+    );
+    assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+    assert.equal(calls.resolved, 1, 'resolved once resolving was on');
+    assert.deepEqual(calls.ran, ['web']);
+  });
+});
+
+test('one principal has at most two resolutions running or waiting; past that 429, and others go on', async () => {
+  const calls: Calls = { resolved: 0, ran: [] };
+  await withHome(FREEZE, aliased(new Map([['a', 'web']]), calls, { delayMs: 300 }), async (agent) => {
+    const alice = agent.tokens.authenticate(`Bearer ${agent.tokens.create('alice', 'admin').token}`);
+    const answers = await Promise.all(
+      [1, 2, 3].map((n) => agent.executor.execute(restart(`alice-${n}`, 'a'), alice)),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 429],
+    );
+    assert.equal(answers[2].body.code, 'DVM_TOO_MANY_RUNNING');
+    const local = await agent.executor.execute(restart('local-1', 'a'), LOCAL_PRINCIPAL);
+    assert.equal(local.status, 200);
+  });
+});

@@ -9,29 +9,68 @@ export const CANONICAL_INPUT_TIMEOUT_MS = 10_000;
 /** How many resolutions run at once (a JVM's costs a `jcmd -l`, itself a JVM); the others wait their turn. */
 export const MAX_RESOLVING = 2;
 
+/** How many resolutions one principal may have running or waiting: past it, 429 (one token cannot hold the queue). */
+export const MAX_RESOLVING_PER_PRINCIPAL = 2;
+
+/** How long a request may wait for its turn to resolve before it is refused (busy, not Docker's fault). */
+export const RESOLVE_QUEUE_WAIT_MS = 30_000;
+
 let resolving = 0;
 const queue: (() => void)[] = [];
+const byPrincipal = new Map<string, number>();
 
-// Waits for a resolution slot (or `signal`); answers the function that gives it back.
-async function slot(signal: AbortSignal): Promise<() => void> {
+// Waits for a resolution slot (or `signal`, or the queue's wait limit); answers the function that gives it back.
+// The principal's share is taken first: one principal has at most MAX_RESOLVING_PER_PRINCIPAL running or waiting.
+async function slot(principal: string, signal?: AbortSignal): Promise<() => void> {
+  const held = byPrincipal.get(principal) ?? 0;
+  if (held >= MAX_RESOLVING_PER_PRINCIPAL) {
+    throw new DvmError(
+      'DVM_TOO_MANY_RUNNING',
+      `${principal} already has ${held} requests waiting to have their container or JVM params resolved (at most ${MAX_RESOLVING_PER_PRINCIPAL} at once)`,
+      {
+        fix: 'Send it again once your earlier requests are answered.',
+        details: { scope: 'per_principal', limit: MAX_RESOLVING_PER_PRINCIPAL },
+      },
+    );
+  }
+  byPrincipal.set(principal, held + 1);
+  const leave = () => {
+    const left = (byPrincipal.get(principal) ?? 1) - 1;
+    if (left > 0) byPrincipal.set(principal, left);
+    else byPrincipal.delete(principal);
+  };
   if (resolving >= MAX_RESOLVING) {
-    await new Promise<void>((resolve, reject) => {
-      const go = () => {
-        signal.removeEventListener('abort', stop);
-        resolve();
-      };
-      const stop = () => {
-        queue.splice(queue.indexOf(go), 1);
-        reject(signal.reason);
-      };
-      queue.push(go);
-      signal.addEventListener('abort', stop, { once: true });
-    });
+    const waited = AbortSignal.timeout(RESOLVE_QUEUE_WAIT_MS);
+    const stopped = signal ? AbortSignal.any([waited, signal]) : waited;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          stopped.removeEventListener('abort', stop);
+          resolve();
+        };
+        const stop = () => {
+          queue.splice(queue.indexOf(go), 1);
+          reject(
+            waited.aborted
+              ? new Error(
+                  `the agent resolves ${MAX_RESOLVING} at once and this one waited ${RESOLVE_QUEUE_WAIT_MS / 1000} s`,
+                )
+              : stopped.reason,
+          );
+        };
+        queue.push(go);
+        stopped.addEventListener('abort', stop, { once: true });
+      });
+    } catch (error) {
+      leave();
+      throw error;
+    }
   } else resolving++;
   let given = false;
   return () => {
     if (given) return;
     given = true;
+    leave();
     const next = queue.shift();
     if (next) next();
     else resolving--;
@@ -47,26 +86,29 @@ async function slot(signal: AbortSignal): Promise<() => void> {
 export async function canonicalInput(
   definition: ActionDefinition,
   params: Record<string, unknown>,
-  given: { env: Record<string, string>; workdir?: string; signal?: AbortSignal },
+  given: { env: Record<string, string>; workdir?: string; signal?: AbortSignal; principal?: string },
 ): Promise<Record<string, unknown>> {
   if (!definition.canonicalInput) return params;
-  const timeout = AbortSignal.timeout(CANONICAL_INPUT_TIMEOUT_MS);
-  const signal = given.signal ? AbortSignal.any([timeout, given.signal]) : timeout;
-  const context: ActionContext = {
-    signal,
-    workdir: given.workdir ?? process.cwd(),
-    env: given.env,
-    log: createMemoryLog({ maxBytes: 64 * 1024 }),
-    resultsDir: tmpdir(),
-    notify: {},
-  };
+  let timeout: AbortSignal | undefined;
   let release = () => {};
   try {
-    release = await slot(signal);
+    release = await slot(given.principal ?? 'local', given.signal);
+    // The resolution's own time starts with its turn.
+    timeout = AbortSignal.timeout(CANONICAL_INPUT_TIMEOUT_MS);
+    const signal = given.signal ? AbortSignal.any([timeout, given.signal]) : timeout;
     if (signal.aborted) throw signal.reason;
+    const context: ActionContext = {
+      signal,
+      workdir: given.workdir ?? process.cwd(),
+      env: given.env,
+      log: createMemoryLog({ maxBytes: 64 * 1024 }),
+      resultsDir: tmpdir(),
+      notify: {},
+    };
     return (await definition.canonicalInput(structuredClone(params), context)) ?? params;
   } catch (error) {
-    const why = timeout.aborted
+    if (isDvmError(error) && error.code === 'DVM_TOO_MANY_RUNNING') throw error;
+    const why = timeout?.aborted
       ? `it took longer than ${CANONICAL_INPUT_TIMEOUT_MS / 1000} s`
       : isDvmError(error) || error instanceof Error
         ? error.message

@@ -277,6 +277,7 @@ export class ActionExecutor {
           env: options.context?.env ?? this.#deps.env ?? (process.env as Record<string, string>),
           workdir: options.context?.workdir,
           signal: options.context?.signal ?? options.signal,
+          principal: principal.id,
         })
       : sent;
     const payloadHash = payloadHashOf(definition, sent, request);
@@ -358,9 +359,10 @@ export class ActionExecutor {
         action: definition.name,
         version: definition.version,
         params: sent,
-        // What they named when it was asked, which the approver was shown: a container that now answers to the
-        // same alias is another request.
-        ...(resolving ? { resolved: params } : {}),
+        // What an alias named when it was asked, which the approver was shown: a container that now answers to the
+        // same alias is another request. Params that named themselves add nothing (a token stays good across a
+        // policy reload that turns resolving on or off).
+        ...(resolving && canonicalHash(params) !== canonicalHash(sent) ? { resolved: params } : {}),
         target: request.target,
         principal: principal.id,
         // How long it may run is part of what was confirmed (a 1 ms timeout leaves a write's outcome unknown).

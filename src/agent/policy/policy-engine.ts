@@ -129,6 +129,8 @@ const MAX_CACHED_KEY_LENGTH = 4096;
 
 // A policy text that may read a request's params: context.params / context.numbers, or their entities by name.
 const PARAMS_READ = /params|numbers/i;
+// The loaded policies that may read params (their text or their JSON names them).
+const PARAMS_READERS = new WeakSet<LoadedPolicy>();
 
 /**
  * Cedar policies of a dvm home (the default policy plus `$DVM_HOME/policies/*.cedar`), parsed and validated once
@@ -245,7 +247,7 @@ export class PolicyEngine {
     this.#setId = setId;
     this.#ungatedSetId = `${setId}-ungated`;
     this.#policies = loaded;
-    this.#readsParams = [...loaded.values()].some((policy) => PARAMS_READ.test(policy.text));
+    this.#readsParams = [...loaded.values()].some((policy) => PARAMS_READERS.has(policy));
     this.#sources = files;
     this.#decisions.clear();
     this.#failing = undefined;
@@ -403,14 +405,17 @@ export class PolicyEngine {
         });
         continue;
       }
-      into.set(id, {
+      const loaded: LoadedPolicy = {
         id,
         effect: json.json.effect as 'permit' | 'forbid',
         file,
         line,
         annotations,
         text: policy,
-      });
+      };
+      // Read in the policy's JSON too, where escapes in names are decoded (context["\u{70}arams"] is params).
+      if (PARAMS_READ.test(policy) || PARAMS_READ.test(JSON.stringify(json.json))) PARAMS_READERS.add(loaded);
+      into.set(id, loaded);
     }
     if (parts.policy_templates.length > 0) {
       causes.push({

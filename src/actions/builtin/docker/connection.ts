@@ -100,7 +100,11 @@ export async function canonicalContainer<Input extends { container: string }>(
     const docker = await dockerClient(context.env);
     info = await inspectContainer(docker.getContainer(input.container), context.signal);
   } catch (error) {
-    if ((error as { statusCode?: number })?.statusCode === 404 && !context.signal.aborted) return undefined;
+    // No container by that name or id, or an id prefix several share (Docker answers 500 "Multiple IDs found"):
+    // nothing it names alone; the action fails the same way.
+    const e = error as { statusCode?: number; json?: { message?: string }; message?: string };
+    const ambiguous = /multiple IDs found/i.test(e?.json?.message ?? e?.message ?? '');
+    if ((e?.statusCode === 404 || ambiguous) && !context.signal.aborted) return undefined;
     throw dockerError(error, input.container, context.env);
   }
   const name = info.Name.replace(/^\//, '');
