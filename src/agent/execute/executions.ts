@@ -496,7 +496,10 @@ export class Executions {
         ).all(record.id, lastId) as { event: string }[];
         return { events: rows.map((row) => JSON.parse(row.event) as ExecutionEvent), ended: false };
       },
-      () => this.#polledLogs.delete(record.id),
+      // Only this log's own entry: another follower's may have taken its place meanwhile.
+      () => {
+        if (this.#polledLogs.get(record.id) === log) this.#polledLogs.delete(record.id);
+      },
     );
     // Shared from its first watcher on (until no one watches): a log never watched (a refused stream) is not kept.
     return {
