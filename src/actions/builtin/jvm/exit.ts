@@ -67,11 +67,20 @@ export function exitedError(pid: number, during: string, text?: string): DvmErro
   );
 }
 
-/** DVM_TASK_FAILED for a jcmd answer cut short while the JVM still runs. */
-export function incompleteError(pid: number, what: string, missing: string, text: string): DvmError {
+/**
+ * DVM_TASK_FAILED for a jcmd answer cut short while the JVM still runs; `totalBytes`: all jcmd printed, when `text` is
+ * only the end of it.
+ */
+export function incompleteError(
+  pid: number,
+  what: string,
+  missing: string,
+  text: string,
+  totalBytes?: number,
+): DvmError {
   return new DvmError(
     'DVM_TASK_FAILED',
-    `${what} of the JVM (pid ${pid}) is incomplete: jcmd's output (${Buffer.byteLength(text)} bytes) ends before ${missing}`,
+    `${what} of the JVM (pid ${pid}) is incomplete: jcmd's output (${totalBytes ?? Buffer.byteLength(text)} bytes) ends before ${missing}`,
     {
       fix: 'Run it again; if the output stays cut short, look at the JVM (its log, its memory) and at what stops jcmd.',
       details: { origin: 'system', pid, output: rawOutput(text) },

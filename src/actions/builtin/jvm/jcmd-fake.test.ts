@@ -26,6 +26,7 @@ let exitedPid = 0;
 const FAKE_JCMD = `#!/bin/sh
 if [ "$1" = "-l" ]; then echo "$FAKE_PID FakeApp"; exit 0; fi
 cat "$FAKE_ANSWERS/$2"
+[ -f "$FAKE_ANSWERS/$2.err" ] && cat "$FAKE_ANSWERS/$2.err" >&2
 rc=0; [ -f "$FAKE_ANSWERS/$2.rc" ] && rc=$(cat "$FAKE_ANSWERS/$2.rc")
 exit "$rc"
 `;
@@ -43,13 +44,15 @@ before(async () => {
 
 after(() => rmSync(home, { recursive: true, force: true }));
 
-// Sets what the fake jcmd answers to each command (text, or [text, exit code]).
+// Sets what the fake jcmd answers to each command (text, or [text, exit code]; `COMMAND.err`: what it then prints on
+// stderr).
 function answer(byCommand: Record<string, string | [string, number]>): void {
   rmSync(answers, { recursive: true, force: true });
   mkdirSync(answers);
   for (const [command, value] of Object.entries(byCommand)) {
     const [text, rc] = typeof value === 'string' ? [value, 0] : value;
     writeFileSync(join(answers, command), text);
+    if (command.endsWith('.err')) continue;
     if (rc !== 0) writeFileSync(join(answers, `${command}.rc`), String(rc));
   }
 }
@@ -242,18 +245,84 @@ test('fake jcmd: a dump over the 64 MiB cap still reports the deadlocks at its e
   );
   assert.match(artifact.content, /^Full thread dump/m);
 
-  // The same dump cut short past the cap (the JVM died in the middle of its idle threads): not a dump.
-  answer({ 'Thread.print': dump.slice(0, dump.indexOf('"Attach Listener"') - 5000) });
+  // The same dump cut short past the cap (the JVM died in the middle of its idle threads): not a dump. The error
+  // gives the size of all jcmd printed, not of the end dvm kept.
+  const cut = dump.slice(0, dump.indexOf('"Attach Listener"') - 5000);
+  answer({ 'Thread.print': cut });
   await assert.rejects(jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid)), {
     code: 'DVM_TASK_FAILED',
-    message: new RegExp(`^the thread dump of the JVM \\(pid ${alivePid}\\) is incomplete`),
+    message: new RegExp(
+      `^the thread dump of the JVM \\(pid ${alivePid}\\) is incomplete: jcmd's output \\(${Buffer.byteLength(cut)} bytes\\)`,
+    ),
+  });
+
+  // A whole dump over the cap followed by a line jcmd prints on stderr: the end read is stdout's, still whole.
+  answer({ 'Thread.print': dump, 'Thread.print.err': 'Warning: something jcmd says on stderr\n' });
+  const withStderr = await jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid));
+  assert.equal(withStderr.summary.deadlocks.length, 2);
+  assert.match(withStderr.summary.reason ?? '', /^the dump \(\d+ bytes\) is over dvm's 64 MiB cap/);
+});
+
+test('fake jcmd: a whole dump over the cap whose deadlock reports are longer than the 1 MiB end kept is read, not failed', async () => {
+  // The reports of dumpOverTheCap's two deadlocks, repeated until they are 2 MiB long, and the count to match.
+  const over = dumpOverTheCap();
+  const at = over.indexOf('Found one Java-level deadlock:');
+  const reports = over.slice(at, over.indexOf('Found 2 deadlocks.'));
+  const times = Math.ceil((2 * 1024 * 1024) / reports.length);
+  const dump = `${over.slice(0, at)}${reports.repeat(times)}Found ${2 * times} deadlocks.\n`;
+  answer({ 'Thread.print': dump });
+  const { summary } = await jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid));
+  assert.equal(summary.complete, false);
+  assert.match(
+    summary.reason ?? '',
+    new RegExp(
+      `^the dump \\(${Buffer.byteLength(dump)} bytes\\) is over dvm's 64 MiB cap.*; jcmd found ${2 * times} deadlock\\(s\\), and its reports are longer than that last 1 MiB: not all deadlocks were read`,
+    ),
+  );
+  // The reports whole in the last 1 MiB: some, not all.
+  assert.ok(
+    summary.deadlocks.length > 0 && summary.deadlocks.length < 2 * times,
+    String(summary.deadlocks.length),
+  );
+  assert.ok(
+    summary.deadlocks.every((d) => d.threads.length === 2 && d.threads.every((t) => t.heldBy !== '')),
+  );
+
+  // The same dump cut in its reports (no count line at its end): not a dump.
+  const cut = dump.slice(0, dump.length - 5000);
+  answer({ 'Thread.print': cut });
+  await assert.rejects(jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid)), {
+    code: 'DVM_TASK_FAILED',
+    message: new RegExp(`is incomplete: jcmd's output \\(${Buffer.byteLength(cut)} bytes\\)`),
   });
 });
 
 test('fake jcmd: a whole dump under the cap is complete', async () => {
-  answer({ 'Thread.print': fixture('thread-dump-jdk25-odd-names.txt') });
+  answer({ 'Thread.print': fixture('thread-dump-jdk25-two-deadlocks.txt') });
   const { summary } = await jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid));
   assert.equal(summary.complete, true);
   assert.equal(summary.reason, undefined);
-  assert.deepEqual(summary.deadlocks, []);
+  assert.equal(summary.deadlocks.length, 2);
+});
+
+test('fake jcmd: a dump with a thread name that holds a newline is complete: false with the reason, never failed nor a silent fake', async () => {
+  const doubt =
+    /a thread's name holds a newline \(jcmd prints names as they are\): threadCount, daemonCount, states and deadlocks may be misread/;
+  for (const jdk of ['jdk17', 'jdk25']) {
+    // hide: the name's lines imitate the closing line, which hides the deadlock report's structure.
+    answer({ 'Thread.print': fixture(`thread-dump-${jdk}-name-hide.txt`) });
+    const hide = await jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid));
+    assert.equal(hide.summary.complete, false, jdk);
+    assert.match(hide.summary.reason ?? '', doubt, jdk);
+    // fakedl: the name spells a deadlock report: the list is kept as read, and the reason says it may be wrong.
+    answer({ 'Thread.print': fixture(`thread-dump-${jdk}-name-fakedl.txt`) });
+    const fakedl = await jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid));
+    assert.equal(fakedl.summary.complete, false, jdk);
+    assert.match(fakedl.summary.reason ?? '', doubt, jdk);
+    // The earlier odd names (whole by their structure): doubtful too.
+    answer({ 'Thread.print': fixture(`thread-dump-${jdk}-odd-names.txt`) });
+    const odd = await jvmThreadDumpAction.handler({ pid: alivePid }, fakeContext(alivePid));
+    assert.equal(odd.summary.complete, false, jdk);
+    assert.match(odd.summary.reason ?? '', new RegExp(`^${doubt.source}$`), jdk);
+  }
 });

@@ -99,9 +99,16 @@ test('jcmdAnswerComplete: the answers jvm.status reads, whole and cut short', ()
     assert.equal(jcmdAnswerComplete(command, '28696:\n'), false, `${command}: only the pid line`);
     assert.equal(jcmdAnswerComplete(command, output.slice(0, -3)), false, `${command}: cut in its last line`);
   }
-  // Cut at a line end before what the command always prints (the heap's first line; its Metaspace line is not
-  // required: JDK 25 no longer prints it there).
-  assert.equal(jcmdAnswerComplete('GC.heap_info', whole[2][1].split(' Metaspace')[0]), true);
+  // Cut at a line end before its Metaspace line: JDK 8–24 (heap lines indented one space) always print it, JDK 25
+  // (unindented) no longer does there, so there the heap's first line is what it always prints.
+  assert.equal(jcmdAnswerComplete('GC.heap_info', whole[2][1].split(' Metaspace')[0]), false);
+  assert.equal(
+    jcmdAnswerComplete(
+      'GC.heap_info',
+      '1:\ngarbage-first heap   total reserved 65536K, committed 65536K, used 2190K\n',
+    ),
+    true,
+  );
   assert.equal(jcmdAnswerComplete('GC.heap_info', '28696:\n garbage-first heap   total 32768K,\n'), false);
   assert.equal(jcmdAnswerComplete('PerfCounter.print', '1:\nsun.gc.collector.0.invocations=3\n'), false);
 });

@@ -65,7 +65,8 @@ const UNITS: Record<string, number> = { B: 1, K, M: K * K, G: K * K * K };
 
 /**
  * Parses `GC.heap_info`: the heap's top-level lines (generations, the G1, ZGC or Shenandoah heap; indented like its
- * first line: one space up to JDK 24, none on JDK 25), plus metaspace where the JDK prints it there (JDK 8–24).
+ * first line: one space up to JDK 24, none on JDK 25), Epsilon's space line, plus metaspace where the JDK prints it
+ * there (JDK 8–24).
  */
 export function parseHeap(output: string): HeapInfo {
   let used = 0;
@@ -98,6 +99,17 @@ export function parseHeap(output: string): HeapInfo {
   if (shenandoah) {
     committed += Number(shenandoah[1]) * UNITS[shenandoah[2]];
     used += Number(shenandoah[3]) * UNITS[shenandoah[4]];
+  }
+  // Epsilon, under its "Epsilon Heap" line: "space 65536K,   1% used [bottom, top, end)", used being top - bottom.
+  const epsilon = /^Epsilon Heap[ \t]*$/m.test(output)
+    ? /^\s*space (\d+)K,\s*(\d+)% used(?: \[(0x[0-9a-fA-F]+), ?(0x[0-9a-fA-F]+),)?/m.exec(body(output))
+    : null;
+  if (epsilon) {
+    committed += Number(epsilon[1]) * K;
+    used +=
+      epsilon[3] !== undefined
+        ? Number.parseInt(epsilon[4], 16) - Number.parseInt(epsilon[3], 16)
+        : Math.round((Number(epsilon[1]) * K * Number(epsilon[2])) / 100);
   }
   const meta = /Metaspace\s+used (\d+)K/.exec(output);
   return {
@@ -155,10 +167,14 @@ export function parseGcCounters(output: string): { collectors: GcCollectorCounts
 
 // The end of a thread's header line, after its name: `" #N [os-tid] daemon prio=… tid=0x… nid=…` for a Java thread
 // (`[os-tid]` from JDK 19), `" os_prio=… tid=0x… nid=…` for one of the JVM's own. jcmd prints a name as it is, newlines
-// and quotes included: a name's lines come first, and nothing after the name's closing quote holds a quote.
-const HEADER_END = /" (#\d+ (?:\[\d+\] )?(daemon )?)?[^"]*\btid=0x[0-9a-fA-F]+ nid=\S+/;
+// and quotes included: the header's end is at the LAST quote of its line (nothing after the name's closing quote holds
+// a quote), so a name on one line may hold any text, `" tid=0x0 nid=1` too.
+const HEADER_END =
+  /" (#\d+ (?:\[\d+\] )?(daemon )?)?[^"]*\btid=0x[0-9a-fA-F]+ nid=(?:0x[0-9a-fA-F]+|\d+)\b[^"]*$/;
 // The line jcmd closes the list of threads with ("JNI global references: N" on JDK 8).
 const THREADS_END = /^JNI global ref(?:erence)?s: \d+/;
+// How many Java threads the dump lists (JDK 10+: "Threads class SMR info: _java_thread_list=0x…, length=N, …").
+const SMR_LENGTH = /^_java_thread_list=0x[0-9a-fA-F]+, length=(\d+),/m;
 
 /** Where a thread dump's list of threads ends, and what that list holds. */
 type DumpLayout = {
@@ -167,12 +183,18 @@ type DumpLayout = {
   states: Record<string, number>;
   /** The offset of the line that closes the list of threads; undefined when the dump has none (cut short). */
   end?: number;
+  /** True when a thread's name spans lines (see `nameSpansLines`): what the dump holds may be misread. */
+  nameSpansLines: boolean;
 };
 
 // Reads the list of threads line by line. A line that starts with a quote opens a thread's name, which runs (over
 // every line a name with newlines takes) up to the line with the header's end: the lines of a name are never read as
 // the dump's own. The closing line is the last "JNI global refs" line outside a name: the deadlock reports after it
 // open names (`"t1":`) that no header closes, so the names they print are never read as the dump's either.
+// A name with newlines is told by: a line of the list of threads that opens a name its header does not close; a
+// header whose name did not open on its line (the line does not start with the quote, or the name is empty); or more
+// than one closing line. A name's first line can end like a header, and its next lines spell anything: such a dump
+// cannot be read for sure (jcmd prints names raw), only told apart.
 function layoutOf(output: string): DumpLayout {
   const states: Record<string, number> = {};
   let threadCount = 0;
@@ -180,11 +202,17 @@ function layoutOf(output: string): DumpLayout {
   let end: number | undefined;
   let inName = false;
   let offset = 0;
+  let spans = false;
+  let closings = 0;
+  let firstOpenName: number | undefined;
   const lines = output.split('\n');
   for (let i = 0; i < lines.length; offset += lines[i].length + 1, i++) {
     const line = lines[i];
+    if (THREADS_END.test(line)) closings++;
     if (inName || line.startsWith('"')) {
       const header = HEADER_END.exec(line);
+      if (header === null && !inName) firstOpenName ??= offset;
+      if (header !== null && (header.index === 0 || !line.startsWith('"'))) spans = true;
       inName = header === null;
       if (!header?.[1]) continue; // a name's line, or a thread of the JVM's own (no #N)
       threadCount++;
@@ -192,8 +220,35 @@ function layoutOf(output: string): DumpLayout {
       const state = /^\s+java\.lang\.Thread\.State: (\w+)/.exec(lines[i + 1] ?? '');
       if (state) states[state[1]] = (states[state[1]] ?? 0) + 1;
     } else if (THREADS_END.test(line)) end = offset;
+    else if (HEADER_END.test(line)) spans = true; // the end of a header after a name's lines
   }
-  return { threadCount, daemonCount, states, ...(end !== undefined ? { end } : {}) };
+  if (closings > 1 || (firstOpenName !== undefined && end !== undefined && firstOpenName < end)) spans = true;
+  return {
+    threadCount,
+    daemonCount,
+    states,
+    ...(end !== undefined ? { end } : {}),
+    nameSpansLines: spans,
+  };
+}
+
+/**
+ * Why a thread dump may be misread though jcmd printed it whole, or undefined: a thread's name holds a newline (jcmd
+ * prints names as they are, so its lines can imitate the dump's own), or the dump counts more or fewer Java threads
+ * than its SMR line says it lists (a whole dump only). `capped`: `output` is part of a longer dump (no count to
+ * compare).
+ */
+export function threadDumpDoubt(output: string, capped = false): string | undefined {
+  const layout = layoutOf(output);
+  if (layout.nameSpansLines) {
+    return "a thread's name holds a newline (jcmd prints names as they are): threadCount, daemonCount, states and deadlocks may be misread";
+  }
+  const listed = SMR_LENGTH.exec(output);
+  // Only of a whole dump: one cut short lists fewer threads than it says, and is told by threadDumpComplete.
+  if (!capped && listed && Number(listed[1]) !== layout.threadCount && threadDumpComplete(output)) {
+    return `the dump says it lists ${listed[1]} Java threads, ${layout.threadCount} were read: a thread's name may imitate the dump's lines (jcmd prints names as they are), so threadCount, daemonCount, states and deadlocks may be misread`;
+  }
+  return undefined;
 }
 
 /** Parses `jcmd PID Thread.print -l`: thread count, states, daemons, and the Java-level deadlocks it found. */
@@ -286,6 +341,18 @@ export function threadDumpComplete(output: string): boolean {
   return count !== null && Number(count[1]) === blocks && rest.slice(count.index).trim() === count[0].trim();
 }
 
+/**
+ * The end of a dump over dvm's cap whose deadlock reports are longer than the end dvm kept (so it holds no closing
+ * line of the list of threads): the count jcmd closed the dump with ("Found N deadlocks."), and the reports whole in
+ * that end. Undefined when `tail` does not end that way (a dump cut short, or one to read with threadDumpComplete).
+ */
+export function deadlocksInTail(tail: string): { reported: number; deadlocks: Deadlock[] } | undefined {
+  if (layoutOf(tail).end !== undefined) return undefined;
+  const count = /^Found (\d+) deadlocks?\.[ \t]*\n?$/m.exec(tail);
+  if (!count || tail.slice(count.index).trim() !== count[0].trim()) return undefined;
+  return { reported: Number(count[1]), deadlocks: deadlockBlocks(tail).map(parseDeadlock) };
+}
+
 // What a whole answer of each jcmd command jvm.status runs holds on every HotSpot JDK 8–25 (each also ends with a
 // newline). GC.heap_info: the heap's first line (a generation's or the G1/ZGC heap's "used NK", "Shenandoah Heap",
 // "Epsilon Heap"), not its metaspace line, which JDK 25 no longer prints there.
@@ -304,5 +371,13 @@ const ANSWER_HOLDS: Record<string, RegExp> = {
  */
 export function jcmdAnswerComplete(command: string, output: string): boolean {
   const answer = body(output);
-  return answer.endsWith('\n') && (ANSWER_HOLDS[command]?.test(answer) ?? true);
+  if (!answer.endsWith('\n') || !(ANSWER_HOLDS[command]?.test(answer) ?? true)) return false;
+  return command !== 'GC.heap_info' || !heapLayoutUpTo24(answer) || /^ Metaspace\s+used \d+K/m.test(answer);
+}
+
+// JDK 8–24 lay GC.heap_info out with the heap's lines indented by one space (Epsilon: "Allocation space:" at the
+// start of its line), and close it with the Metaspace lines; JDK 25 indents neither and prints no Metaspace there.
+function heapLayoutUpTo24(answer: string): boolean {
+  const first = answer.split('\n').find((line) => line.trim() !== '') ?? '';
+  return /^ \S/.test(first) || /^Allocation space:/m.test(answer);
 }

@@ -33,7 +33,7 @@ const attaching = new Map<string, Promise<unknown>>();
 
 /**
  * What jcmd printed, and whether it printed more than dvm keeps (64 MiB: the rest was dropped). When it did, `tail`
- * is the end of what it printed (its last 1 MiB, from the first whole line) and `totalBytes` all it printed.
+ * is the end of what it printed on stdout (its last 1 MiB, from the first whole line) and `totalBytes` all it printed.
  */
 export type JcmdOutput = { text: string; capped: boolean; tail?: string; totalBytes?: number };
 
@@ -68,22 +68,17 @@ const JCMD_MAX_BYTES = 64 * 1024 * 1024;
 // The end of jcmd's output kept besides its head: a thread dump ends with the deadlocks it found.
 const JCMD_TAIL_BYTES = 1024 * 1024;
 
-/** The last `maxBytes` bytes written (at least: whole chunks are dropped), and how many were written in all. */
+/** The last `maxBytes` bytes written (at least: whole chunks are dropped). */
 function tailKeeper(maxBytes: number) {
   const chunks: Uint8Array[] = [];
   let kept = 0;
-  let total = 0;
   return {
     write(chunk: string | Uint8Array) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       chunks.push(bytes);
       kept += bytes.byteLength;
-      total += bytes.byteLength;
       while (chunks.length > 1 && kept - chunks[0].byteLength >= maxBytes)
         kept -= chunks.shift()?.byteLength ?? 0;
-    },
-    get total() {
-      return total;
     },
     // From the first line that starts within the last maxBytes (a line cut at the front is no line to read).
     text(): string {
@@ -106,6 +101,7 @@ async function runJcmd(args: string[], context: ActionContext): Promise<JcmdOutp
   const log = createMemoryLog({ maxBytes: JCMD_MAX_BYTES });
   const tail = tailKeeper(JCMD_TAIL_BYTES);
   // The head goes to the capped log, and the end to the tail too: what a dump over the cap ends with is not lost.
+  let total = 0;
   const sink: LogSink & { readonly truncated: boolean } = {
     maxBytes: log.maxBytes,
     get truncated() {
@@ -113,7 +109,9 @@ async function runJcmd(args: string[], context: ActionContext): Promise<JcmdOutp
     },
     write(stream, chunk) {
       log.write(stream, chunk);
-      tail.write(chunk);
+      total += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      // The end of what jcmd answered: its stdout (what it says on stderr is no part of a dump).
+      if (stream === 'stdout') tail.write(chunk);
     },
   };
   const pid = /^\d+$/.test(args[0] ?? '') ? Number(args[0]) : undefined;
@@ -155,7 +153,7 @@ async function runJcmd(args: string[], context: ActionContext): Promise<JcmdOutp
     throw error;
   }
   if (!log.truncated) return { text: log.text(), capped: false };
-  return { text: log.text(), capped: true, tail: tail.text(), totalBytes: tail.total };
+  return { text: log.text(), capped: true, tail: tail.text(), totalBytes: total };
 }
 
 // The JDK's launcher of single-file programs (`java App.java`), by its class name in JDK 11–21 and 22+.
