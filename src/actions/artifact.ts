@@ -206,6 +206,11 @@ export const READ_OUTPUT_SCHEMA = {
   },
 } as const;
 
+/** READ_OUTPUT_SCHEMA with the action's own summary schema in place of the generic one. */
+export function readOutputSchema(summary: Record<string, unknown>): Record<string, unknown> {
+  return { ...READ_OUTPUT_SCHEMA, properties: { ...READ_OUTPUT_SCHEMA.properties, summary } };
+}
+
 /**
  * The tail of a stream of output lines, kept within a byte budget while it grows (a follow may run for an hour):
  * older lines are dropped once the kept ones pass `maxBytes`, and `artifact()` gives what artifactOf would give for

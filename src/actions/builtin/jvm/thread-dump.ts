@@ -1,5 +1,5 @@
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { artifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
+import { artifactOf, readOutputSchema } from '../../artifact.ts';
 import { exitedError, incompleteError, watchJvm } from './exit.ts';
 import {
   deadlocksInTail,
@@ -32,42 +32,36 @@ export const jvmThreadDumpAction: ActionDefinition<JvmTarget, ReadOutput<ThreadD
   risk: 'read',
   timeouts: { defaultMs: 30_000, maxMs: 120_000 },
   inputSchema: { type: 'object', additionalProperties: false, properties: JVM_TARGET_PROPERTIES },
-  outputSchema: {
-    ...READ_OUTPUT_SCHEMA,
+  outputSchema: readOutputSchema({
+    type: 'object',
+    required: ['pid', 'mainClass', 'threadCount', 'daemonCount', 'states', 'deadlocks', 'complete'],
     properties: {
-      ...READ_OUTPUT_SCHEMA.properties,
-      summary: {
+      pid: { type: 'integer' },
+      mainClass: { type: 'string' },
+      threadCount: { type: 'integer', description: 'Java threads in the dump.' },
+      daemonCount: { type: 'integer' },
+      states: {
         type: 'object',
-        required: ['pid', 'mainClass', 'threadCount', 'daemonCount', 'states', 'deadlocks', 'complete'],
-        properties: {
-          pid: { type: 'integer' },
-          mainClass: { type: 'string' },
-          threadCount: { type: 'integer', description: 'Java threads in the dump.' },
-          daemonCount: { type: 'integer' },
-          states: {
-            type: 'object',
-            additionalProperties: { type: 'integer' },
-            description: 'Java threads by java.lang.Thread.State.',
-          },
-          deadlocks: {
-            type: 'array',
-            items: { type: 'object' },
-            description:
-              'Each Java-level deadlock jcmd reported: its threads, with the lock each waits for (kind monitor or synchronizer, lockClass, address) and its holder.',
-          },
-          complete: {
-            type: 'boolean',
-            description:
-              "false when the dump was over dvm's 64 MiB cap on jcmd output (the counts are of the threads in its first 64 MiB; deadlocks, and the check that the dump is whole, come from its last 1 MiB), or when a thread's name holds a newline (jcmd prints names raw: counts and deadlocks may be misread). reason says which.",
-          },
-          reason: {
-            type: 'string',
-            description: 'When complete is false, what was read of the dump and what may be wrong.',
-          },
-        },
+        additionalProperties: { type: 'integer' },
+        description: 'Java threads by java.lang.Thread.State.',
+      },
+      deadlocks: {
+        type: 'array',
+        items: { type: 'object' },
+        description:
+          'Each Java-level deadlock jcmd reported: its threads, with the lock each waits for (kind monitor or synchronizer, lockClass, address) and its holder.',
+      },
+      complete: {
+        type: 'boolean',
+        description:
+          "false when the dump was over dvm's 64 MiB cap on jcmd output (the counts are of the threads in its first 64 MiB; deadlocks, and the check that the dump is whole, come from its last 1 MiB), or when a thread's name holds a newline (jcmd prints names raw: counts and deadlocks may be misread). reason says which.",
+      },
+      reason: {
+        type: 'string',
+        description: 'When complete is false, what was read of the dump and what may be wrong.',
       },
     },
-  },
+  }),
   canonicalInput: canonicalJvm,
   async handler(input, context) {
     const { pid, mainClass } = await resolveJvm(input, context);

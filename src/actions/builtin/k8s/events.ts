@@ -1,6 +1,6 @@
 import { DvmError } from '../../../errors/dvm-error.ts';
 import type { ActionDefinition, ReadOutput } from '../../action.ts';
-import { jsonArtifactOf, READ_OUTPUT_SCHEMA } from '../../artifact.ts';
+import { jsonArtifactOf, readOutputSchema } from '../../artifact.ts';
 import { K8S_NAME_PATTERN, kubeCall, loadKubeConfig } from './client.ts';
 
 /** Input of k8s.events. */
@@ -69,43 +69,37 @@ export const k8sEventsAction: ActionDefinition<EventsInput, ReadOutput<Record<st
       context: { type: 'string', minLength: 1 },
     },
   },
-  outputSchema: {
-    ...READ_OUTPUT_SCHEMA,
+  outputSchema: readOutputSchema({
+    type: 'object',
+    required: ['namespace', 'objects', 'count', 'warnings', 'byReason', 'latest', 'truncated'],
     properties: {
-      ...READ_OUTPUT_SCHEMA.properties,
-      summary: {
+      namespace: { type: 'string' },
+      objects: { type: 'integer', description: 'Event objects read.' },
+      count: {
+        type: 'integer',
+        description: "Occurrences: each event object's count summed (Kubernetes folds repeats into one).",
+      },
+      warnings: { type: 'integer', description: 'Occurrences of Warning events.' },
+      byReason: {
         type: 'object',
-        required: ['namespace', 'objects', 'count', 'warnings', 'byReason', 'latest', 'truncated'],
-        properties: {
-          namespace: { type: 'string' },
-          objects: { type: 'integer', description: 'Event objects read.' },
-          count: {
-            type: 'integer',
-            description: "Occurrences: each event object's count summed (Kubernetes folds repeats into one).",
-          },
-          warnings: { type: 'integer', description: 'Occurrences of Warning events.' },
-          byReason: {
-            type: 'object',
-            additionalProperties: { type: 'integer' },
-            description: 'Occurrences by reason.',
-          },
-          latest: {
-            type: 'array',
-            description: 'The 10 events seen last, newest first; lastTimestamp in RFC 3339 (UTC).',
-            items: { type: 'object' },
-          },
-          truncated: {
-            type: 'boolean',
-            description: `true when more events were left than the ${EVENTS_MAX_PAGES} pages or ${EVENTS_MAX_OBJECTS} events read: the counts are of those read.`,
-          },
-          remainingObjects: {
-            type: 'integer',
-            description: 'When truncated, the events the API said were left (when it says).',
-          },
-        },
+        additionalProperties: { type: 'integer' },
+        description: 'Occurrences by reason.',
+      },
+      latest: {
+        type: 'array',
+        description: 'The 10 events seen last, newest first; lastTimestamp in RFC 3339 (UTC).',
+        items: { type: 'object' },
+      },
+      truncated: {
+        type: 'boolean',
+        description: `true when more events were left than the ${EVENTS_MAX_PAGES} pages or ${EVENTS_MAX_OBJECTS} events read: the counts are of those read.`,
+      },
+      remainingObjects: {
+        type: 'integer',
+        description: 'When truncated, the events the API said were left (when it says).',
       },
     },
-  },
+  }),
   async handler(input, context) {
     const config = await loadKubeConfig(context.env, input.context);
     const { CoreV1Api } = await import('@kubernetes/client-node');
