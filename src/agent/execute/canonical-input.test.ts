@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActionContext, ActionDefinition } from '../../actions/action.ts';
+import { createMemoryLog } from '../../actions/log-file.ts';
 import { ActionRegistry } from '../../actions/registry.ts';
 import { openAgent } from '../agent.ts';
 import { LOCAL_PRINCIPAL } from '../auth/principal.ts';
@@ -199,5 +200,27 @@ test('one principal has at most two resolutions running or waiting; past that 42
     assert.equal(answers[2].body.code, 'DVM_TOO_MANY_RUNNING');
     const local = await agent.executor.execute(restart('local-1', 'a'), LOCAL_PRINCIPAL);
     assert.equal(local.status, 200);
+  });
+});
+
+test("a pipeline task's resolutions take no principal's share: its run bounds its parallel tasks", async () => {
+  const calls: Calls = { resolved: 0, ran: [] };
+  await withHome(FREEZE, aliased(new Map([['a', 'web']]), calls, { delayMs: 200 }), async (agent) => {
+    const task = () => ({
+      workdir: tmpdir(),
+      env: process.env as Record<string, string>,
+      log: createMemoryLog({ maxBytes: 1024 }),
+      signal: new AbortController().signal,
+      resultsDir: tmpdir(),
+    });
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        agent.executor.execute(restart(`task-${n}`, 'a'), LOCAL_PRINCIPAL, { context: task() }),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200],
+    );
   });
 });

@@ -21,9 +21,9 @@ const byPrincipal = new Map<string, number>();
 
 // Waits for a resolution slot (or `signal`, or the queue's wait limit); answers the function that gives it back.
 // The principal's share is taken first: one principal has at most MAX_RESOLVING_PER_PRINCIPAL running or waiting.
-async function slot(principal: string, signal?: AbortSignal): Promise<() => void> {
-  const held = byPrincipal.get(principal) ?? 0;
-  if (held >= MAX_RESOLVING_PER_PRINCIPAL) {
+async function slot(principal: string | undefined, signal?: AbortSignal): Promise<() => void> {
+  const held = principal === undefined ? 0 : (byPrincipal.get(principal) ?? 0);
+  if (principal !== undefined && held >= MAX_RESOLVING_PER_PRINCIPAL) {
     throw new DvmError(
       'DVM_TOO_MANY_RUNNING',
       `${principal} already has ${held} requests waiting to have their container or JVM params resolved (at most ${MAX_RESOLVING_PER_PRINCIPAL} at once)`,
@@ -33,8 +33,9 @@ async function slot(principal: string, signal?: AbortSignal): Promise<() => void
       },
     );
   }
-  byPrincipal.set(principal, held + 1);
+  if (principal !== undefined) byPrincipal.set(principal, held + 1);
   const leave = () => {
+    if (principal === undefined) return;
     const left = (byPrincipal.get(principal) ?? 1) - 1;
     if (left > 0) byPrincipal.set(principal, left);
     else byPrincipal.delete(principal);
@@ -86,13 +87,19 @@ async function slot(principal: string, signal?: AbortSignal): Promise<() => void
 export async function canonicalInput(
   definition: ActionDefinition,
   params: Record<string, unknown>,
-  given: { env: Record<string, string>; workdir?: string; signal?: AbortSignal; principal?: string },
+  given: {
+    env: Record<string, string>;
+    workdir?: string;
+    signal?: AbortSignal;
+    /** Whose share of the resolutions it takes; none: no share (a pipeline task, bounded by its run's parallelism). */
+    principal?: string;
+  },
 ): Promise<Record<string, unknown>> {
   if (!definition.canonicalInput) return params;
   let timeout: AbortSignal | undefined;
   let release = () => {};
   try {
-    release = await slot(given.principal ?? 'local', given.signal);
+    release = await slot(given.principal, given.signal);
     // The resolution's own time starts with its turn.
     timeout = AbortSignal.timeout(CANONICAL_INPUT_TIMEOUT_MS);
     const signal = given.signal ? AbortSignal.any([timeout, given.signal]) : timeout;

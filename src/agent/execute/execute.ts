@@ -277,7 +277,8 @@ export class ActionExecutor {
           env: options.context?.env ?? this.#deps.env ?? (process.env as Record<string, string>),
           workdir: options.context?.workdir,
           signal: options.context?.signal ?? options.signal,
-          principal: principal.id,
+          // A pipeline task's run bounds its tasks' parallelism; the per-principal share is for requests.
+          ...(options.context ? {} : { principal: principal.id }),
         })
       : sent;
     const payloadHash = payloadHashOf(definition, sent, request);
