@@ -1,6 +1,7 @@
 // A FAKE Kubernetes API server for the k8s.* action tests: no real API server can run on these machines. It speaks
 // the real paths and JSON shapes the client uses, requires a bearer token, and records every request; a request it
 // does not expect is answered 500 and listed by unexpected(), which the tests assert is empty.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import {
   createServer,
@@ -12,6 +13,7 @@ import {
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, afterEach, before } from 'node:test';
 
 /** What the fake serves, per test. */
 export interface KubeState {
@@ -82,6 +84,36 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (d) => (data += d));
     req.on('end', () => resolve(data));
   });
+}
+
+/**
+ * One fake for a test file: started before its tests and closed after them; after each test, asserts that it got no
+ * request it does not expect, and forgets the requests and the refusals, hangs and expiries that test set up.
+ * Answers the fake (usable once the tests run) and the process environment with KUBECONFIG pointing at it.
+ */
+export function useFakeKubeApi(): { fake: FakeKubeApi; env: () => Record<string, string> } {
+  let fake: FakeKubeApi | undefined;
+  const started = () => {
+    if (!fake) throw new Error('the fake Kubernetes API is used outside a test');
+    return fake;
+  };
+  before(async () => {
+    fake = await startFakeKubeApi();
+  });
+  afterEach(() => {
+    const api = started();
+    assert.deepEqual(api.unexpected(), [], 'the fake Kubernetes API got requests it does not expect');
+    api.requests.length = 0;
+    api.state.refuse = {};
+    api.state.hang = [];
+    api.state.expireContinue = 0;
+  });
+  after(() => fake?.close());
+  return {
+    // The fake started for this file, read when a test uses it.
+    fake: new Proxy({} as FakeKubeApi, { get: (_, key) => Reflect.get(started(), key) }),
+    env: () => ({ ...(process.env as Record<string, string>), KUBECONFIG: started().kubeconfig }),
+  };
 }
 
 /** Starts the fake on a free port and writes a kubeconfig (context `fake`) that points at it. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { type FakeKubeApi, startFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
+import { test } from 'node:test';
+import { useFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
 import type { DvmError } from '../../../errors/dvm-error.ts';
 import { testContext } from '../../testing.ts';
 import { apiFailure, KUBE_REFUSED_FIX, kubeError } from './client.ts';
@@ -8,15 +8,7 @@ import { EVENTS_MAX_OBJECTS, EVENTS_MAX_PAGES, k8sEventsAction } from './events.
 import { k8sPodLogsAction } from './pod-logs.ts';
 import { k8sScaleAction } from './scale.ts';
 
-let fake: FakeKubeApi;
-const env = () => ({ ...(process.env as Record<string, string>), KUBECONFIG: fake.kubeconfig });
-before(async () => {
-  fake = await startFakeKubeApi();
-});
-after(async () => {
-  assert.deepEqual(fake.unexpected(), []);
-  await fake.close();
-});
+const { fake, env } = useFakeKubeApi();
 
 const event = (reason: string, at: string | undefined, count?: number, type = 'Normal') => ({
   metadata: { name: `web.${reason}`, ...(at ? {} : { creationTimestamp: undefined }) },

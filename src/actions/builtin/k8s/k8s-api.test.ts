@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Agent } from 'undici';
-import { type FakeKubeApi, startFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
+import { useFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
 import { DVM_BIN, tempHome } from '../../../../test/helpers/dvm.ts';
 import { DvmError } from '../../../errors/dvm-error.ts';
 import { kubernetesHealth } from '../../connectors.ts';
@@ -14,20 +14,8 @@ import { k8sPodLogsAction } from './pod-logs.ts';
 import { FOLLOW_ERROR_BODY_MAX, followPodLog, type PodLogFollow } from './pod-logs-follow.ts';
 import { k8sScaleAction } from './scale.ts';
 
-let fake: FakeKubeApi;
-const env = () => ({ ...(process.env as Record<string, string>), KUBECONFIG: fake.kubeconfig });
+const { fake, env } = useFakeKubeApi();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-before(async () => {
-  fake = await startFakeKubeApi();
-});
-after(() => fake.close());
-afterEach(() => {
-  assert.deepEqual(fake.unexpected(), [], 'the fake Kubernetes API got requests it does not expect');
-  fake.requests.length = 0;
-  fake.state.refuse = {};
-  fake.state.hang = [];
-});
 
 // Waits up to `ms` for `ok`, then asserts it with `what`.
 async function until(what: string, ok: () => boolean, ms = 3000): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { after, afterEach, before, test } from 'node:test';
-import { type FakeKubeApi, startFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
+import { test } from 'node:test';
+import { useFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
 import { SOURCE_CONTEXT_LINES } from '../../artifact.ts';
 import { kubernetesHealth } from '../../connectors.ts';
 import { createBuiltinRegistry } from '../../registry.ts';
@@ -10,17 +10,7 @@ import { k8sEventsAction } from './events.ts';
 import { k8sPodLogsAction } from './pod-logs.ts';
 import { k8sScaleAction } from './scale.ts';
 
-let fake: FakeKubeApi;
-const env = () => ({ ...(process.env as Record<string, string>), KUBECONFIG: fake.kubeconfig });
-
-before(async () => {
-  fake = await startFakeKubeApi();
-});
-after(() => fake.close());
-afterEach(() => {
-  assert.deepEqual(fake.unexpected(), [], 'the fake Kubernetes API got requests it does not expect');
-  fake.requests.length = 0;
-});
+const { fake, env } = useFakeKubeApi();
 
 test('k8s.pod_logs passes tail, container and since to the API and caps the artifact (fake Kubernetes API)', async () => {
   fake.state.logs['shop/web-1/app'] = Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join('\n');

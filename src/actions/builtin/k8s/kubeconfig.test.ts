@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import {
-  type FakeKubeApi,
-  startFakeKubeApi,
-  startHttpProxy,
-} from '../../../../test/fakes/kube-api-server.ts';
+import { test } from 'node:test';
+import { startHttpProxy, useFakeKubeApi } from '../../../../test/fakes/kube-api-server.ts';
 import { tempDir } from '../../../../test/helpers/dvm.ts';
 import type { DvmError } from '../../../errors/dvm-error.ts';
 import { kubernetesHealth } from '../../connectors.ts';
@@ -17,11 +13,7 @@ import { k8sPodLogsAction } from './pod-logs.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let fake: FakeKubeApi;
-before(async () => {
-  fake = await startFakeKubeApi();
-});
-after(() => fake.close());
+const { fake } = useFakeKubeApi();
 
 const kubeconfig = (clusters: string, contexts: string, current = '') =>
   `apiVersion: v1\nkind: Config\nclusters: [${clusters}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [${contexts}]\n${current ? `current-context: ${current}\n` : ''}`;
