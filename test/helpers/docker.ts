@@ -18,12 +18,20 @@ export function removeContainers(...names: string[]): void {
   } catch {}
 }
 
-/** Starts a busybox container without a network that runs `script` with sh (on a terminal with `tty`); answers its id. */
-export function startBusybox(container: string, script: string, options: { tty?: boolean } = {}): string {
+/**
+ * Starts a busybox container without a network that runs `script` with sh (on a terminal with `tty`, with `runArgs`
+ * given to `docker run`, like a log driver); answers its id.
+ */
+export function startBusybox(
+  container: string,
+  script: string,
+  options: { tty?: boolean; runArgs?: string[] } = {},
+): string {
   return docker(
     'run',
     '-d',
     ...(options.tty ? ['-t'] : []),
+    ...(options.runArgs ?? []),
     '--name',
     container,
     '--network',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { docker, removeContainers } from '../../../../test/helpers/docker.ts';
+import { removeContainers, startBusybox } from '../../../../test/helpers/docker.ts';
 import { dockerAnswers, requireService, TEST_DOCKER_HOST } from '../../../../test/support/require-service.ts';
 import type { DvmError } from '../../../errors/dvm-error.ts';
 import { testContext } from '../../testing.ts';
@@ -13,20 +13,7 @@ after(() => removeContainers(name));
 
 test('docker.logs of a container whose log driver cannot be read is the target’s failure, not an unavailable Docker (Docker)', async (t) => {
   if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
-  docker(
-    'run',
-    '-d',
-    '--log-driver',
-    'none',
-    '--name',
-    name,
-    '--network',
-    'none',
-    'local/busybox:1',
-    'sh',
-    '-c',
-    'echo hi; sleep 600',
-  );
+  startBusybox(name, 'echo hi; sleep 600', { runArgs: ['--log-driver', 'none'] });
   for (const follow of [false, true]) {
     await assert.rejects(
       dockerLogsAction.handler({ container: name, follow }, testContext({ env })),
