@@ -230,6 +230,18 @@ test('service.* and chaos.* actions through dvm action run: kill and recover, la
   const action = (name: string, ...params: string[]) => actionResult(home, name, params);
   const appEnv = async () => JSON.parse((await get(`http://127.0.0.1:${appPort}/env`)).body);
   try {
+    const idle = dvm(home, [
+      'action',
+      'run',
+      'chaos.kill',
+      '--param',
+      'target=dependency/cache',
+      '--param',
+      'ecosystem=demo',
+    ]);
+    assert.equal(idle.status, 1);
+    assert.match(idle.stderr, /DVM_TARGET_NOT_FOUND: nothing to kill: dependency\/cache is not started/);
+
     // service.deploy starts the dependencies it needs first.
     const deployed = action('service.deploy', 'target=notes-api', 'ecosystem=demo');
     assert.equal(deployed.state.status, 'running');

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
 import { type HealthCheck, waitHealthy } from '../../runtime/health-probe.ts';
-import type { RuntimeName } from '../../runtime/types.ts';
+import type { InstanceState, RuntimeName } from '../../runtime/types.ts';
 import { findInstance, listInstances } from '../deps/instances.ts';
 import { type DepsContext, readRecord } from '../deps/lifecycle.ts';
 import { healthCheckFor } from '../deps/service-spec.ts';
@@ -65,6 +65,13 @@ async function candidates(p: Platform, target: string | undefined, scope: Placem
   return out;
 }
 
+// Why a candidate is no kill target: its state as the runtime reports it, or that it was never started.
+function describeStopped(state: InstanceState | undefined): string {
+  if (!state) return 'not started';
+  const exit = state.exitCode === undefined ? '' : `, last exit code ${state.exitCode}`;
+  return `${state.status} (${state.restarts} restarts${exit})`;
+}
+
 /**
  * Kills a running app or dependency instance (the named one, else a random one of the scope) as a crash would,
  * waits until its restart policy has it running and healthy again, and reports the recovery time.
@@ -81,16 +88,18 @@ export async function chaosKill(
   },
 ): Promise<Record<string, unknown>> {
   const running = [];
+  const notRunning: string[] = [];
   for (const candidate of await candidates(p, options.target, options.scope)) {
     const record = readRecord(p.home, candidate.id);
     const state = record ? await deps.runtime(record.runtime).inspect(candidate.id) : undefined;
     if (record && state?.status === 'running') running.push({ ...candidate, runtime: record.runtime, state });
+    else notRunning.push(`${candidate.kind}/${candidate.name} is ${describeStopped(state)}`);
   }
   const victim = running[Math.floor(Math.random() * running.length)];
   if (!victim) {
     throw new DvmError(
       'DVM_TARGET_NOT_FOUND',
-      `nothing to kill: ${options.target ?? 'no app or dependency'} is running`,
+      `nothing to kill: ${notRunning.length > 0 ? notRunning.join('; ') : 'no app or dependency is running'}`,
       {
         fix: 'Start a dependency (dvm start dependency NAME) or deploy an app first.',
         details: { origin: 'user' },
