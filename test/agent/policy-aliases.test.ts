@@ -127,6 +127,45 @@ test('a request for an unfrozen container by its id prefix runs on it, and a ret
   }
 });
 
+test('an id prefix several containers share is refused (409 DVM_AMBIGUOUS) before any decision, never run as sent', async (t) => {
+  if (!(await requireService(t, 'Docker', () => dockerAnswers(), 'bash scripts/services/docker.sh'))) return;
+  // Containers (created, never started) until two ids share their first hex digit: at most 17.
+  const names: string[] = [];
+  const firstOf = new Map<string, string>();
+  let shared: string | undefined;
+  for (let i = 0; shared === undefined && i < 17; i++) {
+    names.push(`${frozen}-amb-${i}`);
+    const id = docker('create', '--network', 'none', '--name', names[i] ?? '', 'local/busybox:1', 'true');
+    if (firstOf.has(id[0] ?? '')) shared = id[0];
+    firstOf.set(id[0] ?? '', id);
+  }
+  const home = frozenHome();
+  const serve = await startServe(home, { DOCKER_HOST: TEST_DOCKER_HOST });
+  try {
+    assert.ok(shared, 'two of 17 ids share a first digit');
+    const restart = await api(serve.url, 'POST', '/v1/actions/execute', {
+      token: createToken(home, 'op', 'operator'),
+      body: {
+        request_id: 'restart-ambiguous',
+        action: 'docker.restart_container',
+        params: { container: shared, timeoutSeconds: 0 },
+        target: { env: 'dev' },
+      },
+    });
+    assert.equal(restart.status, 409, restart.text);
+    assert.equal(restart.body.code, 'DVM_AMBIGUOUS');
+    assert.equal((restart.body.details as { path: string }).path, 'container');
+    assert.match(
+      String(restart.body.message),
+      new RegExp(`"${shared}" is the start of several containers' ids`),
+    );
+    for (const name of names) assert.equal(docker('inspect', '-f', '{{.State.Status}}', name), 'created');
+  } finally {
+    await serve.stop();
+    removeContainers(...names);
+  }
+});
+
 test('dvm policy test says when it cannot tell what a container param names (Docker unreachable) and decides on it as given', () => {
   const home = frozenHome();
   const args = ['policy', 'test', '--principal', 'role:operator', '--action', 'docker.restart_container'];

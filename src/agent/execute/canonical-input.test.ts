@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActionContext, ActionDefinition } from '../../actions/action.ts';
 import { createMemoryLog } from '../../actions/log-file.ts';
 import { ActionRegistry } from '../../actions/registry.ts';
+import { DvmError } from '../../errors/dvm-error.ts';
 import { openAgent } from '../agent.ts';
 import { LOCAL_PRINCIPAL } from '../auth/principal.ts';
 
@@ -115,6 +116,22 @@ test('a resolution that cannot finish refuses the request (fail closed): the cal
     assert.equal(answer.status, 503);
     assert.match(String(answer.body.message), /cannot reach the Docker daemon\); nothing ran/);
     assert.deepEqual(broken.ran, []);
+  });
+});
+
+test("an alias several things answer to is refused as the caller's to fix (409 DVM_AMBIGUOUS), never decided as sent", async () => {
+  const calls: Calls = { resolved: 0, ran: [] };
+  const failure = new DvmError('DVM_AMBIGUOUS', '"3f" is the start of several containers\' ids', {
+    path: 'container',
+    fix: 'Give more characters of the id, or the container name.',
+    details: { origin: 'user' },
+  });
+  await withHome(FREEZE, aliased(new Map(), calls, { failure }), async (agent) => {
+    const answer = await agent.executor.execute(restart('r1', '3f'), LOCAL_PRINCIPAL);
+    assert.equal(answer.status, 409, JSON.stringify(answer.body));
+    assert.equal(answer.body.code, 'DVM_AMBIGUOUS');
+    assert.match(String(answer.body.message), /several containers' ids/);
+    assert.deepEqual(calls.ran, [], 'nothing ran');
   });
 });
 

@@ -114,7 +114,8 @@ export async function canonicalInput(
     };
     return (await definition.canonicalInput(structuredClone(params), context)) ?? params;
   } catch (error) {
-    if (isDvmError(error) && error.code === 'DVM_TOO_MANY_RUNNING') throw error;
+    // Busy, or an alias several things answer to (the caller must say which): the caller's to fix, not Docker's.
+    if (isDvmError(error) && ['DVM_TOO_MANY_RUNNING', 'DVM_AMBIGUOUS'].includes(error.code)) throw error;
     const why = timeout?.aborted
       ? `it took longer than ${CANONICAL_INPUT_TIMEOUT_MS / 1000} s`
       : isDvmError(error) || error instanceof Error

@@ -24,7 +24,8 @@ export async function dockerClient(env: Record<string, string | undefined>): Pro
 /**
  * Turns a dockerode error into a coded one: 404 → DVM_TARGET_NOT_FOUND; 409 → DVM_CONFLICT (the container's state
  * does not allow it now); 501 → DVM_TASK_FAILED (Docker cannot do it for this container, like reading the log of a
- * `--log-driver none` one); any other 4xx → DVM_ACTION_INPUT_INVALID, all three origin user; unreachable and 5xx →
+ * `--log-driver none` one); any other 4xx → DVM_ACTION_INPUT_INVALID; an id prefix several containers share →
+ * DVM_AMBIGUOUS, all five origin user; unreachable and 5xx →
  * DVM_CONNECTOR_UNAVAILABLE. Each keeps Docker's own message.
  */
 export function dockerError(
@@ -46,6 +47,17 @@ export function dockerError(
       {
         fix: 'Start the Docker daemon, or point DOCKER_HOST at it.',
         details: { origin: 'system' },
+      },
+    );
+  }
+  if (isAmbiguousPrefix(error)) {
+    return new DvmError(
+      'DVM_AMBIGUOUS',
+      `"${container}" is the start of several containers' ids on ${dockerTarget(env)}`,
+      {
+        path: 'container',
+        fix: 'Give more characters of the id (`docker ps -a --no-trunc` lists them), or the container name.',
+        details: { container, origin: 'user' },
       },
     );
   }
@@ -85,11 +97,18 @@ export function dockerError(
   return error;
 }
 
+// Docker's answer to an id prefix that several containers share: 500 "Multiple IDs found with provided prefix".
+function isAmbiguousPrefix(error: unknown): boolean {
+  const e = error as { statusCode?: number; json?: { message?: string }; message?: string };
+  return e?.statusCode === 500 && /multiple IDs found/i.test(e?.json?.message ?? e?.message ?? '');
+}
+
 /**
  * The input with its container named by its name, as policies decide on it: Docker takes a name, a full id or a
  * unique id prefix for one container, so a rule on the name holds whichever the caller sends. Undefined when Docker
- * knows no (single) container by it: the input is then decided on as sent, and the action fails the same way. Any
- * other failure (Docker unreachable, the request stopped) is thrown: the request must not be decided on the alias.
+ * knows no container by it: the input is then decided on as sent, and the action fails the same way. A prefix several
+ * containers share (DVM_AMBIGUOUS) and any other failure (Docker unreachable, the request stopped) are thrown: the
+ * request must not be decided on the alias.
  */
 export async function canonicalContainer<Input extends { container: string }>(
   input: Input,
@@ -100,11 +119,9 @@ export async function canonicalContainer<Input extends { container: string }>(
     const docker = await dockerClient(context.env);
     info = await inspectContainer(docker.getContainer(input.container), context.signal);
   } catch (error) {
-    // No container by that name or id, or an id prefix several share (Docker answers 500 "Multiple IDs found"):
-    // nothing it names alone; the action fails the same way.
-    const e = error as { statusCode?: number; json?: { message?: string }; message?: string };
-    const ambiguous = /multiple IDs found/i.test(e?.json?.message ?? e?.message ?? '');
-    if ((e?.statusCode === 404 || ambiguous) && !context.signal.aborted) return undefined;
+    // No container by that name or id: the action fails the same way. An id prefix several share is refused here
+    // (DVM_AMBIGUOUS): decided as sent, it would name one of them alone once the others are removed.
+    if ((error as { statusCode?: number })?.statusCode === 404 && !context.signal.aborted) return undefined;
     throw dockerError(error, input.container, context.env);
   }
   const name = info.Name.replace(/^\//, '');

@@ -227,9 +227,10 @@ export async function resolveJvm(
 
 /**
  * The input with its JVM named by both its pid and its whole main class, as policies decide on it: a rule on a main
- * class holds when the caller sends the pid or a suffix of the class. Undefined when no one JVM answers to it (none,
- * several, or neither given): the input is then decided on as sent, and the action fails the same way. Any other
- * failure (jcmd missing, the request stopped) is thrown: the request must not be decided on the alias.
+ * class holds when the caller sends the pid or a suffix of the class. Undefined when no JVM answers to it (or neither
+ * is given): the input is then decided on as sent, and the action fails the same way. Several JVMs answering
+ * (DVM_AMBIGUOUS) and any other failure (jcmd missing, the request stopped) are thrown: the request must not be
+ * decided on the alias.
  */
 export async function canonicalJvm<Input extends JvmTarget>(
   input: Input,
@@ -240,7 +241,8 @@ export async function canonicalJvm<Input extends JvmTarget>(
     return { ...input, pid, mainClass };
   } catch (error) {
     const code = (error as DvmError)?.code;
-    const unanswered = ['DVM_TARGET_NOT_FOUND', 'DVM_AMBIGUOUS', 'DVM_ACTION_INPUT_INVALID'].includes(code);
+    // Several JVMs by that suffix is refused (thrown): decided as sent, it would name one alone once the others exit.
+    const unanswered = ['DVM_TARGET_NOT_FOUND', 'DVM_ACTION_INPUT_INVALID'].includes(code);
     if (unanswered && !context.signal.aborted) return undefined;
     throw error;
   }
