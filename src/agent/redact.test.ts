@@ -567,3 +567,17 @@ test('a plain YAML value over several lines, and a value after a key with a comm
     `secret = ${REDACTED} disable it\nkey = value\n`,
   );
 });
+
+test('a __proto__ key in a value (an action output may hold one) stays a key of the redacted copy, redacted inside', () => {
+  const redactor = createRedactor();
+  const output = JSON.parse('{"body":{"__proto__":{"password":"hunter2","note":"Bearer abcdefghijklmnop"}}}');
+  const copy = redactor.redact(output) as { body: Record<string, unknown> };
+  assert.equal(Object.getPrototypeOf(copy.body), Object.prototype, 'the copy keeps a plain prototype');
+  assert.ok(Object.hasOwn(copy.body, '__proto__'));
+  assert.equal(
+    JSON.stringify(copy),
+    JSON.stringify({
+      body: JSON.parse('{"__proto__":{"password":"[REDACTED]","note":"Bearer [REDACTED]"}}'),
+    }),
+  );
+});

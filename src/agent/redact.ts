@@ -289,10 +289,19 @@ function walkValue(
     return value.map((v, i) => walkValue(v, childSchema(schema, i), depth + 1, text, key));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[key(k)] =
+    const walked =
       v !== undefined && v !== null && SECRET_KEY.test(k)
         ? REDACTED
         : walkValue(v, childSchema(schema, k), depth + 1, text, key);
+    // Defined, not assigned: a `__proto__` key (an action's output may hold one) stays a key of the copy.
+    if (k === '__proto__')
+      Object.defineProperty(out, key(k), {
+        value: walked,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key(k)] = walked;
   }
   return out;
 }

@@ -18,3 +18,25 @@ test('documents with only comments, and a trailing ---, are skipped as kubectl s
     'a list is still a document',
   );
 });
+
+test('a __proto__ key, or constructor.prototype, is refused at its file:line (a copy would drop it silently)', () => {
+  const text = 'kind: Task\nspec:\n  params:\n    details:\n      __proto__: {target: prod-db}\n';
+  const parsed = parseYamlSource(text, 't.yaml');
+  assert.deepEqual(parsed.documents, []);
+  assert.equal(parsed.errors.length, 1);
+  assert.deepEqual(
+    { ...parsed.errors[0], fix: undefined },
+    {
+      code: 'DVM_SCHEMA_INVALID',
+      message:
+        'the key "__proto__" at spec.params.details.__proto__ is not allowed ("__proto__" and "constructor.prototype" are never accepted)',
+      file: 't.yaml',
+      line: 5,
+      column: 7,
+      fix: undefined,
+    },
+  );
+  const ctor = parseYamlSource('kind: A\nspec:\n  - constructor: {prototype: {x: 1}}\n', 'c.yaml');
+  assert.match(String(ctor.errors[0]?.message), /at spec\[0\]\.constructor\.prototype is not allowed/);
+  assert.equal(ctor.errors[0]?.line, 3);
+});

@@ -9,6 +9,7 @@ import {
   parseAllDocuments,
 } from 'yaml';
 import { DvmError, type ErrorCause } from '../errors/dvm-error.ts';
+import { forbiddenKeySegments, keyPathText } from './forbidden-keys.ts';
 
 import type { PathSegment } from './path.ts';
 
@@ -79,6 +80,21 @@ export function parseYamlSource(text: string, file: string, baseDir?: string): P
       index++;
       continue;
     }
+    // Refused here, where the file and line are known: copies made later by assignment would drop the key silently.
+    const forbidden = forbiddenKeySegments(data);
+    if (forbidden !== undefined) {
+      const { line, column } = locate(doc, lineCounter, forbidden);
+      errors.push({
+        code: 'DVM_SCHEMA_INVALID',
+        message: `the key "${forbidden.at(-1)}" at ${keyPathText(forbidden)} is not allowed ("__proto__" and "constructor.prototype" are never accepted)`,
+        file,
+        line,
+        column,
+        fix: 'Rename the key.',
+      });
+      index++;
+      continue;
+    }
     // A document with only comments (or a trailing `---`) holds nothing: skipped, as kubectl does.
     if (data !== null && data !== undefined)
       documents.push({ file, index, data, baseDir, locate: (path) => locate(doc, lineCounter, path) });
@@ -113,12 +129,17 @@ function locate(
   return { line, column: col };
 }
 
-/** Throws DVM_YAML_SYNTAX for the first file that failed to parse, listing all its errors. */
+/**
+ * Throws for the first file that failed to parse, listing all its errors: DVM_YAML_SYNTAX, or the errors' one other
+ * code (a forbidden key is DVM_SCHEMA_INVALID).
+ */
 export function assertParsed(parsed: ParsedFile[]): SourceDocument[] {
   const errors = parsed.flatMap((p) => p.errors);
   if (errors.length > 0) {
     const first = errors[0];
-    throw new DvmError('DVM_YAML_SYNTAX', `${errors.length} YAML syntax error(s); nothing was written`, {
+    const code = errors.every((e) => e.code === first.code) ? first.code : 'DVM_YAML_SYNTAX';
+    const what = code === 'DVM_YAML_SYNTAX' ? 'YAML syntax error(s)' : 'problem(s) reading the files';
+    throw new DvmError(code, `${errors.length} ${what}; nothing was written`, {
       file: first.file,
       line: first.line,
       column: first.column,

@@ -635,6 +635,30 @@ test('dvm action run lists every invalid input, in-process as through a remote a
   );
 });
 
+test('a __proto__ key in a param is refused in-process and by dvm policy test as over HTTP: nothing runs or is audited', () => {
+  const home = tempHome();
+  const poisoned = ['--param', 'message=m', '--param', 'details={"a":[{"__proto__":{"target":"prod-db"}}]}'];
+  const run = dvm(home, ['action', 'run', 'notify.alert', ...poisoned]);
+  assert.equal(run.status, 1, run.stdout);
+  assert.match(
+    run.stderr,
+    /DVM_REQUEST_FORBIDDEN_KEY: the request has a forbidden key at params\.details\.a\[0\]\.__proto__/,
+  );
+  assert.deepEqual(JSON.parse(dvmOk(home, ['audit', '-o', 'json']).stdout).items, []);
+  const tested = dvm(home, [
+    'policy',
+    'test',
+    '--principal',
+    'local',
+    '--action',
+    'notify.alert',
+    ...poisoned,
+  ]);
+  assert.equal(tested.status, 1);
+  assert.match(tested.stderr, /DVM_REQUEST_FORBIDDEN_KEY .* at params\.details\.a\[0\]\.__proto__/);
+  assert.doesNotMatch(tested.stdout, /ALLOW|DENY/);
+});
+
 test('dvm action run --confirmation-token runs what a second principal approved (two-person rule), remote and in-process', async () => {
   const home = tempHome();
   useTwoPersonRule(home);

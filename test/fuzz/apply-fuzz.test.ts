@@ -49,13 +49,16 @@ function badError(error: unknown): string | undefined {
   return undefined;
 }
 
+// What reading a file may refuse it with: its YAML, or a `__proto__` / `constructor.prototype` key in it.
+const PARSE_CODES: string[] = ['DVM_YAML_SYNTAX', 'DVM_SCHEMA_INVALID'];
+
 /** Why YAML syntax errors of a parse are malformed, or undefined when each has its code, file and line. */
 function badSyntaxErrors(
   errors: ReturnType<typeof parseYamlSource>['errors'],
   file: string,
 ): string | undefined {
   for (const e of errors) {
-    if (e.code !== 'DVM_YAML_SYNTAX') return `syntax error with code ${e.code}`;
+    if (!PARSE_CODES.includes(e.code)) return `syntax error with code ${e.code}`;
     if (e.file !== file || !(Number(e.line) >= 1) || !(Number(e.column) >= 1)) {
       return `syntax error without file:line:col (${e.file}:${e.line}:${e.column}): ${e.message}`;
     }
@@ -116,7 +119,7 @@ test(`apply survives ${ITERATIONS} mutated documents (seed ${SEED})`, async (t) 
         const problem = badError(error);
         if (problem) fail(problem);
         else if (
-          (error as DvmError).code !== 'DVM_YAML_SYNTAX' ||
+          !PARSE_CODES.includes((error as DvmError).code) ||
           !(Number((error as DvmError).location.line) >= 1)
         ) {
           fail(`assertParsed threw ${(error as DvmError).code} without a line`);

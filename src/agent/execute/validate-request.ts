@@ -1,6 +1,7 @@
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
 import { CONTROL_CHARACTER, CONTROL_CHARACTERS } from '../../model/control-characters.ts';
+import { forbiddenKeyError, forbiddenKeyPath } from '../../model/forbidden-keys.ts';
 import { didYouMean } from '../../model/suggest.ts';
 import { MAX_REQUEST_DEPTH, MAX_REQUEST_ITEMS, MAX_REQUEST_KEYS, shapeExcess } from './nesting.ts';
 import type { ExecuteRequest } from './types.ts';
@@ -171,6 +172,10 @@ export function validateExecuteRequest(body: unknown): ExecuteRequest {
       },
     );
   }
+  // Refused on every surface, not only over HTTP: an in-process or pipeline request copied into plain objects would
+  // lose a `__proto__` key (it sets the copy's prototype), so policy and audit would see less than the action got.
+  const forbidden = forbiddenKeyPath(body);
+  if (forbidden !== undefined) throw forbiddenKeyError(forbidden, 'the request');
   const causes: ErrorCause[] = [];
   const illFormed = illFormedTextPath(body);
   if (illFormed !== undefined) {

@@ -1,4 +1,5 @@
 import { DvmError } from '../../errors/dvm-error.ts';
+import { forbiddenKeyError, forbiddenKeyPath } from '../../model/forbidden-keys.ts';
 import { duplicateKeyPath } from './duplicate-keys.ts';
 
 // Decodes request bodies as UTF-8, refusing malformed bytes (a replacement character would be stored and audited
@@ -8,28 +9,6 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // Only a body containing one of these can hold a `__proto__` or `constructor.prototype` key (an escaped key
 // character is \u00XX): others skip the walk.
 const SUSPECT = /proto|constructor|\\u00/;
-
-const child = (path: string, key: string, inArray: boolean) =>
-  inArray ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-
-// The path of the first `__proto__` key or `constructor.prototype` in a parsed body (iterative: no depth limit).
-function forbiddenKeyPath(value: unknown): string | undefined {
-  const stack: [unknown, string][] = [[value, '']];
-  while (stack.length > 0) {
-    const [node, path] = stack.pop() as [unknown, string];
-    if (node === null || typeof node !== 'object') continue;
-    if (Object.hasOwn(node, '__proto__')) return child(path, '__proto__', false);
-    const ctor = Object.hasOwn(node, 'constructor')
-      ? (node as { constructor: unknown }).constructor
-      : undefined;
-    if (ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype'))
-      return child(child(path, 'constructor', false), 'prototype', false);
-    const inArray = Array.isArray(node);
-    for (const [key, v] of Object.entries(node))
-      if (v !== null && typeof v === 'object') stack.push([v, child(path, key, inArray)]);
-  }
-  return undefined;
-}
 
 /**
  * Parses a JSON request body: DVM_REQUEST_MALFORMED (with the reason and, where it applies, the path) when it is
@@ -64,16 +43,7 @@ export function parseJsonBody(body: string | Uint8Array): unknown {
     });
   }
   const path = SUSPECT.test(text) ? forbiddenKeyPath(value) : undefined;
-  if (path !== undefined) {
-    throw new DvmError(
-      'DVM_REQUEST_FORBIDDEN_KEY',
-      `the request body has a forbidden key at ${path}: "__proto__" and "constructor.prototype" are refused`,
-      {
-        fix: 'Rename the key: "__proto__", and "prototype" inside "constructor", are never accepted as JSON keys.',
-        path,
-      },
-    );
-  }
+  if (path !== undefined) throw forbiddenKeyError(path, 'the request body');
   return value;
 }
 

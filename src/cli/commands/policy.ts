@@ -16,6 +16,7 @@ import { maskSecretFields } from '../../agent/redact.ts';
 import { createAgentRegistry } from '../../agent/registry.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
+import { forbiddenKeyError, forbiddenKeyPath } from '../../model/forbidden-keys.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { outputChoice } from '../output/output-choice.ts';
 import { renderTable } from '../output/table.ts';
@@ -95,6 +96,9 @@ async function policyParams(
   readsParams: boolean,
 ): Promise<Record<string, unknown>> {
   const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
+  // As the agent refuses them, before any decision.
+  const forbidden = forbiddenKeyPath(params);
+  if (forbidden !== undefined) throw forbiddenKeyError(`params.${forbidden}`, 'the request');
   const inputSchema = rulesOfGiven(definition.inputSchema, new Set(Object.keys(params)));
   registry.validateInput({ ...definition, inputSchema }, params);
   // As the agent does: while a policy reads params, they decide on what the params name in its one form (a
