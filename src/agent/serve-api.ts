@@ -243,7 +243,8 @@ function stopRevokedRuns(agent: Agent, cancelling: Set<string>, log: (line: stri
   }
 }
 
-// Names, sizes and modification times of the policy files: changes when any is added, edited or removed.
+// Names, sizes, modification and change times of the policy files: changes when any is added, edited, removed or has
+// its mode or owner changed.
 function policySignature(home: string): string {
   const dir = policiesDir(home);
   if (!existsSync(dir)) return '';
@@ -259,7 +260,8 @@ function policySignature(home: string): string {
     .map((name) => {
       try {
         const stat = statSync(join(dir, name));
-        return `${name}:${stat.size}:${stat.mtimeMs}`;
+        // ctime too: a chmod or chown that makes an unreadable file readable changes nothing else.
+        return `${name}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}`;
       } catch {
         return `${name}:gone`;
       }

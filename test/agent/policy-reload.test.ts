@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -101,6 +101,27 @@ test('dvm serve survives policy entries it cannot read: each is DVM_POLICY_INVAL
     await until(async () => (await info()).status === 200);
     assert.doesNotMatch(serve.output(), /ENOENT|EISDIR.*\n\s+at /);
     assert.doesNotMatch(serve.output(), /DVM_INTERNAL|memory access/);
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('dvm serve reloads a policy file whose mode or owner changed (a chmod that makes it readable changes nothing else)', async () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'));
+  const file = join(home, 'policies', 'freeze.cedar');
+  writeFileSync(
+    file,
+    '@id("freeze")\nforbid (principal, action, resource) when { resource.env == "prod" };\n',
+  );
+  const serve = await startServe(home);
+  const reloads = () => serve.output().match(/policies reloaded/g)?.length ?? 0;
+  try {
+    await sleep(1500);
+    const before = reloads();
+    chmodSync(file, 0o640);
+    for (let i = 0; i < 50 && reloads() === before; i++) await sleep(100);
+    assert.equal(reloads(), before + 1, serve.output());
   } finally {
     await serve.stop();
   }

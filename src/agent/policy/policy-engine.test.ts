@@ -538,3 +538,108 @@ when { context.action == "docker.restart_container" && resource.env == "prod" };
     h.done();
   }
 });
+
+test('a gate annotation on a permit is refused at its line: it would allow without any confirmation', async () => {
+  for (const annotation of ['@confirmation("required")', '@approval("other-principal")']) {
+    const h = home({
+      'gate.cedar': `// meant as a gate\n${annotation}\npermit (principal, action, resource) when { context.risk == "write" };\n`,
+    });
+    try {
+      await assert.rejects(PolicyEngine.load(h.dir), (e: DvmError) => {
+        assert.equal(e.code, 'DVM_POLICY_INVALID');
+        assert.equal(e.location.line, 2, e.message);
+        assert.match(e.message, /is on a permit: only a forbid gates/);
+        return true;
+      });
+    } finally {
+      h.done();
+    }
+  }
+});
+
+test('a forbid whose condition fails to evaluate denies (Cedar would skip it and allow), saying why', async () => {
+  const h = home({
+    'tail.cedar': `@id("tail-limit")
+@reason("tails of more than 1,000 lines are forbidden")
+forbid (principal, action, resource)
+when { context.numbers.hasTag("tail") && context.numbers.getTag("tail") * 1000000000000000 > 1000000000000000000 };
+`,
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    const tail = (n: number) =>
+      engine.decide({
+        principal: principalFor('ops', 'admin'),
+        action: { name: 'docker.logs', version: '1.0.0', risk: 'read' },
+        target: { env: 'dev' },
+        params: { tail: n },
+        confirmed: false,
+        dryRun: false,
+      });
+    assert.equal(tail(10).decision, 'allow');
+    assert.deepEqual(
+      [tail(5000).decision, tail(5000).reasons],
+      ['deny', ['tails of more than 1,000 lines are forbidden']],
+    );
+    const overflow = tail(10_000_000);
+    assert.deepEqual([overflow.decision, overflow.policyIds], ['deny', ['tail-limit']]);
+    assert.match(overflow.reasons[0], /^policy tail-limit could not be evaluated, so it denies: .*overflow/);
+  } finally {
+    h.done();
+  }
+});
+
+test('a policy file emptied while its policies are in force (rewritten in place) is refused until it is whole or removed', async () => {
+  const freeze = '@id("freeze")\nforbid (principal, action, resource) when { resource.env == "prod" };\n';
+  const h = home({ 'freeze.cedar': freeze });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    assert.equal(ask(engine, 'admin', 'write', 'prod', { confirmed: true }), 'deny');
+    writeFileSync(join(h.dir, 'policies', 'freeze.cedar'), '');
+    assert.throws(
+      () => engine.reload(),
+      (e: DvmError) =>
+        e.code === 'DVM_POLICY_INVALID' &&
+        e.location.file?.endsWith('freeze.cedar') === true &&
+        /held 1 policy in force and now holds none/.test(e.message),
+    );
+    assert.equal(ask(engine, 'admin', 'write', 'prod', { confirmed: true }), 'deny', 'the freeze stays');
+    writeFileSync(join(h.dir, 'policies', 'freeze.cedar'), freeze);
+    engine.reload();
+    rmSync(join(h.dir, 'policies', 'freeze.cedar'));
+    engine.reload();
+    assert.equal(
+      ask(engine, 'admin', 'write', 'prod', { confirmed: true }),
+      'allow',
+      'removing the file drops it',
+    );
+  } finally {
+    h.done();
+  }
+});
+
+test('reloads alternate between two prepared sets: decisions stay right over many reloads', async () => {
+  const h = home();
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    for (let i = 0; i < 6; i++) {
+      const freeze = i % 2 === 0;
+      writeFileSync(
+        join(h.dir, 'policies', 'freeze.cedar'),
+        freeze
+          ? '@id("freeze")\nforbid (principal, action, resource) when { resource.env == "prod" };\n'
+          : '// off\n',
+      );
+      if (!freeze) rmSync(join(h.dir, 'policies', 'freeze.cedar'));
+      engine.reload();
+      assert.equal(
+        ask(engine, 'admin', 'write', 'prod', { confirmed: true }),
+        freeze ? 'deny' : 'allow',
+        `reload ${i}`,
+      );
+      assert.equal(ask(engine, 'viewer', 'write', 'dev'), 'deny', `reload ${i}: the ungated set too`);
+    }
+  } finally {
+    h.done();
+  }
+});

@@ -101,7 +101,8 @@ function unreadable(file: string, error: unknown): ErrorCause {
   };
 }
 
-let generation = 0;
+// Each engine's number: its prepared policy sets are named by it.
+let engines = 0;
 
 // The sample requests the home's policies decide before they are taken (#trialDecisions): a read, a confirmed write
 // in prod.
@@ -140,6 +141,10 @@ export class PolicyEngine {
   readonly #home: string | undefined;
   #cedar: Cedar;
   #setId = '';
+  // Its prepared sets alternate between two names: a reload prepares into the one not in force, replacing what it
+  // held (Cedar has no call to drop a set; a new name per reload kept every old set in memory, ~30 MB for 5,000).
+  readonly #engine = ++engines;
+  #slot = 0;
   // The same policies without the gate forbids (@confirmation, @approval): what is permitted once every gate is
   // satisfied. A gate only ever turns an allow into a challenge, never a deny into one.
   #ungatedSetId = '';
@@ -226,6 +231,7 @@ export class PolicyEngine {
       };
       this.#engineGuarded(file, () => this.#readFile(file, loaded, causes), causes, undo);
     }
+    if (causes.length === 0) causes.push(...this.#emptied(files, loaded));
     if (causes.length === 0)
       this.#engineGuarded(SCHEMA_FILE, () => causes.push(...this.#validate(loaded)), causes);
     if (causes.length === 0) causes.push(...this.#trialDecisions(loaded));
@@ -242,8 +248,10 @@ export class PolicyEngine {
         },
       );
     }
-    const setId = `dvm-policies-${++generation}`;
+    const slot = 1 - this.#slot;
+    const setId = `dvm-policies-${this.#engine}-${slot}`;
     this.#prepareSets(setId, loaded);
+    this.#slot = slot;
     this.#setId = setId;
     this.#ungatedSetId = `${setId}-ungated`;
     this.#policies = loaded;
@@ -251,6 +259,25 @@ export class PolicyEngine {
     this.#sources = files;
     this.#decisions.clear();
     this.#failing = undefined;
+  }
+
+  // Files that held policies in force and now hold none: a file being rewritten in place (`gen > x.cedar` empties it
+  // first) or a full disk, not a decision to drop its forbids — the policies in force stay until it is removed.
+  #emptied(files: string[], loaded: Map<string, LoadedPolicy>): ErrorCause[] {
+    const count = (policies: Iterable<LoadedPolicy>, file: string) =>
+      [...policies].filter((p) => p.file === file).length;
+    return files.flatMap((file) => {
+      const held = count(this.#policies.values(), file);
+      if (held === 0 || count(loaded.values(), file) > 0) return [];
+      return [
+        {
+          code: 'DVM_POLICY_INVALID' as const,
+          file,
+          message: `it held ${held} ${held === 1 ? 'policy' : 'policies'} in force and now holds none (being rewritten, or the disk full?)`,
+          fix: 'Write the file whole (to a temporary file, then rename it over this one); to drop its policies, remove the file.',
+        },
+      ];
+    });
   }
 
   // The home's policies decide a few sample requests before they are taken: one that Cedar's evaluator cannot take
@@ -388,7 +415,7 @@ export class PolicyEngine {
       const annotations = Object.fromEntries(
         Object.entries(json.json.annotations ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]),
       );
-      const gateProblem = annotationProblem(annotations);
+      const gateProblem = annotationProblem(annotations, json.json.effect as 'permit' | 'forbid');
       if (gateProblem) {
         causes.push({ code: 'DVM_POLICY_INVALID', file, line, ...gateProblem });
         continue;
@@ -510,6 +537,21 @@ export class PolicyEngine {
       return { allowed: false, determining: [], errors: answer.errors.map((e) => e.message) };
     }
     const { decision, diagnostics } = answer.response;
+    // Cedar skips a policy whose condition fails to evaluate (an overflow, a missing attribute): a forbid skipped so
+    // would allow what it may have forbidden, so it denies instead (deny by default). A failing permit permits nothing.
+    const failed = [
+      ...new Set(
+        diagnostics.errors
+          .filter((e) => this.#policies.get(e.policyId)?.effect === 'forbid')
+          .map((e) => e.policyId),
+      ),
+    ];
+    if (failed.length > 0)
+      return {
+        allowed: false,
+        determining: failed,
+        errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+      };
     return {
       allowed: decision === 'allow',
       determining: diagnostics.reason,
@@ -517,8 +559,13 @@ export class PolicyEngine {
     };
   }
 
-  #reasons(ids: string[]): string[] {
-    return ids.map((id) => this.#policies.get(id)?.annotations.reason || `policy ${id}`);
+  // The reasons of the policies that decided: their @reason, or the error of one that could not be evaluated.
+  #reasons(ids: string[], errors: string[] = []): string[] {
+    return ids.map((id) => {
+      const error = errors.find((e) => e.startsWith(`${id}: `));
+      if (error) return `policy ${id} could not be evaluated, so it denies: ${error.slice(id.length + 2)}`;
+      return this.#policies.get(id)?.annotations.reason || `policy ${id}`;
+    });
   }
 
   /**
@@ -620,7 +667,7 @@ export class PolicyEngine {
     const deciding = outright.length > 0 ? outright : determining;
     const answer: PolicyDecision =
       deciding.length > 0
-        ? { decision: 'deny', policyIds: deciding, reasons: this.#reasons(deciding), errors }
+        ? { decision: 'deny', policyIds: deciding, reasons: this.#reasons(deciding, errors), errors }
         : {
             decision: 'deny',
             policyIds: ['default-deny'],
@@ -691,9 +738,16 @@ function isGate(policy: LoadedPolicy): boolean {
 // a confirmation into the two-person rule.
 function annotationProblem(
   annotations: Record<string, string>,
+  effect: 'permit' | 'forbid',
 ): { message: string; fix: string } | undefined {
   const allowed: Record<string, string> = { confirmation: 'required', approval: 'other-principal' };
   for (const [name, value] of Object.entries(allowed)) {
+    // On a permit a gate would mean nothing (only a forbid gates): the author meant a gated forbid.
+    if (annotations[name] !== undefined && effect === 'permit')
+      return {
+        message: `@${name} is on a permit: only a forbid gates (a permit with it would allow without any ${name})`,
+        fix: `Keep the permit plain and add a forbid annotated @${name}("${value}") for what needs it (see the default policy).`,
+      };
     if (annotations[name] !== undefined && annotations[name] !== value)
       return {
         message: `@${name}("${annotations[name].slice(0, 40)}") is not a gate dvm knows`,
