@@ -12,7 +12,6 @@ const CHECK_TIMEOUT_MS = 2000;
 export const WRITE_FAILURE_HOLD_MS = 10_000;
 
 /** Readiness of the agent database: readable, and its writes not failing (disk full, I/O errors) lately. */
-/** Readiness of the agent database. */
 export function storeHealth(db: DatabaseSync, writer?: GroupCommitter): HealthCheck {
   return async () => {
     try {
@@ -71,18 +70,34 @@ export const HEALTH_CACHE_MS = 2000;
 
 /**
  * A health reporter that checks the store on every call and the other connectors at most every `cacheMs`
- * (concurrent callers share one round of checks).
+ * (concurrent callers share one round of checks). Once a round has finished, callers get its results at once while
+ * the next round runs: a connector that hangs (a daemon that accepts and never answers) never makes health wait its
+ * timeout, which would have a load balancer's probe give up and drain the agent. Only the first call waits.
  */
 export function cachedHealth(
   checks: Record<string, HealthCheck>,
   cacheMs = HEALTH_CACHE_MS,
 ): () => Promise<HealthReport> {
   const { store, ...connectors } = checks;
-  let last: { at: number; report: Promise<HealthReport> } | undefined;
+  let settled: { at: number; report: HealthReport } | undefined;
+  let round: Promise<HealthReport> | undefined;
+  const refresh = () => {
+    round ??= checkHealth(connectors)
+      .then((report) => {
+        settled = { at: Date.now(), report };
+        return report;
+      })
+      .finally(() => {
+        round = undefined;
+      });
+    return round;
+  };
   return async () => {
-    const now = Date.now();
-    if (!last || now - last.at > cacheMs) last = { at: now, report: checkHealth(connectors) };
-    const [storeResult, cached] = await Promise.all([store ? bounded(store) : undefined, last.report]);
+    if (!settled || Date.now() - settled.at > cacheMs) void refresh().catch(() => {});
+    const [storeResult, cached] = await Promise.all([
+      store ? bounded(store) : undefined,
+      settled?.report ?? refresh(),
+    ]);
     return summarize({ ...(storeResult ? { store: storeResult } : {}), ...cached.connectors });
   };
 }
