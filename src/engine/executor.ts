@@ -315,7 +315,14 @@ async function callbacksFor(ex: Execution, node: PlanNode, record: RunRecord): P
       // A task's callbacks act where it does: its environment's gates apply to them too.
       node.task?.environment,
     );
-    if (problem) update(ex, record, { message: [record.message, problem].filter(Boolean).join('; ') });
+    if (!problem) continue;
+    // The task's own outcome stays; the callback's failure (its code, and its fix after the task's own) is added,
+    // named by its hook, for `dvm status run` and -o json to show.
+    const fix = problem.fix ? `${hook} ${callback.action}: ${problem.fix}` : undefined;
+    update(ex, record, {
+      message: [record.message, `${hook} ${problem.message}`].filter(Boolean).join('; '),
+      ...(fix ? { fix: [record.fix, fix].filter(Boolean).join(' ') } : {}),
+    });
   }
 }
 

@@ -122,6 +122,12 @@ function whenHolds(node: PlanNode, condition: string, lookup: ResultLookup, runI
   }
 }
 
+// An error that lists its causes (every invalid input, say) keeps them in the record's message.
+function messageWithCauses(error: DvmError): string {
+  const causes = error.causes.map((c) => `${c.path ? `${c.path}: ` : ''}${c.message}`);
+  return causes.length ? `${error.message}: ${causes.join('; ')}` : error.message;
+}
+
 function describeFailure(
   error: unknown,
 ): Pick<TaskOutcome, 'status' | 'reason' | 'origin' | 'message' | 'exitCode' | 'fix'> {
@@ -133,13 +139,11 @@ function describeFailure(
     if (error.code === 'DVM_CANCELLED')
       return { status: 'Cancelled', reason: 'Cancelled', origin: 'user', message: error.message };
     const reason = error.code === 'DVM_TASK_FAILED' ? 'ExitCode' : error.code;
-    // An error that lists its causes (every invalid input, say) keeps them in the record's message.
-    const causes = error.causes.map((c) => `${c.path ? `${c.path}: ` : ''}${c.message}`);
     return {
       status: 'Failed',
       reason,
       origin: details.origin ?? 'user',
-      message: causes.length ? `${error.message}: ${causes.join('; ')}` : error.message,
+      message: messageWithCauses(error),
       exitCode: details.exitCode,
       ...(error.fix ? { fix: error.fix } : {}),
     };
@@ -397,6 +401,19 @@ async function readResults(dir: string, declared: { name: string }[]): Promise<R
   return results;
 }
 
+const CALLBACK_COMMAND_FIX =
+  'A callback keeps no log of what its command printed: run the command by hand to see it, or make the step a task (dvm logs run ID shows its output).';
+
+/** Why a callback failed, as its task's record keeps it: the message (with the error's code) and the fix. */
+export interface CallbackProblem {
+  /** Like `notify.alert failed: DVM_NOTIFY_FAILED: …`; the code is left out of an error that has none. */
+  message: string;
+  /** The error's code (DVM_…), when it has one. */
+  code?: string;
+  /** What to do about it: the error's fix, when it has one. */
+  fix?: string;
+}
+
 /**
  * Runs a callback (onSuccess, onFailure, onComplete) action; its failure is reported, not fatal. Through the agent
  * its request id is `requestId`, which names the task's record and the hook, so its audit entries lead to the run.
@@ -409,7 +426,7 @@ export async function runCallback(
   requestId: string,
   userActionSpec?: Record<string, unknown>,
   environment?: string,
-): Promise<string | undefined> {
+): Promise<CallbackProblem | undefined> {
   try {
     const { action, ...params } = callback;
     const definition: ActionDefinition = userActionSpec
@@ -436,6 +453,15 @@ export async function runCallback(
     else await definition.handler(input, context);
     return undefined;
   } catch (error) {
-    return `${callback.action} failed: ${(error as Error).message}`;
+    // Kept as a task's own failure is: its code and fix too, not only its message.
+    if (!isDvmError(error))
+      return { message: `${callback.action} failed: ${(error as Error)?.message ?? String(error)}` };
+    // A command's fix points at its log, which a callback does not keep.
+    const fix = error.code === 'DVM_TASK_FAILED' ? CALLBACK_COMMAND_FIX : error.fix;
+    return {
+      message: `${callback.action} failed: ${error.code}: ${messageWithCauses(error)}`,
+      code: error.code,
+      ...(fix ? { fix } : {}),
+    };
   }
 }

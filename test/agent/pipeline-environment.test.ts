@@ -37,7 +37,7 @@ test('a pipeline task names its environment: prod is gated for it too, and dvm r
   const status = dvm(home, ['status', 'run', runIdOf(unconfirmed.stderr)]).stdout;
   assert.match(
     status,
-    /page {2}Failed .*\(DVM_CONFIRMATION_REQUIRED; notify\.alert in prod needs confirmation, and this run was not started with --yes; notify\.alert failed: notify\.alert in prod needs confirmation/,
+    /page {2}Failed .*\(DVM_CONFIRMATION_REQUIRED; notify\.alert in prod needs confirmation, and this run was not started with --yes; onFailure notify\.alert failed: DVM_CONFIRMATION_REQUIRED: notify\.alert in prod needs confirmation/,
   );
   assert.match(
     status,
@@ -139,6 +139,41 @@ test('under the two-person rule a pipeline task waits for another principal to a
   assert.match(String(executed[0].reasons), /approved by approver/);
 });
 
+test('under the two-person rule a waiting pipeline task that is cancelled withdraws its challenge: approving it is refused, and nothing runs', async (t) => {
+  const home = tempHome();
+  const hook = await recordingWebhook();
+  t.after(hook.close);
+  dvmOk(home, ['apply', '-f', '-'], { input: PLATFORM });
+  useTwoPersonRule(home);
+  const approver = createToken(home, 'approver', 'admin');
+  const serve = await startServe(home);
+  t.after(() => serve.stop());
+  const waitingNow = async () =>
+    (await api(serve.url, 'GET', '/v1/confirmations', { token: approver })).body.items as { id: string }[];
+  const run = dvmAsync(home, ['run', 'workflow', 'release'], { env: { DVM_NOTIFY_ALERT_URL: hook.url } });
+  let waiting: { id: string }[] = [];
+  for (let i = 0; i < 100 && waiting.length === 0; i++) {
+    await sleep(100);
+    waiting = await waitingNow();
+  }
+  assert.equal(waiting.length, 1, 'the task waits for its approval');
+  const runs = JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items as { id: string }[];
+  dvmOk(home, ['cancel', 'run', runs[0].id]);
+  const done = await run;
+  assert.equal(done.status, 1, done.stderr);
+  assert.match(dvmOk(home, ['status', 'run', runs[0].id]).stdout, /page {2}Cancelled/);
+  assert.deepEqual(await waitingNow(), [], 'the cancelled task withdrew its challenge');
+  const approved = await api(serve.url, 'POST', '/v1/confirmations/approve', {
+    token: approver,
+    body: { confirmation_id: waiting[0].id },
+  });
+  assert.equal(approved.status, 403, approved.text);
+  assert.equal(approved.body.code, 'DVM_CONFIRMATION_INVALID');
+  assert.equal((approved.body.details as { reason: string }).reason, 'used');
+  await sleep(300);
+  assert.equal(hook.received.length, 0, 'nothing ran: not the task, nor anything after the refused approval');
+});
+
 test('under the two-person rule a callback does not wait for an approval it has no time for: it fails at once, says why, and withdraws its challenge', async (t) => {
   const home = tempHome();
   const hook = await recordingWebhook();
@@ -182,7 +217,19 @@ test('under the two-person rule a callback does not wait for an approval it has 
   const status = dvmOk(home, ['status', 'run', runIdOf(done.stderr)]).stdout;
   assert.match(
     status,
-    /notify\.alert failed: notify\.alert in prod needs a second principal's approval, and a callback cannot wait for one \(it has 15 s\)/,
+    /page {2}Succeeded .*\(onSuccess notify\.alert failed: DVM_CONFIRMATION_REQUIRED: notify\.alert in prod needs a second principal's approval, and a callback cannot wait for one \(it has 15 s\)\)\n {4}fix: onSuccess notify\.alert: Make it a task of the pipeline/,
+    'its code, and its fix under the task, as a task failure shows them',
   );
+  const [page] = (
+    JSON.parse(dvmOk(home, ['status', 'run', runIdOf(done.stderr), '-o', 'json']).stdout).items as {
+      node: string;
+      status: string;
+      message?: string;
+      fix?: string;
+    }[]
+  ).filter((r) => r.node.endsWith('page'));
+  assert.equal(page.status, 'Succeeded');
+  assert.match(String(page.message), /^onSuccess notify\.alert failed: DVM_CONFIRMATION_REQUIRED: /);
+  assert.match(String(page.fix), /^onSuccess notify\.alert: Make it a task of the pipeline/);
   assert.deepEqual(await waitingNow(), [], 'the callback withdrew its challenge');
 });

@@ -183,6 +183,54 @@ spec:
   assert.equal(await server.stop(), 0);
 });
 
+test('a Task with spec.schedule runs on its cron under dvm serve, through the agent like a Job, until its schedule is removed', async () => {
+  const home = tempHome();
+  const task = (schedule: string) => `${LAB_CI}---
+apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: info, domain: ci}
+spec: {action: system.info${schedule}}
+`;
+  dvmOk(home, ['apply', '-f', '-'], { input: task(', schedule: "*/1 * * * * *"') });
+  const server = serve(home, tempDir('dvm-cwd-'));
+  await server.waitFor(/task lab\/ci\/info armed: schedule "\*\/1 \* \* \* \* \*"; concurrency queue/);
+  await server.waitFor(/serve started \(pid \d+\): 0 job\(s\), 1 scheduled task\(s\), /);
+  const taskRuns = () =>
+    (JSON.parse(dvmOk(home, ['get', 'runs', '-o', 'json']).stdout).items as Run[]).filter(
+      (r) => r.kind === 'Task' && r.name === 'info',
+    );
+  const runs = await until(
+    'two scheduled runs of the task',
+    () => {
+      const done = taskRuns().filter((r) => r.status === 'Succeeded');
+      return done.length >= 2 ? done : undefined;
+    },
+    5000,
+  );
+  assert.ok(runs.every((r) => r.trigger === 'schedule'));
+  await server.waitFor(
+    /task lab\/ci\/info run r\S+ started \(schedule\)\n[\s\S]*task lab\/ci\/info run r\S+ Succeeded/,
+  );
+  // Its action went through the agent, as the local principal, audited with the run's request id.
+  const audit = JSON.parse(dvmOk(home, ['audit', '--action', 'system.info', '-o', 'json']).stdout).items as {
+    actor: string;
+    decision: string;
+    requestId: string;
+  }[];
+  const executed = audit.filter((e) => e.decision === 'executed');
+  assert.ok(executed.length >= 2, JSON.stringify(audit));
+  assert.ok(executed.every((e) => e.actor === 'local'));
+  assert.ok(runs.some((r) => executed.some((e) => e.requestId.startsWith(r.id))));
+  // Applied without its schedule, it is disarmed within a reload, and no run starts after that.
+  dvmOk(home, ['apply', '-f', '-'], { input: task('') });
+  await server.waitFor(/task lab\/ci\/info disarmed \(its schedule was removed\)/);
+  await sleep(300); // a run that had started finishes
+  const before = taskRuns().length;
+  await sleep(2500);
+  assert.equal(taskRuns().length, before, 'no run after the schedule was removed');
+  assert.equal(await server.stop(), 0);
+});
+
 test('concurrency skip: runs never overlap and the triggers that fire meanwhile are logged as skipped', async () => {
   const home = tempHome();
   dvmOk(home, ['apply', '-f', '-'], {

@@ -14,7 +14,7 @@ function setup(tasks?: string): string {
   return home;
 }
 
-test('a callback that notes a failure on a task prints no second line for it', () => {
+test('a callback that notes a failure on a task prints no second line for it; dvm status shows its code and fix', () => {
   const home = setup(`apiVersion: devopsmaestro.io/v1
 kind: Task
 metadata: {name: cb, domain: ci}
@@ -27,7 +27,7 @@ spec:
   const id = run.stderr.match(/^run (r\S+):/m)?.[1] as string;
   assert.match(
     dvmOk(home, ['status', 'run', id]).stdout,
-    /^task\/cb {2}Succeeded .*exec failed: command false exited/m,
+    /^task\/cb {2}Succeeded .*\(onSuccess exec failed: DVM_TASK_FAILED: command false exited with code 1\)\n {2}fix: onSuccess exec: A callback keeps no log/m,
   );
 });
 

@@ -107,33 +107,31 @@ function describe(event: SchedulerEvent): string {
           ? `commits in ${event.repo} (${event.head === null ? 'no commits yet' : `HEAD ${short(event.head) || 'unreadable'}`})`
           : undefined,
       ].filter(Boolean);
-      return `job ${event.job} armed: ${what.join(' and ')}; concurrency ${event.concurrency}`;
+      return `${event.job} armed: ${what.join(' and ')}; concurrency ${event.concurrency}`;
     }
     case 'job.manual':
-      return `job ${event.job} is manual: it runs only by hand (dvm run job)`;
+      return `${event.job} is manual: it runs only by hand (dvm run job)`;
     case 'job.disarmed':
-      return `job ${event.job} disarmed (${event.reason})`;
+      return `${event.job} disarmed (${event.reason === 'unscheduled' ? 'its schedule was removed' : event.reason})`;
     case 'trigger.fired':
-      return `job ${event.job} fired: ${triggerText(event.fired)}`;
+      return `${event.job} fired: ${triggerText(event.fired)}`;
     case 'trigger.skipped':
-      return `job ${event.job} skipped ${triggerText(event.fired)}: run ${event.activeRun ?? '(starting)'} is still active (concurrency skip)`;
+      return `${event.job} skipped ${triggerText(event.fired)}: run ${event.activeRun ?? '(starting)'} is still active (concurrency skip)`;
     case 'trigger.queued':
       return event.coalesced
-        ? `job ${event.job} coalesced ${triggerText(event.fired)} into the trigger already queued`
-        : `job ${event.job} queued ${triggerText(event.fired)} behind run ${event.activeRun ?? '(starting)'}`;
+        ? `${event.job} coalesced ${triggerText(event.fired)} into the trigger already queued`
+        : `${event.job} queued ${triggerText(event.fired)} behind run ${event.activeRun ?? '(starting)'}`;
     case 'run.cancelling':
-      return `job ${event.job} cancelling run ${event.run ?? '(starting)'}: ${event.reason}`;
+      return `${event.job} cancelling run ${event.run ?? '(starting)'}: ${event.reason}`;
     case 'run.started':
-      return `job ${event.job} run ${event.run} started (${triggerText(event.fired)})`;
+      return `${event.job} run ${event.run} started (${triggerText(event.fired)})`;
     case 'run.finished':
-      return `job ${event.job} run ${event.run} ${event.status}${event.durationMs !== undefined ? ` in ${formatDuration(event.durationMs)}` : ''}${event.reason ? ` (${event.reason})` : ''}`;
+      return `${event.job} run ${event.run} ${event.status}${event.durationMs !== undefined ? ` in ${formatDuration(event.durationMs)}` : ''}${event.reason ? ` (${event.reason})` : ''}`;
     case 'run.interrupted':
       return `run ${event.run} (${event.what}) Interrupted: its dvm process${event.pid ? ` ${event.pid}` : ''} ended before it finished; its processes were stopped (dvm run --resume ${event.run} runs what did not succeed)`;
     case 'error': {
       const { error } = event;
-      const where = [event.job ? `job ${event.job}` : undefined, error.location.path]
-        .filter(Boolean)
-        .join(' ');
+      const where = [event.job, error.location.path].filter(Boolean).join(' ');
       return `error ${error.code}${where ? ` ${where}` : ''}: ${error.message}${error.fix ? ` — fix: ${error.fix}` : ''}`;
     }
   }
@@ -151,6 +149,7 @@ Arms every Job in the store (only those of -e/-d when given; the context is not 
             event: commit}         the only App of the job's domain); commits made while serve is down
                                    do not fire; in a repository without commits, the first one does
   trigger.manual: true, or none    never fires: run it with dvm run job NAME
+and every Task with spec.schedule (the same cron), which runs as dvm run task NAME would, concurrency queue.
 
 Runs work in the App's path. spec.concurrency decides what a trigger does while a run of the job is active:
 skip (drop it), queue (default: one waits, later ones coalesce into it) or cancel-previous (cancel the
@@ -159,7 +158,8 @@ active run, then start the new one).
   --poll-interval DURATION         how often each watched repository's HEAD is read (default 1s, at most 24d)
 
 Prints one line per event (armed, fired, skipped, run started/finished, errors with codes). The store is
-re-read every ${RELOAD_INTERVAL_MS / 1000} s, so applied, changed or deleted Jobs take effect without a restart.
+re-read every ${RELOAD_INTERVAL_MS / 1000} s, so applied, changed or deleted Jobs (and Task schedules) take effect without
+a restart.
 SIGINT/SIGTERM (or SIGHUP: its terminal closed) stops the triggers, cancels the active runs (their finally
 tasks run; they end Cancelled) and exits 0; a second one kills the runs' processes and exits 130.
 
@@ -264,7 +264,7 @@ has held still for a second, the certificate within a second of a change; one th
       await scheduler.start();
       await backups.start();
       log(
-        `serve started (pid ${process.pid}): ${scheduler.size} job(s), ${backups.size} volume backup schedule(s); git polled every ${formatDuration(pollIntervalMs)}; ${api ? `API on ${api.address}` : 'no network port bound'}`,
+        `serve started (pid ${process.pid}): ${scheduler.size} job(s), ${scheduler.scheduledTasks} scheduled task(s), ${backups.size} volume backup schedule(s); git polled every ${formatDuration(pollIntervalMs)}; ${api ? `API on ${api.address}` : 'no network port bound'}`,
       );
       log(`serve stopping (${await stopRequested})`);
     } finally {

@@ -227,8 +227,9 @@ export function renderRunTree(records: RunRecord[]): string {
     lines.push(
       `${'  '.repeat(d)}${label}  ${run.status}${run.durationMs !== undefined ? `  ${formatDuration(run.durationMs)}` : ''}${details ? `  (${details})` : ''}`,
     );
-    // A failure that says what to do about it (a gate's --yes, a missing setting) says it under its line.
-    if (run.fix && run.status !== 'Succeeded') lines.push(`${'  '.repeat(d + 1)}fix: ${run.fix}`);
+    // A failure that says what to do about it (a gate's --yes, a missing setting) says it under its line: the
+    // task's own, or a failed callback's (of a task that succeeded too).
+    if (run.fix) lines.push(`${'  '.repeat(d + 1)}fix: ${run.fix}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -68,7 +68,7 @@ export const TaskSchema = KindSchema(
       ),
       schedule: Opt(
         Type.String({ minLength: 1 }),
-        'Cron expression (5 fields) on which the task runs by itself.',
+        'Cron expression (5 fields, or 6 with seconds first) on which `dvm serve` runs the task by itself, as a Job with trigger.schedule (concurrency queue).',
       ),
       onSuccess: OptCallback('Action to run when the task succeeds.'),
       onFailure: OptCallback('Action to run when the task fails.'),

@@ -8,7 +8,10 @@ export interface Fired {
   commit?: string;
 }
 
-/** One thing the job scheduler did or saw; `job` is the job's label, like `lab/ci/nightly`. */
+/**
+ * One thing the job scheduler did or saw; `job` names what it runs, by kind and place: a Job, like
+ * `job lab/ci/nightly`, or a Task with spec.schedule, like `task lab/ci/backup`.
+ */
 export type SchedulerEvent =
   | {
       type: 'job.armed';
@@ -20,7 +23,7 @@ export type SchedulerEvent =
       head?: string | null;
     }
   | { type: 'job.manual'; job: string }
-  | { type: 'job.disarmed'; job: string; reason: 'deleted' | 'changed' }
+  | { type: 'job.disarmed'; job: string; reason: 'deleted' | 'changed' | 'unscheduled' }
   | { type: 'trigger.fired'; job: string; fired: Fired }
   | { type: 'trigger.skipped'; job: string; fired: Fired; activeRun?: string }
   | { type: 'trigger.queued'; job: string; fired: Fired; activeRun?: string; coalesced: boolean }

@@ -11,13 +11,14 @@ import { type JobApp, noRepository, resolveJobApp } from './job-app.ts';
 import {
   type ConcurrencyPolicy,
   concurrencyOf,
+  DEFAULT_CONCURRENCY,
   dropQueued,
   idle,
   type JobRunState,
   onRunEnded,
   onTrigger,
 } from './policy.ts';
-import { CRON_MODE, readTriggers } from './triggers.ts';
+import { CRON_MODE, cronProblem, readTriggers } from './triggers.ts';
 
 /** Default time between two reads of the store for applied, changed or deleted Jobs. */
 export const RELOAD_INTERVAL_MS = 2000;
@@ -37,9 +38,14 @@ export interface SchedulerOptions {
   agent?: () => Promise<Agent>;
 }
 
-/** A Job as the scheduler wants it armed. */
+/** What the scheduler runs: a Job, or a Task with `spec.schedule`. */
+type Scheduled = 'job' | 'task';
+
+/** A Job (or a Task with spec.schedule) as the scheduler wants it armed. */
 interface Wanted {
   key: string;
+  kind: Scheduled;
+  /** Its kind and place in the events and log lines, like `job lab/ci/nightly` or `task lab/ci/backup`. */
   label: string;
   name: string;
   placement: Placement;
@@ -76,8 +82,9 @@ function asDvmError(error: unknown): DvmError {
 
 /**
  * Arms every Job of the store — a cron schedule, a git repository polled for new commits, or nothing for
- * manual jobs — and starts their runs under each job's concurrency policy. The store is re-read every few
- * seconds, so applied, changed and deleted Jobs take effect while it runs.
+ * manual jobs — and every Task with `spec.schedule` (its cron, under a Job's default concurrency), and starts
+ * their runs under each one's concurrency policy. The store is re-read every few seconds, so applied, changed and
+ * deleted Jobs and Tasks take effect while it runs.
  */
 export class JobScheduler {
   private readonly platform: Platform;
@@ -97,7 +104,16 @@ export class JobScheduler {
 
   /** Number of Jobs the scheduler knows (armed, manual or in error). */
   get size(): number {
-    return this.armed.size;
+    return this.count('job');
+  }
+
+  /** Number of Tasks with spec.schedule the scheduler knows (armed or in error). */
+  get scheduledTasks(): number {
+    return this.count('task');
+  }
+
+  private count(kind: Scheduled): number {
+    return [...this.armed.values()].filter((a) => a.kind === kind).length;
   }
 
   /** Loads and arms the Jobs, then keeps re-reading the store. */
@@ -130,7 +146,7 @@ export class JobScheduler {
     await this.reloading;
     for (const job of this.armed.values()) this.disarm(job);
     const reason = new DvmError('DVM_CANCELLED', 'dvm serve stopped', {
-      fix: 'Start dvm serve again (the next trigger runs the job), or run it by hand: dvm run job NAME.',
+      fix: 'Start dvm serve again (the next trigger runs it), or run it by hand: dvm run job NAME (dvm run task NAME for a Task with spec.schedule).',
     });
     for (const [key, runs] of this.jobRuns) {
       runs.state = dropQueued(runs.state);
@@ -181,13 +197,25 @@ export class JobScheduler {
         const want = await this.want(job);
         wanted.set(want.key, want);
       }
+      // A Task runs by itself when it has a schedule; one whose schedule was removed is disarmed as unscheduled.
+      const tasks = new Set<string>();
+      for (const task of await this.platform.store.list({ kinds: ['Task'], placement })) {
+        const schedule = (task.effective.spec as { schedule?: unknown } | undefined)?.schedule;
+        const key = objectKey('Task', task.placement, task.name);
+        tasks.add(key);
+        if (typeof schedule === 'string') wanted.set(key, wantTask(task, key, schedule));
+      }
       for (const [key, job] of this.armed) {
         if (wanted.has(key) || this.stopped) continue;
         this.disarm(job);
         this.armed.delete(key);
         const runs = this.jobRuns.get(key);
         if (runs) runs.state = dropQueued(runs.state);
-        this.emit({ type: 'job.disarmed', job: job.label, reason: 'deleted' });
+        this.emit({
+          type: 'job.disarmed',
+          job: job.label,
+          reason: tasks.has(key) ? 'unscheduled' : 'deleted',
+        });
       }
       for (const want of wanted.values()) {
         const current = this.armed.get(want.key);
@@ -222,7 +250,8 @@ export class JobScheduler {
     if (triggers.commit && app && !app.path) problems.push(noRepository(app.name));
     const want = {
       key: objectKey('Job', job.placement, job.name),
-      label: `${placementLabel(job.placement)}/${job.name}`,
+      kind: 'job' as const,
+      label: `job ${placementLabel(job.placement)}/${job.name}`,
       name: job.name,
       placement: job.placement,
       concurrency: concurrencyOf(spec.concurrency),
@@ -350,7 +379,7 @@ export class JobScheduler {
       if (job.app && placementLabel(job.app.placement) === placementLabel(job.placement))
         scope.app = job.app.name;
       const prepared = await prepare(this.platform, {
-        kind: 'job',
+        kind: job.kind,
         name: job.name,
         scope,
         trigger: fired.trigger,
@@ -373,4 +402,32 @@ export class JobScheduler {
       this.emit({ type: 'error', job: job.label, error: asDvmError(error) });
     }
   }
+}
+
+// A Task with spec.schedule as the scheduler arms it: its cron, a Job's default concurrency, no App of its own
+// (it runs where `dvm run task` would, from serve's directory or its App's path).
+function wantTask(task: StoredObject, key: string, schedule: string): Wanted {
+  const problem = cronProblem(schedule);
+  const problems = problem
+    ? [
+        new DvmError('DVM_CRON_INVALID', problem, {
+          fix: 'Use five fields (minute hour day-of-month month day-of-week), or six with seconds first, that some date matches.',
+          path: 'spec.schedule',
+        }),
+      ]
+    : [];
+  const want = {
+    key,
+    kind: 'task' as const,
+    label: `task ${placementLabel(task.placement)}/${task.name}`,
+    name: task.name,
+    placement: task.placement,
+    concurrency: DEFAULT_CONCURRENCY,
+    manual: false,
+    ...(problem ? {} : { schedule }),
+    commit: false,
+    problems,
+  };
+  const config = JSON.stringify({ ...want, problems: problems.map((p) => `${p.code} ${p.message}`) });
+  return { ...want, config };
 }

@@ -72,15 +72,21 @@ export async function invokeThroughAgent(
       );
     }
     if (challenge?.approval === 'other-principal') {
-      await waitForApproval(
-        agent,
-        definition.name,
-        env,
-        challenge,
-        context,
-        options.pollMs ?? APPROVAL_POLL_MS,
-      );
-      response = await send(challenge.confirmation_token);
+      try {
+        await waitForApproval(
+          agent,
+          definition.name,
+          env,
+          challenge,
+          context,
+          options.pollMs ?? APPROVAL_POLL_MS,
+        );
+        response = await send(challenge.confirmation_token);
+      } finally {
+        // However the wait ended (approved and sent, which used the challenge up; cancelled, timed out, expired),
+        // nobody will redeem it now: it leaves the approvers' list, and an approval of it is refused as used.
+        agent.confirmations.withdraw(challenge.confirmation_token);
+      }
     } else if (challenge && options.confirm) {
       response = await send(challenge.confirmation_token);
     } else {
