@@ -11,6 +11,7 @@ import { killRunProcesses } from '../../service/run/orphaned-tasks.ts';
 import { scopeFlags } from '../args.ts';
 import type { Command } from '../command.ts';
 import { holdLock } from '../hold-lock.ts';
+import { resilientLog } from '../output/resilient-log.ts';
 import { formatDuration } from '../output/run-view.ts';
 
 const MAX_POLL_INTERVAL_MS = 24 * 24 * 3600 * 1000;
@@ -189,8 +190,8 @@ has held still for a second, the certificate within a second of a change; one th
     const tls = ctx.flags['no-api'] ? undefined : tlsOf(ctx.flags, ctx.io.cwd);
     if (!ctx.flags['no-api']) checkTransport(listen.host, tls !== undefined, ctx.flags['insecure-http']);
     const platform = await ctx.platform();
-    const log = (line: string) =>
-      ctx.io.stdout.write(`${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} ${line}\n`);
+    // The agent outlives its log sink: a closed pipe or a full disk moves the lines to stderr, never stops it.
+    const log = resilientLog(ctx.io.stdout, ctx.io.stderr);
     let signalled: (name: string) => void = () => undefined;
     const stopRequested = new Promise<string>((resolve) => {
       signalled = resolve;
