@@ -659,6 +659,19 @@ test('a __proto__ key in a param is refused in-process and by dvm policy test as
   assert.doesNotMatch(tested.stdout, /ALLOW|DENY/);
 });
 
+test('dvm action run refuses the pipeline environment (the tasks of a run have it): no way around the prod gates from the console', () => {
+  const home = tempHome();
+  for (const flags of [
+    ['--env', 'pipeline'],
+    ['--target', 'env=pipeline'],
+  ]) {
+    const run = dvm(home, ['action', 'run', 'notify.alert', '--param', 'message=m', ...flags, '--yes']);
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /DVM_USAGE.*the pipeline environment is for the tasks of a run/);
+  }
+  assert.deepEqual(JSON.parse(dvmOk(home, ['audit', '-o', 'json']).stdout).items, [], 'nothing was decided');
+});
+
 test('dvm action run --confirmation-token runs what a second principal approved (two-person rule), remote and in-process', async () => {
   const home = tempHome();
   useTwoPersonRule(home);

@@ -242,13 +242,26 @@ function requestOf(
       fix: 'Use 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit, e.g. --request-id deploy-42.',
     });
   }
+  const target = targetFromFlags(ctx.flags.env, ctx.flags.target);
+  // The pipeline environment (no confirmation gate) is for the tasks of a run: from the console (the local user as
+  // pipeline tasks run), it would be a way around the stage and prod gates.
+  if (target.env === 'pipeline') {
+    throw new DvmError(
+      'DVM_USAGE',
+      'the pipeline environment is for the tasks of a run (dvm run), not for dvm action run',
+      {
+        path: ctx.flags.env === 'pipeline' ? '--env' : '--target',
+        fix: 'Name the environment the action acts on (--env dev, stage, prod, …), or run it as a task of a pipeline.',
+      },
+    );
+  }
   return {
     // A request id of one's own makes a command safe to run again: a repeat gets the first answer, not a second run.
     request_id: requestId ?? `cli-${randomUUID()}`,
     action: definition.name,
     version: definition.version,
     params: followParam(ctx, paramsOf(ctx.flags.param ?? [], definition.inputSchema), definition.inputSchema),
-    target: targetFromFlags(ctx.flags.env, ctx.flags.target),
+    target,
     ...(ctx.flags['dry-run'] ? { dry_run: true } : {}),
     ...(ctx.flags.timeout ? { timeout: ctx.flags.timeout } : {}),
     // A challenge's token, approved by a second principal (two-person rule) or confirmed ahead.
