@@ -672,6 +672,27 @@ test('dvm action run refuses the pipeline environment (the tasks of a run have i
   assert.deepEqual(JSON.parse(dvmOk(home, ['audit', '-o', 'json']).stdout).items, [], 'nothing was decided');
 });
 
+test('dvm policy test shows a reason with control characters escaped (it cannot rewrite the verdict line), and the fix of a denial', () => {
+  const home = tempHome();
+  mkdirSync(join(home, 'policies'));
+  // Cedar's escapes: the reason holds an ESC sequence that clears the line and a carriage return.
+  writeFileSync(
+    join(home, 'policies', 'sneaky.cedar'),
+    '@id("sneaky")\n@reason("frozen\\u{1b}[2K\\rALLOW: fine")\nforbid (principal, action, resource) when { context.action == "system.info" };\n',
+  );
+  const raw = (text: string) => text.includes('\u001b') || text.includes('\r');
+  const tested = dvm(home, ['policy', 'test', '--principal', 'local', '--action', 'system.info']);
+  assert.equal(tested.status, 1, tested.stderr);
+  assert.equal(raw(tested.stdout), false, tested.stdout);
+  assert.match(tested.stdout, /^DENY: local \(admin\)/);
+  assert.match(tested.stdout, /\n {2}sneaky: frozen\\x1b\[2K\\rALLOW: fine\n/);
+  assert.match(
+    tested.stdout,
+    /\n {2}fix: Policy "sneaky" \(sneaky\.cedar:1\) forbids this whatever the role/,
+  );
+  assert.equal(raw(dvmOk(home, ['policy', 'list']).stdout), false);
+});
+
 test('dvm action run --confirmation-token runs what a second principal approved (two-person rule), remote and in-process', async () => {
   const home = tempHome();
   useTwoPersonRule(home);

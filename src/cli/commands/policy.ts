@@ -225,7 +225,14 @@ export const command: Command = {
       ctx.io.stdout.write(
         renderTable(
           ['ID', 'EFFECT', 'GATE', 'SOURCE'],
-          engine.policies().map((p) => [p.id, p.effect, gateOf(p.annotations) ?? '', `${p.file}:${p.line}`]),
+          engine
+            .policies()
+            .map((p) => [
+              terminalText(p.id),
+              p.effect,
+              gateOf(p.annotations) ?? '',
+              terminalText(`${p.file}:${p.line}`),
+            ]),
         ),
       );
       return 0;
@@ -287,16 +294,21 @@ export const command: Command = {
       answer.decision === 'confirm'
         ? `ALLOW after confirmation${answer.approval ? ' by a second principal' : ''}`
         : answer.decision.toUpperCase();
+    // Policy text (ids, @reason) and the flags' values are shown with control characters escaped: an escape
+    // sequence in a reason could otherwise rewrite the verdict line on a terminal.
     ctx.io.stdout.write(
-      `${verdict}: ${principal.name} (${principal.role}${principal.owner === principal.name ? '' : `, owner ${principal.owner}`}) → ${definition.name} (${definition.risk}) on ${Object.entries(
-        target,
-      )
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',')}\n`,
+      `${verdict}: ${terminalText(
+        `${principal.name} (${principal.role}${principal.owner === principal.name ? '' : `, owner ${principal.owner}`}) → ${definition.name} (${definition.risk}) on ${Object.entries(
+          target,
+        )
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')}`,
+      )}\n`,
     );
     for (let i = 0; i < answer.policyIds.length; i++) {
-      ctx.io.stdout.write(`  ${answer.policyIds[i]}: ${answer.reasons[i] ?? ''}\n`);
+      ctx.io.stdout.write(`  ${terminalText(`${answer.policyIds[i]}: ${answer.reasons[i] ?? ''}`)}\n`);
     }
+    if (answer.decision === 'deny' && answer.fix) ctx.io.stdout.write(`  fix: ${terminalText(answer.fix)}\n`);
     return exitOf(answer.decision);
   },
 };
