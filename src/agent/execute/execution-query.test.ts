@@ -40,9 +40,9 @@ function insert(
 }
 
 test('executionFiltersOf refuses unknown and repeated parameters and bad values, listing every one at once', () => {
-  assert.deepEqual(executionFiltersOf({ status: 'running', before: 'x1' }, NOW), {
+  assert.deepEqual(executionFiltersOf({ status: 'running', before: 'xmfz0abc1234567890abc' }, NOW), {
     status: 'running',
-    before: 'x1',
+    before: 'xmfz0abc1234567890abc',
     limit: 50,
   });
   const cases: [Record<string, unknown>, string[], RegExp][] = [
@@ -90,7 +90,7 @@ test('checkExecutionFilters takes statuses, RFC 3339 times or durations, limits 
         since: '1h',
         until: '2026-06-01T13:00:00+02:00',
         limit: '1000',
-        before: 'xmfz0abc1234567890ab',
+        before: 'xmfz0abc1234567890abc',
       },
       NOW,
     ),
@@ -102,7 +102,7 @@ test('checkExecutionFilters takes statuses, RFC 3339 times or durations, limits 
       since: '2026-06-01T11:00:00.000Z',
       until: '2026-06-01T11:00:00.000Z',
       limit: 1000,
-      before: 'xmfz0abc1234567890ab',
+      before: 'xmfz0abc1234567890abc',
     },
   );
   const bad: [Record<string, string>, string][] = [
@@ -116,6 +116,11 @@ test('checkExecutionFilters takes statuses, RFC 3339 times or durations, limits 
     [{ limit: '0x10' }, 'limit'],
     [{ before: '123' }, 'before'],
     [{ before: 'x1 OR 1=1' }, 'before'],
+    // A cursor edited by hand: a character added, one cut, or not hex where the random part is.
+    [{ before: 'xmfz0abc1234567890abcx' }, 'before'],
+    [{ before: 'xmfz0abc1234567890ab' }, 'before'],
+    [{ before: 'xyz' }, 'before'],
+    [{ before: 'xmfz0abc1234567890abz' }, 'before'],
   ];
   for (const [filters, path] of bad) {
     assert.throws(
@@ -269,7 +274,7 @@ test('the common filters read an index in id order: no sort, no scan of the whol
     [{}, /^SCAN executions USING INDEX sqlite_autoindex_executions_1$/],
     [{ status: 'running' }, /^SEARCH executions USING INDEX executions_by_status \(status=\?\)$/],
     [
-      { status: 'succeeded', before: 'x1' },
+      { status: 'succeeded', before: 'xmfz0abc1234567890abc' },
       /^SEARCH executions USING INDEX executions_by_status \(status=\? AND id<\?\)$/,
     ],
     [

@@ -74,8 +74,9 @@ type Row = ExecutionColumns & { error_code: string | null };
 
 const KNOWN = Object.keys(EXECUTION_QUERY_PARAMS);
 const EQUAL = ['action', 'env', 'principal'] as const;
-// An execution id as newExecutionId writes it (x, time in base 36, random hex); ids in tests are shorter.
-const CURSOR = /^x[0-9a-z]{1,40}$/;
+// An execution id as newExecutionId writes it (x, the time in base 36, 12 random hex digits): a cursor edited by
+// hand (a character added or cut) is refused, not read as a place in the list that repeats or skips executions.
+const CURSOR = /^x[0-9a-z]{8,9}[0-9a-f]{12}$/;
 // created_at is taken just after the id's time (newExecutionId, then prepare): the key range of a time filter is
 // widened by this much, and the exact created_at condition decides.
 const ID_TIME_SLACK_MS = 60_000;
