@@ -88,7 +88,11 @@ export function paramsShown(
   return pairs.length > 0 ? pairs.join(' ') : '(none)';
 }
 
-async function confirm(
+/**
+ * Meets a 428's confirmation gate for `request`: a second principal's approval is an error saying how to get it;
+ * --yes confirms; on a terminal the person types the environment's name; otherwise it is refused. Answers the token.
+ */
+export async function confirm(
   ctx: CommandContext,
   response: ExecuteResponse,
   request: ExecuteRequest,

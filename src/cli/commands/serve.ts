@@ -226,6 +226,8 @@ has held still for a second, the certificate within a second of a change; one th
     activeRuns = () => scheduler.activeRunIds();
     const { BackupScheduler } = await import('../../service/deps/backup-scheduler.ts');
     const backups = new BackupScheduler(platform, {
+      // The backups run through the agent its API serves (listed in GET /v1/executions), as the jobs' actions do.
+      ...(ctx.flags['no-api'] ? {} : { agent: async () => api?.agent ?? apiNotOpen() }),
       listener: (event) =>
         log(
           event.type === 'backup'

@@ -51,6 +51,29 @@ async function findStore(platform: Platform, input: DataActionInput): Promise<St
   });
 }
 
+/**
+ * The input by which the data.* actions name this DataStore (`DOMAIN/NAME` and its ecosystem), checked to find it
+ * and no other; DVM_AMBIGUOUS when they cannot name it alone (say, a store of the same name in an App's scope).
+ */
+export async function storeInput(platform: Platform, store: StoredObject): Promise<DataActionInput> {
+  const input: DataActionInput = {
+    store: store.placement.domain ? `${store.placement.domain}/${store.name}` : store.name,
+    ...(store.placement.ecosystem ? { ecosystem: store.placement.ecosystem } : {}),
+  };
+  const found = await findStore(platform, input).catch(() => undefined);
+  if (found?.uid !== store.uid) {
+    throw new DvmError(
+      'DVM_AMBIGUOUS',
+      `DataStore/${store.name} cannot be named alone for the data.* actions (store=${input.store}${input.ecosystem ? `, ecosystem=${input.ecosystem}` : ''} names ${found ? 'another one' : 'none or several'})`,
+      { fix: 'Give the DataStores distinct names within their ecosystem, then seed again.' },
+    );
+  }
+  return input;
+}
+
+// A PostgreSQL error's SQLSTATE.
+const sqlState = (error: unknown) => (error as { code?: unknown } | undefined)?.code;
+
 function fieldsOf(store: StoredObject): { table: string; fields: DataField[] } {
   const spec = store.effective.spec as Record<string, unknown>;
   const table = (spec.target as { table?: string } | undefined)?.table ?? store.name.replace(/-/g, '_');
@@ -134,24 +157,39 @@ export function dataActions(home: string): ActionDefinition[] {
   const truncateAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
     name: 'data.truncate',
     version: '1.0.0',
-    description: "Empty a DataStore's table (or delete its Redis keys).",
+    description:
+      "Empty a DataStore's table (or delete its Redis keys); a table or database not created yet is already empty.",
     risk: 'destructive',
     timeouts: { defaultMs: 60_000, maxMs: 600_000 },
     inputSchema: STORE_INPUT,
     outputSchema: OUTPUT,
-    handler: (input) =>
-      onTarget<Record<string, unknown>>(
-        input,
-        async (store, _p, client) => {
-          const { table } = fieldsOf(store);
-          await truncate(client, table);
-          return { store: store.name, table, truncated: true };
-        },
-        async (store, _p, client) => {
-          const { table } = fieldsOf(store);
-          return { store: store.name, prefix: table, deleted: await deletePrefix(client, table) };
-        },
-      ),
+    async handler(input) {
+      try {
+        return await onTarget<Record<string, unknown>>(
+          input,
+          async (store, _p, client) => {
+            const { table } = fieldsOf(store);
+            try {
+              await truncate(client, table);
+            } catch (error) {
+              // 42P01: no such table, nothing to empty (a DataLake's beforeSeed before its first seed).
+              if (sqlState(error) !== '42P01') throw error;
+              return { store: store.name, table, truncated: false, missing: 'table' };
+            }
+            return { store: store.name, table, truncated: true };
+          },
+          async (store, _p, client) => {
+            const { table } = fieldsOf(store);
+            return { store: store.name, prefix: table, deleted: await deletePrefix(client, table) };
+          },
+        );
+      } catch (error) {
+        // 3D000: the store's database does not exist yet: nothing to empty either.
+        if (sqlState(error) !== '3D000') throw error;
+        const store = await findStore(await open(), input);
+        return { store: store.name, table: fieldsOf(store).table, truncated: false, missing: 'database' };
+      }
+    },
   };
   const verifyAction: ActionDefinition<DataActionInput, Record<string, unknown>> = {
     name: 'data.verify',

@@ -12,11 +12,9 @@ import {
   type DataField,
   ensureTable,
   isEmpty,
-  truncate,
   upsert,
-  verify,
 } from './postgres-seeder.ts';
-import { connectRedis, deletePrefix, missingKeys, setRecords } from './redis-seeder.ts';
+import { connectRedis, setRecords } from './redis-seeder.ts';
 
 /** What seeding one store did. */
 export interface StoreSeeded {
@@ -65,13 +63,18 @@ export async function recordsOf(
   return out;
 }
 
-/** Seeds one DataStore: creates its database and table when missing, then upserts its records. */
-export async function seedStore(
-  platform: Platform,
-  dataStore: StoredObject,
-  options: { truncate?: boolean; verify?: boolean } = {},
-): Promise<StoreSeeded> {
-  const started = performance.now();
+/** What a DataStore seeds: its table, fields and records, checked (names, records against the schema). */
+export interface CheckedStore {
+  table: string;
+  fields: DataField[];
+  records: { data: Record<string, unknown>; source: string }[];
+}
+
+/**
+ * Checks a DataStore before anything connects (so a bad store creates nothing): it has fields, its table and field
+ * names are plain identifiers, and its records follow the schema. DVM_DATA_INVALID (with the path) otherwise.
+ */
+export async function checkStore(platform: Platform, dataStore: StoredObject): Promise<CheckedStore> {
   const spec = dataStore.effective.spec as Spec;
   const fields = ((spec.schema as { fields?: DataField[] } | undefined)?.fields ?? []) as DataField[];
   const table = (spec.target as { table?: string } | undefined)?.table ?? dataStore.name.replace(/-/g, '_');
@@ -81,43 +84,36 @@ export async function seedStore(
       fix: 'Declare the fields (name, type, primary, …) the records follow.',
     });
   }
-  // Names and records are checked before anything connects, so a bad store creates nothing.
   checkIdentifier(table, 'spec.target.table');
   for (const [i, f] of fields.entries()) checkIdentifier(f.name, `spec.schema.fields[${i}].name`);
   const records = await recordsOf(platform, dataStore);
   checkRecords(records, fields);
+  return { table, fields, records };
+}
+
+/**
+ * Seeds one DataStore (the data.insert action's work): creates its database and table when missing, then upserts
+ * its records. Truncating first and verifying after are the data.truncate and data.verify actions.
+ */
+export async function seedStore(platform: Platform, dataStore: StoredObject): Promise<StoreSeeded> {
+  const started = performance.now();
+  const { table, fields, records } = await checkStore(platform, dataStore);
   const target = await resolveTarget(platform.store, dataStore);
   const rows = records.map((r) => r.data);
-  const result = (verified?: { rows: number; missing: number }): StoreSeeded => ({
+  const result = (): StoreSeeded => ({
     store: dataStore.name,
     target: target.label,
     table,
     records: rows.length,
-    truncated: options.truncate === true,
-    ...(verified ? { verified } : {}),
+    truncated: false,
     durationMs: Math.round(performance.now() - started),
   });
-  const failIfMissing = (missing: number) => {
-    if (missing > 0) {
-      throw new DvmError(
-        'DVM_DATA_VERIFY_FAILED',
-        `DataStore/${dataStore.name}: ${missing} of ${rows.length} records are not in ${table}`,
-        {
-          fix: 'Look for whatever removes them (TTLs, triggers, constraints), then seed again.',
-        },
-      );
-    }
-  };
   if (target.engine === 'redis') {
     // Redis: each record a JSON value under TABLE:PRIMARY-KEY.
     const client = await connectRedis(target);
     try {
-      if (options.truncate) await deletePrefix(client, table);
       await setRecords(client, table, fields, rows);
-      if (!options.verify) return result();
-      const missing = await missingKeys(client, table, fields, rows);
-      failIfMissing(missing);
-      return result({ rows: rows.length - missing, missing });
+      return result();
     } finally {
       await client.quit().catch(() => {});
     }
@@ -127,9 +123,8 @@ export async function seedStore(
     await ensureTable(client, table, fields);
     // One transaction: a store is seeded whole or not at all (and commits once).
     await client.query('BEGIN');
-    if (options.truncate) await truncate(client, table);
     try {
-      // An empty table (new, or truncated above) cannot conflict: COPY loads it; otherwise upsert.
+      // An empty table (new, or truncated before) cannot conflict: COPY loads it; otherwise upsert.
       if (await isEmpty(client, table)) await copyInto(client, table, fields, rows);
       else await upsert(client, table, fields, rows);
       await client.query('COMMIT');
@@ -137,19 +132,26 @@ export async function seedStore(
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     }
-    const verified = options.verify ? await verify(client, table, fields, rows) : undefined;
-    if (verified) failIfMissing(verified.missing);
-    return result(verified);
+    return result();
   } finally {
     await client.end();
   }
 }
 
+/** What seeding a DataLake does: its stores in order, each truncated first and verified after, or not. */
+export interface LakePlan {
+  stores: StoredObject[];
+  /** `beforeSeed: {action: data.truncate}`. */
+  truncate: boolean;
+  /** `afterSeed: {action: data.verify}`. */
+  verify: boolean;
+}
+
 /**
- * Seeds a DataLake: its stores in `seedOrder` (the others after, in the order listed), each truncated first when
- * `beforeSeed` is data.truncate and verified after when `afterSeed` is data.verify.
+ * The plan of a DataLake's seed: its stores in `seedOrder` (the others after, in the order listed), each truncated
+ * first when `beforeSeed` is data.truncate and verified after when `afterSeed` is data.verify.
  */
-export async function seedLake(platform: Platform, lake: StoredObject): Promise<StoreSeeded[]> {
+export async function lakePlan(platform: Platform, lake: StoredObject): Promise<LakePlan> {
   const spec = lake.effective.spec as Spec;
   const refs = ((spec.dataStores ?? []) as { ref: string }[]).map((d) => d.ref);
   const stores: StoredObject[] = [];
@@ -188,14 +190,5 @@ export async function seedLake(platform: Platform, lake: StoredObject): Promise<
       );
     }
   }
-  const seeded: StoreSeeded[] = [];
-  for (const store of ordered) {
-    seeded.push(
-      await seedStore(platform, store, {
-        truncate: before === 'data.truncate',
-        verify: after === 'data.verify',
-      }),
-    );
-  }
-  return seeded;
+  return { stores: ordered, truncate: before === 'data.truncate', verify: after === 'data.verify' };
 }

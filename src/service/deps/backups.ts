@@ -116,6 +116,8 @@ export interface ScheduledBackup {
   instance: DependencyInstance;
   schedule: string;
   retentionMs?: number;
+  /** `backup.retention` as written (like 7d). */
+  retention?: string;
 }
 
 /**
@@ -138,7 +140,9 @@ export async function scheduledBackups(platform: Platform): Promise<ScheduledBac
           volume: object.name,
           instance,
           schedule: backup.schedule,
-          ...(typeof backup.retention === 'string' ? { retentionMs: parseDuration(backup.retention) } : {}),
+          ...(typeof backup.retention === 'string'
+            ? { retentionMs: parseDuration(backup.retention), retention: backup.retention }
+            : {}),
         });
         break;
       }

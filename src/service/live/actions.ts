@@ -1,7 +1,8 @@
-import type { ActionDefinition } from '../../actions/action.ts';
+import type { ActionContext, ActionDefinition } from '../../actions/action.ts';
 import { parseDuration } from '../../actions/builtin/duration.ts';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
+import type { RuntimeName } from '../../runtime/types.ts';
 import { depsContext } from '../deps/deps-context.ts';
 import { findInstance } from '../deps/instances.ts';
 import { readRecord } from '../deps/lifecycle.ts';
@@ -42,23 +43,39 @@ export function liveActions(home: string): ActionDefinition[] {
     platform ??= openPlatform(home);
     return platform;
   };
-  const context = async () => {
+  // A handler's dependencies context; what it logs (an instance healthy, the app deployed) is the execution's progress.
+  const context = async (ctx?: Pick<ActionContext, 'emit'>) => {
     const p = await open();
-    return { p, deps: await depsContext(p) };
+    const emit = ctx?.emit;
+    return {
+      p,
+      deps: await depsContext(p, emit ? { log: (message) => emit({ type: 'progress', message }) } : {}),
+    };
   };
 
-  const deploy: ActionDefinition<AppInput, Record<string, unknown>> = {
+  const deploy: ActionDefinition<AppInput & { runtime?: RuntimeName }, Record<string, unknown>> = {
     name: 'service.deploy',
     version: '1.0.0',
     description:
       'Run an App in live mode: dependencies healthy first, deployed once its health check passes.',
     risk: 'write',
     timeouts: { defaultMs: 300_000, maxMs: 1_800_000 },
-    inputSchema: APP_INPUT,
+    inputSchema: {
+      ...APP_INPUT,
+      properties: {
+        ...APP_INPUT.properties,
+        runtime: {
+          type: 'string',
+          enum: ['process', 'docker'],
+          description: "Runtime of the App (default: the one it runs on, else the home's default).",
+        },
+      },
+    },
     outputSchema: OUTPUT,
-    async handler(input) {
-      const { p, deps } = await context();
-      return { ...(await deployApp(deps, await findLiveApp(p, input.target, scopeOf(input)))) };
+    async handler(input, ctx) {
+      const { p, deps } = await context(ctx);
+      const live = await findLiveApp(p, input.target, scopeOf(input));
+      return { ...(await deployApp(deps, live, input.runtime ? { runtime: input.runtime } : {})) };
     },
   };
 
@@ -70,8 +87,8 @@ export function liveActions(home: string): ActionDefinition[] {
     timeouts: { defaultMs: 300_000, maxMs: 1_800_000 },
     inputSchema: APP_INPUT,
     outputSchema: OUTPUT,
-    async handler(input) {
-      const { p, deps } = await context();
+    async handler(input, ctx) {
+      const { p, deps } = await context(ctx);
       const live = await findLiveApp(p, input.target, scopeOf(input));
       const record = readRecord(deps.home, live.id);
       if (!record) {

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { Agent } from '../agent/agent.ts';
+import type { ExecuteRequest, ExecuteResponse } from '../agent/execute/types.ts';
+import { DvmError } from '../errors/dvm-error.ts';
+import type { CommandContext } from './command.ts';
+import { targetFromFlags } from './target-flags.ts';
+import { interruptedAtQuestion, PromptInterrupted } from './terminal-prompt.ts';
+import { terminalLines } from './terminal-text.ts';
+
+/** What runLocalAction hands back: the action's result, or the exit status of a question interrupted (Ctrl-C). */
+export type LocalActionOutcome = { result: Record<string, unknown> } | { exit: number };
+
+/** Options of runLocalAction. */
+export interface LocalActionOptions {
+  /** Told each progress message of the execution as it comes (a command prints them, as it did before). */
+  onProgress?: (message: string) => void;
+  /** Only decide it (a dry run, audited as one): the result is the dry run's answer (`run_decision`, …). */
+  dryRun?: boolean;
+}
+
+/**
+ * Runs a registered action in-process through the agent's one path (validate → policy → confirmation →
+ * idempotency → run → audit), as `dvm action run NAME` without a server does: the local admin principal, the
+ * environment `dvm action run` defaults to (dev), a new request_id, and its confirmation gate met the same way.
+ * A denial, a refused confirmation or a failed run is thrown as the coded error `dvm action run` prints.
+ */
+export async function runLocalAction(
+  ctx: CommandContext,
+  agent: Agent,
+  action: string,
+  params: Record<string, unknown>,
+  options: LocalActionOptions = {},
+): Promise<LocalActionOutcome> {
+  const { LOCAL_PRINCIPAL } = await import('../agent/auth/principal.ts');
+  const { errorFromBody } = await import('../agent/client/agent-client.ts');
+  const definition = agent.executor.registry.get(action);
+  const request: ExecuteRequest = {
+    request_id: `cli-${randomUUID()}`,
+    action: definition.name,
+    version: definition.version,
+    params,
+    target: targetFromFlags(undefined, undefined),
+    ...(options.dryRun ? { dry_run: true } : {}),
+  };
+  const send = async (req: ExecuteRequest): Promise<ExecuteResponse> => {
+    let unsubscribe = () => {};
+    try {
+      return await agent.executor.execute(req, LOCAL_PRINCIPAL, {
+        wait: true,
+        onStart: (executionId) => {
+          if (!options.onProgress) return;
+          unsubscribe = agent.executions.subscribe(
+            executionId,
+            0,
+            (event) => {
+              if (event.type === 'progress') options.onProgress?.(String(event.data.message));
+            },
+            () => {},
+          );
+        },
+      });
+    } finally {
+      unsubscribe();
+    }
+  };
+  let response = await send(request);
+  if (response.status === 428) {
+    let token: string;
+    try {
+      const { confirm } = await import('./commands/action-run.ts');
+      token = await confirm(ctx, response, request, definition.risk, definition.inputSchema);
+    } catch (error) {
+      if (!(error instanceof PromptInterrupted)) throw error;
+      return { exit: interruptedAtQuestion(ctx, 'not confirmed (Ctrl-C); nothing ran') };
+    }
+    response = await send({ ...request, confirmation_token: token });
+  }
+  if (response.status >= 400) {
+    const error = errorFromBody(response.status, response.body);
+    const id = response.body.execution_id;
+    if (typeof id !== 'string') throw error;
+    // A run that failed says where its events are, as `dvm action run` does.
+    throw new DvmError(error.code, error.message, {
+      fix: `${error.fix ? `${error.fix} ` : ''}Its output and progress: dvm execution logs ${id}.`,
+      causes: error.causes,
+      details: error.details,
+    });
+  }
+  if (options.dryRun) return { result: response.body as Record<string, unknown> };
+  return { result: (response.body.result ?? {}) as Record<string, unknown> };
+}
+
+/** A progress message printed on stderr, one line each, as the command printed it before it ran through the agent. */
+export function progressPrinter(ctx: CommandContext): (message: string) => void {
+  return (message) => ctx.io.stderr.write(terminalLines(`${message}\n`));
+}
