@@ -60,6 +60,11 @@ export interface ActionContext {
    * the task's parallelism slot to the next task then, so starting it overlaps recording this one.
    */
   onSucceeded?: () => void;
+  /**
+   * Stable for one request (its principal and request_id) when a canonicalInput must choose (chaos.kill's random
+   * target): the same request, sent again with its confirmation, chooses the same.
+   */
+  choiceSeed?: string;
 }
 
 /** A progress report or output line of a running action. */

@@ -137,3 +137,33 @@ test('a forbid on data.truncate or data.insert stops dvm seed with the error dvm
     await client.quit();
   }
 });
+
+test('a forbid on a DataStore holds however the request names it: NAME or DOMAIN/NAME, with or without its ecosystem', () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], { input: platform('aliased') });
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(
+    join(home, 'policies', 'freeze.cedar'),
+    `@id("frozen-products") @reason("products is frozen")
+forbid (principal, action, resource)
+when { context.params.hasTag("store") && context.params.getTag("store") == "web/products" };
+`,
+  );
+  for (const params of [['store=products'], ['store=products', 'ecosystem=shop'], ['store=web/products']]) {
+    const run = dvm(home, [
+      'action',
+      'run',
+      'data.truncate',
+      ...params.flatMap((p) => ['--param', p]),
+      '--yes',
+    ]);
+    assert.equal(run.status, 1, `${params}: ${run.stdout}`);
+    assert.match(run.stderr, /DVM_FORBIDDEN: policy denies this request: products is frozen/, String(params));
+  }
+  // The audit shows what was decided on: the store in its one form, with its ecosystem.
+  const denied = JSON.parse(dvmOk(home, ['audit', '-o', 'json']).stdout).items as { params: object }[];
+  assert.deepEqual(
+    denied.map((e) => e.params),
+    Array(3).fill({ store: 'web/products', ecosystem: 'shop' }),
+  );
+});

@@ -4,7 +4,7 @@
 // `dvm down` leaving no process behind.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -278,6 +278,31 @@ test('service.* and chaos.* actions through dvm action run: kill and recover, la
       !readdirSync(join(home, 'instances')).includes('chaos-latency-demo-platform-db'),
       'the proxy is gone',
     );
+
+    // A forbid on what chaos.kill acts on holds for a bare name and for a random pick: both are decided on the
+    // instance they name (app/NAME or dependency/NAME), picked before the decision.
+    mkdirSync(join(home, 'policies'), { recursive: true });
+    const frozen = join(home, 'policies', 'frozen.cedar');
+    writeFileSync(
+      frozen,
+      `@id("frozen") @reason("nothing here may be killed")
+forbid (principal, action, resource)
+when { context.action == "chaos.kill" && context.params.hasTag("target") && ["app/notes-api", "dependency/cache", "dependency/platform-db"].contains(context.params.getTag("target")) };
+`,
+    );
+    for (const params of [['target=cache'], []]) {
+      const refused = dvm(home, [
+        'action',
+        'run',
+        'chaos.kill',
+        '--param',
+        'ecosystem=demo',
+        ...params.flatMap((p) => ['--param', p]),
+      ]);
+      assert.equal(refused.status, 1, refused.stdout);
+      assert.match(refused.stderr, /DVM_FORBIDDEN: policy denies this request: nothing here may be killed/);
+    }
+    rmSync(frozen);
 
     const before = (await appEnv()).pid;
     const restarted = action('service.restart', 'target=notes-api', 'ecosystem=demo');

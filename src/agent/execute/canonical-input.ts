@@ -93,6 +93,8 @@ export async function canonicalInput(
     signal?: AbortSignal;
     /** Whose share of the resolutions it takes; none: no share (a pipeline task, bounded by its run's parallelism). */
     principal?: string;
+    /** ActionContext.choiceSeed: stable for the request. */
+    choiceSeed?: string;
   },
 ): Promise<Record<string, unknown>> {
   if (!definition.canonicalInput) return params;
@@ -111,6 +113,7 @@ export async function canonicalInput(
       log: createMemoryLog({ maxBytes: 64 * 1024 }),
       resultsDir: tmpdir(),
       notify: {},
+      ...(given.choiceSeed !== undefined ? { choiceSeed: given.choiceSeed } : {}),
     };
     return (await definition.canonicalInput(structuredClone(params), context)) ?? params;
   } catch (error) {

@@ -279,6 +279,7 @@ export class ActionExecutor {
           signal: options.context?.signal ?? options.signal,
           // A pipeline task's run bounds its tasks' parallelism; the per-principal share is for requests.
           ...(options.context ? {} : { principal: principal.id }),
+          choiceSeed: `${principal.id}\n${request.request_id}`,
         })
       : sent;
     const payloadHash = payloadHashOf(definition, sent, request);

@@ -269,8 +269,22 @@ export function dataActions(home: string): ActionDefinition[] {
         },
       ),
   };
-  return [
-    ...([insert, truncateAction, verifyAction, deleteAction] as unknown as ActionDefinition[]),
-    ...backupActions(home),
-  ];
+  // Decided on the store in one form (`DOMAIN/NAME` and its ecosystem), so a forbid on `shop/products` holds for
+  // `store=products` too; a name no store has is decided as sent (the action fails the same way), and one several
+  // have is refused (DVM_AMBIGUOUS) before any decision.
+  const canonicalStore = async (input: DataActionInput): Promise<DataActionInput | undefined> => {
+    let store: StoredObject;
+    try {
+      store = await findStore(await open(), input);
+    } catch (error) {
+      if ((error as DvmError).code === 'DVM_TARGET_NOT_FOUND') return undefined;
+      throw error;
+    }
+    return { ...input, ...(await storeInput(await open(), store)) };
+  };
+  const stores = [insert, truncateAction, verifyAction, deleteAction].map((definition) => ({
+    ...definition,
+    canonicalInput: canonicalStore,
+  }));
+  return [...(stores as unknown as ActionDefinition[]), ...backupActions(home)];
 }

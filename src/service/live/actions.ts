@@ -7,7 +7,7 @@ import { depsContext } from '../deps/deps-context.ts';
 import { findInstance } from '../deps/instances.ts';
 import { readRecord } from '../deps/lifecycle.ts';
 import { openPlatform, type Platform } from '../platform.ts';
-import { chaosKill, parseTarget } from './chaos-kill.ts';
+import { chaosKill, killTarget, parseTarget } from './chaos-kill.ts';
 import { chaosLatency } from './chaos-latency.ts';
 import { deployApp } from './deploy.ts';
 import { findLiveApp } from './live-apps.ts';
@@ -130,6 +130,14 @@ export function liveActions(home: string): ActionDefinition[] {
       },
     },
     outputSchema: OUTPUT,
+    // Decided on what it will kill: the target in one form (app/NAME or dependency/NAME, with its ecosystem and
+    // domain), and without one the running instance picked at random now — a forbid on a target holds for a bare
+    // name and for a random pick alike.
+    async canonicalInput(input, ctx) {
+      const { p, deps } = await context();
+      const picked = await killTarget(p, deps, input.target, scopeOf(input), ctx.choiceSeed);
+      return picked ? { ...input, ...picked } : undefined;
+    },
     async handler(input, ctx) {
       const { p, deps } = await context();
       return chaosKill(p, deps, {

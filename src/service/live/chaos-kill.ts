@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
@@ -14,6 +15,7 @@ interface Candidate {
   kind: 'app' | 'dependency';
   name: string;
   id: string;
+  placement: Placement;
   check: (runtime: RuntimeName) => HealthCheck | undefined;
 }
 
@@ -48,6 +50,7 @@ async function candidates(p: Platform, target: string | undefined, scope: Placem
     kind: 'app',
     name: live.app.name,
     id: live.id,
+    placement: live.app.placement,
     check: () => appHealthCheck(live),
   }));
   if (parsed?.kind === 'app' || (parsed && out.length > 0)) return out;
@@ -59,6 +62,7 @@ async function candidates(p: Platform, target: string | undefined, scope: Placem
       kind: 'dependency',
       name: instance.name,
       id: instance.id,
+      placement: instance.placement,
       check: (runtime) => healthCheckFor(instance, runtime),
     });
   }
@@ -70,6 +74,50 @@ function describeStopped(state: InstanceState | undefined): string {
   if (!state) return 'not started';
   const exit = state.exitCode === undefined ? '' : `, last exit code ${state.exitCode}`;
   return `${state.status} (${state.restarts} restarts${exit})`;
+}
+
+// The candidates of a kill that run now (with their runtime's state), and why each other one is no target.
+async function runningCandidates(
+  p: Platform,
+  deps: DepsContext,
+  target: string | undefined,
+  scope: Placement,
+) {
+  const running = [];
+  const notRunning: string[] = [];
+  for (const candidate of await candidates(p, target, scope)) {
+    const record = readRecord(p.home, candidate.id);
+    const state = record ? await deps.runtime(record.runtime).inspect(candidate.id) : undefined;
+    if (record && state?.status === 'running') running.push({ ...candidate, runtime: record.runtime, state });
+    else notRunning.push(`${candidate.kind}/${candidate.name} is ${describeStopped(state)}`);
+  }
+  return { running, notRunning };
+}
+
+/**
+ * What a kill of `target` (none: a random running one of `scope`) would kill, named in one form — `app/NAME` or
+ * `dependency/NAME` and the ecosystem and domain it is in — so that policies decide on it before it is killed (the
+ * random pick is made here, not after the decision; by `seed` when given); undefined when nothing of that name runs.
+ */
+export async function killTarget(
+  p: Platform,
+  deps: DepsContext,
+  target: string | undefined,
+  scope: Placement,
+  seed?: string,
+): Promise<{ target: string; ecosystem?: string; domain?: string } | undefined> {
+  const { running } = await runningCandidates(p, deps, target, scope);
+  // With a seed (the request), the same request picks the same one: its confirmed resend kills what was confirmed.
+  running.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const pick =
+    seed === undefined ? Math.random() : createHash('sha256').update(seed).digest().readUInt32BE(0) / 2 ** 32;
+  const victim = running[Math.floor(pick * running.length)];
+  if (!victim) return undefined;
+  return {
+    target: `${victim.kind}/${victim.name}`,
+    ...(victim.placement.ecosystem ? { ecosystem: victim.placement.ecosystem } : {}),
+    ...(victim.placement.domain ? { domain: victim.placement.domain } : {}),
+  };
 }
 
 /**
@@ -87,14 +135,7 @@ export async function chaosKill(
     progress?: (message: string) => void;
   },
 ): Promise<Record<string, unknown>> {
-  const running = [];
-  const notRunning: string[] = [];
-  for (const candidate of await candidates(p, options.target, options.scope)) {
-    const record = readRecord(p.home, candidate.id);
-    const state = record ? await deps.runtime(record.runtime).inspect(candidate.id) : undefined;
-    if (record && state?.status === 'running') running.push({ ...candidate, runtime: record.runtime, state });
-    else notRunning.push(`${candidate.kind}/${candidate.name} is ${describeStopped(state)}`);
-  }
+  const { running, notRunning } = await runningCandidates(p, deps, options.target, options.scope);
   const victim = running[Math.floor(Math.random() * running.length)];
   if (!victim) {
     throw new DvmError(
