@@ -643,3 +643,68 @@ test('reloads alternate between two prepared sets: decisions stay right over man
     h.done();
   }
 });
+
+test('a lone @approval gate (no confirmation gate there) is a challenge for a second principal, not a 403 nobody can lift', async () => {
+  const h = home({
+    'two-person-test.cedar': `@id("test-second-approver")
+@approval("other-principal")
+@reason("in test a second principal approves writes")
+forbid (principal, action, resource)
+when { context.risk != "read" && resource.env == "test" && !context.dryRun }
+unless { context has approver && context.approver != context.principal };
+`,
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    const base = {
+      principal: principalFor('alice', 'operator'),
+      action: { name: 'docker.restart_container', version: '1.0.0', risk: 'write' as const },
+      target: { env: 'test' },
+      dryRun: false,
+    };
+    const first = engine.decide({ ...base, confirmed: false });
+    assert.deepEqual(
+      [first.decision, first.approval, first.policyIds],
+      ['confirm', 'other-principal', ['test-second-approver']],
+    );
+    assert.deepEqual([engine.decide({ ...base, confirmed: true }).decision], ['deny']);
+    assert.equal(engine.decide({ ...base, confirmed: true, approver: 'bob' }).decision, 'allow');
+  } finally {
+    h.done();
+  }
+});
+
+test('an @approval gate no approval can satisfy (no `unless { context has approver … }`) denies, naming it, in prod and alone', async () => {
+  const h = home({
+    'broken-two-person.cedar': `@id("always-approval")
+@approval("other-principal")
+@reason("a second principal must approve")
+forbid (principal, action, resource)
+when { context.risk != "read" && (resource.env == "prod" || resource.env == "test") };
+`,
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    for (const env of ['prod', 'test']) {
+      const answer = engine.decide({
+        principal: principalFor('alice', 'operator'),
+        action: { name: 'docker.restart_container', version: '1.0.0', risk: 'write' },
+        target: { env },
+        confirmed: false,
+        dryRun: false,
+      });
+      assert.deepEqual(
+        [answer.decision, answer.approval, answer.policyIds],
+        ['deny', undefined, ['always-approval']],
+        env,
+      );
+      assert.match(
+        String(answer.fix),
+        /^No approval can satisfy "always-approval" \(broken-two-person\.cedar:1\)/,
+        env,
+      );
+    }
+  } finally {
+    h.done();
+  }
+});

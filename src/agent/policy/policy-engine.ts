@@ -632,6 +632,8 @@ export class PolicyEngine {
       }
       if (confirmed.determining.length > 0 && confirmed.determining.every((id) => gate(id, 'approval'))) {
         const ids = [...new Set([...first.determining, ...confirmed.determining])];
+        if (!this.#approvable(query))
+          return this.#unapprovable(query, confirmed.determining, confirmed.errors);
         return {
           decision: 'confirm',
           approval: 'other-principal',
@@ -643,6 +645,17 @@ export class PolicyEngine {
       return this.#deny(query, confirmed.determining, confirmed.errors);
     }
     if (first.determining.every((id) => gate(id, 'approval'))) {
+      if (!this.#approvable(query)) return this.#unapprovable(query, first.determining, first.errors);
+      // A lone @approval gate (no @confirmation beside it): the request is challenged, for another principal to
+      // approve, as under the two-person rule in prod.
+      if (!query.confirmed)
+        return {
+          decision: 'confirm',
+          approval: 'other-principal',
+          policyIds: first.determining,
+          reasons: this.#reasons(first.determining),
+          errors: first.errors,
+        };
       // No role gets past the two-person rule: what lets it run is another principal's approval.
       return {
         ...this.#deny(
@@ -655,6 +668,27 @@ export class PolicyEngine {
       };
     }
     return this.#deny(query, first.determining, first.errors);
+  }
+
+  // True when another principal's approval would let the request run (confirmed too): an @approval forbid without
+  // `unless { context has approver … }` never lets one count, and a challenge for it could never be redeemed.
+  #approvable(query: PolicyQuery): boolean {
+    const other = `${query.principal.owner} (another principal)`;
+    return this.#authorize({ ...query, confirmed: true, approver: other }).allowed;
+  }
+
+  // The denial of a request whose @approval gates no approval could satisfy.
+  #unapprovable(query: PolicyQuery, gates: string[], errors: string[]): PolicyDecision {
+    const named = gates
+      .flatMap((id) => this.#policies.get(id) ?? [])
+      .map((p) => `"${p.id}" (${basename(p.file)}:${p.line})`)
+      .join(', ');
+    return this.#deny(
+      query,
+      gates,
+      errors,
+      `No approval can satisfy ${named}: an @approval forbid needs \`unless { context has approver && context.approver != context.principal }\` (see examples/policies/two-person-prod.cedar); an admin fixes the policy (check a decision with \`dvm policy test\`).`,
+    );
   }
 
   #deny(query: PolicyQuery, determining: string[], errors: string[], knownFix?: string): PolicyDecision {
