@@ -1,15 +1,19 @@
+import { stableStringify } from '../../service/stable-json.ts';
+
 /** What policies see of a request beyond its env, as Cedar entity tags. */
 export interface RequestTags {
   /** The target's keys other than env, as text (the Target entity's tags). */
   target: Record<string, string>;
-  /** Every param as text: numbers and booleans written out, objects and arrays as JSON (Params' tags). */
+  /** Every param as text: numbers and booleans written out, objects and arrays as JSON, keys sorted (Params' tags). */
   params: Record<string, string>;
   /** The integer params as numbers (Numbers' tags). */
   numbers: Record<string, number>;
 }
 
+// Objects are written with their keys sorted: a forbid written for {"page":true,"team":"oncall"} holds for the same
+// object sent with its keys in another order.
 function asText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  return typeof value === 'string' ? value : stableStringify(value);
 }
 
 /** The Cedar tags of a request's target (env aside) and params; null and undefined values are left out. */
