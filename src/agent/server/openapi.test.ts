@@ -118,3 +118,23 @@ test('the action sources are the modules the agent registry takes its actions fr
   const data = readFileSync(join(ROOT, 'src/service/data/actions.ts'), 'utf8');
   assert.match(data, /from '\.\.\/deps\/backup-actions\.ts'/, 'data.* actions include the backup actions');
 });
+
+test('every operation has its own operationId, and a 204 answer declares no body', () => {
+  const doc = openApiDocument('test') as {
+    paths: Record<
+      string,
+      Record<string, { operationId: string; responses: Record<string, { content?: unknown }> }>
+    >;
+  };
+  const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
+  const ids = operations.map((o) => o.operationId);
+  assert.ok(
+    ids.every((id) => /^(get|post)[A-Z][A-Za-z0-9]*$/.test(id)),
+    ids.join(' '),
+  );
+  assert.equal(new Set(ids).size, operations.length, ids.join(' '));
+  assert.equal(doc.paths['/v1/executions/{id}/events']?.get?.operationId, 'getExecutionsByIdEvents');
+  const noContent = operations.flatMap((o) => (o.responses['204'] ? [o.responses['204']] : []));
+  assert.ok(noContent.length > 0);
+  assert.ok(noContent.every((r) => r.content === undefined));
+});

@@ -156,6 +156,16 @@ function errorSchemaFor(route: RouteSpec, status: number): Record<string, unknow
   return { allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { details } }] };
 }
 
+// A route's operationId, for code generators: its method and path in camel case, `:id` as `ById`
+// (GET /v1/executions/:id/events → getExecutionsByIdEvents).
+function operationIdOf(route: RouteSpec): string {
+  const words = route.url
+    .split('/')
+    .filter((part) => part && part !== 'v1')
+    .flatMap((part) => (part.startsWith(':') ? ['by', part.slice(1)] : part.split(/[^A-Za-z0-9]+/)));
+  return [route.method.toLowerCase(), ...words.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join('');
+}
+
 /** The agent API as an OpenAPI 3.1 document, built from the route table. */
 export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -187,6 +197,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       route.url === '/v1/actions/execute' ? EXECUTE_REQUEST_SCHEMA : (route.requestBody ?? undefined);
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
+      operationId: operationIdOf(route),
       summary: route.summary,
       // A public route needs no token; one that reads a token if sent lists both (OpenAPI's optional security).
       ...(route.role === 'public'
@@ -210,7 +221,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
               {
                 description,
                 ...(replayable ? { headers: REPLAYED_HEADER } : {}),
-                content: { [type]: { schema } },
+                // 204 and 304 have no body.
+                ...(status === '204' || status === '304' ? {} : { content: { [type]: { schema } } }),
               },
             ];
           }),
