@@ -37,6 +37,21 @@ export function unknownOrRepeatedParams(
   return causes;
 }
 
+/**
+ * The filters given with no value (`?actor=`, a bare `?limit`): each a cause, never read as "no filter" — a script
+ * whose variable came out empty would get the whole list instead of the slice it asked for.
+ */
+export function emptyParams(query: Record<string, unknown>, known: readonly string[]): ErrorCause[] {
+  return Object.entries(query)
+    .filter(([name, value]) => known.includes(name) && value === '')
+    .map(([name]) => ({
+      code: 'DVM_QUERY_INVALID' as const,
+      path: name,
+      message: `parameter "${name}" is given without a value`,
+      fix: `Give ${name} a value, or leave it out.`,
+    }));
+}
+
 // Date.parse takes 2026-02-30 for March 2: the day must exist in its month.
 function realDate(value: string): boolean {
   const [y, m, d] = value.slice(0, 10).split('-').map(Number);

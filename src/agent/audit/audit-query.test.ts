@@ -90,3 +90,20 @@ test('checkAuditFilters takes RFC 3339 times, durations and decimal integers onl
     message: /3 problems/,
   });
 });
+
+test('a filter given without a value (?actor=, a bare ?limit) is refused, never read as no filter', () => {
+  assert.throws(
+    () => auditFiltersOf({ actor: '', limit: '', decision: 'denied' }),
+    (e: { code: string; causes: { path: string; message: string }[] }) => {
+      assert.equal(e.code, 'DVM_QUERY_INVALID');
+      assert.deepEqual(
+        e.causes.map((c) => [c.path, c.message]),
+        [
+          ['actor', 'parameter "actor" is given without a value'],
+          ['limit', 'parameter "limit" is given without a value'],
+        ],
+      );
+      return true;
+    },
+  );
+});

@@ -1,5 +1,11 @@
 import { DvmError, type ErrorCause, isDvmError } from '../../errors/dvm-error.ts';
-import { queryInteger, queryLimit, queryTime, unknownOrRepeatedParams } from '../query-params.ts';
+import {
+  emptyParams,
+  queryInteger,
+  queryLimit,
+  queryTime,
+  unknownOrRepeatedParams,
+} from '../query-params.ts';
 
 /** Decisions an audit entry records. */
 export const AUDIT_DECISIONS = ['allowed', 'denied', 'confirmation_required', 'executed', 'failed'] as const;
@@ -94,7 +100,7 @@ function invalid(causes: ErrorCause[]): DvmError {
  * is DVM_QUERY_INVALID, every problem listed.
  */
 export function auditFiltersOf(query: Record<string, unknown>): AuditFilters {
-  const causes = unknownOrRepeatedParams(query, KNOWN);
+  const causes = [...unknownOrRepeatedParams(query, KNOWN), ...emptyParams(query, KNOWN)];
   if (query.request_id !== undefined && query.requestId !== undefined)
     causes.push({
       code: 'DVM_QUERY_INVALID',

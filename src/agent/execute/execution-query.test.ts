@@ -285,3 +285,12 @@ test('the common filters read an index in id order: no sort, no scan of the whol
   ];
   for (const [filters, expected] of cases) assert.match(plan(filters), expected, JSON.stringify(filters));
 });
+
+test('an execution filter given without a value (?principal=, a bare ?since) is refused, never read as no filter', () => {
+  assert.throws(
+    () => executionFiltersOf({ principal: '', since: '' }, NOW),
+    (e: { code: string; causes: { path: string }[] }) =>
+      e.code === 'DVM_QUERY_INVALID' &&
+      JSON.stringify(e.causes.map((c) => c.path).sort()) === '["principal","since"]',
+  );
+});

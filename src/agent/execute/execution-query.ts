@@ -1,6 +1,6 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
-import { queryLimit, queryTime, unknownOrRepeatedParams } from '../query-params.ts';
+import { emptyParams, queryLimit, queryTime, unknownOrRepeatedParams } from '../query-params.ts';
 import { statement } from '../store/statements.ts';
 import { type ExecutionColumns, type ExecutionRecord, type ExecutionStatus, recordOf } from './executions.ts';
 
@@ -133,7 +133,7 @@ export function checkExecutionFilters(filters: ExecutionFilters, now: Date): Che
  * one and every bad value are DVM_QUERY_INVALID, all of them listed in one error.
  */
 export function executionFiltersOf(query: Record<string, unknown>, now: Date): CheckedExecutionFilters {
-  const causes = unknownOrRepeatedParams(query, KNOWN);
+  const causes = [...unknownOrRepeatedParams(query, KNOWN), ...emptyParams(query, KNOWN)];
   const given = Object.fromEntries(
     Object.entries(query).filter(([name, value]) => KNOWN.includes(name) && typeof value === 'string'),
   );
