@@ -1371,6 +1371,19 @@ test('text with a lone UTF-16 surrogate anywhere in a request is refused with it
   assert.match(dvmOk(home, ['audit', 'verify']).stdout, /audit chain intact/);
 });
 
+test('a JSON body sent as text/plain is refused for its media type on every body route, not as "no JSON object"', async () => {
+  for (const path of ['/v1/actions/execute', '/v1/confirmations/lookup', '/v1/confirmations/approve']) {
+    const response = await api(serve.url, 'POST', path, {
+      token: tokens.operator,
+      body: JSON.stringify({ request_id: 'plain', action: 'system.info', target: { env: 'dev' } }),
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(response.status, 400, `${path}: ${response.text}`);
+    assert.equal(response.body.code, 'DVM_REQUEST_MALFORMED');
+    assert.equal(response.body.message, 'the request body must be application/json', path);
+  }
+});
+
 test('a confirmation route given a body that is no JSON object is DVM_REQUEST_MALFORMED (400), as execute is', async () => {
   for (const path of ['/v1/confirmations/lookup', '/v1/confirmations/approve']) {
     for (const [body, type] of [
@@ -1385,6 +1398,9 @@ test('a confirmation route given a body that is no JSON object is DVM_REQUEST_MA
       });
       assert.equal(response.status, 400, `${path} ${type} ${body}: ${response.text}`);
       assert.equal(response.body.code, 'DVM_REQUEST_MALFORMED');
+      // A body sent as text/plain is refused for its media type, whatever it holds.
+      if (type === 'text/plain')
+        assert.equal(response.body.message, 'the request body must be application/json');
     }
     const none = await api(serve.url, 'POST', path, { token: tokens.operator });
     assert.equal(none.status, 400, `${path} without a body: ${none.text}`);

@@ -362,6 +362,9 @@ export function createAgentServer(
     metrics.httpDuration.observe({ route }, (performance.now() - started) / 1000);
   });
 
+  // JSON only: Fastify's own text/plain parser would hand a JSON body sent as text/plain over as a string, refused
+  // as "not a JSON object" instead of by its media type.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
       done(null, parseJsonBody(body as Buffer));
