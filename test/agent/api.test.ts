@@ -1371,6 +1371,18 @@ test('text with a lone UTF-16 surrogate anywhere in a request is refused with it
   assert.match(dvmOk(home, ['audit', 'verify']).stdout, /audit chain intact/);
 });
 
+test('an empty path segment where an id goes names no route (DVM_ROUTE_NOT_FOUND), as any other bad path', async () => {
+  for (const [method, path] of [
+    ['GET', '/v1/executions/'],
+    ['GET', '/v1/executions//events'],
+    ['POST', '/v1/executions//cancel'],
+  ] as const) {
+    const response = await api(serve.url, method, path, { token: tokens.admin });
+    assert.equal(response.status, 404, `${method} ${path}: ${response.text}`);
+    assert.equal(response.body.code, 'DVM_ROUTE_NOT_FOUND', `${method} ${path}`);
+  }
+});
+
 test('a JSON body sent as text/plain is refused for its media type on every body route, not as "no JSON object"', async () => {
   for (const path of ['/v1/actions/execute', '/v1/confirmations/lookup', '/v1/confirmations/approve']) {
     const response = await api(serve.url, 'POST', path, {

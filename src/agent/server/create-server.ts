@@ -381,13 +381,12 @@ export function createAgentServer(
         : (systemError(error) ?? fromFastifyError(error as { statusCode?: number; message: string })),
     );
   });
+  const routeNotFound = (request: FastifyRequest) =>
+    new DvmError('DVM_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, {
+      fix: 'See GET /v1/openapi.json for the routes.',
+    });
   app.setNotFoundHandler((request, reply) => {
-    send(
-      reply,
-      new DvmError('DVM_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, {
-        fix: 'See GET /v1/openapi.json for the routes.',
-      }),
-    );
+    send(reply, routeNotFound(request));
   });
 
   const principalOf = (request: FastifyRequest): Principal => request.principal as Principal;
@@ -403,7 +402,13 @@ export function createAgentServer(
             if (causes.length > 0) throw queryInvalid(spec, causes);
             return handler(request, reply);
           };
-    app.route({ method: spec.method, url: spec.url, config: { spec }, handler: checked as never });
+    // An empty path segment (`/v1/executions/`, `/v1/executions//events`) names no route, as any other bad path.
+    const whole = (request: FastifyRequest, reply: FastifyReply) => {
+      if (Object.values((request.params ?? {}) as Record<string, string>).includes(''))
+        throw routeNotFound(request);
+      return checked(request, reply);
+    };
+    app.route({ method: spec.method, url: spec.url, config: { spec }, handler: whole as never });
   };
   const byUrl = (method: string, url: string) =>
     ROUTES.find((r) => r.method === method && r.url === url) as RouteSpec;
