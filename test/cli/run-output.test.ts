@@ -60,3 +60,22 @@ test('--parallelism takes a decimal integer of at least 1, nothing else', () => 
   }
   assert.equal(dvm(home, ['run', 'task', 'consume-free', '-p', '3']).status, 0);
 });
+
+test('dvm run with DVM_SERVER or DVM_TOKEN set says once that it runs here, as the local user (a token does not follow it)', () => {
+  const home = setup(`apiVersion: devopsmaestro.io/v1
+kind: Task
+metadata: {name: hi, domain: ci}
+spec:
+  command: [echo, hi]
+`);
+  const note = /^note: dvm run runs here, its actions as the local user/m;
+  const withToken = dvmOk(home, ['run', 'task', 'hi'], {
+    env: { DVM_TOKEN: 'dvm_not_used', DVM_SERVER: '' },
+  });
+  assert.equal(withToken.stderr.match(new RegExp(note.source, 'gm'))?.length, 1, withToken.stderr);
+  assert.doesNotMatch(withToken.stderr + withToken.stdout, /dvm_not_used/);
+  assert.doesNotMatch(
+    dvmOk(home, ['run', 'task', 'hi'], { env: { DVM_TOKEN: '', DVM_SERVER: '' } }).stderr,
+    note,
+  );
+});

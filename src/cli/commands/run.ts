@@ -53,6 +53,12 @@ once and exits 130. Otherwise the exit status is 0 when the run succeeded, 1 whe
         fix: 'Name what to run, e.g. `dvm run pipeline ci-pipeline`.',
       });
     }
+    // A token set for a remote agent does not follow a run (it runs here, as the local user, as pipelines do): said
+    // once, so nobody takes its actions for the token's.
+    if (ctx.io.env.DVM_SERVER || ctx.io.env.DVM_TOKEN || ctx.io.env.DVM_TOKEN_FILE)
+      ctx.io.stderr.write(
+        "note: dvm run runs here, its actions as the local user through this home's agent and policies; DVM_SERVER and DVM_TOKEN are for dvm action, audit and execution\n",
+      );
     const platform = await ctx.platform();
     // One resume of a run at a time: two would both run its failed tasks.
     const runDir = ctx.flags.resume
