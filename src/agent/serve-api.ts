@@ -10,6 +10,7 @@ import { readAgentConfig } from './agent-config.ts';
 import { describeAgentSettings } from './agent-settings.ts';
 import type { Principal } from './auth/principal.ts';
 import { policiesDir } from './policy/policy-engine.ts';
+import { isPolicyFileName } from './policy/policy-file.ts';
 import { createAgentServer } from './server/create-server.ts';
 import { SettledChange } from './server/settled-change.ts';
 import { certificateReloader, describeCertificate, type TlsFiles } from './server/tls-reload.ts';
@@ -255,7 +256,7 @@ function policySignature(home: string): string {
     return `unreadable:${(error as NodeJS.ErrnoException).code}`;
   }
   return names
-    .filter((name) => name.endsWith('.cedar'))
+    .filter(isPolicyFileName)
     .sort()
     .map((name) => {
       try {

@@ -708,3 +708,32 @@ when { context.risk != "read" && (resource.env == "prod" || resource.env == "tes
     h.done();
   }
 });
+
+test("hidden names (an editor's .#x.cedar lock) are no policy files; a file that is not UTF-8 is refused, not read with U+FFFD", async () => {
+  const h = home({
+    'freeze.cedar': '@id("freeze")\nforbid (principal, action, resource) when { resource.env == "prod" };\n',
+  });
+  try {
+    // Emacs' lock while a buffer is unsaved: a dangling link named .#freeze.cedar.
+    symlinkSync('root@host.1234:1700000000', join(h.dir, 'policies', '.#freeze.cedar'));
+    const engine = await PolicyEngine.load(h.dir);
+    assert.deepEqual(
+      engine.sources().map((f) => f.split('/').pop()),
+      ['default.cedar', 'freeze.cedar'],
+    );
+    writeFileSync(
+      join(h.dir, 'policies', 'latin1.cedar'),
+      Buffer.concat([
+        Buffer.from('@id("caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('")\nforbid (principal, action, resource);\n'),
+      ]),
+    );
+    assert.throws(
+      () => engine.reload(),
+      (e: DvmError) => e.code === 'DVM_POLICY_INVALID' && /latin1\.cedar: .*not UTF-8 text/.test(e.message),
+    );
+  } finally {
+    h.done();
+  }
+});

@@ -7,7 +7,7 @@ import { type AgentSettings, readAgentSettings } from '../agent-settings.ts';
 import { LOCAL_PRINCIPAL, type Principal, ROLES } from '../auth/principal.ts';
 import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
 import { bindingDenial } from './environment-binding.ts';
-import { readPolicyFile } from './policy-file.ts';
+import { isPolicyFileName, readPolicyFile } from './policy-file.ts';
 import { policyShapeProblem } from './policy-shape.ts';
 import { requestTags, tagsKey } from './request-tags.ts';
 
@@ -218,7 +218,7 @@ export class PolicyEngine {
     const dir = this.#home ? policiesDir(this.#home) : undefined;
     if (dir && existsSync(dir)) {
       try {
-        for (const name of readdirSync(dir).sort()) if (name.endsWith('.cedar')) files.push(join(dir, name));
+        for (const name of readdirSync(dir).sort()) if (isPolicyFileName(name)) files.push(join(dir, name));
       } catch (error) {
         causes.push(unreadable(dir, error));
       }
