@@ -166,16 +166,17 @@ test('an id prefix several containers share is refused (409 DVM_AMBIGUOUS) befor
   }
 });
 
-test('dvm policy test says when it cannot tell what a container param names (Docker unreachable) and decides on it as given', () => {
+test('dvm policy test says when it cannot tell what a container param names (Docker unreachable), decides on it as given and exits 1', () => {
   const home = frozenHome();
   const args = ['policy', 'test', '--principal', 'role:operator', '--action', 'docker.restart_container'];
   const env = { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } };
   const byAlias = dvm(home, [...args, '--param', 'container=3f2a9c'], env);
-  assert.equal(byAlias.status, 0, byAlias.stdout + byAlias.stderr);
+  // Decided on the params as given, and exit 1: the agent would refuse the request (503) until it can tell.
+  assert.equal(byAlias.status, 1, byAlias.stdout + byAlias.stderr);
   assert.match(byAlias.stdout, /^ALLOW/);
   assert.match(
     byAlias.stderr,
-    /note: cannot tell what the params of docker\.restart_container name .*: decided on the params as given; the agent refuses such a request until it can tell/,
+    /note: cannot tell what the params of docker\.restart_container name .*: decided on the params as given; the agent refuses such a request until it can tell \(exit 1\)/,
   );
   const byName = dvm(home, [...args, '--param', `container=${frozen}`], env);
   assert.equal(byName.status, 1);

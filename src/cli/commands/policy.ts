@@ -94,7 +94,7 @@ async function policyParams(
   registry: ActionRegistry,
   definition: ActionDefinition,
   readsParams: boolean,
-): Promise<Record<string, unknown>> {
+): Promise<{ params: Record<string, unknown>; unresolved: boolean }> {
   const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
   // As the agent refuses them, before any decision.
   const forbidden = forbiddenKeyPath(params);
@@ -104,12 +104,14 @@ async function policyParams(
   // As the agent does: while a policy reads params, they decide on what the params name in its one form (a
   // container's id → its name). Where that cannot be had here, the params as given are shown decided on, with a note.
   let resolved = params;
+  let unresolved = false;
   if (readsParams && definition.canonicalInput) {
     try {
       resolved = await canonicalInput(definition, params, { env: ctx.io.env as Record<string, string> });
     } catch (error) {
+      unresolved = true;
       ctx.io.stderr.write(
-        `note: ${terminalText((error as Error).message)}: decided on the params as given; the agent refuses such a request until it can tell\n`,
+        `note: ${terminalText((error as Error).message)}: decided on the params as given; the agent refuses such a request until it can tell (exit 1)\n`,
       );
     }
   }
@@ -118,7 +120,10 @@ async function policyParams(
     ctx.io.stderr.write(
       `note: decided on what the params name, as the agent does: ${changed.map((key) => terminalText(`${key}=${JSON.stringify(resolved[key])}`)).join(' ')}\n`,
     );
-  return maskSecretFields(resolved, definition.inputSchema) as Record<string, unknown>;
+  return {
+    params: maskSecretFields(resolved, definition.inputSchema) as Record<string, unknown>,
+    unresolved,
+  };
 }
 
 /** Why the server refuses every request of a token with 401 (`details.reason`), before any policy. */
@@ -178,7 +183,7 @@ function gateOf(annotations: Record<string, string | undefined>): 'confirmation'
 }
 
 // A CI gate's answer, as `kubectl auth can-i` gives it: 1 on DENY, 0 on ALLOW, also on one after a confirmation.
-function exitOf(decision: PolicyAnswer['decision']): number {
+function exitCodeOf(decision: PolicyAnswer['decision']): number {
   return decision === 'deny' ? 1 : 0;
 }
 
@@ -261,7 +266,9 @@ export const command: Command = {
         fix: 'Name it as requests do: lowercase letters, digits and inner dashes, like env=prod.',
       });
     }
-    const params = await policyParams(ctx, registry, definition, engine.readsParams);
+    // Params whose aliases cannot be resolved now: the agent would refuse the request (503), so the answer is no.
+    const { params, unresolved } = await policyParams(ctx, registry, definition, engine.readsParams);
+    const exitOf = (decision: PolicyAnswer['decision']) => (unresolved ? 1 : exitCodeOf(decision));
     if (refusal) {
       const answer = {
         decision: 'deny',
