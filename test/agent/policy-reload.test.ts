@@ -37,10 +37,18 @@ test('dvm serve reloads changed policy files; a broken file is reported and the 
     );
     await until(async () => /DVM_POLICY_INVALID .*broken\.cedar:2/.test(serve.output()));
     assert.equal((await info()).status, 403, 'the previous policies stay in force');
+    // A monitor sees it too: the refused reload, and the policies still in force.
+    const metrics = (await api(serve.url, 'GET', '/metrics', { token: admin })).text;
+    assert.match(metrics, /^dvm_policy_reload_failing 1$/m);
+    assert.match(metrics, /^dvm_policies_loaded [1-9]\d*$/m);
 
     rmSync(join(home, 'policies', 'broken.cedar'));
     rmSync(join(home, 'policies', 'freeze.cedar'));
     await until(async () => (await info()).status === 200);
+    assert.match(
+      (await api(serve.url, 'GET', '/metrics', { token: admin })).text,
+      /^dvm_policy_reload_failing 0$/m,
+    );
   } finally {
     await serve.stop();
   }

@@ -150,6 +150,7 @@ export class PolicyEngine {
   #ungatedSetId = '';
   #policies = new Map<string, LoadedPolicy>();
   #sources: string[] = [];
+  #reloadProblem: string | undefined;
   #readsParams = true;
   // Decisions by request: Cedar is deterministic for the same entities and context, and policies only change on
   // reload (which clears this). Bounded; the oldest entry goes first.
@@ -236,6 +237,7 @@ export class PolicyEngine {
       this.#engineGuarded(SCHEMA_FILE, () => causes.push(...this.#validate(loaded)), causes);
     if (causes.length === 0) causes.push(...this.#trialDecisions(loaded));
     if (causes.length > 0) {
+      this.#reloadProblem = `${causes[0].file}${causes[0].line ? `:${causes[0].line}` : ''}: ${causes[0].message}`;
       throw new DvmError(
         'DVM_POLICY_INVALID',
         `${causes.length === 1 ? 'a policy is' : `${causes.length} policies are`} not valid: ${causes[0].file}${causes[0].line ? `:${causes[0].line}` : ''}: ${causes[0].message}${this.#setId ? '; the previous policies stay in force' : ''}`,
@@ -259,6 +261,12 @@ export class PolicyEngine {
     this.#sources = files;
     this.#decisions.clear();
     this.#failing = undefined;
+    this.#reloadProblem = undefined;
+  }
+
+  /** Why the last reload was refused (the policies loaded before stay in force); undefined after one that took. */
+  get reloadProblem(): string | undefined {
+    return this.#reloadProblem;
   }
 
   // Files that held policies in force and now hold none: a file being rewritten in place (`gen > x.cedar` empties it

@@ -52,4 +52,6 @@ export interface AgentServices {
   /** The audit alerts of `agent.alerts` (their outcomes are counted). */
   alerts?: Pick<AuditAlerts, 'onOutcome'>;
   health(): Promise<HealthReport>;
+  /** The policies in force, and why the last reload was refused if it was (both shown in /metrics). */
+  policy?: { policies(): readonly unknown[]; readonly reloadProblem: string | undefined };
 }

@@ -130,6 +130,7 @@ export function createAgentServer(
     createMetrics(
       () => services.executions.running().length,
       () => gate.open,
+      services.policy,
     );
   const onCommit = (seconds: number, writes: number) => {
     metrics.storeCommitDuration.observe(seconds);

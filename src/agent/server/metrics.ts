@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { AgentServices } from './agent-services.ts';
 
 /** The Prometheus metrics of one agent server (its own registry, so tests can run several servers). */
 export interface AgentMetrics {
@@ -25,14 +26,34 @@ export interface AgentMetrics {
 
 /**
  * Creates the metrics of an agent server, with Node's default process metrics; `running` counts the executions the
- * agent runs now, and `connections` the connections the server holds (both read when the metrics are scraped).
+ * agent runs now, `connections` the connections the server holds, and `policy` gives the policies in force and
+ * whether the last reload was refused (all read when the metrics are scraped).
  */
 export function createMetrics(
   running: () => number = () => 0,
   connections: () => number = () => 0,
+  policy?: AgentServices['policy'],
 ): AgentMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dvm_' });
+  if (policy) {
+    new Gauge({
+      name: 'dvm_policies_loaded',
+      help: 'Cedar policies in force (the shipped default and DVM_HOME/policies/*.cedar).',
+      registers: [registry],
+      collect() {
+        this.set(policy.policies().length);
+      },
+    });
+    new Gauge({
+      name: 'dvm_policy_reload_failing',
+      help: "1 when the last reload of the policy files was refused (DVM_POLICY_INVALID in serve's log; the policies loaded before stay in force), else 0.",
+      registers: [registry],
+      collect() {
+        this.set(policy.reloadProblem === undefined ? 0 : 1);
+      },
+    });
+  }
   const sseRejected = limitCounter(
     registry,
     'dvm_sse_streams_rejected_total',
