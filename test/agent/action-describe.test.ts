@@ -50,3 +50,28 @@ test('dvm action describe shows what --param takes, in-process and through the a
     await serve.stop();
   }
 });
+
+test('NAME@VERSION pins an action version for dvm action run and describe, in-process and through the agent', async () => {
+  const home = tempHome();
+  const operator = createToken(home, 'op', 'operator');
+  const serve = await startServe(home);
+  try {
+    const remote = { env: { DVM_SERVER: serve.url, DVM_TOKEN: operator } };
+    const local = JSON.parse(dvmOk(home, ['action', 'run', 'system.info@1.0.0', '-o', 'json']).stdout);
+    assert.equal(local.version, '1.0.0');
+    const viaAgent = await dvmAsync(home, ['action', 'run', 'system.info@1.0.0', '-o', 'json'], remote);
+    assert.equal(viaAgent.status, 0, viaAgent.stderr);
+    assert.equal(JSON.parse(viaAgent.stdout).version, '1.0.0');
+    assert.match(
+      dvmOk(home, ['action', 'describe', 'docker.logs@1.0.0']).stdout,
+      /^docker\.logs 1\.0\.0 \(read\)$/m,
+    );
+    for (const env of [{}, remote]) {
+      const wrong = await dvmAsync(home, ['action', 'run', 'system.info@9.9.9'], env);
+      assert.equal(wrong.status, 1);
+      assert.match(wrong.stderr, /DVM_ACTION_UNKNOWN: action "system\.info" has no version 9\.9\.9/);
+    }
+  } finally {
+    await serve.stop();
+  }
+});

@@ -80,9 +80,9 @@ test('dvm GROUP SUB --help shows that subcommand’s usage lines only, for every
 test('a subcommand’s help keeps continuation lines, and only its own entry of a per-subcommand table', () => {
   const home = tempHome();
   const run = dvmOk(home, ['action', 'run', '--help']).stdout;
-  assert.match(run, /^Usage: dvm action run NAME \[--param KEY=VALUE …\]/);
+  assert.match(run, /^Usage: dvm action run NAME\[@VERSION\] \[--param KEY=VALUE …\]/);
   // The continuation lines stay aligned under the subcommand's arguments.
-  assert.match(run, /^Usage: dvm action run NAME.*\n {27}\[--yes\] \[--confirmation-token/);
+  assert.match(run, /^Usage: dvm action run NAME.*\n {37}\[--yes\] \[--confirmation-token/);
   assert.doesNotMatch(run, /dvm action (list|describe|approvals|approve) /);
   const cancel = dvmOk(home, ['execution', 'cancel', '--help']).stdout;
   assert.match(cancel, /^cancel {2}stops a running execution/m);

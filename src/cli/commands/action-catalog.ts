@@ -1,6 +1,6 @@
 import type { CatalogEntry } from '../../agent/catalog.ts';
 import { type AgentClient, errorFromBody } from '../../agent/client/agent-client.ts';
-import { DvmError } from '../../errors/dvm-error.ts';
+import { catalogEntry } from '../action-ref.ts';
 import type { CommandContext } from '../command.ts';
 import { renderTable } from '../output/table.ts';
 
@@ -81,18 +81,7 @@ export async function describeAction(
   name: string,
 ): Promise<number> {
   const catalog = await actionCatalog(ctx, remote);
-  const entry = catalog.filter((a) => a.name === name).at(-1);
-  if (!entry) {
-    const { didYouMean } = await import('../../model/suggest.ts');
-    throw new DvmError(
-      'DVM_ACTION_UNKNOWN',
-      `no action is named "${name}"${didYouMean(
-        name,
-        catalog.map((a) => a.name),
-      )}`,
-      { fix: 'Run `dvm action list` to see the actions.' },
-    );
-  }
+  const entry = catalogEntry(catalog, name);
   if (ctx.flags.output === 'json') {
     ctx.io.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
     return 0;

@@ -7,7 +7,7 @@ import type { ExecuteRequest, ExecuteResponse } from '../../agent/execute/types.
 import { REQUEST_ID } from '../../agent/execute/validate-request.ts';
 import { createRedactor, loadRedactor, type Redactor } from '../../agent/redact.ts';
 import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
-import { didYouMean } from '../../model/suggest.ts';
+import { catalogEntry, splitActionRef } from '../action-ref.ts';
 import type { CommandContext } from '../command.ts';
 import { withLocalAgent } from '../local-agent.ts';
 import { targetFromFlags } from '../target-flags.ts';
@@ -344,7 +344,8 @@ export async function runLocal(ctx: CommandContext, name: string): Promise<numbe
   return withLocalAgent(ctx, async (agent) => {
     const { LOCAL_PRINCIPAL } = await import('../../agent/auth/principal.ts');
     const { cancelExecutionBy } = await import('../../agent/execute/cancellation.ts');
-    const definition = agent.executor.registry.get(name);
+    const ref = splitActionRef(name);
+    const definition = agent.executor.registry.get(ref.name, ref.version);
     const request = requestOf(ctx, definition);
     let running: string | undefined;
     let interrupted: { id: string; signal: StopSignal } | undefined;
@@ -437,26 +438,15 @@ async function sendRemote(
 export async function runRemote(ctx: CommandContext, remote: AgentClient, name: string): Promise<number> {
   const catalog = await remote.request('GET', '/v1/actions');
   if (catalog.status !== 200) throw errorFromBody(catalog.status, catalog.body);
-  const entry = (
+  const entry = catalogEntry(
     catalog.body.actions as {
       name: string;
       version: string;
       risk: string;
       input_schema: Record<string, unknown>;
-    }[]
-  )
-    .filter((a) => a.name === name)
-    .at(-1);
-  if (!entry) {
-    const names = (catalog.body.actions as { name: string }[]).map((a) => a.name);
-    throw new DvmError(
-      'DVM_ACTION_UNKNOWN',
-      `the agent has no action named "${name}"${didYouMean(name, names)}`,
-      {
-        fix: 'Run `dvm action list` to see its actions.',
-      },
-    );
-  }
+    }[],
+    name,
+  );
   requireExplicitEnv(ctx, entry.name, entry.risk);
   const request = requestOf(ctx, {
     name: entry.name,

@@ -8,10 +8,10 @@ import { runLocal, runRemote } from './action-run.ts';
 
 const USAGE = `Usage:
   dvm action list [-o table|json]
-  dvm action describe NAME [-o json]
-  dvm action run NAME [--param KEY=VALUE …] [--env ENV] [--target KEY=VALUE …] [--dry-run] [--follow]
-                      [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [--request-id ID] [--retries N]
-                      [-o json]
+  dvm action describe NAME[@VERSION] [-o json]
+  dvm action run NAME[@VERSION] [--param KEY=VALUE …] [--env ENV] [--target KEY=VALUE …] [--dry-run] [--follow]
+                                [--yes] [--confirmation-token dvmc_…] [--timeout 30s] [--request-id ID]
+                                [--retries N] [-o json]
   dvm action approvals [-o json]
   dvm action approve dvmc_…|ID [--yes] [-o json]
 
