@@ -4,14 +4,18 @@ import { DvmError } from '../errors/dvm-error.ts';
 export type KeyPath = (string | number)[];
 
 /**
- * The path of the first `__proto__` key or `constructor.prototype` in a parsed value (iterative: no depth limit):
+ * The path of the first `__proto__` key or `constructor.prototype` in a parsed value (iterative: no depth limit;
+ * each object visited once, so a value that contains itself ends):
  * keys that set or reach an object's prototype in code that copies them by assignment.
  */
 export function forbiddenKeySegments(value: unknown): KeyPath | undefined {
   const stack: [unknown, KeyPath][] = [[value, []]];
+  // Each object once: a YAML alias makes shared and even self-containing values (`spec: &s {self: *s}`).
+  const seen = new WeakSet<object>();
   while (stack.length > 0) {
     const [node, path] = stack.pop() as [unknown, KeyPath];
-    if (node === null || typeof node !== 'object') continue;
+    if (node === null || typeof node !== 'object' || seen.has(node)) continue;
+    seen.add(node);
     if (Object.hasOwn(node, '__proto__')) return [...path, '__proto__'];
     const ctor = Object.hasOwn(node, 'constructor')
       ? (node as { constructor: unknown }).constructor

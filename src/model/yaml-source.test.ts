@@ -40,3 +40,13 @@ test('a __proto__ key, or constructor.prototype, is refused at its file:line (a 
   assert.match(String(ctor.errors[0]?.message), /at spec\[0\]\.constructor\.prototype is not allowed/);
   assert.equal(ctor.errors[0]?.line, 3);
 });
+
+test('a document whose alias contains itself is read without hanging (the forbidden-key walk visits each object once)', () => {
+  const parsed = parseYamlSource('kind: A\nspec: &s {self: *s, x: 1}\n', 'cycle.yaml');
+  assert.equal(parsed.errors.length + parsed.documents.length, 1);
+  const proto = parseYamlSource('kind: A\nspec: &s {self: *s, deeper: {__proto__: 1}}\n', 'cycle-proto.yaml');
+  assert.match(
+    String(proto.errors[0]?.message),
+    /the key "__proto__" at spec\.deeper\.__proto__ is not allowed/,
+  );
+});
