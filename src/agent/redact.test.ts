@@ -581,3 +581,14 @@ test('a __proto__ key in a value (an action output may hold one) stays a key of 
     }),
   );
 });
+
+test('a __proto__ key under a schema whose additional properties are secret is masked like any other key', () => {
+  const schema = {
+    type: 'object',
+    properties: { a: { type: 'string' } },
+    additionalProperties: { 'x-secret': true },
+  };
+  const value = JSON.parse('{"a":"shown","__proto__":"hunter2-plain-value","toString":"also-secret"}');
+  const copy = createRedactor().redact(value, schema) as Record<string, unknown>;
+  assert.equal(JSON.stringify(copy), '{"a":"shown","__proto__":"[REDACTED]","toString":"[REDACTED]"}');
+});

@@ -267,7 +267,8 @@ function childSchema(schema: Schema, key: string | number): Schema {
     return items && typeof items === 'object' && !Array.isArray(items) ? (items as Schema) : undefined;
   }
   const properties = schema.properties as Record<string, Schema> | undefined;
-  if (properties && key in properties) return properties[key];
+  // Own keys only: `__proto__` (or `toString`) is in every object, and would pass for a declared property.
+  if (properties && Object.hasOwn(properties, key)) return properties[key];
   const additional = schema.additionalProperties;
   return additional && typeof additional === 'object' ? (additional as Schema) : undefined;
 }

@@ -63,6 +63,7 @@ export async function startAgentApi(
       log(
         `policies reloaded: ${agent.policy.policies().length} policies from ${agent.policy.sources().length} file(s)`,
       );
+      for (const warning of agent.policy.reloadWarnings) log(`warning: ${warning}`);
     } catch (error) {
       const e = isDvmError(error)
         ? error

@@ -657,6 +657,10 @@ test('a __proto__ key in a param is refused in-process and by dvm policy test as
   assert.equal(tested.status, 1);
   assert.match(tested.stderr, /DVM_REQUEST_FORBIDDEN_KEY .* at params\.details\.a\[0\]\.__proto__/);
   assert.doesNotMatch(tested.stdout, /ALLOW|DENY/);
+  // At the top level too: --param __proto__=… is a key of the request, not the params' prototype.
+  const top = dvm(home, ['action', 'run', 'system.info', '--param', '__proto__=1']);
+  assert.equal(top.status, 1);
+  assert.match(top.stderr, /DVM_REQUEST_FORBIDDEN_KEY: the request has a forbidden key at params\.__proto__/);
 });
 
 test('dvm action run refuses the pipeline environment (the tasks of a run have it): no way around the prod gates from the console', () => {

@@ -178,6 +178,12 @@ test('dvm policy test says when it cannot tell what a container param names (Doc
     byAlias.stderr,
     /note: cannot tell what the params of docker\.restart_container name .*: decided on the params as given; the agent refuses such a request until it can tell \(exit 1\)/,
   );
+  const json = dvm(home, [...args, '--param', 'container=3f2a9c', '-o', 'json'], env);
+  assert.equal(json.status, 1);
+  assert.match(
+    JSON.parse(json.stdout).unresolved,
+    /cannot tell what the params of docker\.restart_container name/,
+  );
   const byName = dvm(home, [...args, '--param', `container=${frozen}`], env);
   assert.equal(byName.status, 1);
   assert.match(byName.stdout, /^DENY/);

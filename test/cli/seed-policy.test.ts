@@ -160,10 +160,28 @@ when { context.params.hasTag("store") && context.params.getTag("store") == "web/
     assert.equal(run.status, 1, `${params}: ${run.stdout}`);
     assert.match(run.stderr, /DVM_FORBIDDEN: policy denies this request: products is frozen/, String(params));
   }
+  // So does a forbid on a dependency instance for data.backup, data.restore and chaos.latency: by name or by id.
+  writeFileSync(
+    join(home, 'policies', 'cache.cedar'),
+    `@id("frozen-cache") @reason("cache is frozen")
+forbid (principal, action, resource)
+when { context.params.hasTag("target") && ["cache", "dependency/cache"].contains(context.params.getTag("target")) };
+`,
+  );
+  for (const [action, ...params] of [
+    ['data.backup', 'target=shop-cache'],
+    ['data.restore', 'target=shop-cache', 'file=x'],
+    ['chaos.latency', 'target=dependency/shop-cache', 'latency=10ms'],
+  ] as const) {
+    const run = dvm(home, ['action', 'run', action, ...params.flatMap((p) => ['--param', p]), '--yes']);
+    assert.equal(run.status, 1, `${action}: ${run.stdout}`);
+    assert.match(run.stderr, /DVM_FORBIDDEN: policy denies this request: cache is frozen/, action);
+  }
+  rmSync(join(home, 'policies', 'cache.cedar'));
   // The audit shows what was decided on: the store in its one form, with its ecosystem.
   const denied = JSON.parse(dvmOk(home, ['audit', '-o', 'json']).stdout).items as { params: object }[];
   assert.deepEqual(
-    denied.map((e) => e.params),
+    denied.filter((e) => (e as { action?: string }).action?.startsWith('data.truncate')).map((e) => e.params),
     Array(3).fill({ store: 'web/products', ecosystem: 'shop' }),
   );
 });

@@ -302,6 +302,18 @@ when { context.action == "chaos.kill" && context.params.hasTag("target") && ["ap
       assert.equal(refused.status, 1, refused.stdout);
       assert.match(refused.stderr, /DVM_FORBIDDEN: policy denies this request: nothing here may be killed/);
     }
+    // A target nothing is named is the caller's mistake, not a connector failure, while policies read params too.
+    const ghost = dvm(home, [
+      'action',
+      'run',
+      'chaos.kill',
+      '--param',
+      'ecosystem=demo',
+      '--param',
+      'target=app/ghost',
+    ]);
+    assert.equal(ghost.status, 1);
+    assert.match(ghost.stderr, /DVM_TARGET_NOT_FOUND/);
     rmSync(frozen);
 
     const before = (await appEnv()).pid;

@@ -117,8 +117,10 @@ export async function canonicalInput(
     };
     return (await definition.canonicalInput(structuredClone(params), context)) ?? params;
   } catch (error) {
-    // Busy, or an alias several things answer to (the caller must say which): the caller's to fix, not Docker's.
-    if (isDvmError(error) && ['DVM_TOO_MANY_RUNNING', 'DVM_AMBIGUOUS'].includes(error.code)) throw error;
+    // Busy, an alias several things answer to (the caller must say which), or a param that cannot name anything
+    // (DVM_USAGE): the caller's to fix, not Docker's.
+    if (isDvmError(error) && ['DVM_TOO_MANY_RUNNING', 'DVM_AMBIGUOUS', 'DVM_USAGE'].includes(error.code))
+      throw error;
     const why = timeout?.aborted
       ? `it took longer than ${CANONICAL_INPUT_TIMEOUT_MS / 1000} s`
       : isDvmError(error) || error instanceof Error

@@ -589,23 +589,30 @@ when { context.numbers.hasTag("tail") && context.numbers.getTag("tail") * 100000
   }
 });
 
-test('a policy file emptied while its policies are in force (rewritten in place) is refused until it is whole or removed', async () => {
+test('a policy file emptied while its policies are in force (rewritten in place) keeps them, and the other files still reload', async () => {
   const freeze = '@id("freeze")\nforbid (principal, action, resource) when { resource.env == "prod" };\n';
   const h = home({ 'freeze.cedar': freeze });
   try {
     const engine = await PolicyEngine.load(h.dir);
     assert.equal(ask(engine, 'admin', 'write', 'prod', { confirmed: true }), 'deny');
-    writeFileSync(join(h.dir, 'policies', 'freeze.cedar'), '');
-    assert.throws(
-      () => engine.reload(),
-      (e: DvmError) =>
-        e.code === 'DVM_POLICY_INVALID' &&
-        e.location.file?.endsWith('freeze.cedar') === true &&
-        /held 1 policy in force and now holds none/.test(e.message),
+    writeFileSync(join(h.dir, 'policies', 'freeze.cedar'), '// being rewritten\n');
+    // An urgent forbid added meanwhile in another file takes effect.
+    writeFileSync(
+      join(h.dir, 'policies', 'urgent.cedar'),
+      '@id("urgent")\nforbid (principal, action, resource) when { resource.env == "stage" };\n',
     );
+    engine.reload();
+    assert.deepEqual(engine.reloadWarnings.length, 1);
+    assert.match(
+      engine.reloadWarnings[0],
+      /freeze\.cedar held 1 policy in force and now holds none .*it stays in force/,
+    );
+    assert.equal(engine.reloadProblem, undefined);
     assert.equal(ask(engine, 'admin', 'write', 'prod', { confirmed: true }), 'deny', 'the freeze stays');
+    assert.equal(ask(engine, 'admin', 'write', 'stage', { confirmed: true }), 'deny', 'the new forbid holds');
     writeFileSync(join(h.dir, 'policies', 'freeze.cedar'), freeze);
     engine.reload();
+    assert.deepEqual(engine.reloadWarnings, []);
     rmSync(join(h.dir, 'policies', 'freeze.cedar'));
     engine.reload();
     assert.equal(
@@ -733,6 +740,33 @@ test("hidden names (an editor's .#x.cedar lock) are no policy files; a file that
       () => engine.reload(),
       (e: DvmError) => e.code === 'DVM_POLICY_INVALID' && /latin1\.cedar: .*not UTF-8 text/.test(e.message),
     );
+  } finally {
+    h.done();
+  }
+});
+
+test('an @approval gate that allows only named approvers is a challenge; the approval of a name it allows counts', async () => {
+  const h = home({
+    'named-approvers.cedar': `@id("sre-approves")
+@approval("other-principal")
+@reason("in prod alice or bob approves")
+forbid (principal, action, resource)
+when { context.risk != "read" && resource.env == "prod" && !context.dryRun }
+unless { context has approver && ["alice", "bob"].contains(context.approver) && context.approver != context.principal };
+`,
+  });
+  try {
+    const engine = await PolicyEngine.load(h.dir);
+    const base = {
+      principal: principalFor('carol', 'operator'),
+      action: { name: 'docker.restart_container', version: '1.0.0', risk: 'write' as const },
+      target: { env: 'prod' },
+      dryRun: false,
+    };
+    const first = engine.decide({ ...base, confirmed: false });
+    assert.deepEqual([first.decision, first.approval], ['confirm', 'other-principal']);
+    assert.equal(engine.decide({ ...base, confirmed: true, approver: 'alice' }).decision, 'allow');
+    assert.equal(engine.decide({ ...base, confirmed: true, approver: 'mallory' }).decision, 'deny');
   } finally {
     h.done();
   }

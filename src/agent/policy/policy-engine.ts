@@ -132,6 +132,10 @@ const MAX_CACHED_KEY_LENGTH = 4096;
 const PARAMS_READ = /params|numbers/i;
 // The loaded policies that may read params (their text or their JSON names them).
 const PARAMS_READERS = new WeakSet<LoadedPolicy>();
+// The policies whose text or parsed form names `approver`: an @approval gate that does not can never be satisfied
+// by an approval (its `unless { context has approver … }` is missing).
+const APPROVER_READ = /approver/;
+const APPROVER_READERS = new WeakSet<LoadedPolicy>();
 
 /**
  * Cedar policies of a dvm home (the default policy plus `$DVM_HOME/policies/*.cedar`), parsed and validated once
@@ -151,6 +155,7 @@ export class PolicyEngine {
   #policies = new Map<string, LoadedPolicy>();
   #sources: string[] = [];
   #reloadProblem: string | undefined;
+  #reloadWarnings: readonly string[] = [];
   #readsParams = true;
   // Decisions by request: Cedar is deterministic for the same entities and context, and policies only change on
   // reload (which clears this). Bounded; the oldest entry goes first.
@@ -232,12 +237,13 @@ export class PolicyEngine {
       };
       this.#engineGuarded(file, () => this.#readFile(file, loaded, causes), causes, undo);
     }
-    if (causes.length === 0) causes.push(...this.#emptied(files, loaded));
+    const warnings = causes.length === 0 ? this.#keepEmptied(files, loaded) : [];
     if (causes.length === 0)
       this.#engineGuarded(SCHEMA_FILE, () => causes.push(...this.#validate(loaded)), causes);
     if (causes.length === 0) causes.push(...this.#trialDecisions(loaded));
     if (causes.length > 0) {
       this.#reloadProblem = `${causes[0].file}${causes[0].line ? `:${causes[0].line}` : ''}: ${causes[0].message}`;
+      this.#reloadWarnings = [];
       throw new DvmError(
         'DVM_POLICY_INVALID',
         `${causes.length === 1 ? 'a policy is' : `${causes.length} policies are`} not valid: ${causes[0].file}${causes[0].line ? `:${causes[0].line}` : ''}: ${causes[0].message}${this.#setId ? '; the previous policies stay in force' : ''}`,
@@ -252,7 +258,12 @@ export class PolicyEngine {
     }
     const slot = 1 - this.#slot;
     const setId = `dvm-policies-${this.#engine}-${slot}`;
-    this.#prepareSets(setId, loaded);
+    try {
+      this.#prepareSets(setId, loaded);
+    } catch (error) {
+      this.#reloadProblem = (error as Error).message;
+      throw error;
+    }
     this.#slot = slot;
     this.#setId = setId;
     this.#ungatedSetId = `${setId}-ungated`;
@@ -262,6 +273,12 @@ export class PolicyEngine {
     this.#decisions.clear();
     this.#failing = undefined;
     this.#reloadProblem = undefined;
+    this.#reloadWarnings = warnings;
+  }
+
+  /** What the last reload that took kept as it was, and why (a policy file emptied while its policies were in force). */
+  get reloadWarnings(): readonly string[] {
+    return this.#reloadWarnings;
   }
 
   /** Why the last reload was refused (the policies loaded before stay in force); undefined after one that took. */
@@ -269,21 +286,16 @@ export class PolicyEngine {
     return this.#reloadProblem;
   }
 
-  // Files that held policies in force and now hold none: a file being rewritten in place (`gen > x.cedar` empties it
-  // first) or a full disk, not a decision to drop its forbids — the policies in force stay until it is removed.
-  #emptied(files: string[], loaded: Map<string, LoadedPolicy>): ErrorCause[] {
-    const count = (policies: Iterable<LoadedPolicy>, file: string) =>
-      [...policies].filter((p) => p.file === file).length;
+  // Files that held policies in force and now hold none — a file being rewritten in place (`gen > x.cedar` empties it
+  // first) or a full disk, not a decision to drop its forbids: their policies in force are kept (added to `loaded`),
+  // while the other files' changes take effect; removing the file drops them. Answers a warning for each.
+  #keepEmptied(files: string[], loaded: Map<string, LoadedPolicy>): string[] {
     return files.flatMap((file) => {
-      const held = count(this.#policies.values(), file);
-      if (held === 0 || count(loaded.values(), file) > 0) return [];
+      const held = [...this.#policies.values()].filter((p) => p.file === file);
+      if (held.length === 0 || [...loaded.values()].some((p) => p.file === file)) return [];
+      for (const policy of held) if (!loaded.has(policy.id)) loaded.set(policy.id, policy);
       return [
-        {
-          code: 'DVM_POLICY_INVALID' as const,
-          file,
-          message: `it held ${held} ${held === 1 ? 'policy' : 'policies'} in force and now holds none (being rewritten, or the disk full?)`,
-          fix: 'Write the file whole (to a temporary file, then rename it over this one); to drop its policies, remove the file.',
-        },
+        `${file} held ${held.length} ${held.length === 1 ? 'policy' : 'policies'} in force and now holds none (being rewritten, or the disk full?): ${held.length === 1 ? 'it stays' : 'they stay'} in force until the file holds policies again or is removed`,
       ];
     });
   }
@@ -450,6 +462,8 @@ export class PolicyEngine {
       };
       // Read in the policy's JSON too, where escapes in names are decoded (context["\u{70}arams"] is params).
       if (PARAMS_READ.test(policy) || PARAMS_READ.test(JSON.stringify(json.json))) PARAMS_READERS.add(loaded);
+      // Its conditions only (names decoded there): a @reason that mentions the approver reads nothing.
+      if (APPROVER_READ.test(JSON.stringify(json.json.conditions ?? []))) APPROVER_READERS.add(loaded);
       into.set(id, loaded);
     }
     if (parts.policy_templates.length > 0) {
@@ -640,7 +654,7 @@ export class PolicyEngine {
       }
       if (confirmed.determining.length > 0 && confirmed.determining.every((id) => gate(id, 'approval'))) {
         const ids = [...new Set([...first.determining, ...confirmed.determining])];
-        if (!this.#approvable(query))
+        if (!this.#approvable(confirmed.determining))
           return this.#unapprovable(query, confirmed.determining, confirmed.errors);
         return {
           decision: 'confirm',
@@ -653,7 +667,8 @@ export class PolicyEngine {
       return this.#deny(query, confirmed.determining, confirmed.errors);
     }
     if (first.determining.every((id) => gate(id, 'approval'))) {
-      if (!this.#approvable(query)) return this.#unapprovable(query, first.determining, first.errors);
+      if (!this.#approvable(first.determining))
+        return this.#unapprovable(query, first.determining, first.errors);
       // A lone @approval gate (no @confirmation beside it): the request is challenged, for another principal to
       // approve, as under the two-person rule in prod.
       if (!query.confirmed)
@@ -678,11 +693,15 @@ export class PolicyEngine {
     return this.#deny(query, first.determining, first.errors);
   }
 
-  // True when another principal's approval would let the request run (confirmed too): an @approval forbid without
-  // `unless { context has approver … }` never lets one count, and a challenge for it could never be redeemed.
-  #approvable(query: PolicyQuery): boolean {
-    const other = `${query.principal.owner} (another principal)`;
-    return this.#authorize({ ...query, confirmed: true, approver: other }).allowed;
+  // True when an approval could satisfy these @approval gates: each reads the approver (an approval by a name the
+  // gate allows lifts it). One that never reads it — `unless { context has approver … }` left out — never lets an
+  // approval count, and a challenge for it could never be redeemed. (Which approvers a gate allows, a list of names
+  // say, is the policy's to decide when the approval comes.)
+  #approvable(gates: string[]): boolean {
+    return gates.every((id) => {
+      const policy = this.#policies.get(id);
+      return policy !== undefined && APPROVER_READERS.has(policy);
+    });
   }
 
   // The denial of a request whose @approval gates no approval could satisfy.

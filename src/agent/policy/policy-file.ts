@@ -1,11 +1,11 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 /**
- * True for a name in the policies directory that dvm reads: `*.cedar`, not hidden — an editor's lock or backup
- * (Emacs' `.#x.cedar`, a dangling link while a buffer is unsaved) is no policy file.
+ * True for a name in the policies directory that dvm reads: `*.cedar`, except an editor's lock (Emacs' `.#x.cedar`,
+ * a dangling link while a buffer is unsaved), which is no policy file. Other hidden names are read.
  */
 export function isPolicyFileName(name: string): boolean {
-  return name.endsWith('.cedar') && !name.startsWith('.');
+  return name.endsWith('.cedar') && !name.startsWith('.#');
 }
 
 // Policy text must be UTF-8: a malformed byte would otherwise become U+FFFD, silently changing a name or a string.

@@ -55,7 +55,16 @@ export function paramsOf(pairs: readonly string[], schema: Record<string, unknow
         fix: `Give ${key} once.`,
       });
     given.set(key, raw);
-    params[key] = paramValue(raw, [properties[key]?.type ?? 'string'].flat());
+    // Defined, not assigned: `--param __proto__=…` stays a key, for the agent to refuse (DVM_REQUEST_FORBIDDEN_KEY).
+    Object.defineProperty(params, key, {
+      value: paramValue(
+        raw,
+        [(Object.hasOwn(properties, key) ? properties[key]?.type : undefined) ?? 'string'].flat(),
+      ),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return params;
 }

@@ -15,7 +15,7 @@ import { PolicyEngine, policiesDir } from '../../agent/policy/policy-engine.ts';
 import { maskSecretFields } from '../../agent/redact.ts';
 import { createAgentRegistry } from '../../agent/registry.ts';
 import { agentDbPath, openAgentDb } from '../../agent/store/agent-db.ts';
-import { DvmError } from '../../errors/dvm-error.ts';
+import { DvmError, isDvmError } from '../../errors/dvm-error.ts';
 import { forbiddenKeyError, forbiddenKeyPath } from '../../model/forbidden-keys.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { outputChoice } from '../output/output-choice.ts';
@@ -94,7 +94,7 @@ async function policyParams(
   registry: ActionRegistry,
   definition: ActionDefinition,
   readsParams: boolean,
-): Promise<{ params: Record<string, unknown>; unresolved: boolean }> {
+): Promise<{ params: Record<string, unknown>; unresolved?: string }> {
   const params = paramsOf(ctx.flags.param ?? [], definition.inputSchema);
   // As the agent refuses them, before any decision.
   const forbidden = forbiddenKeyPath(params);
@@ -104,12 +104,14 @@ async function policyParams(
   // As the agent does: while a policy reads params, they decide on what the params name in its one form (a
   // container's id → its name). Where that cannot be had here, the params as given are shown decided on, with a note.
   let resolved = params;
-  let unresolved = false;
+  let unresolved: string | undefined;
   if (readsParams && definition.canonicalInput) {
     try {
       resolved = await canonicalInput(definition, params, { env: ctx.io.env as Record<string, string> });
     } catch (error) {
-      unresolved = true;
+      // What the agent refuses outright (several things by that alias, a param that names nothing) is the answer.
+      if (isDvmError(error) && ['DVM_AMBIGUOUS', 'DVM_USAGE'].includes(error.code)) throw error;
+      unresolved = (error as Error).message;
       ctx.io.stderr.write(
         `note: ${terminalText((error as Error).message)}: decided on the params as given; the agent refuses such a request until it can tell (exit 1)\n`,
       );
@@ -268,7 +270,8 @@ export const command: Command = {
     }
     // Params whose aliases cannot be resolved now: the agent would refuse the request (503), so the answer is no.
     const { params, unresolved } = await policyParams(ctx, registry, definition, engine.readsParams);
-    const exitOf = (decision: PolicyAnswer['decision']) => (unresolved ? 1 : exitCodeOf(decision));
+    const exitOf = (decision: PolicyAnswer['decision']) =>
+      unresolved !== undefined ? 1 : exitCodeOf(decision);
     if (refusal) {
       const answer = {
         decision: 'deny',
@@ -293,7 +296,7 @@ export const command: Command = {
     });
     if (ctx.flags.output === 'json') {
       ctx.io.stdout.write(
-        `${JSON.stringify({ principal, action: definition.name, risk: definition.risk, target, ...answer }, null, 2)}\n`,
+        `${JSON.stringify({ principal, action: definition.name, risk: definition.risk, target, ...answer, ...(unresolved !== undefined ? { unresolved } : {}) }, null, 2)}\n`,
       );
       return exitOf(answer.decision);
     }

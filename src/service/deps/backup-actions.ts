@@ -2,7 +2,7 @@ import type { ActionDefinition } from '../../actions/action.ts';
 import type { Placement } from '../../model/api.ts';
 import { openPlatform, type Platform } from '../platform.ts';
 import { backupInstance, restoreInstance } from './backups.ts';
-import { findInstance } from './instances.ts';
+import { findInstance, instanceForm } from './instances.ts';
 
 const TARGET = {
   target: {
@@ -120,5 +120,17 @@ export function backupActions(home: string): ActionDefinition[] {
       };
     },
   };
-  return [backup, restore] as ActionDefinition[];
+  // Decided on the instance in its one form (its name and scope, as findInstance reads them): a forbid on
+  // `shop-db` holds for its id `quickstart-shop-db` and for an App's alias of it too.
+  const canonicalInput = async (input: Input): Promise<Input | undefined> => {
+    const p = await open();
+    const form = await instanceForm(p.store, p.home, input.target, scope(input));
+    if (!form) return undefined;
+    const { ecosystem: _e, domain: _d, ...rest } = input;
+    return { ...rest, ...form };
+  };
+  return [backup, restore].map((definition) => ({
+    ...definition,
+    canonicalInput,
+  })) as unknown as ActionDefinition[];
 }

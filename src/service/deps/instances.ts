@@ -148,6 +148,32 @@ export async function listInstances(
   return out;
 }
 
+/**
+ * How an action's input names a dependency instance in its one form, as policies decide on it: its name with the
+ * ecosystem and domain it is declared in (an instance of an App's own scope: its id, which names it alone).
+ * Undefined when no instance answers to `name` (the action fails the same way); several: DVM_AMBIGUOUS, thrown.
+ */
+export async function instanceForm(
+  store: Store,
+  home: string,
+  name: string,
+  from: Placement,
+): Promise<{ target: string; ecosystem?: string; domain?: string } | undefined> {
+  let instance: DependencyInstance;
+  try {
+    instance = await findInstance(store, home, name, from);
+  } catch (error) {
+    if ((error as DvmError).code === 'DVM_NOT_FOUND') return undefined;
+    throw error;
+  }
+  if (instance.placement.app) return { target: instance.id };
+  return {
+    target: instance.name,
+    ...(instance.placement.ecosystem ? { ecosystem: instance.placement.ecosystem } : {}),
+    ...(instance.placement.domain ? { domain: instance.placement.domain } : {}),
+  };
+}
+
 /** The instance a name means seen from a scope: declared there or found upward (app → domain → ecosystem). */
 export async function findInstance(
   store: Store,

@@ -4,7 +4,7 @@ import { DvmError } from '../../errors/dvm-error.ts';
 import type { Placement } from '../../model/api.ts';
 import type { RuntimeName } from '../../runtime/types.ts';
 import { depsContext } from '../deps/deps-context.ts';
-import { findInstance } from '../deps/instances.ts';
+import { findInstance, instanceForm } from '../deps/instances.ts';
 import { readRecord } from '../deps/lifecycle.ts';
 import { openPlatform, type Platform } from '../platform.ts';
 import { chaosKill, killTarget, parseTarget } from './chaos-kill.ts';
@@ -183,6 +183,15 @@ export function liveActions(home: string): ActionDefinition[] {
       },
     },
     outputSchema: OUTPUT,
+    // Decided on the instance in its one form (dependency/NAME with its scope), whichever way it was named.
+    async canonicalInput(input) {
+      const p = await open();
+      const named = parseTarget(String(input.target));
+      const form = await instanceForm(p.store, p.home, named.name, scopeOf(input as ScopeInput));
+      if (!form) return undefined;
+      const { ecosystem: _e, domain: _d, ...rest } = input;
+      return { ...rest, ...form, target: `dependency/${form.target}` };
+    },
     async handler(input, ctx) {
       const { p, deps } = await context();
       const name = parseTarget(String(input.target)).name;

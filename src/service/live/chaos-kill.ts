@@ -106,18 +106,30 @@ export async function killTarget(
   scope: Placement,
   seed?: string,
 ): Promise<{ target: string; ecosystem?: string; domain?: string } | undefined> {
+  const form = (candidate: Candidate) => ({
+    target: `${candidate.kind}/${candidate.name}`,
+    ...(candidate.placement.ecosystem ? { ecosystem: candidate.placement.ecosystem } : {}),
+    ...(candidate.placement.domain ? { domain: candidate.placement.domain } : {}),
+  });
+  // A named one in its one form, running or not (it may start before the kill); none by that name: as sent, and
+  // the kill fails the same way. A bad target (DVM_USAGE) or several by that name (DVM_AMBIGUOUS) are thrown.
+  if (target !== undefined) {
+    let named: Candidate[];
+    try {
+      named = await candidates(p, target, scope);
+    } catch (error) {
+      if ((error as DvmError).code === 'DVM_NOT_FOUND') return undefined;
+      throw error;
+    }
+    return named.length === 1 && named[0] ? form(named[0]) : undefined;
+  }
   const { running } = await runningCandidates(p, deps, target, scope);
   // With a seed (the request), the same request picks the same one: its confirmed resend kills what was confirmed.
   running.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const pick =
     seed === undefined ? Math.random() : createHash('sha256').update(seed).digest().readUInt32BE(0) / 2 ** 32;
   const victim = running[Math.floor(pick * running.length)];
-  if (!victim) return undefined;
-  return {
-    target: `${victim.kind}/${victim.name}`,
-    ...(victim.placement.ecosystem ? { ecosystem: victim.placement.ecosystem } : {}),
-    ...(victim.placement.domain ? { domain: victim.placement.domain } : {}),
-  };
+  return victim ? form(victim) : undefined;
 }
 
 /**
