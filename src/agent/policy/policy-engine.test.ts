@@ -771,3 +771,38 @@ unless { context has approver && ["alice", "bob"].contains(context.approver) && 
     h.done();
   }
 });
+
+test('a condition comparing with JSON whose keys are not sorted is refused at its line: params are compared sorted', async () => {
+  const h = home({
+    'labels.cedar': `// pages to oncall
+@id("no-oncall-pages")
+forbid (principal, action, resource)
+when { context.params.hasTag("details") && context.params.getTag("details") == "{\\"team\\":\\"oncall\\",\\"page\\":true}" };
+`,
+  });
+  try {
+    await assert.rejects(PolicyEngine.load(h.dir), (e: DvmError) => {
+      assert.equal(e.code, 'DVM_POLICY_INVALID');
+      assert.equal(e.location.line, 2, e.message);
+      assert.match(e.message, /is JSON whose object keys are not sorted/);
+      assert.match(e.causes[0].fix ?? '', /\{\\"page\\":true,\\"team\\":\\"oncall\\"\}/);
+      return true;
+    });
+    writeFileSync(
+      join(h.dir, 'policies', 'labels.cedar'),
+      '@id("no-oncall-pages")\nforbid (principal, action, resource)\nwhen { context.params.hasTag("details") && context.params.getTag("details") == "{\\"page\\":true,\\"team\\":\\"oncall\\"}" };\n',
+    );
+    const engine = await PolicyEngine.load(h.dir);
+    const answer = engine.decide({
+      principal: principalFor('ops', 'admin'),
+      action: { name: 'notify.alert', version: '1.0.0', risk: 'write' },
+      target: { env: 'dev' },
+      params: { details: { team: 'oncall', page: true } },
+      confirmed: false,
+      dryRun: false,
+    });
+    assert.deepEqual([answer.decision, answer.policyIds], ['deny', ['no-oncall-pages']]);
+  } finally {
+    h.done();
+  }
+});

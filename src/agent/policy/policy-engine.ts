@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import type { AuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
 import { DvmError, type ErrorCause } from '../../errors/dvm-error.ts';
+import { stableStringify } from '../../service/stable-json.ts';
 import { type AgentSettings, readAgentSettings } from '../agent-settings.ts';
 import { LOCAL_PRINCIPAL, type Principal, ROLES } from '../auth/principal.ts';
 import type { PolicyAnswer, PolicyQuery } from '../execute/types.ts';
@@ -435,7 +436,9 @@ export class PolicyEngine {
       const annotations = Object.fromEntries(
         Object.entries(json.json.annotations ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]),
       );
-      const gateProblem = annotationProblem(annotations, json.json.effect as 'permit' | 'forbid');
+      const gateProblem =
+        annotationProblem(annotations, json.json.effect as 'permit' | 'forbid') ??
+        unsortedJsonProblem(json.json.conditions ?? []);
       if (gateProblem) {
         causes.push({ code: 'DVM_POLICY_INVALID', file, line, ...gateProblem });
         continue;
@@ -813,6 +816,34 @@ function annotationProblem(
       return {
         message: `@${name}("${annotations[name].slice(0, 40)}") is not a gate dvm knows`,
         fix: `Write @${name}("${value}"), or leave the annotation out.`,
+      };
+  }
+  return undefined;
+}
+
+// Policies see an object or list param as JSON with its keys sorted (request-tags.ts): a string in a condition that
+// is a JSON object with its keys in another order could never equal one, so the policy would silently never apply.
+function unsortedJsonProblem(conditions: unknown): { message: string; fix: string } | undefined {
+  const strings: string[] = [];
+  const collect = (node: unknown): void => {
+    if (typeof node === 'string') strings.push(node);
+    else if (Array.isArray(node)) for (const item of node) collect(item);
+    else if (node && typeof node === 'object') for (const value of Object.values(node)) collect(value);
+  };
+  collect(conditions);
+  for (const text of strings) {
+    if (!/^\s*[[{]/.test(text)) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    const sorted = stableStringify(value);
+    if (sorted !== JSON.stringify(value))
+      return {
+        message: `the string ${JSON.stringify(text.slice(0, 80))} is JSON whose object keys are not sorted: params are compared as JSON with sorted keys, so it never matches`,
+        fix: `Write it with its keys sorted: ${JSON.stringify(sorted.slice(0, 200))}.`,
       };
   }
   return undefined;
