@@ -21,7 +21,8 @@ export interface LocalActionOptions {
 /**
  * Runs a registered action in-process through the agent's one path (validate → policy → confirmation →
  * idempotency → run → audit), as `dvm action run NAME` without a server does: the local admin principal, the
- * environment `dvm action run` defaults to (dev), a new request_id, and its confirmation gate met the same way.
+ * command's environment (localEnvironment), a new request_id, the action's longest timeout, and its confirmation
+ * gate met the same way.
  * A denial, a refused confirmation or a failed run is thrown as the coded error `dvm action run` prints.
  */
 export async function runLocalAction(
@@ -39,7 +40,9 @@ export async function runLocalAction(
     action: definition.name,
     version: definition.version,
     params,
-    target: targetFromFlags(undefined, undefined),
+    target: { env: localEnvironment(ctx, agent) },
+    // A command has no --timeout of its own: the action's longest (a seed of many rows, a deploy pulling an image).
+    timeout: `${definition.timeouts?.maxMs ?? 3_600_000}ms`,
     ...(options.dryRun ? { dry_run: true } : {}),
   };
   const send = async (req: ExecuteRequest): Promise<ExecuteResponse> => {
@@ -70,8 +73,12 @@ export async function runLocalAction(
       const { confirm } = await import('./commands/action-run.ts');
       token = await confirm(ctx, response, request, definition.risk, definition.inputSchema);
     } catch (error) {
+      // Nobody will send it with a token from here (these commands take none): it leaves the approvers' list.
+      const challenge = (response.body.details as { challenge?: { confirmation_token?: string } } | undefined)
+        ?.challenge;
+      if (challenge?.confirmation_token) agent.confirmations.withdraw(challenge.confirmation_token);
       if (!(error instanceof PromptInterrupted)) throw error;
-      return { exit: interruptedAtQuestion(ctx, 'not confirmed (Ctrl-C); nothing ran') };
+      return { exit: interruptedAtQuestion(ctx, `not confirmed (Ctrl-C); ${definition.name} did not run`) };
     }
     response = await send({ ...request, confirmation_token: token });
   }
@@ -88,6 +95,16 @@ export async function runLocalAction(
   }
   if (options.dryRun) return { result: response.body as Record<string, unknown> };
   return { result: (response.body.result ?? {}) as Record<string, unknown> };
+}
+
+/**
+ * The environment a command's actions act in: --env when given, else the home's agent's one environment when it is
+ * bound to exactly one (config.yaml agent.environments), else dev — what `dvm action run` defaults to.
+ */
+export function localEnvironment(ctx: CommandContext, agent: Agent): string {
+  if (ctx.flags.env !== undefined) return targetFromFlags(ctx.flags.env, undefined).env;
+  const bound = agent.settings.environments;
+  return bound?.length === 1 && bound[0] ? bound[0] : 'dev';
 }
 
 /** A progress message printed on stderr, one line each, as the command printed it before it ran through the agent. */

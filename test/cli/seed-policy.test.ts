@@ -185,3 +185,35 @@ when { context.params.hasTag("target") && ["cache", "dependency/cache"].contains
     Array(3).fill({ store: 'web/products', ecosystem: 'shop' }),
   );
 });
+
+test('on a home bound to prod, dvm seed acts in prod: its gates are met up front (--yes) or nothing changes', async (t) => {
+  if (!(await requireService(t, 'Redis', redisAnswers, 'bash scripts/services/redis.sh'))) return;
+  const home = tempHome();
+  const prefix = `seedprod_${randomBytes(3).toString('hex')}`;
+  dvmOk(home, ['apply', '-f', '-'], { input: platform(prefix) });
+  writeFileSync(join(home, 'config.yaml'), 'agent:\n  environments: [prod]\n');
+  const { createClient } = await import('redis');
+  const client = createClient({ socket: TEST_REDIS });
+  await client.connect();
+  const keys = async () => (await client.keys(`${prefix}:*`)).sort();
+  try {
+    await client.set(`${prefix}:old`, '{"id":"old"}');
+    // prod's confirmation gate on data.truncate and data.insert: without --yes the seed stops before any step.
+    const gated = dvm(home, ['seed', 'datalake', 'lake', '-e', 'shop']);
+    assert.equal(gated.status, 1, gated.stdout);
+    assert.match(
+      gated.stderr,
+      /DVM_CONFIRMATION_REQUIRED: data\.truncate on web\/products needs confirmation; nothing was seeded/,
+    );
+    assert.match(gated.stderr, /fix: Pass --yes/);
+    assert.deepEqual(await keys(), [`${prefix}:old`], 'not truncated');
+    const seeded = dvmOk(home, ['seed', 'datalake', 'lake', '-e', 'shop', '--yes', '-o', 'json']);
+    assert.equal(JSON.parse(seeded.stdout).seeded[0].truncated, true);
+    assert.deepEqual(await keys(), [`${prefix}:p-1`]);
+    const executed = auditOf(home).filter((e) => e.decision === 'executed');
+    assert.deepEqual([...new Set(executed.map((e) => e.env))], ['prod']);
+  } finally {
+    await client.del(await client.keys(`${prefix}:*`)).catch(() => {});
+    await client.quit();
+  }
+});

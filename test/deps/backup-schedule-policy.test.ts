@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startServe } from '../helpers/agent-server.ts';
 import { DVM_BIN, dvmAsync, dvmOk, REPO_ROOT, tempHome } from '../helpers/dvm.ts';
 import { freePort, requireHostServices } from '../support/services.ts';
 
@@ -100,5 +101,35 @@ spec:
     );
   } finally {
     await dvmAsync(home, ['down', '-e', 'bkp']);
+  }
+});
+
+test('dvm serve warns when its scheduled backups act in an environment its agent is not bound to (every firing would be denied)', async () => {
+  const home = tempHome();
+  dvmOk(home, ['apply', '-f', '-'], {
+    input: `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: bkp}
+spec:
+  dependencies:
+    - {name: cache, ref: redis}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Volume
+metadata: {name: cache-data, ecosystem: bkp}
+spec:
+  backup: {enabled: true, schedule: "0 3 * * *", retention: 7d}
+`,
+  });
+  writeFileSync(join(home, 'config.yaml'), 'agent:\n  environments: [prod]\n');
+  const serve = await startServe(home);
+  try {
+    for (let i = 0; i < 50 && !/serve started/.test(serve.output()); i++) await sleep(100);
+    assert.match(
+      serve.output(),
+      /warning: volume backups, .* act in environment pipeline, which agent\.environments \(prod\) in \S+ does not list/,
+    );
+  } finally {
+    await serve.stop();
   }
 });

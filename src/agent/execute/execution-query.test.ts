@@ -118,6 +118,9 @@ test('checkExecutionFilters takes statuses, RFC 3339 times or durations, limits 
     [{ before: 'x1 OR 1=1' }, 'before'],
     // A cursor edited by hand: a character added, one cut, or not hex where the random part is.
     [{ before: 'xmfz0abc1234567890abcx' }, 'before'],
+    // A hex digit added in the random part, or at the end: the time part takes a digit more, centuries ahead.
+    [{ before: 'xmfz0abc1234567890abc0' }, 'before'],
+    [{ before: 'xmfz0abc12345a67890abc' }, 'before'],
     [{ before: 'xmfz0abc1234567890ab' }, 'before'],
     [{ before: 'xyz' }, 'before'],
     [{ before: 'xmfz0abc1234567890abz' }, 'before'],
@@ -239,17 +242,17 @@ test('executions running in memory and not stored yet are listed once, as runnin
   });
   unsaved.open();
   const ids = (filters: Record<string, string>) =>
-    executions.list(checkExecutionFilters(filters, NOW)).items.map((e) => `${e.id} ${e.status}`);
+    executions.list(checkExecutionFilters(filters, new Date())).items.map((e) => `${e.id} ${e.status}`);
   const listed = ids({});
   assert.deepEqual(listed, [`${unsaved.record.id} running`, `${stored} running`]);
   assert.deepEqual(ids({ status: 'running', env: 'prod' }), [`${unsaved.record.id} running`]);
   assert.deepEqual(ids({ principal: 'local' }), [`${stored} running`]);
   assert.deepEqual(ids({ status: 'succeeded' }), []);
-  const first = executions.list(checkExecutionFilters({ limit: '1' }, NOW));
+  const first = executions.list(checkExecutionFilters({ limit: '1' }, new Date()));
   assert.equal(first.next, unsaved.record.id);
   assert.deepEqual(ids({ before: first.next as string }), [`${stored} running`]);
   assert.equal(
-    (executions.list(checkExecutionFilters({}, NOW)).items[0] as { result?: unknown }).result,
+    (executions.list(checkExecutionFilters({}, new Date())).items[0] as { result?: unknown }).result,
     undefined,
   );
 

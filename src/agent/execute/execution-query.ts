@@ -77,6 +77,12 @@ const EQUAL = ['action', 'env', 'principal'] as const;
 // An execution id as newExecutionId writes it (x, the time in base 36, 12 random hex digits): a cursor edited by
 // hand (a character added or cut) is refused, not read as a place in the list that repeats or skips executions.
 const CURSOR = /^x[0-9a-z]{8,9}[0-9a-f]{12}$/;
+// The time an execution id was made at: its base-36 digits before the 12 random hex digits. A character added to a
+// cursor lengthens that part and puts it centuries ahead: such a cursor is refused, not read as a place in the list.
+function cursorTime(id: string): number {
+  return Number.parseInt(id.slice(1, -12), 36);
+}
+
 // created_at is taken just after the id's time (newExecutionId, then prepare): the key range of a time filter is
 // widened by this much, and the exact created_at condition decides.
 const ID_TIME_SLACK_MS = 60_000;
@@ -108,7 +114,8 @@ function checkInto(filters: ExecutionFilters, now: Date, causes: ErrorCause[]): 
   if (filters.until) checked.until = queryTime('until', filters.until, now, causes);
   const limit = queryLimit(filters.limit, MAX_EXECUTION_PAGE, DEFAULT_EXECUTION_PAGE, causes, 'before');
   if (filters.before) {
-    if (CURSOR.test(filters.before)) checked.before = filters.before;
+    if (CURSOR.test(filters.before) && cursorTime(filters.before) <= now.getTime() + 86_400_000)
+      checked.before = filters.before;
     else
       causes.push({
         code: 'DVM_QUERY_INVALID',

@@ -9,7 +9,7 @@ import { withLocalAgent } from '../local-agent.ts';
 /** `dvm deploy app NAME`: run an App in live mode after its dependencies are healthy. */
 export const command: Command = {
   summary: 'Run an App in live mode (dependencies first, healthy before it counts as deployed)',
-  usage: `Usage: dvm deploy app NAME [-e ECO] [-d DOMAIN] [--runtime process|docker] [--yes] [-o json]
+  usage: `Usage: dvm deploy app NAME [-e ECO] [-d DOMAIN] [--runtime process|docker] [--env ENV] [--yes] [-o json]
 
 Starts (or adopts) the dependency instances the App uses and waits until each is healthy, then starts the App
 from spec.live.command in spec.path, with their connection settings as environment variables (NAME_HOST,
@@ -17,10 +17,10 @@ NAME_PORT, NAME_URL, DATABASE_URL, REDIS_URL) and PORT. The App counts as deploy
 (HTTP path, command, else its port accepting TCP). It restarts on crash with exponential backoff; resource
 limits apply on docker. Deploying again with the same spec adopts the running instance.
 
-It is the service.deploy action, run in-process through the agent as \`dvm action run service.deploy\` is: the
-policies decide it (a forbid stops it with DVM_FORBIDDEN), a confirmation gate asks on a terminal (--yes for
-scripts), and it is audited (dvm audit).`,
-  flags: ['runtime', 'output', 'yes'],
+It is the service.deploy action, run in-process through the agent as \`dvm action run service.deploy\` is, in
+--env (default: the agent's one bound environment, else dev): the policies decide it (a forbid stops it with
+DVM_FORBIDDEN), a confirmation gate asks on a terminal (--yes for scripts), and it is audited (dvm audit).`,
+  flags: ['runtime', 'output', 'yes', 'env'],
   maxArgs: 2,
   async run(ctx) {
     const [what, name] = ctx.positionals;

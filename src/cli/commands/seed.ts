@@ -9,16 +9,17 @@ import { renderTable } from '../output/table.ts';
 class SeedInterrupted extends Error {}
 
 const USAGE = `Usage:
-  dvm seed datalake NAME [-e ECOSYSTEM] [--yes] [-o json]
-  dvm seed datastore NAME [-e ECOSYSTEM] [-d DOMAIN] [--yes] [-o json]
+  dvm seed datalake NAME [-e ECOSYSTEM] [--env ENV] [--yes] [-o json]
+  dvm seed datastore NAME [-e ECOSYSTEM] [-d DOMAIN] [--env ENV] [--yes] [-o json]
 
 Seeds test data into the DataStores' target dependency (PostgreSQL in this build): creates the database and the
 table from spec.schema when missing (types, primary key, unique, enum as a CHECK constraint), then upserts the
 records (referenced DataRecords and inline ones) with bound parameters, ON CONFLICT (primary key) DO UPDATE.
 A DataLake seeds its stores in seedOrder, running beforeSeed data.truncate and afterSeed data.verify.
 Each step is its action (data.truncate, data.insert, data.verify) run in-process through the agent, as
-\`dvm action run\` runs it: the policies decide each (a forbid stops the seed with DVM_FORBIDDEN), a
-confirmation gate asks on a terminal (--yes for scripts), and each is audited (dvm audit).
+\`dvm action run\` runs it, in --env (default: the agent's one bound environment, else dev): every step is
+decided before the first runs (a forbid stops the seed with DVM_FORBIDDEN, a confirmation gate without --yes
+with DVM_CONFIRMATION_REQUIRED, nothing changed), and each is audited (dvm audit).
 The dependency must be running: its definition's ports and env (POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB)
 say where; an instance env DVM_PORT / DVM_HOST points at another one.`;
 
@@ -26,7 +27,7 @@ say where; an instance env DVM_PORT / DVM_HOST points at another one.`;
 export const command: Command = {
   summary: 'Seed a DataLake or DataStore into its dependency (PostgreSQL)',
   usage: USAGE,
-  flags: ['output', 'yes'],
+  flags: ['output', 'yes', 'env'],
   maxArgs: 2,
   async run(ctx) {
     const [what, name] = ctx.positionals;
@@ -50,12 +51,17 @@ export const command: Command = {
     // `dvm action run` runs it in-process: policy decides it, audit records it.
     let interrupted: number | undefined;
     const seeded = await withLocalAgent(ctx, (agent) =>
-      seedThroughActions(platform, plan.stores, plan, async (action, params, dryRun) => {
-        const outcome = await runLocalAction(ctx, agent, action, params, { dryRun });
-        if ('result' in outcome) return outcome.result;
-        interrupted = outcome.exit;
-        throw new SeedInterrupted();
-      }).catch((error) => {
+      seedThroughActions(
+        platform,
+        plan.stores,
+        { ...plan, confirmed: ctx.flags.yes === true },
+        async (action, params, dryRun) => {
+          const outcome = await runLocalAction(ctx, agent, action, params, { dryRun });
+          if ('result' in outcome) return outcome.result;
+          interrupted = outcome.exit;
+          throw new SeedInterrupted();
+        },
+      ).catch((error) => {
         if (error instanceof SeedInterrupted) return undefined;
         throw error;
       }),

@@ -266,6 +266,13 @@ has held still for a second, the certificate within a second of a change; one th
       }
       await scheduler.start();
       await backups.start();
+      // Scheduled work acts in the pipeline environment: an agent bound to others would deny every firing.
+      const bound = api?.agent.settings.environments;
+      const scheduled = scheduler.size + scheduler.scheduledTasks + backups.size;
+      if (bound && !bound.includes('pipeline') && scheduled > 0)
+        log(
+          `warning: volume backups, and the action tasks of jobs and scheduled tasks that name no environment, act in environment pipeline, which agent.environments (${bound.join(', ')}) in ${ctx.home}/config.yaml does not list: their actions will be denied; add pipeline to it`,
+        );
       log(
         `serve started (pid ${process.pid}): ${scheduler.size} job(s), ${scheduler.scheduledTasks} scheduled task(s), ${backups.size} volume backup schedule(s); git polled every ${formatDuration(pollIntervalMs)}; ${api ? `API on ${api.address}` : 'no network port bound'}`,
       );

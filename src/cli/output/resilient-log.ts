@@ -1,6 +1,6 @@
 /** Where log lines go: a process stream, or a test's sink (only streams report failed writes). */
 interface LogSink {
-  write(text: string): unknown;
+  write(text: string, done?: (error?: Error | null) => void): unknown;
   on?(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown;
   destroyed?: boolean;
   writableEnded?: boolean;
@@ -25,7 +25,14 @@ export function resilientLog(out: LogSink, err: LogSink): (line: string) => void
     );
   });
   err.on?.('error', () => {});
-  return (line) => write(broken ? err : out, `${stamp()} ${line}\n`);
+  return (line) => {
+    const text = `${stamp()} ${line}\n`;
+    if (broken) return write(err, text);
+    // A line whose write fails (before the stream reports it broken) goes to stderr instead: none is lost.
+    write(out, text, (error) => {
+      if (error) write(err, text);
+    });
+  };
 }
 
 // The time a log line starts with, in UTC to the second.
@@ -35,9 +42,14 @@ function stamp(): string {
 
 // Writes to a stream that may have failed: a write after the failure is dropped (the stream reports it, once, as an
 // 'error' event that the listeners above ignore).
-function write(stream: LogSink, text: string): void {
-  if (stream.destroyed || stream.writableEnded) return;
+function write(stream: LogSink, text: string, failed?: (error?: Error | null) => void): void {
+  if (stream.destroyed || stream.writableEnded) {
+    failed?.(new Error('the stream is closed'));
+    return;
+  }
   try {
-    stream.write(text);
-  } catch {}
+    stream.write(text, failed);
+  } catch (error) {
+    failed?.(error as Error);
+  }
 }

@@ -20,7 +20,7 @@ export type RunDataAction = (
 export async function seedThroughActions(
   platform: Platform,
   stores: readonly StoredObject[],
-  options: { truncate: boolean; verify: boolean },
+  options: { truncate: boolean; verify: boolean; confirmed?: boolean },
   run: RunDataAction,
 ): Promise<StoreSeeded[]> {
   const inputs: Record<string, unknown>[] = [];
@@ -38,15 +38,25 @@ export async function seedThroughActions(
   for (const params of inputs) {
     for (const action of steps) {
       const decided = await run(action, params, true);
+      const store = String(params.store ?? 'the store');
       if (decided.run_decision === 'deny') {
+        throw new DvmError('DVM_FORBIDDEN', `policy denies ${action} on ${store}; nothing was seeded`, {
+          fix: `See the decision with \`dvm policy test --action ${action}\`, or ask an admin to change the policy.`,
+        });
+      }
+      // A gate met halfway would stop the seed after a truncate: one that cannot be met here stops it now.
+      if (
+        decided.run_decision === 'confirm' &&
+        (decided.run_approval === 'other-principal' || !options.confirmed)
+      ) {
+        const second = decided.run_approval === 'other-principal';
         throw new DvmError(
-          'DVM_FORBIDDEN',
-          `policy denies ${action} on ${String(params.store ?? 'the store')}; nothing was seeded`,
+          'DVM_CONFIRMATION_REQUIRED',
+          `${action} on ${store} needs ${second ? "a second principal's approval" : 'confirmation'}; nothing was seeded`,
           {
-            fix:
-              'See the decision with `dvm policy test --action ' +
-              action +
-              '`, or ask an admin to change the policy.',
+            fix: second
+              ? `A seed cannot wait for an approval: run its steps with \`dvm action run ${action}\` (another principal approves each), or ask an admin to change the policy.`
+              : 'Pass --yes to confirm every step of the seed up front (the policy must still allow each).',
           },
         );
       }
@@ -56,7 +66,7 @@ export async function seedThroughActions(
   for (const [i, store] of stores.entries()) {
     const params = inputs[i] as Record<string, unknown>;
     const started = performance.now();
-    if (options.truncate) await run('data.truncate', params);
+    const truncated = options.truncate ? await run('data.truncate', params) : undefined;
     const inserted = await run('data.insert', params);
     const verified = options.verify ? await run('data.verify', params) : undefined;
     seeded.push({
@@ -64,7 +74,7 @@ export async function seedThroughActions(
       target: String(inserted.target),
       table: String(inserted.table),
       records: Number(inserted.records),
-      truncated: options.truncate,
+      truncated: truncated?.truncated === true || typeof truncated?.deleted === 'number',
       ...(verified ? { verified: { rows: Number(verified.rows), missing: Number(verified.missing) } } : {}),
       durationMs: Math.round(performance.now() - started),
     });

@@ -85,7 +85,10 @@ export async function invokeThroughAgent(
       } finally {
         // However the wait ended (approved and sent, which used the challenge up; cancelled, timed out, expired),
         // nobody will redeem it now: it leaves the approvers' list, and an approval of it is refused as used.
-        agent.confirmations.withdraw(challenge.confirmation_token);
+        // A withdraw that fails (the database busy) never replaces the task's own outcome: the challenge expires.
+        try {
+          agent.confirmations.withdraw(challenge.confirmation_token);
+        } catch {}
       }
     } else if (challenge && options.confirm) {
       response = await send(challenge.confirmation_token);
