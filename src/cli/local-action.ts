@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent } from '../agent/agent.ts';
 import type { ExecuteRequest, ExecuteResponse } from '../agent/execute/types.ts';
-import { DvmError } from '../errors/dvm-error.ts';
 import type { CommandContext } from './command.ts';
 import { targetFromFlags } from './target-flags.ts';
 import { interruptedAtQuestion, PromptInterrupted } from './terminal-prompt.ts';
@@ -33,7 +32,6 @@ export async function runLocalAction(
   options: LocalActionOptions = {},
 ): Promise<LocalActionOutcome> {
   const { LOCAL_PRINCIPAL } = await import('../agent/auth/principal.ts');
-  const { errorFromBody } = await import('../agent/client/agent-client.ts');
   const definition = agent.executor.registry.get(action);
   const request: ExecuteRequest = {
     request_id: `cli-${randomUUID()}`,
@@ -82,17 +80,8 @@ export async function runLocalAction(
     }
     response = await send({ ...request, confirmation_token: token });
   }
-  if (response.status >= 400) {
-    const error = errorFromBody(response.status, response.body);
-    const id = response.body.execution_id;
-    if (typeof id !== 'string') throw error;
-    // A run that failed says where its events are, as `dvm action run` does.
-    throw new DvmError(error.code, error.message, {
-      fix: `${error.fix ? `${error.fix} ` : ''}Its output and progress: dvm execution logs ${id}.`,
-      causes: error.causes,
-      details: error.details,
-    });
-  }
+  // A run that failed says where its events are, as `dvm action run` does.
+  if (response.status >= 400) throw (await import('./commands/action-run.ts')).runError(response);
   if (options.dryRun) return { result: response.body as Record<string, unknown> };
   return { result: (response.body.result ?? {}) as Record<string, unknown> };
 }

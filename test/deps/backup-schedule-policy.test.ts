@@ -21,6 +21,24 @@ when { context.action == "data.backup" };
 
 type Entry = { actor: string; action: string; decision: string; env: string };
 
+// An ecosystem whose redis `cache` (on `port` when given) has its volume backed up on `schedule`, kept 7 days.
+function backedUpCache(schedule: string, port?: number): string {
+  const ports = port === undefined ? '' : `, ports: [{containerPort: 6379, hostPort: ${port}}]`;
+  return `apiVersion: devopsmaestro.io/v1
+kind: Ecosystem
+metadata: {name: bkp}
+spec:
+  dependencies:
+    - {name: cache, ref: redis${ports}}
+---
+apiVersion: devopsmaestro.io/v1
+kind: Volume
+metadata: {name: cache-data, ecosystem: bkp}
+spec:
+  backup: {enabled: true, schedule: "${schedule}", retention: 7d}
+`;
+}
+
 test('a forbid on data.backup stops the backups dvm serve schedules (logged, the schedule goes on); without it they run, audited', {
   timeout: 120_000,
 }, async (t) => {
@@ -30,21 +48,7 @@ test('a forbid on data.backup stops the backups dvm serve schedules (logged, the
   mkdirSync(join(home, 'policies'));
   const policy = join(home, 'policies', 'freeze.cedar');
   writeFileSync(policy, FREEZE);
-  dvmOk(home, ['apply', '-f', '-'], {
-    input: `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: bkp}
-spec:
-  dependencies:
-    - {name: cache, ref: redis, ports: [{containerPort: 6379, hostPort: ${redisPort}}]}
----
-apiVersion: devopsmaestro.io/v1
-kind: Volume
-metadata: {name: cache-data, ecosystem: bkp}
-spec:
-  backup: {enabled: true, schedule: "*/1 * * * * *", retention: 7d}
-`,
-  });
+  dvmOk(home, ['apply', '-f', '-'], { input: backedUpCache('*/1 * * * * *', redisPort) });
   const dir = join(home, 'backups', 'bkp-cache');
   const files = () => (existsSync(dir) ? readdirSync(dir) : []);
   try {
@@ -106,21 +110,7 @@ spec:
 
 test('dvm serve warns when its scheduled backups act in an environment its agent is not bound to (every firing would be denied)', async () => {
   const home = tempHome();
-  dvmOk(home, ['apply', '-f', '-'], {
-    input: `apiVersion: devopsmaestro.io/v1
-kind: Ecosystem
-metadata: {name: bkp}
-spec:
-  dependencies:
-    - {name: cache, ref: redis}
----
-apiVersion: devopsmaestro.io/v1
-kind: Volume
-metadata: {name: cache-data, ecosystem: bkp}
-spec:
-  backup: {enabled: true, schedule: "0 3 * * *", retention: 7d}
-`,
-  });
+  dvmOk(home, ['apply', '-f', '-'], { input: backedUpCache('0 3 * * *') });
   writeFileSync(join(home, 'config.yaml'), 'agent:\n  environments: [prod]\n');
   const serve = await startServe(home);
   try {

@@ -323,9 +323,11 @@ async function finish(
   return 0;
 }
 
-// The error of an answer; an action that ran and failed also says where its events are (what a command printed
-// before it failed, the progress it made), which the answer itself does not carry.
-function runError(response: ExecuteResponse): DvmError {
+/**
+ * The error of an answer; an action that ran and failed also says where its events are (what a command printed
+ * before it failed, the progress it made), which the answer itself does not carry.
+ */
+export function runError(response: ExecuteResponse): DvmError {
   const error = errorFromBody(response.status, response.body);
   const id = response.body.execution_id;
   if (typeof id !== 'string') return error;
