@@ -30,8 +30,11 @@ test('health answers from the last finished round while a connector hangs: it ne
   }
   assert.equal(later.connectors.docker?.status, 'unavailable', JSON.stringify(later));
   assert.equal(later.status, 'degraded');
+  // The next rounds answer again (which one a call started depends on timing: any after the hanging one).
   await sleep(40);
   await health();
   await sleep(10);
-  assert.equal((await health()).connectors.docker?.detail, 'round 3');
+  const after = await health();
+  assert.match(String(after.connectors.docker?.detail), /^round ([3-9]|\d\d+)$/);
+  assert.equal(after.status, 'ok');
 });
