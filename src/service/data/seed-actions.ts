@@ -74,7 +74,8 @@ export async function seedThroughActions(
       target: String(inserted.target),
       table: String(inserted.table),
       records: Number(inserted.records),
-      truncated: truncated?.truncated === true || typeof truncated?.deleted === 'number',
+      // The beforeSeed truncate ran: the store was empty before the insert (a table not created yet was already).
+      truncated: truncated !== undefined,
       ...(verified ? { verified: { rows: Number(verified.rows), missing: Number(verified.missing) } } : {}),
       durationMs: Math.round(performance.now() - started),
     });
